@@ -1,0 +1,139 @@
+/*
+ * fault.c - the seeded fault injector of one link direction (see fault.h
+ * for the model).  Call order, per frame offered by the driver wrapping it:
+ *
+ *	fault_decide() -> [FAULT_DELIVER] fault_corrupt() -> the driver queues
+ *	                  v.fv_copies copies due at v.fv_deliver_at
+ */
+#include "fault.h"
+
+#include <string.h>
+
+#define PPM 1000000u
+#define NS_PER_SEC 1000000000ull
+
+/*
+ * Uniform in [0, bound) from one 32-bit draw (multiply-shift).  The bias is
+ * below bound / 2^32, nothing at the bounds we use (a million, the bits of a
+ * frame), and the draw count is always exactly one, which the determinism
+ * promise of fault.h relies on.
+ */
+static uint32_t
+fault_draw(struct ust_rng *rng, uint32_t bound)
+{
+	return ((uint32_t)(((uint64_t)ust_rng_u32(rng) * bound) >> 32));
+}
+
+static void
+fault_apply_cfg(struct fault *f, const struct ust_fault_config *cfg)
+{
+	f->f_cfg = *cfg;
+	f->f_mtu = cfg->mtu != 0 ? cfg->mtu : f->f_link_mtu;
+	ust_rng_seed(&f->f_rng, cfg->seed);
+	f->f_reorder_ns = cfg->reorder_ns != 0 ? cfg->reorder_ns : FAULT_REORDER_NS_DEFAULT;
+	f->f_limit = f->f_capacity;
+	if (cfg->queue_limit != 0 && cfg->queue_limit < f->f_capacity)
+		f->f_limit = cfg->queue_limit;
+}
+
+void
+fault_init(struct fault *f, const struct ust_fault_config *cfg, uint32_t link_mtu,
+    uint32_t capacity)
+{
+	memset(f, 0, sizeof(*f));
+	f->f_capacity = capacity;
+	f->f_link_mtu = link_mtu;
+	fault_apply_cfg(f, cfg);
+}
+
+void
+fault_reconfigure(struct fault *f, const struct ust_fault_config *cfg)
+{
+	fault_apply_cfg(f, cfg);
+}
+
+/* Serialisation time of len bytes at rate_bps, carrying the remainder. */
+static uint64_t
+fault_txtime(struct fault *f, size_t len)
+{
+	uint64_t num;
+
+	num = (uint64_t)len * 8u * NS_PER_SEC + f->f_link_rem;
+	f->f_link_rem = num % f->f_cfg.rate_bps;
+	return (num / f->f_cfg.rate_bps);
+}
+
+void
+fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
+    uint32_t inflight, struct fault_verdict *v)
+{
+	const struct ust_fault_config *c = &f->f_cfg;
+	uint32_t r_loss, r_dup, r_reorder, r_corrupt, r_bit;
+	uint64_t r_jitter, t, start;
+	uint32_t room;
+
+	memset(v, 0, sizeof(*v));
+	if (payload_len > f->f_mtu) {
+		v->fv_action = FAULT_DROP_MTU;
+		return;
+	}
+
+	/* The fixed draw set: see "Determinism" in fault.h. */
+	f->f_frames++;
+	r_loss = fault_draw(&f->f_rng, PPM);
+	r_dup = fault_draw(&f->f_rng, PPM);
+	r_reorder = fault_draw(&f->f_rng, PPM);
+	r_corrupt = fault_draw(&f->f_rng, PPM);
+	r_bit = fault_draw(&f->f_rng, len <= UINT32_MAX / 8 ? (uint32_t)len * 8u : UINT32_MAX);
+	r_jitter = ust_rng_u64(&f->f_rng);
+
+	if (r_loss < c->loss_ppm) {
+		v->fv_action = FAULT_LOST;
+		return;
+	}
+	room = inflight < f->f_limit ? f->f_limit - inflight : 0;
+	if (room == 0) {
+		v->fv_action = FAULT_DROP_QUEUE;
+		return;
+	}
+
+	v->fv_action = FAULT_DELIVER;
+	v->fv_copies = (r_dup < c->dup_ppm && room >= 2) ? 2 : 1;
+	if (r_corrupt < c->corrupt_ppm && len > 0) {
+		v->fv_corrupt = 1;
+		v->fv_corrupt_bit = r_bit;
+	}
+
+	if (c->rate_bps != 0) {
+		start = now;
+		if (f->f_link_free_at > now)
+			start = f->f_link_free_at;
+		else
+			f->f_link_rem = 0;      /* idle link: start afresh */
+		f->f_link_free_at = start + fault_txtime(f, len);
+		t = f->f_link_free_at;
+	} else
+		t = now;
+	t += c->delay_ns;
+	if (c->jitter_ns != 0)
+		t += c->jitter_ns == UINT64_MAX ? r_jitter : r_jitter % (c->jitter_ns + 1);
+	/* A link is FIFO: jitter and a changed delay never reorder. */
+	if (t < f->f_last_deliver)
+		t = f->f_last_deliver;
+	f->f_last_deliver = t;
+	if (r_reorder < c->reorder_ppm) {
+		v->fv_reordered = 1;
+		t += f->f_reorder_ns;
+	}
+	v->fv_deliver_at = t;
+}
+
+void
+fault_corrupt(const struct fault_verdict *v, void *frame, size_t len)
+{
+	uint8_t *p = frame;
+
+	if (!v->fv_corrupt || (size_t)(v->fv_corrupt_bit / 8) >= len)
+		return;
+	p[v->fv_corrupt_bit / 8] ^= (uint8_t)(1u << (v->fv_corrupt_bit % 8));
+}

@@ -1,0 +1,101 @@
+/*
+ * fault.h - a seeded fault injector for one direction of a link: loss,
+ * duplication, reordering, single-bit corruption, propagation delay with
+ * order-keeping jitter, a serialising rate limit, an MTU and a bounded
+ * queue.  It decides; the driver that wraps it moves the bytes.  The pipe
+ * driver (pipe.c) uses it, and any other driver can wrap its transmit path
+ * with it the same way:
+ *
+ *	fault_init(&f, &cfg, link_mtu, capacity);
+ *	for each frame offered:
+ *		fault_decide(&f, now, len, payload_len, inflight, &v);
+ *		switch (v.fv_action) ...       drop and count, or
+ *		fault_corrupt(&v, bytes, len)   then queue v.fv_copies copies
+ *		                                due at v.fv_deliver_at.
+ *
+ * Determinism: every frame that passes the MTU check draws the same fixed
+ * set of random numbers from the direction's PRNG (loss, duplicate,
+ * reorder, corrupt, the bit to flip, jitter), in that order, whatever the
+ * outcome and whatever the other fields of the configuration say.  So the
+ * n-th frame's fate depends only on the seed, the frame sizes and n: a
+ * queue drop caused by a slow receiver does not shift the decisions for
+ * the frames after it.
+ *
+ * Time model (all in ns on the caller's clock):
+ *  - Lost and dropped frames do not occupy the link.
+ *  - Rate limit: the link serialises one frame at a time.  A frame starts
+ *    at max(now, link_free_at) and occupies the link for len * 8e9 / rate
+ *    (the remainder is carried, so long runs are exact).  len is the frame
+ *    as handed over (Ethernet header and payload, no FCS or preamble).
+ *  - deliver_at = end of serialisation + delay_ns + U[0, jitter_ns], then
+ *    raised to the previous frame's deliver_at so that jitter never
+ *    reorders (a link is FIFO).
+ *  - A reordered frame gets reorder_ns (default 1 ms) on top of that,
+ *    without moving the FIFO floor, so later frames overtake it.
+ *  - A duplicate is a second copy due at the same time as the first.
+ *  - Queue: at most queue_limit frames in flight (capped at the capacity
+ *    the wrapper can hold; 0: the capacity); the caller says how many are
+ *    in flight now.  A frame that does not fit is tail-dropped; a
+ *    duplicate that does not fit is simply not made.
+ *
+ * Not thread-safe: one struct fault belongs to the sending side of one
+ * direction.
+ */
+#ifndef _USTACK_DRIVERS_FAULT_H_
+#define _USTACK_DRIVERS_FAULT_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ustack/ustack_osal.h>
+#include <ustack/ustack_pipe.h>
+
+/* Hold-back of a reordered frame when reorder_ns is 0. */
+#define FAULT_REORDER_NS_DEFAULT 1000000ull
+
+enum fault_action {
+	FAULT_DELIVER = 0,      /* queue fv_copies copies due at fv_deliver_at */
+	FAULT_DROP_MTU,         /* payload over the MTU */
+	FAULT_LOST,             /* lost on the link */
+	FAULT_DROP_QUEUE,       /* queue full */
+};
+
+struct fault_verdict {
+	enum fault_action fv_action;
+	int fv_copies;          /* 1 or 2 (duplicated) when delivered */
+	int fv_reordered;       /* held back by reorder_ns */
+	int fv_corrupt;         /* flip bit fv_corrupt_bit of the frame */
+	uint32_t fv_corrupt_bit;        /* 0 .. len * 8 - 1; bit 0 is the LSB of byte 0 */
+	uint64_t fv_deliver_at;
+};
+
+struct fault {
+	struct ust_fault_config f_cfg;
+	struct ust_rng f_rng;
+	uint32_t f_link_mtu;        /* the wrapper's MTU, used when the config has none */
+	uint32_t f_mtu;             /* effective MTU (payload bytes) */
+	uint32_t f_limit;           /* effective queue limit (frames) */
+	uint32_t f_capacity;        /* what the wrapper can hold */
+	uint64_t f_reorder_ns;      /* effective hold-back */
+	uint64_t f_link_free_at;    /* end of the last serialisation */
+	uint64_t f_link_rem;        /* carried remainder of len * 8e9 / rate */
+	uint64_t f_last_deliver;    /* FIFO floor */
+	uint64_t f_frames;          /* frames decided (past the MTU check) */
+};
+
+/* Sets up a direction: link_mtu is the MTU when cfg->mtu is 0, capacity
+ * the most frames the wrapper can hold in flight. */
+void fault_init(struct fault *f, const struct ust_fault_config *cfg, uint32_t link_mtu,
+    uint32_t capacity);
+/* Replaces the configuration and reseeds the PRNG from cfg->seed; the
+ * link's timing (busy until, FIFO floor) is kept so that frames already
+ * in flight stay in order with the next ones. */
+void fault_reconfigure(struct fault *f, const struct ust_fault_config *cfg);
+/* Decides the fate of one frame of len bytes carrying payload_len bytes
+ * above the link header, offered at now with inflight frames in flight. */
+void fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
+    uint32_t inflight, struct fault_verdict *v);
+/* Applies the verdict's bit flip (if any) to the frame. */
+void fault_corrupt(const struct fault_verdict *v, void *frame, size_t len);
+
+#endif /* _USTACK_DRIVERS_FAULT_H_ */

@@ -1,0 +1,195 @@
+/*
+ * kern_stack.c - the stack instance: creation from a config, the
+ * run-to-completion poll loop, and teardown.
+ *
+ * ust_stack_poll():
+ *   for each interface: if_poll_rx() -> driver rx_burst -> if_input() -> ...
+ *   callout_process()   (timers due on the stack clock)
+ *   for each interface: if_flush() -> driver tx_burst
+ *
+ * All state hangs off struct ust_stack (stack_var.h); nothing is global, so
+ * any number of stacks live in one process without sharing a byte.
+ */
+#include <string.h>
+
+#include "kern/stack_var.h"
+
+#define ST_DEFAULT_MEM_LIMIT (64u * 1024 * 1024)
+#define ST_DEFAULT_NMBUFS 65536u
+#define ST_DEFAULT_NMBCLUSTERS 16384u
+#define ST_DEFAULT_NMBJUMBO9 1024u
+#define ST_DEFAULT_TICK_NS 1000000u
+#define ST_DEFAULT_IFQ_MAXLEN 1024u
+
+void
+ust_stack_config_init(struct ust_stack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->mem_limit = ST_DEFAULT_MEM_LIMIT;
+	cfg->nmbufs = ST_DEFAULT_NMBUFS;
+	cfg->nmbclusters = ST_DEFAULT_NMBCLUSTERS;
+	cfg->nmbjumbo9 = ST_DEFAULT_NMBJUMBO9;
+	cfg->clock = ust_clock_monotonic();
+	cfg->tick_ns = ST_DEFAULT_TICK_NS;
+	cfg->rx_burst = UST_RX_BURST_MAX;
+	cfg->ifq_maxlen = ST_DEFAULT_IFQ_MAXLEN;
+	cfg->log.level = UST_LOG_NOTICE;
+}
+
+static int
+stack_config_valid(const struct ust_stack_config *cfg)
+{
+	return (cfg->clock.now_ns != NULL && cfg->tick_ns != 0 && cfg->rx_burst != 0 &&
+	    cfg->rx_burst <= UST_RX_BURST_MAX && cfg->ifq_maxlen != 0 && cfg->nmbufs != 0 &&
+	    cfg->nmbclusters != 0);
+}
+
+int
+ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
+{
+	struct ust_mem mem;
+	struct ust_stack *st;
+	uint64_t seed;
+
+	*out = NULL;
+	if (cfg == NULL || !stack_config_valid(cfg))
+		return (-UST_EINVAL);
+	/* The stack's own structure is the first charge on its account. */
+	ust_mem_init(&mem, cfg->mem_limit);
+	st = ust_mem_zalloc(&mem, sizeof(*st));
+	if (st == NULL)
+		return (-UST_ENOMEM);
+	st->st_mem = mem;
+	st->st_cfg = *cfg;
+	if (cfg->seed_set)
+		seed = cfg->seed;
+	else if (ust_osal_entropy(&seed, sizeof(seed)) != 0)
+		seed = ust_osal_clock_ns();  /* no entropy source: better than a constant */
+	ust_rng_seed(&st->st_rng, seed);
+	callout_wheel_init(&st->st_wheel, cfg->tick_ns, stack_now(st));
+	st->st_lock = ust_osal_mutex_create();
+	if (st->st_lock == NULL)
+		goto fail;
+	if (mbuf_zones_init(&st->st_mbz, &st->st_mem, cfg->nmbufs, cfg->nmbclusters,
+	    cfg->nmbjumbo9) != 0)
+		goto fail;
+	*out = st;
+	return (0);
+fail:
+	ust_osal_mutex_destroy(st->st_lock);
+	mem = st->st_mem;
+	ust_mem_free(&mem, st, sizeof(*st));
+	return (-UST_ENOMEM);
+}
+
+void
+ust_stack_destroy(struct ust_stack *st)
+{
+	struct ust_mem mem;
+
+	if (st == NULL)
+		return;
+	while (st->st_nifnet > 0)
+		ust_if_detach(IFP_TO_UST(st->st_ifnet[st->st_nifnet - 1]));
+	mbuf_zones_fini(&st->st_mbz);
+	ust_osal_mutex_destroy(st->st_lock);
+	mem = st->st_mem;
+	ust_mem_free(&mem, st, sizeof(*st));
+}
+
+int
+ust_stack_poll(struct ust_stack *st)
+{
+	unsigned i;
+	int work = 0;
+	uint64_t ran;
+
+	ust_osal_mutex_lock(st->st_lock);
+	st->st_stats.polls++;
+	for (i = 0; i < st->st_nifnet; i++)
+		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
+	ran = callout_process(&st->st_wheel, stack_now(st));
+	st->st_stats.callouts_run += ran;
+	work += (int)ran;
+	for (i = 0; i < st->st_nifnet; i++)
+		work += if_flush(st->st_ifnet[i]);
+	ust_osal_mutex_unlock(st->st_lock);
+	return (work);
+}
+
+uint64_t
+ust_stack_now(const struct ust_stack *st)
+{
+	return (stack_now(st));
+}
+
+uint64_t
+ust_stack_next_deadline(struct ust_stack *st)
+{
+	uint64_t next = callout_next_deadline(&st->st_wheel), t;
+	unsigned i;
+
+	for (i = 0; i < st->st_nifnet; i++) {
+		struct ifnet *ifp = st->st_ifnet[i];
+
+		/* Frames still queued for a driver that refused them: retry now. */
+		if (ifp->if_snd.ifq_len > 0)
+			return (stack_now(st));
+		if (ifp->if_ops->next_deadline == NULL)
+			continue;
+		t = ifp->if_ops->next_deadline(ifp->if_softc);
+		if (t < next)
+			next = t;
+	}
+	return (next);
+}
+
+void
+ust_stack_lock(struct ust_stack *st)
+{
+	ust_osal_mutex_lock(st->st_lock);
+}
+
+void
+ust_stack_unlock(struct ust_stack *st)
+{
+	ust_osal_mutex_unlock(st->st_lock);
+}
+
+uint64_t
+ust_stack_random(struct ust_stack *st)
+{
+	return (ust_rng_u64(&st->st_rng));
+}
+
+void
+ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out)
+{
+	*out = st->st_mem;
+}
+
+int
+ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zone_stats *out)
+{
+	const struct ust_zone *zones[] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
+		st->st_mbz.mz_jumbo };
+	unsigned i, n = 0;
+
+	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+		if (zones[i] == NULL)
+			continue;
+		if (n++ == idx) {
+			ust_zone_get_stats(zones[i], out);
+			return (0);
+		}
+	}
+	return (-UST_ENOENT);
+}
+
+void
+ust_stack_get_stats(const struct ust_stack *st, struct ust_stack_stats *out)
+{
+	*out = st->st_stats;
+	out->nombuf = st->st_mbz.mz_nombuf;
+	out->nocluster = st->st_mbz.mz_nocluster;
+}

@@ -1,0 +1,185 @@
+/*
+ * mbuf.h - packet buffers, as FreeBSD's sys/mbuf.h, with per-stack zones
+ * instead of global ones.
+ *
+ * An mbuf is UST_MSIZE bytes: a header and either internal storage (m_dat)
+ * or a reference to an external buffer (M_EXT): a cluster from the stack's
+ * cluster or jumbo zone with a reference count, or a buffer a driver lends
+ * with its own free routine (DPDK, netmap).  Packets are chains through
+ * m_next; the first mbuf carries M_PKTHDR and struct pkthdr.  Queues of
+ * packets link through m_nextpkt.
+ *
+ * Every function that takes an mbuf says whether it consumes it; it does
+ * so on every path, failure included.  Allocation failure is an ordinary
+ * path: the caller drops and counts.
+ */
+#ifndef _USTACK_KERN_MBUF_H_
+#define _USTACK_KERN_MBUF_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ustack/ustack_osal.h>
+
+struct ifnet;
+
+/* m_flags */
+#define M_EXT 0x0001u      /* data lives in an external buffer */
+#define M_PKTHDR 0x0002u   /* first mbuf of a packet: m_pkthdr valid */
+#define M_EOR 0x0004u      /* end of record */
+#define M_RDONLY 0x0008u   /* data shared or lent: do not write */
+#define M_BCAST 0x0010u    /* received as link-layer broadcast */
+#define M_MCAST 0x0020u    /* received as link-layer multicast */
+
+/* ext_type */
+#define EXT_CLUSTER 1      /* UST_MCLBYTES from the cluster zone */
+#define EXT_JUMBO9 2       /* UST_MJUMBYTES from the jumbo zone */
+#define EXT_EXTREF 3       /* lent buffer with a caller-supplied free routine */
+
+/* Zones an mbuf comes from: one set per stack. */
+struct mbuf_zones {
+	struct ust_zone *mz_mbuf;     /* UST_MSIZE mbufs */
+	struct ust_zone *mz_clust;    /* struct m_clhdr + UST_MCLBYTES */
+	struct ust_zone *mz_jumbo;    /* struct m_clhdr + UST_MJUMBYTES; may be NULL */
+	uint64_t mz_nombuf;           /* mbuf allocations refused */
+	uint64_t mz_nocluster;        /* cluster allocations refused */
+};
+
+/* Packet header (only in the first mbuf of a chain). */
+struct pkthdr {
+	struct ifnet *rcvif;          /* receiving interface */
+	uint32_t len;                 /* total packet length */
+	uint32_t csum_flags;          /* UST_CSUM_* (ustack_driver.h) */
+	uint16_t csum_data;
+	uint16_t tso_segsz;           /* MSS for UST_CSUM_TSO */
+	uint32_t flowid;              /* RSS hash, for steering */
+};
+
+typedef void m_ext_free_t(void *arg1, void *arg2);
+
+/* External storage.  For clusters the reference count lives in the
+ * cluster's own header; for lent buffers ext_cnt points at the lender's. */
+struct m_ext {
+	uint8_t *ext_buf;             /* start of the buffer */
+	uint32_t ext_size;
+	uint16_t ext_type;            /* EXT_* */
+	volatile uint32_t *ext_cnt;   /* reference count */
+	m_ext_free_t *ext_free;       /* EXT_EXTREF: called when the count drops to 0 */
+	void *ext_arg1;
+	void *ext_arg2;
+};
+
+/* Header of every cluster zone item; the buffer follows it. */
+struct m_clhdr {
+	volatile uint32_t cl_refcnt;
+	uint32_t cl_size;
+};
+
+struct mbuf {
+	struct mbuf *m_next;          /* next buffer of this packet */
+	struct mbuf *m_nextpkt;       /* next packet in a queue */
+	uint8_t *m_data;              /* start of valid data */
+	uint32_t m_len;               /* valid bytes in this buffer */
+	uint16_t m_flags;
+	uint16_t m_type;
+	struct mbuf_zones *m_zones;   /* where to return it */
+	struct pkthdr m_pkthdr;       /* M_PKTHDR only */
+	struct m_ext m_ext;           /* M_EXT only */
+	/* Internal storage up to UST_MSIZE. */
+	uint8_t m_dat[];
+};
+
+#define MHLEN_OFF offsetof(struct mbuf, m_dat)
+/* Bytes of internal storage in one mbuf (FreeBSD MLEN/MHLEN are one here). */
+#define MLEN ((uint32_t)(UST_MSIZE - MHLEN_OFF))
+#define MHLEN MLEN
+#define MCLBYTES ((uint32_t)UST_MCLBYTES)
+#define MJUM9BYTES ((uint32_t)UST_MJUMBYTES)
+
+/* The usual accessors. */
+#define mtod(m, t) ((t)(void *)((m)->m_data))
+/* Start and size of the storage the mbuf's data lives in. */
+#define M_START(m) (((m)->m_flags & M_EXT) ? (m)->m_ext.ext_buf : (m)->m_dat)
+#define M_SIZE(m) (((m)->m_flags & M_EXT) ? (m)->m_ext.ext_size : MLEN)
+/* Free space before m_data, and after m_data + m_len. */
+#define M_LEADINGSPACE(m) (M_WRITABLE(m) ? (uint32_t)((m)->m_data - M_START(m)) : 0u)
+#define M_TRAILINGSPACE(m) \
+	(M_WRITABLE(m) ? (uint32_t)(M_START(m) + M_SIZE(m) - ((m)->m_data + (m)->m_len)) : 0u)
+/* Data may be written in place: not read-only and not a shared cluster. */
+#define M_WRITABLE(m) (!((m)->m_flags & M_RDONLY) && \
+	(!((m)->m_flags & M_EXT) || *(m)->m_ext.ext_cnt == 1))
+
+/* m_type */
+#define MT_DATA 1
+#define MT_HEADER 2
+#define MT_CONTROL 3
+
+/* Zones of a stack. */
+int mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs,
+    uint32_t nclusters, uint32_t njumbo);
+void mbuf_zones_fini(struct mbuf_zones *mz);
+
+/* Allocation.  NULL when the zone is exhausted (counted in mz_nombuf /
+ * mz_nocluster). */
+struct mbuf *m_get(struct mbuf_zones *mz, int type);
+struct mbuf *m_gethdr(struct mbuf_zones *mz, int type);
+/* An mbuf with a cluster attached (pkthdr if flags has M_PKTHDR). */
+struct mbuf *m_getcl(struct mbuf_zones *mz, int type, int flags);
+/* An mbuf with a cluster of exactly size bytes: MCLBYTES, or MJUM9BYTES
+ * when the stack has a jumbo zone (NULL otherwise). */
+struct mbuf *m_getjcl(struct mbuf_zones *mz, int type, int flags, uint32_t size);
+/* An mbuf whose storage holds at least size bytes (internal, cluster or
+ * jumbo), NULL if size exceeds the largest cluster. */
+struct mbuf *m_get2(struct mbuf_zones *mz, uint32_t size, int type, int flags);
+/* Attaches a lent buffer; ext_cnt is the lender's counter, incremented
+ * here and decremented on free; ext_free runs when it reaches zero. */
+void m_extadd(struct mbuf *m, uint8_t *buf, uint32_t size, volatile uint32_t *cnt,
+    m_ext_free_t *freef, void *arg1, void *arg2, int flags);
+
+/* Frees one mbuf, returns its m_next. */
+struct mbuf *m_free(struct mbuf *m);
+/* Frees a whole chain (NULL is fine). */
+void m_freem(struct mbuf *m);
+
+/* Sum of m_len over the chain. */
+uint32_t m_length(const struct mbuf *m, struct mbuf **last);
+/* Makes the first len bytes contiguous in the first mbuf.  Consumes m;
+ * returns the (possibly new) head, or NULL having freed the chain when len
+ * exceeds the packet or no buffer is available. */
+struct mbuf *m_pullup(struct mbuf *m, uint32_t len);
+/* Prepends len bytes (in place if there is room, else a new mbuf).
+ * Consumes m; NULL having freed the chain on failure.  len <= MHLEN. */
+struct mbuf *m_prepend(struct mbuf *m, uint32_t len);
+#define M_PREPEND(m, plen) ((m) = m_prepend((m), (plen)))
+/* Trims len bytes from the head (len > 0) or from the tail (len < 0).
+ * Never consumes m. */
+void m_adj(struct mbuf *m, int32_t len);
+/* Copies len bytes from offset off into cp.  Returns 0, or UST_EINVAL
+ * if the chain is too short (nothing promised about cp then). */
+int m_copydata(const struct mbuf *m, uint32_t off, uint32_t len, void *cp);
+/* Writes len bytes at offset off, extending the chain with new buffers
+ * if needed (and m_pkthdr.len with it when m has M_PKTHDR).  Returns 0 or
+ * UST_ENOBUFS (m is left valid). */
+int m_copyback(struct mbuf *m, uint32_t off, uint32_t len, const void *cp);
+/* Appends len bytes at the end of the chain (m_copyback at m_length). */
+int m_append(struct mbuf *m, uint32_t len, const void *cp);
+/* A new chain that refers to len bytes from off of m: clusters are shared
+ * by reference count, internal data is copied.  len UINT32_MAX: to the
+ * end.  Does not consume m; NULL on failure (nothing leaked). */
+#define M_COPYALL UINT32_MAX
+struct mbuf *m_copym(struct mbuf *m, uint32_t off, uint32_t len);
+/* A deep copy of a whole packet into fresh writable buffers. */
+struct mbuf *m_dup(const struct mbuf *m);
+/* Splits the packet at len0: m keeps the first len0 bytes, the tail is
+ * returned as a new packet (with pkthdr copied if m had one).  NULL on
+ * failure, with m unchanged. */
+struct mbuf *m_split(struct mbuf *m, uint32_t len0);
+/* Concatenates n to m (n's pkthdr, if any, is dropped); consumes n.
+ * m's m_pkthdr.len grows by n's length (unlike FreeBSD: do not add it). */
+void m_cat(struct mbuf *m, struct mbuf *n);
+/* Recomputes m_pkthdr.len from the chain. */
+void m_fixhdr(struct mbuf *m);
+/* Reserves len bytes of leading space in an empty mbuf (M_ALIGN-like). */
+void m_reserve(struct mbuf *m, uint32_t len);
+
+#endif /* _USTACK_KERN_MBUF_H_ */

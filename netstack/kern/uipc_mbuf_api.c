@@ -1,0 +1,114 @@
+/*
+ * uipc_mbuf_api.c - the public face of mbufs (ust_mbuf_* in ustack.h and
+ * ustack_driver.h): what drivers, capture hooks and bindings may do with a
+ * packet, on top of the internal m_* calls.  struct ust_mbuf is struct mbuf
+ * under an opaque name.
+ */
+#include "kern/stack_var.h"
+
+#define MB(um) ((struct mbuf *)(void *)(um))
+#define CMB(um) ((const struct mbuf *)(const void *)(um))
+#define UMB(m) ((struct ust_mbuf *)(void *)(m))
+
+struct ust_mbuf *
+ust_mbuf_alloc(struct ust_if *uifp, size_t len)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m;
+
+	if (len > UINT32_MAX)
+		return (NULL);
+	m = m_get2(&ifp->if_stack->st_mbz, (uint32_t)len, MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (NULL);
+	m->m_len = (uint32_t)len;
+	m->m_pkthdr.len = (uint32_t)len;
+	m->m_pkthdr.rcvif = ifp;
+	return (UMB(m));
+}
+
+struct ust_mbuf *
+ust_mbuf_from_buf(struct ust_if *uifp, const void *data, size_t len)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m;
+	uint32_t first = MJUM9BYTES > MCLBYTES ? MJUM9BYTES : MCLBYTES;
+
+	if (len > UINT32_MAX)
+		return (NULL);
+	/* Small frames fit one buffer; a larger one starts with the largest
+	 * cluster and m_append chains the rest. */
+	if (len < first)
+		first = (uint32_t)len;
+	m = m_get2(&ifp->if_stack->st_mbz, first, MT_DATA, M_PKTHDR);
+	if (m == NULL && first > MCLBYTES) {
+		first = MCLBYTES;
+		m = m_get2(&ifp->if_stack->st_mbz, first, MT_DATA, M_PKTHDR);
+	}
+	if (m == NULL)
+		return (NULL);
+	m->m_pkthdr.rcvif = ifp;
+	if (m_append(m, (uint32_t)len, data) != 0) {
+		m_freem(m);
+		return (NULL);
+	}
+	return (UMB(m));
+}
+
+void
+ust_mbuf_free(struct ust_mbuf *m)
+{
+	m_freem(MB(m));
+}
+
+void *
+ust_mbuf_data(struct ust_mbuf *m)
+{
+	return (MB(m)->m_data);
+}
+
+size_t
+ust_mbuf_len(const struct ust_mbuf *m)
+{
+	return (CMB(m)->m_len);
+}
+
+struct ust_mbuf *
+ust_mbuf_next(const struct ust_mbuf *m)
+{
+	return (UMB(CMB(m)->m_next));
+}
+
+size_t
+ust_mbuf_pktlen(const struct ust_mbuf *m)
+{
+	const struct mbuf *mb = CMB(m);
+
+	return ((mb->m_flags & M_PKTHDR) ? mb->m_pkthdr.len : m_length(mb, NULL));
+}
+
+int
+ust_mbuf_copydata(const struct ust_mbuf *m, size_t off, size_t len, void *dst)
+{
+	if (off > UINT32_MAX || len > UINT32_MAX)
+		return (-UST_EINVAL);
+	return (m_copydata(CMB(m), (uint32_t)off, (uint32_t)len, dst) == 0 ? 0 : -UST_EINVAL);
+}
+
+uint32_t
+ust_mbuf_csum_flags(const struct ust_mbuf *m)
+{
+	return (CMB(m)->m_pkthdr.csum_flags);
+}
+
+void
+ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags)
+{
+	MB(m)->m_pkthdr.csum_flags = flags;
+}
+
+uint32_t
+ust_mbuf_tso_segsz(const struct ust_mbuf *m)
+{
+	return (CMB(m)->m_pkthdr.tso_segsz);
+}

@@ -1,0 +1,295 @@
+/*
+ * if.c - interfaces (FreeBSD net/if.c): attaching drivers to a stack,
+ * counters, the capture tap and raw input hook, and the per-interface
+ * transmit queue.
+ *
+ * Receive:  ust_stack_poll() -> if_poll_rx() -> driver rx_burst -> if_input()
+ *           -> capture tap -> input hook -> link layer (ether_input, later)
+ * Transmit: protocols -> if_transmit() (queue) ... ust_stack_poll() ->
+ *           if_flush() -> capture tap -> driver tx_burst
+ */
+#include <string.h>
+
+#include "kern/stack_var.h"
+
+
+static void
+ifq_enqueue(struct ifqueue *q, struct mbuf *m)
+{
+	m->m_nextpkt = NULL;
+	if (q->ifq_tail != NULL)
+		q->ifq_tail->m_nextpkt = m;
+	else
+		q->ifq_head = m;
+	q->ifq_tail = m;
+	q->ifq_len++;
+}
+
+static struct mbuf *
+ifq_dequeue(struct ifqueue *q)
+{
+	struct mbuf *m = q->ifq_head;
+
+	if (m == NULL)
+		return (NULL);
+	q->ifq_head = m->m_nextpkt;
+	if (q->ifq_head == NULL)
+		q->ifq_tail = NULL;
+	m->m_nextpkt = NULL;
+	q->ifq_len--;
+	return (m);
+}
+
+int
+ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_ops *ops,
+    void *softc, struct ust_if **out)
+{
+	struct ifnet *ifp;
+	size_t len;
+
+	*out = NULL;
+	if (name == NULL || ops == NULL || ops->rx_burst == NULL || ops->tx_burst == NULL ||
+	    ops->get_mac == NULL || ops->get_mtu == NULL)
+		return (-UST_EINVAL);
+	len = strlen(name);
+	if (len == 0 || len >= IFNAMSIZ)
+		return (-UST_EINVAL);
+	if (ust_if_by_name(st, name) != NULL)
+		return (-UST_EEXIST);
+	if (st->st_nifnet >= UST_MAX_IFNET)
+		return (-UST_ENOSPC);
+	ifp = st_malloc(st, sizeof(*ifp));
+	if (ifp == NULL)
+		return (-UST_ENOMEM);
+	ifp->if_stack = st;
+	memcpy(ifp->if_xname, name, len + 1);
+	ifp->if_ops = ops;
+	ifp->if_softc = softc;
+	ops->get_mac(softc, ifp->if_hwaddr);
+	ifp->if_mtu = ops->get_mtu(softc);
+	ifp->if_capabilities = ops->get_caps != NULL ? ops->get_caps(softc) : 0;
+	ifp->if_snd.ifq_maxlen = st->st_cfg.ifq_maxlen;
+	st->st_ifnet[st->st_nifnet++] = ifp;
+	ifp->if_index = st->st_nifnet;
+	*out = IFP_TO_UST(ifp);
+	return (0);
+}
+
+void
+ust_if_detach(struct ust_if *uifp)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct ust_stack *st = ifp->if_stack;
+	unsigned i, j;
+
+	if_purge(ifp);
+	if (ifp->if_ops->detach != NULL)
+		ifp->if_ops->detach(ifp->if_softc);
+	for (i = 0; i < st->st_nifnet; i++) {
+		if (st->st_ifnet[i] != ifp)
+			continue;
+		for (j = i; j + 1 < st->st_nifnet; j++) {
+			st->st_ifnet[j] = st->st_ifnet[j + 1];
+			st->st_ifnet[j]->if_index = j + 1;
+		}
+		st->st_nifnet--;
+		break;
+	}
+	st_free(st, ifp, sizeof(*ifp));
+}
+
+struct ust_if *
+ust_if_by_name(struct ust_stack *st, const char *name)
+{
+	unsigned i;
+
+	for (i = 0; i < st->st_nifnet; i++)
+		if (strcmp(st->st_ifnet[i]->if_xname, name) == 0)
+			return (IFP_TO_UST(st->st_ifnet[i]));
+	return (NULL);
+}
+
+struct ust_stack *
+ust_if_stack(const struct ust_if *uifp)
+{
+	return (((const struct ifnet *)(const void *)uifp)->if_stack);
+}
+
+const char *
+ust_if_name(const struct ust_if *uifp)
+{
+	return (((const struct ifnet *)(const void *)uifp)->if_xname);
+}
+
+unsigned
+ust_if_index(const struct ust_if *uifp)
+{
+	return (((const struct ifnet *)(const void *)uifp)->if_index);
+}
+
+void
+ust_if_get_mac(const struct ust_if *uifp, uint8_t mac[6])
+{
+	memcpy(mac, ((const struct ifnet *)(const void *)uifp)->if_hwaddr, ETHER_ADDR_LEN);
+}
+
+uint32_t
+ust_if_mtu(const struct ust_if *uifp)
+{
+	return (((const struct ifnet *)(const void *)uifp)->if_mtu);
+}
+
+uint32_t
+ust_if_caps(const struct ust_if *uifp)
+{
+	return (((const struct ifnet *)(const void *)uifp)->if_capabilities);
+}
+
+void
+ust_if_get_stats(const struct ust_if *uifp, struct ust_if_stats *out)
+{
+	*out = ((const struct ifnet *)(const void *)uifp)->if_data;
+}
+
+void
+ust_if_set_capture(struct ust_if *uifp, ust_capture_fn fn, void *arg)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+
+	ifp->if_bpf = fn;
+	ifp->if_bpf_arg = fn != NULL ? arg : NULL;
+}
+
+void
+ust_if_set_input_hook(struct ust_if *uifp, ust_if_input_fn fn, void *arg)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+
+	ifp->if_input_hook = fn;
+	ifp->if_input_hook_arg = fn != NULL ? arg : NULL;
+}
+
+int
+ust_if_output_frame(struct ust_if *uifp, const void *frame, size_t len)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m;
+	int error;
+
+	if (frame == NULL || len < ETHER_HDR_LEN ||
+	    len > (size_t)ifp->if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN)
+		return (-UST_EMSGSIZE);
+	m = (struct mbuf *)(void *)ust_mbuf_from_buf(uifp, frame, len);
+	if (m == NULL) {
+		ifp->if_data.oqdrops++;
+		return (-UST_ENOBUFS);
+	}
+	m->m_pkthdr.rcvif = NULL;
+	error = if_transmit(ifp, m);
+	return (error != 0 ? -error : 0);
+}
+
+void
+if_input(struct ifnet *ifp, struct mbuf *m)
+{
+	ifp->if_data.ipackets++;
+	ifp->if_data.ibytes += m->m_pkthdr.len;
+	m->m_pkthdr.rcvif = ifp;
+	if (ifp->if_bpf != NULL)
+		ifp->if_bpf(ifp->if_bpf_arg, IFP_TO_UST(ifp), UST_CAPTURE_IN,
+		    stack_now(ifp->if_stack), (const struct ust_mbuf *)(void *)m);
+	if (ifp->if_input_hook != NULL &&
+	    ifp->if_input_hook(ifp->if_input_hook_arg, IFP_TO_UST(ifp),
+	    (const struct ust_mbuf *)(void *)m) != 0) {
+		m_freem(m);
+		return;
+	}
+	/* No link layer takes frames yet: counted as FreeBSD's ifi_noproto. */
+	ifp->if_data.noproto++;
+	m_freem(m);
+}
+
+int
+if_transmit(struct ifnet *ifp, struct mbuf *m)
+{
+	if (ifp->if_snd.ifq_len >= ifp->if_snd.ifq_maxlen) {
+		ifp->if_data.oqdrops++;
+		m_freem(m);
+		return (UST_ENOBUFS);
+	}
+	ifq_enqueue(&ifp->if_snd, m);
+	return (0);
+}
+
+int
+if_flush(struct ifnet *ifp)
+{
+	struct mbuf *batch[UST_RX_BURST_MAX];
+	int total = 0, n, taken, i;
+	uint64_t now;
+
+	while (ifp->if_snd.ifq_len > 0) {
+		n = 0;
+		while (n < UST_RX_BURST_MAX && ifp->if_snd.ifq_head != NULL)
+			batch[n++] = ifq_dequeue(&ifp->if_snd);
+		/* The tap sees a frame before the driver owns (and may free) it. */
+		if (ifp->if_bpf != NULL) {
+			now = stack_now(ifp->if_stack);
+			for (i = 0; i < n; i++)
+				ifp->if_bpf(ifp->if_bpf_arg, IFP_TO_UST(ifp), UST_CAPTURE_OUT, now,
+				    (const struct ust_mbuf *)(void *)batch[i]);
+		}
+		taken = ifp->if_ops->tx_burst(ifp->if_softc, (struct ust_mbuf **)(void *)batch, n);
+		if (taken < 0)
+			taken = 0;
+		if (taken > n)
+			taken = n;
+		for (i = 0; i < taken; i++) {
+			ifp->if_data.opackets++;
+			ifp->if_data.obytes += batch[i]->m_pkthdr.len;
+		}
+		ifp->if_stack->st_stats.tx_frames += (uint64_t)taken;
+		total += taken;
+		if (taken < n) {
+			/* Driver full: put the rest back at the head, in order, and
+			 * stop until the next poll. */
+			for (i = n - 1; i >= taken; i--) {
+				batch[i]->m_nextpkt = ifp->if_snd.ifq_head;
+				ifp->if_snd.ifq_head = batch[i];
+				if (ifp->if_snd.ifq_tail == NULL)
+					ifp->if_snd.ifq_tail = batch[i];
+				ifp->if_snd.ifq_len++;
+			}
+			break;
+		}
+	}
+	return (total);
+}
+
+int
+if_poll_rx(struct ifnet *ifp, uint32_t max)
+{
+	struct ust_mbuf *pkts[UST_RX_BURST_MAX];
+	int n, i;
+
+	if (max > UST_RX_BURST_MAX)
+		max = UST_RX_BURST_MAX;
+	n = ifp->if_ops->rx_burst(ifp->if_softc, IFP_TO_UST(ifp), pkts, (int)max);
+	if (n <= 0)
+		return (0);
+	if ((uint32_t)n > max)
+		n = (int)max;
+	ifp->if_stack->st_stats.rx_frames += (uint64_t)n;
+	for (i = 0; i < n; i++)
+		if_input(ifp, (struct mbuf *)(void *)pkts[i]);
+	return (n);
+}
+
+void
+if_purge(struct ifnet *ifp)
+{
+	struct mbuf *m;
+
+	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL)
+		m_freem(m);
+}

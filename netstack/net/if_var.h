@@ -1,0 +1,64 @@
+/*
+ * if_var.h - struct ifnet, the stack's side of an interface (FreeBSD
+ * net/if_var.h): the driver it wraps, its counters, capture and raw input
+ * hooks, and the transmit queue flushed at the end of each poll.
+ */
+#ifndef _USTACK_NET_IF_VAR_H_
+#define _USTACK_NET_IF_VAR_H_
+
+#include <stdint.h>
+
+#include <ustack/ustack.h>
+#include <ustack/ustack_driver.h>
+
+struct mbuf;
+
+#define IFNAMSIZ 16
+#define ETHER_ADDR_LEN 6
+#define ETHER_HDR_LEN 14
+#define ETHER_VLAN_ENCAP_LEN 4
+
+/* A FIFO of packets through m_nextpkt, with a length bound. */
+struct ifqueue {
+	struct mbuf *ifq_head;
+	struct mbuf *ifq_tail;
+	uint32_t ifq_len;
+	uint32_t ifq_maxlen;
+};
+
+struct ifnet {
+	struct ust_stack *if_stack;
+	char if_xname[IFNAMSIZ];
+	unsigned if_index;                 /* 1.. */
+	const struct ust_driver_ops *if_ops;
+	void *if_softc;
+	uint8_t if_hwaddr[ETHER_ADDR_LEN];
+	uint32_t if_mtu;
+	uint32_t if_capabilities;          /* UST_IFCAP_* */
+	struct ust_if_stats if_data;       /* counters */
+	struct ifqueue if_snd;             /* waiting for tx_burst */
+	ust_capture_fn if_bpf;             /* capture tap */
+	void *if_bpf_arg;
+	ust_if_input_fn if_input_hook;
+	void *if_input_hook_arg;
+};
+
+/* The public handle is the ifnet itself. */
+#define IFP_FROM_UST(u) ((struct ifnet *)(void *)(u))
+#define IFP_TO_UST(i) ((struct ust_if *)(void *)(i))
+
+/* Frame received by a driver: counts, taps, hands it to the link layer.
+ * Consumes m. */
+void if_input(struct ifnet *ifp, struct mbuf *m);
+/* Queues a link-layer frame for the next flush.  Consumes m.  Returns 0
+ * or UST_ENOBUFS (queue full, counted in oqdrops). */
+int if_transmit(struct ifnet *ifp, struct mbuf *m);
+/* Hands queued frames to the driver.  Returns the number it took. */
+int if_flush(struct ifnet *ifp);
+/* Takes up to max frames from the driver and passes them to if_input.
+ * Returns the number taken. */
+int if_poll_rx(struct ifnet *ifp, uint32_t max);
+/* Frees everything queued (detach). */
+void if_purge(struct ifnet *ifp);
+
+#endif /* _USTACK_NET_IF_VAR_H_ */

@@ -1,0 +1,39 @@
+/*
+ * cffi cdef for include/ustack/ustack_driver.h, in header order.
+ */
+
+#define UST_IFCAP_RXCSUM ...
+#define UST_IFCAP_TXCSUM ...
+#define UST_IFCAP_TSO4 ...
+#define UST_IFCAP_LRO ...
+#define UST_IFCAP_JUMBO_MTU ...
+
+#define UST_CSUM_IP ...
+#define UST_CSUM_TCP ...
+#define UST_CSUM_UDP ...
+#define UST_CSUM_TSO ...
+#define UST_CSUM_L3_VALID ...
+#define UST_CSUM_L4_VALID ...
+
+struct ust_driver_ops {
+	const char *name;
+	int (*rx_burst)(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max);
+	int (*tx_burst)(void *softc, struct ust_mbuf **pkts, int n);
+	void (*get_mac)(void *softc, uint8_t mac[6]);
+	uint32_t (*get_mtu)(void *softc);
+	uint32_t (*get_caps)(void *softc);
+	int (*get_fd)(void *softc);
+	uint64_t (*next_deadline)(void *softc);
+	void (*detach)(void *softc);
+	...;
+};
+
+struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);
+struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data, size_t len);
+void ust_mbuf_free(struct ust_mbuf *m);
+void *ust_mbuf_data(struct ust_mbuf *m);
+size_t ust_mbuf_len(const struct ust_mbuf *m);
+struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
+uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
+void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
+uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);

@@ -1,0 +1,58 @@
+"""What a stack needs from a driver object, and the record of one attachment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ustack._native import lib
+
+__all__ = ["DriverEnd", "Link"]
+
+
+class Link:
+    """One interface attachment: the ``struct ust_if *`` and whether it is live.
+
+    Shared by the stack and the driver object without references back to
+    either, so whichever of the two goes first (even inside a garbage cycle)
+    knows whether the C interface still exists: a stack marks its links dead
+    when it is destroyed, a driver detaches live links before it frees itself.
+    """
+
+    __slots__ = ("ifp", "alive", "on_detach")
+
+    def __init__(self, ifp: Any) -> None:
+        self.ifp = ifp
+        self.alive = True
+        self.on_detach: list[Any] = []
+
+    def detach(self) -> None:
+        """Detach the interface now (the stack must still exist)."""
+        if self.alive:
+            self.alive = False
+            lib.ust_if_detach(self.ifp)
+            for fn in self.on_detach:
+                fn()
+            self.on_detach.clear()
+
+    def mark_dead(self) -> None:
+        """The stack went away and took the interface with it."""
+        self.alive = False
+        for fn in self.on_detach:
+            fn()
+        self.on_detach.clear()
+
+
+class DriverEnd:
+    """Base of driver objects that ``Stack.add_interface`` accepts.
+
+    A subclass returns the driver ops and softc for ``ust_if_attach`` and keeps
+    the driver's C object alive while an interface uses it (the Interface keeps
+    a reference to its DriverEnd).
+    """
+
+    def _attach_args(self) -> tuple[Any, Any]:
+        """``(const struct ust_driver_ops *, void *softc)`` for ust_if_attach."""
+        raise NotImplementedError
+
+    def _attached(self, link: Link) -> None:
+        """Called after a successful attach with the new link."""

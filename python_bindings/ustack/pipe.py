@@ -1,0 +1,273 @@
+"""The in-memory pipe driver: two Ethernet endpoints with seeded fault injection.
+
+>>> clock = VirtualClock()
+>>> pipe = Pipe(clock=clock, a_to_b=Faults(loss=0.1, seed=1))
+>>> a = Stack(clock=clock, seed=1); b = Stack(clock=clock, seed=2)
+>>> ia = a.add_interface(pipe.a, "pa0"); ib = b.add_interface(pipe.b, "pb0")
+
+Faults are applied on the sending side with each direction's own PRNG, so a
+seed replays the same losses, duplicates, reorderings and bit flips.
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ustack._native import ffi, lib, struct_to_dict
+from ustack._util import parse_mac
+from ustack.clock import VirtualClock
+from ustack.drivers import DriverEnd, Link
+from ustack.errors import check
+
+__all__ = ["Direction", "Faults", "Pipe", "PipeEnd", "PIPE_STATS_FIELDS"]
+
+PPM = 1_000_000
+UINT32_MAX = (1 << 32) - 1
+UINT64_MASK = (1 << 64) - 1
+
+PIPE_STATS_FIELDS: tuple[str, ...] = (
+    "sent",
+    "sent_bytes",
+    "delivered",
+    "delivered_bytes",
+    "lost",
+    "duplicated",
+    "reordered",
+    "corrupted",
+    "dropped_mtu",
+    "dropped_queue",
+    "dropped_nombuf",
+)
+
+
+class Direction(enum.IntEnum):
+    """A direction of a pipe (``enum ust_pipe_dir``)."""
+
+    A_TO_B = int(lib.UST_PIPE_A_TO_B)
+    B_TO_A = int(lib.UST_PIPE_B_TO_A)
+
+    @classmethod
+    def parse(cls, value: Direction | int | str) -> Direction:
+        """Accept a Direction, its int, or ``'a_to_b'``/``'ab'``/``'b_to_a'``/``'ba'``."""
+        if isinstance(value, str):
+            key = value.strip().lower().replace("-", "_").replace(">", "_to_")
+            aliases = {
+                "a_to_b": cls.A_TO_B,
+                "ab": cls.A_TO_B,
+                "b_to_a": cls.B_TO_A,
+                "ba": cls.B_TO_A,
+            }
+            if key not in aliases:
+                raise ValueError(f"unknown direction {value!r}: use 'a_to_b' or 'b_to_a'")
+            return aliases[key]
+        return cls(int(value))
+
+
+def _fraction_to_ppm(name: str, value: float) -> int:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"Faults.{name} is a fraction in [0, 1], not {value!r} (10% is 0.1)")
+    return int(round(value * PPM))
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Faults on one direction of a pipe.  All zero: a perfect link.
+
+    Probabilities are fractions in [0, 1] (``loss=0.1`` is 10%), stored as parts
+    per million in C.  ``seed`` None derives the direction's seed from the
+    pipe's seed.
+    """
+
+    loss: float = 0.0
+    """Probability that a frame is silently lost."""
+    dup: float = 0.0
+    """Probability that a frame is delivered twice."""
+    reorder: float = 0.0
+    """Probability that a frame is held back ``reorder_ns`` so later ones pass it."""
+    corrupt: float = 0.0
+    """Probability that one random bit of a frame is flipped."""
+    delay_ns: int = 0
+    """One-way propagation delay."""
+    jitter_ns: int = 0
+    """Extra delay, uniform in [0, jitter_ns]; order is kept."""
+    reorder_ns: int = 0
+    """Hold-back of a reordered frame (0: 1 ms)."""
+    rate_bps: int = 0
+    """Link rate in bit/s (0: infinite)."""
+    mtu: int = 0
+    """Frames with more payload than this are dropped (0: the pipe's MTU)."""
+    queue_limit: int = 0
+    """Frames in flight at most, more are tail-dropped (0: the ring size)."""
+    seed: int | None = None
+    """The direction's PRNG seed (None: derived from the pipe's seed)."""
+
+    def __post_init__(self) -> None:
+        for name in ("loss", "dup", "reorder", "corrupt"):
+            _fraction_to_ppm(name, float(getattr(self, name)))
+        for name in ("delay_ns", "jitter_ns", "reorder_ns", "rate_bps"):
+            value = getattr(self, name)
+            if not 0 <= value <= UINT64_MASK:
+                raise ValueError(f"Faults.{name} must be in [0, 2**64), not {value!r}")
+        for name in ("mtu", "queue_limit"):
+            value = getattr(self, name)
+            if not 0 <= value <= UINT32_MAX:
+                raise ValueError(f"Faults.{name} must be in [0, 2**32), not {value!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict."""
+        return asdict(self)
+
+    def _fill(self, fc: Any, default_seed: int) -> None:
+        fc.loss_ppm = _fraction_to_ppm("loss", self.loss)
+        fc.dup_ppm = _fraction_to_ppm("dup", self.dup)
+        fc.reorder_ppm = _fraction_to_ppm("reorder", self.reorder)
+        fc.corrupt_ppm = _fraction_to_ppm("corrupt", self.corrupt)
+        fc.delay_ns = self.delay_ns
+        fc.jitter_ns = self.jitter_ns
+        fc.reorder_ns = self.reorder_ns
+        fc.rate_bps = self.rate_bps
+        fc.mtu = self.mtu
+        fc.queue_limit = self.queue_limit
+        fc.seed = (self.seed if self.seed is not None else default_seed) & UINT64_MASK
+
+
+class PipeEnd(DriverEnd):
+    """One end (A or B) of a :class:`Pipe`, to pass to ``Stack.add_interface``."""
+
+    def __init__(self, pipe: Pipe, side: int) -> None:
+        self.pipe = pipe
+        self.side = side
+
+    @property
+    def label(self) -> str:
+        """``'a'`` or ``'b'``."""
+        return "a" if self.side == lib.UST_PIPE_A else "b"
+
+    def _attach_args(self) -> tuple[Any, Any]:
+        self.pipe._check_open()
+        link = self.pipe._links[self.side]
+        if link is not None and link.alive:
+            raise check_busy(f"pipe end {self.label}")
+        return lib.ust_pipe_ops(), lib.ust_pipe_end(self.pipe._p, self.side)
+
+    def _attached(self, link: Link) -> None:
+        self.pipe._links[self.side] = link
+
+    def __repr__(self) -> str:
+        return f"<PipeEnd {self.label} of {self.pipe!r}>"
+
+
+def check_busy(subject: str) -> Exception:
+    """The EBUSY error for a driver end attached twice."""
+    from ustack.errors import error_from_code
+
+    return error_from_code(int(lib.UST_EBUSY), subject)
+
+
+class Pipe:
+    """Two Ethernet endpoints joined by two one-way links with fault injection.
+
+    ``clock`` must be the clock of the stacks on both ends (the same
+    :class:`VirtualClock` in a simulation; None for the monotonic clock).
+    ``seed`` seeds directions whose :class:`Faults` have no seed of their own;
+    None picks a random one, shown as :attr:`seed` so that a run can be replayed.
+    """
+
+    def __init__(
+        self,
+        *,
+        mtu: int = 1500,
+        ring_size: int = 1024,
+        clock: VirtualClock | None = None,
+        a_to_b: Faults | None = None,
+        b_to_a: Faults | None = None,
+        seed: int | None = None,
+        caps: int = 0,
+        macs: tuple[str, str] | None = None,
+    ) -> None:
+        if ring_size <= 0 or ring_size & (ring_size - 1):
+            raise ValueError(f"ring_size must be a power of two, not {ring_size}")
+        self.seed: int = secrets.randbits(63) if seed is None else seed
+        self.clock = clock
+        self._faults = {Direction.A_TO_B: a_to_b or Faults(), Direction.B_TO_A: b_to_a or Faults()}
+        self._links: list[Link | None] = [None, None]
+        cfg = ffi.new("struct ust_pipe_config *")
+        lib.ust_pipe_config_init(cfg)
+        cfg.mtu = mtu
+        cfg.ring_size = ring_size
+        cfg.caps = caps
+        if macs is not None:
+            for i, text in enumerate(macs):
+                for j, byte in enumerate(parse_mac(text)):
+                    cfg.mac[i][j] = byte
+        if clock is not None:
+            cfg.clock = clock._c_clock()
+        for d, faults in self._faults.items():
+            faults._fill(cfg.fault[d], self._dir_seed(d))
+        out = ffi.new("struct ust_pipe **")
+        check(lib.ust_pipe_create(cfg, out), "pipe")
+        # Destroyed on close() or when the cdata goes, which is after the
+        # finalizers of the stacks using it (they detach their interfaces).
+        self._p: Any = ffi.gc(out[0], lib.ust_pipe_destroy)
+        self._closed = False
+
+    def _dir_seed(self, d: Direction) -> int:
+        # Distinct, reproducible seeds per direction.
+        return (self.seed + int(d) * 0x9E3779B97F4A7C15) & UINT64_MASK
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ValueError("the pipe is closed")
+
+    @property
+    def a(self) -> PipeEnd:
+        """End A (its frames go A -> B)."""
+        return PipeEnd(self, int(lib.UST_PIPE_A))
+
+    @property
+    def b(self) -> PipeEnd:
+        """End B."""
+        return PipeEnd(self, int(lib.UST_PIPE_B))
+
+    def faults(self, direction: Direction | int | str) -> Faults:
+        """The faults last set on a direction."""
+        return self._faults[Direction.parse(direction)]
+
+    def set_faults(self, direction: Direction | int | str, faults: Faults) -> None:
+        """Change the faults of one direction (from the sending end's thread)."""
+        self._check_open()
+        d = Direction.parse(direction)
+        fc = ffi.new("struct ust_fault_config *")
+        faults._fill(fc, self._dir_seed(d))
+        check(lib.ust_pipe_set_faults(self._p, int(d), fc), "pipe")
+        self._faults[d] = faults
+
+    def stats(self, direction: Direction | int | str) -> dict[str, int]:
+        """Counters of one direction as a dict (``struct ust_pipe_stats`` names)."""
+        self._check_open()
+        out = ffi.new("struct ust_pipe_stats *")
+        lib.ust_pipe_get_stats(self._p, int(Direction.parse(direction)), out)
+        return struct_to_dict(out, PIPE_STATS_FIELDS)
+
+    def close(self) -> None:
+        """Detach any interface still using an end, then destroy the pipe."""
+        if self._closed:
+            return
+        for link in self._links:
+            if link is not None and link.alive:
+                link.detach()
+        self._closed = True
+        ffi.release(self._p)
+
+    def __enter__(self) -> Pipe:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<Pipe seed={self.seed} {state}>"

@@ -1,0 +1,685 @@
+"""The stack instance, its interfaces, and the loops that drive stacks.
+
+A :class:`Stack` is one ``struct ust_stack``: all protocol state, counters,
+timers and memory zones of one network node.  Many stacks live in one
+process; two stacks joined by a :class:`~ustack.pipe.Pipe` on a shared
+:class:`~ustack.clock.VirtualClock` are the basic rig::
+
+    clock = VirtualClock()
+    with Stack(clock=clock, seed=1) as a, Stack(clock=clock, seed=2) as b:
+        pipe = Pipe(clock=clock)
+        ia, ib = a.add_interface(pipe.a, "pa0"), b.add_interface(pipe.b, "pb0")
+        ia.send_frame(frame)
+        run_until([a, b])          # until nothing is pending
+
+Execution is run-to-completion: nothing happens unless :meth:`Stack.poll`
+(or :func:`run_until`) is called.  Exceptions raised by Python callbacks
+(input hooks, capture hooks) are re-raised from the poll that ran them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
+from ustack._util import format_mac
+from ustack.clock import VirtualClock
+from ustack.drivers import DriverEnd, Link
+from ustack.errors import check, error_from_code
+
+__all__ = [
+    "CAPTURE_IN",
+    "CAPTURE_OUT",
+    "Stack",
+    "Interface",
+    "Capture",
+    "run_until",
+    "run_for",
+    "MEM_FIELDS",
+    "ZONE_FIELDS",
+    "STACK_STATS_FIELDS",
+    "IF_STATS_FIELDS",
+]
+
+MEM_FIELDS = ("limit", "in_use", "peak", "allocs", "frees", "failures", "fail_after")
+ZONE_FIELDS = ("size", "max", "in_use", "peak", "cached", "allocs", "frees", "failures")
+STACK_STATS_FIELDS = ("polls", "rx_frames", "tx_frames", "callouts_run", "nombuf", "nocluster")
+IF_STATS_FIELDS = (
+    "ipackets",
+    "ibytes",
+    "ierrors",
+    "iqdrops",
+    "noproto",
+    "opackets",
+    "obytes",
+    "oerrors",
+    "oqdrops",
+)
+
+CAPTURE_IN = int(lib.UST_CAPTURE_IN)
+CAPTURE_OUT = int(lib.UST_CAPTURE_OUT)
+
+_LOG = logging.getLogger("ustack")
+_LOG_LEVELS = {
+    int(lib.UST_LOG_ERR): logging.ERROR,
+    int(lib.UST_LOG_WARNING): logging.WARNING,
+    int(lib.UST_LOG_NOTICE): logging.INFO,
+    int(lib.UST_LOG_INFO): logging.INFO,
+    int(lib.UST_LOG_DEBUG): logging.DEBUG,
+}
+_LOG_NAMES = {
+    "err": int(lib.UST_LOG_ERR),
+    "error": int(lib.UST_LOG_ERR),
+    "warning": int(lib.UST_LOG_WARNING),
+    "notice": int(lib.UST_LOG_NOTICE),
+    "info": int(lib.UST_LOG_INFO),
+    "debug": int(lib.UST_LOG_DEBUG),
+}
+
+# A copy-out buffer for frames handed to Python callbacks.
+_FRAME_BUF_SIZE = 65536 + 64
+
+
+class _Callbacks:
+    """State a C callback reaches through its handle (no reference to a Stack).
+
+    ``errors`` is the owning stack's list of exceptions raised inside
+    callbacks; the stack re-raises the first after the C call returns.
+    """
+
+    __slots__ = ("fn", "errors", "buf", "logger", "__weakref__")
+
+    def __init__(self, fn: Callable[..., Any] | None, errors: list[BaseException]) -> None:
+        self.fn = fn
+        self.errors = errors
+        self.buf: Any = None
+        self.logger: logging.Logger = _LOG
+
+    def frame(self, m: Any) -> bytes:
+        n = int(lib.ust_mbuf_pktlen(m))
+        if self.buf is None or n > len(self.buf):
+            self.buf = ffi.new("char[]", max(n, _FRAME_BUF_SIZE))
+        check(lib.ust_mbuf_copydata(m, 0, n, self.buf))
+        return bytes(ffi.buffer(self.buf, n))
+
+
+@ffi.def_extern()
+def _ust_py_input_hook(arg: Any, ifp: Any, m: Any) -> int:
+    cb: _Callbacks = ffi.from_handle(arg)
+    try:
+        assert cb.fn is not None
+        return 1 if cb.fn(cb.frame(m)) else 0
+    except BaseException as exc:  # re-raised by the stack after the C call
+        cb.errors.append(exc)
+        return 0
+
+
+@ffi.def_extern()
+def _ust_py_capture(arg: Any, ifp: Any, direction: int, ts_ns: int, m: Any) -> None:
+    cb: _Callbacks = ffi.from_handle(arg)
+    try:
+        assert cb.fn is not None
+        cb.fn(int(direction), int(ts_ns), cb.frame(m))
+    except BaseException as exc:
+        cb.errors.append(exc)
+
+
+@ffi.def_extern()
+def _ust_py_log(arg: Any, level: int, line: Any) -> None:
+    cb: _Callbacks = ffi.from_handle(arg)
+    try:
+        text = ffi.string(line).decode("utf-8", "replace")
+        cb.logger.log(_LOG_LEVELS.get(int(level), logging.INFO), "%s", text)
+    except BaseException as exc:
+        cb.errors.append(exc)
+
+
+def _log_level(level: int | str | None) -> int | None:
+    if level is None or isinstance(level, int):
+        return level
+    try:
+        return _LOG_NAMES[level.lower()]
+    except KeyError:
+        raise ValueError(f"unknown log level {level!r}: one of {sorted(_LOG_NAMES)}") from None
+
+
+class Stack:
+    """One network stack instance (``struct ust_stack``).
+
+    Keyword arguments left at None keep ``ust_stack_config_init()``'s defaults:
+
+    seed: fixes all of the stack's randomness so that a run replays exactly.
+    clock: a :class:`VirtualClock` (simulation) or None (OSAL monotonic clock).
+    mem_limit: bytes the stack may allocate in all (0: no limit; default 64 MiB).
+    nmbufs / nmbclusters / nmbjumbo9: hard maxima of the mbuf zones.
+    tick_ns: callout wheel resolution (default 1 ms).
+    rx_burst: frames taken from each interface per poll (1..UST_RX_BURST_MAX).
+    ifq_maxlen: frames queued for transmission per interface before tail drop.
+    log_level: ``'err'``..``'debug'`` or a syslog number; lines go to the
+    ``logging`` logger ``ustack``.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        clock: VirtualClock | None = None,
+        mem_limit: int | None = None,
+        nmbufs: int | None = None,
+        nmbclusters: int | None = None,
+        nmbjumbo9: int | None = None,
+        tick_ns: int | None = None,
+        rx_burst: int | None = None,
+        ifq_maxlen: int | None = None,
+        log_level: int | str | None = None,
+    ) -> None:
+        self._st: Any = None
+        self._destroy = lib.ust_stack_destroy
+        self._errors: list[BaseException] = []
+        self._interfaces: dict[str, Interface] = {}
+        self._links: list[Link] = []
+        self.clock = clock
+        self.seed = seed
+        cfg = ffi.new("struct ust_stack_config *")
+        lib.ust_stack_config_init(cfg)
+        if mem_limit is not None:
+            cfg.mem_limit = mem_limit
+        if nmbufs is not None:
+            cfg.nmbufs = nmbufs
+        if nmbclusters is not None:
+            cfg.nmbclusters = nmbclusters
+        if nmbjumbo9 is not None:
+            cfg.nmbjumbo9 = nmbjumbo9
+        if tick_ns is not None:
+            cfg.tick_ns = tick_ns
+        if rx_burst is not None:
+            cfg.rx_burst = rx_burst
+        if ifq_maxlen is not None:
+            cfg.ifq_maxlen = ifq_maxlen
+        if clock is not None:
+            cfg.clock = clock._c_clock()
+        if seed is not None:
+            cfg.seed_set = 1
+            cfg.seed = seed & UINT64_MAX
+        self._log_cb = _Callbacks(None, self._errors)
+        self._log_handle = ffi.new_handle(self._log_cb)
+        cfg.log.fn = lib._ust_py_log
+        cfg.log.arg = self._log_handle
+        level = _log_level(log_level)
+        if level is not None:
+            cfg.log.level = level
+        self.tick_ns = int(cfg.tick_ns)
+        out = ffi.new("struct ust_stack **")
+        check(lib.ust_stack_create(cfg, out), "stack")
+        self._st = out[0]
+        self._raise_pending()
+
+    # --- lifetime ---------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._st is None
+
+    def close(self) -> None:
+        """Detach every interface and free all of the stack's memory."""
+        st, self._st = self._st, None
+        if st is None:
+            return
+        for link in self._links:
+            link.alive = False
+        self._destroy(st)
+        for link in self._links:
+            link.mark_dead()
+        self._links.clear()
+        self._interfaces.clear()
+
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # never raise from a finalizer
+            pass
+
+    def _ptr(self) -> Any:
+        if self._st is None:
+            raise error_from_code(int(lib.UST_EBADF), "stack is closed")
+        return self._st
+
+    def _raise_pending(self) -> None:
+        if self._errors:
+            exc = self._errors[0]
+            self._errors.clear()
+            raise exc
+
+    # --- running ----------------------------------------------------------
+
+    def poll(self) -> int:
+        """One turn of the run-to-completion loop; returns the work done (0: idle)."""
+        n = int(lib.ust_stack_poll(self._ptr()))
+        self._raise_pending()
+        return n
+
+    @property
+    def now(self) -> int:
+        """The stack's time in nanoseconds, from its clock."""
+        return int(lib.ust_stack_now(self._ptr()))
+
+    @property
+    def next_deadline(self) -> int | None:
+        """Earliest absolute time at which polling may have work; None if nothing is pending."""
+        d = int(lib.ust_stack_next_deadline(self._ptr()))
+        return None if d == UINT64_MAX else d
+
+    def run_until(
+        self,
+        until: Callable[[], bool] | int | None = None,
+        *,
+        timeout_ns: int | None = None,
+        max_steps: int = 1_000_000,
+    ) -> bool:
+        """Drive this stack alone; see :func:`run_until`."""
+        return run_until([self], until, timeout_ns=timeout_ns, max_steps=max_steps)
+
+    def run_for(self, ns: int) -> None:
+        """Drive this stack alone for ``ns`` nanoseconds of its clock."""
+        run_for([self], ns)
+
+    def random(self) -> int:
+        """The next 64 bits of the stack's PRNG."""
+        return int(lib.ust_stack_random(self._ptr()))
+
+    # --- counters ---------------------------------------------------------
+
+    @property
+    def mem(self) -> dict[str, int]:
+        """Memory accounting (``struct ust_mem``) as a dict."""
+        out = ffi.new("struct ust_mem *")
+        lib.ust_stack_get_mem(self._ptr(), out)
+        return struct_to_dict(out, MEM_FIELDS)
+
+    def zone_stats(self) -> list[dict[str, Any]]:
+        """Statistics of every memory zone, each a dict with its ``name``."""
+        st = self._ptr()
+        out = ffi.new("struct ust_zone_stats *")
+        zones: list[dict[str, Any]] = []
+        for idx in range(4096):
+            rc = int(lib.ust_stack_get_zone_stats(st, idx, out))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc)
+            zone: dict[str, Any] = {"name": cstr(out.name) or f"zone{idx}"}
+            zone.update(struct_to_dict(out, ZONE_FIELDS))
+            zones.append(zone)
+        return zones
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Stack-wide counters (``struct ust_stack_stats``) as a dict."""
+        out = ffi.new("struct ust_stack_stats *")
+        lib.ust_stack_get_stats(self._ptr(), out)
+        return struct_to_dict(out, STACK_STATS_FIELDS)
+
+    # --- interfaces -------------------------------------------------------
+
+    @property
+    def interfaces(self) -> list[Interface]:
+        """Attached interfaces, in attach order."""
+        return list(self._interfaces.values())
+
+    def interface(self, name: str) -> Interface:
+        """The interface called ``name`` (KeyError if none)."""
+        return self._interfaces[name]
+
+    def add_interface(self, driver: DriverEnd, name: str) -> Interface:
+        """Attach a driver end (``pipe.a``, ...) as a new interface called ``name``."""
+        st = self._ptr()
+        if not isinstance(driver, DriverEnd):
+            raise TypeError(f"add_interface needs a driver end such as pipe.a, not {driver!r}")
+        ops, softc = driver._attach_args()
+        out = ffi.new("struct ust_if **")
+        check(lib.ust_if_attach(st, name.encode("utf-8"), ops, softc, out), name)
+        link = Link(out[0])
+        self._links.append(link)
+        driver._attached(link)
+        iface = Interface(self, link, driver)
+        self._interfaces[iface.name] = iface
+        stack_ref = weakref.ref(self)  # no cycle: a Link never holds its stack
+
+        def forget(ref: weakref.ref[Stack] = stack_ref, name: str = iface.name) -> None:
+            st = ref()
+            if st is not None:
+                st._forget(name)
+
+        link.on_detach.append(forget)
+        return iface
+
+    def _forget(self, name: str) -> None:
+        self._interfaces.pop(name, None)
+        self._links = [lk for lk in self._links if lk.alive]
+
+    def __repr__(self) -> str:
+        if self._st is None:
+            return "<Stack closed>"
+        names = ",".join(self._interfaces)
+        return f"<Stack seed={self.seed} now={self.now} interfaces=[{names}]>"
+
+
+class Interface:
+    """An interface of a stack (``struct ust_if``, a FreeBSD ifnet).
+
+    Holds its driver end (so a pipe outlives the interfaces using it) and a
+    weak reference to its stack.
+    """
+
+    def __init__(self, stack: Stack, link: Link, driver: DriverEnd) -> None:
+        self._stack_ref = weakref.ref(stack)
+        self._errors = stack._errors
+        self._link = link
+        self.driver = driver
+        self.name: str = cstr(lib.ust_if_name(link.ifp)) or ""
+        self.index: int = int(lib.ust_if_index(link.ifp))
+        self._input_cb: _Callbacks | None = None
+        self._input_handle: Any = None
+        self._capture: Capture | _Callbacks | None = None
+        self._capture_handle: Any = None
+
+    def _ifp(self) -> Any:
+        if not self._link.alive:
+            raise error_from_code(int(lib.UST_ENODEV), self.name)
+        return self._link.ifp
+
+    @property
+    def stack(self) -> Stack:
+        """The stack this interface belongs to."""
+        st = self._stack_ref()
+        if st is None or st.closed:
+            raise error_from_code(int(lib.UST_ENODEV), self.name)
+        return st
+
+    @property
+    def attached(self) -> bool:
+        """False once the interface or its stack is gone."""
+        return self._link.alive
+
+    @property
+    def mac(self) -> str:
+        """The link-layer address, ``'02:00:00:00:00:01'``."""
+        raw = ffi.new("uint8_t[6]")
+        lib.ust_if_get_mac(self._ifp(), raw)
+        return format_mac(bytes(raw))
+
+    @property
+    def mac_bytes(self) -> bytes:
+        """The link-layer address as 6 bytes."""
+        raw = ffi.new("uint8_t[6]")
+        lib.ust_if_get_mac(self._ifp(), raw)
+        return bytes(raw)
+
+    @property
+    def mtu(self) -> int:
+        """The interface MTU (payload bytes of a frame)."""
+        return int(lib.ust_if_mtu(self._ifp()))
+
+    @property
+    def caps(self) -> int:
+        """Offload capabilities (``UST_IFCAP_*`` bits)."""
+        return int(lib.ust_if_caps(self._ifp()))
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters with FreeBSD's if_data names (ipackets, ibytes, ...)."""
+        out = ffi.new("struct ust_if_stats *")
+        lib.ust_if_get_stats(self._ifp(), out)
+        return struct_to_dict(out, IF_STATS_FIELDS)
+
+    def send_frame(self, frame: bytes | bytearray | memoryview) -> None:
+        """Queue a complete link-layer frame for the next flush (poll).
+
+        Raises the EMSGSIZE error (over MTU plus link header) or the ENOBUFS
+        error (out of mbufs or transmit queue full; counted in oqdrops).
+        """
+        data = ffi.from_buffer(frame)
+        check(lib.ust_if_output_frame(self._ifp(), data, len(data)), self.name)
+
+    def set_input_hook(self, fn: Callable[[bytes], bool] | None) -> None:
+        """Call ``fn(frame)`` for every received frame, after capture and before
+        the protocols; a true result consumes the frame.  None removes the hook.
+
+        An exception raised by ``fn`` propagates out of the poll that ran it.
+        """
+        ifp = self._ifp()
+        if fn is None:
+            lib.ust_if_set_input_hook(ifp, ffi.NULL, ffi.NULL)
+            self._input_cb = self._input_handle = None
+            return
+        cb = _Callbacks(fn, self._errors)
+        handle = ffi.new_handle(cb)
+        lib.ust_if_set_input_hook(ifp, lib._ust_py_input_hook, handle)
+        # Kept alive for as long as C may call back with it.
+        self._input_cb, self._input_handle = cb, handle
+
+    def set_capture_hook(self, fn: Callable[[int, int, bytes], None] | None) -> None:
+        """Call ``fn(direction, ts_ns, frame)`` for every frame received
+        (direction ``CAPTURE_IN``) or transmitted (``CAPTURE_OUT``).  One capture per
+        interface: this replaces a :meth:`capture` file.  None removes it.
+        """
+        ifp = self._ifp()
+        self._drop_capture()
+        if fn is None:
+            return
+        cb = _Callbacks(fn, self._errors)
+        handle = ffi.new_handle(cb)
+        lib.ust_if_set_capture(ifp, lib._ust_py_capture, handle)
+        self._capture, self._capture_handle = cb, handle
+
+    def capture(self, path: str | os.PathLike[str], *, snaplen: int = 0) -> Capture:
+        """Write every frame in and out of this interface to a pcap file.
+
+        Returns a :class:`Capture`; use it as a context manager or close it to
+        flush the file.  ``snaplen`` 0 means 65535.
+        """
+        ifp = self._ifp()
+        self._drop_capture()
+        cap = Capture(self, path, snaplen)
+        lib.ust_if_set_capture(ifp, ffi.addressof(lib, "ust_pcap_capture"), cap._pc)
+        self._capture = cap
+        self._link.on_detach.append(cap._interface_gone)
+        return cap
+
+    def _drop_capture(self) -> None:
+        old = self._capture
+        if isinstance(old, Capture):
+            old.close()
+        elif old is not None and self._link.alive:
+            lib.ust_if_set_capture(self._link.ifp, ffi.NULL, ffi.NULL)
+        self._capture = self._capture_handle = None
+
+    def _capture_closed(self, cap: Capture) -> None:
+        if self._capture is cap:
+            if self._link.alive:
+                lib.ust_if_set_capture(self._link.ifp, ffi.NULL, ffi.NULL)
+            self._capture = None
+
+    def detach(self) -> None:
+        """Detach the interface from its stack (the driver's detach runs)."""
+        if self._link.alive:
+            self._link.detach()
+
+    def __repr__(self) -> str:
+        if not self._link.alive:
+            return f"<Interface {self.name} detached>"
+        return f"<Interface {self.name} index={self.index} mac={self.mac} mtu={self.mtu}>"
+
+
+class Capture:
+    """A pcap file being written from an interface (``ust_pcap``).
+
+    Closing it removes the capture hook and flushes the file; so does leaving
+    its ``with`` block.
+    """
+
+    def __init__(self, iface: Interface, path: str | os.PathLike[str], snaplen: int) -> None:
+        self.path = Path(path)
+        self._iface: Interface | None = iface
+        out = ffi.new("struct ust_pcap **")
+        check(lib.ust_pcap_open(os.fsencode(self.path), snaplen, out), str(self.path))
+        self._pc: Any = out[0]
+        self._count = 0
+        self._close = lib.ust_pcap_close
+
+    @property
+    def count(self) -> int:
+        """Records written so far."""
+        if self._pc is None:
+            return self._count
+        return int(lib.ust_pcap_count(self._pc))
+
+    @property
+    def closed(self) -> bool:
+        """True once the file is flushed and closed."""
+        return self._pc is None
+
+    def _interface_gone(self) -> None:
+        self._iface = None
+
+    def close(self) -> None:
+        """Stop capturing, flush and close the file."""
+        if self._pc is None:
+            return
+        iface, self._iface = self._iface, None
+        if iface is not None:
+            iface._capture_closed(self)
+        self._count = int(lib.ust_pcap_count(self._pc))
+        pc, self._pc = self._pc, None
+        check(self._close(pc), str(self.path))
+
+    def __enter__(self) -> Capture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        return f"<Capture {str(self.path)!r} count={self.count}{' closed' if self.closed else ''}>"
+
+
+# --- driving several stacks ------------------------------------------------
+
+
+def _common_clock(stacks: Sequence[Stack]) -> VirtualClock | None:
+    if not stacks:
+        raise ValueError("run_until needs at least one stack")
+    clocks = {id(st.clock): st.clock for st in stacks}
+    if len(clocks) != 1:
+        raise ValueError("stacks driven together must share one clock (one VirtualClock, or None)")
+    return next(iter(clocks.values()))
+
+
+def _next_deadline(stacks: Sequence[Stack]) -> int | None:
+    deadlines = [d for d in (st.next_deadline for st in stacks) if d is not None]
+    return min(deadlines) if deadlines else None
+
+
+def run_until(
+    stacks: Iterable[Stack],
+    until: Callable[[], bool] | int | None = None,
+    *,
+    timeout_ns: int | None = None,
+    max_steps: int = 1_000_000,
+) -> bool:
+    """Poll ``stacks`` together until ``until`` holds.
+
+    ``until`` is a predicate (checked after every round of polls), an absolute
+    time in nanoseconds on the stacks' clock, or None: until nothing is pending
+    (every stack idle and no deadline).
+
+    On a :class:`VirtualClock` (shared by all the stacks) each round polls
+    every stack until all are idle, then jumps the clock to the earliest
+    ``next_deadline`` -- time passes only when nothing else can happen.  On the
+    monotonic clock it polls, sleeping until the next deadline (at most 1 ms)
+    while idle.
+
+    Returns True when ``until`` held, False when ``timeout_ns`` passed or (for
+    a predicate) nothing was pending any more so it could never hold.  Raises
+    RuntimeError after ``max_steps`` rounds of polls (a livelock).
+    """
+    group = list(stacks)
+    clock = _common_clock(group)
+    start = group[0].now
+    limit = None if timeout_ns is None else start + timeout_ns
+    deadline = until if isinstance(until, int) else None
+    if deadline is not None and (limit is None or deadline < limit):
+        limit = deadline
+    predicate: Callable[[], bool] | None = until if callable(until) else None
+    tick = min(st.tick_ns for st in group) or 1
+    steps = 0
+
+    def done() -> bool:
+        if predicate is not None:
+            return bool(predicate())
+        if deadline is not None:
+            return group[0].now >= deadline
+        return False
+
+    while True:
+        # Poll every stack until all of them are idle.
+        while True:
+            steps += 1
+            if steps > max_steps:
+                raise RuntimeError(
+                    f"run_until: still busy after {max_steps} rounds of polls "
+                    f"(now={group[0].now} ns, started at {start} ns); raise max_steps or "
+                    "look for a livelock"
+                )
+            work = 0
+            for st in group:
+                work += st.poll()
+            if done():
+                return True
+            if work == 0:
+                break
+        now = group[0].now
+        nd = _next_deadline(group)
+        if nd is None:
+            if until is None:
+                return True
+            if clock is not None and deadline is None:
+                return False  # nothing pending: the predicate can never become true
+        if limit is not None and (nd is None or nd > limit):
+            if now >= limit:
+                return done()
+            target = limit
+        elif nd is None:
+            target = now + 1_000_000  # real clock: frames may come from elsewhere
+        else:
+            target = nd if nd > now else now + tick
+        if clock is not None:
+            clock.set(target)
+        else:
+            pause = min(target - now, 1_000_000)
+            if pause > 0:
+                time.sleep(pause / 1e9)
+
+
+def run_for(stacks: Iterable[Stack], ns: int) -> None:
+    """Drive ``stacks`` for ``ns`` nanoseconds of their (shared) clock."""
+    group = list(stacks)
+    run_until(group, group[0].now + ns)

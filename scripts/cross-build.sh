@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# cross-build.sh - portability guard: build ustack for other machines.
+#
+#   scripts/cross-build.sh [cortex-m3|aarch64|all]     (default: all)
+#
+# cortex-m3  the portable core (netstack/ + osal/common + the baremetal OSAL)
+#            for an ARM Cortex-M3 with arm-none-eabi-gcc, its size, and the
+#            bare-metal example (examples/baremetal) linked for an
+#            LM3S6965-like memory map, so that a symbol the core needs and
+#            the port lacks fails the link.                -> build/cross-cortex-m3
+# aarch64    the full library (POSIX OSAL, drivers, no tests) for
+#            aarch64-linux-gnu.                            -> build/cross-aarch64
+#
+# Environment: CMAKE (default cmake), JOBS (default: nproc),
+# USTACK_CM3_HEAP (bare-metal heap arena for the Cortex-M3 build, default
+# 40960: the LM3S6965 has 64 KiB of SRAM).  Exits non-zero on any failure.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+CMAKE="${CMAKE:-cmake}"
+JOBS="${JOBS:-$(nproc 2>/dev/null || echo 4)}"
+CM3_HEAP="${USTACK_CM3_HEAP:-40960}"
+WARNINGS=(-std=c11 -Wall -Wextra -Werror -Wundef -Wshadow -Wstrict-prototypes
+  -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wvla)
+
+die() { echo "cross-build: $*" >&2; exit 1; }
+step() { echo; echo "==> $*"; }
+need() {
+  command -v "$1" >/dev/null 2>&1 ||
+    die "$1 not found; install it with: apt-get install $2"
+}
+
+# Configure from scratch when the cache was made by another toolchain.
+configure() {
+  local dir="$1"; shift
+  if [[ -f "$dir/CMakeCache.txt" ]] && ! grep -q "^CMAKE_TOOLCHAIN_FILE:.*=$root/$TOOLCHAIN\$" "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
+  "$CMAKE" -S "$root" -B "$dir" -DCMAKE_TOOLCHAIN_FILE="$root/$TOOLCHAIN" "$@"
+}
+
+build_cortex_m3() {
+  local dir=build/cross-cortex-m3 ex=examples/baremetal
+  need arm-none-eabi-gcc "gcc-arm-none-eabi libnewlib-arm-none-eabi"
+  TOOLCHAIN=cmake/arm-none-eabi-cortex-m3.cmake
+
+  step "cortex-m3: core library (baremetal OSAL, heap ${CM3_HEAP} bytes)"
+  configure "$dir" -DCMAKE_BUILD_TYPE=MinSizeRel -DUSTACK_CORE_ONLY=ON \
+    -DUSTACK_OSAL=baremetal -DUSTACK_BAREMETAL_HEAP_SIZE="$CM3_HEAP"
+  "$CMAKE" --build "$dir" -j "$JOBS"
+  [[ -f "$dir/libustack.a" ]] || die "$dir/libustack.a was not built"
+
+  step "cortex-m3: size of libustack.a (per object, then totals)"
+  arm-none-eabi-size -t "$dir/libustack.a" | tee "$dir/size.txt"
+  awk '/\(TOTALS\)/ { printf "cortex-m3 libustack.a totals: text=%s data=%s bss=%s (bss includes the %s-byte heap arena)\n", $1, $2, $3, heap }' \
+    heap="$CM3_HEAP" "$dir/size.txt"
+
+  step "cortex-m3: link $ex for an LM3S6965 memory map"
+  arm-none-eabi-gcc -mcpu=cortex-m3 -mthumb -Os -ffunction-sections -fdata-sections \
+    "${WARNINGS[@]}" -I include -I osal/baremetal -I "$ex" \
+    -nostartfiles --specs=nano.specs --specs=nosys.specs \
+    -Wl,--gc-sections -Wl,--fatal-warnings -Wl,--no-warn-rwx-segments \
+    -Wl,-Map="$dir/baremetal_example.map" -T "$ex/lm3s6965.ld" \
+    "$ex/main.c" "$ex/board_lm3s6965.c" "$dir/libustack.a" \
+    -o "$dir/baremetal_example.elf"
+  # The OSAL arena is the only heap; the board's _sbrk() keeps newlib's empty.
+  if arm-none-eabi-nm "$dir/baremetal_example.elf" | grep -Eq ' [Tt] _?malloc(_r)?$'; then
+    echo "note: newlib's malloc is linked (referenced by its printf family); the board's _sbrk() keeps it empty"
+  fi
+  arm-none-eabi-size "$dir/baremetal_example.elf"
+}
+
+build_aarch64() {
+  local dir=build/cross-aarch64
+  need aarch64-linux-gnu-gcc "gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu"
+  TOOLCHAIN=cmake/aarch64-linux-gnu.cmake
+
+  step "aarch64: full library (posix OSAL, drivers)"
+  configure "$dir" -DUSTACK_OSAL=posix -DUSTACK_BUILD_TESTS=OFF
+  "$CMAKE" --build "$dir" -j "$JOBS"
+  [[ -f "$dir/libustack.a" && -f "$dir/libustack.so" ]] || die "libustack.a/.so missing in $dir"
+  aarch64-linux-gnu-readelf -h "$dir/libustack.so" | grep -q 'Machine:.*AArch64' ||
+    die "$dir/libustack.so is not an AArch64 object"
+  aarch64-linux-gnu-size "$dir/libustack.so"
+  step "aarch64: exported symbols"
+  "$CMAKE" -DUSTACK_NM=aarch64-linux-gnu-nm -DUSTACK_LIB="$dir/libustack.so" \
+    -P tests/cmake/exported_symbols.cmake
+}
+
+target="${1:-all}"
+case "$target" in
+  cortex-m3) build_cortex_m3 ;;
+  aarch64) build_aarch64 ;;
+  all) build_cortex_m3; build_aarch64 ;;
+  -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  *) die "unknown target '$target' (cortex-m3, aarch64 or all)" ;;
+esac
+echo
+echo "cross-build: $target OK"

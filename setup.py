@@ -1,0 +1,79 @@
+"""Build glue for the Python package ``ustack``.
+
+``pip install .`` / ``pip install -e .`` need no manual step: the build_ext
+command below configures and builds libustack.a with CMake into build/py,
+then cffi compiles the API-mode extension ``ustack._ffi`` against the public
+headers and links it with that library.  Metadata lives in pyproject.toml.
+
+Environment:
+  USTACK_PY_BUILD_DIR   CMake build directory (default: <root>/build/py)
+  USTACK_CMAKE_ARGS     extra arguments for the CMake configure step
+  CMAKE_BUILD_PARALLEL_LEVEL  jobs for the CMake build (default: CPU count)
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_ext import build_ext
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _build_dir() -> Path:
+    return Path(os.environ.get("USTACK_PY_BUILD_DIR", ROOT / "build" / "py"))
+
+
+class CMakeBuildExt(build_ext):
+    """build_ext that builds libustack.a with CMake before compiling the extension."""
+
+    def run(self) -> None:
+        self._build_libustack()
+        super().run()
+
+    def _run(self, cmd: list[str]) -> None:
+        print("+ " + shlex.join(cmd), flush=True)
+        try:
+            subprocess.run(cmd, check=True, cwd=ROOT)
+        except FileNotFoundError as exc:
+            sys.exit(f"ustack: {cmd[0]} not found ({exc}); install CMake >= 3.16 and a C compiler")
+        except subprocess.CalledProcessError as exc:
+            sys.exit(f"ustack: command failed with status {exc.returncode}: {shlex.join(cmd)}")
+
+    def _build_libustack(self) -> None:
+        cmake = shutil.which("cmake")
+        if cmake is None:
+            sys.exit("ustack: cmake not found; install CMake >= 3.16 (apt-get install cmake)")
+        bdir = _build_dir()
+        configure = [
+            cmake,
+            "-S",
+            str(ROOT),
+            "-B",
+            str(bdir),
+            "-DCMAKE_BUILD_TYPE=Release",
+            "-DUSTACK_BUILD_TESTS=OFF",
+            "-DUSTACK_BUILD_SHARED=OFF",
+            *shlex.split(os.environ.get("USTACK_CMAKE_ARGS", "")),
+        ]
+        self._run(configure)
+        jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
+        self._run([cmake, "--build", str(bdir), "--target", "ustack_static", "-j", jobs])
+        lib = bdir / "libustack.a"
+        if not lib.exists():
+            sys.exit(f"ustack: CMake finished but {lib} is missing")
+        # The extension depends on the library: relink it whenever it changed.
+        for ext in self.extensions:
+            ext.depends = [*ext.depends, str(lib)]
+
+
+setup(
+    cmdclass={"build_ext": CMakeBuildExt},
+    cffi_modules=["python_bindings/ustack/_ffi_build.py:ffibuilder"],
+)

@@ -1,0 +1,431 @@
+/*
+ * test_fault.c - the fault injector (drivers/pipe/fault.c) on its own:
+ * determinism by seed, loss/duplicate/reorder/corrupt rates, serialisation
+ * spacing of the rate limit, FIFO order under jitter, MTU and queue drops.
+ */
+#include "../../../drivers/pipe/fault.h"
+
+#include "ust_test.h"
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+
+static void
+cfg_zero(struct ust_fault_config *c, uint64_t seed)
+{
+	memset(c, 0, sizeof(*c));
+	c->seed = seed;
+}
+
+/* A config with every random fault on, for the determinism cases. */
+static void
+cfg_busy(struct ust_fault_config *c, uint64_t seed)
+{
+	cfg_zero(c, seed);
+	c->loss_ppm = 100000;
+	c->dup_ppm = 50000;
+	c->reorder_ppm = 50000;
+	c->corrupt_ppm = 50000;
+	c->delay_ns = 5 * NS_PER_MS;
+	c->jitter_ns = 2 * NS_PER_MS;
+	c->rate_bps = 100000000;
+}
+
+static size_t
+frame_len(unsigned i)
+{
+	return (60 + (i * 97) % 1455);
+}
+
+static int
+verdict_eq(const struct fault_verdict *a, const struct fault_verdict *b)
+{
+	return (a->fv_action == b->fv_action && a->fv_copies == b->fv_copies &&
+	    a->fv_reordered == b->fv_reordered && a->fv_corrupt == b->fv_corrupt &&
+	    a->fv_corrupt_bit == b->fv_corrupt_bit && a->fv_deliver_at == b->fv_deliver_at);
+}
+
+/* Runs n frames through two injectors and counts differing verdicts. */
+static unsigned
+run_pair(uint64_t seed1, uint64_t seed2, unsigned n)
+{
+	struct ust_fault_config c1, c2;
+	struct fault f1, f2;
+	struct fault_verdict v1, v2;
+	unsigned i, diff = 0;
+
+	cfg_busy(&c1, seed1);
+	cfg_busy(&c2, seed2);
+	fault_init(&f1, &c1, 1500, 1024);
+	fault_init(&f2, &c2, 1500, 1024);
+	for (i = 0; i < n; i++) {
+		uint64_t now = (uint64_t)i * 50 * NS_PER_US;
+
+		fault_decide(&f1, now, frame_len(i), frame_len(i) - 14, 0, &v1);
+		fault_decide(&f2, now, frame_len(i), frame_len(i) - 14, 0, &v2);
+		if (!verdict_eq(&v1, &v2))
+			diff++;
+	}
+	return (diff);
+}
+
+TEST(same_seed_same_decisions)
+{
+	CHECK_EQ(run_pair(ust_test_seed, ust_test_seed, 20000), 0);
+	CHECK_EQ(run_pair(42, 42, 20000), 0);
+}
+
+TEST(different_seed_different_decisions)
+{
+	/* With 10% loss and more, two seeds agree on about 70% of frames. */
+	CHECK(run_pair(ust_test_seed, ust_test_seed + 1, 20000) > 1000);
+	CHECK(run_pair(1, 2, 20000) > 1000);
+}
+
+/* A queue drop (depends on the receiver) does not shift later decisions. */
+TEST(decisions_independent_of_queue_drops)
+{
+	struct ust_fault_config c;
+	struct fault f1, f2;
+	struct fault_verdict v1, v2;
+	unsigned i, qdrops = 0, lost1 = 0, lost2 = 0, mismatch = 0;
+
+	cfg_zero(&c, ust_test_seed);
+	c.loss_ppm = 200000;
+	c.corrupt_ppm = 100000;
+	c.queue_limit = 8;
+	fault_init(&f1, &c, 1500, 1024);
+	fault_init(&f2, &c, 1500, 1024);
+	for (i = 0; i < 10000; i++) {
+		/* f2's receiver is stalled every third frame. */
+		uint32_t inflight2 = (i % 3 == 0) ? 8 : 0;
+
+		fault_decide(&f1, 0, 100, 86, 0, &v1);
+		fault_decide(&f2, 0, 100, 86, inflight2, &v2);
+		lost1 += v1.fv_action == FAULT_LOST;
+		lost2 += v2.fv_action == FAULT_LOST;
+		if (v2.fv_action == FAULT_DROP_QUEUE) {
+			qdrops++;
+			CHECK(v1.fv_action == FAULT_DELIVER);
+			continue;
+		}
+		if (v1.fv_action != v2.fv_action || v1.fv_corrupt != v2.fv_corrupt ||
+		    v1.fv_corrupt_bit != v2.fv_corrupt_bit)
+			mismatch++;
+	}
+	CHECK(qdrops > 2000);
+	CHECK_EQ(lost1, lost2);
+	CHECK_EQ(mismatch, 0);
+}
+
+TEST(loss_rate_within_bounds)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	unsigned i, lost = 0, delivered = 0;
+
+	cfg_zero(&c, ust_test_seed);
+	c.loss_ppm = 100000;            /* 10% */
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 100000; i++) {
+		fault_decide(&f, 0, 1514, 1500, 0, &v);
+		if (v.fv_action == FAULT_LOST)
+			lost++;
+		else if (v.fv_action == FAULT_DELIVER)
+			delivered++;
+	}
+	/* sigma = sqrt(1e5 * 0.1 * 0.9) ~ 95: +-1% is over ten sigma. */
+	CHECK(lost >= 9000 && lost <= 11000);
+	CHECK_EQ(lost + delivered, 100000);
+
+	/* 0 and 1e6 ppm are exact. */
+	c.loss_ppm = 0;
+	fault_init(&f, &c, 1500, 1024);
+	for (lost = 0, i = 0; i < 10000; i++) {
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		lost += v.fv_action == FAULT_LOST;
+	}
+	CHECK_EQ(lost, 0);
+	c.loss_ppm = 1000000;
+	fault_init(&f, &c, 1500, 1024);
+	for (lost = 0, i = 0; i < 10000; i++) {
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		lost += v.fv_action == FAULT_LOST;
+	}
+	CHECK_EQ(lost, 10000);
+}
+
+TEST(rate_limit_spacing_exact)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	uint64_t t0 = 1000 * NS_PER_MS;
+	unsigned i;
+
+	cfg_zero(&c, ust_test_seed);
+	c.rate_bps = 1000000000;        /* 1 Gbit/s: 1500 bytes = 12 us */
+	c.delay_ns = 3 * NS_PER_MS;
+	fault_init(&f, &c, 1500, 1024);
+	/* A burst at one instant leaves the link one serialisation apart. */
+	for (i = 0; i < 100; i++) {
+		fault_decide(&f, t0, 1500, 1486, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		CHECK_EQ(v.fv_deliver_at, t0 + (uint64_t)(i + 1) * 12 * NS_PER_US + 3 * NS_PER_MS);
+	}
+	/* An idle link starts at now again. */
+	t0 += 10 * NS_PER_MS;
+	fault_decide(&f, t0, 1500, 1486, 0, &v);
+	CHECK_EQ(v.fv_deliver_at, t0 + 12 * NS_PER_US + 3 * NS_PER_MS);
+
+	/* Fractions of a ns carry: a 64-byte frame at 3 Gbit/s takes 170.67
+	 * ns, and three back to back end at exactly 512 ns. */
+	c.rate_bps = 3000000000ull;
+	c.delay_ns = 0;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 3; i++)
+		fault_decide(&f, 0, 64, 50, 0, &v);
+	CHECK_EQ(v.fv_deliver_at, 512);
+}
+
+TEST(jitter_keeps_fifo)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	uint64_t prev = 0, now, x, minx = UINT64_MAX, maxx = 0;
+	unsigned i, backwards = 0;
+
+	cfg_zero(&c, ust_test_seed);
+	c.delay_ns = 10 * NS_PER_MS;
+	c.jitter_ns = 5 * NS_PER_MS;
+	fault_init(&f, &c, 1500, 1024);
+	/* Frames further apart than the jitter: the full spread shows. */
+	for (i = 0; i < 1000; i++) {
+		now = (uint64_t)i * 20 * NS_PER_MS;
+		fault_decide(&f, now, 200, 186, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		x = v.fv_deliver_at - now;
+		CHECK(x >= c.delay_ns && x <= c.delay_ns + c.jitter_ns);
+		if (x < minx)
+			minx = x;
+		if (x > maxx)
+			maxx = x;
+		prev = v.fv_deliver_at;
+	}
+	CHECK(minx < c.delay_ns + NS_PER_MS / 10);
+	CHECK(maxx > c.delay_ns + c.jitter_ns - NS_PER_MS / 10);
+	/* Frames closer than the jitter: never delivered out of order. */
+	for (i = 0; i < 10000; i++) {
+		now = 1000 * 20 * NS_PER_MS + (uint64_t)i * 100 * NS_PER_US;
+		fault_decide(&f, now, 200, 186, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		CHECK(v.fv_deliver_at >= now + c.delay_ns);
+		if (v.fv_deliver_at < prev)
+			backwards++;
+		prev = v.fv_deliver_at;
+	}
+	CHECK_EQ(backwards, 0);
+}
+
+TEST(reorder_produces_overtakes)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	uint64_t at[5000];
+	int reord[5000];
+	uint64_t fifo_prev = 0;
+	unsigned i, j, nreord = 0, overtaken = 0, backwards = 0;
+
+	cfg_zero(&c, ust_test_seed);
+	c.reorder_ppm = 100000;
+	c.delay_ns = NS_PER_MS;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 5000; i++) {
+		fault_decide(&f, (uint64_t)i * 100 * NS_PER_US, 100, 86, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		at[i] = v.fv_deliver_at;
+		reord[i] = v.fv_reordered;
+		nreord += (unsigned)v.fv_reordered;
+		/* Frames not held back stay in order among themselves. */
+		if (!v.fv_reordered) {
+			if (v.fv_deliver_at < fifo_prev)
+				backwards++;
+			fifo_prev = v.fv_deliver_at;
+		}
+	}
+	CHECK(nreord >= 400 && nreord <= 600);
+	CHECK_EQ(backwards, 0);
+	/* Held back by the default 1 ms, a frame is passed by the next ones
+	 * sent within 1 ms (frames are 100 us apart). */
+	for (i = 0; i < 4990; i++) {
+		if (!reord[i])
+			continue;
+		CHECK_EQ(at[i], (uint64_t)i * 100 * NS_PER_US + 2 * NS_PER_MS);
+		for (j = i + 1; j < i + 10; j++)
+			if (at[j] < at[i]) {
+				overtaken++;
+				break;
+			}
+	}
+	CHECK(overtaken > 300);
+}
+
+TEST(dup_counts)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	unsigned i, dups = 0;
+
+	cfg_zero(&c, ust_test_seed);
+	c.dup_ppm = 200000;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 100000; i++) {
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		REQUIRE(v.fv_copies == 1 || v.fv_copies == 2);
+		dups += v.fv_copies == 2;
+	}
+	CHECK(dups >= 19000 && dups <= 21000);
+
+	/* No room for the second copy: it is not made. */
+	c.dup_ppm = 1000000;
+	c.queue_limit = 4;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, 0, 100, 86, 3, &v);
+	CHECK(v.fv_action == FAULT_DELIVER);
+	CHECK_EQ(v.fv_copies, 1);
+	fault_decide(&f, 0, 100, 86, 2, &v);
+	CHECK_EQ(v.fv_copies, 2);
+}
+
+static unsigned
+popcount8(uint8_t x)
+{
+	unsigned n = 0;
+
+	for (; x != 0; x &= (uint8_t)(x - 1))
+		n++;
+	return (n);
+}
+
+TEST(corrupt_flips_exactly_one_bit)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	uint8_t orig[1514], buf[1514];
+	unsigned i, k, flips, first_half = 0;
+	size_t len;
+
+	for (k = 0; k < sizeof(orig); k++)
+		orig[k] = (uint8_t)(k * 31 + 7);
+	cfg_zero(&c, ust_test_seed);
+	c.corrupt_ppm = 1000000;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 2000; i++) {
+		len = 60 + i % 1455;
+		memcpy(buf, orig, len);
+		fault_decide(&f, 0, len, len - 14, 0, &v);
+		REQUIRE(v.fv_action == FAULT_DELIVER);
+		REQUIRE(v.fv_corrupt);
+		CHECK(v.fv_corrupt_bit < len * 8);
+		fault_corrupt(&v, buf, len);
+		for (flips = 0, k = 0; k < len; k++)
+			flips += popcount8((uint8_t)(buf[k] ^ orig[k]));
+		CHECK_EQ(flips, 1);
+		first_half += v.fv_corrupt_bit < len * 4;
+	}
+	/* The bit is spread over the frame. */
+	CHECK(first_half > 800 && first_half < 1200);
+
+	/* corrupt_ppm 0: never. */
+	c.corrupt_ppm = 0;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 1000; i++) {
+		memcpy(buf, orig, 100);
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		CHECK(!v.fv_corrupt);
+		fault_corrupt(&v, buf, 100);
+		CHECK_MEM(buf, orig, 100);
+	}
+}
+
+TEST(mtu_and_queue_drops)
+{
+	struct ust_fault_config c;
+	struct fault f, g;
+	struct fault_verdict v, w;
+
+	cfg_zero(&c, ust_test_seed);
+	c.loss_ppm = 300000;
+	fault_init(&f, &c, 1500, 1024);
+	fault_init(&g, &c, 1500, 1024);
+	fault_decide(&f, 0, 1515, 1501, 0, &v);
+	CHECK(v.fv_action == FAULT_DROP_MTU);
+	/* An MTU drop draws nothing: f and g stay in step. */
+	fault_decide(&f, 0, 1514, 1500, 0, &v);
+	fault_decide(&g, 0, 1514, 1500, 0, &w);
+	CHECK(verdict_eq(&v, &w));
+
+	/* The config's MTU overrides the link's. */
+	c.loss_ppm = 0;
+	c.mtu = 576;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, 0, 591, 577, 0, &v);
+	CHECK(v.fv_action == FAULT_DROP_MTU);
+	fault_decide(&f, 0, 590, 576, 0, &v);
+	CHECK(v.fv_action == FAULT_DELIVER);
+
+	/* queue_limit, capped at the capacity. */
+	c.mtu = 0;
+	c.queue_limit = 16;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, 0, 100, 86, 15, &v);
+	CHECK(v.fv_action == FAULT_DELIVER);
+	fault_decide(&f, 0, 100, 86, 16, &v);
+	CHECK(v.fv_action == FAULT_DROP_QUEUE);
+	c.queue_limit = 0;
+	fault_init(&f, &c, 1500, 8);
+	fault_decide(&f, 0, 100, 86, 8, &v);
+	CHECK(v.fv_action == FAULT_DROP_QUEUE);
+	c.queue_limit = 100;
+	fault_init(&f, &c, 1500, 8);
+	fault_decide(&f, 0, 100, 86, 8, &v);
+	CHECK(v.fv_action == FAULT_DROP_QUEUE);
+	fault_decide(&f, 0, 100, 86, 7, &v);
+	CHECK(v.fv_action == FAULT_DELIVER);
+}
+
+TEST(reconfigure_reseeds_and_keeps_order)
+{
+	struct ust_fault_config c;
+	struct fault f, g;
+	struct fault_verdict v, w;
+	unsigned i, diff = 0;
+
+	cfg_busy(&c, 7);
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 100; i++)
+		fault_decide(&f, 0, 100, 86, 0, &v);
+	/* Same config again: the PRNG starts over, like a fresh injector's. */
+	c.delay_ns = 0;
+	c.jitter_ns = 0;
+	c.rate_bps = 0;
+	fault_reconfigure(&f, &c);
+	fault_init(&g, &c, 1500, 1024);
+	for (i = 0; i < 1000; i++) {
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		fault_decide(&g, 0, 100, 86, 0, &w);
+		if (v.fv_action != w.fv_action || v.fv_copies != w.fv_copies ||
+		    v.fv_corrupt_bit != w.fv_corrupt_bit)
+			diff++;
+		/* The old 5 ms delay's frames are still ahead: FIFO holds. */
+		if (v.fv_action == FAULT_DELIVER && !v.fv_reordered)
+			CHECK(v.fv_deliver_at >= 5 * NS_PER_MS);
+	}
+	CHECK_EQ(diff, 0);
+}
