@@ -545,6 +545,10 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	    cfg->ring_size < 2 || cfg->ring_size > PIPE_RING_MAX ||
 	    (cfg->ring_size & (cfg->ring_size - 1)) != 0)
 		return (-UST_EINVAL);
+	/* The pipe neither segments nor coalesces: advertising TSO or LRO
+	 * would let the stack hand it frames it must then drop. */
+	if (cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO))
+		return (-UST_EOPNOTSUPP);
 
 	p = ust_osal_mem_alloc(sizeof(*p));
 	if (p == NULL)

@@ -126,21 +126,28 @@ ust_stack_now(const struct ust_stack *st)
 uint64_t
 ust_stack_next_deadline(struct ust_stack *st)
 {
-	uint64_t next = callout_next_deadline(&st->st_wheel), t;
+	uint64_t next, t;
 	unsigned i;
 
+	/* Drivers read receive-side state here (the pipe's delay heap), which
+	 * poll changes under the same lock. */
+	ust_osal_mutex_lock(st->st_lock);
+	next = callout_next_deadline(&st->st_wheel);
 	for (i = 0; i < st->st_nifnet; i++) {
 		struct ifnet *ifp = st->st_ifnet[i];
 
 		/* Frames still queued for a driver that refused them: retry now. */
-		if (ifp->if_snd.ifq_len > 0)
-			return (stack_now(st));
+		if (ifp->if_snd.ifq_len > 0) {
+			next = stack_now(st);
+			break;
+		}
 		if (ifp->if_ops->next_deadline == NULL)
 			continue;
 		t = ifp->if_ops->next_deadline(ifp->if_softc);
 		if (t < next)
 			next = t;
 	}
+	ust_osal_mutex_unlock(st->st_lock);
 	return (next);
 }
 

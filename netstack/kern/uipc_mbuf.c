@@ -422,7 +422,7 @@ m_drain(struct mbuf *dst, struct mbuf *m, uint32_t count)
 		m->m_data += c;
 		m->m_len -= c;
 		count -= c;
-		if (m->m_len == 0 && 0) {
+		if (m->m_len == 0) {
 			/* The end of a record moves with its last byte. */
 			if (m->m_next == NULL)
 				dst->m_flags |= (uint16_t)(m->m_flags & M_EOR);

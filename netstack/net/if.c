@@ -225,6 +225,7 @@ int
 if_flush(struct ifnet *ifp)
 {
 	struct mbuf *batch[UST_RX_BURST_MAX];
+	uint32_t lens[UST_RX_BURST_MAX];
 	int total = 0, n, taken, i;
 	uint64_t now;
 
@@ -239,6 +240,9 @@ if_flush(struct ifnet *ifp)
 				ifp->if_bpf(ifp->if_bpf_arg, IFP_TO_UST(ifp), UST_CAPTURE_OUT, now,
 				    (const struct ust_mbuf *)(void *)batch[i]);
 		}
+		/* Lengths are read before the driver owns (and may free) the frames. */
+		for (i = 0; i < n; i++)
+			lens[i] = batch[i]->m_pkthdr.len;
 		taken = ifp->if_ops->tx_burst(ifp->if_softc, (struct ust_mbuf **)(void *)batch, n);
 		if (taken < 0)
 			taken = 0;
@@ -246,7 +250,7 @@ if_flush(struct ifnet *ifp)
 			taken = n;
 		for (i = 0; i < taken; i++) {
 			ifp->if_data.opackets++;
-			ifp->if_data.obytes += batch[i]->m_pkthdr.len;
+			ifp->if_data.obytes += lens[i];
 		}
 		ifp->if_stack->st_stats.tx_frames += (uint64_t)taken;
 		total += taken;

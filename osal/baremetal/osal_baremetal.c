@@ -6,6 +6,7 @@
  *             first-fit free list, kept in address order so that a freed
  *             block merges with its free neighbours.  ust_osal_mem_free()
  *             is given the size back, so allocated blocks carry no header.
+ *             Not for interrupt handlers: nothing locks the free list.
  *   locking   one context runs the stack (run to completion from main or a
  *             single task), so mutexes and condition variables are no-ops
  *             on a static dummy object.

@@ -625,7 +625,8 @@ TEST(callout_arms_overdue_callout_mid_pass)
 	callout_init(&overdue.c);
 	callout_init(&b.c);
 	callout_reset_at(&cw, &p.c, ORIGIN + 10 * MS, past_armer_fn, &p);
-	callout_reset_at(&cw, &b.c, ORIGIN + 5 * SEC, log_fn, &b);
+	/* b in the same level-0 block: the wheel jumps straight to it. */
+	callout_reset_at(&cw, &b.c, ORIGIN + 200 * MS, log_fn, &b);
 	/* The overdue one runs in the same pass, before the later-due b. */
 	CHECK_EQ(callout_process(&cw, ORIGIN + 6 * SEC), 3);
 	REQUIRE_EQ(log.n, 3);
@@ -778,9 +779,11 @@ TEST(huge_jump_with_nanosecond_ticks)
  * One million callouts against a model: seeded random delays from 0 to two
  * days (past the wheel's reach), a few in the past; between passes new
  * ones are armed and random ones cancelled or re-armed; from inside
- * callout functions others are stopped and some re-arm themselves.  The
- * clock is a plain variable advanced only to callout_next_deadline() (and
- * sometimes to a random point before it, where nothing may run).
+ * callout functions others are stopped, some re-arm themselves and some
+ * arm others in the past.  The clock is a plain variable advanced to
+ * callout_next_deadline(), sometimes to a random point before it (where
+ * nothing may run) and sometimes past it (one pass spans many ticks; the
+ * overshoot is the allowed lateness).
  */
 #define BIG_N 1000000u
 #define BIG_FIRST 500000u
@@ -792,6 +795,8 @@ struct big_item {
 	struct big_ctx *x;
 	uint64_t due;               /* model: may not run before this */
 	uint8_t pending;            /* model */
+	uint8_t overdue;            /* armed in the past mid-pass: runs
+	                               before ones due earlier, no order check */
 };
 
 struct big_ctx {
@@ -799,6 +804,7 @@ struct big_ctx {
 	struct big_item *it;
 	struct ust_rng rng;
 	uint64_t now;
+	uint64_t slack;             /* how far this pass's now overshoots */
 	uint64_t last_tick;
 	uint64_t expected, fires;
 	uint64_t early, late, dup, order, bad_ret, idle_ran;
@@ -826,22 +832,25 @@ big_delay(struct ust_rng *rng)
 }
 
 /*
- * Arms or re-arms it at a random time.  Times in the past are only used
- * between passes: armed from a callout function they would run before
- * later-due ones of the same pass, which is right but defeats the order
- * check.
+ * Arms or re-arms it at a random time.  past: 0 never in the past, 1 now
+ * and then, 2 always.  Between passes a past time runs first in the next
+ * pass; from a callout function it runs on a later tick of the same pass
+ * (or first in the next), i.e. before callouts due earlier than the pass's
+ * `now`, so it is exempt from the order check.
  */
 static void
-big_arm(struct big_ctx *x, struct big_item *it, int past_ok)
+big_arm(struct big_ctx *x, struct big_item *it, int past)
 {
 	uint64_t when;
 	int ret;
 
-	if (past_ok && ust_rng_uniform(&x->rng, 100) < 3 && x->now > ORIGIN) {
-		/* In the past: runs at the next pass. */
+	it->overdue = 0;
+	if (x->now > ORIGIN &&
+	    (past == 2 || (past == 1 && ust_rng_uniform(&x->rng, 100) < 3))) {
 		when = x->now - 1 - ust_rng_u64(&x->rng) % (x->now - ORIGIN);
 		ret = callout_reset_at(&x->cw, &it->c, when, big_fn, it);
 		it->due = x->now;
+		it->overdue = (past == 2);
 	} else {
 		uint64_t d = big_delay(&x->rng);
 
@@ -880,16 +889,25 @@ big_fn(void *arg)
 	x->fires++;
 	if (x->now < it->due)
 		x->early++;
-	else if (x->now - it->due >= TICK)
+	else if (x->now - it->due >= TICK + x->slack)
 		x->late++;
-	if (tick < x->last_tick)
-		x->order++;
-	x->last_tick = tick;
+	if (!it->overdue) {
+		if (tick < x->last_tick)
+			x->order++;
+		x->last_tick = tick;
+	}
 	r = ust_rng_uniform(&x->rng, 1000);
 	if (r < 10)
 		big_stop(x, &x->it[ust_rng_uniform(&x->rng, BIG_N)]);
 	else if (r < 30)
 		big_arm(x, it, 0);
+	else if (r < 35) {
+		struct big_item *o = &x->it[ust_rng_uniform(&x->rng, BIG_N)];
+
+		/* Only items already in play, so the arrival order holds. */
+		if (o->pending || o->due != 0)
+			big_arm(x, o, 2);
+	}
 }
 
 TEST(million_callouts_random_against_model)
@@ -926,6 +944,13 @@ TEST(million_callouts_random_against_model)
 				x->idle_ran += callout_process(&x->cw, t);
 			}
 			x->now = nd;
+		}
+		/* Sometimes poll late, so that one pass spans many ticks. */
+		x->slack = 0;
+		if (ust_rng_uniform(&x->rng, 100) < 3) {
+			x->slack = ust_rng_uniform(&x->rng, 10000) * MS +
+			    ust_rng_uniform(&x->rng, (uint32_t)MS);
+			x->now += x->slack;
 		}
 		x->last_tick = 0;
 		callout_process(&x->cw, x->now);
