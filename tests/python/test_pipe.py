@@ -247,3 +247,12 @@ def test_capture_survives_stack_close(tmp_path: Path) -> None:
     cap.close()
     pipe.close()
     assert (tmp_path / "x.pcap").exists()
+
+
+def test_real_clock_pipe_with_delay() -> None:
+    delay = 2_000_000
+    with PipeRig(seed=1, a_to_b=Faults(delay_ns=delay), virtual=False) as rig:
+        t0 = rig.a.now
+        rig.send_numbered(20, batch=20)
+        assert rig.receiver.arrivals == list(range(20))
+        assert rig.receiver.times[0] - t0 >= delay

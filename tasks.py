@@ -1,0 +1,359 @@
+"""Developer tasks for ustack (https://www.pyinvoke.org/).
+
+    invoke --list              what there is
+    invoke --help TASK         a task's options
+    invoke build               CMake configure + build into build/
+    invoke test                ctest, ctest under ASan+UBSan, and pytest
+    invoke demo --loss 10      python -m ustack demo
+    invoke lint [--fix]        clang-format and ruff (and mypy when installed)
+
+Every failure ends with what went wrong and the command that fixes it.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from pathlib import Path
+
+from invoke import Context, Exit, task
+
+ROOT = Path(__file__).resolve().parent
+PY = shlex.quote(sys.executable)
+BUILD = ROOT / "build"
+BUILD_ASAN = ROOT / "build-asan"
+SANITIZERS = "address,undefined"
+C_DIRS = ("include", "netstack", "osal", "drivers", "tests/unit", "examples")
+PY_PATHS = ("python_bindings", "tests/python", "tasks.py", "setup.py")
+BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
+
+
+def _jobs(jobs: int) -> int:
+    return jobs if jobs > 0 else (os.cpu_count() or 2)
+
+
+def _need(tool: str, install: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise Exit(f"{tool} not found; install it: {install}")
+    return path
+
+
+def _run(c: Context, cmd: str, what: str, fix: str, env: dict[str, str] | None = None) -> None:
+    result = c.run(cmd, warn=True, pty=False, env=env or {}, echo=True)
+    if result is None or not result.ok:
+        raise Exit(f"{what} failed (`{cmd}`); {fix}")
+
+
+def _cmake_build(
+    c: Context, build_dir: Path, build_type: str, sanitize: str, tests: bool, jobs: int
+) -> None:
+    if build_type not in BUILD_TYPES:
+        raise Exit(f"unknown build type {build_type!r}; use one of {', '.join(BUILD_TYPES)}")
+    cmake = _need("cmake", "apt-get install cmake")
+    configure = [
+        cmake,
+        "-S",
+        str(ROOT),
+        "-B",
+        str(build_dir),
+        f"-DCMAKE_BUILD_TYPE={build_type}",
+        f"-DUSTACK_BUILD_TESTS={'ON' if tests else 'OFF'}",
+        f"-DUSTACK_SANITIZE={sanitize}",
+    ]
+    _run(
+        c,
+        shlex.join(configure),
+        "CMake configure",
+        "read the CMake error above; a stale cache is fixed by `invoke clean` then `invoke build`",
+    )
+    _run(
+        c,
+        shlex.join([cmake, "--build", str(build_dir), "-j", str(_jobs(jobs))]),
+        f"the C build in {build_dir.name}/",
+        "fix the compile error above, then rerun `invoke build`",
+    )
+
+
+def _python_ext(c: Context) -> None:
+    """Build (or refresh) ustack._ffi in place so that tests use the current C code."""
+    _run(
+        c,
+        f"{PY} setup.py -q build_ext --inplace",
+        "building the Python extension ustack._ffi",
+        f"install the build requirements (`{PY} -m pip install -e '.[dev]'`) and rerun",
+    )
+
+
+def _pytest_env() -> dict[str, str]:
+    path = str(ROOT / "python_bindings")
+    old = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": path if not old else f"{path}{os.pathsep}{old}"}
+
+
+@task(
+    help={
+        "type": f"CMake build type: {', '.join(BUILD_TYPES)} (default RelWithDebInfo)",
+        "sanitize": f"sanitizers, e.g. {SANITIZERS}; builds into build-asan/ instead of build/",
+        "tests": "build the C unit tests too (default on; --no-tests to skip)",
+        "python": "also build the Python extension ustack._ffi in place",
+        "jobs": "parallel compile jobs (default: CPU count)",
+    }
+)
+def build(
+    c: Context,
+    type: str = "RelWithDebInfo",  # the option is --type
+    sanitize: str = "",
+    tests: bool = True,
+    python: bool = False,
+    jobs: int = 0,
+) -> None:
+    """Configure and build libustack (and the C unit tests) with CMake into build/."""
+    build_dir = BUILD_ASAN if sanitize else BUILD
+    _cmake_build(c, build_dir, type, sanitize, tests, jobs)
+    if python:
+        _python_ext(c)
+
+
+def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = None) -> bool:
+    ctest = _need("ctest", "apt-get install cmake")
+    cmd = shlex.join(
+        [ctest, "--test-dir", str(build_dir), "--output-on-failure", "-j", str(_jobs(jobs))]
+    )
+    result = c.run(cmd, warn=True, pty=False, env=env or {}, echo=True)
+    return result is not None and result.ok
+
+
+@task(
+    help={
+        "sanitize": f"also build build-asan/ with {SANITIZERS} and run ctest there (default on)",
+        "c_tests": "run the C unit tests with ctest (default on; --no-c-tests to skip)",
+        "python": "run the Python tests with pytest (default on; --no-python to skip)",
+        "quick": "plain ctest and pytest -m 'not slow' only: no sanitizer build",
+        "keyword": "only pytest tests matching this expression (pytest -k)",
+        "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
+        "jobs": "parallel build and ctest jobs (default: CPU count)",
+    }
+)
+def test(
+    c: Context,
+    sanitize: bool = True,
+    c_tests: bool = True,
+    python: bool = True,
+    quick: bool = False,
+    keyword: str = "",
+    pytest_args: str = "",
+    jobs: int = 0,
+) -> None:
+    """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/, pytest.
+
+    Each tier runs even if an earlier one failed; the task fails at the end
+    listing what failed and how to rerun it.
+    """
+    failed: list[str] = []
+    if c_tests:
+        _cmake_build(c, BUILD, "RelWithDebInfo", "", True, jobs)
+        if not _ctest(c, BUILD, jobs):
+            failed.append(f"ctest in build/ (rerun: ctest --test-dir {BUILD} --output-on-failure)")
+        if sanitize and not quick:
+            _cmake_build(c, BUILD_ASAN, "Debug", SANITIZERS, True, jobs)
+            env = {
+                "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1",
+                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+            }
+            if not _ctest(c, BUILD_ASAN, jobs, env):
+                failed.append(
+                    f"ctest under {SANITIZERS} in build-asan/ "
+                    f"(rerun: ctest --test-dir {BUILD_ASAN} --output-on-failure)"
+                )
+    if python:
+        _python_ext(c)
+        args = ["-m", "pytest"]
+        if quick:
+            args += ["-m", "not slow"]
+        if keyword:
+            args += ["-k", keyword]
+        cmd = " ".join([PY, *(shlex.quote(a) for a in args), pytest_args]).strip()
+        result = c.run(cmd, warn=True, pty=False, env=_pytest_env(), echo=True)
+        if result is None or not result.ok:
+            failed.append(f"pytest (rerun: {cmd})")
+    if failed:
+        raise Exit("test failures:\n  " + "\n  ".join(failed))
+    print("invoke test: all requested tiers passed")
+
+
+@task(
+    help={
+        "frames": "frames A sends to B (default 10000)",
+        "loss": "percent of frames lost, e.g. 10",
+        "seed": "seed of the stacks and the fault injector (default 1)",
+        "pcap": "pcap file to write (default: the demo's, in the temp directory)",
+        "args": "more options for `python -m ustack demo`, verbatim: '--delay 5 --rate 100mbit'",
+    }
+)
+def demo(
+    c: Context,
+    frames: int = 10000,
+    loss: float = 0.0,
+    seed: int = 1,
+    pcap: str = "",
+    args: str = "",
+) -> None:
+    """Run `python -m ustack demo`: two stacks joined by a faulty pipe on a virtual clock."""
+    _python_ext(c)
+    cmd = f"{PY} -m ustack demo --frames {frames} --loss {loss} --seed {seed}"
+    if pcap:
+        cmd += f" --pcap {shlex.quote(pcap)}"
+    if args:
+        cmd += " " + args
+    _run(
+        c,
+        cmd,
+        "the demo",
+        "see its error above; `python -m ustack demo --help` lists the options",
+        env=_pytest_env(),
+    )
+
+
+BENCH_SCRIPT = """
+import sys, time
+from ustack.sim import PipeRig, numbered_frame
+frames, size = int(sys.argv[1]), int(sys.argv[2])
+with PipeRig(seed=1) as rig:
+    rig.ib.set_input_hook(None)  # no Python on the receive path
+    frame = numbered_frame(rig.ib.mac_bytes, rig.ia.mac_bytes, 0, size)
+    send, stacks = rig.ia.send_frame, rig.stacks
+    t0 = time.perf_counter()
+    for done in range(0, frames, 512):
+        for _ in range(min(512, frames - done)):
+            send(frame)
+        rig.run()
+    wall = time.perf_counter() - t0
+    got = rig.ib.stats["ipackets"]
+assert got == frames, f"only {got} of {frames} frames arrived"
+print(f"pipe: {frames} frames of {size} bytes A -> B in {wall:.3f} s: "
+      f"{frames / wall:,.0f} frames/s, {frames * size * 8 / wall / 1e6:,.1f} Mbit/s")
+"""
+
+
+@task(
+    help={
+        "frames": "frames to push through the pipe (default 200000)",
+        "size": "frame size in bytes (default 128)",
+    }
+)
+def bench(c: Context, frames: int = 200_000, size: int = 128) -> None:
+    """A minimal real measurement: frames/s from stack A to stack B over the pipe driver.
+
+    Frames are queued from Python (one cffi call each) and received by the C
+    stack with no Python on the receive path, on a virtual clock.  This is
+    not the benchmark suite: TCP throughput, latency and the JSON/plot output
+    come with the benchmark issue.
+    """
+    _python_ext(c)
+    print("note: minimal measurement; the full benchmark suite comes with the benchmark issue")
+    cmd = f"{PY} -c {shlex.quote(BENCH_SCRIPT)} {frames} {size}"
+    result = c.run(cmd, warn=True, pty=False, env=_pytest_env())
+    if result is None or not result.ok:
+        raise Exit("the pipe measurement failed; see the traceback above (`invoke bench`)")
+
+
+@task(help={"target": "target to build (see scripts/cross-build.sh --help); empty: all"})
+def cross(c: Context, target: str = "") -> None:
+    """Cross-compile the portable core for other CPUs (runs scripts/cross-build.sh)."""
+    script = ROOT / "scripts" / "cross-build.sh"
+    if not script.exists():
+        raise Exit(f"{script.relative_to(ROOT)} is missing; it comes with the cross-build work")
+    cmd = f"bash {shlex.quote(str(script))}" + (f" {shlex.quote(target)}" if target else "")
+    _run(c, cmd, "the cross build", f"see the error above; rerun with `{cmd}`")
+
+
+def _c_files() -> list[str]:
+    files: list[str] = []
+    for d in C_DIRS:
+        base = ROOT / d
+        if base.is_dir():
+            files += sorted(str(p.relative_to(ROOT)) for p in base.rglob("*.[ch]"))
+    return files
+
+
+@task(
+    help={
+        "fix": "rewrite files instead of checking: clang-format -i, ruff check --fix, ruff format",
+        "c_only": "only the C files (clang-format)",
+        "python_only": "only the Python files (ruff, mypy)",
+    }
+)
+def lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
+    """Check formatting and lint: clang-format on the C tree, ruff (and mypy) on Python."""
+    failed: list[str] = []
+    with c.cd(str(ROOT)):
+        if not python_only:
+            clang_format = _need("clang-format", "apt-get install clang-format")
+            files = " ".join(shlex.quote(f) for f in _c_files())
+            if files:
+                mode = "-i" if fix else "--dry-run --Werror"
+                r = c.run(f"{clang_format} {mode} {files}", warn=True, pty=False, hide=True)
+                if r is None or not r.ok:
+                    text = r.stderr if r is not None else ""
+                    bad = sorted(
+                        {ln.split(":", 1)[0] for ln in text.splitlines() if ": error:" in ln}
+                    )
+                    for name in bad:
+                        print(f"clang-format: {name} is not formatted")
+                    failed.append(
+                        f"clang-format: {len(bad)} file(s) not formatted (fix: invoke lint --fix)"
+                    )
+                else:
+                    print(f"clang-format: {len(_c_files())} C files formatted")
+        if not c_only:
+            paths = " ".join(PY_PATHS)
+            ruff = f"{PY} -m ruff"
+            if fix:
+                c.run(f"{ruff} check --fix {paths}", warn=True, pty=False, echo=True)
+                c.run(f"{ruff} format {paths}", warn=True, pty=False, echo=True)
+            r = c.run(f"{ruff} check {paths}", warn=True, pty=False, echo=True)
+            if r is None or not r.ok:
+                failed.append("ruff check (fix: invoke lint --fix, then edit what remains)")
+            r = c.run(f"{ruff} format --check {paths}", warn=True, pty=False, echo=True)
+            if r is None or not r.ok:
+                failed.append("ruff format (fix: invoke lint --fix)")
+            if shutil.which("mypy") or _has_module("mypy"):
+                r = c.run(f"{PY} -m mypy", warn=True, pty=False, echo=True)
+                if r is None or not r.ok:
+                    failed.append("mypy (fix the type errors above)")
+            else:
+                print("lint: mypy is not installed, type check skipped (pip install -e '.[dev]')")
+    if failed:
+        raise Exit("lint failures:\n  " + "\n  ".join(failed))
+    print("invoke lint: clean")
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+@task(help={"python": "also remove the built extension and Python caches (default on)"})
+def clean(c: Context, python: bool = True) -> None:
+    """Remove build trees (build/, build-asan/) and, by default, Python build products."""
+    for d in (BUILD, BUILD_ASAN):
+        if d.exists():
+            print(f"rm -r {d}")
+            shutil.rmtree(d)
+    if python:
+        pkg = ROOT / "python_bindings"
+        doomed = list((pkg / "ustack").glob("_ffi*.so")) + list((pkg / "ustack").glob("_ffi*.c"))
+        doomed += list(pkg.glob("*.egg-info"))
+        doomed += [p for p in ROOT.rglob("__pycache__") if ".git" not in p.parts]
+        doomed += [ROOT / n for n in (".pytest_cache", ".ruff_cache", ".mypy_cache")]
+        for p in doomed:
+            if p.is_dir():
+                print(f"rm -r {p}")
+                shutil.rmtree(p)
+            elif p.exists():
+                print(f"rm {p}")
+                p.unlink()
