@@ -135,6 +135,9 @@ def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = 
         "keyword": "only pytest tests matching this expression (pytest -k)",
         "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
         "jobs": "parallel build and ctest jobs (default: CPU count)",
+        "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
+        "(default on; skipped with a printed reason when the toolchains are missing, "
+        "a failure when USTACK_REQUIRE_ALL=1 as in CI)",
     }
 )
 def test(
@@ -146,8 +149,10 @@ def test(
     keyword: str = "",
     pytest_args: str = "",
     jobs: int = 0,
+    cross: bool = True,
 ) -> None:
-    """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/, pytest.
+    """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
+    the cross builds, pytest.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
@@ -168,6 +173,18 @@ def test(
                     f"ctest under {SANITIZERS} in build-asan/ "
                     f"(rerun: ctest --test-dir {BUILD_ASAN} --output-on-failure)"
                 )
+    if cross and not quick:
+        missing = [t for t in ("arm-none-eabi-gcc", "aarch64-linux-gnu-gcc") if not shutil.which(t)]
+        script = ROOT / "scripts" / "cross-build.sh"
+        if missing and os.environ.get("USTACK_REQUIRE_ALL") != "1":
+            print(
+                f"cross builds skipped: {', '.join(missing)} not installed "
+                "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu)"
+            )
+        else:
+            result = c.run(f"bash {shlex.quote(str(script))}", warn=True, pty=False, echo=True)
+            if result is None or not result.ok:
+                failed.append(f"cross builds (rerun: bash {script.relative_to(ROOT)})")
     if python:
         _python_ext(c)
         args = ["-m", "pytest"]

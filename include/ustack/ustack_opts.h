@@ -49,7 +49,9 @@
 #endif
 
 /* Callout wheel geometry: slots per level (power of two) and levels.
- * 256 x 64 x 64 x 64 slots cover 2^32 ticks, about 50 days at 1 ms. */
+ * 256 x 64 x 64 x 64 slots cover 2^26 ticks, about 18.6 hours at 1 ms;
+ * a callout further out waits in the top level's farthest slot and is
+ * placed again each time that slot comes due. */
 #ifndef UST_CALLOUT_L0_BITS
 #define UST_CALLOUT_L0_BITS 8
 #endif

@@ -4,7 +4,8 @@
  *
  * A callout is embedded in its owner (the tcpcb, the ARP entry).  Arming,
  * re-arming and cancelling are O(1); expiry is amortised O(1) per callout
- * (a callout cascades down at most once per level).  A callout never fires
+ * (a callout cascades down at most once per level, plus once per top-level
+ * turn for callouts beyond the wheel's reach, see ustack_opts.h).  A callout never fires
  * before its time; it fires at the first callout_process() whose `now` is at
  * or past its time, rounded up to the wheel's tick.
  */
