@@ -24,6 +24,14 @@ fault_draw(struct ust_rng *rng, uint32_t bound)
 	return ((uint32_t)(((uint64_t)ust_rng_u32(rng) * bound) >> 32));
 }
 
+/* a + b, held at UINT64_MAX: a delay past the end of time means never,
+ * not a wrap to "due at once". */
+static uint64_t
+fault_add_sat(uint64_t a, uint64_t b)
+{
+	return (b > UINT64_MAX - a ? UINT64_MAX : a + b);
+}
+
 static void
 fault_apply_cfg(struct fault *f, const struct ust_fault_config *cfg)
 {
@@ -110,20 +118,21 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
 			start = f->f_link_free_at;
 		else
 			f->f_link_rem = 0;      /* idle link: start afresh */
-		f->f_link_free_at = start + fault_txtime(f, len);
+		f->f_link_free_at = fault_add_sat(start, fault_txtime(f, len));
 		t = f->f_link_free_at;
 	} else
 		t = now;
-	t += c->delay_ns;
+	t = fault_add_sat(t, c->delay_ns);
 	if (c->jitter_ns != 0)
-		t += c->jitter_ns == UINT64_MAX ? r_jitter : r_jitter % (c->jitter_ns + 1);
+		t = fault_add_sat(t, c->jitter_ns == UINT64_MAX ? r_jitter :
+		    r_jitter % (c->jitter_ns + 1));
 	/* A link is FIFO: jitter and a changed delay never reorder. */
 	if (t < f->f_last_deliver)
 		t = f->f_last_deliver;
 	f->f_last_deliver = t;
 	if (r_reorder < c->reorder_ppm) {
 		v->fv_reordered = 1;
-		t += f->f_reorder_ns;
+		t = fault_add_sat(t, f->f_reorder_ns);
 	}
 	v->fv_deliver_at = t;
 }

@@ -55,6 +55,7 @@
  * -> heap -> if_input().
  */
 #include <stdatomic.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <ustack/ustack.h>
@@ -563,6 +564,13 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	/* Slots 8-byte aligned for their 64-bit header fields. */
 	p->p_stride = (sizeof(struct pipe_slot) + p->p_frame_max + 7u) & ~(size_t)7u;
 	memcpy(p->p_mac, cfg->mac, sizeof(p->p_mac));
+	/* A 32-bit size_t cannot hold every legal ring (2^24 slots of a
+	 * 64 KiB MTU): refuse rather than allocate a wrapped, short ring. */
+	if (p->p_stride > SIZE_MAX / p->p_ring_size ||
+	    sizeof(struct pipe_hent) > SIZE_MAX / p->p_ring_size) {
+		ust_osal_mem_free(p, sizeof(*p));
+		return (-UST_ENOMEM);
+	}
 	ring_bytes = (size_t)p->p_ring_size * p->p_stride;
 	heap_bytes = (size_t)p->p_ring_size * sizeof(struct pipe_hent);
 

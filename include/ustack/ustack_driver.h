@@ -60,8 +60,9 @@ struct ust_driver_ops {
 };
 
 /* A new packet with room for len bytes of contiguous data (pktlen = len),
- * taken from ifp's stack zones (a cluster or jumbo cluster as needed, with
- * headroom for a link header); the receive interface is set to ifp.  NULL
+ * taken from ifp's stack zones (a cluster or jumbo cluster as needed; data
+ * starts at the buffer, headers are read without alignment assumptions);
+ * the receive interface is set to ifp.  NULL
  * when len exceeds the largest cluster or the zones are exhausted (counted
  * as the interface's iqdrops by the caller's drop). */
 UST_API struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);

@@ -9,6 +9,7 @@
  * list and returned only when the zone is destroyed: a zone's memory is its
  * high-water mark, which is what an embedded budget wants to know.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include <ustack/ustack_osal.h>
@@ -46,7 +47,8 @@ ust_zone_create(struct ust_mem *mem, const char *name, size_t size, uint32_t max
 {
 	struct ust_zone *z;
 
-	if (size == 0)
+	/* Rounding up to ZONE_ALIGN must not wrap to a tiny size. */
+	if (size == 0 || size > SIZE_MAX - SLAB_HDR - ZONE_ALIGN)
 		return (NULL);
 	z = ust_mem_zalloc(mem, sizeof(*z));
 	if (z == NULL)
@@ -93,6 +95,11 @@ zone_grow(struct ust_zone *z)
 		if (n > z->max - z->nitems)
 			n = z->max - z->nitems;
 	}
+	/* A slab of n items must not wrap size_t: fewer items, or none. */
+	if (n > (SIZE_MAX - SLAB_HDR) / z->size)
+		n = (uint32_t)((SIZE_MAX - SLAB_HDR) / z->size);
+	if (n == 0)
+		return (0);
 	bytes = SLAB_HDR + (size_t)n * z->size;
 	s = ust_mem_alloc(z->mem, bytes);
 	if (s == NULL)

@@ -429,3 +429,40 @@ TEST(reconfigure_reseeds_and_keeps_order)
 	}
 	CHECK_EQ(diff, 0);
 }
+
+/* Delays that reach past the end of 64-bit time saturate there: a frame
+ * is never due before now + delay (+ hold-back), whatever the sum. */
+TEST(huge_delay_saturates_not_wraps)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	uint64_t now = 1000 * NS_PER_MS;
+
+	/* A "never" delay must not deliver at once. */
+	cfg_zero(&c, 1);
+	c.delay_ns = UINT64_MAX;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, now, 100, 86, 0, &v);
+	REQUIRE(v.fv_action == FAULT_DELIVER);
+	CHECK(v.fv_deliver_at == UINT64_MAX);
+
+	/* Hold-back of a reordered frame on top of a huge delay. */
+	cfg_zero(&c, 1);
+	c.delay_ns = UINT64_MAX - now;
+	c.reorder_ppm = 1000000;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, now, 100, 86, 0, &v);
+	REQUIRE(v.fv_action == FAULT_DELIVER);
+	CHECK(v.fv_reordered);
+	CHECK(v.fv_deliver_at == UINT64_MAX);
+
+	/* Jitter on top of a huge delay. */
+	cfg_zero(&c, 1);
+	c.delay_ns = UINT64_MAX - 10;
+	c.jitter_ns = UINT64_MAX;
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, now, 100, 86, 0, &v);
+	REQUIRE(v.fv_action == FAULT_DELIVER);
+	CHECK(v.fv_deliver_at == UINT64_MAX);
+}

@@ -143,3 +143,49 @@ TEST(zone_lifo_reuse_is_constant_time)
 	ust_zone_destroy(z);
 	CHECK_EQ(mem.in_use, 0);
 }
+
+/* An item size whose rounding to 16 bytes wraps must be refused, not become
+ * a zone of zero-byte items that all sit at one address. */
+TEST(zone_size_rounding_overflow_refused)
+{
+	struct ust_mem mem;
+	struct ust_zone *z;
+	void *a, *b;
+
+	ust_mem_init(&mem, 1u << 20);
+	z = ust_zone_create(&mem, "huge", SIZE_MAX - 3, 0, 4);
+	if (z != NULL) {
+		a = ust_zone_alloc(z);
+		b = ust_zone_alloc(z);
+		CHECK(a == NULL && b == NULL);
+		ust_zone_free(z, a);
+		ust_zone_free(z, b);
+		ust_zone_destroy(z);
+	}
+	CHECK_EQ(mem.in_use, 0);
+}
+
+/* A slab of per_slab huge items whose byte count wraps must not be
+ * allocated short and then carved past its end. */
+TEST(zone_slab_size_overflow_refused)
+{
+	struct ust_mem mem;
+	struct ust_zone *z;
+	struct ust_zone_stats zs;
+	void *a;
+
+	/* A limit, so that the honest slab size is refused by the account
+	 * rather than by the machine. */
+	ust_mem_init(&mem, 1u << 20);
+	/* 2^62 + 16 bytes per item: 8 of them wrap a 64-bit size_t to 128. */
+	z = ust_zone_create(&mem, "wrap", SIZE_MAX / 4 + 1, 0, 8);
+	REQUIRE(z != NULL);
+	a = ust_zone_alloc(z);
+	CHECK(a == NULL);
+	ust_zone_get_stats(z, &zs);
+	CHECK_EQ(zs.in_use, a == NULL ? 0 : 1);
+	CHECK_EQ(zs.cached, 0);
+	ust_zone_free(z, a);
+	ust_zone_destroy(z);
+	CHECK_EQ(mem.in_use, 0);
+}
