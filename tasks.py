@@ -135,6 +135,7 @@ def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = 
         "keyword": "only pytest tests matching this expression (pytest -k)",
         "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
         "jobs": "parallel build and ctest jobs (default: CPU count)",
+        "lint": "also run `invoke lint` (clang-format, ruff, mypy; default on)",
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
         "(default on; skipped with a printed reason when the toolchains are missing, "
         "a failure when USTACK_REQUIRE_ALL=1 as in CI)",
@@ -150,9 +151,10 @@ def test(
     pytest_args: str = "",
     jobs: int = 0,
     cross: bool = True,
+    lint: bool = True,
 ) -> None:
     """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
-    the cross builds, pytest.
+    the cross builds, pytest, and the lint checks.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
@@ -196,6 +198,11 @@ def test(
         result = c.run(cmd, warn=True, pty=False, env=_pytest_env(), echo=True)
         if result is None or not result.ok:
             failed.append(f"pytest (rerun: {cmd})")
+    if lint and not quick:
+        try:
+            _lint(c)
+        except Exit as e:
+            failed.append(f"lint ({e.message.strip()}; rerun: invoke lint)")
     if failed:
         raise Exit("test failures:\n  " + "\n  ".join(failed))
     print("invoke test: all requested tiers passed")
@@ -305,6 +312,10 @@ def _c_files() -> list[str]:
 )
 def lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
     """Check formatting and lint: clang-format on the C tree, ruff (and mypy) on Python."""
+    _lint(c, fix, c_only, python_only)
+
+
+def _lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
     failed: list[str] = []
     with c.cd(str(ROOT)):
         if not python_only:

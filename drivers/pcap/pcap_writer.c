@@ -39,7 +39,7 @@ struct ust_pcap {
 	FILE *pc_fp;
 	struct ust_osal_mutex *pc_mtx;
 	uint32_t pc_snaplen;
-	int pc_error;                   /* a write failed */
+	int pc_error; /* a write failed */
 	uint64_t pc_count;
 };
 
@@ -132,8 +132,7 @@ ust_pcap_write(struct ust_pcap *pc, uint64_t ts_ns, const void *frame, size_t le
 	incl = pcap_incl(pc, len);
 	pcap_rec_hdr_fill(&rh, ts_ns, incl, len);
 	ust_osal_mutex_lock(pc->pc_mtx);
-	if (pc->pc_error ||
-	    fwrite(&rh, sizeof(rh), 1, pc->pc_fp) != 1 ||
+	if (pc->pc_error || fwrite(&rh, sizeof(rh), 1, pc->pc_fp) != 1 ||
 	    (incl != 0 && fwrite(frame, incl, 1, pc->pc_fp) != 1)) {
 		pc->pc_error = 1;
 		error = -UST_EIO;
@@ -152,8 +151,7 @@ pcap_write_chain(struct ust_pcap *pc, const struct ust_mbuf *m, uint32_t incl)
 
 	for (off = 0; off < incl; off += n) {
 		n = incl - off < PCAP_CHUNK ? incl - off : PCAP_CHUNK;
-		if (ust_mbuf_copydata(m, off, n, buf) != 0 ||
-		    fwrite(buf, n, 1, pc->pc_fp) != 1)
+		if (ust_mbuf_copydata(m, off, n, buf) != 0 || fwrite(buf, n, 1, pc->pc_fp) != 1)
 			return (-UST_EIO);
 	}
 	return (0);
@@ -184,8 +182,7 @@ ust_pcap_write_mbuf(struct ust_pcap *pc, uint64_t ts_ns, const struct ust_mbuf *
 }
 
 void
-ust_pcap_capture(void *arg, struct ust_if *ifp, int dir, uint64_t ts_ns,
-    const struct ust_mbuf *m)
+ust_pcap_capture(void *arg, struct ust_if *ifp, int dir, uint64_t ts_ns, const struct ust_mbuf *m)
 {
 	(void)ifp;
 	(void)dir;

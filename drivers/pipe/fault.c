@@ -72,8 +72,8 @@ fault_txtime(struct fault *f, size_t len)
 }
 
 void
-fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
-    uint32_t inflight, struct fault_verdict *v)
+fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint32_t inflight,
+    struct fault_verdict *v)
 {
 	const struct ust_fault_config *c = &f->f_cfg;
 	uint32_t r_loss, r_dup, r_reorder, r_corrupt, r_bit;
@@ -117,15 +117,15 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
 		if (f->f_link_free_at > now)
 			start = f->f_link_free_at;
 		else
-			f->f_link_rem = 0;      /* idle link: start afresh */
+			f->f_link_rem = 0; /* idle link: start afresh */
 		f->f_link_free_at = fault_add_sat(start, fault_txtime(f, len));
 		t = f->f_link_free_at;
 	} else
 		t = now;
 	t = fault_add_sat(t, c->delay_ns);
 	if (c->jitter_ns != 0)
-		t = fault_add_sat(t, c->jitter_ns == UINT64_MAX ? r_jitter :
-		    r_jitter % (c->jitter_ns + 1));
+		t = fault_add_sat(t,
+		    c->jitter_ns == UINT64_MAX ? r_jitter : r_jitter % (c->jitter_ns + 1));
 	/* A link is FIFO: jitter and a changed delay never reorder. */
 	if (t < f->f_last_deliver)
 		t = f->f_last_deliver;

@@ -54,33 +54,33 @@
 #define FAULT_REORDER_NS_DEFAULT 1000000ull
 
 enum fault_action {
-	FAULT_DELIVER = 0,      /* queue fv_copies copies due at fv_deliver_at */
-	FAULT_DROP_MTU,         /* payload over the MTU */
-	FAULT_LOST,             /* lost on the link */
-	FAULT_DROP_QUEUE,       /* queue full */
+	FAULT_DELIVER = 0, /* queue fv_copies copies due at fv_deliver_at */
+	FAULT_DROP_MTU,    /* payload over the MTU */
+	FAULT_LOST,        /* lost on the link */
+	FAULT_DROP_QUEUE,  /* queue full */
 };
 
 struct fault_verdict {
 	enum fault_action fv_action;
-	int fv_copies;          /* 1 or 2 (duplicated) when delivered */
-	int fv_reordered;       /* held back by reorder_ns */
-	int fv_corrupt;         /* flip bit fv_corrupt_bit of the frame */
-	uint32_t fv_corrupt_bit;        /* 0 .. len * 8 - 1; bit 0 is the LSB of byte 0 */
+	int fv_copies;           /* 1 or 2 (duplicated) when delivered */
+	int fv_reordered;        /* held back by reorder_ns */
+	int fv_corrupt;          /* flip bit fv_corrupt_bit of the frame */
+	uint32_t fv_corrupt_bit; /* 0 .. len * 8 - 1; bit 0 is the LSB of byte 0 */
 	uint64_t fv_deliver_at;
 };
 
 struct fault {
 	struct ust_fault_config f_cfg;
 	struct ust_rng f_rng;
-	uint32_t f_link_mtu;        /* the wrapper's MTU, used when the config has none */
-	uint32_t f_mtu;             /* effective MTU (payload bytes) */
-	uint32_t f_limit;           /* effective queue limit (frames) */
-	uint32_t f_capacity;        /* what the wrapper can hold */
-	uint64_t f_reorder_ns;      /* effective hold-back */
-	uint64_t f_link_free_at;    /* end of the last serialisation */
-	uint64_t f_link_rem;        /* carried remainder of len * 8e9 / rate */
-	uint64_t f_last_deliver;    /* FIFO floor */
-	uint64_t f_frames;          /* frames decided (past the MTU check) */
+	uint32_t f_link_mtu;     /* the wrapper's MTU, used when the config has none */
+	uint32_t f_mtu;          /* effective MTU (payload bytes) */
+	uint32_t f_limit;        /* effective queue limit (frames) */
+	uint32_t f_capacity;     /* what the wrapper can hold */
+	uint64_t f_reorder_ns;   /* effective hold-back */
+	uint64_t f_link_free_at; /* end of the last serialisation */
+	uint64_t f_link_rem;     /* carried remainder of len * 8e9 / rate */
+	uint64_t f_last_deliver; /* FIFO floor */
+	uint64_t f_frames;       /* frames decided (past the MTU check) */
 };
 
 /* Sets up a direction: link_mtu is the MTU when cfg->mtu is 0, capacity
@@ -93,8 +93,8 @@ void fault_init(struct fault *f, const struct ust_fault_config *cfg, uint32_t li
 void fault_reconfigure(struct fault *f, const struct ust_fault_config *cfg);
 /* Decides the fate of one frame of len bytes carrying payload_len bytes
  * above the link header, offered at now with inflight frames in flight. */
-void fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
-    uint32_t inflight, struct fault_verdict *v);
+void fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint32_t inflight,
+    struct fault_verdict *v);
 /* Applies the verdict's bit flip (if any) to the frame. */
 void fault_corrupt(const struct fault_verdict *v, void *frame, size_t len);
 

@@ -78,7 +78,7 @@ struct pipe_slot {
 	uint64_t ps_deliver_at;
 	uint64_t ps_seq;
 	uint32_t ps_len;
-	uint32_t ps_flags;          /* PS_* */
+	uint32_t ps_flags; /* PS_* */
 	uint8_t ps_bytes[];
 };
 
@@ -97,7 +97,7 @@ struct pipe_hent {
  */
 struct pipe_dir {
 	/* Sending side. */
-	_Atomic uint32_t pd_head;       /* next slot to fill */
+	_Atomic uint32_t pd_head; /* next slot to fill */
 	uint64_t pd_seq;
 	struct fault pd_fault;
 	_Atomic uint64_t pd_sent;
@@ -111,9 +111,9 @@ struct pipe_dir {
 	char pd_pad0[PIPE_CACHE_LINE];
 
 	/* Receiving side. */
-	_Atomic uint32_t pd_tail;       /* next slot to drain */
+	_Atomic uint32_t pd_tail; /* next slot to drain */
 	uint32_t pd_heap_n;
-	struct pipe_hent *pd_heap;      /* ring_size entries */
+	struct pipe_hent *pd_heap; /* ring_size entries */
 	_Atomic uint64_t pd_delivered;
 	_Atomic uint64_t pd_delivered_bytes;
 	_Atomic uint64_t pd_dropped_nombuf;
@@ -123,24 +123,24 @@ struct pipe_dir {
 	_Atomic uint32_t pd_inflight;
 	char pd_pad2[PIPE_CACHE_LINE];
 
-	uint8_t *pd_slots;              /* ring_size * p_stride bytes */
+	uint8_t *pd_slots; /* ring_size * p_stride bytes */
 };
 
 struct pipe_end {
 	struct ust_pipe *pe_pipe;
-	int pe_side;                    /* enum ust_pipe_side */
+	int pe_side; /* enum ust_pipe_side */
 };
 
 struct ust_pipe {
-	struct pipe_dir p_dir[2];       /* enum ust_pipe_dir */
-	struct pipe_end p_end[2];       /* enum ust_pipe_side */
+	struct pipe_dir p_dir[2]; /* enum ust_pipe_dir */
+	struct pipe_end p_end[2]; /* enum ust_pipe_side */
 	struct ust_clock p_clock;
 	uint32_t p_mtu;
 	uint32_t p_caps;
 	uint32_t p_ring_size;
 	uint32_t p_mask;
-	uint32_t p_frame_max;           /* mtu + Ethernet header + VLAN tag */
-	size_t p_stride;                /* bytes per slot */
+	uint32_t p_frame_max; /* mtu + Ethernet header + VLAN tag */
+	size_t p_stride;      /* bytes per slot */
 	uint8_t p_mac[2][6];
 };
 
@@ -162,8 +162,8 @@ pipe_stat_get(const _Atomic uint64_t *c)
 static inline struct pipe_slot *
 pipe_slot(const struct ust_pipe *p, const struct pipe_dir *d, uint32_t idx)
 {
-	return ((struct pipe_slot *)(void *)(d->pd_slots + (size_t)(idx & p->p_mask) *
-	    p->p_stride));
+	return (
+	    (struct pipe_slot *)(void *)(d->pd_slots + (size_t)(idx & p->p_mask) * p->p_stride));
 }
 
 static inline uint64_t
@@ -176,15 +176,13 @@ pipe_now(const struct ust_pipe *p)
 static inline struct pipe_dir *
 pipe_txdir(struct pipe_end *pe)
 {
-	return (&pe->pe_pipe->p_dir[pe->pe_side == UST_PIPE_A ? UST_PIPE_A_TO_B :
-	    UST_PIPE_B_TO_A]);
+	return (&pe->pe_pipe->p_dir[pe->pe_side == UST_PIPE_A ? UST_PIPE_A_TO_B : UST_PIPE_B_TO_A]);
 }
 
 static inline struct pipe_dir *
 pipe_rxdir(struct pipe_end *pe)
 {
-	return (&pe->pe_pipe->p_dir[pe->pe_side == UST_PIPE_A ? UST_PIPE_B_TO_A :
-	    UST_PIPE_A_TO_B]);
+	return (&pe->pe_pipe->p_dir[pe->pe_side == UST_PIPE_A ? UST_PIPE_B_TO_A : UST_PIPE_A_TO_B]);
 }
 
 /* ------------------------------------------------------------------------
@@ -253,8 +251,7 @@ pipe_payload_len(const struct ust_mbuf *m, size_t len)
 
 	if (len < PIPE_ETHER_HDR)
 		return (0);
-	if (len >= PIPE_ETHER_HDR + PIPE_VLAN_ENCAP &&
-	    ust_mbuf_copydata(m, 12, 2, et) == 0 &&
+	if (len >= PIPE_ETHER_HDR + PIPE_VLAN_ENCAP && ust_mbuf_copydata(m, 12, 2, et) == 0 &&
 	    (((uint32_t)et[0] << 8) | et[1]) == PIPE_ETHERTYPE_VLAN)
 		return (len - PIPE_ETHER_HDR - PIPE_VLAN_ENCAP);
 	return (len - PIPE_ETHER_HDR);
@@ -542,9 +539,8 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	if (out == NULL)
 		return (-UST_EINVAL);
 	*out = NULL;
-	if (cfg == NULL || cfg->mtu == 0 || cfg->mtu > 65535 ||
-	    cfg->ring_size < 2 || cfg->ring_size > PIPE_RING_MAX ||
-	    (cfg->ring_size & (cfg->ring_size - 1)) != 0)
+	if (cfg == NULL || cfg->mtu == 0 || cfg->mtu > 65535 || cfg->ring_size < 2 ||
+	    cfg->ring_size > PIPE_RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)) != 0)
 		return (-UST_EINVAL);
 	/* The pipe neither segments nor coalesces: advertising TSO or LRO
 	 * would let the stack hand it frames it must then drop. */

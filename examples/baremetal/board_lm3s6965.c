@@ -52,7 +52,6 @@ static volatile uint32_t board_ms_hi;
 void
 board_init(void)
 {
-
 	SYST_RVR = BOARD_RELOAD;
 	SYST_CVR = 0;
 	SYST_CSR = SYST_CSR_ENABLE | SYST_CSR_TICKINT | SYST_CSR_CLKSOURCE;
@@ -61,7 +60,6 @@ board_init(void)
 void
 SysTick_Handler(void)
 {
-
 	if (++board_ms_lo == 0)
 		board_ms_hi++;
 }
@@ -84,7 +82,6 @@ ust_board_clock_ns(void)
 void
 ust_board_putc(int c)
 {
-
 	if (c == '\n')
 		ust_board_putc('\r');
 	while ((UART0_FR & UART_FR_TXFF) != 0)
@@ -101,7 +98,6 @@ ust_board_putc(int c)
 void *
 _sbrk(ptrdiff_t incr)
 {
-
 	(void)incr;
 	errno = ENOMEM;
 	return ((void *)-1);
@@ -110,7 +106,6 @@ _sbrk(ptrdiff_t incr)
 void
 Default_Handler(void)
 {
-
 	for (;;)
 		;
 }
@@ -136,17 +131,16 @@ union board_vector {
 	void (*fn)(void);
 };
 
-static const union board_vector board_vectors[16]
-    __attribute__((section(".isr_vector"), used)) = {
+static const union board_vector board_vectors[16] __attribute__((section(".isr_vector"), used)) = {
 	[0] = { .sp = _estack },
 	[1] = { .fn = Reset_Handler },
-	[2] = { .fn = Default_Handler },        /* NMI */
-	[3] = { .fn = Default_Handler },        /* HardFault */
-	[4] = { .fn = Default_Handler },        /* MemManage */
-	[5] = { .fn = Default_Handler },        /* BusFault */
-	[6] = { .fn = Default_Handler },        /* UsageFault */
-	[11] = { .fn = Default_Handler },       /* SVCall */
-	[12] = { .fn = Default_Handler },       /* DebugMonitor */
-	[14] = { .fn = Default_Handler },       /* PendSV */
+	[2] = { .fn = Default_Handler },  /* NMI */
+	[3] = { .fn = Default_Handler },  /* HardFault */
+	[4] = { .fn = Default_Handler },  /* MemManage */
+	[5] = { .fn = Default_Handler },  /* BusFault */
+	[6] = { .fn = Default_Handler },  /* UsageFault */
+	[11] = { .fn = Default_Handler }, /* SVCall */
+	[12] = { .fn = Default_Handler }, /* DebugMonitor */
+	[14] = { .fn = Default_Handler }, /* PendSV */
 	[15] = { .fn = SysTick_Handler },
 };

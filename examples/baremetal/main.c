@@ -22,7 +22,6 @@
 static uint64_t
 ex_board_now(void *ctx)
 {
-
 	(void)ctx;
 	return (ust_board_clock_ns());
 }
@@ -57,7 +56,8 @@ main(void)
 		(void)ust_stack_poll(st);
 	ust_stack_destroy(st);
 	/* Through the OSAL log sink to ust_board_putc(), i.e. UART0. */
-	ust_log(&cfg.log, UST_LOG_NOTICE, "ustack %s: bare-metal stack created, polled %d times, destroyed",
-	    ust_version(), EX_POLLS);
+	ust_log(&cfg.log, UST_LOG_NOTICE,
+	    "ustack %s: bare-metal stack created, polled %d times, destroyed", ust_version(),
+	    EX_POLLS);
 	return (0);
 }

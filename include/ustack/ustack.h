@@ -15,6 +15,7 @@
 
 #include <ustack/ustack_opts.h>
 #include <ustack/ustack_osal.h>
+#include <ustack/ustack_stats.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -153,11 +154,11 @@ UST_API int ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx,
 /* Counters of the stack as a whole, in the spirit of netstat -m / -s. */
 struct ust_stack_stats {
 	uint64_t polls;
-	uint64_t rx_frames;       /* frames taken from drivers */
-	uint64_t tx_frames;       /* frames drivers accepted */
+	uint64_t rx_frames; /* frames taken from drivers */
+	uint64_t tx_frames; /* frames drivers accepted */
 	uint64_t callouts_run;
-	uint64_t nombuf;          /* mbuf allocations refused */
-	uint64_t nocluster;       /* cluster allocations refused */
+	uint64_t nombuf;    /* mbuf allocations refused */
+	uint64_t nocluster; /* cluster allocations refused */
 };
 UST_API void ust_stack_get_stats(const struct ust_stack *st, struct ust_stack_stats *out);
 
@@ -171,8 +172,8 @@ struct ust_driver_ops;
  * characters).  The stack does not own softc; it calls ops->detach when the
  * interface goes.  Returns 0, -UST_EINVAL, -UST_EEXIST (name taken),
  * -UST_ENOSPC (UST_MAX_IFNET reached) or -UST_ENOMEM. */
-UST_API int ust_if_attach(struct ust_stack *st, const char *name,
-    const struct ust_driver_ops *ops, void *softc, struct ust_if **out);
+UST_API int ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_ops *ops,
+    void *softc, struct ust_if **out);
 UST_API void ust_if_detach(struct ust_if *ifp);
 UST_API struct ust_if *ust_if_by_name(struct ust_stack *st, const char *name);
 UST_API struct ust_stack *ust_if_stack(const struct ust_if *ifp);
@@ -184,15 +185,15 @@ UST_API uint32_t ust_if_caps(const struct ust_if *ifp);
 
 /* Interface counters (FreeBSD's if_data names). */
 struct ust_if_stats {
-	uint64_t ipackets;   /* frames received */
+	uint64_t ipackets; /* frames received */
 	uint64_t ibytes;
-	uint64_t ierrors;    /* frames the driver or the link layer rejected */
-	uint64_t iqdrops;    /* frames dropped on input for lack of buffers */
-	uint64_t noproto;    /* frames no protocol took */
-	uint64_t opackets;   /* frames the driver accepted */
+	uint64_t ierrors;  /* frames the driver or the link layer rejected */
+	uint64_t iqdrops;  /* frames dropped on input for lack of buffers */
+	uint64_t noproto;  /* frames no protocol took */
+	uint64_t opackets; /* frames the driver accepted */
 	uint64_t obytes;
 	uint64_t oerrors;
-	uint64_t oqdrops;    /* frames dropped with the transmit queue full */
+	uint64_t oqdrops; /* frames dropped with the transmit queue full */
 };
 UST_API void ust_if_get_stats(const struct ust_if *ifp, struct ust_if_stats *out);
 
@@ -214,6 +215,230 @@ UST_API void ust_if_set_input_hook(struct ust_if *ifp, ust_if_input_fn fn, void 
  * Returns 0, -UST_EMSGSIZE (over MTU plus link header), -UST_ENOBUFS (no
  * mbufs, or the transmit queue full; counted). */
 UST_API int ust_if_output_frame(struct ust_if *ifp, const void *frame, size_t len);
+
+/* ---------------------------------------------------------------------
+ * IPv4 addresses, routes and the ARP cache.
+ *
+ * Addresses are uint32_t in network byte order (like in_addr_t), so that
+ * they copy straight from and to the wire; prefixes are lengths 0..32.
+ * ------------------------------------------------------------------- */
+
+/* Adds addr/prefixlen to the interface, with its connected route, and
+ * announces it with a gratuitous ARP.  -UST_EEXIST if the stack already has
+ * that address; -UST_EINVAL for a multicast/broadcast/zero address or a
+ * prefix over 32. */
+UST_API int ust_if_addr_add(struct ust_if *ifp, uint32_t addr, unsigned prefixlen);
+/* Removes it and its connected route; -UST_EADDRNOTAVAIL if absent. */
+UST_API int ust_if_addr_del(struct ust_if *ifp, uint32_t addr);
+/* The idx-th address of the interface; -UST_ENOENT past the last. */
+UST_API int ust_if_addr_get(const struct ust_if *ifp, unsigned idx, uint32_t *addr,
+    unsigned *prefixlen);
+
+/* Route flags (FreeBSD RTF_* meanings). */
+#define UST_RTF_UP 0x1u
+#define UST_RTF_GATEWAY 0x2u  /* via a gateway, not directly connected */
+#define UST_RTF_STATIC 0x800u /* added by the user, not by an address */
+
+struct ust_route_info {
+	uint32_t dst; /* network, network byte order */
+	unsigned prefixlen;
+	uint32_t gateway; /* next hop, or 0 when directly connected */
+	uint32_t src;     /* preferred source address */
+	unsigned ifindex;
+	uint32_t flags; /* UST_RTF_* */
+};
+
+/* Adds a static route (prefixlen 0: the default route).  With gateway 0 the
+ * destination is on-link on ifp; otherwise ifp may be NULL and is found
+ * from the gateway's connected route.  -UST_EEXIST, -UST_ENETUNREACH (the
+ * gateway is not on a connected network), -UST_ENOSPC (table full). */
+UST_API int ust_route_add(struct ust_stack *st, uint32_t dst, unsigned prefixlen, uint32_t gateway,
+    struct ust_if *ifp);
+UST_API int ust_route_del(struct ust_stack *st, uint32_t dst, unsigned prefixlen);
+/* Longest-prefix match for dst; -UST_ENETUNREACH when nothing matches. */
+UST_API int ust_route_lookup(struct ust_stack *st, uint32_t dst, struct ust_route_info *out);
+/* The idx-th route of the table; -UST_ENOENT past the last. */
+UST_API int ust_route_get(struct ust_stack *st, unsigned idx, struct ust_route_info *out);
+
+/* ARP entry flags and states. */
+#define UST_ARP_STATIC 0x1u   /* never expires, never replaced by the wire */
+#define UST_ARP_RESOLVED 0x2u /* has a hardware address */
+
+struct ust_arp_entry {
+	uint32_t addr;
+	uint8_t mac[6];
+	unsigned ifindex;
+	uint32_t flags;     /* UST_ARP_* */
+	uint64_t expire_ns; /* stack time it expires; 0 for static */
+	uint32_t held;      /* packets waiting for resolution */
+};
+
+UST_API int ust_arp_add_static(struct ust_if *ifp, uint32_t addr, const uint8_t mac[6]);
+UST_API int ust_arp_del(struct ust_if *ifp, uint32_t addr);
+/* -UST_ENOENT if there is no entry. */
+UST_API int ust_arp_lookup(struct ust_stack *st, uint32_t addr, struct ust_arp_entry *out);
+/* The idx-th entry of the cache; -UST_ENOENT past the last. */
+UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry *out);
+
+/* ---------------------------------------------------------------------
+ * Sockets (BSD API, FreeBSD constant values).
+ * ------------------------------------------------------------------- */
+
+#define UST_AF_INET 2
+#define UST_SOCK_STREAM 1
+#define UST_SOCK_DGRAM 2
+#define UST_IPPROTO_IP 0
+#define UST_IPPROTO_ICMP 1
+#define UST_IPPROTO_TCP 6
+#define UST_IPPROTO_UDP 17
+
+#define UST_SOL_SOCKET 0xffff
+#define UST_SO_REUSEADDR 0x0004
+#define UST_SO_KEEPALIVE 0x0008
+#define UST_SO_BROADCAST 0x0020
+#define UST_SO_LINGER 0x0080
+#define UST_SO_OOBINLINE 0x0100
+#define UST_SO_REUSEPORT 0x0200
+#define UST_SO_SNDBUF 0x1001
+#define UST_SO_RCVBUF 0x1002
+#define UST_SO_SNDLOWAT 0x1003
+#define UST_SO_RCVLOWAT 0x1004
+#define UST_SO_ERROR 0x1007
+#define UST_SO_TYPE 0x1008
+#define UST_IP_TOS 3
+#define UST_IP_TTL 4
+
+/* send/recv flags */
+#define UST_MSG_OOB 0x1
+#define UST_MSG_PEEK 0x2
+#define UST_MSG_DONTWAIT 0x80
+/* shutdown how */
+#define UST_SHUT_RD 0
+#define UST_SHUT_WR 1
+#define UST_SHUT_RDWR 2
+
+#define UST_INADDR_ANY 0x00000000u
+#define UST_INADDR_BROADCAST 0xffffffffu
+
+/* BSD layout: sin_port and sin_addr in network byte order. */
+struct ust_sockaddr_in {
+	uint8_t sin_len;    /* sizeof(struct ust_sockaddr_in) */
+	uint8_t sin_family; /* UST_AF_INET */
+	uint16_t sin_port;
+	uint32_t sin_addr;
+	uint8_t sin_zero[8];
+};
+
+struct ust_linger {
+	int l_onoff;
+	int l_linger; /* seconds */
+};
+
+struct ust_socket;
+
+/* Every socket call is non-blocking: where BSD would sleep it returns
+ * -UST_EAGAIN (or -UST_EINPROGRESS for connect), and readiness comes from
+ * an event queue or an upcall.  Lengths and counts are ptrdiff_t. */
+UST_API int ust_socket(struct ust_stack *st, int domain, int type, int protocol,
+    struct ust_socket **out);
+UST_API int ust_bind(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+UST_API int ust_connect(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+UST_API int ust_listen(struct ust_socket *so, int backlog);
+UST_API int ust_accept(struct ust_socket *so, struct ust_socket **out,
+    struct ust_sockaddr_in *peer);
+UST_API ptrdiff_t ust_send(struct ust_socket *so, const void *buf, size_t len, int flags);
+UST_API ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags,
+    const struct ust_sockaddr_in *to);
+UST_API ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
+UST_API ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
+    struct ust_sockaddr_in *from);
+UST_API int ust_shutdown(struct ust_socket *so, int how);
+/* Closes and frees the handle (the protocol may linger on, e.g. TIME_WAIT). */
+UST_API int ust_close(struct ust_socket *so);
+UST_API int ust_getsockname(struct ust_socket *so, struct ust_sockaddr_in *addr);
+UST_API int ust_getpeername(struct ust_socket *so, struct ust_sockaddr_in *addr);
+UST_API int ust_setsockopt(struct ust_socket *so, int level, int name, const void *val, size_t len);
+/* *len is the buffer size on entry, the value's size on return. */
+UST_API int ust_getsockopt(struct ust_socket *so, int level, int name, void *val, size_t *len);
+UST_API struct ust_stack *ust_socket_stack(const struct ust_socket *so);
+
+/* ---------------------------------------------------------------------
+ * Readiness events (epoll-like; level-triggered).
+ * ------------------------------------------------------------------- */
+
+#define UST_EV_IN 0x001u     /* readable, or a connection to accept */
+#define UST_EV_OUT 0x004u    /* writable */
+#define UST_EV_ERR 0x008u    /* so_error set (always reported) */
+#define UST_EV_HUP 0x010u    /* both directions shut down (always reported) */
+#define UST_EV_RDHUP 0x2000u /* peer shut down its sending side */
+
+#define UST_EVQ_ADD 1
+#define UST_EVQ_MOD 2
+#define UST_EVQ_DEL 3
+
+struct ust_event {
+	uint32_t events;
+	void *udata;
+};
+
+struct ust_evq;
+
+UST_API int ust_evq_create(struct ust_stack *st, struct ust_evq **out);
+/* Removes every registration and frees the queue. */
+UST_API void ust_evq_destroy(struct ust_evq *evq);
+/* ADD (-UST_EEXIST if registered), MOD and DEL (-UST_ENOENT if not) the
+ * interest of this queue in a socket; udata comes back with its events.  A
+ * closed socket leaves every queue by itself. */
+UST_API int ust_evq_ctl(struct ust_evq *evq, int op, struct ust_socket *so, uint32_t events,
+    void *udata);
+/* Stores up to max ready events without polling the stack; returns the
+ * count (0: none ready). */
+UST_API int ust_evq_poll(struct ust_evq *evq, struct ust_event *evs, int max);
+/* Polls the stack until an event is ready or timeout_ns has passed on the
+ * stack clock (negative: no limit; 0: poll once).  Sleeps in the OSAL
+ * between polls when the stack has nothing due.  On a virtual clock it
+ * never sleeps: it returns 0 when nothing is ready and nothing is due. */
+UST_API int ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max, int64_t timeout_ns);
+
+/* A per-socket upcall, called from inside the stack when the socket's
+ * readiness may have changed (events is the current UST_EV_* set).  It
+ * must not close the socket; it may send and receive. */
+typedef void (*ust_upcall_fn)(void *arg, struct ust_socket *so, uint32_t events);
+UST_API void ust_socket_set_upcall(struct ust_socket *so, ust_upcall_fn fn, void *arg);
+
+/* ---------------------------------------------------------------------
+ * Knobs (a sysctl registry with FreeBSD's names and defaults) and counters.
+ * ------------------------------------------------------------------- */
+
+#define UST_SYSCTL_RDONLY 0x1u /* read-only after stack creation */
+
+struct ust_sysctl_info {
+	const char *name; /* "net.inet.ip.ttl" */
+	const char *descr;
+	int64_t defval;
+	int64_t min;
+	int64_t max;
+	uint32_t flags; /* UST_SYSCTL_* */
+};
+
+/* -UST_ENOENT for an unknown name. */
+UST_API int ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value);
+/* -UST_ENOENT, -UST_EINVAL (out of range), -UST_EPERM (read-only). */
+UST_API int ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value);
+/* The idx-th knob of the registry; -UST_ENOENT past the last. */
+UST_API int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
+
+struct ust_etherstat;
+struct ust_arpstat;
+struct ust_ipstat;
+struct ust_icmpstat;
+struct ust_udpstat;
+/* Copies of the protocol counters (ustack_stats.h). */
+UST_API void ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out);
+UST_API void ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out);
+UST_API void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
+UST_API void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
+UST_API void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 
 /* ---------------------------------------------------------------------
  * Read-only mbuf access (for capture hooks and input hooks).

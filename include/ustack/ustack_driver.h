@@ -19,19 +19,19 @@ extern "C" {
 #endif
 
 /* Offload capabilities (FreeBSD IFCAP_* meanings). */
-#define UST_IFCAP_RXCSUM 0x0001u  /* driver verifies IPv4/TCP/UDP checksums */
-#define UST_IFCAP_TXCSUM 0x0002u  /* driver fills checksums marked in csum_flags */
-#define UST_IFCAP_TSO4 0x0004u    /* driver segments large TCP/IPv4 packets */
-#define UST_IFCAP_LRO 0x0008u     /* driver may hand up coalesced TCP segments */
+#define UST_IFCAP_RXCSUM 0x0001u /* driver verifies IPv4/TCP/UDP checksums */
+#define UST_IFCAP_TXCSUM 0x0002u /* driver fills checksums marked in csum_flags */
+#define UST_IFCAP_TSO4 0x0004u   /* driver segments large TCP/IPv4 packets */
+#define UST_IFCAP_LRO 0x0008u    /* driver may hand up coalesced TCP segments */
 #define UST_IFCAP_JUMBO_MTU 0x0010u
 
 /* Per-packet offload flags (FreeBSD CSUM_* meanings). */
-#define UST_CSUM_IP 0x0001u           /* tx: fill the IPv4 header checksum */
-#define UST_CSUM_TCP 0x0002u          /* tx: fill the TCP checksum */
-#define UST_CSUM_UDP 0x0004u          /* tx: fill the UDP checksum */
-#define UST_CSUM_TSO 0x0008u          /* tx: segment at tso_segsz */
-#define UST_CSUM_L3_VALID 0x0100u     /* rx: IPv4 header checksum verified */
-#define UST_CSUM_L4_VALID 0x0200u     /* rx: TCP/UDP checksum verified */
+#define UST_CSUM_IP 0x0001u       /* tx: fill the IPv4 header checksum */
+#define UST_CSUM_TCP 0x0002u      /* tx: fill the TCP checksum */
+#define UST_CSUM_UDP 0x0004u      /* tx: fill the UDP checksum */
+#define UST_CSUM_TSO 0x0008u      /* tx: segment at tso_segsz */
+#define UST_CSUM_L3_VALID 0x0100u /* rx: IPv4 header checksum verified */
+#define UST_CSUM_L4_VALID 0x0200u /* rx: TCP/UDP checksum verified */
 
 struct ust_driver_ops {
 	const char *name;

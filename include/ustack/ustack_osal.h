@@ -94,12 +94,12 @@ UST_API void ust_osal_panic(const char *msg) __attribute__((noreturn));
  * fail_after lets tests fail the N-th allocation from now on (0: off;
  * 1: the next one fails), which drives the "fail at every step" tests. */
 struct ust_mem {
-	size_t limit;       /* bytes; 0 means no limit */
-	size_t in_use;      /* bytes currently allocated */
-	size_t peak;        /* high-water mark of in_use */
-	uint64_t allocs;    /* successful allocations */
+	size_t limit;    /* bytes; 0 means no limit */
+	size_t in_use;   /* bytes currently allocated */
+	size_t peak;     /* high-water mark of in_use */
+	uint64_t allocs; /* successful allocations */
 	uint64_t frees;
-	uint64_t failures;  /* allocations refused (limit, machine, injected) */
+	uint64_t failures; /* allocations refused (limit, machine, injected) */
 	uint64_t fail_after;
 };
 UST_API void ust_mem_init(struct ust_mem *mem, size_t limit);
@@ -114,14 +114,14 @@ UST_API void ust_mem_free(struct ust_mem *mem, void *p, size_t size);
  * stack, which is single-threaded by design. */
 struct ust_zone_stats {
 	const char *name;
-	size_t size;        /* bytes per item */
-	uint32_t max;       /* hard limit of items; 0: none */
-	uint32_t in_use;    /* items handed out now */
-	uint32_t peak;      /* high-water mark of in_use */
-	uint32_t cached;    /* items allocated from memory and free in the zone */
+	size_t size;     /* bytes per item */
+	uint32_t max;    /* hard limit of items; 0: none */
+	uint32_t in_use; /* items handed out now */
+	uint32_t peak;   /* high-water mark of in_use */
+	uint32_t cached; /* items allocated from memory and free in the zone */
 	uint64_t allocs;
 	uint64_t frees;
-	uint64_t failures;  /* allocations refused at max, by memory or injected */
+	uint64_t failures; /* allocations refused at max, by memory or injected */
 };
 struct ust_zone;
 /* Creates a zone of items of `size` bytes (rounded up for alignment), at
@@ -178,12 +178,11 @@ UST_API void ust_rng_bytes(struct ust_rng *rng, void *buf, size_t len);
  * sink is ust_osal_log_write. */
 typedef void (*ust_log_fn)(void *arg, int level, const char *line);
 struct ust_logger {
-	ust_log_fn fn;      /* NULL: ust_osal_log_write */
+	ust_log_fn fn; /* NULL: ust_osal_log_write */
 	void *arg;
-	int level;          /* lines above this level are not formatted */
+	int level; /* lines above this level are not formatted */
 };
-UST_API void ust_log(const struct ust_logger *lg, int level, const char *fmt, ...)
-    UST_PRINTF(3, 4);
+UST_API void ust_log(const struct ust_logger *lg, int level, const char *fmt, ...) UST_PRINTF(3, 4);
 UST_API void ust_vlog(const struct ust_logger *lg, int level, const char *fmt, va_list ap);
 
 #ifdef __cplusplus

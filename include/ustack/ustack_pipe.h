@@ -24,47 +24,47 @@ extern "C" {
 /* Faults on one direction.  Probabilities are in parts per million
  * (10000 = 1%).  All zero: a perfect link. */
 struct ust_fault_config {
-	uint32_t loss_ppm;      /* frame silently lost */
-	uint32_t dup_ppm;       /* frame delivered twice */
-	uint32_t reorder_ppm;   /* frame held back by reorder_ns, so later ones pass it */
-	uint32_t corrupt_ppm;   /* one random bit of the frame flipped */
-	uint64_t delay_ns;      /* one-way propagation delay */
-	uint64_t jitter_ns;     /* extra delay uniform in [0, jitter_ns]; order is kept */
-	uint64_t reorder_ns;    /* hold-back of a reordered frame (0: 1 ms) */
-	uint64_t rate_bps;      /* link rate in bits per second; 0: infinite */
-	uint32_t mtu;           /* frames with more payload than this are dropped; 0: pipe MTU */
-	uint32_t queue_limit;   /* frames in flight at most; more are tail-dropped; 0: ring size */
-	uint64_t seed;          /* the direction's PRNG seed */
+	uint32_t loss_ppm;    /* frame silently lost */
+	uint32_t dup_ppm;     /* frame delivered twice */
+	uint32_t reorder_ppm; /* frame held back by reorder_ns, so later ones pass it */
+	uint32_t corrupt_ppm; /* one random bit of the frame flipped */
+	uint64_t delay_ns;    /* one-way propagation delay */
+	uint64_t jitter_ns;   /* extra delay uniform in [0, jitter_ns]; order is kept */
+	uint64_t reorder_ns;  /* hold-back of a reordered frame (0: 1 ms) */
+	uint64_t rate_bps;    /* link rate in bits per second; 0: infinite */
+	uint32_t mtu;         /* frames with more payload than this are dropped; 0: pipe MTU */
+	uint32_t queue_limit; /* frames in flight at most; more are tail-dropped; 0: ring size */
+	uint64_t seed;        /* the direction's PRNG seed */
 };
 
 /* Per-direction counters. */
 struct ust_pipe_stats {
-	uint64_t sent;          /* frames offered by the sender */
+	uint64_t sent; /* frames offered by the sender */
 	uint64_t sent_bytes;
-	uint64_t delivered;     /* frames handed to the receiving stack */
+	uint64_t delivered; /* frames handed to the receiving stack */
 	uint64_t delivered_bytes;
 	uint64_t lost;
 	uint64_t duplicated;
 	uint64_t reordered;
 	uint64_t corrupted;
 	uint64_t dropped_mtu;
-	uint64_t dropped_queue; /* queue_limit or ring full */
-	uint64_t dropped_nombuf;/* receiving stack had no mbuf */
+	uint64_t dropped_queue;  /* queue_limit or ring full */
+	uint64_t dropped_nombuf; /* receiving stack had no mbuf */
 };
 
 enum ust_pipe_dir { UST_PIPE_A_TO_B = 0, UST_PIPE_B_TO_A = 1 };
 enum ust_pipe_side { UST_PIPE_A = 0, UST_PIPE_B = 1 };
 
 struct ust_pipe_config {
-	uint32_t mtu;             /* default 1500 */
-	uint32_t ring_size;       /* frames per direction, power of two; default 1024 */
-	uint8_t mac[2][6];        /* default 02:00:00:00:00:01 and :02 */
-	uint32_t caps;            /* UST_IFCAP_RXCSUM/TXCSUM both ends advertise; default 0
+	uint32_t mtu;       /* default 1500 */
+	uint32_t ring_size; /* frames per direction, power of two; default 1024 */
+	uint8_t mac[2][6];  /* default 02:00:00:00:00:01 and :02 */
+	uint32_t caps;      /* UST_IFCAP_RXCSUM/TXCSUM both ends advertise; default 0
 	                             (TSO4 and LRO: -UST_EOPNOTSUPP) */
 	/* Time for delay and rate limiting: the same clock as the stacks (a
 	 * virtual clock in simulations).  Default: the OSAL monotonic clock. */
 	struct ust_clock clock;
-	struct ust_fault_config fault[2];   /* indexed by enum ust_pipe_dir */
+	struct ust_fault_config fault[2]; /* indexed by enum ust_pipe_dir */
 };
 
 struct ust_pipe;

@@ -19,34 +19,35 @@
 typedef void callout_func_t(void *arg);
 
 struct callout {
-	struct callout *c_next;       /* bucket list */
-	struct callout **c_pprev;     /* points at whoever points at us */
-	uint64_t c_tick;              /* expiry, in wheel ticks */
+	struct callout *c_next;   /* bucket list */
+	struct callout **c_pprev; /* points at whoever points at us */
+	uint64_t c_tick;          /* expiry, in wheel ticks */
 	callout_func_t *c_func;
 	void *c_arg;
-	uint16_t c_flags;             /* CALLOUT_* */
-	uint16_t c_bucket;            /* level/slot it sits in, for stats */
+	uint16_t c_flags;  /* CALLOUT_* */
+	uint16_t c_bucket; /* level/slot it sits in, for stats */
 };
 
-#define CALLOUT_PENDING 0x0001u   /* on the wheel */
-#define CALLOUT_ACTIVE 0x0002u    /* armed and not stopped (FreeBSD semantics:
+#define CALLOUT_PENDING 0x0001u /* on the wheel */
+#define CALLOUT_ACTIVE \
+	0x0002u /* armed and not stopped (FreeBSD semantics:
                                      cleared by callout_stop/deactivate) */
 
 #define CALLOUT_L0_SLOTS (1u << UST_CALLOUT_L0_BITS)
 #define CALLOUT_LN_SLOTS (1u << UST_CALLOUT_LN_BITS)
 
 struct callout_wheel {
-	uint64_t cw_tick_ns;          /* one tick */
-	uint64_t cw_now;              /* last tick processed */
-	uint64_t cw_pending;          /* callouts on the wheel */
-	uint64_t cw_fired;            /* callouts run, ever */
+	uint64_t cw_tick_ns; /* one tick */
+	uint64_t cw_now;     /* last tick processed */
+	uint64_t cw_pending; /* callouts on the wheel */
+	uint64_t cw_fired;   /* callouts run, ever */
 	struct callout *cw_l0[CALLOUT_L0_SLOTS];
 	struct callout *cw_ln[UST_CALLOUT_LEVELS - 1][CALLOUT_LN_SLOTS];
 	/* Occupancy bitmaps so that finding the next non-empty slot is a few
 	 * word scans, not a walk of empty slots. */
 	uint64_t cw_l0_map[(CALLOUT_L0_SLOTS + 63) / 64];
 	uint64_t cw_ln_map[UST_CALLOUT_LEVELS - 1][(CALLOUT_LN_SLOTS + 63) / 64];
-	uint64_t cw_origin_ns;        /* stack time of tick 0 */
+	uint64_t cw_origin_ns; /* stack time of tick 0 */
 };
 
 /* Sets up a wheel whose tick 0 is at time now_ns. */

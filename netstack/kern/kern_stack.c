@@ -12,7 +12,14 @@
  */
 #include <string.h>
 
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/icmp_var.h"
+#include "netinet/if_ether.h"
+#include "netinet/in_var.h"
+#include "netinet/ip_var.h"
+#include "netinet/udp_var.h"
 
 #define ST_DEFAULT_MEM_LIMIT (64u * 1024 * 1024)
 #define ST_DEFAULT_NMBUFS 65536u
@@ -44,6 +51,19 @@ stack_config_valid(const struct ust_stack_config *cfg)
 	    cfg->nmbclusters != 0);
 }
 
+/* Top down; each fini is idempotent and copes with a partial init. */
+static void
+stack_fini_protocols(struct ust_stack *st)
+{
+	sofini(st);
+	udp_fini(st);
+	icmp_fini(st);
+	ip_fini(st);
+	arp_fini(st);
+	in_ifaddr_fini(st);
+	route_fini(st);
+}
+
 int
 ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 {
@@ -64,15 +84,23 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 	if (cfg->seed_set)
 		seed = cfg->seed;
 	else if (ust_osal_entropy(&seed, sizeof(seed)) != 0)
-		seed = ust_osal_clock_ns();  /* no entropy source: better than a constant */
+		seed = ust_osal_clock_ns(); /* no entropy source: better than a constant */
 	ust_rng_seed(&st->st_rng, seed);
 	callout_wheel_init(&st->st_wheel, cfg->tick_ns, stack_now(st));
 	st->st_lock = ust_osal_mutex_create();
 	if (st->st_lock == NULL)
 		goto fail;
 	if (mbuf_zones_init(&st->st_mbz, &st->st_mem, cfg->nmbufs, cfg->nmbclusters,
-	    cfg->nmbjumbo9) != 0)
+	        cfg->nmbjumbo9) != 0)
 		goto fail;
+	sysctl_knobs_init(&st->st_knobs);
+	/* Bottom up; each fini undoes its init and tolerates a partial one. */
+	if (route_init(st) != 0 || arp_init(st) != 0 || ip_init(st) != 0 || icmp_init(st) != 0 ||
+	    udp_init(st) != 0 || soinit(st) != 0) {
+		stack_fini_protocols(st);
+		mbuf_zones_fini(&st->st_mbz);
+		goto fail;
+	}
 	*out = st;
 	return (0);
 fail:
@@ -89,8 +117,13 @@ ust_stack_destroy(struct ust_stack *st)
 
 	if (st == NULL)
 		return;
+	/* Sockets first, while the interfaces can still carry what closing
+	 * them sends; then the interfaces (taking their addresses, routes and
+	 * ARP entries); then the rest.  Every fini is idempotent. */
+	sofini(st);
 	while (st->st_nifnet > 0)
 		ust_if_detach(IFP_TO_UST(st->st_ifnet[st->st_nifnet - 1]));
+	stack_fini_protocols(st);
 	mbuf_zones_fini(&st->st_mbz);
 	ust_osal_mutex_destroy(st->st_lock);
 	mem = st->st_mem;
@@ -199,4 +232,34 @@ ust_stack_get_stats(const struct ust_stack *st, struct ust_stack_stats *out)
 	*out = st->st_stats;
 	out->nombuf = st->st_mbz.mz_nombuf;
 	out->nocluster = st->st_mbz.mz_nocluster;
+}
+
+void
+ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out)
+{
+	*out = st->st_etherstat;
+}
+
+void
+ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out)
+{
+	*out = st->st_arpstat;
+}
+
+void
+ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out)
+{
+	*out = st->st_ipstat;
+}
+
+void
+ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out)
+{
+	*out = st->st_icmpstat;
+}
+
+void
+ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out)
+{
+	*out = st->st_udpstat;
 }

@@ -84,7 +84,7 @@ _Static_assert(UST_CALLOUT_L0_BITS + (UST_CALLOUT_LEVELS - 1) * UST_CALLOUT_LN_B
  * assertions above); CW_BUCKET_DUE marks the local list of a pass. */
 #define CW_BUCKET(level, slot) ((uint16_t)(((unsigned)(level) << 12) | (unsigned)(slot)))
 #define CW_BUCKET_LEVEL(b) ((unsigned)(b) >> 12)
-#define CW_BUCKET_SLOT(b) ((unsigned)(b) & 0xfffu)
+#define CW_BUCKET_SLOT(b) ((unsigned)(b)&0xfffu)
 #define CW_BUCKET_DUE 0xffffu
 
 /* Ticks covered by one slot of level k, as a shift. */
@@ -263,8 +263,8 @@ cw_next_slot(const struct callout_wheel *cw, unsigned *levelp, unsigned *slotp)
 		if (i < CALLOUT_LN_SLOTS) {
 			*levelp = k;
 			*slotp = i;
-			return (((now >> cw_shift(k + 1)) << cw_shift(k + 1)) |
-			    ((uint64_t)i << sh));
+			return (
+			    ((now >> cw_shift(k + 1)) << cw_shift(k + 1)) | ((uint64_t)i << sh));
 		}
 	}
 	/* The top level is a ring starting just after cw_now's block; its
@@ -440,7 +440,7 @@ callout_stop(struct callout_wheel *cw, struct callout *c)
 		cw->cw_pending--;
 		was_pending = 1;
 	}
-	c->c_flags &= (uint16_t)~(CALLOUT_PENDING | CALLOUT_ACTIVE);
+	c->c_flags &= (uint16_t) ~(CALLOUT_PENDING | CALLOUT_ACTIVE);
 	return (was_pending);
 }
 

@@ -24,35 +24,35 @@
 struct ifnet;
 
 /* m_flags */
-#define M_EXT 0x0001u      /* data lives in an external buffer */
-#define M_PKTHDR 0x0002u   /* first mbuf of a packet: m_pkthdr valid */
-#define M_EOR 0x0004u      /* end of record */
-#define M_RDONLY 0x0008u   /* data shared or lent: do not write */
-#define M_BCAST 0x0010u    /* received as link-layer broadcast */
-#define M_MCAST 0x0020u    /* received as link-layer multicast */
+#define M_EXT 0x0001u    /* data lives in an external buffer */
+#define M_PKTHDR 0x0002u /* first mbuf of a packet: m_pkthdr valid */
+#define M_EOR 0x0004u    /* end of record */
+#define M_RDONLY 0x0008u /* data shared or lent: do not write */
+#define M_BCAST 0x0010u  /* received as link-layer broadcast */
+#define M_MCAST 0x0020u  /* received as link-layer multicast */
 
 /* ext_type */
-#define EXT_CLUSTER 1      /* UST_MCLBYTES from the cluster zone */
-#define EXT_JUMBO9 2       /* UST_MJUMBYTES from the jumbo zone */
-#define EXT_EXTREF 3       /* lent buffer with a caller-supplied free routine */
+#define EXT_CLUSTER 1 /* UST_MCLBYTES from the cluster zone */
+#define EXT_JUMBO9 2  /* UST_MJUMBYTES from the jumbo zone */
+#define EXT_EXTREF 3  /* lent buffer with a caller-supplied free routine */
 
 /* Zones an mbuf comes from: one set per stack. */
 struct mbuf_zones {
-	struct ust_zone *mz_mbuf;     /* UST_MSIZE mbufs */
-	struct ust_zone *mz_clust;    /* struct m_clhdr + UST_MCLBYTES */
-	struct ust_zone *mz_jumbo;    /* struct m_clhdr + UST_MJUMBYTES; may be NULL */
-	uint64_t mz_nombuf;           /* mbuf allocations refused */
-	uint64_t mz_nocluster;        /* cluster allocations refused */
+	struct ust_zone *mz_mbuf;  /* UST_MSIZE mbufs */
+	struct ust_zone *mz_clust; /* struct m_clhdr + UST_MCLBYTES */
+	struct ust_zone *mz_jumbo; /* struct m_clhdr + UST_MJUMBYTES; may be NULL */
+	uint64_t mz_nombuf;        /* mbuf allocations refused */
+	uint64_t mz_nocluster;     /* cluster allocations refused */
 };
 
 /* Packet header (only in the first mbuf of a chain). */
 struct pkthdr {
-	struct ifnet *rcvif;          /* receiving interface */
-	uint32_t len;                 /* total packet length */
-	uint32_t csum_flags;          /* UST_CSUM_* (ustack_driver.h) */
+	struct ifnet *rcvif; /* receiving interface */
+	uint32_t len;        /* total packet length */
+	uint32_t csum_flags; /* UST_CSUM_* (ustack_driver.h) */
 	uint16_t csum_data;
-	uint16_t tso_segsz;           /* MSS for UST_CSUM_TSO */
-	uint32_t flowid;              /* RSS hash, for steering */
+	uint16_t tso_segsz; /* MSS for UST_CSUM_TSO */
+	uint32_t flowid;    /* RSS hash, for steering */
 };
 
 typedef void m_ext_free_t(void *arg1, void *arg2);
@@ -60,11 +60,11 @@ typedef void m_ext_free_t(void *arg1, void *arg2);
 /* External storage.  For clusters the reference count lives in the
  * cluster's own header; for lent buffers ext_cnt points at the lender's. */
 struct m_ext {
-	uint8_t *ext_buf;             /* start of the buffer */
+	uint8_t *ext_buf; /* start of the buffer */
 	uint32_t ext_size;
-	uint16_t ext_type;            /* EXT_* */
-	volatile uint32_t *ext_cnt;   /* reference count */
-	m_ext_free_t *ext_free;       /* EXT_EXTREF: called when the count drops to 0 */
+	uint16_t ext_type;          /* EXT_* */
+	volatile uint32_t *ext_cnt; /* reference count */
+	m_ext_free_t *ext_free;     /* EXT_EXTREF: called when the count drops to 0 */
 	void *ext_arg1;
 	void *ext_arg2;
 };
@@ -76,15 +76,15 @@ struct m_clhdr {
 };
 
 struct mbuf {
-	struct mbuf *m_next;          /* next buffer of this packet */
-	struct mbuf *m_nextpkt;       /* next packet in a queue */
-	uint8_t *m_data;              /* start of valid data */
-	uint32_t m_len;               /* valid bytes in this buffer */
+	struct mbuf *m_next;    /* next buffer of this packet */
+	struct mbuf *m_nextpkt; /* next packet in a queue */
+	uint8_t *m_data;        /* start of valid data */
+	uint32_t m_len;         /* valid bytes in this buffer */
 	uint16_t m_flags;
 	uint16_t m_type;
-	struct mbuf_zones *m_zones;   /* where to return it */
-	struct pkthdr m_pkthdr;       /* M_PKTHDR only */
-	struct m_ext m_ext;           /* M_EXT only */
+	struct mbuf_zones *m_zones; /* where to return it */
+	struct pkthdr m_pkthdr;     /* M_PKTHDR only */
+	struct m_ext m_ext;         /* M_EXT only */
 	/* Internal storage up to UST_MSIZE. */
 	uint8_t m_dat[];
 };
@@ -106,8 +106,8 @@ struct mbuf {
 #define M_TRAILINGSPACE(m) \
 	(M_WRITABLE(m) ? (uint32_t)(M_START(m) + M_SIZE(m) - ((m)->m_data + (m)->m_len)) : 0u)
 /* Data may be written in place: not read-only and not a shared cluster. */
-#define M_WRITABLE(m) (!((m)->m_flags & M_RDONLY) && \
-	(!((m)->m_flags & M_EXT) || *(m)->m_ext.ext_cnt == 1))
+#define M_WRITABLE(m) \
+	(!((m)->m_flags & M_RDONLY) && (!((m)->m_flags & M_EXT) || *(m)->m_ext.ext_cnt == 1))
 
 /* m_type */
 #define MT_DATA 1
@@ -115,8 +115,8 @@ struct mbuf {
 #define MT_CONTROL 3
 
 /* Zones of a stack. */
-int mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs,
-    uint32_t nclusters, uint32_t njumbo);
+int mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs, uint32_t nclusters,
+    uint32_t njumbo);
 void mbuf_zones_fini(struct mbuf_zones *mz);
 
 /* Allocation.  NULL when the zone is exhausted (counted in mz_nombuf /

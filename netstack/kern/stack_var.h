@@ -13,11 +13,21 @@
 
 #include "kern/callout.h"
 #include "kern/mbuf.h"
+#include "kern/sysctl.h"
 #include "net/if_var.h"
+
+/* Per-subsystem state, private to the file that owns it. */
+struct arp_table;  /* netinet/if_ether.c */
+struct rt_table;   /* net/route.c */
+struct ipq_state;  /* netinet/ip_reass.c */
+struct icmp_state; /* netinet/ip_icmp.c */
+struct inpcbinfo;  /* netinet/in_pcb.c */
+struct so_state;   /* kern/uipc_socket.c */
+struct in_ifaddr;  /* netinet/in_var.h */
 
 struct ust_stack {
 	struct ust_stack_config st_cfg;
-	struct ust_mem st_mem;            /* every byte the stack allocates */
+	struct ust_mem st_mem; /* every byte the stack allocates */
 	struct mbuf_zones st_mbz;
 	struct ust_rng st_rng;
 	struct callout_wheel st_wheel;
@@ -25,7 +35,34 @@ struct ust_stack {
 	struct ifnet *st_ifnet[UST_MAX_IFNET];
 	unsigned st_nifnet;
 	struct ust_stack_stats st_stats;
+	struct ust_knobs st_knobs; /* V(st, name) */
+
+	struct in_ifaddr *st_in_ifaddrs; /* every IPv4 address of the stack */
+	struct rt_table *st_rt;
+	struct arp_table *st_arp;
+	struct ipq_state *st_ipq;
+	struct icmp_state *st_icmp;
+	struct inpcbinfo *st_udbinfo; /* UDP PCBs */
+	struct so_state *st_so;
+	uint16_t st_ip_id; /* next IPv4 identification */
+
+	/* Counters (netstat -s). */
+	struct ust_etherstat st_etherstat;
+	struct ust_arpstat st_arpstat;
+	struct ust_ipstat st_ipstat;
+	struct ust_icmpstat st_icmpstat;
+	struct ust_udpstat st_udpstat;
 };
+
+#define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
+#define ARPSTAT_INC(st, f) ((st)->st_arpstat.f++)
+#define IPSTAT_INC(st, f) ((st)->st_ipstat.f++)
+#define ICMPSTAT_INC(st, f) ((st)->st_icmpstat.f++)
+#define UDPSTAT_INC(st, f) ((st)->st_udpstat.f++)
+#define IPSTAT_ADD(st, f, n) ((st)->st_ipstat.f += (n))
+
+/* The stack of a received packet. */
+#define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)
 
 /* Time now on the stack clock. */
 static inline uint64_t

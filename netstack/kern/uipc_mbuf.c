@@ -44,13 +44,15 @@ _Static_assert(sizeof(struct mbuf) + 64 <= UST_MSIZE,
 _Static_assert(UST_MCLBYTES >= UST_MSIZE, "a cluster must be larger than an mbuf");
 
 #if UST_DEBUG
-#define MBUF_ASSERT(cond, msg)                                  \
-	do {                                                    \
-		if (!(cond))                                    \
-			ust_osal_panic("mbuf: " msg);           \
+#define MBUF_ASSERT(cond, msg)                        \
+	do {                                          \
+		if (!(cond))                          \
+			ust_osal_panic("mbuf: " msg); \
 	} while (0)
 #else
-#define MBUF_ASSERT(cond, msg) do { } while (0)
+#define MBUF_ASSERT(cond, msg) \
+	do {                   \
+	} while (0)
 #endif
 
 /* Flags that describe the packet rather than the buffer: they move with
@@ -62,8 +64,7 @@ _Static_assert(UST_MCLBYTES >= UST_MSIZE, "a cluster must be larger than an mbuf
 #define MIN32(a, b) ((a) < (b) ? (a) : (b))
 
 /* The cluster header that precedes an EXT_CLUSTER / EXT_JUMBO9 buffer. */
-#define M_CLHDR(m) \
-	((struct m_clhdr *)(void *)((m)->m_ext.ext_buf - sizeof(struct m_clhdr)))
+#define M_CLHDR(m) ((struct m_clhdr *)(void *)((m)->m_ext.ext_buf - sizeof(struct m_clhdr)))
 
 /*
  * The one pair of reference-count operations (see the file header).
@@ -93,15 +94,15 @@ m_ext_unref(struct mbuf *m)
  * allocated.
  */
 int
-mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs,
-    uint32_t nclusters, uint32_t njumbo)
+mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs, uint32_t nclusters,
+    uint32_t njumbo)
 {
 	memset(mz, 0, sizeof(*mz));
 	mz->mz_mbuf = ust_zone_create(mem, "mbuf", UST_MSIZE, nmbufs, 0);
 	if (mz->mz_mbuf == NULL)
 		goto fail;
-	mz->mz_clust = ust_zone_create(mem, "mbuf_cluster",
-	    sizeof(struct m_clhdr) + UST_MCLBYTES, nclusters, 0);
+	mz->mz_clust = ust_zone_create(mem, "mbuf_cluster", sizeof(struct m_clhdr) + UST_MCLBYTES,
+	    nclusters, 0);
 	if (mz->mz_clust == NULL)
 		goto fail;
 #if UST_MJUMBYTES > 0
@@ -230,7 +231,7 @@ m_ext_release(struct mbuf *m)
 		}
 	}
 	memset(&m->m_ext, 0, sizeof(m->m_ext));
-	m->m_flags &= (uint16_t)~(M_EXT | M_RDONLY);
+	m->m_flags &= (uint16_t) ~(M_EXT | M_RDONLY);
 	m->m_data = m->m_dat;
 	m->m_len = 0;
 }
@@ -300,8 +301,8 @@ m_get2(struct mbuf_zones *mz, uint32_t size, int type, int flags)
  * had is released first.
  */
 void
-m_extadd(struct mbuf *m, uint8_t *buf, uint32_t size, volatile uint32_t *cnt,
-    m_ext_free_t *freef, void *arg1, void *arg2, int flags)
+m_extadd(struct mbuf *m, uint8_t *buf, uint32_t size, volatile uint32_t *cnt, m_ext_free_t *freef,
+    void *arg1, void *arg2, int flags)
 {
 	MBUF_ASSERT(cnt != NULL, "m_extadd without a counter");
 	if (m->m_flags & M_EXT)
@@ -531,7 +532,7 @@ m_adj(struct mbuf *mp, int32_t req_len)
 			len -= c;
 		}
 		if (mp->m_flags & M_PKTHDR) {
-			c = (uint32_t)req_len - len;  /* bytes actually trimmed */
+			c = (uint32_t)req_len - len; /* bytes actually trimmed */
 			mp->m_pkthdr.len = mp->m_pkthdr.len > c ? mp->m_pkthdr.len - c : 0;
 		}
 		return;
@@ -801,7 +802,7 @@ m_dup(const struct mbuf *m)
 	src = m;
 	off = 0;
 	for (n = top; n != NULL; n = n->m_next) {
-		for (fill = 0; fill < n->m_len; ) {
+		for (fill = 0; fill < n->m_len;) {
 			while (off == src->m_len) {
 				src = src->m_next;
 				off = 0;

@@ -4,14 +4,16 @@
  * transmit queue.
  *
  * Receive:  ust_stack_poll() -> if_poll_rx() -> driver rx_burst -> if_input()
- *           -> capture tap -> input hook -> link layer (ether_input, later)
+ *           -> capture tap -> input hook -> ether_input()
  * Transmit: protocols -> if_transmit() (queue) ... ust_stack_poll() ->
  *           if_flush() -> capture tap -> driver tx_burst
  */
 #include <string.h>
 
 #include "kern/stack_var.h"
-
+#include "net/ethernet.h"
+#include "netinet/if_ether.h"
+#include "netinet/in_var.h"
 
 static void
 ifq_enqueue(struct ifqueue *q, struct mbuf *m)
@@ -41,8 +43,8 @@ ifq_dequeue(struct ifqueue *q)
 }
 
 int
-ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_ops *ops,
-    void *softc, struct ust_if **out)
+ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_ops *ops, void *softc,
+    struct ust_if **out)
 {
 	struct ifnet *ifp;
 	size_t len;
@@ -82,6 +84,8 @@ ust_if_detach(struct ust_if *uifp)
 	struct ust_stack *st = ifp->if_stack;
 	unsigned i, j;
 
+	in_ifdetach(ifp);
+	arp_ifdetach(ifp);
 	if_purge(ifp);
 	if (ifp->if_ops->detach != NULL)
 		ifp->if_ops->detach(ifp->if_softc);
@@ -200,13 +204,11 @@ if_input(struct ifnet *ifp, struct mbuf *m)
 		    stack_now(ifp->if_stack), (const struct ust_mbuf *)(void *)m);
 	if (ifp->if_input_hook != NULL &&
 	    ifp->if_input_hook(ifp->if_input_hook_arg, IFP_TO_UST(ifp),
-	    (const struct ust_mbuf *)(void *)m) != 0) {
+	        (const struct ust_mbuf *)(void *)m) != 0) {
 		m_freem(m);
 		return;
 	}
-	/* No link layer takes frames yet: counted as FreeBSD's ifi_noproto. */
-	ifp->if_data.noproto++;
-	m_freem(m);
+	ether_input(ifp, m);
 }
 
 int

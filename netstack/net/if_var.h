@@ -29,15 +29,15 @@ struct ifqueue {
 struct ifnet {
 	struct ust_stack *if_stack;
 	char if_xname[IFNAMSIZ];
-	unsigned if_index;                 /* 1.. */
+	unsigned if_index; /* 1.. */
 	const struct ust_driver_ops *if_ops;
 	void *if_softc;
 	uint8_t if_hwaddr[ETHER_ADDR_LEN];
 	uint32_t if_mtu;
-	uint32_t if_capabilities;          /* UST_IFCAP_* */
-	struct ust_if_stats if_data;       /* counters */
-	struct ifqueue if_snd;             /* waiting for tx_burst */
-	ust_capture_fn if_bpf;             /* capture tap */
+	uint32_t if_capabilities;    /* UST_IFCAP_* */
+	struct ust_if_stats if_data; /* counters */
+	struct ifqueue if_snd;       /* waiting for tx_burst */
+	ust_capture_fn if_bpf;       /* capture tap */
 	void *if_bpf_arg;
 	ust_if_input_fn if_input_hook;
 	void *if_input_hook_arg;

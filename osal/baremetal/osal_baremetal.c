@@ -53,8 +53,8 @@
  * rounded up to the strictest alignment the C implementation needs.
  */
 struct bm_free {
-	size_t size;            /* bytes in this block, a multiple of BM_UNIT */
-	struct bm_free *next;   /* the next free block, at a higher address */
+	size_t size;          /* bytes in this block, a multiple of BM_UNIT */
+	struct bm_free *next; /* the next free block, at a higher address */
 };
 
 #define BM_ALIGN _Alignof(max_align_t)
@@ -67,8 +67,8 @@ _Static_assert(UST_BAREMETAL_HEAP_SIZE >= 4 * sizeof(struct bm_free),
 /* The machine's heap (see "Global state" above). */
 static _Alignas(max_align_t) unsigned char bm_arena[UST_BAREMETAL_HEAP_SIZE];
 static struct {
-	struct bm_free *free;   /* free blocks in address order */
-	int ready;              /* the arena has been made one free block */
+	struct bm_free *free; /* free blocks in address order */
+	int ready;            /* the arena has been made one free block */
 } bm_heap;
 
 static void
@@ -89,7 +89,6 @@ bm_heap_init(void)
 static size_t
 bm_round(size_t size)
 {
-
 	if (size == 0)
 		size = 1;
 	if (size > BM_HEAP_BYTES)
@@ -134,15 +133,13 @@ ust_osal_mem_free(void *p, size_t size)
 	cp = p;
 	len = bm_round(size);
 #if UST_DEBUG
-	if (!bm_heap.ready || len == 0 || cp < bm_arena ||
-	    cp + len > bm_arena + BM_HEAP_BYTES ||
+	if (!bm_heap.ready || len == 0 || cp < bm_arena || cp + len > bm_arena + BM_HEAP_BYTES ||
 	    (size_t)(cp - bm_arena) % BM_UNIT != 0)
 		ust_osal_panic("ust_osal_mem_free: not a block of the heap");
 #endif
 	/* Find the free neighbours: prev below p, next above it. */
 	prev = NULL;
-	for (next = bm_heap.free; next != NULL && (unsigned char *)next < cp;
-	    next = next->next)
+	for (next = bm_heap.free; next != NULL && (unsigned char *)next < cp; next = next->next)
 		prev = next;
 #if UST_DEBUG
 	if ((prev != NULL && (unsigned char *)prev + prev->size > cp) ||
@@ -183,42 +180,36 @@ static struct ust_osal_cond bm_cond;
 struct ust_osal_mutex *
 ust_osal_mutex_create(void)
 {
-
 	return (&bm_mutex);
 }
 
 void
 ust_osal_mutex_destroy(struct ust_osal_mutex *mtx)
 {
-
 	(void)mtx;
 }
 
 void
 ust_osal_mutex_lock(struct ust_osal_mutex *mtx)
 {
-
 	(void)mtx;
 }
 
 void
 ust_osal_mutex_unlock(struct ust_osal_mutex *mtx)
 {
-
 	(void)mtx;
 }
 
 struct ust_osal_cond *
 ust_osal_cond_create(void)
 {
-
 	return (&bm_cond);
 }
 
 void
 ust_osal_cond_destroy(struct ust_osal_cond *cv)
 {
-
 	(void)cv;
 }
 
@@ -231,16 +222,13 @@ ust_osal_cond_destroy(struct ust_osal_cond *cv)
 void
 ust_osal_cond_wait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx)
 {
-
 	(void)cv;
 	(void)mtx;
 }
 
 int
-ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx,
-    uint64_t deadline_ns)
+ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx, uint64_t deadline_ns)
 {
-
 	(void)cv;
 	(void)mtx;
 	(void)deadline_ns;
@@ -250,14 +238,12 @@ ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx,
 void
 ust_osal_cond_signal(struct ust_osal_cond *cv)
 {
-
 	(void)cv;
 }
 
 void
 ust_osal_cond_broadcast(struct ust_osal_cond *cv)
 {
-
 	(void)cv;
 }
 
@@ -279,7 +265,6 @@ ust_board_clock_ns(void)
 __attribute__((weak)) int
 ust_board_entropy(void *buf, size_t len)
 {
-
 	(void)buf;
 	(void)len;
 	return (UST_EIO);
@@ -288,21 +273,18 @@ ust_board_entropy(void *buf, size_t len)
 __attribute__((weak)) void
 ust_board_putc(int c)
 {
-
 	(void)c;
 }
 
 uint64_t
 ust_osal_clock_ns(void)
 {
-
 	return (ust_board_clock_ns());
 }
 
 int
 ust_osal_entropy(void *buf, size_t len)
 {
-
 	if (len == 0)
 		return (0);
 	return (ust_board_entropy(buf, len));
@@ -311,7 +293,6 @@ ust_osal_entropy(void *buf, size_t len)
 static void
 bm_puts(const char *s)
 {
-
 	while (*s != '\0')
 		ust_board_putc((unsigned char)*s++);
 }
@@ -321,7 +302,6 @@ bm_puts(const char *s)
 void
 ust_osal_log_write(int level, const char *line)
 {
-
 	(void)level;
 	bm_puts(line);
 	ust_board_putc('\n');
@@ -330,7 +310,6 @@ ust_osal_log_write(int level, const char *line)
 void
 ust_osal_panic(const char *msg)
 {
-
 	bm_puts("ustack panic: ");
 	bm_puts(msg);
 	ust_board_putc('\n');

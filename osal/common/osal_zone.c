@@ -19,7 +19,7 @@
 
 struct zone_slab {
 	struct zone_slab *next;
-	size_t bytes;             /* whole allocation, header included */
+	size_t bytes; /* whole allocation, header included */
 };
 
 struct zone_free {
@@ -29,10 +29,10 @@ struct zone_free {
 struct ust_zone {
 	struct ust_mem *mem;
 	const char *name;
-	size_t size;              /* rounded item size */
+	size_t size; /* rounded item size */
 	uint32_t max;
 	uint32_t per_slab;
-	uint32_t nitems;          /* items carved from slabs */
+	uint32_t nitems; /* items carved from slabs */
 	struct zone_free *free;
 	struct zone_slab *slabs;
 	uint64_t fail_after;
@@ -42,8 +42,7 @@ struct ust_zone {
 #define SLAB_HDR ((sizeof(struct zone_slab) + ZONE_ALIGN - 1) & ~(size_t)(ZONE_ALIGN - 1))
 
 struct ust_zone *
-ust_zone_create(struct ust_mem *mem, const char *name, size_t size, uint32_t max,
-    uint32_t per_slab)
+ust_zone_create(struct ust_mem *mem, const char *name, size_t size, uint32_t max, uint32_t per_slab)
 {
 	struct ust_zone *z;
 

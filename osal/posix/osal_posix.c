@@ -111,8 +111,7 @@ ust_osal_cond_wait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx)
 }
 
 int
-ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx,
-    uint64_t deadline_ns)
+ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mutex *mtx, uint64_t deadline_ns)
 {
 	struct timespec ts;
 
@@ -185,11 +184,10 @@ ust_osal_entropy(void *buf, size_t len)
 void
 ust_osal_log_write(int level, const char *line)
 {
-	static const char *const names[] = { "emerg", "alert", "crit", "err", "warning",
-		"notice", "info", "debug" };
+	static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice",
+		"info", "debug" };
 
-	fprintf(stderr, "ustack %s: %s\n",
-	    (level >= 0 && level <= 7) ? names[level] : "log", line);
+	fprintf(stderr, "ustack %s: %s\n", (level >= 0 && level <= 7) ? names[level] : "log", line);
 }
 
 void

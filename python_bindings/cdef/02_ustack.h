@@ -139,5 +139,182 @@ typedef int (*ust_if_input_fn)(void *arg, struct ust_if *ifp, const struct ust_m
 void ust_if_set_input_hook(struct ust_if *ifp, ust_if_input_fn fn, void *arg);
 int ust_if_output_frame(struct ust_if *ifp, const void *frame, size_t len);
 
+/* IPv4 addresses, routes and the ARP cache (network byte order). */
+int ust_if_addr_add(struct ust_if *ifp, uint32_t addr, unsigned prefixlen);
+int ust_if_addr_del(struct ust_if *ifp, uint32_t addr);
+int ust_if_addr_get(const struct ust_if *ifp, unsigned idx, uint32_t *addr,
+    unsigned *prefixlen);
+
+#define UST_RTF_UP ...
+#define UST_RTF_GATEWAY ...
+#define UST_RTF_STATIC ...
+
+struct ust_route_info {
+	uint32_t dst;
+	unsigned prefixlen;
+	uint32_t gateway;
+	uint32_t src;
+	unsigned ifindex;
+	uint32_t flags;
+	...;
+};
+
+int ust_route_add(struct ust_stack *st, uint32_t dst, unsigned prefixlen,
+    uint32_t gateway, struct ust_if *ifp);
+int ust_route_del(struct ust_stack *st, uint32_t dst, unsigned prefixlen);
+int ust_route_lookup(struct ust_stack *st, uint32_t dst, struct ust_route_info *out);
+int ust_route_get(struct ust_stack *st, unsigned idx, struct ust_route_info *out);
+
+#define UST_ARP_STATIC ...
+#define UST_ARP_RESOLVED ...
+
+struct ust_arp_entry {
+	uint32_t addr;
+	uint8_t mac[6];
+	unsigned ifindex;
+	uint32_t flags;
+	uint64_t expire_ns;
+	uint32_t held;
+	...;
+};
+
+int ust_arp_add_static(struct ust_if *ifp, uint32_t addr, const uint8_t mac[6]);
+int ust_arp_del(struct ust_if *ifp, uint32_t addr);
+int ust_arp_lookup(struct ust_stack *st, uint32_t addr, struct ust_arp_entry *out);
+int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry *out);
+
+/* Sockets (BSD API, FreeBSD constant values). */
+#define UST_AF_INET ...
+#define UST_SOCK_STREAM ...
+#define UST_SOCK_DGRAM ...
+#define UST_IPPROTO_IP ...
+#define UST_IPPROTO_ICMP ...
+#define UST_IPPROTO_TCP ...
+#define UST_IPPROTO_UDP ...
+
+#define UST_SOL_SOCKET ...
+#define UST_SO_REUSEADDR ...
+#define UST_SO_KEEPALIVE ...
+#define UST_SO_BROADCAST ...
+#define UST_SO_LINGER ...
+#define UST_SO_OOBINLINE ...
+#define UST_SO_REUSEPORT ...
+#define UST_SO_SNDBUF ...
+#define UST_SO_RCVBUF ...
+#define UST_SO_SNDLOWAT ...
+#define UST_SO_RCVLOWAT ...
+#define UST_SO_ERROR ...
+#define UST_SO_TYPE ...
+#define UST_IP_TOS ...
+#define UST_IP_TTL ...
+
+#define UST_MSG_OOB ...
+#define UST_MSG_PEEK ...
+#define UST_MSG_DONTWAIT ...
+#define UST_SHUT_RD ...
+#define UST_SHUT_WR ...
+#define UST_SHUT_RDWR ...
+
+#define UST_INADDR_ANY ...
+#define UST_INADDR_BROADCAST ...
+
+struct ust_sockaddr_in {
+	uint8_t sin_len;
+	uint8_t sin_family;
+	uint16_t sin_port;
+	uint32_t sin_addr;
+	uint8_t sin_zero[8];
+	...;
+};
+
+struct ust_linger {
+	int l_onoff;
+	int l_linger;
+	...;
+};
+
+struct ust_socket;
+
+int ust_socket(struct ust_stack *st, int domain, int type, int protocol,
+    struct ust_socket **out);
+int ust_bind(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+int ust_connect(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+int ust_listen(struct ust_socket *so, int backlog);
+int ust_accept(struct ust_socket *so, struct ust_socket **out,
+    struct ust_sockaddr_in *peer);
+ptrdiff_t ust_send(struct ust_socket *so, const void *buf, size_t len, int flags);
+ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags,
+    const struct ust_sockaddr_in *to);
+ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
+ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
+    struct ust_sockaddr_in *from);
+int ust_shutdown(struct ust_socket *so, int how);
+int ust_close(struct ust_socket *so);
+int ust_getsockname(struct ust_socket *so, struct ust_sockaddr_in *addr);
+int ust_getpeername(struct ust_socket *so, struct ust_sockaddr_in *addr);
+int ust_setsockopt(struct ust_socket *so, int level, int name, const void *val,
+    size_t len);
+int ust_getsockopt(struct ust_socket *so, int level, int name, void *val, size_t *len);
+struct ust_stack *ust_socket_stack(const struct ust_socket *so);
+
+/* Readiness events (epoll-like; level-triggered). */
+#define UST_EV_IN ...
+#define UST_EV_OUT ...
+#define UST_EV_ERR ...
+#define UST_EV_HUP ...
+#define UST_EV_RDHUP ...
+
+#define UST_EVQ_ADD ...
+#define UST_EVQ_MOD ...
+#define UST_EVQ_DEL ...
+
+struct ust_event {
+	uint32_t events;
+	void *udata;
+	...;
+};
+
+struct ust_evq;
+
+int ust_evq_create(struct ust_stack *st, struct ust_evq **out);
+void ust_evq_destroy(struct ust_evq *evq);
+int ust_evq_ctl(struct ust_evq *evq, int op, struct ust_socket *so, uint32_t events,
+    void *udata);
+int ust_evq_poll(struct ust_evq *evq, struct ust_event *evs, int max);
+int ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max,
+    int64_t timeout_ns);
+
+typedef void (*ust_upcall_fn)(void *arg, struct ust_socket *so, uint32_t events);
+void ust_socket_set_upcall(struct ust_socket *so, ust_upcall_fn fn, void *arg);
+
+/* Knobs (a sysctl registry) and counters. */
+#define UST_SYSCTL_RDONLY ...
+
+struct ust_sysctl_info {
+	const char *name;
+	const char *descr;
+	int64_t defval;
+	int64_t min;
+	int64_t max;
+	uint32_t flags;
+	...;
+};
+
+int ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value);
+int ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value);
+int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
+
+/* The structs are in 06_ustack_stats.h. */
+struct ust_etherstat;
+struct ust_arpstat;
+struct ust_ipstat;
+struct ust_icmpstat;
+struct ust_udpstat;
+void ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out);
+void ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out);
+void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
+void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
+void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
+
 size_t ust_mbuf_pktlen(const struct ust_mbuf *m);
 int ust_mbuf_copydata(const struct ust_mbuf *m, size_t off, size_t len, void *dst);

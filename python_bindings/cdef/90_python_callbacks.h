@@ -13,3 +13,5 @@ extern "Python" void _ust_py_capture(void *arg, struct ust_if *ifp, int dir, uin
     const struct ust_mbuf *m);
 /* ust_log_fn: stack log lines into the logging module. */
 extern "Python" void _ust_py_log(void *arg, int level, const char *line);
+/* ust_upcall_fn: a socket's readiness upcall. */
+extern "Python" void _ust_py_upcall(void *arg, struct ust_socket *so, uint32_t events);

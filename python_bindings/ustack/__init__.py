@@ -1,12 +1,42 @@
 """ustack: a portable user-space TCP/IP stack with FreeBSD's architecture.
 
 The Python API follows the standard :mod:`socket` module's vocabulary and
-raises the same built-in exceptions (``ConnectionResetError``,
-``BlockingIOError``, ...), each also a :class:`ustack.Error`.
+raises the same built-in exceptions (``ConnectionRefusedError``,
+``BlockingIOError``, ``TimeoutError``, ...), each also a :class:`ustack.Error`.
 
 Main objects: :class:`Stack` (one network node), :class:`Pipe` (two Ethernet
 endpoints with seeded fault injection), :class:`VirtualClock` (time that moves
-only when told), :class:`Interface` and :class:`Capture` (pcap files).
+only when told), :class:`Interface` and :class:`Capture` (pcap files),
+:class:`Socket` and :class:`EventQueue`.
+
+Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
+
+    import ustack
+
+    clock = ustack.VirtualClock()
+    pipe = ustack.Pipe(clock=clock, a_to_b=ustack.Faults(delay_ns=2_000_000))
+    a = ustack.Stack(clock=clock, seed=1)
+    b = ustack.Stack(clock=clock, seed=2)
+    a.add_interface(pipe.a, "pa0", "198.18.0.1/24")
+    b.add_interface(pipe.b, "pb0", "198.18.0.2/24")
+
+    server = b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    server.bind(("", 7))
+    client = a.socket()                      # AF_INET, SOCK_DGRAM
+    client.settimeout(0.5)                   # seconds of the stacks' clock
+    client.sendto(b"ping", ("198.18.0.2", 7))
+    data, peer = server.recvfrom(2048)       # polls a and b until it arrives
+    server.sendto(data, peer)
+    print(client.recvfrom(2048))             # (b'ping', ('198.18.0.2', 7))
+
+    print(ustack.format_netstat(a.netstat()))   # netstat -s
+    a.sysctl("net.inet.ip.ttl", 32)             # sysctl -w
+
+Constants (``AF_INET``, ``SOL_SOCKET``, ``SO_RCVBUF``, ``MSG_PEEK``, ...) have
+ustack's own (FreeBSD) values: take them from this package, never from the
+host's :mod:`socket` module.  A blocking call polls every stack of the
+socket's :class:`World` (stacks on one virtual clock or joined by pipes);
+non-blocking sockets (``setblocking(False)``) never poll.
 """
 
 from __future__ import annotations
@@ -15,32 +45,117 @@ from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
 from ustack.drivers import DriverEnd
 from ustack.errors import Error, check, error_class
+from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
+from ustack.inet import ArpEntry, Route
+from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
 from ustack.pipe import Direction, Faults, Pipe, PipeEnd
+from ustack.sockets import (
+    AF_INET,
+    INADDR_ANY,
+    INADDR_BROADCAST,
+    IP_TOS,
+    IP_TTL,
+    IPPROTO_ICMP,
+    IPPROTO_IP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    MSG_DONTWAIT,
+    MSG_OOB,
+    MSG_PEEK,
+    SHUT_RD,
+    SHUT_RDWR,
+    SHUT_WR,
+    SO_BROADCAST,
+    SO_ERROR,
+    SO_KEEPALIVE,
+    SO_LINGER,
+    SO_OOBINLINE,
+    SO_RCVBUF,
+    SO_RCVLOWAT,
+    SO_REUSEADDR,
+    SO_REUSEPORT,
+    SO_SNDBUF,
+    SO_SNDLOWAT,
+    SO_TYPE,
+    SOCK_DGRAM,
+    SOCK_STREAM,
+    SOL_SOCKET,
+    AddressFamily,
+    Socket,
+    SocketKind,
+)
 from ustack.stack import CAPTURE_IN, CAPTURE_OUT, Capture, Interface, Stack, run_for, run_until
+from ustack.world import World
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AF_INET",
     "CAPTURE_IN",
     "CAPTURE_OUT",
+    "EV_ERR",
+    "EV_HUP",
+    "EV_IN",
+    "EV_OUT",
+    "EV_RDHUP",
+    "INADDR_ANY",
+    "INADDR_BROADCAST",
+    "IPPROTO_ICMP",
+    "IPPROTO_IP",
+    "IPPROTO_TCP",
+    "IPPROTO_UDP",
+    "IP_TOS",
+    "IP_TTL",
+    "MSG_DONTWAIT",
+    "MSG_OOB",
+    "MSG_PEEK",
+    "SHUT_RD",
+    "SHUT_RDWR",
+    "SHUT_WR",
+    "SOCK_DGRAM",
+    "SOCK_STREAM",
+    "SOL_SOCKET",
+    "SO_BROADCAST",
+    "SO_ERROR",
+    "SO_KEEPALIVE",
+    "SO_LINGER",
+    "SO_OOBINLINE",
+    "SO_RCVBUF",
+    "SO_RCVLOWAT",
+    "SO_REUSEADDR",
+    "SO_REUSEPORT",
+    "SO_SNDBUF",
+    "SO_SNDLOWAT",
+    "SO_TYPE",
+    "AddressFamily",
+    "ArpEntry",
     "Capture",
     "Direction",
     "DriverEnd",
     "Error",
+    "EventQueue",
     "Faults",
     "Interface",
     "Pipe",
     "PipeEnd",
+    "Route",
+    "Socket",
+    "SocketKind",
     "Stack",
+    "SysctlInfo",
     "VirtualClock",
+    "World",
     "c_version",
     "check",
     "error_class",
+    "event_names",
     "ffi",
+    "format_netstat",
     "lib",
     "monotonic_ns",
     "run_for",
     "run_until",
+    "sysctl_info",
 ]
 
 

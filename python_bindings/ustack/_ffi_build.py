@@ -25,6 +25,7 @@ LIBUSTACK = BUILD_DIR / "libustack.a"
 
 HEADERS = (
     "ustack/ustack_osal.h",
+    "ustack/ustack_stats.h",
     "ustack/ustack.h",
     "ustack/ustack_driver.h",
     "ustack/ustack_pipe.h",
@@ -80,7 +81,24 @@ def drift_checks(builder: FFI) -> str:
                     f"_Static_assert({compat}(__typeof__(((struct {name} *)0)->{fname}), "
                     f'{ftype.get_c_name("")}), "cdef drift: struct {name} field {fname}");'
                 )
+            if _is_counter_struct(tp):
+                # Counter structs are shown field by field (netstat(), the
+                # CLI): the cdef must list every field, not just some.
+                total = " + ".join(f"sizeof(((struct {name} *)0)->{f})" for f in tp.fldnames)
+                out.append(
+                    f"_Static_assert(sizeof(struct {name}) == {total}, "
+                    f'"cdef drift: struct {name} has fields the cdef does not list");'
+                )
     return "\n".join(out) + "\n"
+
+
+def _is_counter_struct(tp) -> bool:
+    """True for a struct made only of uint64_t counters (and arrays of them)."""
+    for ftype in tp.fldtypes:
+        base = getattr(ftype, "item", ftype)  # an array's element type
+        if base.get_c_name("") != "uint64_t":
+            return False
+    return True
 
 
 ffibuilder = FFI()

@@ -56,3 +56,9 @@ class DriverEnd:
 
     def _attached(self, link: Link) -> None:
         """Called after a successful attach with the new link."""
+
+    def _shared_key(self) -> object | None:
+        """An object shared by every end of the same medium (the pipe of a
+        pipe end), so that stacks attached to it are polled together; None
+        when the other side is not in this process."""
+        return None

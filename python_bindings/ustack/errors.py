@@ -52,10 +52,20 @@ _BUILTIN_FOR: dict[str, type[OSError]] = {
     "ETIMEDOUT": TimeoutError,
 }
 
-# Every UST_E* name the public header defines (EWOULDBLOCK is EAGAIN).
+
+def _is_errno_name(const: str) -> bool:
+    # UST_E* constants that ust_errname() gives back under their own name:
+    # leaves out aliases (EWOULDBLOCK is EAGAIN) and UST_EV_*/UST_EVQ_*.
+    if not const.startswith("UST_E"):
+        return False
+    value = getattr(lib, const)
+    return isinstance(value, int) and cstr(lib.ust_errname(value)) == const[4:]
+
+
+# Every UST_E* error name the public header defines.
 UST_ERRNO_NAMES: tuple[str, ...] = tuple(
     sorted(
-        {n[4:] for n in dir(lib) if n.startswith("UST_E") and n != "UST_EWOULDBLOCK"},
+        {n[4:] for n in dir(lib) if _is_errno_name(n)},
         key=lambda n: int(getattr(lib, "UST_" + n)),
     )
 )

@@ -156,6 +156,9 @@ class PipeEnd(DriverEnd):
     def _attached(self, link: Link) -> None:
         self.pipe._links[self.side] = link
 
+    def _shared_key(self) -> object | None:
+        return self.pipe
+
     def __repr__(self) -> str:
         return f"<PipeEnd {self.label} of {self.pipe!r}>"
 

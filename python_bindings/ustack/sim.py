@@ -9,10 +9,16 @@ A numbered frame is an Ethernet II frame with the local experimental
 ethertype 0x88B5 (IEEE 802 "local experimental 1"), the magic ``USTK``, a
 32-bit sequence number, padding, and a CRC-32 over everything before it, so
 that the receiver tells a frame the pipe corrupted from a good one.
+
+With ``addresses=(...)`` the rig is an IPv4 network instead: A is
+198.18.0.1/24 and B 198.18.0.2/24 by default, no input hook, and the stacks
+talk through their sockets.  :func:`udp_frame` and :func:`parse_ipv4` build
+and read IPv4/UDP frames by hand, to inject good or broken packets.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import struct
 import zlib
 from collections.abc import Callable
@@ -24,6 +30,11 @@ from ustack.pipe import Direction, Faults, Pipe
 from ustack.stack import Interface, Stack, run_until
 
 __all__ = [
+    "ADDR_A",
+    "ADDR_B",
+    "inet_checksum",
+    "udp_frame",
+    "parse_ipv4",
     "TEST_ETHERTYPE",
     "MIN_FRAME",
     "numbered_frame",
@@ -32,6 +43,9 @@ __all__ = [
     "PipeRig",
 ]
 
+ADDR_A = "198.18.0.1"
+ADDR_B = "198.18.0.2"
+ETHERTYPE_IP = 0x0800
 TEST_ETHERTYPE = 0x88B5
 MAGIC = b"USTK"
 _HDR = struct.Struct("!6s6sH4sI")  # dst, src, ethertype, magic, seq
@@ -57,6 +71,80 @@ def parse_numbered_frame(frame: bytes) -> int | None:
     if etype != TEST_ETHERTYPE or magic != MAGIC:
         return None
     return int(seq)
+
+
+def inet_checksum(data: bytes) -> int:
+    """The Internet checksum (RFC 1071) of ``data``."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    return ~total & 0xFFFF
+
+
+def udp_frame(
+    dst_mac: bytes,
+    src_mac: bytes,
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    payload: bytes,
+    *,
+    ttl: int = 64,
+    ip_id: int = 1,
+    ip_sum_delta: int = 0,
+    udp_sum_delta: int = 0,
+    udp_sum: bool = True,
+    version: int = 4,
+) -> bytes:
+    """An Ethernet II + IPv4 + UDP frame built by hand.
+
+    ``*_sum_delta`` is added to a correct checksum to break it; ``udp_sum``
+    False sends no UDP checksum (0).  ``version`` other than 4 makes a bad
+    IP version.
+    """
+    s_ip = ipaddress.IPv4Address(src).packed
+    d_ip = ipaddress.IPv4Address(dst).packed
+    ulen = 8 + len(payload)
+    pseudo = s_ip + d_ip + struct.pack("!BBH", 0, 17, ulen)
+    udp = struct.pack("!HHHH", sport, dport, ulen, 0) + payload
+    csum = 0
+    if udp_sum:
+        csum = inet_checksum(pseudo + udp) or 0xFFFF
+        csum = (csum + udp_sum_delta) & 0xFFFF
+    udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+    hdr = struct.pack(
+        "!BBHHHBBH4s4s", (version << 4) | 5, 0, 20 + ulen, ip_id, 0, ttl, 17, 0, s_ip, d_ip
+    )
+    hsum = (inet_checksum(hdr) + ip_sum_delta) & 0xFFFF
+    hdr = hdr[:10] + struct.pack("!H", hsum) + hdr[12:]
+    return dst_mac + src_mac + struct.pack("!H", ETHERTYPE_IP) + hdr + udp
+
+
+def parse_ipv4(frame: bytes) -> dict[str, int | str] | None:
+    """The IPv4 header fields of an Ethernet frame, or None if it carries no IPv4."""
+    if len(frame) < 34 or struct.unpack_from("!H", frame, 12)[0] != ETHERTYPE_IP:
+        return None
+    vhl, tos, total, ip_id, off, ttl, proto, csum, s_ip, d_ip = struct.unpack_from(
+        "!BBHHHBBH4s4s", frame, 14
+    )
+    return {
+        "version": vhl >> 4,
+        "hlen": (vhl & 0xF) * 4,
+        "tos": tos,
+        "len": total,
+        "id": ip_id,
+        "df": (off >> 14) & 1,
+        "mf": (off >> 13) & 1,
+        "offset": (off & 0x1FFF) * 8,
+        "ttl": ttl,
+        "proto": proto,
+        "sum": csum,
+        "src": str(ipaddress.IPv4Address(s_ip)),
+        "dst": str(ipaddress.IPv4Address(d_ip)),
+    }
 
 
 @dataclass
@@ -110,7 +198,10 @@ class PipeRig:
     """Stacks A and B joined by a pipe on one clock (virtual unless ``clock=None``).
 
     ``seed`` seeds both stacks and the pipe; ``a_to_b``/``b_to_a`` are the
-    faults of each direction.  ``receiver`` is installed as B's input hook.
+    faults of each direction.  Without ``addresses``, ``receiver`` is
+    installed as B's input hook (it consumes every frame); with
+    ``addresses=(a_cidr, b_cidr)`` (True: 198.18.0.1/24 and 198.18.0.2/24)
+    the interfaces get those IPv4 addresses and no hook.
     """
 
     def __init__(
@@ -123,6 +214,7 @@ class PipeRig:
         ring_size: int = 1024,
         virtual: bool = True,
         clock: VirtualClock | None = None,
+        addresses: tuple[str, str] | bool = False,
     ) -> None:
         self.seed = seed
         self.clock = clock if clock is not None else (VirtualClock() if virtual else None)
@@ -134,7 +226,13 @@ class PipeRig:
         self.ia: Interface = self.a.add_interface(self.pipe.a, "pa0")
         self.ib: Interface = self.b.add_interface(self.pipe.b, "pb0")
         self.receiver = Receiver(clock=lambda: self.b.now)
-        self.ib.set_input_hook(self.receiver)
+        if addresses is True:
+            addresses = (ADDR_A + "/24", ADDR_B + "/24")
+        if addresses:
+            self.ia.add_address(addresses[0])
+            self.ib.add_address(addresses[1])
+        else:
+            self.ib.set_input_hook(self.receiver)
         self.sent = 0
 
     @property

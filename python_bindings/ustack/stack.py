@@ -19,19 +19,36 @@ Execution is run-to-completion: nothing happens unless :meth:`Stack.poll`
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 import logging
 import os
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
-from ustack._util import format_mac
+from ustack._util import format_mac, parse_mac
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd, Link
 from ustack.errors import check, error_from_code
+from ustack.inet import (
+    ArpEntry,
+    HostLike,
+    Route,
+    ip_from_c,
+    ip_to_c,
+    parse_interface,
+    parse_network,
+)
+from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
+from ustack.sockets import AF_INET, SOCK_DGRAM, Socket
+from ustack.world import World
+
+if TYPE_CHECKING:
+    from ustack.events import EventQueue
 
 __all__ = [
     "CAPTURE_IN",
@@ -184,6 +201,10 @@ class Stack:
         self._errors: list[BaseException] = []
         self._interfaces: dict[str, Interface] = {}
         self._links: list[Link] = []
+        self._sockets: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
+        self._sock_ids = itertools.count(1)
+        self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
+        self._polling = False
         self.clock = clock
         self.seed = seed
         cfg = ffi.new("struct ust_stack_config *")
@@ -218,6 +239,8 @@ class Stack:
         out = ffi.new("struct ust_stack **")
         check(lib.ust_stack_create(cfg, out), "stack")
         self._st = out[0]
+        self._world = World.for_key(clock) if clock is not None else World()
+        self._world._add(self)
         self._raise_pending()
 
     # --- lifetime ---------------------------------------------------------
@@ -232,6 +255,15 @@ class Stack:
         st, self._st = self._st, None
         if st is None:
             return
+        self._st = st  # event queues and sockets go first, through the live stack
+        try:
+            for q in list(self._evqs):
+                q.close()
+            for sock in list(self._sockets.values()):
+                sock._stack_closing()
+        finally:
+            self._st = None
+        self._sockets.clear()
         for link in self._links:
             link.alive = False
         self._destroy(st)
@@ -267,9 +299,22 @@ class Stack:
 
     def poll(self) -> int:
         """One turn of the run-to-completion loop; returns the work done (0: idle)."""
-        n = int(lib.ust_stack_poll(self._ptr()))
+        st = self._ptr()
+        self._polling = True
+        try:
+            n = int(lib.ust_stack_poll(st))
+        finally:
+            self._polling = False
         self._raise_pending()
         return n
+
+    @property
+    def world(self) -> World:
+        """The stacks polled together with this one by blocking calls
+        (:class:`~ustack.world.World`): those on the same virtual clock and
+        those joined to it by pipes."""
+        self._world = self._world._resolve()
+        return self._world
 
     @property
     def now(self) -> int:
@@ -342,8 +387,18 @@ class Stack:
         """The interface called ``name`` (KeyError if none)."""
         return self._interfaces[name]
 
-    def add_interface(self, driver: DriverEnd, name: str) -> Interface:
-        """Attach a driver end (``pipe.a``, ...) as a new interface called ``name``."""
+    def add_interface(
+        self,
+        driver: DriverEnd,
+        name: str,
+        address: str | ipaddress.IPv4Interface | Sequence[str] | None = None,
+    ) -> Interface:
+        """Attach a driver end (``pipe.a``, ...) as a new interface called ``name``,
+        optionally with an address (``'198.18.0.1/24'``) or a list of them.
+
+        The stack joins the world of the stacks on the driver's other end, so
+        that blocking calls on either poll both.
+        """
         st = self._ptr()
         if not isinstance(driver, DriverEnd):
             raise TypeError(f"add_interface needs a driver end such as pipe.a, not {driver!r}")
@@ -363,11 +418,171 @@ class Stack:
                 st._forget(name)
 
         link.on_detach.append(forget)
+        shared = driver._shared_key()
+        if shared is not None:
+            self._world = self.world._join(shared, self)
+        if address is not None:
+            for text in (
+                [address] if isinstance(address, str | ipaddress.IPv4Interface) else address
+            ):
+                iface.add_address(text)
         return iface
 
     def _forget(self, name: str) -> None:
         self._interfaces.pop(name, None)
         self._links = [lk for lk in self._links if lk.alive]
+
+    def _ifnames(self) -> dict[int, str]:
+        return {i.index: i.name for i in self._interfaces.values()}
+
+    def _iface_ptr(self, iface: Interface | str | None) -> Any:
+        if iface is None:
+            return ffi.NULL
+        if isinstance(iface, str):
+            iface = self.interface(iface)
+        return iface._ifp()
+
+    # --- sockets ------------------------------------------------------------
+
+    def socket(self, family: int = AF_INET, type: int = SOCK_DGRAM, proto: int = 0) -> Socket:  # noqa: A002
+        """A new socket, as :func:`socket.socket` (constants from ustack)."""
+        return Socket(self, family, type, proto)
+
+    def _register_socket(self, sock: Socket) -> int:
+        sid = next(self._sock_ids)
+        self._sockets[sid] = sock
+        return sid
+
+    def _unregister_socket(self, sock: Socket) -> None:
+        self._sockets.pop(sock.id, None)
+
+    @property
+    def sockets(self) -> list[Socket]:
+        """The open sockets of this stack, oldest first."""
+        return [s for _, s in sorted(self._sockets.items()) if not s.closed]
+
+    # --- routes and ARP -----------------------------------------------------
+
+    def add_route(
+        self,
+        dst: str | ipaddress.IPv4Network,
+        gateway: HostLike | None = None,
+        interface: Interface | str | None = None,
+    ) -> None:
+        """Add a static route to ``dst`` (``'10.0.0.0/8'``, ``'default'``) via
+        ``gateway``, or on-link on ``interface`` when there is no gateway."""
+        net = parse_network(dst)
+        if gateway is None and interface is None:
+            raise ValueError("add_route needs a gateway or an interface")
+        gw = 0 if gateway is None else ip_to_c(gateway)
+        check(
+            lib.ust_route_add(
+                self._ptr(),
+                ip_to_c(net.network_address),
+                net.prefixlen,
+                gw,
+                self._iface_ptr(interface),
+            ),
+            str(net),
+        )
+
+    def del_route(self, dst: str | ipaddress.IPv4Network) -> None:
+        """Remove the route to exactly ``dst``."""
+        net = parse_network(dst)
+        check(
+            lib.ust_route_del(self._ptr(), ip_to_c(net.network_address), net.prefixlen),
+            str(net),
+        )
+
+    def routes(self) -> list[Route]:
+        """The routing table, in the stack's order."""
+        st = self._ptr()
+        out = ffi.new("struct ust_route_info *")
+        names = self._ifnames()
+        table: list[Route] = []
+        for idx in range(1 << 20):
+            rc = int(lib.ust_route_get(st, idx, out))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc)
+            table.append(Route._from_c(out, names))
+        return table
+
+    def route_lookup(self, ip: HostLike) -> Route:
+        """The route the stack uses for ``ip`` (longest prefix); the ENETUNREACH
+        error (an OSError) if none matches."""
+        out = ffi.new("struct ust_route_info *")
+        check(lib.ust_route_lookup(self._ptr(), ip_to_c(ip), out), str(ip))
+        return Route._from_c(out, self._ifnames())
+
+    def arp_add(self, iface: Interface | str, ip: HostLike, mac: str | bytes) -> None:
+        """Add a static ARP entry (never expires, never replaced from the wire)."""
+        raw = parse_mac(mac) if isinstance(mac, str) else bytes(mac)
+        if len(raw) != 6:
+            raise ValueError(f"a MAC address has 6 bytes, not {len(raw)}")
+        check(
+            lib.ust_arp_add_static(self._iface_ptr(iface), ip_to_c(ip), raw),
+            str(ip),
+        )
+
+    def arp_del(self, iface: Interface | str, ip: HostLike) -> None:
+        """Remove the ARP entry of ``ip`` on ``iface``."""
+        check(lib.ust_arp_del(self._iface_ptr(iface), ip_to_c(ip)), str(ip))
+
+    def arp_table(self) -> list[ArpEntry]:
+        """Every entry of the ARP cache."""
+        st = self._ptr()
+        out = ffi.new("struct ust_arp_entry *")
+        names = self._ifnames()
+        table: list[ArpEntry] = []
+        for idx in range(1 << 24):
+            rc = int(lib.ust_arp_get(st, idx, out))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc)
+            table.append(ArpEntry._from_c(out, names))
+        return table
+
+    def arp_lookup(self, ip: HostLike) -> ArpEntry | None:
+        """The ARP entry of ``ip``, or None."""
+        out = ffi.new("struct ust_arp_entry *")
+        rc = int(lib.ust_arp_lookup(self._ptr(), ip_to_c(ip), out))
+        if rc == -int(lib.UST_ENOENT):
+            return None
+        check(rc, str(ip))
+        return ArpEntry._from_c(out, self._ifnames())
+
+    # --- knobs and protocol counters ----------------------------------------
+
+    def sysctl(self, name: str, value: int | None = None) -> int:
+        """Read the knob ``name`` or, given ``value``, set it and return the
+        previous value (``sysctl -w``).  Unknown names raise the ENOENT error
+        (FileNotFoundError), out-of-range values EINVAL, read-only knobs EPERM."""
+        st = self._ptr()
+        raw = name.encode("utf-8")
+        cur = ffi.new("int64_t *")
+        check(lib.ust_sysctl_get(st, raw, cur), name)
+        old = int(cur[0])
+        if value is None:
+            return old
+        if not isinstance(value, int):
+            raise TypeError(f"sysctl {name}: the value must be an int, not {type(value).__name__}")
+        if not -(1 << 63) <= value < (1 << 63):
+            raise error_from_code(int(lib.UST_EINVAL), name)
+        check(lib.ust_sysctl_set(st, raw, value), name)
+        return old
+
+    def sysctls(self, prefix: str | None = None) -> dict[str, int]:
+        """Every knob's current value (or those under ``prefix``), by name."""
+        return {k.name: self.sysctl(k.name) for k in sysctl_info(prefix)}
+
+    def netstat(self, proto: str | None = None) -> dict[str, dict[str, Any]]:
+        """Protocol counters as ``{'ether': {...}, 'arp': ..., 'ip': ..., 'icmp': ...,
+        'udp': ...}`` with FreeBSD's field names (or just ``proto``'s).  The ICMP
+        histograms are dicts ``{icmp_type: count}``."""
+        st = self._ptr()
+        protos = PROTOCOLS if proto is None else (proto,)
+        return {p: read_counters(st, p) for p in protos}
 
     def __repr__(self) -> str:
         if self._st is None:
@@ -443,6 +658,34 @@ class Interface:
         out = ffi.new("struct ust_if_stats *")
         lib.ust_if_get_stats(self._ifp(), out)
         return struct_to_dict(out, IF_STATS_FIELDS)
+
+    def add_address(self, address: str | ipaddress.IPv4Interface) -> None:
+        """Add ``'198.18.0.1/24'`` (no prefix: /32) with its connected route;
+        the stack announces it with a gratuitous ARP.  The EEXIST error
+        (FileExistsError) if the stack has it already."""
+        ifa = parse_interface(address)
+        check(lib.ust_if_addr_add(self._ifp(), ip_to_c(ifa.ip), ifa.network.prefixlen), str(ifa))
+
+    def del_address(self, address: str | ipaddress.IPv4Interface | ipaddress.IPv4Address) -> None:
+        """Remove an address (the prefix, if given, is ignored) and its connected
+        route; the EADDRNOTAVAIL error if the interface does not have it."""
+        ip = address if isinstance(address, ipaddress.IPv4Address) else parse_interface(address).ip
+        check(lib.ust_if_addr_del(self._ifp(), ip_to_c(ip)), str(ip))
+
+    @property
+    def addresses(self) -> list[ipaddress.IPv4Interface]:
+        """The interface's IPv4 addresses with their prefixes."""
+        ifp = self._ifp()
+        addr = ffi.new("uint32_t *")
+        plen = ffi.new("unsigned *")
+        out: list[ipaddress.IPv4Interface] = []
+        for idx in range(1 << 16):
+            rc = int(lib.ust_if_addr_get(ifp, idx, addr, plen))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc, self.name)
+            out.append(ipaddress.IPv4Interface(f"{ip_from_c(addr[0])}/{int(plen[0])}"))
+        return out
 
     def send_frame(self, frame: bytes | bytearray | memoryview) -> None:
         """Queue a complete link-layer frame for the next flush (poll).

@@ -35,3 +35,11 @@ def pipe(clock: VirtualClock) -> Iterator[Pipe]:
     """A perfect pipe on the virtual clock."""
     with Pipe(clock=clock, seed=1) as p:
         yield p
+
+
+@pytest.fixture
+def net() -> Iterator[PipeRig]:
+    """Stacks A (198.18.0.1/24 on pa0) and B (198.18.0.2/24 on pb0) on a
+    perfect pipe and a virtual clock."""
+    with PipeRig(seed=1, addresses=True) as r:
+        yield r

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["demo", "version"]
+SUBCOMMANDS = ["demo", "sysctl", "version"]
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -41,6 +41,9 @@ def test_subcommand_help(name: str) -> None:
 def test_demo_help_explains_every_option() -> None:
     out = run_cli("demo", "--help").stdout
     for opt in (
+        "--datagrams",
+        "--max-size",
+        "--retries",
         "--frames",
         "--loss",
         "--dup",
@@ -82,3 +85,35 @@ def test_no_subcommand_prints_help() -> None:
     proc = run_cli(check=False)
     assert proc.returncode == 2
     assert "SUBCOMMAND" in proc.stdout
+
+
+def test_demo_udp_echo_verifies_and_shows_netstat(tmp_path: Path) -> None:
+    pcap = tmp_path / "udp.pcap"
+    args = ("demo", "--datagrams", "300", "--loss", "5", "--corrupt", "1", "--seed", "3")
+    out = run_cli(*args, "--pcap", str(pcap)).stdout
+    assert "198.18.0.1" in out and "198.18.0.2" in out
+    assert "UDP echo" in out and "netstat -s" in out
+    for phrase in ("packets reassembled ok", "fragments created", "datagrams output"):
+        assert phrase in out, phrase
+    damaged = [ln.split() for ln in out.splitlines() if ln.startswith("damaged")]
+    assert damaged == [["damaged", "0"]], "seed 3"
+    assert pcap.exists() and pcap.stat().st_size > 24
+    again = run_cli(*args, "--no-pcap").stdout
+    counts = [ln for ln in out.splitlines() if ln.startswith(("sent", "echoed", "lost"))]
+    assert counts == [ln for ln in again.splitlines() if ln.startswith(("sent", "echoed", "lost"))]
+
+
+def test_demo_udp_perfect_pipe_loses_nothing() -> None:
+    out = run_cli("demo", "--datagrams", "50", "--no-pcap").stdout
+    rows = dict(ln.split()[:2] for ln in out.splitlines() if ln.startswith(("echoed", "lost")))
+    assert rows == {"echoed": "50", "lost": "0"}
+
+
+def test_sysctl_lists_knobs_with_freebsd_defaults() -> None:
+    out = run_cli("sysctl").stdout
+    assert "net.inet.ip.ttl" in out and "net.inet.udp.recvspace" in out
+    assert run_cli("sysctl", "-n", "net.inet.udp.recvspace").stdout.split() == ["42080"]
+    names = run_cli("sysctl", "-N", "net.inet.udp").stdout.split()
+    assert names and all(n.startswith("net.inet.udp.") for n in names)
+    proc = run_cli("sysctl", "net.no.such", check=False)
+    assert proc.returncode == 1 and "unknown oid" in proc.stderr

@@ -37,8 +37,8 @@ loop_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	int n = 0;
 
 	while (n < max && d->rx_count > 0) {
-		struct ust_mbuf *m = ust_mbuf_from_buf(ifp, d->rx[d->rx_head],
-		    d->rx_len[d->rx_head]);
+		struct ust_mbuf *m =
+		    ust_mbuf_from_buf(ifp, d->rx[d->rx_head], d->rx_len[d->rx_head]);
 
 		if (m == NULL) {
 			d->rx_nombuf++;

@@ -23,7 +23,7 @@ struct loopdrv {
 	uint8_t tx[LOOPDRV_MAX][LOOPDRV_FRAME];
 	size_t tx_len[LOOPDRV_MAX];
 	int tx_count;
-	int tx_budget;        /* frames it will still take; -1: unlimited */
+	int tx_budget; /* frames it will still take; -1: unlimited */
 	int detached;
 	int rx_nombuf;
 };

@@ -29,52 +29,51 @@ extern int ust_test_failures;
  * Printed with every failure so that a randomised case replays. */
 extern uint64_t ust_test_seed;
 
-#define TEST(name)                                                          \
-	static void test_##name(void);                                      \
+#define TEST(name)                                                            \
+	static void test_##name(void);                                        \
 	static struct ust_test_case tc_##name = { #name, test_##name, NULL }; \
-	__attribute__((constructor)) static void reg_##name(void)           \
-	{                                                                   \
-		ust_test_register(&tc_##name);                              \
-	}                                                                   \
+	__attribute__((constructor)) static void reg_##name(void)             \
+	{                                                                     \
+		ust_test_register(&tc_##name);                                \
+	}                                                                     \
 	static void test_##name(void)
 
-#define UST_FAIL_AT(file, line, ...)                                        \
-	do {                                                                \
-		fprintf(stderr, "%s:%d: FAIL (seed %" PRIu64 "): ", file, line, \
-		    ust_test_seed);                                          \
-		fprintf(stderr, __VA_ARGS__);                               \
-		fputc('\n', stderr);                                        \
-		ust_test_failures++;                                        \
+#define UST_FAIL_AT(file, line, ...)                                                            \
+	do {                                                                                    \
+		fprintf(stderr, "%s:%d: FAIL (seed %" PRIu64 "): ", file, line, ust_test_seed); \
+		fprintf(stderr, __VA_ARGS__);                                                   \
+		fputc('\n', stderr);                                                            \
+		ust_test_failures++;                                                            \
 	} while (0)
 
 /* CHECK records a failure and goes on; REQUIRE also leaves the case. */
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond))                                                \
-			UST_FAIL_AT(__FILE__, __LINE__, "%s", #cond);       \
+#define CHECK(cond)                                                   \
+	do {                                                          \
+		if (!(cond))                                          \
+			UST_FAIL_AT(__FILE__, __LINE__, "%s", #cond); \
 	} while (0)
-#define REQUIRE(cond)                                                       \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			UST_FAIL_AT(__FILE__, __LINE__, "%s", #cond);       \
-			return;                                             \
-		}                                                           \
+#define REQUIRE(cond)                                                 \
+	do {                                                          \
+		if (!(cond)) {                                        \
+			UST_FAIL_AT(__FILE__, __LINE__, "%s", #cond); \
+			return;                                       \
+		}                                                     \
 	} while (0)
-#define CHECK_EQ(a, b)                                                      \
-	do {                                                                \
-		long long _a = (long long)(a), _b = (long long)(b);         \
-		if (_a != _b)                                               \
-			UST_FAIL_AT(__FILE__, __LINE__, "%s == %s (%lld != %lld)", \
-			    #a, #b, _a, _b);                                 \
+#define CHECK_EQ(a, b)                                                                         \
+	do {                                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);                            \
+		if (_a != _b)                                                                  \
+			UST_FAIL_AT(__FILE__, __LINE__, "%s == %s (%lld != %lld)", #a, #b, _a, \
+			    _b);                                                               \
 	} while (0)
-#define REQUIRE_EQ(a, b)                                                    \
-	do {                                                                \
-		long long _a = (long long)(a), _b = (long long)(b);         \
-		if (_a != _b) {                                             \
-			UST_FAIL_AT(__FILE__, __LINE__, "%s == %s (%lld != %lld)", \
-			    #a, #b, _a, _b);                                 \
-			return;                                             \
-		}                                                           \
+#define REQUIRE_EQ(a, b)                                                                       \
+	do {                                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);                            \
+		if (_a != _b) {                                                                \
+			UST_FAIL_AT(__FILE__, __LINE__, "%s == %s (%lld != %lld)", #a, #b, _a, \
+			    _b);                                                               \
+			return;                                                                \
+		}                                                                              \
 	} while (0)
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 

@@ -126,7 +126,7 @@ TEST(loss_rate_within_bounds)
 	unsigned i, lost = 0, delivered = 0;
 
 	cfg_zero(&c, ust_test_seed);
-	c.loss_ppm = 100000;            /* 10% */
+	c.loss_ppm = 100000; /* 10% */
 	fault_init(&f, &c, 1500, 1024);
 	for (i = 0; i < 100000; i++) {
 		fault_decide(&f, 0, 1514, 1500, 0, &v);
@@ -165,7 +165,7 @@ TEST(rate_limit_spacing_exact)
 	unsigned i;
 
 	cfg_zero(&c, ust_test_seed);
-	c.rate_bps = 1000000000;        /* 1 Gbit/s: 1500 bytes = 12 us */
+	c.rate_bps = 1000000000; /* 1 Gbit/s: 1500 bytes = 12 us */
 	c.delay_ns = 3 * NS_PER_MS;
 	fault_init(&f, &c, 1500, 1024);
 	/* A burst at one instant leaves the link one serialisation apart. */

@@ -47,7 +47,7 @@ rd32(const uint8_t *p)
 {
 	uint32_t v;
 
-	memcpy(&v, p, 4);       /* host order, as written */
+	memcpy(&v, p, 4); /* host order, as written */
 	return (v);
 }
 
@@ -68,7 +68,7 @@ fill_frame(uint8_t *f, size_t len, unsigned salt)
 	for (i = 0; i < len; i++)
 		f[i] = (uint8_t)(i * 7 + salt);
 	if (len >= 14) {
-		f[12] = 0x08;   /* IPv4, so tshark has something to say */
+		f[12] = 0x08; /* IPv4, so tshark has something to say */
 		f[13] = 0x00;
 	}
 }
@@ -202,14 +202,13 @@ TEST(mbuf_chain_and_capture_hook)
 	m = m_gethdr(&te.mbz, MT_DATA);
 	REQUIRE(m != NULL);
 	REQUIRE_EQ(m_append(m, sizeof(frame), frame), 0);
-	CHECK(m->m_next != NULL);       /* really a chain */
+	CHECK(m->m_next != NULL); /* really a chain */
 	CHECK_EQ(ust_mbuf_pktlen((struct ust_mbuf *)(void *)m), sizeof(frame));
 
 	tmp_path(path, sizeof(path), "mbuf");
 	REQUIRE_EQ(ust_pcap_open(path, 2500, &pc), 0);
 	CHECK_EQ(ust_pcap_write_mbuf(pc, 77, (struct ust_mbuf *)(void *)m), 0);
-	ust_pcap_capture(pc, NULL, UST_CAPTURE_IN, 1000000001ull,
-	    (struct ust_mbuf *)(void *)m);
+	ust_pcap_capture(pc, NULL, UST_CAPTURE_IN, 1000000001ull, (struct ust_mbuf *)(void *)m);
 	CHECK_EQ(ust_pcap_count(pc), 2);
 	REQUIRE_EQ(ust_pcap_close(pc), 0);
 	m_freem(m);

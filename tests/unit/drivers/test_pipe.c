@@ -22,7 +22,7 @@
 #define NS_PER_MS 1000000ull
 #define T0 (1000 * NS_PER_MS)
 #define MAXF 4096
-#define ETHERTYPE_TEST 0x88b5   /* IEEE local experimental */
+#define ETHERTYPE_TEST 0x88b5 /* IEEE local experimental */
 
 static const uint8_t mac_a[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x02 };
@@ -32,11 +32,11 @@ struct sink {
 	unsigned n;
 	uint64_t at[MAXF];
 	uint32_t seq[MAXF];
-	unsigned mismatched;    /* frames not equal to what was sent */
-	unsigned onebit;        /* ... differing in exactly one bit */
+	unsigned mismatched; /* frames not equal to what was sent */
+	unsigned onebit;     /* ... differing in exactly one bit */
 	unsigned out_of_order;
 	uint32_t next_seq;
-	int template_mode;      /* every frame was built with seq 0 */
+	int template_mode; /* every frame was built with seq 0 */
 };
 
 struct rig {
@@ -92,8 +92,9 @@ sink_input(void *arg, struct ust_if *ifp, const struct ust_mbuf *m)
 		s->mismatched++;
 		return (1);
 	}
-	seq = s->template_mode ? 0 : ((uint32_t)got[14] << 24 | (uint32_t)got[15] << 16 |
-	    (uint32_t)got[16] << 8 | got[17]);
+	seq = s->template_mode ?
+	    0 :
+	    ((uint32_t)got[14] << 24 | (uint32_t)got[15] << 16 | (uint32_t)got[16] << 8 | got[17]);
 	frame_build(want, len, seq);
 	d = bits_differ(got, want, len);
 	if (d != 0)
@@ -121,10 +122,9 @@ rig_init_cfg(struct rig *r, struct ust_pipe_config *cfg, uint64_t seed)
 	cfg->clock = ust_vclock_clock(r->vc);
 	if (ust_pipe_create(cfg, &r->p) != 0)
 		abort();
-	if (ust_if_attach(r->a, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_A),
-	    &r->ifa) != 0 ||
-	    ust_if_attach(r->b, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_B),
-	    &r->ifb) != 0)
+	if (ust_if_attach(r->a, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_A), &r->ifa) !=
+	        0 ||
+	    ust_if_attach(r->b, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_B), &r->ifb) != 0)
 		abort();
 	ust_if_set_input_hook(r->ifb, sink_input, &r->sink);
 }
@@ -269,7 +269,8 @@ TEST(pipe_bytes_intact_both_ways)
 	CHECK_EQ(ps.delivered, 500);
 	CHECK_EQ(ps.delivered_bytes, total);
 	CHECK_EQ(ps.lost + ps.duplicated + ps.reordered + ps.corrupted + ps.dropped_mtu +
-	    ps.dropped_queue + ps.dropped_nombuf, 0);
+	        ps.dropped_queue + ps.dropped_nombuf,
+	    0);
 	ust_pipe_get_stats(r.p, UST_PIPE_B_TO_A, &ps);
 	CHECK_EQ(ps.delivered, 500);
 	rig_fini(&r);
@@ -313,7 +314,7 @@ TEST(pipe_rate_limit_spacing)
 	unsigned i;
 
 	memset(&fc, 0, sizeof(fc));
-	fc.rate_bps = 1000000000;       /* 1514 bytes: 12112 ns */
+	fc.rate_bps = 1000000000; /* 1514 bytes: 12112 ns */
 	fc.delay_ns = 100 * NS_PER_US;
 	rig_init(&r, &fc, ust_test_seed);
 	send_frames(&r, 50, 1514, 0);
@@ -526,8 +527,8 @@ TEST(pipe_receiver_out_of_mbufs)
 	scfg.nmbclusters = 4;
 	scfg.nmbjumbo9 = 0;
 	REQUIRE_EQ(ust_stack_create(&scfg, &r.b), 0);
-	REQUIRE_EQ(ust_if_attach(r.b, "p0", ust_pipe_ops(), ust_pipe_end(r.p, UST_PIPE_B),
-	    &r.ifb), 0);
+	REQUIRE_EQ(ust_if_attach(r.b, "p0", ust_pipe_ops(), ust_pipe_end(r.p, UST_PIPE_B), &r.ifb),
+	    0);
 	ust_if_set_input_hook(r.ifb, sink_input, &r.sink);
 
 	send_frames(&r, 10, 1514, 0);
@@ -673,15 +674,17 @@ TEST(pipe_two_threads_in_order)
 	REQUIRE(sink != NULL);
 	memset(&ta, 0, sizeof(ta));
 	memset(&tb, 0, sizeof(tb));
-	ust_pipe_config_init(&cfg);     /* the real monotonic clock */
+	ust_pipe_config_init(&cfg); /* the real monotonic clock */
 	REQUIRE_EQ(ust_pipe_create(&cfg, &ta.p), 0);
 	tb.p = ta.p;
 	ta.st = mono_stack_new(ust_test_seed);
 	tb.st = mono_stack_new(ust_test_seed + 1);
 	REQUIRE_EQ(ust_if_attach(ta.st, "p0", ust_pipe_ops(), ust_pipe_end(ta.p, UST_PIPE_A),
-	    &ta.ifp), 0);
+	               &ta.ifp),
+	    0);
 	REQUIRE_EQ(ust_if_attach(tb.st, "p0", ust_pipe_ops(), ust_pipe_end(ta.p, UST_PIPE_B),
-	    &tb.ifp), 0);
+	               &tb.ifp),
+	    0);
 	ust_if_set_input_hook(tb.ifp, sink_input, sink);
 	tb.sink = sink;
 

@@ -185,8 +185,8 @@ TEST(poll_runs_rx_then_callouts_then_tx)
 	ust_vclock_advance(vc, 1000000);
 	ust_stack_poll(st);
 	CHECK_EQ(ol.fired, 2);
-	CHECK_EQ(ol.rx_seen_at_callout, 1);  /* rx ran before the callout */
-	CHECK_EQ(ol.tx_seen_at_callout, 0);  /* tx flushed after it */
+	CHECK_EQ(ol.rx_seen_at_callout, 1); /* rx ran before the callout */
+	CHECK_EQ(ol.tx_seen_at_callout, 0); /* tx flushed after it */
 	CHECK_EQ(d.tx_count, 1);
 	CHECK(ust_stack_next_deadline(st) == UINT64_MAX);
 	test_stack_free(st);
@@ -199,6 +199,6 @@ TEST(strerror_names_codes)
 	CHECK(strcmp(ust_errname(UST_EAGAIN), "EAGAIN") == 0);
 	CHECK(ust_errname(9999) == NULL);
 	CHECK(strcmp(ust_strerror(0), "Success") == 0);
-	CHECK_EQ(UST_ECONNRESET, 54);  /* FreeBSD numbering, not the host's */
+	CHECK_EQ(UST_ECONNRESET, 54); /* FreeBSD numbering, not the host's */
 	CHECK(strcmp(ust_version(), "0.1.0") == 0);
 }

@@ -257,7 +257,7 @@ TEST(delay_zero_and_past_times)
 	CHECK_EQ(n, 1);
 	callout_reset_at(&cw, &c, ORIGIN + 1 * MS, count_fn, &n);
 	CHECK_EQ(callout_process(&cw, now), 1);
-	callout_reset_at(&cw, &c, 0, count_fn, &n);       /* before the origin */
+	callout_reset_at(&cw, &c, 0, count_fn, &n); /* before the origin */
 	CHECK_EQ(callout_next_deadline(&cw), now);
 	CHECK_EQ(callout_process(&cw, now), 1);
 	CHECK_EQ(n, 3);
@@ -301,13 +301,28 @@ TEST(order_by_time_across_levels)
 {
 	/* Times spanning every level and beyond; duplicates tie. */
 	static const uint64_t when[] = {
-		ORIGIN + 3 * MS, ORIGIN + 1, ORIGIN + 255 * MS, ORIGIN + 256 * MS,
-		ORIGIN + 300 * MS, ORIGIN + 300 * MS, ORIGIN + 16383 * MS,
-		ORIGIN + 16384 * MS, ORIGIN + 20 * SEC, ORIGIN + 1000 * SEC,
-		ORIGIN + 17 * HOUR, ORIGIN + 30 * HOUR, ORIGIN + 100 * HOUR,
-		ORIGIN + 300 * MS - 1, ORIGIN + 20 * SEC, ORIGIN + 2 * MS + 1,
-		ORIGIN + 17 * HOUR, ORIGIN + 29 * HOUR + 59 * SEC, ORIGIN + 0,
-		ORIGIN + 1048576 * MS, ORIGIN + 1048575 * MS, ORIGIN + 65536 * MS,
+		ORIGIN + 3 * MS,
+		ORIGIN + 1,
+		ORIGIN + 255 * MS,
+		ORIGIN + 256 * MS,
+		ORIGIN + 300 * MS,
+		ORIGIN + 300 * MS,
+		ORIGIN + 16383 * MS,
+		ORIGIN + 16384 * MS,
+		ORIGIN + 20 * SEC,
+		ORIGIN + 1000 * SEC,
+		ORIGIN + 17 * HOUR,
+		ORIGIN + 30 * HOUR,
+		ORIGIN + 100 * HOUR,
+		ORIGIN + 300 * MS - 1,
+		ORIGIN + 20 * SEC,
+		ORIGIN + 2 * MS + 1,
+		ORIGIN + 17 * HOUR,
+		ORIGIN + 29 * HOUR + 59 * SEC,
+		ORIGIN + 0,
+		ORIGIN + 1048576 * MS,
+		ORIGIN + 1048575 * MS,
+		ORIGIN + 65536 * MS,
 	};
 	enum { N = sizeof(when) / sizeof(when[0]) };
 	struct callout_wheel cw;
@@ -340,8 +355,9 @@ TEST(order_by_time_across_levels)
 		for (i = 0; i < N; i++) {
 			int id = i;
 
-			for (j = i; j > 0 && due_tick(when[perm[expect[j - 1]]]) >
-			    due_tick(when[perm[id]]); j--)
+			for (j = i; j > 0 &&
+			     due_tick(when[perm[expect[j - 1]]]) > due_tick(when[perm[id]]);
+			     j--)
 				expect[j] = expect[j - 1];
 			expect[j] = id;
 		}
@@ -411,7 +427,9 @@ TEST(cascade_to_exact_time_from_each_level)
 TEST(far_future_beyond_top_level)
 {
 	static const uint64_t delays[] = {
-		WHEEL_TICKS * MS + 1 * MS, 100 * HOUR + 17, 365 * 24 * HOUR + 3 * MS,
+		WHEEL_TICKS * MS + 1 * MS,
+		100 * HOUR + 17,
+		365 * 24 * HOUR + 3 * MS,
 		WHEEL_TICKS * MS * 5 / 2,
 	};
 	struct callout_wheel cw;
@@ -516,8 +534,8 @@ TEST(periodic_self_rearm_long_run)
 struct actor {
 	struct callout_wheel *cw;
 	struct callout c;
-	struct callout *victim;     /* stopped */
-	struct callout *moved;      /* re-armed to moved_to */
+	struct callout *victim; /* stopped */
+	struct callout *moved;  /* re-armed to moved_to */
 	uint64_t moved_to;
 	int stop_ret, self_stop_ret, n;
 	struct order_log *log;
@@ -793,9 +811,9 @@ struct big_ctx;
 struct big_item {
 	struct callout c;
 	struct big_ctx *x;
-	uint64_t due;               /* model: may not run before this */
-	uint8_t pending;            /* model */
-	uint8_t overdue;            /* armed in the past mid-pass: runs
+	uint64_t due;    /* model: may not run before this */
+	uint8_t pending; /* model */
+	uint8_t overdue; /* armed in the past mid-pass: runs
 	                               before ones due earlier, no order check */
 };
 
@@ -804,7 +822,7 @@ struct big_ctx {
 	struct big_item *it;
 	struct ust_rng rng;
 	uint64_t now;
-	uint64_t slack;             /* how far this pass's now overshoots */
+	uint64_t slack; /* how far this pass's now overshoots */
 	uint64_t last_tick;
 	uint64_t expected, fires;
 	uint64_t early, late, dup, order, bad_ret, idle_ran;
@@ -845,8 +863,7 @@ big_arm(struct big_ctx *x, struct big_item *it, int past)
 	int ret;
 
 	it->overdue = 0;
-	if (x->now > ORIGIN &&
-	    (past == 2 || (past == 1 && ust_rng_uniform(&x->rng, 100) < 3))) {
+	if (x->now > ORIGIN && (past == 2 || (past == 1 && ust_rng_uniform(&x->rng, 100) < 3))) {
 		when = x->now - 1 - ust_rng_u64(&x->rng) % (x->now - ORIGIN);
 		ret = callout_reset_at(&x->cw, &it->c, when, big_fn, it);
 		it->due = x->now;
@@ -860,7 +877,7 @@ big_arm(struct big_ctx *x, struct big_item *it, int past)
 	if (ret != it->pending)
 		x->bad_ret++;
 	if (it->pending)
-		x->expected--;          /* superseded */
+		x->expected--; /* superseded */
 	it->pending = 1;
 	x->expected++;
 }
@@ -970,7 +987,7 @@ TEST(million_callouts_random_against_model)
 				x->bad_ret++;
 		}
 		if (steps > 20 * (uint64_t)BIG_N)
-			break;          /* stalled: reported below */
+			break; /* stalled: reported below */
 	}
 	for (i = 0; i < BIG_N; i++)
 		pend += x->it[i].pending;

@@ -380,13 +380,13 @@ TEST(reserve_and_fixhdr)
 	CHECK_EQ(M_TRAILINGSPACE(m), MLEN - 40);
 	m_reserve(m, 8);
 	CHECK_EQ(M_LEADINGSPACE(m), 8);
-	m_reserve(m, MLEN + 100);        /* clamped to the storage */
+	m_reserve(m, MLEN + 100); /* clamped to the storage */
 	CHECK_EQ(M_LEADINGSPACE(m), MLEN);
 	CHECK_EQ(M_TRAILINGSPACE(m), 0);
 	m_reserve(m, 16);
 	m->m_len = 20;
 #if !UST_DEBUG
-	m_reserve(m, 0);                 /* has data: ignored */
+	m_reserve(m, 0); /* has data: ignored */
 	CHECK_EQ(M_LEADINGSPACE(m), 16);
 #endif
 	c = m_getcl(&te.mbz, MT_DATA, 0);
@@ -503,7 +503,7 @@ TEST(prepend_without_room)
 	m_freem(copy);
 
 	/* Impossible length: refused, and the chain is consumed. */
-	big = m_prepend(m, MCLBYTES + 1);   /* no jumbo zone here */
+	big = m_prepend(m, MCLBYTES + 1); /* no jumbo zone here */
 	CHECK(big == NULL);
 	CHECK_EQ(test_env_in_use(&te), 0);
 	test_env_fini(&te);
@@ -524,10 +524,10 @@ TEST(adj_head)
 	m_adj(m, 10);
 	CHECK_EQ(m->m_len, 20);
 	CHECK(chain_is(m, 10, 1060, 6));
-	m_adj(m, 520);                   /* across the first mbuf */
+	m_adj(m, 520); /* across the first mbuf */
 	CHECK_EQ(m->m_len, 0);
 	CHECK_EQ(m->m_next->m_len, 500);
-	CHECK_EQ(chain_count(m), 3);     /* emptied mbufs stay */
+	CHECK_EQ(chain_count(m), 3); /* emptied mbufs stay */
 	CHECK(m->m_flags & M_PKTHDR);
 	CHECK(chain_is(m, 530, 540, 6));
 	m_freem(m);
@@ -545,7 +545,7 @@ TEST(adj_tail)
 	m_adj(m, -15);
 	CHECK_EQ(m->m_next->m_next->m_len, 25);
 	CHECK(chain_is(m, 0, 1055, 7));
-	m_adj(m, -1000);                 /* across two mbufs */
+	m_adj(m, -1000); /* across two mbufs */
 	CHECK_EQ(m->m_len, 30);
 	CHECK_EQ(m->m_next->m_len, 25);
 	CHECK_EQ(m->m_next->m_next->m_len, 0);
@@ -604,15 +604,15 @@ TEST(pullup_in_place_across_three_mbufs)
 	m = mk_chain(&te, lens, 4, 0, 9, true);
 	orig = m;
 	fourth = m->m_next->m_next->m_next;
-	CHECK(m_pullup(m, 5) == orig);   /* already contiguous */
+	CHECK(m_pullup(m, 5) == orig); /* already contiguous */
 	m = m_pullup(m, 60);
 	REQUIRE(m != NULL);
 	CHECK(m == orig);
 	CHECK_EQ(m->m_len, 60);
-	CHECK(m->m_next == fourth);      /* 2nd and 3rd emptied and freed */
+	CHECK(m->m_next == fourth); /* 2nd and 3rd emptied and freed */
 	CHECK_EQ(zone_in_use(te.mbz.mz_mbuf), 2);
 	CHECK(chain_is(m, 0, 100, 9));
-	m = m_pullup(m, 75);             /* part of the last one */
+	m = m_pullup(m, 75); /* part of the last one */
 	REQUIRE(m != NULL);
 	CHECK_EQ(m->m_len, 75);
 	CHECK_EQ(fourth->m_len, 25);
@@ -636,7 +636,7 @@ TEST(pullup_into_new_buffer)
 	REQUIRE(copy != NULL);
 	orig = copy;
 	second = copy->m_next;
-	copy = m_pullup(copy, 120);      /* empties and frees orig */
+	copy = m_pullup(copy, 120); /* empties and frees orig */
 	REQUIRE(copy != NULL);
 	CHECK(copy != orig);
 	CHECK(!(copy->m_flags & M_EXT));
@@ -726,7 +726,7 @@ TEST(copydata_across_chain)
 	}
 	CHECK_EQ(m_copydata(m, 1060, 1, buf), 0);
 	CHECK_EQ(buf[0], pat(1060, 12));
-	CHECK_EQ(m_copydata(m, 1010, 51, buf), 0);     /* skips the empty mbuf */
+	CHECK_EQ(m_copydata(m, 1010, 51, buf), 0); /* skips the empty mbuf */
 	CHECK(is_pat(buf, 51, 1010, 12));
 	m_freem(m);
 	test_env_fini(&te);
@@ -741,7 +741,7 @@ TEST(copydata_out_of_range)
 
 	test_env_init(&te, 16, 4, 0);
 	m = mk_chain(&te, lens, 3, 0x2, 13, true);
-	CHECK_EQ(m_copydata(m, 1060, 0, buf), 0);      /* empty, at the end */
+	CHECK_EQ(m_copydata(m, 1060, 0, buf), 0); /* empty, at the end */
 	CHECK_EQ(m_copydata(m, 1061, 0, buf), UST_EINVAL);
 	CHECK_EQ(m_copydata(m, 0, 1061, buf), UST_EINVAL);
 	CHECK_EQ(m_copydata(m, 1059, 2, buf), UST_EINVAL);
@@ -772,7 +772,7 @@ TEST(copyback_overwrite_and_extend)
 	test_env_init(&te, 16, 8, 0);
 	m = mk_chain(&te, lens, 2, 0x2, 14, true);
 	fill(src, sizeof(src), 0, 99);
-	CHECK_EQ(m_copyback(m, 20, 50, src), 0);       /* across the boundary */
+	CHECK_EQ(m_copyback(m, 20, 50, src), 0); /* across the boundary */
 	REQUIRE_EQ(flat(m, buf, sizeof(buf)), 130);
 	CHECK(is_pat(buf, 20, 0, 14));
 	CHECK(is_pat(buf + 20, 50, 0, 99));
@@ -919,7 +919,7 @@ TEST(copym_carries_rdonly_and_eor)
 	CHECK(c->m_next->m_flags & M_RDONLY);
 	CHECK(c->m_next->m_flags & M_EOR);
 	m_freem(c);
-	c = m_copym(m, 10, 100);         /* does not reach the end of record */
+	c = m_copym(m, 10, 100); /* does not reach the end of record */
 	REQUIRE(c != NULL);
 	CHECK(!(c->m_next->m_flags & M_EOR));
 	m_freem(c);
@@ -936,7 +936,7 @@ TEST(dup_deep_copy)
 	test_env_init(&te, 32, 16, 0);
 	m = mk_chain(&te, lens, 3, 0x6, 18, true);
 	m->m_pkthdr.csum_flags = 0x5;
-	s = m_copym(m, 0, M_COPYALL);    /* make the clusters shared */
+	s = m_copym(m, 0, M_COPYALL); /* make the clusters shared */
 	REQUIRE(s != NULL);
 	d = m_dup(s);
 	REQUIRE(d != NULL);
@@ -1030,7 +1030,7 @@ TEST(split_at_boundary)
 	before = test_env_in_use(&te);
 	t = m_split(m, 100);
 	REQUIRE(t != NULL);
-	CHECK(t == second);              /* nothing allocated */
+	CHECK(t == second); /* nothing allocated */
 	CHECK_EQ(test_env_in_use(&te), before);
 	CHECK(t->m_flags & M_PKTHDR);
 	CHECK(chain_is(m, 0, 100, 21));
@@ -1215,7 +1215,7 @@ TEST(extadd_custom_free)
 	CHECK_EQ(l.calls, 2);
 	CHECK_EQ(cnt, 0);
 	CHECK(M_WRITABLE(m));
-	CHECK_EQ(lent[0], pat(0, 26));   /* the lent buffer was not written */
+	CHECK_EQ(lent[0], pat(0, 26)); /* the lent buffer was not written */
 	CHECK_EQ(m->m_data[0], 0xff);
 	CHECK(is_pat(m->m_data + 1, 99, 1, 26));
 	m_freem(m);
@@ -1293,7 +1293,7 @@ step_pullup(struct test_env *te, struct ust_zone *zone, uint64_t n)
 
 	m = mk_chain(te, lens, 3, 0x2, 30, true);
 	inj_arm(&ij, zone, n);
-	m = m_pullup(m, 200);            /* needs a new cluster */
+	m = m_pullup(m, 200); /* needs a new cluster */
 	fired = inj_disarm(&ij);
 	if (m == NULL) {
 		CHECK(fired);
@@ -1321,9 +1321,9 @@ step_prepend(struct test_env *te, struct ust_zone *zone, uint64_t n)
 
 	m = mk_chain(te, lens, 1, 0x1, 31, true);
 	inj_arm(&ij, zone, n);
-	M_PREPEND(m, 14);                /* a new mbuf */
+	M_PREPEND(m, 14); /* a new mbuf */
 	if (m != NULL)
-		M_PREPEND(m, 300);       /* a new cluster */
+		M_PREPEND(m, 300); /* a new cluster */
 	fired = inj_disarm(&ij);
 	if (m == NULL) {
 		CHECK(fired);
@@ -1409,13 +1409,13 @@ step_split(struct test_env *te, struct ust_zone *zone, uint64_t n)
 
 	m = mk_chain(te, lens, 2, 0x2, 34, true);
 	inj_arm(&ij, zone, n);
-	t = m_split(m, 50);              /* inside internal storage */
+	t = m_split(m, 50); /* inside internal storage */
 	if (t != NULL)
-		t2 = m_split(t, 500);    /* inside the cluster */
+		t2 = m_split(t, 500); /* inside the cluster */
 	fired = inj_disarm(&ij);
 	if (t == NULL) {
 		CHECK(fired);
-		CHECK(chain_is(m, 0, 1100, 34));   /* unchanged */
+		CHECK(chain_is(m, 0, 1100, 34)); /* unchanged */
 	} else if (t2 == NULL) {
 		CHECK(fired);
 		CHECK(chain_is(m, 0, 50, 34));
@@ -1459,7 +1459,7 @@ step_copyback(struct test_env *te, struct ust_zone *zone, uint64_t n)
 	if (error != 0) {
 		CHECK_EQ(error, UST_ENOBUFS);
 		CHECK(fired);
-		CHECK(chain_is(m, 0, 540, 35));    /* data as it was */
+		CHECK(chain_is(m, 0, 540, 35)); /* data as it was */
 	} else {
 		CHECK_EQ(flat(m, buf, sizeof(buf)), 3450);
 		CHECK(is_pat(buf, 450, 0, 35));

@@ -11,6 +11,8 @@
 
 static struct loopdrv drv;
 
+/* A broadcast frame of an ethertype no protocol takes (0x88b5, local
+ * experimental), with a payload that identifies it. */
 static void
 frame_fill(uint8_t *f, size_t len, uint8_t seq)
 {
@@ -18,6 +20,10 @@ frame_fill(uint8_t *f, size_t len, uint8_t seq)
 
 	for (i = 0; i < len; i++)
 		f[i] = (uint8_t)(seq + i * 7);
+	memset(f, 0xff, 6);
+	f[12] = 0x88;
+	f[13] = 0xb5;
+	f[14] = seq;
 }
 
 TEST(if_attach_rules)
@@ -87,7 +93,7 @@ consume_odd(void *arg, struct ust_if *ifp, const struct ust_mbuf *m)
 
 	(void)arg;
 	(void)ifp;
-	ust_mbuf_copydata(m, 0, 1, &first);
+	ust_mbuf_copydata(m, 14, 1, &first);
 	return (first & 1);
 }
 
@@ -123,7 +129,7 @@ TEST(if_capture_input_hook_and_counters)
 	ust_if_get_stats(ifp, &s);
 	CHECK_EQ(s.ipackets, 10);
 	CHECK_EQ(s.ibytes, 600);
-	CHECK_EQ(s.noproto, 5);   /* even first bytes were not consumed by the hook */
+	CHECK_EQ(s.noproto, 5); /* even payloads: not consumed, no protocol for 0x88b5 */
 	CHECK_EQ(s.opackets, 1);
 	CHECK_EQ(s.obytes, 60);
 	/* Removing the tap stops capture. */
@@ -206,6 +212,7 @@ TEST(if_rx_without_mbufs_drops_and_recovers)
 
 	loopdrv_init(&drv);
 	REQUIRE_EQ(ust_if_attach(st, "lo0", &loopdrv_ops, &drv, &ifp), 0);
+	frame_fill(f, sizeof(f), 1);
 	for (i = 0; i < 4; i++)
 		CHECK_EQ(loopdrv_inject(&drv, f, sizeof(f)), 0);
 	ust_zone_fail_after(st->st_mbz.mz_mbuf, 1);
@@ -216,7 +223,7 @@ TEST(if_rx_without_mbufs_drops_and_recovers)
 	for (i = 0; i < 3; i++)
 		ust_stack_poll(st);
 	ust_if_get_stats(ifp, &s);
-	CHECK_EQ(s.ipackets, 4);   /* the loop driver retries; nothing lost */
+	CHECK_EQ(s.ipackets, 4); /* the loop driver retries; nothing lost */
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
 }

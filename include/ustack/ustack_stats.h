@@ -1,0 +1,113 @@
+/*
+ * ustack_stats.h - protocol counters in the spirit of `netstat -s`, with
+ * FreeBSD's field names where FreeBSD has the counter (ips_badsum,
+ * udps_noport, ...) and the same style where ustack counts more (drops by
+ * reason).  Every field is a uint64_t, so bindings can show a struct as a
+ * name -> value table without knowing it.
+ */
+#ifndef USTACK_STATS_H
+#define USTACK_STATS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Ethernet (if_ethersubr.c). */
+struct ust_etherstat {
+	uint64_t ether_ipackets;    /* frames handed to ether_input */
+	uint64_t ether_opackets;    /* frames sent by ether_output */
+	uint64_t ether_tooshort;    /* shorter than an Ethernet header */
+	uint64_t ether_notours;     /* destination neither ours nor broadcast */
+	uint64_t ether_srcbcast;    /* source address multicast/broadcast */
+	uint64_t ether_vlan;        /* 802.1Q tagged: not handled */
+	uint64_t ether_unknowntype; /* ethertype we do not speak */
+	uint64_t ether_noresolve;   /* output dropped: next hop not resolved */
+	uint64_t ether_nombuf;      /* output dropped: no room for the header */
+};
+
+/* ARP (if_ether.c); FreeBSD's struct arpstat plus drop reasons. */
+struct ust_arpstat {
+	uint64_t txrequests;   /* requests sent */
+	uint64_t txreplies;    /* replies sent */
+	uint64_t txannounces;  /* gratuitous announcements sent */
+	uint64_t rxrequests;   /* requests received */
+	uint64_t rxreplies;    /* replies received */
+	uint64_t received;     /* ARP packets received */
+	uint64_t dropped;      /* packets dropped from a full hold queue */
+	uint64_t timeouts;     /* resolutions given up (maxtries) */
+	uint64_t dupips;       /* someone else claims our address */
+	uint64_t rx_tooshort;  /* shorter than an Ethernet/IPv4 ARP packet */
+	uint64_t rx_badformat; /* hardware/protocol type or lengths wrong */
+	uint64_t rx_badop;     /* opcode neither request nor reply */
+	uint64_t rx_badaddr;   /* sender broadcast/multicast/zero or ours */
+	uint64_t cachefull;    /* new entry refused: cache at max_entries */
+	uint64_t expired;      /* entries aged out */
+};
+
+/* IPv4 (ip_input.c, ip_output.c, ip_reass.c); FreeBSD's struct ipstat. */
+struct ust_ipstat {
+	uint64_t ips_total;       /* packets received */
+	uint64_t ips_badsum;      /* header checksum bad */
+	uint64_t ips_tooshort;    /* total length larger than the frame */
+	uint64_t ips_toosmall;    /* frame shorter than a minimal header */
+	uint64_t ips_badhlen;     /* IHL < 5 or past the total length */
+	uint64_t ips_badlen;      /* total length smaller than the header */
+	uint64_t ips_badvers;     /* version not 4 */
+	uint64_t ips_badttl;      /* TTL 0 received */
+	uint64_t ips_badoptions;  /* malformed options */
+	uint64_t ips_badaddr;     /* source multicast/broadcast/ours(LAND)/zero */
+	uint64_t ips_notforus;    /* destination not ours (we do not forward) */
+	uint64_t ips_fragments;   /* fragments received */
+	uint64_t ips_fragdropped; /* fragments dropped (overlap, budget, bad) */
+	uint64_t ips_fragtimeout; /* datagrams whose reassembly timed out */
+	uint64_t ips_reassembled; /* datagrams reassembled */
+	uint64_t ips_delivered;   /* datagrams handed to a transport */
+	uint64_t ips_noproto;     /* unknown protocol */
+	uint64_t ips_localout;    /* datagrams sent by this host */
+	uint64_t ips_odropped;    /* output dropped: no buffers */
+	uint64_t ips_noroute;     /* output dropped: no route */
+	uint64_t ips_fragmented;  /* datagrams fragmented on output */
+	uint64_t ips_ofragments;  /* fragments sent */
+	uint64_t ips_cantfrag;    /* DF set and larger than the MTU */
+};
+
+/* ICMP (ip_icmp.c); FreeBSD's struct icmpstat, histograms by type. */
+#define UST_ICMP_MAXTYPE 40
+struct ust_icmpstat {
+	uint64_t icps_error;        /* icmp_error() calls */
+	uint64_t icps_oldshortmsg;  /* no error: original too short */
+	uint64_t icps_oldicmp;      /* no error: original was an ICMP error */
+	uint64_t icps_nobcast;      /* no error: original was broadcast/multicast */
+	uint64_t icps_notfirstfrag; /* no error: original a non-first fragment */
+	uint64_t icps_ratelimited;  /* no error/echo: over icmplim */
+	uint64_t icps_badcode;      /* code out of range */
+	uint64_t icps_tooshort;     /* packet shorter than an ICMP header */
+	uint64_t icps_checksum;     /* bad checksum */
+	uint64_t icps_badlen;       /* quoted header truncated or malformed */
+	uint64_t icps_reflect;      /* echo replies sent */
+	uint64_t icps_bmcastecho;   /* echo to broadcast/multicast ignored */
+	uint64_t icps_inhist[UST_ICMP_MAXTYPE + 1];
+	uint64_t icps_outhist[UST_ICMP_MAXTYPE + 1];
+};
+
+/* UDP (udp_usrreq.c); FreeBSD's struct udpstat. */
+struct ust_udpstat {
+	uint64_t udps_ipackets;    /* datagrams received */
+	uint64_t udps_hdrops;      /* shorter than a UDP header */
+	uint64_t udps_badsum;      /* bad checksum */
+	uint64_t udps_nosum;       /* received without checksum */
+	uint64_t udps_badlen;      /* UDP length disagrees with IP */
+	uint64_t udps_noport;      /* no socket on the port (answered) */
+	uint64_t udps_noportbcast; /* no socket, broadcast (not answered) */
+	uint64_t udps_fullsock;    /* receive buffer full */
+	uint64_t udps_delivered;   /* datagrams queued to a socket */
+	uint64_t udps_opackets;    /* datagrams sent */
+	uint64_t udps_odropped;    /* output errors */
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* USTACK_STATS_H */

@@ -1,0 +1,307 @@
+/*
+ * socketvar.h - the socket layer (FreeBSD sys/socketvar.h, sys/protosw.h,
+ * sys/sockbuf.h): struct socket, socket buffers, the protocol switch a
+ * transport plugs into, and the calls between the public socket API
+ * (uipc_syscalls.c), the event queues (kern_event.c) and the protocols.
+ *
+ *   ust_sendto -> sosend -> pr_usrreqs->pru_send (udp_send, tcp later)
+ *   udp_input -> sbappendaddr -> sorwakeup -> event queues, upcall
+ *   ust_recvfrom -> soreceive -> [pru_rcvd]
+ *
+ * Errors inside are positive UST_E* values; uipc_syscalls.c negates them.
+ */
+#ifndef _USTACK_KERN_SOCKETVAR_H_
+#define _USTACK_KERN_SOCKETVAR_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ustack/ustack.h>
+
+struct mbuf;
+struct socket;
+struct ust_stack;
+struct evreg;
+
+/* mbuf type of the address that leads a datagram record. */
+#ifndef MT_SONAME
+#define MT_SONAME 8
+#endif
+
+/* ---------------------------------------------------------------------
+ * Protocol switch.
+ * ------------------------------------------------------------------- */
+
+/* A socket option request (FreeBSD struct sockopt). */
+#define SOPT_GET 0
+#define SOPT_SET 1
+struct sockopt {
+	int sopt_dir; /* SOPT_GET / SOPT_SET */
+	int sopt_level;
+	int sopt_name;
+	void *sopt_val;      /* the caller's buffer */
+	size_t sopt_valsize; /* in: its size; out (GET): bytes stored */
+};
+
+/*
+ * What the socket layer asks of a protocol.  A NULL entry means the
+ * operation is not supported (EOPNOTSUPP).  Every entry returns 0 or a
+ * positive UST_E* code.  Addresses are validated before they get here.
+ */
+struct pr_usrreqs {
+	/* Creates the PCB and reserves buffer space. */
+	int (*pru_attach)(struct socket *so, int proto);
+	/* The user closed the socket: free the PCB or, when the protocol
+	 * must linger (TCP), set SS_PROTOREF and call sofree() later. */
+	void (*pru_detach)(struct socket *so);
+	int (*pru_bind)(struct socket *so, const struct ust_sockaddr_in *nam);
+	int (*pru_connect)(struct socket *so, const struct ust_sockaddr_in *nam);
+	int (*pru_listen)(struct socket *so, int backlog);
+	/* so is a new connection taken from its listener's queue. */
+	int (*pru_accept)(struct socket *so, struct ust_sockaddr_in *nam);
+	/* Consumes m (a packet with pkthdr, leading space reserved); addr is
+	 * NULL for a connected send. */
+	int (*pru_send)(struct socket *so, int flags, struct mbuf *m,
+	    const struct ust_sockaddr_in *addr);
+	/* The user took data from so_rcv (window updates). */
+	int (*pru_rcvd)(struct socket *so, int flags);
+	/* The send side was shut down (socantsendmore() already done). */
+	int (*pru_shutdown)(struct socket *so);
+	int (*pru_disconnect)(struct socket *so);
+	/* Tear down without the user (a listener's queue being flushed). */
+	void (*pru_abort)(struct socket *so);
+	int (*pru_sockaddr)(struct socket *so, struct ust_sockaddr_in *nam);
+	int (*pru_peeraddr)(struct socket *so, struct ust_sockaddr_in *nam);
+	/* Options of levels other than SOL_SOCKET. */
+	int (*pru_ctloutput)(struct socket *so, struct sockopt *sopt);
+};
+
+/* pr_flags */
+#define PR_ATOMIC 0x01       /* exchange atomic messages only */
+#define PR_ADDR 0x02         /* addresses given with messages */
+#define PR_CONNREQUIRED 0x04 /* connection required by protocol */
+#define PR_WANTRCVD 0x08     /* wants pru_rcvd calls */
+
+struct protosw {
+	int pr_type;       /* UST_SOCK_* */
+	int pr_protocol;   /* IPPROTO_* */
+	uint32_t pr_flags; /* PR_* */
+	const struct pr_usrreqs *pr_usrreqs;
+};
+
+/* The protocol of (type, proto); proto 0 picks the type's default. */
+const struct protosw *pffindproto(int type, int proto);
+
+/* ---------------------------------------------------------------------
+ * Socket buffers.
+ * ------------------------------------------------------------------- */
+
+/* sb_state */
+#define SBS_CANTSENDMORE 0x01 /* can't send more data to peer */
+#define SBS_CANTRCVMORE 0x02  /* can't receive more data from peer */
+
+/*
+ * Records (datagrams) are chained through m_nextpkt; the mbufs of one
+ * record through m_next.  A datagram record starts with an MT_SONAME mbuf
+ * holding the sender's struct ust_sockaddr_in.  A stream buffer is one
+ * record.  sb_cc counts every byte queued (names included, as FreeBSD's
+ * sb_ccc), sb_ctl the name bytes among them; sb_mbcnt the storage used.
+ */
+struct sockbuf {
+	struct mbuf *sb_mb;         /* first record */
+	struct mbuf *sb_lastrecord; /* last record */
+	struct mbuf *sb_mbtail;     /* last mbuf of the last record */
+	uint32_t sb_cc;             /* bytes queued */
+	uint32_t sb_ctl;            /* of which names/control */
+	uint32_t sb_hiwat;          /* byte limit */
+	uint32_t sb_lowat;          /* low water mark */
+	uint32_t sb_mbcnt;          /* storage in use (mbufs + clusters) */
+	uint32_t sb_mbmax;          /* storage limit */
+	uint32_t sb_records;        /* records queued */
+	uint16_t sb_state;          /* SBS_* */
+};
+
+/* Storage factor over the byte limit (FreeBSD sb_efficiency). */
+#define SB_EFFICIENCY 8
+
+/* Free space: the smaller of byte space and storage space, never < 0. */
+static inline long
+sbspace(const struct sockbuf *sb)
+{
+	long bleft = (long)sb->sb_hiwat - (long)sb->sb_cc;
+	long mleft = (long)sb->sb_mbmax - (long)sb->sb_mbcnt;
+
+	if (bleft < 0)
+		bleft = 0;
+	if (mleft < 0)
+		mleft = 0;
+	return (bleft < mleft ? bleft : mleft);
+}
+
+/* Sets the limits of sb to cc bytes.  EINVAL for cc <= 0; capped at
+ * kern.ipc.maxsockbuf. */
+int sbreserve(struct socket *so, struct sockbuf *sb, long cc);
+/* Frees everything queued and zeroes the limits. */
+void sbrelease(struct sockbuf *sb);
+/* Empties the buffer, keeping its limits. */
+void sbflush(struct sockbuf *sb);
+/* Queues a datagram m (pkthdr) from `from` as a new record.  Returns 1
+ * having consumed m, or 0 when there is no space or no mbuf for the name
+ * (m is then still the caller's, to count and drop). */
+int sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf *m);
+/* Appends stream data to the single record.  Consumes m. */
+void sbappendstream(struct sockbuf *sb, struct mbuf *m);
+/* Drops len bytes of stream data from the front. */
+void sbdrop(struct sockbuf *sb, uint32_t len);
+/* Removes and frees the first record. */
+void sbdroprecord(struct sockbuf *sb);
+
+/* ---------------------------------------------------------------------
+ * Sockets.
+ * ------------------------------------------------------------------- */
+
+/* so_state */
+#define SS_ISCONNECTED 0x0002     /* connected to a peer */
+#define SS_ISCONNECTING 0x0004    /* in process of connecting */
+#define SS_ISDISCONNECTING 0x0008 /* in process of disconnecting */
+#define SS_NOFDREF 0x0010         /* the user closed it */
+#define SS_PROTOREF 0x0020        /* the protocol still holds it */
+#define SS_INUPCALL 0x0040        /* upcall running (no recursion) */
+#define SS_ISDISCONNECTED 0x2000  /* socket disconnected from peer */
+
+/* so_options: the UST_SO_* bits of ustack.h, plus SO_ACCEPTCONN. */
+#define SO_REUSEADDR UST_SO_REUSEADDR
+#define SO_KEEPALIVE UST_SO_KEEPALIVE
+#define SO_BROADCAST UST_SO_BROADCAST
+#define SO_LINGER UST_SO_LINGER
+#define SO_OOBINLINE UST_SO_OOBINLINE
+#define SO_REUSEPORT UST_SO_REUSEPORT
+#define SO_ACCEPTCONN 0x0002 /* listening */
+
+#define SO_MAGIC 0x534f434bu /* "SOCK": a live socket */
+
+struct socket {
+	uint32_t so_magic;      /* SO_MAGIC while allocated */
+	struct socket *so_next; /* all sockets of the stack */
+	struct socket **so_prevp;
+	struct ust_stack *so_stack;
+	short so_type;       /* UST_SOCK_* */
+	uint32_t so_options; /* SO_* */
+	uint32_t so_state;   /* SS_* */
+	int so_error;        /* pending error (positive UST_E*) */
+	int so_linger;       /* SO_LINGER seconds (stored) */
+	const struct protosw *so_proto;
+	void *so_pcb; /* the protocol's control block */
+	struct sockbuf so_rcv;
+	struct sockbuf so_snd;
+
+	/* Listen queues (TCP): a listener holds connections in progress
+	 * (so_incomp) and completed ones (so_comp); each of those points back
+	 * through so_head and links through so_qnext. */
+	struct socket *so_head;
+	struct socket *so_incomp; /* listener: first in progress */
+	struct socket *so_comp;   /* listener: first completed */
+	struct socket *so_comptail;
+	struct socket *so_qnext;
+	int so_qstate;       /* SQ_INCOMP / SQ_COMP, or 0 */
+	uint32_t so_qlen;    /* completed connections queued */
+	uint32_t so_incqlen; /* connections in progress */
+	uint32_t so_qlimit;  /* backlog */
+
+	ust_upcall_fn so_upcall;
+	void *so_upcallarg;
+	struct evreg *so_evregs; /* event queue registrations */
+};
+#define SQ_INCOMP 1
+#define SQ_COMP 2
+
+#define SO_TO_UST(so) ((struct ust_socket *)(void *)(so))
+#define SO_FROM_UST(u) ((struct socket *)(void *)(u))
+
+/* Creates a socket of the stack, attached to its protocol. */
+int socreate(struct ust_stack *st, int type, int proto, struct socket **out);
+/* The user's close: leaves every event queue, detaches the protocol and
+ * frees the socket unless the protocol keeps it (SS_PROTOREF). */
+int soclose(struct socket *so);
+/* Frees a socket nobody references (after the protocol let go). */
+void sofree(struct socket *so);
+int sobind(struct socket *so, const struct ust_sockaddr_in *nam);
+int soconnect(struct socket *so, const struct ust_sockaddr_in *nam);
+int solisten(struct socket *so, int backlog);
+/* Takes the first completed connection of a listener. */
+int soaccept(struct socket *so, struct socket **out, struct ust_sockaddr_in *nam);
+int soshutdown(struct socket *so, int how);
+/* Copies len bytes from buf into mbufs and hands them to the protocol.
+ * Returns 0 with *sent set, or an error. */
+int sosend(struct socket *so, const void *buf, size_t len, int flags,
+    const struct ust_sockaddr_in *to, size_t *sent);
+/* Copies at most len bytes of the next datagram (the rest of it is
+ * discarded) or of the stream into buf.  EAGAIN when nothing is there. */
+int soreceive(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+    size_t *got);
+int sosetopt(struct socket *so, struct sockopt *sopt);
+int sogetopt(struct socket *so, struct sockopt *sopt);
+/* Reserves both buffers (protocol attach). */
+int soreserve(struct socket *so, long sndcc, long rcvcc);
+
+/* State changes, for protocols. */
+void soisconnecting(struct socket *so);
+void soisconnected(struct socket *so);
+void soisdisconnecting(struct socket *so);
+void soisdisconnected(struct socket *so);
+void socantsendmore(struct socket *so);
+void socantrcvmore(struct socket *so);
+/* A listener got a new connection in progress: a fresh socket of the same
+ * protocol (not attached; the protocol fills so_pcb), or NULL when the
+ * queue is full or no memory is left. */
+struct socket *sonewconn(struct socket *head);
+/* Sets so_error and wakes both sides. */
+void soseterror(struct socket *so, int error);
+
+/* Readiness may have changed: event queues and the upcall hear of it. */
+void sorwakeup(struct socket *so);
+void sowwakeup(struct socket *so);
+void sowakeup(struct socket *so);
+
+/* The socket's readiness now, as UST_EV_* bits. */
+uint32_t so_events(const struct socket *so);
+int soreadable(const struct socket *so);
+int sowriteable(const struct socket *so);
+
+/* Statistics of the socket zone (tests: leak checks). */
+void so_zone_stats(struct ust_stack *st, struct ust_zone_stats *out);
+/* Sockets open now. */
+uint32_t so_count(const struct ust_stack *st);
+
+/* ---------------------------------------------------------------------
+ * Event queues (kern_event.c).
+ * ------------------------------------------------------------------- */
+
+/* Initialises the per-stack event state (called by soinit). */
+int kqueue_init(struct ust_stack *st);
+/* Destroys every event queue left (called by sofini). */
+void kqueue_fini(struct ust_stack *st);
+/* Readiness of so may have changed: queue its registrations. */
+void knote_notify(struct socket *so);
+/* The socket is going away: drop all its registrations. */
+void knote_sodetach(struct socket *so);
+/* Registrations in use (tests). */
+uint32_t knote_count(const struct ust_stack *st);
+
+/* Socket layer state of a stack (st->st_so): the socket zone and list,
+ * the registration zone and the event queues. */
+struct evq;
+struct so_state {
+	struct ust_zone *ss_zone; /* struct socket */
+	struct socket *ss_list;   /* every socket not yet freed */
+	uint32_t ss_count;
+	struct ust_zone *ss_evzone; /* struct evreg */
+	struct evq *ss_evqs;        /* every event queue */
+};
+
+/* Socket layer state of a stack (sockets, event queues). */
+int soinit(struct ust_stack *st);
+/* Closes every socket still open and frees every event queue. */
+void sofini(struct ust_stack *st);
+
+#endif /* _USTACK_KERN_SOCKETVAR_H_ */

@@ -1,0 +1,202 @@
+/*
+ * uipc_sockbuf.c - socket buffers (FreeBSD kern/uipc_sockbuf.c): limits,
+ * datagram records with their sender's address, stream data, dropping
+ * what the user read.
+ *
+ *   udp_input -> sbappendaddr          soreceive -> sbdroprecord
+ *   tcp_input -> sbappendstream        soreceive -> sbdrop
+ *   setsockopt(SO_RCVBUF) -> sbreserve
+ *
+ * Accounting: sb_cc counts the bytes of every mbuf queued (a record's
+ * name included), sb_mbcnt the storage they hold (UST_MSIZE per mbuf plus
+ * its cluster), so that many tiny datagrams cannot pin unbounded memory.
+ */
+#include <string.h>
+
+#include "kern/mbuf.h"
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+
+static uint32_t
+m_storage(const struct mbuf *m)
+{
+	return ((uint32_t)UST_MSIZE + ((m->m_flags & M_EXT) ? m->m_ext.ext_size : 0u));
+}
+
+static void
+sballoc(struct sockbuf *sb, const struct mbuf *m)
+{
+	sb->sb_cc += m->m_len;
+	if (m->m_type != MT_DATA && m->m_type != MT_HEADER)
+		sb->sb_ctl += m->m_len;
+	sb->sb_mbcnt += m_storage(m);
+}
+
+static void
+sbfree(struct sockbuf *sb, const struct mbuf *m)
+{
+	sb->sb_cc -= m->m_len;
+	if (m->m_type != MT_DATA && m->m_type != MT_HEADER)
+		sb->sb_ctl -= m->m_len;
+	sb->sb_mbcnt -= m_storage(m);
+}
+
+int
+sbreserve(struct socket *so, struct sockbuf *sb, long cc)
+{
+	struct ust_stack *st = so->so_stack;
+	uint64_t mbmax;
+
+	if (cc <= 0)
+		return (UST_EINVAL);
+	/* kern.ipc.maxsockbuf bounds every buffer, counting the mbuf overhead
+	 * of storing cc bytes in clusters (FreeBSD's sb_max_adj): asking for
+	 * more is refused, not clamped, as on FreeBSD. */
+	if ((int64_t)cc > V(st, ipc_maxsockbuf) * UST_MCLBYTES / (UST_MSIZE + UST_MCLBYTES))
+		return (UST_ENOBUFS);
+	sb->sb_hiwat = (uint32_t)cc;
+	mbmax = (uint64_t)cc * SB_EFFICIENCY;
+	sb->sb_mbmax = mbmax > UINT32_MAX ? UINT32_MAX : (uint32_t)mbmax;
+	if (sb->sb_lowat > sb->sb_hiwat)
+		sb->sb_lowat = sb->sb_hiwat;
+	return (0);
+}
+
+void
+sbflush(struct sockbuf *sb)
+{
+	while (sb->sb_mb != NULL)
+		sbdroprecord(sb);
+}
+
+void
+sbrelease(struct sockbuf *sb)
+{
+	sbflush(sb);
+	sb->sb_hiwat = 0;
+	sb->sb_mbmax = 0;
+}
+
+/* Links a complete record (its mbufs already counted) at the tail. */
+static void
+sblinkrecord(struct sockbuf *sb, struct mbuf *m0)
+{
+	struct mbuf *m;
+
+	m0->m_nextpkt = NULL;
+	if (sb->sb_lastrecord != NULL)
+		sb->sb_lastrecord->m_nextpkt = m0;
+	else
+		sb->sb_mb = m0;
+	sb->sb_lastrecord = m0;
+	for (m = m0; m->m_next != NULL; m = m->m_next)
+		continue;
+	sb->sb_mbtail = m;
+	sb->sb_records++;
+}
+
+int
+sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf *m)
+{
+	struct mbuf *n, *t;
+	uint32_t space;
+
+	if (m == NULL || !(m->m_flags & M_PKTHDR))
+		return (0);
+	space = m->m_pkthdr.len + (uint32_t)sizeof(*from);
+	if ((long)space > sbspace(sb))
+		return (0);
+	n = m_get(m->m_zones, MT_SONAME);
+	if (n == NULL)
+		return (0);
+	memcpy(n->m_data, from, sizeof(*from));
+	n->m_len = (uint32_t)sizeof(*from);
+	n->m_next = m;
+	for (t = n; t != NULL; t = t->m_next)
+		sballoc(sb, t);
+	sblinkrecord(sb, n);
+	return (1);
+}
+
+void
+sbappendstream(struct sockbuf *sb, struct mbuf *m)
+{
+	struct mbuf *t;
+
+	if (m == NULL)
+		return;
+	for (t = m; t != NULL; t = t->m_next)
+		sballoc(sb, t);
+	if (sb->sb_mb == NULL) {
+		sblinkrecord(sb, m);
+		return;
+	}
+	/* One record: the new data goes after the last mbuf. */
+	sb->sb_mbtail->m_next = m;
+	for (t = m; t->m_next != NULL; t = t->m_next)
+		continue;
+	sb->sb_mbtail = t;
+}
+
+void
+sbdrop(struct sockbuf *sb, uint32_t len)
+{
+	struct mbuf *m, *next;
+
+	while (sb->sb_mb != NULL && (len > 0 || sb->sb_mb->m_len == 0)) {
+		m = sb->sb_mb;
+		if (m->m_len > len) {
+			m->m_data += len;
+			m->m_len -= len;
+			sb->sb_cc -= len;
+			if (m->m_type != MT_DATA && m->m_type != MT_HEADER)
+				sb->sb_ctl -= len;
+			return;
+		}
+		len -= m->m_len;
+		if (m->m_next != NULL) {
+			/* The rest of this record starts at the next mbuf. */
+			next = m->m_next;
+			next->m_nextpkt = m->m_nextpkt;
+			if (sb->sb_lastrecord == m)
+				sb->sb_lastrecord = next;
+		} else {
+			next = m->m_nextpkt;
+			sb->sb_records--;
+			if (sb->sb_lastrecord == m)
+				sb->sb_lastrecord = NULL;
+			if (sb->sb_mbtail == m)
+				sb->sb_mbtail = NULL;
+		}
+		sbfree(sb, m);
+		m->m_next = NULL;
+		m->m_nextpkt = NULL;
+		m_free(m);
+		sb->sb_mb = next;
+	}
+	if (sb->sb_mb == NULL) {
+		sb->sb_lastrecord = NULL;
+		sb->sb_mbtail = NULL;
+		sb->sb_records = 0;
+	}
+}
+
+void
+sbdroprecord(struct sockbuf *sb)
+{
+	struct mbuf *m, *rec;
+
+	rec = sb->sb_mb;
+	if (rec == NULL)
+		return;
+	sb->sb_mb = rec->m_nextpkt;
+	rec->m_nextpkt = NULL;
+	sb->sb_records--;
+	for (m = rec; m != NULL; m = m->m_next)
+		sbfree(sb, m);
+	m_freem(rec);
+	if (sb->sb_mb == NULL) {
+		sb->sb_lastrecord = NULL;
+		sb->sb_mbtail = NULL;
+	}
+}

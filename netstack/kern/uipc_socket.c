@@ -1,0 +1,880 @@
+/*
+ * uipc_socket.c - sockets (FreeBSD kern/uipc_socket.c): creation and
+ * teardown, the protocol switch, sending and receiving through the socket
+ * buffers, socket options, listen queues, state changes and wakeups.
+ *
+ *   ust_socket -> socreate -> pffindproto -> pru_attach
+ *   ust_sendto -> sosend -> [copy into mbufs] -> pru_send
+ *   ust_recvfrom -> soreceive -> sbdroprecord / sbdrop -> [pru_rcvd]
+ *   protocol -> sorwakeup / sowwakeup -> knote_notify (event queues), upcall
+ *   ust_close -> soclose -> knote_sodetach, pru_detach -> sofree
+ *
+ * Every call here is non-blocking: where BSD sleeps we return EAGAIN.
+ * Errors are positive UST_E* codes; uipc_syscalls.c negates them.
+ */
+#include <string.h>
+
+#include "kern/mbuf.h"
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "netinet/in.h"
+#include "netinet/udp_var.h"
+
+/* The protocols sockets can be made of (FreeBSD's inetsw, socket side). */
+static const struct protosw inetsw_so[] = {
+	{
+	    .pr_type = UST_SOCK_DGRAM,
+	    .pr_protocol = IPPROTO_UDP,
+	    .pr_flags = PR_ATOMIC | PR_ADDR,
+	    .pr_usrreqs = &udp_usrreqs,
+	},
+	/* XXX issue 4: SOCK_STREAM / IPPROTO_TCP (tcp_usrreqs, PR_CONNREQUIRED
+	 * | PR_WANTRCVD) joins this table. */
+};
+
+const struct protosw *
+pffindproto(int type, int proto)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(inetsw_so) / sizeof(inetsw_so[0]); i++) {
+		if (inetsw_so[i].pr_type != type)
+			continue;
+		if (proto == 0 || inetsw_so[i].pr_protocol == proto)
+			return (&inetsw_so[i]);
+	}
+	return (NULL);
+}
+
+static struct so_state *
+so_st(const struct ust_stack *st)
+{
+	return (st->st_so);
+}
+
+/* ---------------------------------------------------------------------
+ * Creation and teardown.
+ * ------------------------------------------------------------------- */
+
+static struct socket *
+soalloc(struct ust_stack *st, const struct protosw *pr, int type)
+{
+	struct so_state *ss = so_st(st);
+	struct socket *so;
+
+	if (ss == NULL)
+		return (NULL);
+	so = ust_zone_alloc(ss->ss_zone);
+	if (so == NULL)
+		return (NULL);
+	memset(so, 0, sizeof(*so));
+	so->so_magic = SO_MAGIC;
+	so->so_stack = st;
+	so->so_type = (short)type;
+	so->so_proto = pr;
+	so->so_rcv.sb_lowat = 1;
+	so->so_next = ss->ss_list;
+	if (so->so_next != NULL)
+		so->so_next->so_prevp = &so->so_next;
+	so->so_prevp = &ss->ss_list;
+	ss->ss_list = so;
+	ss->ss_count++;
+	return (so);
+}
+
+static void
+sodealloc(struct socket *so)
+{
+	struct so_state *ss = so_st(so->so_stack);
+
+	*so->so_prevp = so->so_next;
+	if (so->so_next != NULL)
+		so->so_next->so_prevp = so->so_prevp;
+	ss->ss_count--;
+	so->so_magic = 0;
+	ust_zone_free(ss->ss_zone, so);
+}
+
+int
+socreate(struct ust_stack *st, int type, int proto, struct socket **out)
+{
+	const struct protosw *pr;
+	struct so_state *ss = so_st(st);
+	struct socket *so;
+	int error;
+
+	*out = NULL;
+	pr = pffindproto(type, proto);
+	if (pr == NULL)
+		return (proto == 0 ? UST_EPROTOTYPE : UST_EPROTONOSUPPORT);
+	if (ss == NULL)
+		return (UST_ENOBUFS);
+	/* kern.ipc.maxsockets: the stack's socket table is full. */
+	if ((int64_t)ss->ss_count >= V(st, ipc_maxsockets))
+		return (UST_ENFILE);
+	so = soalloc(st, pr, type);
+	if (so == NULL)
+		return (UST_ENOBUFS);
+	error = pr->pr_usrreqs->pru_attach(so, proto);
+	if (error != 0) {
+		sbrelease(&so->so_rcv);
+		sbrelease(&so->so_snd);
+		sodealloc(so);
+		return (error);
+	}
+	*out = so;
+	return (0);
+}
+
+/* Takes so off its listener's queue. */
+static void
+soqremque(struct socket *so)
+{
+	struct socket *head = so->so_head, **pp, *prev = NULL;
+
+	if (head == NULL)
+		return;
+	pp = so->so_qstate == SQ_COMP ? &head->so_comp : &head->so_incomp;
+	for (; *pp != NULL; prev = *pp, pp = &(*pp)->so_qnext) {
+		if (*pp != so)
+			continue;
+		*pp = so->so_qnext;
+		if (so->so_qstate == SQ_COMP) {
+			head->so_qlen--;
+			if (head->so_comptail == so)
+				head->so_comptail = prev;
+		} else
+			head->so_incqlen--;
+		break;
+	}
+	so->so_qnext = NULL;
+	so->so_head = NULL;
+	so->so_qstate = 0;
+}
+
+void
+sofree(struct socket *so)
+{
+	if (!(so->so_state & SS_NOFDREF) || (so->so_state & SS_PROTOREF))
+		return;
+	soqremque(so);
+	knote_sodetach(so);
+	sbrelease(&so->so_rcv);
+	sbrelease(&so->so_snd);
+	sodealloc(so);
+}
+
+/* A connection nobody accepted: the protocol lets go, then it is freed. */
+static void
+soabort(struct socket *so)
+{
+	soqremque(so);
+	if (so->so_pcb != NULL) {
+		if (so->so_proto->pr_usrreqs->pru_abort != NULL)
+			so->so_proto->pr_usrreqs->pru_abort(so);
+		else
+			so->so_proto->pr_usrreqs->pru_detach(so);
+	}
+	so->so_state |= SS_NOFDREF;
+	so->so_state &= ~SS_PROTOREF;
+	sofree(so);
+}
+
+int
+soclose(struct socket *so)
+{
+	/* A listener's queued connections go with it. */
+	while (so->so_comp != NULL)
+		soabort(so->so_comp);
+	while (so->so_incomp != NULL)
+		soabort(so->so_incomp);
+	knote_sodetach(so);
+	so->so_upcall = NULL;
+	so->so_upcallarg = NULL;
+	so->so_state |= SS_NOFDREF;
+	if (so->so_pcb != NULL)
+		so->so_proto->pr_usrreqs->pru_detach(so);
+	sofree(so);
+	return (0);
+}
+
+int
+soreserve(struct socket *so, long sndcc, long rcvcc)
+{
+	int error;
+
+	error = sbreserve(so, &so->so_snd, sndcc);
+	if (error == 0)
+		error = sbreserve(so, &so->so_rcv, rcvcc);
+	if (error != 0)
+		return (error);
+	if (so->so_rcv.sb_lowat == 0)
+		so->so_rcv.sb_lowat = 1;
+	/* FreeBSD: the send low water mark is a cluster. */
+	if (so->so_snd.sb_lowat == 0)
+		so->so_snd.sb_lowat = MCLBYTES;
+	if (so->so_snd.sb_lowat > so->so_snd.sb_hiwat)
+		so->so_snd.sb_lowat = so->so_snd.sb_hiwat;
+	return (0);
+}
+
+/* ---------------------------------------------------------------------
+ * Binding, connecting, listening.
+ * ------------------------------------------------------------------- */
+
+int
+sobind(struct socket *so, const struct ust_sockaddr_in *nam)
+{
+	if (so->so_proto->pr_usrreqs->pru_bind == NULL)
+		return (UST_EOPNOTSUPP);
+	return (so->so_proto->pr_usrreqs->pru_bind(so, nam));
+}
+
+int
+soconnect(struct socket *so, const struct ust_sockaddr_in *nam)
+{
+	if (so->so_options & SO_ACCEPTCONN)
+		return (UST_EOPNOTSUPP);
+	if (so->so_proto->pr_usrreqs->pru_connect == NULL)
+		return (UST_EOPNOTSUPP);
+	return (so->so_proto->pr_usrreqs->pru_connect(so, nam));
+}
+
+int
+solisten(struct socket *so, int backlog)
+{
+	struct ust_stack *st = so->so_stack;
+	int error;
+
+	if (so->so_proto->pr_usrreqs->pru_listen == NULL)
+		return (UST_EOPNOTSUPP);
+	if (so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING | SS_ISDISCONNECTING))
+		return (UST_EINVAL);
+	error = so->so_proto->pr_usrreqs->pru_listen(so, backlog);
+	if (error != 0)
+		return (error);
+	/* kern.ipc.somaxconn bounds the backlog; negative asks for it. */
+	if (backlog < 0 || (int64_t)backlog > V(st, ipc_somaxconn))
+		backlog = (int)V(st, ipc_somaxconn);
+	so->so_qlimit = (uint32_t)backlog;
+	so->so_options |= SO_ACCEPTCONN;
+	return (0);
+}
+
+struct socket *
+sonewconn(struct socket *head)
+{
+	struct ust_stack *st = head->so_stack;
+	struct so_state *ss = so_st(st);
+	struct socket *so;
+
+	/* FreeBSD: up to 3/2 of the backlog in both queues together. */
+	if (ss == NULL || head->so_qlen + head->so_incqlen > 3 * head->so_qlimit / 2)
+		return (NULL);
+	if ((int64_t)ss->ss_count >= V(st, ipc_maxsockets))
+		return (NULL);
+	so = soalloc(st, head->so_proto, head->so_type);
+	if (so == NULL)
+		return (NULL);
+	so->so_options = head->so_options & ~SO_ACCEPTCONN;
+	so->so_linger = head->so_linger;
+	so->so_state = SS_NOFDREF;
+	so->so_rcv.sb_lowat = head->so_rcv.sb_lowat;
+	so->so_snd.sb_lowat = head->so_snd.sb_lowat;
+	if (soreserve(so, head->so_snd.sb_hiwat, head->so_rcv.sb_hiwat) != 0) {
+		sodealloc(so);
+		return (NULL);
+	}
+	so->so_head = head;
+	so->so_qstate = SQ_INCOMP;
+	so->so_qnext = head->so_incomp;
+	head->so_incomp = so;
+	head->so_incqlen++;
+	return (so);
+}
+
+int
+soaccept(struct socket *head, struct socket **out, struct ust_sockaddr_in *nam)
+{
+	struct socket *so;
+	int error;
+
+	*out = NULL;
+	if (!(head->so_options & SO_ACCEPTCONN))
+		return (UST_EINVAL);
+	if (head->so_comp == NULL) {
+		if (head->so_error != 0) {
+			error = head->so_error;
+			head->so_error = 0;
+			return (error);
+		}
+		if (head->so_rcv.sb_state & SBS_CANTRCVMORE)
+			return (UST_ECONNABORTED);
+		return (UST_EAGAIN);
+	}
+	so = head->so_comp;
+	soqremque(so);
+	so->so_state &= ~SS_NOFDREF;
+	error = 0;
+	if (so->so_proto->pr_usrreqs->pru_accept != NULL)
+		error = so->so_proto->pr_usrreqs->pru_accept(so, nam);
+	if (error != 0) {
+		soclose(so);
+		return (error);
+	}
+	*out = so;
+	return (0);
+}
+
+/* ---------------------------------------------------------------------
+ * State changes.
+ * ------------------------------------------------------------------- */
+
+void
+soisconnecting(struct socket *so)
+{
+	so->so_state &= ~(SS_ISCONNECTED | SS_ISDISCONNECTING);
+	so->so_state |= SS_ISCONNECTING;
+}
+
+void
+soisconnected(struct socket *so)
+{
+	struct socket *head = so->so_head;
+
+	so->so_state &= ~(SS_ISCONNECTING | SS_ISDISCONNECTING | SS_ISDISCONNECTED);
+	so->so_state |= SS_ISCONNECTED;
+	if (head != NULL && so->so_qstate == SQ_INCOMP) {
+		/* Move to the completed queue; the listener becomes readable. */
+		soqremque(so);
+		so->so_head = head;
+		so->so_qstate = SQ_COMP;
+		so->so_qnext = NULL;
+		if (head->so_comptail != NULL)
+			head->so_comptail->so_qnext = so;
+		else
+			head->so_comp = so;
+		head->so_comptail = so;
+		head->so_qlen++;
+		sorwakeup(head);
+		return;
+	}
+	sowakeup(so);
+}
+
+void
+soisdisconnecting(struct socket *so)
+{
+	so->so_state &= ~SS_ISCONNECTING;
+	so->so_state |= SS_ISDISCONNECTING;
+	so->so_rcv.sb_state |= SBS_CANTRCVMORE;
+	so->so_snd.sb_state |= SBS_CANTSENDMORE;
+	sowakeup(so);
+}
+
+void
+soisdisconnected(struct socket *so)
+{
+	so->so_state &= ~(SS_ISCONNECTING | SS_ISCONNECTED | SS_ISDISCONNECTING);
+	so->so_state |= SS_ISDISCONNECTED;
+	so->so_rcv.sb_state |= SBS_CANTRCVMORE;
+	so->so_snd.sb_state |= SBS_CANTSENDMORE;
+	sbflush(&so->so_snd);
+	sowakeup(so);
+}
+
+void
+socantsendmore(struct socket *so)
+{
+	so->so_snd.sb_state |= SBS_CANTSENDMORE;
+	sowwakeup(so);
+}
+
+void
+socantrcvmore(struct socket *so)
+{
+	so->so_rcv.sb_state |= SBS_CANTRCVMORE;
+	sorwakeup(so);
+}
+
+void
+soseterror(struct socket *so, int error)
+{
+	so->so_error = error;
+	sowakeup(so);
+}
+
+int
+soshutdown(struct socket *so, int how)
+{
+	int error = 0;
+
+	if (how != UST_SHUT_RD && how != UST_SHUT_WR && how != UST_SHUT_RDWR)
+		return (UST_EINVAL);
+	/* FreeBSD: shutdown needs a connection (a listener excepted). */
+	if (!(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING | SS_ISDISCONNECTING)) &&
+	    !(so->so_options & SO_ACCEPTCONN))
+		return (UST_ENOTCONN);
+	if (how != UST_SHUT_WR) {
+		/* What was queued is discarded (FreeBSD sorflush). */
+		sbflush(&so->so_rcv);
+		socantrcvmore(so);
+	}
+	if (how != UST_SHUT_RD) {
+		socantsendmore(so);
+		if (so->so_proto->pr_usrreqs->pru_shutdown != NULL)
+			error = so->so_proto->pr_usrreqs->pru_shutdown(so);
+	}
+	return (error);
+}
+
+/* ---------------------------------------------------------------------
+ * Readiness and wakeups.
+ * ------------------------------------------------------------------- */
+
+int
+soreadable(const struct socket *so)
+{
+	const struct sockbuf *sb = &so->so_rcv;
+
+	if (so->so_options & SO_ACCEPTCONN)
+		return (so->so_qlen > 0 || (sb->sb_state & SBS_CANTRCVMORE));
+	if (sb->sb_state & SBS_CANTRCVMORE)
+		return (1);
+	if (sb->sb_mb == NULL)
+		return (0);
+	/* A datagram, even an empty one, is readable; a stream needs lowat. */
+	if (so->so_proto->pr_flags & PR_ATOMIC)
+		return (1);
+	return (sb->sb_cc - sb->sb_ctl >= sb->sb_lowat);
+}
+
+int
+sowriteable(const struct socket *so)
+{
+	const struct sockbuf *sb = &so->so_snd;
+
+	if (so->so_options & SO_ACCEPTCONN)
+		return (0);
+	if (sb->sb_state & SBS_CANTSENDMORE)
+		return (1); /* a send would not block: it fails with EPIPE */
+	return (sbspace(sb) >= (long)sb->sb_lowat &&
+	    ((so->so_state & SS_ISCONNECTED) || !(so->so_proto->pr_flags & PR_CONNREQUIRED)));
+}
+
+uint32_t
+so_events(const struct socket *so)
+{
+	uint32_t ev = 0;
+
+	if (soreadable(so))
+		ev |= UST_EV_IN;
+	if (sowriteable(so))
+		ev |= UST_EV_OUT;
+	if (so->so_error != 0)
+		ev |= UST_EV_ERR;
+	if (so->so_rcv.sb_state & SBS_CANTRCVMORE) {
+		ev |= UST_EV_RDHUP;
+		if (so->so_snd.sb_state & SBS_CANTSENDMORE)
+			ev |= UST_EV_HUP;
+	}
+	return (ev);
+}
+
+void
+sowakeup(struct socket *so)
+{
+	knote_notify(so);
+	if (so->so_upcall != NULL && !(so->so_state & SS_INUPCALL)) {
+		/* The upcall may send and receive; no recursion into it. */
+		so->so_state |= SS_INUPCALL;
+		so->so_upcall(so->so_upcallarg, SO_TO_UST(so), so_events(so));
+		so->so_state &= ~SS_INUPCALL;
+	}
+}
+
+void
+sorwakeup(struct socket *so)
+{
+	sowakeup(so);
+}
+
+void
+sowwakeup(struct socket *so)
+{
+	sowakeup(so);
+}
+
+/* ---------------------------------------------------------------------
+ * Sending and receiving.
+ * ------------------------------------------------------------------- */
+
+/* A packet holding len bytes of buf, with UST_MAX_HDR of leading space
+ * for the headers below; NULL when out of mbufs. */
+static struct mbuf *
+sotombuf(struct ust_stack *st, const void *buf, size_t len)
+{
+	struct mbuf *m;
+
+	if (len + UST_MAX_HDR <= MHLEN)
+		m = m_gethdr(&st->st_mbz, MT_DATA);
+	else
+		m = m_getcl(&st->st_mbz, MT_DATA, M_PKTHDR);
+	if (m == NULL)
+		return (NULL);
+	m_reserve(m, UST_MAX_HDR);
+	m->m_len = 0;
+	m->m_pkthdr.len = 0;
+	if (len > 0 && m_append(m, (uint32_t)len, buf) != 0) {
+		m_freem(m);
+		return (NULL);
+	}
+	return (m);
+}
+
+int
+sosend(struct socket *so, const void *buf, size_t len, int flags, const struct ust_sockaddr_in *to,
+    size_t *sent)
+{
+	const struct protosw *pr = so->so_proto;
+	struct mbuf *m;
+	long space;
+	int error;
+
+	*sent = 0;
+	if (so->so_snd.sb_state & SBS_CANTSENDMORE)
+		return (UST_EPIPE);
+	/* A pending error (an ICMP error on a connected socket) is reported
+	 * once, by the next send or receive. */
+	if (so->so_error != 0) {
+		error = so->so_error;
+		so->so_error = 0;
+		return (error);
+	}
+	if (so->so_options & SO_ACCEPTCONN)
+		return (UST_ENOTCONN);
+	if (!(so->so_state & SS_ISCONNECTED)) {
+		if (pr->pr_flags & PR_CONNREQUIRED)
+			return (UST_ENOTCONN);
+		if (to == NULL)
+			return (UST_EDESTADDRREQ);
+	} else if (to != NULL)
+		return (UST_EISCONN);
+	if (len > UINT32_MAX)
+		return (UST_EMSGSIZE);
+	space = sbspace(&so->so_snd);
+	if (pr->pr_flags & PR_ATOMIC) {
+		/* A datagram larger than the send buffer is never sent. */
+		if (len > so->so_snd.sb_hiwat)
+			return (UST_EMSGSIZE);
+		if ((long)len > space)
+			return (UST_EAGAIN);
+	} else {
+		if (space <= 0)
+			return (UST_EAGAIN);
+		if ((long)len > space)
+			len = (size_t)space;
+	}
+	m = sotombuf(so->so_stack, buf, len);
+	if (m == NULL)
+		return (UST_ENOBUFS);
+	error = pr->pr_usrreqs->pru_send(so, flags, m, to);
+	if (error == 0)
+		*sent = len;
+	return (error);
+}
+
+/* The next datagram record: copy what fits, discard the rest (recvfrom). */
+static int
+soreceive_dgram(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+    size_t *got)
+{
+	struct sockbuf *sb = &so->so_rcv;
+	struct mbuf *rec = sb->sb_mb, *data = rec;
+	uint32_t dlen, c;
+
+	if (rec->m_type == MT_SONAME) {
+		if (from != NULL && rec->m_len >= sizeof(*from))
+			memcpy(from, rec->m_data, sizeof(*from));
+		data = rec->m_next;
+	}
+	dlen = data != NULL ? m_length(data, NULL) : 0;
+	c = len < dlen ? (uint32_t)len : dlen;
+	if (c > 0)
+		(void)m_copydata(data, 0, c, buf);
+	if (!(flags & UST_MSG_PEEK))
+		sbdroprecord(sb);
+	*got = c;
+	return (0);
+}
+
+static int
+soreceive_stream(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+    size_t *got)
+{
+	struct sockbuf *sb = &so->so_rcv;
+	uint32_t avail = sb->sb_cc - sb->sb_ctl, c;
+
+	c = len < avail ? (uint32_t)len : avail;
+	if (c > 0)
+		(void)m_copydata(sb->sb_mb, 0, c, buf);
+	if (from != NULL && so->so_proto->pr_usrreqs->pru_peeraddr != NULL)
+		(void)so->so_proto->pr_usrreqs->pru_peeraddr(so, from);
+	if (!(flags & UST_MSG_PEEK)) {
+		sbdrop(sb, c);
+		if ((so->so_proto->pr_flags & PR_WANTRCVD) &&
+		    so->so_proto->pr_usrreqs->pru_rcvd != NULL)
+			(void)so->so_proto->pr_usrreqs->pru_rcvd(so, flags);
+	}
+	*got = c;
+	return (0);
+}
+
+int
+soreceive(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+    size_t *got)
+{
+	struct sockbuf *sb = &so->so_rcv;
+	int error;
+
+	*got = 0;
+	if (sb->sb_mb == NULL) {
+		/* Nothing queued: a pending error first, then EOF, else wait. */
+		if (so->so_error != 0) {
+			error = so->so_error;
+			if (!(flags & UST_MSG_PEEK))
+				so->so_error = 0;
+			return (error);
+		}
+		if (sb->sb_state & SBS_CANTRCVMORE)
+			return (0);
+		if ((so->so_proto->pr_flags & PR_CONNREQUIRED) &&
+		    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
+			return (UST_ENOTCONN);
+		return (UST_EAGAIN);
+	}
+	if (so->so_proto->pr_flags & PR_ATOMIC)
+		return (soreceive_dgram(so, buf, len, flags, from, got));
+	return (soreceive_stream(so, buf, len, flags, from, got));
+}
+
+/* ---------------------------------------------------------------------
+ * Socket options (level SOL_SOCKET; others go to the protocol).
+ * ------------------------------------------------------------------- */
+
+static int
+sooptin_int(const struct sockopt *sopt, int *v)
+{
+	if (sopt->sopt_valsize < sizeof(int))
+		return (UST_EINVAL);
+	memcpy(v, sopt->sopt_val, sizeof(int));
+	return (0);
+}
+
+static int
+sooptout(struct sockopt *sopt, const void *v, size_t len)
+{
+	if (sopt->sopt_valsize < len)
+		return (UST_EINVAL);
+	memcpy(sopt->sopt_val, v, len);
+	sopt->sopt_valsize = len;
+	return (0);
+}
+
+static int
+sosetopt_bufsize(struct socket *so, int name, int v)
+{
+	struct sockbuf *sb =
+	    name == UST_SO_SNDBUF || name == UST_SO_SNDLOWAT ? &so->so_snd : &so->so_rcv;
+	int error;
+
+	switch (name) {
+	case UST_SO_SNDBUF:
+	case UST_SO_RCVBUF:
+		error = sbreserve(so, sb, v);
+		if (error == 0)
+			sowakeup(so);
+		return (error);
+	default:
+		/* Low water marks: never above the limit (FreeBSD). */
+		if (v < 0)
+			return (UST_EINVAL);
+		sb->sb_lowat = (uint32_t)v > sb->sb_hiwat ? sb->sb_hiwat : (uint32_t)v;
+		if (sb == &so->so_rcv && sb->sb_lowat == 0)
+			sb->sb_lowat = 1;
+		sowakeup(so);
+		return (0);
+	}
+}
+
+int
+sosetopt(struct socket *so, struct sockopt *sopt)
+{
+	struct ust_linger l;
+	int v = 0, error;
+
+	if (sopt->sopt_level != UST_SOL_SOCKET) {
+		if (so->so_proto->pr_usrreqs->pru_ctloutput == NULL)
+			return (UST_ENOPROTOOPT);
+		return (so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt));
+	}
+	switch (sopt->sopt_name) {
+	case UST_SO_LINGER:
+		if (sopt->sopt_valsize < sizeof(l))
+			return (UST_EINVAL);
+		memcpy(&l, sopt->sopt_val, sizeof(l));
+		if (l.l_linger < 0)
+			return (UST_EINVAL);
+		so->so_linger = l.l_linger;
+		if (l.l_onoff)
+			so->so_options |= SO_LINGER;
+		else
+			so->so_options &= ~(uint32_t)SO_LINGER;
+		return (0);
+	case UST_SO_REUSEADDR:
+	case UST_SO_REUSEPORT:
+	case UST_SO_BROADCAST:
+	case UST_SO_KEEPALIVE:
+	case UST_SO_OOBINLINE:
+		if ((error = sooptin_int(sopt, &v)) != 0)
+			return (error);
+		if (v)
+			so->so_options |= (uint32_t)sopt->sopt_name;
+		else
+			so->so_options &= ~(uint32_t)sopt->sopt_name;
+		return (0);
+	case UST_SO_SNDBUF:
+	case UST_SO_RCVBUF:
+	case UST_SO_SNDLOWAT:
+	case UST_SO_RCVLOWAT:
+		if ((error = sooptin_int(sopt, &v)) != 0)
+			return (error);
+		return (sosetopt_bufsize(so, sopt->sopt_name, v));
+	default:
+		/* SO_ERROR and SO_TYPE are read-only. */
+		return (UST_ENOPROTOOPT);
+	}
+}
+
+int
+sogetopt(struct socket *so, struct sockopt *sopt)
+{
+	struct ust_linger l;
+	int v;
+
+	if (sopt->sopt_level != UST_SOL_SOCKET) {
+		if (so->so_proto->pr_usrreqs->pru_ctloutput == NULL)
+			return (UST_ENOPROTOOPT);
+		return (so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt));
+	}
+	switch (sopt->sopt_name) {
+	case UST_SO_LINGER:
+		l.l_onoff = (so->so_options & SO_LINGER) != 0;
+		l.l_linger = so->so_linger;
+		return (sooptout(sopt, &l, sizeof(l)));
+	case UST_SO_REUSEADDR:
+	case UST_SO_REUSEPORT:
+	case UST_SO_BROADCAST:
+	case UST_SO_KEEPALIVE:
+	case UST_SO_OOBINLINE:
+		v = (so->so_options & (uint32_t)sopt->sopt_name) != 0;
+		break;
+	case UST_SO_SNDBUF:
+		v = (int)so->so_snd.sb_hiwat;
+		break;
+	case UST_SO_RCVBUF:
+		v = (int)so->so_rcv.sb_hiwat;
+		break;
+	case UST_SO_SNDLOWAT:
+		v = (int)so->so_snd.sb_lowat;
+		break;
+	case UST_SO_RCVLOWAT:
+		v = (int)so->so_rcv.sb_lowat;
+		break;
+	case UST_SO_TYPE:
+		v = so->so_type;
+		break;
+	case UST_SO_ERROR:
+		/* Read and clear (SO_ERROR semantics). */
+		if (sopt->sopt_valsize < sizeof(int))
+			return (UST_EINVAL);
+		v = so->so_error;
+		so->so_error = 0;
+		break;
+	default:
+		return (UST_ENOPROTOOPT);
+	}
+	return (sooptout(sopt, &v, sizeof(v)));
+}
+
+/* ---------------------------------------------------------------------
+ * Per-stack state.
+ * ------------------------------------------------------------------- */
+
+void
+so_zone_stats(struct ust_stack *st, struct ust_zone_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (st->st_so != NULL)
+		ust_zone_get_stats(st->st_so->ss_zone, out);
+}
+
+uint32_t
+so_count(const struct ust_stack *st)
+{
+	return (st->st_so != NULL ? st->st_so->ss_count : 0);
+}
+
+int
+soinit(struct ust_stack *st)
+{
+	struct so_state *ss;
+
+	ss = st_malloc(st, sizeof(*ss));
+	if (ss == NULL)
+		return (UST_ENOMEM);
+	st->st_so = ss;
+	ss->ss_zone = ust_zone_create(&st->st_mem, "socket", sizeof(struct socket), 0, 0);
+	if (ss->ss_zone == NULL || kqueue_init(st) != 0) {
+		sofini(st);
+		return (UST_ENOMEM);
+	}
+	return (0);
+}
+
+/* A socket only the protocol or a listener still holds: force it out. */
+static void
+so_forcefree(struct socket *so)
+{
+	if (so->so_pcb != NULL) {
+		if (so->so_proto->pr_usrreqs->pru_abort != NULL)
+			so->so_proto->pr_usrreqs->pru_abort(so);
+		else
+			so->so_proto->pr_usrreqs->pru_detach(so);
+	}
+	so->so_state |= SS_NOFDREF;
+	so->so_state &= ~SS_PROTOREF;
+	sofree(so);
+}
+
+void
+sofini(struct ust_stack *st)
+{
+	struct so_state *ss = st->st_so;
+	struct socket *so;
+
+	if (ss == NULL)
+		return;
+	/* Queues first (they only reference sockets), then the sockets. */
+	kqueue_fini(st);
+	while ((so = ss->ss_list) != NULL) {
+		if (!(so->so_state & SS_NOFDREF))
+			soclose(so);
+		if (ss->ss_list == so)
+			so_forcefree(so);
+	}
+	if (ss->ss_zone != NULL)
+		ust_zone_destroy(ss->ss_zone);
+	st->st_so = NULL;
+	st_free(st, ss, sizeof(*ss));
+}

@@ -1,0 +1,517 @@
+/*
+ * in_pcb.c - Internet PCBs (FreeBSD netinet/in_pcb.c): allocation, bind
+ * with FreeBSD's SO_REUSEADDR / SO_REUSEPORT rules, ephemeral ports per
+ * RFC 6056, connect with source selection by route, and O(1) lookup of
+ * the PCB an arriving packet belongs to.  Shared by UDP now and TCP next.
+ *
+ *   pru_attach -> in_pcballoc          pru_detach -> in_pcbfree
+ *   pru_bind -> in_pcbbind -> [in_pcb_lport: RFC 6056 3.3.1]
+ *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport]
+ *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard)
+ */
+#include <string.h>
+
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+
+/* A 64-bit finaliser (good avalanche); keyed by the per-stack secret mixed
+ * in before it, so bucket choice is unpredictable from outside. */
+static inline uint64_t
+mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return (x);
+}
+
+static uint32_t
+in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
+    struct in_addr laddr, uint16_t lport)
+{
+	uint64_t h;
+
+	h = mix64(info->ipi_key[0] ^ ((uint64_t)faddr.s_addr << 32 | laddr.s_addr));
+	h = mix64(h ^ info->ipi_key[1] ^ ((uint64_t)fport << 16 | lport));
+	return ((uint32_t)h & info->ipi_hashmask);
+}
+
+static uint32_t
+in_pcbhashport(const struct inpcbinfo *info, uint16_t lport)
+{
+	return ((uint32_t)mix64(info->ipi_key[1] ^ lport) & info->ipi_hashmask);
+}
+
+static void
+inp_link(struct inpcb_link *l, struct inpcb **head, struct inpcb *inp,
+    struct inpcb_link *(*linkof)(struct inpcb *))
+{
+	l->next = *head;
+	if (l->next != NULL)
+		linkof(l->next)->prevp = &l->next;
+	l->prevp = head;
+	*head = inp;
+}
+
+static void
+inp_unlink(struct inpcb_link *l, struct inpcb_link *(*linkof)(struct inpcb *))
+{
+	*l->prevp = l->next;
+	if (l->next != NULL)
+		linkof(l->next)->prevp = l->prevp;
+	l->next = NULL;
+	l->prevp = NULL;
+}
+
+static struct inpcb_link *
+link_hash(struct inpcb *inp)
+{
+	return (&inp->inp_hash);
+}
+
+static struct inpcb_link *
+link_port(struct inpcb *inp)
+{
+	return (&inp->inp_portlist);
+}
+
+static struct inpcb_link *
+link_list(struct inpcb *inp)
+{
+	return (&inp->inp_list);
+}
+
+/* Puts inp on ipi_hash (connected) or ipi_wildhash (bound) as its
+ * addresses say; takes it off first. */
+static void
+in_pcbrehash(struct inpcb *inp)
+{
+	struct inpcbinfo *info = inp->inp_pcbinfo;
+	uint32_t h;
+
+	if (inp->inp_flags & (INP_INHASH | INP_INWILD)) {
+		inp_unlink(&inp->inp_hash, link_hash);
+		inp->inp_flags &= ~(uint32_t)(INP_INHASH | INP_INWILD);
+	}
+	if (inp->inp_faddr.s_addr != INADDR_ANY) {
+		h = in_pcbhash4(info, inp->inp_faddr, inp->inp_fport, inp->inp_laddr,
+		    inp->inp_lport);
+		inp_link(&inp->inp_hash, &info->ipi_hash[h], inp, link_hash);
+		inp->inp_flags |= INP_INHASH;
+	} else if (inp->inp_lport != 0) {
+		h = in_pcbhashport(info, inp->inp_lport);
+		inp_link(&inp->inp_hash, &info->ipi_wildhash[h], inp, link_hash);
+		inp->inp_flags |= INP_INWILD;
+	}
+}
+
+static void
+in_pcbinsport(struct inpcb *inp)
+{
+	struct inpcbinfo *info = inp->inp_pcbinfo;
+
+	inp_link(&inp->inp_portlist, &info->ipi_porthash[in_pcbhashport(info, inp->inp_lport)], inp,
+	    link_port);
+	inp->inp_flags |= INP_INPORT;
+}
+
+/* ---------------------------------------------------------------------
+ * Tables.
+ * ------------------------------------------------------------------- */
+
+int
+in_pcbinfo_init(struct inpcbinfo *info, struct ust_stack *st, const char *name, uint32_t hashsize,
+    uint32_t maxpcb)
+{
+	uint32_t size = 16;
+	size_t bytes;
+
+	memset(info, 0, sizeof(*info));
+	info->ipi_stack = st;
+	info->ipi_name = name;
+	while (size < hashsize && size < (1u << 24))
+		size <<= 1;
+	info->ipi_hashmask = size - 1;
+	bytes = (size_t)size * sizeof(struct inpcb *);
+	info->ipi_hash = st_malloc(st, bytes);
+	info->ipi_wildhash = st_malloc(st, bytes);
+	info->ipi_porthash = st_malloc(st, bytes);
+	info->ipi_zone = ust_zone_create(&st->st_mem, name, sizeof(struct inpcb), maxpcb, 0);
+	if (info->ipi_hash == NULL || info->ipi_wildhash == NULL || info->ipi_porthash == NULL ||
+	    info->ipi_zone == NULL) {
+		in_pcbinfo_destroy(info);
+		return (UST_ENOMEM);
+	}
+	/* The hash secret: from the stack's PRNG (entropy-seeded unless a
+	 * test fixed the seed). */
+	info->ipi_key[0] = ust_rng_u64(&st->st_rng);
+	info->ipi_key[1] = ust_rng_u64(&st->st_rng);
+	info->ipi_lastport = (uint16_t)(V(st, ip_portrange_first) - 1);
+	return (0);
+}
+
+void
+in_pcbinfo_destroy(struct inpcbinfo *info)
+{
+	struct ust_stack *st = info->ipi_stack;
+	size_t bytes = ((size_t)info->ipi_hashmask + 1) * sizeof(struct inpcb *);
+
+	if (st == NULL)
+		return;
+	while (info->ipi_list != NULL)
+		in_pcbfree(info->ipi_list);
+	if (info->ipi_hash != NULL)
+		st_free(st, info->ipi_hash, bytes);
+	if (info->ipi_wildhash != NULL)
+		st_free(st, info->ipi_wildhash, bytes);
+	if (info->ipi_porthash != NULL)
+		st_free(st, info->ipi_porthash, bytes);
+	if (info->ipi_zone != NULL)
+		ust_zone_destroy(info->ipi_zone);
+	memset(info, 0, sizeof(*info));
+}
+
+int
+in_pcballoc(struct socket *so, struct inpcbinfo *info)
+{
+	struct inpcb *inp;
+
+	inp = ust_zone_alloc(info->ipi_zone);
+	if (inp == NULL)
+		return (UST_ENOBUFS);
+	memset(inp, 0, sizeof(*inp));
+	inp->inp_pcbinfo = info;
+	inp->inp_socket = so;
+	inp->inp_stack = info->ipi_stack;
+	inp->inp_ip_ttl = (uint8_t)V(info->ipi_stack, ip_ttl);
+	inp_link(&inp->inp_list, &info->ipi_list, inp, link_list);
+	info->ipi_count++;
+	so->so_pcb = inp;
+	return (0);
+}
+
+void
+in_pcbfree(struct inpcb *inp)
+{
+	struct inpcbinfo *info = inp->inp_pcbinfo;
+
+	if (inp->inp_flags & (INP_INHASH | INP_INWILD))
+		inp_unlink(&inp->inp_hash, link_hash);
+	if (inp->inp_flags & INP_INPORT)
+		inp_unlink(&inp->inp_portlist, link_port);
+	inp_unlink(&inp->inp_list, link_list);
+	info->ipi_count--;
+	if (inp->inp_socket != NULL && inp->inp_socket->so_pcb == inp)
+		inp->inp_socket->so_pcb = NULL;
+	ust_zone_free(info->ipi_zone, inp);
+}
+
+/* ---------------------------------------------------------------------
+ * Binding.
+ * ------------------------------------------------------------------- */
+
+static uint32_t
+inp_options(const struct inpcb *inp)
+{
+	return (inp->inp_socket != NULL ? inp->inp_socket->so_options : 0);
+}
+
+/*
+ * Whether binding inp to laddr with options opts clashes with t, which
+ * holds the same local port (FreeBSD's rules):
+ *  - different specific local addresses never clash;
+ *  - SO_REUSEPORT on both sockets shares any overlap;
+ *  - with SO_REUSEADDR only an identical, unconnected binding clashes
+ *    (a wildcard next to a specific address is fine, and so is a port
+ *    that connected sockets use);
+ *  - otherwise any overlap (wildcard against anything, same address,
+ *    or a connected socket on the port) is EADDRINUSE.
+ */
+static int
+in_pcbconflict(const struct inpcb *inp, uint32_t opts, struct in_addr laddr, const struct inpcb *t)
+{
+	uint32_t topts = inp_options(t);
+
+	if (t == inp)
+		return (0);
+	if (laddr.s_addr != INADDR_ANY && t->inp_laddr.s_addr != INADDR_ANY &&
+	    laddr.s_addr != t->inp_laddr.s_addr)
+		return (0);
+	if ((opts & SO_REUSEPORT) && (topts & SO_REUSEPORT))
+		return (0);
+	if (opts & SO_REUSEADDR) {
+		if (t->inp_faddr.s_addr != INADDR_ANY)
+			return (0);
+		return (t->inp_laddr.s_addr == laddr.s_addr);
+	}
+	return (1);
+}
+
+static int
+in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
+    struct in_addr laddr, uint16_t lport, int any)
+{
+	struct inpcb *t;
+
+	for (t = info->ipi_porthash[in_pcbhashport(info, lport)]; t != NULL;
+	     t = t->inp_portlist.next) {
+		if (t->inp_lport != lport || t == inp)
+			continue;
+		if (any || in_pcbconflict(inp, opts, laddr, t))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * An ephemeral port for inp (network order in *lportp).  RFC 6056 3.3.1
+ * (Algorithm 1, "simple port randomization"): start at a random point of
+ * [first, last] and walk up to the first port nobody holds; with
+ * net.inet.ip.portrange.randomized=0, the traditional BSD sequence from
+ * the last port handed out.  A port in use by any PCB of the table is
+ * skipped, so that no two sockets share an ephemeral port.
+ */
+static int
+in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
+{
+	struct inpcbinfo *info = inp->inp_pcbinfo;
+	struct ust_stack *st = inp->inp_stack;
+	uint32_t first, last, num, offset, count, port;
+
+	first = (uint32_t)V(st, ip_portrange_first);
+	last = (uint32_t)V(st, ip_portrange_last);
+	if (first > last) {
+		port = first;
+		first = last;
+		last = port;
+	}
+	num = last - first + 1;
+	if (V(st, ip_portrange_randomized))
+		offset = ust_rng_uniform(&st->st_rng, num);
+	else
+		offset = ((uint32_t)info->ipi_lastport + 1u - first) % num;
+	for (count = 0; count < num; count++) {
+		port = first + (offset + count) % num;
+		if (in_pcbport_inuse(info, inp, 0, inp->inp_laddr, htons((uint16_t)port), 1))
+			continue;
+		info->ipi_lastport = (uint16_t)port;
+		*lportp = htons((uint16_t)port);
+		return (0);
+	}
+	return (UST_EADDRNOTAVAIL);
+}
+
+int
+in_pcbbind(struct inpcb *inp, const struct ust_sockaddr_in *nam)
+{
+	struct ust_stack *st = inp->inp_stack;
+	struct in_addr laddr = { INADDR_ANY };
+	uint16_t lport = 0;
+	int error;
+
+	if (inp->inp_lport != 0 || inp->inp_laddr.s_addr != INADDR_ANY)
+		return (UST_EINVAL);
+	if (nam != NULL) {
+		laddr.s_addr = nam->sin_addr;
+		lport = nam->sin_port;
+	}
+	/* Only our own addresses (ports below 1024 need no privilege here). */
+	if (laddr.s_addr != INADDR_ANY && !in_localip(st, laddr))
+		return (UST_EADDRNOTAVAIL);
+	if (lport == 0) {
+		inp->inp_laddr = laddr;
+		error = in_pcb_lport(inp, &lport);
+		if (error != 0) {
+			inp->inp_laddr.s_addr = INADDR_ANY;
+			return (error);
+		}
+		inp->inp_flags |= INP_ANONPORT;
+	} else if (in_pcbport_inuse(inp->inp_pcbinfo, inp, inp_options(inp), laddr, lport, 0))
+		return (UST_EADDRINUSE);
+	inp->inp_laddr = laddr;
+	inp->inp_lport = lport;
+	in_pcbinsport(inp);
+	in_pcbrehash(inp);
+	return (0);
+}
+
+int
+in_pcbladdr(struct inpcb *inp, struct in_addr faddr, struct in_addr *src)
+{
+	struct ust_stack *st = inp->inp_stack;
+	struct nhop4 nh;
+	int error;
+
+	error = rt_lookup(st, faddr, &nh);
+	if (error == 0) {
+		*src = nh.nh_src;
+		return (src->s_addr != INADDR_ANY ? 0 : UST_EADDRNOTAVAIL);
+	}
+	if (faddr.s_addr == INADDR_BROADCAST && st->st_in_ifaddrs != NULL) {
+		*src = st->st_in_ifaddrs->ia_addr;
+		return (0);
+	}
+	return (error);
+}
+
+int
+in_pcbconnect(struct inpcb *inp, struct in_addr faddr, uint16_t fport)
+{
+	struct in_addr laddr = inp->inp_laddr;
+	uint16_t lport = inp->inp_lport;
+	int error;
+
+	if (fport == 0 || faddr.s_addr == INADDR_ANY)
+		return (UST_EADDRNOTAVAIL);
+	if (inp->inp_faddr.s_addr != INADDR_ANY)
+		return (UST_EISCONN);
+	if (laddr.s_addr == INADDR_ANY) {
+		error = in_pcbladdr(inp, faddr, &laddr);
+		if (error != 0)
+			return (error);
+	}
+	if (lport != 0 && in_pcblookup(inp->inp_pcbinfo, faddr, fport, laddr, lport, 0) != NULL)
+		return (UST_EADDRINUSE);
+	if (lport == 0) {
+		/* Implicit bind. */
+		error = in_pcb_lport(inp, &lport);
+		if (error != 0)
+			return (error);
+		inp->inp_lport = lport;
+		inp->inp_flags |= INP_ANONPORT;
+		in_pcbinsport(inp);
+	}
+	inp->inp_laddr = laddr;
+	inp->inp_faddr = faddr;
+	inp->inp_fport = fport;
+	in_pcbrehash(inp);
+	return (0);
+}
+
+void
+in_pcbdisconnect(struct inpcb *inp, int keep_laddr)
+{
+	inp->inp_faddr.s_addr = INADDR_ANY;
+	inp->inp_fport = 0;
+	if (!keep_laddr)
+		inp->inp_laddr.s_addr = INADDR_ANY;
+	in_pcbrehash(inp);
+}
+
+/* ---------------------------------------------------------------------
+ * Lookup.
+ * ------------------------------------------------------------------- */
+
+struct inpcb *
+in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struct in_addr laddr,
+    uint16_t lport, int wildcard)
+{
+	struct inpcb *inp, *any = NULL;
+
+	for (inp = info->ipi_hash[in_pcbhash4(info, faddr, fport, laddr, lport)]; inp != NULL;
+	     inp = inp->inp_hash.next) {
+		if (inp->inp_faddr.s_addr == faddr.s_addr && inp->inp_fport == fport &&
+		    inp->inp_laddr.s_addr == laddr.s_addr && inp->inp_lport == lport)
+			return (inp);
+	}
+	if (!wildcard)
+		return (NULL);
+	for (inp = info->ipi_wildhash[in_pcbhashport(info, lport)]; inp != NULL;
+	     inp = inp->inp_hash.next) {
+		if (inp->inp_lport != lport)
+			continue;
+		if (inp->inp_laddr.s_addr == laddr.s_addr)
+			return (inp); /* a specific address wins */
+		if (inp->inp_laddr.s_addr == INADDR_ANY && any == NULL)
+			any = inp;
+	}
+	return (any);
+}
+
+void
+in_pcbforeach_port(struct inpcbinfo *info, uint16_t lport, in_pcb_iter_t *fn, void *arg)
+{
+	struct inpcb *inp, *next;
+
+	for (inp = info->ipi_porthash[in_pcbhashport(info, lport)]; inp != NULL; inp = next) {
+		next = inp->inp_portlist.next;
+		if (inp->inp_lport == lport && fn(inp, arg) != 0)
+			return;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Names and options.
+ * ------------------------------------------------------------------- */
+
+static void
+in_sockaddr(struct ust_sockaddr_in *sin, struct in_addr a, uint16_t port)
+{
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_len = (uint8_t)sizeof(*sin);
+	sin->sin_family = UST_AF_INET;
+	sin->sin_port = port;
+	sin->sin_addr = a.s_addr;
+}
+
+int
+in_getsockaddr(struct socket *so, struct ust_sockaddr_in *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (inp == NULL)
+		return (UST_EINVAL);
+	in_sockaddr(nam, inp->inp_laddr, inp->inp_lport);
+	return (0);
+}
+
+int
+in_getpeeraddr(struct socket *so, struct ust_sockaddr_in *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+
+	if (inp == NULL || inp->inp_faddr.s_addr == INADDR_ANY)
+		return (UST_ENOTCONN);
+	in_sockaddr(nam, inp->inp_faddr, inp->inp_fport);
+	return (0);
+}
+
+int
+in_pcbctloutput_ip(struct socket *so, struct sockopt *sopt)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	int v;
+
+	if (inp == NULL)
+		return (UST_EINVAL);
+	if (sopt->sopt_level != UST_IPPROTO_IP ||
+	    (sopt->sopt_name != UST_IP_TTL && sopt->sopt_name != UST_IP_TOS))
+		return (UST_ENOPROTOOPT);
+	if (sopt->sopt_valsize < sizeof(int))
+		return (UST_EINVAL);
+	if (sopt->sopt_dir == SOPT_GET) {
+		v = sopt->sopt_name == UST_IP_TTL ? inp->inp_ip_ttl : inp->inp_ip_tos;
+		memcpy(sopt->sopt_val, &v, sizeof(v));
+		sopt->sopt_valsize = sizeof(v);
+		return (0);
+	}
+	memcpy(&v, sopt->sopt_val, sizeof(v));
+	if (sopt->sopt_name == UST_IP_TTL) {
+		/* -1 restores net.inet.ip.ttl; 0 would never leave the host. */
+		if (v == -1)
+			v = (int)V(inp->inp_stack, ip_ttl);
+		if (v < 1 || v > 255)
+			return (UST_EINVAL);
+		inp->inp_ip_ttl = (uint8_t)v;
+	} else {
+		if (v < 0 || v > 255)
+			return (UST_EINVAL);
+		inp->inp_ip_tos = (uint8_t)v;
+	}
+	return (0);
+}

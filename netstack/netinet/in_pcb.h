@@ -1,0 +1,120 @@
+/*
+ * in_pcb.h - Internet protocol control blocks (FreeBSD netinet/in_pcb.h):
+ * the local and foreign address and port of a socket, and the per-protocol
+ * tables that find the PCB of an arriving packet.  Shared by UDP and TCP:
+ * nothing here knows either.
+ *
+ * struct inpcbinfo (one per protocol per stack) keeps three hash tables,
+ * sized at init (powers of two) and keyed with a per-stack random secret
+ * so that a remote sender cannot aim collisions at one bucket:
+ *   - ipi_hash:     connected PCBs (foreign address set) by 4-tuple;
+ *   - ipi_wildhash: bound, unconnected PCBs by local port (what a packet
+ *                   falls back on when no connection matches);
+ *   - ipi_porthash: every PCB with a local port, by port (bind conflicts,
+ *                   ephemeral port choice, broadcast delivery).
+ * Addresses and ports are kept in network byte order, as on the wire.
+ */
+#ifndef _USTACK_NETINET_IN_PCB_H_
+#define _USTACK_NETINET_IN_PCB_H_
+
+#include <stdint.h>
+
+#include "netinet/in.h"
+
+struct socket;
+struct sockopt;
+struct ust_stack;
+struct ust_zone;
+struct inpcbinfo;
+
+/* Links of one hash chain. */
+struct inpcb_link {
+	struct inpcb *next;
+	struct inpcb **prevp;
+};
+
+struct inpcb {
+	struct inpcb_link inp_hash;     /* ipi_hash or ipi_wildhash */
+	struct inpcb_link inp_portlist; /* ipi_porthash */
+	struct inpcb_link inp_list;     /* every PCB of the table */
+	struct inpcbinfo *inp_pcbinfo;
+	struct socket *inp_socket;
+	struct ust_stack *inp_stack;
+	void *inp_ppcb;           /* the transport's own block (tcpcb) */
+	struct in_addr inp_faddr; /* foreign address */
+	struct in_addr inp_laddr; /* local address */
+	uint16_t inp_fport;       /* foreign port */
+	uint16_t inp_lport;       /* local port */
+	uint32_t inp_flags;       /* INP_* */
+	uint8_t inp_ip_ttl;       /* IP_TTL */
+	uint8_t inp_ip_tos;       /* IP_TOS */
+};
+
+/* inp_flags */
+#define INP_INHASH 0x01   /* on ipi_hash (connected) */
+#define INP_INWILD 0x02   /* on ipi_wildhash */
+#define INP_INPORT 0x04   /* on ipi_porthash */
+#define INP_ANONPORT 0x08 /* port chosen by us */
+
+#define sotoinpcb(so) ((struct inpcb *)(so)->so_pcb)
+
+struct inpcbinfo {
+	struct ust_stack *ipi_stack;
+	const char *ipi_name;
+	struct ust_zone *ipi_zone; /* struct inpcb, hard max */
+	struct inpcb **ipi_hash;
+	struct inpcb **ipi_wildhash;
+	struct inpcb **ipi_porthash;
+	uint32_t ipi_hashmask;  /* size - 1 of each table */
+	uint64_t ipi_key[2];    /* hash secret, from st_rng */
+	struct inpcb *ipi_list; /* every PCB */
+	uint32_t ipi_count;
+	uint16_t ipi_lastport; /* sequential ephemeral ports, host order */
+};
+
+/* Sets up a table of hashsize buckets (rounded up to a power of two) for
+ * at most maxpcb PCBs.  Returns 0 or UST_ENOMEM (partial state freed). */
+int in_pcbinfo_init(struct inpcbinfo *info, struct ust_stack *st, const char *name,
+    uint32_t hashsize, uint32_t maxpcb);
+/* Frees the tables; PCBs still there are freed too (their sockets keep a
+ * stale so_pcb: close the sockets first). */
+void in_pcbinfo_destroy(struct inpcbinfo *info);
+
+/* Attaches a new PCB to so (so->so_pcb).  UST_ENOBUFS when the zone is
+ * exhausted. */
+int in_pcballoc(struct socket *so, struct inpcbinfo *info);
+/* Unhashes and frees; clears so->so_pcb. */
+void in_pcbfree(struct inpcb *inp);
+
+/* Binds to nam (NULL: any address, an ephemeral port).  Port 0 picks an
+ * ephemeral port (RFC 6056); a specific address must be ours.  EINVAL if
+ * already bound, EADDRNOTAVAIL, EADDRINUSE. */
+int in_pcbbind(struct inpcb *inp, const struct ust_sockaddr_in *nam);
+/* Connects to faddr:fport, choosing the source address by route and an
+ * ephemeral port when unbound.  EADDRNOTAVAIL (port 0 / any address),
+ * ENETUNREACH / EHOSTUNREACH (no route), EADDRINUSE (4-tuple taken). */
+int in_pcbconnect(struct inpcb *inp, struct in_addr faddr, uint16_t fport);
+/* The source address a packet to faddr leaves with: the route's, or the
+ * stack's first address for the limited broadcast without a route. */
+int in_pcbladdr(struct inpcb *inp, struct in_addr faddr, struct in_addr *src);
+/* Forgets the foreign address (and the local one when keep_laddr is 0). */
+void in_pcbdisconnect(struct inpcb *inp, int keep_laddr);
+
+/* The PCB for a packet from faddr:fport to laddr:lport: the exact 4-tuple
+ * first, then, with wildcard, the best bound PCB on lport (a specific
+ * local address beats INADDR_ANY).  O(1) on average. */
+#define INPLOOKUP_WILDCARD 1
+struct inpcb *in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
+    struct in_addr laddr, uint16_t lport, int wildcard);
+/* Calls fn for every PCB whose local port is lport (any state) until fn
+ * returns nonzero.  fn must not free PCBs. */
+typedef int in_pcb_iter_t(struct inpcb *inp, void *arg);
+void in_pcbforeach_port(struct inpcbinfo *info, uint16_t lport, in_pcb_iter_t *fn, void *arg);
+
+/* getsockname / getpeername. */
+int in_getsockaddr(struct socket *so, struct ust_sockaddr_in *nam);
+int in_getpeeraddr(struct socket *so, struct ust_sockaddr_in *nam);
+/* IPPROTO_IP options of a PCB (IP_TTL, IP_TOS). */
+int in_pcbctloutput_ip(struct socket *so, struct sockopt *sopt);
+
+#endif /* _USTACK_NETINET_IN_PCB_H_ */

@@ -1,0 +1,103 @@
+/*
+ * ip_var.h - IPv4 entry points and what the layers exchange (FreeBSD
+ * netinet/ip_var.h): input, output with fragmentation, reassembly,
+ * checksums, the protocol switch and ICMP control messages to transports.
+ *
+ *   ether_input() -> ip_input() -> [ip_reass()] -> inetsw[proto].pr_input()
+ *   transport -> ip_output() -> rt_lookup() -> [fragment] -> ether_output()
+ *   icmp_input() -> inetsw[quoted proto].pr_ctlinput()
+ */
+#ifndef _USTACK_NETINET_IP_VAR_H_
+#define _USTACK_NETINET_IP_VAR_H_
+
+#include <stdint.h>
+
+#include "net/if_var.h"
+#include "netinet/in.h"
+
+struct mbuf;
+struct ust_stack;
+
+/* What a transport asks of ip_output(). */
+struct ip_out_args {
+	struct in_addr src; /* INADDR_ANY: the route's source */
+	struct in_addr dst;
+	uint8_t proto;
+	uint8_t ttl; /* 0: net.inet.ip.ttl */
+	uint8_t tos;
+	uint8_t flags; /* IP_* below */
+};
+#define IP_DF 0x01             /* set Don't Fragment; EMSGSIZE if too big */
+#define IP_ALLOWBROADCAST 0x02 /* SO_BROADCAST: may send to a broadcast */
+#define IP_SENDONES 0x04       /* send to 255.255.255.255 on the route's ifp */
+
+/* m starts at the transport header (leading space for the IP and link
+ * headers makes it cheap, see UST_MAX_HDR).  Prepends the IP header, picks
+ * the route and source, fragments by the interface MTU unless IP_DF, and
+ * hands the result to ether_output().  Consumes m.  Returns 0, or
+ * UST_ENETUNREACH / UST_EHOSTUNREACH / UST_EMSGSIZE / UST_EACCES (broadcast
+ * without IP_ALLOWBROADCAST) / UST_ENOBUFS / UST_EADDRNOTAVAIL. */
+int ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args);
+
+/* A packet for us (m starts at the IP header).  Consumes m. */
+void ip_input(struct ifnet *ifp, struct mbuf *m);
+
+/* Internet checksum over len bytes of m from off, plus an initial 32-bit
+ * partial sum; the one's complement of the folded result.  Checksums and
+ * partial sums are host-order numbers of the big-endian 16-bit words:
+ * write a checksum into a packet with be16enc(). */
+uint16_t in_cksum_skip(const struct mbuf *m, uint32_t off, uint32_t len, uint32_t initial);
+/* The same over a plain buffer. */
+uint16_t in_cksum_buf(const void *buf, uint32_t len, uint32_t initial);
+/* Partial sum of the IPv4 pseudo header (addresses network order). */
+uint32_t in_pseudo(struct in_addr src, struct in_addr dst, uint8_t proto, uint32_t len);
+/* TCP/UDP checksum of len bytes from off with the pseudo header: 0 means
+ * a received segment checks out. */
+uint16_t in4_cksum(const struct mbuf *m, uint8_t proto, uint32_t off, uint32_t len,
+    struct in_addr src, struct in_addr dst);
+
+/* An ICMP error about one of our datagrams, as a transport sees it. */
+struct icmp_ctl {
+	uint8_t type; /* ICMP_UNREACH, ICMP_TIMXCEED, ... */
+	uint8_t code;
+	uint32_t mtu;       /* next-hop MTU of a frag-needed, or 0 */
+	struct in_addr src; /* quoted datagram's source (us) */
+	struct in_addr dst; /* quoted datagram's destination */
+	uint8_t proto;
+	const uint8_t *l4; /* first bytes of the quoted transport header */
+	uint32_t l4len;    /* at least 8, by the time it gets here */
+};
+
+/* The protocol switch: one entry per transport, found by protocol number. */
+struct ipprotosw {
+	uint8_t pr_protocol;
+	/* m starts at the IP header, off is the IP header length; consumes m. */
+	void (*pr_input)(struct mbuf *m, uint32_t off);
+	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
+};
+const struct ipprotosw *ip_protosw_find(uint8_t proto);
+
+/* Reassembly (ip_reass.c).  Takes a fragment (m at the IP header, header
+ * already validated); returns the whole datagram when m completed one (m
+ * then starts at its IP header with the total length fixed), else NULL
+ * (m kept or dropped).  Consumes m. */
+struct mbuf *ip_reass(struct ust_stack *st, struct mbuf *m);
+int ip_init(struct ust_stack *st);
+void ip_fini(struct ust_stack *st);
+
+/* A datagram of ours that ip_output() loops back because its destination
+ * is one of our addresses (m at its IP header, ifp the interface holding
+ * that address): ip_input() without the checks that refuse our own
+ * addresses as a source from the wire.  Consumes m. */
+void ip_input_loop(struct ifnet *ifp, struct mbuf *m);
+/* Reassembly state (ip_reass.c), set up and torn down by ip_init/ip_fini. */
+int ipq_init(struct ust_stack *st);
+void ipq_fini(struct ust_stack *st);
+/* Bounds the nesting of local loopback (ip_output -> ip_input -> a
+ * transport that answers -> ip_output ...): ip_loop_enter() returns 0 and
+ * counts one level, or -1 when IP_LOOP_MAXDEPTH levels are in progress. */
+#define IP_LOOP_MAXDEPTH 8
+int ip_loop_enter(struct ust_stack *st);
+void ip_loop_leave(struct ust_stack *st);
+
+#endif /* _USTACK_NETINET_IP_VAR_H_ */

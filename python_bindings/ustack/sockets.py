@@ -1,0 +1,576 @@
+"""Sockets with the standard :mod:`socket` module's API (``ust_socket`` inside).
+
+::
+
+    with a.socket(ustack.AF_INET, ustack.SOCK_DGRAM) as s:
+        s.bind(("198.18.0.1", 5000))
+        s.sendto(b"hello", ("198.18.0.2", 7))
+        data, peer = s.recvfrom(2048)       # runs the stacks until a reply
+
+Method names, ``(host, port)`` tuples, options and exceptions are those of
+:class:`socket.socket`; constants have ustack's own (FreeBSD) values, which
+are not the host's -- use ``ustack.SOL_SOCKET``, never ``socket.SOL_SOCKET``.
+
+Blocking works as with :class:`socket.socket`: a new socket blocks (timeout
+None); ``settimeout(0.0)`` / ``setblocking(False)`` makes calls raise
+:class:`BlockingIOError` instead; a positive timeout raises
+:class:`TimeoutError` once that much time has passed *on the stack's clock*.
+A blocking call polls every stack of the socket's :class:`~ustack.world.World`
+(the stacks joined to it by pipes or a shared virtual clock) until it can
+complete; on a virtual clock time jumps over idle stretches, and a call that
+could never complete (nothing pending anywhere) raises TimeoutError at once
+instead of hanging.  Non-blocking calls never poll: drive the stacks with
+``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ustack._native import ffi, lib
+from ustack.errors import check, error_from_code
+from ustack.inet import Address, sockaddr, sockaddr_to_tuple
+
+if TYPE_CHECKING:
+    from ustack.events import EventQueue
+    from ustack.stack import Stack
+
+__all__ = [
+    "AddressFamily",
+    "SocketKind",
+    "Socket",
+    "AF_INET",
+    "SOCK_STREAM",
+    "SOCK_DGRAM",
+    "IPPROTO_IP",
+    "IPPROTO_ICMP",
+    "IPPROTO_TCP",
+    "IPPROTO_UDP",
+    "SOL_SOCKET",
+    "SO_REUSEADDR",
+    "SO_KEEPALIVE",
+    "SO_BROADCAST",
+    "SO_LINGER",
+    "SO_OOBINLINE",
+    "SO_REUSEPORT",
+    "SO_SNDBUF",
+    "SO_RCVBUF",
+    "SO_SNDLOWAT",
+    "SO_RCVLOWAT",
+    "SO_ERROR",
+    "SO_TYPE",
+    "IP_TOS",
+    "IP_TTL",
+    "MSG_OOB",
+    "MSG_PEEK",
+    "MSG_DONTWAIT",
+    "SHUT_RD",
+    "SHUT_WR",
+    "SHUT_RDWR",
+    "INADDR_ANY",
+    "INADDR_BROADCAST",
+]
+
+
+class AddressFamily(enum.IntEnum):
+    """Address families (ustack's values)."""
+
+    AF_INET = int(lib.UST_AF_INET)
+
+
+class SocketKind(enum.IntEnum):
+    """Socket types (ustack's values)."""
+
+    SOCK_STREAM = int(lib.UST_SOCK_STREAM)
+    SOCK_DGRAM = int(lib.UST_SOCK_DGRAM)
+
+
+AF_INET = AddressFamily.AF_INET
+SOCK_STREAM = SocketKind.SOCK_STREAM
+SOCK_DGRAM = SocketKind.SOCK_DGRAM
+IPPROTO_IP = int(lib.UST_IPPROTO_IP)
+IPPROTO_ICMP = int(lib.UST_IPPROTO_ICMP)
+IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
+IPPROTO_UDP = int(lib.UST_IPPROTO_UDP)
+SOL_SOCKET = int(lib.UST_SOL_SOCKET)
+SO_REUSEADDR = int(lib.UST_SO_REUSEADDR)
+SO_KEEPALIVE = int(lib.UST_SO_KEEPALIVE)
+SO_BROADCAST = int(lib.UST_SO_BROADCAST)
+SO_LINGER = int(lib.UST_SO_LINGER)
+SO_OOBINLINE = int(lib.UST_SO_OOBINLINE)
+SO_REUSEPORT = int(lib.UST_SO_REUSEPORT)
+SO_SNDBUF = int(lib.UST_SO_SNDBUF)
+SO_RCVBUF = int(lib.UST_SO_RCVBUF)
+SO_SNDLOWAT = int(lib.UST_SO_SNDLOWAT)
+SO_RCVLOWAT = int(lib.UST_SO_RCVLOWAT)
+SO_ERROR = int(lib.UST_SO_ERROR)
+SO_TYPE = int(lib.UST_SO_TYPE)
+IP_TOS = int(lib.UST_IP_TOS)
+IP_TTL = int(lib.UST_IP_TTL)
+MSG_OOB = int(lib.UST_MSG_OOB)
+MSG_PEEK = int(lib.UST_MSG_PEEK)
+MSG_DONTWAIT = int(lib.UST_MSG_DONTWAIT)
+SHUT_RD = int(lib.UST_SHUT_RD)
+SHUT_WR = int(lib.UST_SHUT_WR)
+SHUT_RDWR = int(lib.UST_SHUT_RDWR)
+INADDR_ANY = int(lib.UST_INADDR_ANY)
+INADDR_BROADCAST = int(lib.UST_INADDR_BROADCAST)
+
+_EAGAIN = int(lib.UST_EAGAIN)
+_EINPROGRESS = int(lib.UST_EINPROGRESS)
+_EBADF = int(lib.UST_EBADF)
+_ETIMEDOUT = int(lib.UST_ETIMEDOUT)
+_INT = struct.Struct("i")
+_OPT_NAMES = {
+    (SOL_SOCKET, SO_REUSEADDR): "SO_REUSEADDR",
+    (SOL_SOCKET, SO_SNDBUF): "SO_SNDBUF",
+    (SOL_SOCKET, SO_RCVBUF): "SO_RCVBUF",
+}
+
+T = TypeVar("T")
+
+
+class _WouldBlock(Exception):
+    """Internal: the C call returned -UST_EAGAIN."""
+
+
+def _timeout_error(what: str) -> OSError:
+    exc = error_from_code(_ETIMEDOUT, what)
+    exc.strerror = "timed out"
+    return exc
+
+
+@ffi.def_extern()
+def _ust_py_upcall(arg: Any, so: Any, events: int) -> None:
+    ref: weakref.ref[Socket] = ffi.from_handle(arg)
+    sock = ref()
+    if sock is None or sock._upcall is None:
+        return
+    try:
+        sock._upcall(sock, int(events))
+    except BaseException as exc:  # re-raised by the stack after the poll
+        sock._stack._errors.append(exc)
+
+
+class Socket:
+    """A ustack socket; create one with :meth:`Stack.socket <ustack.Stack.socket>`.
+
+    See the module documentation for blocking, timeouts and the world.
+    """
+
+    def __init__(
+        self,
+        stack: Stack,
+        family: int = AF_INET,
+        type: int = SOCK_DGRAM,  # noqa: A002 - the socket module's name
+        proto: int = 0,
+        *,
+        _so: Any = None,
+    ) -> None:
+        self._so: Any = None
+        self._stack = stack
+        self._close_fn = lib.ust_close
+        if _so is None:
+            out = ffi.new("struct ust_socket **")
+            check(lib.ust_socket(stack._ptr(), int(family), int(type), int(proto), out))
+            _so = out[0]
+        self._so = _so
+        self._family = int(family)
+        self._type = int(type)
+        self._proto = int(proto)
+        self._timeout: float | None = None
+        self._buf: Any = None
+        self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
+        self._upcall: Callable[[Socket, int], None] | None = None
+        self._upcall_handle: Any = None
+        self.id = stack._register_socket(self)
+
+    # --- identity -----------------------------------------------------------
+
+    @property
+    def family(self) -> AddressFamily | int:
+        """The address family (``AF_INET``)."""
+        try:
+            return AddressFamily(self._family)
+        except ValueError:
+            return self._family
+
+    @property
+    def type(self) -> SocketKind | int:
+        """The socket type (``SOCK_DGRAM``, ``SOCK_STREAM``)."""
+        try:
+            return SocketKind(self._type)
+        except ValueError:
+            return self._type
+
+    @property
+    def proto(self) -> int:
+        """The protocol number given at creation (0: the type's default)."""
+        return self._proto
+
+    @property
+    def stack(self) -> Stack:
+        """The stack the socket belongs to."""
+        return self._stack
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (or the stack was closed)."""
+        return self._so is None
+
+    def _ptr(self) -> Any:
+        if self._so is None:
+            raise error_from_code(_EBADF, "socket is closed")
+        return self._so
+
+    # --- timeouts -----------------------------------------------------------
+
+    def settimeout(self, value: float | None) -> None:
+        """None: block; 0.0: non-blocking; > 0: block at most ``value`` seconds
+        of the stack's clock, then raise TimeoutError."""
+        if value is not None:
+            value = float(value)
+            if value < 0.0:
+                raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self) -> float | None:
+        """The timeout in seconds (None: blocking without limit)."""
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        """``setblocking(True)`` is ``settimeout(None)``, False is ``settimeout(0.0)``."""
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        """False when non-blocking (timeout 0.0)."""
+        return self._timeout != 0.0
+
+    def _call(self, attempt: Callable[[], T], what: str) -> T:
+        """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN), blocking
+        as the socket's timeout says."""
+        try:
+            return attempt()
+        except _WouldBlock:
+            if self._timeout == 0.0:
+                raise error_from_code(_EAGAIN) from None
+        result: list[T] = []
+
+        def ready() -> bool:
+            try:
+                result.append(attempt())
+            except _WouldBlock:
+                return False
+            return True
+
+        timeout_ns = None if self._timeout is None else int(self._timeout * 1e9)
+        world = self._stack.world
+        if world.wait(ready, timeout_ns):
+            return result[0]
+        if timeout_ns is None:
+            raise _timeout_error(
+                f"{what} would block forever: no stack of the world has anything pending"
+            )
+        raise _timeout_error(what)
+
+    @staticmethod
+    def _rc(rc: int, subject: str | None = None) -> int:
+        if rc == -_EAGAIN:
+            raise _WouldBlock
+        return check(rc, subject)
+
+    # --- addresses ----------------------------------------------------------
+
+    def bind(self, address: tuple[Any, int]) -> None:
+        """Bind to ``(host, port)``; port 0 picks an ephemeral port."""
+        check(lib.ust_bind(self._ptr(), sockaddr(address, "bind()")))
+
+    def connect(self, address: tuple[Any, int]) -> None:
+        """Connect to ``(host, port)``; for UDP this sets the default peer and
+        filters what arrives.  A stream connect blocks as the timeout says."""
+        so = self._ptr()
+        sa = sockaddr(address, "connect()")
+        rc = int(lib.ust_connect(so, sa))
+        if rc != -_EINPROGRESS:
+            check(rc)
+            return
+        if self._timeout == 0.0:
+            check(rc)
+
+        def established() -> bool:
+            err = self._so_error()
+            if err:
+                raise error_from_code(err)
+            try:
+                self.getpeername()
+            except OSError:
+                return False
+            return True
+
+        if established():
+            return
+        timeout_ns = None if self._timeout is None else int(self._timeout * 1e9)
+        if not self._stack.world.wait(established, timeout_ns):
+            raise _timeout_error("connect()")
+
+    def connect_ex(self, address: tuple[Any, int]) -> int:
+        """Like :meth:`connect` but returns the host errno (0 on success)."""
+        try:
+            self.connect(address)
+        except OSError as exc:
+            return int(exc.errno or 0)
+        return 0
+
+    def getsockname(self) -> Address:
+        """The local ``(host, port)``."""
+        sa = ffi.new("struct ust_sockaddr_in *")
+        check(lib.ust_getsockname(self._ptr(), sa))
+        return sockaddr_to_tuple(sa)
+
+    def getpeername(self) -> Address:
+        """The connected peer's ``(host, port)``; ENOTCONN if none."""
+        sa = ffi.new("struct ust_sockaddr_in *")
+        check(lib.ust_getpeername(self._ptr(), sa))
+        return sockaddr_to_tuple(sa)
+
+    # --- stream sockets -----------------------------------------------------
+
+    def listen(self, backlog: int = 128) -> None:
+        """Accept connections (stream sockets)."""
+        check(lib.ust_listen(self._ptr(), backlog))
+
+    def accept(self) -> tuple[Socket, Address]:
+        """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
+        so = self._ptr()
+        out = ffi.new("struct ust_socket **")
+        peer = ffi.new("struct ust_sockaddr_in *")
+
+        def attempt() -> tuple[Socket, Address]:
+            self._rc(int(lib.ust_accept(so, out, peer)))
+            conn = Socket(self._stack, self._family, self._type, self._proto, _so=out[0])
+            return conn, sockaddr_to_tuple(peer)
+
+        return self._call(attempt, "accept()")
+
+    # --- data ---------------------------------------------------------------
+
+    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
+        """Send on a connected socket; returns the bytes taken."""
+        so = self._ptr()
+        buf = ffi.from_buffer(data)
+
+        def attempt() -> int:
+            return self._rc(int(lib.ust_send(so, buf, len(buf), flags)))
+
+        return self._call(attempt, "send()")
+
+    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+        """Send all of ``data`` (a stream socket may take it in pieces)."""
+        view = memoryview(data).cast("B")
+        while view:
+            n = self.send(view, flags)
+            view = view[n:]
+
+    def sendto(self, data: bytes | bytearray | memoryview, *args: Any) -> int:
+        """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
+        if len(args) == 1:
+            flags, address = 0, args[0]
+        elif len(args) == 2:
+            flags, address = args
+        else:
+            raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
+        so = self._ptr()
+        buf = ffi.from_buffer(data)
+        sa = sockaddr(address, "sendto()")
+
+        def attempt() -> int:
+            return self._rc(int(lib.ust_sendto(so, buf, len(buf), int(flags), sa)))
+
+        return self._call(attempt, "sendto()")
+
+    def _recv_buf(self, size: int) -> Any:
+        if size < 0:
+            raise ValueError("negative buffersize in recv")
+        if self._buf is None or len(self._buf) < size:
+            self._buf = ffi.new("char[]", max(size, 2048))
+        return self._buf
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        """Up to ``bufsize`` bytes (one datagram, truncated to fit, for UDP)."""
+        so = self._ptr()
+        buf = self._recv_buf(bufsize)
+
+        def attempt() -> bytes:
+            n = self._rc(int(lib.ust_recv(so, buf, bufsize, flags)))
+            return bytes(ffi.buffer(buf, n))
+
+        return self._call(attempt, "recv()")
+
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Address]:
+        """``(data, (host, port))`` of the next datagram."""
+        so = self._ptr()
+        buf = self._recv_buf(bufsize)
+        sa = ffi.new("struct ust_sockaddr_in *")
+
+        def attempt() -> tuple[bytes, Address]:
+            n = self._rc(int(lib.ust_recvfrom(so, buf, bufsize, flags, sa)))
+            return bytes(ffi.buffer(buf, n)), sockaddr_to_tuple(sa)
+
+        return self._call(attempt, "recvfrom()")
+
+    def recv_into(self, buffer: bytearray | memoryview, nbytes: int = 0, flags: int = 0) -> int:
+        """Receive into a writable buffer; returns the byte count."""
+        n, _ = self._recvfrom_into(buffer, nbytes, flags, "recv_into()")
+        return n
+
+    def recvfrom_into(
+        self, buffer: bytearray | memoryview, nbytes: int = 0, flags: int = 0
+    ) -> tuple[int, Address]:
+        """Receive into a writable buffer; returns ``(count, (host, port))``."""
+        return self._recvfrom_into(buffer, nbytes, flags, "recvfrom_into()")
+
+    def _recvfrom_into(
+        self, buffer: bytearray | memoryview, nbytes: int, flags: int, what: str
+    ) -> tuple[int, Address]:
+        so = self._ptr()
+        buf = ffi.from_buffer(buffer, require_writable=True)
+        if nbytes < 0:
+            raise ValueError(f"negative buffersize in {what}")
+        if nbytes == 0:
+            nbytes = len(buf)
+        elif nbytes > len(buf):
+            raise ValueError(f"buffer too small for requested bytes in {what}")
+        sa = ffi.new("struct ust_sockaddr_in *")
+
+        def attempt() -> tuple[int, Address]:
+            n = self._rc(int(lib.ust_recvfrom(so, buf, nbytes, flags, sa)))
+            return n, sockaddr_to_tuple(sa)
+
+        return self._call(attempt, what)
+
+    # --- options ------------------------------------------------------------
+
+    def setsockopt(self, level: int, optname: int, value: int | bytes | bytearray) -> None:
+        """Set an option from an int (a C int) or raw bytes (``SO_LINGER``)."""
+        so = self._ptr()
+        if isinstance(value, int):
+            try:
+                raw = _INT.pack(value)
+            except struct.error:
+                raise OverflowError(f"option value {value} does not fit a C int") from None
+        else:
+            raw = bytes(value)
+        buf = ffi.from_buffer(raw)
+        check(lib.ust_setsockopt(so, level, optname, buf, len(raw)))
+
+    def _so_error(self) -> int:
+        """SO_ERROR as ustack's error number (reading clears it)."""
+        return int(_INT.unpack(self._getsockopt_raw(SOL_SOCKET, SO_ERROR, _INT.size))[0])
+
+    def getsockopt(self, level: int, optname: int, buflen: int = 0) -> Any:
+        """An option as an int, or as up to ``buflen`` raw bytes when ``buflen`` > 0.
+
+        ``SO_ERROR`` comes back as the *host's* errno of the same name (as the
+        exceptions' ``errno`` does), so ``== errno.ECONNREFUSED`` holds.
+        """
+        if buflen < 0:
+            raise ValueError("getsockopt buflen out of range")
+        if buflen > 0:
+            return self._getsockopt_raw(level, optname, buflen)
+        raw = self._getsockopt_raw(level, optname, _INT.size)
+        value = int(_INT.unpack(raw.ljust(_INT.size, b"\0"))[0])
+        if level == SOL_SOCKET and optname == SO_ERROR and value:
+            err = error_from_code(value)
+            return int(err.errno) if err.errno is not None else value
+        return value
+
+    def _getsockopt_raw(self, level: int, optname: int, size: int) -> bytes:
+        so = self._ptr()
+        buf = ffi.new("char[]", max(size, 1))
+        length = ffi.new("size_t *", size)
+        check(lib.ust_getsockopt(so, level, optname, buf, length))
+        return bytes(ffi.buffer(buf, min(int(length[0]), size)))
+
+    # --- upcall -------------------------------------------------------------
+
+    def set_upcall(self, fn: Callable[[Socket, int], None] | None) -> None:
+        """Call ``fn(sock, events)`` from inside the stack whenever the socket's
+        readiness may have changed (``ust_socket_set_upcall``).
+
+        ``fn`` runs inside a poll: it may send and receive with non-blocking
+        calls, must not close the socket, and an exception it raises comes out
+        of the poll that ran it.  None removes the upcall.
+        """
+        so = self._ptr()
+        if fn is None:
+            lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
+            self._upcall = self._upcall_handle = None
+            return
+        self._upcall = fn
+        if self._upcall_handle is None:
+            self._upcall_handle = ffi.new_handle(weakref.ref(self))
+        lib.ust_socket_set_upcall(so, lib._ust_py_upcall, self._upcall_handle)
+
+    # --- shutdown and close -------------------------------------------------
+
+    def shutdown(self, how: int) -> None:
+        """Shut down reading (``SHUT_RD``), writing (``SHUT_WR``) or both."""
+        check(lib.ust_shutdown(self._ptr(), how))
+
+    def close(self) -> None:
+        """Close the socket; it also leaves every event queue.  Idempotent."""
+        so, self._so = self._so, None
+        if so is None:
+            return
+        for q in list(self._evqs):
+            q._forget(self)
+        self._evqs.clear()
+        self._stack._unregister_socket(self)
+        self._upcall = None
+        check(self._close_fn(so))
+
+    def _stack_closing(self) -> None:
+        """The stack is about to be destroyed: close quietly."""
+        so, self._so = self._so, None
+        if so is not None:
+            for q in list(self._evqs):
+                q._forget(self)
+            self._close_fn(so)
+
+    def detach(self) -> None:
+        """Not supported: a ustack socket has no file descriptor."""
+        raise NotImplementedError("ustack sockets have no file descriptor to detach")
+
+    def __enter__(self) -> Socket:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._so is not None and not self._stack.closed:
+                self.close()
+        except Exception:  # never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        fam = self.family
+        typ = self.type
+        fam_s = fam.name if isinstance(fam, enum.Enum) else str(fam)
+        typ_s = typ.name if isinstance(typ, enum.Enum) else str(typ)
+        text = f"<ustack.Socket id={self.id}, family={fam_s}, type={typ_s}, proto={self._proto}"
+        if self._so is None:
+            return text + " [closed]>"
+        try:
+            laddr = self.getsockname()
+            if laddr != ("0.0.0.0", 0):
+                text += f", laddr={laddr}"
+            text += f", raddr={self.getpeername()}"
+        except OSError:
+            pass
+        return text + ">"
