@@ -202,7 +202,7 @@ def test(
         try:
             _lint(c)
         except Exit as e:
-            failed.append(f"lint ({e.message.strip()}; rerun: invoke lint)")
+            failed.append(f"lint ({str(e.message or '').strip()}; rerun: invoke lint)")
     if failed:
         raise Exit("test failures:\n  " + "\n  ".join(failed))
     print("invoke test: all requested tiers passed")
