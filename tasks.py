@@ -25,7 +25,7 @@ PY = shlex.quote(sys.executable)
 BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
 SANITIZERS = "address,undefined"
-C_DIRS = ("include", "netstack", "osal", "drivers", "tests/unit", "examples")
+C_DIRS = ("include", "netstack", "osal", "drivers", "tests/unit", "tests/sim", "examples")
 PY_PATHS = ("python_bindings", "tests/python", "tasks.py", "setup.py")
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
 
@@ -136,6 +136,8 @@ def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = 
         "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
         "jobs": "parallel build and ctest jobs (default: CPU count)",
         "lint": "also run `invoke lint` (clang-format, ruff, mypy; default on)",
+        "seeds": "seeds of the TCP fault-simulation campaign (tests/sim) to run in build/ "
+        "after ctest, e.g. 10000 (0: only the ctest's own, 500 in the plain build)",
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
         "(default on; skipped with a printed reason when the toolchains are missing, "
         "a failure when USTACK_REQUIRE_ALL=1 as in CI)",
@@ -152,6 +154,7 @@ def test(
     jobs: int = 0,
     cross: bool = True,
     lint: bool = True,
+    seeds: int = 0,
 ) -> None:
     """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
     the cross builds, pytest, and the lint checks.
@@ -164,6 +167,15 @@ def test(
         _cmake_build(c, BUILD, "RelWithDebInfo", "", True, jobs)
         if not _ctest(c, BUILD, jobs):
             failed.append(f"ctest in build/ (rerun: ctest --test-dir {BUILD} --output-on-failure)")
+        if seeds > 0:
+            sim = BUILD / "tests" / "sim" / "tcp_transfer_sim"
+            cmd = f"{shlex.quote(str(sim))} --seeds {seeds}"
+            result = c.run(cmd, warn=True, pty=False, echo=True)
+            if result is None or not result.ok:
+                failed.append(
+                    f"the {seeds}-seed TCP simulation (each failing seed printed its replay "
+                    f"command; rerun: {cmd})"
+                )
         if sanitize and not quick:
             _cmake_build(c, BUILD_ASAN, "Debug", SANITIZERS, True, jobs)
             env = {
@@ -210,24 +222,28 @@ def test(
 
 @task(
     help={
-        "frames": "frames A sends to B (default 10000)",
-        "loss": "percent of frames lost, e.g. 10",
+        "bytes": "TCP transfer size with K/M/G suffixes (default 100M)",
+        "loss": "percent of frames lost, e.g. 10 (default: the demo's, 1)",
         "seed": "seed of the stacks and the fault injector (default 1)",
         "pcap": "pcap file to write (default: the demo's, in the temp directory)",
-        "args": "more options for `python -m ustack demo`, verbatim: '--delay 5 --rate 100mbit'",
+        "args": "more options for `python -m ustack demo`, verbatim: '--delay 5 --rate 100mbit'"
+        " (--udp or --frames N for the older modes)",
     }
 )
 def demo(
     c: Context,
-    frames: int = 10000,
-    loss: float = 0.0,
+    bytes: str = "100M",  # the option is --bytes
+    loss: float = -1.0,
     seed: int = 1,
     pcap: str = "",
     args: str = "",
 ) -> None:
-    """Run `python -m ustack demo`: two stacks joined by a faulty pipe on a virtual clock."""
+    """Run `python -m ustack demo`: two stacks over a faulty pipe, a TCP transfer with a
+    progress bar, then throughput, retransmissions and the SHA-256 of both ends."""
     _python_ext(c)
-    cmd = f"{PY} -m ustack demo --frames {frames} --loss {loss} --seed {seed}"
+    cmd = f"{PY} -m ustack demo --bytes {shlex.quote(bytes)} --seed {seed}"
+    if loss >= 0:
+        cmd += f" --loss {loss}"
     if pcap:
         cmd += f" --pcap {shlex.quote(pcap)}"
     if args:

@@ -308,6 +308,70 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_IP_TOS 3
 #define UST_IP_TTL 4
 
+/* level UST_IPPROTO_TCP (FreeBSD values) */
+#define UST_TCP_NODELAY 0x01    /* int: no Nagle */
+#define UST_TCP_MAXSEG 0x02     /* int: MSS to send with (clamped to the path's) */
+#define UST_TCP_NOPUSH 0x04     /* int: hold partial segments */
+#define UST_TCP_NOOPT 0x08      /* int: send no options on SYN */
+#define UST_TCP_INFO 0x20       /* struct ust_tcp_info, read only */
+#define UST_TCP_CONGESTION 0x40 /* char[16]: congestion control module */
+#define UST_TCP_KEEPINIT 0x80   /* int seconds */
+#define UST_TCP_KEEPIDLE 0x100  /* int seconds */
+#define UST_TCP_KEEPINTVL 0x200 /* int seconds */
+#define UST_TCP_KEEPCNT 0x400   /* int */
+
+/* TCP states (FreeBSD TCPS_* numbering), as tcpi_state reports them. */
+#define UST_TCPS_CLOSED 0
+#define UST_TCPS_LISTEN 1
+#define UST_TCPS_SYN_SENT 2
+#define UST_TCPS_SYN_RECEIVED 3
+#define UST_TCPS_ESTABLISHED 4
+#define UST_TCPS_CLOSE_WAIT 5
+#define UST_TCPS_FIN_WAIT_1 6
+#define UST_TCPS_CLOSING 7
+#define UST_TCPS_LAST_ACK 8
+#define UST_TCPS_FIN_WAIT_2 9
+#define UST_TCPS_TIME_WAIT 10
+
+/* tcpi_options bits (FreeBSD TCPI_OPT_*) */
+#define UST_TCPI_OPT_TIMESTAMPS 0x01
+#define UST_TCPI_OPT_SACK 0x02
+#define UST_TCPI_OPT_WSCALE 0x04
+#define UST_TCPI_OPT_ECN 0x08
+#define UST_TCPI_OPT_TOE 0x10
+
+/* TCP_INFO (the layout is ustack's; the names are FreeBSD's). */
+struct ust_tcp_info {
+	uint8_t tcpi_state;   /* UST_TCPS_* */
+	uint8_t tcpi_options; /* UST_TCPI_OPT_* */
+	uint8_t tcpi_snd_wscale;
+	uint8_t tcpi_rcv_wscale;
+	uint32_t tcpi_rto;    /* microseconds */
+	uint32_t tcpi_rtt;    /* smoothed RTT, microseconds */
+	uint32_t tcpi_rttvar; /* microseconds */
+	uint32_t tcpi_snd_mss;
+	uint32_t tcpi_rcv_mss;
+	uint32_t tcpi_snd_ssthresh;
+	uint32_t tcpi_snd_cwnd;
+	uint32_t tcpi_snd_wnd;   /* peer's advertised window, bytes */
+	uint32_t tcpi_rcv_space; /* our advertised window, bytes */
+	uint32_t tcpi_snd_nxt;
+	uint32_t tcpi_rcv_nxt;
+	uint32_t tcpi_unacked;     /* bytes in flight */
+	uint32_t tcpi_sacked;      /* bytes SACKed (issue 5) */
+	uint32_t tcpi_lost;        /* bytes deemed lost */
+	uint32_t tcpi_retransmits; /* consecutive retransmission timeouts now */
+	uint32_t tcpi_backoff;
+	uint64_t tcpi_snd_rexmitpack; /* segments retransmitted */
+	uint64_t tcpi_snd_rexmitbyte;
+	uint64_t tcpi_rcv_ooopack; /* out-of-order segments received */
+	uint64_t tcpi_snd_zerowin; /* zero windows received */
+	uint64_t tcpi_bytes_acked;
+	uint64_t tcpi_bytes_received;
+	uint64_t tcpi_delivery_rate;  /* bytes per second, recent */
+	uint64_t tcpi_last_data_recv; /* microseconds since */
+};
+
 /* send/recv flags */
 #define UST_MSG_OOB 0x1
 #define UST_MSG_PEEK 0x2
@@ -428,6 +492,7 @@ UST_API int ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value
 /* The idx-th knob of the registry; -UST_ENOENT past the last. */
 UST_API int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
 
+struct ust_tcpstat;
 struct ust_etherstat;
 struct ust_arpstat;
 struct ust_ipstat;
@@ -439,6 +504,7 @@ UST_API void ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out);
 UST_API void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 UST_API void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 UST_API void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
+UST_API void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
 
 /* ---------------------------------------------------------------------
  * Read-only mbuf access (for capture hooks and input hooks).

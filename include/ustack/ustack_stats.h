@@ -107,6 +107,93 @@ struct ust_udpstat {
 	uint64_t udps_odropped;    /* output errors */
 };
 
+/* TCP (tcp_*.c); FreeBSD's struct tcpstat names. */
+struct ust_tcpstat {
+	uint64_t tcps_connattempt;   /* connections initiated (SYN sent) */
+	uint64_t tcps_accepts;       /* connections accepted (passive) */
+	uint64_t tcps_connects;      /* connections established */
+	uint64_t tcps_drops;         /* established connections dropped */
+	uint64_t tcps_conndrops;     /* embryonic connections dropped */
+	uint64_t tcps_closed;        /* connections closed (and freed) */
+	uint64_t tcps_timeoutdrop;   /* dropped by retransmission timeout */
+	uint64_t tcps_keepdrops;     /* dropped by keepalive */
+	uint64_t tcps_keeptimeo;     /* keepalive timeouts */
+	uint64_t tcps_keepprobe;     /* keepalive probes sent */
+	uint64_t tcps_persisttimeo;  /* persist timeouts */
+	uint64_t tcps_rexmttimeo;    /* retransmission timeouts */
+	uint64_t tcps_segstimed;     /* segments timed for RTT */
+	uint64_t tcps_rttupdated;    /* RTT estimator updates */
+	uint64_t tcps_delack;        /* delayed ACKs sent */
+	uint64_t tcps_sndtotal;      /* segments sent */
+	uint64_t tcps_sndpack;       /* data segments sent */
+	uint64_t tcps_sndbyte;       /* data bytes sent */
+	uint64_t tcps_sndrexmitpack; /* data segments retransmitted */
+	uint64_t tcps_sndrexmitbyte; /* data bytes retransmitted */
+	uint64_t tcps_sndacks;       /* ACK-only segments sent */
+	uint64_t tcps_sndprobe;      /* window probes sent */
+	uint64_t tcps_sndurg;        /* segments with URG sent */
+	uint64_t tcps_sndwinup;      /* window updates sent */
+	uint64_t tcps_sndctrl;       /* control segments (SYN, FIN, RST) sent */
+	uint64_t tcps_rcvtotal;      /* segments received */
+	uint64_t tcps_rcvpack;       /* in-order data segments received */
+	uint64_t tcps_rcvbyte;       /* in-order data bytes received */
+	uint64_t tcps_rcvbadsum;     /* bad checksum */
+	uint64_t tcps_rcvbadoff;     /* bad data offset */
+	uint64_t tcps_rcvshort;      /* shorter than a TCP header */
+	uint64_t tcps_rcvduppack;    /* completely duplicate segments */
+	uint64_t tcps_rcvdupbyte;
+	uint64_t tcps_rcvpartduppack; /* partly duplicate segments */
+	uint64_t tcps_rcvpartdupbyte;
+	uint64_t tcps_rcvoopack; /* out-of-order segments queued */
+	uint64_t tcps_rcvoobyte;
+	uint64_t tcps_rcvpackafterwin; /* segments beyond the window */
+	uint64_t tcps_rcvbyteafterwin;
+	uint64_t tcps_rcvafterclose;         /* data after the socket was closed */
+	uint64_t tcps_rcvwinprobe;           /* window probes received */
+	uint64_t tcps_rcvdupack;             /* duplicate ACKs received */
+	uint64_t tcps_rcvacktoomuch;         /* ACKs for data not sent */
+	uint64_t tcps_rcvackpack;            /* ACK segments received */
+	uint64_t tcps_rcvackbyte;            /* bytes acknowledged */
+	uint64_t tcps_rcvwinupd;             /* window updates received */
+	uint64_t tcps_rcvreassfull;          /* out-of-order segments dropped: queue full */
+	uint64_t tcps_rcvmemdrop;            /* dropped for lack of memory */
+	uint64_t tcps_pawsdrop;              /* dropped by PAWS */
+	uint64_t tcps_predack;               /* header prediction: pure ACKs */
+	uint64_t tcps_preddat;               /* header prediction: in-order data */
+	uint64_t tcps_badsyn;                /* bogus SYN (e.g. with FIN) */
+	uint64_t tcps_badrst;                /* ignored RSTs outside the window */
+	uint64_t tcps_dropsyn;               /* SYNs dropped (e.g. no listener, blackhole) */
+	uint64_t tcps_listendrop;            /* listen queue overflows */
+	uint64_t tcps_rcvnoport;             /* segments for no connection or listener (RST sent) */
+	uint64_t tcps_ecn_shs;               /* ECN handshakes */
+	uint64_t tcps_mturesent;             /* resends after an ICMP frag-needed */
+	uint64_t tcps_fastretransmits;       /* fast retransmits (3 duplicate ACKs) */
+	uint64_t tcps_newreno_partial;       /* NewReno partial ACKs */
+	uint64_t tcps_finwait2_drops;        /* orphans timed out in FIN_WAIT_2 */
+	uint64_t tcps_tw_recycles;           /* TIME_WAIT connections reused by a new SYN */
+	uint64_t tcps_sc_added;              /* syncache entries added */
+	uint64_t tcps_sc_retransmitted;      /* SYN-ACKs retransmitted */
+	uint64_t tcps_sc_dupsyn;             /* duplicate SYNs */
+	uint64_t tcps_sc_dropped;            /* syncache entries dropped (no memory) */
+	uint64_t tcps_sc_completed;          /* handshakes completed from the syncache */
+	uint64_t tcps_sc_bucketoverflow;     /* syncache bucket full */
+	uint64_t tcps_sc_cacheoverflow;      /* syncache full */
+	uint64_t tcps_sc_reset;              /* syncache entries reset by RST */
+	uint64_t tcps_sc_stale;              /* syncache entries timed out */
+	uint64_t tcps_sc_aborted;            /* handshakes aborted (listen queue full) */
+	uint64_t tcps_sc_badack;             /* bad ACKs for syncache entries */
+	uint64_t tcps_sc_unreach;            /* ICMP unreachables for syncache entries */
+	uint64_t tcps_sc_sendcookie;         /* SYN cookies sent */
+	uint64_t tcps_sc_recvcookie;         /* valid SYN cookies received */
+	uint64_t tcps_sc_spurcookie;         /* bogus SYN cookies received */
+	uint64_t tcps_sc_zonefail;           /* syncache allocations refused */
+	uint64_t tcps_challenge_ack;         /* RFC 5961 challenge ACKs sent */
+	uint64_t tcps_challenge_ack_limited; /* challenge ACKs suppressed by the rate limit */
+	uint64_t tcps_badrst_inwindow;       /* in-window but not exact RSTs (RFC 5961 3.2) */
+	uint64_t tcps_synchallenge;          /* SYNs in a synchronized state (RFC 5961 4) */
+	uint64_t tcps_ackchallenge;          /* ACKs outside the acceptable range (RFC 5961 5) */
+};
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,7 @@
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
 #define ST_DEFAULT_MEM_LIMIT (64u * 1024 * 1024)
@@ -56,6 +57,7 @@ static void
 stack_fini_protocols(struct ust_stack *st)
 {
 	sofini(st);
+	tcp_fini(st);
 	udp_fini(st);
 	icmp_fini(st);
 	ip_fini(st);
@@ -96,7 +98,7 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 	sysctl_knobs_init(&st->st_knobs);
 	/* Bottom up; each fini undoes its init and tolerates a partial one. */
 	if (route_init(st) != 0 || arp_init(st) != 0 || ip_init(st) != 0 || icmp_init(st) != 0 ||
-	    udp_init(st) != 0 || soinit(st) != 0) {
+	    udp_init(st) != 0 || tcp_init(st) != 0 || soinit(st) != 0) {
 		stack_fini_protocols(st);
 		mbuf_zones_fini(&st->st_mbz);
 		goto fail;
@@ -262,4 +264,10 @@ void
 ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out)
 {
 	*out = st->st_udpstat;
+}
+
+void
+ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out)
+{
+	*out = st->st_tcpstat;
 }

@@ -4,9 +4,16 @@
  * transport plugs into, and the calls between the public socket API
  * (uipc_syscalls.c), the event queues (kern_event.c) and the protocols.
  *
- *   ust_sendto -> sosend -> pr_usrreqs->pru_send (udp_send, tcp later)
+ *   ust_sendto -> sosend -> pr_usrreqs->pru_send (udp_send, tcp_usr_send)
  *   udp_input -> sbappendaddr -> sorwakeup -> event queues, upcall
+ *   tcp_input -> sbappendstream -> sorwakeup
  *   ust_recvfrom -> soreceive -> [pru_rcvd]
+ *
+ * Lifetime: ust_close -> soclose -> pru_detach (with SS_NOFDREF still
+ * clear, so that a protocol closing at once never frees the socket under
+ * us) -> SS_NOFDREF -> sofree, which frees it unless the protocol set
+ * SS_PROTOREF; such a protocol later clears SS_PROTOREF and calls sofree()
+ * (tcp_close).
  *
  * Errors inside are positive UST_E* values; uipc_syscalls.c negates them.
  */
@@ -65,6 +72,8 @@ struct pr_usrreqs {
 	    const struct ust_sockaddr_in *addr);
 	/* The user took data from so_rcv (window updates). */
 	int (*pru_rcvd)(struct socket *so, int flags);
+	/* MSG_OOB receive: the out-of-band data, if any (TCP). */
+	int (*pru_rcvoob)(struct socket *so, void *buf, size_t len, int flags, size_t *got);
 	/* The send side was shut down (socantsendmore() already done). */
 	int (*pru_shutdown)(struct socket *so);
 	int (*pru_disconnect)(struct socket *so);

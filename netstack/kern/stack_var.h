@@ -17,13 +17,15 @@
 #include "net/if_var.h"
 
 /* Per-subsystem state, private to the file that owns it. */
-struct arp_table;  /* netinet/if_ether.c */
-struct rt_table;   /* net/route.c */
-struct ipq_state;  /* netinet/ip_reass.c */
-struct icmp_state; /* netinet/ip_icmp.c */
-struct inpcbinfo;  /* netinet/in_pcb.c */
-struct so_state;   /* kern/uipc_socket.c */
-struct in_ifaddr;  /* netinet/in_var.h */
+struct arp_table;      /* netinet/if_ether.c */
+struct rt_table;       /* net/route.c */
+struct ipq_state;      /* netinet/ip_reass.c */
+struct icmp_state;     /* netinet/ip_icmp.c */
+struct inpcbinfo;      /* netinet/in_pcb.c */
+struct so_state;       /* kern/uipc_socket.c */
+struct in_ifaddr;      /* netinet/in_var.h */
+struct tcp_state;      /* netinet/tcp_subr.c */
+struct syncache_state; /* netinet/tcp_syncache.c */
 
 struct ust_stack {
 	struct ust_stack_config st_cfg;
@@ -42,7 +44,10 @@ struct ust_stack {
 	struct arp_table *st_arp;
 	struct ipq_state *st_ipq;
 	struct icmp_state *st_icmp;
-	struct inpcbinfo *st_udbinfo; /* UDP PCBs */
+	struct inpcbinfo *st_udbinfo;       /* UDP PCBs */
+	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
+	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
+	struct syncache_state *st_syncache; /* tcp_syncache.c */
 	struct so_state *st_so;
 	uint16_t st_ip_id; /* next IPv4 identification */
 
@@ -52,6 +57,7 @@ struct ust_stack {
 	struct ust_ipstat st_ipstat;
 	struct ust_icmpstat st_icmpstat;
 	struct ust_udpstat st_udpstat;
+	struct ust_tcpstat st_tcpstat;
 };
 
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
@@ -59,6 +65,8 @@ struct ust_stack {
 #define IPSTAT_INC(st, f) ((st)->st_ipstat.f++)
 #define ICMPSTAT_INC(st, f) ((st)->st_icmpstat.f++)
 #define UDPSTAT_INC(st, f) ((st)->st_udpstat.f++)
+#define TCPSTAT_INC(st, f) ((st)->st_tcpstat.f++)
+#define TCPSTAT_ADD(st, f, n) ((st)->st_tcpstat.f += (n))
 #define IPSTAT_ADD(st, f, n) ((st)->st_ipstat.f += (n))
 
 /* The stack of a received packet. */

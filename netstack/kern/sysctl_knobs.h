@@ -89,7 +89,7 @@ KNOB("net.inet.tcp.keepinit", tcp_keepinit, 75000, 1, 2147483647, 0,
 KNOB("net.inet.tcp.keepcnt", tcp_keepcnt, 8, 1, 1000, 0,
     "Unanswered keepalive probes before the connection is dropped")
 KNOB("net.inet.tcp.always_keepalive", tcp_always_keepalive, 1, 0, 1, 0,
-    "Apply keepalive timing to connections that asked for SO_KEEPALIVE")
+    "Send keepalive probes on every connection, not only those with SO_KEEPALIVE")
 KNOB("net.inet.tcp.delayed_ack", tcp_delack_enabled, 1, 0, 1, 0, "Delay ACKs (RFC 1122 4.2.3.2)")
 KNOB("net.inet.tcp.delacktime", tcp_delacktime, 40, 1, 500, 0, "Milliseconds an ACK may be delayed")
 KNOB("net.inet.tcp.msl", tcp_msl, 30000, 1, 600000, 0,

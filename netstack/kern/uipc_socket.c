@@ -18,6 +18,7 @@
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "netinet/in.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
 /* The protocols sockets can be made of (FreeBSD's inetsw, socket side). */
@@ -28,8 +29,12 @@ static const struct protosw inetsw_so[] = {
 	    .pr_flags = PR_ATOMIC | PR_ADDR,
 	    .pr_usrreqs = &udp_usrreqs,
 	},
-	/* XXX issue 4: SOCK_STREAM / IPPROTO_TCP (tcp_usrreqs, PR_CONNREQUIRED
-	 * | PR_WANTRCVD) joins this table. */
+	{
+	    .pr_type = UST_SOCK_STREAM,
+	    .pr_protocol = IPPROTO_TCP,
+	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD,
+	    .pr_usrreqs = &tcp_usrreqs,
+	},
 };
 
 const struct protosw *
@@ -164,11 +169,14 @@ sofree(struct socket *so)
 	sodealloc(so);
 }
 
-/* A connection nobody accepted: the protocol lets go, then it is freed. */
+/* A connection nobody accepted: the protocol lets go, then it is freed.
+ * SS_NOFDREF is clear while the protocol aborts, so that a protocol
+ * freeing its PCB (and calling sofree) does not free the socket under us. */
 static void
 soabort(struct socket *so)
 {
 	soqremque(so);
+	so->so_state &= ~SS_NOFDREF;
 	if (so->so_pcb != NULL) {
 		if (so->so_proto->pr_usrreqs->pru_abort != NULL)
 			so->so_proto->pr_usrreqs->pru_abort(so);
@@ -191,9 +199,11 @@ soclose(struct socket *so)
 	knote_sodetach(so);
 	so->so_upcall = NULL;
 	so->so_upcallarg = NULL;
-	so->so_state |= SS_NOFDREF;
+	/* The protocol decides first (TCP may keep the PCB: SS_PROTOREF);
+	 * SS_NOFDREF only afterwards, see socketvar.h. */
 	if (so->so_pcb != NULL)
 		so->so_proto->pr_usrreqs->pru_detach(so);
+	so->so_state |= SS_NOFDREF;
 	sofree(so);
 	return (0);
 }
@@ -233,11 +243,36 @@ sobind(struct socket *so, const struct ust_sockaddr_in *nam)
 int
 soconnect(struct socket *so, const struct ust_sockaddr_in *nam)
 {
+	int error;
+
 	if (so->so_options & SO_ACCEPTCONN)
 		return (UST_EOPNOTSUPP);
 	if (so->so_proto->pr_usrreqs->pru_connect == NULL)
 		return (UST_EOPNOTSUPP);
-	return (so->so_proto->pr_usrreqs->pru_connect(so, nam));
+	if (so->so_proto->pr_flags & PR_CONNREQUIRED) {
+		/* A stream connects once (FreeBSD: EISCONN, or EALREADY while
+		 * the handshake runs); a failed attempt leaves it unusable. */
+		if (so->so_state & SS_ISCONNECTED)
+			return (UST_EISCONN);
+		if (so->so_state & SS_ISCONNECTING)
+			return (UST_EALREADY);
+		if (so->so_state & (SS_ISDISCONNECTING | SS_ISDISCONNECTED) || so->so_pcb == NULL)
+			return (UST_EINVAL);
+	}
+	error = so->so_proto->pr_usrreqs->pru_connect(so, nam);
+	if (error != 0)
+		return (error);
+	/* Every call is non-blocking: the handshake completes later (EV_OUT,
+	 * then SO_ERROR tells how), unless it already did (loopback). */
+	if ((so->so_proto->pr_flags & PR_CONNREQUIRED) && (so->so_state & SS_ISCONNECTING))
+		return (UST_EINPROGRESS);
+	if ((so->so_proto->pr_flags & PR_CONNREQUIRED) && !(so->so_state & SS_ISCONNECTED) &&
+	    so->so_error != 0) {
+		error = so->so_error;
+		so->so_error = 0;
+		return (error);
+	}
+	return (0);
 }
 
 int
@@ -554,6 +589,10 @@ sosend(struct socket *so, const void *buf, size_t len, int flags, const struct u
 	if (so->so_options & SO_ACCEPTCONN)
 		return (UST_ENOTCONN);
 	if (!(so->so_state & SS_ISCONNECTED)) {
+		/* A handshake in progress: wait for it (EV_OUT) like a full
+		 * buffer, as Linux does; FreeBSD says ENOTCONN here. */
+		if ((pr->pr_flags & PR_CONNREQUIRED) && (so->so_state & SS_ISCONNECTING))
+			return (UST_EAGAIN);
 		if (pr->pr_flags & PR_CONNREQUIRED)
 			return (UST_ENOTCONN);
 		if (to == NULL)
@@ -638,6 +677,11 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, struct ust_sockad
 	int error;
 
 	*got = 0;
+	if (flags & UST_MSG_OOB) {
+		if (so->so_proto->pr_usrreqs->pru_rcvoob == NULL)
+			return (UST_EOPNOTSUPP);
+		return (so->so_proto->pr_usrreqs->pru_rcvoob(so, buf, len, flags, got));
+	}
 	if (sb->sb_mb == NULL) {
 		/* Nothing queued: a pending error first, then EOF, else wait. */
 		if (so->so_error != 0) {
@@ -681,6 +725,8 @@ sooptout(struct sockopt *sopt, const void *v, size_t len)
 	return (0);
 }
 
+static int sosetopt_sol(struct socket *so, struct sockopt *sopt);
+
 static int
 sosetopt_bufsize(struct socket *so, int name, int v)
 {
@@ -710,14 +756,28 @@ sosetopt_bufsize(struct socket *so, int name, int v)
 int
 sosetopt(struct socket *so, struct sockopt *sopt)
 {
-	struct ust_linger l;
-	int v = 0, error;
+	int error;
 
 	if (sopt->sopt_level != UST_SOL_SOCKET) {
 		if (so->so_proto->pr_usrreqs->pru_ctloutput == NULL)
 			return (UST_ENOPROTOOPT);
 		return (so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt));
 	}
+	error = sosetopt_sol(so, sopt);
+	/* FreeBSD: the protocol hears of socket-level changes too (TCP
+	 * starts or stops its keepalive timer); its answer does not count. */
+	if (error == 0 && so->so_type == UST_SOCK_STREAM &&
+	    so->so_proto->pr_usrreqs->pru_ctloutput != NULL)
+		(void)so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt);
+	return (error);
+}
+
+static int
+sosetopt_sol(struct socket *so, struct sockopt *sopt)
+{
+	struct ust_linger l;
+	int v = 0, error;
+
 	switch (sopt->sopt_name) {
 	case UST_SO_LINGER:
 		if (sopt->sopt_valsize < sizeof(l))
@@ -842,10 +902,12 @@ soinit(struct ust_stack *st)
 	return (0);
 }
 
-/* A socket only the protocol or a listener still holds: force it out. */
+/* A socket only the protocol or a listener still holds: force it out
+ * (SS_NOFDREF clear meanwhile, as in soabort). */
 static void
 so_forcefree(struct socket *so)
 {
+	so->so_state &= ~SS_NOFDREF;
 	if (so->so_pcb != NULL) {
 		if (so->so_proto->pr_usrreqs->pru_abort != NULL)
 			so->so_proto->pr_usrreqs->pru_abort(so);

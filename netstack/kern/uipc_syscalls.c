@@ -57,10 +57,6 @@ ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_
 		return (ERR(UST_EINVAL));
 	if (domain != UST_AF_INET)
 		return (ERR(UST_EAFNOSUPPORT));
-	/* XXX issue 4: SOCK_STREAM arrives with TCP; until then it is
-	 * refused here rather than found missing in the protocol switch. */
-	if (type == UST_SOCK_STREAM)
-		return (ERR(UST_EPROTONOSUPPORT));
 	if (protocol < 0)
 		return (ERR(UST_EPROTONOSUPPORT));
 	error = socreate(st, type, protocol, &so);
@@ -144,9 +140,10 @@ dosend(struct ust_socket *uso, const void *buf, size_t len, int flags,
 		return (ERR(UST_EFAULT));
 	if (len > (size_t)PTRDIFF_MAX)
 		return (ERR(UST_EINVAL));
-	if (flags & UST_MSG_OOB)
+	/* Out-of-band data exists on streams only (TCP urgent data). */
+	if ((flags & UST_MSG_OOB) && so->so_type != UST_SOCK_STREAM)
 		return (ERR(UST_EOPNOTSUPP));
-	if (flags & ~UST_MSG_DONTWAIT)
+	if (flags & ~(UST_MSG_DONTWAIT | UST_MSG_OOB))
 		return (ERR(UST_EINVAL));
 	if (to != NULL && (error = sa_check(to)) != 0)
 		return (ERR(error));
@@ -183,9 +180,9 @@ dorecv(struct ust_socket *uso, void *buf, size_t len, int flags, struct ust_sock
 		return (ERR(UST_EFAULT));
 	if (len > (size_t)PTRDIFF_MAX)
 		return (ERR(UST_EINVAL));
-	if (flags & UST_MSG_OOB)
+	if ((flags & UST_MSG_OOB) && so->so_type != UST_SOCK_STREAM)
 		return (ERR(UST_EOPNOTSUPP));
-	if (flags & ~(UST_MSG_PEEK | UST_MSG_DONTWAIT))
+	if (flags & ~(UST_MSG_PEEK | UST_MSG_DONTWAIT | UST_MSG_OOB))
 		return (ERR(UST_EINVAL));
 	memset(&sin, 0, sizeof(sin));
 	error = soreceive(so, buf, len, flags, from != NULL ? &sin : NULL, &got);

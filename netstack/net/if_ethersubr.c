@@ -67,7 +67,7 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 		return;
 	case ETHERTYPE_ARP:
 		m_adj(m, ETHER_HDR_LEN);
-		arp_input(ifp, m);
+		arp_input(ifp, m, eh + ETHER_ADDR_LEN);
 		return;
 	case ETHERTYPE_VLAN:
 		ETHERSTAT_INC(st, ether_vlan);

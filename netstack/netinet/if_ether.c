@@ -475,7 +475,7 @@ arp_spa_valid(const struct ifnet *ifp, struct in_addr spa)
 }
 
 void
-arp_input(struct ifnet *ifp, struct mbuf *m)
+arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
 {
 	struct ust_stack *st = ifp->if_stack;
 	uint8_t ah[ARP_ETHER_IP_LEN];
@@ -523,9 +523,13 @@ arp_input(struct ifnet *ifp, struct mbuf *m)
 		ia = NULL; /* we answer on the interface that has it */
 
 	/* A sender hardware address is a station's: never group, never zero,
-	 * never ours (our own frame reflected back). */
+	 * never ours (our own frame reflected back), and the station that
+	 * sent the frame.  ARP carries no checksum: the last rule keeps a
+	 * damaged or forged sender address, which would misdirect all our
+	 * traffic to that host for max_age, out of the cache. */
 	if ((sha[0] & 0x01) != 0 || memcmp(sha, ether_zero, ETHER_ADDR_LEN) == 0 ||
-	    memcmp(sha, ifp->if_hwaddr, ETHER_ADDR_LEN) == 0) {
+	    memcmp(sha, ifp->if_hwaddr, ETHER_ADDR_LEN) == 0 ||
+	    memcmp(sha, esrc, ETHER_ADDR_LEN) != 0) {
 		ARPSTAT_INC(st, rx_badaddr);
 		goto drop;
 	}

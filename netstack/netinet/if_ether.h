@@ -14,8 +14,9 @@
 struct mbuf;
 struct ust_stack;
 
-/* An ARP packet (m starts at the ARP header).  Consumes m. */
-void arp_input(struct ifnet *ifp, struct mbuf *m);
+/* An ARP packet (m starts at the ARP header) that came in a frame from
+ * the Ethernet source esrc.  Consumes m. */
+void arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN]);
 /* Finds the hardware address of dst on ifp.  Returns 0 with mac filled;
  * UST_EWOULDBLOCK when m was queued on the entry (a request is out; m is
  * sent when the reply comes); or an error (UST_EHOSTDOWN after maxtries

@@ -17,11 +17,13 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
-/* The protocol switch (FreeBSD inetsw): TCP joins later. */
+/* The protocol switch (FreeBSD inetsw). */
 static const struct ipprotosw inetsw[] = {
 	{ .pr_protocol = IPPROTO_ICMP, .pr_input = icmp_input, .pr_ctlinput = NULL },
+	{ .pr_protocol = IPPROTO_TCP, .pr_input = tcp_input, .pr_ctlinput = tcp_ctlinput },
 	{ .pr_protocol = IPPROTO_UDP, .pr_input = udp_input, .pr_ctlinput = udp_ctlinput },
 };
 

@@ -173,6 +173,15 @@ class EventQueue:
             out.append((reg.sock if reg.data is None else reg.data, int(ev.events)))
         return out
 
+    def ready(self, maxevents: int = -1) -> list[tuple[Any, int]]:
+        """What is ready now, without running any stack (``ust_evq_poll``):
+        for a loop that drives several stacks itself, e.g. as the predicate
+        of :func:`ustack.run_until`."""
+        self._ptr()
+        if maxevents == 0 or maxevents < -1:
+            raise error_from_code(_EINVAL, "maxevents must be -1 or > 0")
+        return self._collect(maxevents if maxevents > 0 else max(len(self._by_key), 1))
+
     def poll(self, timeout: float | None = None, maxevents: int = -1) -> list[tuple[Any, int]]:
         """Ready sockets as ``[(data or socket, events), ...]``.
 

@@ -65,6 +65,32 @@ __all__ = [
     "SO_TYPE",
     "IP_TOS",
     "IP_TTL",
+    "TCP_NODELAY",
+    "TCP_MAXSEG",
+    "TCP_NOPUSH",
+    "TCP_NOOPT",
+    "TCP_INFO",
+    "TCP_CONGESTION",
+    "TCP_KEEPINIT",
+    "TCP_KEEPIDLE",
+    "TCP_KEEPINTVL",
+    "TCP_KEEPCNT",
+    "TCPS_CLOSED",
+    "TCPS_LISTEN",
+    "TCPS_SYN_SENT",
+    "TCPS_SYN_RECEIVED",
+    "TCPS_ESTABLISHED",
+    "TCPS_CLOSE_WAIT",
+    "TCPS_FIN_WAIT_1",
+    "TCPS_CLOSING",
+    "TCPS_LAST_ACK",
+    "TCPS_FIN_WAIT_2",
+    "TCPS_TIME_WAIT",
+    "TCPI_OPT_TIMESTAMPS",
+    "TCPI_OPT_SACK",
+    "TCPI_OPT_WSCALE",
+    "TCPI_OPT_ECN",
+    "TCPInfo",
     "MSG_OOB",
     "MSG_PEEK",
     "MSG_DONTWAIT",
@@ -111,6 +137,44 @@ SO_ERROR = int(lib.UST_SO_ERROR)
 SO_TYPE = int(lib.UST_SO_TYPE)
 IP_TOS = int(lib.UST_IP_TOS)
 IP_TTL = int(lib.UST_IP_TTL)
+TCP_NODELAY = int(lib.UST_TCP_NODELAY)
+TCP_MAXSEG = int(lib.UST_TCP_MAXSEG)
+TCP_NOPUSH = int(lib.UST_TCP_NOPUSH)
+TCP_NOOPT = int(lib.UST_TCP_NOOPT)
+TCP_INFO = int(lib.UST_TCP_INFO)
+TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
+TCP_KEEPINIT = int(lib.UST_TCP_KEEPINIT)
+TCP_KEEPIDLE = int(lib.UST_TCP_KEEPIDLE)
+TCP_KEEPINTVL = int(lib.UST_TCP_KEEPINTVL)
+TCP_KEEPCNT = int(lib.UST_TCP_KEEPCNT)
+TCPS_CLOSED = int(lib.UST_TCPS_CLOSED)
+TCPS_LISTEN = int(lib.UST_TCPS_LISTEN)
+TCPS_SYN_SENT = int(lib.UST_TCPS_SYN_SENT)
+TCPS_SYN_RECEIVED = int(lib.UST_TCPS_SYN_RECEIVED)
+TCPS_ESTABLISHED = int(lib.UST_TCPS_ESTABLISHED)
+TCPS_CLOSE_WAIT = int(lib.UST_TCPS_CLOSE_WAIT)
+TCPS_FIN_WAIT_1 = int(lib.UST_TCPS_FIN_WAIT_1)
+TCPS_CLOSING = int(lib.UST_TCPS_CLOSING)
+TCPS_LAST_ACK = int(lib.UST_TCPS_LAST_ACK)
+TCPS_FIN_WAIT_2 = int(lib.UST_TCPS_FIN_WAIT_2)
+TCPS_TIME_WAIT = int(lib.UST_TCPS_TIME_WAIT)
+TCPI_OPT_TIMESTAMPS = int(lib.UST_TCPI_OPT_TIMESTAMPS)
+TCPI_OPT_SACK = int(lib.UST_TCPI_OPT_SACK)
+TCPI_OPT_WSCALE = int(lib.UST_TCPI_OPT_WSCALE)
+TCPI_OPT_ECN = int(lib.UST_TCPI_OPT_ECN)
+_TCP_STATE_NAMES = {
+    TCPS_CLOSED: "CLOSED",
+    TCPS_LISTEN: "LISTEN",
+    TCPS_SYN_SENT: "SYN_SENT",
+    TCPS_SYN_RECEIVED: "SYN_RECEIVED",
+    TCPS_ESTABLISHED: "ESTABLISHED",
+    TCPS_CLOSE_WAIT: "CLOSE_WAIT",
+    TCPS_FIN_WAIT_1: "FIN_WAIT_1",
+    TCPS_CLOSING: "CLOSING",
+    TCPS_LAST_ACK: "LAST_ACK",
+    TCPS_FIN_WAIT_2: "FIN_WAIT_2",
+    TCPS_TIME_WAIT: "TIME_WAIT",
+}
 MSG_OOB = int(lib.UST_MSG_OOB)
 MSG_PEEK = int(lib.UST_MSG_PEEK)
 MSG_DONTWAIT = int(lib.UST_MSG_DONTWAIT)
@@ -132,6 +196,28 @@ _OPT_NAMES = {
 }
 
 T = TypeVar("T")
+
+
+class TCPInfo(dict[str, int]):
+    """``getsockopt(IPPROTO_TCP, TCP_INFO)``: the fields of ``struct
+    ust_tcp_info`` (FreeBSD's ``tcpi_*`` names) as a dict whose keys also
+    read as attributes (``info.tcpi_state``, ``info["tcpi_rto"]``).  Times
+    are in microseconds; ``state_name`` gives the state as text."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def state_name(self) -> str:
+        """``tcpi_state`` as FreeBSD names it (``"ESTABLISHED"``)."""
+        return _TCP_STATE_NAMES.get(int(self["tcpi_state"]), str(self["tcpi_state"]))
+
+
+def _tcp_info(raw: Any) -> TCPInfo:
+    return TCPInfo((name, int(getattr(raw, name))) for name, _ in ffi.typeof(raw[0]).fields)
 
 
 class _WouldBlock(Exception):
@@ -454,9 +540,12 @@ class Socket:
 
     # --- options ------------------------------------------------------------
 
-    def setsockopt(self, level: int, optname: int, value: int | bytes | bytearray) -> None:
-        """Set an option from an int (a C int) or raw bytes (``SO_LINGER``)."""
+    def setsockopt(self, level: int, optname: int, value: int | bytes | bytearray | str) -> None:
+        """Set an option from an int (a C int), raw bytes (``SO_LINGER``) or
+        a string (``TCP_CONGESTION``)."""
         so = self._ptr()
+        if isinstance(value, str):
+            value = value.encode()
         if isinstance(value, int):
             try:
                 raw = _INT.pack(value)
@@ -479,6 +568,14 @@ class Socket:
         """
         if buflen < 0:
             raise ValueError("getsockopt buflen out of range")
+        if level == IPPROTO_TCP and optname == TCP_INFO and buflen == 0:
+            info = ffi.new("struct ust_tcp_info *")
+            length = ffi.new("size_t *", ffi.sizeof("struct ust_tcp_info"))
+            check(lib.ust_getsockopt(self._ptr(), level, optname, info, length))
+            return _tcp_info(info)
+        if level == IPPROTO_TCP and optname == TCP_CONGESTION and buflen == 0:
+            raw = self._getsockopt_raw(level, optname, 16)
+            return raw.split(b"\0", 1)[0].decode()
         if buflen > 0:
             return self._getsockopt_raw(level, optname, buflen)
         raw = self._getsockopt_raw(level, optname, _INT.size)

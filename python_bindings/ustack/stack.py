@@ -578,7 +578,7 @@ class Stack:
 
     def netstat(self, proto: str | None = None) -> dict[str, dict[str, Any]]:
         """Protocol counters as ``{'ether': {...}, 'arp': ..., 'ip': ..., 'icmp': ...,
-        'udp': ...}`` with FreeBSD's field names (or just ``proto``'s).  The ICMP
+        'udp': ..., 'tcp': ...}`` with FreeBSD's field names (or just ``proto``'s).  The ICMP
         histograms are dicts ``{icmp_type: count}``."""
         st = self._ptr()
         protos = PROTOCOLS if proto is None else (proto,)

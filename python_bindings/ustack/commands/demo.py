@@ -1,6 +1,13 @@
 """``ustack demo``: two stacks joined by a faulty pipe on a virtual clock.
 
-By default a UDP echo: stack A (198.18.0.1) sends datagrams of assorted
+By default a TCP transfer: stack A (198.18.0.1) sends ``--bytes`` (100 MB)
+of seeded random data to stack B (198.18.0.2) over one TCP connection
+through the pipe's fault injector (1% loss, 5 ms delay, 1 Gbit/s unless
+told otherwise), with a progress bar; then the throughput (virtual and
+wall-clock), the retransmissions from tcpstat, and the SHA-256 of what A
+sent and B received, compared (exit 1 if they differ).
+
+``--udp`` instead runs a UDP echo: stack A (198.18.0.1) sends datagrams of assorted
 sizes, some larger than the MTU so that they are fragmented and reassembled,
 to an echo server on stack B (198.18.0.2) through the pipe's fault injector;
 every echo is checked byte for byte, lost ones are sent again.  Then the
@@ -33,7 +40,16 @@ HELP = "two stacks joined by a faulty pipe on a virtual clock, with counters and
 DESCRIPTION = """\
 Build two stacks, A (198.18.0.1/24) and B (198.18.0.2/24), joined by the
 in-memory pipe driver on a virtual clock, with the faults below on both
-directions.  B runs a UDP echo server on port 7; A sends --datagrams
+directions (TCP defaults: --loss 1 --delay 5 --rate 1gbit).
+
+By default B listens on TCP port 5001 and A connects and sends --bytes of
+random data generated from --seed (100M; suffixes K, M, G), with a progress
+bar on a terminal.  Both sides close; then the demo prints the throughput
+in virtual time and in wall-clock time, the retransmissions and other
+nonzero tcpstat counters of both stacks, and the SHA-256 of what A sent and
+what B received.  It exits 1 if they differ.
+
+With --udp (or --datagrams N) B runs a UDP echo server on port 7; A sends --datagrams
 datagrams of random sizes up to --max-size bytes (about one in four larger
 than the MTU, so IP fragments and reassembles them), waits for each echo,
 checks it byte for byte, and sends a datagram again when its echo does not
@@ -51,7 +67,8 @@ same --seed replays exactly the same losses, duplicates and reorderings.
 
 examples:
   python -m ustack demo
-  python -m ustack demo --datagrams 1000 --loss 5 --corrupt 1 --seed 7
+  python -m ustack demo --bytes 1G --loss 5 --reorder 1 --seed 7
+  python -m ustack demo --udp --datagrams 1000 --loss 5 --corrupt 1 --seed 7
   python -m ustack demo --delay 20 --rate 100mbit --reorder 1 --pcap /tmp/x.pcap
   python -m ustack demo --frames 100000 --loss 10"""
 
@@ -82,6 +99,22 @@ def _ms(text: str) -> int:
     return int(round(value * 1_000_000))
 
 
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("B")
+    mult = 1
+    if t and t[-1] in units:
+        mult = units[t[-1]]
+        t = t[:-1]
+    try:
+        value = int(float(t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size like 2M or 1G: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"a size must be > 0, not {text!r}")
+    return value
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value <= 0:
@@ -92,11 +125,23 @@ def _positive(text: str) -> int:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The demo's options."""
     parser.add_argument(
+        "--bytes",
+        type=_size,
+        default=100 * 1024 * 1024,
+        metavar="SIZE",
+        help="TCP mode: bytes A sends to B, with suffixes K, M, G: 2M, 1G (default: 100M)",
+    )
+    parser.add_argument(
+        "--udp",
+        action="store_true",
+        help="UDP echo mode instead of the TCP transfer",
+    )
+    parser.add_argument(
         "--datagrams",
         type=_positive,
-        default=200,
+        default=None,
         metavar="N",
-        help="UDP datagrams A sends to B's echo server (default: %(default)s)",
+        help="UDP datagrams A sends to B's echo server (implies --udp; default: 200)",
     )
     parser.add_argument(
         "--max-size",
@@ -130,9 +175,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--loss",
         type=_percent,
-        default=0.0,
+        default=None,
         metavar="PCT",
-        help="percent of frames the pipe loses, e.g. 10 or 0.5 (default: 0)",
+        help="percent of frames the pipe loses, e.g. 10 or 0.5 (default: TCP 1, else 0)",
     )
     parser.add_argument(
         "--dup",
@@ -165,9 +210,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--delay",
         type=_ms,
-        default=0,
+        default=None,
         metavar="MS",
-        help="one-way delay of the pipe in milliseconds, fractions allowed (default: 0)",
+        help="one-way delay of the pipe in milliseconds, fractions allowed "
+        "(default: TCP 5, else 0)",
     )
     parser.add_argument(
         "--jitter",
@@ -179,9 +225,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate",
         type=_rate,
-        default=0,
+        default=None,
         metavar="RATE",
-        help="link rate like tc writes it: 1gbit, 100mbit, 56kbit; 0 means unlimited (default: 0)",
+        help="link rate like tc writes it: 1gbit, 100mbit, 56kbit; 0 means unlimited "
+        "(default: TCP 1gbit, else 0)",
     )
     parser.add_argument(
         "--seed",
@@ -249,11 +296,254 @@ def _faults(args: argparse.Namespace, seed: int) -> Faults:
     )
 
 
+def _fault_defaults(args: argparse.Namespace, tcp: bool) -> None:
+    """Fill the fault options left unset: the TCP demo's are a realistic
+    link (1% loss, 5 ms, 1 Gbit/s); the UDP and raw modes' a perfect one."""
+    if args.loss is None:
+        args.loss = 0.01 if tcp else 0.0
+    if args.delay is None:
+        args.delay = 5_000_000 if tcp else 0
+    if args.rate is None:
+        args.rate = 1_000_000_000 if tcp else 0
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every check passes, 1 otherwise."""
     if args.frames is not None:
+        _fault_defaults(args, False)
         return _run_frames(args)
-    return _run_udp(args)
+    if args.udp or args.datagrams is not None:
+        _fault_defaults(args, False)
+        if args.datagrams is None:
+            args.datagrams = 200
+        return _run_udp(args)
+    _fault_defaults(args, True)
+    return _run_tcp(args)
+
+
+# --- TCP transfer -----------------------------------------------------------------
+
+TCP_PORT = 5001
+_CHUNK = 1 << 20  # bytes handed to the stack per call: the C side does the work
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GiB"
+
+
+class _ByteProgress:
+    """A progress bar on a terminal, plain lines every 10% otherwise."""
+
+    def __init__(self, total: int, tty: bool, quiet: bool) -> None:
+        self.total, self.tty, self.quiet = total, tty, quiet
+        self.last = 0.0
+        self.next_pct = 10
+
+    def __call__(self, done: int, vnow_ns: int) -> None:
+        if self.quiet:
+            return
+        pct = 100.0 * done / self.total
+        if self.tty:
+            now = time.monotonic()
+            if done < self.total and now - self.last < 0.1:
+                return
+            self.last = now
+            bar = "#" * int(pct / 2.5)
+            sys.stderr.write(
+                f"\r  A -> B [{bar:<40}] {_human(done)} / {_human(self.total)} "
+                f"({pct:5.1f}%) virtual {vnow_ns / 1e9:.2f} s"
+            )
+            if done >= self.total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif pct >= self.next_pct or done >= self.total:
+            while self.next_pct <= pct:
+                self.next_pct += 10
+            print(f"  progress: {_human(done)} of {_human(self.total)} ({pct:.0f}%)", flush=True)
+
+
+def _tcp_rows(stacks: dict[str, Stack]) -> list[list[object]]:
+    stats = {label: st.netstat("tcp")["tcp"] for label, st in stacks.items()}
+    names = list(next(iter(stats.values())))
+    return [
+        ["tcp", describe("tcp", name), *(s[name] for s in stats.values())]
+        for name in names
+        if any(s[name] for s in stats.values()) and not isinstance(stats["A"][name], dict)
+    ]
+
+
+def _run_tcp(args: argparse.Namespace) -> int:
+    """A -> B over TCP, byte-exact by SHA-256; 0 when the hashes agree."""
+    import hashlib
+
+    total = args.bytes
+    print(
+        f"ustack demo: TCP transfer of {_human(total)} {ADDR_A} -> {ADDR_B}:{TCP_PORT}, "
+        f"seed {args.seed}"
+    )
+    print(
+        f"  faults both ways: loss {args.loss:.2%} dup {args.dup:.2%} reorder {args.reorder:.2%} "
+        f"corrupt {args.corrupt:.2%} delay {args.delay / 1e6:g} ms jitter {args.jitter / 1e6:g} ms "
+        f"rate {format_rate(args.rate) if args.rate else 'unlimited'}"
+    )
+    pcap_path: Path | None = None if args.no_pcap else args.pcap
+    rnd = random.Random(args.seed)
+    sent_hash, recv_hash = hashlib.sha256(), hashlib.sha256()
+    rbuf = bytearray(_CHUNK)
+    rview = memoryview(rbuf)
+    wall0 = time.perf_counter()
+    with PipeRig(
+        seed=args.seed,
+        a_to_b=_faults(args, args.seed),
+        b_to_a=_faults(args, args.seed + 1),
+        addresses=True,
+        ring_size=4096,
+    ) as rig:
+        cap: Capture | None = None
+        if pcap_path is not None:
+            pcap_path.parent.mkdir(parents=True, exist_ok=True)
+            cap = rig.ib.capture(pcap_path)
+        for st in rig.stacks:
+            st.sysctl("net.inet.tcp.sendspace", 1 << 18)
+            st.sysctl("net.inet.tcp.recvspace", 1 << 17)
+        listener = rig.b.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        listener.bind(("", TCP_PORT))
+        listener.listen(1)
+        client = rig.a.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        client.settimeout(60.0)
+        t0 = rig.a.now
+        client.connect((ADDR_B, TCP_PORT))
+        client.setblocking(False)
+        listener.settimeout(60.0)
+        server, _peer = listener.accept()
+        server.setblocking(False)
+        listener.close()
+        evq_a, evq_b = ustack.EventQueue(rig.a), ustack.EventQueue(rig.b)
+        evq_a.register(client, ustack.EV_OUT)
+        evq_b.register(server, ustack.EV_IN)
+
+        def can_move() -> bool:
+            return bool(evq_a.ready() or evq_b.ready())
+
+        progress = _ByteProgress(total, sys.stderr.isatty(), args.quiet)
+        pending = memoryview(b"")
+        generated = received = 0
+        shut = eof = False
+        stalls = 0
+        while not eof:
+            moved = False
+            # A: keep the send buffer full, a megabyte at a time.
+            while not shut:
+                if not pending:
+                    if generated == total:
+                        client.shutdown(ustack.SHUT_WR)
+                        shut = True
+                        break
+                    chunk = rnd.randbytes(min(_CHUNK, total - generated))
+                    generated += len(chunk)
+                    sent_hash.update(chunk)
+                    pending = memoryview(chunk)
+                try:
+                    n = client.send(pending)
+                except BlockingIOError:
+                    break
+                pending = pending[n:]
+                moved = True
+            # B: drain what arrived.
+            while True:
+                try:
+                    n = server.recv_into(rview)
+                except BlockingIOError:
+                    break
+                moved = True
+                if n == 0:
+                    eof = True
+                    break
+                recv_hash.update(rview[:n])
+                received += n
+            progress(received, rig.a.now - t0)
+            if eof:
+                break
+            if shut and client in evq_a:
+                evq_a.unregister(client)
+            # Run both stacks (the virtual clock jumps from deadline to
+            # deadline) until A can write or B can read again.
+            if not moved and not rig.run(until=can_move, timeout_ns=60_000_000_000):
+                stalls += 1
+                if stalls > 3:
+                    print(
+                        f"ustack demo: the transfer stalled after {received} bytes "
+                        f"(seed {args.seed})",
+                        file=sys.stderr,
+                    )
+                    return 1
+            else:
+                stalls = 0
+        virtual_ns = rig.a.now - t0
+        wall = time.perf_counter() - wall0
+        evq_a.close()
+        evq_b.close()
+        server.close()
+        try:
+            while client.recv(65536):
+                pass
+        except BlockingIOError:
+            pass
+        client.close()
+        rig.run()  # FINs, ACKs and TIME_WAIT run out (virtual time)
+        pcap_count = 0
+        if cap is not None:
+            cap.close()
+            pcap_count = cap.count
+        print()
+        print(
+            table(
+                ["proto", "counter", "A", "B"],
+                _tcp_rows({"A": rig.a, "B": rig.b}),
+                "tcpstat (nonzero counters)",
+            )
+        )
+        print()
+        print(
+            counters_table(
+                {"a->b": rig.pipe.stats("a_to_b"), "b->a": rig.pipe.stats("b_to_a")},
+                "pipe (per direction)",
+            )
+        )
+        tcp_a = rig.a.netstat("tcp")["tcp"]
+    print()
+    vs = virtual_ns / 1e9
+    print(
+        f"transferred {received} bytes ({_human(received)}) in {vs:.3f} s virtual time: "
+        f"{format_rate(received * 8 / vs) if vs > 0 else 'n/a'}"
+    )
+    print(
+        f"wall time {wall:.3f} s: {format_rate(received * 8 / wall) if wall > 0 else 'n/a'} "
+        f"({_human(received / wall if wall > 0 else 0)}/s through the C stack)"
+    )
+    print(
+        f"retransmissions (A): {tcp_a['tcps_sndrexmitpack']} segments, "
+        f"{tcp_a['tcps_sndrexmitbyte']} bytes; fast retransmits {tcp_a['tcps_fastretransmits']}, "
+        f"timeouts {tcp_a['tcps_rexmttimeo']}"
+    )
+    if pcap_path is not None:
+        print(f"pcap: {pcap_path} ({pcap_count} frames at B; tshark -r {pcap_path})")
+    a_hex, b_hex = sent_hash.hexdigest(), recv_hash.hexdigest()
+    print(f"SHA-256 sent by A:     {a_hex}")
+    print(f"SHA-256 received by B: {b_hex}")
+    if a_hex != b_hex or received != total:
+        print(
+            f"ustack demo: MISMATCH: B received {received} of {total} bytes and the hashes "
+            f"differ (seed {args.seed})",
+            file=sys.stderr,
+        )
+        return 1
+    print("match: B received exactly what A sent")
+    return 0
 
 
 # --- UDP echo ------------------------------------------------------------------

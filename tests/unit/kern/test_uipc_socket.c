@@ -26,8 +26,10 @@ TEST(socket_api_argument_checks)
 	CHECK_EQ(ust_socket(NULL, UST_AF_INET, UST_SOCK_DGRAM, 0, &so), -UST_EINVAL);
 	CHECK_EQ(ust_socket(st, 28, UST_SOCK_DGRAM, 0, &so), -UST_EAFNOSUPPORT);
 	CHECK(so == NULL);
-	/* XXX issue 4: TCP not yet. */
-	CHECK_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), -UST_EPROTONOSUPPORT);
+	/* SOCK_STREAM is TCP (issue 4). */
+	REQUIRE_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), 0);
+	CHECK_EQ(ust_close(so), 0);
+	so = NULL;
 	CHECK_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, UST_IPPROTO_TCP, &so),
 	    -UST_EPROTONOSUPPORT);
 	CHECK_EQ(ust_socket(st, UST_AF_INET, 99, 0, &so), -UST_EPROTOTYPE);

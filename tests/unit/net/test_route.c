@@ -7,65 +7,22 @@
 #include <ustack/ustack.h>
 
 #include "kern/stack_var.h"
+#include "net/linktest.h"
 #include "net/route.h"
-#include "test_env.h"
-#include "test_loopdrv.h"
-
-struct rig {
-	struct ust_vclock *vc;
-	struct ust_stack *st;
-	struct loopdrv d0, d1;
-	struct ust_if *if0, *if1;
-};
-
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct in_addr
-ina(uint32_t a)
-{
-	struct in_addr r = { a };
-
-	return (r);
-}
 
 /* eth0 198.18.0.1/24, eth1 198.19.0.1/16 (MTU 9000). */
 static void
-rig_init(struct rig *r)
+rig_init(struct lt_rig2 *r)
 {
-	memset(r, 0, sizeof(*r));
-	r->vc = ust_vclock_create(0);
-	r->st = test_stack_new(r->vc, ust_test_seed);
-	loopdrv_init(&r->d0);
-	loopdrv_init(&r->d1);
-	r->d1.mac[5] = 0x11;
-	r->d1.mtu = 9000;
-	if (ust_if_attach(r->st, "eth0", &loopdrv_ops, &r->d0, &r->if0) != 0 ||
-	    ust_if_attach(r->st, "eth1", &loopdrv_ops, &r->d1, &r->if1) != 0 ||
-	    ust_if_addr_add(r->if0, ip4(198, 18, 0, 1), 24) != 0 ||
+	lt_rig2_init(r, 9000);
+	if (ust_if_addr_add(r->if0, ip4(198, 18, 0, 1), 24) != 0 ||
 	    ust_if_addr_add(r->if1, ip4(198, 19, 0, 1), 16) != 0)
 		abort();
 }
 
-static void
-rig_fini(struct rig *r)
-{
-	while (ust_stack_poll(r->st) > 0)
-		continue;
-	test_stack_free(r->st);
-	ust_vclock_destroy(r->vc);
-}
-
 /* The gateway rt_lookup() picks for dst (0 when on-link), or ~0 on error. */
 static uint32_t
-via(struct rig *r, uint32_t dst)
+via(struct lt_rig2 *r, uint32_t dst)
 {
 	struct nhop4 nh;
 
@@ -78,7 +35,7 @@ TEST(route_connected_and_nhop)
 {
 	struct ust_route_info ri;
 	struct nhop4 nh;
-	struct rig r;
+	struct lt_rig2 r;
 
 	rig_init(&r);
 	REQUIRE_EQ(rt_lookup(r.st, ina(ip4(198, 18, 0, 77)), &nh), 0);
@@ -100,14 +57,14 @@ TEST(route_connected_and_nhop)
 	CHECK_EQ(ri.src, ip4(198, 18, 0, 1));
 	CHECK_EQ(ri.ifindex, 1);
 	CHECK_EQ(ri.flags, UST_RTF_UP);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_longest_prefix_match)
 {
 	struct ust_route_info ri;
 	struct nhop4 nh;
-	struct rig r;
+	struct lt_rig2 r;
 
 	rig_init(&r);
 	CHECK_EQ(ust_route_add(r.st, ip4(10, 0, 0, 0), 8, ip4(198, 18, 0, 254), NULL), 0);
@@ -143,13 +100,13 @@ TEST(route_longest_prefix_match)
 	CHECK_EQ(via(&r, ip4(10, 1, 2, 3)), ip4(198, 18, 0, 253));
 	CHECK_EQ(ust_route_del(r.st, ip4(10, 1, 2, 0), 24), -UST_ENOENT);
 	CHECK_EQ(ust_route_del(r.st, ip4(10, 0, 0, 0), 9), -UST_ENOENT);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_default)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 
 	rig_init(&r);
 	CHECK_EQ(via(&r, ip4(8, 8, 8, 8)), 0xffffffffu);
@@ -165,13 +122,13 @@ TEST(route_default)
 	CHECK_EQ(ri.flags, UST_RTF_UP | UST_RTF_GATEWAY | UST_RTF_STATIC);
 	CHECK_EQ(ust_route_del(r.st, 0, 0), 0);
 	CHECK_EQ(via(&r, ip4(8, 8, 8, 8)), 0xffffffffu);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_add_validation)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 
 	rig_init(&r);
 	/* RFC 1122 3.3.1.1: the gateway must be on a connected network. */
@@ -210,13 +167,13 @@ TEST(route_add_validation)
 	/* Duplicates, host bits masked off. */
 	CHECK_EQ(ust_route_add(r.st, ip4(10, 9, 9, 9), 8, ip4(198, 18, 0, 9), NULL), -UST_EEXIST);
 	CHECK_EQ(ust_route_add(r.st, ip4(198, 18, 0, 0), 24, 0, r.if0), -UST_EEXIST);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_src_selection_and_no_address)
 {
 	struct nhop4 nh;
-	struct rig r;
+	struct lt_rig2 r;
 
 	rig_init(&r);
 	/* A second subnet on eth0: its gateway's routes take its address. */
@@ -230,13 +187,13 @@ TEST(route_src_selection_and_no_address)
 	CHECK_EQ(ust_if_addr_del(r.if1, ip4(198, 19, 0, 1)), 0);
 	CHECK_EQ(ust_route_add(r.st, ip4(172, 16, 0, 0), 12, 0, r.if1), 0);
 	CHECK_EQ(rt_lookup(r.st, ina(ip4(172, 16, 0, 1)), &nh), UST_EHOSTUNREACH);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_table_bound_and_enumeration)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 	unsigned i, n;
 	int rc = 0;
 
@@ -262,13 +219,13 @@ TEST(route_table_bound_and_enumeration)
 	CHECK_EQ(ust_route_add(r.st, 0, 0, ip4(198, 18, 0, 254), NULL), 0);
 	CHECK_EQ(ust_route_add(r.st, ip4(10, 0, 17, 0), 24, ip4(198, 18, 0, 254), NULL),
 	    -UST_ENOSPC);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(route_ifdetach_and_address_removal)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 	unsigned n;
 
 	rig_init(&r);
@@ -287,5 +244,5 @@ TEST(route_ifdetach_and_address_removal)
 	for (n = 0; ust_route_get(r.st, n, &ri) == 0; n++)
 		CHECK_EQ(ri.ifindex, 1);
 	CHECK_EQ(n, 2);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }

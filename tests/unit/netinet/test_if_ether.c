@@ -8,14 +8,13 @@
  * resolving each other over a pipe.
  */
 #include <ustack/ustack.h>
-#include <ustack/ustack_pipe.h>
 
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
+#include "net/linktest.h"
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
-#include "test_env.h"
-#include "test_loopdrv.h"
+#include "netinet/iptest.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -26,172 +25,63 @@ static const uint8_t zero6[6] = { 0, 0, 0, 0, 0, 0 };
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x20 };
 static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x30 };
 
-struct rig {
-	struct ust_vclock *vc;
-	struct ust_stack *st;
-	struct loopdrv drv;
-	struct ust_if *uif;
-	struct ifnet *ifp;
-};
-
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct in_addr
-ina(uint32_t a)
-{
-	struct in_addr r = { a };
-
-	return (r);
-}
-
 #define OUR_IP ip4(198, 18, 0, 1)
 #define PEER_IP ip4(198, 18, 0, 2)
 
-/* A stack with one loop interface and 198.18.0.1/24 (its announcement
- * already taken off the driver). */
+/* A stack with one loop interface and, with_addr, 198.18.0.1/24 (its
+ * announcement already taken off the driver). */
 static void
-rig_init(struct rig *r, int with_addr)
+rig_init(struct lt_rig *r, int with_addr)
 {
-	memset(r, 0, sizeof(*r));
-	r->vc = ust_vclock_create(T0);
-	r->st = test_stack_new(r->vc, ust_test_seed);
-	loopdrv_init(&r->drv);
-	if (ust_if_attach(r->st, "eth0", &loopdrv_ops, &r->drv, &r->uif) != 0)
-		abort();
-	r->ifp = IFP_FROM_UST(r->uif);
-	if (with_addr) {
-		if (ust_if_addr_add(r->uif, OUR_IP, 24) != 0)
-			abort();
-		ust_stack_poll(r->st);
-		r->drv.tx_count = 0;
-	}
-}
-
-static void
-rig_fini(struct rig *r)
-{
-	while (ust_stack_poll(r->st) > 0)
-		continue;
-	test_stack_free(r->st);
-	ust_vclock_destroy(r->vc);
-}
-
-static void
-rig_advance(struct rig *r, uint64_t ns)
-{
-	uint64_t until = ust_vclock_now(r->vc) + ns, next;
-
-	/* From deadline to deadline, as a simulation runs. */
-	for (;;) {
-		while (ust_stack_poll(r->st) > 0)
-			continue;
-		next = ust_stack_next_deadline(r->st);
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(r->vc))
-			next = ust_vclock_now(r->vc) + 1;
-		ust_vclock_set(r->vc, next);
-	}
-	ust_vclock_set(r->vc, until);
-	while (ust_stack_poll(r->st) > 0)
-		continue;
-}
-
-/* An Ethernet + ARP frame (42 bytes). */
-static size_t
-arp_frame(uint8_t *f, const uint8_t *edst, const uint8_t *esrc, uint16_t op, const uint8_t *sha,
-    uint32_t spa, const uint8_t *tha, uint32_t tpa)
-{
-	memcpy(f, edst, 6);
-	memcpy(f + 6, esrc, 6);
-	f[12] = 0x08;
-	f[13] = 0x06;
-	f[14] = 0x00;
-	f[15] = 0x01;
-	f[16] = 0x08;
-	f[17] = 0x00;
-	f[18] = 6;
-	f[19] = 4;
-	f[20] = (uint8_t)(op >> 8);
-	f[21] = (uint8_t)op;
-	memcpy(f + 22, sha, 6);
-	memcpy(f + 28, &spa, 4);
-	memcpy(f + 32, tha, 6);
-	memcpy(f + 38, &tpa, 4);
-	return (42);
-}
-
-static void
-inject(struct rig *r, const uint8_t *f, size_t len)
-{
-	REQUIRE(loopdrv_inject(&r->drv, f, len) == 0);
-	while (ust_stack_poll(r->st) > 0)
-		continue;
+	lt_rig_init(r, T0, with_addr ? OUR_IP : 0, 24);
 }
 
 /* A request from the peer for tpa, broadcast. */
 static void
-inject_request(struct rig *r, const uint8_t *sha, uint32_t spa, uint32_t tpa)
+inject_request(struct lt_rig *r, const uint8_t *sha, uint32_t spa, uint32_t tpa)
 {
 	uint8_t f[64];
 
-	inject(r, f, arp_frame(f, bcast, sha, 1, sha, spa, zero6, tpa));
+	lt_inject(r, f, lt_arp_frame(f, bcast, sha, 1, sha, spa, zero6, tpa));
 }
 
 static void
-inject_reply(struct rig *r, const uint8_t *sha, uint32_t spa, uint32_t tpa)
+inject_reply(struct lt_rig *r, const uint8_t *sha, uint32_t spa, uint32_t tpa)
 {
 	uint8_t f[64];
 
-	inject(r, f, arp_frame(f, r->drv.mac, sha, 2, sha, spa, r->drv.mac, tpa));
+	lt_inject(r, f, lt_arp_frame(f, r->drv.mac, sha, 2, sha, spa, r->drv.mac, tpa));
 }
 
 /* Checks tx frame i is an ARP packet with these fields. */
 static void
-check_arp_tx(struct rig *r, int i, const uint8_t *edst, uint16_t op, uint32_t spa,
+check_arp_tx(struct lt_rig *r, int i, const uint8_t *edst, uint16_t op, uint32_t spa,
     const uint8_t *tha, uint32_t tpa)
 {
 	uint8_t want[42];
 
 	REQUIRE(i < r->drv.tx_count);
-	arp_frame(want, edst, r->drv.mac, op, r->drv.mac, spa, tha, tpa);
+	lt_arp_frame(want, edst, r->drv.mac, op, r->drv.mac, spa, tha, tpa);
 	CHECK_EQ(r->drv.tx_len[i], 42);
 	CHECK_MEM(r->drv.tx[i], want, 42);
 }
 
 /* A fake IPv4 packet of 20 bytes whose first byte after 0x45 is tag. */
 static struct mbuf *
-pkt(struct rig *r, uint8_t tag)
+pkt(struct lt_rig *r, uint8_t tag)
 {
 	uint8_t b[20];
-	struct mbuf *m;
 
 	memset(b, 0, sizeof(b));
 	b[0] = 0x45;
 	b[1] = tag;
-	m = m_gethdr(&r->st->st_mbz, MT_DATA);
-	if (m == NULL)
-		return (NULL);
-	m_reserve(m, UST_MAX_HDR);
-	if (m_append(m, sizeof(b), b) != 0) {
-		m_freem(m);
-		return (NULL);
-	}
-	return (m);
+	return (lt_mbuf(r->st, b, sizeof(b), 1));
 }
 
 TEST(arp_request_frame_layout)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 	const uint8_t *f;
 
@@ -222,13 +112,13 @@ TEST(arp_request_frame_layout)
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), UST_EWOULDBLOCK);
 	ust_stack_poll(r.st);
 	CHECK_EQ(r.drv.tx_count, 1);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_reply_to_request_layout)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	const uint8_t *f;
 	uint8_t mac[6];
 
@@ -256,13 +146,13 @@ TEST(arp_reply_to_request_layout)
 	CHECK_EQ(e.expire_ns, T0 + 1200 * SEC);
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), 0);
 	CHECK_MEM(mac, peer_mac, 6);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_request_for_other_not_answered_nor_learned)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 
 	rig_init(&r, 1);
 	inject_request(&r, peer_mac, PEER_IP, ip4(198, 18, 0, 77));
@@ -270,19 +160,41 @@ TEST(arp_request_for_other_not_answered_nor_learned)
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
 	CHECK_EQ(r.st->st_arpstat.rxrequests, 1);
 	/* Our address on another interface is not answered on this one. */
-	rig_fini(&r);
+	lt_rig_fini(&r);
+}
+
+/* ARP has no checksum: a sender hardware address that is not the frame's
+ * Ethernet source (a damaged or forged packet) is neither answered nor
+ * learned, so it cannot misdirect our traffic. */
+TEST(arp_sender_mac_must_match_ethernet_source)
+{
+	struct ust_arp_entry e;
+	struct lt_rig r;
+	uint8_t f[64];
+
+	rig_init(&r, 1);
+	lt_inject(&r, f, lt_arp_frame(f, bcast, other_mac, 1, peer_mac, PEER_IP, zero6, OUR_IP));
+	CHECK_EQ(r.drv.tx_count, 0);
+	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
+	CHECK_EQ(r.st->st_arpstat.rx_badaddr, 1);
+	/* The same request, consistent, is answered and learned. */
+	inject_request(&r, peer_mac, PEER_IP, OUR_IP);
+	CHECK_EQ(r.drv.tx_count, 1);
+	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
+	CHECK_MEM(e.mac, peer_mac, 6);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_merge_updates_known_sender)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 
 	rig_init(&r, 1);
 	inject_request(&r, peer_mac, PEER_IP, OUR_IP);
 	r.drv.tx_count = 0;
-	rig_advance(&r, 100 * SEC);
+	lt_rig_advance(&r, 100 * SEC);
 	/* The peer changed NIC and asks someone else: the entry follows
 	 * (RFC 826 merge), its lifetime starts again, we stay silent. */
 	inject_request(&r, other_mac, PEER_IP, ip4(198, 18, 0, 9));
@@ -295,13 +207,13 @@ TEST(arp_merge_updates_known_sender)
 	/* A gratuitous ARP of a stranger creates nothing. */
 	inject_request(&r, peer_mac, ip4(198, 18, 0, 50), ip4(198, 18, 0, 50));
 	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 50), &e), -UST_ENOENT);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_hold_queue_bound_and_flush_order)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	int i;
 
 	rig_init(&r, 1);
@@ -330,13 +242,13 @@ TEST(arp_hold_queue_bound_and_flush_order)
 	CHECK_EQ(e.flags, UST_ARP_RESOLVED);
 	/* A reply does not make us answer. */
 	CHECK_EQ(r.st->st_arpstat.txreplies, 0);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_retransmit_every_second_then_give_up)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 	int i;
 
@@ -346,15 +258,15 @@ TEST(arp_retransmit_every_second_then_give_up)
 	CHECK_EQ(r.drv.tx_count, 1);
 	/* maxtries = 5 requests, one a second (RFC 1122 2.3.2.1). */
 	for (i = 2; i <= 5; i++) {
-		rig_advance(&r, SEC - MS);
+		lt_rig_advance(&r, SEC - MS);
 		CHECK_EQ(r.drv.tx_count, i - 1);
-		rig_advance(&r, MS);
+		lt_rig_advance(&r, MS);
 		CHECK_EQ(r.drv.tx_count, i);
 		check_arp_tx(&r, i - 1, bcast, 1, OUR_IP, zero6, PEER_IP);
 	}
 	CHECK_EQ(r.st->st_arpstat.txrequests, 5);
 	CHECK_EQ(r.st->st_arpstat.timeouts, 0);
-	rig_advance(&r, SEC);
+	lt_rig_advance(&r, SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
 	CHECK_EQ(r.st->st_arpstat.timeouts, 1);
 	CHECK_EQ(r.st->st_arpstat.dropped, 1); /* the held packet */
@@ -365,10 +277,10 @@ TEST(arp_retransmit_every_second_then_give_up)
 	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 2), ina(PEER_IP), mac), UST_EHOSTDOWN);
 	CHECK_EQ(ether_output(r.ifp, pkt(&r, 3), ina(PEER_IP), 0), UST_EHOSTDOWN);
 	CHECK_EQ(r.st->st_etherstat.ether_noresolve, 1);
-	rig_advance(&r, 19 * SEC);
+	lt_rig_advance(&r, 19 * SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), UST_EHOSTDOWN);
-	rig_advance(&r, SEC);
+	lt_rig_advance(&r, SEC);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
 	/* After the wait, the next packet asks again. */
 	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 4), ina(PEER_IP), mac), UST_EWOULDBLOCK);
@@ -377,31 +289,31 @@ TEST(arp_retransmit_every_second_then_give_up)
 	CHECK_EQ(r.st->st_arpstat.txrequests, 6);
 	CHECK_EQ(ust_arp_del(r.uif, PEER_IP), 0); /* frees the held packet */
 	CHECK_EQ(r.st->st_arpstat.dropped, 2);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_reply_during_wait_resolves)
 {
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 
 	rig_init(&r, 1);
 	r.st->st_knobs.arp_maxtries = 2;
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), UST_EWOULDBLOCK);
-	rig_advance(&r, 2 * SEC);
+	lt_rig_advance(&r, 2 * SEC);
 	CHECK_EQ(r.st->st_arpstat.timeouts, 1);
 	CHECK_EQ(r.st->st_arpstat.txrequests, 2);
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), UST_EHOSTDOWN);
 	inject_reply(&r, peer_mac, PEER_IP, OUR_IP);
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), 0);
 	CHECK_MEM(mac, peer_mac, 6);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_entry_expires_after_max_age)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 
 	rig_init(&r, 1);
@@ -409,23 +321,23 @@ TEST(arp_entry_expires_after_max_age)
 	inject_request(&r, peer_mac, PEER_IP, OUR_IP);
 	REQUIRE_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
 	CHECK_EQ(e.expire_ns, T0 + 60 * SEC);
-	rig_advance(&r, 60 * SEC - MS);
+	lt_rig_advance(&r, 60 * SEC - MS);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
 	CHECK_EQ(r.st->st_arpstat.expired, 0);
-	rig_advance(&r, MS);
+	lt_rig_advance(&r, MS);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
 	CHECK_EQ(r.st->st_arpstat.expired, 1);
 	r.drv.tx_count = 0;
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), UST_EWOULDBLOCK);
 	ust_stack_poll(r.st);
 	CHECK_EQ(r.drv.tx_count, 1);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_probe_answered_without_learning)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	const uint8_t *f;
 
 	rig_init(&r, 1);
@@ -445,12 +357,12 @@ TEST(arp_probe_answered_without_learning)
 	inject_reply(&r, peer_mac, 0, OUR_IP);
 	CHECK_EQ(r.st->st_arpstat.rx_badaddr, 1);
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), -UST_ENOENT);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_gratuitous_on_address_add)
 {
-	struct rig r;
+	struct lt_rig r;
 
 	rig_init(&r, 0);
 	CHECK_EQ(ust_if_addr_add(r.uif, OUR_IP, 24), 0);
@@ -466,33 +378,33 @@ TEST(arp_gratuitous_on_address_add)
 	ust_stack_poll(r.st);
 	CHECK_EQ(r.drv.tx_count, 2);
 	check_arp_tx(&r, 1, bcast, 1, ip4(198, 19, 0, 1), zero6, ip4(198, 19, 0, 1));
-	rig_advance(&r, 2 * SEC - MS);
+	lt_rig_advance(&r, 2 * SEC - MS);
 	CHECK_EQ(r.drv.tx_count, 2);
-	rig_advance(&r, MS);
+	lt_rig_advance(&r, MS);
 	CHECK_EQ(r.drv.tx_count, 3);
 	check_arp_tx(&r, 2, bcast, 1, ip4(198, 19, 0, 1), zero6, ip4(198, 19, 0, 1));
-	rig_advance(&r, 2 * SEC);
+	lt_rig_advance(&r, 2 * SEC);
 	CHECK_EQ(r.drv.tx_count, 4);
-	rig_advance(&r, 10 * SEC);
+	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 4);
 	CHECK_EQ(r.st->st_arpstat.txannounces, 4);
 	/* An address removed in the middle of its announcements. */
 	CHECK_EQ(ust_if_addr_add(r.uif, ip4(198, 20, 0, 1), 16), 0);
 	CHECK_EQ(ust_if_addr_del(r.uif, ip4(198, 20, 0, 1)), 0);
-	rig_advance(&r, 10 * SEC);
+	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
 	/* Count 0: silent. */
 	r.st->st_knobs.arp_garp_count = 0;
 	CHECK_EQ(ust_if_addr_add(r.uif, ip4(198, 21, 0, 1), 16), 0);
-	rig_advance(&r, 10 * SEC);
+	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_address_conflict_not_poisoned)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 
 	rig_init(&r, 1);
 	/* Someone announces our address. */
@@ -511,16 +423,16 @@ TEST(arp_address_conflict_not_poisoned)
 	CHECK_EQ(r.st->st_arpstat.dupips, 3);
 	CHECK_EQ(r.drv.tx_count, 1);
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), -UST_ENOENT);
-	rig_advance(&r, 10 * SEC);
+	lt_rig_advance(&r, 10 * SEC);
 	inject_request(&r, other_mac, OUR_IP, OUR_IP);
 	CHECK_EQ(r.drv.tx_count, 2);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_static_entries)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6], mcast[6] = { 0x01, 0, 0x5e, 0, 0, 1 };
 
 	rig_init(&r, 1);
@@ -538,7 +450,7 @@ TEST(arp_static_entries)
 	CHECK_EQ(r.st->st_arpstat.txreplies, 1); /* the request was still answered */
 	/* Never expires, resolves without a request. */
 	r.drv.tx_count = 0;
-	rig_advance(&r, 100000 * SEC);
+	lt_rig_advance(&r, 100000 * SEC);
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), 0);
 	CHECK_MEM(mac, peer_mac, 6);
 	ust_stack_poll(r.st);
@@ -567,13 +479,13 @@ TEST(arp_static_entries)
 	CHECK_EQ(ust_arp_del(r.uif, PEER_IP), 0);
 	CHECK_EQ(ust_arp_del(r.uif, PEER_IP), -UST_ENOENT);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_cache_full)
 {
 	struct ust_arp_entry e;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 	unsigned i;
 
@@ -619,7 +531,7 @@ TEST(arp_cache_full)
 	CHECK_EQ(r.st->st_arpstat.cachefull, 3);
 	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 10), &e), 0);
 	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 13), &e), 0);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 /* Each malformed packet is counted under its reason, answered by nothing
@@ -628,47 +540,47 @@ TEST(arp_malformed_dropped)
 {
 	struct ust_arp_entry e;
 	struct ust_arpstat *as;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t f[64], g[64];
 	size_t n;
 
 	rig_init(&r, 1);
 	as = &r.st->st_arpstat;
-	n = arp_frame(f, bcast, peer_mac, 1, peer_mac, PEER_IP, zero6, OUR_IP);
+	n = lt_arp_frame(f, bcast, peer_mac, 1, peer_mac, PEER_IP, zero6, OUR_IP);
 	memcpy(g, f, n);
 	g[15] = 6; /* htype 6 (IEEE 802) */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	g[16] = 0x86;
 	g[17] = 0xdd; /* ptype IPv6 */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	g[18] = 8; /* hlen */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	g[19] = 16; /* plen */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	CHECK_EQ(as->rx_badformat, 4);
 	memcpy(g, f, n);
 	g[21] = 3; /* RARP request */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	g[21] = 0;
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	CHECK_EQ(as->rx_badop, 2);
-	inject(&r, f, 14 + 27); /* one byte short */
-	inject(&r, f, 14 + 4);  /* not even the fixed header */
+	lt_inject(&r, f, 14 + 27); /* one byte short */
+	lt_inject(&r, f, 14 + 4);  /* not even the fixed header */
 	CHECK_EQ(as->rx_tooshort, 2);
 	/* Bad sender addresses. */
 	memcpy(g, f, n);
 	memcpy(g + 22, bcast, 6);
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	memcpy(g + 22, zero6, 6);
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	memcpy(g, f, n);
 	memcpy(g + 22, r.drv.mac, 6); /* our own MAC */
-	inject(&r, g, n);
+	lt_inject(&r, g, n);
 	inject_request(&r, peer_mac, ip4(255, 255, 255, 255), OUR_IP);
 	inject_request(&r, peer_mac, ip4(198, 18, 0, 255), OUR_IP); /* directed bcast */
 	inject_request(&r, peer_mac, ip4(224, 0, 0, 5), OUR_IP);
@@ -680,10 +592,10 @@ TEST(arp_malformed_dropped)
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), -UST_ENOENT);
 	/* The good one padded to the Ethernet minimum: the pad is ignored. */
 	memset(f + n, 0xee, 60 - n);
-	inject(&r, f, 60);
+	lt_inject(&r, f, 60);
 	CHECK_EQ(r.drv.tx_count, 1);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
-	rig_fini(&r);
+	lt_rig_fini(&r);
 }
 
 TEST(arp_ifdetach_and_destroy_with_pending)
@@ -691,7 +603,7 @@ TEST(arp_ifdetach_and_destroy_with_pending)
 	struct ust_arp_entry e;
 	struct loopdrv d2;
 	struct ust_if *u2;
-	struct rig r;
+	struct lt_rig r;
 	uint8_t mac[6];
 
 	rig_init(&r, 1);
@@ -706,7 +618,7 @@ TEST(arp_ifdetach_and_destroy_with_pending)
 	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 19, 0, 2), &e), -UST_ENOENT);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
 	/* The timers of the freed entry must not fire. */
-	rig_advance(&r, 3 * SEC);
+	lt_rig_advance(&r, 3 * SEC);
 	CHECK_EQ(r.st->st_arpstat.txrequests, 2 + 3);
 	/* Destroy with a packet still held and timers armed (ASan watches). */
 	ust_stack_destroy(r.st);
@@ -716,72 +628,54 @@ TEST(arp_ifdetach_and_destroy_with_pending)
 /* Two stacks on a pipe: A resolves B, and both end up knowing each other. */
 TEST(arp_two_stacks_over_pipe)
 {
-	struct ust_pipe_config cfg;
 	struct ust_arp_entry e;
-	struct ust_vclock *vc;
-	struct ust_stack *a, *b;
-	struct ust_pipe *p;
-	struct ust_if *ifa, *ifb;
+	struct lt_pair pr;
 	uint8_t maca[6], macb[6], mac[6];
 	int i;
 
-	vc = ust_vclock_create(T0);
-	a = test_stack_new(vc, ust_test_seed);
-	b = test_stack_new(vc, ust_test_seed + 1);
-	ust_pipe_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	REQUIRE_EQ(ust_pipe_create(&cfg, &p), 0);
-	REQUIRE_EQ(ust_if_attach(a, "p0", ust_pipe_ops(), ust_pipe_end(p, UST_PIPE_A), &ifa), 0);
-	REQUIRE_EQ(ust_if_attach(b, "p0", ust_pipe_ops(), ust_pipe_end(p, UST_PIPE_B), &ifb), 0);
-	ust_if_get_mac(ifa, maca);
-	ust_if_get_mac(ifb, macb);
-	REQUIRE_EQ(ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24), 0);
-	REQUIRE_EQ(ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24), 0);
+	REQUIRE_EQ(lt_pair_init(&pr, T0, ust_test_seed), 0);
+	ust_if_get_mac(pr.ifa, maca);
+	ust_if_get_mac(pr.ifb, macb);
+	REQUIRE_EQ(ust_if_addr_add(pr.ifa, ip4(198, 18, 0, 1), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(pr.ifb, ip4(198, 18, 0, 2), 24), 0);
 	/* The announcements taught nothing (nobody was their target). */
 	for (i = 0; i < 10; i++)
-		ust_stack_poll(a), ust_stack_poll(b);
-	CHECK_EQ(ust_arp_get(a, 0, &e), -UST_ENOENT);
-	CHECK_EQ(ust_arp_get(b, 0, &e), -UST_ENOENT);
+		ust_stack_poll(pr.a), ust_stack_poll(pr.b);
+	CHECK_EQ(ust_arp_get(pr.a, 0, &e), -UST_ENOENT);
+	CHECK_EQ(ust_arp_get(pr.b, 0, &e), -UST_ENOENT);
 	/* An IPv4 packet from A to B waits for ARP, then goes. */
 	{
-		struct ifnet *ifp = IFP_FROM_UST(ifa);
+		struct ifnet *ifp = IFP_FROM_UST(pr.ifa);
 		uint8_t ip[28] = { 0x45, 0, 0, 28, 0, 1, 0, 0, 64, 253, 0, 0, 198, 18, 0, 1, 198,
 			18, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8 };
-		struct mbuf *m = m_gethdr(&a->st_mbz, MT_DATA);
-		uint32_t s = 0;
-		unsigned k;
+		struct mbuf *m = m_gethdr(&pr.a->st_mbz, MT_DATA);
+		uint16_t s;
 
 		REQUIRE(m != NULL);
-		for (k = 0; k < 20; k += 2)
-			s += (uint32_t)ip[k] << 8 | ip[k + 1];
-		while (s >> 16)
-			s = (s & 0xffff) + (s >> 16);
-		ip[10] = (uint8_t)(~s >> 8);
-		ip[11] = (uint8_t)~s;
+		s = ipt_cksum(ip, 20, 0);
+		ip[10] = (uint8_t)(s >> 8);
+		ip[11] = (uint8_t)s;
 		m_reserve(m, UST_MAX_HDR);
 		REQUIRE_EQ(m_append(m, sizeof(ip), ip), 0);
 		CHECK_EQ(ether_output(ifp, m, ina(ip4(198, 18, 0, 2)), 0), 0);
 	}
 	for (i = 0; i < 10; i++)
-		ust_stack_poll(a), ust_stack_poll(b);
-	REQUIRE_EQ(ust_arp_lookup(a, ip4(198, 18, 0, 2), &e), 0);
+		ust_stack_poll(pr.a), ust_stack_poll(pr.b);
+	REQUIRE_EQ(ust_arp_lookup(pr.a, ip4(198, 18, 0, 2), &e), 0);
 	CHECK_EQ(e.flags, UST_ARP_RESOLVED);
 	CHECK_MEM(e.mac, macb, 6);
-	REQUIRE_EQ(ust_arp_lookup(b, ip4(198, 18, 0, 1), &e), 0);
+	REQUIRE_EQ(ust_arp_lookup(pr.b, ip4(198, 18, 0, 1), &e), 0);
 	CHECK_EQ(e.flags, UST_ARP_RESOLVED);
 	CHECK_MEM(e.mac, maca, 6);
-	CHECK_EQ(a->st_arpstat.txrequests, 1);
-	CHECK_EQ(a->st_arpstat.rxreplies, 1);
-	CHECK_EQ(b->st_arpstat.rxrequests, 2); /* A's announcement, then the request */
-	CHECK_EQ(b->st_arpstat.txreplies, 1);
+	CHECK_EQ(pr.a->st_arpstat.txrequests, 1);
+	CHECK_EQ(pr.a->st_arpstat.rxreplies, 1);
+	CHECK_EQ(pr.b->st_arpstat.rxrequests, 2); /* A's announcement, then the request */
+	CHECK_EQ(pr.b->st_arpstat.txreplies, 1);
 	/* The held packet reached B's IP layer. */
-	CHECK_EQ(b->st_ipstat.ips_total, 1);
-	CHECK_EQ(b->st_etherstat.ether_ipackets, 3); /* garp, request, packet */
+	CHECK_EQ(pr.b->st_ipstat.ips_total, 1);
+	CHECK_EQ(pr.b->st_etherstat.ether_ipackets, 3); /* garp, request, packet */
 	/* And B resolves A without asking. */
-	CHECK_EQ(arpresolve(IFP_FROM_UST(ifb), NULL, ina(ip4(198, 18, 0, 1)), mac), 0);
+	CHECK_EQ(arpresolve(IFP_FROM_UST(pr.ifb), NULL, ina(ip4(198, 18, 0, 1)), mac), 0);
 	CHECK_MEM(mac, maca, 6);
-	test_stack_free(a);
-	test_stack_free(b);
-	ust_pipe_destroy(p);
-	ust_vclock_destroy(vc);
+	lt_pair_fini(&pr);
 }

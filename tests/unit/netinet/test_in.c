@@ -7,70 +7,18 @@
 #include <ustack/ustack.h>
 
 #include "kern/stack_var.h"
+#include "net/linktest.h"
 #include "netinet/in_var.h"
-#include "test_env.h"
-#include "test_loopdrv.h"
-
-struct rig {
-	struct ust_vclock *vc;
-	struct ust_stack *st;
-	struct loopdrv d0, d1;
-	struct ust_if *if0, *if1;
-	struct ifnet *ifp0, *ifp1;
-};
-
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct in_addr
-ina(uint32_t a)
-{
-	struct in_addr r = { a };
-
-	return (r);
-}
-
-static void
-rig_init(struct rig *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->vc = ust_vclock_create(0);
-	r->st = test_stack_new(r->vc, ust_test_seed);
-	loopdrv_init(&r->d0);
-	loopdrv_init(&r->d1);
-	r->d1.mac[5] = 0x11;
-	if (ust_if_attach(r->st, "eth0", &loopdrv_ops, &r->d0, &r->if0) != 0 ||
-	    ust_if_attach(r->st, "eth1", &loopdrv_ops, &r->d1, &r->if1) != 0)
-		abort();
-	r->ifp0 = IFP_FROM_UST(r->if0);
-	r->ifp1 = IFP_FROM_UST(r->if1);
-}
-
-static void
-rig_fini(struct rig *r)
-{
-	while (ust_stack_poll(r->st) > 0)
-		continue;
-	test_stack_free(r->st);
-	ust_vclock_destroy(r->vc);
-}
 
 TEST(in_addr_add_get_del)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 	uint32_t a;
 	unsigned plen;
 	const uint8_t *f;
 
-	rig_init(&r);
+	lt_rig2_init(&r, 1500);
 	CHECK_EQ(ust_if_addr_get(r.if0, 0, &a, &plen), -UST_ENOENT);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 18, 0, 1), 24), 0);
 	REQUIRE_EQ(ust_if_addr_get(r.if0, 0, &a, &plen), 0);
@@ -109,14 +57,14 @@ TEST(in_addr_add_get_del)
 	CHECK(!in_localip(r.st, ina(ip4(198, 18, 0, 1))));
 	CHECK_EQ(ust_route_lookup(r.st, ip4(198, 18, 0, 200), &ri), -UST_ENETUNREACH);
 	CHECK_EQ(ust_route_get(r.st, 0, &ri), -UST_ENOENT);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(in_addr_add_rejects)
 {
-	struct rig r;
+	struct lt_rig2 r;
 
-	rig_init(&r);
+	lt_rig2_init(&r, 1500);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(0, 0, 0, 0), 24), -UST_EINVAL);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(0, 1, 2, 3), 8), -UST_EINVAL);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(255, 255, 255, 255), 24), -UST_EINVAL);
@@ -138,16 +86,16 @@ TEST(in_addr_add_rejects)
 	ust_stack_poll(r.st);
 	CHECK_EQ(r.d0.tx_count, 1); /* only the accepted one was announced */
 	CHECK_EQ(r.d1.tx_count, 0);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(in_addr_two_in_one_subnet)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 	uint32_t a;
 
-	rig_init(&r);
+	lt_rig2_init(&r, 1500);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 18, 0, 1), 24), 0);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 18, 0, 2), 24), 0);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 19, 0, 1), 24), 0);
@@ -165,15 +113,15 @@ TEST(in_addr_two_in_one_subnet)
 	CHECK_EQ(ust_if_addr_del(r.if0, ip4(198, 18, 0, 2)), 0);
 	CHECK_EQ(ust_route_lookup(r.st, ip4(198, 18, 0, 9), &ri), -UST_ENETUNREACH);
 	CHECK_EQ(ust_route_lookup(r.st, ip4(198, 19, 0, 9), &ri), 0);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(in_broadcast_and_point_to_point)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 
-	rig_init(&r);
+	lt_rig2_init(&r, 1500);
 	CHECK(in_broadcast(ina(ip4(255, 255, 255, 255)), r.ifp0));
 	CHECK(in_broadcast(ina(0), r.ifp0));
 	CHECK(in_broadcast(ina(ip4(255, 255, 255, 255)), NULL));
@@ -199,16 +147,16 @@ TEST(in_broadcast_and_point_to_point)
 	CHECK_EQ(ri.prefixlen, 32);
 	CHECK_EQ(ri.ifindex, 2);
 	CHECK_EQ(ust_route_lookup(r.st, ip4(198, 20, 0, 8), &ri), -UST_ENETUNREACH);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }
 
 TEST(in_ifdetach_removes_addresses_and_routes)
 {
 	struct ust_route_info ri;
-	struct rig r;
+	struct lt_rig2 r;
 	unsigned n;
 
-	rig_init(&r);
+	lt_rig2_init(&r, 1500);
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 18, 0, 1), 24), 0);
 	CHECK_EQ(ust_if_addr_add(r.if1, ip4(198, 19, 0, 1), 24), 0);
 	CHECK_EQ(ust_if_addr_add(r.if1, ip4(198, 20, 0, 1), 24), 0);
@@ -221,5 +169,5 @@ TEST(in_ifdetach_removes_addresses_and_routes)
 	CHECK_EQ(n, 1);
 	/* The address is free to be used again. */
 	CHECK_EQ(ust_if_addr_add(r.if0, ip4(198, 19, 0, 1), 24), 0);
-	rig_fini(&r);
+	lt_rig2_fini(&r);
 }

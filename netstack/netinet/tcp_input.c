@@ -1,0 +1,1144 @@
+/*
+ * tcp_input.c - TCP segment input (RFC 9293 3.10.7; FreeBSD
+ * netinet/tcp_input.c): header and checksum checks, the PCB lookup, the
+ * answers to segments for no connection, the listener (syncache), the
+ * TIME_WAIT check, and the state machine of one connection with RFC 5961
+ * blind-attack defences, RFC 5681/6582 fast retransmit and NewReno
+ * recovery, RFC 3042 limited transmit, RFC 6298 RTT estimation and RFC
+ * 1122 delayed ACKs.
+ *
+ *   ip_input -> tcp_input() -> [syncache_add | syncache_expand]
+ *       -> tcp_twcheck()             (TIME_WAIT)
+ *       -> tcp_do_segment() -> tcp_do_syn_sent() | tcp_do_rst() |
+ *              tcp_trim() -> tcp_do_ack() -> tcp_do_data() -> tcp_reass()
+ *          -> tcp_output()
+ *
+ * Urgent data (RFC 9293 3.8.5, RFC 6093): the urgent pointer is taken to
+ * point at the byte after the urgent data; the urgent data stay inline in
+ * the stream (SO_OOBINLINE semantics whatever the option says, as RFC 6093
+ * recommends) and only rcv_up is tracked.
+ *
+ * Segments reach tcp_do_segment() as a struct tcp_seg (host order) and an
+ * mbuf holding the payload only; both are trimmed together.
+ */
+#include <string.h>
+
+#include "kern/mbuf.h"
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/cc/cc.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/tcp_var.h"
+
+/* What a state helper tells tcp_do_segment to do next. */
+#define DS_CONTINUE 0     /* go on with the next step */
+#define DS_DROP 1         /* free the segment, nothing to send */
+#define DS_DROPAFTERACK 2 /* free the segment, send an ACK */
+#define DS_DROPRESET 3    /* free the segment, answer with a RST */
+#define DS_DONE 4         /* consumed (or the tcpcb is gone) */
+#define DS_STEP6 5        /* skip ACK processing: window, URG, data */
+
+#define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
+#define TCP_DUPACK_THRESH 3 /* RFC 5681 3.2 */
+#define TCP_CLOCK_G_US 1000 /* RFC 6298 G: the timers' millisecond grain */
+
+static struct socket *
+tp_so(const struct tcpcb *tp)
+{
+	return (tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL);
+}
+
+/* ---------------------------------------------------------------------
+ * RTT and MSS.
+ * ------------------------------------------------------------------- */
+
+/* RFC 6298 2.2-2.3 with FreeBSD's TCPT_RANGESET: RTO = SRTT + max(G,
+ * 4 RTTVAR) + rexmit_slop, at least rexmit_min, at most rexmit_max. */
+void
+tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint64_t rto, lo, hi, var4;
+	int64_t delta;
+
+	if (rtt_us == 0)
+		rtt_us = 1;
+	if (tp->t_srtt == 0) {
+		/* 2.2: the first measurement. */
+		tp->t_srtt = rtt_us;
+		tp->t_rttvar = rtt_us / 2;
+	} else {
+		/* 2.3: RTTVAR first, from the old SRTT (beta 1/4, alpha 1/8). */
+		delta = (int64_t)rtt_us - (int64_t)tp->t_srtt;
+		if (delta < 0)
+			delta = -delta;
+		tp->t_rttvar = (uint32_t)((3 * (uint64_t)tp->t_rttvar + (uint64_t)delta) / 4);
+		tp->t_srtt = (uint32_t)((7 * (uint64_t)tp->t_srtt + rtt_us) / 8);
+		if (tp->t_srtt == 0)
+			tp->t_srtt = 1;
+	}
+	var4 = 4 * (uint64_t)tp->t_rttvar;
+	rto = (uint64_t)tp->t_srtt + (var4 > TCP_CLOCK_G_US ? var4 : TCP_CLOCK_G_US);
+	rto += (uint64_t)V(st, tcp_rexmit_slop) * 1000;
+	lo = (uint64_t)V(st, tcp_rexmit_min) * 1000;
+	hi = (uint64_t)V(st, tcp_rexmit_max) * 1000;
+	if (rto < lo)
+		rto = lo;
+	if (rto > hi)
+		rto = hi;
+	tp->t_rxtcur = (uint32_t)(rto > UINT32_MAX ? UINT32_MAX : rto);
+	tp->t_rxtshift = 0;
+	tp->t_softerror = 0;
+	tp->t_rttupdated++;
+	TCPSTAT_INC(st, tcps_rttupdated);
+}
+
+/* RFC 9293 3.7.1, RFC 1122 4.2.2.6: the MSS we send with is the route's
+ * MTU less 40 bytes of headers, no more than the peer offered (536 when
+ * it offered nothing), and an offer below net.inet.tcp.minmss counts as
+ * minmss (FreeBSD: no tiny segments on a peer's word). */
+void
+tcp_mss(struct tcpcb *tp, uint32_t offer)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct nhop4 nh;
+	uint32_t mss;
+
+	if (tp->t_inpcb != NULL && rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
+	    nh.nh_mtu > 40 + TCP_MSS_MIN)
+		mss = nh.nh_mtu - 40;
+	else
+		mss = (uint32_t)V(st, tcp_mssdflt);
+	if (offer == 0)
+		offer = (uint32_t)V(st, tcp_mssdflt);
+	else if (offer < (uint32_t)V(st, tcp_minmss))
+		offer = (uint32_t)V(st, tcp_minmss);
+	if (mss > offer)
+		mss = offer;
+	if (mss < TCP_MSS_MIN)
+		mss = TCP_MSS_MIN;
+	tp->t_maxseg = mss;
+}
+
+/* ---------------------------------------------------------------------
+ * Answers without a connection.
+ * ------------------------------------------------------------------- */
+
+/* RFC 9293 3.10.7.1: the RST answering seg.  Never answers a RST.
+ * Consumes m. */
+static void
+tcp_dropwithreset(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
+{
+	const struct tcphdr *th = &seg->th;
+	uint32_t len;
+
+	m_freem(m);
+	if (th->th_flags & TH_RST)
+		return;
+	if (th->th_flags & TH_ACK) {
+		/* <SEQ=SEG.ACK><CTL=RST> */
+		tcp_respond(st, tp, seg, 0, th->th_ack, TH_RST);
+	} else {
+		/* <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> */
+		len = seg->tlen + ((th->th_flags & TH_SYN) ? 1 : 0) +
+		    ((th->th_flags & TH_FIN) ? 1 : 0);
+		tcp_respond(st, tp, seg, th->th_seq + len, 0, TH_RST | TH_ACK);
+	}
+}
+
+/* No PCB, or a closed one: a RST unless blackholed (FreeBSD
+ * net.inet.tcp.blackhole: 1 silences SYNs, 2 everything). */
+static void
+tcp_noport(struct ust_stack *st, const struct tcp_seg *seg, struct mbuf *m)
+{
+	int bh = V(st, tcp_blackhole);
+
+	TCPSTAT_INC(st, tcps_rcvnoport);
+	if (bh == 2 || (bh == 1 && (seg->th.th_flags & TH_SYN))) {
+		if (seg->th.th_flags & TH_SYN)
+			TCPSTAT_INC(st, tcps_dropsyn);
+		m_freem(m);
+		return;
+	}
+	tcp_dropwithreset(st, NULL, seg, m);
+}
+
+/* ---------------------------------------------------------------------
+ * TIME_WAIT.
+ * ------------------------------------------------------------------- */
+
+/* A segment for a connection in TIME_WAIT (FreeBSD tcp_twcheck()).
+ * Returns 1 when the connection was closed so that a new SYN can go to
+ * the listener (m kept), 0 when m was consumed. */
+static int
+tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
+{
+	struct ust_stack *st = tp->t_stack;
+	const struct tcphdr *th = &seg->th;
+	uint16_t flags = th->th_flags;
+
+	/* RFC 1337: a RST must not assassinate TIME_WAIT (FreeBSD drops
+	 * it); the 2MSL wait runs out on its own. */
+	if (flags & TH_RST)
+		goto drop;
+	/* RFC 9293 3.10.7.4 / RFC 6191-like reuse: a new SYN beyond what
+	 * the old incarnation used may open a new connection now. */
+	if ((flags & (TH_SYN | TH_ACK)) == TH_SYN && SEQ_GT(th->th_seq, tp->rcv_nxt)) {
+		TCPSTAT_INC(st, tcps_tw_recycles);
+		(void)tcp_close(tp);
+		return (1);
+	}
+	if (!(flags & TH_ACK) && !(flags & TH_SYN))
+		goto drop;
+	/* A retransmitted FIN: our ACK was lost; restart the 2MSL wait
+	 * (RFC 9293 3.10.7.4 TIME-WAIT). */
+	if ((flags & TH_FIN) && th->th_seq + seg->tlen + 1 == tp->rcv_nxt)
+		tcp_timer_activate(tp, TT_2MSL, 2 * MS_TO_NS(V(st, tcp_msl)));
+	/* Anything but the expected pure ACK is answered with an ACK. */
+	if ((flags & ~TH_PUSH) != TH_ACK || seg->tlen != 0 || th->th_seq != tp->rcv_nxt ||
+	    th->th_ack != tp->snd_nxt)
+		tcp_respond(st, tp, seg, tp->rcv_nxt, tp->snd_nxt, TH_ACK);
+drop:
+	m_freem(m);
+	return (0);
+}
+
+/* ---------------------------------------------------------------------
+ * SYN_SENT (RFC 9293 3.10.7.3).
+ * ------------------------------------------------------------------- */
+
+/* Window scale and timestamps agreed on the SYN-ACK (RFC 7323 2.2, 3.2). */
+static void
+tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	const struct tcpopt *to = &seg->to;
+
+	if ((to->to_flags & TOF_SCALE) && (tp->t_flags & TF_REQ_SCALE)) {
+		tp->t_flags |= TF_RCVD_SCALE;
+		tp->snd_scale = to->to_wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : to->to_wscale;
+		tp->requested_s_scale = tp->snd_scale;
+		tp->rcv_scale = tp->request_r_scale;
+	} else {
+		tp->snd_scale = 0;
+		tp->rcv_scale = 0;
+	}
+	if ((to->to_flags & TOF_TS) && (tp->t_flags & TF_REQ_TSTMP)) {
+		tp->t_flags |= TF_RCVD_TSTMP;
+		tp->ts_recent = to->to_tsval;
+		tp->ts_recent_age = stack_now(tp->t_stack);
+	}
+}
+
+static int
+tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+	struct tcphdr *th = &seg->th;
+	uint16_t flags = th->th_flags;
+	int32_t todrop;
+
+	if ((flags & TH_ACK) && (SEQ_LEQ(th->th_ack, tp->iss) || SEQ_GT(th->th_ack, tp->snd_max)))
+		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET);
+	if (flags & TH_RST) {
+		/* Acceptable ACK: the peer refused (RFC 9293: "error:
+		 * connection reset"; FreeBSD reports ECONNREFUSED). */
+		if (flags & TH_ACK) {
+			(void)tcp_drop(tp, UST_ECONNREFUSED);
+			return (DS_DONE);
+		}
+		return (DS_DROP);
+	}
+	if (!(flags & TH_SYN))
+		return (DS_DROP);
+
+	tp->irs = th->th_seq;
+	tp->rcv_nxt = th->th_seq + 1;
+	tp->rcv_adv = tp->rcv_nxt;
+	tp->rcv_up = tp->rcv_nxt;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tcp_syn_options(tp, seg);
+	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
+	tcp_timer_activate(tp, TT_REXMT, 0);
+	if (flags & TH_ACK) {
+		/* Our SYN is acknowledged: the active open completes. */
+		TCPSTAT_INC(st, tcps_connects);
+		if (tp->t_rtttime != 0 && SEQ_GT(th->th_ack, tp->t_rtseq)) {
+			tcp_xmit_timer(tp, (uint32_t)((stack_now(st) - tp->t_rtttime) / 1000));
+			tp->t_rtttime = 0;
+		}
+		tp->snd_una++;
+		if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+			tp->snd_nxt = tp->snd_una;
+		if (so != NULL)
+			soisconnected(so);
+		tp->t_starttime = stack_now(st);
+		if (tp->t_flags & TF_NEEDFIN) {
+			tp->t_state = TCPS_FIN_WAIT_1;
+			tp->t_flags &= ~TF_NEEDFIN;
+		} else {
+			tp->t_state = TCPS_ESTABLISHED;
+		}
+		cc_conn_init(tp);
+		tcp_timer_activate(tp, TT_KEEP,
+		    MS_TO_NS(tp->t_keepidle ? tp->t_keepidle : (uint32_t)V(st, tcp_keepidle)));
+		tp->t_flags |= TF_ACKNOW;
+	} else {
+		/* Simultaneous open (RFC 9293 3.5 figure 8): SYN_RECEIVED,
+		 * our SYN goes out again with the ACK. */
+		tp->t_flags |= TF_ACKNOW | TF_NEEDSYN;
+		tp->t_state = TCPS_SYN_RECEIVED;
+		/* FreeBSD (rcv-syn-syn-sent-*.pkt): "S. 0:0(0) ack 1",
+		 * the SYN again from the ISS. */
+		tp->snd_nxt = tp->snd_una;
+	}
+	/* The SYN takes one sequence number; data past the window go. */
+	th->th_seq++;
+	if (seg->tlen > tp->rcv_wnd) {
+		todrop = (int32_t)(seg->tlen - tp->rcv_wnd);
+		m_adj(*mp, -todrop);
+		seg->tlen = tp->rcv_wnd;
+		th->th_flags &= (uint16_t)~TH_FIN;
+		TCPSTAT_INC(st, tcps_rcvpackafterwin);
+		TCPSTAT_ADD(st, tcps_rcvbyteafterwin, (uint32_t)todrop);
+	}
+	tp->snd_wl1 = th->th_seq - 1;
+	tp->snd_wl2 = th->th_ack;
+	tp->rcv_up = th->th_seq;
+	th->th_flags &= (uint16_t)~TH_SYN;
+	return (DS_STEP6);
+}
+
+/* ---------------------------------------------------------------------
+ * RST and SYN in synchronized states (RFC 9293 3.10.7.4, RFC 5961).
+ * ------------------------------------------------------------------- */
+
+/* Within [last_ack_sent, last_ack_sent + rcv_wnd) (RFC 5961 3.2). */
+static int
+tcp_seq_inwindow(const struct tcpcb *tp, tcp_seq seq)
+{
+	if (tp->rcv_wnd == 0)
+		return (seq == tp->last_ack_sent);
+	return (SEQ_GEQ(seq, tp->last_ack_sent) && SEQ_LT(seq, tp->last_ack_sent + tp->rcv_wnd));
+}
+
+static int
+tcp_do_rst(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+	int error;
+
+	if (!tcp_seq_inwindow(tp, seg->th.th_seq)) {
+		TCPSTAT_INC(st, tcps_badrst);
+		return (DS_DROP);
+	}
+	if (seg->th.th_seq != tp->last_ack_sent && !V(st, tcp_insecure_rst)) {
+		/* RFC 5961 3.2: in the window but not exact. */
+		TCPSTAT_INC(st, tcps_badrst_inwindow);
+		tcp_send_challenge_ack(tp, seg);
+		return (DS_DROP);
+	}
+	switch (tp->t_state) {
+	case TCPS_SYN_RECEIVED:
+		error = UST_ECONNREFUSED;
+		break;
+	default:
+		/* ESTABLISHED ... LAST_ACK: FreeBSD reports ECONNRESET
+		 * even in CLOSING and LAST_ACK when the socket is still
+		 * open (rcv-rst-last-ack-*.pkt). */
+		error = UST_ECONNRESET;
+		break;
+	}
+	if (so != NULL)
+		soseterror(so, error);
+	TCPSTAT_INC(st, tcps_drops);
+	tp->t_state = TCPS_CLOSED;
+	(void)tcp_close(tp);
+	return (DS_DONE);
+}
+
+/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK; with
+ * net.inet.tcp.insecure_syn an in-window SYN resets as RFC 793 said. */
+static int
+tcp_do_syn_sync(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	TCPSTAT_INC(st, tcps_synchallenge);
+	if (V(st, tcp_insecure_syn) && tcp_seq_inwindow(tp, seg->th.th_seq)) {
+		TCPSTAT_INC(st, tcps_badsyn);
+		(void)tcp_drop(tp, UST_ECONNRESET);
+		return (DS_DONE);
+	}
+	tcp_send_challenge_ack(tp, seg);
+	return (DS_DROP);
+}
+
+/* ---------------------------------------------------------------------
+ * Acceptability and trimming (RFC 9293 3.10.7.4 first check).
+ * ------------------------------------------------------------------- */
+
+static int
+tcp_trim(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct tcphdr *th = &seg->th;
+	int32_t todrop;
+
+	todrop = tcp_seq_diff(tp->rcv_nxt, th->th_seq);
+	if (todrop > 0) {
+		if (th->th_flags & TH_SYN) {
+			th->th_flags &= (uint16_t)~TH_SYN;
+			th->th_seq++;
+			if (th->th_urp > 1)
+				th->th_urp--;
+			else
+				th->th_flags &= (uint16_t)~TH_URG;
+			todrop--;
+		}
+		if ((uint32_t)todrop > seg->tlen ||
+		    ((uint32_t)todrop == seg->tlen && !(th->th_flags & TH_FIN))) {
+			/* All old: ACK it (the peer lost our ACK) but take
+			 * any ACK and window it carries. */
+			th->th_flags &= (uint16_t)~TH_FIN;
+			tp->t_flags |= TF_ACKNOW;
+			todrop = (int32_t)seg->tlen;
+			TCPSTAT_INC(st, tcps_rcvduppack);
+			TCPSTAT_ADD(st, tcps_rcvdupbyte, (uint32_t)todrop);
+		} else {
+			TCPSTAT_INC(st, tcps_rcvpartduppack);
+			TCPSTAT_ADD(st, tcps_rcvpartdupbyte, (uint32_t)todrop);
+		}
+		if (todrop > 0)
+			m_adj(m, todrop);
+		th->th_seq += (uint32_t)todrop;
+		seg->tlen -= (uint32_t)todrop;
+		if (th->th_urp > (uint32_t)todrop) {
+			th->th_urp = (uint16_t)(th->th_urp - todrop);
+		} else {
+			th->th_flags &= (uint16_t)~TH_URG;
+			th->th_urp = 0;
+		}
+	}
+	/* Data after the user closed: nobody will read them (RFC 9293
+	 * 3.10.7.4 "if the user has closed", FreeBSD rcvafterclose). */
+	{
+		struct socket *so = tp_so(tp);
+
+		if (so != NULL && (so->so_state & SS_NOFDREF) && tp->t_state > TCPS_CLOSE_WAIT &&
+		    seg->tlen > 0) {
+			TCPSTAT_INC(st, tcps_rcvafterclose);
+			(void)tcp_close(tp);
+			return (DS_DROPRESET);
+		}
+	}
+	todrop = tcp_seq_diff(th->th_seq + seg->tlen, tp->rcv_nxt + tp->rcv_wnd);
+	if (todrop > 0) {
+		TCPSTAT_INC(st, tcps_rcvpackafterwin);
+		if ((uint32_t)todrop >= seg->tlen) {
+			TCPSTAT_ADD(st, tcps_rcvbyteafterwin, seg->tlen);
+			/* A zero-window probe: ACK it with our window. */
+			if (tp->rcv_wnd == 0 && th->th_seq == tp->rcv_nxt) {
+				tp->t_flags |= TF_ACKNOW;
+				TCPSTAT_INC(st, tcps_rcvwinprobe);
+			} else {
+				return (DS_DROPAFTERACK);
+			}
+		} else {
+			TCPSTAT_ADD(st, tcps_rcvbyteafterwin, (uint32_t)todrop);
+		}
+		m_adj(m, -todrop);
+		seg->tlen -= (uint32_t)todrop > seg->tlen ? seg->tlen : (uint32_t)todrop;
+		th->th_flags &= (uint16_t) ~(TH_PUSH | TH_FIN);
+	}
+	return (DS_CONTINUE);
+}
+
+/* RFC 7323 4.3: remember the peer's timestamp when the segment covers
+ * the byte we last acknowledged. */
+static void
+tcp_update_ts_recent(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	const struct tcphdr *th = &seg->th;
+	uint32_t len = seg->tlen + ((th->th_flags & (TH_SYN | TH_FIN)) ? 1 : 0);
+
+	if ((seg->to.to_flags & TOF_TS) && (tp->t_flags & TF_RCVD_TSTMP) &&
+	    SEQ_LEQ(th->th_seq, tp->last_ack_sent) &&
+	    SEQ_LEQ(tp->last_ack_sent, th->th_seq + len)) {
+		tp->ts_recent = seg->to.to_tsval;
+		tp->ts_recent_age = stack_now(tp->t_stack);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * ACK processing (RFC 9293 3.10.7.4 fifth check, RFC 5681, RFC 6582).
+ * ------------------------------------------------------------------- */
+
+/* The third duplicate ACK: fast retransmit of snd_una, then fast
+ * recovery (RFC 5681 3.2, RFC 6582 3.2 step 2).  FreeBSD's trick: send
+ * with snd_nxt = snd_una and a one-segment cwnd, then restore both. */
+static void
+tcp_fast_retransmit(struct tcpcb *tp)
+{
+	tcp_seq onxt = tp->snd_nxt;
+	uint32_t cwnd;
+
+	TCPSTAT_INC(tp->t_stack, tcps_fastretransmits);
+	cc_cong_signal(tp, CC_NDUPACK);
+	tcp_timer_activate(tp, TT_REXMT, 0);
+	tp->t_rtttime = 0;
+	cwnd = tp->snd_cwnd;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tp->t_maxseg;
+	(void)tcp_output(tp);
+	tp->snd_cwnd = cwnd;
+	if (SEQ_GT(onxt, tp->snd_nxt))
+		tp->snd_nxt = onxt;
+}
+
+/* RFC 3042: each of the first two duplicate ACKs lets one new segment
+ * out, beyond cwnd, if the peer's window allows. */
+static void
+tcp_limited_transmit(struct tcpcb *tp)
+{
+	uint32_t cwnd = tp->snd_cwnd;
+	tcp_seq omax = tp->snd_max;
+	uint32_t sent;
+
+	if (tp->t_dupacks <= tp->snd_limited)
+		return;
+	tp->snd_cwnd =
+	    SEQ_SUB(tp->snd_nxt, tp->snd_una) + (tp->t_dupacks - tp->snd_limited) * tp->t_maxseg;
+	(void)tcp_output(tp);
+	sent = SEQ_SUB(tp->snd_max, omax);
+	if (sent > tp->t_maxseg)
+		tp->snd_limited = 2;
+	else if (sent > 0)
+		tp->snd_limited++;
+	tp->snd_cwnd = cwnd;
+}
+
+/* SEG.ACK =< SND.UNA.  Returns DS_DROP when the ACK was consumed as a
+ * duplicate, DS_STEP6 otherwise. */
+static int
+tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
+{
+	struct ust_stack *st = tp->t_stack;
+	const struct tcphdr *th = &seg->th;
+
+	/* RFC 5681 2: no data, no SYN/FIN, the window unchanged, ACK ==
+	 * SND.UNA, and data outstanding. */
+	if (seg->tlen != 0 || (th->th_flags & (TH_SYN | TH_FIN)) || tiwin != tp->snd_wnd ||
+	    th->th_ack != tp->snd_una || tp->snd_max == tp->snd_una) {
+		if (th->th_ack == tp->snd_una && !IN_FASTRECOVERY(tp->t_flags))
+			tp->t_dupacks = 0;
+		return (DS_STEP6);
+	}
+	TCPSTAT_INC(st, tcps_rcvdupack);
+	if (IN_FASTRECOVERY(tp->t_flags)) {
+		/* RFC 5681 3.2 step 4: inflate, maybe send new data. */
+		tp->t_dupacks++;
+		cc_ack_received(tp, 0, CC_DUPACK, 1);
+		(void)tcp_output(tp);
+		return (DS_DROP);
+	}
+	/* FreeBSD: without a retransmission timer running nothing is
+	 * outstanding that a duplicate ACK could report lost. */
+	if (!tcp_timer_active(tp, TT_REXMT)) {
+		tp->t_dupacks = 0;
+		return (DS_DROP);
+	}
+	tp->t_dupacks++;
+	if (tp->t_dupacks == TCP_DUPACK_THRESH) {
+		/* RFC 6582 4.1: no new recovery for losses from before the
+		 * last one (the ACK does not cover snd_recover). */
+		if (SEQ_GT(tp->snd_recover, tp->iss) && SEQ_LEQ(tp->snd_recover, tp->snd_max) &&
+		    SEQ_LT(th->th_ack, tp->snd_recover)) {
+			tp->t_dupacks = 0;
+			return (DS_DROP);
+		}
+		tcp_fast_retransmit(tp);
+		return (DS_DROP);
+	}
+	if (tp->t_dupacks < TCP_DUPACK_THRESH && V(st, tcp_do_rfc3042))
+		tcp_limited_transmit(tp);
+	return (DS_DROP);
+}
+
+/* RFC 6582 3.2 step 5: a partial ACK in fast recovery retransmits the
+ * next hole at once: exactly one segment from the new snd_una (already
+ * advanced by the caller), not the data after it, which the peer holds
+ * out of order. */
+static void
+tcp_newreno_partial_ack(struct tcpcb *tp)
+{
+	tcp_seq onxt = tp->snd_nxt;
+	uint32_t cwnd = tp->snd_cwnd;
+
+	TCPSTAT_INC(tp->t_stack, tcps_newreno_partial);
+	tcp_timer_activate(tp, TT_REXMT, 0);
+	tp->t_rtttime = 0;
+	tp->snd_nxt = tp->snd_una;
+	tp->snd_cwnd = tp->t_maxseg;
+	tp->t_flags |= TF_ACKNOW;
+	(void)tcp_output(tp);
+	tp->snd_cwnd = cwnd;
+	if (SEQ_GT(onxt, tp->snd_nxt))
+		tp->snd_nxt = onxt;
+}
+
+/* Our FIN is acknowledged: the state changes of RFC 9293 3.10.7.4. */
+static int
+tcp_fin_acked(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+
+	switch (tp->t_state) {
+	case TCPS_FIN_WAIT_1:
+		tp->t_state = TCPS_FIN_WAIT_2;
+		/* Nobody will read any more: do not wait for the peer's
+		 * FIN forever (FreeBSD finwait2_timeout). */
+		if (so != NULL && (so->so_rcv.sb_state & SBS_CANTRCVMORE)) {
+			soisdisconnected(so);
+			tcp_timer_activate(tp, TT_2MSL, MS_TO_NS(V(st, tcp_finwait2_timeout)));
+		}
+		return (DS_CONTINUE);
+	case TCPS_CLOSING:
+		tcp_twstart(tp);
+		return (DS_DONE);
+	case TCPS_LAST_ACK:
+		(void)tcp_close(tp);
+		return (DS_DONE);
+	default:
+		return (DS_CONTINUE);
+	}
+}
+
+/* New data acknowledged. */
+static int
+tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+	tcp_seq ack = seg->th.th_ack;
+	uint32_t acked = SEQ_SUB(ack, tp->snd_una), sbcc;
+	int ourfinisacked = 0, inrec = IN_FASTRECOVERY(tp->t_flags);
+
+	TCPSTAT_INC(st, tcps_rcvackpack);
+	TCPSTAT_ADD(st, tcps_rcvackbyte, acked);
+	tp->t_bytes_acked_total += acked;
+	/* Karn (RFC 6298 3): only a segment sent once times the RTT. */
+	if (tp->t_rtttime != 0 && SEQ_GT(ack, tp->t_rtseq)) {
+		tcp_xmit_timer(tp, (uint32_t)((stack_now(st) - tp->t_rtttime) / 1000));
+		tp->t_rtttime = 0;
+	}
+	tp->t_rxtshift = 0;
+	tp->snd_limited = 0;
+	if (!inrec)
+		cc_ack_received(tp, acked, CC_ACK, tp->snd_cwnd <= tp->snd_wnd);
+	sbcc = so != NULL ? so->so_snd.sb_cc : 0;
+	if (acked > sbcc) {
+		/* The ACK covers our FIN too. */
+		tp->snd_wnd -= sbcc < tp->snd_wnd ? sbcc : tp->snd_wnd;
+		if (so != NULL)
+			sbdrop(&so->so_snd, sbcc);
+		ourfinisacked = (tp->t_flags & TF_SENTFIN) != 0;
+	} else {
+		tp->snd_wnd -= acked < tp->snd_wnd ? acked : tp->snd_wnd;
+		if (so != NULL)
+			sbdrop(&so->so_snd, acked);
+	}
+	tp->snd_una = ack;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	if (inrec) {
+		if (SEQ_LT(ack, tp->snd_recover)) {
+			tcp_newreno_partial_ack(tp);
+			cc_ack_received(tp, acked, CC_ACK, 1);
+		} else {
+			cc_post_recovery(tp);
+			tp->t_flags &= ~TF_FASTRECOVERY;
+			tp->t_dupacks = 0;
+		}
+	} else {
+		tp->t_dupacks = 0;
+	}
+	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged,
+	 * restart it when new data were. */
+	if (ack == tp->snd_max)
+		tcp_timer_activate(tp, TT_REXMT, 0);
+	else if (!tcp_timer_active(tp, TT_PERSIST))
+		tcp_timer_activate(tp, TT_REXMT, tcp_rexmt_timeout(tp, 0));
+	if (so != NULL)
+		sowwakeup(so);
+	if (ourfinisacked)
+		return (tcp_fin_acked(tp));
+	return (DS_CONTINUE);
+}
+
+/* SYN_RECEIVED: the ACK of our SYN completes the handshake. */
+static void
+tcp_synrcvd_established(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+
+	TCPSTAT_INC(st, tcps_connects);
+	if (so != NULL && !(so->so_state & SS_ISCONNECTED))
+		soisconnected(so);
+	tp->t_starttime = stack_now(st);
+	if (tp->t_flags & TF_NEEDFIN) {
+		tp->t_state = TCPS_FIN_WAIT_1;
+		tp->t_flags &= ~TF_NEEDFIN;
+	} else {
+		tp->t_state = TCPS_ESTABLISHED;
+		cc_conn_init(tp);
+	}
+	tcp_timer_activate(tp, TT_KEEP,
+	    MS_TO_NS(tp->t_keepidle ? tp->t_keepidle : (uint32_t)V(st, tcp_keepidle)));
+	/* The ACK of our SYN (simultaneous open: it is still counted). */
+	if (SEQ_GT(seg->th.th_ack, tp->snd_una) && tp->snd_una == tp->iss)
+		tp->snd_una++;
+	tp->t_flags &= ~TF_NEEDSYN;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	/* Data that waited in the queue for the connection. */
+	if (seg->tlen == 0 && !(seg->th.th_flags & TH_FIN))
+		(void)tcp_reass(tp, seg, seg->th.th_seq, NULL);
+	tp->snd_wl1 = seg->th.th_seq - 1;
+}
+
+static int
+tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
+{
+	struct ust_stack *st = tp->t_stack;
+	tcp_seq ack = seg->th.th_ack;
+
+	if (tp->t_state == TCPS_SYN_RECEIVED)
+		tcp_synrcvd_established(tp, seg);
+	/* RFC 5961 5.2: an ACK older than the window the peer can have
+	 * seen is a blind injection: challenge it. */
+	if (SEQ_LT(ack, tp->snd_una - tp->max_sndwnd)) {
+		TCPSTAT_INC(st, tcps_ackchallenge);
+		tcp_send_challenge_ack(tp, seg);
+		return (DS_DROP);
+	}
+	/* RFC 9293: an ACK of something not yet sent: ACK and drop. */
+	if (SEQ_GT(ack, tp->snd_max)) {
+		TCPSTAT_INC(st, tcps_rcvacktoomuch);
+		return (DS_DROPAFTERACK);
+	}
+	if (SEQ_LEQ(ack, tp->snd_una))
+		return (tcp_do_dupack(tp, seg, tiwin));
+	return (tcp_do_newack(tp, seg));
+}
+
+/* ---------------------------------------------------------------------
+ * Window, urgent data, data and FIN (RFC 9293 3.10.7.4, sixth-eighth).
+ * ------------------------------------------------------------------- */
+
+/* RFC 9293 3.10.7.4: take the window from the newest segment
+ * (SND.WL1/SND.WL2 rule).  Returns 1 when output may follow. */
+static int
+tcp_update_window(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
+{
+	const struct tcphdr *th = &seg->th;
+
+	if (!(th->th_flags & TH_ACK))
+		return (0);
+	/* RFC 9293: SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =<
+	 * SEG.ACK).  FreeBSD also wants a larger window when both are
+	 * equal; we follow the RFC so that a shrink to zero is heard. */
+	if (SEQ_LT(th->th_ack, tp->snd_una) ||
+	    !(SEQ_LT(tp->snd_wl1, th->th_seq) ||
+	        (tp->snd_wl1 == th->th_seq && SEQ_LEQ(tp->snd_wl2, th->th_ack))))
+		return (0);
+	if (tiwin == tp->snd_wnd && tp->snd_wl1 == th->th_seq && tp->snd_wl2 == th->th_ack)
+		return (0);
+	if (seg->tlen == 0 && tp->snd_wl2 == th->th_ack && tiwin > tp->snd_wnd)
+		TCPSTAT_INC(tp->t_stack, tcps_rcvwinupd);
+	tp->snd_wnd = tiwin;
+	tp->snd_wl1 = th->th_seq;
+	tp->snd_wl2 = th->th_ack;
+	if (tp->snd_wnd > tp->max_sndwnd)
+		tp->max_sndwnd = tp->snd_wnd;
+	/* The window opened: the persist state ends (RFC 9293 3.8.6.1). */
+	if (tp->snd_wnd > 0 && tcp_timer_active(tp, TT_PERSIST)) {
+		tcp_timer_activate(tp, TT_PERSIST, 0);
+		tp->t_rxtshift = 0;
+	}
+	return (1);
+}
+
+/* RFC 9293 3.8.5 / RFC 6093: track the urgent pointer; data stay inline. */
+static void
+tcp_do_urg(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	const struct tcphdr *th = &seg->th;
+	struct socket *so = tp_so(tp);
+
+	if ((th->th_flags & TH_URG) && th->th_urp != 0 && !TCPS_HAVERCVDFIN(tp->t_state)) {
+		if (so != NULL && (uint32_t)th->th_urp + so->so_rcv.sb_cc > so->so_rcv.sb_hiwat)
+			return; /* beyond any buffer: ignore */
+		if (SEQ_GT(th->th_seq + th->th_urp, tp->rcv_up)) {
+			tp->rcv_up = th->th_seq + th->th_urp;
+			tp->t_oobflags |= TCPOOB_HADDATA;
+		}
+	} else if (SEQ_GT(tp->rcv_nxt, tp->rcv_up)) {
+		tp->rcv_up = tp->rcv_nxt;
+	}
+}
+
+/* FreeBSD DELAY_ACK(): delay unless an ACK is already owed (every
+ * second full segment then goes out at once, RFC 1122 4.2.3.2, RFC 5681
+ * 4.2), we advertised a zero window, or the segment is oversized. */
+static int
+tcp_delay_ack(const struct tcpcb *tp, uint32_t tlen)
+{
+	return (!tcp_timer_active(tp, TT_DELACK) && !(tp->t_flags & (TF_RXWIN0SENT | TF_DELACK)) &&
+	    tlen <= tp->t_maxseg &&
+	    (V(tp->t_stack, tcp_delack_enabled) || (tp->t_flags & TF_NEEDSYN)));
+}
+
+/* The FIN of the peer (RFC 9293 3.10.7.4 eighth). */
+static int
+tcp_do_fin(struct tcpcb *tp)
+{
+	struct socket *so = tp_so(tp);
+
+	if (!TCPS_HAVERCVDFIN(tp->t_state)) {
+		if (so != NULL)
+			socantrcvmore(so);
+		if (tp->t_flags & TF_NEEDSYN)
+			tp->t_flags |= TF_DELACK;
+		else
+			tp->t_flags |= TF_ACKNOW;
+		tp->rcv_nxt++;
+	}
+	switch (tp->t_state) {
+	case TCPS_SYN_RECEIVED:
+	case TCPS_ESTABLISHED:
+		tp->t_state = TCPS_CLOSE_WAIT;
+		break;
+	case TCPS_FIN_WAIT_1:
+		tp->t_state = TCPS_CLOSING;
+		break;
+	case TCPS_FIN_WAIT_2:
+		/* ACK the FIN, then wait 2MSL. */
+		(void)tcp_output(tp);
+		tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+		tcp_twstart(tp);
+		return (DS_DONE);
+	default:
+		break;
+	}
+	return (DS_CONTINUE);
+}
+
+/* Payload of seg (m) into the socket or the reassembly queue. */
+static int
+tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+	struct tcphdr *th = &seg->th;
+	int fin = 0;
+
+	if ((seg->tlen != 0 || (th->th_flags & TH_FIN)) && !TCPS_HAVERCVDFIN(tp->t_state)) {
+		if (th->th_seq == tp->rcv_nxt && tp->t_segq == NULL &&
+		    TCPS_HAVEESTABLISHED(tp->t_state)) {
+			if (seg->tlen != 0 && tcp_delay_ack(tp, seg->tlen))
+				tp->t_flags |= TF_DELACK;
+			else
+				tp->t_flags |= TF_ACKNOW;
+			tp->rcv_nxt += seg->tlen;
+			tp->t_bytes_rcvd_total += seg->tlen;
+			if (seg->tlen != 0) {
+				TCPSTAT_INC(st, tcps_rcvpack);
+				TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
+			}
+			if (so != NULL && !(so->so_rcv.sb_state & SBS_CANTRCVMORE) &&
+			    seg->tlen != 0) {
+				sbappendstream(&so->so_rcv, m);
+				sorwakeup(so);
+			} else {
+				m_freem(m);
+			}
+			fin = th->th_flags & TH_FIN;
+		} else {
+			/* Out of order, or a hole just filled: an immediate
+			 * ACK (RFC 5681 4.2, the duplicate ACK the sender's
+			 * fast retransmit counts on). */
+			fin = tcp_reass(tp, seg, th->th_seq, m);
+			tp->t_flags |= TF_ACKNOW;
+		}
+		m = NULL;
+	} else {
+		m_freem(m);
+		m = NULL;
+		fin = 0;
+	}
+	if (fin)
+		return (tcp_do_fin(tp));
+	return (DS_CONTINUE);
+}
+
+/* ---------------------------------------------------------------------
+ * The state machine of one connection.
+ * ------------------------------------------------------------------- */
+
+/* Synchronized states (and SYN_RECEIVED): everything up to data. */
+static int
+tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwin)
+{
+	const struct tcphdr *th = &seg->th;
+	int r;
+
+	if (th->th_flags & TH_RST)
+		return (tcp_do_rst(tp, seg));
+	/* SYN_RECEIVED: an ACK that does not fit our SYN gets a RST. */
+	if (tp->t_state == TCPS_SYN_RECEIVED && (th->th_flags & TH_ACK) &&
+	    (SEQ_GT(tp->snd_una, th->th_ack) || SEQ_GT(th->th_ack, tp->snd_max)))
+		return (DS_DROPRESET);
+	if ((th->th_flags & TH_SYN) && tp->t_state != TCPS_SYN_RECEIVED)
+		return (tcp_do_syn_sync(tp, seg));
+	if ((r = tcp_trim(tp, seg, m)) != DS_CONTINUE)
+		return (r);
+	tcp_update_ts_recent(tp, seg);
+	if (!(th->th_flags & TH_ACK)) {
+		/* RFC 9293: "if the ACK bit is off drop the segment". */
+		if (tp->t_state == TCPS_SYN_RECEIVED || (tp->t_flags & TF_NEEDSYN))
+			return (DS_STEP6);
+		return ((tp->t_flags & TF_ACKNOW) ? DS_DROPAFTERACK : DS_DROP);
+	}
+	r = tcp_do_ack(tp, seg, tiwin);
+	if (r == DS_DROP && (tp->t_flags & TF_ACKNOW))
+		r = DS_DROPAFTERACK;
+	return (r == DS_CONTINUE ? DS_STEP6 : r);
+}
+
+/* Sends what is owed and arms the delayed ACK. */
+static void
+tcp_finish(struct tcpcb *tp, int needoutput)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (tp->t_flags & TF_ACKNOW)
+		tp->t_flags &= ~TF_DELACK;
+	if (needoutput || (tp->t_flags & TF_ACKNOW))
+		(void)tcp_output(tp);
+	if (tp->t_flags & TF_DELACK) {
+		tp->t_flags &= ~TF_DELACK;
+		tcp_timer_activate(tp, TT_DELACK, MS_TO_NS(V(st, tcp_delacktime)));
+	}
+}
+
+/* RFC 9293 3.10.7.3-4.  seg is the segment's own copy (trimmed here);
+ * m holds the payload only.  Consumes m. */
+static void
+tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp_so(tp);
+	uint32_t tiwin;
+	long win;
+	int r, needoutput = 0;
+
+	/* Keepalive: the connection is alive (RFC 1122 4.2.3.6). */
+	tp->t_rcvtime = stack_now(st);
+	if (TCPS_HAVEESTABLISHED(tp->t_state))
+		tcp_timer_activate(tp, TT_KEEP,
+		    MS_TO_NS(tp->t_keepidle ? tp->t_keepidle : (uint32_t)V(st, tcp_keepidle)));
+	/* RFC 7323 2.3: windows of SYNs are never scaled. */
+	tiwin = seg->th.th_win;
+	if (!(seg->th.th_flags & TH_SYN))
+		tiwin <<= tp->snd_scale;
+	/* The window we offer now, never shrunk below what we advertised. */
+	win = so != NULL ? sbspace(&so->so_rcv) : 0;
+	if (win < 0)
+		win = 0;
+	if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && (long)SEQ_SUB(tp->rcv_adv, tp->rcv_nxt) > win)
+		win = (long)SEQ_SUB(tp->rcv_adv, tp->rcv_nxt);
+	tp->rcv_wnd = (uint32_t)win;
+
+	if (tp->t_state == TCPS_SYN_SENT)
+		r = tcp_do_syn_sent(tp, seg, &m);
+	else
+		r = tcp_do_sync(tp, seg, m, tiwin);
+	switch (r) {
+	case DS_DONE:
+		m_freem(m);
+		return;
+	case DS_DROP:
+		m_freem(m);
+		return;
+	case DS_DROPRESET:
+		tcp_dropwithreset(st, NULL, seg, m);
+		return;
+	case DS_DROPAFTERACK:
+		m_freem(m);
+		tp->t_flags |= TF_ACKNOW;
+		tcp_finish(tp, 0);
+		return;
+	default:
+		break;
+	}
+	/* step 6 */
+	needoutput = tcp_update_window(tp, seg, tiwin);
+	tcp_do_urg(tp, seg);
+	r = tcp_do_data(tp, seg, m);
+	if (r == DS_DONE)
+		return;
+	tcp_finish(tp, needoutput);
+}
+
+/* ---------------------------------------------------------------------
+ * Input.
+ * ------------------------------------------------------------------- */
+
+/* Header, checksum and options into seg; m trimmed to the payload.
+ * Returns m, or NULL having counted and freed it. */
+static struct mbuf *
+tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_seg *seg)
+{
+	uint8_t hb[IP_HDRLEN];
+	struct ip ip;
+	uint32_t thlen, total;
+
+	memset(seg, 0, sizeof(*seg));
+	if (off < IP_HDRLEN || m->m_pkthdr.len < off + TCP_HDR_MIN ||
+	    m_copydata(m, 0, IP_HDRLEN, hb) != 0 || ip_hdr_parse(hb, sizeof(hb), &ip) != 0) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		goto drop;
+	}
+	if ((m = m_pullup(m, off + TCP_HDR_MIN)) == NULL) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		return (NULL);
+	}
+	total = m->m_pkthdr.len - off;
+	if (tcp_hdr_parse(mtod(m, const uint8_t *) + off, total, &seg->th) != 0) {
+		/* tcp_hdr_parse saw 20 bytes: the offset is what is bad. */
+		TCPSTAT_INC(st, tcps_rcvbadoff);
+		goto drop;
+	}
+	thlen = (uint32_t)seg->th.th_off * 4;
+	if (!(m->m_pkthdr.csum_flags & UST_CSUM_L4_VALID) &&
+	    in4_cksum(m, IPPROTO_TCP, off, total, ip.ip_src, ip.ip_dst) != 0) {
+		TCPSTAT_INC(st, tcps_rcvbadsum);
+		goto drop;
+	}
+	if ((m = m_pullup(m, off + thlen)) == NULL) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		return (NULL);
+	}
+	(void)tcp_opts_parse(mtod(m, const uint8_t *) + off + TCP_HDR_MIN, thlen - TCP_HDR_MIN,
+	    (seg->th.th_flags & TH_SYN) != 0, &seg->to);
+	seg->ifp = m->m_pkthdr.rcvif;
+	seg->src = ip.ip_src;
+	seg->dst = ip.ip_dst;
+	seg->ip_tos = ip.ip_tos;
+	seg->ip_ttl = ip.ip_ttl;
+	seg->hlen = off + thlen;
+	seg->tlen = total - thlen;
+	m_adj(m, (int32_t)(off + thlen));
+	return (m);
+drop:
+	m_freem(m);
+	return (NULL);
+}
+
+/* A segment for a listener (RFC 9293 3.10.7.2, FreeBSD's syncache). */
+static void
+tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct socket *lso = tp_so(tp), *so;
+	uint16_t flags = seg->th.th_flags;
+	int reset = 0;
+
+	if (flags & TH_RST) {
+		syncache_chkrst(st, seg);
+		m_freem(m);
+		return;
+	}
+	if ((flags & (TH_ACK | TH_SYN)) == TH_ACK) {
+		so = syncache_expand(st, lso, seg, &reset);
+		if (so == NULL) {
+			if (reset)
+				tcp_dropwithreset(st, NULL, seg, m);
+			else
+				m_freem(m);
+			return;
+		}
+		/* The new connection takes the segment (its data, FIN). */
+		tp = sototcpcb(so);
+		if (tp == NULL) {
+			m_freem(m);
+			return;
+		}
+		tcp_do_segment(tp, seg, m);
+		return;
+	}
+	if (flags & TH_ACK) {
+		/* SYN-ACK to a listener. */
+		tcp_dropwithreset(st, NULL, seg, m);
+		return;
+	}
+	if (!(flags & TH_SYN)) {
+		m_freem(m);
+		return;
+	}
+	syncache_add(st, lso, seg, m);
+}
+
+void
+tcp_input(struct mbuf *m, uint32_t off)
+{
+	struct ust_stack *st = M_STACK(m);
+	struct ifnet *ifp = m->m_pkthdr.rcvif;
+	struct inpcb *inp;
+	struct tcpcb *tp;
+	struct tcp_seg seg;
+
+	TCPSTAT_INC(st, tcps_rcvtotal);
+	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
+		return;
+	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast. */
+	if ((m->m_flags & (M_BCAST | M_MCAST)) || IN_MULTICAST(ntohl(seg.dst.s_addr)) ||
+	    IN_MULTICAST(ntohl(seg.src.s_addr)) || in_broadcast(seg.dst, ifp) ||
+	    in_broadcast(seg.src, ifp) || seg.dst.s_addr == INADDR_ANY)
+		goto drop;
+	if ((seg.th.th_flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) && V(st, tcp_drop_synfin)) {
+		TCPSTAT_INC(st, tcps_badsyn);
+		goto drop;
+	}
+	if (st->st_tcbinfo == NULL) {
+		tcp_noport(st, &seg, m);
+		return;
+	}
+findpcb:
+	inp = in_pcblookup(st->st_tcbinfo, seg.src, htons(seg.th.th_sport), seg.dst,
+	    htons(seg.th.th_dport), INPLOOKUP_WILDCARD);
+	tp = inp != NULL ? intotcpcb(inp) : NULL;
+	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
+		tcp_noport(st, &seg, m);
+		return;
+	}
+	if (tp->t_state == TCPS_TIME_WAIT) {
+		if (tcp_twcheck(tp, &seg, m))
+			goto findpcb;
+		return;
+	}
+	if (tp->t_state == TCPS_LISTEN) {
+		tcp_input_listen(st, tp, &seg, m);
+		return;
+	}
+	tcp_do_segment(tp, &seg, m);
+	return;
+drop:
+	m_freem(m);
+}

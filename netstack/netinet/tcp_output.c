@@ -1,0 +1,574 @@
+/*
+ * tcp_output.c - sending (FreeBSD netinet/tcp_output.c): decides whether a
+ * segment is due and what it carries, builds it and hands it to IP.
+ *
+ *   tcp_usrreq (send, shutdown, rcvd) / tcp_input / timers -> tcp_output()
+ *       -> [what may go: windows, SYN/FIN by state, Nagle, sender and
+ *           receiver silly-window avoidance, ACKs, persist]
+ *       -> tcp_output_send() -> options, header, data by reference from
+ *          so_snd (m_copym), checksum -> ip_output()
+ *
+ * RFC 9293 3.8.6 (windows), RFC 1122 4.2.3.3-4 (SWS avoidance, Nagle),
+ * RFC 6298 (the retransmission timer is armed here), RFC 7323 (window
+ * scale and timestamps), RFC 6691 / RFC 9293 3.7.1 (MSS option).
+ */
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/cc/cc.h"
+#include "netinet/in_pcb.h"
+#include "netinet/tcp_var.h"
+
+#define NS_PER_US 1000ull
+#define NS_PER_MS 1000000ull
+
+/* A transient send failure (FreeBSD returns 0 for these): the timers
+ * resend, the caller hears nothing, and no more segments go this round. */
+#define UST_ENOBUFS_SOFT (-1)
+
+/* FreeBSD's tcp_outflags[]: the control bits a state sends with. */
+static const uint16_t tcp_outflags[TCP_NSTATES] = {
+	[TCPS_CLOSED] = TH_RST | TH_ACK,
+	[TCPS_LISTEN] = 0,
+	[TCPS_SYN_SENT] = TH_SYN,
+	[TCPS_SYN_RECEIVED] = TH_SYN | TH_ACK,
+	[TCPS_ESTABLISHED] = TH_ACK,
+	[TCPS_CLOSE_WAIT] = TH_ACK,
+	[TCPS_FIN_WAIT_1] = TH_FIN | TH_ACK,
+	[TCPS_CLOSING] = TH_FIN | TH_ACK,
+	[TCPS_LAST_ACK] = TH_FIN | TH_ACK,
+	[TCPS_FIN_WAIT_2] = TH_ACK,
+	[TCPS_TIME_WAIT] = TH_ACK,
+};
+
+/* RFC 7323 2.3: the smallest shift that lets the window cover the
+ * largest buffer (kern.ipc.maxsockbuf): 6 for 2 MiB, FreeBSD's value. */
+uint8_t
+tcp_compute_wscale(const struct ust_stack *st)
+{
+	uint64_t max = (uint64_t)V(st, ipc_maxsockbuf);
+	uint8_t s = 0;
+
+	while (s < TCP_MAX_WINSHIFT && ((uint64_t)TCP_MAXWIN << s) < max)
+		s++;
+	return (s);
+}
+
+/* The MSS we offer for a peer (RFC 9293 3.7.1): the route's MTU less the
+ * IP and TCP headers; mssdflt without a route. */
+uint32_t
+tcp_mssopt(struct ust_stack *st, struct in_addr faddr)
+{
+	struct nhop4 nh;
+
+	if (rt_lookup(st, faddr, &nh) != 0 || nh.nh_mtu <= 40)
+		return ((uint32_t)V(st, tcp_mssdflt));
+	return (nh.nh_mtu - 40);
+}
+
+/* FreeBSD tcp_setpersist(): the persist timer with backoff, the RTO
+ * scaled by 2^shift plus slop, clamped to [persmin, persmax]. */
+void
+tcp_setpersist(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint64_t t = (uint64_t)tp->t_rxtcur * tcp_backoff_mult(tp->t_rxtshift) +
+	    (uint64_t)V(st, tcp_rexmit_slop) * 1000;
+	uint64_t min = (uint64_t)V(st, tcp_persmin) * 1000,
+	         max = (uint64_t)V(st, tcp_persmax) * 1000;
+
+	if (t < min)
+		t = min;
+	if (t > max)
+		t = max;
+	tcp_timer_activate(tp, TT_PERSIST, t * NS_PER_US);
+	if (tp->t_rxtshift < TCP_MAXRXTSHIFT)
+		tp->t_rxtshift++;
+}
+
+/* The options of a segment (FreeBSD's layout through tcp_opts_write). */
+static unsigned
+tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct tcpopt to;
+
+	memset(&to, 0, sizeof(to));
+	if (tp->t_flags & TF_NOOPT)
+		return (0);
+	if (flags & TH_SYN) {
+		to.to_flags |= TOF_MSS;
+		tp->t_rcvmss = tcp_mssopt(st, tp->t_inpcb->inp_faddr);
+		to.to_mss = (uint16_t)(tp->t_rcvmss > 65535 ? 65535 : tp->t_rcvmss);
+		/* RFC 7323 2.2: scale on a SYN, and on a SYN-ACK only when
+		 * the peer's SYN had it. */
+		if ((tp->t_flags & TF_REQ_SCALE) &&
+		    (!(flags & TH_ACK) || (tp->t_flags & TF_RCVD_SCALE))) {
+			if (tp->t_state == TCPS_SYN_SENT)
+				tp->request_r_scale = tcp_compute_wscale(st);
+			to.to_flags |= TOF_SCALE;
+			to.to_wscale = tp->request_r_scale;
+		}
+	}
+	/* RFC 7323 3.2: TS on a SYN when asked for, on everything else
+	 * once both sides sent it. */
+	if (((flags & TH_SYN) && (tp->t_flags & TF_REQ_TSTMP) &&
+	        (!(flags & TH_ACK) || (tp->t_flags & TF_RCVD_TSTMP))) ||
+	    (!(flags & TH_SYN) && (tp->t_flags & TF_RCVD_TSTMP))) {
+		to.to_flags |= TOF_TS;
+		to.to_tsval = tcp_ts_getticks(st) + tp->ts_offset;
+		to.to_tsecr = tp->ts_recent;
+	}
+	return (tcp_opts_write(optp, &to));
+}
+
+/*
+ * The window to advertise (FreeBSD): free receive space, no less than
+ * what was already offered (RFC 9293 3.8.6.2.2: never shrink), zero
+ * rather than a silly small window (RFC 1122 4.2.3.3, FreeBSD's
+ * hiwat / 4 and one segment).
+ */
+static uint32_t
+tcp_output_recwin(const struct tcpcb *tp, const struct socket *so)
+{
+	long recwin = sbspace(&so->so_rcv);
+	long maxwin = (long)TCP_MAXWIN << tp->rcv_scale;
+
+	if (recwin < 0)
+		recwin = 0;
+	if (recwin > maxwin)
+		recwin = maxwin;
+	if (recwin < (long)(so->so_rcv.sb_hiwat / 4) && recwin < (long)tp->t_maxseg)
+		recwin = 0;
+	if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && recwin < (long)(tp->rcv_adv - tp->rcv_nxt))
+		recwin = (long)(tp->rcv_adv - tp->rcv_nxt);
+	return ((uint32_t)recwin);
+}
+
+/* FreeBSD's rules for a window update on its own: the window must grow
+ * by two segments (with a large enough share of the buffer) or by half
+ * the buffer (RFC 1122 4.2.3.3). */
+static int
+tcp_output_winupdate(const struct tcpcb *tp, const struct socket *so, uint32_t recwin)
+{
+	uint32_t oldwin = 0, adv = recwin, hiwat = so->so_rcv.sb_hiwat;
+
+	if (recwin == 0 || (tp->t_flags & (TF_NEEDSYN | TF_DELACK)) ||
+	    TCPS_HAVERCVDFIN(tp->t_state) || !TCPS_HAVEESTABLISHED(tp->t_state))
+		return (0);
+	if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt)) {
+		oldwin = tp->rcv_adv - tp->rcv_nxt;
+		adv = adv > oldwin ? adv - oldwin : 0;
+	}
+	/* Nothing the scaled window field can show. */
+	if ((oldwin >> tp->rcv_scale) >= ((adv + oldwin) >> tp->rcv_scale))
+		return (0);
+	if (adv >= 2 * tp->t_maxseg &&
+	    (adv >= hiwat / 4 || recwin <= hiwat / 8 || hiwat <= 8 * tp->t_maxseg ||
+	        adv >= ((uint32_t)TCP_MAXWIN << tp->rcv_scale)))
+		return (1);
+	return (2 * (uint64_t)adv >= hiwat);
+}
+
+/* Per-segment counters (FreeBSD's order). */
+static void
+tcp_output_count(struct tcpcb *tp, uint32_t len, uint16_t flags, int probe)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	TCPSTAT_INC(st, tcps_sndtotal);
+	if (len > 0) {
+		if (probe && len == 1)
+			TCPSTAT_INC(st, tcps_sndprobe);
+		else if (SEQ_LT(tp->snd_nxt, tp->snd_max)) {
+			TCPSTAT_INC(st, tcps_sndrexmitpack);
+			TCPSTAT_ADD(st, tcps_sndrexmitbyte, len);
+			tp->t_sndrexmitpack++;
+			tp->t_sndrexmitbyte += len;
+		} else {
+			TCPSTAT_INC(st, tcps_sndpack);
+			TCPSTAT_ADD(st, tcps_sndbyte, len);
+		}
+	} else if (tp->t_flags & TF_ACKNOW)
+		TCPSTAT_INC(st, tcps_sndacks);
+	else if (flags & (TH_SYN | TH_FIN | TH_RST))
+		TCPSTAT_INC(st, tcps_sndctrl);
+	else if (SEQ_GT(tp->snd_up, tp->snd_una))
+		TCPSTAT_INC(st, tcps_sndurg);
+	else
+		TCPSTAT_INC(st, tcps_sndwinup);
+}
+
+/* The header mbuf with the data behind it: copied into the header mbuf
+ * when it fits, else shared by reference with so_snd. */
+static struct mbuf *
+tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t off, uint32_t len)
+{
+	struct mbuf *m, *d;
+
+	if ((m = tcp_hdr_mbuf(st, hlen)) == NULL)
+		return (NULL);
+	m->m_len = hlen;
+	m->m_pkthdr.len = hlen;
+	if (len == 0)
+		return (m);
+	if (len <= M_TRAILINGSPACE(m)) {
+		if (m_copydata(so->so_snd.sb_mb, off, len, mtod(m, uint8_t *) + hlen) != 0) {
+			m_freem(m);
+			return (NULL);
+		}
+		m->m_len += len;
+	} else {
+		if ((d = m_copym(so->so_snd.sb_mb, off, len)) == NULL) {
+			m_freem(m);
+			return (NULL);
+		}
+		d->m_flags &= (uint16_t)~M_PKTHDR;
+		m->m_next = d;
+	}
+	m->m_pkthdr.len = hlen + len;
+	return (m);
+}
+
+/* What to do about an error from ip_output (FreeBSD's): an out-of-buffers
+ * or unreachable network is transient for a synchronized connection (the
+ * retransmission timer is running); a smaller path MTU shrinks the MSS. */
+static int
+tcp_output_error(struct tcpcb *tp, int error)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct nhop4 nh;
+	uint32_t mss;
+
+	switch (error) {
+	case UST_ENOBUFS:
+		return (UST_ENOBUFS_SOFT);
+	case UST_EMSGSIZE:
+		if (rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 && nh.nh_mtu > 40) {
+			mss = nh.nh_mtu - 40;
+			if (mss < (uint32_t)V(st, tcp_minmss))
+				mss = (uint32_t)V(st, tcp_minmss);
+			if (mss < tp->t_maxseg) {
+				tp->t_maxseg = mss;
+				return (UST_EAGAIN); /* try again at once */
+			}
+		}
+		return (error);
+	case UST_EHOSTUNREACH:
+	case UST_ENETUNREACH:
+	case UST_EHOSTDOWN:
+	case UST_ENETDOWN:
+		if (TCPS_HAVERCVDSYN(tp->t_state)) {
+			tp->t_softerror = (uint32_t)error;
+			return (UST_ENOBUFS_SOFT);
+		}
+		return (error);
+	case UST_EACCES:
+	case UST_EPERM:
+		tp->t_softerror = (uint32_t)error;
+		return (error);
+	default:
+		return (error);
+	}
+}
+
+/* Sequence bookkeeping before the segment leaves (done before
+ * ip_output, which may loop the segment back into this stack). */
+static void
+tcp_output_advance(struct tcpcb *tp, uint32_t len, uint16_t flags)
+{
+	tcp_seq startseq = tp->snd_nxt;
+	uint32_t xlen = len;
+
+	if (flags & TH_SYN)
+		xlen++;
+	if (flags & TH_FIN) {
+		xlen++;
+		tp->t_flags |= TF_SENTFIN;
+	}
+	if (!(tp->t_flags & TF_FORCEDATA) || !tcp_timer_active(tp, TT_PERSIST)) {
+		tp->snd_nxt += xlen;
+		if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
+			tp->snd_max = tp->snd_nxt;
+			/* RFC 6298 / Karn: time one new segment per RTT. */
+			if (tp->t_rtttime == 0) {
+				tp->t_rtttime = stack_now(tp->t_stack);
+				tp->t_rtseq = startseq;
+				TCPSTAT_INC(tp->t_stack, tcps_segstimed);
+			}
+		}
+		/* RFC 6298 5.1: the timer runs while data is outstanding. */
+		if (!tcp_timer_active(tp, TT_REXMT) && tp->snd_nxt != tp->snd_una) {
+			if (tcp_timer_active(tp, TT_PERSIST)) {
+				tcp_timer_activate(tp, TT_PERSIST, 0);
+				tp->t_rxtshift = 0;
+			}
+			tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
+		}
+	} else if (SEQ_GT(tp->snd_nxt + xlen, tp->snd_max)) {
+		/* A window probe: the byte stays at snd_nxt for the next. */
+		tp->snd_max = tp->snd_nxt + xlen;
+	}
+}
+
+/*
+ * Builds and sends one segment of len bytes from offset off of so_snd.
+ * Returns 0 or an error; *more is set when the options cut the data and
+ * another segment should follow.
+ */
+static int
+tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, uint32_t recwin,
+    uint32_t sbav, int *more)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp->inp_socket;
+	uint8_t opt[TCP_MAXOLEN], *p;
+	unsigned optlen;
+	uint32_t hlen, win;
+	struct ip_out_args args;
+	struct tcphdr th;
+	struct mbuf *m;
+	tcp_seq oldnxt = tp->snd_nxt;
+	uint32_t oldflags = tp->t_flags;
+	int probe = (tp->t_flags & TF_FORCEDATA) != 0, error;
+
+	optlen = tcp_output_opts(tp, flags, opt);
+	hlen = TCP_HDR_MIN + optlen;
+	/* The MSS counts options (RFC 6691): cut the data to fit. */
+	if (len + optlen > tp->t_maxseg) {
+		len = tp->t_maxseg > optlen ? tp->t_maxseg - optlen : 1;
+		*more = 1;
+	}
+	if (SEQ_LT(tp->snd_nxt + len, tp->snd_una + sbav))
+		flags &= (uint16_t)~TH_FIN;
+	if (len > 0 && off + len == sbav)
+		flags |= TH_PUSH;
+	/* A retransmitted FIN keeps its sequence number. */
+	if ((flags & TH_FIN) && (tp->t_flags & TF_SENTFIN) && tp->snd_nxt == tp->snd_max)
+		tp->snd_nxt--;
+	m = tcp_output_mbuf(st, so, hlen, off, len);
+	if (m == NULL) {
+		tp->snd_nxt = oldnxt;
+		/* Keep a timer running so that we try again. */
+		if (!tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST))
+			tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
+		return (UST_ENOBUFS_SOFT);
+	}
+	memset(&th, 0, sizeof(th));
+	th.th_sport = ntohs(inp->inp_lport);
+	th.th_dport = ntohs(inp->inp_fport);
+	/* Pure ACKs carry snd_max (FreeBSD), so that they never look like
+	 * an old retransmission. */
+	if (len || (flags & (TH_SYN | TH_FIN)) || tcp_timer_active(tp, TT_PERSIST))
+		th.th_seq = tp->snd_nxt;
+	else
+		th.th_seq = tp->snd_max;
+	if (flags & TH_ACK)
+		th.th_ack = tp->rcv_nxt;
+	/* RFC 9293 3.8.5: the urgent pointer, while it is ahead. */
+	if (SEQ_GT(tp->snd_up, tp->snd_nxt)) {
+		uint32_t urp = tp->snd_up - tp->snd_nxt;
+
+		th.th_urp = (uint16_t)(urp > 65535 ? 65535 : urp);
+		flags |= TH_URG;
+	} else
+		tp->snd_up = tp->snd_una;
+	/* RFC 7323 2.2: a SYN's window is never scaled. */
+	if (flags & TH_SYN)
+		win = recwin > TCP_MAXWIN ? TCP_MAXWIN : recwin;
+	else {
+		win = recwin >> tp->rcv_scale;
+		if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) &&
+		    (win << tp->rcv_scale) < tp->rcv_adv - tp->rcv_nxt)
+			win++;
+		if (win > TCP_MAXWIN)
+			win = TCP_MAXWIN;
+	}
+	if (win == 0 && !(flags & TH_SYN)) {
+		tp->t_sndzerowin++;
+		tp->t_flags |= TF_RXWIN0SENT;
+	} else
+		tp->t_flags &= ~TF_RXWIN0SENT;
+	th.th_off = (uint8_t)(hlen / 4);
+	th.th_flags = flags;
+	th.th_win = (uint16_t)win;
+	p = mtod(m, uint8_t *);
+	tcp_hdr_write(p, &th);
+	memcpy(p + TCP_HDR_MIN, opt, optlen);
+	memset(&args, 0, sizeof(args));
+	args.src = inp->inp_laddr;
+	args.dst = inp->inp_faddr;
+	args.proto = IPPROTO_TCP;
+	args.ttl = inp->inp_ip_ttl;
+	args.tos = inp->inp_ip_tos;
+	if (V(st, tcp_path_mtu_discovery))
+		args.flags |= IP_DF;
+	be16enc(p + 16, in4_cksum(m, IPPROTO_TCP, 0, hlen + len, args.src, args.dst));
+
+	tcp_output_count(tp, len, flags, probe);
+	tcp_output_advance(tp, len, flags);
+	/* Whatever we send carries the ACK: the delayed one is done. */
+	if (flags & TH_ACK) {
+		uint32_t adv = win << ((flags & TH_SYN) ? 0 : tp->rcv_scale);
+
+		if (SEQ_GT(tp->rcv_nxt + adv, tp->rcv_adv))
+			tp->rcv_adv = tp->rcv_nxt + adv;
+		tp->last_ack_sent = tp->rcv_nxt;
+		tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+		if (tcp_timer_active(tp, TT_DELACK))
+			tcp_timer_activate(tp, TT_DELACK, 0);
+	}
+	error = tcp_ip_output(st, m, &args);
+	if (error == 0)
+		return (0);
+	/* Not sent: the data goes again from where it was; an ACK is
+	 * still owed. */
+	if (len > 0 && (!probe || !tcp_timer_active(tp, TT_PERSIST)) && !(flags & TH_SYN))
+		tp->snd_nxt -= len;
+	tp->t_flags |= oldflags & (TF_ACKNOW | TF_DELACK);
+	if (!tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST) &&
+	    tp->snd_max != tp->snd_una)
+		tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
+	return (tcp_output_error(tp, error));
+}
+
+/*
+ * Whether data of len bytes at off should go now (RFC 1122 4.2.3.4:
+ * Nagle and sender SWS avoidance, FreeBSD's order of the tests).
+ */
+static int
+tcp_output_wantdata(const struct tcpcb *tp, uint32_t off, uint32_t len, uint32_t sbav, int idle)
+{
+	uint32_t mss = tp->t_maxseg;
+
+	if (len == 0)
+		return (0);
+	/* A full segment is the MSS less the options every segment carries
+	 * (FreeBSD tcp_maxseg()): timestamps once agreed. */
+	if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP &&
+	    mss > TCPOLEN_TSTAMP_APPA)
+		mss -= TCPOLEN_TSTAMP_APPA;
+	if (len >= mss)
+		return (1);
+	/* Everything queued fits: send it if nothing is in flight (Nagle)
+	 * or Nagle is off, unless the user holds partial segments. */
+	if (!(tp->t_flags & TF_MORETOCOME) && (idle || (tp->t_flags & TF_NODELAY)) &&
+	    off + len >= sbav && !(tp->t_flags & TF_NOPUSH))
+		return (1);
+	if (tp->t_flags & TF_FORCEDATA)
+		return (1);
+	if (tp->max_sndwnd > 0 && len >= tp->max_sndwnd / 2)
+		return (1);
+	/* Retransmissions go whatever their size. */
+	if (SEQ_LT(tp->snd_nxt, tp->snd_max))
+		return (1);
+	return (0);
+}
+
+int
+tcp_output(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL;
+	uint32_t sendwin, off, len, sbav, recwin;
+	int64_t slen;
+	uint16_t flags;
+	int idle, more, error;
+
+	/* Nothing to say in these states (a CLOSED connection's RST is sent
+	 * by tcp_drop through tcp_respond).  Without a socket (TIME_WAIT
+	 * after the user let go) only control segments and ACKs go. */
+	if (tp->t_inpcb == NULL || tp->t_state == TCPS_CLOSED || tp->t_state == TCPS_LISTEN)
+		return (0);
+	/* RFC 5681 4.1: restart after an idle period longer than the RTO. */
+	idle = (tp->t_flags & TF_LASTIDLE) || tp->snd_max == tp->snd_una;
+	if (idle && TCPS_HAVEESTABLISHED(tp->t_state) &&
+	    stack_now(st) - tp->t_rcvtime >= (uint64_t)tp->t_rxtcur * NS_PER_US)
+		cc_after_idle(tp);
+	tp->t_flags &= ~TF_LASTIDLE;
+	if (idle && (tp->t_flags & TF_MORETOCOME)) {
+		tp->t_flags |= TF_LASTIDLE;
+		idle = 0;
+	}
+again:
+	more = 0;
+	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
+		tp->snd_nxt = tp->snd_una;
+	off = tp->snd_nxt - tp->snd_una;
+	sbav = so != NULL ? so->so_snd.sb_cc : 0;
+	sendwin = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+	flags = tcp_outflags[tp->t_state];
+	if (tp->t_flags & TF_NEEDFIN)
+		flags |= TH_FIN;
+	if (tp->t_flags & TF_NEEDSYN)
+		flags |= TH_SYN;
+	/* A window probe (persist) or forced send: one byte into a closed
+	 * window (RFC 9293 3.8.6.1). */
+	if (tp->t_flags & TF_FORCEDATA) {
+		if (sendwin == 0) {
+			if (off < sbav)
+				flags &= (uint16_t)~TH_FIN;
+			sendwin = 1;
+		} else {
+			tcp_timer_activate(tp, TT_PERSIST, 0);
+			tp->t_rxtshift = 0;
+		}
+	}
+	slen = (int64_t)(sbav < sendwin ? sbav : sendwin) - (int64_t)off;
+	/* The SYN occupies the first sequence number: once sent, only a
+	 * SYN-ACK repeats it; no data rides on a SYN. */
+	if ((flags & TH_SYN) && SEQ_GT(tp->snd_nxt, tp->snd_una)) {
+		if (tp->t_state != TCPS_SYN_RECEIVED)
+			flags &= (uint16_t)~TH_SYN;
+		off--;
+		slen++;
+	}
+	if (flags & TH_SYN) {
+		slen = 0;
+		flags &= (uint16_t)~TH_FIN;
+	}
+	if (slen <= 0) {
+		slen = 0;
+		/* A closed window with data waiting: stop retransmitting
+		 * and probe instead (RFC 9293 3.8.6.1). */
+		if (sendwin == 0 && TCPS_HAVEESTABLISHED(tp->t_state) && off < sbav &&
+		    !tcp_timer_active(tp, TT_PERSIST)) {
+			tcp_timer_activate(tp, TT_REXMT, 0);
+			tp->t_rxtshift = 0;
+			tp->snd_nxt = tp->snd_una;
+			tcp_setpersist(tp);
+		}
+	}
+	len = (uint32_t)slen;
+	if (len > tp->t_maxseg) {
+		len = tp->t_maxseg;
+		more = 1;
+	}
+	if (SEQ_LT(tp->snd_nxt + len, tp->snd_una + sbav))
+		flags &= (uint16_t)~TH_FIN;
+	recwin = so != NULL ? tcp_output_recwin(tp, so) : tcp_rcv_window(tp);
+
+	if (tcp_output_wantdata(tp, off, len, sbav, idle) ||
+	    (so != NULL && tcp_output_winupdate(tp, so, recwin)) || (tp->t_flags & TF_ACKNOW) ||
+	    (flags & TH_RST) || ((flags & TH_SYN) && !(tp->t_flags & TF_NEEDSYN)) ||
+	    SEQ_GT(tp->snd_up, tp->snd_una) ||
+	    ((flags & TH_FIN) && (!(tp->t_flags & TF_SENTFIN) || tp->snd_nxt == tp->snd_una)))
+		goto send;
+	/* Data waits for a window with no timer to bring it: persist
+	 * (FreeBSD's final check). */
+	if (sbav > 0 && !tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST)) {
+		tp->t_rxtshift = 0;
+		tcp_setpersist(tp);
+	}
+	return (0);
+send:
+	error = tcp_output_send(tp, off, len, flags, recwin, sbav, &more);
+	if (error == UST_EAGAIN)
+		goto again; /* the MSS shrank */
+	if (error == 0 && more)
+		goto again;
+	/* A segment that did not go ends this round; the error says whether
+	 * the caller should hear of it (tcp_output_error). */
+	return (error == UST_ENOBUFS_SOFT ? 0 : error);
+}

@@ -1,0 +1,742 @@
+/*
+ * tcp_subr.c - TCP's life-cycle pieces (FreeBSD netinet/tcp_subr.c): the
+ * per-stack state (PCB table, tcpcb zone, RFC 6528 secret, RFC 5961
+ * challenge-ACK limiter), control blocks from birth (tcp_newtcpcb) to
+ * death (tcp_close, tcp_drop, TIME_WAIT), the initial sequence number
+ * generator, bare control segments (tcp_respond) and ICMP errors.
+ *
+ *   ust_stack_create -> tcp_init -> syncache_init
+ *   pru_attach -> in_pcballoc + tcp_newtcpcb -> cc_attach(newreno)
+ *   tcp_input / timers -> tcp_drop -> [RST] -> tcp_close -> in_pcbfree
+ *                                                -> sofree (SS_PROTOREF)
+ *   tcp_input (FIN in FIN_WAIT_2 ...) -> tcp_twstart -> TT_2MSL -> tcp_close
+ *   icmp_input -> tcp_ctlinput -> tcp_drop / t_softerror / MSS update
+ *
+ * Socket ownership (agreed with tcp_usrreq.c): pru_detach on a connection
+ * that must linger sets SS_PROTOREF; tcp_close then clears it and frees
+ * the socket (sofree).  A connection still on a listener's incomplete
+ * queue is freed with its socket.  Entering TIME_WAIT lets go of a socket
+ * the user already closed (the tcpcb and PCB live on without it); a socket
+ * still open stays attached until pru_detach, which in TIME_WAIT just
+ * unhooks it (inp_socket = NULL) and leaves the tcpcb to the 2MSL timer.
+ */
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/cc/cc.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
+#include "netinet/ip.h"
+#include "netinet/icmp_var.h"
+#include "netinet/tcp_var.h"
+
+#define NS_PER_MS 1000000ull
+
+/* ICMP unreachable codes beyond icmp_var.h's (RFC 1122 3.2.2.1, RFC 1812). */
+#ifndef ICMP_UNREACH_NET_UNKNOWN
+#define ICMP_UNREACH_NET_UNKNOWN 6
+#endif
+#ifndef ICMP_UNREACH_NET_PROHIB
+#define ICMP_UNREACH_NET_PROHIB 9
+#endif
+#ifndef ICMP_UNREACH_HOST_PROHIB
+#define ICMP_UNREACH_HOST_PROHIB 10
+#endif
+#ifndef ICMP_UNREACH_TOSNET
+#define ICMP_UNREACH_TOSNET 11
+#endif
+#ifndef ICMP_UNREACH_FILTER_PROHIB
+#define ICMP_UNREACH_FILTER_PROHIB 13
+#endif
+
+/* Segments to our own addresses waiting for delivery (tcp_ip_output). */
+struct tcp_loopent {
+	struct mbuf *le_m;
+	struct ip_out_args le_args;
+};
+#define TCP_LOOPQ_LEN 1024
+
+/* Per-stack TCP state (st->st_tcp). */
+struct tcp_state {
+	struct ust_zone *ts_tcpcb_zone; /* struct tcpcb, hard max */
+	uint64_t ts_isn_key[2];         /* RFC 6528 secret, 128 bits */
+	uint64_t ts_ack_war_start;      /* RFC 5961 7 window start, ns */
+	uint32_t ts_ack_war_count;      /* challenge ACKs in this window */
+	struct callout ts_loop_callout; /* drains ts_loopq */
+	struct tcp_loopent *ts_loopq;   /* ring of TCP_LOOPQ_LEN */
+	uint32_t ts_loop_head, ts_loop_count;
+	int ts_loop_draining;
+};
+
+/* Buckets of the TCP PCB hash: 64K, so that 10^5 connections stay O(1). */
+#define TCBHASHSIZE 65536
+
+/* ---------------------------------------------------------------------
+ * SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input
+ * PRF", 2012): the keyed hash of RFC 6528's F().
+ * ------------------------------------------------------------------- */
+
+static inline uint64_t
+sip_rotl(uint64_t x, unsigned b)
+{
+	return ((x << b) | (x >> (64 - b)));
+}
+
+static inline void
+sip_round(uint64_t v[4])
+{
+	v[0] += v[1];
+	v[1] = sip_rotl(v[1], 13);
+	v[1] ^= v[0];
+	v[0] = sip_rotl(v[0], 32);
+	v[2] += v[3];
+	v[3] = sip_rotl(v[3], 16);
+	v[3] ^= v[2];
+	v[0] += v[3];
+	v[3] = sip_rotl(v[3], 21);
+	v[3] ^= v[0];
+	v[2] += v[1];
+	v[1] = sip_rotl(v[1], 17);
+	v[1] ^= v[2];
+	v[2] = sip_rotl(v[2], 32);
+}
+
+/* SipHash-2-4 of len bytes with the key k0 || k1 (each read as the
+ * little-endian 64-bit halves of the 16-byte key). */
+uint64_t
+tcp_siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
+{
+	uint64_t v[4], m, b = (uint64_t)len << 56;
+	size_t i, full = len & ~(size_t)7;
+	unsigned j;
+
+	v[0] = key[0] ^ 0x736f6d6570736575ull;
+	v[1] = key[1] ^ 0x646f72616e646f6dull;
+	v[2] = key[0] ^ 0x6c7967656e657261ull;
+	v[3] = key[1] ^ 0x7465646279746573ull;
+	for (i = 0; i < full; i += 8) {
+		m = 0;
+		for (j = 0; j < 8; j++)
+			m |= (uint64_t)in[i + j] << (8 * j);
+		v[3] ^= m;
+		sip_round(v);
+		sip_round(v);
+		v[0] ^= m;
+	}
+	for (j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v[3] ^= b;
+	sip_round(v);
+	sip_round(v);
+	v[0] ^= b;
+	v[2] ^= 0xff;
+	for (j = 0; j < 4; j++)
+		sip_round(v);
+	return (v[0] ^ v[1] ^ v[2] ^ v[3]);
+}
+
+/* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport,
+ * secretkey), M a 4-microsecond timer (RFC 9293 3.4.1), F SipHash-2-4. */
+tcp_seq
+tcp_new_isn(struct ust_stack *st, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
+    uint16_t fport)
+{
+	struct tcp_state *ts = st->st_tcp;
+	uint8_t buf[12];
+	uint64_t key[2] = { 0, 0 }, h;
+	uint32_t m;
+
+	/* The addresses and ports as they are on the wire. */
+	memcpy(buf, &laddr.s_addr, 4);
+	memcpy(buf + 4, &lport, 2);
+	memcpy(buf + 6, &faddr.s_addr, 4);
+	memcpy(buf + 10, &fport, 2);
+	if (ts != NULL) {
+		key[0] = ts->ts_isn_key[0];
+		key[1] = ts->ts_isn_key[1];
+	}
+	h = tcp_siphash24(key, buf, sizeof(buf));
+	m = (uint32_t)(stack_now(st) / 4000);
+	return ((tcp_seq)(m + (uint32_t)h));
+}
+
+/* The timestamp clock (RFC 7323 5.4): milliseconds of the stack clock. */
+uint32_t
+tcp_ts_getticks(const struct ust_stack *st)
+{
+	return ((uint32_t)(stack_now(st) / NS_PER_MS));
+}
+
+/* ---------------------------------------------------------------------
+ * Local delivery.
+ *
+ * ip_output hands a datagram for one of our own addresses straight to
+ * ip_input.  For TCP that would re-enter tcp_input (and through it
+ * tcp_output, tcp_close ...) from inside tcp_output, with the sender's
+ * tcpcb half-way through its bookkeeping.  FreeBSD queues loopback
+ * packets (netisr); we do the same here: such segments wait in a ring
+ * and a callout delivers them one after the other, so that every
+ * segment is processed from the top of a fresh call chain.
+ * ------------------------------------------------------------------- */
+
+static void
+tcp_loop_drain(void *arg)
+{
+	struct ust_stack *st = arg;
+	struct tcp_state *ts = st->st_tcp;
+	struct tcp_loopent le;
+
+	ts->ts_loop_draining = 1;
+	while (ts->ts_loop_count > 0) {
+		le = ts->ts_loopq[ts->ts_loop_head];
+		ts->ts_loop_head = (ts->ts_loop_head + 1) % TCP_LOOPQ_LEN;
+		ts->ts_loop_count--;
+		(void)ip_output(st, le.le_m, &le.le_args);
+	}
+	ts->ts_loop_draining = 0;
+}
+
+int
+tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
+{
+	struct tcp_state *ts = st->st_tcp;
+	struct tcp_loopent *le;
+
+	if (ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
+		return (ip_output(st, m, args));
+	if (ts->ts_loop_count == TCP_LOOPQ_LEN) {
+		/* Full: dropped like a full interface queue; TCP resends. */
+		IPSTAT_INC(st, ips_odropped);
+		m_freem(m);
+		return (UST_ENOBUFS);
+	}
+	le = &ts->ts_loopq[(ts->ts_loop_head + ts->ts_loop_count) % TCP_LOOPQ_LEN];
+	le->le_m = m;
+	le->le_args = *args;
+	ts->ts_loop_count++;
+	/* The drain loop picks it up if running; else a callout now. */
+	if (!ts->ts_loop_draining && !callout_pending(&ts->ts_loop_callout))
+		callout_reset(&st->st_wheel, &ts->ts_loop_callout, stack_now(st), 0, tcp_loop_drain,
+		    st);
+	return (0);
+}
+
+static void
+tcp_loop_flush(struct ust_stack *st)
+{
+	struct tcp_state *ts = st->st_tcp;
+
+	if (callout_pending(&ts->ts_loop_callout))
+		callout_stop(&st->st_wheel, &ts->ts_loop_callout);
+	while (ts->ts_loop_count > 0) {
+		m_freem(ts->ts_loopq[ts->ts_loop_head].le_m);
+		ts->ts_loop_head = (ts->ts_loop_head + 1) % TCP_LOOPQ_LEN;
+		ts->ts_loop_count--;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Stack set-up.
+ * ------------------------------------------------------------------- */
+
+int
+tcp_init(struct ust_stack *st)
+{
+	struct tcp_state *ts;
+	struct inpcbinfo *info;
+	uint32_t max = (uint32_t)V(st, ipc_maxsockets);
+
+	if (st->st_tcp != NULL)
+		return (0);
+	ts = st_malloc(st, sizeof(*ts));
+	info = st_malloc(st, sizeof(*info));
+	if (ts == NULL || info == NULL)
+		goto fail;
+	st->st_tcp = ts;
+	callout_init(&ts->ts_loop_callout);
+	ts->ts_loopq = st_malloc(st, TCP_LOOPQ_LEN * sizeof(*ts->ts_loopq));
+	if (ts->ts_loopq == NULL)
+		goto fail;
+	/* Connections outlive their sockets (TIME_WAIT, lingering close):
+	 * room for twice the socket limit. */
+	ts->ts_tcpcb_zone = ust_zone_create(&st->st_mem, "tcpcb", sizeof(struct tcpcb), 2 * max, 0);
+	if (ts->ts_tcpcb_zone == NULL)
+		goto fail;
+	if (in_pcbinfo_init(info, st, "tcp_inpcb", TCBHASHSIZE, 2 * max) != 0)
+		goto fail;
+	st->st_tcbinfo = info;
+	info = NULL;
+	/* RFC 6528 3: the secret, from the stack's seeded PRNG. */
+	ts->ts_isn_key[0] = ust_rng_u64(&st->st_rng);
+	ts->ts_isn_key[1] = ust_rng_u64(&st->st_rng);
+	ts->ts_ack_war_start = stack_now(st);
+	ts->ts_ack_war_count = 0;
+	if (syncache_init(st) != 0)
+		goto fail;
+	return (0);
+fail:
+	if (info != NULL)
+		st_free(st, info, sizeof(*info));
+	tcp_fini(st);
+	return (UST_ENOMEM);
+}
+
+/* Frees a tcpcb and everything it holds, without any protocol action
+ * (stack teardown). */
+static void
+tcp_discard(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	tcp_timer_stop_all(tp);
+	tcp_reass_flush(tp);
+	cc_detach(tp);
+	if (tp->t_inpcb != NULL)
+		tp->t_inpcb->inp_ppcb = NULL;
+	ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
+}
+
+void
+tcp_fini(struct ust_stack *st)
+{
+	struct tcp_state *ts = st->st_tcp;
+	struct inpcbinfo *info = st->st_tcbinfo;
+	struct inpcb *inp;
+
+	syncache_fini(st);
+	if (info != NULL) {
+		/* sofini() ran first: every socket is gone, so PCBs left
+		 * here (TIME_WAIT, orphans) must not look at theirs. */
+		for (inp = info->ipi_list; inp != NULL; inp = inp->inp_list.next) {
+			inp->inp_socket = NULL;
+			if (inp->inp_ppcb != NULL && ts != NULL)
+				tcp_discard(inp->inp_ppcb);
+		}
+		in_pcbinfo_destroy(info);
+		st_free(st, info, sizeof(*info));
+		st->st_tcbinfo = NULL;
+	}
+	if (ts != NULL) {
+		if (ts->ts_loopq != NULL) {
+			tcp_loop_flush(st);
+			st_free(st, ts->ts_loopq, TCP_LOOPQ_LEN * sizeof(*ts->ts_loopq));
+		}
+		if (ts->ts_tcpcb_zone != NULL)
+			ust_zone_destroy(ts->ts_tcpcb_zone);
+		st_free(st, ts, sizeof(*ts));
+		st->st_tcp = NULL;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Control blocks.
+ * ------------------------------------------------------------------- */
+
+struct tcpcb *
+tcp_newtcpcb(struct inpcb *inp)
+{
+	struct ust_stack *st = inp->inp_stack;
+	struct tcpcb *tp;
+	uint64_t init_ms = (uint64_t)V(st, tcp_rexmit_initial),
+	         min_ms = (uint64_t)V(st, tcp_rexmit_min);
+
+	if (st->st_tcp == NULL)
+		return (NULL);
+	tp = ust_zone_alloc(st->st_tcp->ts_tcpcb_zone);
+	if (tp == NULL)
+		return (NULL);
+	memset(tp, 0, sizeof(*tp));
+	tp->t_inpcb = inp;
+	tp->t_stack = st;
+	tp->t_state = TCPS_CLOSED;
+	callout_init(&tp->t_callout);
+	tp->t_maxseg = (uint32_t)V(st, tcp_mssdflt);
+	tp->t_rcvmss = tp->t_maxseg;
+	/* RFC 6298 2.1: RTO = 1 s (rexmit_initial) until a sample.  RTTVAR
+	 * is seeded as FreeBSD does, so that the first backoff of an
+	 * unmeasured connection equals FreeBSD's TCP_REXMTVAL. */
+	tp->t_srtt = 0;
+	tp->t_rttvar = init_ms > min_ms ? (uint32_t)((init_ms - min_ms) * 1000 / 4) : 0;
+	tp->t_rxtcur = (uint32_t)(init_ms * 1000);
+	/* Congestion control: cc_conn_init sets the initial window once the
+	 * MSS is known; until then one segment, ssthresh "infinite". */
+	tp->snd_cwnd = (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT;
+	tp->snd_ssthresh = (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT;
+	if (cc_attach(tp, &newreno_cc_algo) != 0) {
+		ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
+		return (NULL);
+	}
+	/* RFC 7323: ask for window scaling and timestamps per rfc1323
+	 * (1 both, 2 scaling only, 3 timestamps only). */
+	switch (V(st, tcp_do_rfc1323)) {
+	case 1:
+		tp->t_flags |= TF_REQ_SCALE | TF_REQ_TSTMP;
+		break;
+	case 2:
+		tp->t_flags |= TF_REQ_SCALE;
+		break;
+	case 3:
+		tp->t_flags |= TF_REQ_TSTMP;
+		break;
+	default:
+		break;
+	}
+	/* RFC 7323 5.4: a random offset per connection hides the clock. */
+	if (V(st, tcp_ts_offset_per_conn))
+		tp->ts_offset = ust_rng_u32(&st->st_rng);
+	tp->t_starttime = stack_now(st);
+	tp->t_rcvtime = tp->t_starttime;
+	inp->inp_ppcb = tp;
+	return (tp);
+}
+
+struct tcpcb *
+tcp_close(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp != NULL ? inp->inp_socket : NULL;
+
+	tcp_timer_stop_all(tp);
+	tcp_reass_flush(tp);
+	cc_detach(tp);
+	tp->t_state = TCPS_CLOSED;
+	if (inp != NULL)
+		inp->inp_ppcb = NULL;
+	ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
+	TCPSTAT_INC(st, tcps_closed);
+	if (inp != NULL)
+		in_pcbfree(inp); /* clears so->so_pcb */
+	if (so == NULL)
+		return (NULL);
+	soisdisconnected(so);
+	if (so->so_state & SS_PROTOREF) {
+		/* The user closed it and we held it: let it go. */
+		so->so_state &= ~SS_PROTOREF;
+		sofree(so);
+	} else if (so->so_head != NULL && so->so_qstate == SQ_INCOMP &&
+	    (so->so_state & SS_NOFDREF)) {
+		/* An embryonic connection on a listener's queue. */
+		sofree(so);
+	}
+	return (NULL);
+}
+
+struct tcpcb *
+tcp_drop(struct tcpcb *tp, int error)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so = tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL;
+
+	if (TCPS_HAVERCVDSYN(tp->t_state)) {
+		/* RFC 9293 3.10.7 (ABORT): <SEQ=SND.NXT><CTL=RST>. */
+		if (tp->t_state != TCPS_TIME_WAIT)
+			tcp_respond(st, tp, NULL, tp->rcv_nxt, tp->snd_nxt, TH_RST | TH_ACK);
+		tp->t_state = TCPS_CLOSED;
+		TCPSTAT_INC(st, tcps_drops);
+	} else
+		TCPSTAT_INC(st, tcps_conndrops);
+	if (error == UST_ETIMEDOUT && tp->t_softerror != 0)
+		error = (int)tp->t_softerror;
+	if (so != NULL && error != 0)
+		soseterror(so, error);
+	return (tcp_close(tp));
+}
+
+/*
+ * RFC 9293 3.6: TIME_WAIT for 2 * MSL; FreeBSD skips it for a peer that
+ * is one of our own addresses (nolocaltimewait).
+ */
+void
+tcp_twstart(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct inpcb *inp = tp->t_inpcb;
+	struct socket *so = inp != NULL ? inp->inp_socket : NULL;
+
+	if (V(st, tcp_nolocaltimewait) && inp != NULL && in_localip(st, inp->inp_faddr)) {
+		(void)tcp_close(tp);
+		return;
+	}
+	tp->t_state = TCPS_TIME_WAIT;
+	tcp_timer_stop_all(tp);
+	tcp_reass_flush(tp);
+	tp->t_flags &= ~(TF_DELACK | TF_NEEDFIN | TF_NEEDSYN);
+	tcp_timer_activate(tp, TT_2MSL, 2ull * (uint64_t)V(st, tcp_msl) * NS_PER_MS);
+	if (so == NULL)
+		return;
+	soisdisconnected(so);
+	if (so->so_state & SS_NOFDREF) {
+		/* Nobody will read it any more: the socket goes, the
+		 * connection stays for its 2MSL. */
+		inp->inp_socket = NULL;
+		if (so->so_pcb == inp)
+			so->so_pcb = NULL;
+		so->so_state &= ~SS_PROTOREF;
+		sofree(so);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Control segments.
+ * ------------------------------------------------------------------- */
+
+/* A header mbuf for hlen bytes of TCP header with as much of
+ * UST_MAX_HDR leading space as fits (ip_output prepends the rest). */
+struct mbuf *
+tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen)
+{
+	struct mbuf *m;
+	uint32_t lead = UST_MAX_HDR;
+
+	if ((m = m_gethdr(&st->st_mbz, MT_HEADER)) == NULL)
+		return (NULL);
+	if (lead + hlen > MHLEN)
+		lead = (MHLEN - hlen) & ~7u;
+	m_reserve(m, lead);
+	return (m);
+}
+
+/* Our receive window for a segment we send (not for RSTs): what the
+ * buffer has room for, never less than what we already offered, scaled. */
+uint32_t
+tcp_rcv_window(const struct tcpcb *tp)
+{
+	const struct socket *so = tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL;
+	long space = so != NULL ? sbspace(&so->so_rcv) : 0;
+	uint32_t win, adv;
+
+	if (space < 0)
+		space = 0;
+	win = (uint32_t)space;
+	if (win > (uint32_t)TCP_MAXWIN << tp->rcv_scale)
+		win = (uint32_t)TCP_MAXWIN << tp->rcv_scale;
+	if (TCPS_HAVERCVDSYN(tp->t_state) && SEQ_GT(tp->rcv_adv, tp->rcv_nxt)) {
+		adv = tp->rcv_adv - tp->rcv_nxt;
+		if (win < adv)
+			win = adv;
+	}
+	return (win);
+}
+
+void
+tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq ack,
+    tcp_seq seq, uint16_t flags)
+{
+	struct ip_out_args args;
+	struct tcphdr th;
+	struct tcpopt to;
+	struct mbuf *m;
+	uint8_t *p, opt[TCP_MAXOLEN];
+	uint32_t win = 0, hlen;
+	const struct inpcb *inp = tp != NULL ? tp->t_inpcb : NULL;
+
+	memset(&args, 0, sizeof(args));
+	memset(&th, 0, sizeof(th));
+	memset(&to, 0, sizeof(to));
+	if (seg != NULL) {
+		args.src = seg->dst;
+		args.dst = seg->src;
+		th.th_sport = seg->th.th_dport;
+		th.th_dport = seg->th.th_sport;
+	} else if (inp != NULL) {
+		args.src = inp->inp_laddr;
+		args.dst = inp->inp_faddr;
+		th.th_sport = ntohs(inp->inp_lport);
+		th.th_dport = ntohs(inp->inp_fport);
+	} else
+		return;
+	if (tp != NULL) {
+		if (!(flags & TH_RST))
+			win = tcp_rcv_window(tp) >> tp->rcv_scale;
+		/* RFC 7323 3.2: timestamps on every segment once agreed. */
+		if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP) {
+			to.to_flags |= TOF_TS;
+			to.to_tsval = tcp_ts_getticks(st) + tp->ts_offset;
+			to.to_tsecr = tp->ts_recent;
+		}
+	}
+	if (win > TCP_MAXWIN)
+		win = TCP_MAXWIN;
+	hlen = TCP_HDR_MIN + tcp_opts_write(opt, &to);
+	if ((m = tcp_hdr_mbuf(st, hlen)) == NULL) {
+		TCPSTAT_INC(st, tcps_rcvmemdrop);
+		return;
+	}
+	p = mtod(m, uint8_t *);
+	memcpy(p + TCP_HDR_MIN, opt, hlen - TCP_HDR_MIN);
+	th.th_seq = seq;
+	th.th_ack = (flags & TH_ACK) ? ack : 0;
+	th.th_off = (uint8_t)(hlen / 4);
+	th.th_flags = flags;
+	th.th_win = (uint16_t)win;
+	tcp_hdr_write(p, &th);
+	m->m_len = hlen;
+	m->m_pkthdr.len = hlen;
+	be16enc(p + 16, in4_cksum(m, IPPROTO_TCP, 0, hlen, args.src, args.dst));
+	args.proto = IPPROTO_TCP;
+	if (inp != NULL) {
+		args.ttl = inp->inp_ip_ttl;
+		args.tos = inp->inp_ip_tos;
+	}
+	TCPSTAT_INC(st, tcps_sndtotal);
+	if (flags & (TH_RST | TH_SYN | TH_FIN))
+		TCPSTAT_INC(st, tcps_sndctrl);
+	else
+		TCPSTAT_INC(st, tcps_sndacks);
+	(void)tcp_ip_output(st, m, &args);
+}
+
+/*
+ * RFC 5961 7: challenge ACKs are rate limited per stack to ack_war_cnt
+ * per ack_war_timewindow milliseconds (0 either: no limit).
+ */
+void
+tcp_send_challenge_ack(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct tcp_state *ts = st->st_tcp;
+	uint64_t now = stack_now(st), win = (uint64_t)V(st, tcp_ack_war_timewindow) * NS_PER_MS;
+	int64_t cnt = V(st, tcp_ack_war_cnt);
+
+	if (cnt > 0 && win > 0) {
+		if (now - ts->ts_ack_war_start >= win) {
+			ts->ts_ack_war_start = now;
+			ts->ts_ack_war_count = 0;
+		}
+		if ((int64_t)ts->ts_ack_war_count >= cnt) {
+			TCPSTAT_INC(st, tcps_challenge_ack_limited);
+			return;
+		}
+		ts->ts_ack_war_count++;
+	}
+	TCPSTAT_INC(st, tcps_challenge_ack);
+	/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+	tcp_respond(st, tp, seg, tp->rcv_nxt, tp->snd_nxt, TH_ACK);
+}
+
+/* ---------------------------------------------------------------------
+ * ICMP (RFC 1122 4.2.3.9, RFC 5927, RFC 1191).
+ * ------------------------------------------------------------------- */
+
+/* RFC 1191 / FreeBSD tcp_mtudisc: a smaller path MTU for our segments. */
+static void
+tcp_mtudisc(struct tcpcb *tp, uint32_t mtu)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint32_t mss;
+
+	if (mtu <= 40)
+		return;
+	mss = mtu - 40;
+	if (mss < (uint32_t)V(st, tcp_minmss))
+		mss = (uint32_t)V(st, tcp_minmss);
+	if (mss >= tp->t_maxseg)
+		return;
+	tp->t_maxseg = mss;
+	if (!TCPS_HAVEESTABLISHED(tp->t_state) || tp->t_state == TCPS_TIME_WAIT)
+		return;
+	/* Resend what was lost to the smaller MTU, without an RTT sample. */
+	TCPSTAT_INC(st, tcps_mturesent);
+	tp->t_rtttime = 0;
+	tp->snd_nxt = tp->snd_una;
+	(void)tcp_output(tp);
+}
+
+/* Errors FreeBSD treats as hard in SYN_SENT (icmp_may_rst): the peer's
+ * port, protocol, administrative prohibition, TTL exceeded.  0: soft or
+ * ignored. */
+static int
+tcp_icmp_harderr(const struct icmp_ctl *ctl)
+{
+	if (ctl->type == ICMP_UNREACH) {
+		switch (ctl->code) {
+		case ICMP_UNREACH_PROTOCOL:
+		case ICMP_UNREACH_PORT:
+		case ICMP_UNREACH_NET_PROHIB:
+		case ICMP_UNREACH_HOST_PROHIB:
+		case ICMP_UNREACH_FILTER_PROHIB:
+			return (UST_ECONNREFUSED);
+		default:
+			return (0);
+		}
+	}
+	if (ctl->type == ICMP_TIMXCEED && ctl->code == ICMP_TIMXCEED_INTRANS)
+		return (UST_EHOSTUNREACH);
+	return (0);
+}
+
+static int
+tcp_icmp_softerr(const struct icmp_ctl *ctl)
+{
+	if (ctl->type == ICMP_UNREACH) {
+		switch (ctl->code) {
+		case ICMP_UNREACH_NET:
+		case ICMP_UNREACH_NET_UNKNOWN:
+		case ICMP_UNREACH_TOSNET:
+			return (UST_ENETUNREACH);
+		case ICMP_UNREACH_NEEDFRAG:
+			return (0);
+		default:
+			return (UST_EHOSTUNREACH);
+		}
+	}
+	if (ctl->type == ICMP_TIMXCEED)
+		return (UST_EHOSTUNREACH);
+	if (ctl->type == ICMP_PARAMPROB)
+		return (UST_ENOPROTOOPT);
+	return (0);
+}
+
+void
+tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
+{
+	struct inpcb *inp;
+	struct tcpcb *tp;
+	uint16_t sport, dport;
+	tcp_seq seq;
+	int error;
+
+	if (st->st_tcbinfo == NULL || ctl->proto != IPPROTO_TCP || ctl->l4 == NULL ||
+	    ctl->l4len < 8)
+		return;
+	/* The quoted header is ours: source port ours, sequence ours. */
+	sport = be16dec(ctl->l4);
+	dport = be16dec(ctl->l4 + 2);
+	seq = be32dec(ctl->l4 + 4);
+	inp = in_pcblookup(st->st_tcbinfo, ctl->dst, htons(dport), ctl->src, htons(sport), 0);
+	if (inp == NULL) {
+		/* Maybe a SYN-ACK of a connection in the syncache. */
+		syncache_unreach(st, ctl);
+		return;
+	}
+	tp = intotcpcb(inp);
+	if (tp == NULL || tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_TIME_WAIT)
+		return;
+	/* RFC 5927 4.1: act only when the quoted sequence number is one we
+	 * have sent and not seen acknowledged. */
+	if (SEQ_LT(seq, tp->snd_una) || SEQ_GEQ(seq, tp->snd_max))
+		return;
+	if (ctl->type == ICMP_UNREACH && ctl->code == ICMP_UNREACH_NEEDFRAG) {
+		/* RFC 1191: an MTU of 0 (old routers) or not smaller than
+		 * what we use now says nothing. */
+		if (ctl->mtu != 0 && V(st, tcp_path_mtu_discovery))
+			tcp_mtudisc(tp, ctl->mtu);
+		return;
+	}
+	if (tp->t_state == TCPS_SYN_SENT && V(st, tcp_icmp_may_rst) &&
+	    (error = tcp_icmp_harderr(ctl)) != 0) {
+		(void)tcp_drop(tp, error);
+		return;
+	}
+	/* RFC 1122 4.2.3.9: soft errors are remembered and reported only
+	 * if the connection times out (FreeBSD tcp_notify: a handshake
+	 * that keeps failing is dropped after a few retransmissions). */
+	if ((error = tcp_icmp_softerr(ctl)) == 0)
+		return;
+	if (tp->t_state < TCPS_ESTABLISHED && tp->t_rxtshift > 3 && tp->t_softerror != 0) {
+		(void)tcp_drop(tp, error);
+		return;
+	}
+	tp->t_softerror = (uint32_t)error;
+}

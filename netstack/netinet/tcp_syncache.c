@@ -1,0 +1,763 @@
+/*
+ * tcp_syncache.c - the syncache and SYN cookies (FreeBSD
+ * netinet/tcp_syncache.c; RFC 9293 3.10.7.2 LISTEN, RFC 4987 SYN cookies).
+ *
+ * A SYN to a listener does not create a socket: it creates a small entry
+ * (struct syncache, from a zone with a hard maximum) in a hash table keyed
+ * with a per-stack secret, and answers with a SYN-ACK.  The socket is made
+ * only when the handshake's ACK arrives.  When a bucket or the whole cache
+ * is full (or net.inet.tcp.syncookies_only is set) the state goes into the
+ * ISN instead: a SYN cookie.
+ *
+ *   tcp_input (LISTEN, SYN) -> syncache_add -> [cache hit: dup SYN ->
+ *       SYN-ACK again | new entry | cookie] -> syncache_respond -> ip_output
+ *   tcp_input (LISTEN, ACK) -> syncache_expand -> [entry | cookie] ->
+ *       syncache_socket -> sonewconn, tcp_attach_pcb, in_pcbconnect,
+ *       tcp_mss, cc_conn_init, soisconnected (accept queue, listener wakes)
+ *   tcp_input (LISTEN, RST) -> syncache_chkrst
+ *   tcp_ctlinput -> syncache_unreach
+ *   callout per bucket -> syncache_timer -> SYN-ACK retransmission with
+ *       backoff, at most net.inet.tcp.syncache.rexmtlimit times, then drop
+ *
+ * SYN cookies (RFC 4987 3.6): ISS = MAC(28 bits) | slot parity (1) | MSS
+ * index (3), the MAC a SipHash-2-4 keyed with a per-stack secret over the
+ * 4-tuple, the peer's ISN, the MSS index and a time counter that advances
+ * every SYNCOOKIE_LIFETIME; the current and the previous counter are
+ * accepted.  Only the MSS survives in a cookie: a cookie SYN-ACK therefore
+ * carries <mss> alone, so that window scaling and timestamps are never
+ * agreed on for such a connection (FreeBSD also packs WS/SACK/TS into the
+ * timestamp; we keep it simple).  Entries of the cache use an RFC 6528 ISN,
+ * not a cookie, so an ACK for an entry that expired is answered with a RST
+ * rather than half-recovered.
+ */
+#include <string.h>
+
+#include "kern/mbuf.h"
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "net/route.h"
+#include "netinet/cc/cc.h"
+#include "netinet/in_pcb.h"
+#include "netinet/ip_var.h"
+#include "netinet/tcp_var.h"
+
+#define SYNCACHE_HASHSIZE 512 /* FreeBSD's: 512 buckets x 30 = cachelimit */
+#define SYNCOOKIE_LIFETIME_NS (15ull * 1000000000ull)
+#define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
+
+/* sc_flags */
+#define SCF_WINSCALE 0x01  /* both sides send window scale */
+#define SCF_TIMESTAMP 0x02 /* both sides send timestamps */
+#define SCF_NOOPT 0x04     /* the listener wants no options (TCP_NOOPT) */
+#define SCF_UNREACH 0x08   /* an ICMP unreachable was seen */
+
+struct syncache {
+	struct syncache *sc_next; /* bucket chain */
+	struct syncache **sc_prevp;
+	struct in_addr sc_src; /* the peer */
+	struct in_addr sc_dst; /* us */
+	uint16_t sc_sport;     /* the peer's port, network order */
+	uint16_t sc_dport;     /* ours, network order */
+	tcp_seq sc_irs;
+	tcp_seq sc_iss;
+	uint32_t sc_tsreflect; /* the peer's TSval to echo */
+	uint32_t sc_tsoff;     /* our timestamp offset */
+	uint32_t sc_wnd;       /* window in the SYN-ACK (unscaled) */
+	uint16_t sc_peer_mss;  /* 0: no MSS option */
+	uint8_t sc_requested_s_scale;
+	uint8_t sc_request_r_scale;
+	uint8_t sc_flags; /* SCF_* */
+	uint8_t sc_rxmits;
+	uint8_t sc_ttl;
+	uint8_t sc_tos;
+	uint64_t sc_rxttime; /* next SYN-ACK retransmission (ns) */
+};
+
+struct syncache_state;
+
+struct syncache_head {
+	struct syncache *sch_first;
+	uint32_t sch_length;
+	struct callout sch_timer;
+	struct syncache_state *sch_ss;
+};
+
+struct syncache_state {
+	struct ust_stack *ss_st;
+	struct syncache_head *ss_hash;
+	uint32_t ss_hashmask;
+	uint32_t ss_count;
+	struct ust_zone *ss_zone;
+	uint64_t ss_hashkey[2];
+	uint64_t ss_cookiekey[2];
+};
+
+/* FreeBSD's MSS values for cookies (tcp_sc_msstab). */
+static const uint16_t syncookie_msstab[8] = { 216, 536, 1200, 1360, 1400, 1440, 1452, 1460 };
+
+/* ---------------------------------------------------------------------
+ * Keyed hashing: SipHash-2-4 (tcp_siphash24, tcp_subr.c) over 64-bit
+ * words laid out big-endian.
+ * ------------------------------------------------------------------- */
+
+static uint64_t
+sc_siphash(const uint64_t key[2], const uint64_t *w, unsigned n)
+{
+	uint8_t buf[3 * 8];
+	unsigned i;
+
+	for (i = 0; i < n && i < 3; i++) {
+		be32enc(buf + 8 * i, (uint32_t)(w[i] >> 32));
+		be32enc(buf + 8 * i + 4, (uint32_t)w[i]);
+	}
+	return (tcp_siphash24(key, buf, (size_t)i * 8));
+}
+
+static struct syncache_head *
+syncache_bucket(struct syncache_state *ss, struct in_addr src, uint16_t sport, struct in_addr dst,
+    uint16_t dport)
+{
+	uint64_t w[2];
+
+	w[0] = (uint64_t)src.s_addr << 32 | dst.s_addr;
+	w[1] = (uint64_t)sport << 16 | dport;
+	return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 2) & ss->ss_hashmask]);
+}
+
+static struct syncache *
+syncache_lookup(struct syncache_head *sch, struct in_addr src, uint16_t sport, struct in_addr dst,
+    uint16_t dport)
+{
+	struct syncache *sc;
+
+	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
+		if (sc->sc_src.s_addr == src.s_addr && sc->sc_sport == sport &&
+		    sc->sc_dst.s_addr == dst.s_addr && sc->sc_dport == dport)
+			return (sc);
+	return (NULL);
+}
+
+/* The MSS we offer (FreeBSD tcp_mssopt): the route's MTU less the headers. */
+static uint16_t
+sc_mssopt(struct ust_stack *st, struct in_addr peer)
+{
+	struct nhop4 nh;
+	uint32_t mss = (uint32_t)V(st, tcp_mssdflt);
+
+	if (rt_lookup(st, peer, &nh) == 0 && nh.nh_mtu > 40)
+		mss = nh.nh_mtu - 40;
+	if (mss > 65535)
+		mss = 65535;
+	return ((uint16_t)mss);
+}
+
+/* ---------------------------------------------------------------------
+ * SYN-ACK output.
+ * ------------------------------------------------------------------- */
+
+/* Sends a SYN-ACK (or, for a challenge, an ACK) for sc.  Returns 0 or an
+ * error from ip_output. */
+static int
+syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags)
+{
+	struct ip_out_args args;
+	struct tcphdr th;
+	struct tcpopt to;
+	struct mbuf *m;
+	uint8_t *p;
+	unsigned optlen = 0;
+	uint16_t sum;
+
+	/* Room for the headers below and up to 60 bytes of TCP header. */
+	if (UST_MAX_HDR + TCP_HDR_MIN + TCP_MAXOLEN <= MHLEN)
+		m = m_gethdr(&st->st_mbz, MT_DATA);
+	else
+		m = m_getcl(&st->st_mbz, MT_DATA, M_PKTHDR);
+	if (m == NULL) {
+		TCPSTAT_INC(st, tcps_sc_dropped);
+		return (UST_ENOBUFS);
+	}
+	m_reserve(m, UST_MAX_HDR);
+	p = mtod(m, uint8_t *);
+	memset(&to, 0, sizeof(to));
+	if ((flags & TH_SYN) && !(sc->sc_flags & SCF_NOOPT)) {
+		/* RFC 9293 3.7.1, RFC 7323 2.2 and 3.2: MSS always; window
+		 * scale and timestamps only when the SYN carried them. */
+		to.to_flags = TOF_MSS;
+		to.to_mss = sc_mssopt(st, sc->sc_src);
+		if (sc->sc_flags & SCF_WINSCALE) {
+			to.to_flags |= TOF_SCALE;
+			to.to_wscale = sc->sc_request_r_scale;
+		}
+	}
+	if ((sc->sc_flags & SCF_TIMESTAMP) && !(sc->sc_flags & SCF_NOOPT)) {
+		to.to_flags |= TOF_TS;
+		to.to_tsval = tcp_ts_getticks(st) + sc->sc_tsoff;
+		to.to_tsecr = sc->sc_tsreflect;
+	}
+	if (to.to_flags != 0)
+		optlen = tcp_opts_write(p + TCP_HDR_MIN, &to);
+	memset(&th, 0, sizeof(th));
+	th.th_sport = ntohs(sc->sc_dport);
+	th.th_dport = ntohs(sc->sc_sport);
+	th.th_seq = (flags & TH_SYN) ? sc->sc_iss : sc->sc_iss + 1;
+	th.th_ack = sc->sc_irs + 1;
+	th.th_off = (uint8_t)((TCP_HDR_MIN + optlen) / 4);
+	th.th_flags = flags;
+	/* RFC 7323 2.2: the window of a SYN is never scaled. */
+	th.th_win = (uint16_t)(sc->sc_wnd > TCP_MAXWIN ? TCP_MAXWIN : sc->sc_wnd);
+	tcp_hdr_write(p, &th);
+	m->m_len = TCP_HDR_MIN + optlen;
+	m->m_pkthdr.len = m->m_len;
+	sum = in4_cksum(m, IPPROTO_TCP, 0, m->m_len, sc->sc_dst, sc->sc_src);
+	be16enc(p + 16, sum);
+	memset(&args, 0, sizeof(args));
+	args.src = sc->sc_dst;
+	args.dst = sc->sc_src;
+	args.proto = IPPROTO_TCP;
+	args.ttl = sc->sc_ttl;
+	args.tos = sc->sc_tos;
+	TCPSTAT_INC(st, tcps_sndtotal);
+	if (flags & TH_SYN)
+		TCPSTAT_INC(st, tcps_sndctrl);
+	else
+		TCPSTAT_INC(st, tcps_sndacks);
+	return (tcp_ip_output(st, m, &args));
+}
+
+/* ---------------------------------------------------------------------
+ * Entries and their timers.
+ * ------------------------------------------------------------------- */
+
+static void syncache_timer(void *arg);
+
+/* RFC 6298 5.5 backoff from net.inet.tcp.rexmit_initial, as FreeBSD's
+ * syncache: 1 s, 2 s, 4 s ... clamped to [rexmit_min, rexmit_max]. */
+static uint64_t
+syncache_rexmt_ns(const struct ust_stack *st, unsigned rxmits)
+{
+	uint64_t ms = (uint64_t)V(st, tcp_rexmit_initial) << (rxmits < 16 ? rxmits : 16);
+
+	if (ms < (uint64_t)V(st, tcp_rexmit_min))
+		ms = (uint64_t)V(st, tcp_rexmit_min);
+	if (ms > (uint64_t)V(st, tcp_rexmit_max))
+		ms = (uint64_t)V(st, tcp_rexmit_max);
+	return (MS_TO_NS(ms));
+}
+
+/* Arms the bucket's callout for its earliest entry. */
+static void
+syncache_rearm(struct ust_stack *st, struct syncache_head *sch)
+{
+	struct syncache *sc;
+	uint64_t when = UINT64_MAX;
+
+	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
+		if (sc->sc_rxttime < when)
+			when = sc->sc_rxttime;
+	if (when == UINT64_MAX)
+		callout_stop(&st->st_wheel, &sch->sch_timer);
+	else
+		callout_reset_at(&st->st_wheel, &sch->sch_timer, when, syncache_timer, sch);
+}
+
+static void
+syncache_insert(struct syncache_state *ss, struct syncache_head *sch, struct syncache *sc)
+{
+	sc->sc_next = sch->sch_first;
+	if (sc->sc_next != NULL)
+		sc->sc_next->sc_prevp = &sc->sc_next;
+	sc->sc_prevp = &sch->sch_first;
+	sch->sch_first = sc;
+	sch->sch_length++;
+	ss->ss_count++;
+}
+
+static void
+syncache_drop(struct syncache_state *ss, struct syncache_head *sch, struct syncache *sc)
+{
+	*sc->sc_prevp = sc->sc_next;
+	if (sc->sc_next != NULL)
+		sc->sc_next->sc_prevp = sc->sc_prevp;
+	sch->sch_length--;
+	ss->ss_count--;
+	ust_zone_free(ss->ss_zone, sc);
+}
+
+static void
+syncache_timer(void *arg)
+{
+	struct syncache_head *sch = arg;
+	struct syncache_state *ss = sch->sch_ss;
+	struct ust_stack *st = ss->ss_st;
+	struct syncache *sc, *next;
+	uint64_t now = stack_now(st);
+
+	for (sc = sch->sch_first; sc != NULL; sc = next) {
+		next = sc->sc_next;
+		if (sc->sc_rxttime > now)
+			continue;
+		if (sc->sc_rxmits >= V(st, tcp_syncache_rexmtlimit)) {
+			/* The peer never completed: forget it. */
+			TCPSTAT_INC(st, tcps_sc_stale);
+			syncache_drop(ss, sch, sc);
+			continue;
+		}
+		sc->sc_rxmits++;
+		if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
+			TCPSTAT_INC(st, tcps_sc_retransmitted);
+		sc->sc_rxttime = now + syncache_rexmt_ns(st, sc->sc_rxmits);
+	}
+	syncache_rearm(st, sch);
+}
+
+/* ---------------------------------------------------------------------
+ * SYN cookies.
+ * ------------------------------------------------------------------- */
+
+static uint32_t
+syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64_t counter,
+    unsigned mssidx)
+{
+	uint64_t w[3];
+
+	w[0] = (uint64_t)sc->sc_src.s_addr << 32 | sc->sc_dst.s_addr;
+	w[1] = (uint64_t)sc->sc_sport << 48 | (uint64_t)sc->sc_dport << 32 | sc->sc_irs;
+	w[2] = counter << 8 | mssidx;
+	return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 3) & 0x0fffffffu);
+}
+
+static tcp_seq
+syncookie_generate(const struct syncache_state *ss, const struct syncache *sc)
+{
+	uint64_t counter = stack_now(ss->ss_st) / SYNCOOKIE_LIFETIME_NS;
+	uint16_t mss = sc->sc_peer_mss != 0 ? sc->sc_peer_mss : (uint16_t)V(ss->ss_st, tcp_mssdflt);
+	unsigned idx;
+
+	/* The largest table MSS that the peer can take. */
+	for (idx = 7; idx > 0 && syncookie_msstab[idx] > mss; idx--)
+		continue;
+	return (syncookie_mac(ss, sc, counter, idx) << 4 | (uint32_t)(counter & 1) << 3 | idx);
+}
+
+/* Whether sc->sc_iss is a cookie we made for sc's 4-tuple and sc_irs in
+ * the current or the previous slot; sets sc_peer_mss from it. */
+static int
+syncookie_check(const struct syncache_state *ss, struct syncache *sc)
+{
+	uint64_t counter = stack_now(ss->ss_st) / SYNCOOKIE_LIFETIME_NS;
+	unsigned idx = sc->sc_iss & 7;
+
+	if (((sc->sc_iss >> 3) & 1) != (counter & 1)) {
+		if (counter == 0)
+			return (0);
+		counter--;
+	}
+	if ((sc->sc_iss >> 4) != syncookie_mac(ss, sc, counter, idx))
+		return (0);
+	sc->sc_peer_mss = syncookie_msstab[idx];
+	return (1);
+}
+
+/* ---------------------------------------------------------------------
+ * SYN: syncache_add.
+ * ------------------------------------------------------------------- */
+
+/* Fills a new entry from the SYN seg arriving at listener lso. */
+static void
+syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg,
+    struct syncache *sc)
+{
+	struct inpcb *linp = sotoinpcb(lso);
+	struct tcpcb *ltp = intotcpcb(linp);
+	long space = sbspace(&lso->so_rcv);
+
+	memset(sc, 0, sizeof(*sc));
+	sc->sc_src = seg->src;
+	sc->sc_dst = seg->dst;
+	sc->sc_sport = htons(seg->th.th_sport);
+	sc->sc_dport = htons(seg->th.th_dport);
+	sc->sc_irs = seg->th.th_seq;
+	sc->sc_ttl = linp->inp_ip_ttl;
+	sc->sc_tos = linp->inp_ip_tos;
+	sc->sc_wnd = space > 0 ? (uint32_t)space : 0;
+	if (seg->to.to_flags & TOF_MSS)
+		sc->sc_peer_mss = seg->to.to_mss;
+	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
+		sc->sc_flags |= SCF_NOOPT;
+	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
+		return;
+	/* RFC 7323 2.2 / 3.2: what the peer offered, we answer. */
+	if (seg->to.to_flags & TOF_SCALE) {
+		sc->sc_flags |= SCF_WINSCALE;
+		sc->sc_requested_s_scale =
+		    seg->to.to_wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : seg->to.to_wscale;
+		sc->sc_request_r_scale = tcp_request_wscale(st);
+	}
+	if (seg->to.to_flags & TOF_TS) {
+		sc->sc_flags |= SCF_TIMESTAMP;
+		sc->sc_tsreflect = seg->to.to_tsval;
+		if (V(st, tcp_ts_offset_per_conn))
+			sc->sc_tsoff = ust_rng_u32(&st->st_rng);
+	}
+}
+
+/* A SYN-ACK whose ISS is a cookie, no state kept. */
+static void
+syncache_send_cookie(struct ust_stack *st, struct syncache *sc)
+{
+	struct syncache_state *ss = st->st_syncache;
+
+	/* Nothing but the MSS can be recovered (see the file header). */
+	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP);
+	sc->sc_iss = syncookie_generate(ss, sc);
+	if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
+		TCPSTAT_INC(st, tcps_sc_sendcookie);
+}
+
+void
+syncache_add(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg, struct mbuf *m)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	struct syncache *sc, scs;
+	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
+
+	/* Data on a SYN is not kept (no TCP Fast Open): the peer sends it
+	 * again after the handshake. */
+	m_freem(m);
+	if (ss == NULL || sotoinpcb(lso) == NULL)
+		return;
+	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
+	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	if (sc != NULL) {
+		/* A retransmitted SYN: our SYN-ACK was lost (RFC 9293
+		 * 3.10.7.2); answer it again, with a fresh timestamp echo. */
+		TCPSTAT_INC(st, tcps_sc_dupsyn);
+		if ((sc->sc_flags & SCF_TIMESTAMP) && (seg->to.to_flags & TOF_TS))
+			sc->sc_tsreflect = seg->to.to_tsval;
+		(void)syncache_respond(st, sc, TH_SYN | TH_ACK);
+		return;
+	}
+	syncache_fill(st, lso, seg, &scs);
+	if (V(st, tcp_syncookiesonly)) {
+		syncache_send_cookie(st, &scs);
+		return;
+	}
+	if (sch->sch_length >= V(st, tcp_syncache_bucketlimit) ||
+	    ss->ss_count >= V(st, tcp_syncache_cachelimit)) {
+		if (sch->sch_length >= V(st, tcp_syncache_bucketlimit))
+			TCPSTAT_INC(st, tcps_sc_bucketoverflow);
+		else
+			TCPSTAT_INC(st, tcps_sc_cacheoverflow);
+		goto nostate;
+	}
+	sc = ust_zone_alloc(ss->ss_zone);
+	if (sc == NULL) {
+		TCPSTAT_INC(st, tcps_sc_zonefail);
+		goto nostate;
+	}
+	*sc = scs;
+	/* RFC 6528: the ISN of a cached entry is a keyed hash, not a cookie. */
+	sc->sc_iss = tcp_new_isn(st, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
+	sc->sc_rxttime = stack_now(st) + syncache_rexmt_ns(st, 0);
+	syncache_insert(ss, sch, sc);
+	TCPSTAT_INC(st, tcps_sc_added);
+	(void)syncache_respond(st, sc, TH_SYN | TH_ACK);
+	syncache_rearm(st, sch);
+	return;
+nostate:
+	if (V(st, tcp_syncookies))
+		syncache_send_cookie(st, &scs);
+	else
+		TCPSTAT_INC(st, tcps_dropsyn);
+}
+
+/* ---------------------------------------------------------------------
+ * ACK: syncache_expand.
+ * ------------------------------------------------------------------- */
+
+/* The connection's tcpcb from the handshake state (FreeBSD
+ * syncache_socket): ESTABLISHED, sequence spaces, options, MSS. */
+static void
+syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache *sc,
+    const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	tp->t_state = TCPS_ESTABLISHED;
+	tp->iss = sc->sc_iss;
+	tp->irs = sc->sc_irs;
+	/* The ACK acknowledged our SYN. */
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = sc->sc_iss + 1;
+	tp->rcv_nxt = tp->rcv_up = tp->last_ack_sent = sc->sc_irs + 1;
+	tp->rcv_wnd = sc->sc_wnd;
+	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
+	tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE | TF_REQ_TSTMP | TF_RCVD_TSTMP);
+	if (ltp != NULL) {
+		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
+		tp->t_keepinit = ltp->t_keepinit;
+		tp->t_keepidle = ltp->t_keepidle;
+		tp->t_keepintvl = ltp->t_keepintvl;
+		tp->t_keepcnt = ltp->t_keepcnt;
+	}
+	if (sc->sc_flags & SCF_WINSCALE) {
+		tp->t_flags |= TF_REQ_SCALE | TF_RCVD_SCALE;
+		tp->snd_scale = tp->requested_s_scale = sc->sc_requested_s_scale;
+		tp->rcv_scale = tp->request_r_scale = sc->sc_request_r_scale;
+	} else {
+		tp->snd_scale = tp->rcv_scale = 0;
+	}
+	if (sc->sc_flags & SCF_TIMESTAMP) {
+		tp->t_flags |= TF_REQ_TSTMP | TF_RCVD_TSTMP;
+		tp->ts_offset = sc->sc_tsoff;
+		/* RFC 7323 4.3: the ACK's TSval is the newest in order. */
+		tp->ts_recent = (seg->to.to_flags & TOF_TS) ? seg->to.to_tsval : sc->sc_tsreflect;
+		tp->ts_recent_age = stack_now(st);
+	}
+	/* RFC 9293 3.10.7.4: the window of the ACK (scaled: not a SYN). */
+	tp->snd_wnd = (uint32_t)seg->th.th_win << tp->snd_scale;
+	tp->max_sndwnd = tp->snd_wnd;
+	tp->snd_wl1 = seg->th.th_seq;
+	tp->snd_wl2 = seg->th.th_ack;
+	tp->t_starttime = tp->t_rcvtime = stack_now(st);
+}
+
+/* Makes the connected socket for sc, child of lso.  NULL on failure
+ * (*reset per rst_on_sock_fail). */
+static struct socket *
+syncache_socket(struct ust_stack *st, struct socket *lso, const struct syncache *sc,
+    const struct tcp_seg *seg, int *reset)
+{
+	struct inpcb *linp = sotoinpcb(lso), *inp;
+	struct socket *so;
+	struct tcpcb *tp;
+
+	so = sonewconn(lso);
+	if (so == NULL) {
+		/* The listen queue is full (or no memory). */
+		TCPSTAT_INC(st, tcps_listendrop);
+		goto abort;
+	}
+	if (tcp_attach_pcb(so) != 0)
+		goto abortso;
+	inp = sotoinpcb(so);
+	inp->inp_ip_ttl = linp->inp_ip_ttl;
+	inp->inp_ip_tos = linp->inp_ip_tos;
+	inp->inp_laddr = sc->sc_dst;
+	inp->inp_lport = sc->sc_dport;
+	if (in_pcbconnect(inp, sc->sc_src, sc->sc_sport) != 0)
+		goto abortso;
+	tp = intotcpcb(inp);
+	syncache_tcpcb(tp, intotcpcb(linp), sc, seg);
+	tcp_mss(tp, sc->sc_peer_mss);
+	tcp_rcvbuf_roundup(tp);
+	cc_conn_init(tp);
+	/* As on an active open: the keep timer always runs; it probes only
+	 * with SO_KEEPALIVE or net.inet.tcp.always_keepalive (tcp_timer.c). */
+	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepidle_ms(tp)));
+	TCPSTAT_INC(st, tcps_accepts);
+	TCPSTAT_INC(st, tcps_connects);
+	soisconnected(so);
+	return (so);
+abortso:
+	/* Still on the listener's incomplete queue with SS_NOFDREF: gone. */
+	if (so->so_pcb != NULL)
+		so->so_proto->pr_usrreqs->pru_abort(so);
+	else
+		sofree(so);
+	TCPSTAT_INC(st, tcps_sc_dropped);
+abort:
+	TCPSTAT_INC(st, tcps_sc_aborted);
+	*reset = V(st, tcp_syncache_rst_on_sock_fail) != 0;
+	return (NULL);
+}
+
+struct socket *
+syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg, int *reset)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	struct syncache *sc, scs;
+	struct socket *so;
+	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
+
+	*reset = 0;
+	if (ss == NULL || sotoinpcb(lso) == NULL)
+		return (NULL);
+	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
+	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	if (sc != NULL) {
+		/* RFC 9293 3.10.7.4 (SYN-RECEIVED): the ACK must acknowledge
+		 * our SYN exactly, else a RST <SEQ=SEG.ACK><CTL=RST>. */
+		if (seg->th.th_ack != sc->sc_iss + 1) {
+			TCPSTAT_INC(st, tcps_sc_badack);
+			*reset = 1;
+			return (NULL);
+		}
+		/* ... and its sequence number be in the window we offered. */
+		if (SEQ_LEQ(seg->th.th_seq, sc->sc_irs) ||
+		    SEQ_GT(seg->th.th_seq, sc->sc_irs + 1 + sc->sc_wnd))
+			return (NULL);
+		scs = *sc;
+		syncache_drop(ss, sch, sc);
+		syncache_rearm(st, sch);
+		so = syncache_socket(st, lso, &scs, seg, reset);
+		if (so != NULL)
+			TCPSTAT_INC(st, tcps_sc_completed);
+		return (so);
+	}
+	/* No entry: a SYN cookie, if cookies are on (RFC 4987 3.6). */
+	if (!V(st, tcp_syncookies) && !V(st, tcp_syncookiesonly)) {
+		*reset = 1;
+		return (NULL);
+	}
+	syncache_fill(st, lso, seg, &scs);
+	scs.sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP);
+	scs.sc_irs = seg->th.th_seq - 1;
+	scs.sc_iss = seg->th.th_ack - 1;
+	scs.sc_peer_mss = 0;
+	if (!syncookie_check(ss, &scs)) {
+		TCPSTAT_INC(st, tcps_sc_spurcookie);
+		*reset = 1;
+		return (NULL);
+	}
+	if (scs.sc_wnd > TCP_MAXWIN)
+		scs.sc_wnd = TCP_MAXWIN;
+	TCPSTAT_INC(st, tcps_sc_recvcookie);
+	return (syncache_socket(st, lso, &scs, seg, reset));
+}
+
+/* ---------------------------------------------------------------------
+ * RST and ICMP for entries.
+ * ------------------------------------------------------------------- */
+
+void
+syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	struct syncache *sc;
+	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
+
+	if (ss == NULL)
+		return;
+	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
+	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	if (sc == NULL)
+		return;
+	/* RFC 9293 3.10.7.4 / RFC 5961 3.2: in the window resets; only the
+	 * exact RCV.NXT does (unless insecure_rst), the rest is challenged. */
+	if (SEQ_GEQ(seg->th.th_seq, sc->sc_irs + 1) &&
+	    SEQ_LT(seg->th.th_seq, sc->sc_irs + 1 + (sc->sc_wnd > 0 ? sc->sc_wnd : 1))) {
+		if (seg->th.th_seq == sc->sc_irs + 1 || V(st, tcp_insecure_rst)) {
+			TCPSTAT_INC(st, tcps_sc_reset);
+			syncache_drop(ss, sch, sc);
+			syncache_rearm(st, sch);
+			return;
+		}
+		TCPSTAT_INC(st, tcps_badrst_inwindow);
+		if (syncache_respond(st, sc, TH_ACK) == 0)
+			TCPSTAT_INC(st, tcps_challenge_ack);
+		return;
+	}
+	TCPSTAT_INC(st, tcps_badrst);
+}
+
+void
+syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	struct syncache *sc;
+	uint16_t sport, dport;
+	tcp_seq seq;
+
+	if (ss == NULL || ctl->l4 == NULL || ctl->l4len < 8)
+		return;
+	/* The quoted segment is ours: source us, destination the peer. */
+	dport = htons(be16dec(ctl->l4));
+	sport = htons(be16dec(ctl->l4 + 2));
+	seq = be32dec(ctl->l4 + 4);
+	sch = syncache_bucket(ss, ctl->dst, sport, ctl->src, dport);
+	sc = syncache_lookup(sch, ctl->dst, sport, ctl->src, dport);
+	if (sc == NULL || seq != sc->sc_iss)
+		return;
+	/* FreeBSD: one error may be transient; a second one after the
+	 * retransmissions are mostly spent ends the attempt. */
+	if (!(sc->sc_flags & SCF_UNREACH) || sc->sc_rxmits < 3 + 1) {
+		sc->sc_flags |= SCF_UNREACH;
+		return;
+	}
+	TCPSTAT_INC(st, tcps_sc_unreach);
+	syncache_drop(ss, sch, sc);
+	syncache_rearm(st, sch);
+}
+
+/* ---------------------------------------------------------------------
+ * Per-stack state.
+ * ------------------------------------------------------------------- */
+
+int
+syncache_init(struct ust_stack *st)
+{
+	struct syncache_state *ss;
+	uint32_t i, max;
+
+	if (st->st_syncache != NULL)
+		return (0);
+	ss = st_malloc(st, sizeof(*ss));
+	if (ss == NULL)
+		return (UST_ENOMEM);
+	ss->ss_st = st;
+	ss->ss_hashmask = SYNCACHE_HASHSIZE - 1;
+	ss->ss_hash = st_malloc(st, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+	max = (uint32_t)V(st, tcp_syncache_cachelimit);
+	ss->ss_zone = ust_zone_create(&st->st_mem, "syncache", sizeof(struct syncache), max, 0);
+	if (ss->ss_hash == NULL || ss->ss_zone == NULL) {
+		if (ss->ss_hash != NULL)
+			st_free(st, ss->ss_hash, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+		if (ss->ss_zone != NULL)
+			ust_zone_destroy(ss->ss_zone);
+		st_free(st, ss, sizeof(*ss));
+		return (UST_ENOMEM);
+	}
+	for (i = 0; i < SYNCACHE_HASHSIZE; i++) {
+		callout_init(&ss->ss_hash[i].sch_timer);
+		ss->ss_hash[i].sch_ss = ss;
+	}
+	ss->ss_hashkey[0] = ust_rng_u64(&st->st_rng);
+	ss->ss_hashkey[1] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[0] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[1] = ust_rng_u64(&st->st_rng);
+	st->st_syncache = ss;
+	return (0);
+}
+
+void
+syncache_fini(struct ust_stack *st)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	uint32_t i;
+
+	if (ss == NULL)
+		return;
+	for (i = 0; i <= ss->ss_hashmask; i++) {
+		sch = &ss->ss_hash[i];
+		callout_stop(&st->st_wheel, &sch->sch_timer);
+		while (sch->sch_first != NULL)
+			syncache_drop(ss, sch, sch->sch_first);
+	}
+	ust_zone_destroy(ss->ss_zone);
+	st_free(st, ss->ss_hash, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+	st->st_syncache = NULL;
+	st_free(st, ss, sizeof(*ss));
+}
+
+/* Entries in the cache now (tests). */
+uint32_t
+syncache_count(const struct ust_stack *st)
+{
+	return (st->st_syncache != NULL ? st->st_syncache->ss_count : 0);
+}

@@ -1,0 +1,313 @@
+/*
+ * tcp_var.h - the TCP control block and what the TCP files exchange
+ * (FreeBSD netinet/tcp_var.h, tcp_timer.h).
+ *
+ *   ip_input -> tcp_input() -> [syncache_add | syncache_expand] ->
+ *       tcp_do_segment() -> per-state helpers -> tcp_reass() -> sbappendstream
+ *                                              -> cc_ack_received() ...
+ *       -> tcp_output() -> ip_output()
+ *   user -> tcp_usrreqs (tcp_usrreq.c) -> tcp_output()
+ *   callout -> tcp_timer dispatch (tcp_timer.c) -> tcp_output() / tcp_drop()
+ *
+ * Ownership of the files (each engineer adds fields only in the section
+ * of struct tcpcb marked for their file, and declarations only in the
+ * block marked for it):
+ *   tcp_input.c, tcp_reass.c     segment processing, RTT, dup ACKs, reassembly
+ *   tcp_output.c, tcp_timer.c,   sending, timers, control block life,
+ *   tcp_subr.c, cc/cc.h, cc/cc.c, ISNs, RSTs, ICMP, congestion-control hooks
+ *   cc/cc_newreno.c
+ *   tcp_syncache.c, tcp_usrreq.c syncache and cookies, the socket side
+ *
+ * Time units: the stack clock is in nanoseconds; RTT estimates are kept in
+ * microseconds; knobs are in milliseconds (FreeBSD's sysctl units).
+ */
+#ifndef _USTACK_NETINET_TCP_VAR_H_
+#define _USTACK_NETINET_TCP_VAR_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kern/callout.h"
+#include "netinet/in.h"
+#include "netinet/ip_var.h"
+#include "netinet/tcp.h"
+#include "netinet/tcp_fsm.h"
+#include "netinet/tcp_seq.h"
+
+struct mbuf;
+struct inpcb;
+struct socket;
+struct ust_stack;
+struct cc_algo;
+
+/* A received segment, parsed once by tcp_input() and passed by pointer
+ * to everything that acts on it (state machine, syncache, RST replies). */
+struct tcp_seg {
+	struct ifnet *ifp;
+	struct in_addr src; /* the peer */
+	struct in_addr dst; /* us */
+	uint8_t ip_tos;     /* ECN bits (issue 5) */
+	uint8_t ip_ttl;
+	struct tcphdr th; /* host order */
+	struct tcpopt to;
+	uint32_t hlen; /* IP + TCP header bytes before the payload */
+	uint32_t tlen; /* payload bytes */
+};
+
+/* Timers: one callout per connection, armed for the earliest of these
+ * deadlines (STYLE: per-tcpcb deadline slots and one dispatch table), so a
+ * million idle connections cost one wheel entry each. */
+#define TT_DELACK 0
+#define TT_REXMT 1
+#define TT_PERSIST 2
+#define TT_KEEP 3
+#define TT_2MSL 4
+#define TT_N 5
+
+/* Out-of-order segment queue entry (tcp_reass.c). */
+struct tseg_qent;
+
+struct tcpcb {
+	struct inpcb *t_inpcb;
+	struct ust_stack *t_stack;
+	int t_state;       /* TCPS_* */
+	uint32_t t_flags;  /* TF_* */
+	uint32_t t_flags2; /* TF2_* */
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	tcp_seq snd_una; /* oldest unacknowledged */
+	tcp_seq snd_nxt; /* next to send */
+	tcp_seq snd_max; /* highest sent + 1 */
+	tcp_seq snd_up;  /* urgent pointer */
+	tcp_seq snd_wl1; /* seq of the last window update */
+	tcp_seq snd_wl2; /* ack of the last window update */
+	tcp_seq iss;
+	uint32_t snd_wnd;    /* peer's window, bytes (scaled) */
+	uint32_t max_sndwnd; /* largest window the peer offered */
+
+	/* receive sequence space */
+	tcp_seq irs;
+	tcp_seq rcv_nxt;
+	tcp_seq rcv_adv; /* right edge we advertised */
+	tcp_seq rcv_up;  /* urgent pointer */
+	uint32_t rcv_wnd;
+	tcp_seq last_ack_sent;
+
+	/* segment sizes */
+	uint32_t t_maxseg; /* MSS we send with (RFC 9293 3.7.1) */
+	uint32_t t_rcvmss; /* MSS we advertised */
+
+	/* congestion control (changed only through cc.h hooks) */
+	uint32_t snd_cwnd;
+	uint32_t snd_ssthresh;
+	tcp_seq snd_recover; /* NewReno recovery point (RFC 6582) */
+	uint32_t t_dupacks;
+	uint32_t t_bytes_acked; /* ABC (RFC 3465) */
+	const struct cc_algo *t_cc;
+	void *t_ccdata; /* the module's per-connection state */
+
+	/* RTT (RFC 6298), microseconds; 0 t_srtt means no sample yet */
+	uint32_t t_srtt;
+	uint32_t t_rttvar;
+	uint32_t t_rxtcur;   /* current RTO, microseconds */
+	uint32_t t_rxtshift; /* consecutive timeouts (backoff exponent) */
+	uint64_t t_rtttime;  /* when the timed segment left (ns); 0: none */
+	tcp_seq t_rtseq;     /* the timed segment */
+	uint32_t t_rttupdated;
+	uint32_t t_softerror; /* ICMP error kept for ETIMEDOUT's place */
+
+	/* timers */
+	struct callout t_callout;
+	uint64_t t_timers[TT_N]; /* absolute ns; 0: not armed */
+	uint64_t t_rcvtime;      /* last segment received (keepalive idle) */
+	uint64_t t_starttime;
+	uint32_t t_keepinit;   /* ms; 0: the knob (TCP_KEEPINIT) */
+	uint32_t t_keepidle;   /* ms; 0: the knob */
+	uint32_t t_keepintvl;  /* ms; 0: the knob */
+	uint32_t t_keepcnt;    /* 0: the knob */
+	uint32_t t_keepprobes; /* keepalive probes sent unanswered */
+
+	/* out-of-order data (tcp_reass.c) */
+	struct tseg_qent *t_segq;
+	uint32_t t_segqlen;  /* segments queued */
+	uint32_t t_segqmbuf; /* bytes queued */
+
+	/* urgent data (RFC 9293 3.8.5; SO_OOBINLINE semantics, see tcp_input.c) */
+	uint8_t t_oobflags; /* TCPOOB_* */
+	uint8_t t_iobc;     /* the out-of-band byte */
+
+	/* RFC 7323 / RFC 2018 state (negotiated in issue 4, used in issue 5) */
+	uint8_t snd_scale;
+	uint8_t rcv_scale;
+	uint8_t request_r_scale;
+	uint8_t requested_s_scale;
+	uint32_t ts_recent;
+	uint64_t ts_recent_age;
+	uint32_t ts_offset;
+
+	/* statistics for TCP_INFO */
+	uint64_t t_sndrexmitpack;
+	uint64_t t_sndrexmitbyte;
+	uint64_t t_rcvoopack;
+	uint64_t t_sndzerowin;
+	uint64_t t_bytes_acked_total;
+	uint64_t t_bytes_rcvd_total;
+
+	/* --- tcp_input.c / tcp_reass.c section --- */
+	uint32_t snd_limited; /* segments sent by limited transmit (RFC 3042) */
+
+	/* --- tcp_output.c / tcp_timer.c / tcp_subr.c / cc section --- */
+	uint32_t t_rxtbase; /* RTO (us) when the current backoff began */
+
+	/* --- tcp_syncache.c / tcp_usrreq.c section --- */
+};
+
+/* t_flags (FreeBSD TF_* meanings) */
+#define TF_ACKNOW 0x00000001       /* ack immediately */
+#define TF_DELACK 0x00000002       /* ack, but try to delay it */
+#define TF_NODELAY 0x00000004      /* no Nagle */
+#define TF_NOOPT 0x00000008        /* no options on SYN */
+#define TF_SENTFIN 0x00000010      /* FIN sent */
+#define TF_REQ_SCALE 0x00000020    /* window scale requested */
+#define TF_RCVD_SCALE 0x00000040   /* peer sent window scale */
+#define TF_REQ_TSTMP 0x00000080    /* timestamps requested */
+#define TF_RCVD_TSTMP 0x00000100   /* peer sent timestamps */
+#define TF_SACK_PERMIT 0x00000200  /* both sides agreed to SACK */
+#define TF_NEEDSYN 0x00000400      /* SYN to send */
+#define TF_NEEDFIN 0x00000800      /* FIN to send */
+#define TF_NOPUSH 0x00001000       /* TCP_NOPUSH */
+#define TF_MORETOCOME 0x00010000   /* more data on the way: hold */
+#define TF_LQ_OVERFLOW 0x00020000  /* listen queue overflow */
+#define TF_LASTIDLE 0x00040000     /* connection was idle */
+#define TF_RXWIN0SENT 0x00080000   /* we advertised a zero window */
+#define TF_FASTRECOVERY 0x00100000 /* in NewReno fast recovery */
+#define TF_WASFRECOVERY 0x00200000 /* was in fast recovery before a timeout */
+#define TF_FORCEDATA 0x00800000    /* send even without window (probe) */
+#define TF_ECN_PERMIT 0x04000000   /* ECN negotiated (issue 5) */
+#define TF_CONGRECOVERY 0x20000000 /* congestion (ECN) recovery */
+#define TF_WASCRECOVERY 0x40000000
+#define IN_FASTRECOVERY(f) (((f)&TF_FASTRECOVERY) != 0)
+#define IN_CONGRECOVERY(f) (((f)&TF_CONGRECOVERY) != 0)
+#define IN_RECOVERY(f) (((f) & (TF_FASTRECOVERY | TF_CONGRECOVERY)) != 0)
+
+/* t_oobflags */
+#define TCPOOB_HAVEDATA 0x01
+#define TCPOOB_HADDATA 0x02
+
+#define intotcpcb(inp) ((struct tcpcb *)(inp)->inp_ppcb)
+#define sototcpcb(so) (intotcpcb(sotoinpcb(so)))
+
+/* Bounds (RFC 9293, RFC 6298). */
+#define TCP_MAXWIN 65535   /* largest unscaled window */
+#define TCP_MAXRXTSHIFT 12 /* FreeBSD: 12 retransmissions */
+#define TCP_MSS_MIN 64
+
+/* --- tcp_input.c / tcp_reass.c --- */
+void tcp_input(struct mbuf *m, uint32_t off); /* inetsw[IPPROTO_TCP] */
+/* A new RTT sample in microseconds (RFC 6298 2.2-2.3, Karn in the caller). */
+void tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us);
+/* Sets t_maxseg from the peer's MSS option (0: none) and the route MTU. */
+void tcp_mss(struct tcpcb *tp, uint32_t offer);
+/* Queues or appends the payload of seg (m holds the payload only); returns
+ * TH_FIN if a queued FIN became in order.  Consumes m.  m NULL: only
+ * deliver what became in order. */
+int tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf *m);
+void tcp_reass_flush(struct tcpcb *tp);
+
+/* --- tcp_output.c / tcp_timer.c / tcp_subr.c --- */
+/* Sends what the state, windows and timers allow. Returns 0 or an error. */
+int tcp_output(struct tcpcb *tp);
+void tcp_setpersist(struct tcpcb *tp);
+/* A control segment not carried by a tcpcb's sending logic: RST or ACK
+ * answering seg (addresses and ports swapped), with the given seq, ack
+ * and flags.  tp may be NULL (no connection).  Counts. */
+void tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq ack,
+    tcp_seq seq, uint16_t flags);
+/* RFC 5961 7: a challenge ACK, rate limited per stack (ack_war_*). */
+void tcp_send_challenge_ack(struct tcpcb *tp, const struct tcp_seg *seg);
+/* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
+tcp_seq tcp_new_isn(struct ust_stack *st, struct in_addr laddr, uint16_t lport,
+    struct in_addr faddr, uint16_t fport);
+struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
+/* Closes the connection: frees the tcpcb and the PCB (and the socket if
+ * the user has closed it).  Returns NULL. */
+struct tcpcb *tcp_close(struct tcpcb *tp);
+/* Drops with a RST if synchronized, reporting errno to the user. */
+struct tcpcb *tcp_drop(struct tcpcb *tp, int error);
+void tcp_twstart(struct tcpcb *tp); /* enter TIME_WAIT */
+void tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl);
+/* Timers: delay 0 stops one. */
+void tcp_timer_activate(struct tcpcb *tp, int which, uint64_t delay_ns);
+int tcp_timer_active(const struct tcpcb *tp, int which);
+void tcp_timer_stop_all(struct tcpcb *tp);
+/* The current RTO with backoff, clamped to rexmit_min/max, in ns. */
+uint64_t tcp_rexmt_timeout(const struct tcpcb *tp, uint32_t shift);
+int tcp_init(struct ust_stack *st);
+void tcp_fini(struct ust_stack *st);
+/* Helpers of the same files, for the others too:
+ * the RFC 7323 timestamp clock (ms of the stack clock; add ts_offset);
+ * the MSS to offer a peer (route MTU - 40, RFC 9293 3.7.1);
+ * the window scale to request (smallest shift covering kern.ipc.maxsockbuf);
+ * the receive window to advertise now (bytes, unscaled, never shrinking);
+ * FreeBSD's backoff multiplier for a shift (1, 2, 4 ... 512);
+ * the keepinit time of a connection (TCP_KEEPINIT or the knob), ns;
+ * SipHash-2-4 (RFC 6528 F, also usable for SYN cookies). */
+uint32_t tcp_ts_getticks(const struct ust_stack *st);
+uint32_t tcp_mssopt(struct ust_stack *st, struct in_addr faddr);
+uint8_t tcp_compute_wscale(const struct ust_stack *st);
+uint32_t tcp_rcv_window(const struct tcpcb *tp);
+uint32_t tcp_backoff_mult(uint32_t shift);
+uint64_t tcp_keepinit_ns(const struct tcpcb *tp);
+uint64_t tcp_siphash24(const uint64_t key[2], const uint8_t *in, size_t len);
+/* An MT_HEADER mbuf with room for hlen bytes of TCP header and leading
+ * space for IP and the link (as much of UST_MAX_HDR as fits). */
+struct mbuf *tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen);
+/* ip_output for TCP: a segment to one of our own addresses is queued and
+ * delivered from a callout, never from inside the sender's call chain
+ * (see tcp_subr.c).  Consumes m. */
+int tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args);
+
+/* --- tcp_syncache.c / tcp_usrreq.c --- */
+/* A SYN for a listener (lso).  Consumes m. */
+void syncache_add(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg,
+    struct mbuf *m);
+/* An ACK (no SYN) for a listener: completes a handshake from the syncache
+ * or a valid SYN cookie.  Returns the new connected socket, or NULL (the
+ * caller answers with a RST when *reset is set). */
+struct socket *syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg,
+    int *reset);
+void syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg);
+void syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl);
+int syncache_init(struct ust_stack *st);
+void syncache_fini(struct ust_stack *st);
+/* Fills TCP_INFO. */
+void tcp_fill_info(const struct tcpcb *tp, struct ust_tcp_info *ti);
+extern const struct pr_usrreqs tcp_usrreqs;
+/*
+ * Socket lifetime: tcp_usr_detach (the user's close) keeps a tcpcb that
+ * must live on (FIN_WAIT_*, LAST_ACK, TIME_WAIT...) and marks its socket
+ * SS_PROTOREF.  tcp_close() must then: free the tcpcb and the inpcb
+ * (in_pcbfree clears so_pcb), soisdisconnected(so) if the socket is still
+ * connected, clear SS_PROTOREF and call sofree(so), which frees it only
+ * when the user has closed it (SS_NOFDREF).  sonewconn() sockets waiting
+ * in a listen queue carry SS_NOFDREF, so tcp_close() frees them too
+ * (sofree takes them off the queue).  syncache_init/syncache_fini are
+ * called by tcp_init/tcp_fini (after st_tcbinfo exists / before it goes).
+ */
+/* A new inpcb + tcpcb (TCPS_CLOSED) for so (attach, and syncache_expand
+ * for sonewconn() sockets). */
+int tcp_attach_pcb(struct socket *so);
+/* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
+uint8_t tcp_request_wscale(const struct ust_stack *st);
+/* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */
+uint32_t tcp_keepidle_ms(const struct tcpcb *tp);
+uint32_t tcp_keepintvl_ms(const struct tcpcb *tp);
+uint32_t tcp_keepinit_ms(const struct tcpcb *tp);
+uint32_t tcp_keepcnt_n(const struct tcpcb *tp);
+/* FreeBSD tcp_mss(): rounds so_rcv up to a multiple of t_maxseg once the
+ * MSS is known (SO_RCVBUF reads back 65700); tcp_mss() may call it. */
+void tcp_rcvbuf_roundup(struct tcpcb *tp);
+/* Entries in the syncache now (tests, netstat). */
+uint32_t syncache_count(const struct ust_stack *st);
+
+#endif /* _USTACK_NETINET_TCP_VAR_H_ */

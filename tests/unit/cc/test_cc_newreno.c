@@ -1,0 +1,259 @@
+/*
+ * test_cc_newreno.c - the NewReno module through the cc.h wrappers, as
+ * tables of inputs to expected cwnd/ssthresh: initial windows (RFC 6928,
+ * RFC 3390), slow start with ABC (RFC 3465), congestion avoidance, fast
+ * retransmit and recovery (RFC 5681 3.2, RFC 6582), timeouts, the restart
+ * window after idle (RFC 5681 4.1), missing hooks.
+ */
+#include "kern/stack_var.h"
+#include "netinet/cc/cc.h"
+#include "netinet/tcp_var.h"
+#include "test_env.h"
+
+struct ccrig {
+	struct ust_vclock *vc;
+	struct ust_stack *st;
+	struct tcpcb tp;
+};
+
+static void
+ccrig_init(struct ccrig *r, uint32_t mss)
+{
+	memset(r, 0, sizeof(*r));
+	r->vc = ust_vclock_create(1000000000ull);
+	r->st = test_stack_new(r->vc, 1);
+	r->tp.t_stack = r->st;
+	r->tp.t_maxseg = mss;
+	r->tp.t_state = TCPS_ESTABLISHED;
+	r->tp.snd_una = r->tp.snd_nxt = r->tp.snd_max = 1000;
+	if (cc_attach(&r->tp, &newreno_cc_algo) != 0)
+		abort();
+}
+
+static void
+ccrig_fini(struct ccrig *r)
+{
+	cc_detach(&r->tp);
+	test_stack_free(r->st);
+	ust_vclock_destroy(r->vc);
+}
+
+TEST(newreno_initial_window)
+{
+	static const struct {
+		int64_t iw, rfc3390;
+		uint32_t mss, cwnd;
+	} t[] = {
+		{ 10, 1, 1460, 14600 }, /* RFC 6928 */
+		{ 10, 1, 536, 5360 },
+		{ 10, 1, 8960, 17920 }, /* min(10 * mss, max(2 * mss, 14600)) */
+		{ 4, 1, 1460, 5840 },
+		{ 0, 1, 1460, 4380 }, /* RFC 3390: min(4 * mss, max(2 * mss, 4380)) */
+		{ 0, 1, 536, 2144 },
+		{ 0, 1, 2500, 5000 },
+		{ 0, 0, 1460, 4380 }, /* RFC 2581: 3 segments for 1095 < mss <= 2190 */
+		{ 0, 0, 536, 2144 },
+		{ 0, 0, 4000, 8000 },
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ccrig r;
+
+		ccrig_init(&r, t[i].mss);
+		V(r.st, tcp_initcwnd_segments) = t[i].iw;
+		V(r.st, tcp_do_rfc3390) = t[i].rfc3390;
+		cc_conn_init(&r.tp);
+		CHECK_EQ(r.tp.snd_cwnd, t[i].cwnd);
+		CHECK_EQ(r.tp.snd_ssthresh, (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT);
+		ccrig_fini(&r);
+	}
+	/* A retransmitted SYN: one segment (RFC 6928 2). */
+	{
+		struct ccrig r;
+
+		ccrig_init(&r, 1460);
+		r.tp.snd_cwnd = 1;
+		cc_conn_init(&r.tp);
+		CHECK_EQ(r.tp.snd_cwnd, 1460);
+		ccrig_fini(&r);
+	}
+}
+
+/* Slow start with ABC (L = abc_l_var segments per ACK), then congestion
+ * avoidance one segment per window of ACKed bytes. */
+TEST(newreno_slow_start_and_avoidance)
+{
+	static const struct {
+		uint32_t cwnd, ssthresh, acked;
+		int limited;
+		uint32_t want;
+	} t[] = {
+		{ 14600, 65535, 1460, 1, 16060 }, { 14600, 65535, 2920, 1, 17520 },
+		{ 14600, 65535, 5840, 1, 17520 }, /* capped at L = 2 segments */
+		{ 14600, 65535, 1460, 0, 14600 }, /* not cwnd limited: no growth */
+		{ 14600, 14000, 1460, 1, 14600 }, /* CA: bytes counted, not yet a window */
+	};
+	unsigned i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct ccrig r;
+
+		ccrig_init(&r, 1460);
+		r.tp.snd_cwnd = t[i].cwnd;
+		r.tp.snd_ssthresh = t[i].ssthresh;
+		cc_ack_received(&r.tp, t[i].acked, CC_ACK, t[i].limited);
+		CHECK_EQ(r.tp.snd_cwnd, t[i].want);
+		ccrig_fini(&r);
+	}
+	{
+		struct ccrig r;
+		int k;
+
+		/* CA: 10 ACKs of one segment on a 10-segment window: +1. */
+		ccrig_init(&r, 1460);
+		r.tp.snd_cwnd = 14600;
+		r.tp.snd_ssthresh = 7300;
+		for (k = 0; k < 9; k++)
+			cc_ack_received(&r.tp, 1460, CC_ACK, 1);
+		CHECK_EQ(r.tp.snd_cwnd, 14600);
+		cc_ack_received(&r.tp, 1460, CC_ACK, 1);
+		CHECK_EQ(r.tp.snd_cwnd, 16060);
+		CHECK_EQ(r.tp.t_bytes_acked, 0);
+		/* Without ABC: mss * mss / cwnd per ACK. */
+		V(r.st, tcp_do_rfc3465) = 0;
+		cc_ack_received(&r.tp, 1460, CC_ACK, 1);
+		CHECK_EQ(r.tp.snd_cwnd, 16060 + 1460 * 1460 / 16060);
+		ccrig_fini(&r);
+	}
+	{
+		struct ccrig r;
+
+		/* Slow start after a timeout (snd_nxt behind snd_max): L = 1. */
+		ccrig_init(&r, 1460);
+		r.tp.snd_cwnd = 1460;
+		r.tp.snd_ssthresh = 20000;
+		r.tp.snd_max = r.tp.snd_una + 20000;
+		cc_ack_received(&r.tp, 2920, CC_ACK, 1);
+		CHECK_EQ(r.tp.snd_cwnd, 2920);
+		ccrig_fini(&r);
+	}
+}
+
+/* Fast retransmit and recovery (RFC 5681 3.2, RFC 6582 3.2). */
+TEST(newreno_fast_recovery)
+{
+	struct ccrig r;
+
+	ccrig_init(&r, 1000);
+	r.tp.snd_cwnd = 20000;
+	r.tp.snd_ssthresh = 65535;
+	r.tp.snd_max = r.tp.snd_una + 20000; /* 20 segments in flight */
+	cc_cong_signal(&r.tp, CC_NDUPACK);
+	CHECK(IN_FASTRECOVERY(r.tp.t_flags));
+	CHECK_EQ(r.tp.snd_recover, r.tp.snd_max);
+	CHECK_EQ(r.tp.snd_ssthresh, 10000);
+	CHECK_EQ(r.tp.snd_cwnd, 13000); /* ssthresh + 3 segments */
+	/* A second signal inside recovery changes nothing. */
+	cc_cong_signal(&r.tp, CC_NDUPACK);
+	CHECK_EQ(r.tp.snd_ssthresh, 10000);
+	/* Each further duplicate ACK inflates by one segment. */
+	cc_ack_received(&r.tp, 0, CC_DUPACK, 1);
+	CHECK_EQ(r.tp.snd_cwnd, 14000);
+	/* A partial ACK of 3000 bytes: deflate by 3000, add one segment. */
+	r.tp.snd_una += 3000;
+	cc_ack_received(&r.tp, 3000, CC_ACK, 1);
+	CHECK_EQ(r.tp.snd_cwnd, 12000);
+	/* A partial ACK under one segment: deflate only. */
+	r.tp.snd_una += 500;
+	cc_ack_received(&r.tp, 500, CC_ACK, 1);
+	CHECK_EQ(r.tp.snd_cwnd, 11500);
+	/* The full ACK: min(ssthresh, max(flight, mss) + mss). */
+	r.tp.snd_una = r.tp.snd_max - 2000;
+	cc_post_recovery(&r.tp);
+	CHECK(!IN_FASTRECOVERY(r.tp.t_flags));
+	CHECK_EQ(r.tp.snd_cwnd, 3000);
+	ccrig_fini(&r);
+
+	ccrig_init(&r, 1000);
+	r.tp.snd_cwnd = 20000;
+	r.tp.snd_max = r.tp.snd_una + 3000; /* small flight: 2 * mss floor */
+	cc_cong_signal(&r.tp, CC_NDUPACK);
+	CHECK_EQ(r.tp.snd_ssthresh, 2000);
+	CHECK_EQ(r.tp.snd_cwnd, 5000);
+	r.tp.snd_una = r.tp.snd_max;
+	cc_post_recovery(&r.tp);
+	CHECK_EQ(r.tp.snd_cwnd, 2000);
+	ccrig_fini(&r);
+}
+
+/* RTO: ssthresh from the flight on the first timeout only, cwnd one
+ * segment every time; a spurious timeout restores the window. */
+TEST(newreno_rto_and_rto_err)
+{
+	struct ccrig r;
+
+	ccrig_init(&r, 1460);
+	r.tp.snd_cwnd = 29200;
+	r.tp.snd_ssthresh = 65535;
+	r.tp.snd_max = r.tp.snd_una + 29200;
+	r.tp.t_flags |= TF_FASTRECOVERY;
+	r.tp.t_rxtshift = 1;
+	cc_cong_signal(&r.tp, CC_RTO);
+	CHECK_EQ(r.tp.snd_ssthresh, 14600);
+	CHECK_EQ(r.tp.snd_cwnd, 1460);
+	CHECK(!IN_FASTRECOVERY(r.tp.t_flags));
+	CHECK(r.tp.t_flags & TF_WASFRECOVERY);
+	r.tp.t_rxtshift = 2;
+	r.tp.snd_cwnd = 4000;
+	r.tp.snd_max = r.tp.snd_una + 2000;
+	cc_cong_signal(&r.tp, CC_RTO);
+	CHECK_EQ(r.tp.snd_ssthresh, 14600);
+	CHECK_EQ(r.tp.snd_cwnd, 1460);
+	cc_cong_signal(&r.tp, CC_RTO_ERR);
+	CHECK_EQ(r.tp.snd_cwnd, 29200);
+	CHECK_EQ(r.tp.snd_ssthresh, 65535);
+	CHECK(IN_FASTRECOVERY(r.tp.t_flags));
+	ccrig_fini(&r);
+}
+
+/* RFC 5681 4.1: after idle, cwnd = min(IW, cwnd). */
+TEST(newreno_after_idle)
+{
+	struct ccrig r;
+
+	ccrig_init(&r, 1460);
+	r.tp.snd_cwnd = 100000;
+	cc_after_idle(&r.tp);
+	CHECK_EQ(r.tp.snd_cwnd, 14600);
+	r.tp.snd_cwnd = 3000;
+	cc_after_idle(&r.tp);
+	CHECK_EQ(r.tp.snd_cwnd, 3000);
+	ccrig_fini(&r);
+}
+
+/* A module without hooks: every wrapper is a no-op; no data to free. */
+static const struct cc_algo cc_empty = { .name = "empty" };
+
+TEST(cc_missing_hooks_are_noops)
+{
+	struct ccrig r;
+
+	ccrig_init(&r, 1460);
+	cc_detach(&r.tp);
+	REQUIRE(cc_attach(&r.tp, &cc_empty) == 0);
+	CHECK(r.tp.t_ccdata == NULL);
+	r.tp.snd_cwnd = 5000;
+	r.tp.snd_ssthresh = 7000;
+	cc_conn_init(&r.tp);
+	cc_ack_received(&r.tp, 1460, CC_ACK, 1);
+	cc_cong_signal(&r.tp, CC_RTO);
+	cc_after_idle(&r.tp);
+	cc_post_recovery(&r.tp);
+	CHECK_EQ(r.tp.snd_cwnd, 5000);
+	CHECK_EQ(r.tp.snd_ssthresh, 7000);
+	/* The framework's bookkeeping still runs. */
+	cc_cong_signal(&r.tp, CC_NDUPACK);
+	CHECK(IN_FASTRECOVERY(r.tp.t_flags));
+	ccrig_fini(&r);
+}
