@@ -74,3 +74,11 @@ def test_demo_udp_mode_still_there() -> None:
     proc = run_demo("--udp", "--datagrams", "20", "--no-pcap")
     assert proc.returncode == 0, proc.stderr
     assert "UDP echo" in proc.stdout
+
+
+def test_demo_sets_knobs_from_the_command_line() -> None:
+    proc = run_demo("--bytes", "256K", "--no-pcap", "-o", "net.inet.tcp.delacktime=100")
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    bad = run_demo("--bytes", "256K", "--no-pcap", "-o", "net.inet.tcp.no_such_knob=1")
+    assert bad.returncode != 0
+    assert "net.inet.tcp.no_such_knob" in bad.stderr

@@ -238,6 +238,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "seed replays the same run (default: %(default)s)",
     )
     parser.add_argument(
+        "--sysctl",
+        "-o",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a knob on both stacks, as sysctl -w does (repeatable), e.g. "
+        "-o net.inet.tcp.delacktime=100 -o net.inet.tcp.recvspace=262144; "
+        "`ustack sysctl` lists them",
+    )
+    parser.add_argument(
         "--batch",
         type=_positive,
         default=256,
@@ -305,6 +315,23 @@ def _fault_defaults(args: argparse.Namespace, tcp: bool) -> None:
         args.delay = 5_000_000 if tcp else 0
     if args.rate is None:
         args.rate = 1_000_000_000 if tcp else 0
+
+
+def _apply_sysctls(stacks: list[Stack], settings: list[str]) -> None:
+    """``NAME=VALUE`` strings onto every stack (``sysctl -w``)."""
+    for item in settings:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"ustack demo: --sysctl wants NAME=VALUE, got {item!r}")
+        try:
+            number = int(value, 0)
+        except ValueError:
+            raise SystemExit(f"ustack demo: {name}: {value!r} is not an integer") from None
+        for st in stacks:
+            try:
+                st.sysctl(name, number)
+            except OSError as e:
+                raise SystemExit(f"ustack demo: sysctl {name}={value}: {e.strerror}") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -410,6 +437,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
         for st in rig.stacks:
             st.sysctl("net.inet.tcp.sendspace", 1 << 18)
             st.sysctl("net.inet.tcp.recvspace", 1 << 17)
+        _apply_sysctls(rig.stacks, args.sysctl)
         listener = rig.b.socket(ustack.AF_INET, ustack.SOCK_STREAM)
         listener.bind(("", TCP_PORT))
         listener.listen(1)
@@ -630,6 +658,7 @@ def _run_udp(args: argparse.Namespace) -> int:
         if pcap_path is not None:
             pcap_path.parent.mkdir(parents=True, exist_ok=True)
             cap = rig.ib.capture(pcap_path)
+        _apply_sysctls(rig.stacks, args.sysctl)
         server = rig.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
         server.bind(("", ECHO_PORT))
         server.setsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF, 65535)
