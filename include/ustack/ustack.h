@@ -475,21 +475,36 @@ UST_API void ust_socket_set_upcall(struct ust_socket *so, ust_upcall_fn fn, void
  * ------------------------------------------------------------------- */
 
 #define UST_SYSCTL_RDONLY 0x1u /* read-only after stack creation */
+#define UST_SYSCTL_STRING 0x2u /* a string knob: ust_sysctl_get_str/set_str */
 
 struct ust_sysctl_info {
 	const char *name; /* "net.inet.ip.ttl" */
 	const char *descr;
-	int64_t defval;
+	int64_t defval; /* integer knobs; 0 for string knobs */
 	int64_t min;
 	int64_t max;
-	uint32_t flags; /* UST_SYSCTL_* */
+	uint32_t flags;     /* UST_SYSCTL_* */
+	const char *defstr; /* string knobs: the default; NULL for integer knobs */
 };
 
-/* -UST_ENOENT for an unknown name. */
+/* Integer knobs.  -UST_ENOENT for an unknown name, -UST_EINVAL for a
+ * string knob (UST_SYSCTL_STRING). */
 UST_API int ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value);
-/* -UST_ENOENT, -UST_EINVAL (out of range), -UST_EPERM (read-only). */
+/* -UST_ENOENT, -UST_EINVAL (out of range, or a string knob), -UST_EPERM
+ * (read-only). */
 UST_API int ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value);
-/* The idx-th knob of the registry; -UST_ENOENT past the last. */
+/* String knobs (net.inet.tcp.cc.algorithm, net.inet.tcp.cc.available):
+ * copies the value with its NUL into buf.  -UST_ENOENT for an unknown
+ * name, -UST_EINVAL for an integer knob, -UST_ENOMEM when len is too
+ * short (buf then holds as much as fits, NUL-terminated; FreeBSD
+ * sysctl(3)). */
+UST_API int ust_sysctl_get_str(const struct ust_stack *st, const char *name, char *buf, size_t len);
+/* -UST_ENOENT for an unknown name or a value the knob does not know (an
+ * unknown congestion-control module), -UST_EINVAL for an integer knob,
+ * -UST_EPERM for a read-only one. */
+UST_API int ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value);
+/* The idx-th knob of the registry, integer knobs first, then string
+ * knobs; -UST_ENOENT past the last. */
 UST_API int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
 
 struct ust_tcpstat;

@@ -26,6 +26,7 @@ struct so_state;       /* kern/uipc_socket.c */
 struct in_ifaddr;      /* netinet/in_var.h */
 struct tcp_state;      /* netinet/tcp_subr.c */
 struct syncache_state; /* netinet/tcp_syncache.c */
+struct cc_algo;        /* netinet/cc/cc.h */
 
 struct ust_stack {
 	struct ust_stack_config st_cfg;
@@ -48,6 +49,8 @@ struct ust_stack {
 	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
 	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
 	struct syncache_state *st_syncache; /* tcp_syncache.c */
+	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc.c) */
+	const struct cc_algo *st_cc_default;
 	struct so_state *st_so;
 	uint16_t st_ip_id; /* next IPv4 identification */
 

@@ -493,7 +493,7 @@ tcp_fast_retransmit(struct tcpcb *tp)
 	tp->t_rtttime = 0;
 	cwnd = tp->snd_cwnd;
 	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tp->t_maxseg;
+	tp->snd_cwnd = tcp_fixed_maxseg(tp);
 	(void)tcp_output(tp);
 	tp->snd_cwnd = cwnd;
 	if (SEQ_GT(onxt, tp->snd_nxt))
@@ -511,11 +511,11 @@ tcp_limited_transmit(struct tcpcb *tp)
 
 	if (tp->t_dupacks <= tp->snd_limited)
 		return;
-	tp->snd_cwnd =
-	    SEQ_SUB(tp->snd_nxt, tp->snd_una) + (tp->t_dupacks - tp->snd_limited) * tp->t_maxseg;
+	tp->snd_cwnd = SEQ_SUB(tp->snd_nxt, tp->snd_una) +
+	    (tp->t_dupacks - tp->snd_limited) * tcp_fixed_maxseg(tp);
 	(void)tcp_output(tp);
 	sent = SEQ_SUB(tp->snd_max, omax);
-	if (sent > tp->t_maxseg)
+	if (sent > tcp_fixed_maxseg(tp))
 		tp->snd_limited = 2;
 	else if (sent > 0)
 		tp->snd_limited++;
@@ -583,7 +583,7 @@ tcp_newreno_partial_ack(struct tcpcb *tp)
 	tcp_timer_activate(tp, TT_REXMT, 0);
 	tp->t_rtttime = 0;
 	tp->snd_nxt = tp->snd_una;
-	tp->snd_cwnd = tp->t_maxseg;
+	tp->snd_cwnd = tcp_fixed_maxseg(tp);
 	tp->t_flags |= TF_ACKNOW;
 	(void)tcp_output(tp);
 	tp->snd_cwnd = cwnd;

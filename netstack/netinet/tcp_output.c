@@ -66,6 +66,22 @@ tcp_mssopt(struct ust_stack *st, struct in_addr faddr)
 	return (nh.nh_mtu - 40);
 }
 
+/* FreeBSD tcp_fixed_maxseg(): the payload of a full segment, t_maxseg
+ * less the options every segment carries once agreed (RFC 7323
+ * timestamps; RFC 6691: the MSS counts options).  One-segment windows
+ * (fast retransmit, partial ACKs) are this size, or the cut for options
+ * leaves a runt behind each full segment. */
+uint32_t
+tcp_fixed_maxseg(const struct tcpcb *tp)
+{
+	uint32_t mss = tp->t_maxseg;
+
+	if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP &&
+	    mss > TCPOLEN_TSTAMP_APPA)
+		mss -= TCPOLEN_TSTAMP_APPA;
+	return (mss);
+}
+
 /* FreeBSD tcp_setpersist(): the persist timer with backoff, the RTO
  * scaled by 2^shift plus slop, clamped to [persmin, persmax]. */
 void
@@ -440,15 +456,10 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 static int
 tcp_output_wantdata(const struct tcpcb *tp, uint32_t off, uint32_t len, uint32_t sbav, int idle)
 {
-	uint32_t mss = tp->t_maxseg;
+	uint32_t mss = tcp_fixed_maxseg(tp);
 
 	if (len == 0)
 		return (0);
-	/* A full segment is the MSS less the options every segment carries
-	 * (FreeBSD tcp_maxseg()): timestamps once agreed. */
-	if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP &&
-	    mss > TCPOLEN_TSTAMP_APPA)
-		mss -= TCPOLEN_TSTAMP_APPA;
 	if (len >= mss)
 		return (1);
 	/* Everything queued fits: send it if nothing is in flight (Nagle)

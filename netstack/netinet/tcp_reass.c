@@ -10,8 +10,10 @@
  * The queue is sorted by sequence number and never holds overlapping
  * bytes: a new segment loses what its predecessor already holds, and the
  * successors it covers lose their front (or go).  It is bounded by
- * net.inet.tcp.reass.maxqueuelen entries per connection (FreeBSD's limit;
- * the segment that would fill the next hole is always taken).  Entries
+ * net.inet.tcp.reass.maxqueuelen runs of contiguous data per connection
+ * (FreeBSD's limit, whose entries merge contiguous segments; the segment
+ * that would fill the next hole, or extends a run, is always taken) and,
+ * through the window, by the receive buffer.  Entries
  * live in an mbuf from the stack's mbuf zone (hard maximum, leak-checked),
  * so the queue needs no zone of its own.
  */
@@ -99,6 +101,34 @@ tcp_reass_present(struct tcpcb *tp)
 	return (flags);
 }
 
+/*
+ * The limit counts runs of contiguous queued data, not segments: FreeBSD
+ * merges a segment that continues an entry into it, so that a window of
+ * segments behind one hole takes one slot.  Counting segments would drop
+ * all but maxqueuelen of them, and a NewReno sender (RFC 6582, no SACK)
+ * then repairs one dropped segment per round trip.
+ */
+static uint32_t
+tcp_reass_runs(const struct tcpcb *tp)
+{
+	const struct tseg_qent *q, *prev = NULL;
+	uint32_t n = 0;
+
+	for (q = tp->t_segq; q != NULL; prev = q, q = q->tqe_next)
+		if (prev == NULL || prev->tqe_seq + prev->tqe_len != q->tqe_seq)
+			n++;
+	return (n);
+}
+
+/* Whether [seq, seq + len) overlaps or adjoins p (the entry before it) or
+ * q (the one after): then it adds no run. */
+static int
+tcp_reass_touches(const struct tseg_qent *p, const struct tseg_qent *q, tcp_seq seq, uint32_t len)
+{
+	return ((p != NULL && SEQ_GEQ(p->tqe_seq + p->tqe_len, seq)) ||
+	    (q != NULL && SEQ_GEQ(seq + len, q->tqe_seq)));
+}
+
 int
 tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf *m)
 {
@@ -116,16 +146,18 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 		m_freem(m);
 		return (tcp_reass_present(tp));
 	}
+	/* p: the last entry starting at or before seq. */
+	for (pp = &tp->t_segq; (q = *pp) != NULL && SEQ_LEQ(q->tqe_seq, seq); pp = &q->tqe_next)
+		p = q;
 	/* Bounded (FreeBSD reass.maxqueuelen): only the segment that
-	 * fills the first hole gets past a full queue. */
-	if (seq != tp->rcv_nxt && tp->t_segqlen >= (uint32_t)V(st, tcp_reass_maxqueuelen)) {
+	 * fills the first hole, or one that extends queued data, gets past
+	 * a full queue. */
+	if (seq != tp->rcv_nxt && !tcp_reass_touches(p, *pp, seq, len) &&
+	    tcp_reass_runs(tp) >= (uint32_t)V(st, tcp_reass_maxqueuelen)) {
 		TCPSTAT_INC(st, tcps_rcvreassfull);
 		m_freem(m);
 		return (0);
 	}
-	/* p: the last entry starting at or before seq. */
-	for (pp = &tp->t_segq; (q = *pp) != NULL && SEQ_LEQ(q->tqe_seq, seq); pp = &q->tqe_next)
-		p = q;
 	if (p != NULL) {
 		i = tcp_seq_diff(p->tqe_seq + p->tqe_len, seq);
 		if (i > 0) {

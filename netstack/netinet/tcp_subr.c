@@ -362,7 +362,7 @@ tcp_newtcpcb(struct inpcb *inp)
 	 * MSS is known; until then one segment, ssthresh "infinite". */
 	tp->snd_cwnd = (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT;
 	tp->snd_ssthresh = (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT;
-	if (cc_attach(tp, &newreno_cc_algo) != 0) {
+	if (cc_attach(tp, cc_default_algo(st)) != 0) {
 		ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
 		return (NULL);
 	}

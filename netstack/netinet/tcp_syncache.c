@@ -500,6 +500,10 @@ syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache 
 		tp->t_keepidle = ltp->t_keepidle;
 		tp->t_keepintvl = ltp->t_keepintvl;
 		tp->t_keepcnt = ltp->t_keepcnt;
+		/* FreeBSD: an accepted connection inherits the listener's
+		 * congestion control (TCP_CONGESTION on the listener). */
+		if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
+			(void)cc_switch(tp, ltp->t_cc);
 	}
 	if (sc->sc_flags & SCF_WINSCALE) {
 		tp->t_flags |= TF_REQ_SCALE | TF_RCVD_SCALE;

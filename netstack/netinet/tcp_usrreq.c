@@ -566,21 +566,30 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 		tcp_fill_info(tp, &ti);
 		return (tcp_optout(sopt, &ti, sizeof(ti)));
 	case UST_TCP_CONGESTION:
+		/* FreeBSD TCP_CONGESTION: the module's name; a set switches
+		 * module on the live connection (cc_switch keeps cwnd and
+		 * ssthresh).  The names are net.inet.tcp.cc.available. */
 		if (sopt->sopt_dir == SOPT_GET) {
 			memset(name, 0, sizeof(name));
 			if (tp->t_cc != NULL && tp->t_cc->name != NULL)
 				strncpy(name, tp->t_cc->name, sizeof(name) - 1);
-			else
-				strncpy(name, "newreno", sizeof(name) - 1);
 			return (tcp_optout(sopt, name, sizeof(name)));
 		}
-		/* XXX issue 5: the module registry; only newreno exists now. */
-		memset(name, 0, sizeof(name));
-		memcpy(name, sopt->sopt_val,
-		    sopt->sopt_valsize < sizeof(name) - 1 ? sopt->sopt_valsize : sizeof(name) - 1);
-		if (strcmp(name, "newreno") != 0)
-			return (UST_ENOENT);
-		return (0);
+		{
+			const struct cc_algo *algo;
+			const char *val = sopt->sopt_val;
+			size_t n;
+
+			/* The name ends at a NUL or at the end of the value. */
+			for (n = 0; n < sopt->sopt_valsize && val[n] != '\0'; n++)
+				if (n >= sizeof(name) - 1)
+					return (UST_EINVAL);
+			memcpy(name, val, n);
+			name[n] = '\0';
+			if ((algo = cc_algo_find(name)) == NULL)
+				return (UST_ENOENT);
+			return (cc_switch(tp, algo));
+		}
 	default:
 		return (UST_ENOPROTOOPT);
 	}

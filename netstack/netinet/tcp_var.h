@@ -217,6 +217,9 @@ void tcp_reass_flush(struct tcpcb *tp);
 /* --- tcp_output.c / tcp_timer.c / tcp_subr.c --- */
 /* Sends what the state, windows and timers allow. Returns 0 or an error. */
 int tcp_output(struct tcpcb *tp);
+/* The payload of a full segment: t_maxseg less the options every segment
+ * carries (FreeBSD tcp_fixed_maxseg()). */
+uint32_t tcp_fixed_maxseg(const struct tcpcb *tp);
 void tcp_setpersist(struct tcpcb *tp);
 /* A control segment not carried by a tcpcb's sending logic: RST or ACK
  * answering seg (addresses and ports swapped), with the given seq, ack

@@ -349,6 +349,7 @@ void ust_socket_set_upcall(struct ust_socket *so, ust_upcall_fn fn, void *arg);
 
 /* Knobs (a sysctl registry) and counters. */
 #define UST_SYSCTL_RDONLY ...
+#define UST_SYSCTL_STRING ...
 
 struct ust_sysctl_info {
 	const char *name;
@@ -357,11 +358,14 @@ struct ust_sysctl_info {
 	int64_t min;
 	int64_t max;
 	uint32_t flags;
+	const char *defstr;
 	...;
 };
 
 int ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value);
 int ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value);
+int ust_sysctl_get_str(const struct ust_stack *st, const char *name, char *buf, size_t len);
+int ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value);
 int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
 
 /* The structs are in 06_ustack_stats.h. */

@@ -288,11 +288,14 @@ class SysctlInfo:
 
     name: str
     description: str
-    default: int
+    default: int | str
+    """An int, or a str for string knobs (``net.inet.tcp.cc.algorithm``)."""
     min: int
     max: int
     readonly: bool
     """Read-only after the stack is created."""
+    string: bool = False
+    """A string knob (``UST_SYSCTL_STRING``): min and max mean nothing."""
 
 
 @cache
@@ -304,14 +307,16 @@ def _registry() -> tuple[SysctlInfo, ...]:
         if rc == -int(lib.UST_ENOENT):
             break
         check(rc)
+        string = bool(int(out.flags) & int(lib.UST_SYSCTL_STRING))
         knobs.append(
             SysctlInfo(
                 name=cstr(out.name) or f"knob{idx}",
                 description=cstr(out.descr) or "",
-                default=int(out.defval),
+                default=(cstr(out.defstr) or "") if string else int(out.defval),
                 min=int(out.min),
                 max=int(out.max),
                 readonly=bool(int(out.flags) & int(lib.UST_SYSCTL_RDONLY)),
+                string=string,
             )
         )
     return tuple(knobs)

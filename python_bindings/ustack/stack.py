@@ -27,7 +27,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
 from ustack._util import format_mac, parse_mac
@@ -101,6 +101,11 @@ _LOG_NAMES = {
 
 # A copy-out buffer for frames handed to Python callbacks.
 _FRAME_BUF_SIZE = 65536 + 64
+# Bytes read for a string knob (net.inet.tcp.cc.available and friends).
+_SYSCTL_STR_MAX = 256
+# The string knobs (UST_SYSCTL_STRING), for the type checker; at run time the
+# registry decides.
+StringKnob = Literal["net.inet.tcp.cc.algorithm", "net.inet.tcp.cc.available"]
 
 
 class _Callbacks:
@@ -554,12 +559,34 @@ class Stack:
 
     # --- knobs and protocol counters ----------------------------------------
 
-    def sysctl(self, name: str, value: int | None = None) -> int:
+    @overload
+    def sysctl(  # type: ignore[overload-overlap]
+        self, name: StringKnob, value: str | None = None
+    ) -> str: ...
+
+    @overload
+    def sysctl(self, name: str, value: int | None = None) -> int: ...
+
+    def sysctl(self, name: str, value: int | str | None = None) -> int | str:
         """Read the knob ``name`` or, given ``value``, set it and return the
-        previous value (``sysctl -w``).  Unknown names raise the ENOENT error
-        (FileNotFoundError), out-of-range values EINVAL, read-only knobs EPERM."""
+        previous value (``sysctl -w``).  Integer knobs take and give ints,
+        string knobs (``net.inet.tcp.cc.algorithm``) strs.  Unknown names
+        raise the ENOENT error (FileNotFoundError), out-of-range values EINVAL,
+        read-only knobs EPERM, an unknown congestion-control module ENOENT."""
         st = self._ptr()
         raw = name.encode("utf-8")
+        info = sysctl_info(name)
+        if any(k.string and k.name == name for k in info):
+            buf = ffi.new("char[]", _SYSCTL_STR_MAX)
+            check(lib.ust_sysctl_get_str(st, raw, buf, _SYSCTL_STR_MAX), name)
+            old_str = ffi.string(buf).decode("utf-8")
+            if value is None:
+                return old_str
+            if not isinstance(value, str):
+                kind = type(value).__name__
+                raise TypeError(f"sysctl {name}: the value must be a str, not {kind}")
+            check(lib.ust_sysctl_set_str(st, raw, value.encode("utf-8")), name)
+            return old_str
         cur = ffi.new("int64_t *")
         check(lib.ust_sysctl_get(st, raw, cur), name)
         old = int(cur[0])
@@ -572,7 +599,7 @@ class Stack:
         check(lib.ust_sysctl_set(st, raw, value), name)
         return old
 
-    def sysctls(self, prefix: str | None = None) -> dict[str, int]:
+    def sysctls(self, prefix: str | None = None) -> dict[str, int | str]:
         """Every knob's current value (or those under ``prefix``), by name."""
         return {k.name: self.sysctl(k.name) for k in sysctl_info(prefix)}
 

@@ -198,9 +198,9 @@ def test_tcp_info_and_options(net: PipeRig) -> None:
     assert cli.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_NODELAY) == 1
     cli.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_KEEPIDLE, 60)
     assert cli.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_KEEPIDLE) == 60
-    assert cli.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION) == "newreno"
+    assert cli.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION) == "cubic"
     with pytest.raises(FileNotFoundError):
-        cli.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION, "cubic")
+        cli.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION, "vegas")
     assert conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF) == 65700
 
 

@@ -41,57 +41,13 @@ struct newreno {
 	tcp_seq recover_prev;
 };
 
-/* The initial window in bytes (FreeBSD tcp_compute_initwnd()). */
-static uint32_t
-newreno_initwnd(const struct tcpcb *tp)
-{
-	struct ust_stack *st = tp->t_stack;
-	uint32_t mss = tp->t_maxseg;
-	uint64_t n = (uint64_t)V(st, tcp_initcwnd_segments);
-	uint64_t lim;
-
-	if (n > 0) {
-		/* RFC 6928 2: min(10 * MSS, max(2 * MSS, 14600)) for IW10. */
-		lim = n * 1460;
-		if (lim < 2ull * mss)
-			lim = 2ull * mss;
-		return ((uint32_t)(n * mss < lim ? n * mss : lim));
-	}
-	if (V(st, tcp_do_rfc3390)) {
-		/* RFC 3390 1: min(4 * MSS, max(2 * MSS, 4380)). */
-		lim = 4380;
-		if (lim < 2ull * mss)
-			lim = 2ull * mss;
-		return ((uint32_t)(4ull * mss < lim ? 4ull * mss : lim));
-	}
-	/* RFC 2581's older rule. */
-	if (mss > 2190)
-		return (2 * mss);
-	if (mss > 1095)
-		return (3 * mss);
-	return (4 * mss);
-}
-
-static uint32_t
-newreno_flight(const struct tcpcb *tp)
-{
-	return ((uint32_t)(tp->snd_max - tp->snd_una));
-}
-
 /* RFC 5681 eq. 4: max(FlightSize / 2, 2 * SMSS). */
 static uint32_t
 newreno_halve(const struct tcpcb *tp)
 {
-	uint32_t half = newreno_flight(tp) / 2;
+	uint32_t half = cc_flight(tp) / 2;
 
 	return (half > 2 * tp->t_maxseg ? half : 2 * tp->t_maxseg);
-}
-
-/* The largest window the peer can be offered: no point growing past it. */
-static uint32_t
-newreno_maxwnd(const struct tcpcb *tp)
-{
-	return ((uint32_t)TCP_MAXWIN << tp->snd_scale);
 }
 
 static int
@@ -118,7 +74,7 @@ newreno_conn_init(struct cc_var *ccv)
 	if (tp->snd_cwnd == 1)
 		tp->snd_cwnd = tp->t_maxseg;
 	else
-		tp->snd_cwnd = newreno_initwnd(tp);
+		tp->snd_cwnd = cc_initwnd(tp);
 }
 
 /* RFC 5681 3.1 with RFC 3465: growth on an ACK of new data outside
@@ -128,7 +84,7 @@ newreno_grow(struct cc_var *ccv)
 {
 	struct tcpcb *tp = ccv->tp;
 	struct ust_stack *st = tp->t_stack;
-	uint32_t cw = tp->snd_cwnd, mss = tp->t_maxseg, incr, l;
+	uint32_t cw = tp->snd_cwnd, mss = tp->t_maxseg, incr;
 	uint64_t ncw;
 
 	if (cw > tp->snd_ssthresh) {
@@ -146,21 +102,11 @@ newreno_grow(struct cc_var *ccv)
 			if (incr == 0)
 				incr = 1;
 		}
-	} else if (V(st, tcp_do_rfc3465)) {
-		/* Slow start with byte counting: at most L segments per ACK
-		 * (RFC 3465 2.2); L = 1 while retransmitting after a timeout
-		 * (RFC 3465 2.3: snd_nxt behind snd_max). */
-		l = (uint32_t)V(st, tcp_abc_l_var);
-		if (tp->snd_nxt != tp->snd_max)
-			l = 1;
-		incr = ccv->bytes_this_ack;
-		if (incr > l * mss)
-			incr = l * mss;
 	} else
-		incr = mss;
+		incr = cc_ss_incr(ccv);
 	ncw = (uint64_t)cw + incr;
-	if (ncw > newreno_maxwnd(tp))
-		ncw = newreno_maxwnd(tp);
+	if (ncw > cc_maxwnd(tp))
+		ncw = cc_maxwnd(tp);
 	if (ncw > cw)
 		tp->snd_cwnd = (uint32_t)ncw;
 }
@@ -169,27 +115,15 @@ static void
 newreno_ack_received(struct cc_var *ccv, uint16_t type)
 {
 	struct tcpcb *tp = ccv->tp;
-	uint32_t mss = tp->t_maxseg;
 
-	if (type == CC_DUPACK) {
-		/* RFC 5681 3.2 step 4: each further duplicate ACK means a
-		 * segment left the network. */
-		if (IN_FASTRECOVERY(tp->t_flags))
-			tp->snd_cwnd += mss;
-		return;
-	}
+	/* RFC 5681 3.2 step 4 (each further duplicate ACK means a segment
+	 * left the network) and RFC 6582 3.2 step 5 (a partial ACK). */
 	if (IN_FASTRECOVERY(tp->t_flags)) {
-		/* RFC 6582 3.2 step 5: a partial ACK. */
-		if (tp->snd_cwnd > ccv->bytes_this_ack)
-			tp->snd_cwnd -= ccv->bytes_this_ack;
-		else
-			tp->snd_cwnd = 0;
-		if (ccv->bytes_this_ack >= mss)
-			tp->snd_cwnd += mss;
-		if (tp->snd_cwnd < mss)
-			tp->snd_cwnd = mss;
+		cc_recovery_ack(ccv, type);
 		return;
 	}
+	if (type == CC_DUPACK)
+		return;
 	if (ccv->flags & CCF_CWND_LIMITED)
 		newreno_grow(ccv);
 }
@@ -219,7 +153,10 @@ newreno_cong_signal(struct cc_var *ccv, uint32_t type)
 			}
 			tp->snd_ssthresh = newreno_halve(tp);
 		}
-		tp->snd_cwnd = mss;
+		/* RFC 5681 3.1: loss window of one segment, as the segment
+		 * really leaves (options counted, FreeBSD tcp_fixed_maxseg), so
+		 * the retransmission is one segment and not one plus a runt. */
+		tp->snd_cwnd = tcp_fixed_maxseg(tp);
 		break;
 	case CC_RTO_ERR:
 		if (nr != NULL && nr->cwnd_prev != 0) {
@@ -236,20 +173,14 @@ newreno_cong_signal(struct cc_var *ccv, uint32_t type)
 static void
 newreno_post_recovery(struct cc_var *ccv)
 {
-	struct tcpcb *tp = ccv->tp;
-	uint32_t mss = tp->t_maxseg, flight = newreno_flight(tp), w;
-
-	if (!IN_FASTRECOVERY(tp->t_flags))
-		return;
-	w = (flight > mss ? flight : mss) + mss;
-	tp->snd_cwnd = w < tp->snd_ssthresh ? w : tp->snd_ssthresh;
+	cc_recovery_exit(ccv);
 }
 
 static void
 newreno_after_idle(struct cc_var *ccv)
 {
 	struct tcpcb *tp = ccv->tp;
-	uint32_t rw = newreno_initwnd(tp);
+	uint32_t rw = cc_initwnd(tp);
 
 	if (rw < tp->snd_cwnd)
 		tp->snd_cwnd = rw;

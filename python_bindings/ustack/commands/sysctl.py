@@ -14,13 +14,15 @@ DESCRIPTION = """\
 List the knobs every stack has, under FreeBSD's sysctl names and with
 FreeBSD's defaults: name, default, accepted range and description.  Give
 names or prefixes to list only those.  Set them per stack from Python with
-Stack.sysctl(name, value) or from C with ust_sysctl_set().
+Stack.sysctl(name, value) or from C with ust_sysctl_set() (string knobs such
+as net.inet.tcp.cc.algorithm: ust_sysctl_set_str()).
 
 examples:
   python -m ustack sysctl
   python -m ustack sysctl net.inet.udp
   python -m ustack sysctl -N
-  python -m ustack sysctl -n net.inet.ip.ttl"""
+  python -m ustack sysctl -n net.inet.ip.ttl
+  python -m ustack sysctl net.inet.tcp.cc"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             [
                 k.name,
                 k.default,
-                f"{k.min}..{k.max}",
+                "(string)" if k.string else f"{k.min}..{k.max}",
                 ("(read-only) " if k.readonly else "") + k.description,
             ]
             for k in knobs

@@ -3,7 +3,9 @@
  * tables of inputs to expected cwnd/ssthresh: initial windows (RFC 6928,
  * RFC 3390), slow start with ABC (RFC 3465), congestion avoidance, fast
  * retransmit and recovery (RFC 5681 3.2, RFC 6582), timeouts, the restart
- * window after idle (RFC 5681 4.1), missing hooks.
+ * window after idle (RFC 5681 4.1), missing hooks; the cwnd trajectory
+ * over RTTs against RFC 5681's AIMD; the registry of modules, the string
+ * knobs net.inet.tcp.cc.algorithm / .available and cc_switch.
  */
 #include "kern/stack_var.h"
 #include "netinet/cc/cc.h"
@@ -255,5 +257,163 @@ TEST(cc_missing_hooks_are_noops)
 	/* The framework's bookkeeping still runs. */
 	cc_cong_signal(&r.tp, CC_NDUPACK);
 	CHECK(IN_FASTRECOVERY(r.tp.t_flags));
+	ccrig_fini(&r);
+}
+
+/* RFC 5681 3.1 over whole RTTs (one ACK per segment): slow start doubles
+ * the window per RTT up to ssthresh, congestion avoidance adds one SMSS
+ * per RTT, a loss halves it (eq. 4) and recovery ends at ssthresh. */
+TEST(newreno_trajectory_aimd)
+{
+	static const struct {
+		int rtts;      /* RTTs of ACKs from the previous row */
+		uint32_t want; /* cwnd in segments */
+	} t[] = {
+		{ 1, 20 }, { 1, 40 }, { 1, 80 }, /* slow start from IW10, L = 2 */
+		{ 1, 81 }, { 1, 82 }, { 8, 90 }, /* ssthresh 80: +1 per RTT */
+	};
+	struct ccrig r;
+	unsigned i;
+	int k;
+	uint32_t n, j;
+
+	ccrig_init(&r, 1000);
+	r.tp.snd_scale = 7;
+	cc_conn_init(&r.tp);
+	r.tp.snd_ssthresh = 80000;
+	CHECK_EQ(r.tp.snd_cwnd, 10000);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (k = 0; k < t[i].rtts; k++) {
+			n = r.tp.snd_cwnd / 1000;
+			for (j = 0; j < n; j++)
+				cc_ack_received(&r.tp, 1000, CC_ACK, 1);
+		}
+		CHECK_EQ(r.tp.snd_cwnd, t[i].want * 1000);
+	}
+	/* A loss with the whole window in flight: ssthresh = 45, then +1 per
+	 * RTT again from there. */
+	r.tp.snd_max = r.tp.snd_una + 90000;
+	cc_cong_signal(&r.tp, CC_NDUPACK);
+	CHECK_EQ(r.tp.snd_ssthresh, 45000);
+	r.tp.snd_una = r.tp.snd_max - 45000;
+	cc_post_recovery(&r.tp);
+	CHECK_EQ(r.tp.snd_cwnd, 45000);
+	r.tp.snd_una = r.tp.snd_max;
+	for (k = 0; k < 5; k++) {
+		n = r.tp.snd_cwnd / 1000;
+		for (j = 0; j < n; j++)
+			cc_ack_received(&r.tp, 1000, CC_ACK, 1);
+	}
+	/* The first RTT at cwnd == ssthresh is slow start's last step. */
+	CHECK(r.tp.snd_cwnd >= 49000 && r.tp.snd_cwnd <= 51000);
+	ccrig_fini(&r);
+}
+
+/* The registry: by name, by index, the list FreeBSD prints. */
+TEST(cc_registry)
+{
+	char buf[64];
+	unsigned i;
+
+	CHECK(cc_algo_find("newreno") == &newreno_cc_algo);
+	CHECK(cc_algo_find("cubic") == &cubic_cc_algo);
+	CHECK(cc_algo_find("vegas") == NULL);
+	CHECK(cc_algo_find("") == NULL);
+	CHECK(cc_algo_find(NULL) == NULL);
+	CHECK(cc_algo_get(0) == &newreno_cc_algo);
+	CHECK(cc_algo_get(1) == &cubic_cc_algo);
+	CHECK(cc_algo_get(2) == NULL);
+	for (i = 0; cc_algo_get(i) != NULL; i++)
+		CHECK(strlen(cc_algo_get(i)->name) < CC_ALGO_NAME_MAX);
+	CHECK_EQ(cc_algo_list(buf, sizeof(buf)), strlen("newreno, cubic"));
+	CHECK_EQ(strcmp(buf, "newreno, cubic"), 0);
+	/* Truncated like snprintf. */
+	CHECK_EQ(cc_algo_list(buf, 10), strlen("newreno, cubic"));
+	CHECK_EQ(strcmp(buf, "newreno, "), 0);
+	CHECK_EQ(cc_algo_list(NULL, 0), strlen("newreno, cubic"));
+}
+
+/* net.inet.tcp.cc.algorithm (FreeBSD 14 default cubic) and
+ * net.inet.tcp.cc.available through the public string-knob calls. */
+TEST(cc_sysctl_string_knobs)
+{
+	struct ust_vclock *vc = ust_vclock_create(1000000000ull);
+	struct ust_stack *st = test_stack_new(vc, 1);
+	struct ust_sysctl_info info;
+	char buf[32];
+	int64_t v;
+	unsigned idx;
+	int nstr = 0;
+
+	REQUIRE_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.algorithm", buf, sizeof(buf)), 0);
+	CHECK_EQ(strcmp(buf, "cubic"), 0);
+	CHECK(cc_default_algo(st) == &cubic_cc_algo);
+	REQUIRE_EQ(ust_sysctl_set_str(st, "net.inet.tcp.cc.algorithm", "newreno"), 0);
+	CHECK(cc_default_algo(st) == &newreno_cc_algo);
+	REQUIRE_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.algorithm", buf, sizeof(buf)), 0);
+	CHECK_EQ(strcmp(buf, "newreno"), 0);
+	CHECK_EQ(ust_sysctl_set_str(st, "net.inet.tcp.cc.algorithm", "vegas"), -UST_ENOENT);
+	CHECK_EQ(ust_sysctl_set_str(st, "net.inet.tcp.cc.algorithm", NULL), -UST_EINVAL);
+	CHECK(cc_default_algo(st) == &newreno_cc_algo);
+	REQUIRE_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.available", buf, sizeof(buf)), 0);
+	CHECK_EQ(strcmp(buf, "newreno, cubic"), 0);
+	CHECK_EQ(ust_sysctl_set_str(st, "net.inet.tcp.cc.available", "x"), -UST_EPERM);
+	/* A short buffer: ENOMEM with what fits (FreeBSD sysctl(3)). */
+	CHECK_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.algorithm", buf, 4), -UST_ENOMEM);
+	CHECK_EQ(strcmp(buf, "new"), 0);
+	CHECK_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.available", buf, 8), -UST_ENOMEM);
+	CHECK_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.available", buf, 0), -UST_ENOMEM);
+	/* Wrong kind of knob, unknown names. */
+	CHECK_EQ(ust_sysctl_get(st, "net.inet.tcp.cc.algorithm", &v), -UST_EINVAL);
+	CHECK_EQ(ust_sysctl_set(st, "net.inet.tcp.cc.algorithm", 1), -UST_EINVAL);
+	CHECK_EQ(ust_sysctl_get_str(st, "net.inet.ip.ttl", buf, sizeof(buf)), -UST_EINVAL);
+	CHECK_EQ(ust_sysctl_set_str(st, "net.inet.ip.ttl", "64"), -UST_EINVAL);
+	CHECK_EQ(ust_sysctl_get_str(st, "net.inet.tcp.cc.nope", buf, sizeof(buf)), -UST_ENOENT);
+	CHECK_EQ(ust_sysctl_set_str(st, "net.inet.tcp.cc.nope", "x"), -UST_ENOENT);
+	/* The registry lists them after the integer knobs. */
+	for (idx = 0; ust_sysctl_info(idx, &info) == 0; idx++) {
+		if (!(info.flags & UST_SYSCTL_STRING)) {
+			CHECK(nstr == 0);
+			CHECK(info.defstr == NULL);
+			continue;
+		}
+		nstr++;
+		if (strcmp(info.name, "net.inet.tcp.cc.algorithm") == 0) {
+			CHECK_EQ(strcmp(info.defstr, "cubic"), 0);
+			CHECK(!(info.flags & UST_SYSCTL_RDONLY));
+		} else if (strcmp(info.name, "net.inet.tcp.cc.available") == 0) {
+			CHECK(cc_algo_list(buf, sizeof(buf)) < sizeof(buf));
+			CHECK_EQ(strcmp(info.defstr, buf), 0);
+			CHECK(info.flags & UST_SYSCTL_RDONLY);
+		} else
+			CHECK(!"unexpected string knob");
+	}
+	CHECK_EQ(nstr, 2);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+/* cc_switch: the new module keeps cwnd and ssthresh; the old state is
+ * freed (the zone leak check after the test sees it). */
+TEST(cc_switch_keeps_window)
+{
+	struct ccrig r;
+
+	ccrig_init(&r, 1460);
+	cc_conn_init(&r.tp);
+	r.tp.snd_cwnd = 40000;
+	r.tp.snd_ssthresh = 30000;
+	REQUIRE_EQ(cc_switch(&r.tp, &cubic_cc_algo), 0);
+	CHECK(r.tp.t_cc == &cubic_cc_algo);
+	CHECK(r.tp.t_ccdata != NULL);
+	CHECK_EQ(r.tp.snd_cwnd, 40000);
+	CHECK_EQ(r.tp.snd_ssthresh, 30000);
+	/* CUBIC starts its curve at the current window: no jump. */
+	cc_ack_received(&r.tp, 1460, CC_ACK, 1);
+	CHECK(r.tp.snd_cwnd >= 40000 && r.tp.snd_cwnd <= 40000 + 1460);
+	REQUIRE_EQ(cc_switch(&r.tp, &cubic_cc_algo), 0);
+	REQUIRE_EQ(cc_switch(&r.tp, &newreno_cc_algo), 0);
+	CHECK(r.tp.t_cc == &newreno_cc_algo);
+	CHECK(r.tp.snd_cwnd >= 40000);
 	ccrig_fini(&r);
 }

@@ -194,6 +194,40 @@ TEST(tcp_reass_queue_limit)
 	free(r);
 }
 
+/* The limit bounds the runs of queued data (FreeBSD merges contiguous
+ * segments into one entry), not the segments: behind one lost segment a
+ * whole window of in-order segments must queue, or each dropped one
+ * costs the sender a NewReno round trip (RFC 6582: one hole per RTT). */
+TEST(tcp_reass_queue_limit_counts_runs)
+{
+	struct rrig *r = calloc(1, sizeof(*r));
+	unsigned i;
+
+	rrig_init(r);
+	V(r->t.st, tcp_reass_maxqueuelen) = 3;
+	/* One hole at 0:100, then 150 contiguous segments. */
+	for (i = 0; i < 150; i++)
+		CHECK_EQ(rseg(r, 100 + i * 20, 120 + i * 20, 0), 0);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvreassfull, 0);
+	CHECK_EQ(r->tp.t_segqmbuf, 3000);
+	/* A second and third run fit; a fourth does not. */
+	CHECK_EQ(rseg(r, 3200, 3300, 0), 0);
+	CHECK_EQ(rseg(r, 3400, 3500, 0), 0);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvreassfull, 0);
+	CHECK_EQ(rseg(r, 3600, 3700, 0), 0);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvreassfull, 1);
+	/* Data that extend a run (either side) still get in. */
+	CHECK_EQ(rseg(r, 3100, 3200, 0), 0);
+	CHECK_EQ(rseg(r, 3500, 3550, 0), 0);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvreassfull, 1);
+	/* The hole fills: everything up to 3200 goes up at once. */
+	CHECK_EQ(rseg(r, 0, 100, 0), 0);
+	CHECK(rhas(r, 3300));
+	CHECK_EQ(r->tp.rcv_nxt, R_IRS + 3300);
+	rrig_fini(r);
+	free(r);
+}
+
 TEST(tcp_reass_flush_frees_everything)
 {
 	struct rrig *r = calloc(1, sizeof(*r));

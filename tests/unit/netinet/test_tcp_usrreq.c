@@ -2,10 +2,12 @@
  * test_tcp_usrreq.c - the socket side of TCP (tcp_usrreq.c): options at
  * level IPPROTO_TCP and their defaults from the knobs, TCP_INFO,
  * connect/listen rules, SO_KEEPALIVE and the keepalive timer, orderly and
- * abortive close (SO_LINGER 0, unread data), shutdown.
+ * abortive close (SO_LINGER 0, unread data), shutdown; TCP_CONGESTION
+ * and the stack default net.inet.tcp.cc.algorithm.
  */
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
+#include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
 #include "netinet/tcp_var.h"
 #include "tcptest.h"
@@ -97,9 +99,9 @@ TEST(usrreq_tcp_info_and_congestion)
 	CHECK_EQ(ust_getsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_INFO, &ti, &len), -UST_EINVAL);
 	len = sizeof(name);
 	REQUIRE_EQ(ust_getsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_CONGESTION, name, &len), 0);
-	CHECK_EQ(strcmp(name, "newreno"), 0);
+	CHECK_EQ(strcmp(name, "cubic"), 0); /* net.inet.tcp.cc.algorithm */
 	CHECK_EQ(ust_setsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "newreno", 7), 0);
-	CHECK_EQ(ust_setsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "cubic", 5),
+	CHECK_EQ(ust_setsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "vegas", 5),
 	    -UST_ENOENT);
 	REQUIRE(tt_established_passive(&tt));
 	REQUIRE_EQ(tt_info(tt.so, &ti), 0);
@@ -282,5 +284,107 @@ TEST(usrreq_connect_refused)
 	CHECK_EQ(tt_soerror(tt.so), UST_ECONNREFUSED);
 	TT_GONE(tt.so);
 	CHECK_EQ(ust_recv(tt.so, b, sizeof(b), 0), 0);
+	tt_fini(&tt);
+}
+
+static int
+getcc(struct ust_socket *so, char *name, size_t size)
+{
+	size_t len = size;
+
+	memset(name, 0x55, size);
+	return (ust_getsockopt(so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, name, &len));
+}
+
+/* TCP_CONGESTION on a live connection: get names the module, set switches
+ * it (the window carries over), unknown names are ENOENT, names that do
+ * not fit TCP_CA_NAME_MAX are EINVAL; the list is net.inet.tcp.cc.available. */
+TEST(usrreq_congestion_switch_live)
+{
+	struct tt tt;
+	struct tcpcb *tp;
+	struct tt_seg sg;
+	char name[16], list[64];
+	uint32_t cwnd, ssthresh;
+	size_t len;
+
+	tt_init(&tt, 21);
+	REQUIRE(tt_listen(&tt));
+	REQUIRE(tt_established_passive(&tt));
+	tp = tcpcb_of(tt.so);
+	REQUIRE(tp != NULL);
+	REQUIRE_EQ(getcc(tt.so, name, sizeof(name)), 0);
+	CHECK_EQ(strcmp(name, "cubic"), 0);
+	CHECK(tp->t_cc == &cubic_cc_algo);
+	REQUIRE_EQ(ust_sysctl_get_str(tt.t.st, "net.inet.tcp.cc.available", list, sizeof(list)), 0);
+	CHECK_EQ(strcmp(list, "newreno, cubic"), 0);
+
+	/* A window the new module must keep. */
+	tp->snd_cwnd = 7 * 1460;
+	tp->snd_ssthresh = 5 * 1460;
+	cwnd = tp->snd_cwnd;
+	ssthresh = tp->snd_ssthresh;
+	REQUIRE_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "newreno", 7), 0);
+	CHECK(tp->t_cc == &newreno_cc_algo);
+	CHECK(tp->t_ccdata != NULL);
+	CHECK_EQ(tp->snd_cwnd, cwnd);
+	CHECK_EQ(tp->snd_ssthresh, ssthresh);
+	REQUIRE_EQ(getcc(tt.so, name, sizeof(name)), 0);
+	CHECK_EQ(strcmp(name, "newreno"), 0);
+	/* With its NUL, and with bytes after the NUL. */
+	REQUIRE_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "cubic", 6), 0);
+	CHECK(tp->t_cc == &cubic_cc_algo);
+	CHECK_EQ(tp->snd_cwnd, cwnd);
+	REQUIRE_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "newreno\0xyz", 11),
+	    0);
+	CHECK(tp->t_cc == &newreno_cc_algo);
+	/* The same module again: nothing changes. */
+	REQUIRE_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "newreno", 7), 0);
+	CHECK(tp->t_cc == &newreno_cc_algo);
+	/* Unknown, empty, too long: refused, the module stays. */
+	CHECK_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "vegas", 5),
+	    -UST_ENOENT);
+	CHECK_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "", 0), -UST_ENOENT);
+	CHECK_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "newreno_but_longer",
+	             18),
+	    -UST_EINVAL);
+	CHECK_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "0123456789abcdef", 16),
+	    -UST_EINVAL);
+	CHECK(tp->t_cc == &newreno_cc_algo);
+	/* A short buffer is refused. */
+	len = 4;
+	CHECK_EQ(ust_getsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, name, &len),
+	    -UST_EINVAL);
+
+	/* The connection still sends after the switches, within its cwnd. */
+	REQUIRE_EQ(ust_setsockopt(tt.so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, "cubic", 5), 0);
+	REQUIRE_EQ(ust_send(tt.so, "hello", 5, 0), 5);
+	ipt_poll(&tt.t);
+	REQUIRE(tt_next(&tt, &sg));
+	CHECK_EQ(sg.len, 5);
+	tt_fini(&tt);
+}
+
+/* net.inet.tcp.cc.algorithm is what new connections start with. */
+TEST(usrreq_congestion_stack_default)
+{
+	struct tt tt;
+	struct ust_socket *so;
+	char name[16];
+
+	tt_init(&tt, 22);
+	REQUIRE_EQ(ust_sysctl_get_str(tt.t.st, "net.inet.tcp.cc.algorithm", name, sizeof(name)), 0);
+	CHECK_EQ(strcmp(name, "cubic"), 0);
+	REQUIRE_EQ(ust_sysctl_set_str(tt.t.st, "net.inet.tcp.cc.algorithm", "newreno"), 0);
+	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), 0);
+	REQUIRE_EQ(getcc(so, name, sizeof(name)), 0);
+	CHECK_EQ(strcmp(name, "newreno"), 0);
+	ust_close(so);
+	CHECK_EQ(ust_sysctl_set_str(tt.t.st, "net.inet.tcp.cc.algorithm", "vegas"), -UST_ENOENT);
+	REQUIRE_EQ(ust_sysctl_set_str(tt.t.st, "net.inet.tcp.cc.algorithm", "cubic"), 0);
+	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), 0);
+	REQUIRE_EQ(getcc(so, name, sizeof(name)), 0);
+	CHECK_EQ(strcmp(name, "cubic"), 0);
+	ust_close(so);
 	tt_fini(&tt);
 }
