@@ -192,6 +192,12 @@ struct ust_tcpstat {
 	uint64_t tcps_badrst_inwindow;       /* in-window but not exact RSTs (RFC 5961 3.2) */
 	uint64_t tcps_synchallenge;          /* SYNs in a synchronized state (RFC 5961 4) */
 	uint64_t tcps_ackchallenge;          /* ACKs outside the acceptable range (RFC 5961 5) */
+	uint64_t tcps_sack_recovery_episode; /* SACK loss recoveries entered (RFC 6675) */
+	uint64_t tcps_sack_rexmits;          /* segments retransmitted from the scoreboard */
+	uint64_t tcps_sack_rexmit_bytes;     /* bytes retransmitted from the scoreboard */
+	uint64_t tcps_sack_rcv_blocks;       /* SACK blocks received (valid ones) */
+	uint64_t tcps_sack_send_blocks;      /* SACK blocks sent */
+	uint64_t tcps_sack_sboverflow;       /* scoreboard full: tracking stopped */
 };
 
 #ifdef __cplusplus

@@ -49,6 +49,8 @@ struct ust_stack {
 	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
 	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
 	struct syncache_state *st_syncache; /* tcp_syncache.c */
+	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
+	uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
 	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc.c) */
 	const struct cc_algo *st_cc_default;
 	struct so_state *st_so;

@@ -230,6 +230,10 @@ tcp_syn_options(struct tcpcb *tp, const struct tcp_seg *seg)
 		tp->ts_recent = to->to_tsval;
 		tp->ts_recent_age = stack_now(tp->t_stack);
 	}
+	/* RFC 2018 2: SACK only when both SYNs carried SACK-permitted (ours
+	 * does when TF_SACK_PERMIT is still set from tcp_newtcpcb). */
+	if (!(to->to_flags & TOF_SACKPERM) || (tp->t_flags & TF_NOOPT))
+		tp->t_flags &= ~TF_SACK_PERMIT;
 }
 
 static int
@@ -400,6 +404,11 @@ tcp_trim(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 				th->th_flags &= (uint16_t)~TH_URG;
 			todrop--;
 		}
+		/* RFC 2883 4: data below rcv_nxt is reported as a D-SACK. */
+		if ((tp->t_flags & TF_SACK_PERMIT) && todrop > 0 && seg->tlen > 0)
+			tcp_update_dsack_list(tp, th->th_seq,
+			    th->th_seq +
+			        ((uint32_t)todrop < seg->tlen ? (uint32_t)todrop : seg->tlen));
 		if ((uint32_t)todrop > seg->tlen ||
 		    ((uint32_t)todrop == seg->tlen && !(th->th_flags & TH_FIN))) {
 			/* All old: ACK it (the peer lost our ACK) but take
@@ -522,6 +531,74 @@ tcp_limited_transmit(struct tcpcb *tp)
 	tp->snd_cwnd = cwnd;
 }
 
+/* RFC 6675 5 step 4.3 / NextSeg(): while cwnd - pipe >= 1 SMSS, the
+ * lowest hole not yet retransmitted (rule 1), then new data (rule 2).
+ * force: the first retransmission of a recovery goes whatever the pipe
+ * (step 4.2).  FreeBSD's trick as in tcp_fast_retransmit: snd_nxt at the
+ * hole, a cwnd that lets exactly that much out. */
+static void
+tcp_sack_recovery_output(struct tcpcb *tp, int force)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint32_t maxseg = tcp_fixed_maxseg(tp), cwnd = tp->snd_cwnd, len, pipe, sent;
+	tcp_seq onxt = tp->snd_nxt, at;
+	struct sackhole *h;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		pipe = tcp_sack_pipe(tp);
+		if (!force && pipe + maxseg > cwnd)
+			break;
+		force = 0;
+		h = tcp_sack_output(tp, &len);
+		if (h == NULL)
+			break;
+		if (len > maxseg)
+			len = maxseg;
+		at = h->rxmit;
+		tp->snd_nxt = at;
+		tp->snd_cwnd = (uint32_t)(at - tp->snd_una) + len;
+		(void)tcp_output(tp);
+		sent = (uint32_t)(tp->snd_nxt - at);
+		if (sent == 0 || sent > len + 1)
+			break;
+		h->rxmit = SEQ_GT(at + sent, h->end) ? h->end : at + sent;
+		tp->sackhint.sack_bytes_rexmit += (int32_t)sent;
+		TCPSTAT_INC(st, tcps_sack_rexmits);
+		TCPSTAT_ADD(st, tcps_sack_rexmit_bytes, sent);
+	}
+	tp->snd_cwnd = cwnd;
+	if (SEQ_GT(onxt, tp->snd_nxt))
+		tp->snd_nxt = onxt;
+	pipe = tcp_sack_pipe(tp);
+	if (pipe + maxseg <= cwnd) {
+		tp->snd_cwnd = (uint32_t)(tp->snd_nxt - tp->snd_una) + (cwnd - pipe);
+		(void)tcp_output(tp);
+		tp->snd_cwnd = cwnd;
+	}
+	/* RFC 6298 5.1: data outstanding keeps a retransmission timer. */
+	if (tp->snd_max != tp->snd_una && !tcp_timer_active(tp, TT_REXMT) &&
+	    !tcp_timer_active(tp, TT_PERSIST))
+		tcp_timer_activate(tp, TT_REXMT, tcp_rexmt_timeout(tp, tp->t_rxtshift));
+}
+
+/* RFC 6675 5: enter loss recovery from the scoreboard. */
+static void
+tcp_sack_enter_recovery(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	TCPSTAT_INC(st, tcps_fastretransmits);
+	TCPSTAT_INC(st, tcps_sack_recovery_episode);
+	cc_cong_signal(tp, CC_NDUPACK);
+	/* Step 4.2: cwnd = ssthresh; pipe, not inflation, paces sending. */
+	tp->snd_cwnd = tp->snd_ssthresh;
+	tp->t_sack_recovery = 1;
+	tcp_sack_recovery_reset(tp);
+	tp->t_rtttime = 0;
+	tcp_sack_recovery_output(tp, 1);
+}
+
 /* SEG.ACK =< SND.UNA.  Returns DS_DROP when the ACK was consumed as a
  * duplicate, DS_STEP6 otherwise. */
 static int
@@ -539,6 +616,13 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 		return (DS_STEP6);
 	}
 	TCPSTAT_INC(st, tcps_rcvdupack);
+	if (IN_FASTRECOVERY(tp->t_flags) && tp->t_sack_recovery) {
+		/* RFC 6675 5 step C: send what the pipe allows. */
+		tp->t_dupacks++;
+		if (!tp->t_sack_overflow)
+			tcp_sack_recovery_output(tp, 0);
+		return (DS_DROP);
+	}
 	if (IN_FASTRECOVERY(tp->t_flags)) {
 		/* RFC 5681 3.2 step 4: inflate, maybe send new data. */
 		tp->t_dupacks++;
@@ -553,6 +637,18 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 		return (DS_DROP);
 	}
 	tp->t_dupacks++;
+	/* RFC 6675 5: DupThresh duplicates, or IsLost(HighACK + 1) from
+	 * the scoreboard, with a hole to repair. */
+	if ((tp->t_flags & TF_SACK_PERMIT) && !tp->t_sack_overflow && tp->snd_holes != NULL &&
+	    (tp->t_dupacks >= TCP_DUPACK_THRESH || tcp_sack_islost(tp))) {
+		if (SEQ_GT(tp->snd_recover, tp->iss) && SEQ_LEQ(tp->snd_recover, tp->snd_max) &&
+		    SEQ_LT(th->th_ack, tp->snd_recover)) {
+			tp->t_dupacks = 0;
+			return (DS_DROP);
+		}
+		tcp_sack_enter_recovery(tp);
+		return (DS_DROP);
+	}
 	if (tp->t_dupacks == TCP_DUPACK_THRESH) {
 		/* RFC 6582 4.1: no new recovery for losses from before the
 		 * last one (the ACK does not cover snd_recover). */
@@ -658,12 +754,23 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		tp->snd_nxt = tp->snd_una;
 	if (inrec) {
 		if (SEQ_LT(ack, tp->snd_recover)) {
-			tcp_newreno_partial_ack(tp);
-			cc_ack_received(tp, acked, CC_ACK, 1);
+			if (tp->t_sack_recovery && !tp->t_sack_overflow) {
+				/* RFC 6675 5 step C: a partial ACK lowers
+				 * the pipe; repair the next holes (the
+				 * retransmission timer keeps running). */
+				tp->t_rtttime = 0;
+				tcp_sack_recovery_output(tp, 0);
+			} else {
+				tcp_newreno_partial_ack(tp);
+				cc_ack_received(tp, acked, CC_ACK, 1);
+			}
 		} else {
+			/* RFC 6675 5 step B / RFC 6582: the recovery point. */
 			cc_post_recovery(tp);
 			tp->t_flags &= ~TF_FASTRECOVERY;
 			tp->t_dupacks = 0;
+			tp->t_sack_recovery = 0;
+			tp->sackhint.sack_bytes_rexmit = 0;
 		}
 	} else {
 		tp->t_dupacks = 0;
@@ -733,6 +840,10 @@ tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 		TCPSTAT_INC(st, tcps_rcvacktoomuch);
 		return (DS_DROPAFTERACK);
 	}
+	/* RFC 2018 / RFC 6675: the scoreboard from every ACK that is not
+	 * older than snd_una (tcp_sack_doack validates the blocks). */
+	if ((tp->t_flags & TF_SACK_PERMIT) && SEQ_GEQ(ack, tp->snd_una))
+		tcp_sack_doack(tp, &seg->to, ack);
 	if (SEQ_LEQ(ack, tp->snd_una))
 		return (tcp_do_dupack(tp, seg, tiwin));
 	return (tcp_do_newack(tp, seg));

@@ -125,6 +125,11 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 			to.to_flags |= TOF_SCALE;
 			to.to_wscale = tp->request_r_scale;
 		}
+		/* RFC 2018 2: SACK-permitted on a SYN when enabled
+		 * (tcp_newtcpcb), on a SYN-ACK only when the peer's SYN had
+		 * it (tcp_syn_options cleared the flag otherwise). */
+		if (tp->t_flags & TF_SACK_PERMIT)
+			to.to_flags |= TOF_SACKPERM;
 	}
 	/* RFC 7323 3.2: TS on a SYN when asked for, on everything else
 	 * once both sides sent it. */
@@ -135,6 +140,12 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		to.to_tsval = tcp_ts_getticks(st) + tp->ts_offset;
 		to.to_tsecr = tp->ts_recent;
 	}
+	/* RFC 2018 3-4, RFC 2883 4: SACK blocks on ACKs once agreed (3
+	 * fit beside timestamps, 4 alone). */
+	if (!(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
+	    (tp->rcv_numsacks > 0 || tp->rcv_dsack_valid))
+		TCPSTAT_ADD(st, tcps_sack_send_blocks,
+		    (uint64_t)tcp_sack_fill(tp, &to, (to.to_flags & TOF_TS) ? 3 : 4));
 	return (tcp_opts_write(optp, &to));
 }
 

@@ -98,6 +98,7 @@ tcp_reass_present(struct tcpcb *tp)
 	}
 	if (woke)
 		sorwakeup(so);
+	tcp_clean_sackreport(tp);
 	return (flags);
 }
 
@@ -127,6 +128,29 @@ tcp_reass_touches(const struct tseg_qent *p, const struct tseg_qent *q, tcp_seq 
 {
 	return ((p != NULL && SEQ_GEQ(p->tqe_seq + p->tqe_len, seq)) ||
 	    (q != NULL && SEQ_GEQ(seq + len, q->tqe_seq)));
+}
+
+/* RFC 2018 4: the first SACK block is the run of contiguous queued data
+ * holding the segment just queued (te). */
+static void
+tcp_reass_sack(struct tcpcb *tp, const struct tseg_qent *te)
+{
+	const struct tseg_qent *q;
+	tcp_seq start = 0, end = 0;
+	int found = 0;
+
+	for (q = tp->t_segq; q != NULL; q = q->tqe_next) {
+		if (q == tp->t_segq || q->tqe_seq != end) {
+			if (found)
+				break;
+			start = q->tqe_seq;
+		}
+		end = q->tqe_seq + q->tqe_len;
+		if (q == te)
+			found = 1;
+	}
+	if (found)
+		tcp_update_sack_list(tp, start, end);
 }
 
 int
@@ -166,6 +190,9 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 				 * that ends where the entry ends. */
 				TCPSTAT_INC(st, tcps_rcvduppack);
 				TCPSTAT_ADD(st, tcps_rcvdupbyte, len);
+				/* RFC 2883 4: report the duplicate. */
+				if (tp->t_flags & TF_SACK_PERMIT)
+					tcp_update_dsack_list(tp, seq, seq + len);
 				if (fin && (uint32_t)i == len)
 					p->tqe_flags |= TH_FIN;
 				m_freem(m);
@@ -215,6 +242,8 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 	*pp = te;
 	tp->t_segqlen++;
 	tp->t_segqmbuf += len;
+	if (tp->t_flags & TF_SACK_PERMIT)
+		tcp_reass_sack(tp, te);
 	return (tcp_reass_present(tp));
 }
 

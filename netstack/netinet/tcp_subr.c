@@ -273,6 +273,8 @@ tcp_init(struct ust_stack *st)
 	ts->ts_ack_war_count = 0;
 	if (syncache_init(st) != 0)
 		goto fail;
+	if (tcp_sack_init(st) != 0)
+		goto fail;
 	return (0);
 fail:
 	if (info != NULL)
@@ -290,6 +292,7 @@ tcp_discard(struct tcpcb *tp)
 
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
+	tcp_free_sackholes(tp);
 	cc_detach(tp);
 	if (tp->t_inpcb != NULL)
 		tp->t_inpcb->inp_ppcb = NULL;
@@ -324,6 +327,7 @@ tcp_fini(struct ust_stack *st)
 		if (ts->ts_tcpcb_zone != NULL)
 			ust_zone_destroy(ts->ts_tcpcb_zone);
 		st_free(st, ts, sizeof(*ts));
+		tcp_sack_fini(st);
 		st->st_tcp = NULL;
 	}
 }
@@ -381,6 +385,9 @@ tcp_newtcpcb(struct inpcb *inp)
 	default:
 		break;
 	}
+	/* RFC 2018 2: offer SACK; cleared when the peer's SYN lacks it. */
+	if (V(st, tcp_do_sack))
+		tp->t_flags |= TF_SACK_PERMIT;
 	/* RFC 7323 5.4: a random offset per connection hides the clock. */
 	if (V(st, tcp_ts_offset_per_conn))
 		tp->ts_offset = ust_rng_u32(&st->st_rng);
@@ -399,6 +406,7 @@ tcp_close(struct tcpcb *tp)
 
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
+	tcp_free_sackholes(tp);
 	cc_detach(tp);
 	tp->t_state = TCPS_CLOSED;
 	if (inp != NULL)

@@ -50,6 +50,7 @@
 #define SCF_TIMESTAMP 0x02 /* both sides send timestamps */
 #define SCF_NOOPT 0x04     /* the listener wants no options (TCP_NOOPT) */
 #define SCF_UNREACH 0x08   /* an ICMP unreachable was seen */
+#define SCF_SACK 0x10      /* both sides send SACK-permitted (RFC 2018) */
 
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
@@ -189,6 +190,9 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 			to.to_flags |= TOF_SCALE;
 			to.to_wscale = sc->sc_request_r_scale;
 		}
+		/* RFC 2018 2: SACK-permitted only when the SYN had it. */
+		if (sc->sc_flags & SCF_SACK)
+			to.to_flags |= TOF_SACKPERM;
 	}
 	if ((sc->sc_flags & SCF_TIMESTAMP) && !(sc->sc_flags & SCF_NOOPT)) {
 		to.to_flags |= TOF_TS;
@@ -385,6 +389,8 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_peer_mss = seg->to.to_mss;
 	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
 		sc->sc_flags |= SCF_NOOPT;
+	if ((seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) && !(sc->sc_flags & SCF_NOOPT))
+		sc->sc_flags |= SCF_SACK;
 	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
 		return;
 	/* RFC 7323 2.2 / 3.2: what the peer offered, we answer. */
@@ -409,7 +415,7 @@ syncache_send_cookie(struct ust_stack *st, struct syncache *sc)
 	struct syncache_state *ss = st->st_syncache;
 
 	/* Nothing but the MSS can be recovered (see the file header). */
-	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP);
+	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK);
 	sc->sc_iss = syncookie_generate(ss, sc);
 	if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
 		TCPSTAT_INC(st, tcps_sc_sendcookie);
@@ -493,7 +499,10 @@ syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache 
 	tp->rcv_nxt = tp->rcv_up = tp->last_ack_sent = sc->sc_irs + 1;
 	tp->rcv_wnd = sc->sc_wnd;
 	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
-	tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE | TF_REQ_TSTMP | TF_RCVD_TSTMP);
+	tp->t_flags &= ~(
+	    uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE | TF_REQ_TSTMP | TF_RCVD_TSTMP | TF_SACK_PERMIT);
+	if (sc->sc_flags & SCF_SACK)
+		tp->t_flags |= TF_SACK_PERMIT;
 	if (ltp != NULL) {
 		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
 		tp->t_keepinit = ltp->t_keepinit;
@@ -617,7 +626,7 @@ syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *
 		return (NULL);
 	}
 	syncache_fill(st, lso, seg, &scs);
-	scs.sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP);
+	scs.sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK);
 	scs.sc_irs = seg->th.th_seq - 1;
 	scs.sc_iss = seg->th.th_ack - 1;
 	scs.sc_peer_mss = 0;

@@ -213,6 +213,7 @@ tcp_timer_rexmt(struct tcpcb *tp)
 	} else {
 		/* RFC 5681 3.1 / RFC 6298 5.5: loss window and ssthresh. */
 		cc_cong_signal(tp, CC_RTO);
+		tcp_sack_rto(tp);
 	}
 	TCPSTAT_INC(st, tcps_rexmttimeo);
 	/* RFC 6298 5.5: back off. */

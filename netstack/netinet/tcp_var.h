@@ -13,6 +13,7 @@
  * of struct tcpcb marked for their file, and declarations only in the
  * block marked for it):
  *   tcp_input.c, tcp_reass.c     segment processing, RTT, dup ACKs, reassembly
+ *   tcp_sack.c                   SACK blocks (receiver) and scoreboard (sender)
  *   tcp_output.c, tcp_timer.c,   sending, timers, control block life,
  *   tcp_subr.c, cc/cc.h, cc/cc.c, ISNs, RSTs, ICMP, congestion-control hooks
  *   cc/cc_newreno.c
@@ -66,6 +67,23 @@ struct tcp_seg {
 
 /* Out-of-order segment queue entry (tcp_reass.c). */
 struct tseg_qent;
+
+/* A hole of the SACK scoreboard, [start, end) not SACKed; rxmit: the next
+ * byte of it to retransmit (tcp_sack.c). */
+struct sackhole {
+	struct sackhole *next;
+	tcp_seq start;
+	tcp_seq end;
+	tcp_seq rxmit;
+};
+
+/* FreeBSD's sackhint: what tcp_output needs without walking the list. */
+struct sackhint {
+	struct sackhole *nexthole;
+	int32_t sack_bytes_rexmit; /* bytes retransmitted in this recovery */
+	uint32_t sacked_bytes;     /* bytes SACKed above snd_una */
+	tcp_seq recover_fs;        /* RFC 6675: HighData at recovery entry */
+};
 
 struct tcpcb {
 	struct inpcb *t_inpcb;
@@ -160,6 +178,21 @@ struct tcpcb {
 	uint32_t t_rxtbase; /* RTO (us) when the current backoff began */
 
 	/* --- tcp_syncache.c / tcp_usrreq.c section --- */
+
+	/* --- tcp_sack.c section (RFC 2018, RFC 2883, RFC 6675) --- */
+	/* receiver: blocks of the reassembly queue, the most recent first */
+	struct sackblk sackblks[TCP_MAX_SACK];
+	uint8_t rcv_numsacks;
+	uint8_t rcv_dsack_valid; /* RFC 2883: rcv_dsack goes out once */
+	struct sackblk rcv_dsack;
+	/* sender: the scoreboard, holes sorted by sequence number */
+	struct sackhole *snd_holes;
+	struct sackhole *snd_holes_tail;
+	uint32_t snd_numholes;
+	tcp_seq snd_fack; /* highest SACKed + 1 */
+	struct sackhint sackhint;
+	uint8_t t_sack_overflow; /* scoreboard gave up: NewReno until recovery ends */
+	uint8_t t_sack_recovery; /* this fast recovery is RFC 6675's */
 };
 
 /* t_flags (FreeBSD TF_* meanings) */
@@ -269,6 +302,34 @@ struct mbuf *tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen);
  * delivered from a callout, never from inside the sender's call chain
  * (see tcp_subr.c).  Consumes m. */
 int tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args);
+
+/* --- tcp_sack.c (RFC 2018, RFC 2883, RFC 6675) --- */
+/* Receiver: [start, end) is the run of queued data holding the segment
+ * just received (RFC 2018 4: it goes first). */
+void tcp_update_sack_list(struct tcpcb *tp, tcp_seq start, tcp_seq end);
+/* Receiver: duplicate data [start, end) to report first once (RFC 2883). */
+void tcp_update_dsack_list(struct tcpcb *tp, tcp_seq start, tcp_seq end);
+/* Receiver: drops blocks rcv_nxt has reached. */
+void tcp_clean_sackreport(struct tcpcb *tp);
+/* Receiver: the blocks for the next segment into to (D-SACK first);
+ * clears the D-SACK.  Returns the number of blocks. */
+int tcp_sack_fill(struct tcpcb *tp, struct tcpopt *to, int maxblocks);
+/* Sender: updates the scoreboard from the ACK's blocks (validated). */
+void tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack);
+/* Sender: the next hole to retransmit (RFC 6675 NextSeg rule 1), NULL if
+ * none; *len set to what of it to send. */
+struct sackhole *tcp_sack_output(struct tcpcb *tp, uint32_t *len);
+void tcp_free_sackholes(struct tcpcb *tp);
+/* RFC 6675 IsLost(snd_una): DupThresh segments SACKed above snd_una. */
+int tcp_sack_islost(const struct tcpcb *tp);
+/* RFC 6675 pipe estimate in bytes. */
+uint32_t tcp_sack_pipe(const struct tcpcb *tp);
+/* RFC 6675 5 step 4: a new recovery retransmits every hole again. */
+void tcp_sack_recovery_reset(struct tcpcb *tp);
+/* After a timeout (RFC 6675 5.1): the scoreboard starts over. */
+void tcp_sack_rto(struct tcpcb *tp);
+int tcp_sack_init(struct ust_stack *st);
+void tcp_sack_fini(struct ust_stack *st);
 
 /* --- tcp_syncache.c / tcp_usrreq.c --- */
 /* A SYN for a listener (lso).  Consumes m. */

@@ -183,5 +183,11 @@ struct ust_tcpstat {
 	uint64_t tcps_badrst_inwindow;
 	uint64_t tcps_synchallenge;
 	uint64_t tcps_ackchallenge;
+	uint64_t tcps_sack_recovery_episode;
+	uint64_t tcps_sack_rexmits;
+	uint64_t tcps_sack_rexmit_bytes;
+	uint64_t tcps_sack_rcv_blocks;
+	uint64_t tcps_sack_send_blocks;
+	uint64_t tcps_sack_sboverflow;
 	...;
 };

@@ -331,7 +331,7 @@ tt_setint(struct ust_socket *so, int level, int name, int v)
 }
 
 /* socket + connect to the peer: `> S 0:0(0) win 65535 <mss 1460,nop,
- * wscale 6,nop,nop,TS val .. ecr 0>` (no sackOK in this issue). */
+ * wscale 6,sackOK,TS val .. ecr 0>` (FreeBSD's default SYN). */
 static inline int
 tt_connect_syn(struct tt *tt)
 {
@@ -356,7 +356,7 @@ tt_connect_syn(struct tt *tt)
 	CHECK_EQ(sg.to.to_wscale, 6);
 	CHECK(sg.to.to_flags & TOF_TS);
 	CHECK_EQ(sg.to.to_tsecr, 0);
-	CHECK(!(sg.to.to_flags & TOF_SACKPERM));
+	CHECK(sg.to.to_flags & TOF_SACKPERM);
 	CHECK_EQ(tt_state(tt->so), UST_TCPS_SYN_SENT);
 	return (1);
 }
@@ -395,7 +395,7 @@ tt_listen(struct tt *tt)
 }
 
 /* Passive open to ESTABLISHED: `< S 0:0(0) win 32767 <mss 1460,sackOK,
- * eol,eol>`, `> S. 0:0(0) ack 1 win 65535 <mss 1460>`, `< . 1:1(0) ack 1
+ * eol,eol>`, `> S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,eol,eol>`, `< . 1:1(0) ack 1
  * win 32767`, accept(). */
 static inline int
 tt_established_passive(struct tt *tt)
@@ -412,8 +412,10 @@ tt_established_passive(struct tt *tt)
 		return (0);
 	CHECK(sg.to.to_flags & TOF_MSS);
 	CHECK_EQ(sg.to.to_mss, 1460);
-	/* The peer offered neither: RFC 7323 2.2 and 3.2. */
-	CHECK(!(sg.to.to_flags & (TOF_SCALE | TOF_TS | TOF_SACKPERM)));
+	/* The peer offered neither: RFC 7323 2.2 and 3.2; it offered SACK
+	 * (RFC 2018 2). */
+	CHECK(!(sg.to.to_flags & (TOF_SCALE | TOF_TS)));
+	CHECK(sg.to.to_flags & TOF_SACKPERM);
 	CHECK_EQ(ust_accept(tt->lso, &so, &peer), -UST_EAGAIN);
 	tt_in(tt, TH_ACK, 1, 1, 32767);
 	TT_NONE(tt);

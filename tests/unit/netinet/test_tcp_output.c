@@ -8,8 +8,8 @@
 
 TEST(output_syn_layout_freebsd)
 {
-	/* <mss 1460,nop,wscale 6,nop,nop,TS val X ecr 0> win 65535 */
-	static const uint8_t want[12] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 6, 1, 1, 8, 10 };
+	/* <mss 1460,nop,wscale 6,sackOK,TS val X ecr 0> win 65535 */
+	static const uint8_t want[12] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2, 8, 10 };
 	struct ot o;
 	struct ot_seg s;
 
@@ -87,9 +87,22 @@ TEST(output_syn_noopt_and_rfc1323_off)
 	CHECK_EQ(s.win, 65535);
 	ot_fini(&o);
 
-	/* rfc1323=0: only the MSS (sackOK is the next issue's). */
+	/* rfc1323=0: <mss 1460,sackOK,eol,eol>. */
 	ot_init(&o, 1);
 	ot_sysctl(&o, "net.inet.tcp.rfc1323", 0);
+	REQUIRE(ot_connect(&o, &s));
+	REQUIRE_EQ(s.optlen, 8);
+	CHECK_MEM(s.opt, ot_mss1460, 4);
+	CHECK_EQ(s.opt[4], 4);
+	CHECK_EQ(s.opt[5], 2);
+	CHECK_EQ(s.opt[6], 0);
+	CHECK_EQ(s.opt[7], 0);
+	ot_fini(&o);
+
+	/* rfc1323=0 and sack.enable=0: only the MSS. */
+	ot_init(&o, 1);
+	ot_sysctl(&o, "net.inet.tcp.rfc1323", 0);
+	ot_sysctl(&o, "net.inet.tcp.sack.enable", 0);
 	REQUIRE(ot_connect(&o, &s));
 	REQUIRE_EQ(s.optlen, 4);
 	CHECK_MEM(s.opt, ot_mss1460, 4);

@@ -28,16 +28,16 @@ TEST(syncache_synack_mss_only)
 {
 	struct tt tt;
 	struct tt_seg sg;
-	static const uint8_t want[4] = { 2, 4, 0x05, 0xb4 };
+	static const uint8_t want[8] = { 2, 4, 0x05, 0xb4, 4, 2, 0, 0 };
 
 	tt_init(&tt, 1);
 	REQUIRE(tt_listen(&tt));
 	tt_in(&tt, TH_SYN, 0, 0, 32767);
-	/* A peer without window scale and timestamps: <mss 1460> (FreeBSD adds
-	 * sackOK, which this issue does not send). */
+	/* A peer without window scale and timestamps: FreeBSD's
+	 * <mss 1460,sackOK,eol,eol> (RFC 2018 2: the SYN offered SACK). */
 	REQUIRE(TT_OUT_SEG(&tt, TH_SYN | TH_ACK, 0, 0, 1, 65535, &sg));
-	CHECK_EQ(sg.optlen, 4);
-	CHECK_MEM(sg.opt, want, 4);
+	CHECK_EQ(sg.optlen, 8);
+	CHECK_MEM(sg.opt, want, 8);
 	CHECK_EQ(TCPS(&tt)->tcps_sc_added, 1);
 	CHECK_EQ(syncache_count(tt.t.st), 1);
 	TT_NONE(&tt);

@@ -109,7 +109,7 @@ TEST(usrreq_tcp_info_and_congestion)
 	CHECK_EQ(ti.tcpi_snd_mss, 1460);
 	CHECK_EQ(ti.tcpi_snd_wnd, 32767);
 	CHECK_EQ(ti.tcpi_unacked, 0);
-	CHECK_EQ(ti.tcpi_options, 0);
+	CHECK_EQ(ti.tcpi_options, UST_TCPI_OPT_SACK); /* RFC 2018: both offered */
 	/* RFC 6298 2.1: 1 s before any sample (rexmit_initial), in us. */
 	CHECK(ti.tcpi_rto >= 1000000 || ti.tcpi_rto == 0);
 	CHECK(ti.tcpi_snd_cwnd > 0);
