@@ -21,59 +21,15 @@
 #include <ustack/ustack.h>
 #include <ustack/ustack_pipe.h>
 
-#define NS_MS 1000000ull
-#define NS_S 1000000000ull
+#include "sim_util.h"
+
 #define CAMP_PORT 5002
 #define CAMP_CHUNK 16384
 
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct ust_sockaddr_in
-sin4(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	memcpy(&s.sin_port, p, 2);
-	s.sin_addr = addr;
-	return (s);
-}
-
 struct camp {
-	struct ust_vclock *vc;
-	struct ust_stack *a, *b;
-	struct ust_pipe *p;
-	struct ust_if *ifa, *ifb;
+	struct sim_pair net;
 	struct ust_socket *lso, *ca, *cb;
 };
-
-static struct ust_stack *
-stack_new(struct ust_vclock *vc, uint64_t seed, int sack)
-{
-	struct ust_stack_config cfg;
-	struct ust_stack *st = NULL;
-
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
-	if (ust_stack_create(&cfg, &st) != 0)
-		return (NULL);
-	ust_sysctl_set(st, "net.inet.tcp.msl", 2000);
-	ust_sysctl_set(st, "net.inet.tcp.sack.enable", sack);
-	return (st);
-}
 
 static void
 camp_free(struct camp *c)
@@ -84,14 +40,7 @@ camp_free(struct camp *c)
 		ust_close(c->cb);
 	if (c->lso != NULL)
 		ust_close(c->lso);
-	if (c->a != NULL)
-		ust_stack_destroy(c->a);
-	if (c->b != NULL)
-		ust_stack_destroy(c->b);
-	if (c->p != NULL)
-		ust_pipe_destroy(c->p);
-	if (c->vc != NULL)
-		ust_vclock_destroy(c->vc);
+	sim_pair_close(&c->net);
 }
 
 /* One transfer.  Returns A's retransmitted bytes, or -1 on failure. */
@@ -99,28 +48,21 @@ static int64_t
 transfer(uint64_t seed, int sack, size_t bytes)
 {
 	struct camp c;
-	struct ust_pipe_config pc;
+	struct ust_fault_config fc[2];
 	struct ust_sockaddr_in la = sin4(ip4(198, 18, 0, 2), CAMP_PORT);
 	struct ust_tcpstat ts;
 	static uint8_t buf[CAMP_CHUNK];
 	uint8_t rbuf[CAMP_CHUNK];
 	size_t sent = 0, got = 0;
-	uint64_t next, nb, t0;
+	uint64_t next, t0;
 	int d, one = 1, bufsz = 1 << 20;
 	ptrdiff_t n;
 
 	memset(&c, 0, sizeof(c));
 	memset(buf, 0x5a, sizeof(buf));
 	t0 = 1000 * NS_MS;
-	c.vc = ust_vclock_create(t0);
-	if (c.vc == NULL)
-		return (-1);
-	c.a = stack_new(c.vc, seed * 2 + 1, sack);
-	c.b = stack_new(c.vc, seed * 2 + 2, sack);
-	ust_pipe_config_init(&pc);
-	pc.clock = ust_vclock_clock(c.vc);
 	for (d = 0; d < 2; d++) {
-		struct ust_fault_config *f = &pc.fault[d == 0 ? UST_PIPE_A_TO_B : UST_PIPE_B_TO_A];
+		struct ust_fault_config *f = &fc[d];
 
 		memset(f, 0, sizeof(*f));
 		f->loss_ppm = 10000; /* 1% */
@@ -128,15 +70,16 @@ transfer(uint64_t seed, int sack, size_t bytes)
 		f->rate_bps = 10000000ull;
 		f->seed = seed * 7919 + (uint64_t)d;
 	}
-	if (c.a == NULL || c.b == NULL || ust_pipe_create(&pc, &c.p) != 0 ||
-	    ust_if_attach(c.a, "p0", ust_pipe_ops(), ust_pipe_end(c.p, UST_PIPE_A), &c.ifa) != 0 ||
-	    ust_if_attach(c.b, "p0", ust_pipe_ops(), ust_pipe_end(c.p, UST_PIPE_B), &c.ifb) != 0 ||
-	    ust_if_addr_add(c.ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(c.ifb, ip4(198, 18, 0, 2), 24) != 0 ||
-	    ust_socket(c.b, UST_AF_INET, UST_SOCK_STREAM, 0, &c.lso) != 0 ||
+	if (sim_pair_open(&c.net, t0, seed, fc) != 0) {
+		camp_free(&c);
+		return (-1);
+	}
+	ust_sysctl_set(c.net.a, "net.inet.tcp.sack.enable", sack);
+	ust_sysctl_set(c.net.b, "net.inet.tcp.sack.enable", sack);
+	if (ust_socket(c.net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &c.lso) != 0 ||
 	    ust_setsockopt(c.lso, UST_SOL_SOCKET, UST_SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    ust_bind(c.lso, &la) != 0 || ust_listen(c.lso, 8) != 0 ||
-	    ust_socket(c.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c.ca) != 0) {
+	    ust_socket(c.net.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c.ca) != 0) {
 		camp_free(&c);
 		return (-1);
 	}
@@ -147,9 +90,7 @@ transfer(uint64_t seed, int sack, size_t bytes)
 	while (got < bytes) {
 		int w;
 
-		do {
-			w = ust_stack_poll(c.a) + ust_stack_poll(c.b);
-		} while (w > 0);
+		(void)sim_poll_both(&c.net);
 		if (c.cb == NULL && ust_accept(c.lso, &c.cb, NULL) != 0)
 			c.cb = NULL;
 		w = 0;
@@ -168,18 +109,15 @@ transfer(uint64_t seed, int sack, size_t bytes)
 		}
 		if (w)
 			continue;
-		next = ust_stack_next_deadline(c.a);
-		nb = ust_stack_next_deadline(c.b);
-		if (nb < next)
-			next = nb;
+		next = sim_next_deadline(&c.net);
 		if (next == UINT64_MAX || next > t0 + 600 * NS_S) {
 			camp_free(&c);
 			return (-1);
 		}
-		if (next > ust_vclock_now(c.vc))
-			ust_vclock_set(c.vc, next);
+		if (next > ust_vclock_now(c.net.vc))
+			ust_vclock_set(c.net.vc, next);
 	}
-	ust_stats_tcp(c.a, &ts);
+	ust_stats_tcp(c.net.a, &ts);
 	if (getenv("CAMP_V") != NULL)
 		fprintf(stderr,
 		    "  sack=%d rexmitpack %" PRIu64 " episodes %" PRIu64 " sack_rexmits %" PRIu64

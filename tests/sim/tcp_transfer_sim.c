@@ -31,46 +31,11 @@
 #include <ustack/ustack_pipe.h>
 
 #include "sha256.h"
+#include "sim_util.h"
 
-#define NS_MS 1000000ull
-#define NS_S 1000000000ull
 #define SIM_T0 (1000 * NS_MS)
 #define SIM_PORT 5001
 #define SIM_CHUNK 16384
-
-/* Addresses in network byte order, whatever the host's. */
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static uint16_t
-port16(uint16_t p)
-{
-	uint8_t x[2] = { (uint8_t)(p >> 8), (uint8_t)p };
-	uint16_t v;
-
-	memcpy(&v, x, 2);
-	return (v);
-}
-
-static struct ust_sockaddr_in
-sin4(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	s.sin_port = port16(port);
-	s.sin_addr = addr;
-	return (s);
-}
 
 /* splitmix64: the seed's faults and data. */
 static uint64_t
@@ -111,10 +76,7 @@ struct sim {
 	uint64_t seed;
 	size_t bytes;
 	int verbose;
-	struct ust_vclock *vc;
-	struct ust_stack *a, *b;
-	struct ust_pipe *p;
-	struct ust_if *ifa, *ifb;
+	struct sim_pair net;
 	struct ust_fault_config fc[2];
 	struct side sa, sb;
 	struct ust_socket *lso; /* B's listener */
@@ -177,23 +139,6 @@ print_faults(const struct ust_fault_config fc[2])
 		    fc[d].delay_ns / 1e6, fc[d].jitter_ns / 1e6, fc[d].rate_bps);
 }
 
-static struct ust_stack *
-stack_new(struct sim *s, uint64_t seed)
-{
-	struct ust_stack_config cfg;
-	struct ust_stack *st = NULL;
-
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(s->vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
-	if (ust_stack_create(&cfg, &st) != 0)
-		return (NULL);
-	/* A short MSL keeps TIME_WAIT short in virtual time (2 * 2 s). */
-	ust_sysctl_set(st, "net.inet.tcp.msl", 2000);
-	return (st);
-}
-
 static int
 fail(struct sim *s, const char *fmt, const char *what, long long v)
 {
@@ -204,38 +149,25 @@ fail(struct sim *s, const char *fmt, const char *what, long long v)
 static int
 setup(struct sim *s)
 {
-	struct ust_pipe_config pc;
 	struct ust_sockaddr_in la = sin4(ip4(198, 18, 0, 2), SIM_PORT);
 	struct ust_sockaddr_in ca = sin4(ip4(198, 18, 0, 2), SIM_PORT);
 	int one = 1, err;
 
-	s->vc = ust_vclock_create(SIM_T0);
-	s->a = stack_new(s, s->seed * 2 + 1);
-	s->b = stack_new(s, s->seed * 2 + 2);
-	if (s->vc == NULL || s->a == NULL || s->b == NULL)
-		return (fail(s, "%s: cannot create the stacks (%lld)", "setup", 0));
-	ust_pipe_config_init(&pc);
-	pc.clock = ust_vclock_clock(s->vc);
 	faults_from_seed(s->seed, s->fc);
-	pc.fault[UST_PIPE_A_TO_B] = s->fc[0];
-	pc.fault[UST_PIPE_B_TO_A] = s->fc[1];
-	if (ust_pipe_create(&pc, &s->p) != 0 ||
-	    ust_if_attach(s->a, "p0", ust_pipe_ops(), ust_pipe_end(s->p, UST_PIPE_A), &s->ifa) !=
-	        0 ||
-	    ust_if_attach(s->b, "p0", ust_pipe_ops(), ust_pipe_end(s->p, UST_PIPE_B), &s->ifb) !=
-	        0 ||
-	    ust_if_addr_add(s->ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(s->ifb, ip4(198, 18, 0, 2), 24) != 0)
+	err = sim_pair_open(&s->net, SIM_T0, s->seed, s->fc);
+	if (err == -1)
+		return (fail(s, "%s: cannot create the stacks (%lld)", "setup", 0));
+	if (err != 0)
 		return (fail(s, "%s: cannot build the pipe (%lld)", "setup", 0));
 
-	if ((err = ust_socket(s->b, UST_AF_INET, UST_SOCK_STREAM, 0, &s->lso)) != 0)
+	if ((err = ust_socket(s->net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &s->lso)) != 0)
 		return (fail(s, "%s: socket() = %lld", "B", err));
 	ust_setsockopt(s->lso, UST_SOL_SOCKET, UST_SO_REUSEADDR, &one, sizeof(one));
 	if ((err = ust_bind(s->lso, &la)) != 0)
 		return (fail(s, "%s: bind() = %lld", "B", err));
 	if ((err = ust_listen(s->lso, 8)) != 0)
 		return (fail(s, "%s: listen() = %lld", "B", err));
-	if ((err = ust_socket(s->a, UST_AF_INET, UST_SOCK_STREAM, 0, &s->sa.so)) != 0)
+	if ((err = ust_socket(s->net.a, UST_AF_INET, UST_SOCK_STREAM, 0, &s->sa.so)) != 0)
 		return (fail(s, "%s: socket() = %lld", "A", err));
 	err = ust_connect(s->sa.so, &ca);
 	if (err != 0 && err != -UST_EINPROGRESS)
@@ -352,18 +284,6 @@ zones_in_use(struct ust_stack *st, char *name, size_t namelen)
 }
 
 static int
-poll_both(struct sim *s)
-{
-	int n, total = 0;
-
-	do {
-		n = ust_stack_poll(s->a) + ust_stack_poll(s->b);
-		total += n;
-	} while (n > 0);
-	return (total);
-}
-
-static int
 app_work(struct sim *s)
 {
 	int pa, pb;
@@ -392,30 +312,27 @@ app_work(struct sim *s)
 static int
 run(struct sim *s, uint64_t vbound)
 {
-	uint64_t now, next, nb;
+	uint64_t now, next;
 	uint8_t d1[32], d2[32];
 	char zn[64];
 	int w;
 
 	for (;;) {
-		poll_both(s);
+		sim_poll_both(&s->net);
 		w = app_work(s);
 		if (w < 0)
 			return (-1);
 		if (w > 0)
 			continue;
-		now = ust_vclock_now(s->vc);
+		now = ust_vclock_now(s->net.vc);
 		if (s->sa.closed && s->sb.closed &&
-		    zones_in_use(s->a, NULL, 0) + zones_in_use(s->b, NULL, 0) == 0)
+		    zones_in_use(s->net.a, NULL, 0) + zones_in_use(s->net.b, NULL, 0) == 0)
 			break;
-		next = ust_stack_next_deadline(s->a);
-		nb = ust_stack_next_deadline(s->b);
-		if (nb < next)
-			next = nb;
+		next = sim_next_deadline(&s->net);
 		if (next == UINT64_MAX) {
 			zn[0] = '\0';
-			zones_in_use(s->a, zn, sizeof(zn));
-			zones_in_use(s->b, zn, sizeof(zn));
+			zones_in_use(s->net.a, zn, sizeof(zn));
+			zones_in_use(s->net.b, zn, sizeof(zn));
 			snprintf(s->why, sizeof(s->why),
 			    "stalled at %.3f s: nothing pending, A sent %zu got %zu%s, B sent %zu "
 			    "got %zu%s, zone %s in use",
@@ -435,7 +352,7 @@ run(struct sim *s, uint64_t vbound)
 		}
 		if (next <= now)
 			next = now + 1;
-		ust_vclock_set(s->vc, next);
+		ust_vclock_set(s->net.vc, next);
 	}
 	if (s->sa.received != s->bytes || s->sb.received != s->bytes) {
 		snprintf(s->why, sizeof(s->why), "A got %zu bytes, B got %zu, each sent %zu",
@@ -466,14 +383,7 @@ teardown(struct sim *s)
 		ust_close(s->sb.so);
 	if (s->lso != NULL)
 		ust_close(s->lso);
-	if (s->a != NULL)
-		ust_stack_destroy(s->a);
-	if (s->b != NULL)
-		ust_stack_destroy(s->b);
-	if (s->p != NULL)
-		ust_pipe_destroy(s->p);
-	if (s->vc != NULL)
-		ust_vclock_destroy(s->vc);
+	sim_pair_close(&s->net);
 }
 
 /* One seed: 0 when it passes. */
@@ -498,18 +408,20 @@ run_seed(uint64_t seed, size_t bytes, int verbose, const char *argv0)
 		rc = run(s, vbound);
 	if (rc == 0) {
 		zn[0] = '\0';
-		if (zones_in_use(s->a, zn, sizeof(zn)) + zones_in_use(s->b, zn, sizeof(zn)) != 0) {
+		if (zones_in_use(s->net.a, zn, sizeof(zn)) +
+		        zones_in_use(s->net.b, zn, sizeof(zn)) !=
+		    0) {
 			snprintf(s->why, sizeof(s->why), "zone %s still in use before destroy", zn);
 			rc = -1;
 		}
 	}
-	if (s->a != NULL && s->b != NULL && (rc != 0 || verbose)) {
-		ust_stats_tcp(s->a, &ta);
-		ust_stats_tcp(s->b, &tb);
+	if (s->net.a != NULL && s->net.b != NULL && (rc != 0 || verbose)) {
+		ust_stats_tcp(s->net.a, &ta);
+		ust_stats_tcp(s->net.b, &tb);
 		fprintf(rc != 0 ? stderr : stdout,
 		    "seed %" PRIu64 ": %s in %.3f virtual s; A: %" PRIu64 " segs out, %" PRIu64
 		    " rexmit; B: %" PRIu64 " segs out, %" PRIu64 " rexmit\n",
-		    seed, rc == 0 ? "ok" : "FAILED", (ust_vclock_now(s->vc) - SIM_T0) / 1e9,
+		    seed, rc == 0 ? "ok" : "FAILED", (ust_vclock_now(s->net.vc) - SIM_T0) / 1e9,
 		    ta.tcps_sndtotal, ta.tcps_sndrexmitpack, tb.tcps_sndtotal,
 		    tb.tcps_sndrexmitpack);
 	}
