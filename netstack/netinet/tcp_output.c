@@ -493,7 +493,9 @@ tcp_output(struct tcpcb *tp)
 {
 	struct ust_stack *st = tp->t_stack;
 	struct socket *so = tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL;
-	uint32_t sendwin, off, len, sbav, recwin;
+	uint32_t sendwin, off, len, sbav, recwin, sacked;
+	uint64_t cwnd;
+	tcp_seq holeend;
 	int64_t slen;
 	uint16_t flags;
 	int idle, more, error;
@@ -517,9 +519,19 @@ again:
 	more = 0;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 		tp->snd_nxt = tp->snd_una;
+	/* RFC 6675 5.1: going back after a timeout (not in an RFC 6675
+	 * recovery, which places snd_nxt itself), data the receiver SACKed
+	 * is skipped and does not count against cwnd; each segment stays
+	 * inside one hole. */
+	sacked = 0;
+	holeend = tp->snd_nxt;
+	if ((tp->t_flags & TF_SACK_PERMIT) && !tp->t_sack_recovery && !tp->t_sack_overflow &&
+	    SEQ_LT(tp->snd_nxt, tp->snd_max) && tp->snd_holes != NULL)
+		tp->snd_nxt = tcp_sack_rexmit_skip(tp, &sacked, &holeend);
 	off = tp->snd_nxt - tp->snd_una;
 	sbav = so != NULL ? so->so_snd.sb_cc : 0;
-	sendwin = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+	cwnd = (uint64_t)tp->snd_cwnd + sacked;
+	sendwin = (uint64_t)tp->snd_wnd < cwnd ? tp->snd_wnd : (uint32_t)cwnd;
 	flags = tcp_outflags[tp->t_state];
 	if (tp->t_flags & TF_NEEDFIN)
 		flags |= TH_FIN;
@@ -565,6 +577,10 @@ again:
 	len = (uint32_t)slen;
 	if (len > tp->t_maxseg) {
 		len = tp->t_maxseg;
+		more = 1;
+	}
+	if (SEQ_LT(tp->snd_nxt, holeend) && len > (uint32_t)(holeend - tp->snd_nxt)) {
+		len = (uint32_t)(holeend - tp->snd_nxt);
 		more = 1;
 	}
 	if (SEQ_LT(tp->snd_nxt + len, tp->snd_una + sbav))

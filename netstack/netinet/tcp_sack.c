@@ -277,6 +277,14 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 	}
 	if ((uint32_t)(tp->snd_fack - th_ack) > (uint32_t)(tp->snd_max - th_ack))
 		tp->snd_fack = th_ack;
+	/* RFC 2018 8 / RFC 6675 5.1: the cumulative ACK stops on a byte the
+	 * scoreboard holds as SACKed (no hole starts at th_ack): the
+	 * receiver reneged.  Forget the scoreboard and relearn it from this
+	 * and later ACKs (FreeBSD clears it on reneging). */
+	if (SEQ_LT(th_ack, tp->snd_fack) && (h == NULL || SEQ_GT(h->start, th_ack))) {
+		tcp_free_sackholes(tp);
+		tp->snd_fack = th_ack;
+	}
 	if (tp->t_sack_overflow && SEQ_GEQ(th_ack, tp->snd_max))
 		tp->t_sack_overflow = 0;
 	if ((to->to_flags & TOF_SACK) && !tp->t_sack_overflow) {
@@ -357,10 +365,12 @@ tcp_sack_output(struct tcpcb *tp, uint32_t *len)
 void
 tcp_sack_recovery_reset(struct tcpcb *tp)
 {
-	struct sackhole *h;
-
-	for (h = tp->snd_holes; h != NULL; h = h->next)
-		h->rxmit = h->start;
+	/* RFC 6675 5 step 4 (FreeBSD: rxmit is not rewound on entry).  A
+	 * hole's rxmit survives into a new recovery: what an earlier one
+	 * retransmitted is still in the pipe and counts as repaired, or
+	 * every hole it already repaired goes again as a spurious
+	 * retransmission.  A retransmission that is itself lost is
+	 * repaired by the timeout (tcp_sack_rto rewinds every hole). */
 	tp->sackhint.nexthole = tp->snd_holes;
 	tp->sackhint.sack_bytes_rexmit = 0;
 	tp->sackhint.recover_fs = tp->snd_max;
@@ -369,10 +379,51 @@ tcp_sack_recovery_reset(struct tcpcb *tp)
 void
 tcp_sack_rto(struct tcpcb *tp)
 {
-	/* RFC 6675 5.1: after a retransmission timeout everything from
-	 * snd_una goes again; what the peer SACKed is relearned. */
-	tcp_free_sackholes(tp);
-	tp->snd_fack = tp->snd_una;
+	struct sackhole *h;
+
+	/* RFC 6675 5.1: after a retransmission timeout the scoreboard is
+	 * kept (FreeBSD keeps it too) and data the receiver SACKed is not
+	 * resent: tcp_output skips it (tcp_sack_rexmit_skip).  RFC 2018 8:
+	 * the receiver may renege, so every hole goes again from its start
+	 * and tcp_sack_doack drops the scoreboard when an ACK shows that
+	 * SACKed data was discarded. */
+	for (h = tp->snd_holes; h != NULL; h = h->next)
+		h->rxmit = h->start;
+	tp->sackhint.nexthole = tp->snd_holes;
 	tp->sackhint.sack_bytes_rexmit = 0;
 	tp->t_sack_recovery = 0;
+}
+
+tcp_seq
+tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit)
+{
+	const struct sackhole *h;
+	tcp_seq nxt = tp->snd_nxt;
+	uint32_t holebytes = 0;
+
+	/* RFC 6675 5.1 / NextSeg() rule 1 after a timeout: the next byte to
+	 * resend is the lowest at or above snd_nxt that is not SACKed. */
+	*sacked = 0;
+	*limit = tp->snd_max;
+	if (tp->snd_holes == NULL || !SEQ_LT(nxt, tp->snd_fack) || SEQ_LT(nxt, tp->snd_una))
+		return (nxt);
+	for (h = tp->snd_holes; h != NULL; h = h->next) {
+		if (SEQ_GT(h->end, nxt)) {
+			if (SEQ_LT(nxt, h->start))
+				nxt = h->start; /* in a SACKed block: skip it */
+			*limit = h->end;
+			break;
+		}
+		holebytes += (uint32_t)(h->end - h->start);
+	}
+	if (h == NULL) {
+		/* Past the last hole: everything up to snd_fack is SACKed. */
+		nxt = tp->snd_fack;
+		*limit = tp->snd_max;
+	}
+	/* SACKed bytes below nxt are not in the network (RFC 6675 4,
+	 * SetPipe()): the caller does not count them against cwnd. */
+	*sacked = (uint32_t)(nxt - tp->snd_una) - holebytes -
+	    (h != NULL && SEQ_LT(h->start, nxt) ? (uint32_t)(nxt - h->start) : 0);
+	return (nxt);
 }

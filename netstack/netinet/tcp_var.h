@@ -324,10 +324,15 @@ void tcp_free_sackholes(struct tcpcb *tp);
 int tcp_sack_islost(const struct tcpcb *tp);
 /* RFC 6675 pipe estimate in bytes. */
 uint32_t tcp_sack_pipe(const struct tcpcb *tp);
-/* RFC 6675 5 step 4: a new recovery retransmits every hole again. */
+/* RFC 6675 5 step 4: a new recovery starts (holes' rxmit kept). */
 void tcp_sack_recovery_reset(struct tcpcb *tp);
-/* After a timeout (RFC 6675 5.1): the scoreboard starts over. */
+/* After a timeout (RFC 6675 5.1): the scoreboard is kept, every hole
+ * goes again. */
 void tcp_sack_rto(struct tcpcb *tp);
+/* RFC 6675 5.1: where a retransmission from snd_nxt starts once SACKed
+ * bytes are skipped; *sacked: SACKed bytes below it, *limit: the end of
+ * the hole it is in (snd_max past snd_fack). */
+tcp_seq tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit);
 int tcp_sack_init(struct ust_stack *st);
 void tcp_sack_fini(struct ust_stack *st);
 

@@ -474,3 +474,91 @@ TEST(sack_recovery_retransmits_exactly_the_holes)
 	CHECK_EQ(tt.t.st->st_sackholes, 0);
 	tt_fini(&tt);
 }
+
+/* RFC 6675 5.1: a timeout keeps the scoreboard.  Ten segments out, the
+ * peer SACKed 2..3 and 5..10, nothing is repaired before the timer fires:
+ * going back from snd_una resends the holes (segments 1 and 4) and never
+ * the SACKed segments. */
+TEST(sack_rto_keeps_scoreboard_and_skips_sacked_data)
+{
+	struct tt tt;
+	struct tt_seg sg;
+	static uint8_t data[14600];
+	uint32_t b[4];
+	int i;
+
+	memset(data, 'd', sizeof(data));
+	tt_init(&tt, 1);
+	REQUIRE(tt_established_passive(&tt));
+	REQUIRE_EQ(ust_send(tt.so, data, sizeof(data), 0), (ptrdiff_t)sizeof(data));
+	ipt_poll(&tt.t);
+	for (i = 0; i < 10; i++)
+		REQUIRE(TT_OUT(&tt, TH_ACK, 1 + 1460 * (uint32_t)i, 1460, 1, TT_ANY));
+	TT_NONE(&tt);
+	b[0] = 4381 + 1460;
+	b[1] = 14601;
+	b[2] = 1461;
+	b[3] = 4381;
+	tt_in_sack(&tt, 1, 2, b);
+	ipt_poll(&tt.t);
+	/* Whatever the recovery sent is lost too. */
+	while (tt_next(&tt, &sg))
+		;
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_rexmttimeo, 0);
+	for (i = 0; i < 10000 && tt.t.st->st_tcpstat.tcps_rexmttimeo == 0; i++)
+		ipt_advance(&tt.t, IPT_MS);
+	REQUIRE_EQ(tt.t.st->st_tcpstat.tcps_rexmttimeo, 1);
+	CHECK(tt.t.st->st_sackholes > 0);
+	/* One segment of loss window: the first hole. */
+	REQUIRE(TT_OUT(&tt, TH_ACK, 1, 1460, 1, TT_ANY));
+	TT_NONE(&tt);
+	/* It fills the first hole; the next goes, and the SACKed data
+	 * behind it (segments 6..10) does not. */
+	b[0] = 4381 + 1460;
+	b[1] = 14601;
+	tt_in_sack(&tt, 4381, 1, b);
+	ipt_poll(&tt.t);
+	REQUIRE(TT_OUT(&tt, TH_ACK, 4381, 1460, 1, TT_ANY));
+	TT_NONE(&tt);
+	tt_in(&tt, TH_ACK, 1, 14601, 32767);
+	ipt_poll(&tt.t);
+	TT_NONE(&tt);
+	CHECK_EQ(tt.t.st->st_sackholes, 0);
+	tt_fini(&tt);
+}
+
+/* RFC 2018 8: a cumulative ACK that stops inside SACKed data shows the
+ * receiver reneged; the scoreboard is dropped and nothing is skipped. */
+TEST(sack_reneging_clears_scoreboard)
+{
+	struct sbrig r;
+	uint32_t b[4], sacked;
+	tcp_seq lim;
+
+	sb_init(&r);
+	b[0] = SB_UNA + 2000;
+	b[1] = SB_UNA + 3000;
+	b[2] = SB_UNA + 5000;
+	b[3] = SB_UNA + 6000;
+	sb_ack(&r, SB_UNA, 2, b);
+	REQUIRE_EQ(sb_holes(&r.tp), 2);
+	/* After a timeout: snd_nxt back at snd_una, the holes kept. */
+	tcp_sack_rto(&r.tp);
+	CHECK_EQ(sb_holes(&r.tp), 2);
+	r.tp.snd_nxt = SB_UNA + 2000;
+	CHECK_EQ(tcp_sack_rexmit_skip(&r.tp, &sacked, &lim), SB_UNA + 3000);
+	CHECK_EQ(sacked, 1000);
+	CHECK_EQ(lim, SB_UNA + 5000);
+	r.tp.snd_nxt = SB_UNA + 5500;
+	CHECK_EQ(tcp_sack_rexmit_skip(&r.tp, &sacked, &lim), SB_UNA + 6000);
+	CHECK_EQ(sacked, 2000);
+	CHECK_EQ(lim, r.tp.snd_max);
+	/* The ACK stops at 2500, inside [2000, 3000): reneged. */
+	sb_ack(&r, SB_UNA + 2500, 0, b);
+	CHECK_EQ(sb_holes(&r.tp), 0);
+	CHECK_EQ(r.tp.snd_fack, SB_UNA + 2500);
+	r.tp.snd_nxt = SB_UNA + 2500;
+	CHECK_EQ(tcp_sack_rexmit_skip(&r.tp, &sacked, &lim), SB_UNA + 2500);
+	CHECK_EQ(sacked, 0);
+	sb_fini(&r);
+}
