@@ -334,7 +334,17 @@ def lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool 
 def _lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
     failed: list[str] = []
     with c.cd(str(ROOT)):
-        if not python_only:
+        if (
+            not python_only
+            and not fix
+            and not shutil.which("clang-format")
+            and (os.environ.get("USTACK_REQUIRE_ALL") != "1")
+        ):
+            print(
+                "clang-format check skipped: clang-format is not installed "
+                "(apt-get install clang-format)"
+            )
+        elif not python_only:
             clang_format = _need("clang-format", "apt-get install clang-format")
             files = " ".join(shlex.quote(f) for f in _c_files())
             if files:
