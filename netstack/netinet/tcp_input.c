@@ -44,6 +44,8 @@
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
 #define TCP_DUPACK_THRESH 3 /* RFC 5681 3.2 */
 #define TCP_CLOCK_G_US 1000 /* RFC 6298 G: the timers' millisecond grain */
+/* RFC 7323 5.5: ts_recent older than 24 days no longer guards PAWS. */
+#define TCP_PAWS_IDLE_NS (24ull * 24 * 60 * 60 * 1000000000ull)
 
 static struct socket *
 tp_so(const struct tcpcb *tp)
@@ -94,6 +96,36 @@ tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us)
 	tp->t_softerror = 0;
 	tp->t_rttupdated++;
 	TCPSTAT_INC(st, tcps_rttupdated);
+}
+
+/* An ACK of new data (ack) times the RTT.  RFC 7323 4.2: with
+ * timestamps, TSecr echoes the TSval of the segment that caused the
+ * ACK, so now - TSecr (ms) is a sample even after a retransmission;
+ * FreeBSD prefers it.  Without, Karn (RFC 6298 3): only a segment sent
+ * once (t_rtttime, cleared on retransmission) is timed.  A TSecr from
+ * the future (not ours) gives no sample. */
+static void
+tcp_ack_rtt(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq ack)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint32_t now, ms;
+
+	if ((tp->t_flags & TF_RCVD_TSTMP) && (seg->to.to_flags & TOF_TS) && seg->to.to_tsecr != 0) {
+		now = tcp_ts_getticks(st) + tp->ts_offset;
+		if (TSTMP_GEQ(now, seg->to.to_tsecr)) {
+			ms = now - seg->to.to_tsecr;
+			if (ms > UINT32_MAX / 1000)
+				ms = UINT32_MAX / 1000;
+			tcp_xmit_timer(tp, ms * 1000);
+			if (tp->t_rtttime != 0 && SEQ_GT(ack, tp->t_rtseq))
+				tp->t_rtttime = 0;
+			return;
+		}
+	}
+	if (tp->t_rtttime != 0 && SEQ_GT(ack, tp->t_rtseq)) {
+		tcp_xmit_timer(tp, (uint32_t)((stack_now(st) - tp->t_rtttime) / 1000));
+		tp->t_rtttime = 0;
+	}
 }
 
 /* RFC 9293 3.7.1, RFC 1122 4.2.2.6: the MSS we send with is the route's
@@ -270,10 +302,7 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 	if (flags & TH_ACK) {
 		/* Our SYN is acknowledged: the active open completes. */
 		TCPSTAT_INC(st, tcps_connects);
-		if (tp->t_rtttime != 0 && SEQ_GT(th->th_ack, tp->t_rtseq)) {
-			tcp_xmit_timer(tp, (uint32_t)((stack_now(st) - tp->t_rtttime) / 1000));
-			tp->t_rtttime = 0;
-		}
+		tcp_ack_rtt(tp, seg, th->th_ack);
 		tp->snd_una++;
 		if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 			tp->snd_nxt = tp->snd_una;
@@ -728,11 +757,8 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	TCPSTAT_INC(st, tcps_rcvackpack);
 	TCPSTAT_ADD(st, tcps_rcvackbyte, acked);
 	tp->t_bytes_acked_total += acked;
-	/* Karn (RFC 6298 3): only a segment sent once times the RTT. */
-	if (tp->t_rtttime != 0 && SEQ_GT(ack, tp->t_rtseq)) {
-		tcp_xmit_timer(tp, (uint32_t)((stack_now(st) - tp->t_rtttime) / 1000));
-		tp->t_rtttime = 0;
-	}
+	/* RFC 7323 4.2 / RFC 6298 (Karn without timestamps). */
+	tcp_ack_rtt(tp, seg, ack);
 	tp->t_rxtshift = 0;
 	tp->snd_limited = 0;
 	if (!inrec)
@@ -1003,6 +1029,32 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
  * The state machine of one connection.
  * ------------------------------------------------------------------- */
 
+/* RFC 7323 5.3 R1 (PAWS), after FreeBSD: a segment whose TSval is
+ * older than ts_recent is an old duplicate; drop it.  A RST never gets
+ * here (RFC 7323 5.3: RSTs are exempt, see tcp_do_rst).  RFC 7323 5.5:
+ * when ts_recent is more than 24 days old it is invalidated instead.
+ * Like FreeBSD, only a segment with data or FIN is acknowledged: an ACK
+ * for an old pure ACK would be a spurious duplicate ACK to the peer. */
+static int
+tcp_paws(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (!(tp->t_flags & TF_RCVD_TSTMP) || !(seg->to.to_flags & TOF_TS) || tp->ts_recent == 0 ||
+	    !TSTMP_LT(seg->to.to_tsval, tp->ts_recent))
+		return (DS_CONTINUE);
+	if (stack_now(st) - tp->ts_recent_age > TCP_PAWS_IDLE_NS) {
+		tp->ts_recent = 0;
+		return (DS_CONTINUE);
+	}
+	TCPSTAT_INC(st, tcps_rcvduppack);
+	TCPSTAT_ADD(st, tcps_rcvdupbyte, seg->tlen);
+	TCPSTAT_INC(st, tcps_pawsdrop);
+	if (seg->tlen != 0 || (seg->th.th_flags & (TH_SYN | TH_FIN)))
+		return (DS_DROPAFTERACK);
+	return (DS_DROP);
+}
+
 /* Synchronized states (and SYN_RECEIVED): everything up to data. */
 static int
 tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwin)
@@ -1010,8 +1062,16 @@ tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwi
 	const struct tcphdr *th = &seg->th;
 	int r;
 
+	/* RFC 7323 3.2: once timestamps are agreed, a segment without one
+	 * (but a RST) MUST be dropped; FreeBSD tolerates it by default
+	 * (net.inet.tcp.tolerate_missing_ts) and drops silently if not. */
+	if ((tp->t_flags & TF_RCVD_TSTMP) && !(seg->to.to_flags & TOF_TS) &&
+	    !(th->th_flags & TH_RST) && !V(tp->t_stack, tcp_tolerate_missing_ts))
+		return (DS_DROP);
 	if (th->th_flags & TH_RST)
 		return (tcp_do_rst(tp, seg));
+	if ((r = tcp_paws(tp, seg)) != DS_CONTINUE)
+		return (r);
 	/* SYN_RECEIVED: an ACK that does not fit our SYN gets a RST. */
 	if (tp->t_state == TCPS_SYN_RECEIVED && (th->th_flags & TH_ACK) &&
 	    (SEQ_GT(tp->snd_una, th->th_ack) || SEQ_GT(th->th_ack, tp->snd_max)))

@@ -980,3 +980,230 @@ TEST(tcp_input_rtt_sample_on_ack)
 	trig_fini(r);
 	free(r);
 }
+
+/* ---------------------------------------------------------------------
+ * RFC 7323: PAWS, RTT from timestamps, segments without timestamps.
+ * ------------------------------------------------------------------- */
+
+/* An active open whose SYN-ACK carries <mss 1460, TS tsval 0>: r->so is
+ * ESTABLISHED with timestamps agreed (RFC 7323 3.2). */
+static struct tcpcb *
+topen_ts(struct trig *r, uint32_t tsval)
+{
+	uint8_t synopt[] = { 2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct ust_sockaddr_in sin;
+	struct tcpcb *tp;
+	struct tseg s;
+	struct tout o;
+
+	ipt_put32(synopt + 8, tsval);
+	if (ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) != 0)
+		return (NULL);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_len = sizeof(sin);
+	sin.sin_family = UST_AF_INET;
+	sin.sin_port = htons(PPORT);
+	sin.sin_addr = htonl(IPT_PEER);
+	(void)ust_connect(r->so, &sin);
+	ipt_poll(&r->t);
+	if (!tnext(r, &o) || o.flags != TH_SYN)
+		return (NULL);
+	r->iss = o.seq;
+	tp = ttp(r->so);
+	memset(&s, 0, sizeof(s));
+	s.dport = ntohs(tp->t_inpcb->inp_lport);
+	s.seq = r->irs;
+	s.ack = r->iss + 1;
+	s.flags = TH_SYN | TH_ACK;
+	s.win = 65535;
+	memcpy(s.opt, synopt, sizeof(synopt));
+	s.optlen = sizeof(synopt);
+	tinject(r, &s);
+	if (!tnext(r, &o) || o.flags != TH_ACK || tp->t_state != TCPS_ESTABLISHED ||
+	    !(tp->t_flags & TF_RCVD_TSTMP))
+		return (NULL);
+	return (tp);
+}
+
+/* A segment with <NOP, NOP, TS tsval tsecr>, seq/ack relative. */
+static void
+tsend_tsv(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint32_t tsval,
+    uint32_t tsecr, const uint8_t *data, unsigned dlen)
+{
+	struct tseg s;
+	uint8_t ts[12] = { 1, 1, 8, 10 };
+
+	ipt_put32(ts + 4, tsval);
+	ipt_put32(ts + 8, tsecr);
+	memset(&s, 0, sizeof(s));
+	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
+	s.seq = r->irs + rseq;
+	s.ack = r->iss + rack;
+	s.flags = flags;
+	s.win = 65535;
+	s.data = data;
+	s.dlen = dlen;
+	memcpy(s.opt, ts, sizeof(ts));
+	s.optlen = sizeof(ts);
+	tinject(r, &s);
+}
+
+/* The TSval of a segment we sent (0 when it has none). */
+static uint32_t
+tout_tsval(const struct tout *o)
+{
+	unsigned i = 0;
+
+	while (i < o->optlen) {
+		if (o->opt[i] == 0)
+			break;
+		if (o->opt[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= o->optlen || o->opt[i + 1] < 2)
+			break;
+		if (o->opt[i] == 8 && o->opt[i + 1] == 10 && i + 10 <= o->optlen)
+			return (ipt_get32(o->opt + i + 2));
+		i += o->opt[i + 1];
+	}
+	return (0);
+}
+
+/* RFC 7323 5.3 R1: a TSval older than ts_recent marks an old duplicate:
+ * dropped, acknowledged, counted.  A RST is exempt (5.3, 5.2). */
+TEST(tcp_input_paws_drop_and_rst_exempt)
+{
+	struct trig *r = calloc(1, sizeof(*r));
+	struct tcpcb *tp;
+	struct tout o;
+
+	trig_init(r);
+	tp = topen_ts(r, 100);
+	REQUIRE(tp != NULL);
+	CHECK_EQ(tp->ts_recent, 100);
+	/* In order, a newer TSval: accepted, ts_recent follows (4.3). */
+	tsend_tsv(r, 1, 1, TH_ACK | TH_PUSH, 200, 0, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->ts_recent, 200);
+	while (tnext(r, &o))
+		;
+	/* The next bytes with an older TSval: PAWS drops them with an ACK. */
+	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 150, 0, payload, 10);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->ts_recent, 200);
+	CHECK_EQ(SO_FROM_UST(r->so)->so_rcv.sb_cc, 10);
+	EXPECT_SEG(r, TH_ACK, 1, 11, -1);
+	CHECK(tnone(r));
+	/* A newer TSval is accepted again. */
+	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 201, 0, payload, 10);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 21);
+	ipt_advance(&r->t, 500 * IPT_MS); /* the delayed ACK goes out */
+	while (tnext(r, &o))
+		;
+	REQUIRE(tp->last_ack_sent == r->irs + 21);
+	/* A RST with an old TSval is not subject to PAWS. */
+	tsend_tsv(r, 21, 0, TH_RST, 5, 0, NULL, 0);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
+	CHECK(ttp(r->so) == NULL || ttp(r->so)->t_state == TCPS_CLOSED);
+	trig_fini(r);
+	free(r);
+}
+
+/* RFC 7323 5.5: ts_recent idle for more than 24 days no longer guards. */
+TEST(tcp_input_paws_idle_24_days)
+{
+	struct trig *r = calloc(1, sizeof(*r));
+	struct tcpcb *tp;
+
+	trig_init(r);
+	tp = topen_ts(r, 1000);
+	REQUIRE(tp != NULL);
+	tp->ts_recent_age -= 25ull * 24 * 3600 * 1000000000ull;
+	tsend_tsv(r, 1, 1, TH_ACK | TH_PUSH, 10, 0, payload, 10);
+	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 0);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->ts_recent, 10);
+	trig_fini(r);
+	free(r);
+}
+
+/* RFC 7323 4.2: the RTT sample is now - TSecr, not the timed segment. */
+TEST(tcp_input_rtt_from_tsecr)
+{
+	struct trig *r = calloc(1, sizeof(*r));
+	struct tcpcb *tp;
+	struct tout o;
+	uint32_t tsv, before;
+
+	trig_init(r);
+	tp = topen_ts(r, 100);
+	REQUIRE(tp != NULL);
+	REQUIRE(ust_send(r->so, payload, 100, 0) == 100);
+	ipt_poll(&r->t);
+	REQUIRE(tnext(r, &o));
+	REQUIRE(o.dlen == 100);
+	tsv = tout_tsval(&o);
+	CHECK_EQ(tsv, tcp_ts_getticks(r->t.st) + tp->ts_offset);
+	tp->t_srtt = 0; /* the next sample is the first */
+	before = tp->t_rttupdated;
+	ipt_advance(&r->t, 50 * IPT_MS);
+	/* The echo of a segment sent 20 ms before ours: a 70 ms sample,
+	 * where the t_rtttime timer would have measured 50 ms. */
+	tsend_tsv(r, 1, 101, TH_ACK, 101, tsv - 20, NULL, 0);
+	CHECK_EQ(tp->snd_una, r->iss + 101);
+	CHECK_EQ(tp->t_rttupdated, before + 1);
+	CHECK_EQ(tp->t_srtt, 70000);
+	CHECK_EQ(tp->t_rttvar, 35000);
+	CHECK_EQ(tp->t_rtttime, 0);
+	/* A second sample, after a retransmission: still taken (the echo
+	 * identifies the segment). */
+	REQUIRE(ust_send(r->so, payload, 100, 0) == 100);
+	ipt_poll(&r->t);
+	REQUIRE(tnext(r, &o));
+	tsv = tout_tsval(&o);
+	tp->t_rtttime = 0; /* as after a retransmission (Karn) */
+	ipt_advance(&r->t, 30 * IPT_MS);
+	tsend_tsv(r, 1, 201, TH_ACK, 102, tsv, NULL, 0);
+	CHECK_EQ(tp->t_rttupdated, before + 2);
+	/* RFC 6298 2.3: RTTVAR = 3/4 35000 + 1/4 |70000 - 30000|. */
+	CHECK_EQ(tp->t_rttvar, (3 * 35000 + 40000) / 4);
+	CHECK_EQ(tp->t_srtt, (7 * 70000 + 30000) / 8);
+	trig_fini(r);
+	free(r);
+}
+
+/* RFC 7323 3.2: a segment without timestamps on a connection that
+ * agreed them is dropped only when tolerate_missing_ts is 0. */
+TEST(tcp_input_missing_ts_knob)
+{
+	struct trig *r = calloc(1, sizeof(*r));
+	struct tcpcb *tp;
+	struct tout o;
+
+	trig_init(r);
+	tp = topen_ts(r, 100);
+	REQUIRE(tp != NULL);
+	CHECK_EQ(V(r->t.st, tcp_tolerate_missing_ts), 1);
+	tsend(r, 1, 1, TH_ACK | TH_PUSH, 65535, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	while (tnext(r, &o))
+		;
+	V(r->t.st, tcp_tolerate_missing_ts) = 0;
+	tsend(r, 11, 1, TH_ACK | TH_PUSH, 65535, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(SO_FROM_UST(r->so)->so_rcv.sb_cc, 10);
+	CHECK(tnone(r));
+	/* With timestamps the same bytes are taken. */
+	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 101, 0, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->irs + 21);
+	while (tnext(r, &o))
+		;
+	/* A RST without timestamps is still heard. */
+	tsend(r, 21, 0, TH_RST, 0, NULL, 0);
+	CHECK(ttp(r->so) == NULL || ttp(r->so)->t_state == TCPS_CLOSED);
+	trig_fini(r);
+	free(r);
+}
