@@ -358,8 +358,8 @@ struct ust_tcp_info {
 	uint32_t tcpi_snd_nxt;
 	uint32_t tcpi_rcv_nxt;
 	uint32_t tcpi_unacked;     /* bytes in flight */
-	uint32_t tcpi_sacked;      /* bytes SACKed (issue 5) */
-	uint32_t tcpi_lost;        /* bytes deemed lost */
+	uint32_t tcpi_sacked;      /* bytes above snd_una the peer SACKed */
+	uint32_t tcpi_lost;        /* bytes in SACK holes during recovery */
 	uint32_t tcpi_retransmits; /* consecutive retransmission timeouts now */
 	uint32_t tcpi_backoff;
 	uint64_t tcpi_snd_rexmitpack; /* segments retransmitted */
@@ -368,7 +368,7 @@ struct ust_tcp_info {
 	uint64_t tcpi_snd_zerowin; /* zero windows received */
 	uint64_t tcpi_bytes_acked;
 	uint64_t tcpi_bytes_received;
-	uint64_t tcpi_delivery_rate;  /* bytes per second, recent */
+	uint64_t tcpi_delivery_rate;  /* bytes acknowledged per second, connection average */
 	uint64_t tcpi_last_data_recv; /* microseconds since */
 };
 

@@ -662,6 +662,19 @@ tcp_fill_info(const struct tcpcb *tp, struct ust_tcp_info *ti)
 	ti->tcpi_snd_nxt = tp->snd_nxt;
 	ti->tcpi_rcv_nxt = tp->rcv_nxt;
 	ti->tcpi_unacked = SEQ_GT(tp->snd_max, tp->snd_una) ? tp->snd_max - tp->snd_una : 0;
+	/* tcpi_sacked: bytes above snd_una the peer has SACKed (the sender
+	 * scoreboard's sackhint.sacked_bytes); 0 without SACK.  tcpi_lost:
+	 * kept simple, the bytes in the scoreboard's holes while in loss
+	 * recovery (every hole below the highest SACKed byte counts as lost,
+	 * retransmitted or not); 0 outside recovery or without SACK. */
+	if (tp->t_flags & TF_SACK_PERMIT) {
+		const struct sackhole *h;
+
+		ti->tcpi_sacked = tp->sackhint.sacked_bytes;
+		if (IN_RECOVERY(tp->t_flags))
+			for (h = tp->snd_holes; h != NULL; h = h->next)
+				ti->tcpi_lost += (uint32_t)(h->end - h->start);
+	}
 	ti->tcpi_retransmits = tp->t_rxtshift;
 	ti->tcpi_backoff = tp->t_rxtshift;
 	ti->tcpi_snd_rexmitpack = tp->t_sndrexmitpack;
@@ -670,6 +683,9 @@ tcp_fill_info(const struct tcpcb *tp, struct ust_tcp_info *ti)
 	ti->tcpi_snd_zerowin = tp->t_sndzerowin;
 	ti->tcpi_bytes_acked = tp->t_bytes_acked_total;
 	ti->tcpi_bytes_received = tp->t_bytes_rcvd_total;
+	/* tcpi_delivery_rate: bytes acknowledged per second over the
+	 * connection's lifetime (t_bytes_acked_total / (now - t_starttime)),
+	 * 0 until t_starttime is set and a microsecond has passed. */
 	if (tp->t_starttime != 0 && now > tp->t_starttime) {
 		elapsed = now - tp->t_starttime;
 		ti->tcpi_delivery_rate =
