@@ -46,21 +46,65 @@ test_env_fini(struct test_env *te)
 		UST_FAIL_AT(__FILE__, __LINE__, "leak: %zu bytes still allocated", te->mem.in_use);
 }
 
-struct ust_stack *
-test_stack_new(struct ust_vclock *vc, uint64_t seed)
+static struct ust_stack *
+stack_new_cfg(struct ust_stack_config *cfg, struct ust_vclock *vc, uint64_t seed)
 {
-	struct ust_stack_config cfg;
 	struct ust_stack *st = NULL;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
-	if (ust_stack_create(&cfg, &st) != 0) {
+	cfg->clock = ust_vclock_clock(vc);
+	cfg->seed_set = 1;
+	cfg->seed = seed;
+	if (ust_stack_create(cfg, &st) != 0) {
 		fprintf(stderr, "test_stack_new: ust_stack_create failed\n");
 		abort();
 	}
 	return (st);
+}
+
+struct ust_stack *
+test_stack_new(struct ust_vclock *vc, uint64_t seed)
+{
+	struct ust_stack_config cfg;
+
+	ust_stack_config_init(&cfg);
+	return (stack_new_cfg(&cfg, vc, seed));
+}
+
+struct ust_stack *
+test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, size_t mem_limit, uint32_t nmbufs,
+    uint32_t nmbclusters)
+{
+	struct ust_stack_config cfg;
+
+	ust_stack_config_init(&cfg);
+	cfg.mem_limit = mem_limit;
+	cfg.nmbufs = nmbufs;
+	cfg.nmbclusters = nmbclusters;
+	return (stack_new_cfg(&cfg, vc, seed));
+}
+
+uint32_t
+test_ip4(unsigned d)
+{
+	uint8_t b[4] = { 198, 18, 0, (uint8_t)d };
+	uint32_t v;
+
+	memcpy(&v, b, 4);
+	return (v);
+}
+
+struct ust_sockaddr_in
+test_sin(uint32_t addr, uint16_t port)
+{
+	struct ust_sockaddr_in s;
+	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
+
+	memset(&s, 0, sizeof(s));
+	s.sin_len = (uint8_t)sizeof(s);
+	s.sin_family = UST_AF_INET;
+	memcpy(&s.sin_port, p, 2);
+	s.sin_addr = addr;
+	return (s);
 }
 
 void

@@ -25,6 +25,14 @@ uint32_t test_env_in_use(const struct test_env *te);
 
 /* A stack on the virtual clock vc with a fixed seed. */
 struct ust_stack *test_stack_new(struct ust_vclock *vc, uint64_t seed);
+/* The same with a memory limit and mbuf/cluster zone maxima, for tests
+ * that move a lot of data or hold many connections. */
+struct ust_stack *test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, size_t mem_limit,
+    uint32_t nmbufs, uint32_t nmbclusters);
+/* 198.18.0.d in network byte order. */
+uint32_t test_ip4(unsigned d);
+/* An AF_INET socket address (addr network order, port host order). */
+struct ust_sockaddr_in test_sin(uint32_t addr, uint16_t port);
 /* Fails the running case if the stack's zones hold items in use, then
  * destroys it. */
 void test_stack_free(struct ust_stack *st);

@@ -30,42 +30,11 @@ struct scale {
 	int *replied;
 };
 
-static uint32_t
-sc_ip(unsigned d)
-{
-	return (htonl(0xc6120000u | d)); /* 198.18.0.d */
-}
-
-static struct ust_sockaddr_in
-sc_sin(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	s.sin_port = htons(port);
-	s.sin_addr = addr;
-	return (s);
-}
-
 static struct ust_stack *
 sc_stack(struct ust_vclock *vc, uint64_t seed)
 {
-	struct ust_stack_config cfg;
-	struct ust_stack *st = NULL;
+	struct ust_stack *st = test_stack_new_sized(vc, seed, 1024u * 1024u * 1024u, 262144, 65536);
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
-	cfg.mem_limit = 1024u * 1024u * 1024u;
-	cfg.nmbufs = 262144;
-	cfg.nmbclusters = 65536;
-	if (ust_stack_create(&cfg, &st) != 0) {
-		fprintf(stderr, "sc_stack: ust_stack_create failed\n");
-		abort();
-	}
 	/* Room for everything at once (kern.ipc.*, the listen queue and
 	 * the syncache), and a short TIME_WAIT. */
 	CHECK_EQ(ust_sysctl_set(st, "kern.ipc.maxsockets", 65536), 0);
@@ -101,7 +70,7 @@ static void
 sc_init(struct scale *s, int n)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in la = sc_sin(sc_ip(2), SC_PORT);
+	struct ust_sockaddr_in la = test_sin(test_ip4(2), SC_PORT);
 
 	memset(s, 0, sizeof(*s));
 	s->n = n;
@@ -116,8 +85,8 @@ sc_init(struct scale *s, int n)
 	        0 ||
 	    ust_if_attach(s->b, "p0", ust_pipe_ops(), ust_pipe_end(s->p, UST_PIPE_B), &s->ifb) !=
 	        0 ||
-	    ust_if_addr_add(s->ifa, sc_ip(1), 24) != 0 ||
-	    ust_if_addr_add(s->ifb, sc_ip(2), 24) != 0) {
+	    ust_if_addr_add(s->ifa, test_ip4(1), 24) != 0 ||
+	    ust_if_addr_add(s->ifb, test_ip4(2), 24) != 0) {
 		fprintf(stderr, "sc_init: pipe setup failed\n");
 		abort();
 	}
@@ -212,7 +181,7 @@ sc_serve(struct scale *s, struct ust_socket **pool, int *npool)
 static int
 sc_open_all(struct scale *s)
 {
-	struct ust_sockaddr_in to = sc_sin(sc_ip(2), SC_PORT);
+	struct ust_sockaddr_in to = test_sin(test_ip4(2), SC_PORT);
 	struct ust_socket **pool = calloc((size_t)s->n, sizeof(*pool));
 	char req[SC_REQ], resp[SC_RESP];
 	int npool = 0, i, b, done = 0, rounds;

@@ -29,42 +29,11 @@ struct ws {
 	struct ust_if *ifa, *ifb;
 };
 
-static uint32_t
-ws_ip(unsigned d)
-{
-	return (htonl(0xc6120000u | d)); /* 198.18.0.d */
-}
-
-static struct ust_sockaddr_in
-ws_sin(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	s.sin_port = htons(port);
-	s.sin_addr = addr;
-	return (s);
-}
-
 static struct ust_stack *
 ws_stack(struct ust_vclock *vc, uint64_t seed)
 {
-	struct ust_stack_config cfg;
-	struct ust_stack *st = NULL;
+	struct ust_stack *st = test_stack_new_sized(vc, seed, 256u * 1024u * 1024u, 65536, 16384);
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
-	cfg.mem_limit = 256u * 1024u * 1024u;
-	cfg.nmbufs = 65536;
-	cfg.nmbclusters = 16384;
-	if (ust_stack_create(&cfg, &st) != 0) {
-		fprintf(stderr, "ws_stack: ust_stack_create failed\n");
-		abort();
-	}
 	CHECK_EQ(ust_sysctl_set(st, "net.inet.tcp.sendspace", WS_BUF), 0);
 	CHECK_EQ(ust_sysctl_set(st, "net.inet.tcp.recvspace", WS_BUF), 0);
 	return (st);
@@ -103,7 +72,7 @@ TEST(window_above_64k_with_1mb_buffers)
 {
 	struct ws w;
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in la = ws_sin(ws_ip(2), WS_PORT);
+	struct ust_sockaddr_in la = test_sin(test_ip4(2), WS_PORT);
 	struct ust_socket *lso = NULL, *cli = NULL, *srv = NULL;
 	struct ust_tcp_info ti;
 	uint8_t *buf = malloc(65536);
@@ -129,8 +98,8 @@ TEST(window_above_64k_with_1mb_buffers)
 	    0);
 	REQUIRE_EQ(ust_if_attach(w.b, "p0", ust_pipe_ops(), ust_pipe_end(w.p, UST_PIPE_B), &w.ifb),
 	    0);
-	REQUIRE_EQ(ust_if_addr_add(w.ifa, ws_ip(1), 24), 0);
-	REQUIRE_EQ(ust_if_addr_add(w.ifb, ws_ip(2), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(w.ifa, test_ip4(1), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(w.ifb, test_ip4(2), 24), 0);
 	ws_run(&w, 10 * WS_MS);
 
 	REQUIRE_EQ(ust_socket(w.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso), 0);
