@@ -393,14 +393,15 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_flags |= SCF_SACK;
 	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
 		return;
-	/* RFC 7323 2.2 / 3.2: what the peer offered, we answer. */
-	if (seg->to.to_flags & TOF_SCALE) {
+	/* RFC 7323 2.2 / 3.2: what the peer offered, we answer, as far as
+	 * rfc1323 allows (1 both, 2 window scaling only, 3 timestamps only). */
+	if ((seg->to.to_flags & TOF_SCALE) && V(st, tcp_do_rfc1323) != 3) {
 		sc->sc_flags |= SCF_WINSCALE;
 		sc->sc_requested_s_scale =
 		    seg->to.to_wscale > TCP_MAX_WINSHIFT ? TCP_MAX_WINSHIFT : seg->to.to_wscale;
 		sc->sc_request_r_scale = tcp_request_wscale(st);
 	}
-	if (seg->to.to_flags & TOF_TS) {
+	if ((seg->to.to_flags & TOF_TS) && V(st, tcp_do_rfc1323) != 2) {
 		sc->sc_flags |= SCF_TIMESTAMP;
 		sc->sc_tsreflect = seg->to.to_tsval;
 		if (V(st, tcp_ts_offset_per_conn))

@@ -283,13 +283,14 @@ tcp_usr_connect(struct socket *so, const struct ust_sockaddr_in *nam)
 	error = in_pcbconnect(inp, faddr, nam->sin_port);
 	if (error != 0)
 		return (error);
-	/* RFC 7323 2.2: the scale we ask for; RFC 7323 timestamps. */
-	if (V(st, tcp_do_rfc1323) && !(tp->t_flags & TF_NOOPT)) {
-		tp->t_flags |= TF_REQ_SCALE | TF_REQ_TSTMP;
+	/* RFC 7323 2.2: the scale we ask for; RFC 7323 timestamps;
+	 * tcp_newtcpcb() set TF_REQ_SCALE / TF_REQ_TSTMP from rfc1323. */
+	if (tp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	if (tp->t_flags & TF_REQ_SCALE)
 		tp->request_r_scale = tcp_request_wscale(st);
-		if (V(st, tcp_ts_offset_per_conn))
-			tp->ts_offset = ust_rng_u32(&st->st_rng);
-	}
+	if ((tp->t_flags & TF_REQ_TSTMP) && V(st, tcp_ts_offset_per_conn))
+		tp->ts_offset = ust_rng_u32(&st->st_rng);
 	soisconnecting(so);
 	TCPSTAT_INC(st, tcps_connattempt);
 	tp->t_state = TCPS_SYN_SENT;
