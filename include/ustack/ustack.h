@@ -372,6 +372,26 @@ struct ust_tcp_info {
 	uint64_t tcpi_last_data_recv; /* microseconds since */
 };
 
+/* The TCP connection table, for tools (netstat -an, sockstat, tcpdrop).
+ * Addresses and ports in network byte order; state is UST_TCPS_*;
+ * has_socket is 0 for connections the application already closed
+ * (FIN_WAIT_*, LAST_ACK, TIME_WAIT after close) or never accepted. */
+struct ust_tcp_conn {
+	uint32_t laddr;
+	uint32_t faddr;
+	uint16_t lport;
+	uint16_t fport;
+	uint8_t state;
+	uint8_t has_socket;
+};
+/* Fills out[0..max) and returns how many connections there are (which may
+ * be more than max: call again with a larger array). */
+UST_API size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
+/* Drops the connection with this 4-tuple as tcpdrop(8) does: a RST to the
+ * peer (none from TIME_WAIT), ECONNABORTED to its socket.  0 or -UST_ENOENT. */
+UST_API int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+    uint16_t fport);
+
 /* send/recv flags */
 #define UST_MSG_OOB 0x1
 #define UST_MSG_PEEK 0x2

@@ -775,3 +775,18 @@ syncache_count(const struct ust_stack *st)
 {
 	return (st->st_syncache != NULL ? st->st_syncache->ss_count : 0);
 }
+
+/* Every entry, for the connection table (tcp_pcblist.c): us, the peer. */
+void
+syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache *sc;
+	uint32_t i;
+
+	if (ss == NULL)
+		return;
+	for (i = 0; i <= ss->ss_hashmask; i++)
+		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
+			fn(arg, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
+}

@@ -378,5 +378,10 @@ uint32_t tcp_keepcnt_n(const struct tcpcb *tp);
 void tcp_rcvbuf_roundup(struct tcpcb *tp);
 /* Entries in the syncache now (tests, netstat). */
 uint32_t syncache_count(const struct ust_stack *st);
+/* Calls fn for each embryonic connection: local then foreign address and
+ * port, network order. */
+typedef void (*syncache_visit_fn)(void *arg, struct in_addr laddr, uint16_t lport,
+    struct in_addr faddr, uint16_t fport);
+void syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg);
 
 #endif /* _USTACK_NETINET_TCP_VAR_H_ */

@@ -268,6 +268,18 @@ struct ust_tcp_info {
 	uint64_t tcpi_last_data_recv;
 };
 
+struct ust_tcp_conn {
+	uint32_t laddr;
+	uint32_t faddr;
+	uint16_t lport;
+	uint16_t fport;
+	uint8_t state;
+	uint8_t has_socket;
+};
+size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
+int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
+    uint16_t fport);
+
 #define UST_MSG_OOB ...
 #define UST_MSG_PEEK ...
 #define UST_MSG_DONTWAIT ...

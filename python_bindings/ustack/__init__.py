@@ -110,7 +110,16 @@ from ustack.sockets import (
     SocketKind,
     TCPInfo,
 )
-from ustack.stack import CAPTURE_IN, CAPTURE_OUT, Capture, Interface, Stack, run_for, run_until
+from ustack.stack import (
+    CAPTURE_IN,
+    CAPTURE_OUT,
+    Capture,
+    Interface,
+    Stack,
+    TcpConnection,
+    run_for,
+    run_until,
+)
 from ustack.world import World
 
 __version__ = "0.1.0"
@@ -182,6 +191,7 @@ __all__ = [
     "AddressFamily",
     "ArpEntry",
     "Capture",
+    "TcpConnection",
     "Direction",
     "DriverEnd",
     "Error",

@@ -175,6 +175,13 @@ _TCP_STATE_NAMES = {
     TCPS_FIN_WAIT_2: "FIN_WAIT_2",
     TCPS_TIME_WAIT: "TIME_WAIT",
 }
+
+
+def tcp_state_name(state: int) -> str:
+    """FreeBSD's name of a TCPS_* state (``'ESTABLISHED'``)."""
+    return _TCP_STATE_NAMES.get(state, str(state))
+
+
 MSG_OOB = int(lib.UST_MSG_OOB)
 MSG_PEEK = int(lib.UST_MSG_PEEK)
 MSG_DONTWAIT = int(lib.UST_MSG_DONTWAIT)
@@ -213,7 +220,7 @@ class TCPInfo(dict[str, int]):
     @property
     def state_name(self) -> str:
         """``tcpi_state`` as FreeBSD names it (``"ESTABLISHED"``)."""
-        return _TCP_STATE_NAMES.get(int(self["tcpi_state"]), str(self["tcpi_state"]))
+        return tcp_state_name(int(self["tcpi_state"]))
 
 
 def _tcp_info(raw: Any) -> TCPInfo:

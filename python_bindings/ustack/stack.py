@@ -26,6 +26,7 @@ import os
 import time
 import weakref
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
@@ -42,9 +43,11 @@ from ustack.inet import (
     ip_to_c,
     parse_interface,
     parse_network,
+    port_from_c,
+    port_to_c,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
-from ustack.sockets import AF_INET, SOCK_DGRAM, Socket
+from ustack.sockets import AF_INET, SOCK_DGRAM, Socket, tcp_state_name
 from ustack.world import World
 
 if TYPE_CHECKING:
@@ -56,6 +59,7 @@ __all__ = [
     "Stack",
     "Interface",
     "Capture",
+    "TcpConnection",
     "run_until",
     "run_for",
     "MEM_FIELDS",
@@ -611,11 +615,64 @@ class Stack:
         protos = PROTOCOLS if proto is None else (proto,)
         return {p: read_counters(st, p) for p in protos}
 
+    def tcp_connections(self) -> list[TcpConnection]:
+        """The TCP connection table, as ``sockstat``/``netstat -an`` show it:
+        listeners, connections (also those the application already closed,
+        such as TIME_WAIT) and embryonic ones in the syncache (SYN_RECEIVED)."""
+        st = self._ptr()
+        n = 64
+        while True:
+            buf = ffi.new("struct ust_tcp_conn[]", n)
+            total = int(lib.ust_tcp_pcblist(st, buf, n))
+            if total <= n:
+                break
+            n = total
+        return [
+            TcpConnection(
+                local=(ip_from_c(c.laddr), port_from_c(c.lport)),
+                remote=(ip_from_c(c.faddr), port_from_c(c.fport)),
+                state=int(c.state),
+                has_socket=bool(c.has_socket),
+            )
+            for c in buf[0:total]
+        ]
+
+    def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
+        """Drop a connection as ``tcpdrop`` does: a RST to the peer (none from
+        TIME_WAIT) and ECONNABORTED to its socket.  FileNotFoundError (ENOENT)
+        when no connection has that 4-tuple."""
+        check(
+            lib.ust_tcp_drop(
+                self._ptr(),
+                ip_to_c(local[0]),
+                port_to_c(local[1]),
+                ip_to_c(remote[0]),
+                port_to_c(remote[1]),
+            ),
+            f"{local} -> {remote}",
+        )
+
     def __repr__(self) -> str:
         if self._st is None:
             return "<Stack closed>"
         names = ",".join(self._interfaces)
         return f"<Stack seed={self.seed} now={self.now} interfaces=[{names}]>"
+
+
+@dataclass(frozen=True)
+class TcpConnection:
+    """One row of :meth:`Stack.tcp_connections`."""
+
+    local: tuple[str, int]
+    remote: tuple[str, int]
+    state: int
+    """TCPS_* (FreeBSD numbering)."""
+    has_socket: bool
+    """False once the application closed it, or before it was accepted."""
+
+    @property
+    def state_name(self) -> str:
+        return tcp_state_name(self.state)
 
 
 class Interface:

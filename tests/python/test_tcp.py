@@ -213,3 +213,20 @@ def test_netstat_tcp_counters(net: PipeRig) -> None:
     assert b["tcps_accepts"] == 1 and b["tcps_sc_added"] == 1 and b["tcps_sc_completed"] == 1
     assert a["tcps_sndbyte"] >= 5000 and b["tcps_rcvbyte"] >= 5000
     assert "tcps_sc_sendcookie" in b
+
+
+def test_tcp_connections_and_drop(net: PipeRig) -> None:
+    cli, conn, srv = _connected(net)
+    rows = {(c.local, c.remote): c for c in net.b.tcp_connections()}
+    est = rows[((ADDR_B, PORT), (ADDR_A, cli.getsockname()[1]))]
+    assert est.state_name == "ESTABLISHED" and est.has_socket
+    assert rows[(("0.0.0.0", PORT), ("0.0.0.0", 0))].state == ustack.TCPS_LISTEN
+    # tcpdrop: the peer gets a RST, the dropped socket ECONNABORTED.
+    net.b.tcp_drop(est.local, est.remote)
+    net.run()
+    with pytest.raises(ConnectionResetError):
+        cli.recv(10)
+    assert conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_ERROR) == errno.ECONNABORTED
+    with pytest.raises(FileNotFoundError):
+        net.b.tcp_drop(est.local, est.remote)
+    assert [c.state_name for c in net.b.tcp_connections()] == ["LISTEN"]
