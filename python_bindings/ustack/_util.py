@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["format_mac", "parse_mac", "parse_rate", "format_rate", "parse_percent"]
+__all__ = [
+    "format_mac",
+    "parse_mac",
+    "parse_rate",
+    "format_rate",
+    "parse_percent",
+    "parse_duration_ns",
+]
 
 
 def format_mac(raw: bytes) -> str:
@@ -67,8 +74,33 @@ def format_rate(bps: float) -> str:
 
 
 def parse_percent(text: str) -> float:
-    """``'10'``, ``'10%'`` or ``'0.5'`` (percent) -> a fraction in [0, 1]."""
-    value = float(text.strip().rstrip("%"))
+    """A probability -> a fraction in [0, 1].
+
+    ``'10'``, ``'10%'``, ``'0.5'`` and ``'0.5%'`` are percent (a bare
+    number is percent, as it always was); ``'1/1000'`` is a fraction.
+    """
+    t = text.strip()
+    num, slash, den = t.partition("/")
+    try:
+        if slash:
+            value = 100.0 * float(num) / float(den)
+        else:
+            value = float(t.removesuffix("%"))
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"not a percentage like 1%, 0.1% or 1/1000: {text!r}") from None
     if not 0.0 <= value <= 100.0:
         raise ValueError(f"a percentage must be in [0, 100], not {text!r}")
     return value / 100.0
+
+
+_DURATION_UNITS = {"": 1_000_000, "ms": 1_000_000, "us": 1_000, "ns": 1, "s": 1_000_000_000}
+
+
+def parse_duration_ns(text: str) -> int:
+    """``'10ms'``, ``'500us'``, ``'1.5s'``, ``'20ns'`` or a bare number of
+    milliseconds (``'2.5'``) -> nanoseconds (>= 0)."""
+    m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([a-zA-Z]*)\s*", text)
+    unit = m.group(2).lower() if m else ""
+    if m is None or unit not in _DURATION_UNITS:
+        raise ValueError(f"not a duration like 10ms, 500us or 1s: {text!r}")
+    return int(round(float(m.group(1)) * _DURATION_UNITS[unit]))

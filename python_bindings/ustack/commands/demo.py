@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 import ustack
-from ustack._util import format_rate, parse_percent, parse_rate
+from ustack._util import format_rate, parse_duration_ns, parse_percent, parse_rate
 from ustack.commands._table import counters_table, table
 from ustack.netstat import ICMP_TYPES, describe
 from ustack.pipe import Faults
@@ -40,14 +40,21 @@ HELP = "two stacks joined by a faulty pipe on a virtual clock, with counters and
 DESCRIPTION = """\
 Build two stacks, A (198.18.0.1/24) and B (198.18.0.2/24), joined by the
 in-memory pipe driver on a virtual clock, with the faults below on both
-directions (TCP defaults: --loss 1 --delay 5 --rate 1gbit).
+directions (TCP defaults: --loss 1% --delay 5ms --rate 1gbit).  Percentages
+are written 1%, 0.1% or 1/1000 (a bare number is percent); times 10ms,
+500us or 1s (a bare number is ms); rates 1gbit, 100mbit or 10M.  --rtt 20ms
+is --delay 10ms.
 
 By default B listens on TCP port 5001 and A connects and sends --bytes of
 random data generated from --seed (100M; suffixes K, M, G), with a progress
-bar on a terminal.  Both sides close; then the demo prints the throughput
-in virtual time and in wall-clock time, the retransmissions and other
-nonzero tcpstat counters of both stacks, and the SHA-256 of what A sent and
-what B received.  It exits 1 if they differ.
+bar on a terminal; --cc picks A's congestion control (TCP_CONGESTION, one
+of net.inet.tcp.cc.available).  Both sides close; then the demo prints the
+nonzero tcpstat counters of both stacks, the throughput in virtual and in
+wall-clock time, the retransmissions, the goodput (application bytes over
+virtual time) with the congestion control's name, A's TCP_INFO at the end,
+and the SHA-256 of what A sent and what B received.  It exits 1 if they
+differ.  --plot FILE.png samples A's cwnd, ssthresh and smoothed RTT at
+most every 5 ms of virtual time and draws them (matplotlib: pip install 'ustack[plot]').
 
 With --udp (or --datagrams N) B runs a UDP echo server on port 7; A sends --datagrams
 datagrams of random sizes up to --max-size bytes (about one in four larger
@@ -68,11 +75,14 @@ same --seed replays exactly the same losses, duplicates and reorderings.
 examples:
   python -m ustack demo
   python -m ustack demo --bytes 1G --loss 5 --reorder 1 --seed 7
+  python -m ustack demo --cc cubic --loss 1% --rtt 20ms --rate 1gbit --plot cwnd.png
+  python -m ustack demo --cc newreno --loss 0.1% --rtt 20ms --bytes 20M
   python -m ustack demo --udp --datagrams 1000 --loss 5 --corrupt 1 --seed 7
-  python -m ustack demo --delay 20 --rate 100mbit --reorder 1 --pcap /tmp/x.pcap
+  python -m ustack demo --delay 20ms --rate 100mbit --reorder 1 --pcap /tmp/x.pcap
   python -m ustack demo --frames 100000 --loss 10"""
 
 DEFAULT_PCAP = Path(tempfile.gettempdir()) / "ustack-demo.pcap"
+_SAMPLE_NS = 5_000_000  # --plot: virtual time between two TCP_INFO samples
 
 
 def _percent(text: str) -> float:
@@ -91,12 +101,9 @@ def _rate(text: str) -> int:
 
 def _ms(text: str) -> int:
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of milliseconds: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"a duration must be >= 0, not {text!r}")
-    return int(round(value * 1_000_000))
+        return parse_duration_ns(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _size(text: str) -> int:
@@ -177,7 +184,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_percent,
         default=None,
         metavar="PCT",
-        help="percent of frames the pipe loses, e.g. 10 or 0.5 (default: TCP 1, else 0)",
+        help="share of frames the pipe loses each way: 1%%, 0.1%%, a fraction 1/1000, or a "
+        "bare number of percent as before (10 = 10%%) (default: TCP 1%%, else 0)",
     )
     parser.add_argument(
         "--dup",
@@ -197,8 +205,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--reorder-delay",
         type=_ms,
         default=0,
-        metavar="MS",
-        help="how long a reordered frame is held back, in ms (default: the driver's, 1 ms)",
+        metavar="TIME",
+        help="how long a reordered frame is held back: 2ms, 500us, or a bare number of ms "
+        "(default: the driver's, 1 ms)",
     )
     parser.add_argument(
         "--corrupt",
@@ -207,28 +216,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help="percent of frames with one random bit flipped (default: 0)",
     )
-    parser.add_argument(
+    delay = parser.add_mutually_exclusive_group()
+    delay.add_argument(
         "--delay",
         type=_ms,
         default=None,
-        metavar="MS",
-        help="one-way delay of the pipe in milliseconds, fractions allowed "
-        "(default: TCP 5, else 0)",
+        metavar="TIME",
+        help="one-way delay of the pipe, each direction: 10ms, 500us, 1s, or a bare number "
+        "of ms as before (default: TCP 5ms, else 0)",
+    )
+    delay.add_argument(
+        "--rtt",
+        type=_ms,
+        default=None,
+        metavar="TIME",
+        help="round-trip time instead of --delay: 20ms means 10ms of delay each way",
     )
     parser.add_argument(
         "--jitter",
         type=_ms,
         default=0,
-        metavar="MS",
-        help="extra delay uniform in [0, MS], order kept (default: 0)",
+        metavar="TIME",
+        help="extra delay uniform in [0, TIME] (2ms, 500us, bare ms), order kept (default: 0)",
     )
     parser.add_argument(
         "--rate",
         type=_rate,
         default=None,
         metavar="RATE",
-        help="link rate like tc writes it: 1gbit, 100mbit, 56kbit; 0 means unlimited "
-        "(default: TCP 1gbit, else 0)",
+        help="link rate each way in bit/s, as tc writes it: 1gbit, 100mbit, 56kbit, or "
+        "10M, 1G; 0 means unlimited (default: TCP 1gbit, else 0)",
+    )
+    parser.add_argument(
+        "--cc",
+        default=None,
+        metavar="NAME",
+        help="TCP mode: congestion control of A's (the sender's) socket, set with "
+        "TCP_CONGESTION: a name from net.inet.tcp.cc.available (newreno, cubic) "
+        "(default: net.inet.tcp.cc.algorithm, cubic)",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE.png",
+        help="TCP mode: sample A's TCP_INFO (cwnd, ssthresh, smoothed RTT) at most every "
+        f"{_SAMPLE_NS // 1_000_000} ms of virtual time and write a PNG of cwnd over time "
+        "(needs matplotlib: pip install 'ustack[plot]')",
     )
     parser.add_argument(
         "--seed",
@@ -335,7 +369,14 @@ def _apply_sysctls(stacks: list[Stack], settings: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the demo; 0 when every check passes, 1 otherwise."""
+    """Run the demo; 0 when every check passes, 1 otherwise, 2 for bad options."""
+    if args.rtt is not None:
+        args.delay = args.rtt // 2
+    tcp = args.frames is None and not args.udp and args.datagrams is None
+    for opt in ("cc", "plot"):
+        if not tcp and getattr(args, opt) is not None:
+            print(f"ustack demo: --{opt} is for the TCP transfer only", file=sys.stderr)
+            return 2
     if args.frames is not None:
         _fault_defaults(args, False)
         return _run_frames(args)
@@ -403,10 +444,113 @@ def _tcp_rows(stacks: dict[str, Stack]) -> list[list[object]]:
     ]
 
 
+def _check_cc(st: Stack, name: str) -> str | None:
+    """An error message when ``name`` is not in net.inet.tcp.cc.available."""
+    available = [n.strip() for n in str(st.sysctl("net.inet.tcp.cc.available")).split(",")]
+    if name in available:
+        return None
+    return (
+        f"ustack demo: --cc {name}: no such congestion control "
+        f"(net.inet.tcp.cc.available: {', '.join(available)})"
+    )
+
+
+class _Sampler:
+    """--plot: A's TCP_INFO at most every _SAMPLE_NS of virtual time (the
+    clock jumps over idle stretches, in which nothing changes)."""
+
+    def __init__(self, sock: Socket, t0: int) -> None:
+        self.sock, self.t0 = sock, t0
+        self.next = t0
+        self.t: list[float] = []  # seconds since connect
+        self.cwnd: list[int] = []  # bytes
+        self.ssthresh: list[int] = []
+        self.srtt: list[float] = []  # ms
+
+    def due(self, now: int) -> bool:
+        return now >= self.next
+
+    def sample(self, now: int, force: bool = False) -> None:
+        if now < self.next and not force:
+            return
+        info = self.sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+        self.t.append((now - self.t0) / 1e9)
+        self.cwnd.append(info.tcpi_snd_cwnd)
+        self.ssthresh.append(info.tcpi_snd_ssthresh)
+        self.srtt.append(info.tcpi_rtt / 1000)
+        # The next grid point after now (the clock may have jumped several).
+        self.next = now - (now - self.t0) % _SAMPLE_NS + _SAMPLE_NS
+
+
+def _write_plot(path: Path, smp: _Sampler, title: str) -> None:
+    """cwnd and ssthresh over time, and the smoothed RTT below, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(
+        2, 1, sharex=True, figsize=(10, 6), gridspec_kw={"height_ratios": [3, 1]}
+    )
+    kib = [c / 1024 for c in smp.cwnd]
+    top.plot(smp.t, kib, label="cwnd", linewidth=0.8)
+    # ssthresh starts "infinite" (until the first loss): leave that out.
+    cap = 4 * max(smp.cwnd, default=1)
+    top.plot(
+        smp.t,
+        [x / 1024 if x <= cap else float("nan") for x in smp.ssthresh],
+        label="ssthresh",
+        linewidth=0.8,
+        linestyle="--",
+    )
+    top.set_ylabel("KiB")
+    top.set_title(title, fontsize=9)
+    top.legend(loc="upper right")
+    top.grid(alpha=0.3)
+    bottom.plot(smp.t, smp.srtt, color="tab:green", linewidth=0.8)
+    bottom.set_ylabel("srtt (ms)")
+    bottom.set_xlabel("virtual time (s)")
+    bottom.grid(alpha=0.3)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, format="png", dpi=100)
+    plt.close(fig)
+
+
+def _info_summary(info: ustack.TCPInfo) -> str:
+    opts = [
+        name
+        for flag, name in (
+            (ustack.TCPI_OPT_SACK, "sack"),
+            (ustack.TCPI_OPT_TIMESTAMPS, "timestamps"),
+            (ustack.TCPI_OPT_WSCALE, "wscale"),
+        )
+        if info.tcpi_options & flag
+    ]
+    return (
+        f"TCP_INFO (A, at the end): {info.state_name} cwnd {info.tcpi_snd_cwnd} "
+        f"ssthresh {info.tcpi_snd_ssthresh} mss {info.tcpi_snd_mss} "
+        f"srtt {info.tcpi_rtt / 1000:.2f} ms rttvar {info.tcpi_rttvar / 1000:.2f} ms "
+        f"rto {info.tcpi_rto / 1000:.0f} ms snd_wnd {info.tcpi_snd_wnd} "
+        f"rexmit {info.tcpi_snd_rexmitpack} segments / {info.tcpi_snd_rexmitbyte} bytes "
+        f"delivery {format_rate(info.tcpi_delivery_rate * 8)} "
+        f"options {','.join(opts) or 'none'} wscale {info.tcpi_snd_wscale}/{info.tcpi_rcv_wscale}"
+    )
+
+
 def _run_tcp(args: argparse.Namespace) -> int:
     """A -> B over TCP, byte-exact by SHA-256; 0 when the hashes agree."""
     import hashlib
 
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            print(
+                "ustack demo: --plot needs matplotlib: pip install 'ustack[plot]'",
+                file=sys.stderr,
+            )
+            return 2
     total = args.bytes
     print(
         f"ustack demo: TCP transfer of {_human(total)} {ADDR_A} -> {ADDR_B}:{TCP_PORT}, "
@@ -430,6 +574,9 @@ def _run_tcp(args: argparse.Namespace) -> int:
         addresses=True,
         ring_size=4096,
     ) as rig:
+        if args.cc is not None and (err := _check_cc(rig.a, args.cc)) is not None:
+            print(err, file=sys.stderr)
+            return 2
         cap: Capture | None = None
         if pcap_path is not None:
             pcap_path.parent.mkdir(parents=True, exist_ok=True)
@@ -442,8 +589,12 @@ def _run_tcp(args: argparse.Namespace) -> int:
         listener.bind(("", TCP_PORT))
         listener.listen(1)
         client = rig.a.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        if args.cc is not None:
+            client.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION, args.cc)
+        cc_name = client.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_CONGESTION)
         client.settimeout(60.0)
         t0 = rig.a.now
+        sampler = _Sampler(client, t0) if args.plot is not None else None
         client.connect((ADDR_B, TCP_PORT))
         client.setblocking(False)
         listener.settimeout(60.0)
@@ -455,6 +606,8 @@ def _run_tcp(args: argparse.Namespace) -> int:
         evq_b.register(server, ustack.EV_IN)
 
         def can_move() -> bool:
+            if sampler is not None and sampler.due(rig.a.now):
+                return True
             return bool(evq_a.ready() or evq_b.ready())
 
         progress = _ByteProgress(total, sys.stderr.isatty(), args.quiet)
@@ -464,6 +617,8 @@ def _run_tcp(args: argparse.Namespace) -> int:
         stalls = 0
         while not eof:
             moved = False
+            if sampler is not None:
+                sampler.sample(rig.a.now)
             # A: keep the send buffer full, a megabyte at a time.
             while not shut:
                 if not pending:
@@ -513,6 +668,9 @@ def _run_tcp(args: argparse.Namespace) -> int:
                 stalls = 0
         virtual_ns = rig.a.now - t0
         wall = time.perf_counter() - wall0
+        info = client.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+        if sampler is not None:
+            sampler.sample(rig.a.now, force=True)
         evq_a.close()
         evq_b.close()
         server.close()
@@ -558,6 +716,20 @@ def _run_tcp(args: argparse.Namespace) -> int:
         f"{tcp_a['tcps_sndrexmitbyte']} bytes; fast retransmits {tcp_a['tcps_fastretransmits']}, "
         f"timeouts {tcp_a['tcps_rexmttimeo']}"
     )
+    print(
+        f"goodput {received * 8 / vs / 1e6 if vs > 0 else 0.0:.2f} Mbit/s (application bytes "
+        f"over virtual time), cc {cc_name}, retransmitted {tcp_a['tcps_sndrexmitbyte']} bytes"
+    )
+    print(_info_summary(info))
+    if sampler is not None:
+        rtt_ms = 2 * args.delay / 1e6
+        title = (
+            f"ustack demo: {cc_name}, loss {args.loss:.2%}, RTT {rtt_ms:g} ms, "
+            f"rate {format_rate(args.rate) if args.rate else 'unlimited'}, seed {args.seed}: "
+            f"{_human(received)} at {received * 8 / vs / 1e6 if vs > 0 else 0.0:.1f} Mbit/s"
+        )
+        _write_plot(args.plot, sampler, title)
+        print(f"plot: {args.plot} (cwnd, ssthresh and srtt of A, {len(sampler.t)} samples)")
     if pcap_path is not None:
         print(f"pcap: {pcap_path} ({pcap_count} frames at B; tshark -r {pcap_path})")
     a_hex, b_hex = sent_hash.hexdigest(), recv_hash.hexdigest()
