@@ -223,7 +223,9 @@ tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 		(void)tcp_close(tp);
 		return (1);
 	}
-	if (!(flags & TH_ACK) && !(flags & TH_SYN))
+	/* Without an ACK (an old SYN included) it is dropped, as FreeBSD
+	 * does (state-event-engine/rcv-syn-time-wait). */
+	if (!(flags & TH_ACK))
 		goto drop;
 	/* A retransmitted FIN: our ACK was lost; restart the 2MSL wait
 	 * (RFC 9293 3.10.7.4 TIME-WAIT). */
@@ -298,6 +300,7 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 	tp->last_ack_sent = tp->rcv_nxt;
 	tcp_syn_options(tp, seg);
 	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
+	tcp_rcvbuf_roundup(tp);
 	tcp_timer_activate(tp, TT_REXMT, 0);
 	if (flags & TH_ACK) {
 		/* Our SYN is acknowledged: the active open completes. */
@@ -434,10 +437,15 @@ tcp_trim(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 			todrop--;
 		}
 		/* RFC 2883 4: data below rcv_nxt is reported as a D-SACK. */
-		if ((tp->t_flags & TF_SACK_PERMIT) && todrop > 0 && seg->tlen > 0)
+		if ((tp->t_flags & TF_SACK_PERMIT) && todrop > 0 && seg->tlen > 0) {
 			tcp_update_dsack_list(tp, th->th_seq,
 			    th->th_seq +
 			        ((uint32_t)todrop < seg->tlen ? (uint32_t)todrop : seg->tlen));
+			seg->dsack = 1;
+			/* Now: the next in-order segment would clear the
+			 * block before a delayed ACK carried it (FreeBSD). */
+			tp->t_flags |= TF_ACKNOW;
+		}
 		if ((uint32_t)todrop > seg->tlen ||
 		    ((uint32_t)todrop == seg->tlen && !(th->th_flags & TH_FIN))) {
 			/* All old: ACK it (the peer lost our ACK) but take
@@ -1255,8 +1263,10 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		return;
 	}
 	if (flags & TH_ACK) {
-		/* SYN-ACK to a listener. */
-		tcp_dropwithreset(st, NULL, seg, m);
+		/* A SYN-ACK is bogus on a listener: FreeBSD drops it without
+		 * the RST of RFC 9293 3.10.7.2 (rcv-syn-ack-listen). */
+		TCPSTAT_INC(st, tcps_badsyn);
+		m_freem(m);
 		return;
 	}
 	if (!(flags & TH_SYN)) {

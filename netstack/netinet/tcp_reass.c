@@ -153,6 +153,20 @@ tcp_reass_sack(struct tcpcb *tp, const struct tseg_qent *te)
 		tcp_update_sack_list(tp, start, end);
 }
 
+/*
+ * RFC 2883 4: a segment that repeats queued data reports the first
+ * repeated range as a D-SACK block (FreeBSD: the lowest one, so data
+ * below rcv_nxt, recorded by tcp_input(), wins over queued data).
+ */
+static void
+tcp_reass_dsack(struct tcpcb *tp, int *done, tcp_seq start, tcp_seq end)
+{
+	if (!(tp->t_flags & TF_SACK_PERMIT) || *done)
+		return;
+	tcp_update_dsack_list(tp, start, end);
+	*done = 1;
+}
+
 int
 tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf *m)
 {
@@ -161,6 +175,7 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 	uint32_t len;
 	uint16_t fin;
 	int32_t i;
+	int dsack = seg != NULL && seg->dsack;
 
 	if (m == NULL)
 		return (tcp_reass_present(tp));
@@ -190,14 +205,18 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 				 * that ends where the entry ends. */
 				TCPSTAT_INC(st, tcps_rcvduppack);
 				TCPSTAT_ADD(st, tcps_rcvdupbyte, len);
-				/* RFC 2883 4: report the duplicate. */
-				if (tp->t_flags & TF_SACK_PERMIT)
-					tcp_update_dsack_list(tp, seq, seq + len);
+				/* RFC 2883 4: report the duplicate, then the
+				 * block that holds it (moved to the front). */
+				if (tp->t_flags & TF_SACK_PERMIT) {
+					tcp_reass_dsack(tp, &dsack, seq, seq + len);
+					tcp_update_sack_list(tp, seq, seq + len);
+				}
 				if (fin && (uint32_t)i == len)
 					p->tqe_flags |= TH_FIN;
 				m_freem(m);
 				return (tcp_reass_present(tp));
 			}
+			tcp_reass_dsack(tp, &dsack, seq, seq + (uint32_t)i);
 			m_adj(m, i);
 			len -= (uint32_t)i;
 			seq += (uint32_t)i;
@@ -211,6 +230,8 @@ tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf 
 	/* Successors that the new data cover lose their front or go. */
 	while ((q = *pp) != NULL && SEQ_GT(seq + len, q->tqe_seq)) {
 		i = tcp_seq_diff(seq + len, q->tqe_seq);
+		tcp_reass_dsack(tp, &dsack, q->tqe_seq,
+		    q->tqe_seq + ((uint32_t)i < q->tqe_len ? (uint32_t)i : q->tqe_len));
 		if ((uint32_t)i < q->tqe_len) {
 			q->tqe_seq += (uint32_t)i;
 			q->tqe_len -= (uint32_t)i;

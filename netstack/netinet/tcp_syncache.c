@@ -114,6 +114,14 @@ sc_siphash(const uint64_t key[2], const uint64_t *w, unsigned n)
 	return (tcp_siphash24(key, buf, (size_t)i * 8));
 }
 
+/* The window the SYN-ACK advertised: never scaled (RFC 7323 2.2), so at
+ * most TCP_MAXWIN whatever the buffer. */
+static uint32_t
+syncache_adv_wnd(const struct syncache *sc)
+{
+	return (sc->sc_wnd > TCP_MAXWIN ? TCP_MAXWIN : sc->sc_wnd);
+}
+
 static struct syncache_head *
 syncache_bucket(struct syncache_state *ss, struct in_addr src, uint16_t sport, struct in_addr dst,
     uint16_t dport)
@@ -209,7 +217,7 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	th.th_off = (uint8_t)((TCP_HDR_MIN + optlen) / 4);
 	th.th_flags = flags;
 	/* RFC 7323 2.2: the window of a SYN is never scaled. */
-	th.th_win = (uint16_t)(sc->sc_wnd > TCP_MAXWIN ? TCP_MAXWIN : sc->sc_wnd);
+	th.th_win = (uint16_t)syncache_adv_wnd(sc);
 	tcp_hdr_write(p, &th);
 	m->m_len = TCP_HDR_MIN + optlen;
 	m->m_pkthdr.len = m->m_len;
@@ -611,7 +619,7 @@ syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *
 		}
 		/* ... and its sequence number be in the window we offered. */
 		if (SEQ_LEQ(seg->th.th_seq, sc->sc_irs) ||
-		    SEQ_GT(seg->th.th_seq, sc->sc_irs + 1 + sc->sc_wnd))
+		    SEQ_GT(seg->th.th_seq, sc->sc_irs + 1 + syncache_adv_wnd(sc)))
 			return (NULL);
 		scs = *sc;
 		syncache_drop(ss, sch, sc);
@@ -663,7 +671,7 @@ syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
 	/* RFC 9293 3.10.7.4 / RFC 5961 3.2: in the window resets; only the
 	 * exact RCV.NXT does (unless insecure_rst), the rest is challenged. */
 	if (SEQ_GEQ(seg->th.th_seq, sc->sc_irs + 1) &&
-	    SEQ_LT(seg->th.th_seq, sc->sc_irs + 1 + (sc->sc_wnd > 0 ? sc->sc_wnd : 1))) {
+	    SEQ_LT(seg->th.th_seq, sc->sc_irs + 1 + (sc->sc_wnd > 0 ? syncache_adv_wnd(sc) : 1))) {
 		if (seg->th.th_seq == sc->sc_irs + 1 || V(st, tcp_insecure_rst)) {
 			TCPSTAT_INC(st, tcps_sc_reset);
 			syncache_drop(ss, sch, sc);

@@ -53,6 +53,7 @@ struct tcp_seg {
 	struct tcpopt to;
 	uint32_t hlen; /* IP + TCP header bytes before the payload */
 	uint32_t tlen; /* payload bytes */
+	uint8_t dsack; /* a D-SACK block was recorded for this segment */
 };
 
 /* Timers: one callout per connection, armed for the earliest of these

@@ -1,0 +1,998 @@
+"""Runs one parsed packetdrill script against a ustack instance.
+
+The model is packetdrill's (Cardwell et al., USENIX ATC 2013): events run in
+script order at their times; ``<`` packets are built and injected, ``>``
+packets are awaited and compared field by field, syscalls run on the stack's
+sockets through the bindings, backtick commands become knob writes and PCB
+queries, and ``%{ }%`` blocks assert on TCP_INFO.  Sequence numbers in the
+script are relative: inbound ones to the remote ISN the runner picks, outbound
+ones to the ISN the stack chose (learned from its first SYN); ACKs, SACK
+blocks and timestamp echoes are mapped across the same way.
+
+Timing follows packetdrill: a relative time counts from the previous event's
+actual time, an outbound packet must leave within ``--tolerance_usecs`` of its
+script time, and a packet the stack sends that the script does not expect
+fails the script at the next ``>`` that meets it.
+
+What the runner cannot do is never a pass: it raises :class:`Unsupported`
+with the reason (IPv6, TCP Fast Open, UDP encapsulation, an unknown knob,
+syscall or option), and the script is reported as skipped.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import re
+import struct
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import ustack
+from ustack.errors import Error
+from ustack.packetdrill import ast
+from ustack.packetdrill.wire import (
+    ECN_NAMES,
+    Icmp,
+    Option,
+    Segment,
+    decode_options,
+    encode_options,
+    flags_to_str,
+    parse_frame,
+    str_to_flags,
+)
+from ustack.sockets import Socket, tcp_state_name
+
+__all__ = ["Backend", "Failure", "Unsupported", "ScriptRunner", "RunOptions"]
+
+LOCAL_PORT = 8080  # packetdrill's default local port (the scripts' sockstat -p 8080)
+REMOTE_PORT = 53000  # the script peer's port
+REMOTE_ISN = 0  # the script peer's ISN: script sequence numbers are used as they are
+US = 1000  # nanoseconds per microsecond
+DEFAULT_TOLERANCE_US = 4000  # packetdrill's default --tolerance_usecs
+ANY_TIME_LIMIT_NS = 600 * 1_000_000_000  # how long `*` waits for a packet
+
+# FreeBSD's values for the fcntl and errno names the scripts use.
+F_GETFL, F_SETFL = 3, 4
+O_RDWR, O_NONBLOCK = 0x2, 0x4
+_ERRNO_ALIAS = {"EWOULDBLOCK": "EAGAIN"}
+
+_CONSTANTS: dict[str, int] = {
+    name: int(getattr(ustack, name))
+    for name in (
+        "AF_INET",
+        "SOCK_STREAM",
+        "SOCK_DGRAM",
+        "IPPROTO_IP",
+        "IPPROTO_TCP",
+        "IPPROTO_UDP",
+        "SOL_SOCKET",
+        "SO_REUSEADDR",
+        "SO_REUSEPORT",
+        "SO_KEEPALIVE",
+        "SO_LINGER",
+        "SO_OOBINLINE",
+        "SO_SNDBUF",
+        "SO_RCVBUF",
+        "SO_SNDLOWAT",
+        "SO_RCVLOWAT",
+        "SO_ERROR",
+        "SO_TYPE",
+        "IP_TOS",
+        "IP_TTL",
+        "TCP_NODELAY",
+        "TCP_MAXSEG",
+        "TCP_NOPUSH",
+        "TCP_NOOPT",
+        "TCP_INFO",
+        "TCP_CONGESTION",
+        "TCP_KEEPINIT",
+        "TCP_KEEPIDLE",
+        "TCP_KEEPINTVL",
+        "TCP_KEEPCNT",
+        "MSG_OOB",
+        "MSG_PEEK",
+        "MSG_DONTWAIT",
+        "SHUT_RD",
+        "SHUT_WR",
+        "SHUT_RDWR",
+    )
+} | {"F_GETFL": F_GETFL, "F_SETFL": F_SETFL, "O_RDWR": O_RDWR, "O_NONBLOCK": O_NONBLOCK}
+
+# packetdrill's names for the TCP_INFO constants in %{ }% blocks.
+_TCPI_NAMES: dict[str, int] = {
+    "TCPI_" + name.replace("SYN_RECEIVED", "SYN_RECEIVED"): value
+    for value, name in (
+        (getattr(ustack, "TCPS_" + n), n)
+        for n in (
+            "CLOSED",
+            "LISTEN",
+            "SYN_SENT",
+            "SYN_RECEIVED",
+            "ESTABLISHED",
+            "CLOSE_WAIT",
+            "FIN_WAIT_1",
+            "CLOSING",
+            "LAST_ACK",
+            "FIN_WAIT_2",
+            "TIME_WAIT",
+        )
+    )
+} | {
+    "TCPI_OPT_TIMESTAMPS": ustack.TCPI_OPT_TIMESTAMPS,
+    "TCPI_OPT_SACK": ustack.TCPI_OPT_SACK,
+    "TCPI_OPT_WSCALE": ustack.TCPI_OPT_WSCALE,
+    "TCPI_OPT_ECN": ustack.TCPI_OPT_ECN,
+}
+# sockstat(1)'s state names.
+_SOCKSTAT_STATE = {"SYN_RCVD": "SYN_RECEIVED"}
+# Knobs FreeBSD has and ustack does not, that a script may only set to the
+# value describing what ustack always does.
+_FIXED_KNOBS: dict[str, int] = {}
+# Knobs whose write is an action with nothing to do here.
+_ACTION_KNOBS = {"net.inet.tcp.hostcache.purgenow"}
+
+
+class Failure(Exception):
+    """The stack did not do what the script says: the first mismatch."""
+
+    def __init__(self, line: int, message: str, expected: str = "", actual: str = "") -> None:
+        super().__init__(message)
+        self.line = line
+        self.expected = expected
+        self.actual = actual
+
+
+class Unsupported(Exception):
+    """The script needs something the runner or ustack does not have."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
+class Backend(Protocol):
+    """What the runner needs from a place to run the stack (see virtual.py)."""
+
+    name: str
+    local_ip: str
+    remote_ip: str
+    stack: ustack.Stack
+
+    @property
+    def tolerance_scale(self) -> float: ...
+    def now(self) -> int: ...
+    def inject(self, ip_packet: bytes) -> None: ...
+    def advance(self, until_ns: int, *, stop_on_packet: bool) -> None: ...
+    def next_outbound(self) -> tuple[int, bytes] | None: ...
+    def close(self) -> None: ...
+
+
+@dataclass
+class RunOptions:
+    """Knobs forced on the stack whatever the script writes (the self-test's
+    deliberately wrong configurations) and the tolerance multiplier."""
+
+    forced: dict[str, int] = field(default_factory=dict)
+    tolerance_scale: float = 1.0
+
+
+@dataclass
+class _Fd:
+    sock: Socket
+    nonblock: bool = False
+
+
+@dataclass
+class _Pending:
+    """A blocking syscall waiting for the stack."""
+
+    event: ast.SyscallEvent
+    attempt: Callable[[], int]
+    deadline_ns: int | None  # the end of its time range, if written
+
+
+def _time_str(ns: int) -> str:
+    return f"{ns / 1e9:.6f}"
+
+
+def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbound: bool) -> str:
+    """A live segment in packetdrill's notation (relative numbers)."""
+    base = (local_isn or 0) if outbound else remote_isn
+    other = remote_isn if outbound else (local_isn or 0)
+    seq = (seg.seq - base) & 0xFFFFFFFF
+    text = f"{flags_to_str(seg.flags)} {seq}:{(seq + len(seg.payload)) & 0xFFFFFFFF}"
+    text += f"({len(seg.payload)})"
+    if seg.flags & 0x10:
+        text += f" ack {(seg.ack - other) & 0xFFFFFFFF}"
+    text += f" win {seg.win}"
+    opts = decode_options(seg.options)
+    if opts:
+        parts = []
+        for o in opts:
+            if o[0] == "sack":
+                blocks = o[1]
+                assert isinstance(blocks, tuple)
+                parts.append(
+                    "sack "
+                    + " ".join(
+                        f"{(a - other) & 0xFFFFFFFF}:{(b - other) & 0xFFFFFFFF}" for a, b in blocks
+                    )
+                )
+            elif o[0] == "TS":
+                parts.append(f"TS val {o[1]} ecr {o[2]}")
+            else:
+                parts.append(" ".join(str(x) for x in o))
+        text += " <" + ",".join(parts) + ">"
+    if seg.ecn:
+        text = f"[{ {v: k for k, v in ECN_NAMES.items()}[seg.ecn] }] " + text
+    return text
+
+
+def _expr_str(e: ast.Expr) -> str:
+    from ustack.packetdrill.parser import format_expr
+
+    return format_expr(e)
+
+
+class ScriptRunner:
+    """Executes one script on one backend.  ``run()`` returns nothing and
+    raises :class:`Failure` or :class:`Unsupported`."""
+
+    def __init__(
+        self, script: ast.Script, backend: Backend, opts: RunOptions | None = None
+    ) -> None:
+        self.script = script
+        self.be = backend
+        self.st = backend.stack
+        self.opts = opts or RunOptions()
+        tol = script.option("tolerance_usecs")
+        scale = self.opts.tolerance_scale * backend.tolerance_scale
+        self.tol_ns = int((int(tol) if tol else DEFAULT_TOLERANCE_US) * US * scale)
+        self.fds: dict[int, _Fd] = {}
+        self.current_fd: int | None = None
+        self.local_isn: int | None = None
+        self.local_port: int | None = None
+        self.ts_offset: int | None = None  # live TS val - script TS val
+        self.last_ns = 0
+        self.pending: list[_Pending] = []
+        self.non_fatal_syscalls = "syscall" in (script.option("non_fatal") or "")
+        self.warnings: list[str] = []
+        for knob, value in self.opts.forced.items():
+            self.st.sysctl(knob, value)
+
+    # --- top level -------------------------------------------------------------------------
+
+    def run(self) -> None:
+        s = self.script
+        if (s.option("ip_version") or "ipv4") != "ipv4":
+            raise Unsupported(0, f"--ip_version={s.option('ip_version')}: ustack has no IPv6 yet")
+        for opt in s.options:
+            if opt.name == "udp_encapsulation":
+                raise Unsupported(opt.line, "TCP over UDP (RFC 8899 style) is not implemented")
+            if opt.name == "tcp_md5_secret":
+                raise Unsupported(opt.line, "TCP MD5 signatures (RFC 2385) are not implemented")
+            if opt.name == "mtu" and opt.value not in (None, "1500"):
+                raise Unsupported(opt.line, f"--mtu={opt.value}: the runner uses MTU 1500")
+        if s.init_command is not None:
+            raise Unsupported(s.init_command.line, f"init command `{s.init_command.command}`")
+        for ev in s.events:
+            self._event(ev)
+        self._settle_pending(None, final=True)
+
+    def close(self) -> None:
+        for fd in list(self.fds.values()):
+            try:
+                fd.sock.close()
+            except Error:
+                pass
+        self.fds.clear()
+
+    # --- timing ----------------------------------------------------------------------------
+
+    def _when(self, t: ast.Time) -> int:
+        """The script time of an event in ns (its start, for ranges)."""
+        if t.kind == ast.TimeKind.ANY:
+            return self.be.now()
+        base = self.last_ns if t.relative else 0
+        return base + t.start_us * US
+
+    def _range_end(self, t: ast.Time, start: int) -> int | None:
+        if t.end_us is None:
+            return None
+        base = start if t.end_relative else 0
+        if t.end_relative and t.kind == ast.TimeKind.RANGE:
+            base = self.last_ns
+        return base + t.end_us * US
+
+    def _event(self, ev: ast.Event) -> None:
+        when = self._when(ev.time)
+        if isinstance(ev, ast.TcpPacketEvent) and ev.direction == ast.Direction.OUTBOUND:
+            self._expect(ev, when)
+            return
+        if ev.time.kind != ast.TimeKind.ANY:
+            self.be.advance(when, stop_on_packet=False)
+            self._settle_pending(ev, final=False)
+        self.last_ns = (
+            max(when, self.last_ns) if ev.time.kind != ast.TimeKind.ANY else self.be.now()
+        )
+        if isinstance(ev, ast.TcpPacketEvent):
+            self._inject(ev)
+        elif isinstance(ev, ast.IcmpEvent):
+            if ev.direction != ast.Direction.INBOUND:
+                raise Unsupported(ev.line, "expecting an ICMP message from the stack")
+            self._inject_icmp(ev)
+        elif isinstance(ev, ast.SyscallEvent):
+            self._syscall(ev, when)
+        elif isinstance(ev, ast.CommandEvent):
+            self._command(ev)
+        elif isinstance(ev, ast.CodeEvent):
+            self._code(ev)
+        else:
+            raise Unsupported(ev.line, f"{ev.kind} events")
+        self._settle_pending(ev, final=False)
+
+    # --- packets ---------------------------------------------------------------------------
+
+    def _lport(self) -> int:
+        return self.local_port if self.local_port is not None else LOCAL_PORT
+
+    def _map_ts_ecr(self, ecr: int) -> int:
+        if ecr == 0 or self.ts_offset is None:
+            return ecr
+        return (ecr + self.ts_offset) & 0xFFFFFFFF
+
+    def _inbound_options(self, ev: ast.TcpPacketEvent) -> list[Option]:
+        out: list[Option] = []
+        for o in ev.options or ():
+            if isinstance(o, ast.MssOption):
+                out.append(("mss", o.mss))
+            elif isinstance(o, ast.NopOption):
+                out.append(("nop",))
+            elif isinstance(o, ast.EolOption):
+                out.append(("eol",))
+            elif isinstance(o, ast.WindowScaleOption):
+                out.append(("wscale", o.shift))
+            elif isinstance(o, ast.SackPermittedOption):
+                out.append(("sackOK",))
+            elif isinstance(o, ast.TimestampOption):
+                out.append(("TS", o.val, self._map_ts_ecr(o.ecr)))
+            elif isinstance(o, ast.SackOption):
+                isn = self.local_isn or 0
+                out.append(("sack", tuple((isn + b.left, isn + b.right) for b in o.blocks)))
+            else:
+                raise Unsupported(ev.line, f"TCP option {type(o).__name__}")
+        return out
+
+    def _check_packet_support(self, ev: ast.TcpPacketEvent) -> None:
+        if ev.udp is not None:
+            raise Unsupported(ev.line, "TCP over UDP encapsulation")
+        if ev.options_ignored and ev.direction == ast.Direction.INBOUND:
+            raise Unsupported(ev.line, "<...> on an inbound packet")
+
+    def _inject(self, ev: ast.TcpPacketEvent) -> None:
+        self._check_packet_support(ev)
+        if ev.seq_start is None:
+            raise Unsupported(ev.line, "inbound packet without a sequence number")
+        flags = str_to_flags(ev.flags)
+        seq = ev.seq_start if ev.absolute_seq else REMOTE_ISN + ev.seq_start
+        ack = 0
+        if ev.ack is not None:
+            ack = ev.ack if ev.absolute_seq else (self.local_isn or 0) + ev.ack
+        ecn = 0 if ev.ecn is None else ECN_NAMES.get(ev.ecn.replace("ect01", "ect0"), 0)
+        ttl = 64
+        tos_rest = 0
+        for f in ev.ip_fields:
+            if f.name == "ttl":
+                ttl = f.value
+            elif f.name == "tos":
+                tos_rest = f.value
+                ecn = f.value & 3
+            else:
+                raise Unsupported(ev.line, f"IP field {f.name} on IPv4")
+        seg = Segment(
+            src=self.be.remote_ip,
+            dst=self.be.local_ip,
+            sport=REMOTE_PORT,
+            dport=self._lport(),
+            seq=seq & 0xFFFFFFFF,
+            ack=ack & 0xFFFFFFFF,
+            flags=flags,
+            win=ev.win if ev.win is not None else 65535,
+            urg=ev.urg or 0,
+            options=encode_options(self._inbound_options(ev)),
+            payload=bytes(ev.payload_len),
+            ecn=(tos_rest & ~3) | ecn,
+            ttl=ttl,
+        )
+        self.be.inject(seg.ip_packet())
+
+    def _inject_icmp(self, ev: ast.IcmpEvent) -> None:
+        if ev.udp is not None:
+            raise Unsupported(ev.line, "ICMP quoting a UDP-encapsulated segment")
+        types = {
+            "unreachable": 3,
+            "source_quench": 4,
+            "redirect": 5,
+            "time_exceeded": 11,
+            "parameter_problem": 12,
+        }
+        codes = {
+            "net_unreachable": 0,
+            "host_unreachable": 1,
+            "protocol_unreachable": 2,
+            "port_unreachable": 3,
+            "frag_needed": 4,
+            "source_route_failed": 5,
+            "net_unknown": 6,
+            "host_unknown": 7,
+            "source_host_isolated": 8,
+            "net_prohibited": 9,
+            "host_prohibited": 10,
+            "net_unreachable_for_tos": 11,
+            "host_unreachable_for_tos": 12,
+            "packet_filtered": 13,
+            "admin_prohibited": 13,
+            "precedence_violation": 14,
+            "precedence_cutoff": 15,
+            "ttl_exceeded_in_transit": 0,
+            "exceeded_frag_time": 1,
+            "frag_reass_exceeded": 1,
+            "code_0": 0,
+            "code_1": 1,
+            "code_2": 2,
+        }
+        if ev.icmp_type not in types:
+            raise Unsupported(ev.line, f"ICMP type {ev.icmp_type} (an ICMPv6 name?) on IPv4")
+        code = 0
+        if ev.icmp_code is not None:
+            if ev.icmp_code not in codes:
+                raise Unsupported(ev.line, f"ICMP code {ev.icmp_code} (ICMPv6?) on IPv4")
+            code = codes[ev.icmp_code]
+        rest = (ev.mtu or 0) & 0xFFFF if ev.icmp_type == "unreachable" else 0
+        # The quoted segment is one the stack sent: local to remote, our seq.
+        quoted = Segment(
+            src=self.be.local_ip,
+            dst=self.be.remote_ip,
+            sport=self._lport(),
+            dport=REMOTE_PORT,
+            seq=((self.local_isn or 0) + ev.seq_start) & 0xFFFFFFFF,
+            ack=0,
+            flags=0x10,
+            win=0,
+        ).ip_packet()[:28]
+        from ustack.packetdrill.wire import icmp_frame
+
+        frame = icmp_frame(
+            b"\0" * 6,
+            b"\0" * 6,
+            self.be.remote_ip,
+            self.be.local_ip,
+            types[ev.icmp_type],
+            code,
+            rest,
+            quoted,
+        )
+        self.be.inject(frame[14:])
+
+    def _next_tcp(self, limit_ns: int) -> tuple[int, Segment] | None:
+        """The next TCP segment the stack sends before limit_ns (script time)."""
+        while True:
+            self.be.advance(limit_ns, stop_on_packet=True)
+            got = self.be.next_outbound()
+            if got is None:
+                return None
+            t, raw = got
+            pkt = parse_frame(b"\0" * 12 + b"\x08\x00" + raw)
+            if isinstance(pkt, Segment):
+                return t, pkt
+            if isinstance(pkt, Icmp):
+                raise Failure(0, "the stack sent an ICMP message", "", f"ICMP type {pkt.type}")
+
+    def _expect(self, ev: ast.TcpPacketEvent, when: int) -> None:
+        self._check_packet_support(ev)
+        self._settle_pending(ev, final=False)
+        any_time = ev.time.kind == ast.TimeKind.ANY
+        end = self._range_end(ev.time, when) if ev.time.kind == ast.TimeKind.RANGE else None
+        limit = self.be.now() + ANY_TIME_LIMIT_NS if any_time else (end or when) + self.tol_ns
+        got = self._next_tcp(limit)
+        expected_text = self._expected_text(ev)
+        if got is None:
+            raise Failure(
+                ev.line,
+                f"no packet by {_time_str(limit)} s (expected at {_time_str(when)} s)",
+                expected_text,
+                "nothing",
+            )
+        t, seg = got
+        actual_text = describe_segment(seg, self._isn_for(ev, seg), REMOTE_ISN, True)
+        if not any_time and t < when - self.tol_ns:
+            raise Failure(
+                ev.line,
+                f"packet at {_time_str(t)} s, expected at {_time_str(when)} s "
+                f"(tolerance {self.tol_ns / 1e6:g} ms)",
+                expected_text,
+                actual_text,
+            )
+        self._compare(ev, seg, expected_text)
+        self.last_ns = t
+        self._settle_pending(ev, final=False)
+
+    def _isn_for(self, ev: ast.TcpPacketEvent, seg: Segment) -> int:
+        if self.local_isn is None and seg.flags & 0x02:
+            return (seg.seq - (ev.seq_start or 0)) & 0xFFFFFFFF
+        return self.local_isn or 0
+
+    def _expected_text(self, ev: ast.TcpPacketEvent) -> str:
+        from ustack.packetdrill.parser import format_event
+
+        text = format_event(ev)
+        return text.split(" ", 1)[1] if text.startswith(("+", "0", "1", "*")) else text
+
+    def _compare(self, ev: ast.TcpPacketEvent, seg: Segment, expected: str) -> None:
+        def fail(what: str) -> None:
+            actual = describe_segment(seg, self.local_isn, REMOTE_ISN, True)
+            raise Failure(ev.line, what, expected, actual)
+
+        want_flags = str_to_flags(ev.flags)
+        if seg.flags & 0xFF != want_flags:
+            fail(f"flags {flags_to_str(seg.flags)}, expected {flags_to_str(want_flags)}")
+        if seg.src != self.be.local_ip or seg.dst != self.be.remote_ip:
+            fail(f"addresses {seg.src} > {seg.dst}")
+        if seg.dport != REMOTE_PORT:
+            fail(f"destination port {seg.dport}, expected {REMOTE_PORT}")
+        if self.local_port is None:
+            self.local_port = seg.sport
+        elif seg.sport != self.local_port:
+            fail(f"source port {seg.sport}, expected {self.local_port}")
+        if self.local_isn is None and want_flags & 0x02 and ev.seq_start is not None:
+            self.local_isn = (seg.seq - ev.seq_start) & 0xFFFFFFFF
+        isn = 0 if ev.absolute_seq else (self.local_isn or 0)
+        if ev.seq_start is not None and seg.seq != (isn + ev.seq_start) & 0xFFFFFFFF:
+            fail("sequence number")
+        if len(seg.payload) != ev.payload_len:
+            fail(f"payload length {len(seg.payload)}, expected {ev.payload_len}")
+        if ev.ack is not None:
+            want_ack = (ev.ack if ev.absolute_seq else REMOTE_ISN + ev.ack) & 0xFFFFFFFF
+            if not seg.flags & 0x10 or seg.ack != want_ack:
+                fail("acknowledgment number")
+        if ev.win is not None and seg.win != ev.win:
+            fail(f"window {seg.win}, expected {ev.win}")
+        if ev.urg is not None and seg.urg != ev.urg:
+            fail("urgent pointer")
+        if ev.ecn is not None:
+            ok = {"ect01": (1, 2)}.get(ev.ecn, (ECN_NAMES.get(ev.ecn, -1),))
+            if seg.ecn not in ok:
+                fail(f"IP ECN field {seg.ecn}, expected {ev.ecn}")
+        for f in ev.ip_fields:
+            if f.name == "tos" and seg.ecn != f.value & 3:
+                fail("IP TOS")
+        live = decode_options(seg.options)
+        if ev.options_ignored:
+            self._learn_ts(ev, live)
+            return
+        want = list(ev.options or ())
+        if len(live) != len(want):
+            fail(f"{len(live)} TCP options, expected {len(want)}")
+        for w, got in zip(want, live, strict=True):
+            if not self._option_matches(w, got):
+                fail(f"TCP option {got[0]}")
+        self._learn_ts(ev, live)
+
+    def _learn_ts(self, ev: ast.TcpPacketEvent, live: list[Option]) -> None:
+        for w in ev.options or ():
+            if isinstance(w, ast.TimestampOption):
+                for got in live:
+                    if got[0] == "TS":
+                        self.ts_offset = (int(got[1]) - w.val) & 0xFFFFFFFF  # type: ignore[call-overload]
+
+    def _option_matches(self, w: ast.TcpOption, got: Option) -> bool:
+        name = got[0]
+        if isinstance(w, ast.MssOption):
+            return name == "mss" and got[1] == w.mss
+        if isinstance(w, ast.NopOption):
+            return name == "nop"
+        if isinstance(w, ast.EolOption):
+            return name == "eol"
+        if isinstance(w, ast.WindowScaleOption):
+            return name == "wscale" and got[1] == w.shift
+        if isinstance(w, ast.SackPermittedOption):
+            return name == "sackOK"
+        if isinstance(w, ast.TimestampOption):
+            # packetdrill checks the echo, not our own clock's value.
+            return name == "TS" and got[2] == w.ecr
+        if isinstance(w, ast.SackOption):
+            if name != "sack":
+                return False
+            want = tuple(
+                ((REMOTE_ISN + b.left) & 0xFFFFFFFF, (REMOTE_ISN + b.right) & 0xFFFFFFFF)
+                for b in w.blocks
+            )
+            return got[1] == want
+        raise Unsupported(0, f"TCP option {type(w).__name__}")
+
+    # --- syscalls --------------------------------------------------------------------------
+
+    def _int(self, e: ast.Expr, line: int) -> int:
+        if isinstance(e, ast.Int):
+            return e.value
+        if isinstance(e, ast.Name):
+            if e.name in _CONSTANTS:
+                return _CONSTANTS[e.name]
+            raise Unsupported(line, f"constant {e.name}")
+        if isinstance(e, ast.BitOr):
+            v = 0
+            for term in e.terms:
+                v |= self._int(term, line)
+            return v
+        if isinstance(e, ast.List) and len(e.items) == 1:
+            return self._int(e.items[0], line)
+        raise Unsupported(line, f"argument {_expr_str(e)}")
+
+    def _fd(self, e: ast.Expr, line: int) -> _Fd:
+        n = self._int(e, line)
+        if n not in self.fds:
+            raise Failure(line, f"fd {n} is not open in the script")
+        return self.fds[n]
+
+    def _syscall(self, ev: ast.SyscallEvent, when: int) -> None:
+        handler = getattr(self, "_sys_" + ev.name, None)
+        if handler is None:
+            raise Unsupported(ev.line, f"syscall {ev.name}()")
+        attempt: Callable[[], int] = handler(ev)
+        blocking_range = ev.time.kind == ast.TimeKind.BLOCKING
+        deadline = self._range_end(ev.time, when) if blocking_range else None
+        try:
+            rv = attempt()
+        except BlockingIOError as exc:
+            fd = self._maybe_fd(ev)
+            if fd is not None and not fd.nonblock:
+                # A blocking call: it completes when the stack lets it.
+                self.pending.append(_Pending(ev, attempt, deadline))
+            else:
+                self._check_result(ev, None, exc)
+            return
+        except OSError as exc:
+            self._check_result(ev, None, exc)
+            return
+        self._check_result(ev, rv, None)
+
+    def _maybe_fd(self, ev: ast.SyscallEvent) -> _Fd | None:
+        if ev.args and isinstance(ev.args[0], ast.Int) and ev.args[0].value in self.fds:
+            return self.fds[ev.args[0].value]
+        return None
+
+    def _settle_pending(self, ev: ast.Event | None, *, final: bool) -> None:
+        """Retries blocked syscalls; at the end of the script they must be done."""
+        for p in list(self.pending):
+            try:
+                rv = p.attempt()
+            except BlockingIOError:
+                if final:
+                    raise Failure(p.event.line, f"{p.event.name}() never returned") from None
+                continue
+            except OSError as exc:
+                self.pending.remove(p)
+                self._check_result(p.event, None, exc)
+                continue
+            self.pending.remove(p)
+            self._check_result(p.event, rv, None)
+            self.last_ns = max(self.last_ns, self.be.now())
+
+    def _check_result(self, ev: ast.SyscallEvent, rv: int | None, exc: OSError | None) -> None:
+        want = self._int(ev.ret, ev.line) if not isinstance(ev.ret, ast.Ellipsis_) else None
+        if exc is not None:
+            got_name = getattr(exc, "errname", "") or _errno.errorcode.get(exc.errno or 0, "?")
+            want_name = _ERRNO_ALIAS.get(ev.errno or "", ev.errno or "")
+            got_name = _ERRNO_ALIAS.get(got_name, got_name)
+            if want == -1 and got_name == want_name:
+                return
+            self._syscall_failed(
+                ev, f"{ev.name}() failed with {got_name}", f"= {want} {ev.errno or ''}".strip()
+            )
+            return
+        if want is not None and rv != want:
+            self._syscall_failed(ev, f"{ev.name}() returned {rv}", f"= {want} {ev.errno or ''}")
+
+    def _syscall_failed(self, ev: ast.SyscallEvent, actual: str, expected: str) -> None:
+        msg = f"syscall result differs: {actual}, expected {expected}"
+        if self.non_fatal_syscalls:
+            self.warnings.append(f"line {ev.line}: {msg}")
+            return
+        raise Failure(ev.line, msg, expected, actual)
+
+    def _new_fd(self, ev: ast.SyscallEvent, sock: Socket) -> int:
+        n = self._int(ev.ret, ev.line)
+        if n in self.fds:
+            raise Failure(ev.line, f"fd {n} already open")
+        sock.setblocking(False)
+        self.fds[n] = _Fd(sock)
+        self.current_fd = n
+        return n
+
+    def _sys_socket(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        kind = self._int(ev.args[1], ev.line)
+        if kind != ustack.SOCK_STREAM:
+            raise Unsupported(ev.line, "only SOCK_STREAM sockets")
+        return lambda: self._new_fd(ev, self.st.socket(ustack.AF_INET, ustack.SOCK_STREAM))
+
+    def _sys_bind(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+
+        def attempt() -> int:
+            fd.sock.bind((self.be.local_ip, LOCAL_PORT))
+            self.local_port = LOCAL_PORT
+            return 0
+
+        return attempt
+
+    def _sys_listen(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        backlog = self._int(ev.args[1], ev.line)
+        return _returning_zero(lambda: fd.sock.listen(backlog))
+
+    def _sys_accept(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+
+        def attempt() -> int:
+            conn, _ = fd.sock.accept()
+            return self._new_fd(ev, conn)
+
+        return attempt
+
+    def _sys_connect(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fdn = self._int(ev.args[0], ev.line)
+        fd = self._fd(ev.args[0], ev.line)
+        state = {"started": False}
+
+        def attempt() -> int:
+            self.current_fd = fdn
+            if not state["started"]:
+                state["started"] = True
+                try:
+                    fd.sock.connect((self.be.remote_ip, REMOTE_PORT))
+                except BlockingIOError:
+                    if fd.nonblock:
+                        raise
+                    raise BlockingIOError(_errno.EAGAIN, "connecting") from None
+                return 0
+            # A blocking connect completes when the handshake does.
+            err = fd.sock.getsockopt(ustack.SOL_SOCKET, ustack.SO_ERROR)
+            if err:
+                raise _host_error(err)
+            info = fd.sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+            if info.tcpi_state in (ustack.TCPS_SYN_SENT, ustack.TCPS_SYN_RECEIVED):
+                raise BlockingIOError(_errno.EAGAIN, "connecting")
+            return 0
+
+        return attempt
+
+    def _sys_fcntl(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        cmd = self._int(ev.args[1], ev.line)
+        if cmd == F_GETFL:
+            return lambda: O_RDWR | (O_NONBLOCK if fd.nonblock else 0)
+        if cmd == F_SETFL:
+            flags = self._int(ev.args[2], ev.line)
+
+            def setfl() -> int:
+                fd.nonblock = bool(flags & O_NONBLOCK)
+                return 0
+
+            return setfl
+        raise Unsupported(ev.line, f"fcntl command {cmd}")
+
+    def _sockopt_value(self, ev: ast.SyscallEvent, e: ast.Expr, name: int) -> int | bytes | str:
+        if isinstance(e, ast.Struct):
+            if name == ustack.SO_LINGER:
+                onoff = e.get("l_onoff")
+                linger = e.get("l_linger")
+                return struct.pack(
+                    "=ii",
+                    self._int(onoff, ev.line) if onoff is not None else 0,
+                    self._int(linger, ev.line) if linger is not None else 0,
+                )
+            raise Unsupported(ev.line, f"struct option value {_expr_str(e)}")
+        if isinstance(e, ast.Str):
+            return e.value
+        return self._int(e, ev.line)
+
+    def _sys_setsockopt(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        level = self._int(ev.args[1], ev.line)
+        name = self._int(ev.args[2], ev.line)
+        value = self._sockopt_value(ev, ev.args[3], name)
+        return _returning_zero(lambda: fd.sock.setsockopt(level, name, value))
+
+    def _sys_getsockopt(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        level = self._int(ev.args[1], ev.line)
+        name = self._int(ev.args[2], ev.line)
+        want = ev.args[3]
+
+        def attempt() -> int:
+            if name == ustack.SO_LINGER:
+                raw = fd.sock.getsockopt(level, name, 8)
+                onoff, linger = struct.unpack("=ii", raw)
+                if isinstance(want, ast.Struct):
+                    for key, val in (("l_onoff", onoff), ("l_linger", linger)):
+                        field_want = want.get(key)
+                        if field_want is not None and self._int(field_want, ev.line) != val:
+                            self._syscall_failed(ev, f"{key}={val}", _expr_str(field_want))
+                return 0
+            got = fd.sock.getsockopt(level, name)
+            if isinstance(want, ast.Ellipsis_):
+                return 0
+            if name == ustack.SO_ERROR and isinstance(want, ast.List) and want.items:
+                item = want.items[0]
+                if isinstance(item, ast.Name):
+                    want_name = _ERRNO_ALIAS.get(item.name, item.name)
+                    got_name = _errno.errorcode.get(int(got), str(got)) if got else "0"
+                    if _ERRNO_ALIAS.get(got_name, got_name) != want_name:
+                        self._syscall_failed(ev, f"SO_ERROR {got_name}", want_name)
+                    return 0
+            exp = self._int(want, ev.line)
+            if int(got) != exp:
+                self._syscall_failed(ev, f"value {got}", f"[{exp}]")
+            return 0
+
+        return attempt
+
+    def _recv_like(self, ev: ast.SyscallEvent, flags_arg: int | None) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        size = self._int(ev.args[2], ev.line)
+        flags = self._int(ev.args[flags_arg], ev.line) if flags_arg is not None else 0
+        return lambda: len(fd.sock.recv(size, flags))
+
+    def _sys_recv(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        return self._recv_like(ev, 3)
+
+    def _sys_read(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        return self._recv_like(ev, None)
+
+    def _send_like(self, ev: ast.SyscallEvent, flags_arg: int | None) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        size = self._int(ev.args[2], ev.line)
+        flags = self._int(ev.args[flags_arg], ev.line) if flags_arg is not None else 0
+        state = {"sent": 0}
+
+        def attempt() -> int:
+            # A blocking write returns once everything is queued.
+            while state["sent"] < size:
+                try:
+                    state["sent"] += fd.sock.send(bytes(size - state["sent"]), flags)
+                except BlockingIOError:
+                    if fd.nonblock and state["sent"] > 0:
+                        return state["sent"]
+                    raise
+                if fd.nonblock:
+                    break
+            return state["sent"]
+
+        return attempt
+
+    def _sys_send(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        return self._send_like(ev, 3)
+
+    def _sys_sendto(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        return self._send_like(ev, 3)
+
+    def _sys_write(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        return self._send_like(ev, None)
+
+    def _sys_shutdown(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        fd = self._fd(ev.args[0], ev.line)
+        how = self._int(ev.args[1], ev.line)
+        return _returning_zero(lambda: fd.sock.shutdown(how))
+
+    def _sys_close(self, ev: ast.SyscallEvent) -> Callable[[], int]:
+        n = self._int(ev.args[0], ev.line)
+        fd = self._fd(ev.args[0], ev.line)
+
+        def attempt() -> int:
+            fd.sock.close()
+            del self.fds[n]
+            return 0
+
+        return attempt
+
+    # --- commands and code -----------------------------------------------------------------
+
+    def _command(self, ev: ast.CommandEvent) -> None:
+        cmd = ev.command.strip()
+        m = re.fullmatch(r"sysctl -w ([\w.]+)=(-?\d+)", cmd)
+        if m:
+            self._sysctl(ev.line, m.group(1), int(m.group(2)))
+            return
+        m = re.fullmatch(
+            r"sockstat -4 -P tcp (?:-p (\d+) -s|-s -p (\d+)|-s)"
+            r"(?: \| grep packetdril)? \| grep -c (\w+) \| grep (\d+)",
+            cmd,
+        )
+        if m:
+            port = m.group(1) or m.group(2)
+            self._sockstat(ev.line, int(port) if port else None, m.group(3), int(m.group(4)))
+            return
+        m = re.fullmatch(r"tcpdrop -s (\w+)", cmd)
+        if m:
+            for c in self.st.tcp_connections():
+                if c.state_name == _SOCKSTAT_STATE.get(m.group(1), m.group(1)):
+                    self.st.tcp_drop(c.local, c.remote)
+            return
+        raise Unsupported(ev.line, f"command `{cmd}`")
+
+    def _sysctl(self, line: int, name: str, value: int) -> None:
+        if name in self.opts.forced:
+            return  # the self-test's wrong value wins
+        if name in _ACTION_KNOBS:
+            return
+        try:
+            self.st.sysctl(name, value)
+        except FileNotFoundError:
+            if _FIXED_KNOBS.get(name) == value:
+                return
+            raise Unsupported(line, f"sysctl {name} is not implemented") from None
+        except Error as exc:
+            raise Unsupported(line, f"sysctl {name}={value} refused ({exc})") from None
+
+    def _sockstat(self, line: int, port: int | None, state: str, want: int) -> None:
+        name = _SOCKSTAT_STATE.get(state, state)
+        rows = [
+            c
+            for c in self.st.tcp_connections()
+            if port is None or port in (c.local[1], c.remote[1])
+        ]
+        count = sum(1 for c in rows if c.state_name == name)
+        if name == "CLOSED":
+            # Sockets still open whose connection is gone have no PCB.
+            for fd in self.fds.values():
+                info = fd.sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+                if info.tcpi_state == ustack.TCPS_CLOSED:
+                    count += 1
+        if count != want:
+            raise Failure(
+                line,
+                f"sockstat: {count} connections in {state}, expected {want}",
+                str(want),
+                str(count),
+            )
+
+    def _code(self, ev: ast.CodeEvent) -> None:
+        if self.current_fd is None or self.current_fd not in self.fds:
+            raise Unsupported(ev.line, "%{ }% without a socket under test")
+        info = self.fds[self.current_fd].sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+        env: dict[str, Any] = dict(_TCPI_NAMES)
+        env.update(info)
+        try:
+            exec(
+                compile(textwrap.dedent(ev.code).strip(), f"{self.script.path}:{ev.line}", "exec"),
+                {"__builtins__": {}},
+                env,
+            )  # noqa: S102
+        except AssertionError:
+            raise Failure(
+                ev.line,
+                f"assertion failed: {ev.code.strip()}",
+                ev.code.strip(),
+                f"tcpi_state={tcp_state_name(info.tcpi_state)} tcpi_options={info.tcpi_options:#x}",
+            ) from None
+        except NameError as exc:
+            raise Unsupported(ev.line, f"%{{ }}% uses {exc}") from None
+
+
+def _returning_zero(call: Callable[[], None]) -> Callable[[], int]:
+    """A syscall that returns 0 when ``call`` does not raise."""
+
+    def attempt() -> int:
+        call()
+        return 0
+
+    return attempt
+
+
+def _host_error(ust_or_host_errno: int) -> OSError:
+    name = _errno.errorcode.get(ust_or_host_errno, "EIO")
+    err = OSError(ust_or_host_errno, name)
+    return err

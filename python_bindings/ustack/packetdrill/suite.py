@@ -1,0 +1,174 @@
+"""Runs packetdrill scripts and reports per group: pass, fail, unsupported.
+
+A script's group is its first folder below the suite root (``snd-syn``,
+``state-event-engine``, ...).  Each script runs on a fresh stack.  The
+report lists, for every failure, the first mismatching line with the
+expected and the actual packet (or syscall result), and for every skip the
+reason; it is printed and can be written as JSON.  The closing line reads
+"N passed, N failed, N skipped".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ustack.packetdrill.lexer import ParseError
+from ustack.packetdrill.runner import Failure, RunOptions, ScriptRunner, Unsupported
+from ustack.packetdrill.virtual import VirtualBackend
+
+__all__ = ["ScriptResult", "Report", "find_scripts", "run_script", "run_scripts"]
+
+LOCAL_IP = "198.18.0.1"
+REMOTE_IP = "198.18.0.2"
+
+
+@dataclass
+class ScriptResult:
+    path: str
+    group: str
+    status: str  # "pass", "fail", "unsupported", "error"
+    line: int = 0
+    reason: str = ""
+    expected: str = ""
+    actual: str = ""
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    results: list[ScriptResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def counts(self) -> Counter[str]:
+        return Counter(r.status for r in self.results)
+
+    def by_group(self) -> dict[str, Counter[str]]:
+        groups: dict[str, Counter[str]] = {}
+        for r in self.results:
+            groups.setdefault(r.group, Counter())[r.status] += 1
+        return groups
+
+    def summary_line(self) -> str:
+        c = self.counts()
+        failed = c["fail"] + c["error"]
+        return f"{c['pass']} passed, {failed} failed, {c['unsupported']} skipped"
+
+    def format(self, *, verbose: bool = False) -> str:
+        lines = []
+        for r in self.results:
+            if r.status in ("fail", "error"):
+                lines.append(f"FAIL {r.path}:{r.line}: {r.reason}")
+                if r.expected or r.actual:
+                    lines.append(f"    expected: {r.expected}")
+                    lines.append(f"    actual:   {r.actual}")
+            elif r.status == "unsupported" and verbose:
+                lines.append(f"SKIP {r.path}:{r.line}: {r.reason}")
+        lines.append("")
+        width = max((len(g) for g in self.by_group()), default=5)
+        lines.append(f"{'group':<{width}}  pass  fail  skip")
+        for group, c in sorted(self.by_group().items()):
+            lines.append(
+                f"{group:<{width}}  {c['pass']:4}  {c['fail'] + c['error']:4}  {c['unsupported']:4}"
+            )
+        reasons = Counter(r.reason for r in self.results if r.status == "unsupported")
+        if reasons:
+            lines.append("")
+            lines.append("skipped, by reason:")
+            for reason, n in reasons.most_common():
+                lines.append(f"  {n:4}  {reason}")
+        lines.append("")
+        lines.append(f"{self.summary_line()} ({self.seconds:.1f} s)")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "summary": dict(self.counts()),
+                "groups": {g: dict(c) for g, c in self.by_group().items()},
+                "seconds": round(self.seconds, 3),
+                "results": [asdict(r) for r in self.results],
+            },
+            indent=2,
+        )
+
+
+def find_scripts(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path, Path]]:
+    """(root, script) for each .pkt file named or found under a folder, sorted."""
+    for p in map(Path, paths):
+        if p.is_dir():
+            for f in sorted(p.rglob("*.pkt")):
+                yield p, f
+        else:
+            yield p.parent, p
+
+
+def _group(root: Path, path: Path) -> str:
+    """The script's folder right below the suite root (the folder holding
+    run-tests.sh, as FreeBSD's suite does), else the folder it was found in."""
+    for parent in path.resolve().parents:
+        if (parent / "run-tests.sh").exists():
+            return path.resolve().relative_to(parent).parts[0]
+    return root.name if root.is_dir() else path.parent.name
+
+
+def run_script(
+    path: Path, *, group: str = "", opts: RunOptions | None = None, seed: int = 1
+) -> ScriptResult:
+    """Parses and runs one script on a fresh virtual-time stack."""
+    from ustack.packetdrill.parser import parse_file
+
+    t0 = time.perf_counter()
+    result = ScriptResult(str(path), group or path.parent.name, "pass")
+    try:
+        script = parse_file(path)
+    except ParseError as exc:
+        result.status, result.line, result.reason = "error", exc.line, f"parse error: {exc}"
+        return result
+    backend = VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, seed=seed)
+    runner = ScriptRunner(script, backend, opts)
+    try:
+        runner.run()
+    except Failure as exc:
+        result.status, result.line, result.reason = "fail", exc.line, str(exc)
+        result.expected, result.actual = exc.expected, exc.actual
+    except Unsupported as exc:
+        result.status, result.line, result.reason = "unsupported", exc.line, str(exc)
+    except Exception as exc:  # a runner or binding bug: report it, never pass
+        result.status = "error"
+        result.reason = f"{type(exc).__name__}: {exc}"
+        result.actual = traceback.format_exc(limit=-3)
+    finally:
+        result.warnings = runner.warnings
+        runner.close()
+        backend.close()
+        result.seconds = time.perf_counter() - t0
+    return result
+
+
+def run_scripts(
+    paths: Iterable[str | os.PathLike[str]],
+    *,
+    opts: RunOptions | None = None,
+    ipv4_only: bool = False,
+    progress: Callable[[int, ScriptResult], None] | None = None,
+) -> Report:
+    """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*."""
+    report = Report()
+    t0 = time.perf_counter()
+    for i, (root, path) in enumerate(find_scripts(paths)):
+        if ipv4_only and "ipv6" in path.name:
+            continue
+        r = run_script(path, group=_group(root, path), opts=opts)
+        report.results.append(r)
+        if progress is not None:
+            progress(i, r)
+    report.seconds = time.perf_counter() - t0
+    return report
