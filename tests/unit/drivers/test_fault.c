@@ -527,15 +527,14 @@ TEST(ce_mark_only_ect_ipv4_and_fixes_checksum)
 		uint16_t et;
 		int marked;
 	} cases[] = {
-		{ 0x02, 0, 0x0800, 1 }, /* ECT(0) */
-		{ 0x01, 0, 0x0800, 1 }, /* ECT(1) */
-		{ 0xb9, 0, 0x0800, 1 }, /* DSCP kept, ECT(1) */
-		{ 0x02, 1, 0x0800, 1 }, /* VLAN-tagged ECT(0) */
-		{ 0x00, 0, 0x0800, 0 }, /* Not-ECT: never marked */
-		{ 0xb8, 0, 0x0800, 0 },
-		{ 0x03, 0, 0x0800, 0 }, /* already CE */
-		{ 0x02, 0, 0x0806, 0 }, /* ARP, whatever the bytes say */
-		{ 0x02, 0, 0x86dd, 0 }, /* not IPv4 */
+		{ 0x02, 0, 0x0800, 1 },                         /* ECT(0) */
+		{ 0x01, 0, 0x0800, 1 },                         /* ECT(1) */
+		{ 0xb9, 0, 0x0800, 1 },                         /* DSCP kept, ECT(1) */
+		{ 0x02, 1, 0x0800, 1 },                         /* VLAN-tagged ECT(0) */
+		{ 0x00, 0, 0x0800, 0 },                         /* Not-ECT: never marked */
+		{ 0xb8, 0, 0x0800, 0 }, { 0x03, 0, 0x0800, 0 }, /* already CE */
+		{ 0x02, 0, 0x0806, 0 },                         /* ARP, whatever the bytes say */
+		{ 0x02, 0, 0x86dd, 0 },                         /* not IPv4 */
 	};
 	struct fault_verdict v;
 	uint8_t f[64], before[64];

@@ -29,12 +29,12 @@
 static const uint8_t payload[4 * 1460];
 
 /* REQUIRE for helpers that return 0 on failure. */
-#define NEED(x)                      \
-	do {                         \
-		if (!(x)) {          \
-			CHECK(x);    \
-			return (0);  \
-		}                    \
+#define NEED(x)                     \
+	do {                        \
+		if (!(x)) {         \
+			CHECK(x);   \
+			return (0); \
+		}                   \
 	} while (0)
 
 /* socket + connect with the knobs given; the SYN must carry syn_flags. */
@@ -467,8 +467,10 @@ ecnp_open(struct ecnp *w, uint64_t seed, int ea, int eb, const struct ust_fault_
 		pc.fault[i].seed = seed * 2 + (uint64_t)i;
 	}
 	NEED(ust_pipe_create(&pc, &w->p) == 0);
-	NEED(ust_if_attach(w->a, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A), &w->ifa) == 0);
-	NEED(ust_if_attach(w->b, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_B), &w->ifb) == 0);
+	NEED(ust_if_attach(w->a, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A), &w->ifa) ==
+	    0);
+	NEED(ust_if_attach(w->b, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_B), &w->ifb) ==
+	    0);
 	NEED(ust_if_addr_add(w->ifa, test_ip4(1), 24) == 0);
 	NEED(ust_if_addr_add(w->ifb, test_ip4(2), 24) == 0);
 	ecnp_run(w, 10 * PMS);
@@ -517,8 +519,9 @@ TEST(pipe_handshake_matrix)
 
 			REQUIRE(ecnp_open(&w, 100 + (uint64_t)(ea * 3 + eb), ea, eb, &fc));
 			if (has_ecn(w.cli) != want || has_ecn(w.srv) != want)
-				UST_FAIL_AT(__FILE__, __LINE__, "client %d server %d: ecn %d/%d want %d",
-				    ea, eb, has_ecn(w.cli), has_ecn(w.srv), want);
+				UST_FAIL_AT(__FILE__, __LINE__,
+				    "client %d server %d: ecn %d/%d want %d", ea, eb,
+				    has_ecn(w.cli), has_ecn(w.srv), want);
 			CHECK_EQ(w.a->st_tcpstat.tcps_ecn_shs, (uint64_t)want);
 			CHECK_EQ(w.b->st_tcpstat.tcps_ecn_shs, (uint64_t)want);
 			ecnp_close(&w);
