@@ -2,7 +2,8 @@
  * fault.c - the seeded fault injector of one link direction (see fault.h
  * for the model).  Call order, per frame offered by the driver wrapping it:
  *
- *	fault_decide() -> [FAULT_DELIVER] fault_corrupt() -> the driver queues
+ *	fault_decide() -> [FAULT_DELIVER] fault_ce_mark() -> fault_corrupt()
+ *	                  -> the driver queues
  *	                  v.fv_copies copies due at v.fv_deliver_at
  */
 #include "fault.h"
@@ -10,6 +11,14 @@
 #include <string.h>
 
 #define PPM 1000000u
+/* A constant that makes the CE stream's seed differ from the main one. */
+#define FAULT_CE_SEED_XOR 0x9e3779b97f4a7c15ull
+#define ETHER_HDR 14
+#define ETHER_VLAN_ENCAP 4
+#define ETHERTYPE_IP 0x0800
+#define ETHERTYPE_VLAN 0x8100
+#define IPTOS_ECN_MASK 0x03
+#define IPTOS_ECN_CE 0x03
 #define NS_PER_SEC 1000000000ull
 
 /*
@@ -38,6 +47,7 @@ fault_apply_cfg(struct fault *f, const struct ust_fault_config *cfg)
 	f->f_cfg = *cfg;
 	f->f_mtu = cfg->mtu != 0 ? cfg->mtu : f->f_link_mtu;
 	ust_rng_seed(&f->f_rng, cfg->seed);
+	ust_rng_seed(&f->f_ce_rng, cfg->seed ^ FAULT_CE_SEED_XOR);
 	f->f_reorder_ns = cfg->reorder_ns != 0 ? cfg->reorder_ns : FAULT_REORDER_NS_DEFAULT;
 	f->f_limit = f->f_capacity;
 	if (cfg->queue_limit != 0 && cfg->queue_limit < f->f_capacity)
@@ -76,7 +86,7 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint
     struct fault_verdict *v)
 {
 	const struct ust_fault_config *c = &f->f_cfg;
-	uint32_t r_loss, r_dup, r_reorder, r_corrupt, r_bit;
+	uint32_t r_loss, r_dup, r_reorder, r_corrupt, r_bit, r_ce;
 	uint64_t r_jitter, t, start;
 	uint32_t room;
 
@@ -94,6 +104,7 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint
 	r_corrupt = fault_draw(&f->f_rng, PPM);
 	r_bit = fault_draw(&f->f_rng, len <= UINT32_MAX / 8 ? (uint32_t)len * 8u : UINT32_MAX);
 	r_jitter = ust_rng_u64(&f->f_rng);
+	r_ce = fault_draw(&f->f_ce_rng, PPM);
 
 	if (r_loss < c->loss_ppm) {
 		v->fv_action = FAULT_LOST;
@@ -107,6 +118,10 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint
 
 	v->fv_action = FAULT_DELIVER;
 	v->fv_copies = (r_dup < c->dup_ppm && room >= 2) ? 2 : 1;
+	/* RFC 3168 5: a router marks instead of dropping; the threshold is
+	 * the queue this frame joins (a step AQM in the style of RFC 7567). */
+	if (r_ce < c->ce_ppm || (c->ce_threshold != 0 && inflight > c->ce_threshold))
+		v->fv_ce = 1;
 	if (r_corrupt < c->corrupt_ppm && len > 0) {
 		v->fv_corrupt = 1;
 		v->fv_corrupt_bit = r_bit;
@@ -135,6 +150,45 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint
 		t = fault_add_sat(t, f->f_reorder_ns);
 	}
 	v->fv_deliver_at = t;
+}
+
+int
+fault_ce_mark(const struct fault_verdict *v, void *frame, size_t len)
+{
+	uint8_t *p = frame, *ip;
+	size_t off = ETHER_HDR, hl;
+	uint32_t et, sum;
+	uint16_t oldw, neww;
+
+	if (!v->fv_ce || len < ETHER_HDR + 20)
+		return (0);
+	et = (uint32_t)p[12] << 8 | p[13];
+	if (et == ETHERTYPE_VLAN) {
+		if (len < ETHER_HDR + ETHER_VLAN_ENCAP + 20)
+			return (0);
+		off += ETHER_VLAN_ENCAP;
+		et = (uint32_t)p[16] << 8 | p[17];
+	}
+	ip = p + off;
+	hl = (size_t)(ip[0] & 0x0f) * 4;
+	if (et != ETHERTYPE_IP || (ip[0] >> 4) != 4 || hl < 20 || off + hl > len)
+		return (0);
+	/* RFC 3168 5: Not-ECT (00) and CE (11) stay as they are. */
+	if ((ip[1] & IPTOS_ECN_MASK) == 0 || (ip[1] & IPTOS_ECN_MASK) == IPTOS_ECN_CE)
+		return (0);
+	oldw = (uint16_t)(ip[0] << 8 | ip[1]);
+	ip[1] |= IPTOS_ECN_CE;
+	neww = (uint16_t)(ip[0] << 8 | ip[1]);
+	/* RFC 1624 3 eqn. 3: HC' = ~(~HC + ~m + m'). */
+	sum = (uint16_t) ~((uint32_t)ip[10] << 8 | ip[11]);
+	sum += (uint16_t)~oldw;
+	sum += neww;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = (uint16_t)~sum;
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	return (1);
 }
 
 void

@@ -10,6 +10,7 @@
  *	for each frame offered:
  *		fault_decide(&f, now, len, payload_len, inflight, &v);
  *		switch (v.fv_action) ...       drop and count, or
+ *		fault_ce_mark(&v, bytes, len)   then
  *		fault_corrupt(&v, bytes, len)   then queue v.fv_copies copies
  *		                                due at v.fv_deliver_at.
  *
@@ -19,7 +20,9 @@
  * outcome and whatever the other fields of the configuration say.  So the
  * n-th frame's fate depends only on the seed, the frame sizes and n: a
  * queue drop caused by a slow receiver does not shift the decisions for
- * the frames after it.
+ * the frames after it.  CE marking draws once per such frame from a
+ * second PRNG seeded from the same seed, so turning it on leaves the
+ * other faults of a seed exactly as they were.
  *
  * Time model (all in ns on the caller's clock):
  *  - Lost and dropped frames do not occupy the link.
@@ -64,6 +67,7 @@ struct fault_verdict {
 	enum fault_action fv_action;
 	int fv_copies;           /* 1 or 2 (duplicated) when delivered */
 	int fv_reordered;        /* held back by reorder_ns */
+	int fv_ce;               /* mark the frame CE if it is ECT IPv4 */
 	int fv_corrupt;          /* flip bit fv_corrupt_bit of the frame */
 	uint32_t fv_corrupt_bit; /* 0 .. len * 8 - 1; bit 0 is the LSB of byte 0 */
 	uint64_t fv_deliver_at;
@@ -72,6 +76,7 @@ struct fault_verdict {
 struct fault {
 	struct ust_fault_config f_cfg;
 	struct ust_rng f_rng;
+	struct ust_rng f_ce_rng; /* CE marking's own stream (see Determinism) */
 	uint32_t f_link_mtu;     /* the wrapper's MTU, used when the config has none */
 	uint32_t f_mtu;          /* effective MTU (payload bytes) */
 	uint32_t f_limit;        /* effective queue limit (frames) */
@@ -95,6 +100,11 @@ void fault_reconfigure(struct fault *f, const struct ust_fault_config *cfg);
  * above the link header, offered at now with inflight frames in flight. */
 void fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint32_t inflight,
     struct fault_verdict *v);
+/* Applies the verdict's CE mark (if any) to an Ethernet frame: only an
+ * IPv4 packet (optionally VLAN-tagged) whose ECN field is ECT(0) or ECT(1)
+ * is changed, to CE, with its header checksum updated (RFC 1624).
+ * Returns 1 when the frame was marked. */
+int fault_ce_mark(const struct fault_verdict *v, void *frame, size_t len);
 /* Applies the verdict's bit flip (if any) to the frame. */
 void fault_corrupt(const struct fault_verdict *v, void *frame, size_t len);
 

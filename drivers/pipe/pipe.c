@@ -106,6 +106,7 @@ struct pipe_dir {
 	_Atomic uint64_t pd_duplicated;
 	_Atomic uint64_t pd_reordered;
 	_Atomic uint64_t pd_corrupted;
+	_Atomic uint64_t pd_ce_marked;
 	_Atomic uint64_t pd_dropped_mtu;
 	_Atomic uint64_t pd_dropped_queue;
 	char pd_pad0[PIPE_CACHE_LINE];
@@ -311,6 +312,8 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	s->ps_seq = d->pd_seq++;
 	s->ps_len = (uint32_t)len;
 	s->ps_flags = 0;
+	if (fault_ce_mark(&v, s->ps_bytes, len))
+		pipe_stat_add(&d->pd_ce_marked, 1);
 	if (v.fv_corrupt) {
 		fault_corrupt(&v, s->ps_bytes, len);
 		s->ps_flags |= PS_CORRUPTED;
@@ -582,6 +585,7 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 		atomic_init(&d->pd_duplicated, 0);
 		atomic_init(&d->pd_reordered, 0);
 		atomic_init(&d->pd_corrupted, 0);
+		atomic_init(&d->pd_ce_marked, 0);
 		atomic_init(&d->pd_dropped_mtu, 0);
 		atomic_init(&d->pd_dropped_queue, 0);
 		atomic_init(&d->pd_delivered, 0);
@@ -653,6 +657,7 @@ ust_pipe_get_stats(const struct ust_pipe *p, int dir, struct ust_pipe_stats *out
 	out->duplicated = pipe_stat_get(&d->pd_duplicated);
 	out->reordered = pipe_stat_get(&d->pd_reordered);
 	out->corrupted = pipe_stat_get(&d->pd_corrupted);
+	out->ce_marked = pipe_stat_get(&d->pd_ce_marked);
 	out->dropped_mtu = pipe_stat_get(&d->pd_dropped_mtu);
 	out->dropped_queue = pipe_stat_get(&d->pd_dropped_queue);
 	out->dropped_nombuf = pipe_stat_get(&d->pd_dropped_nombuf);

@@ -6,7 +6,7 @@
  * may be polled by one thread (two stacks in one loop) or by two threads
  * (one stack per core).  Faults are applied on the sending side with the
  * direction's own PRNG, so a seed replays the same losses, duplicates,
- * reorderings and bit flips whatever the other side does.
+ * reorderings, bit flips and CE marks whatever the other side does.
  */
 #ifndef USTACK_PIPE_H
 #define USTACK_PIPE_H
@@ -35,6 +35,13 @@ struct ust_fault_config {
 	uint32_t mtu;         /* frames with more payload than this are dropped; 0: pipe MTU */
 	uint32_t queue_limit; /* frames in flight at most; more are tail-dropped; 0: ring size */
 	uint64_t seed;        /* the direction's PRNG seed */
+	/* ECN marking (RFC 3168 5): an IPv4 frame whose ECN field says ECT(0)
+	 * or ECT(1) is marked CE (11) with probability ce_ppm, or whenever
+	 * more than ce_threshold frames are in flight in this direction (a
+	 * step AQM; 0: off).  Not-ECT frames are never touched; the IPv4
+	 * header checksum is fixed after marking. */
+	uint32_t ce_ppm;
+	uint32_t ce_threshold;
 };
 
 /* Per-direction counters. */
@@ -50,6 +57,7 @@ struct ust_pipe_stats {
 	uint64_t dropped_mtu;
 	uint64_t dropped_queue;  /* queue_limit or ring full */
 	uint64_t dropped_nombuf; /* receiving stack had no mbuf */
+	uint64_t ce_marked;      /* ECT frames marked CE (ce_ppm, ce_threshold) */
 };
 
 enum ust_pipe_dir { UST_PIPE_A_TO_B = 0, UST_PIPE_B_TO_A = 1 };

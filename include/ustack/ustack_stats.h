@@ -165,7 +165,11 @@ struct ust_tcpstat {
 	uint64_t tcps_dropsyn;               /* SYNs dropped (e.g. no listener, blackhole) */
 	uint64_t tcps_listendrop;            /* listen queue overflows */
 	uint64_t tcps_rcvnoport;             /* segments for no connection or listener (RST sent) */
-	uint64_t tcps_ecn_shs;               /* ECN handshakes */
+	uint64_t tcps_ecn_shs;               /* ECN handshakes (RFC 3168 6.1.1) */
+	uint64_t tcps_ecn_ce;                /* segments received CE-marked */
+	uint64_t tcps_ecn_ect0;              /* segments received ECT(0) */
+	uint64_t tcps_ecn_ect1;              /* segments received ECT(1) */
+	uint64_t tcps_ecn_rcwnd;             /* cwnd reductions for ECN-Echo (RFC 3168 6.1.2) */
 	uint64_t tcps_mturesent;             /* resends after an ICMP frag-needed */
 	uint64_t tcps_fastretransmits;       /* fast retransmits (3 duplicate ACKs) */
 	uint64_t tcps_newreno_partial;       /* NewReno partial ACKs */

@@ -41,6 +41,13 @@
 #define IPOPT_SSRR 137  /* strict source route */
 #define IPOPT_RA 148    /* router alert (RFC 2113) */
 
+/* The ECN field, the low two bits of the TOS octet (RFC 3168 5). */
+#define IPTOS_ECN_MASK 0x03
+#define IPTOS_ECN_NOTECT 0x00
+#define IPTOS_ECN_ECT1 0x01
+#define IPTOS_ECN_ECT0 0x02
+#define IPTOS_ECN_CE 0x03
+
 /* The parsed header.  ip_hl in 32-bit words; ip_off holds the flags and
  * the offset as on the wire (in host order). */
 struct ip {

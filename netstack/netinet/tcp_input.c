@@ -4,8 +4,9 @@
  * answers to segments for no connection, the listener (syncache), the
  * TIME_WAIT check, and the state machine of one connection with RFC 5961
  * blind-attack defences, RFC 5681/6582 fast retransmit and NewReno
- * recovery, RFC 3042 limited transmit, RFC 6298 RTT estimation and RFC
- * 1122 delayed ACKs.
+ * recovery, RFC 3042 limited transmit, RFC 6298 RTT estimation, RFC
+ * 1122 delayed ACKs and RFC 3168 ECN (negotiation on the SYNs, CE -> ECE
+ * echo, ECE -> one window reduction).
  *
  *   ip_input -> tcp_input() -> [syncache_add | syncache_expand]
  *       -> tcp_twcheck()             (TIME_WAIT)
@@ -241,6 +242,63 @@ drop:
 }
 
 /* ---------------------------------------------------------------------
+ * ECN (RFC 3168 6.1).
+ * ------------------------------------------------------------------- */
+
+/* 6.1.1: the SYN or SYN-ACK the peer sent us in SYN_SENT.  A SYN-ACK
+ * agrees to ECN with ECE and no CWR, and only if our SYN asked for it; a
+ * SYN (simultaneous open) asks with ECE|CWR and is answered as a listener
+ * would (net.inet.tcp.ecn.enable 1 or 2), with ECE on our SYN-ACK. */
+static void
+tcp_ecn_syn_input(struct tcpcb *tp, uint16_t flags)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint16_t ecn = flags & (TH_ECE | TH_CWR);
+	int ok;
+
+	if (flags & TH_ACK)
+		ok = (tp->t_flags2 & TF2_ECN_SYN) && ecn == TH_ECE;
+	else
+		ok = ecn == (TH_ECE | TH_CWR) && V(st, tcp_do_ecn) != 0;
+	tp->t_flags &= ~(TF_ECN_PERMIT | TF_ECN_SND_CWR | TF_ECN_SND_ECE);
+	if (ok) {
+		tp->t_flags |= TF_ECN_PERMIT;
+		TCPSTAT_INC(st, tcps_ecn_shs);
+	}
+}
+
+/* 6.1.3 receiver: CE on an acceptable segment makes every ACK carry ECE
+ * until a segment with CWR says the sender reduced; the ACK for CE data
+ * goes at once (a delayed one would hold back the signal).  The CWR is
+ * looked at first, so a CWR segment that is itself CE keeps the echo. */
+static void
+tcp_ecn_input(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (!(tp->t_flags & TF_ECN_PERMIT))
+		return;
+	if (seg->th.th_flags & TH_CWR)
+		tp->t_flags &= ~TF_ECN_SND_ECE;
+	switch (seg->ip_tos & IPTOS_ECN_MASK) {
+	case IPTOS_ECN_CE:
+		TCPSTAT_INC(st, tcps_ecn_ce);
+		tp->t_flags |= TF_ECN_SND_ECE;
+		if (seg->tlen != 0)
+			tp->t_flags |= TF_ACKNOW;
+		break;
+	case IPTOS_ECN_ECT0:
+		TCPSTAT_INC(st, tcps_ecn_ect0);
+		break;
+	case IPTOS_ECN_ECT1:
+		TCPSTAT_INC(st, tcps_ecn_ect1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------------
  * SYN_SENT (RFC 9293 3.10.7.3).
  * ------------------------------------------------------------------- */
 
@@ -294,6 +352,7 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 		return (DS_DROP);
 
 	tp->irs = th->th_seq;
+	tcp_ecn_syn_input(tp, flags);
 	tp->rcv_nxt = th->th_seq + 1;
 	tp->rcv_adv = tp->rcv_nxt;
 	tp->rcv_up = tp->rcv_nxt;
@@ -808,6 +867,11 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		}
 	} else {
 		tp->t_dupacks = 0;
+		/* RFC 3168 6.1.2: the window of the ECN reduction is acked;
+		 * the next ECE is new congestion.  cwnd was set when it began,
+		 * so nothing is deflated here. */
+		if (IN_CONGRECOVERY(tp->t_flags) && SEQ_GEQ(ack, tp->snd_recover))
+			tp->t_flags &= ~TF_CONGRECOVERY;
 	}
 	/* RFC 6298 5.2-5.3: stop the timer when all is acknowledged,
 	 * restart it when new data were. */
@@ -878,6 +942,13 @@ tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	 * older than snd_una (tcp_sack_doack validates the blocks). */
 	if ((tp->t_flags & TF_SACK_PERMIT) && SEQ_GEQ(ack, tp->snd_una))
 		tcp_sack_doack(tp, &seg->to, ack);
+	/* RFC 3168 6.1.2: ECE while data are out is congestion on the path;
+	 * cc_cong_signal reduces at most once per window (TF_CONGRECOVERY
+	 * until snd_recover is acknowledged, below in tcp_do_newack).  Done
+	 * before this ACK can end that window: it may still echo old CE. */
+	if ((tp->t_flags & TF_ECN_PERMIT) && (seg->th.th_flags & TH_ECE) &&
+	    SEQ_GT(tp->snd_max, tp->snd_una))
+		cc_cong_signal(tp, CC_ECN);
 	if (SEQ_LEQ(ack, tp->snd_una))
 		return (tcp_do_dupack(tp, seg, tiwin));
 	return (tcp_do_newack(tp, seg));
@@ -1089,6 +1160,7 @@ tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwi
 	if ((r = tcp_trim(tp, seg, m)) != DS_CONTINUE)
 		return (r);
 	tcp_update_ts_recent(tp, seg);
+	tcp_ecn_input(tp, seg);
 	if (!(th->th_flags & TH_ACK)) {
 		/* RFC 9293: "if the ACK bit is off drop the segment". */
 		if (tp->t_state == TCPS_SYN_RECEIVED || (tp->t_flags & TF_NEEDSYN))

@@ -10,13 +10,15 @@
  *
  * RFC 9293 3.8.6 (windows), RFC 1122 4.2.3.3-4 (SWS avoidance, Nagle),
  * RFC 6298 (the retransmission timer is armed here), RFC 7323 (window
- * scale and timestamps), RFC 6691 / RFC 9293 3.7.1 (MSS option).
+ * scale and timestamps), RFC 6691 / RFC 9293 3.7.1 (MSS option), RFC 3168
+ * 6.1 (ECN: ECN-setup SYN, ECT(0) on new data, CWR and ECE).
  */
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/route.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/ip.h"
 #include "netinet/tcp_var.h"
 
 #define NS_PER_US 1000ull
@@ -339,6 +341,49 @@ tcp_output_advance(struct tcpcb *tp, uint32_t len, uint16_t flags)
 }
 
 /*
+ * RFC 3168 6.1: the ECN bits of a segment; returns its IP ECN field.
+ *  - SYN (6.1.1): ECN-setup (ECE|CWR) while net.inet.tcp.ecn.enable is 1,
+ *    for the first SYN and net.inet.tcp.ecn.maxretries retransmissions,
+ *    then plain SYNs in case a middlebox drops ECN-setup SYNs (FreeBSD's
+ *    fallback).  A SYN-ACK carries ECE alone when the peer's SYN asked
+ *    (TF_ECN_PERMIT is set by then).  SYNs are never ECT (6.1.1).
+ *  - New data: ECT(0), and CWR on the first one after a window
+ *    reduction (6.1.2).  Pure ACKs, control segments, window probes and
+ *    retransmissions stay Not-ECT (6.1.4-6.1.6).
+ *  - ECE on every segment while the peer's CE is not yet answered with
+ *    CWR (6.1.3).
+ */
+static uint8_t
+tcp_ecn_output(struct tcpcb *tp, uint16_t *flags, uint32_t len, int probe)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (*flags & TH_SYN) {
+		if (!(*flags & TH_ACK)) {
+			tp->t_flags2 &= ~TF2_ECN_SYN;
+			if (V(st, tcp_do_ecn) == 1 &&
+			    tp->t_rxtshift <= (uint32_t)V(st, tcp_ecn_maxretries)) {
+				*flags |= TH_ECE | TH_CWR;
+				tp->t_flags2 |= TF2_ECN_SYN;
+			}
+		} else if (tp->t_flags & TF_ECN_PERMIT)
+			*flags |= TH_ECE;
+		return (IPTOS_ECN_NOTECT);
+	}
+	if (!(tp->t_flags & TF_ECN_PERMIT) || (*flags & TH_RST))
+		return (IPTOS_ECN_NOTECT);
+	if (tp->t_flags & TF_ECN_SND_ECE)
+		*flags |= TH_ECE;
+	if (len == 0 || probe || SEQ_LT(tp->snd_nxt, tp->snd_max))
+		return (IPTOS_ECN_NOTECT);
+	if (tp->t_flags & TF_ECN_SND_CWR) {
+		*flags |= TH_CWR;
+		tp->t_flags &= ~TF_ECN_SND_CWR;
+	}
+	return (IPTOS_ECN_ECT0);
+}
+
+/*
  * Builds and sends one segment of len bytes from offset off of so_snd.
  * Returns 0 or an error; *more is set when the options cut the data and
  * another segment should follow.
@@ -359,6 +404,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	tcp_seq oldnxt = tp->snd_nxt;
 	uint32_t oldflags = tp->t_flags;
 	int probe = (tp->t_flags & TF_FORCEDATA) != 0, error;
+	uint8_t ecn;
 
 	optlen = tcp_output_opts(tp, flags, opt);
 	hlen = TCP_HDR_MIN + optlen;
@@ -417,6 +463,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		tp->t_flags |= TF_RXWIN0SENT;
 	} else
 		tp->t_flags &= ~TF_RXWIN0SENT;
+	ecn = tcp_ecn_output(tp, &flags, len, probe);
 	th.th_off = (uint8_t)(hlen / 4);
 	th.th_flags = flags;
 	th.th_win = (uint16_t)win;
@@ -428,7 +475,8 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	args.dst = inp->inp_faddr;
 	args.proto = IPPROTO_TCP;
 	args.ttl = inp->inp_ip_ttl;
-	args.tos = inp->inp_ip_tos;
+	/* The ECN field is TCP's (RFC 3168 6.1.1), whatever IP_TOS says. */
+	args.tos = (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn);
 	if (V(st, tcp_path_mtu_discovery))
 		args.flags |= IP_DF;
 	be16enc(p + 16, in4_cksum(m, IPPROTO_TCP, 0, hlen + len, args.src, args.dst));
@@ -453,7 +501,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	 * still owed. */
 	if (len > 0 && (!probe || !tcp_timer_active(tp, TT_PERSIST)) && !(flags & TH_SYN))
 		tp->snd_nxt -= len;
-	tp->t_flags |= oldflags & (TF_ACKNOW | TF_DELACK);
+	tp->t_flags |= oldflags & (TF_ACKNOW | TF_DELACK | TF_ECN_SND_CWR);
 	if (!tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST) &&
 	    tp->snd_max != tp->snd_una)
 		tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);

@@ -26,7 +26,10 @@
  * accepted.  Only the MSS survives in a cookie: a cookie SYN-ACK therefore
  * carries <mss> alone, so that window scaling and timestamps are never
  * agreed on for such a connection (FreeBSD also packs WS/SACK/TS into the
- * timestamp; we keep it simple).  Entries of the cache use an RFC 6528 ISN,
+ * timestamp; we keep it simple).  ECN is not in a cookie either: there is
+ * no bit left for it in the ISN, so a cookie SYN-ACK never carries ECE and
+ * the connection runs without ECN, which RFC 3168 6.1.1 allows (the peer
+ * reads a SYN-ACK without ECE as "no").  Entries of the cache use an RFC 6528 ISN,
  * not a cookie, so an ACK for an entry that expired is answered with a RST
  * rather than half-recovered.
  */
@@ -38,6 +41,7 @@
 #include "net/route.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/ip.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 
@@ -51,6 +55,7 @@
 #define SCF_NOOPT 0x04     /* the listener wants no options (TCP_NOOPT) */
 #define SCF_UNREACH 0x08   /* an ICMP unreachable was seen */
 #define SCF_SACK 0x10      /* both sides send SACK-permitted (RFC 2018) */
+#define SCF_ECN 0x20       /* ECN-setup SYN accepted (RFC 3168 6.1.1) */
 
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
@@ -209,6 +214,10 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	}
 	if (to.to_flags != 0)
 		optlen = tcp_opts_write(p + TCP_HDR_MIN, &to);
+	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR, and
+	 * is itself Not-ECT (sc_tos has its ECN field cleared). */
+	if ((flags & TH_SYN) && (sc->sc_flags & SCF_ECN))
+		flags |= TH_ECE;
 	memset(&th, 0, sizeof(th));
 	th.th_sport = ntohs(sc->sc_dport);
 	th.th_dport = ntohs(sc->sc_sport);
@@ -391,7 +400,7 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 	sc->sc_dport = htons(seg->th.th_dport);
 	sc->sc_irs = seg->th.th_seq;
 	sc->sc_ttl = linp->inp_ip_ttl;
-	sc->sc_tos = linp->inp_ip_tos;
+	sc->sc_tos = (uint8_t)(linp->inp_ip_tos & ~IPTOS_ECN_MASK);
 	sc->sc_wnd = space > 0 ? (uint32_t)space : 0;
 	if (seg->to.to_flags & TOF_MSS)
 		sc->sc_peer_mss = seg->to.to_mss;
@@ -399,6 +408,10 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_flags |= SCF_NOOPT;
 	if ((seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) && !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;
+	/* RFC 3168 6.1.1: an ECN-setup SYN has both ECE and CWR; we accept
+	 * with net.inet.tcp.ecn.enable 1 (request and accept) or 2 (accept). */
+	if ((seg->th.th_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && V(st, tcp_do_ecn) != 0)
+		sc->sc_flags |= SCF_ECN;
 	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
 		return;
 	/* RFC 7323 2.2 / 3.2: what the peer offered, we answer, as far as
@@ -424,7 +437,7 @@ syncache_send_cookie(struct ust_stack *st, struct syncache *sc)
 	struct syncache_state *ss = st->st_syncache;
 
 	/* Nothing but the MSS can be recovered (see the file header). */
-	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK);
+	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK | SCF_ECN);
 	sc->sc_iss = syncookie_generate(ss, sc);
 	if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
 		TCPSTAT_INC(st, tcps_sc_sendcookie);
@@ -508,10 +521,14 @@ syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache 
 	tp->rcv_nxt = tp->rcv_up = tp->last_ack_sent = sc->sc_irs + 1;
 	tp->rcv_wnd = sc->sc_wnd;
 	tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd;
-	tp->t_flags &= ~(
-	    uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE | TF_REQ_TSTMP | TF_RCVD_TSTMP | TF_SACK_PERMIT);
+	tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_RCVD_SCALE | TF_REQ_TSTMP | TF_RCVD_TSTMP |
+	    TF_SACK_PERMIT | TF_ECN_PERMIT);
 	if (sc->sc_flags & SCF_SACK)
 		tp->t_flags |= TF_SACK_PERMIT;
+	if (sc->sc_flags & SCF_ECN) {
+		tp->t_flags |= TF_ECN_PERMIT;
+		TCPSTAT_INC(st, tcps_ecn_shs);
+	}
 	if (ltp != NULL) {
 		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
 		tp->t_keepinit = ltp->t_keepinit;

@@ -47,7 +47,7 @@ struct tcp_seg {
 	struct ifnet *ifp;
 	struct in_addr src; /* the peer */
 	struct in_addr dst; /* us */
-	uint8_t ip_tos;     /* ECN bits (issue 5) */
+	uint8_t ip_tos;     /* the IP TOS octet: its ECN field (RFC 3168) */
 	uint8_t ip_ttl;
 	struct tcphdr th; /* host order */
 	struct tcpopt to;
@@ -217,12 +217,17 @@ struct tcpcb {
 #define TF_FASTRECOVERY 0x00100000 /* in NewReno fast recovery */
 #define TF_WASFRECOVERY 0x00200000 /* was in fast recovery before a timeout */
 #define TF_FORCEDATA 0x00800000    /* send even without window (probe) */
-#define TF_ECN_PERMIT 0x04000000   /* ECN negotiated (issue 5) */
+#define TF_ECN_PERMIT 0x04000000   /* ECN negotiated (RFC 3168 6.1.1) */
+#define TF_ECN_SND_CWR 0x08000000  /* CWR on the next new data (6.1.2) */
+#define TF_ECN_SND_ECE 0x10000000  /* ECE on every ACK until CWR (6.1.3) */
 #define TF_CONGRECOVERY 0x20000000 /* congestion (ECN) recovery */
 #define TF_WASCRECOVERY 0x40000000
 #define IN_FASTRECOVERY(f) (((f)&TF_FASTRECOVERY) != 0)
 #define IN_CONGRECOVERY(f) (((f)&TF_CONGRECOVERY) != 0)
 #define IN_RECOVERY(f) (((f) & (TF_FASTRECOVERY | TF_CONGRECOVERY)) != 0)
+
+/* t_flags2 */
+#define TF2_ECN_SYN 0x00000001 /* our last SYN was ECN-setup (ECE|CWR) */
 
 /* t_oobflags */
 #define TCPOOB_HAVEDATA 0x01

@@ -14,6 +14,8 @@ struct ust_fault_config {
 	uint32_t mtu;
 	uint32_t queue_limit;
 	uint64_t seed;
+	uint32_t ce_ppm;
+	uint32_t ce_threshold;
 	...;
 };
 
@@ -29,6 +31,7 @@ struct ust_pipe_stats {
 	uint64_t dropped_mtu;
 	uint64_t dropped_queue;
 	uint64_t dropped_nombuf;
+	uint64_t ce_marked;
 	...;
 };
 

@@ -157,6 +157,10 @@ struct ust_tcpstat {
 	uint64_t tcps_listendrop;
 	uint64_t tcps_rcvnoport;
 	uint64_t tcps_ecn_shs;
+	uint64_t tcps_ecn_ce;
+	uint64_t tcps_ecn_ect0;
+	uint64_t tcps_ecn_ect1;
+	uint64_t tcps_ecn_rcwnd;
 	uint64_t tcps_mturesent;
 	uint64_t tcps_fastretransmits;
 	uint64_t tcps_newreno_partial;

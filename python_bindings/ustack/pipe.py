@@ -6,7 +6,7 @@
 >>> ia = a.add_interface(pipe.a, "pa0"); ib = b.add_interface(pipe.b, "pb0")
 
 Faults are applied on the sending side with each direction's own PRNG, so a
-seed replays the same losses, duplicates, reorderings and bit flips.
+seed replays the same losses, duplicates, reorderings, bit flips and CE marks.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ PIPE_STATS_FIELDS: tuple[str, ...] = (
     "dropped_mtu",
     "dropped_queue",
     "dropped_nombuf",
+    "ce_marked",
 )
 
 
@@ -103,15 +104,19 @@ class Faults:
     """Frames in flight at most, more are tail-dropped (0: the ring size)."""
     seed: int | None = None
     """The direction's PRNG seed (None: derived from the pipe's seed)."""
+    ce: float = 0.0
+    """Probability that an ECT IPv4 frame is marked CE (RFC 3168); Not-ECT never is."""
+    ce_threshold: int = 0
+    """Mark ECT frames CE while more than this many frames are in flight (0: off)."""
 
     def __post_init__(self) -> None:
-        for name in ("loss", "dup", "reorder", "corrupt"):
+        for name in ("loss", "dup", "reorder", "corrupt", "ce"):
             _fraction_to_ppm(name, float(getattr(self, name)))
         for name in ("delay_ns", "jitter_ns", "reorder_ns", "rate_bps"):
             value = getattr(self, name)
             if not 0 <= value <= UINT64_MASK:
                 raise ValueError(f"Faults.{name} must be in [0, 2**64), not {value!r}")
-        for name in ("mtu", "queue_limit"):
+        for name in ("mtu", "queue_limit", "ce_threshold"):
             value = getattr(self, name)
             if not 0 <= value <= UINT32_MAX:
                 raise ValueError(f"Faults.{name} must be in [0, 2**32), not {value!r}")
@@ -131,6 +136,8 @@ class Faults:
         fc.rate_bps = self.rate_bps
         fc.mtu = self.mtu
         fc.queue_limit = self.queue_limit
+        fc.ce_ppm = _fraction_to_ppm("ce", self.ce)
+        fc.ce_threshold = self.ce_threshold
         fc.seed = (self.seed if self.seed is not None else default_seed) & UINT64_MASK
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from ustack.clock import VirtualClock
 from ustack.errors import error_class
 from ustack.pipe import Direction, Faults, Pipe
+from ustack.sockets import Socket
 from ustack.stack import Interface, Stack, run_until
 
 __all__ = [
@@ -243,6 +244,37 @@ class PipeRig:
     def run(self, until: Callable[[], bool] | int | None = None, **kwargs: int | None) -> bool:
         """:func:`~ustack.stack.run_until` on both stacks."""
         return run_until(self.stacks, until, **kwargs)  # type: ignore[arg-type]
+
+    def stream(
+        self,
+        src: Socket,
+        dst: Socket,
+        data: bytes,
+        *,
+        step_ns: int = 10_000_000,
+        timeout_ns: int = 600 * 1_000_000_000,
+    ) -> bytes:
+        """Send ``data`` from ``src`` to ``dst`` (both non-blocking afterwards), running the
+        stacks ``step_ns`` at a time whenever ``dst`` has nothing to read; returns what
+        arrived.  Raises TimeoutError when it has not all arrived within ``timeout_ns``."""
+        src.setblocking(False)
+        dst.setblocking(False)
+        got = bytearray()
+        view = memoryview(data)
+        deadline = self.a.now + timeout_ns
+        while len(got) < len(data):
+            if self.a.now >= deadline:
+                raise TimeoutError(f"seed {self.seed}: stalled at {len(got)} of {len(data)} bytes")
+            if view:
+                try:
+                    view = view[src.send(view[:16384]) :]
+                except BlockingIOError:
+                    pass
+            try:
+                got += dst.recv(65536)
+            except BlockingIOError:
+                self.run(self.a.now + step_ns)
+        return bytes(got)
 
     def send_numbered(
         self,

@@ -242,6 +242,9 @@ cc_cong_signal(struct tcpcb *tp, uint32_t type)
 		if (IN_FASTRECOVERY(tp->t_flags))
 			return;
 		tp->snd_recover = tp->snd_max;
+		/* RFC 3168 6.1.2: any reduction is announced with CWR. */
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
 		if (tp->t_cc != NULL && tp->t_cc->cong_signal != NULL)
 			tp->t_cc->cong_signal(&ccv, type);
 		tp->t_flags |= TF_FASTRECOVERY;
@@ -262,6 +265,8 @@ cc_cong_signal(struct tcpcb *tp, uint32_t type)
 		}
 		tp->t_flags &= ~(TF_FASTRECOVERY | TF_CONGRECOVERY);
 		tp->snd_recover = tp->snd_max;
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
 		break;
 	case CC_RTO_ERR:
 		/* The timeout was spurious: back to the state before it. */
@@ -271,10 +276,15 @@ cc_cong_signal(struct tcpcb *tp, uint32_t type)
 			tp->t_flags |= TF_CONGRECOVERY;
 		break;
 	case CC_ECN:
-		if (IN_CONGRECOVERY(tp->t_flags))
+		/* RFC 3168 6.1.2: at most once per window of data, and not on
+		 * top of a loss recovery that already reduced in it. */
+		if (IN_RECOVERY(tp->t_flags))
 			return;
+		TCPSTAT_INC(tp->t_stack, tcps_ecn_rcwnd);
 		tp->snd_recover = tp->snd_max;
 		tp->t_flags |= TF_CONGRECOVERY;
+		if (tp->t_flags & TF_ECN_PERMIT)
+			tp->t_flags |= TF_ECN_SND_CWR;
 		break;
 	default:
 		break;

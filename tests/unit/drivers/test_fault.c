@@ -466,3 +466,159 @@ TEST(huge_delay_saturates_not_wraps)
 	REQUIRE(v.fv_action == FAULT_DELIVER);
 	CHECK(v.fv_deliver_at == UINT64_MAX);
 }
+
+/* ---------------------------------------------------------------------
+ * CE marking (RFC 3168 5): ce_ppm, ce_threshold, fault_ce_mark.
+ * ------------------------------------------------------------------- */
+
+/* One's-complement sum of an IPv4 header: 0 when its checksum is right. */
+static uint16_t
+ip_hdr_sum(const uint8_t *ip, size_t hl)
+{
+	uint32_t s = 0;
+	size_t i;
+
+	for (i = 0; i < hl; i += 2)
+		s += (uint32_t)ip[i] << 8 | ip[i + 1];
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return ((uint16_t)~s);
+}
+
+/* Ethernet (optionally 802.1Q) + a 20-byte IPv4 header with TOS tos and a
+ * right checksum + 26 bytes of payload.  Returns the IP header's offset. */
+static size_t
+ce_frame(uint8_t *f, size_t cap, uint8_t tos, int vlan, uint16_t ethertype)
+{
+	size_t off = vlan ? 18 : 14;
+	uint8_t *ip = f + off;
+	uint16_t s;
+
+	memset(f, 0, cap);
+	if (vlan) {
+		f[12] = 0x81;
+		f[13] = 0x00;
+		f[15] = 7;
+	}
+	f[off - 2] = (uint8_t)(ethertype >> 8);
+	f[off - 1] = (uint8_t)ethertype;
+	ip[0] = 0x45;
+	ip[1] = tos;
+	ip[3] = 46;
+	ip[8] = 64;
+	ip[9] = 6;
+	ip[12] = 198;
+	ip[13] = 18;
+	ip[15] = 1;
+	ip[16] = 198;
+	ip[17] = 18;
+	ip[19] = 2;
+	s = ip_hdr_sum(ip, 20);
+	ip[10] = (uint8_t)(s >> 8);
+	ip[11] = (uint8_t)s;
+	return (off);
+}
+
+TEST(ce_mark_only_ect_ipv4_and_fixes_checksum)
+{
+	static const struct {
+		uint8_t tos;
+		int vlan;
+		uint16_t et;
+		int marked;
+	} cases[] = {
+		{ 0x02, 0, 0x0800, 1 },                         /* ECT(0) */
+		{ 0x01, 0, 0x0800, 1 },                         /* ECT(1) */
+		{ 0xb9, 0, 0x0800, 1 },                         /* DSCP kept, ECT(1) */
+		{ 0x02, 1, 0x0800, 1 },                         /* VLAN-tagged ECT(0) */
+		{ 0x00, 0, 0x0800, 0 },                         /* Not-ECT: never marked */
+		{ 0xb8, 0, 0x0800, 0 }, { 0x03, 0, 0x0800, 0 }, /* already CE */
+		{ 0x02, 0, 0x0806, 0 },                         /* ARP, whatever the bytes say */
+		{ 0x02, 0, 0x86dd, 0 },                         /* not IPv4 */
+	};
+	struct fault_verdict v;
+	uint8_t f[64], before[64];
+	size_t i, off;
+
+	memset(&v, 0, sizeof(v));
+	v.fv_action = FAULT_DELIVER;
+	v.fv_ce = 1;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		off = ce_frame(f, sizeof(f), cases[i].tos, cases[i].vlan, cases[i].et);
+		memcpy(before, f, sizeof(f));
+		CHECK_EQ(fault_ce_mark(&v, f, sizeof(f)), cases[i].marked);
+		if (cases[i].marked) {
+			CHECK_EQ(f[off + 1], (uint8_t)(cases[i].tos | 0x03));
+			CHECK_EQ(ip_hdr_sum(f + off, 20), 0);
+			/* Only the TOS octet and the checksum changed. */
+			before[off + 1] = f[off + 1];
+			before[off + 10] = f[off + 10];
+			before[off + 11] = f[off + 11];
+		}
+		CHECK_MEM(f, before, sizeof(f));
+	}
+	/* A verdict without fv_ce, and a frame too short for IPv4: untouched. */
+	ce_frame(f, sizeof(f), 0x02, 0, 0x0800);
+	v.fv_ce = 0;
+	CHECK_EQ(fault_ce_mark(&v, f, sizeof(f)), 0);
+	v.fv_ce = 1;
+	CHECK_EQ(fault_ce_mark(&v, f, 30), 0);
+	CHECK_EQ(f[15], 0x02);
+}
+
+TEST(ce_ppm_rate_and_threshold)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	unsigned i, n = 100000, marks = 0;
+	uint64_t seed = 0xce01;
+
+	cfg_zero(&c, seed);
+	c.ce_ppm = 100000; /* 10% */
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < n; i++) {
+		fault_decide(&f, 0, 100, 86, 0, &v);
+		REQUIRE_EQ(v.fv_action, FAULT_DELIVER);
+		marks += (unsigned)v.fv_ce;
+	}
+	/* 10% of 100000, sigma ~95: 9500..10500 is > 5 sigma. */
+	CHECK(marks > 9500 && marks < 10500);
+
+	/* Threshold: marked exactly when more than ce_threshold are queued. */
+	cfg_zero(&c, seed);
+	c.ce_threshold = 8;
+	fault_init(&f, &c, 1500, 1024);
+	for (i = 0; i < 20; i++) {
+		fault_decide(&f, 0, 100, 86, i, &v);
+		CHECK_EQ(v.fv_ce, i > 8);
+	}
+	cfg_zero(&c, seed);
+	fault_init(&f, &c, 1500, 1024);
+	fault_decide(&f, 0, 100, 86, 1000, &v);
+	CHECK_EQ(v.fv_ce, 0);
+}
+
+/* CE marking draws from its own stream: turning it on changes no other
+ * decision of the seed (fault.h, Determinism). */
+TEST(ce_marking_leaves_other_faults_alone)
+{
+	struct ust_fault_config c1, c2;
+	struct fault f1, f2;
+	struct fault_verdict v1, v2;
+	unsigned i, marks = 0;
+
+	cfg_busy(&c1, 77);
+	cfg_busy(&c2, 77);
+	c2.ce_ppm = 500000;
+	fault_init(&f1, &c1, 1500, 1024);
+	fault_init(&f2, &c2, 1500, 1024);
+	for (i = 0; i < 5000; i++) {
+		fault_decide(&f1, i * NS_PER_US, frame_len(i), frame_len(i) - 14, 0, &v1);
+		fault_decide(&f2, i * NS_PER_US, frame_len(i), frame_len(i) - 14, 0, &v2);
+		CHECK(verdict_eq(&v1, &v2));
+		CHECK_EQ(v1.fv_ce, 0);
+		marks += (unsigned)v2.fv_ce;
+	}
+	CHECK(marks > 1000);
+}

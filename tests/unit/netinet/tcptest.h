@@ -27,6 +27,7 @@ struct tt {
 	int rd;                 /* next transmitted frame to read */
 	struct ust_socket *so;  /* the connection */
 	struct ust_socket *lso; /* a listener, if any */
+	uint8_t in_tos;         /* IP TOS of injected segments (packetdrill [ect0], [ce]) */
 };
 
 /* A segment the stack sent, parsed. */
@@ -35,6 +36,7 @@ struct tt_seg {
 	uint32_t seq, ack; /* relative */
 	uint32_t win;      /* raw header field */
 	uint32_t len;      /* payload bytes */
+	uint8_t tos;       /* the IP TOS octet (its ECN field: RFC 3168) */
 	struct tcpopt to;
 	int optlen;
 	uint8_t opt[40];
@@ -103,6 +105,13 @@ tt_in_raw(struct tt *tt, uint16_t flags, uint32_t seq, uint32_t ack, uint16_t wi
 	memset(f, 0, sizeof(f));
 	ipt_eth(f, ipt_mac_ours);
 	hl = ipt_iphdr(f + 14, IPT_PEER, IPT_OURS, 6, 0x1234, 0x4000, 64, NULL, 0, thl + dlen);
+	if (tt->in_tos != 0) {
+		f[15] = tt->in_tos;
+		f[24] = f[25] = 0;
+		s = ipt_cksum(f + 14, hl, 0);
+		f[24] = (uint8_t)(s >> 8);
+		f[25] = (uint8_t)s;
+	}
 	tcp = f + 14 + hl;
 	tcp[0] = (uint8_t)(tt->pport >> 8);
 	tcp[1] = (uint8_t)tt->pport;
@@ -191,6 +200,7 @@ tt_next(struct tt *tt, struct tt_seg *sg)
 		CHECK_EQ(th.th_sport, tt->lport);
 		CHECK_EQ(th.th_dport, tt->pport);
 		sg->flags = th.th_flags & TH_FLAGS;
+		sg->tos = ip[1];
 		if (th.th_flags & TH_SYN)
 			tt->iss = th.th_seq;
 		sg->seq = th.th_seq - tt->iss;
@@ -237,6 +247,10 @@ tt_flagstr(uint16_t f, char *buf)
 		*p++ = 'P';
 	if (f & TH_ACK)
 		*p++ = '.';
+	if (f & TH_ECE)
+		*p++ = 'E';
+	if (f & TH_CWR)
+		*p++ = 'W';
 	*p = '\0';
 	return (buf);
 }
