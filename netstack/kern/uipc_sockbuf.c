@@ -86,7 +86,8 @@ sb_room(const struct ust_stack *st)
 	if (zs.max != 0)
 		room = (uint64_t)(zs.max > zs.in_use ? zs.max - zs.in_use : 0) * MCLBYTES;
 	if (st->st_mem.limit != 0) {
-		mem = st->st_mem.limit > st->st_mem.in_use ? st->st_mem.limit - st->st_mem.in_use : 0;
+		mem =
+		    st->st_mem.limit > st->st_mem.in_use ? st->st_mem.limit - st->st_mem.in_use : 0;
 		mem += (uint64_t)zs.cached * zs.size;
 		/* Each cluster costs its mbuf and header as well. */
 		mem = mem / (zs.size + UST_MSIZE) * MCLBYTES;

@@ -8,6 +8,7 @@ import errno
 import random
 
 import pytest
+from tcp_transfer import transfer
 
 import ustack
 from ustack import Socket, Stack, VirtualClock
@@ -109,23 +110,8 @@ def test_bulk_transfer_each_module(algo: str) -> None:
         net.a.sysctl("net.inet.tcp.cc.algorithm", algo)
         cli, conn, srv = _connected(net)
         assert _cc(cli) == algo
-        cli.setblocking(False)
-        conn.setblocking(False)
         data = random.Random(5).randbytes(300_000)
-        got = bytearray()
-        view = memoryview(data)
-        deadline = net.a.now + 600 * 1_000_000_000
-        while len(got) < len(data):
-            assert net.a.now < deadline, f"{algo}: stalled at {len(got)} bytes"
-            if view:
-                try:
-                    view = view[cli.send(view[:16384]) :]
-                except BlockingIOError:
-                    pass
-            try:
-                got += conn.recv(65536)
-            except BlockingIOError:
-                net.run(net.a.now + 10_000_000)
+        got = transfer(net, cli, conn, data, algo)
         assert bytes(got) == data
         info = cli.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
         assert info.tcpi_snd_cwnd > 0

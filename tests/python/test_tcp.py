@@ -8,6 +8,7 @@ import random
 import struct
 
 import pytest
+from tcp_transfer import transfer
 
 import ustack
 from ustack import EV_IN, EV_OUT, EventQueue, Faults, Socket
@@ -70,23 +71,8 @@ def test_bulk_transfer_over_lossy_pipe(seed: int) -> None:
     faults = Faults(loss=0.02, reorder=0.02, dup=0.01, corrupt=0.01, delay_ns=1_000_000)
     with PipeRig(seed=seed, addresses=True, a_to_b=faults, b_to_a=faults) as net:
         cli, conn, srv = _connected(net)
-        cli.setblocking(False)
-        conn.setblocking(False)
         data = random.Random(seed).randbytes(200_000)
-        got = bytearray()
-        view = memoryview(data)
-        deadline = net.a.now + 600 * 1_000_000_000
-        while len(got) < len(data):
-            assert net.a.now < deadline, f"seed {seed}: stalled at {len(got)} bytes"
-            if view:
-                try:
-                    view = view[cli.send(view[:16384]) :]
-                except BlockingIOError:
-                    pass
-            try:
-                got += conn.recv(65536)
-            except BlockingIOError:
-                net.run(net.a.now + 10_000_000)
+        got = transfer(net, cli, conn, data, f"seed {seed}")
         assert hashlib.sha256(got).digest() == hashlib.sha256(data).digest()
         cli.close()
         conn.settimeout(60.0)
@@ -213,3 +199,36 @@ def test_netstat_tcp_counters(net: PipeRig) -> None:
     assert b["tcps_accepts"] == 1 and b["tcps_sc_added"] == 1 and b["tcps_sc_completed"] == 1
     assert a["tcps_sndbyte"] >= 5000 and b["tcps_rcvbyte"] >= 5000
     assert "tcps_sc_sendcookie" in b
+
+
+@pytest.mark.parametrize("autosize", [1, 0])
+def test_receive_buffer_autosizing(autosize: int) -> None:
+    """net.inet.tcp.recvbuf_auto / sendbuf_auto: over a 10 ms, 100 Mbit/s
+    pipe a bulk transfer grows the receiver's SO_RCVBUF and the sender's
+    SO_SNDBUF past FreeBSD's defaults; with the knobs off they never change."""
+    link = Faults(delay_ns=10_000_000, rate_bps=100_000_000)
+    with PipeRig(seed=5, addresses=True, a_to_b=link, b_to_a=link, ring_size=4096) as net:
+        for st in net.stacks:
+            st.sysctl("net.inet.tcp.recvbuf_auto", autosize)
+            st.sysctl("net.inet.tcp.sendbuf_auto", autosize)
+        cli, conn, srv = _connected(net)
+        rcv0 = conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF)
+        snd0 = cli.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF)
+        assert 65536 <= rcv0 < 65536 + 1460 and snd0 == 32768
+        rcvbufs, sndbufs = {rcv0}, {snd0}
+
+        def sample() -> None:
+            rcvbufs.add(conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF))
+            sndbufs.add(cli.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF))
+
+        data = random.Random(5).randbytes(2_000_000)
+        got = transfer(net, cli, conn, data, "seed 5", step_ns=1_000_000, on_idle=sample)
+        assert got == data
+        if autosize:
+            assert max(rcvbufs) > 2 * rcv0 and max(sndbufs) > 2 * snd0
+            assert net.b.netstat("tcp")["tcp"]["tcps_autorcvbuf"] > 0
+            assert net.a.netstat("tcp")["tcp"]["tcps_autosndbuf"] > 0
+        else:
+            assert rcvbufs == {rcv0} and sndbufs == {snd0}
+        for s in (cli, conn, srv):
+            s.close()

@@ -71,10 +71,12 @@ bulk_init(struct bulk *w, uint64_t seed, size_t mem_limit, uint32_t nmbufs, uint
 		pc.fault[i].rate_bps = rate_bps;
 	}
 	REQUIRE_EQ(ust_pipe_create(&pc, &w->p), 0);
-	REQUIRE_EQ(
-	    ust_if_attach(w->a, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A), &w->ifa), 0);
-	REQUIRE_EQ(
-	    ust_if_attach(w->b, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_B), &w->ifb), 0);
+	REQUIRE_EQ(ust_if_attach(w->a, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A),
+	               &w->ifa),
+	    0);
+	REQUIRE_EQ(ust_if_attach(w->b, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_B),
+	               &w->ifb),
+	    0);
 	REQUIRE_EQ(ust_if_addr_add(w->ifa, test_ip4(1), 24), 0);
 	REQUIRE_EQ(ust_if_addr_add(w->ifb, test_ip4(2), 24), 0);
 }
@@ -202,7 +204,8 @@ bulk_transfer(struct bulk *w, uint32_t total, int max_ms, struct bulk_result *r)
 		ptrdiff_t n;
 
 		while (r->sent < total) {
-			uint32_t chunk = total - r->sent < BULK_CHUNK ? total - r->sent : BULK_CHUNK;
+			uint32_t chunk =
+			    total - r->sent < BULK_CHUNK ? total - r->sent : BULK_CHUNK;
 
 			for (i = 0; i < chunk; i++)
 				buf[i] = bulk_byte(r->sent + i);

@@ -119,7 +119,8 @@ TEST(application_sizes_disable_autosizing)
 	/* On the listener: the accepted socket inherits the size and that
 	 * its receive buffer is the application's; its send side stays
 	 * automatic. */
-	CHECK_EQ(ust_setsockopt(w.lso, UST_SOL_SOCKET, UST_SO_RCVBUF, &(int){ 131072 }, sizeof(int)),
+	CHECK_EQ(ust_setsockopt(w.lso, UST_SOL_SOCKET, UST_SO_RCVBUF, &(int){ 131072 },
+	             sizeof(int)),
 	    0);
 	bulk_connect(&w);
 	rcv = bulk_getint(w.srv, UST_SO_RCVBUF);
