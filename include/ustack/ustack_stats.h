@@ -202,6 +202,9 @@ struct ust_tcpstat {
 	uint64_t tcps_sack_rcv_blocks;       /* SACK blocks received (valid ones) */
 	uint64_t tcps_sack_send_blocks;      /* SACK blocks sent */
 	uint64_t tcps_sack_sboverflow;       /* scoreboard full: tracking stopped */
+	uint64_t tcps_autorcvbuf;            /* receive buffers grown (recvbuf_auto) */
+	uint64_t tcps_autosndbuf;            /* send buffers grown (sendbuf_auto) */
+	uint64_t tcps_autobuf_fail;          /* buffer growth refused (memory, maxsockbuf) */
 };
 
 #ifdef __cplusplus

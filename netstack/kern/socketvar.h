@@ -109,6 +109,9 @@ const struct protosw *pffindproto(int type, int proto);
 #define SBS_CANTSENDMORE 0x01 /* can't send more data to peer */
 #define SBS_CANTRCVMORE 0x02  /* can't receive more data from peer */
 
+/* sb_flags */
+#define SB_AUTOSIZE 0x0800 /* the protocol may grow sb_hiwat (TCP buffer auto-sizing) */
+
 /*
  * Records (datagrams) are chained through m_nextpkt; the mbufs of one
  * record through m_next.  A datagram record starts with an MT_SONAME mbuf
@@ -128,6 +131,7 @@ struct sockbuf {
 	uint32_t sb_mbmax;          /* storage limit */
 	uint32_t sb_records;        /* records queued */
 	uint16_t sb_state;          /* SBS_* */
+	uint16_t sb_flags;          /* SB_* */
 };
 
 /* Storage factor over the byte limit (FreeBSD sb_efficiency). */
@@ -150,6 +154,14 @@ sbspace(const struct sockbuf *sb)
 /* Sets the limits of sb to cc bytes.  EINVAL for cc <= 0; capped at
  * kern.ipc.maxsockbuf. */
 int sbreserve(struct socket *so, struct sockbuf *sb, long cc);
+/* The largest cc sbreserve accepts: kern.ipc.maxsockbuf less the mbuf
+ * overhead of holding it in clusters (FreeBSD's sb_max_adj). */
+long sb_max_adj(const struct ust_stack *st);
+/* Automatic growth (SB_AUTOSIZE) of sb to cc bytes: sbreserve, but only
+ * upwards and only when the stack's memory account and cluster zone could
+ * still hold the added bytes, so auto-sizing never promises memory the
+ * stack does not have.  0, or UST_ENOBUFS with the limits unchanged. */
+int sbreserve_grow(struct socket *so, struct sockbuf *sb, long cc);
 /* Frees everything queued and zeroes the limits. */
 void sbrelease(struct sockbuf *sb);
 /* Empties the buffer, keeping its limits. */

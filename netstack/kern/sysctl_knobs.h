@@ -72,14 +72,17 @@ KNOB("net.inet.tcp.sendspace", tcp_sendspace, 32768, 1024, 1073741824, 0,
 KNOB("net.inet.tcp.recvspace", tcp_recvspace, 65536, 1024, 1073741824, 0,
     "Default receive buffer of a TCP socket")
 KNOB("net.inet.tcp.sendbuf_auto", tcp_sendbuf_auto, 1, 0, 1, 0,
-    "Grow the send buffer automatically")
+    "Grow the send buffer of new TCP sockets while the application keeps it full (SO_SNDBUF turns "
+    "it off)")
 KNOB("net.inet.tcp.recvbuf_auto", tcp_recvbuf_auto, 1, 0, 1, 0,
-    "Grow the receive buffer automatically")
+    "Grow the receive buffer of new TCP sockets when the peer fills it in a round trip (SO_RCVBUF "
+    "turns it off)")
 KNOB("net.inet.tcp.sendbuf_max", tcp_sendbuf_max, 2097152, 1024, 1073741824, 0,
-    "Largest automatic send buffer")
+    "Largest send buffer auto-sizing grows to")
 KNOB("net.inet.tcp.recvbuf_max", tcp_recvbuf_max, 2097152, 1024, 1073741824, 0,
-    "Largest automatic receive buffer")
-KNOB("net.inet.tcp.sendbuf_inc", tcp_sendbuf_inc, 8192, 1, 1073741824, 0, "Send buffer growth step")
+    "Largest receive buffer auto-sizing grows to")
+KNOB("net.inet.tcp.sendbuf_inc", tcp_sendbuf_inc, 8192, 1, 1073741824, 0,
+    "Smallest step of send buffer auto-sizing")
 KNOB("net.inet.tcp.keepidle", tcp_keepidle, 7200000, 1, 2147483647, 0,
     "Milliseconds of idle time before keepalive probes")
 KNOB("net.inet.tcp.keepintvl", tcp_keepintvl, 75000, 1, 2147483647, 0,

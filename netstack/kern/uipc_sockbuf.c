@@ -6,6 +6,7 @@
  *   udp_input -> sbappendaddr          soreceive -> sbdroprecord
  *   tcp_input -> sbappendstream        soreceive -> sbdrop
  *   setsockopt(SO_RCVBUF) -> sbreserve
+ *   tcp_autorcvbuf / tcp_autosndbuf -> sbreserve_grow -> sbreserve
  *
  * Accounting: sb_cc counts the bytes of every mbuf queued (a record's
  * name included), sb_mbcnt the storage they hold (UST_MSIZE per mbuf plus
@@ -41,10 +42,15 @@ sbfree(struct sockbuf *sb, const struct mbuf *m)
 	sb->sb_mbcnt -= m_storage(m);
 }
 
+long
+sb_max_adj(const struct ust_stack *st)
+{
+	return ((long)(V(st, ipc_maxsockbuf) * UST_MCLBYTES / (UST_MSIZE + UST_MCLBYTES)));
+}
+
 int
 sbreserve(struct socket *so, struct sockbuf *sb, long cc)
 {
-	struct ust_stack *st = so->so_stack;
 	uint64_t mbmax;
 
 	if (cc <= 0)
@@ -52,7 +58,7 @@ sbreserve(struct socket *so, struct sockbuf *sb, long cc)
 	/* kern.ipc.maxsockbuf bounds every buffer, counting the mbuf overhead
 	 * of storing cc bytes in clusters (FreeBSD's sb_max_adj): asking for
 	 * more is refused, not clamped, as on FreeBSD. */
-	if ((int64_t)cc > V(st, ipc_maxsockbuf) * UST_MCLBYTES / (UST_MSIZE + UST_MCLBYTES))
+	if (cc > sb_max_adj(so->so_stack))
 		return (UST_ENOBUFS);
 	sb->sb_hiwat = (uint32_t)cc;
 	mbmax = (uint64_t)cc * SB_EFFICIENCY;
@@ -60,6 +66,45 @@ sbreserve(struct socket *so, struct sockbuf *sb, long cc)
 	if (sb->sb_lowat > sb->sb_hiwat)
 		sb->sb_lowat = sb->sb_hiwat;
 	return (0);
+}
+
+/*
+ * Bytes the stack could still find for socket data: clusters left below
+ * the cluster zone's maximum, and memory left in the account (clusters
+ * already carved and free in the zone count as left).  A reservation is
+ * only a limit, not an allocation, so this is advice: it keeps automatic
+ * growth from offering a window the stack could not back (the peer would
+ * fill it and we would drop at the driver), not a guarantee.
+ */
+static uint64_t
+sb_room(const struct ust_stack *st)
+{
+	struct ust_zone_stats zs;
+	uint64_t room = UINT64_MAX, mem;
+
+	ust_zone_get_stats(st->st_mbz.mz_clust, &zs);
+	if (zs.max != 0)
+		room = (uint64_t)(zs.max > zs.in_use ? zs.max - zs.in_use : 0) * MCLBYTES;
+	if (st->st_mem.limit != 0) {
+		mem =
+		    st->st_mem.limit > st->st_mem.in_use ? st->st_mem.limit - st->st_mem.in_use : 0;
+		mem += (uint64_t)zs.cached * zs.size;
+		/* Each cluster costs its mbuf and header as well. */
+		mem = mem / (zs.size + UST_MSIZE) * MCLBYTES;
+		if (mem < room)
+			room = mem;
+	}
+	return (room);
+}
+
+int
+sbreserve_grow(struct socket *so, struct sockbuf *sb, long cc)
+{
+	if (cc <= (long)sb->sb_hiwat)
+		return (0);
+	if ((uint64_t)(cc - (long)sb->sb_hiwat) > sb_room(so->so_stack))
+		return (UST_ENOBUFS);
+	return (sbreserve(so, sb, cc));
 }
 
 void

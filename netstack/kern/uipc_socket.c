@@ -316,6 +316,9 @@ sonewconn(struct socket *head)
 	so->so_state = SS_NOFDREF;
 	so->so_rcv.sb_lowat = head->so_rcv.sb_lowat;
 	so->so_snd.sb_lowat = head->so_snd.sb_lowat;
+	/* Auto-sizing as on the listener (off where it set SO_*BUF). */
+	so->so_rcv.sb_flags = head->so_rcv.sb_flags & SB_AUTOSIZE;
+	so->so_snd.sb_flags = head->so_snd.sb_flags & SB_AUTOSIZE;
 	if (soreserve(so, head->so_snd.sb_hiwat, head->so_rcv.sb_hiwat) != 0) {
 		sodealloc(so);
 		return (NULL);
@@ -738,8 +741,12 @@ sosetopt_bufsize(struct socket *so, int name, int v)
 	case UST_SO_SNDBUF:
 	case UST_SO_RCVBUF:
 		error = sbreserve(so, sb, v);
-		if (error == 0)
+		if (error == 0) {
+			/* The application chose a size: auto-sizing keeps
+			 * its hands off this buffer from now on (FreeBSD). */
+			sb->sb_flags &= ~SB_AUTOSIZE;
 			sowakeup(so);
+		}
 		return (error);
 	default:
 		/* Low water marks: never above the limit (FreeBSD). */

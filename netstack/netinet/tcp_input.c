@@ -830,6 +830,8 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	tp->snd_limited = 0;
 	if (!inrec)
 		cc_ack_received(tp, acked, CC_ACK, tp->snd_cwnd <= tp->snd_wnd);
+	if (so != NULL)
+		tcp_autosndbuf(tp, so);
 	sbcc = so != NULL ? so->so_snd.sb_cc : 0;
 	if (acked > sbcc) {
 		/* The ACK covers our FIN too. */
@@ -1080,6 +1082,7 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 			}
 			if (so != NULL && !(so->so_rcv.sb_state & SBS_CANTRCVMORE) &&
 			    seg->tlen != 0) {
+				tcp_autorcvbuf(tp, seg, so);
 				sbappendstream(&so->so_rcv, m);
 				sorwakeup(so);
 			} else {

@@ -207,6 +207,11 @@ tcp_usr_attach(struct socket *so, int proto)
 		error = soreserve(so, (long)V(st, tcp_sendspace), (long)V(st, tcp_recvspace));
 		if (error != 0)
 			return (error);
+		/* tcp_autobuf.c may grow them (FreeBSD SB_AUTOSIZE). */
+		if (V(st, tcp_sendbuf_auto))
+			so->so_snd.sb_flags |= SB_AUTOSIZE;
+		if (V(st, tcp_recvbuf_auto))
+			so->so_rcv.sb_flags |= SB_AUTOSIZE;
 	}
 	return (tcp_attach_pcb(so));
 }

@@ -178,6 +178,12 @@ struct tcpcb {
 	/* --- tcp_output.c / tcp_timer.c / tcp_subr.c / cc section --- */
 	uint32_t t_rxtbase; /* RTO (us) when the current backoff began */
 
+	/* --- tcp_autobuf.c section (socket buffer auto-sizing) --- */
+	uint64_t rfbuf_start; /* receive measurement began (ns, stack clock) */
+	uint32_t rfbuf_ts;    /* our TSval when it began (RFC 7323 TS clock) */
+	uint32_t rfbuf_cnt;   /* in-order bytes received since */
+	uint8_t rfbuf_on;     /* a measurement is running */
+
 	/* --- tcp_syncache.c / tcp_usrreq.c section --- */
 
 	/* --- tcp_sack.c section (RFC 2018, RFC 2883, RFC 6675) --- */
@@ -341,6 +347,15 @@ void tcp_sack_rto(struct tcpcb *tp);
 tcp_seq tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit);
 int tcp_sack_init(struct ust_stack *st);
 void tcp_sack_fini(struct ust_stack *st);
+
+/* --- tcp_autobuf.c (net.inet.tcp.recvbuf_auto / sendbuf_auto) --- */
+/* In-order data of seg is about to be appended to so_rcv: counts it and,
+ * once per round trip, grows so_rcv when the peer filled it. */
+void tcp_autorcvbuf(struct tcpcb *tp, const struct tcp_seg *seg, struct socket *so);
+/* An ACK of new data arrived, before the acknowledged bytes leave so_snd:
+ * grows so_snd when the application keeps it full and the network would
+ * take more.  The caller wakes writers (sowwakeup) afterwards. */
+void tcp_autosndbuf(struct tcpcb *tp, struct socket *so);
 
 /* --- tcp_syncache.c / tcp_usrreq.c --- */
 /* A SYN for a listener (lso).  Consumes m. */

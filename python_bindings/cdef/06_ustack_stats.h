@@ -193,5 +193,8 @@ struct ust_tcpstat {
 	uint64_t tcps_sack_rcv_blocks;
 	uint64_t tcps_sack_send_blocks;
 	uint64_t tcps_sack_sboverflow;
+	uint64_t tcps_autorcvbuf;
+	uint64_t tcps_autosndbuf;
+	uint64_t tcps_autobuf_fail;
 	...;
 };

@@ -231,6 +231,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "tcps_badrst_inwindow": "in-window but not exact RSTs (RFC 5961 3.2)",
         "tcps_synchallenge": "SYNs in a synchronized state (RFC 5961 4)",
         "tcps_ackchallenge": "ACKs outside the acceptable range (RFC 5961 5)",
+        "tcps_autorcvbuf": "receive buffers grown automatically",
+        "tcps_autosndbuf": "send buffers grown automatically",
+        "tcps_autobuf_fail": "automatic buffer growths refused",
     },
 }
 

@@ -253,10 +253,12 @@ class PipeRig:
         *,
         step_ns: int = 10_000_000,
         timeout_ns: int = 600 * 1_000_000_000,
+        on_idle: Callable[[], None] | None = None,
     ) -> bytes:
         """Send ``data`` from ``src`` to ``dst`` (both non-blocking afterwards), running the
-        stacks ``step_ns`` at a time whenever ``dst`` has nothing to read; returns what
-        arrived.  Raises TimeoutError when it has not all arrived within ``timeout_ns``."""
+        stacks ``step_ns`` at a time whenever ``dst`` has nothing to read (and calling
+        ``on_idle`` then); returns what arrived.  Raises TimeoutError when it has not all
+        arrived within ``timeout_ns``."""
         src.setblocking(False)
         dst.setblocking(False)
         got = bytearray()
@@ -274,6 +276,8 @@ class PipeRig:
                 got += dst.recv(65536)
             except BlockingIOError:
                 self.run(self.a.now + step_ns)
+                if on_idle is not None:
+                    on_idle()
         return bytes(got)
 
     def send_numbered(

@@ -215,3 +215,36 @@ def test_tcp_connections_and_drop(net: PipeRig) -> None:
     with pytest.raises(FileNotFoundError):
         net.b.tcp_drop(est.local, est.remote)
     assert [c.state_name for c in net.b.tcp_connections()] == ["LISTEN"]
+
+
+@pytest.mark.parametrize("autosize", [1, 0])
+def test_receive_buffer_autosizing(autosize: int) -> None:
+    """net.inet.tcp.recvbuf_auto / sendbuf_auto: over a 10 ms, 100 Mbit/s
+    pipe a bulk transfer grows the receiver's SO_RCVBUF and the sender's
+    SO_SNDBUF past FreeBSD's defaults; with the knobs off they never change."""
+    link = Faults(delay_ns=10_000_000, rate_bps=100_000_000)
+    with PipeRig(seed=5, addresses=True, a_to_b=link, b_to_a=link, ring_size=4096) as net:
+        for st in net.stacks:
+            st.sysctl("net.inet.tcp.recvbuf_auto", autosize)
+            st.sysctl("net.inet.tcp.sendbuf_auto", autosize)
+        cli, conn, srv = _connected(net)
+        rcv0 = conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF)
+        snd0 = cli.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF)
+        assert 65536 <= rcv0 < 65536 + 1460 and snd0 == 32768
+        rcvbufs, sndbufs = {rcv0}, {snd0}
+
+        def sample() -> None:
+            rcvbufs.add(conn.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF))
+            sndbufs.add(cli.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF))
+
+        data = random.Random(5).randbytes(2_000_000)
+        got = net.stream(cli, conn, data, step_ns=1_000_000, on_idle=sample)
+        assert got == data
+        if autosize:
+            assert max(rcvbufs) > 2 * rcv0 and max(sndbufs) > 2 * snd0
+            assert net.b.netstat("tcp")["tcp"]["tcps_autorcvbuf"] > 0
+            assert net.a.netstat("tcp")["tcp"]["tcps_autosndbuf"] > 0
+        else:
+            assert rcvbufs == {rcv0} and sndbufs == {snd0}
+        for s in (cli, conn, srv):
+            s.close()
