@@ -195,8 +195,8 @@ bulk_transfer(struct bulk *w, uint32_t total, int max_ms, struct bulk_result *r)
 	uint32_t i;
 	int rounds;
 
-	REQUIRE(buf != NULL);
 	memset(r, 0, sizeof(*r));
+	REQUIRE(buf != NULL);
 	r->intact = 1;
 	r->rcvbuf_min = r->sndbuf_min = 0x7fffffff;
 	bulk_sample(w, r);
