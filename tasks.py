@@ -6,6 +6,7 @@
     invoke test                ctest, ctest under ASan+UBSan, and pytest
     invoke demo --loss 10      python -m ustack demo
     invoke lint [--fix]        clang-format and ruff (and mypy when installed)
+    invoke conformance         FreeBSD's TCP test suite (packetdrill) in virtual time
 
 Every failure ends with what went wrong and the command that fixes it.
 """
@@ -136,6 +137,8 @@ def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = 
         "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
         "jobs": "parallel build and ctest jobs (default: CPU count)",
         "lint": "also run `invoke lint` (clang-format, ruff, mypy; default on)",
+        "conformance": "also run `invoke conformance` (FreeBSD's TCP suite, must reach 95%; "
+        "default on, skipped with a reason when the suite is missing unless USTACK_REQUIRE_ALL=1)",
         "seeds": "seeds of the TCP fault-simulation campaign (tests/sim) to run in build/ "
         "after ctest, e.g. 10000 (0: only the ctest's own, 500 in the plain build)",
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
@@ -155,9 +158,10 @@ def test(
     cross: bool = True,
     lint: bool = True,
     seeds: int = 0,
+    conformance: bool = True,
 ) -> None:
     """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
-    the cross builds, pytest, and the lint checks.
+    the cross builds, pytest, FreeBSD's conformance suite and the lint checks.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
@@ -210,6 +214,13 @@ def test(
         result = c.run(cmd, warn=True, pty=False, env=_pytest_env(), echo=True)
         if result is None or not result.ok:
             failed.append(f"pytest (rerun: {cmd})")
+    if conformance and python:
+        try:
+            _conformance(c)
+        except Exit as e:
+            failed.append(
+                f"conformance ({str(e.message or '').strip()}; rerun: invoke conformance)"
+            )
     if lint and not quick:
         try:
             _lint(c)
@@ -298,6 +309,67 @@ def bench(c: Context, frames: int = 200_000, size: int = 128) -> None:
     result = c.run(cmd, warn=True, pty=False, env=_pytest_env())
     if result is None or not result.ok:
         raise Exit("the pipe measurement failed; see the traceback above (`invoke bench`)")
+
+
+def _suite_dir() -> Path:
+    env = os.environ.get("USTACK_CONFORMANCE_DIR")
+    return Path(env) if env else ROOT.parent / "shared" / "conformance" / "tcp-testsuite"
+
+
+def _conformance(
+    c: Context,
+    paths: list[str] | None = None,
+    json_out: str = "build/conformance.json",
+    min_pass: int = 95,
+    force: str = "",
+) -> None:
+    suite = _suite_dir()
+    if paths is None:
+        if not suite.is_dir():
+            if os.environ.get("USTACK_REQUIRE_ALL") == "1":
+                raise Exit(f"FreeBSD's TCP suite not found at {suite}")
+            print(f"conformance skipped: FreeBSD's TCP suite not found at {suite}")
+            return
+    (ROOT / "build").mkdir(exist_ok=True)
+    args = [PY, "-m", "ustack", "packetdrill", "--min-pass", str(min_pass), "--quiet"]
+    if paths is None:
+        args += ["--in-scope"]
+        paths = [str(suite)]
+    if json_out:
+        args += ["--json", shlex.quote(json_out)]
+    for item in force.split(",") if force else []:
+        args += ["--force", shlex.quote(item)]
+    args += [shlex.quote(p) for p in paths]
+    _python_ext(c)
+    _run(
+        c,
+        " ".join(args),
+        "FreeBSD's TCP conformance suite",
+        "read the FAIL lines above (expected and actual packet) and the JSON report",
+        env=_pytest_env(),
+    )
+
+
+@task(
+    help={
+        "path": "scripts or folders, comma-separated (default: the six in-scope groups of "
+        "../shared/conformance/tcp-testsuite or $USTACK_CONFORMANCE_DIR)",
+        "json_out": "where to write the JSON report (default build/conformance.json; '' for none)",
+        "min_pass": "fail unless this percent of the in-scope IPv4 scripts pass (default 95)",
+        "force": "KNOB=VALUE[,KNOB=VALUE]: hold knobs whatever the scripts write (the "
+        "self-test's wrong configurations)",
+    }
+)
+def conformance(
+    c: Context,
+    path: str = "",
+    json_out: str = "build/conformance.json",
+    min_pass: int = 95,
+    force: str = "",
+) -> None:
+    """Run FreeBSD's TCP test suite (packetdrill scripts) against ustack in virtual time,
+    print the report per group and every failure's first mismatching line, write JSON."""
+    _conformance(c, path.split(",") if path else None, json_out, min_pass, force)
 
 
 @task(help={"target": "target to build (see scripts/cross-build.sh --help); empty: all"})

@@ -55,7 +55,7 @@ KNOB("net.inet.udp.blackhole", udp_blackhole, 0, 0, 1, 0,
     "Do not answer datagrams to closed ports with ICMP")
 
 /* Sockets (kern.ipc). */
-KNOB("kern.ipc.maxsockbuf", ipc_maxsockbuf, 2097152, 4096, 1073741824, 0,
+KNOB("kern.ipc.maxsockbuf", ipc_maxsockbuf, 2097152, 4096, 4294967295, 0,
     "Largest socket buffer SO_SNDBUF/SO_RCVBUF may ask for")
 KNOB("kern.ipc.maxsockets", ipc_maxsockets, 65536, 1, 16777216, 0,
     "Sockets one stack may have open")

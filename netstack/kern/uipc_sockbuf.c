@@ -12,6 +12,8 @@
  * name included), sb_mbcnt the storage they hold (UST_MSIZE per mbuf plus
  * its cluster), so that many tiny datagrams cannot pin unbounded memory.
  */
+#include <limits.h>
+
 #include <string.h>
 
 #include "kern/mbuf.h"
@@ -45,7 +47,10 @@ sbfree(struct sockbuf *sb, const struct mbuf *m)
 long
 sb_max_adj(const struct ust_stack *st)
 {
-	return ((long)(V(st, ipc_maxsockbuf) * UST_MCLBYTES / (UST_MSIZE + UST_MCLBYTES)));
+	uint64_t adj = (uint64_t)V(st, ipc_maxsockbuf) * UST_MCLBYTES / (UST_MSIZE + UST_MCLBYTES);
+
+	/* kern.ipc.maxsockbuf goes to 4 GB - 1; long is 32 bits on ILP32. */
+	return (adj > (uint64_t)LONG_MAX ? LONG_MAX : (long)adj);
 }
 
 int

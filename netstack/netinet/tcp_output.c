@@ -451,10 +451,11 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	if (flags & TH_SYN)
 		win = recwin > TCP_MAXWIN ? TCP_MAXWIN : recwin;
 	else {
-		win = recwin >> tp->rcv_scale;
-		if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) &&
-		    (win << tp->rcv_scale) < tp->rcv_adv - tp->rcv_nxt)
-			win++;
+		/* Rounded up to the scale's unit rather than down, as
+		 * FreeBSD does, so that scaling never hides buffer space
+		 * (65700 bytes with shift 6 go out as 1027) and the window
+		 * never shrinks below what was advertised. */
+		win = (uint32_t)(((uint64_t)recwin + (1u << tp->rcv_scale) - 1) >> tp->rcv_scale);
 		if (win > TCP_MAXWIN)
 			win = TCP_MAXWIN;
 	}

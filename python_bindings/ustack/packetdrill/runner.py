@@ -100,6 +100,14 @@ _CONSTANTS: dict[str, int] = {
         "SHUT_RDWR",
     )
 } | {"F_GETFL": F_GETFL, "F_SETFL": F_SETFL, "O_RDWR": O_RDWR, "O_NONBLOCK": O_NONBLOCK}
+# IP_TOS values (RFC 2474 class selectors, RFC 3246 EF, RFC 1349 bits).
+_CONSTANTS |= {f"IPTOS_DSCP_CS{i}": i << 5 for i in range(8)} | {
+    "IPTOS_DSCP_EF": 0xB8,
+    "IPTOS_LOWDELAY": 0x10,
+    "IPTOS_THROUGHPUT": 0x08,
+    "IPTOS_RELIABILITY": 0x04,
+    "IPTOS_MINCOST": 0x02,
+}
 
 # packetdrill's names for the TCP_INFO constants in %{ }% blocks.
 _TCPI_NAMES: dict[str, int] = {
@@ -271,11 +279,13 @@ class ScriptRunner:
             raise Unsupported(0, f"--ip_version={s.option('ip_version')}: ustack has no IPv6 yet")
         for opt in s.options:
             if opt.name == "udp_encapsulation":
-                raise Unsupported(opt.line, "TCP over UDP (RFC 8899 style) is not implemented")
+                raise Unsupported(
+                    opt.line,
+                    "TCP over UDP encapsulation (FreeBSD TCP_REMOTE_UDP_ENCAPS_PORT) "
+                    "is not implemented",
+                )
             if opt.name == "tcp_md5_secret":
                 raise Unsupported(opt.line, "TCP MD5 signatures (RFC 2385) are not implemented")
-            if opt.name == "mtu" and opt.value not in (None, "1500"):
-                raise Unsupported(opt.line, f"--mtu={opt.value}: the runner uses MTU 1500")
         if s.init_command is not None:
             raise Unsupported(s.init_command.line, f"init command `{s.init_command.command}`")
         for ev in s.events:
@@ -526,14 +536,24 @@ class ScriptRunner:
         return self.local_isn or 0
 
     def _expected_text(self, ev: ast.TcpPacketEvent) -> str:
-        from ustack.packetdrill.parser import format_event
-
-        text = format_event(ev)
-        return text.split(" ", 1)[1] if text.startswith(("+", "0", "1", "*")) else text
+        """The script's packet in packetdrill's notation."""
+        seq = "..." if ev.seq_start is None else f"{ev.seq_start}:{ev.seq_end}"
+        text = f"{ev.flags} {seq}({ev.payload_len})"
+        if ev.ack is not None:
+            text += f" ack {ev.ack}"
+        if ev.win is not None:
+            text += f" win {ev.win}"
+        if ev.options_ignored:
+            text += " <...>"
+        elif ev.options:
+            text += " <" + ",".join(_option_text(o) for o in ev.options) + ">"
+        if ev.ecn is not None:
+            text = f"[{ev.ecn}] " + text
+        return text
 
     def _compare(self, ev: ast.TcpPacketEvent, seg: Segment, expected: str) -> None:
         def fail(what: str) -> None:
-            actual = describe_segment(seg, self.local_isn, REMOTE_ISN, True)
+            actual = describe_segment(seg, self._isn_for(ev, seg), REMOTE_ISN, True)
             raise Failure(ev.line, what, expected, actual)
 
         want_flags = str_to_flags(ev.flags)
@@ -784,9 +804,11 @@ class ScriptRunner:
             return setfl
         raise Unsupported(ev.line, f"fcntl command {cmd}")
 
-    def _sockopt_value(self, ev: ast.SyscallEvent, e: ast.Expr, name: int) -> int | bytes | str:
+    def _sockopt_value(
+        self, ev: ast.SyscallEvent, e: ast.Expr, level: int, name: int
+    ) -> int | bytes | str:
         if isinstance(e, ast.Struct):
-            if name == ustack.SO_LINGER:
+            if (level, name) == (ustack.SOL_SOCKET, ustack.SO_LINGER):
                 onoff = e.get("l_onoff")
                 linger = e.get("l_linger")
                 return struct.pack(
@@ -803,7 +825,7 @@ class ScriptRunner:
         fd = self._fd(ev.args[0], ev.line)
         level = self._int(ev.args[1], ev.line)
         name = self._int(ev.args[2], ev.line)
-        value = self._sockopt_value(ev, ev.args[3], name)
+        value = self._sockopt_value(ev, ev.args[3], level, name)
         return _returning_zero(lambda: fd.sock.setsockopt(level, name, value))
 
     def _sys_getsockopt(self, ev: ast.SyscallEvent) -> Callable[[], int]:
@@ -813,7 +835,7 @@ class ScriptRunner:
         want = ev.args[3]
 
         def attempt() -> int:
-            if name == ustack.SO_LINGER:
+            if (level, name) == (ustack.SOL_SOCKET, ustack.SO_LINGER):
                 raw = fd.sock.getsockopt(level, name, 8)
                 onoff, linger = struct.unpack("=ii", raw)
                 if isinstance(want, ast.Struct):
@@ -980,6 +1002,23 @@ class ScriptRunner:
             ) from None
         except NameError as exc:
             raise Unsupported(ev.line, f"%{{ }}% uses {exc}") from None
+
+
+def _option_text(o: ast.TcpOption) -> str:
+    if isinstance(o, ast.MssOption):
+        return f"mss {o.mss}"
+    if isinstance(o, ast.WindowScaleOption):
+        return f"wscale {o.shift}"
+    if isinstance(o, ast.TimestampOption):
+        return f"TS val {o.val} ecr {o.ecr}"
+    if isinstance(o, ast.SackOption):
+        return "sack " + " ".join(f"{b.left}:{b.right}" for b in o.blocks)
+    names = {
+        ast.NopOption: "nop",
+        ast.EolOption: "eol",
+        ast.SackPermittedOption: "sackOK",
+    }
+    return names.get(type(o), type(o).__name__)
 
 
 def _returning_zero(call: Callable[[], None]) -> Callable[[], int]:

@@ -23,10 +23,40 @@ from ustack.packetdrill.lexer import ParseError
 from ustack.packetdrill.runner import Failure, RunOptions, ScriptRunner, Unsupported
 from ustack.packetdrill.virtual import VirtualBackend
 
-__all__ = ["ScriptResult", "Report", "find_scripts", "run_script", "run_scripts"]
+__all__ = [
+    "IN_SCOPE_GROUPS",
+    "ScriptResult",
+    "Report",
+    "default_suite_dir",
+    "find_scripts",
+    "run_script",
+    "run_scripts",
+]
 
+# The in-process backend never touches a network device; its addresses are
+# still from 198.18.0.0/15 like everything else ustack's tests use.
 LOCAL_IP = "198.18.0.1"
 REMOTE_IP = "198.18.0.2"
+# The groups the conformance goal counts (fast-open and tcp-over-udp are
+# out of scope for now; IPv6 twins count once ustack has IPv6).
+IN_SCOPE_GROUPS = (
+    "snd-syn",
+    "state-event-engine",
+    "rcv-data-segments",
+    "rcv-icmp",
+    "socket-api",
+    "snippets",
+)
+
+
+def default_suite_dir() -> Path:
+    """$USTACK_CONFORMANCE_DIR, else ../shared/conformance/tcp-testsuite next to the
+    source tree (the scripts are read there, never copied into the project)."""
+    env = os.environ.get("USTACK_CONFORMANCE_DIR")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[3]
+    return root.parent / "shared" / "conformance" / "tcp-testsuite"
 
 
 @dataclass
@@ -55,6 +85,18 @@ class Report:
         for r in self.results:
             groups.setdefault(r.group, Counter())[r.status] += 1
         return groups
+
+    def in_scope_pass_rate(self) -> float:
+        """Percent of the IPv4 scripts in IN_SCOPE_GROUPS that passed (skips count
+        as not passed)."""
+        scoped = [
+            r
+            for r in self.results
+            if r.group in IN_SCOPE_GROUPS and "ipv6" not in Path(r.path).name
+        ]
+        if not scoped:
+            return 0.0
+        return 100.0 * sum(r.status == "pass" for r in scoped) / len(scoped)
 
     def summary_line(self) -> str:
         c = self.counts()
@@ -132,7 +174,8 @@ def run_script(
     except ParseError as exc:
         result.status, result.line, result.reason = "error", exc.line, f"parse error: {exc}"
         return result
-    backend = VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, seed=seed)
+    mtu = int(script.option("mtu") or 1500)
+    backend = VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
     runner = ScriptRunner(script, backend, opts)
     try:
         runner.run()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 
 from ustack.clock import VirtualClock
+from ustack.packetdrill.wire import fragment
 from ustack.pipe import Pipe
 from ustack.stack import CAPTURE_OUT, Stack, run_until
 
@@ -42,7 +43,10 @@ class VirtualBackend:
         self.local_ip = local_ip
         self.remote_ip = remote_ip
         self.clock = VirtualClock(_T0_NS)
-        self.pipe = Pipe(mtu=mtu, clock=self.clock, seed=seed)
+        self.mtu = mtu
+        # A short ring: scripts have few packets in flight, and a slot
+        # holds a whole frame of the MTU (up to 64 KB).
+        self.pipe = Pipe(mtu=mtu, ring_size=64, clock=self.clock, seed=seed)
         self.stack = Stack(clock=self.clock, seed=seed)
         self._peer = Stack(clock=self.clock, seed=seed + 1)
         self.iface = self.stack.add_interface(self.pipe.a, "pd0", f"{local_ip}/{prefixlen}")
@@ -67,10 +71,13 @@ class VirtualBackend:
         return self.stack.now - _T0_NS
 
     def inject(self, ip_packet: bytes) -> None:
-        """Deliver an IPv4 packet to the stack under test, now."""
-        frame = self.iface.mac_bytes + self._peer_if.mac_bytes + b"\x08\x00" + ip_packet
-        self._peer_if.send_frame(frame)
-        run_until(self._group, lambda: True)
+        """Deliver an IPv4 packet to the stack under test, now; one larger
+        than the link MTU goes as IPv4 fragments (a tun device would take it
+        whole; the stack sees the same segment after reassembly)."""
+        head = self.iface.mac_bytes + self._peer_if.mac_bytes + b"\x08\x00"
+        for part in fragment(ip_packet, self.mtu):
+            self._peer_if.send_frame(head + part)
+            run_until(self._group, lambda: True)
         self.settle()
 
     def settle(self) -> None:

@@ -29,6 +29,7 @@ __all__ = [
     "tcp_frame",
     "icmp_frame",
     "parse_frame",
+    "fragment",
 ]
 
 ETHERTYPE_IP = 0x0800
@@ -310,3 +311,26 @@ def parse_frame(frame: bytes) -> Segment | Icmp | None:
         ip_id=ip_id,
         df=bool(frag & 0x4000),
     )
+
+
+def fragment(packet: bytes, mtu: int) -> list[bytes]:
+    """An IPv4 packet split into fragments of at most ``mtu`` bytes (RFC 791:
+    data in multiples of 8 bytes, MF on all but the last); as it is when it fits."""
+    hlen = (packet[0] & 0x0F) * 4
+    if len(packet) <= mtu:
+        return [packet]
+    step = (mtu - hlen) // 8 * 8
+    if step <= 0:
+        raise ValueError(f"MTU {mtu} leaves no room for data after a {hlen}-byte header")
+    body = packet[hlen:]
+    out = []
+    for off in range(0, len(body), step):
+        chunk = body[off : off + step]
+        more = 0x2000 if off + step < len(body) else 0
+        hdr = bytearray(packet[:hlen])
+        struct.pack_into("!H", hdr, 2, hlen + len(chunk))
+        struct.pack_into("!H", hdr, 6, more | (off // 8))
+        struct.pack_into("!H", hdr, 10, 0)
+        struct.pack_into("!H", hdr, 10, inet_checksum(bytes(hdr)))
+        out.append(bytes(hdr) + chunk)
+    return out

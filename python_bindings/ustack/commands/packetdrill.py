@@ -1,0 +1,145 @@
+"""``ustack packetdrill``: run packetdrill scripts against ustack in virtual time."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ustack.packetdrill.runner import RunOptions
+from ustack.packetdrill.suite import (
+    IN_SCOPE_GROUPS,
+    Report,
+    ScriptResult,
+    default_suite_dir,
+    run_scripts,
+)
+
+NAME = "packetdrill"
+HELP = "run packetdrill scripts (FreeBSD's TCP test suite) against ustack"
+DESCRIPTION = """\
+Run packetdrill scripts against a fresh ustack instance each, in virtual time
+(in-process, no network device, no root): inbound packets are injected at
+their script times, outbound packets are matched field by field within the
+script's --tolerance_usecs, syscalls run on ustack's sockets, `sysctl -w`
+sets ustack's knobs of the same FreeBSD name, sockstat/tcpdrop commands query
+and drop ustack's connections, %{ }% blocks assert on TCP_INFO.
+
+PATH is a .pkt file or a folder searched recursively (default: the FreeBSD
+suite in ../shared/conformance/tcp-testsuite, or $USTACK_CONFORMANCE_DIR).
+Prints each failure with its first mismatching line (expected and actual
+packet), a table per group (pass, fail, skip), the reasons for skips, and a
+closing line "N passed, N failed, N skipped".  A construct the runner or
+ustack does not support (IPv6, TCP Fast Open, TCP over UDP, MD5 signatures,
+unknown knobs) is skipped with its reason, never passed.
+
+Exit status: 0 when nothing failed (and, with --min-pass, the pass rate of the
+in-scope IPv4 groups reached it), 1 otherwise, 2 for a usage error.
+
+Examples:
+  ustack packetdrill
+  ustack packetdrill --ipv4-only --json report.json
+  ustack packetdrill ../shared/conformance/tcp-testsuite/snd-syn -v
+  ustack packetdrill --force net.inet.tcp.sack.enable=0 snd-syn/   # must fail
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="scripts or folders of scripts (default: the FreeBSD suite)",
+    )
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the report as JSON (summary, groups, every result)",
+    )
+    parser.add_argument(
+        "--in-scope",
+        action="store_true",
+        help=f"run only the groups the conformance goal counts ({', '.join(IN_SCOPE_GROUPS)}) "
+        "of the suite (PATH, if given, is the suite's folder)",
+    )
+    parser.add_argument(
+        "--ipv4-only",
+        action="store_true",
+        help="leave out the IPv6 twins (files named *ipv6*) instead of listing them as skipped",
+    )
+    parser.add_argument(
+        "--force",
+        action="append",
+        default=[],
+        metavar="KNOB=VALUE",
+        help="hold a knob at VALUE whatever the scripts write (repeatable); the self-test "
+        "uses this to prove that a wrong configuration fails",
+    )
+    parser.add_argument(
+        "--min-pass",
+        type=float,
+        default=0.0,
+        metavar="PERCENT",
+        help="also fail unless at least PERCENT of the in-scope IPv4 scripts "
+        f"({', '.join(IN_SCOPE_GROUPS)}) pass",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="list every skipped script with its reason, and every pass",
+    )
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
+
+
+def _parse_force(items: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--force {item!r}: expected KNOB=VALUE")
+        out[name.strip()] = int(value, 0)
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        forced = _parse_force(args.force)
+    except ValueError as exc:
+        print(f"ustack packetdrill: {exc}", file=sys.stderr)
+        return 2
+    paths = [Path(p) for p in args.paths] or [default_suite_dir()]
+    if args.in_scope:
+        if len(paths) != 1:
+            print(
+                "ustack packetdrill: --in-scope takes at most one PATH, the suite", file=sys.stderr
+            )
+            return 2
+        paths = [paths[0] / g for g in IN_SCOPE_GROUPS]
+    for p in paths:
+        if not p.exists():
+            print(f"ustack packetdrill: {p}: no such file or folder", file=sys.stderr)
+            return 2
+    show_progress = not args.quiet and sys.stderr.isatty()
+
+    def progress(i: int, r: ScriptResult) -> None:
+        if args.verbose and r.status == "pass":
+            print(f"PASS {r.path}")
+        if show_progress:
+            print(f"\r{i + 1} scripts ...", end="", file=sys.stderr, flush=True)
+
+    report: Report = run_scripts(
+        paths, opts=RunOptions(forced=forced), ipv4_only=args.ipv4_only, progress=progress
+    )
+    if show_progress:
+        print("\r", end="", file=sys.stderr)
+    print(report.format(verbose=args.verbose))
+    if args.json:
+        Path(args.json).write_text(report.to_json() + os.linesep)
+    ok = report.counts()["fail"] + report.counts()["error"] == 0
+    if args.min_pass > 0:
+        rate = report.in_scope_pass_rate()
+        print(f"in-scope IPv4 pass rate: {rate:.1f}% (required {args.min_pass:g}%)")
+        ok = ok and rate >= args.min_pass
+    return 0 if ok else 1
