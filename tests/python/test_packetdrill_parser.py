@@ -46,11 +46,10 @@ from ustack.packetdrill.ast import (
     WindowScaleOption,
 )
 from ustack.packetdrill.parser import format_event, format_expr, main
+from ustack.packetdrill.suite import default_suite_dir
 
 REPO = Path(__file__).resolve().parents[2]
-CORPUS = Path(
-    os.environ.get("USTACK_CONFORMANCE_DIR", REPO.parent / "shared/conformance/tcp-testsuite")
-)
+CORPUS = default_suite_dir()
 # Scripts of the suite that are malformed as published, with the line their error is on.
 # packetdrill rejects them too; the test notices when upstream fixes them.
 KNOWN_MALFORMED = {"fast-open/client/client-handle-cookie-update-of-length-17.pkt": 1}
