@@ -30,6 +30,7 @@ HEADERS = (
     "ustack/ustack_driver.h",
     "ustack/ustack_pipe.h",
     "ustack/ustack_pcap.h",
+    "ustack/ustack_tap.h",
 )
 
 # Make drift between the cdef and the headers a hard error, not a warning.

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from ustack import netns
 from ustack.packetdrill.runner import RunOptions
 from ustack.packetdrill.suite import (
     IN_SCOPE_GROUPS,
@@ -15,8 +16,10 @@ from ustack.packetdrill.suite import (
     default_suite_dir,
     run_scripts,
 )
+from ustack.packetdrill.tap_backend import TAP_TOLERANCE_FLOOR_NS
 
 NAME = "packetdrill"
+_INSIDE = "USTACK_PACKETDRILL_IN_NETNS"  # set in the re-run inside the namespace
 HELP = "run packetdrill scripts (FreeBSD's TCP test suite) against ustack"
 DESCRIPTION = """\
 Run packetdrill scripts against a fresh ustack instance each, in virtual time
@@ -90,6 +93,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list every skipped script with its reason, and every pass",
     )
+    parser.add_argument(
+        "--backend",
+        choices=("virtual", "tap"),
+        default="virtual",
+        help="virtual: in-process on the virtual clock (default); tap: over a real TAP device "
+        "in a network namespace made for the run (root), scapy as the script's peer, real time "
+        f"with the tolerance doubled (at least {TAP_TOLERANCE_FLOOR_NS // 1_000_000} ms)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
@@ -121,6 +132,18 @@ def run(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"ustack packetdrill: {p}: no such file or folder", file=sys.stderr)
             return 2
+    if args.backend == "tap" and os.environ.get(_INSIDE) != "1":
+        # Re-run this very command inside a namespace of its own.
+        reason = netns.unavailable_reason()
+        if reason is not None:
+            print(f"ustack packetdrill: --backend tap: {reason}", file=sys.stderr)
+            return 2
+        argv = [sys.executable, "-m", "ustack", *sys.argv[1:]]
+        os.environ[_INSIDE] = "1"
+        try:
+            return netns.run_inside("pd", argv)
+        finally:
+            del os.environ[_INSIDE]
     show_progress = not args.quiet and sys.stderr.isatty()
 
     def progress(i: int, r: ScriptResult) -> None:
@@ -130,7 +153,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"\r{i + 1} scripts ...", end="", file=sys.stderr, flush=True)
 
     report: Report = run_scripts(
-        paths, opts=RunOptions(forced=forced), ipv4_only=args.ipv4_only, progress=progress
+        paths,
+        opts=RunOptions(forced=forced),
+        ipv4_only=args.ipv4_only,
+        progress=progress,
+        backend=args.backend,
     )
     if show_progress:
         print("\r", end="", file=sys.stderr)

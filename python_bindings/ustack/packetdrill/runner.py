@@ -259,6 +259,7 @@ class ScriptRunner:
         tol = script.option("tolerance_usecs")
         scale = self.opts.tolerance_scale * backend.tolerance_scale
         self.tol_ns = int((int(tol) if tol else DEFAULT_TOLERANCE_US) * US * scale)
+        self.tol_ns = max(self.tol_ns, int(getattr(backend, "tolerance_floor_ns", 0)))
         self.fds: dict[int, _Fd] = {}
         self.current_fd: int | None = None
         self.local_isn: int | None = None

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ustack.packetdrill.lexer import ParseError
-from ustack.packetdrill.runner import Failure, RunOptions, ScriptRunner, Unsupported
+from ustack.packetdrill.runner import Backend, Failure, RunOptions, ScriptRunner, Unsupported
 from ustack.packetdrill.virtual import VirtualBackend
 
 __all__ = [
@@ -161,10 +161,24 @@ def _group(root: Path, path: Path) -> str:
     return root.name if root.is_dir() else path.parent.name
 
 
+def _make_backend(kind: str, mtu: int, seed: int) -> Backend:
+    if kind == "tap":
+        from ustack.packetdrill.tap_backend import TapBackend
+
+        return TapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
+    return VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
+
+
 def run_script(
-    path: Path, *, group: str = "", opts: RunOptions | None = None, seed: int = 1
+    path: Path,
+    *,
+    group: str = "",
+    opts: RunOptions | None = None,
+    seed: int = 1,
+    backend: str = "virtual",
 ) -> ScriptResult:
-    """Parses and runs one script on a fresh virtual-time stack."""
+    """Parses and runs one script on a fresh stack: in virtual time, or over a
+    TAP device in real time (``backend="tap"``, inside a namespace of its own)."""
     from ustack.packetdrill.parser import parse_file
 
     t0 = time.perf_counter()
@@ -175,8 +189,15 @@ def run_script(
         result.status, result.line, result.reason = "error", exc.line, f"parse error: {exc}"
         return result
     mtu = int(script.option("mtu") or 1500)
-    backend = VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
-    runner = ScriptRunner(script, backend, opts)
+    try:
+        be = _make_backend(backend, mtu, seed)
+    except Unsupported as exc:
+        result.status, result.line, result.reason = "unsupported", 0, str(exc)
+        return result
+    except Exception as exc:
+        result.status, result.reason = "error", f"{backend} back end: {type(exc).__name__}: {exc}"
+        return result
+    runner = ScriptRunner(script, be, opts)
     try:
         runner.run()
     except Failure as exc:
@@ -191,7 +212,7 @@ def run_script(
     finally:
         result.warnings = runner.warnings
         runner.close()
-        backend.close()
+        be.close()
         result.seconds = time.perf_counter() - t0
     return result
 
@@ -202,6 +223,7 @@ def run_scripts(
     opts: RunOptions | None = None,
     ipv4_only: bool = False,
     progress: Callable[[int, ScriptResult], None] | None = None,
+    backend: str = "virtual",
 ) -> Report:
     """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*."""
     report = Report()
@@ -209,7 +231,7 @@ def run_scripts(
     for i, (root, path) in enumerate(find_scripts(paths)):
         if ipv4_only and "ipv6" in path.name:
             continue
-        r = run_script(path, group=_group(root, path), opts=opts)
+        r = run_script(path, group=_group(root, path), opts=opts, backend=backend)
         report.results.append(r)
         if progress is not None:
             progress(i, r)

@@ -1,0 +1,56 @@
+/*
+ * ustack_tap.h - a stack on a TAP device: the host kernel on the other side.
+ *
+ * Linux: /dev/net/tun with IFF_TAP | IFF_NO_PI, non-blocking, frames read
+ * and written in bursts.  The kernel's side is an Ethernet interface of the
+ * given name in the network namespace of the process that opens it; it
+ * disappears when ust_tap_close() closes the descriptor.  Needs
+ * CAP_NET_ADMIN.  Elsewhere ust_tap_open() returns -UST_EOPNOTSUPP.
+ */
+#ifndef USTACK_TAP_H
+#define USTACK_TAP_H
+
+#include <stdint.h>
+
+#include <ustack/ustack_driver.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ust_tap_config {
+	char name[16];   /* kernel interface name; "" lets the kernel pick (tapN) */
+	uint8_t mac[6];  /* ustack's MAC on the link */
+	uint8_t mac_set; /* 0: a random locally administered unicast MAC */
+	uint32_t mtu;    /* default 1500; also set on the kernel's side */
+};
+
+struct ust_tap_stats {
+	uint64_t rx_frames; /* read from the device and handed to the stack */
+	uint64_t rx_bytes;
+	uint64_t rx_nombuf; /* read but dropped: the stack had no mbuf */
+	uint64_t tx_frames; /* written to the device */
+	uint64_t tx_bytes;
+	uint64_t tx_errors; /* write failed (not EAGAIN) or frame over MTU: dropped */
+	uint64_t tx_full;   /* the device's queue was full: left with the stack */
+};
+
+struct ust_tap;
+
+UST_API void ust_tap_config_init(struct ust_tap_config *cfg);
+/* 0, or -UST_E*: EPERM (no CAP_NET_ADMIN), ENOENT (no /dev/net/tun),
+ * EBUSY (name in use), EINVAL (bad config), ENOMEM, EOPNOTSUPP. */
+UST_API int ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out);
+/* Close only after the interface is detached from its stack. */
+UST_API void ust_tap_close(struct ust_tap *t);
+UST_API const struct ust_driver_ops *ust_tap_ops(void);
+/* The softc to pass to ust_if_attach() with ust_tap_ops(). */
+UST_API void *ust_tap_softc(struct ust_tap *t);
+/* The kernel's name of the interface (as the kernel chose it). */
+UST_API const char *ust_tap_name(const struct ust_tap *t);
+UST_API void ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* USTACK_TAP_H */

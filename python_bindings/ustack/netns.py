@@ -1,0 +1,122 @@
+"""Network namespaces for anything that touches a real network device.
+
+Every test, demo or benchmark that uses a TAP device runs in a namespace it
+creates itself and removes afterwards, with addresses from 198.18.0.0/15
+(RFC 2544's benchmarking range) inside it; nothing touches the host's own
+interfaces.  :class:`NetNs` does that with iproute2 (``ip netns``), needs
+root, and removes the namespace (killing whatever still runs in it) even when
+the code inside fails.
+
+    with NetNs("demo") as ns:
+        ns.run("ip", "link", "set", "lo", "up")
+        subprocess.run(ns.exec_argv(sys.executable, "-m", "ustack", ...))
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Sequence
+
+__all__ = ["NetNs", "NetNsError", "available", "unavailable_reason", "run_inside", "BENCH_NET"]
+
+BENCH_NET = "198.18.0.0/15"
+_counter = itertools.count()
+
+
+class NetNsError(RuntimeError):
+    """A namespace could not be created or set up."""
+
+
+def unavailable_reason() -> str | None:
+    """Why namespaces cannot be used here, or None when they can."""
+    if os.geteuid() != 0:
+        return "network namespaces and TAP devices need root"
+    if shutil.which("ip") is None:
+        return "iproute2's `ip` is not installed (apt-get install iproute2)"
+    if not os.path.exists("/dev/net/tun"):
+        return "/dev/net/tun does not exist"
+    return None
+
+
+def available() -> bool:
+    return unavailable_reason() is None
+
+
+class NetNs:
+    """A fresh network namespace named ``ustack-<purpose>-<pid>-<n>``."""
+
+    def __init__(self, purpose: str = "test") -> None:
+        reason = unavailable_reason()
+        if reason is not None:
+            raise NetNsError(reason)
+        self.name = f"ustack-{purpose}-{os.getpid()}-{next(_counter)}"
+        proc = subprocess.run(
+            ["ip", "netns", "add", self.name], capture_output=True, text=True, check=False
+        )
+        if proc.returncode != 0:
+            raise NetNsError(f"ip netns add {self.name}: {proc.stderr.strip()}")
+        self._open = True
+        try:
+            self.run("ip", "link", "set", "lo", "up")
+        except Exception:
+            self.close()
+            raise
+
+    def exec_argv(self, *argv: str) -> list[str]:
+        """``argv`` prefixed to run inside the namespace."""
+        return ["ip", "netns", "exec", self.name, *argv]
+
+    def run(self, *argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Runs a command inside the namespace and waits for it."""
+        proc = subprocess.run(self.exec_argv(*argv), capture_output=True, text=True, check=False)
+        if check and proc.returncode != 0:
+            raise NetNsError(f"{' '.join(argv)} in {self.name}: {proc.stderr.strip()}")
+        return proc
+
+    def pids(self) -> list[int]:
+        proc = subprocess.run(
+            ["ip", "netns", "pids", self.name], capture_output=True, text=True, check=False
+        )
+        return [int(p) for p in proc.stdout.split()]
+
+    def close(self) -> None:
+        """Kills what still runs inside, then deletes the namespace (its
+        devices go with it)."""
+        if not self._open:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            pids = self.pids()
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + 2.0
+            while pids and self.pids() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
+        self._open = False
+
+    def __enter__(self) -> NetNs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        if getattr(self, "_open", False):
+            self.close()
+
+    def __repr__(self) -> str:
+        return f"<NetNs {self.name}{'' if self._open else ' (deleted)'}>"
+
+
+def run_inside(purpose: str, argv: Sequence[str]) -> int:
+    """Runs ``argv`` in a new namespace (removed afterwards); its exit status."""
+    with NetNs(purpose) as ns:
+        return subprocess.run(ns.exec_argv(*argv), check=False).returncode

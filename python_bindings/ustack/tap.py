@@ -1,0 +1,102 @@
+"""A TAP device: a stack on an Ethernet interface of the host kernel.
+
+``Tap(name)`` opens Linux's /dev/net/tun as a TAP device (needs root or
+CAP_NET_ADMIN); the kernel's side is an interface called ``name`` in the
+network namespace of this process, and it disappears when the Tap is closed.
+Pass the Tap to ``Stack.add_interface`` like a pipe end.  Run it inside a
+namespace made for the purpose (see :mod:`ustack.netns`), never on the host's
+own network.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ustack._native import cstr, ffi, lib, struct_to_dict
+from ustack._util import parse_mac
+from ustack.drivers import DriverEnd, Link
+from ustack.errors import check
+
+__all__ = ["Tap", "TAP_STATS_FIELDS"]
+
+TAP_STATS_FIELDS = (
+    "rx_frames",
+    "rx_bytes",
+    "rx_nombuf",
+    "tx_frames",
+    "tx_bytes",
+    "tx_errors",
+    "tx_full",
+)
+
+
+class Tap(DriverEnd):
+    """One TAP device (``struct ust_tap``)."""
+
+    def __init__(self, name: str = "", *, mac: str | None = None, mtu: int = 1500) -> None:
+        raw = name.encode()
+        if len(raw) > 15:
+            raise ValueError(f"interface name {name!r} is longer than 15 bytes")
+        cfg = ffi.new("struct ust_tap_config *")
+        lib.ust_tap_config_init(cfg)
+        cfg.name = raw
+        cfg.mtu = mtu
+        if mac is not None:
+            cfg.mac = parse_mac(mac)
+            cfg.mac_set = 1
+        out = ffi.new("struct ust_tap **")
+        check(lib.ust_tap_open(cfg, out), f"/dev/net/tun ({name or 'tap'})")
+        self._t: Any = out[0]
+        self._link: Link | None = None
+
+    @property
+    def name(self) -> str:
+        """The kernel's name of the interface."""
+        return cstr(lib.ust_tap_name(self._ptr())) or ""
+
+    @property
+    def stats(self) -> dict[str, int]:
+        out = ffi.new("struct ust_tap_stats *")
+        lib.ust_tap_get_stats(self._ptr(), out)
+        return struct_to_dict(out, TAP_STATS_FIELDS)
+
+    def _ptr(self) -> Any:
+        if self._t is None:
+            raise ValueError("the TAP device is closed")
+        return self._t
+
+    def _attach_args(self) -> tuple[Any, Any]:
+        if self._link is not None and self._link.alive:
+            from ustack.pipe import check_busy
+
+            raise check_busy(f"tap {self.name}")
+        return lib.ust_tap_ops(), lib.ust_tap_softc(self._ptr())
+
+    def _attached(self, link: Link) -> None:
+        self._link = link
+
+    def close(self) -> None:
+        """Detach the interface still using it, then close the device."""
+        if self._t is None:
+            return
+        if self._link is not None and self._link.alive:
+            self._link.detach()
+        lib.ust_tap_close(self._t)
+        self._t = None
+
+    def __enter__(self) -> Tap:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def __repr__(self) -> str:
+        if self._t is None:
+            return "<Tap closed>"
+        return f"<Tap {self.name}>"
