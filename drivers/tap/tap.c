@@ -300,6 +300,12 @@ ust_tap_name(const struct ust_tap *t)
 	return (t->t_name);
 }
 
+int
+ust_tap_fd(const struct ust_tap *t)
+{
+	return (t->t_fd);
+}
+
 void
 ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out)
 {

@@ -48,6 +48,8 @@ UST_API const struct ust_driver_ops *ust_tap_ops(void);
 UST_API void *ust_tap_softc(struct ust_tap *t);
 /* The kernel's name of the interface (as the kernel chose it). */
 UST_API const char *ust_tap_name(const struct ust_tap *t);
+/* The device's descriptor, readable when frames wait (for poll/select). */
+UST_API int ust_tap_fd(const struct ust_tap *t);
 UST_API void ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out);
 
 #ifdef __cplusplus

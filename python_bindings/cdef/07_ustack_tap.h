@@ -26,4 +26,5 @@ void ust_tap_close(struct ust_tap *t);
 const struct ust_driver_ops *ust_tap_ops(void);
 void *ust_tap_softc(struct ust_tap *t);
 const char *ust_tap_name(const struct ust_tap *t);
+int ust_tap_fd(const struct ust_tap *t);
 void ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out);

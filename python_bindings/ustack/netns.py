@@ -19,10 +19,19 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 
-__all__ = ["NetNs", "NetNsError", "available", "unavailable_reason", "run_inside", "BENCH_NET"]
+__all__ = [
+    "NetNs",
+    "NetNsError",
+    "available",
+    "unavailable_reason",
+    "reexec_inside",
+    "run_inside",
+    "BENCH_NET",
+]
 
 BENCH_NET = "198.18.0.0/15"
 _counter = itertools.count()
@@ -114,6 +123,26 @@ class NetNs:
 
     def __repr__(self) -> str:
         return f"<NetNs {self.name}{'' if self._open else ' (deleted)'}>"
+
+
+INSIDE_ENV = "USTACK_IN_NETNS"  # set for the re-run inside the namespace
+
+
+def reexec_inside(purpose: str) -> int | None:
+    """For a CLI command that must run in a namespace of its own: in the
+    parent, creates one, runs this same command line inside (``python -m
+    ustack`` with the same arguments) and returns its exit status once the
+    namespace is deleted; inside (the re-run), returns None: carry on."""
+    if os.environ.get(INSIDE_ENV) == "1":
+        return None
+    reason = unavailable_reason()
+    if reason is not None:
+        raise NetNsError(reason)
+    os.environ[INSIDE_ENV] = "1"
+    try:
+        return run_inside(purpose, [sys.executable, "-m", "ustack", *sys.argv[1:]])
+    finally:
+        del os.environ[INSIDE_ENV]
 
 
 def run_inside(purpose: str, argv: Sequence[str]) -> int:

@@ -54,6 +54,10 @@ class Tap(DriverEnd):
         """The kernel's name of the interface."""
         return cstr(lib.ust_tap_name(self._ptr())) or ""
 
+    def fileno(self) -> int:
+        """The device's descriptor: readable when frames wait (select/poll)."""
+        return int(lib.ust_tap_fd(self._ptr()))
+
     @property
     def stats(self) -> dict[str, int]:
         out = ffi.new("struct ust_tap_stats *")

@@ -143,3 +143,12 @@ def test_packetdrill_over_tap_passes_and_fails_like_virtual() -> None:
     )
     assert bad.returncode == 1 and "window" in bad.stdout, bad.stdout + bad.stderr
     _no_namespaces_left()
+
+
+def test_hostlink_refuses_addresses_outside_the_benchmark_range() -> None:
+    from ustack.hostlink import HostLink
+
+    with pytest.raises(ValueError, match="198.18.0.0/15"):
+        HostLink(address="10.0.0.1/24")
+    with pytest.raises(ValueError, match="198.18.0.0/15"):
+        HostLink(peer_address="192.168.1.2/24")

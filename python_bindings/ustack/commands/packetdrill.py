@@ -19,7 +19,6 @@ from ustack.packetdrill.suite import (
 from ustack.packetdrill.tap_backend import TAP_TOLERANCE_FLOOR_NS
 
 NAME = "packetdrill"
-_INSIDE = "USTACK_PACKETDRILL_IN_NETNS"  # set in the re-run inside the namespace
 HELP = "run packetdrill scripts (FreeBSD's TCP test suite) against ustack"
 DESCRIPTION = """\
 Run packetdrill scripts against a fresh ustack instance each, in virtual time
@@ -132,18 +131,15 @@ def run(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"ustack packetdrill: {p}: no such file or folder", file=sys.stderr)
             return 2
-    if args.backend == "tap" and os.environ.get(_INSIDE) != "1":
+    if args.backend == "tap":
         # Re-run this very command inside a namespace of its own.
-        reason = netns.unavailable_reason()
-        if reason is not None:
-            print(f"ustack packetdrill: --backend tap: {reason}", file=sys.stderr)
-            return 2
-        argv = [sys.executable, "-m", "ustack", *sys.argv[1:]]
-        os.environ[_INSIDE] = "1"
         try:
-            return netns.run_inside("pd", argv)
-        finally:
-            del os.environ[_INSIDE]
+            rc = netns.reexec_inside("pd")
+        except netns.NetNsError as exc:
+            print(f"ustack packetdrill: --backend tap: {exc}", file=sys.stderr)
+            return 2
+        if rc is not None:
+            return rc
     show_progress = not args.quiet and sys.stderr.isatty()
 
     def progress(i: int, r: ScriptResult) -> None:

@@ -1,0 +1,137 @@
+"""ustack on a TAP device facing the Linux kernel, inside a namespace of its own.
+
+What every command that meets the real kernel shares (``ustack serve``,
+``ping``, ``fetch``, the interop tests, ``packetdrill --backend tap``):
+
+    rc = netns.reexec_inside("serve")       # in the parent: make a namespace, run
+    if rc is not None:                      # this same command inside, delete it
+        return rc
+    with HostLink() as link:                # inside: ustack 198.18.0.1/24 on TAP
+        sock = link.stack.socket(...)       # "ust0", the kernel 198.18.0.2/24
+        link.poll_until(lambda: done, timeout=5.0)
+
+``HostLink`` creates the TAP device (``ust0`` by default), attaches it to a new
+stack on the monotonic clock with ustack's address, brings the kernel's side
+up with the peer address and IPv6 off (so the kernel sends nothing
+unasked), and optionally captures to a pcap file.  ``poll_until`` runs the
+stack, sleeping in select(2) on the device until the next timer.  Addresses
+must stay inside 198.18.0.0/15.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ustack.netns import BENCH_NET
+from ustack.stack import Capture, Interface, Stack
+from ustack.tap import Tap
+
+__all__ = ["HostLink", "DEFAULT_ADDRESS", "DEFAULT_PEER_ADDRESS", "DEFAULT_IFNAME"]
+
+DEFAULT_ADDRESS = "198.18.0.1/24"
+DEFAULT_PEER_ADDRESS = "198.18.0.2/24"
+DEFAULT_IFNAME = "ust0"
+
+
+def _check_range(cidr: str) -> ipaddress.IPv4Interface:
+    addr = ipaddress.IPv4Interface(cidr)
+    if addr.ip not in ipaddress.IPv4Network(BENCH_NET):
+        raise ValueError(f"{cidr}: only addresses from {BENCH_NET} may be used here")
+    return addr
+
+
+class HostLink:
+    """A stack on a TAP device whose other side is the kernel of this namespace."""
+
+    def __init__(
+        self,
+        *,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 1500,
+        pcap: str | Path | None = None,
+        seed: int | None = None,
+        **tap_options: Any,
+    ) -> None:
+        self.address = _check_range(address)
+        self.peer_address = _check_range(peer_address)
+        self.ifname = ifname
+        self.tap = Tap(ifname, mtu=mtu, **tap_options)
+        self.stack = Stack(seed=seed) if seed is not None else Stack()
+        self.capture: Capture | None = None
+        try:
+            self.iface: Interface = self.stack.add_interface(self.tap, "tap0", str(self.address))
+            if pcap is not None:
+                self.capture = self.iface.capture(pcap)
+            _ip("link", "set", ifname, "up")
+            if mtu >= 1280:
+                subprocess.run(
+                    ["sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1"],
+                    check=True,
+                    capture_output=True,
+                )
+            _ip("addr", "add", str(self.peer_address), "dev", ifname)
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def ip(self) -> str:
+        """ustack's address."""
+        return str(self.address.ip)
+
+    @property
+    def peer_ip(self) -> str:
+        """The kernel's address."""
+        return str(self.peer_address.ip)
+
+    def poll(self) -> int:
+        """One round of stack work (frames, timers)."""
+        return self.stack.poll()
+
+    def poll_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
+        """Runs the stack until ``done()`` holds (True) or ``timeout`` seconds
+        pass (False), sleeping in select(2) on the TAP until the next timer."""
+        end = None if timeout is None else time.monotonic() + timeout
+        fd = self.tap.fileno()
+        while True:
+            while self.stack.poll() > 0:
+                if done():
+                    return True
+            if done():
+                return True
+            now = time.monotonic()
+            if end is not None and now >= end:
+                return False
+            wait = 0.05
+            nd = self.stack.next_deadline
+            if nd is not None:
+                wait = min(wait, max(0.0, (nd - self.stack.now) / 1e9))
+            if end is not None:
+                wait = min(wait, end - now)
+            select.select([fd], [], [], wait)
+
+    def close(self) -> None:
+        if self.capture is not None:
+            self.capture.close()
+            self.capture = None
+        if not self.stack.closed:
+            self.stack.close()
+        self.tap.close()
+
+    def __enter__(self) -> HostLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _ip(*argv: str) -> None:
+    subprocess.run(["ip", *argv], check=True, capture_output=True)
