@@ -27,7 +27,7 @@ BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
 SANITIZERS = "address,undefined"
 C_DIRS = ("include", "netstack", "osal", "drivers", "tests/unit", "tests/sim", "examples")
-PY_PATHS = ("python_bindings", "tests/python", "tasks.py", "setup.py")
+PY_PATHS = ("python_bindings", "tests/python", "bench", "tasks.py", "setup.py")
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
 
 
@@ -293,16 +293,38 @@ print(f"pipe: {frames} frames of {size} bytes A -> B in {wall:.3f} s: "
     help={
         "frames": "frames to push through the pipe (default 200000)",
         "size": "frame size in bytes (default 128)",
+        "tap": "instead: one bulk TCP flow from the kernel to ustack over a TAP device next to "
+        "kernel to kernel over veth, same run, same bytes, with the ratio (root; namespaces)",
+        "nbytes": "with --tap: bytes per run, K/M/G suffixes (default 100M)",
+        "runs": "with --tap: runs per side, medians reported (default 5)",
     }
 )
-def bench(c: Context, frames: int = 200_000, size: int = 128) -> None:
-    """A minimal real measurement: frames/s from stack A to stack B over the pipe driver.
+def bench(
+    c: Context,
+    frames: int = 200_000,
+    size: int = 128,
+    tap: bool = False,
+    nbytes: str = "100M",
+    runs: int = 5,
+) -> None:
+    """A minimal real measurement: frames/s from stack A to stack B over the pipe driver;
+    with --tap, ustack over a TAP device against the Linux kernel over veth.
 
-    Frames are queued from Python (one cffi call each) and received by the C
-    stack with no Python on the receive path, on a virtual clock.  This is
-    not the benchmark suite: TCP throughput, latency and the JSON/plot output
-    come with the benchmark issue.
+    The pipe run queues frames from Python (one cffi call each) and receives
+    them in the C stack on a virtual clock.  The full benchmark suite (TCP
+    throughput, latency, scale, plots) comes with the benchmark issue.
     """
+    if tap:
+        _cmake_build(c, BUILD, "RelWithDebInfo", "", True, 0)  # the config `invoke test` uses
+        sink = BUILD / "examples" / "tap_sink"
+        _run(
+            c,
+            f"{PY} bench/tap_vs_veth.py --sink {shlex.quote(str(sink))} --bytes {nbytes} "
+            f"--runs {runs}",
+            "the TAP benchmark",
+            "it needs root, iproute2 and /dev/net/tun; see the error above",
+        )
+        return
     _python_ext(c)
     print("note: minimal measurement; the full benchmark suite comes with the benchmark issue")
     cmd = f"{PY} -c {shlex.quote(BENCH_SCRIPT)} {frames} {size}"

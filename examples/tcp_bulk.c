@@ -22,6 +22,8 @@
 #include <ustack/ustack.h>
 #include <ustack/ustack_pipe.h>
 
+#include "example_util.h"
+
 #define PORT 5001
 
 struct end {
@@ -35,39 +37,6 @@ struct end {
 	volatile int *done_flag; /* the other side finished */
 	volatile int done;
 };
-
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct ust_sockaddr_in
-sin4(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	memcpy(&s.sin_port, p, 2);
-	s.sin_addr = addr;
-	return (s);
-}
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((double)ts.tv_sec + ts.tv_nsec / 1e9);
-}
 
 /* The byte at stream offset off: cheap to make and to check. */
 static inline uint8_t

@@ -24,32 +24,9 @@
 #include <ustack/ustack.h>
 #include <ustack/ustack_pipe.h>
 
+#include "example_util.h"
+
 #define MAX_SIZE 65536
-
-/* Network byte order without <arpa/inet.h>. */
-static uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
-
-static struct ust_sockaddr_in
-sin4(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	memcpy(&s.sin_port, p, 2);
-	s.sin_addr = addr;
-	return (s);
-}
 
 /* A server connection: what was read and not yet echoed back. */
 struct conn {

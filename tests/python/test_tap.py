@@ -152,3 +152,37 @@ def test_hostlink_refuses_addresses_outside_the_benchmark_range() -> None:
         HostLink(address="10.0.0.1/24")
     with pytest.raises(ValueError, match="198.18.0.0/15"):
         HostLink(peer_address="192.168.1.2/24")
+
+
+def test_bench_tap_smoke(tmp_path: Path) -> None:
+    """`invoke bench --tap` in small: both sides move the bytes and a ratio comes out
+    (a smoke test: no speed is judged)."""
+    import json
+
+    root = Path(__file__).resolve().parents[2]
+    sink = root / "build" / "examples" / "tap_sink"
+    if not sink.exists():
+        pytest.skip(f"{sink} not built (invoke build)")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(root / "bench" / "tap_vs_veth.py"),
+            "--sink",
+            str(sink),
+            "--bytes",
+            "4M",
+            "--runs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "tap.json").read_text())
+    assert data["ustack_tap"]["median"] > 0 and data["kernel_veth"]["median"] > 0
+    assert data["ratio"] > 0
+    _no_namespaces_left()
