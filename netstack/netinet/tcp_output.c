@@ -106,7 +106,8 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 	if (!V(st, tcp_do_tso) || (flags & TH_SYN) || (tp->t_flags & TF_FORCEDATA) ||
 	    IN_RECOVERY(tp->t_flags) || SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 ||
 	    tp->rcv_dsack_valid || SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
-	    in_localip(st, tp->t_inpcb->inp_faddr) || rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
+	    in_localip(st, tp->t_inpcb->inp_faddr) ||
+	    rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
 	    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
 	        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM))
 		return (0);
@@ -684,8 +685,9 @@ again:
 		 * segments on the wire are then those of a send without
 		 * TSO. */
 		tail = len % tcp_fixed_maxseg(tp);
-		if (tail != 0 && !(off + len >= sbav &&
-		                     tcp_output_wantdata(tp, off + len - tail, tail, sbav, idle))) {
+		if (tail != 0 &&
+		    !(off + len >= sbav &&
+		        tcp_output_wantdata(tp, off + len - tail, tail, sbav, idle))) {
 			len -= tail;
 			more = 1;
 		}
