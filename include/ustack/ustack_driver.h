@@ -33,6 +33,45 @@ extern "C" {
 #define UST_CSUM_L3_VALID 0x0100u /* rx: IPv4 header checksum verified */
 #define UST_CSUM_L4_VALID 0x0200u /* rx: TCP/UDP checksum verified */
 
+/*
+ * The offload contract.
+ *
+ * Transmit.  A frame the stack hands to tx_burst is Ethernet II (14 bytes,
+ * no VLAN tag), then IPv4 (ip_hl * 4 bytes), then the transport header.
+ * The stack asks for work only of an interface whose caps allow it:
+ *  - UST_CSUM_IP (only with UST_IFCAP_TXCSUM): the IPv4 header checksum
+ *    field is zero; the driver computes it over ip_hl * 4 bytes.
+ *  - UST_CSUM_TCP / UST_CSUM_UDP (only with UST_IFCAP_TXCSUM): the
+ *    checksum field, csum_data (16 for TCP, 6 for UDP) bytes into the
+ *    transport header, holds the folded one's-complement sum of the
+ *    pseudo header (RFC 9293 3.1, RFC 768) including the transport length,
+ *    not complemented.  The driver sums from the transport header to the
+ *    end of the IP datagram (field included), complements the result and
+ *    stores it (UDP: 0 goes as 0xffff).  This is "checksum start/offset"
+ *    in Linux virtio-net terms.
+ *  - UST_CSUM_TSO (only with UST_IFCAP_TSO4 and TXCSUM; always with
+ *    UST_CSUM_IP | UST_CSUM_TCP): a TCP/IPv4 packet of up to the
+ *    interface's TSO maximum (65535 bytes of IP datagram) and more than the
+ *    MTU, DF as TCP chose, never an IP option, never SYN.  tso_segsz is
+ *    the payload per segment (the MSS less the TCP options every segment
+ *    carries); the TCP checksum field holds the pseudo-header sum WITHOUT
+ *    the length (as FreeBSD's NICs expect: each segment adds its own).
+ *    The driver sends ceil(payload / tso_segsz) segments with the same
+ *    headers except: IPv4 total length, IP ID + i for segment i, header
+ *    checksum; TCP sequence number + i * tso_segsz; CWR only on the
+ *    first, FIN and PSH only on the last; a full TCP checksum each.
+ *    ust_mbuf_tso_segment() does exactly that in software.
+ *  A driver that receives a flag it cannot honour in hardware calls
+ *  ust_mbuf_csum_fill() (checksums) or ust_mbuf_tso_segment() (TSO).
+ *
+ * Receive.  A driver may mark a frame UST_CSUM_L3_VALID and/or
+ * UST_CSUM_L4_VALID when its hardware (or the host, for a TAP) vouches for
+ * the checksums; the stack then skips its own check.  With UST_IFCAP_LRO a
+ * driver may hand up one TCP/IPv4 segment made of several (up to 65535
+ * bytes of IP datagram, longer than the MTU); the stack takes it as one
+ * segment.  Frames longer than the MTU are accepted from any interface.
+ */
+
 struct ust_driver_ops {
 	const char *name;
 	/* Receives up to max frames.  Each frame is an mbuf the driver made
@@ -57,6 +96,9 @@ struct ust_driver_ops {
 	/* Optional: the interface is going away (detach or stack destroy).
 	 * The driver frees every mbuf of this stack it still holds. */
 	void (*detach)(void *softc);
+	/* Optional (NULL: 65535): the largest IP datagram the driver takes
+	 * with UST_CSUM_TSO (FreeBSD if_hw_tsomax). */
+	uint32_t (*get_tso_max)(void *softc);
 };
 
 /* A new packet with room for len bytes of contiguous data (pktlen = len),
@@ -80,6 +122,15 @@ UST_API struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
 UST_API uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 UST_API void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
 UST_API uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);
+/* Software offload for drivers (the contract above).  ust_mbuf_csum_fill()
+ * fills the checksums a frame's UST_CSUM_IP/TCP/UDP flags ask for and
+ * clears those flags: 0, or -UST_EINVAL (not such a frame, or a TSO one),
+ * -UST_ENOBUFS.  ust_mbuf_tso_segment() cuts a UST_CSUM_TSO frame into at
+ * most max complete frames with every checksum filled, stored in segs, and
+ * frees m: returns their number, or -UST_EINVAL (not a TSO TCP/IPv4
+ * frame), -UST_E2BIG (more than max needed), -UST_ENOBUFS, m untouched. */
+UST_API int ust_mbuf_csum_fill(struct ust_mbuf *m);
+UST_API int ust_mbuf_tso_segment(struct ust_mbuf *m, struct ust_mbuf **segs, int max);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,13 @@
  * ustack_tap.h - a stack on a TAP device: the host kernel on the other side.
  *
  * Linux: /dev/net/tun with IFF_TAP | IFF_NO_PI, non-blocking, frames read
- * and written in bursts.  The kernel's side is an Ethernet interface of the
+ * and written in bursts; with offload (the default) also IFF_VNET_HDR and
+ * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4): the interface offers RXCSUM,
+ * TXCSUM, TSO4 and LRO, TCP sends 64 KB segments the kernel cuts or takes
+ * whole, and the kernel hands up GSO frames larger than the MTU (details in
+ * drivers/tap/tap.c).  FreeBSD: the /dev/tap cloning device, without
+ * offload and with the kernel's choice of name (compiled there; not built
+ * or tested in this tree's CI).  The kernel's side is an Ethernet interface of the
  * given name in the network namespace of the process that opens it; it
  * disappears when ust_tap_close() closes the descriptor.  Needs
  * CAP_NET_ADMIN.  Elsewhere ust_tap_open() returns -UST_EOPNOTSUPP.
@@ -23,6 +29,7 @@ struct ust_tap_config {
 	uint8_t mac[6];  /* ustack's MAC on the link */
 	uint8_t mac_set; /* 0: a random locally administered unicast MAC */
 	uint32_t mtu;    /* default 1500; also set on the kernel's side */
+	uint8_t offload; /* default 1: vnet header, checksum offload, TSO/GSO (Linux) */
 };
 
 struct ust_tap_stats {
@@ -33,6 +40,10 @@ struct ust_tap_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_errors; /* write failed (not EAGAIN) or frame over MTU: dropped */
 	uint64_t tx_full;   /* the device's queue was full: left with the stack */
+	uint64_t tx_tso;    /* frames written as one GSO (TSO) frame for the kernel to cut */
+	uint64_t tx_csum;   /* frames written with NEEDS_CSUM (checksum left to the kernel) */
+	uint64_t rx_gso;    /* frames read as one GSO/GRO frame (may exceed the MTU) */
+	uint64_t rx_csum;   /* frames read with checksums vouched for by the kernel */
 };
 
 struct ust_tap;

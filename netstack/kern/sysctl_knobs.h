@@ -167,6 +167,8 @@ KNOB("net.inet.tcp.ecn.enable", tcp_do_ecn, 2, 0, 2, 0,
     "ECN (RFC 3168): 0 off, 1 request and accept, 2 accept when asked")
 KNOB("net.inet.tcp.ecn.maxretries", tcp_ecn_maxretries, 1, 0, 16, 0,
     "SYN retransmissions with ECN before falling back without it")
+KNOB("net.inet.tcp.tso", tcp_do_tso, 1, 0, 1, 0,
+    "Send large segments for the interface to cut (TSO) when it offers UST_IFCAP_TSO4")
 KNOB("net.inet.tcp.path_mtu_discovery", tcp_path_mtu_discovery, 1, 0, 1, 0,
     "Set DF and use path MTU discovery (RFC 1191)")
 KNOB("net.inet.tcp.pmtud_blackhole_detection", tcp_pmtud_blackhole_detect, 0, 0, 3, 0,

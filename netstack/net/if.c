@@ -14,6 +14,7 @@
 #include "net/ethernet.h"
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
+#include "netinet/ip.h"
 
 static void
 ifq_enqueue(struct ifqueue *q, struct mbuf *m)
@@ -70,6 +71,9 @@ ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_op
 	ops->get_mac(softc, ifp->if_hwaddr);
 	ifp->if_mtu = ops->get_mtu(softc);
 	ifp->if_capabilities = ops->get_caps != NULL ? ops->get_caps(softc) : 0;
+	ifp->if_hw_tsomax = ops->get_tso_max != NULL ? ops->get_tso_max(softc) : IP_MAXPACKET;
+	if (ifp->if_hw_tsomax > IP_MAXPACKET)
+		ifp->if_hw_tsomax = IP_MAXPACKET;
 	ifp->if_snd.ifq_maxlen = st->st_cfg.ifq_maxlen;
 	st->st_ifnet[st->st_nifnet++] = ifp;
 	ifp->if_index = st->st_nifnet;

@@ -35,6 +35,7 @@ struct ifnet {
 	uint8_t if_hwaddr[ETHER_ADDR_LEN];
 	uint32_t if_mtu;
 	uint32_t if_capabilities;    /* UST_IFCAP_* */
+	uint32_t if_hw_tsomax;       /* largest TSO datagram (get_tso_max) */
 	struct ust_if_stats if_data; /* counters */
 	struct ifqueue if_snd;       /* waiting for tx_burst */
 	ust_capture_fn if_bpf;       /* capture tap */

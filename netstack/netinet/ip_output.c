@@ -4,7 +4,10 @@
  * (RFC 791 3.2 "Fragmentation"), local delivery of datagrams to our own
  * addresses, and the hand-off to the link layer.
  *
- *   udp/icmp -> ip_output() -> rt_lookup() -> [ip_fragment()] -> ether_output()
+ *   udp/icmp -> ip_output() -> rt_lookup() -> ip_send() -> [checksums left to
+ *       the interface: kept (UST_IFCAP_TXCSUM) or in_delayed_cksum()]
+ *       -> [ip_fragment() | TSO: whole (UST_IFCAP_TSO4) or tcp_tso_segment()]
+ *       -> ether_output()
  *                           -> ip_input_loop()   (destination is ours)
  */
 #include "kern/mbuf.h"
@@ -57,9 +60,8 @@ ip_fragment(struct ust_stack *st, struct mbuf *m, const struct ip *h, uint32_t m
 		f->m_len = hlen;
 		f->m_pkthdr.len = hlen;
 		/* The header checksum is computed here; a transport checksum
-		 * cannot be offloaded for a fragmented datagram, so
-		 * transports compute it in software (they do unless the
-		 * interface offers UST_IFCAP_TXCSUM). */
+		 * cannot be offloaded for a fragmented datagram: ip_send
+		 * completed it before cutting. */
 		f->m_pkthdr.csum_flags =
 		    m->m_pkthdr.csum_flags & ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP);
 		f->m_next = m_copym(m, hlen + off, chunk);
@@ -114,6 +116,10 @@ ip_prepend_hdr(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *a
 	h->ip_src = src;
 	h->ip_dst = dst;
 	ip_hdr_write(mtod(m, uint8_t *), h);
+	/* The segments of a TSO packet take consecutive IDs (tcp_tso.c),
+	 * as the datagrams TCP would have sent one by one. */
+	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO)
+		st->st_ip_id = (uint16_t)(st->st_ip_id + tcp_tso_nsegs(m, 0) - 1);
 	return (m);
 }
 
@@ -143,30 +149,85 @@ ip_output_local(struct ust_stack *st, struct mbuf *m, struct in_ifaddr *ia)
 	return (0);
 }
 
+/* Hands a list of packets (m_nextpkt) to the link layer; the first
+ * error is the result. */
 static int
-ip_send(struct ust_stack *st, struct mbuf *m, const struct ip *h, const struct nhop4 *nh,
-    struct in_addr nexthop, int eflags)
+ip_send_list(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int eflags)
 {
 	struct mbuf *next;
 	int error = 0, e;
 
-	if (h->ip_len <= nh->nh_mtu)
-		return (ether_output(nh->nh_ifp, m, nexthop, eflags));
+	for (; m != NULL; m = next) {
+		next = m->m_nextpkt;
+		m->m_nextpkt = NULL;
+		e = ether_output(ifp, m, nexthop, eflags);
+		if (e != 0 && error == 0)
+			error = e;
+	}
+	return (error);
+}
+
+/*
+ * Checksums the transport left to the hardware (FreeBSD's
+ * if_hwassist test): kept for an interface with UST_IFCAP_TXCSUM, which
+ * then also gets the header checksum (UST_CSUM_IP, field zeroed as the
+ * contract in ustack_driver.h says), computed here for any other.
+ * Returns 0 or an error (m untouched).
+ */
+static int
+ip_output_csum(struct mbuf *m, const struct ifnet *ifp)
+{
+	if (ifp->if_capabilities & UST_IFCAP_TXCSUM) {
+		m->m_pkthdr.csum_flags |= UST_CSUM_IP;
+		be16enc(mtod(m, uint8_t *) + 10, 0);
+		return (0);
+	}
+	return (in_delayed_cksum(m, 0));
+}
+
+static int
+ip_send(struct ust_stack *st, struct mbuf *m, const struct ip *h, const struct nhop4 *nh,
+    struct in_addr nexthop, int eflags)
+{
+	struct ifnet *ifp = nh->nh_ifp;
+	int error;
+
+	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
+		/* A TSO packet goes whole to an interface that can cut it,
+		 * whatever the MTU; otherwise it is cut here, as the
+		 * segments TCP would have sent. */
+		if ((ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) ==
+		        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM) &&
+		    h->ip_len <= ifp->if_hw_tsomax) {
+			(void)ip_output_csum(m, ifp);
+			return (ether_output(ifp, m, nexthop, eflags));
+		}
+		m = tcp_tso_segment(m, 0, UINT32_MAX, &error);
+		if (m == NULL)
+			goto bad;
+		return (ip_send_list(ifp, m, nexthop, eflags));
+	}
+	if (h->ip_len <= nh->nh_mtu) {
+		if ((error = ip_output_csum(m, ifp)) != 0)
+			goto bad;
+		return (ether_output(ifp, m, nexthop, eflags));
+	}
 	/* RFC 1122 3.2.1.4 / RFC 1191: DF set and too big for the link. */
 	if ((h->ip_off & IP_OFF_DF) || nh->nh_mtu < (uint32_t)(h->ip_hl << 2) + 8) {
 		IPSTAT_INC(st, ips_cantfrag);
 		m_freem(m);
 		return (UST_EMSGSIZE);
 	}
+	/* A transport checksum covers the whole datagram: computed before
+	 * it is cut. */
+	if ((error = in_delayed_cksum(m, 0)) != 0)
+		goto bad;
 	if ((m = ip_fragment(st, m, h, nh->nh_mtu)) == NULL)
 		return (UST_ENOBUFS);
-	for (; m != NULL; m = next) {
-		next = m->m_nextpkt;
-		m->m_nextpkt = NULL;
-		e = ether_output(nh->nh_ifp, m, nexthop, eflags);
-		if (e != 0 && error == 0)
-			error = e;
-	}
+	return (ip_send_list(ifp, m, nexthop, eflags));
+bad:
+	IPSTAT_INC(st, ips_odropped);
+	m_freem(m);
 	return (error);
 }
 

@@ -100,4 +100,16 @@ void ipq_fini(struct ust_stack *st);
 int ip_loop_enter(struct ust_stack *st);
 void ip_loop_leave(struct ust_stack *st);
 
+/* Checksum and segmentation offload in software (tcp_tso.c; the contract
+ * in ustack_driver.h).  l3off is where the IPv4 header starts in m (0, or
+ * ETHER_HDR_LEN for a frame).  in_delayed_cksum() fills the checksums
+ * m's csum_flags leave to hardware and clears those flags: 0 or an error
+ * (malformed packet, no buffers).  tcp_tso_segment() cuts a UST_CSUM_TSO
+ * packet into at most maxsegs complete segments linked by m_nextpkt and
+ * frees m; NULL with *errorp set leaves m to the caller.
+ * tcp_tso_nsegs() is the number of segments it would make. */
+int in_delayed_cksum(struct mbuf *m, uint32_t l3off);
+struct mbuf *tcp_tso_segment(struct mbuf *m, uint32_t l3off, uint32_t maxsegs, int *errorp);
+uint32_t tcp_tso_nsegs(const struct mbuf *m, uint32_t l3off);
+
 #endif /* _USTACK_NETINET_IP_VAR_H_ */

@@ -17,6 +17,8 @@
 
 #define TCP_HDR_MIN 20
 #define TCP_MAXOLEN 40
+#define TCP_MAXHLEN (TCP_HDR_MIN + TCP_MAXOLEN)
+#define TCP_CSUM_OFF 16 /* th_sum within the header */
 
 /* th_flags */
 #define TH_FIN 0x001

@@ -18,6 +18,7 @@
 #include "net/route.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_var.h"
 
@@ -82,6 +83,41 @@ tcp_fixed_maxseg(const struct tcpcb *tp)
 	    mss > TCPOLEN_TSTAMP_APPA)
 		mss -= TCPOLEN_TSTAMP_APPA;
 	return (mss);
+}
+
+/*
+ * TSO (FreeBSD's tcp_output TSO rules): the payload one large segment may
+ * carry, a multiple of the segment size, or 0 when this send must go in
+ * MSS-sized segments.  TSO needs net.inet.tcp.tso, a route through an
+ * interface with UST_IFCAP_TSO4 and UST_IFCAP_TXCSUM (not one of our own
+ * addresses), and a segment the interface can cut by copying headers: no
+ * SYN, no SACK or D-SACK blocks (they differ from segment to segment in
+ * FreeBSD's view), no urgent pointer, no window probe, and no
+ * retransmission or loss recovery, whose segments the scoreboard and
+ * RFC 6675 / RFC 6582 count one by one.
+ */
+static uint32_t
+tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint32_t segsz = tcp_fixed_maxseg(tp), max;
+	struct nhop4 nh;
+
+	if (!V(st, tcp_do_tso) || (flags & TH_SYN) || (tp->t_flags & TF_FORCEDATA) ||
+	    IN_RECOVERY(tp->t_flags) || SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 ||
+	    tp->rcv_dsack_valid || SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
+	    in_localip(st, tp->t_inpcb->inp_faddr) ||
+	    rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
+	    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
+	        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM))
+		return (0);
+	/* The datagram: IP and TCP headers, the options every segment
+	 * carries (t_maxseg - segsz), the payload. */
+	max = nh.nh_ifp->if_hw_tsomax;
+	if (max <= IP_HDRLEN + TCP_HDR_MIN + (tp->t_maxseg - segsz) + segsz)
+		return (0);
+	max -= IP_HDRLEN + TCP_HDR_MIN + (tp->t_maxseg - segsz);
+	return (max - max % segsz);
 }
 
 /* FreeBSD tcp_setpersist(): the persist timer with backoff, the RTO
@@ -390,7 +426,7 @@ tcp_ecn_output(struct tcpcb *tp, uint16_t *flags, uint32_t len, int probe)
  */
 static int
 tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, uint32_t recwin,
-    uint32_t sbav, int *more)
+    uint32_t sbav, int tso, int *more)
 {
 	struct ust_stack *st = tp->t_stack;
 	struct inpcb *inp = tp->t_inpcb;
@@ -408,8 +444,11 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 
 	optlen = tcp_output_opts(tp, flags, opt);
 	hlen = TCP_HDR_MIN + optlen;
-	/* The MSS counts options (RFC 6691): cut the data to fit. */
-	if (len + optlen > tp->t_maxseg) {
+	/* The MSS counts options (RFC 6691): cut the data to fit.  A TSO
+	 * segment was sized by tcp_output for exactly these options. */
+	if (tso && optlen != tp->t_maxseg - tcp_fixed_maxseg(tp))
+		tso = 0;
+	if (!tso && len + optlen > tp->t_maxseg) {
 		len = tp->t_maxseg > optlen ? tp->t_maxseg - optlen : 1;
 		*more = 1;
 	}
@@ -480,7 +519,18 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	args.tos = (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn);
 	if (V(st, tcp_path_mtu_discovery))
 		args.flags |= IP_DF;
-	be16enc(p + 16, in4_cksum(m, IPPROTO_TCP, 0, hlen + len, args.src, args.dst));
+	/* The checksum is left to ip_output or the interface (the contract
+	 * in ustack_driver.h): the field holds the pseudo-header sum, with
+	 * the length, or without it for TSO, where every segment has its
+	 * own. */
+	m->m_pkthdr.csum_flags |= UST_CSUM_TCP;
+	m->m_pkthdr.csum_data = TCP_CSUM_OFF;
+	if (tso) {
+		m->m_pkthdr.csum_flags |= UST_CSUM_TSO;
+		m->m_pkthdr.tso_segsz = (uint16_t)(tp->t_maxseg - optlen);
+	}
+	be16enc(p + TCP_CSUM_OFF,
+	    (uint16_t)in_pseudo(args.src, args.dst, IPPROTO_TCP, tso ? 0 : hlen + len));
 
 	tcp_output_count(tp, len, flags, probe);
 	tcp_output_advance(tp, len, flags);
@@ -542,12 +592,12 @@ tcp_output(struct tcpcb *tp)
 {
 	struct ust_stack *st = tp->t_stack;
 	struct socket *so = tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL;
-	uint32_t sendwin, off, len, sbav, recwin, sacked;
+	uint32_t sendwin, off, len, sbav, recwin, sacked, tsolen, tail;
 	uint64_t cwnd;
 	tcp_seq holeend;
 	int64_t slen;
 	uint16_t flags;
-	int idle, more, error;
+	int idle, more, tso, error;
 
 	/* Nothing to say in these states (a CLOSED connection's RST is sent
 	 * by tcp_drop through tcp_respond).  Without a socket (TIME_WAIT
@@ -624,7 +674,26 @@ again:
 		}
 	}
 	len = (uint32_t)slen;
-	if (len > tp->t_maxseg) {
+	tso = 0;
+	if (len > tp->t_maxseg && (tsolen = tcp_tso_maxlen(tp, flags)) > 0) {
+		if (len > tsolen) {
+			len = tsolen;
+			more = 1;
+		}
+		/* A short last piece rides along only when it would go now
+		 * anyway (it empties the buffer and Nagle lets it): the
+		 * segments on the wire are then those of a send without
+		 * TSO. */
+		tail = len % tcp_fixed_maxseg(tp);
+		if (tail != 0 &&
+		    !(off + len >= sbav &&
+		        tcp_output_wantdata(tp, off + len - tail, tail, sbav, idle))) {
+			len -= tail;
+			more = 1;
+		}
+		tso = len > tcp_fixed_maxseg(tp);
+	}
+	if (!tso && len > tp->t_maxseg) {
 		len = tp->t_maxseg;
 		more = 1;
 	}
@@ -650,7 +719,7 @@ again:
 	}
 	return (0);
 send:
-	error = tcp_output_send(tp, off, len, flags, recwin, sbav, &more);
+	error = tcp_output_send(tp, off, len, flags, recwin, sbav, tso, &more);
 	if (error == UST_EAGAIN)
 		goto again; /* the MSS shrank */
 	if (error == 0 && more)

@@ -243,7 +243,7 @@ udp_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr
 	struct ip_out_args args;
 	struct in_addr faddr, laddr;
 	struct udphdr uh;
-	uint16_t fport, sum;
+	uint16_t fport;
 	uint32_t len = m->m_pkthdr.len;
 	int error;
 
@@ -289,9 +289,13 @@ udp_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr
 	uh.uh_sum = 0;
 	udp_hdr_write(mtod(m, uint8_t *), &uh);
 	if (V(st, udp_checksum)) {
-		/* RFC 768: a computed zero is sent as all ones. */
-		sum = in4_cksum(m, IPPROTO_UDP, 0, uh.uh_ulen, laddr, faddr);
-		udp_hdr_set_sum(mtod(m, uint8_t *), sum == 0 ? 0xffff : sum);
+		/* Left to ip_output or the interface (ustack_driver.h): the
+		 * field holds the pseudo-header sum; a computed zero goes as
+		 * all ones (RFC 768). */
+		udp_hdr_set_sum(mtod(m, uint8_t *),
+		    (uint16_t)in_pseudo(laddr, faddr, IPPROTO_UDP, uh.uh_ulen));
+		m->m_pkthdr.csum_flags |= UST_CSUM_UDP;
+		m->m_pkthdr.csum_data = 6;
 	}
 	memset(&args, 0, sizeof(args));
 	args.src = laddr;

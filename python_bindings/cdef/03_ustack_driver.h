@@ -25,6 +25,7 @@ struct ust_driver_ops {
 	int (*get_fd)(void *softc);
 	uint64_t (*next_deadline)(void *softc);
 	void (*detach)(void *softc);
+	uint32_t (*get_tso_max)(void *softc);
 	...;
 };
 
@@ -37,3 +38,5 @@ struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
 uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
 uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);
+int ust_mbuf_csum_fill(struct ust_mbuf *m);
+int ust_mbuf_tso_segment(struct ust_mbuf *m, struct ust_mbuf **segs, int max);

@@ -6,6 +6,7 @@ struct ust_tap_config {
 	uint8_t mac[6];
 	uint8_t mac_set;
 	uint32_t mtu;
+	uint8_t offload;
 };
 
 struct ust_tap_stats {
@@ -16,6 +17,10 @@ struct ust_tap_stats {
 	uint64_t tx_bytes;
 	uint64_t tx_errors;
 	uint64_t tx_full;
+	uint64_t tx_tso;
+	uint64_t tx_csum;
+	uint64_t rx_gso;
+	uint64_t rx_csum;
 };
 
 struct ust_tap;

@@ -6,6 +6,11 @@ network namespace of this process, and it disappears when the Tap is closed.
 Pass the Tap to ``Stack.add_interface`` like a pipe end.  Run it inside a
 namespace made for the purpose (see :mod:`ustack.netns`), never on the host's
 own network.
+
+With ``offload`` (the default) the device carries a virtio-net header:
+checksums are left to the kernel and TCP sends segments of up to 64 KB
+that the kernel cuts (TSO), and the kernel hands up coalesced frames
+larger than the MTU (GRO); ``offload=False`` gives plain frames.
 """
 
 from __future__ import annotations
@@ -27,13 +32,19 @@ TAP_STATS_FIELDS = (
     "tx_bytes",
     "tx_errors",
     "tx_full",
+    "tx_tso",
+    "tx_csum",
+    "rx_gso",
+    "rx_csum",
 )
 
 
 class Tap(DriverEnd):
     """One TAP device (``struct ust_tap``)."""
 
-    def __init__(self, name: str = "", *, mac: str | None = None, mtu: int = 1500) -> None:
+    def __init__(
+        self, name: str = "", *, mac: str | None = None, mtu: int = 1500, offload: bool = True
+    ) -> None:
         raw = name.encode()
         if len(raw) > 15:
             raise ValueError(f"interface name {name!r} is longer than 15 bytes")
@@ -41,6 +52,7 @@ class Tap(DriverEnd):
         lib.ust_tap_config_init(cfg)
         cfg.name = raw
         cfg.mtu = mtu
+        cfg.offload = 1 if offload else 0
         if mac is not None:
             cfg.mac = parse_mac(mac)
             cfg.mac_set = 1

@@ -26,20 +26,26 @@ pytestmark = pytest.mark.skipif(
 SUITE = default_suite_dir()
 ENV = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "python_bindings")}
 
-# Inside the namespace: ustack on a TAP device with 198.18.0.1, the kernel's
-# side 198.18.0.2; a kernel TCP client sends 64 KB to a ustack echo server
-# and must read the same bytes back, then the stack's counters show the frames.
-ECHO = textwrap.dedent(
+# Inside the namespace: ustack on a TAP device (offload unless UST_OFFLOAD=0)
+# with 198.18.0.1, the kernel's side 198.18.0.2.
+PRELUDE = textwrap.dedent(
     """
     import os, socket, subprocess, time
     import ustack
     from ustack.tap import Tap
 
-    tap = Tap("ust0")
+    tap = Tap("ust0", offload=os.environ.get("UST_OFFLOAD", "1") == "1")
     st = ustack.Stack()
     ifc = st.add_interface(tap, "tap0", "198.18.0.1/24")
     subprocess.run(["ip", "link", "set", "ust0", "up"], check=True)
     subprocess.run(["ip", "addr", "add", "198.18.0.2/24", "dev", "ust0"], check=True)
+    """
+)
+
+# A kernel TCP client sends 64 KB to a ustack echo server
+# and must read the same bytes back, then the stack's counters show the frames.
+ECHO = PRELUDE + textwrap.dedent(
+    """
     srv = st.socket(ustack.AF_INET, ustack.SOCK_STREAM)
     srv.bind(("", 7))
     srv.listen(4)
@@ -87,6 +93,77 @@ ECHO = textwrap.dedent(
 )
 
 
+# 20 MB from a kernel socket to ustack, then 20 MB
+# back, over a Tap with offload on or off (UST_OFFLOAD); every byte checked
+# by hash; prints the rates and the tap's counters as JSON.
+BULK = PRELUDE + textwrap.dedent(
+    """
+    import hashlib, json
+
+    TOTAL = 20 * 1024 * 1024
+    BLOCK = bytes(range(256)) * 256
+    srv = st.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+    srv.bind(("", 5001))
+    srv.listen(4)
+    srv.setblocking(False)
+    want = hashlib.sha256(BLOCK * (TOTAL // len(BLOCK))).hexdigest()
+
+    def one_way(kernel_sends):
+        k = socket.socket()
+        k.setblocking(False)
+        try:
+            k.connect(("198.18.0.1", 5001))
+        except BlockingIOError:
+            pass
+        conn, sent, got, h = None, 0, 0, hashlib.sha256()
+        tx, rx = (k, None) if kernel_sends else (None, k)
+        t0 = time.monotonic()
+        end = t0 + 120
+        while got < TOTAL and time.monotonic() < end:
+            st.poll()
+            if conn is None:
+                try:
+                    conn, _ = srv.accept()
+                    conn.setblocking(False)
+                    tx, rx = (k, conn) if kernel_sends else (conn, k)
+                except BlockingIOError:
+                    continue
+            while sent < TOTAL:
+                off = sent % len(BLOCK)
+                try:
+                    n = tx.send(BLOCK[off:off + min(len(BLOCK) - off, TOTAL - sent)])
+                except (BlockingIOError, InterruptedError):
+                    break
+                if not n:
+                    break
+                sent += n
+            while True:
+                try:
+                    b = rx.recv(262144)
+                except (BlockingIOError, InterruptedError):
+                    break
+                if not b:
+                    break
+                h.update(b)
+                got += len(b)
+        dt = time.monotonic() - t0
+        assert got == TOTAL and h.hexdigest() == want, (got, TOTAL)
+        k.close()
+        conn.close()
+        for _ in range(50):
+            st.poll()
+        return TOTAL * 8 / dt / 1e6
+
+    to_ustack = one_way(True)
+    to_kernel = one_way(False)
+    print("RESULT " + json.dumps({"to_ustack_mbps": to_ustack, "to_kernel_mbps": to_kernel,
+                                  **tap.stats}))
+    srv.close(); st.poll()
+    ifc.detach(); tap.close(); st.close()
+    """
+)
+
+
 def _no_namespaces_left() -> None:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"-{os.getpid()}-" not in out and "ustack-pd-" not in out, out
@@ -107,6 +184,39 @@ def test_tap_echo_with_the_linux_kernel() -> None:
         links = ns.run("ip", "-o", "link").stdout
         assert "ust0" not in links
     _no_namespaces_left()
+
+
+def _bulk(offload: bool) -> dict[str, float]:
+    import json
+
+    with netns.NetNs("tso") as ns:
+        proc = subprocess.run(
+            ns.exec_argv(sys.executable, "-c", BULK),
+            capture_output=True,
+            text=True,
+            env={**ENV, "UST_OFFLOAD": "1" if offload else "0"},
+            timeout=600,
+            check=False,
+        )
+    assert proc.returncode == 0 and "RESULT " in proc.stdout, proc.stdout + proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
+    result: dict[str, float] = json.loads(line[len("RESULT ") :])
+    print(f"offload={offload}: {result}")
+    return result
+
+
+def test_tap_bulk_with_offload_uses_tso_and_gro() -> None:
+    r = _bulk(True)
+    # TSO: the average frame written is far above a full Ethernet frame.
+    assert r["tx_tso"] > 0 and r["tx_bytes"] / r["tx_frames"] > 3 * 1514, r
+    # GRO/GSO from the kernel: frames above the MTU were taken whole.
+    assert r["rx_gso"] > 0 and r["rx_csum"] > 0, r
+
+
+def test_tap_bulk_without_offload_sends_plain_frames() -> None:
+    r = _bulk(False)
+    assert r["tx_tso"] == 0 and r["rx_gso"] == 0 and r["tx_csum"] == 0, r
+    assert r["tx_bytes"] / r["tx_frames"] <= 1514, r
 
 
 def test_tap_open_outside_root_namespace_only_here() -> None:

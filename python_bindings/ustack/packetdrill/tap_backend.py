@@ -56,7 +56,7 @@ class TapBackend:
         self.local_ip = local_ip
         self.remote_ip = remote_ip
         self.mtu = mtu
-        self.tap = Tap(_IFNAME, mtu=mtu)
+        self.tap = Tap(_IFNAME, mtu=mtu, offload=False)  # segments as the script wrote them
         try:
             self.stack = Stack(seed=seed)  # the monotonic clock
             self.iface = self.stack.add_interface(self.tap, "pd0", f"{local_ip}/{prefixlen}")

@@ -47,9 +47,32 @@ struct bulk_result {
 	int sndbuf_min, sndbuf_max; /* cli SO_SNDBUF */
 };
 
-/* Two stacks (memory limit and zone maxima as test_stack_new_sized) joined
- * by a pipe of the given one-way delay and rate, addresses 198.18.0.1
- * (A) and .2 (B). */
+/* Two stacks (memory limit and zone maxima as test_stack_new_sized) on a
+ * shared virtual clock, no interfaces yet. */
+static inline void
+bulk_stacks(struct bulk *w, uint64_t seed, size_t mem_limit, uint32_t nmbufs, uint32_t nclusters)
+{
+	memset(w, 0, sizeof(*w));
+	w->seed = seed;
+	w->vc = ust_vclock_create(BULK_T0);
+	w->a = test_stack_new_sized(w->vc, seed, mem_limit, nmbufs, nclusters);
+	w->b = test_stack_new_sized(w->vc, seed + 1, mem_limit, nmbufs, nclusters);
+	REQUIRE(w->a != NULL && w->b != NULL);
+}
+
+/* Interface p0 on each stack through the given drivers (the pipe's ends,
+ * or wrappers around them), addresses 198.18.0.1 (A) and .2 (B). */
+static inline void
+bulk_attach(struct bulk *w, const struct ust_driver_ops *opa, void *sca,
+    const struct ust_driver_ops *opb, void *scb)
+{
+	REQUIRE_EQ(ust_if_attach(w->a, "p0", opa, sca, &w->ifa), 0);
+	REQUIRE_EQ(ust_if_attach(w->b, "p0", opb, scb, &w->ifb), 0);
+	REQUIRE_EQ(ust_if_addr_add(w->ifa, test_ip4(1), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(w->ifb, test_ip4(2), 24), 0);
+}
+
+/* Two stacks joined by a pipe of the given one-way delay and rate. */
 static inline void
 bulk_init(struct bulk *w, uint64_t seed, size_t mem_limit, uint32_t nmbufs, uint32_t nclusters,
     uint64_t delay_ns, uint64_t rate_bps)
@@ -57,12 +80,7 @@ bulk_init(struct bulk *w, uint64_t seed, size_t mem_limit, uint32_t nmbufs, uint
 	struct ust_pipe_config pc;
 	unsigned i;
 
-	memset(w, 0, sizeof(*w));
-	w->seed = seed;
-	w->vc = ust_vclock_create(BULK_T0);
-	w->a = test_stack_new_sized(w->vc, seed, mem_limit, nmbufs, nclusters);
-	w->b = test_stack_new_sized(w->vc, seed + 1, mem_limit, nmbufs, nclusters);
-	REQUIRE(w->a != NULL && w->b != NULL);
+	bulk_stacks(w, seed, mem_limit, nmbufs, nclusters);
 	ust_pipe_config_init(&pc);
 	pc.clock = ust_vclock_clock(w->vc);
 	pc.ring_size = 4096;
@@ -71,14 +89,8 @@ bulk_init(struct bulk *w, uint64_t seed, size_t mem_limit, uint32_t nmbufs, uint
 		pc.fault[i].rate_bps = rate_bps;
 	}
 	REQUIRE_EQ(ust_pipe_create(&pc, &w->p), 0);
-	REQUIRE_EQ(ust_if_attach(w->a, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A),
-	               &w->ifa),
-	    0);
-	REQUIRE_EQ(ust_if_attach(w->b, "p0", ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_B),
-	               &w->ifb),
-	    0);
-	REQUIRE_EQ(ust_if_addr_add(w->ifa, test_ip4(1), 24), 0);
-	REQUIRE_EQ(ust_if_addr_add(w->ifb, test_ip4(2), 24), 0);
+	bulk_attach(w, ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A), ust_pipe_ops(),
+	    ust_pipe_end(w->p, UST_PIPE_B));
 }
 
 /* The same knob on both stacks. */
