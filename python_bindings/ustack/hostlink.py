@@ -13,7 +13,8 @@ What every command that meets the real kernel shares (``ustack serve``,
 ``HostLink`` creates the TAP device (``ust0`` by default), attaches it to a new
 stack on the monotonic clock with ustack's address, brings the kernel's side
 up with the peer address and IPv6 off (so the kernel sends nothing
-unasked), and optionally captures to a pcap file.  ``poll_until`` runs the
+unasked), and optionally captures to a pcap file (``snaplen`` bytes of each frame, 0 for
+all).  ``poll_until`` runs the
 stack, sleeping in select(2) on the device until the next timer.  Addresses
 must stay inside 198.18.0.0/15.
 """
@@ -21,6 +22,7 @@ must stay inside 198.18.0.0/15.
 from __future__ import annotations
 
 import ipaddress
+import os
 import select
 import subprocess
 import time
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ustack.netns import BENCH_NET
+from ustack.sockets import AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
 from ustack.tap import Tap
 
@@ -57,6 +60,7 @@ class HostLink:
         ifname: str = DEFAULT_IFNAME,
         mtu: int = 1500,
         pcap: str | Path | None = None,
+        snaplen: int = 0,
         seed: int | None = None,
         **tap_options: Any,
     ) -> None:
@@ -69,7 +73,7 @@ class HostLink:
         try:
             self.iface: Interface = self.stack.add_interface(self.tap, "tap0", str(self.address))
             if pcap is not None:
-                self.capture = self.iface.capture(pcap)
+                self.capture = self.iface.capture(pcap, snaplen=snaplen)
             _ip("link", "set", ifname, "up")
             if mtu >= 1280:
                 subprocess.run(
@@ -117,6 +121,35 @@ class HostLink:
             if end is not None:
                 wait = min(wait, end - now)
             select.select([fd], [], [], wait)
+
+    def connect(self, address: tuple[str, int], timeout: float = 5.0) -> Socket:
+        """A non-blocking TCP socket connected to ``address`` (the kernel's
+        side), the stack run in the meantime.  ConnectionRefusedError when a
+        RST answers the SYN, TimeoutError after ``timeout`` seconds."""
+        sock = self.stack.socket(AF_INET, SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            try:
+                sock.connect(address)
+            except BlockingIOError:
+                pass
+
+            def settled() -> bool:
+                err = sock.getsockopt(SOL_SOCKET, SO_ERROR)
+                if err:
+                    raise OSError(err, os.strerror(err), f"{address[0]}:{address[1]}")
+                try:
+                    sock.getpeername()
+                except OSError:
+                    return False
+                return True
+
+            if not self.poll_until(settled, timeout):
+                raise TimeoutError(f"connect to {address[0]}:{address[1]}: no answer")
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def close(self) -> None:
         if self.capture is not None:

@@ -20,6 +20,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -146,6 +147,25 @@ def reexec_inside(purpose: str) -> int | None:
 
 
 def run_inside(purpose: str, argv: Sequence[str]) -> int:
-    """Runs ``argv`` in a new namespace (removed afterwards); its exit status."""
+    """Runs ``argv`` in a new namespace (removed afterwards); its exit status.
+
+    Ctrl-C at a terminal reaches the command directly (same process group),
+    so this process ignores SIGINT meanwhile and waits for the command to shut
+    down cleanly (and print what it prints then) instead of killing it; a
+    SIGTERM sent here is passed on to the command."""
     with NetNs(purpose) as ns:
-        return subprocess.run(ns.exec_argv(*argv), check=False).returncode
+        proc = subprocess.Popen(ns.exec_argv(*argv))
+        if threading.current_thread() is not threading.main_thread():
+            return proc.wait()
+
+        def forward(signum: int, frame: object) -> None:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+        old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        old_term = signal.signal(signal.SIGTERM, forward)
+        try:
+            return proc.wait()
+        finally:
+            signal.signal(signal.SIGINT, old_int)
+            signal.signal(signal.SIGTERM, old_term)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-SUBCOMMANDS = ["demo", "sysctl", "version"]
+SUBCOMMANDS = ["demo", "serve", "fetch", "stats", "sysctl", "version"]
 
 
 def run_cli(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -117,3 +117,47 @@ def test_sysctl_lists_knobs_with_freebsd_defaults() -> None:
     assert names and all(n.startswith("net.inet.udp.") for n in names)
     proc = run_cli("sysctl", "net.no.such", check=False)
     assert proc.returncode == 1 and "unknown oid" in proc.stderr
+
+
+@pytest.mark.parametrize("name", ["serve", "fetch", "stats"])
+def test_live_commands_explain_every_option(name: str) -> None:
+    import argparse
+
+    from ustack.__main__ import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    cmd = sub.choices[name]
+    for action in cmd._actions:
+        if action.option_strings and action.dest != "help":
+            assert action.help and len(action.help) > 10, (name, action.option_strings)
+    out = run_cli(name, "--help").stdout
+    if name != "stats":
+        assert "--pcap" in out and "--sysctl" in out
+
+
+def test_serve_without_a_service_says_what_to_give() -> None:
+    proc = run_cli("serve", check=False)
+    assert proc.returncode == 2
+    assert "--echo, --discard or --http" in proc.stderr
+
+
+def test_stats_reports_a_missing_serve(tmp_path: Path) -> None:
+    proc = run_cli("stats", "--control", str(tmp_path / "none.sock"), check=False)
+    assert proc.returncode == 1
+    assert "none.sock" in proc.stderr
+
+
+def test_pattern_is_the_documented_formula() -> None:
+    import hashlib
+
+    from ustack import pattern
+
+    n = 200_000
+    want = bytes((i ^ i >> 8 ^ i >> 16) & 0xFF for i in range(n))
+    assert pattern.pattern(n) == want
+    assert pattern.sha256(n) == hashlib.sha256(want).hexdigest()
+    off = (1 << 24) - 1000  # across the 16 MiB period
+    assert pattern.pattern(3000, off) == bytes(
+        (i ^ i >> 8 ^ i >> 16) & 0xFF for i in range(off, off + 3000)
+    )

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import ustack
 from ustack._util import format_rate, parse_duration_ns, parse_percent, parse_rate
+from ustack.commands._common import add_sysctl_argument, apply_sysctls, human
 from ustack.commands._table import counters_table, table
 from ustack.netstat import ICMP_TYPES, describe
 from ustack.pipe import Faults
@@ -271,16 +272,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seed of the stacks and of the pipe's fault injector; the same "
         "seed replays the same run (default: %(default)s)",
     )
-    parser.add_argument(
-        "--sysctl",
-        "-o",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="set a knob on both stacks, as sysctl -w does (repeatable), e.g. "
-        "-o net.inet.tcp.delacktime=100 -o net.inet.tcp.recvspace=262144; "
-        "`ustack sysctl` lists them",
-    )
+    add_sysctl_argument(parser, "both stacks")
     parser.add_argument(
         "--batch",
         type=_positive,
@@ -351,23 +343,6 @@ def _fault_defaults(args: argparse.Namespace, tcp: bool) -> None:
         args.rate = 1_000_000_000 if tcp else 0
 
 
-def _apply_sysctls(stacks: list[Stack], settings: list[str]) -> None:
-    """``NAME=VALUE`` strings onto every stack (``sysctl -w``)."""
-    for item in settings:
-        name, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"ustack demo: --sysctl wants NAME=VALUE, got {item!r}")
-        try:
-            number = int(value, 0)
-        except ValueError:
-            raise SystemExit(f"ustack demo: {name}: {value!r} is not an integer") from None
-        for st in stacks:
-            try:
-                st.sysctl(name, number)
-            except OSError as e:
-                raise SystemExit(f"ustack demo: sysctl {name}={value}: {e.strerror}") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Run the demo; 0 when every check passes, 1 otherwise, 2 for bad options."""
     if args.rtt is not None:
@@ -395,14 +370,6 @@ TCP_PORT = 5001
 _CHUNK = 1 << 20  # bytes handed to the stack per call: the C side does the work
 
 
-def _human(n: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"
-
-
 class _ByteProgress:
     """A progress bar on a terminal, plain lines every 10% otherwise."""
 
@@ -422,7 +389,7 @@ class _ByteProgress:
             self.last = now
             bar = "#" * int(pct / 2.5)
             sys.stderr.write(
-                f"\r  A -> B [{bar:<40}] {_human(done)} / {_human(self.total)} "
+                f"\r  A -> B [{bar:<40}] {human(done)} / {human(self.total)} "
                 f"({pct:5.1f}%) virtual {vnow_ns / 1e9:.2f} s"
             )
             if done >= self.total:
@@ -431,7 +398,7 @@ class _ByteProgress:
         elif pct >= self.next_pct or done >= self.total:
             while self.next_pct <= pct:
                 self.next_pct += 10
-            print(f"  progress: {_human(done)} of {_human(self.total)} ({pct:.0f}%)", flush=True)
+            print(f"  progress: {human(done)} of {human(self.total)} ({pct:.0f}%)", flush=True)
 
 
 def _tcp_rows(stacks: dict[str, Stack]) -> list[list[object]]:
@@ -553,7 +520,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
             return 2
     total = args.bytes
     print(
-        f"ustack demo: TCP transfer of {_human(total)} {ADDR_A} -> {ADDR_B}:{TCP_PORT}, "
+        f"ustack demo: TCP transfer of {human(total)} {ADDR_A} -> {ADDR_B}:{TCP_PORT}, "
         f"seed {args.seed}"
     )
     print(
@@ -584,7 +551,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
         for st in rig.stacks:
             st.sysctl("net.inet.tcp.sendspace", 1 << 18)
             st.sysctl("net.inet.tcp.recvspace", 1 << 17)
-        _apply_sysctls(rig.stacks, args.sysctl)
+        apply_sysctls(rig.stacks, args.sysctl, "demo")
         listener = rig.b.socket(ustack.AF_INET, ustack.SOCK_STREAM)
         listener.bind(("", TCP_PORT))
         listener.listen(1)
@@ -704,12 +671,12 @@ def _run_tcp(args: argparse.Namespace) -> int:
     print()
     vs = virtual_ns / 1e9
     print(
-        f"transferred {received} bytes ({_human(received)}) in {vs:.3f} s virtual time: "
+        f"transferred {received} bytes ({human(received)}) in {vs:.3f} s virtual time: "
         f"{format_rate(received * 8 / vs) if vs > 0 else 'n/a'}"
     )
     print(
         f"wall time {wall:.3f} s: {format_rate(received * 8 / wall) if wall > 0 else 'n/a'} "
-        f"({_human(received / wall if wall > 0 else 0)}/s through the C stack)"
+        f"({human(received / wall if wall > 0 else 0)}/s through the C stack)"
     )
     print(
         f"retransmissions (A): {tcp_a['tcps_sndrexmitpack']} segments, "
@@ -726,7 +693,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
         title = (
             f"ustack demo: {cc_name}, loss {args.loss:.2%}, RTT {rtt_ms:g} ms, "
             f"rate {format_rate(args.rate) if args.rate else 'unlimited'}, seed {args.seed}: "
-            f"{_human(received)} at {received * 8 / vs / 1e6 if vs > 0 else 0.0:.1f} Mbit/s"
+            f"{human(received)} at {received * 8 / vs / 1e6 if vs > 0 else 0.0:.1f} Mbit/s"
         )
         _write_plot(args.plot, sampler, title)
         print(f"plot: {args.plot} (cwnd, ssthresh and srtt of A, {len(sampler.t)} samples)")
@@ -830,7 +797,7 @@ def _run_udp(args: argparse.Namespace) -> int:
         if pcap_path is not None:
             pcap_path.parent.mkdir(parents=True, exist_ok=True)
             cap = rig.ib.capture(pcap_path)
-        _apply_sysctls(rig.stacks, args.sysctl)
+        apply_sysctls(rig.stacks, args.sysctl, "demo")
         server = rig.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
         server.bind(("", ECHO_PORT))
         server.setsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF, 65535)

@@ -1,0 +1,202 @@
+"""What the commands facing the real kernel share (``serve``, ``fetch``).
+
+Each runs in a network namespace of its own (``netns.reexec_inside``) with
+ustack on a TAP device and the kernel on the other side (``HostLink``).  This
+module holds their common options, opens the link, turns SIGINT and SIGTERM
+into a flag the loop checks (so that Ctrl-C ends in the counters, not a
+traceback), sleeps on the TAP and other descriptors until the next timer,
+and prints the summary every command ends with.
+"""
+
+from __future__ import annotations
+
+import argparse
+import select
+import signal
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+import ustack
+from ustack import netns
+from ustack.commands._common import add_sysctl_argument, apply_sysctls
+from ustack.hostlink import DEFAULT_ADDRESS, DEFAULT_IFNAME, DEFAULT_PEER_ADDRESS, HostLink
+from ustack.netstat import describe
+from ustack.sockets import Socket
+
+__all__ = [
+    "add_link_arguments",
+    "open_link",
+    "Stopper",
+    "wait_io",
+    "summary",
+    "enter_namespace",
+    "option_names",
+]
+
+
+def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = True) -> None:
+    """--address, --peer-address, --ifname, --mtu, --pcap, --snaplen,
+    --sysctl (also -o unless ``sysctl_short`` is False)."""
+    link = parser.add_argument_group("link (a TAP device in a fresh network namespace)")
+    link.add_argument(
+        "--address",
+        default=DEFAULT_ADDRESS,
+        metavar="CIDR",
+        help="ustack's address on the TAP device, inside 198.18.0.0/15 (default: %(default)s)",
+    )
+    link.add_argument(
+        "--peer-address",
+        default=DEFAULT_PEER_ADDRESS,
+        metavar="CIDR",
+        help="the kernel's address on its side of the TAP device, inside 198.18.0.0/15 "
+        "(default: %(default)s)",
+    )
+    link.add_argument(
+        "--ifname",
+        default=DEFAULT_IFNAME,
+        metavar="NAME",
+        help="name of the TAP device in the namespace (default: %(default)s)",
+    )
+    link.add_argument(
+        "--mtu", type=int, default=1500, help="MTU of the TAP device (default: %(default)s)"
+    )
+    link.add_argument(
+        "--pcap",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the frames ustack's interface sends and receives to FILE "
+        "(open it with tshark -r or Wireshark)",
+    )
+    link.add_argument(
+        "--snaplen",
+        type=int,
+        default=0,
+        metavar="BYTES",
+        help="with --pcap: keep only the first BYTES of each frame, e.g. 128 for headers "
+        "only on a long transfer (default: 0, whole frames)",
+    )
+    add_sysctl_argument(link, "ustack's stack", short=sysctl_short)
+
+
+def enter_namespace(purpose: str, prog: str) -> int | None:
+    """In the parent: runs this command in a new namespace and returns its
+    status; inside: None (carry on).  Exit 2 with the reason when namespaces
+    cannot be used here (not root, no iproute2, no /dev/net/tun)."""
+    try:
+        return netns.reexec_inside(purpose)
+    except netns.NetNsError as exc:
+        raise SystemExit(f"ustack {prog}: {exc}") from None
+
+
+def open_link(args: argparse.Namespace, prog: str) -> HostLink:
+    """The stack on its TAP device, knobs from --sysctl applied."""
+    try:
+        link = HostLink(
+            address=args.address,
+            peer_address=args.peer_address,
+            ifname=args.ifname,
+            mtu=args.mtu,
+            pcap=args.pcap,
+            snaplen=args.snaplen,
+        )
+    except ValueError as exc:
+        raise SystemExit(f"ustack {prog}: {exc}") from None
+    try:
+        apply_sysctls([link.stack], args.sysctl, prog)
+    except BaseException:
+        link.close()
+        raise
+    return link
+
+
+class Stopper:
+    """SIGINT and SIGTERM set ``signame`` instead of raising, while active."""
+
+    def __init__(self) -> None:
+        self.signame: str | None = None
+        self._old: dict[int, object] = {}
+
+    @property
+    def stopped(self) -> bool:
+        return self.signame is not None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.signame = signal.Signals(signum).name
+
+    def __enter__(self) -> Stopper:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)  # type: ignore[arg-type]
+
+
+def wait_io(link: HostLink, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+    """Sleeps until a frame arrives, one of ``fds`` is readable, the stack's
+    next timer is due or ``limit`` seconds pass; the readable ``fds``."""
+    wait = limit
+    nd = link.stack.next_deadline
+    if nd is not None:
+        wait = min(wait, max(0.0, (nd - link.stack.now) / 1e9))
+    tap = link.tap.fileno()
+    ready, _, _ = select.select([tap, *fds], [], [], wait)
+    return [fd for fd in ready if fd != tap]
+
+
+_TCP_SUMMARY = (
+    "tcps_rcvtotal",
+    "tcps_sndtotal",
+    "tcps_rcvbyte",
+    "tcps_sndbyte",
+    "tcps_sndrexmitpack",
+    "tcps_rexmttimeo",
+    "tcps_fastretransmits",
+    "tcps_rcvoopack",
+    "tcps_rcvduppack",
+    "tcps_accepts",
+    "tcps_connattempt",
+    "tcps_connects",
+    "tcps_drops",
+    "tcps_conndrops",
+    "tcps_closed",
+)
+
+
+def summary(link: HostLink, elapsed: float) -> str:
+    """The counters a command prints when it ends, netstat style: frames on
+    the TAP, TCP segments and bytes, retransmissions, connections."""
+    tap = link.tap.stats
+    st = link.stack.stats
+    tcp = link.stack.netstat("tcp")["tcp"]
+    lines = [
+        f"ustack on {link.ifname} ({link.ip}, kernel {link.peer_ip}) for {elapsed:.1f} s:",
+        f"\t{st['rx_frames']} frames received, {st['tx_frames']} frames sent "
+        f"(tap: {', '.join(f'{v} {k}' for k, v in tap.items() if v)})",
+    ]
+    lines.append("tcp:")
+    lines.extend(f"\t{tcp[name]} {describe('tcp', name)}" for name in _TCP_SUMMARY)
+    if link.capture is not None:
+        lines.append(f"pcap: {link.capture.count} frames written")
+    return "\n".join(lines)
+
+
+def option_names(sock: Socket) -> str:
+    """The TCP options a connected socket negotiated (TCP_INFO's
+    tcpi_options) as ``ts,sack,wscale,ecn``, with the raw bits, for -v lines
+    that tests and people read: ``options=0x7(ts,sack,wscale)``."""
+    opts = int(sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO).tcpi_options)
+    names = [
+        n
+        for bit, n in (
+            (ustack.TCPI_OPT_TIMESTAMPS, "ts"),
+            (ustack.TCPI_OPT_SACK, "sack"),
+            (ustack.TCPI_OPT_WSCALE, "wscale"),
+            (ustack.TCPI_OPT_ECN, "ecn"),
+        )
+        if opts & bit
+    ]
+    return f"options={opts:#x}({','.join(names) or 'none'})"

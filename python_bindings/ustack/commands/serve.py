@@ -1,0 +1,604 @@
+"""``ustack serve``: TCP services on ustack, facing the Linux kernel over a TAP.
+
+In a fresh network namespace, ustack (198.18.0.1/24) sits on a TAP device
+whose other side is the kernel (198.18.0.2/24) and serves any number of
+listeners at once -- echo, discard, HTTP -- to any number of connections,
+non-blocking, from one event queue.  ``--run CMD`` drives the kernel side
+(curl, iperf, socat) inside the namespace and ends the server with the
+command's exit status; Ctrl-C, SIGTERM or ``--duration`` end it too.  Every
+way out prints the stack's counters.  A Unix socket (``--control``) answers
+``ustack stats`` with them while it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import ustack
+from ustack import pattern
+from ustack.commands._live import (
+    Stopper,
+    add_link_arguments,
+    enter_namespace,
+    open_link,
+    option_names,
+    summary,
+    wait_io,
+)
+from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
+from ustack.hostlink import HostLink
+from ustack.sockets import Socket
+
+NAME = "serve"
+HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device"
+DESCRIPTION = """\
+Creates a network namespace, puts ustack on a TAP device in it with
+--address (198.18.0.1/24) and gives the kernel's side --peer-address
+(198.18.0.2/24), then serves the listeners asked for, all at once, each to
+many concurrent connections (non-blocking sockets on one event queue):
+
+  --echo PORT      sends back every byte it receives (RFC 862)
+  --discard PORT   reads and drops everything (RFC 863): a sink for iperf2
+                   (iperf -c 198.18.0.1 -p PORT -t 5)
+  --http PORT      HTTP/1.1 GET (and HEAD): /bytes/N answers N bytes of a
+                   deterministic pattern -- byte i is (i ^ i>>8 ^ i>>16) & 0xff,
+                   see ustack.pattern -- so a client can check the SHA-256
+                   (python3 -c 'import ustack.pattern as p; print(p.sha256(N))');
+                   Content-Length always; keep-alive (HTTP/1.1 default) or
+                   close (Connection: close, HTTP/1.0); 404 for other paths
+
+Each option can be repeated for more ports.  The server stops on Ctrl-C or
+SIGTERM, after --duration seconds, or when the --run command exits; then it
+prints the stack's counters (frames, TCP segments and bytes, retransmits,
+connections) and exits with the --run command's status (else 0).
+
+--run CMD runs a shell command inside the namespace once the listeners are
+up, so the kernel's tools reach ustack at --address, e.g.
+  --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
+
+While it runs, a Unix socket (--control, by default
+/run/ustack/serve-<pid>.sock; removed on exit) answers each connection with
+a JSON dump of the counters: `ustack stats` prints them like netstat -s.
+
+Namespaces and TAP devices need root.
+
+examples:
+  ustack serve --http 8080 --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
+  ustack serve --discard 5001 --run "iperf -c 198.18.0.1 -p 5001 -t 5"
+  ustack serve --echo 7 --run "echo hello | socat - TCP:198.18.0.1:7"
+  ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
+  ustack serve --http 8080 --pcap /tmp/serve.pcap --snaplen 128 --duration 30"""
+
+CONTROL_DIR = Path("/run/ustack")
+_RECV = 1 << 18  # bytes read per recv
+_ECHO_HIGH = 1 << 20  # echo: stop reading while this much waits to go back
+_HEADER_MAX = 16384  # HTTP: a request head longer than this is refused
+_BYTES_MAX = 1 << 40  # HTTP: the largest /bytes/N
+_ACCEPT_BURST = 64
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"a port is 1..65535, not {text}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """serve's options."""
+    svc = parser.add_argument_group("services (at least one; each repeatable)")
+    for kind, what in (
+        ("echo", "TCP echo: send back what is received"),
+        ("discard", "TCP discard: read and drop (an iperf2 sink)"),
+        ("http", "HTTP/1.1: GET /bytes/N returns N bytes of the pattern"),
+    ):
+        svc.add_argument(
+            f"--{kind}", type=_port, action="append", default=[], metavar="PORT", help=what
+        )
+    parser.add_argument(
+        "--run",
+        metavar="CMD",
+        default=None,
+        help="shell command run inside the namespace once serving; the server stops "
+        "when it exits and returns its exit status",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="stop by itself after this many seconds (default: run until Ctrl-C)",
+    )
+    ctl = parser.add_mutually_exclusive_group()
+    ctl.add_argument(
+        "--control",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help=f"Unix socket answering `ustack stats` (default: {CONTROL_DIR}/serve-<pid>.sock)",
+    )
+    ctl.add_argument("--no-control", action="store_true", help="no control socket")
+    parser.add_argument(
+        "--backlog", type=int, default=128, help="listen queue length (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="one line per connection: peer, service and the TCP options it "
+        "negotiated (TCP_INFO), and its bytes when it ends",
+    )
+    add_link_arguments(parser)
+
+
+class Service:
+    """One listener and its totals."""
+
+    def __init__(self, server: Server, kind: str, port: int, sock: Socket) -> None:
+        self.server, self.kind, self.port, self.sock = server, kind, port, sock
+        self.accepted = self.active = self.bytes_in = self.bytes_out = 0
+
+    def handle(self, events: int) -> None:
+        for _ in range(_ACCEPT_BURST):
+            try:
+                conn, peer = self.sock.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:  # e.g. ECONNABORTED: gone before accept
+                self.server.log(f"accept on {self.port}: {exc}")
+                continue
+            conn.setblocking(False)
+            self.accepted += 1
+            self.active += 1
+            cls = {"echo": EchoConn, "discard": DiscardConn, "http": HttpConn}[self.kind]
+            c = cls(self, conn, peer)
+            if self.server.verbose:
+                self.server.log(
+                    f"{self.kind}:{self.port} accepted {peer[0]}:{peer[1]} {option_names(conn)}"
+                )
+            self.server.evq.register(conn, EV_IN, c)
+            c.handle(EV_IN)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "port": self.port,
+            "accepted": self.accepted,
+            "active": self.active,
+            "bytes_in": self.bytes_in,
+            "bytes_out": self.bytes_out,
+        }
+
+
+class Conn:
+    """An accepted connection; subclasses say what to do with its bytes."""
+
+    def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
+        self.svc, self.sock, self.peer = svc, sock, peer
+        self.mask = EV_IN
+        self.bytes_in = self.bytes_out = 0
+        self.eof = False
+        self.closed = False
+
+    def handle(self, events: int) -> None:
+        try:
+            if events & (EV_IN | EV_HUP | EV_ERR) and self.want_read():
+                self.read()
+            self.write()
+        except (ConnectionError, OSError) as exc:
+            self.close(str(exc) or type(exc).__name__)
+            return
+        if self.closed:
+            return
+        if self.done():
+            self.close()
+            return
+        mask = (EV_IN if self.want_read() else 0) | (EV_OUT if self.has_output() else 0)
+        if mask != self.mask and mask:
+            self.svc.server.evq.modify(self.sock, mask)
+            self.mask = mask
+
+    def read(self) -> None:
+        for _ in range(8):
+            try:
+                data = self.sock.recv(_RECV)
+            except BlockingIOError:
+                return
+            if not data:
+                self.eof = True
+                return
+            self.bytes_in += len(data)
+            self.svc.bytes_in += len(data)
+            self.consume(data)
+            if not self.want_read():
+                return
+
+    def sent(self, n: int) -> None:
+        self.bytes_out += n
+        self.svc.bytes_out += n
+
+    def want_read(self) -> bool:
+        return not self.eof
+
+    def has_output(self) -> bool:
+        return False
+
+    def consume(self, data: bytes) -> None:
+        """Bytes read from the peer."""
+
+    def write(self) -> None:
+        """Sends what is pending until the socket buffer is full."""
+
+    def done(self) -> bool:
+        return self.eof and not self.has_output()
+
+    def close(self, why: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.svc.active -= 1
+        try:
+            self.sock.close()  # graceful: what is queued still goes, then FIN
+        except OSError:
+            pass
+        if self.svc.server.verbose:
+            end = f" ({why})" if why else ""
+            self.svc.server.log(
+                f"{self.svc.kind}:{self.svc.port} closed {self.peer[0]}:{self.peer[1]}: "
+                f"{self.bytes_in} bytes in, {self.bytes_out} out{end}"
+            )
+
+
+class DiscardConn(Conn):
+    """RFC 863: everything read is dropped."""
+
+
+class EchoConn(Conn):
+    """RFC 862: everything read is sent back; reading pauses while a
+    megabyte waits, so a peer that never reads cannot grow memory."""
+
+    def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
+        super().__init__(svc, sock, peer)
+        self.pending = bytearray()
+
+    def want_read(self) -> bool:
+        return not self.eof and len(self.pending) < _ECHO_HIGH
+
+    def has_output(self) -> bool:
+        return bool(self.pending)
+
+    def consume(self, data: bytes) -> None:
+        self.pending += data
+
+    def write(self) -> None:
+        while self.pending:
+            try:
+                n = self.sock.send(self.pending)
+            except BlockingIOError:
+                return
+            del self.pending[:n]
+            self.sent(n)
+
+
+class HttpConn(Conn):
+    """HTTP/1.1 (RFC 9112) GET and HEAD of /bytes/N, one request at a time
+    (pipelined ones wait their turn in ``inbuf``)."""
+
+    def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
+        super().__init__(svc, sock, peer)
+        self.inbuf = bytearray()
+        self.head = memoryview(b"")
+        self.body_off = self.body_end = 0
+        self.keep_alive = True
+        self.block: tuple[int, bytes] = (-1, b"")
+        self.requests = 0
+
+    def want_read(self) -> bool:
+        return not self.eof and len(self.inbuf) <= _HEADER_MAX
+
+    def has_output(self) -> bool:
+        return bool(self.head) or self.body_off < self.body_end
+
+    def consume(self, data: bytes) -> None:
+        self.inbuf += data
+
+    def done(self) -> bool:
+        if self.has_output():
+            return False
+        return self.eof or not self.keep_alive
+
+    def _next_request(self) -> None:
+        end = self.inbuf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.inbuf) > _HEADER_MAX:
+                self.inbuf.clear()
+                self._respond(431, "Request Header Fields Too Large", b"", close=True)
+            return
+        head = bytes(self.inbuf[:end]).decode("latin-1")
+        del self.inbuf[: end + 4]
+        self.requests += 1
+        lines = head.split("\r\n")
+        parts = lines[0].split()
+        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+            self._respond(400, "Bad Request", b"bad request line\n", close=True)
+            return
+        method, target, version = parts
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip().lower()
+        tokens = {t.strip() for t in headers.get("connection", "").split(",")}
+        if version == "HTTP/1.0":
+            close = "keep-alive" not in tokens
+        else:
+            close = "close" in tokens
+        if "content-length" in headers or "transfer-encoding" in headers:
+            # A GET with a body is not something this server expects: refuse
+            # rather than misread the body as the next request.
+            self._respond(400, "Bad Request", b"request bodies are not supported\n", close=True)
+            return
+        if method not in ("GET", "HEAD"):
+            self._respond(405, "Method Not Allowed", b"GET or HEAD only\n", close=close)
+            return
+        size = _bytes_path(target)
+        if size is None:
+            body = b"not found: try /bytes/N for N bytes of the pattern\n"
+            self._respond(404, "Not Found", body, close=close, head_only=method == "HEAD")
+            return
+        self._respond(
+            200,
+            "OK",
+            None,
+            close=close,
+            length=size,
+            head_only=method == "HEAD",
+        )
+
+    def _respond(
+        self,
+        code: int,
+        reason: str,
+        body: bytes | None,
+        *,
+        close: bool,
+        length: int = 0,
+        head_only: bool = False,
+    ) -> None:
+        if body is not None:
+            length = len(body)
+        ctype = "text/plain" if body is not None else "application/octet-stream"
+        head = (
+            f"HTTP/1.1 {code} {reason}\r\n"
+            f"Server: ustack\r\n"
+            f"Content-Type: {ctype}\r\n"
+            f"Content-Length: {length}\r\n"
+            f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
+        ).encode()
+        if body is not None and not head_only:
+            head += body
+        self.head = memoryview(head)
+        self.body_off = 0
+        self.body_end = 0 if body is not None or head_only else length
+        self.keep_alive = not close
+
+    def write(self) -> None:
+        while True:
+            if not self.has_output():
+                if not self.keep_alive or not self.inbuf:
+                    return
+                self._next_request()
+                if not self.has_output():
+                    return  # an incomplete request: wait for more
+            if self.head:
+                try:
+                    n = self.sock.send(self.head)
+                except BlockingIOError:
+                    return
+                self.head = self.head[n:]
+                self.sent(n)
+                continue
+            idx, start = divmod(self.body_off, pattern.BLOCK)
+            if self.block[0] != idx:
+                self.block = (idx, pattern.block(idx))
+            stop = min(pattern.BLOCK, start + self.body_end - self.body_off)
+            try:
+                n = self.sock.send(memoryview(self.block[1])[start:stop])
+            except BlockingIOError:
+                return
+            self.body_off += n
+            self.sent(n)
+
+
+def _bytes_path(target: str) -> int | None:
+    path = target.split("?", 1)[0]
+    if not path.startswith("/bytes/"):
+        return None
+    digits = path[len("/bytes/") :]
+    if not digits.isdigit() or int(digits) > _BYTES_MAX:
+        return None
+    return int(digits)
+
+
+class Server:
+    """The listeners, their connections and the loop that drives them."""
+
+    def __init__(self, link: HostLink, verbose: bool) -> None:
+        self.link = link
+        self.verbose = verbose
+        self.evq = EventQueue(link.stack)
+        self.services: list[Service] = []
+        self.started = time.monotonic()
+
+    def log(self, line: str) -> None:
+        print(f"[{time.monotonic() - self.started:8.3f}] {line}", flush=True)
+
+    def listen(self, kind: str, port: int, backlog: int) -> None:
+        sock = self.link.stack.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
+        sock.bind(("", port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+        svc = Service(self, kind, port, sock)
+        self.services.append(svc)
+        self.evq.register(sock, EV_IN, svc)
+
+    def step(self) -> bool:
+        """One round: the stack's frames and timers, then every ready socket.
+        True when anything happened (so the loop should not sleep)."""
+        busy = self.link.stack.poll() > 0
+        ready = self.evq.ready()
+        for obj, events in ready:
+            obj.handle(events)
+        return busy or bool(ready)
+
+    def snapshot(self) -> dict[str, Any]:
+        """What the control socket answers (and `ustack stats` prints)."""
+        link = self.link
+        return {
+            "pid": os.getpid(),
+            "uptime": time.monotonic() - self.started,
+            "address": str(link.address),
+            "peer_address": str(link.peer_address),
+            "ifname": link.ifname,
+            "services": [s.as_dict() for s in self.services],
+            "stack": link.stack.stats,
+            "tap": link.tap.stats,
+            "interface": link.iface.stats,
+            "connections": [
+                {
+                    "local": f"{c.local[0]}:{c.local[1]}",
+                    "remote": f"{c.remote[0]}:{c.remote[1]}",
+                    "state": c.state_name,
+                }
+                for c in link.stack.tcp_connections()
+            ],
+            "netstat": link.stack.netstat(),
+        }
+
+    def close(self) -> None:
+        for svc in self.services:
+            svc.sock.close()
+        self.evq.close()
+
+
+class Control:
+    """The Unix socket that answers every connection with a JSON snapshot."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() or path.is_symlink():
+            path.unlink()
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def answer(self, server: Server) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except BlockingIOError:
+                return
+            with conn:
+                conn.settimeout(2.0)
+                try:
+                    conn.sendall(json.dumps(server.snapshot()).encode() + b"\n")
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.sock.close()
+        try:
+            self.path.unlink()
+        except FileNotFoundError:
+            pass
+
+
+def run(args: argparse.Namespace) -> int:
+    """Serve until Ctrl-C, --duration or the --run command's end."""
+    services = [(k, p) for k in ("echo", "discard", "http") for p in getattr(args, k)]
+    if not services:
+        print(
+            "ustack serve: nothing to serve: give --echo, --discard or --http PORT", file=sys.stderr
+        )
+        return 2
+    rc = enter_namespace("serve", "serve")
+    if rc is not None:
+        return rc
+    link = open_link(args, "serve")
+    control: Control | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    status = 0
+    server = Server(link, args.verbose)
+    with Stopper() as stop:
+        try:
+            for kind, port in services:
+                try:
+                    server.listen(kind, port, args.backlog)
+                except OSError as exc:
+                    print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
+                    return 1
+            if not args.no_control:
+                path = args.control or CONTROL_DIR / f"serve-{os.getpid()}.sock"
+                control = Control(path)
+            names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
+            ctl = f"; ustack stats --control {control.path}" if control else ""
+            print(f"ustack serve: {names} (kernel side {link.peer_ip}){ctl}", flush=True)
+            if args.run:
+                proc = subprocess.Popen(args.run, shell=True)
+            deadline = None if args.duration is None else server.started + args.duration
+            why = ""
+            last_ctl = 0.0
+            while True:
+                busy = server.step()
+                now = time.monotonic()
+                if stop.stopped:
+                    why = stop.signame or ""
+                    break
+                if proc is not None and proc.poll() is not None:
+                    status = proc.returncode
+                    why = f"--run exited with status {status}"
+                    break
+                if deadline is not None and now >= deadline:
+                    why = f"--duration {args.duration:g} s"
+                    break
+                if control is not None and now - last_ctl > 0.1:
+                    control.answer(server)
+                    last_ctl = now
+                if not busy:
+                    fds = [control.fileno()] if control is not None else []
+                    if wait_io(link, fds) and control is not None:
+                        control.answer(server)
+            print(f"ustack serve: stopping ({why})", flush=True)
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            if control is not None:
+                control.close()
+            elapsed = time.monotonic() - server.started
+            for svc in server.services:
+                print(
+                    f"{svc.kind}:{svc.port}: {svc.accepted} connections, "
+                    f"{svc.bytes_in} bytes in, {svc.bytes_out} bytes out"
+                )
+            print(summary(link, elapsed), flush=True)
+            server.close()
+            link.close()
+    return status
