@@ -28,6 +28,7 @@ __all__ = [
     "NetNs",
     "NetNsError",
     "available",
+    "leaked",
     "unavailable_reason",
     "reexec_inside",
     "run_inside",
@@ -51,6 +52,20 @@ def unavailable_reason() -> str | None:
     if not os.path.exists("/dev/net/tun"):
         return "/dev/net/tun does not exist"
     return None
+
+
+def leaked() -> list[str]:
+    """ustack namespaces whose creating process is gone: left behind by a
+    crash (a live owner may still be using its own)."""
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
+    names = [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
+    dead = []
+    for name in names:
+        parts = name.split("-")
+        if name.startswith("ustack-") and len(parts) >= 4 and parts[-2].isdigit():
+            if not os.path.exists(f"/proc/{parts[-2]}"):
+                dead.append(name)
+    return dead
 
 
 def available() -> bool:

@@ -233,3 +233,4 @@ def test_kernel_close_reset_and_halfclose(
 def test_no_namespace_left_behind() -> None:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"ustack-interop-{os.getpid()}-" not in out, out
+    assert not netns.leaked(), netns.leaked()

@@ -166,7 +166,8 @@ BULK = PRELUDE + textwrap.dedent(
 
 def _no_namespaces_left() -> None:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    assert f"-{os.getpid()}-" not in out and "ustack-pd-" not in out, out
+    assert f"-{os.getpid()}-" not in out, out
+    assert not netns.leaked(), netns.leaked()
 
 
 def test_tap_echo_with_the_linux_kernel() -> None:
