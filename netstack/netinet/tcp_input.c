@@ -43,7 +43,6 @@
 #define DS_STEP6 5        /* skip ACK processing: window, URG, data */
 
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
-#define TCP_DUPACK_THRESH 3 /* RFC 5681 3.2 */
 #define TCP_CLOCK_G_US 1000 /* RFC 6298 G: the timers' millisecond grain */
 /* RFC 7323 5.5: ts_recent older than 24 days no longer guards PAWS. */
 #define TCP_PAWS_IDLE_NS (24ull * 24 * 60 * 60 * 1000000000ull)
@@ -865,7 +864,6 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 			tp->t_flags &= ~TF_FASTRECOVERY;
 			tp->t_dupacks = 0;
 			tp->t_sack_recovery = 0;
-			tp->sackhint.sack_bytes_rexmit = 0;
 		}
 	} else {
 		tp->t_dupacks = 0;

@@ -264,7 +264,6 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 {
 	struct ust_stack *st = tp->t_stack;
 	struct sackhole *h;
-	uint32_t holebytes = 0;
 	int i;
 
 	/* The cumulative ACK removes or trims the holes below it. */
@@ -310,34 +309,63 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 			}
 		}
 	}
-	/* sackhint: the first hole with bytes to retransmit, and SACKed
-	 * bytes above snd_una (one pass). */
+	tcp_sack_update_hints(tp, th_ack);
+}
+
+/*
+ * The sackhint, from the scoreboard in O(holes): the first hole with bytes
+ * to retransmit, the bytes SACKed above snd_una, the bytes of holes that
+ * RFC 6675 4 IsLost() declares lost (DupThresh discontiguous SACKed
+ * blocks, or more than (DupThresh - 1) * SMSS bytes SACKed, above them)
+ * and the bytes retransmitted and not yet acknowledged or SACKed (the part
+ * of each hole below its rxmit).  tcp_sack_pipe() combines them.
+ */
+void
+tcp_sack_update_hints(struct tcpcb *tp, tcp_seq th_ack)
+{
+	struct sackhole *h;
+	uint32_t holebytes = 0, above, sacked_above, lost = 0, rexmit = 0, nholes = 0, i = 0;
+	uint32_t lost_threshold = (TCP_DUPACK_THRESH - 1) * tp->t_maxseg;
+
 	tp->sackhint.nexthole = NULL;
 	for (h = tp->snd_holes; h != NULL; h = h->next) {
 		holebytes += (uint32_t)(h->end - h->start);
+		nholes++;
 		if (tp->sackhint.nexthole == NULL && SEQ_LT(h->rxmit, h->end))
 			tp->sackhint.nexthole = h;
 	}
+	above = holebytes;
+	for (h = tp->snd_holes; h != NULL; h = h->next, i++) {
+		above -= (uint32_t)(h->end - h->start); /* hole bytes above h */
+		sacked_above = (uint32_t)(tp->snd_fack - h->end) - above;
+		/* Every hole is followed by a SACKed block: nholes - i blocks
+		 * lie above this one. */
+		if (nholes - i >= TCP_DUPACK_THRESH || sacked_above > lost_threshold)
+			lost += (uint32_t)(h->end - h->start);
+		rexmit += (uint32_t)(h->rxmit - h->start);
+	}
 	tp->sackhint.sacked_bytes = (uint32_t)(tp->snd_fack - th_ack) - holebytes;
+	tp->sackhint.lost_bytes = lost;
+	tp->sackhint.sack_bytes_rexmit = (int32_t)rexmit;
 }
 
 int
 tcp_sack_islost(const struct tcpcb *tp)
 {
-	/* RFC 6675 4 IsLost(): more than (DupThresh - 1) * SMSS bytes
-	 * SACKed above the first hole. */
-	return (tp->snd_holes != NULL && tp->sackhint.sacked_bytes > 2 * tp->t_maxseg);
+	/* RFC 6675 4 IsLost() of the first hole: a later hole is lost only
+	 * if the first one is. */
+	return (tp->snd_holes != NULL && tp->sackhint.lost_bytes > 0);
 }
 
 uint32_t
 tcp_sack_pipe(const struct tcpcb *tp)
 {
 	uint32_t out = (uint32_t)(tp->snd_max - tp->snd_una);
-	uint32_t sacked = tp->sackhint.sacked_bytes;
-	uint32_t p = out > sacked ? out - sacked : 0;
+	uint32_t gone = tp->sackhint.sacked_bytes + tp->sackhint.lost_bytes;
+	uint32_t p = out > gone ? out - gone : 0;
 
-	/* RFC 6675 4 SetPipe(), FreeBSD's approximation: outstanding less
-	 * SACKed plus what this recovery retransmitted. */
+	/* RFC 6675 4 SetPipe(): every octet neither SACKed nor lost is in
+	 * flight once, and once more if it was retransmitted. */
 	return (p +
 	    (uint32_t)(tp->sackhint.sack_bytes_rexmit > 0 ? tp->sackhint.sack_bytes_rexmit : 0));
 }
@@ -371,8 +399,8 @@ tcp_sack_recovery_reset(struct tcpcb *tp)
 	 * every hole it already repaired goes again as a spurious
 	 * retransmission.  A retransmission that is itself lost is
 	 * repaired by the timeout (tcp_sack_rto rewinds every hole). */
+	tcp_sack_update_hints(tp, tp->snd_una);
 	tp->sackhint.nexthole = tp->snd_holes;
-	tp->sackhint.sack_bytes_rexmit = 0;
 	tp->sackhint.recover_fs = tp->snd_max;
 }
 
@@ -389,8 +417,8 @@ tcp_sack_rto(struct tcpcb *tp)
 	 * SACKed data was discarded. */
 	for (h = tp->snd_holes; h != NULL; h = h->next)
 		h->rxmit = h->start;
+	tcp_sack_update_hints(tp, tp->snd_una);
 	tp->sackhint.nexthole = tp->snd_holes;
-	tp->sackhint.sack_bytes_rexmit = 0;
 	tp->t_sack_recovery = 0;
 }
 

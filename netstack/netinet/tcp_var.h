@@ -79,10 +79,14 @@ struct sackhole {
 };
 
 /* FreeBSD's sackhint: what tcp_output needs without walking the list. */
+/* RFC 5681 3.2 / RFC 6675 2: DupThresh. */
+#define TCP_DUPACK_THRESH 3
+
 struct sackhint {
 	struct sackhole *nexthole;
-	int32_t sack_bytes_rexmit; /* bytes retransmitted in this recovery */
+	int32_t sack_bytes_rexmit; /* retransmitted, not yet acked or SACKed */
 	uint32_t sacked_bytes;     /* bytes SACKed above snd_una */
+	uint32_t lost_bytes;       /* bytes of holes RFC 6675 IsLost() deems lost */
 	tcp_seq recover_fs;        /* RFC 6675: HighData at recovery entry */
 };
 
@@ -334,6 +338,7 @@ struct sackhole *tcp_sack_output(struct tcpcb *tp, uint32_t *len);
 void tcp_free_sackholes(struct tcpcb *tp);
 /* RFC 6675 IsLost(snd_una): DupThresh segments SACKed above snd_una. */
 int tcp_sack_islost(const struct tcpcb *tp);
+void tcp_sack_update_hints(struct tcpcb *tp, tcp_seq th_ack);
 /* RFC 6675 pipe estimate in bytes. */
 uint32_t tcp_sack_pipe(const struct tcpcb *tp);
 /* RFC 6675 5 step 4: a new recovery starts (holes' rxmit kept). */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include <ustack/ustack.h>
+#include <ustack/ustack_pcap.h>
 #include <ustack/ustack_pipe.h>
 #include <ustack/ustack_stats.h>
 
@@ -52,6 +53,7 @@ struct sim_bulk_opts {
 struct sim_bulk_run {
 	struct sim_pair net;
 	struct ust_socket *lso, *ca, *cb;
+	struct ust_pcap *pcap; /* SIM_PCAP set: A's frames */
 };
 
 static inline void
@@ -63,6 +65,10 @@ sim_bulk_free(struct sim_bulk_run *r)
 		ust_close(r->cb);
 	if (r->lso != NULL)
 		ust_close(r->lso);
+	if (r->pcap != NULL) {
+		ust_if_set_capture(r->net.ifa, NULL, NULL);
+		ust_pcap_close(r->pcap);
+	}
 	sim_pair_close(&r->net);
 }
 
@@ -99,6 +105,14 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 	}
 	if (sim_pair_open(&r.net, t0, cfg->seed, fc) != 0)
 		goto fail;
+	/* SIM_PCAP=prefix: A's side of each run to prefix-sackN.pcap. */
+	if (getenv("SIM_PCAP") != NULL) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s-sack%d.pcap", getenv("SIM_PCAP"), cfg->sack);
+		if (ust_pcap_open(path, 128, &r.pcap) == 0)
+			ust_if_set_capture(r.net.ifa, ust_pcap_capture, r.pcap);
+	}
 	for (d = 0; d < 2; d++) {
 		struct ust_stack *st = d ? r.net.b : r.net.a;
 

@@ -285,6 +285,55 @@ TEST(sack_scoreboard_updates)
 	sb_fini(&r);
 }
 
+/* RFC 6675 4: IsLost() per hole (DupThresh SACKed blocks or more than
+ * (DupThresh - 1) * SMSS SACKed bytes above it) and SetPipe(): octets
+ * neither SACKed nor lost count once, retransmitted ones once more. */
+TEST(sack_islost_per_hole_and_pipe)
+{
+	struct sbrig r;
+	uint32_t b[8], len;
+	struct sackhole *h;
+
+	sb_init(&r);
+	b[0] = SB_UNA + 1000;
+	b[1] = SB_UNA + 2000;
+	b[2] = SB_UNA + 3000;
+	b[3] = SB_UNA + 4000;
+	b[4] = SB_UNA + 5000;
+	b[5] = SB_UNA + 6000;
+	sb_ack(&r, SB_UNA, 3, b);
+	REQUIRE_EQ(sb_holes(&r.tp), 3);
+	/* Only the first hole has three blocks (3000 bytes) above it. */
+	CHECK_EQ(r.tp.sackhint.sacked_bytes, 3000);
+	CHECK_EQ(r.tp.sackhint.lost_bytes, 1000);
+	CHECK(tcp_sack_islost(&r.tp));
+	CHECK_EQ(tcp_sack_pipe(&r.tp), 100 * SB_MSS - 3000 - 1000);
+	/* Retransmitting the lost hole puts it back in the pipe once. */
+	h = tcp_sack_output(&r.tp, &len);
+	REQUIRE(h != NULL);
+	CHECK_EQ(len, 1000);
+	h->rxmit += len;
+	r.tp.sackhint.sack_bytes_rexmit += (int32_t)len;
+	CHECK_EQ(tcp_sack_pipe(&r.tp), 100 * SB_MSS - 3000 - 1000 + 1000);
+	/* The same ACK again recomputes the same hints from the scoreboard. */
+	sb_ack(&r, SB_UNA, 3, b);
+	CHECK_EQ(r.tp.sackhint.sack_bytes_rexmit, 1000);
+	CHECK_EQ(tcp_sack_pipe(&r.tp), 100 * SB_MSS - 3000);
+	/* One more block: the second hole now has three blocks above it. */
+	b[0] = SB_UNA + 7000;
+	b[1] = SB_UNA + 8000;
+	sb_ack(&r, SB_UNA, 1, b);
+	REQUIRE_EQ(sb_holes(&r.tp), 4);
+	CHECK_EQ(r.tp.sackhint.lost_bytes, 2000);
+	CHECK_EQ(tcp_sack_pipe(&r.tp), 100 * SB_MSS - 4000 - 2000 + 1000);
+	/* The cumulative ACK past the retransmitted hole (and the block
+	 * above it) takes it out. */
+	sb_ack(&r, SB_UNA + 2000, 0, b);
+	CHECK_EQ(r.tp.sackhint.sack_bytes_rexmit, 0);
+	CHECK_EQ(r.tp.sackhint.lost_bytes, 1000);
+	sb_fini(&r);
+}
+
 TEST(sack_scoreboard_hostile_blocks)
 {
 	struct sbrig r;
