@@ -128,19 +128,24 @@ class NetNs:
 INSIDE_ENV = "USTACK_IN_NETNS"  # set for the re-run inside the namespace
 
 
-def reexec_inside(purpose: str) -> int | None:
+def reexec_inside(purpose: str, existing: str | None = None) -> int | None:
     """For a CLI command that must run in a namespace of its own: in the
-    parent, creates one, runs this same command line inside (``python -m
-    ustack`` with the same arguments) and returns its exit status once the
-    namespace is deleted; inside (the re-run), returns None: carry on."""
+    parent, creates one (or uses the ``existing`` one, left in place), runs
+    this same command line inside (``python -m ustack`` with the same
+    arguments) and returns its exit status once the namespace is deleted;
+    inside (the re-run), returns None: carry on.  A Ctrl-C (SIGINT) of the
+    parent is passed on to the re-run, which ends as it sees fit."""
     if os.environ.get(INSIDE_ENV) == "1":
         return None
     reason = unavailable_reason()
     if reason is not None:
         raise NetNsError(reason)
     os.environ[INSIDE_ENV] = "1"
+    argv = [sys.executable, "-m", "ustack", *sys.argv[1:]]
     try:
-        return run_inside(purpose, [sys.executable, "-m", "ustack", *sys.argv[1:]])
+        if existing is not None:
+            return _wait_forwarding(["ip", "netns", "exec", existing, *argv])
+        return run_inside(purpose, argv)
     finally:
         del os.environ[INSIDE_ENV]
 
@@ -148,4 +153,15 @@ def reexec_inside(purpose: str) -> int | None:
 def run_inside(purpose: str, argv: Sequence[str]) -> int:
     """Runs ``argv`` in a new namespace (removed afterwards); its exit status."""
     with NetNs(purpose) as ns:
-        return subprocess.run(ns.exec_argv(*argv), check=False).returncode
+        return _wait_forwarding(ns.exec_argv(*argv))
+
+
+def _wait_forwarding(argv: Sequence[str]) -> int:
+    """Runs argv to its end, passing SIGINT on (``ip netns exec`` execs the
+    command, so the child is the command itself)."""
+    proc = subprocess.Popen(argv)
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)

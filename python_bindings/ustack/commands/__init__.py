@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from ustack.commands import demo, packetdrill, sysctl, version
+from ustack.commands import demo, packetdrill, ping, sysctl, version
 
-COMMANDS: tuple[ModuleType, ...] = (demo, packetdrill, sysctl, version)
+COMMANDS: tuple[ModuleType, ...] = (demo, packetdrill, ping, sysctl, version)
 
 
 def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
