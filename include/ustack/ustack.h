@@ -287,6 +287,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_AF_INET 2
 #define UST_SOCK_STREAM 1
 #define UST_SOCK_DGRAM 2
+#define UST_SOCK_RAW 3 /* IPPROTO_ICMP only; the IP header comes with received data */
 #define UST_IPPROTO_IP 0
 #define UST_IPPROTO_ICMP 1
 #define UST_IPPROTO_TCP 6

@@ -71,6 +71,9 @@ struct ust_ipstat {
 	uint64_t ips_fragmented;  /* datagrams fragmented on output */
 	uint64_t ips_ofragments;  /* fragments sent */
 	uint64_t ips_cantfrag;    /* DF set and larger than the MTU */
+	uint64_t ips_rawout;      /* datagrams sent by raw sockets */
+	uint64_t ips_rawin;       /* copies queued to raw sockets (ustack) */
+	uint64_t ips_rawfull;     /* copies dropped: raw socket buffer full (ustack) */
 };
 
 /* ICMP (ip_icmp.c); FreeBSD's struct icmpstat, histograms by type. */

@@ -59,6 +59,7 @@ stack_fini_protocols(struct ust_stack *st)
 	sofini(st);
 	tcp_fini(st);
 	udp_fini(st);
+	rip_fini(st);
 	icmp_fini(st);
 	ip_fini(st);
 	arp_fini(st);
@@ -98,7 +99,7 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 	sysctl_knobs_init(&st->st_knobs);
 	/* Bottom up; each fini undoes its init and tolerates a partial one. */
 	if (route_init(st) != 0 || arp_init(st) != 0 || ip_init(st) != 0 || icmp_init(st) != 0 ||
-	    udp_init(st) != 0 || tcp_init(st) != 0 || soinit(st) != 0) {
+	    rip_init(st) != 0 || udp_init(st) != 0 || tcp_init(st) != 0 || soinit(st) != 0) {
 		stack_fini_protocols(st);
 		mbuf_zones_fini(&st->st_mbz);
 		goto fail;

@@ -47,6 +47,7 @@ struct ust_stack {
 	struct icmp_state *st_icmp;
 	struct inpcbinfo *st_udbinfo;       /* UDP PCBs */
 	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
+	struct inpcbinfo *st_ripcbinfo;     /* raw IP PCBs (raw_ip.c) */
 	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
 	struct syncache_state *st_syncache; /* tcp_syncache.c */
 	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */

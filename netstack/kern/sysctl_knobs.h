@@ -45,6 +45,12 @@ KNOB("net.inet.icmp.icmplim", icmp_lim, 200, 0, 1000000, 0,
 KNOB("net.inet.icmp.bmcastecho", icmp_bmcastecho, 0, 0, 1, 0,
     "Answer echo requests sent to broadcast or multicast")
 
+/* Raw IP sockets (net.inet.raw). */
+KNOB("net.inet.raw.maxdgram", rip_maxdgram, 9216, 512, 65507, 0,
+    "Largest message a raw socket sends (its send buffer)")
+KNOB("net.inet.raw.recvspace", rip_recvspace, 9216, 1024, 2097152, 0,
+    "Receive buffer of a raw socket; copies beyond it are dropped")
+
 /* UDP (net.inet.udp). */
 KNOB("net.inet.udp.checksum", udp_checksum, 1, 0, 1, 0, "Compute checksums of outgoing datagrams")
 KNOB("net.inet.udp.recvspace", udp_recvspace, 42080, 1024, 2097152, 0,

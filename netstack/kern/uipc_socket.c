@@ -18,6 +18,7 @@
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "netinet/in.h"
+#include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
@@ -35,6 +36,13 @@ static const struct protosw inetsw_so[] = {
 	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD,
 	    .pr_usrreqs = &tcp_usrreqs,
 	},
+	{
+	    /* raw(4): no default protocol, the caller names it. */
+	    .pr_type = UST_SOCK_RAW,
+	    .pr_protocol = IPPROTO_ICMP,
+	    .pr_flags = PR_ATOMIC | PR_ADDR,
+	    .pr_usrreqs = &rip_usrreqs,
+	},
 };
 
 const struct protosw *
@@ -45,7 +53,7 @@ pffindproto(int type, int proto)
 	for (i = 0; i < sizeof(inetsw_so) / sizeof(inetsw_so[0]); i++) {
 		if (inetsw_so[i].pr_type != type)
 			continue;
-		if (proto == 0 || inetsw_so[i].pr_protocol == proto)
+		if ((proto == 0 && type != UST_SOCK_RAW) || inetsw_so[i].pr_protocol == proto)
 			return (&inetsw_so[i]);
 	}
 	return (NULL);
@@ -111,7 +119,7 @@ socreate(struct ust_stack *st, int type, int proto, struct socket **out)
 	*out = NULL;
 	pr = pffindproto(type, proto);
 	if (pr == NULL)
-		return (proto == 0 ? UST_EPROTOTYPE : UST_EPROTONOSUPPORT);
+		return (proto == 0 && type != UST_SOCK_RAW ? UST_EPROTOTYPE : UST_EPROTONOSUPPORT);
 	if (ss == NULL)
 		return (UST_ENOBUFS);
 	/* kern.ipc.maxsockets: the stack's socket table is full. */

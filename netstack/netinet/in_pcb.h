@@ -48,6 +48,7 @@ struct inpcb {
 	uint32_t inp_flags;       /* INP_* */
 	uint8_t inp_ip_ttl;       /* IP_TTL */
 	uint8_t inp_ip_tos;       /* IP_TOS */
+	uint8_t inp_ip_p;         /* raw sockets: their protocol */
 };
 
 /* inp_flags */

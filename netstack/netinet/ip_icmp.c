@@ -3,7 +3,8 @@
  * errors about datagrams we could not deliver, rate limiting, and errors
  * received about our own datagrams handed to the transport they quote.
  *
- *   ip_input() -> icmp_input() -> icmp_reflect() -> ip_output()      (echo)
+ *   ip_input() -> icmp_input() -> rip_input()                 (raw copies)
+ *                              -> icmp_reflect() -> ip_output()      (echo)
  *                              -> icmp_notify() -> pr_ctlinput()     (errors)
  *   ip_input/udp_input/ip_reass -> icmp_error() -> ip_output()
  *
@@ -231,6 +232,9 @@ icmp_input(struct mbuf *m, uint32_t off)
 	(void)icmp_hdr_parse(mtod(m, const uint8_t *) + off, ICMP_MINLEN, &ic);
 	if (ic.icmp_type <= UST_ICMP_MAXTYPE)
 		ICMPSTAT_INC(st, icps_inhist[ic.icmp_type]);
+	/* Raw sockets see every valid message (ping's echo replies, errors),
+	 * whatever the stack itself does with it below. */
+	rip_input(m, off);
 	switch (ic.icmp_type) {
 	case ICMP_ECHO:
 		icmp_reflect(st, m, &ip, off, &ic);
@@ -242,8 +246,9 @@ icmp_input(struct mbuf *m, uint32_t off)
 		icmp_notify(st, m, off, icmplen, &ic);
 		return;
 	default:
-		/* Echo replies (no raw sockets yet), redirects (a host may
-		 * ignore them, RFC 1122 3.2.2.2), queries: counted only. */
+		/* Echo replies (raw sockets have their copy), redirects (a
+		 * host may ignore them, RFC 1122 3.2.2.2), queries: counted
+		 * only. */
 		break;
 	}
 drop:

@@ -77,6 +77,15 @@ struct ipprotosw {
 };
 const struct ipprotosw *ip_protosw_find(uint8_t proto);
 
+/* Raw IP sockets (raw_ip.c).  rip_input queues a copy of m (at its IP
+ * header, off the header length) to every raw socket of its protocol
+ * whose addresses match; m stays the caller's. */
+struct pr_usrreqs;
+extern const struct pr_usrreqs rip_usrreqs;
+void rip_input(struct mbuf *m, uint32_t off);
+int rip_init(struct ust_stack *st);
+void rip_fini(struct ust_stack *st);
+
 /* Reassembly (ip_reass.c).  Takes a fragment (m at the IP header, header
  * already validated); returns the whole datagram when m completed one (m
  * then starts at its IP header with the total length fixed), else NULL

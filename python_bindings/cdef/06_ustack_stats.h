@@ -61,6 +61,9 @@ struct ust_ipstat {
 	uint64_t ips_fragmented;
 	uint64_t ips_ofragments;
 	uint64_t ips_cantfrag;
+	uint64_t ips_rawout;
+	uint64_t ips_rawin;
+	uint64_t ips_rawfull;
 	...;
 };
 

@@ -144,43 +144,52 @@ class NetNs:
 INSIDE_ENV = "USTACK_IN_NETNS"  # set for the re-run inside the namespace
 
 
-def reexec_inside(purpose: str) -> int | None:
+def reexec_inside(purpose: str, existing: str | None = None) -> int | None:
     """For a CLI command that must run in a namespace of its own: in the
-    parent, creates one, runs this same command line inside (``python -m
-    ustack`` with the same arguments) and returns its exit status once the
-    namespace is deleted; inside (the re-run), returns None: carry on."""
+    parent, creates one (or uses the ``existing`` one, left in place), runs
+    this same command line inside (``python -m ustack`` with the same
+    arguments) and returns its exit status once the namespace is deleted;
+    inside (the re-run), returns None: carry on.  A Ctrl-C (SIGINT) of the
+    parent is passed on to the re-run, which ends as it sees fit."""
     if os.environ.get(INSIDE_ENV) == "1":
         return None
     reason = unavailable_reason()
     if reason is not None:
         raise NetNsError(reason)
     os.environ[INSIDE_ENV] = "1"
+    argv = [sys.executable, "-m", "ustack", *sys.argv[1:]]
     try:
-        return run_inside(purpose, [sys.executable, "-m", "ustack", *sys.argv[1:]])
+        if existing is not None:
+            return wait_forwarding(["ip", "netns", "exec", existing, *argv])
+        return run_inside(purpose, argv)
     finally:
         del os.environ[INSIDE_ENV]
 
 
 def run_inside(purpose: str, argv: Sequence[str]) -> int:
-    """Runs ``argv`` in a new namespace (removed afterwards); its exit status.
-
-    Ctrl-C at a terminal reaches the command directly (same process group),
-    so this process ignores SIGINT meanwhile and waits for the command to shut
-    down cleanly (and print what it prints then) instead of killing it; a
-    SIGTERM sent here is passed on to the command."""
+    """Runs ``argv`` in a new namespace (removed afterwards); its exit status."""
     with NetNs(purpose) as ns:
-        proc = subprocess.Popen(ns.exec_argv(*argv))
-        if threading.current_thread() is not threading.main_thread():
-            return proc.wait()
+        return wait_forwarding(ns.exec_argv(*argv))
 
-        def forward(signum: int, frame: object) -> None:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
 
-        old_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        old_term = signal.signal(signal.SIGTERM, forward)
-        try:
-            return proc.wait()
-        finally:
-            signal.signal(signal.SIGINT, old_int)
-            signal.signal(signal.SIGTERM, old_term)
+def wait_forwarding(argv: Sequence[str]) -> int:
+    """Runs argv to its end in a process group of its own, passing SIGINT and
+    SIGTERM on exactly once: Ctrl-C at a terminal reaches only this process,
+    a signal sent to this process's pid reaches the command too, and either
+    way the command shuts down cleanly and prints what it prints then.
+    (``ip netns exec`` execs the command, so the child is the command.)"""
+    proc = subprocess.Popen(argv, process_group=0)
+    if threading.current_thread() is not threading.main_thread():
+        return proc.wait()
+
+    def forward(signum: int, frame: object) -> None:
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    old_int = signal.signal(signal.SIGINT, forward)
+    old_term = signal.signal(signal.SIGTERM, forward)
+    try:
+        return proc.wait()
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)

@@ -113,6 +113,9 @@ _DESCRIPTIONS: dict[str, dict[str, str]] = {
         "ips_fragmented": "output datagrams fragmented",
         "ips_ofragments": "fragments created",
         "ips_cantfrag": "datagrams that can't be fragmented",
+        "ips_rawout": "raw ip packets generated",
+        "ips_rawin": "copies delivered to raw sockets",
+        "ips_rawfull": "copies dropped due to full raw socket buffers",
     },
     "icmp": {
         "icps_error": "calls to icmp_error",

@@ -21,6 +21,13 @@ complete; on a virtual clock time jumps over idle stretches, and a call that
 could never complete (nothing pending anywhere) raises TimeoutError at once
 instead of hanging.  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
+
+Raw sockets, ``socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)``, behave as on BSD
+and Linux: ``sendto(icmp_message, (host, 0))`` sends the ICMP message as
+given (the application computes its checksum; the stack adds the IPv4
+header, IP_HDRINCL is not supported), and ``recvfrom`` returns a copy of
+each ICMP message the stack received, IPv4 header included, with
+``(source, 0)``.
 """
 
 from __future__ import annotations
@@ -46,6 +53,7 @@ __all__ = [
     "AF_INET",
     "SOCK_STREAM",
     "SOCK_DGRAM",
+    "SOCK_RAW",
     "IPPROTO_IP",
     "IPPROTO_ICMP",
     "IPPROTO_TCP",
@@ -113,11 +121,13 @@ class SocketKind(enum.IntEnum):
 
     SOCK_STREAM = int(lib.UST_SOCK_STREAM)
     SOCK_DGRAM = int(lib.UST_SOCK_DGRAM)
+    SOCK_RAW = int(lib.UST_SOCK_RAW)
 
 
 AF_INET = AddressFamily.AF_INET
 SOCK_STREAM = SocketKind.SOCK_STREAM
 SOCK_DGRAM = SocketKind.SOCK_DGRAM
+SOCK_RAW = SocketKind.SOCK_RAW
 IPPROTO_IP = int(lib.UST_IPPROTO_IP)
 IPPROTO_ICMP = int(lib.UST_IPPROTO_ICMP)
 IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
@@ -294,7 +304,7 @@ class Socket:
 
     @property
     def type(self) -> SocketKind | int:
-        """The socket type (``SOCK_DGRAM``, ``SOCK_STREAM``)."""
+        """The socket type (``SOCK_DGRAM``, ``SOCK_STREAM``, ``SOCK_RAW``)."""
         try:
             return SocketKind(self._type)
         except ValueError:

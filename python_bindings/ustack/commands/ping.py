@@ -1,0 +1,356 @@
+"""``ustack ping``: ICMP echo requests from a ustack instance, printed like ping(8).
+
+The stack runs on a TAP device facing the Linux kernel inside a network
+namespace (:mod:`ustack.hostlink`); its raw ICMP socket sends the requests
+and receives the replies with their IPv4 header (RFC 792 echo, RFC 1122
+3.2.2.6).  While it runs, the stack also answers echo requests itself, so
+the kernel's ``ping`` reaches ustack's address from inside the namespace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ustack import netns
+from ustack.hostlink import DEFAULT_ADDRESS, DEFAULT_IFNAME, DEFAULT_PEER_ADDRESS, HostLink
+from ustack.sim import inet_checksum as icmp_checksum
+from ustack.sockets import AF_INET, IPPROTO_ICMP, SOCK_RAW, Socket
+
+NAME = "ping"
+HELP = "send ICMP echo requests from ustack (on a TAP in a namespace) and print the replies"
+DESCRIPTION = """\
+Send ICMP echo requests from a ustack instance and print each reply as
+ping(8) does (bytes, source, icmp_seq, ttl, round-trip time), then a summary
+(transmitted, received, loss, rtt min/avg/max/mdev).  Ctrl-C stops early and
+still prints the summary.  Exit status: 0 when a reply came back, 1 when none
+did, 2 on errors.
+
+Where the stack runs: by default in a fresh network namespace created for
+this command (and deleted afterwards) with a TAP device whose other side is
+the kernel: ustack has --address, the kernel --peer-address.  HOST defaults
+to the kernel's side.  With --netns NAME it runs in the existing namespace
+NAME instead (which must not already hold the TAP device), so other programs
+there -- the kernel's own ping, tcpdump -- can meet it.  Needs root.
+
+examples:
+  ustack ping -c 3
+  ustack ping -c 5 -i 0.2 --pcap ping.pcap 198.18.0.2
+  ip netns add lab && ustack ping --netns lab -c 100 &
+  ip netns exec lab ping -c 3 198.18.0.1"""
+
+ICMP_ECHOREPLY = 0
+ICMP_UNREACH = 3
+ICMP_ECHO = 8
+ICMP_TIMXCEED = 11
+_UNREACH = {
+    0: "Destination Net Unreachable",
+    1: "Destination Host Unreachable",
+    2: "Destination Protocol Unreachable",
+    3: "Destination Port Unreachable",
+    4: "Frag needed and DF set",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ping subcommand's options."""
+    parser.add_argument(
+        "host",
+        nargs="?",
+        metavar="HOST",
+        help="address to ping (default: the kernel's side, --peer-address)",
+    )
+    parser.add_argument(
+        "-c",
+        dest="count",
+        type=int,
+        default=None,
+        metavar="COUNT",
+        help="stop after COUNT requests (default: until Ctrl-C)",
+    )
+    parser.add_argument(
+        "-i",
+        dest="interval",
+        type=float,
+        default=1.0,
+        metavar="INTERVAL",
+        help="seconds between requests (default 1.0)",
+    )
+    parser.add_argument(
+        "-W",
+        dest="timeout",
+        type=float,
+        default=1.0,
+        metavar="TIMEOUT",
+        help="seconds to wait for replies after the last request (default 1.0)",
+    )
+    parser.add_argument(
+        "-s",
+        dest="size",
+        type=int,
+        default=56,
+        metavar="SIZE",
+        help="data bytes per request (default 56: 64 bytes of ICMP)",
+    )
+    parser.add_argument("-q", dest="quiet", action="store_true", help="print the summary only")
+    parser.add_argument(
+        "--address",
+        default=DEFAULT_ADDRESS,
+        help=f"ustack's address and prefix on the TAP (default {DEFAULT_ADDRESS})",
+    )
+    parser.add_argument(
+        "--peer-address",
+        default=DEFAULT_PEER_ADDRESS,
+        help=f"the kernel's address on the TAP (default {DEFAULT_PEER_ADDRESS})",
+    )
+    parser.add_argument(
+        "--ifname",
+        default=DEFAULT_IFNAME,
+        help=f"name of the TAP device (default {DEFAULT_IFNAME})",
+    )
+    parser.add_argument(
+        "--netns",
+        metavar="NAME",
+        default=None,
+        help="run in the existing namespace NAME instead of a fresh one",
+    )
+    parser.add_argument(
+        "--pcap",
+        metavar="FILE",
+        default=None,
+        help="capture ustack's frames on the TAP to FILE (pcap)",
+    )
+
+
+# --- ICMP echo messages -------------------------------------------------------
+
+
+def echo_request(ident: int, seq: int, size: int) -> bytes:
+    """An ICMP echo request (RFC 792) with ``size`` data bytes, checksummed."""
+    data = bytes((0x10 + i) & 0xFF for i in range(size))
+    msg = struct.pack("!BBHHH", ICMP_ECHO, 0, 0, ident, seq) + data
+    return msg[:2] + struct.pack("!H", icmp_checksum(msg)) + msg[4:]
+
+
+@dataclass
+class Received:
+    """What a raw socket's datagram (IPv4 header first) says about our pings."""
+
+    kind: str  # "reply", "error" or "" (not ours)
+    seq: int = 0
+    ttl: int = 0
+    length: int = 0  # ICMP bytes
+    text: str = ""
+
+
+def parse(datagram: bytes, ident: int) -> Received:
+    """Classifies one datagram from the raw socket: an echo reply with our
+    identifier, an ICMP error quoting one of our requests, or neither."""
+    if len(datagram) < 20 or datagram[0] >> 4 != 4:
+        return Received("")
+    hl = (datagram[0] & 0x0F) * 4
+    icmp = datagram[hl:]
+    if len(icmp) < 8 or icmp_checksum(icmp) != 0:
+        return Received("")
+    typ, code, _, rid, rseq = struct.unpack("!BBHHH", icmp[:8])
+    if typ == ICMP_ECHOREPLY and rid == ident:
+        return Received("reply", rseq, datagram[8], len(icmp))
+    if typ in (ICMP_UNREACH, ICMP_TIMXCEED) and len(icmp) >= 8 + 20 + 8:
+        inner = icmp[8:]
+        ihl = (inner[0] & 0x0F) * 4
+        q = inner[ihl : ihl + 8]
+        if inner[9] == IPPROTO_ICMP and len(q) == 8:
+            qtype, _, _, qid, qseq = struct.unpack("!BBHHH", q)
+            if qtype == ICMP_ECHO and qid == ident:
+                text = (
+                    _UNREACH.get(code, f"Destination Unreachable, code {code}")
+                    if typ == ICMP_UNREACH
+                    else "Time to live exceeded"
+                )
+                return Received("error", qseq, datagram[8], len(icmp), text)
+    return Received("")
+
+
+# --- the ping loop ------------------------------------------------------------
+
+
+@dataclass
+class PingStats:
+    """Requests sent, replies received and round-trip times (ms)."""
+
+    transmitted: int = 0
+    received: int = 0
+    errors: int = 0
+    duplicates: int = 0
+    rtts: list[float] = field(default_factory=list)
+
+    @property
+    def loss(self) -> float:
+        """Percentage of requests without a reply."""
+        if self.transmitted == 0:
+            return 0.0
+        return 100.0 * (self.transmitted - self.received) / self.transmitted
+
+    def summary(self, host: str, elapsed_ms: float) -> str:
+        """The ping(8) statistics lines."""
+        line = f"{self.transmitted} packets transmitted, {self.received} received"
+        if self.duplicates:
+            line += f", +{self.duplicates} duplicates"
+        if self.errors:
+            line += f", +{self.errors} errors"
+        line += f", {self.loss:.0f}% packet loss, time {elapsed_ms:.0f}ms"
+        out = [f"--- {host} ping statistics ---", line]
+        if self.rtts:
+            n = len(self.rtts)
+            avg = sum(self.rtts) / n
+            mdev = math.sqrt(max(0.0, sum(r * r for r in self.rtts) / n - avg * avg))
+            out.append(
+                f"rtt min/avg/max/mdev = {min(self.rtts):.3f}/{avg:.3f}/"
+                f"{max(self.rtts):.3f}/{mdev:.3f} ms"
+            )
+        return "\n".join(out)
+
+
+def ping_loop(
+    sock: Socket,
+    host: str,
+    poll_until: Callable[[Callable[[], bool], float], bool],
+    *,
+    count: int | None,
+    interval: float,
+    timeout: float,
+    size: int,
+    ident: int,
+    out: Callable[[str], None] = print,
+    clock: Callable[[], float] = time.monotonic,
+    stats: PingStats | None = None,
+) -> PingStats:
+    """Sends ``count`` echo requests (None: until KeyboardInterrupt) to
+    ``host`` every ``interval`` seconds on the raw ICMP socket ``sock``
+    (non-blocking), printing replies; ``poll_until(done, seconds)`` runs the
+    stack.  Returns once every reply is in or ``timeout`` seconds after the
+    last request.  Counts into ``stats`` when given (it survives a Ctrl-C)."""
+    if stats is None:
+        stats = PingStats()
+    sent_at: dict[int, float] = {}
+    answered: set[int] = set()
+
+    def drain() -> bool:
+        while True:
+            try:
+                datagram, (src, _) = sock.recvfrom(65535)
+            except BlockingIOError:
+                break
+            got = parse(datagram, ident)
+            if got.kind == "" or got.seq not in sent_at:
+                continue
+            if got.kind == "error":
+                stats.errors += 1
+                out(f"From {src} icmp_seq={got.seq} {got.text}")
+                continue
+            rtt = (clock() - sent_at[got.seq]) * 1000.0
+            dup = got.seq in answered
+            if dup:
+                stats.duplicates += 1
+            else:
+                answered.add(got.seq)
+                stats.received += 1
+                stats.rtts.append(rtt)
+            out(
+                f"{got.length} bytes from {src}: icmp_seq={got.seq} ttl={got.ttl} "
+                f"time={rtt:.3f} ms{' (DUP!)' if dup else ''}"
+            )
+        return count is not None and stats.transmitted >= count and stats.received >= count
+
+    seq = 0
+    next_send = clock()
+    while count is None or stats.transmitted < count:
+        seq += 1
+        sent_at[seq & 0xFFFF] = clock()
+        stats.transmitted += 1
+        try:
+            sock.sendto(echo_request(ident, seq & 0xFFFF, size), (host, 0))
+        except OSError as exc:  # no route, ARP gave up: lost, like ping(8)
+            out(f"ping: sendto: {exc.strerror or exc}")
+        next_send += interval
+        if count is not None and stats.transmitted >= count:
+            break
+        poll_until(drain, max(0.0, next_send - clock()))
+        if drain():
+            break
+    poll_until(drain, timeout)
+    return stats
+
+
+# --- the command --------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    """Ping; 0 with replies, 1 without, 2 on errors."""
+    if args.count is not None and args.count < 1:
+        print("ustack ping: -c must be at least 1", file=sys.stderr)
+        return 2
+    if args.interval < 0.001 or args.timeout < 0 or not 0 <= args.size <= 9000:
+        print("ustack ping: bad -i, -W or -s", file=sys.stderr)
+        return 2
+    try:
+        rc = netns.reexec_inside("ping", args.netns)
+    except netns.NetNsError as exc:
+        print(f"ustack ping: {exc}", file=sys.stderr)
+        return 2
+    if rc is not None:
+        return rc
+    try:
+        link = HostLink(
+            address=args.address,
+            peer_address=args.peer_address,
+            ifname=args.ifname,
+            pcap=args.pcap,
+        )
+    except (OSError, ValueError, subprocess.CalledProcessError) as exc:
+        print(f"ustack ping: {exc}", file=sys.stderr)
+        return 2
+    with link:
+        host = args.host or link.peer_ip
+        sock = link.stack.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
+        sock.setblocking(False)
+        ident = os.getpid() & 0xFFFF
+        print(f"PING {host} ({host}) from {link.ip} {args.size}({args.size + 28}) bytes of data.")
+        sys.stdout.flush()
+        start = time.monotonic()
+        stats = PingStats()
+
+        def out(line: str) -> None:
+            if not args.quiet:
+                print(line, flush=True)
+
+        try:
+            stats = ping_loop(
+                sock,
+                host,
+                lambda done, t: link.poll_until(done, timeout=t),
+                count=args.count,
+                interval=args.interval,
+                timeout=args.timeout,
+                size=args.size,
+                ident=ident,
+                out=out,
+                stats=stats,
+            )
+        except KeyboardInterrupt:
+            # A terminal's Ctrl-C reaches us twice (directly and passed on
+            # by the parent): the first one ends the pings, no other may
+            # cut the summary short.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        print()
+        print(stats.summary(host, (time.monotonic() - start) * 1000.0), flush=True)
+        sock.close()
+    return 0 if stats.received > 0 else 1
