@@ -119,3 +119,26 @@ test_stack_free(struct ust_stack *st)
 			    zs.name, zs.in_use);
 	ust_stack_destroy(st);
 }
+
+void
+test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt)
+{
+	uint64_t until = ust_vclock_now(vc) + dt, next, nb;
+
+	for (;;) {
+		while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
+			continue;
+		next = ust_stack_next_deadline(a);
+		nb = ust_stack_next_deadline(b);
+		if (nb < next)
+			next = nb;
+		if (next > until)
+			break;
+		if (next <= ust_vclock_now(vc))
+			next = ust_vclock_now(vc) + 1;
+		ust_vclock_set(vc, next);
+	}
+	ust_vclock_set(vc, until);
+	while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
+		continue;
+}

@@ -36,5 +36,8 @@ struct ust_sockaddr_in test_sin(uint32_t addr, uint16_t port);
 /* Fails the running case if the stack's zones hold items in use, then
  * destroys it. */
 void test_stack_free(struct ust_stack *st);
+/* Runs stacks a and b (on clock vc) for dt of virtual time: each round
+ * polls both until idle, then jumps to the earlier deadline. */
+void test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt);
 
 #endif /* UST_TEST_ENV_H */

@@ -59,46 +59,13 @@ F_GETFL, F_SETFL = 3, 4
 O_RDWR, O_NONBLOCK = 0x2, 0x4
 _ERRNO_ALIAS = {"EWOULDBLOCK": "EAGAIN"}
 
+# The socket-API names a script may use, as ustack exports them (FreeBSD's
+# numbering), plus fcntl's.
+_API_PREFIXES = ("AF_", "SOCK_", "IPPROTO_", "SOL_", "SO_", "IP_", "TCP_", "MSG_", "SHUT_")
 _CONSTANTS: dict[str, int] = {
     name: int(getattr(ustack, name))
-    for name in (
-        "AF_INET",
-        "SOCK_STREAM",
-        "SOCK_DGRAM",
-        "IPPROTO_IP",
-        "IPPROTO_TCP",
-        "IPPROTO_UDP",
-        "SOL_SOCKET",
-        "SO_REUSEADDR",
-        "SO_REUSEPORT",
-        "SO_KEEPALIVE",
-        "SO_LINGER",
-        "SO_OOBINLINE",
-        "SO_SNDBUF",
-        "SO_RCVBUF",
-        "SO_SNDLOWAT",
-        "SO_RCVLOWAT",
-        "SO_ERROR",
-        "SO_TYPE",
-        "IP_TOS",
-        "IP_TTL",
-        "TCP_NODELAY",
-        "TCP_MAXSEG",
-        "TCP_NOPUSH",
-        "TCP_NOOPT",
-        "TCP_INFO",
-        "TCP_CONGESTION",
-        "TCP_KEEPINIT",
-        "TCP_KEEPIDLE",
-        "TCP_KEEPINTVL",
-        "TCP_KEEPCNT",
-        "MSG_OOB",
-        "MSG_PEEK",
-        "MSG_DONTWAIT",
-        "SHUT_RD",
-        "SHUT_WR",
-        "SHUT_RDWR",
-    )
+    for name in dir(ustack)
+    if name.startswith(_API_PREFIXES) and isinstance(getattr(ustack, name), int)
 } | {"F_GETFL": F_GETFL, "F_SETFL": F_SETFL, "O_RDWR": O_RDWR, "O_NONBLOCK": O_NONBLOCK}
 # IP_TOS values (RFC 2474 class selectors, RFC 3246 EF, RFC 1349 bits).
 _CONSTANTS |= {f"IPTOS_DSCP_CS{i}": i << 5 for i in range(8)} | {

@@ -105,24 +105,7 @@ bulk_sysctl(struct bulk *w, const char *name, int64_t v)
 static inline void
 bulk_run(struct bulk *w, uint64_t dt)
 {
-	uint64_t until = ust_vclock_now(w->vc) + dt, next, nb;
-
-	for (;;) {
-		while (ust_stack_poll(w->a) + ust_stack_poll(w->b) > 0)
-			continue;
-		next = ust_stack_next_deadline(w->a);
-		nb = ust_stack_next_deadline(w->b);
-		if (nb < next)
-			next = nb;
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(w->vc))
-			next = ust_vclock_now(w->vc) + 1;
-		ust_vclock_set(w->vc, next);
-	}
-	ust_vclock_set(w->vc, until);
-	while (ust_stack_poll(w->a) + ust_stack_poll(w->b) > 0)
-		continue;
+	test_run_pair(w->vc, w->a, w->b, dt);
 }
 
 /* The listener on B and the unconnected client on A (options that must
