@@ -26,7 +26,16 @@ PY = shlex.quote(sys.executable)
 BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
 SANITIZERS = "address,undefined"
-C_DIRS = ("include", "netstack", "osal", "drivers", "tests/unit", "tests/sim", "examples")
+C_DIRS = (
+    "include",
+    "netstack",
+    "osal",
+    "drivers",
+    "tests/unit",
+    "tests/sim",
+    "examples",
+    "bench/c",
+)
 PY_PATHS = ("python_bindings", "tests/python", "bench", "tasks.py", "setup.py")
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
 
@@ -268,69 +277,52 @@ def demo(
     )
 
 
-BENCH_SCRIPT = """
-import sys, time
-from ustack.sim import PipeRig, numbered_frame
-frames, size = int(sys.argv[1]), int(sys.argv[2])
-with PipeRig(seed=1) as rig:
-    rig.ib.set_input_hook(None)  # no Python on the receive path
-    frame = numbered_frame(rig.ib.mac_bytes, rig.ia.mac_bytes, 0, size)
-    send, stacks = rig.ia.send_frame, rig.stacks
-    t0 = time.perf_counter()
-    for done in range(0, frames, 512):
-        for _ in range(min(512, frames - done)):
-            send(frame)
-        rig.run()
-    wall = time.perf_counter() - t0
-    got = rig.ib.stats["ipackets"]
-assert got == frames, f"only {got} of {frames} frames arrived"
-print(f"pipe: {frames} frames of {size} bytes A -> B in {wall:.3f} s: "
-      f"{frames / wall:,.0f} frames/s, {frames * size * 8 / wall / 1e6:,.1f} Mbit/s")
-"""
-
-
 @task(
     help={
-        "frames": "frames to push through the pipe (default 200000)",
-        "size": "frame size in bytes (default 128)",
-        "tap": "instead: one bulk TCP flow from the kernel to ustack over a TAP device next to "
-        "kernel to kernel over veth, same run, same bytes, with the ratio (root; namespaces)",
-        "nbytes": "with --tap: bytes per run, K/M/G suffixes (default 100M)",
-        "runs": "with --tap: runs per side, medians reported (default 5)",
+        "quick": "small sizes and 3 runs: the whole suite in under 60 s (CI's smoke test)",
+        "only": "comma-separated benchmarks, e.g. loss,scale (`python bench/run.py --list`)",
+        "runs": "runs per figure, medians reported (default 5, --quick 3)",
+        "out": "results folder (default bench/results/<timestamp>/)",
+        "tap": "only the TAP benchmark (the same as --only tap): ustack over TAP against "
+        "the kernel over veth (root; namespaces)",
+        "jobs": "parallel compile jobs (default: CPU count)",
     }
 )
 def bench(
     c: Context,
-    frames: int = 200_000,
-    size: int = 128,
+    quick: bool = False,
+    only: str = "",
+    runs: int = 0,
+    out: str = "",
     tap: bool = False,
-    nbytes: str = "100M",
-    runs: int = 5,
+    jobs: int = 0,
 ) -> None:
-    """A minimal real measurement: frames/s from stack A to stack B over the pipe driver;
-    with --tap, ustack over a TAP device against the Linux kernel over veth.
+    """Build build/ (the config `invoke test` uses) and run the benchmark suite,
+    bench/run.py: results.json, results.md and PNG plots in bench/results/<timestamp>/.
 
-    The pipe run queues frames from Python (one cffi call each) and receives
-    them in the C stack on a virtual clock.  The full benchmark suite (TCP
-    throughput, latency, scale, plots) comes with the benchmark issue.
+    Speed is reported, never judged: every figure is a median with min and max,
+    next to Linux's where there is one, with the ratio.
     """
-    if tap:
-        _cmake_build(c, BUILD, "RelWithDebInfo", "", True, 0)  # the config `invoke test` uses
-        sink = BUILD / "examples" / "tap_sink"
-        _run(
-            c,
-            f"{PY} bench/tap_vs_veth.py --sink {shlex.quote(str(sink))} --bytes {nbytes} "
-            f"--runs {runs}",
-            "the TAP benchmark",
-            "it needs root, iproute2 and /dev/net/tun; see the error above",
-        )
-        return
+    _cmake_build(c, BUILD, "RelWithDebInfo", "", True, jobs)
     _python_ext(c)
-    print("note: minimal measurement; the full benchmark suite comes with the benchmark issue")
-    cmd = f"{PY} -c {shlex.quote(BENCH_SCRIPT)} {frames} {size}"
-    result = c.run(cmd, warn=True, pty=False, env=_pytest_env())
-    if result is None or not result.ok:
-        raise Exit("the pipe measurement failed; see the traceback above (`invoke bench`)")
+    if tap:
+        only = ",".join(x for x in (only, "tap") if x)
+    cmd = [PY, str(ROOT / "bench" / "run.py"), "--build", str(BUILD)]
+    if quick:
+        cmd.append("--quick")
+    if only:
+        cmd += ["--only", only]
+    if runs:
+        cmd += ["--runs", str(runs)]
+    if out:
+        cmd += ["--out", out]
+    _run(
+        c,
+        " ".join(cmd[:1] + [shlex.quote(a) for a in cmd[1:]]),
+        "the benchmark suite",
+        "see the failing module's traceback above (also in the notes of results.md)",
+        env=_pytest_env(),
+    )
 
 
 def _suite_dir() -> Path:

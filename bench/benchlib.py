@@ -10,6 +10,11 @@ sizes are small so that all of it stays under 60 s), with min and max, from
 ``ctx.stats(values)``.  C programs come from ``ctx.program(name)``: the targets of
 bench/CMakeLists.txt, built into <build>/bench/.  Anything that touches a network
 device runs in a namespace from ustack.netns with addresses from 198.18.0.0/15.
+
+Plots: ``plt = ctx.pyplot()`` gives matplotlib.pyplot (Agg backend) or None when
+matplotlib (the optional extra ``ustack[plot]``) is missing, in which case a note
+says so once; ``ctx.save_plot(fig, "name.png")`` writes it next to results.json and
+lists it in results.md.  The runner adds a bar chart of every record's ratio.
 """
 
 from __future__ import annotations
@@ -51,6 +56,9 @@ class Context:
     records: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     bench: str = ""
+    plots: list[str] = field(default_factory=list)
+    _plt: Any = None
+    _no_plt: bool = False
 
     def stats(self, values: Sequence[float]) -> Stats:
         return stats(values)
@@ -106,6 +114,32 @@ class Context:
         }
         self.records.append(rec)
         return rec
+
+    def pyplot(self) -> Any:
+        """matplotlib.pyplot with the Agg backend, or None (noted once) without it."""
+        if self._plt is None and not self._no_plt:
+            try:
+                import matplotlib
+
+                matplotlib.use("Agg")
+                import matplotlib.pyplot as plt
+
+                self._plt = plt
+            except ImportError:
+                self._no_plt = True
+                self.notes.append(
+                    "plots skipped: matplotlib is not installed (pip install 'ustack[plot]')"
+                )
+        return self._plt
+
+    def save_plot(self, fig: Any, name: str) -> Path:
+        """Writes fig as out_dir/name (PNG) and lists it; closes the figure."""
+        path = self.out_dir / name
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        self._plt.close(fig)
+        self.plots.append(name)
+        return path
 
     def note(self, text: str) -> None:
         """Something the reader must know (a skipped part and why)."""

@@ -15,6 +15,7 @@
 
 #include "kern/stack_var.h"
 #include "netinet/cc/cc.h"
+#include "netinet/tcp_var.h"
 
 struct knob_desc {
 	const char *name;
@@ -175,6 +176,11 @@ ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value)
 	if (value < kd->min || value > kd->max)
 		return (-UST_EINVAL);
 	memcpy((char *)&st->st_knobs + kd->off, &value, sizeof(int64_t));
+	/* Like FreeBSD's sysctl_maxsockets: the zones sized from the limit
+	 * at start-up follow it, so that a stack can be raised to a million
+	 * connections after creation. */
+	if (kd->off == offsetof(struct ust_knobs, ipc_maxsockets))
+		tcp_maxsockets_changed(st);
 	return (0);
 }
 

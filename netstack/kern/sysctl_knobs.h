@@ -64,7 +64,7 @@ KNOB("net.inet.udp.blackhole", udp_blackhole, 0, 0, 1, 0,
 KNOB("kern.ipc.maxsockbuf", ipc_maxsockbuf, 2097152, 4096, 4294967295, 0,
     "Largest socket buffer SO_SNDBUF/SO_RCVBUF may ask for")
 KNOB("kern.ipc.maxsockets", ipc_maxsockets, 65536, 1, 16777216, 0,
-    "Sockets one stack may have open")
+    "Sockets one stack may have open (raising it raises the TCP zones)")
 KNOB("kern.ipc.somaxconn", ipc_somaxconn, 128, 1, 65535, 0, "Largest listen backlog")
 
 /* TCP (net.inet.tcp), FreeBSD's defaults (FREEBSD_DEFAULTS.md). */

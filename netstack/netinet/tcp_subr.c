@@ -239,6 +239,31 @@ tcp_loop_flush(struct ust_stack *st)
  * Stack set-up.
  * ------------------------------------------------------------------- */
 
+/*
+ * kern.ipc.maxsockets was written: the tcpcb and inpcb zones follow it
+ * (twice the socket limit, as tcp_init sizes them), the way FreeBSD's
+ * maxsockets_change event raises its TCP zones.  Only ever raised: items
+ * already handed out stay valid when the knob is lowered, and the socket
+ * count check (soalloc) enforces the lower limit on new sockets.
+ */
+void
+tcp_maxsockets_changed(struct ust_stack *st)
+{
+	struct tcp_state *ts = st->st_tcp;
+	struct ust_zone_stats zs;
+	uint64_t want = 2 * (uint64_t)V(st, ipc_maxsockets);
+	uint32_t max = want > UINT32_MAX ? UINT32_MAX : (uint32_t)want;
+
+	if (ts == NULL || st->st_tcbinfo == NULL)
+		return;
+	ust_zone_get_stats(ts->ts_tcpcb_zone, &zs);
+	if (zs.max != 0 && zs.max < max)
+		ust_zone_set_max(ts->ts_tcpcb_zone, max);
+	ust_zone_get_stats(st->st_tcbinfo->ipi_zone, &zs);
+	if (zs.max != 0 && zs.max < max)
+		ust_zone_set_max(st->st_tcbinfo->ipi_zone, max);
+}
+
 int
 tcp_init(struct ust_stack *st)
 {

@@ -296,6 +296,8 @@ void tcp_timer_stop_all(struct tcpcb *tp);
 uint64_t tcp_rexmt_timeout(const struct tcpcb *tp, uint32_t shift);
 int tcp_init(struct ust_stack *st);
 void tcp_fini(struct ust_stack *st);
+/* kern.ipc.maxsockets was written: raise the TCP zones' limits to match. */
+void tcp_maxsockets_changed(struct ust_stack *st);
 /* Helpers of the same files, for the others too:
  * the RFC 7323 timestamp clock (ms of the stack clock; add ts_offset);
  * the MSS to offer a peer (route MTU - 40, RFC 9293 3.7.1);

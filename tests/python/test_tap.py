@@ -266,8 +266,8 @@ def test_hostlink_refuses_addresses_outside_the_benchmark_range() -> None:
 
 
 def test_bench_tap_smoke(tmp_path: Path) -> None:
-    """`invoke bench --tap` in small: both sides move the bytes and a ratio comes out
-    (a smoke test: no speed is judged)."""
+    """The suite's tap module in small (`bench/run.py --quick --only tap`): both sides
+    move the bytes and a ratio comes out (a smoke test: no speed is judged)."""
     import json
 
     root = Path(__file__).resolve().parents[2]
@@ -277,23 +277,26 @@ def test_bench_tap_smoke(tmp_path: Path) -> None:
     proc = subprocess.run(
         [
             sys.executable,
-            str(root / "bench" / "tap_vs_veth.py"),
-            "--sink",
-            str(sink),
-            "--bytes",
-            "4M",
+            str(root / "bench" / "run.py"),
+            "--quick",
+            "--only",
+            "tap",
             "--runs",
             "1",
+            "--build",
+            str(root / "build"),
             "--out",
             str(tmp_path),
         ],
         capture_output=True,
         text=True,
+        env=ENV,
         timeout=120,
         check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    data = json.loads((tmp_path / "tap.json").read_text())
-    assert data["ustack_tap"]["median"] > 0 and data["kernel_veth"]["median"] > 0
-    assert data["ratio"] > 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    (rec,) = [r for r in data["results"] if r["bench"] == "tap"]
+    assert rec["ustack"]["median"] > 0 and rec["linux"]["median"] > 0
+    assert rec["ratio"] > 0
     _no_namespaces_left()

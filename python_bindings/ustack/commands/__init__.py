@@ -11,9 +11,29 @@ from __future__ import annotations
 import argparse
 from types import ModuleType
 
-from ustack.commands import demo, fetch, packetdrill, ping, serve, stats, sysctl, version
+from ustack.commands import (
+    bench,
+    demo,
+    fetch,
+    packetdrill,
+    ping,
+    serve,
+    stats,
+    sysctl,
+    version,
+)
 
-COMMANDS: tuple[ModuleType, ...] = (demo, packetdrill, serve, fetch, ping, stats, sysctl, version)
+COMMANDS: tuple[ModuleType, ...] = (
+    demo,
+    packetdrill,
+    serve,
+    fetch,
+    ping,
+    stats,
+    sysctl,
+    bench,
+    version,
+)
 
 
 def register_all(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

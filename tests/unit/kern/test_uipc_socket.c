@@ -233,6 +233,28 @@ TEST(socket_maxsockets_enfile)
 	ust_vclock_destroy(vc);
 }
 
+/* Raising kern.ipc.maxsockets after creation raises the TCP PCB zone
+ * sized from it (twice the limit: connections outlive their sockets);
+ * lowering it leaves the zone, the socket count check enforcing the lower
+ * limit on new sockets. */
+TEST(socket_maxsockets_raises_tcp_zones)
+{
+	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
+	struct ust_stack *st = test_stack_new(vc, ust_test_seed);
+	struct ust_zone_stats zs;
+
+	ust_zone_get_stats(st->st_tcbinfo->ipi_zone, &zs);
+	CHECK_EQ(zs.max, 2u * 65536u);
+	CHECK_EQ(ust_sysctl_set(st, "kern.ipc.maxsockets", 1 << 20), 0);
+	ust_zone_get_stats(st->st_tcbinfo->ipi_zone, &zs);
+	CHECK_EQ(zs.max, 2u << 20);
+	CHECK_EQ(ust_sysctl_set(st, "kern.ipc.maxsockets", 16), 0);
+	ust_zone_get_stats(st->st_tcbinfo->ipi_zone, &zs);
+	CHECK_EQ(zs.max, 2u << 20);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
 TEST(sockbuf_records_and_stream_accounting)
 {
 	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
