@@ -9,6 +9,8 @@
  *   ip_output/ip_input -> in_cksum_buf (header)
  *   icmp/udp/tcp -> in_cksum_skip / in4_cksum (with in_pseudo)
  */
+#include <string.h>
+
 #include "kern/mbuf.h"
 #include "netinet/ip_var.h"
 
@@ -20,24 +22,72 @@ cksum_fold(uint64_t sum)
 	return ((uint32_t)sum);
 }
 
+/* One's complement sum of the 16-bit words of an even-aligned run of len
+ * bytes taken in the host's byte order, eight bytes per load, with the
+ * carries out of the 64-bit accumulator counted apart (2^64 is 1 modulo
+ * 0xffff, so each carry adds one).  RFC 1071 2(B): the sum in host order
+ * is the byte swap of the sum in network order, so the caller swaps once
+ * at the end on a little-endian host; 2(C): summing wider words and
+ * folding afterwards gives the same result.  The byte-at-a-time loop
+ * this replaces cost about 5.5 instructions per byte, two thirds of a
+ * received segment's cost (bench/b_cost.py). */
+static uint64_t
+cksum_words(const uint8_t *p, uint32_t len)
+{
+	uint64_t acc = 0, carry = 0, w;
+	uint16_t tail;
+
+	for (; len >= 32; p += 32, len -= 32) {
+		uint64_t x[4];
+
+		memcpy(x, p, sizeof(x));
+		acc += x[0];
+		carry += acc < x[0];
+		acc += x[1];
+		carry += acc < x[1];
+		acc += x[2];
+		carry += acc < x[2];
+		acc += x[3];
+		carry += acc < x[3];
+	}
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		acc += w;
+		carry += acc < w;
+	}
+	for (; len >= 2; p += 2, len -= 2) {
+		memcpy(&tail, p, 2);
+		acc += tail;
+		carry += acc < tail;
+	}
+	/* Fold the 64 bits to 32 before adding the carries: no overflow. */
+	return ((acc & 0xffffffffu) + (acc >> 32) + carry);
+}
+
 /* Adds len bytes at p to sum; *odd says whether the first byte sits at an
  * odd position of the whole stream (the low half of a word) and comes back
  * saying the same of the byte after the last. */
 static uint64_t
 cksum_add(uint64_t sum, const uint8_t *p, uint32_t len, int *odd)
 {
-	uint32_t i = 0;
+	static const uint16_t one = 1;
+	uint32_t even, host;
 
 	if (len == 0)
 		return (sum);
 	if (*odd) {
 		sum += p[0];
-		i = 1;
+		p++;
+		len--;
 	}
-	for (; i + 1 < len; i += 2)
-		sum += ((uint32_t)p[i] << 8) | p[i + 1];
-	if (i < len) {
-		sum += (uint32_t)p[i] << 8;
+	even = len & ~1u;
+	host = cksum_fold(cksum_words(p, even));
+	/* A little-endian host summed byte-swapped words: swap back. */
+	if (*(const uint8_t *)&one == 1)
+		host = ((host & 0xff) << 8) | (host >> 8);
+	sum += host;
+	if (len & 1) {
+		sum += (uint32_t)p[even] << 8;
 		*odd = 1;
 	} else
 		*odd = 0;

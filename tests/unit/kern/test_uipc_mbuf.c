@@ -796,6 +796,38 @@ TEST(copyback_overwrite_and_extend)
 	test_env_fini(&te);
 }
 
+/* Growing storage is zeroed only over the gap before off, however many
+ * new mbufs the gap spans: clusters dirtied and freed first come back
+ * from the zone with their old bytes, which must not show. */
+TEST(copyback_far_gap_zeroed_on_dirty_clusters)
+{
+	struct test_env te;
+	static const uint32_t lens[] = { 40 };
+	static uint8_t src[600], buf[8 * 2048];
+	struct mbuf *m, *d[6];
+	uint32_t i, off = 5 * MCLBYTES + 77;
+
+	test_env_init(&te, 16, 8, 0);
+	for (i = 0; i < 6; i++) {
+		d[i] = m_get2(&te.mbz, MCLBYTES, MT_DATA, 0);
+		REQUIRE(d[i] != NULL);
+		memset(d[i]->m_data, 0xa5, M_SIZE(d[i]));
+	}
+	for (i = 0; i < 6; i++)
+		m_freem(d[i]);
+	m = mk_chain(&te, lens, 1, 0x0, 7, true);
+	fill(src, sizeof(src), 0, 3);
+	CHECK_EQ(m_copyback(m, off, sizeof(src), src), 0);
+	CHECK_EQ(m->m_pkthdr.len, off + sizeof(src));
+	REQUIRE_EQ(flat(m, buf, sizeof(buf)), off + sizeof(src));
+	CHECK(is_pat(buf, 40, 0, 7));
+	for (i = 40; i < off; i++)
+		REQUIRE_EQ(buf[i], 0);
+	CHECK(is_pat(buf + off, sizeof(src), 0, 3));
+	m_freem(m);
+	test_env_fini(&te);
+}
+
 TEST(append_grows_chain)
 {
 	struct test_env te;

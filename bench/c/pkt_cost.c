@@ -1,0 +1,239 @@
+/*
+ * pkt_cost.c - instructions per TCP segment (issue 8 item 4, run by
+ * bench/b_cost.py under valgrind --tool=callgrind).
+ *
+ * Two stacks joined by the in-memory pipe on a virtual clock with fixed
+ * seeds, so that every run executes exactly the same instructions.  After
+ * a warm-up transfer (connection open, windows and cwnd grown, zones
+ * populated), the sender moves --segments K in-order full-sized segments
+ * (1460 bytes of payload: timestamps are off, net.inet.tcp.rfc1323=2, so
+ * the MSS of a 1500-byte MTU is all payload) to the receiver, and only one
+ * side's work is collected (CALLGRIND_TOGGLE_COLLECT; run valgrind with
+ * --collect-atstart=no):
+ *
+ *   --side rx: the receiver's polls (driver rx, ether/ip/tcp input,
+ *              reassembly-free append, its ACKs out) and its ust_recv()
+ *              copying the data to the application;
+ *   --side tx: the sender's ust_send() (copy into the send buffer,
+ *              tcp_output, ip/ether output, driver tx) and its polls
+ *              (the ACKs coming back).
+ *
+ * Prints one JSON line with the segments the collected side handled
+ * (tcps_rcvpack or tcps_sndpack over the measured phase), so that
+ * b_cost.py divides the difference of two runs' instruction counts by the
+ * difference of their segments and setup cost cancels.  Without valgrind
+ * the client requests do nothing and the program just checks the data.
+ */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime in example_util.h */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ustack/ustack.h>
+#include <ustack/ustack_pipe.h>
+
+#include "example_util.h"
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define HAVE_CALLGRIND 1
+#endif
+#endif
+#ifndef HAVE_CALLGRIND
+#define HAVE_CALLGRIND 0
+#define CALLGRIND_TOGGLE_COLLECT
+#endif
+
+#define PORT 7002
+#define SEG 1460
+#define BATCH 16 /* segments handed to ust_send() at a time */
+
+struct rig {
+	struct ust_vclock *vc;
+	struct ust_pipe *pipe;
+	struct ust_stack *snd, *rcv;
+	struct ust_socket *cso, *sso; /* sender's and receiver's sockets */
+	int side_rx, side_tx;         /* which side is collected */
+	int offload;                  /* pipe checksum offload (RXCSUM|TXCSUM) */
+	uint8_t buf[SEG * BATCH];
+	uint64_t sent, received, bad;
+};
+
+static void
+collect(int on)
+{
+	(void)on;
+	CALLGRIND_TOGGLE_COLLECT;
+}
+
+static void
+turn_snd(struct rig *r)
+{
+	if (r->side_tx)
+		collect(1);
+	ust_stack_poll(r->snd);
+	if (r->side_tx)
+		collect(0);
+}
+
+static void
+turn_rcv(struct rig *r)
+{
+	ptrdiff_t n;
+
+	if (r->side_rx)
+		collect(1);
+	ust_stack_poll(r->rcv);
+	while ((n = ust_recv(r->sso, r->buf, sizeof(r->buf), 0)) > 0)
+		r->received += (uint64_t)n;
+	if (r->side_rx)
+		collect(0);
+}
+
+/* Moves `bytes` from sender to receiver; 0 when all arrived. */
+static int
+transfer(struct rig *r, uint64_t bytes)
+{
+	uint64_t goal_sent = r->sent + bytes, goal_recv = r->received + bytes;
+	long idle = 0;
+
+	while (r->received < goal_recv) {
+		uint64_t before = r->received;
+
+		if (r->sent < goal_sent) {
+			size_t n = goal_sent - r->sent < sizeof(r->buf) ?
+			    (size_t)(goal_sent - r->sent) :
+			    sizeof(r->buf);
+			ptrdiff_t w;
+
+			if (r->side_tx)
+				collect(1);
+			w = ust_send(r->cso, r->buf, n, 0);
+			if (r->side_tx)
+				collect(0);
+			if (w > 0)
+				r->sent += (uint64_t)w;
+			else if (w != -UST_EAGAIN)
+				return (-1);
+		}
+		turn_snd(r);
+		turn_rcv(r);
+		turn_snd(r);
+		/* A microsecond per turn: timers see time pass, the same way
+		 * every run. */
+		ust_vclock_advance(r->vc, 1000);
+		idle = r->received == before ? idle + 1 : 0;
+		if (idle > 100000)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+setup(struct rig *r)
+{
+	struct ust_stack_config cfg;
+	struct ust_pipe_config pc;
+	struct ust_if *ifa, *ifb;
+	struct ust_socket *lso;
+	struct ust_sockaddr_in to = sin4(ip4(198, 18, 0, 2), PORT);
+	int i;
+
+	r->vc = ust_vclock_create(1000000000ull);
+	ust_stack_config_init(&cfg);
+	cfg.clock = ust_vclock_clock(r->vc);
+	cfg.seed_set = 1;
+	cfg.seed = 42;
+	if (ust_stack_create(&cfg, &r->snd) != 0)
+		return (-1);
+	cfg.seed = 43;
+	if (ust_stack_create(&cfg, &r->rcv) != 0)
+		return (-1);
+	ust_pipe_config_init(&pc);
+	pc.clock = cfg.clock;
+	if (r->offload)
+		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM;
+	pc.fault[UST_PIPE_A_TO_B].seed = 1;
+	pc.fault[UST_PIPE_B_TO_A].seed = 2;
+	if (ust_pipe_create(&pc, &r->pipe) != 0 ||
+	    ust_if_attach(r->snd, "pipe0", ust_pipe_ops(), ust_pipe_end(r->pipe, UST_PIPE_A),
+	        &ifa) != 0 ||
+	    ust_if_attach(r->rcv, "pipe0", ust_pipe_ops(), ust_pipe_end(r->pipe, UST_PIPE_B),
+	        &ifb) != 0 ||
+	    ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24) != 0 ||
+	    ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24) != 0)
+		return (-1);
+	/* Window scaling without timestamps: 1460 bytes of payload. */
+	ust_sysctl_set(r->snd, "net.inet.tcp.rfc1323", 2);
+	ust_sysctl_set(r->rcv, "net.inet.tcp.rfc1323", 2);
+	ust_sysctl_set(r->snd, "net.inet.tcp.sendspace", 256 * 1024);
+	if (ust_socket(r->rcv, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) != 0 ||
+	    ust_bind(lso, &to) != 0 || ust_listen(lso, 1) != 0 ||
+	    ust_socket(r->snd, UST_AF_INET, UST_SOCK_STREAM, 0, &r->cso) != 0 ||
+	    ust_connect(r->cso, &to) != -UST_EINPROGRESS)
+		return (-1);
+	for (i = 0; i < 1000 && ust_accept(lso, &r->sso, NULL) != 0; i++) {
+		ust_stack_poll(r->snd);
+		ust_stack_poll(r->rcv);
+		ust_vclock_advance(r->vc, 1000);
+	}
+	ust_close(lso);
+	return (r->sso != NULL ? 0 : -1);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct rig r;
+	struct ust_tcpstat s0, s1;
+	long k = 1000;
+	uint64_t segs;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--segments") == 0 && i + 1 < argc)
+			k = atol(argv[++i]);
+		else if (strcmp(argv[i], "--side") == 0 && i + 1 < argc) {
+			i++;
+			r.side_rx = strcmp(argv[i], "rx") == 0;
+			r.side_tx = strcmp(argv[i], "tx") == 0;
+		} else if (strcmp(argv[i], "--csum-offload") == 0)
+			r.offload = 1;
+		else {
+			fprintf(stderr,
+			    "usage: %s [--segments K] [--side rx|tx] [--csum-offload]\n"
+			    "K in-order 1460-byte TCP segments between two stacks on a\n"
+			    "virtual clock; run under valgrind --tool=callgrind\n"
+			    "--collect-atstart=no to count one side's instructions;\n"
+			    "--csum-offload: the pipe verifies and fills TCP/IP checksums\n"
+			    "as a NIC would, so the stack computes none.\n",
+			    argv[0]);
+			return (2);
+		}
+	}
+	if (k <= 0 || setup(&r) != 0 || transfer(&r, 300 * SEG) != 0) {
+		fprintf(stderr, "pkt_cost: setup or warm-up failed\n");
+		return (1);
+	}
+	ust_stats_tcp(r.side_tx ? r.snd : r.rcv, &s0);
+	if (transfer(&r, (uint64_t)k * SEG) != 0) {
+		fprintf(stderr, "pkt_cost: the measured transfer stalled\n");
+		return (1);
+	}
+	ust_stats_tcp(r.side_tx ? r.snd : r.rcv, &s1);
+	segs = r.side_tx ? s1.tcps_sndpack - s0.tcps_sndpack : s1.tcps_rcvpack - s0.tcps_rcvpack;
+	printf("{\"side\": \"%s\", \"segments\": %llu, \"bytes\": %llu, \"csum_offload\": %d, "
+	       "\"callgrind\": %d}\n",
+	    r.side_tx ? "tx" : "rx", (unsigned long long)segs, (unsigned long long)k * SEG,
+	    r.offload, HAVE_CALLGRIND);
+	ust_close(r.cso);
+	ust_close(r.sso);
+	ust_stack_destroy(r.snd);
+	ust_stack_destroy(r.rcv);
+	ust_pipe_destroy(r.pipe);
+	ust_vclock_destroy(r.vc);
+	return (0);
+}

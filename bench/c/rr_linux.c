@@ -1,0 +1,230 @@
+/*
+ * rr_linux.c - the Linux side of bench/b_rr.py: the same request/response
+ * workloads as rr_ustack.c with kernel TCP sockets over loopback (b_rr.py
+ * runs it inside a network namespace of its own), client and server as
+ * two threads of this process.
+ *
+ *   --same-core:  both threads pinned to one CPU, blocking sockets: each
+ *                 side sleeps in recv() and the other runs (the fair
+ *                 like-for-like of rr_ustack --same-core);
+ *   --cross-core: the threads pinned to two CPUs; blocking sockets, or with
+ *                 --busy non-blocking sockets spun on (as ustack's threads
+ *                 busy-poll), so no wake-up of a halted core is counted.
+ *
+ * Same options and output as rr_ustack (rr_common.h).
+ */
+#include "rr_common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct ctx {
+	struct rr_opts o;
+	struct sockaddr_in addr;
+	int lfd;
+	long conns; /* connections the server serves (--crr) */
+	int error;
+};
+
+static void
+tune(int fd, int busy)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (busy)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Reads exactly n bytes (spinning on EAGAIN when busy); 0 at EOF first,
+ * -1 on error, n otherwise. */
+static ssize_t
+read_n(int fd, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0)
+			return (r == 0 && got == 0 ? 0 : -1);
+		got += (size_t)r;
+	}
+	return ((ssize_t)n);
+}
+
+static int
+write_n(int fd, const void *buf, size_t n)
+{
+	size_t put = 0;
+
+	while (put < n) {
+		ssize_t r = send(fd, (const char *)buf + put, n - put, MSG_NOSIGNAL);
+
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r <= 0)
+			return (-1);
+		put += (size_t)r;
+	}
+	return (0);
+}
+
+static int
+accept_one(struct ctx *c)
+{
+	for (;;) {
+		int fd = accept(c->lfd, NULL, NULL);
+
+		if (fd >= 0) {
+			tune(fd, c->o.busy);
+			return (fd);
+		}
+		if (errno != EAGAIN && errno != EINTR)
+			return (-1);
+	}
+}
+
+/* Echoes requests until EOF, connection after connection. */
+static void *
+server(void *arg)
+{
+	struct ctx *c = arg;
+	char buf[RR_MSG];
+	long i;
+
+	rr_pin(c->o.cpu[1]);
+	for (i = 0; i < c->conns; i++) {
+		int fd = accept_one(c);
+		ssize_t r;
+
+		if (fd < 0) {
+			c->error = 1;
+			return (NULL);
+		}
+		while ((r = read_n(fd, buf, RR_MSG)) == RR_MSG)
+			if (write_n(fd, buf, RR_MSG) != 0)
+				break;
+		if (r < 0)
+			c->error = 1;
+		close(fd);
+	}
+	return (NULL);
+}
+
+static int
+connect_fd(struct ctx *c)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return (-1);
+	/* Connect blocking: a spin on EINPROGRESS measures nothing more. */
+	tune(fd, 0);
+	if (connect(fd, (struct sockaddr *)&c->addr, sizeof(c->addr)) != 0) {
+		close(fd);
+		return (-1);
+	}
+	if (c->o.busy)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return (fd);
+}
+
+static int
+roundtrip(int fd, const char *req)
+{
+	char resp[RR_MSG];
+
+	if (write_n(fd, req, RR_MSG) != 0 || read_n(fd, resp, RR_MSG) != RR_MSG ||
+	    memcmp(req, resp, RR_MSG) != 0)
+		return (-1);
+	return (0);
+}
+
+static int
+client(struct ctx *c, long warm, uint64_t *lat, uint64_t *total)
+{
+	char req[RR_MSG];
+	uint64_t t0 = 0;
+	long i;
+	int fd = -1, err = 0;
+
+	memset(req, 'q', sizeof(req));
+	if (c->o.work == RR_PINGPONG && (fd = connect_fd(c)) < 0)
+		return (-1);
+	for (i = -warm; i < c->o.count && err == 0; i++) {
+		uint64_t t = rr_now_ns();
+
+		if (i == 0)
+			t0 = t;
+		if (c->o.work == RR_CRR) {
+			if ((fd = connect_fd(c)) < 0)
+				return (-1);
+			err = roundtrip(fd, req);
+			close(fd);
+		} else
+			err = roundtrip(fd, req);
+		if (i >= 0)
+			lat[i] = rr_now_ns() - t;
+	}
+	*total = rr_now_ns() - t0;
+	if (c->o.work == RR_PINGPONG)
+		close(fd);
+	return (err);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctx c;
+	socklen_t alen = sizeof(c.addr);
+	pthread_t tid;
+	uint64_t *lat, total = 0;
+	long warm;
+	int one = 1, err, rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = rr_parse(argc, argv, &c.o);
+	if (rc != 0) {
+		rr_usage(rc == 1 ? stdout : stderr, argv[0],
+		    "Kernel TCP over loopback 127.0.0.1, client and server threads.");
+		return (rc == 1 ? 0 : 2);
+	}
+	if ((lat = calloc((size_t)c.o.count, sizeof(*lat))) == NULL)
+		return (1);
+	c.addr.sin_family = AF_INET;
+	c.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	c.lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (c.lfd < 0 || setsockopt(c.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(c.lfd, (struct sockaddr *)&c.addr, sizeof(c.addr)) != 0 ||
+	    listen(c.lfd, 128) != 0 || getsockname(c.lfd, (struct sockaddr *)&c.addr, &alen) != 0) {
+		perror("rr_linux: listen");
+		return (1);
+	}
+	if (c.o.busy)
+		fcntl(c.lfd, F_SETFL, fcntl(c.lfd, F_GETFL) | O_NONBLOCK);
+	warm = c.o.count / 10 < 1000 ? c.o.count / 10 : 1000;
+	c.conns = c.o.work == RR_CRR ? warm + c.o.count : 1;
+	rr_pin(c.o.cpu[0]);
+	if (pthread_create(&tid, NULL, server, &c) != 0)
+		return (1);
+	err = client(&c, warm, lat, &total);
+	if (err != 0)
+		shutdown(c.lfd, SHUT_RDWR); /* a server in accept() gives up */
+	pthread_join(tid, NULL);
+	if (err != 0 || c.error != 0) {
+		fprintf(stderr, "rr_linux: %s failed\n", err ? "the client" : "the server");
+		return (1);
+	}
+	rr_report(&c.o, "linux", lat, c.o.count, total);
+	close(c.lfd);
+	free(lat);
+	return (0);
+}

@@ -1,0 +1,282 @@
+/*
+ * rr_ustack.c - request/response over ustack (bench/b_rr.py): a client
+ * stack and a server stack joined by the in-memory pipe, on the real clock.
+ *
+ *   --same-core:  one thread pinned to one CPU polls both stacks in turn
+ *                 (the like-for-like of a Linux client and server on one
+ *                 core: no cross-core handoff anywhere);
+ *   --cross-core: one busy-polling thread per stack, pinned to two CPUs
+ *                 (the pipe's rings are single-producer single-consumer).
+ *
+ *   --pingpong N: N round trips of a 64-byte request and a 64-byte response
+ *                 on one connection (TCP_NODELAY on both ends);
+ *   --crr N:      N times connect + request + response + close (the client
+ *                 closes first, so TIME_WAIT stays on the client as with
+ *                 netperf's TCP_CRR; the server closes on EOF).
+ *
+ * Prints one JSON line (rr_common.h).  Uses only the public headers.
+ */
+#include "rr_common.h"
+
+#include <pthread.h>
+
+#include <ustack/ustack.h>
+#include <ustack/ustack_pipe.h>
+
+#include "example_util.h"
+
+#define PORT 7001
+#define MAXCONN 256 /* server connections open at once */
+
+struct server {
+	struct ust_stack *st;
+	struct ust_socket *lso;
+	struct ust_socket *conn[MAXCONN];
+	int nconn;
+	volatile int stop;
+	int cpu;
+	int error;
+};
+
+struct client {
+	struct ust_stack *st;
+	struct server *srv; /* polled in turn on the same core; NULL across cores */
+	struct ust_sockaddr_in to;
+};
+
+static const int one = 1;
+
+/* Echoes every complete request; closes connections at EOF.  One turn. */
+static int
+server_step(struct server *s)
+{
+	struct ust_socket *so;
+	uint8_t buf[RR_MSG * 4];
+	int i, work = ust_stack_poll(s->st);
+
+	while (s->nconn < MAXCONN && ust_accept(s->lso, &so, NULL) == 0) {
+		ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
+		s->conn[s->nconn++] = so;
+		work++;
+	}
+	for (i = 0; i < s->nconn; i++) {
+		ptrdiff_t r = ust_recv(s->conn[i], buf, sizeof(buf), 0);
+
+		if (r == -UST_EAGAIN)
+			continue;
+		work++;
+		if (r > 0) {
+			/* Requests are 64 bytes and the client waits for each
+			 * answer, so what arrived is whole requests. */
+			if (ust_send(s->conn[i], buf, (size_t)r, 0) != r)
+				s->error = 1;
+			continue;
+		}
+		ust_close(s->conn[i]);
+		s->conn[i--] = s->conn[--s->nconn];
+	}
+	return (work);
+}
+
+static void *
+server_thread(void *arg)
+{
+	struct server *s = arg;
+
+	rr_pin(s->cpu);
+	while (!s->stop)
+		server_step(s);
+	return (NULL);
+}
+
+/* Polls until `so` has `want` bytes for us (read into buf) or fails. */
+static int
+client_wait_recv(struct client *c, struct ust_socket *so, uint8_t *buf, size_t want)
+{
+	size_t got = 0;
+
+	while (got < want) {
+		ptrdiff_t r;
+
+		if (c->srv != NULL)
+			server_step(c->srv);
+		ust_stack_poll(c->st);
+		r = ust_recv(so, buf + got, want - got, 0);
+		if (r == -UST_EAGAIN)
+			continue;
+		if (r <= 0)
+			return (r < 0 ? (int)r : -UST_ECONNRESET);
+		got += (size_t)r;
+	}
+	return (0);
+}
+
+/* Sends the request, polling while the connection is still being made. */
+static int
+client_send(struct client *c, struct ust_socket *so, const uint8_t *req)
+{
+	for (;;) {
+		ptrdiff_t r = ust_send(so, req, RR_MSG, 0);
+
+		if (r == RR_MSG)
+			return (0);
+		if (r != -UST_ENOTCONN && r != -UST_EAGAIN)
+			return (r < 0 ? (int)r : -UST_EIO);
+		if (c->srv != NULL)
+			server_step(c->srv);
+		ust_stack_poll(c->st);
+	}
+}
+
+static int
+pingpong(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
+{
+	struct ust_socket *so;
+	uint8_t req[RR_MSG], resp[RR_MSG];
+	uint64_t t0 = 0;
+	long i;
+	int err;
+
+	memset(req, 'q', sizeof(req));
+	if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
+		return (err);
+	ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
+	err = ust_connect(so, &c->to);
+	if (err != 0 && err != -UST_EINPROGRESS)
+		return (err);
+	for (i = -warm; i < n; i++) {
+		uint64_t t = rr_now_ns();
+
+		if (i == 0)
+			t0 = t;
+		if ((err = client_send(c, so, req)) != 0 ||
+		    (err = client_wait_recv(c, so, resp, RR_MSG)) != 0)
+			break;
+		if (memcmp(req, resp, RR_MSG) != 0) {
+			err = -UST_EIO;
+			break;
+		}
+		if (i >= 0)
+			lat[i] = rr_now_ns() - t;
+	}
+	*total = rr_now_ns() - t0;
+	ust_close(so);
+	return (err);
+}
+
+static int
+crr(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
+{
+	uint8_t req[RR_MSG], resp[RR_MSG];
+	uint64_t t0 = 0;
+	long i;
+	int err = 0;
+
+	memset(req, 'c', sizeof(req));
+	for (i = -warm; i < n && err == 0; i++) {
+		struct ust_socket *so;
+		uint64_t t = rr_now_ns();
+
+		if (i == 0)
+			t0 = t;
+		if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
+			break;
+		ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
+		err = ust_connect(so, &c->to);
+		if (err == -UST_EINPROGRESS || err == 0)
+			err = client_send(c, so, req);
+		if (err == 0)
+			err = client_wait_recv(c, so, resp, RR_MSG);
+		ust_close(so);
+		if (i >= 0)
+			lat[i] = rr_now_ns() - t;
+	}
+	*total = rr_now_ns() - t0;
+	return (err);
+}
+
+static int
+setup(struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
+{
+	struct ust_stack_config cfg;
+	struct ust_pipe_config pc;
+	struct ust_if *ifa, *ifb;
+
+	ust_stack_config_init(&cfg);
+	cfg.mem_limit = 0; /* --crr leaves a TIME_WAIT per connection */
+	ust_pipe_config_init(&pc);
+	pc.fault[UST_PIPE_A_TO_B].seed = 1;
+	pc.fault[UST_PIPE_B_TO_A].seed = 2;
+	if (ust_stack_create(&cfg, cli) != 0 || ust_stack_create(&cfg, srv) != 0 ||
+	    ust_pipe_create(&pc, pipe) != 0 ||
+	    ust_if_attach(*cli, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_A), &ifa) !=
+	        0 ||
+	    ust_if_attach(*srv, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_B), &ifb) !=
+	        0 ||
+	    ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24) != 0 ||
+	    ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24) != 0)
+		return (-1);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rr_opts o;
+	struct server srv;
+	struct client cli;
+	struct ust_pipe *pipe = NULL;
+	struct ust_stack *cst = NULL;
+	struct ust_sockaddr_in me = sin4(ip4(198, 18, 0, 2), PORT);
+	pthread_t tid;
+	uint64_t *lat, total = 0;
+	long warm;
+	int err, rc = rr_parse(argc, argv, &o);
+
+	if (rc != 0) {
+		rr_usage(rc == 1 ? stdout : stderr, argv[0],
+		    "Two ustack stacks joined by the in-memory pipe (real clock).");
+		return (rc == 1 ? 0 : 2);
+	}
+	if ((lat = calloc((size_t)o.count, sizeof(*lat))) == NULL)
+		return (1);
+	memset(&srv, 0, sizeof(srv));
+	memset(&cli, 0, sizeof(cli));
+	if (setup(&cst, &srv.st, &pipe) != 0 ||
+	    ust_socket(srv.st, UST_AF_INET, UST_SOCK_STREAM, 0, &srv.lso) != 0 ||
+	    ust_bind(srv.lso, &me) != 0 || ust_listen(srv.lso, 128) != 0) {
+		fprintf(stderr, "rr_ustack: setup failed\n");
+		return (1);
+	}
+	cli.st = cst;
+	cli.to = me;
+	srv.cpu = o.cpu[1];
+	rr_pin(o.cpu[0]);
+	if (o.cross) {
+		if (pthread_create(&tid, NULL, server_thread, &srv) != 0)
+			return (1);
+	} else
+		cli.srv = &srv;
+	warm = o.count / 10 < 1000 ? o.count / 10 : 1000;
+	if (o.work == RR_PINGPONG)
+		err = pingpong(&cli, o.count, warm, lat, &total);
+	else
+		err = crr(&cli, o.count, warm, lat, &total);
+	if (o.cross) {
+		srv.stop = 1;
+		pthread_join(tid, NULL);
+	}
+	if (err != 0 || srv.error != 0) {
+		fprintf(stderr, "rr_ustack: %s\n", err ? ust_strerror(err) : "server send failed");
+		return (1);
+	}
+	rr_report(&o, "ustack", lat, o.count, total);
+	for (int i = 0; i < srv.nconn; i++)
+		ust_close(srv.conn[i]);
+	ust_close(srv.lso);
+	ust_stack_destroy(cst);
+	ust_stack_destroy(srv.st);
+	ust_pipe_destroy(pipe);
+	free(lat);
+	return (0);
+}

@@ -1,0 +1,105 @@
+"""bench/b_rr.py and bench/b_cost.py through bench/run.py --quick: every
+figure is recorded, positive, and the rates agree with the latencies."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("USTACK_BENCH_BUILD", ROOT / "build"))
+PROGRAMS = ("rr_ustack", "rr_linux", "pkt_cost")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    missing = [p for p in PROGRAMS if not (BUILD / "bench" / p).exists()]
+    if missing:
+        pytest.skip(f"{', '.join(missing)} not built in {BUILD}/bench (cmake --build {BUILD})")
+    out = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "run.py"),
+            "--quick",
+            "--only",
+            "rr,cost",
+            "--build",
+            str(BUILD),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads((out / "results.json").read_text())
+    return data
+
+
+def _by(data: dict[str, Any], bench: str) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["case"], r["metric"]): r for r in data["results"] if r["bench"] == bench}
+
+
+def test_rr_records(results: dict[str, Any]) -> None:
+    recs = _by(results, "rr")
+    linux = not any("no Linux figures" in n for n in results["notes"])
+    for setting in ("same-core", "cross-core"):
+        pp, crr = f"pingpong {setting}", f"crr {setting}"
+        for key in (
+            (pp, "round trips/s"),
+            (pp, "p50 round trip"),
+            (pp, "p99 round trip"),
+            (crr, "connections/s"),
+            (crr, "p50 connection"),
+        ):
+            rec = recs[key]
+            assert rec["ustack"]["median"] > 0, key
+            assert rec["ustack"]["runs"] >= 1
+            if linux:
+                assert rec["linux"]["median"] > 0 and rec["ratio"] > 0, key
+        # p50 <= p99; and round trips on one connection are sequential, so
+        # the mean (1 / rate) cannot be far below the median.
+        assert (
+            recs[(pp, "p50 round trip")]["ustack"]["median"]
+            <= recs[(pp, "p99 round trip")]["ustack"]["median"]
+        )
+        assert (
+            recs[(pp, "round trips/s")]["ustack"]["median"]
+            < 2e6 / recs[(pp, "p50 round trip")]["ustack"]["median"]
+        )
+    same = recs[("pingpong same-core", "round trips/s")]
+    assert same["goal"] and (same["goal_met"] is None) == (not linux)
+    assert recs[("pingpong same-core", "p99 round trip")]["higher_is_better"] is False
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
+def test_cost_records(results: dict[str, Any]) -> None:
+    recs = _by(results, "cost")
+    assert len(recs) == 6
+    for (case, _), rec in recs.items():
+        per = rec["ustack"]["median"]
+        # A segment cannot cost fewer instructions than touching its
+        # headers, nor a whole millisecond of them.
+        assert 100 < per < 1_000_000, case
+        assert rec["higher_is_better"] is False
+        assert rec["params"]["segments"][1] > rec["params"]["segments"][0]
+    rx = recs[("received, checksum offload", "instructions per segment")]
+    assert rx["params"]["goal_met"] == (rx["ustack"]["median"] <= 1500)
+    # Offload takes the checksum off the stack: never dearer.
+    for side in ("received", "sent"):
+        soft = recs[(f"{side}, software checksum", "instructions per segment")]
+        off = recs[(f"{side}, checksum offload", "instructions per segment")]
+        bare = recs[(f"{side}, checksum offload, pipe driver excluded", "instructions per segment")]
+        assert bare["ustack"]["median"] < off["ustack"]["median"] < soft["ustack"]["median"]
