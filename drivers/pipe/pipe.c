@@ -47,8 +47,19 @@
  *    uncorrupted are marked L3/L4 valid (the memory link cannot damage them;
  *    with UST_IFCAP_TXCSUM the sender may leave checksums unfilled).  A
  *    corrupted frame never carries those marks, so the receiver's software
- *    check sees the damage.  TSO is not implemented: frames over the MTU
- *    are dropped.
+ *    check sees the damage.
+ *
+ *  - Large segments: with UST_IFCAP_TSO4 (which needs TXCSUM, RXCSUM and
+ *    LRO too) the pipe plays two NICs with TSO and LRO joined by a wire: a
+ *    UST_CSUM_TSO frame (up to 65535 bytes of IP datagram) crosses whole,
+ *    and the receiver gets it as one LRO frame with its checksums marked
+ *    valid (the segments a NIC would cut and the peer's LRO would
+ *    coalesce again).  Its checksum fields are left as the sender's
+ *    offload request made them, so a corrupted one still fails the
+ *    receiver's software check.  The fault injector's MTU check applies to
+ *    the segments the frame stands for (headers + tso_segsz), the rate
+ *    limit to all its bytes.  Slots are then 64 KiB: mind ring_size.  Any
+ *    other frame over the MTU is dropped (dropped_mtu).
  *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
@@ -70,6 +81,8 @@
 #define PIPE_ETHERTYPE_VLAN 0x8100u
 #define PIPE_CACHE_LINE 64
 #define PIPE_RING_MAX (1u << 24)
+#define PIPE_TSO_MAX 65535u /* IP datagram of a TSO frame (if_hw_tsomax) */
+#define PIPE_TSO_CAPS (UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM | UST_IFCAP_RXCSUM)
 
 #define PS_CORRUPTED 0x0001u
 
@@ -141,6 +154,7 @@ struct ust_pipe {
 	uint32_t p_ring_size;
 	uint32_t p_mask;
 	uint32_t p_frame_max; /* mtu + Ethernet header + VLAN tag */
+	uint32_t p_slot_max;  /* bytes a slot holds: p_frame_max, or a TSO frame */
 	size_t p_stride;      /* bytes per slot */
 	uint8_t p_mac[2][6];
 };
@@ -258,6 +272,26 @@ pipe_payload_len(const struct ust_mbuf *m, size_t len)
 	return (len - PIPE_ETHER_HDR);
 }
 
+/* The IP datagram of the largest segment a TSO frame stands for (headers
+ * and tso_segsz of payload), for the MTU check; the whole payload when the
+ * headers cannot be read (the check then drops it). */
+static size_t
+pipe_tso_seglen(const struct ust_mbuf *m, size_t len)
+{
+	uint8_t vhl, off;
+	size_t hdrs, payload = pipe_payload_len(m, len);
+
+	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR, 1, &vhl) != 0)
+		return (payload);
+	hdrs = (size_t)(vhl & 0x0f) * 4;
+	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR + hdrs + 12, 1, &off) != 0)
+		return (payload);
+	hdrs += (size_t)(off >> 4) * 4;
+	if (hdrs + ust_mbuf_tso_segsz(m) < payload)
+		return (hdrs + ust_mbuf_tso_segsz(m));
+	return (payload);
+}
+
 /* Sends one frame through the fault injector into the ring.  Does not
  * consume m. */
 static void
@@ -267,15 +301,18 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	struct pipe_slot *s, *s2;
 	uint32_t head, tail;
 	size_t len;
+	int tso;
 
 	len = ust_mbuf_pktlen(m);
 	pipe_stat_add(&d->pd_sent, 1);
 	pipe_stat_add(&d->pd_sent_bytes, len);
-	if (len > p->p_frame_max) {
+	tso = (p->p_caps & UST_IFCAP_TSO4) && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO);
+	if (len > (tso ? p->p_slot_max : p->p_frame_max)) {
 		pipe_stat_add(&d->pd_dropped_mtu, 1);
 		return;
 	}
-	fault_decide(&d->pd_fault, now, len, pipe_payload_len(m, len),
+	fault_decide(&d->pd_fault, now, len,
+	    tso ? pipe_tso_seglen(m, len) : pipe_payload_len(m, len),
 	    atomic_load_explicit(&d->pd_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
@@ -545,10 +582,12 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	if (cfg == NULL || cfg->mtu == 0 || cfg->mtu > 65535 || cfg->ring_size < 2 ||
 	    cfg->ring_size > PIPE_RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)) != 0)
 		return (-UST_EINVAL);
-	/* The pipe neither segments nor coalesces: advertising TSO or LRO
-	 * would let the stack hand it frames it must then drop. */
-	if (cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO))
-		return (-UST_EOPNOTSUPP);
+	/* Large segments cross whole: the sender's TSO frame is the
+	 * receiver's LRO frame, with checksums vouched for, so the four
+	 * capabilities go together. */
+	if ((cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO)) != 0 &&
+	    (cfg->caps & PIPE_TSO_CAPS) != PIPE_TSO_CAPS)
+		return (-UST_EINVAL);
 
 	p = ust_osal_mem_alloc(sizeof(*p));
 	if (p == NULL)
@@ -560,8 +599,11 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_ring_size = cfg->ring_size;
 	p->p_mask = cfg->ring_size - 1;
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
+	p->p_slot_max = p->p_frame_max;
+	if ((cfg->caps & UST_IFCAP_TSO4) && p->p_slot_max < PIPE_TSO_MAX + PIPE_ETHER_HDR)
+		p->p_slot_max = PIPE_TSO_MAX + PIPE_ETHER_HDR;
 	/* Slots 8-byte aligned for their 64-bit header fields. */
-	p->p_stride = (sizeof(struct pipe_slot) + p->p_frame_max + 7u) & ~(size_t)7u;
+	p->p_stride = (sizeof(struct pipe_slot) + p->p_slot_max + 7u) & ~(size_t)7u;
 	memcpy(p->p_mac, cfg->mac, sizeof(p->p_mac));
 	/* A 32-bit size_t cannot hold every legal ring (2^24 slots of a
 	 * 64 KiB MTU): refuse rather than allocate a wrapped, short ring. */
