@@ -30,6 +30,10 @@
  *    frame.  It then pops the frames due by now (the pipe's clock, which is
  *    the stacks' clock) up to max.  next_deadline is the earliest of the
  *    heap top and the entries still in the ring; detach frees the heap.
+ *    While the heap is empty, due frames not held back for reordering go
+ *    straight from the ring to the stack (pipe_rx_direct): the link is
+ *    FIFO, so they are the heap's minimum anyway, and a fast link then
+ *    costs no heap work per frame.
  *
  *  - Frames in flight (in the ring or in the heap) are counted in one
  *    atomic per direction: the sender adds before it publishes, the
@@ -85,6 +89,7 @@
 #define PIPE_TSO_CAPS (UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM | UST_IFCAP_RXCSUM)
 
 #define PS_CORRUPTED 0x0001u
+#define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
 
 /* A ring slot; p_slot_bytes of frame follow the header. */
 struct pipe_slot {
@@ -362,8 +367,10 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 		s2->ps_seq = d->pd_seq++;
 		pipe_stat_add(&d->pd_duplicated, 1);
 	}
-	if (v.fv_reordered)
+	if (v.fv_reordered) {
+		s->ps_flags |= PS_REORDERED;
 		pipe_stat_add(&d->pd_reordered, 1);
+	}
 	/* Counted in flight before it can be seen, so never below zero. */
 	atomic_fetch_add_explicit(&d->pd_inflight, (uint32_t)v.fv_copies, memory_order_relaxed);
 	atomic_store_explicit(&d->pd_head, head + (uint32_t)v.fv_copies, memory_order_release);
@@ -388,6 +395,29 @@ pipe_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	return (n);
 }
 
+/* A slot's frame as an mbuf of ifp's stack (NULL: no mbuf). */
+static struct ust_mbuf *
+pipe_slot_mbuf(const struct ust_pipe *p, const struct pipe_slot *s, struct ust_if *ifp)
+{
+	struct ust_mbuf *m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
+
+	if (m != NULL && (p->p_caps & UST_IFCAP_RXCSUM) && !(s->ps_flags & PS_CORRUPTED))
+		ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
+	return (m);
+}
+
+/* Hands back the slots up to tail; frames that found no mbuf leave the
+ * in-flight count here, delivered ones in pipe_rx_burst. */
+static void
+pipe_release(struct pipe_dir *d, uint32_t tail, uint32_t nombuf)
+{
+	atomic_store_explicit(&d->pd_tail, tail, memory_order_release);
+	if (nombuf != 0) {
+		pipe_stat_add(&d->pd_dropped_nombuf, nombuf);
+		atomic_fetch_sub_explicit(&d->pd_inflight, nombuf, memory_order_release);
+	}
+}
+
 /* Moves every ring entry into the heap as an mbuf of ifp's stack. */
 static void
 pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
@@ -400,26 +430,54 @@ pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
 	while (tail != head && d->pd_heap_n < p->p_ring_size) {
 		s = pipe_slot(p, d, tail);
-		e.he_m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
+		e.he_m = pipe_slot_mbuf(p, s, ifp);
 		if (e.he_m == NULL) {
 			nombuf++;
 		} else {
 			e.he_deliver_at = s->ps_deliver_at;
 			e.he_seq = s->ps_seq;
 			e.he_len = s->ps_len;
-			if ((p->p_caps & UST_IFCAP_RXCSUM) && !(s->ps_flags & PS_CORRUPTED))
-				ust_mbuf_set_csum_flags(e.he_m,
-				    UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
 			heap_push(d, &e);
 		}
 		tail++;
 	}
 	/* The slots are copied out: hand them back. */
-	atomic_store_explicit(&d->pd_tail, tail, memory_order_release);
-	if (nombuf != 0) {
-		pipe_stat_add(&d->pd_dropped_nombuf, nombuf);
-		atomic_fetch_sub_explicit(&d->pd_inflight, nombuf, memory_order_release);
+	pipe_release(d, tail, nombuf);
+}
+
+/*
+ * The common case without a heap: while the heap is empty, a due frame at
+ * the ring's tail that was not held back for reordering is the earliest
+ * of all in flight (the link is FIFO, and a reordered frame behind it is
+ * due later still), so it goes straight up, in ring order, as the heap
+ * would have popped it.  Stops at the first frame that is not such, or
+ * at max; *full says it stopped at max with frames left in the ring.
+ */
+static int
+pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint64_t now,
+    struct ust_mbuf **pkts, int max, uint64_t *bytes, int *full)
+{
+	const struct pipe_slot *s;
+	uint32_t head, tail, nombuf = 0;
+	int n = 0;
+
+	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
+	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
+	while (n < max && tail != head) {
+		s = pipe_slot(p, d, tail);
+		if ((s->ps_flags & PS_REORDERED) || s->ps_deliver_at > now)
+			break;
+		if ((pkts[n] = pipe_slot_mbuf(p, s, ifp)) == NULL) {
+			nombuf++;
+		} else {
+			*bytes += s->ps_len;
+			n++;
+		}
+		tail++;
 	}
+	*full = n == max && tail != head;
+	pipe_release(d, tail, nombuf);
+	return (n);
 }
 
 static int
@@ -430,12 +488,19 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct pipe_dir *d = pipe_rxdir(pe);
 	struct pipe_hent e;
 	uint64_t now, bytes = 0;
-	int n = 0;
+	int n = 0, full = 0;
 
-	pipe_drain(p, d, ifp);
-	if (d->pd_heap_n == 0 || max <= 0)
+	if (max <= 0) {
+		pipe_drain(p, d, ifp);
 		return (0);
+	}
 	now = pipe_now(p);
+	if (d->pd_heap_n == 0)
+		n = pipe_rx_direct(p, d, ifp, now, pkts, max, &bytes, &full);
+	/* Stopped at max: the rest waits in the ring, in order, for the
+	 * next poll.  Otherwise whatever is left goes through the heap. */
+	if (!full)
+		pipe_drain(p, d, ifp);
 	while (n < max && d->pd_heap_n > 0 && d->pd_heap[0].he_deliver_at <= now) {
 		heap_pop(d, &e);
 		pkts[n++] = e.he_m;

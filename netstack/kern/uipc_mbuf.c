@@ -634,7 +634,7 @@ m_copyback(struct mbuf *m0, uint32_t off, uint32_t len, const void *cp)
 {
 	struct mbuf *m, *n, *last = NULL, *ext = NULL, **np;
 	const uint8_t *src = cp;
-	uint32_t end, pos, need, room, c;
+	uint32_t end, pos, need, room, c, gap, z;
 	int error;
 
 	if (m0 == NULL || len > UINT32_MAX - off)
@@ -655,9 +655,15 @@ m_copyback(struct mbuf *m0, uint32_t off, uint32_t len, const void *cp)
 	}
 
 	if (end > pos) {
+		/* Only the gap [pos, off) is zeroed: the rest of the new
+		 * storage is written below (an append writes every byte
+		 * once, not twice). */
 		need = end - pos;
 		room = MIN32(M_TRAILINGSPACE(last), need);
 		need -= room;
+		gap = off > pos ? off - pos : 0;
+		z = MIN32(gap, room);
+		gap -= z;
 		np = &ext;
 		while (need > 0) {
 			n = m_get2(m0->m_zones, MIN32(need, MCLBYTES), m0->m_type, 0);
@@ -666,12 +672,14 @@ m_copyback(struct mbuf *m0, uint32_t off, uint32_t len, const void *cp)
 				return (UST_ENOBUFS);
 			}
 			n->m_len = MIN32(need, M_SIZE(n));
-			memset(n->m_data, 0, n->m_len);
+			c = MIN32(gap, n->m_len);
+			memset(n->m_data, 0, c);
+			gap -= c;
 			need -= n->m_len;
 			*np = n;
 			np = &n->m_next;
 		}
-		memset(last->m_data + last->m_len, 0, room);
+		memset(last->m_data + last->m_len, 0, z);
 		last->m_len += room;
 		last->m_next = ext;
 		if ((m0->m_flags & M_PKTHDR) && m0->m_pkthdr.len < end)

@@ -796,6 +796,45 @@ TEST(copyback_overwrite_and_extend)
 	test_env_fini(&te);
 }
 
+/* The extension is zeroed only over the gap; the bytes written over are
+ * not zeroed first, and recycled (dirty) clusters must not leak into
+ * the gap. */
+TEST(copyback_gap_over_recycled_clusters_is_zero)
+{
+	struct test_env te;
+	static const uint32_t one[] = { 10 };
+	static uint8_t src[4096], buf[16384];
+	struct mbuf *m, *d[4];
+	uint32_t i;
+
+	test_env_init(&te, 16, 8, 0);
+	for (i = 0; i < 4; i++) {
+		d[i] = m_getcl(&te.mbz, MT_DATA, 0);
+		REQUIRE(d[i] != NULL);
+		memset(d[i]->m_data, 0xff, M_SIZE(d[i]));
+	}
+	for (i = 0; i < 4; i++)
+		m_free(d[i]);
+	m = mk_chain(&te, one, 1, 0x1, 7, true);
+	fill(src, sizeof(src), 0, 33);
+	/* A gap of 5000 bytes across the cluster's room and two new ones,
+	 * then 1000 bytes written. */
+	CHECK_EQ(m_copyback(m, 5010, 1000, src), 0);
+	REQUIRE_EQ(flat(m, buf, sizeof(buf)), 6010);
+	CHECK(is_pat(buf, 10, 0, 7));
+	for (i = 10; i < 5010; i++)
+		if (buf[i] != 0)
+			break;
+	CHECK_EQ(i, 5010);
+	CHECK(is_pat(buf + 5010, 1000, 0, 33));
+	/* An append right at the end writes every byte. */
+	CHECK_EQ(m_append(m, 3000, src), 0);
+	REQUIRE_EQ(flat(m, buf, sizeof(buf)), 9010);
+	CHECK(is_pat(buf + 6010, 3000, 0, 33));
+	m_freem(m);
+	test_env_fini(&te);
+}
+
 TEST(append_grows_chain)
 {
 	struct test_env te;
