@@ -110,9 +110,9 @@ def run(ctx: Context) -> None:
         ctx.note(f"Linux side skipped: {reason or 'iperf3 or ethtool missing'}")
     runs = 1 if ctx.quick else ctx.runs
     mtus = [1500] if ctx.quick else [1500, 9000]
-    seg_bytes = (24 << 20) if ctx.quick else (1 << 30)
-    tso_bytes = (64 << 20) if ctx.quick else (4 << 30)
-    linux_bytes = (256 << 20) if ctx.quick else (4 << 30)
+    seg_bytes = (256 << 20) if ctx.quick else (1 << 30)
+    tso_bytes = (1 << 30) if ctx.quick else (4 << 30)
+    linux_bytes = (1 << 30) if ctx.quick else (4 << 30)
     for mtu in mtus:
         vals: dict[str, list[float]] = {"seg": [], "tso": [], "off": [], "on": []}
         extra: dict[str, list[float]] = {"seg_rexmit": [], "tso_rexmit": []}

@@ -30,10 +30,11 @@
  *    frame.  It then pops the frames due by now (the pipe's clock, which is
  *    the stacks' clock) up to max.  next_deadline is the earliest of the
  *    heap top and the entries still in the ring; detach frees the heap.
- *    While the heap is empty, due frames not held back for reordering go
- *    straight from the ring to the stack (pipe_rx_direct): the link is
- *    FIFO, so they are the heap's minimum anyway, and a fast link then
- *    costs no heap work per frame.
+ *    While the heap is empty, frames not held back for reordering go
+ *    straight from the ring to the stack when due, and wait in the ring
+ *    until then (pipe_rx_direct): the link is FIFO, so they are the
+ *    heap's minimum anyway, and a link without reordering costs no heap
+ *    work per frame.
  *
  *  - Frames in flight (in the ring or in the heap) are counted in one
  *    atomic per direction: the sender adds before it publishes, the
@@ -446,26 +447,33 @@ pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 }
 
 /*
- * The common case without a heap: while the heap is empty, a due frame at
- * the ring's tail that was not held back for reordering is the earliest
- * of all in flight (the link is FIFO, and a reordered frame behind it is
- * due later still), so it goes straight up, in ring order, as the heap
- * would have popped it.  Stops at the first frame that is not such, or
- * at max; *full says it stopped at max with frames left in the ring.
+ * The common case without a heap: while the heap is empty, a frame at the
+ * ring's tail that was not held back for reordering is the earliest of
+ * all in flight (the link is FIFO, and a reordered frame behind it is due
+ * later still), so when due it goes straight up, in ring order, as the
+ * heap would have popped it.  Stops at max, at a frame not yet due
+ * (nothing behind it is due either: *keep, the ring holds them in order
+ * and in-flight counts them the same), or at a reordered frame (*keep
+ * 0: the caller moves the rest into the heap).
  */
 static int
 pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint64_t now,
-    struct ust_mbuf **pkts, int max, uint64_t *bytes, int *full)
+    struct ust_mbuf **pkts, int max, uint64_t *bytes, int *keep)
 {
 	const struct pipe_slot *s;
 	uint32_t head, tail, nombuf = 0;
 	int n = 0;
 
+	*keep = 1;
 	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
 	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
 	while (n < max && tail != head) {
 		s = pipe_slot(p, d, tail);
-		if ((s->ps_flags & PS_REORDERED) || s->ps_deliver_at > now)
+		if (s->ps_flags & PS_REORDERED) {
+			*keep = 0;
+			break;
+		}
+		if (s->ps_deliver_at > now)
 			break;
 		if ((pkts[n] = pipe_slot_mbuf(p, s, ifp)) == NULL) {
 			nombuf++;
@@ -475,7 +483,6 @@ pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint6
 		}
 		tail++;
 	}
-	*full = n == max && tail != head;
 	pipe_release(d, tail, nombuf);
 	return (n);
 }
@@ -488,18 +495,21 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct pipe_dir *d = pipe_rxdir(pe);
 	struct pipe_hent e;
 	uint64_t now, bytes = 0;
-	int n = 0, full = 0;
+	int n = 0, keep = 0;
 
+	/* Nothing in flight: no clock read (a busy poll comes here often). */
+	if (d->pd_heap_n == 0 &&
+	    atomic_load_explicit(&d->pd_tail, memory_order_relaxed) ==
+	        atomic_load_explicit(&d->pd_head, memory_order_acquire))
+		return (0);
 	if (max <= 0) {
 		pipe_drain(p, d, ifp);
 		return (0);
 	}
 	now = pipe_now(p);
 	if (d->pd_heap_n == 0)
-		n = pipe_rx_direct(p, d, ifp, now, pkts, max, &bytes, &full);
-	/* Stopped at max: the rest waits in the ring, in order, for the
-	 * next poll.  Otherwise whatever is left goes through the heap. */
-	if (!full)
+		n = pipe_rx_direct(p, d, ifp, now, pkts, max, &bytes, &keep);
+	if (!keep)
 		pipe_drain(p, d, ifp);
 	while (n < max && d->pd_heap_n > 0 && d->pd_heap[0].he_deliver_at <= now) {
 		heap_pop(d, &e);
@@ -525,11 +535,15 @@ pipe_next_deadline(void *softc)
 
 	if (d->pd_heap_n > 0)
 		t = d->pd_heap[0].he_deliver_at;
-	/* Entries not drained yet; a reordered one may precede a later one,
-	 * so look at them all (the ring is drained at every poll, so this
-	 * is short). */
 	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
 	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
+	/* With the heap empty, an in-order frame at the tail is the earliest
+	 * (pipe_rx_direct), however many wait behind it. */
+	if (d->pd_heap_n == 0 && tail != head && !(pipe_slot(p, d, tail)->ps_flags & PS_REORDERED))
+		return (pipe_slot(p, d, tail)->ps_deliver_at);
+	/* Otherwise the entries not drained yet: a reordered one may precede
+	 * a later one, so look at them all (the ring is drained at every
+	 * poll while the heap holds frames, so this is short). */
 	for (; tail != head; tail++) {
 		const struct pipe_slot *s = pipe_slot(p, d, tail);
 
