@@ -30,6 +30,11 @@
  *    frame.  It then pops the frames due by now (the pipe's clock, which is
  *    the stacks' clock) up to max.  next_deadline is the earliest of the
  *    heap top and the entries still in the ring; detach frees the heap.
+ *    While the heap is empty, frames not held back for reordering go
+ *    straight from the ring to the stack when due, and wait in the ring
+ *    until then (pipe_rx_direct): the link is FIFO, so they are the
+ *    heap's minimum anyway, and a link without reordering costs no heap
+ *    work per frame.
  *
  *  - Frames in flight (in the ring or in the heap) are counted in one
  *    atomic per direction: the sender adds before it publishes, the
@@ -47,8 +52,19 @@
  *    uncorrupted are marked L3/L4 valid (the memory link cannot damage them;
  *    with UST_IFCAP_TXCSUM the sender may leave checksums unfilled).  A
  *    corrupted frame never carries those marks, so the receiver's software
- *    check sees the damage.  TSO is not implemented: frames over the MTU
- *    are dropped.
+ *    check sees the damage.
+ *
+ *  - Large segments: with UST_IFCAP_TSO4 (which needs TXCSUM, RXCSUM and
+ *    LRO too) the pipe plays two NICs with TSO and LRO joined by a wire: a
+ *    UST_CSUM_TSO frame (up to 65535 bytes of IP datagram) crosses whole,
+ *    and the receiver gets it as one LRO frame with its checksums marked
+ *    valid (the segments a NIC would cut and the peer's LRO would
+ *    coalesce again).  Its checksum fields are left as the sender's
+ *    offload request made them, so a corrupted one still fails the
+ *    receiver's software check.  The fault injector's MTU check applies to
+ *    the segments the frame stands for (headers + tso_segsz), the rate
+ *    limit to all its bytes.  Slots are then 64 KiB: mind ring_size.  Any
+ *    other frame over the MTU is dropped (dropped_mtu).
  *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
@@ -70,8 +86,11 @@
 #define PIPE_ETHERTYPE_VLAN 0x8100u
 #define PIPE_CACHE_LINE 64
 #define PIPE_RING_MAX (1u << 24)
+#define PIPE_TSO_MAX 65535u /* IP datagram of a TSO frame (if_hw_tsomax) */
+#define PIPE_TSO_CAPS (UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM | UST_IFCAP_RXCSUM)
 
 #define PS_CORRUPTED 0x0001u
+#define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
 
 /* A ring slot; p_slot_bytes of frame follow the header. */
 struct pipe_slot {
@@ -141,6 +160,7 @@ struct ust_pipe {
 	uint32_t p_ring_size;
 	uint32_t p_mask;
 	uint32_t p_frame_max; /* mtu + Ethernet header + VLAN tag */
+	uint32_t p_slot_max;  /* bytes a slot holds: p_frame_max, or a TSO frame */
 	size_t p_stride;      /* bytes per slot */
 	uint8_t p_mac[2][6];
 };
@@ -258,6 +278,26 @@ pipe_payload_len(const struct ust_mbuf *m, size_t len)
 	return (len - PIPE_ETHER_HDR);
 }
 
+/* The IP datagram of the largest segment a TSO frame stands for (headers
+ * and tso_segsz of payload), for the MTU check; the whole payload when the
+ * headers cannot be read (the check then drops it). */
+static size_t
+pipe_tso_seglen(const struct ust_mbuf *m, size_t len)
+{
+	uint8_t vhl, off;
+	size_t hdrs, payload = pipe_payload_len(m, len);
+
+	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR, 1, &vhl) != 0)
+		return (payload);
+	hdrs = (size_t)(vhl & 0x0f) * 4;
+	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR + hdrs + 12, 1, &off) != 0)
+		return (payload);
+	hdrs += (size_t)(off >> 4) * 4;
+	if (hdrs + ust_mbuf_tso_segsz(m) < payload)
+		return (hdrs + ust_mbuf_tso_segsz(m));
+	return (payload);
+}
+
 /* Sends one frame through the fault injector into the ring.  Does not
  * consume m. */
 static void
@@ -267,15 +307,18 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	struct pipe_slot *s, *s2;
 	uint32_t head, tail;
 	size_t len;
+	int tso;
 
 	len = ust_mbuf_pktlen(m);
 	pipe_stat_add(&d->pd_sent, 1);
 	pipe_stat_add(&d->pd_sent_bytes, len);
-	if (len > p->p_frame_max) {
+	tso = (p->p_caps & UST_IFCAP_TSO4) && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO);
+	if (len > (tso ? p->p_slot_max : p->p_frame_max)) {
 		pipe_stat_add(&d->pd_dropped_mtu, 1);
 		return;
 	}
-	fault_decide(&d->pd_fault, now, len, pipe_payload_len(m, len),
+	fault_decide(&d->pd_fault, now, len,
+	    tso ? pipe_tso_seglen(m, len) : pipe_payload_len(m, len),
 	    atomic_load_explicit(&d->pd_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
@@ -325,8 +368,10 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 		s2->ps_seq = d->pd_seq++;
 		pipe_stat_add(&d->pd_duplicated, 1);
 	}
-	if (v.fv_reordered)
+	if (v.fv_reordered) {
+		s->ps_flags |= PS_REORDERED;
 		pipe_stat_add(&d->pd_reordered, 1);
+	}
 	/* Counted in flight before it can be seen, so never below zero. */
 	atomic_fetch_add_explicit(&d->pd_inflight, (uint32_t)v.fv_copies, memory_order_relaxed);
 	atomic_store_explicit(&d->pd_head, head + (uint32_t)v.fv_copies, memory_order_release);
@@ -351,6 +396,29 @@ pipe_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	return (n);
 }
 
+/* A slot's frame as an mbuf of ifp's stack (NULL: no mbuf). */
+static struct ust_mbuf *
+pipe_slot_mbuf(const struct ust_pipe *p, const struct pipe_slot *s, struct ust_if *ifp)
+{
+	struct ust_mbuf *m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
+
+	if (m != NULL && (p->p_caps & UST_IFCAP_RXCSUM) && !(s->ps_flags & PS_CORRUPTED))
+		ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
+	return (m);
+}
+
+/* Hands back the slots up to tail; frames that found no mbuf leave the
+ * in-flight count here, delivered ones in pipe_rx_burst. */
+static void
+pipe_release(struct pipe_dir *d, uint32_t tail, uint32_t nombuf)
+{
+	atomic_store_explicit(&d->pd_tail, tail, memory_order_release);
+	if (nombuf != 0) {
+		pipe_stat_add(&d->pd_dropped_nombuf, nombuf);
+		atomic_fetch_sub_explicit(&d->pd_inflight, nombuf, memory_order_release);
+	}
+}
+
 /* Moves every ring entry into the heap as an mbuf of ifp's stack. */
 static void
 pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
@@ -363,26 +431,60 @@ pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
 	while (tail != head && d->pd_heap_n < p->p_ring_size) {
 		s = pipe_slot(p, d, tail);
-		e.he_m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
+		e.he_m = pipe_slot_mbuf(p, s, ifp);
 		if (e.he_m == NULL) {
 			nombuf++;
 		} else {
 			e.he_deliver_at = s->ps_deliver_at;
 			e.he_seq = s->ps_seq;
 			e.he_len = s->ps_len;
-			if ((p->p_caps & UST_IFCAP_RXCSUM) && !(s->ps_flags & PS_CORRUPTED))
-				ust_mbuf_set_csum_flags(e.he_m,
-				    UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
 			heap_push(d, &e);
 		}
 		tail++;
 	}
 	/* The slots are copied out: hand them back. */
-	atomic_store_explicit(&d->pd_tail, tail, memory_order_release);
-	if (nombuf != 0) {
-		pipe_stat_add(&d->pd_dropped_nombuf, nombuf);
-		atomic_fetch_sub_explicit(&d->pd_inflight, nombuf, memory_order_release);
+	pipe_release(d, tail, nombuf);
+}
+
+/*
+ * The common case without a heap: while the heap is empty, a frame at the
+ * ring's tail that was not held back for reordering is the earliest of
+ * all in flight (the link is FIFO, and a reordered frame behind it is due
+ * later still), so when due it goes straight up, in ring order, as the
+ * heap would have popped it.  Stops at max, at a frame not yet due
+ * (nothing behind it is due either: *keep, the ring holds them in order
+ * and in-flight counts them the same), or at a reordered frame (*keep
+ * 0: the caller moves the rest into the heap).
+ */
+static int
+pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint64_t now,
+    struct ust_mbuf **pkts, int max, uint64_t *bytes, int *keep)
+{
+	const struct pipe_slot *s;
+	uint32_t head, tail, nombuf = 0;
+	int n = 0;
+
+	*keep = 1;
+	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
+	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
+	while (n < max && tail != head) {
+		s = pipe_slot(p, d, tail);
+		if (s->ps_flags & PS_REORDERED) {
+			*keep = 0;
+			break;
+		}
+		if (s->ps_deliver_at > now)
+			break;
+		if ((pkts[n] = pipe_slot_mbuf(p, s, ifp)) == NULL) {
+			nombuf++;
+		} else {
+			*bytes += s->ps_len;
+			n++;
+		}
+		tail++;
 	}
+	pipe_release(d, tail, nombuf);
+	return (n);
 }
 
 static int
@@ -393,12 +495,22 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct pipe_dir *d = pipe_rxdir(pe);
 	struct pipe_hent e;
 	uint64_t now, bytes = 0;
-	int n = 0;
+	int n = 0, keep = 0;
 
-	pipe_drain(p, d, ifp);
-	if (d->pd_heap_n == 0 || max <= 0)
+	/* Nothing in flight: no clock read (a busy poll comes here often). */
+	if (d->pd_heap_n == 0 &&
+	    atomic_load_explicit(&d->pd_tail, memory_order_relaxed) ==
+	        atomic_load_explicit(&d->pd_head, memory_order_acquire))
 		return (0);
+	if (max <= 0) {
+		pipe_drain(p, d, ifp);
+		return (0);
+	}
 	now = pipe_now(p);
+	if (d->pd_heap_n == 0)
+		n = pipe_rx_direct(p, d, ifp, now, pkts, max, &bytes, &keep);
+	if (!keep)
+		pipe_drain(p, d, ifp);
 	while (n < max && d->pd_heap_n > 0 && d->pd_heap[0].he_deliver_at <= now) {
 		heap_pop(d, &e);
 		pkts[n++] = e.he_m;
@@ -423,11 +535,15 @@ pipe_next_deadline(void *softc)
 
 	if (d->pd_heap_n > 0)
 		t = d->pd_heap[0].he_deliver_at;
-	/* Entries not drained yet; a reordered one may precede a later one,
-	 * so look at them all (the ring is drained at every poll, so this
-	 * is short). */
 	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
 	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
+	/* With the heap empty, an in-order frame at the tail is the earliest
+	 * (pipe_rx_direct), however many wait behind it. */
+	if (d->pd_heap_n == 0 && tail != head && !(pipe_slot(p, d, tail)->ps_flags & PS_REORDERED))
+		return (pipe_slot(p, d, tail)->ps_deliver_at);
+	/* Otherwise the entries not drained yet: a reordered one may precede
+	 * a later one, so look at them all (the ring is drained at every
+	 * poll while the heap holds frames, so this is short). */
 	for (; tail != head; tail++) {
 		const struct pipe_slot *s = pipe_slot(p, d, tail);
 
@@ -545,10 +661,12 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	if (cfg == NULL || cfg->mtu == 0 || cfg->mtu > 65535 || cfg->ring_size < 2 ||
 	    cfg->ring_size > PIPE_RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)) != 0)
 		return (-UST_EINVAL);
-	/* The pipe neither segments nor coalesces: advertising TSO or LRO
-	 * would let the stack hand it frames it must then drop. */
-	if (cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO))
-		return (-UST_EOPNOTSUPP);
+	/* Large segments cross whole: the sender's TSO frame is the
+	 * receiver's LRO frame, with checksums vouched for, so the four
+	 * capabilities go together. */
+	if ((cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO)) != 0 &&
+	    (cfg->caps & PIPE_TSO_CAPS) != PIPE_TSO_CAPS)
+		return (-UST_EINVAL);
 
 	p = ust_osal_mem_alloc(sizeof(*p));
 	if (p == NULL)
@@ -560,8 +678,11 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_ring_size = cfg->ring_size;
 	p->p_mask = cfg->ring_size - 1;
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
+	p->p_slot_max = p->p_frame_max;
+	if ((cfg->caps & UST_IFCAP_TSO4) && p->p_slot_max < PIPE_TSO_MAX + PIPE_ETHER_HDR)
+		p->p_slot_max = PIPE_TSO_MAX + PIPE_ETHER_HDR;
 	/* Slots 8-byte aligned for their 64-bit header fields. */
-	p->p_stride = (sizeof(struct pipe_slot) + p->p_frame_max + 7u) & ~(size_t)7u;
+	p->p_stride = (sizeof(struct pipe_slot) + p->p_slot_max + 7u) & ~(size_t)7u;
 	memcpy(p->p_mac, cfg->mac, sizeof(p->p_mac));
 	/* A 32-bit size_t cannot hold every legal ring (2^24 slots of a
 	 * 64 KiB MTU): refuse rather than allocate a wrapped, short ring. */

@@ -67,8 +67,12 @@ struct ust_pipe_config {
 	uint32_t mtu;       /* default 1500 */
 	uint32_t ring_size; /* frames per direction, power of two; default 1024 */
 	uint8_t mac[2][6];  /* default 02:00:00:00:00:01 and :02 */
-	uint32_t caps;      /* UST_IFCAP_RXCSUM/TXCSUM both ends advertise; default 0
-	                             (TSO4 and LRO: -UST_EOPNOTSUPP) */
+	/* UST_IFCAP_* both ends advertise; default 0.  RXCSUM|TXCSUM: checksum
+	 * offload.  TSO4|LRO (only with both of those, else -UST_EINVAL):
+	 * large segments, a TSO frame crosses whole and arrives as an LRO frame
+	 * with checksums valid, as between two NICs with TSO and LRO; slots
+	 * then hold 64 KiB each, so keep ring_size modest. */
+	uint32_t caps;
 	/* Time for delay and rate limiting: the same clock as the stacks (a
 	 * virtual clock in simulations).  Default: the OSAL monotonic clock. */
 	struct ust_clock clock;

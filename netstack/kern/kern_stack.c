@@ -142,6 +142,8 @@ ust_stack_poll(struct ust_stack *st)
 
 	ust_osal_mutex_lock(st->st_lock);
 	st->st_stats.polls++;
+	st->st_poll_now = st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx);
+	st->st_in_poll = 1;
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
 	ran = callout_process(&st->st_wheel, stack_now(st));
@@ -149,6 +151,7 @@ ust_stack_poll(struct ust_stack *st)
 	work += (int)ran;
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
+	st->st_in_poll = 0;
 	ust_osal_mutex_unlock(st->st_lock);
 	return (work);
 }

@@ -456,6 +456,11 @@ callout_process(struct callout_wheel *cw, uint64_t now_ns)
 	if (target < cw->cw_now)
 		target = cw->cw_now;
 	ran = cw_run_current(cw);
+	/* Still in the tick of the last call (a busy-polling loop comes back
+	 * within microseconds): every other slot lies after it, so the
+	 * search below could find nothing due. */
+	if (target == cw->cw_now)
+		return (ran);
 	for (;;) {
 		t = cw_next_slot(cw, &level, &slot);
 		if (t > target)

@@ -132,6 +132,12 @@ struct sockbuf {
 	uint32_t sb_records;        /* records queued */
 	uint16_t sb_state;          /* SBS_* */
 	uint16_t sb_flags;          /* SB_* */
+	/* A stream's send position cache (FreeBSD sb_sndptr): the mbuf
+	 * holding byte sb_sndptroff of the buffer at its start, so that
+	 * each segment's data is found without walking from sb_mb
+	 * (sbsndptr()).  NULL: none; sbdrop() keeps it in step. */
+	struct mbuf *sb_sndptr;
+	uint32_t sb_sndptroff;
 };
 
 /* Storage factor over the byte limit (FreeBSD sb_efficiency). */
@@ -174,6 +180,11 @@ int sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct 
 void sbappendstream(struct sockbuf *sb, struct mbuf *m);
 /* Drops len bytes of stream data from the front. */
 void sbdrop(struct sockbuf *sb, uint32_t len);
+/* The mbuf of a stream buffer holding byte off, and off's place in it
+ * (*moff); NULL when off is at or past the end.  Starts from the cached
+ * send position when off lies at or after it and caches the result, so a
+ * sender moving forward walks each mbuf once. */
+struct mbuf *sbsndptr(struct sockbuf *sb, uint32_t off, uint32_t *moff);
 /* Removes and frees the first record. */
 void sbdroprecord(struct sockbuf *sb);
 

@@ -35,6 +35,12 @@ struct ust_stack {
 	struct ust_rng st_rng;
 	struct callout_wheel st_wheel;
 	struct ust_osal_mutex *st_lock;
+	/* The clock read once per ust_stack_poll() (st_in_poll): every
+	 * timestamp, RTT sample and timer of one turn uses it, as FreeBSD's
+	 * code uses one `ticks` per interrupt, instead of reading the clock
+	 * several times per segment. */
+	uint64_t st_poll_now;
+	int st_in_poll;
 	struct ifnet *st_ifnet[UST_MAX_IFNET];
 	unsigned st_nifnet;
 	struct ust_stack_stats st_stats;
@@ -78,10 +84,13 @@ struct ust_stack {
 /* The stack of a received packet. */
 #define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)
 
-/* Time now on the stack clock. */
+/* Time now on the stack clock: the time of this poll turn inside
+ * ust_stack_poll(), the clock itself outside. */
 static inline uint64_t
 stack_now(const struct ust_stack *st)
 {
+	if (st->st_in_poll)
+		return (st->st_poll_now);
 	return (st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx));
 }
 

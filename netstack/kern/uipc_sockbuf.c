@@ -188,10 +188,39 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 	sb->sb_mbtail = t;
 }
 
+struct mbuf *
+sbsndptr(struct sockbuf *sb, uint32_t off, uint32_t *moff)
+{
+	struct mbuf *m = sb->sb_mb;
+	uint32_t start = 0;
+
+	if (sb->sb_sndptr != NULL && off >= sb->sb_sndptroff) {
+		m = sb->sb_sndptr;
+		start = sb->sb_sndptroff;
+	}
+	while (m != NULL && off - start >= m->m_len) {
+		start += m->m_len;
+		m = m->m_next;
+	}
+	if (m == NULL)
+		return (NULL);
+	sb->sb_sndptr = m;
+	sb->sb_sndptroff = start;
+	*moff = off - start;
+	return (m);
+}
+
 void
 sbdrop(struct sockbuf *sb, uint32_t len)
 {
 	struct mbuf *m, *next;
+
+	/* The cached mbuf survives when it starts at or after the cut (it
+	 * holds data, so the loop below neither frees nor trims it). */
+	if (sb->sb_sndptr != NULL && sb->sb_sndptroff >= len)
+		sb->sb_sndptroff -= len;
+	else
+		sb->sb_sndptr = NULL;
 
 	while (sb->sb_mb != NULL && (len > 0 || sb->sb_mb->m_len == 0)) {
 		m = sb->sb_mb;
@@ -239,6 +268,7 @@ sbdroprecord(struct sockbuf *sb)
 	rec = sb->sb_mb;
 	if (rec == NULL)
 		return;
+	sb->sb_sndptr = NULL;
 	sb->sb_mb = rec->m_nextpkt;
 	rec->m_nextpkt = NULL;
 	sb->sb_records--;

@@ -269,7 +269,8 @@ tcp_output_count(struct tcpcb *tp, uint32_t len, uint16_t flags, int probe)
 static struct mbuf *
 tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t off, uint32_t len)
 {
-	struct mbuf *m, *d;
+	struct mbuf *m, *d, *src;
+	uint32_t soff;
 
 	if ((m = tcp_hdr_mbuf(st, hlen)) == NULL)
 		return (NULL);
@@ -277,14 +278,20 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 	m->m_pkthdr.len = hlen;
 	if (len == 0)
 		return (m);
+	/* From the cached send position: walking so_snd from its head for
+	 * every segment costs O(window) each (the bulk profile's top). */
+	if ((src = sbsndptr(&so->so_snd, off, &soff)) == NULL) {
+		m_freem(m);
+		return (NULL);
+	}
 	if (len <= M_TRAILINGSPACE(m)) {
-		if (m_copydata(so->so_snd.sb_mb, off, len, mtod(m, uint8_t *) + hlen) != 0) {
+		if (m_copydata(src, soff, len, mtod(m, uint8_t *) + hlen) != 0) {
 			m_freem(m);
 			return (NULL);
 		}
 		m->m_len += len;
 	} else {
-		if ((d = m_copym(so->so_snd.sb_mb, off, len)) == NULL) {
+		if ((d = m_copym(src, soff, len)) == NULL) {
 			m_freem(m);
 			return (NULL);
 		}

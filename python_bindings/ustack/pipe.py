@@ -22,9 +22,13 @@ from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd, Link
 from ustack.errors import check
 
-__all__ = ["Direction", "Faults", "Pipe", "PipeEnd", "PIPE_STATS_FIELDS"]
+__all__ = ["Direction", "Faults", "Pipe", "PipeEnd", "PIPE_STATS_FIELDS", "PIPE_TSO_CAPS"]
 
 PPM = 1_000_000
+# Large segments on the pipe: all four or none (ust_pipe_create: -EINVAL).
+PIPE_TSO_CAPS = int(
+    lib.UST_IFCAP_TSO4 | lib.UST_IFCAP_LRO | lib.UST_IFCAP_TXCSUM | lib.UST_IFCAP_RXCSUM
+)
 UINT32_MAX = (1 << 32) - 1
 UINT64_MASK = (1 << 64) - 1
 
@@ -184,6 +188,10 @@ class Pipe:
     :class:`VirtualClock` in a simulation; None for the monotonic clock).
     ``seed`` seeds directions whose :class:`Faults` have no seed of their own;
     None picks a random one, shown as :attr:`seed` so that a run can be replayed.
+    ``caps`` are the ``UST_IFCAP_*`` bits both ends advertise: RXCSUM|TXCSUM for
+    checksum offload, and with them TSO4|LRO (:data:`PIPE_TSO_CAPS`) for large
+    segments, which cross whole as between two NICs with TSO and LRO (slots then
+    hold 64 KB: keep ``ring_size`` modest).
     """
 
     def __init__(

@@ -216,11 +216,18 @@ class PipeRig:
         virtual: bool = True,
         clock: VirtualClock | None = None,
         addresses: tuple[str, str] | bool = False,
+        caps: int = 0,
     ) -> None:
         self.seed = seed
         self.clock = clock if clock is not None else (VirtualClock() if virtual else None)
         self.pipe = Pipe(
-            mtu=mtu, ring_size=ring_size, clock=self.clock, a_to_b=a_to_b, b_to_a=b_to_a, seed=seed
+            mtu=mtu,
+            ring_size=ring_size,
+            clock=self.clock,
+            a_to_b=a_to_b,
+            b_to_a=b_to_a,
+            seed=seed,
+            caps=caps,
         )
         self.a = Stack(clock=self.clock, seed=seed)
         self.b = Stack(clock=self.clock, seed=seed + 1)

@@ -256,3 +256,36 @@ def test_real_clock_pipe_with_delay() -> None:
         rig.send_numbered(20, batch=20)
         assert rig.receiver.arrivals == list(range(20))
         assert rig.receiver.times[0] - t0 >= delay
+
+
+def test_tso_caps_need_checksum_offload() -> None:
+    from ustack.pipe import PIPE_TSO_CAPS
+
+    with pytest.raises(ustack.Error):
+        Pipe(caps=int(ustack.lib.UST_IFCAP_TSO4))
+    Pipe(caps=PIPE_TSO_CAPS, ring_size=8).close()
+
+
+def test_tso_segments_cross_the_pipe_whole() -> None:
+    from ustack.pipe import PIPE_TSO_CAPS
+    from ustack.sim import ADDR_B
+
+    data = bytes(range(256)) * 4096  # 1 MiB
+    with PipeRig(seed=3, addresses=True, caps=PIPE_TSO_CAPS, ring_size=256) as net:
+        assert net.ia.caps == PIPE_TSO_CAPS
+        srv = net.b.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        srv.bind(("", 7200))
+        srv.listen(1)
+        cli = net.a.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        cli.settimeout(10.0)
+        srv.settimeout(10.0)
+        cli.connect((ADDR_B, 7200))
+        conn, _ = srv.accept()
+        got = net.stream(cli, conn, data, step_ns=1_000_000, timeout_ns=60 * 1_000_000_000)
+        for s in (cli, conn, srv):
+            s.close()
+        st = net.pipe.stats("a_to_b")
+    assert got == data
+    assert st["dropped_mtu"] == 0
+    # Whole TSO packets: on average far more than one 1514-byte frame each.
+    assert st["delivered_bytes"] > 4 * 1514 * st["delivered"], st

@@ -796,34 +796,41 @@ TEST(copyback_overwrite_and_extend)
 	test_env_fini(&te);
 }
 
-/* Growing storage is zeroed only over the gap before off, however many
- * new mbufs the gap spans: clusters dirtied and freed first come back
- * from the zone with their old bytes, which must not show. */
-TEST(copyback_far_gap_zeroed_on_dirty_clusters)
+/* The extension is zeroed only over the gap; the bytes written over are
+ * not zeroed first, and recycled (dirty) clusters must not leak into
+ * the gap. */
+TEST(copyback_gap_over_recycled_clusters_is_zero)
 {
 	struct test_env te;
-	static const uint32_t lens[] = { 40 };
-	static uint8_t src[600], buf[8 * 2048];
-	struct mbuf *m, *d[6];
-	uint32_t i, off = 5 * MCLBYTES + 77;
+	static const uint32_t one[] = { 10 };
+	static uint8_t src[4096], buf[16384];
+	struct mbuf *m, *d[4];
+	uint32_t i;
 
 	test_env_init(&te, 16, 8, 0);
-	for (i = 0; i < 6; i++) {
-		d[i] = m_get2(&te.mbz, MCLBYTES, MT_DATA, 0);
+	for (i = 0; i < 4; i++) {
+		d[i] = m_getcl(&te.mbz, MT_DATA, 0);
 		REQUIRE(d[i] != NULL);
-		memset(d[i]->m_data, 0xa5, M_SIZE(d[i]));
+		memset(d[i]->m_data, 0xff, M_SIZE(d[i]));
 	}
-	for (i = 0; i < 6; i++)
-		m_freem(d[i]);
-	m = mk_chain(&te, lens, 1, 0x0, 7, true);
-	fill(src, sizeof(src), 0, 3);
-	CHECK_EQ(m_copyback(m, off, sizeof(src), src), 0);
-	CHECK_EQ(m->m_pkthdr.len, off + sizeof(src));
-	REQUIRE_EQ(flat(m, buf, sizeof(buf)), off + sizeof(src));
-	CHECK(is_pat(buf, 40, 0, 7));
-	for (i = 40; i < off; i++)
-		REQUIRE_EQ(buf[i], 0);
-	CHECK(is_pat(buf + off, sizeof(src), 0, 3));
+	for (i = 0; i < 4; i++)
+		m_free(d[i]);
+	m = mk_chain(&te, one, 1, 0x1, 7, true);
+	fill(src, sizeof(src), 0, 33);
+	/* A gap of 5000 bytes across the cluster's room and two new ones,
+	 * then 1000 bytes written. */
+	CHECK_EQ(m_copyback(m, 5010, 1000, src), 0);
+	REQUIRE_EQ(flat(m, buf, sizeof(buf)), 6010);
+	CHECK(is_pat(buf, 10, 0, 7));
+	for (i = 10; i < 5010; i++)
+		if (buf[i] != 0)
+			break;
+	CHECK_EQ(i, 5010);
+	CHECK(is_pat(buf + 5010, 1000, 0, 33));
+	/* An append right at the end writes every byte. */
+	CHECK_EQ(m_append(m, 3000, src), 0);
+	REQUIRE_EQ(flat(m, buf, sizeof(buf)), 9010);
+	CHECK(is_pat(buf + 6010, 3000, 0, 33));
 	m_freem(m);
 	test_env_fini(&te);
 }
