@@ -103,7 +103,8 @@ tcp_xmit_timer(struct tcpcb *tp, uint32_t rtt_us)
  * ACK, so now - TSecr (ms) is a sample even after a retransmission;
  * FreeBSD prefers it.  Without, Karn (RFC 6298 3): only a segment sent
  * once (t_rtttime, cleared on retransmission) is timed.  A TSecr from
- * the future (not ours) gives no sample. */
+ * the future or from before the connection (not ours) gives no
+ * sample. */
 static void
 tcp_ack_rtt(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq ack)
 {
@@ -111,9 +112,17 @@ tcp_ack_rtt(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq ack)
 	uint32_t now, ms;
 
 	if ((tp->t_flags & TF_RCVD_TSTMP) && (seg->to.to_flags & TOF_TS) && seg->to.to_tsecr != 0) {
+		uint64_t age = (stack_now(st) - tp->t_starttime) / 1000000u;
+
 		now = tcp_ts_getticks(st) + tp->ts_offset;
-		if (TSTMP_GEQ(now, seg->to.to_tsecr)) {
-			ms = now - seg->to.to_tsecr;
+		ms = now - seg->to.to_tsecr;
+		/* An echo older than the connection (plus the longest the
+		 * handshake can have taken, rexmit_max) was never our TSval:
+		 * a garbage TSecr would otherwise set SRTT, and with it the
+		 * RTO, to anything up to 24 days (RFC 7323 4.1 samples only
+		 * echoes of our own timestamps). */
+		if (TSTMP_GEQ(now, seg->to.to_tsecr) &&
+		    (uint64_t)ms <= age + (uint64_t)V(st, tcp_rexmit_max)) {
 			if (ms > UINT32_MAX / 1000)
 				ms = UINT32_MAX / 1000;
 			tcp_xmit_timer(tp, ms * 1000);

@@ -30,12 +30,16 @@ TEST(hostile_synfin_listener_default_synack_only)
 {
 	struct hs h;
 
+	uint32_t iss;
+
 	REQUIRE(hs_init(&h, ust_test_seed));
+	iss = h.tt.iss;
 	h.tt.pport = 41001;
 	tt_in(&h.tt, TH_SYN | TH_FIN, 0, 0, 32767);
 	TT_OUT(&h.tt, TH_SYN | TH_ACK, 0, 0, 1, TT_ANY);
 	TT_NONE(&h.tt);
 	h.tt.pport = TT_PEER_PORT;
+	h.tt.iss = iss;
 	CHECK_EQ(HS_D(&h, tcp, tcps_sc_added), 1);
 	hs_alive(&h);
 	hs_fini(&h);
