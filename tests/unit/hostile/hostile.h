@@ -13,6 +13,8 @@
 #ifndef HOSTILE_H
 #define HOSTILE_H
 
+#include <stddef.h>
+
 #include "netinet/tcptest.h"
 
 struct hs_snap {
@@ -151,6 +153,41 @@ hs_alive(struct hs *h)
 		TT_NONE(tt);
 	}
 	hs_alive_new(h);
+}
+
+/* A counter named by group and offset, for table rows. */
+enum hs_grp { HS_ETH, HS_ARP, HS_IP, HS_ICMP, HS_UDP, HS_TCP };
+
+static inline long long
+hs_delta(const struct hs *h, enum hs_grp g, size_t off)
+{
+	const struct ust_stack *st = h->tt.t.st;
+	const void *now, *was;
+	uint64_t a, b;
+
+	switch (g) {
+	case HS_ETH:
+		now = &st->st_etherstat, was = &h->b.eth;
+		break;
+	case HS_ARP:
+		now = &st->st_arpstat, was = &h->b.arp;
+		break;
+	case HS_IP:
+		now = &st->st_ipstat, was = &h->b.ip;
+		break;
+	case HS_ICMP:
+		now = &st->st_icmpstat, was = &h->b.icmp;
+		break;
+	case HS_UDP:
+		now = &st->st_udpstat, was = &h->b.udp;
+		break;
+	default:
+		now = &st->st_tcpstat, was = &h->b.tcp;
+		break;
+	}
+	memcpy(&a, (const uint8_t *)now + off, sizeof(a));
+	memcpy(&b, (const uint8_t *)was + off, sizeof(b));
+	return ((long long)(a - b));
 }
 
 /* Table rows: remembers the failure count so that a failing row is
