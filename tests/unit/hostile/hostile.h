@@ -192,7 +192,7 @@ hs_delta(const struct hs *h, enum hs_grp g, size_t off)
 
 /* Table rows: remembers the failure count so that a failing row is
  * named. */
-#define HS_ROW_BEGIN(name) \
+#define HS_ROW_BEGIN(name)         \
 	const char *_row = (name); \
 	int _rowfail = ust_test_failures
 #define HS_ROW_END()                                                                    \

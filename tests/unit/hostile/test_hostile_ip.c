@@ -201,8 +201,9 @@ TEST(hostile_ip_fragments)
 			uint32_t off = r->fr[k].off, len = r->fr[k].len;
 			/* Past the message: any bytes will do. */
 			const uint8_t *src = off + len <= sizeof(msg) ? msg + off : msg;
-			size_t n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, (uint16_t)(500 + i),
-			    (uint16_t)((r->fr[k].mf ? 0x2000 : 0) | (off >> 3)), 64, src, len);
+			size_t n =
+			    ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, (uint16_t)(500 + i),
+			        (uint16_t)((r->fr[k].mf ? 0x2000 : 0) | (off >> 3)), 64, src, len);
 
 			ipt_inject(&h.tt.t, f, n);
 		}

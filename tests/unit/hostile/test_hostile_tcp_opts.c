@@ -37,10 +37,11 @@ static const struct synrow synrows[] = {
 	{ "wscale_len2", { 2, 4, 5, 0xb4, 3, 2, 1, 1 }, 8, 1460, -1 },
 	{ "unknown_kind_fills_header",
 	    { 253, 40, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
-		22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38 },
+	        22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38 },
 	    40, 536, -1 },
-	{ "forty_nops", { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-			     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
+	{ "forty_nops",
+	    { 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1 },
 	    40, 536, -1 },
 	{ "eol_then_mss", { 0, 2, 4, 5, 0xb4, 0, 0, 0 }, 8, 536, -1 },
 	{ "ts_len_wrong", { 2, 4, 5, 0xb4, 8, 9, 1, 2, 3, 4, 5, 6 }, 12, 1460, -1 },
@@ -154,9 +155,10 @@ static const struct sackrow sackrows[] = {
 	{ "half_space_away", 1, { { (int32_t)0x80000000, (int32_t)0x80000100 } }, 0, 0 },
 	{ "empty", 1, { { 1000, 1000 } }, 0, 0 },
 	{ "overlapping", 2, { { 1000, 2000 }, { 1500, 2500 } }, 0, 2 },
-	{ "same_block_four_times", 4, { { 1460, 2920 }, { 1460, 2920 }, { 1460, 2920 }, { 1460, 2920 } },
-	    0, 4 },
-	{ "five_blocks_len42", 4, { { 100, 200 }, { 300, 400 }, { 500, 600 }, { 700, 800 } }, 42, 0 },
+	{ "same_block_four_times", 4,
+	    { { 1460, 2920 }, { 1460, 2920 }, { 1460, 2920 }, { 1460, 2920 } }, 0, 4 },
+	{ "five_blocks_len42", 4, { { 100, 200 }, { 300, 400 }, { 500, 600 }, { 700, 800 } }, 42,
+	    0 },
 	{ "len_not_8n2", 2, { { 100, 200 }, { 300, 400 } }, 17, 0 },
 };
 
@@ -174,7 +176,8 @@ TEST(hostile_tcp_sack_blocks)
 		HS_ROW_BEGIN(r->name);
 
 		REQUIRE(hs_init(&h, ust_test_seed));
-		CHECK_EQ(ust_send(h.tt.so, payload, sizeof(payload), 0), (ptrdiff_t)sizeof(payload));
+		CHECK_EQ(ust_send(h.tt.so, payload, sizeof(payload), 0),
+		    (ptrdiff_t)sizeof(payload));
 		ipt_poll(&h.tt.t);
 		CHECK(hs_txnew(&h) >= 2);
 		hs_skip(&h);
