@@ -217,8 +217,10 @@ ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out)
 int
 ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zone_stats *out)
 {
+	/* The mbuf zones first (their order is relied on), then the TCP
+	 * zones a flood or a loss storm fills: syncache entries, SACK holes. */
 	const struct ust_zone *zones[] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
-		st->st_mbz.mz_jumbo };
+		st->st_mbz.mz_jumbo, syncache_zone(st), st->st_sackhole_zone };
 	unsigned i, n = 0;
 
 	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
