@@ -51,16 +51,6 @@
 
 static const uint8_t gw_mac[6] = { 0x02, 0, 0, 0, 0, 0xfe };
 
-static uint64_t
-mix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return (z ^ (z >> 31));
-}
-
 /* The flood driver: the pipe end plus crafted SYNs. */
 struct flood {
 	void *pipe;
@@ -341,7 +331,7 @@ static int
 client_step(struct run *r, struct client *c)
 {
 	uint8_t buf[MSG_LEN];
-	ptrdiff_t n;
+	ptrdiff_t n = -UST_EAGAIN;
 
 	if (c->sent < MSG_LEN) {
 		n = ust_send(c->so, c->msg + c->sent, MSG_LEN - c->sent, 0);
