@@ -174,9 +174,9 @@ flood_tx(void *sc, struct ust_mbuf **pkts, int n)
 		while (j < n && memcmp(ust_mbuf_data(pkts[j]), gw_mac, 6) != 0)
 			j++;
 		took = f->pops->tx_burst(f->pipe, pkts + i, j - i);
-		i += took;
-		if (took < j - i + took)
-			return (i);
+		if (took < j - i)
+			return (i + took); /* the pipe is full: the rest stays */
+		i = j;
 	}
 	return (n);
 }
