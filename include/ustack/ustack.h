@@ -147,7 +147,9 @@ UST_API uint64_t ust_stack_random(struct ust_stack *st);
 
 /* Memory accounting of the stack (a copy). */
 UST_API void ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out);
-/* Statistics of the stack's idx-th zone; -UST_ENOENT past the last. */
+/* Statistics of the stack's idx-th zone (mbuf, mbuf_cluster, mbuf_jumbo_9k,
+ * syncache, sackhole, socket, tcp_inpcb, tcpcb, udp_inpcb: those that
+ * exist); -UST_ENOENT past the last. */
 UST_API int ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx,
     struct ust_zone_stats *out);
 

@@ -17,6 +17,7 @@
 #include "net/route.h"
 #include "netinet/icmp_var.h"
 #include "netinet/if_ether.h"
+#include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
@@ -217,8 +218,14 @@ ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out)
 int
 ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zone_stats *out)
 {
+	/* The mbuf zones first (their order is relied on), then those a
+	 * flood, a loss storm or many connections fill: syncache entries,
+	 * SACK holes, sockets, TCP PCBs and tcpcbs, UDP PCBs. */
 	const struct ust_zone *zones[] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
-		st->st_mbz.mz_jumbo };
+		st->st_mbz.mz_jumbo, syncache_zone(st), st->st_sackhole_zone,
+		st->st_so != NULL ? st->st_so->ss_zone : NULL,
+		st->st_tcbinfo != NULL ? st->st_tcbinfo->ipi_zone : NULL, tcp_tcpcb_zone(st),
+		st->st_udbinfo != NULL ? st->st_udbinfo->ipi_zone : NULL };
 	unsigned i, n = 0;
 
 	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {

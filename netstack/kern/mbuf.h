@@ -163,6 +163,9 @@ int m_copydata(const struct mbuf *m, uint32_t off, uint32_t len, void *cp);
 int m_copyback(struct mbuf *m, uint32_t off, uint32_t len, const void *cp);
 /* Appends len bytes at the end of the chain (m_copyback at m_length). */
 int m_append(struct mbuf *m, uint32_t len, const void *cp);
+/* A packet holding a copy of len bytes from ifp's stack zones, rcvif set
+ * (FreeBSD's m_devget); NULL when out of buffers, counted by the caller. */
+struct mbuf *m_devget(struct ifnet *ifp, const void *data, size_t len);
 /* A new chain that refers to len bytes from off of m: clusters are shared
  * by reference count, internal data is copied.  len UINT32_MAX: to the
  * end.  Does not consume m; NULL on failure (nothing leaked). */

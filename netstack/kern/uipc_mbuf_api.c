@@ -19,18 +19,21 @@ ust_mbuf_alloc(struct ust_if *uifp, size_t len)
 	if (len > UINT32_MAX)
 		return (NULL);
 	m = m_get2(&ifp->if_stack->st_mbz, (uint32_t)len, MT_DATA, M_PKTHDR);
-	if (m == NULL)
+	if (m == NULL) {
+		/* The driver drops the frame: an input drop for lack of
+		 * buffers (if_data iqdrops), as the driver contract says. */
+		ifp->if_data.iqdrops++;
 		return (NULL);
+	}
 	m->m_len = (uint32_t)len;
 	m->m_pkthdr.len = (uint32_t)len;
 	m->m_pkthdr.rcvif = ifp;
 	return (UMB(m));
 }
 
-struct ust_mbuf *
-ust_mbuf_from_buf(struct ust_if *uifp, const void *data, size_t len)
+struct mbuf *
+m_devget(struct ifnet *ifp, const void *data, size_t len)
 {
-	struct ifnet *ifp = IFP_FROM_UST(uifp);
 	struct mbuf *m;
 	uint32_t first = MJUM9BYTES > MCLBYTES ? MJUM9BYTES : MCLBYTES;
 
@@ -52,6 +55,19 @@ ust_mbuf_from_buf(struct ust_if *uifp, const void *data, size_t len)
 		m_freem(m);
 		return (NULL);
 	}
+	return (m);
+}
+
+struct ust_mbuf *
+ust_mbuf_from_buf(struct ust_if *uifp, const void *data, size_t len)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m = m_devget(ifp, data, len);
+
+	/* Drivers copy received frames in with this: out of buffers, the
+	 * frame is lost on input (if_data iqdrops). */
+	if (m == NULL && len <= UINT32_MAX)
+		ifp->if_data.iqdrops++;
 	return (UMB(m));
 }
 

@@ -187,7 +187,7 @@ ust_if_output_frame(struct ust_if *uifp, const void *frame, size_t len)
 	if (frame == NULL || len < ETHER_HDR_LEN ||
 	    len > (size_t)ifp->if_mtu + ETHER_HDR_LEN + ETHER_VLAN_ENCAP_LEN)
 		return (-UST_EMSGSIZE);
-	m = (struct mbuf *)(void *)ust_mbuf_from_buf(uifp, frame, len);
+	m = m_devget(ifp, frame, len);
 	if (m == NULL) {
 		ifp->if_data.oqdrops++;
 		return (-UST_ENOBUFS);

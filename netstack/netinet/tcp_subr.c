@@ -361,6 +361,12 @@ tcp_fini(struct ust_stack *st)
  * Control blocks.
  * ------------------------------------------------------------------- */
 
+const struct ust_zone *
+tcp_tcpcb_zone(const struct ust_stack *st)
+{
+	return (st->st_tcp != NULL ? st->st_tcp->ts_tcpcb_zone : NULL);
+}
+
 struct tcpcb *
 tcp_newtcpcb(struct inpcb *inp)
 {

@@ -795,6 +795,12 @@ syncache_fini(struct ust_stack *st)
 }
 
 /* Entries in the cache now (tests). */
+const struct ust_zone *
+syncache_zone(const struct ust_stack *st)
+{
+	return (st->st_syncache != NULL ? st->st_syncache->ss_zone : NULL);
+}
+
 uint32_t
 syncache_count(const struct ust_stack *st)
 {

@@ -406,6 +406,9 @@ uint32_t tcp_keepcnt_n(const struct tcpcb *tp);
 void tcp_rcvbuf_roundup(struct tcpcb *tp);
 /* Entries in the syncache now (tests, netstat). */
 uint32_t syncache_count(const struct ust_stack *st);
+/* The syncache's and the tcpcb zone, for the stack's zone statistics. */
+const struct ust_zone *syncache_zone(const struct ust_stack *st);
+const struct ust_zone *tcp_tcpcb_zone(const struct ust_stack *st);
 /* Calls fn for each embryonic connection: local then foreign address and
  * port, network order. */
 typedef void (*syncache_visit_fn)(void *arg, struct in_addr laddr, uint16_t lport,

@@ -20,6 +20,17 @@
 #define NS_MS 1000000ull
 #define NS_S 1000000000ull
 
+/* splitmix64: the seeded source of a simulation's faults and data. */
+static inline uint64_t
+mix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return (z ^ (z >> 31));
+}
+
 /* Addresses in network byte order, whatever the host's. */
 static inline uint32_t
 ip4(unsigned a, unsigned b, unsigned c, unsigned d)

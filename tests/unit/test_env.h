@@ -33,7 +33,7 @@ struct ust_stack *test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, siz
 uint32_t test_ip4(unsigned d);
 /* An AF_INET socket address (addr network order, port host order). */
 struct ust_sockaddr_in test_sin(uint32_t addr, uint16_t port);
-/* Fails the running case if the stack's zones hold items in use, then
+/* Fails the running case if the stack's mbuf zones hold items in use, then
  * destroys it. */
 void test_stack_free(struct ust_stack *st);
 /* Runs stacks a and b (on clock vc) for dt of virtual time: each round
