@@ -32,6 +32,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Past the delayed-ACK and the first retransmission timeouts. */
 	fz_rig_advance(&rig, 1500ull * 1000000ull);
 	fz_rig_drain(&rig);
-	fz_rig_fini(&rig);
+	if (fz_rig_fini(&rig) != 0)
+		abort();
 	return (0);
 }

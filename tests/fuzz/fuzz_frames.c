@@ -53,6 +53,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fz_rig_advance(&rig, 1500 * FZ_MS);
 	fz_rig_drain(&rig);
-	fz_rig_fini(&rig);
+	if (fz_rig_fini(&rig) != 0)
+		abort();
 	return (0);
 }

@@ -447,18 +447,48 @@ fz_rig_init(struct fz_rig *r)
 	return (0);
 }
 
-void
+/* After every socket is closed and every timer has run out, no mbuf,
+ * cluster or jumbo cluster may still be in use: an input that strands
+ * one (in a reassembly queue, a socket buffer, an ARP hold queue) is a
+ * remote memory leak. */
+static int
+fz_rig_leaked(struct fz_rig *r)
+{
+	struct ust_zone_stats zs;
+	unsigned i;
+	int leaked = 0;
+
+	fz_rig_drain(r);
+	ust_sysctl_set(r->st, "net.inet.tcp.msl", 1);
+	/* 12 backed-off retransmissions at up to 64 s each end in under 15 min. */
+	fz_rig_advance(r, 1200ull * 1000 * 1000000ull);
+	for (i = 0; ust_stack_get_zone_stats(r->st, i, &zs) == 0; i++)
+		if (zs.in_use != 0) {
+			fprintf(stderr, "fz_rig_fini: zone %s has %u items in use\n", zs.name,
+			    zs.in_use);
+			leaked = 1;
+		}
+	return (leaked);
+}
+
+int
 fz_rig_fini(struct fz_rig *r)
 {
+	int leaked = 0;
+
 	if (r->so != NULL)
 		ust_close(r->so);
 	if (r->lso != NULL)
 		ust_close(r->lso);
 	if (r->uso != NULL)
 		ust_close(r->uso);
-	if (r->st != NULL)
+	r->so = r->lso = r->uso = NULL;
+	if (r->st != NULL) {
+		leaked = fz_rig_leaked(r);
 		ust_stack_destroy(r->st);
+	}
 	if (r->vc != NULL)
 		ust_vclock_destroy(r->vc);
 	memset(r, 0, sizeof(*r));
+	return (leaked ? -1 : 0);
 }

@@ -60,7 +60,9 @@ struct fz_rig {
 
 /* Builds the rig; 0, or -1 (reason on stderr). */
 int fz_rig_init(struct fz_rig *r);
-void fz_rig_fini(struct fz_rig *r);
+/* Closes the sockets, lets every timer run out and destroys the stack:
+ * 0, or -1 when a zone item was still in use then (a leak; on stderr). */
+int fz_rig_fini(struct fz_rig *r);
 /* Feeds one frame (csum: UST_CSUM_L3_VALID|L4_VALID to skip the checksum
  * checks, as an offloading NIC would) and polls until idle. */
 void fz_rig_frame(struct fz_rig *r, const uint8_t *f, size_t len, uint32_t csum);

@@ -370,7 +370,8 @@ main(int argc, char **argv)
 			return (1);
 	if (write_sequences() != 0 || check_seeds() != 0)
 		return (1);
-	fz_rig_fini(&C.r);
+	if (fz_rig_fini(&C.r) != 0)
+		return (1);
 	printf("make_corpus: %d seeds, %d files\n", C.n, C.files);
 	return (0);
 }
