@@ -410,6 +410,31 @@ fz_handshake(struct fz_rig *r)
 	return (0);
 }
 
+/* An active open left in SYN_SENT (RFC 9293 3.10.7.3 is then the code
+ * the peer's answer reaches). */
+static int
+fz_connect(struct fz_rig *r)
+{
+	struct ust_sockaddr_in to = fz_sin(FZ_PEER, FZ_CPORT);
+	const uint8_t *th;
+	size_t thl;
+	int error;
+
+	r->drv.tx_count = 0;
+	if (ust_socket(r->st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->cso) != 0)
+		return (-1);
+	error = ust_connect(r->cso, &to);
+	if (error != 0 && error != -UST_EINPROGRESS)
+		return (-1);
+	fz_poll(r);
+	th = tx_find(&r->drv, FZ_TH_SYN, &thl);
+	if (th == NULL)
+		return (-1);
+	r->c_port = (uint16_t)(th[0] << 8 | th[1]);
+	r->c_iss = fz_get32(th + 4);
+	return (0);
+}
+
 int
 fz_rig_init(struct fz_rig *r)
 {
@@ -439,7 +464,7 @@ fz_rig_init(struct fz_rig *r)
 		return (-1);
 	}
 	fz_poll(r);
-	if (fz_sockets(r) != 0 || fz_handshake(r) != 0) {
+	if (fz_sockets(r) != 0 || fz_handshake(r) != 0 || fz_connect(r) != 0) {
 		fprintf(stderr, "fz_rig_init: socket setup or handshake failed\n");
 		return (-1);
 	}
@@ -482,7 +507,9 @@ fz_rig_fini(struct fz_rig *r)
 		ust_close(r->lso);
 	if (r->uso != NULL)
 		ust_close(r->uso);
-	r->so = r->lso = r->uso = NULL;
+	if (r->cso != NULL)
+		ust_close(r->cso);
+	r->so = r->lso = r->uso = r->cso = NULL;
 	if (r->st != NULL) {
 		leaked = fz_rig_leaked(r);
 		ust_stack_destroy(r->st);

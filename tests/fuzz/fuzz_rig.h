@@ -4,7 +4,8 @@
  * entry for the peer 198.18.0.1), holding a TCP listener on port 8080, an
  * established connection 198.18.0.1:40000 -> 8080 (SACK, window scaling
  * and timestamps negotiated, 8 KB of our data in flight) and a UDP socket
- * on port 5353.  Frames are built byte by byte with their own checksums
+ * on port 5353, and a socket of ours in SYN_SENT towards the peer's port 80.
+ * Frames are built byte by byte with their own checksums
  * (RFC 1071), independent of the stack's codecs.
  *
  * Call order: fz_rig_init() -> fz_rig_frame() / fz_rig_advance() ... ->
@@ -26,6 +27,7 @@
 #define FZ_LPORT 8080       /* the listener and the established connection */
 #define FZ_PPORT 40000      /* the peer's port of the established connection */
 #define FZ_UPORT 5353       /* the UDP socket */
+#define FZ_CPORT 80         /* the peer's port our connecting socket aims at */
 #define FZ_PEER_ISS 0x10000000u
 #define FZ_PEER_TS 0x01000000u
 #define FZ_FRAME_MAX 2048
@@ -51,11 +53,13 @@ struct fz_rig {
 	struct ust_stack *st;
 	struct ust_if *ifp;
 	struct fz_drv drv;
-	struct ust_socket *lso, *so, *uso;
+	struct ust_socket *lso, *so, *uso, *cso;
 	uint32_t iss;       /* our ISN on the established connection */
 	uint32_t rcv_nxt;   /* the peer's next sequence number (absolute) */
 	uint32_t snd_una;   /* our first unacknowledged byte (absolute) */
 	uint32_t ts_recent; /* the last TSval we sent */
+	uint32_t c_iss;     /* the connecting socket's ISN */
+	uint16_t c_port;    /* and its local port */
 };
 
 /* Builds the rig; 0, or -1 (reason on stderr). */

@@ -261,6 +261,34 @@ seeds_tcp(void)
 	}
 }
 
+/* Answers to our SYN_SENT socket: SYN-ACK with every option or none, a
+ * RST, a bare SYN (simultaneous open, RFC 9293 3.5 figure 8). */
+static void
+seeds_client(void)
+{
+	uint8_t o[20];
+	struct seed *s;
+
+	memcpy(o, (const uint8_t[]){ 2, 4, 0x05, 0xb4, 4, 2, 8, 10 }, 8);
+	fz_put32(o + 8, FZ_PEER_TS);
+	fz_put32(o + 12, C.r.ts_recent);
+	memcpy(o + 16, (const uint8_t[]){ 1, 3, 3, 7 }, 4);
+	s = add("client_synack_all_options");
+	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0x30000000u, C.r.c_iss + 1, F_SYN | F_ACK,
+	    65535, o, 20, NULL, 0);
+	s = add("client_synack_no_options");
+	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0x30000000u, C.r.c_iss + 1, F_SYN | F_ACK,
+	    65535, NULL, 0, NULL, 0);
+	s = add("client_rst_ack");
+	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0, C.r.c_iss + 1, F_RST | F_ACK, 0, NULL, 0,
+	    NULL, 0);
+	s = add("client_simultaneous_syn");
+	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0x30000000u, 0, F_SYN, 65535, o, 20, NULL, 0);
+	s = add("client_synack_data");
+	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0x30000000u, C.r.c_iss + 1,
+	    F_SYN | F_ACK | F_PSH, 65535, NULL, 0, "early", 5);
+}
+
 static void
 put_seq_frame(uint8_t *buf, size_t *pos, const struct seed *s, int csum_ok, uint8_t step)
 {
@@ -305,6 +333,9 @@ write_sequences(void)
 		{ "seq_arp_ping", { "arp_request", "icmp_echo", "arp_reply" }, { 1, 1, 1 } },
 		{ "seq_icmp_pmtu", { "icmp_fragneeded_tcp", "est_ack_part" }, { 10, 10 } },
 		{ "seq_ack_all_close", { "est_ack_all", "est_fin" }, { 1, 200 } },
+		{ "seq_client_open", { "client_synack_all_options", "client_synack_no_options" },
+		    { 1, 1 } },
+		{ "seq_client_syn_timeout", { "client_simultaneous_syn" }, { 200 } },
 	};
 	uint8_t buf[6 * (FZ_FRAME_MAX + 3)];
 	size_t i, k, pos;
@@ -325,13 +356,29 @@ write_sequences(void)
 	return (0);
 }
 
+/* The TCP state of our connecting socket, or -1. */
+static int
+client_state(void)
+{
+	struct ust_tcp_conn tc[8];
+	size_t i, n = ust_tcp_pcblist(C.r.st, tc, 8);
+
+	for (i = 0; i < n && i < 8; i++)
+		if (tc[i].lport == (uint16_t)(C.r.c_port >> 8 | C.r.c_port << 8) &&
+		    tc[i].has_socket)
+			return (tc[i].state);
+	fprintf(stderr, "make_corpus: client_synack_all_options did not connect\n");
+	return (-1);
+}
+
 /* The seeds must reach their sockets, or the corpus would only exercise
  * drop paths: the in-window data arrives on the established connection
- * and the UDP datagram on the UDP socket. */
+ * the UDP datagram on the UDP socket, and the SYN-ACK connects ours. */
 static int
 check_seeds(void)
 {
 	const struct seed *d = find("est_data"), *u = find("udp_to_socket");
+	const struct seed *c = find("client_synack_all_options");
 	uint8_t buf[256];
 	ptrdiff_t n;
 
@@ -347,7 +394,8 @@ check_seeds(void)
 		fprintf(stderr, "make_corpus: udp_to_socket did not arrive (%td)\n", n);
 		return (-1);
 	}
-	return (0);
+	fz_rig_frame(&C.r, c->f, c->len, 0);
+	return (client_state() == UST_TCPS_ESTABLISHED ? 0 : -1);
 }
 
 int
@@ -365,6 +413,7 @@ main(int argc, char **argv)
 		return (1);
 	seeds_link_ip();
 	seeds_tcp();
+	seeds_client();
 	for (i = 0; i < C.n; i++)
 		if (write_file(C.dir1, C.s[i].name, C.s[i].f, C.s[i].len) != 0)
 			return (1);
