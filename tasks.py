@@ -435,6 +435,7 @@ def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None
         str(fuzz_dir / target),
         f"-max_total_time={seconds}",
         "-max_len=4096",
+        "-timeout=10",  # an input that takes 10 s is a hang: the stack loops
         "-print_final_stats=1",
         f"-artifact_prefix={crashes}/",
     ]
