@@ -448,7 +448,7 @@ def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None
     text = log.read_text(errors="replace")
     execs = re.findall(r"^#(\d+):?\s", text, re.M)
     cov = re.findall(r"cov: (\d+) ft: (\d+)", text)
-    rate = re.findall(r"exec/s: (\d+)", text)
+    rate = re.findall(r"exec/s:? (\d+)", text)  # -fork prints no colon
     found = sorted(str(p) for p in set(crashes.iterdir()) - before)
     print(
         f"fuzz {target}: {execs[-1] if execs else '?'} executions in {seconds} s, "
