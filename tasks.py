@@ -7,6 +7,7 @@
     invoke demo --loss 10      python -m ustack demo
     invoke lint [--fix]        clang-format and ruff (and mypy when installed)
     invoke conformance         FreeBSD's TCP test suite (packetdrill) in virtual time
+    invoke fuzz --seconds 60   the libFuzzer harnesses (clang) in build-fuzz/
 
 Every failure ends with what went wrong and the command that fixes it.
 """
@@ -14,6 +15,7 @@ Every failure ends with what went wrong and the command that fixes it.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -25,6 +27,8 @@ ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
 BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
+BUILD_FUZZ = ROOT / "build-fuzz"
+FUZZ_TARGETS = ("fuzz_frame", "fuzz_frames")
 SANITIZERS = "address,undefined"
 C_DIRS = (
     "include",
@@ -33,6 +37,7 @@ C_DIRS = (
     "drivers",
     "tests/unit",
     "tests/sim",
+    "tests/fuzz",
     "examples",
     "bench/c",
 )
@@ -58,7 +63,13 @@ def _run(c: Context, cmd: str, what: str, fix: str, env: dict[str, str] | None =
 
 
 def _cmake_build(
-    c: Context, build_dir: Path, build_type: str, sanitize: str, tests: bool, jobs: int
+    c: Context,
+    build_dir: Path,
+    build_type: str,
+    sanitize: str,
+    tests: bool,
+    jobs: int,
+    extra: tuple[str, ...] = (),
 ) -> None:
     if build_type not in BUILD_TYPES:
         raise Exit(f"unknown build type {build_type!r}; use one of {', '.join(BUILD_TYPES)}")
@@ -72,6 +83,7 @@ def _cmake_build(
         f"-DCMAKE_BUILD_TYPE={build_type}",
         f"-DUSTACK_BUILD_TESTS={'ON' if tests else 'OFF'}",
         f"-DUSTACK_SANITIZE={sanitize}",
+        *extra,
     ]
     _run(
         c,
@@ -153,6 +165,9 @@ def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = 
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
         "(default on; skipped with a printed reason when the toolchains are missing, "
         "a failure when USTACK_REQUIRE_ALL=1 as in CI)",
+        "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
+        "skipped with a printed reason without clang, a failure when USTACK_REQUIRE_ALL=1)",
+        "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
     }
 )
 def test(
@@ -168,6 +183,8 @@ def test(
     lint: bool = True,
     seeds: int = 0,
     conformance: bool = True,
+    fuzz: bool = True,
+    fuzz_seconds: int = 60,
 ) -> None:
     """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
     the cross builds, pytest, FreeBSD's conformance suite and the lint checks.
@@ -230,6 +247,14 @@ def test(
             failed.append(
                 f"conformance ({str(e.message or '').strip()}; rerun: invoke conformance)"
             )
+    if fuzz and not quick:
+        if not shutil.which("clang") and os.environ.get("USTACK_REQUIRE_ALL") != "1":
+            print("fuzz tier skipped: clang not installed (apt-get install clang)")
+        else:
+            try:
+                _fuzz(c, list(FUZZ_TARGETS), fuzz_seconds, 1, jobs)
+            except Exit as e:
+                failed.append(f"fuzz ({str(e.message or '').strip()}; rerun: invoke fuzz)")
     if lint and not quick:
         try:
             _lint(c)
@@ -384,6 +409,84 @@ def conformance(
     """Run FreeBSD's TCP test suite (packetdrill scripts) against ustack in virtual time,
     print the report per group and every failure's first mismatching line, write JSON."""
     _conformance(c, path.split(",") if path else None, json_out, min_pass, force)
+
+
+def _fuzz_build(c: Context, jobs: int) -> None:
+    clang = _need("clang", "apt-get install clang")
+    extra: tuple[str, ...] = (f"-DCMAKE_C_COMPILER={clang}", "-DUSTACK_FUZZ=ON")
+    extra += (
+        "-DUSTACK_BUILD_EXAMPLES=OFF",
+        "-DUSTACK_BUILD_BENCH=OFF",
+        "-DUSTACK_BUILD_SHARED=OFF",
+    )
+    _cmake_build(c, BUILD_FUZZ, "RelWithDebInfo", "", False, jobs, extra)
+
+
+def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None:
+    """Runs one harness; prints its numbers; returns a failure message or None."""
+    fuzz_dir = BUILD_FUZZ / "tests" / "fuzz"
+    seeds = fuzz_dir / "corpus" / target
+    work = BUILD_FUZZ / "fuzz-corpus" / target  # grows across runs: new inputs land here
+    crashes = BUILD_FUZZ / "fuzz-crashes" / target
+    work.mkdir(parents=True, exist_ok=True)
+    crashes.mkdir(parents=True, exist_ok=True)
+    before = set(crashes.iterdir())
+    cmd = [
+        str(fuzz_dir / target),
+        f"-max_total_time={seconds}",
+        "-max_len=4096",
+        "-timeout=10",  # an input that takes 10 s is a hang: the stack loops
+        "-print_final_stats=1",
+        f"-artifact_prefix={crashes}/",
+    ]
+    if workers > 1:
+        cmd.append(f"-fork={workers}")
+    cmd += [str(work), str(seeds)]
+    log = BUILD_FUZZ / f"{target}.log"
+    print(f"fuzz: {shlex.join(cmd)} (log: {log})", flush=True)
+    result = c.run(f"{shlex.join(cmd)} > {shlex.quote(str(log))} 2>&1", warn=True, pty=False)
+    text = log.read_text(errors="replace")
+    execs = re.findall(r"^#(\d+):?\s", text, re.M)
+    cov = re.findall(r"cov: (\d+) ft: (\d+)", text)
+    rate = re.findall(r"exec/s:? (\d+)", text)  # -fork prints no colon
+    found = sorted(str(p) for p in set(crashes.iterdir()) - before)
+    print(
+        f"fuzz {target}: {execs[-1] if execs else '?'} executions in {seconds} s, "
+        f"{rate[-1] if rate else '?'} exec/s, "
+        f"cov: {cov[-1][0] if cov else '?'} ft: {cov[-1][1] if cov else '?'}, "
+        f"corpus {work}"
+    )
+    for path in found:
+        print(f"fuzz {target}: CRASH INPUT {path}")
+    if found or result is None or not result.ok:
+        return (
+            f"{target} failed (log {log}; crash inputs: {', '.join(found) or 'none'}); "
+            f"replay: {fuzz_dir / target} INPUT, then add the input to "
+            f"tests/fuzz/regressions/{target}/"
+        )
+    return None
+
+
+def _fuzz(c: Context, targets: list[str], seconds: int, workers: int, jobs: int) -> None:
+    _fuzz_build(c, jobs)
+    failures = [f for f in (_fuzz_one(c, t, seconds, workers) for t in targets) if f]
+    if failures:
+        raise Exit("; ".join(failures))
+
+
+@task(
+    help={
+        "seconds": "how long each harness runs (default 60)",
+        "target": f"one harness: {', '.join(FUZZ_TARGETS)} (default: all, one after another)",
+        "jobs": "parallel fuzzing processes per harness (libFuzzer -fork; default 1)",
+    }
+)
+def fuzz(c: Context, seconds: int = 60, target: str = "", jobs: int = 1) -> None:
+    """Build the libFuzzer harnesses (clang, ASan, UBSan) into build-fuzz/ and run each for
+    --seconds on its seed corpus, printing executions, coverage and any crash input."""
+    if target and target not in FUZZ_TARGETS:
+        raise Exit(f"unknown fuzz target {target!r}; use one of {', '.join(FUZZ_TARGETS)}")
+    _fuzz(c, [target] if target else list(FUZZ_TARGETS), seconds, jobs, 2)
 
 
 @task(help={"target": "target to build (see scripts/cross-build.sh --help); empty: all"})
