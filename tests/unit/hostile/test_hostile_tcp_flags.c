@@ -263,3 +263,56 @@ TEST(hostile_rst_exact_resets_then_serves)
 	hs_alive(&h);
 	hs_fini(&h);
 }
+
+/* Data far beyond the right edge of the window (RFC 9293 3.10.7.4 first
+ * check: unacceptable): an ACK with RCV.NXT goes back, nothing is
+ * delivered, the segment is counted as after the window. */
+TEST(hostile_data_far_beyond_window)
+{
+	struct hs h;
+	char b[8];
+
+	REQUIRE(hs_init(&h, ust_test_seed));
+	tt_in_data(&h.tt, TH_ACK | TH_PUSH, h.pseq + 1000000, h.oseq, 32767, "far!", 4);
+	TT_OUT(&h.tt, TH_ACK, h.oseq, 0, h.pseq, TT_ANY);
+	TT_NONE(&h.tt);
+	CHECK_EQ(ust_recv(h.tt.so, b, sizeof(b), 0), -UST_EAGAIN);
+	CHECK_EQ(HS_D(&h, tcp, tcps_rcvpackafterwin), 1);
+	CHECK_EQ(tt_state(h.tt.so), UST_TCPS_ESTABLISHED);
+	hs_alive(&h);
+	hs_fini(&h);
+}
+
+/* Data far to the left (old, a million bytes back): a duplicate; ACK
+ * with RCV.NXT, nothing delivered, counted as duplicate. */
+TEST(hostile_data_far_before_window)
+{
+	struct hs h;
+	char b[8];
+
+	REQUIRE(hs_init(&h, ust_test_seed));
+	tt_in_data(&h.tt, TH_ACK | TH_PUSH, h.pseq - 1000000, h.oseq, 32767, "old!", 4);
+	TT_OUT(&h.tt, TH_ACK, h.oseq, 0, h.pseq, TT_ANY);
+	TT_NONE(&h.tt);
+	CHECK_EQ(ust_recv(h.tt.so, b, sizeof(b), 0), -UST_EAGAIN);
+	CHECK_EQ(HS_D(&h, tcp, tcps_rcvduppack), 1);
+	CHECK_EQ(tt_state(h.tt.so), UST_TCPS_ESTABLISHED);
+	hs_alive(&h);
+	hs_fini(&h);
+}
+
+/* An ACK of data never sent, far beyond SND.NXT (RFC 5961 5.2 / RFC 9293
+ * 3.10.7.4): answered with an ACK and dropped; snd_una does not move. */
+TEST(hostile_ack_far_beyond_snd_nxt)
+{
+	struct hs h;
+
+	REQUIRE(hs_init(&h, ust_test_seed));
+	tt_in(&h.tt, TH_ACK, h.pseq, h.oseq + 1000000, 32767);
+	TT_OUT(&h.tt, TH_ACK, h.oseq, 0, h.pseq, TT_ANY);
+	TT_NONE(&h.tt);
+	CHECK_EQ(HS_D(&h, tcp, tcps_rcvacktoomuch), 1);
+	CHECK_EQ(tt_state(h.tt.so), UST_TCPS_ESTABLISHED);
+	hs_alive(&h);
+	hs_fini(&h);
+}
