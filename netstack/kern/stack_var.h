@@ -110,4 +110,24 @@ st_free(struct ust_stack *st, void *p, size_t size)
 	ust_mem_free(&st->st_mem, p, size);
 }
 
+/*
+ * Buckets for a hash table made at stack creation: the power of two at
+ * or below `want` (at least 16) whose table, of `bytes` per bucket, takes
+ * at most 1/32 of the stack's memory limit.  A server's defaults keep
+ * FreeBSD's sizes; a stack given 24 KB on a microcontroller gets small
+ * tables instead of failing (FreeBSD sizes its tables from boot-time
+ * tunables the same way).
+ */
+static inline uint32_t
+st_hash_buckets(const struct ust_stack *st, uint32_t want, size_t bytes)
+{
+	uint32_t n = 16;
+	size_t budget = st->st_mem.limit / 32;
+
+	while (n < want && n < (1u << 24) &&
+	    (st->st_mem.limit == 0 || (size_t)(n << 1) * bytes <= budget))
+		n <<= 1;
+	return (n);
+}
+
 #endif /* _USTACK_KERN_STACK_VAR_H_ */

@@ -678,8 +678,7 @@ arp_init(struct ust_stack *st)
 		return (0);
 	/* About two entries per bucket at the configured maximum. */
 	want = (uint32_t)V(st, arp_max_entries) / 2;
-	for (nb = 16; nb < want && nb < 65536; nb <<= 1)
-		continue;
+	nb = st_hash_buckets(st, want < 65536 ? want : 65536, sizeof(*at->at_buckets));
 	at = st_malloc(st, sizeof(*at));
 	if (at == NULL)
 		return (UST_ENOMEM);

@@ -287,7 +287,8 @@ tcp_init(struct ust_stack *st)
 	ts->ts_tcpcb_zone = ust_zone_create(&st->st_mem, "tcpcb", sizeof(struct tcpcb), 2 * max, 0);
 	if (ts->ts_tcpcb_zone == NULL)
 		goto fail;
-	if (in_pcbinfo_init(info, st, "tcp_inpcb", TCBHASHSIZE, 2 * max) != 0)
+	if (in_pcbinfo_init(info, st, "tcp_inpcb",
+	        st_hash_buckets(st, TCBHASHSIZE, 3 * sizeof(struct inpcb *)), 2 * max) != 0)
 		goto fail;
 	st->st_tcbinfo = info;
 	info = NULL;

@@ -91,6 +91,7 @@ struct syncache_head {
 struct syncache_state {
 	struct ust_stack *ss_st;
 	struct syncache_head *ss_hash;
+	uint32_t ss_nbuckets;
 	uint32_t ss_hashmask;
 	uint32_t ss_count;
 	struct ust_zone *ss_zone;
@@ -749,19 +750,20 @@ syncache_init(struct ust_stack *st)
 	if (ss == NULL)
 		return (UST_ENOMEM);
 	ss->ss_st = st;
-	ss->ss_hashmask = SYNCACHE_HASHSIZE - 1;
-	ss->ss_hash = st_malloc(st, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+	ss->ss_nbuckets = st_hash_buckets(st, SYNCACHE_HASHSIZE, sizeof(*ss->ss_hash));
+	ss->ss_hashmask = ss->ss_nbuckets - 1;
+	ss->ss_hash = st_malloc(st, ss->ss_nbuckets * sizeof(*ss->ss_hash));
 	max = (uint32_t)V(st, tcp_syncache_cachelimit);
 	ss->ss_zone = ust_zone_create(&st->st_mem, "syncache", sizeof(struct syncache), max, 0);
 	if (ss->ss_hash == NULL || ss->ss_zone == NULL) {
 		if (ss->ss_hash != NULL)
-			st_free(st, ss->ss_hash, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+			st_free(st, ss->ss_hash, ss->ss_nbuckets * sizeof(*ss->ss_hash));
 		if (ss->ss_zone != NULL)
 			ust_zone_destroy(ss->ss_zone);
 		st_free(st, ss, sizeof(*ss));
 		return (UST_ENOMEM);
 	}
-	for (i = 0; i < SYNCACHE_HASHSIZE; i++) {
+	for (i = 0; i < ss->ss_nbuckets; i++) {
 		callout_init(&ss->ss_hash[i].sch_timer);
 		ss->ss_hash[i].sch_ss = ss;
 	}
@@ -789,7 +791,7 @@ syncache_fini(struct ust_stack *st)
 			syncache_drop(ss, sch, sch->sch_first);
 	}
 	ust_zone_destroy(ss->ss_zone);
-	st_free(st, ss->ss_hash, SYNCACHE_HASHSIZE * sizeof(*ss->ss_hash));
+	st_free(st, ss->ss_hash, ss->ss_nbuckets * sizeof(*ss->ss_hash));
 	st->st_syncache = NULL;
 	st_free(st, ss, sizeof(*ss));
 }

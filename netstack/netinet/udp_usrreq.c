@@ -433,7 +433,8 @@ udp_init(struct ust_stack *st)
 	info = st_malloc(st, sizeof(*info));
 	if (info == NULL)
 		return (UST_ENOMEM);
-	if (in_pcbinfo_init(info, st, "udp_inpcb", UDBHASHSIZE, (uint32_t)max) != 0) {
+	if (in_pcbinfo_init(info, st, "udp_inpcb",
+	        st_hash_buckets(st, UDBHASHSIZE, 3 * sizeof(struct inpcb *)), (uint32_t)max) != 0) {
 		st_free(st, info, sizeof(*info));
 		return (UST_ENOMEM);
 	}

@@ -6,6 +6,7 @@
 #include <ustack/ustack.h>
 
 #include "kern/stack_var.h"
+#include "netinet/in_pcb.h"
 #include "test_env.h"
 #include "test_loopdrv.h"
 
@@ -47,6 +48,33 @@ TEST(stack_create_fails_cleanly_under_tiny_memory_limit)
 	cfg.mem_limit = 512;
 	CHECK_EQ(ust_stack_create(&cfg, &st), -UST_ENOMEM);
 	CHECK(st == NULL);
+}
+
+/* A microcontroller-sized stack: the per-stack hash tables shrink to fit
+ * the memory limit (1/32 of it each) instead of FreeBSD's server sizes,
+ * so a stack is created in 64 KB; the defaults keep the full tables. */
+TEST(stack_fits_in_64k_with_small_tables)
+{
+	struct ust_stack_config cfg;
+	struct ust_stack *st = NULL, *big = NULL;
+	struct ust_mem m;
+
+	ust_stack_config_init(&cfg);
+	cfg.seed_set = 1;
+	cfg.mem_limit = 64u * 1024u;
+	cfg.nmbufs = 32;
+	cfg.nmbclusters = 8;
+	cfg.nmbjumbo9 = 0;
+	REQUIRE(ust_stack_create(&cfg, &st) == 0);
+	ust_stack_get_mem(st, &m);
+	CHECK(m.in_use < 56u * 1024u);
+	CHECK(st->st_tcbinfo->ipi_hashmask < 1024);
+	ust_stack_destroy(st);
+	ust_stack_config_init(&cfg);
+	cfg.seed_set = 1;
+	REQUIRE(ust_stack_create(&cfg, &big) == 0);
+	CHECK_EQ(big->st_tcbinfo->ipi_hashmask, 65535);
+	ust_stack_destroy(big);
 }
 
 TEST(stack_memory_returns_to_baseline)
