@@ -56,7 +56,7 @@ class HostLink:
         self,
         *,
         address: str = DEFAULT_ADDRESS,
-        peer_address: str = DEFAULT_PEER_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
         ifname: str = DEFAULT_IFNAME,
         mtu: int = 1500,
         pcap: str | Path | None = None,
@@ -65,7 +65,9 @@ class HostLink:
         **tap_options: Any,
     ) -> None:
         self.address = _check_range(address)
-        self.peer_address = _check_range(peer_address)
+        # None: the kernel's side gets no address and stays out of the
+        # conversation (packetdrill's TAP back end plays the peer itself).
+        self.peer_address = _check_range(peer_address) if peer_address is not None else None
         self.ifname = ifname
         self.tap = Tap(ifname, mtu=mtu, **tap_options)
         self.stack = Stack(seed=seed) if seed is not None else Stack()
@@ -81,7 +83,8 @@ class HostLink:
                     check=True,
                     capture_output=True,
                 )
-            _ip("addr", "add", str(self.peer_address), "dev", ifname)
+            if self.peer_address is not None:
+                _ip("addr", "add", str(self.peer_address), "dev", ifname)
         except Exception:
             self.close()
             raise
@@ -94,6 +97,8 @@ class HostLink:
     @property
     def peer_ip(self) -> str:
         """The kernel's address."""
+        if self.peer_address is None:
+            raise ValueError("the kernel's side of this link has no address")
         return str(self.peer_address.ip)
 
     def poll(self) -> int:

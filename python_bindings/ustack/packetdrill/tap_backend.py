@@ -18,16 +18,13 @@ creates one (ustack.netns) and runs itself inside.
 from __future__ import annotations
 
 import logging
-import os
 import select
-import subprocess
 import time
 from collections import deque
 from typing import Any
 
+from ustack.hostlink import HostLink
 from ustack.packetdrill.runner import Unsupported
-from ustack.stack import Stack
-from ustack.tap import Tap
 
 __all__ = ["TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS"]
 
@@ -56,21 +53,26 @@ class TapBackend:
         self.local_ip = local_ip
         self.remote_ip = remote_ip
         self.mtu = mtu
-        self.tap = Tap(_IFNAME, mtu=mtu, offload=False)  # segments as the script wrote them
+        # Segments as the script wrote them (no offloads); the kernel's side
+        # gets no address, the script is the peer.
+        self.link = HostLink(
+            address=f"{local_ip}/{prefixlen}",
+            peer_address=None,
+            ifname=_IFNAME,
+            mtu=mtu,
+            seed=seed,
+            offload=False,
+        )
+        self.stack = self.link.stack
+        self.iface = self.link.iface
         try:
-            self.stack = Stack(seed=seed)  # the monotonic clock
-            self.iface = self.stack.add_interface(self.tap, "pd0", f"{local_ip}/{prefixlen}")
-            # Below 1280 bytes the kernel has no IPv6 on the link to switch off.
-            if mtu >= 1280:
-                _run("sysctl", "-qw", f"net.ipv6.conf.{_IFNAME}.disable_ipv6=1")
-            _run("ip", "link", "set", _IFNAME, "up")
             with open(f"/sys/class/net/{_IFNAME}/address") as f:
                 self._peer_mac = bytes.fromhex(f.read().strip().replace(":", ""))
             self.stack.arp_add(self.iface, remote_ip, self._peer_mac)
             # Not promiscuous: ustack addresses the kernel interface's own MAC.
             self._sock: Any = L2Socket(iface=_IFNAME, promisc=False)
         except Exception:
-            self.tap.close()
+            self.link.close()
             raise
         self._out: deque[tuple[int, bytes]] = deque()
         self._t0 = time.monotonic_ns()
@@ -141,10 +143,4 @@ class TapBackend:
         try:
             self._sock.close()
         finally:
-            self.iface.detach()
-            self.tap.close()
-            self.stack.close()
-
-
-def _run(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True, env={**os.environ, "LC_ALL": "C"})
+            self.link.close()
