@@ -62,6 +62,8 @@ struct ust_stack {
 	const struct cc_algo *st_cc_default;
 	struct so_state *st_so;
 	uint16_t st_ip_id; /* next IPv4 identification */
+	/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
+	uint8_t st_ip_protox[256];
 
 	/* Counters (netstat -s). */
 	struct ust_etherstat st_etherstat;
