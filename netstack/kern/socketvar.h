@@ -117,8 +117,8 @@ struct protosw {
 	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
 	/* The zones of the protocol's state, for ust_stack_get_zone_stats:
 	 * stores at most max (NULL entries are skipped), returns how many. */
-	unsigned (*pr_zones)(const struct ust_stack *st, const struct ust_zone **zones,
-	    unsigned max);
+	unsigned (
+	    *pr_zones)(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
 	const struct pr_usrreqs *pr_usrreqs;
 };
 
