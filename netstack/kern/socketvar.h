@@ -151,6 +151,14 @@ struct domain {
 	unsigned dom_nstats;
 };
 
+/* Rows of a dom_stats table from a UST_<G>STAT_FIELDS list of
+ * ustack_stats.h: UST_<G>STAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, g) for
+ * struct ust_<g>stat, group "g". */
+#define DOM_STAT(g, name, descr) \
+	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), 1 },
+#define DOM_STAT_ARRAY(g, name, n, descr) \
+	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), n },
+
 /* The registered domains (uipc_domain.c), in conf/domains.h order. */
 unsigned domain_count(void);
 const struct domain *domain_at(unsigned idx);

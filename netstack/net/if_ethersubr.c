@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
 #include "netinet/if_ether.h"
@@ -145,13 +146,8 @@ ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flag
 	return (ether_output_frame(ifp, m, dst, ETHERTYPE_IP));
 }
 
-#define ETHER_STAT(g, name, descr) \
-	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), 1 },
-#define ETHER_STAT_ARRAY(g, name, n, descr) \
-	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), n },
-
 /* The link layer's counters, first in ust_stats_describe(). */
-const struct ust_stat_desc ether_stats[] = { UST_ETHERSTAT_FIELDS(ETHER_STAT, ETHER_STAT_ARRAY,
+const struct ust_stat_desc ether_stats[] = { UST_ETHERSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY,
     ether) };
 const unsigned ether_nstats = sizeof(ether_stats) / sizeof(ether_stats[0]);
 

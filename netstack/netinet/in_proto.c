@@ -197,15 +197,15 @@ in_knob_changed(struct ust_stack *st, size_t off)
  * Counters (ustack_stats.h): the descriptions, and the copies.
  * ------------------------------------------------------------------- */
 
-#define IN_STAT(g, name, descr) \
-	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), 1 },
-#define IN_STAT_ARRAY(g, name, n, descr) \
-	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), n },
-
-static const struct ust_stat_desc in_stats[] = { UST_ARPSTAT_FIELDS(IN_STAT, IN_STAT_ARRAY, arp)
-	    UST_IPSTAT_FIELDS(IN_STAT, IN_STAT_ARRAY, ip) UST_ICMPSTAT_FIELDS(IN_STAT,
-	        IN_STAT_ARRAY, icmp) UST_UDPSTAT_FIELDS(IN_STAT, IN_STAT_ARRAY, udp)
-	        UST_TCPSTAT_FIELDS(IN_STAT, IN_STAT_ARRAY, tcp) };
+/* clang-format off */
+static const struct ust_stat_desc in_stats[] = {
+	UST_ARPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, arp)
+	UST_IPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, ip)
+	UST_ICMPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, icmp)
+	UST_UDPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, udp)
+	UST_TCPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, tcp)
+};
+/* clang-format on */
 
 void
 ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out)
