@@ -1,7 +1,8 @@
 /*
  * kern_sysctl.c - the knob registry: ust_sysctl_get/set/info over the
- * tables of the socket layer and the domains, by FreeBSD's names.  The conformance runner sets
- * knobs exactly as FreeBSD's test scripts do with `sysctl -w`.
+ * tables of the socket layer and the domains, by FreeBSD's names.  The
+ * conformance runner sets knobs exactly as FreeBSD's test scripts do with
+ * `sysctl -w`.
  *
  * Integer knobs live in struct ust_knobs (V(st, field)).  String knobs
  * (ust_sysctl_get_str/set_str) are the few FreeBSD has as strings, each

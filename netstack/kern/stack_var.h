@@ -72,6 +72,11 @@ struct ust_stack {
 	struct ust_icmpstat st_icmpstat;
 	struct ust_udpstat st_udpstat;
 	struct ust_tcpstat st_tcpstat;
+
+	/* The state of the domains registered after netinet. */
+#define DOMAIN_STATE
+#include "conf/domains.h"
+#undef DOMAIN_STATE
 };
 
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
