@@ -71,6 +71,7 @@ ICMP_TYPES: dict[int, str] = {
     18: "address mask reply",
 }
 
+
 # The netstat -s phrases come from the C library (ustack_stats.h's X-macro
 # lists through ust_stats_describe), so the headers and this module cannot drift.
 def _descriptions() -> dict[str, dict[str, str]]:
