@@ -125,11 +125,14 @@ struct protosw {
 struct sysctl_knob;
 struct sysctl_strknob;
 struct ust_stat_desc;
+struct ether_proto;
+struct ifnet;
 
 /*
  * A protocol family (FreeBSD sys/domain.h): its protocol switch, the
  * state below the protocols (dom_init before every pr_init, dom_fini after
- * every pr_fini), its knobs and the descriptions of its counters.  The
+ * every pr_fini), the ethertypes it receives, its knobs and the
+ * descriptions of its counters.  The
  * domains are listed once, in netstack/conf/domains.h; kern/ reaches them
  * through domains_foreach()/domain_at() and never names one.
  */
@@ -140,6 +143,13 @@ struct domain {
 	void (*dom_fini)(struct ust_stack *st);
 	const struct protosw *dom_protosw;
 	unsigned dom_nprotosw;
+	/* The link layer's demultiplexing (net/if_var.h): registered with
+	 * ether_proto_register() before dom_init; may be empty. */
+	const struct ether_proto *dom_ethertypes;
+	unsigned dom_nethertypes;
+	/* An interface goes away: drop the family's addresses, routes and
+	 * neighbours on it (before the driver is detached); may be NULL. */
+	void (*dom_ifdetach)(struct ifnet *ifp);
 	const struct sysctl_knob *dom_knobs; /* integer knobs (kern/sysctl.h) */
 	unsigned dom_nknobs;
 	const struct sysctl_strknob *dom_strknobs; /* string knobs */
@@ -168,6 +178,8 @@ const struct domain *domain_at(unsigned idx);
 int domains_init(struct ust_stack *st);
 /* Undoes domains_init (idempotent; copes with a partial one). */
 void domains_fini(struct ust_stack *st);
+/* Every domain's dom_ifdetach, last family first (ust_if_detach). */
+void domains_ifdetach(struct ifnet *ifp);
 
 /* The protocol of (type, proto); proto 0 picks the type's default. */
 const struct protosw *pffindproto(int type, int proto);

@@ -43,6 +43,9 @@ struct ust_stack {
 	int st_in_poll;
 	struct ifnet *st_ifnet[UST_MAX_IFNET];
 	unsigned st_nifnet;
+	/* ether_input's demultiplexing, from the domains (if_ethersubr.c) */
+	struct ether_proto st_ether_protos[ETHER_NPROTO_MAX];
+	unsigned st_nether_protos;
 	struct ust_stack_stats st_stats;
 	struct ust_knobs st_knobs; /* V(st, name) */
 

@@ -4,12 +4,15 @@
  * creation and teardown through their protocol switches, and the lookup
  * of a protocol for socket(2).
  *
- *   ust_stack_create -> domains_init -> dom_init, pr_init (table order)
+ *   ust_stack_create -> domains_init -> ether_proto_register(dom_ethertypes),
+ *                       dom_init, pr_init (table order)
  *   ust_stack_destroy -> domains_fini -> pr_fini (reverse), dom_fini
+ *   ust_if_detach -> domains_ifdetach -> dom_ifdetach (reverse)
  *   socreate -> pffindproto(type, proto)
  */
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
+#include "net/ethernet.h"
 
 #define DOMAIN(d) extern const struct domain d;
 #include "conf/domains.h"
@@ -56,6 +59,18 @@ domains_fini(struct ust_stack *st)
 	 * own state.  Every fini tolerates state its init never made. */
 	for (d = NDOMAINS; d-- > 0;)
 		domain_fini(st, domains[d]);
+	/* No frame reaches a family whose state is gone. */
+	ether_proto_flush(st);
+}
+
+void
+domains_ifdetach(struct ifnet *ifp)
+{
+	size_t d;
+
+	for (d = NDOMAINS; d-- > 0;)
+		if (domains[d]->dom_ifdetach != NULL)
+			domains[d]->dom_ifdetach(ifp);
 }
 
 int
@@ -68,6 +83,10 @@ domains_init(struct ust_stack *st)
 
 	for (d = 0; d < NDOMAINS; d++) {
 		dp = domains[d];
+		for (i = 0; i < dp->dom_nethertypes; i++) {
+			if ((error = ether_proto_register(st, &dp->dom_ethertypes[i])) != 0)
+				goto fail;
+		}
 		if (dp->dom_init != NULL && (error = dp->dom_init(st)) != 0)
 			goto fail;
 		for (i = 0; i < dp->dom_nprotosw; i++) {

@@ -2,8 +2,8 @@
  * ethernet.h - Ethernet II framing (FreeBSD net/ethernet.h) and the entry
  * points of if_ethersubr.c.
  *
- *   if_input() -> ether_input() -> ip_input() | arp_input()
- *   ip_output() -> ether_output() -> arpresolve() -> if_transmit()
+ *   if_input() -> ether_input() -> a domain's ether_proto (IPv4, ARP, ...)
+ *   a network layer's output -> ether_output_frame() -> if_transmit()
  */
 #ifndef _USTACK_NET_ETHERNET_H_
 #define _USTACK_NET_ETHERNET_H_
@@ -11,7 +11,6 @@
 #include <stdint.h>
 
 #include "net/if_var.h"
-#include "netinet/in.h"
 
 struct mbuf;
 
@@ -22,6 +21,11 @@ struct mbuf;
 #define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_IPV6 0x86dd
+#define ETHERTYPE_MIN 0x0600 /* below: an IEEE 802.3 length field */
+
+struct ust_stack;
+
+extern const uint8_t etherbroadcastaddr[ETHER_ADDR_LEN];
 
 /* Descriptions of struct ust_etherstat's counters (ust_stats_describe). */
 struct ust_stat_desc;
@@ -31,18 +35,16 @@ extern const unsigned ether_nstats;
 /* A received frame (m starts at the Ethernet header).  Consumes m. */
 void ether_input(struct ifnet *ifp, struct mbuf *m);
 
-/* Flags of ether_output(). */
-#define ETHER_OUT_BCAST 0x1 /* send to ff:ff:ff:ff:ff:ff, no ARP */
-
-/* Sends an IPv4 packet (m starts at the IP header) to the next hop on ifp:
- * resolves its hardware address with ARP (the packet waits in the entry's
- * hold queue while a request is out), prepends the Ethernet header and
- * queues the frame with if_transmit().  Consumes m.  Returns 0 (sent or
- * held) or UST_EHOSTUNREACH / UST_EHOSTDOWN / UST_ENOBUFS. */
-int ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flags);
+/* Adds ep to the stack's ethertype table (domains_init, from each
+ * domain's dom_ethertypes).  0, UST_EINVAL (no input, or a type below
+ * ETHERTYPE_MIN), UST_EEXIST (the type is taken) or UST_ENOSPC (more than
+ * ETHER_NPROTO_MAX). */
+int ether_proto_register(struct ust_stack *st, const struct ether_proto *ep);
+/* Empties the table (domains_fini): unknown types are dropped again. */
+void ether_proto_flush(struct ust_stack *st);
 
 /* Builds and queues a frame with the given header around m (which starts
- * at the payload).  Consumes m.  For ARP and ether_output. */
+ * at the payload).  Consumes m.  For the network layers' output. */
 int ether_output_frame(struct ifnet *ifp, struct mbuf *m, const uint8_t dst[ETHER_ADDR_LEN],
     uint16_t ethertype);
 

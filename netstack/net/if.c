@@ -10,11 +10,9 @@
  */
 #include <string.h>
 
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
-#include "netinet/if_ether.h"
-#include "netinet/in_var.h"
-#include "netinet/ip.h"
 
 static void
 ifq_enqueue(struct ifqueue *q, struct mbuf *m)
@@ -71,9 +69,9 @@ ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_op
 	ops->get_mac(softc, ifp->if_hwaddr);
 	ifp->if_mtu = ops->get_mtu(softc);
 	ifp->if_capabilities = ops->get_caps != NULL ? ops->get_caps(softc) : 0;
-	ifp->if_hw_tsomax = ops->get_tso_max != NULL ? ops->get_tso_max(softc) : IP_MAXPACKET;
-	if (ifp->if_hw_tsomax > IP_MAXPACKET)
-		ifp->if_hw_tsomax = IP_MAXPACKET;
+	ifp->if_hw_tsomax = ops->get_tso_max != NULL ? ops->get_tso_max(softc) : IF_MAXTSO;
+	if (ifp->if_hw_tsomax > IF_MAXTSO)
+		ifp->if_hw_tsomax = IF_MAXTSO;
 	ifp->if_snd.ifq_maxlen = st->st_cfg.ifq_maxlen;
 	st->st_ifnet[st->st_nifnet++] = ifp;
 	ifp->if_index = st->st_nifnet;
@@ -88,8 +86,9 @@ ust_if_detach(struct ust_if *uifp)
 	struct ust_stack *st = ifp->if_stack;
 	unsigned i, j;
 
-	in_ifdetach(ifp);
-	arp_ifdetach(ifp);
+	/* Each family drops its addresses, routes and neighbours on ifp
+	 * (netinet: in_ifdetach, which also empties ARP's entries). */
+	domains_ifdetach(ifp);
 	if_purge(ifp);
 	if (ifp->if_ops->detach != NULL)
 		ifp->if_ops->detach(ifp->if_softc);

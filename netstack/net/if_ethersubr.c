@@ -1,19 +1,24 @@
 /*
  * if_ethersubr.c - Ethernet II framing (FreeBSD net/if_ethersubr.c): input
- * filtering and demultiplexing by ethertype, and output with next-hop
- * resolution through ARP.
+ * filtering and demultiplexing by ethertype to the network layers the
+ * domains register, and output of a frame around a packet whose next hop
+ * the network layer has resolved.
  *
- *   if_input() -> ether_input() -> arp_input()      (ETHERTYPE_ARP)
- *                               -> ip_input()       (ETHERTYPE_IP)
- *   ip_output() -> ether_output() -> arpresolve() -> ether_output_frame()
- *               -> if_transmit()
- *   arp_input() -> (hold queue flush, replies) -> ether_output_frame()
+ *   ust_stack_create -> domains_init -> ether_proto_register() (each
+ *                       domain's dom_ethertypes, e.g. IPv4 and ARP)
+ *   if_input() -> ether_input() -> st_ether_protos[type].ep_input()
+ *   netinet: ip_output() -> ether_output() -> arpresolve() ->
+ *            ether_output_frame() -> if_transmit()
  *
  * Input accepts frames addressed to the interface's MAC or to the
  * broadcast address (marked M_BCAST, so that IP can tell a link broadcast,
  * RFC 1122 3.3.6).  We join no multicast group yet, so multicast frames
- * are not ours.  802.1Q tagged frames and ethertypes we do not speak are
- * counted and dropped (if_data.noproto).
+ * are not ours.  802.1Q tagged frames and ethertypes no domain registered
+ * are counted and dropped (if_data.noproto).
+ *
+ * The ethertype table is per stack and filled once, at creation: a few
+ * entries, searched in registration order, so that the first family's
+ * main protocol (IPv4) costs one compare, as the switch it replaces did.
  *
  * Output does not pad frames to the 60-byte minimum (IEEE 802.3 4.2.3.3):
  * the driver or the hardware pads on the wire, as with most NICs, and the
@@ -23,14 +28,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "kern/endian.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
-#include "netinet/if_ether.h"
-#include "netinet/in_var.h"
-#include "netinet/ip_var.h"
 
-static const uint8_t etherbroadcastaddr[ETHER_ADDR_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+const uint8_t etherbroadcastaddr[ETHER_ADDR_LEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 #define ETHER_IS_MULTICAST(a) (((a)[0] & 0x01) != 0) /* group bit, incl. broadcast */
 
@@ -38,8 +41,10 @@ void
 ether_input(struct ifnet *ifp, struct mbuf *m)
 {
 	struct ust_stack *st = ifp->if_stack;
+	const struct ether_proto *ep;
 	uint8_t eh[ETHER_HDR_LEN];
 	uint16_t type;
+	unsigned i;
 
 	ETHERSTAT_INC(st, ether_ipackets);
 	if (m->m_pkthdr.len < ETHER_HDR_LEN || m_copydata(m, 0, ETHER_HDR_LEN, eh) != 0) {
@@ -62,27 +67,44 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 		goto drop;
 	}
 	type = be16dec(eh + 2 * ETHER_ADDR_LEN);
-	switch (type) {
-	case ETHERTYPE_IP:
-		m_adj(m, ETHER_HDR_LEN);
-		ip_input(ifp, m);
-		return;
-	case ETHERTYPE_ARP:
-		m_adj(m, ETHER_HDR_LEN);
-		arp_input(ifp, m, eh + ETHER_ADDR_LEN);
-		return;
-	case ETHERTYPE_VLAN:
-		ETHERSTAT_INC(st, ether_vlan);
-		ifp->if_data.noproto++;
-		goto drop;
-	default:
-		/* IPv6, 802.3 length fields (< 0x0600), everything else. */
-		ETHERSTAT_INC(st, ether_unknowntype);
-		ifp->if_data.noproto++;
-		goto drop;
+	for (i = 0, ep = st->st_ether_protos; i < st->st_nether_protos; i++, ep++) {
+		if (ep->ep_type == type) {
+			m_adj(m, ETHER_HDR_LEN);
+			ep->ep_input(ifp, m, eh + ETHER_ADDR_LEN);
+			return;
+		}
 	}
+	if (type == ETHERTYPE_VLAN) {
+		ETHERSTAT_INC(st, ether_vlan);
+	} else {
+		/* 802.3 length fields (< 0x0600), families not compiled in. */
+		ETHERSTAT_INC(st, ether_unknowntype);
+	}
+	ifp->if_data.noproto++;
 drop:
 	m_freem(m);
+}
+
+int
+ether_proto_register(struct ust_stack *st, const struct ether_proto *ep)
+{
+	unsigned i;
+
+	if (ep->ep_input == NULL || ep->ep_type < ETHERTYPE_MIN)
+		return (UST_EINVAL);
+	for (i = 0; i < st->st_nether_protos; i++)
+		if (st->st_ether_protos[i].ep_type == ep->ep_type)
+			return (UST_EEXIST);
+	if (st->st_nether_protos >= ETHER_NPROTO_MAX)
+		return (UST_ENOSPC);
+	st->st_ether_protos[st->st_nether_protos++] = *ep;
+	return (0);
+}
+
+void
+ether_proto_flush(struct ust_stack *st)
+{
+	st->st_nether_protos = 0;
 }
 
 int
@@ -115,35 +137,6 @@ ether_output_frame(struct ifnet *ifp, struct mbuf *m, const uint8_t dst[ETHER_AD
 	if (error == 0)
 		ETHERSTAT_INC(st, ether_opackets);
 	return (error);
-}
-
-int
-ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flags)
-{
-	uint8_t dst[ETHER_ADDR_LEN];
-	uint32_t hn = ntohl(nexthop.s_addr);
-	int error;
-
-	if ((flags & ETHER_OUT_BCAST) != 0 || in_broadcast(nexthop, ifp)) {
-		memcpy(dst, etherbroadcastaddr, ETHER_ADDR_LEN);
-	} else if (IN_MULTICAST(hn)) {
-		/* RFC 1112 6.4: 01:00:5e and the low 23 bits of the group. */
-		dst[0] = 0x01;
-		dst[1] = 0x00;
-		dst[2] = 0x5e;
-		dst[3] = (uint8_t)((hn >> 16) & 0x7f);
-		dst[4] = (uint8_t)(hn >> 8);
-		dst[5] = (uint8_t)hn;
-	} else {
-		error = arpresolve(ifp, m, nexthop, dst);
-		if (error == UST_EWOULDBLOCK)
-			return (0); /* held; sent when the reply comes */
-		if (error != 0) {
-			ETHERSTAT_INC(ifp->if_stack, ether_noresolve);
-			return (error); /* arpresolve freed m */
-		}
-	}
-	return (ether_output_frame(ifp, m, dst, ETHERTYPE_IP));
 }
 
 /* The link layer's counters, first in ust_stats_describe(). */

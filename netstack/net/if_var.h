@@ -12,11 +12,30 @@
 #include <ustack/ustack_driver.h>
 
 struct mbuf;
+struct ifnet;
 
 #define IFNAMSIZ 16
 #define ETHER_ADDR_LEN 6
 #define ETHER_HDR_LEN 14
 #define ETHER_VLAN_ENCAP_LEN 4
+/* The largest TSO datagram a driver may announce: the 16-bit length field
+ * of IPv4 (IP_MAXPACKET) and of IPv6 without jumbograms (RFC 8200 3). */
+#define IF_MAXTSO 65535
+
+/*
+ * A network layer's receive entry for one ethertype (FreeBSD's netisr
+ * handler, called directly): m starts past the Ethernet header, esrc is
+ * the frame's source address.  Consumes m.  Each domain lists its own
+ * (struct domain's dom_ethertypes); the stack copies them at creation into
+ * a small table that ether_input searches, so the link layer names no
+ * network protocol.
+ */
+typedef void ether_input_fn(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN]);
+struct ether_proto {
+	uint16_t ep_type; /* ETHERTYPE_*, at least 0x0600 (IEEE 802.3 3.2.6) */
+	ether_input_fn *ep_input;
+};
+#define ETHER_NPROTO_MAX 8 /* per stack, all domains together */
 
 /* A FIFO of packets through m_nextpkt, with a length bound. */
 struct ifqueue {

@@ -3,7 +3,8 @@
  * netinet/if_ether.c): the neighbour cache, requests, replies, gratuitous
  * announcements and probes (RFC 5227), and static entries.
  *
- *   ether_output() -> arpresolve() -> [hold m, arprequest()]
+ *   ip_output() -> ether_output() -> [broadcast | RFC 1112 multicast map |
+ *                   arpresolve() -> hold m, arprequest()] -> ether_output_frame()
  *   ether_input() -> arp_input() -> [merge, create, reply, flush holds
  *                                    through ether_output_frame()]
  *   callout -> arptimer() -> [retransmit every 1 s | give up | expire]
@@ -645,6 +646,35 @@ arp_announce(struct ifnet *ifp, struct in_addr addr)
 	st->st_arp->at_garps = ag;
 	callout_reset(&st->st_wheel, &ag->ag_timer, stack_now(st), ARP_ANNOUNCE_INTERVAL_NS,
 	    arp_garp_timer, ag);
+}
+
+int
+ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flags)
+{
+	uint8_t dst[ETHER_ADDR_LEN];
+	uint32_t hn = ntohl(nexthop.s_addr);
+	int error;
+
+	if ((flags & ETHER_OUT_BCAST) != 0 || in_broadcast(nexthop, ifp)) {
+		memcpy(dst, etherbroadcastaddr, ETHER_ADDR_LEN);
+	} else if (IN_MULTICAST(hn)) {
+		/* RFC 1112 6.4: 01:00:5e and the low 23 bits of the group. */
+		dst[0] = 0x01;
+		dst[1] = 0x00;
+		dst[2] = 0x5e;
+		dst[3] = (uint8_t)((hn >> 16) & 0x7f);
+		dst[4] = (uint8_t)(hn >> 8);
+		dst[5] = (uint8_t)hn;
+	} else {
+		error = arpresolve(ifp, m, nexthop, dst);
+		if (error == UST_EWOULDBLOCK)
+			return (0); /* held; sent when the reply comes */
+		if (error != 0) {
+			ETHERSTAT_INC(ifp->if_stack, ether_noresolve);
+			return (error); /* arpresolve freed m */
+		}
+	}
+	return (ether_output_frame(ifp, m, dst, ETHERTYPE_IP));
 }
 
 void

@@ -23,6 +23,16 @@ void arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_
  * within arp wait, UST_ENOBUFS) with m freed.  m may be NULL (probe
  * only). */
 int arpresolve(struct ifnet *ifp, struct mbuf *m, struct in_addr dst, uint8_t mac[ETHER_ADDR_LEN]);
+/* Flags of ether_output(). */
+#define ETHER_OUT_BCAST 0x1 /* send to ff:ff:ff:ff:ff:ff, no ARP */
+
+/* Sends an IPv4 packet (m starts at the IP header) to the next hop on ifp
+ * (FreeBSD's ether_output for AF_INET): resolves its hardware address
+ * with ARP (the packet waits in the entry's hold queue while a request is
+ * out), prepends the Ethernet header and queues the frame with
+ * if_transmit().  Consumes m.  Returns 0 (sent or held) or
+ * UST_EHOSTUNREACH / UST_EHOSTDOWN / UST_ENOBUFS. */
+int ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flags);
 /* Sends garp_rexmit_count gratuitous ARP announcements of addr (RFC 5227). */
 void arp_announce(struct ifnet *ifp, struct in_addr addr);
 /* Drops entries of ifp (detach). */

@@ -5,16 +5,20 @@
  * socket layer as inetdomain (conf/domains.h).  Adding a protocol to
  * netinet means an entry here; kern/ walks the table.
  *
- *   domains_init -> in_dom_init (routes, ARP, IP, raw IP) -> inetsw[i].pr_init
+ *   domains_init -> ether_proto_register(in_ethertypes) ->
+ *                   in_dom_init (routes, ARP, IP, raw IP) -> inetsw[i].pr_init
+ *   ether_input -> in_ethertypes: ip_ether_input -> ip_input | arp_input
  *   ip_input -> st_ip_protox[proto] -> inetsw[i].pr_input
  *   icmp_input -> ip_protosw_find(quoted proto)->pr_ctlinput
  *   socreate -> pffindproto(type, proto) -> inetsw[i].pr_usrreqs
+ *   ust_if_detach -> domains_ifdetach -> in_ifdetach (addresses, routes, ARP)
  */
 #include <stddef.h>
 #include <string.h>
 
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
+#include "net/ethernet.h"
 #include "net/route.h"
 #include "netinet/cc/cc.h"
 #include "netinet/icmp_var.h"
@@ -117,6 +121,23 @@ ip_protosw_find(const struct ust_stack *st, uint8_t proto)
 
 	return (i != 0 ? &inetsw[i - 1] : NULL);
 }
+
+/* ---------------------------------------------------------------------
+ * The link layer's demultiplexing: IPv4 and ARP over Ethernet.
+ * ------------------------------------------------------------------- */
+
+static void
+ip_ether_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
+{
+	(void)esrc;
+	ip_input(ifp, m);
+}
+
+/* IPv4 first: ether_input tries the entries in this order. */
+static const struct ether_proto in_ethertypes[] = {
+	{ ETHERTYPE_IP, ip_ether_input },
+	{ ETHERTYPE_ARP, arp_input },
+};
 
 /* Below the protocols: routes, ARP, IP (identification, reassembly, the
  * demultiplexing table) and the raw IP PCBs. */
@@ -244,6 +265,9 @@ const struct domain inetdomain = {
 	.dom_fini = in_dom_fini,
 	.dom_protosw = inetsw,
 	.dom_nprotosw = NINETSW,
+	.dom_ethertypes = in_ethertypes,
+	.dom_nethertypes = sizeof(in_ethertypes) / sizeof(in_ethertypes[0]),
+	.dom_ifdetach = in_ifdetach,
 	.dom_knobs = in_knobs,
 	.dom_nknobs = sizeof(in_knobs) / sizeof(in_knobs[0]),
 	.dom_strknobs = in_strknobs,

@@ -14,6 +14,7 @@
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
 #include "net/route.h"
+#include "netinet/if_ether.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
