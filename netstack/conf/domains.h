@@ -8,10 +8,13 @@
  *   DOMAIN(var)          the family's const struct domain (in_proto.c)
  *   DOMAIN_KNOBS         defined: the family's KNOB() tables, for struct
  *                        ust_knobs (kern/sysctl.h)
- *   DOMAIN_STATE         defined: members of struct ust_stack holding a
- *                        family's per-stack state (kern/stack_var.h), e.g.
- *                        `struct in6_state *st_in6;`.  netinet's state
- *                        predates this list and is declared in stack_var.h.
+ *   DOMAIN_STATE         defined: the family's header of members of struct
+ *                        ust_stack holding its per-stack state, included
+ *                        inside the struct (kern/stack_var.h), and of the
+ *                        macros reaching them (netinet/in_stack_var.h)
+ *
+ * A family's ethertypes (struct domain's dom_ethertypes) reach the link
+ * layer through domains_init, so net/ needs no line here either.
  */
 #ifdef DOMAIN
 DOMAIN(inetdomain)
@@ -22,4 +25,5 @@ DOMAIN(inetdomain)
 #endif
 
 #ifdef DOMAIN_STATE
+#include "netinet/in_stack_var.h"
 #endif

@@ -1,8 +1,9 @@
 /*
  * stack_var.h - struct ust_stack, the one place all state of a stack hangs
  * from (FreeBSD's VNET without the globals): memory, zones, clock, PRNG,
- * callout wheel, interfaces, and later PCB tables, ARP, routes and
- * protocol counters.  Two stacks in a process share nothing.
+ * callout wheel, interfaces, sockets, and through conf/domains.h each
+ * protocol family's own state (netinet/in_stack_var.h: PCB tables, ARP,
+ * routes, protocol counters).  Two stacks in a process share nothing.
  */
 #ifndef _USTACK_KERN_STACK_VAR_H_
 #define _USTACK_KERN_STACK_VAR_H_
@@ -17,16 +18,7 @@
 #include "net/if_var.h"
 
 /* Per-subsystem state, private to the file that owns it. */
-struct arp_table;      /* netinet/if_ether.c */
-struct rt_table;       /* net/route.c */
-struct ipq_state;      /* netinet/ip_reass.c */
-struct icmp_state;     /* netinet/ip_icmp.c */
-struct inpcbinfo;      /* netinet/in_pcb.c */
-struct so_state;       /* kern/uipc_socket.c */
-struct in_ifaddr;      /* netinet/in_var.h */
-struct tcp_state;      /* netinet/tcp_subr.c */
-struct syncache_state; /* netinet/tcp_syncache.c */
-struct cc_algo;        /* netinet/cc/cc.h */
+struct so_state; /* kern/uipc_socket.c */
 
 struct ust_stack {
 	struct ust_stack_config st_cfg;
@@ -48,48 +40,17 @@ struct ust_stack {
 	unsigned st_nether_protos;
 	struct ust_stack_stats st_stats;
 	struct ust_knobs st_knobs; /* V(st, name) */
-
-	struct in_ifaddr *st_in_ifaddrs; /* every IPv4 address of the stack */
-	struct rt_table *st_rt;
-	struct arp_table *st_arp;
-	struct ipq_state *st_ipq;
-	struct icmp_state *st_icmp;
-	struct inpcbinfo *st_udbinfo;       /* UDP PCBs */
-	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
-	struct inpcbinfo *st_ripcbinfo;     /* raw IP PCBs (raw_ip.c) */
-	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
-	struct syncache_state *st_syncache; /* tcp_syncache.c */
-	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
-	uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
-	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc.c) */
-	const struct cc_algo *st_cc_default;
 	struct so_state *st_so;
-	uint16_t st_ip_id; /* next IPv4 identification */
-	/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
-	uint8_t st_ip_protox[256];
+	struct ust_etherstat st_etherstat; /* the link layer's counters */
 
-	/* Counters (netstat -s). */
-	struct ust_etherstat st_etherstat;
-	struct ust_arpstat st_arpstat;
-	struct ust_ipstat st_ipstat;
-	struct ust_icmpstat st_icmpstat;
-	struct ust_udpstat st_udpstat;
-	struct ust_tcpstat st_tcpstat;
-
-	/* The state of the domains registered after netinet. */
+	/* The state of the protocol families, each one's own header
+	 * (netinet/in_stack_var.h ...), listed in conf/domains.h. */
 #define DOMAIN_STATE
 #include "conf/domains.h"
 #undef DOMAIN_STATE
 };
 
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
-#define ARPSTAT_INC(st, f) ((st)->st_arpstat.f++)
-#define IPSTAT_INC(st, f) ((st)->st_ipstat.f++)
-#define ICMPSTAT_INC(st, f) ((st)->st_icmpstat.f++)
-#define UDPSTAT_INC(st, f) ((st)->st_udpstat.f++)
-#define TCPSTAT_INC(st, f) ((st)->st_tcpstat.f++)
-#define TCPSTAT_ADD(st, f, n) ((st)->st_tcpstat.f += (n))
-#define IPSTAT_ADD(st, f, n) ((st)->st_ipstat.f += (n))
 
 /* The stack of a received packet. */
 #define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)

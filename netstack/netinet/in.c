@@ -18,7 +18,7 @@
  * broadcast address; ia_broadaddr is INADDR_ANY for them.
  */
 #include "kern/stack_var.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
 

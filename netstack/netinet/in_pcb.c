@@ -13,7 +13,7 @@
 
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 

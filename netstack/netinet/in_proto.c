@@ -19,7 +19,7 @@
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 #include "netinet/cc/cc.h"
 #include "netinet/icmp_var.h"
 #include "netinet/if_ether.h"

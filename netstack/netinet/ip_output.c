@@ -13,7 +13,7 @@
 #include "kern/mbuf.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"

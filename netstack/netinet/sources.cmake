@@ -6,6 +6,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/in_cksum.c
   netstack/netinet/in_pcb.c
   netstack/netinet/in_proto.c
+  netstack/netinet/in_route.c
   netstack/netinet/ip_icmp.c
   netstack/netinet/ip_input.c
   netstack/netinet/ip_output.c

@@ -8,7 +8,7 @@
 
 #include "kern/stack_var.h"
 #include "net/linktest.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 
 /* eth0 198.18.0.1/24, eth1 198.19.0.1/16 (MTU 9000). */
 static void

@@ -1,10 +1,10 @@
 /*
- * route.h - the IPv4 routing table (FreeBSD net/route.h, simplified):
- * connected routes from interface addresses, static routes and a default
+ * in_route.h - the IPv4 routing table (FreeBSD net/route.h and
+ * netinet/in_fib.h, simplified): connected routes from interface addresses, static routes and a default
  * route, looked up by longest prefix match.
  */
-#ifndef _USTACK_NET_ROUTE_H_
-#define _USTACK_NET_ROUTE_H_
+#ifndef _USTACK_NETINET_IN_ROUTE_H_
+#define _USTACK_NETINET_IN_ROUTE_H_
 
 #include <stdint.h>
 
@@ -34,4 +34,4 @@ void rt_ifdetach(struct ust_stack *st, struct ifnet *ifp);
 int route_init(struct ust_stack *st);
 void route_fini(struct ust_stack *st);
 
-#endif /* _USTACK_NET_ROUTE_H_ */
+#endif /* _USTACK_NETINET_IN_ROUTE_H_ */

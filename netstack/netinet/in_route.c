@@ -1,8 +1,9 @@
 /*
- * route.c - the IPv4 routing table (FreeBSD net/route.c, much simplified):
- * connected routes that follow interface addresses, static routes with or
- * without a gateway, the default route (prefix 0), and longest-prefix-match
- * lookup (RFC 1812 5.2.4.3, RFC 1122 3.3.1).
+ * in_route.c - the IPv4 routing table (FreeBSD net/route.c and
+ * netinet/in_fib.c, much simplified): connected routes that follow
+ * interface addresses, static routes with or without a gateway, the
+ * default route (prefix 0), and longest-prefix-match lookup (RFC 1812
+ * 5.2.4.3, RFC 1122 3.3.1).
  *
  *   ust_if_addr_add() -> rt_add_connected()      ust_route_add()
  *   ip_output() -> rt_lookup() -> struct nhop4 -> ether_output()
@@ -21,7 +22,7 @@
  * address changes without bookkeeping.
  */
 #include "kern/stack_var.h"
-#include "net/route.h"
+#include "netinet/in_route.h"
 #include "netinet/in_var.h"
 
 #define RT_MAXROUTES 4096
