@@ -1,12 +1,15 @@
 /*
  * test_if_ethersubr.c - Ethernet II: input filtering (ours, broadcast,
  * multicast, not ours), runts, source broadcast, VLAN and unknown
- * ethertypes counted and dropped, demultiplexing to ARP and IP; output
+ * ethertypes counted and dropped, demultiplexing to ARP and IP through
+ * the ethertype table the domains fill (ether_proto_register: order,
+ * refusals, a new type reaching its handler, an emptied table); output
  * frames byte by byte (broadcast, multicast mapping, resolved unicast,
  * held then sent, unresolvable), no padding, no headroom, full queue.
  */
 #include <ustack/ustack.h>
 
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
 #include "net/linktest.h"
@@ -168,6 +171,103 @@ TEST(ether_input_vlan_and_unknown_type)
 	CHECK_EQ(is.ierrors, 0);
 	CHECK_EQ(r.st->st_etherstat.ether_ipackets, 5);
 	CHECK_EQ(r.st->st_ipstat.ips_total + r.st->st_arpstat.received, 0);
+	lt_rig_fini(&r);
+}
+
+TEST(ether_proto_table_from_the_domains)
+{
+	const struct domain *dp;
+	struct lt_rig r;
+	unsigned d, i, k, n = 0;
+
+	rig_init(&r);
+	/* IPv4 first, so that the common case costs one compare. */
+	REQUIRE(r.st->st_nether_protos >= 2);
+	CHECK_EQ(r.st->st_ether_protos[0].ep_type, ETHERTYPE_IP);
+	CHECK_EQ(r.st->st_ether_protos[1].ep_type, ETHERTYPE_ARP);
+	/* Every domain's ethertypes, in domain order, and nothing else. */
+	for (d = 0; (dp = domain_at(d)) != NULL; d++)
+		for (i = 0; i < dp->dom_nethertypes; i++, n++) {
+			REQUIRE(n < r.st->st_nether_protos);
+			CHECK_EQ(r.st->st_ether_protos[n].ep_type, dp->dom_ethertypes[i].ep_type);
+			CHECK(r.st->st_ether_protos[n].ep_input == dp->dom_ethertypes[i].ep_input);
+			for (k = 0; k < n; k++)
+				CHECK(r.st->st_ether_protos[k].ep_type !=
+				    dp->dom_ethertypes[i].ep_type);
+		}
+	CHECK_EQ(n, r.st->st_nether_protos);
+	lt_rig_fini(&r);
+}
+
+/* What the test handler saw. */
+static struct {
+	int calls;
+	uint32_t len;
+	uint8_t first;
+	uint8_t esrc[6];
+	const struct ifnet *ifp;
+} seen;
+
+static void
+test_ether_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
+{
+	seen.calls++;
+	seen.len = m->m_pkthdr.len;
+	seen.first = mtod(m, const uint8_t *)[0];
+	memcpy(seen.esrc, esrc, 6);
+	seen.ifp = ifp;
+	m_freem(m);
+}
+
+TEST(ether_proto_register_dispatches_and_refuses)
+{
+	struct ether_proto ep = { 0x88b5, test_ether_input }; /* IEEE 802 local experimental */
+	struct ust_if_stats is;
+	struct lt_rig r;
+	uint8_t f[64];
+	unsigned n0;
+
+	memset(&seen, 0, sizeof(seen));
+	rig_init(&r);
+	n0 = r.st->st_nether_protos;
+	/* Unknown until registered. */
+	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 0x88b5, 46));
+	CHECK_EQ(r.st->st_etherstat.ether_unknowntype, 1);
+	CHECK_EQ(seen.calls, 0);
+	CHECK_EQ(ether_proto_register(r.st, &ep), 0);
+	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 1);
+	CHECK_EQ(seen.len, 46); /* past the Ethernet header */
+	CHECK_EQ(seen.first, 1);
+	CHECK_MEM(seen.esrc, peer_mac, 6);
+	CHECK(seen.ifp == r.ifp);
+	CHECK_EQ(r.st->st_etherstat.ether_unknowntype, 1);
+	/* Refusals: a taken type (ours or the domains'), an 802.3 length,
+	 * no handler, a full table. */
+	CHECK_EQ(ether_proto_register(r.st, &ep), UST_EEXIST);
+	ep.ep_type = ETHERTYPE_IP;
+	CHECK_EQ(ether_proto_register(r.st, &ep), UST_EEXIST);
+	ep.ep_type = ETHERTYPE_MIN - 1;
+	CHECK_EQ(ether_proto_register(r.st, &ep), UST_EINVAL);
+	ep.ep_type = 0x88b6;
+	ep.ep_input = NULL;
+	CHECK_EQ(ether_proto_register(r.st, &ep), UST_EINVAL);
+	ep.ep_input = test_ether_input;
+	while (r.st->st_nether_protos < ETHER_NPROTO_MAX) {
+		CHECK_EQ(ether_proto_register(r.st, &ep), 0);
+		ep.ep_type++;
+	}
+	CHECK_EQ(ether_proto_register(r.st, &ep), UST_ENOSPC);
+	CHECK_EQ(r.st->st_nether_protos, ETHER_NPROTO_MAX);
+	CHECK(n0 < ETHER_NPROTO_MAX);
+	/* An emptied table (domains_fini) drops even IPv4 and ARP as unknown. */
+	ether_proto_flush(r.st);
+	lt_inject(&r, f, arp_req(f, bcast, peer_mac));
+	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, ETHERTYPE_IP, 46));
+	CHECK_EQ(r.st->st_etherstat.ether_unknowntype, 3);
+	CHECK_EQ(r.st->st_ipstat.ips_total + r.st->st_arpstat.received, 0);
+	ust_if_get_stats(r.uif, &is);
+	CHECK_EQ(is.noproto, 3);
 	lt_rig_fini(&r);
 }
 
