@@ -7,32 +7,36 @@
  * straight after the kern/ and net/ ones, so that reaching them costs what
  * it did when stack_var.h declared them.
  *
- * No include guard: included exactly once, inside struct ust_stack.
+ * No include guard: included exactly once, inside struct ust_stack, as an
+ * anonymous structure (C11 6.7.2.1p13), whose members are reached as the
+ * stack's own: st->st_tcbinfo.
  */
-struct in_ifaddr *st_in_ifaddrs;    /* every IPv4 address of the stack */
-struct rt_table *st_rt;             /* in_route.c */
-struct arp_table *st_arp;           /* if_ether.c */
-struct ipq_state *st_ipq;           /* ip_reass.c */
-struct icmp_state *st_icmp;         /* ip_icmp.c */
-struct inpcbinfo *st_udbinfo;       /* UDP PCBs (in_pcb.c) */
-struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
-struct inpcbinfo *st_ripcbinfo;     /* raw IP PCBs (raw_ip.c) */
-struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
-struct syncache_state *st_syncache; /* tcp_syncache.c */
-struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
-uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
-/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc/cc.c) */
-const struct cc_algo *st_cc_default;
-uint16_t st_ip_id; /* next IPv4 identification */
-/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
-uint8_t st_ip_protox[256];
+struct {
+	struct in_ifaddr *st_in_ifaddrs;    /* every IPv4 address of the stack */
+	struct rt_table *st_rt;             /* in_route.c */
+	struct arp_table *st_arp;           /* if_ether.c */
+	struct ipq_state *st_ipq;           /* ip_reass.c */
+	struct icmp_state *st_icmp;         /* ip_icmp.c */
+	struct inpcbinfo *st_udbinfo;       /* UDP PCBs (in_pcb.c) */
+	struct inpcbinfo *st_tcbinfo;       /* TCP PCBs */
+	struct inpcbinfo *st_ripcbinfo;     /* raw IP PCBs (raw_ip.c) */
+	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
+	struct syncache_state *st_syncache; /* tcp_syncache.c */
+	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
+	uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
+	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc/cc.c) */
+	const struct cc_algo *st_cc_default;
+	uint16_t st_ip_id; /* next IPv4 identification */
+	/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
+	uint8_t st_ip_protox[256];
 
-/* Counters (netstat -s). */
-struct ust_arpstat st_arpstat;
-struct ust_ipstat st_ipstat;
-struct ust_icmpstat st_icmpstat;
-struct ust_udpstat st_udpstat;
-struct ust_tcpstat st_tcpstat;
+	/* Counters (netstat -s). */
+	struct ust_arpstat st_arpstat;
+	struct ust_ipstat st_ipstat;
+	struct ust_icmpstat st_icmpstat;
+	struct ust_udpstat st_udpstat;
+	struct ust_tcpstat st_tcpstat;
+};
 
 #define ARPSTAT_INC(st, f) ((st)->st_arpstat.f++)
 #define IPSTAT_INC(st, f) ((st)->st_ipstat.f++)
