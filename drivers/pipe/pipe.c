@@ -1,7 +1,7 @@
 /*
  * pipe.c - the in-memory pipe driver: two Ethernet endpoints, A and B,
  * joined by two one-way links (A_TO_B, B_TO_A), each with a seeded fault
- * injector (fault.h).
+ * injector built in (the fault driver's engine, drivers/fault/fault.h).
  *
  * Design.
  *
@@ -79,11 +79,10 @@
 #include <ustack/ustack_osal.h>
 #include <ustack/ustack_pipe.h>
 
-#include "fault.h"
+#include "../fault/fault.h"
 
 #define PIPE_ETHER_HDR 14u
 #define PIPE_VLAN_ENCAP 4u
-#define PIPE_ETHERTYPE_VLAN 0x8100u
 #define PIPE_CACHE_LINE 64
 #define PIPE_RING_MAX (1u << 24)
 #define PIPE_TSO_MAX 65535u /* IP datagram of a TSO frame (if_hw_tsomax) */
@@ -264,40 +263,6 @@ heap_pop(struct pipe_dir *d, struct pipe_hent *out)
  * Driver operations.
  */
 
-/* Payload above the link header, for the MTU check. */
-static size_t
-pipe_payload_len(const struct ust_mbuf *m, size_t len)
-{
-	uint8_t et[2];
-
-	if (len < PIPE_ETHER_HDR)
-		return (0);
-	if (len >= PIPE_ETHER_HDR + PIPE_VLAN_ENCAP && ust_mbuf_copydata(m, 12, 2, et) == 0 &&
-	    (((uint32_t)et[0] << 8) | et[1]) == PIPE_ETHERTYPE_VLAN)
-		return (len - PIPE_ETHER_HDR - PIPE_VLAN_ENCAP);
-	return (len - PIPE_ETHER_HDR);
-}
-
-/* The IP datagram of the largest segment a TSO frame stands for (headers
- * and tso_segsz of payload), for the MTU check; the whole payload when the
- * headers cannot be read (the check then drops it). */
-static size_t
-pipe_tso_seglen(const struct ust_mbuf *m, size_t len)
-{
-	uint8_t vhl, off;
-	size_t hdrs, payload = pipe_payload_len(m, len);
-
-	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR, 1, &vhl) != 0)
-		return (payload);
-	hdrs = (size_t)(vhl & 0x0f) * 4;
-	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR + hdrs + 12, 1, &off) != 0)
-		return (payload);
-	hdrs += (size_t)(off >> 4) * 4;
-	if (hdrs + ust_mbuf_tso_segsz(m) < payload)
-		return (hdrs + ust_mbuf_tso_segsz(m));
-	return (payload);
-}
-
 /* Sends one frame through the fault injector into the ring.  Does not
  * consume m. */
 static void
@@ -317,8 +282,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 		pipe_stat_add(&d->pd_dropped_mtu, 1);
 		return;
 	}
-	fault_decide(&d->pd_fault, now, len,
-	    tso ? pipe_tso_seglen(m, len) : pipe_payload_len(m, len),
+	fault_decide(&d->pd_fault, now, len, fault_payload_len(m, len, tso),
 	    atomic_load_explicit(&d->pd_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
