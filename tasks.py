@@ -41,7 +41,7 @@ C_DIRS = (
     "examples",
     "bench/c",
 )
-PY_PATHS = ("python_bindings", "tests/python", "bench", "tasks.py", "setup.py")
+PY_PATHS = ("python_bindings", "drivers", "tests/python", "bench", "tasks.py", "setup.py")
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
 
 
