@@ -44,9 +44,9 @@
 
 #include "fault.h"
 
-#define FW_BATCH 32        /* frames per call into the inner driver */
-#define FW_SEGS_MAX 64     /* TSO segments of one frame cut in software */
-#define FW_CAPACITY 1024u  /* default held frames per direction */
+#define FW_BATCH 32       /* frames per call into the inner driver */
+#define FW_SEGS_MAX 64    /* TSO segments of one frame cut in software */
+#define FW_CAPACITY 1024u /* default held frames per direction */
 #define FW_CAPACITY_MAX (1u << 20)
 
 struct fw_ent {

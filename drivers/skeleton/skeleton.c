@@ -57,10 +57,10 @@ struct sk_slot {
 
 /* Frames to end i, in end i's receive pool. */
 struct sk_dir {
-	uint8_t *d_mem;        /* nbufs * bufsize: the buffers */
+	uint8_t *d_mem;         /* nbufs * bufsize: the buffers */
 	struct sk_slot *d_slot; /* per buffer */
-	uint32_t *d_len;       /* frame length per buffer */
-	uint32_t *d_free;      /* stack of free buffer indices */
+	uint32_t *d_len;        /* frame length per buffer */
+	uint32_t *d_free;       /* stack of free buffer indices */
 	uint32_t d_nfree;
 	uint32_t *d_ring; /* FIFO of filled buffer indices */
 	uint32_t d_head;  /* next to fill */
@@ -247,7 +247,8 @@ sk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 				sk_put(sk, e, d, segs[j]);
 			continue;
 		}
-		if ((fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) && ust_mbuf_csum_fill(m) != 0) {
+		if ((fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) &&
+		    ust_mbuf_csum_fill(m) != 0) {
 			e->e_stats.tx_errors++;
 			ust_mbuf_free(m);
 			continue;

@@ -181,8 +181,8 @@ UST_API struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data,
  * never called and the buffer stays the driver's.  FreeBSD's m_extadd().
  */
 typedef void (*ust_mbuf_ext_free_fn)(void *arg, void *buf);
-UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size_t size,
-    size_t off, size_t len, ust_mbuf_ext_free_fn free_fn, void *arg);
+UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size_t size, size_t off,
+    size_t len, ust_mbuf_ext_free_fn free_fn, void *arg);
 /* Frees a whole packet (chain).  NULL is fine. */
 UST_API void ust_mbuf_free(struct ust_mbuf *m);
 /* Contiguous data of the first buffer of m and its length; walk a chain

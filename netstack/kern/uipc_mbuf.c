@@ -45,8 +45,7 @@
 _Static_assert(sizeof(struct mbuf) + 64 <= UST_MSIZE,
     "UST_MSIZE leaves too little internal storage in an mbuf");
 _Static_assert(UST_MCLBYTES >= UST_MSIZE, "a cluster must be larger than an mbuf");
-_Static_assert(sizeof(struct m_extref) <= MLEN &&
-        MHLEN_OFF % _Alignof(struct m_extref) == 0,
+_Static_assert(sizeof(struct m_extref) <= MLEN && MHLEN_OFF % _Alignof(struct m_extref) == 0,
     "a holder mbuf must carry struct m_extref in m_dat");
 
 #if UST_DEBUG

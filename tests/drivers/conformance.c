@@ -124,9 +124,9 @@ udp_open(struct ust_stack *st, uint16_t port)
 
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &so) != 0)
 		return (NULL);
-	if (port != 0 && (ust_bind(so, &sin) != 0 ||
-	                     ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_RCVBUF, &rcvbuf,
-	                         sizeof(rcvbuf)) != 0)) {
+	if (port != 0 &&
+	    (ust_bind(so, &sin) != 0 ||
+	        ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)) {
 		ust_close(so);
 		return (NULL);
 	}

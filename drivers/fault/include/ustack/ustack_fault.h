@@ -126,8 +126,10 @@ UST_API const struct ust_driver_ops *ust_fault_wrap_ops(void);
 UST_API void *ust_fault_wrap_softc(struct ust_fault *fw);
 /* Replaces the faults of one direction and reseeds it; frames held keep
  * their times.  0 or -UST_EINVAL. */
-UST_API int ust_fault_wrap_set_faults(struct ust_fault *fw, int dir, const struct ust_fault_config *fc);
-UST_API void ust_fault_wrap_get_stats(const struct ust_fault *fw, int dir, struct ust_fault_stats *out);
+UST_API int ust_fault_wrap_set_faults(struct ust_fault *fw, int dir,
+    const struct ust_fault_config *fc);
+UST_API void ust_fault_wrap_get_stats(const struct ust_fault *fw, int dir,
+    struct ust_fault_stats *out);
 
 #ifdef __cplusplus
 }
