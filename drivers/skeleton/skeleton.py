@@ -66,7 +66,9 @@ class Skeleton:
     """Two joined ends (``struct ust_skeleton``); ``caps`` may hold
     ``UST_IFCAP_TXCSUM`` and ``UST_IFCAP_TSO4`` (done in software)."""
 
-    def __init__(self, *, mtu: int = 1500, nbufs: int = 256, caps: int = 0, lend: bool = True):
+    def __init__(
+        self, *, mtu: int = 1500, nbufs: int = 256, caps: int = 0, lend: bool = True
+    ) -> None:
         cfg = ffi.new("struct ust_skeleton_config *")
         lib.ust_skeleton_config_init(cfg)
         cfg.mtu = mtu
@@ -83,10 +85,12 @@ class Skeleton:
 
     @property
     def a(self) -> SkeletonEnd:
+        """End 0."""
         return SkeletonEnd(self, 0)
 
     @property
     def b(self) -> SkeletonEnd:
+        """End 1."""
         return SkeletonEnd(self, 1)
 
     def close(self) -> None:

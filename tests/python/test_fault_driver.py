@@ -65,7 +65,7 @@ def test_fault_tcp_intact_under_every_fault() -> None:
     clock = ustack.VirtualClock()
     pipe = ustack.Pipe(clock=clock, seed=seed)
     faults = dict(loss=0.03, dup=0.03, reorder=0.03, corrupt=0.02, delay_ns=2_000_000)
-    fa = ustack.Fault(pipe.a, clock=clock, seed=seed, **faults)  # type: ignore[arg-type]
+    fa = ustack.Fault(pipe.a, clock=clock, seed=seed, **faults)
     a = ustack.Stack(clock=clock, seed=1)
     b = ustack.Stack(clock=clock, seed=2)
     a.add_interface(fa, "fa0", "198.18.0.1/24")
