@@ -227,3 +227,51 @@ fault_payload_len(const struct ust_mbuf *m, size_t len, int tso)
 		return (hdrs + ust_mbuf_tso_segsz(m));
 	return (payload);
 }
+
+static inline int
+hent_before(const struct fault_hent *a, const struct fault_hent *b)
+{
+	if (a->he_deliver_at != b->he_deliver_at)
+		return (a->he_deliver_at < b->he_deliver_at);
+	return (a->he_seq < b->he_seq);
+}
+
+void
+fault_heap_push(struct fault_hent *h, uint32_t *n, const struct fault_hent *e)
+{
+	uint32_t i = (*n)++, parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!hent_before(e, &h[parent]))
+			break;
+		h[i] = h[parent];
+		i = parent;
+	}
+	h[i] = *e;
+}
+
+void
+fault_heap_pop(struct fault_hent *h, uint32_t *np, struct fault_hent *out)
+{
+	struct fault_hent last;
+	uint32_t i = 0, n, child;
+
+	*out = h[0];
+	n = --(*np);
+	if (n == 0)
+		return;
+	last = h[n];
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= n)
+			break;
+		if (child + 1 < n && hent_before(&h[child + 1], &h[child]))
+			child++;
+		if (!hent_before(&h[child], &last))
+			break;
+		h[i] = h[child];
+		i = child;
+	}
+	h[i] = last;
+}

@@ -90,6 +90,22 @@ struct fault {
 	uint64_t f_frames;       /* frames decided (past the MTU check) */
 };
 
+/* A frame held until it is due, in the min-heap each driver using the
+ * engine keeps (the pipe's receiver, the fault driver's two directions):
+ * ordered by (he_deliver_at, he_seq), so that frames due at the same time
+ * leave in the order they came. */
+struct fault_hent {
+	uint64_t he_deliver_at;
+	uint64_t he_seq;
+	struct ust_mbuf *he_m;
+	uint32_t he_len;
+};
+
+/* Adds e to the heap h of *n entries (the caller checked there is room). */
+void fault_heap_push(struct fault_hent *h, uint32_t *n, const struct fault_hent *e);
+/* Takes the earliest entry of the heap h of *n > 0 entries into out. */
+void fault_heap_pop(struct fault_hent *h, uint32_t *n, struct fault_hent *out);
+
 /* Sets up a direction: link_mtu is the MTU when cfg->mtu is 0, capacity
  * the most frames the wrapper can hold in flight. */
 void fault_init(struct fault *f, const struct ust_fault_config *cfg, uint32_t link_mtu,

@@ -6,7 +6,7 @@
  * Design.
  *
  *  - One struct fw_dir per direction: the injector, and a min-heap of the
- *    frames it holds, ordered by (due time, arrival sequence).  Every frame
+ *    frames it holds (fault.h), ordered by (due time, arrival sequence).  Every frame
  *    that survives the injector goes through the heap, so delay, jitter,
  *    reordering, the rate limit and the inner driver's refusals are one
  *    mechanism: a frame leaves when it is due and the next hop takes it.
@@ -49,15 +49,9 @@
 #define FW_CAPACITY 1024u /* default held frames per direction */
 #define FW_CAPACITY_MAX (1u << 20)
 
-struct fw_ent {
-	uint64_t e_due;
-	uint64_t e_seq;
-	struct ust_mbuf *e_m;
-};
-
 struct fw_dir {
 	struct fault d_fault;
-	struct fw_ent *d_heap; /* fw_capacity entries */
+	struct fault_hent *d_heap; /* fw_capacity entries */
 	uint32_t d_n;
 	uint64_t d_seq;
 	struct ust_fault_stats d_stats;
@@ -77,66 +71,12 @@ fw_now(const struct ust_fault *fw)
 	return (fw->fw_clock.now_ns(fw->fw_clock.ctx));
 }
 
-/* ------------------------------------------------------------------------
- * The heap of held frames, ordered by (due, seq).
- */
-
-static inline int
-ent_before(const struct fw_ent *a, const struct fw_ent *b)
-{
-	if (a->e_due != b->e_due)
-		return (a->e_due < b->e_due);
-	return (a->e_seq < b->e_seq);
-}
-
-static void
-heap_push(struct fw_dir *d, const struct fw_ent *e)
-{
-	struct fw_ent *h = d->d_heap;
-	uint32_t i = d->d_n++, parent;
-
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (!ent_before(e, &h[parent]))
-			break;
-		h[i] = h[parent];
-		i = parent;
-	}
-	h[i] = *e;
-}
-
-static void
-heap_pop(struct fw_dir *d, struct fw_ent *out)
-{
-	struct fw_ent *h = d->d_heap;
-	struct fw_ent last;
-	uint32_t i = 0, n, child;
-
-	*out = h[0];
-	n = --d->d_n;
-	if (n == 0)
-		return;
-	last = h[n];
-	for (;;) {
-		child = 2 * i + 1;
-		if (child >= n)
-			break;
-		if (child + 1 < n && ent_before(&h[child + 1], &h[child]))
-			child++;
-		if (!ent_before(&h[child], &last))
-			break;
-		h[i] = h[child];
-		i = child;
-	}
-	h[i] = last;
-}
-
 static void
 fw_hold(struct fw_dir *d, struct ust_mbuf *m, uint64_t due)
 {
-	struct fw_ent e = { .e_due = due, .e_seq = d->d_seq++, .e_m = m };
+	struct fault_hent e = { .he_deliver_at = due, .he_seq = d->d_seq++, .he_m = m };
 
-	heap_push(d, &e);
+	fault_heap_push(d->d_heap, &d->d_n, &e);
 }
 
 /* ------------------------------------------------------------------------
@@ -285,13 +225,13 @@ fw_tx_drain(struct ust_fault *fw, uint64_t now)
 {
 	struct fw_dir *d = &fw->fw_dir[UST_FAULT_TX];
 	struct ust_mbuf *batch[FW_BATCH];
-	struct fw_ent ents[FW_BATCH];
+	struct fault_hent ents[FW_BATCH];
 	int n, taken, i, total = 0;
 
-	while (d->d_n > 0 && d->d_heap[0].e_due <= now) {
-		for (n = 0; n < FW_BATCH && d->d_n > 0 && d->d_heap[0].e_due <= now; n++) {
-			heap_pop(d, &ents[n]);
-			batch[n] = ents[n].e_m;
+	while (d->d_n > 0 && d->d_heap[0].he_deliver_at <= now) {
+		for (n = 0; n < FW_BATCH && d->d_n > 0 && d->d_heap[0].he_deliver_at <= now; n++) {
+			fault_heap_pop(d->d_heap, &d->d_n, &ents[n]);
+			batch[n] = ents[n].he_m;
 		}
 		taken = fw->fw_ops->tx_burst(fw->fw_softc, batch, n);
 		if (taken < 0)
@@ -303,7 +243,7 @@ fw_tx_drain(struct ust_fault *fw, uint64_t now)
 		if (taken < n) {
 			/* Refused: back where they were, same key, same order. */
 			for (i = taken; i < n; i++)
-				heap_push(d, &ents[i]);
+				fault_heap_push(d->d_heap, &d->d_n, &ents[i]);
 			break;
 		}
 	}
@@ -340,7 +280,7 @@ fw_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct ust_fault *fw = softc;
 	struct fw_dir *d = &fw->fw_dir[UST_FAULT_RX];
 	struct ust_mbuf *in[FW_BATCH];
-	struct fw_ent e;
+	struct fault_hent e;
 	uint32_t room;
 	uint64_t now;
 	int n, i, got = 0;
@@ -356,9 +296,9 @@ fw_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 		n = fw->fw_ops->rx_burst(fw->fw_softc, ifp, in, n);
 	for (i = 0; i < n; i++)
 		fw_decide(d, in[i], now, 0);
-	while (got < max && d->d_n > 0 && d->d_heap[0].e_due <= now) {
-		heap_pop(d, &e);
-		pkts[got++] = e.e_m;
+	while (got < max && d->d_n > 0 && d->d_heap[0].he_deliver_at <= now) {
+		fault_heap_pop(d->d_heap, &d->d_n, &e);
+		pkts[got++] = e.he_m;
 	}
 	d->d_stats.passed += (uint64_t)got;
 	return (got);
@@ -372,8 +312,8 @@ fw_next_deadline(void *softc)
 	int i;
 
 	for (i = 0; i < 2; i++)
-		if (fw->fw_dir[i].d_n > 0 && fw->fw_dir[i].d_heap[0].e_due < t)
-			t = fw->fw_dir[i].d_heap[0].e_due;
+		if (fw->fw_dir[i].d_n > 0 && fw->fw_dir[i].d_heap[0].he_deliver_at < t)
+			t = fw->fw_dir[i].d_heap[0].he_deliver_at;
 	if (fw->fw_ops->next_deadline != NULL) {
 		u = fw->fw_ops->next_deadline(fw->fw_softc);
 		if (u < t)
@@ -386,14 +326,14 @@ static void
 fw_detach(void *softc)
 {
 	struct ust_fault *fw = softc;
-	struct fw_ent e;
+	struct fault_hent e;
 	int i;
 
 	/* The held frames belong to the stack letting go. */
 	for (i = 0; i < 2; i++)
 		while (fw->fw_dir[i].d_n > 0) {
-			heap_pop(&fw->fw_dir[i], &e);
-			ust_mbuf_free(e.e_m);
+			fault_heap_pop(fw->fw_dir[i].d_heap, &fw->fw_dir[i].d_n, &e);
+			ust_mbuf_free(e.he_m);
 		}
 	if (fw->fw_ops->detach != NULL)
 		fw->fw_ops->detach(fw->fw_softc);
@@ -489,7 +429,7 @@ ust_fault_wrap(const struct ust_driver_ops *inner_ops, void *inner_softc,
 	fw->fw_clock = cfg->clock.now_ns != NULL ? cfg->clock : ust_clock_monotonic();
 	fw->fw_capacity = cfg->capacity;
 	mtu = inner_ops->get_mtu(inner_softc);
-	heap_bytes = (size_t)cfg->capacity * sizeof(struct fw_ent);
+	heap_bytes = (size_t)cfg->capacity * sizeof(struct fault_hent);
 	for (i = 0; i < 2; i++) {
 		fw->fw_dir[i].d_heap = ust_osal_mem_alloc(heap_bytes);
 		if (fw->fw_dir[i].d_heap == NULL) {
@@ -512,7 +452,7 @@ ust_fault_wrap_destroy(struct ust_fault *fw)
 	for (i = 0; i < 2; i++)
 		if (fw->fw_dir[i].d_heap != NULL)
 			ust_osal_mem_free(fw->fw_dir[i].d_heap,
-			    (size_t)fw->fw_capacity * sizeof(struct fw_ent));
+			    (size_t)fw->fw_capacity * sizeof(struct fault_hent));
 	ust_osal_mem_free(fw, sizeof(*fw));
 }
 
