@@ -13,6 +13,8 @@ way out prints the stack's counters.  A Unix socket (``--control``) answers
 from __future__ import annotations
 
 import argparse
+import http.server
+import io
 import json
 import os
 import socket
@@ -127,7 +129,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     ctl.add_argument("--no-control", action="store_true", help="no control socket")
     parser.add_argument(
-        "--backlog", type=int, default=128, help="listen queue length (default: %(default)s)"
+        "--backlog",
+        type=int,
+        default=1024,
+        help="listen queue length; kern.ipc.somaxconn is raised to it when lower, so "
+        "that a burst of hundreds of connects (ab -c 500) is queued, not reset "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--verbose",
@@ -156,6 +163,9 @@ class Service:
                 self.server.log(f"accept on {self.port}: {exc}")
                 continue
             conn.setblocking(False)
+            if self.kind != "discard":
+                # Answers go out as soon as they are written (see HttpConn).
+                conn.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_NODELAY, 1)
             self.accepted += 1
             self.active += 1
             cls = {"echo": EchoConn, "discard": DiscardConn, "http": HttpConn}[self.kind]
@@ -288,24 +298,91 @@ class EchoConn(Conn):
             self.sent(n)
 
 
+class _Request(http.server.BaseHTTPRequestHandler):
+    """The standard library's HTTP/1.1 request handling (request line,
+    headers, keep-alive rules of RFC 9112 9.3, error pages) on one complete
+    request head; the response head goes to ``wfile``, and ``body_length``
+    says how many bytes of the pattern follow it (the connection streams
+    them).  Made per request by :class:`HttpConn`, never given a socket:
+    the event loop owns the socket, so one server handles hundreds of
+    connections without a thread each."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "ustack"
+    sys_version = ""
+
+    def __init__(self, head: bytes, peer: tuple[str, int]) -> None:  # noqa: D107
+        # Not super().__init__: that would read from and answer a socket.
+        self.rfile = io.BytesIO(head)
+        self.wfile = io.BytesIO()
+        self.client_address = peer
+        self.body_length = 0
+        self.close_connection = True
+        self.requestline = ""
+        self.request_version = "HTTP/1.0"
+        self.command = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def respond(self) -> bytes:
+        """The response head for the request (or an error page, whole)."""
+        self.handle_one_request()
+        return self.wfile.getvalue()
+
+    def refuse(self, code: int) -> bytes:
+        """An error page that ends the connection, for a request the loop
+        could not hand over (a head longer than the server takes)."""
+        self.send_error(code)
+        return self.wfile.getvalue()
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+        if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
+            # A GET with a body is not something this server expects: refuse
+            # rather than misread the body as the next request.
+            self.send_error(400, None, "request bodies are not supported")
+            return
+        size = _bytes_path(self.path)
+        if size is None:
+            self.send_error(404, None, "try /bytes/N for N bytes of the pattern")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        # ab (and HTTP/1.0 clients) keep the connection only when told so.
+        self.send_header("Connection", "close" if self.close_connection else "keep-alive")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.body_length = size
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet: serve -v logs connections, not requests."""
+
+
 class HttpConn(Conn):
     """HTTP/1.1 (RFC 9112) GET and HEAD of /bytes/N, one request at a time
-    (pipelined ones wait their turn in ``inbuf``)."""
+    (pipelined ones wait their turn in ``inbuf``).  Each response leaves in
+    one send -- head and the first 64 KiB of body together -- and the
+    socket has TCP_NODELAY: a head sent alone, then a small body, is held by
+    Nagle's algorithm (RFC 896) until the client's delayed ACK (40 ms on
+    Linux), and a keep-alive client waits that long for every answer."""
 
     def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
         super().__init__(svc, sock, peer)
         self.inbuf = bytearray()
-        self.head = memoryview(b"")
+        self.out = memoryview(b"")
         self.body_off = self.body_end = 0
         self.keep_alive = True
-        self.block: tuple[int, bytes] = (-1, b"")
         self.requests = 0
+        self.block: tuple[int, bytes] = (-1, b"")
 
     def want_read(self) -> bool:
         return not self.eof and len(self.inbuf) <= _HEADER_MAX
 
     def has_output(self) -> bool:
-        return bool(self.head) or self.body_off < self.body_end
+        return bool(self.out) or self.body_off < self.body_end
 
     def consume(self, data: bytes) -> None:
         self.inbuf += data
@@ -320,74 +397,29 @@ class HttpConn(Conn):
         if end < 0:
             if len(self.inbuf) > _HEADER_MAX:
                 self.inbuf.clear()
-                self._respond(431, "Request Header Fields Too Large", b"", close=True)
+                self._queue(_Request(b"", self.peer).refuse(431), 0, close=True)
             return
-        head = bytes(self.inbuf[:end]).decode("latin-1")
+        req = _Request(bytes(self.inbuf[: end + 4]), self.peer)
         del self.inbuf[: end + 4]
         self.requests += 1
-        lines = head.split("\r\n")
-        parts = lines[0].split()
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            self._respond(400, "Bad Request", b"bad request line\n", close=True)
-            return
-        method, target, version = parts
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip().lower()
-        tokens = {t.strip() for t in headers.get("connection", "").split(",")}
-        if version == "HTTP/1.0":
-            close = "keep-alive" not in tokens
-        else:
-            close = "close" in tokens
-        if "content-length" in headers or "transfer-encoding" in headers:
-            # A GET with a body is not something this server expects: refuse
-            # rather than misread the body as the next request.
-            self._respond(400, "Bad Request", b"request bodies are not supported\n", close=True)
-            return
-        if method not in ("GET", "HEAD"):
-            self._respond(405, "Method Not Allowed", b"GET or HEAD only\n", close=close)
-            return
-        size = _bytes_path(target)
-        if size is None:
-            body = b"not found: try /bytes/N for N bytes of the pattern\n"
-            self._respond(404, "Not Found", body, close=close, head_only=method == "HEAD")
-            return
-        self._respond(
-            200,
-            "OK",
-            None,
-            close=close,
-            length=size,
-            head_only=method == "HEAD",
-        )
+        head = req.respond()
+        self._queue(head, req.body_length, close=req.close_connection)
 
-    def _respond(
-        self,
-        code: int,
-        reason: str,
-        body: bytes | None,
-        *,
-        close: bool,
-        length: int = 0,
-        head_only: bool = False,
-    ) -> None:
-        if body is not None:
-            length = len(body)
-        ctype = "text/plain" if body is not None else "application/octet-stream"
-        head = (
-            f"HTTP/1.1 {code} {reason}\r\n"
-            f"Server: ustack\r\n"
-            f"Content-Type: {ctype}\r\n"
-            f"Content-Length: {length}\r\n"
-            f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
-        ).encode()
-        if body is not None and not head_only:
-            head += body
-        self.head = memoryview(head)
-        self.body_off = 0
-        self.body_end = 0 if body is not None or head_only else length
+    def _queue(self, head: bytes, length: int, *, close: bool) -> None:
+        """The head and up to a block of the body as one buffer; the rest
+        of the body is sent from the pattern as the socket takes it."""
+        first = min(length, pattern.BLOCK)
+        if first:
+            head += self._block(0)[:first]
+        self.out = memoryview(head)
+        self.body_off = first
+        self.body_end = length
         self.keep_alive = not close
+
+    def _block(self, idx: int) -> bytes:
+        if self.block[0] != idx:
+            self.block = (idx, pattern.block(idx))
+        return self.block[1]
 
     def write(self) -> None:
         while True:
@@ -397,20 +429,18 @@ class HttpConn(Conn):
                 self._next_request()
                 if not self.has_output():
                     return  # an incomplete request: wait for more
-            if self.head:
+            if self.out:
                 try:
-                    n = self.sock.send(self.head)
+                    n = self.sock.send(self.out)
                 except BlockingIOError:
                     return
-                self.head = self.head[n:]
+                self.out = self.out[n:]
                 self.sent(n)
                 continue
             idx, start = divmod(self.body_off, pattern.BLOCK)
-            if self.block[0] != idx:
-                self.block = (idx, pattern.block(idx))
             stop = min(pattern.BLOCK, start + self.body_end - self.body_off)
             try:
-                n = self.sock.send(memoryview(self.block[1])[start:stop])
+                n = self.sock.send(memoryview(self._block(idx))[start:stop])
             except BlockingIOError:
                 return
             self.body_off += n
@@ -444,6 +474,9 @@ class Server:
         sock = self.link.stack.socket(ustack.AF_INET, ustack.SOCK_STREAM)
         sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
         sock.bind(("", port))
+        stack = self.link.stack
+        if backlog > int(stack.sysctl("kern.ipc.somaxconn")):
+            stack.sysctl("kern.ipc.somaxconn", backlog)
         sock.listen(backlog)
         sock.setblocking(False)
         svc = Service(self, kind, port, sock)
