@@ -310,6 +310,9 @@ class _Request(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "ustack"
     sys_version = ""
+    # Answers to requests it cannot read still start with a status line
+    # (the stdlib's default, HTTP/0.9, sends the error page bare).
+    default_request_version = "HTTP/1.0"
 
     def __init__(self, head: bytes, peer: tuple[str, int]) -> None:  # noqa: D107
         # Not super().__init__: that would read from and answer a socket.
