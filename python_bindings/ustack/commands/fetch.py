@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from ustack._util import format_rate
 from ustack.commands._common import human
 from ustack.commands._live import (
+    LINK_MODES,
     Stopper,
     add_link_arguments,
     enter_namespace,
@@ -33,28 +34,34 @@ from ustack.sockets import Socket
 
 NAME = "fetch"
 HELP = "HTTP/1.1 GET through ustack from a server on the kernel's side of a TAP device"
-DESCRIPTION = """\
-Creates a network namespace, puts ustack on a TAP device in it with
---address (198.18.0.1/24) and gives the kernel's side --peer-address
-(198.18.0.2/24); starts --run-server CMD there (a shell command, e.g. a
-python3 -m http.server bound to the kernel's address), waits until it
-accepts connections (up to --server-wait seconds, retrying refused
-connects), and GETs URL through ustack with HTTP/1.1 and Connection: close.
-The body (by Content-Length, chunked, or until the server closes) goes to
--o FILE (- for stdout) or is only counted and hashed; a progress bar shows
-on a terminal.  Then it prints the status, bytes, time, rate and SHA-256,
-and the stack's counters, and stops the server.
+DESCRIPTION = (
+    """\
+Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
+the other side with --peer-address (198.18.0.2/24); starts --run-server CMD
+there (a shell command, e.g. a python3 -m http.server bound to the kernel's
+address), waits until it accepts connections (up to --server-wait seconds,
+retrying refused connects), and GETs URL through ustack with HTTP/1.1 and
+Connection: close.  The body (by Content-Length, chunked, or until the
+server closes) goes to -o FILE (- for stdout) or is only counted and
+hashed; a progress bar shows on a terminal.  Then it prints the status,
+bytes, time, rate and SHA-256, and the stack's counters, and stops the
+server.
 
 Exit status 0 for a complete 2xx answer, 1 for anything else (HTTP error,
-connection refused or reset, short body), 130 on Ctrl-C.  Namespaces and TAP
-devices need root.
+connection refused or reset, short body), 130 on Ctrl-C.
+
+"""
+    + LINK_MODES
+    + """
 
 examples:
   ustack fetch http://198.18.0.2:8000/big.bin -o /tmp/big.bin \\
       --run-server "python3 -m http.server 8000 --bind 198.18.0.2 --directory /srv"
   ustack fetch http://198.18.0.2:8000/ --run-server "python3 -m http.server 8000 --bind 198.18.0.2"
   ustack fetch http://198.18.0.2:8080/x --pcap /tmp/fetch.pcap \\
-      --sysctl net.inet.tcp.sack.enable=0"""
+      --sysctl net.inet.tcp.sack.enable=0
+  ustack fetch --tap tap0 http://198.18.0.2:8000/  # no root; a server on 198.18.0.2"""
+)
 
 _RECV = 1 << 18
 
@@ -247,7 +254,7 @@ def _connect(link: HostLink, addr: tuple[str, int], wait: float, stop: Stopper) 
 def run(args: argparse.Namespace) -> int:
     """Fetch the URL; 0 for a complete 2xx body."""
     host, port, path = _parse_url(args.url)
-    rc = enter_namespace("fetch", "fetch")
+    rc = enter_namespace(args, "fetch", "fetch")
     if rc is not None:
         return rc
     link = open_link(args, "fetch")

@@ -27,6 +27,7 @@ from typing import Any
 import ustack
 from ustack import pattern
 from ustack.commands._live import (
+    LINK_MODES,
     Stopper,
     add_link_arguments,
     enter_namespace,
@@ -41,11 +42,12 @@ from ustack.sockets import Socket
 
 NAME = "serve"
 HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device"
-DESCRIPTION = """\
-Creates a network namespace, puts ustack on a TAP device in it with
---address (198.18.0.1/24) and gives the kernel's side --peer-address
-(198.18.0.2/24), then serves the listeners asked for, all at once, each to
-many concurrent connections (non-blocking sockets on one event queue):
+DESCRIPTION = (
+    """\
+Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
+the other side with --peer-address (198.18.0.2/24), and serves the
+listeners asked for, all at once, each to many concurrent connections
+(non-blocking sockets on one event queue):
 
   --echo PORT      sends back every byte it receives (RFC 862)
   --discard PORT   reads and drops everything (RFC 863): a sink for iperf2
@@ -54,32 +56,52 @@ many concurrent connections (non-blocking sockets on one event queue):
                    deterministic pattern -- byte i is (i ^ i>>8 ^ i>>16) & 0xff,
                    see ustack.pattern -- so a client can check the SHA-256
                    (python3 -c 'import ustack.pattern as p; print(p.sha256(N))');
-                   Content-Length always; keep-alive (HTTP/1.1 default) or
-                   close (Connection: close, HTTP/1.0); 404 for other paths
+                   Content-Length always; keep-alive (HTTP/1.1 default,
+                   HTTP/1.0 with Connection: keep-alive) or close; each answer
+                   leaves in one send with TCP_NODELAY, so a keep-alive client
+                   never waits for a delayed ACK; 404 for other paths
 
 Each option can be repeated for more ports.  The server stops on Ctrl-C or
 SIGTERM, after --duration seconds, or when the --run command exits; then it
 prints the stack's counters (frames, TCP segments and bytes, retransmits,
 connections) and exits with the --run command's status (else 0).
 
---run CMD runs a shell command inside the namespace once the listeners are
-up, so the kernel's tools reach ustack at --address, e.g.
+--run CMD runs a shell command next to the server (in its namespace) once
+the listeners are up, so the kernel's tools reach ustack at --address, e.g.
   --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
 
 While it runs, a Unix socket (--control, by default
-/run/ustack/serve-<pid>.sock; removed on exit) answers each connection with
-a JSON dump of the counters: `ustack stats` prints them like netstat -s.
+/run/ustack/serve-<pid>.sock, or $XDG_RUNTIME_DIR/ustack/ when not root;
+removed on exit) answers each connection with a JSON dump of the counters:
+`ustack stats` prints them like netstat -s.
 
-Namespaces and TAP devices need root.
+"""
+    + LINK_MODES
+    + """
 
 examples:
   ustack serve --http 8080 --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
+  ustack serve --http 8080 --run "ab -k -n 10000 -c 100 http://198.18.0.1:8080/bytes/1000"
   ustack serve --discard 5001 --run "iperf -c 198.18.0.1 -p 5001 -t 5"
   ustack serve --echo 7 --run "echo hello | socat - TCP:198.18.0.1:7"
   ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
+  ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
+  ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
   ustack serve --http 8080 --pcap /tmp/serve.pcap --snaplen 128 --duration 30"""
+)
 
 CONTROL_DIR = Path("/run/ustack")
+
+
+def control_dir() -> Path:
+    """Where serve's control sockets go: /run/ustack for root, else the
+    user's runtime folder ($XDG_RUNTIME_DIR/ustack, /tmp/ustack-<uid>)."""
+    if os.geteuid() == 0:
+        return CONTROL_DIR
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "ustack"
+    return Path(f"/tmp/ustack-{os.geteuid()}")
 _RECV = 1 << 18  # bytes read per recv
 _ECHO_HIGH = 1 << 20  # echo: stop reading while this much waits to go back
 _HEADER_MAX = 16384  # HTTP: a request head longer than this is refused
@@ -125,7 +147,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help=f"Unix socket answering `ustack stats` (default: {CONTROL_DIR}/serve-<pid>.sock)",
+        help="Unix socket answering `ustack stats` (default: "
+        f"{control_dir()}/serve-<pid>.sock)",
     )
     ctl.add_argument("--no-control", action="store_true", help="no control socket")
     parser.add_argument(
@@ -529,7 +552,7 @@ class Control:
     """The Unix socket that answers every connection with a JSON snapshot."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if path.exists() or path.is_symlink():
             path.unlink()
         self.path = path
@@ -570,7 +593,7 @@ def run(args: argparse.Namespace) -> int:
             "ustack serve: nothing to serve: give --echo, --discard or --http PORT", file=sys.stderr
         )
         return 2
-    rc = enter_namespace("serve", "serve")
+    rc = enter_namespace(args, "serve", "serve")
     if rc is not None:
         return rc
     link = open_link(args, "serve")
@@ -587,7 +610,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
                     return 1
             if not args.no_control:
-                path = args.control or CONTROL_DIR / f"serve-{os.getpid()}.sock"
+                path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
                 control = Control(path)
             names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
             ctl = f"; ustack stats --control {control.path}" if control else ""
