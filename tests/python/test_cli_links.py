@@ -224,7 +224,9 @@ def test_serve_in_an_existing_namespace() -> None:
         try:
             assert proc.stdout is not None
             line = proc.stdout.readline()
-            assert "http 198.18.0.1:8080" in line, line + (proc.stderr.read() if proc.stderr else "")
+            assert "http 198.18.0.1:8080" in line, line + (
+                proc.stderr.read() if proc.stderr else ""
+            )
             url = "http://198.18.0.1:8080/bytes/100000"
             curl = ns.run("sh", "-c", f"curl -s {url} | sha256sum", check=False)
             assert curl.stdout.split()[0] == pattern.sha256(100_000), curl.stdout

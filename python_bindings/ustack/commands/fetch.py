@@ -18,7 +18,6 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from ustack._util import format_rate
-from ustack.commands._common import human
 from ustack.commands._live import (
     LINK_MODES,
     Stopper,
@@ -30,6 +29,7 @@ from ustack.commands._live import (
     wait_io,
 )
 from ustack.hostlink import HostLink
+from ustack.progress import Progress
 from ustack.sockets import Socket
 
 NAME = "fetch"
@@ -105,32 +105,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_link_arguments(parser, sysctl_short=False)
 
 
-class Progress:
-    """A progress bar on stderr when it is a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.last = 0.0
-        self.t0 = time.monotonic()
-
-    def __call__(self, done: int, total: int | None, final: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if not final and now - self.last < 0.1:
-            return
-        self.last = now
-        rate = format_rate(8 * done / max(now - self.t0, 1e-9))
-        if total:
-            pct = 100.0 * done / total
-            bar = "#" * int(pct / 2.5)
-            line = f"\r  [{bar:<40}] {human(done)} / {human(total)} ({pct:5.1f}%) {rate}"
-        else:
-            line = f"\r  {human(done)} {rate}"
-        sys.stderr.write(line + ("\n" if final else ""))
-        sys.stderr.flush()
-
-
 class HttpError(Exception):
     """The answer was not a usable HTTP response."""
 
@@ -183,7 +157,7 @@ class Download:
         if self.sink is not None:
             self.sink.write(data)
         self.body += len(data)
-        progress(self.body, self.length)
+        progress(self.body)
 
     def head(self, stop: Stopper) -> dict[str, str]:
         status = self._line(stop).decode("latin-1").split(" ", 2)
@@ -291,14 +265,14 @@ def run(args: argparse.Namespace) -> int:
             sock.sendall(request)
             sock.setblocking(False)
             dl = Download(link, sock, sink, args.timeout)
-            progress = Progress(sys.stderr.isatty() and not args.quiet)
             t0 = time.monotonic()
             headers = dl.head(stop)
+            progress = Progress("", dl.length, unit="bytes", quiet=args.quiet)
             if "chunked" in headers.get("transfer-encoding", "").lower():
                 dl.chunked(stop, progress)
             else:
                 dl.body_until(stop, progress, dl.length)
-            progress(dl.body, dl.length, final=True)
+            progress.finish()
             elapsed = time.monotonic() - t0
             rate = format_rate(8 * dl.body / max(elapsed, 1e-9))
             print(

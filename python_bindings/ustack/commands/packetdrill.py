@@ -16,9 +16,11 @@ from ustack.packetdrill.suite import (
     Report,
     ScriptResult,
     default_suite_dir,
+    find_scripts,
     run_scripts,
 )
 from ustack.packetdrill.tap_backend import TAP_TOLERANCE_FLOOR_NS
+from ustack.progress import Progress
 
 NAME = "packetdrill"
 HELP = "run packetdrill scripts (FreeBSD's TCP test suite) against ustack"
@@ -123,8 +125,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--netns",
         default=None,
         metavar="NAME",
-        help="--backend tap in the existing network namespace NAME (root) instead of a "
-        "fresh one",
+        help="--backend tap in the existing network namespace NAME (root) instead of a fresh one",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
@@ -192,13 +193,13 @@ def run(args: argparse.Namespace) -> int:
         if why is not None:
             print(f"ustack packetdrill: --tap {args.tap}: {why}", file=sys.stderr)
             return 2
-    show_progress = not args.quiet and sys.stderr.isatty()
+    total = sum(1 for _, p in find_scripts(paths) if not (args.ipv4_only and "ipv6" in p.name))
+    bar = Progress("", total, unit="scripts", quiet=args.quiet)
 
     def progress(i: int, r: ScriptResult) -> None:
         if args.verbose and r.status == "pass":
-            print(f"PASS {r.path}")
-        if show_progress:
-            print(f"\r{i + 1} scripts ...", end="", file=sys.stderr, flush=True)
+            bar.message(f"PASS {r.path}")
+        bar(bar.done + 1)
 
     report: Report = run_scripts(
         paths,
@@ -208,8 +209,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         tap=args.tap,
     )
-    if show_progress:
-        print("\r", end="", file=sys.stderr)
+    bar.clear()
     print(report.format(verbose=args.verbose))
     if args.json:
         Path(args.json).write_text(report.to_json() + os.linesep)

@@ -14,7 +14,6 @@ import math
 import os
 import signal
 import struct
-import subprocess
 import sys
 import time
 from collections.abc import Callable

@@ -102,6 +102,8 @@ def control_dir() -> Path:
     if runtime:
         return Path(runtime) / "ustack"
     return Path(f"/tmp/ustack-{os.geteuid()}")
+
+
 _RECV = 1 << 18  # bytes read per recv
 _ECHO_HIGH = 1 << 20  # echo: stop reading while this much waits to go back
 _HEADER_MAX = 16384  # HTTP: a request head longer than this is refused
@@ -147,8 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="Unix socket answering `ustack stats` (default: "
-        f"{control_dir()}/serve-<pid>.sock)",
+        help=f"Unix socket answering `ustack stats` (default: {control_dir()}/serve-<pid>.sock)",
     )
     ctl.add_argument("--no-control", action="store_true", help="no control socket")
     parser.add_argument(
@@ -340,7 +341,8 @@ class _Request(http.server.BaseHTTPRequestHandler):
     def __init__(self, head: bytes, peer: tuple[str, int]) -> None:  # noqa: D107
         # Not super().__init__: that would read from and answer a socket.
         self.rfile = io.BytesIO(head)
-        self.wfile = io.BytesIO()
+        self.out = io.BytesIO()
+        self.wfile = self.out
         self.client_address = peer
         self.body_length = 0
         self.close_connection = True
@@ -354,13 +356,13 @@ class _Request(http.server.BaseHTTPRequestHandler):
     def respond(self) -> bytes:
         """The response head for the request (or an error page, whole)."""
         self.handle_one_request()
-        return self.wfile.getvalue()
+        return self.out.getvalue()
 
     def refuse(self, code: int) -> bytes:
         """An error page that ends the connection, for a request the loop
         could not hand over (a head longer than the server takes)."""
         self.send_error(code)
-        return self.wfile.getvalue()
+        return self.out.getvalue()
 
     def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
         if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:

@@ -84,9 +84,7 @@ class TapBackend:
         self._mine = self.iface.mac_bytes
         try:
             self.stack.arp_add(self.iface, remote_ip, PEER_MAC)
-            self._sock = socket.socket(
-                socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL)
-            )
+            self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL))
         except PermissionError as exc:
             self.link.close()
             raise PermissionError(
