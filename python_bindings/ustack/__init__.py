@@ -22,7 +22,7 @@ Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
 
     server = b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 7))
-    client = a.socket()                      # AF_INET, SOCK_DGRAM
+    client = a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.settimeout(0.5)                   # seconds of the stacks' clock
     client.sendto(b"ping", ("198.18.0.2", 7))
     data, peer = server.recvfrom(2048)       # polls a and b until it arrives

@@ -33,6 +33,8 @@ each ICMP message the stack received, IPv4 header included, with
 from __future__ import annotations
 
 import enum
+import errno as _errno
+import io
 import struct
 import weakref
 from collections.abc import Callable
@@ -99,6 +101,7 @@ __all__ = [
     "TCPI_OPT_WSCALE",
     "TCPI_OPT_ECN",
     "TCPInfo",
+    "SocketIO",
     "MSG_OOB",
     "MSG_PEEK",
     "MSG_DONTWAIT",
@@ -269,7 +272,7 @@ class Socket:
         self,
         stack: Stack,
         family: int = AF_INET,
-        type: int = SOCK_DGRAM,  # noqa: A002 - the socket module's name
+        type: int = SOCK_STREAM,  # noqa: A002 - the socket module's name
         proto: int = 0,
         *,
         _so: Any = None,
@@ -290,6 +293,8 @@ class Socket:
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._upcall: Callable[[Socket, int], None] | None = None
         self._upcall_handle: Any = None
+        self._io_refs = 0
+        self._closed = False
         self.id = stack._register_socket(self)
 
     # --- identity -----------------------------------------------------------
@@ -323,7 +328,7 @@ class Socket:
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran (or the stack was closed)."""
-        return self._so is None
+        return self._closed or self._so is None
 
     def _ptr(self) -> Any:
         if self._so is None:
@@ -636,7 +641,17 @@ class Socket:
         check(lib.ust_shutdown(self._ptr(), how))
 
     def close(self) -> None:
-        """Close the socket; it also leaves every event queue.  Idempotent."""
+        """Close the socket; it also leaves every event queue.  Idempotent.
+
+        As with :class:`socket.socket`, while a file from :meth:`makefile` is
+        open the connection stays up (the file may still read and write); it
+        is closed when the last such file is closed.
+        """
+        self._closed = True
+        if self._io_refs <= 0:
+            self._real_close()
+
+    def _real_close(self) -> None:
         so, self._so = self._so, None
         if so is None:
             return
@@ -647,8 +662,61 @@ class Socket:
         self._upcall = None
         check(self._close_fn(so))
 
+    def _decref_socketios(self) -> None:
+        """A file from :meth:`makefile` was closed."""
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closed:
+            self.close()
+
+    # --- files --------------------------------------------------------------
+
+    def makefile(
+        self,
+        mode: str = "r",
+        buffering: int | None = None,
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> Any:
+        """A file object reading and/or writing the socket, as
+        :meth:`socket.socket.makefile`: ``mode`` is made of ``r``, ``w`` and
+        ``b``; a binary file is an :class:`io.BufferedReader`,
+        :class:`io.BufferedWriter` or :class:`io.BufferedRWPair` over a
+        :class:`SocketIO` (``buffering=0``: the SocketIO itself), a text
+        file an :class:`io.TextIOWrapper` over that.  The socket's timeout
+        applies to the file's reads and writes."""
+        if not set(mode) <= {"r", "w", "b"}:
+            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
+        writing = "w" in mode
+        reading = "r" in mode or not writing
+        binary = "b" in mode
+        rawmode = ("r" if reading else "") + ("w" if writing else "")
+        raw = SocketIO(self, rawmode)
+        self._io_refs += 1
+        if buffering is None or buffering < 0:
+            buffering = io.DEFAULT_BUFFER_SIZE
+        if buffering == 0:
+            if not binary:
+                raise ValueError("unbuffered streams must be binary")
+            return raw
+        buffer: Any
+        if reading and writing:
+            buffer = io.BufferedRWPair(raw, raw, buffering)
+        elif reading:
+            buffer = io.BufferedReader(raw, buffering)
+        else:
+            buffer = io.BufferedWriter(raw, buffering)
+        if binary:
+            return buffer
+        text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline)
+        text.mode = mode  # type: ignore[misc]
+        return text
+
     def _stack_closing(self) -> None:
         """The stack is about to be destroyed: close quietly."""
+        self._closed = True
         so, self._so = self._so, None
         if so is not None:
             for q in list(self._evqs):
@@ -688,3 +756,94 @@ class Socket:
         except OSError:
             pass
         return text + ">"
+
+
+_BLOCKING_ERRNOS = frozenset((_errno.EAGAIN, _errno.EWOULDBLOCK))
+
+
+class SocketIO(io.RawIOBase):
+    """The raw I/O under :meth:`Socket.makefile`, as :class:`socket.SocketIO`:
+    ``readinto`` is ``recv_into``, ``write`` is ``send``; on a non-blocking
+    socket both return None when they would block, and after a timeout the
+    object refuses further reads (the stream's position is then unknown)."""
+
+    def __init__(self, sock: Socket, mode: str) -> None:
+        if mode not in ("r", "w", "rw", "rb", "wb", "rwb"):
+            raise ValueError(f"invalid mode: {mode!r}")
+        io.RawIOBase.__init__(self)
+        self._sock: Socket | None = sock
+        if "b" not in mode:
+            mode += "b"
+        self._mode = mode
+        self._reading = "r" in mode
+        self._writing = "w" in mode
+        self._timeout_occurred = False
+
+    def _socket(self) -> Socket:
+        if self.closed or self._sock is None:
+            raise ValueError("I/O operation on closed file.")
+        return self._sock
+
+    def readinto(self, b: Any) -> int | None:
+        sock = self._socket()
+        if not self._reading:
+            raise io.UnsupportedOperation("File not open for reading")
+        if self._timeout_occurred:
+            raise OSError("cannot read from timed out object")
+        try:
+            return sock.recv_into(b)
+        except TimeoutError:
+            self._timeout_occurred = True
+            raise
+        except OSError as exc:
+            if exc.errno in _BLOCKING_ERRNOS:
+                return None
+            raise
+
+    def write(self, b: Any) -> int | None:
+        sock = self._socket()
+        if not self._writing:
+            raise io.UnsupportedOperation("File not open for writing")
+        try:
+            return sock.send(b)
+        except OSError as exc:
+            if exc.errno in _BLOCKING_ERRNOS:
+                return None
+            raise
+
+    def readable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return self._reading
+
+    def writable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return self._writing
+
+    def seekable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return False
+
+    def fileno(self) -> int:
+        """ustack sockets have no file descriptor: io.UnsupportedOperation."""
+        self._socket()
+        raise io.UnsupportedOperation("ustack sockets have no file descriptor")
+
+    @property
+    def name(self) -> int:
+        """-1: there is no file descriptor to name the file by."""
+        return -1
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        io.RawIOBase.close(self)
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock._decref_socketios()

@@ -47,7 +47,7 @@ from ustack.inet import (
     port_to_c,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
-from ustack.sockets import AF_INET, SOCK_DGRAM, Socket, tcp_state_name
+from ustack.sockets import AF_INET, SOCK_STREAM, Socket, tcp_state_name
 from ustack.world import World
 
 if TYPE_CHECKING:
@@ -453,8 +453,8 @@ class Stack:
 
     # --- sockets ------------------------------------------------------------
 
-    def socket(self, family: int = AF_INET, type: int = SOCK_DGRAM, proto: int = 0) -> Socket:  # noqa: A002
-        """A new socket, as :func:`socket.socket` (constants from ustack)."""
+    def socket(self, family: int = AF_INET, type: int = SOCK_STREAM, proto: int = 0) -> Socket:  # noqa: A002
+        """A new socket, as :func:`socket.socket`: TCP unless told otherwise."""
         return Socket(self, family, type, proto)
 
     def _register_socket(self, sock: Socket) -> int:
