@@ -112,12 +112,14 @@ def test_timeout_returns_empty_after_that_much_stack_time(net: PipeRig) -> None:
         assert net.b.now - t0 >= SECOND // 4
 
 
-def test_wait_forever_with_nothing_pending_returns_empty(net: PipeRig) -> None:
+def test_wait_forever_with_nothing_pending_raises_deadlock(net: PipeRig) -> None:
     server = _server(net)
     with EventQueue(net.b) as q:
         q.register(server, EV_IN)
-        assert q.poll() == []
-        assert q.poll(-1) == []
+        with pytest.raises(ustack.Deadlock, match=r"EventQueue.poll\(\)"):
+            q.poll()
+        with pytest.raises(ustack.Deadlock):
+            q.poll(-1)
 
 
 def test_maxevents(net: PipeRig) -> None:
