@@ -206,10 +206,13 @@ def open_link(args: argparse.Namespace, prog: str) -> HostLink:
 
 
 class Stopper:
-    """SIGINT and SIGTERM set ``signame`` instead of raising, while active."""
+    """SIGINT and SIGTERM set ``signame`` instead of raising, while active;
+    with ``raising`` set they also raise KeyboardInterrupt (to end a
+    blocking call)."""
 
     def __init__(self) -> None:
         self.signame: str | None = None
+        self.raising = False
         self._old: dict[int, object] = {}
 
     @property
@@ -218,6 +221,8 @@ class Stopper:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signame = signal.Signals(signum).name
+        if self.raising:
+            raise KeyboardInterrupt(self.signame)
 
     def __enter__(self) -> Stopper:
         for sig in (signal.SIGINT, signal.SIGTERM):
