@@ -1,8 +1,9 @@
 """``ustack fetch``: an HTTP/1.1 GET through ustack from a server on the kernel's side.
 
-In a fresh network namespace, ustack on a TAP device connects to the kernel
-side (198.18.0.2 by default), where ``--run-server`` has started a server,
-downloads one URL (Content-Length, chunked, or until the server closes),
+ustack on a TAP device (in a fresh namespace, --netns or --tap) connects to
+the kernel side (198.18.0.2 by default), where ``--run-server`` has started a
+server, downloads one URL with the standard library's http.client over the
+ustack socket (Content-Length, chunked, or until the server closes),
 optionally saves it, and prints bytes, time, rate and SHA-256.
 """
 

@@ -1,13 +1,18 @@
 """``ustack serve``: TCP services on ustack, facing the Linux kernel over a TAP.
 
-In a fresh network namespace, ustack (198.18.0.1/24) sits on a TAP device
-whose other side is the kernel (198.18.0.2/24) and serves any number of
+ustack (198.18.0.1/24) sits on a TAP device whose other side is the kernel
+(198.18.0.2/24) -- in a fresh network namespace, an existing one (--netns)
+or on an existing device (--tap, no root) -- and serves any number of
 listeners at once -- echo, discard, HTTP -- to any number of connections,
 non-blocking, from one event queue.  ``--run CMD`` drives the kernel side
 (curl, iperf, socat) inside the namespace and ends the server with the
 command's exit status; Ctrl-C, SIGTERM or ``--duration`` end it too.  Every
 way out prints the stack's counters.  A Unix socket (``--control``) answers
 ``ustack stats`` with them while it runs.
+
+HTTP requests are read by the standard library (http.server's
+BaseHTTPRequestHandler, given each complete request head) and every answer
+leaves in one send with TCP_NODELAY (see :class:`HttpConn`).
 """
 
 from __future__ import annotations
