@@ -134,13 +134,10 @@ def test_head_has_no_body() -> None:
 
 
 def _live_reason(*tools: str) -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed (apt-get install apache2-utils)"
-    return None
+    """Why serve cannot meet the kernel's clients here (root, ab)."""
+    missing = " ".join(t for t in tools if shutil.which(t) is None)
+    apt = f"{missing} not installed (apt-get install apache2-utils)" if missing else None
+    return netns.unavailable_reason() or apt
 
 
 def _serve(run: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:

@@ -183,15 +183,14 @@ def test_tap_that_is_not_the_users_is_refused(user_tap: UserTap) -> None:
     assert "belongs to uid 0" in proc.stderr, proc.stderr
 
 
+def _ustack(*args: str) -> subprocess.CompletedProcess[str]:
+    """ustack run as this process's user (root in CI), in this namespace."""
+    argv = [sys.executable, "-m", "ustack", *args]
+    return subprocess.run(argv, capture_output=True, text=True, env=ENV, timeout=60, check=False)
+
+
 def test_a_missing_tap_says_how_to_make_it() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "ustack", "serve", "--http", "8080", "--tap", "nosuchtap9"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-        check=False,
-    )
+    proc = _ustack("serve", "--http", "8080", "--tap", "nosuchtap9")
     assert proc.returncode != 0
     assert "no device nosuchtap9" in proc.stderr and "ip tuntap add" in proc.stderr
 
@@ -243,12 +242,5 @@ def test_serve_in_an_existing_namespace() -> None:
 
 @needs_root
 def test_netns_that_does_not_exist() -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "ustack", "ping", "--netns", "ustack-no-such-ns", "-c", "1"],
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=60,
-        check=False,
-    )
+    proc = _ustack("ping", "--netns", "ustack-no-such-ns", "-c", "1")
     assert proc.returncode != 0 and "no network namespace ustack-no-such-ns" in proc.stderr
