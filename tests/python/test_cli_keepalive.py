@@ -79,6 +79,13 @@ def test_each_keepalive_response_is_one_send() -> None:
     assert not conn.closed and not conn.done()
 
 
+def test_a_head_split_across_reads_waits_for_its_end() -> None:
+    sock = FakeSock(b"GET /bytes/3 HTTP/1.1\r\nHo", b"st: x\r\n", b"\r\n")
+    conn = _conn(sock)
+    conn.handle(1)
+    assert len(sock.sends) == 1 and sock.sends[0].endswith(b"\r\n\r\n" + pattern.pattern(3))
+
+
 def test_large_response_starts_with_a_block_of_body() -> None:
     size = 3 * pattern.BLOCK + 123
     sock = FakeSock(b"GET /bytes/%d HTTP/1.0\r\n\r\n" % size)
