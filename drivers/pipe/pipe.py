@@ -18,7 +18,7 @@ import enum
 import secrets
 from typing import Any
 
-from ustack._native import ffi, lib, struct_to_dict
+from ustack._native import UINT64_MAX, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd, Link
@@ -96,6 +96,12 @@ class PipeEnd(DriverEnd):
 
     def _shared_key(self) -> object | None:
         return self.pipe
+
+    def _in_flight(self) -> bool:
+        if self.pipe._closed:
+            return False
+        ops = lib.ust_pipe_ops()
+        return int(ops.next_deadline(lib.ust_pipe_end(self.pipe._p, self.side))) != UINT64_MAX
 
     def __repr__(self) -> str:
         return f"<PipeEnd {self.label} of {self.pipe!r}>"

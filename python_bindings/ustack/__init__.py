@@ -22,7 +22,7 @@ Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
 
     server = b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 7))
-    client = a.socket()                      # AF_INET, SOCK_DGRAM
+    client = a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.settimeout(0.5)                   # seconds of the stacks' clock
     client.sendto(b"ping", ("198.18.0.2", 7))
     data, peer = server.recvfrom(2048)       # polls a and b until it arrives
@@ -32,11 +32,14 @@ Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
     print(ustack.format_netstat(a.netstat()))   # netstat -s
     a.sysctl("net.inet.ip.ttl", 32)             # sysctl -w
 
-Constants (``AF_INET``, ``SOL_SOCKET``, ``SO_RCVBUF``, ``MSG_PEEK``, ...) have
-ustack's own (FreeBSD) values: take them from this package, never from the
-host's :mod:`socket` module.  A blocking call polls every stack of the
-socket's :class:`World` (stacks on one virtual clock or joined by pipes);
-non-blocking sockets (``setblocking(False)``) never poll.
+Constants (``AF_INET``, ``SOL_SOCKET``, ``SO_RCVBUF``, ``MSG_PEEK``, ...) are
+the host :mod:`socket` module's (``ustack.SOL_SOCKET == socket.SOL_SOCKET``);
+the bindings translate them to ustack's FreeBSD values for C
+(:mod:`ustack.constants`).  A blocking call polls every stack of the
+socket's :class:`World` (stacks on one virtual clock or joined by pipes); on
+a virtual clock a call that nothing can end raises :class:`Deadlock`;
+non-blocking sockets (``setblocking(False)``) never poll.  The guide is
+docs/python.md.
 """
 
 from __future__ import annotations
@@ -110,6 +113,7 @@ from ustack.sockets import (
     TCPS_TIME_WAIT,
     AddressFamily,
     Socket,
+    SocketIO,
     SocketKind,
     TCPInfo,
 )
@@ -123,7 +127,7 @@ from ustack.stack import (
     run_for,
     run_until,
 )
-from ustack.world import World
+from ustack.world import Deadlock, World
 
 __version__ = "0.1.0"
 
@@ -202,7 +206,9 @@ __all__ = [
     "Interface",
     "Route",
     "Socket",
+    "SocketIO",
     "SocketKind",
+    "Deadlock",
     "Stack",
     "SysctlInfo",
     "VirtualClock",

@@ -83,3 +83,9 @@ class DriverEnd:
         pipe end), so that stacks attached to it are polled together; None
         when the other side is not in this process."""
         return None
+
+    def _in_flight(self) -> bool:
+        """True while frames sent towards this end have not arrived yet (a
+        delayed pipe): the world is not at rest.  Drivers whose other side
+        is outside the process say False."""
+        return False
