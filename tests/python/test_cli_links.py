@@ -13,6 +13,7 @@ namespace of ``ip netns exec`` alone.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import signal
@@ -43,6 +44,32 @@ needs_root = pytest.mark.skipif(
 )
 
 
+def _readable_package() -> str:
+    """A copy of this tree's package that the unprivileged uid can read, as an
+    installed package is laid out (driver modules copied in and listed in
+    _drivers.txt): the checkout may live where uid 65534 cannot go (/root)."""
+    global _USER_PKG
+    if _USER_PKG is None:
+        top = Path(tempfile.mkdtemp(prefix="ustack-userpkg-"))
+        os.chmod(top, 0o755)
+        atexit.register(shutil.rmtree, top, True)
+        pkg = top / "ustack"
+        shutil.copytree(
+            ROOT / "python_bindings" / "ustack", pkg, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        mods = sorted(ROOT.glob("drivers/*/*.py"))
+        for mod in mods:
+            shutil.copy2(mod, pkg / mod.name)
+        (pkg / "_drivers.txt").write_text(" ".join(m.stem for m in mods), encoding="utf-8")
+        for path in [top, *top.rglob("*")]:
+            os.chmod(path, 0o755 if path.is_dir() else 0o644 | (path.stat().st_mode & 0o111))
+        _USER_PKG = str(top)
+    return _USER_PKG
+
+
+_USER_PKG: str | None = None
+
+
 def _user_python() -> str | None:
     """An interpreter that the unprivileged uid can run and that imports
     this tree's ustack (the venv's may live under /root)."""
@@ -64,7 +91,7 @@ def _as_user(*caps: str) -> list[str]:
     argv = ["setpriv", f"--reuid={UID}", f"--regid={UID}", "--clear-groups"]
     for cap in caps:
         argv += [f"--inh-caps=+{cap}", f"--ambient-caps=+{cap}"]
-    return [*argv, "env", f"PYTHONPATH={BINDINGS}", "PATH=/usr/bin:/bin"]
+    return [*argv, "env", f"PYTHONPATH={_readable_package()}", "PATH=/usr/bin:/bin"]
 
 
 class UserTap:
