@@ -276,7 +276,20 @@ struct ust_tcp_conn {
 	uint16_t fport;
 	uint8_t state;
 	uint8_t has_socket;
+	uint8_t timers;
+	uint8_t rxtshift;
+	uint32_t keepprobes;
+	uint32_t recv_q;
+	uint32_t send_q;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
 };
+#define UST_TCPT_DELACK ...
+#define UST_TCPT_REXMT ...
+#define UST_TCPT_PERSIST ...
+#define UST_TCPT_KEEP ...
+#define UST_TCPT_2MSL ...
 size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
 int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
     uint16_t fport);

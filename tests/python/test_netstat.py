@@ -51,9 +51,9 @@ def test_shape_and_freebsd_names(stack: Stack) -> None:
 
 
 def test_counters_of_one_exchange(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"count me", (ADDR_B, 5000))
     assert server.recv(100) == b"count me"
     a_udp, b_udp = net.a.netstat("udp")["udp"], net.b.netstat("udp")["udp"]
@@ -68,7 +68,7 @@ def test_counters_of_one_exchange(net: PipeRig) -> None:
 
 
 def test_bad_udp_checksum_is_counted(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     server.setblocking(False)
     _inject(net, udp_sum_delta=1)
@@ -81,7 +81,7 @@ def test_bad_udp_checksum_is_counted(net: PipeRig) -> None:
 
 
 def test_no_udp_checksum_is_accepted_and_counted(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     _inject(net, udp_sum=False)
     assert net.b.netstat("udp")["udp"]["udps_nosum"] == 1
@@ -96,7 +96,7 @@ def test_bad_ip_header_is_counted(net: PipeRig) -> None:
 
 
 def test_closed_port_counts_noport_and_icmp(net: PipeRig) -> None:
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"x", (ADDR_B, 9))
     net.run()
     assert net.b.netstat("udp")["udp"]["udps_noport"] == 1
@@ -127,7 +127,7 @@ def test_short_udp_header_is_counted(net: PipeRig) -> None:
 
 
 def test_netstat_text(net: PipeRig) -> None:
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"x", (ADDR_B, 9))
     net.run()
     text = ustack.format_netstat(net.b.netstat())
