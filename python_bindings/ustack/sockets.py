@@ -215,6 +215,15 @@ _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
 _C_TCP_INFO = int(lib.UST_TCP_INFO)
 _C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
 _MSG_WAITALL = int(getattr(_socket, "MSG_WAITALL", 0))
+_C_SO_SNDBUF = int(lib.UST_SO_SNDBUF)
+_C_SO_RCVBUF = int(lib.UST_SO_RCVBUF)
+
+LINUX_DGRAM_BUFFER = 212_992
+"""SO_SNDBUF and SO_RCVBUF a new UDP socket gets at least (Linux's
+net.core.wmem_default/rmem_default): FreeBSD's defaults (net.inet.udp.maxdgram
+9,216 and recvspace 42,080, which the C API keeps) refuse or drop datagrams
+over 9,216 bytes, where code written for the socket module expects up to
+65,507 to work."""
 
 T = TypeVar("T")
 
@@ -282,6 +291,7 @@ class Socket:
         self._stack = stack
         self._close_fn = lib.ust_close
         c_type, nonblock = to_c_type(int(type))
+        created = _so is None
         if int(family) != int(AF_INET):
             raise error_from_code(int(lib.UST_EAFNOSUPPORT), "ustack speaks IPv4 only (AF_INET)")
         if _so is None:
@@ -301,6 +311,18 @@ class Socket:
         self._io_refs = 0
         self._closed = False
         self.id = stack._register_socket(self)
+        if c_type == int(lib.UST_SOCK_DGRAM) and created:
+            self._linux_dgram_buffers()
+
+    def _linux_dgram_buffers(self) -> None:
+        """Raise the buffers of a new UDP socket to :data:`LINUX_DGRAM_BUFFER`
+        where the knobs give less and memory allows (kern.ipc.maxsockbuf)."""
+        raw = _INT.pack(LINUX_DGRAM_BUFFER)
+        for opt in (_C_SO_SNDBUF, _C_SO_RCVBUF):
+            cur = _INT.unpack(self._getsockopt_raw(_C_SOL_SOCKET, opt, _INT.size))[0]
+            if cur < LINUX_DGRAM_BUFFER:
+                with self._stack.world.using():
+                    lib.ust_setsockopt(self._so, _C_SOL_SOCKET, opt, ffi.from_buffer(raw), len(raw))
 
     # --- identity -----------------------------------------------------------
 
