@@ -80,7 +80,7 @@ def _host(name: str) -> int:
     c_value = int(getattr(lib, "UST_" + name))
     host = getattr(_socket, name, None)
     if isinstance(host, int):
-        return host
+        return int(host)  # a plain int, not socket's IntFlag: cheaper to mask
     value = USTACK_ONLY_BASE + c_value
     assert value not in _used, name
     _used.add(value)
@@ -186,6 +186,9 @@ def to_c_option(level: int, optname: int) -> int:
 def to_c_flags(flags: int) -> int:
     """``MSG_*`` bits -> ustack's; a bit ustack does not know stays as it is
     (so that ustack refuses it: EOPNOTSUPP/EINVAL)."""
+    if not flags:
+        return 0
+    flags = int(flags)
     out = 0
     for py, c in _FLAGS.items():
         if flags & py:

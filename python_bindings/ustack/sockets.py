@@ -428,6 +428,8 @@ class Socket:
     def _c_flags(self, flags: int) -> int:
         """``MSG_*`` flags (Python values) -> ustack's; MSG_DONTWAIT is done
         here (C calls never block) and MSG_WAITALL by :meth:`recv`."""
+        if not flags:
+            return 0
         rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
         c = to_c_flags(rest)
         known = to_c_flags(rest & (MSG_OOB | MSG_PEEK))

@@ -74,6 +74,11 @@ a ustack call no longer holds back its virtual clock."""
 _KNOCKING: set[int] = set()
 
 _REAL_PAUSE_NS = 1_000_000  # longest sleep of a real-clock wait between polls
+# Repeats are looked for before clock jumps of at least this much (the idle
+# timers that repeat are seconds apart), and at every _REPEAT_EVERY-th idle
+# moment whatever the jump, so that a busy transfer does not pay for it.
+_REPEAT_MIN_JUMP_NS = 500_000_000
+_REPEAT_EVERY = 256
 
 
 class Deadlock(RuntimeError):
@@ -148,6 +153,7 @@ class World:
         self._refs: list[weakref.ref[Stack]] = []
         self._merged: World | None = None
         self._users: dict[int, _User] = {}
+        self._guard = _Guard(self)
         self._touches = 0  # calls from outside waits: they may break a repeat
         self._generation = 0  # bumped when a poll did work or the clock moved
 
@@ -219,7 +225,7 @@ class World:
     def using(self) -> _Guard:
         """A context manager to hold around a call into one of the world's
         stacks: takes the lock and counts the thread as a user of the world."""
-        return _Guard(self)
+        return self._guard
 
     def _user(self) -> _User:
         ident = threading.get_ident()
@@ -384,6 +390,7 @@ class _Loop:
         self.seen: set[tuple[Any, ...]] = set()
         self.touches = -1
         self.callouts = -1
+        self.idle_moments = 0
 
     def done(self) -> bool:
         if self.user is not None and self.world is not None:
@@ -394,10 +401,13 @@ class _Loop:
             return self.stacks[0].now >= self.deadline
         return False
 
-    def _repeats(self) -> bool:
+    def _repeats(self, jump: int) -> bool:
         """At an idle moment: has the world been here before?  Checked only
         after some timer ran (a jump that merely cascades the wheel changes
         nothing) and with no frame in flight."""
+        self.idle_moments += 1
+        if jump < _REPEAT_MIN_JUMP_NS and self.idle_moments % _REPEAT_EVERY:
+            return False
         callouts = sum(st.stats["callouts_run"] for st in self.stacks)
         touches = self.world._touches if self.world is not None else 0
         if touches != self.touches:
@@ -417,7 +427,8 @@ class _Loop:
     def _bump(self) -> None:
         if self.world is not None:
             self.world._generation += 1
-            _COND.notify_all()
+            if len(self.world._users) > 1:
+                _COND.notify_all()
 
     def run(self) -> bool:
         steps = 0
@@ -450,7 +461,7 @@ class _Loop:
                         continue
                     self.stuck = "nothing is pending in any stack of the world"
                     return False
-            elif self.watch and self._repeats():
+            elif self.watch and self._repeats(nd - now):
                 if self._others_pause():
                     continue
                 if self.settle:
