@@ -477,3 +477,13 @@ def test_threads_deadlock_together_in_virtual_time() -> None:
         conn.close()
     finally:
         be.close()
+
+
+def test_sock_nonblock_in_the_type(be: Backend) -> None:
+    s = be.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
+    with s:
+        assert s.type == socket.SOCK_STREAM and s.gettimeout() == 0.0
+        lsock, addr = be.listener()
+        with lsock, pytest.raises(BlockingIOError):
+            lsock.setblocking(False)
+            lsock.accept()
