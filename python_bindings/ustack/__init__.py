@@ -44,8 +44,10 @@ docs/python.md.
 
 from __future__ import annotations
 
+from ustack import constants as _constants
 from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
+from ustack.constants import *  # noqa: F403 - the socket module's names, listed in its __all__
 from ustack.drivers import DriverEnd
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
@@ -53,47 +55,6 @@ from ustack.inet import ArpEntry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
 from ustack.pipe import Direction, Faults, Pipe, PipeEnd
 from ustack.sockets import (
-    AF_INET,
-    INADDR_ANY,
-    INADDR_BROADCAST,
-    IP_TOS,
-    IP_TTL,
-    IPPROTO_ICMP,
-    IPPROTO_IP,
-    IPPROTO_TCP,
-    IPPROTO_UDP,
-    MSG_DONTWAIT,
-    MSG_OOB,
-    MSG_PEEK,
-    SHUT_RD,
-    SHUT_RDWR,
-    SHUT_WR,
-    SO_BROADCAST,
-    SO_ERROR,
-    SO_KEEPALIVE,
-    SO_LINGER,
-    SO_OOBINLINE,
-    SO_RCVBUF,
-    SO_RCVLOWAT,
-    SO_REUSEADDR,
-    SO_REUSEPORT,
-    SO_SNDBUF,
-    SO_SNDLOWAT,
-    SO_TYPE,
-    SOCK_DGRAM,
-    SOCK_RAW,
-    SOCK_STREAM,
-    SOL_SOCKET,
-    TCP_CONGESTION,
-    TCP_INFO,
-    TCP_KEEPCNT,
-    TCP_KEEPIDLE,
-    TCP_KEEPINIT,
-    TCP_KEEPINTVL,
-    TCP_MAXSEG,
-    TCP_NODELAY,
-    TCP_NOOPT,
-    TCP_NOPUSH,
     TCPI_OPT_ECN,
     TCPI_OPT_SACK,
     TCPI_OPT_TIMESTAMPS,
@@ -130,7 +91,6 @@ from ustack.world import Deadlock, World
 __version__ = "0.1.0"
 
 __all__ = [
-    "AF_INET",
     "CAPTURE_IN",
     "CAPTURE_OUT",
     "EV_ERR",
@@ -138,46 +98,6 @@ __all__ = [
     "EV_IN",
     "EV_OUT",
     "EV_RDHUP",
-    "INADDR_ANY",
-    "INADDR_BROADCAST",
-    "IPPROTO_ICMP",
-    "IPPROTO_IP",
-    "IPPROTO_TCP",
-    "IPPROTO_UDP",
-    "IP_TOS",
-    "IP_TTL",
-    "MSG_DONTWAIT",
-    "MSG_OOB",
-    "MSG_PEEK",
-    "SHUT_RD",
-    "SHUT_RDWR",
-    "SHUT_WR",
-    "SOCK_DGRAM",
-    "SOCK_RAW",
-    "SOCK_STREAM",
-    "SOL_SOCKET",
-    "SO_BROADCAST",
-    "SO_ERROR",
-    "SO_KEEPALIVE",
-    "SO_LINGER",
-    "SO_OOBINLINE",
-    "SO_RCVBUF",
-    "SO_RCVLOWAT",
-    "SO_REUSEADDR",
-    "SO_REUSEPORT",
-    "SO_SNDBUF",
-    "SO_SNDLOWAT",
-    "SO_TYPE",
-    "TCP_NODELAY",
-    "TCP_MAXSEG",
-    "TCP_NOPUSH",
-    "TCP_NOOPT",
-    "TCP_INFO",
-    "TCP_CONGESTION",
-    "TCP_KEEPINIT",
-    "TCP_KEEPIDLE",
-    "TCP_KEEPINTVL",
-    "TCP_KEEPCNT",
     "TCPS_CLOSED",
     "TCPS_LISTEN",
     "TCPS_SYN_SENT",
@@ -227,6 +147,7 @@ __all__ = [
     "run_until",
     "sysctl_info",
 ]
+__all__ += _constants.__all__
 
 
 def c_version() -> str:

@@ -63,10 +63,6 @@ __all__ = [
     "SHUT_RDWR",
     "INADDR_ANY",
     "INADDR_BROADCAST",
-    "to_c_level",
-    "to_c_option",
-    "to_c_flags",
-    "to_c_type",
 ]
 
 USTACK_ONLY_BASE = 0x7500_0000

@@ -487,3 +487,18 @@ def test_sock_nonblock_in_the_type(be: Backend) -> None:
         with lsock, pytest.raises(BlockingIOError):
             lsock.setblocking(False)
             lsock.accept()
+
+
+def test_sendall_to_a_peer_that_never_reads_deadlocks() -> None:
+    """The peer's window closes and stays closed (its persist probes are
+    answered): a single-threaded sendall could only hang."""
+    be = UstackBackend()
+    try:
+        client, conn = be.connected()
+        with pytest.raises(ustack.Deadlock, match=r"send\(\)"):
+            client.sendall(bytes(4 << 20))
+        assert conn.recv(10) == bytes(10)  # the connection still works
+        client.close()
+        conn.close()
+    finally:
+        be.close()
