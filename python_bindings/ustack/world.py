@@ -28,10 +28,11 @@ limit (a blocking call with timeout None, ``EventQueue.poll(None)``,
 A blocking call then raises :class:`Deadlock` naming the call and the
 socket; ``run_until(predicate)`` returns False and ``run_until()`` (until
 quiet) True.  Telling a repeat needs one round of the idle timers: an idle
-connection's keepalive (``net.inet.tcp.keepidle``, 2 h) plus one probe
-interval of virtual time, a few dozen polls.  An unanswered keepalive
-changes the state (probe count), so a dead peer still ends a wait with
-ETIMEDOUT, as on a real host.  On the real clock nothing is stuck: a wait
+connection's keepalive (``net.inet.tcp.keepidle``, 2 h of virtual time;
+the timing wheel first reports it as the start of its 1,048.576 s top-level
+slot), about a dozen polls.  An unanswered keepalive does not repeat (the
+silence since the last segment grows), so a dead peer still ends a wait with
+ETIMEDOUT after keepidle plus 8 probes 75 s apart, as on a real host.  On the real clock nothing is stuck: a wait
 blocks as a host socket does.
 
 Threads.  Blocking calls may come from several threads (a server thread in
