@@ -32,8 +32,8 @@ connection's keepalive (``net.inet.tcp.keepidle``, 2 h of virtual time;
 the timing wheel first reports it as the start of its 1,048.576 s top-level
 slot), about a dozen polls.  An unanswered keepalive does not repeat (the
 silence since the last segment grows), so a dead peer still ends a wait with
-ETIMEDOUT after keepidle plus 8 probes 75 s apart, as on a real host.  On the real clock nothing is stuck: a wait
-blocks as a host socket does.
+ETIMEDOUT after keepidle plus 8 probes 75 s apart, as on a real host.  On
+the real clock nothing is stuck: a wait blocks as a host socket does.
 
 Threads.  Blocking calls may come from several threads (a server thread in
 ``accept()`` while another connects; two threads on one socket).  Calls
