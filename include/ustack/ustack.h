@@ -557,6 +557,11 @@ UST_API void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 UST_API void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 UST_API void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 UST_API void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
+struct ust_stat_desc;
+/* Counter idx (0, 1, ...) of the structs above, in group and field order:
+ * group, field, description, offset and element count.  Returns 0, or
+ * -UST_ENOENT past the last one.  No stack needed. */
+UST_API int ust_stats_describe(unsigned idx, struct ust_stat_desc *out);
 
 /* ---------------------------------------------------------------------
  * Read-only mbuf access (for capture hooks and input hooks).

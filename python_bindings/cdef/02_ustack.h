@@ -407,6 +407,7 @@ void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
+int ust_stats_describe(unsigned idx, struct ust_stat_desc *out);
 
 size_t ust_mbuf_pktlen(const struct ust_mbuf *m);
 int ust_mbuf_copydata(const struct ust_mbuf *m, size_t off, size_t len, void *dst);

@@ -44,16 +44,18 @@ docs/python.md.
 
 from __future__ import annotations
 
+import importlib as _importlib
+from typing import Any as _Any
+
 from ustack import constants as _constants
 from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
 from ustack.constants import *  # noqa: F403 - the socket module's names, listed in its __all__
-from ustack.drivers import DriverEnd
+from ustack.drivers import DriverEnd, driver_modules
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
 from ustack.inet import ArpEntry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
-from ustack.pipe import Direction, Faults, Pipe, PipeEnd
 from ustack.sockets import (
     TCPI_OPT_ECN,
     TCPI_OPT_SACK,
@@ -118,14 +120,10 @@ __all__ = [
     "ArpEntry",
     "Capture",
     "TcpConnection",
-    "Direction",
     "DriverEnd",
     "Error",
     "EventQueue",
-    "Faults",
     "Interface",
-    "Pipe",
-    "PipeEnd",
     "Route",
     "Socket",
     "SocketIO",
@@ -153,3 +151,18 @@ __all__ += _constants.__all__
 def c_version() -> str:
     """Version string of the C library (``ust_version()``)."""
     return str(ffi.string(lib.ust_version()).decode())
+
+
+# Each driver module's USTACK_EXPORTS become ustack.<name> (ustack.Pipe,
+# ustack.Tap, ustack.Fault, ...): a new driver needs no line here.
+for _name in driver_modules(__path__):  # noqa: F405 - the package path, not a star name
+    _mod = _importlib.import_module(f"ustack.{_name}")
+    for _export in getattr(_mod, "USTACK_EXPORTS", ()):
+        globals()[_export] = getattr(_mod, _export)
+        __all__.append(_export)
+
+
+def __getattr__(name: str) -> _Any:
+    """Driver exports are set above at import; this only tells type checkers
+    that ``ustack.Pipe`` and the like exist (they cannot see them)."""
+    raise AttributeError(f"module 'ustack' has no attribute {name!r}")
