@@ -24,7 +24,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ustack._native import ffi, lib, struct_to_dict
+from ustack._native import UINT64_MAX, ffi, lib, struct_to_dict
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd, Link
 from ustack.errors import check
@@ -197,6 +197,13 @@ class Fault(DriverEnd):
 
     def _shared_key(self) -> object | None:
         return self.inner._shared_key()
+
+    def _in_flight(self) -> bool:
+        # Frames the wrapper holds back (delay, reordering) or the inner
+        # driver still carries: the world is not at rest (ustack.world).
+        ops = lib.ust_fault_wrap_ops()
+        soft = lib.ust_fault_wrap_softc(self._fw)
+        return int(ops.next_deadline(soft)) != UINT64_MAX or self.inner._in_flight()
 
     def __repr__(self) -> str:
         return f"<Fault seed={self.seed} on {self.inner!r}>"

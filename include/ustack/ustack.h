@@ -386,12 +386,12 @@ struct ust_tcp_conn {
 	uint16_t fport;
 	uint8_t state;
 	uint8_t has_socket;
-	uint8_t timers;      /* UST_TCPT_* bits: the timers armed */
-	uint8_t rxtshift;    /* consecutive retransmission timeouts */
-	uint32_t keepprobes; /* keepalive probes sent and not answered */
-	uint32_t recv_q;     /* bytes in the receive buffer (netstat's Recv-Q) */
-	uint32_t send_q;     /* bytes in the send buffer (netstat's Send-Q) */
-	uint32_t snd_una;    /* host byte order; 0 in the syncache */
+	uint8_t timers;   /* UST_TCPT_* bits: the timers armed */
+	uint8_t rxtshift; /* consecutive retransmission timeouts */
+	uint32_t idle_ms; /* since the last segment arrived (keepalive's clock) */
+	uint32_t recv_q;  /* bytes in the receive buffer (netstat's Recv-Q) */
+	uint32_t send_q;  /* bytes in the send buffer (netstat's Send-Q) */
+	uint32_t snd_una; /* host byte order; 0 in the syncache */
 	uint32_t snd_nxt;
 	uint32_t rcv_nxt;
 };

@@ -58,11 +58,12 @@ pcblist_syncache(void *arg, struct in_addr laddr, uint16_t lport, struct in_addr
 
 /* What a tool shows of a connection, and what the Python bindings compare to
  * tell a world that only repeats itself (keepalives answered) from one that
- * still moves (data, retransmissions, unanswered probes). */
+ * still moves (data, retransmissions, a peer silent for longer and longer). */
 static void
 pcblist_fill_tcb(struct ust_tcp_conn *c, const struct inpcb *inp, const struct tcpcb *tp)
 {
 	const struct socket *so = inp->inp_socket;
+	uint64_t idle;
 	int i;
 
 	c->has_socket = so != NULL && !(so->so_state & SS_NOFDREF);
@@ -70,7 +71,8 @@ pcblist_fill_tcb(struct ust_tcp_conn *c, const struct inpcb *inp, const struct t
 		if (tp->t_timers[i] != 0)
 			c->timers |= (uint8_t)(1u << i);
 	c->rxtshift = (uint8_t)(tp->t_rxtshift > UINT8_MAX ? UINT8_MAX : tp->t_rxtshift);
-	c->keepprobes = tp->t_keepprobes;
+	idle = (stack_now(tp->t_stack) - tp->t_rcvtime) / 1000000u;
+	c->idle_ms = (uint32_t)(idle > UINT32_MAX ? UINT32_MAX : idle);
 	if (so != NULL) {
 		c->recv_q = so->so_rcv.sb_cc;
 		c->send_q = so->so_snd.sb_cc;

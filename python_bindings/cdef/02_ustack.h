@@ -278,7 +278,7 @@ struct ust_tcp_conn {
 	uint8_t has_socket;
 	uint8_t timers;
 	uint8_t rxtshift;
-	uint32_t keepprobes;
+	uint32_t idle_ms;
 	uint32_t recv_q;
 	uint32_t send_q;
 	uint32_t snd_una;

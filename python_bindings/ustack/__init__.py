@@ -47,55 +47,16 @@ from __future__ import annotations
 import importlib as _importlib
 from typing import Any as _Any
 
+from ustack import constants as _constants
 from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
+from ustack.constants import *  # noqa: F403 - the socket module's names, listed in its __all__
 from ustack.drivers import DriverEnd, driver_modules
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
 from ustack.inet import ArpEntry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
 from ustack.sockets import (
-    AF_INET,
-    INADDR_ANY,
-    INADDR_BROADCAST,
-    IP_TOS,
-    IP_TTL,
-    IPPROTO_ICMP,
-    IPPROTO_IP,
-    IPPROTO_TCP,
-    IPPROTO_UDP,
-    MSG_DONTWAIT,
-    MSG_OOB,
-    MSG_PEEK,
-    SHUT_RD,
-    SHUT_RDWR,
-    SHUT_WR,
-    SO_BROADCAST,
-    SO_ERROR,
-    SO_KEEPALIVE,
-    SO_LINGER,
-    SO_OOBINLINE,
-    SO_RCVBUF,
-    SO_RCVLOWAT,
-    SO_REUSEADDR,
-    SO_REUSEPORT,
-    SO_SNDBUF,
-    SO_SNDLOWAT,
-    SO_TYPE,
-    SOCK_DGRAM,
-    SOCK_RAW,
-    SOCK_STREAM,
-    SOL_SOCKET,
-    TCP_CONGESTION,
-    TCP_INFO,
-    TCP_KEEPCNT,
-    TCP_KEEPIDLE,
-    TCP_KEEPINIT,
-    TCP_KEEPINTVL,
-    TCP_MAXSEG,
-    TCP_NODELAY,
-    TCP_NOOPT,
-    TCP_NOPUSH,
     TCPI_OPT_ECN,
     TCPI_OPT_SACK,
     TCPI_OPT_TIMESTAMPS,
@@ -132,7 +93,6 @@ from ustack.world import Deadlock, World
 __version__ = "0.1.0"
 
 __all__ = [
-    "AF_INET",
     "CAPTURE_IN",
     "CAPTURE_OUT",
     "EV_ERR",
@@ -140,46 +100,6 @@ __all__ = [
     "EV_IN",
     "EV_OUT",
     "EV_RDHUP",
-    "INADDR_ANY",
-    "INADDR_BROADCAST",
-    "IPPROTO_ICMP",
-    "IPPROTO_IP",
-    "IPPROTO_TCP",
-    "IPPROTO_UDP",
-    "IP_TOS",
-    "IP_TTL",
-    "MSG_DONTWAIT",
-    "MSG_OOB",
-    "MSG_PEEK",
-    "SHUT_RD",
-    "SHUT_RDWR",
-    "SHUT_WR",
-    "SOCK_DGRAM",
-    "SOCK_RAW",
-    "SOCK_STREAM",
-    "SOL_SOCKET",
-    "SO_BROADCAST",
-    "SO_ERROR",
-    "SO_KEEPALIVE",
-    "SO_LINGER",
-    "SO_OOBINLINE",
-    "SO_RCVBUF",
-    "SO_RCVLOWAT",
-    "SO_REUSEADDR",
-    "SO_REUSEPORT",
-    "SO_SNDBUF",
-    "SO_SNDLOWAT",
-    "SO_TYPE",
-    "TCP_NODELAY",
-    "TCP_MAXSEG",
-    "TCP_NOPUSH",
-    "TCP_NOOPT",
-    "TCP_INFO",
-    "TCP_CONGESTION",
-    "TCP_KEEPINIT",
-    "TCP_KEEPIDLE",
-    "TCP_KEEPINTVL",
-    "TCP_KEEPCNT",
     "TCPS_CLOSED",
     "TCPS_LISTEN",
     "TCPS_SYN_SENT",
@@ -225,6 +145,7 @@ __all__ = [
     "run_until",
     "sysctl_info",
 ]
+__all__ += _constants.__all__
 
 
 def c_version() -> str:
@@ -234,7 +155,7 @@ def c_version() -> str:
 
 # Each driver module's USTACK_EXPORTS become ustack.<name> (ustack.Pipe,
 # ustack.Tap, ustack.Fault, ...): a new driver needs no line here.
-for _name in driver_modules(__path__):
+for _name in driver_modules(__path__):  # noqa: F405 - the package path, not a star name
     _mod = _importlib.import_module(f"ustack.{_name}")
     for _export in getattr(_mod, "USTACK_EXPORTS", ()):
         globals()[_export] = getattr(_mod, _export)

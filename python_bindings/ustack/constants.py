@@ -63,10 +63,6 @@ __all__ = [
     "SHUT_RDWR",
     "INADDR_ANY",
     "INADDR_BROADCAST",
-    "to_c_level",
-    "to_c_option",
-    "to_c_flags",
-    "to_c_type",
 ]
 
 USTACK_ONLY_BASE = 0x7500_0000
@@ -80,7 +76,7 @@ def _host(name: str) -> int:
     c_value = int(getattr(lib, "UST_" + name))
     host = getattr(_socket, name, None)
     if isinstance(host, int):
-        return host
+        return int(host)  # a plain int, not socket's IntFlag: cheaper to mask
     value = USTACK_ONLY_BASE + c_value
     assert value not in _used, name
     _used.add(value)
@@ -186,6 +182,9 @@ def to_c_option(level: int, optname: int) -> int:
 def to_c_flags(flags: int) -> int:
     """``MSG_*`` bits -> ustack's; a bit ustack does not know stays as it is
     (so that ustack refuses it: EOPNOTSUPP/EINVAL)."""
+    if not flags:
+        return 0
+    flags = int(flags)
     out = 0
     for py, c in _FLAGS.items():
         if flags & py:

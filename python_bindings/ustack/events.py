@@ -118,7 +118,8 @@ class EventQueue:
         if sock in self:
             raise error_from_code(_EEXIST, "socket already registered")
         key = next(self._keys)
-        check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_ADD), so, events, ffi.cast("void *", key)))
+        with self._stack.world.using():
+            check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_ADD), so, events, ffi.cast("void *", key)))
         reg = _Reg(key, sock, events, data)
         self._by_key[key] = reg
         self._by_sock[id(sock)] = reg
@@ -132,7 +133,8 @@ class EventQueue:
         reg = self._by_sock.get(id(sock))
         if reg is None or reg.sock is not sock:
             raise error_from_code(_ENOENT, "socket not registered")
-        check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_MOD), so, events, ffi.cast("void *", reg.key)))
+        with self._stack.world.using():
+            check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_MOD), so, events, ffi.cast("void *", reg.key)))
         reg.events = events
         if data is not ...:
             reg.data = data
@@ -144,7 +146,8 @@ class EventQueue:
         if reg is None or reg.sock is not sock:
             raise error_from_code(_ENOENT, "socket not registered")
         if not sock.closed:
-            check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_DEL), sock._ptr(), 0, ffi.NULL))
+            with self._stack.world.using():
+                check(lib.ust_evq_ctl(q, int(lib.UST_EVQ_DEL), sock._ptr(), 0, ffi.NULL))
         self._forget(sock)
         sock._evqs.discard(self)
 
@@ -180,7 +183,8 @@ class EventQueue:
         self._ptr()
         if maxevents == 0 or maxevents < -1:
             raise error_from_code(_EINVAL, "maxevents must be -1 or > 0")
-        return self._collect(maxevents if maxevents > 0 else max(len(self._by_key), 1))
+        with self._stack.world.using():
+            return self._collect(maxevents if maxevents > 0 else max(len(self._by_key), 1))
 
     def poll(self, timeout: float | None = None, maxevents: int = -1) -> list[tuple[Any, int]]:
         """Ready sockets as ``[(data or socket, events), ...]``.

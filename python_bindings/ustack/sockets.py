@@ -45,48 +45,16 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ustack._native import ffi, lib
-from ustack.constants import (
+from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
     AF_INET,
-    INADDR_ANY,
-    INADDR_BROADCAST,
-    IP_TOS,
-    IP_TTL,
     IPPROTO_ICMP,
-    IPPROTO_IP,
-    IPPROTO_TCP,
-    IPPROTO_UDP,
     MSG_DONTWAIT,
     MSG_OOB,
     MSG_PEEK,
-    SHUT_RD,
-    SHUT_RDWR,
-    SHUT_WR,
-    SO_BROADCAST,
     SO_ERROR,
-    SO_KEEPALIVE,
-    SO_LINGER,
-    SO_OOBINLINE,
-    SO_RCVBUF,
-    SO_RCVLOWAT,
-    SO_REUSEADDR,
-    SO_REUSEPORT,
-    SO_SNDBUF,
-    SO_SNDLOWAT,
-    SO_TYPE,
-    SOCK_DGRAM,
     SOCK_RAW,
     SOCK_STREAM,
     SOL_SOCKET,
-    TCP_CONGESTION,
-    TCP_INFO,
-    TCP_KEEPCNT,
-    TCP_KEEPIDLE,
-    TCP_KEEPINIT,
-    TCP_KEEPINTVL,
-    TCP_MAXSEG,
-    TCP_NODELAY,
-    TCP_NOOPT,
-    TCP_NOPUSH,
     from_c_type,
     to_c_flags,
     to_c_level,
@@ -101,42 +69,19 @@ if TYPE_CHECKING:
     from ustack.stack import Stack
 
 __all__ = [
+    "AF_INET",
+    "IPPROTO_ICMP",
+    "SO_ERROR",
+    "SOCK_RAW",
+    "SOCK_STREAM",
+    "SOL_SOCKET",
     "AddressFamily",
     "SocketKind",
     "Socket",
-    "AF_INET",
-    "SOCK_STREAM",
-    "SOCK_DGRAM",
-    "SOCK_RAW",
-    "IPPROTO_IP",
-    "IPPROTO_ICMP",
-    "IPPROTO_TCP",
-    "IPPROTO_UDP",
-    "SOL_SOCKET",
-    "SO_REUSEADDR",
-    "SO_KEEPALIVE",
-    "SO_BROADCAST",
-    "SO_LINGER",
-    "SO_OOBINLINE",
-    "SO_REUSEPORT",
-    "SO_SNDBUF",
-    "SO_RCVBUF",
-    "SO_SNDLOWAT",
-    "SO_RCVLOWAT",
-    "SO_ERROR",
-    "SO_TYPE",
-    "IP_TOS",
-    "IP_TTL",
-    "TCP_NODELAY",
-    "TCP_MAXSEG",
-    "TCP_NOPUSH",
-    "TCP_NOOPT",
-    "TCP_INFO",
-    "TCP_CONGESTION",
-    "TCP_KEEPINIT",
-    "TCP_KEEPIDLE",
-    "TCP_KEEPINTVL",
-    "TCP_KEEPCNT",
+    "SocketIO",
+    "TCPInfo",
+    "LINUX_DGRAM_BUFFER",
+    "tcp_state_name",
     "TCPS_CLOSED",
     "TCPS_LISTEN",
     "TCPS_SYN_SENT",
@@ -152,16 +97,6 @@ __all__ = [
     "TCPI_OPT_SACK",
     "TCPI_OPT_WSCALE",
     "TCPI_OPT_ECN",
-    "TCPInfo",
-    "SocketIO",
-    "MSG_OOB",
-    "MSG_PEEK",
-    "MSG_DONTWAIT",
-    "SHUT_RD",
-    "SHUT_WR",
-    "SHUT_RDWR",
-    "INADDR_ANY",
-    "INADDR_BROADCAST",
 ]
 
 
@@ -215,6 +150,15 @@ _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
 _C_TCP_INFO = int(lib.UST_TCP_INFO)
 _C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
 _MSG_WAITALL = int(getattr(_socket, "MSG_WAITALL", 0))
+_C_SO_SNDBUF = int(lib.UST_SO_SNDBUF)
+_C_SO_RCVBUF = int(lib.UST_SO_RCVBUF)
+
+LINUX_DGRAM_BUFFER = 212_992
+"""SO_SNDBUF and SO_RCVBUF a new UDP socket gets at least (Linux's
+net.core.wmem_default/rmem_default): FreeBSD's defaults (net.inet.udp.maxdgram
+9,216 and recvspace 42,080, which the C API keeps) refuse or drop datagrams
+over 9,216 bytes, where code written for the socket module expects up to
+65,507 to work."""
 
 T = TypeVar("T")
 
@@ -282,6 +226,7 @@ class Socket:
         self._stack = stack
         self._close_fn = lib.ust_close
         c_type, nonblock = to_c_type(int(type))
+        created = _so is None
         if int(family) != int(AF_INET):
             raise error_from_code(int(lib.UST_EAFNOSUPPORT), "ustack speaks IPv4 only (AF_INET)")
         if _so is None:
@@ -301,6 +246,18 @@ class Socket:
         self._io_refs = 0
         self._closed = False
         self.id = stack._register_socket(self)
+        if c_type == int(lib.UST_SOCK_DGRAM) and created:
+            self._linux_dgram_buffers()
+
+    def _linux_dgram_buffers(self) -> None:
+        """Raise the buffers of a new UDP socket to :data:`LINUX_DGRAM_BUFFER`
+        where the knobs give less and memory allows (kern.ipc.maxsockbuf)."""
+        raw = _INT.pack(LINUX_DGRAM_BUFFER)
+        for opt in (_C_SO_SNDBUF, _C_SO_RCVBUF):
+            cur = _INT.unpack(self._getsockopt_raw(_C_SOL_SOCKET, opt, _INT.size))[0]
+            if cur < LINUX_DGRAM_BUFFER:
+                with self._stack.world.using():
+                    lib.ust_setsockopt(self._so, _C_SOL_SOCKET, opt, ffi.from_buffer(raw), len(raw))
 
     # --- identity -----------------------------------------------------------
 
@@ -406,6 +363,8 @@ class Socket:
     def _c_flags(self, flags: int) -> int:
         """``MSG_*`` flags (Python values) -> ustack's; MSG_DONTWAIT is done
         here (C calls never block) and MSG_WAITALL by :meth:`recv`."""
+        if not flags:
+            return 0
         rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
         c = to_c_flags(rest)
         known = to_c_flags(rest & (MSG_OOB | MSG_PEEK))

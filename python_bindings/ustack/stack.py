@@ -719,38 +719,35 @@ class Stack:
         """The TCP connection table, as ``sockstat``/``netstat -an`` show it:
         listeners, connections (also those the application already closed,
         such as TIME_WAIT) and embryonic ones in the syncache (SYN_RECEIVED)."""
-        st = self._ptr()
-        n = 64
-        while True:
-            buf = ffi.new("struct ust_tcp_conn[]", n)
-            total = int(lib.ust_tcp_pcblist(st, buf, n))
-            if total <= n:
-                break
-            n = total
         return [
             TcpConnection(
                 local=(ip_from_c(c.laddr), port_from_c(c.lport)),
                 remote=(ip_from_c(c.faddr), port_from_c(c.fport)),
                 state=int(c.state),
                 has_socket=bool(c.has_socket),
+                recv_q=int(c.recv_q),
+                send_q=int(c.send_q),
             )
-            for c in buf[0:total]
+            for c in self._pcblist()
         ]
 
-    def _resting_state(self) -> tuple[Any, ...]:
-        """What :mod:`ustack.world` compares to tell a world that only repeats
-        itself: the TCP table with sequence numbers, buffered bytes, timers
-        and probe counts; the ARP table; the objects in use per zone."""
+    def _pcblist(self) -> Any:
+        """``ust_tcp_pcblist`` as a cdata slice of ``struct ust_tcp_conn``."""
         st = self._ptr()
         n = 64
         while True:
             buf = ffi.new("struct ust_tcp_conn[]", n)
             total = int(lib.ust_tcp_pcblist(st, buf, n))
             if total <= n:
-                break
+                return buf[0:total]
             n = total
+
+    def _resting_state(self) -> tuple[Any, ...]:
+        """What :mod:`ustack.world` compares to tell a world that only repeats
+        itself: the TCP table with sequence numbers, buffered bytes, timers
+        and probe counts; the ARP table; the objects in use per zone."""
         fields = [name for name, _ in ffi.typeof("struct ust_tcp_conn").fields]
-        tcp = sorted(tuple(int(getattr(c, f)) for f in fields) for c in buf[0:total])
+        tcp = sorted(tuple(int(getattr(c, f)) for f in fields) for c in self._pcblist())
         arp = sorted((e.ip, e.ifindex, e.is_resolved, e.held) for e in self.arp_table())
         zones = tuple(z["in_use"] for z in self.zone_stats())
         return (tuple(tcp), tuple(arp), zones)
@@ -787,6 +784,10 @@ class TcpConnection:
     """TCPS_* (FreeBSD numbering)."""
     has_socket: bool
     """False once the application closed it, or before it was accepted."""
+    recv_q: int = 0
+    """Bytes received and not read yet (netstat's Recv-Q)."""
+    send_q: int = 0
+    """Bytes in the send buffer: not sent, or not acknowledged (Send-Q)."""
 
     @property
     def state_name(self) -> str:

@@ -28,11 +28,12 @@ limit (a blocking call with timeout None, ``EventQueue.poll(None)``,
 A blocking call then raises :class:`Deadlock` naming the call and the
 socket; ``run_until(predicate)`` returns False and ``run_until()`` (until
 quiet) True.  Telling a repeat needs one round of the idle timers: an idle
-connection's keepalive (``net.inet.tcp.keepidle``, 2 h) plus one probe
-interval of virtual time, a few dozen polls.  An unanswered keepalive
-changes the state (probe count), so a dead peer still ends a wait with
-ETIMEDOUT, as on a real host.  On the real clock nothing is stuck: a wait
-blocks as a host socket does.
+connection's keepalive (``net.inet.tcp.keepidle``, 2 h of virtual time;
+the timing wheel first reports it as the start of its 1,048.576 s top-level
+slot), about a dozen polls.  An unanswered keepalive does not repeat (the
+silence since the last segment grows), so a dead peer still ends a wait with
+ETIMEDOUT after keepidle plus 8 probes 75 s apart, as on a real host.  On
+the real clock nothing is stuck: a wait blocks as a host socket does.
 
 Threads.  Blocking calls may come from several threads (a server thread in
 ``accept()`` while another connects; two threads on one socket).  Calls
@@ -65,11 +66,20 @@ _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 _COND = threading.Condition(_LOCK)
 
-THREAD_GRACE = 0.05
+THREAD_GRACE = 0.1
 """Seconds of wall time after which a thread that used a world but is not in
 a ustack call no longer holds back its virtual clock."""
 
+# Threads blocked on _LOCK: a waiting thread that holds it lets them in
+# before it moves the virtual clock.
+_KNOCKING: set[int] = set()
+
 _REAL_PAUSE_NS = 1_000_000  # longest sleep of a real-clock wait between polls
+# Repeats are looked for before clock jumps of at least this much (the idle
+# timers that repeat are seconds apart), and at every _REPEAT_EVERY-th idle
+# moment whatever the jump, so that a busy transfer does not pay for it.
+_REPEAT_MIN_JUMP_NS = 500_000_000
+_REPEAT_EVERY = 256
 
 
 class Deadlock(RuntimeError):
@@ -113,7 +123,13 @@ class _Guard:
         self.world = world
 
     def __enter__(self) -> None:
-        _LOCK.acquire()
+        if not _LOCK.acquire(blocking=False):
+            ident = threading.get_ident()
+            _KNOCKING.add(ident)
+            try:
+                _LOCK.acquire()
+            finally:
+                _KNOCKING.discard(ident)
         w = self.world._resolve()
         u = w._user()
         u.depth += 1
@@ -138,6 +154,7 @@ class World:
         self._refs: list[weakref.ref[Stack]] = []
         self._merged: World | None = None
         self._users: dict[int, _User] = {}
+        self._guard = _Guard(self)
         self._touches = 0  # calls from outside waits: they may break a repeat
         self._generation = 0  # bumped when a poll did work or the clock moved
 
@@ -209,7 +226,7 @@ class World:
     def using(self) -> _Guard:
         """A context manager to hold around a call into one of the world's
         stacks: takes the lock and counts the thread as a user of the world."""
-        return _Guard(self)
+        return self._guard
 
     def _user(self) -> _User:
         ident = threading.get_ident()
@@ -221,6 +238,8 @@ class World:
     def _hold_back(self, me: _User) -> float | None:
         """Seconds to let other threads run before this one may move the
         virtual clock or give up; None if it may now."""
+        if _KNOCKING:
+            return 0.0005
         now = time.monotonic()
         wait: float | None = None
         for ident, u in list(self._users.items()):
@@ -372,6 +391,7 @@ class _Loop:
         self.seen: set[tuple[Any, ...]] = set()
         self.touches = -1
         self.callouts = -1
+        self.idle_moments = 0
 
     def done(self) -> bool:
         if self.user is not None and self.world is not None:
@@ -382,10 +402,13 @@ class _Loop:
             return self.stacks[0].now >= self.deadline
         return False
 
-    def _repeats(self) -> bool:
+    def _repeats(self, jump: int) -> bool:
         """At an idle moment: has the world been here before?  Checked only
         after some timer ran (a jump that merely cascades the wheel changes
         nothing) and with no frame in flight."""
+        self.idle_moments += 1
+        if jump < _REPEAT_MIN_JUMP_NS and self.idle_moments % _REPEAT_EVERY:
+            return False
         callouts = sum(st.stats["callouts_run"] for st in self.stacks)
         touches = self.world._touches if self.world is not None else 0
         if touches != self.touches:
@@ -405,7 +428,8 @@ class _Loop:
     def _bump(self) -> None:
         if self.world is not None:
             self.world._generation += 1
-            _COND.notify_all()
+            if len(self.world._users) > 1:
+                _COND.notify_all()
 
     def run(self) -> bool:
         steps = 0
@@ -438,7 +462,7 @@ class _Loop:
                         continue
                     self.stuck = "nothing is pending in any stack of the world"
                     return False
-            elif self.watch and self._repeats():
+            elif self.watch and self._repeats(nd - now):
                 if self._others_pause():
                     continue
                 if self.settle:

@@ -89,12 +89,31 @@ def test_ttl_knob_reaches_the_wire(net: PipeRig) -> None:
     assert ttls == [7]
 
 
+def _c_dgram_buffers(st: Stack) -> tuple[int, int]:
+    """SO_RCVBUF and SO_SNDBUF of a UDP socket made through the C API (a
+    Python socket raises them to Linux's defaults)."""
+    lib, ffi = ustack.lib, ustack.ffi
+    out = ffi.new("struct ust_socket **")
+    ustack.check(lib.ust_socket(st._ptr(), lib.UST_AF_INET, lib.UST_SOCK_DGRAM, 0, out))
+    got = []
+    for opt in (lib.UST_SO_RCVBUF, lib.UST_SO_SNDBUF):
+        val = ffi.new("int *")
+        size = ffi.new("size_t *", ffi.sizeof("int"))
+        ustack.check(lib.ust_getsockopt(out[0], lib.UST_SOL_SOCKET, opt, val, size))
+        got.append(int(val[0]))
+    lib.ust_close(out[0])
+    return got[0], got[1]
+
+
 def test_buffer_knobs_set_new_sockets_defaults(net: PipeRig) -> None:
-    net.a.sysctl("net.inet.udp.recvspace", 100_000)
+    assert _c_dgram_buffers(net.a) == (42080, 9216)  # FreeBSD's defaults
+    net.a.sysctl("net.inet.udp.recvspace", 300_000)
     net.a.sysctl("net.inet.udp.maxdgram", 1000)
+    assert _c_dgram_buffers(net.a) == (300_000, 1000)
     s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
-    assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF) == 100_000
-    assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF) == 1000
+    assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF) == 300_000
+    assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF) == 212_992
+    s.setsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF, 1000)
     with pytest.raises(OSError) as ei:
         s.sendto(bytes(1001), (ADDR_B, 5000))
     assert ei.value.errno == errno.EMSGSIZE

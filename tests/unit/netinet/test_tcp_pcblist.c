@@ -95,3 +95,36 @@ TEST(drop_established_and_time_wait)
 	CHECK_EQ(ust_tcp_pcblist(tt.t.st, c, 2), 0u);
 	tt_fini(&tt);
 }
+
+/* The queues, sequence numbers and timers a tool (and the Python bindings'
+ * deadlock detector) reads: 5 bytes sent and unacknowledged, 3 received and
+ * unread, the retransmission and keepalive timers armed. */
+TEST(pcblist_queues_sequences_timers)
+{
+	struct ust_tcp_conn c[2];
+	struct tt tt;
+	uint32_t una;
+
+	tt_init(&tt, 4);
+	REQUIRE(tt_established_active(&tt));
+	REQUIRE(ust_tcp_pcblist(tt.t.st, c, 2) == 1);
+	CHECK_EQ(c[0].send_q, 0u);
+	CHECK_EQ(c[0].recv_q, 0u);
+	CHECK_EQ(c[0].timers, UST_TCPT_KEEP);
+	CHECK_EQ(c[0].rxtshift, 0);
+	CHECK_EQ(c[0].snd_una, c[0].snd_nxt);
+	una = c[0].snd_una;
+	CHECK_EQ(ust_send(tt.so, "hello", 5, 0), 5);
+	ipt_poll(&tt.t);
+	TT_OUT(&tt, TH_ACK | TH_PUSH, 1, 5, 1, 65535);
+	tt_in_data(&tt, TH_ACK | TH_PUSH, 1, 1, 32767, "abc", 3);
+	REQUIRE(ust_tcp_pcblist(tt.t.st, c, 2) == 1);
+	CHECK_EQ(c[0].send_q, 5u);
+	CHECK_EQ(c[0].recv_q, 3u);
+	CHECK_EQ(c[0].snd_una, una);
+	CHECK_EQ(c[0].snd_nxt, una + 5);
+	CHECK(c[0].timers & UST_TCPT_REXMT);
+	CHECK(c[0].timers & UST_TCPT_KEEP);
+	CHECK_EQ(c[0].idle_ms, 0u);
+	tt_fini(&tt);
+}
