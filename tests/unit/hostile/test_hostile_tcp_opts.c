@@ -136,12 +136,16 @@ TEST(hostile_tcp_data_options)
 	}
 }
 
+/* 40 bytes of TCP options hold at most four SACK blocks after the
+ * 2-byte kind/length and 2 bytes of padding (RFC 2018 3). */
+#define SACK_MAXBLK 4
+
 struct sackrow {
 	const char *name;
-	int n;                 /* blocks written */
-	int32_t blk[5][2];     /* relative to our oseq */
-	uint8_t len_override;  /* option length byte, 0: 2 + 8n */
-	long long want_blocks; /* tcps_sack_rcv_blocks */
+	int n;                       /* blocks written, at most SACK_MAXBLK */
+	int32_t blk[SACK_MAXBLK][2]; /* relative to our oseq */
+	uint8_t len_override;        /* option length byte, 0: 2 + 8n */
+	long long want_blocks;       /* tcps_sack_rcv_blocks */
 };
 
 /* 3000 bytes outstanding; a duplicate ACK carries the SACK blocks
@@ -184,7 +188,7 @@ TEST(hostile_tcp_sack_blocks)
 		memset(opt, 1, sizeof(opt));
 		opt[2] = 5;
 		opt[3] = r->len_override ? r->len_override : (uint8_t)(2 + 8 * r->n);
-		for (k = 0; k < r->n; k++) {
+		for (k = 0; k < r->n && k < SACK_MAXBLK; k++) {
 			ipt_put32(opt + 4 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][0]);
 			ipt_put32(opt + 8 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][1]);
 		}

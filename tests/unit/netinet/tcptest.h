@@ -266,6 +266,8 @@ tt_out_at(const char *file, int line, struct tt *tt, uint16_t flags, uint32_t se
 	char fw[8], fg[8];
 	uint16_t mask = (flags & TH_PUSH) ? TH_FLAGS : (uint16_t)(TH_FLAGS & ~TH_PUSH);
 
+	if (out != NULL)
+		memset(out, 0, sizeof(*out)); /* read after a failed match too */
 	if (!tt_next(tt, &sg)) {
 		UST_FAIL_AT(file, line, "expected > %s %u:%u(%u) ack %u, the stack sent nothing",
 		    tt_flagstr(flags, fw), seq, seq + len, len, ack);
