@@ -100,7 +100,7 @@ fold(uint32_t sum)
 static void
 build_syn(struct flood *f, uint8_t *fr)
 {
-	uint64_t r = mix64(&f->rng);
+	uint64_t r = tl_mix64(&f->rng);
 	uint32_t src = 0x0a000000u | (uint32_t)(r & 0xffffff), sum;
 	uint8_t *ip = fr + 14, *th = ip + 20;
 
@@ -274,7 +274,7 @@ static int
 setup(struct run *r)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in sin = sin4(ip4(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in sin = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
 
 	r->vc = ust_vclock_create(SIM_T0);
 	r->a = stack_new(r, r->seed * 2 + 1);
@@ -294,10 +294,10 @@ setup(struct run *r)
 	if (ust_if_attach(r->a, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_A), &r->ifa) !=
 	        0 ||
 	    ust_if_attach(r->b, "p0", &flood_ops, &r->fl, &r->ifb) != 0 ||
-	    ust_if_addr_add(r->ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(r->ifb, ip4(198, 18, 0, 2), 24) != 0 ||
-	    ust_arp_add_static(r->ifb, ip4(198, 18, 0, 254), gw_mac) != 0 ||
-	    ust_route_add(r->b, 0, 0, ip4(198, 18, 0, 254), r->ifb) != 0)
+	    ust_if_addr_add(r->ifa, tl_ip4addr(198, 18, 0, 1), 24) != 0 ||
+	    ust_if_addr_add(r->ifb, tl_ip4addr(198, 18, 0, 2), 24) != 0 ||
+	    ust_arp_add_static(r->ifb, tl_ip4addr(198, 18, 0, 254), gw_mac) != 0 ||
+	    ust_route_add(r->b, 0, 0, tl_ip4addr(198, 18, 0, 254), r->ifb) != 0)
 		return (-2);
 	if (ust_socket(r->b, UST_AF_INET, UST_SOCK_STREAM, 0, &r->lso) != 0 ||
 	    ust_bind(r->lso, &sin) != 0 || ust_listen(r->lso, 128) != 0)
@@ -308,14 +308,14 @@ setup(struct run *r)
 static void
 client_start(struct run *r, struct client *c)
 {
-	struct ust_sockaddr_in sin = sin4(ip4(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in sin = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
 	size_t i;
 	int e;
 
 	memset(c, 0, sizeof(*c));
 	c->gen = r->seed * 1000003u + r->started;
 	for (i = 0; i < MSG_LEN; i++)
-		c->msg[i] = (uint8_t)mix64(&c->gen);
+		c->msg[i] = (uint8_t)tl_mix64(&c->gen);
 	if (ust_socket(r->a, UST_AF_INET, UST_SOCK_STREAM, 0, &c->so) != 0) {
 		FAIL(r, "client %u: no socket", r->started);
 		return;

@@ -189,8 +189,8 @@ TEST(hostile_tcp_sack_blocks)
 		opt[2] = 5;
 		opt[3] = r->len_override ? r->len_override : (uint8_t)(2 + 8 * r->n);
 		for (k = 0; k < r->n && k < SACK_MAXBLK; k++) {
-			ipt_put32(opt + 4 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][0]);
-			ipt_put32(opt + 8 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][1]);
+			tl_put32(opt + 4 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][0]);
+			tl_put32(opt + 8 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][1]);
 		}
 		optlen = (size_t)(4 + 8 * r->n);
 		tt_in_raw(&h.tt, TH_ACK, h.pseq, h.oseq, 32767, opt, optlen, NULL, 0);
@@ -239,8 +239,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	opt[0] = opt[1] = 1;
 	opt[2] = 8;
 	opt[3] = 10;
-	ipt_put32(opt + 4, tsval++);
-	ipt_put32(opt + 8, sg.to.to_tsval);
+	tl_put32(opt + 4, tsval++);
+	tl_put32(opt + 8, sg.to.to_tsval);
 	tt_in_raw(&h.tt, TH_ACK, 1, 1, 32767, opt, sizeof(opt), NULL, 0);
 	REQUIRE_EQ(ust_accept(h.tt.lso, &so, &peer), 0);
 	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
@@ -249,8 +249,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 		ipt_poll(&h.tt.t);
 		TT_OUT_SEG(&h.tt, TH_ACK, seq, 8, 1, TT_ANY, &sg);
 		seq += 8;
-		ipt_put32(opt + 4, tsval++);
-		ipt_put32(opt + 8, garbage[i]);
+		tl_put32(opt + 4, tsval++);
+		tl_put32(opt + 8, garbage[i]);
 		tt_in_raw(&h.tt, TH_ACK, 1, seq, 32767, opt, sizeof(opt), NULL, 0);
 		CHECK_EQ(tt_info(so, &ti), 0);
 		CHECK_EQ(ti.tcpi_unacked, 0);
@@ -259,8 +259,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	}
 	CHECK_EQ(tt_state(so), UST_TCPS_ESTABLISHED);
 	/* Data from the peer with a sane timestamp is still accepted. */
-	ipt_put32(opt + 4, tsval++);
-	ipt_put32(opt + 8, sg.to.to_tsval);
+	tl_put32(opt + 4, tsval++);
+	tl_put32(opt + 8, sg.to.to_tsval);
 	tt_in_raw(&h.tt, TH_ACK | TH_PUSH, 1, seq, 32767, opt, sizeof(opt), "hi", 2);
 	CHECK_EQ(ust_recv(so, b, sizeof(b), 0), 2);
 	CHECK_EQ(ust_send(so, "!", 1, 0), 1);

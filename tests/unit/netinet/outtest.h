@@ -97,8 +97,8 @@ ot_inject(struct ot *o, uint16_t flags, uint32_t seq, uint32_t ack, uint16_t win
 	tcp[1] = OT_PPORT & 0xff;
 	tcp[2] = (uint8_t)(o->lport >> 8);
 	tcp[3] = (uint8_t)o->lport;
-	ipt_put32(tcp + 4, seq);
-	ipt_put32(tcp + 8, ack);
+	tl_put32(tcp + 4, seq);
+	tl_put32(tcp + 8, ack);
 	tcp[12] = (uint8_t)((hl / 4) << 4);
 	tcp[13] = (uint8_t)flags;
 	tcp[14] = (uint8_t)(win >> 8);
@@ -108,7 +108,7 @@ ot_inject(struct ot *o, uint16_t flags, uint32_t seq, uint32_t ack, uint16_t win
 	if (dlen > 0)
 		memcpy(tcp + hl, data, dlen);
 	ps = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + len;
-	sum = ipt_cksum(tcp, len, ps);
+	sum = tl_cksum(tcp, len, ps);
 	tcp[16] = (uint8_t)(sum >> 8);
 	tcp[17] = (uint8_t)sum;
 	n = ipt_frame(f, ipt_mac_ours, src, dst, 6, 1, 0, 64, tcp, len);
@@ -133,17 +133,17 @@ ot_next(struct ot *o, struct ot_seg *s)
 			continue;
 		memset(s, 0, sizeof(*s));
 		hl = (unsigned)(th[12] >> 4) * 4;
-		tl = ipt_get16(ip + 2) - 20u;
-		s->src = ipt_get32(ip + 12);
-		s->dst = ipt_get32(ip + 16);
+		tl = tl_get16(ip + 2) - 20u;
+		s->src = tl_get32(ip + 12);
+		s->dst = tl_get32(ip + 16);
 		s->ipdf = (ip[6] & 0x40) != 0;
-		s->sport = ipt_get16(th);
-		s->dport = ipt_get16(th + 2);
-		s->seq = ipt_get32(th + 4);
-		s->ack = ipt_get32(th + 8);
+		s->sport = tl_get16(th);
+		s->dport = tl_get16(th + 2);
+		s->seq = tl_get32(th + 4);
+		s->ack = tl_get32(th + 8);
 		s->flags = th[13];
-		s->win = ipt_get16(th + 14);
-		s->urp = ipt_get16(th + 18);
+		s->win = tl_get16(th + 14);
+		s->urp = tl_get16(th + 18);
 		s->optlen = hl - 20;
 		memcpy(s->opt, th + 20, s->optlen);
 		(void)tcp_opts_parse(s->opt, s->optlen, (s->flags & TH_SYN) != 0, &s->to);
@@ -152,7 +152,7 @@ ot_next(struct ot *o, struct ot_seg *s)
 			memcpy(s->data, th + hl, s->len);
 		ps = (s->src >> 16) + (s->src & 0xffff) + (s->dst >> 16) + (s->dst & 0xffff) + 6 +
 		    tl;
-		s->cksum_ok = ipt_cksum(th, tl, ps) == 0;
+		s->cksum_ok = tl_cksum(th, tl, ps) == 0;
 		if (o->seen == o->t.d->tx_count) {
 			o->seen = 0;
 			o->t.d->tx_count = 0;

@@ -79,8 +79,8 @@ tinject(struct trig *r, const struct tseg *s)
 	tcp[1] = (uint8_t)(s->sport ? s->sport : PPORT);
 	tcp[2] = (uint8_t)((s->dport ? s->dport : LPORT) >> 8);
 	tcp[3] = (uint8_t)(s->dport ? s->dport : LPORT);
-	ipt_put32(tcp + 4, s->seq);
-	ipt_put32(tcp + 8, s->ack);
+	tl_put32(tcp + 4, s->seq);
+	tl_put32(tcp + 8, s->ack);
 	tcp[12] = (uint8_t)((hl / 4) << 4);
 	tcp[13] = (uint8_t)s->flags;
 	tcp[14] = (uint8_t)(s->win >> 8);
@@ -91,7 +91,7 @@ tinject(struct trig *r, const struct tseg *s)
 	if (s->dlen > 0)
 		memcpy(tcp + hl, s->data, s->dlen);
 	ps = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + len;
-	sum = ipt_cksum(tcp, len, ps);
+	sum = tl_cksum(tcp, len, ps);
 	tcp[16] = (uint8_t)(sum >> 8);
 	tcp[17] = (uint8_t)sum;
 	n = ipt_frame(f, ipt_mac_ours, src, dst, 6, 1, 0, 64, tcp, len);
@@ -112,12 +112,12 @@ tnext(struct trig *r, struct tout *o)
 			continue;
 		th = ip + 20;
 		hl = (unsigned)(th[12] >> 4) * 4;
-		tl = ipt_get16(ip + 2) - 20;
+		tl = tl_get16(ip + 2) - 20;
 		memset(o, 0, sizeof(*o));
-		o->seq = ipt_get32(th + 4);
-		o->ack = ipt_get32(th + 8);
+		o->seq = tl_get32(th + 4);
+		o->ack = tl_get32(th + 8);
 		o->flags = th[13];
-		o->win = ipt_get16(th + 14);
+		o->win = tl_get16(th + 14);
 		o->optlen = hl - 20;
 		memcpy(o->opt, th + 20, o->optlen);
 		o->dlen = tl - hl;
@@ -996,7 +996,7 @@ topen_ts(struct trig *r, uint32_t tsval)
 	struct tseg s;
 	struct tout o;
 
-	ipt_put32(synopt + 8, tsval);
+	tl_put32(synopt + 8, tsval);
 	if (ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) != 0)
 		return (NULL);
 	memset(&sin, 0, sizeof(sin));
@@ -1033,8 +1033,8 @@ tsend_tsv(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint32_t
 	struct tseg s;
 	uint8_t ts[12] = { 1, 1, 8, 10 };
 
-	ipt_put32(ts + 4, tsval);
-	ipt_put32(ts + 8, tsecr);
+	tl_put32(ts + 4, tsval);
+	tl_put32(ts + 8, tsecr);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
 	s.seq = r->irs + rseq;
@@ -1064,7 +1064,7 @@ tout_tsval(const struct tout *o)
 		if (i + 1 >= o->optlen || o->opt[i + 1] < 2)
 			break;
 		if (o->opt[i] == 8 && o->opt[i + 1] == 10 && i + 10 <= o->optlen)
-			return (ipt_get32(o->opt + i + 2));
+			return (tl_get32(o->opt + i + 2));
 		i += o->opt[i + 1];
 	}
 	return (0);

@@ -357,13 +357,13 @@ ot_icmp_needfrag(struct ot *o, uint32_t seq, uint16_t mtu)
 	uint8_t quote[28], icmp[64], f[128];
 	size_t n, ilen;
 
-	ipt_iphdr(quote, IPT_OURS, IPT_PEER, 6, 7, 0x4000, 64, NULL, 0, 1460 + 20);
+	tl_ip4(quote, IPT_OURS, IPT_PEER, 6, 7, 0x4000, 64, NULL, 0, 1460 + 20);
 	quote[20] = (uint8_t)(o->lport >> 8);
 	quote[21] = (uint8_t)o->lport;
 	quote[22] = OT_PPORT >> 8;
 	quote[23] = OT_PPORT & 0xff;
-	ipt_put32(quote + 24, seq);
-	ilen = ipt_icmp(icmp, 3, 4, mtu, quote, sizeof(quote));
+	tl_put32(quote + 24, seq);
+	ilen = tl_icmp(icmp, 3, 4, mtu, quote, sizeof(quote));
 	n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 9, 0, 64, icmp, ilen);
 	ipt_inject(&o->t, f, n);
 }

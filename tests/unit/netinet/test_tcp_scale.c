@@ -70,7 +70,7 @@ static void
 sc_init(struct scale *s, int n)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in la = test_sin(test_ip4(2), SC_PORT);
+	struct ust_sockaddr_in la = tl_sin(test_ip4(2), SC_PORT);
 
 	memset(s, 0, sizeof(*s));
 	s->n = n;
@@ -181,7 +181,7 @@ sc_serve(struct scale *s, struct ust_socket **pool, int *npool)
 static int
 sc_open_all(struct scale *s)
 {
-	struct ust_sockaddr_in to = test_sin(test_ip4(2), SC_PORT);
+	struct ust_sockaddr_in to = tl_sin(test_ip4(2), SC_PORT);
 	struct ust_socket **pool = calloc((size_t)s->n, sizeof(*pool));
 	char req[SC_REQ], resp[SC_RESP];
 	int npool = 0, i, b, done = 0, rounds;

@@ -1,5 +1,6 @@
 /*
- * test_loopdrv.h - a scripted driver for unit tests: frames the test puts
+ * test_loopdrv.h - a scripted driver for tests (unit tests, the hostile
+ * suite, fuzz harnesses): frames the test puts
  * in its rx queue come up through rx_burst; frames the stack transmits are
  * kept (as bytes) for the test to inspect; tx_budget makes it refuse frames
  * to exercise backpressure.
@@ -23,13 +24,20 @@ struct loopdrv {
 	uint8_t tx[LOOPDRV_MAX][LOOPDRV_FRAME];
 	size_t tx_len[LOOPDRV_MAX];
 	int tx_count;
-	int tx_budget; /* frames it will still take; -1: unlimited */
+	int tx_budget;                 /* frames it will still take; -1: unlimited */
+	int tx_discard;                /* frees what the stack sends without keeping it */
+	uint32_t rx_csum[LOOPDRV_MAX]; /* UST_CSUM_* marks of the waiting frames */
+	uint32_t caps;                 /* UST_IFCAP_* the driver reports */
 	int detached;
 	int rx_nombuf;
 };
 
 void loopdrv_init(struct loopdrv *d);
+/* Queues a frame for rx_burst (copied): 0, or -1 when the queue is full
+ * or the frame too long.  _csum also marks it with UST_CSUM_* flags, as
+ * a NIC that verified its checksums would. */
 int loopdrv_inject(struct loopdrv *d, const void *frame, size_t len);
+int loopdrv_inject_csum(struct loopdrv *d, const void *frame, size_t len, uint32_t csum);
 extern const struct ust_driver_ops loopdrv_ops;
 
 #endif

@@ -95,20 +95,6 @@ test_ip4(unsigned d)
 	return (v);
 }
 
-struct ust_sockaddr_in
-test_sin(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	memcpy(&s.sin_port, p, 2);
-	s.sin_addr = addr;
-	return (s);
-}
-
 void
 test_stack_free(struct ust_stack *st)
 {
@@ -123,27 +109,4 @@ test_stack_free(struct ust_stack *st)
 			UST_FAIL_AT(__FILE__, __LINE__, "leak: zone %s has %u items in use",
 			    zs.name, zs.in_use);
 	ust_stack_destroy(st);
-}
-
-void
-test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt)
-{
-	uint64_t until = ust_vclock_now(vc) + dt, next, nb;
-
-	for (;;) {
-		while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
-			continue;
-		next = ust_stack_next_deadline(a);
-		nb = ust_stack_next_deadline(b);
-		if (nb < next)
-			next = nb;
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(vc))
-			next = ust_vclock_now(vc) + 1;
-		ust_vclock_set(vc, next);
-	}
-	ust_vclock_set(vc, until);
-	while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
-		continue;
 }
