@@ -132,6 +132,22 @@ tt_peer(struct tt *tt, uint16_t flags, uint32_t rseq, uint32_t rack, uint16_t wi
 	tt_in_abs(tt, flags, tt->piss + 1 + rseq, tt->iss + 1 + rack, win, NULL, 0, data, dlen);
 }
 
+void
+tt_in_icmp(struct tt *tt, uint8_t type, uint8_t code, uint32_t rest, uint32_t seq, uint16_t iplen)
+{
+	uint8_t quote[28], icmp[64], f[128];
+	size_t n, ilen;
+
+	tl_ip4(quote, IPT_OURS, IPT_PEER, TL_IPPROTO_TCP, 7, 0x4000, 64, NULL, 0,
+	    (size_t)iplen - 20);
+	tl_put16(quote + 20, tt->lport);
+	tl_put16(quote + 22, tt->pport);
+	tl_put32(quote + 24, seq);
+	ilen = tl_icmp(icmp, type, code, rest, quote, sizeof(quote));
+	n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, TL_IPPROTO_ICMP, 9, 0, 64, icmp, ilen);
+	ipt_inject(&tt->t, f, n);
+}
+
 /* Frame n of the transmit log as a TCP segment: 1, or 0 when it is not
  * one (ARP, ICMP, ...). */
 static int
@@ -148,6 +164,8 @@ tt_parse(struct tt *tt, int n, struct tt_seg *sg)
 	CHECK_EQ(p.src, IPT_OURS);
 	CHECK_EQ(p.dst, IPT_PEER);
 	CHECK(p.l4sum_ok);
+	if ((p.flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		tt->lport = p.sport; /* an active open: our port is the stack's pick */
 	CHECK_EQ(p.sport, tt->lport);
 	CHECK_EQ(p.dport, tt->pport);
 	memset(sg, 0, sizeof(*sg));

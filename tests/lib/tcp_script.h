@@ -27,7 +27,7 @@ struct tcpcb;
 
 struct tt {
 	struct ipt t;
-	uint16_t lport, pport;
+	uint16_t lport, pport;  /* lport: learnt from a SYN we send */
 	uint32_t iss;           /* ours, from the SYN or SYN-ACK we sent */
 	uint32_t piss;          /* the peer's */
 	int rd;                 /* next transmitted frame to read */
@@ -104,6 +104,12 @@ void tt_in_data(struct tt *tt, uint16_t flags, uint32_t seq, uint32_t ack, uint1
  * each side (ISS + 1): rseq 0 is the peer's first byte. */
 void tt_peer(struct tt *tt, uint16_t flags, uint32_t rseq, uint32_t rack, uint16_t win,
     const void *data, unsigned dlen);
+/* An ICMP error from the peer (type, code, the 4 bytes after the
+ * checksum) quoting one of our segments: its IP header with total length
+ * iplen, then our port, the peer's and the sequence number seq (absolute),
+ * the 8 bytes RFC 792 requires. */
+void tt_in_icmp(struct tt *tt, uint8_t type, uint8_t code, uint32_t rest, uint32_t seq,
+    uint16_t iplen);
 
 /* Reads the next TCP segment the stack sent (other frames skipped; the
  * stack polled first when everything was read).  Returns 1 and fills *sg,
