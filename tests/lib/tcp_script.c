@@ -356,7 +356,7 @@ tt_connect(struct tt *tt, struct tt_seg *syn)
 	struct ust_sockaddr_in me;
 	int err;
 
-	if (ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->so) != 0)
+	if (tt->so == NULL && ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->so) != 0)
 		return (0);
 	err = ust_connect(tt->so, &to);
 	CHECK_EQ(err, -UST_EINPROGRESS);

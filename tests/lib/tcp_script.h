@@ -171,8 +171,9 @@ int tt_soerror(struct ust_socket *so);
 struct tcpcb *tt_sotp(struct ust_socket *so);
 struct tcpcb *tt_tp(const struct tt *tt);
 
-/* socket + connect to the peer; our SYN in *syn; sets iss and lport.
- * 1 when the SYN was sent. */
+/* connect tt->so (a new socket when NULL, so options can be set first)
+ * to the peer; our SYN in *syn; sets iss and lport.  1 when the SYN was
+ * sent. */
 int tt_connect(struct tt *tt, struct tt_seg *syn);
 /* tt_connect checking FreeBSD's default SYN: `> S 0:0(0) win 65535 <mss
  * 1460,nop,wscale 6,sackOK,TS val .. ecr 0>`. */

@@ -230,22 +230,12 @@ TEST(tcp_input_active_open_wscale_ts)
 	struct tt *r = calloc(1, sizeof(*r));
 	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 15, 1, 1, 8, 10, 0, 0, 0, 9, 0,
 		0, 0, 0 };
-	struct ust_sockaddr_in sin;
 	struct tcpcb *tp;
 	struct tt_hdr s;
 	struct tt_seg o;
 
 	tt_init(r, 11);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(TT_PEER_PORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tt_next(r, &o));
-	r->iss = o.raw_seq;
+	REQUIRE(tt_connect(r, &o));
 	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);
@@ -277,23 +267,13 @@ TEST(tcp_input_active_open_wscale_ts)
 TEST(tcp_input_syn_sent_rst_and_bad_ack)
 {
 	struct tt *r = calloc(1, sizeof(*r));
-	struct ust_sockaddr_in sin;
 	struct tt_hdr s;
 	struct tt_seg o;
 	int err = 0;
 	size_t el = sizeof(err);
 
 	tt_init(r, 11);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(TT_PEER_PORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tt_next(r, &o));
-	r->iss = o.raw_seq;
+	REQUIRE(tt_connect(r, &o));
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tt_sotp(r->so)->t_inpcb->inp_lport);
 	/* An ACK that does not fit our SYN: RST with SEQ=SEG.ACK. */
@@ -323,22 +303,12 @@ TEST(tcp_input_syn_sent_rst_and_bad_ack)
 TEST(tcp_input_simultaneous_open)
 {
 	struct tt *r = calloc(1, sizeof(*r));
-	struct ust_sockaddr_in sin;
 	struct tcpcb *tp;
 	struct tt_hdr s;
 	struct tt_seg o;
 
 	tt_init(r, 11);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(TT_PEER_PORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tt_next(r, &o));
-	r->iss = o.raw_seq;
+	REQUIRE(tt_connect(r, &o));
 	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);
@@ -686,23 +656,13 @@ TEST(tcp_input_fast_retransmit_timestamps_one_segment)
 {
 	struct tt *r = calloc(1, sizeof(*r));
 	static const uint8_t synopt[] = { 2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 0 };
-	struct ust_sockaddr_in sin;
 	struct tcpcb *tp;
 	struct tt_hdr s;
 	struct tt_seg o;
 	int i, n = 0;
 
 	tt_init(r, 11);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(TT_PEER_PORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tt_next(r, &o) && o.flags == TH_SYN);
-	r->iss = o.raw_seq;
+	REQUIRE(tt_connect(r, &o));
 	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);

@@ -72,19 +72,12 @@ TEST(output_syn_noopt_and_rfc1323_off)
 {
 	struct tt o;
 	struct tt_seg s;
-	struct ust_sockaddr_in sin;
 
 	/* TCP_NOOPT: a bare SYN. */
 	tt_init(&o, 1);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &o.so) == 0);
 	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 1) == 0);
-	sin = (struct ust_sockaddr_in){ .sin_len = sizeof(sin),
-		.sin_family = UST_AF_INET,
-		.sin_port = htons(TT_PEER_PORT),
-		.sin_addr = htonl(IPT_PEER) };
-	(void)ust_connect(o.so, &sin);
-	ipt_poll(&o.t);
-	REQUIRE(tt_next(&o, &s));
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(s.flags, TH_SYN);
 	CHECK_EQ(s.optlen, 0);
 	CHECK_EQ(s.win, 65535);

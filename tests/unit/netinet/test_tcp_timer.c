@@ -121,18 +121,11 @@ TEST(timer_tcp_keepinit_option)
 {
 	struct tt o;
 	struct tt_seg s;
-	struct ust_sockaddr_in sin;
 
 	tt_init(&o, 1);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &o.so) == 0);
 	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPINIT, 5) == 0);
-	sin = (struct ust_sockaddr_in){ .sin_len = sizeof(sin),
-		.sin_family = UST_AF_INET,
-		.sin_port = htons(TT_PEER_PORT),
-		.sin_addr = htonl(IPT_PEER) };
-	(void)ust_connect(o.so, &sin);
-	ipt_poll(&o.t);
-	REQUIRE(tt_next(&o, &s));
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(tt_wait_seg(&o, &s, 5000), 1000);
 	CHECK_EQ(tt_wait_seg(&o, &s, 5000), 2200);
 	CHECK_EQ(tt_wait_seg(&o, &s, 1798), -1);
