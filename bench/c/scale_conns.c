@@ -50,10 +50,7 @@ sc_stack(struct ust_vclock *vc, uint64_t seed, uint64_t n)
 	struct ust_stack_config cfg;
 	struct ust_stack *st = NULL;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
+	tl_stack_config(&cfg, vc, seed);
 	cfg.mem_limit = 0; /* measured, not limited */
 	if (ust_stack_create(&cfg, &st) != 0)
 		return (NULL);
@@ -224,7 +221,7 @@ out:
 	}
 	if (lso != NULL)
 		ust_close(lso);
-	sim_pair_close(&pr);
+	tl_pair_close(&pr);
 	free(cli);
 	free(srv);
 	return (rc);

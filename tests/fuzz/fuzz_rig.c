@@ -209,10 +209,7 @@ fz_rig_init(struct fz_rig *r)
 
 	memset(r, 0, sizeof(*r));
 	r->vc = ust_vclock_create(FZ_T0);
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(r->vc);
-	cfg.seed_set = 1;
-	cfg.seed = 1;
+	tl_stack_config(&cfg, r->vc, 1);
 	/* Small zones: cheap to create per input, and exhaustion is reachable. */
 	cfg.mem_limit = 8u << 20;
 	cfg.nmbufs = 1024;

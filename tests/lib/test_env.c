@@ -49,13 +49,10 @@ test_env_fini(struct test_env *te)
 }
 
 static struct ust_stack *
-stack_new_cfg(struct ust_stack_config *cfg, struct ust_vclock *vc, uint64_t seed)
+stack_new_cfg(struct ust_stack_config *cfg)
 {
 	struct ust_stack *st = NULL;
 
-	cfg->clock = ust_vclock_clock(vc);
-	cfg->seed_set = 1;
-	cfg->seed = seed;
 	if (ust_stack_create(cfg, &st) != 0) {
 		fprintf(stderr, "test_stack_new: ust_stack_create failed\n");
 		abort();
@@ -68,8 +65,8 @@ test_stack_new(struct ust_vclock *vc, uint64_t seed)
 {
 	struct ust_stack_config cfg;
 
-	ust_stack_config_init(&cfg);
-	return (stack_new_cfg(&cfg, vc, seed));
+	tl_stack_config(&cfg, vc, seed);
+	return (stack_new_cfg(&cfg));
 }
 
 struct ust_stack *
@@ -78,11 +75,11 @@ test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, size_t mem_limit, uin
 {
 	struct ust_stack_config cfg;
 
-	ust_stack_config_init(&cfg);
+	tl_stack_config(&cfg, vc, seed);
 	cfg.mem_limit = mem_limit;
 	cfg.nmbufs = nmbufs;
 	cfg.nmbclusters = nmbclusters;
-	return (stack_new_cfg(&cfg, vc, seed));
+	return (stack_new_cfg(&cfg));
 }
 
 uint32_t

@@ -47,6 +47,15 @@ tl_sin(uint32_t addr, uint16_t port)
 	return (s);
 }
 
+void
+tl_stack_config(struct ust_stack_config *cfg, struct ust_vclock *vc, uint64_t seed)
+{
+	ust_stack_config_init(cfg);
+	cfg->clock = ust_vclock_clock(vc);
+	cfg->seed_set = 1;
+	cfg->seed = seed;
+}
+
 int
 tl_setint(struct ust_socket *so, int level, int name, int v)
 {
@@ -159,6 +168,20 @@ tl_pair_addrs(struct tl_pair *pr, uint32_t addr_a, uint32_t addr_b, unsigned ple
 	int rc = ust_if_addr_add(pr->ifa, addr_a, plen);
 
 	return (rc != 0 ? rc : ust_if_addr_add(pr->ifb, addr_b, plen));
+}
+
+void
+tl_pair_close(struct tl_pair *pr)
+{
+	if (pr->a != NULL)
+		ust_stack_destroy(pr->a);
+	if (pr->b != NULL)
+		ust_stack_destroy(pr->b);
+	if (pr->p != NULL)
+		ust_pipe_destroy(pr->p);
+	if (pr->vc != NULL)
+		ust_vclock_destroy(pr->vc);
+	memset(pr, 0, sizeof(*pr));
 }
 
 int

@@ -23,6 +23,10 @@ uint32_t tl_hton32(uint32_t v);
 /* An AF_INET socket address: addr in network order, port host order. */
 struct ust_sockaddr_in tl_sin(uint32_t addr, uint16_t port);
 
+/* A stack configuration with defaults, clock vc and a fixed seed (what
+ * every test stack starts from). */
+void tl_stack_config(struct ust_stack_config *cfg, struct ust_vclock *vc, uint64_t seed);
+
 /* An int socket option: set returns ust_setsockopt's result; get
  * returns the value, or fail when the call fails. */
 int tl_setint(struct ust_socket *so, int level, int name, int v);
@@ -59,6 +63,9 @@ struct tl_pair {
 int tl_pair_attach(struct tl_pair *pr, const struct ust_fault_config *fc);
 /* Adds addr_a/plen to a's p0 and addr_b/plen to b's (network order). */
 int tl_pair_addrs(struct tl_pair *pr, uint32_t addr_a, uint32_t addr_b, unsigned plen);
+/* Destroys whatever of the stacks, pipe and clock exists (close the
+ * sockets first) and zeroes *pr. */
+void tl_pair_close(struct tl_pair *pr);
 /* tl_poll, tl_next_deadline and tl_run on both stacks. */
 int tl_pair_poll(struct tl_pair *pr);
 uint64_t tl_pair_next_deadline(struct tl_pair *pr);

@@ -69,7 +69,7 @@ sim_bulk_free(struct sim_bulk_run *r)
 		ust_if_set_capture(r->net.ifa, NULL, NULL);
 		ust_pcap_close(r->pcap);
 	}
-	sim_pair_close(&r->net);
+	tl_pair_close(&r->net);
 }
 
 /* Application goodput in bit/s: bytes over the virtual duration. */

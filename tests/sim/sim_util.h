@@ -29,10 +29,7 @@ sim_stack_new(struct ust_vclock *vc, uint64_t seed)
 	struct ust_stack_config cfg;
 	struct ust_stack *st = NULL;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
+	tl_stack_config(&cfg, vc, seed);
 	if (ust_stack_create(&cfg, &st) != 0)
 		return (NULL);
 	/* A short MSL keeps TIME_WAIT short in virtual time (2 * 2 s). */
@@ -45,7 +42,7 @@ sim_stack_new(struct ust_vclock *vc, uint64_t seed)
  * seeded seed * 2 + 1 and seed * 2 + 2, the pipe with fc[0] for A to B and
  * fc[1] for B to A, the interfaces and their addresses.  Returns 0, -1
  * when the clock or a stack could not be created, -2 when the pipe or an
- * interface could not; sim_pair_close() frees what was built either way.
+ * interface could not; tl_pair_close() frees what was built either way.
  */
 static inline int
 sim_pair_open(struct tl_pair *pr, uint64_t t0, uint64_t seed, const struct ust_fault_config fc[2])
@@ -62,21 +59,6 @@ sim_pair_open(struct tl_pair *pr, uint64_t t0, uint64_t seed, const struct ust_f
 	    tl_pair_addrs(pr, tl_ip4addr(198, 18, 0, 1), tl_ip4addr(198, 18, 0, 2), 24) != 0)
 		return (-2);
 	return (0);
-}
-
-/* Destroys the stacks, the pipe and the clock (close the sockets first). */
-static inline void
-sim_pair_close(struct tl_pair *pr)
-{
-	if (pr->a != NULL)
-		ust_stack_destroy(pr->a);
-	if (pr->b != NULL)
-		ust_stack_destroy(pr->b);
-	if (pr->p != NULL)
-		ust_pipe_destroy(pr->p);
-	if (pr->vc != NULL)
-		ust_vclock_destroy(pr->vc);
-	memset(pr, 0, sizeof(*pr));
 }
 
 #endif /* USTACK_TESTS_SIM_SIM_UTIL_H */

@@ -372,7 +372,7 @@ teardown(struct sim *s)
 		ust_close(s->sb.so);
 	if (s->lso != NULL)
 		ust_close(s->lso);
-	sim_pair_close(&s->net);
+	tl_pair_close(&s->net);
 }
 
 /* One seed: 0 when it passes. */

@@ -46,24 +46,9 @@ sc_stack(struct ust_vclock *vc, uint64_t seed)
 static void
 sc_run(struct scale *s, uint64_t dt)
 {
-	uint64_t until = ust_vclock_now(s->vc) + dt, next, nb;
+	struct ust_stack *st[2] = { s->a, s->b };
 
-	for (;;) {
-		while (ust_stack_poll(s->a) + ust_stack_poll(s->b) > 0)
-			continue;
-		next = ust_stack_next_deadline(s->a);
-		nb = ust_stack_next_deadline(s->b);
-		if (nb < next)
-			next = nb;
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(s->vc))
-			next = ust_vclock_now(s->vc) + 1;
-		ust_vclock_set(s->vc, next);
-	}
-	ust_vclock_set(s->vc, until);
-	while (ust_stack_poll(s->a) + ust_stack_poll(s->b) > 0)
-		continue;
+	tl_run(s->vc, st, 2, dt);
 }
 
 static void
