@@ -22,6 +22,7 @@ from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
 
@@ -73,7 +74,25 @@ class CMakeBuildExt(build_ext):
             ext.depends = [*ext.depends, str(lib)]
 
 
+class DriverBuildPy(build_py):
+    """build_py that also puts each driver folder's Python module
+    (drivers/<name>/*.py) into the package, listed in ustack/_drivers.txt, so
+    that an installed ustack has ustack.pipe, ustack.tap, ... as the source
+    tree does (an editable install finds them in drivers/ itself)."""
+
+    def run(self) -> None:
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return
+        dest = Path(self.build_lib) / "ustack"
+        names = []
+        for src in sorted(ROOT.glob("drivers/*/*.py")):
+            self.copy_file(str(src), str(dest / src.name))
+            names.append(src.stem)
+        (dest / "_drivers.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
+
+
 setup(
-    cmdclass={"build_ext": CMakeBuildExt},
+    cmdclass={"build_ext": CMakeBuildExt, "build_py": DriverBuildPy},
     cffi_modules=["python_bindings/ustack/_ffi_build.py:ffibuilder"],
 )

@@ -3,11 +3,24 @@
     invoke --list              what there is
     invoke --help TASK         a task's options
     invoke build               CMake configure + build into build/
-    invoke test                ctest, ctest under ASan+UBSan, and pytest
+    invoke test                every tier: ctest, ASan+UBSan, build matrix, pytest, ...
+    invoke matrix              gcc and clang x Debug/Release/RelWithDebInfo/MinSizeRel
     invoke demo --loss 10      python -m ustack demo
     invoke lint [--fix]        clang-format and ruff (and mypy when installed)
     invoke conformance         FreeBSD's TCP test suite (packetdrill) in virtual time
     invoke fuzz --seconds 60   the libFuzzer harnesses (clang) in build-fuzz/
+
+Configuration (invoke's own: an ``invoke.yaml`` next to this file, ``INVOKE_USTACK_*``
+environment variables, or ``invoke -f FILE``), under the ``ustack`` key:
+
+    require_all      a missing tool or suite fails the run instead of being skipped
+                     (CI; default from USTACK_REQUIRE_ALL=1, which pytest reads too)
+    conformance_dir  FreeBSD's tcp-testsuite (default ../shared/conformance/tcp-testsuite,
+                     or USTACK_CONFORMANCE_DIR)
+    werror           warnings are errors in every build the tasks make (default true)
+    debug_checks     KASSERT-style invariants (UST_DEBUG) in the sanitizer, fuzz and
+                     simulation builds (default true)
+    jobs             parallel compile and ctest jobs (0: CPU count)
 
 Every failure ends with what went wrong and the command that fixes it.
 """
@@ -19,15 +32,19 @@ import re
 import shlex
 import shutil
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from invoke import Context, Exit, task
+from invoke import Collection, Context, Exit, task
 
 ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
 BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
 BUILD_FUZZ = ROOT / "build-fuzz"
+BUILD_MATRIX = ROOT / "build-matrix"
 FUZZ_TARGETS = ("fuzz_frame", "fuzz_frames")
 SANITIZERS = "address,undefined"
 C_DIRS = (
@@ -35,18 +52,52 @@ C_DIRS = (
     "netstack",
     "osal",
     "drivers",
-    "tests/unit",
-    "tests/sim",
-    "tests/fuzz",
+    "tests",
     "examples",
     "bench/c",
 )
-PY_PATHS = ("python_bindings", "tests/python", "bench", "tasks.py", "setup.py")
+PY_PATHS = ("python_bindings", "drivers", "tests/python", "bench", "tasks.py", "setup.py")
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
+COMPILERS = {"gcc": "gcc", "clang": "clang"}
+# The main build (build/) is gcc RelWithDebInfo; the matrix builds the rest.
+MAIN_CONFIG = ("gcc", "RelWithDebInfo")
+# ctest labels the matrix leaves to the main build: long campaigns, valgrind,
+# the install/packaging checks.  The matrix runs the unit tests, examples and
+# fuzz-corpus replays, which is where a compiler or optimisation level shows.
+MATRIX_EXCLUDE_LABELS = "sim|valgrind|packaging"
+# A slow-unit report whose input replays faster than this is machine load,
+# not a slow input (libFuzzer reports any run over -report_slow_units).
+FUZZ_SLOW_REPLAY_S = 1.0
 
 
-def _jobs(jobs: int) -> int:
-    return jobs if jobs > 0 else (os.cpu_count() or 2)
+# --- configuration ------------------------------------------------------------
+
+
+def _default_config() -> dict[str, object]:
+    """The ``ustack`` config defaults; the only place the environment is read."""
+    suite = os.environ.get("USTACK_CONFORMANCE_DIR") or str(
+        ROOT.parent / "shared" / "conformance" / "tcp-testsuite"
+    )
+    return {
+        "require_all": os.environ.get("USTACK_REQUIRE_ALL") == "1",
+        "conformance_dir": suite,
+        "werror": True,
+        "debug_checks": True,
+        "jobs": 0,
+    }
+
+
+def _cfg(c: Context, key: str) -> object:
+    return c.config.ustack[key]
+
+
+def _require_all(c: Context) -> bool:
+    return bool(_cfg(c, "require_all"))
+
+
+def _jobs(c: Context, jobs: int = 0) -> int:
+    configured = _cfg(c, "jobs")
+    return jobs or (configured if isinstance(configured, int) else 0) or (os.cpu_count() or 2)
 
 
 def _need(tool: str, install: str) -> str:
@@ -54,6 +105,18 @@ def _need(tool: str, install: str) -> str:
     if path is None:
         raise Exit(f"{tool} not found; install it: {install}")
     return path
+
+
+def _optional_tool(c: Context, tools: tuple[str, ...], what: str, install: str) -> bool:
+    """True when every tool exists; otherwise skip with a printed reason, or fail
+    when the configuration requires everything (CI)."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if not missing:
+        return True
+    if _require_all(c):
+        raise Exit(f"{what}: {', '.join(missing)} not installed ({install})")
+    print(f"{what} skipped: {', '.join(missing)} not installed ({install})")
+    return False
 
 
 def _run(c: Context, cmd: str, what: str, fix: str, env: dict[str, str] | None = None) -> None:
@@ -66,9 +129,12 @@ def _cmake_build(
     c: Context,
     build_dir: Path,
     build_type: str,
-    sanitize: str,
-    tests: bool,
-    jobs: int,
+    *,
+    sanitize: str = "",
+    tests: bool = True,
+    debug_checks: bool = False,
+    compiler: str = "",
+    jobs: int = 0,
     extra: tuple[str, ...] = (),
 ) -> None:
     if build_type not in BUILD_TYPES:
@@ -83,8 +149,12 @@ def _cmake_build(
         f"-DCMAKE_BUILD_TYPE={build_type}",
         f"-DUSTACK_BUILD_TESTS={'ON' if tests else 'OFF'}",
         f"-DUSTACK_SANITIZE={sanitize}",
+        f"-DUSTACK_WERROR={'ON' if _cfg(c, 'werror') else 'OFF'}",
+        f"-DUSTACK_DEBUG={'ON' if debug_checks and _cfg(c, 'debug_checks') else 'OFF'}",
         *extra,
     ]
+    if compiler:
+        configure.append(f"-DCMAKE_C_COMPILER={_need(compiler, f'apt-get install {compiler}')}")
     _run(
         c,
         shlex.join(configure),
@@ -93,26 +163,69 @@ def _cmake_build(
     )
     _run(
         c,
-        shlex.join([cmake, "--build", str(build_dir), "-j", str(_jobs(jobs))]),
-        f"the C build in {build_dir.name}/",
+        shlex.join([cmake, "--build", str(build_dir), "-j", str(_jobs(c, jobs))]),
+        f"the C build in {build_dir.relative_to(ROOT)}/",
         "fix the compile error above, then rerun `invoke build`",
     )
 
 
-def _python_ext(c: Context) -> None:
-    """Build (or refresh) ustack._ffi in place so that tests use the current C code."""
-    _run(
-        c,
-        f"{PY} setup.py -q build_ext --inplace",
-        "building the Python extension ustack._ffi",
-        f"install the build requirements (`{PY} -m pip install -e '.[dev]'`) and rerun",
-    )
+def _ctest(
+    c: Context,
+    build_dir: Path,
+    jobs: int = 0,
+    env: dict[str, str] | None = None,
+    exclude_labels: str = "",
+) -> bool:
+    ctest = _need("ctest", "apt-get install cmake")
+    cmd = [ctest, "--test-dir", str(build_dir), "--output-on-failure", "-j", str(_jobs(c, jobs))]
+    if exclude_labels:
+        cmd += ["-LE", exclude_labels]
+    result = c.run(shlex.join(cmd), warn=True, pty=False, env=env or {}, echo=True)
+    return result is not None and result.ok
 
 
-def _pytest_env() -> dict[str, str]:
+def _pytest_env(c: Context) -> dict[str, str]:
     path = str(ROOT / "python_bindings")
     old = os.environ.get("PYTHONPATH")
-    return {"PYTHONPATH": path if not old else f"{path}{os.pathsep}{old}"}
+    env = {"PYTHONPATH": path if not old else f"{path}{os.pathsep}{old}"}
+    env["USTACK_CONFORMANCE_DIR"] = str(_cfg(c, "conformance_dir"))
+    if _require_all(c):
+        env["USTACK_REQUIRE_ALL"] = "1"
+    return env
+
+
+class _Tiers:
+    """Runs test tiers one after another, each even when an earlier one failed,
+    timing each; the summary lists every tier's time and what failed."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[str, float, str]] = []
+        self.failed: list[str] = []
+
+    @contextmanager
+    def tier(self, name: str, rerun: str) -> Iterator[None]:
+        print(f"\n=== tier: {name} ===", flush=True)
+        t0 = time.monotonic()
+        outcome = "passed"
+        try:
+            yield
+        except Exit as e:
+            outcome = "FAILED"
+            self.failed.append(f"{name}: {str(e.message or '').strip()} (rerun: {rerun})")
+        finally:
+            self.rows.append((name, time.monotonic() - t0, outcome))
+            print(f"=== tier: {name}: {outcome} in {self.rows[-1][1]:.0f} s ===", flush=True)
+
+    def summary(self) -> None:
+        print("\ninvoke test: tier times")
+        for name, secs, outcome in self.rows:
+            print(f"  {name:<28} {secs:7.0f} s  {outcome}")
+        print(f"  {'total':<28} {sum(r[1] for r in self.rows):7.0f} s", flush=True)
+        if self.failed:
+            raise Exit("test failures:\n  " + "\n  ".join(self.failed))
+
+
+# --- build ----------------------------------------------------------------------
 
 
 @task(
@@ -121,7 +234,7 @@ def _pytest_env() -> dict[str, str]:
         "sanitize": f"sanitizers, e.g. {SANITIZERS}; builds into build-asan/ instead of build/",
         "tests": "build the C unit tests too (default on; --no-tests to skip)",
         "python": "also build the Python extension ustack._ffi in place",
-        "jobs": "parallel compile jobs (default: CPU count)",
+        "jobs": "parallel compile jobs (default: the ustack.jobs config, else CPU count)",
     }
 )
 def build(
@@ -132,41 +245,110 @@ def build(
     python: bool = False,
     jobs: int = 0,
 ) -> None:
-    """Configure and build libustack (and the C unit tests) with CMake into build/."""
+    """Configure and build libustack and the C unit tests with CMake into build/."""
     build_dir = BUILD_ASAN if sanitize else BUILD
-    _cmake_build(c, build_dir, type, sanitize, tests, jobs)
-    if python:
-        _python_ext(c)
-
-
-def _ctest(c: Context, build_dir: Path, jobs: int, env: dict[str, str] | None = None) -> bool:
-    ctest = _need("ctest", "apt-get install cmake")
-    cmd = shlex.join(
-        [ctest, "--test-dir", str(build_dir), "--output-on-failure", "-j", str(_jobs(jobs))]
+    _cmake_build(
+        c, build_dir, type, sanitize=sanitize, tests=tests, debug_checks=bool(sanitize), jobs=jobs
     )
-    result = c.run(cmd, warn=True, pty=False, env=env or {}, echo=True)
-    return result is not None and result.ok
+    if python:
+        ext(c)
+
+
+@task
+def ext(c: Context) -> None:
+    """Build (or refresh) the Python extension ustack._ffi in place.
+
+    Tests and commands then run against the current C code (setup.py build_ext:
+    CMake into build/py)."""
+    _run(
+        c,
+        f"{PY} setup.py -q build_ext --inplace",
+        "building the Python extension ustack._ffi",
+        f"install the build requirements (`{PY} -m pip install -e '.[dev]'`) and rerun",
+    )
+
+
+def _matrix(c: Context, compilers: list[str], types: list[str], jobs: int) -> list[str]:
+    """Builds and unit-tests each compiler x build type; returns failure lines."""
+    failed: list[str] = []
+    for cc in compilers:
+        if cc not in COMPILERS:
+            raise Exit(f"unknown compiler {cc!r}; use one of {', '.join(COMPILERS)}")
+        if not _optional_tool(c, (COMPILERS[cc],), f"matrix {cc}", f"apt-get install {cc}"):
+            continue
+        for bt in types:
+            if (cc, bt) == MAIN_CONFIG:
+                continue  # built and fully tested as build/
+            bdir = BUILD_MATRIX / f"{cc}-{bt.lower()}"
+            t0 = time.monotonic()
+            try:
+                _cmake_build(
+                    c,
+                    bdir,
+                    bt,
+                    compiler=COMPILERS[cc],
+                    jobs=jobs,
+                    extra=("-DUSTACK_BUILD_BENCH=OFF",),
+                )
+                ok = _ctest(c, bdir, jobs, exclude_labels=MATRIX_EXCLUDE_LABELS)
+            except Exit as e:
+                ok = False
+                print(e.message)
+            outcome = "passed" if ok else "FAILED"
+            print(f"matrix {cc} {bt}: {outcome} in {time.monotonic() - t0:.0f} s", flush=True)
+            if not ok:
+                failed.append(f"{cc} {bt} (rerun: ctest --test-dir {bdir} --output-on-failure)")
+    return failed
 
 
 @task(
     help={
-        "sanitize": f"also build build-asan/ with {SANITIZERS} and run ctest there (default on)",
+        "compilers": "comma-separated: gcc,clang (default both)",
+        "types": f"comma-separated build types (default all: {','.join(BUILD_TYPES)})",
+        "jobs": "parallel compile and ctest jobs (default: CPU count)",
+    }
+)
+def matrix(
+    c: Context, compilers: str = "gcc,clang", types: str = ",".join(BUILD_TYPES), jobs: int = 0
+) -> None:
+    """Build gcc and clang x every build type and run the unit tests in each.
+
+    Warnings are errors; the trees go to build-matrix/.  The long campaigns,
+    valgrind and packaging checks run once, in build/, under `invoke test`.
+
+    gcc RelWithDebInfo is build/ itself and is skipped here."""
+    failed = _matrix(c, compilers.split(","), types.split(","), jobs)
+    if failed:
+        raise Exit("build matrix failures:\n  " + "\n  ".join(failed))
+    print("invoke matrix: every configuration built and passed")
+
+
+# --- test -----------------------------------------------------------------------
+
+
+@task(
+    help={
+        "sanitize": f"also build build-asan/ with {SANITIZERS} and UST_DEBUG invariants and run "
+        "ctest there (default on)",
         "c_tests": "run the C unit tests with ctest (default on; --no-c-tests to skip)",
         "python": "run the Python tests with pytest (default on; --no-python to skip)",
-        "quick": "plain ctest and pytest -m 'not slow' only: no sanitizer build",
+        "quick": "plain ctest and pytest -m 'not slow' only: no sanitizer build, matrix, "
+        "cross builds, fuzzing or lint",
         "keyword": "only pytest tests matching this expression (pytest -k)",
         "pytest_args": "extra arguments for pytest, e.g. '-x -vv'",
         "jobs": "parallel build and ctest jobs (default: CPU count)",
         "lint": "also run `invoke lint` (clang-format, ruff, mypy; default on)",
         "conformance": "also run `invoke conformance` (FreeBSD's TCP suite, must reach 95%; "
-        "default on, skipped with a reason when the suite is missing unless USTACK_REQUIRE_ALL=1)",
+        "default on, skipped with a reason when the suite is missing unless require_all)",
         "seeds": "seeds of the TCP fault-simulation campaign (tests/sim) to run in build/ "
         "after ctest, e.g. 10000 (0: only the ctest's own, 500 in the plain build)",
+        "matrix": "also run `invoke matrix`: gcc and clang x every build type, unit tests "
+        "(default on)",
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
         "(default on; skipped with a printed reason when the toolchains are missing, "
-        "a failure when USTACK_REQUIRE_ALL=1 as in CI)",
+        "a failure under require_all as in CI)",
         "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
-        "skipped with a printed reason without clang, a failure when USTACK_REQUIRE_ALL=1)",
+        "skipped with a printed reason without clang, a failure under require_all)",
         "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
     }
 )
@@ -179,6 +361,7 @@ def test(
     keyword: str = "",
     pytest_args: str = "",
     jobs: int = 0,
+    matrix: bool = True,
     cross: bool = True,
     lint: bool = True,
     seeds: int = 0,
@@ -186,86 +369,88 @@ def test(
     fuzz: bool = True,
     fuzz_seconds: int = 60,
 ) -> None:
-    """Run every test tier: ctest in build/, ctest under ASan+UBSan in build-asan/,
-    the cross builds, pytest, FreeBSD's conformance suite and the lint checks.
+    """Run every test tier and print each tier's time.
+
+    ctest in build/, ctest under ASan+UBSan with invariants in build-asan/, the
+    build matrix, the cross builds, pytest, FreeBSD's conformance suite, the
+    fuzzers and the lint checks.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
     """
-    failed: list[str] = []
+    tiers = _Tiers()
     if c_tests:
-        _cmake_build(c, BUILD, "RelWithDebInfo", "", True, jobs)
-        if not _ctest(c, BUILD, jobs):
-            failed.append(f"ctest in build/ (rerun: ctest --test-dir {BUILD} --output-on-failure)")
+        with tiers.tier("ctest build/", f"ctest --test-dir {BUILD} --output-on-failure"):
+            _cmake_build(c, BUILD, "RelWithDebInfo", jobs=jobs)
+            if not _ctest(c, BUILD, jobs):
+                raise Exit("ctest in build/ failed")
         if seeds > 0:
             sim = BUILD / "tests" / "sim" / "tcp_transfer_sim"
             cmd = f"{shlex.quote(str(sim))} --seeds {seeds}"
-            result = c.run(cmd, warn=True, pty=False, echo=True)
-            if result is None or not result.ok:
-                failed.append(
-                    f"the {seeds}-seed TCP simulation (each failing seed printed its replay "
-                    f"command; rerun: {cmd})"
+            with tiers.tier(f"sim {seeds} seeds", cmd):
+                _run(
+                    c,
+                    cmd,
+                    f"the {seeds}-seed TCP simulation",
+                    "each failing seed printed its replay command",
                 )
         if sanitize and not quick:
-            _cmake_build(c, BUILD_ASAN, "Debug", SANITIZERS, True, jobs)
-            env = {
-                "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1",
-                "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
-            }
-            if not _ctest(c, BUILD_ASAN, jobs, env):
-                failed.append(
-                    f"ctest under {SANITIZERS} in build-asan/ "
-                    f"(rerun: ctest --test-dir {BUILD_ASAN} --output-on-failure)"
+            with tiers.tier(
+                "ctest ASan+UBSan+UST_DEBUG", f"ctest --test-dir {BUILD_ASAN} --output-on-failure"
+            ):
+                _cmake_build(
+                    c, BUILD_ASAN, "Debug", sanitize=SANITIZERS, debug_checks=True, jobs=jobs
                 )
+                env = {
+                    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=1:strict_string_checks=1",
+                    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+                }
+                if not _ctest(c, BUILD_ASAN, jobs, env):
+                    raise Exit(f"ctest under {SANITIZERS} in build-asan/ failed")
+        if matrix and not quick:
+            with tiers.tier("build matrix", "invoke matrix"):
+                failed = _matrix(c, list(COMPILERS), list(BUILD_TYPES), jobs)
+                if failed:
+                    raise Exit("; ".join(failed))
     if cross and not quick:
-        missing = [t for t in ("arm-none-eabi-gcc", "aarch64-linux-gnu-gcc") if not shutil.which(t)]
         script = ROOT / "scripts" / "cross-build.sh"
-        if missing and os.environ.get("USTACK_REQUIRE_ALL") != "1":
-            print(
-                f"cross builds skipped: {', '.join(missing)} not installed "
-                "(apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu)"
+        with tiers.tier("cross builds", f"bash {script.relative_to(ROOT)}"):
+            install = (
+                "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu"
             )
-        else:
-            result = c.run(f"bash {shlex.quote(str(script))}", warn=True, pty=False, echo=True)
-            if result is None or not result.ok:
-                failed.append(f"cross builds (rerun: bash {script.relative_to(ROOT)})")
+            if _optional_tool(
+                c, ("arm-none-eabi-gcc", "aarch64-linux-gnu-gcc"), "cross builds", install
+            ):
+                _run(c, f"bash {shlex.quote(str(script))}", "cross builds", "see the error above")
     if python:
-        _python_ext(c)
         args = ["-m", "pytest"]
         if quick:
             args += ["-m", "not slow"]
         if keyword:
             args += ["-k", keyword]
         cmd = " ".join([PY, *(shlex.quote(a) for a in args), pytest_args]).strip()
-        result = c.run(cmd, warn=True, pty=False, env=_pytest_env(), echo=True)
-        if result is None or not result.ok:
-            failed.append(f"pytest (rerun: {cmd})")
-    if conformance and python:
-        try:
-            _conformance(c)
-        except Exit as e:
-            failed.append(
-                f"conformance ({str(e.message or '').strip()}; rerun: invoke conformance)"
-            )
+        with tiers.tier("pytest", cmd):
+            ext(c)
+            _run(c, cmd, "pytest", "read the failures above", env=_pytest_env(c))
+        if conformance:
+            with tiers.tier("conformance", "invoke conformance"):
+                _conformance(c)
     if fuzz and not quick:
-        if not shutil.which("clang") and os.environ.get("USTACK_REQUIRE_ALL") != "1":
-            print("fuzz tier skipped: clang not installed (apt-get install clang)")
-        else:
-            try:
+        with tiers.tier("fuzz", "invoke fuzz"):
+            if _optional_tool(c, ("clang",), "fuzz tier", "apt-get install clang"):
                 _fuzz(c, list(FUZZ_TARGETS), fuzz_seconds, 1, jobs)
-            except Exit as e:
-                failed.append(f"fuzz ({str(e.message or '').strip()}; rerun: invoke fuzz)")
     if lint and not quick:
-        try:
+        with tiers.tier("lint", "invoke lint"):
             _lint(c)
-        except Exit as e:
-            failed.append(f"lint ({str(e.message or '').strip()}; rerun: invoke lint)")
-    if failed:
-        raise Exit("test failures:\n  " + "\n  ".join(failed))
+    tiers.summary()
     print("invoke test: all requested tiers passed")
 
 
+# --- demo, bench, conformance --------------------------------------------------------
+
+
 @task(
+    pre=[ext],
     help={
         "bytes": "TCP transfer size with K/M/G suffixes (default 100M)",
         "loss": "percent of frames lost, e.g. 10 (default: the demo's, 1)",
@@ -273,7 +458,7 @@ def test(
         "pcap": "pcap file to write (default: the demo's, in the temp directory)",
         "args": "more options for `python -m ustack demo`, verbatim: '--delay 5 --rate 100mbit'"
         " (--udp or --frames N for the older modes)",
-    }
+    },
 )
 def demo(
     c: Context,
@@ -283,9 +468,10 @@ def demo(
     pcap: str = "",
     args: str = "",
 ) -> None:
-    """Run `python -m ustack demo`: two stacks over a faulty pipe, a TCP transfer with a
-    progress bar, then throughput, retransmissions and the SHA-256 of both ends."""
-    _python_ext(c)
+    """Run `python -m ustack demo`: TCP over a faulty pipe between two stacks.
+
+    A transfer with a progress bar, then throughput, retransmissions and the
+    SHA-256 of both ends."""
     cmd = f"{PY} -m ustack demo --bytes {shlex.quote(bytes)} --seed {seed}"
     if loss >= 0:
         cmd += f" --loss {loss}"
@@ -298,11 +484,12 @@ def demo(
         cmd,
         "the demo",
         "see its error above; `python -m ustack demo --help` lists the options",
-        env=_pytest_env(),
+        env=_pytest_env(c),
     )
 
 
 @task(
+    pre=[build, ext],
     help={
         "quick": "small sizes and 3 runs: the whole suite in under 60 s (CI's smoke test)",
         "only": "comma-separated benchmarks, e.g. loss,scale (`python bench/run.py --list`)",
@@ -310,8 +497,7 @@ def demo(
         "out": "results folder (default bench/results/<timestamp>/)",
         "tap": "only the TAP benchmark (the same as --only tap): ustack over TAP against "
         "the kernel over veth (root; namespaces)",
-        "jobs": "parallel compile jobs (default: CPU count)",
-    }
+    },
 )
 def bench(
     c: Context,
@@ -320,16 +506,14 @@ def bench(
     runs: int = 0,
     out: str = "",
     tap: bool = False,
-    jobs: int = 0,
 ) -> None:
-    """Build build/ (the config `invoke test` uses) and run the benchmark suite,
-    bench/run.py: results.json, results.md and PNG plots in bench/results/<timestamp>/.
+    """Run the benchmark suite (bench/run.py) on build/, side by side with Linux.
+
+    Writes results.json, results.md and PNG plots in bench/results/<timestamp>/.
 
     Speed is reported, never judged: every figure is a median with min and max,
     next to Linux's where there is one, with the ratio.
     """
-    _cmake_build(c, BUILD, "RelWithDebInfo", "", True, jobs)
-    _python_ext(c)
     if tap:
         only = ",".join(x for x in (only, "tap") if x)
     cmd = [PY, str(ROOT / "bench" / "run.py"), "--build", str(BUILD)]
@@ -346,13 +530,8 @@ def bench(
         " ".join(cmd[:1] + [shlex.quote(a) for a in cmd[1:]]),
         "the benchmark suite",
         "see the failing module's traceback above (also in the notes of results.md)",
-        env=_pytest_env(),
+        env=_pytest_env(c),
     )
-
-
-def _suite_dir() -> Path:
-    env = os.environ.get("USTACK_CONFORMANCE_DIR")
-    return Path(env) if env else ROOT.parent / "shared" / "conformance" / "tcp-testsuite"
 
 
 def _conformance(
@@ -362,10 +541,10 @@ def _conformance(
     min_pass: int = 95,
     force: str = "",
 ) -> None:
-    suite = _suite_dir()
+    suite = Path(str(_cfg(c, "conformance_dir")))
     if paths is None:
         if not suite.is_dir():
-            if os.environ.get("USTACK_REQUIRE_ALL") == "1":
+            if _require_all(c):
                 raise Exit(f"FreeBSD's TCP suite not found at {suite}")
             print(f"conformance skipped: FreeBSD's TCP suite not found at {suite}")
             return
@@ -379,20 +558,20 @@ def _conformance(
     for item in force.split(",") if force else []:
         args += ["--force", shlex.quote(item)]
     args += [shlex.quote(p) for p in paths]
-    _python_ext(c)
+    ext(c)
     _run(
         c,
         " ".join(args),
         "FreeBSD's TCP conformance suite",
         "read the FAIL lines above (expected and actual packet) and the JSON report",
-        env=_pytest_env(),
+        env=_pytest_env(c),
     )
 
 
 @task(
     help={
         "path": "scripts or folders, comma-separated (default: the six in-scope groups of "
-        "../shared/conformance/tcp-testsuite or $USTACK_CONFORMANCE_DIR)",
+        "the suite in the ustack.conformance_dir config)",
         "json_out": "where to write the JSON report (default build/conformance.json; '' for none)",
         "min_pass": "fail unless this percent of the in-scope IPv4 scripts pass (default 95)",
         "force": "KNOB=VALUE[,KNOB=VALUE]: hold knobs whatever the scripts write (the "
@@ -406,20 +585,72 @@ def conformance(
     min_pass: int = 95,
     force: str = "",
 ) -> None:
-    """Run FreeBSD's TCP test suite (packetdrill scripts) against ustack in virtual time,
-    print the report per group and every failure's first mismatching line, write JSON."""
+    """Run FreeBSD's TCP test suite (packetdrill scripts) in virtual time.
+
+    Prints the report per group and every failure's first mismatching line, write JSON."""
     _conformance(c, path.split(",") if path else None, json_out, min_pass, force)
 
 
+# --- fuzz -----------------------------------------------------------------------
+
+
 def _fuzz_build(c: Context, jobs: int) -> None:
-    clang = _need("clang", "apt-get install clang")
-    extra: tuple[str, ...] = (f"-DCMAKE_C_COMPILER={clang}", "-DUSTACK_FUZZ=ON")
-    extra += (
+    _need("clang", "apt-get install clang")
+    extra = (
+        "-DUSTACK_FUZZ=ON",
         "-DUSTACK_BUILD_EXAMPLES=OFF",
         "-DUSTACK_BUILD_BENCH=OFF",
         "-DUSTACK_BUILD_SHARED=OFF",
     )
-    _cmake_build(c, BUILD_FUZZ, "RelWithDebInfo", "", False, jobs, extra)
+    _cmake_build(
+        c,
+        BUILD_FUZZ,
+        "RelWithDebInfo",
+        tests=False,
+        debug_checks=True,
+        compiler="clang",
+        jobs=jobs,
+        extra=extra,
+    )
+
+
+def _replay_seconds(c: Context, harness: Path, unit: Path) -> tuple[bool, float]:
+    """Runs one input through a harness: (ok, seconds)."""
+    t0 = time.monotonic()
+    r = c.run(
+        f"{shlex.quote(str(harness))} -runs=1 {shlex.quote(str(unit))}",
+        warn=True,
+        hide=True,
+        pty=False,
+    )
+    return (r is not None and r.ok, time.monotonic() - t0)
+
+
+def _fuzz_artifacts(c: Context, harness: Path, found: list[Path]) -> list[str]:
+    """Sorts libFuzzer's artifacts: crashes, leaks, timeouts and OOMs are failures;
+    a slow-unit report is replayed first and is a failure only when the input is
+    still slow (or crashes) on its own, since a loaded machine makes any input
+    look slow now and then."""
+    problems: list[str] = []
+    for path in found:
+        kind = path.name.split("-", 1)[0]
+        if path.name.startswith("slow-unit-"):
+            ok, secs = _replay_seconds(c, harness, path)
+            if ok and secs < FUZZ_SLOW_REPLAY_S:
+                print(
+                    f"fuzz: slow-unit report {path.name} replays in {secs * 1000:.0f} ms: "
+                    "machine load, not a slow input (kept in fuzz-slow/)"
+                )
+                keep = path.parent.parent.parent / "fuzz-slow"
+                keep.mkdir(exist_ok=True)
+                path.rename(keep / path.name)
+                continue
+            problems.append(
+                f"slow input {path} ({'crashes' if not ok else f'{secs:.1f} s'} on replay)"
+            )
+        else:
+            problems.append(f"{kind} input {path}")
+    return problems
 
 
 def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None:
@@ -431,8 +662,9 @@ def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None
     work.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
     before = set(crashes.iterdir())
+    harness = fuzz_dir / target
     cmd = [
-        str(fuzz_dir / target),
+        str(harness),
         f"-max_total_time={seconds}",
         "-max_len=4096",
         "-timeout=10",  # an input that takes 10 s is a hang: the stack loops
@@ -449,20 +681,19 @@ def _fuzz_one(c: Context, target: str, seconds: int, workers: int) -> str | None
     execs = re.findall(r"^#(\d+):?\s", text, re.M)
     cov = re.findall(r"cov: (\d+) ft: (\d+)", text)
     rate = re.findall(r"exec/s:? (\d+)", text)  # -fork prints no colon
-    found = sorted(str(p) for p in set(crashes.iterdir()) - before)
+    problems = _fuzz_artifacts(c, harness, sorted(set(crashes.iterdir()) - before))
     print(
         f"fuzz {target}: {execs[-1] if execs else '?'} executions in {seconds} s, "
         f"{rate[-1] if rate else '?'} exec/s, "
         f"cov: {cov[-1][0] if cov else '?'} ft: {cov[-1][1] if cov else '?'}, "
         f"corpus {work}"
     )
-    for path in found:
-        print(f"fuzz {target}: CRASH INPUT {path}")
-    if found or result is None or not result.ok:
+    for p in problems:
+        print(f"fuzz {target}: {p}")
+    if problems or result is None or not result.ok:
         return (
-            f"{target} failed (log {log}; crash inputs: {', '.join(found) or 'none'}); "
-            f"replay: {fuzz_dir / target} INPUT, then add the input to "
-            f"tests/fuzz/regressions/{target}/"
+            f"{target} failed (log {log}; {'; '.join(problems) or 'libFuzzer exited non-zero'}); "
+            f"replay: {harness} INPUT, then add the input to tests/fuzz/regressions/{target}/"
         )
     return None
 
@@ -482,19 +713,23 @@ def _fuzz(c: Context, targets: list[str], seconds: int, workers: int, jobs: int)
     }
 )
 def fuzz(c: Context, seconds: int = 60, target: str = "", jobs: int = 1) -> None:
-    """Build the libFuzzer harnesses (clang, ASan, UBSan) into build-fuzz/ and run each for
-    --seconds on its seed corpus, printing executions, coverage and any crash input."""
+    """Run the libFuzzer harnesses (clang, ASan, UBSan, invariants) in build-fuzz/.
+
+    Runs each for --seconds on its seed corpus, printing executions,
+    coverage and any crash, leak, timeout or OOM input (slow-unit reports are replayed
+    and count only when the input is slow on its own)."""
     if target and target not in FUZZ_TARGETS:
         raise Exit(f"unknown fuzz target {target!r}; use one of {', '.join(FUZZ_TARGETS)}")
-    _fuzz(c, [target] if target else list(FUZZ_TARGETS), seconds, jobs, 2)
+    _fuzz(c, [target] if target else list(FUZZ_TARGETS), seconds, jobs, 0)
+
+
+# --- cross, lint, clean -------------------------------------------------------------
 
 
 @task(help={"target": "target to build (see scripts/cross-build.sh --help); empty: all"})
 def cross(c: Context, target: str = "") -> None:
     """Cross-compile the portable core for other CPUs (runs scripts/cross-build.sh)."""
     script = ROOT / "scripts" / "cross-build.sh"
-    if not script.exists():
-        raise Exit(f"{script.relative_to(ROOT)} is missing; it comes with the cross-build work")
     cmd = f"bash {shlex.quote(str(script))}" + (f" {shlex.quote(target)}" if target else "")
     _run(c, cmd, "the cross build", f"see the error above; rerun with `{cmd}`")
 
@@ -516,59 +751,64 @@ def _c_files() -> list[str]:
     }
 )
 def lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
-    """Check formatting and lint: clang-format on the C tree, ruff (and mypy) on Python."""
+    """Check formatting and lint: clang-format on C, ruff and mypy on Python."""
     _lint(c, fix, c_only, python_only)
+
+
+def _lint_c(c: Context, fix: bool) -> list[str]:
+    if not fix and not _optional_tool(
+        c, ("clang-format",), "clang-format check", "apt-get install clang-format"
+    ):
+        return []
+    clang_format = _need("clang-format", "apt-get install clang-format")
+    files = _c_files()
+    mode = "-i" if fix else "--dry-run --Werror"
+    r = c.run(
+        f"{clang_format} {mode} {' '.join(shlex.quote(f) for f in files)}",
+        warn=True,
+        pty=False,
+        hide=True,
+    )
+    if r is not None and r.ok:
+        print(f"clang-format: {len(files)} C files formatted")
+        return []
+    bad = sorted(
+        {ln.split(":", 1)[0] for ln in (r.stderr if r else "").splitlines() if ": error:" in ln}
+    )
+    for name in bad:
+        print(f"clang-format: {name} is not formatted")
+    return [f"clang-format: {len(bad)} file(s) not formatted (fix: invoke lint --fix)"]
+
+
+def _lint_python(c: Context, fix: bool) -> list[str]:
+    failed: list[str] = []
+    paths = " ".join(PY_PATHS)
+    ruff = f"{PY} -m ruff"
+    if fix:
+        c.run(f"{ruff} check --fix {paths}", warn=True, pty=False, echo=True)
+        c.run(f"{ruff} format {paths}", warn=True, pty=False, echo=True)
+    r = c.run(f"{ruff} check {paths}", warn=True, pty=False, echo=True)
+    if r is None or not r.ok:
+        failed.append("ruff check (fix: invoke lint --fix, then edit what remains)")
+    r = c.run(f"{ruff} format --check {paths}", warn=True, pty=False, echo=True)
+    if r is None or not r.ok:
+        failed.append("ruff format (fix: invoke lint --fix)")
+    if shutil.which("mypy") or _has_module("mypy"):
+        r = c.run(f"{PY} -m mypy", warn=True, pty=False, echo=True)
+        if r is None or not r.ok:
+            failed.append("mypy (fix the type errors above)")
+    else:
+        print("lint: mypy is not installed, type check skipped (pip install -e '.[dev]')")
+    return failed
 
 
 def _lint(c: Context, fix: bool = False, c_only: bool = False, python_only: bool = False) -> None:
     failed: list[str] = []
     with c.cd(str(ROOT)):
-        if (
-            not python_only
-            and not fix
-            and not shutil.which("clang-format")
-            and (os.environ.get("USTACK_REQUIRE_ALL") != "1")
-        ):
-            print(
-                "clang-format check skipped: clang-format is not installed "
-                "(apt-get install clang-format)"
-            )
-        elif not python_only:
-            clang_format = _need("clang-format", "apt-get install clang-format")
-            files = " ".join(shlex.quote(f) for f in _c_files())
-            if files:
-                mode = "-i" if fix else "--dry-run --Werror"
-                r = c.run(f"{clang_format} {mode} {files}", warn=True, pty=False, hide=True)
-                if r is None or not r.ok:
-                    text = r.stderr if r is not None else ""
-                    bad = sorted(
-                        {ln.split(":", 1)[0] for ln in text.splitlines() if ": error:" in ln}
-                    )
-                    for name in bad:
-                        print(f"clang-format: {name} is not formatted")
-                    failed.append(
-                        f"clang-format: {len(bad)} file(s) not formatted (fix: invoke lint --fix)"
-                    )
-                else:
-                    print(f"clang-format: {len(_c_files())} C files formatted")
+        if not python_only:
+            failed += _lint_c(c, fix)
         if not c_only:
-            paths = " ".join(PY_PATHS)
-            ruff = f"{PY} -m ruff"
-            if fix:
-                c.run(f"{ruff} check --fix {paths}", warn=True, pty=False, echo=True)
-                c.run(f"{ruff} format {paths}", warn=True, pty=False, echo=True)
-            r = c.run(f"{ruff} check {paths}", warn=True, pty=False, echo=True)
-            if r is None or not r.ok:
-                failed.append("ruff check (fix: invoke lint --fix, then edit what remains)")
-            r = c.run(f"{ruff} format --check {paths}", warn=True, pty=False, echo=True)
-            if r is None or not r.ok:
-                failed.append("ruff format (fix: invoke lint --fix)")
-            if shutil.which("mypy") or _has_module("mypy"):
-                r = c.run(f"{PY} -m mypy", warn=True, pty=False, echo=True)
-                if r is None or not r.ok:
-                    failed.append("mypy (fix the type errors above)")
-            else:
-                print("lint: mypy is not installed, type check skipped (pip install -e '.[dev]')")
+            failed += _lint_python(c, fix)
     if failed:
         raise Exit("lint failures:\n  " + "\n  ".join(failed))
     print("invoke lint: clean")
@@ -582,8 +822,10 @@ def _has_module(name: str) -> bool:
 
 @task(help={"python": "also remove the built extension and Python caches (default on)"})
 def clean(c: Context, python: bool = True) -> None:
-    """Remove build trees (build/, build-asan/) and, by default, Python build products."""
-    for d in (BUILD, BUILD_ASAN):
+    """Remove the build trees and, by default, Python build products.
+
+    build/, build-asan/, build-fuzz/ and build-matrix/ go."""
+    for d in (BUILD, BUILD_ASAN, BUILD_FUZZ, BUILD_MATRIX):
         if d.exists():
             print(f"rm -r {d}")
             shutil.rmtree(d)
@@ -600,3 +842,7 @@ def clean(c: Context, python: bool = True) -> None:
             elif p.exists():
                 print(f"rm {p}")
                 p.unlink()
+
+
+ns = Collection(build, ext, test, matrix, demo, bench, conformance, fuzz, cross, lint, clean)
+ns.configure({"ustack": _default_config(), "run": {"pty": False}})

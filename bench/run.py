@@ -39,6 +39,8 @@ sys.path.insert(0, str(ROOT / "python_bindings"))
 
 from benchlib import Context  # noqa: E402
 
+from ustack.progress import Progress  # noqa: E402
+
 
 def modules() -> list[str]:
     """The benchmark module names (b_<name>), sorted."""
@@ -225,13 +227,14 @@ def main(argv: list[str] | None = None) -> int:
     }
     failed = []
     t_all = time.monotonic()
-    for name in names:
-        if wanted and name.removeprefix("b_") not in wanted:
-            continue
+    chosen = [n for n in names if not wanted or n.removeprefix("b_") in wanted]
+    bar = Progress("bench", len(chosen), unit="benchmarks")
+    for name in chosen:
         mod = importlib.import_module(name)
         ctx.bench = mod.NAME
         doc["descriptions"][mod.NAME] = mod.DESCRIPTION
-        print(f"== {mod.NAME}: {mod.DESCRIPTION}", file=sys.stderr, flush=True)
+        bar.message(f"== {mod.NAME}: {mod.DESCRIPTION}", sys.stderr)
+        bar(bar.done, mod.NAME)
         t0 = time.monotonic()
         try:
             mod.run(ctx)
@@ -240,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
             ctx.note(f"failed:\n{traceback.format_exc()}")
             traceback.print_exc()
         doc["timings_s"][mod.NAME] = round(time.monotonic() - t0, 2)
-        print(f"   {mod.NAME}: {doc['timings_s'][mod.NAME]:.1f} s", file=sys.stderr, flush=True)
+        bar.message(f"   {mod.NAME}: {doc['timings_s'][mod.NAME]:.1f} s", sys.stderr)
+        bar(bar.done + 1)
+    bar.clear()
     ctx.bench = "run"
     ratio_plot(ctx)
     doc["timings_s"]["total"] = round(time.monotonic() - t_all, 2)

@@ -1,7 +1,7 @@
 /*
  * pipe.c - the in-memory pipe driver: two Ethernet endpoints, A and B,
  * joined by two one-way links (A_TO_B, B_TO_A), each with a seeded fault
- * injector (fault.h).
+ * injector built in (the fault driver's engine, drivers/fault/fault.h).
  *
  * Design.
  *
@@ -79,11 +79,10 @@
 #include <ustack/ustack_osal.h>
 #include <ustack/ustack_pipe.h>
 
-#include "fault.h"
+#include "../fault/fault.h"
 
 #define PIPE_ETHER_HDR 14u
 #define PIPE_VLAN_ENCAP 4u
-#define PIPE_ETHERTYPE_VLAN 0x8100u
 #define PIPE_CACHE_LINE 64
 #define PIPE_RING_MAX (1u << 24)
 #define PIPE_TSO_MAX 65535u /* IP datagram of a TSO frame (if_hw_tsomax) */
@@ -99,14 +98,6 @@ struct pipe_slot {
 	uint32_t ps_len;
 	uint32_t ps_flags; /* PS_* */
 	uint8_t ps_bytes[];
-};
-
-/* A frame drained from the ring, waiting for its time. */
-struct pipe_hent {
-	uint64_t he_deliver_at;
-	uint64_t he_seq;
-	struct ust_mbuf *he_m;
-	uint32_t he_len;
 };
 
 /*
@@ -133,7 +124,7 @@ struct pipe_dir {
 	/* Receiving side. */
 	_Atomic uint32_t pd_tail; /* next slot to drain */
 	uint32_t pd_heap_n;
-	struct pipe_hent *pd_heap; /* ring_size entries */
+	struct fault_hent *pd_heap; /* ring_size entries */
 	_Atomic uint64_t pd_delivered;
 	_Atomic uint64_t pd_delivered_bytes;
 	_Atomic uint64_t pd_dropped_nombuf;
@@ -207,96 +198,8 @@ pipe_rxdir(struct pipe_end *pe)
 }
 
 /* ------------------------------------------------------------------------
- * The receiver's heap, ordered by (deliver_at, seq).
- */
-
-static inline int
-hent_before(const struct pipe_hent *a, const struct pipe_hent *b)
-{
-	if (a->he_deliver_at != b->he_deliver_at)
-		return (a->he_deliver_at < b->he_deliver_at);
-	return (a->he_seq < b->he_seq);
-}
-
-static void
-heap_push(struct pipe_dir *d, const struct pipe_hent *e)
-{
-	struct pipe_hent *h = d->pd_heap;
-	uint32_t i = d->pd_heap_n++, parent;
-
-	while (i > 0) {
-		parent = (i - 1) / 2;
-		if (!hent_before(e, &h[parent]))
-			break;
-		h[i] = h[parent];
-		i = parent;
-	}
-	h[i] = *e;
-}
-
-static void
-heap_pop(struct pipe_dir *d, struct pipe_hent *out)
-{
-	struct pipe_hent *h = d->pd_heap;
-	struct pipe_hent last;
-	uint32_t i = 0, n, child;
-
-	*out = h[0];
-	n = --d->pd_heap_n;
-	if (n == 0)
-		return;
-	last = h[n];
-	for (;;) {
-		child = 2 * i + 1;
-		if (child >= n)
-			break;
-		if (child + 1 < n && hent_before(&h[child + 1], &h[child]))
-			child++;
-		if (!hent_before(&h[child], &last))
-			break;
-		h[i] = h[child];
-		i = child;
-	}
-	h[i] = last;
-}
-
-/* ------------------------------------------------------------------------
  * Driver operations.
  */
-
-/* Payload above the link header, for the MTU check. */
-static size_t
-pipe_payload_len(const struct ust_mbuf *m, size_t len)
-{
-	uint8_t et[2];
-
-	if (len < PIPE_ETHER_HDR)
-		return (0);
-	if (len >= PIPE_ETHER_HDR + PIPE_VLAN_ENCAP && ust_mbuf_copydata(m, 12, 2, et) == 0 &&
-	    (((uint32_t)et[0] << 8) | et[1]) == PIPE_ETHERTYPE_VLAN)
-		return (len - PIPE_ETHER_HDR - PIPE_VLAN_ENCAP);
-	return (len - PIPE_ETHER_HDR);
-}
-
-/* The IP datagram of the largest segment a TSO frame stands for (headers
- * and tso_segsz of payload), for the MTU check; the whole payload when the
- * headers cannot be read (the check then drops it). */
-static size_t
-pipe_tso_seglen(const struct ust_mbuf *m, size_t len)
-{
-	uint8_t vhl, off;
-	size_t hdrs, payload = pipe_payload_len(m, len);
-
-	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR, 1, &vhl) != 0)
-		return (payload);
-	hdrs = (size_t)(vhl & 0x0f) * 4;
-	if (ust_mbuf_copydata(m, PIPE_ETHER_HDR + hdrs + 12, 1, &off) != 0)
-		return (payload);
-	hdrs += (size_t)(off >> 4) * 4;
-	if (hdrs + ust_mbuf_tso_segsz(m) < payload)
-		return (hdrs + ust_mbuf_tso_segsz(m));
-	return (payload);
-}
 
 /* Sends one frame through the fault injector into the ring.  Does not
  * consume m. */
@@ -317,8 +220,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 		pipe_stat_add(&d->pd_dropped_mtu, 1);
 		return;
 	}
-	fault_decide(&d->pd_fault, now, len,
-	    tso ? pipe_tso_seglen(m, len) : pipe_payload_len(m, len),
+	fault_decide(&d->pd_fault, now, len, fault_payload_len(m, len, tso),
 	    atomic_load_explicit(&d->pd_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
@@ -424,7 +326,7 @@ static void
 pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 {
 	const struct pipe_slot *s;
-	struct pipe_hent e;
+	struct fault_hent e;
 	uint32_t head, tail, nombuf = 0;
 
 	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
@@ -438,7 +340,7 @@ pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 			e.he_deliver_at = s->ps_deliver_at;
 			e.he_seq = s->ps_seq;
 			e.he_len = s->ps_len;
-			heap_push(d, &e);
+			fault_heap_push(d->pd_heap, &d->pd_heap_n, &e);
 		}
 		tail++;
 	}
@@ -493,7 +395,7 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct pipe_end *pe = softc;
 	struct ust_pipe *p = pe->pe_pipe;
 	struct pipe_dir *d = pipe_rxdir(pe);
-	struct pipe_hent e;
+	struct fault_hent e;
 	uint64_t now, bytes = 0;
 	int n = 0, keep = 0;
 
@@ -512,7 +414,7 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	if (!keep)
 		pipe_drain(p, d, ifp);
 	while (n < max && d->pd_heap_n > 0 && d->pd_heap[0].he_deliver_at <= now) {
-		heap_pop(d, &e);
+		fault_heap_pop(d->pd_heap, &d->pd_heap_n, &e);
 		pkts[n++] = e.he_m;
 		bytes += e.he_len;
 	}
@@ -559,11 +461,11 @@ pipe_detach(void *softc)
 	struct pipe_end *pe = softc;
 	struct pipe_dir *d = pipe_rxdir(pe);
 	uint32_t n = d->pd_heap_n;
-	struct pipe_hent e;
+	struct fault_hent e;
 
 	/* The mbufs belong to the stack that is letting go of this end. */
 	while (d->pd_heap_n > 0) {
-		heap_pop(d, &e);
+		fault_heap_pop(d->pd_heap, &d->pd_heap_n, &e);
 		ust_mbuf_free(e.he_m);
 	}
 	if (n != 0)
@@ -636,7 +538,7 @@ static void
 pipe_free(struct ust_pipe *p)
 {
 	size_t ring_bytes = (size_t)p->p_ring_size * p->p_stride;
-	size_t heap_bytes = (size_t)p->p_ring_size * sizeof(struct pipe_hent);
+	size_t heap_bytes = (size_t)p->p_ring_size * sizeof(struct fault_hent);
 	int i;
 
 	for (i = 0; i < 2; i++) {
@@ -687,12 +589,12 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	/* A 32-bit size_t cannot hold every legal ring (2^24 slots of a
 	 * 64 KiB MTU): refuse rather than allocate a wrapped, short ring. */
 	if (p->p_stride > SIZE_MAX / p->p_ring_size ||
-	    sizeof(struct pipe_hent) > SIZE_MAX / p->p_ring_size) {
+	    sizeof(struct fault_hent) > SIZE_MAX / p->p_ring_size) {
 		ust_osal_mem_free(p, sizeof(*p));
 		return (-UST_ENOMEM);
 	}
 	ring_bytes = (size_t)p->p_ring_size * p->p_stride;
-	heap_bytes = (size_t)p->p_ring_size * sizeof(struct pipe_hent);
+	heap_bytes = (size_t)p->p_ring_size * sizeof(struct fault_hent);
 
 	for (i = 0; i < 2; i++) {
 		struct pipe_dir *d = &p->p_dir[i];

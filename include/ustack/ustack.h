@@ -386,7 +386,21 @@ struct ust_tcp_conn {
 	uint16_t fport;
 	uint8_t state;
 	uint8_t has_socket;
+	uint8_t timers;      /* UST_TCPT_* bits: the timers armed */
+	uint8_t rxtshift;    /* consecutive retransmission timeouts */
+	uint32_t keepprobes; /* keepalive probes sent and not answered */
+	uint32_t recv_q;     /* bytes in the receive buffer (netstat's Recv-Q) */
+	uint32_t send_q;     /* bytes in the send buffer (netstat's Send-Q) */
+	uint32_t snd_una;    /* host byte order; 0 in the syncache */
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
 };
+/* ust_tcp_conn.timers: FreeBSD's per-connection timers. */
+#define UST_TCPT_DELACK 0x01
+#define UST_TCPT_REXMT 0x02
+#define UST_TCPT_PERSIST 0x04
+#define UST_TCPT_KEEP 0x08
+#define UST_TCPT_2MSL 0x10
 /* Fills out[0..max) and returns how many connections there are (which may
  * be more than max: call again with a larger array). */
 UST_API size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
@@ -543,6 +557,11 @@ UST_API void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 UST_API void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 UST_API void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 UST_API void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
+struct ust_stat_desc;
+/* Counter idx (0, 1, ...) of the structs above, in group and field order:
+ * group, field, description, offset and element count.  Returns 0, or
+ * -UST_ENOENT past the last one.  No stack needed. */
+UST_API int ust_stats_describe(unsigned idx, struct ust_stat_desc *out);
 
 /* ---------------------------------------------------------------------
  * Read-only mbuf access (for capture hooks and input hooks).

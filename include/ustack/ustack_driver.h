@@ -1,10 +1,15 @@
 /*
  * ustack_driver.h - for driver authors: the operations a driver provides
  * and the mbuf calls it uses to hand frames to and take frames from a stack.
+ * drivers/README.md is the guide (layout of a driver folder, registration,
+ * the conformance suite); this header is the contract.
  *
  * A driver instance is one interface.  The stack calls rx_burst and
  * tx_burst from ust_stack_poll() on its own thread; a driver that talks to
  * another thread (pipe in threaded mode, a NIC) does its own hand-off.
+ * Every ust_mbuf_* call below is made on the stack's thread (inside an op,
+ * or holding ust_stack_lock()): mbufs come from the stack's zones, which
+ * are not thread-safe.
  */
 #ifndef USTACK_DRIVER_H
 #define USTACK_DRIVER_H
@@ -72,15 +77,64 @@ extern "C" {
  * segment.  Frames longer than the MTU are accepted from any interface.
  */
 
+/*
+ * Zero-copy receive.  A driver whose frames already sit in its own memory
+ * (a DMA ring, netmap slots, DPDK rte_mbufs) lends the buffer with
+ * ust_mbuf_attach_ext() instead of copying it.  The stack reads the lent
+ * bytes and never writes them (the mbuf is read-only: a path that must
+ * write, such as an ICMP echo reply or IP reassembly, writes into new
+ * buffers).  The buffer may be referenced by several mbufs at once (TCP
+ * keeps received data in the socket buffer until the application reads
+ * it, and m_copym shares rather than copies); the stack counts the
+ * references and calls free_fn(arg, buf) exactly once, when the last one
+ * goes, on the stack's thread: inside ust_stack_poll(), a socket call
+ * (recv, close), ust_mbuf_free(), ust_if_detach() or at the latest
+ * ust_stack_destroy().  That may be after the interface was detached, so
+ * the buffer and whatever free_fn uses must outlive every lent frame: a
+ * driver counts what it has lent and frees its pool only when the count
+ * is back to zero.  Lent buffers can stay in socket buffers for as long
+ * as an application does not read: a driver with a fixed pool copies
+ * (ust_mbuf_from_buf) instead of lending once its free buffers run low,
+ * so that receive never stalls.
+ *
+ * Gather transmit.  A frame handed to tx_burst is a chain: the stack
+ * never flattens it on the way out.  TCP sends a header mbuf followed by
+ * the socket buffer's clusters, shared by reference with the send buffer
+ * for retransmission; IP fragments are a header plus a reference into the
+ * datagram.  The first buffer holds at least the 14-byte Ethernet header
+ * (headers beyond it are contiguous in practice for TCP and UDP, but a
+ * driver must not rely on that: ust_mbuf_copydata() reads across buffers).
+ * ust_mbuf_sglist() lists the buffers (address, length) for a gather DMA
+ * or writev(2); every one of them is read-only to the driver, which may
+ * keep the frame (and so the buffers) until its hardware is done with it
+ * and then ust_mbuf_free() it on the stack's thread, the next tx_burst or
+ * rx_burst being the usual place to reap completions.  A driver that
+ * needs to write into a frame (a software offload) uses
+ * ust_mbuf_csum_fill() / ust_mbuf_tso_segment(), which copy what is
+ * shared, or ust_mbuf_dup() for a private writable copy.
+ *
+ * Back-pressure.  tx_burst may take fewer frames than offered (its ring is
+ * full); the stack keeps the rest at the head of the interface's queue, in
+ * order, and offers them again at its next poll, reporting "now" from
+ * ust_stack_next_deadline() meanwhile.  Frames the interface queue cannot
+ * hold (ust_stack_config.ifq_maxlen) are dropped and counted as oqdrops;
+ * TCP recovers them as losses.  A driver never drops a frame for lack of
+ * room when it can refuse it instead.
+ */
+
 struct ust_driver_ops {
 	const char *name;
 	/* Receives up to max frames.  Each frame is an mbuf the driver made
-	 * with ust_mbuf_alloc()/ust_mbuf_from_buf() on ifp; ownership passes
-	 * to the stack.  Returns the number stored in pkts (0..max). */
+	 * with ust_mbuf_alloc(), ust_mbuf_from_buf() or ust_mbuf_attach_ext()
+	 * on ifp; ownership passes to the stack.  Returns the number stored in
+	 * pkts (0..max).  Called at every ust_stack_poll(), with or without
+	 * work, so a driver may also reap its transmit completions here. */
 	int (*rx_burst)(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max);
-	/* Offers n frames; returns how many the driver took (0..n).  Taken
-	 * frames belong to the driver, which frees them with ust_mbuf_free()
-	 * when done; the rest stay with the stack and are offered again. */
+	/* Offers n frames (chains: see "Gather transmit"); returns how many
+	 * the driver took, the first ones (0..n).  Taken frames belong to the
+	 * driver, which frees them with ust_mbuf_free() on the stack's thread
+	 * when done (at once for a copy, after DMA completion for zero-copy);
+	 * the rest stay with the stack and are offered again. */
 	int (*tx_burst)(void *softc, struct ust_mbuf **pkts, int n);
 	void (*get_mac)(void *softc, uint8_t mac[6]);
 	uint32_t (*get_mtu)(void *softc);
@@ -94,7 +148,11 @@ struct ust_driver_ops {
 	 * UINT64_MAX for none. */
 	uint64_t (*next_deadline)(void *softc);
 	/* Optional: the interface is going away (detach or stack destroy).
-	 * The driver frees every mbuf of this stack it still holds. */
+	 * The driver frees every mbuf of this stack it still holds (frames
+	 * taken by tx_burst, frames received but not yet handed up); the
+	 * stack's zones must be back where they were without it.  Buffers it
+	 * lent with ust_mbuf_attach_ext() may still be referenced after
+	 * detach (see "Zero-copy receive"). */
 	void (*detach)(void *softc);
 	/* Optional (NULL: 65535): the largest IP datagram the driver takes
 	 * with UST_CSUM_TSO (FreeBSD if_hw_tsomax). */
@@ -111,13 +169,45 @@ UST_API struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);
 /* A new packet holding a copy of len bytes, chained across clusters when
  * needed.  NULL when out of buffers. */
 UST_API struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data, size_t len);
-/* Frees a whole packet (chain). */
+/*
+ * Zero-copy receive (see the contract above): a new packet whose len bytes
+ * of data are at buf + off inside the driver's buffer buf of size bytes;
+ * no byte is copied.  The receive interface is set to ifp.  The stack
+ * calls free_fn(arg, buf) exactly once, when the last mbuf referring to
+ * the buffer is freed.  NULL when buf or free_fn is NULL, off + len
+ * exceeds size, or the stack has no mbufs (two are taken: the packet and
+ * the holder of the reference count, both from the mbuf zone and so shown
+ * in its statistics; counted as the interface's iqdrops); free_fn is then
+ * never called and the buffer stays the driver's.  FreeBSD's m_extadd().
+ */
+typedef void (*ust_mbuf_ext_free_fn)(void *arg, void *buf);
+UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size_t size, size_t off,
+    size_t len, ust_mbuf_ext_free_fn free_fn, void *arg);
+/* Frees a whole packet (chain).  NULL is fine. */
 UST_API void ust_mbuf_free(struct ust_mbuf *m);
 /* Contiguous data of the first buffer of m and its length; walk a chain
  * with ust_mbuf_next(). */
 UST_API void *ust_mbuf_data(struct ust_mbuf *m);
 UST_API size_t ust_mbuf_len(const struct ust_mbuf *m);
 UST_API struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
+/* Gather transmit (see the contract above): the non-empty buffers of the
+ * packet m, in order, as (address, length) pairs in v[0..max-1].  Returns
+ * the number of such buffers, which may exceed max: only the first max
+ * are stored then, and a driver with fewer descriptors than that copies
+ * the frame (ust_mbuf_copydata()) instead.  The bytes are read-only and
+ * stay valid until the driver frees m. */
+struct ust_iovec {
+	const void *iov_base;
+	size_t iov_len;
+};
+UST_API int ust_mbuf_sglist(const struct ust_mbuf *m, struct ust_iovec *v, int max);
+/* A deep copy of the packet m (header and offload metadata included) in
+ * new, writable buffers of m's stack, NULL when out of buffers; m is not
+ * consumed.  For a driver that must change a frame it was given. */
+UST_API struct ust_mbuf *ust_mbuf_dup(const struct ust_mbuf *m);
+/* 1 when every byte of m may be written in place (no buffer shared or
+ * lent), else 0. */
+UST_API int ust_mbuf_writable(const struct ust_mbuf *m);
 /* Offload metadata of a packet. */
 UST_API uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 UST_API void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);

@@ -4,6 +4,13 @@
  * udps_noport, ...) and the same style where ustack counts more (drops by
  * reason).  Every field is a uint64_t, so bindings can show a struct as a
  * name -> value table without knowing it.
+ *
+ * Each struct is generated from one X-macro list, UST_<NAME>STAT_FIELDS(C,
+ * A, ctx): C(ctx, field, description) for a counter, A(ctx, field, n,
+ * description) for an array of n counters (the ICMP histograms).  The
+ * description is the `netstat -s` phrase (FreeBSD's wording where FreeBSD
+ * has the counter); ust_stats_describe() lists every field with it, so the
+ * structs, the C description table and Python's netstat cannot drift.
  */
 #ifndef USTACK_STATS_H
 #define USTACK_STATS_H
@@ -15,199 +22,234 @@ extern "C" {
 #endif
 
 /* Ethernet (if_ethersubr.c). */
-struct ust_etherstat {
-	uint64_t ether_ipackets;    /* frames handed to ether_input */
-	uint64_t ether_opackets;    /* frames sent by ether_output */
-	uint64_t ether_tooshort;    /* shorter than an Ethernet header */
-	uint64_t ether_notours;     /* destination neither ours nor broadcast */
-	uint64_t ether_srcbcast;    /* source address multicast/broadcast */
-	uint64_t ether_vlan;        /* 802.1Q tagged: not handled */
-	uint64_t ether_unknowntype; /* ethertype we do not speak */
-	uint64_t ether_noresolve;   /* output dropped: next hop not resolved */
-	uint64_t ether_nombuf;      /* output dropped: no room for the header */
-};
+#define UST_ETHERSTAT_FIELDS(C, A, ctx)                                          \
+	C(ctx, ether_ipackets, "frames received")                                \
+	C(ctx, ether_opackets, "frames sent")                                    \
+	C(ctx, ether_tooshort, "frames shorter than an Ethernet header")         \
+	C(ctx, ether_notours, "frames for another station")                      \
+	C(ctx, ether_srcbcast, "frames with a broadcast or multicast source")    \
+	C(ctx, ether_vlan, "802.1Q tagged frames dropped")                       \
+	C(ctx, ether_unknowntype, "frames with an unknown ethertype")            \
+	C(ctx, ether_noresolve, "output packets dropped: next hop not resolved") \
+	C(ctx, ether_nombuf, "output packets dropped: no buffer for the header")
 
 /* ARP (if_ether.c); FreeBSD's struct arpstat plus drop reasons. */
-struct ust_arpstat {
-	uint64_t txrequests;   /* requests sent */
-	uint64_t txreplies;    /* replies sent */
-	uint64_t txannounces;  /* gratuitous announcements sent */
-	uint64_t rxrequests;   /* requests received */
-	uint64_t rxreplies;    /* replies received */
-	uint64_t received;     /* ARP packets received */
-	uint64_t dropped;      /* packets dropped from a full hold queue */
-	uint64_t timeouts;     /* resolutions given up (maxtries) */
-	uint64_t dupips;       /* someone else claims our address */
-	uint64_t rx_tooshort;  /* shorter than an Ethernet/IPv4 ARP packet */
-	uint64_t rx_badformat; /* hardware/protocol type or lengths wrong */
-	uint64_t rx_badop;     /* opcode neither request nor reply */
-	uint64_t rx_badaddr;   /* sender broadcast/multicast/zero or ours */
-	uint64_t cachefull;    /* new entry refused: cache at max_entries */
-	uint64_t expired;      /* entries aged out */
-};
+#define UST_ARPSTAT_FIELDS(C, A, ctx)                               \
+	C(ctx, txrequests, "ARP requests sent")                     \
+	C(ctx, txreplies, "ARP replies sent")                       \
+	C(ctx, txannounces, "gratuitous ARP announcements sent")    \
+	C(ctx, rxrequests, "ARP requests received")                 \
+	C(ctx, rxreplies, "ARP replies received")                   \
+	C(ctx, received, "ARP packets received")                    \
+	C(ctx, dropped, "packets dropped from a full hold queue")   \
+	C(ctx, timeouts, "resolutions timed out")                   \
+	C(ctx, dupips, "duplicate IPs seen")                        \
+	C(ctx, rx_tooshort, "ARP packets too short")                \
+	C(ctx, rx_badformat, "ARP packets with a bad format")       \
+	C(ctx, rx_badop, "ARP packets with an unknown opcode")      \
+	C(ctx, rx_badaddr, "ARP packets with a bad sender address") \
+	C(ctx, cachefull, "entries refused: cache full")            \
+	C(ctx, expired, "entries expired")
 
-/* IPv4 (ip_input.c, ip_output.c, ip_reass.c); FreeBSD's struct ipstat. */
-struct ust_ipstat {
-	uint64_t ips_total;       /* packets received */
-	uint64_t ips_badsum;      /* header checksum bad */
-	uint64_t ips_tooshort;    /* total length larger than the frame */
-	uint64_t ips_toosmall;    /* frame shorter than a minimal header */
-	uint64_t ips_badhlen;     /* IHL < 5 or past the total length */
-	uint64_t ips_badlen;      /* total length smaller than the header */
-	uint64_t ips_badvers;     /* version not 4 */
-	uint64_t ips_badttl;      /* TTL 0 received */
-	uint64_t ips_badoptions;  /* malformed options */
-	uint64_t ips_badaddr;     /* source multicast/broadcast/ours(LAND)/zero */
-	uint64_t ips_notforus;    /* destination not ours (we do not forward) */
-	uint64_t ips_fragments;   /* fragments received */
-	uint64_t ips_fragdropped; /* fragments dropped (overlap, budget, bad) */
-	uint64_t ips_fragtimeout; /* datagrams whose reassembly timed out */
-	uint64_t ips_reassembled; /* datagrams reassembled */
-	uint64_t ips_delivered;   /* datagrams handed to a transport */
-	uint64_t ips_noproto;     /* unknown protocol */
-	uint64_t ips_localout;    /* datagrams sent by this host */
-	uint64_t ips_odropped;    /* output dropped: no buffers */
-	uint64_t ips_noroute;     /* output dropped: no route */
-	uint64_t ips_fragmented;  /* datagrams fragmented on output */
-	uint64_t ips_ofragments;  /* fragments sent */
-	uint64_t ips_cantfrag;    /* DF set and larger than the MTU */
-	uint64_t ips_rawout;      /* datagrams sent by raw sockets */
-	uint64_t ips_rawin;       /* copies queued to raw sockets (ustack) */
-	uint64_t ips_rawfull;     /* copies dropped: raw socket buffer full (ustack) */
-};
+/* IPv4 (ip_input.c, ip_output.c, ip_reass.c); FreeBSD's struct ipstat.
+ * ips_rawin and ips_rawfull are ustack's. */
+#define UST_IPSTAT_FIELDS(C, A, ctx)                                                \
+	C(ctx, ips_total, "total packets received")                                 \
+	C(ctx, ips_badsum, "bad header checksums")                                  \
+	C(ctx, ips_tooshort, "with data size < data length")                        \
+	C(ctx, ips_toosmall, "with size smaller than minimum")                      \
+	C(ctx, ips_badhlen, "with header length < data size")                       \
+	C(ctx, ips_badlen, "with data length < header length")                      \
+	C(ctx, ips_badvers, "with incorrect version number")                        \
+	C(ctx, ips_badttl, "with TTL 0")                                            \
+	C(ctx, ips_badoptions, "with bad options")                                  \
+	C(ctx, ips_badaddr, "with a bad source address")                            \
+	C(ctx, ips_notforus, "packets not for this host")                           \
+	C(ctx, ips_fragments, "fragments received")                                 \
+	C(ctx, ips_fragdropped, "fragments dropped (dup, overlap or out of space)") \
+	C(ctx, ips_fragtimeout, "fragments dropped after timeout")                  \
+	C(ctx, ips_reassembled, "packets reassembled ok")                           \
+	C(ctx, ips_delivered, "packets for this host")                              \
+	C(ctx, ips_noproto, "packets for unknown/unsupported protocol")             \
+	C(ctx, ips_localout, "packets sent from this host")                         \
+	C(ctx, ips_odropped, "output packets dropped due to no bufs, etc.")         \
+	C(ctx, ips_noroute, "output packets discarded due to no route")             \
+	C(ctx, ips_fragmented, "output datagrams fragmented")                       \
+	C(ctx, ips_ofragments, "fragments created")                                 \
+	C(ctx, ips_cantfrag, "datagrams that can't be fragmented")                  \
+	C(ctx, ips_rawout, "raw ip packets generated")                              \
+	C(ctx, ips_rawin, "copies delivered to raw sockets")                        \
+	C(ctx, ips_rawfull, "copies dropped due to full raw socket buffers")
 
 /* ICMP (ip_icmp.c); FreeBSD's struct icmpstat, histograms by type. */
 #define UST_ICMP_MAXTYPE 40
-struct ust_icmpstat {
-	uint64_t icps_error;        /* icmp_error() calls */
-	uint64_t icps_oldshortmsg;  /* no error: original too short */
-	uint64_t icps_oldicmp;      /* no error: original was an ICMP error */
-	uint64_t icps_nobcast;      /* no error: original was broadcast/multicast */
-	uint64_t icps_notfirstfrag; /* no error: original a non-first fragment */
-	uint64_t icps_ratelimited;  /* no error/echo: over icmplim */
-	uint64_t icps_badcode;      /* code out of range */
-	uint64_t icps_tooshort;     /* packet shorter than an ICMP header */
-	uint64_t icps_checksum;     /* bad checksum */
-	uint64_t icps_badlen;       /* quoted header truncated or malformed */
-	uint64_t icps_reflect;      /* echo replies sent */
-	uint64_t icps_bmcastecho;   /* echo to broadcast/multicast ignored */
-	uint64_t icps_inhist[UST_ICMP_MAXTYPE + 1];
-	uint64_t icps_outhist[UST_ICMP_MAXTYPE + 1];
-};
+#define UST_ICMPSTAT_FIELDS(C, A, ctx)                                                          \
+	C(ctx, icps_error, "calls to icmp_error")                                               \
+	C(ctx, icps_oldshortmsg, "errors not generated: old message too short")                 \
+	C(ctx, icps_oldicmp, "errors not generated: old message was icmp")                      \
+	C(ctx, icps_nobcast, "errors not generated: old message was broadcast or multicast")    \
+	C(ctx, icps_notfirstfrag, "errors not generated: old message was not a first fragment") \
+	C(ctx, icps_ratelimited, "responses suppressed by the rate limit")                      \
+	C(ctx, icps_badcode, "messages with bad code fields")                                   \
+	C(ctx, icps_tooshort, "messages < minimum length")                                      \
+	C(ctx, icps_checksum, "bad checksums")                                                  \
+	C(ctx, icps_badlen, "messages with bad length")                                         \
+	C(ctx, icps_reflect, "message responses generated")                                     \
+	C(ctx, icps_bmcastecho, "broadcast/multicast echo requests ignored")                    \
+	A(ctx, icps_inhist, UST_ICMP_MAXTYPE + 1, "Input histogram:")                           \
+	A(ctx, icps_outhist, UST_ICMP_MAXTYPE + 1, "Output histogram:")
 
 /* UDP (udp_usrreq.c); FreeBSD's struct udpstat. */
-struct ust_udpstat {
-	uint64_t udps_ipackets;    /* datagrams received */
-	uint64_t udps_hdrops;      /* shorter than a UDP header */
-	uint64_t udps_badsum;      /* bad checksum */
-	uint64_t udps_nosum;       /* received without checksum */
-	uint64_t udps_badlen;      /* UDP length disagrees with IP */
-	uint64_t udps_noport;      /* no socket on the port (answered) */
-	uint64_t udps_noportbcast; /* no socket, broadcast (not answered) */
-	uint64_t udps_fullsock;    /* receive buffer full */
-	uint64_t udps_delivered;   /* datagrams queued to a socket */
-	uint64_t udps_opackets;    /* datagrams sent */
-	uint64_t udps_odropped;    /* output errors */
-};
+#define UST_UDPSTAT_FIELDS(C, A, ctx)                                         \
+	C(ctx, udps_ipackets, "datagrams received")                           \
+	C(ctx, udps_hdrops, "with incomplete header")                         \
+	C(ctx, udps_badsum, "with bad checksum")                              \
+	C(ctx, udps_nosum, "with no checksum")                                \
+	C(ctx, udps_badlen, "with bad data length field")                     \
+	C(ctx, udps_noport, "dropped due to no socket")                       \
+	C(ctx, udps_noportbcast, "broadcast/multicast datagrams undelivered") \
+	C(ctx, udps_fullsock, "dropped due to full socket buffers")           \
+	C(ctx, udps_delivered, "delivered")                                   \
+	C(ctx, udps_opackets, "datagrams output")                             \
+	C(ctx, udps_odropped, "datagrams dropped on output")
 
 /* TCP (tcp_*.c); FreeBSD's struct tcpstat names. */
+#define UST_TCPSTAT_FIELDS(C, A, ctx)                                                     \
+	C(ctx, tcps_connattempt, "connections initiated (SYN sent)")                      \
+	C(ctx, tcps_accepts, "connections accepted (passive)")                            \
+	C(ctx, tcps_connects, "connections established")                                  \
+	C(ctx, tcps_drops, "established connections dropped")                             \
+	C(ctx, tcps_conndrops, "embryonic connections dropped")                           \
+	C(ctx, tcps_closed, "connections closed (and freed)")                             \
+	C(ctx, tcps_timeoutdrop, "dropped by retransmission timeout")                     \
+	C(ctx, tcps_keepdrops, "dropped by keepalive")                                    \
+	C(ctx, tcps_keeptimeo, "keepalive timeouts")                                      \
+	C(ctx, tcps_keepprobe, "keepalive probes sent")                                   \
+	C(ctx, tcps_persisttimeo, "persist timeouts")                                     \
+	C(ctx, tcps_rexmttimeo, "retransmission timeouts")                                \
+	C(ctx, tcps_segstimed, "segments timed for RTT")                                  \
+	C(ctx, tcps_rttupdated, "RTT estimator updates")                                  \
+	C(ctx, tcps_delack, "delayed ACKs sent")                                          \
+	C(ctx, tcps_sndtotal, "segments sent")                                            \
+	C(ctx, tcps_sndpack, "data segments sent")                                        \
+	C(ctx, tcps_sndbyte, "data bytes sent")                                           \
+	C(ctx, tcps_sndrexmitpack, "data segments retransmitted")                         \
+	C(ctx, tcps_sndrexmitbyte, "data bytes retransmitted")                            \
+	C(ctx, tcps_sndacks, "ACK-only segments sent")                                    \
+	C(ctx, tcps_sndprobe, "window probes sent")                                       \
+	C(ctx, tcps_sndurg, "segments with URG sent")                                     \
+	C(ctx, tcps_sndwinup, "window updates sent")                                      \
+	C(ctx, tcps_sndctrl, "control segments (SYN, FIN, RST) sent")                     \
+	C(ctx, tcps_rcvtotal, "segments received")                                        \
+	C(ctx, tcps_rcvpack, "in-order data segments received")                           \
+	C(ctx, tcps_rcvbyte, "in-order data bytes received")                              \
+	C(ctx, tcps_rcvbadsum, "bad checksum")                                            \
+	C(ctx, tcps_rcvbadoff, "bad data offset")                                         \
+	C(ctx, tcps_rcvshort, "shorter than a TCP header")                                \
+	C(ctx, tcps_rcvduppack, "completely duplicate segments")                          \
+	C(ctx, tcps_rcvdupbyte, "completely duplicate segments (bytes)")                  \
+	C(ctx, tcps_rcvpartduppack, "partly duplicate segments")                          \
+	C(ctx, tcps_rcvpartdupbyte, "partly duplicate segments (bytes)")                  \
+	C(ctx, tcps_rcvoopack, "out-of-order segments queued")                            \
+	C(ctx, tcps_rcvoobyte, "out-of-order segments queued (bytes)")                    \
+	C(ctx, tcps_rcvpackafterwin, "segments beyond the window")                        \
+	C(ctx, tcps_rcvbyteafterwin, "segments beyond the window (bytes)")                \
+	C(ctx, tcps_rcvafterclose, "data after the socket was closed")                    \
+	C(ctx, tcps_rcvwinprobe, "window probes received")                                \
+	C(ctx, tcps_rcvdupack, "duplicate ACKs received")                                 \
+	C(ctx, tcps_rcvacktoomuch, "ACKs for data not sent")                              \
+	C(ctx, tcps_rcvackpack, "ACK segments received")                                  \
+	C(ctx, tcps_rcvackbyte, "bytes acknowledged")                                     \
+	C(ctx, tcps_rcvwinupd, "window updates received")                                 \
+	C(ctx, tcps_rcvreassfull, "out-of-order segments dropped: queue full")            \
+	C(ctx, tcps_rcvmemdrop, "dropped for lack of memory")                             \
+	C(ctx, tcps_pawsdrop, "dropped by PAWS")                                          \
+	C(ctx, tcps_predack, "header prediction: pure ACKs")                              \
+	C(ctx, tcps_preddat, "header prediction: in-order data")                          \
+	C(ctx, tcps_badsyn, "bogus SYN (e.g. with FIN)")                                  \
+	C(ctx, tcps_badrst, "ignored RSTs outside the window")                            \
+	C(ctx, tcps_dropsyn, "SYNs dropped (e.g. no listener, blackhole)")                \
+	C(ctx, tcps_listendrop, "listen queue overflows")                                 \
+	C(ctx, tcps_rcvnoport, "segments for no connection or listener (RST sent)")       \
+	C(ctx, tcps_ecn_shs, "ECN handshakes")                                            \
+	C(ctx, tcps_ecn_ce, "segments received CE-marked")                                \
+	C(ctx, tcps_ecn_ect0, "segments received ECT(0)")                                 \
+	C(ctx, tcps_ecn_ect1, "segments received ECT(1)")                                 \
+	C(ctx, tcps_ecn_rcwnd, "congestion window reductions for ECN-Echo")               \
+	C(ctx, tcps_mturesent, "resends after an ICMP frag-needed")                       \
+	C(ctx, tcps_fastretransmits, "fast retransmits (3 duplicate ACKs)")               \
+	C(ctx, tcps_newreno_partial, "NewReno partial ACKs")                              \
+	C(ctx, tcps_finwait2_drops, "orphans timed out in FIN_WAIT_2")                    \
+	C(ctx, tcps_tw_recycles, "TIME_WAIT connections reused by a new SYN")             \
+	C(ctx, tcps_sc_added, "syncache entries added")                                   \
+	C(ctx, tcps_sc_retransmitted, "SYN-ACKs retransmitted")                           \
+	C(ctx, tcps_sc_dupsyn, "duplicate SYNs")                                          \
+	C(ctx, tcps_sc_dropped, "syncache entries dropped (no memory)")                   \
+	C(ctx, tcps_sc_completed, "handshakes completed from the syncache")               \
+	C(ctx, tcps_sc_bucketoverflow, "syncache bucket full")                            \
+	C(ctx, tcps_sc_cacheoverflow, "syncache full")                                    \
+	C(ctx, tcps_sc_reset, "syncache entries reset by RST")                            \
+	C(ctx, tcps_sc_stale, "syncache entries timed out")                               \
+	C(ctx, tcps_sc_aborted, "handshakes aborted (listen queue full)")                 \
+	C(ctx, tcps_sc_badack, "bad ACKs for syncache entries")                           \
+	C(ctx, tcps_sc_unreach, "ICMP unreachables for syncache entries")                 \
+	C(ctx, tcps_sc_sendcookie, "SYN cookies sent")                                    \
+	C(ctx, tcps_sc_recvcookie, "valid SYN cookies received")                          \
+	C(ctx, tcps_sc_spurcookie, "bogus SYN cookies received")                          \
+	C(ctx, tcps_sc_zonefail, "syncache allocations refused")                          \
+	C(ctx, tcps_challenge_ack, "RFC 5961 challenge ACKs sent")                        \
+	C(ctx, tcps_challenge_ack_limited, "challenge ACKs suppressed by the rate limit") \
+	C(ctx, tcps_badrst_inwindow, "in-window but not exact RSTs (RFC 5961 3.2)")       \
+	C(ctx, tcps_synchallenge, "SYNs in a synchronized state (RFC 5961 4)")            \
+	C(ctx, tcps_ackchallenge, "ACKs outside the acceptable range (RFC 5961 5)")       \
+	C(ctx, tcps_sack_recovery_episode, "SACK recovery episodes")                      \
+	C(ctx, tcps_sack_rexmits, "segment rexmits in SACK recovery episodes")            \
+	C(ctx, tcps_sack_rexmit_bytes, "byte rexmits in SACK recovery episodes")          \
+	C(ctx, tcps_sack_rcv_blocks, "SACK options (SACK blocks) received")               \
+	C(ctx, tcps_sack_send_blocks, "SACK options (SACK blocks) sent")                  \
+	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                          \
+	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                    \
+	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                       \
+	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")
+
+#define UST_STAT_FIELD_(ctx, name, descr) uint64_t name;
+#define UST_STAT_ARRAY_(ctx, name, n, descr) uint64_t name[n];
+
+struct ust_etherstat {
+	UST_ETHERSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, ether)
+};
+struct ust_arpstat {
+	UST_ARPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, arp)
+};
+struct ust_ipstat {
+	UST_IPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, ip)
+};
+struct ust_icmpstat {
+	UST_ICMPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, icmp)
+};
+struct ust_udpstat {
+	UST_UDPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, udp)
+};
 struct ust_tcpstat {
-	uint64_t tcps_connattempt;   /* connections initiated (SYN sent) */
-	uint64_t tcps_accepts;       /* connections accepted (passive) */
-	uint64_t tcps_connects;      /* connections established */
-	uint64_t tcps_drops;         /* established connections dropped */
-	uint64_t tcps_conndrops;     /* embryonic connections dropped */
-	uint64_t tcps_closed;        /* connections closed (and freed) */
-	uint64_t tcps_timeoutdrop;   /* dropped by retransmission timeout */
-	uint64_t tcps_keepdrops;     /* dropped by keepalive */
-	uint64_t tcps_keeptimeo;     /* keepalive timeouts */
-	uint64_t tcps_keepprobe;     /* keepalive probes sent */
-	uint64_t tcps_persisttimeo;  /* persist timeouts */
-	uint64_t tcps_rexmttimeo;    /* retransmission timeouts */
-	uint64_t tcps_segstimed;     /* segments timed for RTT */
-	uint64_t tcps_rttupdated;    /* RTT estimator updates */
-	uint64_t tcps_delack;        /* delayed ACKs sent */
-	uint64_t tcps_sndtotal;      /* segments sent */
-	uint64_t tcps_sndpack;       /* data segments sent */
-	uint64_t tcps_sndbyte;       /* data bytes sent */
-	uint64_t tcps_sndrexmitpack; /* data segments retransmitted */
-	uint64_t tcps_sndrexmitbyte; /* data bytes retransmitted */
-	uint64_t tcps_sndacks;       /* ACK-only segments sent */
-	uint64_t tcps_sndprobe;      /* window probes sent */
-	uint64_t tcps_sndurg;        /* segments with URG sent */
-	uint64_t tcps_sndwinup;      /* window updates sent */
-	uint64_t tcps_sndctrl;       /* control segments (SYN, FIN, RST) sent */
-	uint64_t tcps_rcvtotal;      /* segments received */
-	uint64_t tcps_rcvpack;       /* in-order data segments received */
-	uint64_t tcps_rcvbyte;       /* in-order data bytes received */
-	uint64_t tcps_rcvbadsum;     /* bad checksum */
-	uint64_t tcps_rcvbadoff;     /* bad data offset */
-	uint64_t tcps_rcvshort;      /* shorter than a TCP header */
-	uint64_t tcps_rcvduppack;    /* completely duplicate segments */
-	uint64_t tcps_rcvdupbyte;
-	uint64_t tcps_rcvpartduppack; /* partly duplicate segments */
-	uint64_t tcps_rcvpartdupbyte;
-	uint64_t tcps_rcvoopack; /* out-of-order segments queued */
-	uint64_t tcps_rcvoobyte;
-	uint64_t tcps_rcvpackafterwin; /* segments beyond the window */
-	uint64_t tcps_rcvbyteafterwin;
-	uint64_t tcps_rcvafterclose;         /* data after the socket was closed */
-	uint64_t tcps_rcvwinprobe;           /* window probes received */
-	uint64_t tcps_rcvdupack;             /* duplicate ACKs received */
-	uint64_t tcps_rcvacktoomuch;         /* ACKs for data not sent */
-	uint64_t tcps_rcvackpack;            /* ACK segments received */
-	uint64_t tcps_rcvackbyte;            /* bytes acknowledged */
-	uint64_t tcps_rcvwinupd;             /* window updates received */
-	uint64_t tcps_rcvreassfull;          /* out-of-order segments dropped: queue full */
-	uint64_t tcps_rcvmemdrop;            /* dropped for lack of memory */
-	uint64_t tcps_pawsdrop;              /* dropped by PAWS */
-	uint64_t tcps_predack;               /* header prediction: pure ACKs */
-	uint64_t tcps_preddat;               /* header prediction: in-order data */
-	uint64_t tcps_badsyn;                /* bogus SYN (e.g. with FIN) */
-	uint64_t tcps_badrst;                /* ignored RSTs outside the window */
-	uint64_t tcps_dropsyn;               /* SYNs dropped (e.g. no listener, blackhole) */
-	uint64_t tcps_listendrop;            /* listen queue overflows */
-	uint64_t tcps_rcvnoport;             /* segments for no connection or listener (RST sent) */
-	uint64_t tcps_ecn_shs;               /* ECN handshakes (RFC 3168 6.1.1) */
-	uint64_t tcps_ecn_ce;                /* segments received CE-marked */
-	uint64_t tcps_ecn_ect0;              /* segments received ECT(0) */
-	uint64_t tcps_ecn_ect1;              /* segments received ECT(1) */
-	uint64_t tcps_ecn_rcwnd;             /* cwnd reductions for ECN-Echo (RFC 3168 6.1.2) */
-	uint64_t tcps_mturesent;             /* resends after an ICMP frag-needed */
-	uint64_t tcps_fastretransmits;       /* fast retransmits (3 duplicate ACKs) */
-	uint64_t tcps_newreno_partial;       /* NewReno partial ACKs */
-	uint64_t tcps_finwait2_drops;        /* orphans timed out in FIN_WAIT_2 */
-	uint64_t tcps_tw_recycles;           /* TIME_WAIT connections reused by a new SYN */
-	uint64_t tcps_sc_added;              /* syncache entries added */
-	uint64_t tcps_sc_retransmitted;      /* SYN-ACKs retransmitted */
-	uint64_t tcps_sc_dupsyn;             /* duplicate SYNs */
-	uint64_t tcps_sc_dropped;            /* syncache entries dropped (no memory) */
-	uint64_t tcps_sc_completed;          /* handshakes completed from the syncache */
-	uint64_t tcps_sc_bucketoverflow;     /* syncache bucket full */
-	uint64_t tcps_sc_cacheoverflow;      /* syncache full */
-	uint64_t tcps_sc_reset;              /* syncache entries reset by RST */
-	uint64_t tcps_sc_stale;              /* syncache entries timed out */
-	uint64_t tcps_sc_aborted;            /* handshakes aborted (listen queue full) */
-	uint64_t tcps_sc_badack;             /* bad ACKs for syncache entries */
-	uint64_t tcps_sc_unreach;            /* ICMP unreachables for syncache entries */
-	uint64_t tcps_sc_sendcookie;         /* SYN cookies sent */
-	uint64_t tcps_sc_recvcookie;         /* valid SYN cookies received */
-	uint64_t tcps_sc_spurcookie;         /* bogus SYN cookies received */
-	uint64_t tcps_sc_zonefail;           /* syncache allocations refused */
-	uint64_t tcps_challenge_ack;         /* RFC 5961 challenge ACKs sent */
-	uint64_t tcps_challenge_ack_limited; /* challenge ACKs suppressed by the rate limit */
-	uint64_t tcps_badrst_inwindow;       /* in-window but not exact RSTs (RFC 5961 3.2) */
-	uint64_t tcps_synchallenge;          /* SYNs in a synchronized state (RFC 5961 4) */
-	uint64_t tcps_ackchallenge;          /* ACKs outside the acceptable range (RFC 5961 5) */
-	uint64_t tcps_sack_recovery_episode; /* SACK loss recoveries entered (RFC 6675) */
-	uint64_t tcps_sack_rexmits;          /* segments retransmitted from the scoreboard */
-	uint64_t tcps_sack_rexmit_bytes;     /* bytes retransmitted from the scoreboard */
-	uint64_t tcps_sack_rcv_blocks;       /* SACK blocks received (valid ones) */
-	uint64_t tcps_sack_send_blocks;      /* SACK blocks sent */
-	uint64_t tcps_sack_sboverflow;       /* scoreboard full: tracking stopped */
-	uint64_t tcps_autorcvbuf;            /* receive buffers grown (recvbuf_auto) */
-	uint64_t tcps_autosndbuf;            /* send buffers grown (sendbuf_auto) */
-	uint64_t tcps_autobuf_fail;          /* buffer growth refused (memory, maxsockbuf) */
+	UST_TCPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, tcp)
+};
+
+#undef UST_STAT_FIELD_
+#undef UST_STAT_ARRAY_
+
+/*
+ * One counter of the structs above, for tools that show them (netstat):
+ * group "ether", "arp", "ip", "icmp", "udp" or "tcp" (the struct is
+ * struct ust_<group>stat, filled by ust_stats_<group>()), the field name,
+ * its description, its byte offset in the struct and its number of
+ * uint64_t elements (1, or the size of an array).
+ */
+struct ust_stat_desc {
+	const char *group;
+	const char *name;
+	const char *descr;
+	uint32_t offset;
+	uint32_t count;
 };
 
 #ifdef __cplusplus

@@ -14,14 +14,7 @@
 
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
-#include "net/route.h"
-#include "netinet/icmp_var.h"
-#include "netinet/if_ether.h"
-#include "netinet/in_pcb.h"
-#include "netinet/in_var.h"
-#include "netinet/ip_var.h"
-#include "netinet/tcp_var.h"
-#include "netinet/udp_var.h"
+#include "net/ethernet.h"
 
 #define ST_DEFAULT_MEM_LIMIT (64u * 1024 * 1024)
 #define ST_DEFAULT_NMBUFS 65536u
@@ -58,14 +51,7 @@ static void
 stack_fini_protocols(struct ust_stack *st)
 {
 	sofini(st);
-	tcp_fini(st);
-	udp_fini(st);
-	rip_fini(st);
-	icmp_fini(st);
-	ip_fini(st);
-	arp_fini(st);
-	in_ifaddr_fini(st);
-	route_fini(st);
+	domains_fini(st);
 }
 
 int
@@ -98,9 +84,9 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 	        cfg->nmbjumbo9) != 0)
 		goto fail;
 	sysctl_knobs_init(&st->st_knobs);
-	/* Bottom up; each fini undoes its init and tolerates a partial one. */
-	if (route_init(st) != 0 || arp_init(st) != 0 || ip_init(st) != 0 || icmp_init(st) != 0 ||
-	    rip_init(st) != 0 || udp_init(st) != 0 || tcp_init(st) != 0 || soinit(st) != 0) {
+	/* Bottom up (conf/domains.h, then each domain's protocol switch);
+	 * each fini undoes its init and tolerates a partial one. */
+	if (domains_init(st) != 0 || soinit(st) != 0) {
 		stack_fini_protocols(st);
 		mbuf_zones_fini(&st->st_mbz);
 		goto fail;
@@ -215,23 +201,27 @@ ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out)
 	*out = st->st_mem;
 }
 
+#define ST_MAX_ZONES 32
+
 int
 ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zone_stats *out)
 {
-	/* The mbuf zones first (their order is relied on), then those a
-	 * flood, a loss storm or many connections fill: syncache entries,
-	 * SACK holes, sockets, TCP PCBs and tcpcbs, UDP PCBs. */
-	const struct ust_zone *zones[] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
-		st->st_mbz.mz_jumbo, syncache_zone(st), st->st_sackhole_zone,
-		st->st_so != NULL ? st->st_so->ss_zone : NULL,
-		st->st_tcbinfo != NULL ? st->st_tcbinfo->ipi_zone : NULL, tcp_tcpcb_zone(st),
-		st->st_udbinfo != NULL ? st->st_udbinfo->ipi_zone : NULL };
-	unsigned i, n = 0;
+	/* The mbuf zones first (their order is relied on), sockets, then
+	 * the zones each protocol fills (syncache entries, SACK holes, PCBs:
+	 * those a flood, a loss storm or many connections exhaust). */
+	const struct ust_zone *zones[ST_MAX_ZONES] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
+		st->st_mbz.mz_jumbo, st->st_so != NULL ? st->st_so->ss_zone : NULL };
+	const struct domain *dp;
+	unsigned d, i, n = 4, k = 0;
 
-	for (i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+	for (d = 0; (dp = domain_at(d)) != NULL; d++)
+		for (i = 0; i < dp->dom_nprotosw; i++)
+			if (dp->dom_protosw[i].pr_zones != NULL)
+				n += dp->dom_protosw[i].pr_zones(st, zones + n, ST_MAX_ZONES - n);
+	for (i = 0; i < n; i++) {
 		if (zones[i] == NULL)
 			continue;
-		if (n++ == idx) {
+		if (k++ == idx) {
 			ust_zone_get_stats(zones[i], out);
 			return (0);
 		}
@@ -247,38 +237,24 @@ ust_stack_get_stats(const struct ust_stack *st, struct ust_stack_stats *out)
 	out->nocluster = st->st_mbz.mz_nocluster;
 }
 
-void
-ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out)
+int
+ust_stats_describe(unsigned idx, struct ust_stat_desc *out)
 {
-	*out = st->st_etherstat;
-}
+	const struct domain *dp;
+	unsigned d;
 
-void
-ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out)
-{
-	*out = st->st_arpstat;
-}
-
-void
-ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out)
-{
-	*out = st->st_ipstat;
-}
-
-void
-ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out)
-{
-	*out = st->st_icmpstat;
-}
-
-void
-ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out)
-{
-	*out = st->st_udpstat;
-}
-
-void
-ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out)
-{
-	*out = st->st_tcpstat;
+	/* The link layer's counters, then each domain's (conf/domains.h). */
+	if (idx < ether_nstats) {
+		*out = ether_stats[idx];
+		return (0);
+	}
+	idx -= ether_nstats;
+	for (d = 0; (dp = domain_at(d)) != NULL; d++) {
+		if (idx < dp->dom_nstats) {
+			*out = dp->dom_stats[idx];
+			return (0);
+		}
+		idx -= dp->dom_nstats;
+	}
+	return (-UST_ENOENT);
 }

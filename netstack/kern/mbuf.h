@@ -35,6 +35,7 @@ struct ifnet;
 #define EXT_CLUSTER 1 /* UST_MCLBYTES from the cluster zone */
 #define EXT_JUMBO9 2  /* UST_MJUMBYTES from the jumbo zone */
 #define EXT_EXTREF 3  /* lent buffer with a caller-supplied free routine */
+#define EXT_DRIVER 4  /* a driver's buffer (m_extattach): count in a holder mbuf */
 
 /* Zones an mbuf comes from: one set per stack. */
 struct mbuf_zones {
@@ -56,6 +57,18 @@ struct pkthdr {
 };
 
 typedef void m_ext_free_t(void *arg1, void *arg2);
+/* The free routine of an EXT_DRIVER buffer (ust_mbuf_ext_free_fn). */
+typedef void m_ext_drvfree_t(void *arg, void *buf);
+
+/* What an EXT_DRIVER buffer's holder mbuf carries in its m_dat: the
+ * reference count every mbuf sharing the buffer points at, and the
+ * lender's routine.  ext_arg1 of those mbufs is the holder. */
+struct m_extref {
+	volatile uint32_t er_cnt;
+	m_ext_drvfree_t *er_free;
+	void *er_arg;
+	void *er_buf;
+};
 
 /* External storage.  For clusters the reference count lives in the
  * cluster's own header; for lent buffers ext_cnt points at the lender's. */
@@ -135,6 +148,16 @@ struct mbuf *m_get2(struct mbuf_zones *mz, uint32_t size, int type, int flags);
  * here and decremented on free; ext_free runs when it reaches zero. */
 void m_extadd(struct mbuf *m, uint8_t *buf, uint32_t size, volatile uint32_t *cnt,
     m_ext_free_t *freef, void *arg1, void *arg2, int flags);
+
+/* A packet-header mbuf whose storage is a driver's buffer buf of size
+ * bytes (EXT_DRIVER, read-only: M_RDONLY), data at buf with m_len 0.  A
+ * second mbuf of mz, the holder, carries the reference count (struct
+ * m_extref), so copies (m_copym, m_split) share the buffer and the last
+ * free, whichever mbuf it is, calls fn(arg, buf) once and frees the
+ * holder.  NULL when mz has no two mbufs (counted in mz_nombuf); fn is
+ * then never called. */
+struct mbuf *m_extattach(struct mbuf_zones *mz, uint8_t *buf, uint32_t size, m_ext_drvfree_t *fn,
+    void *arg);
 
 /* Frees one mbuf, returns its m_next. */
 struct mbuf *m_free(struct mbuf *m);

@@ -91,12 +91,83 @@ struct pr_usrreqs {
 #define PR_CONNREQUIRED 0x04 /* connection required by protocol */
 #define PR_WANTRCVD 0x08     /* wants pru_rcvd calls */
 
+/* A control message about a datagram we sent, from the network layer
+ * (netinet: ICMP errors, ip_var.h); kern/ only carries the pointer. */
+struct icmp_ctl;
+struct ust_zone;
+
+/*
+ * The protocol switch (FreeBSD sys/protosw.h): one const entry per
+ * protocol in its domain's table (netinet/in_proto.c).  kern/ walks the
+ * tables for stack creation and teardown (pr_init/pr_fini, in table order
+ * and back), socket creation (pr_type, pr_protocol, pr_usrreqs) and the
+ * zone list; the domain's network layer demultiplexes input by
+ * pr_protocol to pr_input and control messages to pr_ctlinput.
+ */
 struct protosw {
-	int pr_type;       /* UST_SOCK_* */
+	int pr_type;       /* UST_SOCK_*, 0: no sockets */
 	int pr_protocol;   /* IPPROTO_* */
 	uint32_t pr_flags; /* PR_* */
+	/* Per-stack state; 0 or a positive UST_E*.  Each fini undoes its
+	 * init, is idempotent and copes with a partial init. */
+	int (*pr_init)(struct ust_stack *st);
+	void (*pr_fini)(struct ust_stack *st);
+	/* m starts at the network header, off is its length; consumes m. */
+	void (*pr_input)(struct mbuf *m, uint32_t off);
+	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
+	/* The zones of the protocol's state, for ust_stack_get_zone_stats:
+	 * stores at most max (NULL entries are skipped), returns how many. */
+	unsigned (
+	    *pr_zones)(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
 	const struct pr_usrreqs *pr_usrreqs;
 };
+
+struct sysctl_knob;
+struct sysctl_strknob;
+struct ust_stat_desc;
+
+/*
+ * A protocol family (FreeBSD sys/domain.h): its protocol switch, the
+ * state below the protocols (dom_init before every pr_init, dom_fini after
+ * every pr_fini), its knobs and the descriptions of its counters.  The
+ * domains are listed once, in netstack/conf/domains.h; kern/ reaches them
+ * through domains_foreach()/domain_at() and never names one.
+ */
+struct domain {
+	int dom_family; /* UST_AF_* */
+	const char *dom_name;
+	int (*dom_init)(struct ust_stack *st);
+	void (*dom_fini)(struct ust_stack *st);
+	const struct protosw *dom_protosw;
+	unsigned dom_nprotosw;
+	const struct sysctl_knob *dom_knobs; /* integer knobs (kern/sysctl.h) */
+	unsigned dom_nknobs;
+	const struct sysctl_strknob *dom_strknobs; /* string knobs */
+	unsigned dom_nstrknobs;
+	/* An integer knob changed (off: its offset in struct ust_knobs), as
+	 * FreeBSD's EVENTHANDLERs follow kern.ipc.maxsockets; may be NULL. */
+	void (*dom_knob_changed)(struct ust_stack *st, size_t off);
+	const struct ust_stat_desc *dom_stats; /* ust_stats_describe() */
+	unsigned dom_nstats;
+};
+
+/* Rows of a dom_stats table from a UST_<G>STAT_FIELDS list of
+ * ustack_stats.h: UST_<G>STAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, g) for
+ * struct ust_<g>stat, group "g". */
+#define DOM_STAT(g, name, descr) \
+	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), 1 },
+#define DOM_STAT_ARRAY(g, name, n, descr) \
+	{ #g, #name, descr, (uint32_t)offsetof(struct ust_##g##stat, name), n },
+
+/* The registered domains (uipc_domain.c), in conf/domains.h order. */
+unsigned domain_count(void);
+const struct domain *domain_at(unsigned idx);
+
+/* Creates the per-stack state of every domain and protocol, in order;
+ * on failure undoes what it did.  0 or a positive UST_E*. */
+int domains_init(struct ust_stack *st);
+/* Undoes domains_init (idempotent; copes with a partial one). */
+void domains_fini(struct ust_stack *st);
 
 /* The protocol of (type, proto); proto 0 picks the type's default. */
 const struct protosw *pffindproto(int type, int proto);

@@ -62,6 +62,8 @@ struct ust_stack {
 	const struct cc_algo *st_cc_default;
 	struct so_state *st_so;
 	uint16_t st_ip_id; /* next IPv4 identification */
+	/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
+	uint8_t st_ip_protox[256];
 
 	/* Counters (netstat -s). */
 	struct ust_etherstat st_etherstat;
@@ -70,6 +72,11 @@ struct ust_stack {
 	struct ust_icmpstat st_icmpstat;
 	struct ust_udpstat st_udpstat;
 	struct ust_tcpstat st_tcpstat;
+
+	/* The state of the domains registered after netinet. */
+#define DOMAIN_STATE
+#include "conf/domains.h"
+#undef DOMAIN_STATE
 };
 
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)

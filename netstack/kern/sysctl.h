@@ -1,21 +1,58 @@
 /*
- * sysctl.h - the per-stack knobs (struct ust_knobs) generated from
- * sysctl_knobs.h, and V() to read them: V(st, ip_ttl).
+ * sysctl.h - the per-stack knobs (struct ust_knobs) generated from the
+ * socket layer's table (sysctl_knobs.h) and every domain's (listed in
+ * conf/domains.h), V() to read them: V(st, ip_ttl), and the shape of the
+ * tables a domain registers (struct domain, socketvar.h).
  */
 #ifndef _USTACK_KERN_SYSCTL_H_
 #define _USTACK_KERN_SYSCTL_H_
 
+#include <stddef.h>
 #include <stdint.h>
+
+struct ust_stack;
 
 struct ust_knobs {
 #define KNOB(name, field, def, min, max, flags, descr) int64_t field;
 #include "kern/sysctl_knobs.h"
+#define DOMAIN_KNOBS
+#include "conf/domains.h"
+#undef DOMAIN_KNOBS
 #undef KNOB
 };
 
 #define V(st, field) ((st)->st_knobs.field)
 
-/* Fills k with every default. */
+/* An integer knob: a field of struct ust_knobs. */
+struct sysctl_knob {
+	const char *name;
+	size_t off; /* offsetof(struct ust_knobs, field) */
+	int64_t def, min, max;
+	uint32_t flags; /* UST_SYSCTL_* */
+	const char *descr;
+};
+
+/* One entry of a KNOB() table: { SYSCTL_KNOB_ENTRY KNOB-arguments }. */
+#define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
+	{ name, offsetof(struct ust_knobs, field), def, min, max, flags, descr },
+
+/* A string knob, read and written through handlers of the subsystem that
+ * owns it (FreeBSD's SYSCTL_PROC); the handlers return 0 or a positive
+ * UST_E*. */
+struct sysctl_strknob {
+	const char *name;
+	const char *def;
+	uint32_t flags; /* UST_SYSCTL_STRING | ... */
+	const char *descr;
+	int (*get)(const struct ust_stack *st, char *buf, size_t len);
+	int (*set)(struct ust_stack *st, const char *value);
+};
+
+/* Copies s into buf for a string knob's get handler; UST_ENOMEM (and a
+ * truncated copy) when it does not fit. */
+int sysctl_copyout_str(const char *s, char *buf, size_t len);
+
+/* Fills k with every default (the socket layer's and every domain's). */
 void sysctl_knobs_init(struct ust_knobs *k);
 
 #endif /* _USTACK_KERN_SYSCTL_H_ */

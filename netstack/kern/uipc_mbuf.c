@@ -7,7 +7,10 @@
  * data is either internal (m_dat, MLEN bytes) or external (M_EXT): a
  * cluster or jumbo cluster from the stack's cluster zones, whose item is a
  * struct m_clhdr (the reference count) followed by the buffer, or a buffer
- * a driver lends through m_extadd with its own counter and free routine.
+ * a driver lends: through m_extadd with its own counter and free routine,
+ * or through m_extattach (ust_mbuf_attach_ext) with the counter in a
+ * holder mbuf of the same zone, so that lent buffers show in the mbuf
+ * zone's statistics and leak checks like any other.
  * m_copym and m_split share external buffers by reference; a shared buffer
  * is read-only (M_WRITABLE false) and m_copyback copies it before writing.
  * struct pkthdr is present in every mbuf, so any mbuf can become the head
@@ -42,6 +45,8 @@
 _Static_assert(sizeof(struct mbuf) + 64 <= UST_MSIZE,
     "UST_MSIZE leaves too little internal storage in an mbuf");
 _Static_assert(UST_MCLBYTES >= UST_MSIZE, "a cluster must be larger than an mbuf");
+_Static_assert(sizeof(struct m_extref) <= MLEN && MHLEN_OFF % _Alignof(struct m_extref) == 0,
+    "a holder mbuf must carry struct m_extref in m_dat");
 
 #if UST_DEBUG
 #define MBUF_ASSERT(cond, msg)                        \
@@ -225,6 +230,16 @@ m_ext_release(struct mbuf *m)
 			if (m->m_ext.ext_free != NULL)
 				m->m_ext.ext_free(m->m_ext.ext_arg1, m->m_ext.ext_arg2);
 			break;
+		case EXT_DRIVER: {
+			struct mbuf *h = m->m_ext.ext_arg1;
+			struct m_extref *er = mtod(h, struct m_extref *);
+
+			/* Exactly once: the count reached zero here and no
+			 * mbuf refers to the buffer any more. */
+			er->er_free(er->er_arg, er->er_buf);
+			ust_zone_free(mz->mz_mbuf, h);
+			break;
+		}
 		default:
 			MBUF_ASSERT(0, "unknown ext_type");
 			break;
@@ -318,6 +333,36 @@ m_extadd(struct mbuf *m, uint8_t *buf, uint32_t size, volatile uint32_t *cnt, m_
 	m->m_flags |= (uint16_t)(M_EXT | ((unsigned)flags & M_RDONLY));
 	m->m_data = buf;
 	m->m_len = 0;
+}
+
+struct mbuf *
+m_extattach(struct mbuf_zones *mz, uint8_t *buf, uint32_t size, m_ext_drvfree_t *fn, void *arg)
+{
+	struct m_extref *er;
+	struct mbuf *m, *h;
+
+	MBUF_ASSERT(fn != NULL, "m_extattach without a free routine");
+	if ((h = m_get(mz, MT_DATA)) == NULL)
+		return (NULL);
+	if ((m = m_gethdr(mz, MT_DATA)) == NULL) {
+		ust_zone_free(mz->mz_mbuf, h);
+		return (NULL);
+	}
+	er = mtod(h, struct m_extref *);
+	er->er_cnt = 1;
+	er->er_free = fn;
+	er->er_arg = arg;
+	er->er_buf = buf;
+	m->m_ext.ext_buf = buf;
+	m->m_ext.ext_size = size;
+	m->m_ext.ext_type = EXT_DRIVER;
+	m->m_ext.ext_cnt = &er->er_cnt;
+	m->m_ext.ext_arg1 = h;
+	/* The stack never writes a lender's buffer: whoever needs to
+	 * (m_copyback, a prepend) copies first (M_WRITABLE). */
+	m->m_flags |= (uint16_t)(M_EXT | M_RDONLY);
+	m->m_data = buf;
+	return (m);
 }
 
 struct mbuf *

@@ -128,3 +128,62 @@ ust_mbuf_tso_segsz(const struct ust_mbuf *m)
 {
 	return (CMB(m)->m_pkthdr.tso_segsz);
 }
+
+struct ust_mbuf *
+ust_mbuf_attach_ext(struct ust_if *uifp, void *buf, size_t size, size_t off, size_t len,
+    ust_mbuf_ext_free_fn free_fn, void *arg)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m;
+
+	if (buf == NULL || free_fn == NULL || size > UINT32_MAX || off > size || len > size - off)
+		return (NULL);
+	m = m_extattach(&ifp->if_stack->st_mbz, buf, (uint32_t)size, free_fn, arg);
+	if (m == NULL) {
+		/* As for a copy: the frame is lost on input for lack of
+		 * mbufs, and the buffer stays the driver's. */
+		ifp->if_data.iqdrops++;
+		return (NULL);
+	}
+	m->m_data += off;
+	m->m_len = (uint32_t)len;
+	m->m_pkthdr.len = (uint32_t)len;
+	m->m_pkthdr.rcvif = ifp;
+	return (UMB(m));
+}
+
+int
+ust_mbuf_sglist(const struct ust_mbuf *m, struct ust_iovec *v, int max)
+{
+	const struct mbuf *mb;
+	int n = 0;
+
+	/* Empty mbufs (m_adj leaves them in chains) are not segments. */
+	for (mb = CMB(m); mb != NULL; mb = mb->m_next) {
+		if (mb->m_len == 0)
+			continue;
+		if (n < max) {
+			v[n].iov_base = mb->m_data;
+			v[n].iov_len = mb->m_len;
+		}
+		n++;
+	}
+	return (n);
+}
+
+struct ust_mbuf *
+ust_mbuf_dup(const struct ust_mbuf *m)
+{
+	return (UMB(m_dup(CMB(m))));
+}
+
+int
+ust_mbuf_writable(const struct ust_mbuf *m)
+{
+	const struct mbuf *mb;
+
+	for (mb = CMB(m); mb != NULL; mb = mb->m_next)
+		if (mb->m_len > 0 && !M_WRITABLE(mb))
+			return (0);
+	return (1);
+}

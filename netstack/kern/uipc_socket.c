@@ -17,47 +17,6 @@
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
-#include "netinet/in.h"
-#include "netinet/ip_var.h"
-#include "netinet/tcp_var.h"
-#include "netinet/udp_var.h"
-
-/* The protocols sockets can be made of (FreeBSD's inetsw, socket side). */
-static const struct protosw inetsw_so[] = {
-	{
-	    .pr_type = UST_SOCK_DGRAM,
-	    .pr_protocol = IPPROTO_UDP,
-	    .pr_flags = PR_ATOMIC | PR_ADDR,
-	    .pr_usrreqs = &udp_usrreqs,
-	},
-	{
-	    .pr_type = UST_SOCK_STREAM,
-	    .pr_protocol = IPPROTO_TCP,
-	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD,
-	    .pr_usrreqs = &tcp_usrreqs,
-	},
-	{
-	    /* raw(4): no default protocol, the caller names it. */
-	    .pr_type = UST_SOCK_RAW,
-	    .pr_protocol = IPPROTO_ICMP,
-	    .pr_flags = PR_ATOMIC | PR_ADDR,
-	    .pr_usrreqs = &rip_usrreqs,
-	},
-};
-
-const struct protosw *
-pffindproto(int type, int proto)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(inetsw_so) / sizeof(inetsw_so[0]); i++) {
-		if (inetsw_so[i].pr_type != type)
-			continue;
-		if ((proto == 0 && type != UST_SOCK_RAW) || inetsw_so[i].pr_protocol == proto)
-			return (&inetsw_so[i]);
-	}
-	return (NULL);
-}
 
 static struct so_state *
 so_st(const struct ust_stack *st)

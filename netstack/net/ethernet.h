@@ -23,6 +23,11 @@ struct mbuf;
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_IPV6 0x86dd
 
+/* Descriptions of struct ust_etherstat's counters (ust_stats_describe). */
+struct ust_stat_desc;
+extern const struct ust_stat_desc ether_stats[];
+extern const unsigned ether_nstats;
+
 /* A received frame (m starts at the Ethernet header).  Consumes m. */
 void ether_input(struct ifnet *ifp, struct mbuf *m);
 

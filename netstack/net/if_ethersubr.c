@@ -20,8 +20,10 @@
  * receivers' length checks (IP total length, ARP's fixed size) ignore the
  * pad.  The frames a driver sees are the exact header plus payload.
  */
+#include <stddef.h>
 #include <string.h>
 
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
 #include "netinet/if_ether.h"
@@ -142,4 +144,15 @@ ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flag
 		}
 	}
 	return (ether_output_frame(ifp, m, dst, ETHERTYPE_IP));
+}
+
+/* The link layer's counters, first in ust_stats_describe(). */
+const struct ust_stat_desc ether_stats[] = { UST_ETHERSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY,
+    ether) };
+const unsigned ether_nstats = sizeof(ether_stats) / sizeof(ether_stats[0]);
+
+void
+ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out)
+{
+	*out = st->st_etherstat;
 }

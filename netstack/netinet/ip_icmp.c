@@ -13,6 +13,7 @@
  * second); what is over the budget is dropped and counted.
  */
 #include "kern/mbuf.h"
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "netinet/icmp_var.h"
 #include "netinet/in_var.h"
@@ -154,7 +155,7 @@ static void
 icmp_notify(struct ust_stack *st, struct mbuf *m, uint32_t off, uint32_t icmplen,
     const struct icmp *ic)
 {
-	const struct ipprotosw *pr;
+	const struct protosw *pr;
 	struct icmp_ctl ctl;
 	uint32_t qoff = off + ICMP_MINLEN, qhlen, l4len;
 	struct ip q;
@@ -193,7 +194,7 @@ icmp_notify(struct ust_stack *st, struct mbuf *m, uint32_t off, uint32_t icmplen
 	ctl.proto = q.ip_p;
 	ctl.l4 = mtod(m, const uint8_t *) + qoff + qhlen;
 	ctl.l4len = l4len;
-	pr = ip_protosw_find(q.ip_p);
+	pr = ip_protosw_find(st, q.ip_p);
 	if (pr != NULL && pr->pr_ctlinput != NULL)
 		pr->pr_ctlinput(st, &ctl);
 	goto drop;

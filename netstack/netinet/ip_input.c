@@ -4,7 +4,8 @@
  * fragments, and dispatch through the protocol switch.  We are a host and
  * never forward (RFC 1122 3.3.1).
  *
- *   ether_input() -> ip_input() -> [ip_reass()] -> ip_protosw_find(p)->pr_input()
+ *   ether_input() -> ip_input() -> [ip_reass()] -> st_ip_protox[p]: inetsw[i].pr_input()
+ *                                  (in_proto.c)
  *                                 -> icmp_error(PROTOCOL) for unknown protocols
  *   ip_output() (destination ours) -> ip_input_loop() -> same path
  *
@@ -12,31 +13,12 @@
  * why; nothing from the wire is an error to anyone.
  */
 #include "kern/mbuf.h"
+#include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "netinet/icmp_var.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
-#include "netinet/tcp_var.h"
-#include "netinet/udp_var.h"
-
-/* The protocol switch (FreeBSD inetsw). */
-static const struct ipprotosw inetsw[] = {
-	{ .pr_protocol = IPPROTO_ICMP, .pr_input = icmp_input, .pr_ctlinput = NULL },
-	{ .pr_protocol = IPPROTO_TCP, .pr_input = tcp_input, .pr_ctlinput = tcp_ctlinput },
-	{ .pr_protocol = IPPROTO_UDP, .pr_input = udp_input, .pr_ctlinput = udp_ctlinput },
-};
-
-const struct ipprotosw *
-ip_protosw_find(uint8_t proto)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(inetsw) / sizeof(inetsw[0]); i++)
-		if (inetsw[i].pr_protocol == proto)
-			return (&inetsw[i]);
-	return (NULL);
-}
 
 /*
  * RFC 1122 3.2.1.3: a host silently discards a datagram whose source is
@@ -131,7 +113,7 @@ static void
 ip_input1(struct ifnet *ifp, struct mbuf *m, int local)
 {
 	struct ust_stack *st = ifp->if_stack;
-	const struct ipprotosw *pr;
+	const struct protosw *pr;
 	struct ip ip;
 	uint32_t hdst;
 	int bcast;
@@ -159,7 +141,7 @@ ip_input1(struct ifnet *ifp, struct mbuf *m, int local)
 			return;
 		(void)ip_hdr_parse(mtod(m, const uint8_t *), m->m_len, &ip);
 	}
-	pr = ip_protosw_find(ip.ip_p);
+	pr = ip_protosw_find(st, ip.ip_p);
 	if (pr == NULL || pr->pr_input == NULL) {
 		IPSTAT_INC(st, ips_noproto);
 		/* RFC 1122 3.2.2.1: protocol unreachable, but never about a

@@ -68,14 +68,10 @@ struct icmp_ctl {
 	uint32_t l4len;    /* at least 8, by the time it gets here */
 };
 
-/* The protocol switch: one entry per transport, found by protocol number. */
-struct ipprotosw {
-	uint8_t pr_protocol;
-	/* m starts at the IP header, off is the IP header length; consumes m. */
-	void (*pr_input)(struct mbuf *m, uint32_t off);
-	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
-};
-const struct ipprotosw *ip_protosw_find(uint8_t proto);
+/* The entry of inetsw (in_proto.c) that takes input of protocol proto,
+ * through the stack's table built from inetsw (st_ip_protox); NULL: none. */
+struct protosw;
+const struct protosw *ip_protosw_find(const struct ust_stack *st, uint8_t proto);
 
 /* Raw IP sockets (raw_ip.c).  rip_input queues a copy of m (at its IP
  * header, off the header length) to every raw socket of its protocol

@@ -10,6 +10,8 @@
  *   ust_tcp_pcblist -> st_tcbinfo->ipi_list + syncache_foreach
  *   ust_tcp_drop -> in_pcblookup -> tcp_drop (RST unless TIME_WAIT)
  */
+#include <string.h>
+
 #include <ustack/ustack.h>
 
 #include "kern/socketvar.h"
@@ -23,35 +25,66 @@ struct pcblist_fill {
 	size_t n;
 };
 
-static void
+_Static_assert(UST_TCPT_DELACK == 1 << TT_DELACK && UST_TCPT_REXMT == 1 << TT_REXMT &&
+        UST_TCPT_PERSIST == 1 << TT_PERSIST && UST_TCPT_KEEP == 1 << TT_KEEP &&
+        UST_TCPT_2MSL == 1 << TT_2MSL,
+    "UST_TCPT_* are the TT_* slots as bits");
+
+static struct ust_tcp_conn *
 pcblist_add(struct pcblist_fill *f, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
-    uint16_t fport, int state, int has_socket)
+    uint16_t fport, int state)
 {
-	struct ust_tcp_conn *c;
+	struct ust_tcp_conn *c = NULL;
 
 	if (f->n < f->max) {
 		c = &f->out[f->n];
+		memset(c, 0, sizeof(*c));
 		c->laddr = laddr.s_addr;
 		c->lport = lport;
 		c->faddr = faddr.s_addr;
 		c->fport = fport;
 		c->state = (uint8_t)state;
-		c->has_socket = (uint8_t)has_socket;
 	}
 	f->n++;
+	return (c);
 }
 
 static void
 pcblist_syncache(void *arg, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
     uint16_t fport)
 {
-	pcblist_add(arg, laddr, lport, faddr, fport, TCPS_SYN_RECEIVED, 0);
+	(void)pcblist_add(arg, laddr, lport, faddr, fport, TCPS_SYN_RECEIVED);
+}
+
+/* What a tool shows of a connection, and what the Python bindings compare to
+ * tell a world that only repeats itself (keepalives answered) from one that
+ * still moves (data, retransmissions, unanswered probes). */
+static void
+pcblist_fill_tcb(struct ust_tcp_conn *c, const struct inpcb *inp, const struct tcpcb *tp)
+{
+	const struct socket *so = inp->inp_socket;
+	int i;
+
+	c->has_socket = so != NULL && !(so->so_state & SS_NOFDREF);
+	for (i = 0; i < TT_N; i++)
+		if (tp->t_timers[i] != 0)
+			c->timers |= (uint8_t)(1u << i);
+	c->rxtshift = (uint8_t)(tp->t_rxtshift > UINT8_MAX ? UINT8_MAX : tp->t_rxtshift);
+	c->keepprobes = tp->t_keepprobes;
+	if (so != NULL) {
+		c->recv_q = so->so_rcv.sb_cc;
+		c->send_q = so->so_snd.sb_cc;
+	}
+	c->snd_una = tp->snd_una;
+	c->snd_nxt = tp->snd_nxt;
+	c->rcv_nxt = tp->rcv_nxt;
 }
 
 UST_API size_t
 ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max)
 {
 	struct pcblist_fill f = { out, out != NULL ? max : 0, 0 };
+	struct ust_tcp_conn *c;
 	struct inpcb *inp;
 	struct tcpcb *tp;
 
@@ -59,9 +92,10 @@ ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max)
 		tp = inp->inp_ppcb;
 		if (tp == NULL)
 			continue;
-		pcblist_add(&f, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport,
-		    tp->t_state,
-		    inp->inp_socket != NULL && !(inp->inp_socket->so_state & SS_NOFDREF));
+		c = pcblist_add(&f, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport,
+		    tp->t_state);
+		if (c != NULL)
+			pcblist_fill_tcb(c, inp, tp);
 	}
 	syncache_foreach(st, pcblist_syncache, &f);
 	return (f.n);

@@ -276,7 +276,20 @@ struct ust_tcp_conn {
 	uint16_t fport;
 	uint8_t state;
 	uint8_t has_socket;
+	uint8_t timers;
+	uint8_t rxtshift;
+	uint32_t keepprobes;
+	uint32_t recv_q;
+	uint32_t send_q;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
 };
+#define UST_TCPT_DELACK ...
+#define UST_TCPT_REXMT ...
+#define UST_TCPT_PERSIST ...
+#define UST_TCPT_KEEP ...
+#define UST_TCPT_2MSL ...
 size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
 int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
     uint16_t fport);
@@ -394,6 +407,7 @@ void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
+int ust_stats_describe(unsigned idx, struct ust_stat_desc *out);
 
 size_t ust_mbuf_pktlen(const struct ust_mbuf *m);
 int ust_mbuf_copydata(const struct ust_mbuf *m, size_t off, size_t len, void *dst);

@@ -31,10 +31,20 @@ struct ust_driver_ops {
 
 struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);
 struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data, size_t len);
+typedef void (*ust_mbuf_ext_free_fn)(void *arg, void *buf);
+struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size_t size,
+    size_t off, size_t len, ust_mbuf_ext_free_fn free_fn, void *arg);
 void ust_mbuf_free(struct ust_mbuf *m);
 void *ust_mbuf_data(struct ust_mbuf *m);
 size_t ust_mbuf_len(const struct ust_mbuf *m);
 struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
+struct ust_iovec {
+	const void *iov_base;
+	size_t iov_len;
+};
+int ust_mbuf_sglist(const struct ust_mbuf *m, struct ust_iovec *v, int max);
+struct ust_mbuf *ust_mbuf_dup(const struct ust_mbuf *m);
+int ust_mbuf_writable(const struct ust_mbuf *m);
 uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
 uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);

@@ -3,6 +3,8 @@
  * functions that fill these structs are in 02_ustack.h (ustack.h declares
  * them).  _ffi_build.py asserts that every all-uint64_t counter struct here
  * lists every field of the real one, so Python's netstat() misses nothing.
+ * The header generates these structs from X-macro lists, which cffi cannot
+ * read; the build's drift checks keep this expansion exact.
  */
 
 struct ust_etherstat {
@@ -200,4 +202,12 @@ struct ust_tcpstat {
 	uint64_t tcps_autosndbuf;
 	uint64_t tcps_autobuf_fail;
 	...;
+};
+
+struct ust_stat_desc {
+	const char *group;
+	const char *name;
+	const char *descr;
+	uint32_t offset;
+	uint32_t count;
 };

@@ -22,7 +22,7 @@ Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
 
     server = b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 7))
-    client = a.socket()                      # AF_INET, SOCK_DGRAM
+    client = a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.settimeout(0.5)                   # seconds of the stacks' clock
     client.sendto(b"ping", ("198.18.0.2", 7))
     data, peer = server.recvfrom(2048)       # polls a and b until it arrives
@@ -32,23 +32,28 @@ Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
     print(ustack.format_netstat(a.netstat()))   # netstat -s
     a.sysctl("net.inet.ip.ttl", 32)             # sysctl -w
 
-Constants (``AF_INET``, ``SOL_SOCKET``, ``SO_RCVBUF``, ``MSG_PEEK``, ...) have
-ustack's own (FreeBSD) values: take them from this package, never from the
-host's :mod:`socket` module.  A blocking call polls every stack of the
-socket's :class:`World` (stacks on one virtual clock or joined by pipes);
-non-blocking sockets (``setblocking(False)``) never poll.
+Constants (``AF_INET``, ``SOL_SOCKET``, ``SO_RCVBUF``, ``MSG_PEEK``, ...) are
+the host :mod:`socket` module's (``ustack.SOL_SOCKET == socket.SOL_SOCKET``);
+the bindings translate them to ustack's FreeBSD values for C
+(:mod:`ustack.constants`).  A blocking call polls every stack of the
+socket's :class:`World` (stacks on one virtual clock or joined by pipes); on
+a virtual clock a call that nothing can end raises :class:`Deadlock`;
+non-blocking sockets (``setblocking(False)``) never poll.  The guide is
+docs/python.md.
 """
 
 from __future__ import annotations
 
+import importlib as _importlib
+from typing import Any as _Any
+
 from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
-from ustack.drivers import DriverEnd
+from ustack.drivers import DriverEnd, driver_modules
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
 from ustack.inet import ArpEntry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
-from ustack.pipe import Direction, Faults, Pipe, PipeEnd
 from ustack.sockets import (
     AF_INET,
     INADDR_ANY,
@@ -108,6 +113,7 @@ from ustack.sockets import (
     TCPS_TIME_WAIT,
     AddressFamily,
     Socket,
+    SocketIO,
     SocketKind,
     TCPInfo,
 )
@@ -121,7 +127,7 @@ from ustack.stack import (
     run_for,
     run_until,
 )
-from ustack.world import World
+from ustack.world import Deadlock, World
 
 __version__ = "0.1.0"
 
@@ -194,17 +200,15 @@ __all__ = [
     "ArpEntry",
     "Capture",
     "TcpConnection",
-    "Direction",
     "DriverEnd",
     "Error",
     "EventQueue",
-    "Faults",
     "Interface",
-    "Pipe",
-    "PipeEnd",
     "Route",
     "Socket",
+    "SocketIO",
     "SocketKind",
+    "Deadlock",
     "Stack",
     "SysctlInfo",
     "VirtualClock",
@@ -226,3 +230,18 @@ __all__ = [
 def c_version() -> str:
     """Version string of the C library (``ust_version()``)."""
     return str(ffi.string(lib.ust_version()).decode())
+
+
+# Each driver module's USTACK_EXPORTS become ustack.<name> (ustack.Pipe,
+# ustack.Tap, ustack.Fault, ...): a new driver needs no line here.
+for _name in driver_modules(__path__):
+    _mod = _importlib.import_module(f"ustack.{_name}")
+    for _export in getattr(_mod, "USTACK_EXPORTS", ()):
+        globals()[_export] = getattr(_mod, _export)
+        __all__.append(_export)
+
+
+def __getattr__(name: str) -> _Any:
+    """Driver exports are set above at import; this only tells type checkers
+    that ``ustack.Pipe`` and the like exist (they cannot see them)."""
+    raise AttributeError(f"module 'ustack' has no attribute {name!r}")

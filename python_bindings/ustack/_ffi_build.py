@@ -1,10 +1,15 @@
 """cffi build script for ``ustack._ffi`` (API mode).
 
-The cdef text lives in ``python_bindings/cdef/*.h``, one file per public
-header, read in file-name order (which is header order).  The extension is
-compiled against the real headers in ``include/``, so any drift between the
-cdef and the headers fails the C compile, and linked with the static
-``libustack.a`` that setup.py builds with CMake first.
+The cdef text lives in ``python_bindings/cdef/*.h`` (the core's public
+headers) and in each driver folder's ``drivers/<name>/NN_*.cdef``, one file
+per public header, read in file-name order (which is header order: a driver
+numbers its file after the headers it uses).  The extension is compiled
+against the real headers in ``include/`` and ``drivers/*/include/``, so any
+drift between the cdef and the headers fails the C compile, and linked with
+the static ``libustack.a`` that setup.py builds with CMake first.  Drivers
+are found, not listed: every ``drivers/<name>/`` compiled into the library
+(``<build>/ustack_drivers.txt``, written by CMake; all of them when it is
+missing) contributes its headers and cdef.
 
 Run by setuptools through ``cffi_modules`` (setup.py); it also runs on its own
 (``python python_bindings/ustack/_ffi_build.py``) once ``build/py`` exists.
@@ -20,17 +25,34 @@ from cffi import FFI
 ROOT = Path(__file__).resolve().parents[2]
 CDEF_DIR = ROOT / "python_bindings" / "cdef"
 INCLUDE_DIR = ROOT / "include"
+DRIVERS_DIR = ROOT / "drivers"
 BUILD_DIR = Path(os.environ.get("USTACK_PY_BUILD_DIR", ROOT / "build" / "py"))
 LIBUSTACK = BUILD_DIR / "libustack.a"
 
-HEADERS = (
+CORE_HEADERS = (
     "ustack/ustack_osal.h",
     "ustack/ustack_stats.h",
     "ustack/ustack.h",
     "ustack/ustack_driver.h",
-    "ustack/ustack_pipe.h",
-    "ustack/ustack_pcap.h",
-    "ustack/ustack_tap.h",
+)
+
+
+def driver_dirs() -> list[Path]:
+    """The driver folders compiled into libustack.a, in name order."""
+    dirs = sorted(p.parent for p in DRIVERS_DIR.glob("*/driver.cmake"))
+    listing = BUILD_DIR / "ustack_drivers.txt"
+    if listing.exists():
+        enabled = set(listing.read_text(encoding="utf-8").split())
+        dirs = [d for d in dirs if d.name in enabled]
+    return dirs
+
+
+DRIVER_DIRS = driver_dirs()
+INCLUDE_DIRS = [INCLUDE_DIR, *(d / "include" for d in DRIVER_DIRS if (d / "include").is_dir())]
+HEADERS = CORE_HEADERS + tuple(
+    str(h.relative_to(d / "include"))
+    for d in DRIVER_DIRS
+    for h in sorted((d / "include").glob("ustack/*.h"))
 )
 
 # Make drift between the cdef and the headers a hard error, not a warning.
@@ -45,7 +67,8 @@ STRICT_FLAGS = [
 def cdef_text() -> str:
     """All cdef files, concatenated in order."""
     parts = []
-    for path in sorted(CDEF_DIR.glob("*.h")):
+    files = [*CDEF_DIR.glob("*.h"), *(p for d in DRIVER_DIRS for p in d.glob("*.cdef"))]
+    for path in sorted(files, key=lambda p: p.name):
         parts.append(f"/* ---- {path.name} ---- */\n" + path.read_text(encoding="utf-8"))
     if not parts:
         raise RuntimeError(f"no cdef files in {CDEF_DIR}")
@@ -107,11 +130,11 @@ ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
     "ustack._ffi",
     "\n".join(f"#include <{h}>" for h in HEADERS) + "\n\n" + drift_checks(ffibuilder),
-    include_dirs=[str(INCLUDE_DIR)],
+    include_dirs=[str(d) for d in INCLUDE_DIRS],
     extra_objects=[str(LIBUSTACK)],
     libraries=["pthread"],
     extra_compile_args=STRICT_FLAGS,
-    depends=[str(LIBUSTACK), *(str(INCLUDE_DIR / h) for h in HEADERS)],
+    depends=[str(LIBUSTACK), *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h"))],
 )
 
 if __name__ == "__main__":

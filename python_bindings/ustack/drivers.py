@@ -1,12 +1,33 @@
-"""What a stack needs from a driver object, and the record of one attachment."""
+"""What a stack needs from a driver object, the record of one attachment, and
+how the package finds driver modules."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from ustack._native import lib
 
-__all__ = ["DriverEnd", "Link"]
+__all__ = ["DriverEnd", "Link", "driver_modules"]
+
+
+def driver_modules(package_path: list[str]) -> list[str]:
+    """Names of the driver modules (``drivers/<name>/*.py``), found where the
+    package runs from.  In a source tree (PYTHONPATH=python_bindings, or an
+    editable install) the driver folders join ``package_path`` (the
+    package's ``__path__``), so that drivers/pipe/pipe.py is ``ustack.pipe``;
+    an installed package has them copied in by setup.py and listed in
+    ``_drivers.txt``."""
+    here = Path(__file__).resolve().parent
+    root = here.parents[1]
+    if here == root / "python_bindings" / "ustack" and (root / "drivers").is_dir():
+        found = sorted(root.glob("drivers/*/*.py"))
+        for d in sorted({str(p.parent) for p in found}):
+            if d not in package_path:
+                package_path.append(d)
+        return [p.stem for p in found]
+    listing = here / "_drivers.txt"
+    return listing.read_text(encoding="utf-8").split() if listing.exists() else []
 
 
 class Link:
@@ -62,3 +83,9 @@ class DriverEnd:
         pipe end), so that stacks attached to it are polled together; None
         when the other side is not in this process."""
         return None
+
+    def _in_flight(self) -> bool:
+        """True while frames sent towards this end have not arrived yet (a
+        delayed pipe): the world is not at rest.  Drivers whose other side
+        is outside the process say False."""
+        return False

@@ -188,27 +188,33 @@ class EventQueue:
         ``timeout`` in seconds of the stack clock, as :meth:`select.epoll.poll`:
         None or negative waits, running every stack of the world, until
         something is ready; 0 polls the world once and returns what is ready;
-        a positive value waits at most that long.  Returns ``[]`` on timeout,
-        and on a virtual clock also when nothing can happen any more.
+        a positive value waits at most that long.  Returns ``[]`` on timeout;
+        on a virtual clock a wait without timeout that nothing can end raises
+        :class:`~ustack.world.Deadlock`.
         """
+        return self._poll(timeout, maxevents, "EventQueue.poll()")
+
+    def _poll(self, timeout: float | None, maxevents: int, call: str) -> list[tuple[Any, int]]:
         self._ptr()
         if maxevents == 0 or maxevents < -1:
             raise error_from_code(_EINVAL, "maxevents must be -1 or > 0")
         max_events = maxevents if maxevents > 0 else max(len(self._by_key), 1)
-        ready = self._collect(max_events)
+        world = self._stack.world
+        with world.using():
+            ready = self._collect(max_events)
         if ready:
             return ready
-        world = self._stack.world
         if timeout is not None and timeout == 0:
             world.poll()
-            return self._collect(max_events)
+            with world.using():
+                return self._collect(max_events)
         timeout_ns = None if timeout is None or timeout < 0 else int(timeout * 1e9)
 
         def got() -> bool:
             ready.extend(self._collect(max_events))
             return bool(ready)
 
-        world.wait(got, timeout_ns)
+        world.wait(got, timeout_ns, call)
         return ready
 
     # --- lifetime -----------------------------------------------------------

@@ -17,16 +17,25 @@ unasked), and optionally captures to a pcap file (``snaplen`` bytes of each fram
 all).  ``poll_until`` runs the
 stack, sleeping in select(2) on the device until the next timer.  Addresses
 must stay inside 198.18.0.0/15.
+
+``HostLink(ifname="tap0", existing=True)`` attaches to a TAP device that is
+already there instead, in the current namespace, and changes nothing about
+it: no root needed when the device belongs to the user
+(``ip tuntap add dev tap0 mode tap user $USER``).  It must be up; its MTU is
+used as found, and the kernel's address is the device's own (``peer_address``
+None), which ``existing_device`` reads.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import select
 import subprocess
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +44,14 @@ from ustack.sockets import AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
 from ustack.tap import Tap
 
-__all__ = ["HostLink", "DEFAULT_ADDRESS", "DEFAULT_PEER_ADDRESS", "DEFAULT_IFNAME"]
+__all__ = [
+    "HostLink",
+    "TapDevice",
+    "existing_device",
+    "DEFAULT_ADDRESS",
+    "DEFAULT_PEER_ADDRESS",
+    "DEFAULT_IFNAME",
+]
 
 DEFAULT_ADDRESS = "198.18.0.1/24"
 DEFAULT_PEER_ADDRESS = "198.18.0.2/24"
@@ -47,6 +63,72 @@ def _check_range(cidr: str) -> ipaddress.IPv4Interface:
     if addr.ip not in ipaddress.IPv4Network(BENCH_NET):
         raise ValueError(f"{cidr}: only addresses from {BENCH_NET} may be used here")
     return addr
+
+
+_IFF_UP = 0x1
+_IFF_TAP = 0x0002  # tun_flags: a TAP (Ethernet) device, not a TUN one
+_SETUP = (
+    "create it, e.g.: sudo ip tuntap add dev {name} mode tap user $USER && "
+    "sudo ip addr add 198.18.0.2/24 dev {name} && sudo ip link set {name} up"
+)
+
+
+@dataclass(frozen=True)
+class TapDevice:
+    """What the kernel says about an existing TAP device."""
+
+    name: str
+    mtu: int
+    owner: int  # uid, -1 for anyone with CAP_NET_ADMIN
+    group: int
+    up: bool
+    addresses: tuple[ipaddress.IPv4Interface, ...]  # the kernel's, on this device
+
+
+def existing_device(name: str) -> TapDevice:
+    """The TAP device ``name`` of this namespace, checked for use by this
+    user without privileges; ValueError saying what to do otherwise."""
+    sysfs = Path("/sys/class/net") / name
+    if not sysfs.exists():
+        raise ValueError(f"no device {name} in this network namespace; {_SETUP.format(name=name)}")
+
+    def read(attr: str) -> str:
+        return (sysfs / attr).read_text().strip()
+
+    try:
+        tun_flags = int(read("tun_flags"), 16)
+    except FileNotFoundError:
+        raise ValueError(f"{name} is not a TUN/TAP device") from None
+    if not tun_flags & _IFF_TAP:
+        raise ValueError(f"{name} is a TUN device; ustack needs a TAP one (mode tap)")
+    owner, group = int(read("owner")), int(read("group"))
+    euid = os.geteuid()
+    if euid != 0 and owner not in (-1, euid) and group not in os.getgroups():
+        raise ValueError(
+            f"{name} belongs to uid {owner}: give it to this user "
+            f"(sudo ip tuntap del dev {name} mode tap; "
+            f"sudo ip tuntap add dev {name} mode tap user {euid})"
+        )
+    out = subprocess.run(
+        ["ip", "-j", "-4", "addr", "show", "dev", name],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    addrs: list[ipaddress.IPv4Interface] = []
+    if out.returncode == 0 and out.stdout.strip():
+        for link in json.loads(out.stdout):
+            for a in link.get("addr_info", []):
+                if a.get("family") == "inet":
+                    addrs.append(ipaddress.IPv4Interface(f"{a['local']}/{a['prefixlen']}"))
+    return TapDevice(
+        name=name,
+        mtu=int(read("mtu")),
+        owner=owner,
+        group=group,
+        up=bool(int(read("flags"), 16) & _IFF_UP),
+        addresses=tuple(addrs),
+    )
 
 
 class HostLink:
@@ -62,6 +144,7 @@ class HostLink:
         pcap: str | Path | None = None,
         snaplen: int = 0,
         seed: int | None = None,
+        existing: bool = False,
         **tap_options: Any,
     ) -> None:
         self.address = _check_range(address)
@@ -69,13 +152,30 @@ class HostLink:
         # conversation (packetdrill's TAP back end plays the peer itself).
         self.peer_address = _check_range(peer_address) if peer_address is not None else None
         self.ifname = ifname
-        self.tap = Tap(ifname, mtu=mtu, **tap_options)
+        self.existing = existing
+        if existing:
+            dev = existing_device(ifname)
+            if not dev.up:
+                raise ValueError(f"{ifname} is down: sudo ip link set {ifname} up")
+            mtu = dev.mtu
+        try:
+            self.tap = Tap(ifname, mtu=mtu, **tap_options)
+        except PermissionError as exc:
+            if existing and mtu != 1500:
+                # The driver sets the kernel's MTU to its own when not 1500.
+                raise ValueError(
+                    f"{ifname} has MTU {mtu}: without CAP_NET_ADMIN only MTU 1500 works "
+                    f"(sudo ip link set {ifname} mtu 1500)"
+                ) from exc
+            raise
         self.stack = Stack(seed=seed) if seed is not None else Stack()
         self.capture: Capture | None = None
         try:
             self.iface: Interface = self.stack.add_interface(self.tap, "tap0", str(self.address))
             if pcap is not None:
                 self.capture = self.iface.capture(pcap, snaplen=snaplen)
+            if existing:
+                return  # the user's device, set up as the user wants it
             _ip("link", "set", ifname, "up")
             if mtu >= 1280:
                 subprocess.run(

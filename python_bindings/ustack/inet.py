@@ -34,6 +34,7 @@ __all__ = [
     "parse_network",
     "sockaddr",
     "sockaddr_to_tuple",
+    "numeric_getaddrinfo",
     "Route",
     "ArpEntry",
     "RTF_UP",
@@ -150,6 +151,64 @@ def sockaddr(address: Any, what: str = "address") -> Any:
 def sockaddr_to_tuple(sa: Any) -> Address:
     """A ``struct ust_sockaddr_in`` as a ``(host, port)`` tuple."""
     return ip_from_c(sa.sin_addr), port_from_c(sa.sin_port)
+
+
+_GAI_KINDS = (
+    (_socket.SOCK_STREAM, _socket.IPPROTO_TCP),
+    (_socket.SOCK_DGRAM, _socket.IPPROTO_UDP),
+    (_socket.SOCK_RAW, 0),
+)
+
+
+def numeric_getaddrinfo(
+    host: str | bytes | None,
+    port: int | str | bytes | None,
+    family: int = 0,
+    kind: int = 0,
+    proto: int = 0,
+    flags: int = 0,
+) -> list[tuple[Any, Any, int, str, tuple[str, int]]]:
+    """:func:`socket.getaddrinfo` for IPv4 numbers only, with the same
+    results and errors (``socket.gaierror``) as the host's for such input."""
+    if isinstance(host, bytes):
+        host = host.decode("ascii")
+    if isinstance(port, bytes):
+        port = port.decode("ascii")
+    if family not in (0, _socket.AF_INET):
+        raise _socket.gaierror(_socket.EAI_FAMILY, "ai_family not supported")
+    if host is None or host == "":
+        if host == "" or port is None:
+            raise _socket.gaierror(_socket.EAI_NONAME, "Name or service not known")
+        addr = "0.0.0.0" if flags & _socket.AI_PASSIVE else "127.0.0.1"
+    else:
+        try:
+            addr = str(ipaddress.IPv4Address(host))
+        except ValueError:
+            raise _socket.gaierror(
+                _socket.EAI_NONAME, f"ustack resolves no names: {host!r} is not an IPv4 address"
+            ) from None
+    if port is None:
+        num = 0
+    elif isinstance(port, int):
+        num = port
+    elif port.isdigit():
+        num = int(port)
+    else:
+        raise _socket.gaierror(_socket.EAI_SERVICE, f"ustack resolves no service names: {port!r}")
+    if not 0 <= num <= 0xFFFF:
+        raise OverflowError("getaddrinfo(): port must be 0-65535.")
+    out: list[tuple[Any, Any, int, str, tuple[str, int]]] = []
+    for k, p in _GAI_KINDS:
+        if kind and kind != k:
+            continue
+        if proto and p and proto != p:
+            continue
+        out.append(
+            (_socket.AddressFamily.AF_INET, _socket.SocketKind(k), proto or p, "", (addr, num))
+        )
+    if not out:
+        raise _socket.gaierror(_socket.EAI_SOCKTYPE, "ai_socktype not supported")
+    return out
 
 
 @dataclass(frozen=True)

@@ -156,6 +156,8 @@ def reexec_inside(purpose: str, existing: str | None = None) -> int | None:
     reason = unavailable_reason()
     if reason is not None:
         raise NetNsError(reason)
+    if existing is not None and not os.path.exists(f"/run/netns/{existing}"):
+        raise NetNsError(f"no network namespace {existing} (ip netns list shows them)")
     os.environ[INSIDE_ENV] = "1"
     argv = [sys.executable, "-m", "ustack", *sys.argv[1:]]
     try:

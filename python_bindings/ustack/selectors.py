@@ -92,14 +92,15 @@ class UstackSelector(selectors.BaseSelector):
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
         """Ready ``(key, events)`` pairs; timeout as :meth:`selectors.BaseSelector.select`
-        (None waits, <= 0 polls once), on the stack's clock."""
+        (None waits, <= 0 polls once), on the stack's clock.  On a virtual clock
+        ``select(None)`` that nothing can end raises :class:`~ustack.world.Deadlock`."""
         if timeout is not None:
             timeout = max(timeout, 0.0)
         # Forget sockets closed behind our back.
         for sock in [s for s in self._map if s.closed]:
             del self._map[sock]
         out: list[tuple[selectors.SelectorKey, int]] = []
-        for key, ev in self._evq.poll(timeout):
+        for key, ev in self._evq._poll(timeout, -1, "select()"):
             mask = 0
             if ev & ~EV_OUT:
                 mask |= EVENT_READ

@@ -7,9 +7,10 @@
         s.sendto(b"hello", ("198.18.0.2", 7))
         data, peer = s.recvfrom(2048)       # runs the stacks until a reply
 
-Method names, ``(host, port)`` tuples, options and exceptions are those of
-:class:`socket.socket`; constants have ustack's own (FreeBSD) values, which
-are not the host's -- use ``ustack.SOL_SOCKET``, never ``socket.SOL_SOCKET``.
+Method names, ``(host, port)`` tuples, options, constants and exceptions are
+those of :class:`socket.socket`: ``ustack.SOL_SOCKET == socket.SOL_SOCKET``,
+and either module's constants may be passed (:mod:`ustack.constants`
+translates them to ustack's FreeBSD values for C).
 
 Blocking works as with :class:`socket.socket`: a new socket blocks (timeout
 None); ``settimeout(0.0)`` / ``setblocking(False)`` makes calls raise
@@ -18,8 +19,9 @@ None); ``settimeout(0.0)`` / ``setblocking(False)`` makes calls raise
 A blocking call polls every stack of the socket's :class:`~ustack.world.World`
 (the stacks joined to it by pipes or a shared virtual clock) until it can
 complete; on a virtual clock time jumps over idle stretches, and a call that
-could never complete (nothing pending anywhere) raises TimeoutError at once
-instead of hanging.  Non-blocking calls never poll: drive the stacks with
+could never complete raises at once
+(:class:`~ustack.world.Deadlock`; see :mod:`ustack.world`,
+also for threads).  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
 
 Raw sockets, ``socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)``, behave as on BSD
@@ -33,12 +35,64 @@ each ICMP message the stack received, IPv4 header included, with
 from __future__ import annotations
 
 import enum
+import errno as _errno
+import io
+import socket as _socket
 import struct
+import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ustack._native import ffi, lib
+from ustack.constants import (
+    AF_INET,
+    INADDR_ANY,
+    INADDR_BROADCAST,
+    IP_TOS,
+    IP_TTL,
+    IPPROTO_ICMP,
+    IPPROTO_IP,
+    IPPROTO_TCP,
+    IPPROTO_UDP,
+    MSG_DONTWAIT,
+    MSG_OOB,
+    MSG_PEEK,
+    SHUT_RD,
+    SHUT_RDWR,
+    SHUT_WR,
+    SO_BROADCAST,
+    SO_ERROR,
+    SO_KEEPALIVE,
+    SO_LINGER,
+    SO_OOBINLINE,
+    SO_RCVBUF,
+    SO_RCVLOWAT,
+    SO_REUSEADDR,
+    SO_REUSEPORT,
+    SO_SNDBUF,
+    SO_SNDLOWAT,
+    SO_TYPE,
+    SOCK_DGRAM,
+    SOCK_RAW,
+    SOCK_STREAM,
+    SOL_SOCKET,
+    TCP_CONGESTION,
+    TCP_INFO,
+    TCP_KEEPCNT,
+    TCP_KEEPIDLE,
+    TCP_KEEPINIT,
+    TCP_KEEPINTVL,
+    TCP_MAXSEG,
+    TCP_NODELAY,
+    TCP_NOOPT,
+    TCP_NOPUSH,
+    from_c_type,
+    to_c_flags,
+    to_c_level,
+    to_c_option,
+    to_c_type,
+)
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, sockaddr, sockaddr_to_tuple
 
@@ -99,6 +153,7 @@ __all__ = [
     "TCPI_OPT_WSCALE",
     "TCPI_OPT_ECN",
     "TCPInfo",
+    "SocketIO",
     "MSG_OOB",
     "MSG_PEEK",
     "MSG_DONTWAIT",
@@ -110,53 +165,8 @@ __all__ = [
 ]
 
 
-class AddressFamily(enum.IntEnum):
-    """Address families (ustack's values)."""
-
-    AF_INET = int(lib.UST_AF_INET)
-
-
-class SocketKind(enum.IntEnum):
-    """Socket types (ustack's values)."""
-
-    SOCK_STREAM = int(lib.UST_SOCK_STREAM)
-    SOCK_DGRAM = int(lib.UST_SOCK_DGRAM)
-    SOCK_RAW = int(lib.UST_SOCK_RAW)
-
-
-AF_INET = AddressFamily.AF_INET
-SOCK_STREAM = SocketKind.SOCK_STREAM
-SOCK_DGRAM = SocketKind.SOCK_DGRAM
-SOCK_RAW = SocketKind.SOCK_RAW
-IPPROTO_IP = int(lib.UST_IPPROTO_IP)
-IPPROTO_ICMP = int(lib.UST_IPPROTO_ICMP)
-IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
-IPPROTO_UDP = int(lib.UST_IPPROTO_UDP)
-SOL_SOCKET = int(lib.UST_SOL_SOCKET)
-SO_REUSEADDR = int(lib.UST_SO_REUSEADDR)
-SO_KEEPALIVE = int(lib.UST_SO_KEEPALIVE)
-SO_BROADCAST = int(lib.UST_SO_BROADCAST)
-SO_LINGER = int(lib.UST_SO_LINGER)
-SO_OOBINLINE = int(lib.UST_SO_OOBINLINE)
-SO_REUSEPORT = int(lib.UST_SO_REUSEPORT)
-SO_SNDBUF = int(lib.UST_SO_SNDBUF)
-SO_RCVBUF = int(lib.UST_SO_RCVBUF)
-SO_SNDLOWAT = int(lib.UST_SO_SNDLOWAT)
-SO_RCVLOWAT = int(lib.UST_SO_RCVLOWAT)
-SO_ERROR = int(lib.UST_SO_ERROR)
-SO_TYPE = int(lib.UST_SO_TYPE)
-IP_TOS = int(lib.UST_IP_TOS)
-IP_TTL = int(lib.UST_IP_TTL)
-TCP_NODELAY = int(lib.UST_TCP_NODELAY)
-TCP_MAXSEG = int(lib.UST_TCP_MAXSEG)
-TCP_NOPUSH = int(lib.UST_TCP_NOPUSH)
-TCP_NOOPT = int(lib.UST_TCP_NOOPT)
-TCP_INFO = int(lib.UST_TCP_INFO)
-TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
-TCP_KEEPINIT = int(lib.UST_TCP_KEEPINIT)
-TCP_KEEPIDLE = int(lib.UST_TCP_KEEPIDLE)
-TCP_KEEPINTVL = int(lib.UST_TCP_KEEPINTVL)
-TCP_KEEPCNT = int(lib.UST_TCP_KEEPCNT)
+AddressFamily = _socket.AddressFamily
+SocketKind = _socket.SocketKind
 TCPS_CLOSED = int(lib.UST_TCPS_CLOSED)
 TCPS_LISTEN = int(lib.UST_TCPS_LISTEN)
 TCPS_SYN_SENT = int(lib.UST_TCPS_SYN_SENT)
@@ -192,25 +202,19 @@ def tcp_state_name(state: int) -> str:
     return _TCP_STATE_NAMES.get(state, str(state))
 
 
-MSG_OOB = int(lib.UST_MSG_OOB)
-MSG_PEEK = int(lib.UST_MSG_PEEK)
-MSG_DONTWAIT = int(lib.UST_MSG_DONTWAIT)
-SHUT_RD = int(lib.UST_SHUT_RD)
-SHUT_WR = int(lib.UST_SHUT_WR)
-SHUT_RDWR = int(lib.UST_SHUT_RDWR)
-INADDR_ANY = int(lib.UST_INADDR_ANY)
-INADDR_BROADCAST = int(lib.UST_INADDR_BROADCAST)
-
 _EAGAIN = int(lib.UST_EAGAIN)
 _EINPROGRESS = int(lib.UST_EINPROGRESS)
 _EBADF = int(lib.UST_EBADF)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
+_EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _INT = struct.Struct("i")
-_OPT_NAMES = {
-    (SOL_SOCKET, SO_REUSEADDR): "SO_REUSEADDR",
-    (SOL_SOCKET, SO_SNDBUF): "SO_SNDBUF",
-    (SOL_SOCKET, SO_RCVBUF): "SO_RCVBUF",
-}
+_C_SOL_SOCKET = int(lib.UST_SOL_SOCKET)
+_C_SO_ERROR = int(lib.UST_SO_ERROR)
+_C_SO_TYPE = int(lib.UST_SO_TYPE)
+_C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
+_C_TCP_INFO = int(lib.UST_TCP_INFO)
+_C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
+_MSG_WAITALL = int(getattr(_socket, "MSG_WAITALL", 0))
 
 T = TypeVar("T")
 
@@ -269,7 +273,7 @@ class Socket:
         self,
         stack: Stack,
         family: int = AF_INET,
-        type: int = SOCK_DGRAM,  # noqa: A002 - the socket module's name
+        type: int = SOCK_STREAM,  # noqa: A002 - the socket module's name
         proto: int = 0,
         *,
         _so: Any = None,
@@ -277,19 +281,25 @@ class Socket:
         self._so: Any = None
         self._stack = stack
         self._close_fn = lib.ust_close
+        c_type, nonblock = to_c_type(int(type))
+        if int(family) != int(AF_INET):
+            raise error_from_code(int(lib.UST_EAFNOSUPPORT), "ustack speaks IPv4 only (AF_INET)")
         if _so is None:
             out = ffi.new("struct ust_socket **")
-            check(lib.ust_socket(stack._ptr(), int(family), int(type), int(proto), out))
+            with stack.world.using():
+                check(lib.ust_socket(stack._ptr(), int(lib.UST_AF_INET), c_type, int(proto), out))
             _so = out[0]
         self._so = _so
         self._family = int(family)
-        self._type = int(type)
+        self._type = from_c_type(c_type)
         self._proto = int(proto)
-        self._timeout: float | None = None
+        self._timeout: float | None = 0.0 if nonblock else None
         self._buf: Any = None
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._upcall: Callable[[Socket, int], None] | None = None
         self._upcall_handle: Any = None
+        self._io_refs = 0
+        self._closed = False
         self.id = stack._register_socket(self)
 
     # --- identity -----------------------------------------------------------
@@ -323,12 +333,21 @@ class Socket:
     @property
     def closed(self) -> bool:
         """True once :meth:`close` ran (or the stack was closed)."""
-        return self._so is None
+        return self._closed or self._so is None
 
     def _ptr(self) -> Any:
         if self._so is None:
             raise error_from_code(_EBADF, "socket is closed")
         return self._so
+
+    def fileno(self) -> int:
+        """-1: a ustack socket has no file descriptor (select() and
+        selectors' default selector cannot watch it; use
+        :class:`ustack.selectors.UstackSelector`)."""
+        return -1
+
+    def __getstate__(self) -> Any:
+        raise TypeError(f"cannot pickle {self.__class__.__name__!r} object")
 
     # --- timeouts -----------------------------------------------------------
 
@@ -353,32 +372,30 @@ class Socket:
         """False when non-blocking (timeout 0.0)."""
         return self._timeout != 0.0
 
-    def _call(self, attempt: Callable[[], T], what: str) -> T:
+    def _call(self, attempt: Callable[[], T], what: str, flags: int = 0) -> T:
         """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN), blocking
-        as the socket's timeout says."""
-        try:
-            return attempt()
-        except _WouldBlock:
-            if self._timeout == 0.0:
-                raise error_from_code(_EAGAIN) from None
-        result: list[T] = []
-
-        def ready() -> bool:
+        as the socket's timeout (and MSG_DONTWAIT in ``flags``) says."""
+        with self._stack.world.using():
             try:
-                result.append(attempt())
+                return attempt()
             except _WouldBlock:
-                return False
-            return True
+                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
+                    raise error_from_code(_EAGAIN) from None
+            result: list[T] = []
 
-        timeout_ns = None if self._timeout is None else int(self._timeout * 1e9)
-        world = self._stack.world
-        if world.wait(ready, timeout_ns):
-            return result[0]
-        if timeout_ns is None:
-            raise _timeout_error(
-                f"{what} would block forever: no stack of the world has anything pending"
-            )
-        raise _timeout_error(what)
+            def ready() -> bool:
+                try:
+                    result.append(attempt())
+                except _WouldBlock:
+                    return False
+                return True
+
+            if self._stack.world.wait(ready, self._timeout_ns(), what, self):
+                return result[0]
+            raise _timeout_error(what)
+
+    def _timeout_ns(self) -> int | None:
+        return None if self._timeout is None else int(self._timeout * 1e9)
 
     @staticmethod
     def _rc(rc: int, subject: str | None = None) -> int:
@@ -386,65 +403,83 @@ class Socket:
             raise _WouldBlock
         return check(rc, subject)
 
+    def _c_flags(self, flags: int) -> int:
+        """``MSG_*`` flags (Python values) -> ustack's; MSG_DONTWAIT is done
+        here (C calls never block) and MSG_WAITALL by :meth:`recv`."""
+        rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
+        c = to_c_flags(rest)
+        known = to_c_flags(rest & (MSG_OOB | MSG_PEEK))
+        if c != known:
+            raise error_from_code(_EOPNOTSUPP, f"flags {rest & ~(MSG_OOB | MSG_PEEK):#x}")
+        return c
+
     # --- addresses ----------------------------------------------------------
 
     def bind(self, address: tuple[Any, int]) -> None:
         """Bind to ``(host, port)``; port 0 picks an ephemeral port."""
-        check(lib.ust_bind(self._ptr(), sockaddr(address, "bind()")))
+        with self._stack.world.using():
+            check(lib.ust_bind(self._ptr(), sockaddr(address, "bind()")))
 
     def connect(self, address: tuple[Any, int]) -> None:
         """Connect to ``(host, port)``; for UDP this sets the default peer and
         filters what arrives.  A stream connect blocks as the timeout says."""
-        so = self._ptr()
-        sa = sockaddr(address, "connect()")
-        rc = int(lib.ust_connect(so, sa))
-        if rc != -_EINPROGRESS:
-            check(rc)
-            return
-        if self._timeout == 0.0:
-            check(rc)
+        world = self._stack.world
+        with world.using():
+            so = self._ptr()
+            sa = sockaddr(address, "connect()")
+            rc = int(lib.ust_connect(so, sa))
+            if rc != -_EINPROGRESS:
+                check(rc)
+                return
+            if self._timeout == 0.0:
+                check(rc)
 
-        def established() -> bool:
-            err = self._so_error()
-            if err:
-                raise error_from_code(err)
-            try:
-                self.getpeername()
-            except OSError:
-                return False
-            return True
+            def established() -> bool:
+                err = self._so_error()
+                if err:
+                    raise error_from_code(err)
+                try:
+                    self.getpeername()
+                except OSError:
+                    return False
+                return True
 
-        if established():
-            return
-        timeout_ns = None if self._timeout is None else int(self._timeout * 1e9)
-        if not self._stack.world.wait(established, timeout_ns):
-            raise _timeout_error("connect()")
+            if established():
+                return
+            if not world.wait(established, self._timeout_ns(), "connect()", self):
+                raise _timeout_error("connect()")
 
     def connect_ex(self, address: tuple[Any, int]) -> int:
-        """Like :meth:`connect` but returns the host errno (0 on success)."""
+        """Like :meth:`connect` but returns the host's errno (0 on success),
+        as :meth:`socket.socket.connect_ex`."""
         try:
             self.connect(address)
         except OSError as exc:
-            return int(exc.errno or 0)
+            if exc.errno is None:
+                raise
+            return int(exc.errno)
         return 0
 
     def getsockname(self) -> Address:
         """The local ``(host, port)``."""
         sa = ffi.new("struct ust_sockaddr_in *")
-        check(lib.ust_getsockname(self._ptr(), sa))
+        with self._stack.world.using():
+            check(lib.ust_getsockname(self._ptr(), sa))
         return sockaddr_to_tuple(sa)
 
     def getpeername(self) -> Address:
         """The connected peer's ``(host, port)``; ENOTCONN if none."""
         sa = ffi.new("struct ust_sockaddr_in *")
-        check(lib.ust_getpeername(self._ptr(), sa))
+        with self._stack.world.using():
+            check(lib.ust_getpeername(self._ptr(), sa))
         return sockaddr_to_tuple(sa)
 
     # --- stream sockets -----------------------------------------------------
 
     def listen(self, backlog: int = 128) -> None:
         """Accept connections (stream sockets)."""
-        check(lib.ust_listen(self._ptr(), backlog))
+        with self._stack.world.using():
+            check(lib.ust_listen(self._ptr(), backlog))
 
     def accept(self) -> tuple[Socket, Address]:
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
@@ -465,11 +500,12 @@ class Socket:
         """Send on a connected socket; returns the bytes taken."""
         so = self._ptr()
         buf = ffi.from_buffer(data)
+        cflags = self._c_flags(flags)
 
         def attempt() -> int:
-            return self._rc(int(lib.ust_send(so, buf, len(buf), flags)))
+            return self._rc(int(lib.ust_send(so, buf, len(buf), cflags)))
 
-        return self._call(attempt, "send()")
+        return self._call(attempt, "send()", flags)
 
     def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
         """Send all of ``data`` (a stream socket may take it in pieces)."""
@@ -489,11 +525,12 @@ class Socket:
         so = self._ptr()
         buf = ffi.from_buffer(data)
         sa = sockaddr(address, "sendto()")
+        cflags = self._c_flags(flags)
 
         def attempt() -> int:
-            return self._rc(int(lib.ust_sendto(so, buf, len(buf), int(flags), sa)))
+            return self._rc(int(lib.ust_sendto(so, buf, len(buf), cflags, sa)))
 
-        return self._call(attempt, "sendto()")
+        return self._call(attempt, "sendto()", flags)
 
     def _recv_buf(self, size: int) -> Any:
         if size < 0:
@@ -503,27 +540,49 @@ class Socket:
         return self._buf
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
-        """Up to ``bufsize`` bytes (one datagram, truncated to fit, for UDP)."""
+        """Up to ``bufsize`` bytes (one datagram, truncated to fit, for UDP).
+
+        As with a host socket, ``recv(0)`` on a stream socket returns b""
+        at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
+        if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
+            chunks: list[bytes] = []
+            need = bufsize
+            while need:
+                part = self.recv(need, flags & ~_MSG_WAITALL)
+                if not part:
+                    break
+                chunks.append(part)
+                need -= len(part)
+            return b"".join(chunks)
         so = self._ptr()
         buf = self._recv_buf(bufsize)
+        cflags = self._c_flags(flags)
+        if bufsize == 0 and self._type == SOCK_STREAM:
+            with self._stack.world.using():
+                self._ptr()
+            return b""
 
         def attempt() -> bytes:
-            n = self._rc(int(lib.ust_recv(so, buf, bufsize, flags)))
+            n = self._rc(int(lib.ust_recv(so, buf, bufsize, cflags)))
             return bytes(ffi.buffer(buf, n))
 
-        return self._call(attempt, "recv()")
+        return self._call(attempt, "recv()", flags)
 
-    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Address]:
-        """``(data, (host, port))`` of the next datagram."""
+    def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:
+        """``(data, (host, port))`` of the next datagram; on a stream socket
+        ``(data, None)``, as a host socket returns."""
+        if self._type == SOCK_STREAM:
+            return self.recv(bufsize, flags), None
         so = self._ptr()
         buf = self._recv_buf(bufsize)
         sa = ffi.new("struct ust_sockaddr_in *")
+        cflags = self._c_flags(flags)
 
         def attempt() -> tuple[bytes, Address]:
-            n = self._rc(int(lib.ust_recvfrom(so, buf, bufsize, flags, sa)))
+            n = self._rc(int(lib.ust_recvfrom(so, buf, bufsize, cflags, sa)))
             return bytes(ffi.buffer(buf, n)), sockaddr_to_tuple(sa)
 
-        return self._call(attempt, "recvfrom()")
+        return self._call(attempt, "recvfrom()", flags)
 
     def recv_into(self, buffer: bytearray | memoryview, nbytes: int = 0, flags: int = 0) -> int:
         """Receive into a writable buffer; returns the byte count."""
@@ -532,13 +591,14 @@ class Socket:
 
     def recvfrom_into(
         self, buffer: bytearray | memoryview, nbytes: int = 0, flags: int = 0
-    ) -> tuple[int, Address]:
-        """Receive into a writable buffer; returns ``(count, (host, port))``."""
+    ) -> tuple[int, Any]:
+        """Receive into a writable buffer; returns ``(count, (host, port))``
+        (``(count, None)`` on a stream socket)."""
         return self._recvfrom_into(buffer, nbytes, flags, "recvfrom_into()")
 
     def _recvfrom_into(
         self, buffer: bytearray | memoryview, nbytes: int, flags: int, what: str
-    ) -> tuple[int, Address]:
+    ) -> tuple[int, Address | None]:
         so = self._ptr()
         buf = ffi.from_buffer(buffer, require_writable=True)
         if nbytes < 0:
@@ -547,13 +607,17 @@ class Socket:
             nbytes = len(buf)
         elif nbytes > len(buf):
             raise ValueError(f"buffer too small for requested bytes in {what}")
+        stream = self._type == SOCK_STREAM
+        if nbytes == 0 and stream:
+            return 0, None
         sa = ffi.new("struct ust_sockaddr_in *")
+        cflags = self._c_flags(flags)
 
-        def attempt() -> tuple[int, Address]:
-            n = self._rc(int(lib.ust_recvfrom(so, buf, nbytes, flags, sa)))
-            return n, sockaddr_to_tuple(sa)
+        def attempt() -> tuple[int, Address | None]:
+            n = self._rc(int(lib.ust_recvfrom(so, buf, nbytes, cflags, sa)))
+            return n, None if stream else sockaddr_to_tuple(sa)
 
-        return self._call(attempt, what)
+        return self._call(attempt, what, flags)
 
     # --- options ------------------------------------------------------------
 
@@ -571,42 +635,52 @@ class Socket:
         else:
             raw = bytes(value)
         buf = ffi.from_buffer(raw)
-        check(lib.ust_setsockopt(so, level, optname, buf, len(raw)))
+        c_level, c_opt = to_c_level(level), to_c_option(level, optname)
+        with self._stack.world.using():
+            check(lib.ust_setsockopt(so, c_level, c_opt, buf, len(raw)))
 
     def _so_error(self) -> int:
         """SO_ERROR as ustack's error number (reading clears it)."""
-        return int(_INT.unpack(self._getsockopt_raw(SOL_SOCKET, SO_ERROR, _INT.size))[0])
+        raw = self._getsockopt_raw(_C_SOL_SOCKET, _C_SO_ERROR, _INT.size)
+        return int(_INT.unpack(raw)[0])
 
     def getsockopt(self, level: int, optname: int, buflen: int = 0) -> Any:
         """An option as an int, or as up to ``buflen`` raw bytes when ``buflen`` > 0.
 
         ``SO_ERROR`` comes back as the *host's* errno of the same name (as the
-        exceptions' ``errno`` does), so ``== errno.ECONNREFUSED`` holds.
+        exceptions' ``errno`` does), so ``== errno.ECONNREFUSED`` holds, and
+        ``SO_TYPE`` as the host's ``SOCK_*``.  ``TCP_INFO`` gives a
+        :class:`TCPInfo` and ``TCP_CONGESTION`` a str.
         """
         if buflen < 0:
             raise ValueError("getsockopt buflen out of range")
-        if level == IPPROTO_TCP and optname == TCP_INFO and buflen == 0:
+        c_level, c_opt = to_c_level(level), to_c_option(level, optname)
+        if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_INFO and buflen == 0:
             info = ffi.new("struct ust_tcp_info *")
             length = ffi.new("size_t *", ffi.sizeof("struct ust_tcp_info"))
-            check(lib.ust_getsockopt(self._ptr(), level, optname, info, length))
+            with self._stack.world.using():
+                check(lib.ust_getsockopt(self._ptr(), c_level, c_opt, info, length))
             return _tcp_info(info)
-        if level == IPPROTO_TCP and optname == TCP_CONGESTION and buflen == 0:
-            raw = self._getsockopt_raw(level, optname, 16)
+        if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_CONGESTION and buflen == 0:
+            raw = self._getsockopt_raw(c_level, c_opt, 16)
             return raw.split(b"\0", 1)[0].decode()
         if buflen > 0:
-            return self._getsockopt_raw(level, optname, buflen)
-        raw = self._getsockopt_raw(level, optname, _INT.size)
+            return self._getsockopt_raw(c_level, c_opt, buflen)
+        raw = self._getsockopt_raw(c_level, c_opt, _INT.size)
         value = int(_INT.unpack(raw.ljust(_INT.size, b"\0"))[0])
-        if level == SOL_SOCKET and optname == SO_ERROR and value:
+        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_ERROR and value:
             err = error_from_code(value)
             return int(err.errno) if err.errno is not None else value
+        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_TYPE:
+            return from_c_type(value)
         return value
 
-    def _getsockopt_raw(self, level: int, optname: int, size: int) -> bytes:
+    def _getsockopt_raw(self, c_level: int, c_opt: int, size: int) -> bytes:
         so = self._ptr()
         buf = ffi.new("char[]", max(size, 1))
         length = ffi.new("size_t *", size)
-        check(lib.ust_getsockopt(so, level, optname, buf, length))
+        with self._stack.world.using():
+            check(lib.ust_getsockopt(so, c_level, c_opt, buf, length))
         return bytes(ffi.buffer(buf, min(int(length[0]), size)))
 
     # --- upcall -------------------------------------------------------------
@@ -633,10 +707,21 @@ class Socket:
 
     def shutdown(self, how: int) -> None:
         """Shut down reading (``SHUT_RD``), writing (``SHUT_WR``) or both."""
-        check(lib.ust_shutdown(self._ptr(), how))
+        with self._stack.world.using():
+            check(lib.ust_shutdown(self._ptr(), how))
 
     def close(self) -> None:
-        """Close the socket; it also leaves every event queue.  Idempotent."""
+        """Close the socket; it also leaves every event queue.  Idempotent.
+
+        As with :class:`socket.socket`, while a file from :meth:`makefile` is
+        open the connection stays up (the file may still read and write); it
+        is closed when the last such file is closed.
+        """
+        self._closed = True
+        if self._io_refs <= 0:
+            self._real_close()
+
+    def _real_close(self) -> None:
         so, self._so = self._so, None
         if so is None:
             return
@@ -645,10 +730,64 @@ class Socket:
         self._evqs.clear()
         self._stack._unregister_socket(self)
         self._upcall = None
-        check(self._close_fn(so))
+        with self._stack.world.using():
+            check(self._close_fn(so))
+
+    def _decref_socketios(self) -> None:
+        """A file from :meth:`makefile` was closed."""
+        if self._io_refs > 0:
+            self._io_refs -= 1
+        if self._closed:
+            self.close()
+
+    # --- files --------------------------------------------------------------
+
+    def makefile(
+        self,
+        mode: str = "r",
+        buffering: int | None = None,
+        *,
+        encoding: str | None = None,
+        errors: str | None = None,
+        newline: str | None = None,
+    ) -> Any:
+        """A file object reading and/or writing the socket, as
+        :meth:`socket.socket.makefile`: ``mode`` is made of ``r``, ``w`` and
+        ``b``; a binary file is an :class:`io.BufferedReader`,
+        :class:`io.BufferedWriter` or :class:`io.BufferedRWPair` over a
+        :class:`SocketIO` (``buffering=0``: the SocketIO itself), a text
+        file an :class:`io.TextIOWrapper` over that.  The socket's timeout
+        applies to the file's reads and writes."""
+        if not set(mode) <= {"r", "w", "b"}:
+            raise ValueError(f"invalid mode {mode!r} (only r, w, b allowed)")
+        writing = "w" in mode
+        reading = "r" in mode or not writing
+        binary = "b" in mode
+        rawmode = ("r" if reading else "") + ("w" if writing else "")
+        raw = SocketIO(self, rawmode)
+        self._io_refs += 1
+        if buffering is None or buffering < 0:
+            buffering = io.DEFAULT_BUFFER_SIZE
+        if buffering == 0:
+            if not binary:
+                raise ValueError("unbuffered streams must be binary")
+            return raw
+        buffer: Any
+        if reading and writing:
+            buffer = io.BufferedRWPair(raw, raw, buffering)
+        elif reading:
+            buffer = io.BufferedReader(raw, buffering)
+        else:
+            buffer = io.BufferedWriter(raw, buffering)
+        if binary:
+            return buffer
+        text = io.TextIOWrapper(buffer, io.text_encoding(encoding), errors, newline)
+        text.mode = mode  # type: ignore[misc]
+        return text
 
     def _stack_closing(self) -> None:
         """The stack is about to be destroyed: close quietly."""
+        self._closed = True
         so, self._so = self._so, None
         if so is not None:
             for q in list(self._evqs):
@@ -666,8 +805,11 @@ class Socket:
         self.close()
 
     def __del__(self) -> None:
+        # As socket.socket: a socket collected unclosed is closed, with a
+        # ResourceWarning (shown with -X dev or -W default).
         try:
             if self._so is not None and not self._stack.closed:
+                warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=2, source=self)
                 self.close()
         except Exception:  # never raise from a finalizer
             pass
@@ -688,3 +830,94 @@ class Socket:
         except OSError:
             pass
         return text + ">"
+
+
+_BLOCKING_ERRNOS = frozenset((_errno.EAGAIN, _errno.EWOULDBLOCK))
+
+
+class SocketIO(io.RawIOBase):
+    """The raw I/O under :meth:`Socket.makefile`, as :class:`socket.SocketIO`:
+    ``readinto`` is ``recv_into``, ``write`` is ``send``; on a non-blocking
+    socket both return None when they would block, and after a timeout the
+    object refuses further reads (the stream's position is then unknown)."""
+
+    def __init__(self, sock: Socket, mode: str) -> None:
+        if mode not in ("r", "w", "rw", "rb", "wb", "rwb"):
+            raise ValueError(f"invalid mode: {mode!r}")
+        io.RawIOBase.__init__(self)
+        self._sock: Socket | None = sock
+        if "b" not in mode:
+            mode += "b"
+        self._mode = mode
+        self._reading = "r" in mode
+        self._writing = "w" in mode
+        self._timeout_occurred = False
+
+    def _socket(self) -> Socket:
+        if self.closed or self._sock is None:
+            raise ValueError("I/O operation on closed file.")
+        return self._sock
+
+    def readinto(self, b: Any) -> int | None:
+        sock = self._socket()
+        if not self._reading:
+            raise io.UnsupportedOperation("File not open for reading")
+        if self._timeout_occurred:
+            raise OSError("cannot read from timed out object")
+        try:
+            return sock.recv_into(b)
+        except TimeoutError:
+            self._timeout_occurred = True
+            raise
+        except OSError as exc:
+            if exc.errno in _BLOCKING_ERRNOS:
+                return None
+            raise
+
+    def write(self, b: Any) -> int | None:
+        sock = self._socket()
+        if not self._writing:
+            raise io.UnsupportedOperation("File not open for writing")
+        try:
+            return sock.send(b)
+        except OSError as exc:
+            if exc.errno in _BLOCKING_ERRNOS:
+                return None
+            raise
+
+    def readable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return self._reading
+
+    def writable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return self._writing
+
+    def seekable(self) -> bool:
+        if self.closed:
+            raise ValueError("I/O operation on closed socket.")
+        return False
+
+    def fileno(self) -> int:
+        """ustack sockets have no file descriptor: io.UnsupportedOperation."""
+        self._socket()
+        raise io.UnsupportedOperation("ustack sockets have no file descriptor")
+
+    @property
+    def name(self) -> int:
+        """-1: there is no file descriptor to name the file by."""
+        return -1
+
+    @property
+    def mode(self) -> str:
+        return self._mode
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        io.RawIOBase.close(self)
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock._decref_socketios()

@@ -23,9 +23,9 @@ import ipaddress
 import itertools
 import logging
 import os
-import time
+import socket
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
 from ustack._util import format_mac, parse_mac
 from ustack.clock import VirtualClock
+from ustack.constants import AF_INET, SO_REUSEADDR, SO_REUSEPORT, SOCK_STREAM, SOL_SOCKET
 from ustack.drivers import DriverEnd, Link
 from ustack.errors import check, error_from_code
 from ustack.inet import (
@@ -41,14 +42,15 @@ from ustack.inet import (
     Route,
     ip_from_c,
     ip_to_c,
+    numeric_getaddrinfo,
     parse_interface,
     parse_network,
     port_from_c,
     port_to_c,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
-from ustack.sockets import AF_INET, SOCK_DGRAM, Socket, tcp_state_name
-from ustack.world import World
+from ustack.sockets import Socket, tcp_state_name
+from ustack.world import _LOCK, World, run_for, run_until
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -87,6 +89,7 @@ CAPTURE_IN = int(lib.UST_CAPTURE_IN)
 CAPTURE_OUT = int(lib.UST_CAPTURE_OUT)
 
 _LOG = logging.getLogger("ustack")
+_DEFAULT_TIMEOUT: object = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
 _LOG_LEVELS = {
     int(lib.UST_LOG_ERR): logging.ERROR,
     int(lib.UST_LOG_WARNING): logging.WARNING,
@@ -309,11 +312,12 @@ class Stack:
     def poll(self) -> int:
         """One turn of the run-to-completion loop; returns the work done (0: idle)."""
         st = self._ptr()
-        self._polling = True
-        try:
-            n = int(lib.ust_stack_poll(st))
-        finally:
-            self._polling = False
+        with _LOCK:
+            self._polling = True
+            try:
+                n = int(lib.ust_stack_poll(st))
+            finally:
+                self._polling = False
         self._raise_pending()
         return n
 
@@ -453,9 +457,105 @@ class Stack:
 
     # --- sockets ------------------------------------------------------------
 
-    def socket(self, family: int = AF_INET, type: int = SOCK_DGRAM, proto: int = 0) -> Socket:  # noqa: A002
-        """A new socket, as :func:`socket.socket` (constants from ustack)."""
+    def socket(self, family: int = AF_INET, type: int = SOCK_STREAM, proto: int = 0) -> Socket:  # noqa: A002
+        """A new socket, as :func:`socket.socket`: TCP unless told otherwise."""
         return Socket(self, family, type, proto)
+
+    def create_connection(
+        self,
+        address: tuple[str, int],
+        timeout: float | None | object = _DEFAULT_TIMEOUT,
+        source_address: tuple[str, int] | None = None,
+        *,
+        all_errors: bool = False,
+    ) -> Socket:
+        """A TCP socket connected to ``(host, port)``, as
+        :func:`socket.create_connection` (numeric hosts only)."""
+        host, port = address
+        errors: list[Exception] = []
+        for _family, kind, proto, _name, addr in self.getaddrinfo(host, port, 0, SOCK_STREAM):
+            sock = self.socket(AF_INET, kind, proto)
+            try:
+                if timeout is not _DEFAULT_TIMEOUT:
+                    sock.settimeout(timeout)  # type: ignore[arg-type]
+                if source_address is not None:
+                    sock.bind(source_address)
+                sock.connect(addr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                errors.append(exc)
+                if not all_errors:
+                    raise
+        raise ExceptionGroup("create_connection failed", errors)
+
+    def create_server(
+        self,
+        address: tuple[str, int],
+        *,
+        family: int = AF_INET,
+        backlog: int | None = None,
+        reuse_port: bool = False,
+        dualstack_ipv6: bool = False,
+    ) -> Socket:
+        """A TCP socket bound to ``address`` and listening, as
+        :func:`socket.create_server` (SO_REUSEADDR set, as on POSIX)."""
+        if dualstack_ipv6 or family != AF_INET:
+            raise ValueError("ustack speaks IPv4 only: family must be AF_INET")
+        sock = self.socket(family, SOCK_STREAM)
+        try:
+            sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+            sock.bind(address)
+            if backlog is None:
+                sock.listen()
+            else:
+                sock.listen(backlog)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
+
+    def socketpair(
+        self,
+        family: int = AF_INET,
+        type: int = SOCK_STREAM,  # noqa: A002 - the socket module's name
+        proto: int = 0,
+    ) -> tuple[Socket, Socket]:
+        """Two TCP sockets of this stack connected to each other, as
+        :func:`socket.socketpair` builds them where there is no AF_UNIX:
+        through a listener on the stack's first address."""
+        if family != AF_INET or type != SOCK_STREAM:
+            raise ValueError("ustack's socketpair() is AF_INET, SOCK_STREAM only")
+        host = next((str(a.ip) for i in self.interfaces for a in i.addresses), None)
+        if host is None:
+            raise error_from_code(int(lib.UST_EADDRNOTAVAIL), "socketpair() needs an address")
+        lsock = self.create_server((host, 0))
+        try:
+            a = self.socket(family, type, proto)
+            try:
+                a.connect(lsock.getsockname())
+                b, _ = lsock.accept()
+            except BaseException:
+                a.close()
+                raise
+        finally:
+            lsock.close()
+        return a, b
+
+    def getaddrinfo(
+        self,
+        host: str | None,
+        port: int | str | None,
+        family: int = 0,
+        type: int = 0,  # noqa: A002 - the socket module's name
+        proto: int = 0,
+        flags: int = 0,
+    ) -> list[tuple[Any, Any, int, str, tuple[str, int]]]:
+        """:func:`socket.getaddrinfo` for numeric hosts and ports: ustack
+        resolves no names (:class:`socket.gaierror` EAI_NONAME)."""
+        return numeric_getaddrinfo(host, port, family, type, proto, flags)
 
     def _register_socket(self, sock: Socket) -> int:
         sid = next(self._sock_ids)
@@ -636,6 +736,24 @@ class Stack:
             )
             for c in buf[0:total]
         ]
+
+    def _resting_state(self) -> tuple[Any, ...]:
+        """What :mod:`ustack.world` compares to tell a world that only repeats
+        itself: the TCP table with sequence numbers, buffered bytes, timers
+        and probe counts; the ARP table; the objects in use per zone."""
+        st = self._ptr()
+        n = 64
+        while True:
+            buf = ffi.new("struct ust_tcp_conn[]", n)
+            total = int(lib.ust_tcp_pcblist(st, buf, n))
+            if total <= n:
+                break
+            n = total
+        fields = [name for name, _ in ffi.typeof("struct ust_tcp_conn").fields]
+        tcp = sorted(tuple(int(getattr(c, f)) for f in fields) for c in buf[0:total])
+        arp = sorted((e.ip, e.ifindex, e.is_resolved, e.held) for e in self.arp_table())
+        zones = tuple(z["in_use"] for z in self.zone_stats())
+        return (tuple(tcp), tuple(arp), zones)
 
     def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
         """Drop a connection as ``tcpdrop`` does: a RST to the peer (none from
@@ -906,107 +1024,3 @@ class Capture:
 
     def __repr__(self) -> str:
         return f"<Capture {str(self.path)!r} count={self.count}{' closed' if self.closed else ''}>"
-
-
-# --- driving several stacks ------------------------------------------------
-
-
-def _common_clock(stacks: Sequence[Stack]) -> VirtualClock | None:
-    if not stacks:
-        raise ValueError("run_until needs at least one stack")
-    clocks = {id(st.clock): st.clock for st in stacks}
-    if len(clocks) != 1:
-        raise ValueError("stacks driven together must share one clock (one VirtualClock, or None)")
-    return next(iter(clocks.values()))
-
-
-def _next_deadline(stacks: Sequence[Stack]) -> int | None:
-    deadlines = [d for d in (st.next_deadline for st in stacks) if d is not None]
-    return min(deadlines) if deadlines else None
-
-
-def run_until(
-    stacks: Iterable[Stack],
-    until: Callable[[], bool] | int | None = None,
-    *,
-    timeout_ns: int | None = None,
-    max_steps: int = 1_000_000,
-) -> bool:
-    """Poll ``stacks`` together until ``until`` holds.
-
-    ``until`` is a predicate (checked after every round of polls), an absolute
-    time in nanoseconds on the stacks' clock, or None: until nothing is pending
-    (every stack idle and no deadline).
-
-    On a :class:`VirtualClock` (shared by all the stacks) each round polls
-    every stack until all are idle, then jumps the clock to the earliest
-    ``next_deadline`` -- time passes only when nothing else can happen.  On the
-    monotonic clock it polls, sleeping until the next deadline (at most 1 ms)
-    while idle.
-
-    Returns True when ``until`` held, False when ``timeout_ns`` passed or (for
-    a predicate) nothing was pending any more so it could never hold.  Raises
-    RuntimeError after ``max_steps`` rounds of polls (a livelock).
-    """
-    group = list(stacks)
-    clock = _common_clock(group)
-    start = group[0].now
-    limit = None if timeout_ns is None else start + timeout_ns
-    deadline = until if isinstance(until, int) else None
-    if deadline is not None and (limit is None or deadline < limit):
-        limit = deadline
-    predicate: Callable[[], bool] | None = until if callable(until) else None
-    tick = min(st.tick_ns for st in group) or 1
-    steps = 0
-
-    def done() -> bool:
-        if predicate is not None:
-            return bool(predicate())
-        if deadline is not None:
-            return group[0].now >= deadline
-        return False
-
-    while True:
-        # Poll every stack until all of them are idle.
-        while True:
-            steps += 1
-            if steps > max_steps:
-                raise RuntimeError(
-                    f"run_until: still busy after {max_steps} rounds of polls "
-                    f"(now={group[0].now} ns, started at {start} ns); raise max_steps or "
-                    "look for a livelock"
-                )
-            work = 0
-            for st in group:
-                work += st.poll()
-            if done():
-                return True
-            if work == 0:
-                break
-        now = group[0].now
-        nd = _next_deadline(group)
-        if nd is None:
-            if until is None:
-                return True
-            if clock is not None and deadline is None:
-                return False  # nothing pending: the predicate can never become true
-        if limit is not None and (nd is None or nd > limit):
-            if now >= limit:
-                return done()
-            target = limit
-        elif nd is None:
-            target = now + 1_000_000  # real clock: frames may come from elsewhere
-        else:
-            target = nd if nd > now else now + tick
-        if clock is not None:
-            clock.set(target)
-        else:
-            pause = min(target - now, 1_000_000)
-            if pause > 0:
-                time.sleep(pause / 1e9)
-
-
-def run_for(stacks: Iterable[Stack], ns: int) -> None:
-    """Drive ``stacks`` for ``ns`` nanoseconds of their (shared) clock."""
-    group = list(stacks)
-    run_until(group, group[0].now + ns)

@@ -1,4 +1,4 @@
-"""Worlds: the stacks that have to be polled together.
+"""Worlds: the stacks that have to be polled together, and the loop that runs them.
 
 Nothing happens in a stack unless it is polled, and a frame sent by stack A
 reaches stack B only when both are polled.  So a blocking call on one stack
@@ -8,26 +8,127 @@ frames may pass through.  A :class:`World` is that set: stacks on one
 to the two ends of one pipe merges their worlds.  ``stack.world`` is the
 stack's current world.
 
-A world is run with :func:`ustack.stack.run_until`'s loop: on a virtual clock
-time jumps to the next deadline whenever every stack is idle, so a blocking
-call that waits for a 2-second timeout costs no wall-clock time.
+:func:`run_until` is the loop: it polls until every stack is idle, then on
+a virtual clock jumps time to the next deadline, so a blocking call that
+waits for a 2-second timeout costs no wall-clock time.
+
+A wait that nothing can end.  On a virtual clock, a wait without a time
+limit (a blocking call with timeout None, ``EventQueue.poll(None)``,
+``run_until(predicate)``) gives up when the world is *stuck*:
+
+* nothing is pending at all (no timer, no frame in flight), or
+* the world came back, with no frame in flight, to a protocol state it was
+  already in since the wait began (times and counters aside): every TCP
+  connection's state, sequence numbers, buffered bytes, armed timers,
+  retransmission and keepalive probe counts, the ARP tables and the
+  objects in use in every memory zone.  From there it only repeats itself
+  -- an idle connection's keepalive probe answered every two hours, a
+  re-armed timer -- so the wait could only end by chance.
+
+A blocking call then raises :class:`Deadlock` naming the call and the
+socket; ``run_until(predicate)`` returns False and ``run_until()`` (until
+quiet) True.  Telling a repeat needs one round of the idle timers: an idle
+connection's keepalive (``net.inet.tcp.keepidle``, 2 h) plus one probe
+interval of virtual time, a few dozen polls.  An unanswered keepalive
+changes the state (probe count), so a dead peer still ends a wait with
+ETIMEDOUT, as on a real host.  On the real clock nothing is stuck: a wait
+blocks as a host socket does.
+
+Threads.  Blocking calls may come from several threads (a server thread in
+``accept()`` while another connects; two threads on one socket).  Calls
+into the stacks are serialized by one lock that waiting threads release.
+On a virtual clock time advances only when every thread that has used the
+world is waiting in a ustack call, or has made none for
+:data:`THREAD_GRACE` seconds of wall time (so that a thread in
+``Thread.join()`` or ``time.sleep()`` does not stop the clock forever).
 """
 
 from __future__ import annotations
 
-import sys
+import threading
+import time
 import weakref
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.stack import Stack
 
-__all__ = ["World"]
+__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE"]
 
 # Each shared object (a VirtualClock, a Pipe) -> the world of the stacks using it.
 _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
+
+# One lock for every call into a stack from Python (C requires one caller at
+# a time per stack); waiting threads release it through the condition.
+_LOCK = threading.RLock()
+_COND = threading.Condition(_LOCK)
+
+THREAD_GRACE = 0.05
+"""Seconds of wall time after which a thread that used a world but is not in
+a ustack call no longer holds back its virtual clock."""
+
+_REAL_PAUSE_NS = 1_000_000  # longest sleep of a real-clock wait between polls
+
+
+class Deadlock(RuntimeError):
+    """A blocking call on a virtual clock that nothing can end (see the
+    module documentation): with a host socket the program would hang.
+
+    ``call`` names the call (``'recv()'``), ``socket`` is the socket (or
+    None), ``now`` the virtual time in ns when the wait gave up."""
+
+    def __init__(self, call: str, socket: object | None, now: int, reason: str) -> None:
+        subject = f" on {socket!r}" if socket is not None else ""
+        super().__init__(
+            f"{call}{subject} can never complete: {reason} (virtual time {now / 1e9:.3f} s); "
+            "with a host socket this would hang.  Give the call a timeout, or make the "
+            "other side act first"
+        )
+        self.call = call
+        self.socket = socket
+        self.now = now
+
+
+class _User:
+    """A thread that made calls into a world."""
+
+    __slots__ = ("thread", "depth", "waiting", "last", "seen")
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.thread = thread
+        self.depth = 0
+        self.waiting = False
+        self.last = time.monotonic()
+        self.seen = -1  # the world generation its wait last checked
+
+
+class _Guard:
+    """``with world.using():`` around a call into a stack (see World.using)."""
+
+    __slots__ = ("world",)
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    def __enter__(self) -> None:
+        _LOCK.acquire()
+        w = self.world._resolve()
+        u = w._user()
+        u.depth += 1
+        if not u.waiting:
+            w._touches += 1
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            w = self.world._resolve()
+            u = w._users.get(threading.get_ident())
+            if u is not None:
+                u.depth -= 1
+                u.last = time.monotonic()
+        finally:
+            _LOCK.release()
 
 
 class World:
@@ -36,6 +137,9 @@ class World:
     def __init__(self) -> None:
         self._refs: list[weakref.ref[Stack]] = []
         self._merged: World | None = None
+        self._users: dict[int, _User] = {}
+        self._touches = 0  # calls from outside waits: they may break a repeat
+        self._generation = 0  # bumped when a poll did work or the clock moved
 
     # --- membership ---------------------------------------------------------
 
@@ -77,9 +181,12 @@ class World:
         if len(clocks) > 1:
             # Stacks on different clocks cannot be run together; leave them apart.
             return me
-        other._refs.extend(me._refs)
-        me._refs = []
-        me._merged = other
+        with _LOCK:
+            other._refs.extend(me._refs)
+            other._users.update(me._users)
+            me._refs = []
+            me._users = {}
+            me._merged = other
         return other
 
     @property
@@ -97,11 +204,46 @@ class World:
         stacks = self.stacks
         return stacks[0].clock if stacks else None
 
+    # --- threads ------------------------------------------------------------
+
+    def using(self) -> _Guard:
+        """A context manager to hold around a call into one of the world's
+        stacks: takes the lock and counts the thread as a user of the world."""
+        return _Guard(self)
+
+    def _user(self) -> _User:
+        ident = threading.get_ident()
+        u = self._users.get(ident)
+        if u is None:
+            u = self._users[ident] = _User(threading.current_thread())
+        return u
+
+    def _hold_back(self, me: _User) -> float | None:
+        """Seconds to let other threads run before this one may move the
+        virtual clock or give up; None if it may now."""
+        now = time.monotonic()
+        wait: float | None = None
+        for ident, u in list(self._users.items()):
+            if u is me:
+                continue
+            if not u.thread.is_alive():
+                del self._users[ident]
+                continue
+            if u.waiting:
+                if u.seen != self._generation:
+                    wait = 0.001 if wait is None else min(wait, 0.001)
+                continue
+            rest = THREAD_GRACE - (now - u.last)
+            if rest > 0:
+                wait = rest if wait is None else min(wait, rest)
+        return wait
+
     # --- running ------------------------------------------------------------
 
     def poll(self) -> int:
         """One poll of every stack; returns the total work done."""
-        return sum(st.poll() for st in self.stacks)
+        with self.using():
+            return sum(st.poll() for st in self.stacks)
 
     def run_until(
         self,
@@ -110,9 +252,7 @@ class World:
         timeout_ns: int | None = None,
         max_steps: int = 1_000_000,
     ) -> bool:
-        """:func:`ustack.stack.run_until` over every stack of the world."""
-        from ustack.stack import run_until
-
+        """:func:`run_until` over every stack of the world."""
         return run_until(self.stacks, until, timeout_ns=timeout_ns, max_steps=max_steps)
 
     def run_for(self, ns: int) -> None:
@@ -121,36 +261,256 @@ class World:
         if stacks:
             self.run_until(stacks[0].now + ns)
 
-    def wait(self, ready: Callable[[], bool], timeout_ns: int | None) -> bool:
+    def wait(
+        self,
+        ready: Callable[[], bool],
+        timeout_ns: int | None,
+        call: str = "wait",
+        subject: object | None = None,
+    ) -> bool:
         """Run the world until ``ready()`` holds or ``timeout_ns`` passes.
 
         The engine of blocking calls.  ``ready`` is checked after every round
         of polls (an exception it raises propagates).  Returns False on
-        timeout; on a virtual clock also when nothing is pending any more, so
-        that ``ready`` could never hold, after moving the clock to the
-        timeout (if there is one) as a real wait would have taken that long.
+        timeout, after moving a virtual clock to the timeout (a real wait
+        would have taken that long).  On a virtual clock without a timeout a
+        wait that is stuck raises :class:`Deadlock` naming ``call`` and
+        ``subject``; on the real clock it waits as long as it takes.
         """
-        stacks = self.stacks
-        if not stacks:
-            return bool(ready())
-        for st in stacks:
-            if st._polling:
-                raise RuntimeError(
-                    "a blocking ustack call was made from inside a stack callback "
-                    "(upcall, input or capture hook); make the socket non-blocking "
-                    "with setblocking(False) there"
-                )
-        from ustack.stack import run_until
-
-        clock = stacks[0].clock
-        start = stacks[0].now
-        # On the real clock a blocking call may wait as long as it likes.
-        max_steps = 1_000_000 if clock is not None else sys.maxsize
-        if run_until(stacks, ready, timeout_ns=timeout_ns, max_steps=max_steps):
-            return True
-        if clock is not None and timeout_ns is not None and clock.now < start + timeout_ns:
-            clock.set(start + timeout_ns)
-        return False
+        with _LOCK:
+            stacks = self.stacks
+            if not stacks:
+                return bool(ready())
+            for st in stacks:
+                if st._polling:
+                    raise RuntimeError(
+                        "a blocking ustack call was made from inside a stack callback "
+                        "(upcall, input or capture hook); make the socket non-blocking "
+                        "with setblocking(False) there"
+                    )
+            me = self._resolve()._user()
+            me.waiting = True
+            try:
+                loop = _Loop(stacks, ready, timeout_ns, None, world=self._resolve(), user=me)
+                ok = loop.run()
+            finally:
+                me.waiting = False
+                me.last = time.monotonic()
+            if ok:
+                return True
+            if loop.stuck is not None and timeout_ns is None:
+                raise Deadlock(call, subject, stacks[0].now, loop.stuck)
+            clock = stacks[0].clock
+            if clock is not None and timeout_ns is not None:
+                clock.set(loop.start + timeout_ns)
+            return False
 
     def __repr__(self) -> str:
         return f"<World stacks={len(self.stacks)}>"
+
+
+# --- the loop ---------------------------------------------------------------
+
+
+def _common_clock(stacks: Sequence[Stack]) -> VirtualClock | None:
+    if not stacks:
+        raise ValueError("run_until needs at least one stack")
+    clocks = {id(st.clock): st.clock for st in stacks}
+    if len(clocks) != 1:
+        raise ValueError("stacks driven together must share one clock (one VirtualClock, or None)")
+    return next(iter(clocks.values()))
+
+
+def _next_deadline(stacks: Sequence[Stack]) -> int | None:
+    deadlines = [d for d in (st.next_deadline for st in stacks) if d is not None]
+    return min(deadlines) if deadlines else None
+
+
+def _snapshot(stacks: Sequence[Stack]) -> tuple[Any, ...] | None:
+    """The protocol state a repeat is judged on (module doc), or None while a
+    frame is in flight (the state is then not a resting one)."""
+    out: list[Any] = []
+    for st in stacks:
+        if any(iface.driver._in_flight() for iface in st.interfaces):
+            return None
+        out.append(st._resting_state())
+    return tuple(out)
+
+
+class _Loop:
+    """One run of :func:`run_until` or :meth:`World.wait`."""
+
+    def __init__(
+        self,
+        stacks: Sequence[Stack],
+        until: Callable[[], bool] | int | None,
+        timeout_ns: int | None,
+        max_steps: int | None,
+        *,
+        world: World | None = None,
+        user: _User | None = None,
+    ) -> None:
+        self.stacks = stacks
+        self.clock = _common_clock(stacks)
+        self.start = stacks[0].now
+        self.limit = None if timeout_ns is None else self.start + timeout_ns
+        self.deadline = until if isinstance(until, int) else None
+        if self.deadline is not None and (self.limit is None or self.deadline < self.limit):
+            self.limit = self.deadline
+        self.predicate: Callable[[], bool] | None = until if callable(until) else None
+        self.settle = until is None
+        # A wait on the real clock may take as long as it likes.
+        self.max_steps = (
+            max_steps if max_steps is not None else (1_000_000 if self.clock is not None else None)
+        )
+        self.tick = min(st.tick_ns for st in stacks) or 1
+        self.world = world
+        self.user = user
+        self.stuck: str | None = None
+        # Repeat detection: only on a virtual clock, without a time limit.
+        self.watch = self.clock is not None and self.limit is None
+        self.seen: set[tuple[Any, ...]] = set()
+        self.touches = -1
+        self.callouts = -1
+
+    def done(self) -> bool:
+        if self.user is not None and self.world is not None:
+            self.user.seen = self.world._generation
+        if self.predicate is not None:
+            return bool(self.predicate())
+        if self.deadline is not None:
+            return self.stacks[0].now >= self.deadline
+        return False
+
+    def _repeats(self) -> bool:
+        """At an idle moment: has the world been here before?  Checked only
+        after some timer ran (a jump that merely cascades the wheel changes
+        nothing) and with no frame in flight."""
+        callouts = sum(st.stats["callouts_run"] for st in self.stacks)
+        touches = self.world._touches if self.world is not None else 0
+        if touches != self.touches:
+            self.seen.clear()  # a call from outside the wait may change anything
+            self.touches = touches
+        elif callouts == self.callouts:
+            return False
+        self.callouts = callouts
+        snap = _snapshot(self.stacks)
+        if snap is None:
+            return False
+        if snap in self.seen:
+            return True
+        self.seen.add(snap)
+        return False
+
+    def _bump(self) -> None:
+        if self.world is not None:
+            self.world._generation += 1
+            _COND.notify_all()
+
+    def run(self) -> bool:
+        steps = 0
+        while True:
+            # Poll every stack until all of them are idle.
+            while True:
+                steps += 1
+                if self.max_steps is not None and steps > self.max_steps:
+                    raise RuntimeError(
+                        f"run_until: still busy after {self.max_steps} rounds of polls "
+                        f"(now={self.stacks[0].now} ns, started at {self.start} ns); raise "
+                        "max_steps or look for a livelock"
+                    )
+                work = 0
+                for st in self.stacks:
+                    work += st.poll()
+                if work:
+                    self._bump()
+                if self.done():
+                    return True
+                if work == 0:
+                    break
+            now = self.stacks[0].now
+            nd = _next_deadline(self.stacks)
+            if nd is None:
+                if self.settle:
+                    return True
+                if self.clock is not None and self.deadline is None:
+                    if self._others_pause():
+                        continue
+                    self.stuck = "nothing is pending in any stack of the world"
+                    return False
+            elif self.watch and self._repeats():
+                if self._others_pause():
+                    continue
+                if self.settle:
+                    return True
+                self.stuck = (
+                    "the world only repeats itself (idle connections' keepalives, "
+                    "re-armed timers) and nothing is in flight"
+                )
+                return False
+            if self.limit is not None and (nd is None or nd > self.limit):
+                if now >= self.limit:
+                    return self.done()
+                target = self.limit
+            elif nd is None:
+                target = now + _REAL_PAUSE_NS  # real clock: frames may come from elsewhere
+            else:
+                target = nd if nd > now else now + self.tick
+            if self.clock is not None:
+                if self._others_pause():
+                    continue
+                self.clock.set(target)
+                self._bump()
+            else:
+                pause = min(target - now, _REAL_PAUSE_NS)
+                if pause > 0:
+                    if self.world is not None:
+                        _COND.wait(pause / 1e9)  # lets other threads in
+                    else:
+                        time.sleep(pause / 1e9)
+
+    def _others_pause(self) -> bool:
+        """Before moving the virtual clock or giving up: if another thread of
+        the world may still act, let it run for a while and return True."""
+        if self.world is None or self.user is None:
+            return False
+        pause = self.world._hold_back(self.user)
+        if pause is None:
+            return False
+        _COND.wait(pause)
+        return True
+
+
+def run_until(
+    stacks: Iterable[Stack],
+    until: Callable[[], bool] | int | None = None,
+    *,
+    timeout_ns: int | None = None,
+    max_steps: int = 1_000_000,
+) -> bool:
+    """Poll ``stacks`` together until ``until`` holds.
+
+    ``until`` is a predicate (checked after every round of polls), an absolute
+    time in nanoseconds on the stacks' clock, or None: until the world is quiet
+    (nothing pending, or on a virtual clock nothing but idle timers that only
+    repeat themselves, see the module documentation).
+
+    On a :class:`VirtualClock` (shared by all the stacks) each round polls
+    every stack until all are idle, then jumps the clock to the earliest
+    ``next_deadline`` -- time passes only when nothing else can happen.  On the
+    monotonic clock it polls, sleeping until the next deadline (at most 1 ms)
+    while idle.
+
+    Returns True when ``until`` held, False when ``timeout_ns`` passed or, on
+    a virtual clock, the world is stuck so that a predicate could never hold.
+    Raises RuntimeError after ``max_steps`` rounds of polls (a livelock).
+    """
+    group = list(stacks)
+    with _LOCK:
+        return _Loop(group, until, timeout_ns, max_steps).run()
+
+
+def run_for(stacks: Iterable[Stack], ns: int) -> None:
+    """Drive ``stacks`` for ``ns`` nanoseconds of their (shared) clock."""
+    group = list(stacks)
+    run_until(group, group[0].now + ns)

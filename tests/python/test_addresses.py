@@ -121,9 +121,9 @@ def test_routed_traffic_uses_the_gateways_mac(net: PipeRig) -> None:
     # B answers for 192.0.2.1 only by being the gateway of A's route to it.
     net.a.add_route("192.0.2.0/24", gateway=ADDR_B)
     net.ib.add_address("192.0.2.1/32")
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("192.0.2.1", 5000))
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"via gw", ("192.0.2.1", 5000))
     assert server.recvfrom(100)[0] == b"via gw"
     entry = net.a.arp_lookup(ADDR_B)
@@ -146,10 +146,10 @@ def test_static_arp_entries(net: PipeRig) -> None:
 
 
 def test_dynamic_arp_after_traffic(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     assert net.a.arp_lookup(ADDR_B) is None
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"resolve me", (ADDR_B, 5000))
     assert server.recv(100) == b"resolve me"
     e = net.a.arp_lookup(ADDR_B)
@@ -165,10 +165,10 @@ def test_dynamic_arp_after_traffic(net: PipeRig) -> None:
 def test_static_arp_entry_is_not_replaced_from_the_wire(net: PipeRig) -> None:
     wrong = "02:00:00:00:00:99"
     net.a.arp_add(net.ia, ADDR_B, wrong)
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     server.settimeout(0.5)
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"lost", (ADDR_B, 5000))
     with pytest.raises(TimeoutError):
         server.recv(100)

@@ -16,7 +16,7 @@ SECOND = 1_000_000_000
 
 
 def _server(net: PipeRig, port: int = 5000) -> Socket:
-    s = net.b.socket()
+    s = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     s.bind(("", port))
     return s
 
@@ -41,13 +41,13 @@ def test_register_modify_unregister_errors_like_epoll(net: PipeRig) -> None:
 
 
 def test_socket_of_another_stack_is_refused(net: PipeRig) -> None:
-    s = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with EventQueue(net.b) as q, pytest.raises(ValueError):
         q.register(s, EV_IN)
 
 
 def test_udp_socket_is_writable_at_once(net: PipeRig) -> None:
-    s = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with EventQueue(net.a) as q:
         q.register(s, EV_OUT)
         assert q.poll(0) == [(s, EV_OUT)]
@@ -55,7 +55,7 @@ def test_udp_socket_is_writable_at_once(net: PipeRig) -> None:
 
 def test_readable_is_level_triggered(net: PipeRig) -> None:
     server = _server(net)
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with EventQueue(net.b) as q:
         q.register(server, EV_IN)
         assert q.poll(0) == []
@@ -71,7 +71,7 @@ def test_readable_is_level_triggered(net: PipeRig) -> None:
 
 def test_modify_changes_what_is_reported(net: PipeRig) -> None:
     server = _server(net)
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"x", (ADDR_B, 5000))
     net.run()
     with EventQueue(net.b) as q:
@@ -84,15 +84,15 @@ def test_modify_changes_what_is_reported(net: PipeRig) -> None:
 
 
 def test_data_is_returned_instead_of_the_socket(net: PipeRig) -> None:
-    s = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with EventQueue(net.a) as q:
         q.register(s, EV_OUT, data=("my", "handler"))
         assert q.poll(0) == [(("my", "handler"), EV_OUT)]
 
 
 def test_close_removes_the_socket(net: PipeRig) -> None:
-    s = net.a.socket()
-    t = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    t = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with EventQueue(net.a) as q:
         q.register(s, EV_OUT)
         q.register(t, EV_OUT)
@@ -112,16 +112,18 @@ def test_timeout_returns_empty_after_that_much_stack_time(net: PipeRig) -> None:
         assert net.b.now - t0 >= SECOND // 4
 
 
-def test_wait_forever_with_nothing_pending_returns_empty(net: PipeRig) -> None:
+def test_wait_forever_with_nothing_pending_raises_deadlock(net: PipeRig) -> None:
     server = _server(net)
     with EventQueue(net.b) as q:
         q.register(server, EV_IN)
-        assert q.poll() == []
-        assert q.poll(-1) == []
+        with pytest.raises(ustack.Deadlock, match=r"EventQueue.poll\(\)"):
+            q.poll()
+        with pytest.raises(ustack.Deadlock):
+            q.poll(-1)
 
 
 def test_maxevents(net: PipeRig) -> None:
-    socks = [net.a.socket() for _ in range(3)]
+    socks = [net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM) for _ in range(3)]
     with EventQueue(net.a) as q:
         for s in socks:
             q.register(s, EV_OUT)
@@ -132,7 +134,7 @@ def test_maxevents(net: PipeRig) -> None:
 
 
 def test_error_event_on_refused_connected_socket(net: PipeRig) -> None:
-    s = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     s.connect((ADDR_B, 9))
     with EventQueue(net.a) as q:
         q.register(s, EV_IN)
@@ -157,7 +159,7 @@ def test_stack_close_closes_queues(net: PipeRig) -> None:
 
 def test_selector_roundtrip(net: PipeRig) -> None:
     server = _server(net)
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     with UstackSelector(net.b) as sel:
         key = sel.register(server, selectors.EVENT_READ, data="srv")
         assert sel.get_key(server) is key

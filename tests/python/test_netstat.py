@@ -51,9 +51,9 @@ def test_shape_and_freebsd_names(stack: Stack) -> None:
 
 
 def test_counters_of_one_exchange(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"count me", (ADDR_B, 5000))
     assert server.recv(100) == b"count me"
     a_udp, b_udp = net.a.netstat("udp")["udp"], net.b.netstat("udp")["udp"]
@@ -68,7 +68,7 @@ def test_counters_of_one_exchange(net: PipeRig) -> None:
 
 
 def test_bad_udp_checksum_is_counted(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     server.setblocking(False)
     _inject(net, udp_sum_delta=1)
@@ -81,7 +81,7 @@ def test_bad_udp_checksum_is_counted(net: PipeRig) -> None:
 
 
 def test_no_udp_checksum_is_accepted_and_counted(net: PipeRig) -> None:
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
     _inject(net, udp_sum=False)
     assert net.b.netstat("udp")["udp"]["udps_nosum"] == 1
@@ -96,7 +96,7 @@ def test_bad_ip_header_is_counted(net: PipeRig) -> None:
 
 
 def test_closed_port_counts_noport_and_icmp(net: PipeRig) -> None:
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"x", (ADDR_B, 9))
     net.run()
     assert net.b.netstat("udp")["udp"]["udps_noport"] == 1
@@ -127,7 +127,7 @@ def test_short_udp_header_is_counted(net: PipeRig) -> None:
 
 
 def test_netstat_text(net: PipeRig) -> None:
-    client = net.a.socket()
+    client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     client.sendto(b"x", (ADDR_B, 9))
     net.run()
     text = ustack.format_netstat(net.b.netstat())
@@ -141,3 +141,39 @@ def test_netstat_text(net: PipeRig) -> None:
     assert "with bad checksum" not in terse and "dropped due to no socket" in terse
     assert describe("udp", "udps_badsum") == "with bad checksum"
     assert describe("udp", "no_such_counter") == "no_such_counter"
+
+
+def test_every_counter_has_a_description(stack: Stack) -> None:
+    """Each field of each counter struct (the cffi view of ustack_stats.h)
+    has a real description from the C table, not its own name."""
+    stats = stack.netstat()
+    assert stats, "no counters"
+    for proto, counters in stats.items():
+        assert counters, proto
+        for name in counters:
+            text = describe(proto, name)
+            assert text and text != name, f"{proto}.{name} has no description"
+    # The six SACK counters, in FreeBSD's netstat -s words.
+    assert describe("tcp", "tcps_sack_recovery_episode") == "SACK recovery episodes"
+    assert describe("tcp", "tcps_sack_sboverflow") == "SACK scoreboard overflow"
+
+
+def test_descriptions_come_from_the_library() -> None:
+    """netstat.py holds no text of its own: every row of ust_stats_describe
+    is a field of the struct it names, and the rows cover the structs."""
+    from ustack._native import cstr, ffi, lib
+
+    out = ffi.new("struct ust_stat_desc *")
+    seen: dict[str, set[str]] = {}
+    idx = 0
+    while int(lib.ust_stats_describe(idx, out)) == 0:
+        group, name = cstr(out.group) or "", cstr(out.name) or ""
+        fields = dict(ffi.typeof(f"struct ust_{group}stat").fields)
+        assert name in fields
+        assert int(out.offset) == fields[name].offset
+        assert describe(group, name) == cstr(out.descr)
+        seen.setdefault(group, set()).add(name)
+        idx += 1
+    assert tuple(seen) == PROTOCOLS
+    for group, names in seen.items():
+        assert names == {n for n, _ in ffi.typeof(f"struct ust_{group}stat").fields}, group

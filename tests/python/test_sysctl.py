@@ -82,9 +82,9 @@ def test_ttl_knob_reaches_the_wire(net: PipeRig) -> None:
 
     net.ib.set_capture_hook(tap)
     net.a.sysctl("net.inet.ip.ttl", 7)
-    server = net.b.socket()
+    server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     server.bind(("", 5000))
-    net.a.socket().sendto(b"x", (ADDR_B, 5000))
+    net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM).sendto(b"x", (ADDR_B, 5000))
     assert server.recv(10) == b"x"
     assert ttls == [7]
 
@@ -92,7 +92,7 @@ def test_ttl_knob_reaches_the_wire(net: PipeRig) -> None:
 def test_buffer_knobs_set_new_sockets_defaults(net: PipeRig) -> None:
     net.a.sysctl("net.inet.udp.recvspace", 100_000)
     net.a.sysctl("net.inet.udp.maxdgram", 1000)
-    s = net.a.socket()
+    s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF) == 100_000
     assert s.getsockopt(ustack.SOL_SOCKET, ustack.SO_SNDBUF) == 1000
     with pytest.raises(OSError) as ei:
@@ -102,7 +102,7 @@ def test_buffer_knobs_set_new_sockets_defaults(net: PipeRig) -> None:
 
 def test_udp_blackhole_silences_port_unreachable(net: PipeRig) -> None:
     net.b.sysctl("net.inet.udp.blackhole", 1)
-    net.a.socket().sendto(b"x", (ADDR_B, 9))
+    net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM).sendto(b"x", (ADDR_B, 9))
     net.run()
     assert net.b.netstat("udp")["udp"]["udps_noport"] == 1
     assert net.b.netstat("icmp")["icmp"]["icps_outhist"] == {}

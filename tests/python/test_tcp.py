@@ -47,9 +47,10 @@ def _recv_exactly(sock: Socket, n: int) -> bytes:
 
 
 def test_constants() -> None:
-    assert ustack.SOCK_STREAM == 1 and ustack.IPPROTO_TCP == 6
-    assert ustack.TCP_NODELAY == 1 and ustack.TCP_MAXSEG == 2
-    assert ustack.TCP_INFO == 0x20 and ustack.TCP_KEEPIDLE == 0x100
+    lib = ustack.lib
+    assert lib.UST_SOCK_STREAM == 1 and lib.UST_IPPROTO_TCP == 6
+    assert lib.UST_TCP_NODELAY == 1 and lib.UST_TCP_MAXSEG == 2
+    assert lib.UST_TCP_INFO == 0x20 and lib.UST_TCP_KEEPIDLE == 0x100
     assert ustack.TCPS_ESTABLISHED == 4 and ustack.TCPS_TIME_WAIT == 10
 
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterable
 
+from ustack.progress import human
 from ustack.stack import Stack
+
+__all__ = ["add_sysctl_argument", "apply_sysctls", "human"]
 
 
 def add_sysctl_argument(
@@ -46,12 +49,3 @@ def apply_sysctls(stacks: Iterable[Stack], settings: list[str], prog: str) -> No
             except (OSError, TypeError, ValueError) as e:
                 why = getattr(e, "strerror", None) or str(e)
                 raise SystemExit(f"ustack {prog}: sysctl {name}={value}: {why}") from None
-
-
-def human(n: float) -> str:
-    """Bytes in B, KiB, MiB or GiB."""
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GiB"

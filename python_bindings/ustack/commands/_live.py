@@ -1,8 +1,16 @@
-"""What the commands facing the real kernel share (``serve``, ``fetch``).
+"""What the commands facing the real kernel share (``serve``, ``fetch``, ``ping``).
 
-Each runs in a network namespace of its own (``netns.reexec_inside``) with
-ustack on a TAP device and the kernel on the other side (``HostLink``).  This
-module holds their common options, opens the link, turns SIGINT and SIGTERM
+Where the stack runs, in three modes (``--help`` of each command says it):
+
+- default: a network namespace of its own (``netns.reexec_inside``, root),
+  with a TAP device made for the run, deleted afterwards;
+- ``--netns NAME``: an existing namespace (root), the TAP device made there;
+- ``--tap NAME``: an existing TAP device in the current namespace, used as
+  it is (no root when it belongs to the user); with ``--netns`` too, that
+  device in that namespace.
+
+In each, ustack is on the TAP device and the kernel on the other side
+(``HostLink``).  This module holds their common options, opens the link, turns SIGINT and SIGTERM
 into a flag the loop checks (so that Ctrl-C ends in the counters, not a
 traceback), sleeps on the TAP and other descriptors until the next timer,
 and prints the summary every command ends with.
@@ -11,6 +19,8 @@ and prints the summary every command ends with.
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import os
 import select
 import signal
 from collections.abc import Sequence
@@ -20,12 +30,20 @@ from types import FrameType
 import ustack
 from ustack import netns
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
-from ustack.hostlink import DEFAULT_ADDRESS, DEFAULT_IFNAME, DEFAULT_PEER_ADDRESS, HostLink
+from ustack.hostlink import (
+    DEFAULT_ADDRESS,
+    DEFAULT_IFNAME,
+    DEFAULT_PEER_ADDRESS,
+    HostLink,
+    existing_device,
+)
 from ustack.netstat import describe
 from ustack.sockets import Socket
 
 __all__ = [
+    "LINK_MODES",
     "add_link_arguments",
+    "link_addresses",
     "open_link",
     "Stopper",
     "wait_io",
@@ -35,31 +53,70 @@ __all__ = [
 ]
 
 
+LINK_MODES = """\
+Where it runs:
+  (default)       root: a fresh network namespace with a TAP device made for
+                  the run (ustack --address, the kernel --peer-address), both
+                  deleted at the end.
+  --netns NAME    root: the existing namespace NAME (made with ip netns add),
+                  where the TAP device is made for the run, so other programs
+                  there (ping, curl, tcpdump) meet ustack; NAME is left as it was.
+  --tap NAME      no root, no namespace: the existing TAP device NAME of the
+                  current namespace, used as it is (up, with the kernel's
+                  address on it); ustack takes another address of that subnet
+                  unless --address says which.  Set it up once, as root:
+                    ip tuntap add dev tap0 mode tap user $USER
+                    ip addr add 198.18.0.2/24 dev tap0 && ip link set tap0 up
+                  With --netns NAME too: that device, in that namespace."""
+
+
 def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = True) -> None:
-    """--address, --peer-address, --ifname, --mtu, --pcap, --snaplen,
-    --sysctl (also -o unless ``sysctl_short`` is False)."""
-    link = parser.add_argument_group("link (a TAP device in a fresh network namespace)")
+    """--tap, --netns, --address, --peer-address, --ifname, --mtu, --pcap,
+    --snaplen, --sysctl (also -o unless ``sysctl_short`` is False)."""
+    link = parser.add_argument_group(
+        "link (a TAP device: made in a fresh namespace, or --netns, or --tap)"
+    )
+    link.add_argument(
+        "--tap",
+        default=None,
+        metavar="NAME",
+        help="use the existing TAP device NAME in the current namespace (or in --netns): "
+        "no namespace, and no root when the device is the user's "
+        "(ip tuntap add dev NAME mode tap user $USER)",
+    )
+    link.add_argument(
+        "--netns",
+        default=None,
+        metavar="NAME",
+        help="run in the existing network namespace NAME (root) instead of a fresh one",
+    )
     link.add_argument(
         "--address",
-        default=DEFAULT_ADDRESS,
+        default=None,
         metavar="CIDR",
-        help="ustack's address on the TAP device, inside 198.18.0.0/15 (default: %(default)s)",
+        help=f"ustack's address on the TAP device, inside 198.18.0.0/15 (default: "
+        f"{DEFAULT_ADDRESS}; with --tap, an address of the device's subnet the kernel "
+        "does not hold)",
     )
     link.add_argument(
         "--peer-address",
-        default=DEFAULT_PEER_ADDRESS,
+        default=None,
         metavar="CIDR",
-        help="the kernel's address on its side of the TAP device, inside 198.18.0.0/15 "
-        "(default: %(default)s)",
+        help=f"the kernel's address on its side of the TAP device, inside 198.18.0.0/15 "
+        f"(default: {DEFAULT_PEER_ADDRESS}; with --tap, the device's own address)",
     )
     link.add_argument(
         "--ifname",
         default=DEFAULT_IFNAME,
         metavar="NAME",
-        help="name of the TAP device in the namespace (default: %(default)s)",
+        help="name of the TAP device made for the run (default: %(default)s)",
     )
     link.add_argument(
-        "--mtu", type=int, default=1500, help="MTU of the TAP device (default: %(default)s)"
+        "--mtu",
+        type=int,
+        default=1500,
+        help="MTU of the TAP device made for the run; --tap uses the device's "
+        "(default: %(default)s)",
     )
     link.add_argument(
         "--pcap",
@@ -80,28 +137,65 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     add_sysctl_argument(link, "ustack's stack", short=sysctl_short)
 
 
-def enter_namespace(purpose: str, prog: str) -> int | None:
-    """In the parent: runs this command in a new namespace and returns its
-    status; inside: None (carry on).  Exit 2 with the reason when namespaces
-    cannot be used here (not root, no iproute2, no /dev/net/tun)."""
+def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | None:
+    """In the parent: runs this command in a new namespace (or in --netns)
+    and returns its status; inside, or with --tap alone: None (carry on).
+    Exits with the reason when namespaces cannot be used here (not root, no
+    iproute2, no /dev/net/tun, no such --netns)."""
+    if args.tap is not None and args.netns is None:
+        return None
     try:
-        return netns.reexec_inside(purpose)
+        return netns.reexec_inside(purpose, args.netns)
     except netns.NetNsError as exc:
-        raise SystemExit(f"ustack {prog}: {exc}") from None
+        hint = ""
+        if os.geteuid() != 0 and args.netns is None:
+            hint = f"; without root, use an existing TAP device: ustack {prog} --tap NAME"
+        raise SystemExit(f"ustack {prog}: {exc}{hint}") from None
+
+
+def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
+    """ustack's address and the kernel's, from the options: the defaults,
+    or with --tap what the device has (ValueError when it has none)."""
+    if args.tap is None:
+        return args.address or DEFAULT_ADDRESS, args.peer_address or DEFAULT_PEER_ADDRESS
+    dev = existing_device(args.tap)
+    peer = args.peer_address
+    if peer is None:
+        if not dev.addresses:
+            raise ValueError(
+                f"{args.tap} has no IPv4 address for the kernel's side: "
+                f"sudo ip addr add 198.18.0.2/24 dev {args.tap} (or give --peer-address)"
+            )
+        peer = str(dev.addresses[0])
+    address = args.address
+    if address is None:
+        kernel = ipaddress.IPv4Interface(peer)
+        taken = {a.ip for a in dev.addresses}
+        default = ipaddress.IPv4Interface(DEFAULT_ADDRESS).ip
+        hosts = [default, ipaddress.IPv4Interface(DEFAULT_PEER_ADDRESS).ip]
+        if kernel.network.num_addresses <= 256:
+            hosts += list(kernel.network.hosts())
+        ip = next((h for h in hosts if h in kernel.network and h not in taken), None)
+        if ip is None:
+            raise ValueError(f"no free address in {kernel.network}: give --address")
+        address = f"{ip}/{kernel.network.prefixlen}"
+    return address, peer
 
 
 def open_link(args: argparse.Namespace, prog: str) -> HostLink:
     """The stack on its TAP device, knobs from --sysctl applied."""
     try:
+        address, peer = link_addresses(args)
         link = HostLink(
-            address=args.address,
-            peer_address=args.peer_address,
-            ifname=args.ifname,
+            address=address,
+            peer_address=peer,
+            ifname=args.tap or args.ifname,
             mtu=args.mtu,
             pcap=args.pcap,
             snaplen=args.snaplen,
+            existing=args.tap is not None,
         )
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         raise SystemExit(f"ustack {prog}: {exc}") from None
     try:
         apply_sysctls([link.stack], args.sysctl, prog)
@@ -112,10 +206,13 @@ def open_link(args: argparse.Namespace, prog: str) -> HostLink:
 
 
 class Stopper:
-    """SIGINT and SIGTERM set ``signame`` instead of raising, while active."""
+    """SIGINT and SIGTERM set ``signame`` instead of raising, while active;
+    with ``raising`` set they also raise KeyboardInterrupt (to end a
+    blocking call)."""
 
     def __init__(self) -> None:
         self.signame: str | None = None
+        self.raising = False
         self._old: dict[int, object] = {}
 
     @property
@@ -124,6 +221,8 @@ class Stopper:
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signame = signal.Signals(signum).name
+        if self.raising:
+            raise KeyboardInterrupt(self.signame)
 
     def __enter__(self) -> Stopper:
         for sig in (signal.SIGINT, signal.SIGTERM):

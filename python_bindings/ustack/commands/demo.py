@@ -32,6 +32,7 @@ from ustack.commands._common import add_sysctl_argument, apply_sysctls, human
 from ustack.commands._table import counters_table, table
 from ustack.netstat import ICMP_TYPES, describe
 from ustack.pipe import Faults
+from ustack.progress import Progress
 from ustack.sim import ADDR_A, ADDR_B, MIN_FRAME, PipeRig
 from ustack.sockets import Socket
 from ustack.stack import Capture, Stack
@@ -297,27 +298,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-class _Progress:
-    def __init__(self, enabled: bool, unit: str = "frames") -> None:
-        self.enabled = enabled
-        self.unit = unit
-        self.last = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        now = time.monotonic()
-        if done < total and now - self.last < 0.1:
-            return
-        self.last = now
-        pct = 100.0 * done / total
-        bar = "#" * int(pct / 5)
-        sys.stderr.write(f"\r  sending [{bar:<20}] {done}/{total} {self.unit} ({pct:5.1f}%)")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def _faults(args: argparse.Namespace, seed: int) -> Faults:
     return Faults(
         loss=args.loss,
@@ -368,37 +348,6 @@ def run(args: argparse.Namespace) -> int:
 
 TCP_PORT = 5001
 _CHUNK = 1 << 20  # bytes handed to the stack per call: the C side does the work
-
-
-class _ByteProgress:
-    """A progress bar on a terminal, plain lines every 10% otherwise."""
-
-    def __init__(self, total: int, tty: bool, quiet: bool) -> None:
-        self.total, self.tty, self.quiet = total, tty, quiet
-        self.last = 0.0
-        self.next_pct = 10
-
-    def __call__(self, done: int, vnow_ns: int) -> None:
-        if self.quiet:
-            return
-        pct = 100.0 * done / self.total
-        if self.tty:
-            now = time.monotonic()
-            if done < self.total and now - self.last < 0.1:
-                return
-            self.last = now
-            bar = "#" * int(pct / 2.5)
-            sys.stderr.write(
-                f"\r  A -> B [{bar:<40}] {human(done)} / {human(self.total)} "
-                f"({pct:5.1f}%) virtual {vnow_ns / 1e9:.2f} s"
-            )
-            if done >= self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
-        elif pct >= self.next_pct or done >= self.total:
-            while self.next_pct <= pct:
-                self.next_pct += 10
-            print(f"  progress: {human(done)} of {human(self.total)} ({pct:.0f}%)", flush=True)
 
 
 def _tcp_rows(stacks: dict[str, Stack]) -> list[list[object]]:
@@ -577,7 +526,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
                 return True
             return bool(evq_a.ready() or evq_b.ready())
 
-        progress = _ByteProgress(total, sys.stderr.isatty(), args.quiet)
+        progress = Progress("A -> B", total, unit="bytes", quiet=args.quiet, log=sys.stdout)
         pending = memoryview(b"")
         generated = received = 0
         shut = eof = False
@@ -615,7 +564,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
                     break
                 recv_hash.update(rview[:n])
                 received += n
-            progress(received, rig.a.now - t0)
+            progress(received, f"virtual {(rig.a.now - t0) / 1e9:.2f} s")
             if eof:
                 break
             if shut and client in evq_a:
@@ -625,6 +574,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
             if not moved and not rig.run(until=can_move, timeout_ns=60_000_000_000):
                 stalls += 1
                 if stalls > 3:
+                    progress.finish()
                     print(
                         f"ustack demo: the transfer stalled after {received} bytes "
                         f"(seed {args.seed})",
@@ -633,6 +583,7 @@ def _run_tcp(args: argparse.Namespace) -> int:
                     return 1
             else:
                 stalls = 0
+        progress.finish()
         virtual_ns = rig.a.now - t0
         wall = time.perf_counter() - wall0
         info = client.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
@@ -810,7 +761,7 @@ def _run_udp(args: argparse.Namespace) -> int:
         client.connect((ADDR_B, ECHO_PORT))
         client.settimeout(rto)
         t0 = rig.a.now
-        progress = _Progress(sys.stderr.isatty() and not args.quiet, "datagrams")
+        progress = Progress("sending", len(sizes), unit="datagrams", quiet=args.quiet)
         for seq, size in enumerate(sizes):
             data = _payload(args.seed, seq, size)
             ok = False
@@ -826,7 +777,8 @@ def _run_udp(args: argparse.Namespace) -> int:
                 if ok:
                     break
             result["echoed" if ok else "lost"] += 1
-            progress(seq + 1, len(sizes))
+            progress(seq + 1)
+        progress.finish()
         virtual_ns = rig.a.now - t0
         rig.run(timeout_ns=10 * 1_000_000_000)  # late echoes and duplicates settle
         wall = time.perf_counter() - wall0
@@ -905,8 +857,10 @@ def _run_frames(args: argparse.Namespace) -> int:
             pcap_path.parent.mkdir(parents=True, exist_ok=True)
             cap = rig.ib.capture(pcap_path)
         t0 = rig.b.now
-        progress = _Progress(sys.stderr.isatty() and not args.quiet)
-        rig.send_numbered(args.frames, size=args.size, batch=args.batch, progress=progress)
+        with Progress("sending", args.frames, unit="frames", quiet=args.quiet) as bar:
+            rig.send_numbered(
+                args.frames, size=args.size, batch=args.batch, progress=lambda d, t: bar(d)
+            )
         virtual_ns = rig.b.now - t0
         wall = time.perf_counter() - wall0
         pcap_count = 0

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from pathlib import Path
 
 from ustack import netns
+from ustack.hostlink import existing_device
 from ustack.packetdrill.runner import RunOptions
 from ustack.packetdrill.suite import (
     IN_SCOPE_GROUPS,
     Report,
     ScriptResult,
     default_suite_dir,
+    find_scripts,
     run_scripts,
 )
 from ustack.packetdrill.tap_backend import TAP_TOLERANCE_FLOOR_NS
+from ustack.progress import Progress
 
 NAME = "packetdrill"
 HELP = "run packetdrill scripts (FreeBSD's TCP test suite) against ustack"
@@ -39,8 +43,16 @@ unknown knobs) is skipped with its reason, never passed.
 Exit status: 0 when nothing failed (and, with --min-pass, the pass rate of the
 in-scope IPv4 groups reached it), 1 otherwise, 2 for a usage error.
 
+--backend tap runs the scripts over a real TAP device in real time instead:
+by default in a fresh namespace (root); --netns NAME in an existing one
+(root); --tap NAME on an existing device of the current namespace, no root
+but CAP_NET_RAW (a packet socket plays the script's peer).
+
 Examples:
   ustack packetdrill
+  ustack packetdrill --backend tap ../shared/conformance/tcp-testsuite/snippets
+  setpriv --inh-caps +net_raw --ambient-caps +net_raw \\
+      ustack packetdrill --tap tap0 ../shared/conformance/tcp-testsuite/rcv-icmp
   ustack packetdrill --ipv4-only --json report.json
   ustack packetdrill ../shared/conformance/tcp-testsuite/snd-syn -v
   ustack packetdrill --force net.inet.tcp.sack.enable=0 snd-syn/   # must fail
@@ -97,8 +109,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("virtual", "tap"),
         default="virtual",
         help="virtual: in-process on the virtual clock (default); tap: over a real TAP device "
-        "in a network namespace made for the run (root), scapy as the script's peer, real time "
-        f"with the tolerance doubled (at least {TAP_TOLERANCE_FLOOR_NS // 1_000_000} ms)",
+        "in a network namespace made for the run (root), a packet socket as the script's peer, "
+        f"real time with the tolerance doubled (at least {TAP_TOLERANCE_FLOOR_NS // 1_000_000} "
+        "ms)",
+    )
+    parser.add_argument(
+        "--tap",
+        default=None,
+        metavar="NAME",
+        help="--backend tap on the existing TAP device NAME of the current namespace "
+        "(or of --netns), as it is: no namespace and no root, only CAP_NET_RAW for the "
+        "packet socket; the scripts' MTU must be the device's",
+    )
+    parser.add_argument(
+        "--netns",
+        default=None,
+        metavar="NAME",
+        help="--backend tap in the existing network namespace NAME (root) instead of a fresh one",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
@@ -111,6 +138,25 @@ def _parse_force(items: list[str]) -> dict[str, int]:
             raise ValueError(f"--force {item!r}: expected KNOB=VALUE")
         out[name.strip()] = int(value, 0)
     return out
+
+
+def _tap_unusable(name: str) -> str | None:
+    """Why the existing device ``name`` cannot carry the scripts, or None:
+    said once here rather than as the same failure of every script."""
+    try:
+        dev = existing_device(name)
+    except ValueError as exc:
+        return str(exc)
+    if not dev.up:
+        return f"the device is down: sudo ip link set {name} up"
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0).close()
+    except PermissionError:
+        return (
+            "the packet socket that plays the scripts' peer needs CAP_NET_RAW: "
+            "run as root, or with setpriv --inh-caps +net_raw --ambient-caps +net_raw"
+        )
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -131,22 +177,29 @@ def run(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"ustack packetdrill: {p}: no such file or folder", file=sys.stderr)
             return 2
-    if args.backend == "tap":
-        # Re-run this very command inside a namespace of its own.
+    if args.tap is not None or args.netns is not None:
+        args.backend = "tap"
+    if (args.backend == "tap" and args.tap is None) or args.netns is not None:
+        # Re-run this very command inside a namespace of its own (or --netns).
         try:
-            rc = netns.reexec_inside("pd")
+            rc = netns.reexec_inside("pd", args.netns)
         except netns.NetNsError as exc:
             print(f"ustack packetdrill: --backend tap: {exc}", file=sys.stderr)
             return 2
         if rc is not None:
             return rc
-    show_progress = not args.quiet and sys.stderr.isatty()
+    if args.tap is not None:
+        why = _tap_unusable(args.tap)
+        if why is not None:
+            print(f"ustack packetdrill: --tap {args.tap}: {why}", file=sys.stderr)
+            return 2
+    total = sum(1 for _, p in find_scripts(paths) if not (args.ipv4_only and "ipv6" in p.name))
+    bar = Progress("", total, unit="scripts", quiet=args.quiet)
 
     def progress(i: int, r: ScriptResult) -> None:
         if args.verbose and r.status == "pass":
-            print(f"PASS {r.path}")
-        if show_progress:
-            print(f"\r{i + 1} scripts ...", end="", file=sys.stderr, flush=True)
+            bar.message(f"PASS {r.path}")
+        bar(bar.done + 1)
 
     report: Report = run_scripts(
         paths,
@@ -154,9 +207,9 @@ def run(args: argparse.Namespace) -> int:
         ipv4_only=args.ipv4_only,
         progress=progress,
         backend=args.backend,
+        tap=args.tap,
     )
-    if show_progress:
-        print("\r", end="", file=sys.stderr)
+    bar.clear()
     print(report.format(verbose=args.verbose))
     if args.json:
         Path(args.json).write_text(report.to_json() + os.linesep)

@@ -14,38 +14,38 @@ import math
 import os
 import signal
 import struct
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ustack import netns
-from ustack.hostlink import DEFAULT_ADDRESS, DEFAULT_IFNAME, DEFAULT_PEER_ADDRESS, HostLink
+from ustack.commands._live import LINK_MODES, add_link_arguments, enter_namespace, open_link
 from ustack.sim import inet_checksum as icmp_checksum
 from ustack.sockets import AF_INET, IPPROTO_ICMP, SOCK_RAW, Socket
 
 NAME = "ping"
 HELP = "send ICMP echo requests from ustack (on a TAP in a namespace) and print the replies"
-DESCRIPTION = """\
+DESCRIPTION = (
+    """\
 Send ICMP echo requests from a ustack instance and print each reply as
 ping(8) does (bytes, source, icmp_seq, ttl, round-trip time), then a summary
 (transmitted, received, loss, rtt min/avg/max/mdev).  Ctrl-C stops early and
 still prints the summary.  Exit status: 0 when a reply came back, 1 when none
 did, 2 on errors.
 
-Where the stack runs: by default in a fresh network namespace created for
-this command (and deleted afterwards) with a TAP device whose other side is
-the kernel: ustack has --address, the kernel --peer-address.  HOST defaults
-to the kernel's side.  With --netns NAME it runs in the existing namespace
-NAME instead (which must not already hold the TAP device), so other programs
-there -- the kernel's own ping, tcpdump -- can meet it.  Needs root.
+HOST defaults to the kernel's side of the TAP device (--peer-address).
+
+"""
+    + LINK_MODES
+    + """
 
 examples:
   ustack ping -c 3
   ustack ping -c 5 -i 0.2 --pcap ping.pcap 198.18.0.2
   ip netns add lab && ustack ping --netns lab -c 100 &
-  ip netns exec lab ping -c 3 198.18.0.1"""
+  ip netns exec lab ping -c 3 198.18.0.1
+  ustack ping --tap tap0 -c 3                     # no root: a TAP device of the user's"""
+)
 
 ICMP_ECHOREPLY = 0
 ICMP_UNREACH = 3
@@ -101,33 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="data bytes per request (default 56: 64 bytes of ICMP)",
     )
     parser.add_argument("-q", dest="quiet", action="store_true", help="print the summary only")
-    parser.add_argument(
-        "--address",
-        default=DEFAULT_ADDRESS,
-        help=f"ustack's address and prefix on the TAP (default {DEFAULT_ADDRESS})",
-    )
-    parser.add_argument(
-        "--peer-address",
-        default=DEFAULT_PEER_ADDRESS,
-        help=f"the kernel's address on the TAP (default {DEFAULT_PEER_ADDRESS})",
-    )
-    parser.add_argument(
-        "--ifname",
-        default=DEFAULT_IFNAME,
-        help=f"name of the TAP device (default {DEFAULT_IFNAME})",
-    )
-    parser.add_argument(
-        "--netns",
-        metavar="NAME",
-        default=None,
-        help="run in the existing namespace NAME instead of a fresh one",
-    )
-    parser.add_argument(
-        "--pcap",
-        metavar="FILE",
-        default=None,
-        help="capture ustack's frames on the TAP to FILE (pcap)",
-    )
+    add_link_arguments(parser)
 
 
 # --- ICMP echo messages -------------------------------------------------------
@@ -301,24 +275,10 @@ def run(args: argparse.Namespace) -> int:
     if args.interval < 0.001 or args.timeout < 0 or not 0 <= args.size <= 9000:
         print("ustack ping: bad -i, -W or -s", file=sys.stderr)
         return 2
-    try:
-        rc = netns.reexec_inside("ping", args.netns)
-    except netns.NetNsError as exc:
-        print(f"ustack ping: {exc}", file=sys.stderr)
-        return 2
+    rc = enter_namespace(args, "ping", "ping")
     if rc is not None:
         return rc
-    try:
-        link = HostLink(
-            address=args.address,
-            peer_address=args.peer_address,
-            ifname=args.ifname,
-            pcap=args.pcap,
-        )
-    except (OSError, ValueError, subprocess.CalledProcessError) as exc:
-        print(f"ustack ping: {exc}", file=sys.stderr)
-        return 2
-    with link:
+    with open_link(args, "ping") as link:
         host = args.host or link.peer_ip
         sock = link.stack.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
         sock.setblocking(False)

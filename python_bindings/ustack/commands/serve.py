@@ -1,18 +1,25 @@
 """``ustack serve``: TCP services on ustack, facing the Linux kernel over a TAP.
 
-In a fresh network namespace, ustack (198.18.0.1/24) sits on a TAP device
-whose other side is the kernel (198.18.0.2/24) and serves any number of
+ustack (198.18.0.1/24) sits on a TAP device whose other side is the kernel
+(198.18.0.2/24) -- in a fresh network namespace, an existing one (--netns)
+or on an existing device (--tap, no root) -- and serves any number of
 listeners at once -- echo, discard, HTTP -- to any number of connections,
 non-blocking, from one event queue.  ``--run CMD`` drives the kernel side
 (curl, iperf, socat) inside the namespace and ends the server with the
 command's exit status; Ctrl-C, SIGTERM or ``--duration`` end it too.  Every
 way out prints the stack's counters.  A Unix socket (``--control``) answers
 ``ustack stats`` with them while it runs.
+
+HTTP requests are read by the standard library (http.server's
+BaseHTTPRequestHandler, given each complete request head) and every answer
+leaves in one send with TCP_NODELAY (see :class:`HttpConn`).
 """
 
 from __future__ import annotations
 
 import argparse
+import http.server
+import io
 import json
 import os
 import socket
@@ -25,6 +32,7 @@ from typing import Any
 import ustack
 from ustack import pattern
 from ustack.commands._live import (
+    LINK_MODES,
     Stopper,
     add_link_arguments,
     enter_namespace,
@@ -39,11 +47,12 @@ from ustack.sockets import Socket
 
 NAME = "serve"
 HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device"
-DESCRIPTION = """\
-Creates a network namespace, puts ustack on a TAP device in it with
---address (198.18.0.1/24) and gives the kernel's side --peer-address
-(198.18.0.2/24), then serves the listeners asked for, all at once, each to
-many concurrent connections (non-blocking sockets on one event queue):
+DESCRIPTION = (
+    """\
+Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
+the other side with --peer-address (198.18.0.2/24), and serves the
+listeners asked for, all at once, each to many concurrent connections
+(non-blocking sockets on one event queue):
 
   --echo PORT      sends back every byte it receives (RFC 862)
   --discard PORT   reads and drops everything (RFC 863): a sink for iperf2
@@ -52,32 +61,54 @@ many concurrent connections (non-blocking sockets on one event queue):
                    deterministic pattern -- byte i is (i ^ i>>8 ^ i>>16) & 0xff,
                    see ustack.pattern -- so a client can check the SHA-256
                    (python3 -c 'import ustack.pattern as p; print(p.sha256(N))');
-                   Content-Length always; keep-alive (HTTP/1.1 default) or
-                   close (Connection: close, HTTP/1.0); 404 for other paths
+                   Content-Length always; keep-alive (HTTP/1.1 default,
+                   HTTP/1.0 with Connection: keep-alive) or close; each answer
+                   leaves in one send with TCP_NODELAY, so a keep-alive client
+                   never waits for a delayed ACK; 404 for other paths
 
 Each option can be repeated for more ports.  The server stops on Ctrl-C or
 SIGTERM, after --duration seconds, or when the --run command exits; then it
 prints the stack's counters (frames, TCP segments and bytes, retransmits,
 connections) and exits with the --run command's status (else 0).
 
---run CMD runs a shell command inside the namespace once the listeners are
-up, so the kernel's tools reach ustack at --address, e.g.
+--run CMD runs a shell command next to the server (in its namespace) once
+the listeners are up, so the kernel's tools reach ustack at --address, e.g.
   --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
 
 While it runs, a Unix socket (--control, by default
-/run/ustack/serve-<pid>.sock; removed on exit) answers each connection with
-a JSON dump of the counters: `ustack stats` prints them like netstat -s.
+/run/ustack/serve-<pid>.sock, or $XDG_RUNTIME_DIR/ustack/ when not root;
+removed on exit) answers each connection with a JSON dump of the counters:
+`ustack stats` prints them like netstat -s.
 
-Namespaces and TAP devices need root.
+"""
+    + LINK_MODES
+    + """
 
 examples:
   ustack serve --http 8080 --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
+  ustack serve --http 8080 --run "ab -k -n 10000 -c 100 http://198.18.0.1:8080/bytes/1000"
   ustack serve --discard 5001 --run "iperf -c 198.18.0.1 -p 5001 -t 5"
   ustack serve --echo 7 --run "echo hello | socat - TCP:198.18.0.1:7"
   ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
+  ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
+  ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
   ustack serve --http 8080 --pcap /tmp/serve.pcap --snaplen 128 --duration 30"""
+)
 
 CONTROL_DIR = Path("/run/ustack")
+
+
+def control_dir() -> Path:
+    """Where serve's control sockets go: /run/ustack for root, else the
+    user's runtime folder ($XDG_RUNTIME_DIR/ustack, /tmp/ustack-<uid>)."""
+    if os.geteuid() == 0:
+        return CONTROL_DIR
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime:
+        return Path(runtime) / "ustack"
+    return Path(f"/tmp/ustack-{os.geteuid()}")
+
+
 _RECV = 1 << 18  # bytes read per recv
 _ECHO_HIGH = 1 << 20  # echo: stop reading while this much waits to go back
 _HEADER_MAX = 16384  # HTTP: a request head longer than this is refused
@@ -123,11 +154,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help=f"Unix socket answering `ustack stats` (default: {CONTROL_DIR}/serve-<pid>.sock)",
+        help=f"Unix socket answering `ustack stats` (default: {control_dir()}/serve-<pid>.sock)",
     )
     ctl.add_argument("--no-control", action="store_true", help="no control socket")
     parser.add_argument(
-        "--backlog", type=int, default=128, help="listen queue length (default: %(default)s)"
+        "--backlog",
+        type=int,
+        default=1024,
+        help="listen queue length; kern.ipc.somaxconn is raised to it when lower, so "
+        "that a burst of hundreds of connects (ab -c 500) is queued, not reset "
+        "(default: %(default)s)",
     )
     parser.add_argument(
         "--verbose",
@@ -156,6 +192,9 @@ class Service:
                 self.server.log(f"accept on {self.port}: {exc}")
                 continue
             conn.setblocking(False)
+            if self.kind != "discard":
+                # Answers go out as soon as they are written (see HttpConn).
+                conn.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_NODELAY, 1)
             self.accepted += 1
             self.active += 1
             cls = {"echo": EchoConn, "discard": DiscardConn, "http": HttpConn}[self.kind]
@@ -288,24 +327,95 @@ class EchoConn(Conn):
             self.sent(n)
 
 
+class _Request(http.server.BaseHTTPRequestHandler):
+    """The standard library's HTTP/1.1 request handling (request line,
+    headers, keep-alive rules of RFC 9112 9.3, error pages) on one complete
+    request head; the response head goes to ``wfile``, and ``body_length``
+    says how many bytes of the pattern follow it (the connection streams
+    them).  Made per request by :class:`HttpConn`, never given a socket:
+    the event loop owns the socket, so one server handles hundreds of
+    connections without a thread each."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "ustack"
+    sys_version = ""
+    # Answers to requests it cannot read still start with a status line
+    # (the stdlib's default, HTTP/0.9, sends the error page bare).
+    default_request_version = "HTTP/1.0"
+
+    def __init__(self, head: bytes, peer: tuple[str, int]) -> None:  # noqa: D107
+        # Not super().__init__: that would read from and answer a socket.
+        self.rfile = io.BytesIO(head)
+        self.out = io.BytesIO()
+        self.wfile = self.out
+        self.client_address = peer
+        self.body_length = 0
+        self.close_connection = True
+        self.requestline = ""
+        self.request_version = "HTTP/1.0"
+        self.command = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def respond(self) -> bytes:
+        """The response head for the request (or an error page, whole)."""
+        self.handle_one_request()
+        return self.out.getvalue()
+
+    def refuse(self, code: int) -> bytes:
+        """An error page that ends the connection, for a request the loop
+        could not hand over (a head longer than the server takes)."""
+        self.send_error(code)
+        return self.out.getvalue()
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's naming)
+        if "Content-Length" in self.headers or "Transfer-Encoding" in self.headers:
+            # A GET with a body is not something this server expects: refuse
+            # rather than misread the body as the next request.
+            self.send_error(400, None, "request bodies are not supported")
+            return
+        size = _bytes_path(self.path)
+        if size is None:
+            self.send_error(404, None, "try /bytes/N for N bytes of the pattern")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        # ab (and HTTP/1.0 clients) keep the connection only when told so.
+        self.send_header("Connection", "close" if self.close_connection else "keep-alive")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.body_length = size
+
+    do_HEAD = do_GET  # noqa: N815
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        """Quiet: serve -v logs connections, not requests."""
+
+
 class HttpConn(Conn):
     """HTTP/1.1 (RFC 9112) GET and HEAD of /bytes/N, one request at a time
-    (pipelined ones wait their turn in ``inbuf``)."""
+    (pipelined ones wait their turn in ``inbuf``).  Each response leaves in
+    one send -- head and the first 64 KiB of body together -- and the
+    socket has TCP_NODELAY: a head sent alone, then a small body, is held by
+    Nagle's algorithm (RFC 896) until the client's delayed ACK (40 ms on
+    Linux), and a keep-alive client waits that long for every answer."""
 
     def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
         super().__init__(svc, sock, peer)
         self.inbuf = bytearray()
-        self.head = memoryview(b"")
+        self.out = memoryview(b"")
         self.body_off = self.body_end = 0
         self.keep_alive = True
-        self.block: tuple[int, bytes] = (-1, b"")
         self.requests = 0
+        self.block: tuple[int, bytes] = (-1, b"")
 
     def want_read(self) -> bool:
         return not self.eof and len(self.inbuf) <= _HEADER_MAX
 
     def has_output(self) -> bool:
-        return bool(self.head) or self.body_off < self.body_end
+        return bool(self.out) or self.body_off < self.body_end
 
     def consume(self, data: bytes) -> None:
         self.inbuf += data
@@ -320,74 +430,29 @@ class HttpConn(Conn):
         if end < 0:
             if len(self.inbuf) > _HEADER_MAX:
                 self.inbuf.clear()
-                self._respond(431, "Request Header Fields Too Large", b"", close=True)
+                self._queue(_Request(b"", self.peer).refuse(431), 0, close=True)
             return
-        head = bytes(self.inbuf[:end]).decode("latin-1")
+        req = _Request(bytes(self.inbuf[: end + 4]), self.peer)
         del self.inbuf[: end + 4]
         self.requests += 1
-        lines = head.split("\r\n")
-        parts = lines[0].split()
-        if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
-            self._respond(400, "Bad Request", b"bad request line\n", close=True)
-            return
-        method, target, version = parts
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip().lower()
-        tokens = {t.strip() for t in headers.get("connection", "").split(",")}
-        if version == "HTTP/1.0":
-            close = "keep-alive" not in tokens
-        else:
-            close = "close" in tokens
-        if "content-length" in headers or "transfer-encoding" in headers:
-            # A GET with a body is not something this server expects: refuse
-            # rather than misread the body as the next request.
-            self._respond(400, "Bad Request", b"request bodies are not supported\n", close=True)
-            return
-        if method not in ("GET", "HEAD"):
-            self._respond(405, "Method Not Allowed", b"GET or HEAD only\n", close=close)
-            return
-        size = _bytes_path(target)
-        if size is None:
-            body = b"not found: try /bytes/N for N bytes of the pattern\n"
-            self._respond(404, "Not Found", body, close=close, head_only=method == "HEAD")
-            return
-        self._respond(
-            200,
-            "OK",
-            None,
-            close=close,
-            length=size,
-            head_only=method == "HEAD",
-        )
+        head = req.respond()
+        self._queue(head, req.body_length, close=req.close_connection)
 
-    def _respond(
-        self,
-        code: int,
-        reason: str,
-        body: bytes | None,
-        *,
-        close: bool,
-        length: int = 0,
-        head_only: bool = False,
-    ) -> None:
-        if body is not None:
-            length = len(body)
-        ctype = "text/plain" if body is not None else "application/octet-stream"
-        head = (
-            f"HTTP/1.1 {code} {reason}\r\n"
-            f"Server: ustack\r\n"
-            f"Content-Type: {ctype}\r\n"
-            f"Content-Length: {length}\r\n"
-            f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
-        ).encode()
-        if body is not None and not head_only:
-            head += body
-        self.head = memoryview(head)
-        self.body_off = 0
-        self.body_end = 0 if body is not None or head_only else length
+    def _queue(self, head: bytes, length: int, *, close: bool) -> None:
+        """The head and up to a block of the body as one buffer; the rest
+        of the body is sent from the pattern as the socket takes it."""
+        first = min(length, pattern.BLOCK)
+        if first:
+            head += self._block(0)[:first]
+        self.out = memoryview(head)
+        self.body_off = first
+        self.body_end = length
         self.keep_alive = not close
+
+    def _block(self, idx: int) -> bytes:
+        if self.block[0] != idx:
+            self.block = (idx, pattern.block(idx))
+        return self.block[1]
 
     def write(self) -> None:
         while True:
@@ -397,20 +462,18 @@ class HttpConn(Conn):
                 self._next_request()
                 if not self.has_output():
                     return  # an incomplete request: wait for more
-            if self.head:
+            if self.out:
                 try:
-                    n = self.sock.send(self.head)
+                    n = self.sock.send(self.out)
                 except BlockingIOError:
                     return
-                self.head = self.head[n:]
+                self.out = self.out[n:]
                 self.sent(n)
                 continue
             idx, start = divmod(self.body_off, pattern.BLOCK)
-            if self.block[0] != idx:
-                self.block = (idx, pattern.block(idx))
             stop = min(pattern.BLOCK, start + self.body_end - self.body_off)
             try:
-                n = self.sock.send(memoryview(self.block[1])[start:stop])
+                n = self.sock.send(memoryview(self._block(idx))[start:stop])
             except BlockingIOError:
                 return
             self.body_off += n
@@ -444,6 +507,9 @@ class Server:
         sock = self.link.stack.socket(ustack.AF_INET, ustack.SOCK_STREAM)
         sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
         sock.bind(("", port))
+        stack = self.link.stack
+        if backlog > int(stack.sysctl("kern.ipc.somaxconn")):
+            stack.sysctl("kern.ipc.somaxconn", backlog)
         sock.listen(backlog)
         sock.setblocking(False)
         svc = Service(self, kind, port, sock)
@@ -493,7 +559,7 @@ class Control:
     """The Unix socket that answers every connection with a JSON snapshot."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if path.exists() or path.is_symlink():
             path.unlink()
         self.path = path
@@ -534,7 +600,7 @@ def run(args: argparse.Namespace) -> int:
             "ustack serve: nothing to serve: give --echo, --discard or --http PORT", file=sys.stderr
         )
         return 2
-    rc = enter_namespace("serve", "serve")
+    rc = enter_namespace(args, "serve", "serve")
     if rc is not None:
         return rc
     link = open_link(args, "serve")
@@ -551,7 +617,7 @@ def run(args: argparse.Namespace) -> int:
                     print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
                     return 1
             if not args.no_control:
-                path = args.control or CONTROL_DIR / f"serve-{os.getpid()}.sock"
+                path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
                 control = Control(path)
             names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
             ctl = f"; ustack stats --control {control.path}" if control else ""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ustack.commands._table import table
-from ustack.commands.serve import CONTROL_DIR
+from ustack.commands.serve import control_dir
 from ustack.netstat import format_netstat
 
 NAME = "stats"
@@ -26,7 +26,7 @@ and prints them: the services with their connections and bytes, the TAP
 device's and the interface's frame counts, the TCP connection table, and
 the protocol counters as netstat -s does (nonzero ones unless --zeros).
 
-Without --control, every serve found as {CONTROL_DIR}/serve-*.sock is
+Without --control, every serve found as {control_dir()}/serve-*.sock is
 asked, one after the other (sockets nothing answers on are reported as
 stale and skipped).  Exit status 1 when no serve answered.
 
@@ -43,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help=f"the control socket of one serve (default: every {CONTROL_DIR}/serve-*.sock)",
+        help=f"the control socket of one serve (default: every {control_dir()}/serve-*.sock)",
     )
     parser.add_argument(
         "--zeros", action="store_true", help="also print counters that are 0 (netstat -s)"
@@ -106,10 +106,10 @@ def format_snapshot(snap: dict[str, Any], zeros: bool) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print every reachable serve's counters; 1 when none answered."""
-    paths = [args.control] if args.control else sorted(CONTROL_DIR.glob("serve-*.sock"))
+    paths = [args.control] if args.control else sorted(control_dir().glob("serve-*.sock"))
     if not paths:
         print(
-            f"ustack stats: no `ustack serve` is running (nothing in {CONTROL_DIR})",
+            f"ustack stats: no `ustack serve` is running (nothing in {control_dir()})",
             file=sys.stderr,
         )
         return 1

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import platform
 
-import cffi
-
 import ustack
 
 NAME = "version"
@@ -24,6 +22,13 @@ def run(args: argparse.Namespace) -> int:
     """Print the versions."""
     print(f"ustack {ustack.__version__}")
     print(f"libustack {ustack.c_version()}")
-    print(f"cffi {cffi.__version__}")
+    try:  # only the backend is needed at run time (python3-cffi-backend)
+        import cffi
+
+        print(f"cffi {cffi.__version__}")
+    except ImportError:
+        import _cffi_backend
+
+        print(f"cffi backend {_cffi_backend.__version__}")
     print(f"python {platform.python_version()} ({platform.machine()})")
     return 0

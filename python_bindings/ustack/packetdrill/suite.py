@@ -161,11 +161,11 @@ def _group(root: Path, path: Path) -> str:
     return root.name if root.is_dir() else path.parent.name
 
 
-def _make_backend(kind: str, mtu: int, seed: int) -> Backend:
+def _make_backend(kind: str, mtu: int, seed: int, tap: str | None = None) -> Backend:
     if kind == "tap":
         from ustack.packetdrill.tap_backend import TapBackend
 
-        return TapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
+        return TapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed, tap=tap)
     return VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
 
 
@@ -176,9 +176,11 @@ def run_script(
     opts: RunOptions | None = None,
     seed: int = 1,
     backend: str = "virtual",
+    tap: str | None = None,
 ) -> ScriptResult:
     """Parses and runs one script on a fresh stack: in virtual time, or over a
-    TAP device in real time (``backend="tap"``, inside a namespace of its own)."""
+    TAP device in real time (``backend="tap"``: made for the script, inside a
+    namespace of its own, or the existing device ``tap``)."""
     from ustack.packetdrill.parser import parse_file
 
     t0 = time.perf_counter()
@@ -190,7 +192,7 @@ def run_script(
         return result
     mtu = int(script.option("mtu") or 1500)
     try:
-        be = _make_backend(backend, mtu, seed)
+        be = _make_backend(backend, mtu, seed, tap)
     except Unsupported as exc:
         result.status, result.line, result.reason = "unsupported", 0, str(exc)
         return result
@@ -224,6 +226,7 @@ def run_scripts(
     ipv4_only: bool = False,
     progress: Callable[[int, ScriptResult], None] | None = None,
     backend: str = "virtual",
+    tap: str | None = None,
 ) -> Report:
     """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*."""
     report = Report()
@@ -231,7 +234,7 @@ def run_scripts(
     for i, (root, path) in enumerate(find_scripts(paths)):
         if ipv4_only and "ipv6" in path.name:
             continue
-        r = run_script(path, group=_group(root, path), opts=opts, backend=backend)
+        r = run_script(path, group=_group(root, path), opts=opts, backend=backend, tap=tap)
         report.results.append(r)
         if progress is not None:
             progress(i, r)

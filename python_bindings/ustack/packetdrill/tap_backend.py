@@ -1,55 +1,70 @@
 """The TAP back end: the same scripts over a real TAP device, in real time.
 
 It proves the driver path that the virtual back end skips: ustack runs on a
-TAP device (drivers/tap) in a network namespace made for the run, and the
-script's peer is scapy on the kernel's side of that device, sending the
-injected frames with a PF_PACKET socket (they arrive at ustack through
-read(2) on /dev/net/tun) and receiving what ustack writes.  The kernel itself
-stays out of the conversation: its side of the link has no IPv4 address and
-IPv6 is off there, and the peer's MAC is the kernel interface's own, so the
-kernel drops the frames addressed to 198.18.0.2 (forwarding is off in a new
-namespace).  Time is the host's monotonic clock, so the tolerance is wider
-(``tolerance_scale``) and a script takes as long as its timeline.
+TAP device (drivers/tap), and the script's peer is a packet socket
+(AF_PACKET, from the standard library) on the kernel's side of that device,
+sending the injected frames (they arrive at ustack through read(2) on
+/dev/net/tun) and receiving what ustack writes.  The kernel itself stays out
+of the conversation: the peer's MAC address is one no interface has
+(``PEER_MAC``), so the kernel classes ustack's frames as meant for another
+host and drops them before IP, whatever its addresses or forwarding say,
+while the packet socket still sees them.  Time is the host's monotonic
+clock, so the tolerance is wider (``tolerance_scale``) and a script takes
+as long as its timeline.
 
-Must run inside a namespace of its own: ``ustack packetdrill --backend tap``
-creates one (ustack.netns) and runs itself inside.
+By default in a namespace of its own: ``ustack packetdrill --backend tap``
+creates one (ustack.netns) and runs itself inside, with a device made for
+each script.  ``tap="tap0"`` uses an existing device instead (``--tap``),
+as it is: that needs no namespace and no root, only CAP_NET_RAW for the
+packet socket (``setpriv --ambient-caps +net_raw``, or ``setcap
+cap_net_raw+ep`` on the interpreter), and the scripts' MTU must be the
+device's.
 """
 
 from __future__ import annotations
 
-import logging
 import select
+import socket
 import time
 from collections import deque
-from typing import Any
 
-from ustack.hostlink import HostLink
+from ustack.hostlink import HostLink, existing_device
 from ustack.packetdrill.runner import Unsupported
 
-__all__ = ["TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS"]
+__all__ = ["TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS", "PEER_MAC"]
 
 TAP_TOLERANCE_SCALE = 2.0
 TAP_TOLERANCE_FLOOR_NS = 20_000_000  # scheduling on a busy 2-core host
 _IFNAME = "pdtap0"
 TAP_MAX_MTU = 65521  # Linux: 65535 less the Ethernet header
+PEER_MAC = bytes.fromhex("02005e0000fe")  # locally administered, on no interface
+_ETH_P_ALL = 0x0003
+_ETH_P_IP = b"\x08\x00"
+_FRAME_MAX = 65600
 
 
 class TapBackend:
-    """A stack under test on a TAP device, with scapy as the script's peer."""
+    """A stack under test on a TAP device, a packet socket as the script's peer."""
 
     name = "tap"
 
     def __init__(
-        self, *, local_ip: str, remote_ip: str, prefixlen: int = 24, mtu: int = 1500, seed: int = 1
+        self,
+        *,
+        local_ip: str,
+        remote_ip: str,
+        prefixlen: int = 24,
+        mtu: int = 1500,
+        seed: int = 1,
+        tap: str | None = None,
     ) -> None:
-        # scapy is the peer's side; its guesses about an interface it has
-        # not seen at import time are noise here (frames are raw bytes).
-        logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-        logging.getLogger("scapy").setLevel(logging.ERROR)
-        from scapy.arch.linux import L2Socket
-
         if mtu > TAP_MAX_MTU:
             raise Unsupported(0, f"--mtu={mtu}: a TAP device's MTU is at most {TAP_MAX_MTU}")
+        ifname = tap or _IFNAME
+        if tap is not None:
+            have = existing_device(tap).mtu
+            if have != mtu:
+                raise Unsupported(0, f"--mtu={mtu}: the TAP device {tap} has MTU {have}")
         self.local_ip = local_ip
         self.remote_ip = remote_ip
         self.mtu = mtu
@@ -58,21 +73,31 @@ class TapBackend:
         self.link = HostLink(
             address=f"{local_ip}/{prefixlen}",
             peer_address=None,
-            ifname=_IFNAME,
+            ifname=ifname,
             mtu=mtu,
             seed=seed,
             offload=False,
+            existing=tap is not None,
         )
         self.stack = self.link.stack
         self.iface = self.link.iface
+        self._mine = self.iface.mac_bytes
         try:
-            with open(f"/sys/class/net/{_IFNAME}/address") as f:
-                self._peer_mac = bytes.fromhex(f.read().strip().replace(":", ""))
-            self.stack.arp_add(self.iface, remote_ip, self._peer_mac)
-            # Not promiscuous: ustack addresses the kernel interface's own MAC.
-            self._sock: Any = L2Socket(iface=_IFNAME, promisc=False)
-        except Exception:
+            self.stack.arp_add(self.iface, remote_ip, PEER_MAC)
+            self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL))
+        except PermissionError as exc:
             self.link.close()
+            raise PermissionError(
+                exc.errno, "the packet socket that plays the peer needs CAP_NET_RAW"
+            ) from None
+        except BaseException:
+            self.link.close()
+            raise
+        try:
+            self._sock.bind((ifname, _ETH_P_ALL))
+            self._sock.setblocking(False)
+        except BaseException:
+            self.close()
             raise
         self._out: deque[tuple[int, bytes]] = deque()
         self._t0 = time.monotonic_ns()
@@ -90,16 +115,15 @@ class TapBackend:
 
     def _drain(self) -> None:
         """What ustack wrote to the device, as the kernel's side received it."""
-        mine = self.iface.mac_bytes
         while True:
-            ready, _, _ = select.select([self._sock.ins], [], [], 0)
-            if not ready:
+            try:
+                data, addr = self._sock.recvfrom(_FRAME_MAX)
+            except BlockingIOError:
                 return
-            _, data, _ = self._sock.recv_raw(65600)
-            if data is None or data[6:12] != mine:
-                continue  # the kernel's own frames, or our injections going out
-            if data[12:14] == b"\x08\x00":
-                self._out.append((self.now(), bytes(data[14:])))
+            if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
+                continue  # our injections going out, or the kernel's own frames
+            if data[12:14] == _ETH_P_IP:
+                self._out.append((self.now(), data[14:]))
 
     def _poll(self) -> None:
         for _ in range(100):
@@ -110,7 +134,7 @@ class TapBackend:
     def inject(self, ip_packet: bytes) -> None:
         from ustack.packetdrill.wire import fragment
 
-        head = self.iface.mac_bytes + self._peer_mac + b"\x08\x00"
+        head = self._mine + PEER_MAC + _ETH_P_IP
         for part in fragment(ip_packet, self.mtu):
             self._sock.send(head + part)
         self.settle()
@@ -134,7 +158,7 @@ class TapBackend:
             wait = (until_ns - now) / 1e9
             if deadline is not None:
                 wait = min(wait, max(0.0, (deadline - self.stack.now) / 1e9))
-            select.select([self._sock.ins], [], [], min(wait, 0.001))
+            select.select([self._sock], [], [], min(wait, 0.001))
 
     def next_outbound(self) -> tuple[int, bytes] | None:
         return self._out.popleft() if self._out else None

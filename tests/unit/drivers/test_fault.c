@@ -1,9 +1,9 @@
 /*
- * test_fault.c - the fault injector (drivers/pipe/fault.c) on its own:
+ * test_fault.c - the fault injector (drivers/fault/fault.c) on its own:
  * determinism by seed, loss/duplicate/reorder/corrupt rates, serialisation
  * spacing of the rate limit, FIFO order under jitter, MTU and queue drops.
  */
-#include "../../../drivers/pipe/fault.h"
+#include "../../../drivers/fault/fault.h"
 
 #include "ust_test.h"
 

@@ -10,6 +10,7 @@
  */
 #include "iptest.h"
 #include "kern/mbuf.h"
+#include "kern/socketvar.h"
 #include "netinet/ip_var.h"
 
 /* An echo request from the peer with 16 bytes of data into f (frame). */
@@ -361,8 +362,14 @@ TEST(ip_input_broadcast_accepted_never_answered)
 
 TEST(ip_input_protosw)
 {
-	CHECK(ip_protosw_find(1) != NULL && ip_protosw_find(1)->pr_input != NULL);
-	CHECK(ip_protosw_find(17) != NULL && ip_protosw_find(17)->pr_ctlinput != NULL);
-	CHECK(ip_protosw_find(99) == NULL);
-	CHECK(ip_protosw_find(0) == NULL);
+	struct ipt t;
+
+	/* The stack's demultiplexing table, built from inetsw (in_proto.c). */
+	ipt_init(&t, ust_test_seed);
+	CHECK(ip_protosw_find(t.st, 1) != NULL && ip_protosw_find(t.st, 1)->pr_input != NULL);
+	CHECK(ip_protosw_find(t.st, 6) != NULL && ip_protosw_find(t.st, 6)->pr_protocol == 6);
+	CHECK(ip_protosw_find(t.st, 17) != NULL && ip_protosw_find(t.st, 17)->pr_ctlinput != NULL);
+	CHECK(ip_protosw_find(t.st, 99) == NULL);
+	CHECK(ip_protosw_find(t.st, 0) == NULL);
+	ipt_fini(&t);
 }

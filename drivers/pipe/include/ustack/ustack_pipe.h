@@ -6,7 +6,8 @@
  * may be polled by one thread (two stacks in one loop) or by two threads
  * (one stack per core).  Faults are applied on the sending side with the
  * direction's own PRNG, so a seed replays the same losses, duplicates,
- * reorderings, bit flips and CE marks whatever the other side does.
+ * reorderings, bit flips and CE marks whatever the other side does.  The
+ * faults are those of the fault driver (ustack_fault.h), built in.
  */
 #ifndef USTACK_PIPE_H
 #define USTACK_PIPE_H
@@ -16,33 +17,11 @@
 
 #include <ustack/ustack.h>
 #include <ustack/ustack_driver.h>
+#include <ustack/ustack_fault.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Faults on one direction.  Probabilities are in parts per million
- * (10000 = 1%).  All zero: a perfect link. */
-struct ust_fault_config {
-	uint32_t loss_ppm;    /* frame silently lost */
-	uint32_t dup_ppm;     /* frame delivered twice */
-	uint32_t reorder_ppm; /* frame held back by reorder_ns, so later ones pass it */
-	uint32_t corrupt_ppm; /* one random bit of the frame flipped */
-	uint64_t delay_ns;    /* one-way propagation delay */
-	uint64_t jitter_ns;   /* extra delay uniform in [0, jitter_ns]; order is kept */
-	uint64_t reorder_ns;  /* hold-back of a reordered frame (0: 1 ms) */
-	uint64_t rate_bps;    /* link rate in bits per second; 0: infinite */
-	uint32_t mtu;         /* frames with more payload than this are dropped; 0: pipe MTU */
-	uint32_t queue_limit; /* frames in flight at most; more are tail-dropped; 0: ring size */
-	uint64_t seed;        /* the direction's PRNG seed */
-	/* ECN marking (RFC 3168 5): an IPv4 frame whose ECN field says ECT(0)
-	 * or ECT(1) is marked CE (11) with probability ce_ppm, or whenever
-	 * more than ce_threshold frames are in flight in this direction (a
-	 * step AQM; 0: off).  Not-ECT frames are never touched; the IPv4
-	 * header checksum is fixed after marking. */
-	uint32_t ce_ppm;
-	uint32_t ce_threshold;
-};
 
 /* Per-direction counters. */
 struct ust_pipe_stats {

@@ -2,9 +2,10 @@
  * fault.h - a seeded fault injector for one direction of a link: loss,
  * duplication, reordering, single-bit corruption, propagation delay with
  * order-keeping jitter, a serialising rate limit, an MTU and a bounded
- * queue.  It decides; the driver that wraps it moves the bytes.  The pipe
- * driver (pipe.c) uses it, and any other driver can wrap its transmit path
- * with it the same way:
+ * queue.  It decides; the driver that wraps it moves the bytes.  Two
+ * drivers use it: the fault driver (fault_wrap.c, ustack_fault.h), which
+ * wraps any other driver, and the pipe (drivers/pipe/pipe.c), which has
+ * it built into each direction.  Either does, per frame:
  *
  *	fault_init(&f, &cfg, link_mtu, capacity);
  *	for each frame offered:
@@ -44,14 +45,15 @@
  * Not thread-safe: one struct fault belongs to the sending side of one
  * direction.
  */
-#ifndef _USTACK_DRIVERS_FAULT_H_
-#define _USTACK_DRIVERS_FAULT_H_
+#ifndef _USTACK_DRIVERS_FAULT_FAULT_H_
+#define _USTACK_DRIVERS_FAULT_FAULT_H_
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include <ustack/ustack_osal.h>
-#include <ustack/ustack_pipe.h>
+#include <ustack/ustack_driver.h>
+#include <ustack/ustack_fault.h>
 
 /* Hold-back of a reordered frame when reorder_ns is 0. */
 #define FAULT_REORDER_NS_DEFAULT 1000000ull
@@ -88,6 +90,22 @@ struct fault {
 	uint64_t f_frames;       /* frames decided (past the MTU check) */
 };
 
+/* A frame held until it is due, in the min-heap each driver using the
+ * engine keeps (the pipe's receiver, the fault driver's two directions):
+ * ordered by (he_deliver_at, he_seq), so that frames due at the same time
+ * leave in the order they came. */
+struct fault_hent {
+	uint64_t he_deliver_at;
+	uint64_t he_seq;
+	struct ust_mbuf *he_m;
+	uint32_t he_len;
+};
+
+/* Adds e to the heap h of *n entries (the caller checked there is room). */
+void fault_heap_push(struct fault_hent *h, uint32_t *n, const struct fault_hent *e);
+/* Takes the earliest entry of the heap h of *n > 0 entries into out. */
+void fault_heap_pop(struct fault_hent *h, uint32_t *n, struct fault_hent *out);
+
 /* Sets up a direction: link_mtu is the MTU when cfg->mtu is 0, capacity
  * the most frames the wrapper can hold in flight. */
 void fault_init(struct fault *f, const struct ust_fault_config *cfg, uint32_t link_mtu,
@@ -107,5 +125,9 @@ void fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len,
 int fault_ce_mark(const struct fault_verdict *v, void *frame, size_t len);
 /* Applies the verdict's bit flip (if any) to the frame. */
 void fault_corrupt(const struct fault_verdict *v, void *frame, size_t len);
+/* The payload above the link header of the Ethernet frame m of len bytes,
+ * for the MTU check: for a UST_CSUM_TSO frame (tso set), the IP datagram of
+ * the largest segment it stands for (headers and tso_segsz of payload). */
+size_t fault_payload_len(const struct ust_mbuf *m, size_t len, int tso);
 
-#endif /* _USTACK_DRIVERS_FAULT_H_ */
+#endif /* _USTACK_DRIVERS_FAULT_FAULT_H_ */

@@ -7,30 +7,31 @@
 
 Faults are applied on the sending side with each direction's own PRNG, so a
 seed replays the same losses, duplicates, reorderings, bit flips and CE marks.
+They are the fault driver's (:mod:`ustack.fault`), built into the pipe.
+
+This module lives in drivers/pipe/ and is imported as ``ustack.pipe``.
 """
 
 from __future__ import annotations
 
 import enum
 import secrets
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from ustack._native import ffi, lib, struct_to_dict
+from ustack._native import UINT64_MAX, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd, Link
 from ustack.errors import check
+from ustack.fault import UINT64_MASK, Faults
 
 __all__ = ["Direction", "Faults", "Pipe", "PipeEnd", "PIPE_STATS_FIELDS", "PIPE_TSO_CAPS"]
-
-PPM = 1_000_000
+# Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
+USTACK_EXPORTS = ("Direction", "Pipe", "PipeEnd")
 # Large segments on the pipe: all four or none (ust_pipe_create: -EINVAL).
 PIPE_TSO_CAPS = int(
     lib.UST_IFCAP_TSO4 | lib.UST_IFCAP_LRO | lib.UST_IFCAP_TXCSUM | lib.UST_IFCAP_RXCSUM
 )
-UINT32_MAX = (1 << 32) - 1
-UINT64_MASK = (1 << 64) - 1
 
 PIPE_STATS_FIELDS: tuple[str, ...] = (
     "sent",
@@ -71,80 +72,6 @@ class Direction(enum.IntEnum):
         return cls(int(value))
 
 
-def _fraction_to_ppm(name: str, value: float) -> int:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"Faults.{name} is a fraction in [0, 1], not {value!r} (10% is 0.1)")
-    return int(round(value * PPM))
-
-
-@dataclass(frozen=True)
-class Faults:
-    """Faults on one direction of a pipe.  All zero: a perfect link.
-
-    Probabilities are fractions in [0, 1] (``loss=0.1`` is 10%), stored as parts
-    per million in C.  ``seed`` None derives the direction's seed from the
-    pipe's seed.
-    """
-
-    loss: float = 0.0
-    """Probability that a frame is silently lost."""
-    dup: float = 0.0
-    """Probability that a frame is delivered twice."""
-    reorder: float = 0.0
-    """Probability that a frame is held back ``reorder_ns`` so later ones pass it."""
-    corrupt: float = 0.0
-    """Probability that one random bit of a frame is flipped."""
-    delay_ns: int = 0
-    """One-way propagation delay."""
-    jitter_ns: int = 0
-    """Extra delay, uniform in [0, jitter_ns]; order is kept."""
-    reorder_ns: int = 0
-    """Hold-back of a reordered frame (0: 1 ms)."""
-    rate_bps: int = 0
-    """Link rate in bit/s (0: infinite)."""
-    mtu: int = 0
-    """Frames with more payload than this are dropped (0: the pipe's MTU)."""
-    queue_limit: int = 0
-    """Frames in flight at most, more are tail-dropped (0: the ring size)."""
-    seed: int | None = None
-    """The direction's PRNG seed (None: derived from the pipe's seed)."""
-    ce: float = 0.0
-    """Probability that an ECT IPv4 frame is marked CE (RFC 3168); Not-ECT never is."""
-    ce_threshold: int = 0
-    """Mark ECT frames CE while more than this many frames are in flight (0: off)."""
-
-    def __post_init__(self) -> None:
-        for name in ("loss", "dup", "reorder", "corrupt", "ce"):
-            _fraction_to_ppm(name, float(getattr(self, name)))
-        for name in ("delay_ns", "jitter_ns", "reorder_ns", "rate_bps"):
-            value = getattr(self, name)
-            if not 0 <= value <= UINT64_MASK:
-                raise ValueError(f"Faults.{name} must be in [0, 2**64), not {value!r}")
-        for name in ("mtu", "queue_limit", "ce_threshold"):
-            value = getattr(self, name)
-            if not 0 <= value <= UINT32_MAX:
-                raise ValueError(f"Faults.{name} must be in [0, 2**32), not {value!r}")
-
-    def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict."""
-        return asdict(self)
-
-    def _fill(self, fc: Any, default_seed: int) -> None:
-        fc.loss_ppm = _fraction_to_ppm("loss", self.loss)
-        fc.dup_ppm = _fraction_to_ppm("dup", self.dup)
-        fc.reorder_ppm = _fraction_to_ppm("reorder", self.reorder)
-        fc.corrupt_ppm = _fraction_to_ppm("corrupt", self.corrupt)
-        fc.delay_ns = self.delay_ns
-        fc.jitter_ns = self.jitter_ns
-        fc.reorder_ns = self.reorder_ns
-        fc.rate_bps = self.rate_bps
-        fc.mtu = self.mtu
-        fc.queue_limit = self.queue_limit
-        fc.ce_ppm = _fraction_to_ppm("ce", self.ce)
-        fc.ce_threshold = self.ce_threshold
-        fc.seed = (self.seed if self.seed is not None else default_seed) & UINT64_MASK
-
-
 class PipeEnd(DriverEnd):
     """One end (A or B) of a :class:`Pipe`, to pass to ``Stack.add_interface``."""
 
@@ -169,6 +96,12 @@ class PipeEnd(DriverEnd):
 
     def _shared_key(self) -> object | None:
         return self.pipe
+
+    def _in_flight(self) -> bool:
+        if self.pipe._closed:
+            return False
+        ops = lib.ust_pipe_ops()
+        return int(ops.next_deadline(lib.ust_pipe_end(self.pipe._p, self.side))) != UINT64_MAX
 
     def __repr__(self) -> str:
         return f"<PipeEnd {self.label} of {self.pipe!r}>"

@@ -11,6 +11,8 @@ With ``offload`` (the default) the device carries a virtio-net header:
 checksums are left to the kernel and TCP sends segments of up to 64 KB
 that the kernel cuts (TSO), and the kernel hands up coalesced frames
 larger than the MTU (GRO); ``offload=False`` gives plain frames.
+
+This module lives in drivers/tap/ and is imported as ``ustack.tap``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from ustack.drivers import DriverEnd, Link
 from ustack.errors import check
 
 __all__ = ["Tap", "TAP_STATS_FIELDS"]
+# Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
+USTACK_EXPORTS = ("Tap",)
 
 TAP_STATS_FIELDS = (
     "rx_frames",

@@ -1,6 +1,6 @@
 /*
  * fault.c - the seeded fault injector of one link direction (see fault.h
- * for the model).  Call order, per frame offered by the driver wrapping it:
+ * for the model), the engine of the fault driver and of the pipe.  Call order, per frame offered by the driver wrapping it:
  *
  *	fault_decide() -> [FAULT_DELIVER] fault_ce_mark() -> fault_corrupt()
  *	                  -> the driver queues
@@ -199,4 +199,79 @@ fault_corrupt(const struct fault_verdict *v, void *frame, size_t len)
 	if (!v->fv_corrupt || (size_t)(v->fv_corrupt_bit / 8) >= len)
 		return;
 	p[v->fv_corrupt_bit / 8] ^= (uint8_t)(1u << (v->fv_corrupt_bit % 8));
+}
+
+size_t
+fault_payload_len(const struct ust_mbuf *m, size_t len, int tso)
+{
+	uint8_t b[2];
+	size_t l2 = ETHER_HDR, payload, hdrs;
+
+	if (len < ETHER_HDR)
+		return (0);
+	if (len >= ETHER_HDR + ETHER_VLAN_ENCAP && ust_mbuf_copydata(m, 12, 2, b) == 0 &&
+	    (((uint32_t)b[0] << 8) | b[1]) == ETHERTYPE_VLAN)
+		l2 += ETHER_VLAN_ENCAP;
+	payload = len - l2;
+	if (!tso)
+		return (payload);
+	/* Headers that cannot be read leave the whole payload: the MTU
+	 * check then drops the frame. */
+	if (ust_mbuf_copydata(m, ETHER_HDR, 1, b) != 0)
+		return (payload);
+	hdrs = (size_t)(b[0] & 0x0f) * 4;
+	if (ust_mbuf_copydata(m, ETHER_HDR + hdrs + 12, 1, b) != 0)
+		return (payload);
+	hdrs += (size_t)(b[0] >> 4) * 4;
+	if (hdrs + ust_mbuf_tso_segsz(m) < payload)
+		return (hdrs + ust_mbuf_tso_segsz(m));
+	return (payload);
+}
+
+static inline int
+hent_before(const struct fault_hent *a, const struct fault_hent *b)
+{
+	if (a->he_deliver_at != b->he_deliver_at)
+		return (a->he_deliver_at < b->he_deliver_at);
+	return (a->he_seq < b->he_seq);
+}
+
+void
+fault_heap_push(struct fault_hent *h, uint32_t *n, const struct fault_hent *e)
+{
+	uint32_t i = (*n)++, parent;
+
+	while (i > 0) {
+		parent = (i - 1) / 2;
+		if (!hent_before(e, &h[parent]))
+			break;
+		h[i] = h[parent];
+		i = parent;
+	}
+	h[i] = *e;
+}
+
+void
+fault_heap_pop(struct fault_hent *h, uint32_t *np, struct fault_hent *out)
+{
+	struct fault_hent last;
+	uint32_t i = 0, n, child;
+
+	*out = h[0];
+	n = --(*np);
+	if (n == 0)
+		return;
+	last = h[n];
+	for (;;) {
+		child = 2 * i + 1;
+		if (child >= n)
+			break;
+		if (child + 1 < n && hent_before(&h[child + 1], &h[child]))
+			child++;
+		if (!hent_before(&h[child], &last))
+			break;
+		h[i] = h[child];
+		i = child;
+	}
+	h[i] = last;
 }

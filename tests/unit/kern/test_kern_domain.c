@@ -1,0 +1,186 @@
+/*
+ * test_kern_domain.c - the protocol switch as kern/ sees it: the
+ * registered domains and their tables, socket lookup by type and
+ * protocol, knobs from every domain, the knob-changed hook, the zone
+ * list, and the counter descriptions (ust_stats_describe) against the
+ * public structs.
+ */
+#include <string.h>
+
+#include <ustack/ustack.h>
+
+#include "kern/socketvar.h"
+#include "kern/stack_var.h"
+#include "test_env.h"
+
+static const struct domain *
+find_domain(int family)
+{
+	const struct domain *dp;
+	unsigned d;
+
+	for (d = 0; (dp = domain_at(d)) != NULL; d++)
+		if (dp->dom_family == family)
+			return (dp);
+	return (NULL);
+}
+
+TEST(domain_inet_registered_with_its_switch)
+{
+	const struct domain *dp = find_domain(UST_AF_INET);
+	unsigned i;
+
+	CHECK(domain_count() >= 1);
+	CHECK(domain_at(domain_count()) == NULL);
+	CHECK(dp != NULL);
+	CHECK(dp->dom_nprotosw >= 3);
+	for (i = 0; i < dp->dom_nprotosw; i++) {
+		const struct protosw *pr = &dp->dom_protosw[i];
+
+		/* Every protocol has state to make and undo; a socket type
+		 * needs the calls every socket makes. */
+		CHECK(pr->pr_init != NULL && pr->pr_fini != NULL && pr->pr_input != NULL);
+		if (pr->pr_type != 0) {
+			CHECK(pr->pr_usrreqs != NULL);
+			CHECK(pr->pr_usrreqs->pru_attach != NULL);
+			CHECK(pr->pr_usrreqs->pru_detach != NULL);
+			CHECK(pr->pr_usrreqs->pru_send != NULL);
+		}
+	}
+}
+
+TEST(pffindproto_by_type_and_protocol)
+{
+	const struct protosw *pr;
+
+	pr = pffindproto(UST_SOCK_STREAM, 0);
+	CHECK(pr != NULL && pr->pr_protocol == 6 && (pr->pr_flags & PR_CONNREQUIRED));
+	pr = pffindproto(UST_SOCK_DGRAM, 0);
+	CHECK(pr != NULL && pr->pr_protocol == 17 && (pr->pr_flags & PR_ATOMIC));
+	CHECK(pffindproto(UST_SOCK_DGRAM, 17) == pr);
+	/* raw(4): the caller names the protocol; ICMP is the one spoken. */
+	CHECK(pffindproto(UST_SOCK_RAW, 0) == NULL);
+	pr = pffindproto(UST_SOCK_RAW, 1);
+	CHECK(pr != NULL && pr->pr_protocol == 1);
+	CHECK(pffindproto(UST_SOCK_STREAM, 17) == NULL);
+	CHECK(pffindproto(UST_SOCK_DGRAM, 6) == NULL);
+	CHECK(pffindproto(99, 0) == NULL);
+}
+
+TEST(sysctl_registry_spans_kern_and_domains)
+{
+	struct ust_sysctl_info a, b;
+	unsigned i, j, n = 0, nstr = 0;
+	int have_ipc = 0, have_tcp = 0, have_cc = 0;
+
+	for (i = 0; ust_sysctl_info(i, &a) == 0; i++) {
+		CHECK(a.name != NULL && a.descr != NULL && a.descr[0] != '\0');
+		if (a.flags & UST_SYSCTL_STRING)
+			nstr++;
+		else
+			CHECK(nstr == 0); /* the string knobs come last */
+		have_ipc |= strcmp(a.name, "kern.ipc.maxsockets") == 0;
+		have_tcp |= strcmp(a.name, "net.inet.tcp.mssdflt") == 0;
+		have_cc |= strcmp(a.name, "net.inet.tcp.cc.algorithm") == 0;
+		for (j = 0; j < i; j++) {
+			CHECK_EQ(ust_sysctl_info(j, &b), 0);
+			CHECK(strcmp(a.name, b.name) != 0);
+		}
+		n++;
+	}
+	CHECK_EQ(ust_sysctl_info(n, &a), -UST_ENOENT);
+	CHECK(have_ipc && have_tcp && have_cc);
+	CHECK(nstr >= 2);
+}
+
+static int
+zone_max(struct ust_stack *st, const char *name, uint32_t *max)
+{
+	struct ust_zone_stats zs;
+	unsigned i;
+
+	for (i = 0; ust_stack_get_zone_stats(st, i, &zs) == 0; i++) {
+		if (strcmp(zs.name, name) == 0) {
+			*max = zs.max;
+			return (1);
+		}
+	}
+	return (0);
+}
+
+TEST(knob_change_reaches_the_domain)
+{
+	struct ust_vclock *vc = ust_vclock_create(0);
+	struct ust_stack *st = test_stack_new(vc, ust_test_seed);
+	uint32_t before = 0, after = 0;
+
+	/* kern.ipc.maxsockets is the socket layer's; TCP's zones follow it
+	 * through inetdomain's dom_knob_changed, as FreeBSD's
+	 * maxsockets_change event. */
+	CHECK(zone_max(st, "tcpcb", &before));
+	CHECK_EQ(ust_sysctl_set(st, "kern.ipc.maxsockets", 200000), 0);
+	CHECK(zone_max(st, "tcpcb", &after));
+	CHECK(after > before);
+	CHECK_EQ(after, 400000);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+TEST(zone_list_has_every_protocols_zones)
+{
+	struct ust_vclock *vc = ust_vclock_create(0);
+	struct ust_stack *st = test_stack_new(vc, ust_test_seed);
+	const char *want[] = { "mbuf", "tcpcb", "tcp_inpcb", "udp_inpcb" };
+	uint32_t max;
+	unsigned i;
+
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		CHECK(zone_max(st, want[i], &max));
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+/* Every counter of every public struct is described, once, in order. */
+struct stat_group {
+	const char *name;
+	size_t size;
+};
+
+TEST(stats_describe_covers_every_counter)
+{
+	static const struct stat_group groups[] = {
+		{ "ether", sizeof(struct ust_etherstat) },
+		{ "arp", sizeof(struct ust_arpstat) },
+		{ "ip", sizeof(struct ust_ipstat) },
+		{ "icmp", sizeof(struct ust_icmpstat) },
+		{ "udp", sizeof(struct ust_udpstat) },
+		{ "tcp", sizeof(struct ust_tcpstat) },
+	};
+	struct ust_stat_desc d, prev;
+	unsigned idx = 0, g;
+	size_t covered;
+
+	for (g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
+		covered = 0;
+		while (ust_stats_describe(idx, &d) == 0 && strcmp(d.group, groups[g].name) == 0) {
+			CHECK(d.name != NULL && d.name[0] != '\0');
+			CHECK(d.descr != NULL && d.descr[0] != '\0');
+			CHECK(d.count >= 1);
+			/* Fields are contiguous uint64_t in struct order. */
+			CHECK_EQ(d.offset, covered);
+			if (covered > 0)
+				CHECK(strcmp(prev.name, d.name) != 0);
+			covered += (size_t)d.count * sizeof(uint64_t);
+			prev = d;
+			idx++;
+		}
+		CHECK_EQ(covered, groups[g].size);
+	}
+	CHECK_EQ(ust_stats_describe(idx, &d), -UST_ENOENT);
+	/* The counters FreeBSD's netstat -s shows under SACK have a text. */
+	for (idx = 0; ust_stats_describe(idx, &d) == 0; idx++)
+		if (strcmp(d.name, "tcps_sack_recovery_episode") == 0)
+			break;
+	CHECK(ust_stats_describe(idx, &d) == 0);
+	CHECK(strcmp(d.descr, "SACK recovery episodes") == 0);
+}
