@@ -6,6 +6,7 @@
 #include "tl_frame.h"
 #include "tl_net.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -207,7 +208,7 @@ fz_rig_init(struct fz_rig *r)
 	struct ust_stack_config cfg;
 	uint32_t ours, peer;
 
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct fz_rig, drv));
 	r->vc = ust_vclock_create(FZ_T0);
 	tl_stack_config(&cfg, r->vc, 1);
 	/* Small zones: cheap to create per input, and exhaustion is reachable. */
@@ -281,6 +282,6 @@ fz_rig_fini(struct fz_rig *r)
 	}
 	if (r->vc != NULL)
 		ust_vclock_destroy(r->vc);
-	memset(r, 0, sizeof(*r));
+	memset(r, 0, offsetof(struct fz_rig, drv));
 	return (leaked ? -1 : 0);
 }

@@ -44,7 +44,6 @@ struct fz_rig {
 	struct ust_vclock *vc;
 	struct ust_stack *st;
 	struct ust_if *ifp;
-	struct loopdrv drv; /* keeps what is sent during setup only */
 	struct ust_socket *lso, *so, *uso, *cso;
 	uint32_t iss;       /* our ISN on the established connection */
 	uint32_t rcv_nxt;   /* the peer's next sequence number (absolute) */
@@ -52,6 +51,8 @@ struct fz_rig {
 	uint32_t ts_recent; /* the last TSval we sent */
 	uint32_t c_iss;     /* the connecting socket's ISN */
 	uint16_t c_port;    /* and its local port */
+	struct loopdrv drv; /* last (fz_rig_init clears what precedes it); keeps what
+			     * is sent during setup only */
 };
 
 /* Builds the rig; 0, or -1 (reason on stderr). */

@@ -3,6 +3,7 @@
  */
 #include "test_loopdrv.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void
@@ -10,7 +11,7 @@ loopdrv_init(struct loopdrv *d)
 {
 	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x10 };
 
-	memset(d, 0, sizeof(*d));
+	memset(d, 0, offsetof(struct loopdrv, rx));
 	memcpy(d->mac, mac, 6);
 	d->mtu = 1500;
 	d->tx_budget = -1;
