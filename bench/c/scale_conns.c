@@ -50,10 +50,7 @@ sc_stack(struct ust_vclock *vc, uint64_t seed, uint64_t n)
 	struct ust_stack_config cfg;
 	struct ust_stack *st = NULL;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
+	tl_stack_config(&cfg, vc, seed);
 	cfg.mem_limit = 0; /* measured, not limited */
 	if (ust_stack_create(&cfg, &st) != 0)
 		return (NULL);
@@ -70,13 +67,13 @@ sc_stack(struct ust_vclock *vc, uint64_t seed, uint64_t n)
 /* Polls both stacks until idle; when nothing is left to do, moves the
  * clock to the next deadline (0: idle with none due within 10 s). */
 static int
-sc_settle(struct sim_pair *pr)
+sc_settle(struct tl_pair *pr)
 {
 	uint64_t next;
 
-	if (sim_poll_both(pr) > 0)
+	if (tl_pair_poll(pr) > 0)
 		return (1);
-	next = sim_next_deadline(pr);
+	next = tl_pair_next_deadline(pr);
 	if (next == UINT64_MAX || next > ust_vclock_now(pr->vc) + 10 * NS_S)
 		return (0);
 	if (next > ust_vclock_now(pr->vc))
@@ -93,7 +90,7 @@ main(int argc, char **argv)
 	struct ust_mem ma0, mb0, ma1, mb1;
 	struct ust_tcpstat tsa;
 	struct ust_pipe_config pc;
-	struct sim_pair pr;
+	struct tl_pair pr;
 	struct rusage ru;
 	double t0, t1;
 	int rc = 1;
@@ -135,17 +132,17 @@ main(int argc, char **argv)
 	        0 ||
 	    ust_if_attach(pr.b, "p0", ust_pipe_ops(), ust_pipe_end(pr.p, UST_PIPE_B), &pr.ifb) !=
 	        0 ||
-	    ust_if_addr_add(pr.ifb, ip4(198, 18, 0, 2), 24) != 0) {
+	    ust_if_addr_add(pr.ifb, tl_ip4addr(198, 18, 0, 2), 24) != 0) {
 		fprintf(stderr, "scale_conns: rig set-up failed\n");
 		goto out;
 	}
 	for (i = 0; i < naddr; i++)
-		if (ust_if_addr_add(pr.ifa, ip4(198, 18, 0, (unsigned)(SC_FIRST_HOST + i)), 24) !=
-		    0) {
+		if (ust_if_addr_add(pr.ifa, tl_ip4addr(198, 18, 0, (unsigned)(SC_FIRST_HOST + i)),
+		        24) != 0) {
 			fprintf(stderr, "scale_conns: address %" PRIu64 " refused\n", i);
 			goto out;
 		}
-	la = sin4(ip4(198, 18, 0, 2), SC_PORT);
+	la = tl_sin(tl_ip4addr(198, 18, 0, 2), SC_PORT);
 	if (ust_socket(pr.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) != 0 ||
 	    ust_bind(lso, &la) != 0 || ust_listen(lso, 65535) != 0) {
 		fprintf(stderr, "scale_conns: listener set-up failed\n");
@@ -161,7 +158,8 @@ main(int argc, char **argv)
 
 		for (i = b; i < end; i++) {
 			struct ust_sockaddr_in ca =
-			    sin4(ip4(198, 18, 0, (unsigned)(SC_FIRST_HOST + i / SC_PORTS_PER_ADDR)),
+			    tl_sin(tl_ip4addr(198, 18, 0,
+			               (unsigned)(SC_FIRST_HOST + i / SC_PORTS_PER_ADDR)),
 			        (uint16_t)(SC_FIRST_PORT + i % SC_PORTS_PER_ADDR));
 			int err;
 
@@ -193,7 +191,7 @@ main(int argc, char **argv)
 		}
 	}
 	t1 = wall_s();
-	(void)sim_poll_both(&pr);
+	(void)tl_pair_poll(&pr);
 	ust_stack_get_mem(pr.a, &ma1);
 	ust_stack_get_mem(pr.b, &mb1);
 	ust_stats_tcp(pr.a, &tsa);
@@ -223,7 +221,7 @@ out:
 	}
 	if (lso != NULL)
 		ust_close(lso);
-	sim_pair_close(&pr);
+	tl_pair_close(&pr);
 	free(cli);
 	free(srv);
 	return (rc);

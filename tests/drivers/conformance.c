@@ -90,7 +90,7 @@ rig_up(struct rig *r, const struct conf_opts *o)
 static void
 rig_run(struct rig *r, uint64_t dt)
 {
-	test_run_pair(r->vc, r->st[0], r->st[1], dt);
+	tl_run(r->vc, r->st, 2, dt);
 }
 
 /* Detaches both ends, checks every mbuf is back, frees everything. */
@@ -119,7 +119,7 @@ static struct ust_socket *
 udp_open(struct ust_stack *st, uint16_t port)
 {
 	struct ust_socket *so = NULL;
-	struct ust_sockaddr_in sin = test_sin(UST_INADDR_ANY, port);
+	struct ust_sockaddr_in sin = tl_sin(UST_INADDR_ANY, port);
 	int rcvbuf = 1 << 20;
 
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &so) != 0)
@@ -149,7 +149,7 @@ static void
 udp_exchange(struct rig *r, int s, const size_t *sizes, int n, int burst)
 {
 	struct ust_socket *tx = udp_open(r->st[s], 0), *rx = udp_open(r->st[1 - s], PORT);
-	struct ust_sockaddr_in to = test_sin(test_ip4(2 - (unsigned)s), PORT);
+	struct ust_sockaddr_in to = tl_sin(test_ip4(2 - (unsigned)s), PORT);
 	static uint8_t out[1500], in[1600];
 	int i, got = 0;
 	ptrdiff_t k;
@@ -218,8 +218,8 @@ static int
 tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
 {
 	struct ust_socket *ls = NULL, *cs = NULL, *as = NULL;
-	struct ust_sockaddr_in sin = test_sin(UST_INADDR_ANY, PORT);
-	struct ust_sockaddr_in to = test_sin(test_ip4(2), PORT);
+	struct ust_sockaddr_in sin = tl_sin(UST_INADDR_ANY, PORT);
+	struct ust_sockaddr_in to = tl_sin(test_ip4(2), PORT);
 	static uint8_t out[1 << 20], in[65536];
 	size_t sent = 0, rcvd = 0;
 	int rounds, bad = 0, rc;
@@ -301,8 +301,8 @@ TEST(detach_no_leak)
 	size_t sizes[40];
 	struct conf_opts o = { .caps = conf_driver.offload_caps };
 	struct ust_socket *a, *b;
-	struct ust_sockaddr_in to1 = test_sin(test_ip4(2), PORT);
-	struct ust_sockaddr_in to0 = test_sin(test_ip4(1), PORT);
+	struct ust_sockaddr_in to1 = tl_sin(test_ip4(2), PORT);
+	struct ust_sockaddr_in to0 = tl_sin(test_ip4(1), PORT);
 	static uint8_t buf[1400];
 	struct rig r;
 	int i;
@@ -333,7 +333,7 @@ TEST(backpressure)
 	struct ust_if_stats is0;
 	struct ust_stack_config cfg;
 	struct ust_socket *tx, *rx;
-	struct ust_sockaddr_in to = test_sin(test_ip4(2), PORT);
+	struct ust_sockaddr_in to = tl_sin(test_ip4(2), PORT);
 	uint8_t out[200], in[256];
 	size_t one = 200;
 	struct rig r;

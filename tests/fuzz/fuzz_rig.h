@@ -5,8 +5,9 @@
  * established connection 198.18.0.1:40000 -> 8080 (SACK, window scaling
  * and timestamps negotiated, 8 KB of our data in flight) and a UDP socket
  * on port 5353, and a socket of ours in SYN_SENT towards the peer's port 80.
- * Frames are built byte by byte with their own checksums
- * (RFC 1071), independent of the stack's codecs.
+ * Frames come from tests/lib (tl_frame.h: byte by byte, a reference RFC
+ * 1071 checksum independent of the stack's codecs), the driver is the
+ * loop driver (test_loopdrv.h).
  *
  * Call order: fz_rig_init() -> fz_rig_frame() / fz_rig_advance() ... ->
  * fz_rig_fini().  The corpus generator uses the same rig to learn the
@@ -22,6 +23,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "test_loopdrv.h"
+#include "tl_frame.h"
+
 #define FZ_OURS 0xc6120002u /* 198.18.0.2 */
 #define FZ_PEER 0xc6120001u /* 198.18.0.1 */
 #define FZ_LPORT 8080       /* the listener and the established connection */
@@ -31,28 +35,15 @@
 #define FZ_PEER_ISS 0x10000000u
 #define FZ_PEER_TS 0x01000000u
 #define FZ_FRAME_MAX 2048
-#define FZ_TX_MAX 32
 #define FZ_INFLIGHT 8192 /* bytes we send on the established connection at setup */
 
 extern const uint8_t fz_mac_ours[6];
 extern const uint8_t fz_mac_peer[6];
 
-struct fz_drv {
-	const uint8_t *rx; /* one frame waiting, or NULL */
-	size_t rx_len;
-	uint32_t rx_csum; /* UST_CSUM_* marks of the waiting frame */
-	/* What the stack sent, kept only while `keep_tx` (setup, corpus). */
-	int keep_tx;
-	uint8_t tx[FZ_TX_MAX][FZ_FRAME_MAX];
-	size_t tx_len[FZ_TX_MAX];
-	int tx_count;
-};
-
 struct fz_rig {
 	struct ust_vclock *vc;
 	struct ust_stack *st;
 	struct ust_if *ifp;
-	struct fz_drv drv;
 	struct ust_socket *lso, *so, *uso, *cso;
 	uint32_t iss;       /* our ISN on the established connection */
 	uint32_t rcv_nxt;   /* the peer's next sequence number (absolute) */
@@ -60,6 +51,8 @@ struct fz_rig {
 	uint32_t ts_recent; /* the last TSval we sent */
 	uint32_t c_iss;     /* the connecting socket's ISN */
 	uint16_t c_port;    /* and its local port */
+	struct loopdrv drv; /* last (fz_rig_init clears what precedes it); keeps what
+			     * is sent during setup only */
 };
 
 /* Builds the rig; 0, or -1 (reason on stderr). */
@@ -75,13 +68,8 @@ void fz_rig_advance(struct fz_rig *r, uint64_t dt_ns);
 /* Drains the sockets' receive buffers (what an application would do). */
 void fz_rig_drain(struct fz_rig *r);
 
-/* Frame builders (network byte order on the wire, host order arguments).
- * Return the frame length. */
-uint16_t fz_cksum(const uint8_t *p, size_t len, uint32_t init);
-size_t fz_eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type);
-/* IPv4 header at p with options (a multiple of 4 bytes); returns its length. */
-size_t fz_ip(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id, uint16_t off,
-    uint8_t ttl, const uint8_t *opt, size_t optlen, size_t plen);
+/* Frames from the peer to us (tl_frame.h builds them); each returns the
+ * frame length. */
 /* Ethernet + IPv4 + TCP from the peer to us. */
 size_t fz_tcp(uint8_t *f, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
     uint16_t win, const uint8_t *opt, size_t optlen, const void *data, size_t dlen);
@@ -90,8 +78,5 @@ size_t fz_udp(uint8_t *f, uint16_t sport, uint16_t dport, const void *data, size
 /* Ethernet + IPv4 + an ICMP message (type, code, 4 bytes rest, body). */
 size_t fz_icmp(uint8_t *f, uint8_t type, uint8_t code, uint32_t rest, const void *body,
     size_t blen);
-void fz_put16(uint8_t *p, uint16_t v);
-void fz_put32(uint8_t *p, uint32_t v);
-uint32_t fz_get32(const uint8_t *p);
 
 #endif /* FUZZ_RIG_H */

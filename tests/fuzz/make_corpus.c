@@ -67,25 +67,13 @@ add(const char *name)
 	return (s);
 }
 
-/* TS option (RFC 7323) preceded by two NOPs; returns 12. */
-static size_t
-opt_ts(uint8_t *o, uint32_t val, uint32_t ecr)
-{
-	o[0] = o[1] = 1;
-	o[2] = 8;
-	o[3] = 10;
-	fz_put32(o + 4, val);
-	fz_put32(o + 8, ecr);
-	return (12);
-}
-
 static void
 tcp_est(const char *name, uint8_t flags, uint32_t dseq, uint32_t dack, uint16_t win,
     const uint8_t *xopt, size_t xlen, const char *data)
 {
 	struct seed *s = add(name);
 	uint8_t opt[40];
-	size_t ol = opt_ts(opt, FZ_PEER_TS + 2, C.r.ts_recent);
+	size_t ol = tl_opt_ts(opt, FZ_PEER_TS + 2, C.r.ts_recent);
 
 	if (xlen > 0)
 		memcpy(opt + ol, xopt, xlen);
@@ -107,17 +95,8 @@ arp(const char *name, uint16_t op, const uint8_t *dmac, const uint8_t *tha, uint
     uint32_t tpa)
 {
 	struct seed *s = add(name);
-	uint8_t *a = s->f + fz_eth(s->f, dmac, fz_mac_peer, 0x0806);
-
-	fz_put16(a, 1);
-	fz_put16(a + 2, 0x0800);
-	a[4] = 6;
-	a[5] = 4;
-	fz_put16(a + 6, op);
-	memcpy(a + 8, fz_mac_peer, 6);
-	fz_put32(a + 14, spa);
-	memcpy(a + 18, tha, 6);
-	fz_put32(a + 24, tpa);
+	memset(s->f, 0, 60);
+	tl_arp(s->f, dmac, fz_mac_peer, op, fz_mac_peer, spa, tha, tpa);
 	s->len = 14 + 28 + 18; /* padded to the Ethernet minimum */
 }
 
@@ -129,10 +108,10 @@ icmp_err(const char *name, uint8_t type, uint8_t code, uint32_t rest, uint8_t pr
 	struct seed *s = add(name);
 	uint8_t q[28];
 
-	fz_ip(q, FZ_OURS, FZ_PEER, proto, 0x99, 0x4000, 64, NULL, 0, 40);
-	fz_put16(q + 20, sport);
-	fz_put16(q + 22, dport);
-	fz_put32(q + 24, seq);
+	tl_ip4(q, FZ_OURS, FZ_PEER, proto, 0x99, 0x4000, 64, NULL, 0, 40);
+	tl_put16(q + 20, sport);
+	tl_put16(q + 22, dport);
+	tl_put32(q + 24, seq);
 	s->len = fz_icmp(s->f, type, code, rest, q, sizeof(q));
 }
 
@@ -144,8 +123,8 @@ ip_raw(const char *name, uint8_t proto, uint16_t id, uint16_t off, const uint8_t
 	struct seed *s = add(name);
 	size_t hl;
 
-	fz_eth(s->f, fz_mac_ours, fz_mac_peer, 0x0800);
-	hl = fz_ip(s->f + 14, FZ_PEER, FZ_OURS, proto, id, off, 64, opt, ol, plen);
+	tl_eth(s->f, fz_mac_ours, fz_mac_peer, 0x0800);
+	hl = tl_ip4(s->f + 14, FZ_PEER, FZ_OURS, proto, id, off, 64, opt, ol, plen);
 	memcpy(s->f + 14 + hl, pl, plen);
 	s->len = 14 + hl + plen;
 }
@@ -210,8 +189,8 @@ seeds_tcp(void)
 	struct seed *s;
 
 	memcpy(o, (const uint8_t[]){ 2, 4, 0x05, 0xb4, 4, 2, 8, 10 }, 8);
-	fz_put32(o + 8, 7);
-	fz_put32(o + 12, 0);
+	tl_put32(o + 8, 7);
+	tl_put32(o + 12, 0);
 	memcpy(o + 16, (const uint8_t[]){ 1, 3, 3, 7 }, 4);
 	tcp_listen("syn_all_options", 40001, F_SYN, o, 20);
 	tcp_listen("syn_no_options", 40002, F_SYN, NULL, 0);
@@ -241,12 +220,12 @@ seeds_tcp(void)
 	sack[0] = sack[1] = 1;
 	sack[2] = 5;
 	sack[3] = 10;
-	fz_put32(sack + 4, C.r.snd_una + 2896);
-	fz_put32(sack + 8, C.r.snd_una + 4344);
+	tl_put32(sack + 4, C.r.snd_una + 2896);
+	tl_put32(sack + 8, C.r.snd_una + 4344);
 	tcp_est("est_sack1", F_ACK, 0, 0, 2048, sack, 12, NULL);
 	sack[3] = 18;
-	fz_put32(sack + 12, C.r.snd_una + 5792);
-	fz_put32(sack + 16, C.r.snd_una + 7240);
+	tl_put32(sack + 12, C.r.snd_una + 5792);
+	tl_put32(sack + 16, C.r.snd_una + 7240);
 	tcp_est("est_sack2", F_ACK, 0, 1448, 2048, sack, 20, NULL);
 	/* Timestamps alone would not fit 3 blocks: 2 NOP + 26 = 28 + 12. */
 	{
@@ -254,8 +233,8 @@ seeds_tcp(void)
 		int i;
 
 		for (i = 0; i < 3; i++) {
-			fz_put32(s3 + 4 + 8 * i, C.r.snd_una + 1448u * (2 * (uint32_t)i + 1));
-			fz_put32(s3 + 8 + 8 * i, C.r.snd_una + 1448u * (2 * (uint32_t)i + 2));
+			tl_put32(s3 + 4 + 8 * i, C.r.snd_una + 1448u * (2 * (uint32_t)i + 1));
+			tl_put32(s3 + 8 + 8 * i, C.r.snd_una + 1448u * (2 * (uint32_t)i + 2));
 		}
 		tcp_est("est_sack3", F_ACK, 0, 0, 2048, s3, 28, NULL);
 	}
@@ -270,8 +249,8 @@ seeds_client(void)
 	struct seed *s;
 
 	memcpy(o, (const uint8_t[]){ 2, 4, 0x05, 0xb4, 4, 2, 8, 10 }, 8);
-	fz_put32(o + 8, FZ_PEER_TS);
-	fz_put32(o + 12, C.r.ts_recent);
+	tl_put32(o + 8, FZ_PEER_TS);
+	tl_put32(o + 12, C.r.ts_recent);
 	memcpy(o + 16, (const uint8_t[]){ 1, 3, 3, 7 }, 4);
 	s = add("client_synack_all_options");
 	s->len = fz_tcp(s->f, FZ_CPORT, C.r.c_port, 0x30000000u, C.r.c_iss + 1, F_SYN | F_ACK,
@@ -292,7 +271,7 @@ seeds_client(void)
 static void
 put_seq_frame(uint8_t *buf, size_t *pos, const struct seed *s, int csum_ok, uint8_t step)
 {
-	fz_put16(buf + *pos, (uint16_t)(s->len | (csum_ok ? 0x8000u : 0)));
+	tl_put16(buf + *pos, (uint16_t)(s->len | (csum_ok ? 0x8000u : 0)));
 	memcpy(buf + *pos + 2, s->f, s->len);
 	*pos += 2 + s->len;
 	buf[(*pos)++] = step;

@@ -51,7 +51,7 @@ struct sim_bulk_opts {
 };
 
 struct sim_bulk_run {
-	struct sim_pair net;
+	struct tl_pair net;
 	struct ust_socket *lso, *ca, *cb;
 	struct ust_pcap *pcap; /* SIM_PCAP set: A's frames */
 };
@@ -69,7 +69,7 @@ sim_bulk_free(struct sim_bulk_run *r)
 		ust_if_set_capture(r->net.ifa, NULL, NULL);
 		ust_pcap_close(r->pcap);
 	}
-	sim_pair_close(&r->net);
+	tl_pair_close(&r->net);
 }
 
 /* Application goodput in bit/s: bytes over the virtual duration. */
@@ -87,7 +87,7 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 	static const uint8_t buf[SIM_BULK_CHUNK]; /* contents do not matter */
 	struct sim_bulk_run r;
 	struct ust_fault_config fc[2];
-	struct ust_sockaddr_in la = sin4(ip4(198, 18, 0, 2), SIM_BULK_PORT);
+	struct ust_sockaddr_in la = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_BULK_PORT);
 	uint8_t rbuf[SIM_BULK_CHUNK];
 	size_t sent = 0, got = 0;
 	uint64_t next, t0 = 1000 * NS_MS;
@@ -143,7 +143,7 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 	while (got < cfg->bytes) {
 		int moved = 0;
 
-		(void)sim_poll_both(&r.net);
+		(void)tl_pair_poll(&r.net);
 		if (r.cb == NULL && ust_accept(r.lso, &r.cb, NULL) != 0)
 			r.cb = NULL;
 		while (sent < cfg->bytes) {
@@ -162,7 +162,7 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 		}
 		if (moved)
 			continue;
-		next = sim_next_deadline(&r.net);
+		next = tl_pair_next_deadline(&r.net);
 		if (next == UINT64_MAX || next > ust_vclock_now(r.net.vc) + 600 * NS_S) {
 			fprintf(stderr, "sim_bulk: seed %" PRIu64 " stalled after %zu bytes\n",
 			    cfg->seed, got);

@@ -100,7 +100,7 @@ fold(uint32_t sum)
 static void
 build_syn(struct flood *f, uint8_t *fr)
 {
-	uint64_t r = mix64(&f->rng);
+	uint64_t r = tl_mix64(&f->rng);
 	uint32_t src = 0x0a000000u | (uint32_t)(r & 0xffffff), sum;
 	uint8_t *ip = fr + 14, *th = ip + 20;
 
@@ -235,10 +235,7 @@ struct run {
 	uint64_t seed, syns, rate;
 	unsigned nclients, started, done;
 	int verbose, failed;
-	struct ust_vclock *vc;
-	struct ust_stack *a, *b;
-	struct ust_pipe *p;
-	struct ust_if *ifa, *ifb;
+	struct tl_pair net; /* B's end of the pipe behind the flood driver */
 	struct ust_socket *lso;
 	struct flood fl;
 	struct client cl[MAX_CONC];
@@ -259,10 +256,7 @@ stack_new(struct run *r, uint64_t seed)
 	struct ust_stack_config cfg;
 	struct ust_stack *st = NULL;
 
-	ust_stack_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(r->vc);
-	cfg.seed_set = 1;
-	cfg.seed = seed;
+	tl_stack_config(&cfg, r->net.vc, seed);
 	cfg.mem_limit = MEM_LIMIT;
 	if (ust_stack_create(&cfg, &st) != 0)
 		return (NULL);
@@ -274,32 +268,32 @@ static int
 setup(struct run *r)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in sin = sin4(ip4(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in sin = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
 
-	r->vc = ust_vclock_create(SIM_T0);
-	r->a = stack_new(r, r->seed * 2 + 1);
-	r->b = stack_new(r, r->seed * 2 + 2);
-	if (r->vc == NULL || r->a == NULL || r->b == NULL)
+	r->net.vc = ust_vclock_create(SIM_T0);
+	r->net.a = stack_new(r, r->seed * 2 + 1);
+	r->net.b = stack_new(r, r->seed * 2 + 2);
+	if (r->net.vc == NULL || r->net.a == NULL || r->net.b == NULL)
 		return (-1);
 	ust_pipe_config_init(&pc);
-	pc.clock = ust_vclock_clock(r->vc);
+	pc.clock = ust_vclock_clock(r->net.vc);
 	pc.fault[0].delay_ns = pc.fault[1].delay_ns = NS_MS;
-	if (ust_pipe_create(&pc, &r->p) != 0)
+	if (ust_pipe_create(&pc, &r->net.p) != 0)
 		return (-1);
-	r->fl.pipe = ust_pipe_end(r->p, UST_PIPE_B);
+	r->fl.pipe = ust_pipe_end(r->net.p, UST_PIPE_B);
 	r->fl.pops = ust_pipe_ops();
 	r->fl.pops->get_mac(r->fl.pipe, r->fl.mac);
 	r->fl.rng = r->seed ^ 0x5f10adull;
 	r->fl.left = r->syns;
-	if (ust_if_attach(r->a, "p0", ust_pipe_ops(), ust_pipe_end(r->p, UST_PIPE_A), &r->ifa) !=
-	        0 ||
-	    ust_if_attach(r->b, "p0", &flood_ops, &r->fl, &r->ifb) != 0 ||
-	    ust_if_addr_add(r->ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(r->ifb, ip4(198, 18, 0, 2), 24) != 0 ||
-	    ust_arp_add_static(r->ifb, ip4(198, 18, 0, 254), gw_mac) != 0 ||
-	    ust_route_add(r->b, 0, 0, ip4(198, 18, 0, 254), r->ifb) != 0)
+	if (ust_if_attach(r->net.a, "p0", ust_pipe_ops(), ust_pipe_end(r->net.p, UST_PIPE_A),
+	        &r->net.ifa) != 0 ||
+	    ust_if_attach(r->net.b, "p0", &flood_ops, &r->fl, &r->net.ifb) != 0 ||
+	    ust_if_addr_add(r->net.ifa, tl_ip4addr(198, 18, 0, 1), 24) != 0 ||
+	    ust_if_addr_add(r->net.ifb, tl_ip4addr(198, 18, 0, 2), 24) != 0 ||
+	    ust_arp_add_static(r->net.ifb, tl_ip4addr(198, 18, 0, 254), gw_mac) != 0 ||
+	    ust_route_add(r->net.b, 0, 0, tl_ip4addr(198, 18, 0, 254), r->net.ifb) != 0)
 		return (-2);
-	if (ust_socket(r->b, UST_AF_INET, UST_SOCK_STREAM, 0, &r->lso) != 0 ||
+	if (ust_socket(r->net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &r->lso) != 0 ||
 	    ust_bind(r->lso, &sin) != 0 || ust_listen(r->lso, 128) != 0)
 		return (-3);
 	return (0);
@@ -308,15 +302,15 @@ setup(struct run *r)
 static void
 client_start(struct run *r, struct client *c)
 {
-	struct ust_sockaddr_in sin = sin4(ip4(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in sin = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
 	size_t i;
 	int e;
 
 	memset(c, 0, sizeof(*c));
 	c->gen = r->seed * 1000003u + r->started;
 	for (i = 0; i < MSG_LEN; i++)
-		c->msg[i] = (uint8_t)mix64(&c->gen);
-	if (ust_socket(r->a, UST_AF_INET, UST_SOCK_STREAM, 0, &c->so) != 0) {
+		c->msg[i] = (uint8_t)tl_mix64(&c->gen);
+	if (ust_socket(r->net.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c->so) != 0) {
 		FAIL(r, "client %u: no socket", r->started);
 		return;
 	}
@@ -401,7 +395,7 @@ poll_all(struct run *r)
 	int n, i;
 
 	do {
-		n = ust_stack_poll(r->b) + ust_stack_poll(r->a);
+		n = ust_stack_poll(r->net.b) + ust_stack_poll(r->net.a);
 		server_step(r);
 		for (i = 0; i < MAX_CONC; i++) {
 			if (r->cl[i].so == NULL)
@@ -459,8 +453,8 @@ check_baseline(struct run *r, const struct ust_mem *m0, const struct zsnap *z0)
 	size_t lo = 0, hi = 0;
 	unsigned i;
 
-	ust_stack_get_mem(r->b, &m1);
-	zsnap(r->b, &z1);
+	ust_stack_get_mem(r->net.b, &m1);
+	zsnap(r->net.b, &z1);
 	if (z1.n != z0->n)
 		FAIL(r, "zones: %u before, %u after", z0->n, z1.n);
 	for (i = 0; i < z0->n && i < z1.n; i++) {
@@ -501,11 +495,11 @@ run(struct run *r)
 		FAIL(r, "setup failed (%d)", e);
 		return;
 	}
-	ust_sysctl_get(r->b, "net.inet.tcp.syncache.cachelimit", &cachelimit);
+	ust_sysctl_get(r->net.b, "net.inet.tcp.syncache.cachelimit", &cachelimit);
 	/* The baseline: both stacks idle (announcements sent). */
 	poll_all(r);
-	ust_stack_get_mem(r->b, &m0);
-	zsnap(r->b, &z0);
+	ust_stack_get_mem(r->net.b, &m0);
+	zsnap(r->net.b, &z0);
 	t0 = wall();
 	/* The flood and the clients, 1 ms of virtual time a step. */
 	while (!r->failed && (r->fl.left > 0 || r->done < r->nclients)) {
@@ -514,7 +508,7 @@ run(struct run *r)
 			if (r->cl[i].so == NULL && (step % 2 == 0))
 				client_start(r, &r->cl[i]);
 		poll_all(r);
-		ust_vclock_advance(r->vc, NS_MS);
+		ust_vclock_advance(r->net.vc, NS_MS);
 		if (++step > 600000) {
 			FAIL(r,
 			    "not done after %" PRIu64 " steps: %" PRIu64 " SYNs left, %u of %u "
@@ -524,8 +518,8 @@ run(struct run *r)
 		}
 	}
 	t1 = wall();
-	ust_stats_tcp(r->b, &ts);
-	zsnap(r->b, &z1);
+	ust_stats_tcp(r->net.b, &ts);
+	zsnap(r->net.b, &z1);
 	sz = zfind(&z1, "syncache");
 	printf("flood: %" PRIu64 " SYNs in %.2f s wall (%.0f SYNs/s, with %u clients), %" PRIu64
 	       " virtual ms; syncache peak %u of %" PRId64 ", sc_added %" PRIu64
@@ -553,23 +547,21 @@ run(struct run *r)
 	/* The drain: the syncache times out, TIME_WAIT ends. */
 	for (i = 0; i < 100000 && !r->failed; i++) {
 		poll_all(r);
-		deadline = ust_stack_next_deadline(r->a);
-		if (ust_stack_next_deadline(r->b) < deadline)
-			deadline = ust_stack_next_deadline(r->b);
-		if (deadline == UINT64_MAX || deadline > ust_vclock_now(r->vc) + 600 * NS_S)
+		deadline = tl_pair_next_deadline(&r->net);
+		if (deadline == UINT64_MAX || deadline > ust_vclock_now(r->net.vc) + 600 * NS_S)
 			break;
-		if (deadline > ust_vclock_now(r->vc))
-			ust_vclock_set(r->vc, deadline);
+		if (deadline > ust_vclock_now(r->net.vc))
+			ust_vclock_set(r->net.vc, deadline);
 	}
-	zsnap(r->b, &z1);
+	zsnap(r->net.b, &z1);
 	sz = zfind(&z1, "syncache");
 	if (sz == NULL || sz->in_use != 0)
 		FAIL(r, "syncache: %u entries left after the drain", sz ? sz->in_use : 0);
-	ust_stack_get_mem(r->b, &m1);
+	ust_stack_get_mem(r->net.b, &m1);
 	if (m1.peak > m1.limit || m1.failures != 0)
 		FAIL(r, "memory peak %zu of limit %zu, %" PRIu64 " allocations refused", m1.peak,
 		    m1.limit, m1.failures);
-	ust_stats_tcp(r->b, &ts);
+	ust_stats_tcp(r->net.b, &ts);
 	if (r->verbose)
 		printf("drain: sc_stale %" PRIu64 ", sc_retransmitted %" PRIu64 "\n",
 		    ts.tcps_sc_stale, ts.tcps_sc_retransmitted);
@@ -589,14 +581,7 @@ teardown(struct run *r)
 			ust_close(r->srv[i]);
 	if (r->lso != NULL)
 		ust_close(r->lso);
-	if (r->a != NULL)
-		ust_stack_destroy(r->a);
-	if (r->b != NULL)
-		ust_stack_destroy(r->b);
-	if (r->p != NULL)
-		ust_pipe_destroy(r->p);
-	if (r->vc != NULL)
-		ust_vclock_destroy(r->vc);
+	tl_pair_close(&r->net);
 }
 
 int

@@ -40,7 +40,7 @@
 static uint64_t
 uniform(uint64_t *x, uint64_t lo, uint64_t hi)
 {
-	return (lo + mix64(x) % (hi - lo + 1));
+	return (lo + tl_mix64(x) % (hi - lo + 1));
 }
 
 /* One side of the transfer: the data it sends and hashes, what it got. */
@@ -65,7 +65,7 @@ struct sim {
 	uint64_t seed;
 	size_t bytes;
 	int verbose;
-	struct sim_pair net;
+	struct tl_pair net;
 	struct ust_fault_config fc[2];
 	struct side sa, sb;
 	struct ust_socket *lso; /* B's listener */
@@ -85,7 +85,7 @@ faults_from_seed(uint64_t seed, struct ust_fault_config fc[2])
 		/* A quarter of the seeds get a perfect direction: the
 		 * fast paths deserve checking too. */
 		if (uniform(&x, 0, 3) == 0) {
-			f->seed = mix64(&x);
+			f->seed = tl_mix64(&x);
 			continue;
 		}
 		f->loss_ppm = (uint32_t)uniform(&x, 0, 100000); /* up to 10% */
@@ -109,7 +109,7 @@ faults_from_seed(uint64_t seed, struct ust_fault_config fc[2])
 			f->rate_bps = 1000000000ull;
 			break;
 		}
-		f->seed = mix64(&x);
+		f->seed = tl_mix64(&x);
 	}
 }
 
@@ -138,8 +138,8 @@ fail(struct sim *s, const char *fmt, const char *what, long long v)
 static int
 setup(struct sim *s)
 {
-	struct ust_sockaddr_in la = sin4(ip4(198, 18, 0, 2), SIM_PORT);
-	struct ust_sockaddr_in ca = sin4(ip4(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in la = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
+	struct ust_sockaddr_in ca = tl_sin(tl_ip4addr(198, 18, 0, 2), SIM_PORT);
 	int one = 1, err;
 
 	faults_from_seed(s->seed, s->fc);
@@ -193,7 +193,7 @@ side_work(struct sim *s, struct side *sd)
 			if (want > SIM_CHUNK)
 				want = SIM_CHUNK;
 			for (i = 0; i < want; i += 8) {
-				uint64_t r = mix64(&sd->gen);
+				uint64_t r = tl_mix64(&sd->gen);
 				size_t k = want - i < 8 ? want - i : 8;
 
 				memcpy(sd->buf + i, &r, k);
@@ -307,7 +307,7 @@ run(struct sim *s, uint64_t vbound)
 	int w;
 
 	for (;;) {
-		sim_poll_both(&s->net);
+		tl_pair_poll(&s->net);
 		w = app_work(s);
 		if (w < 0)
 			return (-1);
@@ -317,7 +317,7 @@ run(struct sim *s, uint64_t vbound)
 		if (s->sa.closed && s->sb.closed &&
 		    zones_in_use(s->net.a, NULL, 0) + zones_in_use(s->net.b, NULL, 0) == 0)
 			break;
-		next = sim_next_deadline(&s->net);
+		next = tl_pair_next_deadline(&s->net);
 		if (next == UINT64_MAX) {
 			zn[0] = '\0';
 			zones_in_use(s->net.a, zn, sizeof(zn));
@@ -372,7 +372,7 @@ teardown(struct sim *s)
 		ust_close(s->sb.so);
 	if (s->lso != NULL)
 		ust_close(s->lso);
-	sim_pair_close(&s->net);
+	tl_pair_close(&s->net);
 }
 
 /* One seed: 0 when it passes. */

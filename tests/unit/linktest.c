@@ -7,13 +7,12 @@
 #include <ustack/ustack_pipe.h>
 
 #include "kern/stack_var.h"
-#include "netinet/iptest.h"
+#include "iptest.h"
 
 static void
 drain(struct ust_stack *st)
 {
-	while (ust_stack_poll(st) > 0)
-		continue;
+	tl_poll(&st, 1);
 }
 
 /* Runs what is pending, then frees the stack (checking for leaks) and
@@ -53,10 +52,7 @@ lt_rig_fini(struct lt_rig *r)
 void
 lt_rig_advance(struct lt_rig *r, uint64_t ns)
 {
-	/* The same stack seen as iptest.h's fixture, for its clock walk. */
-	struct ipt t = { .vc = r->vc, .st = r->st, .d = &r->drv, .ifp = r->uif };
-
-	ipt_advance(&t, ns);
+	tl_run(r->vc, &r->st, 1, ns);
 }
 
 void
@@ -90,29 +86,18 @@ lt_rig2_fini(struct lt_rig2 *r)
 }
 
 int
-lt_pair_init(struct lt_pair *pp, uint64_t t0, uint64_t seed)
+lt_pair_init(struct tl_pair *pp, uint64_t t0, uint64_t seed)
 {
-	const struct ust_driver_ops *ops = ust_pipe_ops();
-	struct ust_pipe_config cfg;
-	int rc;
-
 	memset(pp, 0, sizeof(*pp));
 	pp->vc = ust_vclock_create(t0);
 	pp->a = test_stack_new(pp->vc, seed);
 	pp->b = test_stack_new(pp->vc, seed + 1);
-	ust_pipe_config_init(&cfg);
-	cfg.clock = ust_vclock_clock(pp->vc);
-	rc = ust_pipe_create(&cfg, &pp->p);
-	if (rc == 0)
-		rc = ust_if_attach(pp->a, "p0", ops, ust_pipe_end(pp->p, UST_PIPE_A), &pp->ifa);
-	if (rc == 0)
-		rc = ust_if_attach(pp->b, "p0", ops, ust_pipe_end(pp->p, UST_PIPE_B), &pp->ifb);
-	return (rc);
+	return (tl_pair_attach(pp, NULL));
 }
 
 /* The stacks before the pipe: their detach frees what the pipe holds. */
 void
-lt_pair_fini(struct lt_pair *pp)
+lt_pair_fini(struct tl_pair *pp)
 {
 	test_stack_free(pp->a);
 	test_stack_free(pp->b);
@@ -140,21 +125,5 @@ size_t
 lt_arp_frame(uint8_t *f, const uint8_t *edst, const uint8_t *esrc, uint16_t op, const uint8_t *sha,
     uint32_t spa, const uint8_t *tha, uint32_t tpa)
 {
-	memcpy(f, edst, 6);
-	memcpy(f + 6, esrc, 6);
-	f[12] = 0x08;
-	f[13] = 0x06;
-	f[14] = 0x00;
-	f[15] = 0x01;
-	f[16] = 0x08;
-	f[17] = 0x00;
-	f[18] = 6;
-	f[19] = 4;
-	f[20] = (uint8_t)(op >> 8);
-	f[21] = (uint8_t)op;
-	memcpy(f + 22, sha, 6);
-	memcpy(f + 28, &spa, 4);
-	memcpy(f + 32, tha, 6);
-	memcpy(f + 38, &tpa, 4);
-	return (42);
+	return (tl_arp(f, edst, esrc, op, sha, ntohl(spa), tha, ntohl(tpa)));
 }

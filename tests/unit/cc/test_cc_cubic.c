@@ -10,44 +10,20 @@
  * The test side may use floating point (the module may not): the model
  * below is the RFC's pseudo-code in segments and seconds.
  */
-#include "kern/stack_var.h"
-#include "netinet/cc/cc.h"
-#include "netinet/tcp_var.h"
-#include "test_env.h"
+#include "cc_rig.h"
 
 #define MSS 1000u
 #define NS_PER_S 1000000000ull
 #define CUBIC_C 0.4
 #define CUBIC_BETA 0.7
 
-struct ccrig {
-	struct ust_vclock *vc;
-	struct ust_stack *st;
-	struct tcpcb tp;
-};
-
 static void
 ccrig_init(struct ccrig *r, uint32_t mss)
 {
-	memset(r, 0, sizeof(*r));
-	r->vc = ust_vclock_create(1000000000ull);
-	r->st = test_stack_new(r->vc, 1);
-	r->tp.t_stack = r->st;
-	r->tp.t_maxseg = mss;
-	r->tp.t_state = TCPS_ESTABLISHED;
-	r->tp.snd_una = r->tp.snd_nxt = r->tp.snd_max = 1000;
+	ccrig_setup(r, mss);
 	r->tp.snd_ssthresh = (uint32_t)TCP_MAXWIN << TCP_MAX_WINSHIFT;
 	r->tp.snd_scale = TCP_MAX_WINSHIFT;
-	if (cc_attach(&r->tp, &cubic_cc_algo) != 0)
-		abort();
-}
-
-static void
-ccrig_fini(struct ccrig *r)
-{
-	cc_detach(&r->tp);
-	test_stack_free(r->st);
-	ust_vclock_destroy(r->vc);
+	ccrig_attach(r, &cubic_cc_algo);
 }
 
 static double

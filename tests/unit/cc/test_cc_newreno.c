@@ -7,37 +7,13 @@
  * over RTTs against RFC 5681's AIMD; the registry of modules, the string
  * knobs net.inet.tcp.cc.algorithm / .available and cc_switch.
  */
-#include "kern/stack_var.h"
-#include "netinet/cc/cc.h"
-#include "netinet/tcp_var.h"
-#include "test_env.h"
-
-struct ccrig {
-	struct ust_vclock *vc;
-	struct ust_stack *st;
-	struct tcpcb tp;
-};
+#include "cc_rig.h"
 
 static void
 ccrig_init(struct ccrig *r, uint32_t mss)
 {
-	memset(r, 0, sizeof(*r));
-	r->vc = ust_vclock_create(1000000000ull);
-	r->st = test_stack_new(r->vc, 1);
-	r->tp.t_stack = r->st;
-	r->tp.t_maxseg = mss;
-	r->tp.t_state = TCPS_ESTABLISHED;
-	r->tp.snd_una = r->tp.snd_nxt = r->tp.snd_max = 1000;
-	if (cc_attach(&r->tp, &newreno_cc_algo) != 0)
-		abort();
-}
-
-static void
-ccrig_fini(struct ccrig *r)
-{
-	cc_detach(&r->tp);
-	test_stack_free(r->st);
-	ust_vclock_destroy(r->vc);
+	ccrig_setup(r, mss);
+	ccrig_attach(r, &newreno_cc_algo);
 }
 
 TEST(newreno_initial_window)

@@ -81,7 +81,7 @@ TEST(tcp_segments_reach_the_driver_as_shared_chains)
 	struct ust_stack *st[2];
 	struct ust_if *ifp[2];
 	struct ust_socket *ls, *cs, *as = NULL;
-	struct ust_sockaddr_in sin = test_sin(UST_INADDR_ANY, 80), to = test_sin(test_ip4(2), 80);
+	struct ust_sockaddr_in sin = tl_sin(UST_INADDR_ANY, 80), to = tl_sin(test_ip4(2), 80);
 	static uint8_t out[200000], in[65536];
 	size_t sent = 0, got = 0;
 	int i, rounds;
@@ -103,7 +103,7 @@ TEST(tcp_segments_reach_the_driver_as_shared_chains)
 	REQUIRE(ust_bind(ls, &sin) == 0 && ust_listen(ls, 1) == 0);
 	REQUIRE(ust_socket(st[0], UST_AF_INET, UST_SOCK_STREAM, 0, &cs) == 0);
 	(void)ust_connect(cs, &to);
-	test_run_pair(vc, st[0], st[1], 10000000);
+	tl_run(vc, st, 2, 10000000);
 	REQUIRE(ust_accept(ls, &as, NULL) == 0);
 	for (rounds = 0; rounds < 10000 && got < sizeof(out); rounds++) {
 		while (

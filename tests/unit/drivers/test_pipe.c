@@ -154,33 +154,15 @@ rig_fini(struct rig *r)
 	ust_vclock_destroy(r->vc);
 }
 
-static uint64_t
-min64(uint64_t x, uint64_t y)
-{
-	return (x < y ? x : y);
-}
-
 /* Polls both stacks, jumping the virtual clock from deadline to deadline,
  * until nothing is pending up to `until`; leaves the clock at `until`. */
 static void
 rig_run(struct rig *r, uint64_t until)
 {
-	uint64_t next;
-	int guard;
+	struct ust_stack *s[2] = { r->a, r->b };
+	uint64_t now = ust_vclock_now(r->vc);
 
-	for (guard = 0; guard < 1000000; guard++) {
-		while (ust_stack_poll(r->a) + ust_stack_poll(r->b) > 0)
-			continue;
-		next = min64(ust_stack_next_deadline(r->a), ust_stack_next_deadline(r->b));
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(r->vc))
-			next = ust_vclock_now(r->vc) + 1;
-		ust_vclock_set(r->vc, next);
-	}
-	ust_vclock_set(r->vc, until);
-	while (ust_stack_poll(r->a) + ust_stack_poll(r->b) > 0)
-		continue;
+	tl_run(r->vc, s, 2, until > now ? until - now : 0);
 }
 
 /* Sends n frames of len bytes numbered from seq0, flushing as needed. */

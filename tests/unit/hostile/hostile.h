@@ -15,7 +15,7 @@
 
 #include <stddef.h>
 
-#include "netinet/tcptest.h"
+#include "tcp_script.h"
 
 struct hs_snap {
 	struct ust_etherstat eth;
@@ -201,60 +201,5 @@ hs_delta(const struct hs *h, enum hs_grp g, size_t off)
 			fprintf(stderr, "  ^ in row \"%s\" (seed %" PRIu64 ")\n", _row, \
 			    ust_test_seed);                                             \
 	} while (0)
-
-/* Recomputes the IPv4 header checksum of the frame f (IHL from the
- * header, clamped to the frame). */
-static inline void
-hs_ipsum(uint8_t *f, size_t flen)
-{
-	uint8_t *ip = f + 14;
-	size_t hl = (size_t)(ip[0] & 0x0f) * 4;
-	uint16_t s;
-
-	if (hl < 20)
-		hl = 20;
-	if (14 + hl > flen)
-		hl = flen - 14;
-	ip[10] = ip[11] = 0;
-	s = ipt_cksum(ip, hl, 0);
-	ip[10] = (uint8_t)(s >> 8);
-	ip[11] = (uint8_t)s;
-}
-
-/* A UDP datagram (RFC 768) with its pseudo-header checksum: src/dst host
- * order, ulen the UDP length field written (the checksum covers plen
- * bytes of header + data as they sit in the packet). */
-static inline size_t
-hs_udp(uint8_t *p, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint16_t ulen,
-    const void *data, size_t dlen)
-{
-	uint8_t ph[12];
-	uint32_t sum;
-	uint16_t s;
-	size_t plen = 8 + dlen;
-
-	p[0] = (uint8_t)(sport >> 8);
-	p[1] = (uint8_t)sport;
-	p[2] = (uint8_t)(dport >> 8);
-	p[3] = (uint8_t)dport;
-	p[4] = (uint8_t)(ulen >> 8);
-	p[5] = (uint8_t)ulen;
-	p[6] = p[7] = 0;
-	if (dlen > 0)
-		memcpy(p + 8, data, dlen);
-	ipt_put32(ph, src);
-	ipt_put32(ph + 4, dst);
-	ph[8] = 0;
-	ph[9] = 17;
-	ph[10] = (uint8_t)(ulen >> 8);
-	ph[11] = (uint8_t)ulen;
-	sum = (uint16_t)~ipt_cksum(ph, 12, 0);
-	s = ipt_cksum(p, plen, sum);
-	if (s == 0)
-		s = 0xffff;
-	p[6] = (uint8_t)(s >> 8);
-	p[7] = (uint8_t)s;
-	return (plen);
-}
 
 #endif /* HOSTILE_H */

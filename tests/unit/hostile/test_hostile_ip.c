@@ -94,7 +94,7 @@ ip_build(enum ipmut mut, uint8_t *f)
 		tcp[14] = 0xff;
 		return (ipt_frame(f, ipt_mac_ours, src, IPT_OURS, 6, 7, 0, ttl, tcp, sizeof(tcp)));
 	}
-	n = ipt_icmp(icmp, 8, 0, 0x12340001u, (const uint8_t *)"0123456789abcdef", 16);
+	n = tl_icmp(icmp, 8, 0, 0x12340001u, (const uint8_t *)"0123456789abcdef", 16);
 	len = ipt_frame(f, ipt_mac_ours, src, IPT_OURS, 1, 0x4242, 0, ttl, icmp, n);
 	switch (mut) {
 	case IHL4:
@@ -125,7 +125,7 @@ ip_build(enum ipmut mut, uint8_t *f)
 	default:
 		break;
 	}
-	hs_ipsum(f, len);
+	tl_ip4_resum(f + 14, len - 14);
 	if (mut == BADSUM)
 		f[24] ^= 0x5a;
 	return (len);
@@ -189,7 +189,7 @@ TEST(hostile_ip_fragments)
 
 	for (k = 0; k < 792; k++)
 		msg[8 + k] = (uint8_t)(k * 7);
-	(void)ipt_icmp(msg, 8, 0, 0x0badcafeu, msg + 8, 792);
+	(void)tl_icmp(msg, 8, 0, 0x0badcafeu, msg + 8, 792);
 	for (i = 0; i < sizeof(fragrows) / sizeof(fragrows[0]); i++) {
 		const struct fragrow *r = &fragrows[i];
 		uint8_t f[1600];

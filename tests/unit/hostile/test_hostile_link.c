@@ -121,12 +121,12 @@ TEST(hostile_icmp_errors)
 		REQUIRE(hs_init(&h, ust_test_seed));
 		/* The quoted datagram: our segment to the peer, 20 bytes of IP
 		 * and the first 8 of TCP (ports and sequence number). */
-		(void)ipt_iphdr(q, IPT_OURS, IPT_PEER, 6, 1, 0x4000, 64, NULL, 0, 20);
+		(void)tl_ip4(q, IPT_OURS, IPT_PEER, 6, 1, 0x4000, 64, NULL, 0, 20);
 		q[20] = TT_LOCAL_PORT >> 8;
 		q[21] = TT_LOCAL_PORT & 0xff;
 		q[22] = TT_PEER_PORT >> 8;
 		q[23] = TT_PEER_PORT & 0xff;
-		ipt_put32(q + 24, h.tt.iss + h.oseq);
+		tl_put32(q + 24, h.tt.iss + h.oseq);
 		switch (r->mut) {
 		case QUOTE_IP_ONLY:
 			qlen = 20;
@@ -150,7 +150,7 @@ TEST(hostile_icmp_errors)
 			q[23] ^= 1;
 			break;
 		}
-		n = ipt_icmp(icmp, 3, 4, mtu, q, qlen);
+		n = tl_icmp(icmp, 3, 4, mtu, q, qlen);
 		n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 9, 0, 64, icmp, n);
 		ipt_inject(&h.tt.t, f, n);
 		CHECK_EQ(hs_txnew(&h), 0);
@@ -191,7 +191,7 @@ TEST(hostile_udp_lengths)
 
 	for (i = 0; i < sizeof(udprows) / sizeof(udprows[0]); i++) {
 		const struct udprow *r = &udprows[i];
-		struct ust_sockaddr_in me = tt_sin(IPT_OURS, 7000), from;
+		struct ust_sockaddr_in me = tl_sin(htonl(IPT_OURS), 7000), from;
 		struct ust_socket *u = NULL;
 		uint8_t udp[64], f[128];
 		uint16_t ulen = 8 + 16;
@@ -219,7 +219,7 @@ TEST(hostile_udp_lengths)
 		}
 		/* The checksum covers the 16 data bytes sent whatever ulen
 		 * says, except when ulen trims: then it covers ulen bytes. */
-		n = hs_udp(udp, IPT_PEER, IPT_OURS, 5555, 7000, ulen, "0123456789abcdef",
+		n = tl_udp(udp, IPT_PEER, IPT_OURS, 5555, 7000, ulen, "0123456789abcdef",
 		    r->mut == ULEN_LT_IP ? 10 : 16);
 		if (r->mut == ULEN_LT_IP) {
 			memcpy(udp + 18, "abcdef", 6);
@@ -235,7 +235,7 @@ TEST(hostile_udp_lengths)
 			CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, &from), -UST_EAGAIN);
 		CHECK_EQ(hs_txnew(&h), 0);
 		/* The socket still receives a good datagram. */
-		n = hs_udp(udp, IPT_PEER, IPT_OURS, 5555, 7000, 8 + 3, "ok!", 3);
+		n = tl_udp(udp, IPT_PEER, IPT_OURS, 5555, 7000, 8 + 3, "ok!", 3);
 		n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 17, 12, 0, 64, udp, n);
 		ipt_inject(&h.tt.t, f, n);
 		CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, &from), 3);

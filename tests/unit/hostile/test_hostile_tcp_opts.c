@@ -136,12 +136,16 @@ TEST(hostile_tcp_data_options)
 	}
 }
 
+/* 40 bytes of TCP options hold at most four SACK blocks after the
+ * 2-byte kind/length and 2 bytes of padding (RFC 2018 3). */
+#define SACK_MAXBLK 4
+
 struct sackrow {
 	const char *name;
-	int n;                 /* blocks written */
-	int32_t blk[5][2];     /* relative to our oseq */
-	uint8_t len_override;  /* option length byte, 0: 2 + 8n */
-	long long want_blocks; /* tcps_sack_rcv_blocks */
+	int n;                       /* blocks written, at most SACK_MAXBLK */
+	int32_t blk[SACK_MAXBLK][2]; /* relative to our oseq */
+	uint8_t len_override;        /* option length byte, 0: 2 + 8n */
+	long long want_blocks;       /* tcps_sack_rcv_blocks */
 };
 
 /* 3000 bytes outstanding; a duplicate ACK carries the SACK blocks
@@ -184,9 +188,9 @@ TEST(hostile_tcp_sack_blocks)
 		memset(opt, 1, sizeof(opt));
 		opt[2] = 5;
 		opt[3] = r->len_override ? r->len_override : (uint8_t)(2 + 8 * r->n);
-		for (k = 0; k < r->n; k++) {
-			ipt_put32(opt + 4 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][0]);
-			ipt_put32(opt + 8 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][1]);
+		for (k = 0; k < r->n && k < SACK_MAXBLK; k++) {
+			tl_put32(opt + 4 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][0]);
+			tl_put32(opt + 8 + 8 * k, h.tt.iss + h.oseq + (uint32_t)r->blk[k][1]);
 		}
 		optlen = (size_t)(4 + 8 * r->n);
 		tt_in_raw(&h.tt, TH_ACK, h.pseq, h.oseq, 32767, opt, optlen, NULL, 0);
@@ -235,8 +239,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	opt[0] = opt[1] = 1;
 	opt[2] = 8;
 	opt[3] = 10;
-	ipt_put32(opt + 4, tsval++);
-	ipt_put32(opt + 8, sg.to.to_tsval);
+	tl_put32(opt + 4, tsval++);
+	tl_put32(opt + 8, sg.to.to_tsval);
 	tt_in_raw(&h.tt, TH_ACK, 1, 1, 32767, opt, sizeof(opt), NULL, 0);
 	REQUIRE_EQ(ust_accept(h.tt.lso, &so, &peer), 0);
 	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
@@ -245,8 +249,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 		ipt_poll(&h.tt.t);
 		TT_OUT_SEG(&h.tt, TH_ACK, seq, 8, 1, TT_ANY, &sg);
 		seq += 8;
-		ipt_put32(opt + 4, tsval++);
-		ipt_put32(opt + 8, garbage[i]);
+		tl_put32(opt + 4, tsval++);
+		tl_put32(opt + 8, garbage[i]);
 		tt_in_raw(&h.tt, TH_ACK, 1, seq, 32767, opt, sizeof(opt), NULL, 0);
 		CHECK_EQ(tt_info(so, &ti), 0);
 		CHECK_EQ(ti.tcpi_unacked, 0);
@@ -255,8 +259,8 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	}
 	CHECK_EQ(tt_state(so), UST_TCPS_ESTABLISHED);
 	/* Data from the peer with a sane timestamp is still accepted. */
-	ipt_put32(opt + 4, tsval++);
-	ipt_put32(opt + 8, sg.to.to_tsval);
+	tl_put32(opt + 4, tsval++);
+	tl_put32(opt + 8, sg.to.to_tsval);
 	tt_in_raw(&h.tt, TH_ACK | TH_PUSH, 1, seq, 32767, opt, sizeof(opt), "hi", 2);
 	CHECK_EQ(ust_recv(so, b, sizeof(b), 0), 2);
 	CHECK_EQ(ust_send(so, "!", 1, 0), 1);

@@ -14,7 +14,7 @@ static int tag1, tag2;
 
 TEST(evq_ctl_semantics_and_errors)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_evq *q, *q2;
 	struct ust_socket *so, *other;
 	struct ust_event ev[4];
@@ -80,7 +80,7 @@ TEST(evq_ctl_semantics_and_errors)
 
 TEST(evq_in_on_datagram_level_triggered)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_evq *q;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to;
@@ -94,10 +94,10 @@ TEST(evq_in_on_datagram_level_triggered)
 	REQUIRE(sa != NULL && sb != NULL);
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sb, UST_EV_IN, &tag1), 0);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 0);
-	to = sin4(ADDR_B, 5300);
+	to = tl_sin(ADDR_B, 5300);
 	CHECK_EQ(ust_sendto(sa, "one", 3, 0, &to), 3);
 	CHECK_EQ(ust_sendto(sa, "two", 3, 0, &to), 3);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
 	CHECK_EQ(ev[0].events, UST_EV_IN);
 	CHECK(ev[0].udata == &tag1);
@@ -109,7 +109,7 @@ TEST(evq_in_on_datagram_level_triggered)
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 0);
 	/* An empty datagram is readable too. */
 	CHECK_EQ(ust_sendto(sa, "", 0, 0, &to), 0);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
 	ust_evq_destroy(q);
 	ust_close(sa);
@@ -119,7 +119,7 @@ TEST(evq_in_on_datagram_level_triggered)
 
 TEST(evq_err_on_icmp_and_hup_on_shutdown)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_evq *q;
 	struct ust_socket *sa;
 	struct ust_sockaddr_in to;
@@ -128,12 +128,12 @@ TEST(evq_err_on_icmp_and_hup_on_shutdown)
 	urig_init(&r, ust_test_seed);
 	REQUIRE_EQ(ust_evq_create(r.a, &q), 0);
 	sa = udp_socket(r.a);
-	to = sin4(ADDR_B, 9999);
+	to = tl_sin(ADDR_B, 9999);
 	CHECK_EQ(ust_connect(sa, &to), 0);
 	/* Interest in IN only: ERR is reported regardless. */
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sa, UST_EV_IN, &tag1), 0);
 	CHECK_EQ(ust_send(sa, "x", 1, 0), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
 	CHECK_EQ(ev[0].events, UST_EV_ERR);
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_ERROR), UST_ECONNREFUSED);
@@ -154,7 +154,7 @@ TEST(evq_err_on_icmp_and_hup_on_shutdown)
 TEST(evq_many_sockets_only_ready_reported)
 {
 	enum { N = 64 };
-	struct urig r;
+	struct tl_pair r;
 	struct ust_evq *q;
 	struct ust_socket *sa, *sb[N];
 	struct ust_sockaddr_in to;
@@ -171,14 +171,14 @@ TEST(evq_many_sockets_only_ready_reported)
 		CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sb[i], UST_EV_IN, sb[i]), 0);
 	}
 	/* Resolve B first: ARP holds only a few packets while it asks. */
-	to = sin4(ADDR_B, 9);
+	to = tl_sin(ADDR_B, 9);
 	CHECK_EQ(ust_sendto(sa, "p", 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	for (i = 0; i < N; i += 3) {
-		to = sin4(ADDR_B, (uint16_t)(6000 + i));
+		to = tl_sin(ADDR_B, (uint16_t)(6000 + i));
 		CHECK_EQ(ust_sendto(sa, "d", 1, 0, &to), 1);
 	}
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	n = ust_evq_poll(q, ev, N);
 	CHECK_EQ(n, (N + 2) / 3);
 	for (i = 0; i < n; i++)
@@ -186,10 +186,10 @@ TEST(evq_many_sockets_only_ready_reported)
 	CHECK_EQ(ust_evq_poll(q, ev, N), 0);
 	/* max smaller than the ready count: the rest come next time. */
 	for (i = 0; i < 4; i++) {
-		to = sin4(ADDR_B, (uint16_t)(6000 + i));
+		to = tl_sin(ADDR_B, (uint16_t)(6000 + i));
 		CHECK_EQ(ust_sendto(sa, "d", 1, 0, &to), 1);
 	}
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 3), 3);
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(ust_recv(ev[i].udata, b, sizeof(b), 0), 1);
@@ -204,7 +204,7 @@ TEST(evq_many_sockets_only_ready_reported)
 
 TEST(evq_wait_virtual_clock_never_sleeps)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_evq *q;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to;
@@ -224,9 +224,9 @@ TEST(evq_wait_virtual_clock_never_sleeps)
 	CHECK_EQ(ust_evq_wait(q, ev, 0, 0), -UST_EINVAL);
 	CHECK_EQ(ust_evq_wait(NULL, ev, 4, 0), -UST_EINVAL);
 	/* A datagram on its way: wait polls B and finds it. */
-	to = sin4(ADDR_B, 5400);
+	to = tl_sin(ADDR_B, 5400);
 	CHECK_EQ(ust_sendto(sa, "w", 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_wait(q, ev, 4, 1000 * NS_MS), 1);
 	CHECK(ev[0].udata == &tag1);
 	ust_evq_destroy(q);
@@ -282,7 +282,7 @@ upcall_fn(void *arg, struct ust_socket *so, uint32_t events)
 
 TEST(upcall_fires_on_readiness)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to;
 	struct upcall_log lg = { 0, 0, NULL };
@@ -292,9 +292,9 @@ TEST(upcall_fires_on_readiness)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5500);
 	ust_socket_set_upcall(sb, upcall_fn, &lg);
-	to = sin4(ADDR_B, 5500);
+	to = tl_sin(ADDR_B, 5500);
 	CHECK_EQ(ust_sendto(sa, "u", 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(lg.calls, 1);
 	CHECK(lg.so == sb);
 	CHECK(lg.last & UST_EV_IN);
@@ -303,7 +303,7 @@ TEST(upcall_fires_on_readiness)
 	/* Removed: no more calls. */
 	ust_socket_set_upcall(sb, NULL, NULL);
 	CHECK_EQ(ust_sendto(sa, "u", 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(lg.calls, 1);
 	ust_close(sa);
 	ust_close(sb);

@@ -17,7 +17,7 @@ TEST(socket_api_argument_checks)
 	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
 	struct ust_stack *st = test_stack_new(vc, ust_test_seed);
 	struct ust_socket *so = NULL, *x = NULL, *acc = NULL;
-	struct ust_sockaddr_in n = sin4(INADDR_ANY, 1), bad;
+	struct ust_sockaddr_in n = tl_sin(INADDR_ANY, 1), bad;
 	uint8_t b[8];
 	int v = 1;
 	size_t len = sizeof(v);
@@ -262,14 +262,14 @@ TEST(sockbuf_records_and_stream_accounting)
 	struct ust_socket *uso = udp_socket(st);
 	struct socket *so = SO_FROM_UST(uso);
 	struct sockbuf sb;
-	struct ust_sockaddr_in from = sin4(ADDR_A, 9), got;
+	struct ust_sockaddr_in from = tl_sin(ADDR_A, 9), got;
 	struct mbuf *m;
 	uint8_t data[3000], out[3000];
 	size_t n;
 	int i;
 
 	REQUIRE(so != NULL);
-	pattern(data, sizeof(data), 1);
+	tl_pattern(data, sizeof(data), 1);
 	memset(&sb, 0, sizeof(sb));
 	CHECK_EQ(sbreserve(so, &sb, 0), UST_EINVAL);
 	CHECK_EQ(sbreserve(so, &sb, -1), UST_EINVAL);
@@ -335,7 +335,7 @@ TEST(sockbuf_records_and_stream_accounting)
 
 TEST(socket_shutdown_connected)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to;
 	uint8_t b[16];
@@ -343,7 +343,7 @@ TEST(socket_shutdown_connected)
 	urig_init(&r, ust_test_seed);
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5100);
-	to = sin4(ADDR_B, 5100);
+	to = tl_sin(ADDR_B, 5100);
 	CHECK_EQ(ust_connect(sa, &to), 0);
 	CHECK_EQ(ust_shutdown(sa, UST_SHUT_WR), 0);
 	CHECK_EQ(ust_send(sa, "x", 1, 0), -UST_EPIPE);
@@ -357,7 +357,7 @@ TEST(socket_shutdown_connected)
 
 TEST(sofini_closes_leftover_sockets)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb, *sc;
 	struct ust_evq *q;
 	struct ust_sockaddr_in to;
@@ -372,10 +372,10 @@ TEST(sofini_closes_leftover_sockets)
 	REQUIRE_EQ(ust_evq_create(r.b, &q), 0);
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sb, UST_EV_IN, NULL), 0);
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sc, UST_EV_IN, NULL), 0);
-	to = sin4(ADDR_B, 5200);
+	to = tl_sin(ADDR_B, 5200);
 	for (i = 0; i < 5; i++)
 		CHECK_EQ(ust_sendto(sa, "leftover", 8, 0, &to), 8);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	so_zone_stats(r.b, &zs);
 	CHECK_EQ(zs.in_use, 2);
 	CHECK_EQ(knote_count(r.b), 2);

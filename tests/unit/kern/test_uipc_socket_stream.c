@@ -5,7 +5,7 @@
  * MSG_PEEK, RCVLOWAT, EOF after FIN, a pending error before EOF, and the
  * readiness events of listeners and connections.
  */
-#include "../netinet/tcptest.h"
+#include "tcp_script.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "ust_test.h"
@@ -79,7 +79,7 @@ TEST(stream_listener_readable_when_queue_nonempty)
 	CHECK_EQ(events(so) & (UST_EV_IN | UST_EV_HUP | UST_EV_RDHUP | UST_EV_ERR), 0);
 	/* connect on a listener or a connected socket */
 	{
-		struct ust_sockaddr_in to = tt_sin(IPT_PEER, 1);
+		struct ust_sockaddr_in to = tl_sin(htonl(IPT_PEER), 1);
 
 		CHECK_EQ(ust_connect(tt.lso, &to), -UST_EOPNOTSUPP);
 		CHECK_EQ(ust_connect(so, &to), -UST_EISCONN);
@@ -97,12 +97,12 @@ TEST(stream_receive_peek_lowat_eof)
 	REQUIRE(tt_established_passive(&tt));
 	CHECK_EQ(ust_recv(tt.so, b, sizeof(b), 0), -UST_EAGAIN);
 	/* SO_RCVLOWAT 10: five bytes do not make it readable. */
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_RCVLOWAT, 10), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_RCVLOWAT, 10), 0);
 	tt_in_data(&tt, TH_ACK | TH_PUSH, 1, 1, 32767, "hello", 5);
 	CHECK_EQ(events(tt.so) & UST_EV_IN, 0);
 	tt_in_data(&tt, TH_ACK | TH_PUSH, 6, 1, 32767, " world", 6);
 	CHECK(events(tt.so) & UST_EV_IN);
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_RCVLOWAT, 1), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_RCVLOWAT, 1), 0);
 	/* MSG_PEEK leaves the data. */
 	CHECK_EQ(ust_recv(tt.so, b, 5, UST_MSG_PEEK), 5);
 	CHECK_MEM(b, "hello", 5);
@@ -210,7 +210,7 @@ TEST(stream_oob_flags)
 	REQUIRE(tt_established_passive(&tt));
 	/* No urgent data yet. */
 	CHECK_EQ(ust_recv(tt.so, b, sizeof(b), UST_MSG_OOB), -UST_EAGAIN);
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_OOBINLINE, 1), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_OOBINLINE, 1), 0);
 	CHECK_EQ(ust_recv(tt.so, b, sizeof(b), UST_MSG_OOB), -UST_EINVAL);
 	tt_fini(&tt);
 }

@@ -1,7 +1,6 @@
 /*
  * linktest.h - shared fixtures of the link-layer unit tests (Ethernet,
- * ARP, interface addresses, routes): IPv4 addresses written as dotted
- * quads, a stack on the virtual clock with one loop-driver interface (and
+ * ARP, interface addresses, routes): a stack on the virtual clock with one loop-driver interface (and
  * an address) or with two, frames injected and time advanced from
  * deadline to deadline, two stacks joined by a pipe, mbufs filled with
  * given bytes, and Ethernet + ARP frames built byte by byte.  The fixtures of the IP tests are in
@@ -15,21 +14,10 @@
 #include "netinet/in.h"
 #include "test_env.h"
 #include "test_loopdrv.h"
+#include "tl_net.h"
 
 struct ifnet;
 struct mbuf;
-struct ust_pipe;
-
-/* The address a.b.c.d in network byte order. */
-static inline uint32_t
-ip4(unsigned a, unsigned b, unsigned c, unsigned d)
-{
-	uint8_t x[4] = { (uint8_t)a, (uint8_t)b, (uint8_t)c, (uint8_t)d };
-	uint32_t v;
-
-	memcpy(&v, x, 4);
-	return (v);
-}
 
 static inline struct in_addr
 ina(uint32_t a)
@@ -78,19 +66,12 @@ void lt_rig2_fini(struct lt_rig2 *r);
 
 /* Two stacks (seeds seed and seed + 1) on one virtual clock that starts
  * at t0, joined by a pipe with the default configuration: a's p0 on its
- * end A, b's p0 on end B, no addresses. */
-struct lt_pair {
-	struct ust_vclock *vc;
-	struct ust_stack *a, *b;
-	struct ust_pipe *p;
-	struct ust_if *ifa, *ifb;
-};
-
+ * end A, b's p0 on end B, no addresses (tl_net.h's pair). */
 /* Returns 0, or the error of the pipe creation or attach that failed
  * (what was made is then left, as after a failed REQUIRE). */
-int lt_pair_init(struct lt_pair *pp, uint64_t t0, uint64_t seed);
+int lt_pair_init(struct tl_pair *pp, uint64_t t0, uint64_t seed);
 /* Frees the stacks (checking for leaks), then the pipe and the clock. */
-void lt_pair_fini(struct lt_pair *pp);
+void lt_pair_fini(struct tl_pair *pp);
 
 /* A packet header mbuf from st's zones holding the len bytes at data,
  * with UST_MAX_HDR bytes of leading space if headroom; NULL if there are

@@ -14,7 +14,7 @@
 #include "net/ethernet.h"
 #include "net/linktest.h"
 #include "netinet/if_ether.h"
-#include "netinet/iptest.h"
+#include "iptest.h"
 
 #define SEC 1000000000ull
 
@@ -26,7 +26,7 @@ static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x20 };
 static void
 rig_init(struct lt_rig *r)
 {
-	lt_rig_init(r, 1000 * SEC, ip4(198, 18, 0, 1), 24);
+	lt_rig_init(r, 1000 * SEC, tl_ip4addr(198, 18, 0, 1), 24);
 	memset(&r->st->st_etherstat, 0, sizeof(r->st->st_etherstat));
 	memset(&r->st->st_arpstat, 0, sizeof(r->st->st_arpstat));
 }
@@ -49,7 +49,8 @@ eth(uint8_t *f, const uint8_t *dst, const uint8_t *src, uint16_t type, size_t pa
 static size_t
 arp_req(uint8_t *f, const uint8_t *dst, const uint8_t *src)
 {
-	return (lt_arp_frame(f, dst, src, 1, src, ip4(198, 18, 0, 2), zero6, ip4(198, 18, 0, 1)));
+	return (lt_arp_frame(f, dst, src, 1, src, tl_ip4addr(198, 18, 0, 2), zero6,
+	    tl_ip4addr(198, 18, 0, 1)));
 }
 
 static struct mbuf *
@@ -277,13 +278,18 @@ TEST(ether_output_broadcast_and_multicast)
 	struct lt_rig r;
 
 	rig_init(&r);
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x10, 1), ina(ip4(198, 18, 0, 9)),
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x10, 1), ina(tl_ip4addr(198, 18, 0, 9)),
 	             ETHER_OUT_BCAST),
 	    0);
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x20, 1), ina(ip4(198, 18, 0, 255)), 0), 0);
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x30, 1), ina(ip4(255, 255, 255, 255)), 0), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x20, 1), ina(tl_ip4addr(198, 18, 0, 255)), 0),
+	    0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x30, 1), ina(tl_ip4addr(255, 255, 255, 255)),
+	             0),
+	    0);
 	/* RFC 1112 6.4: 239.255.0.251 -> 01:00:5e:7f:00:fb (23 bits). */
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x40, 1), ina(ip4(239, 255, 0, 251)), 0), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x40, 1), ina(tl_ip4addr(239, 255, 0, 251)),
+	             0),
+	    0);
 	ust_stack_poll(r.st);
 	REQUIRE_EQ(r.drv.tx_count, 4);
 	check_frame(&r, 0, bcast, ETHERTYPE_IP, 20, 0x10);
@@ -302,17 +308,20 @@ TEST(ether_output_unicast_resolved_held_and_failed)
 
 	rig_init(&r);
 	/* Resolved (static): straight out, 34 bytes, no padding by us. */
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 7), peer_mac), 0);
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x50, 1), ina(ip4(198, 18, 0, 7)), 0), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 7), peer_mac), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x50, 1), ina(tl_ip4addr(198, 18, 0, 7)), 0),
+	    0);
 	/* No headroom: M_PREPEND takes a new mbuf. */
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 100, 0x60, 0), ina(ip4(198, 18, 0, 7)), 0), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 100, 0x60, 0), ina(tl_ip4addr(198, 18, 0, 7)), 0),
+	    0);
 	ust_stack_poll(r.st);
 	REQUIRE_EQ(r.drv.tx_count, 2);
 	check_frame(&r, 0, peer_mac, ETHERTYPE_IP, 20, 0x50);
 	check_frame(&r, 1, peer_mac, ETHERTYPE_IP, 100, 0x60);
 	/* Unresolved: held (returns 0), a request goes out; sent on reply. */
 	r.drv.tx_count = 0;
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 30, 0x70, 1), ina(ip4(198, 18, 0, 2)), 0), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 30, 0x70, 1), ina(tl_ip4addr(198, 18, 0, 2)), 0),
+	    0);
 	ust_stack_poll(r.st);
 	REQUIRE_EQ(r.drv.tx_count, 1);
 	CHECK_EQ(r.drv.tx[0][13], 0x06);
@@ -324,9 +333,10 @@ TEST(ether_output_unicast_resolved_held_and_failed)
 	check_frame(&r, 1, peer_mac, ETHERTYPE_IP, 30, 0x70);
 	CHECK_EQ(r.st->st_etherstat.ether_opackets, 2 + 2);
 	/* Unresolvable: EHOSTDOWN after maxtries, counted. */
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x80, 1), ina(ip4(198, 18, 0, 3)), 0), 0);
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x80, 1), ina(tl_ip4addr(198, 18, 0, 3)), 0),
+	    0);
 	lt_rig_advance(&r, 5 * SEC);
-	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x90, 1), ina(ip4(198, 18, 0, 3)), 0),
+	CHECK_EQ(ether_output(r.ifp, payload(&r, 20, 0x90, 1), ina(tl_ip4addr(198, 18, 0, 3)), 0),
 	    UST_EHOSTDOWN);
 	CHECK_EQ(r.st->st_etherstat.ether_noresolve, 1);
 	lt_rig_fini(&r);
@@ -360,8 +370,8 @@ echo_frame(uint8_t *f, const uint8_t *dst)
 	static const uint8_t data[4] = { 'p', 'i', 'n', 'g' };
 
 	ipt_eth(f, dst);
-	ipt_iphdr(f + 14, 0xc6120002u, 0xc6120001u, 1, 0x1234, 0, 64, NULL, 0, 12);
-	ipt_icmp(f + 34, 8, 0, 0xabcd0001u, data, sizeof(data));
+	tl_ip4(f + 14, 0xc6120002u, 0xc6120001u, 1, 0x1234, 0, 64, NULL, 0, 12);
+	tl_icmp(f + 34, 8, 0, 0xabcd0001u, data, sizeof(data));
 	return (46);
 }
 
@@ -373,7 +383,7 @@ TEST(ether_input_marks_link_broadcast)
 	uint8_t f[64];
 
 	rig_init(&r);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 2), peer_mac), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 2), peer_mac), 0);
 	lt_inject(&r, f, echo_frame(f, bcast));
 	CHECK_EQ(r.st->st_icmpstat.icps_bmcastecho, 1);
 	CHECK_EQ(r.drv.tx_count, 0);

@@ -105,7 +105,9 @@ bulk_sysctl(struct bulk *w, const char *name, int64_t v)
 static inline void
 bulk_run(struct bulk *w, uint64_t dt)
 {
-	test_run_pair(w->vc, w->a, w->b, dt);
+	struct ust_stack *s[2] = { w->a, w->b };
+
+	tl_run(w->vc, s, 2, dt);
 }
 
 /* The listener on B and the unconnected client on A (options that must
@@ -113,7 +115,7 @@ bulk_run(struct bulk *w, uint64_t dt)
 static inline void
 bulk_sockets(struct bulk *w)
 {
-	struct ust_sockaddr_in la = test_sin(test_ip4(2), BULK_PORT);
+	struct ust_sockaddr_in la = tl_sin(test_ip4(2), BULK_PORT);
 
 	bulk_run(w, 10 * BULK_MS);
 	REQUIRE_EQ(ust_socket(w->b, UST_AF_INET, UST_SOCK_STREAM, 0, &w->lso), 0);
@@ -125,7 +127,7 @@ bulk_sockets(struct bulk *w)
 static inline void
 bulk_connect(struct bulk *w)
 {
-	struct ust_sockaddr_in la = test_sin(test_ip4(2), BULK_PORT);
+	struct ust_sockaddr_in la = tl_sin(test_ip4(2), BULK_PORT);
 	int err, rounds;
 
 	err = ust_connect(w->cli, &la);

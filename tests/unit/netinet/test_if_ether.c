@@ -14,7 +14,7 @@
 #include "net/linktest.h"
 #include "netinet/if_ether.h"
 #include "netinet/in_var.h"
-#include "netinet/iptest.h"
+#include "iptest.h"
 
 #define MS 1000000ull
 #define SEC 1000000000ull
@@ -25,8 +25,8 @@ static const uint8_t zero6[6] = { 0, 0, 0, 0, 0, 0 };
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x20 };
 static const uint8_t other_mac[6] = { 0x02, 0, 0, 0, 0, 0x30 };
 
-#define OUR_IP ip4(198, 18, 0, 1)
-#define PEER_IP ip4(198, 18, 0, 2)
+#define OUR_IP tl_ip4addr(198, 18, 0, 1)
+#define PEER_IP tl_ip4addr(198, 18, 0, 2)
 
 /* A stack with one loop interface and, with_addr, 198.18.0.1/24 (its
  * announcement already taken off the driver). */
@@ -155,7 +155,7 @@ TEST(arp_request_for_other_not_answered_nor_learned)
 	struct lt_rig r;
 
 	rig_init(&r, 1);
-	inject_request(&r, peer_mac, PEER_IP, ip4(198, 18, 0, 77));
+	inject_request(&r, peer_mac, PEER_IP, tl_ip4addr(198, 18, 0, 77));
 	CHECK_EQ(r.drv.tx_count, 0);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), -UST_ENOENT);
 	CHECK_EQ(r.st->st_arpstat.rxrequests, 1);
@@ -197,7 +197,7 @@ TEST(arp_merge_updates_known_sender)
 	lt_rig_advance(&r, 100 * SEC);
 	/* The peer changed NIC and asks someone else: the entry follows
 	 * (RFC 826 merge), its lifetime starts again, we stay silent. */
-	inject_request(&r, other_mac, PEER_IP, ip4(198, 18, 0, 9));
+	inject_request(&r, other_mac, PEER_IP, tl_ip4addr(198, 18, 0, 9));
 	CHECK_EQ(r.drv.tx_count, 0);
 	REQUIRE_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
 	CHECK_MEM(e.mac, other_mac, 6);
@@ -205,8 +205,8 @@ TEST(arp_merge_updates_known_sender)
 	CHECK_EQ(arpresolve(r.ifp, NULL, ina(PEER_IP), mac), 0);
 	CHECK_MEM(mac, other_mac, 6);
 	/* A gratuitous ARP of a stranger creates nothing. */
-	inject_request(&r, peer_mac, ip4(198, 18, 0, 50), ip4(198, 18, 0, 50));
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 50), &e), -UST_ENOENT);
+	inject_request(&r, peer_mac, tl_ip4addr(198, 18, 0, 50), tl_ip4addr(198, 18, 0, 50));
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 50), &e), -UST_ENOENT);
 	lt_rig_fini(&r);
 }
 
@@ -350,7 +350,7 @@ TEST(arp_probe_answered_without_learning)
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), -UST_ENOENT);
 	CHECK_EQ(r.st->st_arpstat.rx_badaddr, 0);
 	/* A probe for an address that is not ours: silence, nothing learned. */
-	inject_request(&r, peer_mac, 0, ip4(198, 18, 0, 99));
+	inject_request(&r, peer_mac, 0, tl_ip4addr(198, 18, 0, 99));
 	CHECK_EQ(r.drv.tx_count, 1);
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), -UST_ENOENT);
 	/* A reply from 0.0.0.0 is nonsense. */
@@ -374,28 +374,28 @@ TEST(arp_gratuitous_on_address_add)
 	CHECK_EQ(r.st->st_arpstat.txrequests, 0);
 	/* garp_rexmit_count 3: the rest 2 s apart; stops with the address. */
 	r.st->st_knobs.arp_garp_count = 3;
-	CHECK_EQ(ust_if_addr_add(r.uif, ip4(198, 19, 0, 1), 16), 0);
+	CHECK_EQ(ust_if_addr_add(r.uif, tl_ip4addr(198, 19, 0, 1), 16), 0);
 	ust_stack_poll(r.st);
 	CHECK_EQ(r.drv.tx_count, 2);
-	check_arp_tx(&r, 1, bcast, 1, ip4(198, 19, 0, 1), zero6, ip4(198, 19, 0, 1));
+	check_arp_tx(&r, 1, bcast, 1, tl_ip4addr(198, 19, 0, 1), zero6, tl_ip4addr(198, 19, 0, 1));
 	lt_rig_advance(&r, 2 * SEC - MS);
 	CHECK_EQ(r.drv.tx_count, 2);
 	lt_rig_advance(&r, MS);
 	CHECK_EQ(r.drv.tx_count, 3);
-	check_arp_tx(&r, 2, bcast, 1, ip4(198, 19, 0, 1), zero6, ip4(198, 19, 0, 1));
+	check_arp_tx(&r, 2, bcast, 1, tl_ip4addr(198, 19, 0, 1), zero6, tl_ip4addr(198, 19, 0, 1));
 	lt_rig_advance(&r, 2 * SEC);
 	CHECK_EQ(r.drv.tx_count, 4);
 	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 4);
 	CHECK_EQ(r.st->st_arpstat.txannounces, 4);
 	/* An address removed in the middle of its announcements. */
-	CHECK_EQ(ust_if_addr_add(r.uif, ip4(198, 20, 0, 1), 16), 0);
-	CHECK_EQ(ust_if_addr_del(r.uif, ip4(198, 20, 0, 1)), 0);
+	CHECK_EQ(ust_if_addr_add(r.uif, tl_ip4addr(198, 20, 0, 1), 16), 0);
+	CHECK_EQ(ust_if_addr_del(r.uif, tl_ip4addr(198, 20, 0, 1)), 0);
 	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
 	/* Count 0: silent. */
 	r.st->st_knobs.arp_garp_count = 0;
-	CHECK_EQ(ust_if_addr_add(r.uif, ip4(198, 21, 0, 1), 16), 0);
+	CHECK_EQ(ust_if_addr_add(r.uif, tl_ip4addr(198, 21, 0, 1), 16), 0);
 	lt_rig_advance(&r, 10 * SEC);
 	CHECK_EQ(r.drv.tx_count, 5);
 	lt_rig_fini(&r);
@@ -457,15 +457,16 @@ TEST(arp_static_entries)
 	CHECK_EQ(r.drv.tx_count, 0);
 	/* Bad arguments. */
 	CHECK_EQ(ust_arp_add_static(r.uif, 0, peer_mac), -UST_EINVAL);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(255, 255, 255, 255), peer_mac), -UST_EINVAL);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(224, 0, 0, 1), peer_mac), -UST_EINVAL);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 3), mcast), -UST_EINVAL);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 3), zero6), -UST_EINVAL);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(255, 255, 255, 255), peer_mac), -UST_EINVAL);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(224, 0, 0, 1), peer_mac), -UST_EINVAL);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 3), mcast), -UST_EINVAL);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 3), zero6), -UST_EINVAL);
 	/* A static entry over a pending resolution sends the held packet. */
-	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 7), ina(ip4(198, 18, 0, 3)), mac), UST_EWOULDBLOCK);
+	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 7), ina(tl_ip4addr(198, 18, 0, 3)), mac),
+	    UST_EWOULDBLOCK);
 	ust_stack_poll(r.st);
 	r.drv.tx_count = 0;
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 3), other_mac), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 3), other_mac), 0);
 	ust_stack_poll(r.st);
 	REQUIRE_EQ(r.drv.tx_count, 1);
 	CHECK_MEM(r.drv.tx[0], other_mac, 6);
@@ -474,7 +475,7 @@ TEST(arp_static_entries)
 	CHECK_EQ(ust_arp_get(r.st, 0, &e), 0);
 	CHECK_EQ(e.addr, PEER_IP);
 	CHECK_EQ(ust_arp_get(r.st, 1, &e), 0);
-	CHECK_EQ(e.addr, ip4(198, 18, 0, 3));
+	CHECK_EQ(e.addr, tl_ip4addr(198, 18, 0, 3));
 	CHECK_EQ(ust_arp_get(r.st, 2, &e), -UST_ENOENT);
 	CHECK_EQ(ust_arp_del(r.uif, PEER_IP), 0);
 	CHECK_EQ(ust_arp_del(r.uif, PEER_IP), -UST_ENOENT);
@@ -491,20 +492,21 @@ TEST(arp_cache_full)
 
 	rig_init(&r, 1);
 	r.st->st_knobs.arp_max_entries = 4;
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 10), peer_mac), 0);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 11), peer_mac), 0);
-	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 1), ina(ip4(198, 18, 0, 20)), mac), UST_EWOULDBLOCK);
-	CHECK_EQ(arpresolve(r.ifp, NULL, ina(ip4(198, 18, 0, 21)), mac), UST_EWOULDBLOCK);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 10), peer_mac), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 11), peer_mac), 0);
+	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 1), ina(tl_ip4addr(198, 18, 0, 20)), mac),
+	    UST_EWOULDBLOCK);
+	CHECK_EQ(arpresolve(r.ifp, NULL, ina(tl_ip4addr(198, 18, 0, 21)), mac), UST_EWOULDBLOCK);
 	/* Full: the oldest unresolved entry (.20, with its packet) goes. */
-	CHECK_EQ(arpresolve(r.ifp, NULL, ina(ip4(198, 18, 0, 22)), mac), UST_EWOULDBLOCK);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 20), &e), -UST_ENOENT);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 21), &e), 0);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 22), &e), 0);
+	CHECK_EQ(arpresolve(r.ifp, NULL, ina(tl_ip4addr(198, 18, 0, 22)), mac), UST_EWOULDBLOCK);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 20), &e), -UST_ENOENT);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 21), &e), 0);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 22), &e), 0);
 	CHECK_EQ(r.st->st_arpstat.dropped, 1);
 	CHECK_EQ(r.st->st_arpstat.cachefull, 0);
 	/* Resolve both: now only resolved and static entries. */
-	inject_reply(&r, peer_mac, ip4(198, 18, 0, 21), OUR_IP);
-	inject_reply(&r, peer_mac, ip4(198, 18, 0, 22), OUR_IP);
+	inject_reply(&r, peer_mac, tl_ip4addr(198, 18, 0, 21), OUR_IP);
+	inject_reply(&r, peer_mac, tl_ip4addr(198, 18, 0, 22), OUR_IP);
 	for (i = 0; i < 4; i++) {
 		REQUIRE_EQ(ust_arp_get(r.st, i, &e), 0);
 		CHECK(e.flags & UST_ARP_RESOLVED);
@@ -512,25 +514,25 @@ TEST(arp_cache_full)
 	/* A stranger asking for us is answered but cannot displace a
 	 * resolved entry. */
 	r.drv.tx_count = 0;
-	inject_request(&r, other_mac, ip4(198, 18, 0, 30), OUR_IP);
+	inject_request(&r, other_mac, tl_ip4addr(198, 18, 0, 30), OUR_IP);
 	CHECK_EQ(r.drv.tx_count, 1);
 	CHECK_EQ(r.st->st_arpstat.cachefull, 1);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 30), &e), -UST_ENOENT);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 21), &e), 0);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 30), &e), -UST_ENOENT);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 21), &e), 0);
 	/* Our own traffic may displace the oldest resolved one. */
-	CHECK_EQ(arpresolve(r.ifp, NULL, ina(ip4(198, 18, 0, 31)), mac), UST_EWOULDBLOCK);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 21), &e), -UST_ENOENT);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 22), &e), 0);
+	CHECK_EQ(arpresolve(r.ifp, NULL, ina(tl_ip4addr(198, 18, 0, 31)), mac), UST_EWOULDBLOCK);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 21), &e), -UST_ENOENT);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 22), &e), 0);
 	/* Statics are never evicted: with only statics, no room at all. */
-	CHECK_EQ(ust_arp_del(r.uif, ip4(198, 18, 0, 22)), 0);
-	CHECK_EQ(ust_arp_del(r.uif, ip4(198, 18, 0, 31)), 0);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 12), peer_mac), 0);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 13), peer_mac), 0);
-	CHECK_EQ(ust_arp_add_static(r.uif, ip4(198, 18, 0, 14), peer_mac), -UST_ENOSPC);
-	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 2), ina(ip4(198, 18, 0, 40)), mac), UST_ENOBUFS);
+	CHECK_EQ(ust_arp_del(r.uif, tl_ip4addr(198, 18, 0, 22)), 0);
+	CHECK_EQ(ust_arp_del(r.uif, tl_ip4addr(198, 18, 0, 31)), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 12), peer_mac), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 13), peer_mac), 0);
+	CHECK_EQ(ust_arp_add_static(r.uif, tl_ip4addr(198, 18, 0, 14), peer_mac), -UST_ENOSPC);
+	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 2), ina(tl_ip4addr(198, 18, 0, 40)), mac), UST_ENOBUFS);
 	CHECK_EQ(r.st->st_arpstat.cachefull, 3);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 10), &e), 0);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 18, 0, 13), &e), 0);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 10), &e), 0);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 18, 0, 13), &e), 0);
 	lt_rig_fini(&r);
 }
 
@@ -581,11 +583,11 @@ TEST(arp_malformed_dropped)
 	memcpy(g, f, n);
 	memcpy(g + 22, r.drv.mac, 6); /* our own MAC */
 	lt_inject(&r, g, n);
-	inject_request(&r, peer_mac, ip4(255, 255, 255, 255), OUR_IP);
-	inject_request(&r, peer_mac, ip4(198, 18, 0, 255), OUR_IP); /* directed bcast */
-	inject_request(&r, peer_mac, ip4(224, 0, 0, 5), OUR_IP);
-	inject_request(&r, peer_mac, ip4(127, 0, 0, 1), OUR_IP);
-	inject_request(&r, peer_mac, ip4(240, 0, 0, 1), OUR_IP);
+	inject_request(&r, peer_mac, tl_ip4addr(255, 255, 255, 255), OUR_IP);
+	inject_request(&r, peer_mac, tl_ip4addr(198, 18, 0, 255), OUR_IP); /* directed bcast */
+	inject_request(&r, peer_mac, tl_ip4addr(224, 0, 0, 5), OUR_IP);
+	inject_request(&r, peer_mac, tl_ip4addr(127, 0, 0, 1), OUR_IP);
+	inject_request(&r, peer_mac, tl_ip4addr(240, 0, 0, 1), OUR_IP);
 	CHECK_EQ(as->rx_badaddr, 8);
 	CHECK_EQ(as->received, 16);
 	CHECK_EQ(r.drv.tx_count, 0);
@@ -610,12 +612,12 @@ TEST(arp_ifdetach_and_destroy_with_pending)
 	loopdrv_init(&d2);
 	d2.mac[5] = 0x11;
 	REQUIRE_EQ(ust_if_attach(r.st, "eth1", &loopdrv_ops, &d2, &u2), 0);
-	REQUIRE_EQ(ust_if_addr_add(u2, ip4(198, 19, 0, 1), 24), 0);
-	CHECK_EQ(arpresolve(IFP_FROM_UST(u2), pkt(&r, 1), ina(ip4(198, 19, 0, 2)), mac),
+	REQUIRE_EQ(ust_if_addr_add(u2, tl_ip4addr(198, 19, 0, 1), 24), 0);
+	CHECK_EQ(arpresolve(IFP_FROM_UST(u2), pkt(&r, 1), ina(tl_ip4addr(198, 19, 0, 2)), mac),
 	    UST_EWOULDBLOCK);
 	CHECK_EQ(arpresolve(r.ifp, pkt(&r, 2), ina(PEER_IP), mac), UST_EWOULDBLOCK);
 	ust_if_detach(u2);
-	CHECK_EQ(ust_arp_lookup(r.st, ip4(198, 19, 0, 2), &e), -UST_ENOENT);
+	CHECK_EQ(ust_arp_lookup(r.st, tl_ip4addr(198, 19, 0, 2), &e), -UST_ENOENT);
 	CHECK_EQ(ust_arp_lookup(r.st, PEER_IP, &e), 0);
 	/* The timers of the freed entry must not fire. */
 	lt_rig_advance(&r, 3 * SEC);
@@ -629,15 +631,15 @@ TEST(arp_ifdetach_and_destroy_with_pending)
 TEST(arp_two_stacks_over_pipe)
 {
 	struct ust_arp_entry e;
-	struct lt_pair pr;
+	struct tl_pair pr;
 	uint8_t maca[6], macb[6], mac[6];
 	int i;
 
 	REQUIRE_EQ(lt_pair_init(&pr, T0, ust_test_seed), 0);
 	ust_if_get_mac(pr.ifa, maca);
 	ust_if_get_mac(pr.ifb, macb);
-	REQUIRE_EQ(ust_if_addr_add(pr.ifa, ip4(198, 18, 0, 1), 24), 0);
-	REQUIRE_EQ(ust_if_addr_add(pr.ifb, ip4(198, 18, 0, 2), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(pr.ifa, tl_ip4addr(198, 18, 0, 1), 24), 0);
+	REQUIRE_EQ(ust_if_addr_add(pr.ifb, tl_ip4addr(198, 18, 0, 2), 24), 0);
 	/* The announcements taught nothing (nobody was their target). */
 	for (i = 0; i < 10; i++)
 		ust_stack_poll(pr.a), ust_stack_poll(pr.b);
@@ -652,19 +654,19 @@ TEST(arp_two_stacks_over_pipe)
 		uint16_t s;
 
 		REQUIRE(m != NULL);
-		s = ipt_cksum(ip, 20, 0);
+		s = tl_cksum(ip, 20, 0);
 		ip[10] = (uint8_t)(s >> 8);
 		ip[11] = (uint8_t)s;
 		m_reserve(m, UST_MAX_HDR);
 		REQUIRE_EQ(m_append(m, sizeof(ip), ip), 0);
-		CHECK_EQ(ether_output(ifp, m, ina(ip4(198, 18, 0, 2)), 0), 0);
+		CHECK_EQ(ether_output(ifp, m, ina(tl_ip4addr(198, 18, 0, 2)), 0), 0);
 	}
 	for (i = 0; i < 10; i++)
 		ust_stack_poll(pr.a), ust_stack_poll(pr.b);
-	REQUIRE_EQ(ust_arp_lookup(pr.a, ip4(198, 18, 0, 2), &e), 0);
+	REQUIRE_EQ(ust_arp_lookup(pr.a, tl_ip4addr(198, 18, 0, 2), &e), 0);
 	CHECK_EQ(e.flags, UST_ARP_RESOLVED);
 	CHECK_MEM(e.mac, macb, 6);
-	REQUIRE_EQ(ust_arp_lookup(pr.b, ip4(198, 18, 0, 1), &e), 0);
+	REQUIRE_EQ(ust_arp_lookup(pr.b, tl_ip4addr(198, 18, 0, 1), &e), 0);
 	CHECK_EQ(e.flags, UST_ARP_RESOLVED);
 	CHECK_MEM(e.mac, maca, 6);
 	CHECK_EQ(pr.a->st_arpstat.txrequests, 1);
@@ -675,7 +677,7 @@ TEST(arp_two_stacks_over_pipe)
 	CHECK_EQ(pr.b->st_ipstat.ips_total, 1);
 	CHECK_EQ(pr.b->st_etherstat.ether_ipackets, 3); /* garp, request, packet */
 	/* And B resolves A without asking. */
-	CHECK_EQ(arpresolve(IFP_FROM_UST(pr.ifb), NULL, ina(ip4(198, 18, 0, 1)), mac), 0);
+	CHECK_EQ(arpresolve(IFP_FROM_UST(pr.ifb), NULL, ina(tl_ip4addr(198, 18, 0, 1)), mac), 0);
 	CHECK_MEM(mac, maca, 6);
 	lt_pair_fini(&pr);
 }

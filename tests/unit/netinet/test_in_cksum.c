@@ -27,7 +27,7 @@ TEST(cksum_rfc1071_example)
 
 	/* RFC 1071 3: the sum is 0xddf2, so the checksum is 0x220d. */
 	CHECK_EQ(in_cksum_buf(b, 8, 0), 0x220d);
-	CHECK_EQ(ipt_cksum(b, 8, 0), 0x220d);
+	CHECK_EQ(tl_cksum(b, 8, 0), 0x220d);
 	CHECK_EQ(in_cksum_buf(b, 0, 0), 0xffff);
 	/* Odd length: the last byte is the high half of a word. */
 	CHECK_EQ(in_cksum_buf(b + 1, 1, 0), (uint16_t)~0x0100);
@@ -43,10 +43,10 @@ TEST(cksum_buf_random_lengths)
 		for (i = 0; i < len; i++)
 			buf[i] = (uint8_t)rnd();
 		init = rnd() & 0x3ffff;
-		CHECK_EQ(in_cksum_buf(buf, len, init), ipt_cksum(buf, len, init));
+		CHECK_EQ(in_cksum_buf(buf, len, init), tl_cksum(buf, len, init));
 		/* All ones bytes: the folding carries. */
 		memset(buf, 0xff, len);
-		CHECK_EQ(in_cksum_buf(buf, len, 0), ipt_cksum(buf, len, 0));
+		CHECK_EQ(in_cksum_buf(buf, len, 0), tl_cksum(buf, len, 0));
 	}
 }
 
@@ -63,9 +63,9 @@ TEST(cksum_buf_long_unaligned)
 		len = 65536 - (rnd() % 64);
 		for (i = 0; i < len; i++)
 			buf[a + i] = (uint8_t)rnd();
-		CHECK_EQ(in_cksum_buf(buf + a, len, 0), ipt_cksum(buf + a, len, 0));
+		CHECK_EQ(in_cksum_buf(buf + a, len, 0), tl_cksum(buf + a, len, 0));
 		memset(buf + a, 0xff, len);
-		CHECK_EQ(in_cksum_buf(buf + a, len, 0xffff), ipt_cksum(buf + a, len, 0xffff));
+		CHECK_EQ(in_cksum_buf(buf + a, len, 0xffff), tl_cksum(buf + a, len, 0xffff));
 		memset(buf + a, 0, len);
 		CHECK_EQ(in_cksum_buf(buf + a, len, 0), 0xffff);
 	}
@@ -113,14 +113,14 @@ TEST(cksum_mbuf_chains_random)
 		off = len ? rnd() % (len + 1) : 0;
 		wl = (len - off) ? rnd() % (len - off + 1) : 0;
 		init = rnd() & 0xfffff;
-		if (in_cksum_skip(m, off, wl, init) != ipt_cksum(data + off, wl, init)) {
+		if (in_cksum_skip(m, off, wl, init) != tl_cksum(data + off, wl, init)) {
 			UST_FAIL_AT(__FILE__, __LINE__, "iter %u len %u off %u wl %u", iter, len,
 			    off, wl);
 			m_freem(m);
 			break;
 		}
 		/* The whole chain. */
-		CHECK_EQ(in_cksum_skip(m, 0, len, 0), ipt_cksum(data, len, 0));
+		CHECK_EQ(in_cksum_skip(m, 0, len, 0), tl_cksum(data, len, 0));
 		m_freem(m);
 	}
 	test_env_fini(&te);
@@ -157,18 +157,18 @@ TEST(cksum_pseudo_header)
 	for (i = 0; i < sizeof(seg); i++)
 		seg[i] = (uint8_t)rnd();
 	/* RFC 768: source, destination, zero, protocol, UDP length. */
-	ipt_put32(ph, 0xc6120002u);
-	ipt_put32(ph + 4, 0xc6120101u);
+	tl_put32(ph, 0xc6120002u);
+	tl_put32(ph + 4, 0xc6120101u);
 	ph[8] = 0;
 	ph[9] = 17;
 	ph[10] = 0;
 	ph[11] = sizeof(seg);
 	memcpy(ph + 12, seg, sizeof(seg));
 	CHECK_EQ(in_cksum_buf(seg, sizeof(seg), in_pseudo(src, dst, 17, sizeof(seg))),
-	    ipt_cksum(ph, sizeof(ph), 0));
+	    tl_cksum(ph, sizeof(ph), 0));
 	/* in4_cksum at an offset inside a chain. */
 	m = chain_build(&te, ph, sizeof(ph));
-	CHECK_EQ(in4_cksum(m, 17, 12, sizeof(seg), src, dst), ipt_cksum(ph, sizeof(ph), 0));
+	CHECK_EQ(in4_cksum(m, 17, 12, sizeof(seg), src, dst), tl_cksum(ph, sizeof(ph), 0));
 	m_freem(m);
 	/* Large lengths fold (no overflow). */
 	CHECK(in_pseudo(src, dst, 6, 0xffffffffu) <= 0xffff);

@@ -93,9 +93,9 @@ TEST(in_pcbbind_rules_matrix)
 		s1 = sock_opts(p.st, rows[i].o1);
 		s2 = sock_opts(p.st, rows[i].o2);
 		REQUIRE(s1 != NULL && s2 != NULL);
-		n = sin4(rows[i].a1, 4000);
+		n = tl_sin(rows[i].a1, 4000);
 		CHECK_EQ(ust_bind(s1, &n), 0);
-		n = sin4(rows[i].a2, 4000);
+		n = tl_sin(rows[i].a2, 4000);
 		if (ust_bind(s2, &n) != rows[i].want)
 			UST_FAIL_AT(__FILE__, __LINE__, "row %zu: want %d", i, rows[i].want);
 		ust_close(s1);
@@ -103,7 +103,7 @@ TEST(in_pcbbind_rules_matrix)
 	}
 	/* After close the port is free again. */
 	s1 = sock_opts(p.st, 0);
-	n = sin4(INADDR_ANY, 4000);
+	n = tl_sin(INADDR_ANY, 4000);
 	CHECK_EQ(ust_bind(s1, &n), 0);
 	ust_close(s1);
 	prig_fini(&p);
@@ -118,25 +118,25 @@ TEST(in_pcbbind_connected_and_errors)
 	prig_init(&p, ust_test_seed);
 	s1 = udp_bound(p.st, ADDR_A, 4100);
 	REQUIRE(s1 != NULL);
-	n = sin4(ADDR_PEER, 53);
+	n = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_connect(s1, &n), 0);
 	/* A connected socket holds the port against a plain bind... */
 	s2 = sock_opts(p.st, 0);
-	n = sin4(ADDR_A, 4100);
+	n = tl_sin(ADDR_A, 4100);
 	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRINUSE);
 	/* ... but not against SO_REUSEADDR. */
 	s3 = sock_opts(p.st, RA);
 	CHECK_EQ(ust_bind(s3, &n), 0);
 	/* Bound already. */
-	n = sin4(ADDR_A, 4101);
+	n = tl_sin(ADDR_A, 4101);
 	CHECK_EQ(ust_bind(s3, &n), -UST_EINVAL);
 	/* Not our address. */
-	n = sin4(IP4(10, 0, 0, 1), 4102);
+	n = tl_sin(IP4(10, 0, 0, 1), 4102);
 	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRNOTAVAIL);
-	n = sin4(ADDR_PEER, 4102);
+	n = tl_sin(ADDR_PEER, 4102);
 	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRNOTAVAIL);
 	/* Low ports need no privilege here. */
-	n = sin4(ADDR_A2, 53);
+	n = tl_sin(ADDR_A2, 53);
 	CHECK_EQ(ust_bind(s2, &n), 0);
 	ust_close(s1);
 	ust_close(s2);
@@ -216,16 +216,16 @@ TEST(in_pcb_ephemeral_exhaustion)
 	}
 	so[4] = udp_socket(p.st);
 	REQUIRE(so[4] != NULL);
-	n = sin4(INADDR_ANY, 0);
+	n = tl_sin(INADDR_ANY, 0);
 	CHECK_EQ(ust_bind(so[4], &n), -UST_EADDRNOTAVAIL);
-	to = sin4(ADDR_PEER, 53);
+	to = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_sendto(so[4], "x", 1, 0, &to), -UST_EADDRNOTAVAIL);
 	CHECK_EQ(ust_connect(so[4], &to), -UST_EADDRNOTAVAIL);
 	/* A port comes free: it is the one handed out next. */
 	ust_getsockname(so[2], &n);
 	freed = n.sin_port;
 	ust_close(so[2]);
-	n = sin4(INADDR_ANY, 0);
+	n = tl_sin(INADDR_ANY, 0);
 	CHECK_EQ(ust_bind(so[4], &n), 0);
 	ust_getsockname(so[4], &n);
 	CHECK_EQ(n.sin_port, freed);
@@ -258,12 +258,12 @@ TEST(in_pcblookup_exact_then_wildcard)
 	s1 = sock_opts(st, RP);
 	s2 = sock_opts(st, RP);
 	s3 = sock_opts(st, RP);
-	n = sin4(INADDR_ANY, 5000);
+	n = tl_sin(INADDR_ANY, 5000);
 	CHECK_EQ(ust_bind(s1, &n), 0);
-	n = sin4(ADDR_A, 5000);
+	n = tl_sin(ADDR_A, 5000);
 	CHECK_EQ(ust_bind(s2, &n), 0);
 	CHECK_EQ(ust_bind(s3, &n), 0);
-	n = sin4(ADDR_PEER, 53);
+	n = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_connect(s3, &n), 0);
 	/* The exact 4-tuple first. */
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s3));
@@ -294,9 +294,9 @@ TEST(in_pcb_many_connected_found)
 	so = calloc(N, sizeof(*so));
 	for (i = 0; i < N; i++) {
 		so[i] = sock_opts(p.st, RP);
-		n = sin4(ADDR_A, 7000);
+		n = tl_sin(ADDR_A, 7000);
 		REQUIRE_EQ(ust_bind(so[i], &n), 0);
-		n = sin4(ADDR_PEER, (uint16_t)(1000 + i));
+		n = tl_sin(ADDR_PEER, (uint16_t)(1000 + i));
 		REQUIRE_EQ(ust_connect(so[i], &n), 0);
 	}
 	for (i = 0; i < N; i++)
@@ -308,9 +308,9 @@ TEST(in_pcb_many_connected_found)
 	{
 		struct ust_socket *x = sock_opts(p.st, RP);
 
-		n = sin4(ADDR_A, 7000);
+		n = tl_sin(ADDR_A, 7000);
 		CHECK_EQ(ust_bind(x, &n), 0);
-		n = sin4(ADDR_PEER, 1000);
+		n = tl_sin(ADDR_PEER, 1000);
 		CHECK_EQ(ust_connect(x, &n), -UST_EADDRINUSE);
 		ust_close(x);
 	}
@@ -329,20 +329,20 @@ TEST(in_pcbconnect_errors)
 
 	prig_init(&p, ust_test_seed);
 	so = udp_socket(p.st);
-	n = sin4(IP4(10, 1, 1, 1), 53);
+	n = tl_sin(IP4(10, 1, 1, 1), 53);
 	CHECK_EQ(ust_connect(so, &n), -UST_ENETUNREACH);
-	n = sin4(ADDR_PEER, 0);
+	n = tl_sin(ADDR_PEER, 0);
 	CHECK_EQ(ust_connect(so, &n), -UST_EADDRNOTAVAIL);
-	n = sin4(INADDR_ANY, 53);
+	n = tl_sin(INADDR_ANY, 53);
 	CHECK_EQ(ust_connect(so, &n), -UST_EADDRNOTAVAIL);
 	/* The failed attempts left it unbound. */
 	CHECK_EQ(ust_getsockname(so, &n), 0);
 	CHECK_EQ(n.sin_port, 0);
 	CHECK_EQ(n.sin_addr, INADDR_ANY);
 	/* Bound to the second address, connect keeps it as the source. */
-	n = sin4(ADDR_A2, 0);
+	n = tl_sin(ADDR_A2, 0);
 	CHECK_EQ(ust_bind(so, &n), 0);
-	n = sin4(ADDR_PEER, 53);
+	n = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_connect(so, &n), 0);
 	CHECK_EQ(ust_getsockname(so, &n), 0);
 	CHECK_EQ(n.sin_addr, ADDR_A2);

@@ -19,7 +19,7 @@ echo_req(uint8_t *f, const uint8_t *dmac, uint32_t dst, size_t dlen)
 
 	for (i = 0; i < dlen; i++)
 		data[i] = (uint8_t)(i * 7 + 3);
-	n = ipt_icmp(icmp, 8, 0, 0x1234abcdu, data, dlen);
+	n = tl_icmp(icmp, 8, 0, 0x1234abcdu, data, dlen);
 	return (ipt_frame(f, dmac, IPT_PEER, dst, 1, 0x7777, 0, 64, icmp, n));
 }
 
@@ -39,17 +39,17 @@ TEST(icmp_echo_reply_bytes)
 	CHECK_MEM(t.d->tx[0], ipt_mac_peer, 6);
 	CHECK_MEM(t.d->tx[0] + 6, ipt_mac_ours, 6);
 	ip = ipt_tx_ip(&t, 0);
-	CHECK_EQ(ipt_get16(ip + 2), 20 + 8 + 56);
+	CHECK_EQ(tl_get16(ip + 2), 20 + 8 + 56);
 	CHECK_EQ(ip[6] & 0x3f, 0); /* no MF, offset 0 */
 	CHECK_EQ(ip[8], 64);
 	CHECK_EQ(ip[9], 1);
-	CHECK_EQ(ipt_get32(ip + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ip + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ip + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ip + 16), IPT_PEER);
 	CHECK_EQ(ip[20], 0); /* echo reply */
 	CHECK_EQ(ip[21], 0);
-	CHECK_EQ(ipt_get32(ip + 24), 0x1234abcdu);
+	CHECK_EQ(tl_get32(ip + 24), 0x1234abcdu);
 	CHECK_MEM(ip + 28, f + 14 + 28, 56);
-	CHECK_EQ(ipt_cksum(ip + 20, 64, 0), 0);
+	CHECK_EQ(tl_cksum(ip + 20, 64, 0), 0);
 	CHECK_EQ(t.st->st_icmpstat.icps_reflect, 1);
 	CHECK_EQ(t.st->st_icmpstat.icps_inhist[8], 1);
 	CHECK_EQ(t.st->st_icmpstat.icps_outhist[0], 1);
@@ -78,8 +78,8 @@ TEST(icmp_echo_to_broadcast_ignored)
 	len = echo_req(f, ipt_mac_bcast, IPT_BCAST, 8);
 	ipt_inject(&t, f, len);
 	REQUIRE_EQ(t.d->tx_count, 1);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 0) + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 0) + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 0) + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 0) + 16), IPT_PEER);
 	CHECK_MEM(t.d->tx[0], ipt_mac_peer, 6);
 	ipt_fini(&t);
 }
@@ -91,7 +91,7 @@ TEST(icmp_short_and_corrupt)
 	size_t len;
 
 	ipt_init(&t, ust_test_seed);
-	(void)ipt_icmp(icmp, 8, 0, 1, NULL, 0);
+	(void)tl_icmp(icmp, 8, 0, 1, NULL, 0);
 	len = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 1, 0, 64, icmp, 4);
 	ipt_inject(&t, f, len);
 	CHECK_EQ(t.st->st_icmpstat.icps_tooshort, 1);
@@ -101,7 +101,7 @@ TEST(icmp_short_and_corrupt)
 	CHECK_EQ(t.st->st_icmpstat.icps_checksum, 1);
 	CHECK_EQ(t.d->tx_count, 0);
 	/* Unknown types are counted in the histogram and ignored. */
-	len = ipt_icmp(icmp, 30, 0, 0, NULL, 0);
+	len = tl_icmp(icmp, 30, 0, 0, NULL, 0);
 	len = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 1, 0, 64, icmp, len);
 	ipt_inject(&t, f, len);
 	CHECK_EQ(t.st->st_icmpstat.icps_inhist[30], 1);
@@ -127,7 +127,7 @@ static size_t
 dgram(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t off, const uint8_t *pl,
     size_t plen)
 {
-	size_t h = ipt_iphdr(p, src, dst, proto, 0x99, off, 64, NULL, 0, plen);
+	size_t h = tl_ip4(p, src, dst, proto, 0x99, off, 64, NULL, 0, plen);
 
 	memcpy(p + h, pl, plen);
 	return (h + plen);
@@ -142,12 +142,12 @@ TEST(icmp_error_rfc1122_suppression)
 	ipt_init(&t, ust_test_seed);
 	memset(pl, 0x5a, sizeof(pl));
 	/* About an ICMP error: never. */
-	(void)ipt_icmp(pl, 3, 3, 0, NULL, 0);
+	(void)tl_icmp(pl, 3, 3, 0, NULL, 0);
 	len = dgram(p, IPT_PEER, IPT_OURS, 1, 0, pl, 36);
 	icmp_error(rx_mbuf(&t, p, len, 0), ICMP_UNREACH, ICMP_UNREACH_PORT, 0);
 	CHECK_EQ(t.st->st_icmpstat.icps_oldicmp, 1);
 	/* About an echo request (not an error): allowed. */
-	(void)ipt_icmp(pl, 8, 0, 0, NULL, 0);
+	(void)tl_icmp(pl, 8, 0, 0, NULL, 0);
 	len = dgram(p, IPT_PEER, IPT_OURS, 1, 0, pl, 36);
 	icmp_error(rx_mbuf(&t, p, len, 0), ICMP_UNREACH, ICMP_UNREACH_PORT, 0);
 	ipt_poll(&t);
@@ -190,7 +190,7 @@ TEST(icmp_error_rfc1122_suppression)
 	REQUIRE_EQ(t.d->tx_count, 1);
 	CHECK_EQ(ipt_tx_ip(&t, 0)[20], 3);
 	CHECK_EQ(ipt_tx_ip(&t, 0)[21], 4);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 0) + 24), 1280); /* next-hop MTU */
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 0) + 24), 1280); /* next-hop MTU */
 	CHECK_MEM(ipt_tx_ip(&t, 0) + 28, p, 28);
 	ipt_fini(&t);
 }
@@ -207,9 +207,9 @@ TEST(icmp_error_short_quote)
 	icmp_error(rx_mbuf(&t, p, len, 0), ICMP_UNREACH, ICMP_UNREACH_PROTOCOL, 0);
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 1);
-	CHECK_EQ(ipt_get16(ipt_tx_ip(&t, 0) + 2), 20 + 8 + 23);
+	CHECK_EQ(tl_get16(ipt_tx_ip(&t, 0) + 2), 20 + 8 + 23);
 	CHECK_MEM(ipt_tx_ip(&t, 0) + 28, p, 23);
-	CHECK_EQ(ipt_cksum(ipt_tx_ip(&t, 0) + 20, 8 + 23, 0), 0);
+	CHECK_EQ(tl_cksum(ipt_tx_ip(&t, 0) + 20, 8 + 23, 0), 0);
 	ipt_fini(&t);
 }
 
@@ -261,10 +261,10 @@ err_frame(uint8_t *f, uint8_t type, uint8_t code, uint32_t rest, uint32_t qsrc, 
 	size_t qh, n;
 
 	memset(l4, 0x11, sizeof(l4));
-	qh = ipt_iphdr(q, qsrc, IPT_PEER, 17, 5, 0, 64, NULL, 0, 8);
+	qh = tl_ip4(q, qsrc, IPT_PEER, 17, 5, 0, 64, NULL, 0, 8);
 	q[0] = qv0;
 	memcpy(q + qh, l4, ql4);
-	n = ipt_icmp(icmp, type, code, rest, q, qh + ql4);
+	n = tl_icmp(icmp, type, code, rest, q, qh + ql4);
 	return (ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 3, 0, 64, icmp, n));
 }
 
@@ -321,7 +321,7 @@ TEST(icmp_echo_to_self_loops_back)
 	size_t n;
 
 	ipt_init(&t, ust_test_seed);
-	n = ipt_icmp(icmp, 8, 0, 0x00050006u, (const uint8_t *)"loopback data!!!", 16);
+	n = tl_icmp(icmp, 8, 0, 0x00050006u, (const uint8_t *)"loopback data!!!", 16);
 	m = m_gethdr(&t.st->st_mbz, MT_DATA);
 	REQUIRE(m != NULL);
 	m_reserve(m, 64);

@@ -22,7 +22,7 @@ echo_frame(uint8_t *f, uint32_t src, uint32_t dst, uint8_t ttl)
 
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(0xa0 + i);
-	n = ipt_icmp(icmp, 8, 0, 0x12340001u, data, sizeof(data));
+	n = tl_icmp(icmp, 8, 0, 0x12340001u, data, sizeof(data));
 	return (ipt_frame(f, ipt_mac_ours, src, dst, 1, 0x4242, 0, ttl, icmp, n));
 }
 
@@ -116,7 +116,7 @@ TEST(ip_input_bad_len_and_short_frame)
 	f[17] = 19;
 	f[24] = f[25] = 0;
 	{
-		uint16_t s = ipt_cksum(f + 14, 20, 0);
+		uint16_t s = tl_cksum(f + 14, 20, 0);
 		f[24] = (uint8_t)(s >> 8);
 		f[25] = (uint8_t)s;
 	}
@@ -127,7 +127,7 @@ TEST(ip_input_bad_len_and_short_frame)
 	f[17] = 100;
 	f[24] = f[25] = 0;
 	{
-		uint16_t s = ipt_cksum(f + 14, 20, 0);
+		uint16_t s = tl_cksum(f + 14, 20, 0);
 		f[24] = (uint8_t)(s >> 8);
 		f[25] = (uint8_t)s;
 	}
@@ -199,7 +199,7 @@ TEST(ip_input_padding_trimmed)
 	ipt_init(&t, ust_test_seed);
 	/* Echo with 4 bytes of data: 32-byte datagram in a 60-byte frame
 	 * whose padding is garbage; the reply must carry exactly the 4. */
-	n = ipt_icmp(icmp, 8, 0, 0x00070009u, (const uint8_t *)"abcd", 4);
+	n = tl_icmp(icmp, 8, 0, 0x00070009u, (const uint8_t *)"abcd", 4);
 	len = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 9, 0, 64, icmp, n);
 	CHECK_EQ(len, 46);
 	memset(f + len, 0xee, 60 - len);
@@ -207,9 +207,9 @@ TEST(ip_input_padding_trimmed)
 	CHECK_EQ(t.st->st_icmpstat.icps_checksum, 0);
 	REQUIRE_EQ(t.d->tx_count, 1);
 	CHECK_EQ(t.d->tx_len[0], 14 + 32);
-	CHECK_EQ(ipt_get16(ipt_tx_ip(&t, 0) + 2), 32);
+	CHECK_EQ(tl_get16(ipt_tx_ip(&t, 0) + 2), 32);
 	CHECK_MEM(ipt_tx_ip(&t, 0) + 28, "abcd", 4);
-	CHECK_EQ(ipt_cksum(ipt_tx_ip(&t, 0) + 20, 12, 0), 0);
+	CHECK_EQ(tl_cksum(ipt_tx_ip(&t, 0) + 20, 12, 0), 0);
 	ipt_fini(&t);
 }
 
@@ -220,9 +220,9 @@ opt_frame(uint8_t *f, const uint8_t *opt, size_t optlen)
 	uint8_t icmp[16];
 	size_t n, hlen;
 
-	n = ipt_icmp(icmp, 8, 0, 0x00010001u, NULL, 0);
+	n = tl_icmp(icmp, 8, 0, 0x00010001u, NULL, 0);
 	ipt_eth(f, ipt_mac_ours);
-	hlen = ipt_iphdr(f + 14, IPT_PEER, IPT_OURS, 1, 3, 0, 64, opt, optlen, n);
+	hlen = tl_ip4(f + 14, IPT_PEER, IPT_OURS, 1, 3, 0, 64, opt, optlen, n);
 	memcpy(f + 14 + hlen, icmp, n);
 	return (14 + hlen + n);
 }
@@ -320,17 +320,17 @@ TEST(ip_input_unknown_protocol_unreachable)
 	CHECK_MEM(t.d->tx[0] + 6, ipt_mac_ours, 6);
 	ip = ipt_tx_ip(&t, 0);
 	/* 20 + 8 + quoted 20-byte header + 8 bytes of payload. */
-	CHECK_EQ(ipt_get16(ip + 2), 56);
+	CHECK_EQ(tl_get16(ip + 2), 56);
 	CHECK_EQ(t.d->tx_len[0], 14 + 56);
 	CHECK_EQ(ip[9], 1);
 	CHECK_EQ(ip[8], 64);
-	CHECK_EQ(ipt_get32(ip + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ip + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ip + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ip + 16), IPT_PEER);
 	ic = ip + 20;
 	CHECK_EQ(ic[0], 3);
 	CHECK_EQ(ic[1], 2);
-	CHECK_EQ(ipt_get32(ic + 4), 0);
-	CHECK_EQ(ipt_cksum(ic, 36, 0), 0);
+	CHECK_EQ(tl_get32(ic + 4), 0);
+	CHECK_EQ(tl_cksum(ic, 36, 0), 0);
 	CHECK_MEM(ic + 8, f + 14, 28); /* header + 8 bytes, as received */
 	CHECK_EQ(t.st->st_icmpstat.icps_outhist[3], 1);
 	ipt_fini(&t);

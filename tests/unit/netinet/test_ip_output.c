@@ -71,20 +71,20 @@ TEST(ip_output_header_bytes)
 	CHECK_MEM(t.d->tx[0], ipt_mac_peer, 6);
 	CHECK_MEM(t.d->tx[0] + 6, ipt_mac_ours, 6);
 	CHECK_EQ(ip[1], 0);
-	CHECK_EQ(ipt_get16(ip + 2), 120);
-	CHECK_EQ(ipt_get16(ip + 4), id0);
-	CHECK_EQ(ipt_get16(ip + 6), 0);
+	CHECK_EQ(tl_get16(ip + 2), 120);
+	CHECK_EQ(tl_get16(ip + 4), id0);
+	CHECK_EQ(tl_get16(ip + 6), 0);
 	CHECK_EQ(ip[8], 64); /* net.inet.ip.ttl */
 	CHECK_EQ(ip[9], PROTO_TEST);
-	CHECK_EQ(ipt_get32(ip + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ip + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ip + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ip + 16), IPT_PEER);
 	CHECK_MEM(ip + 20, want, 100);
 	CHECK_EQ(t.d->tx_len[0], 134);
 	ip = ipt_tx_ip(&t, 1);
 	CHECK(ipt_tx_ipok(&t, 1));
 	CHECK_EQ(ip[1], 0x10);
-	CHECK_EQ(ipt_get16(ip + 4), (uint16_t)(id0 + 1));
-	CHECK_EQ(ipt_get16(ip + 6), 0x4000);
+	CHECK_EQ(tl_get16(ip + 4), (uint16_t)(id0 + 1));
+	CHECK_EQ(tl_get16(ip + 6), 0x4000);
 	CHECK_EQ(ip[8], 7);
 	CHECK_EQ(t.st->st_ipstat.ips_localout, 2);
 	/* The knob moves the default TTL. */
@@ -134,10 +134,10 @@ TEST(ip_output_broadcast)
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 2);
 	CHECK_MEM(t.d->tx[0], ipt_mac_bcast, 6);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 0) + 16), IPT_BCAST);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 0) + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 0) + 16), IPT_BCAST);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 0) + 12), IPT_OURS);
 	CHECK_MEM(t.d->tx[1], ipt_mac_bcast, 6);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 1) + 16), 0xffffffffu);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 1) + 16), 0xffffffffu);
 	/* The limited broadcast with no default route leaves by the
 	 * interface of the source address. */
 	args_init(&a, 0xffffffffu);
@@ -150,8 +150,8 @@ TEST(ip_output_broadcast)
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 3);
 	CHECK_MEM(t.d->tx[2], ipt_mac_bcast, 6);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 2) + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ipt_tx_ip(&t, 2) + 16), 0xffffffffu);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 2) + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ipt_tx_ip(&t, 2) + 16), 0xffffffffu);
 	ipt_fini(&t);
 }
 
@@ -168,14 +168,14 @@ check_frags(struct ipt *t, uint32_t total, uint32_t fl, uint32_t n)
 	for (i = 0; i < total; i++)
 		want[i] = (uint8_t)(i * 11 + 5);
 	REQUIRE_EQ(t->d->tx_count, (int)n);
-	id = ipt_get16(ipt_tx_ip(t, 0) + 4);
+	id = tl_get16(ipt_tx_ip(t, 0) + 4);
 	for (i = 0; i < n; i++, off += len) {
 		ip = ipt_tx_ip(t, (int)i);
 		len = total - off < fl ? total - off : fl;
 		CHECK(ipt_tx_ipok(t, (int)i));
-		CHECK_EQ(ipt_get16(ip + 2), 20 + len);
-		CHECK_EQ(ipt_get16(ip + 4), id);
-		CHECK_EQ(ipt_get16(ip + 6), (i + 1 < n ? 0x2000 : 0) | (off >> 3));
+		CHECK_EQ(tl_get16(ip + 2), 20 + len);
+		CHECK_EQ(tl_get16(ip + 4), id);
+		CHECK_EQ(tl_get16(ip + 6), (i + 1 < n ? 0x2000 : 0) | (off >> 3));
 		CHECK_EQ(t->d->tx_len[i], 14 + 20 + len);
 		CHECK_MEM(ip + 20, want + off, len);
 		if (i + 1 < n)
@@ -202,7 +202,7 @@ TEST(ip_output_fragments_by_mtu)
 	REQUIRE_EQ(ip_output(t.st, payload(t.st, 1480), &a), 0);
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 1);
-	CHECK_EQ(ipt_get16(ipt_tx_ip(&t, 0) + 6), 0);
+	CHECK_EQ(tl_get16(ipt_tx_ip(&t, 0) + 6), 0);
 	/* DF and too big. */
 	a.flags = IP_DF;
 	CHECK_EQ(ip_output(t.st, payload(t.st, 1481), &a), UST_EMSGSIZE);
@@ -276,7 +276,7 @@ TEST(ip_pipe_echo_4000_fragmented_both_ways)
 	REQUIRE_EQ(ust_if_addr_add(ifb, htonl(IPT_OURS), 24), 0);
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i ^ (i >> 8));
-	n = ipt_icmp(icmp, 8, 0, 0x00420001u, data, sizeof(data));
+	n = tl_icmp(icmp, 8, 0, 0x00420001u, data, sizeof(data));
 	m = m_getcl(&a->st_mbz, MT_DATA, M_PKTHDR);
 	REQUIRE(m != NULL);
 	m_reserve(m, UST_MAX_HDR);

@@ -22,7 +22,7 @@ msg_build(uint32_t seed)
 
 	for (i = 0; i < DLEN; i++)
 		data[i] = (uint8_t)(i * 31 + seed);
-	(void)ipt_icmp(msg, 8, 0, 0x0badcafeu, data, DLEN);
+	(void)tl_icmp(msg, 8, 0, 0x0badcafeu, data, DLEN);
 }
 
 /* Injects msg[off, off + len) as a fragment of datagram id. */
@@ -44,11 +44,11 @@ check_reply(struct ipt *t, int n)
 	const uint8_t *ip = ipt_tx_ip(t, n);
 
 	CHECK(ipt_tx_ipok(t, n));
-	CHECK_EQ(ipt_get16(ip + 2), 20 + 8 + DLEN);
+	CHECK_EQ(tl_get16(ip + 2), 20 + 8 + DLEN);
 	CHECK_EQ(ip[20], 0);
-	CHECK_EQ(ipt_get32(ip + 24), 0x0badcafeu);
+	CHECK_EQ(tl_get32(ip + 24), 0x0badcafeu);
 	CHECK_MEM(ip + 28, msg + 8, DLEN);
-	CHECK_EQ(ipt_cksum(ip + 20, 8 + DLEN, 0), 0);
+	CHECK_EQ(tl_cksum(ip + 20, 8 + DLEN, 0), 0);
 }
 
 TEST(reass_in_order_and_reversed)
@@ -274,13 +274,13 @@ TEST(reass_timeout_timxceed_only_with_first)
 	ip = ipt_tx_ip(&t, 0);
 	CHECK_EQ(ip[20], 11);
 	CHECK_EQ(ip[21], 1);
-	CHECK_EQ(ipt_get32(ip + 16), IPT_PEER);
-	CHECK_EQ(ipt_get32(ip + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ip + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ip + 12), IPT_OURS);
 	/* Quotes fragment zero's header and its first 8 bytes. */
-	(void)ipt_iphdr(first, IPT_PEER, IPT_OURS, 1, 600, 0x2000, 64, NULL, 0, 200);
+	(void)tl_ip4(first, IPT_PEER, IPT_OURS, 1, 600, 0x2000, 64, NULL, 0, 200);
 	memcpy(first + 20, msg, 8);
 	CHECK_MEM(ip + 28, first, 28);
-	CHECK_EQ(ipt_cksum(ip + 20, 36, 0), 0);
+	CHECK_EQ(tl_cksum(ip + 20, 36, 0), 0);
 	/* Without fragment zero: dropped silently. */
 	t.d->tx_count = 0;
 	frag(&t, 601, 200, 200, 1);

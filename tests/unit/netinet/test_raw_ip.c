@@ -32,7 +32,7 @@ echo_msg(uint8_t *p, uint8_t type, uint16_t seq, size_t dlen)
 
 	for (i = 0; i < dlen; i++)
 		data[i] = (uint8_t)(i ^ seq);
-	return (ipt_icmp(p, type, 0, (uint32_t)ECHO_ID << 16 | seq, data, dlen));
+	return (tl_icmp(p, type, 0, (uint32_t)ECHO_ID << 16 | seq, data, dlen));
 }
 
 /* Injects an ICMP message from src to us; returns the frame length and
@@ -80,7 +80,7 @@ TEST(raw_echo_request_out)
 {
 	struct ipt t;
 	struct ust_socket *so;
-	struct ust_sockaddr_in to = test_sin(htonl(IPT_PEER), 0);
+	struct ust_sockaddr_in to = tl_sin(htonl(IPT_PEER), 0);
 	uint8_t msg[64 + 8];
 	const uint8_t *ip;
 	size_t len;
@@ -94,17 +94,17 @@ TEST(raw_echo_request_out)
 	REQUIRE(ipt_tx_ipok(&t, 0));
 	CHECK_MEM(t.d->tx[0], ipt_mac_peer, 6);
 	ip = ipt_tx_ip(&t, 0);
-	CHECK_EQ(ipt_get16(ip + 2), 20 + len);
+	CHECK_EQ(tl_get16(ip + 2), 20 + len);
 	CHECK_EQ(ip[8], 64); /* net.inet.ip.ttl */
 	CHECK_EQ(ip[9], 1);
-	CHECK_EQ(ipt_get32(ip + 12), IPT_OURS);
-	CHECK_EQ(ipt_get32(ip + 16), IPT_PEER);
+	CHECK_EQ(tl_get32(ip + 12), IPT_OURS);
+	CHECK_EQ(tl_get32(ip + 16), IPT_PEER);
 	/* The application's message unchanged: type 8, id, seq, checksum. */
 	CHECK_EQ(ip[20], 8);
 	CHECK_EQ(ip[21], 0);
-	CHECK_EQ(ipt_get16(ip + 24), ECHO_ID);
-	CHECK_EQ(ipt_get16(ip + 26), 7);
-	CHECK_EQ(ipt_cksum(ip + 20, len, 0), 0);
+	CHECK_EQ(tl_get16(ip + 24), ECHO_ID);
+	CHECK_EQ(tl_get16(ip + 26), 7);
+	CHECK_EQ(tl_cksum(ip + 20, len, 0), 0);
 	CHECK_MEM(ip + 20, msg, len);
 	CHECK_EQ(t.st->st_ipstat.ips_rawout, 1);
 	/* IP_TTL applies to raw sockets too. */
@@ -122,8 +122,8 @@ TEST(raw_echo_reply_in_with_header)
 {
 	struct ipt t;
 	struct ust_socket *so, *other, *bound;
-	struct ust_sockaddr_in from, peer = test_sin(htonl(IPT_OTHER), 0);
-	struct ust_sockaddr_in me = test_sin(htonl(IPT_OURS), 0);
+	struct ust_sockaddr_in from, peer = tl_sin(htonl(IPT_OTHER), 0);
+	struct ust_sockaddr_in me = tl_sin(htonl(IPT_OURS), 0);
 	struct ust_event ev;
 	struct ust_evq *q;
 	uint8_t msg[128], f[256], buf[512];
@@ -154,9 +154,9 @@ TEST(raw_echo_reply_in_with_header)
 	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
 	CHECK_MEM(buf, f + 14, flen - 14);
 	CHECK_EQ(buf[0], 0x45);
-	CHECK_EQ(ipt_get16(buf + 2), 20 + len); /* ip_len in network order */
+	CHECK_EQ(tl_get16(buf + 2), 20 + len); /* ip_len in network order */
 	CHECK_EQ(buf[8], 61);
-	CHECK_EQ(ipt_get16(buf + 20 + 4), ECHO_ID);
+	CHECK_EQ(tl_get16(buf + 20 + 4), ECHO_ID);
 	CHECK_EQ(from.sin_family, UST_AF_INET);
 	CHECK_EQ(from.sin_addr, htonl(IPT_PEER));
 	CHECK_EQ(from.sin_port, 0);
@@ -204,12 +204,12 @@ TEST(raw_echo_request_and_errors_in)
 	CHECK_MEM(buf, f + 14, flen - 14);
 
 	/* A port unreachable quoting a UDP datagram of ours. */
-	(void)ipt_iphdr(quote, IPT_OURS, IPT_PEER, 17, 0x2222, 0, 64, NULL, 0, 8);
+	(void)tl_ip4(quote, IPT_OURS, IPT_PEER, 17, 0x2222, 0, 64, NULL, 0, 8);
 	memset(quote + 20, 0, 8);
 	quote[20] = 0x30; /* sport 12345 */
 	quote[21] = 0x39;
 	quote[23] = 53; /* dport 53 */
-	len = ipt_icmp(msg, 3, 3, 0, quote, sizeof(quote));
+	len = tl_icmp(msg, 3, 3, 0, quote, sizeof(quote));
 	flen = inject_icmp(&t, f, IPT_PEER, msg, len);
 	CHECK_EQ(t.d->tx_count, 1); /* never an error about an error */
 	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
@@ -219,7 +219,7 @@ TEST(raw_echo_request_and_errors_in)
 	CHECK_EQ(from.sin_addr, htonl(IPT_PEER));
 
 	/* Time exceeded (what traceroute listens for). */
-	len = ipt_icmp(msg, 11, 0, 0, quote, sizeof(quote));
+	len = tl_icmp(msg, 11, 0, 0, quote, sizeof(quote));
 	(void)inject_icmp(&t, f, IPT_OTHER, msg, len);
 	REQUIRE(ust_recvfrom(so, buf, sizeof(buf), 0, &from) > 0);
 	CHECK_EQ(buf[20], 11);
@@ -250,7 +250,7 @@ TEST(raw_rcvbuf_full_drops_and_counts)
 	CHECK_EQ(t.st->st_ipstat.ips_rawin + t.st->st_ipstat.ips_rawfull, 20);
 	while (ust_recvfrom(so, buf, sizeof(buf), 0, NULL) > 0) {
 		/* Oldest first: the ones that fitted, in order. */
-		CHECK_EQ(ipt_get16(buf + 26), got);
+		CHECK_EQ(tl_get16(buf + 26), got);
 		got++;
 	}
 	CHECK_EQ((uint64_t)got, t.st->st_ipstat.ips_rawin);

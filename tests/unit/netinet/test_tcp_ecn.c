@@ -19,7 +19,7 @@
 #include "kern/stack_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_var.h"
-#include "tcptest.h"
+#include "tcp_script.h"
 #include "ust_test.h"
 
 #define TCPS(tt) (&(tt)->t.st->st_tcpstat)
@@ -41,7 +41,7 @@ static const uint8_t payload[4 * 1460];
 static int
 ecn_connect(struct tt *tt, int enable, int maxretries, uint16_t syn_flags)
 {
-	struct ust_sockaddr_in to = tt_sin(IPT_PEER, tt->pport), me;
+	struct ust_sockaddr_in to = tl_sin(htonl(IPT_PEER), tt->pport), me;
 	struct tt_seg sg;
 
 	tt_sysctl(tt, "net.inet.tcp.ecn.enable", enable);
@@ -196,7 +196,7 @@ TEST(ect0_on_new_data_only)
 	/* IP_TOS cannot fake an ECN field on TCP.  The timeouts reduced the
 	 * window: the first new data after them carries CWR (RFC 3168 6.1.2,
 	 * "for any reason"). */
-	CHECK_EQ(tt_setint(tt.so, UST_IPPROTO_IP, UST_IP_TOS, 0xb9), 0);
+	CHECK_EQ(tl_setint(tt.so, UST_IPPROTO_IP, UST_IP_TOS, 0xb9), 0);
 	REQUIRE_EQ(ust_send(tt.so, payload, 10, 0), 10);
 	ipt_poll(&tt.t);
 	CHECK(TT_OUT_SEG(&tt, TH_ACK | TH_PUSH | TH_CWR, 11, 10, 101, TT_ANY, &sg));
@@ -425,7 +425,11 @@ struct ecnp {
 static void
 ecnp_run(struct ecnp *w, uint64_t dt)
 {
-	test_run_pair(w->vc, w->a, w->b, dt);
+	{
+		struct ust_stack *s[2] = { w->a, w->b };
+
+		tl_run(w->vc, s, 2, dt);
+	}
 }
 
 /* Client a (enable ea) connects to server b (enable eb) over a pipe with
@@ -434,7 +438,7 @@ static int
 ecnp_open(struct ecnp *w, uint64_t seed, int ea, int eb, const struct ust_fault_config *fc)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in la = test_sin(test_ip4(2), PPORT);
+	struct ust_sockaddr_in la = tl_sin(test_ip4(2), PPORT);
 	int err, rounds, i;
 
 	memset(w, 0, sizeof(*w));

@@ -11,7 +11,7 @@
  * <mss 1460,sackOK,eol,eol>, window 32767, no window scale or timestamps,
  * so our window is 65535 unscaled.
  */
-#include "tcptest.h"
+#include "tcp_script.h"
 
 #define SEC (1000ull * IPT_MS)
 
@@ -774,7 +774,7 @@ TEST(zero_window_persist)
 		prev = dt;
 		if (!TT_OUT_SEG(&tt, TH_ACK, 1, 1, 1, TT_ANY, &sg))
 			break;
-		CHECK_EQ(sg.payload[0], 'z');
+		CHECK_EQ(sg.data[0], 'z');
 		tt_in(&tt, TH_ACK, 1, 1, 0);
 		CHECK_EQ(tt_state(tt.so), UST_TCPS_ESTABLISHED);
 	}
@@ -805,10 +805,10 @@ TEST(keepalive_probes_and_expiry)
 
 	tt_init(&tt, 51);
 	REQUIRE(tt_established_active(&tt));
-	CHECK_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
-	CHECK_EQ(tt_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 10), 0);
-	CHECK_EQ(tt_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 2), 0);
-	CHECK_EQ(tt_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 3), 0);
+	CHECK_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
+	CHECK_EQ(tl_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 10), 0);
+	CHECK_EQ(tl_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 2), 0);
+	CHECK_EQ(tl_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 3), 0);
 	dt = tt_wait_seg(&tt, 60 * SEC);
 	CHECK(dt >= 9 * SEC && dt <= 10 * SEC + 10 * IPT_MS);
 	TT_OUT(&tt, TH_ACK, 0, 0, 1, TT_ANY);

@@ -13,208 +13,7 @@
 #include "kern/socketvar.h"
 #include "netinet/in_pcb.h"
 #include "netinet/tcp_var.h"
-#include "iptest.h"
-
-#define PPORT 40000 /* the peer's port */
-#define LPORT 8080  /* ours */
-
-struct tseg {
-	uint32_t seq, ack;
-	uint16_t flags, win, urp;
-	uint8_t opt[40];
-	unsigned optlen;
-	const uint8_t *data;
-	unsigned dlen;
-	uint32_t src, dst; /* 0: the defaults */
-	uint16_t sport, dport;
-};
-
-struct tout {
-	uint32_t seq, ack;
-	uint16_t flags, win;
-	unsigned optlen, dlen;
-	uint8_t opt[40];
-};
-
-struct trig {
-	struct ipt t;
-	struct ust_socket *lso, *so; /* listener, connection */
-	uint32_t iss;                /* our ISN (the peer's view) */
-	uint32_t irs;                /* the peer's ISN */
-	int seen;                    /* tx frames looked at */
-};
-
-static void
-trig_init(struct trig *r)
-{
-	memset(r, 0, sizeof(*r));
-	ipt_init(&r->t, 11);
-	r->irs = 0x10000000u;
-}
-
-static void
-trig_fini(struct trig *r)
-{
-	if (r->so != NULL)
-		(void)ust_close(r->so);
-	if (r->lso != NULL)
-		(void)ust_close(r->lso);
-	/* Let TIME_WAIT and every other timer run out. */
-	ipt_advance(&r->t, 600ull * 1000 * IPT_MS);
-	ipt_fini(&r->t);
-}
-
-static void
-tinject(struct trig *r, const struct tseg *s)
-{
-	uint8_t tcp[1600], f[1700];
-	uint32_t src = s->src ? s->src : IPT_PEER, dst = s->dst ? s->dst : IPT_OURS;
-	unsigned hl = 20 + s->optlen, len = hl + s->dlen;
-	uint32_t ps;
-	uint16_t sum;
-	size_t n;
-
-	memset(tcp, 0, sizeof(tcp));
-	tcp[0] = (uint8_t)((s->sport ? s->sport : PPORT) >> 8);
-	tcp[1] = (uint8_t)(s->sport ? s->sport : PPORT);
-	tcp[2] = (uint8_t)((s->dport ? s->dport : LPORT) >> 8);
-	tcp[3] = (uint8_t)(s->dport ? s->dport : LPORT);
-	ipt_put32(tcp + 4, s->seq);
-	ipt_put32(tcp + 8, s->ack);
-	tcp[12] = (uint8_t)((hl / 4) << 4);
-	tcp[13] = (uint8_t)s->flags;
-	tcp[14] = (uint8_t)(s->win >> 8);
-	tcp[15] = (uint8_t)s->win;
-	tcp[18] = (uint8_t)(s->urp >> 8);
-	tcp[19] = (uint8_t)s->urp;
-	memcpy(tcp + 20, s->opt, s->optlen);
-	if (s->dlen > 0)
-		memcpy(tcp + hl, s->data, s->dlen);
-	ps = (src >> 16) + (src & 0xffff) + (dst >> 16) + (dst & 0xffff) + 6 + len;
-	sum = ipt_cksum(tcp, len, ps);
-	tcp[16] = (uint8_t)(sum >> 8);
-	tcp[17] = (uint8_t)sum;
-	n = ipt_frame(f, ipt_mac_ours, src, dst, 6, 1, 0, 64, tcp, len);
-	ipt_inject(&r->t, f, n);
-}
-
-/* The next TCP segment the stack sent since the last call, or 0. */
-static int
-tnext(struct trig *r, struct tout *o)
-{
-	while (r->seen < r->t.d->tx_count) {
-		const uint8_t *ip = ipt_tx_ip(&r->t, r->seen);
-		const uint8_t *th;
-		unsigned hl, tl;
-
-		r->seen++;
-		if (!ipt_tx_ipok(&r->t, r->seen - 1) || ip[9] != 6)
-			continue;
-		th = ip + 20;
-		hl = (unsigned)(th[12] >> 4) * 4;
-		tl = ipt_get16(ip + 2) - 20;
-		memset(o, 0, sizeof(*o));
-		o->seq = ipt_get32(th + 4);
-		o->ack = ipt_get32(th + 8);
-		o->flags = th[13];
-		o->win = ipt_get16(th + 14);
-		o->optlen = hl - 20;
-		memcpy(o->opt, th + 20, o->optlen);
-		o->dlen = tl - hl;
-		return (1);
-	}
-	return (0);
-}
-
-static int
-tnone(struct trig *r)
-{
-	struct tout o;
-
-	return (!tnext(r, &o));
-}
-
-static struct tcpcb *
-ttp(struct ust_socket *u)
-{
-	struct socket *so = SO_FROM_UST(u);
-
-	return (so->so_pcb != NULL ? sototcpcb(so) : NULL);
-}
-
-static const uint8_t opt_mss1460[] = { 2, 4, 0x05, 0xb4 };
-
-/* An active open to the peer completed with a SYN-ACK <mss 1460>
- * (FreeBSD's state-event-engine preamble).  r->so is ESTABLISHED. */
-static int
-topen_active(struct trig *r, uint16_t peerwin)
-{
-	struct ust_sockaddr_in sin;
-	struct tseg s;
-	struct tout o;
-
-	if (ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) != 0)
-		return (0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	if (!tnext(r, &o) || o.flags != TH_SYN) {
-		fprintf(stderr, "topen_active: no SYN (%d frames)\n", r->t.d->tx_count);
-		return (0);
-	}
-	r->iss = o.seq;
-	memset(&s, 0, sizeof(s));
-	s.sport = PPORT;
-	s.dport = ttp(r->so) != NULL ? ntohs(ttp(r->so)->t_inpcb->inp_lport) : 0;
-	s.seq = r->irs;
-	s.ack = r->iss + 1;
-	s.flags = TH_SYN | TH_ACK;
-	s.win = peerwin;
-	memcpy(s.opt, opt_mss1460, 4);
-	s.optlen = 4;
-	tinject(r, &s);
-	if (!tnext(r, &o) || o.flags != TH_ACK || o.seq != r->iss + 1 || o.ack != r->irs + 1) {
-		fprintf(stderr, "topen_active: no ACK (flags %x state %d)\n", o.flags,
-		    ttp(r->so) != NULL ? ttp(r->so)->t_state : -1);
-		return (0);
-	}
-	return (ttp(r->so) != NULL && ttp(r->so)->t_state == TCPS_ESTABLISHED);
-}
-
-/* A segment on the open connection, seq/ack relative to the ISNs. */
-static void
-tsend(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t win,
-    const uint8_t *data, unsigned dlen)
-{
-	struct tseg s;
-
-	memset(&s, 0, sizeof(s));
-	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
-	s.seq = r->irs + rseq;
-	s.ack = r->iss + rack;
-	s.flags = flags;
-	s.win = win;
-	s.data = data;
-	s.dlen = dlen;
-	tinject(r, &s);
-}
-
-/* Checks the next segment: flags, relative seq and ack, window. */
-#define EXPECT_SEG(r, f, rseq, rack, w)                                 \
-	do {                                                            \
-		struct tout _o;                                         \
-		REQUIRE(tnext((r), &_o));                               \
-		CHECK_EQ(_o.flags, (f));                                \
-		CHECK_EQ(_o.seq - (r)->iss, (rseq));                    \
-		CHECK_EQ(_o.ack - ((_o.flags & TH_ACK) ? (r)->irs : 0), \
-		    (_o.flags & TH_ACK) ? (rack) : _o.ack);             \
-		if ((w) >= 0)                                           \
-			CHECK_EQ(_o.win, (w));                          \
-	} while (0)
+#include "tcp_script.h"
 
 static uint8_t payload[8000];
 
@@ -301,66 +100,66 @@ TEST(tcp_mss_from_mtu_and_offer)
 
 TEST(tcp_input_no_pcb_rst)
 {
-	struct trig *r = calloc(1, sizeof(*r));
-	struct tseg s;
-	struct tout o;
+	struct tt *r = calloc(1, sizeof(*r));
+	struct tt_hdr s;
+	struct tt_seg o;
 
-	trig_init(r);
+	tt_init(r, 11);
 	/* SYN: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
 	memset(&s, 0, sizeof(s));
 	s.seq = 1000;
 	s.flags = TH_SYN;
 	s.win = 65535;
-	tinject(r, &s);
-	REQUIRE(tnext(r, &o));
+	tt_inject(r, &s);
+	REQUIRE(tt_next(r, &o));
 	CHECK_EQ(o.flags, TH_RST | TH_ACK);
-	CHECK_EQ(o.seq, 0);
-	CHECK_EQ(o.ack, 1001);
+	CHECK_EQ(o.raw_seq, 0);
+	CHECK_EQ(o.raw_ack, 1001);
 	CHECK_EQ(o.win, 0);
 	/* Data and FIN without ACK: ACK = SEQ + LEN + 1. */
 	s.flags = TH_FIN;
 	s.data = payload;
 	s.dlen = 10;
-	tinject(r, &s);
-	REQUIRE(tnext(r, &o));
+	tt_inject(r, &s);
+	REQUIRE(tt_next(r, &o));
 	CHECK_EQ(o.flags, TH_RST | TH_ACK);
-	CHECK_EQ(o.ack, 1011);
+	CHECK_EQ(o.raw_ack, 1011);
 	/* ACK: <SEQ=SEG.ACK><CTL=RST>. */
 	s.flags = TH_ACK;
 	s.dlen = 0;
 	s.ack = 777;
-	tinject(r, &s);
-	REQUIRE(tnext(r, &o));
+	tt_inject(r, &s);
+	REQUIRE(tt_next(r, &o));
 	CHECK_EQ(o.flags, TH_RST);
-	CHECK_EQ(o.seq, 777);
+	CHECK_EQ(o.raw_seq, 777);
 	/* Never a RST for a RST. */
 	s.flags = TH_RST | TH_ACK;
-	tinject(r, &s);
-	CHECK(tnone(r));
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvnoport, 4);
 	/* Blackhole 1: SYNs go unanswered; 2: everything. */
 	V(r->t.st, tcp_blackhole) = 1;
 	s.flags = TH_SYN;
-	tinject(r, &s);
-	CHECK(tnone(r));
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
 	s.flags = TH_ACK;
-	tinject(r, &s);
-	CHECK(tnext(r, &o));
+	tt_inject(r, &s);
+	CHECK(tt_next(r, &o));
 	V(r->t.st, tcp_blackhole) = 2;
-	tinject(r, &s);
-	CHECK(tnone(r));
-	trig_fini(r);
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_header_checks)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	uint8_t tcp[20], f[100];
-	struct tseg s;
+	struct tt_hdr s;
 	size_t n;
 
-	trig_init(r);
+	tt_init(r, 11);
 	/* Bad checksum: build a good segment, then flip a byte. */
 	memset(tcp, 0, sizeof(tcp));
 	tcp[12] = 5 << 4;
@@ -381,22 +180,22 @@ TEST(tcp_input_header_checks)
 	ipt_inject(&r->t, f, n);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvbadoff, 2);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvtotal, 4);
-	CHECK(tnone(r));
+	CHECK(tt_none(r));
 	/* To the broadcast address: dropped, never answered. */
 	memset(&s, 0, sizeof(s));
 	s.flags = TH_SYN;
 	s.dst = IPT_BCAST;
-	tinject(r, &s);
-	CHECK(tnone(r));
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvnoport, 0);
 	/* SYN+FIN with drop_synfin. */
 	V(r->t.st, tcp_drop_synfin) = 1;
 	s.dst = 0;
 	s.flags = TH_SYN | TH_FIN;
-	tinject(r, &s);
-	CHECK(tnone(r));
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_badsyn, 1);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -406,15 +205,15 @@ TEST(tcp_input_header_checks)
 
 TEST(tcp_input_active_open)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
 	CHECK_EQ(tp->t_maxseg, 1460);
 	CHECK_EQ(tp->snd_una, r->iss + 1);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 1);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 1);
 	CHECK_EQ(tp->snd_wnd, 32767);
 	CHECK(!(tp->t_flags & TF_RCVD_SCALE));
 	CHECK(!(tp->t_flags & TF_RCVD_TSTMP));
@@ -422,41 +221,31 @@ TEST(tcp_input_active_open)
 	CHECK_EQ(tp->rcv_scale, 0);
 	CHECK(SO_FROM_UST(r->so)->so_state & SS_ISCONNECTED);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_connects, 1);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_active_open_wscale_ts)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 15, 1, 1, 8, 10, 0, 0, 0, 9, 0,
 		0, 0, 0 };
-	struct ust_sockaddr_in sin;
 	struct tcpcb *tp;
-	struct tseg s;
-	struct tout o;
+	struct tt_hdr s;
+	struct tt_seg o;
 
-	trig_init(r);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
-	r->iss = o.seq;
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_connect(r, &o));
+	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);
-	s.seq = r->irs;
+	s.seq = r->piss;
 	s.ack = r->iss + 1;
 	s.flags = TH_SYN | TH_ACK;
 	s.win = 1000;
 	memcpy(s.opt, opts, sizeof(opts));
 	s.optlen = sizeof(opts);
-	tinject(r, &s);
+	tt_inject(r, &s);
 	CHECK_EQ(tp->t_state, TCPS_ESTABLISHED);
 	if (tp->t_flags & TF_REQ_SCALE) {
 		CHECK(tp->t_flags & TF_RCVD_SCALE);
@@ -469,105 +258,85 @@ TEST(tcp_input_active_open_wscale_ts)
 	}
 	CHECK_EQ(tp->snd_wnd, 1000); /* a SYN's window is not scaled */
 	/* The next window is: 10 << 14. */
-	tsend(r, 1, 1, TH_ACK, 10, NULL, 0);
+	tt_in_data(r, TH_ACK, 1, 1, 10, NULL, 0);
 	CHECK_EQ(tp->snd_wnd, 10u << 14);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_syn_sent_rst_and_bad_ack)
 {
-	struct trig *r = calloc(1, sizeof(*r));
-	struct ust_sockaddr_in sin;
-	struct tseg s;
-	struct tout o;
+	struct tt *r = calloc(1, sizeof(*r));
+	struct tt_hdr s;
+	struct tt_seg o;
 	int err = 0;
 	size_t el = sizeof(err);
 
-	trig_init(r);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
-	r->iss = o.seq;
+	tt_init(r, 11);
+	REQUIRE(tt_connect(r, &o));
 	memset(&s, 0, sizeof(s));
-	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
+	s.dport = ntohs(tt_sotp(r->so)->t_inpcb->inp_lport);
 	/* An ACK that does not fit our SYN: RST with SEQ=SEG.ACK. */
-	s.seq = r->irs;
+	s.seq = r->piss;
 	s.ack = r->iss + 5;
 	s.flags = TH_SYN | TH_ACK;
-	tinject(r, &s);
-	REQUIRE(tnext(r, &o));
+	tt_inject(r, &s);
+	REQUIRE(tt_next(r, &o));
 	CHECK_EQ(o.flags, TH_RST);
-	CHECK_EQ(o.seq, r->iss + 5);
-	CHECK_EQ(ttp(r->so)->t_state, TCPS_SYN_SENT);
+	CHECK_EQ(o.raw_seq, r->iss + 5);
+	CHECK_EQ(tt_sotp(r->so)->t_state, TCPS_SYN_SENT);
 	/* A RST without ACK is ignored; with the right ACK it refuses. */
 	s.flags = TH_RST;
 	s.ack = 0;
-	tinject(r, &s);
-	CHECK_EQ(ttp(r->so)->t_state, TCPS_SYN_SENT);
+	tt_inject(r, &s);
+	CHECK_EQ(tt_sotp(r->so)->t_state, TCPS_SYN_SENT);
 	s.flags = TH_RST | TH_ACK;
 	s.ack = r->iss + 1;
-	tinject(r, &s);
-	CHECK(tnone(r));
+	tt_inject(r, &s);
+	CHECK(tt_none(r));
 	CHECK(ust_getsockopt(r->so, UST_SOL_SOCKET, UST_SO_ERROR, &err, &el) == 0);
 	CHECK_EQ(err, UST_ECONNREFUSED);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_simultaneous_open)
 {
-	struct trig *r = calloc(1, sizeof(*r));
-	struct ust_sockaddr_in sin;
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tseg s;
-	struct tout o;
+	struct tt_hdr s;
+	struct tt_seg o;
 
-	trig_init(r);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
-	r->iss = o.seq;
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_connect(r, &o));
+	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);
-	s.seq = r->irs;
+	s.seq = r->piss;
 	s.flags = TH_SYN;
 	s.win = 65535;
-	memcpy(s.opt, opt_mss1460, 4);
+	memcpy(s.opt, tt_mss1460, 4);
 	s.optlen = 4;
-	tinject(r, &s);
+	tt_inject(r, &s);
 	CHECK_EQ(tp->t_state, TCPS_SYN_RECEIVED);
 	/* Our SYN again, now with the ACK of theirs. */
-	REQUIRE(tnext(r, &o));
+	REQUIRE(tt_next(r, &o));
 	CHECK_EQ(o.flags, TH_SYN | TH_ACK);
-	CHECK_EQ(o.seq, r->iss);
-	CHECK_EQ(o.ack, r->irs + 1);
+	CHECK_EQ(o.raw_seq, r->iss);
+	CHECK_EQ(o.raw_ack, r->piss + 1);
 	/* Their SYN-ACK completes it. */
 	s.flags = TH_SYN | TH_ACK;
 	s.ack = r->iss + 1;
 	s.optlen = 0;
-	tinject(r, &s);
+	tt_inject(r, &s);
 	CHECK_EQ(tp->t_state, TCPS_ESTABLISHED);
 	CHECK_EQ(tp->snd_una, r->iss + 1);
 	/* The SYN in it was old: an ACK (FreeBSD's duplicate rule). */
-	EXPECT_SEG(r, TH_ACK, 1, 1, -1);
+	TT_EXPECT(r, TH_ACK, 1, 1, -1);
 	REQUIRE(ust_send(r->so, "0123456789", 10, 0) == 10);
 	ipt_poll(&r->t);
-	EXPECT_SEG(r, TH_ACK | TH_PUSH, 1, 1, -1);
-	trig_fini(r);
+	TT_EXPECT(r, TH_ACK | TH_PUSH, 1, 1, -1);
+	tt_fini(r);
 	free(r);
 }
 
@@ -575,42 +344,42 @@ TEST(tcp_input_simultaneous_open)
  * (dropped), and with insecure_rst any in-window RST resets. */
 TEST(tcp_input_rst_established)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	int err = 0;
 	size_t el = sizeof(err);
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tsend(r, 100, 1, TH_RST, 32767, NULL, 0); /* in window */
-	EXPECT_SEG(r, TH_ACK, 1, 1, -1);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tt_in_data(r, TH_RST, 100, 1, 32767, NULL, 0); /* in window */
+	TT_EXPECT(r, TH_ACK, 1, 1, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_badrst_inwindow, 1);
-	tsend(r, 0, 1, TH_RST, 32767, NULL, 0);      /* left of the window */
-	tsend(r, 100000, 1, TH_RST, 32767, NULL, 0); /* right of it */
-	CHECK(tnone(r));
+	tt_in_data(r, TH_RST, 0, 1, 32767, NULL, 0);      /* left of the window */
+	tt_in_data(r, TH_RST, 100000, 1, 32767, NULL, 0); /* right of it */
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_badrst, 2);
-	CHECK_EQ(ttp(r->so)->t_state, TCPS_ESTABLISHED);
-	tsend(r, 1, 1, TH_RST, 32767, NULL, 0); /* exact */
-	CHECK(tnone(r));
+	CHECK_EQ(tt_sotp(r->so)->t_state, TCPS_ESTABLISHED);
+	tt_in_data(r, TH_RST, 1, 1, 32767, NULL, 0); /* exact */
+	CHECK(tt_none(r));
 	CHECK(ust_getsockopt(r->so, UST_SOL_SOCKET, UST_SO_ERROR, &err, &el) == 0);
 	CHECK_EQ(err, UST_ECONNRESET);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_rst_insecure)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	int err = 0;
 	size_t el = sizeof(err);
 
-	trig_init(r);
+	tt_init(r, 11);
 	V(r->t.st, tcp_insecure_rst) = 1;
-	REQUIRE(topen_active(r, 32767));
-	tsend(r, 100, 1, TH_RST, 32767, NULL, 0);
-	CHECK(tnone(r));
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tt_in_data(r, TH_RST, 100, 1, 32767, NULL, 0);
+	CHECK(tt_none(r));
 	CHECK(ust_getsockopt(r->so, UST_SOL_SOCKET, UST_SO_ERROR, &err, &el) == 0);
 	CHECK_EQ(err, UST_ECONNRESET);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -618,40 +387,40 @@ TEST(tcp_input_rst_insecure)
  * the window -> RST and ECONNRESET. */
 TEST(tcp_input_syn_established)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	int err = 0;
 	size_t el = sizeof(err);
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tsend(r, 1, 0, TH_SYN, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_ACK, 1, 1, -1);
-	CHECK_EQ(ttp(r->so)->t_state, TCPS_ESTABLISHED);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tt_in_data(r, TH_SYN, 1, 0, 32767, NULL, 0);
+	TT_EXPECT(r, TH_ACK, 1, 1, -1);
+	CHECK_EQ(tt_sotp(r->so)->t_state, TCPS_ESTABLISHED);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_synchallenge, 1);
 	V(r->t.st, tcp_insecure_syn) = 1;
-	tsend(r, 1, 0, TH_SYN, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_RST | TH_ACK, 1, 1, 0);
+	tt_in_data(r, TH_SYN, 1, 0, 32767, NULL, 0);
+	TT_EXPECT(r, TH_RST | TH_ACK, 1, 1, 0);
 	CHECK(ust_getsockopt(r->so, UST_SOL_SOCKET, UST_SO_ERROR, &err, &el) == 0);
 	CHECK_EQ(err, UST_ECONNRESET);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 TEST(tcp_input_ack_of_unsent_and_old_ack)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tsend(r, 1, 500, TH_ACK, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_ACK, 1, 1, -1);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tt_in_data(r, TH_ACK, 1, 500, 32767, NULL, 0);
+	TT_EXPECT(r, TH_ACK, 1, 1, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvacktoomuch, 1);
 	/* RFC 5961 5.2: far below SND.UNA - MAX.SND.WND. */
-	tsend(r, 1, (uint32_t)-100000, TH_ACK, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_ACK, 1, 1, -1);
+	tt_in_data(r, TH_ACK, 1, (uint32_t)-100000, 32767, NULL, 0);
+	TT_EXPECT(r, TH_ACK, 1, 1, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_ackchallenge, 1);
-	CHECK_EQ(ttp(r->so)->t_state, TCPS_ESTABLISHED);
-	trig_fini(r);
+	CHECK_EQ(tt_sotp(r->so)->t_state, TCPS_ESTABLISHED);
+	tt_fini(r);
 	free(r);
 }
 
@@ -659,69 +428,69 @@ TEST(tcp_input_ack_of_unsent_and_old_ack)
  * partly duplicate and beyond-window data trimmed with an ACK. */
 TEST(tcp_input_data_delack_and_trimming)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 	uint8_t buf[8000];
 	ptrdiff_t n;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tp = ttp(r->so);
-	tsend(r, 1, 1, TH_ACK, 32767, payload, 1000);
-	CHECK(tnone(r));
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
+	tt_in_data(r, TH_ACK, 1, 1, 32767, payload, 1000);
+	CHECK(tt_none(r));
 	CHECK(tcp_timer_active(tp, TT_DELACK));
-	tsend(r, 1001, 1, TH_ACK | TH_PUSH, 32767, payload + 1000, 1000);
-	EXPECT_SEG(r, TH_ACK, 1, 2001, -1);
+	tt_in_data(r, TH_ACK | TH_PUSH, 1001, 1, 32767, payload + 1000, 1000);
+	TT_EXPECT(r, TH_ACK, 1, 2001, -1);
 	/* Alone, the delayed ACK goes after delacktime (40 ms). */
-	tsend(r, 2001, 1, TH_ACK, 32767, payload + 2000, 100);
-	CHECK(tnone(r));
+	tt_in_data(r, TH_ACK, 2001, 1, 32767, payload + 2000, 100);
+	CHECK(tt_none(r));
 	ipt_advance(&r->t, 39 * IPT_MS);
-	CHECK(tnone(r));
+	CHECK(tt_none(r));
 	ipt_advance(&r->t, 2 * IPT_MS);
-	EXPECT_SEG(r, TH_ACK, 1, 2101, -1);
+	TT_EXPECT(r, TH_ACK, 1, 2101, -1);
 	/* A complete duplicate: ACK at once. */
-	tsend(r, 1001, 1, TH_ACK, 32767, payload + 1000, 1000);
-	EXPECT_SEG(r, TH_ACK, 1, 2101, -1);
+	tt_in_data(r, TH_ACK, 1001, 1, 32767, payload + 1000, 1000);
+	TT_EXPECT(r, TH_ACK, 1, 2101, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvduppack, 1);
 	/* Partly duplicate: the new part is taken. */
-	tsend(r, 2001, 1, TH_ACK, 32767, payload + 2000, 200);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 2201);
+	tt_in_data(r, TH_ACK, 2001, 1, 32767, payload + 2000, 200);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 2201);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvpartduppack, 1);
 	ipt_advance(&r->t, 50 * IPT_MS);
-	EXPECT_SEG(r, TH_ACK, 1, 2201, -1);
+	TT_EXPECT(r, TH_ACK, 1, 2201, -1);
 	/* Entirely beyond the window: ACK, nothing taken. */
-	tsend(r, 2201 + 200000, 1, TH_ACK, 32767, payload, 100);
-	EXPECT_SEG(r, TH_ACK, 1, 2201, -1);
+	tt_in_data(r, TH_ACK, 2201 + 200000, 1, 32767, payload, 100);
+	TT_EXPECT(r, TH_ACK, 1, 2201, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvpackafterwin, 1);
 	n = ust_recv(r->so, buf, sizeof(buf), 0);
 	CHECK_EQ(n, 2200);
 	CHECK_MEM(buf, payload, 2200);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 /* Out of order: immediate duplicate ACKs, then one ACK for all. */
 TEST(tcp_input_out_of_order)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	uint8_t buf[4000];
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tsend(r, 1, 1, TH_ACK, 32767, payload, 99);
-	CHECK(tnone(r));
-	tsend(r, 200, 1, TH_ACK, 32767, payload + 199, 100);
-	EXPECT_SEG(r, TH_ACK, 1, 100, -1);
-	tsend(r, 400, 1, TH_ACK, 32767, payload + 399, 100);
-	EXPECT_SEG(r, TH_ACK, 1, 100, -1);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tt_in_data(r, TH_ACK, 1, 1, 32767, payload, 99);
+	CHECK(tt_none(r));
+	tt_in_data(r, TH_ACK, 200, 1, 32767, payload + 199, 100);
+	TT_EXPECT(r, TH_ACK, 1, 100, -1);
+	tt_in_data(r, TH_ACK, 400, 1, 32767, payload + 399, 100);
+	TT_EXPECT(r, TH_ACK, 1, 100, -1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvoopack, 2);
-	tsend(r, 100, 1, TH_ACK, 32767, payload + 99, 250);
-	EXPECT_SEG(r, TH_ACK, 1, 350, -1);
-	tsend(r, 1, 1, TH_ACK, 32767, payload, 799);
-	EXPECT_SEG(r, TH_ACK, 1, 800, -1);
+	tt_in_data(r, TH_ACK, 100, 1, 32767, payload + 99, 250);
+	TT_EXPECT(r, TH_ACK, 1, 350, -1);
+	tt_in_data(r, TH_ACK, 1, 1, 32767, payload, 799);
+	TT_EXPECT(r, TH_ACK, 1, 800, -1);
 	CHECK_EQ(ust_recv(r->so, buf, sizeof(buf), 0), 799);
 	CHECK_MEM(buf, payload, 799);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -729,37 +498,37 @@ TEST(tcp_input_out_of_order)
  * the ACK of our FIN closes. */
 TEST(tcp_input_fin_passive_close)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 	uint8_t buf[10];
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tp = ttp(r->so);
-	tsend(r, 1, 1, TH_ACK | TH_FIN, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_ACK, 1, 2, -1);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
+	tt_in_data(r, TH_ACK | TH_FIN, 1, 1, 32767, NULL, 0);
+	TT_EXPECT(r, TH_ACK, 1, 2, -1);
 	CHECK_EQ(tp->t_state, TCPS_CLOSE_WAIT);
 	CHECK_EQ(ust_recv(r->so, buf, sizeof(buf), 0), 0);
 	REQUIRE(ust_close(r->so) == 0);
 	ipt_poll(&r->t);
 	r->so = NULL;
-	EXPECT_SEG(r, TH_FIN | TH_ACK, 1, 2, -1);
+	TT_EXPECT(r, TH_FIN | TH_ACK, 1, 2, -1);
 	CHECK_EQ(tp->t_state, TCPS_LAST_ACK);
 	{
-		struct tseg s;
+		struct tt_hdr s;
 
 		memset(&s, 0, sizeof(s));
 		s.dport = ntohs(tp->t_inpcb->inp_lport);
-		s.seq = r->irs + 2;
+		s.seq = r->piss + 2;
 		s.ack = r->iss + 2;
 		s.flags = TH_ACK;
 		s.win = 32767;
-		tinject(r, &s);
+		tt_inject(r, &s);
 		/* Gone: the same 4-tuple now gets a RST. */
-		tinject(r, &s);
-		REQUIRE(tnext(r, &(struct tout){ 0 }));
+		tt_inject(r, &s);
+		REQUIRE(tt_next(r, &(struct tt_seg){ 0 }));
 	}
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -767,53 +536,53 @@ TEST(tcp_input_fin_passive_close)
  * pure in-order ACK is ignored, others are ACKed, a RST ignored. */
 TEST(tcp_input_fin_active_close_time_wait)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
 	REQUIRE(ust_shutdown(r->so, UST_SHUT_WR) == 0);
 	ipt_poll(&r->t);
-	EXPECT_SEG(r, TH_FIN | TH_ACK, 1, 1, -1);
+	TT_EXPECT(r, TH_FIN | TH_ACK, 1, 1, -1);
 	CHECK_EQ(tp->t_state, TCPS_FIN_WAIT_1);
-	tsend(r, 1, 2, TH_ACK, 32767, NULL, 0);
+	tt_in_data(r, TH_ACK, 1, 2, 32767, NULL, 0);
 	CHECK_EQ(tp->t_state, TCPS_FIN_WAIT_2);
-	tsend(r, 1, 2, TH_ACK | TH_FIN, 32767, NULL, 0);
-	EXPECT_SEG(r, TH_ACK, 2, 2, -1);
+	tt_in_data(r, TH_ACK | TH_FIN, 1, 2, 32767, NULL, 0);
+	TT_EXPECT(r, TH_ACK, 2, 2, -1);
 	CHECK_EQ(tp->t_state, TCPS_TIME_WAIT);
-	tsend(r, 2, 2, TH_ACK, 32767, NULL, 0); /* left edge: nothing */
-	CHECK(tnone(r));
-	tsend(r, 1, 2, TH_ACK, 32767, NULL, 0); /* old: ACK */
-	EXPECT_SEG(r, TH_ACK, 2, 2, -1);
-	tsend(r, 2, 2, TH_SYN, 32767, NULL, 0); /* SYN at the edge: dropped */
-	CHECK(tnone(r));
-	tsend(r, 2, 2, TH_RST, 32767, NULL, 0); /* RFC 1337 */
-	CHECK(tnone(r));
+	tt_in_data(r, TH_ACK, 2, 2, 32767, NULL, 0); /* left edge: nothing */
+	CHECK(tt_none(r));
+	tt_in_data(r, TH_ACK, 1, 2, 32767, NULL, 0); /* old: ACK */
+	TT_EXPECT(r, TH_ACK, 2, 2, -1);
+	tt_in_data(r, TH_SYN, 2, 2, 32767, NULL, 0); /* SYN at the edge: dropped */
+	CHECK(tt_none(r));
+	tt_in_data(r, TH_RST, 2, 2, 32767, NULL, 0); /* RFC 1337 */
+	CHECK(tt_none(r));
 	CHECK_EQ(tp->t_state, TCPS_TIME_WAIT);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 /* Simultaneous close: FIN_WAIT_1 + FIN -> CLOSING -> (ACK) TIME_WAIT. */
 TEST(tcp_input_fin_simultaneous_close)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 32767));
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 32767, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
 	REQUIRE(ust_shutdown(r->so, UST_SHUT_WR) == 0);
 	ipt_poll(&r->t);
-	EXPECT_SEG(r, TH_FIN | TH_ACK, 1, 1, -1);
-	tsend(r, 1, 1, TH_ACK | TH_FIN, 32767, NULL, 0);
+	TT_EXPECT(r, TH_FIN | TH_ACK, 1, 1, -1);
+	tt_in_data(r, TH_ACK | TH_FIN, 1, 1, 32767, NULL, 0);
 	CHECK_EQ(tp->t_state, TCPS_CLOSING);
 	/* FreeBSD (rcv-syn-closing-*.pkt): "F. 1:1(0) ack 2". */
-	EXPECT_SEG(r, TH_FIN | TH_ACK, 1, 2, -1);
-	tsend(r, 2, 2, TH_ACK, 32767, NULL, 0);
+	TT_EXPECT(r, TH_FIN | TH_ACK, 1, 2, -1);
+	tt_in_data(r, TH_ACK, 2, 2, 32767, NULL, 0);
 	CHECK_EQ(tp->t_state, TCPS_TIME_WAIT);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -821,68 +590,59 @@ TEST(tcp_input_fin_simultaneous_close)
  * retransmits the next hole; the full ACK ends recovery. */
 TEST(tcp_input_fast_retransmit_newreno)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tout o;
+	struct tt_seg o;
 	int i, n = 0;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 65535));
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 65535, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
 	V(r->t.st, tcp_do_rfc3042) = 0;
 	REQUIRE(ust_send(r->so, payload, 4 * 1460, 0) == 4 * 1460);
 	ipt_poll(&r->t);
-	while (tnext(r, &o))
+	while (tt_next(r, &o))
 		n++;
 	REQUIRE(n >= 4);
 	for (i = 0; i < 2; i++)
-		tsend(r, 1, 1, TH_ACK, 65535, NULL, 0);
-	CHECK(tnone(r));
+		tt_in_data(r, TH_ACK, 1, 1, 65535, NULL, 0);
+	CHECK(tt_none(r));
 	CHECK_EQ(tp->t_dupacks, 2);
-	tsend(r, 1, 1, TH_ACK, 65535, NULL, 0);
-	REQUIRE(tnext(r, &o));
-	CHECK_EQ(o.seq - r->iss, 1);
-	CHECK_EQ(o.dlen, 1460);
+	tt_in_data(r, TH_ACK, 1, 1, 65535, NULL, 0);
+	REQUIRE(tt_next(r, &o));
+	CHECK_EQ(o.raw_seq - r->iss, 1);
+	CHECK_EQ(o.len, 1460);
 	CHECK(IN_FASTRECOVERY(tp->t_flags));
 	CHECK_EQ(tp->snd_recover, r->iss + 1 + 4 * 1460);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_fastretransmits, 1);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_rcvdupack, 3);
 	/* Partial ACK of the first segment: the second goes again. */
-	tsend(r, 1, 1 + 1460, TH_ACK, 65535, NULL, 0);
-	REQUIRE(tnext(r, &o));
-	CHECK_EQ(o.seq - r->iss, 1 + 1460);
+	tt_in_data(r, TH_ACK, 1, 1 + 1460, 65535, NULL, 0);
+	REQUIRE(tt_next(r, &o));
+	CHECK_EQ(o.raw_seq - r->iss, 1 + 1460);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_newreno_partial, 1);
 	CHECK(IN_FASTRECOVERY(tp->t_flags));
 	/* Only the hole: the segments after it may be in the peer's
 	 * reassembly queue, and sending them again wastes the window. */
-	CHECK(tnone(r));
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_sndrexmitpack, 2);
 	/* The full ACK. */
-	tsend(r, 1, 1 + 4 * 1460, TH_ACK, 65535, NULL, 0);
+	tt_in_data(r, TH_ACK, 1, 1 + 4 * 1460, 65535, NULL, 0);
 	CHECK(!IN_FASTRECOVERY(tp->t_flags));
 	CHECK_EQ(tp->t_dupacks, 0);
 	CHECK_EQ(tp->snd_una, r->iss + 1 + 4 * 1460);
 	CHECK(!tcp_timer_active(tp, TT_REXMT));
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 /* A segment carrying timestamps as the peer sends them (RFC 7323 3). */
 static void
-tsend_ts(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t win)
+tsend_ts(struct tt *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t win)
 {
-	struct tseg s;
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 0 };
+	uint8_t ts[12];
 
-	memset(&s, 0, sizeof(s));
-	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
-	s.seq = r->irs + rseq;
-	s.ack = r->iss + rack;
-	s.flags = flags;
-	s.win = win;
-	memcpy(s.opt, ts, sizeof(ts));
-	s.optlen = sizeof(ts);
-	tinject(r, &s);
+	tt_in_raw(r, flags, rseq, rack, win, ts, tl_opt_ts(ts, 9, 0), NULL, 0);
 }
 
 /* With timestamps agreed every segment carries 12 bytes of options, so
@@ -894,90 +654,80 @@ tsend_ts(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t 
  * (measured: 1.5 MB windows resent 150 MB for 5 MB of data). */
 TEST(tcp_input_fast_retransmit_timestamps_one_segment)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	static const uint8_t synopt[] = { 2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 0 };
-	struct ust_sockaddr_in sin;
 	struct tcpcb *tp;
-	struct tseg s;
-	struct tout o;
+	struct tt_hdr s;
+	struct tt_seg o;
 	int i, n = 0;
 
-	trig_init(r);
-	REQUIRE(ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) == 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o) && o.flags == TH_SYN);
-	r->iss = o.seq;
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_connect(r, &o));
+	tp = tt_sotp(r->so);
 	memset(&s, 0, sizeof(s));
 	s.dport = ntohs(tp->t_inpcb->inp_lport);
-	s.seq = r->irs;
+	s.seq = r->piss;
 	s.ack = r->iss + 1;
 	s.flags = TH_SYN | TH_ACK;
 	s.win = 65535;
 	memcpy(s.opt, synopt, sizeof(synopt));
 	s.optlen = sizeof(synopt);
-	tinject(r, &s);
-	REQUIRE(tnext(r, &o) && o.flags == TH_ACK);
+	tt_inject(r, &s);
+	REQUIRE(tt_next(r, &o) && o.flags == TH_ACK);
 	REQUIRE(tp->t_state == TCPS_ESTABLISHED && (tp->t_flags & TF_RCVD_TSTMP));
 	CHECK_EQ(tp->t_maxseg, 1460);
 	V(r->t.st, tcp_do_rfc3042) = 0;
 	REQUIRE(ust_send(r->so, payload, 4 * 1448, 0) == 4 * 1448);
 	ipt_poll(&r->t);
-	while (tnext(r, &o)) {
-		CHECK_EQ(o.dlen, 1448);
+	while (tt_next(r, &o)) {
+		CHECK_EQ(o.len, 1448);
 		n++;
 	}
 	REQUIRE(n == 4);
 	for (i = 0; i < 3; i++)
 		tsend_ts(r, 1, 1, TH_ACK, 65535);
 	CHECK(IN_FASTRECOVERY(tp->t_flags));
-	REQUIRE(tnext(r, &o));
-	CHECK_EQ(o.seq - r->iss, 1);
-	CHECK_EQ(o.dlen, 1448);
-	CHECK(tnone(r));
+	REQUIRE(tt_next(r, &o));
+	CHECK_EQ(o.raw_seq - r->iss, 1);
+	CHECK_EQ(o.len, 1448);
+	CHECK(tt_none(r));
 	/* Partial ACK of the first segment: exactly the second again. */
 	tsend_ts(r, 1, 1 + 1448, TH_ACK, 65535);
-	REQUIRE(tnext(r, &o));
-	CHECK_EQ(o.seq - r->iss, 1 + 1448);
-	CHECK_EQ(o.dlen, 1448);
-	CHECK(tnone(r));
+	REQUIRE(tt_next(r, &o));
+	CHECK_EQ(o.raw_seq - r->iss, 1 + 1448);
+	CHECK_EQ(o.len, 1448);
+	CHECK(tt_none(r));
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_sndrexmitpack, 2);
 	tsend_ts(r, 1, 1 + 4 * 1448, TH_ACK, 65535);
 	CHECK(!IN_FASTRECOVERY(tp->t_flags));
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 /* RTT sampling on an ACK of timed data (Karn: only fresh data). */
 TEST(tcp_input_rtt_sample_on_ack)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tout o;
+	struct tt_seg o;
 
-	trig_init(r);
-	REQUIRE(topen_active(r, 65535));
-	tp = ttp(r->so);
+	tt_init(r, 11);
+	REQUIRE(tt_establish(r, 65535, tt_mss1460, 4));
+	tp = tt_sotp(r->so);
 	REQUIRE(ust_send(r->so, payload, 100, 0) == 100);
 	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
+	REQUIRE(tt_next(r, &o));
 	if (tp->t_rtttime != 0) {
 		uint32_t before = tp->t_rttupdated;
 
 		ipt_advance(&r->t, 50 * IPT_MS);
-		tsend(r, 1, 101, TH_ACK, 65535, NULL, 0);
+		tt_in_data(r, TH_ACK, 1, 101, 65535, NULL, 0);
 		CHECK_EQ(tp->t_rttupdated, before + 1);
 		CHECK_EQ(tp->t_rtttime, 0);
 	}
 	CHECK_EQ(tp->snd_una, r->iss + 101);
 	CHECK_EQ(SO_FROM_UST(r->so)->so_snd.sb_cc, 0);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -988,38 +738,18 @@ TEST(tcp_input_rtt_sample_on_ack)
 /* An active open whose SYN-ACK carries <mss 1460, TS tsval 0>: r->so is
  * ESTABLISHED with timestamps agreed (RFC 7323 3.2). */
 static struct tcpcb *
-topen_ts(struct trig *r, uint32_t tsval)
+topen_ts(struct tt *r, uint32_t tsval)
 {
-	uint8_t synopt[] = { 2, 4, 0x05, 0xb4, 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
-	struct ust_sockaddr_in sin;
+	uint8_t synopt[16] = { 2, 4, 0x05, 0xb4 };
 	struct tcpcb *tp;
-	struct tseg s;
-	struct tout o;
+	struct tt_seg o;
 
-	ipt_put32(synopt + 8, tsval);
-	if (ust_socket(r->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->so) != 0)
+	tl_opt_ts(synopt + 4, tsval, 0);
+	if (!tt_connect(r, &o))
 		return (NULL);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_len = sizeof(sin);
-	sin.sin_family = UST_AF_INET;
-	sin.sin_port = htons(PPORT);
-	sin.sin_addr = htonl(IPT_PEER);
-	(void)ust_connect(r->so, &sin);
-	ipt_poll(&r->t);
-	if (!tnext(r, &o) || o.flags != TH_SYN)
-		return (NULL);
-	r->iss = o.seq;
-	tp = ttp(r->so);
-	memset(&s, 0, sizeof(s));
-	s.dport = ntohs(tp->t_inpcb->inp_lport);
-	s.seq = r->irs;
-	s.ack = r->iss + 1;
-	s.flags = TH_SYN | TH_ACK;
-	s.win = 65535;
-	memcpy(s.opt, synopt, sizeof(synopt));
-	s.optlen = sizeof(synopt);
-	tinject(r, &s);
-	if (!tnext(r, &o) || o.flags != TH_ACK || tp->t_state != TCPS_ESTABLISHED ||
+	tp = tt_sotp(r->so);
+	tt_in_raw(r, TH_SYN | TH_ACK, 0, 1, 65535, synopt, sizeof(synopt), NULL, 0);
+	if (!tt_next(r, &o) || o.flags != TH_ACK || tp->t_state != TCPS_ESTABLISHED ||
 	    !(tp->t_flags & TF_RCVD_TSTMP))
 		return (NULL);
 	return (tp);
@@ -1027,124 +757,98 @@ topen_ts(struct trig *r, uint32_t tsval)
 
 /* A segment with <NOP, NOP, TS tsval tsecr>, seq/ack relative. */
 static void
-tsend_tsv(struct trig *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint32_t tsval,
+tsend_tsv(struct tt *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint32_t tsval,
     uint32_t tsecr, const uint8_t *data, unsigned dlen)
 {
-	struct tseg s;
-	uint8_t ts[12] = { 1, 1, 8, 10 };
+	uint8_t ts[12];
 
-	ipt_put32(ts + 4, tsval);
-	ipt_put32(ts + 8, tsecr);
-	memset(&s, 0, sizeof(s));
-	s.dport = ntohs(ttp(r->so)->t_inpcb->inp_lport);
-	s.seq = r->irs + rseq;
-	s.ack = r->iss + rack;
-	s.flags = flags;
-	s.win = 65535;
-	s.data = data;
-	s.dlen = dlen;
-	memcpy(s.opt, ts, sizeof(ts));
-	s.optlen = sizeof(ts);
-	tinject(r, &s);
+	tt_in_raw(r, flags, rseq, rack, 65535, ts, tl_opt_ts(ts, tsval, tsecr), data, dlen);
 }
 
 /* The TSval of a segment we sent (0 when it has none). */
 static uint32_t
-tout_tsval(const struct tout *o)
+tout_tsval(const struct tt_seg *o)
 {
-	unsigned i = 0;
+	uint32_t val, ecr;
 
-	while (i < o->optlen) {
-		if (o->opt[i] == 0)
-			break;
-		if (o->opt[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= o->optlen || o->opt[i + 1] < 2)
-			break;
-		if (o->opt[i] == 8 && o->opt[i + 1] == 10 && i + 10 <= o->optlen)
-			return (ipt_get32(o->opt + i + 2));
-		i += o->opt[i + 1];
-	}
-	return (0);
+	return (tl_opt_find_ts(o->opt, (size_t)o->optlen, &val, &ecr) ? val : 0);
 }
 
 /* RFC 7323 5.3 R1: a TSval older than ts_recent marks an old duplicate:
  * dropped, acknowledged, counted.  A RST is exempt (5.3, 5.2). */
 TEST(tcp_input_paws_drop_and_rst_exempt)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tout o;
+	struct tt_seg o;
 
-	trig_init(r);
+	tt_init(r, 11);
 	tp = topen_ts(r, 100);
 	REQUIRE(tp != NULL);
 	CHECK_EQ(tp->ts_recent, 100);
 	/* In order, a newer TSval: accepted, ts_recent follows (4.3). */
 	tsend_tsv(r, 1, 1, TH_ACK | TH_PUSH, 200, 0, payload, 10);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 11);
 	CHECK_EQ(tp->ts_recent, 200);
-	while (tnext(r, &o))
+	while (tt_next(r, &o))
 		;
 	/* The next bytes with an older TSval: PAWS drops them with an ACK. */
 	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 150, 0, payload, 10);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 11);
 	CHECK_EQ(tp->ts_recent, 200);
 	CHECK_EQ(SO_FROM_UST(r->so)->so_rcv.sb_cc, 10);
-	EXPECT_SEG(r, TH_ACK, 1, 11, -1);
-	CHECK(tnone(r));
+	TT_EXPECT(r, TH_ACK, 1, 11, -1);
+	CHECK(tt_none(r));
 	/* A newer TSval is accepted again. */
 	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 201, 0, payload, 10);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 21);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 21);
 	ipt_advance(&r->t, 500 * IPT_MS); /* the delayed ACK goes out */
-	while (tnext(r, &o))
+	while (tt_next(r, &o))
 		;
-	REQUIRE(tp->last_ack_sent == r->irs + 21);
+	REQUIRE(tp->last_ack_sent == r->piss + 21);
 	/* A RST with an old TSval is not subject to PAWS. */
 	tsend_tsv(r, 21, 0, TH_RST, 5, 0, NULL, 0);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 1);
-	CHECK(ttp(r->so) == NULL || ttp(r->so)->t_state == TCPS_CLOSED);
-	trig_fini(r);
+	CHECK(tt_sotp(r->so) == NULL || tt_sotp(r->so)->t_state == TCPS_CLOSED);
+	tt_fini(r);
 	free(r);
 }
 
 /* RFC 7323 5.5: ts_recent idle for more than 24 days no longer guards. */
 TEST(tcp_input_paws_idle_24_days)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
 
-	trig_init(r);
+	tt_init(r, 11);
 	tp = topen_ts(r, 1000);
 	REQUIRE(tp != NULL);
 	tp->ts_recent_age -= 25ull * 24 * 3600 * 1000000000ull;
 	tsend_tsv(r, 1, 1, TH_ACK | TH_PUSH, 10, 0, payload, 10);
 	CHECK_EQ(r->t.st->st_tcpstat.tcps_pawsdrop, 0);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 11);
 	CHECK_EQ(tp->ts_recent, 10);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
 /* RFC 7323 4.2: the RTT sample is now - TSecr, not the timed segment. */
 TEST(tcp_input_rtt_from_tsecr)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tout o;
+	struct tt_seg o;
 	uint32_t tsv, before;
 
-	trig_init(r);
+	tt_init(r, 11);
 	tp = topen_ts(r, 100);
 	REQUIRE(tp != NULL);
 	REQUIRE(ust_send(r->so, payload, 100, 0) == 100);
 	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
-	REQUIRE(o.dlen == 100);
+	REQUIRE(tt_next(r, &o));
+	REQUIRE(o.len == 100);
 	tsv = tout_tsval(&o);
 	CHECK_EQ(tsv, tcp_ts_getticks(r->t.st) + tp->ts_offset);
 	tp->t_srtt = 0; /* the next sample is the first */
@@ -1162,7 +866,7 @@ TEST(tcp_input_rtt_from_tsecr)
 	 * identifies the segment). */
 	REQUIRE(ust_send(r->so, payload, 100, 0) == 100);
 	ipt_poll(&r->t);
-	REQUIRE(tnext(r, &o));
+	REQUIRE(tt_next(r, &o));
 	tsv = tout_tsval(&o);
 	tp->t_rtttime = 0; /* as after a retransmission (Karn) */
 	ipt_advance(&r->t, 30 * IPT_MS);
@@ -1171,7 +875,7 @@ TEST(tcp_input_rtt_from_tsecr)
 	/* RFC 6298 2.3: RTTVAR = 3/4 35000 + 1/4 |70000 - 30000|. */
 	CHECK_EQ(tp->t_rttvar, (3 * 35000 + 40000) / 4);
 	CHECK_EQ(tp->t_srtt, (7 * 70000 + 30000) / 8);
-	trig_fini(r);
+	tt_fini(r);
 	free(r);
 }
 
@@ -1179,31 +883,31 @@ TEST(tcp_input_rtt_from_tsecr)
  * agreed them is dropped only when tolerate_missing_ts is 0. */
 TEST(tcp_input_missing_ts_knob)
 {
-	struct trig *r = calloc(1, sizeof(*r));
+	struct tt *r = calloc(1, sizeof(*r));
 	struct tcpcb *tp;
-	struct tout o;
+	struct tt_seg o;
 
-	trig_init(r);
+	tt_init(r, 11);
 	tp = topen_ts(r, 100);
 	REQUIRE(tp != NULL);
 	CHECK_EQ(V(r->t.st, tcp_tolerate_missing_ts), 1);
-	tsend(r, 1, 1, TH_ACK | TH_PUSH, 65535, payload, 10);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
-	while (tnext(r, &o))
+	tt_in_data(r, TH_ACK | TH_PUSH, 1, 1, 65535, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 11);
+	while (tt_next(r, &o))
 		;
 	V(r->t.st, tcp_tolerate_missing_ts) = 0;
-	tsend(r, 11, 1, TH_ACK | TH_PUSH, 65535, payload, 10);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 11);
+	tt_in_data(r, TH_ACK | TH_PUSH, 11, 1, 65535, payload, 10);
+	CHECK_EQ(tp->rcv_nxt, r->piss + 11);
 	CHECK_EQ(SO_FROM_UST(r->so)->so_rcv.sb_cc, 10);
-	CHECK(tnone(r));
+	CHECK(tt_none(r));
 	/* With timestamps the same bytes are taken. */
 	tsend_tsv(r, 11, 1, TH_ACK | TH_PUSH, 101, 0, payload, 10);
-	CHECK_EQ(tp->rcv_nxt, r->irs + 21);
-	while (tnext(r, &o))
+	CHECK_EQ(tp->rcv_nxt, r->piss + 21);
+	while (tt_next(r, &o))
 		;
 	/* A RST without timestamps is still heard. */
-	tsend(r, 21, 0, TH_RST, 0, NULL, 0);
-	CHECK(ttp(r->so) == NULL || ttp(r->so)->t_state == TCPS_CLOSED);
-	trig_fini(r);
+	tt_in_data(r, TH_RST, 21, 0, 0, NULL, 0);
+	CHECK(tt_sotp(r->so) == NULL || tt_sotp(r->so)->t_state == TCPS_CLOSED);
+	tt_fini(r);
 	free(r);
 }

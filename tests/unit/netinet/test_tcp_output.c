@@ -4,48 +4,51 @@
  * Nagle and TCP_NODELAY, delayed ACKs, receiver silly-window avoidance,
  * persist probes into a zero window, ICMP frag-needed lowering the MSS.
  */
-#include "outtest.h"
+#include "kern/socketvar.h"
+#include "netinet/in_pcb.h"
+#include "netinet/tcp_var.h"
+#include "tcp_script.h"
 
 TEST(output_syn_layout_freebsd)
 {
 	/* <mss 1460,nop,wscale 6,sackOK,TS val X ecr 0> win 65535 */
 	static const uint8_t want[12] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 6, 4, 2, 8, 10 };
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(s.flags, TH_SYN);
 	CHECK_EQ(s.win, 65535);
-	CHECK_EQ(s.ack, 0);
+	CHECK_EQ(s.raw_ack, 0);
 	CHECK_EQ(s.len, 0);
 	CHECK(s.cksum_ok);
 	CHECK(s.ipdf); /* path_mtu_discovery=1 */
 	REQUIRE_EQ(s.optlen, 20);
 	CHECK_MEM(s.opt, want, 12);
 	CHECK_EQ(s.to.to_tsecr, 0);
-	CHECK_EQ(ot_tp(&o)->request_r_scale, 6);
-	CHECK_EQ(ot_tp(&o)->t_state, TCPS_SYN_SENT);
+	CHECK_EQ(tt_tp(&o)->request_r_scale, 6);
+	CHECK_EQ(tt_tp(&o)->t_state, TCPS_SYN_SENT);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndctrl, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 TEST(output_syn_wscale_follows_maxsockbuf)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "kern.ipc.maxsockbuf", 73728);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "kern.ipc.maxsockbuf", 73728);
+	REQUIRE(tt_connect(&o, &s));
 	CHECK(s.to.to_flags & TOF_SCALE);
 	CHECK_EQ(s.to.to_wscale, 1);
-	ot_fini(&o);
-	ot_init(&o, 1);
-	ot_sysctl(&o, "kern.ipc.maxsockbuf", 1073741824);
-	REQUIRE(ot_connect(&o, &s));
+	tt_fini(&o);
+	tt_init(&o, 1);
+	tt_sysctl(&o, "kern.ipc.maxsockbuf", 1073741824);
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(s.to.to_wscale, 14);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 TEST(output_syn_mss_from_mtu)
@@ -54,78 +57,71 @@ TEST(output_syn_mss_from_mtu)
 	unsigned i;
 
 	for (i = 0; i < 4; i++) {
-		struct ot o;
-		struct ot_seg s;
+		struct tt o;
+		struct tt_seg s;
 
-		ot_init_mtu(&o, 1, mtu[i]);
-		REQUIRE(ot_connect(&o, &s));
+		tt_init_mtu(&o, 1, mtu[i]);
+		REQUIRE(tt_connect(&o, &s));
 		CHECK(s.to.to_flags & TOF_MSS);
 		CHECK_EQ(s.to.to_mss, mtu[i] - 40);
-		ot_fini(&o);
+		tt_fini(&o);
 	}
 }
 
 TEST(output_syn_noopt_and_rfc1323_off)
 {
-	struct ot o;
-	struct ot_seg s;
-	struct ust_sockaddr_in sin;
+	struct tt o;
+	struct tt_seg s;
 
 	/* TCP_NOOPT: a bare SYN. */
-	ot_init(&o, 1);
+	tt_init(&o, 1);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &o.so) == 0);
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 1) == 0);
-	sin = (struct ust_sockaddr_in){ .sin_len = sizeof(sin),
-		.sin_family = UST_AF_INET,
-		.sin_port = htons(OT_PPORT),
-		.sin_addr = htonl(IPT_PEER) };
-	(void)ust_connect(o.so, &sin);
-	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 1) == 0);
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(s.flags, TH_SYN);
 	CHECK_EQ(s.optlen, 0);
 	CHECK_EQ(s.win, 65535);
-	ot_fini(&o);
+	tt_fini(&o);
 
 	/* rfc1323=0: <mss 1460,sackOK,eol,eol>. */
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.rfc1323", 0);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.rfc1323", 0);
+	REQUIRE(tt_connect(&o, &s));
 	REQUIRE_EQ(s.optlen, 8);
-	CHECK_MEM(s.opt, ot_mss1460, 4);
+	CHECK_MEM(s.opt, tt_mss1460, 4);
 	CHECK_EQ(s.opt[4], 4);
 	CHECK_EQ(s.opt[5], 2);
 	CHECK_EQ(s.opt[6], 0);
 	CHECK_EQ(s.opt[7], 0);
-	ot_fini(&o);
+	tt_fini(&o);
 
 	/* rfc1323=0 and sack.enable=0: only the MSS. */
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.rfc1323", 0);
-	ot_sysctl(&o, "net.inet.tcp.sack.enable", 0);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.rfc1323", 0);
+	tt_sysctl(&o, "net.inet.tcp.sack.enable", 0);
+	REQUIRE(tt_connect(&o, &s));
 	REQUIRE_EQ(s.optlen, 4);
-	CHECK_MEM(s.opt, ot_mss1460, 4);
-	ot_fini(&o);
+	CHECK_MEM(s.opt, tt_mss1460, 4);
+	tt_fini(&o);
 }
 
 /* After a handshake without options the window is not scaled and the
  * ACK carries 65535 (the 65536-byte buffer capped). */
 TEST(output_handshake_ack_and_window)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
-	ot_inject(&o, TH_SYN | TH_ACK, OT_PISS, o.iss + 1, 32767, ot_mss1460, 4, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
+	tt_in_abs(&o, TH_SYN | TH_ACK, TT_PEER_ISS, o.iss + 1, 32767, tt_mss1460, 4, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
-	CHECK_EQ(s.seq, o.iss + 1);
-	CHECK_EQ(s.ack, OT_PISS + 1);
+	CHECK_EQ(s.raw_seq, o.iss + 1);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1);
 	CHECK_EQ(s.win, 65535);
 	CHECK_EQ(s.optlen, 0);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* Timestamps negotiated: every segment carries TS with ecr = ts_recent,
@@ -135,15 +131,15 @@ TEST(output_timestamps_echoed_and_mss_counts_options)
 	static const uint8_t synack_opt[20] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 8, 10, 0, 0, 0,
 		99, 0, 0, 0, 0 };
 	static uint8_t buf[3000];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcpcb *tp;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
-	ot_inject(&o, TH_SYN | TH_ACK, OT_PISS, o.iss + 1, 65535, synack_opt, 20, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
+	tt_in_abs(&o, TH_SYN | TH_ACK, TT_PEER_ISS, o.iss + 1, 65535, synack_opt, 20, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
+	tp = tt_tp(&o);
 	REQUIRE(tp != NULL && tp->t_state == TCPS_ESTABLISHED);
 	CHECK(s.to.to_flags & TOF_TS);
 	CHECK_EQ(s.to.to_tsecr, 99);
@@ -152,23 +148,23 @@ TEST(output_timestamps_echoed_and_mss_counts_options)
 	CHECK(s.win >= 1024 && s.win < 1100); /* the buffer >> 6 */
 	REQUIRE(ust_send(o.so, buf, 3000, 0) == 3000);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1448);
 	CHECK_EQ(s.optlen, 12);
 	CHECK(s.to.to_flags & TOF_TS);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1448);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 104);
 	CHECK(s.flags & TH_PUSH);
 	/* Data in flight: a full segment (1448 with TS) goes, the 4-byte
 	 * tail waits for the ACK (Nagle with FreeBSD's tcp_maxseg()). */
 	REQUIRE(ust_send(o.so, buf, 1452, 0) == 1452);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1448);
-	CHECK(!ot_next(&o, &s));
-	ot_fini(&o);
+	CHECK(!tt_next(&o, &s));
+	tt_fini(&o);
 }
 
 /* RFC 1122 4.2.3.4: with data in flight a partial segment waits for the
@@ -176,64 +172,64 @@ TEST(output_timestamps_echoed_and_mss_counts_options)
 TEST(output_nagle_and_nodelay)
 {
 	static uint8_t buf[200];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, buf, 100, 0) == 100);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 100);
-	CHECK_EQ(s.seq, o.iss + 1);
+	CHECK_EQ(s.raw_seq, o.iss + 1);
 	CHECK(s.flags & TH_PUSH);
 	REQUIRE(ust_send(o.so, buf, 100, 0) == 100);
 	ipt_poll(&o.t);
-	CHECK(!ot_next(&o, &s)); /* held by Nagle */
-	ot_peer(&o, TH_ACK, 0, 100, 65535, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
+	CHECK(!tt_next(&o, &s)); /* held by Nagle */
+	tt_peer(&o, TH_ACK, 0, 100, 65535, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 100);
-	CHECK_EQ(s.seq, o.iss + 101);
-	ot_peer(&o, TH_ACK, 0, 200, 65535, NULL, 0);
-	ot_drain(&o);
+	CHECK_EQ(s.raw_seq, o.iss + 101);
+	tt_peer(&o, TH_ACK, 0, 200, 65535, NULL, 0);
+	tt_drain(&o);
 
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_NODELAY, 1) == 0);
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_NODELAY, 1) == 0);
 	REQUIRE(ust_send(o.so, buf, 100, 0) == 100);
 	ipt_poll(&o.t);
 	REQUIRE(ust_send(o.so, buf, 100, 0) == 100);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 100);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 100);
-	CHECK_EQ(s.seq, o.iss + 301);
-	ot_fini(&o);
+	CHECK_EQ(s.raw_seq, o.iss + 301);
+	tt_fini(&o);
 }
 
 /* A full segment goes whatever Nagle says; the tail waits. */
 TEST(output_full_segments_then_nagle_tail)
 {
 	static uint8_t buf[4000];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, buf, 1, 0) == 1);
 	ipt_poll(&o.t);
-	ot_drain(&o);
+	tt_drain(&o);
 	/* One byte in flight: 3000 more go as 1460 + 1460, 80 waits. */
 	REQUIRE(ust_send(o.so, buf, 3000, 0) == 3000);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1460);
 	CHECK(!(s.flags & TH_PUSH));
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1460);
-	CHECK(!ot_next(&o, &s));
+	CHECK(!tt_next(&o, &s));
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndpack, 3);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndbyte, 2921);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* RFC 1122 4.2.3.2: one segment is ACKed after delacktime (40 ms); the
@@ -241,27 +237,27 @@ TEST(output_full_segments_then_nagle_tail)
 TEST(output_delayed_ack_40ms_and_every_second_segment)
 {
 	static uint8_t buf[1460];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	ot_peer(&o, TH_ACK, 0, 0, 65535, buf, 1460);
-	CHECK(!ot_next(&o, &s));
-	ot_advance_ms(&o, 39);
-	CHECK(!ot_next(&o, &s));
-	ot_advance_ms(&o, 1);
-	REQUIRE(ot_next(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tt_peer(&o, TH_ACK, 0, 0, 65535, buf, 1460);
+	CHECK(!tt_next(&o, &s));
+	tt_advance_ms(&o, 39);
+	CHECK(!tt_next(&o, &s));
+	tt_advance_ms(&o, 1);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
-	CHECK_EQ(s.ack, OT_PISS + 1 + 1460);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 1460);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_delack, 1);
-	ot_peer(&o, TH_ACK, 1460, 0, 65535, buf, 1460);
-	CHECK(!ot_next(&o, &s));
-	ot_peer(&o, TH_ACK, 2920, 0, 65535, buf, 1460);
-	REQUIRE(ot_next(&o, &s));
-	CHECK_EQ(s.ack, OT_PISS + 1 + 4380);
-	CHECK(!tcp_timer_active(ot_tp(&o), TT_DELACK));
-	ot_fini(&o);
+	tt_peer(&o, TH_ACK, 1460, 0, 65535, buf, 1460);
+	CHECK(!tt_next(&o, &s));
+	tt_peer(&o, TH_ACK, 2920, 0, 65535, buf, 1460);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 4380);
+	CHECK(!tcp_timer_active(tt_tp(&o), TT_DELACK));
+	tt_fini(&o);
 }
 
 /* RFC 1122 4.2.3.3 with FreeBSD's thresholds: reading a little does not
@@ -269,35 +265,35 @@ TEST(output_delayed_ack_40ms_and_every_second_segment)
 TEST(output_receiver_sws_no_tiny_window_updates)
 {
 	static uint8_t buf[1460], rbuf[20000];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	int i;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	for (i = 0; i < 20; i++)
-		ot_peer(&o, TH_ACK, (uint32_t)i * 1460, 0, 65535, buf, 1460);
-	ot_advance_ms(&o, 100);
-	while (ot_next(&o, &s))
+		tt_peer(&o, TH_ACK, (uint32_t)i * 1460, 0, 65535, buf, 1460);
+	tt_advance_ms(&o, 100);
+	while (tt_next(&o, &s))
 		continue;
-	CHECK_EQ(s.ack, OT_PISS + 1 + 29200);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 29200);
 	/* The buffer was rounded up to 45 segments, 65700 (FreeBSD tcp_mss). */
 	CHECK_EQ(s.win, 65700 - 29200);
 	/* 100 bytes read: no update. */
 	REQUIRE(ust_recv(o.so, rbuf, 100, 0) == 100);
 	ipt_poll(&o.t);
-	CHECK(!ot_next(&o, &s));
+	CHECK(!tt_next(&o, &s));
 	REQUIRE(ust_recv(o.so, rbuf, 3000, 0) == 3000);
 	ipt_poll(&o.t);
-	CHECK(!ot_next(&o, &s));
+	CHECK(!tt_next(&o, &s));
 	/* A quarter of the buffer: the update goes. */
 	REQUIRE(ust_recv(o.so, rbuf, 14000, 0) == 14000);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
 	CHECK_EQ(s.win, 65700 - 29200 + 17100);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndwinup, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* RFC 9293 3.8.6.1: a zero window gets one-byte probes from persmin on,
@@ -305,46 +301,46 @@ TEST(output_receiver_sws_no_tiny_window_updates)
 TEST(output_persist_probes_zero_window)
 {
 	static uint8_t buf[500];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	int probes = 0, i;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 0, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 0, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, buf, 500, 0) == 500);
 	ipt_poll(&o.t);
-	CHECK(!ot_next(&o, &s));
-	CHECK(tcp_timer_active(ot_tp(&o), TT_PERSIST));
-	CHECK(!tcp_timer_active(ot_tp(&o), TT_REXMT));
-	ot_advance_ms(&o, 4999);
-	CHECK(!ot_next(&o, &s));
-	ot_advance_ms(&o, 1);
-	REQUIRE(ot_next(&o, &s));
+	CHECK(!tt_next(&o, &s));
+	CHECK(tcp_timer_active(tt_tp(&o), TT_PERSIST));
+	CHECK(!tcp_timer_active(tt_tp(&o), TT_REXMT));
+	tt_advance_ms(&o, 4999);
+	CHECK(!tt_next(&o, &s));
+	tt_advance_ms(&o, 1);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1);
-	CHECK_EQ(s.seq, o.iss + 1);
+	CHECK_EQ(s.raw_seq, o.iss + 1);
 	/* The peer answers every probe with a zero window for an hour. */
 	for (i = 0; i < 3600; i++) {
-		ot_peer(&o, TH_ACK, 0, 0, 0, NULL, 0);
-		ot_advance_ms(&o, 1000);
-		while (ot_next(&o, &s)) {
+		tt_peer(&o, TH_ACK, 0, 0, 0, NULL, 0);
+		tt_advance_ms(&o, 1000);
+		while (tt_next(&o, &s)) {
 			CHECK_EQ(s.len, 1);
-			CHECK_EQ(s.seq, o.iss + 1);
+			CHECK_EQ(s.raw_seq, o.iss + 1);
 			probes++;
 		}
 	}
 	CHECK(probes >= 60); /* persmax 60 s */
-	REQUIRE(ot_tp(&o) != NULL);
-	CHECK_EQ(ot_tp(&o)->t_state, TCPS_ESTABLISHED);
+	REQUIRE(tt_tp(&o) != NULL);
+	CHECK_EQ(tt_tp(&o)->t_state, TCPS_ESTABLISHED);
 	CHECK(o.t.st->st_tcpstat.tcps_sndprobe >= (uint64_t)probes);
 	CHECK(o.t.st->st_tcpstat.tcps_persisttimeo >= (uint64_t)probes);
 	/* The window opens: all 500 bytes go. */
-	ot_peer(&o, TH_ACK, 0, 0, 65535, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
-	CHECK_EQ(s.seq, o.iss + 1);
+	tt_peer(&o, TH_ACK, 0, 0, 65535, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.raw_seq, o.iss + 1);
 	CHECK_EQ(s.len, 500);
-	CHECK(!tcp_timer_active(ot_tp(&o), TT_PERSIST));
-	CHECK(tcp_timer_active(ot_tp(&o), TT_REXMT));
-	ot_fini(&o);
+	CHECK(!tcp_timer_active(tt_tp(&o), TT_PERSIST));
+	CHECK(tcp_timer_active(tt_tp(&o), TT_REXMT));
+	tt_fini(&o);
 }
 
 /* An ICMP frag-needed quoting an unacknowledged segment lowers the MSS to
@@ -352,68 +348,57 @@ TEST(output_persist_probes_zero_window)
  * path's, or a quoted sequence number outside [snd_una, snd_max) does
  * nothing (RFC 5927 4.1). */
 static void
-ot_icmp_needfrag(struct ot *o, uint32_t seq, uint16_t mtu)
+icmp_needfrag(struct tt *o, uint32_t seq, uint16_t mtu)
 {
-	uint8_t quote[28], icmp[64], f[128];
-	size_t n, ilen;
-
-	ipt_iphdr(quote, IPT_OURS, IPT_PEER, 6, 7, 0x4000, 64, NULL, 0, 1460 + 20);
-	quote[20] = (uint8_t)(o->lport >> 8);
-	quote[21] = (uint8_t)o->lport;
-	quote[22] = OT_PPORT >> 8;
-	quote[23] = OT_PPORT & 0xff;
-	ipt_put32(quote + 24, seq);
-	ilen = ipt_icmp(icmp, 3, 4, mtu, quote, sizeof(quote));
-	n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 9, 0, 64, icmp, ilen);
-	ipt_inject(&o->t, f, n);
+	tt_in_icmp(o, 3, 4, mtu, seq, 1460 + 40);
 }
 
 TEST(output_icmp_frag_needed_lowers_mss)
 {
 	static uint8_t buf[2920];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	int n = 0;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, buf, 2920, 0) == 2920);
 	ipt_poll(&o.t);
-	CHECK_EQ(ot_drain(&o), 2);
-	ot_icmp_needfrag(&o, o.iss + 1, 0);
-	ot_icmp_needfrag(&o, o.iss + 1, 1500);
-	ot_icmp_needfrag(&o, o.iss + 5000, 1000);
-	ot_icmp_needfrag(&o, o.iss, 1000);
-	CHECK(!ot_next(&o, &s));
-	CHECK_EQ(ot_tp(&o)->t_maxseg, 1460);
-	ot_icmp_needfrag(&o, o.iss + 1, 1000);
-	CHECK_EQ(ot_tp(&o)->t_maxseg, 960);
+	CHECK_EQ(tt_drain(&o), 2);
+	icmp_needfrag(&o, o.iss + 1, 0);
+	icmp_needfrag(&o, o.iss + 1, 1500);
+	icmp_needfrag(&o, o.iss + 5000, 1000);
+	icmp_needfrag(&o, o.iss, 1000);
+	CHECK(!tt_next(&o, &s));
+	CHECK_EQ(tt_tp(&o)->t_maxseg, 1460);
+	icmp_needfrag(&o, o.iss + 1, 1000);
+	CHECK_EQ(tt_tp(&o)->t_maxseg, 960);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_mturesent, 1);
-	while (ot_next(&o, &s)) {
+	while (tt_next(&o, &s)) {
 		CHECK(s.len <= 960);
 		n++;
 	}
 	CHECK(n >= 1);
 	/* Not below minmss (216). */
-	ot_icmp_needfrag(&o, o.iss + 1, 100);
-	CHECK_EQ(ot_tp(&o)->t_maxseg, 216);
-	ot_fini(&o);
+	icmp_needfrag(&o, o.iss + 1, 100);
+	CHECK_EQ(tt_tp(&o)->t_maxseg, 216);
+	tt_fini(&o);
 }
 
 /* The urgent pointer rides with the data before it (RFC 9293 3.8.5). */
 TEST(output_urgent_pointer)
 {
 	static uint8_t buf[10];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, buf, 10, UST_MSG_OOB) == 10);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK(s.flags & TH_URG);
 	CHECK_EQ(s.urp, 10);
 	CHECK_EQ(s.len, 10);
-	ot_fini(&o);
+	tt_fini(&o);
 }

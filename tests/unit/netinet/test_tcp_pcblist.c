@@ -2,7 +2,7 @@
  * test_tcp_pcblist.c - the connection table (ust_tcp_pcblist) and
  * tcpdrop (ust_tcp_drop): what sockstat and tcpdrop see and do.
  */
-#include "tcptest.h"
+#include "tcp_script.h"
 
 /* The entry for our port lport and the peer's port pport, or NULL. */
 static const struct ust_tcp_conn *

@@ -11,7 +11,7 @@
 
 #include "kern/stack_var.h"
 #include "netinet/tcp_var.h"
-#include "tcptest.h"
+#include "tcp_script.h"
 
 /* ------------------------------------------------------------------ */
 /* Negotiation (RFC 2018 2)                                            */

@@ -46,31 +46,16 @@ sc_stack(struct ust_vclock *vc, uint64_t seed)
 static void
 sc_run(struct scale *s, uint64_t dt)
 {
-	uint64_t until = ust_vclock_now(s->vc) + dt, next, nb;
+	struct ust_stack *st[2] = { s->a, s->b };
 
-	for (;;) {
-		while (ust_stack_poll(s->a) + ust_stack_poll(s->b) > 0)
-			continue;
-		next = ust_stack_next_deadline(s->a);
-		nb = ust_stack_next_deadline(s->b);
-		if (nb < next)
-			next = nb;
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(s->vc))
-			next = ust_vclock_now(s->vc) + 1;
-		ust_vclock_set(s->vc, next);
-	}
-	ust_vclock_set(s->vc, until);
-	while (ust_stack_poll(s->a) + ust_stack_poll(s->b) > 0)
-		continue;
+	tl_run(s->vc, st, 2, dt);
 }
 
 static void
 sc_init(struct scale *s, int n)
 {
 	struct ust_pipe_config pc;
-	struct ust_sockaddr_in la = test_sin(test_ip4(2), SC_PORT);
+	struct ust_sockaddr_in la = tl_sin(test_ip4(2), SC_PORT);
 
 	memset(s, 0, sizeof(*s));
 	s->n = n;
@@ -181,7 +166,7 @@ sc_serve(struct scale *s, struct ust_socket **pool, int *npool)
 static int
 sc_open_all(struct scale *s)
 {
-	struct ust_sockaddr_in to = test_sin(test_ip4(2), SC_PORT);
+	struct ust_sockaddr_in to = tl_sin(test_ip4(2), SC_PORT);
 	struct ust_socket **pool = calloc((size_t)s->n, sizeof(*pool));
 	char req[SC_REQ], resp[SC_RESP];
 	int npool = 0, i, b, done = 0, rounds;

@@ -5,7 +5,10 @@
  * tcp_close / tcp_drop bookkeeping, nolocaltimewait and teardown with
  * connections left.
  */
-#include "outtest.h"
+#include "kern/socketvar.h"
+#include "netinet/in_pcb.h"
+#include "netinet/tcp_var.h"
+#include "tcp_script.h"
 
 TEST(subr_siphash24_paper_vector)
 {
@@ -50,7 +53,7 @@ TEST(subr_isn_rfc6528)
 }
 
 static void
-ot_mkseg(struct tcp_seg *seg, uint16_t flags, uint32_t seq, uint32_t ack)
+mkseg(struct tcp_seg *seg, uint16_t flags, uint32_t seq, uint32_t ack)
 {
 	memset(seg, 0, sizeof(*seg));
 	seg->src.s_addr = htonl(IPT_PEER);
@@ -66,17 +69,17 @@ ot_mkseg(struct tcp_seg *seg, uint16_t flags, uint32_t seq, uint32_t ack)
 /* FreeBSD: "R SEG.ACK:SEG.ACK(0) win 0" and "R. 0:0(0) ack SEG.SEQ+len". */
 TEST(subr_respond_rst_layouts)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcp_seg seg;
 
-	ot_init(&o, 1);
-	ot_mkseg(&seg, TH_ACK, 5000, 777);
+	tt_init(&o, 1);
+	mkseg(&seg, TH_ACK, 5000, 777);
 	tcp_respond(o.t.st, NULL, &seg, 0, 777, TH_RST);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_RST);
-	CHECK_EQ(s.seq, 777);
-	CHECK_EQ(s.ack, 0);
+	CHECK_EQ(s.raw_seq, 777);
+	CHECK_EQ(s.raw_ack, 0);
 	CHECK_EQ(s.win, 0);
 	CHECK_EQ(s.optlen, 0);
 	CHECK_EQ(s.len, 0);
@@ -85,17 +88,17 @@ TEST(subr_respond_rst_layouts)
 	CHECK_EQ(s.src, IPT_OURS);
 	CHECK_EQ(s.dst, IPT_PEER);
 	CHECK(s.cksum_ok);
-	ot_mkseg(&seg, TH_SYN, 5000, 0);
+	mkseg(&seg, TH_SYN, 5000, 0);
 	tcp_respond(o.t.st, NULL, &seg, 5001, 0, TH_RST | TH_ACK);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_RST | TH_ACK);
-	CHECK_EQ(s.seq, 0);
-	CHECK_EQ(s.ack, 5001);
+	CHECK_EQ(s.raw_seq, 0);
+	CHECK_EQ(s.raw_ack, 5001);
 	CHECK_EQ(s.win, 0);
 	CHECK(s.cksum_ok);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndtotal, 2);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndctrl, 2);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* With a connection: an ACK carries the window; timestamps once agreed. */
@@ -103,76 +106,59 @@ TEST(subr_respond_ack_with_tp_and_ts)
 {
 	static const uint8_t synack_opt[20] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 0, 1, 1, 8, 10, 0, 0, 1,
 		0, 0, 0, 0, 0 };
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcp_seg seg;
 	struct tcpcb *tp;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
-	ot_inject(&o, TH_SYN | TH_ACK, OT_PISS, o.iss + 1, 65535, synack_opt, 20, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
+	tt_in_abs(&o, TH_SYN | TH_ACK, TT_PEER_ISS, o.iss + 1, 65535, synack_opt, 20, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
+	tp = tt_tp(&o);
 	REQUIRE(tp != NULL && (tp->t_flags & TF_RCVD_TSTMP));
-	ot_mkseg(&seg, TH_ACK, OT_PISS + 1, o.iss + 1);
+	mkseg(&seg, TH_ACK, TT_PEER_ISS + 1, o.iss + 1);
 	seg.th.th_dport = o.lport;
 	tcp_respond(o.t.st, tp, &seg, tp->rcv_nxt, tp->snd_nxt, TH_ACK);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
-	CHECK_EQ(s.ack, OT_PISS + 1);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1);
 	CHECK(s.win > 0);
 	CHECK(s.to.to_flags & TOF_TS);
 	CHECK_EQ(s.to.to_tsecr, 256);
 	CHECK_EQ(s.optlen, 12);
 	CHECK(s.cksum_ok);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* RFC 5961 7: at most ack_war_cnt challenge ACKs per ack_war_timewindow. */
 TEST(subr_challenge_ack_rate_limit)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcp_seg seg;
 	struct tcpcb *tp;
 	int i;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	tp = ot_tp(&o);
-	ot_mkseg(&seg, TH_RST, OT_PISS + 100, 0);
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
+	mkseg(&seg, TH_RST, TT_PEER_ISS + 100, 0);
 	seg.th.th_dport = o.lport;
 	for (i = 0; i < 8; i++)
 		tcp_send_challenge_ack(tp, &seg);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_challenge_ack, 5);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_challenge_ack_limited, 3);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
-	CHECK_EQ(s.seq, tp->snd_nxt);
-	CHECK_EQ(s.ack, tp->rcv_nxt);
-	CHECK_EQ(ot_drain(&o), 4);
-	ot_advance_ms(&o, 1000);
+	CHECK_EQ(s.raw_seq, tp->snd_nxt);
+	CHECK_EQ(s.raw_ack, tp->rcv_nxt);
+	CHECK_EQ(tt_drain(&o), 4);
+	tt_advance_ms(&o, 1000);
 	tcp_send_challenge_ack(tp, &seg);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_challenge_ack, 6);
-	CHECK_EQ(ot_drain(&o), 1);
-	ot_fini(&o);
-}
-
-static void
-ot_icmp(struct ot *o, uint8_t type, uint8_t code, uint32_t seq)
-{
-	uint8_t quote[28], icmp[64], f[128];
-	size_t n, ilen;
-
-	ipt_iphdr(quote, IPT_OURS, IPT_PEER, 6, 7, 0x4000, 64, NULL, 0, 40);
-	quote[20] = (uint8_t)(o->lport >> 8);
-	quote[21] = (uint8_t)o->lport;
-	quote[22] = OT_PPORT >> 8;
-	quote[23] = OT_PPORT & 0xff;
-	ipt_put32(quote + 24, seq);
-	ilen = ipt_icmp(icmp, type, code, 0, quote, sizeof(quote));
-	n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 1, 9, 0, 64, icmp, ilen);
-	ipt_inject(&o->t, f, n);
+	CHECK_EQ(tt_drain(&o), 1);
+	tt_fini(&o);
 }
 
 /* rcv-icmp-hard-error-*: in SYN_SENT port/protocol unreachable and
@@ -194,21 +180,21 @@ TEST(subr_icmp_hard_errors_syn_sent)
 	unsigned i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct ot o;
-		struct ot_seg s;
+		struct tt o;
+		struct tt_seg s;
 
-		ot_init(&o, 1);
-		REQUIRE(ot_connect(&o, &s));
-		ot_icmp(&o, cases[i].type, cases[i].code, o.iss - 1);
-		CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), 0);
-		ot_icmp(&o, cases[i].type, cases[i].code, o.iss + 1);
-		CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), 0);
-		CHECK(ot_tp(&o) != NULL);
-		ot_icmp(&o, cases[i].type, cases[i].code, o.iss);
-		CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), cases[i].err);
-		CHECK(ot_tp(&o) == NULL);
-		CHECK(!ot_next(&o, &s));
-		ot_fini(&o);
+		tt_init(&o, 1);
+		REQUIRE(tt_connect(&o, &s));
+		tt_in_icmp(&o, cases[i].type, cases[i].code, 0, o.iss - 1, 60);
+		CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), 0);
+		tt_in_icmp(&o, cases[i].type, cases[i].code, 0, o.iss + 1, 60);
+		CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), 0);
+		CHECK(tt_tp(&o) != NULL);
+		tt_in_icmp(&o, cases[i].type, cases[i].code, 0, o.iss, 60);
+		CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), cases[i].err);
+		CHECK(tt_tp(&o) == NULL);
+		CHECK(!tt_next(&o, &s));
+		tt_fini(&o);
 	}
 }
 
@@ -218,56 +204,56 @@ TEST(subr_icmp_hard_errors_syn_sent)
 TEST(subr_icmp_soft_errors_and_may_rst_off)
 {
 	static const uint8_t codes[] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	unsigned i;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.icmp_may_rst", 0);
-	ot_sysctl(&o, "net.inet.tcp.keepinit", 10000);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.icmp_may_rst", 0);
+	tt_sysctl(&o, "net.inet.tcp.keepinit", 10000);
+	REQUIRE(tt_connect(&o, &s));
 	for (i = 0; i < sizeof(codes); i++) {
-		ot_icmp(&o, 3, codes[i], o.iss);
-		CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), 0);
+		tt_in_icmp(&o, 3, codes[i], 0, o.iss, 60);
+		CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), 0);
 	}
-	ot_icmp(&o, 11, 0, o.iss);
-	ot_icmp(&o, 3, 1, o.iss); /* host unreachable last */
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), 0);
-	CHECK(!ot_next(&o, &s));
-	ot_advance_ms(&o, 1000);
-	REQUIRE(ot_next(&o, &s));
+	tt_in_icmp(&o, 11, 0, 0, o.iss, 60);
+	tt_in_icmp(&o, 3, 1, 0, o.iss, 60); /* host unreachable last */
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), 0);
+	CHECK(!tt_next(&o, &s));
+	tt_advance_ms(&o, 1000);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_SYN);
-	ot_advance_ms(&o, 9000);
-	CHECK(ot_tp(&o) == NULL);
+	tt_advance_ms(&o, 9000);
+	CHECK(tt_tp(&o) == NULL);
 	/* keepinit drops with ETIMEDOUT, replaced by the soft error. */
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_EHOSTUNREACH);
-	ot_fini(&o);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_EHOSTUNREACH);
+	tt_fini(&o);
 }
 
 /* FreeBSD nolocaltimewait: a connection to one of our own addresses skips
  * TIME_WAIT; tcp_twstart on a remote peer keeps the PCB for 2 MSL. */
 TEST(subr_twstart_local_and_remote)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcpcb *tp;
 	struct inpcb *inp;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
 	inp = tp->t_inpcb;
 	inp->inp_faddr.s_addr = htonl(IPT_OURS); /* pretend the peer is us */
 	tcp_twstart(tp);
-	CHECK(ot_tp(&o) == NULL);
+	CHECK(tt_tp(&o) == NULL);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
 	CHECK(SO_FROM_UST(o.so)->so_state & SS_ISDISCONNECTED);
-	ot_fini(&o);
+	tt_fini(&o);
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.msl", 1000);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.msl", 1000);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
 	tcp_twstart(tp);
 	CHECK_EQ(tp->t_state, TCPS_TIME_WAIT);
 	CHECK(tcp_timer_active(tp, TT_2MSL));
@@ -275,56 +261,56 @@ TEST(subr_twstart_local_and_remote)
 	(void)ust_close(o.so); /* the socket goes, the PCB stays */
 	o.so = NULL;
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 1);
-	ot_advance_ms(&o, 2000);
+	tt_advance_ms(&o, 2000);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
 	(void)s;
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* tcp_drop in a synchronized state sends <SEQ=SND.NXT><CTL=RST,ACK>,
  * sets so_error and counts tcps_drops; before that, tcps_conndrops. */
 TEST(subr_drop_and_close)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	(void)tcp_drop(ot_tp(&o), UST_ECONNABORTED);
-	REQUIRE(ot_next(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	(void)tcp_drop(tt_tp(&o), UST_ECONNABORTED);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_RST | TH_ACK);
-	CHECK_EQ(s.seq, o.iss + 1);
-	CHECK_EQ(s.ack, OT_PISS + 1);
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ECONNABORTED);
+	CHECK_EQ(s.raw_seq, o.iss + 1);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ECONNABORTED);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_drops, 1);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_closed, 1);
-	CHECK(ot_tp(&o) == NULL);
-	ot_fini(&o);
+	CHECK(tt_tp(&o) == NULL);
+	tt_fini(&o);
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
-	(void)tcp_drop(ot_tp(&o), UST_ETIMEDOUT);
-	CHECK(!ot_next(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
+	(void)tcp_drop(tt_tp(&o), UST_ETIMEDOUT);
+	CHECK(!tt_next(&o, &s));
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_conndrops, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* Teardown with connections in every kind of state leaks nothing
  * (test_stack_free checks every zone). */
 TEST(subr_fini_frees_everything)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct ust_socket *so2;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, "hello", 5, 0) == 5);
-	tcp_twstart(ot_tp(&o));
+	tcp_twstart(tt_tp(&o));
 	(void)ust_close(o.so);
 	o.so = NULL;
-	ot_drain(&o);
-	REQUIRE(ot_connect(&o, &s)); /* one in SYN_SENT, still open */
+	tt_drain(&o);
+	REQUIRE(tt_connect(&o, &s)); /* one in SYN_SENT, still open */
 	so2 = o.so;
 	o.so = NULL;
 	(void)so2;
@@ -335,16 +321,16 @@ TEST(subr_fini_frees_everything)
  * data) when the stack goes: socket, tcpcb, PCB and data all freed. */
 TEST(subr_fini_with_lingering_close)
 {
-	struct ot o;
+	struct tt o;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_send(o.so, "0123456789", 10, 0) == 10);
 	(void)ust_close(o.so);
 	o.so = NULL;
-	ot_advance_ms(&o, 5000);
+	tt_advance_ms(&o, 5000);
 	REQUIRE(o.t.st->st_tcbinfo->ipi_count == 1);
-	ot_drain(&o);
+	tt_drain(&o);
 	/* Not test_stack_free: its leak check runs before the teardown,
 	 * and the lingering connection rightly holds its data. */
 	ust_stack_destroy(o.t.st);
@@ -357,14 +343,14 @@ TEST(subr_fini_with_lingering_close)
  * exchange and the close (no TIME_WAIT: nolocaltimewait) leave nothing. */
 TEST(subr_loopback_connection)
 {
-	struct ot o;
+	struct tt o;
 	struct ust_socket *lso = NULL, *cso = NULL, *aso = NULL;
 	struct ust_sockaddr_in sin;
 	static uint8_t buf[20000], rbuf[20000];
 	ptrdiff_t n, got = 0;
 	int i;
 
-	ot_init(&o, 1);
+	tt_init(&o, 1);
 	sin = (struct ust_sockaddr_in){ .sin_len = sizeof(sin),
 		.sin_family = UST_AF_INET,
 		.sin_port = htons(80),
@@ -374,7 +360,7 @@ TEST(subr_loopback_connection)
 	REQUIRE(ust_listen(lso, 4) == 0);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &cso) == 0);
 	(void)ust_connect(cso, &sin);
-	ot_advance_ms(&o, 10);
+	tt_advance_ms(&o, 10);
 	REQUIRE(ust_accept(lso, &aso, NULL) == 0);
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
@@ -383,7 +369,7 @@ TEST(subr_loopback_connection)
 	for (i = 0; i < 100 && got < n; i++) {
 		ptrdiff_t r;
 
-		ot_advance_ms(&o, 10);
+		tt_advance_ms(&o, 10);
 		r = ust_recv(aso, rbuf + got, sizeof(rbuf) - (size_t)got, 0);
 		if (r > 0)
 			got += r;
@@ -391,10 +377,10 @@ TEST(subr_loopback_connection)
 	CHECK_EQ(got, n);
 	CHECK_MEM(rbuf, buf, (size_t)n);
 	(void)ust_close(cso);
-	ot_advance_ms(&o, 100);
+	tt_advance_ms(&o, 100);
 	(void)ust_close(aso);
 	(void)ust_close(lso);
-	ot_advance_ms(&o, 1000);
+	tt_advance_ms(&o, 1000);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
-	ot_fini(&o);
+	tt_fini(&o);
 }

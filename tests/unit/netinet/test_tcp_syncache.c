@@ -7,7 +7,7 @@
  */
 #include "kern/stack_var.h"
 #include "netinet/tcp_var.h"
-#include "tcptest.h"
+#include "tcp_script.h"
 #include "ust_test.h"
 
 #define TCPS(tt) (&(tt)->t.st->st_tcpstat)
@@ -65,7 +65,7 @@ TEST(syncache_synack_wscale_ts)
 		struct ust_socket *so;
 		struct ust_sockaddr_in peer;
 
-		ipt_put32(ts + 8, sg.to.to_tsval);
+		tl_put32(ts + 8, sg.to.to_tsval);
 		tt_in_raw(&tt, TH_ACK, 1, 1, 512, ts, sizeof(ts), NULL, 0);
 		REQUIRE_EQ(ust_accept(tt.lso, &so, &peer), 0);
 		tt.so = so;

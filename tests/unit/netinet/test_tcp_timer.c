@@ -6,32 +6,35 @@
  * keepalive probes and their expiry, TIME_WAIT of 2 * MSL, the FIN_WAIT_2
  * orphan timeout.
  */
-#include "outtest.h"
+#include "kern/socketvar.h"
+#include "netinet/in_pcb.h"
+#include "netinet/tcp_var.h"
+#include "tcp_script.h"
 
 /* Advances in 1 ms steps until a segment appears (at most max_ms);
  * returns the milliseconds it took, or -1. */
 static long
-ot_wait_seg(struct ot *o, struct ot_seg *s, long max_ms)
+tt_wait_seg(struct tt *o, struct tt_seg *s, long max_ms)
 {
 	long t;
 
 	for (t = 0; t <= max_ms; t++) {
-		if (ot_next(o, s))
+		if (tt_next(o, s))
 			return (t);
-		ot_advance_ms(o, 1);
+		tt_advance_ms(o, 1);
 	}
 	return (-1);
 }
 
 TEST(timer_slots_one_callout)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcpcb *tp;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
+	tp = tt_tp(&o);
 	REQUIRE(tp != NULL);
 	CHECK(tcp_timer_active(tp, TT_REXMT));
 	CHECK(tcp_timer_active(tp, TT_KEEP));
@@ -44,7 +47,7 @@ TEST(timer_slots_one_callout)
 	tcp_timer_stop_all(tp);
 	CHECK(!callout_pending(&tp->t_callout));
 	CHECK(!tcp_timer_active(tp, TT_REXMT));
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* FREEBSD_DEFAULTS.md: SYN retransmissions at +1.0 s, then +2.2 s, ...
@@ -52,34 +55,34 @@ TEST(timer_slots_one_callout)
 TEST(timer_syn_rexmt_schedule_then_keepinit)
 {
 	static const long gap[] = { 1000, 2200, 4200, 8200, 16200, 32200 };
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	unsigned i;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	REQUIRE(tt_connect(&o, &s));
 	for (i = 0; i < 6; i++) {
-		ot_advance_ms(&o, (uint64_t)gap[i] - 1);
-		CHECK(!ot_next(&o, &s));
-		ot_advance_ms(&o, 1);
-		REQUIRE(ot_next(&o, &s));
+		tt_advance_ms(&o, (uint64_t)gap[i] - 1);
+		CHECK(!tt_next(&o, &s));
+		tt_advance_ms(&o, 1);
+		REQUIRE(tt_next(&o, &s));
 		CHECK_EQ(s.flags, TH_SYN);
-		CHECK_EQ(s.seq, o.iss);
+		CHECK_EQ(s.raw_seq, o.iss);
 		CHECK_EQ(s.optlen, 20);
 		CHECK_EQ(s.win, 65535);
 	}
 	/* 64 s elapsed; keepinit drops at 75 s, before the next SYN. */
-	ot_advance_ms(&o, 10999);
-	CHECK(!ot_next(&o, &s));
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), 0);
-	ot_advance_ms(&o, 1);
-	CHECK(!ot_next(&o, &s)); /* no RST from SYN_SENT */
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
-	CHECK(ot_tp(&o) == NULL);
+	tt_advance_ms(&o, 10999);
+	CHECK(!tt_next(&o, &s));
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), 0);
+	tt_advance_ms(&o, 1);
+	CHECK(!tt_next(&o, &s)); /* no RST from SYN_SENT */
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
+	CHECK(tt_tp(&o) == NULL);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_rexmttimeo, 6);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_keepdrops, 1);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_conndrops, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* Without the keepinit bound: 12 retransmissions (the last ones 64 s
@@ -88,78 +91,71 @@ TEST(timer_syn_retries_then_etimedout)
 {
 	static const long gap[] = { 1000, 2200, 4200, 8200, 16200, 32200, 64000, 64000, 64000,
 		64000, 64000, 64000 };
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	unsigned i;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.keepinit", 3600000);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.keepinit", 3600000);
+	REQUIRE(tt_connect(&o, &s));
 	for (i = 0; i < 12; i++) {
-		ot_advance_ms(&o, (uint64_t)gap[i] - 1);
-		CHECK(!ot_next(&o, &s));
-		ot_advance_ms(&o, 1);
-		REQUIRE(ot_next(&o, &s));
+		tt_advance_ms(&o, (uint64_t)gap[i] - 1);
+		CHECK(!tt_next(&o, &s));
+		tt_advance_ms(&o, 1);
+		REQUIRE(tt_next(&o, &s));
 		CHECK_EQ(s.flags, TH_SYN);
 	}
-	ot_advance_ms(&o, 63999);
-	CHECK(ot_tp(&o) != NULL);
-	ot_advance_ms(&o, 1);
-	CHECK(ot_tp(&o) == NULL);
-	CHECK(!ot_next(&o, &s));
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
+	tt_advance_ms(&o, 63999);
+	CHECK(tt_tp(&o) != NULL);
+	tt_advance_ms(&o, 1);
+	CHECK(tt_tp(&o) == NULL);
+	CHECK(!tt_next(&o, &s));
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_timeoutdrop, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* snd-syn-rtx-keepinit: TCP_KEEPINIT 5 s -> SYNs at 0, 1.0, 3.2, then
  * ETIMEDOUT at 5 s. */
 TEST(timer_tcp_keepinit_option)
 {
-	struct ot o;
-	struct ot_seg s;
-	struct ust_sockaddr_in sin;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
+	tt_init(&o, 1);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &o.so) == 0);
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPINIT, 5) == 0);
-	sin = (struct ust_sockaddr_in){ .sin_len = sizeof(sin),
-		.sin_family = UST_AF_INET,
-		.sin_port = htons(OT_PPORT),
-		.sin_addr = htonl(IPT_PEER) };
-	(void)ust_connect(o.so, &sin);
-	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
-	CHECK_EQ(ot_wait_seg(&o, &s, 5000), 1000);
-	CHECK_EQ(ot_wait_seg(&o, &s, 5000), 2200);
-	CHECK_EQ(ot_wait_seg(&o, &s, 1798), -1);
-	CHECK(ot_tp(&o) != NULL);
-	ot_advance_ms(&o, 1);
-	CHECK(ot_tp(&o) == NULL);
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
-	ot_fini(&o);
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPINIT, 5) == 0);
+	REQUIRE(tt_connect(&o, &s));
+	CHECK_EQ(tt_wait_seg(&o, &s, 5000), 1000);
+	CHECK_EQ(tt_wait_seg(&o, &s, 5000), 2200);
+	CHECK_EQ(tt_wait_seg(&o, &s, 1798), -1);
+	CHECK(tt_tp(&o) != NULL);
+	tt_advance_ms(&o, 1);
+	CHECK(tt_tp(&o) == NULL);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
+	tt_fini(&o);
 }
 
 /* snd-syn-rtx-drop-options: the third retransmission carries only MSS. */
 TEST(timer_rexmit_drop_options)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.rexmit_drop_options", 1);
-	REQUIRE(ot_connect(&o, &s));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.rexmit_drop_options", 1);
+	REQUIRE(tt_connect(&o, &s));
 	CHECK_EQ(s.optlen, 20);
-	REQUIRE(ot_wait_seg(&o, &s, 1000) == 1000);
+	REQUIRE(tt_wait_seg(&o, &s, 1000) == 1000);
 	CHECK_EQ(s.optlen, 20);
-	REQUIRE(ot_wait_seg(&o, &s, 2200) == 2200);
+	REQUIRE(tt_wait_seg(&o, &s, 2200) == 2200);
 	CHECK_EQ(s.optlen, 20);
-	REQUIRE(ot_wait_seg(&o, &s, 4200) == 4200);
+	REQUIRE(tt_wait_seg(&o, &s, 4200) == 4200);
 	REQUIRE_EQ(s.optlen, 4);
-	CHECK_MEM(s.opt, ot_mss1460, 4);
-	REQUIRE(ot_wait_seg(&o, &s, 8200) == 8200);
+	CHECK_MEM(s.opt, tt_mss1460, 4);
+	REQUIRE(tt_wait_seg(&o, &s, 8200) == 8200);
 	CHECK_EQ(s.optlen, 4);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* RFC 6298 5.5 backoff, Karn, and the retries limit ending in ETIMEDOUT
@@ -167,30 +163,30 @@ TEST(timer_rexmit_drop_options)
 TEST(timer_rto_backoff_retries_etimedout)
 {
 	static uint8_t buf[100];
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct tcpcb *tp;
 	uint64_t prev, expect;
 	uint32_t i;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.retries", 5);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.retries", 5);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
 	REQUIRE(ust_send(o.so, buf, 100, 0) == 100);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 100);
 	CHECK(tp->t_rtttime != 0);
 	prev = tp->t_rxtcur;
 	CHECK_EQ(tcp_rexmt_timeout(tp, 0), (uint64_t)prev * 1000);
 	for (i = 1; i <= 5; i++) {
-		long t = ot_wait_seg(&o, &s, 70000);
+		long t = tt_wait_seg(&o, &s, 70000);
 
 		REQUIRE(t > 0);
 		CHECK_EQ((uint64_t)t, ((prev << (i - 1)) + 999) / 1000);
 		CHECK_EQ(s.len, 100);
-		CHECK_EQ(s.seq, o.iss + 1);
+		CHECK_EQ(s.raw_seq, o.iss + 1);
 		CHECK_EQ(tp->t_rxtshift, i);
 		CHECK_EQ(tp->t_rtttime, 0); /* Karn */
 		expect = tcp_rexmt_timeout(tp, i) / IPT_MS;
@@ -200,27 +196,27 @@ TEST(timer_rto_backoff_retries_etimedout)
 	}
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndrexmitpack, 5);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndrexmitbyte, 500);
-	CHECK(ot_wait_seg(&o, &s, 70000) > 0);
+	CHECK(tt_wait_seg(&o, &s, 70000) > 0);
 	CHECK_EQ(s.flags, TH_RST | TH_ACK);
-	CHECK_EQ(s.seq, o.iss + 101);
+	CHECK_EQ(s.raw_seq, o.iss + 101);
 	CHECK_EQ(s.win, 0);
-	CHECK(ot_tp(&o) == NULL);
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
+	CHECK(tt_tp(&o) == NULL);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_timeoutdrop, 1);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_drops, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* The timeout doubles per shift from the RTO in force (RFC 6298 5.5)
  * until rexmit_max; never below rexmit_min. */
 TEST(timer_rexmt_timeout_clamped)
 {
-	struct ot o;
+	struct tt o;
 	struct tcpcb *tp;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	tp = ot_tp(&o);
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
 	tp->t_rxtcur = 400000; /* 400 ms */
 	CHECK_EQ(tcp_rexmt_timeout(tp, 0), 400 * IPT_MS);
 	CHECK_EQ(tcp_rexmt_timeout(tp, 1), 800 * IPT_MS);
@@ -235,117 +231,120 @@ TEST(timer_rexmt_timeout_clamped)
 	tp->t_rxtshift = 0;
 	tp->t_rxtcur = 1;
 	CHECK_EQ(tcp_rexmt_timeout(tp, 0), 30 * IPT_MS);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* RFC 1122 4.2.3.6: probes after keepidle, every keepintvl, keepcnt of
  * them unanswered -> RST and ETIMEDOUT.  An answer keeps it alive. */
 TEST(timer_keepalive_probes_and_drop)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	int i;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.keepidle", 10000);
-	ot_sysctl(&o, "net.inet.tcp.keepintvl", 2000);
-	ot_sysctl(&o, "net.inet.tcp.keepcnt", 3);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	REQUIRE(ot_setint(o.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1) == 0);
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.keepidle", 10000);
+	tt_sysctl(&o, "net.inet.tcp.keepintvl", 2000);
+	tt_sysctl(&o, "net.inet.tcp.keepcnt", 3);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	REQUIRE(tl_setint(o.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1) == 0);
 	/* First round: the peer answers the first probe. */
-	CHECK_EQ(ot_wait_seg(&o, &s, 20000), 10000);
+	CHECK_EQ(tt_wait_seg(&o, &s, 20000), 10000);
 	CHECK_EQ(s.flags, TH_ACK);
-	CHECK_EQ(s.seq, o.iss);
-	CHECK_EQ(s.ack, OT_PISS + 1);
+	CHECK_EQ(s.raw_seq, o.iss);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1);
 	CHECK_EQ(s.len, 0);
-	ot_peer(&o, TH_ACK, 0, 0, 65535, NULL, 0);
-	CHECK_EQ(ot_wait_seg(&o, &s, 20000), 10000);
+	tt_peer(&o, TH_ACK, 0, 0, 65535, NULL, 0);
+	CHECK_EQ(tt_wait_seg(&o, &s, 20000), 10000);
 	/* Then silence: probes at +2 s, +2 s, then the drop. */
 	for (i = 0; i < 2; i++) {
-		CHECK_EQ(ot_wait_seg(&o, &s, 20000), 2000);
-		CHECK_EQ(s.seq, o.iss);
+		CHECK_EQ(tt_wait_seg(&o, &s, 20000), 2000);
+		CHECK_EQ(s.raw_seq, o.iss);
 	}
-	CHECK_EQ(ot_wait_seg(&o, &s, 20000), 2000);
+	CHECK_EQ(tt_wait_seg(&o, &s, 20000), 2000);
 	CHECK_EQ(s.flags, TH_RST | TH_ACK);
-	CHECK(ot_tp(&o) == NULL);
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
+	CHECK(tt_tp(&o) == NULL);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_keepprobe, 4);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_keepdrops, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* Per-socket TCP_KEEPIDLE / INTVL / CNT override the knobs. */
 TEST(timer_keepalive_socket_options)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
-	REQUIRE(ot_setint(o.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1) == 0);
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 5) == 0);
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 1) == 0);
-	REQUIRE(ot_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 2) == 0);
-	CHECK_EQ(ot_wait_seg(&o, &s, 10000), 5000);
-	CHECK_EQ(ot_wait_seg(&o, &s, 10000), 1000);
-	CHECK_EQ(ot_wait_seg(&o, &s, 10000), 1000);
+	tt_init(&o, 1);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	REQUIRE(tl_setint(o.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1) == 0);
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 5) == 0);
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 1) == 0);
+	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 2) == 0);
+	CHECK_EQ(tt_wait_seg(&o, &s, 10000), 5000);
+	CHECK_EQ(tt_wait_seg(&o, &s, 10000), 1000);
+	CHECK_EQ(tt_wait_seg(&o, &s, 10000), 1000);
 	CHECK_EQ(s.flags, TH_RST | TH_ACK);
-	CHECK_EQ(ot_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR), UST_ETIMEDOUT);
-	ot_fini(&o);
+	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ETIMEDOUT);
+	tt_fini(&o);
 }
 
 /* RFC 9293 3.6: TIME_WAIT lasts 2 * MSL, then the PCB is gone. */
 TEST(timer_time_wait_2msl)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 	struct in_addr fa, la;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.msl", 5000);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.msl", 5000);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	REQUIRE(ust_shutdown(o.so, UST_SHUT_WR) == 0);
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_FIN | TH_ACK);
-	ot_peer(&o, TH_FIN | TH_ACK, 0, 1, 65535, NULL, 0);
-	REQUIRE(ot_next(&o, &s));
+	tt_peer(&o, TH_FIN | TH_ACK, 0, 1, 65535, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_ACK);
-	REQUIRE(ot_tp(&o) != NULL);
-	CHECK_EQ(ot_tp(&o)->t_state, TCPS_TIME_WAIT);
+	REQUIRE(tt_tp(&o) != NULL);
+	CHECK_EQ(tt_tp(&o)->t_state, TCPS_TIME_WAIT);
 	(void)ust_close(o.so);
 	o.so = NULL;
 	fa.s_addr = htonl(IPT_PEER);
 	la.s_addr = htonl(IPT_OURS);
-	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(OT_PPORT), la, htons(o.lport), 0) != NULL);
-	ot_advance_ms(&o, 9999);
-	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(OT_PPORT), la, htons(o.lport), 0) != NULL);
-	ot_advance_ms(&o, 1);
-	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(OT_PPORT), la, htons(o.lport), 0) == NULL);
+	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(TT_PEER_PORT), la, htons(o.lport), 0) !=
+	    NULL);
+	tt_advance_ms(&o, 9999);
+	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(TT_PEER_PORT), la, htons(o.lport), 0) !=
+	    NULL);
+	tt_advance_ms(&o, 1);
+	CHECK(in_pcblookup(o.t.st->st_tcbinfo, fa, htons(TT_PEER_PORT), la, htons(o.lport), 0) ==
+	    NULL);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_closed, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }
 
 /* An orphan in FIN_WAIT_2 goes after finwait2_timeout of silence. */
 TEST(timer_fin_wait_2_orphan_timeout)
 {
-	struct ot o;
-	struct ot_seg s;
+	struct tt o;
+	struct tt_seg s;
 
-	ot_init(&o, 1);
-	ot_sysctl(&o, "net.inet.tcp.finwait2_timeout", 3000);
-	REQUIRE(ot_establish(&o, 65535, ot_mss1460, 4));
+	tt_init(&o, 1);
+	tt_sysctl(&o, "net.inet.tcp.finwait2_timeout", 3000);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	(void)ust_close(o.so);
 	o.so = NULL;
 	ipt_poll(&o.t);
-	REQUIRE(ot_next(&o, &s));
+	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.flags, TH_FIN | TH_ACK);
-	ot_peer(&o, TH_ACK, 0, 1, 65535, NULL, 0);
+	tt_peer(&o, TH_ACK, 0, 1, 65535, NULL, 0);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 1);
-	ot_advance_ms(&o, 2999);
+	tt_advance_ms(&o, 2999);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 1);
-	ot_advance_ms(&o, 2);
+	tt_advance_ms(&o, 2);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_finwait2_drops, 1);
-	ot_fini(&o);
+	tt_fini(&o);
 }

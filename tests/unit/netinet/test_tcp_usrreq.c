@@ -10,7 +10,7 @@
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
 #include "netinet/tcp_var.h"
-#include "tcptest.h"
+#include "tcp_script.h"
 #include "ust_test.h"
 
 static int
@@ -40,36 +40,36 @@ TEST(usrreq_option_defaults_and_set)
 	tt_init(&tt, 1);
 	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_NODELAY), 0);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, 1), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, 1), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_NODELAY), 1);
 	CHECK(tcpcb_of(so)->t_flags & TF_NODELAY);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_NOPUSH, 1), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_NOPUSH, 1), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_NOPUSH), 1);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 1), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 1), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_NOOPT), 1);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 0), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_NOOPT, 0), 0);
 	/* FreeBSD: TCP_MAXSEG is mssdflt until the MSS is known, and can
 	 * only be lowered, not below minmss. */
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG), 536);
-	CHECK_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 1000), -UST_EINVAL);
-	CHECK_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 100), -UST_EINVAL);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 500), 0);
+	CHECK_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 1000), -UST_EINVAL);
+	CHECK_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 100), -UST_EINVAL);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG, 500), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_MAXSEG), 500);
 	/* Keepalive times in seconds, from the knobs (ms) until set. */
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE), 7200);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL), 75);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPINIT), 75);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT), 8);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 30), 0);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 5), 0);
-	REQUIRE_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 3), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 30), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL, 5), 0);
+	REQUIRE_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, 3), 0);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE), 30);
 	CHECK_EQ(tcpcb_of(so)->t_keepidle, 30000);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPINTVL), 5);
 	CHECK_EQ(getint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT), 3);
-	CHECK_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 0), -UST_EINVAL);
-	CHECK_EQ(tt_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, -1), -UST_EINVAL);
-	CHECK_EQ(tt_setint(so, UST_IPPROTO_TCP, 0x7777, 1), -UST_ENOPROTOOPT);
+	CHECK_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 0), -UST_EINVAL);
+	CHECK_EQ(tl_setint(so, UST_IPPROTO_TCP, UST_TCP_KEEPCNT, -1), -UST_EINVAL);
+	CHECK_EQ(tl_setint(so, UST_IPPROTO_TCP, 0x7777, 1), -UST_ENOPROTOOPT);
 	CHECK_EQ(getint(so, 99, 1), -12345);
 	ust_close(so);
 	/* keepinit inherited from the knob at socket creation (FreeBSD's
@@ -125,16 +125,16 @@ TEST(usrreq_keepalive_option_arms_timer)
 	REQUIRE(tt_established_passive(&tt));
 	tp = tcpcb_of(tt.so);
 	REQUIRE(tp != NULL);
-	REQUIRE_EQ(tt_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 10), 0);
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 10), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
 	CHECK(tcp_timer_active(tp, TT_KEEP));
 	/* With always_keepalive (FreeBSD's default) the timer keeps running
 	 * without SO_KEEPALIVE; without it, clearing the option stops it. */
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 0), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 0), 0);
 	CHECK(tcp_timer_active(tp, TT_KEEP));
 	tt_sysctl(&tt, "net.inet.tcp.always_keepalive", 0);
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
-	REQUIRE_EQ(tt_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 0), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 1), 0);
+	REQUIRE_EQ(tl_setint(tt.so, UST_SOL_SOCKET, UST_SO_KEEPALIVE, 0), 0);
 	CHECK(!tcp_timer_active(tp, TT_KEEP));
 	tt_fini(&tt);
 }
@@ -143,7 +143,7 @@ TEST(usrreq_bind_listen_rules)
 {
 	struct tt tt;
 	struct ust_socket *a, *b;
-	struct ust_sockaddr_in me = tt_sin(IPT_OURS, 9000), got;
+	struct ust_sockaddr_in me = tl_sin(htonl(IPT_OURS), 9000), got;
 
 	tt_init(&tt, 4);
 	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &a), 0);
@@ -161,7 +161,7 @@ TEST(usrreq_bind_listen_rules)
 	/* Multicast and broadcast are no TCP endpoints. */
 	{
 		struct ust_socket *c;
-		struct ust_sockaddr_in mc = tt_sin(0xe0000001u, 80);
+		struct ust_sockaddr_in mc = tl_sin(htonl(0xe0000001u), 80);
 
 		REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &c), 0);
 		CHECK_EQ(ust_connect(c, &mc), -UST_EAFNOSUPPORT);
@@ -260,7 +260,7 @@ TEST(usrreq_shutdown_half_close)
 TEST(usrreq_connect_rules)
 {
 	struct tt tt;
-	struct ust_sockaddr_in to = tt_sin(IPT_PEER, TT_PEER_PORT);
+	struct ust_sockaddr_in to = tl_sin(htonl(IPT_PEER), TT_PEER_PORT);
 
 	tt_init(&tt, 9);
 	REQUIRE(tt_connect_syn(&tt));

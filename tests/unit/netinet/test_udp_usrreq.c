@@ -19,7 +19,7 @@ static uint8_t sbuf[70000], rbuf[70000];
 
 TEST(udp_sendto_recvfrom_over_pipe)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to, from, name;
 	struct ust_udpstat us;
@@ -30,11 +30,11 @@ TEST(udp_sendto_recvfrom_over_pipe)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5001);
 	REQUIRE(sa != NULL && sb != NULL);
-	to = sin4(ADDR_B, 5001);
+	to = tl_sin(ADDR_B, 5001);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		pattern(sbuf, sizes[i], (unsigned)i);
+		tl_pattern(sbuf, sizes[i], (unsigned)i);
 		CHECK_EQ(ust_sendto(sa, sbuf, sizes[i], 0, &to), (ptrdiff_t)sizes[i]);
-		urig_run(&r, 10 * NS_MS);
+		tl_pair_run(&r, 10 * NS_MS);
 		memset(&from, 0, sizeof(from));
 		memset(rbuf, 0xee, sizes[i] + 1);
 		CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), (ptrdiff_t)sizes[i]);
@@ -62,7 +62,7 @@ TEST(udp_sendto_recvfrom_over_pipe)
 
 TEST(udp_max_datagram_fragmented)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to, from;
 	struct ust_ipstat ips;
@@ -71,7 +71,7 @@ TEST(udp_max_datagram_fragmented)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5002);
 	REQUIRE(sa != NULL && sb != NULL);
-	to = sin4(ADDR_B, 5002);
+	to = tl_sin(ADDR_B, 5002);
 	/* The default send buffer is net.inet.udp.maxdgram (9216). */
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_SNDBUF), 9216);
 	CHECK_EQ(ust_sendto(sa, sbuf, 9217, 0, &to), -UST_EMSGSIZE);
@@ -81,11 +81,11 @@ TEST(udp_max_datagram_fragmented)
 	CHECK_EQ(ust_sendto(sa, sbuf, 65508, 0, &to), -UST_EMSGSIZE);
 	/* Resolve B first: ARP holds only a few packets while it asks. */
 	CHECK_EQ(ust_sendto(sa, sbuf, 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), 1);
-	pattern(sbuf, 65507, 3);
+	tl_pattern(sbuf, 65507, 3);
 	CHECK_EQ(ust_sendto(sa, sbuf, 65507, 0, &to), 65507);
-	urig_run(&r, 50 * NS_MS);
+	tl_pair_run(&r, 50 * NS_MS);
 	memset(rbuf, 0, sizeof(rbuf));
 	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), 65507);
 	CHECK_MEM(rbuf, sbuf, 65507);
@@ -98,7 +98,7 @@ TEST(udp_max_datagram_fragmented)
 
 TEST(udp_connect_send_recv_names)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb, *sc;
 	struct ust_sockaddr_in to, name, peer, from;
 	struct ust_udpstat us;
@@ -108,7 +108,7 @@ TEST(udp_connect_send_recv_names)
 	sb = udp_bound(r.b, ADDR_B, 6000);
 	REQUIRE(sa != NULL && sb != NULL);
 	CHECK_EQ(ust_getpeername(sa, &peer), -UST_ENOTCONN);
-	to = sin4(ADDR_B, 6000);
+	to = tl_sin(ADDR_B, 6000);
 	CHECK_EQ(ust_connect(sa, &to), 0);
 	CHECK_EQ(ust_connect(sa, &to), -UST_EISCONN);
 	/* connect chose the source by route and an ephemeral port. */
@@ -120,13 +120,13 @@ TEST(udp_connect_send_recv_names)
 	CHECK_EQ(peer.sin_port, htons(6000));
 	CHECK_EQ(ust_sendto(sa, "x", 1, 0, &to), -UST_EISCONN);
 	CHECK_EQ(ust_send(sa, "hello", 5, 0), 5);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), 5);
 	CHECK_MEM(rbuf, "hello", 5);
 	CHECK_EQ(from.sin_port, name.sin_port);
 	/* Reply to the connected socket. */
 	CHECK_EQ(ust_sendto(sb, "world", 5, 0, &from), 5);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), 5);
 	CHECK_MEM(rbuf, "world", 5);
 	/* A datagram from another port of B does not reach the connected
@@ -134,7 +134,7 @@ TEST(udp_connect_send_recv_names)
 	sc = udp_bound(r.b, INADDR_ANY, 6001);
 	REQUIRE(sc != NULL);
 	CHECK_EQ(ust_sendto(sc, "zz", 2, 0, &name), 2);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	ust_stats_udp(r.a, &us);
 	CHECK_EQ(us.udps_noport, 1);
@@ -148,7 +148,7 @@ TEST(udp_connect_send_recv_names)
 
 TEST(udp_receive_buffer_full_drops_counted)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to;
 	struct ust_udpstat us;
@@ -160,12 +160,12 @@ TEST(udp_receive_buffer_full_drops_counted)
 	REQUIRE(sa != NULL && sb != NULL);
 	CHECK_EQ(setint(sb, UST_SOL_SOCKET, UST_SO_RCVBUF, 4096), 0);
 	CHECK_EQ(getint(sb, UST_SOL_SOCKET, UST_SO_RCVBUF), 4096);
-	to = sin4(ADDR_B, 5003);
+	to = tl_sin(ADDR_B, 5003);
 	for (i = 0; i < 10; i++) {
 		CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, &to), 1000);
-		urig_run(&r, NS_MS);
+		tl_pair_run(&r, NS_MS);
 	}
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	while (ust_recv(sb, rbuf, sizeof(rbuf), 0) == 1000)
 		got++;
 	ust_stats_udp(r.b, &us);
@@ -175,7 +175,7 @@ TEST(udp_receive_buffer_full_drops_counted)
 	CHECK_EQ(us.udps_fullsock, 6);
 	/* Space again after reading. */
 	CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, &to), 1000);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), 1000);
 	ust_close(sa);
 	ust_close(sb);
@@ -184,7 +184,7 @@ TEST(udp_receive_buffer_full_drops_counted)
 
 TEST(udp_peek_and_truncation)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *sb;
 	struct ust_sockaddr_in to, from;
 
@@ -192,11 +192,11 @@ TEST(udp_peek_and_truncation)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5004);
 	REQUIRE(sa != NULL && sb != NULL);
-	to = sin4(ADDR_B, 5004);
-	pattern(sbuf, 300, 9);
+	to = tl_sin(ADDR_B, 5004);
+	tl_pattern(sbuf, 300, 9);
 	CHECK_EQ(ust_sendto(sa, sbuf, 300, 0, &to), 300);
 	CHECK_EQ(ust_sendto(sa, "second", 6, 0, &to), 6);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	/* MSG_PEEK leaves the datagram queued. */
 	CHECK_EQ(ust_recvfrom(sb, rbuf, 10, UST_MSG_PEEK, &from), 10);
 	CHECK_MEM(rbuf, sbuf, 10);
@@ -210,7 +210,7 @@ TEST(udp_peek_and_truncation)
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	/* A zero-length read of a datagram consumes it. */
 	CHECK_EQ(ust_sendto(sa, "abc", 3, 0, &to), 3);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, NULL, 0, 0), 0);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	ust_close(sa);
@@ -220,7 +220,7 @@ TEST(udp_peek_and_truncation)
 
 TEST(udp_port_unreachable_econnrefused)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *su;
 	struct ust_sockaddr_in to;
 	struct ust_udpstat us;
@@ -230,10 +230,10 @@ TEST(udp_port_unreachable_econnrefused)
 	sa = udp_socket(r.a);
 	su = udp_socket(r.a);
 	REQUIRE(sa != NULL && su != NULL);
-	to = sin4(ADDR_B, 9999);
+	to = tl_sin(ADDR_B, 9999);
 	CHECK_EQ(ust_connect(sa, &to), 0);
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	ust_stats_udp(r.b, &us);
 	CHECK_EQ(us.udps_noport, 1);
 	ust_stats_icmp(r.b, &is);
@@ -243,25 +243,25 @@ TEST(udp_port_unreachable_econnrefused)
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_ERROR), 0);
 	/* Next time the error comes back from recv, once. */
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), -UST_ECONNREFUSED);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	/* ... and from send. */
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), -UST_ECONNREFUSED);
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	/* An unconnected socket does not hear of it (BSD). */
 	CHECK_EQ(ust_sendto(su, "ping", 4, 0, &to), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(getint(su, UST_SOL_SOCKET, UST_SO_ERROR), 0);
 	CHECK_EQ(ust_recv(su, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	/* Blackhole: no answer at all. */
 	ust_stats_icmp(r.b, &is);
 	CHECK_EQ(ust_sysctl_set(r.b, "net.inet.udp.blackhole", 1), 0);
 	CHECK_EQ(ust_sendto(su, "ping", 4, 0, &to), 4);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	{
 		struct ust_icmpstat is2;
 
@@ -277,7 +277,7 @@ TEST(udp_port_unreachable_econnrefused)
 
 TEST(udp_broadcast_delivery_without_icmp)
 {
-	struct urig r;
+	struct tl_pair r;
 	struct ust_socket *sa, *b1, *b2, *b3;
 	struct ust_sockaddr_in to, any;
 	struct ust_udpstat us;
@@ -286,13 +286,13 @@ TEST(udp_broadcast_delivery_without_icmp)
 	urig_init(&r, ust_test_seed);
 	sa = udp_socket(r.a);
 	REQUIRE(sa != NULL);
-	to = sin4(ADDR_BCAST, 7000);
+	to = tl_sin(ADDR_BCAST, 7000);
 	/* RFC 1122 / BSD: broadcasting needs SO_BROADCAST. */
 	CHECK_EQ(ust_sendto(sa, "b", 1, 0, &to), -UST_EACCES);
 	CHECK_EQ(setint(sa, UST_SOL_SOCKET, UST_SO_BROADCAST, 1), 0);
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_BROADCAST), 1);
 	CHECK_EQ(ust_sendto(sa, "b", 1, 0, &to), 1);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	ust_stats_udp(r.b, &us);
 	CHECK_EQ(us.udps_noportbcast, 1);
 	CHECK_EQ(us.udps_noport, 0);
@@ -307,14 +307,14 @@ TEST(udp_broadcast_delivery_without_icmp)
 	REQUIRE(b1 != NULL && b2 != NULL && b3 != NULL);
 	CHECK_EQ(setint(b1, UST_SOL_SOCKET, UST_SO_REUSEPORT, 1), 0);
 	CHECK_EQ(setint(b2, UST_SOL_SOCKET, UST_SO_REUSEPORT, 1), 0);
-	any = sin4(INADDR_ANY, 7000);
+	any = tl_sin(INADDR_ANY, 7000);
 	CHECK_EQ(ust_bind(b1, &any), 0);
 	CHECK_EQ(ust_bind(b2, &any), 0);
-	any = sin4(ADDR_B, 7000);
+	any = tl_sin(ADDR_B, 7000);
 	CHECK_EQ(setint(b3, UST_SOL_SOCKET, UST_SO_REUSEADDR, 1), 0);
 	CHECK_EQ(ust_bind(b3, &any), 0);
 	CHECK_EQ(ust_sendto(sa, "bcast", 5, 0, &to), 5);
-	urig_run(&r, 10 * NS_MS);
+	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(b1, rbuf, sizeof(rbuf), 0), 5);
 	CHECK_EQ(ust_recv(b2, rbuf, sizeof(rbuf), 0), 5);
 	CHECK_MEM(rbuf, "bcast", 5);
@@ -485,7 +485,7 @@ TEST(udp_output_header_and_checksum_on_wire)
 	REQUIRE(so != NULL);
 	CHECK_EQ(setint(so, UST_IPPROTO_IP, UST_IP_TTL, 17), 0);
 	CHECK_EQ(setint(so, UST_IPPROTO_IP, UST_IP_TOS, 0x10), 0);
-	to = sin4(ADDR_PEER, 53);
+	to = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_sendto(so, "query", 5, 0, &to), 5);
 	ust_stack_poll(l.st);
 	REQUIRE_EQ(l.d->tx_count, 1);
@@ -516,7 +516,7 @@ TEST(udp_output_header_and_checksum_on_wire)
 	REQUIRE_EQ(udp_hdr_parse(l.d->tx[1] + 14 + 20, 8, &uh), 0);
 	CHECK_EQ(uh.uh_sum, 0);
 	/* No route: the error comes back to the caller. */
-	to = sin4(IP4(10, 9, 9, 9), 53);
+	to = tl_sin(IP4(10, 9, 9, 9), 53);
 	CHECK_EQ(ust_sendto(so, "q", 1, 0, &to), -UST_ENETUNREACH);
 	ust_close(so);
 	lrig_fini(&l);
@@ -547,7 +547,7 @@ TEST(udp_ctlinput_maps_errors)
 	st = l.st;
 	so = udp_socket(st);
 	REQUIRE(so != NULL);
-	to = sin4(ADDR_PEER, 53);
+	to = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_connect(so, &to), 0);
 	CHECK_EQ(ust_getsockname(so, &name), 0);
 	uh.uh_sport = name.sin_port;

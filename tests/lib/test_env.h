@@ -8,6 +8,7 @@
 #include <ustack/ustack.h>
 
 #include "kern/mbuf.h"
+#include "tl_net.h"
 #include "ust_test.h"
 
 struct test_env {
@@ -31,13 +32,10 @@ struct ust_stack *test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, siz
     uint32_t nmbufs, uint32_t nmbclusters);
 /* 198.18.0.d in network byte order. */
 uint32_t test_ip4(unsigned d);
-/* An AF_INET socket address (addr network order, port host order). */
+/* Older names of tl_sin() and of tl_run() on two stacks (tl_net.h). */
 struct ust_sockaddr_in test_sin(uint32_t addr, uint16_t port);
+void test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt);
 /* Fails the running case if the stack's mbuf zones hold items in use, then
  * destroys it. */
 void test_stack_free(struct ust_stack *st);
-/* Runs stacks a and b (on clock vc) for dt of virtual time: each round
- * polls both until idle, then jumps to the earlier deadline. */
-void test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt);
-
 #endif /* UST_TEST_ENV_H */

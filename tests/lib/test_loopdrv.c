@@ -3,6 +3,7 @@
  */
 #include "test_loopdrv.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void
@@ -10,7 +11,7 @@ loopdrv_init(struct loopdrv *d)
 {
 	static const uint8_t mac[6] = { 0x02, 0, 0, 0, 0, 0x10 };
 
-	memset(d, 0, sizeof(*d));
+	memset(d, 0, offsetof(struct loopdrv, rx));
 	memcpy(d->mac, mac, 6);
 	d->mtu = 1500;
 	d->tx_budget = -1;
@@ -19,6 +20,12 @@ loopdrv_init(struct loopdrv *d)
 int
 loopdrv_inject(struct loopdrv *d, const void *frame, size_t len)
 {
+	return (loopdrv_inject_csum(d, frame, len, 0));
+}
+
+int
+loopdrv_inject_csum(struct loopdrv *d, const void *frame, size_t len, uint32_t csum)
+{
 	int slot;
 
 	if (d->rx_count == LOOPDRV_MAX || len > LOOPDRV_FRAME)
@@ -26,6 +33,7 @@ loopdrv_inject(struct loopdrv *d, const void *frame, size_t len)
 	slot = (d->rx_head + d->rx_count) % LOOPDRV_MAX;
 	memcpy(d->rx[slot], frame, len);
 	d->rx_len[slot] = len;
+	d->rx_csum[slot] = csum;
 	d->rx_count++;
 	return (0);
 }
@@ -44,6 +52,8 @@ loop_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 			d->rx_nombuf++;
 			break;
 		}
+		if (d->rx_csum[d->rx_head] != 0)
+			ust_mbuf_set_csum_flags(m, d->rx_csum[d->rx_head]);
 		pkts[n++] = m;
 		d->rx_head = (d->rx_head + 1) % LOOPDRV_MAX;
 		d->rx_count--;
@@ -60,6 +70,10 @@ loop_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	for (i = 0; i < n; i++) {
 		size_t len = ust_mbuf_pktlen(pkts[i]);
 
+		if (d->tx_discard) {
+			ust_mbuf_free(pkts[i]);
+			continue;
+		}
 		if (d->tx_budget == 0 || d->tx_count == LOOPDRV_MAX)
 			break;
 		if (d->tx_budget > 0)
@@ -85,6 +99,12 @@ loop_get_mtu(void *softc)
 	return (((struct loopdrv *)softc)->mtu);
 }
 
+static uint32_t
+loop_get_caps(void *softc)
+{
+	return (((struct loopdrv *)softc)->caps);
+}
+
 static void
 loop_detach(void *softc)
 {
@@ -97,5 +117,6 @@ const struct ust_driver_ops loopdrv_ops = {
 	.tx_burst = loop_tx_burst,
 	.get_mac = loop_get_mac,
 	.get_mtu = loop_get_mtu,
+	.get_caps = loop_get_caps,
 	.detach = loop_detach,
 };

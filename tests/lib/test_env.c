@@ -49,13 +49,10 @@ test_env_fini(struct test_env *te)
 }
 
 static struct ust_stack *
-stack_new_cfg(struct ust_stack_config *cfg, struct ust_vclock *vc, uint64_t seed)
+stack_new_cfg(struct ust_stack_config *cfg)
 {
 	struct ust_stack *st = NULL;
 
-	cfg->clock = ust_vclock_clock(vc);
-	cfg->seed_set = 1;
-	cfg->seed = seed;
 	if (ust_stack_create(cfg, &st) != 0) {
 		fprintf(stderr, "test_stack_new: ust_stack_create failed\n");
 		abort();
@@ -68,8 +65,8 @@ test_stack_new(struct ust_vclock *vc, uint64_t seed)
 {
 	struct ust_stack_config cfg;
 
-	ust_stack_config_init(&cfg);
-	return (stack_new_cfg(&cfg, vc, seed));
+	tl_stack_config(&cfg, vc, seed);
+	return (stack_new_cfg(&cfg));
 }
 
 struct ust_stack *
@@ -78,11 +75,11 @@ test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, size_t mem_limit, uin
 {
 	struct ust_stack_config cfg;
 
-	ust_stack_config_init(&cfg);
+	tl_stack_config(&cfg, vc, seed);
 	cfg.mem_limit = mem_limit;
 	cfg.nmbufs = nmbufs;
 	cfg.nmbclusters = nmbclusters;
-	return (stack_new_cfg(&cfg, vc, seed));
+	return (stack_new_cfg(&cfg));
 }
 
 uint32_t
@@ -93,20 +90,6 @@ test_ip4(unsigned d)
 
 	memcpy(&v, b, 4);
 	return (v);
-}
-
-struct ust_sockaddr_in
-test_sin(uint32_t addr, uint16_t port)
-{
-	struct ust_sockaddr_in s;
-	uint8_t p[2] = { (uint8_t)(port >> 8), (uint8_t)port };
-
-	memset(&s, 0, sizeof(s));
-	s.sin_len = (uint8_t)sizeof(s);
-	s.sin_family = UST_AF_INET;
-	memcpy(&s.sin_port, p, 2);
-	s.sin_addr = addr;
-	return (s);
 }
 
 void
@@ -125,25 +108,16 @@ test_stack_free(struct ust_stack *st)
 	ust_stack_destroy(st);
 }
 
+struct ust_sockaddr_in
+test_sin(uint32_t addr, uint16_t port)
+{
+	return (tl_sin(addr, port));
+}
+
 void
 test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt)
 {
-	uint64_t until = ust_vclock_now(vc) + dt, next, nb;
+	struct ust_stack *s[2] = { a, b };
 
-	for (;;) {
-		while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
-			continue;
-		next = ust_stack_next_deadline(a);
-		nb = ust_stack_next_deadline(b);
-		if (nb < next)
-			next = nb;
-		if (next > until)
-			break;
-		if (next <= ust_vclock_now(vc))
-			next = ust_vclock_now(vc) + 1;
-		ust_vclock_set(vc, next);
-	}
-	ust_vclock_set(vc, until);
-	while (ust_stack_poll(a) + ust_stack_poll(b) > 0)
-		continue;
+	tl_run(vc, s, 2, dt);
 }
