@@ -923,7 +923,7 @@ m_sanity(const struct mbuf *m0, const char *file, int line)
 {
 	struct ust_zone_stats zs;
 	const struct mbuf *m;
-	uint32_t len = 0, n = 0;
+	unsigned len = 0, n = 0; /* %u on every target (uint32_t is long on some) */
 
 	KASSERT(m0 != NULL, ("m_sanity: no mbuf"));
 	ust_zone_get_stats(m0->m_zones->mz_mbuf, &zs);
@@ -935,8 +935,8 @@ m_sanity(const struct mbuf *m0, const char *file, int line)
 			kassert_panic(file, line, "m_sanity",
 			    "mbuf %p (#%u of %p): data at +%td, %u bytes, outside its %u-byte "
 			    "storage",
-			    (const void *)m, n, (const void *)m0, m->m_data - M_START(m), m->m_len,
-			    M_SIZE(m));
+			    (const void *)m, n, (const void *)m0, m->m_data - M_START(m),
+			    (unsigned)m->m_len, (unsigned)M_SIZE(m));
 		if ((m->m_flags & M_EXT) &&
 		    (m->m_ext.ext_buf == NULL || m->m_ext.ext_cnt == NULL ||
 		        *m->m_ext.ext_cnt == 0))
@@ -946,12 +946,12 @@ m_sanity(const struct mbuf *m0, const char *file, int line)
 		if (++n > zs.in_use)
 			kassert_panic(file, line, "m_sanity",
 			    "chain %p is longer than the %u mbufs in use: a loop", (const void *)m0,
-			    zs.in_use);
+			    (unsigned)zs.in_use);
 		len += m->m_len;
 	}
 	if ((m0->m_flags & M_PKTHDR) && m0->m_pkthdr.len != len)
 		kassert_panic(file, line, "m_sanity",
 		    "packet %p: m_pkthdr.len %u, its mbufs hold %u", (const void *)m0,
-		    m0->m_pkthdr.len, len);
+		    (unsigned)m0->m_pkthdr.len, len);
 }
 #endif /* UST_DEBUG */

@@ -180,7 +180,7 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 	if (m == NULL)
 		return;
 	KASSERT(sb->sb_mb == NULL || sb->sb_mb->m_nextpkt == NULL,
-	    ("sbappendstream: sb %p holds %u records", (void *)sb, sb->sb_records));
+	    ("sbappendstream: sb %p holds %u records", (void *)sb, (unsigned)sb->sb_records));
 	for (t = m; t != NULL; t = t->m_next)
 		sballoc(sb, t);
 	if (sb->sb_mb == NULL) {
@@ -268,7 +268,8 @@ sbdrop(struct sockbuf *sb, uint32_t len)
 		sb->sb_records = 0;
 	}
 	KASSERT(len == 0,
-	    ("sbdrop: %u bytes beyond the %u queued in sb %p", len, sb->sb_cc, (void *)sb));
+	    ("sbdrop: %u bytes beyond the %u queued in sb %p", (unsigned)len, (unsigned)sb->sb_cc,
+	        (void *)sb));
 	SBCHECK(sb);
 }
 
@@ -301,9 +302,10 @@ sbdroprecord(struct sockbuf *sb)
  * time of the 1 Gbit/s simulations). */
 #define SBCHECK_WALK_MAX 256
 
-/* What sbcheck() recounts from the chains. */
+/* What sbcheck() recounts from the chains (unsigned: printed with %u,
+ * and uint32_t is unsigned long on some targets). */
 struct sbcount {
-	uint32_t cc, ctl, mbcnt, records, sndptroff, nmbufs;
+	unsigned cc, ctl, mbcnt, records, sndptroff, nmbufs;
 	const struct mbuf *lastrecord, *mbtail;
 	int sndptr_found;
 };
@@ -327,7 +329,8 @@ sbcheck_record(const struct sockbuf *sb, const struct mbuf *rec, struct sbcount 
 		if (!M_DATA_INSIDE(m))
 			kassert_panic(file, line, "sbcheck",
 			    "sb %p: mbuf %p data (len %u) outside its %u-byte storage",
-			    (const void *)sb, (const void *)m, m->m_len, M_SIZE(m));
+			    (const void *)sb, (const void *)m, (unsigned)m->m_len,
+			    (unsigned)M_SIZE(m));
 		if (m == sb->sb_sndptr) {
 			c->sndptr_found = 1;
 			c->sndptroff = c->cc;
@@ -358,8 +361,8 @@ sbcheck(const struct sockbuf *sb, const char *file, int line)
 		    "sb %p: sb_mb %p sb_lastrecord %p sb_mbtail %p with sb_cc %u sb_ctl %u "
 		    "sb_mbcnt %u sb_records %u",
 		    (const void *)sb, (const void *)sb->sb_mb, (const void *)sb->sb_lastrecord,
-		    (const void *)sb->sb_mbtail, sb->sb_cc, sb->sb_ctl, sb->sb_mbcnt,
-		    sb->sb_records);
+		    (const void *)sb->sb_mbtail, (unsigned)sb->sb_cc, (unsigned)sb->sb_ctl,
+		    (unsigned)sb->sb_mbcnt, (unsigned)sb->sb_records);
 	memset(&c, 0, sizeof(c));
 	for (rec = sb->sb_mb; rec != NULL; rec = rec->m_nextpkt) {
 		/* Several records are datagrams, each led by its sender's
@@ -367,7 +370,7 @@ sbcheck(const struct sockbuf *sb, const char *file, int line)
 		if (rec != sb->sb_mb && rec->m_type != MT_SONAME)
 			kassert_panic(file, line, "sbcheck",
 			    "sb %p: record %u is not led by an MT_SONAME mbuf (type %u)",
-			    (const void *)sb, c.records, rec->m_type);
+			    (const void *)sb, c.records, (unsigned)rec->m_type);
 		if (!sbcheck_record(sb, rec, &c, file, line))
 			return;
 		c.records++;
@@ -376,19 +379,20 @@ sbcheck(const struct sockbuf *sb, const char *file, int line)
 	if (c.cc != sb->sb_cc || c.ctl != sb->sb_ctl || c.mbcnt != sb->sb_mbcnt)
 		kassert_panic(file, line, "sbcheck",
 		    "sb %p: sb_cc %u sb_ctl %u sb_mbcnt %u, the chains hold %u, %u, %u",
-		    (const void *)sb, sb->sb_cc, sb->sb_ctl, sb->sb_mbcnt, c.cc, c.ctl, c.mbcnt);
+		    (const void *)sb, (unsigned)sb->sb_cc, (unsigned)sb->sb_ctl,
+		    (unsigned)sb->sb_mbcnt, c.cc, c.ctl, c.mbcnt);
 	if (c.records != sb->sb_records || c.lastrecord != sb->sb_lastrecord ||
 	    c.mbtail != sb->sb_mbtail)
 		kassert_panic(file, line, "sbcheck",
 		    "sb %p: sb_records %u sb_lastrecord %p sb_mbtail %p, the chains have %u, %p, "
 		    "%p",
-		    (const void *)sb, sb->sb_records, (const void *)sb->sb_lastrecord,
+		    (const void *)sb, (unsigned)sb->sb_records, (const void *)sb->sb_lastrecord,
 		    (const void *)sb->sb_mbtail, c.records, (const void *)c.lastrecord,
 		    (const void *)c.mbtail);
 	if (sb->sb_sndptr != NULL && (!c.sndptr_found || c.sndptroff != sb->sb_sndptroff))
 		kassert_panic(file, line, "sbcheck",
 		    "sb %p: send position %p at offset %u, found %s at %u", (const void *)sb,
-		    (const void *)sb->sb_sndptr, sb->sb_sndptroff,
+		    (const void *)sb->sb_sndptr, (unsigned)sb->sb_sndptroff,
 		    c.sndptr_found ? "it" : "nothing", c.sndptroff);
 }
 #endif /* UST_DEBUG */

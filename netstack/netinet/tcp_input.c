@@ -53,7 +53,7 @@
 #define TCP_ASSERT_PAYLOAD(seg, m)                                       \
 	KASSERT(((m) == NULL ? 0u : m_length((m), NULL)) == (seg)->tlen, \
 	    ("%s: payload of %u bytes for tlen %u", __func__,            \
-	        (m) == NULL ? 0u : m_length((m), NULL), (seg)->tlen))
+	        (unsigned)((m) == NULL ? 0u : m_length((m), NULL)), (unsigned)(seg)->tlen))
 
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
 #define TCP_CLOCK_G_US 1000 /* RFC 6298 G: the timers' millisecond grain */
@@ -732,7 +732,8 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2);
 	TCP_ASSERT_SEQ(tp);
 	KASSERT(SEQ_LEQ(th->th_ack, tp->snd_una),
-	    ("tcp_do_dupack: ack %u above snd_una %u", th->th_ack, tp->snd_una));
+	    ("tcp_do_dupack: ack %u above snd_una %u", (unsigned)th->th_ack,
+	        (unsigned)tp->snd_una));
 	/* RFC 5681 2: no data, no SYN/FIN, the window unchanged, ACK ==
 	 * SND.UNA, and data outstanding. */
 	if (seg->tlen != 0 || (th->th_flags & (TH_SYN | TH_FIN)) || tiwin != tp->snd_wnd ||
@@ -854,8 +855,8 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2);
 	TCP_ASSERT_SEQ(tp);
 	KASSERT(SEQ_GT(ack, tp->snd_una) && SEQ_LEQ(ack, tp->snd_max),
-	    ("tcp_do_newack: ack %u outside (snd_una %u, snd_max %u]", ack, tp->snd_una,
-	        tp->snd_max));
+	    ("tcp_do_newack: ack %u outside (snd_una %u, snd_max %u]", (unsigned)ack,
+	        (unsigned)tp->snd_una, (unsigned)tp->snd_max));
 	TCPSTAT_INC(st, tcps_rcvackpack);
 	TCPSTAT_ADD(st, tcps_rcvackbyte, acked);
 	tp->t_bytes_acked_total += acked;

@@ -279,8 +279,8 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 	if (len == 0)
 		return (m);
 	KASSERT(off + len <= so->so_snd.sb_cc,
-	    ("tcp_output_mbuf: bytes %u..%u beyond the %u in so_snd", off, off + len,
-	        so->so_snd.sb_cc));
+	    ("tcp_output_mbuf: bytes %u..%u beyond the %u in so_snd", (unsigned)off,
+	        (unsigned)(off + len), (unsigned)so->so_snd.sb_cc));
 	/* From the cached send position: walking so_snd from its head for
 	 * every segment costs O(window) each (the bulk profile's top). */
 	if ((src = sbsndptr(&so->so_snd, off, &soff)) == NULL) {

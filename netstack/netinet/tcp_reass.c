@@ -76,23 +76,25 @@ static void
 tcp_reass_check(const struct tcpcb *tp)
 {
 	const struct tseg_qent *q;
-	uint32_t n = 0, bytes = 0;
+	unsigned n = 0, bytes = 0; /* %u on every target */
 
 	for (q = tp->t_segq; q != NULL; q = q->tqe_next) {
 		KASSERT((q->tqe_m == NULL ? 0u : m_length(q->tqe_m, NULL)) == q->tqe_len &&
 		        (q->tqe_len != 0 || (q->tqe_flags & TH_FIN)),
-		    ("tp %p: entry at %u says %u bytes, holds %u", (const void *)tp, q->tqe_seq,
-		        q->tqe_len, q->tqe_m == NULL ? 0u : m_length(q->tqe_m, NULL)));
+		    ("tp %p: entry at %u says %u bytes, holds %u", (const void *)tp,
+		        (unsigned)q->tqe_seq, (unsigned)q->tqe_len,
+		        (unsigned)(q->tqe_m == NULL ? 0u : m_length(q->tqe_m, NULL))));
 		KASSERT(q->tqe_next == NULL ||
 		        SEQ_LEQ(q->tqe_seq + q->tqe_len, q->tqe_next->tqe_seq),
 		    ("tp %p: entry %u+%u overlaps or precedes the next at %u", (const void *)tp,
-		        q->tqe_seq, q->tqe_len, q->tqe_next->tqe_seq));
+		        (unsigned)q->tqe_seq, (unsigned)q->tqe_len,
+		        (unsigned)q->tqe_next->tqe_seq));
 		n++;
 		bytes += q->tqe_len;
 	}
 	KASSERT(n == tp->t_segqlen && bytes == tp->t_segqmbuf,
 	    ("tp %p: t_segqlen %u t_segqmbuf %u, the queue holds %u entries, %u bytes",
-	        (const void *)tp, tp->t_segqlen, tp->t_segqmbuf, n, bytes));
+	        (const void *)tp, (unsigned)tp->t_segqlen, (unsigned)tp->t_segqmbuf, n, bytes));
 }
 #define TCP_REASS_CHECK(tp) tcp_reass_check(tp)
 #else

@@ -255,10 +255,10 @@ struct tcpcb {
 	    ("%s: tp %p in state %d, expected %d..%d", __func__, (void *)(tp), (tp)->t_state, \
 	        (lo), (hi)))
 /* What was acknowledged and sent lies below what was ever sent. */
-#define TCP_ASSERT_SEQ(tp)                                                                        \
-	KASSERT(SEQ_LEQ((tp)->snd_una, (tp)->snd_max) && SEQ_LEQ((tp)->snd_nxt, (tp)->snd_max),   \
-	    ("%s: tp %p snd_una %u snd_nxt %u snd_max %u", __func__, (void *)(tp), (tp)->snd_una, \
-	        (tp)->snd_nxt, (tp)->snd_max))
+#define TCP_ASSERT_SEQ(tp)                                                                      \
+	KASSERT(SEQ_LEQ((tp)->snd_una, (tp)->snd_max) && SEQ_LEQ((tp)->snd_nxt, (tp)->snd_max), \
+	    ("%s: tp %p snd_una %u snd_nxt %u snd_max %u", __func__, (void *)(tp),              \
+	        (unsigned)(tp)->snd_una, (unsigned)(tp)->snd_nxt, (unsigned)(tp)->snd_max))
 
 /* Bounds (RFC 9293, RFC 6298). */
 #define TCP_MAXWIN 65535   /* largest unscaled window */
