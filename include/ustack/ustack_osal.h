@@ -82,7 +82,11 @@ enum ust_log_level {
 UST_API void ust_osal_log_write(int level, const char *line);
 
 /* Called only for broken internal invariants (never for wire input) and
- * only in UST_DEBUG builds.  Does not return. */
+ * only in UST_DEBUG builds, with one line such as
+ * "netstack/kern/uipc_sockbuf.c:301: KASSERT(sbcheck) failed: sb 0x...:
+ * sb_cc 291 ...".  Does not return: posix prints it to stderr and calls
+ * abort(); bare metal prints it through the board, calls the board's
+ * ust_board_panic() hook and spins. */
 UST_API void ust_osal_panic(const char *msg) __attribute__((noreturn));
 
 /* ---------------------------------------------------------------------

@@ -21,6 +21,8 @@
 
 #include <ustack/ustack_osal.h>
 
+#include "kern/kassert.h"
+
 struct ifnet;
 
 /* m_flags */
@@ -118,6 +120,11 @@ struct mbuf {
 #define M_LEADINGSPACE(m) (M_WRITABLE(m) ? (uint32_t)((m)->m_data - M_START(m)) : 0u)
 #define M_TRAILINGSPACE(m) \
 	(M_WRITABLE(m) ? (uint32_t)(M_START(m) + M_SIZE(m) - ((m)->m_data + (m)->m_len)) : 0u)
+/* m_data .. m_data + m_len lie inside the mbuf's storage (invariant
+ * checks). */
+#define M_DATA_INSIDE(m)                                         \
+	((m)->m_data >= M_START(m) && (m)->m_len <= M_SIZE(m) && \
+	    (uint32_t)((m)->m_data - M_START(m)) <= M_SIZE(m) - (m)->m_len)
 /* Data may be written in place: not read-only and not a shared cluster. */
 #define M_WRITABLE(m) \
 	(!((m)->m_flags & M_RDONLY) && (!((m)->m_flags & M_EXT) || *(m)->m_ext.ext_cnt == 1))
@@ -126,6 +133,7 @@ struct mbuf {
 #define MT_DATA 1
 #define MT_HEADER 2
 #define MT_CONTROL 3
+#define MT_FREE 0xffff /* UST_DEBUG: set by m_free, so that a freed mbuf is seen */
 
 /* Zones of a stack. */
 int mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs, uint32_t nclusters,
@@ -207,5 +215,23 @@ void m_cat(struct mbuf *m, struct mbuf *n);
 void m_fixhdr(struct mbuf *m);
 /* Reserves len bytes of leading space in an empty mbuf (M_ALIGN-like). */
 void m_reserve(struct mbuf *m, uint32_t len);
+
+/*
+ * Invariant checks (UST_DEBUG; kern/kassert.h).  m_sanity() walks the
+ * packet m and panics, naming file and line, when an mbuf was freed, its
+ * data lie outside its storage, an external buffer has no reference, the
+ * chain is longer than the mbufs the stack has handed out (a loop), or
+ * the head's m_pkthdr.len differs from the sum of m_len.  M_SANITY() calls
+ * it where packets enter a layer and compiles to nothing without
+ * UST_DEBUG; M_ASSERTPKTHDR() checks that m heads a packet.
+ */
+void m_sanity(const struct mbuf *m, const char *file, int line);
+#if UST_DEBUG
+#define M_SANITY(m) m_sanity((m), __FILE__, __LINE__)
+#else
+#define M_SANITY(m) ((void)sizeof(m))
+#endif
+#define M_ASSERTPKTHDR(m) \
+	KASSERT((m) != NULL && ((m)->m_flags & M_PKTHDR), ("%s: no packet header", __func__))
 
 #endif /* _USTACK_KERN_MBUF_H_ */

@@ -270,6 +270,19 @@ void sbdrop(struct sockbuf *sb, uint32_t len);
 struct mbuf *sbsndptr(struct sockbuf *sb, uint32_t off, uint32_t *moff);
 /* Removes and frees the first record. */
 void sbdroprecord(struct sockbuf *sb);
+/* UST_DEBUG: the buffer's counters against its chains (sb_cc, sb_ctl and
+ * sb_mbcnt against the mbufs queued, sb_records, sb_lastrecord and
+ * sb_mbtail against the records, the send position cache against its
+ * offset, each mbuf's data inside its storage; buffers of more than 256
+ * mbufs get the constant-time checks only); a mismatch panics, naming
+ * file and line.  SBCHECK() runs it after every append and drop, and
+ * compiles to nothing without UST_DEBUG. */
+void sbcheck(const struct sockbuf *sb, const char *file, int line);
+#if UST_DEBUG
+#define SBCHECK(sb) sbcheck((sb), __FILE__, __LINE__)
+#else
+#define SBCHECK(sb) ((void)sizeof(sb))
+#endif
 
 /* ---------------------------------------------------------------------
  * Sockets.

@@ -1,6 +1,7 @@
 # netstack/kern: the socket layer, mbufs, callouts, knobs and the stack
 # instance.  Names no protocol (tests/cmake/kern_protocols.sh checks it).
 list(APPEND USTACK_NETSTACK_SOURCES
+  netstack/kern/kern_assert.c
   netstack/kern/kern_errno.c
   netstack/kern/kern_stack.c
   netstack/kern/kern_sysctl.c

@@ -48,17 +48,7 @@ _Static_assert(UST_MCLBYTES >= UST_MSIZE, "a cluster must be larger than an mbuf
 _Static_assert(sizeof(struct m_extref) <= MLEN && MHLEN_OFF % _Alignof(struct m_extref) == 0,
     "a holder mbuf must carry struct m_extref in m_dat");
 
-#if UST_DEBUG
-#define MBUF_ASSERT(cond, msg)                        \
-	do {                                          \
-		if (!(cond))                          \
-			ust_osal_panic("mbuf: " msg); \
-	} while (0)
-#else
-#define MBUF_ASSERT(cond, msg) \
-	do {                   \
-	} while (0)
-#endif
+#define MBUF_ASSERT(cond, msg) KASSERT(cond, ("mbuf: %s", msg))
 
 /* Flags that describe the packet rather than the buffer: they move with
  * the packet header. */
@@ -372,9 +362,13 @@ m_free(struct mbuf *m)
 
 	if (m == NULL)
 		return (NULL);
+	MBUF_ASSERT(m->m_type != MT_FREE, "m_free of a freed mbuf");
 	n = m->m_next;
 	if (m->m_flags & M_EXT)
 		m_ext_release(m);
+#if UST_DEBUG
+	m->m_type = MT_FREE;
+#endif
 	ust_zone_free(m->m_zones->mz_mbuf, m);
 	return (n);
 }
@@ -963,3 +957,46 @@ m_cat(struct mbuf *m, struct mbuf *n)
 	if (m->m_flags & M_PKTHDR)
 		m->m_pkthdr.len += add;
 }
+
+/* ------------------------------------------------------------------------
+ * Invariant checks (UST_DEBUG).
+ */
+
+#if UST_DEBUG
+void
+m_sanity(const struct mbuf *m0, const char *file, int line)
+{
+	struct ust_zone_stats zs;
+	const struct mbuf *m;
+	unsigned len = 0, n = 0; /* %u on every target (uint32_t is long on some) */
+
+	KASSERT(m0 != NULL, ("m_sanity: no mbuf"));
+	ust_zone_get_stats(m0->m_zones->mz_mbuf, &zs);
+	for (m = m0; m != NULL; m = m->m_next) {
+		if (m->m_type == MT_FREE)
+			kassert_panic(file, line, "m_sanity", "mbuf %p (#%u of %p) was freed",
+			    (const void *)m, n, (const void *)m0);
+		if (!M_DATA_INSIDE(m))
+			kassert_panic(file, line, "m_sanity",
+			    "mbuf %p (#%u of %p): data at +%td, %u bytes, outside its %u-byte "
+			    "storage",
+			    (const void *)m, n, (const void *)m0, m->m_data - M_START(m),
+			    (unsigned)m->m_len, (unsigned)M_SIZE(m));
+		if ((m->m_flags & M_EXT) &&
+		    (m->m_ext.ext_buf == NULL || m->m_ext.ext_cnt == NULL ||
+		        *m->m_ext.ext_cnt == 0))
+			kassert_panic(file, line, "m_sanity",
+			    "mbuf %p (#%u of %p): external buffer without a reference",
+			    (const void *)m, n, (const void *)m0);
+		if (++n > zs.in_use)
+			kassert_panic(file, line, "m_sanity",
+			    "chain %p is longer than the %u mbufs in use: a loop", (const void *)m0,
+			    (unsigned)zs.in_use);
+		len += m->m_len;
+	}
+	if ((m0->m_flags & M_PKTHDR) && m0->m_pkthdr.len != len)
+		kassert_panic(file, line, "m_sanity",
+		    "packet %p: m_pkthdr.len %u, its mbufs hold %u", (const void *)m0,
+		    (unsigned)m0->m_pkthdr.len, len);
+}
+#endif /* UST_DEBUG */

@@ -11,11 +11,14 @@
  * Accounting: sb_cc counts the bytes of every mbuf queued (a record's
  * name included), sb_mbcnt the storage they hold (UST_MSIZE per mbuf plus
  * its cluster), so that many tiny datagrams cannot pin unbounded memory.
+ * Under UST_DEBUG every append and drop ends with SBCHECK(), which
+ * recounts the chains against these counters (sbcheck()).
  */
 #include <limits.h>
 
 #include <string.h>
 
+#include "kern/kassert.h"
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
@@ -165,6 +168,7 @@ sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf
 	for (t = n; t != NULL; t = t->m_next)
 		sballoc(sb, t);
 	sblinkrecord(sb, n);
+	SBCHECK(sb);
 	return (1);
 }
 
@@ -175,10 +179,13 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 
 	if (m == NULL)
 		return;
+	KASSERT(sb->sb_mb == NULL || sb->sb_mb->m_nextpkt == NULL,
+	    ("sbappendstream: sb %p holds %u records", (void *)sb, (unsigned)sb->sb_records));
 	for (t = m; t != NULL; t = t->m_next)
 		sballoc(sb, t);
 	if (sb->sb_mb == NULL) {
 		sblinkrecord(sb, m);
+		SBCHECK(sb);
 		return;
 	}
 	/* One record: the new data goes after the last mbuf. */
@@ -186,6 +193,7 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 	for (t = m; t->m_next != NULL; t = t->m_next)
 		continue;
 	sb->sb_mbtail = t;
+	SBCHECK(sb);
 }
 
 struct mbuf *
@@ -230,6 +238,7 @@ sbdrop(struct sockbuf *sb, uint32_t len)
 			sb->sb_cc -= len;
 			if (m->m_type != MT_DATA && m->m_type != MT_HEADER)
 				sb->sb_ctl -= len;
+			SBCHECK(sb);
 			return;
 		}
 		len -= m->m_len;
@@ -258,6 +267,10 @@ sbdrop(struct sockbuf *sb, uint32_t len)
 		sb->sb_mbtail = NULL;
 		sb->sb_records = 0;
 	}
+	KASSERT(len == 0,
+	    ("sbdrop: %u bytes beyond the %u queued in sb %p", (unsigned)len, (unsigned)sb->sb_cc,
+	        (void *)sb));
+	SBCHECK(sb);
 }
 
 void
@@ -279,4 +292,107 @@ sbdroprecord(struct sockbuf *sb)
 		sb->sb_lastrecord = NULL;
 		sb->sb_mbtail = NULL;
 	}
+	SBCHECK(sb);
 }
+
+#if UST_DEBUG
+/* sbcheck() recounts buffers of up to this many mbufs; a longer one (a
+ * multi-megabyte TCP window) gets the constant-time checks only, or every
+ * append and drop would cost a walk of the window (eight times the run
+ * time of the 1 Gbit/s simulations). */
+#define SBCHECK_WALK_MAX 256
+
+/* What sbcheck() recounts from the chains (unsigned: printed with %u,
+ * and uint32_t is unsigned long on some targets). */
+struct sbcount {
+	unsigned cc, ctl, mbcnt, records, sndptroff, nmbufs;
+	const struct mbuf *lastrecord, *mbtail;
+	int sndptr_found;
+};
+
+/* One record: its mbufs into c; the chain's own m_nextpkt must be NULL
+ * past the first mbuf (records link through their first mbuf only).
+ * Returns 0 when the walk passed SBCHECK_WALK_MAX mbufs. */
+static int
+sbcheck_record(const struct sockbuf *sb, const struct mbuf *rec, struct sbcount *c,
+    const char *file, int line)
+{
+	const struct mbuf *m;
+
+	for (m = rec; m != NULL; m = m->m_next) {
+		if (++c->nmbufs > SBCHECK_WALK_MAX)
+			return (0);
+		if (m != rec && m->m_nextpkt != NULL)
+			kassert_panic(file, line, "sbcheck",
+			    "sb %p: mbuf %p inside a record has m_nextpkt", (const void *)sb,
+			    (const void *)m);
+		if (!M_DATA_INSIDE(m))
+			kassert_panic(file, line, "sbcheck",
+			    "sb %p: mbuf %p data (len %u) outside its %u-byte storage",
+			    (const void *)sb, (const void *)m, (unsigned)m->m_len,
+			    (unsigned)M_SIZE(m));
+		if (m == sb->sb_sndptr) {
+			c->sndptr_found = 1;
+			c->sndptroff = c->cc;
+		}
+		c->cc += m->m_len;
+		if (m->m_type != MT_DATA && m->m_type != MT_HEADER)
+			c->ctl += m->m_len;
+		c->mbcnt += m_storage(m);
+		c->mbtail = m;
+	}
+	return (1);
+}
+
+void
+sbcheck(const struct sockbuf *sb, const char *file, int line)
+{
+	struct sbcount c;
+	const struct mbuf *rec;
+
+	/* Constant time: the ends of the chains and the counters agree. */
+	if ((sb->sb_mb == NULL) != (sb->sb_lastrecord == NULL) ||
+	    (sb->sb_mb == NULL) != (sb->sb_mbtail == NULL) ||
+	    (sb->sb_mb == NULL && (sb->sb_cc != 0 || sb->sb_mbcnt != 0 || sb->sb_records != 0)) ||
+	    (sb->sb_mbtail != NULL && sb->sb_mbtail->m_next != NULL) ||
+	    (sb->sb_lastrecord != NULL && sb->sb_lastrecord->m_nextpkt != NULL) ||
+	    sb->sb_ctl > sb->sb_cc)
+		kassert_panic(file, line, "sbcheck",
+		    "sb %p: sb_mb %p sb_lastrecord %p sb_mbtail %p with sb_cc %u sb_ctl %u "
+		    "sb_mbcnt %u sb_records %u",
+		    (const void *)sb, (const void *)sb->sb_mb, (const void *)sb->sb_lastrecord,
+		    (const void *)sb->sb_mbtail, (unsigned)sb->sb_cc, (unsigned)sb->sb_ctl,
+		    (unsigned)sb->sb_mbcnt, (unsigned)sb->sb_records);
+	memset(&c, 0, sizeof(c));
+	for (rec = sb->sb_mb; rec != NULL; rec = rec->m_nextpkt) {
+		/* Several records are datagrams, each led by its sender's
+		 * name; a stream buffer is one record (sbappendstream). */
+		if (rec != sb->sb_mb && rec->m_type != MT_SONAME)
+			kassert_panic(file, line, "sbcheck",
+			    "sb %p: record %u is not led by an MT_SONAME mbuf (type %u)",
+			    (const void *)sb, c.records, (unsigned)rec->m_type);
+		if (!sbcheck_record(sb, rec, &c, file, line))
+			return;
+		c.records++;
+		c.lastrecord = rec;
+	}
+	if (c.cc != sb->sb_cc || c.ctl != sb->sb_ctl || c.mbcnt != sb->sb_mbcnt)
+		kassert_panic(file, line, "sbcheck",
+		    "sb %p: sb_cc %u sb_ctl %u sb_mbcnt %u, the chains hold %u, %u, %u",
+		    (const void *)sb, (unsigned)sb->sb_cc, (unsigned)sb->sb_ctl,
+		    (unsigned)sb->sb_mbcnt, c.cc, c.ctl, c.mbcnt);
+	if (c.records != sb->sb_records || c.lastrecord != sb->sb_lastrecord ||
+	    c.mbtail != sb->sb_mbtail)
+		kassert_panic(file, line, "sbcheck",
+		    "sb %p: sb_records %u sb_lastrecord %p sb_mbtail %p, the chains have %u, %p, "
+		    "%p",
+		    (const void *)sb, (unsigned)sb->sb_records, (const void *)sb->sb_lastrecord,
+		    (const void *)sb->sb_mbtail, c.records, (const void *)c.lastrecord,
+		    (const void *)c.mbtail);
+	if (sb->sb_sndptr != NULL && (!c.sndptr_found || c.sndptroff != sb->sb_sndptroff))
+		kassert_panic(file, line, "sbcheck",
+		    "sb %p: send position %p at offset %u, found %s at %u", (const void *)sb,
+		    (const void *)sb->sb_sndptr, (unsigned)sb->sb_sndptroff,
+		    c.sndptr_found ? "it" : "nothing", c.sndptroff);
+}
+#endif /* UST_DEBUG */

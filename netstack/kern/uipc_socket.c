@@ -59,6 +59,7 @@ sodealloc(struct socket *so)
 {
 	struct so_state *ss = so_st(so->so_stack);
 
+	KASSERT(so->so_magic == SO_MAGIC, ("sodealloc: so %p is not a live socket", (void *)so));
 	*so->so_prevp = so->so_next;
 	if (so->so_next != NULL)
 		so->so_next->so_prevp = so->so_prevp;
@@ -103,6 +104,7 @@ static void
 soqremque(struct socket *so)
 {
 	struct socket *head = so->so_head, **pp, *prev = NULL;
+	int found = 0;
 
 	if (head == NULL)
 		return;
@@ -111,6 +113,9 @@ soqremque(struct socket *so)
 		if (*pp != so)
 			continue;
 		*pp = so->so_qnext;
+		found = 1;
+		KASSERT(so->so_qstate == SQ_COMP ? head->so_qlen > 0 : head->so_incqlen > 0,
+		    ("soqremque: so %p on a queue of %p counted empty", (void *)so, (void *)head));
 		if (so->so_qstate == SQ_COMP) {
 			head->so_qlen--;
 			if (head->so_comptail == so)
@@ -119,6 +124,9 @@ soqremque(struct socket *so)
 			head->so_incqlen--;
 		break;
 	}
+	KASSERT(found,
+	    ("soqremque: so %p (qstate %d) not on the queue of %p", (void *)so, so->so_qstate,
+	        (void *)head));
 	so->so_qnext = NULL;
 	so->so_head = NULL;
 	so->so_qstate = 0;
@@ -129,6 +137,10 @@ sofree(struct socket *so)
 {
 	if (!(so->so_state & SS_NOFDREF) || (so->so_state & SS_PROTOREF))
 		return;
+	/* Nobody refers to it: the protocol let go of its PCB, a listener's
+	 * queues were emptied by soclose(). */
+	KASSERT(so->so_pcb == NULL && so->so_comp == NULL && so->so_incomp == NULL,
+	    ("sofree: so %p still has a PCB (%p) or queued connections", (void *)so, so->so_pcb));
 	soqremque(so);
 	knote_sodetach(so);
 	sbrelease(&so->so_rcv);

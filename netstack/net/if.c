@@ -199,6 +199,9 @@ ust_if_output_frame(struct ust_if *uifp, const void *frame, size_t len)
 void
 if_input(struct ifnet *ifp, struct mbuf *m)
 {
+	/* A driver hands over a well-formed packet (ustack_driver.h). */
+	M_ASSERTPKTHDR(m);
+	M_SANITY(m);
 	ifp->if_data.ipackets++;
 	ifp->if_data.ibytes += m->m_pkthdr.len;
 	m->m_pkthdr.rcvif = ifp;
@@ -217,6 +220,8 @@ if_input(struct ifnet *ifp, struct mbuf *m)
 int
 if_transmit(struct ifnet *ifp, struct mbuf *m)
 {
+	M_ASSERTPKTHDR(m);
+	M_SANITY(m);
 	if (ifp->if_snd.ifq_len >= ifp->if_snd.ifq_maxlen) {
 		ifp->if_data.oqdrops++;
 		m_freem(m);

@@ -8,9 +8,15 @@
  *   pru_bind -> in_pcbbind -> [in_pcb_lport: RFC 6056 3.3.1]
  *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport]
  *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard)
+ *
+ * Invariants (UST_DEBUG, in_pcbcheck()): INP_INHASH / INP_INWILD /
+ * INP_INPORT say exactly which chains a PCB is on; on each it sits in the
+ * bucket its addresses and port hash to, its predecessor points at it; a
+ * PCB that leaves the tables is unlinked from all of them.
  */
 #include <string.h>
 
+#include "kern/kassert.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "netinet/in_route.h"
@@ -86,6 +92,64 @@ link_list(struct inpcb *inp)
 	return (&inp->inp_list);
 }
 
+#if UST_DEBUG
+/* Whether inp is on the chain that starts at head. */
+static int
+inp_onchain(struct inpcb *const *head, const struct inpcb *inp,
+    struct inpcb_link *(*linkof)(struct inpcb *))
+{
+	struct inpcb *t;
+
+	for (t = *head; t != NULL; t = linkof(t)->next)
+		if (t == inp)
+			return (1);
+	return (0);
+}
+
+/* The PCB's links agree with its flags, and each chain it is on is the
+ * bucket its addresses hash to (a PCB whose address or port changed
+ * without in_pcbrehash() sits in the wrong bucket and is never found). */
+static void
+in_pcbcheck(const struct inpcb *inp)
+{
+	const struct inpcbinfo *info = inp->inp_pcbinfo;
+	struct inpcb **head = NULL;
+
+	KASSERT((inp->inp_flags & (INP_INHASH | INP_INWILD)) != (INP_INHASH | INP_INWILD),
+	    ("inp %p on both the connected and the wildcard hash", (const void *)inp));
+	if (inp->inp_flags & INP_INHASH) {
+		KASSERT(inp->inp_faddr.s_addr != INADDR_ANY,
+		    ("inp %p on the connected hash without a foreign address", (const void *)inp));
+		head = &info->ipi_hash[in_pcbhash4(info, inp->inp_faddr, inp->inp_fport,
+		    inp->inp_laddr, inp->inp_lport)];
+	} else if (inp->inp_flags & INP_INWILD) {
+		KASSERT(inp->inp_faddr.s_addr == INADDR_ANY && inp->inp_lport != 0,
+		    ("inp %p on the wildcard hash connected or unbound", (const void *)inp));
+		head = &info->ipi_wildhash[in_pcbhashport(info, inp->inp_lport)];
+	}
+	if (head != NULL)
+		KASSERT(*inp->inp_hash.prevp == inp && inp_onchain(head, inp, link_hash),
+		    ("inp %p (port %u) is not in the bucket its hash says", (const void *)inp,
+		        ntohs(inp->inp_lport)));
+	else
+		KASSERT(inp->inp_hash.prevp == NULL && inp->inp_hash.next == NULL,
+		    ("inp %p linked on a hash chain without INP_INHASH/INP_INWILD",
+		        (const void *)inp));
+	if (inp->inp_flags & INP_INPORT)
+		KASSERT(*inp->inp_portlist.prevp == inp &&
+		        inp_onchain(&info->ipi_porthash[in_pcbhashport(info, inp->inp_lport)], inp,
+		            link_port),
+		    ("inp %p (port %u) is not in the port bucket its hash says", (const void *)inp,
+		        ntohs(inp->inp_lport)));
+	else
+		KASSERT(inp->inp_portlist.prevp == NULL && inp->inp_portlist.next == NULL,
+		    ("inp %p on a port chain without INP_INPORT", (const void *)inp));
+}
+#define IN_PCBCHECK(inp) in_pcbcheck(inp)
+#else
+#define IN_PCBCHECK(inp) ((void)sizeof(inp))
+#endif
+
 /* Puts inp on ipi_hash (connected) or ipi_wildhash (bound) as its
  * addresses say; takes it off first. */
 static void
@@ -108,6 +172,7 @@ in_pcbrehash(struct inpcb *inp)
 		inp_link(&inp->inp_hash, &info->ipi_wildhash[h], inp, link_hash);
 		inp->inp_flags |= INP_INWILD;
 	}
+	IN_PCBCHECK(inp);
 }
 
 static void
@@ -118,6 +183,7 @@ in_pcbinsport(struct inpcb *inp)
 	inp_link(&inp->inp_portlist, &info->ipi_porthash[in_pcbhashport(info, inp->inp_lport)], inp,
 	    link_port);
 	inp->inp_flags |= INP_INPORT;
+	IN_PCBCHECK(inp);
 }
 
 /* ---------------------------------------------------------------------
@@ -200,6 +266,8 @@ in_pcbfree(struct inpcb *inp)
 {
 	struct inpcbinfo *info = inp->inp_pcbinfo;
 
+	IN_PCBCHECK(inp);
+	KASSERT(info->ipi_count > 0, ("in_pcbfree: %s table already empty", info->ipi_name));
 	if (inp->inp_flags & (INP_INHASH | INP_INWILD))
 		inp_unlink(&inp->inp_hash, link_hash);
 	if (inp->inp_flags & INP_INPORT)
@@ -415,21 +483,31 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 
 	for (inp = info->ipi_hash[in_pcbhash4(info, faddr, fport, laddr, lport)]; inp != NULL;
 	     inp = inp->inp_hash.next) {
+		KASSERT(inp->inp_flags & INP_INHASH,
+		    ("inp %p on the connected hash without INP_INHASH", (void *)inp));
 		if (inp->inp_faddr.s_addr == faddr.s_addr && inp->inp_fport == fport &&
-		    inp->inp_laddr.s_addr == laddr.s_addr && inp->inp_lport == lport)
+		    inp->inp_laddr.s_addr == laddr.s_addr && inp->inp_lport == lport) {
+			IN_PCBCHECK(inp);
 			return (inp);
+		}
 	}
 	if (!wildcard)
 		return (NULL);
 	for (inp = info->ipi_wildhash[in_pcbhashport(info, lport)]; inp != NULL;
 	     inp = inp->inp_hash.next) {
+		KASSERT(inp->inp_flags & INP_INWILD,
+		    ("inp %p on the wildcard hash without INP_INWILD", (void *)inp));
 		if (inp->inp_lport != lport)
 			continue;
-		if (inp->inp_laddr.s_addr == laddr.s_addr)
+		if (inp->inp_laddr.s_addr == laddr.s_addr) {
+			IN_PCBCHECK(inp);
 			return (inp); /* a specific address wins */
+		}
 		if (inp->inp_laddr.s_addr == INADDR_ANY && any == NULL)
 			any = inp;
 	}
+	if (any != NULL)
+		IN_PCBCHECK(any);
 	return (any);
 }
 

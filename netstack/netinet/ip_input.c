@@ -118,6 +118,7 @@ ip_input1(struct ifnet *ifp, struct mbuf *m, int local)
 	uint32_t hdst;
 	int bcast;
 
+	M_SANITY(m);
 	IPSTAT_INC(st, ips_total);
 	m->m_pkthdr.rcvif = ifp;
 	if ((m = ip_validate(st, m, &ip)) == NULL)

@@ -267,6 +267,8 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 
 	if (m == NULL)
 		return (UST_ENOBUFS);
+	M_ASSERTPKTHDR(m);
+	M_SANITY(m);
 	m->m_pkthdr.csum_flags &= ~(uint32_t)(UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
 	m->m_nextpkt = NULL;
 	if (m->m_pkthdr.len + IP_HDRLEN > IP_MAXPACKET) {

@@ -21,9 +21,16 @@
  *
  * Segments reach tcp_do_segment() as a struct tcp_seg (host order) and an
  * mbuf holding the payload only; both are trimmed together.
+ *
+ * Invariants (UST_DEBUG, kern/kassert.h): each tcp_do_* helper asserts the
+ * states it is written for and the sequence space it relies on
+ * (TCP_ASSERT_SEQ), and the payload mbuf stays as long as seg->tlen says.
+ * They check what this file did to the tcpcb, never the segment: a
+ * segment the state machine does not expect is dropped or answered.
  */
 #include <string.h>
 
+#include "kern/kassert.h"
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
@@ -41,6 +48,12 @@
 #define DS_DROPRESET 3    /* free the segment, answer with a RST */
 #define DS_DONE 4         /* consumed (or the tcpcb is gone) */
 #define DS_STEP6 5        /* skip ACK processing: window, URG, data */
+
+/* The payload mbuf holds exactly seg->tlen bytes. */
+#define TCP_ASSERT_PAYLOAD(seg, m)                                       \
+	KASSERT(((m) == NULL ? 0u : m_length((m), NULL)) == (seg)->tlen, \
+	    ("%s: payload of %u bytes for tlen %u", __func__,            \
+	        (unsigned)((m) == NULL ? 0u : m_length((m), NULL)), (unsigned)(seg)->tlen))
 
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
 #define TCP_CLOCK_G_US 1000 /* RFC 6298 G: the timers' millisecond grain */
@@ -345,6 +358,9 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 	uint16_t flags = th->th_flags;
 	int32_t todrop;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_SYN_SENT);
+	TCP_ASSERT_SEQ(tp);
+	TCP_ASSERT_PAYLOAD(seg, *mp);
 	if ((flags & TH_ACK) && (SEQ_LEQ(th->th_ack, tp->iss) || SEQ_GT(th->th_ack, tp->snd_max)))
 		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET);
 	if (flags & TH_RST) {
@@ -435,6 +451,7 @@ tcp_do_rst(struct tcpcb *tp, const struct tcp_seg *seg)
 	struct socket *so = tp_so(tp);
 	int error;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
 	if (!tcp_seq_inwindow(tp, seg->th.th_seq)) {
 		TCPSTAT_INC(st, tcps_badrst);
 		return (DS_DROP);
@@ -471,6 +488,7 @@ tcp_do_syn_sync(struct tcpcb *tp, const struct tcp_seg *seg)
 {
 	struct ust_stack *st = tp->t_stack;
 
+	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2);
 	TCPSTAT_INC(st, tcps_synchallenge);
 	if (V(st, tcp_insecure_syn) && tcp_seq_inwindow(tp, seg->th.th_seq)) {
 		TCPSTAT_INC(st, tcps_badsyn);
@@ -711,6 +729,11 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	struct ust_stack *st = tp->t_stack;
 	const struct tcphdr *th = &seg->th;
 
+	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
+	KASSERT(SEQ_LEQ(th->th_ack, tp->snd_una),
+	    ("tcp_do_dupack: ack %u above snd_una %u", (unsigned)th->th_ack,
+	        (unsigned)tp->snd_una));
 	/* RFC 5681 2: no data, no SYN/FIN, the window unchanged, ACK ==
 	 * SND.UNA, and data outstanding. */
 	if (seg->tlen != 0 || (th->th_flags & (TH_SYN | TH_FIN)) || tiwin != tp->snd_wnd ||
@@ -829,6 +852,11 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 	uint32_t acked = SEQ_SUB(ack, tp->snd_una), sbcc;
 	int ourfinisacked = 0, inrec = IN_FASTRECOVERY(tp->t_flags);
 
+	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
+	KASSERT(SEQ_GT(ack, tp->snd_una) && SEQ_LEQ(ack, tp->snd_max),
+	    ("tcp_do_newack: ack %u outside (snd_una %u, snd_max %u]", (unsigned)ack,
+	        (unsigned)tp->snd_una, (unsigned)tp->snd_max));
 	TCPSTAT_INC(st, tcps_rcvackpack);
 	TCPSTAT_ADD(st, tcps_rcvackbyte, acked);
 	tp->t_bytes_acked_total += acked;
@@ -933,6 +961,8 @@ tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	struct ust_stack *st = tp->t_stack;
 	tcp_seq ack = seg->th.th_ack;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
 	if (tp->t_state == TCPS_SYN_RECEIVED)
 		tcp_synrcvd_established(tp, seg);
 	/* RFC 5961 5.2: an ACK older than the window the peer can have
@@ -1007,6 +1037,7 @@ tcp_do_urg(struct tcpcb *tp, const struct tcp_seg *seg)
 	const struct tcphdr *th = &seg->th;
 	struct socket *so = tp_so(tp);
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
 	if ((th->th_flags & TH_URG) && th->th_urp != 0 && !TCPS_HAVERCVDFIN(tp->t_state)) {
 		if (so != NULL && (uint32_t)th->th_urp + so->so_rcv.sb_cc > so->so_rcv.sb_hiwat)
 			return; /* beyond any buffer: ignore */
@@ -1036,6 +1067,7 @@ tcp_do_fin(struct tcpcb *tp)
 {
 	struct socket *so = tp_so(tp);
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
 	if (!TCPS_HAVERCVDFIN(tp->t_state)) {
 		if (so != NULL)
 			socantrcvmore(so);
@@ -1074,6 +1106,8 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	struct tcphdr *th = &seg->th;
 	int fin = 0;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_PAYLOAD(seg, m);
 	if ((seg->tlen != 0 || (th->th_flags & TH_FIN)) && !TCPS_HAVERCVDFIN(tp->t_state)) {
 		if (th->th_seq == tp->rcv_nxt && tp->t_segq == NULL &&
 		    TCPS_HAVEESTABLISHED(tp->t_state)) {
@@ -1151,6 +1185,9 @@ tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwi
 	const struct tcphdr *th = &seg->th;
 	int r;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
+	TCP_ASSERT_PAYLOAD(seg, m);
 	/* RFC 7323 3.2: once timestamps are agreed, a segment without one
 	 * (but a RST) MUST be dropped; FreeBSD tolerates it by default
 	 * (net.inet.tcp.tolerate_missing_ts) and drops silently if not. */
@@ -1210,6 +1247,13 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	long win;
 	int r, needoutput = 0;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_FIN_WAIT_2);
+	KASSERT(tp->t_inpcb != NULL && tp->t_inpcb->inp_ppcb == tp,
+	    ("tcp_do_segment: tp %p and its inpcb do not point at each other", (void *)tp));
+	TCP_ASSERT_SEQ(tp);
+	if (m != NULL)
+		M_SANITY(m);
+	TCP_ASSERT_PAYLOAD(seg, m);
 	/* Keepalive: the connection is alive (RFC 1122 4.2.3.6). */
 	tp->t_rcvtime = stack_now(st);
 	if (TCPS_HAVEESTABLISHED(tp->t_state))
@@ -1367,6 +1411,8 @@ tcp_input(struct mbuf *m, uint32_t off)
 	struct tcpcb *tp;
 	struct tcp_seg seg;
 
+	M_ASSERTPKTHDR(m);
+	M_SANITY(m);
 	TCPSTAT_INC(st, tcps_rcvtotal);
 	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
 		return;

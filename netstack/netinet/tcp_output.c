@@ -278,6 +278,9 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 	m->m_pkthdr.len = hlen;
 	if (len == 0)
 		return (m);
+	KASSERT(off + len <= so->so_snd.sb_cc,
+	    ("tcp_output_mbuf: bytes %u..%u beyond the %u in so_snd", (unsigned)off,
+	        (unsigned)(off + len), (unsigned)so->so_snd.sb_cc));
 	/* From the cached send position: walking so_snd from its head for
 	 * every segment costs O(window) each (the bulk profile's top). */
 	if ((src = sbsndptr(&so->so_snd, off, &soff)) == NULL) {
@@ -299,6 +302,7 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 		m->m_next = d;
 	}
 	m->m_pkthdr.len = hlen + len;
+	M_SANITY(m);
 	return (m);
 }
 
@@ -611,6 +615,7 @@ tcp_output(struct tcpcb *tp)
 	 * after the user let go) only control segments and ACKs go. */
 	if (tp->t_inpcb == NULL || tp->t_state == TCPS_CLOSED || tp->t_state == TCPS_LISTEN)
 		return (0);
+	TCP_ASSERT_SEQ(tp);
 	/* RFC 5681 4.1: restart after an idle period longer than the RTO. */
 	idle = (tp->t_flags & TF_LASTIDLE) || tp->snd_max == tp->snd_una;
 	if (idle && TCPS_HAVEESTABLISHED(tp->t_state) &&

@@ -15,10 +15,13 @@
  * that would fill the next hole, or extends a run, is always taken) and,
  * through the window, by the receive buffer.  Entries
  * live in an mbuf from the stack's mbuf zone (hard maximum, leak-checked),
- * so the queue needs no zone of its own.
+ * so the queue needs no zone of its own.  Under UST_DEBUG every call ends
+ * with tcp_reass_check(): order, no overlap, each entry's payload as long
+ * as it says, t_segqlen and t_segqmbuf as the queue holds.
  */
 #include <string.h>
 
+#include "kern/kassert.h"
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
@@ -68,6 +71,36 @@ tqe_unlink(struct tcpcb *tp, struct tseg_qent **pp)
 	tp->t_segqmbuf -= q->tqe_len;
 }
 
+#if UST_DEBUG
+static void
+tcp_reass_check(const struct tcpcb *tp)
+{
+	const struct tseg_qent *q;
+	unsigned n = 0, bytes = 0; /* %u on every target */
+
+	for (q = tp->t_segq; q != NULL; q = q->tqe_next) {
+		KASSERT((q->tqe_m == NULL ? 0u : m_length(q->tqe_m, NULL)) == q->tqe_len &&
+		        (q->tqe_len != 0 || (q->tqe_flags & TH_FIN)),
+		    ("tp %p: entry at %u says %u bytes, holds %u", (const void *)tp,
+		        (unsigned)q->tqe_seq, (unsigned)q->tqe_len,
+		        (unsigned)(q->tqe_m == NULL ? 0u : m_length(q->tqe_m, NULL))));
+		KASSERT(q->tqe_next == NULL ||
+		        SEQ_LEQ(q->tqe_seq + q->tqe_len, q->tqe_next->tqe_seq),
+		    ("tp %p: entry %u+%u overlaps or precedes the next at %u", (const void *)tp,
+		        (unsigned)q->tqe_seq, (unsigned)q->tqe_len,
+		        (unsigned)q->tqe_next->tqe_seq));
+		n++;
+		bytes += q->tqe_len;
+	}
+	KASSERT(n == tp->t_segqlen && bytes == tp->t_segqmbuf,
+	    ("tp %p: t_segqlen %u t_segqmbuf %u, the queue holds %u entries, %u bytes",
+	        (const void *)tp, (unsigned)tp->t_segqlen, (unsigned)tp->t_segqmbuf, n, bytes));
+}
+#define TCP_REASS_CHECK(tp) tcp_reass_check(tp)
+#else
+#define TCP_REASS_CHECK(tp) ((void)sizeof(tp))
+#endif
+
 /* Delivers the queue's in-order front.  Returns TH_FIN when the FIN was. */
 static int
 tcp_reass_present(struct tcpcb *tp)
@@ -77,8 +110,10 @@ tcp_reass_present(struct tcpcb *tp)
 	struct tseg_qent *q;
 	int flags = 0, woke = 0;
 
-	if (!TCPS_HAVEESTABLISHED(tp->t_state))
+	if (!TCPS_HAVEESTABLISHED(tp->t_state)) {
+		TCP_REASS_CHECK(tp);
 		return (0);
+	}
 	while ((q = tp->t_segq) != NULL && q->tqe_seq == tp->rcv_nxt && !flags) {
 		tqe_unlink(tp, &tp->t_segq);
 		tp->rcv_nxt += q->tqe_len;
@@ -99,6 +134,7 @@ tcp_reass_present(struct tcpcb *tp)
 	if (woke)
 		sorwakeup(so);
 	tcp_clean_sackreport(tp);
+	TCP_REASS_CHECK(tp);
 	return (flags);
 }
 

@@ -176,6 +176,7 @@ tcp_keepinit_ns(const struct tcpcb *tp)
 static struct tcpcb *
 tcp_timer_delack(struct tcpcb *tp)
 {
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_FIN_WAIT_2);
 	tp->t_flags &= ~TF_DELACK;
 	tp->t_flags |= TF_ACKNOW;
 	TCPSTAT_INC(tp->t_stack, tcps_delack);
@@ -189,6 +190,8 @@ tcp_timer_rexmt(struct tcpcb *tp)
 	struct ust_stack *st = tp->t_stack;
 	uint32_t maxshift = (uint32_t)V(st, tcp_retries);
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
 	if (maxshift > TCP_MAXRXTSHIFT)
 		maxshift = TCP_MAXRXTSHIFT;
 	/* RFC 9293 3.8.3: R2 reached, give up with the soft error if an
@@ -246,6 +249,8 @@ tcp_timer_persist(struct tcpcb *tp)
 	struct ust_stack *st = tp->t_stack;
 	uint64_t now = stack_now(st), idle = now - tp->t_rcvtime;
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_FIN_WAIT_2);
+	TCP_ASSERT_SEQ(tp);
 	TCPSTAT_INC(st, tcps_persisttimeo);
 	/* Give up only on a silent peer: full backoff and no segment for
 	 * as long as the keepalive idle time or the whole backoff series
@@ -285,6 +290,7 @@ tcp_timer_keep(struct tcpcb *tp)
 	uint64_t now = stack_now(st), idle = now - tp->t_rcvtime;
 	uint64_t kidle = tcp_keepidle_ns(tp), kintvl = tcp_keepintvl_ns(tp);
 
+	TCP_ASSERT_STATE(tp, TCPS_SYN_SENT, TCPS_FIN_WAIT_2);
 	TCPSTAT_INC(st, tcps_keeptimeo);
 	/* keepinit: the handshake took too long. */
 	if (tp->t_state < TCPS_ESTABLISHED)
@@ -321,6 +327,9 @@ tcp_timer_2msl(struct tcpcb *tp)
 	uint64_t idle = stack_now(st) - tp->t_rcvtime;
 	uint64_t lim = (uint64_t)V(st, tcp_finwait2_timeout) * NS_PER_MS;
 
+	/* Armed only by the FIN_WAIT_2 timeout and by tcp_twstart(). */
+	KASSERT(tp->t_state == TCPS_FIN_WAIT_2 || tp->t_state == TCPS_TIME_WAIT,
+	    ("tcp_timer_2msl: tp %p in state %d", (void *)tp, tp->t_state));
 	if (tp->t_state == TCPS_TIME_WAIT)
 		return (tcp_close(tp));
 	/* An orphan in FIN_WAIT_2: give the peer finwait2_timeout of
@@ -353,6 +362,9 @@ tcp_timer_callout(void *arg)
 	uint64_t now = stack_now(tp->t_stack);
 	int i;
 
+	/* tcp_close() stops every timer; a listener never arms one. */
+	KASSERT(tp->t_state != TCPS_CLOSED && tp->t_state != TCPS_LISTEN,
+	    ("tcp_timer_callout: tp %p in state %d", (void *)tp, tp->t_state));
 	for (i = 0; i < TT_N; i++) {
 		if (tp->t_timers[i] == 0 || tp->t_timers[i] > now)
 			continue;

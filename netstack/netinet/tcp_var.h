@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "kern/callout.h"
+#include "kern/kassert.h"
 #include "netinet/in.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp.h"
@@ -245,6 +246,19 @@ struct tcpcb {
 
 #define intotcpcb(inp) ((struct tcpcb *)(inp)->inp_ppcb)
 #define sototcpcb(so) (intotcpcb(sotoinpcb(so)))
+
+/* Invariants (UST_DEBUG, kern/kassert.h) of the handlers in tcp_input.c and
+ * tcp_timer.c. */
+/* The tcpcb is in one of the states from lo to hi (tcp_fsm.h order). */
+#define TCP_ASSERT_STATE(tp, lo, hi)                                                          \
+	KASSERT((tp)->t_state >= (lo) && (tp)->t_state <= (hi),                               \
+	    ("%s: tp %p in state %d, expected %d..%d", __func__, (void *)(tp), (tp)->t_state, \
+	        (lo), (hi)))
+/* What was acknowledged and sent lies below what was ever sent. */
+#define TCP_ASSERT_SEQ(tp)                                                                      \
+	KASSERT(SEQ_LEQ((tp)->snd_una, (tp)->snd_max) && SEQ_LEQ((tp)->snd_nxt, (tp)->snd_max), \
+	    ("%s: tp %p snd_una %u snd_nxt %u snd_max %u", __func__, (void *)(tp),              \
+	        (unsigned)(tp)->snd_una, (unsigned)(tp)->snd_nxt, (unsigned)(tp)->snd_max))
 
 /* Bounds (RFC 9293, RFC 6298). */
 #define TCP_MAXWIN 65535   /* largest unscaled window */

@@ -12,7 +12,8 @@
  *             on a static dummy object.
  *   clock     ust_board_clock_ns(), entropy ust_board_entropy(), log output
  *             ust_board_putc(): board hooks with weak defaults (ust_board.h).
- *   panic     prints through the board and spins forever.
+ *   panic     prints through the board, calls ust_board_panic() (weak
+ *             default: nothing) and spins forever.
  *
  * Global state.  ustack keeps no mutable globals: every piece of protocol
  * state hangs off struct ust_stack, so that many stacks share a process.
@@ -276,6 +277,12 @@ ust_board_putc(int c)
 	(void)c;
 }
 
+__attribute__((weak)) void
+ust_board_panic(const char *msg)
+{
+	(void)msg;
+}
+
 uint64_t
 ust_osal_clock_ns(void)
 {
@@ -313,6 +320,9 @@ ust_osal_panic(const char *msg)
 	bm_puts("ustack panic: ");
 	bm_puts(msg);
 	ust_board_putc('\n');
+	/* The board's last word: a breakpoint, a reset, a semihosting exit
+	 * (QEMU tests end the run with a failure here). */
+	ust_board_panic(msg);
 	/* Nothing to return to: park here for the debugger or the watchdog. */
 	for (;;)
 		__asm__ volatile("" ::: "memory");

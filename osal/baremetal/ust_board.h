@@ -13,6 +13,11 @@
  *                         UST_EIO (set a seed in the stack config instead).
  *   ust_board_putc()      one character of log output (a UART data
  *                         register).  Default: output is discarded.
+ *   ust_board_panic()     a broken invariant (UST_DEBUG builds only), after
+ *                         the message went out through ust_board_putc():
+ *                         stop the way the board wants (breakpoint, reset,
+ *                         semihosting exit).  If it returns, the port spins
+ *                         forever.  Default: returns at once.
  *
  * A board defines them with ordinary (strong) definitions in an object file
  * it links; strong definitions replace the weak defaults at link time.
@@ -32,6 +37,7 @@ extern "C" {
 uint64_t ust_board_clock_ns(void);
 int ust_board_entropy(void *buf, size_t len);
 void ust_board_putc(int c);
+void ust_board_panic(const char *msg);
 
 #ifdef __cplusplus
 }

@@ -107,17 +107,3 @@ test_stack_free(struct ust_stack *st)
 			    zs.name, zs.in_use);
 	ust_stack_destroy(st);
 }
-
-struct ust_sockaddr_in
-test_sin(uint32_t addr, uint16_t port)
-{
-	return (tl_sin(addr, port));
-}
-
-void
-test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt)
-{
-	struct ust_stack *s[2] = { a, b };
-
-	tl_run(vc, s, 2, dt);
-}

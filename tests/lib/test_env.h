@@ -32,9 +32,6 @@ struct ust_stack *test_stack_new_sized(struct ust_vclock *vc, uint64_t seed, siz
     uint32_t nmbufs, uint32_t nmbclusters);
 /* 198.18.0.d in network byte order. */
 uint32_t test_ip4(unsigned d);
-/* Older names of tl_sin() and of tl_run() on two stacks (tl_net.h). */
-struct ust_sockaddr_in test_sin(uint32_t addr, uint16_t port);
-void test_run_pair(struct ust_vclock *vc, struct ust_stack *a, struct ust_stack *b, uint64_t dt);
 /* Fails the running case if the stack's mbuf zones hold items in use, then
  * destroys it. */
 void test_stack_free(struct ust_stack *st);

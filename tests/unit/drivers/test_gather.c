@@ -109,7 +109,7 @@ TEST(tcp_segments_reach_the_driver_as_shared_chains)
 		while (
 		    sent < sizeof(out) && (k = ust_send(cs, out + sent, sizeof(out) - sent, 0)) > 0)
 			sent += (size_t)k;
-		test_run_pair(vc, st[0], st[1], 1000000);
+		tl_run(vc, st, 2, 1000000);
 		while ((k = ust_recv(as, in, sizeof(in), 0)) > 0) {
 			CHECK(memcmp(in, out + got, (size_t)k) == 0);
 			got += (size_t)k;
@@ -125,7 +125,7 @@ TEST(tcp_segments_reach_the_driver_as_shared_chains)
 	ust_close(cs);
 	ust_close(as);
 	ust_close(ls);
-	test_run_pair(vc, st[0], st[1], 1000000000ull);
+	tl_run(vc, st, 2, 1000000000ull);
 	for (i = 0; i < 2; i++) {
 		ust_if_detach(ifp[i]);
 		test_stack_free(st[i]);

@@ -243,7 +243,10 @@ TEST(subr_twstart_local_and_remote)
 	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
 	tp = tt_tp(&o);
 	inp = tp->t_inpcb;
-	inp->inp_faddr.s_addr = htonl(IPT_OURS); /* pretend the peer is us */
+	/* Pretend the peer is us, through the PCB calls so that the hash
+	 * tables stay consistent (in_pcbcheck under UST_DEBUG). */
+	in_pcbdisconnect(inp, 1);
+	REQUIRE(in_pcbconnect(inp, (struct in_addr){ htonl(IPT_OURS) }, htons(4321)) == 0);
 	tcp_twstart(tp);
 	CHECK(tt_tp(&o) == NULL);
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
