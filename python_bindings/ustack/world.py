@@ -66,7 +66,7 @@ _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
 _LOCK = threading.RLock()
 _COND = threading.Condition(_LOCK)
 
-THREAD_GRACE = 0.1
+THREAD_GRACE = 1.0
 """Seconds of wall time after which a thread that used a world but is not in
 a ustack call no longer holds back its virtual clock."""
 
