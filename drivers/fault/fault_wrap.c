@@ -44,15 +44,18 @@
 
 #include "fault.h"
 
-#define FW_BATCH 32       /* frames per call into the inner driver */
-#define FW_SEGS_MAX 64    /* TSO segments of one frame cut in software */
+#define FW_BATCH 32 /* frames per call into the inner driver */
+/* TSO segments of one frame cut in software: a 64 KB datagram at the
+ * smallest MSS FreeBSD accepts (net.inet.tcp.minmss, 216) is 304. */
+#define FW_SEGS_MAX 320
 #define FW_CAPACITY 1024u /* default held frames per direction */
 #define FW_CAPACITY_MAX (1u << 20)
 
 struct fw_dir {
 	struct fault d_fault;
-	struct fault_hent *d_heap; /* fw_capacity entries */
+	struct fault_hent *d_heap; /* d_cap entries */
 	uint32_t d_n;
+	uint32_t d_cap; /* fw_capacity */
 	uint64_t d_seq;
 	struct ust_fault_stats d_stats;
 };
@@ -71,11 +74,18 @@ fw_now(const struct ust_fault *fw)
 	return (fw->fw_clock.now_ns(fw->fw_clock.ctx));
 }
 
+/* Holds m until due; a full heap drops it as a full link queue would
+ * (the callers leave room, this is the bound that cannot be passed). */
 static void
 fw_hold(struct fw_dir *d, struct ust_mbuf *m, uint64_t due)
 {
 	struct fault_hent e = { .he_deliver_at = due, .he_seq = d->d_seq++, .he_m = m };
 
+	if (d->d_n >= d->d_cap) {
+		ust_mbuf_free(m);
+		d->d_stats.dropped_queue++;
+		return;
+	}
 	fault_heap_push(d->d_heap, &d->d_n, &e);
 }
 
@@ -123,10 +133,12 @@ fw_mark(const struct fault_verdict *v, struct ust_mbuf *m, struct fw_dir *d, int
  * Makes the frame *mp ready to be written: software offload for checksums
  * it still asks for, a private copy when shared.  A TSO frame becomes its
  * segments in segs (returns their number); any other frame stays one
- * (returns 1, segs[0]).  0 when out of buffers: *mp is freed and counted.
+ * (returns 1, segs[0]).  0 when out of buffers, or when the segments
+ * would be more than max (the room left in the direction's heap): m is
+ * freed and counted (dropped_nombuf, dropped_queue).
  */
 static int
-fw_writable(struct fw_dir *d, struct ust_mbuf *m, struct ust_mbuf **segs)
+fw_writable(struct fw_dir *d, struct ust_mbuf *m, struct ust_mbuf **segs, int max)
 {
 	struct ust_mbuf *c;
 	uint32_t fl = ust_mbuf_csum_flags(m);
@@ -139,9 +151,15 @@ fw_writable(struct fw_dir *d, struct ust_mbuf *m, struct ust_mbuf **segs)
 		m = c;
 	}
 	if (fl & UST_CSUM_TSO) {
-		n = ust_mbuf_tso_segment(m, segs, FW_SEGS_MAX);
+		n = max > 0 ? ust_mbuf_tso_segment(m, segs, max) : -UST_E2BIG;
 		if (n > 0)
 			return (n);
+		if (n == -UST_E2BIG) {
+			/* A full link queue drops what it cannot hold. */
+			ust_mbuf_free(m);
+			d->d_stats.dropped_queue++;
+			return (0);
+		}
 		goto nobuf;
 	}
 	if ((fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) && ust_mbuf_csum_fill(m) != 0)
@@ -165,6 +183,7 @@ fw_decide(struct fw_dir *d, struct ust_mbuf *m, uint64_t now, int tso_ok)
 	struct ust_mbuf *segs[FW_SEGS_MAX], *dup = NULL;
 	struct fault_verdict v;
 	size_t len = ust_mbuf_pktlen(m);
+	uint32_t room;
 	int tso, n, i;
 
 	d->d_stats.frames++;
@@ -198,7 +217,10 @@ fw_decide(struct fw_dir *d, struct ust_mbuf *m, uint64_t now, int tso_ok)
 	if (v.fv_reordered)
 		d->d_stats.reordered++;
 	if (v.fv_ce || v.fv_corrupt) {
-		n = fw_writable(d, m, segs);
+		/* Never more entries than the heap has room for: capacity may
+		 * be smaller than the segments of one TSO frame. */
+		room = d->d_cap - d->d_n - (dup != NULL && d->d_n < d->d_cap ? 1 : 0);
+		n = fw_writable(d, m, segs, room < FW_SEGS_MAX ? (int)room : FW_SEGS_MAX);
 		for (i = 0; i < n; i++) {
 			/* A frame cut in software: one segment takes the bit. */
 			if (fw_mark(&v, segs[i], d, v.fv_corrupt && i == 0))
@@ -436,6 +458,7 @@ ust_fault_wrap(const struct ust_driver_ops *inner_ops, void *inner_softc,
 			ust_fault_wrap_destroy(fw);
 			return (-UST_ENOMEM);
 		}
+		fw->fw_dir[i].d_cap = cfg->capacity;
 		fault_init(&fw->fw_dir[i].d_fault, &cfg->fault[i], mtu, cfg->capacity);
 	}
 	*out = fw;

@@ -48,11 +48,15 @@
  *    each counter it returns is exact, but the set is not one snapshot
  *    unless both ends are quiescent.
  *
- *  - Checksum offload: with UST_IFCAP_RXCSUM in caps, frames that arrive
- *    uncorrupted are marked L3/L4 valid (the memory link cannot damage them;
- *    with UST_IFCAP_TXCSUM the sender may leave checksums unfilled).  A
- *    corrupted frame never carries those marks, so the receiver's software
- *    check sees the damage.
+ *  - Checksum offload: with UST_IFCAP_RXCSUM in caps, a frame that was
+ *    sent with checksum requests (UST_CSUM_IP/TCP/UDP/TSO: the sending
+ *    "NIC" fills them, so they are right by construction; the pipe leaves
+ *    the fields as they are) arrives marked L3/L4 valid unless the pipe
+ *    corrupted it.  A frame that arrives with its checksums already filled
+ *    is not marked: the pipe did not compute them and does not verify them,
+ *    and something between the stack and the pipe (a wrapping fault
+ *    driver) may have damaged it, so the receiver's software check, like
+ *    a verifying NIC, sees the damage.
  *
  *  - Large segments: with UST_IFCAP_TSO4 (which needs TXCSUM, RXCSUM and
  *    LRO too) the pipe plays two NICs with TSO and LRO joined by a wire: a
@@ -90,6 +94,7 @@
 
 #define PS_CORRUPTED 0x0001u
 #define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
+#define PS_OFFLOADED 0x0004u /* sent with checksum requests: right by construction */
 
 /* A ring slot; p_slot_bytes of frame follow the header. */
 struct pipe_slot {
@@ -257,6 +262,8 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	s->ps_seq = d->pd_seq++;
 	s->ps_len = (uint32_t)len;
 	s->ps_flags = 0;
+	if (ust_mbuf_csum_flags(m) & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO))
+		s->ps_flags |= PS_OFFLOADED;
 	if (fault_ce_mark(&v, s->ps_bytes, len))
 		pipe_stat_add(&d->pd_ce_marked, 1);
 	if (v.fv_corrupt) {
@@ -304,7 +311,8 @@ pipe_slot_mbuf(const struct ust_pipe *p, const struct pipe_slot *s, struct ust_i
 {
 	struct ust_mbuf *m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
 
-	if (m != NULL && (p->p_caps & UST_IFCAP_RXCSUM) && !(s->ps_flags & PS_CORRUPTED))
+	if (m != NULL && (p->p_caps & UST_IFCAP_RXCSUM) &&
+	    (s->ps_flags & (PS_OFFLOADED | PS_CORRUPTED)) == PS_OFFLOADED)
 		ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
 	return (m);
 }
