@@ -442,12 +442,12 @@ class Socket:
 
     def accept(self) -> tuple[Socket, Address]:
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         out = ffi.new("struct ust_socket **")
         peer = ffi.new("struct ust_sockaddr_in *")
 
         def attempt() -> tuple[Socket, Address]:
-            self._rc(int(lib.ust_accept(so, out, peer)))
+            self._rc(int(lib.ust_accept(self._ptr(), out, peer)))
             conn = Socket(self._stack, self._family, self._type, self._proto, _so=out[0])
             return conn, sockaddr_to_tuple(peer)
 
@@ -457,12 +457,12 @@ class Socket:
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
         """Send on a connected socket; returns the bytes taken."""
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         cflags = self._c_flags(flags)
 
         def attempt() -> int:
-            return self._rc(int(lib.ust_send(so, buf, len(buf), cflags)))
+            return self._rc(int(lib.ust_send(self._ptr(), buf, len(buf), cflags)))
 
         return self._call(attempt, "send()", flags)
 
@@ -481,13 +481,13 @@ class Socket:
             flags, address = args
         else:
             raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         sa = sockaddr(address, "sendto()")
         cflags = self._c_flags(flags)
 
         def attempt() -> int:
-            return self._rc(int(lib.ust_sendto(so, buf, len(buf), cflags, sa)))
+            return self._rc(int(lib.ust_sendto(self._ptr(), buf, len(buf), cflags, sa)))
 
         return self._call(attempt, "sendto()", flags)
 
@@ -513,7 +513,7 @@ class Socket:
                 chunks.append(part)
                 need -= len(part)
             return b"".join(chunks)
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)
         cflags = self._c_flags(flags)
         if bufsize == 0 and self._type == SOCK_STREAM:
@@ -522,7 +522,7 @@ class Socket:
             return b""
 
         def attempt() -> bytes:
-            n = self._rc(int(lib.ust_recv(so, buf, bufsize, cflags)))
+            n = self._rc(int(lib.ust_recv(self._ptr(), buf, bufsize, cflags)))
             return bytes(ffi.buffer(buf, n))
 
         return self._call(attempt, "recv()", flags)
@@ -532,13 +532,13 @@ class Socket:
         ``(data, None)``, as a host socket returns."""
         if self._type == SOCK_STREAM:
             return self.recv(bufsize, flags), None
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)
         sa = ffi.new("struct ust_sockaddr_in *")
         cflags = self._c_flags(flags)
 
         def attempt() -> tuple[bytes, Address]:
-            n = self._rc(int(lib.ust_recvfrom(so, buf, bufsize, cflags, sa)))
+            n = self._rc(int(lib.ust_recvfrom(self._ptr(), buf, bufsize, cflags, sa)))
             return bytes(ffi.buffer(buf, n)), sockaddr_to_tuple(sa)
 
         return self._call(attempt, "recvfrom()", flags)
@@ -558,7 +558,7 @@ class Socket:
     def _recvfrom_into(
         self, buffer: bytearray | memoryview, nbytes: int, flags: int, what: str
     ) -> tuple[int, Address | None]:
-        so = self._ptr()
+        self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(buffer, require_writable=True)
         if nbytes < 0:
             raise ValueError(f"negative buffersize in {what}")
@@ -573,7 +573,7 @@ class Socket:
         cflags = self._c_flags(flags)
 
         def attempt() -> tuple[int, Address | None]:
-            n = self._rc(int(lib.ust_recvfrom(so, buf, nbytes, cflags, sa)))
+            n = self._rc(int(lib.ust_recvfrom(self._ptr(), buf, nbytes, cflags, sa)))
             return n, None if stream else sockaddr_to_tuple(sa)
 
         return self._call(attempt, what, flags)
@@ -583,7 +583,7 @@ class Socket:
     def setsockopt(self, level: int, optname: int, value: int | bytes | bytearray | str) -> None:
         """Set an option from an int (a C int), raw bytes (``SO_LINGER``) or
         a string (``TCP_CONGESTION``)."""
-        so = self._ptr()
+        self._ptr()
         if isinstance(value, str):
             value = value.encode()
         if isinstance(value, int):
@@ -596,7 +596,7 @@ class Socket:
         buf = ffi.from_buffer(raw)
         c_level, c_opt = to_c_level(level), to_c_option(level, optname)
         with self._stack.world.using():
-            check(lib.ust_setsockopt(so, c_level, c_opt, buf, len(raw)))
+            check(lib.ust_setsockopt(self._ptr(), c_level, c_opt, buf, len(raw)))
 
     def _so_error(self) -> int:
         """SO_ERROR as ustack's error number (reading clears it)."""
@@ -635,11 +635,11 @@ class Socket:
         return value
 
     def _getsockopt_raw(self, c_level: int, c_opt: int, size: int) -> bytes:
-        so = self._ptr()
+        self._ptr()
         buf = ffi.new("char[]", max(size, 1))
         length = ffi.new("size_t *", size)
         with self._stack.world.using():
-            check(lib.ust_getsockopt(so, c_level, c_opt, buf, length))
+            check(lib.ust_getsockopt(self._ptr(), c_level, c_opt, buf, length))
         return bytes(ffi.buffer(buf, min(int(length[0]), size)))
 
     # --- upcall -------------------------------------------------------------

@@ -75,6 +75,12 @@ a ustack call no longer holds back its virtual clock."""
 _KNOCKING: set[int] = set()
 
 _REAL_PAUSE_NS = 1_000_000  # longest sleep of a real-clock wait between polls
+# How long a stuck wait lets another thread that is not waiting act before it
+# looks again (it never declares a deadlock while such a thread lives).
+_ACTIVE_PAUSE_S = 0.01
+# How long a stuck wait waits for threads that have not called into the world
+# yet (one just started to connect) before it declares a deadlock.
+_STRANGER_GRACE_S = 0.5
 # Repeats are looked for before clock jumps of at least this much (the idle
 # timers that repeat are seconds apart), and at every _REPEAT_EVERY-th idle
 # moment whatever the jump, so that a busy transfer does not pay for it.
@@ -104,12 +110,14 @@ class Deadlock(RuntimeError):
 class _User:
     """A thread that made calls into a world."""
 
-    __slots__ = ("thread", "depth", "waiting", "last", "seen")
+    __slots__ = ("thread", "depth", "waiting", "limit", "stuck", "last", "seen")
 
     def __init__(self, thread: threading.Thread) -> None:
         self.thread = thread
         self.depth = 0
         self.waiting = False
+        self.limit: int | None = None  # while waiting: its time limit on the clock
+        self.stuck: str | None = None  # set by another thread's wait that found all stuck
         self.last = time.monotonic()
         self.seen = -1  # the world generation its wait last checked
 
@@ -257,6 +265,24 @@ class World:
                 wait = rest if wait is None else min(wait, rest)
         return wait
 
+    def _other_limit(self, me: _User, now: int) -> int | None:
+        """The earliest time limit, still ahead, of another thread's wait: a
+        wait that will end by itself then, so the world is not stuck."""
+        limits = [
+            u.limit
+            for u in self._users.values()
+            if u is not me and u.waiting and u.limit is not None and u.limit > now
+        ]
+        return min(limits) if limits else None
+
+    def _others_active(self, me: _User) -> bool:
+        """True while another live thread that used the world is not waiting
+        in it: it may still act (send, close), so this world is not stuck,
+        however long it stays away (a thread in time.sleep() or join())."""
+        return any(
+            u is not me and not u.waiting and u.thread.is_alive() for u in self._users.values()
+        )
+
     # --- running ------------------------------------------------------------
 
     def poll(self) -> int:
@@ -311,9 +337,13 @@ class World:
             me.waiting = True
             try:
                 loop = _Loop(stacks, ready, timeout_ns, None, world=self._resolve(), user=me)
+                me.limit = loop.limit
+                me.stuck = None
                 ok = loop.run()
             finally:
                 me.waiting = False
+                me.limit = None
+                me.stuck = None
                 me.last = time.monotonic()
             if ok:
                 return True
@@ -392,6 +422,7 @@ class _Loop:
         self.touches = -1
         self.callouts = -1
         self.idle_moments = 0
+        self.stuck_since: float | None = None  # wall time the wait first looked stuck
 
     def done(self) -> bool:
         if self.user is not None and self.world is not None:
@@ -448,30 +479,39 @@ class _Loop:
                     work += st.poll()
                 if work:
                     self._bump()
+                    self.stuck_since = None
                 if self.done():
                     return True
                 if work == 0:
                     break
+            if self.user is not None and self.user.stuck is not None:
+                self.stuck = self.user.stuck  # found by another waiting thread
+                return False
             now = self.stacks[0].now
             nd = _next_deadline(self.stacks)
-            if nd is None:
+            # Another thread's wait that times out by itself is something
+            # pending too: time may run to its limit (never past it).
+            other = self._other_limit(now)
+            if other is not None and (nd is None or other < nd):
+                nd = other
+            elif nd is None:
                 if self.settle:
                     return True
                 if self.clock is not None and self.deadline is None:
-                    if self._others_pause():
+                    if self._others_pause() or self._others_active() or self._strangers():
                         continue
-                    self.stuck = "nothing is pending in any stack of the world"
-                    return False
+                    return self._give_up("nothing is pending in any stack of the world")
             elif self.watch and self._repeats(nd - now):
                 if self._others_pause():
                     continue
                 if self.settle:
                     return True
-                self.stuck = (
+                if self._others_active() or self._strangers():
+                    continue
+                return self._give_up(
                     "the world only repeats itself (idle connections' keepalives, "
                     "re-armed timers) and nothing is in flight"
                 )
-                return False
             if self.limit is not None and (nd is None or nd > self.limit):
                 if now >= self.limit:
                     return self.done()
@@ -492,6 +532,48 @@ class _Loop:
                         _COND.wait(pause / 1e9)  # lets other threads in
                     else:
                         time.sleep(pause / 1e9)
+
+    def _strangers(self) -> bool:
+        """Before declaring the world stuck while other threads live that
+        never called into it (one just started, about to connect): wait up to
+        _STRANGER_GRACE_S of wall time for them to show up."""
+        if self.world is None:
+            return False
+        users = {u.thread for u in self.world._users.values()}
+        me = threading.current_thread()
+        if not any(t is not me and t not in users for t in threading.enumerate()):
+            return False
+        now = time.monotonic()
+        if self.stuck_since is None:
+            self.stuck_since = now
+        if now - self.stuck_since >= _STRANGER_GRACE_S:
+            return False
+        _COND.wait(_ACTIVE_PAUSE_S)
+        return True
+
+    def _give_up(self, why: str) -> bool:
+        """The world is stuck: every thread that uses it waits with no time
+        limit.  They all end in Deadlock together, as asyncio's would."""
+        self.stuck = why
+        if self.world is not None:
+            for u in self.world._users.values():
+                if u is not self.user and u.waiting and u.limit is None:
+                    u.stuck = why
+            _COND.notify_all()
+        return False
+
+    def _other_limit(self, now: int) -> int | None:
+        if self.world is None or self.user is None or self.clock is None:
+            return None
+        return self.world._other_limit(self.user, now)
+
+    def _others_active(self) -> bool:
+        """Before declaring the world stuck: another live thread that is not
+        waiting may still act; give it time (without moving the clock)."""
+        if self.world is None or self.user is None or not self.world._others_active(self.user):
+            return False
+        _COND.wait(_ACTIVE_PAUSE_S)
+        return True
 
     def _others_pause(self) -> bool:
         """Before moving the virtual clock or giving up: if another thread of

@@ -479,6 +479,76 @@ def test_threads_deadlock_together_in_virtual_time() -> None:
         be.close()
 
 
+def test_a_timed_wait_in_another_thread_is_not_a_deadlock() -> None:
+    """One thread waits with a timeout and acts when it runs out; another
+    waits with none.  The untimed wait must let time run to the other's
+    limit instead of declaring the world stuck (a retry after a timeout)."""
+    be = UstackBackend()
+    try:
+        client, conn = be.connected()
+
+        def retry() -> bytes:
+            client.settimeout(1.0)
+            with pytest.raises(TimeoutError):
+                client.recv(10)  # nothing comes: times out after 1 s
+            client.sendall(b"retry")
+            return b"ok"
+
+        t, out = _in_thread(retry)
+        assert conn.recv(10) == b"retry"
+        t.join(10)
+        assert out == [b"ok"]
+        client.close()
+        conn.close()
+    finally:
+        be.close()
+
+
+def test_a_thread_away_longer_than_the_grace_is_not_a_deadlock() -> None:
+    """A server thread that sleeps (wall time, longer than THREAD_GRACE)
+    before it answers: the client's untimed recv waits for it, as a host
+    socket would, instead of ending in Deadlock."""
+    be = UstackBackend()
+    try:
+        client, conn = be.connected()
+
+        def slow_answer() -> None:
+            conn.recv(1)
+            time.sleep(ustack.world.THREAD_GRACE * 1.5)
+            conn.sendall(b"late")
+
+        t, out = _in_thread(slow_answer)
+        client.sendall(b"?")
+        assert client.recv(10) == b"late"
+        t.join(10)
+        assert out == [None]
+        client.close()
+        conn.close()
+    finally:
+        be.close()
+
+
+def test_a_thread_that_has_not_called_yet_is_waited_for() -> None:
+    """The main thread blocks in recv() while a thread it just started has
+    not reached its first ustack call: not a deadlock, the data comes."""
+    be = UstackBackend()
+    try:
+        client, conn = be.connected()
+
+        def late_sender() -> None:
+            time.sleep(0.1)
+            client.sendall(b"hello")
+
+        t, out = _in_thread(late_sender)
+        assert conn.recv(10) == b"hello"
+        t.join(10)
+        assert out == [None]
+        client.close()
+        conn.close()
+    finally:
+        be.close()
+
+
 def test_sock_nonblock_in_the_type(be: Backend) -> None:
     s = be.socket(socket.AF_INET, socket.SOCK_STREAM | socket.SOCK_NONBLOCK)
     with s:
