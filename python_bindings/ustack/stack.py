@@ -50,7 +50,7 @@ from ustack.inet import (
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
 from ustack.sockets import Socket, tcp_state_name
-from ustack.world import _LOCK, World, run_for, run_until
+from ustack.world import _LOCK, World, polling, run_for, run_until
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -216,7 +216,6 @@ class Stack:
         self._sockets: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
         self._sock_ids = itertools.count(1)
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
-        self._polling = False
         self.clock = clock
         self.seed = seed
         cfg = ffi.new("struct ust_stack_config *")
@@ -312,12 +311,8 @@ class Stack:
     def poll(self) -> int:
         """One turn of the run-to-completion loop; returns the work done (0: idle)."""
         st = self._ptr()
-        with _LOCK:
-            self._polling = True
-            try:
-                n = int(lib.ust_stack_poll(st))
-            finally:
-                self._polling = False
+        with _LOCK, polling():
+            n = int(lib.ust_stack_poll(st))
         self._raise_pending()
         return n
 

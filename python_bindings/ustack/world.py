@@ -70,6 +70,22 @@ THREAD_GRACE = 1.0
 """Seconds of wall time after which a thread that used a world but is not in
 a ustack call no longer holds back its virtual clock."""
 
+# Polls in progress on this thread: a callback they run (upcall, input or
+# capture hook) must not block, whichever world the blocking call is in
+# (a wait releases _LOCK, and another thread would enter the stack mid-poll).
+_POLLS = threading.local()
+
+
+class polling:  # noqa: N801 - used as a context manager, like a function
+    """``with polling():`` around a call into C that may run Python callbacks."""
+
+    def __enter__(self) -> None:
+        _POLLS.depth = getattr(_POLLS, "depth", 0) + 1
+
+    def __exit__(self, *exc: object) -> None:
+        _POLLS.depth -= 1
+
+
 # Threads blocked on _LOCK: a waiting thread that holds it lets them in
 # before it moves the virtual clock.
 _KNOCKING: set[int] = set()
@@ -326,13 +342,12 @@ class World:
             stacks = self.stacks
             if not stacks:
                 return bool(ready())
-            for st in stacks:
-                if st._polling:
-                    raise RuntimeError(
-                        "a blocking ustack call was made from inside a stack callback "
-                        "(upcall, input or capture hook); make the socket non-blocking "
-                        "with setblocking(False) there"
-                    )
+            if getattr(_POLLS, "depth", 0) > 0:
+                raise RuntimeError(
+                    "a blocking ustack call was made from inside a stack callback "
+                    "(upcall, input or capture hook); make the socket non-blocking "
+                    "with setblocking(False) there"
+                )
             me = self._resolve()._user()
             me.waiting = True
             try:

@@ -480,6 +480,29 @@ def test_blocking_call_inside_upcall_is_refused(net: PipeRig) -> None:
         net.run()
 
 
+def test_blocking_call_on_another_world_inside_upcall_is_refused(net: PipeRig) -> None:
+    """The wait would release the lock mid-poll of this stack, letting another
+    thread in: refused whichever world the blocking call belongs to."""
+    elsewhere = PipeRig(seed=9, addresses=True)
+    try:
+        server = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+        server.bind(("", 7))
+        far = elsewhere.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+        far.bind(("", 9))
+
+        def bad(sock: Socket, events: int) -> None:
+            far.recv(10)  # another world: still a wait inside this poll
+
+        server.set_upcall(bad)
+        client = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+        client.sendto(b"x", (ADDR_B, 7))
+        with pytest.raises(RuntimeError, match="inside a stack callback"):
+            net.run()
+        assert far._stack.world is not net.b.world
+    finally:
+        elsewhere.close()
+
+
 # --- many datagrams through faults --------------------------------------------------
 
 
