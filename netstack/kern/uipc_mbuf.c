@@ -227,7 +227,7 @@ m_ext_release(struct mbuf *m)
 			/* Exactly once: the count reached zero here and no
 			 * mbuf refers to the buffer any more. */
 			er->er_free(er->er_arg, er->er_buf);
-			ust_zone_free(mz->mz_mbuf, h);
+			ust_zone_free(h->m_zones->mz_mbuf, h); /* its own zone */
 			break;
 		}
 		default:
