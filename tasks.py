@@ -9,6 +9,7 @@
     invoke lint [--fix]        clang-format and ruff (and mypy when installed)
     invoke conformance         FreeBSD's TCP test suite (packetdrill) in virtual time
     invoke fuzz --seconds 60   the libFuzzer harnesses (clang) in build-fuzz/
+    invoke cross --test        the C tests on aarch64, s390x and powerpc under qemu-user
 
 Configuration (invoke's own: an ``invoke.yaml`` next to this file, ``INVOKE_USTACK_*``
 environment variables, or ``invoke -f FILE``), under the ``ustack`` key:
@@ -65,6 +66,20 @@ MAIN_CONFIG = ("gcc", "RelWithDebInfo")
 # the install/packaging checks.  The matrix runs the unit tests, examples and
 # fuzz-corpus replays, which is where a compiler or optimisation level shows.
 MATRIX_EXCLUDE_LABELS = "sim|valgrind|packaging"
+# `invoke cross --test`: CPUs whose C tests run under qemu-user, and what they need.
+CROSS_TEST_CPUS = ("aarch64", "s390x", "powerpc")
+CROSS_TEST_TOOLS = (
+    "qemu-aarch64",
+    "qemu-s390x",
+    "qemu-ppc",
+    "aarch64-linux-gnu-gcc",
+    "s390x-linux-gnu-gcc",
+    "powerpc-linux-gnu-gcc",
+)
+CROSS_TEST_INSTALL = (
+    "apt-get install qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu "
+    "libc6-dev-arm64-cross libc6-dev-s390x-cross libc6-dev-powerpc-cross"
+)
 # A slow-unit report whose input replays faster than this is machine load,
 # not a slow input (libFuzzer reports any run over -report_slow_units).
 FUZZ_SLOW_REPLAY_S = 1.0
@@ -347,6 +362,9 @@ def matrix(
         "cross": "also cross-build the core for Cortex-M3 and the library for aarch64 "
         "(default on; skipped with a printed reason when the toolchains are missing, "
         "a failure under require_all as in CI)",
+        "cross_tests": "also run the C tests on aarch64, s390x and powerpc under qemu-user "
+        "(`invoke cross --test`; default on; skipped with a printed reason when qemu-user "
+        "or a cross compiler is missing, a failure under require_all)",
         "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
         "skipped with a printed reason without clang, a failure under require_all)",
         "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
@@ -363,6 +381,7 @@ def test(
     jobs: int = 0,
     matrix: bool = True,
     cross: bool = True,
+    cross_tests: bool = True,
     lint: bool = True,
     seeds: int = 0,
     conformance: bool = True,
@@ -372,8 +391,8 @@ def test(
     """Run every test tier and print each tier's time.
 
     ctest in build/, ctest under ASan+UBSan with invariants in build-asan/, the
-    build matrix, the cross builds, pytest, FreeBSD's conformance suite, the
-    fuzzers and the lint checks.
+    build matrix, the cross builds, the C tests on other CPUs under qemu-user,
+    pytest, FreeBSD's conformance suite, the fuzzers and the lint checks.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
@@ -422,6 +441,16 @@ def test(
                 c, ("arm-none-eabi-gcc", "aarch64-linux-gnu-gcc"), "cross builds", install
             ):
                 _run(c, f"bash {shlex.quote(str(script))}", "cross builds", "see the error above")
+    if cross_tests and not quick:
+        script = ROOT / "scripts" / "cross-build.sh"
+        with tiers.tier("cross tests", f"bash {script.relative_to(ROOT)} --test all"):
+            if _optional_tool(c, CROSS_TEST_TOOLS, "cross tests", CROSS_TEST_INSTALL):
+                _run(
+                    c,
+                    f"bash {shlex.quote(str(script))} --test all",
+                    "the C tests on other CPUs",
+                    "see the failing CPU's ctest output above",
+                )
     if python:
         args = ["-m", "pytest"]
         if quick:
@@ -726,11 +755,22 @@ def fuzz(c: Context, seconds: int = 60, target: str = "", jobs: int = 1) -> None
 # --- cross, lint, clean -------------------------------------------------------------
 
 
-@task(help={"target": "target to build (see scripts/cross-build.sh --help); empty: all"})
-def cross(c: Context, target: str = "") -> None:
-    """Cross-compile the portable core for other CPUs (runs scripts/cross-build.sh)."""
+@task(
+    help={
+        "target": "target to build (see scripts/cross-build.sh --help); empty: all",
+        "test": f"build the C tests for {', '.join(CROSS_TEST_CPUS)} (or --target) and run "
+        "them under qemu-user, with build and test times",
+    }
+)
+def cross(c: Context, target: str = "", test: bool = False) -> None:
+    """Cross-compile for other CPUs (runs scripts/cross-build.sh).
+
+    Without --test: the portable core for a Cortex-M3 and the library for aarch64.
+    With --test: the C test suite on aarch64, s390x (64-bit big-endian) and powerpc
+    (32-bit big-endian) under qemu-user."""
     script = ROOT / "scripts" / "cross-build.sh"
-    cmd = f"bash {shlex.quote(str(script))}" + (f" {shlex.quote(target)}" if target else "")
+    cmd = f"bash {shlex.quote(str(script))}" + (" --test" if test else "")
+    cmd += f" {shlex.quote(target)}" if target else ""
     _run(c, cmd, "the cross build", f"see the error above; rerun with `{cmd}`")
 
 

@@ -1,5 +1,6 @@
 # Shared part of the cross toolchain files for GNU/Linux targets
-# (aarch64-linux-gnu.cmake, arm-linux-gnueabihf.cmake, riscv64-linux-gnu.cmake).
+# (aarch64-linux-gnu.cmake, arm-linux-gnueabihf.cmake, powerpc-linux-gnu.cmake,
+# riscv64-linux-gnu.cmake, s390x-linux-gnu.cmake).
 # The including file sets USTACK_CROSS_TRIPLE and CMAKE_SYSTEM_PROCESSOR.
 #
 # Debian/Ubuntu cross compilers (gcc-<triple>) install their target libraries

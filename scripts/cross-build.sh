@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# cross-build.sh - portability guard: build ustack for other machines.
+# cross-build.sh - portability guard: build ustack for other machines, and
+# run its C test suite on other CPUs under qemu-user.
 #
-#   scripts/cross-build.sh [cortex-m3|aarch64|all]     (default: all)
+#   scripts/cross-build.sh [cortex-m3|aarch64|all]              (default: all)
+#   scripts/cross-build.sh --test [aarch64|s390x|powerpc|all]   (default: all)
 #
 # cortex-m3  the portable core (netstack/ + osal/common + the baremetal OSAL)
 #            for an ARM Cortex-M3 with arm-none-eabi-gcc, its size, and the
@@ -10,6 +12,19 @@
 #            the port lacks fails the link.                -> build/cross-cortex-m3
 # aarch64    the full library (POSIX OSAL, drivers, no tests) for
 #            aarch64-linux-gnu.                            -> build/cross-aarch64
+#
+# --test     the library and the C tests for a Linux CPU, then ctest with
+#            every test program under qemu-user (CMAKE_CROSSCOMPILING_EMULATOR,
+#            cmake/<triple>.cmake), printing build and test times:
+#   aarch64  64-bit little-endian
+#   s390x    64-bit big-endian
+#   powerpc  32-bit big-endian (8-byte atomics through libatomic)
+#   Each runs the unit tests, driver conformance, examples, fuzz corpus
+#   replays, packaging checks and the simulations at fewer seeds (the
+#   USTACK_*_EMULATED counts in tests/sim).  Not on a target: valgrind (the
+#   host's cannot run target code) and the install/consumer check (it
+#   builds with the host's tools).
+#                                                          -> build/cross-<cpu>
 #
 # Environment: CMAKE (default cmake), JOBS (default: nproc),
 # USTACK_CM3_HEAP (bare-metal heap arena for the Cortex-M3 build, default
@@ -77,7 +92,7 @@ build_aarch64() {
   TOOLCHAIN=cmake/aarch64-linux-gnu.cmake
 
   step "aarch64: full library (posix OSAL, drivers)"
-  configure "$dir" -DUSTACK_OSAL=posix -DUSTACK_BUILD_TESTS=OFF
+  configure "$dir" -DUSTACK_OSAL=posix -DUSTACK_BUILD_TESTS=OFF -DUSTACK_WERROR=ON
   "$CMAKE" --build "$dir" -j "$JOBS"
   [[ -f "$dir/libustack.a" && -f "$dir/libustack.so" ]] || die "libustack.a/.so missing in $dir"
   aarch64-linux-gnu-readelf -h "$dir/libustack.so" | grep -q 'Machine:.*AArch64' ||
@@ -88,12 +103,71 @@ build_aarch64() {
     -P tests/cmake/exported_symbols.cmake
 }
 
+# --test: Linux CPUs whose test programs ctest runs under qemu-user.
+declare -A TRIPLE=([aarch64]=aarch64-linux-gnu [s390x]=s390x-linux-gnu [powerpc]=powerpc-linux-gnu)
+declare -A QEMU=([aarch64]=qemu-aarch64 [s390x]=qemu-s390x [powerpc]=qemu-ppc)
+declare -A DEBARCH=([aarch64]=arm64 [s390x]=s390x [powerpc]=powerpc)
+# ctest labels a CPU leaves out (none so far: every CPU runs the whole
+# suite, the simulations at fewer seeds, tests/sim/CMakeLists.txt).
+declare -A SKIP_LABELS=([aarch64]= [s390x]= [powerpc]=)
+RESULTS=()
+FAILED=()
+
+test_cpu() {
+  local cpu="$1" dir="build/cross-$1" triple="${TRIPLE[$1]}" t0 build_s test_s summary
+  need "$triple-gcc" "gcc-$triple libc6-dev-${DEBARCH[$cpu]}-cross"
+  need "${QEMU[$cpu]}" qemu-user
+  TOOLCHAIN="cmake/$triple.cmake"
+
+  step "$cpu: library and C tests (${QEMU[$cpu]} runs them)"
+  t0=$SECONDS
+  configure "$dir" -DUSTACK_OSAL=posix -DUSTACK_BUILD_TESTS=ON -DUSTACK_WERROR=ON
+  grep -q "${QEMU[$cpu]}" "$dir/tests/unit/CTestTestfile.cmake" ||
+    die "$dir: ctest would not run the tests under ${QEMU[$cpu]} (CMAKE_CROSSCOMPILING_EMULATOR unset)"
+  "$CMAKE" --build "$dir" -j "$JOBS"
+  build_s=$((SECONDS - t0))
+
+  step "$cpu: ctest under ${QEMU[$cpu]}${SKIP_LABELS[$cpu]:+ (without label ${SKIP_LABELS[$cpu]})}"
+  t0=$SECONDS
+  local args=(--test-dir "$dir" --output-on-failure -j "$JOBS")
+  [[ -n ${SKIP_LABELS[$cpu]} ]] && args+=(-LE "${SKIP_LABELS[$cpu]}")
+  local rc=0
+  ctest "${args[@]}" | tee "$dir/ctest.log" || rc=$?
+  test_s=$((SECONDS - t0))
+  summary=$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$dir/ctest.log" | tail -1)
+  RESULTS+=("$(printf '%-8s build %4d s  test %4d s  %s' "$cpu" "$build_s" "$test_s" "${summary:-no ctest summary}")")
+  echo "cross-build: ${RESULTS[-1]}"
+  ((rc == 0)) || FAILED+=("$cpu (rerun: ctest --test-dir $dir --output-on-failure --rerun-failed)")
+}
+
+run_tests() {
+  local cpus=("$@") cpu
+  for cpu in "${cpus[@]}"; do
+    test_cpu "$cpu"
+  done
+  echo
+  echo "cross-build --test: build and test times (-j $JOBS)"
+  printf '  %s\n' "${RESULTS[@]}"
+  ((${#FAILED[@]} == 0)) || die "ctest failed on: ${FAILED[*]}"
+}
+
+if [[ ${1:-} == --test ]]; then
+  target="${2:-all}"
+  case "$target" in
+    aarch64|s390x|powerpc) run_tests "$target" ;;
+    all) run_tests aarch64 s390x powerpc ;;
+    *) die "unknown test target '$target' (aarch64, s390x, powerpc or all)" ;;
+  esac
+  echo "cross-build: tests on $target OK"
+  exit 0
+fi
+
 target="${1:-all}"
 case "$target" in
   cortex-m3) build_cortex_m3 ;;
   aarch64) build_aarch64 ;;
   all) build_cortex_m3; build_aarch64 ;;
-  -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}"; exit 0 ;;
   *) die "unknown target '$target' (cortex-m3, aarch64 or all)" ;;
 esac
 echo

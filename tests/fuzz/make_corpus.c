@@ -12,6 +12,7 @@
  * time step).
  */
 #include "fuzz_rig.h"
+#include "tl_net.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -343,8 +344,7 @@ client_state(void)
 	size_t i, n = ust_tcp_pcblist(C.r.st, tc, 8);
 
 	for (i = 0; i < n && i < 8; i++)
-		if (tc[i].lport == (uint16_t)(C.r.c_port >> 8 | C.r.c_port << 8) &&
-		    tc[i].has_socket)
+		if (tc[i].lport == tl_hton16(C.r.c_port) && tc[i].has_socket)
 			return (tc[i].state);
 	fprintf(stderr, "make_corpus: client_synack_all_options did not connect\n");
 	return (-1);

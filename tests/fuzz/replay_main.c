@@ -6,6 +6,7 @@
  * harness code stays compiled and every crash found stays fixed.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,9 @@ replay_path(const char *path, unsigned *count)
 	}
 	if ((dir = opendir(path)) == NULL)
 		return (-1);
+	/* readdir ends with NULL on an error too (EOVERFLOW, for one, when
+	 * off_t cannot hold the offset): only errno tells it from the end. */
+	errno = 0;
 	while ((de = readdir(dir)) != NULL) {
 		char sub[4096];
 
@@ -68,6 +72,11 @@ replay_path(const char *path, unsigned *count)
 		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
 		if (replay_path(sub, count) != 0)
 			error = -1;
+		errno = 0;
+	}
+	if (errno != 0) {
+		fprintf(stderr, "replay: cannot read directory %s: %s\n", path, strerror(errno));
+		error = -1;
 	}
 	closedir(dir);
 	return (error);
