@@ -122,6 +122,28 @@ tl_run(struct ust_vclock *vc, struct ust_stack *const *sts, int n, uint64_t dt)
 	tl_poll(sts, n);
 }
 
+size_t
+tl_stream(struct ust_vclock *vc, struct ust_stack *const *sts, int n, struct ust_socket *from,
+    struct ust_socket *to, const uint8_t *buf, size_t len, uint64_t dt, long max_rounds)
+{
+	uint8_t in[16384];
+	size_t sent = 0, got = 0;
+	ptrdiff_t k;
+	long round;
+
+	for (round = 0; round < max_rounds && got < len; round++) {
+		while (sent < len && (k = ust_send(from, buf + sent, len - sent, 0)) > 0)
+			sent += (size_t)k;
+		tl_run(vc, sts, n, dt);
+		while ((k = ust_recv(to, in, sizeof(in), 0)) > 0) {
+			if ((size_t)k > len - got || memcmp(in, buf + got, (size_t)k) != 0)
+				return (got);
+			got += (size_t)k;
+		}
+	}
+	return (got);
+}
+
 uint64_t
 tl_mix64(uint64_t *x)
 {

@@ -40,6 +40,14 @@ uint64_t tl_next_deadline(struct ust_stack *const *sts, int n);
  * to the next deadline that falls within dt (at least 1 ns on), and so
  * on; the clock ends at now + dt, everything due by then run. */
 void tl_run(struct ust_vclock *vc, struct ust_stack *const *sts, int n, uint64_t dt);
+/* Streams len bytes of buf from the connected socket from to the socket to
+ * (both non-blocking, on the n stacks): sends what from takes, runs the
+ * stacks for dt ns, reads what arrived, for at most max_rounds rounds.
+ * Returns the bytes that arrived equal to buf; it stops at the first byte
+ * that differs, so a short count means lost, late or damaged data. */
+size_t tl_stream(struct ust_vclock *vc, struct ust_stack *const *sts, int n,
+    struct ust_socket *from, struct ust_socket *to, const uint8_t *buf, size_t len, uint64_t dt,
+    long max_rounds);
 
 /* splitmix64: the next value of the seeded sequence *x. */
 uint64_t tl_mix64(uint64_t *x);

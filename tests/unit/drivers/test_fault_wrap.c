@@ -25,10 +25,8 @@ TEST(tso_frames_cut_for_writing_never_exceed_a_small_capacity)
 	struct ust_if *ifp[2];
 	struct ust_socket *ls, *cs, *as = NULL;
 	struct ust_sockaddr_in sin = tl_sin(UST_INADDR_ANY, 80), to = tl_sin(test_ip4(2), 80);
-	static uint8_t out[1048576], in[65536];
-	size_t sent = 0, got = 0;
-	int i, rounds;
-	ptrdiff_t k;
+	static uint8_t out[1048576];
+	int i;
 
 	ust_pipe_config_init(&pc);
 	pc.clock = ust_vclock_clock(vc);
@@ -55,17 +53,7 @@ TEST(tso_frames_cut_for_writing_never_exceed_a_small_capacity)
 	(void)ust_connect(cs, &to);
 	tl_run(vc, st, 2, 30000000000ull); /* the SYN or SYN-ACK may be corrupted */
 	REQUIRE(ust_accept(ls, &as, NULL) == 0);
-	for (rounds = 0; rounds < 200000 && got < sizeof(out); rounds++) {
-		while (
-		    sent < sizeof(out) && (k = ust_send(cs, out + sent, sizeof(out) - sent, 0)) > 0)
-			sent += (size_t)k;
-		tl_run(vc, st, 2, 1000000);
-		while ((k = ust_recv(as, in, sizeof(in), 0)) > 0) {
-			CHECK(memcmp(in, out + got, (size_t)k) == 0);
-			got += (size_t)k;
-		}
-	}
-	CHECK_EQ(got, sizeof(out));
+	CHECK_EQ(tl_stream(vc, st, 2, cs, as, out, sizeof(out), 1000000, 200000), sizeof(out));
 	ust_fault_wrap_get_stats(fw, UST_FAULT_TX, &fs);
 	/* Large frames were corrupted (cut into segments first) and some of
 	 * them could not fit: dropped, not written past the heap. */
