@@ -46,6 +46,7 @@ BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
 BUILD_FUZZ = ROOT / "build-fuzz"
 BUILD_MATRIX = ROOT / "build-matrix"
+CROSS_SCRIPT = ROOT / "scripts" / "cross-build.sh"
 FUZZ_TARGETS = ("fuzz_frame", "fuzz_frames")
 SANITIZERS = "address,undefined"
 C_DIRS = (
@@ -432,7 +433,7 @@ def test(
                 if failed:
                     raise Exit("; ".join(failed))
     if cross and not quick:
-        script = ROOT / "scripts" / "cross-build.sh"
+        script = CROSS_SCRIPT
         with tiers.tier("cross builds", f"bash {script.relative_to(ROOT)}"):
             install = (
                 "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi gcc-aarch64-linux-gnu"
@@ -442,7 +443,7 @@ def test(
             ):
                 _run(c, f"bash {shlex.quote(str(script))}", "cross builds", "see the error above")
     if cross_tests and not quick:
-        script = ROOT / "scripts" / "cross-build.sh"
+        script = CROSS_SCRIPT
         with tiers.tier("cross tests", f"bash {script.relative_to(ROOT)} --test all"):
             if _optional_tool(c, CROSS_TEST_TOOLS, "cross tests", CROSS_TEST_INSTALL):
                 _run(
@@ -768,7 +769,7 @@ def cross(c: Context, target: str = "", test: bool = False) -> None:
     Without --test: the portable core for a Cortex-M3 and the library for aarch64.
     With --test: the C test suite on aarch64, s390x (64-bit big-endian) and powerpc
     (32-bit big-endian) under qemu-user."""
-    script = ROOT / "scripts" / "cross-build.sh"
+    script = CROSS_SCRIPT
     cmd = f"bash {shlex.quote(str(script))}" + (" --test" if test else "")
     cmd += f" {shlex.quote(target)}" if target else ""
     _run(c, cmd, "the cross build", f"see the error above; rerun with `{cmd}`")
