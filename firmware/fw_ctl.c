@@ -625,6 +625,15 @@ fw_ctl_init(struct fw_ctl *c, struct ust_stack *st, const char *board, fw_ctl_re
 }
 
 void
+fw_ctl_fini(struct fw_ctl *c)
+{
+	fw_ctl_reset(c);
+	if (c->evq != NULL)
+		ust_evq_destroy(c->evq);
+	c->evq = NULL;
+}
+
+void
 fw_ctl_set_if(struct fw_ctl *c, struct ust_if *ifp)
 {
 	c->ifp = ifp;

@@ -133,6 +133,8 @@ void fw_ctl_init(struct fw_ctl *c, struct ust_stack *st, const char *board, fw_c
 /* The interface of FW_CTL_IFINFO and the address, route and ARP ops
  * (without one they answer -UST_ENODEV). */
 void fw_ctl_set_if(struct fw_ctl *c, struct ust_if *ifp);
+/* Closes every socket of the table and frees the poll queue. */
+void fw_ctl_fini(struct fw_ctl *c);
 /* Reads what the channel has and runs every complete request.  Returns 1
  * when it handled a request, else 0. */
 int fw_ctl_poll(struct fw_ctl *c);
