@@ -100,9 +100,7 @@ def _ti_format() -> str:
 
 
 _TI_FORMAT = _ti_format()
-_STATS_CTYPES = {"stack": "struct ust_stack_stats"} | {
-    p: f"struct ust_{p}stat" for p in PROTOCOLS
-}
+_STATS_CTYPES = {"stack": "struct ust_stack_stats"} | {p: f"struct ust_{p}stat" for p in PROTOCOLS}
 
 
 def _sa(address: Any, what: str) -> bytes:
@@ -137,17 +135,25 @@ class Board:
     """A stack on a board (QEMU, or the host emulation), driven over its
     control channel, with the socket API of :class:`ustack.Stack`.
 
-    ``Board(board="mps2-an385", **qemu_options)`` builds (if needed) and
-    boots the firmware with :class:`ustack.board.qemu.QemuBoard` and
-    connects to its control channel; :meth:`close` stops it.
+    ``Board(board="mps2-an385", **options)`` builds (if needed) and boots
+    the firmware with :class:`ustack.board.qemu.QemuBoard` and connects to
+    its control channel; ``Board("host")`` starts the host emulation
+    (:class:`ustack.board.hostboard.HostBoard`) instead.  :meth:`close`
+    asks the firmware to exit and stops it.  ``board.owner`` is the
+    launcher (its ``netns`` and ``tap`` name the board's link).
     :meth:`connect` takes a channel that exists already.
     """
 
-    def __init__(self, board: str = "mps2-an385", **qemu_options: Any) -> None:
-        from ustack.board.qemu import QemuBoard
-
+    def __init__(self, board: str = "mps2-an385", **options: Any) -> None:
         self._init_channel(None)
-        self._owner: Any = QemuBoard(board, **qemu_options)
+        if board == "host":
+            from ustack.board.hostboard import HostBoard
+
+            self._owner: Any = HostBoard(board, **options)
+        else:
+            from ustack.board.qemu import QemuBoard
+
+            self._owner = QemuBoard(board, **options)
         try:
             self._owner.start()
             self._stream = _open_stream(self._owner.control_path)
@@ -157,7 +163,7 @@ class Board:
             raise
 
     def _init_channel(self, stream: Any) -> None:
-        self._stream = stream
+        self._stream: Any = stream
         self._owner = None
         self._lock = threading.Lock()
         self._tag = 0
@@ -172,9 +178,7 @@ class Board:
         connected stream (``sendall``/``recv``).  ``owner`` (with a
         ``stop()``) is stopped by :meth:`close`."""
         self = cls.__new__(cls)
-        stream = (
-            _open_stream(path_or_stream) if isinstance(path_or_stream, str) else path_or_stream
-        )
+        stream = _open_stream(path_or_stream) if isinstance(path_or_stream, str) else path_or_stream
         self._init_channel(stream)
         self._owner = owner
         self.hello = self._hello()
@@ -197,6 +201,11 @@ class Board:
 
     def _hello(self) -> str:
         return self._check(P.HELLO)[1].decode("utf-8", "replace")
+
+    @property
+    def owner(self) -> Any:
+        """The launcher this object booted (QemuBoard, HostBoard), or None."""
+        return self._owner
 
     @property
     def name(self) -> str:
@@ -274,7 +283,9 @@ class Board:
             return old
         if isinstance(old, str) != isinstance(value, str) or isinstance(value, bool):
             want = "str" if isinstance(old, str) else "int"
-            raise TypeError(f"sysctl {name}: the value must be a {want}, not {type(value).__name__}")
+            raise TypeError(
+                f"sysctl {name}: the value must be a {want}, not {type(value).__name__}"
+            )
         if isinstance(value, str):
             arg = b"\x01" + bytes((len(raw),)) + raw + value.encode("utf-8")
         else:
@@ -296,7 +307,9 @@ class Board:
         rc, data = self._check(P.STATS, bytes((P.STATS_GROUPS.index(group),)))
         ctype = _STATS_CTYPES[group]
         if rc != ffi.sizeof(ctype) or len(data) != rc:
-            raise ConnectionError(f"board counters {group}: {rc} bytes, expected {ffi.sizeof(ctype)}")
+            raise ConnectionError(
+                f"board counters {group}: {rc} bytes, expected {ffi.sizeof(ctype)}"
+            )
         out = ffi.new(ctype + " *")
         words = struct.unpack(f">{rc // 8}Q", data)
         ffi.buffer(out)[:] = struct.pack(f"={rc // 8}Q", *words)
@@ -362,7 +375,9 @@ class Board:
         _, d = self._check(P.IFINFO)
         n = d[10]
         addrs = tuple(
-            ipaddress.IPv4Interface((ipaddress.IPv4Address(d[11 + 5 * i : 15 + 5 * i]), d[15 + 5 * i]))
+            ipaddress.IPv4Interface(
+                (ipaddress.IPv4Address(d[11 + 5 * i : 15 + 5 * i]), d[15 + 5 * i])
+            )
             for i in range(n)
         )
         return BoardInterface(
@@ -429,6 +444,11 @@ class Board:
         for sock in list(self._sockets.values()):
             sock._fd = None
         self._sockets.clear()
+        if self._owner is not None and not self._closed:
+            try:
+                self.exit(0)
+            except (OSError, ConnectionError):
+                pass
         self._closed = True
         stream, self._stream = self._stream, None
         try:
@@ -791,4 +811,3 @@ def _tcp_info_raw(info: TCPInfo) -> bytes:
     for name in _TI_FIELDS:
         setattr(out, name, info[name])
     return bytes(ffi.buffer(out))
-
