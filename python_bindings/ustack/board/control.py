@@ -144,12 +144,15 @@ class Board:
     :meth:`connect` takes a channel that exists already.
     """
 
+    _stream: Any
+    _owner: Any
+
     def __init__(self, board: str = "mps2-an385", **options: Any) -> None:
         self._init_channel(None)
         if board == "host":
             from ustack.board.hostboard import HostBoard
 
-            self._owner: Any = HostBoard(board, **options)
+            self._owner = HostBoard(board, **options)
         else:
             from ustack.board.qemu import QemuBoard
 
@@ -163,7 +166,7 @@ class Board:
             raise
 
     def _init_channel(self, stream: Any) -> None:
-        self._stream: Any = stream
+        self._stream = stream
         self._owner = None
         self._lock = threading.Lock()
         self._tag = 0
