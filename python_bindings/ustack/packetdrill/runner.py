@@ -44,6 +44,7 @@ from ustack.packetdrill.wire import (
     str_to_flags,
 )
 from ustack.sockets import Socket, tcp_state_name
+from ustack.stack import TcpConnection
 
 __all__ = ["Backend", "Failure", "Unsupported", "ScriptRunner", "RunOptions"]
 
@@ -128,13 +129,25 @@ class Unsupported(Exception):
         self.line = line
 
 
+class StackLike(Protocol):
+    """What the runner calls on the stack under test: a :class:`ustack.Stack`,
+    or a :class:`ustack.board.Board` driving the stack on a board."""
+
+    def socket(self, family: int, type: int) -> Any: ...  # noqa: A002
+    def sysctl(self, name: str, value: int) -> Any: ...
+    def tcp_connections(self) -> list[TcpConnection]: ...
+    def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None: ...
+
+
 class Backend(Protocol):
     """What the runner needs from a place to run the stack (see virtual.py)."""
 
     name: str
     local_ip: str
     remote_ip: str
-    stack: ustack.Stack
+
+    @property
+    def stack(self) -> StackLike: ...
 
     @property
     def tolerance_scale(self) -> float: ...
@@ -156,7 +169,7 @@ class RunOptions:
 
 @dataclass
 class _Fd:
-    sock: Socket
+    sock: Socket  # or a ustack.board.BoardSocket: the same methods
     nonblock: bool = False
 
 

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ustack.packetdrill.lexer import ParseError
 from ustack.packetdrill.runner import Backend, Failure, RunOptions, ScriptRunner, Unsupported
@@ -161,7 +162,15 @@ def _group(root: Path, path: Path) -> str:
     return root.name if root.is_dir() else path.parent.name
 
 
-def _make_backend(kind: str, mtu: int, seed: int, tap: str | None = None) -> Backend:
+def _make_backend(
+    kind: str, mtu: int, seed: int, tap: str | None = None, board: Any = None
+) -> Backend:
+    if kind == "board":
+        from ustack.packetdrill.board_backend import BoardBackend
+
+        if board is None:
+            raise ValueError("--backend board needs a board (--board NAME)")
+        return BoardBackend(board, mtu=mtu)
     if kind == "tap":
         from ustack.packetdrill.tap_backend import TapBackend
 
@@ -177,10 +186,13 @@ def run_script(
     seed: int = 1,
     backend: str = "virtual",
     tap: str | None = None,
+    board: Any = None,
 ) -> ScriptResult:
     """Parses and runs one script on a fresh stack: in virtual time, or over a
     TAP device in real time (``backend="tap"``: made for the script, inside a
-    namespace of its own, or the existing device ``tap``)."""
+    namespace of its own, or the existing device ``tap``), or on the stack
+    of ``board`` (``backend="board"``: a :class:`ustack.board.Board`, reset
+    for the script)."""
     from ustack.packetdrill.parser import parse_file
 
     t0 = time.perf_counter()
@@ -192,7 +204,7 @@ def run_script(
         return result
     mtu = int(script.option("mtu") or 1500)
     try:
-        be = _make_backend(backend, mtu, seed, tap)
+        be = _make_backend(backend, mtu, seed, tap, board)
     except Unsupported as exc:
         result.status, result.line, result.reason = "unsupported", 0, str(exc)
         return result
@@ -227,16 +239,30 @@ def run_scripts(
     progress: Callable[[int, ScriptResult], None] | None = None,
     backend: str = "virtual",
     tap: str | None = None,
+    board: str | None = None,
 ) -> Report:
-    """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*."""
+    """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*.
+    ``backend="board"`` boots ``board`` (``"host"``, ``"mps2-an385"``) once
+    for the whole run."""
     report = Report()
     t0 = time.perf_counter()
-    for i, (root, path) in enumerate(find_scripts(paths)):
-        if ipv4_only and "ipv6" in path.name:
-            continue
-        r = run_script(path, group=_group(root, path), opts=opts, backend=backend, tap=tap)
-        report.results.append(r)
-        if progress is not None:
-            progress(i, r)
+    the_board: Any = None
+    if backend == "board":
+        from ustack.packetdrill.board_backend import open_board
+
+        the_board = open_board(board or "mps2-an385")
+    try:
+        for i, (root, path) in enumerate(find_scripts(paths)):
+            if ipv4_only and "ipv6" in path.name:
+                continue
+            r = run_script(
+                path, group=_group(root, path), opts=opts, backend=backend, tap=tap, board=the_board
+            )
+            report.results.append(r)
+            if progress is not None:
+                progress(i, r)
+    finally:
+        if the_board is not None:
+            the_board.close()
     report.seconds = time.perf_counter() - t0
     return report

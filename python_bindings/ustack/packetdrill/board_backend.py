@@ -1,0 +1,152 @@
+"""The board back end: the scripts against the stack on a board (QEMU, or
+the host emulation), packets over the board's TAP, syscalls over its
+control channel.
+
+As in the TAP back end (tap_backend.py), the script's peer is a packet
+socket on the kernel's side of the board's TAP device, with a MAC address
+no interface has (``PEER_MAC``), so the kernel stays out of the
+conversation; it is opened inside the board's namespace.  The syscalls go
+to :class:`ustack.board.Board` sockets, whose API is the one the runner
+uses on a :class:`ustack.Stack`; the backend's ``stack`` is the Board.  Time
+is the host's monotonic clock, with the TAP back end's tolerance (and a
+wider floor for an emulated CPU).
+
+One board serves a whole run (booting QEMU per script would dominate):
+each script starts from :meth:`Board.reset` (every socket closed, every
+connection dropped, every knob the previous script wrote set back), with a
+static ARP entry for the script's peer.  The script's local address is the
+board's; the peer is another address of the board's subnet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import select
+import socket
+import time
+from collections import deque
+
+from ustack.board.control import Board
+from ustack.board.hostboard import netns_socket
+from ustack.packetdrill.runner import Unsupported
+from ustack.packetdrill.tap_backend import PEER_MAC, TAP_TOLERANCE_FLOOR_NS, TAP_TOLERANCE_SCALE
+from ustack.packetdrill.wire import fragment
+
+__all__ = ["BoardBackend", "open_board", "BOARD_TOLERANCE_FLOOR_NS"]
+
+BOARD_TOLERANCE_FLOOR_NS = 2 * TAP_TOLERANCE_FLOOR_NS  # QEMU's CPU, the UART's round trips
+_ETH_P_ALL = 0x0003
+_ETH_P_IP = b"\x08\x00"
+_FRAME_MAX = 65600
+_SETTLE_NS = 3_000_000  # for an injected frame to reach the board's stack
+
+
+def open_board(name: str) -> Board:
+    """The board a run uses: ``"host"`` (fw_ctl_host) or a QEMU board, its
+    kernel side without an address (the packet socket is the peer)."""
+    if name == "host":
+        return Board("host", peer=None)
+    return Board(name)
+
+
+class BoardBackend:
+    """A stack on a board, a packet socket on its TAP as the script's peer."""
+
+    name = "board"
+
+    def __init__(self, board: Board, *, mtu: int = 1500) -> None:
+        owner = board.owner
+        if owner is None or not hasattr(owner, "netns") or not hasattr(owner, "tap"):
+            raise Unsupported(
+                0, "the board back end needs a board it booted (its TAP and namespace)"
+            )
+        iface = board.interface
+        if mtu != iface.mtu:
+            raise Unsupported(0, f"--mtu={mtu}: the board's interface has MTU {iface.mtu}")
+        if not iface.addresses:
+            raise Unsupported(0, "the board's interface has no address")
+        ifa = iface.addresses[0]
+        self.board = board
+        self.stack = board
+        self.mtu = mtu
+        self.local_ip = str(ifa.ip)
+        self.remote_ip = _peer_address(ifa)
+        self._mine = iface.mac_bytes
+        board.reset()
+        try:
+            board.arp_add(self.remote_ip, PEER_MAC)
+        except FileExistsError:
+            pass
+        self._sock = netns_socket(
+            owner.netns, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL)
+        )
+        try:
+            self._sock.bind((owner.tap, _ETH_P_ALL))
+            self._sock.setblocking(False)
+        except BaseException:
+            self._sock.close()
+            raise
+        self._out: deque[tuple[int, bytes]] = deque()
+        self._t0 = time.monotonic_ns()
+
+    @property
+    def tolerance_scale(self) -> float:
+        return TAP_TOLERANCE_SCALE
+
+    @property
+    def tolerance_floor_ns(self) -> int:
+        return BOARD_TOLERANCE_FLOOR_NS
+
+    def now(self) -> int:
+        return time.monotonic_ns() - self._t0
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                data, addr = self._sock.recvfrom(_FRAME_MAX)
+            except BlockingIOError:
+                return
+            if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
+                continue
+            if data[12:14] == _ETH_P_IP:
+                self._out.append((self.now(), data[14:]))
+
+    def inject(self, ip_packet: bytes) -> None:
+        head = self._mine + PEER_MAC + _ETH_P_IP
+        for part in fragment(ip_packet, self.mtu):
+            self._sock.send(head + part)
+        self.settle()
+
+    def settle(self) -> None:
+        """Give the frames a moment to reach the board and its stack to act."""
+        end = time.monotonic_ns() + _SETTLE_NS
+        while (left := end - time.monotonic_ns()) > 0:
+            select.select([self._sock], [], [], left / 1e9)
+            self._drain()
+
+    def advance(self, until_ns: int, *, stop_on_packet: bool) -> None:
+        while True:
+            self._drain()
+            if stop_on_packet and self._out:
+                return
+            now = self.now()
+            if now >= until_ns:
+                return
+            select.select([self._sock], [], [], min((until_ns - now) / 1e9, 0.01))
+
+    def next_outbound(self) -> tuple[int, bytes] | None:
+        return self._out.popleft() if self._out else None
+
+    def close(self) -> None:
+        try:
+            self._sock.close()
+        finally:
+            self.board.reset()
+
+
+def _peer_address(ifa: ipaddress.IPv4Interface) -> str:
+    """An address of the board's subnet that is not the board's."""
+    for host in (ifa.network.network_address + 100, ifa.network.network_address + 101):
+        if host != ifa.ip and host in ifa.network:
+            return str(host)
+    raise Unsupported(0, f"the board's subnet {ifa.network} has no room for the script's peer")
