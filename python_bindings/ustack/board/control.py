@@ -73,6 +73,7 @@ _C_SO_TYPE = int(lib.UST_SO_TYPE)
 _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
 _C_TCP_INFO = int(lib.UST_TCP_INFO)
 _C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
+_C_TCP_NOPUSH = int(lib.UST_TCP_NOPUSH)
 _EV_IN = int(lib.UST_EV_IN)
 _EV_OUT = int(lib.UST_EV_OUT)
 _EV_ERR = int(lib.UST_EV_ERR)
@@ -500,6 +501,7 @@ class BoardSocket:
         self._type = kind
         self._proto = proto
         self._timeout: float | None = None
+        self._nopush = False  # TCP_NOPUSH as the application set it
         board._sockets[fd] = self
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -656,11 +658,39 @@ class BoardSocket:
     # --- data -------------------------------------------------------------------------------
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
-        """Send on a connected socket; returns the bytes the board took (at
-        most one request's worth)."""
-        chunk = bytes(memoryview(data).cast("B")[:_SEND_MAX])
+        """Send on a connected socket; returns the bytes the board took.  Data
+        larger than one request goes in several while the board takes it
+        (the first waits as the timeout says, the others do not)."""
+        view = memoryview(data).cast("B")
+        if len(view) <= _SEND_MAX or self._type != SOCK_STREAM or self._nopush:
+            return self._send(view, flags)
+        # The stack must segment the whole as one send: hold partial
+        # segments until the last request (TCP_NOPUSH; clearing it sends).
+        self._set_nopush(1)
+        try:
+            return self._send(view, flags)
+        finally:
+            self._set_nopush(0)
+
+    def _set_nopush(self, on: int) -> None:
+        self._req(P.SETSOCKOPT, struct.pack(">iii", _C_IPPROTO_TCP, _C_TCP_NOPUSH, on))
+
+    def _send(self, view: memoryview, flags: int) -> int:
         hdr = bytes((self._c_flags(flags),))
-        return self._call(lambda: self._req(P.SEND, hdr + chunk)[0], _EV_OUT, "send()", flags)
+        first = bytes(view[:_SEND_MAX])
+        sent = self._call(lambda: self._req(P.SEND, hdr + first)[0], _EV_OUT, "send()", flags)
+        if sent < len(first):
+            return sent
+        while sent < len(view):
+            chunk = bytes(view[sent : sent + _SEND_MAX])
+            try:
+                n = self._req(P.SEND, hdr + chunk)[0]
+            except (_WouldBlock, OSError):
+                break
+            sent += n
+            if n < len(chunk):
+                break
+        return sent
 
     def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
         view = memoryview(data).cast("B")
@@ -750,6 +780,8 @@ class BoardSocket:
             n = len(value) // 4
             raw = struct.pack(f">{n}i", *struct.unpack(f"={n}i", bytes(value)))
         self._req(P.SETSOCKOPT, struct.pack(">ii", c_level, c_opt) + raw)
+        if (c_level, c_opt) == (_C_IPPROTO_TCP, _C_TCP_NOPUSH):
+            self._nopush = raw != bytes(4)
 
     def _so_error(self) -> int:
         """SO_ERROR as ustack's error number (reading clears it)."""
