@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from ustack.board.checks import CHECKS, run_checks
 from ustack.board.qemu import (
     BOARDS,
     DEFAULT_ADDRESS,
@@ -42,6 +43,8 @@ emulates: {", ".join(BOARDS)}.
                                      into build/board-<firmware>/
   ustack board run --board B         build, boot and stay up until Ctrl-C,
                                      printing how to reach the board
+  ustack board check --board all     boot each board and run the host-side checks
+                                     (ping to 8000 bytes, HTTP 1 MB, TCP/UDP echo, EXIT)
   ustack board run --board B --run CMD
                                      build, boot, run CMD next to the board, stop
                                      it and exit with CMD's status
@@ -107,6 +110,38 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="which board's firmware ('all': every firmware)",
     )
     _build_options(build)
+    check = sub.add_parser(
+        "check",
+        help="boot a board and run the host-side checks (invoke qemu)",
+        description="Boots each board (building its firmware unless --elf) and checks it "
+        "from the kernel in its namespace: ping with payloads 56..8000 bytes (fragmented), "
+        "curl /bytes/1000000 with the SHA-256 checked, 1 MiB TCP echo both ways "
+        "byte-exact, UDP echo, then control EXIT 42 and QEMU's exit status.  Prints each "
+        "check's outcome and time; exit status 1 when any failed.",
+    )
+    check.add_argument(
+        "--board",
+        action="append",
+        default=[],
+        choices=[*BOARDS, "all"],
+        help="board to check (repeatable; 'all': every board; default mps2-an385)",
+    )
+    check.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        choices=list(CHECKS),
+        help="run only this check (repeatable; default all, in the order listed)",
+    )
+    check.add_argument(
+        "--elf",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="boot this ELF instead of building the firmware (with one --board)",
+    )
+    check.add_argument("--seed", type=int, default=None, help="the firmware's seed")
+    _build_options(check)
     run = sub.add_parser(
         "run",
         help="boot a board on a TAP in a namespace; run a command against it",
@@ -220,10 +255,15 @@ def run(args: argparse.Namespace) -> int:
             return _build(args)
         if action == "run":
             return _run(args)
+        if action == "check":
+            return _check(args)
     except BoardError as exc:
         print(f"ustack board: {exc}", file=sys.stderr)
         return 1
-    print("ustack board: give an action: list, build or run (ustack board --help)", file=sys.stderr)
+    print(
+        "ustack board: give an action: list, build, run or check (ustack board --help)",
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -257,6 +297,33 @@ def _build(args: argparse.Namespace) -> int:
         if args.quiet:
             print(elf)
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    boards = args.board or ["mps2-an385"]
+    if "all" in boards:
+        boards = list(BOARDS)
+    if args.elf is not None and len(boards) != 1:
+        raise BoardError("--elf goes with exactly one --board")
+    failed: list[str] = []
+    t0 = time.monotonic()
+    for name in boards:
+        elf = args.elf
+        if elf is None:
+            elf = build_firmware(name, build_dir=args.build_dir, quiet=args.quiet)
+        try:
+            results = run_checks(name, elf=elf, only=args.check, seed=args.seed)
+        except BoardError as exc:
+            print(f"{name}: {exc}", file=sys.stderr, flush=True)
+            failed.append(f"{name}: boot")
+            continue
+        failed += [f"{name}: {r.name}" for r in results if not r.ok]
+    print(
+        f"ustack board check: {len(boards)} board(s) in {time.monotonic() - t0:.1f} s, "
+        + (f"FAILED: {', '.join(failed)}" if failed else "all checks passed"),
+        flush=True,
+    )
+    return 1 if failed else 0
 
 
 class _Follow:
