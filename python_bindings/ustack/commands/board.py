@@ -141,6 +141,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="boot this ELF instead of building the firmware (with one --board)",
     )
     check.add_argument("--seed", type=int, default=None, help="the firmware's seed")
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="S",
+        help="give up after S seconds in all (builds included), taking the board down "
+        "cleanly; exit status 1 (default: each check's own limits only)",
+    )
     _build_options(check)
     run = sub.add_parser(
         "run",
@@ -299,6 +307,18 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+class _OutOfTime(Exception):
+    """board check's --timeout passed."""
+
+
+def _out_of_time(signum: int, frame: object) -> None:
+    raise _OutOfTime
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def _check(args: argparse.Namespace) -> int:
     boards = args.board or ["mps2-an385"]
     if "all" in boards:
@@ -307,6 +327,29 @@ def _check(args: argparse.Namespace) -> int:
         raise BoardError("--elf goes with exactly one --board")
     failed: list[str] = []
     t0 = time.monotonic()
+    # Every way out unwinds through QemuBoard's cleanup: SIGTERM and the
+    # --timeout alarm become exceptions instead of ending the process.
+    old_term = signal.signal(signal.SIGTERM, _interrupt)
+    old_alarm = signal.signal(signal.SIGALRM, _out_of_time)
+    if args.timeout:
+        signal.setitimer(signal.ITIMER_REAL, args.timeout)
+    try:
+        _check_boards(args, boards, failed)
+    except _OutOfTime:
+        failed.append(f"--timeout {args.timeout:g} s passed")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old_alarm)
+        signal.signal(signal.SIGTERM, old_term)
+    print(
+        f"ustack board check: {len(boards)} board(s) in {time.monotonic() - t0:.1f} s, "
+        + (f"FAILED: {', '.join(failed)}" if failed else "all checks passed"),
+        flush=True,
+    )
+    return 1 if failed else 0
+
+
+def _check_boards(args: argparse.Namespace, boards: list[str], failed: list[str]) -> None:
     for name in boards:
         elf = args.elf
         if elf is None:
@@ -318,12 +361,6 @@ def _check(args: argparse.Namespace) -> int:
             failed.append(f"{name}: boot")
             continue
         failed += [f"{name}: {r.name}" for r in results if not r.ok]
-    print(
-        f"ustack board check: {len(boards)} board(s) in {time.monotonic() - t0:.1f} s, "
-        + (f"FAILED: {', '.join(failed)}" if failed else "all checks passed"),
-        flush=True,
-    )
-    return 1 if failed else 0
 
 
 class _Follow:
