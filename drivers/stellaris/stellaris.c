@@ -6,6 +6,7 @@
  * FIFO formats checked against QEMU's lm3s6965evb):
  *  - MACRIS (0x000, read) / MACIACK (write 1 to clear): RXINT, TXER,
  *    TXEMP, FOV (receive FIFO overrun), RXER (a bad frame was received).
+ *  - MACIM (0x004): which MACRIS bits drive the interrupt line.
  *  - MACRCTL (0x008): RXEN, AMUL, PRMS, BADCRC (drop frames with a bad
  *    FCS), RSTFIFO (flushes the receive FIFO; with RXEN clear).
  *  - MACTCTL (0x00c): TXEN, PADEN (pad short frames to 60 bytes), CRC
@@ -48,6 +49,7 @@
 #define STL_MACNP 0x034u
 #define STL_MACTR 0x038u
 
+#define STL_RIS_RXINT 0x01u
 #define STL_RIS_TXER 0x02u
 #define STL_RIS_FOV 0x08u
 #define STL_RIS_RXER 0x10u
@@ -131,6 +133,8 @@ ust_stellaris_init(struct ust_stellaris *sc, const struct ust_stellaris_config *
 	rctl = STL_RCTL_RXEN | STL_RCTL_BADCRC | (cfg->promisc ? STL_RCTL_PRMS : 0);
 	stl_rx_reset(sc, rctl);
 	stl_wr(sc, STL_MACRIS, 0xffffffffu); /* MACIACK: forget stale events */
+	sc->sc_rx_irq = cfg->rx_irq ? 1u : 0u;
+	stl_wr(sc, STL_MACIM, sc->sc_rx_irq ? STL_RIS_RXINT : 0u);
 	stl_wr(sc, STL_MACTCTL, STL_TCTL_TXEN | STL_TCTL_PADEN | STL_TCTL_CRC | STL_TCTL_DUPLEX);
 	return (0);
 }
@@ -184,6 +188,10 @@ stl_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	int n = 0;
 
 	stl_events(sc);
+	/* Acknowledge before reading: a frame that lands after this raises
+	 * the line again, so a WFI after an empty FIFO cannot miss it. */
+	if (sc->sc_rx_irq)
+		stl_wr(sc, STL_MACRIS, STL_RIS_RXINT);
 	while (n < max && (stl_rd(sc, STL_MACNP) & STL_NP_MASK) != 0) {
 		w0 = stl_rd(sc, STL_MACDATA);
 		total = w0 & 0xffffu;
@@ -293,6 +301,7 @@ stl_detach(void *softc)
 {
 	struct ust_stellaris *sc = softc;
 
+	stl_wr(sc, STL_MACIM, 0);
 	stl_wr(sc, STL_MACRCTL, stl_rd(sc, STL_MACRCTL) & ~STL_RCTL_RXEN);
 }
 

@@ -60,6 +60,9 @@
 #define ADC_SSCTL_END0_IE0 0x06u
 #define ADC_SPIN_MAX 10000u
 
+/* The Ethernet controller's interrupt (data sheet, interrupt table). */
+#define LM3S_ETH_IRQ 42
+
 /* The reference clock SysTick counts (above). */
 #define LM3S_SYSTICK_REF_HZ 12500000u
 
@@ -106,10 +109,20 @@ board_nic_attach(struct ust_stack *st, const char *name, struct ust_if **ifp)
 	int error;
 
 	ust_stellaris_config_init(&cfg);
+	/* The MAC's interrupt line wakes board_idle()'s WFI when a frame
+	 * comes in; the interrupt itself is never taken (cortex_m.h). */
+	cfg.rx_irq = 1;
 	error = ust_stellaris_init(&lm3s_nic, &cfg);
 	if (error != 0)
 		return (error);
 	return (ust_if_attach(st, name, ust_stellaris_ops(), &lm3s_nic, ifp));
+}
+
+/* Sleeps until SysTick or a received frame. */
+void
+board_idle(void)
+{
+	cm_idle(LM3S_ETH_IRQ);
 }
 
 void

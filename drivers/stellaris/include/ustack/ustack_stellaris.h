@@ -42,6 +42,12 @@ struct ust_stellaris_config {
 	 * (QEMU loads its -nic mac= there); else written into them. */
 	uint8_t mac[6];
 	uint32_t promisc; /* 1: receive every frame (MACRCTL.PRMS); default 0 */
+	/* 1: unmask the receive interrupt (MACIM.RXINT) so that the MAC's
+	 * interrupt line rises while a frame waits, for a firmware that sleeps
+	 * in WFI with the line enabled in the NVIC but never takes the
+	 * interrupt (cortex_m.h cm_idle).  rx_burst acknowledges it before
+	 * reading.  Default 0: every interrupt masked. */
+	uint32_t rx_irq;
 };
 
 struct ust_stellaris_stats {
@@ -62,6 +68,7 @@ struct ust_stellaris_stats {
  * a board can place it statically (there may be no heap to ask). */
 struct ust_stellaris {
 	uintptr_t sc_base;
+	uint32_t sc_rx_irq;
 	uint8_t sc_mac[6];
 	struct ust_stellaris_stats sc_stats;
 };
