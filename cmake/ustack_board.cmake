@@ -62,7 +62,7 @@ function(ustack_board_executable name)
   target_link_options(${name} PRIVATE -nostartfiles
     -T ${PROJECT_SOURCE_DIR}/${USTACK_BOARD_LDSCRIPT}
     -Wl,-Map=${PROJECT_BINARY_DIR}/${name}.map -Wl,--no-warn-rwx-segments)
-  set_target_properties(${name} PROPERTIES SUFFIX ".elf"
+  set_target_properties(${name} PROPERTIES SUFFIX ".elf" POSITION_INDEPENDENT_CODE OFF
     LINK_DEPENDS ${PROJECT_SOURCE_DIR}/${USTACK_BOARD_LDSCRIPT})
   add_custom_command(TARGET ${name} POST_BUILD
     COMMAND ${USTACK_CROSS_PREFIX}size $<TARGET_FILE:${name}> VERBATIM)
