@@ -113,9 +113,11 @@ BOARDS: dict[str, BoardSpec] = {
             cpu="cortex-m3",
             firmware="mps2-an385",
             nic="lan9118",
-            ram="4 MiB SSRAM at 0x0 (code) and 4 MiB at 0x20000000 (data, heap, stacks)",
-            notes="ARM MPS2 FPGA image AN385; SMSC LAN9118 Ethernet at 0x40200000, "
-            "CMSDK UARTs (UART0 log, UART1 control)",
+            ram="4 MiB SSRAM at 0x0 (code); data, the 1 MiB heap and the stack in 4 MiB "
+            "at 0x21000000",
+            notes="ARM MPS2 FPGA image AN385 at 25 MHz; SMSC LAN9118 Ethernet at "
+            "0x40200000, CMSDK UARTs (UART0 log, UART1 control); no RNG (weak entropy: "
+            "give seed= for reproducible runs)",
         ),
         BoardSpec(
             name="mps2-an386",
@@ -133,8 +135,8 @@ BOARDS: dict[str, BoardSpec] = {
             firmware="mps2-an385",
             nic="lan9118",
             ram="as mps2-an385",
-            notes="AN500: Cortex-M7, same memory map, LAN9118 and UARTs; boots the "
-            "mps2-an385 image",
+            notes="AN500: Cortex-M7, LAN9118 at 0xa0000000 (the image reads the FPGA's "
+            "SCC_ID to tell); boots the mps2-an385 image",
         ),
         BoardSpec(
             name="lm3s6965evb",
