@@ -314,6 +314,7 @@ class QemuBoard:
         self._tmp = Path(tempfile.mkdtemp(prefix=f"ustack-{self.spec.name}-"))
         self.log_path = Path(log_path) if log_path is not None else self._tmp / "uart0.log"
         self.ctl_path = self._tmp / "ctl.sock"
+        self.control_path = self.ctl_path  # the name ustack.board.control uses
         self.stderr_path = self._tmp / "qemu.stderr"
         self.netns: NetNs | None = None
         self.proc: subprocess.Popen[bytes] | None = None
@@ -607,28 +608,22 @@ class QemuBoard:
             raise TimeoutError(f"{self.spec.name}: QEMU still running after {timeout} s") from None
 
     def stop(self, timeout: float = 5.0) -> int | None:
-        """Ends QEMU without the firmware's say: SIGTERM, SIGKILL after
-        ``timeout``.  QEMU's status (negative: the signal), None if never
-        started."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
-
-    def close(self) -> None:
-        """Stops QEMU if it still runs, closes the control connection, deletes
-        the namespace (the TAP goes with it) and the temporary folder."""
+        """Ends QEMU without the firmware's say (SIGTERM, SIGKILL after
+        ``timeout``; nothing if it already ended) and removes the control
+        connection and the namespace with its TAP.  The log stays readable
+        until :meth:`close`.  QEMU's status (negative: the signal), None if
+        it never started.  Safe to call more than once."""
         if self._ctl is not None:
             self._ctl.close()
             self._ctl = None
         try:
-            self.stop()
+            if self.proc is not None and self.proc.poll() is None:
+                self.proc.send_signal(signal.SIGTERM)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
         finally:
             if self._stderr is not None:
                 self._stderr.close()
@@ -637,6 +632,14 @@ class QemuBoard:
                 self.netns.run("ip", "link", "del", TAP_NAME, check=False)
                 self.netns.close()
                 self.netns = None
+        return None if self.proc is None else self.proc.returncode
+
+    def close(self) -> None:
+        """:meth:`stop`, then removes the temporary folder (the log, unless
+        ``log_path`` was given, and the control socket)."""
+        try:
+            self.stop()
+        finally:
             shutil.rmtree(self._tmp, ignore_errors=True)
 
     def __enter__(self) -> QemuBoard:
@@ -646,7 +649,8 @@ class QemuBoard:
         self.close()
 
     def __del__(self) -> None:
-        if getattr(self, "netns", None) is not None:
+        tmp = getattr(self, "_tmp", None)
+        if getattr(self, "netns", None) is not None or (tmp is not None and tmp.exists()):
             try:
                 self.close()
             except Exception:  # noqa: BLE001 (interpreter shutdown)
