@@ -160,10 +160,12 @@ class Board:
             self._owner = QemuBoard(board, **options)
         try:
             self._owner.start()
-            self._stream = _open_stream(self._owner.control_path)
+            # QEMU's chardev takes one client: share the launcher's connection.
+            control = getattr(self._owner, "control", None)
+            self._stream = control() if control else _open_stream(self._owner.control_path)
             self.hello = self._hello()
         except BaseException:
-            self._owner.stop()
+            _stop(self._owner)
             raise
 
     def _init_channel(self, stream: Any) -> None:
@@ -451,6 +453,8 @@ class Board:
         if self._owner is not None and not self._closed:
             try:
                 self.exit(0)
+                if hasattr(self._owner, "wait"):
+                    self._owner.wait(10)
             except (OSError, ConnectionError):
                 pass
         self._closed = True
@@ -460,7 +464,7 @@ class Board:
         finally:
             if self._owner is not None:
                 owner, self._owner = self._owner, None
-                owner.stop()
+                _stop(owner)
 
     def __enter__(self) -> Board:
         return self
@@ -470,6 +474,11 @@ class Board:
 
     def __repr__(self) -> str:
         return f"<ustack.board.Board {self.hello!r}{' [closed]' if self._closed else ''}>"
+
+
+def _stop(owner: Any) -> None:
+    """Takes a launcher down: close() where it has one (QemuBoard), else stop()."""
+    (getattr(owner, "close", None) or owner.stop)()
 
 
 def _open_stream(path: str, timeout: float = 30.0) -> _socket.socket:

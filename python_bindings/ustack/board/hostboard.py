@@ -3,9 +3,10 @@ device serving the firmware's control protocol on a unix socket), in a
 network namespace of its own, so that :class:`ustack.board.Board`, its
 tests and the packetdrill board back end run without QEMU.
 
-``HostBoard`` has the shape of the QEMU launcher: ``start()``, ``stop()``,
-``control_path``, ``netns`` (the namespace's name), ``tap`` (the kernel's
-side of the board's NIC) and ``ip``; ``Board("host")`` boots one.
+``HostBoard`` has the shape of the QEMU launcher (ustack.board.qemu's
+QemuBoard): ``start()``, ``stop()``, ``control_path``, ``netns`` (its
+:class:`ustack.netns.NetNs`), ``tap`` (the kernel's side of the board's
+NIC) and ``ip``; ``Board("host")`` boots one.
 """
 
 from __future__ import annotations
@@ -83,35 +84,30 @@ class HostBoard:
         self.tap = tap
         self.seed = seed
         self.mtu = mtu
-        self._ns: NetNs | None = None
+        self.netns: NetNs | None = None
         self._proc: subprocess.Popen[str] | None = None
         self._dir = tempfile.mkdtemp(prefix="ustack-hostboard-")
         self.control_path = os.path.join(self._dir, "ctl.sock")
         self.log = ""
 
-    @property
-    def netns(self) -> str:
-        assert self._ns is not None, "HostBoard not started"
-        return self._ns.name
-
     def start(self) -> HostBoard:
         exe = find_fw_ctl_host()
-        self._ns = NetNs("board")
+        self.netns = NetNs("board")
         try:
             argv = [str(exe), "--ctl", self.control_path, "--tap", self.tap, "--ip", self.ip]
             argv += ["--mtu", str(self.mtu)]
             if self.seed is not None:
                 argv += ["--seed", str(self.seed)]
             self._proc = subprocess.Popen(
-                self._ns.exec_argv(*argv), stdout=subprocess.PIPE, text=True
+                self.netns.exec_argv(*argv), stdout=subprocess.PIPE, text=True
             )
             assert self._proc.stdout is not None
             self.log = self._proc.stdout.readline()
             if not self.log.startswith(_READY):
                 raise RuntimeError(f"fw_ctl_host did not come up (exit {self._proc.wait(5)})")
-            self._ns.run("ip", "link", "set", self.tap, "up")
+            self.netns.run("ip", "link", "set", self.tap, "up")
             if self.peer is not None:
-                self._ns.run("ip", "addr", "add", self.peer, "dev", self.tap)
+                self.netns.run("ip", "addr", "add", self.peer, "dev", self.tap)
         except BaseException:
             self.stop()
             raise
@@ -130,8 +126,8 @@ class HostBoard:
                 rc = proc.wait(5)
             if proc.stdout is not None:
                 proc.stdout.close()
-        if self._ns is not None:
-            ns, self._ns = self._ns, None
+        if self.netns is not None:
+            ns, self.netns = self.netns, None
             ns.close()
         shutil.rmtree(self._dir, ignore_errors=True)
         return rc

@@ -28,6 +28,7 @@ from collections import deque
 
 from ustack.board.control import Board
 from ustack.board.hostboard import netns_socket
+from ustack.board.qemu import TAP_NAME as QEMU_TAP
 from ustack.packetdrill.runner import Unsupported
 from ustack.packetdrill.tap_backend import PEER_MAC, TAP_TOLERANCE_FLOOR_NS, TAP_TOLERANCE_SCALE
 from ustack.packetdrill.wire import fragment
@@ -56,10 +57,9 @@ class BoardBackend:
 
     def __init__(self, board: Board, *, mtu: int = 1500) -> None:
         owner = board.owner
-        if owner is None or not hasattr(owner, "netns") or not hasattr(owner, "tap"):
-            raise Unsupported(
-                0, "the board back end needs a board it booted (its TAP and namespace)"
-            )
+        if getattr(owner, "netns", None) is None:
+            raise Unsupported(0, "the board back end needs a board it booted (TAP, namespace)")
+        tap = getattr(owner, "tap", None) or QEMU_TAP
         iface = board.interface
         if mtu != iface.mtu:
             raise Unsupported(0, f"--mtu={mtu}: the board's interface has MTU {iface.mtu}")
@@ -78,10 +78,10 @@ class BoardBackend:
         except FileExistsError:
             pass
         self._sock = netns_socket(
-            owner.netns, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL)
+            owner.netns.name, socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL)
         )
         try:
-            self._sock.bind((owner.tap, _ETH_P_ALL))
+            self._sock.bind((tap, _ETH_P_ALL))
             self._sock.setblocking(False)
         except BaseException:
             self._sock.close()
