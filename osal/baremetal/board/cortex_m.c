@@ -158,25 +158,23 @@ board_exit(int status)
 }
 
 void
-cm_idle(int irq)
+cm_idle(uint64_t irqs)
 {
-	volatile uint32_t *iser, *icer, *icpr;
-	uint32_t bit;
+	volatile uint32_t *iser = (volatile uint32_t *)0xe000e100u;
+	volatile uint32_t *icer = (volatile uint32_t *)0xe000e180u;
+	volatile uint32_t *icpr = (volatile uint32_t *)0xe000e280u;
+	uint32_t lo = (uint32_t)irqs, hi = (uint32_t)(irqs >> 32);
 
-	if (irq < 0) {
-		__asm__ volatile("dsb\n\twfi" ::: "memory");
-		return;
-	}
-	iser = (volatile uint32_t *)0xe000e100u + irq / 32;
-	icer = (volatile uint32_t *)0xe000e180u + irq / 32;
-	icpr = (volatile uint32_t *)0xe000e280u + irq / 32;
-	bit = 1u << (irq % 32);
 	__asm__ volatile("cpsid i" ::: "memory");
-	*icpr = bit;
-	*iser = bit;
+	icpr[0] = lo;
+	icpr[1] = hi;
+	iser[0] = lo;
+	iser[1] = hi;
 	__asm__ volatile("dsb\n\twfi" ::: "memory");
-	*icer = bit;
-	*icpr = bit;
+	icer[0] = lo;
+	icer[1] = hi;
+	icpr[0] = lo;
+	icpr[1] = hi;
 	__asm__ volatile("cpsie i\n\tisb" ::: "memory");
 }
 
