@@ -158,7 +158,13 @@ board_exit(int status)
 }
 
 void
-cm_idle(uint64_t irqs)
+cm_idle(int irq)
+{
+	cm_idle_mask(irq < 0 ? 0 : 1ull << irq);
+}
+
+void
+cm_idle_mask(uint64_t irqs)
 {
 	volatile uint32_t *iser = (volatile uint32_t *)0xe000e100u;
 	volatile uint32_t *icer = (volatile uint32_t *)0xe000e180u;

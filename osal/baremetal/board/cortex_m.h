@@ -48,9 +48,10 @@ void cm_systick_start(uint32_t clk_hz, enum cm_systick_source src);
  * driver clears the device's own interrupt status as it polls); SysTick,
  * pended meanwhile, runs at the final cpsie.  A board's board_idle() is
  * one call of this, naming its NIC's and control UART's receive
- * interrupts.
+ * interrupts.  cm_idle(irq) is the same with one interrupt (-1: none).
  */
-void cm_idle(uint64_t irqs);
+void cm_idle_mask(uint64_t irqs);
+void cm_idle(int irq);
 
 /* Semihosting (ARM "Semihosting for AArch32 and AArch64", v2): the
  * operation number and parameter block go in r0 and r1 of a BKPT 0xAB.

@@ -109,7 +109,7 @@ board_nic_attach(struct ust_stack *st, const char *name, struct ust_if **ifp)
 void
 board_idle(void)
 {
-	cm_idle(1ull << MPS2_ETH_IRQ | 1ull << MPS2_UART1_RX_IRQ);
+	cm_idle_mask(1ull << MPS2_ETH_IRQ | 1ull << MPS2_UART1_RX_IRQ);
 }
 
 void
