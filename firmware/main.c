@@ -164,6 +164,7 @@ main(void)
 	if ((error = fw_http_start(st, &http)) != 0)
 		fw_fatal("http service", error);
 	fw_ctl_init(&ctl, st, board_info.name, board_ctl_read, board_ctl_write, board_exit);
+	fw_ctl_set_if(&ctl, ifp);
 
 	fw_ip_str(conf.ip, ip);
 	fw_puts("ustack-fw: ready ");
