@@ -15,12 +15,18 @@ One board serves a whole run (booting QEMU per script would dominate):
 each script starts from :meth:`Board.reset` (every socket closed, every
 connection dropped, every knob the previous script wrote set back), with a
 static ARP entry for the script's peer.  The script's local address is the
-board's; the peer is another address of the board's subnet.
+board's; the peer is another address of the board's subnet, a different
+one for each script (198.18.0.100, .101, ...), and only packets to it
+count: what reset cannot reach (an embryonic connection in the syncache of
+a listener the script closed, which FreeBSD too keeps until it times out,
+retransmitting its SYN-ACK) talks to an earlier script's peer and is
+ignored.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import select
 import socket
 import time
@@ -40,6 +46,10 @@ _ETH_P_ALL = 0x0003
 _ETH_P_IP = b"\x08\x00"
 _FRAME_MAX = 65600
 _SETTLE_NS = 3_000_000  # for an injected frame to reach the board's stack
+_QUIET_NS = 20_000_000  # the board is done with the previous script
+_QUIET_MAX_NS = 500_000_000
+_PEERS = 100  # peer addresses rotate over .100-.199 of the board's subnet
+_script_number = itertools.count()
 
 
 def open_board(name: str) -> Board:
@@ -70,7 +80,8 @@ class BoardBackend:
         self.stack = board
         self.mtu = mtu
         self.local_ip = str(ifa.ip)
-        self.remote_ip = _peer_address(ifa)
+        self.remote_ip = _peer_address(ifa, next(_script_number) % _PEERS)
+        self._remote = ipaddress.IPv4Address(self.remote_ip).packed
         self._mine = iface.mac_bytes
         board.reset()
         try:
@@ -87,7 +98,20 @@ class BoardBackend:
             self._sock.close()
             raise
         self._out: deque[tuple[int, bytes]] = deque()
+        self._quiesce()
         self._t0 = time.monotonic_ns()
+
+    def _quiesce(self) -> None:
+        """Discards what the board sent before the script (the previous
+        script's last segments, still crossing the TAP when the reset came):
+        waits until it has been quiet for _QUIET_NS (at most _QUIET_MAX_NS)."""
+        start = last = time.monotonic_ns()
+        while (now := time.monotonic_ns()) - last < _QUIET_NS and now - start < _QUIET_MAX_NS:
+            select.select([self._sock], [], [], 0.002)
+            self._drain()
+            if self._out:
+                self._out.clear()
+                last = time.monotonic_ns()
 
     @property
     def tolerance_scale(self) -> float:
@@ -108,7 +132,7 @@ class BoardBackend:
                 return
             if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
                 continue
-            if data[12:14] == _ETH_P_IP:
+            if data[12:14] == _ETH_P_IP and data[30:34] == self._remote:
                 self._out.append((self.now(), data[14:]))
 
     def inject(self, ip_packet: bytes) -> None:
@@ -142,11 +166,13 @@ class BoardBackend:
             self._sock.close()
         finally:
             self.board.reset()
+            self.board.arp_del(self.remote_ip)
 
 
-def _peer_address(ifa: ipaddress.IPv4Interface) -> str:
-    """An address of the board's subnet that is not the board's."""
-    for host in (ifa.network.network_address + 100, ifa.network.network_address + 101):
-        if host != ifa.ip and host in ifa.network:
+def _peer_address(ifa: ipaddress.IPv4Interface, n: int) -> str:
+    """The n-th address of the board's subnet from .100 on that is not the board's."""
+    base = ifa.network.network_address + 100
+    for host in (base + n, base + n + _PEERS):
+        if host != ifa.ip and host in ifa.network and host != ifa.network.broadcast_address:
             return str(host)
     raise Unsupported(0, f"the board's subnet {ifa.network} has no room for the script's peer")

@@ -1,0 +1,120 @@
+"""The stack on an emulated Cortex-M (mps2-an385 under QEMU) driven from
+Python: the socket-test bodies of board_cases.py that also run on a host
+Stack, the board's counters and TCP table, and the packetdrill groups
+snippets and rcv-icmp through the board back end.
+
+Needs root (a namespace and a TAP), qemu-system-arm and the arm-none-eabi
+toolchain (the firmware is built on first use); each skip says why, and
+USTACK_REQUIRE_ALL=1 (CI) turns the skips into failures.  One board boots
+for the module and is reset between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import ustack
+from board_cases import CASES, Net
+from ustack.board.hostboard import netns_socket
+from ustack.board.qemu import unavailable_reason
+from ustack.packetdrill.suite import default_suite_dir
+
+BOARD = os.environ.get("USTACK_TEST_BOARD", "mps2-an385")
+REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
+
+
+def _boot_reason() -> str | None:
+    reason = unavailable_reason()
+    if reason is None and shutil.which("arm-none-eabi-gcc") is None:
+        reason = "arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi)"
+    return reason
+
+
+BOOT_REASON = _boot_reason()
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(
+        BOOT_REASON is not None and not REQUIRE_ALL, reason=f"cannot boot {BOARD}: {BOOT_REASON}"
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def qemu_board() -> Iterator[Any]:
+    from ustack.board import Board
+
+    with Board(BOARD, seed=1) as board:
+        yield board
+
+
+@pytest.fixture
+def board(qemu_board: Any) -> Iterator[Any]:
+    qemu_board.reset()
+    yield qemu_board
+    qemu_board.reset()
+
+
+def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
+    """Sockets of the kernel on the board's TAP (198.18.0.1), in its namespace."""
+
+    def make(kind: int) -> socket.socket:
+        s = netns_socket(board.owner.netns.name, socket.AF_INET, kind)
+        s.settimeout(10)
+        return s
+
+    return make
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
+def test_case_on_qemu_board(case: Callable[[Net], None], board: Any) -> None:
+    case(Net(node=board, peer=kernel_peer(board)))
+
+
+def test_board_identity_counters_and_tcp_table(board: Any) -> None:
+    assert board.name == BOARD or board.hello.startswith("mps2-an385 ustack ")
+    iface = board.interface
+    assert [str(a) for a in iface.addresses] == ["198.18.0.2/24"]
+    assert iface.mtu == 1500
+    before = board.netstat("tcp")["tcp"]["tcps_accepts"]
+    srv = board.create_server(("", 7200))
+    cli = kernel_peer(board)(socket.SOCK_STREAM)
+    try:
+        cli.connect(("198.18.0.2", 7200))
+        conn, peer = srv.accept()
+        rows = {(c.local[1], c.remote, c.state_name) for c in board.tcp_connections()}
+        assert (7200, peer, "ESTABLISHED") in rows
+        conn.close()
+    finally:
+        cli.close()
+        srv.close()
+    assert board.netstat("tcp")["tcp"]["tcps_accepts"] == before + 1
+    assert board.stats["rx_frames"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group", ["snippets", "rcv-icmp"])
+def test_packetdrill_group_on_qemu_board(group: str) -> None:
+    suite = default_suite_dir()
+    if not (suite / group).is_dir():
+        pytest.skip(f"no conformance suite at {suite} (USTACK_CONFORMANCE_DIR)")
+    env = {**os.environ, "PYTHONPATH": str(Path(ustack.__file__).resolve().parents[1])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "ustack", "packetdrill", "--board", BOARD, "--quiet"]
+        + [str(suite / group)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " 0 failed" in proc.stdout
