@@ -19,6 +19,8 @@
 #define OPT_WORDS 4
 #define CONN_ROW 24
 _Static_assert(FW_CTL_CONNS *CONN_ROW <= FW_CTL_PAYLOAD_MAX, "PCBLIST rows must fit a reply");
+_Static_assert(FW_CTL_PAYLOAD_MAX >= 256 && FW_CTL_PAYLOAD_MAX <= 0xffff, "FW_CTL_PAYLOAD_MAX");
+_Static_assert(FW_CTL_SOCKETS > 0 && FW_CTL_SOCKETS <= 255, "FW_CTL_SOCKETS is a u8 slot");
 
 /* The TCP_INFO encoding walks the struct as u8[4], u32[..], u64[..]. */
 #define TI_U32_OFF offsetof(struct ust_tcp_info, tcpi_rto)
@@ -603,7 +605,13 @@ fw_ctl_run(struct fw_ctl *c, uint8_t op, uint8_t tag, const uint8_t *a, size_t n
 		rc = fw_ctl_net(c, op, a, n, d, &dn);
 	else if (op == FW_CTL_RESET)
 		rc = n == 0 ? fw_ctl_reset(c) : -UST_EINVAL;
-	else
+	else if (op == FW_CTL_LIMITS && n == 0) {
+		put16(d, FW_CTL_PAYLOAD_MAX);
+		d[2] = FW_CTL_SOCKETS;
+		d[3] = (uint8_t)FW_CTL_CONNS;
+		dn = 4;
+		rc = 0;
+	} else
 		rc = -UST_EOPNOTSUPP;
 	fw_ctl_reply(c, op, tag, rc, rc < 0 ? 0 : dn);
 }

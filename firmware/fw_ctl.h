@@ -84,6 +84,8 @@ enum fw_ctl_op {
 	FW_CTL_ARP_DEL = 0x1e,     /* (u32 addr) -> 0 */
 	FW_CTL_RESET = 0x1f,       /* () -> sockets closed: closes every socket of the
 				      table and drops every TCP connection */
+	FW_CTL_LIMITS = 0x20,      /* () -> 0, data: u16 FW_CTL_PAYLOAD_MAX, u8 FW_CTL_SOCKETS,
+				      u8 FW_CTL_CONNS */
 };
 
 /* Byte stream of the channel: read returns what has arrived (at most len,

@@ -340,5 +340,9 @@ TEST(sysctl_stats_clock)
 	r = call(&c, FW_CTL_CLOCK, NULL, 0);
 	CHECK_EQ(r.dlen, 16);
 	CHECK_EQ(call(&c, FW_CTL_PCBLIST, NULL, 0).result, 0);
+	r = call(&c, FW_CTL_LIMITS, NULL, 0);
+	CHECK(r.result == 0 && r.dlen == 4);
+	CHECK_EQ((r.data[0] << 8 | r.data[1]), FW_CTL_PAYLOAD_MAX);
+	CHECK_EQ(r.data[2], FW_CTL_SOCKETS);
 	teardown(&c, st);
 }

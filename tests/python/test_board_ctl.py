@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from board_cases import CASES, Net
 
 import ustack
-from board_cases import CASES, Net
 from ustack import netns
 from ustack.board import protocol as P
 from ustack.board.hostboard import find_fw_ctl_host, netns_socket
@@ -145,7 +145,7 @@ def test_counters_and_tcp_table(board: Any) -> None:
 
 @needs_host_board
 def test_socket_table_is_bounded_and_closed_sockets_are_ebadf(board: Any) -> None:
-    socks = [board.socket(ustack.AF_INET, ustack.SOCK_DGRAM) for _ in range(P.SOCKETS)]
+    socks = [board.socket(ustack.AF_INET, ustack.SOCK_DGRAM) for _ in range(board.max_sockets)]
     with pytest.raises(OSError) as exc:
         board.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     assert exc.value.errno == errno.EMFILE
@@ -155,8 +155,8 @@ def test_socket_table_is_bounded_and_closed_sockets_are_ebadf(board: Any) -> Non
         socks[3].bind(("", 1))
     assert exc.value.errno == errno.EBADF
     again = board.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
-    assert len(board.sockets()) == P.SOCKETS
-    assert board.reset() == P.SOCKETS
+    assert len(board.sockets()) == board.max_sockets
+    assert board.reset() == board.max_sockets
     assert again.closed and board.sockets() == []
 
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from board_cases import CASES, Net
 
 import ustack
-from board_cases import CASES, Net
 from ustack.board.hostboard import netns_socket
 from ustack.board.qemu import unavailable_reason
 from ustack.packetdrill.suite import default_suite_dir

@@ -80,8 +80,6 @@ _EV_ERR = int(lib.UST_EV_ERR)
 _EV_HUP = int(lib.UST_EV_HUP)
 _MSG_WAITALL = int(getattr(_socket, "MSG_WAITALL", 0))
 _UINT64_MAX = (1 << 64) - 1
-_SEND_MAX = P.PAYLOAD_MAX - 2 - 6  # SENDTO's arguments before the bytes
-_RECV_MAX = P.PAYLOAD_MAX - 6  # RECVFROM's reply before the bytes
 _POLL_FIRST_S = 0.0005  # the readiness poll's first and longest sleep
 _POLL_MAX_S = 0.02
 
@@ -163,7 +161,7 @@ class Board:
             # QEMU's chardev takes one client: share the launcher's connection.
             control = getattr(self._owner, "control", None)
             self._stream = control() if control else _open_stream(self._owner.control_path)
-            self.hello = self._hello()
+            self._handshake()
         except BaseException:
             _stop(self._owner)
             raise
@@ -177,6 +175,19 @@ class Board:
         self._sockets: dict[int, BoardSocket] = {}
         self._knobs: dict[str, int | str] = {}
         self.hello = ""
+        self.payload_max = P.PAYLOAD_MAX
+        self.max_sockets = P.SOCKETS
+
+    def _handshake(self) -> None:
+        """HELLO, then the board's limits (LIMITS; the defaults without it)."""
+        self.hello = self._check(P.HELLO)[1].decode("utf-8", "replace")
+        rc, data = self.call(P.LIMITS)
+        if rc == 0 and len(data) >= 3:
+            self.payload_max = int.from_bytes(data[:2], "big")
+            self.max_sockets = data[2]
+        # SENDTO's arguments and RECVFROM's reply before the bytes.
+        self._send_max = self.payload_max - 2 - 6
+        self._recv_max = self.payload_max - 6
 
     @classmethod
     def connect(cls, path_or_stream: str | Any, *, owner: Any = None) -> Board:
@@ -187,7 +198,7 @@ class Board:
         stream = _open_stream(path_or_stream) if isinstance(path_or_stream, str) else path_or_stream
         self._init_channel(stream)
         self._owner = owner
-        self.hello = self._hello()
+        self._handshake()
         return self
 
     # --- the channel ----------------------------------------------------------------------
@@ -204,9 +215,6 @@ class Board:
         rc, data = self.call(op, args)
         check(rc, subject)
         return rc, data
-
-    def _hello(self) -> str:
-        return self._check(P.HELLO)[1].decode("utf-8", "replace")
 
     @property
     def owner(self) -> Any:
@@ -671,7 +679,7 @@ class BoardSocket:
         larger than one request goes in several while the board takes it
         (the first waits as the timeout says, the others do not)."""
         view = memoryview(data).cast("B")
-        if len(view) <= _SEND_MAX or self._type != SOCK_STREAM or self._nopush:
+        if len(view) <= self._board._send_max or self._type != SOCK_STREAM or self._nopush:
             return self._send(view, flags)
         # The stack must segment the whole as one send: hold partial
         # segments until the last request (TCP_NOPUSH; clearing it sends).
@@ -686,12 +694,12 @@ class BoardSocket:
 
     def _send(self, view: memoryview, flags: int) -> int:
         hdr = bytes((self._c_flags(flags),))
-        first = bytes(view[:_SEND_MAX])
+        first = bytes(view[: self._board._send_max])
         sent = self._call(lambda: self._req(P.SEND, hdr + first)[0], _EV_OUT, "send()", flags)
         if sent < len(first):
             return sent
         while sent < len(view):
-            chunk = bytes(view[sent : sent + _SEND_MAX])
+            chunk = bytes(view[sent : sent + self._board._send_max])
             try:
                 n = self._req(P.SEND, hdr + chunk)[0]
             except (_WouldBlock, OSError):
@@ -715,15 +723,19 @@ class BoardSocket:
         else:
             raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
         raw = bytes(data)
-        if len(raw) > _SEND_MAX:
-            raise error_from_code(int(lib.UST_EMSGSIZE), f"{len(raw)} bytes (board: {_SEND_MAX})")
+        if len(raw) > self._board._send_max:
+            raise error_from_code(
+                int(lib.UST_EMSGSIZE), f"{len(raw)} bytes (board: {self._board._send_max})"
+            )
         arg = bytes((self._c_flags(flags),)) + _sa(address, "sendto()") + raw
         return self._call(lambda: self._req(P.SENDTO, arg)[0], _EV_OUT, "sendto()", flags)
 
     def _recvfrom(self, bufsize: int, flags: int, what: str) -> tuple[bytes, Address]:
         if bufsize < 0:
             raise ValueError(f"negative buffersize in {what}")
-        arg = bytes((self._c_flags(flags),)) + struct.pack(">H", min(bufsize, _RECV_MAX))
+        arg = bytes((self._c_flags(flags),)) + struct.pack(
+            ">H", min(bufsize, self._board._recv_max)
+        )
 
         def attempt() -> tuple[bytes, Address]:
             _, data = self._req(P.RECVFROM, arg)

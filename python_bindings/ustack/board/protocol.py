@@ -49,6 +49,7 @@ __all__ = [
     "ARP_ADD",
     "ARP_DEL",
     "RESET",
+    "LIMITS",
     "REPLY",
     "PAYLOAD_MAX",
     "SOCKETS",
@@ -91,9 +92,10 @@ ROUTE_DEL = 0x1C
 ARP_ADD = 0x1D
 ARP_DEL = 0x1E
 RESET = 0x1F
+LIMITS = 0x20
 REPLY = 0x80
-PAYLOAD_MAX = 1536  # FW_CTL_PAYLOAD_MAX
-SOCKETS = 16  # FW_CTL_SOCKETS
+PAYLOAD_MAX = 1536  # FW_CTL_PAYLOAD_MAX by default (a board tells its own: LIMITS)
+SOCKETS = 16  # FW_CTL_SOCKETS by default
 # FW_CTL_STATS groups, by number: "stack" is struct ust_stack_stats, the
 # others netstat's protocols.
 STATS_GROUPS = ("stack", "ether", "arp", "ip", "icmp", "udp", "tcp")
