@@ -63,7 +63,8 @@ push(uint8_t op, uint8_t tag, const void *args, size_t len)
 	s_in[s_in_len++] = (uint8_t)len;
 	s_in[s_in_len++] = op;
 	s_in[s_in_len++] = tag;
-	memcpy(s_in + s_in_len, args, len);
+	if (len > 0)
+		memcpy(s_in + s_in_len, args, len);
 	s_in_len += len;
 }
 
@@ -195,7 +196,7 @@ TEST(bad_lengths_and_descriptors)
 {
 	struct fw_ctl c;
 	struct ust_stack *st = setup(&c, 64);
-	static const uint8_t junk[16] = { 0 };
+	static const uint8_t junk[FW_CTL_SOCKETS + 1] = { 0 };
 	uint8_t a[8];
 
 	CHECK_EQ(call(&c, FW_CTL_EXIT, junk, 3).result, -UST_EINVAL);
