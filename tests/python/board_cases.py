@@ -13,13 +13,33 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 import ustack
+
+
+def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
+    """Sockets of the kernel on a board's TAP (198.18.0.1), made in the
+    board's namespace and used from this process."""
+    from ustack.board.hostboard import netns_socket
+
+    def make(kind: int) -> socket.socket:
+        s = netns_socket(board.owner.netns.name, socket.AF_INET, kind)
+        s.settimeout(10)
+        return s
+
+    return make
+
+
+def reset_around(board: Any) -> Iterator[Any]:
+    """A fixture body: the module's board, reset before and after the test."""
+    board.reset()
+    yield board
+    board.reset()
 
 
 @dataclass

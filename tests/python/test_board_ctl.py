@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from board_cases import CASES, Net
+from board_cases import CASES, Net, kernel_peer, reset_around
 
 import ustack
 from ustack import netns
 from ustack.board import protocol as P
-from ustack.board.hostboard import find_fw_ctl_host, netns_socket
+from ustack.board.hostboard import find_fw_ctl_host
 from ustack.packetdrill.suite import default_suite_dir
 from ustack.sim import PipeRig
 
@@ -59,20 +59,7 @@ def host_board() -> Iterator[Any]:
 
 @pytest.fixture
 def board(host_board: Any) -> Iterator[Any]:
-    host_board.reset()
-    yield host_board
-    host_board.reset()
-
-
-def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
-    """Sockets of the kernel in the board's namespace (198.18.0.1)."""
-
-    def make(kind: int) -> socket.socket:
-        s = netns_socket(board.owner.netns.name, socket.AF_INET, kind)
-        s.settimeout(10)
-        return s
-
-    return make
+    yield from reset_around(host_board)
 
 
 # --- one body, two stacks ----------------------------------------------------------------

@@ -12,7 +12,6 @@ for the module and is reset between tests.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -21,25 +20,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from board_cases import CASES, Net
+from board_cases import CASES, Net, kernel_peer, reset_around
+from test_board_cli import BOOT_REASON
 
 import ustack
-from ustack.board.hostboard import netns_socket
-from ustack.board.qemu import unavailable_reason
 from ustack.packetdrill.suite import default_suite_dir
 
 BOARD = os.environ.get("USTACK_TEST_BOARD", "mps2-an385")
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 
 
-def _boot_reason() -> str | None:
-    reason = unavailable_reason()
-    if reason is None and shutil.which("arm-none-eabi-gcc") is None:
-        reason = "arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi)"
-    return reason
-
-
-BOOT_REASON = _boot_reason()
 pytestmark = [
     pytest.mark.interop,
     pytest.mark.skipif(
@@ -58,20 +48,7 @@ def qemu_board() -> Iterator[Any]:
 
 @pytest.fixture
 def board(qemu_board: Any) -> Iterator[Any]:
-    qemu_board.reset()
-    yield qemu_board
-    qemu_board.reset()
-
-
-def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
-    """Sockets of the kernel on the board's TAP (198.18.0.1), in its namespace."""
-
-    def make(kind: int) -> socket.socket:
-        s = netns_socket(board.owner.netns.name, socket.AF_INET, kind)
-        s.settimeout(10)
-        return s
-
-    return make
+    yield from reset_around(qemu_board)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)

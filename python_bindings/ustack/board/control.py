@@ -40,14 +40,11 @@ from ustack.board import protocol as P
 from ustack.constants import (
     AF_INET,
     MSG_DONTWAIT,
-    MSG_OOB,
-    MSG_PEEK,
     SO_REUSEADDR,
     SO_REUSEPORT,
     SOCK_STREAM,
     SOL_SOCKET,
     from_c_type,
-    to_c_flags,
     to_c_level,
     to_c_option,
     to_c_type,
@@ -55,7 +52,7 @@ from ustack.constants import (
 from ustack.errors import check, error_from_code
 from ustack.inet import _check_address, parse_host, parse_interface, parse_network
 from ustack.netstat import PROTOCOLS, counters_from_struct
-from ustack.sockets import TCPInfo
+from ustack.sockets import SocketIdioms, TCPInfo, int_option
 from ustack.stack import STACK_STATS_FIELDS, TcpConnection
 
 __all__ = ["Board", "BoardSocket", "BoardInterface"]
@@ -69,7 +66,6 @@ _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _C_SOL_SOCKET = int(lib.UST_SOL_SOCKET)
 _C_SO_ERROR = int(lib.UST_SO_ERROR)
-_C_SO_TYPE = int(lib.UST_SO_TYPE)
 _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
 _C_TCP_INFO = int(lib.UST_TCP_INFO)
 _C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
@@ -505,7 +501,7 @@ def _open_stream(path: str, timeout: float = 30.0) -> _socket.socket:
             time.sleep(0.05)
 
 
-class BoardSocket:
+class BoardSocket(SocketIdioms):
     """A socket on the board; the methods of :class:`ustack.Socket`.
 
     Timeouts are host time: the board's clock runs at its own pace, but a
@@ -543,10 +539,6 @@ class BoardSocket:
     def closed(self) -> bool:
         return self._fd is None
 
-    def fileno(self) -> int:
-        """-1: a board socket has no file descriptor here."""
-        return -1
-
     def _fdb(self) -> bytes:
         if self._fd is None:
             raise error_from_code(int(lib.UST_EBADF))
@@ -558,23 +550,6 @@ class BoardSocket:
             raise _WouldBlock
         check(rc)
         return rc, data
-
-    def settimeout(self, value: float | None) -> None:
-        """None: block; 0.0: non-blocking; > 0: at most ``value`` seconds."""
-        if value is not None:
-            value = float(value)
-            if value < 0.0:
-                raise ValueError("Timeout value out of range")
-        self._timeout = value
-
-    def gettimeout(self) -> float | None:
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        self._timeout = None if flag else 0.0
-
-    def getblocking(self) -> bool:
-        return self._timeout != 0.0
 
     def _wait(self, ready: Callable[[], bool], events: int, what: str) -> None:
         """Polls the board until ``ready()`` or the timeout."""
@@ -609,14 +584,6 @@ class BoardSocket:
         self._wait(ready, events, what)
         return result[0]
 
-    @staticmethod
-    def _c_flags(flags: int) -> int:
-        rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
-        c = to_c_flags(rest)
-        if c != to_c_flags(rest & (MSG_OOB | MSG_PEEK)):
-            raise error_from_code(_EOPNOTSUPP, f"flags {rest & ~(MSG_OOB | MSG_PEEK):#x}")
-        return c & 0xFF
-
     # --- addresses --------------------------------------------------------------------------
 
     def bind(self, address: tuple[Any, int]) -> None:
@@ -642,16 +609,6 @@ class BoardSocket:
             return True
 
         self._wait(established, _EV_OUT, "connect()")
-
-    def connect_ex(self, address: tuple[Any, int]) -> int:
-        """As :meth:`connect`, returning the host errno (0 on success)."""
-        try:
-            self.connect(address)
-        except OSError as exc:
-            if exc.errno is None:
-                raise
-            return int(exc.errno)
-        return 0
 
     def getsockname(self) -> Address:
         return _sa_tuple(self._req(P.GETSOCKNAME)[1])
@@ -693,7 +650,7 @@ class BoardSocket:
         self._req(P.SETSOCKOPT, struct.pack(">iii", _C_IPPROTO_TCP, _C_TCP_NOPUSH, on))
 
     def _send(self, view: memoryview, flags: int) -> int:
-        hdr = bytes((self._c_flags(flags),))
+        hdr = bytes((self._c_flags(flags) & 0xFF,))
         first = bytes(view[: self._board._send_max])
         sent = self._call(lambda: self._req(P.SEND, hdr + first)[0], _EV_OUT, "send()", flags)
         if sent < len(first):
@@ -709,31 +666,21 @@ class BoardSocket:
                 break
         return sent
 
-    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
-        view = memoryview(data).cast("B")
-        while view:
-            view = view[self.send(view, flags) :]
-
     def sendto(self, data: bytes | bytearray | memoryview, *args: Any) -> int:
         """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
-        if len(args) == 1:
-            flags, address = 0, args[0]
-        elif len(args) == 2:
-            flags, address = args
-        else:
-            raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
+        flags, address = self._sendto_args(args)
         raw = bytes(data)
         if len(raw) > self._board._send_max:
             raise error_from_code(
                 int(lib.UST_EMSGSIZE), f"{len(raw)} bytes (board: {self._board._send_max})"
             )
-        arg = bytes((self._c_flags(flags),)) + _sa(address, "sendto()") + raw
+        arg = bytes((self._c_flags(flags) & 0xFF,)) + _sa(address, "sendto()") + raw
         return self._call(lambda: self._req(P.SENDTO, arg)[0], _EV_OUT, "sendto()", flags)
 
     def _recvfrom(self, bufsize: int, flags: int, what: str) -> tuple[bytes, Address]:
         if bufsize < 0:
             raise ValueError(f"negative buffersize in {what}")
-        arg = bytes((self._c_flags(flags),)) + struct.pack(
+        arg = bytes((self._c_flags(flags) & 0xFF,)) + struct.pack(
             ">H", min(bufsize, self._board._recv_max)
         )
 
@@ -746,15 +693,7 @@ class BoardSocket:
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Up to ``bufsize`` bytes (one datagram for UDP); MSG_WAITALL waits for all."""
         if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
-            chunks: list[bytes] = []
-            need = bufsize
-            while need:
-                part = self.recv(need, flags & ~_MSG_WAITALL)
-                if not part:
-                    break
-                chunks.append(part)
-                need -= len(part)
-            return b"".join(chunks)
+            return self._recv_waitall(bufsize, flags)
         if bufsize == 0 and self._type == SOCK_STREAM:
             self._fdb()
             return b""
@@ -827,13 +766,7 @@ class BoardSocket:
         words = struct.unpack(f">{n}i", data[: 4 * n])
         if buflen > 0:
             return struct.pack(f"={n}i", *words)[:buflen]
-        value = words[0] if words else 0
-        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_ERROR and value:
-            err = error_from_code(value)
-            return int(err.errno) if err.errno is not None else value
-        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_TYPE:
-            return from_c_type(value)
-        return value
+        return int_option(c_level, c_opt, words[0] if words else 0)
 
     # --- shutdown and close -----------------------------------------------------------------
 
@@ -849,12 +782,6 @@ class BoardSocket:
         if self._board.closed:
             return
         check(self._board.call(P.CLOSE, bytes((fd,)))[0])
-
-    def __enter__(self) -> BoardSocket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._fd is None else f"fd={self._fd}"

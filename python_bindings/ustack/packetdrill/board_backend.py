@@ -30,21 +30,17 @@ import itertools
 import select
 import socket
 import time
-from collections import deque
 
 from ustack.board.control import Board
 from ustack.board.hostboard import netns_socket
 from ustack.board.qemu import TAP_NAME as QEMU_TAP
 from ustack.packetdrill.runner import Unsupported
-from ustack.packetdrill.tap_backend import PEER_MAC, TAP_TOLERANCE_FLOOR_NS, TAP_TOLERANCE_SCALE
-from ustack.packetdrill.wire import fragment
+from ustack.packetdrill.tap_backend import PEER_MAC, TAP_TOLERANCE_FLOOR_NS, PacketPeer
 
 __all__ = ["BoardBackend", "open_board", "BOARD_TOLERANCE_FLOOR_NS"]
 
 BOARD_TOLERANCE_FLOOR_NS = 2 * TAP_TOLERANCE_FLOOR_NS  # QEMU's CPU, the UART's round trips
 _ETH_P_ALL = 0x0003
-_ETH_P_IP = b"\x08\x00"
-_FRAME_MAX = 65600
 _SETTLE_NS = 3_000_000  # for an injected frame to reach the board's stack
 _QUIET_NS = 20_000_000  # the board is done with the previous script
 _QUIET_MAX_NS = 500_000_000
@@ -60,7 +56,7 @@ def open_board(name: str) -> Board:
     return Board(name)
 
 
-class BoardBackend:
+class BoardBackend(PacketPeer):
     """A stack on a board, a packet socket on its TAP as the script's peer."""
 
     name = "board"
@@ -81,7 +77,7 @@ class BoardBackend:
         self.mtu = mtu
         self.local_ip = str(ifa.ip)
         self.remote_ip = _peer_address(ifa, next(_script_number) % _PEERS)
-        self._remote = ipaddress.IPv4Address(self.remote_ip).packed
+        self._only_to = ipaddress.IPv4Address(self.remote_ip).packed
         self._mine = iface.mac_bytes
         board.reset()
         try:
@@ -97,7 +93,7 @@ class BoardBackend:
         except BaseException:
             self._sock.close()
             raise
-        self._out: deque[tuple[int, bytes]] = deque()
+        self._peer_start()
         self._quiesce()
         self._t0 = time.monotonic_ns()
 
@@ -114,31 +110,11 @@ class BoardBackend:
                 last = time.monotonic_ns()
 
     @property
-    def tolerance_scale(self) -> float:
-        return TAP_TOLERANCE_SCALE
-
-    @property
     def tolerance_floor_ns(self) -> int:
         return BOARD_TOLERANCE_FLOOR_NS
 
-    def now(self) -> int:
-        return time.monotonic_ns() - self._t0
-
-    def _drain(self) -> None:
-        while True:
-            try:
-                data, addr = self._sock.recvfrom(_FRAME_MAX)
-            except BlockingIOError:
-                return
-            if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
-                continue
-            if data[12:14] == _ETH_P_IP and data[30:34] == self._remote:
-                self._out.append((self.now(), data[14:]))
-
     def inject(self, ip_packet: bytes) -> None:
-        head = self._mine + PEER_MAC + _ETH_P_IP
-        for part in fragment(ip_packet, self.mtu):
-            self._sock.send(head + part)
+        self._send(ip_packet)
         self.settle()
 
     def settle(self) -> None:
@@ -157,9 +133,6 @@ class BoardBackend:
             if now >= until_ns:
                 return
             select.select([self._sock], [], [], min((until_ns - now) / 1e9, 0.01))
-
-    def next_outbound(self) -> tuple[int, bytes] | None:
-        return self._out.popleft() if self._out else None
 
     def close(self) -> None:
         try:
