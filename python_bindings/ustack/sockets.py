@@ -283,6 +283,24 @@ class SocketIdioms:
             raise error_from_code(_EOPNOTSUPP, f"flags {rest & ~(MSG_OOB | MSG_PEEK):#x}")
         return c
 
+    def _so_error(self) -> int:
+        raise NotImplementedError
+
+    def getpeername(self) -> Address:
+        raise NotImplementedError
+
+    def _established(self) -> bool:
+        """A connect in progress is done: True when connected, False while
+        it goes on, the error when it failed (SO_ERROR)."""
+        err = self._so_error()
+        if err:
+            raise error_from_code(err)
+        try:
+            self.getpeername()
+        except OSError:
+            return False
+        return True
+
     def connect_ex(self, address: tuple[Any, int]) -> int:
         """Like ``connect`` but returns the host's errno (0 on success),
         as :meth:`socket.socket.connect_ex`."""
@@ -476,19 +494,9 @@ class Socket(SocketIdioms):
             if self._timeout == 0.0:
                 check(rc)
 
-            def established() -> bool:
-                err = self._so_error()
-                if err:
-                    raise error_from_code(err)
-                try:
-                    self.getpeername()
-                except OSError:
-                    return False
-                return True
-
-            if established():
+            if self._established():
                 return
-            if not world.wait(established, self._timeout_ns(), "connect()", self):
+            if not world.wait(self._established, self._timeout_ns(), "connect()", self):
                 raise _timeout_error("connect()")
 
     def getsockname(self) -> Address:

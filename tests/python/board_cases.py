@@ -11,15 +11,20 @@ factory of the peer's sockets, and the two addresses (the node is
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import struct
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ustack
+from ustack.packetdrill.suite import default_suite_dir
 
 
 def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
@@ -33,6 +38,25 @@ def kernel_peer(board: Any) -> Callable[[int], socket.socket]:
         return s
 
     return make
+
+
+def packetdrill_group(board: str, group: str) -> None:
+    """``ustack packetdrill --board BOARD`` on one conformance group: no failure."""
+    suite = default_suite_dir()
+    if not (suite / group).is_dir():
+        pytest.skip(f"no conformance suite at {suite} (USTACK_CONFORMANCE_DIR)")
+    env = {**os.environ, "PYTHONPATH": str(Path(ustack.__file__).resolve().parents[1])}
+    argv = [sys.executable, "-m", "ustack", "packetdrill", "--board", board, "--quiet"]
+    proc = subprocess.run(
+        [*argv, str(suite / group)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " 0 failed" in proc.stdout
 
 
 def reset_around(board: Any) -> Iterator[Any]:

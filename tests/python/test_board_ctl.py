@@ -14,20 +14,16 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from board_cases import CASES, Net, kernel_peer, reset_around
+from board_cases import CASES, Net, kernel_peer, packetdrill_group, reset_around
 
 import ustack
 from ustack import netns
 from ustack.board import protocol as P
 from ustack.board.hostboard import find_fw_ctl_host
-from ustack.packetdrill.suite import default_suite_dir
 from ustack.sim import PipeRig
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
@@ -185,18 +181,4 @@ def test_exit_status_comes_back() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("group", ["snippets", "rcv-icmp"])
 def test_packetdrill_groups_on_emulated_board(group: str) -> None:
-    suite = default_suite_dir()
-    if not (suite / group).is_dir():
-        pytest.skip(f"no conformance suite at {suite} (USTACK_CONFORMANCE_DIR)")
-    env = {**os.environ, "PYTHONPATH": str(Path(ustack.__file__).resolve().parents[1])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ustack", "packetdrill", "--board", "host", "--quiet"]
-        + [str(suite / group)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert " 0 failed" in proc.stdout
+    packetdrill_group("host", group)

@@ -13,18 +13,12 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from board_cases import CASES, Net, kernel_peer, reset_around
+from board_cases import CASES, Net, kernel_peer, packetdrill_group, reset_around
 from test_board_cli import BOOT_REASON
-
-import ustack
-from ustack.packetdrill.suite import default_suite_dir
 
 BOARD = os.environ.get("USTACK_TEST_BOARD", "mps2-an385")
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
@@ -80,18 +74,4 @@ def test_board_identity_counters_and_tcp_table(board: Any) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("group", ["snippets", "rcv-icmp"])
 def test_packetdrill_group_on_qemu_board(group: str) -> None:
-    suite = default_suite_dir()
-    if not (suite / group).is_dir():
-        pytest.skip(f"no conformance suite at {suite} (USTACK_CONFORMANCE_DIR)")
-    env = {**os.environ, "PYTHONPATH": str(Path(ustack.__file__).resolve().parents[1])}
-    proc = subprocess.run(
-        [sys.executable, "-m", "ustack", "packetdrill", "--board", BOARD, "--quiet"]
-        + [str(suite / group)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
-    assert " 0 failed" in proc.stdout
+    packetdrill_group(BOARD, group)

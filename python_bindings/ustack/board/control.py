@@ -598,17 +598,7 @@ class BoardSocket(SocketIdioms):
         if self._timeout == 0.0:
             check(rc)
 
-        def established() -> bool:
-            err = self._so_error()
-            if err:
-                raise error_from_code(err)
-            try:
-                self.getpeername()
-            except OSError:
-                return False
-            return True
-
-        self._wait(established, _EV_OUT, "connect()")
+        self._wait(self._established, _EV_OUT, "connect()")
 
     def getsockname(self) -> Address:
         return _sa_tuple(self._req(P.GETSOCKNAME)[1])
