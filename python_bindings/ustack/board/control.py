@@ -40,6 +40,7 @@ from ustack.board import protocol as P
 from ustack.constants import (
     AF_INET,
     MSG_DONTWAIT,
+    MSG_PEEK,
     SO_REUSEADDR,
     SO_REUSEPORT,
     SOCK_STREAM,
@@ -678,7 +679,21 @@ class BoardSocket(SocketIdioms):
             _, data = self._req(P.RECVFROM, arg)
             return data[6:], _sa_tuple(data[:6])
 
-        return self._call(attempt, _EV_IN, what, flags)
+        data, peer = self._call(attempt, _EV_IN, what, flags)
+        if self._type != SOCK_STREAM or flags & MSG_PEEK:
+            return data, peer
+        # A stream read larger than one request takes what the board holds
+        # already, as one recv(2) would, without waiting for more.
+        chunks = [data]
+        got = len(data)
+        while len(chunks[-1]) == self._board._recv_max and got < bufsize:
+            arg = arg[:1] + struct.pack(">H", min(bufsize - got, self._board._recv_max))
+            try:
+                chunks.append(attempt()[0])
+            except (_WouldBlock, OSError):
+                break
+            got += len(chunks[-1])
+        return b"".join(chunks), peer
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
         """Up to ``bufsize`` bytes (one datagram for UDP); MSG_WAITALL waits for all."""

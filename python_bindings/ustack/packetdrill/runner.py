@@ -921,6 +921,8 @@ class ScriptRunner:
         m = re.fullmatch(r"tcpdrop -s (\w+)", cmd)
         if m:
             for c in self.st.tcp_connections():
+                if c.remote[0] != self.be.remote_ip:
+                    continue  # an earlier script's (board back end)
                 if c.state_name == _SOCKSTAT_STATE.get(m.group(1), m.group(1)):
                     self.st.tcp_drop(c.local, c.remote)
             return
@@ -942,10 +944,14 @@ class ScriptRunner:
 
     def _sockstat(self, line: int, port: int | None, state: str, want: int) -> None:
         name = _SOCKSTAT_STATE.get(state, state)
+        # Only this script's peer (and listeners): a board back end shares
+        # one stack between scripts, whose syncache may still hold an
+        # earlier script's embryonic connection, with an earlier peer.
         rows = [
             c
             for c in self.st.tcp_connections()
-            if port is None or port in (c.local[1], c.remote[1])
+            if (port is None or port in (c.local[1], c.remote[1]))
+            and c.remote[0] in (self.be.remote_ip, "0.0.0.0")
         ]
         count = sum(1 for c in rows if c.state_name == name)
         if name == "CLOSED":
