@@ -188,7 +188,7 @@ def _tcp_info(raw: Any) -> TCPInfo:
 
 
 class _WouldBlock(Exception):
-    """Internal: the C call returned -UST_EAGAIN."""
+    """Internal: the call returned -UST_EAGAIN (here or on a board)."""
 
 
 def _timeout_error(what: str) -> OSError:
@@ -300,6 +300,34 @@ class SocketIdioms:
         except OSError:
             return False
         return True
+
+    def _blocking(
+        self,
+        attempt: Callable[[], T],
+        what: str,
+        flags: int,
+        wait: Callable[[Callable[[], bool]], bool],
+    ) -> T:
+        """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN); when it
+        would block, EAGAIN for a non-blocking call, else ``wait(ready)``
+        (False: the timeout passed) retries it until it goes through."""
+        try:
+            return attempt()
+        except _WouldBlock:
+            if self._timeout == 0.0 or flags & MSG_DONTWAIT:
+                raise error_from_code(_EAGAIN) from None
+        result: list[T] = []
+
+        def ready() -> bool:
+            try:
+                result.append(attempt())
+            except _WouldBlock:
+                return False
+            return True
+
+        if wait(ready):
+            return result[0]
+        raise _timeout_error(what)
 
     def connect_ex(self, address: tuple[Any, int]) -> int:
         """Like ``connect`` but returns the host's errno (0 on success),
@@ -446,23 +474,13 @@ class Socket(SocketIdioms):
         """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN), blocking
         as the socket's timeout (and MSG_DONTWAIT in ``flags``) says."""
         with self._stack.world.using():
-            try:
-                return attempt()
-            except _WouldBlock:
-                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                    raise error_from_code(_EAGAIN) from None
-            result: list[T] = []
-
-            def ready() -> bool:
-                try:
-                    result.append(attempt())
-                except _WouldBlock:
-                    return False
-                return True
-
-            if self._stack.world.wait(ready, self._timeout_ns(), what, self):
-                return result[0]
-            raise _timeout_error(what)
+            world = self._stack.world
+            return self._blocking(
+                attempt,
+                what,
+                flags,
+                lambda ready: world.wait(ready, self._timeout_ns(), what, self),
+            )
 
     def _timeout_ns(self) -> int | None:
         return None if self._timeout is None else int(self._timeout * 1e9)

@@ -39,7 +39,6 @@ from ustack._native import ffi, lib
 from ustack.board import protocol as P
 from ustack.constants import (
     AF_INET,
-    MSG_DONTWAIT,
     MSG_PEEK,
     SO_REUSEADDR,
     SO_REUSEPORT,
@@ -53,7 +52,7 @@ from ustack.constants import (
 from ustack.errors import check, error_from_code
 from ustack.inet import _check_address, parse_host, parse_interface, parse_network
 from ustack.netstat import PROTOCOLS, counters_from_struct
-from ustack.sockets import SocketIdioms, TCPInfo, int_option
+from ustack.sockets import SocketIdioms, TCPInfo, _timeout_error, _WouldBlock, int_option
 from ustack.stack import STACK_STATS_FIELDS, TcpConnection
 
 __all__ = ["Board", "BoardSocket", "BoardInterface"]
@@ -64,7 +63,6 @@ Address = tuple[str, int]
 _EAGAIN = int(lib.UST_EAGAIN)
 _EINPROGRESS = int(lib.UST_EINPROGRESS)
 _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
-_ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _C_SOL_SOCKET = int(lib.UST_SOL_SOCKET)
 _C_SO_ERROR = int(lib.UST_SO_ERROR)
 _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
@@ -107,10 +105,6 @@ def _sa(address: Any, what: str) -> bytes:
 
 def _sa_tuple(raw: bytes) -> Address:
     return str(ipaddress.IPv4Address(raw[:4])), int.from_bytes(raw[4:6], "big")
-
-
-class _WouldBlock(Exception):
-    """Internal: the board answered -UST_EAGAIN."""
 
 
 @dataclass(frozen=True)
@@ -552,38 +546,21 @@ class BoardSocket(SocketIdioms):
         check(rc)
         return rc, data
 
-    def _wait(self, ready: Callable[[], bool], events: int, what: str) -> None:
-        """Polls the board until ``ready()`` or the timeout."""
+    def _wait(self, ready: Callable[[], bool], events: int) -> bool:
+        """Polls the board until ``ready()`` (True) or the timeout (False)."""
         end = None if self._timeout is None else time.monotonic() + self._timeout
         pause = _POLL_FIRST_S
         while True:
             ev = self._board._ready(self._fd if self._fd is not None else -1)
             if (ev is None or ev & (events | _EV_ERR | _EV_HUP)) and ready():
-                return
+                return True
             if end is not None and time.monotonic() >= end:
-                exc = error_from_code(_ETIMEDOUT, what)
-                exc.strerror = "timed out"
-                raise exc
+                return False
             time.sleep(pause if end is None else max(0.0, min(pause, end - time.monotonic())))
             pause = min(pause * 2, _POLL_MAX_S)
 
     def _call(self, attempt: Callable[[], T], events: int, what: str, flags: int = 0) -> T:
-        try:
-            return attempt()
-        except _WouldBlock:
-            if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                raise error_from_code(_EAGAIN) from None
-        result: list[T] = []
-
-        def ready() -> bool:
-            try:
-                result.append(attempt())
-            except _WouldBlock:
-                return False
-            return True
-
-        self._wait(ready, events, what)
-        return result[0]
+        return self._blocking(attempt, what, flags, lambda ready: self._wait(ready, events))
 
     # --- addresses --------------------------------------------------------------------------
 
@@ -599,7 +576,8 @@ class BoardSocket(SocketIdioms):
         if self._timeout == 0.0:
             check(rc)
 
-        self._wait(self._established, _EV_OUT, "connect()")
+        if not self._wait(self._established, _EV_OUT):
+            raise _timeout_error("connect()")
 
     def getsockname(self) -> Address:
         return _sa_tuple(self._req(P.GETSOCKNAME)[1])
