@@ -4,8 +4,8 @@
  * SRAM at 0x20000000 (lm3s6965evb.ld), on top of cortex_m.c.
  *
  *   log       UART0 (0x4000c000), ust_board_putc()
- *   control   UART1 (0x4000d000), board_ctl_read/write()
- *   network   the Ethernet MAC (0x40048000), drivers/stellaris
+ *   control   UART1 (0x4000d000), board_ctl_read/write(), IRQ 6
+ *   network   the Ethernet MAC (0x40048000), drivers/stellaris, IRQ 42
  *   clock     SysTick on the reference clock (QEMU's lm3s6965evb counts
  *             only with CLKSOURCE = reference; measured 12.5 MHz against
  *             the host's clock, i.e. the 50 MHz system clock / 4)
@@ -41,10 +41,12 @@
 #define UART_FR 0x018u
 #define UART_LCRH 0x02cu
 #define UART_CTL 0x030u
+#define UART_IM 0x038u
 #define UART_FR_RXFE 0x10u
 #define UART_FR_TXFF 0x20u
 #define UART_LCRH_FEN_8BIT 0x70u /* FIFOs on, 8 data bits */
 #define UART_CTL_EN_TX_RX 0x301u /* UARTEN, TXE, RXE */
+#define UART_IM_RX_RT 0x50u      /* receive, receive time-out */
 
 /* ADC0, sample sequencer 3 (one sample per trigger). */
 #define ADC_BASE 0x40038000u
@@ -60,7 +62,8 @@
 #define ADC_SSCTL_END0_IE0 0x06u
 #define ADC_SPIN_MAX 10000u
 
-/* The Ethernet controller's interrupt (data sheet, interrupt table). */
+/* Interrupt numbers (data sheet, interrupt table). */
+#define LM3S_UART1_IRQ 6
 #define LM3S_ETH_IRQ 42
 
 /* The reference clock SysTick counts (above). */
@@ -93,6 +96,9 @@ board_init(void)
 	SYSCTL_RCGC2 |= RCGC2_EMAC0 | RCGC2_EPHY0;
 	lm3s_uart_init(UART0_BASE);
 	lm3s_uart_init(UART1_BASE);
+	/* Received control bytes raise UART1's line: they wake board_idle()
+	 * (never taken, like the MAC's). */
+	REG(UART1_BASE, UART_IM) = UART_IM_RX_RT;
 	/* ADC: sequencer 3, processor trigger, channel 0, one sample. */
 	REG(ADC_BASE, ADC_ACTSS) &= ~ADC_SS3;
 	REG(ADC_BASE, ADC_EMUX) &= ~0xf000u;
@@ -118,11 +124,11 @@ board_nic_attach(struct ust_stack *st, const char *name, struct ust_if **ifp)
 	return (ust_if_attach(st, name, ust_stellaris_ops(), &lm3s_nic, ifp));
 }
 
-/* Sleeps until SysTick or a received frame. */
+/* Sleeps until SysTick, a received frame or control bytes. */
 void
 board_idle(void)
 {
-	cm_idle(LM3S_ETH_IRQ);
+	cm_idle_mask(1ull << LM3S_ETH_IRQ | 1ull << LM3S_UART1_IRQ);
 }
 
 void
