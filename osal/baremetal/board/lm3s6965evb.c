@@ -211,7 +211,8 @@ lm3s_mix(uint32_t h, uint32_t v)
  *  - the ADC: on the real part, the low bits of a conversion of a
  *    floating input are noise.  QEMU's lm3s6965evb (7.2) does not start a
  *    conversion on the processor trigger (ADCPSSI): measured, ADCRIS never
- *    sets, so under QEMU the ADC adds nothing; the first conversion that does not complete turns the ADC off here;
+ *    sets, so under QEMU the ADC adds nothing; the first conversion
+ *    that does not complete turns the ADC off here;
  *  - timing: SysTick's count, read after each ADC attempt.  Under QEMU
  *    without -icount, virtual time follows the host's clock, so the count
  *    at a given instruction varies from run to run (measured: different
