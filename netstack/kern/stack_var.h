@@ -50,7 +50,11 @@ struct ust_stack {
 #undef DOMAIN_STATE
 };
 
+#if UST_STATS
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
+#else
+#define ETHERSTAT_INC(st, f) ((void)(st))
+#endif
 
 /* The stack of a received packet. */
 #define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)

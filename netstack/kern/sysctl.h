@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ustack/ustack_opts.h>
+
 struct ust_stack;
 
 struct ust_knobs {
@@ -23,18 +25,26 @@ struct ust_knobs {
 
 #define V(st, field) ((st)->st_knobs.field)
 
-/* An integer knob: a field of struct ust_knobs. */
+/* An integer knob: a field of struct ust_knobs.  UST_SYSCTL_NAMES 0
+ * keeps only what setting it by index needs (ustack_opts.h). */
 struct sysctl_knob {
-	const char *name;
-	size_t off; /* offsetof(struct ust_knobs, field) */
 	int64_t def, min, max;
+	uint32_t off;	/* offsetof(struct ust_knobs, field) */
 	uint32_t flags; /* UST_SYSCTL_* */
+#if UST_SYSCTL_NAMES
+	const char *name;
 	const char *descr;
+#endif
 };
 
 /* One entry of a KNOB() table: { SYSCTL_KNOB_ENTRY KNOB-arguments }. */
+#if UST_SYSCTL_NAMES
 #define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
-	{ name, offsetof(struct ust_knobs, field), def, min, max, flags, descr },
+	{ def, min, max, offsetof(struct ust_knobs, field), flags, name, descr },
+#else
+#define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
+	{ def, min, max, offsetof(struct ust_knobs, field), flags },
+#endif
 
 /* A string knob, read and written through handlers of the subsystem that
  * owns it (FreeBSD's SYSCTL_PROC); the handlers return 0 or a positive

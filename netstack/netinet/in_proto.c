@@ -175,6 +175,7 @@ static const struct sysctl_knob in_knobs[] = {
 #undef KNOB
 };
 
+#if UST_SYSCTL_NAMES
 static int
 sysctl_cc_algorithm_get(const struct ust_stack *st, char *buf, size_t len)
 {
@@ -203,6 +204,7 @@ static const struct sysctl_strknob in_strknobs[] = {
 	{ "net.inet.tcp.cc.available", "newreno, cubic", UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
 	    "Congestion control modules compiled in", sysctl_cc_available_get, NULL },
 };
+#endif
 
 static void
 in_knob_changed(struct ust_stack *st, size_t off)
@@ -218,6 +220,7 @@ in_knob_changed(struct ust_stack *st, size_t off)
  * Counters (ustack_stats.h): the descriptions, and the copies.
  * ------------------------------------------------------------------- */
 
+#if UST_STATS
 /* clang-format off */
 static const struct ust_stat_desc in_stats[] = {
 	UST_ARPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, arp)
@@ -227,6 +230,7 @@ static const struct ust_stat_desc in_stats[] = {
 	UST_TCPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, tcp)
 };
 /* clang-format on */
+#endif
 
 void
 ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out)
@@ -270,9 +274,13 @@ const struct domain inetdomain = {
 	.dom_ifdetach = in_ifdetach,
 	.dom_knobs = in_knobs,
 	.dom_nknobs = sizeof(in_knobs) / sizeof(in_knobs[0]),
+#if UST_SYSCTL_NAMES
 	.dom_strknobs = in_strknobs,
 	.dom_nstrknobs = sizeof(in_strknobs) / sizeof(in_strknobs[0]),
+#endif
 	.dom_knob_changed = in_knob_changed,
+#if UST_STATS
 	.dom_stats = in_stats,
 	.dom_nstats = sizeof(in_stats) / sizeof(in_stats[0]),
+#endif
 };
