@@ -198,10 +198,11 @@ sysctl_cc_available_get(const struct ust_stack *st, char *buf, size_t len)
 }
 
 static const struct sysctl_strknob in_strknobs[] = {
-	{ "net.inet.tcp.cc.algorithm", "cubic", UST_SYSCTL_STRING,
+	{ "net.inet.tcp.cc.algorithm", UST_CC_CUBIC ? "cubic" : "newreno", UST_SYSCTL_STRING,
 	    "Congestion control module of new connections (cc(4))", sysctl_cc_algorithm_get,
 	    sysctl_cc_algorithm_set },
-	{ "net.inet.tcp.cc.available", "newreno, cubic", UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
+	{ "net.inet.tcp.cc.available", UST_CC_CUBIC ? "newreno, cubic" : "newreno",
+	    UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
 	    "Congestion control modules compiled in", sysctl_cc_available_get, NULL },
 };
 #endif
