@@ -74,7 +74,9 @@ static const struct protosw inetsw[] = {
 	    .pr_init = icmp_init,
 	    .pr_fini = icmp_fini,
 	    .pr_input = icmp_input,
+#if UST_RAW_IP
 	    .pr_usrreqs = &rip_usrreqs,
+#endif
 	},
 	{
 	    .pr_type = UST_SOCK_DGRAM,

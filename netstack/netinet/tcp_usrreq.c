@@ -208,9 +208,9 @@ tcp_usr_attach(struct socket *so, int proto)
 		if (error != 0)
 			return (error);
 		/* tcp_autobuf.c may grow them (FreeBSD SB_AUTOSIZE). */
-		if (V(st, tcp_sendbuf_auto))
+		if (UST_TCP_AUTOBUF && V(st, tcp_sendbuf_auto))
 			so->so_snd.sb_flags |= SB_AUTOSIZE;
-		if (V(st, tcp_recvbuf_auto))
+		if (UST_TCP_AUTOBUF && V(st, tcp_recvbuf_auto))
 			so->so_rcv.sb_flags |= SB_AUTOSIZE;
 	}
 	return (tcp_attach_pcb(so));

@@ -372,11 +372,24 @@ void tcp_sack_fini(struct ust_stack *st);
 /* --- tcp_autobuf.c (net.inet.tcp.recvbuf_auto / sendbuf_auto) --- */
 /* In-order data of seg is about to be appended to so_rcv: counts it and,
  * once per round trip, grows so_rcv when the peer filled it. */
+#if UST_TCP_AUTOBUF
 void tcp_autorcvbuf(struct tcpcb *tp, const struct tcp_seg *seg, struct socket *so);
 /* An ACK of new data arrived, before the acknowledged bytes leave so_snd:
  * grows so_snd when the application keeps it full and the network would
  * take more.  The caller wakes writers (sowwakeup) afterwards. */
 void tcp_autosndbuf(struct tcpcb *tp, struct socket *so);
+#else /* buffers keep their size (ustack_opts.h) */
+static inline void
+tcp_autorcvbuf(struct tcpcb *tp, const struct tcp_seg *seg, struct socket *so)
+{
+	(void)tp, (void)seg, (void)so;
+}
+static inline void
+tcp_autosndbuf(struct tcpcb *tp, struct socket *so)
+{
+	(void)tp, (void)so;
+}
+#endif
 
 /* --- tcp_syncache.c / tcp_usrreq.c --- */
 /* A SYN for a listener (lso).  Consumes m. */
