@@ -129,7 +129,7 @@ KNOB("net.inet.tcp.syncache.bucketlimit", tcp_syncache_bucketlimit, 30, 1, 1024,
     "Entries per syncache hash bucket")
 KNOB("net.inet.tcp.syncache.rst_on_sock_fail", tcp_syncache_rst_on_sock_fail, 1, 0, 1, 0,
     "Send a RST when a socket cannot be created for a completed handshake")
-KNOB("net.inet.tcp.sack.enable", tcp_do_sack, 1, 0, 1, 0, "Selective acknowledgements (RFC 2018)")
+KNOB("net.inet.tcp.sack.enable", tcp_do_sack, UST_TCP_SACK, 0, UST_TCP_SACK, 0, "Selective acknowledgements (RFC 2018)")
 KNOB("net.inet.tcp.sack.revised", tcp_sack_revised, 1, 0, 1, 0, "RFC 6675 loss recovery")
 KNOB("net.inet.tcp.sack.maxholes", tcp_sack_maxholes, 128, 1, 65536, 0,
     "SACK scoreboard holes per connection")
@@ -163,7 +163,7 @@ KNOB("net.inet.tcp.abc_l_var", tcp_abc_l_var, 2, 1, 64, 0,
     "ABC limit L in segments per ACK in slow start")
 KNOB("net.inet.tcp.rfc3042", tcp_do_rfc3042, 1, 0, 1, 0, "Limited transmit (RFC 3042)")
 KNOB("net.inet.tcp.do_prr", tcp_do_prr, 1, 0, 1, 0, "Proportional rate reduction (RFC 6937)")
-KNOB("net.inet.tcp.ecn.enable", tcp_do_ecn, 2, 0, 2, 0,
+KNOB("net.inet.tcp.ecn.enable", tcp_do_ecn, UST_TCP_ECN ? 2 : 0, 0, UST_TCP_ECN ? 2 : 0, 0,
     "ECN (RFC 3168): 0 off, 1 request and accept, 2 accept when asked")
 KNOB("net.inet.tcp.ecn.maxretries", tcp_ecn_maxretries, 1, 0, 16, 0,
     "SYN retransmissions with ECN before falling back without it")

@@ -277,6 +277,8 @@ tcp_ecn_syn_input(struct tcpcb *tp, uint16_t flags)
 	uint16_t ecn = flags & (TH_ECE | TH_CWR);
 	int ok;
 
+	if (!UST_TCP_ECN)
+		return;
 	if (flags & TH_ACK)
 		ok = (tp->t_flags2 & TF2_ECN_SYN) && ecn == TH_ECE;
 	else

@@ -407,6 +407,8 @@ tcp_ecn_output(struct tcpcb *tp, uint16_t *flags, uint32_t len, int probe)
 {
 	struct ust_stack *st = tp->t_stack;
 
+	if (!UST_TCP_ECN)
+		return (IPTOS_ECN_NOTECT);
 	if (*flags & TH_SYN) {
 		if (!(*flags & TH_ACK)) {
 			tp->t_flags2 &= ~TF2_ECN_SYN;

@@ -407,11 +407,13 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_peer_mss = seg->to.to_mss;
 	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
 		sc->sc_flags |= SCF_NOOPT;
-	if ((seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) && !(sc->sc_flags & SCF_NOOPT))
+	if (UST_TCP_SACK && (seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) &&
+	    !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;
 	/* RFC 3168 6.1.1: an ECN-setup SYN has both ECE and CWR; we accept
 	 * with net.inet.tcp.ecn.enable 1 (request and accept) or 2 (accept). */
-	if ((seg->th.th_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && V(st, tcp_do_ecn) != 0)
+	if (UST_TCP_ECN && (seg->th.th_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) &&
+	    V(st, tcp_do_ecn) != 0)
 		sc->sc_flags |= SCF_ECN;
 	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
 		return;
