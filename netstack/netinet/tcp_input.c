@@ -1359,6 +1359,76 @@ drop:
 	return (NULL);
 }
 
+#if !UST_TCP_SYNCACHE
+/*
+ * A SYN for a listener without the syncache (ustack_opts.h): the
+ * connection is made at once, as 4.4BSD's tcp_input and lwIP do: a socket
+ * on the listener's incomplete queue (sonewconn) whose tcpcb is in
+ * SYN_RECEIVED (RFC 9293 3.10.7.2) and sends the SYN-ACK through
+ * tcp_output, retransmitted by TT_REXMT and given up by TT_KEEP
+ * (keepinit).  The handshake's ACK finds the connection itself and
+ * tcp_synrcvd_established moves the socket to accept().  Consumes m.
+ */
+static void
+tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct inpcb *linp = sotoinpcb(lso), *inp;
+	struct tcpcb *ltp = intotcpcb(linp), *tp;
+	struct socket *so;
+
+	/* Data on a SYN is not kept (no TCP Fast Open). */
+	m_freem(m);
+	if ((so = sonewconn(lso)) == NULL) {
+		TCPSTAT_INC(st, tcps_listendrop);
+		return;
+	}
+	if (tcp_attach_pcb(so) != 0)
+		goto abort;
+	inp = sotoinpcb(so);
+	inp->inp_ip_ttl = linp->inp_ip_ttl;
+	inp->inp_ip_tos = linp->inp_ip_tos;
+	inp->inp_laddr = seg->dst;
+	inp->inp_lport = htons(seg->th.th_dport);
+	if (in_pcbconnect(inp, seg->src, htons(seg->th.th_sport)) != 0)
+		goto abort;
+	tp = intotcpcb(inp);
+	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
+	tp->t_keepinit = ltp->t_keepinit;
+	tp->t_keepidle = ltp->t_keepidle;
+	tp->t_keepintvl = ltp->t_keepintvl;
+	tp->t_keepcnt = ltp->t_keepcnt;
+	if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
+		(void)cc_switch(tp, ltp->t_cc);
+	if (tp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_state = TCPS_SYN_RECEIVED;
+	tp->irs = seg->th.th_seq;
+	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
+	tp->iss = tcp_new_isn(st, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = tp->iss;
+	tp->request_r_scale = tcp_request_wscale(st);
+	tcp_syn_options(tp, seg);
+	tcp_ecn_syn_input(tp, seg->th.th_flags);
+	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
+	tcp_rcvbuf_roundup(tp);
+	/* RFC 9293 3.10.7.2: SND.WND from the SYN (never scaled). */
+	tp->snd_wnd = tp->max_sndwnd = seg->th.th_win;
+	tp->snd_wl1 = seg->th.th_seq;
+	tp->snd_wl2 = tp->iss;
+	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
+	TCPSTAT_INC(st, tcps_accepts);
+	(void)tcp_output(tp);
+	return;
+abort:
+	/* Still on the incomplete queue with SS_NOFDREF: gone. */
+	if (so->so_pcb != NULL)
+		so->so_proto->pr_usrreqs->pru_abort(so);
+	else
+		sofree(so);
+	TCPSTAT_INC(st, tcps_listendrop);
+}
+#endif /* !UST_TCP_SYNCACHE */
+
 /* A segment for a listener (RFC 9293 3.10.7.2, FreeBSD's syncache). */
 static void
 tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
@@ -1373,7 +1443,14 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		return;
 	}
 	if ((flags & (TH_ACK | TH_SYN)) == TH_ACK) {
+#if UST_TCP_SYNCACHE
 		so = syncache_expand(st, lso, seg, &reset);
+#else
+		/* No handshake state on a listener: RFC 9293 3.10.7.2, an
+		 * ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>. */
+		so = NULL;
+		reset = 1;
+#endif
 		if (so == NULL) {
 			if (reset)
 				tcp_dropwithreset(st, NULL, seg, m);
@@ -1401,7 +1478,11 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		m_freem(m);
 		return;
 	}
+#if UST_TCP_SYNCACHE
 	syncache_add(st, lso, seg, m);
+#else
+	tcp_listen_syn(st, lso, seg, m);
+#endif
 }
 
 void

@@ -45,6 +45,7 @@
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 
+#if UST_TCP_SYNCACHE
 #define SYNCACHE_HASHSIZE 512 /* FreeBSD's: 512 buckets x 30 = cachelimit */
 #define SYNCOOKIE_LIFETIME_NS (15ull * 1000000000ull)
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
@@ -825,3 +826,50 @@ syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
 		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
 			fn(arg, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
 }
+#else  /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
+	* (tcp_listen_syn); nothing is cached. */
+void
+syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
+{
+	(void)st, (void)seg;
+}
+
+void
+syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
+{
+	(void)st, (void)ctl;
+}
+
+int
+syncache_init(struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+
+void
+syncache_fini(struct ust_stack *st)
+{
+	(void)st;
+}
+
+const struct ust_zone *
+syncache_zone(const struct ust_stack *st)
+{
+	(void)st;
+	return (NULL);
+}
+
+uint32_t
+syncache_count(const struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+
+void
+syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
+{
+	(void)st, (void)fn, (void)arg;
+}
+#endif /* UST_TCP_SYNCACHE */
