@@ -68,15 +68,16 @@ tcp_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned ma
  */
 static const struct protosw inetsw[] = {
 	{
+	/* Without raw sockets (UST_RAW_IP 0) ICMP is no socket type. */
+#if UST_RAW_IP
 	    .pr_type = UST_SOCK_RAW,
+	    .pr_usrreqs = &rip_usrreqs,
+#endif
 	    .pr_protocol = IPPROTO_ICMP,
 	    .pr_flags = PR_ATOMIC | PR_ADDR,
 	    .pr_init = icmp_init,
 	    .pr_fini = icmp_fini,
 	    .pr_input = icmp_input,
-#if UST_RAW_IP
-	    .pr_usrreqs = &rip_usrreqs,
-#endif
 	},
 	{
 	    .pr_type = UST_SOCK_DGRAM,

@@ -22,10 +22,12 @@
 #define UST_STRERROR 0
 #define UST_STATS 0
 
-/* Zones grow a few items at a time; a cluster holds one frame; no jumbo
- * clusters (an MTU above 1500 needs chains of clusters). */
+/* Zones grow a few items at a time; no jumbo clusters (an MTU above
+ * 1500 needs chains of clusters).  A board short of RAM may also set
+ * UST_MCLBYTES 1536 (a cluster still holds a whole frame; the socket
+ * buffer limits and window scale that follow from it change, so the host
+ * tests run this profile with 2048). */
 #define UST_ZONE_SLAB_ITEMS 4
-#define UST_MCLBYTES 1536
 #define UST_MJUMBYTES 0
 
 #endif /* USTACK_OPTS_MINIMAL_H */
