@@ -167,6 +167,13 @@
 #define UST_STATS 1
 #endif
 
+/* The stack's own log messages (ST_LOG: today the ARP address-conflict
+ * warning), formatted with vsnprintf.  0: they compile to nothing, so a
+ * program that does not call ust_log() itself links no printf. */
+#ifndef UST_LOG
+#define UST_LOG 1
+#endif
+
 /* Items carved per slab when a zone grows (osal_zone.c).  Small boards
  * take few at a time, so that a zone's slack is a few items. */
 #ifndef UST_ZONE_SLAB_ITEMS

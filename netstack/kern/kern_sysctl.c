@@ -28,6 +28,9 @@ static const struct sysctl_knob kern_knobs[] = {
 
 #define NKERNKNOBS (sizeof(kern_knobs) / sizeof(kern_knobs[0]))
 
+/* sysctl_knob.off is 16 bits. */
+_Static_assert(sizeof(struct ust_knobs) <= 65535, "struct ust_knobs outgrew sysctl_knob.off");
+
 /* Every integer knob in ust_sysctl_info order: kern.ipc, then each
  * domain's; the string knobs follow all of them. */
 static const struct sysctl_knob *
@@ -66,9 +69,12 @@ sysctl_knobs_init(struct ust_knobs *k)
 {
 	const struct sysctl_knob *kd;
 	unsigned i;
+	int64_t def;
 
-	for (i = 0; (kd = knob_at(i)) != NULL; i++)
-		memcpy((char *)k + kd->off, &kd->def, sizeof(int64_t));
+	for (i = 0; (kd = knob_at(i)) != NULL; i++) {
+		def = kd->def;
+		memcpy((char *)k + kd->off, &def, sizeof(def));
+	}
 }
 
 static unsigned

@@ -26,11 +26,13 @@ struct ust_knobs {
 #define V(st, field) ((st)->st_knobs.field)
 
 /* An integer knob: a field of struct ust_knobs.  UST_SYSCTL_NAMES 0
- * keeps only what setting it by index needs (ustack_opts.h). */
+ * keeps only what setting it by index needs (ustack_opts.h).  Defaults
+ * and bounds are 0 .. 2^32 - 1 (a constant outside is a -Woverflow
+ * error); the value itself is an int64_t in struct ust_knobs. */
 struct sysctl_knob {
-	int64_t def, min, max;
-	uint32_t off;	/* offsetof(struct ust_knobs, field) */
-	uint32_t flags; /* UST_SYSCTL_* */
+	uint32_t def, min, max;
+	uint16_t off;	/* offsetof(struct ust_knobs, field) */
+	uint16_t flags; /* UST_SYSCTL_* */
 #if UST_SYSCTL_NAMES
 	const char *name;
 	const char *descr;

@@ -17,6 +17,7 @@
 #define UST_SYSCTL_NAMES 0
 #define UST_STRERROR 0
 #define UST_STATS 0
+#define UST_LOG 0
 #define UST_ZONE_SLAB_ITEMS 8
 #define UST_MJUMBYTES 0
 

@@ -21,6 +21,7 @@
 #define UST_SYSCTL_NAMES 0
 #define UST_STRERROR 0
 #define UST_STATS 0
+#define UST_LOG 0
 
 /* Zones grow a few items at a time; no jumbo clusters (an MTU above
  * 1500 needs chains of clusters).  A board short of RAM may also set
