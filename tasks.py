@@ -68,6 +68,8 @@ MAIN_CONFIG = ("gcc", "RelWithDebInfo")
 # the install/packaging checks.  The matrix runs the unit tests, examples and
 # fuzz-corpus replays, which is where a compiler or optimisation level shows.
 MATRIX_EXCLUDE_LABELS = "sim|valgrind|packaging"
+# The one build of the minimal profile the matrix adds (gcc): type, profile.
+MATRIX_MINIMAL = ("Release", "minimal")
 # `invoke cross --test`: CPUs whose C tests run under qemu-user, and what they need.
 CROSS_TEST_CPUS = ("aarch64", "s390x", "powerpc")
 CROSS_TEST_TOOLS = (
@@ -293,10 +295,14 @@ def _matrix(c: Context, compilers: list[str], types: list[str], jobs: int) -> li
             raise Exit(f"unknown compiler {cc!r}; use one of {', '.join(COMPILERS)}")
         if not _optional_tool(c, (COMPILERS[cc],), f"matrix {cc}", f"apt-get install {cc}"):
             continue
-        for bt in types:
-            if (cc, bt) == MAIN_CONFIG:
-                continue  # built and fully tested as build/
-            bdir = BUILD_MATRIX / f"{cc}-{bt.lower()}"
+        configs = [(bt, "full") for bt in types if (cc, bt) != MAIN_CONFIG]
+        # The minimal profile (USTACK_PROFILE, docs/footprint.md) once, with gcc:
+        # its unit tests, those of compiled-out features DISABLED by CMake.
+        if cc == "gcc" and MATRIX_MINIMAL[0] in types:
+            configs.append(MATRIX_MINIMAL)
+        for bt, profile in configs:
+            suffix = "" if profile == "full" else f"-{profile}"
+            bdir = BUILD_MATRIX / f"{cc}-{bt.lower()}{suffix}"
             t0 = time.monotonic()
             try:
                 _cmake_build(
@@ -305,16 +311,17 @@ def _matrix(c: Context, compilers: list[str], types: list[str], jobs: int) -> li
                     bt,
                     compiler=COMPILERS[cc],
                     jobs=jobs,
-                    extra=("-DUSTACK_BUILD_BENCH=OFF",),
+                    extra=("-DUSTACK_BUILD_BENCH=OFF", f"-DUSTACK_PROFILE={profile}"),
                 )
                 ok = _ctest(c, bdir, jobs, exclude_labels=MATRIX_EXCLUDE_LABELS)
             except Exit as e:
                 ok = False
                 print(e.message)
             outcome = "passed" if ok else "FAILED"
-            print(f"matrix {cc} {bt}: {outcome} in {time.monotonic() - t0:.0f} s", flush=True)
+            what = f"{cc} {bt}{'' if profile == 'full' else ' ' + profile}"
+            print(f"matrix {what}: {outcome} in {time.monotonic() - t0:.0f} s", flush=True)
             if not ok:
-                failed.append(f"{cc} {bt} (rerun: ctest --test-dir {bdir} --output-on-failure)")
+                failed.append(f"{what} (rerun: ctest --test-dir {bdir} --output-on-failure)")
     return failed
 
 
@@ -333,7 +340,9 @@ def matrix(
     Warnings are errors; the trees go to build-matrix/.  The long campaigns,
     valgrind and packaging checks run once, in build/, under `invoke test`.
 
-    gcc RelWithDebInfo is build/ itself and is skipped here."""
+    gcc RelWithDebInfo is build/ itself and is skipped here.  gcc Release is built
+    once more with USTACK_PROFILE=minimal (docs/footprint.md) into
+    build-matrix/gcc-release-minimal/."""
     failed = _matrix(c, compilers.split(","), types.split(","), jobs)
     if failed:
         raise Exit("build matrix failures:\n  " + "\n  ".join(failed))
