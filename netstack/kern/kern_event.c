@@ -405,7 +405,7 @@ ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max, int64_t timeou
 	}
 }
 
-#else /* !UST_EVQ (ustack_opts.h): upcalls only. */
+#else  /* !UST_EVQ (ustack_opts.h): upcalls only. */
 int
 ust_evq_create(struct ust_stack *st, struct ust_evq **out)
 {

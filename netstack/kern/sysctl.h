@@ -31,7 +31,7 @@ struct ust_knobs {
  * error); the value itself is an int64_t in struct ust_knobs. */
 struct sysctl_knob {
 	uint32_t def, min, max;
-	uint16_t off;	/* offsetof(struct ust_knobs, field) */
+	uint16_t off;   /* offsetof(struct ust_knobs, field) */
 	uint16_t flags; /* UST_SYSCTL_* */
 #if UST_SYSCTL_NAMES
 	const char *name;

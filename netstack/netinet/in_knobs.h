@@ -129,7 +129,8 @@ KNOB("net.inet.tcp.syncache.bucketlimit", tcp_syncache_bucketlimit, 30, 1, 1024,
     "Entries per syncache hash bucket")
 KNOB("net.inet.tcp.syncache.rst_on_sock_fail", tcp_syncache_rst_on_sock_fail, 1, 0, 1, 0,
     "Send a RST when a socket cannot be created for a completed handshake")
-KNOB("net.inet.tcp.sack.enable", tcp_do_sack, UST_TCP_SACK, 0, UST_TCP_SACK, 0, "Selective acknowledgements (RFC 2018)")
+KNOB("net.inet.tcp.sack.enable", tcp_do_sack, UST_TCP_SACK, 0, UST_TCP_SACK, 0,
+    "Selective acknowledgements (RFC 2018)")
 KNOB("net.inet.tcp.sack.revised", tcp_sack_revised, 1, 0, 1, 0, "RFC 6675 loss recovery")
 KNOB("net.inet.tcp.sack.maxholes", tcp_sack_maxholes, 128, 1, 65536, 0,
     "SACK scoreboard holes per connection")

@@ -68,7 +68,7 @@ tcp_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned ma
  */
 static const struct protosw inetsw[] = {
 	{
-	/* Without raw sockets (UST_RAW_IP 0) ICMP is no socket type. */
+/* Without raw sockets (UST_RAW_IP 0) ICMP is no socket type. */
 #if UST_RAW_IP
 	    .pr_type = UST_SOCK_RAW,
 	    .pr_usrreqs = &rip_usrreqs,
@@ -205,8 +205,8 @@ static const struct sysctl_strknob in_strknobs[] = {
 	    "Congestion control module of new connections (cc(4))", sysctl_cc_algorithm_get,
 	    sysctl_cc_algorithm_set },
 	{ "net.inet.tcp.cc.available", UST_CC_CUBIC ? "newreno, cubic" : "newreno",
-	    UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
-	    "Congestion control modules compiled in", sysctl_cc_available_get, NULL },
+	    UST_SYSCTL_STRING | UST_SYSCTL_RDONLY, "Congestion control modules compiled in",
+	    sysctl_cc_available_get, NULL },
 };
 #endif
 

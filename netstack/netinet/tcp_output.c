@@ -105,9 +105,10 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 
 	/* UST_TCP_TSO 0 (ustack_opts.h): never, and the TSO paths below
 	 * fold away. */
-	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) || (tp->t_flags & TF_FORCEDATA) ||
-	    IN_RECOVERY(tp->t_flags) || SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 ||
-	    tp->rcv_dsack_valid || SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
+	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
+	    (tp->t_flags & TF_FORCEDATA) || IN_RECOVERY(tp->t_flags) ||
+	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
+	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
 	    in_localip(st, tp->t_inpcb->inp_faddr) ||
 	    rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
 	    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=

@@ -208,31 +208,31 @@ struct tcpcb {
 };
 
 /* t_flags (FreeBSD TF_* meanings) */
-#define TF_ACKNOW 0x00000001       /* ack immediately */
-#define TF_DELACK 0x00000002       /* ack, but try to delay it */
-#define TF_NODELAY 0x00000004      /* no Nagle */
-#define TF_NOOPT 0x00000008        /* no options on SYN */
-#define TF_SENTFIN 0x00000010      /* FIN sent */
-#define TF_REQ_SCALE 0x00000020    /* window scale requested */
-#define TF_RCVD_SCALE 0x00000040   /* peer sent window scale */
-#define TF_REQ_TSTMP 0x00000080    /* timestamps requested */
-#define TF_RCVD_TSTMP 0x00000100   /* peer sent timestamps */
+#define TF_ACKNOW 0x00000001     /* ack immediately */
+#define TF_DELACK 0x00000002     /* ack, but try to delay it */
+#define TF_NODELAY 0x00000004    /* no Nagle */
+#define TF_NOOPT 0x00000008      /* no options on SYN */
+#define TF_SENTFIN 0x00000010    /* FIN sent */
+#define TF_REQ_SCALE 0x00000020  /* window scale requested */
+#define TF_RCVD_SCALE 0x00000040 /* peer sent window scale */
+#define TF_REQ_TSTMP 0x00000080  /* timestamps requested */
+#define TF_RCVD_TSTMP 0x00000100 /* peer sent timestamps */
 /* 0 when compiled out (ustack_opts.h): every test of it folds away. */
 #define TF_SACK_PERMIT (UST_TCP_SACK ? 0x00000200 : 0) /* both sides agreed to SACK */
-#define TF_NEEDSYN 0x00000400      /* SYN to send */
-#define TF_NEEDFIN 0x00000800      /* FIN to send */
-#define TF_NOPUSH 0x00001000       /* TCP_NOPUSH */
-#define TF_MORETOCOME 0x00010000   /* more data on the way: hold */
-#define TF_LQ_OVERFLOW 0x00020000  /* listen queue overflow */
-#define TF_LASTIDLE 0x00040000     /* connection was idle */
-#define TF_RXWIN0SENT 0x00080000   /* we advertised a zero window */
-#define TF_FASTRECOVERY 0x00100000 /* in NewReno fast recovery */
-#define TF_WASFRECOVERY 0x00200000 /* was in fast recovery before a timeout */
-#define TF_FORCEDATA 0x00800000    /* send even without window (probe) */
-#define TF_ECN_PERMIT (UST_TCP_ECN ? 0x04000000 : 0) /* ECN negotiated (RFC 3168 6.1.1) */
-#define TF_ECN_SND_CWR 0x08000000  /* CWR on the next new data (6.1.2) */
-#define TF_ECN_SND_ECE 0x10000000  /* ECE on every ACK until CWR (6.1.3) */
-#define TF_CONGRECOVERY 0x20000000 /* congestion (ECN) recovery */
+#define TF_NEEDSYN 0x00000400                          /* SYN to send */
+#define TF_NEEDFIN 0x00000800                          /* FIN to send */
+#define TF_NOPUSH 0x00001000                           /* TCP_NOPUSH */
+#define TF_MORETOCOME 0x00010000                       /* more data on the way: hold */
+#define TF_LQ_OVERFLOW 0x00020000                      /* listen queue overflow */
+#define TF_LASTIDLE 0x00040000                         /* connection was idle */
+#define TF_RXWIN0SENT 0x00080000                       /* we advertised a zero window */
+#define TF_FASTRECOVERY 0x00100000                     /* in NewReno fast recovery */
+#define TF_WASFRECOVERY 0x00200000                     /* was in fast recovery before a timeout */
+#define TF_FORCEDATA 0x00800000                        /* send even without window (probe) */
+#define TF_ECN_PERMIT (UST_TCP_ECN ? 0x04000000 : 0)   /* ECN negotiated (RFC 3168 6.1.1) */
+#define TF_ECN_SND_CWR 0x08000000                      /* CWR on the next new data (6.1.2) */
+#define TF_ECN_SND_ECE 0x10000000                      /* ECE on every ACK until CWR (6.1.3) */
+#define TF_CONGRECOVERY 0x20000000                     /* congestion (ECN) recovery */
 #define TF_WASCRECOVERY 0x40000000
 #define IN_FASTRECOVERY(f) (((f)&TF_FASTRECOVERY) != 0)
 #define IN_CONGRECOVERY(f) (((f)&TF_CONGRECOVERY) != 0)
@@ -370,7 +370,7 @@ void tcp_sack_rto(struct tcpcb *tp);
 tcp_seq tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit);
 int tcp_sack_init(struct ust_stack *st);
 void tcp_sack_fini(struct ust_stack *st);
-#else /* no SACK (ustack_opts.h): TF_SACK_PERMIT is 0, no scoreboard */
+#else  /* no SACK (ustack_opts.h): TF_SACK_PERMIT is 0, no scoreboard */
 static inline void
 tcp_update_sack_list(struct tcpcb *tp, tcp_seq start, tcp_seq end)
 {
