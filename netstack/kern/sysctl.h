@@ -16,10 +16,12 @@ struct ust_stack;
 
 struct ust_knobs {
 #define KNOB(name, field, def, min, max, flags, descr) int64_t field;
+#define KNOB_ALL_FIELDS /* compiled-out features' knobs too (in_knobs.h) */
 #include "kern/sysctl_knobs.h"
 #define DOMAIN_KNOBS
 #include "conf/domains.h"
 #undef DOMAIN_KNOBS
+#undef KNOB_ALL_FIELDS
 #undef KNOB
 };
 
