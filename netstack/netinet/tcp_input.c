@@ -1372,33 +1372,15 @@ drop:
 static void
 tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, struct mbuf *m)
 {
-	struct inpcb *linp = sotoinpcb(lso), *inp;
-	struct tcpcb *ltp = intotcpcb(linp), *tp;
-	struct socket *so;
+	struct tcpcb *tp;
+	struct inpcb *inp;
 
 	/* Data on a SYN is not kept (no TCP Fast Open). */
 	m_freem(m);
-	if ((so = sonewconn(lso)) == NULL) {
-		TCPSTAT_INC(st, tcps_listendrop);
+	if (tcp_listen_newconn(lso, seg->dst, htons(seg->th.th_dport), seg->src,
+	        htons(seg->th.th_sport), &tp) != 0)
 		return;
-	}
-	if (tcp_attach_pcb(so) != 0)
-		goto abort;
-	inp = sotoinpcb(so);
-	inp->inp_ip_ttl = linp->inp_ip_ttl;
-	inp->inp_ip_tos = linp->inp_ip_tos;
-	inp->inp_laddr = seg->dst;
-	inp->inp_lport = htons(seg->th.th_dport);
-	if (in_pcbconnect(inp, seg->src, htons(seg->th.th_sport)) != 0)
-		goto abort;
-	tp = intotcpcb(inp);
-	tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
-	tp->t_keepinit = ltp->t_keepinit;
-	tp->t_keepidle = ltp->t_keepidle;
-	tp->t_keepintvl = ltp->t_keepintvl;
-	tp->t_keepcnt = ltp->t_keepcnt;
-	if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
-		(void)cc_switch(tp, ltp->t_cc);
+	inp = tp->t_inpcb;
 	if (tp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
 	tp->t_state = TCPS_SYN_RECEIVED;
@@ -1418,14 +1400,6 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
 	TCPSTAT_INC(st, tcps_accepts);
 	(void)tcp_output(tp);
-	return;
-abort:
-	/* Still on the incomplete queue with SS_NOFDREF: gone. */
-	if (so->so_pcb != NULL)
-		so->so_proto->pr_usrreqs->pru_abort(so);
-	else
-		sofree(so);
-	TCPSTAT_INC(st, tcps_listendrop);
 }
 #endif /* !UST_TCP_SYNCACHE */
 

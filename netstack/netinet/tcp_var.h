@@ -508,6 +508,16 @@ extern const struct pr_usrreqs tcp_usrreqs;
 /* A new inpcb + tcpcb (TCPS_CLOSED) for so (attach, and syncache_expand
  * for sonewconn() sockets). */
 int tcp_attach_pcb(struct socket *so);
+/* The connection a listener lso makes for a handshake (syncache_socket,
+ * or tcp_input's tcp_listen_syn without the syncache): a socket on lso's
+ * incomplete queue whose tcpcb (TCPS_CLOSED) is connected laddr:lport to
+ * faddr:fport (network order) and has the listener's IP TTL/TOS, TCP
+ * options, keepalive times and congestion control.  Returns 0 (*tpp set),
+ * UST_ENOBUFS when no socket was made (listen queue full or no memory;
+ * counted as tcps_listendrop) or UST_ECONNABORTED when the socket was made
+ * and freed again (PCB or address failure). */
+int tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport,
+    struct in_addr faddr, uint16_t fport, struct tcpcb **tpp);
 /* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
 uint8_t tcp_request_wscale(const struct ust_stack *st);
 /* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */
