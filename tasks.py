@@ -927,18 +927,22 @@ def _map_sizes(text: str) -> dict[str, dict[str, int]]:
     return sizes
 
 
-def _footprint_one(c: Context, profile: str, jobs: int) -> tuple[dict[str, dict[str, int]], int]:
+def _footprint_one(
+    c: Context, profile: str, jobs: int, lto: bool = False
+) -> tuple[dict[str, dict[str, int]], int]:
     """Builds the core for Cortex-M3 in one profile and links the reference program.
 
     Returns the sizes per object and the heap arena's bytes (in osal_baremetal.c's bss)."""
     gcc = _need("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
-    bdir = BUILD / f"footprint-{profile}"
+    bdir = BUILD / f"footprint-{profile}{'-lto' if lto else ''}"
     cmake = _need("cmake", "apt-get install cmake")
+    flags = (*FOOTPRINT_CFLAGS, "-flto") if lto else FOOTPRINT_CFLAGS
     configure = [
         cmake, "-S", str(ROOT), "-B", str(bdir),
         f"-DCMAKE_TOOLCHAIN_FILE={ROOT / 'cmake' / 'arm-none-eabi-cortex-m3.cmake'}",
         "-DCMAKE_BUILD_TYPE=MinSizeRel", "-DUSTACK_CORE_ONLY=ON", "-DUSTACK_OSAL=baremetal",
         f"-DUSTACK_PROFILE={profile}", f"-DUSTACK_WERROR={'ON' if _cfg(c, 'werror') else 'OFF'}",
+        f"-DCMAKE_INTERPROCEDURAL_OPTIMIZATION={'ON' if lto else 'OFF'}",
     ]  # fmt: skip
     _run(c, shlex.join(configure), f"CMake configure ({profile})", "read the CMake error above")
     build = [cmake, "--build", str(bdir), "-j", str(_jobs(c, jobs))]
@@ -949,11 +953,11 @@ def _footprint_one(c: Context, profile: str, jobs: int) -> tuple[dict[str, dict[
         bdir / "footprint_ref.map",
     )
     opts = f"-DUSTACK_USER_OPTS_H='\"{ROOT}/include/ustack/profiles/ustack_opts_{profile}.h\"'"
-    compile_ = [gcc, *FOOTPRINT_CFLAGS, "-std=c11", "-Wall", "-Wextra", "-Werror"]
+    compile_ = [gcc, *flags, "-std=c11", "-Wall", "-Wextra", "-Werror"]
     compile_ += ["-I", str(ROOT / "include"), "-c", str(FOOTPRINT_REF), "-o", str(obj)]
     cmd = shlex.join(compile_) + (" " + opts if profile != "full" else "")
     _run(c, cmd, "compiling the reference program", "fix the error above")
-    link = [gcc, *FOOTPRINT_CFLAGS, "-Wl,--gc-sections", "--specs=nano.specs"]
+    link = [gcc, *flags, "-Wl,--gc-sections", "--specs=nano.specs"]
     link += ["--specs=nosys.specs", f"-Wl,-Map={mapf}", str(obj), str(bdir / "libustack.a")]
     _run(c, shlex.join([*link, "-o", str(elf)]), "linking the reference program", "see above")
     nm = _need("arm-none-eabi-nm", "apt-get install binutils-arm-none-eabi")
@@ -1027,6 +1031,9 @@ def _footprint_table(
         "top": "object rows in the table, largest first (default 0: every object)",
         "symbols": "also print the N largest symbols of each linked program "
         "(arm-none-eabi-nm --size-sort; default 0)",
+        "lto": "build and link with -flto (CMake INTERPROCEDURAL_OPTIMIZATION) into "
+        "build/footprint-<profile>-lto/ and print each whole program's size only "
+        "(objects lose their identity under LTO; the docs table is not touched)",
         "jobs": "parallel compile jobs (default: the ustack.jobs config, else CPU count)",
     }
 )
@@ -1036,6 +1043,7 @@ def footprint(
     docs: bool = True,
     top: int = 0,
     symbols: int = 0,
+    lto: bool = False,
     jobs: int = 0,
 ) -> None:
     """Measure the stack's Cortex-M3 code size per profile, beside lwIP's 21,684 B.
@@ -1050,13 +1058,18 @@ def footprint(
     for p in [x for x in profiles.split(",") if x]:
         if p not in ("full", "minimal", "fulltcp"):
             raise Exit(f"unknown profile {p!r}; use minimal, fulltcp or full")
-        results[p] = _footprint_one(c, p, jobs)
+        results[p] = _footprint_one(c, p, jobs, lto)
         if symbols > 0:
             elf = BUILD / f"footprint-{p}" / "footprint_ref.elf"
             print(f"largest symbols ({p}):")
             c.run(
                 f"arm-none-eabi-nm --size-sort -S -t d {shlex.quote(str(elf))} | tail -n {symbols}"
             )
+    if lto:
+        for p, (sizes, _arena) in results.items():
+            whole = sum(r["text"] for r in sizes.values())
+            print(f"{p} with -flto: whole reference program {whole:,} B text")
+        return
     rows, totals = _footprint_table(results, top)
     goals = []
     if "minimal" in totals:
