@@ -44,6 +44,8 @@ macro(ustack_board_setup)
   set(USTACK_BUILD_EXAMPLES OFF)
   set(USTACK_BUILD_BENCH OFF)
   set(USTACK_BUILD_SHARED OFF)
+  # Absolute code: no GOT to relocate, which Reset_Handler would not do.
+  set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
   if(NOT USTACK_BAREMETAL_HEAP_SIZE)
     set(USTACK_BAREMETAL_HEAP_SIZE ${USTACK_BOARD_HEAP_SIZE})
   endif()

@@ -4,11 +4,8 @@
  * mps2-an500 (Cortex-M7), whose maps differ only where noted.
  *
  *   0x00000000  4 MiB ZBT SSRAM1: code, read-only data, .data's image
- *   0x21000000  4 MiB of RAM on all three images (16 MiB PSRAM on AN385
- *               and AN386, ZBT SSRAM2/3 on AN500): .data, .bss with the
- *               OSAL heap arena, the main stack (mps2_an385.ld).  The
- *               4 MiB at 0x20000000 of AN385 would do there, but AN500
- *               has only 128 KiB at that address.
+ *   0x20000000  4 MiB ZBT SSRAM2/3: .data, .bss with the OSAL heap
+ *               arena, the main stack (mps2_an385.ld)
  *   0x40004000  CMSDK APB UART0: the log (ust_board_putc)
  *   0x40005000  CMSDK APB UART1: the control channel (board_ctl_*)
  *   0x4002f000  the FPGA's serial configuration controller: SCC_ID tells
