@@ -46,7 +46,6 @@ import ipaddress
 import os
 import shlex
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -57,6 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ustack._util import end_process
 from ustack.board import protocol
 from ustack.netns import BENCH_NET, NetNs, NetNsError
 
@@ -617,13 +617,8 @@ class QemuBoard:
             self._ctl.close()
             self._ctl = None
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            if self.proc is not None:
+                end_process(self.proc, timeout)
         finally:
             if self._stderr is not None:
                 self._stderr.close()

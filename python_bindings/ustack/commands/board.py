@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from ustack._util import end_process
 from ustack.board.checks import CHECKS, run_checks
 from ustack.board.qemu import (
     BOARDS,
@@ -404,16 +405,6 @@ def _banner(board: QemuBoard, with_run: bool) -> None:
     )
 
 
-def _finish(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def _status(code: int) -> int:
     """A shell's view of a wait status: 128+N for a signal."""
     return 128 - code if code < 0 else code
@@ -482,7 +473,7 @@ def _serve(
             time.sleep(0.05)
     finally:
         if proc is not None:
-            _finish(proc)
+            end_process(proc)
     print(f"ustack board: stopping {board.name} ({why}): EXIT {status}", flush=True)
     rc = board.exit(status)
     if follow is not None:
@@ -510,7 +501,7 @@ def _firmware_stopped(board: QemuBoard, proc: subprocess.Popen[bytes] | None) ->
         proc.wait(timeout=_GRACE)
     except subprocess.TimeoutExpired:
         print(f"ustack board: --run still running {_GRACE:g} s later: ended", file=sys.stderr)
-        _finish(proc)
+        end_process(proc)
     cmd = _status(proc.returncode)
     if cmd != 0:
         return cmd
