@@ -504,6 +504,13 @@ class QemuBoard:
         """``argv`` prefixed to run inside the board's namespace."""
         return self._ns().exec_argv(*argv)
 
+    def _command(
+        self, cmd: str | Sequence[str], env: Mapping[str, str] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """argv in the namespace (a string runs through sh -c) and its environment."""
+        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        return self.exec_argv(*argv), {**os.environ, **self.env(), **(env or {})}
+
     def popen(
         self,
         cmd: str | Sequence[str],
@@ -513,9 +520,8 @@ class QemuBoard:
     ) -> subprocess.Popen[bytes]:
         """Starts ``cmd`` (a shell command line, or argv) in the namespace,
         with :meth:`env` added to the environment."""
-        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        full = {**os.environ, **self.env(), **(env or {})}
-        return subprocess.Popen(self.exec_argv(*argv), env=full, **kwargs)  # type: ignore[call-overload]
+        argv, full = self._command(cmd, env)
+        return subprocess.Popen(argv, env=full, **kwargs)  # type: ignore[call-overload]
 
     def run(
         self,
@@ -530,10 +536,9 @@ class QemuBoard:
         """Runs ``cmd`` in the namespace to its end (see :meth:`popen`);
         output captured unless ``capture`` is False.  ``check``: BoardError
         with its output when it fails."""
-        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        full = {**os.environ, **self.env(), **(env or {})}
+        argv, full = self._command(cmd, env)
         out = subprocess.run(
-            self.exec_argv(*argv),
+            argv,
             env=full,
             capture_output=capture,
             input=input,
