@@ -69,6 +69,8 @@ struct fw_conf {
 int fw_cmdline_parse(const char *line, struct fw_conf *conf);
 /* A dotted quad into buf (16 bytes). */
 void fw_ip_str(uint32_t ip, char *buf);
+/* v in decimal at p (at most 20 characters, no NUL); returns the end. */
+char *fw_u64_str(char *p, uint64_t v);
 
 struct fw_echo;
 struct fw_http;

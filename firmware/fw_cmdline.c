@@ -1,6 +1,7 @@
 /*
  * fw_cmdline.c - the firmware's network configuration from the command
- * line the host gave (board_cmdline(): QEMU's -append), see fw.h.
+ * line the host gave (board_cmdline(): QEMU's -append), see fw.h, and
+ * the number-to-text helpers the firmware prints with.
  */
 #include <string.h>
 
@@ -101,4 +102,19 @@ fw_ip_str(uint32_t ip, char *buf)
 		*p++ = (char)('0' + b[i] % 10);
 		*p++ = i < 3 ? '.' : '\0';
 	}
+}
+
+char *
+fw_u64_str(char *p, uint64_t v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0)
+		*p++ = tmp[--n];
+	return (p);
 }

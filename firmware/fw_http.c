@@ -93,21 +93,6 @@ fw_http_has(const char *p, const char *end, const char *what)
 }
 
 static char *
-fw_u64_str(char *p, uint64_t v)
-{
-	char tmp[21];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*p++ = tmp[--n];
-	return (p);
-}
-
-static char *
 fw_cat(char *p, const char *s)
 {
 	size_t n = strlen(s);

@@ -47,18 +47,13 @@ static void
 fw_putu(uint64_t v)
 {
 	char buf[21];
-	int n = 0;
 
-	do {
-		buf[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		ust_board_putc(buf[--n]);
+	*fw_u64_str(buf, v) = '\0';
+	fw_puts(buf);
 }
 
-/* A new high of concurrent TCP echo connections, or all of them closed
- * again: the stack's memory then (the footprint figure "RAM for 64
+/* At start, at a new high of concurrent TCP echo connections, and when
+ * all of them are closed again: the stack's memory then (the footprint figure "RAM for 64
  * connections" and the peak of the transfers since). */
 static void
 fw_log_conns(struct ust_stack *st, int conns)
@@ -176,6 +171,7 @@ main(void)
 	fw_puts(" ");
 	fw_puts(ip);
 	fw_puts("\n");
+	fw_log_conns(st, 0);
 	for (;;) {
 		did = ust_stack_poll(st) > 0;
 		did |= fw_echo_poll(echo);

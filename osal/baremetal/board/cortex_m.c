@@ -160,23 +160,27 @@ board_exit(int status)
 void
 cm_idle(int irq)
 {
-	volatile uint32_t *iser, *icer, *icpr;
-	uint32_t bit;
+	cm_idle_mask(irq < 0 ? 0 : 1ull << irq);
+}
 
-	if (irq < 0) {
-		__asm__ volatile("dsb\n\twfi" ::: "memory");
-		return;
-	}
-	iser = (volatile uint32_t *)0xe000e100u + irq / 32;
-	icer = (volatile uint32_t *)0xe000e180u + irq / 32;
-	icpr = (volatile uint32_t *)0xe000e280u + irq / 32;
-	bit = 1u << (irq % 32);
+void
+cm_idle_mask(uint64_t irqs)
+{
+	volatile uint32_t *iser = (volatile uint32_t *)0xe000e100u;
+	volatile uint32_t *icer = (volatile uint32_t *)0xe000e180u;
+	volatile uint32_t *icpr = (volatile uint32_t *)0xe000e280u;
+	uint32_t lo = (uint32_t)irqs, hi = (uint32_t)(irqs >> 32);
+
 	__asm__ volatile("cpsid i" ::: "memory");
-	*icpr = bit;
-	*iser = bit;
+	icpr[0] = lo;
+	icpr[1] = hi;
+	iser[0] = lo;
+	iser[1] = hi;
 	__asm__ volatile("dsb\n\twfi" ::: "memory");
-	*icer = bit;
-	*icpr = bit;
+	icer[0] = lo;
+	icer[1] = hi;
+	icpr[0] = lo;
+	icpr[1] = hi;
 	__asm__ volatile("cpsie i\n\tisb" ::: "memory");
 }
 

@@ -39,14 +39,18 @@ enum cm_systick_source {
 void cm_systick_start(uint32_t clk_hz, enum cm_systick_source src);
 
 /*
- * Sleeps (WFI) until an interrupt: SysTick's, or device interrupt `irq`
- * (the NVIC number; -1 for none) becoming pending.  irq is enabled in the
- * NVIC only around the WFI, with PRIMASK set: a pending interrupt then
- * wakes the core (ARMv7-M B1.5.19) without being taken, and is disabled
- * and cleared again before interrupts are back on.  So a device can wake
- * a polling firmware without a handler; SysTick, pended meanwhile, runs
- * at the final cpsie.  A board's board_idle() is one call of this.
+ * Sleeps (WFI) until an interrupt: SysTick's, or one of the device
+ * interrupts in `irqs` (bit n: NVIC interrupt n, 0..63) becoming pending.
+ * They are enabled in the NVIC only around the WFI, with PRIMASK set: a
+ * pending interrupt then wakes the core (ARMv7-M B1.5.19) without being
+ * taken, and is disabled and cleared again before interrupts are back
+ * on.  So a device can wake a polling firmware without a handler (the
+ * driver clears the device's own interrupt status as it polls); SysTick,
+ * pended meanwhile, runs at the final cpsie.  A board's board_idle() is
+ * one call of this, naming its NIC's and control UART's receive
+ * interrupts.  cm_idle(irq) is the same with one interrupt (-1: none).
  */
+void cm_idle_mask(uint64_t irqs);
 void cm_idle(int irq);
 
 /* Semihosting (ARM "Semihosting for AArch32 and AArch64", v2): the

@@ -7,7 +7,7 @@
  *   0x20000000  4 MiB ZBT SSRAM2/3: .data, .bss with the OSAL heap
  *               arena, the main stack (mps2_an385.ld)
  *   0x40004000  CMSDK APB UART0: the log (ust_board_putc)
- *   0x40005000  CMSDK APB UART1: the control channel (board_ctl_*)
+ *   0x40005000  CMSDK APB UART1: the control channel (board_ctl_*), RX IRQ 2
  *   0x4002f000  the FPGA's serial configuration controller: SCC_ID tells
  *               AN385 / AN386 / AN500 apart
  *   0x40200000  SMSC LAN9118 Ethernet (AN500: 0xa0000000), IRQ 13
@@ -41,11 +41,15 @@
 #define UART_DATA(b) (*(volatile uint32_t *)((b) + 0x00u))
 #define UART_STATE(b) (*(volatile uint32_t *)((b) + 0x04u))
 #define UART_CTRL(b) (*(volatile uint32_t *)((b) + 0x08u))
+#define UART_INTSTATUS(b) (*(volatile uint32_t *)((b) + 0x0cu))
 #define UART_BAUDDIV(b) (*(volatile uint32_t *)((b) + 0x10u))
 #define UART_STATE_TXFULL 0x1u
 #define UART_STATE_RXFULL 0x2u
 #define UART_CTRL_TXEN 0x1u
 #define UART_CTRL_RXEN 0x2u
+#define UART_CTRL_RXINTEN 0x8u
+#define UART_INT_RX 0x2u
+#define MPS2_UART1_RX_IRQ 2
 #define MPS2_BAUD 115200u
 
 /* Serial configuration controller: its ID register names the image. */
@@ -71,17 +75,18 @@ mps2_eth_base(void)
 }
 
 static void
-mps2_uart_init(uintptr_t base)
+mps2_uart_init(uintptr_t base, uint32_t ctrl)
 {
 	UART_BAUDDIV(base) = MPS2_CPU_HZ / MPS2_BAUD;
-	UART_CTRL(base) = UART_CTRL_TXEN | UART_CTRL_RXEN;
+	UART_CTRL(base) = ctrl;
 }
 
 void
 board_init(void)
 {
-	mps2_uart_init(MPS2_UART0);
-	mps2_uart_init(MPS2_UART1);
+	mps2_uart_init(MPS2_UART0, UART_CTRL_TXEN | UART_CTRL_RXEN);
+	/* The control UART's receive interrupt wakes board_idle(). */
+	mps2_uart_init(MPS2_UART1, UART_CTRL_TXEN | UART_CTRL_RXEN | UART_CTRL_RXINTEN);
 	cm_systick_start(MPS2_CPU_HZ, CM_SYSTICK_CPU);
 }
 
@@ -98,12 +103,13 @@ board_nic_attach(struct ust_stack *st, const char *name, struct ust_if **ifp)
 	return (ust_lan9118_attach(st, name, &cfg, ifp, NULL));
 }
 
-/* Sleep until SysTick or a received frame (cortex_m.h: the Ethernet
- * interrupt wakes the WFI but is never taken, so there is no handler). */
+/* Sleep until SysTick, a received frame or a control byte (cortex_m.h:
+ * the interrupts wake the WFI but are never taken: no handlers).  Without
+ * the control UART's, each control byte would wait for the next tick. */
 void
 board_idle(void)
 {
-	cm_idle(MPS2_ETH_IRQ);
+	cm_idle_mask(1ull << MPS2_ETH_IRQ | 1ull << MPS2_UART1_RX_IRQ);
 }
 
 void
@@ -122,6 +128,9 @@ board_ctl_read(void *buf, size_t len)
 	unsigned char *p = buf;
 	size_t n = 0;
 
+	/* Clear the wake-up source first: a byte arriving after this sets
+	 * it again. */
+	UART_INTSTATUS(MPS2_UART1) = UART_INT_RX;
 	while (n < len && (UART_STATE(MPS2_UART1) & UART_STATE_RXFULL) != 0)
 		p[n++] = (unsigned char)UART_DATA(MPS2_UART1);
 	return (n);

@@ -73,3 +73,15 @@ TEST(ip_to_string)
 	fw_ip_str(quad(255, 100, 10, 0), buf);
 	CHECK(strcmp(buf, "255.100.10.0") == 0);
 }
+
+TEST(u64_to_string)
+{
+	char buf[21];
+
+	*fw_u64_str(buf, 0) = '\0';
+	CHECK(strcmp(buf, "0") == 0);
+	*fw_u64_str(buf, 1048576) = '\0';
+	CHECK(strcmp(buf, "1048576") == 0);
+	*fw_u64_str(buf, UINT64_MAX) = '\0';
+	CHECK(strcmp(buf, "18446744073709551615") == 0);
+}
