@@ -358,7 +358,7 @@ def _check_boards(args: argparse.Namespace, boards: list[str], failed: list[str]
         try:
             results = run_checks(name, elf=elf, only=args.check, seed=args.seed)
         except BoardError as exc:
-            print(f"{name}: {exc}", file=sys.stderr, flush=True)
+            print(f"{name}: {exc}", flush=True)  # stdout: in order with the checks' lines
             failed.append(f"{name}: boot")
             continue
         failed += [f"{name}: {r.name}" for r in results if not r.ok]
