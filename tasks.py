@@ -83,9 +83,10 @@ CROSS_TEST_INSTALL = (
     "apt-get install qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu "
     "libc6-dev-arm64-cross libc6-dev-s390x-cross libc6-dev-powerpc-cross"
 )
-# `invoke qemu`: the boards CI boots (ustack.board.BOARDS has more), what it
-# needs, and the time the whole run (builds, boots, checks) may take.
-QEMU_BOARDS = ("mps2-an385", "lm3s6965evb")
+# `invoke qemu`: the boards CI boots (ustack.board.BOARDS: two firmware
+# images, the mps2 one on three machines), what it needs, and the time the
+# whole run (builds, boots, checks) may take.
+QEMU_BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500", "lm3s6965evb")
 QEMU_TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc", "ip", "ping", "curl")
 QEMU_INSTALL = (
     "apt-get install qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi iproute2 "
@@ -377,10 +378,10 @@ def matrix(
         "cross_tests": "also run the C tests on aarch64, s390x and powerpc under qemu-user "
         "(`invoke cross --test`; default on; skipped with a printed reason when qemu-user "
         "or a cross compiler is missing, a failure under require_all)",
-        "qemu": "also run `invoke qemu`: build the firmware, boot mps2-an385 and lm3s6965evb "
-        "under qemu-system-arm and check them from the kernel (default on; root; skipped "
-        "with a printed reason when QEMU, the arm-none-eabi toolchain or root is missing, "
-        "a failure under require_all)",
+        "qemu": "also run `invoke qemu`: build the firmware, boot mps2-an385 (an386, an500) "
+        "and lm3s6965evb under qemu-system-arm and check them from the kernel (default on; "
+        "root; skipped with a printed reason when QEMU, the arm-none-eabi toolchain or root "
+        "is missing, a failure under require_all)",
         "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
         "skipped with a printed reason without clang, a failure under require_all)",
         "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
@@ -833,7 +834,8 @@ def _qemu(c: Context, boards: list[str], check: str, timeout: int) -> None:
 def qemu(c: Context, board: str = "all", check: str = "", timeout: int = QEMU_TIMEOUT_S) -> None:
     """Build the firmware and boot each board under qemu-system-arm, checked from Linux.
 
-    For each board: build its firmware (build/board-<firmware>/), boot it in a
+    The boards: mps2-an385 (also its image on mps2-an386 and mps2-an500) and
+    lm3s6965evb.  For each: build its firmware (build/board-<firmware>/), boot it in a
     network namespace on a TAP device, then from the kernel there: ping with
     payloads of 56 to 8000 bytes (fragmented), curl /bytes/1000000 with the
     SHA-256 checked, 1 MiB TCP echo both ways byte-exact, UDP echo, and control
