@@ -10,6 +10,7 @@ status that must come back as QEMU's, and a Ctrl-C-free check that nothing
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import signal
@@ -21,7 +22,8 @@ import pytest
 
 from ustack import netns
 from ustack.__main__ import main
-from ustack.board import BOARDS, BoardError, QemuBoard, board_spec, firmware_path
+from ustack.board import BOARDS, BoardError, QemuBoard, board_spec, checks, firmware_path
+from ustack.board.checks import CHECKS, CheckFailed, run_checks
 from ustack.board.qemu import QEMU, READY, unavailable_reason
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
@@ -221,3 +223,22 @@ def test_board_run_ctrl_c_exits_the_board_and_cleans_up(tmp_path: Path) -> None:
     assert "(SIGINT): EXIT 130" in rest
     assert set(netns.leaked()) <= before
     assert _qemus_using(log) == []
+
+
+@needs_boot
+@pytest.mark.slow
+def test_host_checks_pass_and_can_fail() -> None:
+    lines: list[str] = []
+    results = run_checks("mps2-an385", out=lines.append, seed=3)
+    assert [r.name for r in results] == list(CHECKS)
+    assert all(r.ok for r in results), "\n".join(lines)
+    assert any("1000000 bytes in" in line for line in lines)  # each check says what it saw
+    with QemuBoard("mps2-an385", seed=3) as board:
+        # Nobody is at .3: the checks must say so rather than pass.
+        board.interface = ipaddress.IPv4Interface("198.18.0.3/24")
+        with pytest.raises(CheckFailed, match="0 received"):
+            checks.ping(board, sizes=(56,), count=1)
+        with pytest.raises(CheckFailed, match="curl"):
+            checks.http(board, size=1000, timeout=2)
+        board.interface = ipaddress.IPv4Interface("198.18.0.2/24")
+        assert board.exit(0) == 0
