@@ -12,10 +12,18 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <ustack/ustack_opts.h>
 #include <ustack/ustack_osal.h>
 
 #define ZONE_ALIGN 16u
+/* Items a zone carves at a time (UST_ZONE_SLAB_ITEMS where the options
+ * define it): 64 amortise well on a host; on a 64 KiB board a 64-item
+ * slab of tcpcbs alone would be 30 KiB. */
+#ifdef UST_ZONE_SLAB_ITEMS
+#define ZONE_DEFAULT_PER_SLAB ((uint32_t)UST_ZONE_SLAB_ITEMS)
+#else
 #define ZONE_DEFAULT_PER_SLAB 64u
+#endif
 
 struct zone_slab {
 	struct zone_slab *next;
