@@ -144,7 +144,8 @@ BOARDS: dict[str, BoardSpec] = {
             cpu="cortex-m3",
             firmware="lm3s6965evb",
             nic="stellaris",
-            ram="64 KiB SRAM at 0x20000000 (everything: data, heap, stacks), 256 KiB flash",
+            ram="64 KiB SRAM at 0x20000000 for everything: a 50 KiB stack heap, the "
+            "firmware's buffers and the stack; 256 KiB flash",
             notes="TI Stellaris LM3S6965 evaluation board; Stellaris Ethernet MAC, "
             "Stellaris UARTs (UART0 log, UART1 control); SysTick counts only with "
             "CLKSOURCE=ref",
