@@ -11,6 +11,8 @@
     invoke fuzz --seconds 60   the libFuzzer harnesses (clang) in build-fuzz/
     invoke cross --test        the C tests on aarch64, s390x and powerpc under qemu-user
     invoke footprint           Cortex-M3 code size per profile beside lwIP's (docs/footprint.md)
+    invoke qemu                the firmware on mps2-an385 and lm3s6965evb under QEMU,
+                               checked from the kernel (ping, HTTP, TCP/UDP echo, EXIT)
 
 Configuration (invoke's own: an ``invoke.yaml`` next to this file, ``INVOKE_USTACK_*``
 environment variables, or ``invoke -f FILE``), under the ``ustack`` key:
@@ -84,6 +86,16 @@ CROSS_TEST_INSTALL = (
     "apt-get install qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu "
     "libc6-dev-arm64-cross libc6-dev-s390x-cross libc6-dev-powerpc-cross"
 )
+# `invoke qemu`: the boards CI boots (ustack.board.BOARDS: two firmware
+# images, the mps2 one on three machines), what it needs, and the time the
+# whole run (builds, boots, checks) may take.
+QEMU_BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500", "lm3s6965evb")
+QEMU_TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc", "ip", "ping", "curl")
+QEMU_INSTALL = (
+    "apt-get install qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi iproute2 "
+    "iputils-ping curl"
+)
+QEMU_TIMEOUT_S = 170
 # A slow-unit report whose input replays faster than this is machine load,
 # not a slow input (libFuzzer reports any run over -report_slow_units).
 FUZZ_SLOW_REPLAY_S = 1.0
@@ -376,6 +388,10 @@ def matrix(
         "cross_tests": "also run the C tests on aarch64, s390x and powerpc under qemu-user "
         "(`invoke cross --test`; default on; skipped with a printed reason when qemu-user "
         "or a cross compiler is missing, a failure under require_all)",
+        "qemu": "also run `invoke qemu`: build the firmware, boot mps2-an385 (an386, an500) "
+        "and lm3s6965evb under qemu-system-arm and check them from the kernel (default on; "
+        "root; skipped with a printed reason when QEMU, the arm-none-eabi toolchain or root "
+        "is missing, a failure under require_all)",
         "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
         "skipped with a printed reason without clang, a failure under require_all)",
         "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
@@ -393,6 +409,7 @@ def test(
     matrix: bool = True,
     cross: bool = True,
     cross_tests: bool = True,
+    qemu: bool = True,
     lint: bool = True,
     seeds: int = 0,
     conformance: bool = True,
@@ -403,7 +420,8 @@ def test(
 
     ctest in build/, ctest under ASan+UBSan with invariants in build-asan/, the
     build matrix, the cross builds, the C tests on other CPUs under qemu-user,
-    pytest, FreeBSD's conformance suite, the fuzzers and the lint checks.
+    the firmware on emulated boards (qemu-system-arm), pytest, FreeBSD's
+    conformance suite, the fuzzers and the lint checks.
 
     Each tier runs even if an earlier one failed; the task fails at the end
     listing what failed and how to rerun it.
@@ -462,6 +480,9 @@ def test(
                     "the C tests on other CPUs",
                     "see the failing CPU's ctest output above",
                 )
+    if qemu and not quick:
+        with tiers.tier("qemu boards", "invoke qemu"):
+            _qemu(c, list(QEMU_BOARDS), "", QEMU_TIMEOUT_S)
     if python:
         args = ["-m", "pytest"]
         if quick:
@@ -783,6 +804,55 @@ def cross(c: Context, target: str = "", test: bool = False) -> None:
     cmd = f"bash {shlex.quote(str(script))}" + (" --test" if test else "")
     cmd += f" {shlex.quote(target)}" if target else ""
     _run(c, cmd, "the cross build", f"see the error above; rerun with `{cmd}`")
+
+
+def _qemu(c: Context, boards: list[str], check: str, timeout: int) -> None:
+    if not _optional_tool(c, QEMU_TOOLS, "qemu boards", QEMU_INSTALL):
+        return
+    if os.geteuid() != 0:
+        why = "qemu boards: booting a board makes a network namespace and a TAP device (root)"
+        if _require_all(c):
+            raise Exit(why)
+        print(f"{why}: skipped")
+        return
+    ext(c)
+    cmd = [PY, "-m", "ustack", "board", "check", "--timeout", f"{timeout:g}"]
+    for b in boards:
+        cmd += ["--board", shlex.quote(b)]
+    for name in check.split(",") if check else []:
+        cmd += ["--check", shlex.quote(name)]
+    _run(
+        c,
+        " ".join(cmd),
+        "the board checks",
+        "read the FAILED lines above (each names the check and what differed); rerun one "
+        "board with `python -m ustack board check --board NAME`",
+        env=_pytest_env(c),
+    )
+
+
+@task(
+    help={
+        "board": f"'all' ({', '.join(QEMU_BOARDS)}) or one board of `ustack board list`, "
+        "or several, comma-separated",
+        "check": "only these checks, comma-separated: ping, http, tcp-echo, udp-echo, exit "
+        "(default all)",
+        "timeout": f"seconds the whole run may take, builds included (default "
+        f"{QEMU_TIMEOUT_S}); the boards are taken down cleanly when it passes",
+    }
+)
+def qemu(c: Context, board: str = "all", check: str = "", timeout: int = QEMU_TIMEOUT_S) -> None:
+    """Build the firmware and boot each board under qemu-system-arm, checked from Linux.
+
+    The boards: mps2-an385 (also its image on mps2-an386 and mps2-an500) and
+    lm3s6965evb.  For each: build its firmware (build/board-<firmware>/), boot it in a
+    network namespace on a TAP device, then from the kernel there: ping with
+    payloads of 56 to 8000 bytes (fragmented), curl /bytes/1000000 with the
+    SHA-256 checked, 1 MiB TCP echo both ways byte-exact, UDP echo, and control
+    EXIT 42, which must be QEMU's exit status.  Each check's time is printed.
+    Root (namespaces)."""
+    boards = list(QEMU_BOARDS) if board == "all" else board.split(",")
+    _qemu(c, boards, check, timeout)
 
 
 def _c_files() -> list[str]:
@@ -1127,6 +1197,6 @@ def clean(c: Context, python: bool = True) -> None:
 
 
 ns = Collection(
-    build, ext, test, matrix, demo, bench, conformance, fuzz, cross, footprint, lint, clean
+    build, ext, test, matrix, demo, bench, conformance, fuzz, cross, footprint, qemu, lint, clean
 )
 ns.configure({"ustack": _default_config(), "run": {"pty": False}})

@@ -13,6 +13,7 @@ from types import ModuleType
 
 from ustack.commands import (
     bench,
+    board,
     demo,
     fetch,
     packetdrill,
@@ -32,6 +33,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     stats,
     sysctl,
     bench,
+    board,
     version,
 )
 
