@@ -10,6 +10,7 @@
     invoke conformance         FreeBSD's TCP test suite (packetdrill) in virtual time
     invoke fuzz --seconds 60   the libFuzzer harnesses (clang) in build-fuzz/
     invoke cross --test        the C tests on aarch64, s390x and powerpc under qemu-user
+    invoke footprint           Cortex-M3 code size per profile beside lwIP's (docs/footprint.md)
     invoke qemu                the firmware on mps2-an385 and lm3s6965evb under QEMU,
                                checked from the kernel (ping, HTTP, TCP/UDP echo, EXIT)
 
@@ -69,6 +70,8 @@ MAIN_CONFIG = ("gcc", "RelWithDebInfo")
 # the install/packaging checks.  The matrix runs the unit tests, examples and
 # fuzz-corpus replays, which is where a compiler or optimisation level shows.
 MATRIX_EXCLUDE_LABELS = "sim|valgrind|packaging"
+# The one build of the minimal profile the matrix adds (gcc): type, profile.
+MATRIX_MINIMAL = ("Release", "minimal")
 # `invoke cross --test`: CPUs whose C tests run under qemu-user, and what they need.
 CROSS_TEST_CPUS = ("aarch64", "s390x", "powerpc")
 CROSS_TEST_TOOLS = (
@@ -83,9 +86,10 @@ CROSS_TEST_INSTALL = (
     "apt-get install qemu-user gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-powerpc-linux-gnu "
     "libc6-dev-arm64-cross libc6-dev-s390x-cross libc6-dev-powerpc-cross"
 )
-# `invoke qemu`: the boards CI boots (ustack.board.BOARDS has more), what it
-# needs, and the time the whole run (builds, boots, checks) may take.
-QEMU_BOARDS = ("mps2-an385", "lm3s6965evb")
+# `invoke qemu`: the boards CI boots (ustack.board.BOARDS: two firmware
+# images, the mps2 one on three machines), what it needs, and the time the
+# whole run (builds, boots, checks) may take.
+QEMU_BOARDS = ("mps2-an385", "mps2-an386", "mps2-an500", "lm3s6965evb")
 QEMU_TOOLS = ("qemu-system-arm", "arm-none-eabi-gcc", "ip", "ping", "curl")
 QEMU_INSTALL = (
     "apt-get install qemu-system-arm gcc-arm-none-eabi libnewlib-arm-none-eabi iproute2 "
@@ -303,10 +307,14 @@ def _matrix(c: Context, compilers: list[str], types: list[str], jobs: int) -> li
             raise Exit(f"unknown compiler {cc!r}; use one of {', '.join(COMPILERS)}")
         if not _optional_tool(c, (COMPILERS[cc],), f"matrix {cc}", f"apt-get install {cc}"):
             continue
-        for bt in types:
-            if (cc, bt) == MAIN_CONFIG:
-                continue  # built and fully tested as build/
-            bdir = BUILD_MATRIX / f"{cc}-{bt.lower()}"
+        configs = [(bt, "full") for bt in types if (cc, bt) != MAIN_CONFIG]
+        # The minimal profile (USTACK_PROFILE, docs/footprint.md) once, with gcc:
+        # its unit tests, those of compiled-out features DISABLED by CMake.
+        if cc == "gcc" and MATRIX_MINIMAL[0] in types:
+            configs.append(MATRIX_MINIMAL)
+        for bt, profile in configs:
+            suffix = "" if profile == "full" else f"-{profile}"
+            bdir = BUILD_MATRIX / f"{cc}-{bt.lower()}{suffix}"
             t0 = time.monotonic()
             try:
                 _cmake_build(
@@ -315,16 +323,17 @@ def _matrix(c: Context, compilers: list[str], types: list[str], jobs: int) -> li
                     bt,
                     compiler=COMPILERS[cc],
                     jobs=jobs,
-                    extra=("-DUSTACK_BUILD_BENCH=OFF",),
+                    extra=("-DUSTACK_BUILD_BENCH=OFF", f"-DUSTACK_PROFILE={profile}"),
                 )
                 ok = _ctest(c, bdir, jobs, exclude_labels=MATRIX_EXCLUDE_LABELS)
             except Exit as e:
                 ok = False
                 print(e.message)
             outcome = "passed" if ok else "FAILED"
-            print(f"matrix {cc} {bt}: {outcome} in {time.monotonic() - t0:.0f} s", flush=True)
+            what = f"{cc} {bt}{'' if profile == 'full' else ' ' + profile}"
+            print(f"matrix {what}: {outcome} in {time.monotonic() - t0:.0f} s", flush=True)
             if not ok:
-                failed.append(f"{cc} {bt} (rerun: ctest --test-dir {bdir} --output-on-failure)")
+                failed.append(f"{what} (rerun: ctest --test-dir {bdir} --output-on-failure)")
     return failed
 
 
@@ -343,7 +352,9 @@ def matrix(
     Warnings are errors; the trees go to build-matrix/.  The long campaigns,
     valgrind and packaging checks run once, in build/, under `invoke test`.
 
-    gcc RelWithDebInfo is build/ itself and is skipped here."""
+    gcc RelWithDebInfo is build/ itself and is skipped here.  gcc Release is built
+    once more with USTACK_PROFILE=minimal (docs/footprint.md) into
+    build-matrix/gcc-release-minimal/."""
     failed = _matrix(c, compilers.split(","), types.split(","), jobs)
     if failed:
         raise Exit("build matrix failures:\n  " + "\n  ".join(failed))
@@ -377,10 +388,10 @@ def matrix(
         "cross_tests": "also run the C tests on aarch64, s390x and powerpc under qemu-user "
         "(`invoke cross --test`; default on; skipped with a printed reason when qemu-user "
         "or a cross compiler is missing, a failure under require_all)",
-        "qemu": "also run `invoke qemu`: build the firmware, boot mps2-an385 and lm3s6965evb "
-        "under qemu-system-arm and check them from the kernel (default on; root; skipped "
-        "with a printed reason when QEMU, the arm-none-eabi toolchain or root is missing, "
-        "a failure under require_all)",
+        "qemu": "also run `invoke qemu`: build the firmware, boot mps2-an385 (an386, an500) "
+        "and lm3s6965evb under qemu-system-arm and check them from the kernel (default on; "
+        "root; skipped with a printed reason when QEMU, the arm-none-eabi toolchain or root "
+        "is missing, a failure under require_all)",
         "fuzz": "also run each libFuzzer harness for --fuzz-seconds in build-fuzz/ (default on; "
         "skipped with a printed reason without clang, a failure under require_all)",
         "fuzz_seconds": "seconds per fuzz harness in the fuzz tier (default 60)",
@@ -833,7 +844,8 @@ def _qemu(c: Context, boards: list[str], check: str, timeout: int) -> None:
 def qemu(c: Context, board: str = "all", check: str = "", timeout: int = QEMU_TIMEOUT_S) -> None:
     """Build the firmware and boot each board under qemu-system-arm, checked from Linux.
 
-    For each board: build its firmware (build/board-<firmware>/), boot it in a
+    The boards: mps2-an385 (also its image on mps2-an386 and mps2-an500) and
+    lm3s6965evb.  For each: build its firmware (build/board-<firmware>/), boot it in a
     network namespace on a TAP device, then from the kernel there: ping with
     payloads of 56 to 8000 bytes (fragmented), curl /bytes/1000000 with the
     SHA-256 checked, 1 MiB TCP echo both ways byte-exact, UDP echo, and control
@@ -929,6 +941,237 @@ def _has_module(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
+# --- footprint ----------------------------------------------------------------------
+
+FOOTPRINT_PROFILES = ("minimal", "fulltcp", "full")
+FOOTPRINT_REF = ROOT / "scripts" / "footprint" / "footprint_ref.c"
+FOOTPRINT_DOC = ROOT / "docs" / "footprint.md"
+FOOTPRINT_CFLAGS = ("-mcpu=cortex-m3", "-mthumb", "-Os", "-ffunction-sections", "-fdata-sections")
+# lwIP 2.x for Cortex-M3 with Debian's arm-none-eabi-gcc 12.2, -Os, --gc-sections:
+# IPv4, ARP, ICMP, UDP and TCP (issue 14's measurement).
+LWIP_TEXT = 21684
+FULLTCP_GOAL = 40 * 1024
+_MAP_SECTION = re.compile(r"^(\.[\w.]+|COMMON)\b")
+_MAP_INPUT = re.compile(r"^ (\S+)?\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$")
+
+
+def _map_kind(out_section: str) -> str:
+    """text, data or bss as arm-none-eabi-size counts an output section."""
+    if out_section.startswith((".bss", ".noinit", "COMMON")):
+        return "bss"
+    if out_section.startswith((".data", ".init_array", ".fini_array", ".preinit_array")):
+        return "data"
+    return "text"
+
+
+def _map_owner(path: str) -> str:
+    """tcp_input.c for an object of libustack.a, libc_nano/libgcc/... else."""
+    m = re.search(r"([^/]+)\.a\(([^)]+)\)$", path)
+    if m is None:
+        return "program" if path.endswith("footprint_ref.o") else "startup"
+    lib, obj = m.group(1), m.group(2)
+    if lib == "libustack":
+        return obj.removesuffix(".obj")
+    return lib.removeprefix("lib")
+
+
+def _map_sizes(text: str) -> dict[str, dict[str, int]]:
+    """Bytes per object after --gc-sections, from a GNU ld map file."""
+    sizes: dict[str, dict[str, int]] = {}
+    out, name_only = "", False
+    _, _, body = text.partition("Linker script and memory map")
+    for line in body.splitlines():
+        if (m := _MAP_SECTION.match(line)) is not None:
+            out, name_only = m.group(1), False
+            continue
+        m2 = _MAP_INPUT.match(line)
+        if m2 is None or (m2.group(1) is None and not name_only):
+            name_only = bool(re.fullmatch(r" \S+", line))
+            continue
+        name_only = False
+        size = int(m2.group(3), 16)
+        if size == 0 or not out or out.startswith((".debug", ".comment", ".ARM.attributes")):
+            continue
+        row = sizes.setdefault(_map_owner(m2.group(4).strip()), {"text": 0, "data": 0, "bss": 0})
+        row[_map_kind(out)] += size
+    return sizes
+
+
+def _footprint_one(
+    c: Context, profile: str, jobs: int, lto: bool = False
+) -> tuple[dict[str, dict[str, int]], int]:
+    """Builds the core for Cortex-M3 in one profile and links the reference program.
+
+    Returns the sizes per object and the heap arena's bytes (in osal_baremetal.c's bss)."""
+    gcc = _need("arm-none-eabi-gcc", "apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi")
+    bdir = BUILD / f"footprint-{profile}{'-lto' if lto else ''}"
+    cmake = _need("cmake", "apt-get install cmake")
+    flags = (*FOOTPRINT_CFLAGS, "-flto") if lto else FOOTPRINT_CFLAGS
+    configure = [
+        cmake, "-S", str(ROOT), "-B", str(bdir),
+        f"-DCMAKE_TOOLCHAIN_FILE={ROOT / 'cmake' / 'arm-none-eabi-cortex-m3.cmake'}",
+        "-DCMAKE_BUILD_TYPE=MinSizeRel", "-DUSTACK_CORE_ONLY=ON", "-DUSTACK_OSAL=baremetal",
+        f"-DUSTACK_PROFILE={profile}", f"-DUSTACK_WERROR={'ON' if _cfg(c, 'werror') else 'OFF'}",
+        f"-DCMAKE_INTERPROCEDURAL_OPTIMIZATION={'ON' if lto else 'OFF'}",
+    ]  # fmt: skip
+    _run(c, shlex.join(configure), f"CMake configure ({profile})", "read the CMake error above")
+    build = [cmake, "--build", str(bdir), "-j", str(_jobs(c, jobs))]
+    _run(c, shlex.join(build), f"the Cortex-M3 build ({profile})", "fix the compile error above")
+    obj, elf, mapf = (
+        bdir / "footprint_ref.o",
+        bdir / "footprint_ref.elf",
+        bdir / "footprint_ref.map",
+    )
+    opts = f"-DUSTACK_USER_OPTS_H='\"{ROOT}/include/ustack/profiles/ustack_opts_{profile}.h\"'"
+    compile_ = [gcc, *flags, "-std=c11", "-Wall", "-Wextra", "-Werror"]
+    compile_ += ["-I", str(ROOT / "include"), "-c", str(FOOTPRINT_REF), "-o", str(obj)]
+    cmd = shlex.join(compile_) + (" " + opts if profile != "full" else "")
+    _run(c, cmd, "compiling the reference program", "fix the error above")
+    link = [gcc, *flags, "-Wl,--gc-sections", "--specs=nano.specs"]
+    link += ["--specs=nosys.specs", f"-Wl,-Map={mapf}", str(obj), str(bdir / "libustack.a")]
+    _run(c, shlex.join([*link, "-o", str(elf)]), "linking the reference program", "see above")
+    nm = _need("arm-none-eabi-nm", "apt-get install binutils-arm-none-eabi")
+    syms = c.run(shlex.join([nm, "-S", str(elf)]), hide=True, warn=True)
+    arena = 0
+    for line in (syms.stdout if syms is not None else "").splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] == "bm_arena":
+            arena = int(f[1], 16)
+    return _map_sizes(mapf.read_text()), arena
+
+
+def _footprint_table(
+    results: dict[str, tuple[dict[str, dict[str, int]], int]], top: int
+) -> tuple[list[str], dict[str, int]]:
+    """Markdown rows (objects by text of the first profile) and each profile's text."""
+    profiles = list(results)
+    stack = {p: {k: v for k, v in r[0].items() if k.endswith(".c")} for p, r in results.items()}
+    objs = sorted(
+        {o for s in stack.values() for o in s},
+        key=lambda o: -stack[profiles[-1]].get(o, {}).get("text", 0),
+    )
+    head = "| object | " + " | ".join(f"{p} text | data | bss" for p in profiles) + " |"
+    rows = [head, "|---" * (1 + 3 * len(profiles)) + "|"]
+    zero = {"text": 0, "data": 0, "bss": 0}
+
+    def cells(row: dict[str, int]) -> str:
+        return " | ".join(f"{row[k]:,}" for k in ("text", "data", "bss"))
+
+    shown = objs if top <= 0 else objs[:top]
+    for o in shown:
+        rows.append(f"| {o} | " + " | ".join(cells(stack[p].get(o, zero)) for p in profiles) + " |")
+    totals: dict[str, int] = {}
+    tot_cells, lib_cells, all_cells = [], [], []
+    for p in profiles:
+        sizes, arena = results[p]
+        t = {k: sum(r[k] for r in stack[p].values()) for k in zero}
+        t["bss"] -= arena
+        totals[p] = t["text"]
+        tot_cells.append(" | ".join(f"**{t[k]:,}**" for k in zero))
+        libs = {
+            k: sum(r[k] for o, r in sizes.items() if not o.endswith(".c") and o != "program")
+            for k in zero
+        }
+        lib_cells.append(cells(libs))
+        every = {k: sum(r[k] for r in sizes.values()) for k in zero}
+        every["bss"] -= arena
+        all_cells.append(cells(every))
+    if len(shown) < len(objs):
+        rows.append(
+            f"| ({len(objs) - len(shown)} more objects) | "
+            + " | ".join(["", "", ""] * len(profiles))
+            + " |"
+        )
+    rows.append("| **ustack total** (bss without the heap arena) | " + " | ".join(tot_cells) + " |")
+    rows.append("| C library, libgcc, start-up | " + " | ".join(lib_cells) + " |")
+    rows.append("| whole reference program | " + " | ".join(all_cells) + " |")
+    rows.append(
+        f"| lwIP 2.x (IPv4, ARP, ICMP, UDP, TCP) | {LWIP_TEXT:,} | | |"
+        + " | | |" * (len(profiles) - 1)
+    )
+    return rows, totals
+
+
+@task(
+    help={
+        "profiles": "comma-separated USTACK_PROFILE values "
+        f"(default {','.join(FOOTPRINT_PROFILES)})",
+        "docs": "write the table into docs/footprint.md between its footprint markers "
+        "(default on; --no-docs only prints)",
+        "top": "object rows in the table, largest first (default 0: every object)",
+        "symbols": "also print the N largest symbols of each linked program "
+        "(arm-none-eabi-nm --size-sort; default 0)",
+        "lto": "build and link with -flto (CMake INTERPROCEDURAL_OPTIMIZATION) into "
+        "build/footprint-<profile>-lto/ and print each whole program's size only "
+        "(objects lose their identity under LTO; the docs table is not touched)",
+        "jobs": "parallel compile jobs (default: the ustack.jobs config, else CPU count)",
+    }
+)
+def footprint(
+    c: Context,
+    profiles: str = ",".join(FOOTPRINT_PROFILES),
+    docs: bool = True,
+    top: int = 0,
+    symbols: int = 0,
+    lto: bool = False,
+    jobs: int = 0,
+) -> None:
+    """Measure the stack's Cortex-M3 code size per profile, beside lwIP's 21,684 B.
+
+    For each profile: the portable core (USTACK_CORE_ONLY, baremetal OSAL, -Os) into
+    build/footprint-<profile>/, then scripts/footprint/footprint_ref.c (a stack, an
+    interface, a UDP and a TCP socket) linked against it with --gc-sections, so the
+    bytes counted are what a real program keeps.  Prints text/data/bss per object from
+    the linker map, the totals and the goals (minimal <= lwIP's text; fulltcp <= 40 KB),
+    and writes the table into docs/footprint.md."""
+    results: dict[str, tuple[dict[str, dict[str, int]], int]] = {}
+    for p in [x for x in profiles.split(",") if x]:
+        if p not in ("full", "minimal", "fulltcp"):
+            raise Exit(f"unknown profile {p!r}; use minimal, fulltcp or full")
+        results[p] = _footprint_one(c, p, jobs, lto)
+        if symbols > 0:
+            elf = BUILD / f"footprint-{p}" / "footprint_ref.elf"
+            print(f"largest symbols ({p}):")
+            c.run(
+                f"arm-none-eabi-nm --size-sort -S -t d {shlex.quote(str(elf))} | tail -n {symbols}"
+            )
+    if lto:
+        for p, (sizes, _arena) in results.items():
+            whole = sum(r["text"] for r in sizes.values())
+            print(f"{p} with -flto: whole reference program {whole:,} B text")
+        return
+    rows, totals = _footprint_table(results, top)
+    goals = []
+    if "minimal" in totals:
+        t = totals["minimal"]
+        goals.append(
+            f"minimal: {t:,} B text against lwIP's {LWIP_TEXT:,} B: "
+            f"{'met' if t <= LWIP_TEXT else f'NOT met (+{t - LWIP_TEXT:,} B)'}"
+        )
+    if "fulltcp" in totals:
+        t = totals["fulltcp"]
+        goals.append(
+            f"fulltcp: {t:,} B text against the 40 KB ({FULLTCP_GOAL:,} B) goal: "
+            f"{'met' if t <= FULLTCP_GOAL else f'NOT met (+{t - FULLTCP_GOAL:,} B)'}"
+        )
+    print("\n".join(rows))
+    print("\n".join(goals))
+    if docs:
+        begin, end = "<!-- footprint:begin -->", "<!-- footprint:end -->"
+        text = FOOTPRINT_DOC.read_text() if FOOTPRINT_DOC.exists() else f"{begin}\n{end}\n"
+        if begin not in text or end not in text:
+            raise Exit(
+                f"{FOOTPRINT_DOC} lacks the {begin} / {end} markers: add them where the table goes"
+            )
+        cmd = f"invoke footprint --profiles {','.join(results)}"
+        table = "\n".join(
+            [begin, f"Measured by `{cmd}`.", "", *rows, "", *[f"- {g}" for g in goals], end]
+        )
+        head, _, rest = text.partition(begin)
+        FOOTPRINT_DOC.write_text(head + table + rest.partition(end)[2])
+        print(f"wrote the table into {FOOTPRINT_DOC.relative_to(ROOT)}")
+
+
 @task(help={"python": "also remove the built extension and Python caches (default on)"})
 def clean(c: Context, python: bool = True) -> None:
     """Remove the build trees and, by default, Python build products.
@@ -953,5 +1196,7 @@ def clean(c: Context, python: bool = True) -> None:
                 p.unlink()
 
 
-ns = Collection(build, ext, test, matrix, demo, bench, conformance, fuzz, cross, qemu, lint, clean)
+ns = Collection(
+    build, ext, test, matrix, demo, bench, conformance, fuzz, cross, footprint, qemu, lint, clean
+)
 ns.configure({"ustack": _default_config(), "run": {"pty": False}})

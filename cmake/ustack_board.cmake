@@ -16,6 +16,9 @@
 #                           every other driver's OFF)
 #   USTACK_BOARD_HEAP_SIZE  the OSAL heap arena in bytes (unless
 #                           USTACK_BAREMETAL_HEAP_SIZE is given)
+#   USTACK_BOARD_OPTS_H     optional: its compile-time options header
+#                           (unless USTACK_USER_OPTS_H or USTACK_PROFILE
+#                           chose one)
 # Nothing outside that file, the board's .c/.ld and its driver folder
 # changes for a new board.
 #
@@ -48,6 +51,10 @@ macro(ustack_board_setup)
   set(CMAKE_POSITION_INDEPENDENT_CODE OFF)
   if(NOT USTACK_BAREMETAL_HEAP_SIZE)
     set(USTACK_BAREMETAL_HEAP_SIZE ${USTACK_BOARD_HEAP_SIZE})
+  endif()
+  if(USTACK_BOARD_OPTS_H AND NOT USTACK_OPTS_FILE)
+    set(USTACK_OPTS_FILE "${PROJECT_SOURCE_DIR}/${USTACK_BOARD_OPTS_H}")
+    add_compile_definitions("USTACK_USER_OPTS_H=\"${USTACK_OPTS_FILE}\"")
   endif()
 endmacro()
 

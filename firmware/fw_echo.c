@@ -108,7 +108,9 @@ fw_echo_conn_poll(struct fw_echo_conn *c)
 	for (;;) {
 		if (c->off < c->len) {
 			n = ust_send(c->so, c->buf + c->off, c->len - c->off, 0);
-			if (n == -UST_EAGAIN)
+			/* ENOBUFS: no mbuf just now (a small board runs at its
+			 * memory limit); what TCP holds will free some. */
+			if (n == -UST_EAGAIN || n == -UST_ENOBUFS)
 				return (did);
 			if (n < 0) {
 				fw_echo_close(c);

@@ -161,7 +161,7 @@ fw_http_send(struct fw_http *h, struct fw_http_conn *c, int *did)
 	while (c->head_off < c->head_len) {
 		n = ust_send(c->so, c->head + c->head_off, c->head_len - c->head_off, 0);
 		if (n < 0)
-			return (n == -UST_EAGAIN ? 0 : -1);
+			return (n == -UST_EAGAIN || n == -UST_ENOBUFS ? 0 : -1);
 		c->head_off += (uint32_t)n;
 		*did = 1;
 	}
@@ -175,7 +175,7 @@ fw_http_send(struct fw_http *h, struct fw_http_conn *c, int *did)
 			fw_http_pattern(h->chunk, c->body_off, len);
 		n = ust_send(c->so, h->chunk, len, 0);
 		if (n < 0)
-			return (n == -UST_EAGAIN ? 0 : -1);
+			return (n == -UST_EAGAIN || n == -UST_ENOBUFS ? 0 : -1);
 		c->body_off += (uint64_t)n;
 		*did = 1;
 	}

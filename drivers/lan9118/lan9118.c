@@ -290,15 +290,18 @@ lan_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	return (n);
 }
 
-/* Writes the frame m into the TX data FIFO as little-endian words. */
+/* Writes the frame m into the TX data FIFO as little-endian words.  A
+ * word split across two buffers of the chain (TCP's 54-byte header mbuf,
+ * then the data) is completed byte by byte; the rest of each buffer goes
+ * a word at a time. */
 static void
 lan_tx_write(struct ust_lan9118 *sc, struct ust_mbuf *m, uint32_t len)
 {
 	struct ust_mbuf *b;
 	const uint8_t *p;
-	uint32_t w = 0;
+	uint32_t w = 0, x;
 	size_t i, blen;
-	unsigned k = 0;
+	unsigned k = 0; /* bytes already in w */
 
 	lan_wr(sc, L_TX_DATA, L_TXA_FIRST | L_TXA_LAST | len);
 	lan_wr(sc, L_TX_DATA, (uint32_t)sc->tx_tag++ << 16 | len);
@@ -306,19 +309,20 @@ lan_tx_write(struct ust_lan9118 *sc, struct ust_mbuf *m, uint32_t len)
 		p = ust_mbuf_data(b);
 		blen = ust_mbuf_len(b);
 		i = 0;
-		/* Whole words straight from the buffer when in step. */
-		if (k == 0)
-			for (; i + 4 <= blen; i += 4) {
-				memcpy(&w, p + i, 4);
-				lan_wr(sc, L_TX_DATA, w);
-			}
-		for (; i < blen; i++) {
-			w = (k == 0 ? 0 : w) | (uint32_t)p[i] << (8 * k);
+		for (; k != 0 && i < blen; i++) {
+			w |= (uint32_t)p[i] << (8 * k);
 			if (++k == 4) {
 				lan_wr(sc, L_TX_DATA, w);
 				k = 0;
+				w = 0;
 			}
 		}
+		for (; i + 4 <= blen; i += 4) {
+			memcpy(&x, p + i, 4);
+			lan_wr(sc, L_TX_DATA, x);
+		}
+		for (; i < blen; i++)
+			w |= (uint32_t)p[i] << (8 * k++);
 	}
 	if (k != 0)
 		lan_wr(sc, L_TX_DATA, w);

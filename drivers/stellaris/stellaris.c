@@ -73,6 +73,10 @@
 #define STL_FRAME_MAX (STL_ETHER_HDR + 4u + STL_MTU)
 /* Transmit: the 2-byte length word and the frame, in the FIFO. */
 #define STL_TX_MAX (STL_FIFO_BYTES - 2u)
+/* Polls a frame may wait in the FIFO for a buffer before it is dropped:
+ * bounded, because the acknowledgements that would free buffers may be
+ * queued behind it. */
+#define STL_RX_WAIT_POLLS 8u
 
 static inline uint32_t
 stl_rd(const struct ust_stellaris *sc, uint32_t off)
@@ -132,6 +136,8 @@ ust_stellaris_init(struct ust_stellaris *sc, const struct ust_stellaris_config *
 	sc->sc_mac[5] = (uint8_t)(ia1 >> 8);
 	rctl = STL_RCTL_RXEN | STL_RCTL_BADCRC | (cfg->promisc ? STL_RCTL_PRMS : 0);
 	stl_rx_reset(sc, rctl);
+	sc->sc_rx_w0 = 0;
+	sc->sc_rx_waits = 0;
 	stl_wr(sc, STL_MACRIS, 0xffffffffu); /* MACIACK: forget stale events */
 	sc->sc_rx_irq = cfg->rx_irq ? 1u : 0u;
 	stl_wr(sc, STL_MACIM, sc->sc_rx_irq ? STL_RIS_RXINT : 0u);
@@ -193,7 +199,10 @@ stl_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	if (sc->sc_rx_irq)
 		stl_wr(sc, STL_MACRIS, STL_RIS_RXINT);
 	while (n < max && (stl_rd(sc, STL_MACNP) & STL_NP_MASK) != 0) {
-		w0 = stl_rd(sc, STL_MACDATA);
+		/* A frame whose length word was read at an earlier poll
+		 * (no buffer then) is still in the FIFO behind it. */
+		w0 = sc->sc_rx_w0 != 0 ? sc->sc_rx_w0 : stl_rd(sc, STL_MACDATA);
+		sc->sc_rx_w0 = 0;
 		total = w0 & 0xffffu;
 		if (total < STL_RX_OVERHEAD + STL_ETHER_HDR ||
 		    total > STL_RX_OVERHEAD + STL_FRAME_MAX) {
@@ -203,6 +212,19 @@ stl_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 		}
 		flen = total - STL_RX_OVERHEAD;
 		m = ust_mbuf_alloc(ifp, flen);
+		if (m == NULL && sc->sc_rx_waits < STL_RX_WAIT_POLLS) {
+			/* Leave it in the FIFO for a few polls: buffers come
+			 * back as TCP's peers acknowledge and applications
+			 * read, and a frame not taken now is not lost (the
+			 * FIFO, or QEMU's queue behind it, holds the next
+			 * ones), where a drop costs a retransmission timeout
+			 * at the sender. */
+			sc->sc_rx_w0 = w0;
+			sc->sc_rx_waits++;
+			sc->sc_stats.rx_deferred++;
+			break;
+		}
+		sc->sc_rx_waits = 0;
 		if (m == NULL)
 			sc->sc_stats.rx_nombuf++;
 		stl_rx_copy(sc, w0, m != NULL ? ust_mbuf_data(m) : NULL, flen, total);

@@ -71,7 +71,8 @@ extern "C" {
 #define UST_EHOSTUNREACH 65
 
 /* Name of an error code ("ECONNRESET: Connection reset by peer"); takes the
- * code with or without its minus sign. */
+ * code with or without its minus sign.  Built with UST_STRERROR 0, just
+ * the name ("ECONNRESET"). */
 UST_API const char *ust_strerror(int err);
 /* Just the symbolic name ("ECONNRESET"), or NULL for an unknown code. */
 UST_API const char *ust_errname(int err);
@@ -541,8 +542,15 @@ UST_API int ust_sysctl_get_str(const struct ust_stack *st, const char *name, cha
  * -UST_EPERM for a read-only one. */
 UST_API int ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value);
 /* The idx-th knob of the registry, integer knobs first, then string
- * knobs; -UST_ENOENT past the last. */
+ * knobs; -UST_ENOENT past the last.  Built with UST_SYSCTL_NAMES 0, name
+ * and descr are NULL (and the by-name calls above return
+ * -UST_EOPNOTSUPP): knobs are reached by this index only. */
 UST_API int ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out);
+/* Integer knob by its ust_sysctl_info index (whatever UST_SYSCTL_NAMES
+ * says).  The same errors as by name; -UST_ENOENT for an index that is
+ * not an integer knob. */
+UST_API int ust_sysctl_get_id(const struct ust_stack *st, unsigned idx, int64_t *value);
+UST_API int ust_sysctl_set_id(struct ust_stack *st, unsigned idx, int64_t value);
 
 struct ust_tcpstat;
 struct ust_etherstat;

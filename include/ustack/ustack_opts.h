@@ -31,7 +31,8 @@
 #endif
 
 /* Size of one mbuf (FreeBSD MSIZE) and of a standard cluster (MCLBYTES).
- * A cluster holds a full 1500-byte frame plus headroom. */
+ * A cluster holds a full 1514-byte frame: 1536 saves a quarter of every
+ * cluster on small boards (the minimal profile); 2048 leaves headroom. */
 #ifndef UST_MSIZE
 #define UST_MSIZE 256
 #endif
@@ -75,11 +76,118 @@
 #define UST_WITH_PCAP 1
 #endif
 
+/* ---------------------------------------------------------------------
+ * Features that remove code (docs/footprint.md measures each).  1 keeps
+ * the feature, 0 compiles it out.  Where a feature is out, the public API
+ * still links: its functions return -UST_EOPNOTSUPP (or what the comment
+ * says), and the unit tests that need it are skipped by CMake
+ * (tests/unit/CMakeLists.txt, "requires:" lines).  Python sees them as
+ * ustack.UST_HAS_* constants.
+ * ------------------------------------------------------------------- */
+
+/* TCP selective acknowledgments (RFC 2018, D-SACK RFC 2883, loss
+ * recovery RFC 6675).  0: SACK-permitted is neither sent nor accepted,
+ * recovery is NewReno's (RFC 6582); net.inet.tcp.sack.enable reads 0. */
+#ifndef UST_TCP_SACK
+#define UST_TCP_SACK 1
+#endif
+
+/* CUBIC congestion control (RFC 9438), the default module as in
+ * FreeBSD 14.  0: newreno only (always compiled), the default. */
+#ifndef UST_CC_CUBIC
+#define UST_CC_CUBIC 1
+#endif
+
+/* The SYN cache and SYN cookies (FreeBSD syncache(4)).  0: a listener
+ * answers a SYN by creating the connection at once, as lwIP does: a new
+ * socket on the listen queue's incomplete side with its tcpcb in
+ * SYN_RECEIVED, sending the SYN-ACK through tcp_output and moving to
+ * ESTABLISHED (and to accept()) on the ACK (RFC 9293 3.5).  No cookies:
+ * a full backlog drops the SYN. */
+#ifndef UST_TCP_SYNCACHE
+#define UST_TCP_SYNCACHE 1
+#endif
+
+/* Explicit congestion notification for TCP (RFC 3168).  0: ECN is never
+ * negotiated (net.inet.tcp.ecn.enable has no effect). */
+#ifndef UST_TCP_ECN
+#define UST_TCP_ECN 1
+#endif
+
+/* TCP segmentation offload to drivers that offer UST_IFCAP_TSO4, and
+ * ust_mbuf_tso_segment() for software offload.  0: TCP sends MSS-sized
+ * segments only; ust_mbuf_tso_segment() returns -UST_EOPNOTSUPP. */
+#ifndef UST_TCP_TSO
+#define UST_TCP_TSO 1
+#endif
+
+/* IPv4 fragment reassembly (RFC 791, RFC 815).  0: fragments received
+ * are dropped (ips_fragdropped); sending fragments stays. */
+#ifndef UST_IP_REASS
+#define UST_IP_REASS 1
+#endif
+
+/* Raw IP sockets (UST_SOCK_RAW, protocol ICMP).  0: ust_socket() of
+ * UST_SOCK_RAW returns -UST_EPROTONOSUPPORT; the stack still answers
+ * echo requests. */
+#ifndef UST_RAW_IP
+#define UST_RAW_IP 1
+#endif
+
+/* Event queues (ust_evq_*, kqueue-like).  0: ust_evq_create() returns
+ * -UST_EOPNOTSUPP; socket upcalls (ust_socket_set_upcall) remain. */
+#ifndef UST_EVQ
+#define UST_EVQ 1
+#endif
+
+/* Socket buffer auto-sizing for TCP (net.inet.tcp.recvbuf_auto,
+ * sendbuf_auto).  0: buffers keep the size they were given. */
+#ifndef UST_TCP_AUTOBUF
+#define UST_TCP_AUTOBUF 1
+#endif
+
+/* The sysctl table's names and descriptions.  0: knobs keep their
+ * compiled-in defaults and are read and written by index (the order of
+ * ust_sysctl_info, ust_sysctl_get_id / ust_sysctl_set_id); the by-name
+ * calls and ust_sysctl_info return -UST_EOPNOTSUPP. */
+#ifndef UST_SYSCTL_NAMES
+#define UST_SYSCTL_NAMES 1
+#endif
+
+/* The sentences of ust_strerror().  0: ust_strerror() returns the
+ * error's name ("ECONNRESET", as ust_errname() does). */
+#ifndef UST_STRERROR
+#define UST_STRERROR 1
+#endif
+
+/* Protocol counters (ust_stats_*, netstat -s).  0: nothing is counted,
+ * ust_stats_*() give zeros and ust_stats_describe() returns
+ * -UST_EOPNOTSUPP. */
+#ifndef UST_STATS
+#define UST_STATS 1
+#endif
+
+/* The stack's own log messages (ST_LOG: today the ARP address-conflict
+ * warning), formatted with vsnprintf.  0: they compile to nothing, so a
+ * program that does not call ust_log() itself links no printf. */
+#ifndef UST_LOG
+#define UST_LOG 1
+#endif
+
+/* Items carved per slab when a zone grows (osal_zone.c).  Small boards
+ * take few at a time, so that a zone's slack is a few items. */
+#ifndef UST_ZONE_SLAB_ITEMS
+#define UST_ZONE_SLAB_ITEMS 64
+#endif
+
 #if UST_MSIZE < 128 || (UST_MSIZE & (UST_MSIZE - 1)) != 0
 #error "UST_MSIZE must be a power of two of at least 128: set -DUST_MSIZE=256"
 #endif
-#if UST_MCLBYTES < 1024
-#error "UST_MCLBYTES must hold a full frame: set -DUST_MCLBYTES=2048"
+#if UST_MCLBYTES < 1536 || UST_MCLBYTES % 4 != 0
+#error "UST_MCLBYTES must hold a 1514-byte frame (multiple of 4): set -DUST_MCLBYTES=1536 or more"
+#endif
+#if UST_ZONE_SLAB_ITEMS < 1
+#error "UST_ZONE_SLAB_ITEMS must be at least 1: set -DUST_ZONE_SLAB_ITEMS=4"
 #endif
 
 #endif /* USTACK_OPTS_H */

@@ -24,6 +24,7 @@
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 
+#if UST_EVQ
 /* Events a user may ask for; ERR and HUP are reported regardless. */
 #define EV_KNOWN (UST_EV_IN | UST_EV_OUT | UST_EV_ERR | UST_EV_HUP | UST_EV_RDHUP)
 #define EV_ALWAYS (UST_EV_ERR | UST_EV_HUP)
@@ -404,6 +405,44 @@ ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max, int64_t timeou
 	}
 }
 
+#else  /* !UST_EVQ (ustack_opts.h): upcalls only. */
+int
+ust_evq_create(struct ust_stack *st, struct ust_evq **out)
+{
+	(void)st;
+	if (out != NULL)
+		*out = NULL;
+	return (-UST_EOPNOTSUPP);
+}
+
+void
+ust_evq_destroy(struct ust_evq *evq)
+{
+	(void)evq;
+}
+
+int
+ust_evq_ctl(struct ust_evq *evq, int op, struct ust_socket *uso, uint32_t events, void *udata)
+{
+	(void)evq, (void)op, (void)uso, (void)events, (void)udata;
+	return (-UST_EOPNOTSUPP);
+}
+
+int
+ust_evq_poll(struct ust_evq *evq, struct ust_event *evs, int max)
+{
+	(void)evq, (void)evs, (void)max;
+	return (-UST_EOPNOTSUPP);
+}
+
+int
+ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max, int64_t timeout_ns)
+{
+	(void)evq, (void)evs, (void)max, (void)timeout_ns;
+	return (-UST_EOPNOTSUPP);
+}
+#endif /* UST_EVQ */
+
 void
 ust_socket_set_upcall(struct ust_socket *uso, ust_upcall_fn fn, void *arg)
 {
@@ -415,6 +454,7 @@ ust_socket_set_upcall(struct ust_socket *uso, ust_upcall_fn fn, void *arg)
 	so->so_upcallarg = fn != NULL ? arg : NULL;
 }
 
+#if UST_EVQ
 /* ---------------------------------------------------------------------
  * Per-stack state.
  * ------------------------------------------------------------------- */
@@ -445,3 +485,4 @@ kqueue_fini(struct ust_stack *st)
 		ust_zone_destroy(ss->ss_evzone);
 	ss->ss_evzone = NULL;
 }
+#endif /* UST_EVQ */

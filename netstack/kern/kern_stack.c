@@ -237,6 +237,7 @@ ust_stack_get_stats(const struct ust_stack *st, struct ust_stack_stats *out)
 	out->nocluster = st->st_mbz.mz_nocluster;
 }
 
+#if UST_STATS
 int
 ust_stats_describe(unsigned idx, struct ust_stat_desc *out)
 {
@@ -258,3 +259,11 @@ ust_stats_describe(unsigned idx, struct ust_stat_desc *out)
 	}
 	return (-UST_ENOENT);
 }
+#else
+int
+ust_stats_describe(unsigned idx, struct ust_stat_desc *out)
+{
+	(void)idx, (void)out;
+	return (-UST_EOPNOTSUPP);
+}
+#endif

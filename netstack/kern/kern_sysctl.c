@@ -28,6 +28,9 @@ static const struct sysctl_knob kern_knobs[] = {
 
 #define NKERNKNOBS (sizeof(kern_knobs) / sizeof(kern_knobs[0]))
 
+/* sysctl_knob.off is 16 bits. */
+_Static_assert(sizeof(struct ust_knobs) <= 65535, "struct ust_knobs outgrew sysctl_knob.off");
+
 /* Every integer knob in ust_sysctl_info order: kern.ipc, then each
  * domain's; the string knobs follow all of them. */
 static const struct sysctl_knob *
@@ -66,11 +69,81 @@ sysctl_knobs_init(struct ust_knobs *k)
 {
 	const struct sysctl_knob *kd;
 	unsigned i;
+	int64_t def;
 
-	for (i = 0; (kd = knob_at(i)) != NULL; i++)
-		memcpy((char *)k + kd->off, &kd->def, sizeof(int64_t));
+	for (i = 0; (kd = knob_at(i)) != NULL; i++) {
+		def = kd->def;
+		memcpy((char *)k + kd->off, &def, sizeof(def));
+	}
 }
 
+static unsigned
+knob_count(void)
+{
+	unsigned n;
+
+	for (n = 0; knob_at(n) != NULL; n++)
+		;
+	return (n);
+}
+
+static int
+knob_set(struct ust_stack *st, const struct sysctl_knob *kd, int64_t value)
+{
+	const struct domain *dp;
+	unsigned i;
+
+	if (kd->flags & UST_SYSCTL_RDONLY)
+		return (-UST_EPERM);
+	if (value < kd->min || value > kd->max)
+		return (-UST_EINVAL);
+	memcpy((char *)&st->st_knobs + kd->off, &value, sizeof(int64_t));
+	/* As FreeBSD's EVENTHANDLERs: a domain whose state is sized from a
+	 * knob (kern.ipc.maxsockets and the TCP zones) follows it. */
+	for (i = 0; (dp = domain_at(i)) != NULL; i++)
+		if (dp->dom_knob_changed != NULL)
+			dp->dom_knob_changed(st, kd->off);
+	return (0);
+}
+
+int
+ust_sysctl_get_id(const struct ust_stack *st, unsigned idx, int64_t *value)
+{
+	const struct sysctl_knob *kd = knob_at(idx);
+
+	if (kd == NULL)
+		return (-UST_ENOENT);
+	memcpy(value, (const char *)&st->st_knobs + kd->off, sizeof(int64_t));
+	return (0);
+}
+
+int
+ust_sysctl_set_id(struct ust_stack *st, unsigned idx, int64_t value)
+{
+	const struct sysctl_knob *kd = knob_at(idx);
+
+	if (kd == NULL)
+		return (-UST_ENOENT);
+	return (knob_set(st, kd, value));
+}
+
+int
+sysctl_copyout_str(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (len == 0)
+		return (UST_ENOMEM);
+	if (n >= len) {
+		memcpy(buf, s, len - 1);
+		buf[len - 1] = '\0';
+		return (UST_ENOMEM);
+	}
+	memcpy(buf, s, n + 1);
+	return (0);
+}
+
+#if UST_SYSCTL_NAMES
 static const struct sysctl_knob *
 knob_find(const char *name)
 {
@@ -97,22 +170,6 @@ strknob_find(const char *name)
 		if (strcmp(sd->name, name) == 0)
 			return (sd);
 	return (NULL);
-}
-
-int
-sysctl_copyout_str(const char *s, char *buf, size_t len)
-{
-	size_t n = strlen(s);
-
-	if (len == 0)
-		return (UST_ENOMEM);
-	if (n >= len) {
-		memcpy(buf, s, len - 1);
-		buf[len - 1] = '\0';
-		return (UST_ENOMEM);
-	}
-	memcpy(buf, s, n + 1);
-	return (0);
 }
 
 int
@@ -156,23 +213,40 @@ int
 ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value)
 {
 	const struct sysctl_knob *kd = knob_find(name);
-	const struct domain *dp;
-	unsigned i;
 
 	if (kd == NULL)
 		return (strknob_find(name) != NULL ? -UST_EINVAL : -UST_ENOENT);
-	if (kd->flags & UST_SYSCTL_RDONLY)
-		return (-UST_EPERM);
-	if (value < kd->min || value > kd->max)
-		return (-UST_EINVAL);
-	memcpy((char *)&st->st_knobs + kd->off, &value, sizeof(int64_t));
-	/* As FreeBSD's EVENTHANDLERs: a domain whose state is sized from a
-	 * knob (kern.ipc.maxsockets and the TCP zones) follows it. */
-	for (i = 0; (dp = domain_at(i)) != NULL; i++)
-		if (dp->dom_knob_changed != NULL)
-			dp->dom_knob_changed(st, kd->off);
-	return (0);
+	return (knob_set(st, kd, value));
 }
+#else  /* !UST_SYSCTL_NAMES: by index only (ust_sysctl_get_id/set_id). */
+int
+ust_sysctl_get_str(const struct ust_stack *st, const char *name, char *buf, size_t len)
+{
+	(void)st, (void)name, (void)buf, (void)len;
+	return (-UST_EOPNOTSUPP);
+}
+
+int
+ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value)
+{
+	(void)st, (void)name, (void)value;
+	return (-UST_EOPNOTSUPP);
+}
+
+int
+ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value)
+{
+	(void)st, (void)name, (void)value;
+	return (-UST_EOPNOTSUPP);
+}
+
+int
+ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value)
+{
+	(void)st, (void)name, (void)value;
+	return (-UST_EOPNOTSUPP);
+}
+#endif /* UST_SYSCTL_NAMES */
 
 int
 ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out)
@@ -181,8 +255,7 @@ ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out)
 	const struct sysctl_strknob *sd;
 	unsigned nknobs;
 
-	for (nknobs = 0; knob_at(nknobs) != NULL; nknobs++)
-		;
+	nknobs = knob_count();
 	if (idx >= nknobs) {
 		if ((sd = strknob_at(idx - nknobs)) == NULL)
 			return (-UST_ENOENT);
@@ -196,8 +269,13 @@ ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out)
 		return (0);
 	}
 	kd = knob_at(idx);
+#if UST_SYSCTL_NAMES
 	out->name = kd->name;
 	out->descr = kd->descr;
+#else
+	out->name = NULL;
+	out->descr = NULL;
+#endif
 	out->defval = kd->def;
 	out->min = kd->min;
 	out->max = kd->max;

@@ -405,6 +405,7 @@ uint32_t so_count(const struct ust_stack *st);
  * Event queues (kern_event.c).
  * ------------------------------------------------------------------- */
 
+#if UST_EVQ
 /* Initialises the per-stack event state (called by soinit). */
 int kqueue_init(struct ust_stack *st);
 /* Destroys every event queue left (called by sofini). */
@@ -415,6 +416,35 @@ void knote_notify(struct socket *so);
 void knote_sodetach(struct socket *so);
 /* Registrations in use (tests). */
 uint32_t knote_count(const struct ust_stack *st);
+#else /* no event queues (ustack_opts.h) */
+static inline int
+kqueue_init(struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+static inline void
+kqueue_fini(struct ust_stack *st)
+{
+	(void)st;
+}
+static inline void
+knote_notify(struct socket *so)
+{
+	(void)so;
+}
+static inline void
+knote_sodetach(struct socket *so)
+{
+	(void)so;
+}
+static inline uint32_t
+knote_count(const struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+#endif
 
 /* Socket layer state of a stack (st->st_so): the socket zone and list,
  * the registration zone and the event queues. */

@@ -50,7 +50,11 @@ struct ust_stack {
 #undef DOMAIN_STATE
 };
 
+#if UST_STATS
 #define ETHERSTAT_INC(st, f) ((st)->st_etherstat.f++)
+#else
+#define ETHERSTAT_INC(st, f) ((void)(st))
+#endif
 
 /* The stack of a received packet. */
 #define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)
@@ -66,7 +70,18 @@ stack_now(const struct ust_stack *st)
 }
 
 /* Logging through the stack's sink. */
+#if UST_LOG
 #define ST_LOG(st, lvl, ...) ust_log(&(st)->st_cfg.log, (lvl), __VA_ARGS__)
+#else
+/* The arguments stay used (no unused-variable warnings); the message and
+ * its format string fold away. */
+static inline void
+st_log_discard(const char *fmt, ...)
+{
+	(void)fmt;
+}
+#define ST_LOG(st, lvl, ...) ((void)(st), (void)(lvl), st_log_discard(__VA_ARGS__))
+#endif
 
 /* Charged to the stack's memory account. */
 static inline void *

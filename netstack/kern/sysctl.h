@@ -10,31 +10,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <ustack/ustack_opts.h>
+
 struct ust_stack;
 
 struct ust_knobs {
 #define KNOB(name, field, def, min, max, flags, descr) int64_t field;
+#define KNOB_ALL_FIELDS /* compiled-out features' knobs too (in_knobs.h) */
 #include "kern/sysctl_knobs.h"
 #define DOMAIN_KNOBS
 #include "conf/domains.h"
 #undef DOMAIN_KNOBS
+#undef KNOB_ALL_FIELDS
 #undef KNOB
 };
 
 #define V(st, field) ((st)->st_knobs.field)
 
-/* An integer knob: a field of struct ust_knobs. */
+/* An integer knob: a field of struct ust_knobs.  UST_SYSCTL_NAMES 0
+ * keeps only what setting it by index needs (ustack_opts.h).  Defaults
+ * and bounds are 0 .. 2^32 - 1 (a constant outside is a -Woverflow
+ * error); the value itself is an int64_t in struct ust_knobs. */
 struct sysctl_knob {
+	uint32_t def, min, max;
+	uint16_t off;   /* offsetof(struct ust_knobs, field) */
+	uint16_t flags; /* UST_SYSCTL_* */
+#if UST_SYSCTL_NAMES
 	const char *name;
-	size_t off; /* offsetof(struct ust_knobs, field) */
-	int64_t def, min, max;
-	uint32_t flags; /* UST_SYSCTL_* */
 	const char *descr;
+#endif
 };
 
 /* One entry of a KNOB() table: { SYSCTL_KNOB_ENTRY KNOB-arguments }. */
+#if UST_SYSCTL_NAMES
 #define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
-	{ name, offsetof(struct ust_knobs, field), def, min, max, flags, descr },
+	{ def, min, max, offsetof(struct ust_knobs, field), flags, name, descr },
+#else
+#define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
+	{ def, min, max, offsetof(struct ust_knobs, field), flags },
+#endif
 
 /* A string knob, read and written through handlers of the subsystem that
  * owns it (FreeBSD's SYSCTL_PROC); the handlers return 0 or a positive

@@ -139,10 +139,12 @@ ether_output_frame(struct ifnet *ifp, struct mbuf *m, const uint8_t dst[ETHER_AD
 	return (error);
 }
 
+#if UST_STATS
 /* The link layer's counters, first in ust_stats_describe(). */
 const struct ust_stat_desc ether_stats[] = { UST_ETHERSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY,
     ether) };
 const unsigned ether_nstats = sizeof(ether_stats) / sizeof(ether_stats[0]);
+#endif
 
 void
 ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out)

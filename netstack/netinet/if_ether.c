@@ -205,7 +205,7 @@ arp_free_entry(struct ust_stack *st, struct llentry *la)
 	struct llentry **pp;
 
 	callout_stop(&st->st_wheel, &la->la_timer);
-	st->st_arpstat.dropped += arp_hold_purge(la);
+	ARPSTAT_ADD(st, dropped, arp_hold_purge(la));
 	for (pp = &at->at_buckets[arp_hash(at, la->la_ifp, la->la_addr)]; *pp != NULL;
 	     pp = &(*pp)->la_hnext) {
 		if (*pp == la) {
@@ -377,7 +377,7 @@ arptimer(void *arg)
 		}
 		/* RFC 1122 2.3.2.1: give up, and do not ask again for a while. */
 		ARPSTAT_INC(st, timeouts);
-		st->st_arpstat.dropped += arp_hold_purge(la);
+		ARPSTAT_ADD(st, dropped, arp_hold_purge(la));
 		la->la_rejecting = 1;
 		la->la_expire = due + (uint64_t)V(st, arp_wait) * NS_PER_S;
 		callout_reset_at(&st->st_wheel, &la->la_timer, la->la_expire, arptimer, la);

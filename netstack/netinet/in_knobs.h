@@ -8,6 +8,9 @@
  * ust_knobs.
  *
  * KNOB(name, field, default, min, max, flags, description)
+ * The knobs of a feature compiled out (ustack_opts.h) leave the table but
+ * keep their field (sysctl.h defines KNOB_ALL_FIELDS), which stays 0: the
+ * code left reads them as "off".
  * Times are in milliseconds unless the name says otherwise.
  */
 
@@ -27,6 +30,7 @@ KNOB("net.link.ether.inet.garp_rexmit_count", arp_garp_count, 1, 0, 16, 0,
 
 /* IPv4 (net.inet.ip). */
 KNOB("net.inet.ip.ttl", ip_ttl, 64, 1, 255, 0, "Default TTL of outgoing datagrams")
+#if UST_IP_REASS || defined(KNOB_ALL_FIELDS) /* reassembly */
 KNOB("net.inet.ip.maxfragpackets", ip_maxfragpackets, 1024, 0, 65536, 0,
     "Datagrams under reassembly at once")
 KNOB("net.inet.ip.maxfragsperpacket", ip_maxfragsperpacket, 64, 1, 8192, 0,
@@ -35,6 +39,7 @@ KNOB("net.inet.ip.maxfragbytes", ip_maxfragbytes, 4194304, 0, 1073741824, 0,
     "Bytes all reassembly queues may hold (ustack)")
 KNOB("net.inet.ip.fragttl", ip_fragttl, 30000, 1, 600000, 0,
     "Milliseconds a datagram may take to reassemble")
+#endif
 KNOB("net.inet.ip.portrange.first", ip_portrange_first, 10000, 1, 65535, 0, "First ephemeral port")
 KNOB("net.inet.ip.portrange.last", ip_portrange_last, 65535, 1, 65535, 0, "Last ephemeral port")
 KNOB("net.inet.ip.portrange.randomized", ip_portrange_randomized, 1, 0, 1, 0,
@@ -47,10 +52,12 @@ KNOB("net.inet.icmp.bmcastecho", icmp_bmcastecho, 0, 0, 1, 0,
     "Answer echo requests sent to broadcast or multicast")
 
 /* Raw IP sockets (net.inet.raw). */
+#if UST_RAW_IP || defined(KNOB_ALL_FIELDS) /* raw sockets */
 KNOB("net.inet.raw.maxdgram", rip_maxdgram, 9216, 512, 65507, 0,
     "Largest message a raw socket sends (its send buffer)")
 KNOB("net.inet.raw.recvspace", rip_recvspace, 9216, 1024, 2097152, 0,
     "Receive buffer of a raw socket; copies beyond it are dropped")
+#endif
 
 /* UDP (net.inet.udp). */
 KNOB("net.inet.udp.checksum", udp_checksum, 1, 0, 1, 0, "Compute checksums of outgoing datagrams")
@@ -71,6 +78,7 @@ KNOB("net.inet.tcp.sendspace", tcp_sendspace, 32768, 1024, 1073741824, 0,
     "Default send buffer of a TCP socket")
 KNOB("net.inet.tcp.recvspace", tcp_recvspace, 65536, 1024, 1073741824, 0,
     "Default receive buffer of a TCP socket")
+#if UST_TCP_AUTOBUF || defined(KNOB_ALL_FIELDS) /* auto-sizing */
 KNOB("net.inet.tcp.sendbuf_auto", tcp_sendbuf_auto, 1, 0, 1, 0,
     "Grow the send buffer of new TCP sockets while the application keeps it full (SO_SNDBUF turns "
     "it off)")
@@ -83,6 +91,7 @@ KNOB("net.inet.tcp.recvbuf_max", tcp_recvbuf_max, 2097152, 1024, 1073741824, 0,
     "Largest receive buffer auto-sizing grows to")
 KNOB("net.inet.tcp.sendbuf_inc", tcp_sendbuf_inc, 8192, 1, 1073741824, 0,
     "Smallest step of send buffer auto-sizing")
+#endif
 KNOB("net.inet.tcp.keepidle", tcp_keepidle, 7200000, 1, 2147483647, 0,
     "Milliseconds of idle time before keepalive probes")
 KNOB("net.inet.tcp.keepintvl", tcp_keepintvl, 75000, 1, 2147483647, 0,
@@ -117,6 +126,7 @@ KNOB("net.inet.tcp.persmax", tcp_persmax, 60000, 1, 3600000, 0,
     "Largest persist interval in milliseconds")
 KNOB("net.inet.tcp.rexmit_drop_options", tcp_rexmit_drop_options, 0, 0, 1, 0,
     "Drop options from the third SYN retransmission on")
+#if UST_TCP_SYNCACHE || defined(KNOB_ALL_FIELDS) /* syncache */
 KNOB("net.inet.tcp.syncookies", tcp_syncookies, 1, 0, 1, 0,
     "Answer with SYN cookies when the syncache is full")
 KNOB("net.inet.tcp.syncookies_only", tcp_syncookiesonly, 0, 0, 1, 0,
@@ -129,12 +139,15 @@ KNOB("net.inet.tcp.syncache.bucketlimit", tcp_syncache_bucketlimit, 30, 1, 1024,
     "Entries per syncache hash bucket")
 KNOB("net.inet.tcp.syncache.rst_on_sock_fail", tcp_syncache_rst_on_sock_fail, 1, 0, 1, 0,
     "Send a RST when a socket cannot be created for a completed handshake")
+#endif
+#if UST_TCP_SACK || defined(KNOB_ALL_FIELDS) /* SACK */
 KNOB("net.inet.tcp.sack.enable", tcp_do_sack, 1, 0, 1, 0, "Selective acknowledgements (RFC 2018)")
 KNOB("net.inet.tcp.sack.revised", tcp_sack_revised, 1, 0, 1, 0, "RFC 6675 loss recovery")
 KNOB("net.inet.tcp.sack.maxholes", tcp_sack_maxholes, 128, 1, 65536, 0,
     "SACK scoreboard holes per connection")
 KNOB("net.inet.tcp.sack.globalmaxholes", tcp_sack_globalmaxholes, 65536, 1, 16777216, 0,
     "SACK scoreboard holes per stack")
+#endif
 KNOB("net.inet.tcp.reass.maxqueuelen", tcp_reass_maxqueuelen, 100, 1, 65536, 0,
     "Out-of-order segments held per connection")
 KNOB("net.inet.tcp.insecure_rst", tcp_insecure_rst, 0, 0, 1, 0,
@@ -163,12 +176,16 @@ KNOB("net.inet.tcp.abc_l_var", tcp_abc_l_var, 2, 1, 64, 0,
     "ABC limit L in segments per ACK in slow start")
 KNOB("net.inet.tcp.rfc3042", tcp_do_rfc3042, 1, 0, 1, 0, "Limited transmit (RFC 3042)")
 KNOB("net.inet.tcp.do_prr", tcp_do_prr, 1, 0, 1, 0, "Proportional rate reduction (RFC 6937)")
+#if UST_TCP_ECN || defined(KNOB_ALL_FIELDS) /* ECN */
 KNOB("net.inet.tcp.ecn.enable", tcp_do_ecn, 2, 0, 2, 0,
     "ECN (RFC 3168): 0 off, 1 request and accept, 2 accept when asked")
 KNOB("net.inet.tcp.ecn.maxretries", tcp_ecn_maxretries, 1, 0, 16, 0,
     "SYN retransmissions with ECN before falling back without it")
+#endif
+#if UST_TCP_TSO || defined(KNOB_ALL_FIELDS) /* TSO */
 KNOB("net.inet.tcp.tso", tcp_do_tso, 1, 0, 1, 0,
     "Send large segments for the interface to cut (TSO) when it offers UST_IFCAP_TSO4")
+#endif
 KNOB("net.inet.tcp.path_mtu_discovery", tcp_path_mtu_discovery, 1, 0, 1, 0,
     "Set DF and use path MTU discovery (RFC 1191)")
 KNOB("net.inet.tcp.pmtud_blackhole_detection", tcp_pmtud_blackhole_detect, 0, 0, 3, 0,

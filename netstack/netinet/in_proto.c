@@ -68,13 +68,16 @@ tcp_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned ma
  */
 static const struct protosw inetsw[] = {
 	{
+/* Without raw sockets (UST_RAW_IP 0) ICMP is no socket type. */
+#if UST_RAW_IP
 	    .pr_type = UST_SOCK_RAW,
+	    .pr_usrreqs = &rip_usrreqs,
+#endif
 	    .pr_protocol = IPPROTO_ICMP,
 	    .pr_flags = PR_ATOMIC | PR_ADDR,
 	    .pr_init = icmp_init,
 	    .pr_fini = icmp_fini,
 	    .pr_input = icmp_input,
-	    .pr_usrreqs = &rip_usrreqs,
 	},
 	{
 	    .pr_type = UST_SOCK_DGRAM,
@@ -175,6 +178,7 @@ static const struct sysctl_knob in_knobs[] = {
 #undef KNOB
 };
 
+#if UST_SYSCTL_NAMES
 static int
 sysctl_cc_algorithm_get(const struct ust_stack *st, char *buf, size_t len)
 {
@@ -197,12 +201,14 @@ sysctl_cc_available_get(const struct ust_stack *st, char *buf, size_t len)
 }
 
 static const struct sysctl_strknob in_strknobs[] = {
-	{ "net.inet.tcp.cc.algorithm", "cubic", UST_SYSCTL_STRING,
+	{ "net.inet.tcp.cc.algorithm", UST_CC_CUBIC ? "cubic" : "newreno", UST_SYSCTL_STRING,
 	    "Congestion control module of new connections (cc(4))", sysctl_cc_algorithm_get,
 	    sysctl_cc_algorithm_set },
-	{ "net.inet.tcp.cc.available", "newreno, cubic", UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
-	    "Congestion control modules compiled in", sysctl_cc_available_get, NULL },
+	{ "net.inet.tcp.cc.available", UST_CC_CUBIC ? "newreno, cubic" : "newreno",
+	    UST_SYSCTL_STRING | UST_SYSCTL_RDONLY, "Congestion control modules compiled in",
+	    sysctl_cc_available_get, NULL },
 };
+#endif
 
 static void
 in_knob_changed(struct ust_stack *st, size_t off)
@@ -218,6 +224,7 @@ in_knob_changed(struct ust_stack *st, size_t off)
  * Counters (ustack_stats.h): the descriptions, and the copies.
  * ------------------------------------------------------------------- */
 
+#if UST_STATS
 /* clang-format off */
 static const struct ust_stat_desc in_stats[] = {
 	UST_ARPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, arp)
@@ -227,6 +234,7 @@ static const struct ust_stat_desc in_stats[] = {
 	UST_TCPSTAT_FIELDS(DOM_STAT, DOM_STAT_ARRAY, tcp)
 };
 /* clang-format on */
+#endif
 
 void
 ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out)
@@ -270,9 +278,13 @@ const struct domain inetdomain = {
 	.dom_ifdetach = in_ifdetach,
 	.dom_knobs = in_knobs,
 	.dom_nknobs = sizeof(in_knobs) / sizeof(in_knobs[0]),
+#if UST_SYSCTL_NAMES
 	.dom_strknobs = in_strknobs,
 	.dom_nstrknobs = sizeof(in_strknobs) / sizeof(in_strknobs[0]),
+#endif
 	.dom_knob_changed = in_knob_changed,
+#if UST_STATS
 	.dom_stats = in_stats,
 	.dom_nstats = sizeof(in_stats) / sizeof(in_stats[0]),
+#endif
 };

@@ -26,7 +26,8 @@
 #include "netinet/in_var.h"
 
 #define RT_MAXROUTES 4096
-#define RT_NBUCKETS 1024 /* power of two */
+/* Hash buckets at most; fewer under a small mem_limit (st_hash_buckets). */
+#define RT_NBUCKETS 1024
 
 struct rtentry {
 	struct rtentry *rt_hnext; /* hash chain */
@@ -40,21 +41,22 @@ struct rtentry {
 };
 
 struct rt_table {
-	struct rtentry *rh_buckets[RT_NBUCKETS];
+	uint32_t rh_nbuckets; /* a power of two */
 	struct rtentry *rh_list;
 	struct rtentry **rh_tail;
 	uint64_t rh_plens; /* bit p: some route has prefix length p */
 	uint32_t rh_plencnt[33];
 	uint32_t rh_count;
+	struct rtentry *rh_buckets[];
 };
 
 static unsigned
-rt_hash(uint32_t dst, unsigned plen)
+rt_hash(const struct rt_table *rh, uint32_t dst, unsigned plen)
 {
 	uint32_t h = (dst ^ (plen * 0x9e3779b9u)) * 0x85ebca6bu;
 
 	h ^= h >> 15;
-	return (h & (RT_NBUCKETS - 1));
+	return (h & (rh->rh_nbuckets - 1));
 }
 
 static struct rtentry *
@@ -62,7 +64,7 @@ rt_find(const struct rt_table *rh, uint32_t dst, unsigned plen)
 {
 	struct rtentry *rt;
 
-	for (rt = rh->rh_buckets[rt_hash(dst, plen)]; rt != NULL; rt = rt->rt_hnext)
+	for (rt = rh->rh_buckets[rt_hash(rh, dst, plen)]; rt != NULL; rt = rt->rt_hnext)
 		if (rt->rt_dst == dst && rt->rt_plen == plen)
 			return (rt);
 	return (NULL);
@@ -109,7 +111,7 @@ rt_insert(struct ust_stack *st, uint32_t dst, unsigned plen, struct in_addr gw, 
 	rt->rt_gateway = gw;
 	rt->rt_ifp = ifp;
 	rt->rt_flags = flags | UST_RTF_UP;
-	b = rt_hash(dst, plen);
+	b = rt_hash(rh, dst, plen);
 	rt->rt_hnext = rh->rh_buckets[b];
 	rh->rh_buckets[b] = rt;
 	rt->rt_lnext = NULL;
@@ -128,7 +130,7 @@ rt_remove(struct ust_stack *st, struct rtentry *rt)
 	struct rt_table *rh = st->st_rt;
 	struct rtentry **pp;
 
-	for (pp = &rh->rh_buckets[rt_hash(rt->rt_dst, rt->rt_plen)]; *pp != NULL;
+	for (pp = &rh->rh_buckets[rt_hash(rh, rt->rt_dst, rt->rt_plen)]; *pp != NULL;
 	     pp = &(*pp)->rt_hnext) {
 		if (*pp == rt) {
 			*pp = rt->rt_hnext;
@@ -227,12 +229,15 @@ int
 route_init(struct ust_stack *st)
 {
 	struct rt_table *rh;
+	uint32_t n;
 
 	if (st->st_rt != NULL)
 		return (0);
-	rh = st_malloc(st, sizeof(*rh));
+	n = st_hash_buckets(st, RT_NBUCKETS, sizeof(rh->rh_buckets[0]));
+	rh = st_malloc(st, sizeof(*rh) + n * sizeof(rh->rh_buckets[0]));
 	if (rh == NULL)
 		return (UST_ENOMEM);
+	rh->rh_nbuckets = n;
 	rh->rh_tail = &rh->rh_list;
 	st->st_rt = rh;
 	return (0);
@@ -247,7 +252,7 @@ route_fini(struct ust_stack *st)
 		return;
 	while (rh->rh_list != NULL)
 		rt_remove(st, rh->rh_list);
-	st_free(st, rh, sizeof(*rh));
+	st_free(st, rh, sizeof(*rh) + rh->rh_nbuckets * sizeof(rh->rh_buckets[0]));
 	st->st_rt = NULL;
 }
 

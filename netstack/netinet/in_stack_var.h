@@ -38,10 +38,23 @@ struct {
 	struct ust_tcpstat st_tcpstat;
 };
 
+/* UST_STATS 0: nothing is counted (n is still evaluated). */
+#if UST_STATS
 #define ARPSTAT_INC(st, f) ((st)->st_arpstat.f++)
 #define IPSTAT_INC(st, f) ((st)->st_ipstat.f++)
 #define ICMPSTAT_INC(st, f) ((st)->st_icmpstat.f++)
 #define UDPSTAT_INC(st, f) ((st)->st_udpstat.f++)
 #define TCPSTAT_INC(st, f) ((st)->st_tcpstat.f++)
+#define ARPSTAT_ADD(st, f, n) ((st)->st_arpstat.f += (n))
 #define TCPSTAT_ADD(st, f, n) ((st)->st_tcpstat.f += (n))
 #define IPSTAT_ADD(st, f, n) ((st)->st_ipstat.f += (n))
+#else
+#define ARPSTAT_INC(st, f) ((void)(st))
+#define IPSTAT_INC(st, f) ((void)(st))
+#define ICMPSTAT_INC(st, f) ((void)(st))
+#define UDPSTAT_INC(st, f) ((void)(st))
+#define TCPSTAT_INC(st, f) ((void)(st))
+#define ARPSTAT_ADD(st, f, n) ((void)(st), (void)(n))
+#define TCPSTAT_ADD(st, f, n) ((void)(st), (void)(n))
+#define IPSTAT_ADD(st, f, n) ((void)(st), (void)(n))
+#endif

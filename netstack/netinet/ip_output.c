@@ -119,7 +119,7 @@ ip_prepend_hdr(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *a
 	ip_hdr_write(mtod(m, uint8_t *), h);
 	/* The segments of a TSO packet take consecutive IDs (tcp_tso.c),
 	 * as the datagrams TCP would have sent one by one. */
-	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO)
+	if (UST_TCP_TSO && (m->m_pkthdr.csum_flags & UST_CSUM_TSO))
 		st->st_ip_id = (uint16_t)(st->st_ip_id + tcp_tso_nsegs(m, 0) - 1);
 	return (m);
 }
@@ -193,7 +193,7 @@ ip_send(struct ust_stack *st, struct mbuf *m, const struct ip *h, const struct n
 	struct ifnet *ifp = nh->nh_ifp;
 	int error;
 
-	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
+	if (UST_TCP_TSO && (m->m_pkthdr.csum_flags & UST_CSUM_TSO)) {
 		/* A TSO packet goes whole to an interface that can cut it,
 		 * whatever the MTU; otherwise it is cut here, as the
 		 * segments TCP would have sent. */

@@ -27,6 +27,7 @@
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 
+#if UST_IP_REASS
 /* The transport header bytes the first fragment must carry (RFC 1858
  * 3.2: enough for the ports and, for TCP, no flag games). */
 #define IPQ_MINFIRST 8
@@ -49,14 +50,19 @@ struct ipq {
 	struct callout ipq_timer;
 };
 
+#endif
+
 struct ipq_state {
+#if UST_IP_REASS
 	struct ust_zone *iqs_zone;
 	struct ipq *iqs_head;
 	uint32_t iqs_count;
 	uint64_t iqs_bytes;
+#endif
 	uint32_t iqs_loopdepth; /* ip_loop_enter() */
 };
 
+#if UST_IP_REASS
 /* Offset, payload length and MF of a queued or arriving fragment (its
  * header was validated and pulled up by ip_input). */
 static void
@@ -370,6 +376,16 @@ dropfrag:
 	return (NULL);
 }
 
+#else  /* !UST_IP_REASS (ustack_opts.h): fragments are dropped. */
+struct mbuf *
+ip_reass(struct ust_stack *st, struct mbuf *m)
+{
+	IPSTAT_INC(st, ips_fragdropped);
+	m_freem(m);
+	return (NULL);
+}
+#endif /* UST_IP_REASS */
+
 int
 ip_loop_enter(struct ust_stack *st)
 {
@@ -397,11 +413,13 @@ ipq_init(struct ust_stack *st)
 		return (0);
 	if ((iqs = st_malloc(st, sizeof(*iqs))) == NULL)
 		return (UST_ENOMEM);
+#if UST_IP_REASS
 	iqs->iqs_zone = ust_zone_create(&st->st_mem, "ipq", sizeof(struct ipq), IPQ_ZONE_MAX, 0);
 	if (iqs->iqs_zone == NULL) {
 		st_free(st, iqs, sizeof(*iqs));
 		return (UST_ENOMEM);
 	}
+#endif
 	st->st_ipq = iqs;
 	return (0);
 }
@@ -413,9 +431,11 @@ ipq_fini(struct ust_stack *st)
 
 	if (iqs == NULL)
 		return;
+#if UST_IP_REASS
 	while (iqs->iqs_head != NULL)
 		ipq_free(iqs, iqs->iqs_head, NULL);
 	ust_zone_destroy(iqs->iqs_zone);
+#endif
 	st_free(st, iqs, sizeof(*iqs));
 	st->st_ipq = NULL;
 }

@@ -77,10 +77,29 @@ const struct protosw *ip_protosw_find(const struct ust_stack *st, uint8_t proto)
  * header, off the header length) to every raw socket of its protocol
  * whose addresses match; m stays the caller's. */
 struct pr_usrreqs;
+#if UST_RAW_IP
 extern const struct pr_usrreqs rip_usrreqs;
 void rip_input(struct mbuf *m, uint32_t off);
 int rip_init(struct ust_stack *st);
 void rip_fini(struct ust_stack *st);
+#else /* no raw sockets (ustack_opts.h): nothing to copy to */
+static inline void
+rip_input(struct mbuf *m, uint32_t off)
+{
+	(void)m, (void)off;
+}
+static inline int
+rip_init(struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+static inline void
+rip_fini(struct ust_stack *st)
+{
+	(void)st;
+}
+#endif
 
 /* Reassembly (ip_reass.c).  Takes a fragment (m at the IP header, header
  * already validated); returns the whole datagram when m completed one (m

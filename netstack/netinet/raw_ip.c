@@ -31,6 +31,8 @@
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 
+#if UST_RAW_IP /* ustack_opts.h */
+
 /* Raw PCBs per stack: few, found by walking the list. */
 #define RIPCB_HASHSIZE 16
 
@@ -264,3 +266,4 @@ rip_fini(struct ust_stack *st)
 	st->st_ripcbinfo = NULL;
 	st_free(st, info, sizeof(*info));
 }
+#endif /* UST_RAW_IP */

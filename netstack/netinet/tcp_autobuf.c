@@ -27,6 +27,8 @@
 #include "kern/stack_var.h"
 #include "netinet/tcp_var.h"
 
+#if UST_TCP_AUTOBUF /* ustack_opts.h */
+
 /* The size auto-sizing may reach: the knob, within sbreserve's bound. */
 static long
 tcp_autobuf_max(const struct ust_stack *st, int64_t knob)
@@ -136,3 +138,4 @@ tcp_autosndbuf(struct tcpcb *tp, struct socket *so)
 		want = (uint64_t)sb->sb_hiwat + (uint64_t)V(st, tcp_sendbuf_inc);
 	tcp_autobuf_grow(so, sb, want, max, 0);
 }
+#endif /* UST_TCP_AUTOBUF */

@@ -277,6 +277,8 @@ tcp_ecn_syn_input(struct tcpcb *tp, uint16_t flags)
 	uint16_t ecn = flags & (TH_ECE | TH_CWR);
 	int ok;
 
+	if (!UST_TCP_ECN)
+		return;
 	if (flags & TH_ACK)
 		ok = (tp->t_flags2 & TF2_ECN_SYN) && ecn == TH_ECE;
 	else
@@ -1357,6 +1359,50 @@ drop:
 	return (NULL);
 }
 
+#if !UST_TCP_SYNCACHE
+/*
+ * A SYN for a listener without the syncache (ustack_opts.h): the
+ * connection is made at once, as 4.4BSD's tcp_input and lwIP do: a socket
+ * on the listener's incomplete queue (sonewconn) whose tcpcb is in
+ * SYN_RECEIVED (RFC 9293 3.10.7.2) and sends the SYN-ACK through
+ * tcp_output, retransmitted by TT_REXMT and given up by TT_KEEP
+ * (keepinit).  The handshake's ACK finds the connection itself and
+ * tcp_synrcvd_established moves the socket to accept().  Consumes m.
+ */
+static void
+tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, struct mbuf *m)
+{
+	struct tcpcb *tp;
+	struct inpcb *inp;
+
+	/* Data on a SYN is not kept (no TCP Fast Open). */
+	m_freem(m);
+	if (tcp_listen_newconn(lso, seg->dst, htons(seg->th.th_dport), seg->src,
+	        htons(seg->th.th_sport), &tp) != 0)
+		return;
+	inp = tp->t_inpcb;
+	if (tp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_state = TCPS_SYN_RECEIVED;
+	tp->irs = seg->th.th_seq;
+	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
+	tp->iss = tcp_new_isn(st, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = tp->iss;
+	tp->request_r_scale = tcp_request_wscale(st);
+	tcp_syn_options(tp, seg);
+	tcp_ecn_syn_input(tp, seg->th.th_flags);
+	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
+	tcp_rcvbuf_roundup(tp);
+	/* RFC 9293 3.10.7.2: SND.WND from the SYN (never scaled). */
+	tp->snd_wnd = tp->max_sndwnd = seg->th.th_win;
+	tp->snd_wl1 = seg->th.th_seq;
+	tp->snd_wl2 = tp->iss;
+	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
+	TCPSTAT_INC(st, tcps_accepts);
+	(void)tcp_output(tp);
+}
+#endif /* !UST_TCP_SYNCACHE */
+
 /* A segment for a listener (RFC 9293 3.10.7.2, FreeBSD's syncache). */
 static void
 tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
@@ -1371,7 +1417,14 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		return;
 	}
 	if ((flags & (TH_ACK | TH_SYN)) == TH_ACK) {
+#if UST_TCP_SYNCACHE
 		so = syncache_expand(st, lso, seg, &reset);
+#else
+		/* No handshake state on a listener: RFC 9293 3.10.7.2, an
+		 * ACK to LISTEN gets <SEQ=SEG.ACK><CTL=RST>. */
+		so = NULL;
+		reset = 1;
+#endif
 		if (so == NULL) {
 			if (reset)
 				tcp_dropwithreset(st, NULL, seg, m);
@@ -1399,7 +1452,11 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		m_freem(m);
 		return;
 	}
+#if UST_TCP_SYNCACHE
 	syncache_add(st, lso, seg, m);
+#else
+	tcp_listen_syn(st, lso, seg, m);
+#endif
 }
 
 void

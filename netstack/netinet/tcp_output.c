@@ -103,9 +103,12 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 	uint32_t segsz = tcp_fixed_maxseg(tp), max;
 	struct nhop4 nh;
 
-	if (!V(st, tcp_do_tso) || (flags & TH_SYN) || (tp->t_flags & TF_FORCEDATA) ||
-	    IN_RECOVERY(tp->t_flags) || SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 ||
-	    tp->rcv_dsack_valid || SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
+	/* UST_TCP_TSO 0 (ustack_opts.h): never, and the TSO paths below
+	 * fold away. */
+	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
+	    (tp->t_flags & TF_FORCEDATA) || IN_RECOVERY(tp->t_flags) ||
+	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
+	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
 	    in_localip(st, tp->t_inpcb->inp_faddr) ||
 	    rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
 	    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
@@ -405,6 +408,8 @@ tcp_ecn_output(struct tcpcb *tp, uint16_t *flags, uint32_t len, int probe)
 {
 	struct ust_stack *st = tp->t_stack;
 
+	if (!UST_TCP_ECN)
+		return (IPTOS_ECN_NOTECT);
 	if (*flags & TH_SYN) {
 		if (!(*flags & TH_ACK)) {
 			tp->t_flags2 &= ~TF2_ECN_SYN;

@@ -27,6 +27,8 @@
 #include "kern/sysctl.h"
 #include "netinet/tcp_var.h"
 
+#if UST_TCP_SACK /* ustack_opts.h */
+
 /* ------------------------------------------------------------------ */
 /* Receiver (RFC 2018 4, RFC 2883 4)                                   */
 /* ------------------------------------------------------------------ */
@@ -455,3 +457,4 @@ tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit)
 	    (h != NULL && SEQ_LT(h->start, nxt) ? (uint32_t)(nxt - h->start) : 0);
 	return (nxt);
 }
+#endif /* UST_TCP_SACK */

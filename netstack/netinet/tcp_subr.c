@@ -54,6 +54,9 @@ struct tcp_loopent {
 	struct mbuf *le_m;
 	struct ip_out_args le_args;
 };
+/* Ring entries at most; fewer when mem_limit is small (st_hash_buckets:
+ * 1 KiB under a 48 KiB limit instead of 16 KiB), since a loopback burst
+ * that overflows is only a drop TCP recovers from. */
 #define TCP_LOOPQ_LEN 1024
 
 /* Per-stack TCP state (st->st_tcp). */
@@ -63,7 +66,8 @@ struct tcp_state {
 	uint64_t ts_ack_war_start;      /* RFC 5961 7 window start, ns */
 	uint32_t ts_ack_war_count;      /* challenge ACKs in this window */
 	struct callout ts_loop_callout; /* drains ts_loopq */
-	struct tcp_loopent *ts_loopq;   /* ring of TCP_LOOPQ_LEN */
+	struct tcp_loopent *ts_loopq;   /* ring of ts_loop_len (a power of two) */
+	uint32_t ts_loop_len;
 	uint32_t ts_loop_head, ts_loop_count;
 	int ts_loop_draining;
 };
@@ -189,7 +193,7 @@ tcp_loop_drain(void *arg)
 	ts->ts_loop_draining = 1;
 	while (ts->ts_loop_count > 0) {
 		le = ts->ts_loopq[ts->ts_loop_head];
-		ts->ts_loop_head = (ts->ts_loop_head + 1) % TCP_LOOPQ_LEN;
+		ts->ts_loop_head = (ts->ts_loop_head + 1) & (ts->ts_loop_len - 1);
 		ts->ts_loop_count--;
 		(void)ip_output(st, le.le_m, &le.le_args);
 	}
@@ -204,13 +208,13 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 
 	if (ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
 		return (ip_output(st, m, args));
-	if (ts->ts_loop_count == TCP_LOOPQ_LEN) {
+	if (ts->ts_loop_count == ts->ts_loop_len) {
 		/* Full: dropped like a full interface queue; TCP resends. */
 		IPSTAT_INC(st, ips_odropped);
 		m_freem(m);
 		return (UST_ENOBUFS);
 	}
-	le = &ts->ts_loopq[(ts->ts_loop_head + ts->ts_loop_count) % TCP_LOOPQ_LEN];
+	le = &ts->ts_loopq[(ts->ts_loop_head + ts->ts_loop_count) & (ts->ts_loop_len - 1)];
 	le->le_m = m;
 	le->le_args = *args;
 	ts->ts_loop_count++;
@@ -230,7 +234,7 @@ tcp_loop_flush(struct ust_stack *st)
 		callout_stop(&st->st_wheel, &ts->ts_loop_callout);
 	while (ts->ts_loop_count > 0) {
 		m_freem(ts->ts_loopq[ts->ts_loop_head].le_m);
-		ts->ts_loop_head = (ts->ts_loop_head + 1) % TCP_LOOPQ_LEN;
+		ts->ts_loop_head = (ts->ts_loop_head + 1) & (ts->ts_loop_len - 1);
 		ts->ts_loop_count--;
 	}
 }
@@ -279,7 +283,8 @@ tcp_init(struct ust_stack *st)
 		goto fail;
 	st->st_tcp = ts;
 	callout_init(&ts->ts_loop_callout);
-	ts->ts_loopq = st_malloc(st, TCP_LOOPQ_LEN * sizeof(*ts->ts_loopq));
+	ts->ts_loop_len = st_hash_buckets(st, TCP_LOOPQ_LEN, sizeof(*ts->ts_loopq));
+	ts->ts_loopq = st_malloc(st, ts->ts_loop_len * sizeof(*ts->ts_loopq));
 	if (ts->ts_loopq == NULL)
 		goto fail;
 	/* Connections outlive their sockets (TIME_WAIT, lingering close):
@@ -348,7 +353,7 @@ tcp_fini(struct ust_stack *st)
 	if (ts != NULL) {
 		if (ts->ts_loopq != NULL) {
 			tcp_loop_flush(st);
-			st_free(st, ts->ts_loopq, TCP_LOOPQ_LEN * sizeof(*ts->ts_loopq));
+			st_free(st, ts->ts_loopq, ts->ts_loop_len * sizeof(*ts->ts_loopq));
 		}
 		if (ts->ts_tcpcb_zone != NULL)
 			ust_zone_destroy(ts->ts_tcpcb_zone);

@@ -45,6 +45,7 @@
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 
+#if UST_TCP_SYNCACHE
 #define SYNCACHE_HASHSIZE 512 /* FreeBSD's: 512 buckets x 30 = cachelimit */
 #define SYNCOOKIE_LIFETIME_NS (15ull * 1000000000ull)
 #define MS_TO_NS(ms) ((uint64_t)(ms)*1000000ull)
@@ -407,11 +408,13 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_peer_mss = seg->to.to_mss;
 	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
 		sc->sc_flags |= SCF_NOOPT;
-	if ((seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) && !(sc->sc_flags & SCF_NOOPT))
+	if (UST_TCP_SACK && (seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) &&
+	    !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;
 	/* RFC 3168 6.1.1: an ECN-setup SYN has both ECE and CWR; we accept
 	 * with net.inet.tcp.ecn.enable 1 (request and accept) or 2 (accept). */
-	if ((seg->th.th_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) && V(st, tcp_do_ecn) != 0)
+	if (UST_TCP_ECN && (seg->th.th_flags & (TH_ECE | TH_CWR)) == (TH_ECE | TH_CWR) &&
+	    V(st, tcp_do_ecn) != 0)
 		sc->sc_flags |= SCF_ECN;
 	if (!V(st, tcp_do_rfc1323) || (sc->sc_flags & SCF_NOOPT))
 		return;
@@ -509,8 +512,7 @@ nostate:
 /* The connection's tcpcb from the handshake state (FreeBSD
  * syncache_socket): ESTABLISHED, sequence spaces, options, MSS. */
 static void
-syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache *sc,
-    const struct tcp_seg *seg)
+syncache_tcpcb(struct tcpcb *tp, const struct syncache *sc, const struct tcp_seg *seg)
 {
 	struct ust_stack *st = tp->t_stack;
 
@@ -529,17 +531,6 @@ syncache_tcpcb(struct tcpcb *tp, const struct tcpcb *ltp, const struct syncache 
 	if (sc->sc_flags & SCF_ECN) {
 		tp->t_flags |= TF_ECN_PERMIT;
 		TCPSTAT_INC(st, tcps_ecn_shs);
-	}
-	if (ltp != NULL) {
-		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
-		tp->t_keepinit = ltp->t_keepinit;
-		tp->t_keepidle = ltp->t_keepidle;
-		tp->t_keepintvl = ltp->t_keepintvl;
-		tp->t_keepcnt = ltp->t_keepcnt;
-		/* FreeBSD: an accepted connection inherits the listener's
-		 * congestion control (TCP_CONGESTION on the listener). */
-		if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
-			(void)cc_switch(tp, ltp->t_cc);
 	}
 	if (sc->sc_flags & SCF_WINSCALE) {
 		tp->t_flags |= TF_REQ_SCALE | TF_RCVD_SCALE;
@@ -569,27 +560,17 @@ static struct socket *
 syncache_socket(struct ust_stack *st, struct socket *lso, const struct syncache *sc,
     const struct tcp_seg *seg, int *reset)
 {
-	struct inpcb *linp = sotoinpcb(lso), *inp;
 	struct socket *so;
 	struct tcpcb *tp;
+	int error;
 
-	so = sonewconn(lso);
-	if (so == NULL) {
-		/* The listen queue is full (or no memory). */
-		TCPSTAT_INC(st, tcps_listendrop);
+	error = tcp_listen_newconn(lso, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport, &tp);
+	if (error != 0) {
+		if (error == UST_ECONNABORTED)
+			TCPSTAT_INC(st, tcps_sc_dropped);
 		goto abort;
 	}
-	if (tcp_attach_pcb(so) != 0)
-		goto abortso;
-	inp = sotoinpcb(so);
-	inp->inp_ip_ttl = linp->inp_ip_ttl;
-	inp->inp_ip_tos = linp->inp_ip_tos;
-	inp->inp_laddr = sc->sc_dst;
-	inp->inp_lport = sc->sc_dport;
-	if (in_pcbconnect(inp, sc->sc_src, sc->sc_sport) != 0)
-		goto abortso;
-	tp = intotcpcb(inp);
-	syncache_tcpcb(tp, intotcpcb(linp), sc, seg);
+	syncache_tcpcb(tp, sc, seg);
 	tcp_mss(tp, sc->sc_peer_mss);
 	tcp_rcvbuf_roundup(tp);
 	cc_conn_init(tp);
@@ -598,15 +579,9 @@ syncache_socket(struct ust_stack *st, struct socket *lso, const struct syncache 
 	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepidle_ms(tp)));
 	TCPSTAT_INC(st, tcps_accepts);
 	TCPSTAT_INC(st, tcps_connects);
+	so = tp->t_inpcb->inp_socket;
 	soisconnected(so);
 	return (so);
-abortso:
-	/* Still on the listener's incomplete queue with SS_NOFDREF: gone. */
-	if (so->so_pcb != NULL)
-		so->so_proto->pr_usrreqs->pru_abort(so);
-	else
-		sofree(so);
-	TCPSTAT_INC(st, tcps_sc_dropped);
 abort:
 	TCPSTAT_INC(st, tcps_sc_aborted);
 	*reset = V(st, tcp_syncache_rst_on_sock_fail) != 0;
@@ -823,3 +798,50 @@ syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
 		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
 			fn(arg, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
 }
+#else  /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
+	* (tcp_listen_syn); nothing is cached. */
+void
+syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
+{
+	(void)st, (void)seg;
+}
+
+void
+syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
+{
+	(void)st, (void)ctl;
+}
+
+int
+syncache_init(struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+
+void
+syncache_fini(struct ust_stack *st)
+{
+	(void)st;
+}
+
+const struct ust_zone *
+syncache_zone(const struct ust_stack *st)
+{
+	(void)st;
+	return (NULL);
+}
+
+uint32_t
+syncache_count(const struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+
+void
+syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
+{
+	(void)st, (void)fn, (void)arg;
+}
+#endif /* UST_TCP_SYNCACHE */

@@ -85,6 +85,7 @@ in_delayed_cksum(struct mbuf *m, uint32_t l3off)
 	return (0);
 }
 
+#if UST_TCP_TSO
 /* The headers of a TSO packet: the IPv4 header at l3off, the TCP header
  * after it, everything copied to hdr.  Returns 0 or UST_EINVAL. */
 static int
@@ -182,6 +183,7 @@ fail:
 	}
 	return (NULL);
 }
+#endif /* UST_TCP_TSO */
 
 /* ---------------------------------------------------------------------
  * The driver API (ustack_driver.h): frames start with Ethernet II.
@@ -197,6 +199,7 @@ ust_mbuf_csum_fill(struct ust_mbuf *um)
 	return (-in_delayed_cksum(m, ETHER_HDR_LEN));
 }
 
+#if UST_TCP_TSO
 int
 ust_mbuf_tso_segment(struct ust_mbuf *um, struct ust_mbuf **segs, int max)
 {
@@ -215,3 +218,11 @@ ust_mbuf_tso_segment(struct ust_mbuf *um, struct ust_mbuf **segs, int max)
 	}
 	return (n);
 }
+#else
+int
+ust_mbuf_tso_segment(struct ust_mbuf *um, struct ust_mbuf **segs, int max)
+{
+	(void)um, (void)segs, (void)max;
+	return (-UST_EOPNOTSUPP);
+}
+#endif /* UST_TCP_TSO */

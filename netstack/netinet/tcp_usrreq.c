@@ -88,6 +88,53 @@ tcp_attach_pcb(struct socket *so)
 	return (0);
 }
 
+int
+tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
+    uint16_t fport, struct tcpcb **tpp)
+{
+	struct ust_stack *st = lso->so_stack;
+	struct inpcb *linp = sotoinpcb(lso), *inp;
+	struct tcpcb *ltp = intotcpcb(linp), *tp;
+	struct socket *so;
+
+	*tpp = NULL;
+	if ((so = sonewconn(lso)) == NULL) {
+		/* The listen queue is full (or no memory). */
+		TCPSTAT_INC(st, tcps_listendrop);
+		return (UST_ENOBUFS);
+	}
+	if (tcp_attach_pcb(so) != 0)
+		goto abort;
+	inp = sotoinpcb(so);
+	inp->inp_ip_ttl = linp->inp_ip_ttl;
+	inp->inp_ip_tos = linp->inp_ip_tos;
+	inp->inp_laddr = laddr;
+	inp->inp_lport = lport;
+	if (in_pcbconnect(inp, faddr, fport) != 0)
+		goto abort;
+	tp = intotcpcb(inp);
+	if (ltp != NULL) {
+		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
+		tp->t_keepinit = ltp->t_keepinit;
+		tp->t_keepidle = ltp->t_keepidle;
+		tp->t_keepintvl = ltp->t_keepintvl;
+		tp->t_keepcnt = ltp->t_keepcnt;
+		/* FreeBSD: an accepted connection inherits the listener's
+		 * congestion control (TCP_CONGESTION on the listener). */
+		if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
+			(void)cc_switch(tp, ltp->t_cc);
+	}
+	*tpp = tp;
+	return (0);
+abort:
+	/* Still on the listener's incomplete queue with SS_NOFDREF: gone. */
+	if (so->so_pcb != NULL)
+		so->so_proto->pr_usrreqs->pru_abort(so);
+	else
+		sofree(so);
+	return (UST_ECONNABORTED);
+}
+
 /* FreeBSD's tcp_sendseqinit/tcp_rcvseqinit. */
 static void
 tcp_sendseqinit(struct tcpcb *tp)
@@ -208,9 +255,9 @@ tcp_usr_attach(struct socket *so, int proto)
 		if (error != 0)
 			return (error);
 		/* tcp_autobuf.c may grow them (FreeBSD SB_AUTOSIZE). */
-		if (V(st, tcp_sendbuf_auto))
+		if (UST_TCP_AUTOBUF && V(st, tcp_sendbuf_auto))
 			so->so_snd.sb_flags |= SB_AUTOSIZE;
-		if (V(st, tcp_recvbuf_auto))
+		if (UST_TCP_AUTOBUF && V(st, tcp_recvbuf_auto))
 			so->so_rcv.sb_flags |= SB_AUTOSIZE;
 	}
 	return (tcp_attach_pcb(so));

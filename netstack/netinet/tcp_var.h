@@ -208,30 +208,31 @@ struct tcpcb {
 };
 
 /* t_flags (FreeBSD TF_* meanings) */
-#define TF_ACKNOW 0x00000001       /* ack immediately */
-#define TF_DELACK 0x00000002       /* ack, but try to delay it */
-#define TF_NODELAY 0x00000004      /* no Nagle */
-#define TF_NOOPT 0x00000008        /* no options on SYN */
-#define TF_SENTFIN 0x00000010      /* FIN sent */
-#define TF_REQ_SCALE 0x00000020    /* window scale requested */
-#define TF_RCVD_SCALE 0x00000040   /* peer sent window scale */
-#define TF_REQ_TSTMP 0x00000080    /* timestamps requested */
-#define TF_RCVD_TSTMP 0x00000100   /* peer sent timestamps */
-#define TF_SACK_PERMIT 0x00000200  /* both sides agreed to SACK */
-#define TF_NEEDSYN 0x00000400      /* SYN to send */
-#define TF_NEEDFIN 0x00000800      /* FIN to send */
-#define TF_NOPUSH 0x00001000       /* TCP_NOPUSH */
-#define TF_MORETOCOME 0x00010000   /* more data on the way: hold */
-#define TF_LQ_OVERFLOW 0x00020000  /* listen queue overflow */
-#define TF_LASTIDLE 0x00040000     /* connection was idle */
-#define TF_RXWIN0SENT 0x00080000   /* we advertised a zero window */
-#define TF_FASTRECOVERY 0x00100000 /* in NewReno fast recovery */
-#define TF_WASFRECOVERY 0x00200000 /* was in fast recovery before a timeout */
-#define TF_FORCEDATA 0x00800000    /* send even without window (probe) */
-#define TF_ECN_PERMIT 0x04000000   /* ECN negotiated (RFC 3168 6.1.1) */
-#define TF_ECN_SND_CWR 0x08000000  /* CWR on the next new data (6.1.2) */
-#define TF_ECN_SND_ECE 0x10000000  /* ECE on every ACK until CWR (6.1.3) */
-#define TF_CONGRECOVERY 0x20000000 /* congestion (ECN) recovery */
+#define TF_ACKNOW 0x00000001     /* ack immediately */
+#define TF_DELACK 0x00000002     /* ack, but try to delay it */
+#define TF_NODELAY 0x00000004    /* no Nagle */
+#define TF_NOOPT 0x00000008      /* no options on SYN */
+#define TF_SENTFIN 0x00000010    /* FIN sent */
+#define TF_REQ_SCALE 0x00000020  /* window scale requested */
+#define TF_RCVD_SCALE 0x00000040 /* peer sent window scale */
+#define TF_REQ_TSTMP 0x00000080  /* timestamps requested */
+#define TF_RCVD_TSTMP 0x00000100 /* peer sent timestamps */
+/* 0 when compiled out (ustack_opts.h): every test of it folds away. */
+#define TF_SACK_PERMIT (UST_TCP_SACK ? 0x00000200 : 0) /* both sides agreed to SACK */
+#define TF_NEEDSYN 0x00000400                          /* SYN to send */
+#define TF_NEEDFIN 0x00000800                          /* FIN to send */
+#define TF_NOPUSH 0x00001000                           /* TCP_NOPUSH */
+#define TF_MORETOCOME 0x00010000                       /* more data on the way: hold */
+#define TF_LQ_OVERFLOW 0x00020000                      /* listen queue overflow */
+#define TF_LASTIDLE 0x00040000                         /* connection was idle */
+#define TF_RXWIN0SENT 0x00080000                       /* we advertised a zero window */
+#define TF_FASTRECOVERY 0x00100000                     /* in NewReno fast recovery */
+#define TF_WASFRECOVERY 0x00200000                     /* was in fast recovery before a timeout */
+#define TF_FORCEDATA 0x00800000                        /* send even without window (probe) */
+#define TF_ECN_PERMIT (UST_TCP_ECN ? 0x04000000 : 0)   /* ECN negotiated (RFC 3168 6.1.1) */
+#define TF_ECN_SND_CWR 0x08000000                      /* CWR on the next new data (6.1.2) */
+#define TF_ECN_SND_ECE 0x10000000                      /* ECE on every ACK until CWR (6.1.3) */
+#define TF_CONGRECOVERY 0x20000000                     /* congestion (ECN) recovery */
 #define TF_WASCRECOVERY 0x40000000
 #define IN_FASTRECOVERY(f) (((f)&TF_FASTRECOVERY) != 0)
 #define IN_CONGRECOVERY(f) (((f)&TF_CONGRECOVERY) != 0)
@@ -335,6 +336,7 @@ struct mbuf *tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen);
  * (see tcp_subr.c).  Consumes m. */
 int tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args);
 
+#if UST_TCP_SACK
 /* --- tcp_sack.c (RFC 2018, RFC 2883, RFC 6675) --- */
 /* Receiver: [start, end) is the run of queued data holding the segment
  * just received (RFC 2018 4: it goes first). */
@@ -368,15 +370,113 @@ void tcp_sack_rto(struct tcpcb *tp);
 tcp_seq tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit);
 int tcp_sack_init(struct ust_stack *st);
 void tcp_sack_fini(struct ust_stack *st);
+#else  /* no SACK (ustack_opts.h): TF_SACK_PERMIT is 0, no scoreboard */
+static inline void
+tcp_update_sack_list(struct tcpcb *tp, tcp_seq start, tcp_seq end)
+{
+	(void)tp, (void)start, (void)end;
+}
+static inline void
+tcp_update_dsack_list(struct tcpcb *tp, tcp_seq start, tcp_seq end)
+{
+	(void)tp, (void)start, (void)end;
+}
+static inline void
+tcp_clean_sackreport(struct tcpcb *tp)
+{
+	(void)tp;
+}
+static inline int
+tcp_sack_fill(struct tcpcb *tp, struct tcpopt *to, int maxblocks)
+{
+	(void)tp, (void)to, (void)maxblocks;
+	return (0);
+}
+static inline void
+tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
+{
+	(void)tp, (void)to, (void)th_ack;
+}
+static inline struct sackhole *
+tcp_sack_output(struct tcpcb *tp, uint32_t *len)
+{
+	(void)tp;
+	*len = 0;
+	return (NULL);
+}
+static inline void
+tcp_free_sackholes(struct tcpcb *tp)
+{
+	(void)tp;
+}
+static inline int
+tcp_sack_islost(const struct tcpcb *tp)
+{
+	(void)tp;
+	return (0);
+}
+static inline void
+tcp_sack_update_hints(struct tcpcb *tp, tcp_seq th_ack)
+{
+	(void)tp, (void)th_ack;
+}
+static inline uint32_t
+tcp_sack_pipe(const struct tcpcb *tp)
+{
+	(void)tp;
+	return (0);
+}
+static inline void
+tcp_sack_recovery_reset(struct tcpcb *tp)
+{
+	(void)tp;
+}
+static inline void
+tcp_sack_rto(struct tcpcb *tp)
+{
+	(void)tp;
+}
+static inline tcp_seq
+tcp_sack_rexmit_skip(const struct tcpcb *tp, uint32_t *sacked, tcp_seq *limit)
+{
+	(void)limit;
+	*sacked = 0;
+	return (tp->snd_nxt);
+}
+static inline int
+tcp_sack_init(struct ust_stack *st)
+{
+	(void)st;
+	return (0);
+}
+static inline void
+tcp_sack_fini(struct ust_stack *st)
+{
+	(void)st;
+}
+#endif /* UST_TCP_SACK */
 
 /* --- tcp_autobuf.c (net.inet.tcp.recvbuf_auto / sendbuf_auto) --- */
 /* In-order data of seg is about to be appended to so_rcv: counts it and,
  * once per round trip, grows so_rcv when the peer filled it. */
+#if UST_TCP_AUTOBUF
 void tcp_autorcvbuf(struct tcpcb *tp, const struct tcp_seg *seg, struct socket *so);
 /* An ACK of new data arrived, before the acknowledged bytes leave so_snd:
  * grows so_snd when the application keeps it full and the network would
  * take more.  The caller wakes writers (sowwakeup) afterwards. */
 void tcp_autosndbuf(struct tcpcb *tp, struct socket *so);
+#else /* buffers keep their size (ustack_opts.h) */
+static inline void
+tcp_autorcvbuf(struct tcpcb *tp, const struct tcp_seg *seg, struct socket *so)
+{
+	(void)tp, (void)seg, (void)so;
+}
+static inline void
+tcp_autosndbuf(struct tcpcb *tp, struct socket *so)
+{
+	(void)tp, (void)so;
+}
+#endif
 
 /* --- tcp_syncache.c / tcp_usrreq.c --- */
 /* A SYN for a listener (lso).  Consumes m. */
@@ -408,6 +508,16 @@ extern const struct pr_usrreqs tcp_usrreqs;
 /* A new inpcb + tcpcb (TCPS_CLOSED) for so (attach, and syncache_expand
  * for sonewconn() sockets). */
 int tcp_attach_pcb(struct socket *so);
+/* The connection a listener lso makes for a handshake (syncache_socket,
+ * or tcp_input's tcp_listen_syn without the syncache): a socket on lso's
+ * incomplete queue whose tcpcb (TCPS_CLOSED) is connected laddr:lport to
+ * faddr:fport (network order) and has the listener's IP TTL/TOS, TCP
+ * options, keepalive times and congestion control.  Returns 0 (*tpp set),
+ * UST_ENOBUFS when no socket was made (listen queue full or no memory;
+ * counted as tcps_listendrop) or UST_ECONNABORTED when the socket was made
+ * and freed again (PCB or address failure). */
+int tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport,
+    struct in_addr faddr, uint16_t fport, struct tcpcb **tpp);
 /* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
 uint8_t tcp_request_wscale(const struct ust_stack *st);
 /* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */

@@ -12,10 +12,12 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <ustack/ustack_opts.h>
 #include <ustack/ustack_osal.h>
 
 #define ZONE_ALIGN 16u
-#define ZONE_DEFAULT_PER_SLAB 64u
+/* Items a slab holds unless the zone says (UST_ZONE_SLAB_ITEMS, ustack_opts.h). */
+#define ZONE_DEFAULT_PER_SLAB ((uint32_t)UST_ZONE_SLAB_ITEMS)
 
 struct zone_slab {
 	struct zone_slab *next;

@@ -146,6 +146,37 @@ __all__ = [
     "sysctl_info",
 ]
 __all__ += _constants.__all__
+__all__ += [
+    "UST_HAS_TCP_SACK",
+    "UST_HAS_CC_CUBIC",
+    "UST_HAS_TCP_SYNCACHE",
+    "UST_HAS_TCP_ECN",
+    "UST_HAS_TCP_TSO",
+    "UST_HAS_IP_REASS",
+    "UST_HAS_RAW_IP",
+    "UST_HAS_EVQ",
+    "UST_HAS_TCP_AUTOBUF",
+    "UST_HAS_SYSCTL_NAMES",
+    "UST_HAS_STRERROR",
+    "UST_HAS_STATS",
+    "UST_HAS_LOG",
+]
+
+# Compile-time features of the C library (ustack_opts.h, docs/footprint.md):
+# True where compiled in; a test of a feature skips with the reason otherwise.
+UST_HAS_TCP_SACK: bool = bool(lib.UST_TCP_SACK)
+UST_HAS_CC_CUBIC: bool = bool(lib.UST_CC_CUBIC)
+UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
+UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
+UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
+UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
+UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
+UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
+UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)
+UST_HAS_SYSCTL_NAMES: bool = bool(lib.UST_SYSCTL_NAMES)
+UST_HAS_STRERROR: bool = bool(lib.UST_STRERROR)
+UST_HAS_STATS: bool = bool(lib.UST_STATS)
+UST_HAS_LOG: bool = bool(lib.UST_LOG)
 
 
 def c_version() -> str:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import subprocess
 
 __all__ = [
+    "end_process",
     "format_mac",
     "parse_mac",
     "parse_rate",
@@ -104,3 +106,16 @@ def parse_duration_ns(text: str) -> int:
     if m is None or unit not in _DURATION_UNITS:
         raise ValueError(f"not a duration like 10ms, 500us or 1s: {text!r}")
     return int(round(float(m.group(1)) * _DURATION_UNITS[unit]))
+
+
+def end_process(proc: subprocess.Popen[bytes], timeout: float = 5.0) -> int:
+    """Ends ``proc`` if it still runs: SIGTERM, then SIGKILL after
+    ``timeout`` seconds; its exit status."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode

@@ -79,4 +79,15 @@ int tl_pair_poll(struct tl_pair *pr);
 uint64_t tl_pair_next_deadline(struct tl_pair *pr);
 void tl_pair_run(struct tl_pair *pr, uint64_t dt);
 
+/* Knobs by name in a build without the sysctl name table
+ * (UST_SYSCTL_NAMES 0): the tests' own copy of the names (tl_sysctl.c)
+ * reaches the knob by index, so a test that sets a knob runs in every
+ * configuration. */
+#if !UST_SYSCTL_NAMES
+int tl_sysctl_set(struct ust_stack *st, const char *name, int64_t value);
+int tl_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value);
+#define ust_sysctl_set(st, name, value) tl_sysctl_set((st), (name), (value))
+#define ust_sysctl_get(st, name, value) tl_sysctl_get((st), (name), (value))
+#endif
+
 #endif /* UST_TL_NET_H */

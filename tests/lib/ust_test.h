@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Knobs by name in every configuration (tl_net.h, UST_SYSCTL_NAMES). */
+#include "tl_net.h"
+
 struct ust_test_case {
 	const char *name;
 	void (*fn)(void);

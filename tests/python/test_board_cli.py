@@ -10,8 +10,10 @@ status that must come back as QEMU's, and a Ctrl-C-free check that nothing
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +22,8 @@ import pytest
 
 from ustack import netns
 from ustack.__main__ import main
-from ustack.board import BOARDS, BoardError, QemuBoard, board_spec, firmware_path
+from ustack.board import BOARDS, BoardError, QemuBoard, board_spec, checks, firmware_path
+from ustack.board.checks import CHECKS, CheckFailed, run_checks
 from ustack.board.qemu import QEMU, READY, unavailable_reason
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
@@ -133,21 +136,18 @@ def test_help_explains_every_option(
 def test_a_missing_elf_is_reported_without_leaving_anything(tmp_path: Path) -> None:
     if BOOT_REASON is not None:
         pytest.skip(f"cannot boot boards: {BOOT_REASON}")
-    before = set(_namespaces())
+    before = set(netns.leaked())
     out = _ustack("board", "run", "--elf", str(tmp_path / "none.elf"), "--run", "true")
     assert out.returncode == 1
     assert "no firmware at" in out.stderr
-    assert set(_namespaces()) == before
+    assert set(netns.leaked()) <= before
 
 
-def _namespaces() -> list[str]:
-    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False)
-    return [line.split()[0] for line in out.stdout.splitlines() if line.strip()]
-
-
-def _qemus() -> list[int]:
-    out = subprocess.run(["pgrep", "-x", QEMU], capture_output=True, text=True, check=False)
-    return [int(p) for p in out.stdout.split()]
+def _qemus_using(path: Path) -> list[str]:
+    """QEMU processes whose command line names ``path`` (other test runs on
+    this machine may have QEMUs of their own)."""
+    out = subprocess.run(["pgrep", "-a", "-x", QEMU], capture_output=True, text=True, check=False)
+    return [line for line in out.stdout.splitlines() if str(path) in line]
 
 
 def _ustack(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -163,7 +163,7 @@ def _ustack(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str
 @needs_boot
 @pytest.mark.slow
 def test_board_run_pings_and_exits_with_the_commands_status(tmp_path: Path) -> None:
-    before_ns, before_qemu = set(_namespaces()), set(_qemus())
+    before = set(netns.leaked())
     log = tmp_path / "uart0.log"
     out = _ustack(
         "board",
@@ -180,15 +180,65 @@ def test_board_run_pings_and_exits_with_the_commands_status(tmp_path: Path) -> N
     assert out.returncode == 7, out.stdout + out.stderr
     assert "ustack board: mps2-an385 exited with status 7" in out.stdout
     assert READY in log.read_text()  # --log keeps UART0
-    assert set(_namespaces()) == before_ns
-    assert set(_qemus()) == before_qemu
+    # The namespace went with the command (a leaked one outlives its maker).
+    assert set(netns.leaked()) <= before
+    assert _qemus_using(log) == []
 
 
 @needs_boot
 @pytest.mark.slow
-def test_board_run_failing_command_and_timeout() -> None:
-    out = _ustack("board", "run", "--run", "ping -c 1 -W 1 198.18.0.99", "--timeout", "30")
+def test_board_run_failing_command_and_timeout(tmp_path: Path) -> None:
+    before = set(netns.leaked())
+    log = tmp_path / "uart0.log"
+    run = ("board", "run", "--log", str(log))
+    out = _ustack(*run, "--run", "ping -c 1 -W 1 198.18.0.99", "--timeout", "30")
     assert out.returncode == 1, out.stdout + out.stderr  # ping's status, through EXIT
-    out = _ustack("board", "run", "--run", "sleep 30", "--timeout", "1")
+    out = _ustack(*run, "--run", "sleep 30", "--timeout", "1")
     assert out.returncode == 124, out.stdout + out.stderr
-    assert not netns.leaked()
+    assert "--timeout 1 s" in out.stdout
+    assert set(netns.leaked()) <= before
+    assert _qemus_using(log) == []
+
+
+@needs_boot
+@pytest.mark.slow
+def test_board_run_ctrl_c_exits_the_board_and_cleans_up(tmp_path: Path) -> None:
+    before = set(netns.leaked())
+    log = tmp_path / "uart0.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ustack", "board", "run", "--log", str(log), "--run", "sleep 60"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    banner = ""  # the build's lines, then this one once the firmware is ready
+    while "ustack board: mps2-an385 at 198.18.0.2" not in banner:
+        line = proc.stdout.readline()
+        assert line, banner
+        banner += line
+    proc.send_signal(signal.SIGINT)
+    rest = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 130, banner + rest
+    assert "(SIGINT): EXIT 130" in rest
+    assert set(netns.leaked()) <= before
+    assert _qemus_using(log) == []
+
+
+@needs_boot
+@pytest.mark.slow
+def test_host_checks_pass_and_can_fail() -> None:
+    lines: list[str] = []
+    results = run_checks("mps2-an385", out=lines.append, seed=3)
+    assert [r.name for r in results] == list(CHECKS)
+    assert all(r.ok for r in results), "\n".join(lines)
+    assert any("1000000 bytes in" in line for line in lines)  # each check says what it saw
+    with QemuBoard("mps2-an385", seed=3) as board:
+        # Nobody is at .3: the checks must say so rather than pass.
+        board.interface = ipaddress.IPv4Interface("198.18.0.3/24")
+        with pytest.raises(CheckFailed, match="0 received"):
+            checks.ping(board, sizes=(56,), count=1)
+        with pytest.raises(CheckFailed, match="curl"):
+            checks.http(board, size=1000, timeout=2)
+        board.interface = ipaddress.IPv4Interface("198.18.0.2/24")
+        assert board.exit(0) == 0

@@ -37,13 +37,19 @@
 /* The registry, in net.inet.tcp.cc.available's order. */
 static const struct cc_algo *const cc_algos[] = {
 	&newreno_cc_algo,
+#if UST_CC_CUBIC
 	&cubic_cc_algo,
+#endif
 };
 
 #define CC_NALGOS (sizeof(cc_algos) / sizeof(cc_algos[0]))
 
-/* FreeBSD 14's default (FREEBSD_DEFAULTS.md). */
+/* FreeBSD 14's default (FREEBSD_DEFAULTS.md); newreno without cubic. */
+#if UST_CC_CUBIC
 #define CC_DEFAULT_ALGO (&cubic_cc_algo)
+#else
+#define CC_DEFAULT_ALGO (&newreno_cc_algo)
+#endif
 
 const struct cc_algo *
 cc_algo_find(const char *name)

@@ -43,6 +43,8 @@
 #include "netinet/cc/cc.h"
 #include "netinet/tcp_var.h"
 
+#if UST_CC_CUBIC /* ustack_opts.h */
+
 /* RFC 9438 5.1: C = 0.4 segments / s^3. */
 #define CUBIC_C_NUM 4
 #define CUBIC_C_DEN 10
@@ -404,3 +406,4 @@ const struct cc_algo cubic_cc_algo = {
 	.post_recovery = cubic_post_recovery,
 	.after_idle = cubic_after_idle,
 };
+#endif /* UST_CC_CUBIC */

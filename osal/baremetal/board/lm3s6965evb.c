@@ -4,8 +4,8 @@
  * SRAM at 0x20000000 (lm3s6965evb.ld), on top of cortex_m.c.
  *
  *   log       UART0 (0x4000c000), ust_board_putc()
- *   control   UART1 (0x4000d000), board_ctl_read/write()
- *   network   the Ethernet MAC (0x40048000), drivers/stellaris
+ *   control   UART1 (0x4000d000), board_ctl_read/write(), IRQ 6
+ *   network   the Ethernet MAC (0x40048000), drivers/stellaris, IRQ 42
  *   clock     SysTick on the reference clock (QEMU's lm3s6965evb counts
  *             only with CLKSOURCE = reference; measured 12.5 MHz against
  *             the host's clock, i.e. the 50 MHz system clock / 4)
@@ -41,10 +41,12 @@
 #define UART_FR 0x018u
 #define UART_LCRH 0x02cu
 #define UART_CTL 0x030u
+#define UART_IM 0x038u
 #define UART_FR_RXFE 0x10u
 #define UART_FR_TXFF 0x20u
 #define UART_LCRH_FEN_8BIT 0x70u /* FIFOs on, 8 data bits */
 #define UART_CTL_EN_TX_RX 0x301u /* UARTEN, TXE, RXE */
+#define UART_IM_RX_RT 0x50u      /* receive, receive time-out */
 
 /* ADC0, sample sequencer 3 (one sample per trigger). */
 #define ADC_BASE 0x40038000u
@@ -60,7 +62,13 @@
 #define ADC_SSCTL_END0_IE0 0x06u
 #define ADC_SPIN_MAX 10000u
 
-/* The Ethernet controller's interrupt (data sheet, interrupt table). */
+/* SysTick's current count (ARMv7-M B3.3) and the MAC's address register
+ * (MACIA0, ustack_stellaris.h's controller), read for entropy. */
+#define SYST_CVR (*(volatile uint32_t *)0xe000e018u)
+#define MACIA0 0x014u
+
+/* Interrupt numbers (data sheet, interrupt table). */
+#define LM3S_UART1_IRQ 6
 #define LM3S_ETH_IRQ 42
 
 /* The reference clock SysTick counts (above). */
@@ -93,6 +101,9 @@ board_init(void)
 	SYSCTL_RCGC2 |= RCGC2_EMAC0 | RCGC2_EPHY0;
 	lm3s_uart_init(UART0_BASE);
 	lm3s_uart_init(UART1_BASE);
+	/* Received control bytes raise UART1's line: they wake board_idle()
+	 * (never taken, like the MAC's). */
+	REG(UART1_BASE, UART_IM) = UART_IM_RX_RT;
 	/* ADC: sequencer 3, processor trigger, channel 0, one sample. */
 	REG(ADC_BASE, ADC_ACTSS) &= ~ADC_SS3;
 	REG(ADC_BASE, ADC_EMUX) &= ~0xf000u;
@@ -118,11 +129,11 @@ board_nic_attach(struct ust_stack *st, const char *name, struct ust_if **ifp)
 	return (ust_if_attach(st, name, ust_stellaris_ops(), &lm3s_nic, ifp));
 }
 
-/* Sleeps until SysTick or a received frame. */
+/* Sleeps until SysTick, a received frame or control bytes. */
 void
 board_idle(void)
 {
-	cm_idle(LM3S_ETH_IRQ);
+	cm_idle_mask(1ull << LM3S_ETH_IRQ | 1ull << LM3S_UART1_IRQ);
 }
 
 void
@@ -159,12 +170,16 @@ board_ctl_write(const void *buf, size_t len)
 	}
 }
 
-/* One ADC conversion (10 bits), or 0 when none completes. */
+/* One ADC conversion (10 bits), or 0 when none completes; after one
+ * that did not, the ADC is not tried again (QEMU: below). */
 static uint32_t
 lm3s_adc_sample(void)
 {
+	static int lm3s_adc_dead;
 	uint32_t spin;
 
+	if (lm3s_adc_dead)
+		return (0);
 	REG(ADC_BASE, ADC_PSSI) = ADC_SS3;
 	for (spin = 0; spin < ADC_SPIN_MAX; spin++) {
 		if (REG(ADC_BASE, ADC_RIS) & ADC_SS3) {
@@ -172,6 +187,7 @@ lm3s_adc_sample(void)
 			return (REG(ADC_BASE, ADC_SSFIFO3) & 0x3ffu);
 		}
 	}
+	lm3s_adc_dead = 1;
 	return (0);
 }
 
@@ -192,15 +208,16 @@ lm3s_mix(uint32_t h, uint32_t v)
 /*
  * Entropy.  The LM3S6965 has no random number generator.  What the board
  * has that varies:
- *  - the ADC: on the real part, the low bits of a floating input or of
- *    the internal temperature sensor are noise.  QEMU's model returns a
- *    pseudo-random sequence that starts from the same state at every boot
- *    (measured: the same samples each run), so under QEMU it adds nothing
- *    unpredictable;
- *  - timing: SysTick's count, read after each ADC conversion.  Under QEMU
+ *  - the ADC: on the real part, the low bits of a conversion of a
+ *    floating input are noise.  QEMU's lm3s6965evb (7.2) does not start a
+ *    conversion on the processor trigger (ADCPSSI): measured, ADCRIS never
+ *    sets, so under QEMU the ADC adds nothing; the first conversion
+ *    that does not complete turns the ADC off here;
+ *  - timing: SysTick's count, read after each ADC attempt.  Under QEMU
  *    without -icount, virtual time follows the host's clock, so the count
- *    at a given instruction varies from run to run by the host's
- *    scheduling; with -icount it repeats exactly.
+ *    at a given instruction varies from run to run (measured: different
+ *    bytes at every boot); with -icount it repeats exactly (measured: the
+ *    same bytes at every boot).
  *  - the station address (per board on real hardware; QEMU's -nic mac=).
  * All of it goes through lm3s_mix() per output word.  This is enough to
  * make ISNs, ports and IDs differ between boots under QEMU without
@@ -218,8 +235,8 @@ ust_board_entropy(void *buf, size_t len)
 	for (k = 0; k < len; k += 4) {
 		for (i = 0; i < 4; i++) {
 			w = lm3s_adc_sample();
-			cvr = *(volatile uint32_t *)0xe000e018u; /* SYST_CVR */
-			pool = lm3s_mix(pool, w << 24 ^ cvr ^ REG(0x40048000u, 0x014u));
+			cvr = SYST_CVR;
+			pool = lm3s_mix(pool, w << 24 ^ cvr ^ REG(UST_STELLARIS_BASE, MACIA0));
 		}
 		w = pool;
 		for (i = 0; i < 4 && k + i < len; i++)

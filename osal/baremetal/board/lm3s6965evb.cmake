@@ -11,6 +11,10 @@ set(USTACK_BOARD_SOURCES
   osal/baremetal/board/lm3s6965evb.c)
 set(USTACK_BOARD_LDSCRIPT osal/baremetal/board/lm3s6965evb.ld)
 set(USTACK_BOARD_DRIVERS stellaris)
-set(USTACK_BOARD_HEAP_SIZE 53248)
+set(USTACK_BOARD_HEAP_SIZE 51200)
+# Compile-time options for 64 KiB (small slabs and clusters): the header
+# ustack_opts.h includes, unless USTACK_USER_OPTS_H/USTACK_PROFILE says
+# otherwise.
+set(USTACK_BOARD_OPTS_H osal/baremetal/board/lm3s6965evb_opts.h)
 # The QEMU machine and its options, for tools that boot the image.
 set(USTACK_BOARD_QEMU_MACHINE lm3s6965evb)

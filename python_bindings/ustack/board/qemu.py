@@ -46,7 +46,6 @@ import ipaddress
 import os
 import shlex
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -57,6 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from ustack._util import end_process
 from ustack.board import protocol
 from ustack.netns import BENCH_NET, NetNs, NetNsError
 
@@ -144,7 +144,8 @@ BOARDS: dict[str, BoardSpec] = {
             cpu="cortex-m3",
             firmware="lm3s6965evb",
             nic="stellaris",
-            ram="64 KiB SRAM at 0x20000000 (everything: data, heap, stacks), 256 KiB flash",
+            ram="64 KiB SRAM at 0x20000000 for everything: a 50 KiB stack heap, the "
+            "firmware's buffers and the stack; 256 KiB flash",
             notes="TI Stellaris LM3S6965 evaluation board; Stellaris Ethernet MAC, "
             "Stellaris UARTs (UART0 log, UART1 control); SysTick counts only with "
             "CLKSOURCE=ref",
@@ -504,6 +505,13 @@ class QemuBoard:
         """``argv`` prefixed to run inside the board's namespace."""
         return self._ns().exec_argv(*argv)
 
+    def _command(
+        self, cmd: str | Sequence[str], env: Mapping[str, str] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """argv in the namespace (a string runs through sh -c) and its environment."""
+        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        return self.exec_argv(*argv), {**os.environ, **self.env(), **(env or {})}
+
     def popen(
         self,
         cmd: str | Sequence[str],
@@ -513,9 +521,8 @@ class QemuBoard:
     ) -> subprocess.Popen[bytes]:
         """Starts ``cmd`` (a shell command line, or argv) in the namespace,
         with :meth:`env` added to the environment."""
-        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        full = {**os.environ, **self.env(), **(env or {})}
-        return subprocess.Popen(self.exec_argv(*argv), env=full, **kwargs)  # type: ignore[call-overload]
+        argv, full = self._command(cmd, env)
+        return subprocess.Popen(argv, env=full, **kwargs)  # type: ignore[call-overload]
 
     def run(
         self,
@@ -530,10 +537,9 @@ class QemuBoard:
         """Runs ``cmd`` in the namespace to its end (see :meth:`popen`);
         output captured unless ``capture`` is False.  ``check``: BoardError
         with its output when it fails."""
-        argv = ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        full = {**os.environ, **self.env(), **(env or {})}
+        argv, full = self._command(cmd, env)
         out = subprocess.run(
-            self.exec_argv(*argv),
+            argv,
             env=full,
             capture_output=capture,
             input=input,
@@ -617,13 +623,8 @@ class QemuBoard:
             self._ctl.close()
             self._ctl = None
         try:
-            if self.proc is not None and self.proc.poll() is None:
-                self.proc.send_signal(signal.SIGTERM)
-                try:
-                    self.proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait()
+            if self.proc is not None:
+                end_process(self.proc, timeout)
         finally:
             if self._stderr is not None:
                 self._stderr.close()

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from ustack._util import end_process
 from ustack.board.checks import CHECKS, run_checks
 from ustack.board.qemu import (
     BOARDS,
@@ -357,7 +358,7 @@ def _check_boards(args: argparse.Namespace, boards: list[str], failed: list[str]
         try:
             results = run_checks(name, elf=elf, only=args.check, seed=args.seed)
         except BoardError as exc:
-            print(f"{name}: {exc}", file=sys.stderr, flush=True)
+            print(f"{name}: {exc}", flush=True)  # stdout: in order with the checks' lines
             failed.append(f"{name}: boot")
             continue
         failed += [f"{name}: {r.name}" for r in results if not r.ok]
@@ -402,16 +403,6 @@ def _banner(board: QemuBoard, with_run: bool) -> None:
         "  Ctrl-C stops it.",
         flush=True,
     )
-
-
-def _finish(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _status(code: int) -> int:
@@ -482,7 +473,7 @@ def _serve(
             time.sleep(0.05)
     finally:
         if proc is not None:
-            _finish(proc)
+            end_process(proc)
     print(f"ustack board: stopping {board.name} ({why}): EXIT {status}", flush=True)
     rc = board.exit(status)
     if follow is not None:
@@ -510,7 +501,7 @@ def _firmware_stopped(board: QemuBoard, proc: subprocess.Popen[bytes] | None) ->
         proc.wait(timeout=_GRACE)
     except subprocess.TimeoutExpired:
         print(f"ustack board: --run still running {_GRACE:g} s later: ended", file=sys.stderr)
-        _finish(proc)
+        end_process(proc)
     cmd = _status(proc.returncode)
     if cmd != 0:
         return cmd

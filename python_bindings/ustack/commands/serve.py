@@ -31,6 +31,7 @@ from typing import Any
 
 import ustack
 from ustack import pattern
+from ustack._util import end_process
 from ustack.commands._live import (
     LINK_MODES,
     Stopper,
@@ -649,13 +650,8 @@ def run(args: argparse.Namespace) -> int:
                         control.answer(server)
             print(f"ustack serve: stopping ({why})", flush=True)
         finally:
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            if proc is not None:
+                end_process(proc)
             if control is not None:
                 control.close()
             elapsed = time.monotonic() - server.started

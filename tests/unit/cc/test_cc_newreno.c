@@ -285,6 +285,7 @@ TEST(newreno_trajectory_aimd)
 	ccrig_fini(&r);
 }
 
+#if UST_CC_CUBIC
 /* The registry: by name, by index, the list FreeBSD prints. */
 TEST(cc_registry)
 {
@@ -308,7 +309,9 @@ TEST(cc_registry)
 	CHECK_EQ(strcmp(buf, "newreno, "), 0);
 	CHECK_EQ(cc_algo_list(NULL, 0), strlen("newreno, cubic"));
 }
+#endif
 
+#if UST_CC_CUBIC
 /* net.inet.tcp.cc.algorithm (FreeBSD 14 default cubic) and
  * net.inet.tcp.cc.available through the public string-knob calls. */
 TEST(cc_sysctl_string_knobs)
@@ -368,7 +371,9 @@ TEST(cc_sysctl_string_knobs)
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
 }
+#endif
 
+#if UST_CC_CUBIC
 /* cc_switch: the new module keeps cwnd and ssthresh; the old state is
  * freed (the zone leak check after the test sees it). */
 TEST(cc_switch_keeps_window)
@@ -393,3 +398,4 @@ TEST(cc_switch_keeps_window)
 	CHECK(r.tp.snd_cwnd >= 40000);
 	ccrig_fini(&r);
 }
+#endif

@@ -723,6 +723,7 @@ TEST(pipe_tso_caps_come_together)
 	ust_pipe_destroy(p);
 }
 
+#if UST_STATS
 /* What B's interface received: the largest frame and those over the MTU. */
 struct lro_seen {
 	size_t max_len;
@@ -804,3 +805,4 @@ TEST(pipe_tso_segment_crosses_whole)
 	CHECK_EQ(ps.dropped_mtu, 1);
 	bulk_fini(&w);
 }
+#endif

@@ -6,6 +6,9 @@
  */
 #include "hostile.h"
 
+/* The whole file needs the counters (ustack_opts.h). */
+#if UST_STATS
+
 /* SYN+FIN to the listener with drop_synfin (FreeBSD's knob): dropped,
  * tcps_badsyn, nothing sent, no syncache entry. */
 TEST(hostile_synfin_listener_dropped)
@@ -316,3 +319,4 @@ TEST(hostile_ack_far_beyond_snd_nxt)
 	hs_alive(&h);
 	hs_fini(&h);
 }
+#endif /* UST_STATS */

@@ -49,6 +49,7 @@ TEST(domain_inet_registered_with_its_switch)
 	}
 }
 
+#if UST_RAW_IP
 TEST(pffindproto_by_type_and_protocol)
 {
 	const struct protosw *pr;
@@ -66,7 +67,9 @@ TEST(pffindproto_by_type_and_protocol)
 	CHECK(pffindproto(UST_SOCK_DGRAM, 6) == NULL);
 	CHECK(pffindproto(99, 0) == NULL);
 }
+#endif
 
+#if UST_SYSCTL_NAMES
 TEST(sysctl_registry_spans_kern_and_domains)
 {
 	struct ust_sysctl_info a, b;
@@ -92,6 +95,7 @@ TEST(sysctl_registry_spans_kern_and_domains)
 	CHECK(have_ipc && have_tcp && have_cc);
 	CHECK(nstr >= 2);
 }
+#endif
 
 static int
 zone_max(struct ust_stack *st, const char *name, uint32_t *max)
@@ -146,6 +150,7 @@ struct stat_group {
 	size_t size;
 };
 
+#if UST_STATS
 TEST(stats_describe_covers_every_counter)
 {
 	static const struct stat_group groups[] = {
@@ -184,3 +189,4 @@ TEST(stats_describe_covers_every_counter)
 	CHECK(ust_stats_describe(idx, &d) == 0);
 	CHECK(strcmp(d.descr, "SACK recovery episodes") == 0);
 }
+#endif

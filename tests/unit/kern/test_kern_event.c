@@ -10,6 +10,9 @@
 #include "netinet/in.h"
 #include "../netinet/udp_rig.h"
 
+/* The whole file needs event queues (ustack_opts.h). */
+#if UST_EVQ
+
 static int tag1, tag2;
 
 TEST(evq_ctl_semantics_and_errors)
@@ -309,3 +312,4 @@ TEST(upcall_fires_on_readiness)
 	ust_close(sb);
 	urig_fini(&r);
 }
+#endif /* UST_EVQ */

@@ -355,6 +355,7 @@ TEST(socket_shutdown_connected)
 	urig_fini(&r);
 }
 
+#if UST_EVQ
 TEST(sofini_closes_leftover_sockets)
 {
 	struct tl_pair r;
@@ -388,3 +389,4 @@ TEST(sofini_closes_leftover_sockets)
 	sofini(r.b); /* idempotent */
 	urig_fini(&r);
 }
+#endif

@@ -10,6 +10,9 @@
 #include "iptest.h"
 #include "netinet/ip_var.h"
 
+/* The whole file needs reassembly (ustack_opts.h). */
+#if UST_IP_REASS
+
 #define DLEN 792 /* echo data: ICMP message of 800 bytes */
 
 static uint8_t msg[8 + DLEN];
@@ -51,6 +54,7 @@ check_reply(struct ipt *t, int n)
 	CHECK_EQ(tl_cksum(ip + 20, 8 + DLEN, 0), 0);
 }
 
+#if UST_STATS
 TEST(reass_in_order_and_reversed)
 {
 	struct ipt t;
@@ -72,7 +76,9 @@ TEST(reass_in_order_and_reversed)
 	CHECK_EQ(t.st->st_ipstat.ips_delivered, 2);
 	ipt_fini(&t);
 }
+#endif
 
+#if UST_STATS
 TEST(reass_random_order_seeded)
 {
 	struct ipt t;
@@ -119,7 +125,9 @@ TEST(reass_random_order_seeded)
 	CHECK_EQ(t.st->st_ipstat.ips_fragdropped, 0);
 	ipt_fini(&t);
 }
+#endif
 
+#if UST_STATS
 TEST(reass_overlap_drops_datagram)
 {
 	struct ipt t;
@@ -161,7 +169,9 @@ TEST(reass_overlap_drops_datagram)
 	CHECK_EQ(t.st->st_ipstat.ips_fragtimeout, 2);
 	ipt_fini(&t);
 }
+#endif
 
+#if UST_STATS
 TEST(reass_bad_fragments)
 {
 	struct ipt t;
@@ -205,7 +215,9 @@ TEST(reass_bad_fragments)
 	ipt_advance(&t, 31000 * IPT_MS);
 	ipt_fini(&t);
 }
+#endif
 
+#if UST_STATS
 TEST(reass_budgets)
 {
 	struct ipt t;
@@ -252,7 +264,9 @@ TEST(reass_budgets)
 	CHECK_EQ(t.st->st_ipstat.ips_fragdropped, 10);
 	ipt_fini(&t);
 }
+#endif
 
+#if UST_STATS
 TEST(reass_timeout_timxceed_only_with_first)
 {
 	struct ipt t;
@@ -291,3 +305,5 @@ TEST(reass_timeout_timxceed_only_with_first)
 	CHECK_EQ(t.d->tx_count, 0);
 	ipt_fini(&t);
 }
+#endif
+#endif /* UST_IP_REASS */

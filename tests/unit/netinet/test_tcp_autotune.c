@@ -11,6 +11,9 @@
 #include "bulkrig.h"
 #include "kern/stack_var.h"
 
+/* The whole file needs buffer auto-sizing (ustack_opts.h). */
+#if UST_TCP_AUTOBUF
+
 #define AT_TOTAL (4u * 1024u * 1024u)
 #define AT_MEM (256u * 1024u * 1024u)
 #define AT_SEED 31
@@ -33,6 +36,7 @@ at_check_intact(const struct bulk_result *r, uint32_t total)
 	CHECK(r->intact);
 }
 
+#if UST_STATS
 TEST(autotune_grows_buffers_and_goodput)
 {
 	struct bulk w;
@@ -69,7 +73,9 @@ TEST(autotune_grows_buffers_and_goodput)
 	CHECK(bulk_mbps(&on) > 4.0 * bulk_mbps(&off));
 	bulk_fini(&w);
 }
+#endif
 
+#if UST_STATS
 TEST(knob_off_buffers_never_change)
 {
 	struct bulk w;
@@ -90,6 +96,7 @@ TEST(knob_off_buffers_never_change)
 	CHECK_EQ(w.b->st_tcpstat.tcps_autorcvbuf + w.a->st_tcpstat.tcps_autosndbuf, 0u);
 	bulk_fini(&w);
 }
+#endif
 
 TEST(growth_stops_at_recvbuf_max_and_sendbuf_max)
 {
@@ -109,6 +116,7 @@ TEST(growth_stops_at_recvbuf_max_and_sendbuf_max)
 	bulk_fini(&w);
 }
 
+#if UST_STATS
 TEST(application_sizes_disable_autosizing)
 {
 	struct bulk w;
@@ -147,7 +155,9 @@ TEST(application_sizes_disable_autosizing)
 	CHECK_EQ(w.a->st_tcpstat.tcps_autosndbuf, 0u);
 	bulk_fini(&w);
 }
+#endif
 
+#if UST_STATS
 TEST(growth_under_tight_memory_fails_gracefully)
 {
 	struct bulk w;
@@ -172,3 +182,5 @@ TEST(growth_under_tight_memory_fails_gracefully)
 	CHECK(r.sndbuf_max < 2097152);
 	bulk_fini(&w);
 }
+#endif
+#endif /* UST_TCP_AUTOBUF */

@@ -22,6 +22,9 @@
 #include "tcp_script.h"
 #include "ust_test.h"
 
+/* The whole file needs ECN (ustack_opts.h). */
+#if UST_TCP_ECN
+
 #define TCPS(tt) (&(tt)->t.st->st_tcpstat)
 #define ECN(sg) ((sg).tos & IPTOS_ECN_MASK)
 #define SEW (TH_SYN | TH_ECE | TH_CWR)
@@ -129,6 +132,7 @@ TEST(syn_plain_when_enable_0_or_2)
 	}
 }
 
+#if UST_STATS
 /* A SYN-ACK with ECE to a SYN that did not ask, and one with ECE|CWR to
  * one that did: neither turns ECN on (RFC 3168 6.1.1). */
 TEST(synack_ece_ignored_unless_asked_and_without_cwr)
@@ -161,7 +165,9 @@ TEST(synack_ece_ignored_unless_asked_and_without_cwr)
 		tt_fini(&tt);
 	}
 }
+#endif
 
+#if UST_STATS
 /* getsockopt-tcpinfo: TCPI_OPT_ECN; new data ECT(0), the pure ACK and the
  * retransmission Not-ECT (RFC 3168 6.1.5-6.1.6). */
 TEST(ect0_on_new_data_only)
@@ -203,7 +209,9 @@ TEST(ect0_on_new_data_only)
 	CHECK_EQ(sg.tos, 0xba);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 /* RFC 3168 6.1.3: CE data -> an immediate ACK with ECE; ECE on every ACK
  * until a segment with CWR arrives. */
 TEST(ce_echoed_until_cwr)
@@ -251,7 +259,9 @@ TEST(ce_echoed_until_cwr)
 	CHECK_EQ(TCPS(&tt)->tcps_ecn_ce, 0);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 /* RFC 3168 6.1.2: ECE -> one reduction per window; CWR on the next new
  * data segment only; ECE for data sent after the reduction -> another. */
 TEST(ece_one_reduction_per_window_then_cwr)
@@ -303,7 +313,9 @@ TEST(ece_one_reduction_per_window_then_cwr)
 	CHECK_EQ(TCPS(&tt)->tcps_sndrexmitpack, 0);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 /* The syncache answers an ECN-setup SYN with S.E (no CWR, Not-ECT) when
  * enable is 1 or 2, and with S. otherwise or to a SYN with ECE alone. */
 TEST(syncache_synack_ece_matrix)
@@ -347,7 +359,9 @@ TEST(syncache_synack_ece_matrix)
 		tt_fini(&tt);
 	}
 }
+#endif
 
+#if UST_STATS
 /* A cookie cannot hold the ECN agreement: S. without ECE, no ECN. */
 TEST(syncookie_never_ecn)
 {
@@ -368,6 +382,7 @@ TEST(syncookie_never_ecn)
 	CHECK_EQ(TCPS(&tt)->tcps_ecn_shs, 0);
 	tt_fini(&tt);
 }
+#endif
 
 /* snippets/syn-rcvd-via-syn-sent-ipv4-ecn{01,10,11}.pkt: simultaneous
  * open.  Our SYN (S or SEW), the peer's SYN (S or SEW), our SYN-ACK (S.E
@@ -490,6 +505,7 @@ ecnp_close(struct ecnp *w)
 	ust_vclock_destroy(w->vc);
 }
 
+#if UST_STATS
 /* Negotiated exactly when the client asks (1) and the server accepts (1
  * or 2), on both ends, counted once on each. */
 TEST(pipe_handshake_matrix)
@@ -514,6 +530,7 @@ TEST(pipe_handshake_matrix)
 			ecnp_close(&w);
 		}
 }
+#endif
 
 static uint8_t
 ecnp_byte(uint32_t off)
@@ -553,6 +570,7 @@ ecnp_transfer(struct ecnp *w, uint32_t total)
 	return (got);
 }
 
+#if UST_STATS
 /* A 10 Mbit/s bottleneck that marks CE above 8 queued frames: with ECN
  * both ends, the sender slows down on the marks and loses nothing; with
  * ECN off no segment is ECT, so the pipe marks nothing. */
@@ -600,3 +618,5 @@ TEST(pipe_transfer_ce_threshold)
 		ecnp_close(&w);
 	}
 }
+#endif
+#endif /* UST_TCP_ECN */

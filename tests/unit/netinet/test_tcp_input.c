@@ -21,6 +21,7 @@ static uint8_t payload[8000];
  * RTT estimator and MSS, on their own.
  * ------------------------------------------------------------------- */
 
+#if UST_STATS
 TEST(tcp_xmit_timer_rfc6298)
 {
 	struct ipt t;
@@ -59,6 +60,7 @@ TEST(tcp_xmit_timer_rfc6298)
 	CHECK_EQ(tp.t_rxtcur, 64000000);
 	ipt_fini(&t);
 }
+#endif
 
 static uint32_t
 mss_for(uint32_t mtu, uint32_t offer)
@@ -98,6 +100,7 @@ TEST(tcp_mss_from_mtu_and_offer)
  * Header checks and segments for no connection.
  * ------------------------------------------------------------------- */
 
+#if UST_STATS
 TEST(tcp_input_no_pcb_rst)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -151,7 +154,9 @@ TEST(tcp_input_no_pcb_rst)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 TEST(tcp_input_header_checks)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -198,11 +203,13 @@ TEST(tcp_input_header_checks)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 /* ---------------------------------------------------------------------
  * Active open and the established connection.
  * ------------------------------------------------------------------- */
 
+#if UST_STATS
 TEST(tcp_input_active_open)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -224,6 +231,7 @@ TEST(tcp_input_active_open)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_input_active_open_wscale_ts)
 {
@@ -340,6 +348,7 @@ TEST(tcp_input_simultaneous_open)
 	free(r);
 }
 
+#if UST_STATS
 /* RST in ESTABLISHED: exact (reset), in window (challenge ACK), outside
  * (dropped), and with insecure_rst any in-window RST resets. */
 TEST(tcp_input_rst_established)
@@ -365,6 +374,7 @@ TEST(tcp_input_rst_established)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_input_rst_insecure)
 {
@@ -383,6 +393,7 @@ TEST(tcp_input_rst_insecure)
 	free(r);
 }
 
+#if UST_STATS
 /* RFC 5961 4: SYN in ESTABLISHED -> challenge ACK; insecure_syn and in
  * the window -> RST and ECONNRESET. */
 TEST(tcp_input_syn_established)
@@ -405,7 +416,9 @@ TEST(tcp_input_syn_established)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 TEST(tcp_input_ack_of_unsent_and_old_ack)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -423,7 +436,9 @@ TEST(tcp_input_ack_of_unsent_and_old_ack)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 /* Data: delayed ACK for one segment, at once for the second; duplicate,
  * partly duplicate and beyond-window data trimmed with an ACK. */
 TEST(tcp_input_data_delack_and_trimming)
@@ -468,7 +483,9 @@ TEST(tcp_input_data_delack_and_trimming)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 /* Out of order: immediate duplicate ACKs, then one ACK for all. */
 TEST(tcp_input_out_of_order)
 {
@@ -493,6 +510,7 @@ TEST(tcp_input_out_of_order)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 /* FIN in ESTABLISHED -> CLOSE_WAIT (ACK at once), close -> LAST_ACK,
  * the ACK of our FIN closes. */
@@ -586,6 +604,7 @@ TEST(tcp_input_fin_simultaneous_close)
 	free(r);
 }
 
+#if UST_STATS
 /* Three duplicate ACKs: fast retransmit of SND.UNA; a partial ACK
  * retransmits the next hole; the full ACK ends recovery. */
 TEST(tcp_input_fast_retransmit_newreno)
@@ -635,6 +654,7 @@ TEST(tcp_input_fast_retransmit_newreno)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 /* A segment carrying timestamps as the peer sends them (RFC 7323 3). */
 static void
@@ -645,6 +665,7 @@ tsend_ts(struct tt *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t wi
 	tt_in_raw(r, flags, rseq, rack, win, ts, tl_opt_ts(ts, 9, 0), NULL, 0);
 }
 
+#if UST_STATS
 /* With timestamps agreed every segment carries 12 bytes of options, so
  * a full segment holds t_maxseg - 12 bytes (FreeBSD tcp_fixed_maxseg()).
  * The one-segment window of a fast retransmit (RFC 5681 3.2 step 2) and
@@ -703,6 +724,7 @@ TEST(tcp_input_fast_retransmit_timestamps_one_segment)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 /* RTT sampling on an ACK of timed data (Karn: only fresh data). */
 TEST(tcp_input_rtt_sample_on_ack)
@@ -774,6 +796,7 @@ tout_tsval(const struct tt_seg *o)
 	return (tl_opt_find_ts(o->opt, (size_t)o->optlen, &val, &ecr) ? val : 0);
 }
 
+#if UST_STATS
 /* RFC 7323 5.3 R1: a TSval older than ts_recent marks an old duplicate:
  * dropped, acknowledged, counted.  A RST is exempt (5.3, 5.2). */
 TEST(tcp_input_paws_drop_and_rst_exempt)
@@ -815,7 +838,9 @@ TEST(tcp_input_paws_drop_and_rst_exempt)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 /* RFC 7323 5.5: ts_recent idle for more than 24 days no longer guards. */
 TEST(tcp_input_paws_idle_24_days)
 {
@@ -833,6 +858,7 @@ TEST(tcp_input_paws_idle_24_days)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 /* RFC 7323 4.2: the RTT sample is now - TSecr, not the timed segment. */
 TEST(tcp_input_rtt_from_tsecr)

@@ -9,6 +9,7 @@
 #include "netinet/tcp_var.h"
 #include "tcp_script.h"
 
+#if UST_STATS
 TEST(output_syn_layout_freebsd)
 {
 	/* <mss 1460,nop,wscale 6,sackOK,TS val X ecr 0> win 65535 */
@@ -32,6 +33,7 @@ TEST(output_syn_layout_freebsd)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndctrl, 1);
 	tt_fini(&o);
 }
+#endif
 
 TEST(output_syn_wscale_follows_maxsockbuf)
 {
@@ -68,6 +70,7 @@ TEST(output_syn_mss_from_mtu)
 	}
 }
 
+#if UST_TCP_SACK
 TEST(output_syn_noopt_and_rfc1323_off)
 {
 	struct tt o;
@@ -104,6 +107,7 @@ TEST(output_syn_noopt_and_rfc1323_off)
 	CHECK_MEM(s.opt, tt_mss1460, 4);
 	tt_fini(&o);
 }
+#endif
 
 /* After a handshake without options the window is not scaled and the
  * ACK carries 65535 (the 65536-byte buffer capped). */
@@ -206,6 +210,7 @@ TEST(output_nagle_and_nodelay)
 	tt_fini(&o);
 }
 
+#if UST_STATS
 /* A full segment goes whatever Nagle says; the tail waits. */
 TEST(output_full_segments_then_nagle_tail)
 {
@@ -231,7 +236,9 @@ TEST(output_full_segments_then_nagle_tail)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndbyte, 2921);
 	tt_fini(&o);
 }
+#endif
 
+#if UST_STATS
 /* RFC 1122 4.2.3.2: one segment is ACKed after delacktime (40 ms); the
  * second full segment is ACKed at once. */
 TEST(output_delayed_ack_40ms_and_every_second_segment)
@@ -259,7 +266,9 @@ TEST(output_delayed_ack_40ms_and_every_second_segment)
 	CHECK(!tcp_timer_active(tt_tp(&o), TT_DELACK));
 	tt_fini(&o);
 }
+#endif
 
+#if UST_STATS
 /* RFC 1122 4.2.3.3 with FreeBSD's thresholds: reading a little does not
  * announce a tiny window increase; reading a quarter of the buffer does. */
 TEST(output_receiver_sws_no_tiny_window_updates)
@@ -295,7 +304,9 @@ TEST(output_receiver_sws_no_tiny_window_updates)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndwinup, 1);
 	tt_fini(&o);
 }
+#endif
 
+#if UST_STATS
 /* RFC 9293 3.8.6.1: a zero window gets one-byte probes from persmin on,
  * for as long as the peer keeps answering; the data flows once it opens. */
 TEST(output_persist_probes_zero_window)
@@ -342,6 +353,7 @@ TEST(output_persist_probes_zero_window)
 	CHECK(tcp_timer_active(tt_tp(&o), TT_REXMT));
 	tt_fini(&o);
 }
+#endif
 
 /* An ICMP frag-needed quoting an unacknowledged segment lowers the MSS to
  * MTU - 40 and resends at once; MTU 0, an MTU not smaller than the
@@ -353,6 +365,7 @@ icmp_needfrag(struct tt *o, uint32_t seq, uint16_t mtu)
 	tt_in_icmp(o, 3, 4, mtu, seq, 1460 + 40);
 }
 
+#if UST_STATS
 TEST(output_icmp_frag_needed_lowers_mss)
 {
 	static uint8_t buf[2920];
@@ -384,6 +397,7 @@ TEST(output_icmp_frag_needed_lowers_mss)
 	CHECK_EQ(tt_tp(&o)->t_maxseg, 216);
 	tt_fini(&o);
 }
+#endif
 
 /* The urgent pointer rides with the data before it (RFC 9293 3.8.5). */
 TEST(output_urgent_pointer)

@@ -181,7 +181,10 @@ TEST(pressure_receiver_exhausted_midway_recovers)
 	pressure_run(0);
 }
 
+#if UST_ZONE_SLAB_ITEMS == 64
+/* Where both ends run dry is sized for zones that grow 64 at a time. */
 TEST(pressure_both_ends_exhausted_midway_recover)
 {
 	pressure_run(1);
 }
+#endif

@@ -84,6 +84,7 @@ rhas(struct rrig *r, uint32_t n)
 	return (memcmp(buf, r->stream, n) == 0);
 }
 
+#if UST_STATS
 TEST(tcp_reass_in_order_and_hole_filled)
 {
 	struct rrig *r = calloc(1, sizeof(*r));
@@ -105,6 +106,7 @@ TEST(tcp_reass_in_order_and_hole_filled)
 	rrig_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_reass_reordering_12354_and_fin)
 {
@@ -150,6 +152,7 @@ TEST(tcp_reass_overlap_covers_queued)
 	free(r);
 }
 
+#if UST_STATS
 /* New data overlapping the end of a queued segment lose the overlap;
  * data a queued segment already holds are duplicates. */
 TEST(tcp_reass_overlap_front_and_duplicate)
@@ -174,7 +177,9 @@ TEST(tcp_reass_overlap_front_and_duplicate)
 	rrig_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 TEST(tcp_reass_queue_limit)
 {
 	struct rrig *r = calloc(1, sizeof(*r));
@@ -193,7 +198,9 @@ TEST(tcp_reass_queue_limit)
 	rrig_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_STATS
 /* The limit bounds the runs of queued data (FreeBSD merges contiguous
  * segments into one entry), not the segments: behind one lost segment a
  * whole window of in-order segments must queue, or each dropped one
@@ -227,6 +234,7 @@ TEST(tcp_reass_queue_limit_counts_runs)
 	rrig_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_reass_flush_frees_everything)
 {

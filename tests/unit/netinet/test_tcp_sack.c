@@ -13,6 +13,9 @@
 #include "netinet/tcp_var.h"
 #include "tcp_script.h"
 
+/* The whole file needs SACK (ustack_opts.h). */
+#if UST_TCP_SACK
+
 /* ------------------------------------------------------------------ */
 /* Negotiation (RFC 2018 2)                                            */
 /* ------------------------------------------------------------------ */
@@ -75,6 +78,7 @@ put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
+#if UST_STATS
 TEST(sack_receiver_blocks_exact_bytes)
 {
 	struct tt tt;
@@ -144,6 +148,7 @@ TEST(sack_receiver_blocks_exact_bytes)
 	CHECK(tt.t.st->st_tcpstat.tcps_sack_send_blocks >= 8);
 	tt_fini(&tt);
 }
+#endif
 
 TEST(sack_receiver_at_most_four_blocks)
 {
@@ -334,6 +339,7 @@ TEST(sack_islost_per_hole_and_pipe)
 	sb_fini(&r);
 }
 
+#if UST_STATS
 TEST(sack_scoreboard_hostile_blocks)
 {
 	struct sbrig r;
@@ -386,7 +392,9 @@ TEST(sack_scoreboard_hostile_blocks)
 	CHECK_EQ(r.tp.sackhint.sacked_bytes, 3000);
 	sb_fini(&r);
 }
+#endif
 
+#if UST_STATS
 /* Every other segment SACKed, one ACK per block, far more than maxholes:
  * the scoreboard stops at the bound, counts the overflow, falls back. */
 TEST(sack_scoreboard_bounded_against_many_holes)
@@ -411,7 +419,9 @@ TEST(sack_scoreboard_bounded_against_many_holes)
 	CHECK_EQ(sb_holes(&r.tp), 0);
 	sb_fini(&r);
 }
+#endif
 
+#if UST_STATS
 TEST(sack_scoreboard_globalmaxholes_exhausted)
 {
 	struct sbrig r;
@@ -451,6 +461,7 @@ TEST(sack_scoreboard_globalmaxholes_exhausted)
 	tcp_free_sackholes(&tp2);
 	sb_fini(&r);
 }
+#endif
 
 /* ------------------------------------------------------------------ */
 /* Loss recovery (RFC 6675 5) on the wire                              */
@@ -475,6 +486,7 @@ tt_in_sack(struct tt *tt, uint32_t ack, int n, const uint32_t *blk)
 	tt_in_raw(tt, TH_ACK, 1, ack, 32767, opt, (size_t)(4 + 8 * n), NULL, 0);
 }
 
+#if UST_STATS
 /* Ten segments out, the first and the fourth lost: the SACKed duplicate
  * ACKs repair exactly those two holes and nothing else. */
 TEST(sack_recovery_retransmits_exactly_the_holes)
@@ -523,7 +535,9 @@ TEST(sack_recovery_retransmits_exactly_the_holes)
 	CHECK_EQ(tt.t.st->st_sackholes, 0);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 /* RFC 6675 5.1: a timeout keeps the scoreboard.  Ten segments out, the
  * peer SACKed 2..3 and 5..10, nothing is repaired before the timer fires:
  * going back from snd_una resends the holes (segments 1 and 4) and never
@@ -575,6 +589,7 @@ TEST(sack_rto_keeps_scoreboard_and_skips_sacked_data)
 	CHECK_EQ(tt.t.st->st_sackholes, 0);
 	tt_fini(&tt);
 }
+#endif
 
 /* RFC 2018 8: a cumulative ACK that stops inside SACKed data shows the
  * receiver reneged; the scoreboard is dropped and nothing is skipped. */
@@ -611,3 +626,4 @@ TEST(sack_reneging_clears_scoreboard)
 	CHECK_EQ(sacked, 0);
 	sb_fini(&r);
 }
+#endif /* UST_TCP_SACK */

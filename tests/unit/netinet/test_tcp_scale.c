@@ -256,6 +256,7 @@ sc_count_established(struct ust_socket **v, int n)
 	return (c);
 }
 
+#if UST_STATS
 /* 10,000 connections open at once, each a request and a response, then
  * all closed: every PCB and buffer is freed (test_stack_free). */
 TEST(ten_thousand_connections)
@@ -280,6 +281,7 @@ TEST(ten_thousand_connections)
 	    (unsigned long long)tb.tcps_sc_added, (unsigned long long)tb.tcps_sc_recvcookie);
 	sc_fini(&s);
 }
+#endif
 
 /* Stack memory per idle established connection: (delta of both stacks'
  * memory accounts) / N per endpoint, with every request answered and

@@ -10,6 +10,9 @@
 #include "tcp_script.h"
 #include "ust_test.h"
 
+/* The whole file needs the syncache (ustack_opts.h). */
+#if UST_TCP_SYNCACHE
+
 #define TCPS(tt) (&(tt)->t.st->st_tcpstat)
 #define SEC (1000ull * IPT_MS)
 
@@ -24,6 +27,7 @@ syn_from(struct tt *tt, uint16_t pport)
 	tt_in(tt, TH_SYN, 0, 0, 32767);
 }
 
+#if UST_STATS
 TEST(syncache_synack_mss_only)
 {
 	struct tt tt;
@@ -43,6 +47,7 @@ TEST(syncache_synack_mss_only)
 	TT_NONE(&tt);
 	tt_fini(&tt);
 }
+#endif
 
 TEST(syncache_synack_wscale_ts)
 {
@@ -82,6 +87,7 @@ TEST(syncache_synack_wscale_ts)
 	tt_fini(&tt);
 }
 
+#if UST_STATS
 TEST(syncache_dup_syn_answered_again)
 {
 	struct tt tt;
@@ -99,7 +105,9 @@ TEST(syncache_dup_syn_answered_again)
 	CHECK_EQ(syncache_count(tt.t.st), 1);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_retransmit_backoff_then_stale)
 {
 	struct tt tt;
@@ -134,7 +142,9 @@ TEST(syncache_retransmit_backoff_then_stale)
 	CHECK_EQ(TCPS(&tt)->tcps_sc_spurcookie, 1);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_expand_accept)
 {
 	struct tt tt;
@@ -162,7 +172,9 @@ TEST(syncache_expand_accept)
 	}
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_bad_ack_gets_rst)
 {
 	struct tt tt;
@@ -186,7 +198,9 @@ TEST(syncache_bad_ack_gets_rst)
 	}
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_rst_exact_removes_entry)
 {
 	struct tt tt;
@@ -201,7 +215,9 @@ TEST(syncache_rst_exact_removes_entry)
 	CHECK_EQ(syncache_count(tt.t.st), 0);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_rst_in_window_challenged)
 {
 	struct tt tt;
@@ -221,6 +237,7 @@ TEST(syncache_rst_in_window_challenged)
 	CHECK_EQ(syncache_count(tt.t.st), 1);
 	tt_fini(&tt);
 }
+#endif
 
 /* Completes the handshake of the connection from port pport whose SYN-ACK
  * (ISS in tt->iss) was just read; returns the accepted socket. */
@@ -239,6 +256,7 @@ finish(struct tt *tt, uint16_t pport)
 	return (so);
 }
 
+#if UST_STATS
 TEST(syncache_cache_overflow_sends_cookie)
 {
 	struct tt tt;
@@ -282,7 +300,9 @@ TEST(syncache_cache_overflow_sends_cookie)
 	ust_close(b);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_bucket_overflow_sends_cookie)
 {
 	struct tt tt;
@@ -315,7 +335,9 @@ TEST(syncache_bucket_overflow_sends_cookie)
 	}
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_full_without_cookies_drops)
 {
 	struct tt tt;
@@ -337,7 +359,9 @@ TEST(syncache_full_without_cookies_drops)
 	CHECK_EQ(TCPS(&tt)->tcps_sc_spurcookie, 0);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_forged_cookie_dropped_with_rst)
 {
 	struct tt tt;
@@ -364,7 +388,9 @@ TEST(syncache_forged_cookie_dropped_with_rst)
 	tt.so = so;
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_cookie_lifetime)
 {
 	struct tt tt;
@@ -392,7 +418,9 @@ TEST(syncache_cookie_lifetime)
 	CHECK_EQ(TCPS(&tt)->tcps_sc_spurcookie, 1);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_STATS
 TEST(syncache_listen_queue_overflow)
 {
 	struct tt tt;
@@ -429,3 +457,5 @@ TEST(syncache_listen_queue_overflow)
 	}
 	tt_fini(&tt);
 }
+#endif
+#endif /* UST_TCP_SYNCACHE */

@@ -50,6 +50,7 @@ TEST(timer_slots_one_callout)
 	tt_fini(&o);
 }
 
+#if UST_STATS
 /* FREEBSD_DEFAULTS.md: SYN retransmissions at +1.0 s, then +2.2 s, ...
  * (rexmit_initial 1000 * 2^n + slop 200); keepinit (75 s) ends it. */
 TEST(timer_syn_rexmt_schedule_then_keepinit)
@@ -84,7 +85,9 @@ TEST(timer_syn_rexmt_schedule_then_keepinit)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_conndrops, 1);
 	tt_fini(&o);
 }
+#endif
 
+#if UST_STATS
 /* Without the keepinit bound: 12 retransmissions (the last ones 64 s
  * apart, rexmit_max), then ETIMEDOUT. */
 TEST(timer_syn_retries_then_etimedout)
@@ -114,6 +117,7 @@ TEST(timer_syn_retries_then_etimedout)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_timeoutdrop, 1);
 	tt_fini(&o);
 }
+#endif
 
 /* snd-syn-rtx-keepinit: TCP_KEEPINIT 5 s -> SYNs at 0, 1.0, 3.2, then
  * ETIMEDOUT at 5 s. */
@@ -158,6 +162,7 @@ TEST(timer_rexmit_drop_options)
 	tt_fini(&o);
 }
 
+#if UST_STATS
 /* RFC 6298 5.5 backoff, Karn, and the retries limit ending in ETIMEDOUT
  * with a RST (RFC 9293 3.8.3, FreeBSD tcp_drop). */
 TEST(timer_rto_backoff_retries_etimedout)
@@ -206,6 +211,7 @@ TEST(timer_rto_backoff_retries_etimedout)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_drops, 1);
 	tt_fini(&o);
 }
+#endif
 
 /* The timeout doubles per shift from the RTO in force (RFC 6298 5.5)
  * until rexmit_max; never below rexmit_min. */
@@ -234,6 +240,7 @@ TEST(timer_rexmt_timeout_clamped)
 	tt_fini(&o);
 }
 
+#if UST_STATS
 /* RFC 1122 4.2.3.6: probes after keepidle, every keepintvl, keepcnt of
  * them unanswered -> RST and ETIMEDOUT.  An answer keeps it alive. */
 TEST(timer_keepalive_probes_and_drop)
@@ -269,6 +276,7 @@ TEST(timer_keepalive_probes_and_drop)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_keepdrops, 1);
 	tt_fini(&o);
 }
+#endif
 
 /* Per-socket TCP_KEEPIDLE / INTVL / CNT override the knobs. */
 TEST(timer_keepalive_socket_options)
@@ -290,6 +298,7 @@ TEST(timer_keepalive_socket_options)
 	tt_fini(&o);
 }
 
+#if UST_STATS
 /* RFC 9293 3.6: TIME_WAIT lasts 2 * MSL, then the PCB is gone. */
 TEST(timer_time_wait_2msl)
 {
@@ -324,7 +333,9 @@ TEST(timer_time_wait_2msl)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_closed, 1);
 	tt_fini(&o);
 }
+#endif
 
+#if UST_STATS
 /* An orphan in FIN_WAIT_2 goes after finwait2_timeout of silence. */
 TEST(timer_fin_wait_2_orphan_timeout)
 {
@@ -348,3 +359,4 @@ TEST(timer_fin_wait_2_orphan_timeout)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_finwait2_drops, 1);
 	tt_fini(&o);
 }
+#endif

@@ -16,6 +16,9 @@
 #include "bulkrig.h"
 #include "kern/mbuf.h"
 
+/* The whole file needs TSO (ustack_opts.h). */
+#if UST_TCP_TSO
+
 #define TSO_TOTAL (1024u * 1024u)
 #define TSO_MEM (256u * 1024u * 1024u)
 #define TSO_SEED 77
@@ -293,6 +296,7 @@ tso_run_fini(struct tso_run *t)
 	free(t->rec.buf);
 }
 
+#if UST_STATS
 TEST(tso_segments_match_a_transfer_without_tso)
 {
 	static struct tso_run on, off;
@@ -320,6 +324,7 @@ TEST(tso_segments_match_a_transfer_without_tso)
 	tso_run_fini(&on);
 	tso_run_fini(&off);
 }
+#endif
 
 TEST(lro_frames_larger_than_the_mtu_are_accepted)
 {
@@ -443,3 +448,4 @@ TEST(segmenter_sets_headers_per_segment)
 	ust_pipe_destroy(p);
 	ust_vclock_destroy(vc);
 }
+#endif /* UST_TCP_TSO */

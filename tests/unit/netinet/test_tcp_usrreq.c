@@ -81,6 +81,8 @@ TEST(usrreq_option_defaults_and_set)
 	tt_fini(&tt);
 }
 
+#if UST_CC_CUBIC
+#if UST_TCP_SACK
 TEST(usrreq_tcp_info_and_congestion)
 {
 	struct tt tt;
@@ -115,6 +117,8 @@ TEST(usrreq_tcp_info_and_congestion)
 	CHECK(ti.tcpi_snd_cwnd > 0);
 	tt_fini(&tt);
 }
+#endif
+#endif
 
 TEST(usrreq_keepalive_option_arms_timer)
 {
@@ -172,6 +176,7 @@ TEST(usrreq_bind_listen_rules)
 	tt_fini(&tt);
 }
 
+#if UST_STATS
 TEST(usrreq_close_with_unread_data_sends_fin_then_rst_on_more)
 {
 	struct tt tt;
@@ -193,6 +198,7 @@ TEST(usrreq_close_with_unread_data_sends_fin_then_rst_on_more)
 	CHECK_EQ(tt.t.st->st_tcpstat.tcps_rcvafterclose, 1);
 	tt_fini(&tt);
 }
+#endif
 
 TEST(usrreq_linger_zero_aborts)
 {
@@ -257,6 +263,7 @@ TEST(usrreq_shutdown_half_close)
 	tt_fini(&tt);
 }
 
+#if UST_STATS
 TEST(usrreq_connect_rules)
 {
 	struct tt tt;
@@ -272,6 +279,7 @@ TEST(usrreq_connect_rules)
 	CHECK_EQ(ust_connect(tt.so, &to), -UST_EISCONN);
 	tt_fini(&tt);
 }
+#endif
 
 TEST(usrreq_connect_refused)
 {
@@ -296,6 +304,7 @@ getcc(struct ust_socket *so, char *name, size_t size)
 	return (ust_getsockopt(so, UST_IPPROTO_TCP, UST_TCP_CONGESTION, name, &len));
 }
 
+#if UST_CC_CUBIC
 /* TCP_CONGESTION on a live connection: get names the module, set switches
  * it (the window carries over), unknown names are ENOENT, names that do
  * not fit TCP_CA_NAME_MAX are EINVAL; the list is net.inet.tcp.cc.available. */
@@ -364,7 +373,9 @@ TEST(usrreq_congestion_switch_live)
 	CHECK_EQ(sg.len, 5);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_SYSCTL_NAMES
 /* net.inet.tcp.cc.algorithm is what new connections start with. */
 TEST(usrreq_congestion_stack_default)
 {
@@ -388,3 +399,4 @@ TEST(usrreq_congestion_stack_default)
 	ust_close(so);
 	tt_fini(&tt);
 }
+#endif

@@ -53,7 +53,8 @@ struct ust_stellaris_config {
 struct ust_stellaris_stats {
 	uint32_t rx_frames;   /* handed to the stack */
 	uint32_t rx_bytes;    /* their bytes (Ethernet header, no FCS) */
-	uint32_t rx_nombuf;   /* read and dropped: the stack had no mbuf */
+	uint32_t rx_deferred; /* polls that left a frame in the FIFO: no mbuf yet */
+	uint32_t rx_nombuf;   /* dropped: still no mbuf after those polls */
 	uint32_t rx_badlen;   /* impossible length word: FIFO flushed */
 	uint32_t rx_overflow; /* MACRIS.FOV seen: the FIFO dropped frames */
 	uint32_t rx_errors;   /* MACRIS.RXER seen: a frame was received bad */
@@ -69,6 +70,8 @@ struct ust_stellaris_stats {
 struct ust_stellaris {
 	uintptr_t sc_base;
 	uint32_t sc_rx_irq;
+	uint32_t sc_rx_w0;    /* length word of a frame left in the FIFO; 0: none */
+	uint32_t sc_rx_waits; /* polls it has waited for a buffer */
 	uint8_t sc_mac[6];
 	struct ust_stellaris_stats sc_stats;
 };
