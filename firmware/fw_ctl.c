@@ -123,7 +123,7 @@ fw_ctl_reply(struct fw_ctl *c, uint8_t op, uint8_t tag, int32_t result, size_t d
 static int32_t
 fw_ctl_adopt(struct fw_ctl *c, struct ust_socket *so)
 {
-	int i, rc;
+	int i;
 
 	for (i = 0; i < FW_CTL_SOCKETS; i++)
 		if (c->so[i] == NULL)
@@ -132,14 +132,17 @@ fw_ctl_adopt(struct fw_ctl *c, struct ust_socket *so)
 		ust_close(so);
 		return (-UST_EMFILE);
 	}
+#if UST_EVQ
 	if (c->evq != NULL) {
-		rc = ust_evq_ctl(c->evq, UST_EVQ_ADD, so, UST_EV_IN | UST_EV_OUT | UST_EV_RDHUP,
+		int rc = ust_evq_ctl(c->evq, UST_EVQ_ADD, so, UST_EV_IN | UST_EV_OUT | UST_EV_RDHUP,
 		    &c->so[i]);
+
 		if (rc < 0) {
 			ust_close(so);
 			return (rc);
 		}
 	}
+#endif
 	c->so[i] = so;
 	return (i);
 }
@@ -303,10 +306,13 @@ fw_ctl_sock(struct fw_ctl *c, uint8_t op, const uint8_t *a, size_t n, uint8_t *d
 	}
 }
 
-/* FW_CTL_POLL: the current readiness of each socket asked about. */
+/* FW_CTL_POLL: the current readiness of each socket asked about.  Without
+ * event queues (UST_EVQ 0, or no memory for one) -UST_EOPNOTSUPP: the host
+ * then retries its calls instead. */
 static int32_t
 fw_ctl_readiness(struct fw_ctl *c, const uint8_t *a, size_t n, uint8_t *d, size_t *dn)
 {
+#if UST_EVQ
 	struct ust_event ev[FW_CTL_SOCKETS];
 	uint32_t mask[FW_CTL_SOCKETS];
 	int i, k, ready = 0;
@@ -328,6 +334,10 @@ fw_ctl_readiness(struct fw_ctl *c, const uint8_t *a, size_t n, uint8_t *d, size_
 	}
 	*dn = 2 * n;
 	return (ready);
+#else
+	(void)c, (void)a, (void)n, (void)d, (void)dn;
+	return (-UST_EOPNOTSUPP);
+#endif
 }
 
 /* FW_CTL_SYSCTL_GET / _SET.  Names are not NUL-terminated on the wire. */
@@ -626,18 +636,20 @@ fw_ctl_init(struct fw_ctl *c, struct ust_stack *st, const char *board, fw_ctl_re
 	c->read = rd;
 	c->write = wr;
 	c->exit = ex;
-	/* Without event queues (compiled out, or no memory) FW_CTL_POLL
-	 * answers -UST_EOPNOTSUPP and the host retries the calls instead. */
+#if UST_EVQ
 	if (ust_evq_create(st, &c->evq) < 0)
 		c->evq = NULL;
+#endif
 }
 
 void
 fw_ctl_fini(struct fw_ctl *c)
 {
 	fw_ctl_reset(c);
+#if UST_EVQ
 	if (c->evq != NULL)
 		ust_evq_destroy(c->evq);
+#endif
 	c->evq = NULL;
 }
 

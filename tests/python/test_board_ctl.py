@@ -18,7 +18,15 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from board_cases import CASES, Net, kernel_peer, packetdrill_group, reset_around
+from board_cases import (
+    CASES,
+    Net,
+    connect_refused_and_timeouts,
+    kernel_peer,
+    packetdrill_group,
+    reset_around,
+    udp_echo_on_node,
+)
 
 import ustack
 from ustack import netns
@@ -74,6 +82,16 @@ def test_case_on_host_stack(case: Callable[[Net], None]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.__name__)
 def test_case_on_emulated_board(case: Callable[[Net], None], board: Any) -> None:
     case(Net(node=board, peer=kernel_peer(board)))
+
+
+@needs_host_board
+def test_blocking_calls_without_the_poll_op(board: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A board built without event queues answers POLL with EOPNOTSUPP: the
+    blocking calls and timeouts then retry the call itself."""
+    assert board.call(P.POLL, b"")[0] == 0
+    monkeypatch.setattr(board, "_ready", lambda fd: None)
+    for case in (udp_echo_on_node, connect_refused_and_timeouts):
+        case(Net(node=board, peer=kernel_peer(board)))
 
 
 # --- what only a board has ---------------------------------------------------------------
