@@ -135,6 +135,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="--backend tap in the existing network namespace NAME (root) instead of a fresh one",
     )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="tap and board back ends: run a failing script up to N more times (real time: a "
+        "busy host can delay a packet past the tolerance); the report lists every script that "
+        "needed it.  The virtual back end is deterministic and never retries (default 0)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
@@ -219,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
         backend=args.backend,
         tap=args.tap,
         board=args.board,
+        retries=max(0, args.retries),
     )
     bar.clear()
     print(report.format(verbose=args.verbose))
