@@ -87,7 +87,7 @@ char *fw_u64_str(char *p, uint64_t v);
  * server may close an idle connection at any time), else it waits in the
  * listen queue.  TCP echo resets connections beyond its slots.
  */
-#define FW_HTTP_HEAD_S 10
+#define FW_HTTP_HEAD_S 5
 #define FW_HTTP_SEND_S 30
 #define FW_ECHO_IDLE_S 120
 #define FW_NS_PER_S 1000000000ull

@@ -9,38 +9,44 @@
  * the request says "Connection: close" or is HTTP/1.0; pipelined requests
  * are answered in order.  fw_http_parse.c reads the heads.
  *
- * Per connection: READ the request head (FW_HTTP_REQ bytes at most, in
- * FW_HTTP_HEAD_S), then SEND the response head and the body, generated
- * in FW_IO_BUF chunks at the offset TCP has taken so far (a partial send
- * regenerates from there: nothing is buffered twice).  fw.h has the
- * timeouts and the slot policy.
+ * Per connection: read request heads into req (FW_HTTP_REQ bytes at
+ * most), answer each in turn, and send through out, a buffer of
+ * FW_IO_BUF filled with the rest of the current response (head, then
+ * the body generated at its offset) and as many pipelined responses after
+ * it as fit.  Every send is then a large one: a client pipelining many
+ * small requests must not have its answers queued in the socket as as
+ * many small mbufs (the stack does not merge them, and on a 64 KiB board
+ * such a queue took every mbuf, so that tcp_output could not copy it and
+ * the connection, then the board, stopped).  fw.h has the timeouts and
+ * the slot policy.
  */
 #include <string.h>
 
 #include "fw.h"
 
-enum fw_http_state { FW_HTTP_READ, FW_HTTP_SEND };
-
 struct fw_http_conn {
-	struct ust_socket *so; /* NULL: free slot */
-	enum fw_http_state state;
-	int close;              /* close after this response */
-	uint64_t since_ns;      /* READ: start; SEND: last progress */
-	uint32_t req_len;       /* bytes in req */
-	uint32_t head_len;      /* bytes of the response head in head */
-	uint32_t head_off;      /* of which sent */
-	uint64_t body_len;      /* body bytes to send */
-	uint64_t body_off;      /* of which sent */
-	const char *body_const; /* NULL: the pattern */
+	struct ust_socket *so;     /* NULL: free slot */
+	int busy;                  /* a response is being generated */
+	int close;                 /* close after it */
+	int closing;               /* answered a request that closes: no more */
+	int answered;              /* responses so far */
+	uint64_t since_ns;         /* waiting for a head: since; else last progress */
+	uint32_t req_len;          /* bytes in req */
+	uint32_t head_len;         /* bytes of the response head in head */
+	uint32_t head_off;         /* of which into out */
+	uint64_t body_len;         /* body bytes of the response */
+	uint64_t body_off;         /* of which into out */
+	const char *body_const;    /* NULL: the pattern */
+	uint32_t out_off, out_len; /* out[out_off..out_len) still to send */
 	char req[FW_HTTP_REQ];
 	char head[160];
+	uint8_t out[FW_IO_BUF];
 };
 
 struct fw_http {
 	struct ust_stack *st;
 	struct ust_socket *lso;
 	struct fw_http_conn conn[FW_HTTP_CONNS];
-	uint8_t chunk[FW_IO_BUF];
 };
 
 static struct fw_http fw_http_state;
@@ -85,7 +91,7 @@ fw_cat(char *p, const char *s)
  * and drops the head from the buffer; what follows it is the next
  * pipelined request. */
 static void
-fw_http_answer(struct fw_http_conn *c, const struct fw_http_req *r, uint64_t now)
+fw_http_answer(struct fw_http_conn *c, const struct fw_http_req *r)
 {
 	size_t i;
 	char *h;
@@ -102,8 +108,9 @@ fw_http_answer(struct fw_http_conn *c, const struct fw_http_req *r, uint64_t now
 	c->head_len = (uint32_t)(h - c->head);
 	c->head_off = 0;
 	c->body_off = 0;
-	c->state = FW_HTTP_SEND;
-	c->since_ns = now;
+	c->busy = 1;
+	c->closing = c->close;
+	c->answered++;
 	c->req_len -= (uint32_t)r->head_len;
 	memmove(c->req, c->req + r->head_len, c->req_len);
 }
@@ -118,38 +125,58 @@ fw_http_pattern(uint8_t *dst, uint64_t off, size_t n)
 		dst[i] = (uint8_t)(off ^ off >> 8 ^ off >> 16);
 }
 
-/* Sends what the socket takes; 1 if the response is complete, 0 if the
- * socket takes no more now, -1 on an error. */
+/* Fills out with the current response and the pipelined ones after it,
+ * as far as it has room; 1 if it put anything in. */
 static int
-fw_http_send(struct fw_http *h, struct fw_http_conn *c, int *did)
+fw_http_fill(struct fw_http_conn *c)
 {
-	const void *p;
-	ptrdiff_t n;
-	size_t len;
+	struct fw_http_req r;
+	size_t room, n;
 
-	while (c->head_off < c->head_len || c->body_off < c->body_len) {
-		if (c->head_off < c->head_len) {
-			p = c->head + c->head_off;
-			len = c->head_len - c->head_off;
-		} else {
-			len = c->body_len - c->body_off < sizeof(h->chunk) ?
-			    (size_t)(c->body_len - c->body_off) :
-			    sizeof(h->chunk);
-			if (c->body_const != NULL)
-				memcpy(h->chunk, c->body_const + c->body_off, len);
-			else
-				fw_http_pattern(h->chunk, c->body_off, len);
-			p = h->chunk;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	while ((room = sizeof(c->out) - c->out_len) > 0) {
+		if (!c->busy) {
+			if (c->closing || !fw_http_parse(c->req, c->req_len, &r))
+				break;
+			fw_http_answer(c, &r);
 		}
-		n = ust_send(c->so, p, len, 0);
+		if (c->head_off < c->head_len) {
+			n = c->head_len - c->head_off < room ? c->head_len - c->head_off : room;
+			memcpy(c->out + c->out_len, c->head + c->head_off, n);
+			c->head_off += (uint32_t)n;
+		} else {
+			n = c->body_len - c->body_off < room ? (size_t)(c->body_len - c->body_off) :
+			                                       room;
+			if (c->body_const != NULL)
+				memcpy(c->out + c->out_len, c->body_const + c->body_off, n);
+			else
+				fw_http_pattern(c->out + c->out_len, c->body_off, n);
+			c->body_off += n;
+		}
+		c->out_len += (uint32_t)n;
+		if (c->head_off == c->head_len && c->body_off == c->body_len)
+			c->busy = 0;
+	}
+	return (c->out_len > c->out_off);
+}
+
+/* Sends what the socket takes of out: 1 when out is empty, 0 if the
+ * socket takes no more now, -1 on an error.  Progress restarts the
+ * connection's clock (fw.h). */
+static int
+fw_http_flush(struct fw_http_conn *c, uint64_t now, int *did)
+{
+	ptrdiff_t n;
+
+	while (c->out_off < c->out_len) {
+		n = ust_send(c->so, c->out + c->out_off, c->out_len - c->out_off, 0);
 		if (n == -UST_EAGAIN || n == -UST_ENOBUFS || n == 0)
 			return (0);
 		if (n < 0)
 			return (-1);
-		if (c->head_off < c->head_len)
-			c->head_off += (uint32_t)n;
-		else
-			c->body_off += (uint64_t)n;
+		c->out_off += (uint32_t)n;
+		c->since_ns = now;
 		*did = 1;
 	}
 	return (1);
@@ -165,36 +192,26 @@ fw_http_close(struct fw_http_conn *c, int reset)
 	c->so = NULL;
 }
 
-/* Into READ for the next request: the head deadline starts now. */
-static void
-fw_http_reading(struct fw_http_conn *c, uint64_t now)
-{
-	c->state = FW_HTTP_READ;
-	c->since_ns = now;
-}
-
 static int
-fw_http_conn_poll(struct fw_http *h, struct fw_http_conn *c, uint64_t now)
+fw_http_conn_poll(struct fw_http_conn *c, uint64_t now)
 {
 	struct fw_http_req r;
 	ptrdiff_t n;
-	int did = 0, sent;
+	int did = 0, idle, sent;
 
 	for (;;) {
-		if (c->state == FW_HTTP_SEND) {
-			sent = fw_http_send(h, c, &did);
-			if (sent < 0 || (sent > 0 && c->close)) {
-				fw_http_close(c, 0);
-				return (1);
-			}
-			if (sent == 0)
-				break;
-			fw_http_reading(c, now);
+		sent = fw_http_flush(c, now, &did);
+		if (sent < 0) {
+			fw_http_close(c, 0);
+			return (1);
 		}
-		if (fw_http_parse(c->req, c->req_len, &r)) {
-			fw_http_answer(c, &r, now);
-			did = 1;
+		if (sent == 0)
+			break;
+		if (fw_http_fill(c))
 			continue;
+		if (c->closing) {
+			fw_http_close(c, 0);
+			return (1);
 		}
 		if (c->req_len == sizeof(c->req)) {
 			/* A head longer than we take: say so, then close. */
@@ -202,8 +219,7 @@ fw_http_conn_poll(struct fw_http *h, struct fw_http_conn *c, uint64_t now)
 			r.status = 431;
 			r.close = 1;
 			r.head_len = c->req_len;
-			fw_http_answer(c, &r, now);
-			did = 1;
+			fw_http_answer(c, &r);
 			continue;
 		}
 		n = ust_recv(c->so, c->req + c->req_len, sizeof(c->req) - c->req_len, 0);
@@ -216,12 +232,10 @@ fw_http_conn_poll(struct fw_http *h, struct fw_http_conn *c, uint64_t now)
 		c->req_len += (uint32_t)n;
 		did = 1;
 	}
-	if (c->state == FW_HTTP_SEND && did)
-		c->since_ns = now;
 	/* fw.h: a head must be whole in FW_HTTP_HEAD_S however it trickles
 	 * in; a response must move within FW_HTTP_SEND_S. */
-	if (now - c->since_ns >=
-	    (c->state == FW_HTTP_READ ? FW_HTTP_HEAD_S : FW_HTTP_SEND_S) * FW_NS_PER_S) {
+	idle = !c->busy && c->out_off == c->out_len;
+	if (now - c->since_ns >= (idle ? FW_HTTP_HEAD_S : FW_HTTP_SEND_S) * FW_NS_PER_S) {
 		fw_http_close(c, 1);
 		return (1);
 	}
@@ -241,8 +255,7 @@ fw_http_slot(const struct fw_http *h)
 		c = &h->conn[i];
 		if (c->so == NULL)
 			return (i);
-		/* head_len: it has had a response. */
-		if (c->state == FW_HTTP_READ && c->req_len == 0 && c->head_len != 0 &&
+		if (!c->busy && c->out_off == c->out_len && c->req_len == 0 && c->answered != 0 &&
 		    (idle < 0 || c->since_ns < h->conn[idle].since_ns))
 			idle = i;
 	}
@@ -264,10 +277,10 @@ fw_http_poll(struct fw_http *h)
 			fw_http_close(&h->conn[j], 1);
 		memset(&h->conn[j], 0, sizeof(h->conn[j]));
 		h->conn[j].so = so;
-		fw_http_reading(&h->conn[j], now);
+		h->conn[j].since_ns = now;
 	}
 	for (i = 0; i < FW_HTTP_CONNS; i++)
 		if (h->conn[i].so != NULL)
-			did |= fw_http_conn_poll(h, &h->conn[i], now);
+			did |= fw_http_conn_poll(&h->conn[i], now);
 	return (did);
 }
