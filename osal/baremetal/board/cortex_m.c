@@ -194,6 +194,9 @@ board_cmdline(char *buf, size_t len)
 	return (n);
 }
 
+static void cm_putu(uint32_t v);
+static uint32_t cm_stack_used(void);
+
 _Noreturn void
 board_exit(int status)
 {
@@ -202,6 +205,11 @@ board_exit(int status)
 		uint32_t subcode;
 	} blk = { CM_ADP_STOPPED_APPLICATION_EXIT, (uint32_t)status };
 
+	cm_puts("board: main stack high-water ");
+	cm_putu(cm_stack_used());
+	cm_puts(" of ");
+	cm_putu((uint32_t)((uintptr_t)_estack - (uintptr_t)_ebss));
+	cm_puts(" bytes\n");
 	(void)cm_semihost(CM_SYS_EXIT_EXTENDED, &blk);
 	/* No host to exit to: stop here, interrupts off. */
 	__asm__ volatile("cpsid i" ::: "memory");
@@ -251,6 +259,19 @@ cm_puts(const char *s)
 {
 	while (*s != '\0')
 		ust_board_putc((unsigned char)*s++);
+}
+
+static void
+cm_putu(uint32_t v)
+{
+	char buf[10];
+	int n = 0;
+
+	do
+		buf[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		ust_board_putc((unsigned char)buf[--n]);
 }
 
 static void
@@ -309,16 +330,36 @@ Default_Handler(void)
 	board_exit(1);
 }
 
+/* Free stack below the deepest point reached is painted with this, so
+ * that board_exit() can log the main stack's high-water mark (the figure
+ * that says whether a board's BOARD_MIN_STACK is enough). */
+#define CM_STACK_PAINT 0x5afe57acu
+#define CM_STACK_SLACK 64u /* bytes below Reset_Handler's sp left unpainted */
+
 void
 Reset_Handler(void)
 {
-	uint32_t *src, *dst;
+	uint32_t *src, *dst, *sp;
 
 	for (src = _sidata, dst = _sdata; dst < _edata;)
 		*dst++ = *src++;
 	for (dst = _sbss; dst < _ebss;)
 		*dst++ = 0;
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	for (dst = _ebss; dst + CM_STACK_SLACK / 4 < sp;)
+		*dst++ = CM_STACK_PAINT;
 	board_exit(main());
+}
+
+/* Bytes of the main stack used at the deepest so far. */
+static uint32_t
+cm_stack_used(void)
+{
+	const uint32_t *p = _ebss;
+
+	while (p < _estack && *p == CM_STACK_PAINT)
+		p++;
+	return ((uint32_t)((uintptr_t)_estack - (uintptr_t)p));
 }
 
 /* The vector table (ARMv7-M B1.5.3): the initial stack pointer, then the

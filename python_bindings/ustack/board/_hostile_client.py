@@ -188,14 +188,19 @@ def _echo(host: str, port: int) -> bool:
 def served_after(host: str, http_port: int, echo_port: int, timeout: float) -> float:
     """Seconds until a plain GET and an echo are served again after the flood."""
     t0 = time.monotonic()
+    why = ""
     while True:
         try:
-            if _get(host, http_port) and _echo(host, echo_port):
-                return time.monotonic() - t0
-        except (OSError, SystemExit):
-            pass
+            why = "GET"
+            if _get(host, http_port):
+                why = "echo"
+                if _echo(host, echo_port):
+                    return time.monotonic() - t0
+            why += ": wrong answer"
+        except (OSError, SystemExit) as exc:
+            why += f": {exc}"
         if time.monotonic() - t0 > timeout:
-            raise SystemExit(f"no GET and echo served in {timeout:g} s after the flood")
+            raise SystemExit(f"no GET and echo served in {timeout:g} s after the flood ({why})")
         time.sleep(0.5)
 
 
@@ -215,7 +220,7 @@ def main(argv: list[str]) -> int:
         step = "flood"
         what = flood(host, port, int(echo_port), float(head_timeout))
         step = "service after the flood"
-        again = served_after(host, port, int(echo_port), 2 * float(head_timeout) + 10)
+        again = served_after(host, port, int(echo_port), 70)
     except OSError as exc:
         raise SystemExit(f"hostile clients of {host}, {step}: {exc}") from None
     except SystemExit as exc:

@@ -145,7 +145,7 @@ def udp_echo(board: QemuBoard, sizes: Sequence[int] = UDP_SIZES, timeout: float 
 def hostile(board: QemuBoard) -> str:
     """Hostile HTTP and echo clients (see the module's text); then HELLO."""
     argv = [sys.executable, str(_HOSTILE), board.address, str(HTTP_PORT), str(ECHO_PORT)]
-    text = _run(board, [*argv, f"{HTTP_HEAD_TIMEOUT:g}"], 4 * HTTP_HEAD_TIMEOUT + 40).strip()
+    text = _run(board, [*argv, f"{HTTP_HEAD_TIMEOUT:g}"], 4 * HTTP_HEAD_TIMEOUT + 120).strip()
     if not board.running:
         raise CheckFailed(f"QEMU ended during the hostile clients\n{board.log_tail()}")
     return f"{text}; HELLO: {board.hello()}"
