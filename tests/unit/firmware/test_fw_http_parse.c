@@ -147,8 +147,7 @@ TEST(malformed_request_lines_are_400_and_close)
 		"GET  /bytes/1 HTTP/1.1\r\n\r\n", "GET /bytes/1  HTTP/1.1\r\n\r\n",
 		"GET /bytes/1 HTTP/1.1 \r\n\r\n", "GET /bytes/1 HTTP/2.0\r\n\r\n",
 		"GET /bytes/1 HTTP/1.x\r\n\r\n", "GET /bytes/1 HTTP/1.\r\n\r\n",
-		" GET /bytes/1 HTTP/1.1\r\n\r\n",
-		"\x16\x03\x01\x02\x01\xfc\x03\x03\n\n" };
+		" GET /bytes/1 HTTP/1.1\r\n\r\n", "\x16\x03\x01\x02\x01\xfc\x03\x03\n\n" };
 	struct fw_http_req r;
 	size_t i;
 
