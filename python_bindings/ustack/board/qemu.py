@@ -115,7 +115,7 @@ BOARDS: dict[str, BoardSpec] = {
             firmware="mps2-an385",
             nic="lan9118",
             ram="4 MiB SSRAM at 0x0 (code); data, the 1 MiB heap and the stack in 4 MiB "
-            "at 0x21000000",
+            "at 0x20000000",
             notes="ARM MPS2 FPGA image AN385 at 25 MHz; SMSC LAN9118 Ethernet at "
             "0x40200000, CMSDK UARTs (UART0 log, UART1 control); no RNG (weak entropy: "
             "give seed= for reproducible runs)",
