@@ -8,7 +8,9 @@ Standard library only (it runs as a script, outside the ustack package):
 In order: garbage instead of a request (400, closed); a request head over
 the firmware's 512 bytes (431, closed); /bytes/N with N far over the limit
 (404, the connection stays usable); 64 pipelined requests sent before any
-answer is read (64 answers in order); then a flood of connections beyond
+answer is read (64 answers in order); 9 persistent connections left idle
+after one answer each, more than mps2's 8 HTTP slots (each served at once,
+the first closed to make room); then a flood of connections beyond
 the slots, to both ports, the HTTP ones sending half a request and
 stopping (slowloris): the firmware must close at least one of them within
 HEAD_TIMEOUT plus a margin (fw.h FW_HTTP_HEAD_S) (those beyond the listen
@@ -114,6 +116,30 @@ def pipelined(host: str, port: int) -> None:
                 raise SystemExit(f"pipelined answer {i}: {status}, {len(body)} bytes")
 
 
+def idle_keepalive(host: str, port: int, count: int = 9) -> str:
+    """Persistent connections left idle after one answer each, more than
+    the slots: each new one must be served at once (it takes the slot of
+    the longest-idle one, RFC 9112 9.6), and the first must be closed."""
+    socks: list[socket.socket] = []
+    try:
+        t0 = time.monotonic()
+        for _ in range(count):
+            sock = socket.create_connection((host, port), timeout=3)
+            socks.append(sock)
+            sock.sendall(b"GET /bytes/10 HTTP/1.1\r\n\r\n")
+            status, body = Responses(sock, 3).next()
+            if status != 200 or body != pattern(0, 10):
+                raise SystemExit(f"keep-alive GET {len(socks)}: {status}")
+        secs = time.monotonic() - t0
+        first = read_all(socks[0], 3)
+        if first:
+            raise SystemExit(f"the longest-idle connection got {first[:40]!r}, not a close")
+    finally:
+        for sock in socks:
+            sock.close()
+    return f"{count} idle keep-alive connections served in {secs:.2f} s"
+
+
 def flood(host: str, http_port: int, echo_port: int, head_timeout: float) -> str:
     """Half-open HTTP requests and idle echo connections beyond the slots."""
     socks: list[tuple[socket.socket, int]] = []
@@ -217,6 +243,8 @@ def main(argv: list[str]) -> int:
         huge_then_keepalive(host, port)
         step = "pipelined"
         pipelined(host, port)
+        step = "idle keep-alive connections"
+        idle = idle_keepalive(host, port)
         step = "flood"
         what = flood(host, port, int(echo_port), float(head_timeout))
         step = "service after the flood"
@@ -226,7 +254,7 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:
         raise SystemExit(f"hostile clients of {host}, {step}: {exc}") from None
     print(
-        f"400, 431, 404 then 200, {PIPELINED} pipelined, {what}, "
+        f"400, 431, 404 then 200, {PIPELINED} pipelined, {idle}, {what}, "
         f"GET and echo ok {again:.1f} s after; {time.monotonic() - t0:.1f} s"
     )
     return 0
