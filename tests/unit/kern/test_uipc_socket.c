@@ -255,6 +255,42 @@ TEST(socket_maxsockets_raises_tcp_zones)
 	ust_vclock_destroy(vc);
 }
 
+#if UST_STATS
+/* A's PCB zone holds 3 connections and each connection it closes first
+ * stays in TIME_WAIT for 2MSL: the fourth and later sockets are made by
+ * ending the oldest TIME_WAIT early (tcp_tw_reclaim), not refused. */
+TEST(socket_full_pcb_zone_reclaims_time_wait)
+{
+	struct tl_pair r;
+	struct ust_socket *lso, *c, *s;
+	struct ust_sockaddr_in to = tl_sin(ADDR_B, 5300);
+	struct ust_tcpstat ts;
+	int i;
+
+	urig_init(&r, ust_test_seed);
+	ust_zone_set_max(r.a->st_tcbinfo->ipi_zone, 3);
+	REQUIRE_EQ(ust_socket(r.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso), 0);
+	REQUIRE_EQ(ust_bind(lso, &to), 0);
+	REQUIRE_EQ(ust_listen(lso, 8), 0);
+	for (i = 0; i < 6; i++) {
+		REQUIRE_EQ(ust_socket(r.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c), 0);
+		CHECK_EQ(ust_connect(c, &to), -UST_EINPROGRESS);
+		tl_pair_run(&r, 10 * NS_MS);
+		REQUIRE_EQ(ust_accept(lso, &s, NULL), 0);
+		ust_close(c); /* A closes first: A's side ends in TIME_WAIT */
+		tl_pair_run(&r, 10 * NS_MS);
+		ust_close(s);
+		tl_pair_run(&r, 10 * NS_MS);
+	}
+	CHECK_EQ(r.a->st_tcbinfo->ipi_count, 3);
+	ust_stats_tcp(r.a, &ts);
+	CHECK_EQ(ts.tcps_tw_reclaims, 3);
+	CHECK_EQ(ts.tcps_connects, 6);
+	ust_close(lso);
+	urig_fini(&r);
+}
+#endif
+
 TEST(sockbuf_records_and_stream_accounting)
 {
 	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
