@@ -92,6 +92,14 @@
 #define UST_TCP_SACK 1
 #endif
 
+/* TCP window scaling and timestamps (RFC 7323: window scale, PAWS, RTT
+ * from TSecr).  0: neither is sent nor accepted (lwIP's default), so the
+ * window is at most 65,535 bytes and RTT is timed one segment at a time
+ * (RFC 6298 3, Karn); net.inet.tcp.rfc1323 has no effect. */
+#ifndef UST_TCP_RFC1323
+#define UST_TCP_RFC1323 1
+#endif
+
 /* CUBIC congestion control (RFC 9438), the default module as in
  * FreeBSD 14.  0: newreno only (always compiled), the default. */
 #ifndef UST_CC_CUBIC

@@ -148,6 +148,7 @@ __all__ = [
 __all__ += _constants.__all__
 __all__ += [
     "UST_HAS_TCP_SACK",
+    "UST_HAS_TCP_RFC1323",
     "UST_HAS_CC_CUBIC",
     "UST_HAS_TCP_SYNCACHE",
     "UST_HAS_TCP_ECN",
@@ -165,6 +166,7 @@ __all__ += [
 # Compile-time features of the C library (ustack_opts.h, docs/footprint.md):
 # True where compiled in; a test of a feature skips with the reason otherwise.
 UST_HAS_TCP_SACK: bool = bool(lib.UST_TCP_SACK)
+UST_HAS_TCP_RFC1323: bool = bool(lib.UST_TCP_RFC1323)
 UST_HAS_CC_CUBIC: bool = bool(lib.UST_CC_CUBIC)
 UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)

@@ -10,6 +10,7 @@
 #define USTACK_OPTS_MINIMAL_H
 
 #define UST_TCP_SACK 0
+#define UST_TCP_RFC1323 0
 #define UST_CC_CUBIC 0
 #define UST_TCP_SYNCACHE 0
 #define UST_TCP_ECN 0

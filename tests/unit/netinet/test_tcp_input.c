@@ -233,6 +233,7 @@ TEST(tcp_input_active_open)
 }
 #endif
 
+#if UST_TCP_RFC1323
 TEST(tcp_input_active_open_wscale_ts)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -271,6 +272,7 @@ TEST(tcp_input_active_open_wscale_ts)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_input_syn_sent_rst_and_bad_ack)
 {
@@ -860,6 +862,7 @@ TEST(tcp_input_paws_idle_24_days)
 }
 #endif
 
+#if UST_TCP_RFC1323
 /* RFC 7323 4.2: the RTT sample is now - TSecr, not the timed segment. */
 TEST(tcp_input_rtt_from_tsecr)
 {
@@ -904,7 +907,9 @@ TEST(tcp_input_rtt_from_tsecr)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_TCP_RFC1323
 /* RFC 7323 3.2: a segment without timestamps on a connection that
  * agreed them is dropped only when tolerate_missing_ts is 0. */
 TEST(tcp_input_missing_ts_knob)
@@ -937,3 +942,4 @@ TEST(tcp_input_missing_ts_knob)
 	tt_fini(r);
 	free(r);
 }
+#endif

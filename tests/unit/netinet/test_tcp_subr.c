@@ -103,6 +103,7 @@ TEST(subr_respond_rst_layouts)
 }
 #endif
 
+#if UST_TCP_RFC1323
 /* With a connection: an ACK carries the window; timestamps once agreed. */
 TEST(subr_respond_ack_with_tp_and_ts)
 {
@@ -132,6 +133,7 @@ TEST(subr_respond_ack_with_tp_and_ts)
 	CHECK(s.cksum_ok);
 	tt_fini(&o);
 }
+#endif
 
 #if UST_STATS
 /* RFC 5961 7: at most ack_war_cnt challenge ACKs per ack_war_timewindow. */

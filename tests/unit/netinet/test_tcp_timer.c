@@ -140,6 +140,7 @@ TEST(timer_tcp_keepinit_option)
 	tt_fini(&o);
 }
 
+#if UST_TCP_RFC1323
 /* snd-syn-rtx-drop-options: the third retransmission carries only MSS. */
 TEST(timer_rexmit_drop_options)
 {
@@ -161,6 +162,7 @@ TEST(timer_rexmit_drop_options)
 	CHECK_EQ(s.optlen, 4);
 	tt_fini(&o);
 }
+#endif
 
 #if UST_STATS
 /* RFC 6298 5.5 backoff, Karn, and the retries limit ending in ETIMEDOUT
