@@ -8,6 +8,12 @@
  *   DOMAIN(var)          the family's const struct domain (in_proto.c)
  *   DOMAIN_KNOBS         defined: the family's KNOB() tables, for struct
  *                        ust_knobs (kern/sysctl.h)
+ *   DOMAIN_CTLOUTPUT(var, fn)  the family's socket options of levels other
+ *                        than SOL_SOCKET, int fn(struct socket *, struct
+ *                        sockopt *), called by sosetopt/sogetopt for a
+ *                        socket of a protocol in var's switch (a direct
+ *                        call, so option code links only into programs
+ *                        that set or read options)
  *   DOMAIN_STATE         defined: the family's header of members of struct
  *                        ust_stack holding its per-stack state, included
  *                        inside the struct (kern/stack_var.h), and of the
@@ -18,6 +24,10 @@
  */
 #ifdef DOMAIN
 DOMAIN(inetdomain)
+#endif
+
+#ifdef DOMAIN_CTLOUTPUT
+DOMAIN_CTLOUTPUT(inetdomain, in_ctloutput)
 #endif
 
 #ifdef DOMAIN_KNOBS

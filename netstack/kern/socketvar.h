@@ -81,8 +81,11 @@ struct pr_usrreqs {
 	void (*pru_abort)(struct socket *so);
 	int (*pru_sockaddr)(struct socket *so, struct ust_sockaddr_in *nam);
 	int (*pru_peeraddr)(struct socket *so, struct ust_sockaddr_in *nam);
-	/* Options of levels other than SOL_SOCKET. */
-	int (*pru_ctloutput)(struct socket *so, struct sockopt *sopt);
+	/* Options of levels other than SOL_SOCKET are no entry here: they go
+	 * to the domain's handler (conf/domains.h DOMAIN_CTLOUTPUT), called
+	 * from sosetopt/sogetopt only, so that a program that never sets or
+	 * reads an option links no option code (a table entry would keep it
+	 * through --gc-sections). */
 };
 
 /* pr_flags */

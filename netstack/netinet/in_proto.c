@@ -105,6 +105,27 @@ static const struct protosw inetsw[] = {
 
 #define NINETSW (sizeof(inetsw) / sizeof(inetsw[0]))
 
+/* The protocols' socket options, switched on the protocol as FreeBSD's
+ * pr_ctloutput entries would be; reached from sosetopt/sogetopt only
+ * (conf/domains.h DOMAIN_CTLOUTPUT), so no option code is linked into a
+ * program that never sets or reads one. */
+int
+in_ctloutput(struct socket *so, struct sockopt *sopt)
+{
+	switch (so->so_proto->pr_protocol) {
+	case IPPROTO_TCP:
+		return (tcp_ctloutput(so, sopt));
+	case IPPROTO_UDP:
+		return (udp_ctloutput(so, sopt));
+#if UST_RAW_IP
+	case IPPROTO_ICMP:
+		return (rip_ctloutput(so, sopt));
+#endif
+	default:
+		return (UST_ENOPROTOOPT);
+	}
+}
+
 /* Every protocol number maps to no entry (0) or its entry's index + 1. */
 static void
 ip_protox_init(struct ust_stack *st)

@@ -39,6 +39,7 @@
 struct mbuf;
 struct inpcb;
 struct socket;
+struct sockopt;
 struct ust_stack;
 struct cc_algo;
 
@@ -498,6 +499,8 @@ void syncache_fini(struct ust_stack *st);
 /* Fills TCP_INFO. */
 void tcp_fill_info(const struct tcpcb *tp, struct ust_tcp_info *ti);
 extern const struct pr_usrreqs tcp_usrreqs;
+/* Socket options (in_ctloutput); SOL_SOCKET ones after the socket layer. */
+int tcp_ctloutput(struct socket *so, struct sockopt *sopt);
 /*
  * Socket lifetime: tcp_usr_detach (the user's close) keeps a tcpcb that
  * must live on (FIN_WAIT_*, LAST_ACK, TIME_WAIT...) and marks its socket
