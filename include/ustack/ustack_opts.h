@@ -135,6 +135,21 @@
 #define UST_IP_REASS 1
 #endif
 
+/* ICMP errors sent about datagrams the stack cannot deliver (RFC 1122
+ * 3.2.2: port and protocol unreachable, reassembly time exceeded).  0:
+ * such datagrams are dropped silently, as behind a firewall. */
+#ifndef UST_ICMP_ERRORS
+#define UST_ICMP_ERRORS 1
+#endif
+
+/* ICMP errors received about our own datagrams handed to the transport
+ * they quote (RFC 1122 3.2.2.1, 4.2.3.9; RFC 1191 path MTU discovery; a
+ * connected UDP socket's ECONNREFUSED; a SYN_SENT connection refused).
+ * 0: they are counted and otherwise ignored, as lwIP does. */
+#ifndef UST_ICMP_CTLINPUT
+#define UST_ICMP_CTLINPUT 1
+#endif
+
 /* Raw IP sockets (UST_SOCK_RAW, protocol ICMP).  0: ust_socket() of
  * UST_SOCK_RAW returns -UST_EPROTONOSUPPORT; the stack still answers
  * echo requests. */

@@ -86,7 +86,9 @@ static const struct protosw inetsw[] = {
 	    .pr_init = udp_init,
 	    .pr_fini = udp_fini,
 	    .pr_input = udp_input,
+#if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = udp_ctlinput,
+#endif
 	    .pr_zones = udp_zones,
 	    .pr_usrreqs = &udp_usrreqs,
 	},
@@ -97,7 +99,9 @@ static const struct protosw inetsw[] = {
 	    .pr_init = tcp_init,
 	    .pr_fini = tcp_fini,
 	    .pr_input = tcp_input,
+#if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = tcp_ctlinput,
+#endif
 	    .pr_zones = tcp_zones,
 	    .pr_usrreqs = &tcp_usrreqs,
 	},

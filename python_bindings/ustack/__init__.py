@@ -154,6 +154,8 @@ __all__ += [
     "UST_HAS_TCP_ECN",
     "UST_HAS_TCP_TSO",
     "UST_HAS_IP_REASS",
+    "UST_HAS_ICMP_ERRORS",
+    "UST_HAS_ICMP_CTLINPUT",
     "UST_HAS_RAW_IP",
     "UST_HAS_EVQ",
     "UST_HAS_TCP_AUTOBUF",
@@ -172,6 +174,8 @@ UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
 UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
+UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
+UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)
 UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
 UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
 UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)

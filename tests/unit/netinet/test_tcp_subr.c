@@ -167,6 +167,7 @@ TEST(subr_challenge_ack_rate_limit)
 }
 #endif
 
+#if UST_ICMP_CTLINPUT
 /* rcv-icmp-hard-error-*: in SYN_SENT port/protocol unreachable and
  * administrative prohibitions refuse the connection, TTL exceeded is
  * EHOSTUNREACH; only for the quoted ISS (RFC 5927). */
@@ -203,7 +204,9 @@ TEST(subr_icmp_hard_errors_syn_sent)
 		tt_fini(&o);
 	}
 }
+#endif
 
+#if UST_ICMP_CTLINPUT
 /* rcv-icmp-hard-error-ignored: with icmp_may_rst=0 nothing is fatal; soft
  * errors never show in SO_ERROR, the SYN goes again at +1 s, and a
  * timeout later reports the soft error (RFC 1122 4.2.3.9). */
@@ -235,6 +238,7 @@ TEST(subr_icmp_soft_errors_and_may_rst_off)
 	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_EHOSTUNREACH);
 	tt_fini(&o);
 }
+#endif
 
 /* FreeBSD nolocaltimewait: a connection to one of our own addresses skips
  * TIME_WAIT; tcp_twstart on a remote peer keeps the PCB for 2 MSL. */
