@@ -325,6 +325,7 @@ TEST(ip_input_not_for_us)
 #endif
 
 #if UST_STATS
+#if UST_ICMP_ERRORS
 TEST(ip_input_unknown_protocol_unreachable)
 {
 	struct ipt t;
@@ -361,8 +362,10 @@ TEST(ip_input_unknown_protocol_unreachable)
 	ipt_fini(&t);
 }
 #endif
+#endif
 
 #if UST_STATS
+#if UST_ICMP_ERRORS
 TEST(ip_input_broadcast_accepted_never_answered)
 {
 	struct ipt t;
@@ -386,6 +389,7 @@ TEST(ip_input_broadcast_accepted_never_answered)
 	CHECK_EQ(t.d->tx_count, 0);
 	ipt_fini(&t);
 }
+#endif
 #endif
 
 TEST(ip_input_protosw)

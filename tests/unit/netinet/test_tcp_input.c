@@ -668,6 +668,7 @@ tsend_ts(struct tt *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t wi
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* With timestamps agreed every segment carries 12 bytes of options, so
  * a full segment holds t_maxseg - 12 bytes (FreeBSD tcp_fixed_maxseg()).
  * The one-segment window of a fast retransmit (RFC 5681 3.2 step 2) and
@@ -726,6 +727,7 @@ TEST(tcp_input_fast_retransmit_timestamps_one_segment)
 	tt_fini(r);
 	free(r);
 }
+#endif
 #endif
 
 /* RTT sampling on an ACK of timed data (Karn: only fresh data). */
@@ -799,6 +801,7 @@ tout_tsval(const struct tt_seg *o)
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* RFC 7323 5.3 R1: a TSval older than ts_recent marks an old duplicate:
  * dropped, acknowledged, counted.  A RST is exempt (5.3, 5.2). */
 TEST(tcp_input_paws_drop_and_rst_exempt)
@@ -841,8 +844,10 @@ TEST(tcp_input_paws_drop_and_rst_exempt)
 	free(r);
 }
 #endif
+#endif
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* RFC 7323 5.5: ts_recent idle for more than 24 days no longer guards. */
 TEST(tcp_input_paws_idle_24_days)
 {
@@ -860,6 +865,7 @@ TEST(tcp_input_paws_idle_24_days)
 	tt_fini(r);
 	free(r);
 }
+#endif
 #endif
 
 #if UST_TCP_RFC1323
