@@ -8,6 +8,9 @@
  *   DOMAIN(var)          the family's const struct domain (in_proto.c)
  *   DOMAIN_KNOBS         defined: the family's KNOB() tables, for struct
  *                        ust_knobs (kern/sysctl.h)
+ *   DOMAIN_KNOB_BOUNDS(var, tbl)  the bounds of var's dom_knobs, entry for
+ *                        entry (const struct sysctl_knob_bounds tbl[]),
+ *                        named only by the code that sets or lists knobs
  *   DOMAIN_CTLOUTPUT(var, fn)  the family's socket options of levels other
  *                        than SOL_SOCKET, int fn(struct socket *, struct
  *                        sockopt *), called by sosetopt/sogetopt for a
@@ -24,6 +27,10 @@
  */
 #ifdef DOMAIN
 DOMAIN(inetdomain)
+#endif
+
+#ifdef DOMAIN_KNOB_BOUNDS
+DOMAIN_KNOB_BOUNDS(inetdomain, in_knob_bounds)
 #endif
 
 #ifdef DOMAIN_CTLOUTPUT

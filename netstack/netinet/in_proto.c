@@ -203,6 +203,16 @@ static const struct sysctl_knob in_knobs[] = {
 #undef KNOB
 };
 
+/* Their bounds, entry for entry (conf/domains.h DOMAIN_KNOB_BOUNDS). */
+const struct sysctl_knob_bounds in_knob_bounds[] = {
+#define KNOB SYSCTL_KNOB_BOUNDS
+#include "netinet/in_knobs.h"
+#undef KNOB
+};
+_Static_assert(sizeof(in_knob_bounds) / sizeof(in_knob_bounds[0]) ==
+        sizeof(in_knobs) / sizeof(in_knobs[0]),
+    "in_knob_bounds and in_knobs differ");
+
 #if UST_SYSCTL_NAMES
 static int
 sysctl_cc_algorithm_get(const struct ust_stack *st, char *buf, size_t len)
