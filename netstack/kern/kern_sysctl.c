@@ -43,6 +43,11 @@ static const struct sysctl_knob_bounds kern_knob_bounds[] = {
 #include "conf/domains.h"
 #undef DOMAIN_KNOB_BOUNDS
 
+/* Each domain's follower of knob changes (conf/domains.h). */
+#define DOMAIN_KNOB_CHANGED(d, fn) void fn(struct ust_stack *st, size_t off);
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_CHANGED
+
 static const struct sysctl_knob_bounds *
 knob_bounds_at(unsigned idx)
 {
@@ -122,9 +127,6 @@ knob_set(struct ust_stack *st, unsigned idx, int64_t value)
 {
 	const struct sysctl_knob *kd = knob_at(idx);
 	const struct sysctl_knob_bounds *kb = knob_bounds_at(idx);
-	const struct domain *dp;
-	unsigned i;
-
 	if (kd == NULL || kb == NULL)
 		return (-UST_ENOENT);
 	if (kd->flags & UST_SYSCTL_RDONLY)
@@ -134,9 +136,9 @@ knob_set(struct ust_stack *st, unsigned idx, int64_t value)
 	memcpy((char *)&st->st_knobs + kd->off, &value, sizeof(int64_t));
 	/* As FreeBSD's EVENTHANDLERs: a domain whose state is sized from a
 	 * knob (kern.ipc.maxsockets and the TCP zones) follows it. */
-	for (i = 0; (dp = domain_at(i)) != NULL; i++)
-		if (dp->dom_knob_changed != NULL)
-			dp->dom_knob_changed(st, kd->off);
+#define DOMAIN_KNOB_CHANGED(d, fn) fn(st, kd->off);
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_CHANGED
 	return (0);
 }
 

@@ -118,10 +118,6 @@ struct protosw {
 	/* m starts at the network header, off is its length; consumes m. */
 	void (*pr_input)(struct mbuf *m, uint32_t off);
 	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
-	/* The zones of the protocol's state, for ust_stack_get_zone_stats:
-	 * stores at most max (NULL entries are skipped), returns how many. */
-	unsigned (
-	    *pr_zones)(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
 	const struct pr_usrreqs *pr_usrreqs;
 };
 
@@ -157,9 +153,6 @@ struct domain {
 	unsigned dom_nknobs;
 	const struct sysctl_strknob *dom_strknobs; /* string knobs */
 	unsigned dom_nstrknobs;
-	/* An integer knob changed (off: its offset in struct ust_knobs), as
-	 * FreeBSD's EVENTHANDLERs follow kern.ipc.maxsockets; may be NULL. */
-	void (*dom_knob_changed)(struct ust_stack *st, size_t off);
 	const struct ust_stat_desc *dom_stats; /* ust_stats_describe() */
 	unsigned dom_nstats;
 };

@@ -60,6 +60,17 @@ tcp_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned ma
 	return (in_zones_put(zones, max, zs, sizeof(zs) / sizeof(zs[0])));
 }
 
+/* The protocols' zones, in inetsw's order (conf/domains.h DOMAIN_ZONES):
+ * named only by ust_stack_get_zone_stats, so a program that never asks
+ * links none of this. */
+unsigned
+in_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max)
+{
+	unsigned n = udp_zones(st, zones, max);
+
+	return (n + tcp_zones(st, zones + n, max - n));
+}
+
 /*
  * The protocol switch.  Initialised in this order, torn down in reverse.
  * ICMP's entry also makes raw(4) sockets (of protocol ICMP, the only one
@@ -89,7 +100,6 @@ static const struct protosw inetsw[] = {
 #if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = udp_ctlinput,
 #endif
-	    .pr_zones = udp_zones,
 	    .pr_usrreqs = &udp_usrreqs,
 	},
 	{
@@ -102,7 +112,6 @@ static const struct protosw inetsw[] = {
 #if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = tcp_ctlinput,
 #endif
-	    .pr_zones = tcp_zones,
 	    .pr_usrreqs = &tcp_usrreqs,
 	},
 };
@@ -245,7 +254,7 @@ static const struct sysctl_strknob in_strknobs[] = {
 };
 #endif
 
-static void
+void
 in_knob_changed(struct ust_stack *st, size_t off)
 {
 	/* Like FreeBSD's sysctl_maxsockets: the zones sized from the limit
@@ -317,7 +326,6 @@ const struct domain inetdomain = {
 	.dom_strknobs = in_strknobs,
 	.dom_nstrknobs = sizeof(in_strknobs) / sizeof(in_strknobs[0]),
 #endif
-	.dom_knob_changed = in_knob_changed,
 #if UST_STATS
 	.dom_stats = in_stats,
 	.dom_nstats = sizeof(in_stats) / sizeof(in_stats[0]),

@@ -77,6 +77,10 @@ const struct protosw *ip_protosw_find(const struct ust_stack *st, uint8_t proto)
 /* Socket options of the Internet protocols (conf/domains.h
  * DOMAIN_CTLOUTPUT): to the socket's protocol, by pr_protocol. */
 int in_ctloutput(struct socket *so, struct sockopt *sopt);
+/* conf/domains.h DOMAIN_ZONES and DOMAIN_KNOB_CHANGED (in_proto.c). */
+struct ust_zone;
+unsigned in_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
+void in_knob_changed(struct ust_stack *st, size_t off);
 
 /* Raw IP sockets (raw_ip.c).  rip_input queues a copy of m (at its IP
  * header, off the header length) to every raw socket of its protocol
