@@ -150,6 +150,16 @@
 #define UST_ICMP_CTLINPUT 1
 #endif
 
+/* Datagrams to the stack's own addresses delivered to itself (ip_output
+ * straight to ip_input; TCP segments through a queue drained by a
+ * callout).  0: such a datagram is refused (UST_EHOSTUNREACH, counted as
+ * ips_noroute), so connecting or sending to one's own address fails; the
+ * queue and its 1,024-entry ring go.  lwIP's default has no loopback
+ * delivery either (LWIP_NETIF_LOOPBACK 0). */
+#ifndef UST_IP_LOOPBACK
+#define UST_IP_LOOPBACK 1
+#endif
+
 /* Raw IP sockets (UST_SOCK_RAW, protocol ICMP).  0: ust_socket() of
  * UST_SOCK_RAW returns -UST_EPROTONOSUPPORT; the stack still answers
  * echo requests. */

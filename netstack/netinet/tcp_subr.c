@@ -206,7 +206,9 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 	struct tcp_state *ts = st->st_tcp;
 	struct tcp_loopent *le;
 
-	if (ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
+	/* Without loopback delivery (UST_IP_LOOPBACK 0) ip_output refuses
+	 * our own addresses and the ring below is never made. */
+	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
 		return (ip_output(st, m, args));
 	if (ts->ts_loop_count == ts->ts_loop_len) {
 		/* Full: dropped like a full interface queue; TCP resends. */
@@ -283,10 +285,12 @@ tcp_init(struct ust_stack *st)
 		goto fail;
 	st->st_tcp = ts;
 	callout_init(&ts->ts_loop_callout);
-	ts->ts_loop_len = st_hash_buckets(st, TCP_LOOPQ_LEN, sizeof(*ts->ts_loopq));
-	ts->ts_loopq = st_malloc(st, ts->ts_loop_len * sizeof(*ts->ts_loopq));
-	if (ts->ts_loopq == NULL)
-		goto fail;
+	if (UST_IP_LOOPBACK) {
+		ts->ts_loop_len = st_hash_buckets(st, TCP_LOOPQ_LEN, sizeof(*ts->ts_loopq));
+		ts->ts_loopq = st_malloc(st, ts->ts_loop_len * sizeof(*ts->ts_loopq));
+		if (ts->ts_loopq == NULL)
+			goto fail;
+	}
 	/* Connections outlive their sockets (TIME_WAIT, lingering close):
 	 * room for twice the socket limit. */
 	ts->ts_tcpcb_zone = ust_zone_create(&st->st_mem, "tcpcb", sizeof(struct tcpcb), 2 * max, 0);

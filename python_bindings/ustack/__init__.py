@@ -156,6 +156,7 @@ __all__ += [
     "UST_HAS_IP_REASS",
     "UST_HAS_ICMP_ERRORS",
     "UST_HAS_ICMP_CTLINPUT",
+    "UST_HAS_IP_LOOPBACK",
     "UST_HAS_RAW_IP",
     "UST_HAS_EVQ",
     "UST_HAS_TCP_AUTOBUF",
@@ -176,6 +177,7 @@ UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
 UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
 UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)
+UST_HAS_IP_LOOPBACK: bool = bool(lib.UST_IP_LOOPBACK)
 UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
 UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
 UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)
