@@ -3,8 +3,9 @@
  * which names this file as USTACK_USER_OPTS_H): lwIP's default protocol
  * set, which its 21,684-byte Cortex-M3 figure is for: IPv4, ARP, ICMP
  * (echo, errors sent), UDP, TCP with newreno, no window scaling,
- * timestamps or SACK, ICMP errors not handed to TCP/UDP; also no IP
- * reassembly (lwIP's default has it).  For boards with 64 KiB of SRAM.
+ * timestamps or SACK, ICMP errors not handed to TCP/UDP, no loopback
+ * delivery; also no IP reassembly (lwIP's default has it).  For boards
+ * with 64 KiB of SRAM.
  * docs/footprint.md measures it.  Everything here is an ustack_opts.h
  * option; a port copies this file and changes what it needs.
  */
