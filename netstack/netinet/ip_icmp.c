@@ -358,15 +358,16 @@ freeit:
 	m_freem(n);
 }
 #else
-	/* Compiled out (UST_ICMP_ERRORS 0): the datagram is dropped, no error
+/* Compiled out (UST_ICMP_ERRORS 0): the datagram is dropped, no error
  * goes back (RFC 1122 3.2.2 makes sending them a SHOULD). */
-	void icmp_error(struct mbuf * n, int type, int code, uint32_t mtu)
-	{
-		(void)type;
-		(void)code;
-		(void)mtu;
-		m_freem(n);
-	}
+void
+icmp_error(struct mbuf *n, int type, int code, uint32_t mtu)
+{
+	(void)type;
+	(void)code;
+	(void)mtu;
+	m_freem(n);
+}
 #endif /* UST_ICMP_ERRORS */
 
 int
