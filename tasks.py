@@ -835,7 +835,8 @@ def _qemu(c: Context, boards: list[str], check: str, timeout: int) -> None:
     help={
         "board": f"'all' ({', '.join(QEMU_BOARDS)}) or one board of `ustack board list`, "
         "or several, comma-separated",
-        "check": "only these checks, comma-separated: ping, http, tcp-echo, udp-echo, exit "
+        "check": "only these checks, comma-separated: ping, hostile, http, tcp-echo, udp-echo, "
+        "exit "
         "(default all)",
         "timeout": f"seconds the whole run may take, builds included (default "
         f"{QEMU_TIMEOUT_S}); the boards are taken down cleanly when it passes",
@@ -847,7 +848,9 @@ def qemu(c: Context, board: str = "all", check: str = "", timeout: int = QEMU_TI
     The boards: mps2-an385 (also its image on mps2-an386 and mps2-an500) and
     lm3s6965evb.  For each: build its firmware (build/board-<firmware>/), boot it in a
     network namespace on a TAP device, then from the kernel there: ping with
-    payloads of 56 to 8000 bytes (fragmented), curl /bytes/1000000 with the
+    payloads of 56 to 8000 bytes (fragmented), hostile HTTP and echo clients
+    (garbage, oversized and pipelined requests, a connection flood with
+    half-sent requests; HELLO after), curl /bytes/1000000 with the
     SHA-256 checked, 1 MiB TCP echo both ways byte-exact, UDP echo, and control
     EXIT 42, which must be QEMU's exit status.  Each check's time is printed.
     Root (namespaces)."""

@@ -72,6 +72,39 @@ void fw_ip_str(uint32_t ip, char *buf);
 /* v in decimal at p (at most 20 characters, no NUL); returns the end. */
 char *fw_u64_str(char *p, uint64_t v);
 
+/*
+ * How long a connection may hold a slot without making progress, so that
+ * peers that stop (a half-sent request, a client that never reads its
+ * echo or response, a host that vanished) cannot pin the slots and their
+ * memory forever.  Such a connection is reset (SO_LINGER 0: its buffers
+ * are freed at once, not left to drain to a peer that does not read).
+ *  - HTTP: a request head must be complete FW_HTTP_HEAD_S after the
+ *    connection or the previous response (slowloris: trickling bytes does
+ *    not extend it); a response that moves nothing for FW_HTTP_SEND_S.
+ *  - TCP echo: nothing received or sent for FW_ECHO_IDLE_S.
+ * When all HTTP slots are taken, a new connection takes the slot of the
+ * longest-idle persistent one waiting between requests (RFC 9112 9.6: a
+ * server may close an idle connection at any time), else it waits in the
+ * listen queue.  TCP echo resets connections beyond its slots.
+ */
+#define FW_HTTP_HEAD_S 5
+#define FW_HTTP_SEND_S 30
+#define FW_ECHO_IDLE_S 120
+#define FW_NS_PER_S 1000000000ull
+
+/* fw_http_parse.c: a request head, parsed. */
+#define FW_HTTP_REQ 512                /* longest head taken (else 431) */
+#define FW_HTTP_BYTES_MAX (1ull << 40) /* largest N of /bytes/N */
+struct fw_http_req {
+	size_t head_len;   /* bytes of the head, empty line included */
+	int status;        /* 200 (GET /bytes/N), 404 or 400 */
+	int close;         /* close the connection after the response */
+	uint64_t body_len; /* N, for 200 */
+};
+/* 1 with *out filled when req[0..len) holds a whole head, else 0 (more
+ * bytes needed). */
+int fw_http_parse(const char *req, size_t len, struct fw_http_req *out);
+
 struct fw_echo;
 struct fw_http;
 /* 0 or -UST_E* (the socket, bind or listen that failed). */
@@ -86,5 +119,8 @@ int fw_http_poll(struct fw_http *h);
  * with *error set. */
 struct ust_socket *fw_listen(struct ust_stack *st, int type, uint16_t port, int backlog,
     int *error);
+/* Closes so with a reset (SO_LINGER 0): nothing it holds waits for the
+ * peer. */
+void fw_abort(struct ust_socket *so);
 
 #endif /* FW_H */

@@ -41,8 +41,9 @@ fw_quad(const char **pp, const char *end, uint32_t *ip)
 		if (fw_num(pp, 255, i < 3 ? "." : end, &v) != 0)
 			return (-UST_EINVAL);
 		b[i] = (uint8_t)v;
-		if (i < 3)
-			(*pp)++;
+		/* fw_num also stops at the NUL: "1.2.3" must not step past it. */
+		if (i < 3 && *(*pp)++ != '.')
+			return (-UST_EINVAL);
 	}
 	memcpy(ip, b, 4);
 	return (0);

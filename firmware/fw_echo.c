@@ -8,7 +8,10 @@
  * reads nothing more, so a peer that does not read its echo fills our
  * receive window and stops (flow control does the rest).  At EOF with the
  * buffer empty the connection is closed (what the peer sent has been
- * echoed).  Accepting beyond the slots closes the new connection.
+ * echoed).  A connection that neither receives nor sends for
+ * FW_ECHO_IDLE_S (fw.h) is reset: a peer that never reads its echo, or
+ * went away, would otherwise pin the slot and the data TCP holds for it
+ * forever.  Accepting beyond the slots resets the new connection.
  */
 #include <string.h>
 
@@ -17,10 +20,12 @@
 struct fw_echo_conn {
 	struct ust_socket *so; /* NULL: free slot */
 	uint32_t off, len;     /* bytes buf[off..len) still to send */
+	uint64_t last_ns;      /* last byte received or sent */
 	uint8_t buf[FW_IO_BUF];
 };
 
 struct fw_echo {
+	struct ust_stack *st;
 	struct ust_socket *udp;
 	struct ust_socket *lso;
 	struct fw_echo_conn conn[FW_TCP_ECHO_CONNS];
@@ -56,6 +61,15 @@ fw_listen(struct ust_stack *st, int type, uint16_t port, int backlog, int *error
 	return (so);
 }
 
+void
+fw_abort(struct ust_socket *so)
+{
+	static const struct ust_linger l = { 1, 0 };
+
+	(void)ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_LINGER, &l, sizeof(l));
+	(void)ust_close(so);
+}
+
 int
 fw_echo_start(struct ust_stack *st, struct fw_echo **out)
 {
@@ -63,6 +77,7 @@ fw_echo_start(struct ust_stack *st, struct fw_echo **out)
 	int error;
 
 	memset(e, 0, sizeof(*e));
+	e->st = st;
 	e->udp = fw_listen(st, UST_SOCK_DGRAM, FW_ECHO_PORT, 0, &error);
 	if (e->udp == NULL)
 		return (error);
@@ -100,7 +115,7 @@ fw_echo_close(struct fw_echo_conn *c)
 
 /* Moves one connection along; 1 if it did anything. */
 static int
-fw_echo_conn_poll(struct fw_echo_conn *c)
+fw_echo_conn_poll(struct fw_echo_conn *c, uint64_t now)
 {
 	ptrdiff_t n;
 	int did = 0;
@@ -110,8 +125,8 @@ fw_echo_conn_poll(struct fw_echo_conn *c)
 			n = ust_send(c->so, c->buf + c->off, c->len - c->off, 0);
 			/* ENOBUFS: no mbuf just now (a small board runs at its
 			 * memory limit); what TCP holds will free some. */
-			if (n == -UST_EAGAIN || n == -UST_ENOBUFS)
-				return (did);
+			if (n == -UST_EAGAIN || n == -UST_ENOBUFS || n == 0)
+				break;
 			if (n < 0) {
 				fw_echo_close(c);
 				return (1);
@@ -122,7 +137,7 @@ fw_echo_conn_poll(struct fw_echo_conn *c)
 		}
 		n = ust_recv(c->so, c->buf, sizeof(c->buf), 0);
 		if (n == -UST_EAGAIN)
-			return (did);
+			break;
 		if (n <= 0) {
 			/* EOF with everything echoed, or an error. */
 			fw_echo_close(c);
@@ -132,12 +147,21 @@ fw_echo_conn_poll(struct fw_echo_conn *c)
 		c->len = (uint32_t)n;
 		did = 1;
 	}
+	if (did)
+		c->last_ns = now;
+	else if (now - c->last_ns >= FW_ECHO_IDLE_S * FW_NS_PER_S) {
+		fw_abort(c->so);
+		c->so = NULL;
+		return (1);
+	}
+	return (did);
 }
 
 int
 fw_echo_poll(struct fw_echo *e)
 {
 	struct ust_socket *so;
+	uint64_t now = ust_stack_now(e->st);
 	int did, i, j;
 
 	did = fw_echo_udp(e);
@@ -146,15 +170,16 @@ fw_echo_poll(struct fw_echo *e)
 		for (j = 0; j < FW_TCP_ECHO_CONNS && e->conn[j].so != NULL; j++)
 			;
 		if (j == FW_TCP_ECHO_CONNS) {
-			(void)ust_close(so);
+			fw_abort(so);
 			continue;
 		}
 		e->conn[j].so = so;
 		e->conn[j].off = e->conn[j].len = 0;
+		e->conn[j].last_ns = now;
 	}
 	for (i = 0; i < FW_TCP_ECHO_CONNS; i++)
 		if (e->conn[i].so != NULL)
-			did |= fw_echo_conn_poll(&e->conn[i]);
+			did |= fw_echo_conn_poll(&e->conn[i], now);
 	return (did);
 }
 

@@ -149,7 +149,10 @@ main(void)
 	int error, did, conns, conns_max = 0;
 
 	board_init();
-	(void)board_cmdline(line, sizeof(line));
+	/* Not the defaults instead of a configuration that was given. */
+	if (board_cmdline(line, sizeof(line)) >= sizeof(line))
+		fw_fatal("command line longer than 255 bytes (QEMU's -kernel path counts)",
+		    UST_EINVAL);
 	if (fw_cmdline_parse(line, &conf) != 0)
 		fw_fatal("bad command line (ip=A.B.C.D/P gw=A.B.C.D seed=N)", UST_EINVAL);
 	st = fw_stack(&conf);
@@ -164,6 +167,7 @@ main(void)
 	if ((error = fw_http_start(st, &http)) != 0)
 		fw_fatal("http service", error);
 	fw_ctl_init(&ctl, st, board_info.name, board_ctl_read, board_ctl_write, board_exit);
+	fw_ctl_set_if(&ctl, ifp);
 
 	fw_ip_str(conf.ip, ip);
 	fw_puts("ustack-fw: ready ");

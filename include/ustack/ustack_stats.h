@@ -181,6 +181,7 @@ extern "C" {
 	C(ctx, tcps_newreno_partial, "NewReno partial ACKs")                              \
 	C(ctx, tcps_finwait2_drops, "orphans timed out in FIN_WAIT_2")                    \
 	C(ctx, tcps_tw_recycles, "TIME_WAIT connections reused by a new SYN")             \
+	C(ctx, tcps_tw_reclaims, "TIME_WAIT connections ended early: PCB zones full")     \
 	C(ctx, tcps_sc_added, "syncache entries added")                                   \
 	C(ctx, tcps_sc_retransmitted, "SYN-ACKs retransmitted")                           \
 	C(ctx, tcps_sc_dupsyn, "duplicate SYNs")                                          \

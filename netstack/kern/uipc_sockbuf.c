@@ -172,27 +172,59 @@ sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf
 	return (1);
 }
 
+/*
+ * Whether n's bytes may be copied into the trailing space of tail instead
+ * of queueing n (FreeBSD's sbcompress): both plain data, tail writable in
+ * place, and n small.  Without it every small write or small segment holds
+ * an mbuf (and often a cluster) of its own, so an application that writes
+ * in small pieces, or a peer that sends them, exhausts the mbuf zone of a
+ * small board long before the buffer's byte limit.  Only chunks of up to a
+ * quarter cluster are copied, as FreeBSD does, so bulk data is never
+ * copied twice.
+ */
+static int
+sb_can_compress(const struct mbuf *tail, const struct mbuf *n)
+{
+	if (tail == NULL || (tail->m_flags & M_EOR) != 0)
+		return (0);
+	if ((tail->m_type != MT_DATA && tail->m_type != MT_HEADER) ||
+	    (n->m_type != MT_DATA && n->m_type != MT_HEADER))
+		return (0);
+	return (n->m_len <= UST_MCLBYTES / 4 && n->m_len <= M_TRAILINGSPACE(tail));
+}
+
 void
 sbappendstream(struct sockbuf *sb, struct mbuf *m)
 {
-	struct mbuf *t;
+	struct mbuf *n;
 
-	if (m == NULL)
-		return;
 	KASSERT(sb->sb_mb == NULL || sb->sb_mb->m_nextpkt == NULL,
 	    ("sbappendstream: sb %p holds %u records", (void *)sb, (unsigned)sb->sb_records));
-	for (t = m; t != NULL; t = t->m_next)
-		sballoc(sb, t);
-	if (sb->sb_mb == NULL) {
-		sblinkrecord(sb, m);
-		SBCHECK(sb);
-		return;
+	while (m != NULL) {
+		n = m;
+		m = m->m_next;
+		n->m_next = NULL;
+		if (n->m_len == 0 && sb->sb_mb != NULL) {
+			(void)m_free(n);
+			continue;
+		}
+		if (sb_can_compress(sb->sb_mbtail, n)) {
+			memcpy(mtod(sb->sb_mbtail, char *) + sb->sb_mbtail->m_len,
+			    mtod(n, const char *), n->m_len);
+			sb->sb_mbtail->m_len += n->m_len;
+			sb->sb_cc += n->m_len;
+			(void)m_free(n);
+			continue;
+		}
+		sballoc(sb, n);
+		if (sb->sb_mb == NULL) {
+			sblinkrecord(sb, n);
+			continue;
+		}
+		/* One record: the new data goes after the last mbuf. */
+		sb->sb_mbtail->m_next = n;
+		sb->sb_mbtail = n;
 	}
-	/* One record: the new data goes after the last mbuf. */
-	sb->sb_mbtail->m_next = m;
-	for (t = m; t->m_next != NULL; t = t->m_next)
-		continue;
-	sb->sb_mbtail = t;
 	SBCHECK(sb);
 }
 

@@ -526,6 +526,39 @@ tcp_twstart(struct tcpcb *tp)
 	}
 }
 
+/*
+ * The PCB zones are full: end the TIME_WAIT connection nearest its 2MSL
+ * deadline to make room, as FreeBSD did while TIME_WAIT had a zone of its
+ * own (tcp_tw_2msl_scan reused the oldest once net.inet.tcp.maxtcptw was
+ * reached).  TIME_WAIT guards a new incarnation of the same four-tuple
+ * against old duplicates (RFC 9293 3.6.1), but a board whose zones hold
+ * 30 connections would otherwise refuse every new one for up to 2MSL
+ * after a burst of short connections it closed first.  Returns 1 when it
+ * freed one.
+ */
+int
+tcp_tw_reclaim(struct ust_stack *st)
+{
+	struct inpcb *inp, *oldest = NULL;
+	struct tcpcb *tp;
+
+	if (st->st_tcbinfo == NULL)
+		return (0);
+	for (inp = st->st_tcbinfo->ipi_list; inp != NULL; inp = inp->inp_list.next) {
+		tp = inp->inp_ppcb;
+		if (tp == NULL || tp->t_state != TCPS_TIME_WAIT)
+			continue;
+		if (oldest == NULL ||
+		    tp->t_timers[TT_2MSL] < ((struct tcpcb *)oldest->inp_ppcb)->t_timers[TT_2MSL])
+			oldest = inp;
+	}
+	if (oldest == NULL)
+		return (0);
+	TCPSTAT_INC(st, tcps_tw_reclaims);
+	(void)tcp_close(oldest->inp_ppcb);
+	return (1);
+}
+
 /* ---------------------------------------------------------------------
  * TCP options on the wire (tcp.h).
  * ------------------------------------------------------------------- */

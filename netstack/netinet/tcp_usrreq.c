@@ -74,11 +74,16 @@ tcp_attach_pcb(struct socket *so)
 		return (UST_ENOBUFS);
 	if (so->so_pcb != NULL)
 		return (UST_EISCONN);
+	/* Full zones first give up a TIME_WAIT connection (tcp_tw_reclaim). */
 	error = in_pcballoc(so, st->st_tcbinfo);
+	if (error == UST_ENOBUFS && tcp_tw_reclaim(st))
+		error = in_pcballoc(so, st->st_tcbinfo);
 	if (error != 0)
 		return (error);
 	inp = sotoinpcb(so);
 	tp = tcp_newtcpcb(inp);
+	if (tp == NULL && tcp_tw_reclaim(st))
+		tp = tcp_newtcpcb(inp);
 	if (tp == NULL) {
 		in_pcbfree(inp);
 		return (UST_ENOBUFS);

@@ -306,7 +306,8 @@ struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
 struct tcpcb *tcp_close(struct tcpcb *tp);
 /* Drops with a RST if synchronized, reporting errno to the user. */
 struct tcpcb *tcp_drop(struct tcpcb *tp, int error);
-void tcp_twstart(struct tcpcb *tp); /* enter TIME_WAIT */
+void tcp_twstart(struct tcpcb *tp);       /* enter TIME_WAIT */
+int tcp_tw_reclaim(struct ust_stack *st); /* zones full: end the oldest TIME_WAIT */
 void tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl);
 /* Timers: delay 0 stops one. */
 void tcp_timer_activate(struct tcpcb *tp, int which, uint64_t delay_ns);

@@ -171,6 +171,7 @@ struct ust_tcpstat {
 	uint64_t tcps_newreno_partial;
 	uint64_t tcps_finwait2_drops;
 	uint64_t tcps_tw_recycles;
+	uint64_t tcps_tw_reclaims;
 	uint64_t tcps_sc_added;
 	uint64_t tcps_sc_retransmitted;
 	uint64_t tcps_sc_dupsyn;

@@ -101,6 +101,11 @@ def read_counters(st: Any, proto: str) -> dict[str, Any]:
         raise ValueError(f"unknown protocol {proto!r}: one of {', '.join(PROTOCOLS)}") from None
     out = ffi.new(ctype + " *")
     getattr(lib, fn_name)(st, out)
+    return counters_from_struct(out, ctype)
+
+
+def counters_from_struct(out: Any, ctype: str) -> dict[str, Any]:
+    """A filled ``struct ust_<proto>stat`` as :func:`read_counters` gives it."""
     result: dict[str, Any] = {}
     for name, field in ffi.typeof(ctype).fields:
         value = getattr(out, name)

@@ -42,7 +42,7 @@ import struct
 import warnings
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ustack._native import ffi, lib
 from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
@@ -78,7 +78,9 @@ __all__ = [
     "AddressFamily",
     "SocketKind",
     "Socket",
+    "SocketIdioms",
     "SocketIO",
+    "int_option",
     "TCPInfo",
     "LINUX_DGRAM_BUFFER",
     "tcp_state_name",
@@ -186,7 +188,7 @@ def _tcp_info(raw: Any) -> TCPInfo:
 
 
 class _WouldBlock(Exception):
-    """Internal: the C call returned -UST_EAGAIN."""
+    """Internal: the call returned -UST_EAGAIN (here or on a board)."""
 
 
 def _timeout_error(what: str) -> OSError:
@@ -207,7 +209,173 @@ def _ust_py_upcall(arg: Any, so: Any, events: int) -> None:
         sock._stack._errors.append(exc)
 
 
-class Socket:
+def int_option(c_level: int, c_opt: int, value: int) -> int:
+    """An int option's value as the socket module gives it: ``SO_ERROR`` as
+    the *host's* errno of the same name (as the exceptions' ``errno``), so
+    ``== errno.ECONNREFUSED`` holds, and ``SO_TYPE`` as the host's ``SOCK_*``."""
+    if c_level == _C_SOL_SOCKET and c_opt == _C_SO_ERROR and value:
+        err = error_from_code(value)
+        return int(err.errno) if err.errno is not None else value
+    if c_level == _C_SOL_SOCKET and c_opt == _C_SO_TYPE:
+        return from_c_type(value)
+    return value
+
+
+class SocketIdioms:
+    """What a ustack socket does as :class:`socket.socket` does, whatever
+    carries its calls (:class:`Socket` in-process, ``ustack.board``'s
+    BoardSocket over a board's control channel): timeouts, ``connect_ex``,
+    ``sendall``, ``sendto``'s two forms, ``MSG_WAITALL``, the ``MSG_*``
+    translation, the context manager."""
+
+    _timeout: float | None
+    _type: int
+
+    def connect(self, address: tuple[Any, int]) -> None:
+        raise NotImplementedError
+
+    def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
+        raise NotImplementedError
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def fileno(self) -> int:
+        """-1: a ustack socket has no file descriptor (select() and
+        selectors' default selector cannot watch it; use
+        :class:`ustack.selectors.UstackSelector`)."""
+        return -1
+
+    def settimeout(self, value: float | None) -> None:
+        """None: block; 0.0: non-blocking; > 0: block at most ``value`` seconds
+        (of the stack's clock; of the host's for a board), then raise TimeoutError."""
+        if value is not None:
+            value = float(value)
+            if value < 0.0:
+                raise ValueError("Timeout value out of range")
+        self._timeout = value
+
+    def gettimeout(self) -> float | None:
+        """The timeout in seconds (None: blocking without limit)."""
+        return self._timeout
+
+    def setblocking(self, flag: bool) -> None:
+        """``setblocking(True)`` is ``settimeout(None)``, False is ``settimeout(0.0)``."""
+        self._timeout = None if flag else 0.0
+
+    def getblocking(self) -> bool:
+        """False when non-blocking (timeout 0.0)."""
+        return self._timeout != 0.0
+
+    @staticmethod
+    def _c_flags(flags: int) -> int:
+        """``MSG_*`` flags (Python values) -> ustack's; MSG_DONTWAIT is done
+        by the caller (C calls never block) and MSG_WAITALL by ``recv``."""
+        if not flags:
+            return 0
+        rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
+        c = to_c_flags(rest)
+        known = to_c_flags(rest & (MSG_OOB | MSG_PEEK))
+        if c != known:
+            raise error_from_code(_EOPNOTSUPP, f"flags {rest & ~(MSG_OOB | MSG_PEEK):#x}")
+        return c
+
+    def _so_error(self) -> int:
+        raise NotImplementedError
+
+    def getpeername(self) -> Address:
+        raise NotImplementedError
+
+    def _established(self) -> bool:
+        """A connect in progress is done: True when connected, False while
+        it goes on, the error when it failed (SO_ERROR)."""
+        err = self._so_error()
+        if err:
+            raise error_from_code(err)
+        try:
+            self.getpeername()
+        except OSError:
+            return False
+        return True
+
+    def _blocking(
+        self,
+        attempt: Callable[[], T],
+        what: str,
+        flags: int,
+        wait: Callable[[Callable[[], bool]], bool],
+    ) -> T:
+        """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN); when it
+        would block, EAGAIN for a non-blocking call, else ``wait(ready)``
+        (False: the timeout passed) retries it until it goes through."""
+        try:
+            return attempt()
+        except _WouldBlock:
+            if self._timeout == 0.0 or flags & MSG_DONTWAIT:
+                raise error_from_code(_EAGAIN) from None
+        result: list[T] = []
+
+        def ready() -> bool:
+            try:
+                result.append(attempt())
+            except _WouldBlock:
+                return False
+            return True
+
+        if wait(ready):
+            return result[0]
+        raise _timeout_error(what)
+
+    def connect_ex(self, address: tuple[Any, int]) -> int:
+        """Like ``connect`` but returns the host's errno (0 on success),
+        as :meth:`socket.socket.connect_ex`."""
+        try:
+            self.connect(address)
+        except OSError as exc:
+            if exc.errno is None:
+                raise
+            return int(exc.errno)
+        return 0
+
+    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
+        """Send all of ``data`` (a stream socket may take it in pieces)."""
+        view = memoryview(data).cast("B")
+        while view:
+            n = self.send(view, flags)
+            view = view[n:]
+
+    @staticmethod
+    def _sendto_args(args: tuple[Any, ...]) -> tuple[int, Any]:
+        """``sendto``'s ``(address)`` or ``(flags, address)``."""
+        if len(args) == 1:
+            return 0, args[0]
+        if len(args) == 2:
+            return int(args[0]), args[1]
+        raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
+
+    def _recv_waitall(self, bufsize: int, flags: int) -> bytes:
+        """``MSG_WAITALL`` on a stream: ``bufsize`` bytes, or fewer at EOF."""
+        chunks: list[bytes] = []
+        need = bufsize
+        while need:
+            part = self.recv(need, flags & ~_MSG_WAITALL)
+            if not part:
+                break
+            chunks.append(part)
+            need -= len(part)
+        return b"".join(chunks)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Socket(SocketIdioms):
     """A ustack socket; create one with :meth:`Stack.socket <ustack.Stack.socket>`.
 
     See the module documentation for blocking, timeouts and the world.
@@ -297,59 +465,22 @@ class Socket:
             raise error_from_code(_EBADF, "socket is closed")
         return self._so
 
-    def fileno(self) -> int:
-        """-1: a ustack socket has no file descriptor (select() and
-        selectors' default selector cannot watch it; use
-        :class:`ustack.selectors.UstackSelector`)."""
-        return -1
-
     def __getstate__(self) -> Any:
         raise TypeError(f"cannot pickle {self.__class__.__name__!r} object")
 
-    # --- timeouts -----------------------------------------------------------
-
-    def settimeout(self, value: float | None) -> None:
-        """None: block; 0.0: non-blocking; > 0: block at most ``value`` seconds
-        of the stack's clock, then raise TimeoutError."""
-        if value is not None:
-            value = float(value)
-            if value < 0.0:
-                raise ValueError("Timeout value out of range")
-        self._timeout = value
-
-    def gettimeout(self) -> float | None:
-        """The timeout in seconds (None: blocking without limit)."""
-        return self._timeout
-
-    def setblocking(self, flag: bool) -> None:
-        """``setblocking(True)`` is ``settimeout(None)``, False is ``settimeout(0.0)``."""
-        self._timeout = None if flag else 0.0
-
-    def getblocking(self) -> bool:
-        """False when non-blocking (timeout 0.0)."""
-        return self._timeout != 0.0
+    # --- blocking -----------------------------------------------------------
 
     def _call(self, attempt: Callable[[], T], what: str, flags: int = 0) -> T:
         """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN), blocking
         as the socket's timeout (and MSG_DONTWAIT in ``flags``) says."""
         with self._stack.world.using():
-            try:
-                return attempt()
-            except _WouldBlock:
-                if self._timeout == 0.0 or flags & MSG_DONTWAIT:
-                    raise error_from_code(_EAGAIN) from None
-            result: list[T] = []
-
-            def ready() -> bool:
-                try:
-                    result.append(attempt())
-                except _WouldBlock:
-                    return False
-                return True
-
-            if self._stack.world.wait(ready, self._timeout_ns(), what, self):
-                return result[0]
-            raise _timeout_error(what)
+            world = self._stack.world
+            return self._blocking(
+                attempt,
+                what,
+                flags,
+                lambda ready: world.wait(ready, self._timeout_ns(), what, self),
+            )
 
     def _timeout_ns(self) -> int | None:
         return None if self._timeout is None else int(self._timeout * 1e9)
@@ -359,18 +490,6 @@ class Socket:
         if rc == -_EAGAIN:
             raise _WouldBlock
         return check(rc, subject)
-
-    def _c_flags(self, flags: int) -> int:
-        """``MSG_*`` flags (Python values) -> ustack's; MSG_DONTWAIT is done
-        here (C calls never block) and MSG_WAITALL by :meth:`recv`."""
-        if not flags:
-            return 0
-        rest = int(flags) & ~(MSG_DONTWAIT | _MSG_WAITALL)
-        c = to_c_flags(rest)
-        known = to_c_flags(rest & (MSG_OOB | MSG_PEEK))
-        if c != known:
-            raise error_from_code(_EOPNOTSUPP, f"flags {rest & ~(MSG_OOB | MSG_PEEK):#x}")
-        return c
 
     # --- addresses ----------------------------------------------------------
 
@@ -393,31 +512,10 @@ class Socket:
             if self._timeout == 0.0:
                 check(rc)
 
-            def established() -> bool:
-                err = self._so_error()
-                if err:
-                    raise error_from_code(err)
-                try:
-                    self.getpeername()
-                except OSError:
-                    return False
-                return True
-
-            if established():
+            if self._established():
                 return
-            if not world.wait(established, self._timeout_ns(), "connect()", self):
+            if not world.wait(self._established, self._timeout_ns(), "connect()", self):
                 raise _timeout_error("connect()")
-
-    def connect_ex(self, address: tuple[Any, int]) -> int:
-        """Like :meth:`connect` but returns the host's errno (0 on success),
-        as :meth:`socket.socket.connect_ex`."""
-        try:
-            self.connect(address)
-        except OSError as exc:
-            if exc.errno is None:
-                raise
-            return int(exc.errno)
-        return 0
 
     def getsockname(self) -> Address:
         """The local ``(host, port)``."""
@@ -466,21 +564,9 @@ class Socket:
 
         return self._call(attempt, "send()", flags)
 
-    def sendall(self, data: bytes | bytearray | memoryview, flags: int = 0) -> None:
-        """Send all of ``data`` (a stream socket may take it in pieces)."""
-        view = memoryview(data).cast("B")
-        while view:
-            n = self.send(view, flags)
-            view = view[n:]
-
     def sendto(self, data: bytes | bytearray | memoryview, *args: Any) -> int:
         """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
-        if len(args) == 1:
-            flags, address = 0, args[0]
-        elif len(args) == 2:
-            flags, address = args
-        else:
-            raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args) + 1} given)")
+        flags, address = self._sendto_args(args)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         sa = sockaddr(address, "sendto()")
@@ -504,15 +590,7 @@ class Socket:
         As with a host socket, ``recv(0)`` on a stream socket returns b""
         at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
         if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
-            chunks: list[bytes] = []
-            need = bufsize
-            while need:
-                part = self.recv(need, flags & ~_MSG_WAITALL)
-                if not part:
-                    break
-                chunks.append(part)
-                need -= len(part)
-            return b"".join(chunks)
+            return self._recv_waitall(bufsize, flags)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)
         cflags = self._c_flags(flags)
@@ -626,13 +704,7 @@ class Socket:
         if buflen > 0:
             return self._getsockopt_raw(c_level, c_opt, buflen)
         raw = self._getsockopt_raw(c_level, c_opt, _INT.size)
-        value = int(_INT.unpack(raw.ljust(_INT.size, b"\0"))[0])
-        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_ERROR and value:
-            err = error_from_code(value)
-            return int(err.errno) if err.errno is not None else value
-        if c_level == _C_SOL_SOCKET and c_opt == _C_SO_TYPE:
-            return from_c_type(value)
-        return value
+        return int_option(c_level, c_opt, int(_INT.unpack(raw.ljust(_INT.size, b"\0"))[0]))
 
     def _getsockopt_raw(self, c_level: int, c_opt: int, size: int) -> bytes:
         self._ptr()
@@ -756,12 +828,6 @@ class Socket:
     def detach(self) -> None:
         """Not supported: a ustack socket has no file descriptor."""
         raise NotImplementedError("ustack sockets have no file descriptor to detach")
-
-    def __enter__(self) -> Socket:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __del__(self) -> None:
         # As socket.socket: a socket collected unclosed is closed, with a

@@ -78,6 +78,45 @@ def test_qemu_command_line(tmp_path: Path) -> None:
     assert not board.ctl_path.parent.exists()  # the temporary folder went
 
 
+def test_short_kernel_path_and_ready_address_checked(tmp_path: Path) -> None:
+    # Semihosting gives the firmware "<-kernel path> <-append>" in 256
+    # bytes or not at all: a deep checkout's path must not crowd out the
+    # configuration, so QEMU loads the ELF through a link in the run's
+    # folder once the board starts.
+    deep = tmp_path / ("d" * 200) / ("e" * 100)
+    deep.mkdir(parents=True)
+    elf = deep / "fw.elf"
+    elf.write_bytes(b"")
+    board = QemuBoard("mps2-an385", elf=elf, address="198.18.5.9/24", host_address="198.18.5.1/24")
+    try:
+        board.kernel_path.symlink_to(elf)  # what start() does
+        argv = board.qemu_argv()
+        kernel = argv[argv.index("-kernel") + 1]
+        assert Path(kernel).resolve() == elf.resolve()
+        assert len(kernel) + 1 + len(board.cmdline) < 256
+        # A ready line at another address: the firmware did not get its line.
+        board._check_ready("ustack-fw: ready mps2-an385 198.18.5.9\n")
+        with pytest.raises(BoardError, match="not 198.18.5.9: it did not read the command line"):
+            board._check_ready("ustack-fw: ready mps2-an385 198.18.0.2\n")
+    finally:
+        board.close()
+
+
+@needs_boot
+def test_firmware_refuses_a_command_line_it_cannot_read() -> None:
+    # A line over 255 bytes reaches the firmware as nothing; it must stop
+    # (status 1, saying why) rather than serve with the defaults.
+    elf = firmware_path("mps2-an385")
+    if not elf.is_file():
+        pytest.skip(f"no firmware at {elf} (invoke qemu builds it)")
+    argv = [QEMU, "-M", "mps2-an385", "-nodefaults", "-display", "none", "-monitor", "none"]
+    argv += ["-kernel", str(elf), "-append", "ip=198.18.0.2/24 " + "x" * 300]
+    argv += ["-semihosting-config", "enable=on,target=native", "-serial", "stdio"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "command line longer than 255 bytes" in out.stdout
+
+
 def test_addresses_stay_in_the_benchmark_range() -> None:
     with pytest.raises(ValueError, match="198.18.0.0/15"):
         QemuBoard(address="10.0.0.2/24", host_address="10.0.0.1/24")

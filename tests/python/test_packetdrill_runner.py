@@ -251,3 +251,34 @@ def test_cli_rejects_bad_force(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 2 and "KNOB=VALUE" in proc.stderr
+
+
+def test_retries_rerun_a_real_time_failure_and_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real-time back end reruns a failing script (--retries) and the report
+    says so; a script failing every run still fails; virtual time never reruns."""
+    import ustack.packetdrill.suite as suite
+
+    for name in ("flaky.pkt", "broken.pkt"):
+        (tmp_path / name).write_text(PASSIVE)
+    runs: list[str] = []
+
+    def fake_run_script(path: Path, **kw: object) -> ScriptResult:
+        runs.append(path.name)
+        flaky_pass = path.name == "flaky.pkt" and runs.count(path.name) == 2
+        return ScriptResult(str(path), "g", "pass" if flaky_pass else "fail", reason="late")
+
+    monkeypatch.setattr(suite, "run_script", fake_run_script)
+    report = run_scripts([tmp_path], backend="tap", retries=2)
+    by_name = {Path(r.path).name: r for r in report.results}
+    assert (by_name["flaky.pkt"].status, by_name["flaky.pkt"].attempts) == ("pass", 2)
+    assert (by_name["broken.pkt"].status, by_name["broken.pkt"].attempts) == ("fail", 3)
+    text = report.format()
+    assert "flaky.pkt: passed at run 2" in text and "broken.pkt: still failed at run 3" in text
+    assert report.summary_line() == "1 passed, 1 failed, 0 skipped"
+
+    runs.clear()
+    report = run_scripts([tmp_path], backend="virtual", retries=2)
+    assert sorted(runs) == ["broken.pkt", "flaky.pkt"]
+    assert all(r.attempts == 1 for r in report.results)

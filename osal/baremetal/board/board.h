@@ -51,7 +51,9 @@ size_t board_ctl_read(void *buf, size_t len);
 void board_ctl_write(const void *buf, size_t len);
 
 /* The command line the host gave (semihosting SYS_GET_CMDLINE; QEMU's
- * -append), NUL-terminated in buf.  Its length, 0 when there is none. */
+ * -kernel path, a space and -append), NUL-terminated in buf.  Its length,
+ * 0 when there is none; len (buf empty) when there is one longer than
+ * len - 1 bytes, which semihosting does not give in part. */
 size_t board_cmdline(char *buf, size_t len);
 
 /* Ends the program with `status` (semihosting SYS_EXIT_EXTENDED: QEMU with

@@ -34,6 +34,8 @@
 #define SYST_CSR_ENABLE 0x1u
 #define SYST_CSR_TICKINT 0x2u
 #define SYST_CSR_CLKSOURCE 0x4u
+#define SCB_ICSR (*(volatile uint32_t *)0xe000ed04u)
+#define SCB_ICSR_PENDSTSET 0x04000000u
 #define SCB_HFSR (*(volatile uint32_t *)0xe000ed2cu)
 #define SCB_HFSR_DEBUGEVT 0x80000000u
 #define CM_BKPT_SEMIHOST 0xbeabu /* the Thumb encoding of BKPT 0xAB */
@@ -69,6 +71,13 @@ static struct {
 	uint32_t ns_per_count_q16; /* ns per count, 16.16 fixed point */
 } cm_clock;
 
+/* Set by the HardFault handler when it skipped a semihosting call: there
+ * is no host (a debugger or QEMU's -semihosting) to answer them. */
+static volatile uint32_t cm_semihost_absent;
+
+static void cm_clock_check(void);
+static void cm_puts(const char *s);
+
 void
 cm_systick_start(uint32_t clk_hz, enum cm_systick_source src)
 {
@@ -81,6 +90,37 @@ cm_systick_start(uint32_t clk_hz, enum cm_systick_source src)
 	SYST_CVR = 0;
 	SYST_CSR =
 	    SYST_CSR_ENABLE | SYST_CSR_TICKINT | (src == CM_SYSTICK_CPU ? SYST_CSR_CLKSOURCE : 0u);
+	cm_clock_check();
+}
+
+/*
+ * The clock must not go back across a wrap whose interrupt is not taken
+ * yet.  Late in a millisecond, with interrupts masked, read it; wait for
+ * the wrap to pend SysTick (the counter reloaded, the count of ms not yet
+ * moved) and read again: the second time must not be before the first.
+ * It costs at most two milliseconds at start; a clock that fails ends the
+ * run (status 1) rather than feed TCP's timers a time that runs back.
+ */
+static void
+cm_clock_check(void)
+{
+	uint64_t t0, t1, ms = cm_clock.ms;
+	uint32_t spin;
+
+	for (spin = 0; spin < 100000000u && cm_clock.ms == ms; spin++)
+		;
+	for (spin = 0; spin < 100000000u && SYST_CVR > cm_clock.reload / 4; spin++)
+		;
+	__asm__ volatile("cpsid i" ::: "memory");
+	t0 = ust_board_clock_ns();
+	for (spin = 0; spin < 100000000u && (SCB_ICSR & SCB_ICSR_PENDSTSET) == 0; spin++)
+		;
+	t1 = ust_board_clock_ns();
+	__asm__ volatile("cpsie i\n\tisb" ::: "memory");
+	if (t1 < t0) {
+		cm_puts("\nclock: went back across a SysTick wrap\n");
+		board_exit(1);
+	}
 }
 
 void
@@ -93,14 +133,25 @@ uint64_t
 ust_board_clock_ns(void)
 {
 	uint64_t ms, again;
-	uint32_t cvr, sub;
+	uint32_t cvr, sub, pend0, pend1;
 
-	/* A tick between the two reads of ms moves the count: read again. */
+	/*
+	 * A tick between the two reads of ms moves the count: read again.
+	 * The counter may also have wrapped without the handler having run
+	 * (interrupts masked, or the cycles before the exception is taken):
+	 * SysTick is then pending and ms one behind the count.  Pending
+	 * before the count was read: the count is of the next millisecond.
+	 * Pending only after: the count may be of either; read again.
+	 */
 	do {
 		ms = cm_clock.ms;
+		pend0 = SCB_ICSR & SCB_ICSR_PENDSTSET;
 		cvr = SYST_CVR;
+		pend1 = SCB_ICSR & SCB_ICSR_PENDSTSET;
 		again = cm_clock.ms;
-	} while (ms != again);
+	} while (ms != again || (pend0 == 0 && pend1 != 0));
+	if (pend0 != 0)
+		ms++;
 	if (cvr > cm_clock.reload)
 		cvr = cm_clock.reload;
 	sub = (uint32_t)(((uint64_t)(cm_clock.reload - cvr) * cm_clock.ns_per_count_q16) >> 16);
@@ -133,14 +184,18 @@ board_cmdline(char *buf, size_t len)
 	buf[0] = '\0';
 	blk.buf = buf;
 	blk.len = (int)(len > 0x7fffffff ? 0x7fffffff : len);
+	/* A host gives the whole line or, when it does not fit, nothing. */
 	if (cm_semihost(CM_SYS_GET_CMDLINE, &blk) != 0 || blk.len < 0)
-		return (0);
+		return (cm_semihost_absent ? 0 : len);
 	n = (size_t)blk.len;
 	if (n >= len)
 		n = len - 1;
 	buf[n] = '\0';
 	return (n);
 }
+
+static void cm_putu(uint32_t v);
+static uint32_t cm_stack_used(void);
 
 _Noreturn void
 board_exit(int status)
@@ -150,6 +205,11 @@ board_exit(int status)
 		uint32_t subcode;
 	} blk = { CM_ADP_STOPPED_APPLICATION_EXIT, (uint32_t)status };
 
+	cm_puts("board: main stack high-water ");
+	cm_putu(cm_stack_used());
+	cm_puts(" of ");
+	cm_putu((uint32_t)((uintptr_t)_estack - (uintptr_t)_ebss));
+	cm_puts(" bytes\n");
 	(void)cm_semihost(CM_SYS_EXIT_EXTENDED, &blk);
 	/* No host to exit to: stop here, interrupts off. */
 	__asm__ volatile("cpsid i" ::: "memory");
@@ -171,9 +231,10 @@ cm_idle_mask(uint64_t irqs)
 	volatile uint32_t *icpr = (volatile uint32_t *)0xe000e280u;
 	uint32_t lo = (uint32_t)irqs, hi = (uint32_t)(irqs >> 32);
 
+	/* No clearing of pending bits before the WFI: one set since the
+	 * caller last polled is a frame or byte that came in after it looked,
+	 * and must end the sleep at once, not at the next SysTick. */
 	__asm__ volatile("cpsid i" ::: "memory");
-	icpr[0] = lo;
-	icpr[1] = hi;
 	iser[0] = lo;
 	iser[1] = hi;
 	__asm__ volatile("dsb\n\twfi" ::: "memory");
@@ -201,6 +262,19 @@ cm_puts(const char *s)
 }
 
 static void
+cm_putu(uint32_t v)
+{
+	char buf[10];
+	int n = 0;
+
+	do
+		buf[n++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	while (n > 0)
+		ust_board_putc((unsigned char)buf[--n]);
+}
+
+static void
 cm_puthex(uint32_t v)
 {
 	int i;
@@ -223,6 +297,7 @@ cm_hardfault(uint32_t *frame)
 	if ((pc & 1u) == 0 && pc >= 2u &&
 	    *(const volatile uint16_t *)(uintptr_t)pc == CM_BKPT_SEMIHOST) {
 		SCB_HFSR = SCB_HFSR_DEBUGEVT;
+		cm_semihost_absent = 1;
 		frame[0] = (uint32_t)-1;
 		frame[6] = pc + 2u;
 		return;
@@ -255,16 +330,36 @@ Default_Handler(void)
 	board_exit(1);
 }
 
+/* Free stack below the deepest point reached is painted with this, so
+ * that board_exit() can log the main stack's high-water mark (the figure
+ * that says whether a board's BOARD_MIN_STACK is enough). */
+#define CM_STACK_PAINT 0x5afe57acu
+#define CM_STACK_SLACK 64u /* bytes below Reset_Handler's sp left unpainted */
+
 void
 Reset_Handler(void)
 {
-	uint32_t *src, *dst;
+	uint32_t *src, *dst, *sp;
 
 	for (src = _sidata, dst = _sdata; dst < _edata;)
 		*dst++ = *src++;
 	for (dst = _sbss; dst < _ebss;)
 		*dst++ = 0;
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	for (dst = _ebss; dst + CM_STACK_SLACK / 4 < sp;)
+		*dst++ = CM_STACK_PAINT;
 	board_exit(main());
+}
+
+/* Bytes of the main stack used at the deepest so far. */
+static uint32_t
+cm_stack_used(void)
+{
+	const uint32_t *p = _ebss;
+
+	while (p < _estack && *p == CM_STACK_PAINT)
+		p++;
+	return ((uint32_t)((uintptr_t)_estack - (uintptr_t)p));
 }
 
 /* The vector table (ARMv7-M B1.5.3): the initial stack pointer, then the

@@ -14,6 +14,13 @@ saying what differed:
   _echo_client.py, in the namespace);
 - ``udp_echo``: datagrams of several sizes to the UDP echo port, each
   echoed intact;
+- ``hostile``: garbage, an oversized head, a huge /bytes/N, 64 pipelined
+  requests, then a flood of connections beyond the slots with half-sent
+  requests (_hostile_client.py): each answered as it should be (400, 431,
+  404, 64 answers), a half-open request closed by the firmware's head
+  timeout, a plain GET answered once the flood is gone, and the control
+  channel still answering HELLO; it runs before the others, which must
+  still pass after it;
 - ``exit``: control EXIT with a status; QEMU's exit status must be it.
 
 :func:`run_checks` boots a board, runs them all in that order with each
@@ -41,7 +48,9 @@ __all__ = [
     "PING_SIZES",
     "UDP_SIZES",
     "CHECKS",
+    "HTTP_HEAD_TIMEOUT",
     "ping",
+    "hostile",
     "http",
     "tcp_echo",
     "udp_echo",
@@ -53,7 +62,9 @@ PING_SIZES = (56, 1472, 1473, 4000, 8000)
 UDP_SIZES = (1, 512, 1472)
 ECHO_PORT = 7
 HTTP_PORT = 80
+HTTP_HEAD_TIMEOUT = 5.0  # firmware/fw.h FW_HTTP_HEAD_S
 _CLIENT = Path(__file__).with_name("_echo_client.py")
+_HOSTILE = Path(__file__).with_name("_hostile_client.py")
 
 
 class CheckFailed(AssertionError):
@@ -131,6 +142,15 @@ def udp_echo(board: QemuBoard, sizes: Sequence[int] = UDP_SIZES, timeout: float 
     return _run(board, [*argv, f"{timeout:g}"], 4 * timeout * len(sizes) + 5).strip()
 
 
+def hostile(board: QemuBoard) -> str:
+    """Hostile HTTP and echo clients (see the module's text); then HELLO."""
+    argv = [sys.executable, str(_HOSTILE), board.address, str(HTTP_PORT), str(ECHO_PORT)]
+    text = _run(board, [*argv, f"{HTTP_HEAD_TIMEOUT:g}"], 4 * HTTP_HEAD_TIMEOUT + 120).strip()
+    if not board.running:
+        raise CheckFailed(f"QEMU ended during the hostile clients\n{board.log_tail()}")
+    return f"{text}; HELLO: {board.hello()}"
+
+
 def exit_status(board: QemuBoard, status: int = 42) -> str:
     """Control EXIT with ``status``: QEMU must end with it."""
     rc = board.exit(status)
@@ -141,6 +161,7 @@ def exit_status(board: QemuBoard, status: int = 42) -> str:
 
 CHECKS: dict[str, Callable[[QemuBoard], str]] = {
     "ping": ping,
+    "hostile": hostile,
     "http": http,
     "tcp-echo": tcp_echo,
     "udp-echo": udp_echo,

@@ -6,7 +6,9 @@ Every integer is big-endian; one request at a time::
     reply    u16 len | u8 op | 0x80 | u8 tag | i32 result | len-4 bytes
 
 ``result`` >= 0 is success, < 0 is ``-errno`` (ustack's UST_E* numbers,
-which are FreeBSD's).  The op numbers live here and in fw_ctl.h only.
+which are FreeBSD's).  The op numbers live here and in fw_ctl.h only; the
+arguments of each op are described there (ustack.board.control encodes
+them).
 """
 
 from __future__ import annotations
@@ -14,12 +16,89 @@ from __future__ import annotations
 import struct
 from typing import Protocol
 
-__all__ = ["HELLO", "EXIT", "REPLY", "PAYLOAD_MAX", "encode", "decode_reply", "ByteStream", "call"]
+__all__ = [
+    "HELLO",
+    "EXIT",
+    "SOCKET",
+    "BIND",
+    "CONNECT",
+    "LISTEN",
+    "ACCEPT",
+    "SEND",
+    "SENDTO",
+    "RECV",
+    "RECVFROM",
+    "SHUTDOWN",
+    "CLOSE",
+    "SETSOCKOPT",
+    "GETSOCKOPT",
+    "GETSOCKNAME",
+    "GETPEERNAME",
+    "POLL",
+    "SYSCTL_GET",
+    "SYSCTL_SET",
+    "STATS",
+    "CLOCK",
+    "PCBLIST",
+    "TCPDROP",
+    "IFINFO",
+    "ADDR_ADD",
+    "ADDR_DEL",
+    "ROUTE_ADD",
+    "ROUTE_DEL",
+    "ARP_ADD",
+    "ARP_DEL",
+    "RESET",
+    "LIMITS",
+    "REPLY",
+    "PAYLOAD_MAX",
+    "SOCKETS",
+    "STATS_GROUPS",
+    "encode",
+    "decode_reply",
+    "ByteStream",
+    "call",
+]
 
 HELLO = 0x00
 EXIT = 0x01
+SOCKET = 0x02
+BIND = 0x03
+CONNECT = 0x04
+LISTEN = 0x05
+ACCEPT = 0x06
+SEND = 0x07
+SENDTO = 0x08
+RECV = 0x09
+RECVFROM = 0x0A
+SHUTDOWN = 0x0B
+CLOSE = 0x0C
+SETSOCKOPT = 0x0D
+GETSOCKOPT = 0x0E
+GETSOCKNAME = 0x0F
+GETPEERNAME = 0x10
+POLL = 0x11
+SYSCTL_GET = 0x12
+SYSCTL_SET = 0x13
+STATS = 0x14
+CLOCK = 0x15
+PCBLIST = 0x16
+TCPDROP = 0x17
+IFINFO = 0x18
+ADDR_ADD = 0x19
+ADDR_DEL = 0x1A
+ROUTE_ADD = 0x1B
+ROUTE_DEL = 0x1C
+ARP_ADD = 0x1D
+ARP_DEL = 0x1E
+RESET = 0x1F
+LIMITS = 0x20
 REPLY = 0x80
-PAYLOAD_MAX = 1536  # FW_CTL_PAYLOAD_MAX
+PAYLOAD_MAX = 1536  # FW_CTL_PAYLOAD_MAX by default (a board tells its own: LIMITS)
+SOCKETS = 16  # FW_CTL_SOCKETS by default
+# FW_CTL_STATS groups, by number: "stack" is struct ust_stack_stats, the
+# others netstat's protocols.
+STATS_GROUPS = ("stack", "ether", "arp", "ip", "icmp", "udp", "tcp")
 _HDR = struct.Struct(">HBB")
 
 

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shlex
 import shutil
 import socket
@@ -114,7 +115,7 @@ BOARDS: dict[str, BoardSpec] = {
             firmware="mps2-an385",
             nic="lan9118",
             ram="4 MiB SSRAM at 0x0 (code); data, the 1 MiB heap and the stack in 4 MiB "
-            "at 0x21000000",
+            "at 0x20000000",
             notes="ARM MPS2 FPGA image AN385 at 25 MHz; SMSC LAN9118 Ethernet at "
             "0x40200000, CMSDK UARTs (UART0 log, UART1 control); no RNG (weak entropy: "
             "give seed= for reproducible runs)",
@@ -317,6 +318,11 @@ class QemuBoard:
         self.ctl_path = self._tmp / "ctl.sock"
         self.control_path = self.ctl_path  # the name ustack.board.control uses
         self.stderr_path = self._tmp / "qemu.stderr"
+        # QEMU gets the ELF through this short link: semihosting hands the
+        # firmware "<-kernel path> <-append>" whole or not at all (it has
+        # 256 bytes for it), and a deep checkout's path would crowd out the
+        # configuration.
+        self.kernel_path = self._tmp / "fw.elf"
         self.netns: NetNs | None = None
         self.proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
@@ -364,7 +370,7 @@ class QemuBoard:
             "-monitor",
             "none",
             "-kernel",
-            str(self.elf),
+            str(self.kernel_path if self.kernel_path.is_symlink() else self.elf),
             "-append",
             self.cmdline,
             "-semihosting-config",
@@ -406,6 +412,8 @@ class QemuBoard:
         if not self.elf.is_file():
             raise BoardError(f"no firmware at {self.elf}")
         self.elf = self.elf.resolve()
+        self.kernel_path.unlink(missing_ok=True)
+        self.kernel_path.symlink_to(self.elf)
         try:
             self.netns = NetNs(f"board-{self.spec.name.replace('-', '')}")
             ns = self.netns
@@ -439,6 +447,7 @@ class QemuBoard:
             except OSError:
                 text = ""
             if READY in text:
+                self._check_ready(text)
                 return
             assert self.proc is not None
             rc = self.proc.poll()
@@ -453,6 +462,16 @@ class QemuBoard:
                     f"{self._diagnostics()}"
                 )
             time.sleep(0.02)
+
+    def _check_ready(self, text: str) -> None:
+        """The ready line names the address the firmware took: another one
+        means it did not get the command line it was given."""
+        m = re.search(re.escape(READY) + r" (\S+) (\S+)", text)
+        if m is not None and m.group(2) != self.address:
+            raise BoardError(
+                f"{self.spec.name}: the firmware serves at {m.group(2)}, not {self.address}: "
+                f"it did not read the command line {self.cmdline!r}{self._diagnostics()}"
+            )
 
     def _diagnostics(self) -> str:
         out = ""

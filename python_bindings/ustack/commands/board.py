@@ -45,7 +45,8 @@ emulates: {", ".join(BOARDS)}.
   ustack board run --board B         build, boot and stay up until Ctrl-C,
                                      printing how to reach the board
   ustack board check --board all     boot each board and run the host-side checks
-                                     (ping to 8000 bytes, HTTP 1 MB, TCP/UDP echo, EXIT)
+                                     (ping to 8000 bytes, hostile clients, HTTP 1 MB,
+                                     TCP/UDP echo, EXIT)
   ustack board run --board B --run CMD
                                      build, boot, run CMD next to the board, stop
                                      it and exit with CMD's status
@@ -116,6 +117,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="boot a board and run the host-side checks (invoke qemu)",
         description="Boots each board (building its firmware unless --elf) and checks it "
         "from the kernel in its namespace: ping with payloads 56..8000 bytes (fragmented), "
+        "hostile HTTP and echo clients (garbage, oversized and pipelined requests, a "
+        "connection flood with half-sent requests; HELLO after), "
         "curl /bytes/1000000 with the SHA-256 checked, 1 MiB TCP echo both ways "
         "byte-exact, UDP echo, then control EXIT 42 and QEMU's exit status.  Prints each "
         "check's outcome and time; exit status 1 when any failed.",

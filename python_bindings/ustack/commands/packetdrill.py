@@ -106,12 +106,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("virtual", "tap"),
+        choices=("virtual", "tap", "board"),
         default="virtual",
         help="virtual: in-process on the virtual clock (default); tap: over a real TAP device "
         "in a network namespace made for the run (root), a packet socket as the script's peer, "
         f"real time with the tolerance doubled (at least {TAP_TOLERANCE_FLOOR_NS // 1_000_000} "
-        "ms)",
+        "ms); board: on the stack of a board (--board) booted once for the run (root), "
+        "packets over its TAP, syscalls over its control channel",
+    )
+    parser.add_argument(
+        "--board",
+        default=None,
+        metavar="BOARD",
+        help="--backend board on BOARD: a QEMU board (mps2-an385, the default) or host "
+        "(tests/board/fw_ctl_host, the board emulated on the host)",
     )
     parser.add_argument(
         "--tap",
@@ -126,6 +134,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="NAME",
         help="--backend tap in the existing network namespace NAME (root) instead of a fresh one",
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=0,
+        metavar="N",
+        help="tap and board back ends: run a failing script up to N more times (real time: a "
+        "busy host can delay a packet past the tolerance); the report lists every script that "
+        "needed it.  The virtual back end is deterministic and never retries (default 0)",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
@@ -177,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
         if not p.exists():
             print(f"ustack packetdrill: {p}: no such file or folder", file=sys.stderr)
             return 2
+    if args.board is not None:
+        args.backend = "board"
     if args.tap is not None or args.netns is not None:
         args.backend = "tap"
     if (args.backend == "tap" and args.tap is None) or args.netns is not None:
@@ -208,6 +227,8 @@ def run(args: argparse.Namespace) -> int:
         progress=progress,
         backend=args.backend,
         tap=args.tap,
+        board=args.board,
+        retries=max(0, args.retries),
     )
     bar.clear()
     print(report.format(verbose=args.verbose))

@@ -44,6 +44,7 @@ from ustack.packetdrill.wire import (
     str_to_flags,
 )
 from ustack.sockets import Socket, tcp_state_name
+from ustack.stack import TcpConnection
 
 __all__ = ["Backend", "Failure", "Unsupported", "ScriptRunner", "RunOptions"]
 
@@ -128,13 +129,25 @@ class Unsupported(Exception):
         self.line = line
 
 
+class StackLike(Protocol):
+    """What the runner calls on the stack under test: a :class:`ustack.Stack`,
+    or a :class:`ustack.board.Board` driving the stack on a board."""
+
+    def socket(self, family: int, type: int) -> Any: ...  # noqa: A002
+    def sysctl(self, name: str, value: int) -> Any: ...
+    def tcp_connections(self) -> list[TcpConnection]: ...
+    def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None: ...
+
+
 class Backend(Protocol):
     """What the runner needs from a place to run the stack (see virtual.py)."""
 
     name: str
     local_ip: str
     remote_ip: str
-    stack: ustack.Stack
+
+    @property
+    def stack(self) -> StackLike: ...
 
     @property
     def tolerance_scale(self) -> float: ...
@@ -156,7 +169,7 @@ class RunOptions:
 
 @dataclass
 class _Fd:
-    sock: Socket
+    sock: Socket  # or a ustack.board.BoardSocket: the same methods
     nonblock: bool = False
 
 
@@ -908,6 +921,8 @@ class ScriptRunner:
         m = re.fullmatch(r"tcpdrop -s (\w+)", cmd)
         if m:
             for c in self.st.tcp_connections():
+                if c.remote[0] != self.be.remote_ip:
+                    continue  # an earlier script's (board back end)
                 if c.state_name == _SOCKSTAT_STATE.get(m.group(1), m.group(1)):
                     self.st.tcp_drop(c.local, c.remote)
             return
@@ -929,10 +944,14 @@ class ScriptRunner:
 
     def _sockstat(self, line: int, port: int | None, state: str, want: int) -> None:
         name = _SOCKSTAT_STATE.get(state, state)
+        # Only this script's peer (and listeners): a board back end shares
+        # one stack between scripts, whose syncache may still hold an
+        # earlier script's embryonic connection, with an earlier peer.
         rows = [
             c
             for c in self.st.tcp_connections()
-            if port is None or port in (c.local[1], c.remote[1])
+            if (port is None or port in (c.local[1], c.remote[1]))
+            and c.remote[0] in (self.be.remote_ip, "0.0.0.0")
         ]
         count = sum(1 for c in rows if c.state_name == name)
         if name == "CLOSED":

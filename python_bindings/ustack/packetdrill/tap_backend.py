@@ -31,7 +31,7 @@ from collections import deque
 from ustack.hostlink import HostLink, existing_device
 from ustack.packetdrill.runner import Unsupported
 
-__all__ = ["TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS", "PEER_MAC"]
+__all__ = ["PacketPeer", "TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS", "PEER_MAC"]
 
 TAP_TOLERANCE_SCALE = 2.0
 TAP_TOLERANCE_FLOOR_NS = 20_000_000  # scheduling on a busy 2-core host
@@ -43,7 +43,56 @@ _ETH_P_IP = b"\x08\x00"
 _FRAME_MAX = 65600
 
 
-class TapBackend:
+class PacketPeer:
+    """The script's peer as a packet socket on the kernel's side of a TAP
+    device: frames to the stack under test (MAC ``_mine``) go out from
+    ``PEER_MAC``, and what the stack sends is queued with the time it
+    arrived.  The TAP and the board back ends both are one."""
+
+    _sock: socket.socket
+    _mine: bytes
+    mtu: int
+    _only_to: bytes | None = None  # when set: only IPv4 packets to this address count
+
+    def _peer_start(self) -> None:
+        self._out: deque[tuple[int, bytes]] = deque()
+        self._t0 = time.monotonic_ns()
+
+    @property
+    def tolerance_scale(self) -> float:
+        return TAP_TOLERANCE_SCALE
+
+    @property
+    def tolerance_floor_ns(self) -> int:
+        return TAP_TOLERANCE_FLOOR_NS
+
+    def now(self) -> int:
+        return time.monotonic_ns() - self._t0
+
+    def _drain(self) -> None:
+        """What the stack wrote to the device, as the kernel's side received it."""
+        while True:
+            try:
+                data, addr = self._sock.recvfrom(_FRAME_MAX)
+            except BlockingIOError:
+                return
+            if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
+                continue  # our injections going out, or the kernel's own frames
+            if data[12:14] == _ETH_P_IP and self._only_to in (None, data[30:34]):
+                self._out.append((self.now(), data[14:]))
+
+    def _send(self, ip_packet: bytes) -> None:
+        from ustack.packetdrill.wire import fragment
+
+        head = self._mine + PEER_MAC + _ETH_P_IP
+        for part in fragment(ip_packet, self.mtu):
+            self._sock.send(head + part)
+
+    def next_outbound(self) -> tuple[int, bytes] | None:
+        return self._out.popleft() if self._out else None
+
+
+class TapBackend(PacketPeer):
     """A stack under test on a TAP device, a packet socket as the script's peer."""
 
     name = "tap"
@@ -99,31 +148,7 @@ class TapBackend:
         except BaseException:
             self.close()
             raise
-        self._out: deque[tuple[int, bytes]] = deque()
-        self._t0 = time.monotonic_ns()
-
-    @property
-    def tolerance_scale(self) -> float:
-        return TAP_TOLERANCE_SCALE
-
-    @property
-    def tolerance_floor_ns(self) -> int:
-        return TAP_TOLERANCE_FLOOR_NS
-
-    def now(self) -> int:
-        return time.monotonic_ns() - self._t0
-
-    def _drain(self) -> None:
-        """What ustack wrote to the device, as the kernel's side received it."""
-        while True:
-            try:
-                data, addr = self._sock.recvfrom(_FRAME_MAX)
-            except BlockingIOError:
-                return
-            if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
-                continue  # our injections going out, or the kernel's own frames
-            if data[12:14] == _ETH_P_IP:
-                self._out.append((self.now(), data[14:]))
+        self._peer_start()
 
     def _poll(self) -> None:
         for _ in range(100):
@@ -132,11 +157,7 @@ class TapBackend:
         self._drain()
 
     def inject(self, ip_packet: bytes) -> None:
-        from ustack.packetdrill.wire import fragment
-
-        head = self._mine + PEER_MAC + _ETH_P_IP
-        for part in fragment(ip_packet, self.mtu):
-            self._sock.send(head + part)
+        self._send(ip_packet)
         self.settle()
 
     def settle(self) -> None:
@@ -159,9 +180,6 @@ class TapBackend:
             if deadline is not None:
                 wait = min(wait, max(0.0, (deadline - self.stack.now) / 1e9))
             select.select([self._sock], [], [], min(wait, 0.001))
-
-    def next_outbound(self) -> tuple[int, bytes] | None:
-        return self._out.popleft() if self._out else None
 
     def close(self) -> None:
         try:

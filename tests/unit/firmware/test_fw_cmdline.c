@@ -56,7 +56,8 @@ TEST(malformed_values_are_errors)
 {
 	static const char *bad[] = { "ip=198.18.0", "ip=198.18.0.256", "ip=198.18.0.2/33",
 		"ip=198.18.0.2/", "ip=198.18.0.2x", "gw=1.2.3.4.5", "seed=", "seed=12a",
-		"seed=18446744073709551616", "ip=/24" };
+		"seed=18446744073709551616", "ip=/24", "ip=198", "ip=198.18", "gw=1.2.3",
+		"ip=1.2.3.", "ip=1.2.3.4/" };
 	struct fw_conf c;
 	size_t i;
 

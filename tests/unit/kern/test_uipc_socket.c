@@ -255,6 +255,42 @@ TEST(socket_maxsockets_raises_tcp_zones)
 	ust_vclock_destroy(vc);
 }
 
+#if UST_STATS
+/* A's PCB zone holds 3 connections and each connection it closes first
+ * stays in TIME_WAIT for 2MSL: the fourth and later sockets are made by
+ * ending the oldest TIME_WAIT early (tcp_tw_reclaim), not refused. */
+TEST(socket_full_pcb_zone_reclaims_time_wait)
+{
+	struct tl_pair r;
+	struct ust_socket *lso, *c, *s;
+	struct ust_sockaddr_in to = tl_sin(ADDR_B, 5300);
+	struct ust_tcpstat ts;
+	int i;
+
+	urig_init(&r, ust_test_seed);
+	ust_zone_set_max(r.a->st_tcbinfo->ipi_zone, 3);
+	REQUIRE_EQ(ust_socket(r.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso), 0);
+	REQUIRE_EQ(ust_bind(lso, &to), 0);
+	REQUIRE_EQ(ust_listen(lso, 8), 0);
+	for (i = 0; i < 6; i++) {
+		REQUIRE_EQ(ust_socket(r.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c), 0);
+		CHECK_EQ(ust_connect(c, &to), -UST_EINPROGRESS);
+		tl_pair_run(&r, 10 * NS_MS);
+		REQUIRE_EQ(ust_accept(lso, &s, NULL), 0);
+		ust_close(c); /* A closes first: A's side ends in TIME_WAIT */
+		tl_pair_run(&r, 10 * NS_MS);
+		ust_close(s);
+		tl_pair_run(&r, 10 * NS_MS);
+	}
+	CHECK_EQ(r.a->st_tcbinfo->ipi_count, 3);
+	ust_stats_tcp(r.a, &ts);
+	CHECK_EQ(ts.tcps_tw_reclaims, 3);
+	CHECK_EQ(ts.tcps_connects, 6);
+	ust_close(lso);
+	urig_fini(&r);
+}
+#endif
+
 TEST(sockbuf_records_and_stream_accounting)
 {
 	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
@@ -328,6 +364,69 @@ TEST(sockbuf_records_and_stream_accounting)
 	CHECK(sb.sb_mb == NULL);
 	sbrelease(&sb);
 	CHECK_EQ(sb.sb_hiwat, 0);
+	ust_close(uso);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+/*
+ * Small stream chunks land in the trailing space of the last mbuf (FreeBSD's
+ * sbcompress): 200 writes of 10 bytes hold one cluster, not 200 mbufs; a
+ * chunk over a quarter cluster, or a read-only/shared tail, is linked
+ * as it is; the bytes stay in order either way.
+ */
+TEST(sockbuf_stream_compresses_small_chunks)
+{
+	struct ust_vclock *vc = ust_vclock_create(RIG_T0);
+	struct ust_stack *st = test_stack_new(vc, ust_test_seed);
+	struct ust_socket *uso = udp_socket(st);
+	struct socket *so = SO_FROM_UST(uso);
+	struct sockbuf sb;
+	struct mbuf *m, *ref;
+	uint8_t data[4000], out[4000];
+	uint32_t mbcnt;
+	int i;
+
+	REQUIRE(so != NULL);
+	tl_pattern(data, sizeof(data), 7);
+	memset(&sb, 0, sizeof(sb));
+	REQUIRE_EQ(sbreserve(so, &sb, 8000), 0);
+	m = m_getcl(&st->st_mbz, MT_DATA, M_PKTHDR);
+	REQUIRE(m != NULL);
+	REQUIRE_EQ(m_append(m, 10, data), 0);
+	sbappendstream(&sb, m);
+	mbcnt = sb.sb_mbcnt;
+	for (i = 1; i < 200; i++) {
+		m = m_get(&st->st_mbz, MT_DATA);
+		REQUIRE(m != NULL);
+		REQUIRE_EQ(m_append(m, 10, data + 10 * i), 0);
+		sbappendstream(&sb, m);
+	}
+	CHECK_EQ(sb.sb_cc, 2000);
+	CHECK_EQ(sb.sb_mbcnt, mbcnt);
+	CHECK(sb.sb_mb == sb.sb_mbtail);
+	/* Over a quarter cluster: linked, not copied. */
+	m = m_getcl(&st->st_mbz, MT_DATA, M_PKTHDR);
+	REQUIRE(m != NULL);
+	REQUIRE_EQ(m_append(m, UST_MCLBYTES / 4 + 1, data + 2000), 0);
+	sbappendstream(&sb, m);
+	CHECK(sb.sb_mbtail == m);
+	/* A tail shared with a copy in flight is not written. */
+	ref = m_copym(m, 0, 10);
+	REQUIRE(ref != NULL);
+	m = m_get(&st->st_mbz, MT_DATA);
+	REQUIRE(m != NULL);
+	REQUIRE_EQ(m_append(m, 10, data + 2001 + UST_MCLBYTES / 4), 0);
+	sbappendstream(&sb, m);
+	CHECK(sb.sb_mbtail == m);
+	m_freem(ref);
+	CHECK_EQ(sb.sb_cc, 2011 + UST_MCLBYTES / 4);
+	REQUIRE_EQ(m_copydata(sb.sb_mb, 0, sb.sb_cc, out), 0);
+	CHECK_MEM(out, data, sb.sb_cc);
+	sbdrop(&sb, sb.sb_cc);
+	CHECK_EQ(sb.sb_mbcnt, 0);
+	CHECK(sb.sb_mb == NULL);
+	sbrelease(&sb);
 	ust_close(uso);
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
