@@ -92,6 +92,14 @@
 #define UST_TCP_SACK 1
 #endif
 
+/* TCP window scaling and timestamps (RFC 7323: window scale, PAWS, RTT
+ * from TSecr).  0: neither is sent nor accepted (lwIP's default), so the
+ * window is at most 65,535 bytes and RTT is timed one segment at a time
+ * (RFC 6298 3, Karn); net.inet.tcp.rfc1323 has no effect. */
+#ifndef UST_TCP_RFC1323
+#define UST_TCP_RFC1323 1
+#endif
+
 /* CUBIC congestion control (RFC 9438), the default module as in
  * FreeBSD 14.  0: newreno only (always compiled), the default. */
 #ifndef UST_CC_CUBIC
@@ -125,6 +133,31 @@
  * are dropped (ips_fragdropped); sending fragments stays. */
 #ifndef UST_IP_REASS
 #define UST_IP_REASS 1
+#endif
+
+/* ICMP errors sent about datagrams the stack cannot deliver (RFC 1122
+ * 3.2.2: port and protocol unreachable, reassembly time exceeded).  0:
+ * such datagrams are dropped silently, as behind a firewall. */
+#ifndef UST_ICMP_ERRORS
+#define UST_ICMP_ERRORS 1
+#endif
+
+/* ICMP errors received about our own datagrams handed to the transport
+ * they quote (RFC 1122 3.2.2.1, 4.2.3.9; RFC 1191 path MTU discovery; a
+ * connected UDP socket's ECONNREFUSED; a SYN_SENT connection refused).
+ * 0: they are counted and otherwise ignored, as lwIP does. */
+#ifndef UST_ICMP_CTLINPUT
+#define UST_ICMP_CTLINPUT 1
+#endif
+
+/* Datagrams to the stack's own addresses delivered to itself (ip_output
+ * straight to ip_input; TCP segments through a queue drained by a
+ * callout).  0: such a datagram is refused (UST_EHOSTUNREACH, counted as
+ * ips_noroute), so connecting or sending to one's own address fails; the
+ * queue and its 1,024-entry ring go.  lwIP's default has no loopback
+ * delivery either (LWIP_NETIF_LOOPBACK 0). */
+#ifndef UST_IP_LOOPBACK
+#define UST_IP_LOOPBACK 1
 #endif
 
 /* Raw IP sockets (UST_SOCK_RAW, protocol ICMP).  0: ust_socket() of

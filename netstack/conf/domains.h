@@ -8,6 +8,22 @@
  *   DOMAIN(var)          the family's const struct domain (in_proto.c)
  *   DOMAIN_KNOBS         defined: the family's KNOB() tables, for struct
  *                        ust_knobs (kern/sysctl.h)
+ *   DOMAIN_KNOB_BOUNDS(var, tbl)  the bounds of var's dom_knobs, entry for
+ *                        entry (const struct sysctl_knob_bounds tbl[]),
+ *                        named only by the code that sets or lists knobs
+ *   DOMAIN_KNOB_CHANGED(var, fn)  an integer knob changed, void fn(struct
+ *                        ust_stack *, size_t off) with off its offset in
+ *                        struct ust_knobs (FreeBSD's EVENTHANDLERs follow
+ *                        kern.ipc.maxsockets); called by the knob setters
+ *   DOMAIN_ZONES(var, fn)  the zones of the family's protocols, unsigned
+ *                        fn(const struct ust_stack *, const struct ust_zone
+ *                        **zones, unsigned max), for ust_stack_get_zone_stats
+ *   DOMAIN_CTLOUTPUT(var, fn)  the family's socket options of levels other
+ *                        than SOL_SOCKET, int fn(struct socket *, struct
+ *                        sockopt *), called by sosetopt/sogetopt for a
+ *                        socket of a protocol in var's switch (a direct
+ *                        call, so option code links only into programs
+ *                        that set or read options)
  *   DOMAIN_STATE         defined: the family's header of members of struct
  *                        ust_stack holding its per-stack state, included
  *                        inside the struct (kern/stack_var.h), and of the
@@ -18,6 +34,22 @@
  */
 #ifdef DOMAIN
 DOMAIN(inetdomain)
+#endif
+
+#ifdef DOMAIN_KNOB_BOUNDS
+DOMAIN_KNOB_BOUNDS(inetdomain, in_knob_bounds)
+#endif
+
+#ifdef DOMAIN_KNOB_CHANGED
+DOMAIN_KNOB_CHANGED(inetdomain, in_knob_changed)
+#endif
+
+#ifdef DOMAIN_ZONES
+DOMAIN_ZONES(inetdomain, in_zones)
+#endif
+
+#ifdef DOMAIN_CTLOUTPUT
+DOMAIN_CTLOUTPUT(inetdomain, in_ctloutput)
 #endif
 
 #ifdef DOMAIN_KNOBS

@@ -203,6 +203,13 @@ ust_stack_get_mem(const struct ust_stack *st, struct ust_mem *out)
 
 #define ST_MAX_ZONES 32
 
+/* Each domain's zone lister (conf/domains.h), named here only, so that
+ * it links only into programs that ask for zone statistics. */
+#define DOMAIN_ZONES(d, fn) \
+	unsigned fn(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
+#include "conf/domains.h"
+#undef DOMAIN_ZONES
+
 int
 ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zone_stats *out)
 {
@@ -211,13 +218,11 @@ ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zo
 	 * those a flood, a loss storm or many connections exhaust). */
 	const struct ust_zone *zones[ST_MAX_ZONES] = { st->st_mbz.mz_mbuf, st->st_mbz.mz_clust,
 		st->st_mbz.mz_jumbo, st->st_so != NULL ? st->st_so->ss_zone : NULL };
-	const struct domain *dp;
-	unsigned d, i, n = 4, k = 0;
+	unsigned i, n = 4, k = 0;
 
-	for (d = 0; (dp = domain_at(d)) != NULL; d++)
-		for (i = 0; i < dp->dom_nprotosw; i++)
-			if (dp->dom_protosw[i].pr_zones != NULL)
-				n += dp->dom_protosw[i].pr_zones(st, zones + n, ST_MAX_ZONES - n);
+#define DOMAIN_ZONES(d, fn) n += fn(st, zones + n, ST_MAX_ZONES - n);
+#include "conf/domains.h"
+#undef DOMAIN_ZONES
 	for (i = 0; i < n; i++) {
 		if (zones[i] == NULL)
 			continue;

@@ -28,6 +28,41 @@ static const struct sysctl_knob kern_knobs[] = {
 
 #define NKERNKNOBS (sizeof(kern_knobs) / sizeof(kern_knobs[0]))
 
+/* The bounds, entry for entry: the socket layer's, then each domain's
+ * (conf/domains.h), named only below by the code that sets or lists
+ * knobs, so that a program that only creates stacks links none. */
+static const struct sysctl_knob_bounds kern_knob_bounds[] = {
+#define KNOB SYSCTL_KNOB_BOUNDS
+#include "kern/sysctl_knobs.h"
+#undef KNOB
+};
+
+#define DOMAIN_KNOB_BOUNDS(d, tbl)    \
+	extern const struct domain d; \
+	extern const struct sysctl_knob_bounds tbl[];
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_BOUNDS
+
+/* Each domain's follower of knob changes (conf/domains.h). */
+#define DOMAIN_KNOB_CHANGED(d, fn) void fn(struct ust_stack *st, size_t off);
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_CHANGED
+
+static const struct sysctl_knob_bounds *
+knob_bounds_at(unsigned idx)
+{
+	if (idx < NKERNKNOBS)
+		return (&kern_knob_bounds[idx]);
+	idx -= (unsigned)NKERNKNOBS;
+#define DOMAIN_KNOB_BOUNDS(d, tbl)  \
+	if (idx < d.dom_nknobs)     \
+		return (&tbl[idx]); \
+	idx -= d.dom_nknobs;
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_BOUNDS
+	return (NULL);
+}
+
 /* sysctl_knob.off is 16 bits. */
 _Static_assert(sizeof(struct ust_knobs) <= 65535, "struct ust_knobs outgrew sysctl_knob.off");
 
@@ -88,21 +123,22 @@ knob_count(void)
 }
 
 static int
-knob_set(struct ust_stack *st, const struct sysctl_knob *kd, int64_t value)
+knob_set(struct ust_stack *st, unsigned idx, int64_t value)
 {
-	const struct domain *dp;
-	unsigned i;
-
+	const struct sysctl_knob *kd = knob_at(idx);
+	const struct sysctl_knob_bounds *kb = knob_bounds_at(idx);
+	if (kd == NULL || kb == NULL)
+		return (-UST_ENOENT);
 	if (kd->flags & UST_SYSCTL_RDONLY)
 		return (-UST_EPERM);
-	if (value < kd->min || value > kd->max)
+	if (value < kb->min || value > kb->max)
 		return (-UST_EINVAL);
 	memcpy((char *)&st->st_knobs + kd->off, &value, sizeof(int64_t));
 	/* As FreeBSD's EVENTHANDLERs: a domain whose state is sized from a
 	 * knob (kern.ipc.maxsockets and the TCP zones) follows it. */
-	for (i = 0; (dp = domain_at(i)) != NULL; i++)
-		if (dp->dom_knob_changed != NULL)
-			dp->dom_knob_changed(st, kd->off);
+#define DOMAIN_KNOB_CHANGED(d, fn) fn(st, kd->off);
+#include "conf/domains.h"
+#undef DOMAIN_KNOB_CHANGED
 	return (0);
 }
 
@@ -120,11 +156,7 @@ ust_sysctl_get_id(const struct ust_stack *st, unsigned idx, int64_t *value)
 int
 ust_sysctl_set_id(struct ust_stack *st, unsigned idx, int64_t value)
 {
-	const struct sysctl_knob *kd = knob_at(idx);
-
-	if (kd == NULL)
-		return (-UST_ENOENT);
-	return (knob_set(st, kd, value));
+	return (knob_set(st, idx, value));
 }
 
 int
@@ -144,18 +176,19 @@ sysctl_copyout_str(const char *s, char *buf, size_t len)
 }
 
 #if UST_SYSCTL_NAMES
-static const struct sysctl_knob *
+/* The index of the integer knob called name, or -1. */
+static int
 knob_find(const char *name)
 {
 	const struct sysctl_knob *kd;
 	unsigned i;
 
 	if (name == NULL)
-		return (NULL);
+		return (-1);
 	for (i = 0; (kd = knob_at(i)) != NULL; i++)
 		if (strcmp(kd->name, name) == 0)
-			return (kd);
-	return (NULL);
+			return ((int)i);
+	return (-1);
 }
 
 static const struct sysctl_strknob *
@@ -178,7 +211,7 @@ ust_sysctl_get_str(const struct ust_stack *st, const char *name, char *buf, size
 	const struct sysctl_strknob *sd = strknob_find(name);
 
 	if (sd == NULL)
-		return (knob_find(name) != NULL ? -UST_EINVAL : -UST_ENOENT);
+		return (knob_find(name) >= 0 ? -UST_EINVAL : -UST_ENOENT);
 	if (buf == NULL && len > 0)
 		return (-UST_EINVAL);
 	return (-sd->get(st, buf, len));
@@ -190,7 +223,7 @@ ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value)
 	const struct sysctl_strknob *sd = strknob_find(name);
 
 	if (sd == NULL)
-		return (knob_find(name) != NULL ? -UST_EINVAL : -UST_ENOENT);
+		return (knob_find(name) >= 0 ? -UST_EINVAL : -UST_ENOENT);
 	if ((sd->flags & UST_SYSCTL_RDONLY) || sd->set == NULL)
 		return (-UST_EPERM);
 	if (value == NULL)
@@ -201,22 +234,21 @@ ust_sysctl_set_str(struct ust_stack *st, const char *name, const char *value)
 int
 ust_sysctl_get(const struct ust_stack *st, const char *name, int64_t *value)
 {
-	const struct sysctl_knob *kd = knob_find(name);
+	int idx = knob_find(name);
 
-	if (kd == NULL)
+	if (idx < 0)
 		return (strknob_find(name) != NULL ? -UST_EINVAL : -UST_ENOENT);
-	memcpy(value, (const char *)&st->st_knobs + kd->off, sizeof(int64_t));
-	return (0);
+	return (ust_sysctl_get_id(st, (unsigned)idx, value));
 }
 
 int
 ust_sysctl_set(struct ust_stack *st, const char *name, int64_t value)
 {
-	const struct sysctl_knob *kd = knob_find(name);
+	int idx = knob_find(name);
 
-	if (kd == NULL)
+	if (idx < 0)
 		return (strknob_find(name) != NULL ? -UST_EINVAL : -UST_ENOENT);
-	return (knob_set(st, kd, value));
+	return (knob_set(st, (unsigned)idx, value));
 }
 #else  /* !UST_SYSCTL_NAMES: by index only (ust_sysctl_get_id/set_id). */
 int
@@ -277,8 +309,8 @@ ust_sysctl_info(unsigned idx, struct ust_sysctl_info *out)
 	out->descr = NULL;
 #endif
 	out->defval = kd->def;
-	out->min = kd->min;
-	out->max = kd->max;
+	out->min = knob_bounds_at(idx)->min;
+	out->max = knob_bounds_at(idx)->max;
 	out->flags = kd->flags;
 	out->defstr = NULL;
 	return (0);

@@ -81,8 +81,11 @@ struct pr_usrreqs {
 	void (*pru_abort)(struct socket *so);
 	int (*pru_sockaddr)(struct socket *so, struct ust_sockaddr_in *nam);
 	int (*pru_peeraddr)(struct socket *so, struct ust_sockaddr_in *nam);
-	/* Options of levels other than SOL_SOCKET. */
-	int (*pru_ctloutput)(struct socket *so, struct sockopt *sopt);
+	/* Options of levels other than SOL_SOCKET are no entry here: they go
+	 * to the domain's handler (conf/domains.h DOMAIN_CTLOUTPUT), called
+	 * from sosetopt/sogetopt only, so that a program that never sets or
+	 * reads an option links no option code (a table entry would keep it
+	 * through --gc-sections). */
 };
 
 /* pr_flags */
@@ -115,10 +118,6 @@ struct protosw {
 	/* m starts at the network header, off is its length; consumes m. */
 	void (*pr_input)(struct mbuf *m, uint32_t off);
 	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
-	/* The zones of the protocol's state, for ust_stack_get_zone_stats:
-	 * stores at most max (NULL entries are skipped), returns how many. */
-	unsigned (
-	    *pr_zones)(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
 	const struct pr_usrreqs *pr_usrreqs;
 };
 
@@ -154,9 +153,6 @@ struct domain {
 	unsigned dom_nknobs;
 	const struct sysctl_strknob *dom_strknobs; /* string knobs */
 	unsigned dom_nstrknobs;
-	/* An integer knob changed (off: its offset in struct ust_knobs), as
-	 * FreeBSD's EVENTHANDLERs follow kern.ipc.maxsockets; may be NULL. */
-	void (*dom_knob_changed)(struct ust_stack *st, size_t off);
 	const struct ust_stat_desc *dom_stats; /* ust_stats_describe() */
 	unsigned dom_nstats;
 };

@@ -32,7 +32,7 @@ struct ust_knobs {
  * and bounds are 0 .. 2^32 - 1 (a constant outside is a -Woverflow
  * error); the value itself is an int64_t in struct ust_knobs. */
 struct sysctl_knob {
-	uint32_t def, min, max;
+	uint32_t def;
 	uint16_t off;   /* offsetof(struct ust_knobs, field) */
 	uint16_t flags; /* UST_SYSCTL_* */
 #if UST_SYSCTL_NAMES
@@ -44,11 +44,22 @@ struct sysctl_knob {
 /* One entry of a KNOB() table: { SYSCTL_KNOB_ENTRY KNOB-arguments }. */
 #if UST_SYSCTL_NAMES
 #define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
-	{ def, min, max, offsetof(struct ust_knobs, field), flags, name, descr },
+	{ def, offsetof(struct ust_knobs, field), flags, name, descr },
 #else
 #define SYSCTL_KNOB(name, field, def, min, max, flags, descr) \
-	{ def, min, max, offsetof(struct ust_knobs, field), flags },
+	{ def, offsetof(struct ust_knobs, field), flags },
 #endif
+
+/* The accepted range of the knob at the same index of a parallel table
+ * (kern_sysctl.c's own; a domain's through conf/domains.h
+ * DOMAIN_KNOB_BOUNDS).  Apart from struct sysctl_knob, which stack
+ * creation reads for the defaults, so that only a program that sets or
+ * lists knobs links the bounds. */
+struct sysctl_knob_bounds {
+	uint32_t min, max;
+};
+
+#define SYSCTL_KNOB_BOUNDS(name, field, def, min, max, flags, descr) { min, max },
 
 /* A string knob, read and written through handlers of the subsystem that
  * owns it (FreeBSD's SYSCTL_PROC); the handlers return 0 or a positive

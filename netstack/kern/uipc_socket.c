@@ -739,22 +739,39 @@ sosetopt_bufsize(struct socket *so, int name, int v)
 	}
 }
 
+/* The protocol's options: the handler of the domain whose switch holds
+ * so_proto (conf/domains.h), called directly rather than through a
+ * pr_usrreqs entry, so that --gc-sections drops every option handler
+ * from a program that never calls ust_setsockopt()/ust_getsockopt(). */
+#define DOMAIN_CTLOUTPUT(d, fn)       \
+	extern const struct domain d; \
+	int fn(struct socket *so, struct sockopt *sopt);
+#include "conf/domains.h"
+#undef DOMAIN_CTLOUTPUT
+
+static int
+soctloutput(struct socket *so, struct sockopt *sopt)
+{
+#define DOMAIN_CTLOUTPUT(d, fn)                                                             \
+	if (so->so_proto >= d.dom_protosw && so->so_proto < d.dom_protosw + d.dom_nprotosw) \
+		return (fn(so, sopt));
+#include "conf/domains.h"
+#undef DOMAIN_CTLOUTPUT
+	return (UST_ENOPROTOOPT);
+}
+
 int
 sosetopt(struct socket *so, struct sockopt *sopt)
 {
 	int error;
 
-	if (sopt->sopt_level != UST_SOL_SOCKET) {
-		if (so->so_proto->pr_usrreqs->pru_ctloutput == NULL)
-			return (UST_ENOPROTOOPT);
-		return (so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt));
-	}
+	if (sopt->sopt_level != UST_SOL_SOCKET)
+		return (soctloutput(so, sopt));
 	error = sosetopt_sol(so, sopt);
 	/* FreeBSD: the protocol hears of socket-level changes too (TCP
 	 * starts or stops its keepalive timer); its answer does not count. */
-	if (error == 0 && so->so_type == UST_SOCK_STREAM &&
-	    so->so_proto->pr_usrreqs->pru_ctloutput != NULL)
-		(void)so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt);
+	if (error == 0 && so->so_type == UST_SOCK_STREAM)
+		(void)soctloutput(so, sopt);
 	return (error);
 }
 
@@ -808,11 +825,8 @@ sogetopt(struct socket *so, struct sockopt *sopt)
 	struct ust_linger l;
 	int v;
 
-	if (sopt->sopt_level != UST_SOL_SOCKET) {
-		if (so->so_proto->pr_usrreqs->pru_ctloutput == NULL)
-			return (UST_ENOPROTOOPT);
-		return (so->so_proto->pr_usrreqs->pru_ctloutput(so, sopt));
-	}
+	if (sopt->sopt_level != UST_SOL_SOCKET)
+		return (soctloutput(so, sopt));
 	switch (sopt->sopt_name) {
 	case UST_SO_LINGER:
 		l.l_onoff = (so->so_options & SO_LINGER) != 0;

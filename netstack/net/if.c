@@ -105,13 +105,25 @@ ust_if_detach(struct ust_if *uifp)
 	st_free(st, ifp, sizeof(*ifp));
 }
 
+/* Names are a few bytes and looked up at set-up only: a byte loop, as
+ * newlib's word-at-a-time strcmp is 0.4 KB of Cortex-M code a program
+ * would otherwise link for this alone. */
+static int
+if_name_eq(const char *a, const char *b)
+{
+	for (; *a == *b; a++, b++)
+		if (*a == '\0')
+			return (1);
+	return (0);
+}
+
 struct ust_if *
 ust_if_by_name(struct ust_stack *st, const char *name)
 {
 	unsigned i;
 
 	for (i = 0; i < st->st_nifnet; i++)
-		if (strcmp(st->st_ifnet[i]->if_xname, name) == 0)
+		if (if_name_eq(st->st_ifnet[i]->if_xname, name))
 			return (IFP_TO_UST(st->st_ifnet[i]));
 	return (NULL);
 }

@@ -69,8 +69,10 @@ KNOB("net.inet.udp.blackhole", udp_blackhole, 0, 0, 1, 0,
     "Do not answer datagrams to closed ports with ICMP")
 
 /* TCP (net.inet.tcp), FreeBSD's defaults (FREEBSD_DEFAULTS.md). */
+#if UST_TCP_RFC1323 || defined(KNOB_ALL_FIELDS) /* RFC 7323 */
 KNOB("net.inet.tcp.rfc1323", tcp_do_rfc1323, 1, 0, 3, 0,
     "RFC 7323: 1 window scaling and timestamps, 2 window scaling only, 3 timestamps only")
+#endif
 KNOB("net.inet.tcp.mssdflt", tcp_mssdflt, 536, 88, 65495, 0, "MSS used when the peer sends none")
 KNOB("net.inet.tcp.minmss", tcp_minmss, 216, 88, 65495, 0,
     "Smallest MSS accepted from a peer or from path MTU discovery")
@@ -158,10 +160,12 @@ KNOB("net.inet.tcp.ack_war_cnt", tcp_ack_war_cnt, 5, 0, 1000000, 0,
     "Challenge ACKs per ack_war_timewindow (RFC 5961 7)")
 KNOB("net.inet.tcp.ack_war_timewindow", tcp_ack_war_timewindow, 1000, 0, 600000, 0,
     "Milliseconds of the challenge ACK rate limit window")
+#if UST_TCP_RFC1323 || defined(KNOB_ALL_FIELDS) /* timestamps */
 KNOB("net.inet.tcp.tolerate_missing_ts", tcp_tolerate_missing_ts, 1, 0, 1, 0,
     "Accept segments without timestamps on a connection that negotiated them")
 KNOB("net.inet.tcp.ts_offset_per_conn", tcp_ts_offset_per_conn, 1, 0, 1, 0,
     "Randomise the timestamp clock offset per connection")
+#endif
 KNOB("net.inet.tcp.icmp_may_rst", tcp_icmp_may_rst, 1, 0, 1, 0,
     "ICMP unreachables may reset a connection in SYN_SENT")
 KNOB("net.inet.tcp.drop_synfin", tcp_drop_synfin, 0, 0, 1, 0, "Drop segments with both SYN and FIN")

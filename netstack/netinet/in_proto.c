@@ -60,6 +60,17 @@ tcp_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned ma
 	return (in_zones_put(zones, max, zs, sizeof(zs) / sizeof(zs[0])));
 }
 
+/* The protocols' zones, in inetsw's order (conf/domains.h DOMAIN_ZONES):
+ * named only by ust_stack_get_zone_stats, so a program that never asks
+ * links none of this. */
+unsigned
+in_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max)
+{
+	unsigned n = udp_zones(st, zones, max);
+
+	return (n + tcp_zones(st, zones + n, max - n));
+}
+
 /*
  * The protocol switch.  Initialised in this order, torn down in reverse.
  * ICMP's entry also makes raw(4) sockets (of protocol ICMP, the only one
@@ -86,8 +97,9 @@ static const struct protosw inetsw[] = {
 	    .pr_init = udp_init,
 	    .pr_fini = udp_fini,
 	    .pr_input = udp_input,
+#if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = udp_ctlinput,
-	    .pr_zones = udp_zones,
+#endif
 	    .pr_usrreqs = &udp_usrreqs,
 	},
 	{
@@ -97,13 +109,35 @@ static const struct protosw inetsw[] = {
 	    .pr_init = tcp_init,
 	    .pr_fini = tcp_fini,
 	    .pr_input = tcp_input,
+#if UST_ICMP_CTLINPUT
 	    .pr_ctlinput = tcp_ctlinput,
-	    .pr_zones = tcp_zones,
+#endif
 	    .pr_usrreqs = &tcp_usrreqs,
 	},
 };
 
 #define NINETSW (sizeof(inetsw) / sizeof(inetsw[0]))
+
+/* The protocols' socket options, switched on the protocol as FreeBSD's
+ * pr_ctloutput entries would be; reached from sosetopt/sogetopt only
+ * (conf/domains.h DOMAIN_CTLOUTPUT), so no option code is linked into a
+ * program that never sets or reads one. */
+int
+in_ctloutput(struct socket *so, struct sockopt *sopt)
+{
+	switch (so->so_proto->pr_protocol) {
+	case IPPROTO_TCP:
+		return (tcp_ctloutput(so, sopt));
+	case IPPROTO_UDP:
+		return (udp_ctloutput(so, sopt));
+#if UST_RAW_IP
+	case IPPROTO_ICMP:
+		return (rip_ctloutput(so, sopt));
+#endif
+	default:
+		return (UST_ENOPROTOOPT);
+	}
+}
 
 /* Every protocol number maps to no entry (0) or its entry's index + 1. */
 static void
@@ -178,6 +212,16 @@ static const struct sysctl_knob in_knobs[] = {
 #undef KNOB
 };
 
+/* Their bounds, entry for entry (conf/domains.h DOMAIN_KNOB_BOUNDS). */
+const struct sysctl_knob_bounds in_knob_bounds[] = {
+#define KNOB SYSCTL_KNOB_BOUNDS
+#include "netinet/in_knobs.h"
+#undef KNOB
+};
+_Static_assert(sizeof(in_knob_bounds) / sizeof(in_knob_bounds[0]) ==
+        sizeof(in_knobs) / sizeof(in_knobs[0]),
+    "in_knob_bounds and in_knobs differ");
+
 #if UST_SYSCTL_NAMES
 static int
 sysctl_cc_algorithm_get(const struct ust_stack *st, char *buf, size_t len)
@@ -210,7 +254,7 @@ static const struct sysctl_strknob in_strknobs[] = {
 };
 #endif
 
-static void
+void
 in_knob_changed(struct ust_stack *st, size_t off)
 {
 	/* Like FreeBSD's sysctl_maxsockets: the zones sized from the limit
@@ -282,7 +326,6 @@ const struct domain inetdomain = {
 	.dom_strknobs = in_strknobs,
 	.dom_nstrknobs = sizeof(in_strknobs) / sizeof(in_strknobs[0]),
 #endif
-	.dom_knob_changed = in_knob_changed,
 #if UST_STATS
 	.dom_stats = in_stats,
 	.dom_nstats = sizeof(in_stats) / sizeof(in_stats[0]),

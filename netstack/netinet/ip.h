@@ -64,10 +64,27 @@ struct ip {
 	struct in_addr ip_dst; /* network order */
 };
 
+/*
+ * The header codec is called from every IPv4 path (input, output, ICMP,
+ * reassembly, UDP and TCP's quotes).  In a build for size (-Os,
+ * __OPTIMIZE_SIZE__: the embedded targets) it is one out-of-line copy,
+ * ip_input.c's (which defines IP_HDR_DEFINE first), not one inlined copy
+ * per caller; in a build for speed it stays inline on the per-packet path.
+ */
+#ifdef __OPTIMIZE_SIZE__
+int ip_hdr_parse(const uint8_t *p, size_t avail, struct ip *out);
+uint16_t ip_hdr_write(uint8_t *p, const struct ip *h);
+#endif
+#if !defined(__OPTIMIZE_SIZE__) || defined(IP_HDR_DEFINE)
+#ifdef __OPTIMIZE_SIZE__
+#define IP_HDR_FN
+#else
+#define IP_HDR_FN static inline
+#endif
 /* Decodes the fixed header from p, which holds avail bytes.  Returns 0, or
  * -1 (out zeroed) when avail < 20.  Checks nothing else: version, IHL
  * and lengths are the caller's to judge. */
-static inline int
+IP_HDR_FN int
 ip_hdr_parse(const uint8_t *p, size_t avail, struct ip *out)
 {
 	if (avail < IP_HDRLEN) {
@@ -91,7 +108,7 @@ ip_hdr_parse(const uint8_t *p, size_t avail, struct ip *out)
 /* Encodes h into p (which has room for h->ip_hl * 4 bytes, the options
  * beyond 20 already there) and fills in the header checksum, ignoring
  * h->ip_sum.  Returns the checksum written. */
-static inline uint16_t
+IP_HDR_FN uint16_t
 ip_hdr_write(uint8_t *p, const struct ip *h)
 {
 	uint16_t sum;
@@ -110,6 +127,8 @@ ip_hdr_write(uint8_t *p, const struct ip *h)
 	be16enc(p + 10, sum);
 	return (sum);
 }
+#undef IP_HDR_FN
+#endif /* !__OPTIMIZE_SIZE__ || IP_HDR_DEFINE */
 
 /* Fragment offset in bytes, and whether more fragments follow. */
 static inline uint32_t

@@ -131,6 +131,7 @@ drop:
 	m_freem(m);
 }
 
+#if UST_ICMP_CTLINPUT
 static int
 icmp_code_ok(uint8_t type, uint8_t code)
 {
@@ -203,6 +204,7 @@ badlen:
 drop:
 	m_freem(m);
 }
+#endif /* UST_ICMP_CTLINPUT */
 
 void
 icmp_input(struct mbuf *m, uint32_t off)
@@ -240,12 +242,14 @@ icmp_input(struct mbuf *m, uint32_t off)
 	case ICMP_ECHO:
 		icmp_reflect(st, m, &ip, off, &ic);
 		return;
+#if UST_ICMP_CTLINPUT
 	case ICMP_UNREACH:
 	case ICMP_TIMXCEED:
 	case ICMP_PARAMPROB:
 	case ICMP_SOURCEQUENCH:
 		icmp_notify(st, m, off, icmplen, &ic);
 		return;
+#endif
 	default:
 		/* Echo replies (raw sockets have their copy), redirects (a
 		 * host may ignore them, RFC 1122 3.2.2.2), queries: counted
@@ -256,6 +260,7 @@ drop:
 	m_freem(m);
 }
 
+#if UST_ICMP_ERRORS
 /* RFC 1122 3.2.2: the cases where no error may be sent about n.  Returns
  * 0 when one may be sent, else counts the reason and returns -1. */
 static int
@@ -352,6 +357,18 @@ icmp_error(struct mbuf *n, int type, int code, uint32_t mtu)
 freeit:
 	m_freem(n);
 }
+#else
+/* Compiled out (UST_ICMP_ERRORS 0): the datagram is dropped, no error
+ * goes back (RFC 1122 3.2.2 makes sending them a SHOULD). */
+void
+icmp_error(struct mbuf *n, int type, int code, uint32_t mtu)
+{
+	(void)type;
+	(void)code;
+	(void)mtu;
+	m_freem(n);
+}
+#endif /* UST_ICMP_ERRORS */
 
 int
 icmp_init(struct ust_stack *st)

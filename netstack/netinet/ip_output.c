@@ -124,6 +124,7 @@ ip_prepend_hdr(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *a
 	return (m);
 }
 
+#if UST_IP_LOOPBACK
 /*
  * A datagram to one of our own addresses never reaches a wire: it goes
  * straight to ip_input on the interface that holds the address, with
@@ -149,6 +150,7 @@ ip_output_local(struct ust_stack *st, struct mbuf *m, struct in_ifaddr *ia)
 	ip_loop_leave(st);
 	return (0);
 }
+#endif /* UST_IP_LOOPBACK */
 
 /* Hands a list of packets (m_nextpkt) to the link layer; the first
  * error is the result. */
@@ -283,6 +285,12 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 		goto bad;
 	}
 	if ((ia = in_ifaddr_find(st, dst)) != NULL) {
+#if !UST_IP_LOOPBACK
+		/* No delivery to ourselves (ustack_opts.h). */
+		IPSTAT_INC(st, ips_noroute);
+		error = UST_EHOSTUNREACH;
+		goto bad;
+#else
 		if (src.s_addr == INADDR_ANY)
 			src = dst;
 		else if (!in_localip(st, src)) {
@@ -293,6 +301,7 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 			return (UST_ENOBUFS);
 		IPSTAT_INC(st, ips_localout);
 		return (ip_output_local(st, m, ia));
+#endif
 	}
 	if ((error = ip_route(st, dst, src, &nh)) != 0) {
 		IPSTAT_INC(st, ips_noroute);

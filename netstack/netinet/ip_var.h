@@ -17,6 +17,8 @@
 
 struct mbuf;
 struct ust_stack;
+struct socket;
+struct sockopt;
 
 /* What a transport asks of ip_output(). */
 struct ip_out_args {
@@ -72,6 +74,13 @@ struct icmp_ctl {
  * through the stack's table built from inetsw (st_ip_protox); NULL: none. */
 struct protosw;
 const struct protosw *ip_protosw_find(const struct ust_stack *st, uint8_t proto);
+/* Socket options of the Internet protocols (conf/domains.h
+ * DOMAIN_CTLOUTPUT): to the socket's protocol, by pr_protocol. */
+int in_ctloutput(struct socket *so, struct sockopt *sopt);
+/* conf/domains.h DOMAIN_ZONES and DOMAIN_KNOB_CHANGED (in_proto.c). */
+struct ust_zone;
+unsigned in_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
+void in_knob_changed(struct ust_stack *st, size_t off);
 
 /* Raw IP sockets (raw_ip.c).  rip_input queues a copy of m (at its IP
  * header, off the header length) to every raw socket of its protocol
@@ -79,6 +88,7 @@ const struct protosw *ip_protosw_find(const struct ust_stack *st, uint8_t proto)
 struct pr_usrreqs;
 #if UST_RAW_IP
 extern const struct pr_usrreqs rip_usrreqs;
+int rip_ctloutput(struct socket *so, struct sockopt *sopt);
 void rip_input(struct mbuf *m, uint32_t off);
 int rip_init(struct ust_stack *st);
 void rip_fini(struct ust_stack *st);

@@ -215,7 +215,7 @@ rip_shutdown(struct socket *so)
 	return (0);
 }
 
-static int
+int
 rip_ctloutput(struct socket *so, struct sockopt *sopt)
 {
 	/* IP_TTL and IP_TOS; IP_HDRINCL is not supported (ENOPROTOOPT). */
@@ -235,7 +235,6 @@ const struct pr_usrreqs rip_usrreqs = {
 	.pru_abort = rip_detach,
 	.pru_sockaddr = in_getsockaddr,
 	.pru_peeraddr = in_getpeeraddr,
-	.pru_ctloutput = rip_ctloutput,
 };
 
 int

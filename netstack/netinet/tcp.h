@@ -126,74 +126,8 @@ struct tcpopt {
  * what was parsed before it stands, the rest is ignored (RFC 9293 3.1: "a
  * TCP implementation MUST be prepared to handle an illegal option length
  * ... without crashing").  Returns the number of malformed options seen
- * (0 or 1), for the counters. */
-static inline int
-tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
-{
-	size_t optlen;
-	unsigned i, n;
-
-	memset(to, 0, sizeof(*to));
-	while (len > 0) {
-		uint8_t opt = cp[0];
-
-		if (opt == TCPOPT_EOL)
-			break;
-		if (opt == TCPOPT_NOP) {
-			cp++;
-			len--;
-			continue;
-		}
-		if (len < 2)
-			return (1);
-		optlen = cp[1];
-		if (optlen < 2 || optlen > len)
-			return (1);
-		switch (opt) {
-		case TCPOPT_MAXSEG:
-			if (optlen == TCPOLEN_MAXSEG && is_syn) {
-				to->to_flags |= TOF_MSS;
-				to->to_mss = be16dec(cp + 2);
-			}
-			break;
-		case TCPOPT_WINDOW:
-			if (optlen == TCPOLEN_WINDOW && is_syn) {
-				to->to_flags |= TOF_SCALE;
-				to->to_wscale = cp[2];
-			}
-			break;
-		case TCPOPT_SACK_PERMITTED:
-			if (optlen == TCPOLEN_SACK_PERMITTED && is_syn)
-				to->to_flags |= TOF_SACKPERM;
-			break;
-		case TCPOPT_TIMESTAMP:
-			if (optlen == TCPOLEN_TIMESTAMP) {
-				to->to_flags |= TOF_TS;
-				to->to_tsval = be32dec(cp + 2);
-				to->to_tsecr = be32dec(cp + 6);
-			}
-			break;
-		case TCPOPT_SACK:
-			if (optlen <= 2 || (optlen - 2) % TCPOLEN_SACK != 0 || is_syn)
-				break;
-			n = (unsigned)((optlen - 2) / TCPOLEN_SACK);
-			if (n > TCP_MAX_SACK)
-				n = TCP_MAX_SACK;
-			for (i = 0; i < n; i++) {
-				to->to_sacks[i].start = be32dec(cp + 2 + i * 8);
-				to->to_sacks[i].end = be32dec(cp + 6 + i * 8);
-			}
-			to->to_nsacks = (uint8_t)n;
-			to->to_flags |= TOF_SACK;
-			break;
-		default:
-			break;
-		}
-		cp += optlen;
-		len -= optlen;
-	}
-	return (0);
-}
+ * (0 or 1), for the counters.  (tcp_subr.c: one copy, not one per caller.) */
+int tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to);
 
 /* Lays out the options in to (at most TCP_MAXOLEN bytes) in FreeBSD's
  * order and alignment, which the conformance suite checks byte for byte:
@@ -201,62 +135,6 @@ tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
  * offset; timestamps and SACK blocks after NOPs to an offset of 2 mod 4;
  * EOL padding to a multiple of 4.  SACK blocks are cut to what fits.
  * Returns the option length (a multiple of 4). */
-static inline unsigned
-tcp_opts_write(uint8_t *optp, const struct tcpopt *to)
-{
-	unsigned optlen = 0, i, n;
-
-#define TCP_OPT_PAD(cond)                            \
-	do {                                         \
-		while (cond)                         \
-			optp[optlen++] = TCPOPT_NOP; \
-	} while (0)
-	if (to->to_flags & TOF_MSS) {
-		optp[optlen] = TCPOPT_MAXSEG;
-		optp[optlen + 1] = TCPOLEN_MAXSEG;
-		be16enc(optp + optlen + 2, to->to_mss);
-		optlen += TCPOLEN_MAXSEG;
-	}
-	if (to->to_flags & TOF_SCALE) {
-		TCP_OPT_PAD(optlen == 0 || optlen % 2 != 1);
-		optp[optlen] = TCPOPT_WINDOW;
-		optp[optlen + 1] = TCPOLEN_WINDOW;
-		optp[optlen + 2] = to->to_wscale;
-		optlen += TCPOLEN_WINDOW;
-	}
-	if (to->to_flags & TOF_SACKPERM) {
-		TCP_OPT_PAD(optlen % 2 != 0);
-		optp[optlen] = TCPOPT_SACK_PERMITTED;
-		optp[optlen + 1] = TCPOLEN_SACK_PERMITTED;
-		optlen += TCPOLEN_SACK_PERMITTED;
-	}
-	if (to->to_flags & TOF_TS) {
-		TCP_OPT_PAD(optlen == 0 || optlen % 4 != 2);
-		optp[optlen] = TCPOPT_TIMESTAMP;
-		optp[optlen + 1] = TCPOLEN_TIMESTAMP;
-		be32enc(optp + optlen + 2, to->to_tsval);
-		be32enc(optp + optlen + 6, to->to_tsecr);
-		optlen += TCPOLEN_TIMESTAMP;
-	}
-	if ((to->to_flags & TOF_SACK) && to->to_nsacks > 0) {
-		TCP_OPT_PAD(optlen % 4 != 2);
-		n = (TCP_MAXOLEN - optlen - 2) / TCPOLEN_SACK;
-		if (n > to->to_nsacks)
-			n = to->to_nsacks;
-		if (n > 0) {
-			optp[optlen] = TCPOPT_SACK;
-			optp[optlen + 1] = (uint8_t)(2 + n * TCPOLEN_SACK);
-			for (i = 0; i < n; i++) {
-				be32enc(optp + optlen + 2 + i * 8, to->to_sacks[i].start);
-				be32enc(optp + optlen + 6 + i * 8, to->to_sacks[i].end);
-			}
-			optlen += 2 + n * TCPOLEN_SACK;
-		}
-	}
-#undef TCP_OPT_PAD
-	while (optlen % 4 != 0)
-		optp[optlen++] = TCPOPT_EOL;
-	return (optlen);
-}
+unsigned tcp_opts_write(uint8_t *optp, const struct tcpopt *to);
 
 #endif /* _USTACK_NETINET_TCP_H_ */

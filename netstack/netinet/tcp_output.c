@@ -79,8 +79,7 @@ tcp_fixed_maxseg(const struct tcpcb *tp)
 {
 	uint32_t mss = tp->t_maxseg;
 
-	if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP &&
-	    mss > TCPOLEN_TSTAMP_APPA)
+	if ((tp->t_flags & TF_RCVD_TSTMP) && !(tp->t_flags & TF_NOOPT) && mss > TCPOLEN_TSTAMP_APPA)
 		mss -= TCPOLEN_TSTAMP_APPA;
 	return (mss);
 }

@@ -206,7 +206,9 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 	struct tcp_state *ts = st->st_tcp;
 	struct tcp_loopent *le;
 
-	if (ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
+	/* Without loopback delivery (UST_IP_LOOPBACK 0) ip_output refuses
+	 * our own addresses and the ring below is never made. */
+	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
 		return (ip_output(st, m, args));
 	if (ts->ts_loop_count == ts->ts_loop_len) {
 		/* Full: dropped like a full interface queue; TCP resends. */
@@ -283,10 +285,12 @@ tcp_init(struct ust_stack *st)
 		goto fail;
 	st->st_tcp = ts;
 	callout_init(&ts->ts_loop_callout);
-	ts->ts_loop_len = st_hash_buckets(st, TCP_LOOPQ_LEN, sizeof(*ts->ts_loopq));
-	ts->ts_loopq = st_malloc(st, ts->ts_loop_len * sizeof(*ts->ts_loopq));
-	if (ts->ts_loopq == NULL)
-		goto fail;
+	if (UST_IP_LOOPBACK) {
+		ts->ts_loop_len = st_hash_buckets(st, TCP_LOOPQ_LEN, sizeof(*ts->ts_loopq));
+		ts->ts_loopq = st_malloc(st, ts->ts_loop_len * sizeof(*ts->ts_loopq));
+		if (ts->ts_loopq == NULL)
+			goto fail;
+	}
 	/* Connections outlive their sockets (TIME_WAIT, lingering close):
 	 * room for twice the socket limit. */
 	ts->ts_tcpcb_zone = ust_zone_create(&st->st_mem, "tcpcb", sizeof(struct tcpcb), 2 * max, 0);
@@ -556,6 +560,157 @@ tcp_tw_reclaim(struct ust_stack *st)
 }
 
 /* ---------------------------------------------------------------------
+ * TCP options on the wire (tcp.h).
+ * ------------------------------------------------------------------- */
+/* tcp.h says what these do: one copy for tcp_input, tcp_output,
+ * tcp_respond and the syncache. */
+int
+tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
+{
+	size_t optlen;
+
+	memset(to, 0, sizeof(*to));
+	while (len > 0) {
+		uint8_t opt = cp[0];
+
+		if (opt == TCPOPT_EOL)
+			break;
+		if (opt == TCPOPT_NOP) {
+			cp++;
+			len--;
+			continue;
+		}
+		if (len < 2)
+			return (1);
+		optlen = cp[1];
+		if (optlen < 2 || optlen > len)
+			return (1);
+		switch (opt) {
+		case TCPOPT_MAXSEG:
+			if (optlen == TCPOLEN_MAXSEG && is_syn) {
+				to->to_flags |= TOF_MSS;
+				to->to_mss = be16dec(cp + 2);
+			}
+			break;
+#if UST_TCP_RFC1323
+		case TCPOPT_WINDOW:
+			if (optlen == TCPOLEN_WINDOW && is_syn) {
+				to->to_flags |= TOF_SCALE;
+				to->to_wscale = cp[2];
+			}
+			break;
+#endif
+#if UST_TCP_SACK
+		case TCPOPT_SACK_PERMITTED:
+			if (optlen == TCPOLEN_SACK_PERMITTED && is_syn)
+				to->to_flags |= TOF_SACKPERM;
+			break;
+#endif
+#if UST_TCP_RFC1323
+		case TCPOPT_TIMESTAMP:
+			if (optlen == TCPOLEN_TIMESTAMP) {
+				to->to_flags |= TOF_TS;
+				to->to_tsval = be32dec(cp + 2);
+				to->to_tsecr = be32dec(cp + 6);
+			}
+			break;
+#endif
+#if UST_TCP_SACK
+		case TCPOPT_SACK: {
+			unsigned i, n;
+
+			if (optlen <= 2 || (optlen - 2) % TCPOLEN_SACK != 0 || is_syn)
+				break;
+			n = (unsigned)((optlen - 2) / TCPOLEN_SACK);
+			if (n > TCP_MAX_SACK)
+				n = TCP_MAX_SACK;
+			for (i = 0; i < n; i++) {
+				to->to_sacks[i].start = be32dec(cp + 2 + i * 8);
+				to->to_sacks[i].end = be32dec(cp + 6 + i * 8);
+			}
+			to->to_nsacks = (uint8_t)n;
+			to->to_flags |= TOF_SACK;
+			break;
+		}
+#endif
+		default:
+			break;
+		}
+		cp += optlen;
+		len -= optlen;
+	}
+	return (0);
+}
+
+unsigned
+tcp_opts_write(uint8_t *optp, const struct tcpopt *to)
+{
+	unsigned optlen = 0;
+
+#define TCP_OPT_PAD(cond)                            \
+	do {                                         \
+		while (cond)                         \
+			optp[optlen++] = TCPOPT_NOP; \
+	} while (0)
+	if (to->to_flags & TOF_MSS) {
+		optp[optlen] = TCPOPT_MAXSEG;
+		optp[optlen + 1] = TCPOLEN_MAXSEG;
+		be16enc(optp + optlen + 2, to->to_mss);
+		optlen += TCPOLEN_MAXSEG;
+	}
+#if UST_TCP_RFC1323
+	if (to->to_flags & TOF_SCALE) {
+		TCP_OPT_PAD(optlen == 0 || optlen % 2 != 1);
+		optp[optlen] = TCPOPT_WINDOW;
+		optp[optlen + 1] = TCPOLEN_WINDOW;
+		optp[optlen + 2] = to->to_wscale;
+		optlen += TCPOLEN_WINDOW;
+	}
+#endif
+#if UST_TCP_SACK
+	if (to->to_flags & TOF_SACKPERM) {
+		TCP_OPT_PAD(optlen % 2 != 0);
+		optp[optlen] = TCPOPT_SACK_PERMITTED;
+		optp[optlen + 1] = TCPOLEN_SACK_PERMITTED;
+		optlen += TCPOLEN_SACK_PERMITTED;
+	}
+#endif
+#if UST_TCP_RFC1323
+	if (to->to_flags & TOF_TS) {
+		TCP_OPT_PAD(optlen == 0 || optlen % 4 != 2);
+		optp[optlen] = TCPOPT_TIMESTAMP;
+		optp[optlen + 1] = TCPOLEN_TIMESTAMP;
+		be32enc(optp + optlen + 2, to->to_tsval);
+		be32enc(optp + optlen + 6, to->to_tsecr);
+		optlen += TCPOLEN_TIMESTAMP;
+	}
+#endif
+#if UST_TCP_SACK
+	if ((to->to_flags & TOF_SACK) && to->to_nsacks > 0) {
+		unsigned i, n;
+
+		TCP_OPT_PAD(optlen % 4 != 2);
+		n = (TCP_MAXOLEN - optlen - 2) / TCPOLEN_SACK;
+		if (n > to->to_nsacks)
+			n = to->to_nsacks;
+		if (n > 0) {
+			optp[optlen] = TCPOPT_SACK;
+			optp[optlen + 1] = (uint8_t)(2 + n * TCPOLEN_SACK);
+			for (i = 0; i < n; i++) {
+				be32enc(optp + optlen + 2 + i * 8, to->to_sacks[i].start);
+				be32enc(optp + optlen + 6 + i * 8, to->to_sacks[i].end);
+			}
+			optlen += 2 + n * TCPOLEN_SACK;
+		}
+	}
+#endif
+#undef TCP_OPT_PAD
+	while (optlen % 4 != 0)
+		optp[optlen++] = TCPOPT_EOL;
+	return (optlen);
+}
+
+/* ---------------------------------------------------------------------
  * Control segments.
  * ------------------------------------------------------------------- */
 
@@ -628,7 +783,7 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 		if (!(flags & TH_RST))
 			win = tcp_rcv_window(tp) >> tp->rcv_scale;
 		/* RFC 7323 3.2: timestamps on every segment once agreed. */
-		if ((tp->t_flags & (TF_RCVD_TSTMP | TF_NOOPT)) == TF_RCVD_TSTMP) {
+		if ((tp->t_flags & TF_RCVD_TSTMP) && !(tp->t_flags & TF_NOOPT)) {
 			to.to_flags |= TOF_TS;
 			to.to_tsval = tcp_ts_getticks(st) + tp->ts_offset;
 			to.to_tsecr = tp->ts_recent;

@@ -653,7 +653,7 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 	}
 }
 
-static int
+int
 tcp_ctloutput(struct socket *so, struct sockopt *sopt)
 {
 	struct tcpcb *tp = so_tcpcb(so);
@@ -768,5 +768,4 @@ const struct pr_usrreqs tcp_usrreqs = {
 	.pru_abort = tcp_usr_abort,
 	.pru_sockaddr = tcp_usr_sockaddr,
 	.pru_peeraddr = tcp_usr_peeraddr,
-	.pru_ctloutput = tcp_ctloutput,
 };

@@ -39,6 +39,7 @@
 struct mbuf;
 struct inpcb;
 struct socket;
+struct sockopt;
 struct ust_stack;
 struct cc_algo;
 
@@ -208,15 +209,19 @@ struct tcpcb {
 };
 
 /* t_flags (FreeBSD TF_* meanings) */
-#define TF_ACKNOW 0x00000001     /* ack immediately */
-#define TF_DELACK 0x00000002     /* ack, but try to delay it */
-#define TF_NODELAY 0x00000004    /* no Nagle */
-#define TF_NOOPT 0x00000008      /* no options on SYN */
-#define TF_SENTFIN 0x00000010    /* FIN sent */
-#define TF_REQ_SCALE 0x00000020  /* window scale requested */
-#define TF_RCVD_SCALE 0x00000040 /* peer sent window scale */
-#define TF_REQ_TSTMP 0x00000080  /* timestamps requested */
-#define TF_RCVD_TSTMP 0x00000100 /* peer sent timestamps */
+#define TF_ACKNOW 0x00000001  /* ack immediately */
+#define TF_DELACK 0x00000002  /* ack, but try to delay it */
+#define TF_NODELAY 0x00000004 /* no Nagle */
+#define TF_NOOPT 0x00000008   /* no options on SYN */
+#define TF_SENTFIN 0x00000010 /* FIN sent */
+
+/* RFC 7323 flags: 0 when compiled out (UST_TCP_RFC1323), so every test
+ * of them folds away and setting them does nothing. */
+#define TF_REQ_SCALE (UST_TCP_RFC1323 ? 0x00000020 : 0)  /* window scale requested */
+#define TF_RCVD_SCALE (UST_TCP_RFC1323 ? 0x00000040 : 0) /* peer sent window scale */
+#define TF_REQ_TSTMP (UST_TCP_RFC1323 ? 0x00000080 : 0)  /* timestamps requested */
+#define TF_RCVD_TSTMP (UST_TCP_RFC1323 ? 0x00000100 : 0) /* peer sent timestamps */
+
 /* 0 when compiled out (ustack_opts.h): every test of it folds away. */
 #define TF_SACK_PERMIT (UST_TCP_SACK ? 0x00000200 : 0) /* both sides agreed to SACK */
 #define TF_NEEDSYN 0x00000400                          /* SYN to send */
@@ -495,6 +500,8 @@ void syncache_fini(struct ust_stack *st);
 /* Fills TCP_INFO. */
 void tcp_fill_info(const struct tcpcb *tp, struct ust_tcp_info *ti);
 extern const struct pr_usrreqs tcp_usrreqs;
+/* Socket options (in_ctloutput); SOL_SOCKET ones after the socket layer. */
+int tcp_ctloutput(struct socket *so, struct sockopt *sopt);
 /*
  * Socket lifetime: tcp_usr_detach (the user's close) keeps a tcpcb that
  * must live on (FIN_WAIT_*, LAST_ACK, TIME_WAIT...) and marks its socket

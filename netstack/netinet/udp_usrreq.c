@@ -395,7 +395,7 @@ udp_shutdown(struct socket *so)
 	return (0);
 }
 
-static int
+int
 udp_ctloutput(struct socket *so, struct sockopt *sopt)
 {
 	if (sopt->sopt_level == UST_IPPROTO_IP)
@@ -417,7 +417,6 @@ const struct pr_usrreqs udp_usrreqs = {
 	.pru_abort = udp_detach,
 	.pru_sockaddr = in_getsockaddr,
 	.pru_peeraddr = in_getpeeraddr,
-	.pru_ctloutput = udp_ctloutput,
 };
 
 /* ---------------------------------------------------------------------

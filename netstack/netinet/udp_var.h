@@ -13,6 +13,8 @@
 
 struct mbuf;
 struct ust_stack;
+struct socket;
+struct sockopt;
 struct pr_usrreqs;
 
 void udp_input(struct mbuf *m, uint32_t off);
@@ -22,6 +24,7 @@ void udp_fini(struct ust_stack *st);
 
 /* The socket side of UDP (the protocol switch entry in uipc_socket.c). */
 extern const struct pr_usrreqs udp_usrreqs;
+int udp_ctloutput(struct socket *so, struct sockopt *sopt);
 
 /* Hash buckets of the UDP PCB tables. */
 #define UDBHASHSIZE 512

@@ -148,11 +148,15 @@ __all__ = [
 __all__ += _constants.__all__
 __all__ += [
     "UST_HAS_TCP_SACK",
+    "UST_HAS_TCP_RFC1323",
     "UST_HAS_CC_CUBIC",
     "UST_HAS_TCP_SYNCACHE",
     "UST_HAS_TCP_ECN",
     "UST_HAS_TCP_TSO",
     "UST_HAS_IP_REASS",
+    "UST_HAS_ICMP_ERRORS",
+    "UST_HAS_ICMP_CTLINPUT",
+    "UST_HAS_IP_LOOPBACK",
     "UST_HAS_RAW_IP",
     "UST_HAS_EVQ",
     "UST_HAS_TCP_AUTOBUF",
@@ -165,11 +169,15 @@ __all__ += [
 # Compile-time features of the C library (ustack_opts.h, docs/footprint.md):
 # True where compiled in; a test of a feature skips with the reason otherwise.
 UST_HAS_TCP_SACK: bool = bool(lib.UST_TCP_SACK)
+UST_HAS_TCP_RFC1323: bool = bool(lib.UST_TCP_RFC1323)
 UST_HAS_CC_CUBIC: bool = bool(lib.UST_CC_CUBIC)
 UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
 UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
+UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
+UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)
+UST_HAS_IP_LOOPBACK: bool = bool(lib.UST_IP_LOOPBACK)
 UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
 UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
 UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)

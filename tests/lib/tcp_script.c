@@ -386,9 +386,10 @@ tt_connect_syn(struct tt *tt)
 		return (0);
 	CHECK(sg.to.to_flags & TOF_MSS);
 	CHECK_EQ(sg.to.to_mss, 1460);
-	CHECK(sg.to.to_flags & TOF_SCALE);
-	CHECK_EQ(sg.to.to_wscale, 6);
-	CHECK(sg.to.to_flags & TOF_TS);
+	/* RFC 7323 options only where compiled in (UST_TCP_RFC1323). */
+	CHECK(!(sg.to.to_flags & TOF_SCALE) == !UST_TCP_RFC1323);
+	CHECK_EQ(sg.to.to_wscale, UST_TCP_RFC1323 ? 6 : 0);
+	CHECK(!(sg.to.to_flags & TOF_TS) == !UST_TCP_RFC1323);
 	CHECK_EQ(sg.to.to_tsecr, 0);
 	CHECK(!(sg.to.to_flags & TOF_SACKPERM) == !UST_TCP_SACK);
 	CHECK_EQ(tt_state(tt->so), UST_TCPS_SYN_SENT);

@@ -1,8 +1,11 @@
 /*
  * ustack_opts_minimal.h - the minimal profile (CMake -DUSTACK_PROFILE=minimal,
- * which names this file as USTACK_USER_OPTS_H): IPv4, ARP, ICMP, UDP and
- * TCP with window scaling, timestamps and newreno, the protocols lwIP's
- * 21,684-byte Cortex-M3 build covers, for boards with 64 KiB of SRAM.
+ * which names this file as USTACK_USER_OPTS_H): lwIP's default protocol
+ * set, which its 21,684-byte Cortex-M3 figure is for: IPv4, ARP, ICMP
+ * (echo, errors sent), UDP, TCP with newreno, no window scaling,
+ * timestamps or SACK, ICMP errors not handed to TCP/UDP, no loopback
+ * delivery; also no IP reassembly (lwIP's default has it).  For boards
+ * with 64 KiB of SRAM.
  * docs/footprint.md measures it.  Everything here is an ustack_opts.h
  * option; a port copies this file and changes what it needs.
  */
@@ -10,11 +13,14 @@
 #define USTACK_OPTS_MINIMAL_H
 
 #define UST_TCP_SACK 0
+#define UST_TCP_RFC1323 0
 #define UST_CC_CUBIC 0
 #define UST_TCP_SYNCACHE 0
 #define UST_TCP_ECN 0
 #define UST_TCP_TSO 0
 #define UST_IP_REASS 0
+#define UST_ICMP_CTLINPUT 0
+#define UST_IP_LOOPBACK 0
 #define UST_RAW_IP 0
 #define UST_EVQ 0
 #define UST_TCP_AUTOBUF 0

@@ -102,6 +102,7 @@ static const struct icmprow icmprows[] = {
 	{ "quote_unknown_connection", QUOTE_OTHER_CONN },
 };
 
+#if UST_ICMP_CTLINPUT
 /* Destination unreachable / fragmentation needed quoting our
  * connection's segment (or something malformed): the connection must not
  * be torn down (RFC 5927 4: soft errors in ESTABLISHED), its MSS must not
@@ -170,6 +171,7 @@ TEST(hostile_icmp_errors)
 		HS_ROW_END();
 	}
 }
+#endif
 
 enum udpmut { ULEN_GT_IP, ULEN_LT8, ULEN_LT_IP, ULEN_ZERO };
 

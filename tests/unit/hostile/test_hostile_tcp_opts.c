@@ -50,6 +50,7 @@ static const struct synrow synrows[] = {
 	{ "ts_len_wrong", { 2, 4, 5, 0xb4, 8, 9, 1, 2, 3, 4, 5, 6 }, 12, 1460, -1 },
 };
 
+#if UST_TCP_RFC1323
 TEST(hostile_tcp_syn_options)
 {
 	size_t i;
@@ -96,6 +97,7 @@ TEST(hostile_tcp_syn_options)
 		HS_ROW_END();
 	}
 }
+#endif
 
 struct datarow {
 	const char *name;
@@ -215,6 +217,7 @@ TEST(hostile_tcp_sack_blocks)
 	}
 }
 
+#if UST_TCP_RFC1323
 /* A connection with timestamps (RFC 7323 3), then ACKs whose TSecr is
  * garbage: from the future and from far in the past.  RFC 7323 4.1:
  * the RTT sample must not come from a bogus echo; the RTO stays within
@@ -276,4 +279,5 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	hs_alive(&h);
 	hs_fini(&h);
 }
+#endif
 #endif /* UST_STATS */

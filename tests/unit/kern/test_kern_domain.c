@@ -119,7 +119,7 @@ TEST(knob_change_reaches_the_domain)
 	uint32_t before = 0, after = 0;
 
 	/* kern.ipc.maxsockets is the socket layer's; TCP's zones follow it
-	 * through inetdomain's dom_knob_changed, as FreeBSD's
+	 * through inetdomain's knob follower (in_knob_changed), as FreeBSD's
 	 * maxsockets_change event. */
 	CHECK(zone_max(st, "tcpcb", &before));
 	CHECK_EQ(ust_sysctl_set(st, "kern.ipc.maxsockets", 200000), 0);

@@ -120,6 +120,8 @@ TEST(evq_in_on_datagram_level_triggered)
 	urig_fini(&r);
 }
 
+#if UST_ICMP_CTLINPUT
+#if UST_ICMP_ERRORS
 TEST(evq_err_on_icmp_and_hup_on_shutdown)
 {
 	struct tl_pair r;
@@ -153,6 +155,8 @@ TEST(evq_err_on_icmp_and_hup_on_shutdown)
 	ust_close(sa);
 	urig_fini(&r);
 }
+#endif
+#endif
 
 TEST(evq_many_sockets_only_ready_reported)
 {

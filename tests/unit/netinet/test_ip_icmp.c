@@ -140,6 +140,7 @@ dgram(uint8_t *p, uint32_t src, uint32_t dst, uint8_t proto, uint16_t off, const
 }
 
 #if UST_STATS
+#if UST_ICMP_ERRORS
 TEST(icmp_error_rfc1122_suppression)
 {
 	struct ipt t;
@@ -202,7 +203,9 @@ TEST(icmp_error_rfc1122_suppression)
 	ipt_fini(&t);
 }
 #endif
+#endif
 
+#if UST_ICMP_ERRORS
 TEST(icmp_error_short_quote)
 {
 	struct ipt t;
@@ -220,8 +223,10 @@ TEST(icmp_error_short_quote)
 	CHECK_EQ(tl_cksum(ipt_tx_ip(&t, 0) + 20, 8 + 23, 0), 0);
 	ipt_fini(&t);
 }
+#endif
 
 #if UST_STATS
+#if UST_ICMP_ERRORS
 TEST(icmp_ratelimit_virtual_clock)
 {
 	struct ipt t;
@@ -260,6 +265,7 @@ TEST(icmp_ratelimit_virtual_clock)
 	ipt_fini(&t);
 }
 #endif
+#endif
 
 /* An error from the peer quoting a datagram src -> dst with quoted header
  * byte 0 qv0 and qlen bytes of transport header. */
@@ -279,6 +285,7 @@ err_frame(uint8_t *f, uint8_t type, uint8_t code, uint32_t rest, uint32_t qsrc, 
 }
 
 #if UST_STATS
+#if UST_ICMP_CTLINPUT
 TEST(icmp_received_errors_validated)
 {
 	struct ipt t;
@@ -323,8 +330,10 @@ TEST(icmp_received_errors_validated)
 	ipt_fini(&t);
 }
 #endif
+#endif
 
 #if UST_STATS
+#if UST_IP_LOOPBACK
 TEST(icmp_echo_to_self_loops_back)
 {
 	struct ipt t;
@@ -354,4 +363,5 @@ TEST(icmp_echo_to_self_loops_back)
 	CHECK_EQ(t.st->st_ipstat.ips_delivered, 2);
 	ipt_fini(&t);
 }
+#endif
 #endif

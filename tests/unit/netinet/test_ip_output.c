@@ -99,6 +99,24 @@ TEST(ip_output_header_bytes)
 }
 #endif
 
+/* Without loopback delivery (UST_IP_LOOPBACK 0) a datagram to one of our
+ * own addresses is refused: nothing reaches the wire, and
+ * the mbuf is freed (the leak check after the test). */
+#if UST_IP_LOOPBACK == 0
+TEST(ip_output_own_address_refused_without_loopback)
+{
+	struct ipt t;
+	struct ip_out_args a;
+
+	ipt_init(&t, ust_test_seed);
+	args_init(&a, IPT_OURS);
+	CHECK_EQ(ip_output(t.st, payload(t.st, 10), &a), UST_EHOSTUNREACH);
+	ipt_poll(&t);
+	CHECK_EQ(t.d->tx_count, 0);
+	ipt_fini(&t);
+}
+#endif
+
 #if UST_STATS
 TEST(ip_output_errors)
 {

@@ -267,6 +267,7 @@ TEST(reass_budgets)
 #endif
 
 #if UST_STATS
+#if UST_ICMP_ERRORS
 TEST(reass_timeout_timxceed_only_with_first)
 {
 	struct ipt t;
@@ -305,5 +306,6 @@ TEST(reass_timeout_timxceed_only_with_first)
 	CHECK_EQ(t.d->tx_count, 0);
 	ipt_fini(&t);
 }
+#endif
 #endif
 #endif /* UST_IP_REASS */

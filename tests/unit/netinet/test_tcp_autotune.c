@@ -37,6 +37,7 @@ at_check_intact(const struct bulk_result *r, uint32_t total)
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 TEST(autotune_grows_buffers_and_goodput)
 {
 	struct bulk w;
@@ -74,6 +75,7 @@ TEST(autotune_grows_buffers_and_goodput)
 	bulk_fini(&w);
 }
 #endif
+#endif
 
 #if UST_STATS
 TEST(knob_off_buffers_never_change)
@@ -98,6 +100,7 @@ TEST(knob_off_buffers_never_change)
 }
 #endif
 
+#if UST_TCP_RFC1323
 TEST(growth_stops_at_recvbuf_max_and_sendbuf_max)
 {
 	struct bulk w;
@@ -115,6 +118,7 @@ TEST(growth_stops_at_recvbuf_max_and_sendbuf_max)
 	CHECK(r.max_snd_wnd <= 262144);
 	bulk_fini(&w);
 }
+#endif
 
 #if UST_STATS
 TEST(application_sizes_disable_autosizing)
@@ -158,6 +162,7 @@ TEST(application_sizes_disable_autosizing)
 #endif
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 TEST(growth_under_tight_memory_fails_gracefully)
 {
 	struct bulk w;
@@ -182,5 +187,6 @@ TEST(growth_under_tight_memory_fails_gracefully)
 	CHECK(r.sndbuf_max < 2097152);
 	bulk_fini(&w);
 }
+#endif
 #endif
 #endif /* UST_TCP_AUTOBUF */

@@ -233,6 +233,7 @@ TEST(tcp_input_active_open)
 }
 #endif
 
+#if UST_TCP_RFC1323
 TEST(tcp_input_active_open_wscale_ts)
 {
 	struct tt *r = calloc(1, sizeof(*r));
@@ -271,6 +272,7 @@ TEST(tcp_input_active_open_wscale_ts)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
 TEST(tcp_input_syn_sent_rst_and_bad_ack)
 {
@@ -666,6 +668,7 @@ tsend_ts(struct tt *r, uint32_t rseq, uint32_t rack, uint16_t flags, uint16_t wi
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* With timestamps agreed every segment carries 12 bytes of options, so
  * a full segment holds t_maxseg - 12 bytes (FreeBSD tcp_fixed_maxseg()).
  * The one-segment window of a fast retransmit (RFC 5681 3.2 step 2) and
@@ -724,6 +727,7 @@ TEST(tcp_input_fast_retransmit_timestamps_one_segment)
 	tt_fini(r);
 	free(r);
 }
+#endif
 #endif
 
 /* RTT sampling on an ACK of timed data (Karn: only fresh data). */
@@ -797,6 +801,7 @@ tout_tsval(const struct tt_seg *o)
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* RFC 7323 5.3 R1: a TSval older than ts_recent marks an old duplicate:
  * dropped, acknowledged, counted.  A RST is exempt (5.3, 5.2). */
 TEST(tcp_input_paws_drop_and_rst_exempt)
@@ -839,8 +844,10 @@ TEST(tcp_input_paws_drop_and_rst_exempt)
 	free(r);
 }
 #endif
+#endif
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* RFC 7323 5.5: ts_recent idle for more than 24 days no longer guards. */
 TEST(tcp_input_paws_idle_24_days)
 {
@@ -859,7 +866,9 @@ TEST(tcp_input_paws_idle_24_days)
 	free(r);
 }
 #endif
+#endif
 
+#if UST_TCP_RFC1323
 /* RFC 7323 4.2: the RTT sample is now - TSecr, not the timed segment. */
 TEST(tcp_input_rtt_from_tsecr)
 {
@@ -904,7 +913,9 @@ TEST(tcp_input_rtt_from_tsecr)
 	tt_fini(r);
 	free(r);
 }
+#endif
 
+#if UST_TCP_RFC1323
 /* RFC 7323 3.2: a segment without timestamps on a connection that
  * agreed them is dropped only when tolerate_missing_ts is 0. */
 TEST(tcp_input_missing_ts_knob)
@@ -937,3 +948,4 @@ TEST(tcp_input_missing_ts_knob)
 	tt_fini(r);
 	free(r);
 }
+#endif

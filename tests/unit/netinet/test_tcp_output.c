@@ -10,6 +10,7 @@
 #include "tcp_script.h"
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 TEST(output_syn_layout_freebsd)
 {
 	/* <mss 1460,nop,wscale 6,sackOK,TS val X ecr 0> win 65535 */
@@ -34,7 +35,9 @@ TEST(output_syn_layout_freebsd)
 	tt_fini(&o);
 }
 #endif
+#endif
 
+#if UST_TCP_RFC1323
 TEST(output_syn_wscale_follows_maxsockbuf)
 {
 	struct tt o;
@@ -52,6 +55,7 @@ TEST(output_syn_wscale_follows_maxsockbuf)
 	CHECK_EQ(s.to.to_wscale, 14);
 	tt_fini(&o);
 }
+#endif
 
 TEST(output_syn_mss_from_mtu)
 {
@@ -86,6 +90,8 @@ TEST(output_syn_noopt_and_rfc1323_off)
 	CHECK_EQ(s.win, 65535);
 	tt_fini(&o);
 
+	/* The knob exists where RFC 7323 is compiled in (UST_TCP_RFC1323). */
+#if UST_TCP_RFC1323
 	/* rfc1323=0: <mss 1460,sackOK,eol,eol>. */
 	tt_init(&o, 1);
 	tt_sysctl(&o, "net.inet.tcp.rfc1323", 0);
@@ -106,6 +112,7 @@ TEST(output_syn_noopt_and_rfc1323_off)
 	REQUIRE_EQ(s.optlen, 4);
 	CHECK_MEM(s.opt, tt_mss1460, 4);
 	tt_fini(&o);
+#endif
 }
 #endif
 
@@ -128,6 +135,7 @@ TEST(output_handshake_ack_and_window)
 	tt_fini(&o);
 }
 
+#if UST_TCP_RFC1323
 /* Timestamps negotiated: every segment carries TS with ecr = ts_recent,
  * and the payload shrinks by the 12 option bytes (RFC 6691). */
 TEST(output_timestamps_echoed_and_mss_counts_options)
@@ -170,6 +178,7 @@ TEST(output_timestamps_echoed_and_mss_counts_options)
 	CHECK(!tt_next(&o, &s));
 	tt_fini(&o);
 }
+#endif
 
 /* RFC 1122 4.2.3.4: with data in flight a partial segment waits for the
  * ACK (Nagle); TCP_NODELAY sends it at once. */
@@ -366,6 +375,7 @@ icmp_needfrag(struct tt *o, uint32_t seq, uint16_t mtu)
 }
 
 #if UST_STATS
+#if UST_ICMP_CTLINPUT
 TEST(output_icmp_frag_needed_lowers_mss)
 {
 	static uint8_t buf[2920];
@@ -397,6 +407,7 @@ TEST(output_icmp_frag_needed_lowers_mss)
 	CHECK_EQ(tt_tp(&o)->t_maxseg, 216);
 	tt_fini(&o);
 }
+#endif
 #endif
 
 /* The urgent pointer rides with the data before it (RFC 9293 3.8.5). */

@@ -103,6 +103,7 @@ TEST(subr_respond_rst_layouts)
 }
 #endif
 
+#if UST_TCP_RFC1323
 /* With a connection: an ACK carries the window; timestamps once agreed. */
 TEST(subr_respond_ack_with_tp_and_ts)
 {
@@ -132,6 +133,7 @@ TEST(subr_respond_ack_with_tp_and_ts)
 	CHECK(s.cksum_ok);
 	tt_fini(&o);
 }
+#endif
 
 #if UST_STATS
 /* RFC 5961 7: at most ack_war_cnt challenge ACKs per ack_war_timewindow. */
@@ -165,6 +167,7 @@ TEST(subr_challenge_ack_rate_limit)
 }
 #endif
 
+#if UST_ICMP_CTLINPUT
 /* rcv-icmp-hard-error-*: in SYN_SENT port/protocol unreachable and
  * administrative prohibitions refuse the connection, TTL exceeded is
  * EHOSTUNREACH; only for the quoted ISS (RFC 5927). */
@@ -201,7 +204,9 @@ TEST(subr_icmp_hard_errors_syn_sent)
 		tt_fini(&o);
 	}
 }
+#endif
 
+#if UST_ICMP_CTLINPUT
 /* rcv-icmp-hard-error-ignored: with icmp_may_rst=0 nothing is fatal; soft
  * errors never show in SO_ERROR, the SYN goes again at +1 s, and a
  * timeout later reports the soft error (RFC 1122 4.2.3.9). */
@@ -233,6 +238,7 @@ TEST(subr_icmp_soft_errors_and_may_rst_off)
 	CHECK_EQ(tl_getint(o.so, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_EHOSTUNREACH);
 	tt_fini(&o);
 }
+#endif
 
 /* FreeBSD nolocaltimewait: a connection to one of our own addresses skips
  * TIME_WAIT; tcp_twstart on a remote peer keeps the PCB for 2 MSL. */
@@ -347,6 +353,7 @@ TEST(subr_fini_with_lingering_close)
 	ust_vclock_destroy(o.t.vc);
 }
 
+#if UST_IP_LOOPBACK
 /* A connection to one of our own addresses: ip_output loops segments
  * straight back into tcp_input, re-entering TCP from tcp_output.  The
  * exchange and the close (no TIME_WAIT: nolocaltimewait) leave nothing. */
@@ -393,3 +400,4 @@ TEST(subr_loopback_connection)
 	CHECK_EQ(o.t.st->st_tcbinfo->ipi_count, 0);
 	tt_fini(&o);
 }
+#endif

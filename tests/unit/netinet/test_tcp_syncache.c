@@ -49,6 +49,7 @@ TEST(syncache_synack_mss_only)
 }
 #endif
 
+#if UST_TCP_RFC1323
 TEST(syncache_synack_wscale_ts)
 {
 	struct tt tt;
@@ -86,6 +87,7 @@ TEST(syncache_synack_wscale_ts)
 	}
 	tt_fini(&tt);
 }
+#endif
 
 #if UST_STATS
 TEST(syncache_dup_syn_answered_again)

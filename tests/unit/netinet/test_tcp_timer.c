@@ -51,6 +51,7 @@ TEST(timer_slots_one_callout)
 }
 
 #if UST_STATS
+#if UST_TCP_RFC1323
 /* FREEBSD_DEFAULTS.md: SYN retransmissions at +1.0 s, then +2.2 s, ...
  * (rexmit_initial 1000 * 2^n + slop 200); keepinit (75 s) ends it. */
 TEST(timer_syn_rexmt_schedule_then_keepinit)
@@ -85,6 +86,7 @@ TEST(timer_syn_rexmt_schedule_then_keepinit)
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_conndrops, 1);
 	tt_fini(&o);
 }
+#endif
 #endif
 
 #if UST_STATS
@@ -140,6 +142,7 @@ TEST(timer_tcp_keepinit_option)
 	tt_fini(&o);
 }
 
+#if UST_TCP_RFC1323
 /* snd-syn-rtx-drop-options: the third retransmission carries only MSS. */
 TEST(timer_rexmit_drop_options)
 {
@@ -161,6 +164,7 @@ TEST(timer_rexmit_drop_options)
 	CHECK_EQ(s.optlen, 4);
 	tt_fini(&o);
 }
+#endif
 
 #if UST_STATS
 /* RFC 6298 5.5 backoff, Karn, and the retries limit ending in ETIMEDOUT

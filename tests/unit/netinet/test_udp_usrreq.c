@@ -227,6 +227,8 @@ TEST(udp_peek_and_truncation)
 }
 
 #if UST_STATS
+#if UST_ICMP_CTLINPUT
+#if UST_ICMP_ERRORS
 TEST(udp_port_unreachable_econnrefused)
 {
 	struct tl_pair r;
@@ -283,6 +285,8 @@ TEST(udp_port_unreachable_econnrefused)
 	ust_close(su);
 	urig_fini(&r);
 }
+#endif
+#endif
 #endif
 
 #if UST_STATS
