@@ -59,6 +59,7 @@ DPDK_STATS_FIELDS = (
     "rx_lent_now",
 )
 
+
 # Ports of one ring_pair share a key, so that blocking calls on a stack
 # poll the stack on the other end too (as stacks on one pipe).
 class _RingKey:
