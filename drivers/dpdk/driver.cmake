@@ -11,6 +11,11 @@ set(USTACK_WITH_DPDK AUTO CACHE STRING "Compile the DPDK driver: AUTO (when pkg-
 set_property(CACHE USTACK_WITH_DPDK PROPERTY STRINGS AUTO ON OFF)
 set(ust_dpdk_mode "${USTACK_WITH_DPDK}")
 set(ust_dpdk_on OFF)
+# AUTO never picks up the host's libdpdk for a cross, board or core-only build.
+if(ust_dpdk_mode STREQUAL "AUTO" AND (CMAKE_CROSSCOMPILING OR USTACK_CORE_ONLY OR
+    NOT USTACK_OSAL STREQUAL "posix" OR NOT CMAKE_SYSTEM_NAME STREQUAL "Linux"))
+  set(ust_dpdk_mode OFF)
+endif()
 if(NOT USTACK_BOARD AND NOT ust_dpdk_mode STREQUAL "OFF")
   find_package(PkgConfig QUIET)
   if(PKG_CONFIG_FOUND)
