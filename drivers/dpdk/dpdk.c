@@ -428,6 +428,10 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	p->p_mtu = mtu;
 	if (rte_eth_macaddr_get(p->p_id, &ea) != 0 || rte_is_zero_ether_addr(&ea))
 		dpdk_local_mac(p->p_id, &ea); /* net_ring's are zero */
+	/* net_tap's address is the kernel interface's own: the stack is
+	 * another host behind it and needs its own (the TAP driver's way). */
+	if (p->p_tso_l2)
+		rte_eth_random_addr(ea.addr_bytes);
 	memcpy(p->p_mac, ea.addr_bytes, 6);
 	if (rte_eth_dev_start(p->p_id) != 0)
 		return (-UST_EIO);
