@@ -84,14 +84,15 @@ print(json.dumps(out))
 """
 
 
-def _run(tmp_path: Path, nbytes: int, *, zero_copy: bool = True, caps: str = "all") -> Any:
-    prefix = f"ustpy{os.getpid()}_{tmp_path.name[-12:]}"
-    env = dict(os.environ)
+def _child(script: str, prefix: str, *args: str, wrap: list[str] | None = None) -> Any:
+    """Runs script in a child Python (inside wrap, e.g. a namespace's exec
+    prefix) with EAL file prefix `prefix`, removes the EAL's runtime
+    directory, and returns the JSON the child printed last."""
     root = Path(__file__).resolve().parents[2]
-    env["PYTHONPATH"] = str(root / "python_bindings") + os.pathsep + env.get("PYTHONPATH", "")
+    env = {**os.environ, "PYTHONPATH": str(root / "python_bindings")}
     try:
         proc = subprocess.run(
-            [sys.executable, "-c", _CHILD, prefix, str(nbytes), "1" if zero_copy else "0", caps],
+            [*(wrap or []), sys.executable, "-c", script, prefix, *args],
             capture_output=True,
             text=True,
             timeout=180,
@@ -101,6 +102,11 @@ def _run(tmp_path: Path, nbytes: int, *, zero_copy: bool = True, caps: str = "al
         shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _run(tmp_path: Path, nbytes: int, *, zero_copy: bool = True, caps: str = "all") -> Any:
+    prefix = f"ustpy{os.getpid()}_{tmp_path.name[-12:]}"
+    return _child(_CHILD, prefix, str(nbytes), "1" if zero_copy else "0", caps)
 
 
 @pytest.mark.parametrize(
@@ -209,22 +215,8 @@ def test_echo_with_the_kernel_over_net_tap(tmp_path: Path) -> None:
         if REQUIRE_ALL:
             pytest.fail(f"USTACK_REQUIRE_ALL=1: {reason}")
         pytest.skip(reason)
-    prefix = f"ustpy{os.getpid()}_tap"
-    root = Path(__file__).resolve().parents[2]
-    env = {**os.environ, "PYTHONPATH": str(root / "python_bindings")}
     with netns.NetNs("dpdk") as ns:
-        try:
-            proc = subprocess.run(
-                ns.exec_argv(sys.executable, "-c", _TAP_CHILD, prefix, "4000000"),
-                capture_output=True,
-                text=True,
-                timeout=120,
-                env=env,
-            )
-        finally:
-            shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+        out = _child(_TAP_CHILD, f"ustpy{os.getpid()}_tap", "4000000", wrap=ns.exec_argv())
     assert out["ok"], out
     s = out["stats"]
     assert s["opackets"] > 0 and s["oerrors"] == 0 and s["rx_lent"] > 0
