@@ -357,6 +357,10 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    (rx & DPDK_RX_HW_CSUM) == DPDK_RX_HW_CSUM && (cfg->caps_mask & UST_IFCAP_RXCSUM) != 0;
 	conf->txmode.offloads = p->p_txoff;
 	conf->rxmode.offloads = p->p_rxcsum ? DPDK_RX_HW_CSUM : 0;
+	/* Frames longer than an mbuf's room arrive as chains (then copied). */
+	if (cfg->mtu + DPDK_ETHER_HDR + 4 > RTE_MBUF_DEFAULT_DATAROOM &&
+	    (rx & RTE_ETH_RX_OFFLOAD_SCATTER))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/* Software fills what the port lacks: both are always offered. */
 	p->p_caps = (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | (p->p_rxcsum ? UST_IFCAP_RXCSUM : 0)) &
 	    cfg->caps_mask;
