@@ -11,16 +11,24 @@
  *       ust_mbuf_attach_ext (lend the rte_mbuf's data; dpdk_rx_free ->
  *       rte_pktmbuf_free when the stack lets go) or ust_mbuf_alloc + copy
  *   ust_stack_poll -> dpdk_tx_burst -> [ust_mbuf_tso_segment /
- *       ust_mbuf_csum_fill for offloads the port lacks] -> dpdk_to_rte
- *       (header copied into an rte_mbuf, every other buffer of the chain
- *       attached as an external buffer; the shared info's free callback
- *       frees the stack's mbuf) -> rte_eth_tx_burst
+ *       ust_mbuf_csum_fill for offloads the port lacks] -> dpdk_tx_gather
+ *       (the frame's head, its headers, copied into an rte_mbuf, every
+ *       other byte of the chain attached as external buffers sharing one
+ *       rte_mbuf_ext_shared_info whose free callback frees the stack's
+ *       mbuf) -> rte_eth_tx_burst
+ *
+ * Receive lends at most half the rx pool per queue (a lend record each)
+ * and copies beyond, so that an application that does not read cannot
+ * stall the port; zero_copy 0 always copies.  Detach frees what the port
+ * still holds of the stack's frames (rte_eth_tx_done_cleanup, else the tx
+ * queue is stopped); ust_dpdk_port_close detaches, stops and closes.
  *
  * Transmit copies instead (one rte_mbuf chain of copies) when the port
  * cannot take multi-segment frames, when the EAL runs with physical IOVAs
  * (the stack's buffers are not DPDK memory: a NIC could not DMA them
  * without rte_extmem_register, which this driver does not do), when a
- * frame has more than DPDK_TX_MAXSEG buffers, and on net_ring: its tx
+ * frame has more buffers than the port takes (DPDK_TX_MAXSEG, its
+ * tx_desc_lim), and on net_ring: its tx
  * hands the rte_mbuf itself to the peer's rx, so a stack buffer would be
  * freed on the peer's thread, after this stack detached.
  *
