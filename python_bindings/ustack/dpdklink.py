@@ -157,8 +157,10 @@ class _RuntimeCleanup:
 def start_eal(argv: Sequence[str]) -> None:
     """``ustack.dpdk.eal_init(argv)`` with its runtime folder removed at
     exit; OSError (with the arguments) when the EAL does not start."""
-    from ustack import dpdk
-
+    try:
+        from ustack import dpdk
+    except ImportError as exc:
+        raise OSError(f"DPDK is not available: ustack.dpdk cannot be imported ({exc})") from None
     if not dpdk.available():
         raise OSError(f"DPDK is not available: {dpdk.why_unavailable()}")
     prefix = _options(argv, ("--file-prefix",))

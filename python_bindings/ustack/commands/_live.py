@@ -169,7 +169,8 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         metavar="ARGS",
         help="more DPDK EAL arguments, one string, after the base ones: a PCI NIC "
         '("-a 0000:03:00.0", then --no-pci is left out), a memif '
-        '("--vdev=net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no"), '
+        '(--dpdk-args="--vdev=net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no": '
+        "write it with = when it starts with -- and has no space), "
         '"--log-level=pmd.net.tap:debug", ...; a device named here is used instead '
         "of a net_tap, without a namespace",
     )
