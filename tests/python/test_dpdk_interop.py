@@ -120,7 +120,7 @@ def _out(proc: subprocess.CompletedProcess[str]) -> str:
 def _on_dpdk(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the DPDK driver and its counters."""
     text = proc.stdout + proc.stderr
-    assert re.search(r"ustack on ust0 \(dpdk, 198\.18\.0\.1, kernel 198\.18\.0\.2\)", text), text
+    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
     m = re.search(r"(\d+) frames received, (\d+) frames sent \(dpdk: ([^)]*)\)", text)
     assert m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, _out(proc)
 

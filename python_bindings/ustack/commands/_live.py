@@ -369,7 +369,7 @@ def summary(link: StackLink, elapsed: float) -> str:
     tcp = link.stack.netstat("tcp")["tcp"]
     peer = f", kernel {link.peer_ip}" if link.peer_address is not None else ""
     lines = [
-        f"ustack on {link.ifname} ({link.driver}, {link.ip}{peer}) for {elapsed:.1f} s:",
+        f"ustack on {link.ifname} ({link.ip}{peer}) for {elapsed:.1f} s:",
         f"\t{st['rx_frames']} frames received, {st['tx_frames']} frames sent "
         f"({link.driver}: {', '.join(f'{v} {k}' for k, v in dev.items() if v)})",
     ]
