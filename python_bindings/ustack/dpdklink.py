@@ -47,7 +47,6 @@ from ustack.hostlink import (
     StackLink,
     setup_kernel_side,
 )
-from ustack.stack import Stack
 
 __all__ = [
     "DEFAULT_EAL_ARGS",
@@ -210,10 +209,7 @@ class DpdkLink(StackLink):
             if self.made_tap:
                 setup_kernel_side(ifname, self.peer_address, mtu or 1500)
             self.port = dpdk.Port(port_id, mtu=mtu, **port_options)
-            self.stack = Stack(seed=seed) if seed is not None else Stack()
-            self.iface = self.stack.add_interface(self.port.queue(0), "dp0", str(self.address))
-            if pcap is not None:
-                self.capture = self.iface.capture(pcap, snaplen=snaplen)
+            self._attach(self.port.queue(0), "dp0", pcap, snaplen, seed)
         except Exception:
             self.close()
             raise

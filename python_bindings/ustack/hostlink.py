@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ustack.drivers import DriverEnd
 from ustack.netns import BENCH_NET
 from ustack.sockets import AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
@@ -234,6 +235,16 @@ class StackLink:
             raise
         return sock
 
+    def _attach(
+        self, end: DriverEnd, name: str, pcap: str | Path | None, snaplen: int, seed: int | None
+    ) -> None:
+        """A new stack on the monotonic clock with ``end`` as interface
+        ``name`` at ustack's address, captured to ``pcap`` when given."""
+        self.stack = Stack(seed=seed) if seed is not None else Stack()
+        self.iface = self.stack.add_interface(end, name, str(self.address))
+        if pcap is not None:
+            self.capture = self.iface.capture(pcap, snaplen=snaplen)
+
     def _close_stack(self) -> None:
         if self.capture is not None:
             self.capture.close()
@@ -302,11 +313,8 @@ class HostLink(StackLink):
                     f"(sudo ip link set {ifname} mtu 1500)"
                 ) from exc
             raise
-        self.stack = Stack(seed=seed) if seed is not None else Stack()
         try:
-            self.iface = self.stack.add_interface(self.tap, "tap0", str(self.address))
-            if pcap is not None:
-                self.capture = self.iface.capture(pcap, snaplen=snaplen)
+            self._attach(self.tap, "tap0", pcap, snaplen, seed)
             if not existing:  # else the user's device, set up as the user wants it
                 setup_kernel_side(ifname, self.peer_address, mtu)
         except Exception:
