@@ -35,6 +35,7 @@ import os
 import select
 import shlex
 import shutil
+import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -61,11 +62,16 @@ __all__ = [
 
 DEFAULT_EAL_ARGS = "--no-huge -m 256 --no-shconf --no-pci"
 BASE_ENV = "USTACK_DPDK_BASE_ARGS"
-# Below notice, the EAL describes the machine on every start; net_tap reports
+# Below notice, the EAL describes the machine on every start (telemetry at
+# info says it made no legacy socket); net_tap reports
 # as errors that it cannot add a multiq qdisc (sch_multiq missing) and so
 # disables rte_flow, which ustack does not use.  The user's --log-level
 # options come later and win.
-QUIET_LOGS = ("--log-level=lib.eal:notice", "--log-level=pmd.net.tap:critical")
+QUIET_LOGS = (
+    "--log-level=lib.eal:notice",
+    "--log-level=lib.telemetry:warning",
+    "--log-level=pmd.net.tap:critical",
+)
 SPIN_S = 0.002  # keep polling this long after the last work
 NAP_S = 0.0005  # then sleep this long between polls
 
@@ -206,9 +212,13 @@ class DpdkLink(StackLink):
             self.ifname = str(port)
         self._busy = 0.0
         try:
-            if self.made_tap:
-                setup_kernel_side(ifname, self.peer_address, mtu or 1500)
             self.port = dpdk.Port(port_id, mtu=mtu, **port_options)
+            if self.made_tap:
+                # net_tap gives the kernel's interface the port's own MAC
+                # address (again when the port starts); ustack drops frames
+                # from its own address, so the kernel's side takes another.
+                _ip_link("set", ifname, "address", _local_mac())
+                setup_kernel_side(ifname, self.peer_address, mtu or 1500)
             self._attach(self.port.queue(0), "dp0", pcap, snaplen, seed)
         except Exception:
             self.close()
@@ -240,3 +250,15 @@ class DpdkLink(StackLink):
         if self.port is not None:
             self.port.close()
             self.port = None
+
+
+def _local_mac() -> str:
+    """A random locally administered unicast MAC address (IEEE 802: bit 1
+    of the first octet set, bit 0 clear)."""
+    raw = bytearray(os.urandom(6))
+    raw[0] = (raw[0] & 0xFC) | 0x02
+    return ":".join(f"{b:02x}" for b in raw)
+
+
+def _ip_link(*argv: str) -> None:
+    subprocess.run(["ip", "link", *argv], check=True, capture_output=True)
