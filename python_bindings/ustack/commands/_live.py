@@ -34,6 +34,7 @@ from types import FrameType
 
 import ustack
 from ustack import netns
+from ustack._native import lib
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
 from ustack.dpdklink import BASE_ENV, DEFAULT_EAL_ARGS, DpdkLink, eal_arguments, names_port
 from ustack.hostlink import (
@@ -182,6 +183,12 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         f'or ${BASE_ENV}); give "" on a machine with hugepages',
     )
     dp.add_argument(
+        "--dpdk-no-offload",
+        action="store_true",
+        help="offer the stack no transmit offloads of the port (no TXCSUM, no TSO): "
+        "ustack computes every checksum and cuts every segment itself",
+    )
+    dp.add_argument(
         "--dpdk-port",
         default=None,
         metavar="NAME",
@@ -286,6 +293,8 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
                 mtu=args.mtu or (1500 if port is None else 0),
                 pcap=args.pcap,
                 snaplen=args.snaplen,
+                # The port still verifies received checksums.
+                **({"caps_mask": int(lib.UST_IFCAP_RXCSUM)} if args.dpdk_no_offload else {}),
             )
         else:
             link = HostLink(
