@@ -149,7 +149,7 @@ def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size:
 
 def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs) -> None:
     url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail {url} | sha256sum'"
+    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 40 {url} | sha256sum'"
     proc = _serve(ns, ["--http", "8080"], run)
     assert proc.returncode == 0, _out(proc)
     assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
