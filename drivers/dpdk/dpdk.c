@@ -66,7 +66,7 @@
 #define DPDK_ETHER_HDR 14
 #define DPDK_BURST 32
 #define DPDK_TX_MAXSEG 16
-#define DPDK_HDR_COPY 256 /* first buffers up to this are copied, not attached */
+#define DPDK_HDR_COPY 256 /* head of a gathered frame copied (headers), not referenced */
 #define DPDK_BACKLOG 64   /* software-TSO segments waiting for the ring */
 #define DPDK_TSO_MAX 65535u
 #define DPDK_TX_HW_CSUM                                                 \
@@ -140,6 +140,16 @@ static _Atomic uint32_t dpdk_pool_seq;
 
 /* --- EAL ---------------------------------------------------------------- */
 
+/* 1 when the EAL is up: ours, or the application's own rte_eal_init (no
+ * lcore exists before it). */
+static int
+dpdk_eal_up(void)
+{
+	if (dpdk_eal_state == DPDK_EAL_NONE && rte_lcore_count() > 0)
+		dpdk_eal_state = DPDK_EAL_UP;
+	return (dpdk_eal_state == DPDK_EAL_UP);
+}
+
 int
 ust_dpdk_eal_init(const char *args)
 {
@@ -148,7 +158,7 @@ ust_dpdk_eal_init(const char *args)
 	int argc = 0, n;
 	size_t len;
 
-	if (dpdk_eal_state == DPDK_EAL_UP)
+	if (dpdk_eal_up())
 		return (-UST_EALREADY);
 	if (dpdk_eal_state == DPDK_EAL_FAILED)
 		return (-UST_EIO);
@@ -187,7 +197,7 @@ ust_dpdk_eal_init(const char *args)
 int
 ust_dpdk_eal_ready(void)
 {
-	return (dpdk_eal_state == DPDK_EAL_UP);
+	return (dpdk_eal_up());
 }
 
 int
@@ -195,7 +205,7 @@ ust_dpdk_vdev_create(const char *name, const char *args, uint16_t *port_id)
 {
 	int rc;
 
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_id == NULL)
 		return (-UST_EINVAL);
@@ -214,7 +224,7 @@ ust_dpdk_ring_pair(const char *name, uint16_t nb_queues, uint32_t ring_size, uin
 	int a, b;
 	uint16_t i;
 
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_a == NULL || port_b == NULL || nb_queues == 0 ||
 	    nb_queues > RTE_MAX_QUEUES_PER_PORT || strlen(name) > 16)
@@ -246,7 +256,7 @@ ust_dpdk_ring_pair(const char *name, uint16_t nb_queues, uint32_t ring_size, uin
 int
 ust_dpdk_port_by_name(const char *name, uint16_t *port_id)
 {
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_id == NULL)
 		return (-UST_EINVAL);
@@ -428,6 +438,10 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	p->p_mtu = mtu;
 	if (rte_eth_macaddr_get(p->p_id, &ea) != 0 || rte_is_zero_ether_addr(&ea))
 		dpdk_local_mac(p->p_id, &ea); /* net_ring's are zero */
+	/* net_tap's address is the kernel interface's own: the stack is
+	 * another host behind it and needs its own (the TAP driver's way). */
+	if (p->p_tso_l2)
+		rte_eth_random_addr(ea.addr_bytes);
 	memcpy(p->p_mac, ea.addr_bytes, 6);
 	if (rte_eth_dev_start(p->p_id) != 0)
 		return (-UST_EIO);
@@ -445,7 +459,7 @@ ust_dpdk_port_open(const struct ust_dpdk_port_config *cfg, struct ust_dpdk_port 
 
 	if (cfg == NULL || out == NULL || cfg->nb_queues == 0)
 		return (-UST_EINVAL);
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (!rte_eth_dev_is_valid_port(cfg->port_id))
 		return (-UST_ENODEV);
@@ -648,8 +662,8 @@ dpdk_tx_copy(struct ust_dpdk_port *p, const struct ust_mbuf *m, uint32_t len)
 	return (h);
 }
 
-/* The frame m by reference: its first buffer copied into the head mbuf
- * when small, every other buffer attached as an external buffer sharing
+/* The frame m by reference: the first DPDK_HDR_COPY bytes copied into the
+ * head mbuf, every other byte attached as an external buffer sharing
  * one dpdk_txctx.  NULL when out of mbufs or contexts; *ctx gets the
  * context (NULL when nothing was attached: the caller frees m itself). */
 static struct rte_mbuf *
@@ -659,6 +673,7 @@ dpdk_tx_gather(struct dpdk_queue *q, struct ust_mbuf *m, struct dpdk_txctx **ctx
 	struct ust_iovec v[DPDK_TX_MAXSEG];
 	struct rte_mbuf *h, *last, *s;
 	struct dpdk_txctx *t;
+	size_t skip;
 	int n, i, first = 0;
 
 	*ctx = NULL;
@@ -670,10 +685,15 @@ dpdk_tx_gather(struct dpdk_queue *q, struct ust_mbuf *m, struct dpdk_txctx **ctx
 			return (NULL);
 	if ((h = rte_pktmbuf_alloc(p->p_txpool)) == NULL)
 		return (NULL);
-	if (n > 0 && v[0].iov_len <= DPDK_HDR_COPY) {
-		memcpy(rte_pktmbuf_mtod(h, void *), v[0].iov_base, v[0].iov_len);
-		h->data_len = (uint16_t)v[0].iov_len;
-		first = 1;
+	/* The head (at least the headers, which PMDs read and offloads need
+	 * in the first segment) is copied; the rest is referenced. */
+	if (n > 0) {
+		skip = v[0].iov_len < DPDK_HDR_COPY ? v[0].iov_len : DPDK_HDR_COPY;
+		memcpy(rte_pktmbuf_mtod(h, void *), v[0].iov_base, skip);
+		h->data_len = (uint16_t)skip;
+		v[0].iov_base = (const uint8_t *)v[0].iov_base + skip;
+		v[0].iov_len -= skip;
+		first = v[0].iov_len == 0;
 	}
 	h->pkt_len = h->data_len;
 	if (first == n)
