@@ -55,6 +55,7 @@ __all__ = [
     "eal_arguments",
     "names_pci_device",
     "names_port",
+    "first_device",
     "runtime_dir",
     "SPIN_S",
     "NAP_S",
@@ -101,6 +102,14 @@ def names_pci_device(argv: Sequence[str]) -> bool:
 def names_port(argv: Sequence[str]) -> bool:
     """True when the EAL arguments bring a device of their own (PCI or vdev)."""
     return bool(_options(argv, _DEVICE_OPTS))
+
+
+def first_device(argv: Sequence[str]) -> str | None:
+    """The DPDK name of the first device the EAL arguments bring (``-a
+    0000:03:00.0,opt=1`` gives 0000:03:00.0, ``--vdev=net_memif0,...``
+    net_memif0), or None."""
+    found = _options(argv, ("-a", "--allow", "--pci-whitelist", "--vdev"))
+    return found[0].split(",", 1)[0] if found else None
 
 
 def runtime_dir(prefix: str) -> Path:
@@ -201,6 +210,8 @@ class DpdkLink(StackLink):
 
         self.made_tap = port is None
         super().__init__(address, peer_address, checked=self.made_tap)
+        # The far side: the kernel on a net_tap made here, else whoever is there.
+        self.peer_label = "kernel" if self.made_tap else "peer"
         self.port: Any = None
         start_eal(eal_args)
         if port is None:

@@ -142,6 +142,7 @@ class StackLink:
     and what its driver counts (``driver_stats``)."""
 
     driver = ""  # "tap", "dpdk": the name summaries and snapshots use
+    peer_label = "kernel"  # what summaries call the other side
     stack: Stack
     iface: Interface
     capture: Capture | None

@@ -75,7 +75,10 @@ def test_which_runs_use_dpdk_and_which_port() -> None:
     assert use_dpdk(plain) and dpdk_user_port(plain) is None  # net_tap in the namespace
     # A value that starts with -- and has no space needs --dpdk-args=... (argparse).
     memif = _args("--dpdk-args=--vdev=net_memif0,role=client")
-    assert use_dpdk(memif) and dpdk_user_port(memif) == "0"  # the user's: no namespace
+    assert use_dpdk(memif) and dpdk_user_port(memif) == "net_memif0"  # no namespace
+    nic = _args("--dpdk-args", "-a 0000:03:00.0,rxq_cqe_comp_en=0 -l 2")
+    assert dpdk_user_port(nic) == "0000:03:00.0"
+    assert dpdk_user_port(_args("--dpdk-args", "-b 0000:03:00.1 -l 2")) == "0"
     assert dpdk_user_port(_args("--driver", "dpdk", "--dpdk-port", "0000:03:00.0")) == (
         "0000:03:00.0"
     )

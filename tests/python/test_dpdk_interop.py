@@ -13,7 +13,9 @@ there, as in test_interop_linux.py over the TAP driver:
 - iperf2 sends into ``serve --discard``;
 - socat sends 20 MB through ``serve --echo`` and gets the same bytes back
   (``--dpdk-no-offload``: ustack's own checksums and segments);
-- ``fetch`` downloads 20 MB from python3 -m http.server.
+- ``fetch`` downloads 20 MB from python3 -m http.server;
+- on the user's own port (a net_memif named in --dpdk-args, no namespace),
+  ``fetch`` downloads 20 MB from ``serve`` in another process.
 
 Each run must leave no EAL runtime folder (/var/run/dpdk/ustack-*) behind.
 Root, libdpdk (ustack built with USTACK_WITH_DPDK) and the tools are needed:
@@ -195,6 +197,47 @@ def test_fetch_downloads_20mb_over_dpdk(ns: netns.NetNs, tmp_path: Path) -> None
     assert f"HTTP 200 OK: {ECHO} bytes" in proc.stdout, _out(proc)
     assert f"sha256 {hashlib.sha256(data).hexdigest()}" in proc.stdout, _out(proc)
     _on_dpdk(proc)
+
+
+def test_serve_and_fetch_over_memif_on_the_users_port(tmp_path: Path) -> None:
+    """--dpdk-args naming a device: the user's port, no namespace, the
+    user's addresses; two CLI processes over net_memif (a file socket)."""
+    before = _ours()
+    memif = f"socket={tmp_path / 'm.sock'},socket-abstract=no"
+    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    base = [sys.executable, "-m", "ustack"]
+    serve = subprocess.Popen(
+        [*base, "serve", f"--dpdk-args=--vdev=net_memif0,role=server,{memif}"]
+        + ["--http", "8080", "--address", "198.18.1.1/24", "--no-control", "--duration", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    head = []
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:  # the memif socket exists once serve is up
+            head.append(line)
+            if line.startswith("ustack serve: http"):
+                break
+        fetch = subprocess.run(
+            [*base, "fetch", f"--dpdk-args=--vdev=net_memif0,role=client,{memif}", "-q"]
+            + ["--address", "198.18.1.2/24", f"http://198.18.1.1:8080/bytes/{ECHO}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        serve.terminate()
+        out = "".join(head) + serve.communicate(timeout=30)[0]
+    assert fetch.returncode == 0, _out(fetch) + out
+    assert f"sha256 {pattern.sha256(ECHO)}" in fetch.stdout, _out(fetch)
+    assert "ustack on net_memif0 (198.18.1.1, peer 198.18.0.2)" in out, out
+    assert "stopping (SIGTERM)" in out, out
+    assert not _ours() - before
 
 
 def test_no_namespace_left_behind() -> None:

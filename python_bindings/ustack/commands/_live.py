@@ -36,7 +36,14 @@ import ustack
 from ustack import netns
 from ustack._native import lib
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
-from ustack.dpdklink import BASE_ENV, DEFAULT_EAL_ARGS, DpdkLink, eal_arguments, names_port
+from ustack.dpdklink import (
+    BASE_ENV,
+    DEFAULT_EAL_ARGS,
+    DpdkLink,
+    eal_arguments,
+    first_device,
+    names_port,
+)
 from ustack.hostlink import (
     DEFAULT_ADDRESS,
     DEFAULT_IFNAME,
@@ -194,7 +201,7 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         metavar="NAME",
         help="use this DPDK port (its name, e.g. 0000:03:00.0 or net_memif0, or its "
         "number) as it is: no namespace, no net_tap, the user's --address "
-        "(default with a device in --dpdk-args: port 0)",
+        "(default with a device in --dpdk-args: the first it names)",
     )
 
 
@@ -207,12 +214,14 @@ def use_dpdk(args: argparse.Namespace) -> bool:
 
 
 def dpdk_user_port(args: argparse.Namespace) -> str | None:
-    """The user's DPDK port (--dpdk-port, or "0" when --dpdk-args names a
-    device), or None: a net_tap made for the run."""
+    """The user's DPDK port (--dpdk-port, else the first device --dpdk-args
+    names, else port 0 when it only blocks some), or None: a net_tap made
+    for the run."""
     if args.dpdk_port is not None:
         return str(args.dpdk_port)
-    if names_port(shlex.split(args.dpdk_args)):
-        return "0"
+    argv = shlex.split(args.dpdk_args)
+    if names_port(argv):
+        return first_device(argv) or "0"
     return None
 
 
@@ -376,7 +385,7 @@ def summary(link: StackLink, elapsed: float) -> str:
     dev = link.driver_stats
     st = link.stack.stats
     tcp = link.stack.netstat("tcp")["tcp"]
-    peer = f", kernel {link.peer_ip}" if link.peer_address is not None else ""
+    peer = f", {link.peer_label} {link.peer_ip}" if link.peer_address is not None else ""
     lines = [
         f"ustack on {link.ifname} ({link.ip}{peer}) for {elapsed:.1f} s:",
         f"\t{st['rx_frames']} frames received, {st['tx_frames']} frames sent "
