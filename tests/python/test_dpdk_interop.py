@@ -9,7 +9,9 @@ there, as in test_interop_linux.py over the TAP driver:
 
 - the kernel pings ustack and ustack pings the kernel with payloads up to
   8000 bytes (IPv4 fragments both ways: reassembly and fragmentation);
-- curl downloads 100 MB from ``serve --http`` (SHA-256 of ustack.pattern);
+- curl downloads 100 MB from ``serve --http`` (SHA-256 of ustack.pattern),
+  with the port's checksum and TSO offloads and without
+  (``--dpdk-no-offload``), and the kernel counts no checksum error;
 - iperf2 sends into ``serve --discard``;
 - socat sends 20 MB through ``serve --echo`` and gets the same bytes back
   (``--dpdk-no-offload``: ustack's own checksums and segments);
@@ -149,11 +151,15 @@ def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size:
     assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
 
 
-def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs) -> None:
+@pytest.mark.parametrize("offload", [True, False], ids=["offload", "no-offload"])
+def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs, offload: bool) -> None:
     url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 40 {url} | sha256sum'"
-    proc = _serve(ns, ["--http", "8080"], run)
+    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 40 {url} | sha256sum; nstat -a'"
+    proc = _serve(ns, ["--http", "8080", *([] if offload else ["--dpdk-no-offload"])], run)
     assert proc.returncode == 0, _out(proc)
+    bad = re.search(r"TcpInCsumErrors\s+(\d+)", proc.stdout)
+    n = int(bad.group(1)) if bad else 0
+    assert n == 0, f"the kernel dropped {n} segments for bad checksums\n{_out(proc)}"
     assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
     m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
     assert m is not None and int(m.group(1)) > BIG, _out(proc)
