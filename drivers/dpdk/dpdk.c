@@ -357,6 +357,10 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    (rx & DPDK_RX_HW_CSUM) == DPDK_RX_HW_CSUM && (cfg->caps_mask & UST_IFCAP_RXCSUM) != 0;
 	conf->txmode.offloads = p->p_txoff;
 	conf->rxmode.offloads = p->p_rxcsum ? DPDK_RX_HW_CSUM : 0;
+	/* Frames longer than an mbuf's room arrive as chains (then copied). */
+	if (cfg->mtu + DPDK_ETHER_HDR + 4 > RTE_MBUF_DEFAULT_DATAROOM &&
+	    (rx & RTE_ETH_RX_OFFLOAD_SCATTER))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/* Software fills what the port lacks: both are always offered. */
 	p->p_caps = (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | (p->p_rxcsum ? UST_IFCAP_RXCSUM : 0)) &
 	    cfg->caps_mask;
@@ -392,7 +396,7 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	struct rte_eth_conf conf;
 	struct rte_ether_addr ea;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 8191u * p->p_nq;
+	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 4095u * p->p_nq;
 	uint16_t nrxd = cfg->nb_rxd, ntxd = cfg->nb_txd, mtu, i;
 	int socket = rte_eth_dev_socket_id(p->p_id), rc;
 
@@ -483,8 +487,15 @@ ust_dpdk_port_open(const struct ust_dpdk_port_config *cfg, struct ust_dpdk_port 
 void
 ust_dpdk_port_close(struct ust_dpdk_port *p)
 {
+	uint16_t i;
+
 	if (p == NULL)
 		return;
+	/* Shutdown in order: interfaces still attached go first (their
+	 * stacks' frames are freed), then the port stops and closes. */
+	for (i = 0; i < p->p_nq; i++)
+		if (p->p_q[i].q_attached && p->p_q[i].q_ifp != NULL)
+			ust_if_detach(p->p_q[i].q_ifp);
 	if (p->p_started)
 		(void)rte_eth_dev_stop(p->p_id);
 	(void)rte_eth_dev_close(p->p_id);
@@ -559,6 +570,10 @@ dpdk_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	uint16_t n, i;
 	int got = 0;
 
+	if (!q->q_attached) { /* attached by ust_if_attach directly */
+		q->q_attached = 1;
+		q->q_ifp = ifp;
+	}
 	if (max > DPDK_BURST)
 		max = DPDK_BURST;
 	if (max <= 0)

@@ -223,3 +223,46 @@ def test_echo_with_the_kernel_over_net_tap(tmp_path: Path) -> None:
     # net_tap cuts TSO frames (tso_segsz clamped to its MTU rule) and fills
     # checksums: nothing was done in software.
     assert out["caps"] == 7 and s["tx_tso"] > 0 and s["tx_sw_csum"] == 0
+
+
+# Two queue pairs of one net_ring pair, each an interface of its own pair
+# of stacks on its own subnet: each flow arrives whole on its own queue.
+_QUEUES_CHILD = r"""
+import json, sys
+import ustack
+from ustack import dpdk
+
+prefix = sys.argv[1]
+dpdk.eal_init(f"--no-huge -m 256 --no-shconf --no-pci --log-level=warning --file-prefix={prefix}")
+a, b = dpdk.ring_pair("q" + prefix[-8:], queues=2)
+pa, pb = dpdk.Port(a, queues=2), dpdk.Port(b, queues=2)
+out = {}
+stacks = []
+for q in range(2):
+    sa, sb = ustack.Stack(seed=10 + q), ustack.Stack(seed=20 + q)
+    stacks += [sa, sb]
+    sa.add_interface(pa.queue(q), f"dp{q}", f"198.18.{q}.1/24")
+    sb.add_interface(pb.queue(q), f"dp{q}", f"198.18.{q}.2/24")
+    srv = sb.create_server((f"198.18.{q}.2", 6000))
+    cli = sa.create_connection((f"198.18.{q}.2", 6000), timeout=5)
+    conn, _ = srv.accept()
+    data = bytes([q + 1]) * 50000  # within the socket buffers: sendall returns
+    cli.sendall(data)
+    cli.shutdown(1)
+    got = b""
+    while chunk := conn.recv(65536):
+        got += chunk
+    out[f"queue{q}"] = got == data
+    out[f"rx_frames{q}"] = sb.interface(f"dp{q}").stats["ipackets"]
+    cli.close(); conn.close(); srv.close()
+for s in stacks:
+    s.close()
+pa.close(); pb.close()
+print(json.dumps(out))
+"""
+
+
+def test_two_queues_carry_their_own_flows() -> None:
+    out = _child(_QUEUES_CHILD, f"ustpy{os.getpid()}_queues")
+    assert out["queue0"] and out["queue1"], out
+    assert out["rx_frames0"] > 30 and out["rx_frames1"] > 30
