@@ -35,7 +35,9 @@ import os
 import select
 import shlex
 import shutil
+import signal
 import subprocess
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -180,10 +182,22 @@ def start_eal(argv: Sequence[str]) -> None:
     prefix = _options(argv, ("--file-prefix",))
     if prefix:
         _RuntimeCleanup(prefix[-1])
+        # A SIGTERM before the command installs its own handler (a test
+        # ending a server that is still starting) must still end through
+        # the exit handlers that remove the runtime folder.
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        ):
+            signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         dpdk.eal_init(list(argv))
     except OSError as exc:
         raise OSError(f"the DPDK EAL did not start ({exc}) with: {' '.join(argv)}") from None
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 class DpdkLink(StackLink):
