@@ -65,7 +65,7 @@
 
 #define DPDK_ETHER_HDR 14
 #define DPDK_BURST 32
-#define DPDK_TX_MAXSEG 16
+#define DPDK_TX_MAXSEG 64 /* a 64 KB TSO frame of 2 KB clusters, and headers */
 #define DPDK_HDR_COPY 256 /* head of a gathered frame copied (headers), not referenced */
 #define DPDK_BACKLOG 64   /* software-TSO segments waiting for the ring */
 #define DPDK_TSO_MAX 65535u
@@ -108,7 +108,7 @@ struct dpdk_queue {
 	struct ust_mbuf *q_backlog[DPDK_BACKLOG];
 	int q_nbacklog;
 	/* Counters of this queue (read racily by ust_dpdk_get_stats). */
-	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now;
+	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now, q_tx_copied;
 };
 
 struct ust_dpdk_port {
@@ -125,6 +125,7 @@ struct ust_dpdk_port {
 	int p_tx_copy; /* gather by copy (see the file header) */
 	int p_tso_l2;  /* net_tap: Ethernet header counts against the MTU */
 	int p_zero_copy;
+	int p_maxseg; /* buffers a gathered frame may have (tx_desc_lim) */
 	int p_started;
 	struct ust_dpdk_port *p_next_dying;
 };
@@ -370,6 +371,12 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    rte_eal_iova_mode() != RTE_IOVA_VA ||
 	    (di->driver_name != NULL && strcmp(di->driver_name, "net_ring") == 0);
 	p->p_tso_l2 = di->driver_name != NULL && strcmp(di->driver_name, "net_tap") == 0;
+	/* The head mbuf is one more segment than the stack's buffers. */
+	p->p_maxseg = DPDK_TX_MAXSEG;
+	if (di->tx_desc_lim.nb_seg_max > 1 && di->tx_desc_lim.nb_seg_max - 1 < p->p_maxseg)
+		p->p_maxseg = di->tx_desc_lim.nb_seg_max - 1;
+	if (di->tx_desc_lim.nb_mtu_seg_max > 1 && di->tx_desc_lim.nb_mtu_seg_max - 1 < p->p_maxseg)
+		p->p_maxseg = di->tx_desc_lim.nb_mtu_seg_max - 1;
 }
 
 /* A locally administered unicast MAC (IEEE 802: bit 1 of the first octet
@@ -693,7 +700,7 @@ dpdk_tx_gather(struct dpdk_queue *q, struct ust_mbuf *m, struct dpdk_txctx **ctx
 
 	*ctx = NULL;
 	n = ust_mbuf_sglist(m, v, DPDK_TX_MAXSEG);
-	if (n > DPDK_TX_MAXSEG || q->q_ntfree == 0)
+	if (n > p->p_maxseg || q->q_ntfree == 0)
 		return (NULL);
 	for (i = 0; i < n; i++)
 		if (v[i].iov_len > UINT16_MAX)
@@ -768,6 +775,7 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 	struct ust_dpdk_port *p = q->q_port;
 	struct rte_mbuf *out[DPDK_BURST];
 	struct dpdk_txctx *ctx[DPDK_BURST];
+	uint8_t copied[DPDK_BURST];
 	uint32_t fl;
 	int nb, j, sent;
 
@@ -775,28 +783,29 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 		n = DPDK_BURST;
 	for (nb = 0; nb < n; nb++) {
 		struct ust_mbuf *m = ms[nb];
-		uint32_t len = (uint32_t)ust_mbuf_pktlen(m);
 
 		ctx[nb] = NULL;
 		out[nb] = p->p_tx_copy ? NULL : dpdk_tx_gather(q, m, &ctx[nb]);
+		copied[nb] = out[nb] == NULL;
 		if (out[nb] == NULL)
-			out[nb] = dpdk_tx_copy(p, m, len);
+			out[nb] = dpdk_tx_copy(p, m, (uint32_t)ust_mbuf_pktlen(m));
 		if (out[nb] == NULL)
 			break;
 		fl = ust_mbuf_csum_flags(m);
-		if (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)) {
+		if (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO))
 			dpdk_tx_offload(p, out[nb], m, fl);
-			if (fl & UST_CSUM_TSO)
-				q->q_tx_tso++;
-		}
 	}
 	sent = nb > 0 ? rte_eth_tx_burst(p->p_id, q->q_id, out, (uint16_t)nb) : 0;
 	if (sent < n)
 		q->q_tx_full++;
 	dpdk_tx_unbuild(out, ctx, sent, nb);
-	for (j = 0; j < sent; j++)
+	for (j = 0; j < sent; j++) {
+		if (ust_mbuf_csum_flags(ms[j]) & UST_CSUM_TSO)
+			q->q_tx_tso++;
+		q->q_tx_copied += copied[j];
 		if (ctx[j] == NULL)
-			ust_mbuf_free(ms[j]); /* copied: done with it */
+			ust_mbuf_free(ms[j]); /* copied, or whole in the head: done */
+	}
 	return (sent);
 }
 
@@ -1013,6 +1022,7 @@ ust_dpdk_get_stats(struct ust_dpdk_port *p, struct ust_dpdk_stats *out)
 		out->tx_sw_csum += q->q_tx_sw_csum;
 		out->tx_tso += q->q_tx_tso;
 		out->rx_lent_now += q->q_lent_now;
+		out->tx_copied += q->q_tx_copied;
 	}
 }
 

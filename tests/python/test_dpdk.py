@@ -127,6 +127,8 @@ def test_tcp_both_ways_over_net_ring(tmp_path: Path, zero_copy: bool, caps: str)
         assert sb["rx_lent"] == 0 and sb["rx_copied"] == sb["ipackets"]
     # Every lent buffer came back once the sockets closed.
     assert out["lent_after_close"] == 0
+    # net_ring hands the rte_mbuf itself to the peer: transmit copies.
+    assert sa["tx_copied"] == sa["opackets"]
     if caps == "all":
         # net_ring has no offload: TSO frames cut by the driver in software.
         assert sa["tx_sw_csum"] > 0 and sa["tx_tso"] == 0
@@ -223,6 +225,9 @@ def test_echo_with_the_kernel_over_net_tap(tmp_path: Path) -> None:
     # net_tap cuts TSO frames (tso_segsz clamped to its MTU rule) and fills
     # checksums: nothing was done in software.
     assert out["caps"] == 7 and s["tx_tso"] > 0 and s["tx_sw_csum"] == 0
+    # Gather transmit: the stack's buffers went out by reference, never
+    # flattened.
+    assert s["tx_copied"] == 0
 
 
 # Two queue pairs of one net_ring pair, each an interface of its own pair

@@ -79,6 +79,7 @@ struct ust_dpdk_stats {
 	uint64_t tx_sw_csum;  /* checksums the driver computed for want of offload */
 	uint64_t tx_tso;      /* TSO frames handed to the port */
 	uint64_t rx_lent_now; /* received buffers lent to stacks right now */
+	uint64_t tx_copied;   /* frames flattened into a copy (see dpdk.c) */
 };
 
 struct ust_dpdk_port;
