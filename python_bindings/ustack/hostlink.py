@@ -34,11 +34,12 @@ import os
 import select
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ustack.drivers import DriverEnd
 from ustack.netns import BENCH_NET
 from ustack.sockets import AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
@@ -46,6 +47,8 @@ from ustack.tap import Tap
 
 __all__ = [
     "HostLink",
+    "StackLink",
+    "setup_kernel_side",
     "TapDevice",
     "existing_device",
     "DEFAULT_ADDRESS",
@@ -131,63 +134,29 @@ def existing_device(name: str) -> TapDevice:
     )
 
 
-class HostLink:
-    """A stack on a TAP device whose other side is the kernel of this namespace."""
+class StackLink:
+    """A stack on one interface facing something outside the process: what
+    ``HostLink`` (a TAP device) and ``ustack.dpdklink.DpdkLink`` (a DPDK
+    port) share.  A subclass sets ``stack``, ``iface``, ``capture`` and
+    ``ifname`` and says how to sleep until frames may have come (``wait``)
+    and what its driver counts (``driver_stats``)."""
 
-    def __init__(
-        self,
-        *,
-        address: str = DEFAULT_ADDRESS,
-        peer_address: str | None = DEFAULT_PEER_ADDRESS,
-        ifname: str = DEFAULT_IFNAME,
-        mtu: int = 1500,
-        pcap: str | Path | None = None,
-        snaplen: int = 0,
-        seed: int | None = None,
-        existing: bool = False,
-        **tap_options: Any,
-    ) -> None:
-        self.address = _check_range(address)
+    driver = ""  # "tap", "dpdk": the name summaries and snapshots use
+    peer_label = "kernel"  # what summaries call the other side
+    stack: Stack
+    iface: Interface
+    capture: Capture | None
+    ifname: str
+
+    def __init__(self, address: str, peer_address: str | None, *, checked: bool = True) -> None:
+        # checked: addresses must be inside 198.18.0.0/15 (every device this
+        # project makes itself); False only for a user's own NIC.
+        conv = _check_range if checked else ipaddress.IPv4Interface
+        self.address = conv(address)
         # None: the kernel's side gets no address and stays out of the
         # conversation (packetdrill's TAP back end plays the peer itself).
-        self.peer_address = _check_range(peer_address) if peer_address is not None else None
-        self.ifname = ifname
-        self.existing = existing
-        if existing:
-            dev = existing_device(ifname)
-            if not dev.up:
-                raise ValueError(f"{ifname} is down: sudo ip link set {ifname} up")
-            mtu = dev.mtu
-        try:
-            self.tap = Tap(ifname, mtu=mtu, **tap_options)
-        except PermissionError as exc:
-            if existing and mtu != 1500:
-                # The driver sets the kernel's MTU to its own when not 1500.
-                raise ValueError(
-                    f"{ifname} has MTU {mtu}: without CAP_NET_ADMIN only MTU 1500 works "
-                    f"(sudo ip link set {ifname} mtu 1500)"
-                ) from exc
-            raise
-        self.stack = Stack(seed=seed) if seed is not None else Stack()
-        self.capture: Capture | None = None
-        try:
-            self.iface: Interface = self.stack.add_interface(self.tap, "tap0", str(self.address))
-            if pcap is not None:
-                self.capture = self.iface.capture(pcap, snaplen=snaplen)
-            if existing:
-                return  # the user's device, set up as the user wants it
-            _ip("link", "set", ifname, "up")
-            if mtu >= 1280:
-                subprocess.run(
-                    ["sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1"],
-                    check=True,
-                    capture_output=True,
-                )
-            if self.peer_address is not None:
-                _ip("addr", "add", str(self.peer_address), "dev", ifname)
-        except Exception:
-            self.close()
-            raise
+        self.peer_address = conv(peer_address) if peer_address is not None else None
+        self.capture = None
 
     @property
     def ip(self) -> str:
@@ -201,17 +170,34 @@ class HostLink:
             raise ValueError("the kernel's side of this link has no address")
         return str(self.peer_address.ip)
 
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        """The driver's own counters (frames, bytes, offloads)."""
+        raise NotImplementedError
+
     def poll(self) -> int:
         """One round of stack work (frames, timers)."""
         return self.stack.poll()
 
+    def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+        """Sleeps until a frame may have arrived, one of ``fds`` is readable,
+        the stack's next timer is due or ``limit`` seconds pass; the
+        readable ``fds``."""
+        raise NotImplementedError
+
+    def _timer_wait(self, limit: float) -> float:
+        """``limit`` cut to the stack's next timer."""
+        nd = self.stack.next_deadline
+        if nd is not None:
+            limit = min(limit, max(0.0, (nd - self.stack.now) / 1e9))
+        return limit
+
     def poll_until(self, done: Callable[[], bool], timeout: float | None = None) -> bool:
         """Runs the stack until ``done()`` holds (True) or ``timeout`` seconds
-        pass (False), sleeping in select(2) on the TAP until the next timer."""
+        pass (False), sleeping in between (``wait``) until the next timer."""
         end = None if timeout is None else time.monotonic() + timeout
-        fd = self.tap.fileno()
         while True:
-            while self.stack.poll() > 0:
+            while self.poll() > 0:
                 if done():
                     return True
             if done():
@@ -219,13 +205,7 @@ class HostLink:
             now = time.monotonic()
             if end is not None and now >= end:
                 return False
-            wait = 0.05
-            nd = self.stack.next_deadline
-            if nd is not None:
-                wait = min(wait, max(0.0, (nd - self.stack.now) / 1e9))
-            if end is not None:
-                wait = min(wait, end - now)
-            select.select([fd], [], [], wait)
+            self.wait((), 0.05 if end is None else min(0.05, end - now))
 
     def connect(self, address: tuple[str, int], timeout: float = 5.0) -> Socket:
         """A non-blocking TCP socket connected to ``address`` (the kernel's
@@ -256,19 +236,107 @@ class HostLink:
             raise
         return sock
 
-    def close(self) -> None:
+    def _attach(
+        self, end: DriverEnd, name: str, pcap: str | Path | None, snaplen: int, seed: int | None
+    ) -> None:
+        """A new stack on the monotonic clock with ``end`` as interface
+        ``name`` at ustack's address, captured to ``pcap`` when given."""
+        self.stack = Stack(seed=seed) if seed is not None else Stack()
+        self.iface = self.stack.add_interface(end, name, str(self.address))
+        if pcap is not None:
+            self.capture = self.iface.capture(pcap, snaplen=snaplen)
+
+    def _close_stack(self) -> None:
         if self.capture is not None:
             self.capture.close()
             self.capture = None
-        if not self.stack.closed:
-            self.stack.close()
-        self.tap.close()
+        stack = getattr(self, "stack", None)
+        if stack is not None and not stack.closed:
+            stack.close()
 
-    def __enter__(self) -> HostLink:
+    def close(self) -> None:
+        self._close_stack()
+
+    def __enter__(self) -> StackLink:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def setup_kernel_side(ifname: str, peer: ipaddress.IPv4Interface | None, mtu: int) -> None:
+    """The kernel's end of a device made for the run: IPv6 off (so the
+    kernel sends nothing unasked), the peer address on it, up."""
+    if mtu >= 1280:
+        subprocess.run(
+            ["sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1"],
+            check=True,
+            capture_output=True,
+        )
+    if peer is not None:
+        _ip("addr", "add", str(peer), "dev", ifname)
+    _ip("link", "set", ifname, "up")
+
+
+class HostLink(StackLink):
+    """A stack on a TAP device whose other side is the kernel of this namespace."""
+
+    driver = "tap"
+
+    def __init__(
+        self,
+        *,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 1500,
+        pcap: str | Path | None = None,
+        snaplen: int = 0,
+        seed: int | None = None,
+        existing: bool = False,
+        **tap_options: Any,
+    ) -> None:
+        super().__init__(address, peer_address)
+        self.ifname = ifname
+        self.existing = existing
+        if existing:
+            dev = existing_device(ifname)
+            if not dev.up:
+                raise ValueError(f"{ifname} is down: sudo ip link set {ifname} up")
+            mtu = dev.mtu
+        try:
+            self.tap = Tap(ifname, mtu=mtu, **tap_options)
+        except PermissionError as exc:
+            if existing and mtu != 1500:
+                # The driver sets the kernel's MTU to its own when not 1500.
+                raise ValueError(
+                    f"{ifname} has MTU {mtu}: without CAP_NET_ADMIN only MTU 1500 works "
+                    f"(sudo ip link set {ifname} mtu 1500)"
+                ) from exc
+            raise
+        try:
+            self._attach(self.tap, "tap0", pcap, snaplen, seed)
+            if not existing:  # else the user's device, set up as the user wants it
+                setup_kernel_side(ifname, self.peer_address, mtu)
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        return self.tap.stats
+
+    def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+        tap = self.tap.fileno()
+        ready, _, _ = select.select([tap, *fds], [], [], self._timer_wait(limit))
+        return [fd for fd in ready if fd != tap]
+
+    def close(self) -> None:
+        self._close_stack()
+        self.tap.close()
+
+    def __enter__(self) -> HostLink:
+        return self
 
 
 def _ip(*argv: str) -> None:

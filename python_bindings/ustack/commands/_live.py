@@ -10,10 +10,15 @@ Where the stack runs, in three modes (``--help`` of each command says it):
   device in that namespace.
 
 In each, ustack is on the TAP device and the kernel on the other side
-(``HostLink``).  This module holds their common options, opens the link, turns SIGINT and SIGTERM
-into a flag the loop checks (so that Ctrl-C ends in the counters, not a
-traceback), sleeps on the TAP and other descriptors until the next timer,
-and prints the summary every command ends with.
+(``HostLink``); with ``--driver dpdk``, on a DPDK port instead
+(``ustack.dpdklink.DpdkLink``): a net_tap device made in the namespace, so
+the kernel is on the other side just the same, or a port of the user's
+(``--dpdk-port``, a device in ``--dpdk-args``), without a namespace.
+
+This module holds their common options, opens the link, turns SIGINT and
+SIGTERM into a flag the loop checks (so that Ctrl-C ends in the counters,
+not a traceback), sleeps on the device and other descriptors until the
+next timer, and prints the summary every command ends with.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import select
+import shlex
 import signal
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,12 +34,22 @@ from types import FrameType
 
 import ustack
 from ustack import netns
+from ustack._native import lib
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
+from ustack.dpdklink import (
+    BASE_ENV,
+    DEFAULT_EAL_ARGS,
+    DpdkLink,
+    eal_arguments,
+    first_device,
+    names_port,
+)
 from ustack.hostlink import (
     DEFAULT_ADDRESS,
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
     HostLink,
+    StackLink,
     existing_device,
 )
 from ustack.netstat import describe
@@ -50,6 +65,7 @@ __all__ = [
     "summary",
     "enter_namespace",
     "option_names",
+    "use_dpdk",
 ]
 
 
@@ -67,14 +83,26 @@ Where it runs:
                   unless --address says which.  Set it up once, as root:
                     ip tuntap add dev tap0 mode tap user $USER
                     ip addr add 198.18.0.2/24 dev tap0 && ip link set tap0 up
-                  With --netns NAME too: that device, in that namespace."""
+                  With --netns NAME too: that device, in that namespace.
+  --driver dpdk   root: DPDK instead of the TAP driver, its EAL in this
+                  process.  By default on a net_tap virtual device made for
+                  the run in the namespace (fresh or --netns), so the kernel's
+                  tools meet ustack exactly as above.  With a device of the
+                  user's (--dpdk-port NAME, or one named in --dpdk-args:
+                  -a 0000:03:00.0, --vdev=net_memif0,...): that port as it is,
+                  no namespace, the user's --address.  EAL arguments: the base
+                  "--no-huge -m 256 --no-shconf --no-pci" (no hugepages needed;
+                  --no-pci dropped when --dpdk-args names a PCI device;
+                  --dpdk-base-args "" or $USTACK_DPDK_BASE_ARGS replace it,
+                  e.g. to use hugepages), then --dpdk-args.  See docs/dpdk.md."""
 
 
 def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = True) -> None:
     """--tap, --netns, --address, --peer-address, --ifname, --mtu, --pcap,
     --snaplen, --sysctl (also -o unless ``sysctl_short`` is False)."""
     link = parser.add_argument_group(
-        "link (a TAP device: made in a fresh namespace, or --netns, or --tap)"
+        "link (a TAP device: made in a fresh namespace, or --netns, or --tap; "
+        "or DPDK, see --driver)"
     )
     link.add_argument(
         "--tap",
@@ -114,9 +142,9 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     link.add_argument(
         "--mtu",
         type=int,
-        default=1500,
-        help="MTU of the TAP device made for the run; --tap uses the device's "
-        "(default: %(default)s)",
+        default=None,
+        help="MTU of the TAP device made for the run (default: 1500); --tap uses the "
+        "device's; with --dpdk-port, the port's unless given",
     )
     link.add_argument(
         "--pcap",
@@ -135,14 +163,89 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "only on a long transfer (default: 0, whole frames)",
     )
     add_sysctl_argument(link, "ustack's stack", short=sysctl_short)
+    dp = parser.add_argument_group("DPDK (--driver dpdk; see docs/dpdk.md)")
+    dp.add_argument(
+        "--driver",
+        choices=("tap", "dpdk"),
+        default=None,
+        help="tap (default): ustack's TAP driver; dpdk: a DPDK port, by default a "
+        "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it)",
+    )
+    dp.add_argument(
+        "--dpdk-args",
+        default="",
+        metavar="ARGS",
+        help="more DPDK EAL arguments, one string, after the base ones: a PCI NIC "
+        '("-a 0000:03:00.0", then --no-pci is left out), a memif '
+        '(--dpdk-args="--vdev=net_memif0,role=server,socket=/tmp/m.sock,socket-abstract=no": '
+        "write it with = when it starts with -- and has no space), "
+        '"--log-level=pmd.net.tap:debug", ...; a device named here is used instead '
+        "of a net_tap, without a namespace",
+    )
+    dp.add_argument(
+        "--dpdk-base-args",
+        default=None,
+        metavar="ARGS",
+        help=f'the EAL arguments --dpdk-args are added to (default: "{DEFAULT_EAL_ARGS}", '
+        f'or ${BASE_ENV}); give "" on a machine with hugepages',
+    )
+    dp.add_argument(
+        "--dpdk-no-offload",
+        action="store_true",
+        help="offer the stack no transmit offloads of the port (no TXCSUM, no TSO): "
+        "ustack computes every checksum and cuts every segment itself",
+    )
+    dp.add_argument(
+        "--dpdk-port",
+        default=None,
+        metavar="NAME",
+        help="use this DPDK port (its name, e.g. 0000:03:00.0 or net_memif0, or its "
+        "number) as it is: no namespace, no net_tap, the user's --address "
+        "(default with a device in --dpdk-args: the first it names)",
+    )
+
+
+def use_dpdk(args: argparse.Namespace) -> bool:
+    """--driver dpdk, or DPDK options that imply it."""
+    return bool(
+        args.driver == "dpdk"
+        or (args.driver is None and (args.dpdk_args or args.dpdk_port is not None))
+    )
+
+
+def dpdk_user_port(args: argparse.Namespace) -> str | None:
+    """The user's DPDK port (--dpdk-port, else the first device --dpdk-args
+    names, else port 0 when it only blocks some), or None: a net_tap made
+    for the run."""
+    if args.dpdk_port is not None:
+        return str(args.dpdk_port)
+    argv = shlex.split(args.dpdk_args)
+    if names_port(argv):
+        return first_device(argv) or "0"
+    return None
+
+
+def check_link_options(args: argparse.Namespace, prog: str) -> None:
+    """Exits on options that do not go together."""
+    if args.driver == "tap" and (args.dpdk_args or args.dpdk_port is not None):
+        raise SystemExit(f"ustack {prog}: --dpdk-args and --dpdk-port need --driver dpdk")
+    if use_dpdk(args) and args.tap is not None:
+        raise SystemExit(
+            f"ustack {prog}: --tap is the TAP driver's; with --driver dpdk ustack makes a "
+            "net_tap device (--ifname) or uses --dpdk-port"
+        )
 
 
 def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | None:
     """In the parent: runs this command in a new namespace (or in --netns)
-    and returns its status; inside, or with --tap alone: None (carry on).
-    Exits with the reason when namespaces cannot be used here (not root, no
-    iproute2, no /dev/net/tun, no such --netns)."""
+    and returns its status; inside, or with --tap alone, or on the user's
+    own DPDK port: None (carry on).  Exits with the reason when namespaces
+    cannot be used here (not root, no iproute2, no /dev/net/tun, no such
+    --netns)."""
+    check_link_options(args, prog)
     if args.tap is not None and args.netns is None:
+        return None
+    if use_dpdk(args) and dpdk_user_port(args) is not None and args.netns is None:
         return None
     try:
         return netns.reexec_inside(purpose, args.netns)
@@ -182,19 +285,36 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
     return address, peer
 
 
-def open_link(args: argparse.Namespace, prog: str) -> HostLink:
-    """The stack on its TAP device, knobs from --sysctl applied."""
+def open_link(args: argparse.Namespace, prog: str) -> StackLink:
+    """The stack on its TAP device or DPDK port, knobs from --sysctl applied."""
     try:
         address, peer = link_addresses(args)
-        link = HostLink(
-            address=address,
-            peer_address=peer,
-            ifname=args.tap or args.ifname,
-            mtu=args.mtu,
-            pcap=args.pcap,
-            snaplen=args.snaplen,
-            existing=args.tap is not None,
-        )
+        link: StackLink
+        if use_dpdk(args):
+            port = dpdk_user_port(args)
+            eal = eal_arguments(args.dpdk_args, args.dpdk_base_args, f"ustack-{prog}-{os.getpid()}")
+            link = DpdkLink(
+                eal_args=eal,
+                port=port,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or (1500 if port is None else 0),
+                pcap=args.pcap,
+                snaplen=args.snaplen,
+                # The port still verifies received checksums.
+                **({"caps_mask": int(lib.UST_IFCAP_RXCSUM)} if args.dpdk_no_offload else {}),
+            )
+        else:
+            link = HostLink(
+                address=address,
+                peer_address=peer,
+                ifname=args.tap or args.ifname,
+                mtu=args.mtu or 1500,
+                pcap=args.pcap,
+                snaplen=args.snaplen,
+                existing=args.tap is not None,
+            )
     except (ValueError, OSError) as exc:
         raise SystemExit(f"ustack {prog}: {exc}") from None
     try:
@@ -234,16 +354,10 @@ class Stopper:
             signal.signal(sig, old)  # type: ignore[arg-type]
 
 
-def wait_io(link: HostLink, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+def wait_io(link: StackLink, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
     """Sleeps until a frame arrives, one of ``fds`` is readable, the stack's
     next timer is due or ``limit`` seconds pass; the readable ``fds``."""
-    wait = limit
-    nd = link.stack.next_deadline
-    if nd is not None:
-        wait = min(wait, max(0.0, (nd - link.stack.now) / 1e9))
-    tap = link.tap.fileno()
-    ready, _, _ = select.select([tap, *fds], [], [], wait)
-    return [fd for fd in ready if fd != tap]
+    return link.wait(fds, limit)
 
 
 _TCP_SUMMARY = (
@@ -265,16 +379,17 @@ _TCP_SUMMARY = (
 )
 
 
-def summary(link: HostLink, elapsed: float) -> str:
+def summary(link: StackLink, elapsed: float) -> str:
     """The counters a command prints when it ends, netstat style: frames on
-    the TAP, TCP segments and bytes, retransmissions, connections."""
-    tap = link.tap.stats
+    the device, TCP segments and bytes, retransmissions, connections."""
+    dev = link.driver_stats
     st = link.stack.stats
     tcp = link.stack.netstat("tcp")["tcp"]
+    peer = f", {link.peer_label} {link.peer_ip}" if link.peer_address is not None else ""
     lines = [
-        f"ustack on {link.ifname} ({link.ip}, kernel {link.peer_ip}) for {elapsed:.1f} s:",
+        f"ustack on {link.ifname} ({link.ip}{peer}) for {elapsed:.1f} s:",
         f"\t{st['rx_frames']} frames received, {st['tx_frames']} frames sent "
-        f"(tap: {', '.join(f'{v} {k}' for k, v in tap.items() if v)})",
+        f"({link.driver}: {', '.join(f'{v} {k}' for k, v in dev.items() if v)})",
     ]
     lines.append("tcp:")
     lines.extend(f"\t{tcp[name]} {describe('tcp', name)}" for name in _TCP_SUMMARY)

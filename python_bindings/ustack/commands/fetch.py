@@ -29,12 +29,12 @@ from ustack.commands._live import (
     option_names,
     summary,
 )
-from ustack.hostlink import HostLink
+from ustack.hostlink import StackLink
 from ustack.progress import Progress
 from ustack.sockets import Socket
 
 NAME = "fetch"
-HELP = "HTTP/1.1 GET through ustack from a server on the kernel's side of a TAP device"
+HELP = "HTTP/1.1 GET through ustack from a server on the kernel's side of a TAP device or DPDK"
 DESCRIPTION = (
     """\
 Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
@@ -61,7 +61,9 @@ examples:
   ustack fetch http://198.18.0.2:8000/ --run-server "python3 -m http.server 8000 --bind 198.18.0.2"
   ustack fetch http://198.18.0.2:8080/x --pcap /tmp/fetch.pcap \\
       --sysctl net.inet.tcp.sack.enable=0
-  ustack fetch --tap tap0 http://198.18.0.2:8000/  # no root; a server on 198.18.0.2"""
+  ustack fetch --tap tap0 http://198.18.0.2:8000/  # no root; a server on 198.18.0.2
+  ustack fetch --driver dpdk http://198.18.0.2:8000/ \
+      --run-server "python3 -m http.server 8000 --bind 198.18.0.2"   # over a net_tap"""
 )
 
 _RECV = 1 << 18
@@ -150,7 +152,7 @@ def _parse_url(url: str) -> tuple[str, int, str]:
     return parts.hostname, parts.port or 80, path
 
 
-def _connect(link: HostLink, addr: tuple[str, int], wait: float, stop: Stopper) -> Socket:
+def _connect(link: StackLink, addr: tuple[str, int], wait: float, stop: Stopper) -> Socket:
     """Connects, retrying while the server is not listening yet."""
     end = time.monotonic() + wait
     while True:

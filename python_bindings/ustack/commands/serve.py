@@ -43,11 +43,11 @@ from ustack.commands._live import (
     wait_io,
 )
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
-from ustack.hostlink import HostLink
+from ustack.hostlink import StackLink
 from ustack.sockets import Socket
 
 NAME = "serve"
-HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device"
+HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device or DPDK"
 DESCRIPTION = (
     """\
 Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
@@ -93,6 +93,9 @@ examples:
   ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
   ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
   ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
+  ustack serve --driver dpdk --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
+  ustack serve --driver dpdk --dpdk-args "-a 0000:03:00.0" --dpdk-base-args "" \
+      --address 192.0.2.10/24 --http 80          # a NIC bound to vfio-pci, hugepages
   ustack serve --http 8080 --pcap /tmp/serve.pcap --snaplen 128 --duration 30"""
 )
 
@@ -494,7 +497,7 @@ def _bytes_path(target: str) -> int | None:
 class Server:
     """The listeners, their connections and the loop that drives them."""
 
-    def __init__(self, link: HostLink, verbose: bool) -> None:
+    def __init__(self, link: StackLink, verbose: bool) -> None:
         self.link = link
         self.verbose = verbose
         self.evq = EventQueue(link.stack)
@@ -520,7 +523,7 @@ class Server:
     def step(self) -> bool:
         """One round: the stack's frames and timers, then every ready socket.
         True when anything happened (so the loop should not sleep)."""
-        busy = self.link.stack.poll() > 0
+        busy = self.link.poll() > 0
         ready = self.evq.ready()
         for obj, events in ready:
             obj.handle(events)
@@ -537,7 +540,8 @@ class Server:
             "ifname": link.ifname,
             "services": [s.as_dict() for s in self.services],
             "stack": link.stack.stats,
-            "tap": link.tap.stats,
+            "driver": link.driver,
+            link.driver: link.driver_stats,
             "interface": link.iface.stats,
             "connections": [
                 {

@@ -70,6 +70,7 @@ def fetch(path: Path, timeout: float = 5.0) -> dict[str, Any]:
 
 def format_snapshot(snap: dict[str, Any], zeros: bool) -> str:
     """A snapshot as text: services, devices, connections, netstat -s."""
+    drv = snap.get("driver", "tap")
     out = [
         f"ustack serve (pid {snap['pid']}) on {snap['ifname']}: {snap['address']}, "
         f"kernel {snap['peer_address']}, up {snap['uptime']:.1f} s",
@@ -85,7 +86,7 @@ def format_snapshot(snap: dict[str, Any], zeros: bool) -> str:
         table(
             ["counter", "value"],
             [[f"stack.{k}", v] for k, v in snap["stack"].items()]
-            + [[f"tap.{k}", v] for k, v in snap["tap"].items()]
+            + [[f"{drv}.{k}", v] for k, v in snap[drv].items()]
             + [[f"if.{k}", v] for k, v in snap["interface"].items()],
         ),
         "",

@@ -1,0 +1,252 @@
+"""The DPDK driver against the real Linux kernel, over DPDK's net_tap PMD.
+
+Every test goes through the CLI exactly as a user would
+(``ustack serve|ping|fetch --driver dpdk``): the command starts DPDK's EAL in
+its own process (without hugepages), makes a net_tap device in the network
+namespace the test made (198.18.0.0/15 only, removed afterwards), and the
+kernel's tools (curl, iperf2, ping, socat, python3 -m http.server) meet ustack
+there, as in test_interop_linux.py over the TAP driver:
+
+- the kernel pings ustack and ustack pings the kernel with payloads up to
+  8000 bytes (IPv4 fragments both ways: reassembly and fragmentation);
+- curl downloads 100 MB from ``serve --http`` (SHA-256 of ustack.pattern),
+  with the port's checksum and TSO offloads and without
+  (``--dpdk-no-offload``), and the kernel counts no checksum error;
+- iperf2 sends into ``serve --discard``;
+- socat sends 20 MB through ``serve --echo`` and gets the same bytes back
+  (``--dpdk-no-offload``: ustack's own checksums and segments);
+- ``fetch`` downloads 20 MB from python3 -m http.server;
+- on the user's own port (a net_memif named in --dpdk-args, no namespace),
+  ``fetch`` downloads 20 MB from ``serve`` in another process.
+
+Each run must leave no EAL runtime folder (/var/run/dpdk/ustack-*) behind.
+Root, libdpdk (ustack built with USTACK_WITH_DPDK) and the tools are needed:
+skipped with the reason otherwise, failed instead when USTACK_REQUIRE_ALL=1
+(CI).  About 30 s in all here, most of it iperf's 3 s and curl's 100 MB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ustack import netns, pattern
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ("curl", "iperf", "ping", "socat")
+RUNTIME = Path("/var/run/dpdk")
+
+
+def _reason() -> str | None:
+    reason = netns.unavailable_reason()
+    if reason is not None:
+        return reason
+    try:
+        from ustack import dpdk
+    except ImportError as exc:
+        return f"ustack.dpdk cannot be imported ({exc})"
+    if not dpdk.available():
+        return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
+    missing = [t for t in TOOLS if shutil.which(t) is None]
+    if missing:
+        return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"
+    return None
+
+
+REASON = _reason()
+pytestmark = [
+    pytest.mark.interop,
+    pytest.mark.skipif(
+        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+        reason=f"{REASON}",
+    ),
+]
+
+BIG = 100 * 1024 * 1024  # curl
+ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
+ENV = {
+    **os.environ,
+    "PYTHONPATH": str(ROOT / "python_bindings"),
+    netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace, not one of its own
+}
+
+
+def _ours() -> set[str]:
+    """The EAL runtime folders the CLI makes (ustack-<command>-<pid>)."""
+    if not RUNTIME.is_dir():
+        return set()
+    return {p.name for p in RUNTIME.iterdir() if re.match(r"ustack-(serve|ping|fetch)-", p.name)}
+
+
+@pytest.fixture
+def ns() -> Iterator[netns.NetNs]:
+    """A namespace for one command; afterwards no EAL folder of the run may
+    remain and no net_tap device outlives the namespace."""
+    before = _ours()
+    with netns.NetNs("dpdk") as n:
+        yield n
+        links = n.run("ip", "-o", "link").stdout
+    assert "ust0" not in links, f"the net_tap device outlived the command:\n{links}"
+    left = _ours() - before
+    assert not left, f"EAL runtime folders left behind: {sorted(left)}"
+
+
+def _cli(ns: netns.NetNs, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        ns.exec_argv(sys.executable, "-m", "ustack", *argv),
+        capture_output=True,
+        text=True,
+        env=ENV,
+        timeout=timeout,
+        check=False,
+    )
+    return proc
+
+
+def _serve(ns: netns.NetNs, service: list[str], run: str) -> subprocess.CompletedProcess[str]:
+    return _cli(ns, "serve", "--driver", "dpdk", *service, "-v", "--no-control", "--run", run)
+
+
+def _out(proc: subprocess.CompletedProcess[str]) -> str:
+    return (
+        f"status {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n"
+        + (proc.stderr[-4000:])
+    )
+
+
+def _on_dpdk(proc: subprocess.CompletedProcess[str]) -> None:
+    """The command's summary names the DPDK driver and its counters."""
+    text = proc.stdout + proc.stderr
+    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
+    m = re.search(r"(\d+) frames received, (\d+) frames sent \(dpdk: ([^)]*)\)", text)
+    assert m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, _out(proc)
+
+
+SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
+
+
+def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs) -> None:
+    run = " && ".join(f"ping -c 2 -i 0.2 -W 2 -s {n} 198.18.0.1" for n in SIZES)
+    proc = _serve(ns, ["--echo", "7"], run)
+    assert proc.returncode == 0, _out(proc)
+    for n in SIZES:
+        assert f"{n + 8} bytes from 198.18.0.1" in proc.stdout, _out(proc)
+    assert proc.stdout.count(" 0% packet loss") == len(SIZES), _out(proc)
+    _on_dpdk(proc)
+
+
+@pytest.mark.parametrize("size", [1473, 8000])
+def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
+    proc = _cli(ns, "ping", "--driver", "dpdk", "-c", "3", "-i", "0.2", "-s", str(size))
+    assert proc.returncode == 0, _out(proc)
+    assert "3 packets transmitted, 3 received" in proc.stdout, _out(proc)
+    assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
+
+
+@pytest.mark.parametrize("offload", [True, False], ids=["offload", "no-offload"])
+def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs, offload: bool) -> None:
+    url = f"http://198.18.0.1:8080/bytes/{BIG}"
+    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 40 {url} | sha256sum; nstat -a'"
+    proc = _serve(ns, ["--http", "8080", *([] if offload else ["--dpdk-no-offload"])], run)
+    assert proc.returncode == 0, _out(proc)
+    bad = re.search(r"TcpInCsumErrors\s+(\d+)", proc.stdout)
+    n = int(bad.group(1)) if bad else 0
+    assert n == 0, f"the kernel dropped {n} segments for bad checksums\n{_out(proc)}"
+    assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
+    m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
+    assert m is not None and int(m.group(1)) > BIG, _out(proc)
+    _on_dpdk(proc)
+
+
+def test_iperf2_sends_into_discard_on_dpdk(ns: netns.NetNs) -> None:
+    proc = _serve(ns, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 3")
+    assert proc.returncode == 0, _out(proc)
+    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
+    assert m is not None, _out(proc)
+    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
+    assert moved is not None and int(moved.group(1)) > 1_000_000, _out(proc)
+    _on_dpdk(proc)
+    print(f"iperf over net_tap: {m.group(1)} at {m.group(2)}")
+
+
+def test_20mb_through_echo_on_dpdk_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
+    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
+    src.write_bytes(os.urandom(ECHO))
+    run = f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}"
+    # Without the port's offloads: ustack's own checksums and segments.
+    proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], run)
+    assert proc.returncode == 0, _out(proc)
+    assert back.stat().st_size == ECHO, _out(proc)
+    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
+    assert f"echo:7: 1 connections, {ECHO} bytes in, {ECHO} bytes out" in proc.stdout
+    _on_dpdk(proc)
+
+
+def test_fetch_downloads_20mb_over_dpdk(ns: netns.NetNs, tmp_path: Path) -> None:
+    www = tmp_path / "www"
+    www.mkdir()
+    data = os.urandom(ECHO)
+    (www / "f.bin").write_bytes(data)
+    server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {www}"
+    proc = _cli(
+        ns, "fetch", "--driver", "dpdk", "http://198.18.0.2:8000/f.bin", "--run-server", server
+    )
+    assert proc.returncode == 0, _out(proc)
+    assert f"HTTP 200 OK: {ECHO} bytes" in proc.stdout, _out(proc)
+    assert f"sha256 {hashlib.sha256(data).hexdigest()}" in proc.stdout, _out(proc)
+    _on_dpdk(proc)
+
+
+def test_serve_and_fetch_over_memif_on_the_users_port(tmp_path: Path) -> None:
+    """--dpdk-args naming a device: the user's port, no namespace, the
+    user's addresses; two CLI processes over net_memif (a file socket)."""
+    before = _ours()
+    memif = f"socket={tmp_path / 'm.sock'},socket-abstract=no"
+    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    base = [sys.executable, "-m", "ustack"]
+    serve = subprocess.Popen(
+        [*base, "serve", f"--dpdk-args=--vdev=net_memif0,role=server,{memif}"]
+        + ["--http", "8080", "--address", "198.18.1.1/24", "--no-control", "--duration", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    head = []
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:  # the memif socket exists once serve is up
+            head.append(line)
+            if line.startswith("ustack serve: http"):
+                break
+        fetch = subprocess.run(
+            [*base, "fetch", f"--dpdk-args=--vdev=net_memif0,role=client,{memif}", "-q"]
+            + ["--address", "198.18.1.2/24", f"http://198.18.1.1:8080/bytes/{ECHO}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        serve.terminate()
+        out = "".join(head) + serve.communicate(timeout=30)[0]
+    assert fetch.returncode == 0, _out(fetch) + out
+    assert f"sha256 {pattern.sha256(ECHO)}" in fetch.stdout, _out(fetch)
+    assert "ustack on net_memif0 (198.18.1.1, peer 198.18.0.2)" in out, out
+    assert "stopping (SIGTERM)" in out, out
+    assert not _ours() - before
+
+
+def test_no_namespace_left_behind() -> None:
+    out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    assert f"ustack-dpdk-{os.getpid()}-" not in out, out
+    assert not netns.leaked(), netns.leaked()
