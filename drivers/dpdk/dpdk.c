@@ -360,6 +360,17 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 		p->p_hw_csum = p->p_hw_tso = 0;
 	if (!(cfg->caps_mask & UST_IFCAP_TSO4))
 		p->p_hw_tso = 0;
+	/* net_tap (DPDK 22.11) does its checksum and TSO "offloads" in
+	 * software itself, and gets L4 checksums wrong for some frames in
+	 * several segments, which both a gathered frame and its own GSO
+	 * output are: measured as TcpInCsumErrors at the kernel (1448-,
+	 * 1434- and 14-byte segments, up to 90 in 3 MB) and a download that
+	 * stalls on a segment retransmitted with the same bad sum.  ustack's
+	 * own checksums and TSO are correct and cost the same CPU, so the
+	 * port's are not used (the stack still gets TXCSUM and TSO4 from the
+	 * driver, done here in software). */
+	if (di->driver_name != NULL && strcmp(di->driver_name, "net_tap") == 0)
+		p->p_hw_csum = p->p_hw_tso = 0;
 	p->p_txoff = (tx & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) | (p->p_hw_csum ? DPDK_TX_HW_CSUM : 0) |
 	    (p->p_hw_tso ? RTE_ETH_TX_OFFLOAD_TCP_TSO : 0);
 	p->p_rxcsum =

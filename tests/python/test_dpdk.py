@@ -222,9 +222,10 @@ def test_echo_with_the_kernel_over_net_tap(tmp_path: Path) -> None:
     assert out["ok"], out
     s = out["stats"]
     assert s["opackets"] > 0 and s["oerrors"] == 0 and s["rx_lent"] > 0
-    # net_tap cuts TSO frames (tso_segsz clamped to its MTU rule) and fills
-    # checksums: nothing was done in software.
-    assert out["caps"] == 7 and s["tx_tso"] > 0 and s["tx_sw_csum"] == 0
+    # The stack gets checksum and TSO offload from the driver, which does
+    # them in software on net_tap: the PMD's own L4 checksums are wrong for
+    # some multi-segment frames in DPDK 22.11 (drivers/dpdk/dpdk.c).
+    assert out["caps"] == 7 and s["tx_tso"] == 0 and s["tx_sw_csum"] > 0
     # Gather transmit: the stack's buffers went out by reference, never
     # flattened.
     assert s["tx_copied"] == 0
