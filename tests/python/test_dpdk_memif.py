@@ -174,9 +174,7 @@ def test_memif_server_survives_a_client_killed_mid_transfer(
 
 def test_memif_two_queues_carry_two_flows(peers: list[Peer], tmp_path: Path) -> None:
     n = 32 << 20
-    server = _start(
-        peers, tmp_path, "s", "--role", "server", "--queues", "2", "--sessions", "2"
-    )
+    server = _start(peers, tmp_path, "s", "--role", "server", "--queues", "2", "--sessions", "2")
     server.wait_for("ready", 30)
     client = _start(peers, tmp_path, "c", "--role", "client", "--queues", "2", "--bytes", str(n))
     why = server.finish(120)
