@@ -76,7 +76,7 @@ class Memif:
         cargv = self._argv("client", work, cpus[0], same, extra)
         server = subprocess.Popen(sargv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            assert server.stdout is not None
+            assert server.stdout is not None and server.stderr is not None
             line = server.stdout.readline()
             if "ready" not in line:
                 raise RuntimeError(f"dpdk_memif server: {line!r} {server.stderr.read()[-1500:]}")

@@ -229,7 +229,7 @@ def main() -> int:
             rc = send_all(stacks, args.bytes, deadline)
         else:
             rc = serve(stacks, args.sessions, deadline)
-        say(event="stats", port=port.stats(), ifaces=[st.interfaces()[0].stats() for st in stacks])
+        say(event="stats", port=port.stats(), ifaces=[st.interfaces[0].stats for st in stacks])
         for st in stacks:
             st.close()
     return rc
