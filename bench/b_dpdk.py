@@ -149,7 +149,7 @@ def _trio(
 
 
 def _raw(ctx: Context, memif: Memif, runs: int) -> None:
-    seconds = "1" if ctx.quick else "3"
+    seconds = "0.5" if ctx.quick else "3"
     for size in (60, 1514):
         argv = ["--size", str(size), "--seconds", seconds]
         rows = [memif.run("fwd", False, argv) for _ in range(runs)]
@@ -163,8 +163,8 @@ def _raw(ctx: Context, memif: Memif, runs: int) -> None:
 
 
 def _bulk(ctx: Context, memif: Memif, runs: int) -> None:
-    nbytes = (256 << 20) if ctx.quick else (1 << 30)
-    linux_ok = unavailable_reason() is None and shutil.which("iperf3") is not None
+    nbytes = (64 << 20) if ctx.quick else (1 << 30)
+    linux_ok = not ctx.quick and unavailable_reason() is None and shutil.which("iperf3") is not None
     vals: dict[str, list[float]] = {"memif": [], "pipe": [], "off": [], "on": []}
     for _ in range(runs):
         vals["memif"].append(memif.run("bulk", False, ["--bytes", str(nbytes)])["gbit_per_s"])
@@ -172,7 +172,7 @@ def _bulk(ctx: Context, memif: Memif, runs: int) -> None:
         if linux_ok:
             vals["off"].append(b_bulk._iperf3(1500, nbytes, offloads=False))
             vals["on"].append(b_bulk._iperf3(1500, nbytes, offloads=True))
-    if not linux_ok:
+    if not linux_ok and not ctx.quick:
         ctx.note("no Linux bulk figures: namespaces or iperf3 unavailable")
     _trio(
         ctx,
@@ -190,9 +190,9 @@ def _bulk(ctx: Context, memif: Memif, runs: int) -> None:
 
 
 def _rr(ctx: Context, memif: Memif, runs: int) -> None:
-    counts = {"pingpong": 20000, "crr": 3000} if ctx.quick else {"pingpong": 100000, "crr": 10000}
+    counts = {"pingpong": 5000, "crr": 1000} if ctx.quick else {"pingpong": 100000, "crr": 10000}
     uprog, lprog = str(ctx.program("rr_ustack")), str(ctx.program("rr_linux"))
-    prefix, ns = b_rr._linux_argv(ctx)
+    prefix, ns = ([], None) if ctx.quick else b_rr._linux_argv(ctx)
     try:
         for setting, linux_extra in b_rr._SETTINGS.items():
             same = setting == "same-core"
@@ -239,7 +239,12 @@ def run(ctx: Context) -> None:
     if why is not None:
         ctx.note(f"skipped: {why}")
         return
-    runs = min(ctx.runs, 3) if ctx.quick else ctx.runs
+    runs = 1 if ctx.quick else ctx.runs
+    if ctx.quick:
+        ctx.note(
+            "--quick: one run, small sizes, no Linux figures (b_bulk and b_rr have them) "
+            "and no callgrind counts (b_cost has the pipe's)"
+        )
     load = os.getloadavg()[0]
     if load > 0.5:
         ctx.note(f"load average {load:.2f} when dpdk started: other work shared the CPUs")
@@ -248,7 +253,8 @@ def run(ctx: Context) -> None:
         _raw(ctx, memif, runs)
         _bulk(ctx, memif, runs)
         _rr(ctx, memif, runs)
-        _cost(ctx, Path(d))
+        if not ctx.quick:
+            _cost(ctx, Path(d))
 
 
 def _cost(ctx: Context, tmp: Path) -> None:
