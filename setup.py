@@ -31,6 +31,31 @@ def _build_dir() -> Path:
     return Path(os.environ.get("USTACK_PY_BUILD_DIR", ROOT / "build" / "py"))
 
 
+def _configure_cmd(cmake: str) -> list[str]:
+    return [
+        cmake,
+        "-S",
+        str(ROOT),
+        "-B",
+        str(_build_dir()),
+        "-DCMAKE_BUILD_TYPE=Release",
+        "-DUSTACK_BUILD_TESTS=OFF",
+        "-DUSTACK_BUILD_SHARED=OFF",
+        *shlex.split(os.environ.get("USTACK_CMAKE_ARGS", "")),
+    ]
+
+
+def _configure_early() -> None:
+    """Configure once before setup() when the build directory is new: cffi
+    reads <build>/ustack_drivers.txt (which drivers' cdefs to compile in)
+    and ustack_link.txt (their libraries, DPDK's) when setup() starts,
+    before build_ext runs CMake."""
+    cmake = shutil.which("cmake")
+    if cmake is None or (_build_dir() / "ustack_link.txt").exists():
+        return
+    subprocess.run(_configure_cmd(cmake), cwd=ROOT, check=False, stdout=subprocess.DEVNULL)
+
+
 class CMakeBuildExt(build_ext):
     """build_ext that builds libustack.a with CMake before compiling the extension."""
 
@@ -52,18 +77,7 @@ class CMakeBuildExt(build_ext):
         if cmake is None:
             sys.exit("ustack: cmake not found; install CMake >= 3.16 (apt-get install cmake)")
         bdir = _build_dir()
-        configure = [
-            cmake,
-            "-S",
-            str(ROOT),
-            "-B",
-            str(bdir),
-            "-DCMAKE_BUILD_TYPE=Release",
-            "-DUSTACK_BUILD_TESTS=OFF",
-            "-DUSTACK_BUILD_SHARED=OFF",
-            *shlex.split(os.environ.get("USTACK_CMAKE_ARGS", "")),
-        ]
-        self._run(configure)
+        self._run(_configure_cmd(cmake))
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 2))
         self._run([cmake, "--build", str(bdir), "--target", "ustack_static", "-j", jobs])
         lib = bdir / "libustack.a"
@@ -92,6 +106,7 @@ class DriverBuildPy(build_py):
         (dest / "_drivers.txt").write_text("\n".join(names) + "\n", encoding="utf-8")
 
 
+_configure_early()
 setup(
     cmdclass={"build_ext": CMakeBuildExt, "build_py": DriverBuildPy},
     cffi_modules=["python_bindings/ustack/_ffi_build.py:ffibuilder"],

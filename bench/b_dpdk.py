@@ -266,10 +266,14 @@ def _cost(ctx: Context, tmp: Path) -> None:
         return
     prog = ctx.program("pkt_cost")
     k = 200 if ctx.quick else 1000
+    # pkt_cost's EAL runs under the default --file-prefix, whose runtime
+    # directory it leaves: removed after, unless it was there before.
+    rte_dir = Path("/var/run/dpdk/rte")
+    had_rte_dir = rte_dir.exists()
     try:
         for side in ("rx", "tx"):
             per: dict[str, float] = {}
-            for link, extra in (("pipe", []), ("ring", ["--ring"])):
+            for link, extra in (("pipe", []), ("ring", ["--dpdk-ring"])):
                 i1, _, s1 = b_cost._count(prog, side, k, False, tmp, extra)
                 i2, _, s2 = b_cost._count(prog, side, 2 * k, False, tmp, extra)
                 per[link] = (i2 - i1) / (s2 - s1)
@@ -285,4 +289,5 @@ def _cost(ctx: Context, tmp: Path) -> None:
                 params={"segment_payload": 1460, "checksums": "software", "segments": k},
             )
     finally:
-        shutil.rmtree("/var/run/dpdk/ustpktcost", ignore_errors=True)
+        if not had_rte_dir:
+            shutil.rmtree(rte_dir, ignore_errors=True)

@@ -9,6 +9,7 @@
 #     SOURCES pipe.c                            # relative to the folder
 #     [HEADERS include/ustack/ustack_pipe.h]    # public, installed to include/ustack/
 #     [DEPENDS fault]                           # drivers it needs compiled in
+#     [LIBS -lfoo]                              # what linking libustack.a then needs
 #     [CONFORMANCE conformance_pipe.c])         # its adapter for tests/drivers/
 #
 # That gives the option USTACK_WITH_<NAME> and, when it is on, the sources in
@@ -16,9 +17,11 @@
 # beside ustack.h), UST_WITH_<NAME>=1 for the library's sources (0 when
 # off), the driver in the generic conformance suite (tests/drivers/) and
 # its name in <build>/ustack_drivers.txt, which the Python build reads to
-# compile in the cdefs of the drivers that are there.
+# compile in the cdefs of the drivers that are there.  LIBS join libustack's
+# public link interface and <build>/ustack_link.txt (one per line), which
+# the Python build links the extension with.
 function(ustack_driver)
-  cmake_parse_arguments(D "" "NAME;DOC;DEFAULT;CONFORMANCE" "SOURCES;HEADERS;DEPENDS" ${ARGN})
+  cmake_parse_arguments(D "" "NAME;DOC;DEFAULT;CONFORMANCE" "SOURCES;HEADERS;DEPENDS;LIBS" ${ARGN})
   if(NOT D_NAME)
     message(FATAL_ERROR "ustack_driver() in ${CMAKE_CURRENT_LIST_FILE}: NAME is required")
   endif()
@@ -52,6 +55,7 @@ function(ustack_driver)
   endif()
   set(USTACK_DRIVER_DEFINITIONS ${USTACK_DRIVER_DEFINITIONS} UST_WITH_${up}=1 PARENT_SCOPE)
   set(USTACK_DRIVER_DEPENDS_${D_NAME} ${D_DEPENDS} PARENT_SCOPE)
+  set(USTACK_DRIVER_LIBS ${USTACK_DRIVER_LIBS} ${D_LIBS} PARENT_SCOPE)
   if(D_CONFORMANCE)
     set(USTACK_DRIVER_CONFORMANCE ${USTACK_DRIVER_CONFORMANCE} "${D_NAME}=${dir}/${D_CONFORMANCE}"
       PARENT_SCOPE)
@@ -72,4 +76,6 @@ function(ustack_drivers_check)
   endforeach()
   string(REPLACE ";" "\n" text "${USTACK_DRIVERS}")
   file(WRITE "${PROJECT_BINARY_DIR}/ustack_drivers.txt" "${text}\n")
+  string(REPLACE ";" "\n" libs "${USTACK_DRIVER_LIBS}")
+  file(WRITE "${PROJECT_BINARY_DIR}/ustack_link.txt" "${libs}\n")
 endfunction()

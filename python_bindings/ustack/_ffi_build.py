@@ -47,6 +47,15 @@ def driver_dirs() -> list[Path]:
     return dirs
 
 
+def driver_link_args() -> list[str]:
+    """What linking libustack.a needs for its drivers (DPDK's libraries),
+    from ``<build>/ustack_link.txt`` (written by CMake; empty when missing)."""
+    listing = BUILD_DIR / "ustack_link.txt"
+    if not listing.exists():
+        return []
+    return listing.read_text(encoding="utf-8").split()
+
+
 DRIVER_DIRS = driver_dirs()
 INCLUDE_DIRS = [INCLUDE_DIR, *(d / "include" for d in DRIVER_DIRS if (d / "include").is_dir())]
 HEADERS = CORE_HEADERS + tuple(
@@ -133,6 +142,7 @@ ffibuilder.set_source(
     include_dirs=[str(d) for d in INCLUDE_DIRS],
     extra_objects=[str(LIBUSTACK)],
     libraries=["pthread"],
+    extra_link_args=driver_link_args(),
     extra_compile_args=STRICT_FLAGS,
     depends=[str(LIBUSTACK), *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h"))],
 )
