@@ -121,6 +121,8 @@ client_send(struct client *c, struct ust_socket *so, const uint8_t *req)
 		if (c->srv != NULL)
 			server_step(c->srv);
 		ust_stack_poll(c->st);
+		if (c->yield)
+			sched_yield();
 	}
 }
 

@@ -46,7 +46,7 @@ def say(**fields: Any) -> None:
 
 
 def eal_args(prefix: str) -> str:
-    return f"--no-huge -m 256 --no-shconf --no-pci --file-prefix {prefix} --log-level=*:error"
+    return f"--no-huge -m 256 --no-shconf --no-pci --file-prefix {prefix} --log-level=error"
 
 
 def memif_args(role: str, sock: str, queues: int) -> str:
