@@ -39,6 +39,15 @@ from ustack import errors, pattern
 PORT = 5201
 CHUNK = 1 << 18
 PROGRESS = 64 << 20
+TCP_STATS = (
+    "tcps_sndrexmitpack",
+    "tcps_rexmttimeo",
+    "tcps_sack_recovery_episode",
+    "tcps_rcvoopack",
+    "tcps_rcvdupack",
+    "tcps_sndpack",
+    "tcps_rcvpack",
+)
 
 
 def say(**fields: Any) -> None:
@@ -68,6 +77,15 @@ def stacks_on(port: Any, args: argparse.Namespace, host: int) -> list[ustack.Sta
     stacks = []
     for q in range(args.queues):
         st = ustack.Stack(seed=args.seed + 2 * q + host)
+        if args.rto_ms:
+            # The link's round trip is tens of microseconds: FreeBSD's 30 ms
+            # floor plus 200 ms slop would make every timeout-recovered loss
+            # cost a quarter second (a data centre tunes these down too).
+            st.sysctl("net.inet.tcp.rexmit_min", args.rto_ms)
+            st.sysctl("net.inet.tcp.rexmit_slop", args.rto_ms)
+        for item in args.sysctl:
+            name, _, value = item.partition("=")
+            st.sysctl(name, int(value))
         end: Any = port.queue(q)
         if args.loss or args.reorder:
             end = ustack.Fault(
@@ -206,6 +224,8 @@ def main() -> int:
     ap.add_argument("--loss", type=float, default=0.0)
     ap.add_argument("--reorder", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--sysctl", action="append", default=[], help="name=value, on every stack")
+    ap.add_argument("--rto-ms", type=int, default=0, help="rexmit_min and rexmit_slop (ms)")
     ap.add_argument("--timeout", type=float, default=120.0)
     args = ap.parse_args()
     if not dpdk.available():
@@ -229,7 +249,16 @@ def main() -> int:
             rc = send_all(stacks, args.bytes, deadline)
         else:
             rc = serve(stacks, args.sessions, deadline)
-        say(event="stats", port=port.stats(), ifaces=[st.interfaces[0].stats for st in stacks])
+        tcp = [
+            {k: v for k, v in st.netstat("tcp")["tcp"].items() if k in TCP_STATS and v}
+            for st in stacks
+        ]
+        say(
+            event="stats",
+            port=port.stats(),
+            ifaces=[st.interfaces[0].stats for st in stacks],
+            tcp=tcp,
+        )
         for st in stacks:
             st.close()
     return rc

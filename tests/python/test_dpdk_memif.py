@@ -4,8 +4,9 @@ Each memif end is a process of its own (tests/python/memif_peer.py: one EAL
 per process); they meet on a socket file in the test's temporary directory.
 Byte-exactness is the SHA-256 of the receiver's stream against ustack.pattern.
 
-- 1 GiB through the wrapping fault driver with 1% loss and 1% reordering on
-  both ends (USTACK_MEMIF_BYTES overrides the size for a quick local run);
+- a stream through the wrapping fault driver with 1% loss and 1% reordering
+  on both ends (64 MiB; USTACK_MEMIF_BYTES=1073741824 for the full 1 GiB,
+  5-7 minutes here);
 - a client killed with SIGKILL mid-transfer: the server keeps polling,
   accepts the next client on the same socket and serves it byte-exact;
 - two queue pairs of one port, one stack per queue on each side, two flows
@@ -35,7 +36,10 @@ from ustack import pattern
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 PEER = Path(__file__).with_name("memif_peer.py")
 GIB = 1 << 30
-BIG = int(os.environ.get("USTACK_MEMIF_BYTES", GIB))
+# 1 GiB through 1% loss and 1% reordering takes 5-7 minutes here (TCP in
+# recovery every ~100 segments, a Python loop on each end): CI moves 64 MiB
+# (about 20 s); USTACK_MEMIF_BYTES=1073741824 runs the full gigabyte.
+BIG = int(os.environ.get("USTACK_MEMIF_BYTES", 64 << 20))
 
 
 def _unavailable() -> str | None:
@@ -133,10 +137,8 @@ def _start(peers: list[Peer], tmp: Path, name: str, *args: str) -> Peer:
     return p
 
 
-def test_memif_1gib_byte_exact_through_loss_and_reordering(
-    peers: list[Peer], tmp_path: Path
-) -> None:
-    faults = ("--loss", "0.01", "--reorder", "0.01")
+def test_memif_byte_exact_through_loss_and_reordering(peers: list[Peer], tmp_path: Path) -> None:
+    faults = ("--loss", "0.01", "--reorder", "0.01", "--rto-ms", "5")
     server = _start(peers, tmp_path, "s", "--role", "server", "--timeout", "240", *faults)
     server.wait_for("ready", 30)
     t0 = time.monotonic()
@@ -150,9 +152,11 @@ def test_memif_1gib_byte_exact_through_loss_and_reordering(
     (done,) = server.done()
     assert done["bytes"] == BIG
     assert done["sha256"] == pattern.sha256(BIG)
-    # The faults really happened: the client's stack retransmitted.
-    stats = [e for e in server.events if e["event"] == "stats"][0]
-    print(f"memif {BIG} B with 1% loss + 1% reordering: {seconds:.1f} s; server port {stats}")
+    # The faults really happened: the client's stack recovered from them.
+    (cstats,) = [e for e in client.events if e["event"] == "stats"]
+    (tcp,) = cstats["tcp"]
+    assert tcp.get("tcps_sndrexmitpack", 0) > BIG // 1448 // 200, tcp
+    print(f"memif {BIG} B with 1% loss + 1% reordering: {seconds:.1f} s; client tcp {tcp}")
 
 
 def test_memif_server_survives_a_client_killed_mid_transfer(
