@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ustack/ustack.h>
 #include <ustack/ustack_pipe.h>
@@ -68,6 +69,7 @@ struct rig {
 	int side_rx, side_tx;         /* which side is collected */
 	int offload;                  /* pipe checksum offload (RXCSUM|TXCSUM) */
 	int ring;                     /* a DPDK net_ring pair instead of the pipe */
+	char eal_dir[64];             /* its EAL runtime directory, removed at the end */
 	uint8_t buf[SEG * BATCH];
 	uint64_t sent, received, bad;
 };
@@ -151,9 +153,15 @@ attach_ring(struct rig *r, struct ust_if **ifa, struct ust_if **ifb)
 	struct ust_dpdk_port_config pc;
 	struct ust_dpdk_port *p[2];
 	uint16_t id[2];
+	char args[160];
 	int i, rc;
 
-	rc = ust_dpdk_eal_init("--no-huge -m 256 --no-shconf --no-pci --log-level=error");
+	snprintf(r->eal_dir, sizeof(r->eal_dir), "/var/run/dpdk/ustcost%ld", (long)getpid());
+	snprintf(args, sizeof(args),
+	    "--no-huge -m 256 --no-shconf --no-pci --no-telemetry --log-level=error "
+	    "--file-prefix=%s",
+	    r->eal_dir + strlen("/var/run/dpdk/"));
+	rc = ust_dpdk_eal_init(args);
 	if ((rc != 0 && rc != -UST_EALREADY) ||
 	    ust_dpdk_ring_pair("cost", 1, 0, &id[0], &id[1]) != 0)
 		return (-1);
@@ -284,6 +292,8 @@ main(int argc, char **argv)
 	ust_stack_destroy(r.rcv);
 	if (r.pipe != NULL)
 		ust_pipe_destroy(r.pipe);
+	if (r.eal_dir[0] != '\0')
+		(void)rmdir(r.eal_dir);
 	ust_vclock_destroy(r.vc);
 	return (0);
 }

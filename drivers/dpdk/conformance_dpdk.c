@@ -2,9 +2,9 @@
  * conformance_dpdk.c - the DPDK driver in the generic driver conformance
  * suite (tests/drivers/conformance.h): two net_ring ports joined back to
  * back (ust_dpdk_ring_pair), queue 0 of each.  The EAL starts once per
- * process (ctest runs every case as its own process, and ust_dpdk_eal_init
- * answers EALREADY for the later links of a case) without hugepages, PCI
- * or shared config, so cases may run in parallel.  Rings of tx_slots
+ * process (ctest runs every case as its own process; later links of a
+ * case find it up) without hugepages, PCI or shared config, so cases may
+ * run in parallel; its runtime directory goes at exit.  Rings of tx_slots
  * frames refuse when full (back-pressure); net_ring has no offload, so
  * the checksum and TSO cases run the driver's software fallbacks.  The
  * DPDK clock is not the suite's: frames are due at once.  Side 0 copies
@@ -12,10 +12,21 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <ustack/ustack_dpdk.h>
 
 #include "conformance.h"
+
+static char eal_dir[64];
+
+/* The EAL leaves its (empty, with --no-shconf) runtime directory. */
+static void
+dpdk_conf_rmdir(void)
+{
+	(void)rmdir(eal_dir);
+}
 
 struct dpdk_link {
 	struct ust_dpdk_port *port[2];
@@ -32,9 +43,18 @@ dpdk_conf_create(struct conf_link *l, struct ust_vclock *vc, const struct conf_o
 	int err, i;
 
 	(void)vc;
-	err = ust_dpdk_eal_init("--no-huge -m 256 --no-shconf --no-pci --log-level=warning");
-	if (err != 0 && err != -UST_EALREADY)
-		return (err);
+	if (!ust_dpdk_eal_ready()) {
+		char args[160];
+
+		snprintf(eal_dir, sizeof(eal_dir), "/var/run/dpdk/ustconf%ld", (long)getpid());
+		snprintf(args, sizeof(args),
+		    "--no-huge -m 256 --no-shconf --no-pci --no-telemetry --log-level=warning "
+		    "--file-prefix=%s",
+		    eal_dir + strlen("/var/run/dpdk/"));
+		if ((err = ust_dpdk_eal_init(args)) != 0)
+			return (err);
+		atexit(dpdk_conf_rmdir);
+	}
 	snprintf(name, sizeof(name), "conf%u", seq++);
 	if ((err = ust_dpdk_ring_pair(name, 1, o->tx_slots, &id[0], &id[1])) != 0)
 		return (err);

@@ -11,16 +11,24 @@
  *       ust_mbuf_attach_ext (lend the rte_mbuf's data; dpdk_rx_free ->
  *       rte_pktmbuf_free when the stack lets go) or ust_mbuf_alloc + copy
  *   ust_stack_poll -> dpdk_tx_burst -> [ust_mbuf_tso_segment /
- *       ust_mbuf_csum_fill for offloads the port lacks] -> dpdk_to_rte
- *       (header copied into an rte_mbuf, every other buffer of the chain
- *       attached as an external buffer; the shared info's free callback
- *       frees the stack's mbuf) -> rte_eth_tx_burst
+ *       ust_mbuf_csum_fill for offloads the port lacks] -> dpdk_tx_gather
+ *       (the frame's head, its headers, copied into an rte_mbuf, every
+ *       other byte of the chain attached as external buffers sharing one
+ *       rte_mbuf_ext_shared_info whose free callback frees the stack's
+ *       mbuf) -> rte_eth_tx_burst
+ *
+ * Receive lends at most half the rx pool per queue (a lend record each)
+ * and copies beyond, so that an application that does not read cannot
+ * stall the port; zero_copy 0 always copies.  Detach frees what the port
+ * still holds of the stack's frames (rte_eth_tx_done_cleanup, else the tx
+ * queue is stopped); ust_dpdk_port_close detaches, stops and closes.
  *
  * Transmit copies instead (one rte_mbuf chain of copies) when the port
  * cannot take multi-segment frames, when the EAL runs with physical IOVAs
  * (the stack's buffers are not DPDK memory: a NIC could not DMA them
  * without rte_extmem_register, which this driver does not do), when a
- * frame has more than DPDK_TX_MAXSEG buffers, and on net_ring: its tx
+ * frame has more buffers than the port takes (DPDK_TX_MAXSEG, its
+ * tx_desc_lim), and on net_ring: its tx
  * hands the rte_mbuf itself to the peer's rx, so a stack buffer would be
  * freed on the peer's thread, after this stack detached.
  *
@@ -65,8 +73,8 @@
 
 #define DPDK_ETHER_HDR 14
 #define DPDK_BURST 32
-#define DPDK_TX_MAXSEG 16
-#define DPDK_HDR_COPY 256 /* first buffers up to this are copied, not attached */
+#define DPDK_TX_MAXSEG 64 /* a 64 KB TSO frame of 2 KB clusters, and headers */
+#define DPDK_HDR_COPY 256 /* head of a gathered frame copied (headers), not referenced */
 #define DPDK_BACKLOG 64   /* software-TSO segments waiting for the ring */
 #define DPDK_TSO_MAX 65535u
 #define DPDK_TX_HW_CSUM                                                 \
@@ -108,7 +116,7 @@ struct dpdk_queue {
 	struct ust_mbuf *q_backlog[DPDK_BACKLOG];
 	int q_nbacklog;
 	/* Counters of this queue (read racily by ust_dpdk_get_stats). */
-	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now;
+	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now, q_tx_copied;
 };
 
 struct ust_dpdk_port {
@@ -125,6 +133,7 @@ struct ust_dpdk_port {
 	int p_tx_copy; /* gather by copy (see the file header) */
 	int p_tso_l2;  /* net_tap: Ethernet header counts against the MTU */
 	int p_zero_copy;
+	int p_maxseg; /* buffers a gathered frame may have (tx_desc_lim) */
 	int p_started;
 	struct ust_dpdk_port *p_next_dying;
 };
@@ -140,6 +149,16 @@ static _Atomic uint32_t dpdk_pool_seq;
 
 /* --- EAL ---------------------------------------------------------------- */
 
+/* 1 when the EAL is up: ours, or the application's own rte_eal_init (no
+ * lcore exists before it). */
+static int
+dpdk_eal_up(void)
+{
+	if (dpdk_eal_state == DPDK_EAL_NONE && rte_lcore_count() > 0)
+		dpdk_eal_state = DPDK_EAL_UP;
+	return (dpdk_eal_state == DPDK_EAL_UP);
+}
+
 int
 ust_dpdk_eal_init(const char *args)
 {
@@ -148,7 +167,7 @@ ust_dpdk_eal_init(const char *args)
 	int argc = 0, n;
 	size_t len;
 
-	if (dpdk_eal_state == DPDK_EAL_UP)
+	if (dpdk_eal_up())
 		return (-UST_EALREADY);
 	if (dpdk_eal_state == DPDK_EAL_FAILED)
 		return (-UST_EIO);
@@ -187,7 +206,7 @@ ust_dpdk_eal_init(const char *args)
 int
 ust_dpdk_eal_ready(void)
 {
-	return (dpdk_eal_state == DPDK_EAL_UP);
+	return (dpdk_eal_up());
 }
 
 int
@@ -195,7 +214,7 @@ ust_dpdk_vdev_create(const char *name, const char *args, uint16_t *port_id)
 {
 	int rc;
 
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_id == NULL)
 		return (-UST_EINVAL);
@@ -214,7 +233,7 @@ ust_dpdk_ring_pair(const char *name, uint16_t nb_queues, uint32_t ring_size, uin
 	int a, b;
 	uint16_t i;
 
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_a == NULL || port_b == NULL || nb_queues == 0 ||
 	    nb_queues > RTE_MAX_QUEUES_PER_PORT || strlen(name) > 16)
@@ -246,7 +265,7 @@ ust_dpdk_ring_pair(const char *name, uint16_t nb_queues, uint32_t ring_size, uin
 int
 ust_dpdk_port_by_name(const char *name, uint16_t *port_id)
 {
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (name == NULL || port_id == NULL)
 		return (-UST_EINVAL);
@@ -347,6 +366,10 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    (rx & DPDK_RX_HW_CSUM) == DPDK_RX_HW_CSUM && (cfg->caps_mask & UST_IFCAP_RXCSUM) != 0;
 	conf->txmode.offloads = p->p_txoff;
 	conf->rxmode.offloads = p->p_rxcsum ? DPDK_RX_HW_CSUM : 0;
+	/* Frames longer than an mbuf's room arrive as chains (then copied). */
+	if (cfg->mtu + DPDK_ETHER_HDR + 4 > RTE_MBUF_DEFAULT_DATAROOM &&
+	    (rx & RTE_ETH_RX_OFFLOAD_SCATTER))
+		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/* Software fills what the port lacks: both are always offered. */
 	p->p_caps = (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | (p->p_rxcsum ? UST_IFCAP_RXCSUM : 0)) &
 	    cfg->caps_mask;
@@ -356,6 +379,12 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    rte_eal_iova_mode() != RTE_IOVA_VA ||
 	    (di->driver_name != NULL && strcmp(di->driver_name, "net_ring") == 0);
 	p->p_tso_l2 = di->driver_name != NULL && strcmp(di->driver_name, "net_tap") == 0;
+	/* The head mbuf is one more segment than the stack's buffers. */
+	p->p_maxseg = DPDK_TX_MAXSEG;
+	if (di->tx_desc_lim.nb_seg_max > 1 && di->tx_desc_lim.nb_seg_max - 1 < p->p_maxseg)
+		p->p_maxseg = di->tx_desc_lim.nb_seg_max - 1;
+	if (di->tx_desc_lim.nb_mtu_seg_max > 1 && di->tx_desc_lim.nb_mtu_seg_max - 1 < p->p_maxseg)
+		p->p_maxseg = di->tx_desc_lim.nb_mtu_seg_max - 1;
 }
 
 /* A locally administered unicast MAC (IEEE 802: bit 1 of the first octet
@@ -382,7 +411,7 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	struct rte_eth_conf conf;
 	struct rte_ether_addr ea;
 	char name[RTE_MEMPOOL_NAMESIZE];
-	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 8191u * p->p_nq;
+	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 4095u * p->p_nq;
 	uint16_t nrxd = cfg->nb_rxd, ntxd = cfg->nb_txd, mtu, i;
 	int socket = rte_eth_dev_socket_id(p->p_id), rc;
 
@@ -428,6 +457,10 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	p->p_mtu = mtu;
 	if (rte_eth_macaddr_get(p->p_id, &ea) != 0 || rte_is_zero_ether_addr(&ea))
 		dpdk_local_mac(p->p_id, &ea); /* net_ring's are zero */
+	/* net_tap's address is the kernel interface's own: the stack is
+	 * another host behind it and needs its own (the TAP driver's way). */
+	if (p->p_tso_l2)
+		rte_eth_random_addr(ea.addr_bytes);
 	memcpy(p->p_mac, ea.addr_bytes, 6);
 	if (rte_eth_dev_start(p->p_id) != 0)
 		return (-UST_EIO);
@@ -445,7 +478,7 @@ ust_dpdk_port_open(const struct ust_dpdk_port_config *cfg, struct ust_dpdk_port 
 
 	if (cfg == NULL || out == NULL || cfg->nb_queues == 0)
 		return (-UST_EINVAL);
-	if (dpdk_eal_state != DPDK_EAL_UP)
+	if (!dpdk_eal_up())
 		return (-UST_ENETDOWN);
 	if (!rte_eth_dev_is_valid_port(cfg->port_id))
 		return (-UST_ENODEV);
@@ -469,8 +502,15 @@ ust_dpdk_port_open(const struct ust_dpdk_port_config *cfg, struct ust_dpdk_port 
 void
 ust_dpdk_port_close(struct ust_dpdk_port *p)
 {
+	uint16_t i;
+
 	if (p == NULL)
 		return;
+	/* Shutdown in order: interfaces still attached go first (their
+	 * stacks' frames are freed), then the port stops and closes. */
+	for (i = 0; i < p->p_nq; i++)
+		if (p->p_q[i].q_attached && p->p_q[i].q_ifp != NULL)
+			ust_if_detach(p->p_q[i].q_ifp);
 	if (p->p_started)
 		(void)rte_eth_dev_stop(p->p_id);
 	(void)rte_eth_dev_close(p->p_id);
@@ -545,6 +585,10 @@ dpdk_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	uint16_t n, i;
 	int got = 0;
 
+	if (!q->q_attached) { /* attached by ust_if_attach directly */
+		q->q_attached = 1;
+		q->q_ifp = ifp;
+	}
 	if (max > DPDK_BURST)
 		max = DPDK_BURST;
 	if (max <= 0)
@@ -648,8 +692,8 @@ dpdk_tx_copy(struct ust_dpdk_port *p, const struct ust_mbuf *m, uint32_t len)
 	return (h);
 }
 
-/* The frame m by reference: its first buffer copied into the head mbuf
- * when small, every other buffer attached as an external buffer sharing
+/* The frame m by reference: the first DPDK_HDR_COPY bytes copied into the
+ * head mbuf, every other byte attached as an external buffer sharing
  * one dpdk_txctx.  NULL when out of mbufs or contexts; *ctx gets the
  * context (NULL when nothing was attached: the caller frees m itself). */
 static struct rte_mbuf *
@@ -659,21 +703,27 @@ dpdk_tx_gather(struct dpdk_queue *q, struct ust_mbuf *m, struct dpdk_txctx **ctx
 	struct ust_iovec v[DPDK_TX_MAXSEG];
 	struct rte_mbuf *h, *last, *s;
 	struct dpdk_txctx *t;
+	size_t skip;
 	int n, i, first = 0;
 
 	*ctx = NULL;
 	n = ust_mbuf_sglist(m, v, DPDK_TX_MAXSEG);
-	if (n > DPDK_TX_MAXSEG || q->q_ntfree == 0)
+	if (n > p->p_maxseg || q->q_ntfree == 0)
 		return (NULL);
 	for (i = 0; i < n; i++)
 		if (v[i].iov_len > UINT16_MAX)
 			return (NULL);
 	if ((h = rte_pktmbuf_alloc(p->p_txpool)) == NULL)
 		return (NULL);
-	if (n > 0 && v[0].iov_len <= DPDK_HDR_COPY) {
-		memcpy(rte_pktmbuf_mtod(h, void *), v[0].iov_base, v[0].iov_len);
-		h->data_len = (uint16_t)v[0].iov_len;
-		first = 1;
+	/* The head (at least the headers, which PMDs read and offloads need
+	 * in the first segment) is copied; the rest is referenced. */
+	if (n > 0) {
+		skip = v[0].iov_len < DPDK_HDR_COPY ? v[0].iov_len : DPDK_HDR_COPY;
+		memcpy(rte_pktmbuf_mtod(h, void *), v[0].iov_base, skip);
+		h->data_len = (uint16_t)skip;
+		v[0].iov_base = (const uint8_t *)v[0].iov_base + skip;
+		v[0].iov_len -= skip;
+		first = v[0].iov_len == 0;
 	}
 	h->pkt_len = h->data_len;
 	if (first == n)
@@ -733,6 +783,7 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 	struct ust_dpdk_port *p = q->q_port;
 	struct rte_mbuf *out[DPDK_BURST];
 	struct dpdk_txctx *ctx[DPDK_BURST];
+	uint8_t copied[DPDK_BURST];
 	uint32_t fl;
 	int nb, j, sent;
 
@@ -740,28 +791,29 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 		n = DPDK_BURST;
 	for (nb = 0; nb < n; nb++) {
 		struct ust_mbuf *m = ms[nb];
-		uint32_t len = (uint32_t)ust_mbuf_pktlen(m);
 
 		ctx[nb] = NULL;
 		out[nb] = p->p_tx_copy ? NULL : dpdk_tx_gather(q, m, &ctx[nb]);
+		copied[nb] = out[nb] == NULL;
 		if (out[nb] == NULL)
-			out[nb] = dpdk_tx_copy(p, m, len);
+			out[nb] = dpdk_tx_copy(p, m, (uint32_t)ust_mbuf_pktlen(m));
 		if (out[nb] == NULL)
 			break;
 		fl = ust_mbuf_csum_flags(m);
-		if (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)) {
+		if (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO))
 			dpdk_tx_offload(p, out[nb], m, fl);
-			if (fl & UST_CSUM_TSO)
-				q->q_tx_tso++;
-		}
 	}
 	sent = nb > 0 ? rte_eth_tx_burst(p->p_id, q->q_id, out, (uint16_t)nb) : 0;
 	if (sent < n)
 		q->q_tx_full++;
 	dpdk_tx_unbuild(out, ctx, sent, nb);
-	for (j = 0; j < sent; j++)
+	for (j = 0; j < sent; j++) {
+		if (ust_mbuf_csum_flags(ms[j]) & UST_CSUM_TSO)
+			q->q_tx_tso++;
+		q->q_tx_copied += copied[j];
 		if (ctx[j] == NULL)
-			ust_mbuf_free(ms[j]); /* copied: done with it */
+			ust_mbuf_free(ms[j]); /* copied, or whole in the head: done */
+	}
 	return (sent);
 }
 
@@ -978,6 +1030,7 @@ ust_dpdk_get_stats(struct ust_dpdk_port *p, struct ust_dpdk_stats *out)
 		out->tx_sw_csum += q->q_tx_sw_csum;
 		out->tx_tso += q->q_tx_tso;
 		out->rx_lent_now += q->q_lent_now;
+		out->tx_copied += q->q_tx_copied;
 	}
 }
 

@@ -57,6 +57,7 @@ DPDK_STATS_FIELDS = (
     "tx_sw_csum",
     "tx_tso",
     "rx_lent_now",
+    "tx_copied",
 )
 
 

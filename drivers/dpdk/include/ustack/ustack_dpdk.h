@@ -60,7 +60,8 @@ struct ust_dpdk_port_config {
 	uint16_t nb_queues; /* rx/tx queue pairs, default 1 */
 	uint16_t nb_rxd;    /* rx descriptors per queue, default 1024 */
 	uint16_t nb_txd;    /* tx descriptors per queue, default 1024 */
-	uint32_t nb_mbufs;  /* rte_mbufs in the port's pool, default 8191 per queue */
+	uint32_t nb_mbufs;  /* rte_mbufs in each of the port's rx and tx pools,
+	                     * default 4095 per queue (about 10 MB each) */
 	uint32_t mtu;       /* 0: the port's current MTU */
 	uint8_t promisc;    /* default 0 */
 	uint8_t zero_copy;  /* default 1: lend rx data to the stack; 0 copies
@@ -78,6 +79,7 @@ struct ust_dpdk_stats {
 	uint64_t tx_sw_csum;  /* checksums the driver computed for want of offload */
 	uint64_t tx_tso;      /* TSO frames handed to the port */
 	uint64_t rx_lent_now; /* received buffers lent to stacks right now */
+	uint64_t tx_copied;   /* frames flattened into a copy (see dpdk.c) */
 };
 
 struct ust_dpdk_port;
@@ -86,7 +88,9 @@ UST_API void ust_dpdk_port_config_init(struct ust_dpdk_port_config *cfg);
 /* Configures and starts the port.  0 or -UST_E*: ENODEV (no such port),
  * EINVAL (more queues than the port has), ENOMEM (pool), EIO (DPDK). */
 UST_API int ust_dpdk_port_open(const struct ust_dpdk_port_config *cfg, struct ust_dpdk_port **out);
-/* Stops and closes the port; every interface on it must be detached. */
+/* Detaches the interfaces still on the port (their stacks must still
+ * exist), then stops and closes it.  Received buffers lent to stacks keep
+ * the port's mempools until the stacks let go of them. */
 UST_API void ust_dpdk_port_close(struct ust_dpdk_port *p);
 /* Queue pair `queue` of the port as interface `name` of st. */
 UST_API int ust_dpdk_attach(struct ust_stack *st, struct ust_dpdk_port *p, uint16_t queue,
