@@ -266,28 +266,20 @@ def _cost(ctx: Context, tmp: Path) -> None:
         return
     prog = ctx.program("pkt_cost")
     k = 200 if ctx.quick else 1000
-    # pkt_cost's EAL runs under the default --file-prefix, whose runtime
-    # directory it leaves: removed after, unless it was there before.
-    rte_dir = Path("/var/run/dpdk/rte")
-    had_rte_dir = rte_dir.exists()
-    try:
-        for side in ("rx", "tx"):
-            per: dict[str, float] = {}
-            for link, extra in (("pipe", []), ("ring", ["--dpdk-ring"])):
-                i1, _, s1 = b_cost._count(prog, side, k, False, tmp, extra)
-                i2, _, s2 = b_cost._count(prog, side, 2 * k, False, tmp, extra)
-                per[link] = (i2 - i1) / (s2 - s1)
-            ctx.record(
-                f"per segment {'received' if side == 'rx' else 'sent'}: net_ring vs pipe",
-                "instructions per segment",
-                "instructions",
-                ustack=ctx.stats([per["ring"]]),
-                linux=ctx.stats([per["pipe"]]),
-                higher_is_better=False,
-                goal="net_ring <= 1.1x the pipe's instructions per segment",
-                goal_ratio=1 / 1.1,
-                params={"segment_payload": 1460, "checksums": "software", "segments": k},
-            )
-    finally:
-        if not had_rte_dir:
-            shutil.rmtree(rte_dir, ignore_errors=True)
+    for side in ("rx", "tx"):
+        per: dict[str, float] = {}
+        for link, extra in (("pipe", []), ("ring", ["--dpdk-ring"])):
+            i1, _, s1 = b_cost._count(prog, side, k, False, tmp, extra)
+            i2, _, s2 = b_cost._count(prog, side, 2 * k, False, tmp, extra)
+            per[link] = (i2 - i1) / (s2 - s1)
+        ctx.record(
+            f"per segment {'received' if side == 'rx' else 'sent'}: net_ring vs pipe",
+            "instructions per segment",
+            "instructions",
+            ustack=ctx.stats([per["ring"]]),
+            linux=ctx.stats([per["pipe"]]),
+            higher_is_better=False,
+            goal="net_ring <= 1.1x the pipe's instructions per segment",
+            goal_ratio=1 / 1.1,
+            params={"segment_payload": 1460, "checksums": "software", "segments": k},
+        )
