@@ -26,6 +26,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,12 @@ def _driver(out: Path) -> int:
     return sum(found.values())
 
 
-def _count(prog: Path, side: str, k: int, offload: bool, tmp: Path) -> tuple[int, int, int]:
+def _count(
+    prog: Path, side: str, k: int, offload: bool, tmp: Path, extra: Sequence[str] = ()
+) -> tuple[int, int, int]:
     """(instructions collected, of which in the pipe driver, segments) of
-    one run under callgrind."""
-    out = tmp / f"cg.{side}.{k}.{int(offload)}"
+    one run under callgrind; extra: more pkt_cost arguments (b_dpdk.py's --ring)."""
+    out = tmp / f"cg.{side}.{k}.{int(offload)}{''.join(extra)}"
     argv = [
         "valgrind",
         "--tool=callgrind",
@@ -73,6 +76,7 @@ def _count(prog: Path, side: str, k: int, offload: bool, tmp: Path) -> tuple[int
     ]
     if offload:
         argv.append("--csum-offload")
+    argv += extra
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv)}: exit {proc.returncode}\n{proc.stderr[-2000:]}")
