@@ -968,6 +968,32 @@ dpdk_detach(void *softc)
 	q->q_ifp = NULL;
 }
 
+/*
+ * What the port counted and the stack never saw (FreeBSD if_get_counter):
+ * frames the NIC rejected, missed for want of descriptors (imissed) or of
+ * mbufs (rx_nombuf), and failed to send.  DPDK counts these per port, so
+ * they are reported on queue 0's interface only, never twice.
+ */
+static uint64_t
+dpdk_get_counter(void *softc, int which)
+{
+	const struct dpdk_queue *q = softc;
+	struct rte_eth_stats es;
+
+	if (q->q_id != 0 || rte_eth_stats_get(q->q_port->p_id, &es) != 0)
+		return (0);
+	switch (which) {
+	case UST_IFCOUNTER_IERRORS:
+		return (es.ierrors);
+	case UST_IFCOUNTER_IQDROPS:
+		return (es.imissed + es.rx_nombuf);
+	case UST_IFCOUNTER_OERRORS:
+		return (es.oerrors);
+	default:
+		return (0);
+	}
+}
+
 static const struct ust_driver_ops dpdk_ops = {
 	.name = "dpdk",
 	.rx_burst = dpdk_rx_burst,
@@ -977,6 +1003,7 @@ static const struct ust_driver_ops dpdk_ops = {
 	.get_caps = dpdk_get_caps,
 	.detach = dpdk_detach,
 	.get_tso_max = dpdk_get_tso_max,
+	.get_counter = dpdk_get_counter,
 };
 
 const struct ust_driver_ops *

@@ -393,6 +393,14 @@ fw_get_fd(void *softc)
 	return (fw->fw_ops->get_fd != NULL ? fw->fw_ops->get_fd(fw->fw_softc) : -1);
 }
 
+static uint64_t
+fw_get_counter(void *softc, int which)
+{
+	struct ust_fault *fw = softc;
+
+	return (fw->fw_ops->get_counter != NULL ? fw->fw_ops->get_counter(fw->fw_softc, which) : 0);
+}
+
 static uint32_t
 fw_get_tso_max(void *softc)
 {
@@ -412,6 +420,7 @@ static const struct ust_driver_ops fault_ops = {
 	.next_deadline = fw_next_deadline,
 	.detach = fw_detach,
 	.get_tso_max = fw_get_tso_max,
+	.get_counter = fw_get_counter,
 };
 
 /* ------------------------------------------------------------------------

@@ -30,6 +30,11 @@ extern "C" {
 #define UST_IFCAP_LRO 0x0008u    /* driver may hand up coalesced TCP segments */
 #define UST_IFCAP_JUMBO_MTU 0x0010u
 
+/* Counters a device keeps itself (get_counter; FreeBSD IFCOUNTER_*). */
+#define UST_IFCOUNTER_IERRORS 1 /* frames the device received and rejected */
+#define UST_IFCOUNTER_IQDROPS 2 /* frames the device dropped: no descriptor or buffer */
+#define UST_IFCOUNTER_OERRORS 3 /* frames the device failed to send */
+
 /* Per-packet offload flags (FreeBSD CSUM_* meanings). */
 #define UST_CSUM_IP 0x0001u       /* tx: fill the IPv4 header checksum */
 #define UST_CSUM_TCP 0x0002u      /* tx: fill the TCP checksum */
@@ -157,6 +162,11 @@ struct ust_driver_ops {
 	/* Optional (NULL: 65535): the largest IP datagram the driver takes
 	 * with UST_CSUM_TSO (FreeBSD if_hw_tsomax). */
 	uint32_t (*get_tso_max)(void *softc);
+	/* Optional (NULL: 0): a count the device kept and the stack never saw
+	 * (FreeBSD's if_get_counter), for `which` UST_IFCOUNTER_*: frames a
+	 * NIC dropped before any descriptor reached the driver.
+	 * ust_if_get_stats() adds it to the stack's own count. */
+	uint64_t (*get_counter)(void *softc, int which);
 };
 
 /* A new packet with room for len bytes of contiguous data (pktlen = len),

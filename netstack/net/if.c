@@ -167,7 +167,16 @@ ust_if_caps(const struct ust_if *uifp)
 void
 ust_if_get_stats(const struct ust_if *uifp, struct ust_if_stats *out)
 {
-	*out = ((const struct ifnet *)(const void *)uifp)->if_data;
+	const struct ifnet *ifp = (const struct ifnet *)(const void *)uifp;
+	uint64_t (*get)(void *, int) = ifp->if_ops != NULL ? ifp->if_ops->get_counter : NULL;
+
+	*out = ifp->if_data;
+	/* What only the device saw (FreeBSD if_get_counter). */
+	if (get != NULL) {
+		out->ierrors += get(ifp->if_softc, UST_IFCOUNTER_IERRORS);
+		out->iqdrops += get(ifp->if_softc, UST_IFCOUNTER_IQDROPS);
+		out->oerrors += get(ifp->if_softc, UST_IFCOUNTER_OERRORS);
+	}
 }
 
 void

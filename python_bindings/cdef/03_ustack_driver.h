@@ -26,6 +26,7 @@ struct ust_driver_ops {
 	uint64_t (*next_deadline)(void *softc);
 	void (*detach)(void *softc);
 	uint32_t (*get_tso_max)(void *softc);
+	uint64_t (*get_counter)(void *softc, int which);
 	...;
 };
 

@@ -105,6 +105,14 @@ loop_get_caps(void *softc)
 	return (((struct loopdrv *)softc)->caps);
 }
 
+static uint64_t
+loop_get_counter(void *softc, int which)
+{
+	const struct loopdrv *d = softc;
+
+	return (which > 0 && which < 4 ? d->dev_counter[which] : 0);
+}
+
 static void
 loop_detach(void *softc)
 {
@@ -119,4 +127,5 @@ const struct ust_driver_ops loopdrv_ops = {
 	.get_mtu = loop_get_mtu,
 	.get_caps = loop_get_caps,
 	.detach = loop_detach,
+	.get_counter = loop_get_counter,
 };

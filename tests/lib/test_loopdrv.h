@@ -28,6 +28,7 @@ struct loopdrv {
 	uint32_t caps;  /* UST_IFCAP_* the driver reports */
 	int detached;
 	int rx_nombuf;
+	uint64_t dev_counter[4]; /* get_counter's answers, by UST_IFCOUNTER_* */
 	/* The frame bytes last: loopdrv_init leaves them as they are (only
 	 * the lengths above say what is valid), so a rig set up per input,
 	 * as the fuzz harnesses' is, does not clear 256 KB each time. */

@@ -4,6 +4,7 @@
  * backpressure (order kept), running out of mbufs on receive.
  */
 #include <ustack/ustack.h>
+#include <ustack/ustack_fault.h>
 
 #include "kern/stack_var.h"
 #include "test_env.h"
@@ -137,6 +138,43 @@ TEST(if_capture_input_hook_and_counters)
 	CHECK_EQ(loopdrv_inject(&drv, f, sizeof(f)), 0);
 	ust_stack_poll(st);
 	CHECK_EQ(tl.in, 10);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+/* What the device counted itself (get_counter, FreeBSD if_get_counter) is
+ * added to the stack's own counts, through the fault wrapper too. */
+TEST(if_device_counters_added)
+{
+	struct ust_vclock *vc = ust_vclock_create(12345);
+	struct ust_stack *st = test_stack_new(vc, 1);
+	struct ust_fault_wrap_config fc;
+	struct ust_fault *fw;
+	struct ust_if *ifp, *wifp;
+	struct ust_if_stats s;
+	static struct loopdrv inner;
+
+	loopdrv_init(&drv);
+	REQUIRE_EQ(ust_if_attach(st, "lo0", &loopdrv_ops, &drv, &ifp), 0);
+	drv.dev_counter[UST_IFCOUNTER_IERRORS] = 3;
+	drv.dev_counter[UST_IFCOUNTER_IQDROPS] = 5;
+	drv.dev_counter[UST_IFCOUNTER_OERRORS] = 7;
+	ust_if_get_stats(ifp, &s);
+	CHECK_EQ(s.ierrors, 3);
+	CHECK_EQ(s.iqdrops, 5);
+	CHECK_EQ(s.oerrors, 7);
+
+	loopdrv_init(&inner);
+	inner.dev_counter[UST_IFCOUNTER_IQDROPS] = 11;
+	ust_fault_wrap_config_init(&fc);
+	REQUIRE_EQ(ust_fault_wrap(&loopdrv_ops, &inner, &fc, &fw), 0);
+	REQUIRE_EQ(ust_if_attach(st, "lo1", ust_fault_wrap_ops(), ust_fault_wrap_softc(fw), &wifp),
+	    0);
+	ust_if_get_stats(wifp, &s);
+	CHECK_EQ(s.iqdrops, 11);
+	CHECK_EQ(s.ierrors, 0);
+	ust_if_detach(wifp);
+	ust_fault_wrap_destroy(fw);
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
 }
