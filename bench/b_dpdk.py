@@ -44,6 +44,7 @@ import b_cost
 import b_rr
 from benchlib import Context, Stats
 
+from ustack import dpdklink
 from ustack.netns import unavailable_reason
 
 NAME = "dpdk"
@@ -97,7 +98,7 @@ class Memif:
                     server.wait()
             for argv in (sargv, cargv):  # EAL leaves its runtime directory behind
                 prefix = argv[argv.index("--prefix") + 1]
-                shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+                dpdklink.remove_runtime(prefix)
 
 
 def _why_not(ctx: Context) -> str | None:

@@ -292,8 +292,10 @@ main(int argc, char **argv)
 	ust_stack_destroy(r.rcv);
 	if (r.pipe != NULL)
 		ust_pipe_destroy(r.pipe);
-	if (r.eal_dir[0] != '\0')
+	if (r.eal_dir[0] != '\0') {
 		(void)rmdir(r.eal_dir);
+		(void)rmdir("/var/run/dpdk"); /* once empty */
+	}
 	ust_vclock_destroy(r.vc);
 	return (0);
 }

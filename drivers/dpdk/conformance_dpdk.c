@@ -21,11 +21,13 @@
 
 static char eal_dir[64];
 
-/* The EAL leaves its (empty, with --no-shconf) runtime directory. */
+/* The EAL leaves its (empty, with --no-shconf) runtime directory, and
+ * the dpdk/ directory above it, which goes too once empty. */
 static void
 dpdk_conf_rmdir(void)
 {
 	(void)rmdir(eal_dir);
+	(void)rmdir("/var/run/dpdk");
 }
 
 struct dpdk_link {

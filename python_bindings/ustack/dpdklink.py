@@ -58,6 +58,7 @@ __all__ = [
     "names_pci_device",
     "names_port",
     "first_device",
+    "remove_runtime",
     "runtime_dir",
     "SPIN_S",
     "NAP_S",
@@ -147,6 +148,18 @@ def eal_arguments(
         cpus = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
         argv.append(f"--lcores=0@({cpus})")
     return [*argv, *QUIET_LOGS, *extra]
+
+
+def remove_runtime(prefix: str) -> None:
+    """Removes the EAL's runtime folder for ``prefix`` (a process that was
+    killed, or a child this process ran, cannot), and the dpdk/ folder above
+    it once nothing else is in it."""
+    path = runtime_dir(prefix)
+    shutil.rmtree(path, ignore_errors=True)
+    try:
+        path.parent.rmdir()
+    except OSError:  # another process's files are there, or it is gone
+        pass
 
 
 class _RuntimeCleanup:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from ustack import dpdk
+from ustack import dpdk, dpdklink
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 
@@ -99,7 +98,7 @@ def _child(script: str, prefix: str, *args: str, wrap: list[str] | None = None) 
             env=env,
         )
     finally:
-        shutil.rmtree(f"/var/run/dpdk/{prefix}", ignore_errors=True)
+        dpdklink.remove_runtime(prefix)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -31,7 +30,7 @@ from typing import Any
 
 import pytest
 
-from ustack import pattern
+from ustack import dpdklink, pattern
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 PEER = Path(__file__).with_name("memif_peer.py")
@@ -117,7 +116,7 @@ class Peer:
         if self.proc.stderr is not None:
             self.proc.stderr.close()
         # EAL's runtime files: the peer cannot remove them itself when killed.
-        shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
+        dpdklink.remove_runtime(self.prefix)
 
     def done(self) -> list[dict[str, Any]]:
         return [e for e in self.events if e["event"] == "done"]
