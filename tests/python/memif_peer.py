@@ -2,7 +2,10 @@
 
 DPDK's EAL starts once per process, so every memif end is a process of its
 own: this script, run by the tests as a subprocess.  It brings up the EAL
-(``--no-huge -m 256 --no-shconf --no-pci`` and a --file-prefix of its own),
+(``dpdklink.eal_arguments``: no hugepages, a --file-prefix of its own, and
+the main lcore free to run on every CPU: EAL's default pins it to the first
+one, so two peers would share a core and each frame would wait out the
+other's time slice, about 4 ms),
 creates ``net_memif0`` as server or client on a socket file
 (``socket-abstract=no``: a path in the test's temporary directory; the server
 removes a stale file first, which would block it), opens the port with
@@ -34,7 +37,7 @@ from typing import Any
 
 import ustack
 import ustack.dpdk as dpdk
-from ustack import errors, pattern
+from ustack import dpdklink, errors, pattern
 
 PORT = 5201
 CHUNK = 1 << 18
@@ -54,8 +57,8 @@ def say(**fields: Any) -> None:
     print(json.dumps(fields), flush=True)
 
 
-def eal_args(prefix: str) -> str:
-    return f"--no-huge -m 256 --no-shconf --no-pci --file-prefix {prefix} --log-level=error"
+def eal_args(prefix: str) -> list[str]:
+    return dpdklink.eal_arguments("--log-level=error", prefix=prefix)
 
 
 def memif_args(role: str, sock: str, queues: int) -> str:
