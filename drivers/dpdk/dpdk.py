@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import Closing, OneLinkEnd
 from ustack.errors import check
 
 __all__ = [
@@ -134,36 +134,27 @@ def ring_pair(name: str, *, queues: int = 1, ring_size: int = 0) -> tuple[int, i
     return int(a[0]), int(b[0])
 
 
-class Queue(DriverEnd):
+class Queue(OneLinkEnd):
     """Queue pair ``index`` of a :class:`Port`: one interface of one stack."""
 
     def __init__(self, port: Port, index: int) -> None:
         self._port = port
         self.index = index
-        self._link: Link | None = None
 
-    def _attach_args(self) -> tuple[Any, Any]:
-        if self._link is not None and self._link.alive:
-            from ustack.pipe import check_busy
+    def _label(self) -> str:
+        return f"DPDK port {self._port.port_id} queue {self.index}"
 
-            raise check_busy(f"DPDK port {self._port.port_id} queue {self.index}")
+    def _ops_softc(self) -> tuple[Any, Any]:
         return lib.ust_dpdk_ops(), lib.ust_dpdk_softc(self._port._ptr(), self.index)
-
-    def _attached(self, link: Link) -> None:
-        self._link = link
 
     def _shared_key(self) -> object | None:
         return _RING_KEYS.get(self._port.port_id)
-
-    def _detach(self) -> None:
-        if self._link is not None and self._link.alive:
-            self._link.detach()
 
     def __repr__(self) -> str:
         return f"<dpdk.Queue port {self._port.port_id} queue {self.index}>"
 
 
-class Port:
+class Port(Closing):
     """One ethdev port (``struct ust_dpdk_port``), configured and started.
 
     ``port`` is a port id or a DPDK device name.  ``queues`` rx/tx queue
@@ -228,18 +219,6 @@ class Port:
             q._detach()
         lib.ust_dpdk_port_close(self._p)
         self._p = None
-
-    def __enter__(self) -> Port:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         state = "closed" if self._p is None else f"{len(self._queues)} queues"

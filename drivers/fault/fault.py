@@ -26,7 +26,7 @@ from typing import Any
 
 from ustack._native import UINT64_MAX, ffi, lib, struct_to_dict
 from ustack.clock import VirtualClock
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import DriverEnd, Link, check_busy
 from ustack.errors import check
 
 __all__ = ["FAULT_STATS_FIELDS", "Fault", "Faults"]
@@ -184,8 +184,6 @@ class Fault(DriverEnd):
 
     def _attach_args(self) -> tuple[Any, Any]:
         if self._link is not None and self._link.alive:
-            from ustack.pipe import check_busy
-
             raise check_busy("fault wrapper")
         return lib.ust_fault_wrap_ops(), lib.ust_fault_wrap_softc(self._fw)
 

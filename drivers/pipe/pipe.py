@@ -21,7 +21,7 @@ from typing import Any
 from ustack._native import UINT64_MAX, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
 from ustack.clock import VirtualClock
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import DriverEnd, Link, check_busy
 from ustack.errors import check
 from ustack.fault import UINT64_MASK, Faults
 
@@ -105,13 +105,6 @@ class PipeEnd(DriverEnd):
 
     def __repr__(self) -> str:
         return f"<PipeEnd {self.label} of {self.pipe!r}>"
-
-
-def check_busy(subject: str) -> Exception:
-    """The EBUSY error for a driver end attached twice."""
-    from ustack.errors import error_from_code
-
-    return error_from_code(int(lib.UST_EBUSY), subject)
 
 
 class Pipe:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import DriverEnd, Link, check_busy
 from ustack.errors import check
 
 __all__ = ["SKELETON_STATS_FIELDS", "Skeleton", "SkeletonEnd"]
@@ -43,8 +43,6 @@ class SkeletonEnd(DriverEnd):
     def _attach_args(self) -> tuple[Any, Any]:
         link = self.sk._links[self.side]
         if link is not None and link.alive:
-            from ustack.pipe import check_busy
-
             raise check_busy(f"skeleton end {self.side}")
         return lib.ust_skeleton_ops(), lib.ust_skeleton_end(self.sk._p, self.side)
 

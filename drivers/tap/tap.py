@@ -21,7 +21,7 @@ from typing import Any
 
 from ustack._native import cstr, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import Closing, OneLinkEnd
 from ustack.errors import check
 
 __all__ = ["Tap", "TAP_STATS_FIELDS"]
@@ -43,7 +43,7 @@ TAP_STATS_FIELDS = (
 )
 
 
-class Tap(DriverEnd):
+class Tap(OneLinkEnd, Closing):
     """One TAP device (``struct ust_tap``)."""
 
     def __init__(
@@ -63,7 +63,6 @@ class Tap(DriverEnd):
         out = ffi.new("struct ust_tap **")
         check(lib.ust_tap_open(cfg, out), f"/dev/net/tun ({name or 'tap'})")
         self._t: Any = out[0]
-        self._link: Link | None = None
 
     @property
     def name(self) -> str:
@@ -85,36 +84,19 @@ class Tap(DriverEnd):
             raise ValueError("the TAP device is closed")
         return self._t
 
-    def _attach_args(self) -> tuple[Any, Any]:
-        if self._link is not None and self._link.alive:
-            from ustack.pipe import check_busy
+    def _label(self) -> str:
+        return f"tap {self.name}"
 
-            raise check_busy(f"tap {self.name}")
+    def _ops_softc(self) -> tuple[Any, Any]:
         return lib.ust_tap_ops(), lib.ust_tap_softc(self._ptr())
-
-    def _attached(self, link: Link) -> None:
-        self._link = link
 
     def close(self) -> None:
         """Detach the interface still using it, then close the device."""
         if self._t is None:
             return
-        if self._link is not None and self._link.alive:
-            self._link.detach()
+        self._detach()
         lib.ust_tap_close(self._t)
         self._t = None
-
-    def __enter__(self) -> Tap:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         if self._t is None:

@@ -4,11 +4,20 @@ how the package finds driver modules."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ustack._native import lib
 
-__all__ = ["DriverEnd", "Link", "driver_modules"]
+__all__ = ["Closing", "DriverEnd", "Link", "OneLinkEnd", "check_busy", "driver_modules"]
+
+_C = TypeVar("_C", bound="Closing")
+
+
+def check_busy(subject: str) -> Exception:
+    """The EBUSY error for a driver end attached twice."""
+    from ustack.errors import error_from_code
+
+    return error_from_code(int(lib.UST_EBUSY), subject)
 
 
 def driver_modules(package_path: list[str]) -> list[str]:
@@ -89,3 +98,53 @@ class DriverEnd:
         delayed pipe): the world is not at rest.  Drivers whose other side
         is outside the process say False."""
         return False
+
+
+class OneLinkEnd(DriverEnd):
+    """A driver end that one interface at a time may use (a TAP device, a
+    queue of a port): a second attach while the first is live is EBUSY,
+    and ``_detach`` lets the owner close it under a live interface."""
+
+    _link: Link | None = None
+
+    def _label(self) -> str:
+        """What the EBUSY error names."""
+        raise NotImplementedError
+
+    def _ops_softc(self) -> tuple[Any, Any]:
+        """``(ops, softc)`` of the driver, once the end is known free."""
+        raise NotImplementedError
+
+    def _attach_args(self) -> tuple[Any, Any]:
+        if self._link is not None and self._link.alive:
+            raise check_busy(self._label())
+        return self._ops_softc()
+
+    def _attached(self, link: Link) -> None:
+        self._link = link
+
+    def _detach(self) -> None:
+        """Detach the interface using this end, if one does (the stack must
+        still exist: a dead link is left alone)."""
+        if self._link is not None and self._link.alive:
+            self._link.detach()
+
+
+class Closing:
+    """``close()`` at the end of a ``with`` block and when collected (a
+    driver object that owns a device, a port or a mapping)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _C) -> _C:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass

@@ -34,7 +34,7 @@ from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
 from ustack._util import format_mac, parse_mac
 from ustack.clock import VirtualClock
 from ustack.constants import AF_INET, SO_REUSEADDR, SO_REUSEPORT, SOCK_STREAM, SOL_SOCKET
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import Closing, DriverEnd, Link
 from ustack.errors import check, error_from_code
 from ustack.inet import (
     ArpEntry,
@@ -178,7 +178,7 @@ def _log_level(level: int | str | None) -> int | None:
         raise ValueError(f"unknown log level {level!r}: one of {sorted(_LOG_NAMES)}") from None
 
 
-class Stack:
+class Stack(Closing):
     """One network stack instance (``struct ust_stack``).
 
     Keyword arguments left at None keep ``ust_stack_config_init()``'s defaults:
@@ -282,18 +282,6 @@ class Stack:
             link.mark_dead()
         self._links.clear()
         self._interfaces.clear()
-
-    def __enter__(self) -> Stack:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # never raise from a finalizer
-            pass
 
     def _ptr(self) -> Any:
         if self._st is None:
@@ -964,7 +952,7 @@ class Interface:
         return f"<Interface {self.name} index={self.index} mac={self.mac} mtu={self.mtu}>"
 
 
-class Capture:
+class Capture(Closing):
     """A pcap file being written from an interface (``ust_pcap``).
 
     Closing it removes the capture hook and flushes the file; so does leaving
@@ -1005,18 +993,6 @@ class Capture:
         self._count = int(lib.ust_pcap_count(self._pc))
         pc, self._pc = self._pc, None
         check(self._close(pc), str(self.path))
-
-    def __enter__(self) -> Capture:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # never raise from a finalizer
-            pass
 
     def __repr__(self) -> str:
         return f"<Capture {str(self.path)!r} count={self.count}{' closed' if self.closed else ''}>"
