@@ -15,4 +15,4 @@ ustack_driver(NAME netmap
   DEFAULT ${ust_netmap_default}
   SOURCES netmap.c
   HEADERS include/ustack/ustack_netmap.h
-)
+  CONFORMANCE conformance_netmap.c)
