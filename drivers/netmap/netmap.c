@@ -101,6 +101,7 @@ struct ust_netmap_port {
 	uint32_t p_nspare;
 	uint32_t p_nextra; /* extra buffers the kernel gave */
 	struct nm_lend *p_lend;
+	uint8_t *p_scratch;   /* a whole chain, for frames over the largest cluster */
 	uint32_t p_lend_free; /* first unused lend record, p_nextra: none */
 	uint32_t p_lent;
 	int p_dying; /* closed while buffers were lent */
@@ -391,7 +392,9 @@ nm_rx_one(struct ust_netmap_port *p, struct ust_if *ifp, struct netmap_ring *r,
 	return (m);
 }
 
-/* The NS_MOREFRAG chain of n slots from slot i, copied into one mbuf. */
+/* The NS_MOREFRAG chain of n slots from slot i, copied into one mbuf, or
+ * through the port's scratch buffer into a chain of clusters when it is
+ * longer than the largest cluster. */
 static struct ust_mbuf *
 nm_rx_chain(struct ust_netmap_port *p, struct ust_if *ifp, struct netmap_ring *r, uint32_t i,
     uint32_t n, size_t total)
@@ -400,13 +403,18 @@ nm_rx_chain(struct ust_netmap_port *p, struct ust_if *ifp, struct netmap_ring *r
 	uint8_t *d;
 	uint32_t k;
 
-	if (m == NULL)
+	if (m != NULL)
+		d = ust_mbuf_data(m);
+	else if (p->p_scratch != NULL)
+		d = p->p_scratch;
+	else
 		return (NULL);
-	d = ust_mbuf_data(m);
 	for (k = 0; k < n; k++, i = nm_ring_next(r, i)) {
 		memcpy(d, nm_buf(r, r->slot[i].buf_idx), r->slot[i].len);
 		d += r->slot[i].len;
 	}
+	if (m == NULL && (m = ust_mbuf_from_buf(ifp, p->p_scratch, total)) == NULL)
+		return (NULL);
 	p->p_st.rx_frags++;
 	p->p_st.rx_copied++;
 	return (m);
@@ -760,6 +768,7 @@ nm_port_free(struct ust_netmap_port *p)
 		(void)p->p_sys->close(p->p_sys->ctx, p->p_fd);
 	free(p->p_spare);
 	free(p->p_lend);
+	free(p->p_scratch);
 	free(p);
 }
 
@@ -857,6 +866,9 @@ nm_register(struct ust_netmap_port *p, const struct nm_name *nn)
 	if ((cfg->mtu + NM_FRAME_EXTRA + p->p_bufsize - 1) / p->p_bufsize >
 	    (NM_MAX_FRAGS < r->num_slots - 1 ? NM_MAX_FRAGS : r->num_slots - 1))
 		return (-UST_EINVAL);
+	if (cfg->mtu + NM_FRAME_EXTRA > p->p_bufsize &&
+	    (p->p_scratch = malloc((size_t)cfg->mtu + NM_FRAME_EXTRA)) == NULL)
+		return (-UST_ENOMEM);
 	p->p_nextra = reg.nr_extra_bufs;
 	if (p->p_nextra > 0) {
 		uint32_t k;

@@ -21,7 +21,6 @@ This module lives in drivers/netmap/ and is imported as ``ustack.netmap``.
 
 from __future__ import annotations
 
-import os
 import re
 import weakref
 from typing import Any
@@ -35,7 +34,6 @@ __all__ = [
     "Port",
     "Queue",
     "available",
-    "running_under_emulator",
     "why_unavailable",
 ]
 # Names the package exports as ustack.<name>: none (ustack.netmap.Port).
@@ -67,9 +65,7 @@ class _PipeKey:
 
 # Both ends of a pipe in this process share a key, so that blocking calls
 # on one stack poll the stack on the other end too (as on a ustack.Pipe).
-_PIPE_KEYS: weakref.WeakValueDictionary[tuple[int, str], _PipeKey] = (
-    weakref.WeakValueDictionary()
-)
+_PIPE_KEYS: weakref.WeakValueDictionary[tuple[int, str], _PipeKey] = weakref.WeakValueDictionary()
 
 
 def available() -> bool:
@@ -236,8 +232,3 @@ class Port:
     def __repr__(self) -> str:
         state = "closed" if self._p is None else f"{self.rings} ring pairs"
         return f"<netmap.Port {self.name} {state}>"
-
-
-def running_under_emulator() -> bool:
-    """True when this process runs under the emulator's LD_PRELOAD library."""
-    return "netmap_emu_preload" in os.environ.get("LD_PRELOAD", "")
