@@ -21,8 +21,10 @@ This module lives in drivers/netmap/ and is imported as ``ustack.netmap``.
 
 from __future__ import annotations
 
+import os
 import re
 import weakref
+from pathlib import Path
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
@@ -31,9 +33,11 @@ from ustack.errors import check
 
 __all__ = [
     "NETMAP_STATS_FIELDS",
+    "Emulator",
     "Port",
     "Queue",
     "available",
+    "emulator_library",
     "why_unavailable",
 ]
 # Names the package exports as ustack.<name>: none (ustack.netmap.Port).
@@ -232,3 +236,113 @@ class Port:
     def __repr__(self) -> str:
         state = "closed" if self._p is None else f"{self.rings} ring pairs"
         return f"<netmap.Port {self.name} {state}>"
+
+
+# The emulator's C API (tests/netmap_emu/nm_emu.h), for loading it with
+# cffi's ABI mode from its shared library.
+_EMU_CDEF = """
+struct ust_netmap_sys;
+struct nm_emu_config {
+    uint32_t num_slots;
+    uint32_t max_slots;
+    uint32_t buf_size;
+    uint32_t num_bufs;
+    uint32_t max_extra_bufs;
+    uint8_t strict;
+    uint8_t permute_bufs;
+    uint32_t lazy_tx;
+    uint8_t partial_tx;
+    uint8_t swap_rx;
+    uint32_t frag_size;
+    uint8_t paranoid;
+    uint64_t seed;
+    uint32_t pipe_rings;
+    uint32_t tap_rings;
+    uint8_t tap_up;
+    uint8_t tap_create;
+    const char *device;
+};
+struct nm_emu;
+void nm_emu_config_init(struct nm_emu_config *cfg);
+int nm_emu_config_env(struct nm_emu_config *cfg, char *err, size_t errlen);
+struct nm_emu *nm_emu_create(const struct nm_emu_config *cfg);
+void nm_emu_destroy(struct nm_emu *emu);
+const struct ust_netmap_sys *nm_emu_sys(struct nm_emu *emu);
+unsigned nm_emu_violations(const struct nm_emu *emu, char *last_msg, size_t len);
+"""
+EMU_LIB_ENV = "USTACK_NETMAP_EMU_LIB"
+EMU_LIB_NAME = "libnetmap_emu_preload.so"
+_emu_lib: Any = None
+
+
+def emulator_library() -> Path | None:
+    """The emulator's shared library: ``$USTACK_NETMAP_EMU_LIB``, else the
+    first build tree of this source tree that has it (it is a test double,
+    never installed)."""
+    env = os.environ.get(EMU_LIB_ENV)
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[2]
+    for build in sorted(root.glob("build*")):
+        lib_path = build / "tests" / "netmap_emu" / EMU_LIB_NAME
+        if lib_path.exists():
+            return lib_path
+    return None
+
+
+def _load_emulator() -> tuple[Any, Any]:
+    global _emu_lib
+    import cffi
+
+    if _emu_lib is None:
+        path = emulator_library()
+        if path is None or not path.exists():
+            raise OSError(
+                f"the netmap emulator library ({EMU_LIB_NAME}) was not found: build the "
+                f"tests (cmake --build build) or set ${EMU_LIB_ENV}"
+            )
+        emu_ffi = cffi.FFI()
+        emu_ffi.cdef(_EMU_CDEF)
+        # RTLD_LOCAL: its open/ioctl/mmap wrappers must not replace libc's
+        # for this process; only its nm_emu_* functions are called.
+        _emu_lib = (emu_ffi, emu_ffi.dlopen(str(path)))
+    return _emu_lib  # type: ignore[no-any-return]
+
+
+class Emulator:
+    """An in-process instance of the user-space netmap emulator (a test
+    double of the kernel side, tests/netmap_emu): ``Port(name, sys=emu.sys)``
+    registers on it.  Knobs are nm_emu_config's fields (``strict``,
+    ``permute_bufs``, ``lazy_tx``, ``frag_size``, ``paranoid``, ...), applied
+    over the ``NETMAP_EMU_*`` environment variables."""
+
+    def __init__(self, **knobs: int) -> None:
+        _need()
+        self._ffi, self._lib = _load_emulator()
+        cfg = self._ffi.new("struct nm_emu_config *")
+        self._lib.nm_emu_config_init(cfg)
+        err = self._ffi.new("char[128]")
+        if self._lib.nm_emu_config_env(cfg, err, 128) != 0:
+            raise ValueError(f"netmap emulator: {self._ffi.string(err).decode()}")
+        for k, v in knobs.items():
+            setattr(cfg, k, v)
+        self._emu: Any = self._lib.nm_emu_create(cfg)
+        if self._emu == self._ffi.NULL:
+            raise OSError("nm_emu_create failed")
+        self.sys: Any = ffi.cast(
+            "struct ust_netmap_sys *",
+            int(self._ffi.cast("uintptr_t", self._lib.nm_emu_sys(self._emu))),
+        )
+
+    def violations(self) -> tuple[int, str]:
+        """Strict-mode violations so far and the last one's message."""
+        msg = self._ffi.new("char[512]")
+        n = int(self._lib.nm_emu_violations(self._emu, msg, 512))
+        return n, self._ffi.string(msg).decode(errors="replace")
+
+    def close(self) -> None:
+        """Destroys the emulator (every port on it must be closed, and no
+        buffer of theirs lent any more)."""
+        if self._emu is not None:
+            self._lib.nm_emu_destroy(self._emu)
+            self._emu = None
