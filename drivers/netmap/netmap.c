@@ -761,6 +761,12 @@ nm_give_extra(struct ust_netmap_port *p)
 static void
 nm_port_free(struct ust_netmap_port *p)
 {
+	/* A last rxsync tells the kernel about the buffers swapped into rx
+	 * slots since the previous one (NS_BUF_CHANGED): until then it counts
+	 * the buffers they replaced as its own, and would free them twice. */
+	if (p->p_npairs > 0 && p->p_nextra > 0 &&
+	    p->p_sys->ioctl(p->p_sys->ctx, p->p_fd, NIOCRXSYNC, NULL) == 0)
+		p->p_st.rxsync++;
 	nm_give_extra(p);
 	if (p->p_mem != NULL)
 		(void)p->p_sys->munmap(p->p_sys->ctx, p->p_mem, p->p_memsize);
