@@ -237,6 +237,8 @@ nm_parse_name(const char *port, struct nm_name *out)
 	} else {
 		char *dash = strrchr(out->n_name, '-');
 
+		if (out->n_name[len - 1] == '-')
+			return (-UST_EINVAL); /* "-" without a ring number */
 		if (dash != NULL && dash != out->n_name && dash[1] != '\0' &&
 		    strspn(dash + 1, "0123456789") == strlen(dash + 1)) {
 			unsigned long r = strtoul(dash + 1, NULL, 10);
