@@ -205,7 +205,7 @@ def test_20mb_through_echo_on_netmap_byte_exact(ns: netns.NetNs, tmp_path: Path)
 def test_serve_on_netmap_without_the_emulator_says_what_it_needs(ns: netns.NetNs) -> None:
     env = {k: v for k, v in _env().items() if k != "LD_PRELOAD"}
     proc = subprocess.run(
-        ns.exec_argv(sys.executable, "-m", "ustack", "serve", "--driver", "netmap"),
+        ns.exec_argv(sys.executable, "-m", "ustack", "serve", "--driver", "netmap", "--echo", "7"),
         capture_output=True,
         text=True,
         env=env,
