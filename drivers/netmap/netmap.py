@@ -306,7 +306,7 @@ def _load_emulator() -> tuple[Any, Any]:
         # RTLD_LOCAL: its open/ioctl/mmap wrappers must not replace libc's
         # for this process; only its nm_emu_* functions are called.
         _emu_lib = (emu_ffi, emu_ffi.dlopen(str(path)))
-    return _emu_lib  # type: ignore[no-any-return]
+    return _emu_lib
 
 
 class Emulator:

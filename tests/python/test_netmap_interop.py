@@ -94,24 +94,23 @@ def ns() -> Iterator[netns.NetNs]:
 
 
 def _cli(
-    ns: netns.NetNs, *argv: str, timeout: float = 150, **knobs: str
+    ns: netns.NetNs, *argv: str, knobs: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ns.exec_argv(sys.executable, "-m", "ustack", *argv),
         capture_output=True,
         text=True,
-        env=_env(**knobs),
-        timeout=timeout,
+        env=_env(**(knobs or {})),
+        timeout=150,
         check=False,
     )
 
 
 def _serve(
-    ns: netns.NetNs, service: list[str], run: str, **knobs: str
+    ns: netns.NetNs, service: list[str], run: str, knobs: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return _cli(
-        ns, "serve", "--driver", "netmap", *service, "-v", "--no-control", "--run", run, **knobs
-    )
+    argv = ("serve", "--driver", "netmap", *service, "-v", "--no-control", "--run", run)
+    return _cli(ns, *argv, knobs=knobs)
 
 
 def _out(proc: subprocess.CompletedProcess[str]) -> str:
@@ -168,7 +167,7 @@ KNOBS = {
 def test_curl_downloads_100mb_from_serve_on_netmap(ns: netns.NetNs, knobs: str) -> None:
     url = f"http://198.18.0.1:8080/bytes/{BIG}"
     run = f"bash -o pipefail -c 'curl -sS --fail --max-time 60 {url} | sha256sum; nstat -a'"
-    proc = _serve(ns, ["--http", "8080"], run, **KNOBS[knobs])
+    proc = _serve(ns, ["--http", "8080"], run, KNOBS[knobs])
     assert proc.returncode == 0, _out(proc)
     bad = re.search(r"TcpInCsumErrors\s+(\d+)", proc.stdout)
     n = int(bad.group(1)) if bad else 0
