@@ -235,6 +235,57 @@ def test_serve_makes_its_own_namespace_under_the_preload_emulator() -> None:
     _on_netmap(proc)
 
 
+_RINGS_CHILD = r"""
+import json, select, subprocess, sys, time
+import ustack
+from ustack import netmap
+from ustack.hostlink import setup_kernel_side
+import ipaddress
+
+emu = netmap.Emulator(strict=1)
+port = netmap.Port(sys.argv[1], sys=emu.sys, mac="02:00:00:00:00:01")
+setup_kernel_side("ust0", ipaddress.IPv4Interface("198.18.0.2/24"), 1500)
+st = ustack.Stack()
+st.add_interface(port.queue(0), "nm0", "198.18.0.1/24")
+ping = subprocess.Popen(["ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "3000", "198.18.0.1"],
+                        stdout=subprocess.PIPE, text=True)
+end = time.monotonic() + 20
+while ping.poll() is None and time.monotonic() < end:
+    st.poll()
+    select.select([port.fileno()], [], [], 0.01)
+out = {"rc": ping.wait(), "ping": ping.stdout.read(), "rings": port.rings, "stats": port.stats()}
+st.close()
+port.close()
+out["violations"] = emu.violations()
+emu.close()
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.parametrize("name", ["netmap:ust0^", "netmap:ust0-0"])
+def test_host_rings_and_one_ring_pair_reach_the_kernel(ns: netns.NetNs, name: str) -> None:
+    """The emulator in the test's own child process (its system-call table,
+    no preload): the host rings (``^``) and NIC ring pair 0 (``-0``) of its
+    TAP back end carry the kernel's pings (3000 bytes: fragments) to ustack
+    and back."""
+    import json
+
+    proc = subprocess.run(
+        ns.exec_argv(sys.executable, "-c", _RINGS_CHILD, name),
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in _env().items() if k != "LD_PRELOAD"},
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 0, _out(proc)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["rc"] == 0 and "3 received" in out["ping"], out
+    assert out["rings"] == 1, out
+    assert out["stats"]["rx_frames"] >= 6 and out["stats"]["tx_frames"] >= 6, out
+    assert out["violations"][0] == 0, out
+
+
 def test_no_namespace_left_behind() -> None:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"ustack-nm-{os.getpid()}-" not in out, out
