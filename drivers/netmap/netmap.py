@@ -38,6 +38,7 @@ __all__ = [
     "Queue",
     "available",
     "emulator_library",
+    "emulator_unavailable_reason",
     "why_unavailable",
 ]
 # Names the package exports as ustack.<name>: none (ustack.netmap.Port).
@@ -287,6 +288,15 @@ def emulator_library() -> Path | None:
         lib_path = build / "tests" / "netmap_emu" / EMU_LIB_NAME
         if lib_path.exists():
             return lib_path
+    return None
+
+
+def emulator_unavailable_reason() -> str | None:
+    """Why the driver cannot run over the emulator here (None: it can)."""
+    if not available():
+        return why_unavailable()
+    if emulator_library() is None:
+        return f"the netmap emulator library ({EMU_LIB_NAME}) is not built (tests/netmap_emu)"
     return None
 
 

@@ -28,15 +28,7 @@ from ustack import netmap
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 
 
-def _reason() -> str | None:
-    if not netmap.available():
-        return netmap.why_unavailable()
-    if netmap.emulator_library() is None:
-        return "the netmap emulator library is not built (tests/netmap_emu)"
-    return None
-
-
-REASON = _reason()
+REASON = netmap.emulator_unavailable_reason()
 if REASON is not None:
     if REQUIRE_ALL:
         pytest.fail(f"USTACK_REQUIRE_ALL=1: {REASON}", pytrace=False)
@@ -78,6 +70,12 @@ def _stacks(
     return sa, sb, clock
 
 
+def _close(*objs: Any) -> None:
+    """Closes sockets, then stacks, then ports, in the order given."""
+    for o in objs:
+        o.close()
+
+
 def _tcp_both_ways(sa: ustack.Stack, sb: ustack.Stack, ip: str, nbytes: int) -> None:
     srv = sb.socket(ustack.AF_INET, ustack.SOCK_STREAM)
     srv.bind(("", 9))
@@ -106,8 +104,7 @@ def _tcp_both_ways(sa: ustack.Stack, sb: ustack.Stack, ip: str, nbytes: int) -> 
             except BlockingIOError:
                 pass
         assert bytes(got) == data
-    for s in (cli, conn, srv):
-        s.close()
+    _close(cli, conn, srv)
     ustack.run_until([sa, sb], sa.now + 5_000_000_000)
 
 
@@ -128,10 +125,7 @@ def test_tcp_both_ways_over_an_emulated_pipe(knob: str) -> None:
         # Full-size frames leave as NS_MOREFRAG chains of 512-byte
         # buffers and arrive split at 200 bytes.
         assert st_a["tx_frags"] > 0 and st_b["rx_frags"] > 0, (st_a, st_b)
-    sa.close()
-    sb.close()
-    a.close()
-    b.close()
+    _close(sa, sb, a, b)
     n, msg = emu.violations()
     assert n == 0, f"{n} strict-mode violations, last: {msg}"
     emu.close()
@@ -147,10 +141,7 @@ def test_morefrag_chains_both_ways_at_mtu_9000(emu: netmap.Emulator) -> None:
     assert st_a["tx_frags"] > 0 and st_b["tx_frags"] > 0, (st_a, st_b)
     assert st_a["rx_frags"] > 0 and st_b["rx_frags"] > 0, (st_a, st_b)
     assert st_a["rx_dropped"] == st_b["rx_dropped"] == 0
-    sa.close()
-    sb.close()
-    a.close()
-    b.close()
+    _close(sa, sb, a, b)
 
 
 @pytest.mark.parametrize("emu", [{"pipe_rings": 2}], ids=["2-ring-pairs"], indirect=True)
@@ -169,10 +160,7 @@ def test_two_ring_pairs_are_two_interfaces(emu: netmap.Emulator) -> None:
     assert b.stats()["rx_frames"] > before
     with pytest.raises(OSError):  # a ring pair is one interface only
         sa.add_interface(a.queue(0), "again", "198.18.2.1/24")
-    sa.close()
-    sb.close()
-    a.close()
-    b.close()
+    _close(sa, sb, a, b)
 
 
 @pytest.mark.parametrize("emu", [{}], ids=["defaults"], indirect=True)
@@ -202,11 +190,7 @@ def test_close_while_buffers_are_lent(emu: netmap.Emulator) -> None:
     except BlockingIOError:
         pass
     assert bytes(got) == data
-    for s in (cli, conn, srv):
-        s.close()
-    sa.close()
-    sb.close()
-    a.close()
+    _close(cli, conn, srv, sa, sb, a)
 
 
 @pytest.mark.parametrize("name", ["em0", "netmap:", "vale0", "netmap:x-", "netmap:" + "x" * 80])
@@ -228,10 +212,6 @@ def test_emulated_port_is_readable_when_frames_wait() -> None:
     sa.poll()
     ready: Any = select.select([b.fileno()], [], [], 1)[0]
     assert ready == [b.fileno()]
-    s.close()
-    sa.close()
-    sb.close()
-    a.close()
-    b.close()
+    _close(s, sa, sb, a, b)
     assert emu.violations()[0] == 0
     emu.close()

@@ -48,10 +48,9 @@ def _reason() -> str | None:
         return reason
     from ustack import netmap
 
-    if not netmap.available():
-        return netmap.why_unavailable()
-    if netmap.emulator_library() is None:
-        return "the netmap emulator library is not built (tests/netmap_emu)"
+    reason = netmap.emulator_unavailable_reason()
+    if reason is not None:
+        return reason
     missing = [t for t in TOOLS if shutil.which(t) is None]
     if missing:
         return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"

@@ -29,11 +29,7 @@ REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 def _reason() -> str | None:
     if not SUITE.is_dir():
         return f"FreeBSD's suite not found at {SUITE} (set USTACK_CONFORMANCE_DIR)"
-    if not netmap.available():
-        return netmap.why_unavailable()
-    if netmap.emulator_library() is None:
-        return "the netmap emulator library is not built (tests/netmap_emu)"
-    return None
+    return netmap.emulator_unavailable_reason()
 
 
 REASON = _reason()
