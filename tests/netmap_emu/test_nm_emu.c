@@ -10,6 +10,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -693,4 +697,249 @@ TEST(paranoid_faults)
 			CHECK_EQ(WEXITSTATUS(st), 0);
 		}
 	}
+}
+
+static void
+put_frame(struct tport *p, const unsigned char *f, size_t len)
+{
+	struct netmap_ring *t = txr(p, 0);
+
+	CHECK_EQ(tx_frame(t, f, len, 2048), 0);
+	CHECK_EQ(tp_sync(p, 1), 0);
+}
+
+static long
+get_frame(struct tport *p, unsigned ring, unsigned char *out, size_t cap)
+{
+	unsigned ns;
+
+	if (tp_sync(p, 0) != 0)
+		return -2;
+	return rx_frame(rxr(p, ring), out, cap, &ns);
+}
+
+TEST(vale_learning_bridge)
+{
+	struct nm_emu *emu = emu_make(250, NULL);
+	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
+	struct tport a, b, c;
+	unsigned char f[64], got[2048];
+
+	REQUIRE(emu != NULL);
+	REQUIRE_EQ(tp_open(sys, &a, "vale0:a", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(tp_open(sys, &b, "vale0:b", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(tp_open(sys, &c, "vale0:c", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	CHECK_EQ(a.reg.nr_memsize, c.reg.nr_memsize);
+	/* a -> unknown b: flooded to b and c */
+	memset(f, 0, sizeof(f));
+	memcpy(f, "\x02\0\0\0\0\x0b\x02\0\0\0\0\x0a\x08\x00", 14);
+	put_frame(&a, f, sizeof(f));
+	CHECK_EQ(get_frame(&b, 0, got, sizeof(got)), 64);
+	CHECK(memcmp(got, f, 64) == 0);
+	CHECK_EQ(get_frame(&c, 0, got, sizeof(got)), 64);
+	CHECK_EQ(get_frame(&a, 0, got, sizeof(got)), -1); /* not back to the sender */
+	/* b -> a (learnt): only a */
+	memcpy(f, "\x02\0\0\0\0\x0a\x02\0\0\0\0\x0b\x08\x00", 14);
+	put_frame(&b, f, sizeof(f));
+	CHECK_EQ(get_frame(&a, 0, got, sizeof(got)), 64);
+	CHECK(memcmp(got, f, 64) == 0);
+	CHECK_EQ(get_frame(&c, 0, got, sizeof(got)), -1);
+	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
+	tp_close(&a);
+	tp_close(&b);
+	tp_close(&c);
+	nm_emu_destroy(emu);
+}
+
+struct sender {
+	struct tport *p;
+	unsigned delay_ms;
+};
+
+static void *
+send_later(void *arg)
+{
+	struct sender *s = arg;
+	unsigned char f[60] = { 1, 2, 3 };
+
+	usleep(s->delay_ms * 1000);
+	put_frame(s->p, f, sizeof(f));
+	return NULL;
+}
+
+TEST(poll_mixed_fds)
+{
+	struct nm_emu *emu = emu_make(250, NULL);
+	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
+	struct tport a, b;
+	struct pollfd pf[2];
+	struct sender s;
+	pthread_t th;
+	int ev = eventfd(0, EFD_NONBLOCK);
+	uint64_t one = 1;
+	unsigned char got[2048];
+
+	REQUIRE(emu != NULL && ev >= 0);
+	REQUIRE_EQ(tp_open(sys, &a, "w{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(tp_open(sys, &b, "w}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	pf[0].fd = b.fd;
+	pf[0].events = POLLIN;
+	pf[1].fd = ev;
+	pf[1].events = POLLIN;
+	CHECK_EQ(sys->poll(sys->ctx, pf, 2, 0), 0);
+	/* a real descriptor wakes it */
+	CHECK_EQ(write(ev, &one, sizeof(one)), 8);
+	CHECK_EQ(sys->poll(sys->ctx, pf, 2, 1000), 1);
+	CHECK_EQ(pf[1].revents, POLLIN);
+	CHECK_EQ(pf[0].revents, 0);
+	CHECK_EQ(read(ev, &one, sizeof(one)), 8);
+	/* POLLOUT: room on the tx ring */
+	pf[0].events = POLLOUT;
+	CHECK_EQ(sys->poll(sys->ctx, pf, 1, 0), 1);
+	CHECK_EQ(pf[0].revents, POLLOUT);
+	/* a frame from another thread wakes a blocked poll */
+	s.p = &a;
+	s.delay_ms = 50;
+	REQUIRE_EQ(pthread_create(&th, NULL, send_later, &s), 0);
+	pf[0].events = POLLIN;
+	CHECK_EQ(sys->poll(sys->ctx, pf, 2, 5000), 1);
+	CHECK_EQ(pf[0].revents, POLLIN);
+	pthread_join(th, NULL);
+	CHECK_EQ(rx_frame(rxr(&b, 0), got, sizeof(got), &(unsigned){ 0 }), 60);
+	/* the descriptor itself in a plain poll(2): readable while a frame
+	 * waits to be published, not after */
+	put_frame(&a, got, 60);
+	pf[0].revents = 0;
+	CHECK_EQ(poll(pf, 1, 1000), 1);
+	CHECK_EQ(tp_sync(&b, 0), 0);
+	CHECK_EQ(poll(pf, 1, 0), 0);
+	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
+	close(ev);
+	tp_close(&a);
+	tp_close(&b);
+	nm_emu_destroy(emu);
+}
+
+/* An ARP request from 198.18.0.2 (02:00:00:00:00:02) for 198.18.0.1. */
+static size_t
+arp_request(unsigned char *f)
+{
+	static const unsigned char req[42] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x06, /* ether */
+		0, 1, 0x08, 0, 6, 4, 0, 1,             /* request */
+		0x02, 0, 0, 0, 0, 0x02, 198, 18, 0, 2, /* sender */
+		0, 0, 0, 0, 0, 0, 198, 18, 0, 1,       /* target */
+	};
+
+	memset(f, 0, 60);
+	memcpy(f, req, sizeof(req));
+	return 60;
+}
+
+/* Waits for the kernel's ARP reply on rx ring `ring` of p; the slots it
+ * took, 0 if none came. */
+static unsigned
+arp_reply_wait(struct tport *p, unsigned ring)
+{
+	unsigned char got[2048];
+
+	for (int round = 0; round < 50; round++) {
+		struct pollfd pf = { .fd = p->fd, .events = POLLIN, .revents = 0 };
+		unsigned ns;
+		long len;
+
+		(void)p->sys->poll(p->sys->ctx, &pf, 1, 100);
+		while ((len = rx_frame(rxr(p, ring), got, sizeof(got), &ns)) >= 0) {
+			if (len >= 42 && got[12] == 0x08 && got[13] == 0x06 && got[21] == 2 &&
+			    memcmp(got + 28, "\xc6\x12\x00\x01", 4) == 0 &&
+			    memcmp(got, "\x02\0\0\0\0\x02", 6) == 0)
+				return ns;
+		}
+	}
+	return 0;
+}
+
+static void
+frag_40(struct nm_emu_config *c)
+{
+	c->frag_size = 40;
+}
+
+/* In a fresh network namespace: the TAP back end against the kernel. */
+static int
+tap_child(void)
+{
+	struct nm_emu *emu;
+	const struct ust_netmap_sys *sys;
+	struct tport nic, host;
+	struct ifreq ifr;
+	unsigned char f[60];
+	int s;
+
+	if (unshare(CLONE_NEWNET) != 0)
+		return 10;
+	emu = emu_make(250, frag_40);
+	if (emu == NULL)
+		return 11;
+	sys = nm_emu_sys(emu);
+	if (tp_open(sys, &nic, "nmt0", NR_REG_ALL_NIC, 0, 0, 0) != 0)
+		return 12;
+	if (nic.nifp->ni_host_tx_rings != 1 || nic.reg.nr_rx_rings != 1)
+		return 13;
+	/* the kernel's side: 198.18.0.1/24 on nmt0 (up already) */
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "nmt0");
+	/* sockaddr_in by hand: family, port, address (netstack/ shadows
+	 * <netinet/in.h> in this test's include path) */
+	ifr.ifr_addr.sa_family = AF_INET;
+	memcpy(ifr.ifr_addr.sa_data + 2, "\xc6\x12\x00\x01", 4);
+	if (ioctl(s, SIOCSIFADDR, &ifr) != 0)
+		return 14;
+	memcpy(ifr.ifr_addr.sa_data + 2, "\xff\xff\xff\x00", 4);
+	if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
+		return 15;
+	close(s);
+	/* NIC rings: the request in, the reply out, split in 40-byte slots */
+	put_frame(&nic, f, arp_request(f));
+	if (arp_reply_wait(&nic, 0) != 2)
+		return 16;
+	/* host rings bound too: what the kernel sends goes there */
+	if (tp_open(sys, &host, "nmt0", NR_REG_SW, 0, 0, 0) != 0)
+		return 17;
+	if (host.nifp->ring_ofs[0] != 0 || host.nifp->ring_ofs[1] == 0)
+		return 18;
+	put_frame(&nic, f, arp_request(f));
+	if (arp_reply_wait(&host, 1) == 0)
+		return 19;
+	if (get_frame(&nic, 0, f, sizeof(f)) >= 0 && f[12] == 0x08 && f[13] == 0x06)
+		return 20;
+	tp_close(&host);
+	tp_close(&nic);
+	if (nm_emu_violations(emu, NULL, 0) != 0 || ust_test_failures != 0)
+		return 21;
+	nm_emu_destroy(emu);
+	/* the TAP was ours: it went with its last descriptor */
+	if (if_nametoindex("nmt0") != 0)
+		return 22;
+	return 0;
+}
+
+TEST(tap_arp_in_netns)
+{
+	pid_t pid;
+	int st = 0;
+
+	if (geteuid() != 0) {
+		fprintf(stderr,
+		    "SKIP: the TAP back end needs root (a network namespace and a TAP)\n");
+		exit(SKIP_CODE);
+	}
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0)
+		_exit(tap_child());
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
 }
