@@ -272,20 +272,29 @@ const struct ust_netmap_sys *nm_emu_sys(struct nm_emu *emu);
 unsigned nm_emu_violations(const struct nm_emu *emu, char *last_msg, size_t len);
 """
 EMU_LIB_ENV = "USTACK_NETMAP_EMU_LIB"
-EMU_LIB_NAME = "libnetmap_emu_preload.so"
+EMU_PRELOAD_ENV = "USTACK_NETMAP_EMU_PRELOAD"
+EMU_LIB_NAME = "libnetmap_emu.so"
+EMU_PRELOAD_NAME = "libnetmap_emu_preload.so"
 _emu_lib: Any = None
 
 
-def emulator_library() -> Path | None:
-    """The emulator's shared library: ``$USTACK_NETMAP_EMU_LIB``, else the
-    first build tree of this source tree that has it (it is a test double,
-    never installed)."""
-    env = os.environ.get(EMU_LIB_ENV)
+def emulator_library(*, preload: bool = False) -> Path | None:
+    """The emulator's shared library, for loading in this process (its
+    nm_emu_* API), or with ``preload`` its LD_PRELOAD form (which serves
+    open("/dev/netmap") to a whole process): ``$USTACK_NETMAP_EMU_LIB`` /
+    ``$USTACK_NETMAP_EMU_PRELOAD``, else the build tree of this source tree
+    that has it (build/ first; never a sanitizer build, whose runtime a
+    plain Python cannot load).  It is a test double, never installed."""
+    env = os.environ.get(EMU_PRELOAD_ENV if preload else EMU_LIB_ENV)
     if env:
         return Path(env)
+    name = EMU_PRELOAD_NAME if preload else EMU_LIB_NAME
     root = Path(__file__).resolve().parents[2]
-    for build in sorted(root.glob("build*")):
-        lib_path = build / "tests" / "netmap_emu" / EMU_LIB_NAME
+    builds = [root / "build"] + sorted(
+        b for b in root.glob("build?*") if "asan" not in b.name and "fuzz" not in b.name
+    )
+    for build in builds:
+        lib_path = build / "tests" / "netmap_emu" / name
         if lib_path.exists():
             return lib_path
     return None
@@ -295,8 +304,10 @@ def emulator_unavailable_reason() -> str | None:
     """Why the driver cannot run over the emulator here (None: it can)."""
     if not available():
         return why_unavailable()
-    if emulator_library() is None:
-        return f"the netmap emulator library ({EMU_LIB_NAME}) is not built (tests/netmap_emu)"
+    for preload in (False, True):
+        if emulator_library(preload=preload) is None:
+            name = EMU_PRELOAD_NAME if preload else EMU_LIB_NAME
+            return f"the netmap emulator library ({name}) is not built (tests/netmap_emu)"
     return None
 
 
@@ -313,8 +324,7 @@ def _load_emulator() -> tuple[Any, Any]:
             )
         emu_ffi = cffi.FFI()
         emu_ffi.cdef(_EMU_CDEF)
-        # RTLD_LOCAL: its open/ioctl/mmap wrappers must not replace libc's
-        # for this process; only its nm_emu_* functions are called.
+        # Only the driver's system-call table (cfg.sys) reaches it.
         _emu_lib = (emu_ffi, emu_ffi.dlopen(str(path)))
     return _emu_lib
 

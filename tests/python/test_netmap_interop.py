@@ -77,7 +77,7 @@ def _env(**knobs: str) -> dict[str, str]:
         **os.environ,
         "PYTHONPATH": str(ROOT / "python_bindings"),
         netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace
-        "LD_PRELOAD": str(netmap.emulator_library()),
+        "LD_PRELOAD": str(netmap.emulator_library(preload=True)),
         "NETMAP_EMU_STRICT": "1",
         **knobs,
     }

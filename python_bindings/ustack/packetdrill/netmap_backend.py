@@ -4,12 +4,13 @@ and the peer stack on the two ends of a netmap pipe (``netmap:pdN{0`` and
 in this process, instead of the pipe driver.
 
 The emulator is loaded from its shared library with cffi's ABI mode
-(``ustack.netmap.Emulator``; ``$USTACK_NETMAP_EMU_LIB`` or the build tree),
-not preloaded: only the driver's system-call table points at it, so nothing
-else in the process changes.  It runs in strict mode: a ring update the
-real kernel would refuse fails the script (as an error naming the
-violation).  Its knobs come from the ``NETMAP_EMU_*`` environment variables
-(ring size, permuted buffers, NS_MOREFRAG splitting, ...).
+(``ustack.netmap.Emulator``: <build>/tests/netmap_emu/libnetmap_emu.so or
+``$USTACK_NETMAP_EMU_LIB``), not preloaded: only the driver's system-call
+table points at it, so nothing else in the process changes.  It runs in
+strict mode: a ring update the real kernel would refuse fails the script
+(as an error naming the violation).  Its knobs come from the
+``NETMAP_EMU_*`` environment variables (ring size, permuted buffers,
+NS_MOREFRAG splitting, ...).
 """
 
 from __future__ import annotations
