@@ -176,7 +176,14 @@ class Port:
         if sys is not None:
             cfg.sys = sys
         out = ffi.new("struct ust_netmap_port **")
-        check(lib.ust_netmap_open(cfg, out), f"netmap port {name}")
+        rc = int(lib.ust_netmap_open(cfg, out))
+        dev = device or "/dev/netmap"
+        if rc < 0 and sys is None and not os.path.exists(dev) and "LD_PRELOAD" not in os.environ:
+            raise OSError(
+                f"netmap port {name}: no {dev} (netmap's kernel module is not loaded here; "
+                "the tests use the user-space emulator, tests/netmap_emu)"
+            )
+        check(rc, f"netmap port {name}")
         self._p: Any = out[0]
         self.rings = int(lib.ust_netmap_rings(self._p))
         self._queues = [Queue(self, i) for i in range(self.rings)]

@@ -215,3 +215,30 @@ def test_emulated_port_is_readable_when_frames_wait() -> None:
     _close(s, sa, sb, a, b)
     assert emu.violations()[0] == 0
     emu.close()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--driver", "tap", "--netmap-port", "netmap:em0"], "--netmap-port needs --driver netmap"),
+        (["--driver", "netmap", "--tap", "t0"], "--tap is the TAP driver's"),
+    ],
+)
+def test_cli_refuses_netmap_options_that_do_not_go_together(argv: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "ustack", "serve", *argv, "--echo", "7"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr
+
+
+def test_a_real_port_without_netmap_says_why() -> None:
+    if os.path.exists("/dev/netmap"):
+        pytest.skip("this host has netmap")
+    with pytest.raises(OSError, match="no /dev/netmap"):
+        netmap.Port("netmap:eth0")
