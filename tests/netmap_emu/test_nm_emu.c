@@ -943,3 +943,134 @@ TEST(tap_arp_in_netns)
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
 }
+
+/* The LD_PRELOAD form, in a child process running this program again
+ * with NM_EMU_PRELOAD_CHILD set: plain libc calls on /dev/netmap. */
+static int
+lc_open(void *ctx, const char *path, int flags)
+{
+	(void)ctx;
+	return open(path, flags);
+}
+
+static int
+lc_close(void *ctx, int fd)
+{
+	(void)ctx;
+	return close(fd);
+}
+
+static int
+lc_ioctl(void *ctx, int fd, unsigned long req, void *arg)
+{
+	(void)ctx;
+	return ioctl(fd, req, arg);
+}
+
+static void *
+lc_mmap(void *ctx, void *addr, size_t len, int prot, int flags, int fd, int64_t off)
+{
+	(void)ctx;
+	return mmap(addr, len, prot, flags, fd, (off_t)off);
+}
+
+static int
+lc_munmap(void *ctx, void *addr, size_t len)
+{
+	(void)ctx;
+	return munmap(addr, len);
+}
+
+static int
+lc_poll(void *ctx, struct pollfd *fds, unsigned long nfds, int timeout)
+{
+	(void)ctx;
+	return poll(fds, (nfds_t)nfds, timeout);
+}
+
+/* libc's calls, as the driver's default table makes them */
+static const struct ust_netmap_sys *
+libc_sys(void)
+{
+	static const struct ust_netmap_sys lc = { NULL, lc_open, lc_close, lc_ioctl, lc_mmap,
+		lc_munmap, lc_poll };
+
+	return &lc;
+}
+
+static int
+preload_body(void)
+{
+	const struct ust_netmap_sys *sys = libc_sys();
+	struct tport a, b;
+	struct pollfd pf[2];
+	unsigned char f[60] = { 9, 8, 7 }, got[2048];
+	int pp[2];
+	unsigned ns;
+
+	if (tp_open(sys, &a, "pl{0", NR_REG_ALL_NIC, 0, 4, 0) != 0 ||
+	    tp_open(sys, &b, "pl}0", NR_REG_ALL_NIC, 0, 0, 0) != 0)
+		return 30;
+	if (txr(&a, 0)->num_slots != 100 || a.reg.nr_extra_bufs != 4) /* from NETMAP_EMU_* */
+		return 31;
+	if (fcntl(a.fd, F_GETFD) < 0 || pipe(pp) != 0)
+		return 32;
+	pf[0].fd = b.fd;
+	pf[0].events = POLLIN;
+	pf[1].fd = pp[0];
+	pf[1].events = POLLIN;
+	if (poll(pf, 2, 0) != 0)
+		return 33;
+	if (write(pp[1], "x", 1) != 1 || poll(pf, 2, 1000) != 1 || pf[1].revents != POLLIN)
+		return 34;
+	if (read(pp[0], got, 1) != 1)
+		return 35;
+	if (tx_frame(txr(&a, 0), f, sizeof(f), 2048) != 0 || ioctl(a.fd, NIOCTXSYNC, NULL) != 0)
+		return 36;
+	if (poll(pf, 2, 1000) != 1 || pf[0].revents != POLLIN)
+		return 37;
+	if (rx_frame(rxr(&b, 0), got, sizeof(got), &ns) != 60 || memcmp(got, f, 60) != 0)
+		return 38;
+	/* strict mode is on: a bad head fails the sync */
+	rxr(&b, 0)->head = 99;
+	if (ioctl(b.fd, NIOCRXSYNC, NULL) != -1 || errno != EINVAL)
+		return 39;
+	tp_close(&a);
+	tp_close(&b);
+	close(pp[0]);
+	close(pp[1]);
+	return 0;
+}
+
+__attribute__((constructor)) static void
+preload_child(void)
+{
+	if (getenv("NM_EMU_PRELOAD_CHILD") != NULL)
+		_exit(preload_body());
+}
+
+TEST(preload_form)
+{
+	pid_t pid = fork();
+	int st = 0;
+
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		const char *asan = getenv("ASAN_OPTIONS");
+		char opts[512];
+
+		/* ASan wants its runtime first; the emulator comes first here */
+		snprintf(opts, sizeof(opts), "%s%sverify_asan_link_order=0", asan ? asan : "",
+		    asan ? ":" : "");
+		setenv("ASAN_OPTIONS", opts, 1);
+		setenv("LD_PRELOAD", NM_EMU_PRELOAD_PATH, 1);
+		setenv("NM_EMU_PRELOAD_CHILD", "1", 1);
+		setenv("NETMAP_EMU_SLOTS", "100", 1);
+		setenv("NETMAP_EMU_PARANOID", "1", 1);
+		execl("/proc/self/exe", "test_nm_emu", (char *)NULL);
+		_exit(99);
+	}
+	REQUIRE_EQ(waitpid(pid, &st, 0), pid);
+	CHECK(WIFEXITED(st));
+	CHECK_EQ(WEXITSTATUS(st), 0);
+}
