@@ -47,6 +47,8 @@
 extern "C" {
 #endif
 
+/* drivers/netmap/netmap.py mirrors this layout in a cffi cdef (ABI mode):
+ * change both together. */
 struct nm_emu_config {
 	uint32_t num_slots;      /* NETMAP_EMU_SLOTS: ring size when the register asks 0
 	                      * (default 250: not a power of two) */

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "../../drivers/netmap/netmap_abi.h"
-#include "nm_emu.h"
+#include "nm_emu_int.h"
 #include "ust_test.h"
 
 #define SKIP_CODE 77
@@ -152,6 +152,8 @@ fill_pattern(unsigned char *b, size_t len, unsigned seq)
 	for (size_t k = 0; k < len; k++)
 		b[k] = (unsigned char)(seq * 131 + k * 7);
 }
+
+static void tx_slots(struct tport *p, unsigned k);
 
 static struct nm_emu *
 emu_make(uint32_t slots, void (*tweak)(struct nm_emu_config *))
@@ -289,6 +291,29 @@ TEST(register_errors)
 	CHECK(sys->mmap(sys->ctx, NULL, 4096, PROT_READ, MAP_SHARED, b.fd, 0) == MAP_FAILED);
 	sys->close(sys->ctx, b.fd);
 	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
+	/* PORT_INFO_GET: a port that exists, one that would be made */
+	{
+		struct nmreq_port_info_get pi;
+
+		memset(&pi, 0, sizeof(pi));
+		hdr.nr_version = NETMAP_API;
+		hdr.nr_reqtype = NETMAP_REQ_PORT_INFO_GET;
+		hdr.nr_body = (uint64_t)(uintptr_t)&pi;
+		b.fd = sys->open(sys->ctx, "/dev/netmap", O_RDWR);
+		CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCCTRL, &hdr), 0);
+		CHECK_EQ(pi.nr_tx_slots, 100);
+		CHECK_EQ(pi.nr_tx_rings, 2);
+		CHECK_EQ(pi.nr_memsize, a.reg.nr_memsize);
+		snprintf(hdr.nr_name, sizeof(hdr.nr_name), "vale1:x");
+		CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCCTRL, &hdr), 0);
+		CHECK_EQ(pi.nr_tx_slots, 250);
+		CHECK_EQ(pi.nr_tx_rings, 1);
+		CHECK_EQ(pi.nr_host_tx_rings, 0);
+		snprintf(hdr.nr_name, sizeof(hdr.nr_name), "em0^");
+		CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCCTRL, &hdr), -1);
+		CHECK_EQ(errno, ENXIO);
+		sys->close(sys->ctx, b.fd);
+	}
 	/* libnetmap's form of a name is not the kernel's */
 	CHECK_EQ(tp_open(sys, &b, "netmap:q{3", NR_REG_ALL_NIC, 0, 0, 0), ENXIO);
 	CHECK_EQ(nm_emu_violations(emu, msg, sizeof(msg)), 1);
@@ -459,6 +484,96 @@ TEST(adversarial_knobs)
 	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
 	tp_close(&a);
 	tp_close(&b);
+	nm_emu_destroy(emu);
+}
+
+static void
+lazy_3(struct nm_emu_config *c)
+{
+	c->lazy_tx = 3;
+}
+
+static void
+partial(struct nm_emu_config *c)
+{
+	c->partial_tx = 1;
+}
+
+TEST(lazy_and_partial_completion)
+{
+	struct nm_emu *emu = emu_make(250, lazy_3);
+	struct tport a, b;
+	struct netmap_ring *t;
+	uint32_t space, rounds = 0;
+
+	REQUIRE(emu != NULL);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "l{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "l}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	t = txr(&a, 0);
+	tx_slots(&a, 1);
+	REQUIRE_EQ(tp_sync(&a, 1), 0); /* sync 1: sent, not reported */
+	CHECK_EQ(t->tail, 249);
+	REQUIRE_EQ(tp_sync(&a, 1), 0);
+	CHECK_EQ(t->tail, 249);
+	REQUIRE_EQ(tp_sync(&a, 1), 0); /* sync 3 */
+	CHECK_EQ(t->tail, 0);
+	tp_close(&a);
+	tp_close(&b);
+	nm_emu_destroy(emu);
+
+	emu = emu_make(250, partial);
+	REQUIRE(emu != NULL);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "l{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "l}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	t = txr(&a, 0);
+	tx_slots(&a, 200);
+	space = nm_ring_space(t);
+	CHECK_EQ(space, 49);
+	while (nm_ring_space(t) < 249 && rounds < 1000) {
+		uint32_t before = nm_ring_space(t);
+
+		REQUIRE_EQ(tp_sync(&a, 1), 0);
+		CHECK(nm_ring_space(t) > before); /* some, maybe not all */
+		rounds++;
+	}
+	CHECK_EQ(nm_ring_space(t), 249);
+	CHECK(rounds > 1);
+	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
+	tp_close(&a);
+	tp_close(&b);
+	nm_emu_destroy(emu);
+}
+
+TEST(leaked_buffer_counted)
+{
+	struct nm_emu *emu = emu_make(64, NULL);
+	struct tport a, b;
+	struct netmap_ring *r;
+	uint32_t spare;
+
+	REQUIRE(emu != NULL);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "g{0", NR_REG_ALL_NIC, 0, 2, 0), 0);
+	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "g}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	tx_slots(&b, 1);
+	REQUIRE_EQ(tp_sync(&b, 1), 0);
+	REQUIRE_EQ(tp_sync(&a, 0), 0);
+	r = rxr(&a, 0);
+	REQUIRE_EQ(r->tail, 1);
+	/* keep the received buffer, give the first spare instead, and leave
+	 * the list as it was: the spare is in the ring now, so the list is
+	 * cut there, and the buffer kept is lost */
+	spare = a.nifp->ni_bufs_head;
+	memcpy(&a.nifp->ni_bufs_head, NETMAP_BUF(r, spare), 4);
+	r->slot[0].buf_idx = spare;
+	r->slot[0].flags = NS_BUF_CHANGED;
+	r->head = r->cur = 1;
+	REQUIRE_EQ(tp_sync(&a, 0), 0);
+	CHECK_EQ(nm_emu_user_bufs(emu), 2);
+	tp_close(&a);
+	tp_close(&b);
+	CHECK_EQ(nm_emu_leaked_bufs(emu), 1);
+	CHECK_EQ(nm_emu_user_bufs(emu), 0);
+	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
 	nm_emu_destroy(emu);
 }
 
@@ -836,7 +951,7 @@ TEST(poll_mixed_fds)
 
 /* An ARP request from 198.18.0.2 (02:00:00:00:00:02) for 198.18.0.1. */
 static size_t
-arp_request(unsigned char *f)
+arp_request(unsigned char *f, unsigned char net)
 {
 	static const unsigned char req[42] = {
 		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 0, 0, 0, 0x02, 0x08, 0x06, /* ether */
@@ -847,15 +962,17 @@ arp_request(unsigned char *f)
 
 	memset(f, 0, 60);
 	memcpy(f, req, sizeof(req));
+	f[30] = f[40] = net;
 	return 60;
 }
 
 /* Waits for the kernel's ARP reply on rx ring `ring` of p; the slots it
  * took, 0 if none came. */
 static unsigned
-arp_reply_wait(struct tport *p, unsigned ring)
+arp_reply_wait(struct tport *p, unsigned ring, unsigned char net)
 {
 	unsigned char got[2048];
+	const unsigned char ip[4] = { 198, 18, net, 1 };
 
 	for (int round = 0; round < 50; round++) {
 		struct pollfd pf = { .fd = p->fd, .events = POLLIN, .revents = 0 };
@@ -865,12 +982,65 @@ arp_reply_wait(struct tport *p, unsigned ring)
 		(void)p->sys->poll(p->sys->ctx, &pf, 1, 100);
 		while ((len = rx_frame(rxr(p, ring), got, sizeof(got), &ns)) >= 0) {
 			if (len >= 42 && got[12] == 0x08 && got[13] == 0x06 && got[21] == 2 &&
-			    memcmp(got + 28, "\xc6\x12\x00\x01", 4) == 0 &&
-			    memcmp(got, "\x02\0\0\0\0\x02", 6) == 0)
+			    memcmp(got + 28, ip, 4) == 0 && memcmp(got, "\x02\0\0\0\0\x02", 6) == 0)
 				return ns;
 		}
 	}
 	return 0;
+}
+
+/* 198.18.net.1/24 on ifname, the kernel's side; 0 or -1. */
+static int
+kernel_addr(const char *ifname, unsigned char net)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0), rc = -1;
+	const unsigned char ip[4] = { 198, 18, net, 1 };
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	/* sockaddr_in by hand: family, port, address (netstack/ shadows
+	 * <netinet/in.h> in this test's include path) */
+	ifr.ifr_addr.sa_family = AF_INET;
+	memcpy(ifr.ifr_addr.sa_data + 2, ip, 4);
+	if (ioctl(s, SIOCSIFADDR, &ifr) == 0) {
+		memcpy(ifr.ifr_addr.sa_data + 2, "\xff\xff\xff\x00", 4);
+		rc = ioctl(s, SIOCSIFNETMASK, &ifr);
+	}
+	close(s);
+	return rc;
+}
+
+static void
+tap_2q(struct nm_emu_config *c)
+{
+	c->tap_rings = 2;
+}
+
+/* Two TAP queues (IFF_MULTI_QUEUE) as two NIC ring pairs: a request on
+ * ring 1, the reply on whichever queue the kernel picks. */
+static int
+tap_multiqueue(void)
+{
+	struct nm_emu *emu = emu_make(250, tap_2q);
+	struct tport p;
+	unsigned char f[60];
+
+	if (emu == NULL || tp_open(nm_emu_sys(emu), &p, "nmt1", NR_REG_ALL_NIC, 0, 0, 0) != 0)
+		return 30;
+	if (p.reg.nr_rx_rings != 2 || p.nifp->ni_tx_rings != 2 || kernel_addr("nmt1", 1) != 0)
+		return 31;
+	CHECK_EQ(tx_frame(txr(&p, 1), f, arp_request(f, 1), 2048), 0);
+	CHECK_EQ(tp_sync(&p, 1), 0);
+	for (int round = 0; round < 20; round++) {
+		if (arp_reply_wait(&p, round & 1, 1) != 0)
+			break;
+		if (round == 19)
+			return 32;
+	}
+	tp_close(&p);
+	nm_emu_destroy(emu);
+	return ust_test_failures != 0 ? 33 : 0;
 }
 
 static void
@@ -886,9 +1056,7 @@ tap_child(void)
 	struct nm_emu *emu;
 	const struct ust_netmap_sys *sys;
 	struct tport nic, host;
-	struct ifreq ifr;
 	unsigned char f[60];
-	int s;
 
 	if (unshare(CLONE_NEWNET) != 0)
 		return 10;
@@ -901,30 +1069,19 @@ tap_child(void)
 	if (nic.nifp->ni_host_tx_rings != 1 || nic.reg.nr_rx_rings != 1)
 		return 13;
 	/* the kernel's side: 198.18.0.1/24 on nmt0 (up already) */
-	s = socket(AF_INET, SOCK_DGRAM, 0);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "nmt0");
-	/* sockaddr_in by hand: family, port, address (netstack/ shadows
-	 * <netinet/in.h> in this test's include path) */
-	ifr.ifr_addr.sa_family = AF_INET;
-	memcpy(ifr.ifr_addr.sa_data + 2, "\xc6\x12\x00\x01", 4);
-	if (ioctl(s, SIOCSIFADDR, &ifr) != 0)
+	if (kernel_addr("nmt0", 0) != 0)
 		return 14;
-	memcpy(ifr.ifr_addr.sa_data + 2, "\xff\xff\xff\x00", 4);
-	if (ioctl(s, SIOCSIFNETMASK, &ifr) != 0)
-		return 15;
-	close(s);
 	/* NIC rings: the request in, the reply out, split in 40-byte slots */
-	put_frame(&nic, f, arp_request(f));
-	if (arp_reply_wait(&nic, 0) != 2)
+	put_frame(&nic, f, arp_request(f, 0));
+	if (arp_reply_wait(&nic, 0, 0) != 2)
 		return 16;
 	/* host rings bound too: what the kernel sends goes there */
 	if (tp_open(sys, &host, "nmt0", NR_REG_SW, 0, 0, 0) != 0)
 		return 17;
 	if (host.nifp->ring_ofs[0] != 0 || host.nifp->ring_ofs[1] == 0)
 		return 18;
-	put_frame(&nic, f, arp_request(f));
-	if (arp_reply_wait(&host, 1) == 0)
+	put_frame(&nic, f, arp_request(f, 0));
+	if (arp_reply_wait(&host, 1, 0) == 0)
 		return 19;
 	if (get_frame(&nic, 0, f, sizeof(f)) >= 0 && f[12] == 0x08 && f[13] == 0x06)
 		return 20;
@@ -936,7 +1093,7 @@ tap_child(void)
 	/* the TAP was ours: it went with its last descriptor */
 	if (if_nametoindex("nmt0") != 0)
 		return 22;
-	return 0;
+	return tap_multiqueue();
 }
 
 TEST(tap_arp_in_netns)
