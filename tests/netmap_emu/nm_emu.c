@@ -1475,25 +1475,27 @@ ring_stamp(struct kring *kr)
 	kr->ring->tail = kr->hwtail;
 }
 
+/* The prologue and the released slots: -1 when strict mode fails the
+ * call; else the ring goes on (reinitialised if it was bad, as the
+ * kernel does). */
+static int
+sync_begin(struct nm_emu *emu, struct kring *kr)
+{
+	uint32_t head = kr->ring->head;
+
+	if (sync_prologue(emu, kr) == 0 && slots_release(emu, kr, head) == 0) {
+		kr->hwcur = head;
+		return 0;
+	}
+	ring_reinit(kr, emu->nbufs);
+	return emu->cfg.strict ? -1 : 0;
+}
+
 static int
 kring_txsync(struct nm_emu *emu, struct kring *kr)
 {
-	uint32_t head;
-	int bad;
-
-	if (sync_prologue(emu, kr) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		return emu->cfg.strict ? -1 : 0;
-	}
-	head = kr->ring->head;
-	bad = slots_release(emu, kr, head) != 0;
-	if (bad) {
-		ring_reinit(kr, emu->nbufs);
-		if (emu->cfg.strict)
-			return -1;
-	} else {
-		kr->hwcur = head;
-	}
+	if (sync_begin(emu, kr) != 0)
+		return -1;
 	if (kr->port->kind == PK_PIPE)
 		pipe_push(emu, kr);
 	else if (kr->port->kind == PK_VALE)
@@ -1508,20 +1510,8 @@ kring_txsync(struct nm_emu *emu, struct kring *kr)
 static int
 kring_rxsync(struct nm_emu *emu, struct kring *kr)
 {
-	uint32_t head;
-
-	if (sync_prologue(emu, kr) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		return emu->cfg.strict ? -1 : 0;
-	}
-	head = kr->ring->head;
-	if (slots_release(emu, kr, head) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		if (emu->cfg.strict)
-			return -1;
-	} else {
-		kr->hwcur = head;
-	}
+	if (sync_begin(emu, kr) != 0)
+		return -1;
 	if (kr->port->kind == PK_PIPE)
 		pipe_push(emu, kr->peer);
 	else if (kr->port->kind == PK_TAP)

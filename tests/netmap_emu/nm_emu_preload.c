@@ -117,21 +117,10 @@ open(const char *path, int flags, ...)
 	return open_common(path, flags, mode);
 }
 
-EXPORT int
-open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, mode);
-}
+EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 /* _FORTIFY_SOURCE's forms of open(path, flags) */
 EXPORT int __open_2(const char *path, int flags);
-EXPORT int __open64_2(const char *path, int flags);
 
 EXPORT int
 __open_2(const char *path, int flags)
@@ -139,11 +128,7 @@ __open_2(const char *path, int flags)
 	return open_common(path, flags, 0);
 }
 
-EXPORT int
-__open64_2(const char *path, int flags)
-{
-	return open_common(path, flags, 0);
-}
+EXPORT int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
 
 EXPORT int
 close(int fd)
@@ -180,13 +165,8 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
-EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-
-EXPORT void *
-mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return mmap(addr, len, prot, flags, fd, off);
-}
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
 
 EXPORT int
 munmap(void *addr, size_t len)

@@ -88,6 +88,35 @@ tp_sync(struct tport *p, int tx)
 	return p->sys->ioctl(p->sys->ctx, p->fd, tx ? NIOCTXSYNC : NIOCRXSYNC, NULL);
 }
 
+/* Ends 0 of pipe `name` (a, with extra buffers) and 1 (b). */
+static int
+pair_open(struct nm_emu *emu, struct tport *a, struct tport *b, const char *name, uint32_t extra)
+{
+	char n[32];
+	int err;
+
+	if (emu == NULL)
+		return ENOMEM;
+	snprintf(n, sizeof(n), "%s{0", name);
+	if ((err = tp_open(nm_emu_sys(emu), a, n, NR_REG_ALL_NIC, 0, extra, 0)) != 0)
+		return err;
+	snprintf(n, sizeof(n), "%s}0", name);
+	return tp_open(nm_emu_sys(emu), b, n, NR_REG_ALL_NIC, 0, 0, 0);
+}
+
+/* Both ends closed, no violation on the way, the emulator gone. */
+static void
+pair_close(struct nm_emu *emu, struct tport *a, struct tport *b)
+{
+	char msg[256];
+
+	if (nm_emu_violations(emu, msg, sizeof(msg)) != 0)
+		UST_FAIL_AT(__FILE__, __LINE__, "violation: %s", msg);
+	tp_close(a);
+	tp_close(b);
+	nm_emu_destroy(emu);
+}
+
 static struct netmap_ring *
 txr(struct tport *p, unsigned i)
 {
@@ -172,14 +201,12 @@ emu_make(uint32_t slots, void (*tweak)(struct nm_emu_config *))
 TEST(layout)
 {
 	struct nm_emu *emu = emu_make(250, NULL);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	uint8_t *seen;
 	struct netmap_ring *t, *r;
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "p{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "p}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "p", 0), 0);
 	CHECK_EQ(a.reg.nr_tx_slots, 250);
 	CHECK_EQ(a.reg.nr_tx_rings, 1);
 	CHECK_EQ(a.reg.nr_host_tx_rings, 0);
@@ -403,24 +430,19 @@ TEST(pipe_transfer)
 	REQUIRE_EQ(tp_sync(&b, 0), 0);
 	REQUIRE_EQ(tp_sync(&a, 1), 0);
 	CHECK_EQ(nm_ring_space(t), 10);
-	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
-	tp_close(&a);
-	tp_close(&b);
-	nm_emu_destroy(emu);
+	pair_close(emu, &a, &b);
 }
 
 TEST(morefrag_published_whole)
 {
 	struct nm_emu *emu = emu_make(97, NULL);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	struct netmap_ring *t, *r;
 	unsigned char buf[3000], got[3000];
 	unsigned ns, chains = 0;
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "m{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "m}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "m", 0), 0);
 	t = txr(&a, 0);
 	r = rxr(&b, 0);
 	fill_pattern(buf, 2500, 0);
@@ -440,10 +462,7 @@ TEST(morefrag_published_whole)
 	/* chains of up to 64 buffers both ways */
 	pipe_run(&a, &b, 300, 9000, &chains);
 	CHECK(chains > 100);
-	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
-	tp_close(&a);
-	tp_close(&b);
-	nm_emu_destroy(emu);
+	pair_close(emu, &a, &b);
 }
 
 static void
@@ -459,15 +478,13 @@ knobs_all(struct nm_emu_config *c)
 TEST(adversarial_knobs)
 {
 	struct nm_emu *emu = emu_make(131, knobs_all);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	unsigned chains = 0;
 	uint32_t before[131], differ = 0;
 	struct netmap_ring *r;
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "k{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "k}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "k", 0), 0);
 	r = rxr(&b, 0);
 	/* permuted: not handed out in index order */
 	CHECK(txr(&a, 0)->slot[1].buf_idx != txr(&a, 0)->slot[0].buf_idx + 1 ||
@@ -481,10 +498,7 @@ TEST(adversarial_knobs)
 	for (uint32_t i = 0; i < 131; i++)
 		differ += r->slot[i].buf_idx != before[i];
 	CHECK(differ > 0);
-	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
-	tp_close(&a);
-	tp_close(&b);
-	nm_emu_destroy(emu);
+	pair_close(emu, &a, &b);
 }
 
 static void
@@ -507,8 +521,7 @@ TEST(lazy_and_partial_completion)
 	uint32_t space, rounds = 0;
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "l{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "l}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "l", 0), 0);
 	t = txr(&a, 0);
 	tx_slots(&a, 1);
 	REQUIRE_EQ(tp_sync(&a, 1), 0); /* sync 1: sent, not reported */
@@ -523,8 +536,7 @@ TEST(lazy_and_partial_completion)
 
 	emu = emu_make(250, partial);
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "l{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "l}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "l", 0), 0);
 	t = txr(&a, 0);
 	tx_slots(&a, 200);
 	space = nm_ring_space(t);
@@ -538,10 +550,7 @@ TEST(lazy_and_partial_completion)
 	}
 	CHECK_EQ(nm_ring_space(t), 249);
 	CHECK(rounds > 1);
-	CHECK_EQ(nm_emu_violations(emu, NULL, 0), 0);
-	tp_close(&a);
-	tp_close(&b);
-	nm_emu_destroy(emu);
+	pair_close(emu, &a, &b);
 }
 
 TEST(leaked_buffer_counted)
@@ -552,8 +561,7 @@ TEST(leaked_buffer_counted)
 	uint32_t spare;
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &a, "g{0", NR_REG_ALL_NIC, 0, 2, 0), 0);
-	REQUIRE_EQ(tp_open(nm_emu_sys(emu), &b, "g}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "g", 2), 0);
 	tx_slots(&b, 1);
 	REQUIRE_EQ(tp_sync(&b, 1), 0);
 	REQUIRE_EQ(tp_sync(&a, 0), 0);
@@ -580,15 +588,13 @@ TEST(leaked_buffer_counted)
 TEST(extra_bufs_and_swap)
 {
 	struct nm_emu *emu = emu_make(64, NULL);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	struct netmap_ring *t, *r;
 	uint32_t list[100], n = 0, bi, spare, took, oldtx, zero = 0;
 	char msg[256];
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "e{0", NR_REG_ALL_NIC, 0, 100, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "e}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "e", 100), 0);
 	CHECK_EQ(a.reg.nr_extra_bufs, 100);
 	CHECK_EQ(nm_emu_user_bufs(emu), 100);
 	t = txr(&a, 0);
@@ -677,14 +683,12 @@ static void
 bad_head_case(int strict)
 {
 	struct nm_emu *emu = emu_make(250, strict ? NULL : not_strict);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	struct netmap_ring *t, *r;
 	char msg[256];
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "h{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "h}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "h", 0), 0);
 	t = txr(&a, 0);
 	r = rxr(&b, 0);
 	tx_slots(&a, 5);
@@ -740,14 +744,12 @@ TEST(lenient_bad_head_reinit)
 TEST(tail_restored)
 {
 	struct nm_emu *emu = emu_make(250, NULL);
-	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
 	struct tport a, b;
 	struct netmap_ring *t;
 	char msg[256];
 
 	REQUIRE(emu != NULL);
-	REQUIRE_EQ(tp_open(sys, &a, "t{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "t}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "t", 0), 0);
 	t = txr(&a, 0);
 	t->tail = 3;
 	CHECK_EQ(tp_sync(&a, 1), 0);
@@ -909,8 +911,7 @@ TEST(poll_mixed_fds)
 	unsigned char got[2048];
 
 	REQUIRE(emu != NULL && ev >= 0);
-	REQUIRE_EQ(tp_open(sys, &a, "w{0", NR_REG_ALL_NIC, 0, 0, 0), 0);
-	REQUIRE_EQ(tp_open(sys, &b, "w}0", NR_REG_ALL_NIC, 0, 0, 0), 0);
+	REQUIRE_EQ(pair_open(emu, &a, &b, "w", 0), 0);
 	pf[0].fd = b.fd;
 	pf[0].events = POLLIN;
 	pf[1].fd = ev;
