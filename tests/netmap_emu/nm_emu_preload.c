@@ -11,7 +11,10 @@
  * (epoll instances, readable when frames arrived), so select/epoll loops
  * see them too; poll() with a mix of emulator and other descriptors is
  * served by the emulator, which polls the others itself.  TAP frames move
- * at the sync calls and in poll (no background thread).
+ * at the sync calls and in poll (no background thread).  The emulator
+ * belongs to the process that opened the device first: after fork() the
+ * child's calls all go to libc (its inherited descriptors are plain epoll
+ * descriptors there).
  */
 #define _GNU_SOURCE 1
 
@@ -38,6 +41,7 @@ static struct nm_emu_host real;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static pthread_once_t emu_once = PTHREAD_ONCE_INIT;
 static _Atomic(struct nm_emu *) the_emu;
+static pid_t owner; /* the process that made the emulator */
 static const char *device = "/dev/netmap";
 
 static void
@@ -70,14 +74,23 @@ emu_make(void)
 	emu = nm_emu_create_host(&cfg, &real);
 	if (emu == NULL)
 		perror("netmap_emu_preload: nm_emu_create");
+	owner = getpid();
 	atomic_store(&the_emu, emu);
 }
 
+/* The emulator, in the process that made it only: a child after fork()
+ * or vfork() (which may run while another thread holds the emulator's
+ * lock, and with vfork shares the parent's memory) goes to libc. */
 static struct nm_emu *
 emu_get(void)
 {
+	struct nm_emu *emu;
+
 	pthread_once(&real_once, real_resolve);
-	return atomic_load(&the_emu);
+	emu = atomic_load(&the_emu);
+	if (emu != NULL && getpid() != owner)
+		return NULL;
+	return emu;
 }
 
 static int
@@ -87,7 +100,7 @@ open_common(const char *path, int flags, mode_t mode)
 
 	if (path != NULL && strcmp(path, device) == 0) {
 		pthread_once(&emu_once, emu_make);
-		emu = atomic_load(&the_emu);
+		emu = emu_get();
 		if (emu == NULL) {
 			errno = ENODEV;
 			return -1;

@@ -1203,6 +1203,24 @@ preload_body(void)
 		return 37;
 	if (rx_frame(rxr(&b, 0), got, sizeof(got), &ns) != 60 || memcmp(got, f, 60) != 0)
 		return 38;
+	/* a forked child closing the descriptors leaves them to the parent */
+	{
+		pid_t pid = fork();
+		int st = 0;
+
+		if (pid == 0) {
+			close(a.fd);
+			close(b.fd);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st != 0)
+			return 40;
+		if (a.nifp->ni_bufs_head == 0) /* the child unregistered a */
+			return 42;
+	}
+	if (tx_frame(txr(&a, 0), f, sizeof(f), 2048) != 0 || ioctl(a.fd, NIOCTXSYNC, NULL) != 0 ||
+	    poll(pf, 1, 1000) != 1 || rx_frame(rxr(&b, 0), got, sizeof(got), &ns) != 60)
+		return 41;
 	/* strict mode is on: a bad head fails the sync */
 	rxr(&b, 0)->head = 99;
 	if (ioctl(b.fd, NIOCRXSYNC, NULL) != -1 || errno != EINVAL)
