@@ -226,7 +226,8 @@ violate(struct nm_emu *emu, const char *fmt, ...)
 	emu->violations++;
 	snprintf(emu->last_violation, sizeof(emu->last_violation), "%s (nm_emu seed %" PRIu64 ")",
 	    msg, emu->cfg.seed);
-	if (emu->verbose)
+	/* the first one always, so that a failing test's log has the seed */
+	if (emu->verbose || emu->violations == 1)
 		fprintf(stderr, "nm_emu: violation: %s\n", emu->last_violation);
 }
 
