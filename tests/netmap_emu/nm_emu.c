@@ -1776,7 +1776,12 @@ sys_close(void *ctx, int fd)
 static int
 emu_ctrl(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr)
 {
-	if (hdr->nr_version < NETMAP_MIN_API || hdr->nr_version > NETMAP_MAX_API)
+	uint16_t asked = hdr->nr_version;
+
+	/* netmap(4): the version must match, and the kernel's is returned;
+	 * nr_reserved is the kernel's own and must be 0 from user space */
+	hdr->nr_version = NETMAP_API;
+	if (asked < NETMAP_MIN_API || asked > NETMAP_MAX_API || hdr->nr_reserved != 0)
 		return EINVAL;
 	if (hdr->nr_options != 0) {
 		/* no option is known here: each says so, as the kernel does */
@@ -1882,9 +1887,15 @@ sys_munmap(void *ctx, void *addr, size_t len)
 	struct nm_emu *emu = ctx;
 
 	pthread_mutex_lock(&emu->mtx);
-	for (int i = 0; i < EMU_MAX_MAPS; i++)
-		if (emu->maps[i].addr == addr)
-			memset(&emu->maps[i], 0, sizeof(emu->maps[i]));
+	/* a map partly unmapped is forgotten whole: paranoid mode must never
+	 * mprotect pages that may be someone else's by now */
+	for (int i = 0; i < EMU_MAX_MAPS; i++) {
+		struct emu_map *m = &emu->maps[i];
+
+		if (m->addr != NULL && (char *)addr < m->addr + m->len &&
+		    (char *)addr + len > m->addr)
+			memset(m, 0, sizeof(*m));
+	}
 	pthread_mutex_unlock(&emu->mtx);
 	return emu->host.munmap(addr, len);
 }
@@ -1917,7 +1928,7 @@ poll_scan(struct nm_emu *emu, struct pollfd *fds, unsigned long nfds)
 				if (fd_sync(emu, f, 1) != 0)
 					rev |= POLLERR;
 			}
-			if (want_rx && fd_sync(emu, f, 0) != 0)
+			if ((want_rx || (f->flags & NR_DO_RX_POLL)) && fd_sync(emu, f, 0) != 0)
 				rev |= POLLERR;
 			for (unsigned k = 0; k < f->port->nkr; k++) {
 				const struct kring *kr = &f->port->kr[k];

@@ -308,6 +308,11 @@ TEST(register_errors)
 	hdr.nr_version = 11;
 	CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCCTRL, &hdr), -1);
 	CHECK_EQ(errno, EINVAL);
+	CHECK_EQ(hdr.nr_version, NETMAP_API);
+	hdr.nr_reserved = 1;
+	CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCCTRL, &hdr), -1);
+	CHECK_EQ(errno, EINVAL);
+	hdr.nr_reserved = 0;
 	/* syncs before register; the legacy register; unknown ioctl */
 	CHECK_EQ(sys->ioctl(sys->ctx, b.fd, NIOCTXSYNC, NULL), -1);
 	CHECK_EQ(errno, ENXIO);
