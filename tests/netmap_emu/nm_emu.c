@@ -1004,7 +1004,7 @@ emu_register(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr,
 	struct emu_port *port;
 	struct netmap_if *nifp;
 	uint64_t txm, rxm, both;
-	uint32_t slots;
+	uint32_t slots, hosts;
 	int obj = -1;
 
 	if (f->port != NULL)
@@ -1059,19 +1059,25 @@ emu_register(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr,
 		port->kr[k].excl = (reg->nr_flags & NR_EXCLUSIVE) != 0;
 	}
 	nifp = fd_nifp(emu, f);
+	hosts = port->nhost ? port->nhost : 1;
 	memset(nifp, 0, EMU_IF_OBJ);
 	name_copy(nifp->ni_name, sizeof(nifp->ni_name), name);
 	put32(nifp, offsetof(struct netmap_if, ni_version), NETMAP_API);
 	put32(nifp, offsetof(struct netmap_if, ni_tx_rings), port->ntx);
 	put32(nifp, offsetof(struct netmap_if, ni_rx_rings), port->nrx);
-	put32(nifp, offsetof(struct netmap_if, ni_host_tx_rings), port->nhost);
-	put32(nifp, offsetof(struct netmap_if, ni_host_rx_rings), port->nhost);
+	/* A port without host rings still has one (fake, ring_ofs 0) per
+	 * direction in its netmap_if, as the kernel's netmap_all_rings()
+	 * counts them: the rx rings start after it. */
+	put32(nifp, offsetof(struct netmap_if, ni_host_tx_rings), hosts);
+	put32(nifp, offsetof(struct netmap_if, ni_host_rx_rings), hosts);
 	for (unsigned k = 0; k < port->nkr; k++) {
+		unsigned half = port->ntx + port->nhost;
+		unsigned idx = k < half ? k : port->ntx + hosts + (k - half);
 		int64_t ofs = 0;
 
 		if (both & (1ULL << k))
 			ofs = (int64_t)((char *)port->kr[k].ring - (char *)nifp);
-		put64(nifp, offsetof(struct netmap_if, ring_ofs) + k * sizeof(int64_t), ofs);
+		put64(nifp, offsetof(struct netmap_if, ring_ofs) + idx * sizeof(int64_t), ofs);
 	}
 	reg->nr_extra_bufs = (uint32_t)extra_bufs(emu, nifp, reg->nr_extra_bufs);
 	reg->nr_offset = (uint64_t)((char *)nifp - emu->mem);

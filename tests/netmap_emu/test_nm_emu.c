@@ -271,10 +271,16 @@ TEST(register_errors)
 	REQUIRE_EQ(tp_open(sys, &a, "q{3", NR_REG_ONE_NIC, 1, 0, 100), 0);
 	CHECK_EQ(a.reg.nr_tx_slots, 100);
 	CHECK_EQ(a.nifp->ni_tx_rings, 2);
+	/* NIC tx 0, 1, the fake host tx ring, NIC rx 0, 1, fake host rx */
+	CHECK_EQ(a.nifp->ni_host_tx_rings, 1);
+	CHECK_EQ(a.reg.nr_host_tx_rings, 0);
 	CHECK_EQ(a.nifp->ring_ofs[0], 0);
 	CHECK(a.nifp->ring_ofs[1] != 0);
 	CHECK_EQ(a.nifp->ring_ofs[2], 0);
-	CHECK(a.nifp->ring_ofs[3] != 0);
+	CHECK_EQ(a.nifp->ring_ofs[3], 0);
+	CHECK(a.nifp->ring_ofs[4] != 0);
+	CHECK_EQ(a.nifp->ring_ofs[5], 0);
+	CHECK_EQ(rxr(&a, 1)->dir, 1);
 	CHECK_EQ(txr(&a, 1)->ringid, 1);
 	/* the same descriptor twice: EBUSY */
 	memset(&hdr, 0, sizeof(hdr));
