@@ -497,6 +497,75 @@ nm_emu_leaked_bufs(const struct nm_emu *emu)
 	return emu->leaked;
 }
 
+static int
+check_kring(const struct nm_emu *emu, const struct kring *kr, uint8_t *seen, char *msg, size_t len)
+{
+	const struct netmap_ring *r = kr->ring;
+	uint32_t first = kr->tx ? rnext(kr, kr->hwtail) : kr->hwtail;
+
+	if (kr->hwcur >= kr->n || kr->hwtail >= kr->n || kr->nxt >= kr->n || kr->ready >= kr->n) {
+		snprintf(msg, len, "%s: index out of range", kr->port->name);
+		return -1;
+	}
+	if (kr->tx ? rdist(kr, first, kr->nxt) > rdist(kr, first, kr->hwcur) :
+	             (rdist(kr, kr->hwcur, kr->hwtail) > rdist(kr, kr->hwcur, kr->ready) ||
+	                 rdist(kr, kr->hwcur, kr->ready) > rdist(kr, kr->hwcur, kr->nxt))) {
+		snprintf(msg, len, "%s %s ring %u: hwcur %u hwtail %u nxt %u ready %u out of order",
+		    kr->port->name, kr->tx ? "tx" : "rx", kr->id, kr->hwcur, kr->hwtail, kr->nxt,
+		    kr->ready);
+		return -1;
+	}
+	for (uint32_t i = 0; i < kr->n; i++) {
+		uint32_t b = kr->kbuf[i];
+
+		if (b < 2 || b >= emu->nbufs || emu->bstate[b] != BS_RING || seen[b]++) {
+			snprintf(msg, len, "%s slot %u: buffer %u twice or not the ring's",
+			    kr->port->name, i, b);
+			return -1;
+		}
+	}
+	/* the kernel's part, [hwtail, hwcur), as the kernel knows it */
+	for (uint32_t i = kr->hwtail; i != kr->hwcur; i = rnext(kr, i))
+		if (r->slot[i].buf_idx != kr->kbuf[i]) {
+			snprintf(msg, len, "%s %s slot %u: user sees buffer %u, kernel has %u",
+			    kr->port->name, kr->tx ? "tx" : "rx", i, r->slot[i].buf_idx,
+			    kr->kbuf[i]);
+			return -1;
+		}
+	return 0;
+}
+
+int
+nm_emu_check(const struct nm_emu *emu, char *msg, size_t len)
+{
+	struct nm_emu *e = (struct nm_emu *)(uintptr_t)emu;
+	uint8_t *seen = calloc(emu->nbufs, 1);
+	int rc = 0;
+
+	if (seen == NULL)
+		return -1;
+	pthread_mutex_lock(&e->mtx);
+	for (uint32_t k = 0; k < e->nfree && rc == 0; k++) {
+		uint32_t b = e->freel[k];
+
+		if (b < 2 || b >= e->nbufs || e->bstate[b] != BS_FREE || seen[b]++) {
+			snprintf(msg, len, "free list: buffer %u twice or not free", b);
+			rc = -1;
+		}
+	}
+	for (int p = 0; p < EMU_MAX_PORTS && rc == 0; p++)
+		for (unsigned k = 0; e->ports[p].used && k < e->ports[p].nkr && rc == 0; k++)
+			rc = check_kring(e, &e->ports[p].kr[k], seen, msg, len);
+	for (uint32_t b = 2; b < e->nbufs && rc == 0; b++)
+		if (!seen[b] && e->bstate[b] != BS_USER) {
+			snprintf(msg, len, "buffer %u is nowhere", b);
+			rc = -1;
+		}
+	pthread_mutex_unlock(&e->mtx);
+	free(seen);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------
  * Descriptors and maps.
  */

@@ -106,6 +106,11 @@ unsigned nm_emu_user_bufs(const struct nm_emu *emu);
  * ni_bufs_head list) each time the last descriptor closed: the kernel
  * frees only those two, so these would be lost (taken back here). */
 unsigned nm_emu_leaked_bufs(const struct nm_emu *emu);
+/* The emulator's own bookkeeping checked (every buffer free, in exactly
+ * one ring slot, or the user's; ring indices in order; the kernel's part
+ * of each ring as the kernel left it): 0, or -1 with what is wrong in
+ * msg.  For the emulator's tests. */
+int nm_emu_check(const struct nm_emu *emu, char *msg, size_t len);
 
 #ifdef __cplusplus
 }

@@ -1275,3 +1275,158 @@ TEST(preload_form)
 	CHECK(WIFEXITED(st));
 	CHECK_EQ(WEXITSTATUS(st), 0);
 }
+
+/* One end of a randomised run: what it sent and expects, its spares. */
+struct rend {
+	struct tport *p;
+	unsigned sent, got;
+	uint32_t spare[64];
+	unsigned nspare;
+};
+
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *x >> 33;
+}
+
+/* Takes what arrived on e's rx ring, checking order and bytes; swaps
+ * spares into some slots (zero copy) and keeps the buffers taken. */
+static int
+rend_receive(struct rend *e, uint64_t *x)
+{
+	struct netmap_ring *r = rxr(e->p, 0);
+	unsigned char got[9000], want[9000];
+
+	for (;;) {
+		uint32_t i = r->head;
+		size_t off = 0;
+		int whole = 0;
+
+		for (uint32_t j = i; j != r->tail; j = nm_ring_next(r, j)) {
+			if (!(r->slot[j].flags & NS_MOREFRAG)) {
+				whole = 1;
+				break;
+			}
+		}
+		if (!whole)
+			return 0;
+		for (;;) {
+			struct netmap_slot *s = &r->slot[i];
+			int more = (s->flags & NS_MOREFRAG) != 0;
+
+			if (off + s->len > sizeof(got))
+				return -1;
+			memcpy(got + off, NETMAP_BUF(r, s->buf_idx), s->len);
+			off += s->len;
+			if (e->nspare > 0 && e->nspare < 64 && (rnd(x) & 1)) {
+				uint32_t take = s->buf_idx;
+
+				s->buf_idx = e->spare[--e->nspare];
+				s->flags |= NS_BUF_CHANGED;
+				e->spare[e->nspare++] = take;
+			}
+			i = nm_ring_next(r, i);
+			if (!more)
+				break;
+		}
+		r->head = r->cur = i;
+		fill_pattern(want, off, e->got);
+		if (memcmp(want, got, off) != 0)
+			return -1;
+		e->got++;
+	}
+}
+
+static void
+random_tweak(struct nm_emu_config *c)
+{
+	uint64_t x = c->seed * 977 + 5;
+
+	c->num_slots = 8 + (uint32_t)(rnd(&x) % 300);
+	c->frag_size = (rnd(&x) & 1) ? 64 + (uint32_t)(rnd(&x) % 2000) : 0;
+	c->swap_rx = rnd(&x) & 1;
+	c->permute_bufs = rnd(&x) & 1;
+	c->lazy_tx = (uint32_t)(rnd(&x) % 5);
+	c->partial_tx = rnd(&x) & 1;
+}
+
+TEST(random_ops_keep_the_books)
+{
+	for (unsigned round = 0; round < 12; round++) {
+		struct nm_emu_config cfg;
+		struct nm_emu *emu;
+		struct tport a, b;
+		struct rend ea = { &a, 0, 0, { 0 }, 0 }, eb = { &b, 0, 0, { 0 }, 0 };
+		struct rend *ends[2] = { &ea, &eb };
+		uint64_t x = ust_test_seed * 1000 + round;
+		char msg[256];
+		unsigned idle = 0;
+
+		nm_emu_config_init(&cfg);
+		cfg.num_bufs = 4096;
+		cfg.seed = x;
+		random_tweak(&cfg);
+		emu = nm_emu_create(&cfg);
+		REQUIRE_EQ(pair_open(emu, &a, &b, "r", 32), 0);
+		for (uint32_t bi = a.nifp->ni_bufs_head; bi != 0 && ea.nspare < 32;) {
+			ea.spare[ea.nspare++] = bi;
+			memcpy(&bi, NETMAP_BUF(txr(&a, 0), bi), 4);
+		}
+		for (unsigned op = 0; op < 4000 || idle < 50; op++) {
+			struct rend *e = ends[rnd(&x) & 1];
+			unsigned char f[9000];
+			unsigned before = ea.got + eb.got;
+
+			switch (op < 4000 ? rnd(&x) % 4 : 4) {
+			case 0: {
+				size_t l = 60 + (size_t)(rnd(&x) % 5000);
+
+				fill_pattern(f, l, e->sent);
+				if (tx_frame(txr(e->p, 0), f, l, 2048) == 0)
+					e->sent++;
+				break;
+			}
+			case 1:
+				CHECK_EQ(tp_sync(e->p, 1), 0);
+				break;
+			case 2:
+				CHECK_EQ(rend_receive(e, &x), 0);
+				break;
+			case 3:
+				CHECK_EQ(tp_sync(e->p, 0), 0);
+				break;
+			default: /* drain */
+				for (int k = 0; k < 2; k++) {
+					CHECK_EQ(tp_sync(ends[k]->p, 1), 0);
+					CHECK_EQ(tp_sync(ends[1 - k]->p, 0), 0);
+					CHECK_EQ(rend_receive(ends[1 - k], &x), 0);
+				}
+				idle = ea.got + eb.got == before ? idle + 1 : 0;
+				break;
+			}
+			if (nm_emu_check(emu, msg, sizeof(msg)) != 0) {
+				UST_FAIL_AT(__FILE__, __LINE__, "round %u op %u: %s", round, op,
+				    msg);
+				return;
+			}
+			if (ust_test_failures)
+				return;
+		}
+		CHECK_EQ(eb.got, ea.sent);
+		CHECK_EQ(ea.got, eb.sent);
+		CHECK(ea.sent > 100 && eb.sent > 100);
+		/* the spares go back on the list for the kernel to free */
+		a.nifp->ni_bufs_head = 0;
+		for (unsigned k = 0; k < ea.nspare; k++) {
+			memcpy(NETMAP_BUF(txr(&a, 0), ea.spare[k]), &a.nifp->ni_bufs_head, 4);
+			a.nifp->ni_bufs_head = ea.spare[k];
+		}
+		CHECK_EQ(nm_emu_violations(emu, msg, sizeof(msg)), 0);
+		tp_close(&a);
+		tp_close(&b);
+		CHECK_EQ(nm_emu_leaked_bufs(emu), 0);
+		nm_emu_destroy(emu);
+	}
+}
