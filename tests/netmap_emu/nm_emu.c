@@ -1365,14 +1365,21 @@ rx_take_slot(struct nm_emu *emu, struct kring *kr)
 	return s;
 }
 
-/* Copies a frame (or, with more, the start of one) into the rx ring as a
- * chain of slots; 0, -1 when it does not fit now, 1 when it never will
- * (dropped). */
+/* Copies a frame into the rx ring as a chain of slots (frag_size bytes
+ * each, or more to stay within NETMAP_MAX_FRAGS); 0, -1 when it does not
+ * fit now, 1 when it never will (dropped). */
 static int
-rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t len, int more)
+rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t len)
 {
 	uint32_t chunk = rx_chunk(emu);
-	size_t nslots = len == 0 ? 1 : (len + chunk - 1) / chunk;
+	size_t nslots;
+
+	/* split no further than NETMAP_MAX_FRAGS slots */
+	if (len > (size_t)chunk * NETMAP_MAX_FRAGS)
+		chunk = (uint32_t)((len + NETMAP_MAX_FRAGS - 1) / NETMAP_MAX_FRAGS);
+	if (chunk > emu->bsz)
+		chunk = emu->bsz;
+	nslots = len == 0 ? 1 : (len + chunk - 1) / chunk;
 
 	if (nslots > NETMAP_MAX_FRAGS || nslots >= kr->n)
 		return 1;
@@ -1384,11 +1391,10 @@ rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t l
 
 		memcpy(buf_addr(emu, s->buf_idx), data + k * chunk, n);
 		s->len = (uint16_t)n;
-		if (k + 1 < nslots || more)
+		if (k + 1 < nslots)
 			s->flags |= NS_MOREFRAG;
 	}
-	if (!more)
-		kr->ready = kr->nxt;
+	kr->ready = kr->nxt;
 	return 0;
 }
 
@@ -1433,8 +1439,9 @@ tx_skip(struct kring *kr, uint32_t nslots)
 }
 
 /* Pipe: pending tx slots of one end into the peer's rx ring, by swapping
- * buffers (netmap pipes move slots, not bytes), or copied when the frame
- * is to be split (frag_size) or given a fresh buffer (swap_rx). */
+ * buffers (netmap pipes move slots, not bytes), or the rest of the frame
+ * copied, once the user has released all of it, when it is to be split
+ * (frag_size) or given fresh buffers (swap_rx). */
 static void
 pipe_push(struct nm_emu *emu, struct kring *tx)
 {
@@ -1444,15 +1451,16 @@ pipe_push(struct nm_emu *emu, struct kring *tx)
 		uint32_t t = tx->nxt;
 		struct netmap_slot *ts = &tx->ring->slot[t];
 		int more = (ts->flags & NS_MOREFRAG) != 0;
-		uint32_t chunk = rx_chunk(emu);
 
-		if ((emu->cfg.frag_size && ts->len > chunk) ||
-		    (emu->cfg.swap_rx && (emu_rand(emu) & 1))) {
-			int rc = rx_put(emu, rx, (const unsigned char *)buf_addr(emu, tx->kbuf[t]),
-			    ts->len, more);
+		if (emu->cfg.frag_size != 0 || (emu->cfg.swap_rx && (emu_rand(emu) & 1))) {
+			/* the rest of the frame, whole, copied into fresh slots */
+			size_t len = 0;
+			uint32_t used = tx_gather(emu, tx, &len);
 
-			if (rc < 0)
-				break;
+			if (used == 0 || rx_put(emu, rx, emu->scratch, len) < 0)
+				break; /* not all released yet, or no room yet */
+			tx_skip(tx, used);
+			continue;
 		} else {
 			uint32_t r = rx->nxt, tmp;
 			struct netmap_slot *rs;
@@ -1516,7 +1524,7 @@ vale_forward(struct nm_emu *emu, struct kring *tx)
 				    (dst >= 0 && p != dst))
 					continue;
 				/* a full rx ring drops, as a switch does */
-				(void)rx_put(emu, &op->kr[op->ntx], emu->scratch, len, 0);
+				(void)rx_put(emu, &op->kr[op->ntx], emu->scratch, len);
 			}
 		}
 		tx_skip(tx, used);
@@ -1769,7 +1777,7 @@ tap_recv(struct nm_emu *emu, struct kring *rx)
 					break;
 				rx->stash_len = (size_t)n;
 			}
-			rc = rx_put(emu, rx, rx->stash, rx->stash_len, 0);
+			rc = rx_put(emu, rx, rx->stash, rx->stash_len);
 			if (rc < 0)
 				return; /* ring full: the frame waits */
 			rx->stash_len = 0;

@@ -1344,7 +1344,8 @@ random_tweak(struct nm_emu_config *c)
 {
 	uint64_t x = c->seed * 977 + 5;
 
-	c->num_slots = 8 + (uint32_t)(rnd(&x) % 300);
+	/* a ring holds the longest chain: 64 slots and one always empty */
+	c->num_slots = 66 + (uint32_t)(rnd(&x) % 300);
 	c->frag_size = (rnd(&x) & 1) ? 64 + (uint32_t)(rnd(&x) % 2000) : 0;
 	c->swap_rx = rnd(&x) & 1;
 	c->permute_bufs = rnd(&x) & 1;
