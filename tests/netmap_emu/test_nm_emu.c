@@ -1351,6 +1351,8 @@ random_tweak(struct nm_emu_config *c)
 	c->permute_bufs = rnd(&x) & 1;
 	c->lazy_tx = (uint32_t)(rnd(&x) % 5);
 	c->partial_tx = rnd(&x) & 1;
+	/* legal accesses only here: paranoid mode must not fault them */
+	c->paranoid = (rnd(&x) & 3) == 0;
 }
 
 TEST(random_ops_keep_the_books)
