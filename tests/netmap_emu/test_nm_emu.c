@@ -1055,6 +1055,78 @@ tap_multiqueue(void)
 	return ust_test_failures != 0 ? 33 : 0;
 }
 
+/* RFC 1071 checksum of n bytes. */
+static uint16_t
+cksum(const unsigned char *p, size_t n)
+{
+	uint32_t sum = 0;
+
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void
+put16be(unsigned char *p, uint16_t v)
+{
+	p[0] = (unsigned char)(v >> 8);
+	p[1] = (unsigned char)v;
+}
+
+/* An ICMP echo of a 3000-byte IP packet to the kernel (MTU 4000 on
+ * nmt0): two tx slots out, the reply as a chain in; 0 when the reply
+ * came back whole with the same payload. */
+static int
+big_echo(struct tport *nic)
+{
+	static unsigned char f[3014], got[4096];
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM, 0);
+	unsigned char *ip = f + 14, *icmp = f + 34;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "nmt0");
+	ifr.ifr_mtu = 4000;
+	if (ioctl(s, SIOCSIFMTU, &ifr) != 0 || ioctl(s, SIOCGIFHWADDR, &ifr) != 0) {
+		close(s);
+		return -1;
+	}
+	close(s);
+	memcpy(f, ifr.ifr_hwaddr.sa_data, 6);
+	memcpy(f + 6, "\x02\0\0\0\0\x02\x08\x00", 8);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	put16be(ip + 2, 3000);
+	ip[8] = 64;
+	ip[9] = 1;
+	memcpy(ip + 12, "\xc6\x12\x00\x02\xc6\x12\x00\x01", 8);
+	put16be(ip + 10, cksum(ip, 20));
+	memset(icmp, 0, 8);
+	icmp[0] = 8;
+	put16be(icmp + 4, 0x1234);
+	for (size_t k = 8; k < 2980; k++)
+		icmp[k] = (unsigned char)(k * 13);
+	put16be(icmp + 2, cksum(icmp, 2980));
+	CHECK_EQ(tx_frame(txr(nic, 0), f, sizeof(f), 2048), 0);
+	CHECK_EQ(tp_sync(nic, 1), 0);
+	for (int round = 0; round < 50; round++) {
+		struct pollfd pf = { .fd = nic->fd, .events = POLLIN, .revents = 0 };
+		unsigned ns;
+		long len;
+
+		(void)nic->sys->poll(nic->sys->ctx, &pf, 1, 100);
+		while ((len = rx_frame(rxr(nic, 0), got, sizeof(got), &ns)) >= 0)
+			if (len == 3014 && got[23] == 1 && got[34] == 0 && ns > 1 && ns <= 64 &&
+			    memcmp(got + 42, icmp + 8, 2972) == 0)
+				return 0;
+	}
+	return -1;
+}
+
 static void
 frag_40(struct nm_emu_config *c)
 {
@@ -1087,6 +1159,9 @@ tap_child(void)
 	put_frame(&nic, f, arp_request(f, 0));
 	if (arp_reply_wait(&nic, 0, 0) != 2)
 		return 16;
+	/* a frame longer than a buffer both ways: an echo of 3000 bytes */
+	if (big_echo(&nic) != 0)
+		return 23;
 	/* host rings bound too: what the kernel sends goes there */
 	if (tp_open(sys, &host, "nmt0", NR_REG_SW, 0, 0, 0) != 0)
 		return 17;
