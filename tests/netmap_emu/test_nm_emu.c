@@ -37,8 +37,8 @@ struct tport {
 };
 
 static int
-tp_open(const struct ust_netmap_sys *sys, struct tport *p, const char *name, uint32_t mode,
-    uint16_t ringid, uint32_t extra, uint32_t slots)
+tp_open_fl(const struct ust_netmap_sys *sys, struct tport *p, const char *name, uint32_t mode,
+    uint16_t ringid, uint32_t extra, uint32_t slots, uint64_t flags)
 {
 	struct nmreq_header hdr;
 
@@ -56,6 +56,7 @@ tp_open(const struct ust_netmap_sys *sys, struct tport *p, const char *name, uin
 	p->reg.nr_ringid = ringid;
 	p->reg.nr_extra_bufs = extra;
 	p->reg.nr_tx_slots = p->reg.nr_rx_slots = slots;
+	p->reg.nr_flags = flags;
 	if (sys->ioctl(sys->ctx, p->fd, NIOCCTRL, &hdr) != 0) {
 		int e = errno;
 
@@ -69,6 +70,13 @@ tp_open(const struct ust_netmap_sys *sys, struct tport *p, const char *name, uin
 		return errno;
 	p->nifp = NETMAP_IF(p->mem, p->reg.nr_offset);
 	return 0;
+}
+
+static int
+tp_open(const struct ust_netmap_sys *sys, struct tport *p, const char *name, uint32_t mode,
+    uint16_t ringid, uint32_t extra, uint32_t slots)
+{
+	return tp_open_fl(sys, p, name, mode, ringid, extra, slots, 0);
 }
 
 static void
@@ -1507,4 +1515,43 @@ TEST(random_ops_keep_the_books)
 		CHECK_EQ(nm_emu_leaked_bufs(emu), 0);
 		nm_emu_destroy(emu);
 	}
+}
+
+/* poll's implicit syncs: txsync unless NR_NO_TX_POLL, rxsync on POLLIN or
+ * with NR_DO_RX_POLL; NR_TX_RINGS_ONLY binds no rx ring. */
+TEST(poll_flags)
+{
+	struct nm_emu *emu = emu_make(250, NULL);
+	const struct ust_netmap_sys *sys = nm_emu_sys(emu);
+	struct tport a, b, c;
+	struct pollfd pf = { .fd = -1, .events = POLLIN, .revents = 0 };
+
+	REQUIRE(emu != NULL);
+	REQUIRE_EQ(tp_open_fl(sys, &a, "f{0", NR_REG_ALL_NIC, 0, 0, 0, NR_NO_TX_POLL), 0);
+	REQUIRE_EQ(tp_open_fl(sys, &b, "f}0", NR_REG_ALL_NIC, 0, 0, 0, NR_DO_RX_POLL), 0);
+	tx_slots(&a, 3);
+	pf.fd = a.fd;
+	CHECK_EQ(sys->poll(sys->ctx, &pf, 1, 0), 0); /* POLLIN only: nothing sent */
+	pf.fd = b.fd;
+	CHECK_EQ(sys->poll(sys->ctx, &pf, 1, 0), 0);
+	CHECK_EQ(rxr(&b, 0)->tail, 0);
+	pf.fd = a.fd;
+	pf.events = POLLOUT; /* POLLOUT: sent */
+	CHECK_EQ(sys->poll(sys->ctx, &pf, 1, 0), 1);
+	pf.fd = b.fd;
+	pf.events = POLLOUT; /* NR_DO_RX_POLL: received without POLLIN */
+	CHECK_EQ(sys->poll(sys->ctx, &pf, 1, 0), 1);
+	CHECK_EQ(rxr(&b, 0)->tail, 3);
+	/* without NR_NO_TX_POLL a POLLIN poll sends */
+	tx_slots(&b, 2);
+	pf.events = POLLIN;
+	CHECK_EQ(sys->poll(sys->ctx, &pf, 1, 0), 1); /* b's rx ring holds 3 */
+	REQUIRE_EQ(tp_sync(&a, 0), 0);
+	CHECK_EQ(rxr(&a, 0)->tail, 2);
+	/* a third descriptor on one end's tx ring only */
+	CHECK_EQ(tp_open_fl(sys, &c, "f{0", NR_REG_ALL_NIC, 0, 0, 0, NR_TX_RINGS_ONLY), 0);
+	CHECK(c.nifp->ring_ofs[0] != 0);
+	CHECK_EQ(c.nifp->ring_ofs[2], 0);
+	tp_close(&c);
+	pair_close(emu, &a, &b);
 }
