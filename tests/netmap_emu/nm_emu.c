@@ -42,24 +42,7 @@
 
 #include <linux/if_tun.h>
 
-#include "../../drivers/netmap/netmap_abi.h"
 #include "nm_emu_int.h"
-
-#if !UST_NETMAP_ABI_SYSTEM
-/* netmap(4)'s NETMAP_REQ_PORT_INFO_GET body (not in the driver's ABI
- * header, which does not use it). */
-struct nmreq_port_info_get {
-	uint64_t nr_memsize;
-	uint32_t nr_tx_slots;
-	uint32_t nr_rx_slots;
-	uint16_t nr_tx_rings;
-	uint16_t nr_rx_rings;
-	uint16_t nr_host_tx_rings;
-	uint16_t nr_host_rx_rings;
-	uint16_t nr_mem_id;
-	uint16_t pad[3];
-};
-#endif
 
 #define EMU_MAX_FDS 64
 #define EMU_MAX_PORTS 64
@@ -243,7 +226,8 @@ violate(struct nm_emu *emu, const char *fmt, ...)
 	emu->violations++;
 	snprintf(emu->last_violation, sizeof(emu->last_violation), "%s (nm_emu seed %" PRIu64 ")",
 	    msg, emu->cfg.seed);
-	if (emu->verbose)
+	/* the first one always, so that a failing test's log has the seed */
+	if (emu->verbose || emu->violations == 1)
 		fprintf(stderr, "nm_emu: violation: %s\n", emu->last_violation);
 }
 
@@ -511,6 +495,75 @@ unsigned
 nm_emu_leaked_bufs(const struct nm_emu *emu)
 {
 	return emu->leaked;
+}
+
+static int
+check_kring(const struct nm_emu *emu, const struct kring *kr, uint8_t *seen, char *msg, size_t len)
+{
+	const struct netmap_ring *r = kr->ring;
+	uint32_t first = kr->tx ? rnext(kr, kr->hwtail) : kr->hwtail;
+
+	if (kr->hwcur >= kr->n || kr->hwtail >= kr->n || kr->nxt >= kr->n || kr->ready >= kr->n) {
+		snprintf(msg, len, "%s: index out of range", kr->port->name);
+		return -1;
+	}
+	if (kr->tx ? rdist(kr, first, kr->nxt) > rdist(kr, first, kr->hwcur) :
+	             (rdist(kr, kr->hwcur, kr->hwtail) > rdist(kr, kr->hwcur, kr->ready) ||
+	                 rdist(kr, kr->hwcur, kr->ready) > rdist(kr, kr->hwcur, kr->nxt))) {
+		snprintf(msg, len, "%s %s ring %u: hwcur %u hwtail %u nxt %u ready %u out of order",
+		    kr->port->name, kr->tx ? "tx" : "rx", kr->id, kr->hwcur, kr->hwtail, kr->nxt,
+		    kr->ready);
+		return -1;
+	}
+	for (uint32_t i = 0; i < kr->n; i++) {
+		uint32_t b = kr->kbuf[i];
+
+		if (b < 2 || b >= emu->nbufs || emu->bstate[b] != BS_RING || seen[b]++) {
+			snprintf(msg, len, "%s slot %u: buffer %u twice or not the ring's",
+			    kr->port->name, i, b);
+			return -1;
+		}
+	}
+	/* the kernel's part, [hwtail, hwcur), as the kernel knows it */
+	for (uint32_t i = kr->hwtail; i != kr->hwcur; i = rnext(kr, i))
+		if (r->slot[i].buf_idx != kr->kbuf[i]) {
+			snprintf(msg, len, "%s %s slot %u: user sees buffer %u, kernel has %u",
+			    kr->port->name, kr->tx ? "tx" : "rx", i, r->slot[i].buf_idx,
+			    kr->kbuf[i]);
+			return -1;
+		}
+	return 0;
+}
+
+int
+nm_emu_check(const struct nm_emu *emu, char *msg, size_t len)
+{
+	struct nm_emu *e = (struct nm_emu *)(uintptr_t)emu;
+	uint8_t *seen = calloc(emu->nbufs, 1);
+	int rc = 0;
+
+	if (seen == NULL)
+		return -1;
+	pthread_mutex_lock(&e->mtx);
+	for (uint32_t k = 0; k < e->nfree && rc == 0; k++) {
+		uint32_t b = e->freel[k];
+
+		if (b < 2 || b >= e->nbufs || e->bstate[b] != BS_FREE || seen[b]++) {
+			snprintf(msg, len, "free list: buffer %u twice or not free", b);
+			rc = -1;
+		}
+	}
+	for (int p = 0; p < EMU_MAX_PORTS && rc == 0; p++)
+		for (unsigned k = 0; e->ports[p].used && k < e->ports[p].nkr && rc == 0; k++)
+			rc = check_kring(e, &e->ports[p].kr[k], seen, msg, len);
+	for (uint32_t b = 2; b < e->nbufs && rc == 0; b++)
+		if (!seen[b] && e->bstate[b] != BS_USER) {
+			snprintf(msg, len, "buffer %u is nowhere", b);
+			rc = -1;
+		}
+	pthread_mutex_unlock(&e->mtx);
+	free(seen);
+	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -1020,7 +1073,7 @@ emu_register(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr,
 	struct emu_port *port;
 	struct netmap_if *nifp;
 	uint64_t txm, rxm, both;
-	uint32_t slots;
+	uint32_t slots, hosts;
 	int obj = -1;
 
 	if (f->port != NULL)
@@ -1075,19 +1128,25 @@ emu_register(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr,
 		port->kr[k].excl = (reg->nr_flags & NR_EXCLUSIVE) != 0;
 	}
 	nifp = fd_nifp(emu, f);
+	hosts = port->nhost ? port->nhost : 1;
 	memset(nifp, 0, EMU_IF_OBJ);
 	name_copy(nifp->ni_name, sizeof(nifp->ni_name), name);
 	put32(nifp, offsetof(struct netmap_if, ni_version), NETMAP_API);
 	put32(nifp, offsetof(struct netmap_if, ni_tx_rings), port->ntx);
 	put32(nifp, offsetof(struct netmap_if, ni_rx_rings), port->nrx);
-	put32(nifp, offsetof(struct netmap_if, ni_host_tx_rings), port->nhost);
-	put32(nifp, offsetof(struct netmap_if, ni_host_rx_rings), port->nhost);
+	/* A port without host rings still has one (fake, ring_ofs 0) per
+	 * direction in its netmap_if, as the kernel's netmap_all_rings()
+	 * counts them: the rx rings start after it. */
+	put32(nifp, offsetof(struct netmap_if, ni_host_tx_rings), hosts);
+	put32(nifp, offsetof(struct netmap_if, ni_host_rx_rings), hosts);
 	for (unsigned k = 0; k < port->nkr; k++) {
+		unsigned half = port->ntx + port->nhost;
+		unsigned idx = k < half ? k : port->ntx + hosts + (k - half);
 		int64_t ofs = 0;
 
 		if (both & (1ULL << k))
 			ofs = (int64_t)((char *)port->kr[k].ring - (char *)nifp);
-		put64(nifp, offsetof(struct netmap_if, ring_ofs) + k * sizeof(int64_t), ofs);
+		put64(nifp, offsetof(struct netmap_if, ring_ofs) + idx * sizeof(int64_t), ofs);
 	}
 	reg->nr_extra_bufs = (uint32_t)extra_bufs(emu, nifp, reg->nr_extra_bufs);
 	reg->nr_offset = (uint64_t)((char *)nifp - emu->mem);
@@ -1306,14 +1365,21 @@ rx_take_slot(struct nm_emu *emu, struct kring *kr)
 	return s;
 }
 
-/* Copies a frame (or, with more, the start of one) into the rx ring as a
- * chain of slots; 0, -1 when it does not fit now, 1 when it never will
- * (dropped). */
+/* Copies a frame into the rx ring as a chain of slots (frag_size bytes
+ * each, or more to stay within NETMAP_MAX_FRAGS); 0, -1 when it does not
+ * fit now, 1 when it never will (dropped). */
 static int
-rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t len, int more)
+rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t len)
 {
 	uint32_t chunk = rx_chunk(emu);
-	size_t nslots = len == 0 ? 1 : (len + chunk - 1) / chunk;
+	size_t nslots;
+
+	/* split no further than NETMAP_MAX_FRAGS slots */
+	if (len > (size_t)chunk * NETMAP_MAX_FRAGS)
+		chunk = (uint32_t)((len + NETMAP_MAX_FRAGS - 1) / NETMAP_MAX_FRAGS);
+	if (chunk > emu->bsz)
+		chunk = emu->bsz;
+	nslots = len == 0 ? 1 : (len + chunk - 1) / chunk;
 
 	if (nslots > NETMAP_MAX_FRAGS || nslots >= kr->n)
 		return 1;
@@ -1325,11 +1391,10 @@ rx_put(struct nm_emu *emu, struct kring *kr, const unsigned char *data, size_t l
 
 		memcpy(buf_addr(emu, s->buf_idx), data + k * chunk, n);
 		s->len = (uint16_t)n;
-		if (k + 1 < nslots || more)
+		if (k + 1 < nslots)
 			s->flags |= NS_MOREFRAG;
 	}
-	if (!more)
-		kr->ready = kr->nxt;
+	kr->ready = kr->nxt;
 	return 0;
 }
 
@@ -1374,8 +1439,9 @@ tx_skip(struct kring *kr, uint32_t nslots)
 }
 
 /* Pipe: pending tx slots of one end into the peer's rx ring, by swapping
- * buffers (netmap pipes move slots, not bytes), or copied when the frame
- * is to be split (frag_size) or given a fresh buffer (swap_rx). */
+ * buffers (netmap pipes move slots, not bytes), or the rest of the frame
+ * copied, once the user has released all of it, when it is to be split
+ * (frag_size) or given fresh buffers (swap_rx). */
 static void
 pipe_push(struct nm_emu *emu, struct kring *tx)
 {
@@ -1385,15 +1451,16 @@ pipe_push(struct nm_emu *emu, struct kring *tx)
 		uint32_t t = tx->nxt;
 		struct netmap_slot *ts = &tx->ring->slot[t];
 		int more = (ts->flags & NS_MOREFRAG) != 0;
-		uint32_t chunk = rx_chunk(emu);
 
-		if ((emu->cfg.frag_size && ts->len > chunk) ||
-		    (emu->cfg.swap_rx && (emu_rand(emu) & 1))) {
-			int rc = rx_put(emu, rx, (const unsigned char *)buf_addr(emu, tx->kbuf[t]),
-			    ts->len, more);
+		if (emu->cfg.frag_size != 0 || (emu->cfg.swap_rx && (emu_rand(emu) & 1))) {
+			/* the rest of the frame, whole, copied into fresh slots */
+			size_t len = 0;
+			uint32_t used = tx_gather(emu, tx, &len);
 
-			if (rc < 0)
-				break;
+			if (used == 0 || rx_put(emu, rx, emu->scratch, len) < 0)
+				break; /* not all released yet, or no room yet */
+			tx_skip(tx, used);
+			continue;
 		} else {
 			uint32_t r = rx->nxt, tmp;
 			struct netmap_slot *rs;
@@ -1457,7 +1524,7 @@ vale_forward(struct nm_emu *emu, struct kring *tx)
 				    (dst >= 0 && p != dst))
 					continue;
 				/* a full rx ring drops, as a switch does */
-				(void)rx_put(emu, &op->kr[op->ntx], emu->scratch, len, 0);
+				(void)rx_put(emu, &op->kr[op->ntx], emu->scratch, len);
 			}
 		}
 		tx_skip(tx, used);
@@ -1492,25 +1559,27 @@ ring_stamp(struct kring *kr)
 	kr->ring->tail = kr->hwtail;
 }
 
+/* The prologue and the released slots: -1 when strict mode fails the
+ * call; else the ring goes on (reinitialised if it was bad, as the
+ * kernel does). */
+static int
+sync_begin(struct nm_emu *emu, struct kring *kr)
+{
+	uint32_t head = kr->ring->head;
+
+	if (sync_prologue(emu, kr) == 0 && slots_release(emu, kr, head) == 0) {
+		kr->hwcur = head;
+		return 0;
+	}
+	ring_reinit(kr, emu->nbufs);
+	return emu->cfg.strict ? -1 : 0;
+}
+
 static int
 kring_txsync(struct nm_emu *emu, struct kring *kr)
 {
-	uint32_t head;
-	int bad;
-
-	if (sync_prologue(emu, kr) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		return emu->cfg.strict ? -1 : 0;
-	}
-	head = kr->ring->head;
-	bad = slots_release(emu, kr, head) != 0;
-	if (bad) {
-		ring_reinit(kr, emu->nbufs);
-		if (emu->cfg.strict)
-			return -1;
-	} else {
-		kr->hwcur = head;
-	}
+	if (sync_begin(emu, kr) != 0)
+		return -1;
 	if (kr->port->kind == PK_PIPE)
 		pipe_push(emu, kr);
 	else if (kr->port->kind == PK_VALE)
@@ -1525,20 +1594,8 @@ kring_txsync(struct nm_emu *emu, struct kring *kr)
 static int
 kring_rxsync(struct nm_emu *emu, struct kring *kr)
 {
-	uint32_t head;
-
-	if (sync_prologue(emu, kr) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		return emu->cfg.strict ? -1 : 0;
-	}
-	head = kr->ring->head;
-	if (slots_release(emu, kr, head) != 0) {
-		ring_reinit(kr, emu->nbufs);
-		if (emu->cfg.strict)
-			return -1;
-	} else {
-		kr->hwcur = head;
-	}
+	if (sync_begin(emu, kr) != 0)
+		return -1;
 	if (kr->port->kind == PK_PIPE)
 		pipe_push(emu, kr->peer);
 	else if (kr->port->kind == PK_TAP)
@@ -1720,7 +1777,7 @@ tap_recv(struct nm_emu *emu, struct kring *rx)
 					break;
 				rx->stash_len = (size_t)n;
 			}
-			rc = rx_put(emu, rx, rx->stash, rx->stash_len, 0);
+			rc = rx_put(emu, rx, rx->stash, rx->stash_len);
 			if (rc < 0)
 				return; /* ring full: the frame waits */
 			rx->stash_len = 0;
@@ -1802,7 +1859,12 @@ sys_close(void *ctx, int fd)
 static int
 emu_ctrl(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr)
 {
-	if (hdr->nr_version < NETMAP_MIN_API || hdr->nr_version > NETMAP_MAX_API)
+	uint16_t asked = hdr->nr_version;
+
+	/* netmap(4): the version must match, and the kernel's is returned;
+	 * nr_reserved is the kernel's own and must be 0 from user space */
+	hdr->nr_version = NETMAP_API;
+	if (asked < NETMAP_MIN_API || asked > NETMAP_MAX_API || hdr->nr_reserved != 0)
 		return EINVAL;
 	if (hdr->nr_options != 0) {
 		/* no option is known here: each says so, as the kernel does */
@@ -1908,9 +1970,15 @@ sys_munmap(void *ctx, void *addr, size_t len)
 	struct nm_emu *emu = ctx;
 
 	pthread_mutex_lock(&emu->mtx);
-	for (int i = 0; i < EMU_MAX_MAPS; i++)
-		if (emu->maps[i].addr == addr)
-			memset(&emu->maps[i], 0, sizeof(emu->maps[i]));
+	/* a map partly unmapped is forgotten whole: paranoid mode must never
+	 * mprotect pages that may be someone else's by now */
+	for (int i = 0; i < EMU_MAX_MAPS; i++) {
+		struct emu_map *m = &emu->maps[i];
+
+		if (m->addr != NULL && (char *)addr < m->addr + m->len &&
+		    (char *)addr + len > m->addr)
+			memset(m, 0, sizeof(*m));
+	}
 	pthread_mutex_unlock(&emu->mtx);
 	return emu->host.munmap(addr, len);
 }
@@ -1943,7 +2011,7 @@ poll_scan(struct nm_emu *emu, struct pollfd *fds, unsigned long nfds)
 				if (fd_sync(emu, f, 1) != 0)
 					rev |= POLLERR;
 			}
-			if (want_rx && fd_sync(emu, f, 0) != 0)
+			if ((want_rx || (f->flags & NR_DO_RX_POLL)) && fd_sync(emu, f, 0) != 0)
 				rev |= POLLERR;
 			for (unsigned k = 0; k < f->port->nkr; k++) {
 				const struct kring *kr = &f->port->kr[k];

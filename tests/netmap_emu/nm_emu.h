@@ -47,37 +47,56 @@
 extern "C" {
 #endif
 
+/* drivers/netmap/netmap.py mirrors this layout in a cffi cdef (ABI mode):
+ * change both together. */
 struct nm_emu_config {
-	uint32_t num_slots;      /* NETMAP_EMU_SLOTS: ring size when the register asks 0
-	                      * (default 250: not a power of two) */
-	uint32_t max_slots;      /* NETMAP_EMU_MAX_SLOTS: largest ring size granted (1024) */
-	uint32_t buf_size;       /* NETMAP_EMU_BUF_SIZE: bytes per buffer (2048; rounded
-	                      * up to the page size in paranoid mode) */
-	uint32_t num_bufs;       /* NETMAP_EMU_BUFS: buffers in the pool (16384) */
-	uint32_t max_extra_bufs; /* NETMAP_EMU_MAX_EXTRA: cap on nr_extra_bufs (4096) */
-	uint8_t strict;          /* NETMAP_EMU_STRICT (1): a sync whose head/cur/slots the
-	                      * kernel would reject records a violation and fails
-	                      * with EINVAL (the kernel reinitialises the ring
-	                      * silently); a tail the user wrote is recorded as a
-	                      * violation too (the call goes on, tail restored) */
-	uint8_t permute_bufs;    /* NETMAP_EMU_PERMUTE (0): buffers handed out in random order */
-	uint32_t lazy_tx;        /* NETMAP_EMU_LAZY_TX (0): tx tail advances only every
-	                      * k-th txsync of a ring (0, 1: every sync) */
-	uint8_t partial_tx;      /* NETMAP_EMU_PARTIAL_TX (0): tx tail advances over a
-	                      * random part of the completed slots */
-	uint8_t swap_rx;         /* NETMAP_EMU_SWAP_RX (0): rx slots get different buffers
-	                      * than the ones the user gave back */
-	uint32_t frag_size;      /* NETMAP_EMU_FRAG (0): received frames are split into
-	                      * NS_MOREFRAG chains of at most this many bytes per slot
-	                      * (TAP, VALE and pipe ends) */
-	uint8_t paranoid;        /* NETMAP_EMU_PARANOID (0): buffers the kernel owns are
-	                      * PROT_NONE in the user's mappings between calls */
-	uint64_t seed;           /* NETMAP_EMU_SEED (1): every random choice */
-	uint32_t pipe_rings;     /* NETMAP_EMU_PIPE_RINGS (1): ring pairs of a pipe end */
-	uint32_t tap_rings;      /* NETMAP_EMU_TAP_RINGS (1): TAP queues (IFF_MULTI_QUEUE if > 1) */
-	uint8_t tap_up;          /* NETMAP_EMU_TAP_UP (1): bring a TAP up when registering it */
-	uint8_t tap_create;      /* NETMAP_EMU_TAP_CREATE (1): create a missing TAP (else ENXIO) */
-	const char *device;      /* NETMAP_EMU_DEVICE: the path open() serves ("/dev/netmap") */
+	/* NETMAP_EMU_SLOTS: ring size when the register asks 0 (default 250:
+	 * not a power of two) */
+	uint32_t num_slots;
+	/* NETMAP_EMU_MAX_SLOTS: largest ring size granted (1024) */
+	uint32_t max_slots;
+	/* NETMAP_EMU_BUF_SIZE: bytes per buffer (2048; rounded up to the page
+	 * size in paranoid mode) */
+	uint32_t buf_size;
+	/* NETMAP_EMU_BUFS: buffers in the pool (16384) */
+	uint32_t num_bufs;
+	/* NETMAP_EMU_MAX_EXTRA: cap on nr_extra_bufs (4096) */
+	uint32_t max_extra_bufs;
+	/* NETMAP_EMU_STRICT (1): a sync whose head/cur/slots the kernel would
+	 * reject records a violation and fails with EINVAL (the kernel
+	 * reinitialises the ring silently); a tail the user wrote is recorded
+	 * as a violation too (the call goes on, tail restored) */
+	uint8_t strict;
+	/* NETMAP_EMU_PERMUTE (0): buffers handed out in random order */
+	uint8_t permute_bufs;
+	/* NETMAP_EMU_LAZY_TX (0): tx tail advances only every k-th txsync of a
+	 * ring (0, 1: every sync) */
+	uint32_t lazy_tx;
+	/* NETMAP_EMU_PARTIAL_TX (0): tx tail advances over a random part of
+	 * the completed slots */
+	uint8_t partial_tx;
+	/* NETMAP_EMU_SWAP_RX (0): rx slots get different buffers than the
+	 * ones the user gave back */
+	uint8_t swap_rx;
+	/* NETMAP_EMU_FRAG (0): received frames are split into NS_MOREFRAG
+	 * chains of at most this many bytes per slot (more where a frame
+	 * would need over 64 slots) */
+	uint32_t frag_size;
+	/* NETMAP_EMU_PARANOID (0): buffers the kernel owns are PROT_NONE in
+	 * the user's mappings between calls */
+	uint8_t paranoid;
+	/* NETMAP_EMU_SEED (1): every random choice */
+	uint64_t seed;
+	/* NETMAP_EMU_PIPE_RINGS (1): ring pairs of a pipe end */
+	uint32_t pipe_rings;
+	/* NETMAP_EMU_TAP_RINGS (1): TAP queues (IFF_MULTI_QUEUE if > 1) */
+	uint32_t tap_rings;
+	/* NETMAP_EMU_TAP_UP (1): bring a TAP up when registering it */
+	uint8_t tap_up;
+	/* NETMAP_EMU_TAP_CREATE (1): create a missing TAP (else ENXIO) */
+	uint8_t tap_create;
+	/* NETMAP_EMU_DEVICE: the path open() serves ("/dev/netmap") */
+	const char *device;
 };
 
 struct nm_emu;
@@ -104,6 +123,11 @@ unsigned nm_emu_user_bufs(const struct nm_emu *emu);
  * ni_bufs_head list) each time the last descriptor closed: the kernel
  * frees only those two, so these would be lost (taken back here). */
 unsigned nm_emu_leaked_bufs(const struct nm_emu *emu);
+/* The emulator's own bookkeeping checked (every buffer free, in exactly
+ * one ring slot, or the user's; ring indices in order; the kernel's part
+ * of each ring as the kernel left it): 0, or -1 with what is wrong in
+ * msg.  For the emulator's tests. */
+int nm_emu_check(const struct nm_emu *emu, char *msg, size_t len);
 
 #ifdef __cplusplus
 }

@@ -11,7 +11,10 @@
  * (epoll instances, readable when frames arrived), so select/epoll loops
  * see them too; poll() with a mix of emulator and other descriptors is
  * served by the emulator, which polls the others itself.  TAP frames move
- * at the sync calls and in poll (no background thread).
+ * at the sync calls and in poll (no background thread).  The emulator
+ * belongs to the process that opened the device first: after fork() the
+ * child's calls all go to libc (its inherited descriptors are plain epoll
+ * descriptors there).
  */
 #define _GNU_SOURCE 1
 
@@ -38,6 +41,7 @@ static struct nm_emu_host real;
 static pthread_once_t real_once = PTHREAD_ONCE_INIT;
 static pthread_once_t emu_once = PTHREAD_ONCE_INIT;
 static _Atomic(struct nm_emu *) the_emu;
+static pid_t owner; /* the process that made the emulator */
 static const char *device = "/dev/netmap";
 
 static void
@@ -70,14 +74,23 @@ emu_make(void)
 	emu = nm_emu_create_host(&cfg, &real);
 	if (emu == NULL)
 		perror("netmap_emu_preload: nm_emu_create");
+	owner = getpid();
 	atomic_store(&the_emu, emu);
 }
 
+/* The emulator, in the process that made it only: a child after fork()
+ * or vfork() (which may run while another thread holds the emulator's
+ * lock, and with vfork shares the parent's memory) goes to libc. */
 static struct nm_emu *
 emu_get(void)
 {
+	struct nm_emu *emu;
+
 	pthread_once(&real_once, real_resolve);
-	return atomic_load(&the_emu);
+	emu = atomic_load(&the_emu);
+	if (emu != NULL && getpid() != owner)
+		return NULL;
+	return emu;
 }
 
 static int
@@ -87,7 +100,7 @@ open_common(const char *path, int flags, mode_t mode)
 
 	if (path != NULL && strcmp(path, device) == 0) {
 		pthread_once(&emu_once, emu_make);
-		emu = atomic_load(&the_emu);
+		emu = emu_get();
 		if (emu == NULL) {
 			errno = ENODEV;
 			return -1;
@@ -117,21 +130,10 @@ open(const char *path, int flags, ...)
 	return open_common(path, flags, mode);
 }
 
-EXPORT int
-open64(const char *path, int flags, ...)
-{
-	va_list ap;
-	mode_t mode;
-
-	va_start(ap, flags);
-	mode = open_mode(flags, ap);
-	va_end(ap);
-	return open_common(path, flags, mode);
-}
+EXPORT int open64(const char *path, int flags, ...) __attribute__((alias("open")));
 
 /* _FORTIFY_SOURCE's forms of open(path, flags) */
 EXPORT int __open_2(const char *path, int flags);
-EXPORT int __open64_2(const char *path, int flags);
 
 EXPORT int
 __open_2(const char *path, int flags)
@@ -139,11 +141,7 @@ __open_2(const char *path, int flags)
 	return open_common(path, flags, 0);
 }
 
-EXPORT int
-__open64_2(const char *path, int flags)
-{
-	return open_common(path, flags, 0);
-}
+EXPORT int __open64_2(const char *path, int flags) __attribute__((alias("__open_2")));
 
 EXPORT int
 close(int fd)
@@ -180,13 +178,8 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
-EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off);
-
-EXPORT void *
-mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
-{
-	return mmap(addr, len, prot, flags, fd, off);
-}
+EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+    __attribute__((alias("mmap")));
 
 EXPORT int
 munmap(void *addr, size_t len)
