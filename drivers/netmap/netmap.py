@@ -135,9 +135,11 @@ class Port:
     ``slots`` asks for that ring size (0: the port's); ``extra_bufs`` spare
     buffers for zero-copy receive (the kernel may give fewer); ``zero_copy``
     lends received buffers to the stack (False copies); ``mtu`` 0 is 1500;
-    ``mac`` (``"02:..."`` or 6 bytes) the interface's address, else the
-    NIC's own or one derived from the name; ``caps_mask`` is accepted for
-    symmetry with the other drivers (netmap ports offer no offloads).
+    ``sys`` is a cffi ``struct ust_netmap_sys *`` or an :class:`Emulator`
+    (kept alive as long as the port); ``mac`` (``"02:..."`` or 6 bytes) the
+    interface's address, else the NIC's own or one derived from the name;
+    ``caps_mask`` is accepted for symmetry with the other drivers (netmap
+    ports offer no offloads).
     """
 
     def __init__(
@@ -156,7 +158,9 @@ class Port:
     ) -> None:
         _need()
         self.name = name
-        self._sys = sys  # kept alive as long as the port
+        self._sys = sys  # kept alive as long as the port (an Emulator too)
+        if isinstance(sys, Emulator):
+            sys = sys.sys
         cfg = ffi.new("struct ust_netmap_config *")
         lib.ust_netmap_config_init(cfg)
         cname = ffi.new("char[]", name.encode())
