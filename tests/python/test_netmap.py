@@ -242,3 +242,26 @@ def test_a_real_port_without_netmap_says_why() -> None:
         pytest.skip("this host has netmap")
     with pytest.raises(OSError, match="no /dev/netmap"):
         netmap.Port("netmap:eth0")
+
+
+def test_the_emulator_cdef_matches_its_header() -> None:
+    """ustack.netmap.Emulator declares nm_emu.h's config struct and calls to
+    cffi by hand (ABI mode): a field added, moved or retyped in the header
+    must fail here, not corrupt memory."""
+    import re
+    from pathlib import Path
+
+    header = (Path(__file__).resolve().parents[2] / "tests/netmap_emu/nm_emu.h").read_text()
+
+    def decls(text: str, struct: str) -> list[str]:
+        text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
+        body = re.search(rf"struct {struct} \{{(.*?)\}};", text, re.S)
+        assert body is not None, struct
+        return [" ".join(d.split()) for d in body.group(1).split(";") if d.strip()]
+
+    fields = decls(header, "nm_emu_config")
+    assert decls(netmap._EMU_CDEF, "nm_emu_config") == fields and len(fields) > 10
+    fns = re.findall(r"^\s*(\w[^;(]*\bnm_emu_\w+\([^)]*\));", netmap._EMU_CDEF, re.M)
+    assert len(fns) == 6, fns
+    for fn in fns:
+        assert " ".join(fn.split()) in " ".join(header.split()), fn
