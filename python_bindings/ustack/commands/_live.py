@@ -13,7 +13,10 @@ In each, ustack is on the TAP device and the kernel on the other side
 (``HostLink``); with ``--driver dpdk``, on a DPDK port instead
 (``ustack.dpdklink.DpdkLink``): a net_tap device made in the namespace, so
 the kernel is on the other side just the same, or a port of the user's
-(``--dpdk-port``, a device in ``--dpdk-args``), without a namespace.
+(``--dpdk-port``, a device in ``--dpdk-args``), without a namespace; with
+``--driver netmap``, on a netmap port (``ustack.netmaplink.NetmapLink``): a
+TAP made in the namespace through the netmap emulator's TAP back end (under
+its LD_PRELOAD library), or the user's ``--netmap-port``, without a namespace.
 
 This module holds their common options, opens the link, turns SIGINT and
 SIGTERM into a flag the loop checks (so that Ctrl-C ends in the counters,
@@ -66,6 +69,7 @@ __all__ = [
     "enter_namespace",
     "option_names",
     "use_dpdk",
+    "use_netmap",
 ]
 
 
@@ -166,10 +170,19 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     dp = parser.add_argument_group("DPDK (--driver dpdk; see docs/dpdk.md)")
     dp.add_argument(
         "--driver",
-        choices=("tap", "dpdk"),
+        choices=("tap", "dpdk", "netmap"),
         default=None,
         help="tap (default): ustack's TAP driver; dpdk: a DPDK port, by default a "
-        "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it)",
+        "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it); "
+        "netmap: a netmap port (--netmap-port; without it, a TAP made in the namespace "
+        "by the netmap emulator's LD_PRELOAD library; see docs/netmap.md)",
+    )
+    dp.add_argument(
+        "--netmap-port",
+        default=None,
+        metavar="NAME",
+        help="with --driver netmap: this netmap port (netmap:em0, netmap:em0-1, vale0:p1) "
+        "as it is: no namespace, the user's --address (implies --driver netmap)",
     )
     dp.add_argument(
         "--dpdk-args",
@@ -213,6 +226,11 @@ def use_dpdk(args: argparse.Namespace) -> bool:
     )
 
 
+def use_netmap(args: argparse.Namespace) -> bool:
+    """--driver netmap, or --netmap-port, which implies it."""
+    return bool(args.driver == "netmap" or (args.driver is None and args.netmap_port is not None))
+
+
 def dpdk_user_port(args: argparse.Namespace) -> str | None:
     """The user's DPDK port (--dpdk-port, else the first device --dpdk-args
     names, else port 0 when it only blocks some), or None: a net_tap made
@@ -234,6 +252,13 @@ def check_link_options(args: argparse.Namespace, prog: str) -> None:
             f"ustack {prog}: --tap is the TAP driver's; with --driver dpdk ustack makes a "
             "net_tap device (--ifname) or uses --dpdk-port"
         )
+    if args.netmap_port is not None and args.driver not in (None, "netmap"):
+        raise SystemExit(f"ustack {prog}: --netmap-port needs --driver netmap")
+    if use_netmap(args) and args.tap is not None:
+        raise SystemExit(
+            f"ustack {prog}: --tap is the TAP driver's; with --driver netmap ustack uses "
+            "--netmap-port, or makes a TAP (--ifname) through the netmap emulator"
+        )
 
 
 def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | None:
@@ -246,6 +271,8 @@ def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | 
     if args.tap is not None and args.netns is None:
         return None
     if use_dpdk(args) and dpdk_user_port(args) is not None and args.netns is None:
+        return None
+    if use_netmap(args) and args.netmap_port is not None and args.netns is None:
         return None
     try:
         return netns.reexec_inside(purpose, args.netns)
@@ -286,7 +313,7 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def open_link(args: argparse.Namespace, prog: str) -> StackLink:
-    """The stack on its TAP device or DPDK port, knobs from --sysctl applied."""
+    """The stack on its TAP device, DPDK or netmap port, knobs from --sysctl applied."""
     try:
         address, peer = link_addresses(args)
         link: StackLink
@@ -304,6 +331,18 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
                 snaplen=args.snaplen,
                 # The port still verifies received checksums.
                 **({"caps_mask": int(lib.UST_IFCAP_RXCSUM)} if args.dpdk_no_offload else {}),
+            )
+        elif use_netmap(args):
+            from ustack.netmaplink import NetmapLink
+
+            link = NetmapLink(
+                port=args.netmap_port,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or (1500 if args.netmap_port is None else 0),
+                pcap=args.pcap,
+                snaplen=args.snaplen,
             )
         else:
             link = HostLink(

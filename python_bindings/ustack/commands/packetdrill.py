@@ -106,13 +106,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--backend",
-        choices=("virtual", "tap", "board"),
+        choices=("virtual", "tap", "board", "netmap"),
         default="virtual",
         help="virtual: in-process on the virtual clock (default); tap: over a real TAP device "
         "in a network namespace made for the run (root), a packet socket as the script's peer, "
         f"real time with the tolerance doubled (at least {TAP_TOLERANCE_FLOOR_NS // 1_000_000} "
         "ms); board: on the stack of a board (--board) booted once for the run (root), "
-        "packets over its TAP, syscalls over its control channel",
+        "packets over its TAP, syscalls over its control channel; netmap: virtual time "
+        "with the stack and its peer on an emulated netmap pipe (the netmap driver over "
+        "the user-space emulator, tests/netmap_emu, strict mode)",
     )
     parser.add_argument(
         "--board",

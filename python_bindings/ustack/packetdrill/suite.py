@@ -183,6 +183,10 @@ def _make_backend(
         from ustack.packetdrill.tap_backend import TapBackend
 
         return TapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed, tap=tap)
+    if kind == "netmap":
+        from ustack.packetdrill.netmap_backend import NetmapBackend
+
+        return NetmapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
     return VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
 
 
@@ -257,7 +261,7 @@ def run_scripts(
     busy host can delay a packet past the script's tolerance; the report
     lists every script that needed it.  The virtual back end is
     deterministic, so it never retries."""
-    if backend == "virtual":
+    if backend in ("virtual", "netmap"):
         retries = 0
     report = Report()
     t0 = time.perf_counter()

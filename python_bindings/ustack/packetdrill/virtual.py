@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import deque
 
 from ustack.clock import VirtualClock
+from ustack.drivers import DriverEnd
 from ustack.packetdrill.wire import fragment
 from ustack.pipe import Pipe
 from ustack.stack import CAPTURE_OUT, Stack, run_until
@@ -44,18 +45,26 @@ class VirtualBackend:
         self.remote_ip = remote_ip
         self.clock = VirtualClock(_T0_NS)
         self.mtu = mtu
-        # A short ring: scripts have few packets in flight, and a slot
-        # holds a whole frame of the MTU (up to 64 KB).
-        self.pipe = Pipe(mtu=mtu, ring_size=64, clock=self.clock, seed=seed)
+        end, peer_end = self._make_ends(mtu, seed)
         self.stack = Stack(clock=self.clock, seed=seed)
         self._peer = Stack(clock=self.clock, seed=seed + 1)
-        self.iface = self.stack.add_interface(self.pipe.a, "pd0", f"{local_ip}/{prefixlen}")
-        self._peer_if = self._peer.add_interface(self.pipe.b, "peer0")
+        self.iface = self.stack.add_interface(end, "pd0", f"{local_ip}/{prefixlen}")
+        self._peer_if = self._peer.add_interface(peer_end, "peer0")
         self._peer_if.set_input_hook(lambda frame: True)
         self.stack.arp_add(self.iface, remote_ip, self._peer_if.mac_bytes)
         self._out: deque[tuple[int, bytes]] = deque()
         self.iface.set_capture_hook(self._captured)
         self._group = [self.stack, self._peer]
+
+    def _make_ends(self, mtu: int, seed: int) -> tuple[DriverEnd, DriverEnd]:
+        """The two joined ends: the stack under test's and the peer's."""
+        # A short ring: scripts have few packets in flight, and a slot
+        # holds a whole frame of the MTU (up to 64 KB).
+        self.pipe = Pipe(mtu=mtu, ring_size=64, clock=self.clock, seed=seed)
+        return self.pipe.a, self.pipe.b
+
+    def _close_ends(self) -> None:
+        self.pipe.close()
 
     def _captured(self, direction: int, ts_ns: int, frame: bytes) -> None:
         if direction == CAPTURE_OUT:
@@ -118,4 +127,4 @@ class VirtualBackend:
         self.iface.set_capture_hook(None)
         self.stack.close()
         self._peer.close()
-        self.pipe.close()
+        self._close_ends()
