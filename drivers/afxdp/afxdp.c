@@ -1054,6 +1054,9 @@ stats_add(struct ust_afxdp_stats *o, const struct afxdp_queue *q)
 	o->tx_ring_empty += xs.tx_ring_empty_descs;
 	o->lent_now += q->lent;
 	o->fill_now += fill_count(&q->fill);
+	o->rx_free_now += q->n_rx_free;
+	o->tx_free_now += q->n_tx_free;
+	o->tx_pending_now += q->tx_pending;
 }
 
 void
