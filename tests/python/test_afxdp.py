@@ -324,21 +324,19 @@ CASES = textwrap.dedent(
         rxb0 = int(open("/sys/class/net/xb/statistics/rx_packets").read())
         n_tx = p.raw_pump(0, frame, 1.0)
         rxb = int(open("/sys/class/net/xb/statistics/rx_packets").read()) - rxb0
-        # Receive: the kernel floods xb with packets from a raw socket.
-        s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
-        s.bind(("xb", 0))
+        # Receive: a second AF_XDP port on xb, in a child process, sends as
+        # fast as it can (the ceiling of AF_XDP to AF_XDP over the veth).
         mac_a = bytes.fromhex(open("/sys/class/net/xa/address").read().strip().replace(":", ""))
         out = mac_a + dst + b"\x88\xb5" + bytes(46)
         pid = os.fork()
         if pid == 0:
-            end = time.monotonic() + 1.3
-            while time.monotonic() < end:
-                for _ in range(1000):
-                    try:
-                        s.send(out)
-                    except OSError:
-                        pass
-            os._exit(0)
+            try:
+                with afxdp.Port("xb", mode=os.environ.get("XDP_MODE", "native")) as pb:
+                    time.sleep(0.1)
+                    pb.raw_pump(0, out, 1.3)
+            finally:
+                os._exit(0)
+        time.sleep(0.05)
         n_rx = p.raw_pump(0, None, 1.0)
         os.waitpid(pid, 0)
         st = p.stats()
