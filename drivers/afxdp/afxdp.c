@@ -675,6 +675,15 @@ ring_unmap(struct afxdp_ring *r)
 	r->map = NULL;
 }
 
+static void
+queue_unmap_rings(struct afxdp_queue *q)
+{
+	ring_unmap(&q->fill);
+	ring_unmap(&q->comp);
+	ring_unmap(&q->rx);
+	ring_unmap(&q->tx);
+}
+
 /* The UMEM counts against RLIMIT_MEMLOCK without CAP_IPC_LOCK: raise the
  * soft limit as far as the hard one allows when it is too low. */
 static void
@@ -840,10 +849,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 	*out = q;
 	return (0);
 fail:
-	ring_unmap(&q->fill);
-	ring_unmap(&q->comp);
-	ring_unmap(&q->rx);
-	ring_unmap(&q->tx);
+	queue_unmap_rings(q);
 	if (q->fd >= 0)
 		close(q->fd);
 	queue_free_mem(q);
@@ -877,10 +883,7 @@ port_teardown(struct ust_afxdp_port *p)
 			continue;
 		if (q->ifp != NULL)
 			ust_if_detach(q->ifp);
-		ring_unmap(&q->fill);
-		ring_unmap(&q->comp);
-		ring_unmap(&q->rx);
-		ring_unmap(&q->tx);
+		queue_unmap_rings(q);
 		close(q->fd);
 		q->fd = -1;
 		q->port = NULL;

@@ -112,10 +112,9 @@ CASES = textwrap.dedent(
             out["no_dev"] = type(e).__name__
         return out
 
-    def tcp_both_ways(st, total=4 << 20):
-        """ustack receives total bytes from a kernel client, echoes nothing, then
-        sends total bytes back on the same connection; returns rates."""
-        block = bytes(range(256)) * 256
+    def connect(st):
+        """A kernel client connected to a ustack listener on port 5001:
+        (listener, kernel socket, accepted ustack socket)."""
         srv = st.socket(ustack.AF_INET, ustack.SOCK_STREAM)
         srv.bind(("", 5001)); srv.listen(4); srv.setblocking(False)
         k = socket.socket(); k.setblocking(False)
@@ -123,16 +122,22 @@ CASES = textwrap.dedent(
             k.connect(("198.18.0.2", 5001))
         except BlockingIOError:
             pass
-        conn = [None]
+        conn = []
         def acc():
-            if conn[0] is None:
-                try:
-                    conn[0], _ = srv.accept(); conn[0].setblocking(False)
-                except BlockingIOError:
-                    pass
-            return conn[0] is not None
+            try:
+                conn.append(srv.accept()[0])
+            except BlockingIOError:
+                pass
+            return bool(conn)
         assert pump([st], acc), "no connection"
-        c = conn[0]
+        conn[0].setblocking(False)
+        return srv, k, conn[0]
+
+    def tcp_both_ways(st, total=4 << 20):
+        """ustack receives total bytes from a kernel client, echoes nothing, then
+        sends total bytes back on the same connection; returns rates."""
+        block = bytes(range(256)) * 256
+        srv, k, c = connect(st)
         res = {}
         for direction in ("k2u", "u2k"):
             tx, rx = (k, c) if direction == "k2u" else (c, k)
@@ -232,21 +237,7 @@ CASES = textwrap.dedent(
         st = ustack.Stack()
         zones0 = [z["in_use"] for z in st.zone_stats()]
         ifc = st.add_interface(p.queue(0), "xdp0", "198.18.0.2/24")
-        srv = st.socket(ustack.AF_INET, ustack.SOCK_STREAM)
-        srv.bind(("", 5001)); srv.listen(4); srv.setblocking(False)
-        k = socket.socket(); k.setblocking(False)
-        try:
-            k.connect(("198.18.0.2", 5001))
-        except BlockingIOError:
-            pass
-        conn = []
-        def acc():
-            try:
-                c, _ = srv.accept(); conn.append(c)
-            except BlockingIOError:
-                pass
-            return bool(conn)
-        pump([st], acc)
+        srv, k, c = connect(st)
         # The application does not read: received data stays lent in the
         # socket buffer, and below lend_min_free the driver copies instead.
         data = os.urandom(200_000)
@@ -260,7 +251,6 @@ CASES = textwrap.dedent(
         pump([st], push, 10)
         pump([st], lambda: False, 0.3)
         held = p.stats()
-        c = conn[0]; c.setblocking(False)
         got = b""
         def drain():
             nonlocal got
