@@ -13,7 +13,10 @@ In each, ustack is on the TAP device and the kernel on the other side
 (``HostLink``); with ``--driver dpdk``, on a DPDK port instead
 (``ustack.dpdklink.DpdkLink``): a net_tap device made in the namespace, so
 the kernel is on the other side just the same, or a port of the user's
-(``--dpdk-port``, a device in ``--dpdk-args``), without a namespace.
+(``--dpdk-port``, a device in ``--dpdk-args``), without a namespace; with
+``--driver afxdp``, on AF_XDP sockets (``ustack.afxdplink.AfxdpLink``): one
+end of a veth pair made in the namespace, the kernel on the other end, or
+an interface of the user's (``--afxdp-ifname``), without a namespace.
 
 This module holds their common options, opens the link, turns SIGINT and
 SIGTERM into a flag the loop checks (so that Ctrl-C ends in the counters,
@@ -35,6 +38,8 @@ from types import FrameType
 import ustack
 from ustack import netns
 from ustack._native import lib
+from ustack.afxdplink import MODES as AFXDP_MODES
+from ustack.afxdplink import AfxdpLink
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
 from ustack.dpdklink import (
     BASE_ENV,
@@ -66,6 +71,7 @@ __all__ = [
     "enter_namespace",
     "option_names",
     "use_dpdk",
+    "use_afxdp",
 ]
 
 
@@ -94,7 +100,18 @@ Where it runs:
                   "--no-huge -m 256 --no-shconf --no-pci" (no hugepages needed;
                   --no-pci dropped when --dpdk-args names a PCI device;
                   --dpdk-base-args "" or $USTACK_DPDK_BASE_ARGS replace it,
-                  e.g. to use hugepages), then --dpdk-args.  See docs/dpdk.md."""
+                  e.g. to use hugepages), then --dpdk-args.  See docs/dpdk.md.
+  --driver afxdp  root: AF_XDP sockets instead of the TAP driver.  By default
+                  on a veth pair made for the run in the namespace (fresh or
+                  --netns): the kernel's end is --ifname with --peer-address
+                  and transmit checksumming off (ethtool -K IFNAME tx off:
+                  AF_XDP gives no receive checksum status, so frames must
+                  carry full checksums), ustack binds to the other end
+                  (IFNAMEx), so the kernel's tools meet ustack exactly as
+                  above.  --afxdp-mode native|generic|auto picks the XDP
+                  hook, --afxdp-queues N binds N queues.  With an interface
+                  of the user's (--afxdp-ifname NAME): that interface as it
+                  is, no namespace, the user's --address."""
 
 
 def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = True) -> None:
@@ -102,7 +119,7 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     --snaplen, --sysctl (also -o unless ``sysctl_short`` is False)."""
     link = parser.add_argument_group(
         "link (a TAP device: made in a fresh namespace, or --netns, or --tap; "
-        "or DPDK, see --driver)"
+        "or DPDK or AF_XDP, see --driver)"
     )
     link.add_argument(
         "--tap",
@@ -143,8 +160,8 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "--mtu",
         type=int,
         default=None,
-        help="MTU of the TAP device made for the run (default: 1500); --tap uses the "
-        "device's; with --dpdk-port, the port's unless given",
+        help="MTU of the TAP device or veth pair made for the run (default: 1500); --tap "
+        "uses the device's; with --dpdk-port or --afxdp-ifname, the port's unless given",
     )
     link.add_argument(
         "--pcap",
@@ -166,10 +183,12 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     dp = parser.add_argument_group("DPDK (--driver dpdk; see docs/dpdk.md)")
     dp.add_argument(
         "--driver",
-        choices=("tap", "dpdk"),
+        choices=("tap", "dpdk", "afxdp"),
         default=None,
         help="tap (default): ustack's TAP driver; dpdk: a DPDK port, by default a "
-        "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it)",
+        "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it); "
+        "afxdp: AF_XDP sockets, by default on a veth pair made in the namespace "
+        "(--afxdp-ifname implies it)",
     )
     dp.add_argument(
         "--dpdk-args",
@@ -203,6 +222,32 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "number) as it is: no namespace, no net_tap, the user's --address "
         "(default with a device in --dpdk-args: the first it names)",
     )
+    xdp = parser.add_argument_group("AF_XDP (--driver afxdp; see docs/afxdp.md)")
+    xdp.add_argument(
+        "--afxdp-mode",
+        choices=AFXDP_MODES,
+        default="auto",
+        help="where the XDP program runs: native (the device driver's hook; on a veth "
+        "the kernel's end then takes MTU 3506 at most without multi-buffer frames), "
+        "generic (the kernel's skb path: any device, slower) or auto (native, else "
+        "generic; default)",
+    )
+    xdp.add_argument(
+        "--afxdp-queues",
+        type=int,
+        default=1,
+        metavar="N",
+        help="bind AF_XDP sockets to queues 0..N-1, each an interface of the stack "
+        "(xdp0..): the veth made for the run gets N queues; frames arrive on the queue "
+        "the kernel's end sends them on (XPS or flow hash) (default: 1)",
+    )
+    xdp.add_argument(
+        "--afxdp-ifname",
+        default=None,
+        metavar="NAME",
+        help="bind to the existing interface NAME of the current namespace as it is: no "
+        "namespace, no veth, the user's --address (root; its XDP hook must be free)",
+    )
 
 
 def use_dpdk(args: argparse.Namespace) -> bool:
@@ -211,6 +256,11 @@ def use_dpdk(args: argparse.Namespace) -> bool:
         args.driver == "dpdk"
         or (args.driver is None and (args.dpdk_args or args.dpdk_port is not None))
     )
+
+
+def use_afxdp(args: argparse.Namespace) -> bool:
+    """--driver afxdp, or --afxdp-ifname that implies it."""
+    return bool(args.driver == "afxdp" or (args.driver is None and args.afxdp_ifname is not None))
 
 
 def dpdk_user_port(args: argparse.Namespace) -> str | None:
@@ -234,6 +284,18 @@ def check_link_options(args: argparse.Namespace, prog: str) -> None:
             f"ustack {prog}: --tap is the TAP driver's; with --driver dpdk ustack makes a "
             "net_tap device (--ifname) or uses --dpdk-port"
         )
+    xdp_set = args.afxdp_ifname is not None or args.afxdp_queues != 1 or args.afxdp_mode != "auto"
+    if xdp_set and not use_afxdp(args):
+        raise SystemExit(
+            f"ustack {prog}: --afxdp-ifname, --afxdp-mode and --afxdp-queues need --driver afxdp"
+        )
+    if use_afxdp(args) and (args.tap is not None or use_dpdk(args)):
+        raise SystemExit(
+            f"ustack {prog}: --driver afxdp makes a veth pair (--ifname) or uses "
+            "--afxdp-ifname; --tap and the DPDK options are other drivers'"
+        )
+    if args.afxdp_queues < 1:
+        raise SystemExit(f"ustack {prog}: --afxdp-queues {args.afxdp_queues}: at least 1")
 
 
 def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | None:
@@ -246,6 +308,8 @@ def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | 
     if args.tap is not None and args.netns is None:
         return None
     if use_dpdk(args) and dpdk_user_port(args) is not None and args.netns is None:
+        return None
+    if use_afxdp(args) and args.afxdp_ifname is not None and args.netns is None:
         return None
     try:
         return netns.reexec_inside(purpose, args.netns)
@@ -286,7 +350,8 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def open_link(args: argparse.Namespace, prog: str) -> StackLink:
-    """The stack on its TAP device or DPDK port, knobs from --sysctl applied."""
+    """The stack on its TAP device, DPDK port or AF_XDP queues, knobs from
+    --sysctl applied."""
     try:
         address, peer = link_addresses(args)
         link: StackLink
@@ -304,6 +369,18 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
                 snaplen=args.snaplen,
                 # The port still verifies received checksums.
                 **({"caps_mask": int(lib.UST_IFCAP_RXCSUM)} if args.dpdk_no_offload else {}),
+            )
+        elif use_afxdp(args):
+            link = AfxdpLink(
+                device=args.afxdp_ifname,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 0,
+                mode=args.afxdp_mode,
+                queues=args.afxdp_queues,
+                pcap=args.pcap,
+                snaplen=args.snaplen,
             )
         else:
             link = HostLink(
