@@ -93,7 +93,7 @@ def test_help_describes_every_dpdk_option(module: object) -> None:
     parser = argparse.ArgumentParser()
     module.add_arguments(parser)  # type: ignore[attr-defined]
     text = parser.format_help()
-    for opt in ("--driver {tap,dpdk}", "--dpdk-args ARGS", "--dpdk-base-args ARGS"):
+    for opt in ("--driver {tap,dpdk", "--dpdk-args ARGS", "--dpdk-base-args ARGS"):
         assert opt in text, text
     assert "--dpdk-port NAME" in text and "hugepages" in text
 

@@ -289,7 +289,8 @@ def check_link_options(args: argparse.Namespace, prog: str) -> None:
         raise SystemExit(
             f"ustack {prog}: --afxdp-ifname, --afxdp-mode and --afxdp-queues need --driver afxdp"
         )
-    if use_afxdp(args) and (args.tap is not None or use_dpdk(args)):
+    dpdk_set = bool(args.dpdk_args) or args.dpdk_port is not None
+    if use_afxdp(args) and (args.tap is not None or dpdk_set):
         raise SystemExit(
             f"ustack {prog}: --driver afxdp makes a veth pair (--ifname) or uses "
             "--afxdp-ifname; --tap and the DPDK options are other drivers'"
