@@ -161,7 +161,14 @@ class AfxdpLink(StackLink):
 
     @property
     def driver_stats(self) -> dict[str, int]:
+        """The port's counters summed over its queues; with several queues
+        also each queue's frames (``rx_frames_q1``...)."""
         stats: dict[str, int] = self.port.stats()
+        if len(self.queues) > 1:
+            for i, q in enumerate(self.queues):
+                mine = q.stats()
+                stats[f"rx_frames_q{i}"] = mine["rx_frames"]
+                stats[f"tx_frames_q{i}"] = mine["tx_frames"]
         return stats
 
     def poll(self) -> int:

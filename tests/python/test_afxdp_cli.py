@@ -43,6 +43,7 @@ def test_which_runs_use_afxdp() -> None:
     ("argv", "match"),
     [
         (("--afxdp-mode", "native"), "need --driver afxdp"),
+        (("--afxdp-no-offload",), "need --driver afxdp"),
         (("--driver", "tap", "--afxdp-queues", "2"), "need --driver afxdp"),
         (("--driver", "dpdk", "--afxdp-ifname", "eth1"), "need --driver afxdp"),
         (("--driver", "afxdp", "--tap", "tap0"), "--tap and the DPDK options"),
@@ -80,7 +81,12 @@ def test_help_describes_every_afxdp_option(module: object) -> None:
     module.add_arguments(parser)  # type: ignore[attr-defined]
     text = parser.format_help()
     assert "afxdp" in text.split("--driver {", 1)[1].split("}", 1)[0], text
-    for opt in ("--afxdp-mode {auto,native,generic}", "--afxdp-queues N", "--afxdp-ifname NAME"):
+    for opt in (
+        "--afxdp-mode {auto,native,generic}",
+        "--afxdp-queues N",
+        "--afxdp-ifname NAME",
+        "--afxdp-no-offload",
+    ):
         assert opt in text, text
     assert "--driver afxdp" in text
     desc = str(module.DESCRIPTION)  # type: ignore[attr-defined]

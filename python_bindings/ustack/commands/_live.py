@@ -242,6 +242,12 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "the kernel's end sends them on (XPS or flow hash) (default: 1)",
     )
     xdp.add_argument(
+        "--afxdp-no-offload",
+        action="store_true",
+        help="no transmit checksum offload through AF_XDP tx metadata: ustack computes "
+        "every checksum itself (the default asks the kernel where it accepts that)",
+    )
+    xdp.add_argument(
         "--afxdp-ifname",
         default=None,
         metavar="NAME",
@@ -284,11 +290,14 @@ def check_link_options(args: argparse.Namespace, prog: str) -> None:
             f"ustack {prog}: --tap is the TAP driver's; with --driver dpdk ustack makes a "
             "net_tap device (--ifname) or uses --dpdk-port"
         )
-    xdp_set = args.afxdp_ifname is not None or args.afxdp_queues != 1 or args.afxdp_mode != "auto"
+    xdp_set = (
+        args.afxdp_ifname is not None
+        or args.afxdp_queues != 1
+        or args.afxdp_mode != "auto"
+        or args.afxdp_no_offload
+    )
     if xdp_set and not use_afxdp(args):
-        raise SystemExit(
-            f"ustack {prog}: --afxdp-ifname, --afxdp-mode and --afxdp-queues need --driver afxdp"
-        )
+        raise SystemExit(f"ustack {prog}: the --afxdp-* options need --driver afxdp")
     dpdk_set = bool(args.dpdk_args) or args.dpdk_port is not None
     if use_afxdp(args) and (args.tap is not None or dpdk_set):
         raise SystemExit(
@@ -380,6 +389,7 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
                 mtu=args.mtu or 0,
                 mode=args.afxdp_mode,
                 queues=args.afxdp_queues,
+                tx_csum=not args.afxdp_no_offload,
                 pcap=args.pcap,
                 snaplen=args.snaplen,
             )
