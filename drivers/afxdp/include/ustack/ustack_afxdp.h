@@ -43,25 +43,25 @@ extern "C" {
 #define UST_AFXDP_MODE_GENERIC 2 /* the skb path (XDP_FLAGS_SKB_MODE) */
 
 struct ust_afxdp_config {
-	const char *ifname;   /* the interface, e.g. "veth0" */
-	uint16_t queues;      /* queues 0..queues-1, one socket each; default 1 */
-	uint8_t mode;         /* UST_AFXDP_MODE_*, default AUTO */
-	int8_t zero_copy;     /* -1 (default): try XDP_ZEROCOPY, fall back to
+	const char *ifname;     /* the interface, e.g. "veth0" */
+	uint16_t queues;        /* queues 0..queues-1, one socket each; default 1 */
+	uint8_t mode;           /* UST_AFXDP_MODE_*, default AUTO */
+	int8_t zero_copy;       /* -1 (default): try XDP_ZEROCOPY, fall back to
 	                       * XDP_COPY; 0: copy mode; 1: zero copy or fail */
-	uint32_t frame_size;  /* UMEM frame size, 2048 or 4096 (default) */
-	uint32_t frames;      /* UMEM frames per queue, default 4096 (a power
+	uint32_t frame_size;    /* UMEM frame size, 2048 or 4096 (default) */
+	uint32_t frames;        /* UMEM frames per queue, default 4096 (a power
 	                       * of two; half for rx/fill, half for tx) */
-	uint8_t multi_buffer; /* default 1: XDP_USE_SG, frames longer than a
+	uint8_t multi_buffer;   /* default 1: XDP_USE_SG, frames longer than a
 	                       * UMEM frame both ways (falls back to 0 when the
 	                       * kernel refuses) */
-	uint8_t tx_csum;      /* default 1: checksum offload through tx metadata
+	uint8_t tx_csum;        /* default 1: checksum offload through tx metadata
 	                       * where the kernel accepts it */
-	uint8_t lend;         /* default 1: lend rx frames to the stack; 0 copies
+	uint8_t lend;           /* default 1: lend rx frames to the stack; 0 copies
 	                       * (so ASan sees every byte the stack reads) */
 	uint32_t lend_min_free; /* copy instead of lending while fewer rx frames
 	                         * than this are free, default a quarter of them */
-	uint32_t mtu;         /* 0: the interface's MTU */
-	uint32_t caps_mask;   /* UST_IFCAP_* the driver may offer, default all */
+	uint32_t mtu;           /* 0: the interface's MTU */
+	uint32_t caps_mask;     /* UST_IFCAP_* the driver may offer, default all */
 };
 
 /* What a port got from the kernel. */
@@ -80,22 +80,22 @@ struct ust_afxdp_stats {
 	uint64_t rx_lent;             /* frames lent (zero copy) */
 	uint64_t rx_copied;           /* frames copied */
 	uint64_t rx_frags;            /* frames that came as descriptor chains */
-	uint64_t rx_dropped;          /* the kernel's (XDP_STATISTICS): no room in rx ring or UMEM */
-	uint64_t rx_invalid;          /* the kernel's: invalid rx descriptors */
-	uint64_t rx_ring_full;        /* the kernel's: rx ring full */
-	uint64_t fill_empty;          /* the kernel's: fill ring empty */
-	uint64_t rx_bad;              /* dropped by the driver: bad chains, no mbuf */
+	uint64_t rx_dropped;   /* the kernel's (XDP_STATISTICS): no room in rx ring or UMEM */
+	uint64_t rx_invalid;   /* the kernel's: invalid rx descriptors */
+	uint64_t rx_ring_full; /* the kernel's: rx ring full */
+	uint64_t fill_empty;   /* the kernel's: fill ring empty */
+	uint64_t rx_bad;       /* dropped by the driver: bad chains, no mbuf */
 	uint64_t tx_frames, tx_bytes;
-	uint64_t tx_frags;            /* frames sent as descriptor chains */
-	uint64_t tx_full;             /* no tx frame or ring slot: left with the stack */
-	uint64_t tx_invalid;          /* the kernel's: invalid tx descriptors */
-	uint64_t tx_ring_empty;       /* the kernel's: tx ring empty at a kick */
-	uint64_t comp_empty;          /* completion ring empty when tx needed frames */
-	uint64_t tx_csum_offload;     /* checksums left to the kernel (tx metadata) */
-	uint64_t tx_sw_csum;          /* checksums computed by the driver */
-	uint64_t tx_kicks;            /* sendto() wake-ups */
-	uint64_t lent_now;            /* rx frames lent to stacks now */
-	uint64_t fill_now;            /* frames on the fill ring now */
+	uint64_t tx_frags;        /* frames sent as descriptor chains */
+	uint64_t tx_full;         /* no tx frame or ring slot: left with the stack */
+	uint64_t tx_invalid;      /* the kernel's: invalid tx descriptors */
+	uint64_t tx_ring_empty;   /* the kernel's: tx ring empty at a kick */
+	uint64_t comp_empty;      /* completion ring empty when tx needed frames */
+	uint64_t tx_csum_offload; /* checksums left to the kernel (tx metadata) */
+	uint64_t tx_sw_csum;      /* checksums computed by the driver */
+	uint64_t tx_kicks;        /* sendto() wake-ups */
+	uint64_t lent_now;        /* rx frames lent to stacks now */
+	uint64_t fill_now;        /* frames on the fill ring now */
 };
 
 struct ust_afxdp_port;
