@@ -678,6 +678,15 @@ ring_unmap(struct afxdp_ring *r)
 	r->map = NULL;
 }
 
+static void
+queue_unmap_rings(struct afxdp_queue *q)
+{
+	ring_unmap(&q->fill);
+	ring_unmap(&q->comp);
+	ring_unmap(&q->rx);
+	ring_unmap(&q->tx);
+}
+
 /* The UMEM counts against RLIMIT_MEMLOCK without CAP_IPC_LOCK: raise the
  * soft limit as far as the hard one allows when it is too low. */
 static void
@@ -843,10 +852,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 	*out = q;
 	return (0);
 fail:
-	ring_unmap(&q->fill);
-	ring_unmap(&q->comp);
-	ring_unmap(&q->rx);
-	ring_unmap(&q->tx);
+	queue_unmap_rings(q);
 	if (q->fd >= 0)
 		close(q->fd);
 	queue_free_mem(q);
@@ -880,10 +886,7 @@ port_teardown(struct ust_afxdp_port *p)
 			continue;
 		if (q->ifp != NULL)
 			ust_if_detach(q->ifp);
-		ring_unmap(&q->fill);
-		ring_unmap(&q->comp);
-		ring_unmap(&q->rx);
-		ring_unmap(&q->tx);
+		queue_unmap_rings(q);
 		close(q->fd);
 		q->fd = -1;
 		q->port = NULL;
@@ -1057,6 +1060,9 @@ stats_add(struct ust_afxdp_stats *o, const struct afxdp_queue *q)
 	o->tx_ring_empty += xs.tx_ring_empty_descs;
 	o->lent_now += q->lent;
 	o->fill_now += fill_count(&q->fill);
+	o->rx_free_now += q->n_rx_free;
+	o->tx_free_now += q->n_tx_free;
+	o->tx_pending_now += q->tx_pending;
 }
 
 void

@@ -66,6 +66,9 @@ AFXDP_STATS_FIELDS = (
     "tx_kicks",
     "lent_now",
     "fill_now",
+    "rx_free_now",
+    "tx_free_now",
+    "tx_pending_now",
 )
 
 # mode name -> UST_AFXDP_MODE_*

@@ -33,7 +33,8 @@ if(ust_afxdp_on)
 endif()
 ustack_driver(NAME afxdp
   DOC "Compile the AF_XDP driver"
-  HEADERS include/ustack/ustack_afxdp.h)
+  HEADERS include/ustack/ustack_afxdp.h
+  CONFORMANCE conformance_afxdp.c)
 if(ust_afxdp_on)
   list(APPEND USTACK_DRIVER_OBJECTS $<TARGET_OBJECTS:ustack_afxdp_objs>)
 endif()

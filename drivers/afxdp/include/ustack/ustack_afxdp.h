@@ -96,6 +96,9 @@ struct ust_afxdp_stats {
 	uint64_t tx_kicks;        /* sendto() wake-ups */
 	uint64_t lent_now;        /* rx frames lent to stacks now */
 	uint64_t fill_now;        /* frames on the fill ring now */
+	uint64_t rx_free_now;     /* rx frames with the driver, to refill */
+	uint64_t tx_free_now;     /* tx frames free */
+	uint64_t tx_pending_now;  /* tx frames on the tx ring or awaiting completion */
 };
 
 struct ust_afxdp_port;
