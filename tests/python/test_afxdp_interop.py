@@ -32,15 +32,18 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from interop_cases import CASES, OptionCase, expected_options
+from live_cli import assert_no_csum_errors as _no_csum_errors
+from live_cli import driver_counters
+from live_cli import run_cli as _cli
+from live_cli import show as _out
 
 from ustack import netns, pattern
 
-ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("curl", "iperf", "ping", "socat", "ethtool", "nstat")
 
 
@@ -71,12 +74,8 @@ pytestmark = [
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
-ENV = {
-    **os.environ,
-    "PYTHONPATH": str(ROOT / "python_bindings"),
-    netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace, not one of its own
-}
 MODES = ("native", "generic")
+LINUX_CASES = [c for c in CASES if c.name == "defaults" or c.linux]
 
 
 @pytest.fixture
@@ -88,17 +87,6 @@ def ns() -> Iterator[netns.NetNs]:
     assert "ust0" not in links, f"the veth pair outlived the command:\n{links}"
 
 
-def _cli(ns: netns.NetNs, *argv: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ns.exec_argv(sys.executable, "-m", "ustack", *argv),
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=timeout,
-        check=False,
-    )
-
-
 def _serve(
     ns: netns.NetNs, service: list[str], run: str, *xdp: str
 ) -> subprocess.CompletedProcess[str]:
@@ -106,31 +94,11 @@ def _serve(
     return _cli(ns, *argv)
 
 
-def _out(proc: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"status {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n"
-        + (proc.stderr[-4000:])
-    )
-
-
 def _on_afxdp(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
-    """The command's summary names the AF_XDP driver; its counters."""
+    """The command's summary names the veth end and the AF_XDP counters."""
     text = proc.stdout + proc.stderr
     assert "ustack on ust0x (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
-    m = re.search(r"(\d+) frames received, (\d+) frames sent \(afxdp: ([^)]*)\)", text)
-    assert m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, _out(proc)
-    counters = {}
-    for part in m.group(3).split(", "):
-        value, _, name = part.partition(" ")
-        counters[name] = int(value)
-    return counters
-
-
-def _no_csum_errors(proc: subprocess.CompletedProcess[str]) -> None:
-    for name in ("TcpInCsumErrors", "UdpInCsumErrors", "IpExtInCsumErrors"):
-        bad = re.search(rf"{name}\s+(\d+)", proc.stdout)
-        n = int(bad.group(1)) if bad else 0
-        assert n == 0, f"the kernel counted {n} {name}\n{_out(proc)}"
+    return driver_counters(proc, "afxdp")
 
 
 SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
@@ -255,6 +223,40 @@ def test_two_queues_carry_two_flows(ns: netns.NetNs) -> None:
     counters = _on_afxdp(proc)
     # Each flow's data went to its own queue: thousands of frames on each.
     assert counters["rx_frames_q0"] > 1000 and counters["rx_frames_q1"] > 1000, counters
+
+
+@pytest.mark.parametrize("case", LINUX_CASES, ids=[c.name for c in LINUX_CASES])
+def test_options_negotiated_with_the_kernel(case: OptionCase, tmp_path: Path) -> None:
+    """interop_cases' matrix over AF_XDP: the TCP options ustack and the
+    kernel agree on, as server (serve --echo) and as client (fetch)."""
+    page = tmp_path / "p.bin"
+    page.write_bytes(os.urandom(100_000))
+    knobs = [a for k, v in case.ustack.items() for a in ("--sysctl", f"{k}={v}")]
+    with netns.NetNs("afxdp") as n:
+        for name, value in case.linux.items():
+            n.run("sysctl", "-qw", f"{name}={value}")
+        run = "echo hello | socat -t 5 - TCP:198.18.0.1:7"
+        served = _serve(n, ["--echo", "7", *knobs], run)
+        server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {tmp_path}"
+        fetched = _cli(
+            n,
+            "fetch",
+            "--driver",
+            "afxdp",
+            *knobs,
+            "--run-server",
+            server,
+            "http://198.18.0.2:8000/p.bin",
+        )
+    assert served.returncode == 0 and "hello" in served.stdout, _out(served)
+    want = expected_options(case, ustack_is_client=False, linux_peer=True)
+    got = [int(m, 16) for m in re.findall(r"accepted .*options=(0x[0-9a-f]+)", served.stdout)]
+    assert got == [want], f"options {got} != {want:#x}\n{_out(served)}"
+    assert fetched.returncode == 0, _out(fetched)
+    assert f"sha256 {hashlib.sha256(page.read_bytes()).hexdigest()}" in fetched.stdout
+    want = expected_options(case, ustack_is_client=True, linux_peer=True)
+    got = [int(m, 16) for m in re.findall(r"connected .*options=(0x[0-9a-f]+)", fetched.stderr)]
+    assert got == [want], f"options {got} != {want:#x}\n{_out(fetched)}"
 
 
 def test_no_namespace_left_behind() -> None:
