@@ -330,9 +330,7 @@ def run(ctx: Context) -> None:
         ctx.note("--quick: one run, native XDP only, 8 MiB bulk, 0.3 s per RR figure")
     if len(os.sched_getaffinity(0)) < 2:
         ctx.note("one CPU: server and client share it")
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        ctx.note(f"load average {load:.2f} when rings started: other work shared the CPUs")
+    ctx.note_load()
     rigs: list[tuple[str, Callable[[], Any], bool]] = []
     for m in modes:
         rigs.append((f"afxdp {m}", partial(ustack_rig, ctx, "afxdp", m), True))

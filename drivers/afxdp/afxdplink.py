@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import select
 import subprocess
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -127,7 +126,6 @@ class AfxdpLink(StackLink):
         self.kernel_ifname = ifname if self.made_veth else None
         self.ifname = ustack_end(ifname) if device is None else device
         self.queues: list[Any] = []
-        self._busy = 0.0
         try:
             if self.made_veth:
                 make_veth(ifname, self.ifname, queues=queues, mtu=mtu or 1500)
@@ -171,15 +169,8 @@ class AfxdpLink(StackLink):
                 stats[f"tx_frames_q{i}"] = mine["tx_frames"]
         return stats
 
-    def poll(self) -> int:
-        n = self.stack.poll()
-        if n > 0:
-            self._busy = time.monotonic()
-        return n
-
     def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
-        idle = time.monotonic() - self._busy
-        if idle < SPIN_S:
+        if self.idle < SPIN_S:
             ready, _, _ = select.select(list(fds), [], [], 0) if fds else ([], [], [])
             return list(ready)
         socks = [q.fileno() for q in self.queues]
