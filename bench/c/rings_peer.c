@@ -23,8 +23,9 @@
  *       the kernel's TCP echo on 5002 and UDP echo on 5003 (Linux over veth).
  *   rings_peer udp-rr --to A.B.C.D [--window W] [--size N] [--seconds S]
  *   rings_peer tcp-rr --to A.B.C.D [--size N] [--seconds S]
- *       kernel clients: W datagrams in flight to port 5003 (each reply sends
- *       the next), or one TCP connection to 5002 in lockstep; JSON
+ *       kernel clients: W datagrams in flight to port 5003 (the replies of
+ *       one recvmmsg answered by one sendmmsg), or one TCP connection to
+ *       5002 in lockstep; JSON
  *       {"ops_per_s", "p50_us", "lost"}.
  *   rings_peer flood --to A.B.C.D [--size N] [--seconds S]
  *       the kernel sends N-byte UDP datagrams to port 9 as fast as it can;
@@ -492,46 +493,66 @@ report_rr(struct rtts *r, uint64_t ops, double dt, uint64_t lost)
 	return (ops > 0 ? 0 : 1);
 }
 
-/* W datagrams in flight, each carrying its send time; a reply sends the
- * next; a quiet 50 ms (a loss) sends a fresh one. */
+/* W datagrams in flight, each carrying its send time; the replies one
+ * recvmmsg() brings are answered by one sendmmsg() of as many new ones
+ * (the kernel client's syscalls batched, so that the server's side, not
+ * the client's, sets the rate); a quiet 50 ms (a loss) sends a fresh one. */
 static int
 run_udp_rr(const struct opts *o)
 {
-	char buf[2048];
+	static char bufs[MAX_WINDOW][64];
+	struct mmsghdr in[MAX_WINDOW], out[MAX_WINDOW];
+	struct iovec iin[MAX_WINDOW], iout[MAX_WINDOW];
 	struct rtts r = { malloc(MAX_SAMPLES * sizeof(uint32_t)), 0 };
 	struct timeval tv = { 0, 50000 };
 	uint64_t ops = 0, lost = 0;
 	double t0, end, now;
-	int fd = kernel_socket(SOCK_DGRAM, o->to, UDP_PORT, 1), i;
+	int fd = kernel_socket(SOCK_DGRAM, o->to, UDP_PORT, 1), i, n;
 
 	if (fd < 0 || r.v == NULL) {
 		perror("rings_peer udp-rr");
 		return (1);
 	}
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	memset(buf, 0, sizeof(buf));
+	memset(bufs, 0, sizeof(bufs));
+	memset(in, 0, sizeof(in));
+	memset(out, 0, sizeof(out));
+	for (i = 0; i < MAX_WINDOW; i++) {
+		iin[i] = (struct iovec){ bufs[i], sizeof(bufs[i]) };
+		iout[i] = (struct iovec){ bufs[i], (size_t)o->size };
+		in[i].msg_hdr.msg_iov = &iin[i];
+		in[i].msg_hdr.msg_iovlen = 1;
+		out[i].msg_hdr.msg_iov = &iout[i];
+		out[i].msg_hdr.msg_iovlen = 1;
+	}
 	t0 = now_s();
 	end = t0 + o->seconds;
-	for (i = 0; i < o->window; i++) {
-		now = now_s();
-		memcpy(buf, &now, sizeof(now));
-		(void)send(fd, buf, (size_t)o->size, 0);
-	}
+	now = t0;
+	for (i = 0; i < o->window; i++)
+		memcpy(bufs[i], &now, sizeof(now));
+	(void)sendmmsg(fd, out, (unsigned)o->window, 0);
 	while ((now = now_s()) < end) {
-		double sent;
-		ssize_t n = recv(fd, buf, sizeof(buf), 0);
-
+		n = recvmmsg(fd, in, (unsigned)o->window, MSG_WAITFORONE, NULL);
 		now = now_s();
-		if (n >= (ssize_t)sizeof(sent)) {
-			memcpy(&sent, buf, sizeof(sent));
-			rtt_add(&r, now - sent);
-			ops++;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				continue;
 			lost++;
-		else
-			continue;
-		memcpy(buf, &now, sizeof(now));
-		(void)send(fd, buf, (size_t)o->size, 0);
+			n = 1;
+		} else {
+			for (i = 0; i < n; i++) {
+				double sent;
+
+				if (in[i].msg_len < sizeof(sent))
+					continue;
+				memcpy(&sent, bufs[i], sizeof(sent));
+				rtt_add(&r, now - sent);
+				ops++;
+			}
+		}
+		for (i = 0; i < n; i++)
+			memcpy(bufs[i], &now, sizeof(now));
+		(void)sendmmsg(fd, out, (unsigned)n, 0);
 	}
 	close(fd);
 	return (report_rr(&r, ops, now - t0, lost));
