@@ -460,6 +460,8 @@ afxdp_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 		}
 		if (rc == 0)
 			sent++;
+		else
+			q->st.tx_dropped++;
 		ust_mbuf_free(pkts[i]);
 	}
 	if (sent != 0)
@@ -615,7 +617,7 @@ afxdp_get_counter(void *softc, int which)
 	case UST_IFCOUNTER_IQDROPS:
 		return (xs.rx_dropped + xs.rx_ring_full);
 	case UST_IFCOUNTER_OERRORS:
-		return (xs.tx_invalid_descs);
+		return (xs.tx_invalid_descs + q->st.tx_dropped);
 	default:
 		return (0);
 	}

@@ -69,6 +69,7 @@ AFXDP_STATS_FIELDS = (
     "rx_free_now",
     "tx_free_now",
     "tx_pending_now",
+    "tx_dropped",
 )
 
 # mode name -> UST_AFXDP_MODE_*

@@ -105,6 +105,14 @@ CASES = textwrap.dedent(
             out["zc_required"] = "opened"
         except OSError as e:
             out["zc_required"] = type(e).__name__ + ":" + str(e)
+        bad = []
+        for kw in ({"frames": 1000}, {"frame_size": 3000}, {"queues": 0}, {"queues": 2}):
+            try:
+                afxdp.Port("xa", **kw).close()
+                bad.append("opened")
+            except OSError as e:
+                bad.append(type(e).__name__)
+        out["bad_cfg"] = bad
         try:
             afxdp.Port("nonexistent0")
             out["no_dev"] = "opened"
@@ -369,6 +377,8 @@ def test_native_and_generic_bind_copy_mode_and_ping_with_fragments() -> None:
     assert out["auto"]["got"] == "native"
     assert out["zc_required"].startswith("OSError") or "EOPNOTSUPP" in out["zc_required"]
     assert out["no_dev"] != "opened"
+    # Not a power of two, not 2048/4096, no queue, more queues than the veth has.
+    assert "opened" not in out["bad_cfg"], out["bad_cfg"]
 
 
 @pytest.mark.parametrize("tx_csum", ["1", "0"])

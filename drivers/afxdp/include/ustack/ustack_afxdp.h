@@ -99,6 +99,9 @@ struct ust_afxdp_stats {
 	uint64_t rx_free_now;     /* rx frames with the driver, to refill */
 	uint64_t tx_free_now;     /* tx frames free */
 	uint64_t tx_pending_now;  /* tx frames on the tx ring or awaiting completion */
+	uint64_t tx_dropped;      /* frames the driver could not send (more
+	                           * descriptors than a chain may have, a header
+	                           * too short for the checksum asked): freed */
 };
 
 struct ust_afxdp_port;
