@@ -225,6 +225,27 @@ def test_two_queues_carry_two_flows(ns: netns.NetNs) -> None:
     assert counters["rx_frames_q0"] > 1000 and counters["rx_frames_q1"] > 1000, counters
 
 
+def test_serve_on_the_users_own_interface() -> None:
+    """--afxdp-ifname: an interface of the user's, used as it is (here a
+    veth the test made in its namespace, the kernel's end set up by the
+    test as a user would); the summary calls the far side the peer."""
+    with netns.NetNs("afxdp") as n:
+        n.run("ip", "link", "add", "lab0", "type", "veth", "peer", "name", "lab1")
+        n.run("ethtool", "-K", "lab0", "tx", "off")
+        n.run("ip", "addr", "add", "198.18.3.2/24", "dev", "lab0")
+        n.run("ip", "link", "set", "lab1", "up")
+        n.run("ip", "link", "set", "lab0", "up")
+        run = f"curl -sS --fail --max-time 20 http://198.18.3.1:8080/bytes/{ECHO} | sha256sum"
+        argv = ["serve", "--afxdp-ifname", "lab1", "--address", "198.18.3.1/24"]
+        proc = _cli(n, *argv, "--http", "8080", "--no-control", "--run", run)
+        links = n.run("ip", "-o", "link").stdout
+    assert proc.returncode == 0, _out(proc)
+    assert f"{pattern.sha256(ECHO)}  -" in proc.stdout, _out(proc)
+    assert "ustack on lab1 (198.18.3.1, peer " in proc.stdout, _out(proc)
+    driver_counters(proc, "afxdp")
+    assert "lab1" in links  # the user's interface is left in place
+
+
 @pytest.mark.parametrize("case", LINUX_CASES, ids=[c.name for c in LINUX_CASES])
 def test_options_negotiated_with_the_kernel(case: OptionCase, tmp_path: Path) -> None:
     """interop_cases' matrix over AF_XDP: the TCP options ustack and the
