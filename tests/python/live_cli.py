@@ -9,7 +9,11 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from shutil import which
+
+import pytest
 
 from ustack import netns
 
@@ -60,3 +64,21 @@ def assert_no_csum_errors(proc: subprocess.CompletedProcess[str]) -> None:
         bad = re.search(rf"{name}\s+(\d+)", proc.stdout)
         n = int(bad.group(1)) if bad else 0
         assert n == 0, f"the kernel counted {n} {name}\n{show(proc)}"
+
+
+def missing_tools(tools: Sequence[str]) -> str | None:
+    """Which of ``tools`` are not installed, as a skip reason, or None."""
+    missing = [t for t in tools if which(t) is None]
+    return f"{', '.join(missing)} not installed" if missing else None
+
+
+def interop_marks(reason: str | None) -> list[pytest.MarkDecorator]:
+    """``pytestmark`` of an interop module: skipped with ``reason`` when it
+    is not None, except under USTACK_REQUIRE_ALL=1 (CI), where it fails."""
+    return [
+        pytest.mark.interop,
+        pytest.mark.skipif(
+            reason is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+            reason=f"{reason}",
+        ),
+    ]

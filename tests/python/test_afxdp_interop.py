@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,7 +37,7 @@ from pathlib import Path
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
 from live_cli import assert_no_csum_errors as _no_csum_errors
-from live_cli import driver_counters
+from live_cli import driver_counters, interop_marks, missing_tools
 from live_cli import run_cli as _cli
 from live_cli import show as _out
 
@@ -57,20 +56,10 @@ def _reason() -> str | None:
         return f"ustack.afxdp cannot be imported ({exc})"
     if not afxdp.available():
         return afxdp.why_unavailable()
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed"
-    return None
+    return missing_tools(TOOLS)
 
 
-REASON = _reason()
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
-        reason=f"{REASON}",
-    ),
-]
+pytestmark = interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch

@@ -30,14 +30,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_cli import ENV, driver_counters
+from live_cli import ENV, driver_counters, interop_marks, missing_tools
 from live_cli import run_cli as _cli
 from live_cli import show as _out
 
@@ -58,20 +57,10 @@ def _reason() -> str | None:
         return f"ustack.dpdk cannot be imported ({exc})"
     if not dpdk.available():
         return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"
-    return None
+    return missing_tools(TOOLS)
 
 
-REASON = _reason()
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
-        reason=f"{REASON}",
-    ),
-]
+pytestmark = interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
