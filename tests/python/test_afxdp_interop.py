@@ -30,14 +30,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
+from live_cli import ENV, driver_counters, interop_marks, missing_tools
 from live_cli import assert_no_csum_errors as _no_csum_errors
-from live_cli import driver_counters, interop_marks, missing_tools
 from live_cli import run_cli as _cli
 from live_cli import show as _out
 
@@ -212,6 +214,30 @@ def test_two_queues_carry_two_flows(ns: netns.NetNs) -> None:
     counters = _on_afxdp(proc)
     # Each flow's data went to its own queue: thousands of frames on each.
     assert counters["rx_frames_q0"] > 1000 and counters["rx_frames_q1"] > 1000, counters
+
+
+def test_serve_in_an_existing_namespace_removes_its_veth() -> None:
+    """--netns NAME: the veth pair is made there and deleted at the end
+    (the namespace outlives the command), also when the reader of the
+    command's output has gone (| head: the summary cannot be printed)."""
+    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    with netns.NetNs("afxdp") as n:
+        argv = [sys.executable, "-m", "ustack", "serve", "--driver", "afxdp", "--netns", n.name]
+        argv += ["--echo", "7", "--no-control", "--run", "echo hi | socat -t 5 - TCP:198.18.0.1:7"]
+        proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=60)
+        links = n.run("ip", "-o", "link").stdout
+        cut = subprocess.run(
+            ["bash", "-c", " ".join(shlex.quote(a) for a in argv) + " | head -c 10"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        after = n.run("ip", "-o", "link").stdout
+    assert proc.returncode == 0 and "hi" in proc.stdout, _out(proc)
+    assert "ust0" not in links, links
+    assert cut.stdout == "ustack ser", _out(cut)
+    assert "ust0" not in after, after
 
 
 def test_serve_on_the_users_own_interface() -> None:

@@ -241,7 +241,9 @@ def run(args: argparse.Namespace) -> int:
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
-            if not args.quiet:
-                print(summary(link, time.monotonic() - t0), file=sys.stderr, flush=True)
-            link.close()
+            try:
+                if not args.quiet:
+                    print(summary(link, time.monotonic() - t0), file=sys.stderr, flush=True)
+            finally:  # a closed stderr must not leave the link (a veth) behind
+                link.close()
     return status

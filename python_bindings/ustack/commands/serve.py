@@ -666,12 +666,14 @@ def run(args: argparse.Namespace) -> int:
             if control is not None:
                 control.close()
             elapsed = time.monotonic() - server.started
-            for svc in server.services:
-                print(
-                    f"{svc.kind}:{svc.port}: {svc.accepted} connections, "
-                    f"{svc.bytes_in} bytes in, {svc.bytes_out} bytes out"
-                )
-            print(summary(link, elapsed), flush=True)
-            server.close()
-            link.close()
+            try:
+                for svc in server.services:
+                    print(
+                        f"{svc.kind}:{svc.port}: {svc.accepted} connections, "
+                        f"{svc.bytes_in} bytes in, {svc.bytes_out} bytes out"
+                    )
+                print(summary(link, elapsed), flush=True)
+            finally:  # a closed stdout (| head) must not leave the link (a veth) behind
+                server.close()
+                link.close()
     return status
