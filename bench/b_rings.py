@@ -24,7 +24,8 @@ pinned to one CPU and the kernel's client to another, both at nice -10:
 The work, the same kernel clients everywhere (rings_peer, C):
 
 - bulk: one TCP flow from the kernel (b_tap's sender) into a sink, the
-  receiver's throughput first byte to last;
+  receiver's throughput first byte to last; and one the other way, the
+  server's source into the kernel (rings_peer ``drain``) for a time;
 - TCP RR: one connection, 64-byte request and response in lockstep;
 - UDP RR: 18-byte datagrams (64-byte frames on the wire), one in flight
   (latency-bound) and 32 in flight (frame-rate-bound: small-packet RR).
@@ -316,6 +317,8 @@ def _measure(
                 got.setdefault("bulk", []).append(_linux_bulk(rig, nbytes))
             else:
                 got.setdefault("bulk", []).append(rig.bulk(nbytes))
+            out = rig.client("drain", "--to", rig.target, "--seconds", f"{seconds:g}")
+            got.setdefault("bulk_out", []).append(float(out["gbit_per_s"]))
         for key, r in _rr(rig, seconds, stack).items():
             got.setdefault(key, []).append(float(r["ops_per_s"]))
             got.setdefault(f"{key}_p50", []).append(float(r["p50_us"]))
@@ -366,6 +369,7 @@ def _progress(rows: Rows) -> str:
 
 CASES = (
     ("bulk", "bulk 1 flow, kernel -> server", "throughput", "Gbit/s"),
+    ("bulk_out", "bulk 1 flow, server -> kernel", "throughput", "Gbit/s"),
     ("tcp", "TCP RR 64 B, lockstep", "round trips/s", "1/s"),
     ("udp1", "UDP RR 18 B, 1 in flight", "round trips/s", "1/s"),
     ("udpw", f"UDP RR 18 B, {WINDOW} in flight", "round trips/s", "1/s"),
@@ -390,7 +394,7 @@ def _record(
         pairs: list[tuple[str, str, str, float | None]] = []
         for m in modes:
             pairs.append((f"afxdp {m}", "tap", "AF_XDP ahead of TAP", 1.0))
-        if key not in ("bulk", "tcp"):
+        if key.startswith("udp"):
             for m in modes:
                 goal = "within 10% of raw AF_XDP" if key == "udpw" else ""
                 pairs.append((f"afxdp {m}", f"raw {m}", goal, 0.9 if goal else None))
@@ -410,7 +414,7 @@ def _record(
                 goal_ratio=ratio,
                 params=params,
             )
-        if key != "bulk":
+        if not key.startswith("bulk"):
             for m in modes:
                 mine = f"afxdp {m}"
                 ctx.record(

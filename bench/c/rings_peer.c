@@ -7,7 +7,8 @@
  *              [--address A.B.C.D] [--reflect]
  *       ustack on NAME, busy-polling until SIGTERM: TCP sink on 5001 (one
  *       line "bytes N seconds S mbit_per_s R" per connection, first byte to
- *       last), TCP echo on 5002, UDP echo on 5003.  --driver tap: a TAP
+ *       last), TCP echo on 5002, UDP echo on 5003, TCP source on 5004
+ *       (sends to each connection until it goes).  --driver tap: a TAP
  *       device made here, without the vnet header (no offloads: ustack
  *       computes every checksum and segment, as it must on AF_XDP).
  *       --reflect: no protocols at all; an input hook sends every UDP
@@ -20,13 +21,17 @@
  *       send copies of one N-byte UDP frame (to a MAC nobody has: the kernel
  *       drops it on arrival); JSON {"frames", "seconds", "frames_per_s"}.
  *   rings_peer kecho [--address A.B.C.D]
- *       the kernel's TCP echo on 5002 and UDP echo on 5003 (Linux over veth).
+ *       the kernel's TCP echo on 5002, UDP echo on 5003 and TCP source on
+ *       5004 (Linux over veth).
  *   rings_peer udp-rr --to A.B.C.D [--window W] [--size N] [--seconds S]
  *   rings_peer tcp-rr --to A.B.C.D [--size N] [--seconds S]
  *       kernel clients: W datagrams in flight to port 5003 (the replies of
  *       one recvmmsg answered by one sendmmsg), or one TCP connection to
  *       5002 in lockstep; JSON
  *       {"ops_per_s", "p50_us", "lost"}.
+ *   rings_peer drain --to A.B.C.D [--seconds S]
+ *       the kernel receives from the source on 5004 for S seconds; JSON
+ *       {"bytes", "gbit_per_s"} (first byte to last).
  *   rings_peer flood --to A.B.C.D [--size N] [--seconds S]
  *       the kernel sends N-byte UDP datagrams to port 9 as fast as it can;
  *       JSON {"frames", "frames_per_s"}.
@@ -55,6 +60,7 @@
 #define SINK_PORT 5001
 #define ECHO_PORT 5002
 #define UDP_PORT 5003
+#define SOURCE_PORT 5004
 #define MAX_CONNS 64
 #define BUF 65536
 #define MAX_SAMPLES (1u << 20)
@@ -153,9 +159,11 @@ xdp_mode(const char *m)
 
 /* --- ustack ---------------------------------------------------------- */
 
+enum { ECHO, SINK, SOURCE };
+
 struct conn {
 	struct ust_socket *so;
-	int sink;
+	int kind;
 	uint64_t bytes;
 	double first, last;
 };
@@ -204,16 +212,24 @@ listen_on(struct ust_stack *st, int type, uint16_t port, struct ust_socket **out
 }
 
 /* One connection's waiting bytes: counted (sink) or sent back (echo);
- * 1 when it is over. */
+ * a source fills its send buffer.  1 when it is over. */
 static int
 serve_conn(struct conn *c, uint8_t *buf)
 {
+	while (c->kind == SOURCE) {
+		ptrdiff_t n = ust_send(c->so, buf, BUF, 0);
+
+		if (n == -UST_EAGAIN)
+			break;
+		if (n < 0)
+			return (1);
+	}
 	for (;;) {
 		ptrdiff_t n = ust_recv(c->so, buf, BUF, 0), off = 0;
 
 		if (n <= 0)
 			return (n == -UST_EAGAIN ? 0 : 1);
-		if (c->sink) {
+		if (c->kind != ECHO) {
 			if (c->bytes == 0)
 				c->first = now_s();
 			c->bytes += (uint64_t)n;
@@ -239,7 +255,7 @@ run_ustack(const struct opts *o)
 	struct ust_tap *tap = NULL;
 	struct ust_afxdp_port *port = NULL;
 	struct ust_if *ifp = NULL;
-	struct ust_socket *sink = NULL, *echo = NULL, *udp = NULL, *so;
+	struct ust_socket *sink = NULL, *echo = NULL, *udp = NULL, *source = NULL, *so;
 	struct ust_sockaddr_in peer;
 	struct ust_if_stats is;
 	struct conn conns[MAX_CONNS];
@@ -278,6 +294,7 @@ run_ustack(const struct opts *o)
 		ust_if_set_input_hook(ifp, reflect, NULL);
 	else if (listen_on(st, UST_SOCK_STREAM, SINK_PORT, &sink) != 0 ||
 	    listen_on(st, UST_SOCK_STREAM, ECHO_PORT, &echo) != 0 ||
+	    listen_on(st, UST_SOCK_STREAM, SOURCE_PORT, &source) != 0 ||
 	    listen_on(st, UST_SOCK_DGRAM, UDP_PORT, &udp) != 0) {
 		fprintf(stderr, "rings_peer: cannot listen\n");
 		goto out;
@@ -290,7 +307,9 @@ run_ustack(const struct opts *o)
 		if (o->reflect)
 			continue;
 		while (nconn < MAX_CONNS && ust_accept(sink, &so, &peer) == 0)
-			conns[nconn++] = (struct conn){ .so = so, .sink = 1 };
+			conns[nconn++] = (struct conn){ .so = so, .kind = SINK };
+		while (nconn < MAX_CONNS && ust_accept(source, &so, &peer) == 0)
+			conns[nconn++] = (struct conn){ .so = so, .kind = SOURCE };
 		while (nconn < MAX_CONNS && ust_accept(echo, &so, &peer) == 0) {
 			int one = 1;
 
@@ -311,7 +330,7 @@ run_ustack(const struct opts *o)
 
 			if (!serve_conn(c, buf))
 				continue;
-			if (c->sink) {
+			if (c->kind == SINK) {
 				dt = c->last - c->first;
 				printf("bytes %llu seconds %.6f mbit_per_s %.1f\n",
 				    (unsigned long long)c->bytes, dt,
@@ -335,6 +354,8 @@ out:
 		ust_close(echo);
 	if (udp != NULL)
 		ust_close(udp);
+	if (source != NULL)
+		ust_close(source);
 	if (port != NULL)
 		ust_afxdp_close(port); /* detaches the interface first */
 	ust_stack_destroy(st);
@@ -423,23 +444,44 @@ kecho_udp(void *arg)
 	return (NULL);
 }
 
+/* The kernel's source: each connection gets bytes until it goes away. */
+static void *
+kecho_source(void *arg)
+{
+	static char buf[BUF];
+	int lfd = *(int *)arg;
+
+	for (;;) {
+		int c = accept(lfd, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		while (send(c, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+			continue;
+		close(c);
+	}
+	return (NULL);
+}
+
 static int
 run_kecho(const struct opts *o)
 {
 	static char buf[BUF];
 	char ip[INET_ADDRSTRLEN];
 	struct in_addr in = { .s_addr = o->addr };
-	pthread_t t;
-	int lfd, ufd;
+	pthread_t t, t2;
+	int lfd, ufd, sfd;
 
 	inet_ntop(AF_INET, &in, ip, sizeof(ip));
 	lfd = kernel_socket(SOCK_STREAM, ip, ECHO_PORT, 0);
 	ufd = kernel_socket(SOCK_DGRAM, ip, UDP_PORT, 0);
-	if (lfd < 0 || ufd < 0 || listen(lfd, 16) != 0) {
+	sfd = kernel_socket(SOCK_STREAM, ip, SOURCE_PORT, 0);
+	if (lfd < 0 || ufd < 0 || sfd < 0 || listen(lfd, 16) != 0 || listen(sfd, 16) != 0) {
 		perror("rings_peer kecho");
 		return (1);
 	}
 	pthread_create(&t, NULL, kecho_udp, &ufd);
+	pthread_create(&t2, NULL, kecho_source, &sfd);
 	printf("ready %s\n", ip);
 	fflush(stdout);
 	for (;;) {
@@ -591,6 +633,36 @@ run_tcp_rr(const struct opts *o)
 	return (report_rr(&r, ops, now - t0, 0));
 }
 
+/* The kernel receives from the server's source for the time given:
+ * throughput from the first byte to the last. */
+static int
+run_drain(const struct opts *o)
+{
+	static char buf[BUF];
+	uint64_t bytes = 0;
+	double first = 0, last = 0, end;
+	int fd = kernel_socket(SOCK_STREAM, o->to, SOURCE_PORT, 1);
+
+	if (fd < 0) {
+		perror("rings_peer drain");
+		return (1);
+	}
+	end = now_s() + o->seconds;
+	while ((last = now_s()) < end) {
+		ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+		if (n <= 0)
+			break;
+		if (bytes == 0)
+			first = last;
+		bytes += (uint64_t)n;
+	}
+	close(fd);
+	printf("{\"bytes\": %llu, \"gbit_per_s\": %.3f}\n", (unsigned long long)bytes,
+	    last > first ? (double)bytes * 8 / (last - first) / 1e9 : 0.0);
+	return (bytes > 0 ? 0 : 1);
+}
+
 static int
 run_flood(const struct opts *o)
 {
@@ -632,7 +704,7 @@ main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0) {
 		fprintf(stderr,
-		    "usage: rings_peer ustack|pump|kecho|udp-rr|tcp-rr|flood [options] "
+		    "usage: rings_peer ustack|pump|kecho|udp-rr|tcp-rr|drain|flood [options] "
 		    "(see the comment at the top of bench/c/rings_peer.c)\n");
 		return (2);
 	}
@@ -648,6 +720,8 @@ main(int argc, char **argv)
 		return (run_tcp_rr(&o));
 	if (strcmp(cmd, "flood") == 0)
 		return (run_flood(&o));
+	if (strcmp(cmd, "drain") == 0)
+		return (run_drain(&o));
 	fprintf(stderr, "rings_peer: unknown command %s\n", cmd);
 	return (2);
 }
