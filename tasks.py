@@ -553,7 +553,8 @@ def demo(
     pre=[build, ext],
     help={
         "quick": "small sizes and 3 runs: the whole suite in under 60 s (CI's smoke test)",
-        "only": "comma-separated benchmarks, e.g. loss,scale (`python bench/run.py --list`)",
+        "only": "comma-separated benchmarks, e.g. loss,scale, or rings (ustack over AF_XDP "
+        "vs TAP vs Linux over veth; root) (`python bench/run.py --list`)",
         "runs": "runs per figure, medians reported (default 5, --quick 3)",
         "out": "results folder (default bench/results/<timestamp>/)",
         "tap": "only the TAP benchmark (the same as --only tap): ustack over TAP against "

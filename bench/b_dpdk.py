@@ -246,9 +246,7 @@ def run(ctx: Context) -> None:
             "--quick: one run, small sizes, no Linux figures (b_bulk and b_rr have them) "
             "and no callgrind counts (b_cost has the pipe's)"
         )
-    load = os.getloadavg()[0]
-    if load > 0.5:
-        ctx.note(f"load average {load:.2f} when dpdk started: other work shared the CPUs")
+    ctx.note_load()
     with tempfile.TemporaryDirectory(prefix="ustack-memif-") as d:
         memif = Memif(ctx, Path(d))
         _raw(ctx, memif, runs)

@@ -19,6 +19,7 @@ lists it in results.md.  The runner adds a bar chart of every record's ratio.
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 from collections.abc import Sequence
@@ -144,3 +145,10 @@ class Context:
     def note(self, text: str) -> None:
         """Something the reader must know (a skipped part and why)."""
         self.notes.append(f"{self.bench}: {text}")
+
+    def note_load(self) -> None:
+        """Notes the load average at the start when other work shares the
+        CPUs (wall-clock figures suffer)."""
+        load = os.getloadavg()[0]
+        if load > 0.5:
+            self.note(f"load average {load:.2f} at the start: other work shared the CPUs")

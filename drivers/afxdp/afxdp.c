@@ -405,7 +405,10 @@ tx_one(struct afxdp_queue *q, struct ust_mbuf *m)
 	}
 	first = q->umem + ring_desc(&q->tx, prod)->addr;
 	if (flags & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) {
-		if (q->tx_md_csum) {
+		/* Only single-buffer frames through tx metadata: on a chain the
+		 * kernel's checksum came out wrong here (veth, copy mode, MTU
+		 * 9000: TcpInCsumErrors), so chains take the software path. */
+		if (q->tx_md_csum && nd == 1) {
 			md = (struct afxdp_tx_meta *)(void *)(first - q->meta_len);
 			memset(md, 0, sizeof(*md));
 		}

@@ -248,7 +248,6 @@ class DpdkLink(StackLink):
         else:
             port_id = int(port) if port.isdigit() else port
             self.ifname = str(port)
-        self._busy = 0.0
         try:
             self.port = dpdk.Port(port_id, mtu=mtu, **port_options)
             if self.made_tap:
@@ -267,15 +266,8 @@ class DpdkLink(StackLink):
         stats: dict[str, int] = self.port.stats()
         return stats
 
-    def poll(self) -> int:
-        n = self.stack.poll()
-        if n > 0:
-            self._busy = time.monotonic()
-        return n
-
     def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
-        idle = time.monotonic() - self._busy
-        nap = 0.0 if idle < SPIN_S else min(NAP_S, self._timer_wait(limit))
+        nap = 0.0 if self.idle < SPIN_S else min(NAP_S, self._timer_wait(limit))
         if not fds:
             if nap > 0:
                 time.sleep(nap)

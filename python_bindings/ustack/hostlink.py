@@ -175,9 +175,20 @@ class StackLink:
         """The driver's own counters (frames, bytes, offloads)."""
         raise NotImplementedError
 
+    _busy = 0.0  # time.monotonic() when poll() last did work
+
     def poll(self) -> int:
         """One round of stack work (frames, timers)."""
-        return self.stack.poll()
+        n = self.stack.poll()
+        if n > 0:
+            self._busy = time.monotonic()
+        return n
+
+    @property
+    def idle(self) -> float:
+        """Seconds since ``poll`` last did work: links that spin before
+        sleeping (a frame often follows soon) ask it in ``wait``."""
+        return time.monotonic() - self._busy
 
     def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
         """Sleeps until a frame may have arrived, one of ``fds`` is readable,

@@ -30,13 +30,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from live_cli import ENV, driver_counters, interop_marks, missing_tools
+from live_cli import run_cli as _cli
+from live_cli import show as _out
 
 from ustack import netns, pattern
 
@@ -55,28 +57,13 @@ def _reason() -> str | None:
         return f"ustack.dpdk cannot be imported ({exc})"
     if not dpdk.available():
         return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"
-    return None
+    return missing_tools(TOOLS)
 
 
-REASON = _reason()
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
-        reason=f"{REASON}",
-    ),
-]
+pytestmark = interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
-ENV = {
-    **os.environ,
-    "PYTHONPATH": str(ROOT / "python_bindings"),
-    netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace, not one of its own
-}
 
 
 def _ours() -> set[str]:
@@ -99,35 +86,14 @@ def ns() -> Iterator[netns.NetNs]:
     assert not left, f"EAL runtime folders left behind: {sorted(left)}"
 
 
-def _cli(ns: netns.NetNs, *argv: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(
-        ns.exec_argv(sys.executable, "-m", "ustack", *argv),
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=timeout,
-        check=False,
-    )
-    return proc
-
-
 def _serve(ns: netns.NetNs, service: list[str], run: str) -> subprocess.CompletedProcess[str]:
     return _cli(ns, "serve", "--driver", "dpdk", *service, "-v", "--no-control", "--run", run)
 
 
-def _out(proc: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"status {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n"
-        + (proc.stderr[-4000:])
-    )
-
-
 def _on_dpdk(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the DPDK driver and its counters."""
-    text = proc.stdout + proc.stderr
-    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
-    m = re.search(r"(\d+) frames received, (\d+) frames sent \(dpdk: ([^)]*)\)", text)
-    assert m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, _out(proc)
+    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in proc.stdout + proc.stderr, _out(proc)
+    driver_counters(proc, "dpdk")
 
 
 SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments

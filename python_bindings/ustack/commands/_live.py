@@ -16,7 +16,10 @@ the kernel is on the other side just the same, or a port of the user's
 (``--dpdk-port``, a device in ``--dpdk-args``), without a namespace; with
 ``--driver netmap``, on a netmap port (``ustack.netmaplink.NetmapLink``): a
 TAP made in the namespace through the netmap emulator's TAP back end (under
-its LD_PRELOAD library), or the user's ``--netmap-port``, without a namespace.
+its LD_PRELOAD library), or the user's ``--netmap-port``, without a namespace;
+with ``--driver afxdp``, on AF_XDP sockets (``ustack.afxdplink.AfxdpLink``): one
+end of a veth pair made in the namespace, the kernel on the other end, or
+an interface of the user's (``--afxdp-ifname``), without a namespace.
 
 This module holds their common options, opens the link, turns SIGINT and
 SIGTERM into a flag the loop checks (so that Ctrl-C ends in the counters,
@@ -38,6 +41,8 @@ from types import FrameType
 import ustack
 from ustack import netns
 from ustack._native import lib
+from ustack.afxdplink import MODES as AFXDP_MODES
+from ustack.afxdplink import AfxdpLink
 from ustack.commands._common import add_sysctl_argument, apply_sysctls
 from ustack.dpdklink import (
     BASE_ENV,
@@ -70,6 +75,7 @@ __all__ = [
     "option_names",
     "use_dpdk",
     "use_netmap",
+    "use_afxdp",
 ]
 
 
@@ -98,7 +104,18 @@ Where it runs:
                   "--no-huge -m 256 --no-shconf --no-pci" (no hugepages needed;
                   --no-pci dropped when --dpdk-args names a PCI device;
                   --dpdk-base-args "" or $USTACK_DPDK_BASE_ARGS replace it,
-                  e.g. to use hugepages), then --dpdk-args.  See docs/dpdk.md."""
+                  e.g. to use hugepages), then --dpdk-args.  See docs/dpdk.md.
+  --driver afxdp  root: AF_XDP sockets instead of the TAP driver.  By default
+                  on a veth pair made for the run in the namespace (fresh or
+                  --netns): the kernel's end is --ifname with --peer-address
+                  and transmit checksumming off (ethtool -K IFNAME tx off:
+                  AF_XDP gives no receive checksum status, so frames must
+                  carry full checksums), ustack binds to the other end
+                  (IFNAMEx), so the kernel's tools meet ustack exactly as
+                  above.  --afxdp-mode native|generic|auto picks the XDP
+                  hook, --afxdp-queues N binds N queues.  With an interface
+                  of the user's (--afxdp-ifname NAME): that interface as it
+                  is, no namespace, the user's --address."""
 
 
 def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = True) -> None:
@@ -106,7 +123,7 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     --snaplen, --sysctl (also -o unless ``sysctl_short`` is False)."""
     link = parser.add_argument_group(
         "link (a TAP device: made in a fresh namespace, or --netns, or --tap; "
-        "or DPDK, see --driver)"
+        "or DPDK or AF_XDP, see --driver)"
     )
     link.add_argument(
         "--tap",
@@ -147,8 +164,8 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "--mtu",
         type=int,
         default=None,
-        help="MTU of the TAP device made for the run (default: 1500); --tap uses the "
-        "device's; with --dpdk-port, the port's unless given",
+        help="MTU of the TAP device or veth pair made for the run (default: 1500); --tap "
+        "uses the device's; with --dpdk-port or --afxdp-ifname, the port's unless given",
     )
     link.add_argument(
         "--pcap",
@@ -167,22 +184,17 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "only on a long transfer (default: 0, whole frames)",
     )
     add_sysctl_argument(link, "ustack's stack", short=sysctl_short)
-    dp = parser.add_argument_group("DPDK (--driver dpdk; see docs/dpdk.md)")
+    dp = parser.add_argument_group("driver, and DPDK (--driver dpdk; see docs/dpdk.md)")
     dp.add_argument(
         "--driver",
-        choices=("tap", "dpdk", "netmap"),
+        choices=("tap", "dpdk", "netmap", "afxdp"),
         default=None,
         help="tap (default): ustack's TAP driver; dpdk: a DPDK port, by default a "
         "net_tap device made in the namespace (--dpdk-args or --dpdk-port imply it); "
         "netmap: a netmap port (--netmap-port; without it, a TAP made in the namespace "
-        "by the netmap emulator's LD_PRELOAD library; see docs/netmap.md)",
-    )
-    dp.add_argument(
-        "--netmap-port",
-        default=None,
-        metavar="NAME",
-        help="with --driver netmap: this netmap port (netmap:em0, netmap:em0-1, vale0:p1) "
-        "as it is: no namespace, the user's --address (implies --driver netmap)",
+        "by the netmap emulator's LD_PRELOAD library; see docs/netmap.md); "
+        "afxdp: AF_XDP sockets, by default on a veth pair made in the namespace "
+        "(--afxdp-ifname implies it)",
     )
     dp.add_argument(
         "--dpdk-args",
@@ -216,6 +228,46 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
         "number) as it is: no namespace, no net_tap, the user's --address "
         "(default with a device in --dpdk-args: the first it names)",
     )
+    nm = parser.add_argument_group("netmap (--driver netmap; see docs/netmap.md)")
+    nm.add_argument(
+        "--netmap-port",
+        default=None,
+        metavar="NAME",
+        help="with --driver netmap: this netmap port (netmap:em0, netmap:em0-1, vale0:p1) "
+        "as it is: no namespace, the user's --address (implies --driver netmap)",
+    )
+    xdp = parser.add_argument_group("AF_XDP (--driver afxdp; see docs/afxdp.md)")
+    xdp.add_argument(
+        "--afxdp-mode",
+        choices=AFXDP_MODES,
+        default="auto",
+        help="where the XDP program runs: native (the device driver's hook; on a veth "
+        "the kernel's end then takes MTU 3506 at most without multi-buffer frames), "
+        "generic (the kernel's skb path: any device, slower) or auto (native, else "
+        "generic; default)",
+    )
+    xdp.add_argument(
+        "--afxdp-queues",
+        type=int,
+        default=1,
+        metavar="N",
+        help="bind AF_XDP sockets to queues 0..N-1, each an interface of the stack "
+        "(xdp0..): the veth made for the run gets N queues; frames arrive on the queue "
+        "the kernel's end sends them on (XPS or flow hash) (default: 1)",
+    )
+    xdp.add_argument(
+        "--afxdp-no-offload",
+        action="store_true",
+        help="no transmit checksum offload through AF_XDP tx metadata: ustack computes "
+        "every checksum itself (the default asks the kernel where it accepts that)",
+    )
+    xdp.add_argument(
+        "--afxdp-ifname",
+        default=None,
+        metavar="NAME",
+        help="bind to the existing interface NAME of the current namespace as it is: no "
+        "namespace, no veth, the user's --address (root; its XDP hook must be free)",
+    )
 
 
 def use_dpdk(args: argparse.Namespace) -> bool:
@@ -229,6 +281,11 @@ def use_dpdk(args: argparse.Namespace) -> bool:
 def use_netmap(args: argparse.Namespace) -> bool:
     """--driver netmap, or --netmap-port, which implies it."""
     return bool(args.driver == "netmap" or (args.driver is None and args.netmap_port is not None))
+
+
+def use_afxdp(args: argparse.Namespace) -> bool:
+    """--driver afxdp, or --afxdp-ifname that implies it."""
+    return bool(args.driver == "afxdp" or (args.driver is None and args.afxdp_ifname is not None))
 
 
 def dpdk_user_port(args: argparse.Namespace) -> str | None:
@@ -245,6 +302,15 @@ def dpdk_user_port(args: argparse.Namespace) -> str | None:
 
 def check_link_options(args: argparse.Namespace, prog: str) -> None:
     """Exits on options that do not go together."""
+    implied = [
+        n
+        for n, used in (("dpdk", use_dpdk), ("netmap", use_netmap), ("afxdp", use_afxdp))
+        if used(args)
+    ]
+    if len(implied) > 1:
+        raise SystemExit(
+            f"ustack {prog}: options of several drivers ({', '.join(implied)}): pick one"
+        )
     if args.driver == "tap" and (args.dpdk_args or args.dpdk_port is not None):
         raise SystemExit(f"ustack {prog}: --dpdk-args and --dpdk-port need --driver dpdk")
     if use_dpdk(args) and args.tap is not None:
@@ -259,6 +325,22 @@ def check_link_options(args: argparse.Namespace, prog: str) -> None:
             f"ustack {prog}: --tap is the TAP driver's; with --driver netmap ustack uses "
             "--netmap-port, or makes a TAP (--ifname) through the netmap emulator"
         )
+    xdp_set = (
+        args.afxdp_ifname is not None
+        or args.afxdp_queues != 1
+        or args.afxdp_mode != "auto"
+        or args.afxdp_no_offload
+    )
+    if xdp_set and not use_afxdp(args):
+        raise SystemExit(f"ustack {prog}: the --afxdp-* options need --driver afxdp")
+    dpdk_set = bool(args.dpdk_args) or args.dpdk_port is not None
+    if use_afxdp(args) and (args.tap is not None or dpdk_set):
+        raise SystemExit(
+            f"ustack {prog}: --driver afxdp makes a veth pair (--ifname) or uses "
+            "--afxdp-ifname; --tap and the DPDK options are other drivers'"
+        )
+    if args.afxdp_queues < 1:
+        raise SystemExit(f"ustack {prog}: --afxdp-queues {args.afxdp_queues}: at least 1")
 
 
 def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | None:
@@ -273,6 +355,8 @@ def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | 
     if use_dpdk(args) and dpdk_user_port(args) is not None and args.netns is None:
         return None
     if use_netmap(args) and args.netmap_port is not None and args.netns is None:
+        return None
+    if use_afxdp(args) and args.afxdp_ifname is not None and args.netns is None:
         return None
     try:
         return netns.reexec_inside(purpose, args.netns)
@@ -313,7 +397,8 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def open_link(args: argparse.Namespace, prog: str) -> StackLink:
-    """The stack on its TAP device, DPDK or netmap port, knobs from --sysctl applied."""
+    """The stack on its TAP device, DPDK or netmap port or AF_XDP queues,
+    knobs from --sysctl applied."""
     try:
         address, peer = link_addresses(args)
         link: StackLink
@@ -341,6 +426,19 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
                 peer_address=peer,
                 ifname=args.ifname,
                 mtu=args.mtu or (1500 if args.netmap_port is None else 0),
+                pcap=args.pcap,
+                snaplen=args.snaplen,
+            )
+        elif use_afxdp(args):
+            link = AfxdpLink(
+                device=args.afxdp_ifname,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 0,
+                mode=args.afxdp_mode,
+                queues=args.afxdp_queues,
+                tx_csum=not args.afxdp_no_offload,
                 pcap=args.pcap,
                 snaplen=args.snaplen,
             )

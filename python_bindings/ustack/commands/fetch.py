@@ -34,7 +34,9 @@ from ustack.progress import Progress
 from ustack.sockets import Socket
 
 NAME = "fetch"
-HELP = "HTTP/1.1 GET through ustack from a server on the kernel's side of a TAP device or DPDK"
+HELP = (
+    "HTTP/1.1 GET through ustack from a server on the kernel's side of a TAP device, DPDK or AF_XDP"
+)
 DESCRIPTION = (
     """\
 Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
@@ -62,8 +64,10 @@ examples:
   ustack fetch http://198.18.0.2:8080/x --pcap /tmp/fetch.pcap \\
       --sysctl net.inet.tcp.sack.enable=0
   ustack fetch --tap tap0 http://198.18.0.2:8000/  # no root; a server on 198.18.0.2
-  ustack fetch --driver dpdk http://198.18.0.2:8000/ \
-      --run-server "python3 -m http.server 8000 --bind 198.18.0.2"   # over a net_tap"""
+  ustack fetch --driver dpdk http://198.18.0.2:8000/ \\
+      --run-server "python3 -m http.server 8000 --bind 198.18.0.2"   # over a net_tap
+  ustack fetch --driver afxdp http://198.18.0.2:8000/ \\
+      --run-server "python3 -m http.server 8000 --bind 198.18.0.2"   # AF_XDP on a veth"""
 )
 
 _RECV = 1 << 18
@@ -237,7 +241,9 @@ def run(args: argparse.Namespace) -> int:
                 except subprocess.TimeoutExpired:
                     server.kill()
                     server.wait()
-            if not args.quiet:
-                print(summary(link, time.monotonic() - t0), file=sys.stderr, flush=True)
-            link.close()
+            try:
+                if not args.quiet:
+                    print(summary(link, time.monotonic() - t0), file=sys.stderr, flush=True)
+            finally:  # a closed stderr must not leave the link (a veth) behind
+                link.close()
     return status

@@ -24,7 +24,10 @@ from ustack.sim import inet_checksum as icmp_checksum
 from ustack.sockets import AF_INET, IPPROTO_ICMP, SOCK_RAW, Socket
 
 NAME = "ping"
-HELP = "send ICMP echo requests from ustack (on a TAP or DPDK in a namespace) and print the replies"
+HELP = (
+    "send ICMP echo requests from ustack (on a TAP, DPDK or AF_XDP in a namespace) and "
+    "print the replies"
+)
 DESCRIPTION = (
     """\
 Send ICMP echo requests from a ustack instance and print each reply as
@@ -45,7 +48,9 @@ examples:
   ip netns add lab && ustack ping --netns lab -c 100 &
   ip netns exec lab ping -c 3 198.18.0.1
   ustack ping --tap tap0 -c 3                     # no root: a TAP device of the user's
-  ustack ping --driver dpdk -c 3 -s 8000          # DPDK's net_tap; fragments both ways"""
+  ustack ping --driver dpdk -c 3 -s 8000          # DPDK's net_tap; fragments both ways
+  ustack ping --driver afxdp -c 3 -s 8000         # AF_XDP on a veth; fragments both ways
+  ustack ping --driver afxdp --afxdp-mode generic -c 3   # the skb path's XDP hook"""
 )
 
 ICMP_ECHOREPLY = 0

@@ -47,7 +47,10 @@ from ustack.hostlink import StackLink
 from ustack.sockets import Socket
 
 NAME = "serve"
-HELP = "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device or DPDK"
+HELP = (
+    "serve TCP echo, discard and HTTP on ustack to the Linux kernel over a TAP device, DPDK "
+    "or AF_XDP"
+)
 DESCRIPTION = (
     """\
 Puts ustack on a TAP device with --address (198.18.0.1/24), the kernel on
@@ -94,8 +97,12 @@ examples:
   ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
   ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
   ustack serve --driver dpdk --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
-  ustack serve --driver dpdk --dpdk-args "-a 0000:03:00.0" --dpdk-base-args "" \
+  ustack serve --driver dpdk --dpdk-args "-a 0000:03:00.0" --dpdk-base-args "" \\
       --address 192.0.2.10/24 --http 80          # a NIC bound to vfio-pci, hugepages
+  ustack serve --driver afxdp --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
+  ustack serve --driver afxdp --afxdp-mode generic --afxdp-queues 2 --discard 5001 \\
+      --run "iperf -c 198.18.0.1 -p 5001 -P 2 -t 3"   # AF_XDP on a veth, two queues
+  ustack serve --afxdp-ifname eth1 --address 192.0.2.10/24 --http 80   # the user's NIC
   ustack serve --http 8080 --pcap /tmp/serve.pcap --snaplen 128 --duration 30"""
 )
 
@@ -659,12 +666,14 @@ def run(args: argparse.Namespace) -> int:
             if control is not None:
                 control.close()
             elapsed = time.monotonic() - server.started
-            for svc in server.services:
-                print(
-                    f"{svc.kind}:{svc.port}: {svc.accepted} connections, "
-                    f"{svc.bytes_in} bytes in, {svc.bytes_out} bytes out"
-                )
-            print(summary(link, elapsed), flush=True)
-            server.close()
-            link.close()
+            try:
+                for svc in server.services:
+                    print(
+                        f"{svc.kind}:{svc.port}: {svc.accepted} connections, "
+                        f"{svc.bytes_in} bytes in, {svc.bytes_out} bytes out"
+                    )
+                print(summary(link, elapsed), flush=True)
+            finally:  # a closed stdout (| head) must not leave the link (a veth) behind
+                server.close()
+                link.close()
     return status
