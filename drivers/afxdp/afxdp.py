@@ -29,7 +29,7 @@ import os
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import PortQueue, QueuedPort
 from ustack.errors import check
 
 __all__ = [
@@ -97,23 +97,16 @@ def _need() -> None:
         raise OSError(why_unavailable())
 
 
-class Queue(DriverEnd):
+class Queue(PortQueue):
     """Queue ``index`` of a :class:`Port`: one interface of one stack."""
 
-    def __init__(self, port: Port, index: int) -> None:
-        self._port = port
-        self.index = index
-        self._link: Link | None = None
+    _port: Port
 
-    def _attach_args(self) -> tuple[Any, Any]:
-        if self._link is not None and self._link.alive:
-            from ustack.pipe import check_busy
+    def _label(self) -> str:
+        return f"AF_XDP {self._port.ifname} queue {self.index}"
 
-            raise check_busy(f"AF_XDP {self._port.ifname} queue {self.index}")
+    def _ops_softc(self) -> tuple[Any, Any]:
         return lib.ust_afxdp_ops(), lib.ust_afxdp_softc(self._port._ptr(), self.index)
-
-    def _attached(self, link: Link) -> None:
-        self._link = link
 
     def fileno(self) -> int:
         """The queue's socket, readable when frames wait on its rx ring."""
@@ -123,15 +116,11 @@ class Queue(DriverEnd):
         """This queue's counters."""
         return self._port.stats(self.index)
 
-    def _detach(self) -> None:
-        if self._link is not None and self._link.alive:
-            self._link.detach()
-
     def __repr__(self) -> str:
         return f"<afxdp.Queue {self._port.ifname} queue {self.index}>"
 
 
-class Port:
+class Port(QueuedPort[Queue]):
     """AF_XDP sockets on queues 0..queues-1 of interface ``ifname``
     (``struct ust_afxdp_port``).
 
@@ -142,6 +131,8 @@ class Port:
     copies received frames instead of lending UMEM to the stack;
     ``caps_mask`` limits the ``UST_IFCAP_*`` offloads offered.
     """
+
+    _what = "the AF_XDP port"
 
     def __init__(
         self,
@@ -161,8 +152,8 @@ class Port:
         _need()
         if mode not in MODES:
             raise ValueError(f"mode {mode!r}: one of {', '.join(MODES)}")
+        super().__init__()
         self.ifname = ifname
-        self._p: Any = None
         self._name = ffi.new("char[]", os.fsencode(ifname))
         cfg = ffi.new("struct ust_afxdp_config *")
         lib.ust_afxdp_config_init(cfg)
@@ -197,11 +188,6 @@ class Port:
         """Number of queues (sockets)."""
         return len(self._queues)
 
-    def queue(self, i: int) -> Queue:
-        """Queue ``i``, for ``Stack.add_interface``."""
-        self._ptr()
-        return self._queues[i]
-
     def stats(self, queue: int | None = None) -> dict[str, int]:
         """The driver's and the kernel's counters, summed over the queues
         (or one queue's)."""
@@ -226,32 +212,10 @@ class Port:
         check(n if n < 0 else 0, f"AF_XDP raw pump on {self.ifname} queue {queue}")
         return n
 
-    def _ptr(self) -> Any:
-        if self._p is None:
-            raise ValueError("the AF_XDP port is closed")
-        return self._p
-
-    def close(self) -> None:
-        """Detach the interfaces still on it, the XDP program, and close the
-        sockets (UMEM lent to stacks stays until they let go)."""
-        if self._p is None:
-            return
-        for q in self._queues:
-            q._detach()
-        lib.ust_afxdp_close(self._p)
-        self._p = None
-
-    def __enter__(self) -> Port:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
+    def _close_port(self, p: Any) -> None:
+        """Detaches the XDP program and closes the sockets (UMEM lent to
+        stacks stays until they let go)."""
+        lib.ust_afxdp_close(p)
 
     def __repr__(self) -> str:
         if self._p is None:

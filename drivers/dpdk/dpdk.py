@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack.drivers import Closing, OneLinkEnd
+from ustack.drivers import PortQueue, QueuedPort
 from ustack.errors import check
 
 __all__ = [
@@ -134,12 +134,10 @@ def ring_pair(name: str, *, queues: int = 1, ring_size: int = 0) -> tuple[int, i
     return int(a[0]), int(b[0])
 
 
-class Queue(OneLinkEnd):
+class Queue(PortQueue):
     """Queue pair ``index`` of a :class:`Port`: one interface of one stack."""
 
-    def __init__(self, port: Port, index: int) -> None:
-        self._port = port
-        self.index = index
+    _port: Port
 
     def _label(self) -> str:
         return f"DPDK port {self._port.port_id} queue {self.index}"
@@ -154,7 +152,7 @@ class Queue(OneLinkEnd):
         return f"<dpdk.Queue port {self._port.port_id} queue {self.index}>"
 
 
-class Port(Closing):
+class Port(QueuedPort["Queue"]):
     """One ethdev port (``struct ust_dpdk_port``), configured and started.
 
     ``port`` is a port id or a DPDK device name.  ``queues`` rx/tx queue
@@ -162,6 +160,8 @@ class Port(Closing):
     the stack (False copies, so that sanitizers see every byte the stack
     reads); ``caps_mask`` limits the ``UST_IFCAP_*`` offloads offered.
     """
+
+    _what = "the DPDK port"
 
     def __init__(
         self,
@@ -174,6 +174,7 @@ class Port(Closing):
         caps_mask: int | None = None,
     ) -> None:
         _need()
+        super().__init__()
         self.port_id = port_by_name(port) if isinstance(port, str) else int(port)
         cfg = ffi.new("struct ust_dpdk_port_config *")
         lib.ust_dpdk_port_config_init(cfg)
@@ -189,11 +190,6 @@ class Port(Closing):
         self._p: Any = out[0]
         self._queues = [Queue(self, i) for i in range(queues)]
 
-    def queue(self, i: int) -> Queue:
-        """Queue pair ``i``, for ``Stack.add_interface``."""
-        self._ptr()
-        return self._queues[i]
-
     def stats(self) -> dict[str, int]:
         """The port's counters (rte_eth_stats) and the driver's own."""
         out = ffi.new("struct ust_dpdk_stats *")
@@ -206,19 +202,9 @@ class Port(Closing):
         up = int(lib.ust_dpdk_link(self._ptr(), speed))
         return up == 1, int(speed[0])
 
-    def _ptr(self) -> Any:
-        if self._p is None:
-            raise ValueError("the DPDK port is closed")
-        return self._p
-
-    def close(self) -> None:
-        """Detach the interfaces still on it, then stop and close the port."""
-        if self._p is None:
-            return
-        for q in self._queues:
-            q._detach()
-        lib.ust_dpdk_port_close(self._p)
-        self._p = None
+    def _close_port(self, p: Any) -> None:
+        """Stops and closes the port (the interfaces are detached)."""
+        lib.ust_dpdk_port_close(p)
 
     def __repr__(self) -> str:
         state = "closed" if self._p is None else f"{len(self._queues)} queues"

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack.drivers import DriverEnd, Link
+from ustack.drivers import PortQueue, QueuedPort
 from ustack.errors import check
 
 __all__ = [
@@ -100,36 +100,25 @@ def _mac_bytes(mac: str | bytes) -> bytes:
     return raw
 
 
-class Queue(DriverEnd):
+class Queue(PortQueue):
     """Ring pair ``index`` of a :class:`Port`: one interface of one stack."""
 
-    def __init__(self, port: Port, index: int) -> None:
-        self._port = port
-        self.index = index
-        self._link: Link | None = None
+    _port: Port
 
-    def _attach_args(self) -> tuple[Any, Any]:
-        if self._link is not None and self._link.alive:
-            from ustack.pipe import check_busy
+    def _label(self) -> str:
+        return f"netmap port {self._port.name} ring {self.index}"
 
-            raise check_busy(f"netmap port {self._port.name} ring {self.index}")
+    def _ops_softc(self) -> tuple[Any, Any]:
         return lib.ust_netmap_ops(), lib.ust_netmap_softc(self._port._ptr(), self.index)
-
-    def _attached(self, link: Link) -> None:
-        self._link = link
 
     def _shared_key(self) -> object | None:
         return self._port._key
-
-    def _detach(self) -> None:
-        if self._link is not None and self._link.alive:
-            self._link.detach()
 
     def __repr__(self) -> str:
         return f"<netmap.Queue {self._port.name} ring {self.index}>"
 
 
-class Port:
+class Port(QueuedPort[Queue]):
     """One registered netmap port (``struct ust_netmap_port``).
 
     ``slots`` asks for that ring size (0: the port's); ``extra_bufs`` spare
@@ -141,6 +130,8 @@ class Port:
     ``caps_mask`` is accepted for symmetry with the other drivers (netmap
     ports offer no offloads).
     """
+
+    _what = "the netmap port"
 
     def __init__(
         self,
@@ -157,6 +148,7 @@ class Port:
         device: str | None = None,
     ) -> None:
         _need()
+        super().__init__()
         self.name = name
         self._sys = sys  # kept alive as long as the port (an Emulator too)
         if isinstance(sys, Emulator):
@@ -202,11 +194,6 @@ class Port:
                 _PIPE_KEYS[base] = key
             self._key = key
 
-    def queue(self, i: int) -> Queue:
-        """Ring pair ``i``, for ``Stack.add_interface``."""
-        self._ptr()
-        return self._queues[i]
-
     def stats(self) -> dict[str, int]:
         """The driver's counters (frames, lent and copied receive buffers,
         NS_MOREFRAG chains, syncs, spare and lent buffers now)."""
@@ -218,32 +205,10 @@ class Port:
         """The port's descriptor: readable when a bound rx ring has frames."""
         return int(lib.ust_netmap_fd(self._ptr()))
 
-    def _ptr(self) -> Any:
-        if self._p is None:
-            raise ValueError("the netmap port is closed")
-        return self._p
-
-    def close(self) -> None:
-        """Detach the interfaces still on it, then unregister (buffers still
-        lent to a stack keep the mapping until they come back)."""
-        if self._p is None:
-            return
-        for q in self._queues:
-            q._detach()
-        lib.ust_netmap_close(self._p)
-        self._p = None
-
-    def __enter__(self) -> Port:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
+    def _close_port(self, p: Any) -> None:
+        """Unregisters (buffers still lent to a stack keep the mapping until
+        they come back)."""
+        lib.ust_netmap_close(p)
 
     def __repr__(self) -> str:
         state = "closed" if self._p is None else f"{self.rings} ring pairs"

@@ -4,11 +4,20 @@ how the package finds driver modules."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from ustack._native import lib
 
-__all__ = ["Closing", "DriverEnd", "Link", "OneLinkEnd", "check_busy", "driver_modules"]
+__all__ = [
+    "Closing",
+    "DriverEnd",
+    "Link",
+    "OneLinkEnd",
+    "PortQueue",
+    "QueuedPort",
+    "check_busy",
+    "driver_modules",
+]
 
 _C = TypeVar("_C", bound="Closing")
 
@@ -148,3 +157,51 @@ class Closing:
             self.close()
         except Exception:  # interpreter shutdown
             pass
+
+
+class PortQueue(OneLinkEnd):
+    """Queue (ring pair) ``index`` of a :class:`QueuedPort`: one interface
+    of one stack.  A driver's subclass gives ``_ops_softc`` and ``_label``."""
+
+    def __init__(self, port: Any, index: int) -> None:
+        self._port = port
+        self.index = index
+
+
+_Q = TypeVar("_Q", bound=PortQueue)
+
+
+class QueuedPort(Closing, Generic[_Q]):
+    """A device whose queue pairs are interfaces (a DPDK port, a netmap
+    port, AF_XDP sockets): ``queue(i)`` for ``Stack.add_interface``, and
+    ``close()`` detaches the interfaces still on it before the driver's
+    ``_close_port`` lets the C object go.  ``_p`` is that object (None once
+    closed), ``_queues`` the queues, ``_what`` names it in errors."""
+
+    _p: Any = None
+    _what = "the port"
+
+    def __init__(self) -> None:
+        self._queues: list[_Q] = []
+
+    def _close_port(self, p: Any) -> None:
+        raise NotImplementedError
+
+    def queue(self, i: int) -> _Q:
+        """Queue pair ``i``, for ``Stack.add_interface``."""
+        self._ptr()
+        return self._queues[i]
+
+    def _ptr(self) -> Any:
+        if self._p is None:
+            raise ValueError(f"{self._what} is closed")
+        return self._p
+
+    def close(self) -> None:
+        """Detach the interfaces still on it, then close it."""
+        if self._p is None:
+            return
+        for q in self._queues:
+            q._detach()
+        p, self._p = self._p, None
+        self._close_port(p)
