@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 
 #include <ustack/ustack_afxdp.h>
+#include <ustack/ustack_errno.h>
 
 #include "xdp_prog.h"
 
@@ -122,31 +123,6 @@ struct ust_afxdp_port {
 	struct ust_afxdp_info info;
 	struct afxdp_queue **q;
 };
-
-static int
-neg_errno(int e)
-{
-	switch (e) {
-	case EPERM:
-	case EACCES:
-		return (-UST_EPERM);
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		return (-UST_ENODEV);
-	case EBUSY:
-		return (-UST_EBUSY);
-	case ENOMEM:
-	case ENOBUFS:
-		return (-UST_ENOMEM);
-	case EOPNOTSUPP:
-		return (-UST_EOPNOTSUPP);
-	case EEXIST:
-		return (-UST_EEXIST);
-	default:
-		return (-UST_EINVAL);
-	}
-}
 
 static inline uint32_t
 load_acq(const uint32_t *p)
@@ -752,7 +728,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 	memlock_raise(q->umem_len * (size_t)cfg->queues);
 	q->fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (q->fd < 0) {
-		err = neg_errno(errno);
+		err = ust_errno_neg(errno);
 		goto fail;
 	}
 	memset(&mr, 0, sizeof(mr));
@@ -774,7 +750,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 		mr.flags = 0;
 		mr.tx_metadata_len = 0;
 		if (setsockopt(q->fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) != 0) {
-			err = neg_errno(errno);
+			err = ust_errno_neg(errno);
 			goto fail;
 		}
 	}
@@ -784,12 +760,12 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 		    setsockopt(q->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &sz, sizeof(sz)) != 0 ||
 		    setsockopt(q->fd, SOL_XDP, XDP_RX_RING, &sz, sizeof(sz)) != 0 ||
 		    setsockopt(q->fd, SOL_XDP, XDP_TX_RING, &sz, sizeof(sz)) != 0) {
-			err = neg_errno(errno);
+			err = ust_errno_neg(errno);
 			goto fail;
 		}
 	}
 	if (getsockopt(q->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &olen) != 0) {
-		err = neg_errno(errno);
+		err = ust_errno_neg(errno);
 		goto fail;
 	}
 	if ((err = ring_map(q->fd, &q->fill, &off.fr, half, 8,
@@ -800,7 +776,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 	         XDP_PGOFF_RX_RING)) != 0 ||
 	    (err = ring_map(q->fd, &q->tx, &off.tx, half, sizeof(struct xdp_desc),
 	         XDP_PGOFF_TX_RING)) != 0) {
-		err = neg_errno(-err);
+		err = ust_errno_neg(-err);
 		goto fail;
 	}
 	/* The kernel takes frames only from the fill ring: give it all rx
@@ -836,7 +812,7 @@ queue_open(struct ust_afxdp_port *p, const struct ust_afxdp_config *cfg, uint16_
 			sg = 0;
 			continue;
 		}
-		err = neg_errno(err);
+		err = ust_errno_neg(err);
 		goto fail;
 	}
 	q->need_wakeup = 1;
@@ -923,10 +899,10 @@ ust_afxdp_open(const struct ust_afxdp_config *cfg, struct ust_afxdp_port **out)
 	if (ifindex == 0)
 		return (-UST_ENODEV);
 	if ((err = if_query(cfg->ifname, SIOCGIFHWADDR, &ifr)) != 0)
-		return (neg_errno(-err));
+		return (ust_errno_neg(-err));
 	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
 	if ((err = if_query(cfg->ifname, SIOCGIFMTU, &ifr)) != 0)
-		return (neg_errno(-err));
+		return (ust_errno_neg(-err));
 	mtu = cfg->mtu != 0 ? cfg->mtu : (uint32_t)ifr.ifr_mtu;
 
 	p = calloc(1, sizeof(*p));
@@ -946,12 +922,12 @@ ust_afxdp_open(const struct ust_afxdp_config *cfg, struct ust_afxdp_port **out)
 			goto fail;
 	}
 	if ((p->map_fd = afxdp_xskmap_create(cfg->queues)) < 0) {
-		err = neg_errno(-p->map_fd);
+		err = ust_errno_neg(-p->map_fd);
 		goto fail;
 	}
 	for (i = 0; i < cfg->queues; i++) {
 		if ((err = afxdp_xskmap_set(p->map_fd, i, p->q[i]->fd)) != 0) {
-			err = neg_errno(-err);
+			err = ust_errno_neg(-err);
 			goto fail;
 		}
 	}
@@ -959,7 +935,7 @@ ust_afxdp_open(const struct ust_afxdp_config *cfg, struct ust_afxdp_port **out)
 	if ((p->prog_fd = afxdp_prog_load(p->map_fd, 1)) < 0)
 		p->prog_fd = afxdp_prog_load(p->map_fd, 0);
 	if (p->prog_fd < 0) {
-		err = neg_errno(-p->prog_fd);
+		err = ust_errno_neg(-p->prog_fd);
 		goto fail;
 	}
 	if (cfg->mode != UST_AFXDP_MODE_GENERIC) {
@@ -971,7 +947,7 @@ ust_afxdp_open(const struct ust_afxdp_config *cfg, struct ust_afxdp_port **out)
 		p->info.mode = UST_AFXDP_MODE_GENERIC;
 	}
 	if (p->link_fd < 0) {
-		err = neg_errno(-p->link_fd);
+		err = ust_errno_neg(-p->link_fd);
 		goto fail;
 	}
 	p->info.queues = cfg->queues;

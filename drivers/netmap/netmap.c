@@ -48,6 +48,7 @@
 
 #include <ustack/ustack.h>
 #include <ustack/ustack_driver.h>
+#include <ustack/ustack_errno.h>
 #include <ustack/ustack_netmap.h>
 
 #include "netmap_abi.h"
@@ -110,27 +111,6 @@ struct ust_netmap_port {
 };
 
 static void nm_port_free(struct ust_netmap_port *p);
-
-static int
-nm_neg_errno(int e)
-{
-	switch (e) {
-	case EPERM:
-	case EACCES:
-		return (-UST_EPERM);
-	case ENOENT:
-	case ENXIO:
-	case ENODEV:
-		return (-UST_ENODEV);
-	case EBUSY:
-		return (-UST_EBUSY);
-	case ENOMEM:
-	case ENOBUFS:
-		return (-UST_ENOMEM);
-	default:
-		return (-UST_EINVAL);
-	}
-}
 
 /* ------------------------------------------------------------------------
  * libc's system calls (the default table).
@@ -852,13 +832,13 @@ nm_register(struct ust_netmap_port *p, const struct nm_name *nn)
 	reg.nr_tx_slots = reg.nr_rx_slots = cfg->slots;
 	reg.nr_extra_bufs = cfg->zero_copy ? cfg->extra_bufs : 0;
 	if (p->p_sys->ioctl(p->p_sys->ctx, p->p_fd, NIOCCTRL, &hdr) != 0)
-		return (nm_neg_errno(errno));
+		return (ust_errno_neg(errno));
 	if (reg.nr_memsize == 0 || reg.nr_offset >= reg.nr_memsize)
 		return (-UST_EINVAL);
 	mem = p->p_sys->mmap(p->p_sys->ctx, NULL, (size_t)reg.nr_memsize, PROT_READ | PROT_WRITE,
 	    MAP_SHARED, p->p_fd, 0);
 	if (mem == MAP_FAILED || mem == NULL)
-		return (nm_neg_errno(errno));
+		return (ust_errno_neg(errno));
 	p->p_mem = mem;
 	p->p_memsize = (size_t)reg.nr_memsize;
 	p->p_nifp = NETMAP_IF(mem, reg.nr_offset);
@@ -921,7 +901,7 @@ ust_netmap_open(const struct ust_netmap_config *cfg, struct ust_netmap_port **ou
 	p->p_fd = p->p_sys->open(p->p_sys->ctx, cfg->device != NULL ? cfg->device : "/dev/netmap",
 	    O_RDWR | O_CLOEXEC);
 	if (p->p_fd < 0) {
-		err = nm_neg_errno(errno);
+		err = ust_errno_neg(errno);
 		free(p);
 		return (err == -UST_EINVAL ? -UST_ENODEV : err);
 	}

@@ -49,6 +49,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <ustack/ustack_errno.h>
 #include <ustack/ustack_tap.h>
 
 #if defined(__linux__)
@@ -89,27 +90,6 @@ ust_tap_config_init(struct ust_tap_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mtu = 1500;
 	cfg->offload = 1;
-}
-
-static int
-neg_errno(int e)
-{
-	switch (e) {
-	case EPERM:
-	case EACCES:
-		return (-UST_EPERM);
-	case ENOENT:
-	case ENODEV:
-	case ENXIO:
-		return (-UST_ENOENT);
-	case EBUSY:
-		return (-UST_EBUSY);
-	case ENOMEM:
-	case ENOBUFS:
-		return (-UST_ENOMEM);
-	default:
-		return (-UST_EINVAL);
-	}
 }
 
 /* A random locally administered unicast MAC (IEEE 802: bit 1 of the first
@@ -172,7 +152,7 @@ tap_open_freebsd(const struct ust_tap_config *cfg, struct ust_tap *t)
 
 	t->t_fd = open("/dev/tap", O_RDWR | O_CLOEXEC);
 	if (t->t_fd < 0)
-		return (neg_errno(errno));
+		return (ust_errno_neg(errno));
 	memset(&ifr, 0, sizeof(ifr));
 	if (ioctl(t->t_fd, FIONBIO, &on) != 0 || ioctl(t->t_fd, TAPGIFNAME, &ifr) != 0)
 		goto fail;
@@ -191,7 +171,7 @@ tap_open_freebsd(const struct ust_tap_config *cfg, struct ust_tap *t)
 	return (0);
 fail:
 	close(t->t_fd);
-	return (neg_errno(errno));
+	return (ust_errno_neg(errno));
 }
 #endif
 
@@ -245,14 +225,14 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 	}
 	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
-		err = neg_errno(errno);
+		err = ust_errno_neg(errno);
 		goto fail;
 	}
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (t->t_vnet ? IFF_VNET_HDR : 0);
 	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
 	if (ioctl(fd, TUNSETIFF, &ifr) != 0 || (t->t_vnet && tap_set_offload(fd) != 0)) {
-		err = neg_errno(errno);
+		err = ust_errno_neg(errno);
 		close(fd);
 		goto fail;
 	}
@@ -264,7 +244,7 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 	else
 		tap_random_mac(t->t_mac);
 	if (cfg->mtu != 1500 && tap_set_kernel_mtu(t->t_name, cfg->mtu) != 0) {
-		err = neg_errno(errno);
+		err = ust_errno_neg(errno);
 		close(fd);
 		goto fail;
 	}
@@ -277,7 +257,6 @@ fail:
 #else
 	(void)cfg;
 	(void)out;
-	(void)neg_errno;
 	(void)tap_random_mac;
 	return (-UST_EOPNOTSUPP);
 #endif
