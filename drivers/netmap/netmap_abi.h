@@ -138,6 +138,19 @@ struct nmreq_register {
 	uint64_t nr_flags;  /* NR_* below */
 };
 
+/* NETMAP_REQ_PORT_INFO_GET's body: a port's rings and memory, unbound. */
+struct nmreq_port_info_get {
+	uint64_t nr_memsize;
+	uint32_t nr_tx_slots;
+	uint32_t nr_rx_slots;
+	uint16_t nr_tx_rings;
+	uint16_t nr_rx_rings;
+	uint16_t nr_host_tx_rings;
+	uint16_t nr_host_rx_rings;
+	uint16_t nr_mem_id;
+	uint16_t pad[3];
+};
+
 #define NR_MONITOR_TX 0x100
 #define NR_MONITOR_RX 0x200
 #define NR_ZCOPY_MON 0x400
@@ -208,6 +221,7 @@ _Static_assert(offsetof(struct netmap_ring, slot) == 256, "netmap_ring.slot");
 _Static_assert(offsetof(struct netmap_if, ring_ofs) == 56, "netmap_if.ring_ofs");
 _Static_assert(sizeof(struct nmreq_header) == 88, "nmreq_header");
 _Static_assert(sizeof(struct nmreq_register) == 56, "nmreq_register");
+_Static_assert(sizeof(struct nmreq_port_info_get) == 32, "nmreq_port_info_get");
 _Static_assert(NIOCCTRL == 0xc0586997UL, "NIOCCTRL");
 _Static_assert(NIOCTXSYNC == 0x6994UL, "NIOCTXSYNC");
 _Static_assert(NIOCRXSYNC == 0x6995UL, "NIOCRXSYNC");

@@ -13,22 +13,6 @@
 #include "../../drivers/netmap/netmap_abi.h"
 #include "nm_emu.h"
 
-#if !UST_NETMAP_ABI_SYSTEM
-/* netmap(4)'s NETMAP_REQ_PORT_INFO_GET body (not in the driver's ABI
- * header, which does not use it). */
-struct nmreq_port_info_get {
-	uint64_t nr_memsize;
-	uint32_t nr_tx_slots;
-	uint32_t nr_rx_slots;
-	uint16_t nr_tx_rings;
-	uint16_t nr_rx_rings;
-	uint16_t nr_host_tx_rings;
-	uint16_t nr_host_rx_rings;
-	uint16_t nr_mem_id;
-	uint16_t pad[3];
-};
-#endif
-
 struct nm_emu_host {
 	int (*open)(const char *path, int flags, ...);
 	int (*close)(int fd);
