@@ -897,9 +897,11 @@ def _lint_c(c: Context, fix: bool) -> list[str]:
     if r is not None and r.ok:
         print(f"clang-format: {len(files)} C files formatted")
         return []
-    bad = sorted(
-        {ln.split(":", 1)[0] for ln in (r.stderr if r else "").splitlines() if ": error:" in ln}
-    )
+    # (a failed Result is falsy: test for None)
+    out = (r.stderr + r.stdout) if r is not None else ""
+    bad = sorted({ln.split(":", 1)[0] for ln in out.splitlines() if ": error:" in ln})
+    if not bad:  # clang-format failed without naming a file: show what it said
+        print(out.strip()[-2000:] or "clang-format failed without a message")
     for name in bad:
         print(f"clang-format: {name} is not formatted")
     return [f"clang-format: {len(bad)} file(s) not formatted (fix: invoke lint --fix)"]

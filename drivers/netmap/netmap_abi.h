@@ -76,9 +76,9 @@ struct netmap_if {
 	char ni_name[16];
 	const uint32_t ni_version;
 	const uint32_t ni_flags;
-	const uint32_t ni_tx_rings;  /* NIC tx rings */
-	const uint32_t ni_rx_rings;  /* NIC rx rings */
-	uint32_t ni_bufs_head;       /* first extra buffer; each holds the next index */
+	const uint32_t ni_tx_rings; /* NIC tx rings */
+	const uint32_t ni_rx_rings; /* NIC rx rings */
+	uint32_t ni_bufs_head;      /* first extra buffer; each holds the next index */
 	const uint32_t ni_host_tx_rings;
 	const uint32_t ni_host_rx_rings;
 	uint32_t ni_spare1[3];
@@ -132,10 +132,10 @@ struct nmreq_register {
 	uint16_t nr_host_tx_rings;
 	uint16_t nr_host_rx_rings;
 	uint16_t nr_mem_id;
-	uint16_t nr_ringid; /* NR_REG_ONE_NIC: which ring pair */
-	uint32_t nr_mode;   /* NR_REG_* */
+	uint16_t nr_ringid;     /* NR_REG_ONE_NIC: which ring pair */
+	uint32_t nr_mode;       /* NR_REG_* */
 	uint32_t nr_extra_bufs; /* (in/out) extra buffers on ni_bufs_head */
-	uint64_t nr_flags;  /* NR_* below */
+	uint64_t nr_flags;      /* NR_* below */
 };
 
 /* NETMAP_REQ_PORT_INFO_GET's body: a port's rings and memory, unbound. */
@@ -182,7 +182,7 @@ enum {
 #define NETMAP_IF(base, ofs) ((struct netmap_if *)(void *)((char *)(base) + (ofs)))
 #define NETMAP_TXRING(nifp, index) \
 	((struct netmap_ring *)(void *)((char *)(nifp) + (nifp)->ring_ofs[index]))
-#define NETMAP_RXRING(nifp, index) \
+#define NETMAP_RXRING(nifp, index)                       \
 	((struct netmap_ring *)(void *)((char *)(nifp) + \
 	    (nifp)->ring_ofs[(index) + (nifp)->ni_tx_rings + (nifp)->ni_host_tx_rings]))
 #define NETMAP_BUF(ring, index) \

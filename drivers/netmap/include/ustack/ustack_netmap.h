@@ -48,38 +48,38 @@ struct ust_netmap_sys {
 UST_API const struct ust_netmap_sys *ust_netmap_libc(void);
 
 struct ust_netmap_config {
-	const char *port;     /* "netmap:em0-1", "netmap:pipe{0", "vale0:p1" (above) */
-	const char *device;   /* the control device, NULL: "/dev/netmap" */
-	uint32_t slots;       /* ring size asked for (nr_tx/rx_slots), 0: the port's */
-	uint32_t extra_bufs;  /* spare buffers asked for (nr_extra_bufs) for
+	const char *port;                 /* "netmap:em0-1", "netmap:pipe{0", "vale0:p1" (above) */
+	const char *device;               /* the control device, NULL: "/dev/netmap" */
+	uint32_t slots;                   /* ring size asked for (nr_tx/rx_slots), 0: the port's */
+	uint32_t extra_bufs;              /* spare buffers asked for (nr_extra_bufs) for
 	                       * zero-copy receive, default 1024; the kernel may
 	                       * give fewer, and with 0 the driver copies */
-	uint8_t zero_copy;    /* default 1: lend rx buffers to the stack, swapping
+	uint8_t zero_copy;                /* default 1: lend rx buffers to the stack, swapping
 	                       * a spare into the slot (NS_BUF_CHANGED); 0 copies */
-	uint32_t lend_min_free; /* copy instead of lending below this many spares,
+	uint32_t lend_min_free;           /* copy instead of lending below this many spares,
 	                         * default 64 (an application that does not read
 	                         * must not stall receive) */
-	uint32_t mtu;         /* 0: 1500 */
-	uint8_t mac[6];       /* all zero: the interface's (SIOCGIFHWADDR) where
+	uint32_t mtu;                     /* 0: 1500 */
+	uint8_t mac[6];                   /* all zero: the interface's (SIOCGIFHWADDR) where
 	                       * it has one, else a locally administered address
 	                       * derived from the port name */
-	uint32_t caps_mask;   /* UST_IFCAP_* the driver may offer; NIC ports offer
+	uint32_t caps_mask;               /* UST_IFCAP_* the driver may offer; NIC ports offer
 	                       * none (real netmap NIC ports have no offloads) */
 	const struct ust_netmap_sys *sys; /* NULL: ust_netmap_libc() */
 };
 
 struct ust_netmap_stats {
-	uint64_t rx_frames, rx_bytes;   /* frames handed to stacks */
-	uint64_t rx_lent;               /* frames whose buffer was lent (zero copy) */
-	uint64_t rx_copied;             /* frames copied */
-	uint64_t rx_frags;              /* frames that arrived as NS_MOREFRAG chains */
-	uint64_t rx_dropped;            /* bad chains, frames over the MTU, no mbuf */
+	uint64_t rx_frames, rx_bytes; /* frames handed to stacks */
+	uint64_t rx_lent;             /* frames whose buffer was lent (zero copy) */
+	uint64_t rx_copied;           /* frames copied */
+	uint64_t rx_frags;            /* frames that arrived as NS_MOREFRAG chains */
+	uint64_t rx_dropped;          /* bad chains, frames over the MTU, no mbuf */
 	uint64_t tx_frames, tx_bytes;
-	uint64_t tx_frags;              /* frames sent as NS_MOREFRAG chains */
-	uint64_t tx_full;               /* tx ring full: frame left with the stack */
-	uint64_t txsync, rxsync;        /* NIOCTXSYNC / NIOCRXSYNC calls */
-	uint64_t spare_bufs;            /* spare buffers held now */
-	uint64_t lent_now;              /* buffers lent to stacks now */
+	uint64_t tx_frags;       /* frames sent as NS_MOREFRAG chains */
+	uint64_t tx_full;        /* tx ring full: frame left with the stack */
+	uint64_t txsync, rxsync; /* NIOCTXSYNC / NIOCRXSYNC calls */
+	uint64_t spare_bufs;     /* spare buffers held now */
+	uint64_t lent_now;       /* buffers lent to stacks now */
 };
 
 struct ust_netmap_port;
