@@ -38,7 +38,26 @@ from pathlib import Path
 
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
-from live_cli import ENV, driver_counters, interop_marks, missing_tools
+from live_cli import (
+    ENV,
+    check_curl_download,
+    check_echo,
+    check_fetch,
+    check_iperf_discard,
+    check_kernel_pings,
+    check_ustack_pings,
+    curl_sha_command,
+    driver_counters,
+    echo_command,
+    fetch_argv,
+    http_server_command,
+    interop_marks,
+    iperf_command,
+    kernel_pings_command,
+    missing_tools,
+    on_kernel_link,
+    ping_argv,
+)
 from live_cli import assert_no_csum_errors as _no_csum_errors
 from live_cli import run_cli as _cli
 from live_cli import show as _out
@@ -87,31 +106,19 @@ def _serve(
 
 def _on_afxdp(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
     """The command's summary names the veth end and the AF_XDP counters."""
-    text = proc.stdout + proc.stderr
-    assert "ustack on ust0x (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
-    return driver_counters(proc, "afxdp")
-
-
-SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
+    return on_kernel_link(proc, "afxdp", "ust0x")
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs, mode: str) -> None:
-    run = " && ".join(f"ping -c 2 -i 0.2 -W 2 -s {n} 198.18.0.1" for n in SIZES)
-    proc = _serve(ns, ["--echo", "7"], run, "--afxdp-mode", mode)
-    assert proc.returncode == 0, _out(proc)
-    for n in SIZES:
-        assert f"{n + 8} bytes from 198.18.0.1" in proc.stdout, _out(proc)
-    assert proc.stdout.count(" 0% packet loss") == len(SIZES), _out(proc)
+    proc = _serve(ns, ["--echo", "7"], kernel_pings_command(), "--afxdp-mode", mode)
+    check_kernel_pings(proc)
     _on_afxdp(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    proc = _cli(ns, "ping", "--driver", "afxdp", "-c", "3", "-i", "0.2", "-s", str(size))
-    assert proc.returncode == 0, _out(proc)
-    assert "3 packets transmitted, 3 received" in proc.stdout, _out(proc)
-    assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
+    check_ustack_pings(_cli(ns, *ping_argv("afxdp", size)), size)
 
 
 @pytest.mark.parametrize(
@@ -122,15 +129,10 @@ def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size:
 def test_curl_downloads_100mb_from_serve_on_afxdp(
     ns: netns.NetNs, mode: str, offload: bool
 ) -> None:
-    url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 60 {url} | sha256sum; nstat -a'"
+    run = curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
     xdp = ["--afxdp-mode", mode, *([] if offload else ["--afxdp-no-offload"])]
     proc = _serve(ns, ["--http", "8080"], run, *xdp)
-    assert proc.returncode == 0, _out(proc)
-    _no_csum_errors(proc)
-    assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
-    m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
-    assert m is not None and int(m.group(1)) > BIG, _out(proc)
+    check_curl_download(proc, BIG)
     counters = _on_afxdp(proc)
     if offload:  # the kernel filled the checksums (tx metadata), or said it cannot
         assert counters.get("tx_csum_offload", 0) + counters.get("tx_sw_csum", 0) > 0
@@ -139,41 +141,25 @@ def test_curl_downloads_100mb_from_serve_on_afxdp(
 
 
 def test_iperf2_sends_into_discard_on_afxdp(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 3")
-    assert proc.returncode == 0, _out(proc)
-    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
-    assert m is not None, _out(proc)
-    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
-    assert moved is not None and int(moved.group(1)) > 1_000_000, _out(proc)
+    proc = _serve(ns, ["--discard", "5001"], iperf_command())
+    rate = check_iperf_discard(proc)
     _on_afxdp(proc)
-    print(f"iperf over AF_XDP: {m.group(1)} at {m.group(2)}")
+    print(f"iperf over AF_XDP: {rate}")
 
 
 def test_20mb_through_echo_on_afxdp_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
     src, back = tmp_path / "in.bin", tmp_path / "out.bin"
     src.write_bytes(os.urandom(ECHO))
-    run = f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}; nstat -a"
-    proc = _serve(ns, ["--echo", "7"], run)
-    assert proc.returncode == 0, _out(proc)
-    assert back.stat().st_size == ECHO, _out(proc)
-    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
-    assert f"echo:7: 1 connections, {ECHO} bytes in, {ECHO} bytes out" in proc.stdout
+    proc = _serve(ns, ["--echo", "7"], f"{echo_command(src, back)}; nstat -a")
+    check_echo(proc, src, back, ECHO)
     _no_csum_errors(proc)
     _on_afxdp(proc)
 
 
 def test_fetch_downloads_20mb_over_afxdp(ns: netns.NetNs, tmp_path: Path) -> None:
-    www = tmp_path / "www"
-    www.mkdir()
     data = os.urandom(ECHO)
-    (www / "f.bin").write_bytes(data)
-    server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {www}"
-    proc = _cli(
-        ns, "fetch", "--driver", "afxdp", "http://198.18.0.2:8000/f.bin", "--run-server", server
-    )
-    assert proc.returncode == 0, _out(proc)
-    assert f"HTTP 200 OK: {ECHO} bytes" in proc.stdout, _out(proc)
-    assert f"sha256 {hashlib.sha256(data).hexdigest()}" in proc.stdout, _out(proc)
+    proc = _cli(ns, *fetch_argv("afxdp", tmp_path, data))
+    check_fetch(proc, data)
     _on_afxdp(proc)
 
 
@@ -273,7 +259,7 @@ def test_options_negotiated_with_the_kernel(case: OptionCase, tmp_path: Path) ->
             n.run("sysctl", "-qw", f"{name}={value}")
         run = "echo hello | socat -t 5 - TCP:198.18.0.1:7"
         served = _serve(n, ["--echo", "7", *knobs], run)
-        server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {tmp_path}"
+        server = http_server_command(tmp_path)
         fetched = _cli(
             n,
             "fetch",
