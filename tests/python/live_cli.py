@@ -11,12 +11,13 @@ the kernel 198.18.0.2, as the CLI sets them up by default."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from shutil import which
 
@@ -48,6 +49,17 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def command_namespace(prefix: str, device: str) -> Iterator[netns.NetNs]:
+    """A namespace (``netns.NetNs(prefix)``) for one command, whose device
+    (``ust0``..., ``device`` in the message) must not outlive the command:
+    AssertionError when a link of that name is still there at the end."""
+    with netns.NetNs(prefix) as n:
+        yield n
+        links = n.run("ip", "-o", "link").stdout
+    assert "ust0" not in links, f"{device} outlived the command:\n{links}"
 
 
 def show(proc: Proc) -> str:

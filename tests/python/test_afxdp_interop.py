@@ -36,28 +36,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
-from live_cli import (
-    ENV,
-    check_curl_download,
-    check_echo,
-    check_fetch,
-    check_iperf_discard,
-    check_kernel_pings,
-    check_ustack_pings,
-    curl_sha_command,
-    driver_counters,
-    echo_command,
-    fetch_argv,
-    http_server_command,
-    interop_marks,
-    iperf_command,
-    kernel_pings_command,
-    missing_tools,
-    on_kernel_link,
-    ping_argv,
-)
 from live_cli import assert_no_csum_errors as _no_csum_errors
 from live_cli import run_cli as _cli
 from live_cli import show as _out
@@ -77,10 +58,10 @@ def _reason() -> str | None:
         return f"ustack.afxdp cannot be imported ({exc})"
     if not afxdp.available():
         return afxdp.why_unavailable()
-    return missing_tools(TOOLS)
+    return live_cli.missing_tools(TOOLS)
 
 
-pytestmark = interop_marks(_reason())
+pytestmark = live_cli.interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
@@ -91,10 +72,8 @@ LINUX_CASES = [c for c in CASES if c.name == "defaults" or c.linux]
 @pytest.fixture
 def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; the veth pair must not outlive it."""
-    with netns.NetNs("afxdp") as n:
+    with live_cli.command_namespace("afxdp", "the veth pair") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the veth pair outlived the command:\n{links}"
 
 
 def _serve(
@@ -106,19 +85,19 @@ def _serve(
 
 def _on_afxdp(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
     """The command's summary names the veth end and the AF_XDP counters."""
-    return on_kernel_link(proc, "afxdp", "ust0x")
+    return live_cli.on_kernel_link(proc, "afxdp", "ust0x")
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs, mode: str) -> None:
-    proc = _serve(ns, ["--echo", "7"], kernel_pings_command(), "--afxdp-mode", mode)
-    check_kernel_pings(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command(), "--afxdp-mode", mode)
+    live_cli.check_kernel_pings(proc)
     _on_afxdp(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    check_ustack_pings(_cli(ns, *ping_argv("afxdp", size)), size)
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("afxdp", size)), size)
 
 
 @pytest.mark.parametrize(
@@ -129,10 +108,10 @@ def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size:
 def test_curl_downloads_100mb_from_serve_on_afxdp(
     ns: netns.NetNs, mode: str, offload: bool
 ) -> None:
-    run = curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
     xdp = ["--afxdp-mode", mode, *([] if offload else ["--afxdp-no-offload"])]
     proc = _serve(ns, ["--http", "8080"], run, *xdp)
-    check_curl_download(proc, BIG)
+    live_cli.check_curl_download(proc, BIG)
     counters = _on_afxdp(proc)
     if offload:  # the kernel filled the checksums (tx metadata), or said it cannot
         assert counters.get("tx_csum_offload", 0) + counters.get("tx_sw_csum", 0) > 0
@@ -141,8 +120,8 @@ def test_curl_downloads_100mb_from_serve_on_afxdp(
 
 
 def test_iperf2_sends_into_discard_on_afxdp(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], iperf_command())
-    rate = check_iperf_discard(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_afxdp(proc)
     print(f"iperf over AF_XDP: {rate}")
 
@@ -150,16 +129,16 @@ def test_iperf2_sends_into_discard_on_afxdp(ns: netns.NetNs) -> None:
 def test_20mb_through_echo_on_afxdp_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
     src, back = tmp_path / "in.bin", tmp_path / "out.bin"
     src.write_bytes(os.urandom(ECHO))
-    proc = _serve(ns, ["--echo", "7"], f"{echo_command(src, back)}; nstat -a")
-    check_echo(proc, src, back, ECHO)
+    proc = _serve(ns, ["--echo", "7"], f"{live_cli.echo_command(src, back)}; nstat -a")
+    live_cli.check_echo(proc, src, back, ECHO)
     _no_csum_errors(proc)
     _on_afxdp(proc)
 
 
 def test_fetch_downloads_20mb_over_afxdp(ns: netns.NetNs, tmp_path: Path) -> None:
     data = os.urandom(ECHO)
-    proc = _cli(ns, *fetch_argv("afxdp", tmp_path, data))
-    check_fetch(proc, data)
+    proc = _cli(ns, *live_cli.fetch_argv("afxdp", tmp_path, data))
+    live_cli.check_fetch(proc, data)
     _on_afxdp(proc)
 
 
@@ -206,7 +185,7 @@ def test_serve_in_an_existing_namespace_removes_its_veth() -> None:
     """--netns NAME: the veth pair is made there and deleted at the end
     (the namespace outlives the command), also when the reader of the
     command's output has gone (| head: the summary cannot be printed)."""
-    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    env = {k: v for k, v in live_cli.ENV.items() if k != netns.INSIDE_ENV}
     with netns.NetNs("afxdp") as n:
         argv = [sys.executable, "-m", "ustack", "serve", "--driver", "afxdp", "--netns", n.name]
         argv += ["--echo", "7", "--no-control", "--run", "echo hi | socat -t 5 - TCP:198.18.0.1:7"]
@@ -243,7 +222,7 @@ def test_serve_on_the_users_own_interface() -> None:
     assert proc.returncode == 0, _out(proc)
     assert f"{pattern.sha256(ECHO)}  -" in proc.stdout, _out(proc)
     assert "ustack on lab1 (198.18.3.1, peer " in proc.stdout, _out(proc)
-    driver_counters(proc, "afxdp")
+    live_cli.driver_counters(proc, "afxdp")
     assert "lab1" in links  # the user's interface is left in place
 
 
@@ -259,7 +238,7 @@ def test_options_negotiated_with_the_kernel(case: OptionCase, tmp_path: Path) ->
             n.run("sysctl", "-qw", f"{name}={value}")
         run = "echo hello | socat -t 5 - TCP:198.18.0.1:7"
         served = _serve(n, ["--echo", "7", *knobs], run)
-        server = http_server_command(tmp_path)
+        server = live_cli.http_server_command(tmp_path)
         fetched = _cli(
             n,
             "fetch",

@@ -34,25 +34,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
-from live_cli import (
-    ENV,
-    check_curl_download,
-    check_echo,
-    check_fetch,
-    check_iperf_discard,
-    check_kernel_pings,
-    check_ustack_pings,
-    curl_sha_command,
-    echo_command,
-    fetch_argv,
-    interop_marks,
-    iperf_command,
-    kernel_pings_command,
-    missing_tools,
-    on_kernel_link,
-    ping_argv,
-)
 from live_cli import run_cli as _cli
 from live_cli import show as _out
 
@@ -72,10 +55,10 @@ def _reason() -> str | None:
         return f"ustack.dpdk cannot be imported ({exc})"
     if not dpdk.available():
         return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
-    return missing_tools(TOOLS)
+    return live_cli.missing_tools(TOOLS)
 
 
-pytestmark = interop_marks(_reason())
+pytestmark = live_cli.interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
@@ -93,10 +76,8 @@ def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; afterwards no EAL folder of the run may
     remain and no net_tap device outlives the namespace."""
     before = _ours()
-    with netns.NetNs("dpdk") as n:
+    with live_cli.command_namespace("dpdk", "the net_tap device") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the net_tap device outlived the command:\n{links}"
     left = _ours() - before
     assert not left, f"EAL runtime folders left behind: {sorted(left)}"
 
@@ -107,31 +88,31 @@ def _serve(ns: netns.NetNs, service: list[str], run: str) -> subprocess.Complete
 
 def _on_dpdk(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the DPDK driver and its counters."""
-    on_kernel_link(proc, "dpdk")
+    live_cli.on_kernel_link(proc, "dpdk")
 
 
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--echo", "7"], kernel_pings_command())
-    check_kernel_pings(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command())
+    live_cli.check_kernel_pings(proc)
     _on_dpdk(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    check_ustack_pings(_cli(ns, *ping_argv("dpdk", size)), size)
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("dpdk", size)), size)
 
 
 @pytest.mark.parametrize("offload", [True, False], ids=["offload", "no-offload"])
 def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs, offload: bool) -> None:
-    run = curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}", max_time=40)
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}", max_time=40)
     proc = _serve(ns, ["--http", "8080", *([] if offload else ["--dpdk-no-offload"])], run)
-    check_curl_download(proc, BIG)
+    live_cli.check_curl_download(proc, BIG)
     _on_dpdk(proc)
 
 
 def test_iperf2_sends_into_discard_on_dpdk(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], iperf_command())
-    rate = check_iperf_discard(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_dpdk(proc)
     print(f"iperf over net_tap: {rate}")
 
@@ -140,15 +121,15 @@ def test_20mb_through_echo_on_dpdk_byte_exact(ns: netns.NetNs, tmp_path: Path) -
     src, back = tmp_path / "in.bin", tmp_path / "out.bin"
     src.write_bytes(os.urandom(ECHO))
     # Without the port's offloads: ustack's own checksums and segments.
-    proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], echo_command(src, back))
-    check_echo(proc, src, back, ECHO)
+    proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], live_cli.echo_command(src, back))
+    live_cli.check_echo(proc, src, back, ECHO)
     _on_dpdk(proc)
 
 
 def test_fetch_downloads_20mb_over_dpdk(ns: netns.NetNs, tmp_path: Path) -> None:
     data = os.urandom(ECHO)
-    proc = _cli(ns, *fetch_argv("dpdk", tmp_path, data))
-    check_fetch(proc, data)
+    proc = _cli(ns, *live_cli.fetch_argv("dpdk", tmp_path, data))
+    live_cli.check_fetch(proc, data)
     _on_dpdk(proc)
 
 
@@ -157,7 +138,7 @@ def test_serve_and_fetch_over_memif_on_the_users_port(tmp_path: Path) -> None:
     user's addresses; two CLI processes over net_memif (a file socket)."""
     before = _ours()
     memif = f"socket={tmp_path / 'm.sock'},socket-abstract=no"
-    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    env = {k: v for k, v in live_cli.ENV.items() if k != netns.INSIDE_ENV}
     base = [sys.executable, "-m", "ustack"]
     serve = subprocess.Popen(
         [*base, "serve", f"--dpdk-args=--vdev=net_memif0,role=server,{memif}"]

@@ -31,24 +31,8 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
-from live_cli import (
-    ENV,
-    check_curl_download,
-    check_echo,
-    check_iperf_discard,
-    check_kernel_pings,
-    check_ustack_pings,
-    curl_sha_command,
-    echo_command,
-    interop_marks,
-    iperf_command,
-    kernel_pings_command,
-    missing_tools,
-    on_kernel_link,
-    ping_argv,
-    run_cli,
-)
 from live_cli import show as _out
 
 from ustack import netns, pattern
@@ -65,10 +49,10 @@ def _reason() -> str | None:
     reason = netmap.emulator_unavailable_reason()
     if reason is not None:
         return reason
-    return missing_tools(TOOLS)
+    return live_cli.missing_tools(TOOLS)
 
 
-pytestmark = interop_marks(_reason())
+pytestmark = live_cli.interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo
@@ -78,7 +62,7 @@ def _env(**knobs: str) -> dict[str, str]:
     from ustack import netmap
 
     return {
-        **ENV,
+        **live_cli.ENV,
         "LD_PRELOAD": str(netmap.emulator_library(preload=True)),
         "NETMAP_EMU_STRICT": "1",
         **knobs,
@@ -88,16 +72,14 @@ def _env(**knobs: str) -> dict[str, str]:
 @pytest.fixture
 def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; no TAP outlives the command."""
-    with netns.NetNs("nm") as n:
+    with live_cli.command_namespace("nm", "the emulator's TAP") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the emulator's TAP outlived the command:\n{links}"
 
 
 def _cli(
     ns: netns.NetNs, *argv: str, knobs: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return run_cli(ns, *argv, timeout=150, env=_env(**(knobs or {})))
+    return live_cli.run_cli(ns, *argv, timeout=150, env=_env(**(knobs or {})))
 
 
 def _serve(
@@ -110,19 +92,19 @@ def _serve(
 def _on_netmap(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the netmap driver and its counters, and
     the emulator saw no strict-mode violation."""
-    on_kernel_link(proc, "netmap")
+    live_cli.on_kernel_link(proc, "netmap")
     assert "violation" not in (proc.stdout + proc.stderr).lower(), _out(proc)
 
 
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--echo", "7"], kernel_pings_command())
-    check_kernel_pings(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command())
+    live_cli.check_kernel_pings(proc)
     _on_netmap(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    check_ustack_pings(_cli(ns, *ping_argv("netmap", size)), size)
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("netmap", size)), size)
 
 
 KNOBS = {
@@ -139,15 +121,15 @@ KNOBS = {
 
 @pytest.mark.parametrize("knobs", list(KNOBS))
 def test_curl_downloads_100mb_from_serve_on_netmap(ns: netns.NetNs, knobs: str) -> None:
-    run = curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
     proc = _serve(ns, ["--http", "8080"], run, KNOBS[knobs])
-    check_curl_download(proc, BIG)
+    live_cli.check_curl_download(proc, BIG)
     _on_netmap(proc)
 
 
 def test_iperf2_sends_into_discard_on_netmap(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], iperf_command())
-    rate = check_iperf_discard(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_netmap(proc)
     print(f"iperf over the emulated netmap TAP: {rate}")
 
@@ -155,14 +137,14 @@ def test_iperf2_sends_into_discard_on_netmap(ns: netns.NetNs) -> None:
 def test_20mb_through_echo_on_netmap_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
     src, back = tmp_path / "in.bin", tmp_path / "out.bin"
     src.write_bytes(os.urandom(ECHO))
-    proc = _serve(ns, ["--echo", "7"], echo_command(src, back))
-    check_echo(proc, src, back, ECHO)
+    proc = _serve(ns, ["--echo", "7"], live_cli.echo_command(src, back))
+    live_cli.check_echo(proc, src, back, ECHO)
     _on_netmap(proc)
 
 
 def test_serve_on_netmap_without_the_emulator_says_what_it_needs(ns: netns.NetNs) -> None:
     env = {k: v for k, v in _env().items() if k != "LD_PRELOAD"}
-    proc = run_cli(ns, "serve", "--driver", "netmap", "--echo", "7", timeout=60, env=env)
+    proc = live_cli.run_cli(ns, "serve", "--driver", "netmap", "--echo", "7", timeout=60, env=env)
     assert proc.returncode != 0
     assert "--netmap-port" in proc.stderr and "LD_PRELOAD" in proc.stderr, _out(proc)
 
