@@ -120,8 +120,7 @@ class AfxdpLink(PortLink):
         if queues < 1:
             raise ValueError(f"--afxdp-queues {queues}: at least 1")
         self.made_veth = device is None
-        super().__init__(address, peer_address, checked=self.made_veth)
-        self.peer_label = "kernel" if self.made_veth else "peer"
+        super().__init__(address, peer_address, made=self.made_veth)
         self.kernel_ifname = ifname if self.made_veth else None
         self.ifname = ustack_end(ifname) if device is None else device
         self.queues: list[Any] = []

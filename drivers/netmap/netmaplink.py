@@ -75,8 +75,7 @@ class NetmapLink(PortLink):
                 "preload library (LD_PRELOAD=.../libnetmap_emu_preload.so), which makes "
                 "the TAP device; on a netmap host, name the port: --netmap-port netmap:IF"
             )
-        super().__init__(address, peer_address, checked=self.made_tap)
-        self.peer_label = "kernel" if self.made_tap else "peer"
+        super().__init__(address, peer_address, made=self.made_tap)
         name = f"netmap:{ifname}" if port is None else port
         self.ifname = ifname if port is None else port
         if self.made_tap:

@@ -237,9 +237,7 @@ class DpdkLink(PortLink):
         from ustack import dpdk
 
         self.made_tap = port is None
-        super().__init__(address, peer_address, checked=self.made_tap)
-        # The far side: the kernel on a net_tap made here, else whoever is there.
-        self.peer_label = "kernel" if self.made_tap else "peer"
+        super().__init__(address, peer_address, made=self.made_tap)
         start_eal(eal_args)
         if port is None:
             # net_tap's interface appears at once in this namespace, named ifname.

@@ -280,9 +280,17 @@ class StackLink:
 class PortLink(StackLink):
     """A ``StackLink`` on a driver's port object (``stats()``, ``close()``),
     closed after the stack: what ``DpdkLink``, ``NetmapLink`` and
-    ``AfxdpLink`` share.  ``port`` stays None until the subclass opens it."""
+    ``AfxdpLink`` share.  ``port`` stays None until the subclass opens it.
+
+    ``made``: the device was made for the run, facing this namespace's
+    kernel (addresses held to 198.18.0.0/15, the far side "kernel"); else
+    it is the user's own (any addresses, the far side "peer")."""
 
     port: Any = None
+
+    def __init__(self, address: str, peer_address: str | None, *, made: bool) -> None:
+        super().__init__(address, peer_address, checked=made)
+        self.peer_label = "kernel" if made else "peer"
 
     @property
     def driver_stats(self) -> dict[str, int]:
