@@ -176,6 +176,14 @@ def check_iperf_discard(proc: Proc, explain: Callable[[Proc], str] = show) -> st
     return f"{m.group(1)} at {m.group(2)}"
 
 
+def echo_files(directory: Path, size: int) -> tuple[Path, Path]:
+    """``directory``/in.bin with ``size`` random bytes, and where the echo
+    writes them back (out.bin, not made here)."""
+    src, back = directory / "in.bin", directory / "out.bin"
+    src.write_bytes(os.urandom(size))
+    return src, back
+
+
 def echo_command(src: Path, back: Path) -> str:
     """socat sends ``src`` through ustack's echo on port 7 into ``back``."""
     return f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}"

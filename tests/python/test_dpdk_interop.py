@@ -118,8 +118,7 @@ def test_iperf2_sends_into_discard_on_dpdk(ns: netns.NetNs) -> None:
 
 
 def test_20mb_through_echo_on_dpdk_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
-    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
-    src.write_bytes(os.urandom(ECHO))
+    src, back = live_cli.echo_files(tmp_path, ECHO)
     # Without the port's offloads: ustack's own checksums and segments.
     proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], live_cli.echo_command(src, back))
     live_cli.check_echo(proc, src, back, ECHO)

@@ -135,8 +135,7 @@ def test_iperf2_sends_into_discard_on_netmap(ns: netns.NetNs) -> None:
 
 
 def test_20mb_through_echo_on_netmap_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
-    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
-    src.write_bytes(os.urandom(ECHO))
+    src, back = live_cli.echo_files(tmp_path, ECHO)
     proc = _serve(ns, ["--echo", "7"], live_cli.echo_command(src, back))
     live_cli.check_echo(proc, src, back, ECHO)
     _on_netmap(proc)
