@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import os
 import re
 import subprocess
@@ -103,6 +104,23 @@ def missing_tools(tools: Sequence[str]) -> str | None:
     """Which of ``tools`` are not installed, as a skip reason, or None."""
     missing = [t for t in tools if which(t) is None]
     return f"{', '.join(missing)} not installed" if missing else None
+
+
+def unavailable_reason(tools: Sequence[str], driver: str | None = None) -> str | None:
+    """Why an interop module cannot run here, as a skip reason, or None: no
+    network namespaces (not root), ``ustack.DRIVER`` (a driver's binding)
+    not importable or built without its driver, one of ``tools`` missing."""
+    reason = netns.unavailable_reason()
+    if reason is not None:
+        return reason
+    if driver is not None:
+        try:
+            binding = importlib.import_module(f"ustack.{driver}")
+        except ImportError as exc:
+            return f"ustack.{driver} cannot be imported ({exc})"
+        if not binding.available():
+            return str(binding.why_unavailable())
+    return missing_tools(tools)
 
 
 def interop_marks(reason: str | None) -> list[pytest.MarkDecorator]:

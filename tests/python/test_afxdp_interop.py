@@ -48,20 +48,7 @@ from ustack import netns, pattern
 TOOLS = ("curl", "iperf", "ping", "socat", "ethtool", "nstat")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    try:
-        from ustack import afxdp
-    except ImportError as exc:
-        return f"ustack.afxdp cannot be imported ({exc})"
-    if not afxdp.available():
-        return afxdp.why_unavailable()
-    return live_cli.missing_tools(TOOLS)
-
-
-pytestmark = live_cli.interop_marks(_reason())
+pytestmark = live_cli.interop_marks(live_cli.unavailable_reason(TOOLS, "afxdp"))
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch

@@ -45,20 +45,7 @@ TOOLS = ("curl", "iperf", "ping", "socat")
 RUNTIME = Path("/var/run/dpdk")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    try:
-        from ustack import dpdk
-    except ImportError as exc:
-        return f"ustack.dpdk cannot be imported ({exc})"
-    if not dpdk.available():
-        return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
-    return live_cli.missing_tools(TOOLS)
-
-
-pytestmark = live_cli.interop_marks(_reason())
+pytestmark = live_cli.interop_marks(live_cli.unavailable_reason(TOOLS, "dpdk"))
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch

@@ -33,7 +33,7 @@ from live_cli import (
     http_server_command,
     interop_marks,
     iperf_command,
-    missing_tools,
+    unavailable_reason,
 )
 
 from ustack import netns, pattern
@@ -42,14 +42,7 @@ CLIENT = Path(__file__).resolve().parent / "interop_linux_client.py"
 TOOLS = ("curl", "iperf", "socat")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    return missing_tools(TOOLS)
-
-
-pytestmark = interop_marks(_reason())
+pytestmark = interop_marks(unavailable_reason(TOOLS))
 
 LINUX_CASES = [c for c in CASES if c.name == "defaults" or c.linux]
 IDS = [c.name for c in LINUX_CASES]
