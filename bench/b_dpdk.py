@@ -236,9 +236,7 @@ def _rr(ctx: Context, memif: Memif, runs: int) -> None:
 
 
 def run(ctx: Context) -> None:
-    why = _why_not(ctx)
-    if why is not None:
-        ctx.note(f"skipped: {why}")
+    if ctx.skipped(_why_not(ctx)):
         return
     runs = 1 if ctx.quick else ctx.runs
     if ctx.quick:

@@ -326,9 +326,7 @@ def _measure(
 
 
 def run(ctx: Context) -> None:
-    why = _why_not(ctx)
-    if why is not None:
-        ctx.note(f"skipped: {why}")
+    if ctx.skipped(_why_not(ctx)):
         return
     runs = 1 if ctx.quick else ctx.runs
     nbytes = (8 << 20) if ctx.quick else (200 << 20)

@@ -128,8 +128,7 @@ def run(ctx: Context) -> None:
         why_not = unavailable_reason()
     except ImportError as e:
         why_not = f"ustack.netns not importable ({e})"
-    if why_not:
-        ctx.note(f"skipped: {why_not}")
+    if ctx.skipped(why_not):
         return
     nbytes = (4 << 20) if ctx.quick else (100 << 20)
     u: list[float] = []

@@ -146,6 +146,15 @@ class Context:
         """Something the reader must know (a skipped part and why)."""
         self.notes.append(f"{self.bench}: {text}")
 
+    def skipped(self, why: str | None) -> bool:
+        """True, noting "skipped: WHY" (what tests/python/test_bench*.py look
+        for), when ``why`` says what this machine lacks for the bench; False
+        when it is None or empty."""
+        if not why:
+            return False
+        self.note(f"skipped: {why}")
+        return True
+
     def note_load(self) -> None:
         """Notes the load average at the start when other work shares the
         CPUs (wall-clock figures suffer)."""

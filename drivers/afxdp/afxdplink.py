@@ -43,7 +43,7 @@ from ustack.hostlink import (
     DEFAULT_ADDRESS,
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
-    StackLink,
+    PortLink,
     setup_kernel_side,
 )
 
@@ -85,7 +85,7 @@ def make_veth(kernel: str, mine: str, *, queues: int = 1, mtu: int = 1500) -> No
         raise
 
 
-class AfxdpLink(StackLink):
+class AfxdpLink(PortLink):
     """A stack on the AF_XDP queues of one end of a veth pair made for the
     run, facing this namespace's kernel (``device`` None), or of the user's
     interface ``device``."""
@@ -120,9 +120,7 @@ class AfxdpLink(StackLink):
         if queues < 1:
             raise ValueError(f"--afxdp-queues {queues}: at least 1")
         self.made_veth = device is None
-        super().__init__(address, peer_address, checked=self.made_veth)
-        self.peer_label = "kernel" if self.made_veth else "peer"
-        self.port: Any = None
+        super().__init__(address, peer_address, made=self.made_veth)
         self.kernel_ifname = ifname if self.made_veth else None
         self.ifname = ustack_end(ifname) if device is None else device
         self.queues: list[Any] = []
@@ -161,7 +159,7 @@ class AfxdpLink(StackLink):
     def driver_stats(self) -> dict[str, int]:
         """The port's counters summed over its queues; with several queues
         also each queue's frames (``rx_frames_q1``...)."""
-        stats: dict[str, int] = self.port.stats()
+        stats = super().driver_stats
         if len(self.queues) > 1:
             for i, q in enumerate(self.queues):
                 mine = q.stats()
@@ -178,10 +176,7 @@ class AfxdpLink(StackLink):
         return [fd for fd in ready if fd not in socks]
 
     def close(self) -> None:
-        self._close_stack()
-        if self.port is not None:
-            self.port.close()
-            self.port = None
+        super().close()
         if self.made_veth and self.kernel_ifname is not None:
             # Deleting one end deletes the pair; the namespace would too,
             # but --netns NAME outlives the command.

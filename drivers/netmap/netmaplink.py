@@ -31,7 +31,8 @@ from ustack.hostlink import (
     DEFAULT_ADDRESS,
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
-    StackLink,
+    PortLink,
+    local_mac,
     setup_kernel_side,
 )
 
@@ -43,15 +44,7 @@ def emulated() -> bool:
     return "netmap_emu_preload" in os.environ.get("LD_PRELOAD", "")
 
 
-def _local_mac() -> bytes:
-    """A random locally administered unicast MAC address (IEEE 802: bit 1
-    of the first octet set, bit 0 clear)."""
-    raw = bytearray(os.urandom(6))
-    raw[0] = (raw[0] & 0xFC) | 0x02
-    return bytes(raw)
-
-
-class NetmapLink(StackLink):
+class NetmapLink(PortLink):
     """A stack on ring pair 0 of a netmap port: ``netmap:IFNAME`` through
     the emulator's TAP back end facing this namespace's kernel (``port``
     None), or the user's port."""
@@ -82,15 +75,13 @@ class NetmapLink(StackLink):
                 "preload library (LD_PRELOAD=.../libnetmap_emu_preload.so), which makes "
                 "the TAP device; on a netmap host, name the port: --netmap-port netmap:IF"
             )
-        super().__init__(address, peer_address, checked=self.made_tap)
-        self.peer_label = "kernel" if self.made_tap else "peer"
-        self.port: Any = None
+        super().__init__(address, peer_address, made=self.made_tap)
         name = f"netmap:{ifname}" if port is None else port
         self.ifname = ifname if port is None else port
         if self.made_tap:
             # The emulator's TAP is the kernel's side: its address is the
             # kernel's, ustack takes another.
-            port_options.setdefault("mac", _local_mac())
+            port_options.setdefault("mac", local_mac())
         try:
             self.port = netmap.Port(name, mtu=mtu, **port_options)
             if self.made_tap:
@@ -100,18 +91,7 @@ class NetmapLink(StackLink):
             self.close()
             raise
 
-    @property
-    def driver_stats(self) -> dict[str, int]:
-        stats: dict[str, int] = self.port.stats()
-        return stats
-
     def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
         nm = self.port.fileno()
         ready, _, _ = select.select([nm, *fds], [], [], self._timer_wait(limit))
         return [fd for fd in ready if fd != nm]
-
-    def close(self) -> None:
-        self._close_stack()
-        if self.port is not None:
-            self.port.close()
-            self.port = None

@@ -47,7 +47,8 @@ from ustack.hostlink import (
     DEFAULT_ADDRESS,
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
-    StackLink,
+    PortLink,
+    local_mac,
     setup_kernel_side,
 )
 
@@ -213,7 +214,7 @@ def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
-class DpdkLink(StackLink):
+class DpdkLink(PortLink):
     """A stack on queue 0 of a DPDK port: a net_tap device made for the run
     facing this namespace's kernel (``port`` None), or the user's port."""
 
@@ -236,10 +237,7 @@ class DpdkLink(StackLink):
         from ustack import dpdk
 
         self.made_tap = port is None
-        super().__init__(address, peer_address, checked=self.made_tap)
-        # The far side: the kernel on a net_tap made here, else whoever is there.
-        self.peer_label = "kernel" if self.made_tap else "peer"
-        self.port: Any = None
+        super().__init__(address, peer_address, made=self.made_tap)
         start_eal(eal_args)
         if port is None:
             # net_tap's interface appears at once in this namespace, named ifname.
@@ -254,17 +252,12 @@ class DpdkLink(StackLink):
                 # net_tap gives the kernel's interface the port's own MAC
                 # address (again when the port starts); ustack drops frames
                 # from its own address, so the kernel's side takes another.
-                _ip_link("set", ifname, "address", _local_mac())
+                _ip_link("set", ifname, "address", local_mac())
                 setup_kernel_side(ifname, self.peer_address, mtu or 1500)
             self._attach(self.port.queue(0), "dp0", pcap, snaplen, seed)
         except Exception:
             self.close()
             raise
-
-    @property
-    def driver_stats(self) -> dict[str, int]:
-        stats: dict[str, int] = self.port.stats()
-        return stats
 
     def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
         nap = 0.0 if self.idle < SPIN_S else min(NAP_S, self._timer_wait(limit))
@@ -274,20 +267,6 @@ class DpdkLink(StackLink):
             return []
         ready, _, _ = select.select(list(fds), [], [], nap)
         return list(ready)
-
-    def close(self) -> None:
-        self._close_stack()
-        if self.port is not None:
-            self.port.close()
-            self.port = None
-
-
-def _local_mac() -> str:
-    """A random locally administered unicast MAC address (IEEE 802: bit 1
-    of the first octet set, bit 0 clear)."""
-    raw = bytearray(os.urandom(6))
-    raw[0] = (raw[0] & 0xFC) | 0x02
-    return ":".join(f"{b:02x}" for b in raw)
 
 
 def _ip_link(*argv: str) -> None:

@@ -47,7 +47,9 @@ from ustack.tap import Tap
 
 __all__ = [
     "HostLink",
+    "PortLink",
     "StackLink",
+    "local_mac",
     "setup_kernel_side",
     "TapDevice",
     "existing_device",
@@ -273,6 +275,43 @@ class StackLink:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PortLink(StackLink):
+    """A ``StackLink`` on a driver's port object (``stats()``, ``close()``),
+    closed after the stack: what ``DpdkLink``, ``NetmapLink`` and
+    ``AfxdpLink`` share.  ``port`` stays None until the subclass opens it.
+
+    ``made``: the device was made for the run, facing this namespace's
+    kernel (addresses held to 198.18.0.0/15, the far side "kernel"); else
+    it is the user's own (any addresses, the far side "peer")."""
+
+    port: Any = None
+
+    def __init__(self, address: str, peer_address: str | None, *, made: bool) -> None:
+        super().__init__(address, peer_address, checked=made)
+        self.peer_label = "kernel" if made else "peer"
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        """The port's counters."""
+        stats: dict[str, int] = self.port.stats()
+        return stats
+
+    def close(self) -> None:
+        self._close_stack()
+        if self.port is not None:
+            self.port.close()
+            self.port = None
+
+
+def local_mac() -> str:
+    """A random locally administered unicast MAC address (IEEE 802: bit 1
+    of the first octet set, bit 0 clear), ``"02:..."``: for the kernel's
+    side of a device made for the run, which must not share ustack's."""
+    raw = bytearray(os.urandom(6))
+    raw[0] = (raw[0] & 0xFC) | 0x02
+    return ":".join(f"{b:02x}" for b in raw)
 
 
 def setup_kernel_side(ifname: str, peer: ipaddress.IPv4Interface | None, mtu: int) -> None:

@@ -36,9 +36,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
-from live_cli import ENV, driver_counters, interop_marks, missing_tools
 from live_cli import assert_no_csum_errors as _no_csum_errors
 from live_cli import run_cli as _cli
 from live_cli import show as _out
@@ -48,20 +48,7 @@ from ustack import netns, pattern
 TOOLS = ("curl", "iperf", "ping", "socat", "ethtool", "nstat")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    try:
-        from ustack import afxdp
-    except ImportError as exc:
-        return f"ustack.afxdp cannot be imported ({exc})"
-    if not afxdp.available():
-        return afxdp.why_unavailable()
-    return missing_tools(TOOLS)
-
-
-pytestmark = interop_marks(_reason())
+pytestmark = live_cli.interop_marks(live_cli.unavailable_reason(TOOLS, "afxdp"))
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
@@ -72,10 +59,8 @@ LINUX_CASES = [c for c in CASES if c.name == "defaults" or c.linux]
 @pytest.fixture
 def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; the veth pair must not outlive it."""
-    with netns.NetNs("afxdp") as n:
+    with live_cli.command_namespace("afxdp", "the veth pair") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the veth pair outlived the command:\n{links}"
 
 
 def _serve(
@@ -87,31 +72,19 @@ def _serve(
 
 def _on_afxdp(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
     """The command's summary names the veth end and the AF_XDP counters."""
-    text = proc.stdout + proc.stderr
-    assert "ustack on ust0x (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
-    return driver_counters(proc, "afxdp")
-
-
-SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
+    return live_cli.on_kernel_link(proc, "afxdp", "ust0x")
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs, mode: str) -> None:
-    run = " && ".join(f"ping -c 2 -i 0.2 -W 2 -s {n} 198.18.0.1" for n in SIZES)
-    proc = _serve(ns, ["--echo", "7"], run, "--afxdp-mode", mode)
-    assert proc.returncode == 0, _out(proc)
-    for n in SIZES:
-        assert f"{n + 8} bytes from 198.18.0.1" in proc.stdout, _out(proc)
-    assert proc.stdout.count(" 0% packet loss") == len(SIZES), _out(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command(), "--afxdp-mode", mode)
+    live_cli.check_kernel_pings(proc)
     _on_afxdp(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    proc = _cli(ns, "ping", "--driver", "afxdp", "-c", "3", "-i", "0.2", "-s", str(size))
-    assert proc.returncode == 0, _out(proc)
-    assert "3 packets transmitted, 3 received" in proc.stdout, _out(proc)
-    assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("afxdp", size)), size)
 
 
 @pytest.mark.parametrize(
@@ -122,15 +95,10 @@ def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size:
 def test_curl_downloads_100mb_from_serve_on_afxdp(
     ns: netns.NetNs, mode: str, offload: bool
 ) -> None:
-    url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 60 {url} | sha256sum; nstat -a'"
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
     xdp = ["--afxdp-mode", mode, *([] if offload else ["--afxdp-no-offload"])]
     proc = _serve(ns, ["--http", "8080"], run, *xdp)
-    assert proc.returncode == 0, _out(proc)
-    _no_csum_errors(proc)
-    assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
-    m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
-    assert m is not None and int(m.group(1)) > BIG, _out(proc)
+    live_cli.check_curl_download(proc, BIG)
     counters = _on_afxdp(proc)
     if offload:  # the kernel filled the checksums (tx metadata), or said it cannot
         assert counters.get("tx_csum_offload", 0) + counters.get("tx_sw_csum", 0) > 0
@@ -139,41 +107,24 @@ def test_curl_downloads_100mb_from_serve_on_afxdp(
 
 
 def test_iperf2_sends_into_discard_on_afxdp(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 3")
-    assert proc.returncode == 0, _out(proc)
-    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
-    assert m is not None, _out(proc)
-    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
-    assert moved is not None and int(moved.group(1)) > 1_000_000, _out(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_afxdp(proc)
-    print(f"iperf over AF_XDP: {m.group(1)} at {m.group(2)}")
+    print(f"iperf over AF_XDP: {rate}")
 
 
 def test_20mb_through_echo_on_afxdp_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
-    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
-    src.write_bytes(os.urandom(ECHO))
-    run = f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}; nstat -a"
-    proc = _serve(ns, ["--echo", "7"], run)
-    assert proc.returncode == 0, _out(proc)
-    assert back.stat().st_size == ECHO, _out(proc)
-    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
-    assert f"echo:7: 1 connections, {ECHO} bytes in, {ECHO} bytes out" in proc.stdout
+    src, back = live_cli.echo_files(tmp_path, ECHO)
+    proc = _serve(ns, ["--echo", "7"], f"{live_cli.echo_command(src, back)}; nstat -a")
+    live_cli.check_echo(proc, src, back, ECHO)
     _no_csum_errors(proc)
     _on_afxdp(proc)
 
 
 def test_fetch_downloads_20mb_over_afxdp(ns: netns.NetNs, tmp_path: Path) -> None:
-    www = tmp_path / "www"
-    www.mkdir()
     data = os.urandom(ECHO)
-    (www / "f.bin").write_bytes(data)
-    server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {www}"
-    proc = _cli(
-        ns, "fetch", "--driver", "afxdp", "http://198.18.0.2:8000/f.bin", "--run-server", server
-    )
-    assert proc.returncode == 0, _out(proc)
-    assert f"HTTP 200 OK: {ECHO} bytes" in proc.stdout, _out(proc)
-    assert f"sha256 {hashlib.sha256(data).hexdigest()}" in proc.stdout, _out(proc)
+    proc = _cli(ns, *live_cli.fetch_argv("afxdp", tmp_path, data))
+    live_cli.check_fetch(proc, data)
     _on_afxdp(proc)
 
 
@@ -220,7 +171,7 @@ def test_serve_in_an_existing_namespace_removes_its_veth() -> None:
     """--netns NAME: the veth pair is made there and deleted at the end
     (the namespace outlives the command), also when the reader of the
     command's output has gone (| head: the summary cannot be printed)."""
-    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    env = {k: v for k, v in live_cli.ENV.items() if k != netns.INSIDE_ENV}
     with netns.NetNs("afxdp") as n:
         argv = [sys.executable, "-m", "ustack", "serve", "--driver", "afxdp", "--netns", n.name]
         argv += ["--echo", "7", "--no-control", "--run", "echo hi | socat -t 5 - TCP:198.18.0.1:7"]
@@ -257,7 +208,7 @@ def test_serve_on_the_users_own_interface() -> None:
     assert proc.returncode == 0, _out(proc)
     assert f"{pattern.sha256(ECHO)}  -" in proc.stdout, _out(proc)
     assert "ustack on lab1 (198.18.3.1, peer " in proc.stdout, _out(proc)
-    driver_counters(proc, "afxdp")
+    live_cli.driver_counters(proc, "afxdp")
     assert "lab1" in links  # the user's interface is left in place
 
 
@@ -273,7 +224,7 @@ def test_options_negotiated_with_the_kernel(case: OptionCase, tmp_path: Path) ->
             n.run("sysctl", "-qw", f"{name}={value}")
         run = "echo hello | socat -t 5 - TCP:198.18.0.1:7"
         served = _serve(n, ["--echo", "7", *knobs], run)
-        server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {tmp_path}"
+        server = live_cli.http_server_command(tmp_path)
         fetched = _cli(
             n,
             "fetch",

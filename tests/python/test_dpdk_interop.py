@@ -27,7 +27,6 @@ skipped with the reason otherwise, failed instead when USTACK_REQUIRE_ALL=1
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -35,32 +34,18 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
-from live_cli import ENV, driver_counters, interop_marks, missing_tools
 from live_cli import run_cli as _cli
 from live_cli import show as _out
 
 from ustack import netns, pattern
 
-ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("curl", "iperf", "ping", "socat")
 RUNTIME = Path("/var/run/dpdk")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    try:
-        from ustack import dpdk
-    except ImportError as exc:
-        return f"ustack.dpdk cannot be imported ({exc})"
-    if not dpdk.available():
-        return f"ustack was built without DPDK: {dpdk.why_unavailable()}"
-    return missing_tools(TOOLS)
-
-
-pytestmark = interop_marks(_reason())
+pytestmark = live_cli.interop_marks(live_cli.unavailable_reason(TOOLS, "dpdk"))
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo; fetch
@@ -78,10 +63,8 @@ def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; afterwards no EAL folder of the run may
     remain and no net_tap device outlives the namespace."""
     before = _ours()
-    with netns.NetNs("dpdk") as n:
+    with live_cli.command_namespace("dpdk", "the net_tap device") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the net_tap device outlived the command:\n{links}"
     left = _ours() - before
     assert not left, f"EAL runtime folders left behind: {sorted(left)}"
 
@@ -92,82 +75,47 @@ def _serve(ns: netns.NetNs, service: list[str], run: str) -> subprocess.Complete
 
 def _on_dpdk(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the DPDK driver and its counters."""
-    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in proc.stdout + proc.stderr, _out(proc)
-    driver_counters(proc, "dpdk")
-
-
-SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
+    live_cli.on_kernel_link(proc, "dpdk")
 
 
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs) -> None:
-    run = " && ".join(f"ping -c 2 -i 0.2 -W 2 -s {n} 198.18.0.1" for n in SIZES)
-    proc = _serve(ns, ["--echo", "7"], run)
-    assert proc.returncode == 0, _out(proc)
-    for n in SIZES:
-        assert f"{n + 8} bytes from 198.18.0.1" in proc.stdout, _out(proc)
-    assert proc.stdout.count(" 0% packet loss") == len(SIZES), _out(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command())
+    live_cli.check_kernel_pings(proc)
     _on_dpdk(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    proc = _cli(ns, "ping", "--driver", "dpdk", "-c", "3", "-i", "0.2", "-s", str(size))
-    assert proc.returncode == 0, _out(proc)
-    assert "3 packets transmitted, 3 received" in proc.stdout, _out(proc)
-    assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("dpdk", size)), size)
 
 
 @pytest.mark.parametrize("offload", [True, False], ids=["offload", "no-offload"])
 def test_curl_downloads_100mb_from_serve_on_dpdk(ns: netns.NetNs, offload: bool) -> None:
-    url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 40 {url} | sha256sum; nstat -a'"
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}", max_time=40)
     proc = _serve(ns, ["--http", "8080", *([] if offload else ["--dpdk-no-offload"])], run)
-    assert proc.returncode == 0, _out(proc)
-    bad = re.search(r"TcpInCsumErrors\s+(\d+)", proc.stdout)
-    n = int(bad.group(1)) if bad else 0
-    assert n == 0, f"the kernel dropped {n} segments for bad checksums\n{_out(proc)}"
-    assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
-    m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
-    assert m is not None and int(m.group(1)) > BIG, _out(proc)
+    live_cli.check_curl_download(proc, BIG)
     _on_dpdk(proc)
 
 
 def test_iperf2_sends_into_discard_on_dpdk(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 3")
-    assert proc.returncode == 0, _out(proc)
-    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
-    assert m is not None, _out(proc)
-    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
-    assert moved is not None and int(moved.group(1)) > 1_000_000, _out(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_dpdk(proc)
-    print(f"iperf over net_tap: {m.group(1)} at {m.group(2)}")
+    print(f"iperf over net_tap: {rate}")
 
 
 def test_20mb_through_echo_on_dpdk_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
-    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
-    src.write_bytes(os.urandom(ECHO))
-    run = f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}"
+    src, back = live_cli.echo_files(tmp_path, ECHO)
     # Without the port's offloads: ustack's own checksums and segments.
-    proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], run)
-    assert proc.returncode == 0, _out(proc)
-    assert back.stat().st_size == ECHO, _out(proc)
-    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
-    assert f"echo:7: 1 connections, {ECHO} bytes in, {ECHO} bytes out" in proc.stdout
+    proc = _serve(ns, ["--echo", "7", "--dpdk-no-offload"], live_cli.echo_command(src, back))
+    live_cli.check_echo(proc, src, back, ECHO)
     _on_dpdk(proc)
 
 
 def test_fetch_downloads_20mb_over_dpdk(ns: netns.NetNs, tmp_path: Path) -> None:
-    www = tmp_path / "www"
-    www.mkdir()
     data = os.urandom(ECHO)
-    (www / "f.bin").write_bytes(data)
-    server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {www}"
-    proc = _cli(
-        ns, "fetch", "--driver", "dpdk", "http://198.18.0.2:8000/f.bin", "--run-server", server
-    )
-    assert proc.returncode == 0, _out(proc)
-    assert f"HTTP 200 OK: {ECHO} bytes" in proc.stdout, _out(proc)
-    assert f"sha256 {hashlib.sha256(data).hexdigest()}" in proc.stdout, _out(proc)
+    proc = _cli(ns, *live_cli.fetch_argv("dpdk", tmp_path, data))
+    live_cli.check_fetch(proc, data)
     _on_dpdk(proc)
 
 
@@ -176,7 +124,7 @@ def test_serve_and_fetch_over_memif_on_the_users_port(tmp_path: Path) -> None:
     user's addresses; two CLI processes over net_memif (a file socket)."""
     before = _ours()
     memif = f"socket={tmp_path / 'm.sock'},socket-abstract=no"
-    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    env = {k: v for k, v in live_cli.ENV.items() if k != netns.INSIDE_ENV}
     base = [sys.executable, "-m", "ustack"]
     serve = subprocess.Popen(
         [*base, "serve", f"--dpdk-args=--vdev=net_memif0,role=server,{memif}"]

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -28,43 +27,28 @@ from pathlib import Path
 
 import pytest
 from interop_cases import CASES, OptionCase, expected_options
+from live_cli import (
+    ENV,
+    check_iperf_discard,
+    http_server_command,
+    interop_marks,
+    iperf_command,
+    unavailable_reason,
+)
 
 from ustack import netns, pattern
 
-ROOT = Path(__file__).resolve().parents[2]
 CLIENT = Path(__file__).resolve().parent / "interop_linux_client.py"
 TOOLS = ("curl", "iperf", "socat")
 
 
-def _reason() -> str | None:
-    reason = netns.unavailable_reason()
-    if reason is not None:
-        return reason
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"
-    return None
-
-
-REASON = _reason()
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
-        reason=f"{REASON}",
-    ),
-]
+pytestmark = interop_marks(unavailable_reason(TOOLS))
 
 LINUX_CASES = [c for c in CASES if c.name == "defaults" or c.linux]
 IDS = [c.name for c in LINUX_CASES]
 BIG = 100 * 1024 * 1024  # curl and fetch
 ECHO = 20 * 1024 * 1024  # the echo, each way
 SNAPLEN = 128  # headers only: a 100 MB transfer's pcap stays near 10 MB
-ENV = {
-    **os.environ,
-    "PYTHONPATH": str(ROOT / "python_bindings"),
-    netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace, not one of its own
-}
 
 
 @pytest.fixture(params=LINUX_CASES, ids=IDS)
@@ -170,7 +154,7 @@ def test_ustack_fetch_downloads_from_python_http_server(
 ) -> None:
     src, digest = big_file
     out, pcap = tmp_path / "got.bin", tmp_path / "fetch.pcap"
-    server = f"exec python3 -m http.server 8000 --bind 198.18.0.2 --directory {src.parent}"
+    server = http_server_command(src.parent)
     knobs = [a for k in _ustack_knobs(case) for a in ("--sysctl", k)]
     argv = [sys.executable, "-m", "ustack", "fetch", f"http://198.18.0.2:8000/{src.name}"]
     argv += ["-o", str(out), "--run-server", server, "--pcap", str(pcap)]
@@ -190,15 +174,11 @@ def test_iperf2_client_sends_to_ustack_discard(
     case: OptionCase, ns: netns.NetNs, tmp_path: Path
 ) -> None:
     pcap = tmp_path / "iperf.pcap"
-    proc = _serve(ns, case, pcap, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 5")
-    assert proc.returncode == 0, _fail(proc, pcap, "iperf or serve failed")
-    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
-    assert m is not None, _fail(proc, pcap, "no iperf report")
-    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
-    assert moved is not None and int(moved.group(1)) > 1_000_000, _fail(proc, pcap, "no data")
+    proc = _serve(ns, case, pcap, ["--discard", "5001"], iperf_command(5))
+    rate = check_iperf_discard(proc, lambda p: _fail(p, pcap, "iperf into serve --discard"))
     want = expected_options(case, ustack_is_client=False, linux_peer=True)
     assert _options(proc.stdout, "accepted") == [want], _fail(proc, pcap, f"options != {want:#x}")
-    print(f"iperf: {m.group(1)} at {m.group(2)}")
+    print(f"iperf: {rate}")
     _done(pcap)
 
 

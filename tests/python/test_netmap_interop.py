@@ -25,20 +25,18 @@ otherwise, failed instead when USTACK_REQUIRE_ALL=1 (CI).
 
 from __future__ import annotations
 
-import hashlib
 import os
-import re
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import live_cli
 import pytest
+from live_cli import show as _out
 
 from ustack import netns, pattern
 
-ROOT = Path(__file__).resolve().parents[2]
 TOOLS = ("curl", "iperf", "ping", "socat")
 
 
@@ -51,20 +49,10 @@ def _reason() -> str | None:
     reason = netmap.emulator_unavailable_reason()
     if reason is not None:
         return reason
-    missing = [t for t in TOOLS if shutil.which(t) is None]
-    if missing:
-        return f"{', '.join(missing)} not installed (apt-get install {' '.join(missing)})"
-    return None
+    return live_cli.missing_tools(TOOLS)
 
 
-REASON = _reason()
-pytestmark = [
-    pytest.mark.interop,
-    pytest.mark.skipif(
-        REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
-        reason=f"{REASON}",
-    ),
-]
+pytestmark = live_cli.interop_marks(_reason())
 
 BIG = 100 * 1024 * 1024  # curl
 ECHO = 20 * 1024 * 1024  # socat through the echo
@@ -74,9 +62,7 @@ def _env(**knobs: str) -> dict[str, str]:
     from ustack import netmap
 
     return {
-        **os.environ,
-        "PYTHONPATH": str(ROOT / "python_bindings"),
-        netns.INSIDE_ENV: "1",  # the CLI runs in the test's namespace
+        **live_cli.ENV,
         "LD_PRELOAD": str(netmap.emulator_library(preload=True)),
         "NETMAP_EMU_STRICT": "1",
         **knobs,
@@ -86,23 +72,14 @@ def _env(**knobs: str) -> dict[str, str]:
 @pytest.fixture
 def ns() -> Iterator[netns.NetNs]:
     """A namespace for one command; no TAP outlives the command."""
-    with netns.NetNs("nm") as n:
+    with live_cli.command_namespace("nm", "the emulator's TAP") as n:
         yield n
-        links = n.run("ip", "-o", "link").stdout
-    assert "ust0" not in links, f"the emulator's TAP outlived the command:\n{links}"
 
 
 def _cli(
     ns: netns.NetNs, *argv: str, knobs: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ns.exec_argv(sys.executable, "-m", "ustack", *argv),
-        capture_output=True,
-        text=True,
-        env=_env(**(knobs or {})),
-        timeout=150,
-        check=False,
-    )
+    return live_cli.run_cli(ns, *argv, timeout=150, env=_env(**(knobs or {})))
 
 
 def _serve(
@@ -112,42 +89,22 @@ def _serve(
     return _cli(ns, *argv, knobs=knobs)
 
 
-def _out(proc: subprocess.CompletedProcess[str]) -> str:
-    return (
-        f"status {proc.returncode}\n--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n"
-        + (proc.stderr[-4000:])
-    )
-
-
 def _on_netmap(proc: subprocess.CompletedProcess[str]) -> None:
     """The command's summary names the netmap driver and its counters, and
     the emulator saw no strict-mode violation."""
-    text = proc.stdout + proc.stderr
-    assert "ustack on ust0 (198.18.0.1, kernel 198.18.0.2)" in text, _out(proc)
-    m = re.search(r"(\d+) frames received, (\d+) frames sent \(netmap: ([^)]*)\)", text)
-    assert m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0, _out(proc)
-    assert "violation" not in text.lower(), _out(proc)
-
-
-SIZES = (56, 1473, 4000, 8000)  # 1473: one byte over a frame; 8000: six fragments
+    live_cli.on_kernel_link(proc, "netmap")
+    assert "violation" not in (proc.stdout + proc.stderr).lower(), _out(proc)
 
 
 def test_kernel_pings_ustack_with_fragmented_payloads(ns: netns.NetNs) -> None:
-    run = " && ".join(f"ping -c 2 -i 0.2 -W 2 -s {n} 198.18.0.1" for n in SIZES)
-    proc = _serve(ns, ["--echo", "7"], run)
-    assert proc.returncode == 0, _out(proc)
-    for n in SIZES:
-        assert f"{n + 8} bytes from 198.18.0.1" in proc.stdout, _out(proc)
-    assert proc.stdout.count(" 0% packet loss") == len(SIZES), _out(proc)
+    proc = _serve(ns, ["--echo", "7"], live_cli.kernel_pings_command())
+    live_cli.check_kernel_pings(proc)
     _on_netmap(proc)
 
 
 @pytest.mark.parametrize("size", [1473, 8000])
 def test_ustack_pings_the_kernel_with_fragmented_payloads(ns: netns.NetNs, size: int) -> None:
-    proc = _cli(ns, "ping", "--driver", "netmap", "-c", "3", "-i", "0.2", "-s", str(size))
-    assert proc.returncode == 0, _out(proc)
-    assert "3 packets transmitted, 3 received" in proc.stdout, _out(proc)
-    assert len(re.findall(rf"{size + 8} bytes from 198\.18\.0\.2", proc.stdout)) == 3
+    live_cli.check_ustack_pings(_cli(ns, *live_cli.ping_argv("netmap", size)), size)
 
 
 KNOBS = {
@@ -164,52 +121,29 @@ KNOBS = {
 
 @pytest.mark.parametrize("knobs", list(KNOBS))
 def test_curl_downloads_100mb_from_serve_on_netmap(ns: netns.NetNs, knobs: str) -> None:
-    url = f"http://198.18.0.1:8080/bytes/{BIG}"
-    run = f"bash -o pipefail -c 'curl -sS --fail --max-time 60 {url} | sha256sum; nstat -a'"
+    run = live_cli.curl_sha_command(f"http://198.18.0.1:8080/bytes/{BIG}")
     proc = _serve(ns, ["--http", "8080"], run, KNOBS[knobs])
-    assert proc.returncode == 0, _out(proc)
-    bad = re.search(r"TcpInCsumErrors\s+(\d+)", proc.stdout)
-    n = int(bad.group(1)) if bad else 0
-    assert n == 0, f"the kernel dropped {n} segments for bad checksums\n{_out(proc)}"
-    assert f"{pattern.sha256(BIG)}  -" in proc.stdout, _out(proc)
-    m = re.search(r"http:8080: 1 connections, \d+ bytes in, (\d+) bytes out", proc.stdout)
-    assert m is not None and int(m.group(1)) > BIG, _out(proc)
+    live_cli.check_curl_download(proc, BIG)
     _on_netmap(proc)
 
 
 def test_iperf2_sends_into_discard_on_netmap(ns: netns.NetNs) -> None:
-    proc = _serve(ns, ["--discard", "5001"], "iperf -c 198.18.0.1 -p 5001 -t 3")
-    assert proc.returncode == 0, _out(proc)
-    m = re.search(r"sec\s+([\d.]+ [KMG]?Bytes)\s+([\d.]+ [KMG]?bits/sec)", proc.stdout)
-    assert m is not None, _out(proc)
-    moved = re.search(r"discard:5001: 1 connections, (\d+) bytes in", proc.stdout)
-    assert moved is not None and int(moved.group(1)) > 1_000_000, _out(proc)
+    proc = _serve(ns, ["--discard", "5001"], live_cli.iperf_command())
+    rate = live_cli.check_iperf_discard(proc)
     _on_netmap(proc)
-    print(f"iperf over the emulated netmap TAP: {m.group(1)} at {m.group(2)}")
+    print(f"iperf over the emulated netmap TAP: {rate}")
 
 
 def test_20mb_through_echo_on_netmap_byte_exact(ns: netns.NetNs, tmp_path: Path) -> None:
-    src, back = tmp_path / "in.bin", tmp_path / "out.bin"
-    src.write_bytes(os.urandom(ECHO))
-    run = f"socat -t 30 -T 30 - TCP:198.18.0.1:7 < {src} > {back}"
-    proc = _serve(ns, ["--echo", "7"], run)
-    assert proc.returncode == 0, _out(proc)
-    assert back.stat().st_size == ECHO, _out(proc)
-    assert hashlib.sha256(back.read_bytes()).digest() == hashlib.sha256(src.read_bytes()).digest()
-    assert f"echo:7: 1 connections, {ECHO} bytes in, {ECHO} bytes out" in proc.stdout
+    src, back = live_cli.echo_files(tmp_path, ECHO)
+    proc = _serve(ns, ["--echo", "7"], live_cli.echo_command(src, back))
+    live_cli.check_echo(proc, src, back, ECHO)
     _on_netmap(proc)
 
 
 def test_serve_on_netmap_without_the_emulator_says_what_it_needs(ns: netns.NetNs) -> None:
     env = {k: v for k, v in _env().items() if k != "LD_PRELOAD"}
-    proc = subprocess.run(
-        ns.exec_argv(sys.executable, "-m", "ustack", "serve", "--driver", "netmap", "--echo", "7"),
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    proc = live_cli.run_cli(ns, "serve", "--driver", "netmap", "--echo", "7", timeout=60, env=env)
     assert proc.returncode != 0
     assert "--netmap-port" in proc.stderr and "LD_PRELOAD" in proc.stderr, _out(proc)
 
