@@ -1142,11 +1142,12 @@ emu_register(struct nm_emu *emu, struct emu_fd *f, struct nmreq_header *hdr,
 	for (unsigned k = 0; k < port->nkr; k++) {
 		unsigned half = port->ntx + port->nhost;
 		unsigned idx = k < half ? k : port->ntx + hosts + (k - half);
-		int64_t ofs = 0;
+		ssize_t ofs = 0; /* ring_ofs[] is ssize_t: 4 bytes on a 32-bit host */
 
 		if (both & (1ULL << k))
-			ofs = (int64_t)((char *)port->kr[k].ring - (char *)nifp);
-		put64(nifp, offsetof(struct netmap_if, ring_ofs) + idx * sizeof(int64_t), ofs);
+			ofs = (ssize_t)((char *)port->kr[k].ring - (char *)nifp);
+		memcpy((char *)nifp + offsetof(struct netmap_if, ring_ofs) + idx * sizeof(ssize_t),
+		    &ofs, sizeof(ofs));
 	}
 	reg->nr_extra_bufs = (uint32_t)extra_bufs(emu, nifp, reg->nr_extra_bufs);
 	reg->nr_offset = (uint64_t)((char *)nifp - emu->mem);

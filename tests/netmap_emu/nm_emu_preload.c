@@ -178,8 +178,26 @@ mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 	return real.mmap(addr, len, prot, flags, fd, off);
 }
 
+#if defined(__LP64__)
 EXPORT void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
     __attribute__((alias("mmap")));
+#else
+/* With a 32-bit off_t, mmap64 is a function of its own (off64_t). */
+EXPORT void *
+mmap64(void *addr, size_t len, int prot, int flags, int fd, off64_t off)
+{
+	static void *(*next)(void *, size_t, int, int, int, off64_t);
+	struct nm_emu *emu = emu_get();
+
+	if (emu != NULL && fd >= 0 && nm_emu_owns_fd(emu, fd))
+		return nm_emu_sys(emu)->mmap(nm_emu_sys(emu)->ctx, addr, len, prot, flags, fd,
+		    (int64_t)off);
+	if (next == NULL)
+		next =
+		    (void *(*)(void *, size_t, int, int, int, off64_t))dlsym(RTLD_NEXT, "mmap64");
+	return next(addr, len, prot, flags, fd, off);
+}
+#endif
 
 EXPORT int
 munmap(void *addr, size_t len)

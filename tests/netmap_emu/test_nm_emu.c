@@ -236,7 +236,7 @@ TEST(layout)
 	CHECK_EQ(t->tail, 249);
 	CHECK_EQ(r->tail, 0);
 	CHECK((char *)t + t->buf_ofs > (char *)r);
-	CHECK_EQ((char *)t + t->buf_ofs, (char *)r + r->buf_ofs);
+	CHECK((char *)t + t->buf_ofs == (char *)r + r->buf_ofs);
 	CHECK(NETMAP_BUF(t, 4095) + 2048 <= a.mem + a.reg.nr_memsize);
 	/* every slot of both ends holds its own buffer, none reserved */
 	seen = calloc(4096, 1);
