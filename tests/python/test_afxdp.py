@@ -120,10 +120,13 @@ CASES = textwrap.dedent(
             out["no_dev"] = type(e).__name__
         return out
 
-    def connect(st):
+    def connect(st, rcvbuf=0):
         """A kernel client connected to a ustack listener on port 5001:
-        (listener, kernel socket, accepted ustack socket)."""
+        (listener, kernel socket, accepted ustack socket); rcvbuf, when
+        given, is the listener's (so the window, fixed at the SYN)."""
         srv = st.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        if rcvbuf:
+            srv.setsockopt(ustack.SOL_SOCKET, ustack.SO_RCVBUF, rcvbuf)
         srv.bind(("", 5001)); srv.listen(4); srv.setblocking(False)
         k = socket.socket(); k.setblocking(False)
         try:
@@ -245,7 +248,9 @@ CASES = textwrap.dedent(
         st = ustack.Stack()
         zones0 = [z["in_use"] for z in st.zone_stats()]
         ifc = st.add_interface(p.queue(0), "xdp0", "198.18.0.2/24")
-        srv, k, c = connect(st)
+        # A window for all 200 KB (more frames than the 64 of the receive
+        # half), whatever auto-sizing would have grown it to by then.
+        srv, k, c = connect(st, rcvbuf=1 << 20)
         # The application does not read: received data stays lent in the
         # socket buffer, and below lend_min_free the driver copies instead.
         data = os.urandom(200_000)
