@@ -480,6 +480,74 @@ TEST(socket_shutdown_connected)
 	urig_fini(&r);
 }
 
+/* BSD address lengths: inputs checked against sa_len and the family,
+ * outputs truncated to *len with the full length reported. */
+TEST(socket_address_lengths)
+{
+	struct tl_pair r;
+	struct ust_socket *sa, *sb, *t = NULL;
+	struct ust_sockaddr_in to, me;
+	struct ust_sockaddr_in6 s6;
+	struct ust_sockaddr_storage ss;
+	ust_socklen_t len;
+	uint8_t b[16];
+
+	urig_init(&r, ust_test_seed);
+	sa = udp_socket(r.a);
+	sb = udp_bound(r.b, INADDR_ANY, 5300);
+	REQUIRE(sa != NULL && sb != NULL);
+	to = tl_sin(ADDR_B, 5300);
+	/* Inputs: the length covers sa_len, which is the family's struct. */
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to) - 1),
+	    -UST_EINVAL);
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&to, 1), -UST_EINVAL);
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_len = (uint8_t)sizeof(s6);
+	s6.sin6_family = UST_AF_INET6;
+	s6.sin6_port = to.sin_port;
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EAFNOSUPPORT);
+	s6.sin6_family = UST_AF_INET;
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EINVAL);
+	CHECK_EQ(ust_bind(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EINVAL);
+	/* A buffer longer than the address is fine: sa_len says what it is. */
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &to, sizeof(to));
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&ss, sizeof(ss)), 1);
+	tl_pair_run(&r, 10 * NS_MS);
+	/* Outputs: the whole address and its length. */
+	memset(&ss, 0xa5, sizeof(ss));
+	len = sizeof(ss);
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, &len), 1);
+	CHECK_EQ(len, sizeof(me));
+	memcpy(&me, &ss, sizeof(me));
+	CHECK_EQ(me.sin_len, sizeof(me));
+	CHECK_EQ(me.sin_family, UST_AF_INET);
+	CHECK_EQ(me.sin_addr, ADDR_A);
+	/* Truncated to *len, the full length reported, nothing written beyond. */
+	CHECK_EQ(ust_sendto(sa, "y", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
+	tl_pair_run(&r, 10 * NS_MS);
+	memset(&ss, 0xa5, sizeof(ss));
+	len = 4;
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, &len), 1);
+	CHECK_EQ(len, sizeof(me));
+	CHECK_MEM(&ss, &me, 4);
+	CHECK_EQ(((const uint8_t *)&ss)[4], 0xa5);
+	len = 0;
+	CHECK_EQ(ust_getsockname(sb, (struct ust_sockaddr *)&ss, &len), 0);
+	CHECK_EQ(len, sizeof(struct ust_sockaddr_in));
+	/* An output address needs its length. */
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getsockname(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getpeername(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	/* No IPv6 domain yet: an AF_INET6 socket is refused, not made IPv4. */
+	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_STREAM, 0, &t), -UST_EAFNOSUPPORT);
+	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_DGRAM, 0, &t), -UST_EAFNOSUPPORT);
+	CHECK(t == NULL);
+	ust_close(sa);
+	ust_close(sb);
+	urig_fini(&r);
+}
+
 #if UST_EVQ
 TEST(sofini_closes_leftover_sockets)
 {
