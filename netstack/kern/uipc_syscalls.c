@@ -90,12 +90,9 @@ ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_
 	*out = NULL;
 	if (st == NULL)
 		return (ERR(UST_EINVAL));
-	/* A family without a domain in this stack (AF_INET6 until netinet6
-	 * exists): EAFNOSUPPORT, before anything else is looked at. */
-	if (pffinddomain(domain) == NULL)
-		return (ERR(UST_EAFNOSUPPORT));
-	if (protocol < 0)
-		return (ERR(UST_EPROTONOSUPPORT));
+	/* socreate: EAFNOSUPPORT for a family without a domain in this
+	 * stack (AF_INET6 until netinet6 exists), then EPROTONOSUPPORT for a
+	 * protocol no entry has (a negative one included). */
 	error = socreate(st, domain, type, protocol, &so);
 	if (error != 0)
 		return (ERR(error));
