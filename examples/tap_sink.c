@@ -130,7 +130,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	me = sin4(0, (uint16_t)port);
-	if (ust_bind(lso, &me) != 0 || ust_listen(lso, 16) != 0) {
+	if (ust_bind(lso, (const struct ust_sockaddr *)&me, sizeof(me)) != 0 ||
+	    ust_listen(lso, 16) != 0) {
 		fprintf(stderr, "tap_sink: cannot listen on port %d\n", port);
 		goto out;
 	}
@@ -139,7 +140,9 @@ main(int argc, char **argv)
 	for (;;) {
 		int work = ust_stack_poll(st);
 
-		while (nconn < MAX_CONNS && ust_accept(lso, &so, &peer) == 0) {
+		while (nconn < MAX_CONNS &&
+		    ust_accept(lso, &so, (struct ust_sockaddr *)&peer,
+		        &(ust_socklen_t){ sizeof(peer) }) == 0) {
 			memset(&conns[nconn], 0, sizeof(conns[nconn]));
 			conns[nconn++].so = so;
 		}

@@ -74,7 +74,7 @@ sender(void *arg)
 		goto out;
 	}
 	ust_stack_lock(e->st);
-	err = ust_connect(so, &to);
+	err = ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to));
 	ust_stack_unlock(e->st);
 	if (err != 0 && err != -UST_EINPROGRESS) {
 		e->error = err;
@@ -138,7 +138,8 @@ sink(void *arg)
 	int err;
 
 	if (buf == NULL || (err = ust_socket(e->st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso)) != 0 ||
-	    (err = ust_bind(lso, &me)) != 0 || (err = ust_listen(lso, 1)) != 0) {
+	    (err = ust_bind(lso, (const struct ust_sockaddr *)&me, sizeof(me))) != 0 ||
+	    (err = ust_listen(lso, 1)) != 0) {
 		e->error = -1;
 		goto out;
 	}
@@ -148,7 +149,7 @@ sink(void *arg)
 
 		turn(e->st, 0);
 		ust_stack_lock(e->st);
-		if (so == NULL && ust_accept(lso, &so, NULL) == 0)
+		if (so == NULL && ust_accept(lso, &so, NULL, NULL) == 0)
 			t0 = now_s();
 		while (so != NULL) {
 			r = ust_recv(so, buf, e->chunk, 0);

@@ -158,8 +158,8 @@ main(int argc, char **argv)
 	/* The server: a listener on an event queue. */
 	addr = sin4(ip4(198, 18, 0, 2), (uint16_t)port);
 	if ((err = ust_socket(srv_st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso)) != 0 ||
-	    (err = ust_bind(lso, &addr)) != 0 || (err = ust_listen(lso, -1)) != 0 ||
-	    (err = ust_evq_create(srv_st, &evq)) != 0 ||
+	    (err = ust_bind(lso, (const struct ust_sockaddr *)&addr, sizeof(addr))) != 0 ||
+	    (err = ust_listen(lso, -1)) != 0 || (err = ust_evq_create(srv_st, &evq)) != 0 ||
 	    (err = ust_evq_ctl(evq, UST_EVQ_ADD, lso, UST_EV_IN, NULL)) != 0) {
 		fprintf(stderr, "server setup: %s\n", ust_strerror(err));
 		return (1);
@@ -178,7 +178,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "client %d: socket: %s\n", i, ust_strerror(err));
 			return (1);
 		}
-		err = ust_connect(cl[i].so, &addr);
+		err = ust_connect(cl[i].so, (const struct ust_sockaddr *)&addr, sizeof(addr));
 		if (err != 0 && err != -UST_EINPROGRESS) {
 			fprintf(stderr, "client %d: connect: %s\n", i, ust_strerror(err));
 			return (1);
@@ -196,7 +196,7 @@ main(int argc, char **argv)
 			if (c == NULL) { /* the listener */
 				struct ust_socket *so;
 
-				while (ust_accept(lso, &so, NULL) == 0) {
+				while (ust_accept(lso, &so, NULL, NULL) == 0) {
 					struct conn *nc = calloc(1, sizeof(*nc));
 
 					if (nc == NULL || accepted >= nclients) {

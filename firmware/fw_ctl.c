@@ -220,7 +220,7 @@ fw_ctl_accept(struct fw_ctl *c, struct ust_socket *so, uint8_t *d, size_t *dn)
 	struct ust_socket *nso;
 	int32_t rc;
 
-	rc = ust_accept(so, &nso, &sa);
+	rc = ust_accept(so, &nso, (struct ust_sockaddr *)&sa, &(ust_socklen_t){ sizeof(sa) });
 	if (rc < 0)
 		return (rc);
 	rc = fw_ctl_adopt(c, nso);
@@ -241,7 +241,8 @@ fw_ctl_recv(struct ust_socket *so, uint8_t op, const uint8_t *a, uint8_t *d, siz
 	if (off == 0)
 		r = ust_recv(so, d, max, a[0]);
 	else
-		r = ust_recvfrom(so, d + off, max, a[0], &sa);
+		r = ust_recvfrom(so, d + off, max, a[0], (struct ust_sockaddr *)&sa,
+		    &(ust_socklen_t){ sizeof(sa) });
 	if (r < 0)
 		return ((int32_t)r);
 	if (off != 0)
@@ -266,7 +267,9 @@ fw_ctl_sock(struct fw_ctl *c, uint8_t op, const uint8_t *a, size_t n, uint8_t *d
 		if (n != 1 + SA_LEN)
 			return (-UST_EINVAL);
 		sa_get(a + 1, &sa);
-		return (op == FW_CTL_BIND ? ust_bind(so, &sa) : ust_connect(so, &sa));
+		return (op == FW_CTL_BIND ?
+		        ust_bind(so, (const struct ust_sockaddr *)&sa, sizeof(sa)) :
+		        ust_connect(so, (const struct ust_sockaddr *)&sa, sizeof(sa)));
 	case FW_CTL_LISTEN:
 		return (n == 3 ? ust_listen(so, (int)get16(a + 1)) : -UST_EINVAL);
 	case FW_CTL_ACCEPT:
@@ -279,7 +282,8 @@ fw_ctl_sock(struct fw_ctl *c, uint8_t op, const uint8_t *a, size_t n, uint8_t *d
 		if (n < 2 + SA_LEN)
 			return (-UST_EINVAL);
 		sa_get(a + 2, &sa);
-		return ((int32_t)ust_sendto(so, a + 2 + SA_LEN, n - 2 - SA_LEN, a[1], &sa));
+		return ((int32_t)ust_sendto(so, a + 2 + SA_LEN, n - 2 - SA_LEN, a[1],
+		    (const struct ust_sockaddr *)&sa, sizeof(sa)));
 	case FW_CTL_RECV:
 	case FW_CTL_RECVFROM:
 		return (n == 4 ? fw_ctl_recv(so, op, a + 1, d, dn) : -UST_EINVAL);
@@ -297,7 +301,10 @@ fw_ctl_sock(struct fw_ctl *c, uint8_t op, const uint8_t *a, size_t n, uint8_t *d
 	case FW_CTL_GETPEERNAME:
 		if (n != 1)
 			return (-UST_EINVAL);
-		rc = op == FW_CTL_GETSOCKNAME ? ust_getsockname(so, &sa) : ust_getpeername(so, &sa);
+		rc = op == FW_CTL_GETSOCKNAME ?
+		    ust_getsockname(so, (struct ust_sockaddr *)&sa,
+		        &(ust_socklen_t){ sizeof(sa) }) :
+		    ust_getpeername(so, (struct ust_sockaddr *)&sa, &(ust_socklen_t){ sizeof(sa) });
 		if (rc == 0)
 			*dn = sa_put(d, &sa);
 		return (rc);

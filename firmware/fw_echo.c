@@ -51,7 +51,7 @@ fw_listen(struct ust_stack *st, int type, uint16_t port, int backlog, int *error
 	sin.sin_family = UST_AF_INET;
 	sin.sin_port = (uint16_t)(port << 8 | port >> 8);
 	(void)ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_REUSEADDR, &on, sizeof(on));
-	*error = ust_bind(so, &sin);
+	*error = ust_bind(so, (const struct ust_sockaddr *)&sin, sizeof(sin));
 	if (*error == 0 && type == UST_SOCK_STREAM)
 		*error = ust_listen(so, backlog);
 	if (*error != 0) {
@@ -97,10 +97,12 @@ fw_echo_udp(struct fw_echo *e)
 	ptrdiff_t n;
 	int did = 0;
 
-	while ((n = ust_recvfrom(e->udp, e->dgram, sizeof(e->dgram), 0, &from)) >= 0) {
+	while ((n = ust_recvfrom(e->udp, e->dgram, sizeof(e->dgram), 0,
+	            (struct ust_sockaddr *)&from, &(ust_socklen_t){ sizeof(from) })) >= 0) {
 		/* A datagram the send buffer cannot take now is lost, as UDP
 		 * may lose it anywhere else. */
-		(void)ust_sendto(e->udp, e->dgram, (size_t)n, 0, &from);
+		(void)ust_sendto(e->udp, e->dgram, (size_t)n, 0, (const struct ust_sockaddr *)&from,
+		    sizeof(from));
 		did = 1;
 	}
 	return (did);
@@ -165,7 +167,7 @@ fw_echo_poll(struct fw_echo *e)
 	int did, i, j;
 
 	did = fw_echo_udp(e);
-	while (ust_accept(e->lso, &so, NULL) == 0) {
+	while (ust_accept(e->lso, &so, NULL, NULL) == 0) {
 		did = 1;
 		for (j = 0; j < FW_TCP_ECHO_CONNS && e->conn[j].so != NULL; j++)
 			;

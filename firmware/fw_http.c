@@ -271,7 +271,7 @@ fw_http_poll(struct fw_http *h)
 
 	/* With every slot busy, new connections wait in the listen queue
 	 * (its backlog bounds them; the stack refuses beyond it). */
-	while ((j = fw_http_slot(h)) >= 0 && ust_accept(h->lso, &so, NULL) == 0) {
+	while ((j = fw_http_slot(h)) >= 0 && ust_accept(h->lso, &so, NULL, NULL) == 0) {
 		did = 1;
 		if (h->conn[j].so != NULL)
 			fw_http_close(&h->conn[j], 1);

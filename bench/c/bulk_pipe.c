@@ -90,7 +90,7 @@ sender_main(void *arg)
 		s->error = err;
 		goto out;
 	}
-	err = ust_connect(so, &to);
+	err = ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to));
 	if (err != 0 && err != -UST_EINPROGRESS) {
 		s->error = err;
 		goto out;
@@ -152,7 +152,8 @@ receiver_main(void *arg)
 		goto out;
 	}
 	if ((err = ust_socket(s->st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso)) != 0 ||
-	    (err = ust_bind(lso, &me)) != 0 || (err = ust_listen(lso, 1)) != 0) {
+	    (err = ust_bind(lso, (const struct ust_sockaddr *)&me, sizeof(me))) != 0 ||
+	    (err = ust_listen(lso, 1)) != 0) {
 		s->error = err;
 		goto out;
 	}
@@ -161,7 +162,7 @@ receiver_main(void *arg)
 
 		ust_stack_poll(s->st);
 		if (so == NULL) {
-			if (ust_accept(lso, &so, NULL) != 0)
+			if (ust_accept(lso, &so, NULL, NULL) != 0)
 				so = NULL;
 			else
 				s->t0 = now_s();

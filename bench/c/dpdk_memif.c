@@ -298,7 +298,7 @@ bulk_receive(const struct opts *o, struct ust_stack *st)
 	int err = 0;
 
 	if (buf == NULL || pat == NULL || ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) ||
-	    ust_bind(lso, &me) || ust_listen(lso, 1)) {
+	    ust_bind(lso, (const struct ust_sockaddr *)&me, sizeof(me)) || ust_listen(lso, 1)) {
 		err = -UST_ENOMEM;
 		goto out;
 	}
@@ -309,7 +309,7 @@ bulk_receive(const struct opts *o, struct ust_stack *st)
 		int work = ust_stack_poll(st);
 
 		if (so == NULL) {
-			if (ust_accept(lso, &so, NULL) == 0)
+			if (ust_accept(lso, &so, NULL, NULL) == 0)
 				t0 = now_s();
 			else if (now_s() - start > TIMEOUT_S) {
 				err = -UST_ETIMEDOUT;
@@ -370,7 +370,7 @@ bulk_send(const struct opts *o, struct ust_stack *st, struct ust_dpdk_port *p)
 
 	if (pat == NULL || (err = ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
 		return (1);
-	err = ust_connect(so, &to);
+	err = ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to));
 	if (err != 0 && err != -UST_EINPROGRESS)
 		goto out;
 	err = 0;
@@ -440,7 +440,8 @@ rr_serve(const struct opts *o, struct ust_stack *st)
 	memset(&srv, 0, sizeof(srv));
 	srv.st = st;
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &srv.lso) != 0 ||
-	    ust_bind(srv.lso, &me) != 0 || ust_listen(srv.lso, 128) != 0)
+	    ust_bind(srv.lso, (const struct ust_sockaddr *)&me, sizeof(me)) != 0 ||
+	    ust_listen(srv.lso, 128) != 0)
 		return (1);
 	printf("{\"event\": \"ready\"}\n");
 	fflush(stdout);

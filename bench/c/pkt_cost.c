@@ -225,11 +225,12 @@ setup(struct rig *r)
 	ust_sysctl_set(r->rcv, "net.inet.tcp.rfc1323", 2);
 	ust_sysctl_set(r->snd, "net.inet.tcp.sendspace", 256 * 1024);
 	if (ust_socket(r->rcv, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) != 0 ||
-	    ust_bind(lso, &to) != 0 || ust_listen(lso, 1) != 0 ||
+	    ust_bind(lso, (const struct ust_sockaddr *)&to, sizeof(to)) != 0 ||
+	    ust_listen(lso, 1) != 0 ||
 	    ust_socket(r->snd, UST_AF_INET, UST_SOCK_STREAM, 0, &r->cso) != 0 ||
-	    ust_connect(r->cso, &to) != -UST_EINPROGRESS)
+	    ust_connect(r->cso, (const struct ust_sockaddr *)&to, sizeof(to)) != -UST_EINPROGRESS)
 		return (-1);
-	for (i = 0; i < 1000 && ust_accept(lso, &r->sso, NULL) != 0; i++) {
+	for (i = 0; i < 1000 && ust_accept(lso, &r->sso, NULL, NULL) != 0; i++) {
 		ust_stack_poll(r->snd);
 		ust_stack_poll(r->rcv);
 		ust_vclock_advance(r->vc, 1000);

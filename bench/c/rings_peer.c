@@ -204,7 +204,7 @@ listen_on(struct ust_stack *st, int type, uint16_t port, struct ust_socket **out
 	if (ust_socket(st, UST_AF_INET, type, 0, out) != 0)
 		return (-1);
 	(void)ust_setsockopt(*out, UST_SOL_SOCKET, UST_SO_REUSEADDR, &one, sizeof(one));
-	if (ust_bind(*out, &me) != 0)
+	if (ust_bind(*out, (const struct ust_sockaddr *)&me, sizeof(me)) != 0)
 		return (-1);
 	if (type == UST_SOCK_STREAM && ust_listen(*out, 16) != 0)
 		return (-1);
@@ -306,11 +306,17 @@ run_ustack(const struct opts *o)
 		(void)ust_stack_poll(st);
 		if (o->reflect)
 			continue;
-		while (nconn < MAX_CONNS && ust_accept(sink, &so, &peer) == 0)
+		while (nconn < MAX_CONNS &&
+		    ust_accept(sink, &so, (struct ust_sockaddr *)&peer,
+		        &(ust_socklen_t){ sizeof(peer) }) == 0)
 			conns[nconn++] = (struct conn){ .so = so, .kind = SINK };
-		while (nconn < MAX_CONNS && ust_accept(source, &so, &peer) == 0)
+		while (nconn < MAX_CONNS &&
+		    ust_accept(source, &so, (struct ust_sockaddr *)&peer,
+		        &(ust_socklen_t){ sizeof(peer) }) == 0)
 			conns[nconn++] = (struct conn){ .so = so, .kind = SOURCE };
-		while (nconn < MAX_CONNS && ust_accept(echo, &so, &peer) == 0) {
+		while (nconn < MAX_CONNS &&
+		    ust_accept(echo, &so, (struct ust_sockaddr *)&peer,
+		        &(ust_socklen_t){ sizeof(peer) }) == 0) {
 			int one = 1;
 
 			(void)ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one,
@@ -318,11 +324,13 @@ run_ustack(const struct opts *o)
 			conns[nconn++] = (struct conn){ .so = so };
 		}
 		for (;;) {
-			ptrdiff_t n = ust_recvfrom(udp, buf, BUF, 0, &peer);
+			ptrdiff_t n = ust_recvfrom(udp, buf, BUF, 0, (struct ust_sockaddr *)&peer,
+			    &(ust_socklen_t){ sizeof(peer) });
 
 			if (n < 0)
 				break;
-			(void)ust_sendto(udp, buf, (size_t)n, 0, &peer);
+			(void)ust_sendto(udp, buf, (size_t)n, 0, (const struct ust_sockaddr *)&peer,
+			    sizeof(peer));
 		}
 		for (i = 0; i < nconn; i++) {
 			struct conn *c = &conns[i];

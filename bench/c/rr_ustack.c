@@ -71,7 +71,8 @@ main(int argc, char **argv)
 	memset(&cli, 0, sizeof(cli));
 	if (setup(&cst, &srv.st, &pipe) != 0 ||
 	    ust_socket(srv.st, UST_AF_INET, UST_SOCK_STREAM, 0, &srv.lso) != 0 ||
-	    ust_bind(srv.lso, &me) != 0 || ust_listen(srv.lso, 128) != 0) {
+	    ust_bind(srv.lso, (const struct ust_sockaddr *)&me, sizeof(me)) != 0 ||
+	    ust_listen(srv.lso, 128) != 0) {
 		fprintf(stderr, "rr_ustack: setup failed\n");
 		return (1);
 	}

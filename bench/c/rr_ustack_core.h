@@ -47,7 +47,7 @@ server_step(struct server *s)
 	uint8_t buf[RR_MSG * 4];
 	int i, work = ust_stack_poll(s->st);
 
-	while (s->nconn < MAXCONN && ust_accept(s->lso, &so, NULL) == 0) {
+	while (s->nconn < MAXCONN && ust_accept(s->lso, &so, NULL, NULL) == 0) {
 		ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
 		s->conn[s->nconn++] = so;
 		work++;
@@ -139,7 +139,7 @@ pingpong(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
 	if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
 		return (err);
 	ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
-	err = ust_connect(so, &c->to);
+	err = ust_connect(so, (const struct ust_sockaddr *)&c->to, sizeof(c->to));
 	if (err != 0 && err != -UST_EINPROGRESS)
 		return (err);
 	for (i = -warm; i < n; i++) {
@@ -180,7 +180,7 @@ crr(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
 		if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
 			break;
 		ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
-		err = ust_connect(so, &c->to);
+		err = ust_connect(so, (const struct ust_sockaddr *)&c->to, sizeof(c->to));
 		if (err == -UST_EINPROGRESS || err == 0)
 			err = client_send(c, so, req);
 		if (err == 0)

@@ -144,7 +144,8 @@ main(int argc, char **argv)
 		}
 	la = tl_sin(tl_ip4addr(198, 18, 0, 2), SC_PORT);
 	if (ust_socket(pr.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) != 0 ||
-	    ust_bind(lso, &la) != 0 || ust_listen(lso, 65535) != 0) {
+	    ust_bind(lso, (const struct ust_sockaddr *)&la, sizeof(la)) != 0 ||
+	    ust_listen(lso, 65535) != 0) {
 		fprintf(stderr, "scale_conns: listener set-up failed\n");
 		goto out;
 	}
@@ -164,12 +165,12 @@ main(int argc, char **argv)
 			int err;
 
 			if (ust_socket(pr.a, UST_AF_INET, UST_SOCK_STREAM, 0, &cli[i]) != 0 ||
-			    ust_bind(cli[i], &ca) != 0) {
+			    ust_bind(cli[i], (const struct ust_sockaddr *)&ca, sizeof(ca)) != 0) {
 				fprintf(stderr, "scale_conns: client socket %" PRIu64 " failed\n",
 				    i);
 				goto out;
 			}
-			err = ust_connect(cli[i], &la);
+			err = ust_connect(cli[i], (const struct ust_sockaddr *)&la, sizeof(la));
 			if (err != 0 && err != -UST_EINPROGRESS) {
 				fprintf(stderr, "scale_conns: connect %" PRIu64 ": %d\n", i, err);
 				goto out;
@@ -178,7 +179,7 @@ main(int argc, char **argv)
 		while (accepted < end) {
 			int progress = sc_settle(&pr);
 
-			while (accepted < n && ust_accept(lso, &srv[accepted], NULL) == 0) {
+			while (accepted < n && ust_accept(lso, &srv[accepted], NULL, NULL) == 0) {
 				accepted++;
 				progress = 1;
 			}

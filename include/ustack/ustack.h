@@ -288,6 +288,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
  * ------------------------------------------------------------------- */
 
 #define UST_AF_INET 2
+#define UST_AF_INET6 28 /* no IPv6 domain yet: socket() says EAFNOSUPPORT */
 #define UST_SOCK_STREAM 1
 #define UST_SOCK_DGRAM 2
 #define UST_SOCK_RAW 3 /* IPPROTO_ICMP only; the IP header comes with received data */
@@ -422,6 +423,28 @@ UST_API int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, u
 #define UST_INADDR_ANY 0x00000000u
 #define UST_INADDR_BROADCAST 0xffffffffu
 
+/* The length of a socket address (BSD socklen_t). */
+typedef uint32_t ust_socklen_t;
+
+/* The generic socket address (BSD struct sockaddr): every socket call
+ * takes a pointer to one and a length; sa_len is the address's own size
+ * and sa_family selects the struct it really is. */
+struct ust_sockaddr {
+	uint8_t sa_len;
+	uint8_t sa_family; /* UST_AF_* */
+	char sa_data[14];
+};
+
+/* Room for any socket address (BSD struct sockaddr_storage: 128 bytes,
+ * aligned for every family's struct). */
+struct ust_sockaddr_storage {
+	uint8_t ss_len;
+	uint8_t ss_family;
+	char ss_pad1[6];
+	int64_t ss_align;
+	char ss_pad2[112];
+};
+
 /* BSD layout: sin_port and sin_addr in network byte order. */
 struct ust_sockaddr_in {
 	uint8_t sin_len;    /* sizeof(struct ust_sockaddr_in) */
@@ -429,6 +452,25 @@ struct ust_sockaddr_in {
 	uint16_t sin_port;
 	uint32_t sin_addr;
 	uint8_t sin_zero[8];
+};
+
+/* An IPv6 address, network byte order.  The member is not called s6_addr
+ * because the C libraries define s6_addr as a macro (glibc:
+ * __in6_u.__u6_addr8) that would rewrite it in any file that also
+ * includes <netinet/in.h>. */
+struct ust_in6_addr {
+	uint8_t s6_addr8[16];
+};
+
+/* BSD layout (28 bytes): sin6_port and sin6_flowinfo in network byte
+ * order; sin6_scope_id is ustack's interface index (ust_if_index). */
+struct ust_sockaddr_in6 {
+	uint8_t sin6_len;    /* sizeof(struct ust_sockaddr_in6) */
+	uint8_t sin6_family; /* UST_AF_INET6 */
+	uint16_t sin6_port;
+	uint32_t sin6_flowinfo;
+	struct ust_in6_addr sin6_addr;
+	uint32_t sin6_scope_id;
 };
 
 struct ust_linger {
@@ -440,25 +482,33 @@ struct ust_socket;
 
 /* Every socket call is non-blocking: where BSD would sleep it returns
  * -UST_EAGAIN (or -UST_EINPROGRESS for connect), and readiness comes from
- * an event queue or an upcall.  Lengths and counts are ptrdiff_t. */
+ * an event queue or an upcall.  Lengths and counts are ptrdiff_t.
+ *
+ * Addresses are BSD's: an input is a struct ust_sockaddr_* cast to
+ * struct ust_sockaddr plus the caller's length (at least sa_len; sa_len
+ * and sa_family must fit the socket's family, else -UST_EINVAL and
+ * -UST_EAFNOSUPPORT).  An output takes a buffer and *len, its size on
+ * entry: the address is truncated to *len bytes and *len becomes the
+ * size the whole address needs (0 when there is none).  A NULL output
+ * address is allowed (len is then not used). */
 UST_API int ust_socket(struct ust_stack *st, int domain, int type, int protocol,
     struct ust_socket **out);
-UST_API int ust_bind(struct ust_socket *so, const struct ust_sockaddr_in *addr);
-UST_API int ust_connect(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+UST_API int ust_bind(struct ust_socket *so, const struct ust_sockaddr *addr, ust_socklen_t len);
+UST_API int ust_connect(struct ust_socket *so, const struct ust_sockaddr *addr, ust_socklen_t len);
 UST_API int ust_listen(struct ust_socket *so, int backlog);
-UST_API int ust_accept(struct ust_socket *so, struct ust_socket **out,
-    struct ust_sockaddr_in *peer);
+UST_API int ust_accept(struct ust_socket *so, struct ust_socket **out, struct ust_sockaddr *peer,
+    ust_socklen_t *len);
 UST_API ptrdiff_t ust_send(struct ust_socket *so, const void *buf, size_t len, int flags);
 UST_API ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags,
-    const struct ust_sockaddr_in *to);
+    const struct ust_sockaddr *to, ust_socklen_t tolen);
 UST_API ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
 UST_API ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
-    struct ust_sockaddr_in *from);
+    struct ust_sockaddr *from, ust_socklen_t *fromlen);
 UST_API int ust_shutdown(struct ust_socket *so, int how);
 /* Closes and frees the handle (the protocol may linger on, e.g. TIME_WAIT). */
 UST_API int ust_close(struct ust_socket *so);
-UST_API int ust_getsockname(struct ust_socket *so, struct ust_sockaddr_in *addr);
-UST_API int ust_getpeername(struct ust_socket *so, struct ust_sockaddr_in *addr);
+UST_API int ust_getsockname(struct ust_socket *so, struct ust_sockaddr *addr, ust_socklen_t *len);
+UST_API int ust_getpeername(struct ust_socket *so, struct ust_sockaddr *addr, ust_socklen_t *len);
 UST_API int ust_setsockopt(struct ust_socket *so, int level, int name, const void *val, size_t len);
 /* *len is the buffer size on entry, the value's size on return. */
 UST_API int ust_getsockopt(struct ust_socket *so, int level, int name, void *val, size_t *len);

@@ -25,6 +25,11 @@
 
 #include <ustack/ustack.h>
 
+/* The stack's names for the public socket address types (as netinet/in.h
+ * does for sockaddr_in): a struct sockaddr is a struct ust_sockaddr. */
+#define sockaddr ust_sockaddr
+#define sockaddr_storage ust_sockaddr_storage
+
 struct mbuf;
 struct socket;
 struct ust_stack;
@@ -53,7 +58,12 @@ struct sockopt {
 /*
  * What the socket layer asks of a protocol.  A NULL entry means the
  * operation is not supported (EOPNOTSUPP).  Every entry returns 0 or a
- * positive UST_E* code.  Addresses are validated before they get here.
+ * positive UST_E* code.  An address that gets here has passed
+ * uipc_syscalls.c's check (sa_len fits the caller's length and a struct
+ * sockaddr_storage, sa_family is the socket's) and sits in aligned
+ * storage; the protocol checks sa_len against its own struct.  Output
+ * addresses (pru_accept, pru_sockaddr, pru_peeraddr) are written into a
+ * struct sockaddr_storage, sa_len saying how much is valid.
  */
 struct pr_usrreqs {
 	/* Creates the PCB and reserves buffer space. */
@@ -61,15 +71,14 @@ struct pr_usrreqs {
 	/* The user closed the socket: free the PCB or, when the protocol
 	 * must linger (TCP), set SS_PROTOREF and call sofree() later. */
 	void (*pru_detach)(struct socket *so);
-	int (*pru_bind)(struct socket *so, const struct ust_sockaddr_in *nam);
-	int (*pru_connect)(struct socket *so, const struct ust_sockaddr_in *nam);
+	int (*pru_bind)(struct socket *so, const struct sockaddr *nam);
+	int (*pru_connect)(struct socket *so, const struct sockaddr *nam);
 	int (*pru_listen)(struct socket *so, int backlog);
 	/* so is a new connection taken from its listener's queue. */
-	int (*pru_accept)(struct socket *so, struct ust_sockaddr_in *nam);
+	int (*pru_accept)(struct socket *so, struct sockaddr *nam);
 	/* Consumes m (a packet with pkthdr, leading space reserved); addr is
 	 * NULL for a connected send. */
-	int (*pru_send)(struct socket *so, int flags, struct mbuf *m,
-	    const struct ust_sockaddr_in *addr);
+	int (*pru_send)(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *addr);
 	/* The user took data from so_rcv (window updates). */
 	int (*pru_rcvd)(struct socket *so, int flags);
 	/* MSG_OOB receive: the out-of-band data, if any (TCP). */
@@ -79,8 +88,8 @@ struct pr_usrreqs {
 	int (*pru_disconnect)(struct socket *so);
 	/* Tear down without the user (a listener's queue being flushed). */
 	void (*pru_abort)(struct socket *so);
-	int (*pru_sockaddr)(struct socket *so, struct ust_sockaddr_in *nam);
-	int (*pru_peeraddr)(struct socket *so, struct ust_sockaddr_in *nam);
+	int (*pru_sockaddr)(struct socket *so, struct sockaddr *nam);
+	int (*pru_peeraddr)(struct socket *so, struct sockaddr *nam);
 	/* Options of levels other than SOL_SOCKET are no entry here: they go
 	 * to the domain's handler (conf/domains.h DOMAIN_CTLOUTPUT), called
 	 * from sosetopt/sogetopt only, so that a program that never sets or
@@ -177,8 +186,11 @@ void domains_fini(struct ust_stack *st);
 /* Every domain's dom_ifdetach, last family first (ust_if_detach). */
 void domains_ifdetach(struct ifnet *ifp);
 
-/* The protocol of (type, proto); proto 0 picks the type's default. */
-const struct protosw *pffindproto(int type, int proto);
+/* The domain of family (UST_AF_*), or NULL. */
+const struct domain *pffinddomain(int family);
+/* The protocol of (family, type, proto) in the domain of family; proto 0
+ * picks the type's default. */
+const struct protosw *pffindproto(int family, int type, int proto);
 
 /* ---------------------------------------------------------------------
  * Socket buffers.
@@ -194,7 +206,7 @@ const struct protosw *pffindproto(int type, int proto);
 /*
  * Records (datagrams) are chained through m_nextpkt; the mbufs of one
  * record through m_next.  A datagram record starts with an MT_SONAME mbuf
- * holding the sender's struct ust_sockaddr_in.  A stream buffer is one
+ * holding the sender's address (sa_len bytes of a struct sockaddr).  A stream buffer is one
  * record.  sb_cc counts every byte queued (names included, as FreeBSD's
  * sb_ccc), sb_ctl the name bytes among them; sb_mbcnt the storage used.
  */
@@ -254,7 +266,7 @@ void sbflush(struct sockbuf *sb);
 /* Queues a datagram m (pkthdr) from `from` as a new record.  Returns 1
  * having consumed m, or 0 when there is no space or no mbuf for the name
  * (m is then still the caller's, to count and drop). */
-int sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf *m);
+int sbappendaddr(struct sockbuf *sb, const struct sockaddr *from, struct mbuf *m);
 /* Appends stream data to the single record.  Consumes m. */
 void sbappendstream(struct sockbuf *sb, struct mbuf *m);
 /* Drops len bytes of stream data from the front. */
@@ -310,6 +322,7 @@ struct socket {
 	struct socket **so_prevp;
 	struct ust_stack *so_stack;
 	short so_type;       /* UST_SOCK_* */
+	uint8_t so_family;   /* UST_AF_*: the domain's dom_family */
 	uint32_t so_options; /* SO_* */
 	uint32_t so_state;   /* SS_* */
 	int so_error;        /* pending error (positive UST_E*) */
@@ -343,25 +356,25 @@ struct socket {
 #define SO_FROM_UST(u) ((struct socket *)(void *)(u))
 
 /* Creates a socket of the stack, attached to its protocol. */
-int socreate(struct ust_stack *st, int type, int proto, struct socket **out);
+int socreate(struct ust_stack *st, int family, int type, int proto, struct socket **out);
 /* The user's close: leaves every event queue, detaches the protocol and
  * frees the socket unless the protocol keeps it (SS_PROTOREF). */
 int soclose(struct socket *so);
 /* Frees a socket nobody references (after the protocol let go). */
 void sofree(struct socket *so);
-int sobind(struct socket *so, const struct ust_sockaddr_in *nam);
-int soconnect(struct socket *so, const struct ust_sockaddr_in *nam);
+int sobind(struct socket *so, const struct sockaddr *nam);
+int soconnect(struct socket *so, const struct sockaddr *nam);
 int solisten(struct socket *so, int backlog);
 /* Takes the first completed connection of a listener. */
-int soaccept(struct socket *so, struct socket **out, struct ust_sockaddr_in *nam);
+int soaccept(struct socket *so, struct socket **out, struct sockaddr *nam);
 int soshutdown(struct socket *so, int how);
 /* Copies len bytes from buf into mbufs and hands them to the protocol.
  * Returns 0 with *sent set, or an error. */
-int sosend(struct socket *so, const void *buf, size_t len, int flags,
-    const struct ust_sockaddr_in *to, size_t *sent);
+int sosend(struct socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
+    size_t *sent);
 /* Copies at most len bytes of the next datagram (the rest of it is
  * discarded) or of the stream into buf.  EAGAIN when nothing is there. */
-int soreceive(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+int soreceive(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
     size_t *got);
 int sosetopt(struct socket *so, struct sockopt *sopt);
 int sogetopt(struct socket *so, struct sockopt *sopt);

@@ -8,7 +8,7 @@
  *                       dom_init, pr_init (table order)
  *   ust_stack_destroy -> domains_fini -> pr_fini (reverse), dom_fini
  *   ust_if_detach -> domains_ifdetach -> dom_ifdetach (reverse)
- *   socreate -> pffindproto(type, proto)
+ *   socreate -> pffindproto(family, type, proto)
  */
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
@@ -102,23 +102,35 @@ fail:
 	return (error);
 }
 
-const struct protosw *
-pffindproto(int type, int proto)
+const struct domain *
+pffinddomain(int family)
 {
-	const struct protosw *pr;
 	size_t d;
+
+	for (d = 0; d < NDOMAINS; d++) {
+		if (domains[d]->dom_family == family)
+			return (domains[d]);
+	}
+	return (NULL);
+}
+
+const struct protosw *
+pffindproto(int family, int type, int proto)
+{
+	const struct domain *dp = pffinddomain(family);
+	const struct protosw *pr;
 	unsigned i;
 
+	if (dp == NULL)
+		return (NULL);
 	/* proto 0 takes the first protocol of the type, as socket(2) does,
 	 * except for raw sockets (raw(4)), whose caller names the protocol. */
-	for (d = 0; d < NDOMAINS; d++) {
-		for (i = 0; i < domains[d]->dom_nprotosw; i++) {
-			pr = &domains[d]->dom_protosw[i];
-			if (pr->pr_type == 0 || pr->pr_type != type || pr->pr_usrreqs == NULL)
-				continue;
-			if ((proto == 0 && type != UST_SOCK_RAW) || pr->pr_protocol == proto)
-				return (pr);
-		}
+	for (i = 0; i < dp->dom_nprotosw; i++) {
+		pr = &dp->dom_protosw[i];
+		if (pr->pr_type == 0 || pr->pr_type != type || pr->pr_usrreqs == NULL)
+			continue;
+		if ((proto == 0 && type != UST_SOCK_RAW) || pr->pr_protocol == proto)
+			return (pr);
 	}
 	return (NULL);
 }

@@ -149,21 +149,21 @@ sblinkrecord(struct sockbuf *sb, struct mbuf *m0)
 }
 
 int
-sbappendaddr(struct sockbuf *sb, const struct ust_sockaddr_in *from, struct mbuf *m)
+sbappendaddr(struct sockbuf *sb, const struct sockaddr *from, struct mbuf *m)
 {
 	struct mbuf *n, *t;
 	uint32_t space;
 
 	if (m == NULL || !(m->m_flags & M_PKTHDR))
 		return (0);
-	space = m->m_pkthdr.len + (uint32_t)sizeof(*from);
+	space = m->m_pkthdr.len + from->sa_len;
 	if ((long)space > sbspace(sb))
 		return (0);
 	n = m_get(m->m_zones, MT_SONAME);
 	if (n == NULL)
 		return (0);
-	memcpy(n->m_data, from, sizeof(*from));
-	n->m_len = (uint32_t)sizeof(*from);
+	memcpy(n->m_data, from, from->sa_len);
+	n->m_len = from->sa_len;
 	n->m_next = m;
 	for (t = n; t != NULL; t = t->m_next)
 		sballoc(sb, t);

@@ -69,7 +69,7 @@ sodealloc(struct socket *so)
 }
 
 int
-socreate(struct ust_stack *st, int type, int proto, struct socket **out)
+socreate(struct ust_stack *st, int family, int type, int proto, struct socket **out)
 {
 	const struct protosw *pr;
 	struct so_state *ss = so_st(st);
@@ -77,7 +77,11 @@ socreate(struct ust_stack *st, int type, int proto, struct socket **out)
 	int error;
 
 	*out = NULL;
-	pr = pffindproto(type, proto);
+	/* A family without a domain in this stack (AF_INET6 until netinet6
+	 * exists, or any other number): EAFNOSUPPORT, as FreeBSD. */
+	if (pffinddomain(family) == NULL)
+		return (UST_EAFNOSUPPORT);
+	pr = pffindproto(family, type, proto);
 	if (pr == NULL)
 		return (proto == 0 && type != UST_SOCK_RAW ? UST_EPROTOTYPE : UST_EPROTONOSUPPORT);
 	if (ss == NULL)
@@ -88,6 +92,7 @@ socreate(struct ust_stack *st, int type, int proto, struct socket **out)
 	so = soalloc(st, pr, type);
 	if (so == NULL)
 		return (UST_ENOBUFS);
+	so->so_family = (uint8_t)family;
 	error = pr->pr_usrreqs->pru_attach(so, proto);
 	if (error != 0) {
 		sbrelease(&so->so_rcv);
@@ -212,7 +217,7 @@ soreserve(struct socket *so, long sndcc, long rcvcc)
  * ------------------------------------------------------------------- */
 
 int
-sobind(struct socket *so, const struct ust_sockaddr_in *nam)
+sobind(struct socket *so, const struct sockaddr *nam)
 {
 	if (so->so_proto->pr_usrreqs->pru_bind == NULL)
 		return (UST_EOPNOTSUPP);
@@ -220,7 +225,7 @@ sobind(struct socket *so, const struct ust_sockaddr_in *nam)
 }
 
 int
-soconnect(struct socket *so, const struct ust_sockaddr_in *nam)
+soconnect(struct socket *so, const struct sockaddr *nam)
 {
 	int error;
 
@@ -290,6 +295,7 @@ sonewconn(struct socket *head)
 	so = soalloc(st, head->so_proto, head->so_type);
 	if (so == NULL)
 		return (NULL);
+	so->so_family = head->so_family;
 	so->so_options = head->so_options & ~SO_ACCEPTCONN;
 	so->so_linger = head->so_linger;
 	so->so_state = SS_NOFDREF;
@@ -311,7 +317,7 @@ sonewconn(struct socket *head)
 }
 
 int
-soaccept(struct socket *head, struct socket **out, struct ust_sockaddr_in *nam)
+soaccept(struct socket *head, struct socket **out, struct sockaddr *nam)
 {
 	struct socket *so;
 	int error;
@@ -550,7 +556,7 @@ sotombuf(struct ust_stack *st, const void *buf, size_t len)
 }
 
 int
-sosend(struct socket *so, const void *buf, size_t len, int flags, const struct ust_sockaddr_in *to,
+sosend(struct socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
     size_t *sent)
 {
 	const struct protosw *pr = so->so_proto;
@@ -607,7 +613,7 @@ sosend(struct socket *so, const void *buf, size_t len, int flags, const struct u
 
 /* The next datagram record: copy what fits, discard the rest (recvfrom). */
 static int
-soreceive_dgram(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+soreceive_dgram(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
     size_t *got)
 {
 	struct sockbuf *sb = &so->so_rcv;
@@ -615,8 +621,9 @@ soreceive_dgram(struct socket *so, void *buf, size_t len, int flags, struct ust_
 	uint32_t dlen, c;
 
 	if (rec->m_type == MT_SONAME) {
-		if (from != NULL && rec->m_len >= sizeof(*from))
-			memcpy(from, rec->m_data, sizeof(*from));
+		/* sbappendaddr stored sa_len bytes; from is a sockaddr_storage. */
+		if (from != NULL && rec->m_len <= sizeof(struct sockaddr_storage))
+			memcpy(from, rec->m_data, rec->m_len);
 		data = rec->m_next;
 	}
 	dlen = data != NULL ? m_length(data, NULL) : 0;
@@ -630,7 +637,7 @@ soreceive_dgram(struct socket *so, void *buf, size_t len, int flags, struct ust_
 }
 
 static int
-soreceive_stream(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
+soreceive_stream(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
     size_t *got)
 {
 	struct sockbuf *sb = &so->so_rcv;
@@ -652,8 +659,7 @@ soreceive_stream(struct socket *so, void *buf, size_t len, int flags, struct ust
 }
 
 int
-soreceive(struct socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from,
-    size_t *got)
+soreceive(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from, size_t *got)
 {
 	struct sockbuf *sb = &so->so_rcv;
 	int error;

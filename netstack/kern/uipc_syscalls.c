@@ -31,18 +31,53 @@ so_get(const struct ust_socket *uso)
 	return (so);
 }
 
-/* An AF_INET address as the caller passed it. */
+/*
+ * An input address as the caller passed it (FreeBSD getsockaddr): at
+ * least the sa_len/sa_family header, sa_len within the caller's len and
+ * a struct sockaddr_storage, the socket's family.  Copied into *ss, which
+ * is aligned for every family's struct; the protocol then checks sa_len
+ * against its own struct (in_pcbbind: EINVAL).
+ */
 static int
-sa_check(const struct ust_sockaddr_in *sin)
+sa_check(const struct socket *so, const struct sockaddr *sa, ust_socklen_t len,
+    struct sockaddr_storage *ss)
 {
-	if (sin == NULL)
+	if (sa == NULL)
 		return (UST_EFAULT);
-	if (sin->sin_len != sizeof(*sin))
+	if (len < offsetof(struct sockaddr, sa_data) || len < sa->sa_len ||
+	    sa->sa_len < offsetof(struct sockaddr, sa_data) || sa->sa_len > sizeof(*ss))
 		return (UST_EINVAL);
-	if (sin->sin_family != UST_AF_INET)
+	if (sa->sa_family != so->so_family)
 		return (UST_EAFNOSUPPORT);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, sa, sa->sa_len);
 	return (0);
 }
+
+/*
+ * An output address to the caller: as much of it as *len allows (BSD
+ * truncates), then *len = the size the whole address needs (sa_len; 0
+ * when the protocol gave none).
+ */
+static int
+sa_copyout(const struct sockaddr_storage *ss, struct sockaddr *sa, ust_socklen_t *len)
+{
+	ust_socklen_t n = ss->ss_len;
+
+	if (sa == NULL)
+		return (0);
+	if (len == NULL)
+		return (UST_EFAULT);
+	if (n > sizeof(*ss))
+		n = 0;
+	memcpy(sa, ss, n < *len ? n : *len);
+	*len = n;
+	return (0);
+}
+
+/* The generic view of an address in storage. */
+#define SS_SA(ss) ((struct sockaddr *)(void *)(ss))
+#define SS_CSA(ss) ((const struct sockaddr *)(const void *)(ss))
 
 int
 ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_socket **out)
@@ -55,11 +90,10 @@ ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_
 	*out = NULL;
 	if (st == NULL)
 		return (ERR(UST_EINVAL));
-	if (domain != UST_AF_INET)
-		return (ERR(UST_EAFNOSUPPORT));
-	if (protocol < 0)
-		return (ERR(UST_EPROTONOSUPPORT));
-	error = socreate(st, type, protocol, &so);
+	/* socreate: EAFNOSUPPORT for a family without a domain in this
+	 * stack (AF_INET6 until netinet6 exists), then EPROTONOSUPPORT for a
+	 * protocol no entry has (a negative one included). */
+	error = socreate(st, domain, type, protocol, &so);
 	if (error != 0)
 		return (ERR(error));
 	*out = SO_TO_UST(so);
@@ -67,29 +101,31 @@ ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_
 }
 
 int
-ust_bind(struct ust_socket *uso, const struct ust_sockaddr_in *addr)
+ust_bind(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
 {
 	struct socket *so = so_get(uso);
+	struct sockaddr_storage ss;
 	int error;
 
 	if (so == NULL)
 		return (ERR(UST_EBADF));
-	if ((error = sa_check(addr)) != 0)
+	if ((error = sa_check(so, addr, len, &ss)) != 0)
 		return (ERR(error));
-	return (ERR(sobind(so, addr)));
+	return (ERR(sobind(so, SS_CSA(&ss))));
 }
 
 int
-ust_connect(struct ust_socket *uso, const struct ust_sockaddr_in *addr)
+ust_connect(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
 {
 	struct socket *so = so_get(uso);
+	struct sockaddr_storage ss;
 	int error;
 
 	if (so == NULL)
 		return (ERR(UST_EBADF));
-	if ((error = sa_check(addr)) != 0)
+	if ((error = sa_check(so, addr, len, &ss)) != 0)
 		return (ERR(error));
-	return (ERR(soconnect(so, addr)));
+	return (ERR(soconnect(so, SS_CSA(&ss))));
 }
 
 int
@@ -103,10 +139,11 @@ ust_listen(struct ust_socket *uso, int backlog)
 }
 
 int
-ust_accept(struct ust_socket *uso, struct ust_socket **out, struct ust_sockaddr_in *peer)
+ust_accept(struct ust_socket *uso, struct ust_socket **out, struct sockaddr *peer,
+    ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso), *nso;
-	struct ust_sockaddr_in sin;
+	struct sockaddr_storage ss;
 	int error;
 
 	if (out == NULL)
@@ -114,23 +151,25 @@ ust_accept(struct ust_socket *uso, struct ust_socket **out, struct ust_sockaddr_
 	*out = NULL;
 	if (so == NULL)
 		return (ERR(UST_EBADF));
+	if (peer != NULL && len == NULL)
+		return (ERR(UST_EFAULT));
 	if (so->so_type != UST_SOCK_STREAM)
 		return (ERR(UST_EOPNOTSUPP));
-	memset(&sin, 0, sizeof(sin));
-	error = soaccept(so, &nso, &sin);
+	memset(&ss, 0, sizeof(ss));
+	error = soaccept(so, &nso, SS_SA(&ss));
 	if (error != 0)
 		return (ERR(error));
-	if (peer != NULL)
-		*peer = sin;
+	(void)sa_copyout(&ss, peer, len);
 	*out = SO_TO_UST(nso);
 	return (0);
 }
 
 static ptrdiff_t
-dosend(struct ust_socket *uso, const void *buf, size_t len, int flags,
-    const struct ust_sockaddr_in *to)
+dosend(struct ust_socket *uso, const void *buf, size_t len, int flags, const struct sockaddr *to,
+    ust_socklen_t tolen)
 {
 	struct socket *so = so_get(uso);
+	struct sockaddr_storage ss;
 	size_t sent;
 	int error;
 
@@ -145,9 +184,9 @@ dosend(struct ust_socket *uso, const void *buf, size_t len, int flags,
 		return (ERR(UST_EOPNOTSUPP));
 	if (flags & ~(UST_MSG_DONTWAIT | UST_MSG_OOB))
 		return (ERR(UST_EINVAL));
-	if (to != NULL && (error = sa_check(to)) != 0)
+	if (to != NULL && (error = sa_check(so, to, tolen, &ss)) != 0)
 		return (ERR(error));
-	error = sosend(so, buf, len, flags, to, &sent);
+	error = sosend(so, buf, len, flags, to != NULL ? SS_CSA(&ss) : NULL, &sent);
 	if (error != 0)
 		return (ERR(error));
 	return ((ptrdiff_t)sent);
@@ -156,21 +195,22 @@ dosend(struct ust_socket *uso, const void *buf, size_t len, int flags,
 ptrdiff_t
 ust_send(struct ust_socket *so, const void *buf, size_t len, int flags)
 {
-	return (dosend(so, buf, len, flags, NULL));
+	return (dosend(so, buf, len, flags, NULL, 0));
 }
 
 ptrdiff_t
-ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags,
-    const struct ust_sockaddr_in *to)
+ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
+    ust_socklen_t tolen)
 {
-	return (dosend(so, buf, len, flags, to));
+	return (dosend(so, buf, len, flags, to, tolen));
 }
 
 static ptrdiff_t
-dorecv(struct ust_socket *uso, void *buf, size_t len, int flags, struct ust_sockaddr_in *from)
+dorecv(struct ust_socket *uso, void *buf, size_t len, int flags, struct sockaddr *from,
+    ust_socklen_t *fromlen)
 {
 	struct socket *so = so_get(uso);
-	struct ust_sockaddr_in sin;
+	struct sockaddr_storage ss;
 	size_t got;
 	int error;
 
@@ -184,25 +224,27 @@ dorecv(struct ust_socket *uso, void *buf, size_t len, int flags, struct ust_sock
 		return (ERR(UST_EOPNOTSUPP));
 	if (flags & ~(UST_MSG_PEEK | UST_MSG_DONTWAIT | UST_MSG_OOB))
 		return (ERR(UST_EINVAL));
-	memset(&sin, 0, sizeof(sin));
-	error = soreceive(so, buf, len, flags, from != NULL ? &sin : NULL, &got);
+	if (from != NULL && fromlen == NULL)
+		return (ERR(UST_EFAULT));
+	memset(&ss, 0, sizeof(ss));
+	error = soreceive(so, buf, len, flags, from != NULL ? SS_SA(&ss) : NULL, &got);
 	if (error != 0)
 		return (ERR(error));
-	if (from != NULL)
-		*from = sin;
+	(void)sa_copyout(&ss, from, fromlen);
 	return ((ptrdiff_t)got);
 }
 
 ptrdiff_t
 ust_recv(struct ust_socket *so, void *buf, size_t len, int flags)
 {
-	return (dorecv(so, buf, len, flags, NULL));
+	return (dorecv(so, buf, len, flags, NULL, NULL));
 }
 
 ptrdiff_t
-ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags, struct ust_sockaddr_in *from)
+ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
+    ust_socklen_t *fromlen)
 {
-	return (dorecv(so, buf, len, flags, from));
+	return (dorecv(so, buf, len, flags, from, fromlen));
 }
 
 int
@@ -228,42 +270,44 @@ ust_close(struct ust_socket *uso)
 }
 
 int
-ust_getsockname(struct ust_socket *uso, struct ust_sockaddr_in *addr)
+ust_getsockname(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso);
-	struct ust_sockaddr_in sin;
+	struct sockaddr_storage ss;
 	int error;
 
 	if (so == NULL)
 		return (ERR(UST_EBADF));
-	if (addr == NULL)
+	if (addr == NULL || len == NULL)
 		return (ERR(UST_EFAULT));
 	if (so->so_proto->pr_usrreqs->pru_sockaddr == NULL)
 		return (ERR(UST_EOPNOTSUPP));
-	error = so->so_proto->pr_usrreqs->pru_sockaddr(so, &sin);
+	memset(&ss, 0, sizeof(ss));
+	error = so->so_proto->pr_usrreqs->pru_sockaddr(so, SS_SA(&ss));
 	if (error == 0)
-		*addr = sin;
+		error = sa_copyout(&ss, addr, len);
 	return (ERR(error));
 }
 
 int
-ust_getpeername(struct ust_socket *uso, struct ust_sockaddr_in *addr)
+ust_getpeername(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso);
-	struct ust_sockaddr_in sin;
+	struct sockaddr_storage ss;
 	int error;
 
 	if (so == NULL)
 		return (ERR(UST_EBADF));
-	if (addr == NULL)
+	if (addr == NULL || len == NULL)
 		return (ERR(UST_EFAULT));
 	if (!(so->so_state & SS_ISCONNECTED))
 		return (ERR(UST_ENOTCONN));
 	if (so->so_proto->pr_usrreqs->pru_peeraddr == NULL)
 		return (ERR(UST_EOPNOTSUPP));
-	error = so->so_proto->pr_usrreqs->pru_peeraddr(so, &sin);
+	memset(&ss, 0, sizeof(ss));
+	error = so->so_proto->pr_usrreqs->pru_peeraddr(so, SS_SA(&ss));
 	if (error == 0)
-		*addr = sin;
+		error = sa_copyout(&ss, addr, len);
 	return (ERR(error));
 }
 

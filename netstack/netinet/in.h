@@ -16,6 +16,7 @@ struct in_addr {
 	uint32_t s_addr; /* network byte order */
 };
 
+#define sockaddr ust_sockaddr /* as kern/socketvar.h */
 #define sockaddr_in ust_sockaddr_in
 
 #define IPPROTO_IP 0
@@ -39,6 +40,24 @@ static inline uint32_t
 in_plen_mask(unsigned plen)
 {
 	return (plen == 0 ? 0 : (plen >= 32 ? 0xffffffffu : ~((1u << (32 - plen)) - 1)));
+}
+
+/*
+ * The struct sockaddr_in behind a generic address from the socket layer
+ * (the user-request functions' edge): EAFNOSUPPORT unless AF_INET, EINVAL
+ * unless sa_len is sizeof(struct sockaddr_in) (FreeBSD in_pcbbind and
+ * udp/tcp_usr_*); 0 with *sinp set.  The socket layer keeps addresses in
+ * aligned storage.
+ */
+static inline int
+in_satosin(const struct sockaddr *sa, const struct sockaddr_in **sinp)
+{
+	if (sa->sa_family != UST_AF_INET)
+		return (UST_EAFNOSUPPORT);
+	if (sa->sa_len != sizeof(struct sockaddr_in))
+		return (UST_EINVAL);
+	*sinp = (const struct sockaddr_in *)(const void *)sa;
+	return (0);
 }
 
 #endif /* _USTACK_NETINET_IN_H_ */

@@ -375,7 +375,7 @@ in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
 }
 
 int
-in_pcbbind(struct inpcb *inp, const struct ust_sockaddr_in *nam)
+in_pcbbind(struct inpcb *inp, const struct sockaddr_in *nam)
 {
 	struct ust_stack *st = inp->inp_stack;
 	struct in_addr laddr = { INADDR_ANY };
@@ -528,8 +528,10 @@ in_pcbforeach_port(struct inpcbinfo *info, uint16_t lport, in_pcb_iter_t *fn, vo
  * ------------------------------------------------------------------- */
 
 static void
-in_sockaddr(struct ust_sockaddr_in *sin, struct in_addr a, uint16_t port)
+in_sockaddr(struct sockaddr *nam, struct in_addr a, uint16_t port)
 {
+	struct sockaddr_in *sin = (struct sockaddr_in *)(void *)nam;
+
 	memset(sin, 0, sizeof(*sin));
 	sin->sin_len = (uint8_t)sizeof(*sin);
 	sin->sin_family = UST_AF_INET;
@@ -538,7 +540,7 @@ in_sockaddr(struct ust_sockaddr_in *sin, struct in_addr a, uint16_t port)
 }
 
 int
-in_getsockaddr(struct socket *so, struct ust_sockaddr_in *nam)
+in_getsockaddr(struct socket *so, struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
 
@@ -549,7 +551,7 @@ in_getsockaddr(struct socket *so, struct ust_sockaddr_in *nam)
 }
 
 int
-in_getpeeraddr(struct socket *so, struct ust_sockaddr_in *nam)
+in_getpeeraddr(struct socket *so, struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
 

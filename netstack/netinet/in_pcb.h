@@ -90,7 +90,7 @@ void in_pcbfree(struct inpcb *inp);
 /* Binds to nam (NULL: any address, an ephemeral port).  Port 0 picks an
  * ephemeral port (RFC 6056); a specific address must be ours.  EINVAL if
  * already bound, EADDRNOTAVAIL, EADDRINUSE. */
-int in_pcbbind(struct inpcb *inp, const struct ust_sockaddr_in *nam);
+int in_pcbbind(struct inpcb *inp, const struct sockaddr_in *nam);
 /* Connects to faddr:fport, choosing the source address by route and an
  * ephemeral port when unbound.  EADDRNOTAVAIL (port 0 / any address),
  * ENETUNREACH / EHOSTUNREACH (no route), EADDRINUSE (4-tuple taken). */
@@ -112,9 +112,10 @@ struct inpcb *in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_
 typedef int in_pcb_iter_t(struct inpcb *inp, void *arg);
 void in_pcbforeach_port(struct inpcbinfo *info, uint16_t lport, in_pcb_iter_t *fn, void *arg);
 
-/* getsockname / getpeername. */
-int in_getsockaddr(struct socket *so, struct ust_sockaddr_in *nam);
-int in_getpeeraddr(struct socket *so, struct ust_sockaddr_in *nam);
+/* getsockname / getpeername: a struct sockaddr_in into nam (the socket
+ * layer's struct sockaddr_storage). */
+int in_getsockaddr(struct socket *so, struct sockaddr *nam);
+int in_getpeeraddr(struct socket *so, struct sockaddr *nam);
 /* IPPROTO_IP options of a PCB (IP_TTL, IP_TOS). */
 int in_pcbctloutput_ip(struct socket *so, struct sockopt *sopt);
 

@@ -10,7 +10,7 @@
  *   ether_input -> in_ethertypes: ip_ether_input -> ip_input | arp_input
  *   ip_input -> st_ip_protox[proto] -> inetsw[i].pr_input
  *   icmp_input -> ip_protosw_find(quoted proto)->pr_ctlinput
- *   socreate -> pffindproto(type, proto) -> inetsw[i].pr_usrreqs
+ *   socreate -> pffindproto(family, type, proto) -> inetsw[i].pr_usrreqs
  *   ust_if_detach -> domains_ifdetach -> in_ifdetach (addresses, routes, ARP)
  */
 #include <stddef.h>

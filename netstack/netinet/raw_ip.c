@@ -57,13 +57,14 @@ rip_append(struct inpcb *inp, struct in_addr src, struct mbuf *n)
 {
 	struct socket *so = inp->inp_socket;
 	struct ust_stack *st = inp->inp_stack;
-	struct ust_sockaddr_in from;
+	struct sockaddr_in from;
 
 	memset(&from, 0, sizeof(from));
 	from.sin_len = (uint8_t)sizeof(from);
 	from.sin_family = UST_AF_INET;
 	from.sin_addr = src.s_addr;
-	if ((so->so_rcv.sb_state & SBS_CANTRCVMORE) || !sbappendaddr(&so->so_rcv, &from, n)) {
+	if ((so->so_rcv.sb_state & SBS_CANTRCVMORE) ||
+	    !sbappendaddr(&so->so_rcv, (const struct sockaddr *)&from, n)) {
 		/* A full receive buffer drops the copy, never the original. */
 		IPSTAT_INC(st, ips_rawfull);
 		m_freem(n);
@@ -104,10 +105,11 @@ rip_input(struct mbuf *m, uint32_t off)
 /* pru_send: m is the protocol message (pkthdr, leading space reserved);
  * consumed.  The IPv4 header comes from ip_output. */
 static int
-rip_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr_in *addr)
+rip_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
 	struct ust_stack *st = so->so_stack;
+	const struct sockaddr_in *addr = NULL;
 	struct ip_out_args args;
 	int error;
 
@@ -115,6 +117,10 @@ rip_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr
 	if (inp == NULL) {
 		m_freem(m);
 		return (UST_EINVAL);
+	}
+	if (nam != NULL && (error = in_satosin(nam, &addr)) != 0) {
+		m_freem(m);
+		return (error);
 	}
 	memset(&args, 0, sizeof(args));
 	args.dst = addr != NULL ? (struct in_addr){ addr->sin_addr } : inp->inp_faddr;
@@ -168,13 +174,18 @@ rip_detach(struct socket *so)
 /* raw(4): bind sets the local address that received datagrams must be
  * sent to and sent ones come from; there are no ports. */
 static int
-rip_bind(struct socket *so, const struct ust_sockaddr_in *nam)
+rip_bind(struct socket *so, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
-	struct in_addr a = { nam->sin_addr };
+	const struct sockaddr_in *sin;
+	struct in_addr a;
+	int error;
 
 	if (inp == NULL)
 		return (UST_EINVAL);
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
+	a.s_addr = sin->sin_addr;
 	if (a.s_addr != INADDR_ANY && !in_localip(so->so_stack, a))
 		return (UST_EADDRNOTAVAIL);
 	inp->inp_laddr = a;
@@ -183,15 +194,19 @@ rip_bind(struct socket *so, const struct ust_sockaddr_in *nam)
 
 /* connect fixes the peer: send() goes there, only its datagrams arrive. */
 static int
-rip_connect(struct socket *so, const struct ust_sockaddr_in *nam)
+rip_connect(struct socket *so, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	const struct sockaddr_in *sin;
+	int error;
 
 	if (inp == NULL)
 		return (UST_EINVAL);
-	if (nam->sin_addr == INADDR_ANY)
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
+	if (sin->sin_addr == INADDR_ANY)
 		return (UST_EADDRNOTAVAIL);
-	inp->inp_faddr.s_addr = nam->sin_addr;
+	inp->inp_faddr.s_addr = sin->sin_addr;
 	soisconnected(so);
 	return (0);
 }

@@ -286,18 +286,22 @@ tcp_usr_detach(struct socket *so)
 }
 
 static int
-tcp_usr_bind(struct socket *so, const struct ust_sockaddr_in *nam)
+tcp_usr_bind(struct socket *so, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	const struct sockaddr_in *sin;
 	struct in_addr a;
+	int error;
 
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
 	if (inp == NULL)
 		return (UST_EINVAL);
 	/* FreeBSD: no TCP endpoint on a multicast or broadcast address. */
-	a.s_addr = nam->sin_addr;
+	a.s_addr = sin->sin_addr;
 	if (IN_MULTICAST(ntohl(a.s_addr)) || a.s_addr == INADDR_BROADCAST)
 		return (UST_EAFNOSUPPORT);
-	return (in_pcbbind(inp, nam));
+	return (in_pcbbind(inp, sin));
 }
 
 static int
@@ -319,25 +323,28 @@ tcp_usr_listen(struct socket *so, int backlog)
 }
 
 static int
-tcp_usr_connect(struct socket *so, const struct ust_sockaddr_in *nam)
+tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 {
 	struct ust_stack *st = so->so_stack;
 	struct inpcb *inp = sotoinpcb(so);
 	struct tcpcb *tp = so_tcpcb(so);
+	const struct sockaddr_in *sin;
 	struct in_addr faddr;
 	int error;
 
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
 	if (tp == NULL)
 		return (UST_EINVAL);
 	if (tp->t_state == TCPS_LISTEN)
 		return (UST_EOPNOTSUPP);
 	if (tp->t_state != TCPS_CLOSED)
 		return (UST_EALREADY);
-	faddr.s_addr = nam->sin_addr;
+	faddr.s_addr = sin->sin_addr;
 	/* RFC 9293 3.9.1 (OPEN): a unicast foreign socket only. */
 	if (IN_MULTICAST(ntohl(faddr.s_addr)) || faddr.s_addr == INADDR_BROADCAST)
 		return (UST_EAFNOSUPPORT);
-	error = in_pcbconnect(inp, faddr, nam->sin_port);
+	error = in_pcbconnect(inp, faddr, sin->sin_port);
 	if (error != 0)
 		return (error);
 	/* RFC 7323 2.2: the scale we ask for; RFC 7323 timestamps;
@@ -360,7 +367,7 @@ tcp_usr_connect(struct socket *so, const struct ust_sockaddr_in *nam)
 }
 
 static int
-tcp_usr_accept(struct socket *so, struct ust_sockaddr_in *nam)
+tcp_usr_accept(struct socket *so, struct sockaddr *nam)
 {
 	if (so->so_pcb == NULL)
 		return (UST_ECONNABORTED);
@@ -368,11 +375,16 @@ tcp_usr_accept(struct socket *so, struct ust_sockaddr_in *nam)
 }
 
 static int
-tcp_usr_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr_in *addr)
+tcp_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *addr)
 {
 	struct tcpcb *tp = so_tcpcb(so);
+	const struct sockaddr_in *sin;
 	int error;
 
+	if (addr != NULL && (error = in_satosin(addr, &sin)) != 0) {
+		m_freem(m);
+		return (error);
+	}
 	if (tp == NULL) {
 		m_freem(m);
 		return (so->so_error != 0 ? so->so_error : UST_ECONNRESET);
@@ -468,7 +480,7 @@ tcp_usr_abort(struct socket *so)
 }
 
 static int
-tcp_usr_sockaddr(struct socket *so, struct ust_sockaddr_in *nam)
+tcp_usr_sockaddr(struct socket *so, struct sockaddr *nam)
 {
 	if (so->so_pcb == NULL)
 		return (UST_ECONNRESET);
@@ -476,7 +488,7 @@ tcp_usr_sockaddr(struct socket *so, struct ust_sockaddr_in *nam)
 }
 
 static int
-tcp_usr_peeraddr(struct socket *so, struct ust_sockaddr_in *nam)
+tcp_usr_peeraddr(struct socket *so, struct sockaddr *nam)
 {
 	if (so->so_pcb == NULL)
 		return (UST_ENOTCONN);

@@ -32,7 +32,7 @@ udp_append(struct inpcb *inp, struct in_addr src, uint16_t sport, struct mbuf *m
 {
 	struct socket *so = inp->inp_socket;
 	struct ust_stack *st = inp->inp_stack;
-	struct ust_sockaddr_in from;
+	struct sockaddr_in from;
 
 	m_adj(m, (int32_t)(off + UDP_HDRLEN));
 	memset(&from, 0, sizeof(from));
@@ -41,7 +41,7 @@ udp_append(struct inpcb *inp, struct in_addr src, uint16_t sport, struct mbuf *m
 	from.sin_port = sport;
 	from.sin_addr = src.s_addr;
 	if (so == NULL || (so->so_rcv.sb_state & SBS_CANTRCVMORE) ||
-	    !sbappendaddr(&so->so_rcv, &from, m)) {
+	    !sbappendaddr(&so->so_rcv, (const struct sockaddr *)&from, m)) {
 		UDPSTAT_INC(st, udps_fullsock);
 		m_freem(m);
 		return;
@@ -236,8 +236,9 @@ udp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 
 /* pru_send: m holds the data (pkthdr, leading space reserved); consumed. */
 static int
-udp_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr_in *addr)
+udp_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *nam)
 {
+	const struct sockaddr_in *addr = NULL;
 	struct inpcb *inp = sotoinpcb(so);
 	struct ust_stack *st = so->so_stack;
 	struct ip_out_args args;
@@ -256,6 +257,8 @@ udp_send(struct socket *so, int flags, struct mbuf *m, const struct ust_sockaddr
 		error = UST_EMSGSIZE;
 		goto release;
 	}
+	if (nam != NULL && (error = in_satosin(nam, &addr)) != 0)
+		goto release;
 	if (addr != NULL) {
 		faddr.s_addr = addr->sin_addr;
 		fport = addr->sin_port;
@@ -349,28 +352,35 @@ udp_detach(struct socket *so)
 }
 
 static int
-udp_bind(struct socket *so, const struct ust_sockaddr_in *nam)
+udp_bind(struct socket *so, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	const struct sockaddr_in *sin;
+	int error;
 
 	if (inp == NULL)
 		return (UST_EINVAL);
-	return (in_pcbbind(inp, nam));
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
+	return (in_pcbbind(inp, sin));
 }
 
 static int
-udp_connect(struct socket *so, const struct ust_sockaddr_in *nam)
+udp_connect(struct socket *so, const struct sockaddr *nam)
 {
 	struct inpcb *inp = sotoinpcb(so);
+	const struct sockaddr_in *sin;
 	struct in_addr faddr;
 	int error;
 
 	if (inp == NULL)
 		return (UST_EINVAL);
+	if ((error = in_satosin(nam, &sin)) != 0)
+		return (error);
 	if (inp->inp_faddr.s_addr != INADDR_ANY)
 		return (UST_EISCONN);
-	faddr.s_addr = nam->sin_addr;
-	error = in_pcbconnect(inp, faddr, nam->sin_port);
+	faddr.s_addr = sin->sin_addr;
+	error = in_pcbconnect(inp, faddr, sin->sin_port);
 	if (error == 0)
 		soisconnected(so);
 	return (error);

@@ -185,6 +185,7 @@ int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry *out);
 
 /* Sockets (BSD API, FreeBSD constant values). */
 #define UST_AF_INET ...
+#define UST_AF_INET6 ...
 #define UST_SOCK_STREAM ...
 #define UST_SOCK_DGRAM ...
 #define UST_SOCK_RAW ...
@@ -304,6 +305,20 @@ int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t 
 #define UST_INADDR_ANY ...
 #define UST_INADDR_BROADCAST ...
 
+typedef uint32_t ust_socklen_t;
+
+struct ust_sockaddr {
+	uint8_t sa_len;
+	uint8_t sa_family;
+	char sa_data[14];
+};
+
+struct ust_sockaddr_storage {
+	uint8_t ss_len;
+	uint8_t ss_family;
+	...;
+};
+
 struct ust_sockaddr_in {
 	uint8_t sin_len;
 	uint8_t sin_family;
@@ -311,6 +326,19 @@ struct ust_sockaddr_in {
 	uint32_t sin_addr;
 	uint8_t sin_zero[8];
 	...;
+};
+
+struct ust_in6_addr {
+	uint8_t s6_addr8[16];
+};
+
+struct ust_sockaddr_in6 {
+	uint8_t sin6_len;
+	uint8_t sin6_family;
+	uint16_t sin6_port;
+	uint32_t sin6_flowinfo;
+	struct ust_in6_addr sin6_addr;
+	uint32_t sin6_scope_id;
 };
 
 struct ust_linger {
@@ -323,21 +351,21 @@ struct ust_socket;
 
 int ust_socket(struct ust_stack *st, int domain, int type, int protocol,
     struct ust_socket **out);
-int ust_bind(struct ust_socket *so, const struct ust_sockaddr_in *addr);
-int ust_connect(struct ust_socket *so, const struct ust_sockaddr_in *addr);
+int ust_bind(struct ust_socket *so, const struct ust_sockaddr *addr, ust_socklen_t len);
+int ust_connect(struct ust_socket *so, const struct ust_sockaddr *addr, ust_socklen_t len);
 int ust_listen(struct ust_socket *so, int backlog);
 int ust_accept(struct ust_socket *so, struct ust_socket **out,
-    struct ust_sockaddr_in *peer);
+    struct ust_sockaddr *peer, ust_socklen_t *len);
 ptrdiff_t ust_send(struct ust_socket *so, const void *buf, size_t len, int flags);
 ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags,
-    const struct ust_sockaddr_in *to);
+    const struct ust_sockaddr *to, ust_socklen_t tolen);
 ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
 ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
-    struct ust_sockaddr_in *from);
+    struct ust_sockaddr *from, ust_socklen_t *fromlen);
 int ust_shutdown(struct ust_socket *so, int how);
 int ust_close(struct ust_socket *so);
-int ust_getsockname(struct ust_socket *so, struct ust_sockaddr_in *addr);
-int ust_getpeername(struct ust_socket *so, struct ust_sockaddr_in *addr);
+int ust_getsockname(struct ust_socket *so, struct ust_sockaddr *addr, ust_socklen_t *len);
+int ust_getpeername(struct ust_socket *so, struct ust_sockaddr *addr, ust_socklen_t *len);
 int ust_setsockopt(struct ust_socket *so, int level, int name, const void *val,
     size_t len);
 int ust_getsockopt(struct ust_socket *so, int level, int name, void *val, size_t *len);

@@ -2,7 +2,10 @@
 
 The C API passes IPv4 addresses as ``uint32_t`` in network byte order (like
 ``in_addr_t``) and ports as ``uint16_t`` in network byte order inside
-``struct ust_sockaddr_in``.  Python code uses the standard library's forms:
+``struct ust_sockaddr_in``; the socket calls take BSD's ``struct
+ust_sockaddr *`` and a length, which :class:`CSockaddr` holds (a ``struct
+ust_sockaddr_storage``, built and parsed by family).  Python code uses the
+standard library's forms:
 ``'198.18.0.1'`` strings (or :mod:`ipaddress` objects), ``(host, port)``
 tuples and CIDR text (``'198.18.0.0/24'``).
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 import ipaddress
 import socket as _socket
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +36,7 @@ __all__ = [
     "parse_host",
     "parse_interface",
     "parse_network",
+    "CSockaddr",
     "sockaddr",
     "sockaddr_to_tuple",
     "numeric_getaddrinfo",
@@ -53,7 +58,8 @@ RTF_STATIC = int(lib.UST_RTF_STATIC)
 ARP_STATIC = int(lib.UST_ARP_STATIC)
 ARP_RESOLVED = int(lib.UST_ARP_RESOLVED)
 
-_SOCKADDR_LEN = ffi.sizeof("struct ust_sockaddr_in")
+_SIN_LEN = ffi.sizeof("struct ust_sockaddr_in")
+_SS_LEN = ffi.sizeof("struct ust_sockaddr_storage")
 
 
 def ip_to_c(addr: HostLike | int) -> int:
@@ -137,20 +143,77 @@ def _check_address(address: Any, what: str) -> tuple[HostLike, int]:
     return host, port
 
 
-def sockaddr(address: Any, what: str = "address") -> Any:
-    """A ``(host, port)`` tuple as a new ``struct ust_sockaddr_in *``."""
+class CSockaddr:
+    """A socket address for the C API: a ``struct ust_sockaddr_storage``
+    (:attr:`storage`), the ``struct ust_sockaddr *`` view of it the socket
+    calls take (:attr:`ptr`) and its length (:attr:`lenp`, a ``ust_socklen_t
+    *``: the address's size for an input, the buffer's size before an
+    output call and the address's size after it)."""
+
+    __slots__ = ("storage", "ptr", "lenp")
+
+    def __init__(self) -> None:
+        self.storage: Any = ffi.new("struct ust_sockaddr_storage *")
+        self.ptr: Any = ffi.cast("struct ust_sockaddr *", self.storage)
+        self.lenp: Any = ffi.new("ust_socklen_t *", _SS_LEN)
+
+    @property
+    def length(self) -> int:
+        """The length: the input address's, or what the last output call wrote."""
+        return int(self.lenp[0])
+
+    def reset(self) -> CSockaddr:
+        """Ready for an output call (the whole storage offered); returns self."""
+        self.lenp[0] = _SS_LEN
+        return self
+
+
+def _sockaddr_in(out: CSockaddr, address: Any, what: str) -> None:
     host, port = _check_address(address, what)
-    sa = ffi.new("struct ust_sockaddr_in *")
-    sa.sin_len = _SOCKADDR_LEN
-    sa.sin_family = int(lib.UST_AF_INET)
-    sa.sin_port = port_to_c(port)
-    sa.sin_addr = parse_host(host)
-    return sa
+    sin = ffi.cast("struct ust_sockaddr_in *", out.storage)
+    sin.sin_len = _SIN_LEN
+    sin.sin_family = int(lib.UST_AF_INET)
+    sin.sin_port = port_to_c(port)
+    sin.sin_addr = parse_host(host)
+    out.lenp[0] = _SIN_LEN
 
 
-def sockaddr_to_tuple(sa: Any) -> Address:
-    """A ``struct ust_sockaddr_in`` as a ``(host, port)`` tuple."""
-    return ip_from_c(sa.sin_addr), port_from_c(sa.sin_port)
+def _sockaddr_in_to_tuple(sa: CSockaddr) -> Address:
+    if sa.length < _SIN_LEN:
+        raise ValueError(f"a struct ust_sockaddr_in is {_SIN_LEN} bytes, not {sa.length}")
+    sin = ffi.cast("struct ust_sockaddr_in *", sa.storage)
+    return ip_from_c(sin.sin_addr), port_from_c(sin.sin_port)
+
+
+# Builders by the host's family number (what a Socket is created with) and
+# parsers by the C API's sa_family: a family adds one line to each.
+_BUILDERS: dict[int, Callable[[CSockaddr, Any, str], None]] = {
+    int(_socket.AF_INET): _sockaddr_in,
+}
+_PARSERS: dict[int, Callable[[CSockaddr], Address]] = {
+    int(lib.UST_AF_INET): _sockaddr_in_to_tuple,
+}
+
+
+def sockaddr(address: Any, what: str = "address", family: int = _socket.AF_INET) -> CSockaddr:
+    """An address of ``family`` as the socket module takes it (AF_INET:
+    ``(host, port)``) as a new :class:`CSockaddr`."""
+    build = _BUILDERS.get(int(family))
+    if build is None:
+        raise _socket.gaierror(_socket.EAI_FAMILY, f"{what}: address family {family} not supported")
+    out = CSockaddr()
+    build(out, address, what)
+    return out
+
+
+def sockaddr_to_tuple(sa: CSockaddr) -> Address:
+    """The address an output call wrote into ``sa``, as the socket module
+    returns it (AF_INET: ``(host, port)``), by its ``sa_family``."""
+    family = int(sa.ptr.sa_family)
+    parse = _PARSERS.get(family)
+    if parse is None:
+        raise ValueError(f"no address of family {family} (length {sa.length})")
+    return parse(sa)
 
 
 _GAI_KINDS = (

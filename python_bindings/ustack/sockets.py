@@ -62,7 +62,7 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
     to_c_type,
 )
 from ustack.errors import check, error_from_code
-from ustack.inet import Address, sockaddr, sockaddr_to_tuple
+from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -145,6 +145,13 @@ _EBADF = int(lib.UST_EBADF)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _INT = struct.Struct("i")
+# The host's family numbers (what a Socket is made with) as the C API's.
+# ust_socket() itself refuses a family the stack has no domain for
+# (AF_INET6 until netinet6 exists: EAFNOSUPPORT).
+_C_FAMILIES = {
+    int(_socket.AF_INET): int(lib.UST_AF_INET),
+    int(_socket.AF_INET6): int(lib.UST_AF_INET6),
+}
 _C_SOL_SOCKET = int(lib.UST_SOL_SOCKET)
 _C_SO_ERROR = int(lib.UST_SO_ERROR)
 _C_SO_TYPE = int(lib.UST_SO_TYPE)
@@ -395,12 +402,13 @@ class Socket(SocketIdioms):
         self._close_fn = lib.ust_close
         c_type, nonblock = to_c_type(int(type))
         created = _so is None
-        if int(family) != int(AF_INET):
+        c_family = _C_FAMILIES.get(int(family))
+        if c_family is None:
             raise error_from_code(int(lib.UST_EAFNOSUPPORT), "ustack speaks IPv4 only (AF_INET)")
         if _so is None:
             out = ffi.new("struct ust_socket **")
             with stack.world.using():
-                check(lib.ust_socket(stack._ptr(), int(lib.UST_AF_INET), c_type, int(proto), out))
+                check(lib.ust_socket(stack._ptr(), c_family, c_type, int(proto), out))
             _so = out[0]
         self._so = _so
         self._family = int(family)
@@ -496,7 +504,8 @@ class Socket(SocketIdioms):
     def bind(self, address: tuple[Any, int]) -> None:
         """Bind to ``(host, port)``; port 0 picks an ephemeral port."""
         with self._stack.world.using():
-            check(lib.ust_bind(self._ptr(), sockaddr(address, "bind()")))
+            sa = sockaddr(address, "bind()", self._family)
+            check(lib.ust_bind(self._ptr(), sa.ptr, sa.length))
 
     def connect(self, address: tuple[Any, int]) -> None:
         """Connect to ``(host, port)``; for UDP this sets the default peer and
@@ -504,8 +513,8 @@ class Socket(SocketIdioms):
         world = self._stack.world
         with world.using():
             so = self._ptr()
-            sa = sockaddr(address, "connect()")
-            rc = int(lib.ust_connect(so, sa))
+            sa = sockaddr(address, "connect()", self._family)
+            rc = int(lib.ust_connect(so, sa.ptr, sa.length))
             if rc != -_EINPROGRESS:
                 check(rc)
                 return
@@ -519,16 +528,16 @@ class Socket(SocketIdioms):
 
     def getsockname(self) -> Address:
         """The local ``(host, port)``."""
-        sa = ffi.new("struct ust_sockaddr_in *")
+        sa = CSockaddr()
         with self._stack.world.using():
-            check(lib.ust_getsockname(self._ptr(), sa))
+            check(lib.ust_getsockname(self._ptr(), sa.ptr, sa.lenp))
         return sockaddr_to_tuple(sa)
 
     def getpeername(self) -> Address:
         """The connected peer's ``(host, port)``; ENOTCONN if none."""
-        sa = ffi.new("struct ust_sockaddr_in *")
+        sa = CSockaddr()
         with self._stack.world.using():
-            check(lib.ust_getpeername(self._ptr(), sa))
+            check(lib.ust_getpeername(self._ptr(), sa.ptr, sa.lenp))
         return sockaddr_to_tuple(sa)
 
     # --- stream sockets -----------------------------------------------------
@@ -542,10 +551,10 @@ class Socket(SocketIdioms):
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         out = ffi.new("struct ust_socket **")
-        peer = ffi.new("struct ust_sockaddr_in *")
+        peer = CSockaddr()
 
         def attempt() -> tuple[Socket, Address]:
-            self._rc(int(lib.ust_accept(self._ptr(), out, peer)))
+            self._rc(int(lib.ust_accept(self._ptr(), out, peer.ptr, peer.reset().lenp)))
             conn = Socket(self._stack, self._family, self._type, self._proto, _so=out[0])
             return conn, sockaddr_to_tuple(peer)
 
@@ -569,11 +578,13 @@ class Socket(SocketIdioms):
         flags, address = self._sendto_args(args)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
-        sa = sockaddr(address, "sendto()")
+        sa = sockaddr(address, "sendto()", self._family)
         cflags = self._c_flags(flags)
 
         def attempt() -> int:
-            return self._rc(int(lib.ust_sendto(self._ptr(), buf, len(buf), cflags, sa)))
+            return self._rc(
+                int(lib.ust_sendto(self._ptr(), buf, len(buf), cflags, sa.ptr, sa.length))
+            )
 
         return self._call(attempt, "sendto()", flags)
 
@@ -612,11 +623,13 @@ class Socket(SocketIdioms):
             return self.recv(bufsize, flags), None
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)
-        sa = ffi.new("struct ust_sockaddr_in *")
+        sa = CSockaddr()
         cflags = self._c_flags(flags)
 
         def attempt() -> tuple[bytes, Address]:
-            n = self._rc(int(lib.ust_recvfrom(self._ptr(), buf, bufsize, cflags, sa)))
+            n = self._rc(
+                int(lib.ust_recvfrom(self._ptr(), buf, bufsize, cflags, sa.ptr, sa.reset().lenp))
+            )
             return bytes(ffi.buffer(buf, n)), sockaddr_to_tuple(sa)
 
         return self._call(attempt, "recvfrom()", flags)
@@ -647,11 +660,13 @@ class Socket(SocketIdioms):
         stream = self._type == SOCK_STREAM
         if nbytes == 0 and stream:
             return 0, None
-        sa = ffi.new("struct ust_sockaddr_in *")
+        sa = CSockaddr()
         cflags = self._c_flags(flags)
 
         def attempt() -> tuple[int, Address | None]:
-            n = self._rc(int(lib.ust_recvfrom(self._ptr(), buf, nbytes, cflags, sa)))
+            n = self._rc(
+                int(lib.ust_recvfrom(self._ptr(), buf, nbytes, cflags, sa.ptr, sa.reset().lenp))
+            )
             return n, None if stream else sockaddr_to_tuple(sa)
 
         return self._call(attempt, what, flags)

@@ -142,22 +142,26 @@ main(void)
 		return (1);
 
 	ref_sin(&sin, 0, REF_PORT);
-	if (ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &us) != 0 || ust_bind(us, &sin) != 0)
+	if (ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &us) != 0 ||
+	    ust_bind(us, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0)
 		return (1);
-	if (ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &ls) != 0 || ust_bind(ls, &sin) != 0 ||
+	if (ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &ls) != 0 ||
+	    ust_bind(ls, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0 ||
 	    ust_listen(ls, 4) != 0)
 		return (1);
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &cs) != 0)
 		return (1);
 	ref_sin(&sin, REF_PEER, REF_PORT);
-	(void)ust_connect(cs, &sin);
+	(void)ust_connect(cs, (const struct ust_sockaddr *)&sin, sizeof(sin));
 
 	for (i = 0; i < 100; i++) {
 		(void)ust_stack_poll(st);
-		n = ust_recvfrom(us, buf, sizeof(buf), 0, &from);
+		n = ust_recvfrom(us, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+		    &(ust_socklen_t){ sizeof(from) });
 		if (n > 0)
-			(void)ust_sendto(us, buf, (size_t)n, 0, &from);
-		if (ust_accept(ls, &as, NULL) == 0) {
+			(void)ust_sendto(us, buf, (size_t)n, 0, (const struct ust_sockaddr *)&from,
+			    sizeof(from));
+		if (ust_accept(ls, &as, NULL, NULL) == 0) {
 			n = ust_recv(as, buf, sizeof(buf), 0);
 			if (n > 0)
 				(void)ust_send(as, buf, (size_t)n, 0);

@@ -125,7 +125,7 @@ udp_open(struct ust_stack *st, uint16_t port)
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &so) != 0)
 		return (NULL);
 	if (port != 0 &&
-	    (ust_bind(so, &sin) != 0 ||
+	    (ust_bind(so, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0 ||
 	        ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0)) {
 		ust_close(so);
 		return (NULL);
@@ -157,7 +157,7 @@ udp_exchange(struct rig *r, int s, const size_t *sizes, int n, int burst)
 	REQUIRE(tx != NULL && rx != NULL);
 	for (i = 0; i < n; i++) {
 		fill(out, sizes[i], (uint32_t)i);
-		k = ust_sendto(tx, out, sizes[i], 0, &to);
+		k = ust_sendto(tx, out, sizes[i], 0, (const struct ust_sockaddr *)&to, sizeof(to));
 		CHECK_EQ(k, (ptrdiff_t)sizes[i]);
 		if (!burst)
 			rig_run(r, 10 * NS_MS);
@@ -229,15 +229,16 @@ tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
 		return (-1);
 	fill(out, len, 7);
 	if (ust_socket(r->st[1], UST_AF_INET, UST_SOCK_STREAM, 0, &ls) != 0 ||
-	    ust_bind(ls, &sin) != 0 || ust_listen(ls, 4) != 0)
+	    ust_bind(ls, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    ust_listen(ls, 4) != 0)
 		return (-2);
 	if (ust_socket(r->st[0], UST_AF_INET, UST_SOCK_STREAM, 0, &cs) != 0)
 		return (-3);
-	rc = ust_connect(cs, &to);
+	rc = ust_connect(cs, (const struct ust_sockaddr *)&to, sizeof(to));
 	if (rc != 0 && rc != -UST_EINPROGRESS)
 		return (-4);
 	rig_run(r, 50 * NS_MS);
-	if (ust_accept(ls, &as, NULL) != 0)
+	if (ust_accept(ls, &as, NULL, NULL) != 0)
 		return (-5);
 	for (rounds = 0; rounds < 100000 && rcvd < len; rounds++) {
 		while (sent < len && (k = ust_send(cs, out + sent, len - sent, 0)) > 0)
@@ -317,8 +318,8 @@ TEST(detach_no_leak)
 	b = udp_open(r.st[1], 0);
 	REQUIRE(a != NULL && b != NULL);
 	for (i = 0; i < 40; i++) {
-		ust_sendto(a, buf, sizeof(buf), 0, &to1);
-		ust_sendto(b, buf, sizeof(buf), 0, &to0);
+		ust_sendto(a, buf, sizeof(buf), 0, (const struct ust_sockaddr *)&to1, sizeof(to1));
+		ust_sendto(b, buf, sizeof(buf), 0, (const struct ust_sockaddr *)&to0, sizeof(to0));
 	}
 	ust_stack_poll(r.st[0]);
 	ust_stack_poll(r.st[1]);
@@ -355,7 +356,9 @@ TEST(backpressure)
 	REQUIRE(cfg.ifq_maxlen >= 200);
 	for (i = 0; i < 200; i++) {
 		fill(out, sizeof(out), (uint32_t)i);
-		REQUIRE_EQ(ust_sendto(tx, out, sizeof(out), 0, &to), (ptrdiff_t)sizeof(out));
+		REQUIRE_EQ(ust_sendto(tx, out, sizeof(out), 0, (const struct ust_sockaddr *)&to,
+		               sizeof(to)),
+		    (ptrdiff_t)sizeof(out));
 	}
 	/* The sender alone: the link fills and refuses. */
 	ust_stack_poll(r.st[0]);

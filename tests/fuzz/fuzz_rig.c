@@ -94,11 +94,11 @@ fz_rig_drain(struct fz_rig *r)
 		while (ust_recv(r->so, buf, sizeof(buf), 0) > 0)
 			continue;
 	if (r->uso != NULL)
-		while (ust_recvfrom(r->uso, buf, sizeof(buf), 0, NULL) > 0)
+		while (ust_recvfrom(r->uso, buf, sizeof(buf), 0, NULL, NULL) > 0)
 			continue;
 	/* Connections the input completed on the listener: accept and close,
 	 * as a server that rejects them would. */
-	while (r->lso != NULL && ust_accept(r->lso, &c, NULL) == 0)
+	while (r->lso != NULL && ust_accept(r->lso, &c, NULL, NULL) == 0)
 		ust_close(c);
 }
 
@@ -132,10 +132,11 @@ fz_sockets(struct fz_rig *r)
 	struct ust_sockaddr_in uany = tl_sin(UST_INADDR_ANY, FZ_UPORT);
 
 	if (ust_socket(r->st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->lso) != 0 ||
-	    ust_bind(r->lso, &any) != 0 || ust_listen(r->lso, 16) != 0)
+	    ust_bind(r->lso, (const struct ust_sockaddr *)&any, sizeof(any)) != 0 ||
+	    ust_listen(r->lso, 16) != 0)
 		return (-1);
 	if (ust_socket(r->st, UST_AF_INET, UST_SOCK_DGRAM, 0, &r->uso) != 0 ||
-	    ust_bind(r->uso, &uany) != 0)
+	    ust_bind(r->uso, (const struct ust_sockaddr *)&uany, sizeof(uany)) != 0)
 		return (-1);
 	return (0);
 }
@@ -166,7 +167,7 @@ fz_handshake(struct fz_rig *r)
 	len = fz_tcp(f, FZ_PPORT, FZ_LPORT, FZ_PEER_ISS + 1, r->iss + 1, FZ_TH_ACK, 2048, opt, 12,
 	    NULL, 0);
 	fz_rig_frame(r, f, len, 0);
-	if (ust_accept(r->lso, &r->so, NULL) != 0)
+	if (ust_accept(r->lso, &r->so, NULL, NULL) != 0)
 		return (-1);
 	memset(payload, 'x', sizeof(payload));
 	if (ust_send(r->so, payload, sizeof(payload), 0) != (ptrdiff_t)sizeof(payload))
@@ -191,7 +192,7 @@ fz_connect(struct fz_rig *r)
 	r->drv.tx_count = 0;
 	if (ust_socket(r->st, UST_AF_INET, UST_SOCK_STREAM, 0, &r->cso) != 0)
 		return (-1);
-	error = ust_connect(r->cso, &to);
+	error = ust_connect(r->cso, (const struct ust_sockaddr *)&to, sizeof(to));
 	if (error != 0 && error != -UST_EINPROGRESS)
 		return (-1);
 	fz_poll(r);

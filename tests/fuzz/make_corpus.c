@@ -368,7 +368,7 @@ check_seeds(void)
 		return (-1);
 	}
 	fz_rig_frame(&C.r, u->f, u->len, 0);
-	n = ust_recvfrom(C.r.uso, buf, sizeof(buf), 0, NULL);
+	n = ust_recvfrom(C.r.uso, buf, sizeof(buf), 0, NULL, NULL);
 	if (n != 5) {
 		fprintf(stderr, "make_corpus: udp_to_socket did not arrive (%td)\n", n);
 		return (-1);

@@ -358,10 +358,11 @@ tt_connect(struct tt *tt, struct tt_seg *syn)
 
 	if (tt->so == NULL && ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->so) != 0)
 		return (0);
-	err = ust_connect(tt->so, &to);
+	err = ust_connect(tt->so, (const struct ust_sockaddr *)&to, sizeof(to));
 	CHECK_EQ(err, -UST_EINPROGRESS);
 	ipt_poll(&tt->t);
-	if (ust_getsockname(tt->so, &me) == 0)
+	if (ust_getsockname(tt->so, (struct ust_sockaddr *)&me, &(ust_socklen_t){ sizeof(me) }) ==
+	    0)
 		tt->lport = ntohs(me.sin_port);
 	return (tt_next(tt, syn) && syn->flags == TH_SYN);
 }
@@ -377,10 +378,11 @@ tt_connect_syn(struct tt *tt)
 	if (ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->so) != 0)
 		return (0);
 	CHECK_EQ(tt_state(tt->so), UST_TCPS_CLOSED);
-	err = ust_connect(tt->so, &to);
+	err = ust_connect(tt->so, (const struct ust_sockaddr *)&to, sizeof(to));
 	CHECK_EQ(err, -UST_EINPROGRESS);
 	ipt_poll(&tt->t);
-	if (ust_getsockname(tt->so, &me) == 0)
+	if (ust_getsockname(tt->so, (struct ust_sockaddr *)&me, &(ust_socklen_t){ sizeof(me) }) ==
+	    0)
 		tt->lport = ntohs(me.sin_port);
 	if (!TT_OUT_SEG(tt, TH_SYN, 0, 0, TT_ANY, 65535, &sg))
 		return (0);
@@ -435,7 +437,7 @@ tt_listen(struct tt *tt)
 	if (ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->lso) != 0)
 		return (0);
 	CHECK_EQ(tl_setint(tt->lso, UST_SOL_SOCKET, UST_SO_REUSEADDR, 1), 0);
-	if (ust_bind(tt->lso, &me) != 0) {
+	if (ust_bind(tt->lso, (const struct ust_sockaddr *)&me, sizeof(me)) != 0) {
 		CHECK(!"bind 198.18.0.2:8080");
 		return (0);
 	}
@@ -462,10 +464,13 @@ tt_established_passive(struct tt *tt)
 	 * (RFC 2018 2). */
 	CHECK(!(sg.to.to_flags & (TOF_SCALE | TOF_TS)));
 	CHECK(!(sg.to.to_flags & TOF_SACKPERM) == !UST_TCP_SACK);
-	CHECK_EQ(ust_accept(tt->lso, &so, &peer), -UST_EAGAIN);
+	CHECK_EQ(ust_accept(tt->lso, &so, (struct ust_sockaddr *)&peer,
+	             &(ust_socklen_t){ sizeof(peer) }),
+	    -UST_EAGAIN);
 	tt_in(tt, TH_ACK, 1, 1, 32767);
 	TT_NONE(tt);
-	if (ust_accept(tt->lso, &so, &peer) != 0)
+	if (ust_accept(tt->lso, &so, (struct ust_sockaddr *)&peer,
+	        &(ust_socklen_t){ sizeof(peer) }) != 0)
 		return (0);
 	tt->so = so;
 	CHECK_EQ(peer.sin_addr, htonl(IPT_PEER));

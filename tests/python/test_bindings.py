@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+
+import pytest
+
 import ustack
-from ustack import ffi, lib
+from ustack import ffi, inet, lib
 
 
 def test_every_cdef_struct_matches_the_c_layout() -> None:
@@ -40,3 +44,25 @@ def test_seeded_rng_is_portable() -> None:
     lib.ust_rng_seed(rng, 1)
     assert [int(lib.ust_rng_u64(rng)) for _ in range(3)] == first
     assert len(set(first)) == 3
+
+
+def test_socket_addresses_are_bsd_sockaddrs() -> None:
+    assert ffi.sizeof("struct ust_sockaddr") == 16
+    assert ffi.sizeof("struct ust_sockaddr_in") == 16
+    assert ffi.sizeof("struct ust_sockaddr_in6") == 28
+    assert ffi.sizeof("struct ust_sockaddr_storage") == 128
+    assert ffi.sizeof("ust_socklen_t") == 4
+    assert lib.UST_AF_INET6 == 28  # FreeBSD's value
+    sa = inet.sockaddr(("198.18.0.1", 8080))
+    assert sa.length == 16
+    assert sa.ptr.sa_len == 16 and sa.ptr.sa_family == lib.UST_AF_INET
+    assert bytes(ffi.buffer(sa.storage, 8)) == bytes([16, 2, 0x1F, 0x90, 198, 18, 0, 1])
+    assert inet.sockaddr_to_tuple(sa) == ("198.18.0.1", 8080)
+    # An output buffer offers the whole storage until a call writes a length.
+    assert inet.CSockaddr().length == 128
+    with pytest.raises(TypeError):
+        inet.sockaddr(("198.18.0.1", 1, 0, 0))
+    with pytest.raises(socket.gaierror):
+        inet.sockaddr(("::1", 1, 0, 0), family=socket.AF_UNIX)
+    with pytest.raises(ValueError):
+        inet.sockaddr_to_tuple(inet.CSockaddr())  # nothing written: family 0

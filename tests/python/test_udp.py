@@ -85,6 +85,14 @@ def test_ephemeral_port_in_configured_range(net: PipeRig) -> None:
     assert 40000 <= s.getsockname()[1] <= 40009
 
 
+def test_af_inet6_is_refused_until_the_stack_speaks_it(net: PipeRig) -> None:
+    # The C API says EAFNOSUPPORT itself: no silent IPv4 socket.
+    for kind in (ustack.SOCK_DGRAM, ustack.SOCK_STREAM):
+        with pytest.raises(OSError) as ei:
+            net.a.socket(socket.AF_INET6, kind)
+        assert ei.value.errno == errno.EAFNOSUPPORT
+
+
 def test_bind_specific_address_and_errors(net: PipeRig) -> None:
     s = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
     s.bind((ADDR_A, 6000))

@@ -124,7 +124,8 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 	}
 	if (ust_socket(r.net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &r.lso) != 0 ||
 	    ust_setsockopt(r.lso, UST_SOL_SOCKET, UST_SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    ust_bind(r.lso, &la) != 0 || ust_listen(r.lso, 8) != 0 ||
+	    ust_bind(r.lso, (const struct ust_sockaddr *)&la, sizeof(la)) != 0 ||
+	    ust_listen(r.lso, 8) != 0 ||
 	    ust_socket(r.net.a, UST_AF_INET, UST_SOCK_STREAM, 0, &r.ca) != 0)
 		goto fail;
 	if (cfg->cc != NULL &&
@@ -139,12 +140,12 @@ sim_bulk_transfer(const struct sim_bulk_cfg *cfg, struct sim_bulk_result *res)
 		fprintf(stderr, "sim_bulk: buffers of %d bytes refused\n", bufsz);
 		goto fail;
 	}
-	(void)ust_connect(r.ca, &la);
+	(void)ust_connect(r.ca, (const struct ust_sockaddr *)&la, sizeof(la));
 	while (got < cfg->bytes) {
 		int moved = 0;
 
 		(void)tl_pair_poll(&r.net);
-		if (r.cb == NULL && ust_accept(r.lso, &r.cb, NULL) != 0)
+		if (r.cb == NULL && ust_accept(r.lso, &r.cb, NULL, NULL) != 0)
 			r.cb = NULL;
 		while (sent < cfg->bytes) {
 			size_t want =

@@ -294,7 +294,8 @@ setup(struct run *r)
 	    ust_route_add(r->net.b, 0, 0, tl_ip4addr(198, 18, 0, 254), r->net.ifb) != 0)
 		return (-2);
 	if (ust_socket(r->net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &r->lso) != 0 ||
-	    ust_bind(r->lso, &sin) != 0 || ust_listen(r->lso, 128) != 0)
+	    ust_bind(r->lso, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0 ||
+	    ust_listen(r->lso, 128) != 0)
 		return (-3);
 	return (0);
 }
@@ -314,7 +315,7 @@ client_start(struct run *r, struct client *c)
 		FAIL(r, "client %u: no socket", r->started);
 		return;
 	}
-	e = ust_connect(c->so, &sin);
+	e = ust_connect(c->so, (const struct ust_sockaddr *)&sin, sizeof(sin));
 	if (e != 0 && e != -UST_EINPROGRESS)
 		FAIL(r, "client %u: connect: %s", r->started, ust_strerror(e));
 	r->started++;
@@ -365,7 +366,7 @@ server_step(struct run *r)
 	ptrdiff_t n;
 	int i;
 
-	while (ust_accept(r->lso, &so, NULL) == 0) {
+	while (ust_accept(r->lso, &so, NULL, NULL) == 0) {
 		for (i = 0; i < MAX_SRV && r->srv[i] != NULL; i++)
 			continue;
 		if (i == MAX_SRV) {

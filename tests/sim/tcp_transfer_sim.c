@@ -152,13 +152,13 @@ setup(struct sim *s)
 	if ((err = ust_socket(s->net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &s->lso)) != 0)
 		return (fail(s, "%s: socket() = %lld", "B", err));
 	ust_setsockopt(s->lso, UST_SOL_SOCKET, UST_SO_REUSEADDR, &one, sizeof(one));
-	if ((err = ust_bind(s->lso, &la)) != 0)
+	if ((err = ust_bind(s->lso, (const struct ust_sockaddr *)&la, sizeof(la))) != 0)
 		return (fail(s, "%s: bind() = %lld", "B", err));
 	if ((err = ust_listen(s->lso, 8)) != 0)
 		return (fail(s, "%s: listen() = %lld", "B", err));
 	if ((err = ust_socket(s->net.a, UST_AF_INET, UST_SOCK_STREAM, 0, &s->sa.so)) != 0)
 		return (fail(s, "%s: socket() = %lld", "A", err));
-	err = ust_connect(s->sa.so, &ca);
+	err = ust_connect(s->sa.so, (const struct ust_sockaddr *)&ca, sizeof(ca));
 	if (err != 0 && err != -UST_EINPROGRESS)
 		return (fail(s, "%s: connect() = %lld", "A", err));
 	return (0);
@@ -279,7 +279,7 @@ app_work(struct sim *s)
 
 	if (s->sb.so == NULL && !s->sb.closed) {
 		struct ust_socket *so = NULL;
-		int err = ust_accept(s->lso, &so, NULL);
+		int err = ust_accept(s->lso, &so, NULL, NULL);
 
 		if (err == 0) {
 			s->sb.so = so;

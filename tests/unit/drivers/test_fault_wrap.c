@@ -49,11 +49,12 @@ TEST(tso_frames_cut_for_writing_never_exceed_a_small_capacity)
 	for (i = 0; i < (int)sizeof(out); i++)
 		out[i] = (uint8_t)(i * 31 + 7);
 	REQUIRE(ust_socket(st[1], UST_AF_INET, UST_SOCK_STREAM, 0, &ls) == 0);
-	REQUIRE(ust_bind(ls, &sin) == 0 && ust_listen(ls, 1) == 0);
+	REQUIRE(ust_bind(ls, (const struct ust_sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    ust_listen(ls, 1) == 0);
 	REQUIRE(ust_socket(st[0], UST_AF_INET, UST_SOCK_STREAM, 0, &cs) == 0);
-	(void)ust_connect(cs, &to);
+	(void)ust_connect(cs, (const struct ust_sockaddr *)&to, sizeof(to));
 	tl_run(vc, st, 2, 30000000000ull); /* the SYN or SYN-ACK may be corrupted */
-	REQUIRE(ust_accept(ls, &as, NULL) == 0);
+	REQUIRE(ust_accept(ls, &as, NULL, NULL) == 0);
 	CHECK_EQ(tl_stream(vc, st, 2, cs, as, out, sizeof(out), 1000000, 200000), sizeof(out));
 	ust_fault_wrap_get_stats(fw, UST_FAULT_TX, &fs);
 	/* Large frames were corrupted (cut into segments first) and some of

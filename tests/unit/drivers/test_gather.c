@@ -98,11 +98,12 @@ TEST(tcp_segments_reach_the_driver_as_shared_chains)
 	for (i = 0; i < (int)sizeof(out); i++)
 		out[i] = (uint8_t)(i * 13);
 	REQUIRE(ust_socket(st[1], UST_AF_INET, UST_SOCK_STREAM, 0, &ls) == 0);
-	REQUIRE(ust_bind(ls, &sin) == 0 && ust_listen(ls, 1) == 0);
+	REQUIRE(ust_bind(ls, (const struct ust_sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    ust_listen(ls, 1) == 0);
 	REQUIRE(ust_socket(st[0], UST_AF_INET, UST_SOCK_STREAM, 0, &cs) == 0);
-	(void)ust_connect(cs, &to);
+	(void)ust_connect(cs, (const struct ust_sockaddr *)&to, sizeof(to));
 	tl_run(vc, st, 2, 10000000);
-	REQUIRE(ust_accept(ls, &as, NULL) == 0);
+	REQUIRE(ust_accept(ls, &as, NULL, NULL) == 0);
 	CHECK_EQ(tl_stream(vc, st, 2, cs, as, out, sizeof(out), 1000000, 10000), sizeof(out));
 	/* The data segments were chains the stack did not flatten, whose
 	 * data the send buffer shares; every byte was in the gather list. */

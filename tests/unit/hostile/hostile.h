@@ -106,7 +106,9 @@ hs_alive_new(struct hs *h)
 	tt_in(tt, TH_SYN, 0, 0, 32767);
 	if (TT_OUT(tt, TH_SYN | TH_ACK, 0, 0, 1, TT_ANY)) {
 		tt_in(tt, TH_ACK, 1, 1, 32767);
-		CHECK_EQ(ust_accept(tt->lso, &so, &peer), 0);
+		CHECK_EQ(ust_accept(tt->lso, &so, (struct ust_sockaddr *)&peer,
+		             &(ust_socklen_t){ sizeof(peer) }),
+		    0);
 		if (so != NULL) {
 			tt_in_data(tt, TH_ACK | TH_PUSH, 1, 1, 32767, "x", 1);
 			CHECK_EQ(ust_recv(so, b, sizeof(b), 0), 1);

@@ -207,7 +207,7 @@ TEST(hostile_udp_lengths)
 
 		REQUIRE(hs_init(&h, ust_test_seed));
 		REQUIRE_EQ(ust_socket(h.tt.t.st, UST_AF_INET, UST_SOCK_DGRAM, 0, &u), 0);
-		CHECK_EQ(ust_bind(u, &me), 0);
+		CHECK_EQ(ust_bind(u, (const struct ust_sockaddr *)&me, sizeof(me)), 0);
 		switch (r->mut) {
 		case ULEN_GT_IP:
 			ulen = 8 + 40;
@@ -235,15 +235,21 @@ TEST(hostile_udp_lengths)
 		CHECK_EQ(HS_D(&h, udp, udps_badlen), r->badlen);
 		CHECK_EQ(HS_D(&h, udp, udps_delivered), r->delivered);
 		if (r->delivered)
-			CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, &from), 10);
+			CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, (struct ust_sockaddr *)&from,
+			             &(ust_socklen_t){ sizeof(from) }),
+			    10);
 		else
-			CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, &from), -UST_EAGAIN);
+			CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, (struct ust_sockaddr *)&from,
+			             &(ust_socklen_t){ sizeof(from) }),
+			    -UST_EAGAIN);
 		CHECK_EQ(hs_txnew(&h), 0);
 		/* The socket still receives a good datagram. */
 		n = tl_udp(udp, IPT_PEER, IPT_OURS, 5555, 7000, 8 + 3, "ok!", 3);
 		n = ipt_frame(f, ipt_mac_ours, IPT_PEER, IPT_OURS, 17, 12, 0, 64, udp, n);
 		ipt_inject(&h.tt.t, f, n);
-		CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, &from), 3);
+		CHECK_EQ(ust_recvfrom(u, b, sizeof(b), 0, (struct ust_sockaddr *)&from,
+		             &(ust_socklen_t){ sizeof(from) }),
+		    3);
 		ust_close(u);
 		hs_alive(&h);
 		hs_fini(&h);

@@ -168,7 +168,9 @@ TEST(hostile_data_on_syn_not_acked)
 	tt_in_raw(&h.tt, TH_SYN, 0, 0, 32767, tt_synopt, sizeof(tt_synopt), "early", 5);
 	TT_OUT(&h.tt, TH_SYN | TH_ACK, 0, 0, 1, TT_ANY);
 	tt_in(&h.tt, TH_ACK, 1, 1, 32767);
-	REQUIRE_EQ(ust_accept(h.tt.lso, &so, &peer), 0);
+	REQUIRE_EQ(ust_accept(h.tt.lso, &so, (struct ust_sockaddr *)&peer,
+	               &(ust_socklen_t){ sizeof(peer) }),
+	    0);
 	CHECK_EQ(ust_recv(so, b, sizeof(b), 0), -UST_EAGAIN);
 	tt_in(&h.tt, TH_RST, 1, 0, 0);
 	ust_close(so);

@@ -74,7 +74,9 @@ TEST(hostile_tcp_syn_options)
 			/* RFC 7323 2.2: we offer scaling only to a peer that did. */
 			CHECK_EQ((sg.to.to_flags & TOF_SCALE) != 0, r->wscale >= 0);
 			tt_in(&h.tt, TH_ACK, 1, 1, 32767);
-			CHECK_EQ(ust_accept(h.tt.lso, &so, &peer), 0);
+			CHECK_EQ(ust_accept(h.tt.lso, &so, (struct ust_sockaddr *)&peer,
+			             &(ust_socklen_t){ sizeof(peer) }),
+			    0);
 		}
 		if (so != NULL) {
 			CHECK_EQ(tt_info(so, &ti), 0);
@@ -248,7 +250,9 @@ TEST(hostile_tcp_timestamp_garbage_echo)
 	tl_put32(opt + 4, tsval++);
 	tl_put32(opt + 8, sg.to.to_tsval);
 	tt_in_raw(&h.tt, TH_ACK, 1, 1, 32767, opt, sizeof(opt), NULL, 0);
-	REQUIRE_EQ(ust_accept(h.tt.lso, &so, &peer), 0);
+	REQUIRE_EQ(ust_accept(h.tt.lso, &so, (struct ust_sockaddr *)&peer,
+	               &(ust_socklen_t){ sizeof(peer) }),
+	    0);
 	for (i = 0; i < sizeof(garbage) / sizeof(garbage[0]); i++) {
 		ipt_advance(&h.tt.t, 10 * IPT_MS);
 		CHECK_EQ(ust_send(so, "12345678", 8, 0), 8);

@@ -224,7 +224,7 @@ TEST(pcb_check_catches_a_pcb_its_flags_misplace)
 	struct child c;
 
 	REQUIRE_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, &so), 0);
-	REQUIRE_EQ(ust_bind(so, &n), 0);
+	REQUIRE_EQ(ust_bind(so, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	CHECK(sotoinpcb(SO_FROM_UST(so))->inp_flags & INP_INWILD);
 	run_child(child_pcb, so, &c);
 	expect_panic(&c, "in_pcb.c:", "linked on a hash chain without INP_INHASH/INP_INWILD");

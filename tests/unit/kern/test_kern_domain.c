@@ -54,18 +54,23 @@ TEST(pffindproto_by_type_and_protocol)
 {
 	const struct protosw *pr;
 
-	pr = pffindproto(UST_SOCK_STREAM, 0);
+	pr = pffindproto(UST_AF_INET, UST_SOCK_STREAM, 0);
 	CHECK(pr != NULL && pr->pr_protocol == 6 && (pr->pr_flags & PR_CONNREQUIRED));
-	pr = pffindproto(UST_SOCK_DGRAM, 0);
+	pr = pffindproto(UST_AF_INET, UST_SOCK_DGRAM, 0);
 	CHECK(pr != NULL && pr->pr_protocol == 17 && (pr->pr_flags & PR_ATOMIC));
-	CHECK(pffindproto(UST_SOCK_DGRAM, 17) == pr);
+	CHECK(pffindproto(UST_AF_INET, UST_SOCK_DGRAM, 17) == pr);
 	/* raw(4): the caller names the protocol; ICMP is the one spoken. */
-	CHECK(pffindproto(UST_SOCK_RAW, 0) == NULL);
-	pr = pffindproto(UST_SOCK_RAW, 1);
+	CHECK(pffindproto(UST_AF_INET, UST_SOCK_RAW, 0) == NULL);
+	pr = pffindproto(UST_AF_INET, UST_SOCK_RAW, 1);
 	CHECK(pr != NULL && pr->pr_protocol == 1);
-	CHECK(pffindproto(UST_SOCK_STREAM, 17) == NULL);
-	CHECK(pffindproto(UST_SOCK_DGRAM, 6) == NULL);
-	CHECK(pffindproto(99, 0) == NULL);
+	CHECK(pffindproto(UST_AF_INET, UST_SOCK_STREAM, 17) == NULL);
+	CHECK(pffindproto(UST_AF_INET, UST_SOCK_DGRAM, 6) == NULL);
+	CHECK(pffindproto(UST_AF_INET, 99, 0) == NULL);
+	/* Only the family's own domain is searched (no AF_INET6 domain yet). */
+	CHECK(pffindproto(UST_AF_INET6, UST_SOCK_STREAM, 0) == NULL);
+	CHECK(pffindproto(0, UST_SOCK_DGRAM, 0) == NULL);
+	CHECK(pffinddomain(UST_AF_INET) != NULL &&
+	    pffinddomain(UST_AF_INET)->dom_family == UST_AF_INET);
 }
 #endif
 

@@ -98,8 +98,8 @@ TEST(evq_in_on_datagram_level_triggered)
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sb, UST_EV_IN, &tag1), 0);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 0);
 	to = tl_sin(ADDR_B, 5300);
-	CHECK_EQ(ust_sendto(sa, "one", 3, 0, &to), 3);
-	CHECK_EQ(ust_sendto(sa, "two", 3, 0, &to), 3);
+	CHECK_EQ(ust_sendto(sa, "one", 3, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 3);
+	CHECK_EQ(ust_sendto(sa, "two", 3, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 3);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
 	CHECK_EQ(ev[0].events, UST_EV_IN);
@@ -111,7 +111,7 @@ TEST(evq_in_on_datagram_level_triggered)
 	CHECK_EQ(ust_recv(sb, b, sizeof(b), 0), 3);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 0);
 	/* An empty datagram is readable too. */
-	CHECK_EQ(ust_sendto(sa, "", 0, 0, &to), 0);
+	CHECK_EQ(ust_sendto(sa, "", 0, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
 	ust_evq_destroy(q);
@@ -134,7 +134,7 @@ TEST(evq_err_on_icmp_and_hup_on_shutdown)
 	REQUIRE_EQ(ust_evq_create(r.a, &q), 0);
 	sa = udp_socket(r.a);
 	to = tl_sin(ADDR_B, 9999);
-	CHECK_EQ(ust_connect(sa, &to), 0);
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
 	/* Interest in IN only: ERR is reported regardless. */
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sa, UST_EV_IN, &tag1), 0);
 	CHECK_EQ(ust_send(sa, "x", 1, 0), 1);
@@ -179,11 +179,12 @@ TEST(evq_many_sockets_only_ready_reported)
 	}
 	/* Resolve B first: ARP holds only a few packets while it asks. */
 	to = tl_sin(ADDR_B, 9);
-	CHECK_EQ(ust_sendto(sa, "p", 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, "p", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	for (i = 0; i < N; i += 3) {
 		to = tl_sin(ADDR_B, (uint16_t)(6000 + i));
-		CHECK_EQ(ust_sendto(sa, "d", 1, 0, &to), 1);
+		CHECK_EQ(ust_sendto(sa, "d", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+		    1);
 	}
 	tl_pair_run(&r, 10 * NS_MS);
 	n = ust_evq_poll(q, ev, N);
@@ -194,7 +195,8 @@ TEST(evq_many_sockets_only_ready_reported)
 	/* max smaller than the ready count: the rest come next time. */
 	for (i = 0; i < 4; i++) {
 		to = tl_sin(ADDR_B, (uint16_t)(6000 + i));
-		CHECK_EQ(ust_sendto(sa, "d", 1, 0, &to), 1);
+		CHECK_EQ(ust_sendto(sa, "d", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+		    1);
 	}
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_poll(q, ev, 3), 3);
@@ -232,7 +234,7 @@ TEST(evq_wait_virtual_clock_never_sleeps)
 	CHECK_EQ(ust_evq_wait(NULL, ev, 4, 0), -UST_EINVAL);
 	/* A datagram on its way: wait polls B and finds it. */
 	to = tl_sin(ADDR_B, 5400);
-	CHECK_EQ(ust_sendto(sa, "w", 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, "w", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_evq_wait(q, ev, 4, 1000 * NS_MS), 1);
 	CHECK(ev[0].udata == &tag1);
@@ -300,7 +302,7 @@ TEST(upcall_fires_on_readiness)
 	sb = udp_bound(r.b, INADDR_ANY, 5500);
 	ust_socket_set_upcall(sb, upcall_fn, &lg);
 	to = tl_sin(ADDR_B, 5500);
-	CHECK_EQ(ust_sendto(sa, "u", 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, "u", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(lg.calls, 1);
 	CHECK(lg.so == sb);
@@ -309,7 +311,7 @@ TEST(upcall_fires_on_readiness)
 	CHECK_EQ(ust_recv(sb, b, sizeof(b), 0), 1);
 	/* Removed: no more calls. */
 	ust_socket_set_upcall(sb, NULL, NULL);
-	CHECK_EQ(ust_sendto(sa, "u", 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, "u", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(lg.calls, 1);
 	ust_close(sa);

@@ -39,35 +39,41 @@ TEST(socket_api_argument_checks)
 	CHECK(ust_socket_stack(NULL) == NULL);
 
 	/* NULL handles. */
-	CHECK_EQ(ust_bind(NULL, &n), -UST_EBADF);
-	CHECK_EQ(ust_connect(NULL, &n), -UST_EBADF);
+	CHECK_EQ(ust_bind(NULL, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EBADF);
+	CHECK_EQ(ust_connect(NULL, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EBADF);
 	CHECK_EQ(ust_listen(NULL, 1), -UST_EBADF);
 	CHECK_EQ(ust_send(NULL, b, 1, 0), -UST_EBADF);
-	CHECK_EQ(ust_sendto(NULL, b, 1, 0, &n), -UST_EBADF);
+	CHECK_EQ(ust_sendto(NULL, b, 1, 0, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EBADF);
 	CHECK_EQ(ust_recv(NULL, b, 1, 0), -UST_EBADF);
-	CHECK_EQ(ust_recvfrom(NULL, b, 1, 0, &n), -UST_EBADF);
+	CHECK_EQ(ust_recvfrom(NULL, b, 1, 0, (struct ust_sockaddr *)&n,
+	             &(ust_socklen_t){ sizeof(n) }),
+	    -UST_EBADF);
 	CHECK_EQ(ust_shutdown(NULL, UST_SHUT_RD), -UST_EBADF);
 	CHECK_EQ(ust_close(NULL), -UST_EBADF);
-	CHECK_EQ(ust_getsockname(NULL, &n), -UST_EBADF);
-	CHECK_EQ(ust_getpeername(NULL, &n), -UST_EBADF);
+	CHECK_EQ(ust_getsockname(NULL, (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) }),
+	    -UST_EBADF);
+	CHECK_EQ(ust_getpeername(NULL, (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) }),
+	    -UST_EBADF);
 	CHECK_EQ(ust_setsockopt(NULL, UST_SOL_SOCKET, UST_SO_REUSEADDR, &v, sizeof(v)), -UST_EBADF);
 	CHECK_EQ(ust_getsockopt(NULL, UST_SOL_SOCKET, UST_SO_TYPE, &v, &len), -UST_EBADF);
-	CHECK_EQ(ust_accept(NULL, &acc, NULL), -UST_EBADF);
+	CHECK_EQ(ust_accept(NULL, &acc, NULL, NULL), -UST_EBADF);
 
 	/* Addresses. */
-	CHECK_EQ(ust_bind(so, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_bind(so, NULL, 0), -UST_EFAULT);
 	bad = n;
 	bad.sin_len = 0;
-	CHECK_EQ(ust_bind(so, &bad), -UST_EINVAL);
-	CHECK_EQ(ust_connect(so, &bad), -UST_EINVAL);
-	CHECK_EQ(ust_sendto(so, b, 1, 0, &bad), -UST_EINVAL);
+	CHECK_EQ(ust_bind(so, (const struct ust_sockaddr *)&bad, sizeof(bad)), -UST_EINVAL);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&bad, sizeof(bad)), -UST_EINVAL);
+	CHECK_EQ(ust_sendto(so, b, 1, 0, (const struct ust_sockaddr *)&bad, sizeof(bad)),
+	    -UST_EINVAL);
 	bad = n;
 	bad.sin_family = 28;
-	CHECK_EQ(ust_bind(so, &bad), -UST_EAFNOSUPPORT);
-	CHECK_EQ(ust_connect(so, NULL), -UST_EFAULT);
-	CHECK_EQ(ust_getsockname(so, NULL), -UST_EFAULT);
-	CHECK_EQ(ust_getpeername(so, NULL), -UST_EFAULT);
-	CHECK_EQ(ust_getpeername(so, &n), -UST_ENOTCONN);
+	CHECK_EQ(ust_bind(so, (const struct ust_sockaddr *)&bad, sizeof(bad)), -UST_EAFNOSUPPORT);
+	CHECK_EQ(ust_connect(so, NULL, 0), -UST_EFAULT);
+	CHECK_EQ(ust_getsockname(so, NULL, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getpeername(so, NULL, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getpeername(so, (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) }),
+	    -UST_ENOTCONN);
 
 	/* Buffers and flags. */
 	CHECK_EQ(ust_send(so, NULL, 1, 0), -UST_EFAULT);
@@ -83,9 +89,9 @@ TEST(socket_api_argument_checks)
 
 	/* Stream-only calls on a datagram socket. */
 	CHECK_EQ(ust_listen(so, 5), -UST_EOPNOTSUPP);
-	CHECK_EQ(ust_accept(so, &acc, NULL), -UST_EOPNOTSUPP);
+	CHECK_EQ(ust_accept(so, &acc, NULL, NULL), -UST_EOPNOTSUPP);
 	CHECK(acc == NULL);
-	CHECK_EQ(ust_accept(so, NULL, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_accept(so, NULL, NULL, NULL), -UST_EFAULT);
 
 	/* shutdown. */
 	CHECK_EQ(ust_shutdown(so, 7), -UST_EINVAL);
@@ -270,13 +276,14 @@ TEST(socket_full_pcb_zone_reclaims_time_wait)
 	urig_init(&r, ust_test_seed);
 	ust_zone_set_max(r.a->st_tcbinfo->ipi_zone, 3);
 	REQUIRE_EQ(ust_socket(r.b, UST_AF_INET, UST_SOCK_STREAM, 0, &lso), 0);
-	REQUIRE_EQ(ust_bind(lso, &to), 0);
+	REQUIRE_EQ(ust_bind(lso, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
 	REQUIRE_EQ(ust_listen(lso, 8), 0);
 	for (i = 0; i < 6; i++) {
 		REQUIRE_EQ(ust_socket(r.a, UST_AF_INET, UST_SOCK_STREAM, 0, &c), 0);
-		CHECK_EQ(ust_connect(c, &to), -UST_EINPROGRESS);
+		CHECK_EQ(ust_connect(c, (const struct ust_sockaddr *)&to, sizeof(to)),
+		    -UST_EINPROGRESS);
 		tl_pair_run(&r, 10 * NS_MS);
-		REQUIRE_EQ(ust_accept(lso, &s, NULL), 0);
+		REQUIRE_EQ(ust_accept(lso, &s, NULL, NULL), 0);
 		ust_close(c); /* A closes first: A's side ends in TIME_WAIT */
 		tl_pair_run(&r, 10 * NS_MS);
 		ust_close(s);
@@ -317,7 +324,7 @@ TEST(sockbuf_records_and_stream_accounting)
 		m = m_gethdr(&st->st_mbz, MT_DATA);
 		REQUIRE(m != NULL);
 		REQUIRE_EQ(m_append(m, 500, data + i), 0);
-		CHECK_EQ(sbappendaddr(&sb, &from, m), 1);
+		CHECK_EQ(sbappendaddr(&sb, (const struct ust_sockaddr *)&from, m), 1);
 	}
 	CHECK_EQ(sb.sb_records, 3);
 	CHECK_EQ(sb.sb_cc, 3 * (500 + sizeof(from)));
@@ -325,12 +332,12 @@ TEST(sockbuf_records_and_stream_accounting)
 	CHECK(sb.sb_mbcnt >= 6 * UST_MSIZE);
 	m = m_gethdr(&st->st_mbz, MT_DATA);
 	REQUIRE_EQ(m_append(m, 500, data), 0);
-	CHECK_EQ(sbappendaddr(&sb, &from, m), 0);
+	CHECK_EQ(sbappendaddr(&sb, (const struct ust_sockaddr *)&from, m), 0);
 	m_freem(m);
 	/* An empty datagram is a record too. */
 	sb.sb_hiwat = 4000;
 	m = m_gethdr(&st->st_mbz, MT_DATA);
-	CHECK_EQ(sbappendaddr(&sb, &from, m), 1);
+	CHECK_EQ(sbappendaddr(&sb, (const struct ust_sockaddr *)&from, m), 1);
 	CHECK_EQ(sb.sb_records, 4);
 	memcpy(&got, sb.sb_mb->m_data, sizeof(got));
 	CHECK_EQ(got.sin_addr, ADDR_A);
@@ -338,6 +345,25 @@ TEST(sockbuf_records_and_stream_accounting)
 		sbdroprecord(&sb);
 	CHECK_EQ(sb.sb_cc, 0);
 	CHECK_EQ(sb.sb_ctl, 0);
+	/* The name takes sa_len bytes: a 28-byte sockaddr_in6 is kept whole. */
+	{
+		struct ust_sockaddr_in6 s6, got6;
+
+		memset(&s6, 0, sizeof(s6));
+		s6.sin6_len = (uint8_t)sizeof(s6);
+		s6.sin6_family = UST_AF_INET6;
+		s6.sin6_port = 7;
+		s6.sin6_addr.s6_addr8[15] = 1;
+		m = m_gethdr(&st->st_mbz, MT_DATA);
+		REQUIRE(m != NULL);
+		CHECK_EQ(sbappendaddr(&sb, (const struct ust_sockaddr *)&s6, m), 1);
+		CHECK_EQ(sb.sb_ctl, sizeof(s6));
+		CHECK_EQ(sb.sb_mb->m_len, sizeof(s6));
+		memcpy(&got6, sb.sb_mb->m_data, sizeof(got6));
+		CHECK(memcmp(&got6, &s6, sizeof(s6)) == 0);
+		sbdroprecord(&sb);
+		CHECK_EQ(sb.sb_ctl, 0);
+	}
 	CHECK_EQ(sb.sb_mbcnt, 0);
 	CHECK_EQ(sb.sb_records, 0);
 	CHECK(sb.sb_lastrecord == NULL && sb.sb_mbtail == NULL);
@@ -443,12 +469,80 @@ TEST(socket_shutdown_connected)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, INADDR_ANY, 5100);
 	to = tl_sin(ADDR_B, 5100);
-	CHECK_EQ(ust_connect(sa, &to), 0);
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
 	CHECK_EQ(ust_shutdown(sa, UST_SHUT_WR), 0);
 	CHECK_EQ(ust_send(sa, "x", 1, 0), -UST_EPIPE);
 	CHECK_EQ(ust_shutdown(sa, UST_SHUT_RD), 0);
 	/* Read side shut: EOF, not EAGAIN. */
 	CHECK_EQ(ust_recv(sa, b, sizeof(b), 0), 0);
+	ust_close(sa);
+	ust_close(sb);
+	urig_fini(&r);
+}
+
+/* BSD address lengths: inputs checked against sa_len and the family,
+ * outputs truncated to *len with the full length reported. */
+TEST(socket_address_lengths)
+{
+	struct tl_pair r;
+	struct ust_socket *sa, *sb, *t = NULL;
+	struct ust_sockaddr_in to, me;
+	struct ust_sockaddr_in6 s6;
+	struct ust_sockaddr_storage ss;
+	ust_socklen_t len;
+	uint8_t b[16];
+
+	urig_init(&r, ust_test_seed);
+	sa = udp_socket(r.a);
+	sb = udp_bound(r.b, INADDR_ANY, 5300);
+	REQUIRE(sa != NULL && sb != NULL);
+	to = tl_sin(ADDR_B, 5300);
+	/* Inputs: the length covers sa_len, which is the family's struct. */
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to) - 1),
+	    -UST_EINVAL);
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&to, 1), -UST_EINVAL);
+	memset(&s6, 0, sizeof(s6));
+	s6.sin6_len = (uint8_t)sizeof(s6);
+	s6.sin6_family = UST_AF_INET6;
+	s6.sin6_port = to.sin_port;
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EAFNOSUPPORT);
+	s6.sin6_family = UST_AF_INET;
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EINVAL);
+	CHECK_EQ(ust_bind(sa, (const struct ust_sockaddr *)&s6, sizeof(s6)), -UST_EINVAL);
+	/* A buffer longer than the address is fine: sa_len says what it is. */
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &to, sizeof(to));
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&ss, sizeof(ss)), 1);
+	tl_pair_run(&r, 10 * NS_MS);
+	/* Outputs: the whole address and its length. */
+	memset(&ss, 0xa5, sizeof(ss));
+	len = sizeof(ss);
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, &len), 1);
+	CHECK_EQ(len, sizeof(me));
+	memcpy(&me, &ss, sizeof(me));
+	CHECK_EQ(me.sin_len, sizeof(me));
+	CHECK_EQ(me.sin_family, UST_AF_INET);
+	CHECK_EQ(me.sin_addr, ADDR_A);
+	/* Truncated to *len, the full length reported, nothing written beyond. */
+	CHECK_EQ(ust_sendto(sa, "y", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
+	tl_pair_run(&r, 10 * NS_MS);
+	memset(&ss, 0xa5, sizeof(ss));
+	len = 4;
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, &len), 1);
+	CHECK_EQ(len, sizeof(me));
+	CHECK_MEM(&ss, &me, 4);
+	CHECK_EQ(((const uint8_t *)&ss)[4], 0xa5);
+	len = 0;
+	CHECK_EQ(ust_getsockname(sb, (struct ust_sockaddr *)&ss, &len), 0);
+	CHECK_EQ(len, sizeof(struct ust_sockaddr_in));
+	/* An output address needs its length. */
+	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getsockname(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	CHECK_EQ(ust_getpeername(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
+	/* No IPv6 domain yet: an AF_INET6 socket is refused, not made IPv4. */
+	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_STREAM, 0, &t), -UST_EAFNOSUPPORT);
+	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_DGRAM, 0, &t), -UST_EAFNOSUPPORT);
+	CHECK(t == NULL);
 	ust_close(sa);
 	ust_close(sb);
 	urig_fini(&r);
@@ -474,7 +568,9 @@ TEST(sofini_closes_leftover_sockets)
 	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, sc, UST_EV_IN, NULL), 0);
 	to = tl_sin(ADDR_B, 5200);
 	for (i = 0; i < 5; i++)
-		CHECK_EQ(ust_sendto(sa, "leftover", 8, 0, &to), 8);
+		CHECK_EQ(ust_sendto(sa, "leftover", 8, 0, (const struct ust_sockaddr *)&to,
+		             sizeof(to)),
+		    8);
 	tl_pair_run(&r, 10 * NS_MS);
 	so_zone_stats(r.b, &zs);
 	CHECK_EQ(zs.in_use, 2);

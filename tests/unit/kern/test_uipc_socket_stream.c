@@ -27,10 +27,12 @@ TEST(stream_enotconn_before_connect)
 	CHECK_EQ(ust_send(so, "x", 1, 0), -UST_ENOTCONN);
 	CHECK_EQ(ust_recv(so, b, sizeof(b), 0), -UST_ENOTCONN);
 	CHECK_EQ(ust_shutdown(so, UST_SHUT_WR), -UST_ENOTCONN);
-	CHECK_EQ(ust_getpeername(so, &(struct ust_sockaddr_in){ 0 }), -UST_ENOTCONN);
+	CHECK_EQ(ust_getpeername(so, (struct ust_sockaddr *)&(struct ust_sockaddr_in){ 0 },
+	             &(ust_socklen_t){ sizeof((struct ust_sockaddr_in){ 0 }) }),
+	    -UST_ENOTCONN);
 	/* Neither readable nor writable, no error. */
 	CHECK_EQ(events(so) & (UST_EV_IN | UST_EV_OUT | UST_EV_ERR), 0);
-	CHECK_EQ(ust_accept(so, &(struct ust_socket *){ NULL }, NULL), -UST_EINVAL);
+	CHECK_EQ(ust_accept(so, &(struct ust_socket *){ NULL }, NULL, NULL), -UST_EINVAL);
 	CHECK_EQ(ust_close(so), 0);
 	tt_fini(&tt);
 }
@@ -65,13 +67,13 @@ TEST(stream_listener_readable_when_queue_nonempty)
 	tt_init(&tt, 3);
 	REQUIRE(tt_listen(&tt));
 	CHECK_EQ(events(tt.lso) & (UST_EV_IN | UST_EV_OUT), 0);
-	CHECK_EQ(ust_accept(tt.lso, &so, NULL), -UST_EAGAIN);
+	CHECK_EQ(ust_accept(tt.lso, &so, NULL, NULL), -UST_EAGAIN);
 	tt_in(&tt, TH_SYN, 0, 0, 32767);
 	REQUIRE(TT_OUT(&tt, TH_SYN | TH_ACK, 0, 0, 1, 65535));
 	CHECK_EQ(events(tt.lso) & UST_EV_IN, 0);
 	tt_in(&tt, TH_ACK, 1, 1, 32767);
 	CHECK(events(tt.lso) & UST_EV_IN);
-	REQUIRE_EQ(ust_accept(tt.lso, &so, NULL), 0);
+	REQUIRE_EQ(ust_accept(tt.lso, &so, NULL, NULL), 0);
 	tt.so = so;
 	CHECK_EQ(events(tt.lso) & UST_EV_IN, 0);
 	/* A connected socket with room to send is writable. */
@@ -81,8 +83,10 @@ TEST(stream_listener_readable_when_queue_nonempty)
 	{
 		struct ust_sockaddr_in to = tl_sin(htonl(IPT_PEER), 1);
 
-		CHECK_EQ(ust_connect(tt.lso, &to), -UST_EOPNOTSUPP);
-		CHECK_EQ(ust_connect(so, &to), -UST_EISCONN);
+		CHECK_EQ(ust_connect(tt.lso, (const struct ust_sockaddr *)&to, sizeof(to)),
+		    -UST_EOPNOTSUPP);
+		CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to)),
+		    -UST_EISCONN);
 		CHECK_EQ(ust_listen(so, 5), -UST_EINVAL);
 	}
 	tt_fini(&tt);

@@ -119,7 +119,7 @@ bulk_sockets(struct bulk *w)
 
 	bulk_run(w, 10 * BULK_MS);
 	REQUIRE_EQ(ust_socket(w->b, UST_AF_INET, UST_SOCK_STREAM, 0, &w->lso), 0);
-	REQUIRE_EQ(ust_bind(w->lso, &la), 0);
+	REQUIRE_EQ(ust_bind(w->lso, (const struct ust_sockaddr *)&la, sizeof(la)), 0);
 	REQUIRE_EQ(ust_listen(w->lso, 8), 0);
 	REQUIRE_EQ(ust_socket(w->a, UST_AF_INET, UST_SOCK_STREAM, 0, &w->cli), 0);
 }
@@ -130,11 +130,11 @@ bulk_connect(struct bulk *w)
 	struct ust_sockaddr_in la = tl_sin(test_ip4(2), BULK_PORT);
 	int err, rounds;
 
-	err = ust_connect(w->cli, &la);
+	err = ust_connect(w->cli, (const struct ust_sockaddr *)&la, sizeof(la));
 	REQUIRE(err == 0 || err == -UST_EINPROGRESS);
 	for (rounds = 0; rounds < 1000 && w->srv == NULL; rounds++) {
 		bulk_run(w, 5 * BULK_MS);
-		if (ust_accept(w->lso, &w->srv, NULL) != 0)
+		if (ust_accept(w->lso, &w->srv, NULL, NULL) != 0)
 			w->srv = NULL;
 	}
 	REQUIRE(w->srv != NULL);

@@ -94,9 +94,9 @@ TEST(in_pcbbind_rules_matrix)
 		s2 = sock_opts(p.st, rows[i].o2);
 		REQUIRE(s1 != NULL && s2 != NULL);
 		n = tl_sin(rows[i].a1, 4000);
-		CHECK_EQ(ust_bind(s1, &n), 0);
+		CHECK_EQ(ust_bind(s1, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 		n = tl_sin(rows[i].a2, 4000);
-		if (ust_bind(s2, &n) != rows[i].want)
+		if (ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)) != rows[i].want)
 			UST_FAIL_AT(__FILE__, __LINE__, "row %zu: want %d", i, rows[i].want);
 		ust_close(s1);
 		ust_close(s2);
@@ -104,7 +104,7 @@ TEST(in_pcbbind_rules_matrix)
 	/* After close the port is free again. */
 	s1 = sock_opts(p.st, 0);
 	n = tl_sin(INADDR_ANY, 4000);
-	CHECK_EQ(ust_bind(s1, &n), 0);
+	CHECK_EQ(ust_bind(s1, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	ust_close(s1);
 	prig_fini(&p);
 }
@@ -119,25 +119,25 @@ TEST(in_pcbbind_connected_and_errors)
 	s1 = udp_bound(p.st, ADDR_A, 4100);
 	REQUIRE(s1 != NULL);
 	n = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_connect(s1, &n), 0);
+	CHECK_EQ(ust_connect(s1, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	/* A connected socket holds the port against a plain bind... */
 	s2 = sock_opts(p.st, 0);
 	n = tl_sin(ADDR_A, 4100);
-	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRINUSE);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRINUSE);
 	/* ... but not against SO_REUSEADDR. */
 	s3 = sock_opts(p.st, RA);
-	CHECK_EQ(ust_bind(s3, &n), 0);
+	CHECK_EQ(ust_bind(s3, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	/* Bound already. */
 	n = tl_sin(ADDR_A, 4101);
-	CHECK_EQ(ust_bind(s3, &n), -UST_EINVAL);
+	CHECK_EQ(ust_bind(s3, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EINVAL);
 	/* Not our address. */
 	n = tl_sin(IP4(10, 0, 0, 1), 4102);
-	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRNOTAVAIL);
 	n = tl_sin(ADDR_PEER, 4102);
-	CHECK_EQ(ust_bind(s2, &n), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRNOTAVAIL);
 	/* Low ports need no privilege here. */
 	n = tl_sin(ADDR_A2, 53);
-	CHECK_EQ(ust_bind(s2, &n), 0);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	ust_close(s1);
 	ust_close(s2);
 	ust_close(s3);
@@ -165,7 +165,9 @@ TEST(in_pcb_ephemeral_random_in_range_unique)
 	for (i = 0; i < N; i++) {
 		so[i] = udp_bound(p.st, INADDR_ANY, 0);
 		REQUIRE(so[i] != NULL);
-		REQUIRE_EQ(ust_getsockname(so[i], &n), 0);
+		REQUIRE_EQ(ust_getsockname(so[i], (struct ust_sockaddr *)&n,
+		               &(ust_socklen_t){ sizeof(n) }),
+		    0);
 		port[i] = ntohs(n.sin_port);
 		CHECK(port[i] >= 20000 && port[i] <= 60000);
 		if (i > 0 && port[i] == port[i - 1] + 1)
@@ -189,7 +191,7 @@ TEST(in_pcb_ephemeral_random_in_range_unique)
 	for (i = 0; i < 5; i++) {
 		so[i] = udp_bound(p.st, INADDR_ANY, 0);
 		REQUIRE(so[i] != NULL);
-		ust_getsockname(so[i], &n);
+		ust_getsockname(so[i], (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) });
 		port[i] = ntohs(n.sin_port);
 		if (i > 0)
 			CHECK_EQ(port[i], port[i - 1] + 1);
@@ -217,17 +219,19 @@ TEST(in_pcb_ephemeral_exhaustion)
 	so[4] = udp_socket(p.st);
 	REQUIRE(so[4] != NULL);
 	n = tl_sin(INADDR_ANY, 0);
-	CHECK_EQ(ust_bind(so[4], &n), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_bind(so[4], (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRNOTAVAIL);
 	to = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_sendto(so[4], "x", 1, 0, &to), -UST_EADDRNOTAVAIL);
-	CHECK_EQ(ust_connect(so[4], &to), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_sendto(so[4], "x", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_connect(so[4], (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EADDRNOTAVAIL);
 	/* A port comes free: it is the one handed out next. */
-	ust_getsockname(so[2], &n);
+	ust_getsockname(so[2], (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) });
 	freed = n.sin_port;
 	ust_close(so[2]);
 	n = tl_sin(INADDR_ANY, 0);
-	CHECK_EQ(ust_bind(so[4], &n), 0);
-	ust_getsockname(so[4], &n);
+	CHECK_EQ(ust_bind(so[4], (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	ust_getsockname(so[4], (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) });
 	CHECK_EQ(n.sin_port, freed);
 	for (i = 0; i < 5; i++)
 		if (i != 2)
@@ -259,12 +263,12 @@ TEST(in_pcblookup_exact_then_wildcard)
 	s2 = sock_opts(st, RP);
 	s3 = sock_opts(st, RP);
 	n = tl_sin(INADDR_ANY, 5000);
-	CHECK_EQ(ust_bind(s1, &n), 0);
+	CHECK_EQ(ust_bind(s1, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	n = tl_sin(ADDR_A, 5000);
-	CHECK_EQ(ust_bind(s2, &n), 0);
-	CHECK_EQ(ust_bind(s3, &n), 0);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	CHECK_EQ(ust_bind(s3, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	n = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_connect(s3, &n), 0);
+	CHECK_EQ(ust_connect(s3, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	/* The exact 4-tuple first. */
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s3));
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 0) == SO_FROM_UST(s3));
@@ -295,9 +299,9 @@ TEST(in_pcb_many_connected_found)
 	for (i = 0; i < N; i++) {
 		so[i] = sock_opts(p.st, RP);
 		n = tl_sin(ADDR_A, 7000);
-		REQUIRE_EQ(ust_bind(so[i], &n), 0);
+		REQUIRE_EQ(ust_bind(so[i], (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 		n = tl_sin(ADDR_PEER, (uint16_t)(1000 + i));
-		REQUIRE_EQ(ust_connect(so[i], &n), 0);
+		REQUIRE_EQ(ust_connect(so[i], (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	}
 	for (i = 0; i < N; i++)
 		if (lookup(p.st, ADDR_PEER, (uint16_t)(1000 + i), ADDR_A, 7000, 1) !=
@@ -309,9 +313,10 @@ TEST(in_pcb_many_connected_found)
 		struct ust_socket *x = sock_opts(p.st, RP);
 
 		n = tl_sin(ADDR_A, 7000);
-		CHECK_EQ(ust_bind(x, &n), 0);
+		CHECK_EQ(ust_bind(x, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 		n = tl_sin(ADDR_PEER, 1000);
-		CHECK_EQ(ust_connect(x, &n), -UST_EADDRINUSE);
+		CHECK_EQ(ust_connect(x, (const struct ust_sockaddr *)&n, sizeof(n)),
+		    -UST_EADDRINUSE);
 		ust_close(x);
 	}
 	for (i = 0; i < N; i++)
@@ -330,21 +335,21 @@ TEST(in_pcbconnect_errors)
 	prig_init(&p, ust_test_seed);
 	so = udp_socket(p.st);
 	n = tl_sin(IP4(10, 1, 1, 1), 53);
-	CHECK_EQ(ust_connect(so, &n), -UST_ENETUNREACH);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_ENETUNREACH);
 	n = tl_sin(ADDR_PEER, 0);
-	CHECK_EQ(ust_connect(so, &n), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRNOTAVAIL);
 	n = tl_sin(INADDR_ANY, 53);
-	CHECK_EQ(ust_connect(so, &n), -UST_EADDRNOTAVAIL);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&n, sizeof(n)), -UST_EADDRNOTAVAIL);
 	/* The failed attempts left it unbound. */
-	CHECK_EQ(ust_getsockname(so, &n), 0);
+	CHECK_EQ(ust_getsockname(so, (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) }), 0);
 	CHECK_EQ(n.sin_port, 0);
 	CHECK_EQ(n.sin_addr, INADDR_ANY);
 	/* Bound to the second address, connect keeps it as the source. */
 	n = tl_sin(ADDR_A2, 0);
-	CHECK_EQ(ust_bind(so, &n), 0);
+	CHECK_EQ(ust_bind(so, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	n = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_connect(so, &n), 0);
-	CHECK_EQ(ust_getsockname(so, &n), 0);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	CHECK_EQ(ust_getsockname(so, (struct ust_sockaddr *)&n, &(ust_socklen_t){ sizeof(n) }), 0);
 	CHECK_EQ(n.sin_addr, ADDR_A2);
 	ust_close(so);
 	prig_fini(&p);

@@ -92,7 +92,8 @@ TEST(raw_echo_request_out)
 	ipt_init(&t, ust_test_seed);
 	REQUIRE((so = raw_icmp(&t)) != NULL);
 	len = echo_msg(msg, 8, 7, 56);
-	REQUIRE_EQ(ust_sendto(so, msg, len, 0, &to), (ptrdiff_t)len);
+	REQUIRE_EQ(ust_sendto(so, msg, len, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    (ptrdiff_t)len);
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 1);
 	REQUIRE(ipt_tx_ipok(&t, 0));
@@ -114,7 +115,8 @@ TEST(raw_echo_request_out)
 	/* IP_TTL applies to raw sockets too. */
 	int ttl = 3;
 	REQUIRE_EQ(ust_setsockopt(so, UST_IPPROTO_IP, UST_IP_TTL, &ttl, sizeof(ttl)), 0);
-	REQUIRE_EQ(ust_sendto(so, msg, len, 0, &to), (ptrdiff_t)len);
+	REQUIRE_EQ(ust_sendto(so, msg, len, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    (ptrdiff_t)len);
 	ipt_poll(&t);
 	REQUIRE_EQ(t.d->tx_count, 2);
 	CHECK_EQ(ipt_tx_ip(&t, 1)[8], 3);
@@ -141,8 +143,8 @@ TEST(raw_echo_reply_in_with_header)
 	REQUIRE((other = raw_icmp(&t)) != NULL);
 	REQUIRE((bound = raw_icmp(&t)) != NULL);
 	/* Connected to another host: the peer's messages are not for it. */
-	REQUIRE_EQ(ust_connect(other, &peer), 0);
-	REQUIRE_EQ(ust_bind(bound, &me), 0);
+	REQUIRE_EQ(ust_connect(other, (const struct ust_sockaddr *)&peer, sizeof(peer)), 0);
+	REQUIRE_EQ(ust_bind(bound, (const struct ust_sockaddr *)&me, sizeof(me)), 0);
 	REQUIRE_EQ(ust_evq_create(t.st, &q), 0);
 	REQUIRE_EQ(ust_evq_ctl(q, UST_EVQ_ADD, so, UST_EV_IN, so), 0);
 	ust_socket_set_upcall(so, count_upcall, &upcalls);
@@ -157,7 +159,9 @@ TEST(raw_echo_reply_in_with_header)
 	CHECK(upcalls >= 1);
 	memset(&from, 0, sizeof(from));
 	/* The whole datagram from its IPv4 header on, as it arrived. */
-	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
+	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	               &(ust_socklen_t){ sizeof(from) }),
+	    (ptrdiff_t)(flen - 14));
 	CHECK_MEM(buf, f + 14, flen - 14);
 	CHECK_EQ(buf[0], 0x45);
 	CHECK_EQ(tl_get16(buf + 2), 20 + len); /* ip_len in network order */
@@ -166,23 +170,31 @@ TEST(raw_echo_reply_in_with_header)
 	CHECK_EQ(from.sin_family, UST_AF_INET);
 	CHECK_EQ(from.sin_addr, htonl(IPT_PEER));
 	CHECK_EQ(from.sin_port, 0);
-	CHECK_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), -UST_EAGAIN);
-	CHECK_EQ(ust_recvfrom(other, buf, sizeof(buf), 0, &from), -UST_EAGAIN);
-	CHECK_EQ(ust_recvfrom(bound, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
+	CHECK_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    -UST_EAGAIN);
+	CHECK_EQ(ust_recvfrom(other, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    -UST_EAGAIN);
+	CHECK_EQ(ust_recvfrom(bound, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    (ptrdiff_t)(flen - 14));
 	CHECK_EQ(t.st->st_ipstat.ips_rawin, 2);
 
 	/* From the connected-to host it does arrive. */
 	flen = inject_icmp(&t, f, IPT_OTHER, msg, len);
-	CHECK_EQ(ust_recvfrom(other, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
+	CHECK_EQ(ust_recvfrom(other, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    (ptrdiff_t)(flen - 14));
 	CHECK_EQ(from.sin_addr, htonl(IPT_OTHER));
 
 	/* A corrupt message reaches no raw socket. */
-	(void)ust_recvfrom(so, buf, sizeof(buf), 0, NULL);
-	(void)ust_recvfrom(bound, buf, sizeof(buf), 0, NULL);
+	(void)ust_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL);
+	(void)ust_recvfrom(bound, buf, sizeof(buf), 0, NULL, NULL);
 	msg[len - 1] ^= 1;
 	(void)inject_icmp(&t, f, IPT_PEER, msg, len);
 	CHECK_EQ(t.st->st_icmpstat.icps_checksum, 1);
-	CHECK_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, NULL), -UST_EAGAIN);
+	CHECK_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL), -UST_EAGAIN);
 	ust_evq_destroy(q);
 	ust_close(so);
 	ust_close(other);
@@ -207,7 +219,9 @@ TEST(raw_echo_request_and_errors_in)
 	flen = inject_icmp(&t, f, IPT_PEER, msg, len);
 	CHECK_EQ(t.d->tx_count, 1);
 	CHECK_EQ(t.st->st_icmpstat.icps_reflect, 1);
-	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
+	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	               &(ust_socklen_t){ sizeof(from) }),
+	    (ptrdiff_t)(flen - 14));
 	CHECK_EQ(buf[20], 8);
 	CHECK_MEM(buf, f + 14, flen - 14);
 
@@ -220,7 +234,9 @@ TEST(raw_echo_request_and_errors_in)
 	len = tl_icmp(msg, 3, 3, 0, quote, sizeof(quote));
 	flen = inject_icmp(&t, f, IPT_PEER, msg, len);
 	CHECK_EQ(t.d->tx_count, 1); /* never an error about an error */
-	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, &from), (ptrdiff_t)(flen - 14));
+	REQUIRE_EQ(ust_recvfrom(so, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	               &(ust_socklen_t){ sizeof(from) }),
+	    (ptrdiff_t)(flen - 14));
 	CHECK_EQ(buf[20], 3);
 	CHECK_EQ(buf[21], 3);
 	CHECK_MEM(buf + 28, quote, sizeof(quote));
@@ -229,7 +245,8 @@ TEST(raw_echo_request_and_errors_in)
 	/* Time exceeded (what traceroute listens for). */
 	len = tl_icmp(msg, 11, 0, 0, quote, sizeof(quote));
 	(void)inject_icmp(&t, f, IPT_OTHER, msg, len);
-	REQUIRE(ust_recvfrom(so, buf, sizeof(buf), 0, &from) > 0);
+	REQUIRE(ust_recvfrom(so, buf, sizeof(buf), 0, (struct ust_sockaddr *)&from,
+	            &(ust_socklen_t){ sizeof(from) }) > 0);
 	CHECK_EQ(buf[20], 11);
 	CHECK_EQ(from.sin_addr, htonl(IPT_OTHER));
 	CHECK_EQ(t.st->st_ipstat.ips_rawin, 3);
@@ -258,7 +275,7 @@ TEST(raw_rcvbuf_full_drops_and_counts)
 	/* 1024 bytes hold 7 records of 128 + 16 (name); the rest drop. */
 	CHECK(t.st->st_ipstat.ips_rawfull > 0);
 	CHECK_EQ(t.st->st_ipstat.ips_rawin + t.st->st_ipstat.ips_rawfull, 20);
-	while (ust_recvfrom(so, buf, sizeof(buf), 0, NULL) > 0) {
+	while (ust_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL) > 0) {
 		/* Oldest first: the ones that fitted, in order. */
 		CHECK_EQ(tl_get16(buf + 26), got);
 		got++;
@@ -269,7 +286,7 @@ TEST(raw_rcvbuf_full_drops_and_counts)
 	CHECK_EQ(t.st->st_icmpstat.icps_inhist[0], 20);
 	/* Room again: the next one is queued. */
 	(void)inject_icmp(&t, f, IPT_PEER, msg, len);
-	CHECK(ust_recvfrom(so, buf, sizeof(buf), 0, NULL) > 0);
+	CHECK(ust_recvfrom(so, buf, sizeof(buf), 0, NULL, NULL) > 0);
 	ust_close(so);
 	ipt_fini(&t);
 }

@@ -50,9 +50,11 @@ ecn_connect(struct tt *tt, int enable, int maxretries, uint16_t syn_flags)
 	tt_sysctl(tt, "net.inet.tcp.ecn.enable", enable);
 	tt_sysctl(tt, "net.inet.tcp.ecn.maxretries", maxretries);
 	NEED(ust_socket(tt->t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt->so) == 0);
-	CHECK_EQ(ust_connect(tt->so, &to), -UST_EINPROGRESS);
+	CHECK_EQ(ust_connect(tt->so, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EINPROGRESS);
 	ipt_poll(&tt->t);
-	if (ust_getsockname(tt->so, &me) == 0)
+	if (ust_getsockname(tt->so, (struct ust_sockaddr *)&me, &(ust_socklen_t){ sizeof(me) }) ==
+	    0)
 		tt->lport = ntohs(me.sin_port);
 	if (!TT_OUT_SEG(tt, syn_flags, 0, 0, TT_ANY, 65535, &sg))
 		return (0);
@@ -348,7 +350,9 @@ TEST(syncache_synack_ece_matrix)
 		    &sg));
 		CHECK_EQ(ECN(sg), IPTOS_ECN_NOTECT);
 		tt_in(&tt, TH_ACK, 1, 1, 32767);
-		REQUIRE_EQ(ust_accept(tt.lso, &so, &peer), 0);
+		REQUIRE_EQ(ust_accept(tt.lso, &so, (struct ust_sockaddr *)&peer,
+		               &(ust_socklen_t){ sizeof(peer) }),
+		    0);
 		tt.so = so;
 		CHECK_EQ(has_ecn(so), cases[i].ecn);
 		CHECK_EQ(TCPS(&tt)->tcps_ecn_shs, (uint64_t)cases[i].ecn);
@@ -376,7 +380,9 @@ TEST(syncookie_never_ecn)
 	tt_in(&tt, SEW, 0, 0, 32767);
 	CHECK(TT_OUT(&tt, TH_SYN | TH_ACK, 0, 0, 1, TT_ANY));
 	tt_in(&tt, TH_ACK, 1, 1, 32767);
-	REQUIRE_EQ(ust_accept(tt.lso, &so, &peer), 0);
+	REQUIRE_EQ(ust_accept(tt.lso, &so, (struct ust_sockaddr *)&peer,
+	               &(ust_socklen_t){ sizeof(peer) }),
+	    0);
 	tt.so = so;
 	CHECK(!has_ecn(so));
 	CHECK_EQ(TCPS(&tt)->tcps_ecn_shs, 0);
@@ -477,14 +483,14 @@ ecnp_open(struct ecnp *w, uint64_t seed, int ea, int eb, const struct ust_fault_
 	NEED(ust_if_addr_add(w->ifb, test_ip4(2), 24) == 0);
 	ecnp_run(w, 10 * PMS);
 	NEED(ust_socket(w->b, UST_AF_INET, UST_SOCK_STREAM, 0, &w->lso) == 0);
-	NEED(ust_bind(w->lso, &la) == 0);
+	NEED(ust_bind(w->lso, (const struct ust_sockaddr *)&la, sizeof(la)) == 0);
 	NEED(ust_listen(w->lso, 8) == 0);
 	NEED(ust_socket(w->a, UST_AF_INET, UST_SOCK_STREAM, 0, &w->cli) == 0);
-	err = ust_connect(w->cli, &la);
+	err = ust_connect(w->cli, (const struct ust_sockaddr *)&la, sizeof(la));
 	NEED(err == 0 || err == -UST_EINPROGRESS);
 	for (rounds = 0; rounds < 1000 && w->srv == NULL; rounds++) {
 		ecnp_run(w, 5 * PMS);
-		if (ust_accept(w->lso, &w->srv, NULL) != 0)
+		if (ust_accept(w->lso, &w->srv, NULL, NULL) != 0)
 			w->srv = NULL;
 	}
 	return (w->srv != NULL);

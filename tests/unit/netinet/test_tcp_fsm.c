@@ -412,7 +412,7 @@ TEST(rst_syn_received_via_listen)
 	/* No SYN-ACK retransmission for the reset entry. */
 	ipt_advance(&tt.t, 5 * SEC);
 	TT_NONE(&tt);
-	CHECK_EQ(ust_accept(tt.lso, &so, NULL), -UST_EAGAIN);
+	CHECK_EQ(ust_accept(tt.lso, &so, NULL, NULL), -UST_EAGAIN);
 	tt_fini(&tt);
 }
 
@@ -431,7 +431,7 @@ TEST(rst_syn_received_in_window_challenge)
 	tt_in(&tt, TH_RST, 65535, 0, 32767);
 	TT_OUT(&tt, TH_ACK, 1, 0, 1, 65535);
 	tt_in(&tt, TH_ACK, 1, 1, 32767);
-	CHECK_EQ(ust_accept(tt.lso, &so, NULL), 0);
+	CHECK_EQ(ust_accept(tt.lso, &so, NULL, NULL), 0);
 	tt.so = so;
 	CHECK_EQ(tt_state(tt.so), UST_TCPS_ESTABLISHED);
 	tt_fini(&tt);
@@ -719,7 +719,7 @@ TEST(time_wait_reuse_by_higher_isn)
 	REQUIRE(TT_OUT_SEG(&tt, TH_SYN | TH_ACK, 0, 0, 65537, 65535, &sg));
 	CHECK(sg.to.to_flags & TOF_MSS);
 	tt_in(&tt, TH_ACK, 65537, 1, 32767);
-	CHECK_EQ(ust_accept(tt.lso, &so, NULL), 0);
+	CHECK_EQ(ust_accept(tt.lso, &so, NULL, NULL), 0);
 	tt.so = so;
 	CHECK_EQ(tt_state(tt.so), UST_TCPS_ESTABLISHED);
 	ust_stats_tcp(tt.t.st, &ts);

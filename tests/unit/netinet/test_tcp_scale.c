@@ -82,7 +82,8 @@ sc_init(struct scale *s, int n)
 	s->sdone = calloc((size_t)n, sizeof(*s->sdone));
 	s->replied = calloc((size_t)n, sizeof(*s->replied));
 	if (ust_socket(s->b, UST_AF_INET, UST_SOCK_STREAM, 0, &s->lso) != 0 ||
-	    ust_bind(s->lso, &la) != 0 || ust_listen(s->lso, 32768) != 0) {
+	    ust_bind(s->lso, (const struct ust_sockaddr *)&la, sizeof(la)) != 0 ||
+	    ust_listen(s->lso, 32768) != 0) {
 		fprintf(stderr, "sc_init: listener setup failed\n");
 		abort();
 	}
@@ -121,7 +122,7 @@ sc_accept_all(struct scale *s, struct ust_socket **pool, int *npool)
 	struct ust_socket *so;
 	int got = 0;
 
-	while (ust_accept(s->lso, &so, NULL) == 0) {
+	while (ust_accept(s->lso, &so, NULL, NULL) == 0) {
 		pool[(*npool)++] = so;
 		got++;
 	}
@@ -181,7 +182,7 @@ sc_open_all(struct scale *s)
 				CHECK(!"client socket");
 				break;
 			}
-			err = ust_connect(s->cli[i], &to);
+			err = ust_connect(s->cli[i], (const struct ust_sockaddr *)&to, sizeof(to));
 			if (err != -UST_EINPROGRESS && err != 0)
 				UST_FAIL_AT(__FILE__, __LINE__, "connect #%d = %d", i, err);
 		}

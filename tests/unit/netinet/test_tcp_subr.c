@@ -372,12 +372,12 @@ TEST(subr_loopback_connection)
 		.sin_port = htons(80),
 		.sin_addr = htonl(IPT_OURS) };
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) == 0);
-	REQUIRE(ust_bind(lso, &sin) == 0);
+	REQUIRE(ust_bind(lso, (const struct ust_sockaddr *)&sin, sizeof(sin)) == 0);
 	REQUIRE(ust_listen(lso, 4) == 0);
 	REQUIRE(ust_socket(o.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &cso) == 0);
-	(void)ust_connect(cso, &sin);
+	(void)ust_connect(cso, (const struct ust_sockaddr *)&sin, sizeof(sin));
 	tt_advance_ms(&o, 10);
-	REQUIRE(ust_accept(lso, &aso, NULL) == 0);
+	REQUIRE(ust_accept(lso, &aso, NULL, NULL) == 0);
 	for (i = 0; i < (int)sizeof(buf); i++)
 		buf[i] = (uint8_t)(i * 7);
 	n = ust_send(cso, buf, sizeof(buf), 0);

@@ -73,7 +73,9 @@ TEST(syncache_synack_wscale_ts)
 
 		tl_put32(ts + 8, sg.to.to_tsval);
 		tt_in_raw(&tt, TH_ACK, 1, 1, 512, ts, sizeof(ts), NULL, 0);
-		REQUIRE_EQ(ust_accept(tt.lso, &so, &peer), 0);
+		REQUIRE_EQ(ust_accept(tt.lso, &so, (struct ust_sockaddr *)&peer,
+		               &(ust_socklen_t){ sizeof(peer) }),
+		    0);
 		tt.so = so;
 		REQUIRE_EQ(tt_info(so, &ti), 0);
 		CHECK_EQ(ti.tcpi_state, UST_TCPS_ESTABLISHED);
@@ -160,7 +162,9 @@ TEST(syncache_expand_accept)
 	CHECK_EQ(TCPS(&tt)->tcps_accepts, 1);
 	CHECK_EQ(TCPS(&tt)->tcps_connects, 1);
 	CHECK_EQ(syncache_count(tt.t.st), 0);
-	REQUIRE_EQ(ust_getsockname(tt.so, &me), 0);
+	REQUIRE_EQ(ust_getsockname(tt.so, (struct ust_sockaddr *)&me,
+	               &(ust_socklen_t){ sizeof(me) }),
+	    0);
 	CHECK_EQ(me.sin_addr, htonl(IPT_OURS));
 	CHECK_EQ(ntohs(me.sin_port), TT_LOCAL_PORT);
 	/* SO_RCVBUF: 65536 rounded up to a multiple of the MSS (FreeBSD). */
@@ -170,7 +174,7 @@ TEST(syncache_expand_accept)
 	{
 		struct ust_socket *so2;
 
-		CHECK_EQ(ust_accept(tt.lso, &so2, NULL), -UST_EAGAIN);
+		CHECK_EQ(ust_accept(tt.lso, &so2, NULL, NULL), -UST_EAGAIN);
 	}
 	tt_fini(&tt);
 }
@@ -195,7 +199,7 @@ TEST(syncache_bad_ack_gets_rst)
 	{
 		struct ust_socket *so;
 
-		REQUIRE_EQ(ust_accept(tt.lso, &so, NULL), 0);
+		REQUIRE_EQ(ust_accept(tt.lso, &so, NULL, NULL), 0);
 		tt.so = so;
 	}
 	tt_fini(&tt);
@@ -251,7 +255,8 @@ finish(struct tt *tt, uint16_t pport)
 
 	tt->pport = pport;
 	tt_in(tt, TH_ACK, 1, 1, 32767);
-	if (ust_accept(tt->lso, &so, &peer) != 0)
+	if (ust_accept(tt->lso, &so, (struct ust_sockaddr *)&peer,
+	        &(ust_socklen_t){ sizeof(peer) }) != 0)
 		return (NULL);
 	CHECK_EQ(ntohs(peer.sin_port), pport);
 	CHECK_EQ(tt_state(so), UST_TCPS_ESTABLISHED);
@@ -382,7 +387,7 @@ TEST(syncache_forged_cookie_dropped_with_rst)
 	tt_in(&tt, TH_ACK, 2, 1, 32767);
 	REQUIRE(TT_OUT(&tt, TH_RST, 1, 0, TT_ANY, 0));
 	CHECK_EQ(TCPS(&tt)->tcps_sc_spurcookie, 2);
-	CHECK_EQ(ust_accept(tt.lso, &so, NULL), -UST_EAGAIN);
+	CHECK_EQ(ust_accept(tt.lso, &so, NULL, NULL), -UST_EAGAIN);
 	/* The real one works. */
 	so = finish(&tt, TT_PEER_PORT);
 	REQUIRE(so != NULL);
@@ -454,7 +459,7 @@ TEST(syncache_listen_queue_overflow)
 	{
 		struct ust_socket *so;
 
-		REQUIRE_EQ(ust_accept(tt.lso, &so, NULL), 0);
+		REQUIRE_EQ(ust_accept(tt.lso, &so, NULL, NULL), 0);
 		ust_close(so);
 	}
 	tt_fini(&tt);

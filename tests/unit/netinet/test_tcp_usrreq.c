@@ -152,14 +152,15 @@ TEST(usrreq_bind_listen_rules)
 	tt_init(&tt, 4);
 	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &a), 0);
 	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &b), 0);
-	REQUIRE_EQ(ust_bind(a, &me), 0);
-	CHECK_EQ(ust_bind(b, &me), -UST_EADDRINUSE);
+	REQUIRE_EQ(ust_bind(a, (const struct ust_sockaddr *)&me, sizeof(me)), 0);
+	CHECK_EQ(ust_bind(b, (const struct ust_sockaddr *)&me, sizeof(me)), -UST_EADDRINUSE);
 	REQUIRE_EQ(ust_listen(a, 1000000), 0);
 	/* kern.ipc.somaxconn caps the backlog. */
 	CHECK_EQ(SO_FROM_UST(a)->so_qlimit, 128);
 	/* listen without bind takes an ephemeral port. */
 	REQUIRE_EQ(ust_listen(b, 5), 0);
-	REQUIRE_EQ(ust_getsockname(b, &got), 0);
+	REQUIRE_EQ(ust_getsockname(b, (struct ust_sockaddr *)&got, &(ust_socklen_t){ sizeof(got) }),
+	    0);
 	CHECK(got.sin_port != 0);
 	CHECK_EQ(tt_state(b), UST_TCPS_LISTEN);
 	/* Multicast and broadcast are no TCP endpoints. */
@@ -168,7 +169,8 @@ TEST(usrreq_bind_listen_rules)
 		struct ust_sockaddr_in mc = tl_sin(htonl(0xe0000001u), 80);
 
 		REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &c), 0);
-		CHECK_EQ(ust_connect(c, &mc), -UST_EAFNOSUPPORT);
+		CHECK_EQ(ust_connect(c, (const struct ust_sockaddr *)&mc, sizeof(mc)),
+		    -UST_EAFNOSUPPORT);
 		ust_close(c);
 	}
 	ust_close(a);
@@ -272,11 +274,11 @@ TEST(usrreq_connect_rules)
 	tt_init(&tt, 9);
 	REQUIRE(tt_connect_syn(&tt));
 	CHECK_EQ(tt.t.st->st_tcpstat.tcps_connattempt, 1);
-	CHECK_EQ(ust_connect(tt.so, &to), -UST_EALREADY);
+	CHECK_EQ(ust_connect(tt.so, (const struct ust_sockaddr *)&to, sizeof(to)), -UST_EALREADY);
 	CHECK_EQ(ust_listen(tt.so, 5), -UST_EINVAL);
 	tt_in(&tt, TH_SYN | TH_ACK, 0, 1, 32767);
 	REQUIRE(TT_OUT(&tt, TH_ACK, 1, 0, 1, TT_ANY));
-	CHECK_EQ(ust_connect(tt.so, &to), -UST_EISCONN);
+	CHECK_EQ(ust_connect(tt.so, (const struct ust_sockaddr *)&to, sizeof(to)), -UST_EISCONN);
 	tt_fini(&tt);
 }
 #endif

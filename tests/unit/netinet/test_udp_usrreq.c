@@ -34,11 +34,15 @@ TEST(udp_sendto_recvfrom_over_pipe)
 	to = tl_sin(ADDR_B, 5001);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		tl_pattern(sbuf, sizes[i], (unsigned)i);
-		CHECK_EQ(ust_sendto(sa, sbuf, sizes[i], 0, &to), (ptrdiff_t)sizes[i]);
+		CHECK_EQ(ust_sendto(sa, sbuf, sizes[i], 0, (const struct ust_sockaddr *)&to,
+		             sizeof(to)),
+		    (ptrdiff_t)sizes[i]);
 		tl_pair_run(&r, 10 * NS_MS);
 		memset(&from, 0, sizeof(from));
 		memset(rbuf, 0xee, sizes[i] + 1);
-		CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), (ptrdiff_t)sizes[i]);
+		CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, (struct ust_sockaddr *)&from,
+		             &(ust_socklen_t){ sizeof(from) }),
+		    (ptrdiff_t)sizes[i]);
 		CHECK_MEM(rbuf, sbuf, sizes[i]);
 		CHECK_EQ(from.sin_len, sizeof(from));
 		CHECK_EQ(from.sin_family, UST_AF_INET);
@@ -46,10 +50,14 @@ TEST(udp_sendto_recvfrom_over_pipe)
 		CHECK(from.sin_port != 0);
 	}
 	/* The implicit bind chose the port the peer saw. */
-	CHECK_EQ(ust_getsockname(sa, &name), 0);
+	CHECK_EQ(ust_getsockname(sa, (struct ust_sockaddr *)&name,
+	             &(ust_socklen_t){ sizeof(name) }),
+	    0);
 	CHECK_EQ(name.sin_port, from.sin_port);
 	CHECK_EQ(name.sin_addr, INADDR_ANY);
-	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), -UST_EAGAIN);
+	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    -UST_EAGAIN);
 	ust_stats_udp(r.b, &us);
 	CHECK_EQ(us.udps_delivered, 7);
 	CHECK_EQ(us.udps_ipackets, 7);
@@ -77,20 +85,25 @@ TEST(udp_max_datagram_fragmented)
 	to = tl_sin(ADDR_B, 5002);
 	/* The default send buffer is net.inet.udp.maxdgram (9216). */
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_SNDBUF), 9216);
-	CHECK_EQ(ust_sendto(sa, sbuf, 9217, 0, &to), -UST_EMSGSIZE);
+	CHECK_EQ(ust_sendto(sa, sbuf, 9217, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EMSGSIZE);
 	CHECK_EQ(setint(sa, UST_SOL_SOCKET, UST_SO_SNDBUF, 100000), 0);
 	CHECK_EQ(setint(sb, UST_SOL_SOCKET, UST_SO_RCVBUF, 200000), 0);
 	/* RFC 768 over IPv4: 65507 is the largest payload. */
-	CHECK_EQ(ust_sendto(sa, sbuf, 65508, 0, &to), -UST_EMSGSIZE);
+	CHECK_EQ(ust_sendto(sa, sbuf, 65508, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EMSGSIZE);
 	/* Resolve B first: ARP holds only a few packets while it asks. */
-	CHECK_EQ(ust_sendto(sa, sbuf, 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, sbuf, 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), 1);
 	tl_pattern(sbuf, 65507, 3);
-	CHECK_EQ(ust_sendto(sa, sbuf, 65507, 0, &to), 65507);
+	CHECK_EQ(ust_sendto(sa, sbuf, 65507, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    65507);
 	tl_pair_run(&r, 50 * NS_MS);
 	memset(rbuf, 0, sizeof(rbuf));
-	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), 65507);
+	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    65507);
 	CHECK_MEM(rbuf, sbuf, 65507);
 	ust_stats_ip(r.a, &ips);
 	CHECK(ips.ips_ofragments >= 45);
@@ -112,25 +125,35 @@ TEST(udp_connect_send_recv_names)
 	sa = udp_socket(r.a);
 	sb = udp_bound(r.b, ADDR_B, 6000);
 	REQUIRE(sa != NULL && sb != NULL);
-	CHECK_EQ(ust_getpeername(sa, &peer), -UST_ENOTCONN);
+	CHECK_EQ(ust_getpeername(sa, (struct ust_sockaddr *)&peer,
+	             &(ust_socklen_t){ sizeof(peer) }),
+	    -UST_ENOTCONN);
 	to = tl_sin(ADDR_B, 6000);
-	CHECK_EQ(ust_connect(sa, &to), 0);
-	CHECK_EQ(ust_connect(sa, &to), -UST_EISCONN);
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&to, sizeof(to)), -UST_EISCONN);
 	/* connect chose the source by route and an ephemeral port. */
-	CHECK_EQ(ust_getsockname(sa, &name), 0);
+	CHECK_EQ(ust_getsockname(sa, (struct ust_sockaddr *)&name,
+	             &(ust_socklen_t){ sizeof(name) }),
+	    0);
 	CHECK_EQ(name.sin_addr, ADDR_A);
 	CHECK(ntohs(name.sin_port) >= 10000);
-	CHECK_EQ(ust_getpeername(sa, &peer), 0);
+	CHECK_EQ(ust_getpeername(sa, (struct ust_sockaddr *)&peer,
+	             &(ust_socklen_t){ sizeof(peer) }),
+	    0);
 	CHECK_EQ(peer.sin_addr, ADDR_B);
 	CHECK_EQ(peer.sin_port, htons(6000));
-	CHECK_EQ(ust_sendto(sa, "x", 1, 0, &to), -UST_EISCONN);
+	CHECK_EQ(ust_sendto(sa, "x", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EISCONN);
 	CHECK_EQ(ust_send(sa, "hello", 5, 0), 5);
 	tl_pair_run(&r, 10 * NS_MS);
-	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, &from), 5);
+	CHECK_EQ(ust_recvfrom(sb, rbuf, sizeof(rbuf), 0, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    5);
 	CHECK_MEM(rbuf, "hello", 5);
 	CHECK_EQ(from.sin_port, name.sin_port);
 	/* Reply to the connected socket. */
-	CHECK_EQ(ust_sendto(sb, "world", 5, 0, &from), 5);
+	CHECK_EQ(ust_sendto(sb, "world", 5, 0, (const struct ust_sockaddr *)&from, sizeof(from)),
+	    5);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), 5);
 	CHECK_MEM(rbuf, "world", 5);
@@ -138,7 +161,7 @@ TEST(udp_connect_send_recv_names)
 	 * socket: nothing else listens, so it is answered with ICMP. */
 	sc = udp_bound(r.b, INADDR_ANY, 6001);
 	REQUIRE(sc != NULL);
-	CHECK_EQ(ust_sendto(sc, "zz", 2, 0, &name), 2);
+	CHECK_EQ(ust_sendto(sc, "zz", 2, 0, (const struct ust_sockaddr *)&name, sizeof(name)), 2);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sa, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	ust_stats_udp(r.a, &us);
@@ -169,7 +192,9 @@ TEST(udp_receive_buffer_full_drops_counted)
 	CHECK_EQ(getint(sb, UST_SOL_SOCKET, UST_SO_RCVBUF), 4096);
 	to = tl_sin(ADDR_B, 5003);
 	for (i = 0; i < 10; i++) {
-		CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, &to), 1000);
+		CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, (const struct ust_sockaddr *)&to,
+		             sizeof(to)),
+		    1000);
 		tl_pair_run(&r, NS_MS);
 	}
 	tl_pair_run(&r, 10 * NS_MS);
@@ -181,7 +206,7 @@ TEST(udp_receive_buffer_full_drops_counted)
 	CHECK_EQ(us.udps_delivered, 4);
 	CHECK_EQ(us.udps_fullsock, 6);
 	/* Space again after reading. */
-	CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, &to), 1000);
+	CHECK_EQ(ust_sendto(sa, sbuf, 1000, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1000);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), 1000);
 	ust_close(sa);
@@ -202,11 +227,13 @@ TEST(udp_peek_and_truncation)
 	REQUIRE(sa != NULL && sb != NULL);
 	to = tl_sin(ADDR_B, 5004);
 	tl_pattern(sbuf, 300, 9);
-	CHECK_EQ(ust_sendto(sa, sbuf, 300, 0, &to), 300);
-	CHECK_EQ(ust_sendto(sa, "second", 6, 0, &to), 6);
+	CHECK_EQ(ust_sendto(sa, sbuf, 300, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 300);
+	CHECK_EQ(ust_sendto(sa, "second", 6, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 6);
 	tl_pair_run(&r, 10 * NS_MS);
 	/* MSG_PEEK leaves the datagram queued. */
-	CHECK_EQ(ust_recvfrom(sb, rbuf, 10, UST_MSG_PEEK, &from), 10);
+	CHECK_EQ(ust_recvfrom(sb, rbuf, 10, UST_MSG_PEEK, (struct ust_sockaddr *)&from,
+	             &(ust_socklen_t){ sizeof(from) }),
+	    10);
 	CHECK_MEM(rbuf, sbuf, 10);
 	CHECK_EQ(from.sin_addr, ADDR_A);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), UST_MSG_PEEK | UST_MSG_DONTWAIT), 300);
@@ -217,7 +244,7 @@ TEST(udp_peek_and_truncation)
 	CHECK_MEM(rbuf, "second", 6);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	/* A zero-length read of a datagram consumes it. */
-	CHECK_EQ(ust_sendto(sa, "abc", 3, 0, &to), 3);
+	CHECK_EQ(ust_sendto(sa, "abc", 3, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 3);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(sb, NULL, 0, 0), 0);
 	CHECK_EQ(ust_recv(sb, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
@@ -242,7 +269,7 @@ TEST(udp_port_unreachable_econnrefused)
 	su = udp_socket(r.a);
 	REQUIRE(sa != NULL && su != NULL);
 	to = tl_sin(ADDR_B, 9999);
-	CHECK_EQ(ust_connect(sa, &to), 0);
+	CHECK_EQ(ust_connect(sa, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
 	tl_pair_run(&r, 10 * NS_MS);
 	ust_stats_udp(r.b, &us);
@@ -264,14 +291,14 @@ TEST(udp_port_unreachable_econnrefused)
 	CHECK_EQ(ust_send(sa, "ping", 4, 0), 4);
 	tl_pair_run(&r, 10 * NS_MS);
 	/* An unconnected socket does not hear of it (BSD). */
-	CHECK_EQ(ust_sendto(su, "ping", 4, 0, &to), 4);
+	CHECK_EQ(ust_sendto(su, "ping", 4, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 4);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(getint(su, UST_SOL_SOCKET, UST_SO_ERROR), 0);
 	CHECK_EQ(ust_recv(su, rbuf, sizeof(rbuf), 0), -UST_EAGAIN);
 	/* Blackhole: no answer at all. */
 	ust_stats_icmp(r.b, &is);
 	CHECK_EQ(ust_sysctl_set(r.b, "net.inet.udp.blackhole", 1), 0);
-	CHECK_EQ(ust_sendto(su, "ping", 4, 0, &to), 4);
+	CHECK_EQ(ust_sendto(su, "ping", 4, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 4);
 	tl_pair_run(&r, 10 * NS_MS);
 	{
 		struct ust_icmpstat is2;
@@ -303,10 +330,11 @@ TEST(udp_broadcast_delivery_without_icmp)
 	REQUIRE(sa != NULL);
 	to = tl_sin(ADDR_BCAST, 7000);
 	/* RFC 1122 / BSD: broadcasting needs SO_BROADCAST. */
-	CHECK_EQ(ust_sendto(sa, "b", 1, 0, &to), -UST_EACCES);
+	CHECK_EQ(ust_sendto(sa, "b", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_EACCES);
 	CHECK_EQ(setint(sa, UST_SOL_SOCKET, UST_SO_BROADCAST, 1), 0);
 	CHECK_EQ(getint(sa, UST_SOL_SOCKET, UST_SO_BROADCAST), 1);
-	CHECK_EQ(ust_sendto(sa, "b", 1, 0, &to), 1);
+	CHECK_EQ(ust_sendto(sa, "b", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
 	tl_pair_run(&r, 10 * NS_MS);
 	ust_stats_udp(r.b, &us);
 	CHECK_EQ(us.udps_noportbcast, 1);
@@ -323,12 +351,12 @@ TEST(udp_broadcast_delivery_without_icmp)
 	CHECK_EQ(setint(b1, UST_SOL_SOCKET, UST_SO_REUSEPORT, 1), 0);
 	CHECK_EQ(setint(b2, UST_SOL_SOCKET, UST_SO_REUSEPORT, 1), 0);
 	any = tl_sin(INADDR_ANY, 7000);
-	CHECK_EQ(ust_bind(b1, &any), 0);
-	CHECK_EQ(ust_bind(b2, &any), 0);
+	CHECK_EQ(ust_bind(b1, (const struct ust_sockaddr *)&any, sizeof(any)), 0);
+	CHECK_EQ(ust_bind(b2, (const struct ust_sockaddr *)&any, sizeof(any)), 0);
 	any = tl_sin(ADDR_B, 7000);
 	CHECK_EQ(setint(b3, UST_SOL_SOCKET, UST_SO_REUSEADDR, 1), 0);
-	CHECK_EQ(ust_bind(b3, &any), 0);
-	CHECK_EQ(ust_sendto(sa, "bcast", 5, 0, &to), 5);
+	CHECK_EQ(ust_bind(b3, (const struct ust_sockaddr *)&any, sizeof(any)), 0);
+	CHECK_EQ(ust_sendto(sa, "bcast", 5, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 5);
 	tl_pair_run(&r, 10 * NS_MS);
 	CHECK_EQ(ust_recv(b1, rbuf, sizeof(rbuf), 0), 5);
 	CHECK_EQ(ust_recv(b2, rbuf, sizeof(rbuf), 0), 5);
@@ -504,7 +532,7 @@ TEST(udp_output_header_and_checksum_on_wire)
 	CHECK_EQ(setint(so, UST_IPPROTO_IP, UST_IP_TTL, 17), 0);
 	CHECK_EQ(setint(so, UST_IPPROTO_IP, UST_IP_TOS, 0x10), 0);
 	to = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_sendto(so, "query", 5, 0, &to), 5);
+	CHECK_EQ(ust_sendto(so, "query", 5, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 5);
 	ust_stack_poll(l.st);
 	REQUIRE_EQ(l.d->tx_count, 1);
 	REQUIRE(l.d->tx_len[0] >= 14 + 20 + 8 + 5);
@@ -528,14 +556,15 @@ TEST(udp_output_header_and_checksum_on_wire)
 	CHECK_EQ(in_cksum_buf(u, 13, in_pseudo(s, d, IPPROTO_UDP, 13)), 0);
 	/* net.inet.udp.checksum=0: sent without. */
 	CHECK_EQ(ust_sysctl_set(l.st, "net.inet.udp.checksum", 0), 0);
-	CHECK_EQ(ust_sendto(so, "query", 5, 0, &to), 5);
+	CHECK_EQ(ust_sendto(so, "query", 5, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 5);
 	ust_stack_poll(l.st);
 	REQUIRE_EQ(l.d->tx_count, 2);
 	REQUIRE_EQ(udp_hdr_parse(l.d->tx[1] + 14 + 20, 8, &uh), 0);
 	CHECK_EQ(uh.uh_sum, 0);
 	/* No route: the error comes back to the caller. */
 	to = tl_sin(IP4(10, 9, 9, 9), 53);
-	CHECK_EQ(ust_sendto(so, "q", 1, 0, &to), -UST_ENETUNREACH);
+	CHECK_EQ(ust_sendto(so, "q", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)),
+	    -UST_ENETUNREACH);
 	ust_close(so);
 	lrig_fini(&l);
 }
@@ -566,8 +595,10 @@ TEST(udp_ctlinput_maps_errors)
 	so = udp_socket(st);
 	REQUIRE(so != NULL);
 	to = tl_sin(ADDR_PEER, 53);
-	CHECK_EQ(ust_connect(so, &to), 0);
-	CHECK_EQ(ust_getsockname(so, &name), 0);
+	CHECK_EQ(ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to)), 0);
+	CHECK_EQ(ust_getsockname(so, (struct ust_sockaddr *)&name,
+	             &(ust_socklen_t){ sizeof(name) }),
+	    0);
 	uh.uh_sport = name.sin_port;
 	uh.uh_dport = htons(53);
 	uh.uh_ulen = 8;

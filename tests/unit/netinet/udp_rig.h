@@ -38,7 +38,7 @@ udp_bound(struct ust_stack *st, uint32_t addr, uint16_t port)
 	struct ust_socket *so = udp_socket(st);
 	struct ust_sockaddr_in s = tl_sin(addr, port);
 
-	if (so != NULL && ust_bind(so, &s) != 0) {
+	if (so != NULL && ust_bind(so, (const struct ust_sockaddr *)&s, sizeof(s)) != 0) {
 		ust_close(so);
 		return (NULL);
 	}
