@@ -197,6 +197,7 @@ struct ust_if_stats {
 	uint64_t obytes;
 	uint64_t oerrors;
 	uint64_t oqdrops; /* frames dropped with the transmit queue full */
+	uint64_t imcasts; /* multicast frames received for a joined group */
 };
 UST_API void ust_if_get_stats(const struct ust_if *ifp, struct ust_if_stats *out);
 

@@ -167,6 +167,15 @@ struct ust_driver_ops {
 	 * NIC dropped before any descriptor reached the driver.
 	 * ust_if_get_stats() adds it to the stack's own count. */
 	uint64_t (*get_counter)(void *softc, int which);
+	/* Optional (NULL: the driver passes every frame up, multicast
+	 * included, and the stack filters): the link-layer multicast groups
+	 * the stack wants, called whenever that list changes (FreeBSD's
+	 * SIOCADDMULTI/SIOCDELMULTI).  macs holds n group addresses (n may be
+	 * 0); allmulti nonzero asks for every multicast frame.  A driver whose
+	 * hardware filters multicast programs its filter from it; one that
+	 * cannot hold n entries opens to all multicast (the stack still
+	 * filters).  The array is only lent for the call. */
+	void (*set_multicast)(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti);
 };
 
 /* A new packet with room for len bytes of contiguous data (pktlen = len),

@@ -155,8 +155,16 @@ struct domain {
 	 * ether_proto_register() before dom_init; may be empty. */
 	const struct ether_proto *dom_ethertypes;
 	unsigned dom_nethertypes;
+	/* An interface arrives (FreeBSD's dom_ifattach): the family's state
+	 * for it, kept in ifp->if_afdata[IF_AFDATA_IDX(dom_family)] (see
+	 * net/if_var.h); NULL when the family needs none or stays off on ifp
+	 * (no memory, an MTU IPv6 cannot use).  Called in table order after
+	 * the interface is listed, so it may send and join groups.  May be
+	 * NULL. */
+	void *(*dom_ifattach)(struct ifnet *ifp);
 	/* An interface goes away: drop the family's addresses, routes and
-	 * neighbours on it (before the driver is detached); may be NULL. */
+	 * neighbours on it (before the driver is detached) and free its
+	 * if_afdata, which the caller then clears; may be NULL. */
 	void (*dom_ifdetach)(struct ifnet *ifp);
 	const struct sysctl_knob *dom_knobs; /* integer knobs (kern/sysctl.h) */
 	unsigned dom_nknobs;
@@ -183,8 +191,16 @@ const struct domain *domain_at(unsigned idx);
 int domains_init(struct ust_stack *st);
 /* Undoes domains_init (idempotent; copes with a partial one). */
 void domains_fini(struct ust_stack *st);
-/* Every domain's dom_ifdetach, last family first (ust_if_detach). */
+/* Every domain's dom_ifattach, in table order (ust_if_attach), each
+ * result stored in ifp->if_afdata. */
+void domains_ifattach(struct ifnet *ifp);
+/* Every domain's dom_ifdetach, last family first (ust_if_detach); each
+ * family's if_afdata slot is NULL afterwards. */
 void domains_ifdetach(struct ifnet *ifp);
+/* One domain's share of the two above (unit tests drive a domain of their
+ * own through them). */
+void domain_ifattach(const struct domain *dp, struct ifnet *ifp);
+void domain_ifdetach(const struct domain *dp, struct ifnet *ifp);
 
 /* The domain of family (UST_AF_*), or NULL. */
 const struct domain *pffinddomain(int family);

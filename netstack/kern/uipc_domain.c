@@ -7,7 +7,10 @@
  *   ust_stack_create -> domains_init -> ether_proto_register(dom_ethertypes),
  *                       dom_init, pr_init (table order)
  *   ust_stack_destroy -> domains_fini -> pr_fini (reverse), dom_fini
- *   ust_if_detach -> domains_ifdetach -> dom_ifdetach (reverse)
+ *   ust_if_attach -> domains_ifattach -> dom_ifattach (table order),
+ *                    result in ifp->if_afdata[family]
+ *   ust_if_detach -> domains_ifdetach -> dom_ifdetach (reverse), which
+ *                    frees if_afdata[family]
  *   socreate -> pffindproto(family, type, proto)
  */
 #include "kern/socketvar.h"
@@ -64,13 +67,44 @@ domains_fini(struct ust_stack *st)
 }
 
 void
+domain_ifattach(const struct domain *dp, struct ifnet *ifp)
+{
+	int slot = IF_AFDATA_IDX(dp->dom_family);
+
+	if (dp->dom_ifattach == NULL)
+		return;
+	KASSERT(slot >= 0, ("domain_ifattach: family %d has no if_afdata slot", dp->dom_family));
+	ifp->if_afdata[slot] = dp->dom_ifattach(ifp);
+}
+
+void
+domain_ifdetach(const struct domain *dp, struct ifnet *ifp)
+{
+	int slot = IF_AFDATA_IDX(dp->dom_family);
+
+	if (dp->dom_ifdetach != NULL)
+		dp->dom_ifdetach(ifp);
+	/* dom_ifdetach freed what dom_ifattach returned. */
+	if (slot >= 0)
+		ifp->if_afdata[slot] = NULL;
+}
+
+void
+domains_ifattach(struct ifnet *ifp)
+{
+	size_t d;
+
+	for (d = 0; d < NDOMAINS; d++)
+		domain_ifattach(domains[d], ifp);
+}
+
+void
 domains_ifdetach(struct ifnet *ifp)
 {
 	size_t d;
 
 	for (d = NDOMAINS; d-- > 0;)
-		if (domains[d]->dom_ifdetach != NULL)
-			domains[d]->dom_ifdetach(ifp);
+		domain_ifdetach(domains[d], ifp);
 }
 
 int

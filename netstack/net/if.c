@@ -41,6 +41,34 @@ ifq_dequeue(struct ifqueue *q)
 	return (m);
 }
 
+/* The lowest index no live interface holds (FreeBSD's ifindex table):
+ * an interface keeps its index for life, so scope ids and the indexes
+ * routes and neighbours report stay valid across another's detach. */
+static unsigned
+if_index_alloc(const struct ust_stack *st)
+{
+	unsigned idx, i;
+
+	for (idx = 1;; idx++) {
+		for (i = 0; i < st->st_nifnet; i++)
+			if (st->st_ifnet[i]->if_index == idx)
+				break;
+		if (i == st->st_nifnet)
+			return (idx);
+	}
+}
+
+struct ifnet *
+ifnet_byindex(struct ust_stack *st, unsigned idx)
+{
+	unsigned i;
+
+	for (i = 0; i < st->st_nifnet; i++)
+		if (st->st_ifnet[i]->if_index == idx)
+			return (st->st_ifnet[i]);
+	return (NULL);
+}
+
 int
 ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_ops *ops, void *softc,
     struct ust_if **out)
@@ -73,8 +101,12 @@ ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_op
 	if (ifp->if_hw_tsomax > IF_MAXTSO)
 		ifp->if_hw_tsomax = IF_MAXTSO;
 	ifp->if_snd.ifq_maxlen = st->st_cfg.ifq_maxlen;
+	ifp->if_index = if_index_alloc(st);
 	st->st_ifnet[st->st_nifnet++] = ifp;
-	ifp->if_index = st->st_nifnet;
+	/* Each family's per-interface state (FreeBSD if_attachdomain): the
+	 * interface is complete and listed, so a family may already send
+	 * (IPv6's DAD and MLD reports). */
+	domains_ifattach(ifp);
 	*out = IFP_TO_UST(ifp);
 	return (0);
 }
@@ -87,7 +119,8 @@ ust_if_detach(struct ust_if *uifp)
 	unsigned i, j;
 
 	/* Each family drops its addresses, routes and neighbours on ifp
-	 * (netinet: in_ifdetach, which also empties ARP's entries). */
+	 * (netinet: in_ifdetach, which also empties ARP's entries) and frees
+	 * its if_afdata. */
 	domains_ifdetach(ifp);
 	if_purge(ifp);
 	if (ifp->if_ops->detach != NULL)
@@ -95,10 +128,9 @@ ust_if_detach(struct ust_if *uifp)
 	for (i = 0; i < st->st_nifnet; i++) {
 		if (st->st_ifnet[i] != ifp)
 			continue;
-		for (j = i; j + 1 < st->st_nifnet; j++) {
+		/* The others keep their order and their indexes. */
+		for (j = i; j + 1 < st->st_nifnet; j++)
 			st->st_ifnet[j] = st->st_ifnet[j + 1];
-			st->st_ifnet[j]->if_index = j + 1;
-		}
 		st->st_nifnet--;
 		break;
 	}
@@ -327,4 +359,88 @@ if_purge(struct ifnet *ifp)
 
 	while ((m = ifq_dequeue(&ifp->if_snd)) != NULL)
 		m_freem(m);
+}
+
+/* ---------------------------------------------------------------------
+ * Link-layer multicast memberships (FreeBSD if_addmulti/if_delmulti).
+ * ------------------------------------------------------------------- */
+
+static int
+if_multi_find(const struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN])
+{
+	unsigned i;
+
+	for (i = 0; i < ifp->if_nmulti; i++)
+		if (memcmp(ifp->if_mcaddr[i], mac, ETHER_ADDR_LEN) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+/* The driver's filter follows the list (FreeBSD's SIOCADDMULTI). */
+static void
+if_multi_sync(struct ifnet *ifp)
+{
+	if (ifp->if_ops->set_multicast != NULL)
+		ifp->if_ops->set_multicast(ifp->if_softc,
+		    (const uint8_t(*)[ETHER_ADDR_LEN])ifp->if_mcaddr, ifp->if_nmulti,
+		    ifp->if_amcount > 0);
+}
+
+int
+if_addmulti(struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN])
+{
+	int i;
+
+	/* A group address, and not the broadcast one, which always passes. */
+	if ((mac[0] & 0x01) == 0 || memcmp(mac, etherbroadcastaddr, ETHER_ADDR_LEN) == 0)
+		return (UST_EINVAL);
+	if ((i = if_multi_find(ifp, mac)) >= 0) {
+		ifp->if_mcrefs[i]++;
+		return (0);
+	}
+	if (ifp->if_nmulti >= IF_MULTI_MAX)
+		return (UST_ENOSPC);
+	memcpy(ifp->if_mcaddr[ifp->if_nmulti], mac, ETHER_ADDR_LEN);
+	ifp->if_mcrefs[ifp->if_nmulti] = 1;
+	ifp->if_nmulti++;
+	if_multi_sync(ifp);
+	return (0);
+}
+
+int
+if_delmulti(struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN])
+{
+	int i = if_multi_find(ifp, mac);
+	unsigned j;
+
+	if (i < 0)
+		return (UST_ENOENT);
+	if (--ifp->if_mcrefs[i] > 0)
+		return (0);
+	/* Keep the join order, so that the driver sees a stable list. */
+	for (j = (unsigned)i; j + 1 < ifp->if_nmulti; j++) {
+		memcpy(ifp->if_mcaddr[j], ifp->if_mcaddr[j + 1], ETHER_ADDR_LEN);
+		ifp->if_mcrefs[j] = ifp->if_mcrefs[j + 1];
+	}
+	ifp->if_nmulti--;
+	if_multi_sync(ifp);
+	return (0);
+}
+
+int
+if_multi_accept(const struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN])
+{
+	return (ifp->if_amcount > 0 || if_multi_find(ifp, mac) >= 0);
+}
+
+void
+if_allmulti(struct ifnet *ifp, int on)
+{
+	if (on) {
+		if (ifp->if_amcount++ == 0)
+			if_multi_sync(ifp);
+	} else if (ifp->if_amcount > 0) {
+		if (--ifp->if_amcount == 0)
+			if_multi_sync(ifp);
+	}
 }

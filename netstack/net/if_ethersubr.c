@@ -12,9 +12,11 @@
  *
  * Input accepts frames addressed to the interface's MAC or to the
  * broadcast address (marked M_BCAST, so that IP can tell a link broadcast,
- * RFC 1122 3.3.6).  We join no multicast group yet, so multicast frames
- * are not ours.  802.1Q tagged frames and ethertypes no domain registered
- * are counted and dropped (if_data.noproto).
+ * RFC 1122 3.3.6), and multicast frames to a group the interface joined
+ * (if_addmulti, net/if.c; marked M_MCAST and counted as if_data.imcasts);
+ * other multicast frames are not ours, whatever a driver without a
+ * hardware filter passed up.  802.1Q tagged frames and ethertypes no
+ * domain registered are counted and dropped (if_data.noproto).
  *
  * The ethertype table is per stack and filled once, at creation: a few
  * entries, searched in registration order, so that the first family's
@@ -61,8 +63,14 @@ ether_input(struct ifnet *ifp, struct mbuf *m)
 	m->m_flags &= (uint16_t) ~(M_BCAST | M_MCAST);
 	if (memcmp(eh, etherbroadcastaddr, ETHER_ADDR_LEN) == 0) {
 		m->m_flags |= M_BCAST;
-	} else if (ETHER_IS_MULTICAST(eh) || memcmp(eh, ifp->if_hwaddr, ETHER_ADDR_LEN) != 0) {
-		/* Multicast: no group memberships yet, so never ours. */
+	} else if (ETHER_IS_MULTICAST(eh)) {
+		if (!if_multi_accept(ifp, eh)) {
+			ETHERSTAT_INC(st, ether_notours);
+			goto drop;
+		}
+		m->m_flags |= M_MCAST;
+		ifp->if_data.imcasts++;
+	} else if (memcmp(eh, ifp->if_hwaddr, ETHER_ADDR_LEN) != 0) {
 		ETHERSTAT_INC(st, ether_notours);
 		goto drop;
 	}

@@ -45,10 +45,32 @@ struct ifqueue {
 	uint32_t ifq_maxlen;
 };
 
+/*
+ * Per-family data of an interface (FreeBSD's if_afdata[AF_*]): what a
+ * domain's dom_ifattach returned, released by its dom_ifdetach.  Sized for
+ * the families ustack has; IF_AFDATA_IDX maps a UST_AF_* to its slot (-1
+ * for none).
+ */
+#define IF_AFDATA_INET 0
+#define IF_AFDATA_INET6 1
+#define IF_AFDATA_MAX 2
+#define IF_AFDATA_IDX(af) \
+	((af) == UST_AF_INET ? IF_AFDATA_INET : (af) == UST_AF_INET6 ? IF_AFDATA_INET6 : -1)
+
+/*
+ * Link-layer multicast memberships (FreeBSD's if_multiaddrs), reference
+ * counted: each network-layer group a family joins holds one reference to
+ * its MAC (IPv6's solicited-node groups of several addresses may share
+ * one).  A small array, so that a driver's set_multicast gets it as is.
+ */
+#define IF_MULTI_MAX 16
+
 struct ifnet {
 	struct ust_stack *if_stack;
 	char if_xname[IFNAMSIZ];
-	unsigned if_index; /* 1.. */
+	/* 1..UST_MAX_IFNET, stable for the interface's life (IPv6 scope ids
+	 * are indexes); a free index is reused, the lowest first. */
+	unsigned if_index;
 	const struct ust_driver_ops *if_ops;
 	void *if_softc;
 	uint8_t if_hwaddr[ETHER_ADDR_LEN];
@@ -61,6 +83,11 @@ struct ifnet {
 	void *if_bpf_arg;
 	ust_if_input_fn if_input_hook;
 	void *if_input_hook_arg;
+	void *if_afdata[IF_AFDATA_MAX];                  /* per family, from dom_ifattach */
+	uint8_t if_mcaddr[IF_MULTI_MAX][ETHER_ADDR_LEN]; /* joined MACs */
+	uint32_t if_mcrefs[IF_MULTI_MAX];                /* their references */
+	unsigned if_nmulti;
+	uint32_t if_amcount; /* if_allmulti() references: every group passes */
 };
 
 /* The public handle is the ifnet itself. */
@@ -80,5 +107,23 @@ int if_flush(struct ifnet *ifp);
 int if_poll_rx(struct ifnet *ifp, uint32_t max);
 /* Frees everything queued (detach). */
 void if_purge(struct ifnet *ifp);
+/* The live interface of index idx, or NULL (FreeBSD ifnet_byindex). */
+struct ifnet *ifnet_byindex(struct ust_stack *st, unsigned idx);
+
+/* Joins the link-layer group mac (a multicast address) on ifp, or takes
+ * one more reference to it; tells the driver (set_multicast) when the list
+ * changes.  0, UST_EINVAL (not a group address, or broadcast) or
+ * UST_ENOSPC (IF_MULTI_MAX groups already). */
+int if_addmulti(struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN]);
+/* Drops one reference to mac; the last one leaves the group.  0 or
+ * UST_ENOENT (not joined). */
+int if_delmulti(struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN]);
+/* Nonzero when frames to mac pass ifp's filter: a joined group, or any
+ * group while someone holds allmulti. */
+int if_multi_accept(const struct ifnet *ifp, const uint8_t mac[ETHER_ADDR_LEN]);
+/* Takes (on nonzero) or drops a reference to "every multicast frame"
+ * (FreeBSD if_allmulti, for multicast routing or MLD snooping-free
+ * hosts); the driver hears of the first and the last. */
+void if_allmulti(struct ifnet *ifp, int on);
 
 #endif /* _USTACK_NET_IF_VAR_H_ */

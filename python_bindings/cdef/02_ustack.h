@@ -126,6 +126,7 @@ struct ust_if_stats {
 	uint64_t obytes;
 	uint64_t oerrors;
 	uint64_t oqdrops;
+	uint64_t imcasts;
 	...;
 };
 void ust_if_get_stats(const struct ust_if *ifp, struct ust_if_stats *out);

@@ -27,6 +27,7 @@ struct ust_driver_ops {
 	void (*detach)(void *softc);
 	uint32_t (*get_tso_max)(void *softc);
 	uint64_t (*get_counter)(void *softc, int which);
+	void (*set_multicast)(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti);
 	...;
 };
 

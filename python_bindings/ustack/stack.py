@@ -83,6 +83,7 @@ IF_STATS_FIELDS = (
     "obytes",
     "oerrors",
     "oqdrops",
+    "imcasts",
 )
 
 CAPTURE_IN = int(lib.UST_CAPTURE_IN)

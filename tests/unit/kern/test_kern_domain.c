@@ -2,8 +2,9 @@
  * test_kern_domain.c - the protocol switch as kern/ sees it: the
  * registered domains and their tables, socket lookup by type and
  * protocol, knobs from every domain, the knob-changed hook, the zone
- * list, and the counter descriptions (ust_stats_describe) against the
- * public structs.
+ * list, the counter descriptions (ust_stats_describe) against the
+ * public structs, and the per-interface hooks (dom_ifattach's if_afdata,
+ * set at attach and cleared after dom_ifdetach).
  */
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "test_env.h"
+#include "test_loopdrv.h"
 
 static const struct domain *
 find_domain(int family)
@@ -195,3 +197,74 @@ TEST(stats_describe_covers_every_counter)
 	CHECK(strcmp(d.descr, "SACK recovery episodes") == 0);
 }
 #endif
+
+/* A family of the test's own, driven through domain_ifattach/ifdetach as
+ * domains_ifattach/ifdetach drive the compiled-in ones. */
+static struct {
+	int attached, detached;
+	struct ifnet *ifp;
+	void *afdata_at_detach;
+	int data;
+} fam;
+
+static void *
+fam_ifattach(struct ifnet *ifp)
+{
+	fam.attached++;
+	fam.ifp = ifp;
+	return (&fam.data);
+}
+
+static void
+fam_ifdetach(struct ifnet *ifp)
+{
+	fam.detached++;
+	fam.afdata_at_detach = ifp->if_afdata[IF_AFDATA_INET6];
+}
+
+TEST(dom_ifattach_sets_afdata_and_ifdetach_clears_it)
+{
+	static const struct domain fake = {
+		.dom_family = UST_AF_INET6,
+		.dom_name = "fake6",
+		.dom_ifattach = fam_ifattach,
+		.dom_ifdetach = fam_ifdetach,
+	};
+	struct ust_vclock *vc = ust_vclock_create(0);
+	struct ust_stack *st = test_stack_new(vc, 1);
+	struct loopdrv d;
+	struct ust_if *uif;
+	struct ifnet *ifp;
+	unsigned i, slot;
+	const struct domain *dp;
+
+	memset(&fam, 0, sizeof(fam));
+	CHECK_EQ(IF_AFDATA_IDX(UST_AF_INET), IF_AFDATA_INET);
+	CHECK_EQ(IF_AFDATA_IDX(UST_AF_INET6), IF_AFDATA_INET6);
+	CHECK_EQ(IF_AFDATA_IDX(0), -1);
+	loopdrv_init(&d);
+	REQUIRE_EQ(ust_if_attach(st, "eth0", &loopdrv_ops, &d, &uif), 0);
+	ifp = IFP_FROM_UST(uif);
+	/* The compiled-in domains ran at attach; each family with a hook has
+	 * a slot, and one without keeps it NULL. */
+	for (i = 0; (dp = domain_at(i)) != NULL; i++) {
+		CHECK(IF_AFDATA_IDX(dp->dom_family) >= 0);
+		slot = (unsigned)IF_AFDATA_IDX(dp->dom_family);
+		if (dp->dom_ifattach == NULL)
+			CHECK(ifp->if_afdata[slot] == NULL);
+	}
+	CHECK(ifp->if_afdata[IF_AFDATA_INET6] == NULL);
+	domain_ifattach(&fake, ifp);
+	CHECK_EQ(fam.attached, 1);
+	CHECK(fam.ifp == ifp);
+	CHECK(ifp->if_afdata[IF_AFDATA_INET6] == &fam.data);
+	domain_ifdetach(&fake, ifp);
+	CHECK_EQ(fam.detached, 1);
+	/* The family saw its data, to free it; the slot is clear after. */
+	CHECK(fam.afdata_at_detach == &fam.data);
+	CHECK(ifp->if_afdata[IF_AFDATA_INET6] == NULL);
+	ust_if_detach(uif);
+	CHECK_EQ(d.detached, 1);
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}

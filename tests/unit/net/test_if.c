@@ -1,12 +1,15 @@
 /*
  * test_if.c - interfaces: attach rules, counters, the capture tap in both
  * directions, the raw input hook, transmit queue bound and driver
- * backpressure (order kept), running out of mbufs on receive.
+ * backpressure (order kept), running out of mbufs on receive, stable
+ * interface indexes (reused lowest first), the link-layer multicast list
+ * and the driver's set_multicast.
  */
 #include <ustack/ustack.h>
 #include <ustack/ustack_fault.h>
 
 #include "kern/stack_var.h"
+#include "net/if_var.h"
 #include "test_env.h"
 #include "test_loopdrv.h"
 
@@ -58,7 +61,9 @@ TEST(if_attach_rules)
 	ust_if_detach(ifp);
 	CHECK_EQ(d[3].detached, 1);
 	CHECK(ust_if_by_name(st, "eth3") == NULL);
-	CHECK_EQ(ust_if_index(ust_if_by_name(st, "eth4")), 4);
+	/* The others keep their indexes (IPv6 scope ids). */
+	CHECK_EQ(ust_if_index(ust_if_by_name(st, "eth4")), 5);
+	CHECK_EQ(ust_if_index(ust_if_by_name(st, "eth2")), 3);
 	test_stack_free(st);
 	for (i = 0; i < UST_MAX_IFNET; i++)
 		CHECK_EQ(d[i].detached, 1);
@@ -262,6 +267,160 @@ TEST(if_rx_without_mbufs_drops_and_recovers)
 		ust_stack_poll(st);
 	ust_if_get_stats(ifp, &s);
 	CHECK_EQ(s.ipackets, 4); /* the loop driver retries; nothing lost */
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+static unsigned
+idx_of(struct ust_stack *st, const char *name)
+{
+	struct ust_if *u = ust_if_by_name(st, name);
+
+	return (u != NULL ? ust_if_index(u) : 0);
+}
+
+TEST(if_index_stable_across_detach_and_reused_lowest_first)
+{
+	struct ust_vclock *vc = ust_vclock_create(0);
+	struct ust_stack *st = test_stack_new(vc, 1);
+	struct loopdrv d[6];
+	struct ust_if *u[6];
+	int i;
+
+	for (i = 0; i < 6; i++)
+		loopdrv_init(&d[i]);
+	REQUIRE_EQ(ust_if_attach(st, "a", &loopdrv_ops, &d[0], &u[0]), 0);
+	REQUIRE_EQ(ust_if_attach(st, "b", &loopdrv_ops, &d[1], &u[1]), 0);
+	REQUIRE_EQ(ust_if_attach(st, "c", &loopdrv_ops, &d[2], &u[2]), 0);
+	REQUIRE_EQ(ust_if_attach(st, "d", &loopdrv_ops, &d[3], &u[3]), 0);
+	CHECK_EQ(idx_of(st, "d"), 4);
+	ust_if_detach(u[1]);
+	ust_if_detach(u[2]);
+	/* No renumbering: a and d keep 1 and 4; 2 and 3 are free. */
+	CHECK_EQ(idx_of(st, "a"), 1);
+	CHECK_EQ(idx_of(st, "d"), 4);
+	CHECK(ifnet_byindex(st, 2) == NULL && ifnet_byindex(st, 3) == NULL);
+	CHECK(ifnet_byindex(st, 4) == IFP_FROM_UST(u[3]));
+	CHECK(ifnet_byindex(st, 0) == NULL && ifnet_byindex(st, 5) == NULL);
+	/* Reuse, lowest free index first, then past the highest. */
+	REQUIRE_EQ(ust_if_attach(st, "e", &loopdrv_ops, &d[4], &u[4]), 0);
+	CHECK_EQ(ust_if_index(u[4]), 2);
+	REQUIRE_EQ(ust_if_attach(st, "f", &loopdrv_ops, &d[5], &u[5]), 0);
+	CHECK_EQ(ust_if_index(u[5]), 3);
+	ust_if_detach(u[0]);
+	REQUIRE_EQ(ust_if_attach(st, "b", &loopdrv_ops, &d[1], &u[1]), 0);
+	CHECK_EQ(ust_if_index(u[1]), 1);
+	REQUIRE_EQ(ust_if_attach(st, "c", &loopdrv_ops, &d[2], &u[2]), 0);
+	CHECK_EQ(ust_if_index(u[2]), 5);
+	CHECK(ifnet_byindex(st, 5) == IFP_FROM_UST(u[2]));
+	test_stack_free(st);
+	ust_vclock_destroy(vc);
+}
+
+/* What set_multicast was last told. */
+static struct {
+	int calls;
+	void *softc;
+	unsigned n;
+	int allmulti;
+	uint8_t macs[IF_MULTI_MAX][6];
+} mc;
+
+static void
+rec_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	mc.calls++;
+	mc.softc = softc;
+	mc.n = n;
+	mc.allmulti = allmulti;
+	if (n > 0 && n <= IF_MULTI_MAX)
+		memcpy(mc.macs, macs, n * 6u);
+}
+
+TEST(if_multicast_list_refcounted_and_driver_told)
+{
+	static const uint8_t g1[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t g2[6] = { 0x33, 0x33, 0xff, 0, 0, 0x10 };
+	static const uint8_t uni[6] = { 0x02, 0, 0, 0, 0, 0x20 };
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	struct ust_vclock *vc = ust_vclock_create(0);
+	struct ust_stack *st = test_stack_new(vc, 1);
+	struct ust_driver_ops ops = loopdrv_ops;
+	struct loopdrv d;
+	struct ust_if *uif;
+	struct ifnet *ifp;
+	uint8_t g[6];
+	unsigned i;
+
+	memset(&mc, 0, sizeof(mc));
+	ops.set_multicast = rec_set_multicast;
+	loopdrv_init(&d);
+	REQUIRE_EQ(ust_if_attach(st, "eth0", &ops, &d, &uif), 0);
+	ifp = IFP_FROM_UST(uif);
+	CHECK_EQ(mc.calls, 0); /* nothing joined at attach (no IPv6 yet) */
+	CHECK(!if_multi_accept(ifp, g1));
+	/* Only group addresses, never broadcast. */
+	CHECK_EQ(if_addmulti(ifp, uni), UST_EINVAL);
+	CHECK_EQ(if_addmulti(ifp, bcast), UST_EINVAL);
+	CHECK_EQ(mc.calls, 0);
+	CHECK_EQ(if_addmulti(ifp, g1), 0);
+	CHECK_EQ(mc.calls, 1);
+	CHECK(mc.softc == &d);
+	CHECK_EQ(mc.n, 1);
+	CHECK_EQ(mc.allmulti, 0);
+	CHECK_MEM(mc.macs[0], g1, 6);
+	CHECK(if_multi_accept(ifp, g1));
+	/* A second reference changes nothing the driver sees. */
+	CHECK_EQ(if_addmulti(ifp, g1), 0);
+	CHECK_EQ(mc.calls, 1);
+	CHECK_EQ(if_addmulti(ifp, g2), 0);
+	CHECK_EQ(mc.calls, 2);
+	CHECK_EQ(mc.n, 2);
+	CHECK_MEM(mc.macs[0], g1, 6);
+	CHECK_MEM(mc.macs[1], g2, 6);
+	CHECK_EQ(if_delmulti(ifp, g1), 0);
+	CHECK_EQ(mc.calls, 2);
+	CHECK(if_multi_accept(ifp, g1));
+	CHECK_EQ(if_delmulti(ifp, g1), 0);
+	CHECK_EQ(mc.calls, 3);
+	CHECK_EQ(mc.n, 1);
+	CHECK_MEM(mc.macs[0], g2, 6);
+	CHECK(!if_multi_accept(ifp, g1));
+	CHECK_EQ(if_delmulti(ifp, g1), UST_ENOENT);
+	CHECK_EQ(mc.calls, 3);
+	/* allmulti: the first and the last reference reach the driver. */
+	if_allmulti(ifp, 1);
+	CHECK_EQ(mc.calls, 4);
+	CHECK_EQ(mc.allmulti, 1);
+	CHECK_EQ(mc.n, 1);
+	CHECK(if_multi_accept(ifp, g1));
+	if_allmulti(ifp, 1);
+	if_allmulti(ifp, 0);
+	CHECK_EQ(mc.calls, 4);
+	if_allmulti(ifp, 0);
+	CHECK_EQ(mc.calls, 5);
+	CHECK_EQ(mc.allmulti, 0);
+	CHECK(!if_multi_accept(ifp, g1));
+	if_allmulti(ifp, 0); /* unbalanced: ignored */
+	CHECK_EQ(mc.calls, 5);
+	/* The table is bounded. */
+	memcpy(g, g2, 6);
+	for (i = 1; i < IF_MULTI_MAX; i++) {
+		g[5] = (uint8_t)(0x40 + i);
+		CHECK_EQ(if_addmulti(ifp, g), 0);
+	}
+	CHECK_EQ(mc.n, IF_MULTI_MAX);
+	g[5] = 0x3f;
+	CHECK_EQ(if_addmulti(ifp, g), UST_ENOSPC);
+	CHECK_EQ(mc.n, IF_MULTI_MAX);
+	/* A driver without the op passes everything: the stack still keeps
+	 * the list. */
+	ust_if_detach(uif);
+	REQUIRE_EQ(ust_if_attach(st, "eth1", &loopdrv_ops, &d, &uif), 0);
+	ifp = IFP_FROM_UST(uif);
+	CHECK_EQ(ifp->if_nmulti, 0);
+	CHECK_EQ(if_addmulti(ifp, g1), 0);
+	CHECK(if_multi_accept(ifp, g1));
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
 }

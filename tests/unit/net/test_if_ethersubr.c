@@ -1,6 +1,6 @@
 /*
  * test_if_ethersubr.c - Ethernet II: input filtering (ours, broadcast,
- * multicast, not ours), runts, source broadcast, VLAN and unknown
+ * multicast groups joined or not, not ours), runts, source broadcast, VLAN and unknown
  * ethertypes counted and dropped, demultiplexing to ARP and IP through
  * the ethertype table the domains fill (ether_proto_register: order,
  * refusals, a new type reaching its handler, an emptied table); output
@@ -210,6 +210,7 @@ static struct {
 	uint8_t first;
 	uint8_t esrc[6];
 	const struct ifnet *ifp;
+	uint16_t mflags;
 } seen;
 
 static void
@@ -220,7 +221,56 @@ test_ether_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADD
 	seen.first = mtod(m, const uint8_t *)[0];
 	memcpy(seen.esrc, esrc, 6);
 	seen.ifp = ifp;
+	seen.mflags = m->m_flags;
 	m_freem(m);
+}
+
+TEST(ether_input_multicast_only_for_joined_groups)
+{
+	static const uint8_t g1[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	static const uint8_t g2[6] = { 0x33, 0x33, 0xff, 0, 0, 0x10 };
+	struct ether_proto ep = { 0x88b5, test_ether_input };
+	struct ust_if_stats is;
+	struct lt_rig r;
+	uint8_t f[64];
+
+	memset(&seen, 0, sizeof(seen));
+	rig_init(&r);
+	REQUIRE_EQ(ether_proto_register(r.st, &ep), 0);
+	/* Not joined: not ours, whatever the driver passed up. */
+	lt_inject(&r, f, eth(f, g1, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 0);
+	CHECK_EQ(r.st->st_etherstat.ether_notours, 1);
+	REQUIRE_EQ(if_addmulti(r.ifp, g1), 0);
+	lt_inject(&r, f, eth(f, g1, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 1);
+	CHECK_EQ(seen.mflags & (M_MCAST | M_BCAST), M_MCAST);
+	CHECK_EQ(seen.len, 46);
+	/* Another group stays out; unicast and broadcast are not M_MCAST. */
+	lt_inject(&r, f, eth(f, g2, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 1);
+	CHECK_EQ(r.st->st_etherstat.ether_notours, 2);
+	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 2);
+	CHECK_EQ(seen.mflags & (M_MCAST | M_BCAST), 0);
+	lt_inject(&r, f, eth(f, bcast, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 3);
+	CHECK_EQ(seen.mflags & (M_MCAST | M_BCAST), M_BCAST);
+	ust_if_get_stats(r.uif, &is);
+	CHECK_EQ(is.imcasts, 1);
+	/* allmulti lets every group in; leaving drops the group again. */
+	if_allmulti(r.ifp, 1);
+	lt_inject(&r, f, eth(f, g2, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 4);
+	if_allmulti(r.ifp, 0);
+	CHECK_EQ(if_delmulti(r.ifp, g1), 0);
+	lt_inject(&r, f, eth(f, g1, peer_mac, 0x88b5, 46));
+	CHECK_EQ(seen.calls, 4);
+	CHECK_EQ(r.st->st_etherstat.ether_notours, 3);
+	ust_if_get_stats(r.uif, &is);
+	CHECK_EQ(is.imcasts, 2);
+	CHECK_EQ(is.ierrors, 0);
+	lt_rig_fini(&r);
 }
 
 TEST(ether_proto_register_dispatches_and_refuses)
