@@ -409,6 +409,17 @@ fw_get_tso_max(void *softc)
 	return (fw->fw_ops->get_tso_max != NULL ? fw->fw_ops->get_tso_max(fw->fw_softc) : 65535u);
 }
 
+/* The stack's multicast list goes to the inner driver's filter, if any;
+ * the wrapper itself passes every frame. */
+static void
+fw_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	struct ust_fault *fw = softc;
+
+	if (fw->fw_ops->set_multicast != NULL)
+		fw->fw_ops->set_multicast(fw->fw_softc, macs, n, allmulti);
+}
+
 static const struct ust_driver_ops fault_ops = {
 	.name = "fault",
 	.rx_burst = fw_rx_burst,
@@ -421,6 +432,7 @@ static const struct ust_driver_ops fault_ops = {
 	.detach = fw_detach,
 	.get_tso_max = fw_get_tso_max,
 	.get_counter = fw_get_counter,
+	.set_multicast = fw_set_multicast,
 };
 
 /* ------------------------------------------------------------------------

@@ -74,3 +74,52 @@ TEST(tso_frames_cut_for_writing_never_exceed_a_small_capacity)
 	ust_vclock_destroy(vc);
 }
 #endif
+
+/* The stack's multicast list reaches the inner driver's filter. */
+static struct {
+	int calls;
+	void *softc;
+	unsigned n;
+	int allmulti;
+	uint8_t mac0[6];
+} inner_mc;
+
+static void
+inner_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	inner_mc.calls++;
+	inner_mc.softc = softc;
+	inner_mc.n = n;
+	inner_mc.allmulti = allmulti;
+	if (n > 0)
+		memcpy(inner_mc.mac0, macs[0], 6);
+}
+
+TEST(set_multicast_forwarded_to_the_inner_driver)
+{
+	static const uint8_t g[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	struct ust_pipe_config pc;
+	struct ust_fault_wrap_config fc;
+	struct ust_driver_ops inner;
+	const struct ust_driver_ops *wops;
+	struct ust_pipe *p;
+	struct ust_fault *fw;
+
+	ust_pipe_config_init(&pc);
+	REQUIRE(ust_pipe_create(&pc, &p) == 0);
+	inner = *ust_pipe_ops();
+	CHECK(inner.set_multicast == NULL); /* the pipe passes everything */
+	inner.set_multicast = inner_set_multicast;
+	ust_fault_wrap_config_init(&fc);
+	REQUIRE(ust_fault_wrap(&inner, ust_pipe_end(p, 0), &fc, &fw) == 0);
+	wops = ust_fault_wrap_ops();
+	REQUIRE(wops->set_multicast != NULL);
+	wops->set_multicast(ust_fault_wrap_softc(fw), &g, 1, 0);
+	CHECK_EQ(inner_mc.calls, 1);
+	CHECK(inner_mc.softc == ust_pipe_end(p, 0));
+	CHECK_EQ(inner_mc.n, 1);
+	CHECK_EQ(inner_mc.allmulti, 0);
+	CHECK_MEM(inner_mc.mac0, g, 6);
+	ust_fault_wrap_destroy(fw);
+	ust_pipe_destroy(p);
+}
