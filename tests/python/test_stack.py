@@ -174,6 +174,22 @@ def test_interfaces(clock: VirtualClock, stack: Stack, pipe: Pipe) -> None:
         iface.send_frame(b"\0" * 60)
 
 
+def test_interface_indexes_stable_across_detach(clock: VirtualClock, stack: Stack) -> None:
+    # IPv6 scope ids are interface indexes: a detach renumbers nothing,
+    # and a free index is reused, the lowest first (FreeBSD's ifindex).
+    with Pipe(clock=clock) as p1, Pipe(clock=clock) as p2, Pipe(clock=clock) as p3:
+        a = stack.add_interface(p1.a, "pa0")
+        b = stack.add_interface(p2.a, "pb0")
+        c = stack.add_interface(p3.a, "pc0")
+        assert (a.index, b.index, c.index) == (1, 2, 3)
+        b.detach()
+        assert (a.index, c.index) == (1, 3)
+        assert stack._ifnames() == {1: "pa0", 3: "pc0"}
+        d = stack.add_interface(p2.a, "pd0")
+        assert d.index == 2
+        assert stack._ifnames() == {1: "pa0", 2: "pd0", 3: "pc0"}
+
+
 def test_pipe_macs_and_mtu(clock: VirtualClock) -> None:
     with Pipe(clock=clock, mtu=9000, macs=("02:aa:00:00:00:01", "02:aa:00:00:00:02")) as p:
         with Stack(clock=clock) as st:
