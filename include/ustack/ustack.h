@@ -181,6 +181,9 @@ UST_API void ust_if_detach(struct ust_if *ifp);
 UST_API struct ust_if *ust_if_by_name(struct ust_stack *st, const char *name);
 UST_API struct ust_stack *ust_if_stack(const struct ust_if *ifp);
 UST_API const char *ust_if_name(const struct ust_if *ifp);
+/* The interface's index, 1..UST_MAX_IFNET: fixed for its life (another
+ * interface's detach renumbers nothing); a freed index is reused, the
+ * lowest first (FreeBSD's ifindex).  IPv6 scope ids are these indexes. */
 UST_API unsigned ust_if_index(const struct ust_if *ifp);
 UST_API void ust_if_get_mac(const struct ust_if *ifp, uint8_t mac[6]);
 UST_API uint32_t ust_if_mtu(const struct ust_if *ifp);
