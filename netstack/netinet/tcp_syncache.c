@@ -797,8 +797,7 @@ syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
 		return;
 	for (i = 0; i <= ss->ss_hashmask; i++)
 		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
-			fn(arg, sc->sc_inc.inc_laddr, sc->sc_inc.inc_lport, sc->sc_inc.inc_faddr,
-			    sc->sc_inc.inc_fport);
+			fn(arg, &sc->sc_inc);
 }
 #else  /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
 	* (tcp_listen_syn); nothing is cached. */

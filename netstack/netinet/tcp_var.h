@@ -550,10 +550,9 @@ uint32_t syncache_count(const struct ust_stack *st);
 /* The syncache's and the tcpcb zone, for the stack's zone statistics. */
 const struct ust_zone *syncache_zone(const struct ust_stack *st);
 const struct ust_zone *tcp_tcpcb_zone(const struct ust_stack *st);
-/* Calls fn for each embryonic connection: local then foreign address and
- * port, network order. */
-typedef void (*syncache_visit_fn)(void *arg, struct in_addr laddr, uint16_t lport,
-    struct in_addr faddr, uint16_t fport);
+/* Calls fn for each embryonic connection with its identity (local = us,
+ * foreign = the peer; network order). */
+typedef void (*syncache_visit_fn)(void *arg, const struct in_conninfo *inc);
 void syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg);
 
 #endif /* _USTACK_NETINET_TCP_VAR_H_ */
