@@ -1488,8 +1488,8 @@ tcp_input(struct mbuf *m, uint32_t off)
 		return;
 	}
 findpcb:
-	inp = in_pcblookup(st->st_tcbinfo, seg.inc.inc_faddr, htons(seg.th.th_sport),
-	    seg.inc.inc_laddr, htons(seg.th.th_dport), INPLOOKUP_WILDCARD);
+	inp = in_pcblookup(st->st_tcbinfo, seg.inc.inc_faddr, seg.inc.inc_fport, seg.inc.inc_laddr,
+	    seg.inc.inc_lport, INPLOOKUP_WILDCARD);
 	tp = inp != NULL ? intotcpcb(inp) : NULL;
 	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
 		tcp_noport(st, &seg, m);

@@ -74,6 +74,8 @@ mkseg(struct tcp_seg *seg, uint16_t flags, uint32_t seq, uint32_t ack)
 	seg->inc.inc_laddr.s_addr = htonl(IPT_OURS);
 	seg->th.th_sport = 40000;
 	seg->th.th_dport = 8080;
+	seg->inc.inc_fport = htons(40000);
+	seg->inc.inc_lport = htons(8080);
 	seg->th.th_seq = seq;
 	seg->th.th_ack = ack;
 	seg->th.th_flags = flags;
