@@ -167,6 +167,15 @@
 #define UST_RAW_IP 1
 #endif
 
+/* IPv6 (issue 17, in progress).  1: the connection identity of every
+ * PCB (struct in_conninfo, netinet/in_pcb.h) has room for IPv6 addresses
+ * (+32 bytes per PCB); IPv4 behaves the same either way.  0 (the default
+ * until the IPv6 datapath lands): the address slots stay IPv4-sized.  The
+ * profiles do not set it yet. */
+#ifndef UST_INET6
+#define UST_INET6 0
+#endif
+
 /* Event queues (ust_evq_*, kqueue-like).  0: ust_evq_create() returns
  * -UST_EOPNOTSUPP; socket upcalls (ust_socket_set_upcall) remain. */
 #ifndef UST_EVQ

@@ -18,6 +18,7 @@ struct in_addr {
 
 #define sockaddr ust_sockaddr /* as kern/socketvar.h */
 #define sockaddr_in ust_sockaddr_in
+#define in6_addr ust_in6_addr /* netinet6/in6.h will own the IPv6 names */
 
 #define IPPROTO_IP 0
 #define IPPROTO_ICMP 1

@@ -36,6 +36,15 @@ mix64(uint64_t x)
 	return (x);
 }
 
+/*
+ * The connected-table hash of an IPv4 4-tuple.  IPv6 will not widen this
+ * one (every IPv4 bucket, and so every seeded test's table walk, stays as
+ * it is): an in_pcbhash6 will fold the 32 address bytes into the same
+ * mix64 chain word by word with the same per-table key (or SipHash over
+ * them, as the syncache does), and the caller picks the function by
+ * INC_ISIPV6.  Folding the addresses into one 32-bit word first would
+ * hand a remote sender cheap collisions (HashDoS).
+ */
 static uint32_t
 in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
     struct in_addr laddr, uint16_t lport)
@@ -254,6 +263,7 @@ in_pcballoc(struct socket *so, struct inpcbinfo *info)
 	inp->inp_pcbinfo = info;
 	inp->inp_socket = so;
 	inp->inp_stack = info->ipi_stack;
+	inp->inp_vflag = INP_IPV4; /* every PCB is IPv4 until inet6sw exists */
 	inp->inp_ip_ttl = (uint8_t)V(info->ipi_stack, ip_ttl);
 	inp_link(&inp->inp_list, &info->ipi_list, inp, link_list);
 	info->ipi_count++;
@@ -485,6 +495,8 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 	     inp = inp->inp_hash.next) {
 		KASSERT(inp->inp_flags & INP_INHASH,
 		    ("inp %p on the connected hash without INP_INHASH", (void *)inp));
+		if ((inp->inp_vflag & INP_IPV4) == 0)
+			continue;
 		if (inp->inp_faddr.s_addr == faddr.s_addr && inp->inp_fport == fport &&
 		    inp->inp_laddr.s_addr == laddr.s_addr && inp->inp_lport == lport) {
 			IN_PCBCHECK(inp);
@@ -497,7 +509,7 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 	     inp = inp->inp_hash.next) {
 		KASSERT(inp->inp_flags & INP_INWILD,
 		    ("inp %p on the wildcard hash without INP_INWILD", (void *)inp));
-		if (inp->inp_lport != lport)
+		if (inp->inp_lport != lport || (inp->inp_vflag & INP_IPV4) == 0)
 			continue;
 		if (inp->inp_laddr.s_addr == laddr.s_addr) {
 			IN_PCBCHECK(inp);

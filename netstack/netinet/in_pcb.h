@@ -19,6 +19,8 @@
 
 #include <stdint.h>
 
+#include <ustack/ustack_opts.h>
+
 #include "netinet/in.h"
 
 struct socket;
@@ -33,6 +35,61 @@ struct inpcb_link {
 	struct inpcb **prevp;
 };
 
+/*
+ * The connection identity, in FreeBSD's dual-family layout: one address
+ * slot wide enough for an IPv6 address, with an IPv4 address in its last
+ * four bytes (so that a v4-mapped ::ffff:a.b.c.d and the plain a.b.c.d
+ * share their low word).  inc_flags & INC_ISIPV6 tells which half counts.
+ * Without UST_INET6 the slot shrinks to the IPv4 address alone, so a
+ * v4-only build keeps its PCB size (ustack_opts.h).
+ */
+struct in_addr_4in6 {
+#if UST_INET6
+	uint32_t ia46_pad32[3]; /* zero, or 0:0:0xffff for v4-mapped */
+#endif
+	struct in_addr ia46_addr4;
+};
+
+union in_dependaddr {
+	struct in_addr_4in6 id46_addr;
+#if UST_INET6
+	struct in6_addr id6_addr;
+#endif
+};
+
+struct in_endpoints {
+	uint16_t ie_fport; /* foreign port */
+	uint16_t ie_lport; /* local port */
+	union in_dependaddr ie_dependfaddr;
+	union in_dependaddr ie_dependladdr;
+#if UST_INET6
+	uint32_t ie6_zoneid; /* scope zone (interface index) of link-local */
+#endif
+};
+#define ie_faddr ie_dependfaddr.id46_addr.ia46_addr4
+#define ie_laddr ie_dependladdr.id46_addr.ia46_addr4
+#if UST_INET6
+#define ie6_faddr ie_dependfaddr.id6_addr
+#define ie6_laddr ie_dependladdr.id6_addr
+#endif
+
+struct in_conninfo {
+	uint8_t inc_flags; /* INC_* */
+	struct in_endpoints inc_ie;
+};
+#define INC_ISIPV6 0x01 /* inc_ie holds IPv6 addresses */
+
+#define inc_isipv6(inc) (((inc)->inc_flags & INC_ISIPV6) != 0)
+#define inc_fport inc_ie.ie_fport
+#define inc_lport inc_ie.ie_lport
+#define inc_faddr inc_ie.ie_faddr
+#define inc_laddr inc_ie.ie_laddr
+#if UST_INET6
+#define inc6_faddr inc_ie.ie6_faddr
+#define inc6_laddr inc_ie.ie6_laddr
+#define inc6_zoneid inc_ie.ie6_zoneid
+#endif
+
 struct inpcb {
 	struct inpcb_link inp_hash;     /* ipi_hash or ipi_wildhash */
 	struct inpcb_link inp_portlist; /* ipi_porthash */
@@ -40,22 +97,39 @@ struct inpcb {
 	struct inpcbinfo *inp_pcbinfo;
 	struct socket *inp_socket;
 	struct ust_stack *inp_stack;
-	void *inp_ppcb;           /* the transport's own block (tcpcb) */
-	struct in_addr inp_faddr; /* foreign address */
-	struct in_addr inp_laddr; /* local address */
-	uint16_t inp_fport;       /* foreign port */
-	uint16_t inp_lport;       /* local port */
-	uint32_t inp_flags;       /* INP_* */
-	uint8_t inp_ip_ttl;       /* IP_TTL */
-	uint8_t inp_ip_tos;       /* IP_TOS */
-	uint8_t inp_ip_p;         /* raw sockets: their protocol */
+	void *inp_ppcb;             /* the transport's own block (tcpcb) */
+	struct in_conninfo inp_inc; /* addresses and ports */
+	uint32_t inp_flags;         /* INP_* */
+	uint8_t inp_vflag;          /* INP_IPV4 / INP_IPV6 / INP_IPV6PROTO */
+	uint8_t inp_ip_ttl;         /* IP_TTL */
+	uint8_t inp_ip_tos;         /* IP_TOS */
+	uint8_t inp_ip_p;           /* raw sockets: their protocol */
 };
+/* The names IPv4 code has always used (FreeBSD's). */
+#define inp_faddr inp_inc.inc_ie.ie_faddr /* foreign address */
+#define inp_laddr inp_inc.inc_ie.ie_laddr /* local address */
+#define inp_fport inp_inc.inc_ie.ie_fport /* foreign port */
+#define inp_lport inp_inc.inc_ie.ie_lport /* local port */
+#if UST_INET6
+#define in6p_faddr inp_inc.inc_ie.ie6_faddr
+#define in6p_laddr inp_inc.inc_ie.ie6_laddr
+#define in6p_zoneid inp_inc.inc_ie.ie6_zoneid
+#endif
 
 /* inp_flags */
 #define INP_INHASH 0x01   /* on ipi_hash (connected) */
 #define INP_INWILD 0x02   /* on ipi_wildhash */
 #define INP_INPORT 0x04   /* on ipi_porthash */
 #define INP_ANONPORT 0x08 /* port chosen by us */
+
+/* inp_vflag: the families a PCB speaks.  Every PCB today is INP_IPV4
+ * (in_pcballoc); IPv4 lookups skip PCBs without it, which is how an
+ * IPV6_V6ONLY socket will stay out of IPv4's way.  INP_IPV6PROTO marks a
+ * PCB created through the IPv6 protocol switch (an AF_INET6 socket), even
+ * while it speaks v4-mapped IPv4. */
+#define INP_IPV4 0x01
+#define INP_IPV6 0x02
+#define INP_IPV6PROTO 0x04
 
 #define sotoinpcb(so) ((struct inpcb *)(so)->so_pcb)
 
@@ -103,7 +177,8 @@ void in_pcbdisconnect(struct inpcb *inp, int keep_laddr);
 
 /* The PCB for a packet from faddr:fport to laddr:lport: the exact 4-tuple
  * first, then, with wildcard, the best bound PCB on lport (a specific
- * local address beats INADDR_ANY).  O(1) on average. */
+ * local address beats INADDR_ANY).  O(1) on average.  PCBs without
+ * INP_IPV4 in inp_vflag (IPv6-only) are never found. */
 #define INPLOOKUP_WILDCARD 1
 struct inpcb *in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
     struct in_addr laddr, uint16_t lport, int wildcard);

@@ -42,7 +42,7 @@
 static int
 rip_match(const struct inpcb *inp, uint8_t proto, struct in_addr src, struct in_addr dst)
 {
-	if (inp->inp_ip_p != proto || inp->inp_socket == NULL)
+	if (inp->inp_ip_p != proto || inp->inp_socket == NULL || (inp->inp_vflag & INP_IPV4) == 0)
 		return (0);
 	if (inp->inp_laddr.s_addr != INADDR_ANY && inp->inp_laddr.s_addr != dst.s_addr)
 		return (0);

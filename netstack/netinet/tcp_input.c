@@ -162,8 +162,8 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 	uint32_t mss;
 
 	if (tp->t_inpcb != NULL && rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
-	    nh.nh_mtu > 40 + TCP_MSS_MIN)
-		mss = nh.nh_mtu - 40;
+	    nh.nh_mtu > tcp_hdrlen(&tp->t_inpcb->inp_inc) + TCP_MSS_MIN)
+		mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
 	else
 		mss = (uint32_t)V(st, tcp_mssdflt);
 	if (offer == 0)
@@ -1346,8 +1346,10 @@ tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_s
 	(void)tcp_opts_parse(mtod(m, const uint8_t *) + off + TCP_HDR_MIN, thlen - TCP_HDR_MIN,
 	    (seg->th.th_flags & TH_SYN) != 0, &seg->to);
 	seg->ifp = m->m_pkthdr.rcvif;
-	seg->src = ip.ip_src;
-	seg->dst = ip.ip_dst;
+	seg->inc.inc_faddr = ip.ip_src;
+	seg->inc.inc_laddr = ip.ip_dst;
+	seg->inc.inc_fport = htons(seg->th.th_sport);
+	seg->inc.inc_lport = htons(seg->th.th_dport);
 	seg->ip_tos = ip.ip_tos;
 	seg->ip_ttl = ip.ip_ttl;
 	seg->hlen = off + thlen;
@@ -1377,8 +1379,7 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 
 	/* Data on a SYN is not kept (no TCP Fast Open). */
 	m_freem(m);
-	if (tcp_listen_newconn(lso, seg->dst, htons(seg->th.th_dport), seg->src,
-	        htons(seg->th.th_sport), &tp) != 0)
+	if (tcp_listen_newconn(lso, &seg->inc, &tp) != 0)
 		return;
 	inp = tp->t_inpcb;
 	if (tp->t_flags & TF_NOOPT)
@@ -1386,7 +1387,7 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 	tp->t_state = TCPS_SYN_RECEIVED;
 	tp->irs = seg->th.th_seq;
 	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
-	tp->iss = tcp_new_isn(st, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport);
+	tp->iss = tcp_new_isn(st, &inp->inp_inc);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = tp->iss;
 	tp->request_r_scale = tcp_request_wscale(st);
 	tcp_syn_options(tp, seg);
@@ -1474,9 +1475,9 @@ tcp_input(struct mbuf *m, uint32_t off)
 	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
 		return;
 	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast. */
-	if ((m->m_flags & (M_BCAST | M_MCAST)) || IN_MULTICAST(ntohl(seg.dst.s_addr)) ||
-	    IN_MULTICAST(ntohl(seg.src.s_addr)) || in_broadcast(seg.dst, ifp) ||
-	    in_broadcast(seg.src, ifp) || seg.dst.s_addr == INADDR_ANY)
+	if ((m->m_flags & (M_BCAST | M_MCAST)) || IN_MULTICAST(ntohl(seg.inc.inc_laddr.s_addr)) ||
+	    IN_MULTICAST(ntohl(seg.inc.inc_faddr.s_addr)) || in_broadcast(seg.inc.inc_laddr, ifp) ||
+	    in_broadcast(seg.inc.inc_faddr, ifp) || seg.inc.inc_laddr.s_addr == INADDR_ANY)
 		goto drop;
 	if ((seg.th.th_flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) && V(st, tcp_drop_synfin)) {
 		TCPSTAT_INC(st, tcps_badsyn);
@@ -1487,8 +1488,8 @@ tcp_input(struct mbuf *m, uint32_t off)
 		return;
 	}
 findpcb:
-	inp = in_pcblookup(st->st_tcbinfo, seg.src, htons(seg.th.th_sport), seg.dst,
-	    htons(seg.th.th_dport), INPLOOKUP_WILDCARD);
+	inp = in_pcblookup(st->st_tcbinfo, seg.inc.inc_faddr, seg.inc.inc_fport, seg.inc.inc_laddr,
+	    seg.inc.inc_lport, INPLOOKUP_WILDCARD);
 	tp = inp != NULL ? intotcpcb(inp) : NULL;
 	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
 		tcp_noport(st, &seg, m);

@@ -60,13 +60,14 @@ tcp_compute_wscale(const struct ust_stack *st)
 /* The MSS we offer for a peer (RFC 9293 3.7.1): the route's MTU less the
  * IP and TCP headers; mssdflt without a route. */
 uint32_t
-tcp_mssopt(struct ust_stack *st, struct in_addr faddr)
+tcp_mssopt(struct ust_stack *st, const struct in_conninfo *inc)
 {
 	struct nhop4 nh;
+	uint32_t hdr = tcp_hdrlen(inc);
 
-	if (rt_lookup(st, faddr, &nh) != 0 || nh.nh_mtu <= 40)
+	if (rt_lookup(st, inc->inc_faddr, &nh) != 0 || nh.nh_mtu <= hdr)
 		return ((uint32_t)V(st, tcp_mssdflt));
-	return (nh.nh_mtu - 40);
+	return (nh.nh_mtu - hdr);
 }
 
 /* FreeBSD tcp_fixed_maxseg(): the payload of a full segment, t_maxseg
@@ -154,7 +155,7 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		return (0);
 	if (flags & TH_SYN) {
 		to.to_flags |= TOF_MSS;
-		tp->t_rcvmss = tcp_mssopt(st, tp->t_inpcb->inp_faddr);
+		tp->t_rcvmss = tcp_mssopt(st, &tp->t_inpcb->inp_inc);
 		to.to_mss = (uint16_t)(tp->t_rcvmss > 65535 ? 65535 : tp->t_rcvmss);
 		/* RFC 7323 2.2: scale on a SYN, and on a SYN-ACK only when
 		 * the peer's SYN had it. */
@@ -322,8 +323,9 @@ tcp_output_error(struct tcpcb *tp, int error)
 	case UST_ENOBUFS:
 		return (UST_ENOBUFS_SOFT);
 	case UST_EMSGSIZE:
-		if (rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 && nh.nh_mtu > 40) {
-			mss = nh.nh_mtu - 40;
+		if (rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
+		    nh.nh_mtu > tcp_hdrlen(&tp->t_inpcb->inp_inc)) {
+			mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
 			if (mss < (uint32_t)V(st, tcp_minmss))
 				mss = (uint32_t)V(st, tcp_minmss);
 			if (mss < tp->t_maxseg) {

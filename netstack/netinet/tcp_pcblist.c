@@ -31,18 +31,17 @@ _Static_assert(UST_TCPT_DELACK == 1 << TT_DELACK && UST_TCPT_REXMT == 1 << TT_RE
     "UST_TCPT_* are the TT_* slots as bits");
 
 static struct ust_tcp_conn *
-pcblist_add(struct pcblist_fill *f, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
-    uint16_t fport, int state)
+pcblist_add(struct pcblist_fill *f, const struct in_conninfo *inc, int state)
 {
 	struct ust_tcp_conn *c = NULL;
 
 	if (f->n < f->max) {
 		c = &f->out[f->n];
 		memset(c, 0, sizeof(*c));
-		c->laddr = laddr.s_addr;
-		c->lport = lport;
-		c->faddr = faddr.s_addr;
-		c->fport = fport;
+		c->laddr = inc->inc_laddr.s_addr;
+		c->lport = inc->inc_lport;
+		c->faddr = inc->inc_faddr.s_addr;
+		c->fport = inc->inc_fport;
 		c->state = (uint8_t)state;
 	}
 	f->n++;
@@ -50,10 +49,9 @@ pcblist_add(struct pcblist_fill *f, struct in_addr laddr, uint16_t lport, struct
 }
 
 static void
-pcblist_syncache(void *arg, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
-    uint16_t fport)
+pcblist_syncache(void *arg, const struct in_conninfo *inc)
 {
-	(void)pcblist_add(arg, laddr, lport, faddr, fport, TCPS_SYN_RECEIVED);
+	(void)pcblist_add(arg, inc, TCPS_SYN_RECEIVED);
 }
 
 /* What a tool shows of a connection, and what the Python bindings compare to
@@ -94,8 +92,7 @@ ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max)
 		tp = inp->inp_ppcb;
 		if (tp == NULL)
 			continue;
-		c = pcblist_add(&f, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport,
-		    tp->t_state);
+		c = pcblist_add(&f, &inp->inp_inc, tp->t_state);
 		if (c != NULL)
 			pcblist_fill_tcb(c, inp, tp);
 	}
@@ -109,9 +106,9 @@ ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t fadd
 	struct inpcb *inp;
 
 	for (inp = st->st_tcbinfo->ipi_list; inp != NULL; inp = inp->inp_list.next)
-		if (inp->inp_ppcb != NULL && inp->inp_laddr.s_addr == laddr &&
-		    inp->inp_lport == lport && inp->inp_faddr.s_addr == faddr &&
-		    inp->inp_fport == fport) {
+		if (inp->inp_ppcb != NULL && (inp->inp_vflag & INP_IPV4) &&
+		    inp->inp_laddr.s_addr == laddr && inp->inp_lport == lport &&
+		    inp->inp_faddr.s_addr == faddr && inp->inp_fport == fport) {
 			(void)tcp_drop(inp->inp_ppcb, UST_ECONNABORTED);
 			return (0);
 		}

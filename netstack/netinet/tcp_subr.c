@@ -142,19 +142,22 @@ tcp_siphash24(const uint64_t key[2], const uint8_t *in, size_t len)
 /* RFC 6528 3: ISN = M + F(localip, localport, remoteip, remoteport,
  * secretkey), M a 4-microsecond timer (RFC 9293 3.4.1), F SipHash-2-4. */
 tcp_seq
-tcp_new_isn(struct ust_stack *st, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
-    uint16_t fport)
+tcp_new_isn(struct ust_stack *st, const struct in_conninfo *inc)
 {
 	struct tcp_state *ts = st->st_tcp;
 	uint8_t buf[12];
 	uint64_t key[2] = { 0, 0 }, h;
 	uint32_t m;
 
-	/* The addresses and ports as they are on the wire. */
-	memcpy(buf, &laddr.s_addr, 4);
-	memcpy(buf + 4, &lport, 2);
-	memcpy(buf + 6, &faddr.s_addr, 4);
-	memcpy(buf + 10, &fport, 2);
+	/* The addresses and ports as they are on the wire: local address and
+	 * port, foreign address and port, 12 bytes for IPv4 (the ISNs every
+	 * seeded test and conformance script sees).  IPv6 will hash the same
+	 * sequence with 16-byte addresses (36 bytes), chosen by INC_ISIPV6,
+	 * so the IPv4 input never changes. */
+	memcpy(buf, &inc->inc_laddr.s_addr, 4);
+	memcpy(buf + 4, &inc->inc_lport, 2);
+	memcpy(buf + 6, &inc->inc_faddr.s_addr, 4);
+	memcpy(buf + 10, &inc->inc_fport, 2);
 	if (ts != NULL) {
 		key[0] = ts->ts_isn_key[0];
 		key[1] = ts->ts_isn_key[1];
@@ -768,8 +771,8 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 	memset(&th, 0, sizeof(th));
 	memset(&to, 0, sizeof(to));
 	if (seg != NULL) {
-		args.src = seg->dst;
-		args.dst = seg->src;
+		args.src = seg->inc.inc_laddr;
+		args.dst = seg->inc.inc_faddr;
 		th.th_sport = seg->th.th_dport;
 		th.th_dport = seg->th.th_sport;
 	} else if (inp != NULL) {
@@ -859,9 +862,9 @@ tcp_mtudisc(struct tcpcb *tp, uint32_t mtu)
 	struct ust_stack *st = tp->t_stack;
 	uint32_t mss;
 
-	if (mtu <= 40)
+	if (mtu <= tcp_hdrlen(&tp->t_inpcb->inp_inc))
 		return;
-	mss = mtu - 40;
+	mss = mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
 	if (mss < (uint32_t)V(st, tcp_minmss))
 		mss = (uint32_t)V(st, tcp_minmss);
 	if (mss >= tp->t_maxseg)

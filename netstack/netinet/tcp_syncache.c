@@ -61,10 +61,7 @@
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
 	struct syncache **sc_prevp;
-	struct in_addr sc_src; /* the peer */
-	struct in_addr sc_dst; /* us */
-	uint16_t sc_sport;     /* the peer's port, network order */
-	uint16_t sc_dport;     /* ours, network order */
+	struct in_conninfo sc_inc; /* foreign = the peer, local = us */
 	tcp_seq sc_irs;
 	tcp_seq sc_iss;
 	uint32_t sc_tsreflect; /* the peer's TSval to echo */
@@ -129,39 +126,43 @@ syncache_adv_wnd(const struct syncache *sc)
 	return (sc->sc_wnd > TCP_MAXWIN ? TCP_MAXWIN : sc->sc_wnd);
 }
 
+/*
+ * The bucket of a connection: SipHash of the foreign and local address
+ * (one 64-bit word for IPv4) and the ports.  These are the IPv4 words of
+ * old, so every seeded test sees the same buckets.  IPv6 will feed the
+ * two 16-byte addresses as four words (sc_siphash taking more) ahead of
+ * the same port word, chosen by INC_ISIPV6.
+ */
 static struct syncache_head *
-syncache_bucket(struct syncache_state *ss, struct in_addr src, uint16_t sport, struct in_addr dst,
-    uint16_t dport)
+syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)
 {
 	uint64_t w[2];
 
-	w[0] = (uint64_t)src.s_addr << 32 | dst.s_addr;
-	w[1] = (uint64_t)sport << 16 | dport;
+	w[0] = (uint64_t)inc->inc_faddr.s_addr << 32 | inc->inc_laddr.s_addr;
+	w[1] = (uint64_t)inc->inc_fport << 16 | inc->inc_lport;
 	return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 2) & ss->ss_hashmask]);
 }
 
 static struct syncache *
-syncache_lookup(struct syncache_head *sch, struct in_addr src, uint16_t sport, struct in_addr dst,
-    uint16_t dport)
+syncache_lookup(struct syncache_head *sch, const struct in_conninfo *inc)
 {
 	struct syncache *sc;
 
 	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
-		if (sc->sc_src.s_addr == src.s_addr && sc->sc_sport == sport &&
-		    sc->sc_dst.s_addr == dst.s_addr && sc->sc_dport == dport)
+		if (sc->sc_inc.inc_faddr.s_addr == inc->inc_faddr.s_addr &&
+		    sc->sc_inc.inc_fport == inc->inc_fport &&
+		    sc->sc_inc.inc_laddr.s_addr == inc->inc_laddr.s_addr &&
+		    sc->sc_inc.inc_lport == inc->inc_lport)
 			return (sc);
 	return (NULL);
 }
 
 /* The MSS we offer (FreeBSD tcp_mssopt): the route's MTU less the headers. */
 static uint16_t
-sc_mssopt(struct ust_stack *st, struct in_addr peer)
+sc_mssopt(struct ust_stack *st, const struct in_conninfo *inc)
 {
-	struct nhop4 nh;
-	uint32_t mss = (uint32_t)V(st, tcp_mssdflt);
+	uint32_t mss = tcp_mssopt(st, inc);
 
-	if (rt_lookup(st, peer, &nh) == 0 && nh.nh_mtu > 40)
-		mss = nh.nh_mtu - 40;
 	if (mss > 65535)
 		mss = 65535;
 	return ((uint16_t)mss);
@@ -200,7 +201,7 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		/* RFC 9293 3.7.1, RFC 7323 2.2 and 3.2: MSS always; window
 		 * scale and timestamps only when the SYN carried them. */
 		to.to_flags = TOF_MSS;
-		to.to_mss = sc_mssopt(st, sc->sc_src);
+		to.to_mss = sc_mssopt(st, &sc->sc_inc);
 		if (sc->sc_flags & SCF_WINSCALE) {
 			to.to_flags |= TOF_SCALE;
 			to.to_wscale = sc->sc_request_r_scale;
@@ -221,8 +222,8 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	if ((flags & TH_SYN) && (sc->sc_flags & SCF_ECN))
 		flags |= TH_ECE;
 	memset(&th, 0, sizeof(th));
-	th.th_sport = ntohs(sc->sc_dport);
-	th.th_dport = ntohs(sc->sc_sport);
+	th.th_sport = ntohs(sc->sc_inc.inc_lport);
+	th.th_dport = ntohs(sc->sc_inc.inc_fport);
 	th.th_seq = (flags & TH_SYN) ? sc->sc_iss : sc->sc_iss + 1;
 	th.th_ack = sc->sc_irs + 1;
 	th.th_off = (uint8_t)((TCP_HDR_MIN + optlen) / 4);
@@ -232,11 +233,11 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	tcp_hdr_write(p, &th);
 	m->m_len = TCP_HDR_MIN + optlen;
 	m->m_pkthdr.len = m->m_len;
-	sum = in4_cksum(m, IPPROTO_TCP, 0, m->m_len, sc->sc_dst, sc->sc_src);
+	sum = in4_cksum(m, IPPROTO_TCP, 0, m->m_len, sc->sc_inc.inc_laddr, sc->sc_inc.inc_faddr);
 	be16enc(p + 16, sum);
 	memset(&args, 0, sizeof(args));
-	args.src = sc->sc_dst;
-	args.dst = sc->sc_src;
+	args.src = sc->sc_inc.inc_laddr;
+	args.dst = sc->sc_inc.inc_faddr;
 	args.proto = IPPROTO_TCP;
 	args.ttl = sc->sc_ttl;
 	args.tos = sc->sc_tos;
@@ -344,8 +345,11 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64
 {
 	uint64_t w[3];
 
-	w[0] = (uint64_t)sc->sc_src.s_addr << 32 | sc->sc_dst.s_addr;
-	w[1] = (uint64_t)sc->sc_sport << 48 | (uint64_t)sc->sc_dport << 32 | sc->sc_irs;
+	/* IPv4's words, unchanged (the same cookies for every seeded test);
+	 * IPv6 will MAC the two 16-byte addresses as four words instead. */
+	w[0] = (uint64_t)sc->sc_inc.inc_faddr.s_addr << 32 | sc->sc_inc.inc_laddr.s_addr;
+	w[1] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
+	    sc->sc_irs;
 	w[2] = counter << 8 | mssidx;
 	return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 3) & 0x0fffffffu);
 }
@@ -396,10 +400,7 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 	long space = sbspace(&lso->so_rcv);
 
 	memset(sc, 0, sizeof(*sc));
-	sc->sc_src = seg->src;
-	sc->sc_dst = seg->dst;
-	sc->sc_sport = htons(seg->th.th_sport);
-	sc->sc_dport = htons(seg->th.th_dport);
+	sc->sc_inc = seg->inc;
 	sc->sc_irs = seg->th.th_seq;
 	sc->sc_ttl = linp->inp_ip_ttl;
 	sc->sc_tos = (uint8_t)(linp->inp_ip_tos & ~IPTOS_ECN_MASK);
@@ -453,15 +454,14 @@ syncache_add(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg
 	struct syncache_state *ss = st->st_syncache;
 	struct syncache_head *sch;
 	struct syncache *sc, scs;
-	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
 
 	/* Data on a SYN is not kept (no TCP Fast Open): the peer sends it
 	 * again after the handshake. */
 	m_freem(m);
 	if (ss == NULL || sotoinpcb(lso) == NULL)
 		return;
-	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
-	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	sch = syncache_bucket(ss, &seg->inc);
+	sc = syncache_lookup(sch, &seg->inc);
 	if (sc != NULL) {
 		/* A retransmitted SYN: our SYN-ACK was lost (RFC 9293
 		 * 3.10.7.2); answer it again, with a fresh timestamp echo. */
@@ -491,7 +491,7 @@ syncache_add(struct ust_stack *st, struct socket *lso, const struct tcp_seg *seg
 	}
 	*sc = scs;
 	/* RFC 6528: the ISN of a cached entry is a keyed hash, not a cookie. */
-	sc->sc_iss = tcp_new_isn(st, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
+	sc->sc_iss = tcp_new_isn(st, &sc->sc_inc);
 	sc->sc_rxttime = stack_now(st) + syncache_rexmt_ns(st, 0);
 	syncache_insert(ss, sch, sc);
 	TCPSTAT_INC(st, tcps_sc_added);
@@ -564,7 +564,7 @@ syncache_socket(struct ust_stack *st, struct socket *lso, const struct syncache 
 	struct tcpcb *tp;
 	int error;
 
-	error = tcp_listen_newconn(lso, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport, &tp);
+	error = tcp_listen_newconn(lso, &sc->sc_inc, &tp);
 	if (error != 0) {
 		if (error == UST_ECONNABORTED)
 			TCPSTAT_INC(st, tcps_sc_dropped);
@@ -595,13 +595,12 @@ syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *
 	struct syncache_head *sch;
 	struct syncache *sc, scs;
 	struct socket *so;
-	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
 
 	*reset = 0;
 	if (ss == NULL || sotoinpcb(lso) == NULL)
 		return (NULL);
-	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
-	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	sch = syncache_bucket(ss, &seg->inc);
+	sc = syncache_lookup(sch, &seg->inc);
 	if (sc != NULL) {
 		/* RFC 9293 3.10.7.4 (SYN-RECEIVED): the ACK must acknowledge
 		 * our SYN exactly, else a RST <SEQ=SEG.ACK><CTL=RST>. */
@@ -653,12 +652,11 @@ syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
 	struct syncache_state *ss = st->st_syncache;
 	struct syncache_head *sch;
 	struct syncache *sc;
-	uint16_t sport = htons(seg->th.th_sport), dport = htons(seg->th.th_dport);
 
 	if (ss == NULL)
 		return;
-	sch = syncache_bucket(ss, seg->src, sport, seg->dst, dport);
-	sc = syncache_lookup(sch, seg->src, sport, seg->dst, dport);
+	sch = syncache_bucket(ss, &seg->inc);
+	sc = syncache_lookup(sch, &seg->inc);
 	if (sc == NULL)
 		return;
 	/* RFC 9293 3.10.7.4 / RFC 5961 3.2: in the window resets; only the
@@ -685,17 +683,20 @@ syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
 	struct syncache_state *ss = st->st_syncache;
 	struct syncache_head *sch;
 	struct syncache *sc;
-	uint16_t sport, dport;
+	struct in_conninfo inc;
 	tcp_seq seq;
 
 	if (ss == NULL || ctl->l4 == NULL || ctl->l4len < 8)
 		return;
 	/* The quoted segment is ours: source us, destination the peer. */
-	dport = htons(be16dec(ctl->l4));
-	sport = htons(be16dec(ctl->l4 + 2));
+	memset(&inc, 0, sizeof(inc));
+	inc.inc_laddr = ctl->src;
+	inc.inc_faddr = ctl->dst;
+	inc.inc_lport = htons(be16dec(ctl->l4));
+	inc.inc_fport = htons(be16dec(ctl->l4 + 2));
 	seq = be32dec(ctl->l4 + 4);
-	sch = syncache_bucket(ss, ctl->dst, sport, ctl->src, dport);
-	sc = syncache_lookup(sch, ctl->dst, sport, ctl->src, dport);
+	sch = syncache_bucket(ss, &inc);
+	sc = syncache_lookup(sch, &inc);
 	if (sc == NULL || seq != sc->sc_iss)
 		return;
 	/* FreeBSD: one error may be transient; a second one after the
@@ -796,7 +797,7 @@ syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
 		return;
 	for (i = 0; i <= ss->ss_hashmask; i++)
 		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
-			fn(arg, sc->sc_dst, sc->sc_dport, sc->sc_src, sc->sc_sport);
+			fn(arg, &sc->sc_inc);
 }
 #else  /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
 	* (tcp_listen_syn); nothing is cached. */

@@ -94,8 +94,7 @@ tcp_attach_pcb(struct socket *so)
 }
 
 int
-tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport, struct in_addr faddr,
-    uint16_t fport, struct tcpcb **tpp)
+tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcpcb **tpp)
 {
 	struct ust_stack *st = lso->so_stack;
 	struct inpcb *linp = sotoinpcb(lso), *inp;
@@ -113,9 +112,9 @@ tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport, str
 	inp = sotoinpcb(so);
 	inp->inp_ip_ttl = linp->inp_ip_ttl;
 	inp->inp_ip_tos = linp->inp_ip_tos;
-	inp->inp_laddr = laddr;
-	inp->inp_lport = lport;
-	if (in_pcbconnect(inp, faddr, fport) != 0)
+	inp->inp_laddr = inc->inc_laddr;
+	inp->inp_lport = inc->inc_lport;
+	if (in_pcbconnect(inp, inc->inc_faddr, inc->inc_fport) != 0)
 		goto abort;
 	tp = intotcpcb(inp);
 	if (ltp != NULL) {
@@ -360,7 +359,7 @@ tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 	tp->t_state = TCPS_SYN_SENT;
 	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
 	/* RFC 6528 (RFC 9293 3.4.1): the ISN from the 4-tuple and the clock. */
-	tp->iss = tcp_new_isn(st, inp->inp_laddr, inp->inp_lport, inp->inp_faddr, inp->inp_fport);
+	tp->iss = tcp_new_isn(st, &inp->inp_inc);
 	tcp_sendseqinit(tp);
 	tp->t_starttime = stack_now(st);
 	return (tcp_output(tp));

@@ -31,6 +31,7 @@
 #include "kern/callout.h"
 #include "kern/kassert.h"
 #include "netinet/in.h"
+#include "netinet/in_pcb.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp.h"
 #include "netinet/tcp_fsm.h"
@@ -47,9 +48,8 @@ struct cc_algo;
  * to everything that acts on it (state machine, syncache, RST replies). */
 struct tcp_seg {
 	struct ifnet *ifp;
-	struct in_addr src; /* the peer */
-	struct in_addr dst; /* us */
-	uint8_t ip_tos;     /* the IP TOS octet: its ECN field (RFC 3168) */
+	struct in_conninfo inc; /* foreign = the peer, local = us; ports too */
+	uint8_t ip_tos;         /* the IP TOS octet: its ECN field (RFC 3168) */
 	uint8_t ip_ttl;
 	struct tcphdr th; /* host order */
 	struct tcpopt to;
@@ -57,6 +57,17 @@ struct tcp_seg {
 	uint32_t tlen; /* payload bytes */
 	uint8_t dsack; /* a D-SACK block was recorded for this segment */
 };
+
+/* The IP and TCP headers without options in front of every segment of a
+ * connection (FreeBSD: sizeof(struct tcpiphdr) or tcpip6hdr): what a
+ * route's MTU loses before it is an MSS. */
+#define TCPIP_HDRLEN 40  /* IPv4 (20) + TCP (20) */
+#define TCPIP6_HDRLEN 60 /* IPv6 (40) + TCP (20) */
+static inline uint32_t
+tcp_hdrlen(const struct in_conninfo *inc)
+{
+	return (inc_isipv6(inc) ? TCPIP6_HDRLEN : TCPIP_HDRLEN);
+}
 
 /* Timers: one callout per connection, armed for the earliest of these
  * deadlines (STYLE: per-tcpcb deadline slots and one dispatch table), so a
@@ -298,8 +309,7 @@ void tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *s
 /* RFC 5961 7: a challenge ACK, rate limited per stack (ack_war_*). */
 void tcp_send_challenge_ack(struct tcpcb *tp, const struct tcp_seg *seg);
 /* RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey). */
-tcp_seq tcp_new_isn(struct ust_stack *st, struct in_addr laddr, uint16_t lport,
-    struct in_addr faddr, uint16_t fport);
+tcp_seq tcp_new_isn(struct ust_stack *st, const struct in_conninfo *inc);
 struct tcpcb *tcp_newtcpcb(struct inpcb *inp);
 /* Closes the connection: frees the tcpcb and the PCB (and the socket if
  * the user has closed it).  Returns NULL. */
@@ -321,14 +331,14 @@ void tcp_fini(struct ust_stack *st);
 void tcp_maxsockets_changed(struct ust_stack *st);
 /* Helpers of the same files, for the others too:
  * the RFC 7323 timestamp clock (ms of the stack clock; add ts_offset);
- * the MSS to offer a peer (route MTU - 40, RFC 9293 3.7.1);
+ * the MSS to offer a peer (route MTU less tcp_hdrlen, RFC 9293 3.7.1);
  * the window scale to request (smallest shift covering kern.ipc.maxsockbuf);
  * the receive window to advertise now (bytes, unscaled, never shrinking);
  * FreeBSD's backoff multiplier for a shift (1, 2, 4 ... 512);
  * the keepinit time of a connection (TCP_KEEPINIT or the knob), ns;
  * SipHash-2-4 (RFC 6528 F, also usable for SYN cookies). */
 uint32_t tcp_ts_getticks(const struct ust_stack *st);
-uint32_t tcp_mssopt(struct ust_stack *st, struct in_addr faddr);
+uint32_t tcp_mssopt(struct ust_stack *st, const struct in_conninfo *inc);
 uint8_t tcp_compute_wscale(const struct ust_stack *st);
 uint32_t tcp_rcv_window(const struct tcpcb *tp);
 uint32_t tcp_backoff_mult(uint32_t shift);
@@ -518,14 +528,13 @@ int tcp_ctloutput(struct socket *so, struct sockopt *sopt);
 int tcp_attach_pcb(struct socket *so);
 /* The connection a listener lso makes for a handshake (syncache_socket,
  * or tcp_input's tcp_listen_syn without the syncache): a socket on lso's
- * incomplete queue whose tcpcb (TCPS_CLOSED) is connected laddr:lport to
- * faddr:fport (network order) and has the listener's IP TTL/TOS, TCP
+ * incomplete queue whose tcpcb (TCPS_CLOSED) is connected inc's local to
+ * its foreign address and port (network order) and has the listener's IP TTL/TOS, TCP
  * options, keepalive times and congestion control.  Returns 0 (*tpp set),
  * UST_ENOBUFS when no socket was made (listen queue full or no memory;
  * counted as tcps_listendrop) or UST_ECONNABORTED when the socket was made
  * and freed again (PCB or address failure). */
-int tcp_listen_newconn(struct socket *lso, struct in_addr laddr, uint16_t lport,
-    struct in_addr faddr, uint16_t fport, struct tcpcb **tpp);
+int tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcpcb **tpp);
 /* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
 uint8_t tcp_request_wscale(const struct ust_stack *st);
 /* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */
@@ -541,10 +550,9 @@ uint32_t syncache_count(const struct ust_stack *st);
 /* The syncache's and the tcpcb zone, for the stack's zone statistics. */
 const struct ust_zone *syncache_zone(const struct ust_stack *st);
 const struct ust_zone *tcp_tcpcb_zone(const struct ust_stack *st);
-/* Calls fn for each embryonic connection: local then foreign address and
- * port, network order. */
-typedef void (*syncache_visit_fn)(void *arg, struct in_addr laddr, uint16_t lport,
-    struct in_addr faddr, uint16_t fport);
+/* Calls fn for each embryonic connection with its identity (local = us,
+ * foreign = the peer; network order). */
+typedef void (*syncache_visit_fn)(void *arg, const struct in_conninfo *inc);
 void syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg);
 
 #endif /* _USTACK_NETINET_TCP_VAR_H_ */

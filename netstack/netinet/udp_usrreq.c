@@ -67,6 +67,8 @@ udp_bcast_one(struct inpcb *inp, void *arg)
 	struct udp_bcast *b = arg;
 	struct mbuf *n;
 
+	if ((inp->inp_vflag & INP_IPV4) == 0)
+		return (0);
 	if (inp->inp_laddr.s_addr != INADDR_ANY && inp->inp_laddr.s_addr != b->ip->ip_dst.s_addr)
 		return (0);
 	if (inp->inp_faddr.s_addr != INADDR_ANY &&

@@ -3,7 +3,8 @@
  * SO_REUSEPORT, wildcard against specific, EADDRINUSE, EADDRNOTAVAIL),
  * ephemeral ports (random, in range, never repeated while in use,
  * exhaustion), in_pcblookup exact against wildcard, connect errors, and
- * a thousand connected PCBs all found again.
+ * a thousand connected PCBs all found again, and IPv4 lookups skipping
+ * PCBs without INP_IPV4.
  */
 #include <stdlib.h>
 
@@ -283,6 +284,45 @@ TEST(in_pcblookup_exact_then_wildcard)
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s1));
 	ust_close(s1);
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == NULL);
+	prig_fini(&p);
+}
+
+/* inp_vflag: every PCB starts as IPv4, and the IPv4 lookup never finds
+ * a PCB without INP_IPV4 (what an IPV6_V6ONLY socket will be), on the
+ * connected hash or the wildcard one. */
+TEST(in_pcblookup_skips_non_ipv4)
+{
+	struct prig p;
+	struct ust_socket *s1, *s2;
+	struct ust_sockaddr_in n;
+	struct ust_stack *st;
+	struct inpcb *i1, *i2;
+
+	prig_init(&p, ust_test_seed);
+	st = p.st;
+	s1 = sock_opts(st, RP);
+	s2 = sock_opts(st, RP);
+	i1 = sotoinpcb(SO_FROM_UST(s1));
+	i2 = sotoinpcb(SO_FROM_UST(s2));
+	CHECK_EQ(i1->inp_vflag, INP_IPV4);
+	CHECK_EQ(i1->inp_inc.inc_flags & INC_ISIPV6, 0);
+	n = tl_sin(INADDR_ANY, 5000);
+	CHECK_EQ(ust_bind(s1, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	n = tl_sin(ADDR_A, 5000);
+	CHECK_EQ(ust_bind(s2, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	n = tl_sin(ADDR_PEER, 53);
+	CHECK_EQ(ust_connect(s2, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s2));
+	i2->inp_vflag = INP_IPV6;
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 0) == NULL);
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s1));
+	i1->inp_vflag = INP_IPV6;
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == NULL);
+	i1->inp_vflag = i2->inp_vflag = INP_IPV4 | INP_IPV6;
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 0) == SO_FROM_UST(s2));
+	i1->inp_vflag = i2->inp_vflag = INP_IPV4;
+	ust_close(s2);
+	ust_close(s1);
 	prig_fini(&p);
 }
 

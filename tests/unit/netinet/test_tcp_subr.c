@@ -26,6 +26,20 @@ TEST(subr_siphash24_paper_vector)
 	CHECK(tcp_siphash24(key, msg, 8) == 0x93f5f5799a932462ull);
 }
 
+/* tcp_new_isn of an IPv4 4-tuple (ports host order here). */
+static tcp_seq
+isn4(struct ust_stack *st, struct in_addr l, uint16_t lport, struct in_addr f, uint16_t fport)
+{
+	struct in_conninfo inc;
+
+	memset(&inc, 0, sizeof(inc));
+	inc.inc_laddr = l;
+	inc.inc_lport = htons(lport);
+	inc.inc_faddr = f;
+	inc.inc_fport = htons(fport);
+	return (tcp_new_isn(st, &inc));
+}
+
 TEST(subr_isn_rfc6528)
 {
 	struct ust_vclock *vc = ust_vclock_create(IPT_T0);
@@ -33,20 +47,20 @@ TEST(subr_isn_rfc6528)
 	struct in_addr l = { htonl(IPT_OURS) }, f = { htonl(IPT_PEER) };
 	tcp_seq i1, i2, i3, j1;
 
-	i1 = tcp_new_isn(a, l, htons(1000), f, htons(80));
-	i2 = tcp_new_isn(a, l, htons(1001), f, htons(80));
-	i3 = tcp_new_isn(a, l, htons(1000), f, htons(81));
+	i1 = isn4(a, l, 1000, f, 80);
+	i2 = isn4(a, l, 1001, f, 80);
+	i3 = isn4(a, l, 1000, f, 81);
 	CHECK(i1 != i2 && i1 != i3 && i2 != i3);
 	/* Same stack, same tuple, same time: same ISN (a pure function). */
-	CHECK_EQ(tcp_new_isn(a, l, htons(1000), f, htons(80)), i1);
+	CHECK_EQ(isn4(a, l, 1000, f, 80), i1);
 	/* Another stack (another secret): unrelated. */
-	j1 = tcp_new_isn(b, l, htons(1000), f, htons(80));
+	j1 = isn4(b, l, 1000, f, 80);
 	CHECK(j1 != i1);
 	/* M: 4 microsecond ticks (RFC 9293 3.4.1). */
 	ust_vclock_advance(vc, 4000);
-	CHECK_EQ(tcp_new_isn(a, l, htons(1000), f, htons(80)), i1 + 1);
+	CHECK_EQ(isn4(a, l, 1000, f, 80), i1 + 1);
 	ust_vclock_advance(vc, 1000000000ull);
-	CHECK_EQ(tcp_new_isn(a, l, htons(1000), f, htons(80)), i1 + 1 + 250000);
+	CHECK_EQ(isn4(a, l, 1000, f, 80), i1 + 1 + 250000);
 	test_stack_free(a);
 	test_stack_free(b);
 	ust_vclock_destroy(vc);
@@ -56,10 +70,12 @@ static void
 mkseg(struct tcp_seg *seg, uint16_t flags, uint32_t seq, uint32_t ack)
 {
 	memset(seg, 0, sizeof(*seg));
-	seg->src.s_addr = htonl(IPT_PEER);
-	seg->dst.s_addr = htonl(IPT_OURS);
+	seg->inc.inc_faddr.s_addr = htonl(IPT_PEER);
+	seg->inc.inc_laddr.s_addr = htonl(IPT_OURS);
 	seg->th.th_sport = 40000;
 	seg->th.th_dport = 8080;
+	seg->inc.inc_fport = htons(40000);
+	seg->inc.inc_lport = htons(8080);
 	seg->th.th_seq = seq;
 	seg->th.th_ack = ack;
 	seg->th.th_flags = flags;
