@@ -8,6 +8,8 @@
 #include "ip6test.h"
 
 #if UST_INET6
+/* The cases read the counters. */
+#if UST_STATS
 static struct sockaddr_in6
 sin6_of(const struct in6_addr *a, uint32_t scope)
 {
@@ -124,4 +126,5 @@ TEST(raw_icmp6_ping)
 	lt_pair_fini(&pr);
 }
 #endif /* UST_RAW_IP */
+#endif /* UST_STATS */
 #endif /* UST_INET6 */
