@@ -71,7 +71,9 @@ void ip6_input_loop(struct ifnet *ifp, struct mbuf *m);
  * quotes as much as fits 1280 bytes, never about an ICMPv6 error, a
  * multicast destination (except packet too big and an unrecognized
  * option with the 0x80 action), or a source that is not a unicast
- * address; rate limited by net.inet6.icmp6.errppslimit.  Consumes m. */
+ * address; rate limited by net.inet6.icmp6.errppslimit.  m_pkthdr.rcvif
+ * is the interface m came in on (without one m is only freed).  Consumes
+ * m. */
 void icmp6_error(struct mbuf *m, int type, int code, uint32_t param);
 /* The 4-byte words of the ICMPv6 message at off of m (icmp6len bytes). */
 void icmp6_input(struct mbuf *m, uint32_t off);
