@@ -34,7 +34,8 @@
 static int
 rip6_match(const struct inpcb *inp, const struct ip6_hdr *h, const struct ifnet *ifp)
 {
-	if (inp->inp_socket == NULL || !(inp->inp_vflag & INP_IPV6) || inp->inp_ip_p != IPPROTO_ICMPV6)
+	if (inp->inp_socket == NULL || !(inp->inp_vflag & INP_IPV6) ||
+	    inp->inp_ip_p != IPPROTO_ICMPV6)
 		return (0);
 	if (!IN6_IS_ADDR_UNSPECIFIED(&inp->in6p_laddr) &&
 	    (!in6_are_addr_equal(&inp->in6p_laddr, &h->ip6_dst) ||
