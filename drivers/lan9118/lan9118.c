@@ -18,6 +18,10 @@
  *             the rest; write A, B, then the chain's bytes packed into
  *             little-endian words; ust_mbuf_free().
  *
+ * Multicast: set_multicast programs the 64-bin hash filter (MAC_CR.HPFILT,
+ * HASHH/HASHL, lan_mc_hash) for the stack's groups, or MAC_CR.MCPAS for
+ * allmulti; unicast stays a perfect match on our address.
+ *
  * Time: nothing is held back, so no next_deadline; the chip's drops on
  * RX overflow are its own (RX_DROP).  Register accesses are 32-bit
  * volatile loads and stores; the bytes of a FIFO word are in wire order
