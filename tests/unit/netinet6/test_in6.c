@@ -255,7 +255,7 @@ stable_ll(uint64_t seed, const char *ifname)
 TEST(in6_stable_iid_rfc7217)
 {
 	struct in6_addr a = stable_ll(7, "pd0"), b = stable_ll(7, "pd0"), c = stable_ll(8, "pd0"),
-			d = stable_ll(7, "pd1"), eui;
+	                d = stable_ll(7, "pd1"), eui;
 
 	CHECK(a.s6_addr8[0] == 0xfe && a.s6_addr8[1] == 0x80);
 	CHECK(in6_word(&a, 1) == 0);
@@ -326,7 +326,7 @@ TEST(in6_selectsrc_rfc6724)
 {
 	struct nr t;
 	struct in6_addr ll = nr_a("fe80::10"), g1 = nr_a("2001:2::10"), g2 = nr_a("2001:2:0:1::10"),
-			ula = nr_a("fd00::10");
+	                ula = nr_a("fd00::10");
 	struct in6_ifaddr *ia;
 
 	nr_init(&t, ust_test_seed);
@@ -366,7 +366,7 @@ TEST(in6_scope_zones)
 {
 	struct nr t;
 	struct in6_addr ll = nr_a("fe80::1"), g = nr_a("2001:2::1"), mc = nr_a("ff02::1"),
-			mg = nr_a("ff0e::1");
+	                mg = nr_a("ff0e::1");
 	uint32_t z;
 
 	nr_init(&t, ust_test_seed);

@@ -133,7 +133,7 @@ TEST(mld_general_query_answered_within_mrd)
 	query(&t, "fe80::1", 1, "ff02::1:ff00:10", 1000, 1);
 	nr_advance(&t, 1001 * NR_MS);
 	CHECK(records(&t, from, &sol, MLDV2_RECORD_MODE_IS_EXCLUDE) +
-		records(&t, from, &sol2, MLDV2_RECORD_MODE_IS_EXCLUDE) ==
+	        records(&t, from, &sol2, MLDV2_RECORD_MODE_IS_EXCLUDE) ==
 	    1);
 	/* A group we are not in: nothing. */
 	from = t.d->tx_count;
