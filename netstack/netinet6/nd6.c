@@ -46,8 +46,6 @@ nd6_init(struct ust_stack *st)
 	nd->nd_secret[1] = ust_rng_u64(&st->st_rng);
 	callout_init(&nd->nd_timer);
 	st->st_nd6 = nd;
-	callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
-	    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
 	return (0);
 }
 
@@ -58,8 +56,29 @@ nd6_timer(void *arg)
 	struct ust_stack *st = nd->nd_st;
 
 	nd6_rtr_timer(st);
-	callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
-	    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
+	nd6_timer_arm(st);
+}
+
+/* The lifetime walk runs every nd6_prune seconds while something has a
+ * lifetime (a router, a prefix, an address from SLAAC), and not at all
+ * otherwise: an idle stack has no timer pending. */
+void
+nd6_timer_arm(struct ust_stack *st)
+{
+	struct nd6_state *nd = st->st_nd6;
+	struct in6_ifaddr *ia;
+	int need = nd->nd_routers != NULL || nd->nd_prefixes != NULL;
+
+	for (ia = st->st_in6_ifaddrs; ia != NULL && !need; ia = ia->ia_next)
+		if (ia->ia6_lifetime.ia6t_expire != 0 || ia->ia6_lifetime.ia6t_preferred != 0)
+			need = 1;
+	if (!need) {
+		callout_stop(&st->st_wheel, &nd->nd_timer);
+		return;
+	}
+	if (!callout_pending(&nd->nd_timer))
+		callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
+		    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
 }
 
 static void

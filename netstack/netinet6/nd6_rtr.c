@@ -475,6 +475,7 @@ nd6_ra_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	while (nd_opt_next(&it, &type, &opt, &olen) == 1)
 		if (type == ND_OPT_PREFIX_INFORMATION)
 			nd6_prefix_input(ifp, opt);
+	nd6_timer_arm(st);
 	goto drop;
 bad:
 	ICMP6STAT_INC(st, icp6s_badra);

@@ -165,6 +165,8 @@ void nd6_na_output(struct ifnet *ifp, const struct in6_addr *dst, const struct i
 void nd6_rtr_ifattach(struct ifnet *ifp); /* RS when accept_rtadv */
 void nd6_rtr_ifdetach(struct ifnet *ifp);
 void nd6_rtr_fini(struct ust_stack *st);
+/* Arms nd6.c's lifetime walk when something has a lifetime. */
+void nd6_timer_arm(struct ust_stack *st);
 /* The timer walk of prefix, router and address lifetimes. */
 void nd6_rtr_timer(struct ust_stack *st);
 /* A router said R=0 in an NA (RFC 4861 7.2.5): forget it as a router. */
