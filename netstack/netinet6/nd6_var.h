@@ -184,6 +184,9 @@ void in6_eui64_iid(const struct ifnet *ifp, const struct in6_addr *prefix, struc
 void in6_make_iid(struct ifnet *ifp, const struct in6_addr *prefix, uint32_t dad,
     struct in6_addr *out);
 
+/* The link-local address of ifp (auto_linklocal), unless it has one. */
+void in6_ifattach_linklocal(struct ifnet *ifp);
+
 /* mld6.c */
 void mld_ifdetach(struct ifnet *ifp);
 
