@@ -369,3 +369,33 @@ TEST(nd6_static_entry_resolves_at_once)
 	CHECK(ust_nd6_del(t.uifp, &peer) == -UST_ENOENT);
 	nr_fini(&t);
 }
+
+TEST(nd6_nud_hint_keeps_reachable)
+{
+	struct nr t;
+	struct in6_addr ours, peer = nr_a(PEER);
+	struct ust_nd6_entry e;
+	int i;
+
+	nd_setup(&t, ust_test_seed);
+	ours = nr_a(OURS);
+	CHECK(nd6_output(t.ifp, nr_pkt(&t, &ours, &peer), &peer) == 0);
+	nr_na(&t, &peer, &ours, TL_NA_SOLICITED, &peer, nr_mac_peer, 255);
+	/* Upper-layer hints every 10 s keep it REACHABLE: no probe. */
+	for (i = 0; i < 10; i++) {
+		nr_advance(&t, 10 * NR_SEC);
+		nd6_nud_hint(t.ifp, &peer);
+	}
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_REACHABLE);
+	/* nd6_maxnudhint bounds them. */
+	nr_knob(&t, "net.inet6.icmp6.nd6_maxnudhint", 2);
+	nd6_nud_hint(t.ifp, &peer);
+	nr_advance(&t, 50 * NR_SEC);
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_STALE);
+	nd6_nud_hint(t.ifp, &peer); /* a STALE entry is left to NUD */
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_STALE);
+	nr_fini(&t);
+}

@@ -419,3 +419,38 @@ TEST(hostile_nd_bad_hlim_unsolicited_na_ra_flood_then_echo)
 	CHECK(echo_ok(&t, &ours));
 	nr_fini(&t);
 }
+
+TEST(slaac_stable_address_dad_collision_retries)
+{
+	struct nr t;
+	struct in6_addr a, b, all = nr_a("ff02::1"), p = nr_a("2001:2::"), x;
+	uint8_t o[64], pl[64], dmac[6];
+	size_t n;
+	unsigned f;
+
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_knob(&t, "net.inet6.ip6.use_stableaddr", 1);
+	nr_attach(&t); /* dad_count 1 */
+	n = pio(o, "2001:2::", 64, LA, 86400, 14400);
+	ra(&t, RTR, 255, 1800, o, n);
+	REQUIRE(slaac_addr(&t, "2001:2::", &a, &f));
+	CHECK(f & UST_IN6_IFF_TENTATIVE);
+	/* Someone has it: RFC 7217 6, the next DAD counter. */
+	n = tl_nd_na(pl, a.s6_addr8, all.s6_addr8, TL_NA_OVERRIDE, a.s6_addr8, o,
+	    tl_nd_opt_lla(o, TL_ND_OPT_TLLA, nr_mac_peer));
+	tl_in6_mcast_mac(dmac, all.s6_addr8);
+	nr_wire(&t, dmac, &a, &all, 255, pl, n);
+	CHECK(nr_addr_flags(&t, &a) & UST_IN6_IFF_DUPLICATED);
+	in6_stable_iid(t.ifp, &p, 1, &x);
+	CHECK(nr_addr_flags(&t, &x) & UST_IN6_IFF_TENTATIVE);
+	nr_advance(&t, 2 * NR_SEC);
+	CHECK((nr_addr_flags(&t, &x) & ~(unsigned)0x10000) == UST_IN6_IFF_AUTOCONF);
+	/* The next RA refreshes the new one, makes no third. */
+	n = pio(o, "2001:2::", 64, LA, 86400, 14400);
+	ra(&t, RTR, 255, 1800, o, n);
+	REQUIRE(slaac_addr(&t, "2001:2::", &b, &f));
+	CHECK(in6_are_addr_equal(&b, &x) || in6_are_addr_equal(&b, &a));
+	CHECK(NR_CNT(&t, nd6c_slaac) == 2);
+	nr_fini(&t);
+}
