@@ -7,6 +7,8 @@
 #include "nd6rig.h"
 #include "netinet6/scope6_var.h"
 
+#if UST_INET6
+
 static const char *OURS = "2001:2::10";
 
 static void
@@ -431,3 +433,4 @@ TEST(in6_scope_zones)
 	CHECK(in6_getscopezone(t.ifp, &g) == 0);
 	nr_fini(&t);
 }
+#endif /* UST_INET6 */
