@@ -278,7 +278,7 @@ TEST(slaac_redirect_off_by_default_on_with_rediraccept)
 	struct nr t;
 	struct in6_addr rtr = nr_a(RTR), dst = nr_a("2001:2:0:9::1"), tgt = nr_a("fe80::2"), a;
 	struct ust_route6_info ri;
-	uint8_t pl[256], o[16];
+	uint8_t pl[256], o[64];
 	size_t n;
 	unsigned f;
 
