@@ -549,3 +549,74 @@ TEST(tcp6_hop_limit_and_tclass_options)
 	lt_pair_fini(&pr);
 }
 #endif /* UST_INET6 */
+
+#if UST_INET6
+TEST(tcp6_pcblist_and_tcpdrop_both_families)
+{
+	struct tl_pair pr;
+	struct ust_socket *l, *c, *c4, *s = NULL, *s4 = NULL;
+	struct ust_tcp_conn tc[8];
+	struct ust_sockaddr_in6 ls, fs;
+	size_t n, i, v6 = 0, v4 = 0;
+
+	pair6(&pr);
+	l = listen6(pr.b, NULL, 85, 0);
+	c = sock6(pr.a, UST_SOCK_STREAM);
+	CHECK_EQ(connect6(c, &B6, 85, 0), -UST_EINPROGRESS);
+	c4 = connect4(&pr, 85);
+	REQUIRE_EQ(ust_accept(l, &s, NULL, NULL), 0);
+	REQUIRE_EQ(ust_accept(l, &s4, NULL, NULL), 0);
+	n = ust_tcp_pcblist(pr.b, tc, 8);
+	CHECK_EQ(n, 3u);
+	for (i = 0; i < n && i < 8; i++) {
+		if (tc[i].family == UST_AF_INET6 && tc[i].state == UST_TCPS_ESTABLISHED) {
+			CHECK_MEM(&tc[i].laddr6, &B6, 16);
+			CHECK_MEM(&tc[i].faddr6, &A6, 16);
+			v6++;
+		}
+		if (tc[i].family == UST_AF_INET) {
+			CHECK_EQ(tc[i].laddr, B4);
+			CHECK_EQ(tc[i].faddr, A4);
+			CHECK_EQ(tc[i].laddr6.s6_addr8[11], 0xff);
+			v4++;
+		}
+	}
+	CHECK_EQ(v6, 1u);
+	CHECK_EQ(v4, 1u);
+	/* tcpdrop with two sockaddr_in6: the RST reaches a. */
+	ls = sin6(&B6, 85, 0);
+	fs = sin6(&A6, 1, 0);
+	CHECK_EQ(ust_tcp_drop(pr.b, (const struct ust_sockaddr *)&ls, sizeof(ls),
+	             (const struct ust_sockaddr *)&fs, sizeof(fs)),
+	    -UST_ENOENT);
+	{
+		struct ust_sockaddr_in6 name;
+		ust_socklen_t len = sizeof(name);
+
+		CHECK_EQ(ust_getsockname(c, (struct ust_sockaddr *)&name, &len), 0);
+		fs.sin6_port = name.sin6_port;
+	}
+	CHECK_EQ(ust_tcp_drop(pr.b, (const struct ust_sockaddr *)&ls, sizeof(ls),
+	             (const struct ust_sockaddr *)&fs, sizeof(fs)),
+	    0);
+	/* Mixed families: EINVAL. */
+	{
+		struct ust_sockaddr_in f4 = tl_sin(A4, 1);
+
+		CHECK_EQ(ust_tcp_drop(pr.b, (const struct ust_sockaddr *)&ls, sizeof(ls),
+		             (const struct ust_sockaddr *)&f4, sizeof(f4)),
+		    -UST_EINVAL);
+	}
+	tl_pair_run(&pr, 50 * MS);
+	CHECK_EQ(tl_getint(c, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ECONNRESET);
+	CHECK_EQ(tl_getint(s, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ECONNABORTED);
+	CHECK_EQ(ust_tcp_pcblist(pr.b, tc, 8), 2u);
+	ust_close(s);
+	ust_close(s4);
+	ust_close(c);
+	ust_close(c4);
+	ust_close(l);
+	tl_pair_run(&pr, 200 * SEC);
+	lt_pair_fini(&pr);
+}
+#endif
