@@ -177,7 +177,7 @@ TEST(tcp6_rst_for_a_closed_port)
 	tl_pair_run(&pr, 50 * MS);
 	CHECK_EQ(tl_getint(c, UST_SOL_SOCKET, UST_SO_ERROR, -1), UST_ECONNREFUSED);
 	ust_stats_tcp(pr.b, &ts);
-	CHECK(ts.tcps_sndctrl >= 1);
+	CHECK(!UST_STATS || ts.tcps_sndctrl >= 1);
 	ust_close(c);
 	lt_pair_fini(&pr);
 }
