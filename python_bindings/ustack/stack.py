@@ -46,7 +46,6 @@ from ustack.inet import (
     parse_interface,
     parse_network,
     port_from_c,
-    port_to_c,
     sockaddr,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
