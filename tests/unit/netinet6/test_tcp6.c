@@ -620,3 +620,34 @@ TEST(tcp6_pcblist_and_tcpdrop_both_families)
 	lt_pair_fini(&pr);
 }
 #endif
+
+#if UST_INET6
+#if UST_TCP_SYNCACHE
+TEST(tcp6_syncookies_only_handshake)
+{
+	struct tl_pair pr;
+	struct ust_socket *l, *c, *s = NULL;
+	struct ust_tcpstat ts;
+	struct ust_stack *sts[2];
+
+	pair6(&pr);
+	sts[0] = pr.a;
+	sts[1] = pr.b;
+	CHECK_EQ(ust_sysctl_set(pr.b, "net.inet.tcp.syncookies_only", 1), 0);
+	l = listen6(pr.b, NULL, 86, 1);
+	c = sock6(pr.a, UST_SOCK_STREAM);
+	CHECK_EQ(connect6(c, &B6, 86, 0), -UST_EINPROGRESS);
+	tl_pair_run(&pr, 50 * MS);
+	REQUIRE_EQ(ust_accept(l, &s, NULL, NULL), 0);
+	ust_stats_tcp(pr.b, &ts);
+	CHECK(!UST_STATS || ts.tcps_sc_recvcookie == 1);
+	tl_pattern(sbuf, 20000, 3);
+	CHECK_EQ(tl_stream(pr.vc, sts, 2, c, s, sbuf, 20000, 5 * MS, 2000), 20000);
+	ust_close(s);
+	ust_close(c);
+	ust_close(l);
+	tl_pair_run(&pr, 200 * SEC);
+	lt_pair_fini(&pr);
+}
+#endif
+#endif
