@@ -651,3 +651,29 @@ TEST(tcp6_syncookies_only_handshake)
 }
 #endif
 #endif
+
+#if UST_INET6
+#if UST_IP_LOOPBACK
+TEST(tcp6_to_our_own_address)
+{
+	struct tl_pair pr;
+	struct ust_socket *l, *c, *s = NULL;
+	struct ust_stack *sts[1];
+
+	pair6(&pr);
+	sts[0] = pr.a;
+	l = listen6(pr.a, NULL, 87, 1);
+	c = sock6(pr.a, UST_SOCK_STREAM);
+	CHECK_EQ(connect6(c, &A6, 87, 0), -UST_EINPROGRESS);
+	tl_pair_run(&pr, 50 * MS);
+	REQUIRE_EQ(ust_accept(l, &s, NULL, NULL), 0);
+	tl_pattern(sbuf, 100000, 5);
+	CHECK_EQ(tl_stream(pr.vc, sts, 1, c, s, sbuf, 100000, 5 * MS, 2000), 100000);
+	ust_close(s);
+	ust_close(c);
+	ust_close(l);
+	tl_pair_run(&pr, 200 * SEC);
+	lt_pair_fini(&pr);
+}
+#endif
+#endif
