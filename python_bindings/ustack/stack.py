@@ -46,7 +46,7 @@ from ustack.inet import (
     parse_interface,
     parse_network,
     port_from_c,
-    port_to_c,
+    sockaddr,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
 from ustack.sockets import Socket, tcp_state_name
@@ -730,8 +730,16 @@ class Stack(Closing):
         """What :mod:`ustack.world` compares to tell a world that only repeats
         itself: the TCP table with sequence numbers, buffered bytes, timers
         and probe counts; the ARP table; the objects in use per zone."""
-        fields = [name for name, _ in ffi.typeof("struct ust_tcp_conn").fields]
-        tcp = sorted(tuple(int(getattr(c, f)) for f in fields) for c in self._pcblist())
+        fields = [(name, f.type.kind) for name, f in ffi.typeof("struct ust_tcp_conn").fields]
+        tcp = sorted(
+            tuple(
+                int(getattr(c, name))
+                if kind == "primitive"
+                else bytes(ffi.buffer(ffi.addressof(c, name)))
+                for name, kind in fields
+            )
+            for c in self._pcblist()
+        )
         arp = sorted((e.ip, e.ifindex, e.is_resolved, e.held) for e in self.arp_table())
         zones = tuple(z["in_use"] for z in self.zone_stats())
         return (tuple(tcp), tuple(arp), zones)
@@ -740,14 +748,10 @@ class Stack(Closing):
         """Drop a connection as ``tcpdrop`` does: a RST to the peer (none from
         TIME_WAIT) and ECONNABORTED to its socket.  FileNotFoundError (ENOENT)
         when no connection has that 4-tuple."""
+        lsa = sockaddr(local, "tcp_drop()")
+        fsa = sockaddr(remote, "tcp_drop()")
         check(
-            lib.ust_tcp_drop(
-                self._ptr(),
-                ip_to_c(local[0]),
-                port_to_c(local[1]),
-                ip_to_c(remote[0]),
-                port_to_c(remote[1]),
-            ),
+            lib.ust_tcp_drop(self._ptr(), lsa.ptr, lsa.length, fsa.ptr, fsa.length),
             f"{local} -> {remote}",
         )
 
