@@ -137,7 +137,7 @@ _EAI_ADDRFAMILY = int(getattr(_socket, "EAI_ADDRFAMILY", _socket.EAI_FAMILY))
 _ADDRFAMILY_TEXT = "Address family for hostname not supported"
 _FLOWINFO_MAX = 0xFFFFF
 # AF_UNSPEC lookups give IPv6 results only from a stack that has IPv6.
-_HAS_INET6 = bool(getattr(lib, "UST_INET6", 0))
+_HAS_INET6 = bool(lib.UST_INET6)
 
 
 def ip_to_c(addr: HostLike | int) -> int:
@@ -720,8 +720,10 @@ class Address6:
 
     @property
     def ip(self) -> ipaddress.IPv6Address:
-        """The address (with its zone when link-local)."""
-        return self.interface.ip
+        """The address (with its zone when link-local: ``fe80::1%pa0``)."""
+        zone = self.interface.scope_id
+        ip = self.interface.ip
+        return ipaddress.IPv6Address(f"{ip}%{zone}") if zone else ip
 
     @property
     def tentative(self) -> bool:

@@ -1080,12 +1080,14 @@ class Interface:
         if isinstance(address, str) and "/" not in address:
             address += "/64"
         ifa = parse_interface6(address)
-        self._check_zone(ifa.ip)
+        self._check_zone(ifa)
         flags = IN6_IFF_NODAD if nodad else 0
         c_addr = ip6_to_c(ifa.ip.packed)
         check(lib.ust_if_addr6_add(self._ifp(), c_addr, ifa.network.prefixlen, flags), str(ifa))
 
     def _check_zone(self, ip: ipaddress.IPv6Address) -> None:
+        """A ``%zone`` on an address of this interface must name it (an
+        IPv6Interface keeps its zone in ``scope_id``; its ``.ip`` drops it)."""
         zone = ip.scope_id
         if zone is not None and zone not in (self.name, str(self.index)):
             raise ValueError(f"{ip}: the zone of an address of {self.name} is {self.name}")
@@ -1105,9 +1107,7 @@ class Interface:
             )
             check(lib.ust_if_addr_del(self._ifp(), ip_to_c(ip)), str(ip))
             return
-        ip6 = (
-            address if isinstance(address, ipaddress.IPv6Address) else parse_interface6(address).ip
-        )
+        ip6 = address if isinstance(address, ipaddress.IPv6Address) else parse_interface6(address)
         self._check_zone(ip6)
         check(lib.ust_if_addr6_del(self._ifp(), ip6_to_c(ip6.packed)), str(ip6))
 
