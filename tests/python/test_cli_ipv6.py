@@ -163,3 +163,49 @@ def test_kernel_ping6_answered_by_ustack() -> None:
             proc.send_signal(signal.SIGINT)
             stdout, stderr = proc.communicate(timeout=20)
         assert "packets transmitted" in stdout, stdout + stderr
+
+
+_HOSTLINK6 = r"""
+import subprocess, threading
+from ustack.hostlink import HostLink
+with HostLink() as link:
+    link.enable_ipv6("2001:2::1/64", "2001:2::2/64", kernel_ifname="ust0", static_neighbors=True)
+    out = {}
+    def pinger():
+        out["p"] = subprocess.run(
+            ["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:2::1"],
+            capture_output=True, text=True,
+        )
+    t = threading.Thread(target=pinger)
+    t.start()
+    link.poll_until(lambda: not t.is_alive(), 15)
+    t.join()
+    print(out["p"].stdout)
+    print("echo requests", link.stack.netstat("icmp6")["icmp6"]["icp6s_inhist"].get(128, 0))
+    print("kernel", [str(a) for a in link.iface.addresses6], link.peer_ip6)
+"""
+
+
+@needs_netns
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built with UST_INET6=0")
+@pytest.mark.skipif(
+    shutil.which("ping") is None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+    reason="iputils-ping is not installed (apt-get install iputils-ping)",
+)
+def test_kernel_ping6_reaches_a_hostlink() -> None:
+    """HostLink.enable_ipv6 on a TAP made for the run: the kernel's side
+    gets IPv6 back (2001:2::2/64, nodad) and its ping -6 is answered by
+    ustack's ICMPv6 echo."""
+    with netns.NetNs("hostlink6") as ns:
+        proc = subprocess.run(
+            ns.exec_argv(sys.executable, "-c", _HOSTLINK6),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 packets transmitted, 3 received" in proc.stdout, proc.stdout + proc.stderr
+    assert "echo requests 3" in proc.stdout
+    assert "2001:2::2" in proc.stdout
