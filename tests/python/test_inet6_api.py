@@ -402,6 +402,9 @@ def test_icmp6_echo_between_two_stacks(net6: PipeRig) -> None:
 @needs_inet6
 def test_icmp6_echo_to_a_link_local_address(net6: PipeRig) -> None:
     net6.ib.add_address("fe80::2/64", nodad=True)
+    net6.a.nd6_add(net6.ia, "fe80::2%pa0", net6.ib.mac)
+    net6.ia.add_address("fe80::1/64", nodad=True)  # a link-local source
+    net6.b.nd6_add(net6.ib, "fe80::1%pb0", net6.ia.mac)
     with _raw6(net6.a) as s:
         s.settimeout(2.0)
         with pytest.raises(OSError) as ei:  # no zone: FreeBSD's EINVAL (no default zone)
