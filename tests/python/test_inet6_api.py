@@ -504,3 +504,21 @@ def test_tcp6_connection_and_table(net6: PipeRig) -> None:
                 net6.a.tcp_drop((ADDR6_A, peer[1]), (ADDR6_B, 8080))
                 with pytest.raises(ConnectionAbortedError):
                     c.recv(10)
+
+
+@needs_inet6
+def test_socket_module_helpers_in_ipv6(net6: PipeRig) -> None:
+    _socket6(net6.a, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    a, b = net6.a.socketpair(socket.AF_INET6)
+    with a, b:
+        assert a.family == b.family == socket.AF_INET6
+        a.sendall(b"pair")
+        assert b.recv(10) == b"pair"
+    infos = net6.a.getaddrinfo(ADDR6_B, 9, 0, socket.SOCK_STREAM)
+    assert [i[0] for i in infos] == [socket.AF_INET6]
+    with net6.b.create_server(("", 9), family=socket.AF_INET6) as lsock:
+        with net6.a.create_connection((ADDR6_B, 9), timeout=5.0) as c:
+            assert c.family == socket.AF_INET6 and c.getpeername()[:2] == (ADDR6_B, 9)
+            lsock.accept()[0].close()
+    with pytest.raises(ValueError, match="requires AF_INET6"):
+        net6.b.create_server(("", 10), dualstack_ipv6=True)
