@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno as _errno
 import ipaddress
 import re
+import socket as _socket
 import struct
 import textwrap
 from collections.abc import Callable
@@ -92,7 +93,9 @@ _API_PREFIXES = (
     "MSG_",
     "SHUT_",
 )
-AF_INET6 = int(getattr(ustack, "AF_INET6", 28))  # FreeBSD's value
+# ustack's socket constants are the host's (ustack.constants); a build of the
+# bindings without IPv6 has no AF_INET6, and its IPv6 scripts are skipped.
+AF_INET6 = int(getattr(ustack, "AF_INET6", _socket.AF_INET6))
 _CONSTANTS: dict[str, int] = {
     name: int(getattr(ustack, name))
     for name in dir(ustack)

@@ -27,6 +27,8 @@ from typing import Any
 import ustack
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd
+from ustack.errors import Error
+from ustack.packetdrill.runner import Unsupported
 from ustack.packetdrill.wire import ethertype_of, fragment
 from ustack.pipe import Pipe
 from ustack.stack import CAPTURE_OUT, Stack, run_until
@@ -89,7 +91,15 @@ class VirtualBackend:
         if family == 6:
             self.iface = self.stack.add_interface(end, "pd0")
             iface6: Any = self.iface  # the IPv6 API (nodad, nd6_add) of issue 17
-            iface6.add_address(f"{self.local_ip}/{prefixlen}", nodad=True)
+            try:
+                iface6.add_address(f"{self.local_ip}/{prefixlen}", nodad=True)
+            except Error as exc:
+                self.stack.close()
+                self._peer.close()
+                self._close_ends()
+                if exc.errname == "EAFNOSUPPORT":
+                    raise Unsupported(0, f"ustack's IPv6 is not there yet ({exc})") from None
+                raise
         else:
             self.iface = self.stack.add_interface(end, "pd0", f"{self.local_ip}/{prefixlen}")
         self._peer_if = self._peer.add_interface(peer_end, "peer0")
