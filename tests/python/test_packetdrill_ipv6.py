@@ -496,6 +496,17 @@ def test_runner_fails_a_wrong_hop_limit_or_class(hlim: int, tclass: int, what: s
 
 
 @pytest.mark.usefixtures("with_inet6")
+def test_runner_class_with_an_ecn_mark() -> None:
+    """(class N) is the whole byte; an ECN mark beside it judges the low bits."""
+    marked = RST_SCRIPT.replace("> (hlim 4) (class 0x20)", "> [ect0] (hlim 4) (class 0x20)")
+    _run_fake(marked, _FakeBackend(_rst_answer(tclass=0x22)))
+    with pytest.raises(Failure, match="traffic class 0x22, expected 0x20"):
+        _run_fake(RST_SCRIPT, _FakeBackend(_rst_answer(tclass=0x22)))
+    with pytest.raises(Failure, match="IP ECN field 1, expected ect0"):
+        _run_fake(marked, _FakeBackend(_rst_answer(tclass=0x21)))
+
+
+@pytest.mark.usefixtures("with_inet6")
 def test_runner_fails_an_unexpected_icmpv6_error() -> None:
     def respond(pkt: bytes) -> list[bytes]:
         quote = pkt[:48]
