@@ -79,8 +79,8 @@ F_GETFL, F_SETFL = 3, 4
 O_RDWR, O_NONBLOCK = 0x2, 0x4
 _ERRNO_ALIAS = {"EWOULDBLOCK": "EAGAIN"}
 
-# The socket-API names a script may use, as ustack exports them (FreeBSD's
-# numbering), plus fcntl's.
+# The socket-API names a script may use, as ustack exports them (the host's
+# values, which ustack's sockets translate), plus fcntl's (FreeBSD's).
 _API_PREFIXES = (
     "AF_",
     "SOCK_",
