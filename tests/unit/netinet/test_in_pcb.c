@@ -296,14 +296,13 @@ TEST(in_pcblookup_skips_non_ipv4)
 	struct ust_socket *s1, *s2;
 	struct ust_sockaddr_in n;
 	struct ust_stack *st;
-	struct inpcb *i1, *i2;
+	struct inpcb *i1;
 
 	prig_init(&p, ust_test_seed);
 	st = p.st;
 	s1 = sock_opts(st, RP);
 	s2 = sock_opts(st, RP);
 	i1 = sotoinpcb(SO_FROM_UST(s1));
-	i2 = sotoinpcb(SO_FROM_UST(s2));
 	CHECK_EQ(i1->inp_vflag, INP_IPV4);
 	CHECK_EQ(i1->inp_inc.inc_flags & INC_ISIPV6, 0);
 	n = tl_sin(INADDR_ANY, 5000);
@@ -313,15 +312,16 @@ TEST(in_pcblookup_skips_non_ipv4)
 	n = tl_sin(ADDR_PEER, 53);
 	CHECK_EQ(ust_connect(s2, (const struct ust_sockaddr *)&n, sizeof(n)), 0);
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s2));
-	i2->inp_vflag = INP_IPV6;
-	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 0) == NULL);
+	/* A connected PCB's bucket depends on its family (inp_hashof), so
+	 * only the wildcard one, hashed by port alone, may change vflag in
+	 * place (UST_DEBUG's in_pcbcheck holds us to that). */
+	ust_close(s2);
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s1));
 	i1->inp_vflag = INP_IPV6;
 	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == NULL);
-	i1->inp_vflag = i2->inp_vflag = INP_IPV4 | INP_IPV6;
-	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 0) == SO_FROM_UST(s2));
-	i1->inp_vflag = i2->inp_vflag = INP_IPV4;
-	ust_close(s2);
+	i1->inp_vflag = INP_IPV4 | INP_IPV6;
+	CHECK(lookup(st, ADDR_PEER, 53, ADDR_A, 5000, 1) == SO_FROM_UST(s1));
+	i1->inp_vflag = INP_IPV4;
 	ust_close(s1);
 	prig_fini(&p);
 }
