@@ -795,6 +795,35 @@ client_state(void)
 	return (-1);
 }
 
+/* With IPv6 in the library, the IPv6 seeds reach TCP and UDP over IPv6:
+ * the SYN makes a syncache entry on the IPv6 listener, the datagram
+ * arrives on the IPv6 UDP socket. */
+static int
+check_seeds_reach6(void)
+{
+	const struct seed *syn = find("ip6_tcp_syn_listener"), *u = find("ip6_udp_to_socket");
+	struct ust_tcpstat before, after;
+	uint8_t buf[64];
+	ptrdiff_t n;
+
+	if (C.r.lso6 == NULL)
+		return (0);
+	ust_stats_tcp(C.r.st, &before);
+	fz_rig_frame(&C.r, syn->f, syn->len, 0);
+	ust_stats_tcp(C.r.st, &after);
+	if (after.tcps_sc_added != before.tcps_sc_added + 1) {
+		fprintf(stderr, "make_corpus: ip6_tcp_syn_listener did not reach the listener\n");
+		return (-1);
+	}
+	fz_rig_frame(&C.r, u->f, u->len, 0);
+	n = ust_recvfrom(C.r.uso6, buf, sizeof(buf), 0, NULL, NULL);
+	if (n != 5) {
+		fprintf(stderr, "make_corpus: ip6_udp_to_socket did not arrive (%td)\n", n);
+		return (-1);
+	}
+	return (0);
+}
+
 /* The seeds must reach their sockets, or the corpus would only exercise
  * drop paths: the in-window data arrives on the established connection
  * the UDP datagram on the UDP socket, and the SYN-ACK connects ours. */
@@ -819,7 +848,9 @@ check_seeds(void)
 		return (-1);
 	}
 	fz_rig_frame(&C.r, c->f, c->len, 0);
-	return (client_state() == UST_TCPS_ESTABLISHED ? 0 : -1);
+	if (client_state() != UST_TCPS_ESTABLISHED)
+		return (-1);
+	return (check_seeds_reach6());
 }
 
 /* The IPv6 seeds read back as built: each parses (tl_parse6) with a good
