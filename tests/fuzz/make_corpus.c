@@ -11,8 +11,9 @@
  * the ::1/::2 of 198.18.0.1/.2) and its link-local ones (fe80:: + the
  * modified EUI-64 of the MACs): plain datagrams, extension-header chains,
  * fragments, Neighbor Discovery, MLD and ICMPv6 errors, so that the
- * ether_input harnesses reach ip6_input and its neighbours once the stack
- * has IPv6 (until then they stop at ether_input's unknown ethertype).
+ * ether_input harnesses reach ip6_input and its neighbours, and TCP and
+ * UDP over IPv6 through the rig's IPv6 listener and UDP socket (without
+ * IPv6 in the library they stop at ether_input's unknown ethertype).
  * FRAME_DIR gets one frame per file (fuzz_frame); FRAMES_DIR gets every
  * frame as a one-frame sequence plus multi-frame scenarios (fuzz_frames'
  * format: 2-byte length with bit 15 = checksum offloaded, frame, 1-byte
