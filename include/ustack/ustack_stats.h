@@ -254,7 +254,8 @@ extern "C" {
 
 /* ICMPv6 (netinet6/icmp6.c and the ND/MLD input it calls); FreeBSD's
  * struct icmp6stat names (the icp6s_o* ones are its outerrhist).
- * icp6s_ptbsmall is ustack's. */
+ * icp6s_ptbsmall and the ND/MLD counters from icp6s_nd_evicted on are
+ * ustack's (FreeBSD has no counter for them). */
 #define UST_ICMP6STAT_FIELDS(C, A, ctx)                                                        \
 	C(ctx, icp6s_error, "calls to icmp6_error")                                            \
 	C(ctx, icp6s_canterror, "errors not generated in response to an icmp6 message")        \
@@ -289,6 +290,19 @@ extern "C" {
 	C(ctx, icp6s_overflownndp, "neighbour entries overflows")                              \
 	C(ctx, icp6s_overflowredirect, "redirect overflows")                                   \
 	C(ctx, icp6s_invlhlim, "messages with invalid hop limit")                              \
+	C(ctx, icp6s_nd_evicted, "neighbour entries evicted (cache full)")                     \
+	C(ctx, icp6s_nd_holddrops, "packets dropped awaiting resolution")                      \
+	C(ctx, icp6s_nd_unsolna, "advertisements for unknown targets ignored")                 \
+	C(ctx, icp6s_nd_resfail, "neighbour resolutions failed")                               \
+	C(ctx, icp6s_dupaddr, "duplicate addresses detected")                                  \
+	C(ctx, icp6s_dadloop, "looped back DAD probes ignored (RFC 7527)")                     \
+	C(ctx, icp6s_mldreports, "MLDv2 reports sent")                                         \
+	C(ctx, icp6s_rsout, "router solicitations sent")                                       \
+	C(ctx, icp6s_nsout, "neighbour solicitations sent")                                    \
+	C(ctx, icp6s_naout, "neighbour advertisements sent")                                   \
+	C(ctx, icp6s_raaccepted, "router advertisements processed")                            \
+	C(ctx, icp6s_slaac, "addresses configured by SLAAC")                                   \
+	C(ctx, icp6s_redirignored, "redirects ignored (rediraccept 0)")                        \
 	A(ctx, icp6s_inhist, 256, "Input histogram:")                                          \
 	A(ctx, icp6s_outhist, 256, "Output histogram:")
 

@@ -156,7 +156,7 @@ mld_send_v1(struct ifnet *ifp, const struct in6_addr *src, uint8_t type, const u
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
 	}
-	ND6_COUNT(st, nd6c_mldreports);
+	ICMP6STAT_INC(st, icp6s_mldreports);
 	(void)nd6_send(ifp, m, src, &dst, 1, 1);
 }
 
@@ -193,7 +193,7 @@ mld_send_report(struct mld_ifinfo *mli, const uint8_t *rec, unsigned n)
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
 	}
-	ND6_COUNT(st, nd6c_mldreports);
+	ICMP6STAT_INC(st, icp6s_mldreports);
 	(void)nd6_send(ifp, m, &src, &dst, 1, 1);
 }
 

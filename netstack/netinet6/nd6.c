@@ -121,7 +121,7 @@ nd6_free(struct ust_stack *st, struct llentry6 *ln, int unreach)
 	while ((m = ln->ln_hold) != NULL) {
 		ln->ln_hold = m->m_nextpkt;
 		m->m_nextpkt = NULL;
-		ND6_COUNT(st, nd6c_holddrops);
+		ICMP6STAT_INC(st, icp6s_nd_holddrops);
 		if (unreach) {
 			/* RFC 4861 7.2.2: each packet that waited is
 			 * answered with an address unreachable. */
@@ -209,7 +209,7 @@ nd6_new_entry(struct ust_stack *st, struct ifnet *ifp, const struct in6_addr *a)
 				lru = ln;
 		if (lru == NULL)
 			return (NULL);
-		ND6_COUNT(st, nd6c_evicted);
+		ICMP6STAT_INC(st, icp6s_nd_evicted);
 		nd6_free(st, lru, 0);
 	}
 	ln = st_malloc(st, sizeof(*ln));
@@ -298,7 +298,7 @@ nd6_llinfo_timer(void *arg)
 			nd6_llinfo_solicit(ln, 0);
 			return;
 		}
-		ND6_COUNT(st, nd6c_resfail);
+		ICMP6STAT_INC(st, icp6s_nd_resfail);
 		nd6_free(st, ln, 1);
 		return;
 	case ND6_LLINFO_REACHABLE:
@@ -324,7 +324,7 @@ nd6_llinfo_timer(void *arg)
 			nd6_llinfo_solicit(ln, 1);
 			return;
 		}
-		ND6_COUNT(st, nd6c_resfail);
+		ICMP6STAT_INC(st, icp6s_nd_resfail);
 		nd6_free(st, ln, 1);
 		return;
 	default:
@@ -462,7 +462,7 @@ nd6_resolve(struct ifnet *ifp, struct mbuf *m, const struct in6_addr *addr,
 		ln = nd6_new_entry(st, ifp, addr);
 		if (ln == NULL) {
 			if (m != NULL)
-				ND6_COUNT(st, nd6c_holddrops);
+				ICMP6STAT_INC(st, icp6s_nd_holddrops);
 			m_freem(m);
 			return (UST_ENOBUFS);
 		}
@@ -489,7 +489,7 @@ nd6_resolve(struct ifnet *ifp, struct mbuf *m, const struct in6_addr *addr,
 			m_freem(old);
 			ln->ln_nhold--;
 			IP6STAT_INC(st, ip6s_odropped);
-			ND6_COUNT(st, nd6c_holddrops);
+			ICMP6STAT_INC(st, icp6s_nd_holddrops);
 		}
 		for (pp = &ln->ln_hold; *pp != NULL; pp = &(*pp)->m_nextpkt)
 			;

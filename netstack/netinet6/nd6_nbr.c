@@ -73,7 +73,7 @@ nd6_ns_output(struct ifnet *ifp, const struct in6_addr *src, const struct in6_ad
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
 	}
-	ND6_COUNT(st, nd6c_nsout);
+	ICMP6STAT_INC(st, icp6s_nsout);
 	(void)nd6_send(ifp, m, src, dst, IPV6_MAXHLIM, 0);
 }
 
@@ -101,7 +101,7 @@ nd6_na_output(struct ifnet *ifp, const struct in6_addr *dst, const struct in6_ad
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
 	}
-	ND6_COUNT(st, nd6c_naout);
+	ICMP6STAT_INC(st, icp6s_naout);
 	/* RFC 4861 7.2.4: from the target (one of our addresses there). */
 	(void)nd6_send(ifp, m, target, dst, IPV6_MAXHLIM, 0);
 }
@@ -179,7 +179,7 @@ nd6_dad_duplicated(struct in6_ifaddr *ia)
 	nd6_dad_stop(ia);
 	ia->ia6_flags &= ~(uint32_t)IN6_IFF_TENTATIVE;
 	ia->ia6_flags |= IN6_IFF_DUPLICATED;
-	ND6_COUNT(st, nd6c_dupaddr);
+	ICMP6STAT_INC(st, icp6s_dupaddr);
 	ST_LOG(st, UST_LOG_WARNING, "%s: DAD detected a duplicate IPv6 address", ifp->if_xname);
 	nd6_slaac_dad_failed(ia);
 	/* A link-local address from the hardware address: the MAC itself
@@ -261,7 +261,7 @@ nd6_ns_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 			nonce = nd6_find_nonce(in.buf + ND_NS_LEN, in.len - ND_NS_LEN);
 			if (nonce != NULL && V(st, ip6_dad_enhanced) &&
 			    memcmp(nonce, ia->ia6_dad_nonce, 6) == 0) {
-				ND6_COUNT(st, nd6c_dadloop);
+				ICMP6STAT_INC(st, icp6s_dadloop);
 				goto drop;
 			}
 			ia->ia6_dad_ns_icount++;
@@ -339,7 +339,7 @@ nd6_na_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	}
 	ln = nd6_lookup(ifp, &na.nd_target);
 	if (ln == NULL) {
-		ND6_COUNT(st, nd6c_unsolna); /* 7.2.5: no entry, no new one */
+		ICMP6STAT_INC(st, icp6s_nd_unsolna); /* 7.2.5: no entry, no new one */
 		goto drop;
 	}
 	if (ln->ln_flags & UST_ND6_STATIC)

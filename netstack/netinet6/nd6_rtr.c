@@ -78,7 +78,7 @@ nd6_rs_timer(void *arg)
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
 	}
-	ND6_COUNT(st, nd6c_rsout);
+	ICMP6STAT_INC(st, icp6s_rsout);
 	(void)nd6_send(ifp, m, &src, &dst, IPV6_MAXHLIM, 0);
 }
 
@@ -307,7 +307,7 @@ nd6_autoconf(struct ifnet *ifp, struct nd_prefix *pr, const struct nd_opt_prefix
 		in6_make_iid(ifp, &pi->nd_opt_pi_prefix, pr != NULL ? pr->ndpr_dad_retries : 0, &a);
 		if (in6_addr_add(ifp, &a, 64, IN6_IFF_AUTOCONF, &ia) != 0)
 			return;
-		ND6_COUNT(st, nd6c_slaac);
+		ICMP6STAT_INC(st, icp6s_slaac);
 		ia->ia6_lifetime.ia6t_vltime = vl;
 		ia->ia6_lifetime.ia6t_expire = nd6_lt(now, vl);
 	} else {
@@ -355,7 +355,7 @@ nd6_slaac_dad_failed(struct in6_ifaddr *ia)
 	in6_stable_iid(ifp, &pr->ndpr_prefix, pr->ndpr_dad_retries, &a);
 	if (in6_addr_add(ifp, &a, ia->ia_plen, IN6_IFF_AUTOCONF, &nia) != 0)
 		return;
-	ND6_COUNT(st, nd6c_slaac);
+	ICMP6STAT_INC(st, icp6s_slaac);
 	nia->ia6_lifetime = ia->ia6_lifetime;
 	nia->ia6_ndpr = pr;
 	ia->ia6_ndpr = NULL; /* the prefix's address is the new one */
@@ -475,7 +475,7 @@ nd6_ra_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	ndi = ND_IFINFO(ifp);
 	if (!(ndi->flags & ND6_IFF_ACCEPT_RTADV))
 		goto drop;
-	ND6_COUNT(st, nd6c_raaccepted);
+	ICMP6STAT_INC(st, icp6s_raaccepted);
 	nd6_rs_stop(ifp);
 	if (ra.nd_ra_curhoplimit != 0)
 		ndi->chlim = ra.nd_ra_curhoplimit;
@@ -526,7 +526,7 @@ nd6_redirect_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	ifp = in.ifp;
 	st = in.st;
 	if (!V(st, icmp6_rediraccept)) {
-		ND6_COUNT(st, nd6c_redirignored);
+		ICMP6STAT_INC(st, icp6s_redirignored);
 		goto drop;
 	}
 	if (in.ip6.ip6_hlim != IPV6_MAXHLIM) {

@@ -3,8 +3,7 @@
  * nd6_nbr.c, nd6_rtr.c, mld6.c and in6_ifattach.c (and the unit tests):
  * the neighbor cache entry, the default router and prefix lists, the
  * per-interface router solicitation and MLD state, the ND message
- * sender, and ustack's own ND counters (the ones netstat -s -f inet6 has
- * no line for).
+ * sender.  ND's counters are in icmp6stat (ustack_stats.h).
  */
 #ifndef _USTACK_NETINET6_ND6_VAR_H_
 #define _USTACK_NETINET6_ND6_VAR_H_
@@ -61,23 +60,6 @@ struct nd_prefix {
 	uint8_t ndpr_dad_retries; /* RFC 7217 DAD_Counter of its address */
 };
 
-/* ustack's ND counters beside icmp6stat (not in netstat -s). */
-struct nd6_counters {
-	uint64_t nd6c_evicted;    /* cache entries evicted (LRU) when full */
-	uint64_t nd6c_holddrops;  /* held packets dropped (queue full, entry gone) */
-	uint64_t nd6c_unsolna;    /* NAs for a target without an entry, ignored */
-	uint64_t nd6c_resfail;    /* resolutions that failed (7.2.2) */
-	uint64_t nd6c_dupaddr;    /* addresses found duplicated by DAD */
-	uint64_t nd6c_dadloop;    /* our own DAD solicitations seen again (RFC 7527) */
-	uint64_t nd6c_mldreports; /* MLDv2 reports sent */
-	uint64_t nd6c_rsout;      /* router solicitations sent */
-	uint64_t nd6c_nsout;
-	uint64_t nd6c_naout;
-	uint64_t nd6c_raaccepted;   /* RAs processed */
-	uint64_t nd6c_slaac;        /* addresses made by SLAAC */
-	uint64_t nd6c_redirignored; /* redirects ignored (rediraccept 0) */
-};
-
 struct nd6_state {
 	struct llentry6 *nd_head; /* oldest */
 	struct llentry6 *nd_tail;
@@ -88,7 +70,6 @@ struct nd6_state {
 	struct nd_prefix *nd_prefixes;
 	struct callout nd_timer; /* prefix, router and address lifetimes */
 	struct ust_stack *nd_st;
-	struct nd6_counters nd_cnt;
 };
 
 /* Per-interface router solicitation state (in6_ifextra.nd_ifextra). */
@@ -113,7 +94,6 @@ struct mld_ifinfo {
 	struct mld_left mli_left[MLD_MAXLEFT];
 };
 
-#define ND6_COUNT(st, f) ((st)->st_nd6->nd_cnt.f++)
 #define ND6_MS ((uint64_t)1000000u)
 
 /*

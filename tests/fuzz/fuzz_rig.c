@@ -4,6 +4,7 @@
 #include "fuzz_rig.h"
 
 #include "tl_frame.h"
+#include "tl_frame6.h"
 #include "tl_net.h"
 
 #include <stddef.h>
@@ -96,9 +97,14 @@ fz_rig_drain(struct fz_rig *r)
 	if (r->uso != NULL)
 		while (ust_recvfrom(r->uso, buf, sizeof(buf), 0, NULL, NULL) > 0)
 			continue;
-	/* Connections the input completed on the listener: accept and close,
+	if (r->uso6 != NULL)
+		while (ust_recvfrom(r->uso6, buf, sizeof(buf), 0, NULL, NULL) > 0)
+			continue;
+	/* Connections the input completed on the listeners: accept and close,
 	 * as a server that rejects them would. */
 	while (r->lso != NULL && ust_accept(r->lso, &c, NULL, NULL) == 0)
+		ust_close(c);
+	while (r->lso6 != NULL && ust_accept(r->lso6, &c, NULL, NULL) == 0)
 		ust_close(c);
 }
 
@@ -137,6 +143,46 @@ fz_sockets(struct fz_rig *r)
 		return (-1);
 	if (ust_socket(r->st, UST_AF_INET, UST_SOCK_DGRAM, 0, &r->uso) != 0 ||
 	    ust_bind(r->uso, (const struct ust_sockaddr *)&uany, sizeof(uany)) != 0)
+		return (-1);
+	return (0);
+}
+
+static struct ust_sockaddr_in6
+fz_sin6_any(uint16_t port)
+{
+	struct ust_sockaddr_in6 sin6;
+
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_len = sizeof(sin6);
+	sin6.sin6_family = UST_AF_INET6;
+	sin6.sin6_port = tl_hton16(port);
+	return (sin6);
+}
+
+/* IPv6: our address without DAD (the seeds would otherwise meet a
+ * tentative address), a static neighbour entry for the peer (no NS to
+ * answer) and the IPv6 listener and UDP socket.  0 also when the library
+ * has no IPv6 (the IPv6 seeds then stop at ether_input). */
+static int
+fz_ipv6(struct fz_rig *r)
+{
+	struct ust_sockaddr_in6 any = fz_sin6_any(FZ_LPORT), uany = fz_sin6_any(FZ_UPORT);
+	struct ust_in6_addr ours, peer;
+	int error;
+
+	tl_in6(ours.s6_addr8, FZ_OURS6);
+	tl_in6(peer.s6_addr8, FZ_PEER6);
+	error = ust_if_addr6_add(r->ifp, &ours, 64, UST_IN6_IFF_NODAD);
+	if (error == -UST_EAFNOSUPPORT)
+		return (0);
+	if (error != 0 || ust_nd6_add_static(r->ifp, &peer, fz_mac_peer) != 0)
+		return (-1);
+	if (ust_socket(r->st, UST_AF_INET6, UST_SOCK_STREAM, 0, &r->lso6) != 0 ||
+	    ust_bind(r->lso6, (const struct ust_sockaddr *)&any, sizeof(any)) != 0 ||
+	    ust_listen(r->lso6, 16) != 0)
+		return (-1);
+	if (ust_socket(r->st, UST_AF_INET6, UST_SOCK_DGRAM, 0, &r->uso6) != 0 ||
+	    ust_bind(r->uso6, (const struct ust_sockaddr *)&uany, sizeof(uany)) != 0)
 		return (-1);
 	return (0);
 }
@@ -236,6 +282,11 @@ fz_rig_init(struct fz_rig *r)
 		return (-1);
 	}
 	r->drv.tx_discard = 1;
+	if (fz_ipv6(r) != 0) {
+		fprintf(stderr, "fz_rig_init: IPv6 setup failed\n");
+		return (-1);
+	}
+	fz_poll(r);
 	return (0);
 }
 
@@ -276,7 +327,11 @@ fz_rig_fini(struct fz_rig *r)
 		ust_close(r->uso);
 	if (r->cso != NULL)
 		ust_close(r->cso);
-	r->so = r->lso = r->uso = r->cso = NULL;
+	if (r->lso6 != NULL)
+		ust_close(r->lso6);
+	if (r->uso6 != NULL)
+		ust_close(r->uso6);
+	r->so = r->lso = r->uso = r->cso = r->lso6 = r->uso6 = NULL;
 	if (r->st != NULL) {
 		leaked = fz_rig_leaked(r);
 		ust_stack_destroy(r->st);

@@ -5,6 +5,10 @@
  * established connection 198.18.0.1:40000 -> 8080 (SACK, window scaling
  * and timestamps negotiated, 8 KB of our data in flight) and a UDP socket
  * on port 5353, and a socket of ours in SYN_SENT towards the peer's port 80.
+ * With IPv6 in the library it also has 2001:2::2/64 (no DAD) and its
+ * link-local address, a static neighbour entry for the peer 2001:2::1 and
+ * an IPv6 TCP listener on port 8080 and UDP socket on 5353 (v6only), so
+ * that the IPv6 seeds reach TCP and UDP over IPv6.
  * Frames come from tests/lib (tl_frame.h: byte by byte, a reference RFC
  * 1071 checksum independent of the stack's codecs), the driver is the
  * loop driver (test_loopdrv.h).
@@ -28,10 +32,12 @@
 
 #define FZ_OURS 0xc6120002u /* 198.18.0.2 */
 #define FZ_PEER 0xc6120001u /* 198.18.0.1 */
-#define FZ_LPORT 8080       /* the listener and the established connection */
-#define FZ_PPORT 40000      /* the peer's port of the established connection */
-#define FZ_UPORT 5353       /* the UDP socket */
-#define FZ_CPORT 80         /* the peer's port our connecting socket aims at */
+#define FZ_OURS6 "2001:2::2"
+#define FZ_PEER6 "2001:2::1"
+#define FZ_LPORT 8080  /* the listener and the established connection */
+#define FZ_PPORT 40000 /* the peer's port of the established connection */
+#define FZ_UPORT 5353  /* the UDP socket */
+#define FZ_CPORT 80    /* the peer's port our connecting socket aims at */
 #define FZ_PEER_ISS 0x10000000u
 #define FZ_PEER_TS 0x01000000u
 #define FZ_FRAME_MAX 2048
@@ -45,13 +51,14 @@ struct fz_rig {
 	struct ust_stack *st;
 	struct ust_if *ifp;
 	struct ust_socket *lso, *so, *uso, *cso;
-	uint32_t iss;       /* our ISN on the established connection */
-	uint32_t rcv_nxt;   /* the peer's next sequence number (absolute) */
-	uint32_t snd_una;   /* our first unacknowledged byte (absolute) */
-	uint32_t ts_recent; /* the last TSval we sent */
-	uint32_t c_iss;     /* the connecting socket's ISN */
-	uint16_t c_port;    /* and its local port */
-	struct loopdrv drv; /* last (fz_rig_init clears what precedes it); keeps what
+	struct ust_socket *lso6, *uso6; /* NULL without IPv6 in the library */
+	uint32_t iss;                   /* our ISN on the established connection */
+	uint32_t rcv_nxt;               /* the peer's next sequence number (absolute) */
+	uint32_t snd_una;               /* our first unacknowledged byte (absolute) */
+	uint32_t ts_recent;             /* the last TSval we sent */
+	uint32_t c_iss;                 /* the connecting socket's ISN */
+	uint16_t c_port;                /* and its local port */
+	struct loopdrv drv;             /* last (fz_rig_init clears what precedes it); keeps what
 			     * is sent during setup only */
 };
 

@@ -11,8 +11,9 @@
  * the ::1/::2 of 198.18.0.1/.2) and its link-local ones (fe80:: + the
  * modified EUI-64 of the MACs): plain datagrams, extension-header chains,
  * fragments, Neighbor Discovery, MLD and ICMPv6 errors, so that the
- * ether_input harnesses reach ip6_input and its neighbours once the stack
- * has IPv6 (until then they stop at ether_input's unknown ethertype).
+ * ether_input harnesses reach ip6_input and its neighbours, and TCP and
+ * UDP over IPv6 through the rig's IPv6 listener and UDP socket (without
+ * IPv6 in the library they stop at ether_input's unknown ethertype).
  * FRAME_DIR gets one frame per file (fuzz_frame); FRAMES_DIR gets every
  * frame as a one-frame sequence plus multi-frame scenarios (fuzz_frames'
  * format: 2-byte length with bit 15 = checksum offloaded, frame, 1-byte
@@ -795,6 +796,35 @@ client_state(void)
 	return (-1);
 }
 
+/* With IPv6 in the library, the IPv6 seeds reach TCP and UDP over IPv6:
+ * the SYN makes a syncache entry on the IPv6 listener, the datagram
+ * arrives on the IPv6 UDP socket. */
+static int
+check_seeds_reach6(void)
+{
+	const struct seed *syn = find("ip6_tcp_syn_listener"), *u = find("ip6_udp_to_socket");
+	struct ust_tcpstat before, after;
+	uint8_t buf[64];
+	ptrdiff_t n;
+
+	if (C.r.lso6 == NULL)
+		return (0);
+	ust_stats_tcp(C.r.st, &before);
+	fz_rig_frame(&C.r, syn->f, syn->len, 0);
+	ust_stats_tcp(C.r.st, &after);
+	if (after.tcps_sc_added != before.tcps_sc_added + 1) {
+		fprintf(stderr, "make_corpus: ip6_tcp_syn_listener did not reach the listener\n");
+		return (-1);
+	}
+	fz_rig_frame(&C.r, u->f, u->len, 0);
+	n = ust_recvfrom(C.r.uso6, buf, sizeof(buf), 0, NULL, NULL);
+	if (n != 5) {
+		fprintf(stderr, "make_corpus: ip6_udp_to_socket did not arrive (%td)\n", n);
+		return (-1);
+	}
+	return (0);
+}
+
 /* The seeds must reach their sockets, or the corpus would only exercise
  * drop paths: the in-window data arrives on the established connection
  * the UDP datagram on the UDP socket, and the SYN-ACK connects ours. */
@@ -819,7 +849,9 @@ check_seeds(void)
 		return (-1);
 	}
 	fz_rig_frame(&C.r, c->f, c->len, 0);
-	return (client_state() == UST_TCPS_ESTABLISHED ? 0 : -1);
+	if (client_state() != UST_TCPS_ESTABLISHED)
+		return (-1);
+	return (check_seeds_reach6());
 }
 
 /* The IPv6 seeds read back as built: each parses (tl_parse6) with a good

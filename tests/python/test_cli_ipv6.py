@@ -159,6 +159,10 @@ def test_kernel_ping6_answered_by_ustack() -> None:
                 time.sleep(0.1)
             out = ns.run("ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:2::1", check=False)
             assert "3 received" in out.stdout, out.stdout + out.stderr
+            # Dynamic neighbor discovery (STATIC_NEIGHBORS off): the kernel
+            # learnt ustack's MAC from an NA, no permanent entry was made.
+            neigh = ns.run("ip", "-6", "neigh", "show", "2001:2::1", "dev", "ust0", check=False)
+            assert "lladdr" in neigh.stdout and "PERMANENT" not in neigh.stdout, neigh.stdout
         finally:
             proc.send_signal(signal.SIGINT)
             stdout, stderr = proc.communicate(timeout=20)

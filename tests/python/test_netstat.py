@@ -180,3 +180,31 @@ def test_descriptions_come_from_the_library() -> None:
     assert tuple(seen) == PROTOCOLS
     for group, names in seen.items():
         assert names == {n for n, _ in ffi.typeof(f"struct ust_{group}stat").fields}, group
+
+
+ND6_COUNTERS = ("icp6s_nd_evicted", "icp6s_nd_holddrops", "icp6s_nd_unsolna", "icp6s_nd_resfail",
+                "icp6s_dupaddr", "icp6s_dadloop", "icp6s_mldreports", "icp6s_rsout", "icp6s_nsout",
+                "icp6s_naout", "icp6s_raaccepted", "icp6s_slaac", "icp6s_redirignored")  # fmt: skip
+
+
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built with UST_INET6=0")
+def test_nd6_counters_are_public() -> None:
+    """Neighbor discovery's counters are icmp6stat's (netstat -s): a UDP
+    datagram A -> B over IPv6 without neighbor entries resolves B by NS/NA."""
+    from ustack.sim import ADDR6_B
+
+    with PipeRig(seed=1, addresses=True, addresses6=True) as net:
+        server = net.b.socket(ustack.AF_INET6, ustack.SOCK_DGRAM)
+        server.bind(("", 5000))
+        client = net.a.socket(ustack.AF_INET6, ustack.SOCK_DGRAM)
+        client.sendto(b"resolve me", (ADDR6_B, 5000))
+        net.run()
+        assert server.recvfrom(64)[0] == b"resolve me"
+        a, b = net.a.netstat("icmp6")["icmp6"], net.b.netstat("icmp6")["icmp6"]
+        assert set(ND6_COUNTERS) <= set(a)
+        assert a["icp6s_nsout"] >= 1 and b["icp6s_naout"] >= 1
+        assert a["icp6s_mldreports"] >= 1  # solicited-node groups joined
+        assert a["icp6s_nd_resfail"] == 0 and a["icp6s_dupaddr"] == 0
+        assert describe("icmp6", "icp6s_nsout") == "neighbour solicitations sent"
+        server.close()
+        client.close()

@@ -571,10 +571,10 @@ def _open_ipv6(link: StackLink, args: argparse.Namespace, prog: str, wanted: boo
         raise SystemExit(f"ustack {prog}: {exc}") from None
 
 
-STATIC_NEIGHBORS = True
+STATIC_NEIGHBORS = False
 """True: links made for a run get permanent IPv6 neighbor entries on both
-sides (no neighbor discovery on the wire).  On while ustack's neighbor
-discovery (nd6_nbr.c: NS/NA) is not in; turn off to exercise it."""
+sides (no neighbor discovery on the wire).  Off: both sides resolve each
+other with neighbor discovery (NS/NA), as a user's own link does."""
 
 
 class Stopper:

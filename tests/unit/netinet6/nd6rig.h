@@ -284,7 +284,7 @@ nr_wire(struct nr *t, const uint8_t *dmac, const struct in6_addr *src, const str
 	nr_inject(t, f, n);
 }
 
-#define NR_CNT(t, f) ((t)->st->st_nd6->nd_cnt.f)
+#define NR_CNT(t, f) ((t)->st->st_icmp6stat.f)
 
 /* A check of an icmp6stat/ip6stat counter: only where counters exist. */
 #if UST_STATS

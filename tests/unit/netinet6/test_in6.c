@@ -97,7 +97,7 @@ TEST(in6_dad_duplicate_by_na)
 	}
 	CHECK(nr_addr_flags(&t, &a) & UST_IN6_IFF_DUPLICATED);
 	CHECK(!(nr_addr_flags(&t, &a) & UST_IN6_IFF_TENTATIVE));
-	CHECK(NR_CNT(&t, nd6c_dupaddr) == 1);
+	CHECK(NR_CNT(&t, icp6s_dupaddr) == 1);
 	nr_advance(&t, 3 * NR_SEC);
 	CHECK(nr_addr_flags(&t, &a) & UST_IN6_IFF_DUPLICATED);
 	/* A duplicated address is not answered for. */
@@ -133,7 +133,7 @@ TEST(in6_dad_ns_from_unspecified_own_nonce_loops_other_collides)
 	memcpy(o, p.data + 16 + off, 8);
 	n = tl_nd_ns(pl, any.s6_addr8, sol.s6_addr8, a.s6_addr8, o, 8);
 	nr_send(&t, nr_mac_ours, &any, &sol, 255, pl, n);
-	CHECK(NR_CNT(&t, nd6c_dadloop) == 1);
+	CHECK(NR_CNT(&t, icp6s_dadloop) == 1);
 	CHECK(nr_addr_flags(&t, &a) & UST_IN6_IFF_TENTATIVE);
 	/* Another node's DAD for the same address: ours fails. */
 	o[2] ^= 0xff;

@@ -79,7 +79,7 @@ TEST(mld_join_reports_robustness_times)
 	CHECK(records(&t, 0, &sol, MLDV2_RECORD_CHANGE_TO_EXCLUDE) == 2);
 	/* all-nodes is never reported (RFC 3810 6). */
 	CHECK(records(&t, 0, &all, MLDV2_RECORD_CHANGE_TO_EXCLUDE) == 0);
-	CHECK(NR_CNT(&t, nd6c_mldreports) == 2);
+	CHECK(NR_CNT(&t, icp6s_mldreports) == 2);
 	nr_fini(&t);
 }
 

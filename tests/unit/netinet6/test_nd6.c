@@ -79,8 +79,8 @@ TEST(nd6_resolution_fails_after_mmaxtries)
 	nr_advance(&t, 1000 * NR_MS);
 	CHECK(nr_count(&t, ND_NEIGHBOR_SOLICIT) == 3);
 	CHECK(nr_entry(&t, &peer, &e) == -UST_ENOENT);
-	CHECK(NR_CNT(&t, nd6c_resfail) == 1);
-	CHECK(NR_CNT(&t, nd6c_holddrops) == 1); /* handed to icmp6_error */
+	CHECK(NR_CNT(&t, icp6s_nd_resfail) == 1);
+	CHECK(NR_CNT(&t, icp6s_nd_holddrops) == 1); /* handed to icmp6_error */
 	/* RFC 4861 7.2.2: the held packet's source (us) is told. */
 	CHECK_STAT(nr_icmp6(&t).icp6s_odst_unreach_addr == 1);
 	CHECK_STAT(nr_icmp6(&t).icp6s_inhist[ICMP6_DST_UNREACH] == 1);
@@ -104,7 +104,7 @@ TEST(nd6_hold_queue_bounded)
 	CHECK(e.held == 2);
 	ust_stats_ip6(t.st, &s);
 	CHECK_STAT(s.ip6s_odropped == 3);
-	CHECK(NR_CNT(&t, nd6c_holddrops) == 3);
+	CHECK(NR_CNT(&t, icp6s_nd_holddrops) == 3);
 	nr_na(&t, &peer, &ours, TL_NA_SOLICITED, &peer, nr_mac_peer, 255);
 	nr_poll(&t);
 	CHECK(t.d->tx_count == 1 + 2);
@@ -196,7 +196,7 @@ TEST(nd6_cache_bounded_lru)
 	CHECK(nr_entry(&t, &a, &e) == 0);
 	a = nr_a("2001:2::100");
 	CHECK(nr_entry(&t, &a, &e) == -UST_ENOENT);
-	CHECK(NR_CNT(&t, nd6c_evicted) == 7);
+	CHECK(NR_CNT(&t, icp6s_nd_evicted) == 7);
 	CHECK_STAT(nr_icmp6(&t).icp6s_overflownndp == 7);
 	nr_advance(&t, 4 * NR_SEC); /* the rest fail, their packets go */
 	CHECK(nr_entry(&t, &st6, &e) == 0);
@@ -320,7 +320,7 @@ TEST(nd6_unsolicited_na_for_unknown_target_ignored)
 		nr_na(&t, &peer, &all, TL_NA_OVERRIDE, &tg, nr_mac_peer, 255);
 	}
 	CHECK(ust_nd6_get(t.st, 0, &e) == -UST_ENOENT);
-	CHECK(NR_CNT(&t, nd6c_unsolna) == 200);
+	CHECK(NR_CNT(&t, icp6s_nd_unsolna) == 200);
 	(void)ours;
 	nr_fini(&t);
 }

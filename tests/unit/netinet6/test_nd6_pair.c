@@ -80,7 +80,7 @@ TEST(nd6_pair_unanswered_gives_address_unreachable)
 	CHECK_EQ(ust_nd6_lookup(pr.a, &none, 0, &e), 0);
 	tl_pair_run(&pr, 2 * SEC);
 	CHECK_EQ(ust_nd6_lookup(pr.a, &none, 0, &e), -UST_ENOENT);
-	CHECK_EQ(pr.a->st_nd6->nd_cnt.nd6c_resfail, 1);
+	CHECK_EQ(pr.a->st_icmp6stat.icp6s_nd_resfail, 1);
 #if UST_STATS
 	CHECK_EQ(pr.a->st_icmp6stat.icp6s_odst_unreach_addr, 1);
 	CHECK_EQ(pr.a->st_icmp6stat.icp6s_inhist[ICMP6_DST_UNREACH], 1);
@@ -105,7 +105,7 @@ TEST(nd6_pair_dad_finds_the_other_stacks_address)
 	CHECK(in6_are_addr_equal(&a, &A6));
 	CHECK(flags & UST_IN6_IFF_DUPLICATED);
 	CHECK(!(flags & UST_IN6_IFF_TENTATIVE));
-	CHECK_EQ(pr.b->st_nd6->nd_cnt.nd6c_dupaddr, 1);
+	CHECK_EQ(pr.b->st_icmp6stat.icp6s_dupaddr, 1);
 	/* A kept its address and answered for it. */
 	REQUIRE_EQ(ust_if_addr6_get(pr.ifa, 0, &a, &plen, &flags), 0);
 	CHECK_EQ(flags, UST_IN6_IFF_NODAD);

@@ -138,7 +138,7 @@ TEST(slaac_ra_router_prefix_mtu_address)
 	tl_in6_eui64(want.s6_addr8, want.s6_addr8, nr_mac_ours);
 	CHECK(in6_are_addr_equal(&a, &want));
 	CHECK(!(f & UST_IN6_IFF_DEPRECATED));
-	CHECK(NR_CNT(&t, nd6c_slaac) == 1);
+	CHECK(NR_CNT(&t, icp6s_slaac) == 1);
 	/* It is the source for global destinations. */
 	{
 		struct in6_addr s;
@@ -291,7 +291,7 @@ TEST(slaac_redirect_off_by_default_on_with_rediraccept)
 	nr_wire(&t, nr_mac_ours, &rtr, &a, 255, pl, n);
 	REQUIRE(ust_route6_lookup(t.st, &dst, 0, &ri) == 0);
 	CHECK(in6_are_addr_equal(&ri.gateway, &rtr));
-	CHECK(NR_CNT(&t, nd6c_redirignored) == 1);
+	CHECK(NR_CNT(&t, icp6s_redirignored) == 1);
 	nr_knob(&t, "net.inet6.icmp6.rediraccept", 1);
 	nr_wire(&t, nr_mac_ours, &rtr, &a, 255, pl, n);
 	REQUIRE(ust_route6_lookup(t.st, &dst, 0, &ri) == 0);
@@ -373,7 +373,7 @@ TEST(hostile_nd_bad_hlim_unsolicited_na_ra_flood_then_echo)
 		    tl_nd_opt_lla(o, TL_ND_OPT_TLLA, nr_mac_peer2));
 		nr_wire(&t, dmac, &peer, &all, 255, pl, n);
 	}
-	CHECK(NR_CNT(&t, nd6c_unsolna) == 300);
+	CHECK(NR_CNT(&t, icp6s_nd_unsolna) == 300);
 	CHECK(ust_nd6_get(t.st, 1, &e) == -UST_ENOENT); /* only the static one */
 	/* 3. RAs with hundreds of prefixes, from hundreds of routers: the
 	 * lists stay bounded, the overflow is counted, memory stops
@@ -453,7 +453,7 @@ TEST(slaac_stable_address_dad_collision_retries)
 	ra(&t, RTR, 255, 1800, o, n);
 	REQUIRE(slaac_addr(&t, "2001:2::", &b, &f));
 	CHECK(in6_are_addr_equal(&b, &x) || in6_are_addr_equal(&b, &a));
-	CHECK(NR_CNT(&t, nd6c_slaac) == 2);
+	CHECK(NR_CNT(&t, icp6s_slaac) == 2);
 	nr_fini(&t);
 }
 #endif /* UST_INET6 */
