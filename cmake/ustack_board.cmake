@@ -55,6 +55,10 @@ macro(ustack_board_setup)
   if(USTACK_BOARD_OPTS_H AND NOT USTACK_OPTS_FILE)
     set(USTACK_OPTS_FILE "${PROJECT_SOURCE_DIR}/${USTACK_BOARD_OPTS_H}")
     add_compile_definitions("USTACK_USER_OPTS_H=\"${USTACK_OPTS_FILE}\"")
+    # Read the options back again (CMakeLists.txt read them before the
+    # board was known): the source lists follow them (UST_OPT_INET6 picks
+    # netinet6/sources.cmake).
+    ustack_read_opts()
   endif()
 endmacro()
 
