@@ -384,14 +384,15 @@ build:
 	}
 	ip6_hdr_write(mtod(m, uint8_t *), &h);
 	IP6STAT_INC(st, ip6s_localout);
-	if ((m->m_pkthdr.csum_flags & UST_CSUM_TSO) && UST_TCP_TSO) {
+#if UST_TCP_TSO
+	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
 		/* The interface cannot cut it (offl 0), or it is for us:
 		 * the segments TCP would have sent, each complete. */
-		m = tcp_tso_segment(m, 0, UINT32_MAX, &error);
-		if (m == NULL) {
+		if ((next = tcp_tso_segment(m, 0, UINT32_MAX, &error)) == NULL) {
 			IP6STAT_INC(st, ip6s_odropped);
-			return (error);
+			goto bad; /* m is still ours */
 		}
+		m = next;
 		error = 0;
 		for (; m != NULL; m = next) {
 			next = m->m_nextpkt;
@@ -408,6 +409,7 @@ build:
 		}
 		return (error);
 	}
+#endif
 #if UST_IP_LOOPBACK
 	if (local)
 		return (ip6_output_local(st, m, nh.nh_ifp));
