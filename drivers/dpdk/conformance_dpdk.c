@@ -103,7 +103,7 @@ dpdk_conf_lent(const struct conf_link *l, int side)
 
 const struct conf_driver conf_driver = {
 	.name = "dpdk",
-	.offload_caps = UST_IFCAP_TXCSUM | UST_IFCAP_TSO4,
+	.offload_caps = UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6,
 	.backpressure = 1,
 	.create = dpdk_conf_create,
 	.destroy = dpdk_conf_destroy,

@@ -32,8 +32,9 @@
  * hands the rte_mbuf itself to the peer's rx, so a stack buffer would be
  * freed on the peer's thread, after this stack detached.
  *
- * Offloads (ustack_driver.h's contract): UST_IFCAP_TXCSUM and TSO4 are
- * always offered, done by the port when its tx_offload_capa has
+ * Offloads (ustack_driver.h's contract): UST_IFCAP_TXCSUM and TSO4, and
+ * for IPv6 TXCSUM_IPV6 and TSO6 (RTE_MBUF_F_TX_IPV6, l3_len 40, never
+ * IP_CKSUM), are always offered, done by the port when its tx_offload_capa has
  * IPV4/TCP/UDP checksums (and TCP_TSO) and in software otherwise;
  * UST_IFCAP_RXCSUM only when the port verifies checksums.  The stack's
  * pseudo-header sums are what DPDK's PMDs expect (rte_net_intel_cksum_
@@ -82,6 +83,10 @@
 #define DPDK_TX_HW_CSUM                                                 \
 	(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | \
 	    RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
+/* The stack's IPv4 and IPv6 checksum requests (UST_CSUM_*). */
+#define DPDK_CSUM4 (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)
+#define DPDK_CSUM6 (UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP)
+#define DPDK_TSO (UST_CSUM_TSO | UST_CSUM_IP6_TSO)
 #define DPDK_RX_HW_CSUM                                                 \
 	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | \
 	    RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
@@ -395,10 +400,13 @@ dpdk_port_offloads(struct ust_dpdk_port *p, const struct rte_eth_dev_info *di,
 	    (rx & RTE_ETH_RX_OFFLOAD_SCATTER))
 		conf->rxmode.offloads |= RTE_ETH_RX_OFFLOAD_SCATTER;
 	/* Software fills what the port lacks: both are always offered. */
-	p->p_caps = (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | (p->p_rxcsum ? UST_IFCAP_RXCSUM : 0)) &
+	p->p_caps = (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6 |
+	                (p->p_rxcsum ? UST_IFCAP_RXCSUM : 0)) &
 	    cfg->caps_mask;
 	if (p->p_caps & UST_IFCAP_TSO4)
 		p->p_caps |= UST_IFCAP_TXCSUM;
+	if (p->p_caps & UST_IFCAP_TSO6)
+		p->p_caps |= UST_IFCAP_TXCSUM_IPV6;
 	p->p_tx_copy = !(tx & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) ||
 	    rte_eal_iova_mode() != RTE_IOVA_VA ||
 	    (di->driver_name != NULL && strcmp(di->driver_name, "net_ring") == 0);
@@ -662,12 +670,22 @@ dpdk_tx_offload(struct ust_dpdk_port *p, struct rte_mbuf *h, const struct ust_mb
 
 	if (ust_mbuf_copydata(m, 0, DPDK_ETHER_HDR + 20, hdr) != 0)
 		return;
-	l3 = (uint32_t)(hdr[DPDK_ETHER_HDR] & 0x0f) * 4;
 	h->l2_len = DPDK_ETHER_HDR;
+	if (fl & (DPDK_CSUM6 | UST_CSUM_IP6_TSO)) {
+		/* IPv6: 40 bytes, the transport right after (the contract);
+		 * no header checksum to ask for. */
+		l3 = 40;
+		h->ol_flags |= RTE_MBUF_F_TX_IPV6;
+		fl = ((fl & UST_CSUM_IP6_TCP) ? UST_CSUM_TCP : 0) |
+		    ((fl & UST_CSUM_IP6_UDP) ? UST_CSUM_UDP : 0) |
+		    ((fl & UST_CSUM_IP6_TSO) ? UST_CSUM_TSO : 0);
+	} else {
+		l3 = (uint32_t)(hdr[DPDK_ETHER_HDR] & 0x0f) * 4;
+		h->ol_flags |= RTE_MBUF_F_TX_IPV4;
+		if (fl & UST_CSUM_IP)
+			h->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+	}
 	h->l3_len = l3;
-	h->ol_flags |= RTE_MBUF_F_TX_IPV4;
-	if (fl & UST_CSUM_IP)
-		h->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
 	if (fl & (UST_CSUM_TCP | UST_CSUM_TSO)) {
 		if (ust_mbuf_copydata(m, DPDK_ETHER_HDR + l3 + 12, 1, hdr) == 0)
 			l4 = (uint32_t)(hdr[0] >> 4) * 4;
@@ -825,7 +843,7 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 		if (out[nb] == NULL)
 			break;
 		fl = ust_mbuf_csum_flags(m);
-		if (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO))
+		if (fl & (DPDK_CSUM4 | DPDK_CSUM6 | DPDK_TSO))
 			dpdk_tx_offload(p, out[nb], m, fl);
 	}
 	sent = nb > 0 ? rte_eth_tx_burst(p->p_id, q->q_id, out, (uint16_t)nb) : 0;
@@ -833,7 +851,7 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 		q->q_tx_full++;
 	dpdk_tx_unbuild(out, ctx, sent, nb);
 	for (j = 0; j < sent; j++) {
-		if (ust_mbuf_csum_flags(ms[j]) & UST_CSUM_TSO)
+		if (ust_mbuf_csum_flags(ms[j]) & DPDK_TSO)
 			q->q_tx_tso++;
 		q->q_tx_copied += copied[j];
 		if (ctx[j] == NULL)
@@ -862,7 +880,7 @@ dpdk_tx_flush_backlog(struct dpdk_queue *q)
 static int
 dpdk_needs_sw_tso(const struct dpdk_queue *q, const struct ust_mbuf *m)
 {
-	return ((ust_mbuf_csum_flags(m) & UST_CSUM_TSO) != 0 && !q->q_port->p_hw_tso);
+	return ((ust_mbuf_csum_flags(m) & DPDK_TSO) != 0 && !q->q_port->p_hw_tso);
 }
 
 /* Cuts the TSO frame m into the backlog in software: 0 (m consumed), or
@@ -908,8 +926,7 @@ dpdk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 		for (i = taken; i < n && i - taken < DPDK_BURST && !dpdk_needs_sw_tso(q, pkts[i]);
 		     i++) {
 			fl = ust_mbuf_csum_flags(pkts[i]);
-			if (!p->p_hw_csum && (fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) &&
-			    !(fl & UST_CSUM_TSO)) {
+			if (!p->p_hw_csum && (fl & (DPDK_CSUM4 | DPDK_CSUM6)) && !(fl & DPDK_TSO)) {
 				if (ust_mbuf_csum_fill(pkts[i]) == -UST_ENOBUFS)
 					break;
 				q->q_tx_sw_csum++;

@@ -29,7 +29,7 @@ fault_create(struct conf_link *l, struct ust_vclock *vc, const struct conf_opts 
 	ust_pipe_config_init(&pc);
 	pc.clock = ust_vclock_clock(vc);
 	pc.caps = o->caps;
-	if (o->caps & UST_IFCAP_TSO4)
+	if (o->caps & (UST_IFCAP_TSO4 | UST_IFCAP_TSO6))
 		pc.ring_size = 256;
 	if ((err = ust_pipe_create(&pc, &fl->p)) != 0)
 		return (err);
@@ -65,7 +65,8 @@ fault_destroy(struct conf_link *l)
 
 const struct conf_driver conf_driver = {
 	.name = "fault",
-	.offload_caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_LRO,
+	.offload_caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_LRO |
+	    UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6,
 	.backpressure = 1,
 	.create = fault_create,
 	.destroy = fault_destroy,

@@ -16,6 +16,7 @@
 #define ETHER_HDR 14
 #define ETHER_VLAN_ENCAP 4
 #define ETHERTYPE_IP 0x0800
+#define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
 #define IPTOS_ECN_MASK 0x03
 #define IPTOS_ECN_CE 0x03
@@ -170,6 +171,17 @@ fault_ce_mark(const struct fault_verdict *v, void *frame, size_t len)
 		et = (uint32_t)p[16] << 8 | p[17];
 	}
 	ip = p + off;
+	if (et == ETHERTYPE_IPV6) {
+		/* The Traffic Class (RFC 8200 7) straddles bytes 0 and 1; its
+		 * ECN field is bits 5-4 of byte 1.  No header checksum. */
+		if ((ip[0] >> 4) != 6 || off + 40 > len)
+			return (0);
+		if (((ip[1] >> 4) & IPTOS_ECN_MASK) == 0 ||
+		    ((ip[1] >> 4) & IPTOS_ECN_MASK) == IPTOS_ECN_CE)
+			return (0);
+		ip[1] |= (uint8_t)(IPTOS_ECN_CE << 4);
+		return (1);
+	}
 	hl = (size_t)(ip[0] & 0x0f) * 4;
 	if (et != ETHERTYPE_IP || (ip[0] >> 4) != 4 || hl < 20 || off + hl > len)
 		return (0);
@@ -219,7 +231,8 @@ fault_payload_len(const struct ust_mbuf *m, size_t len, int tso)
 	 * check then drops the frame. */
 	if (ust_mbuf_copydata(m, ETHER_HDR, 1, b) != 0)
 		return (payload);
-	hdrs = (size_t)(b[0] & 0x0f) * 4;
+	/* IPv6: 40 bytes, the TCP header right after (the contract). */
+	hdrs = (b[0] >> 4) == 6 ? 40 : (size_t)(b[0] & 0x0f) * 4;
 	if (ust_mbuf_copydata(m, ETHER_HDR + hdrs + 12, 1, b) != 0)
 		return (payload);
 	hdrs += (size_t)(b[0] >> 4) * 4;

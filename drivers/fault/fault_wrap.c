@@ -150,7 +150,7 @@ fw_writable(struct fw_dir *d, struct ust_mbuf *m, struct ust_mbuf **segs, int ma
 		ust_mbuf_free(m);
 		m = c;
 	}
-	if (fl & UST_CSUM_TSO) {
+	if (fl & (UST_CSUM_TSO | UST_CSUM_IP6_TSO)) {
 		n = max > 0 ? ust_mbuf_tso_segment(m, segs, max) : -UST_E2BIG;
 		if (n > 0)
 			return (n);
@@ -162,7 +162,10 @@ fw_writable(struct fw_dir *d, struct ust_mbuf *m, struct ust_mbuf **segs, int ma
 		}
 		goto nobuf;
 	}
-	if ((fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) && ust_mbuf_csum_fill(m) != 0)
+	if ((fl &
+	        (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_IP6_TCP |
+	            UST_CSUM_IP6_UDP)) &&
+	    ust_mbuf_csum_fill(m) != 0)
 		goto nobuf;
 	segs[0] = m;
 	return (1);
@@ -188,7 +191,7 @@ fw_decide(struct fw_dir *d, struct ust_mbuf *m, uint64_t now, int tso_ok)
 
 	d->d_stats.frames++;
 	d->d_stats.bytes += len;
-	tso = tso_ok && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO);
+	tso = tso_ok && (ust_mbuf_csum_flags(m) & (UST_CSUM_TSO | UST_CSUM_IP6_TSO));
 	fault_decide(&d->d_fault, now, len, fault_payload_len(m, len, tso), d->d_n, &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:

@@ -18,7 +18,7 @@ pipe_create(struct conf_link *l, struct ust_vclock *vc, const struct conf_opts *
 	ust_pipe_config_init(&cfg);
 	cfg.clock = ust_vclock_clock(vc);
 	cfg.caps = o->caps;
-	if (o->caps & UST_IFCAP_TSO4)
+	if (o->caps & (UST_IFCAP_TSO4 | UST_IFCAP_TSO6))
 		cfg.ring_size = 256; /* 64 KiB slots */
 	if ((err = ust_pipe_create(&cfg, &p)) != 0)
 		return (err);
@@ -38,7 +38,8 @@ pipe_destroy(struct conf_link *l)
 
 const struct conf_driver conf_driver = {
 	.name = "pipe",
-	.offload_caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_LRO,
+	.offload_caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_LRO |
+	    UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6,
 	.backpressure = 0,
 	.create = pipe_create,
 	.destroy = pipe_destroy,

@@ -49,7 +49,8 @@
  *    unless both ends are quiescent.
  *
  *  - Checksum offload: with UST_IFCAP_RXCSUM in caps, a frame that was
- *    sent with checksum requests (UST_CSUM_IP/TCP/UDP/TSO: the sending
+ *    sent with checksum requests (UST_CSUM_IP/TCP/UDP/TSO, or the IPv6
+ *    UST_CSUM_IP6_TCP/UDP/TSO with UST_IFCAP_TXCSUM_IPV6: the sending
  *    "NIC" fills them, so they are right by construction; the pipe leaves
  *    the fields as they are) arrives marked L3/L4 valid unless the pipe
  *    corrupted it.  A frame that arrives with its checksums already filled
@@ -68,7 +69,9 @@
  *    receiver's software check.  The fault injector's MTU check applies to
  *    the segments the frame stands for (headers + tso_segsz), the rate
  *    limit to all its bytes.  Slots are then 64 KiB: mind ring_size.  Any
- *    other frame over the MTU is dropped (dropped_mtu).
+ *    other frame over the MTU is dropped (dropped_mtu).  UST_IFCAP_TSO6
+ *    (with TXCSUM_IPV6, RXCSUM and LRO) does the same for TCP/IPv6
+ *    (UST_CSUM_IP6_TSO): the IPv6 packet, header included, up to 65535.
  *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
@@ -91,6 +94,10 @@
 #define PIPE_RING_MAX (1u << 24)
 #define PIPE_TSO_MAX 65535u /* IP datagram of a TSO frame (if_hw_tsomax) */
 #define PIPE_TSO_CAPS (UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM | UST_IFCAP_RXCSUM)
+#define PIPE_TSO6_CAPS (UST_IFCAP_TSO6 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_RXCSUM)
+#define PIPE_CSUM_REQ                                                                  \
+	(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO | UST_CSUM_IP6_TCP | \
+	    UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO)
 
 #define PS_CORRUPTED 0x0001u
 #define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
@@ -220,7 +227,8 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	len = ust_mbuf_pktlen(m);
 	pipe_stat_add(&d->pd_sent, 1);
 	pipe_stat_add(&d->pd_sent_bytes, len);
-	tso = (p->p_caps & UST_IFCAP_TSO4) && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO);
+	tso = ((p->p_caps & UST_IFCAP_TSO4) && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO)) ||
+	    ((p->p_caps & UST_IFCAP_TSO6) && (ust_mbuf_csum_flags(m) & UST_CSUM_IP6_TSO));
 	if (len > (tso ? p->p_slot_max : p->p_frame_max)) {
 		pipe_stat_add(&d->pd_dropped_mtu, 1);
 		return;
@@ -262,7 +270,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64
 	s->ps_seq = d->pd_seq++;
 	s->ps_len = (uint32_t)len;
 	s->ps_flags = 0;
-	if (ust_mbuf_csum_flags(m) & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO))
+	if (ust_mbuf_csum_flags(m) & PIPE_CSUM_REQ)
 		s->ps_flags |= PS_OFFLOADED;
 	if (fault_ce_mark(&v, s->ps_bytes, len))
 		pipe_stat_add(&d->pd_ce_marked, 1);
@@ -573,9 +581,11 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 		return (-UST_EINVAL);
 	/* Large segments cross whole: the sender's TSO frame is the
 	 * receiver's LRO frame, with checksums vouched for, so the four
-	 * capabilities go together. */
-	if ((cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_LRO)) != 0 &&
-	    (cfg->caps & PIPE_TSO_CAPS) != PIPE_TSO_CAPS)
+	 * capabilities go together (IPv4's four, IPv6's four: LRO with
+	 * either). */
+	if (((cfg->caps & UST_IFCAP_TSO4) && (cfg->caps & PIPE_TSO_CAPS) != PIPE_TSO_CAPS) ||
+	    ((cfg->caps & UST_IFCAP_TSO6) && (cfg->caps & PIPE_TSO6_CAPS) != PIPE_TSO6_CAPS) ||
+	    ((cfg->caps & UST_IFCAP_LRO) && !(cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_TSO6))))
 		return (-UST_EINVAL);
 
 	p = ust_osal_mem_alloc(sizeof(*p));
@@ -589,7 +599,8 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_mask = cfg->ring_size - 1;
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
 	p->p_slot_max = p->p_frame_max;
-	if ((cfg->caps & UST_IFCAP_TSO4) && p->p_slot_max < PIPE_TSO_MAX + PIPE_ETHER_HDR)
+	if ((cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_TSO6)) &&
+	    p->p_slot_max < PIPE_TSO_MAX + PIPE_ETHER_HDR)
 		p->p_slot_max = PIPE_TSO_MAX + PIPE_ETHER_HDR;
 	/* Slots 8-byte aligned for their 64-bit header fields. */
 	p->p_stride = (sizeof(struct pipe_slot) + p->p_slot_max + 7u) & ~(size_t)7u;

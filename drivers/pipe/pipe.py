@@ -25,12 +25,25 @@ from ustack.drivers import DriverEnd, Link, check_busy
 from ustack.errors import check
 from ustack.fault import UINT64_MASK, Faults
 
-__all__ = ["Direction", "Faults", "Pipe", "PipeEnd", "PIPE_STATS_FIELDS", "PIPE_TSO_CAPS"]
+__all__ = [
+    "Direction",
+    "Faults",
+    "Pipe",
+    "PipeEnd",
+    "PIPE_STATS_FIELDS",
+    "PIPE_TSO_CAPS",
+    "PIPE_TSO6_CAPS",
+]
 # Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
 USTACK_EXPORTS = ("Direction", "Pipe", "PipeEnd")
 # Large segments on the pipe: all four or none (ust_pipe_create: -EINVAL).
 PIPE_TSO_CAPS = int(
     lib.UST_IFCAP_TSO4 | lib.UST_IFCAP_LRO | lib.UST_IFCAP_TXCSUM | lib.UST_IFCAP_RXCSUM
+)
+# The same for TCP/IPv6 (TSO6 needs TXCSUM_IPV6, RXCSUM and LRO); may be
+# combined with PIPE_TSO_CAPS.
+PIPE_TSO6_CAPS = int(
+    lib.UST_IFCAP_TSO6 | lib.UST_IFCAP_LRO | lib.UST_IFCAP_TXCSUM_IPV6 | lib.UST_IFCAP_RXCSUM
 )
 
 PIPE_STATS_FIELDS: tuple[str, ...] = (
@@ -117,7 +130,8 @@ class Pipe:
     ``caps`` are the ``UST_IFCAP_*`` bits both ends advertise: RXCSUM|TXCSUM for
     checksum offload, and with them TSO4|LRO (:data:`PIPE_TSO_CAPS`) for large
     segments, which cross whole as between two NICs with TSO and LRO (slots then
-    hold 64 KB: keep ``ring_size`` modest).
+    hold 64 KB: keep ``ring_size`` modest); RXCSUM|TXCSUM_IPV6 and
+    :data:`PIPE_TSO6_CAPS` are the same for IPv6.
     """
 
     def __init__(

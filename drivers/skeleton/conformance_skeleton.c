@@ -49,7 +49,7 @@ sk_lent(const struct conf_link *l, int side)
 
 const struct conf_driver conf_driver = {
 	.name = "skeleton",
-	.offload_caps = UST_IFCAP_TXCSUM | UST_IFCAP_TSO4,
+	.offload_caps = UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6,
 	.backpressure = 1,
 	.create = sk_create,
 	.destroy = sk_destroy,

@@ -44,7 +44,9 @@
 #define SK_SGMAX 16        /* gather entries a "descriptor" takes */
 #define SK_SEGS_MAX 64     /* TSO segments cut in software per frame */
 #define SK_NBUFS_MAX (1u << 20)
-#define SK_CAPS (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4)
+#define SK_CAPS (UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6)
+#define SK_TSO (UST_CSUM_TSO | UST_CSUM_IP6_TSO)
+#define SK_CSUM (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP)
 
 struct ust_skeleton;
 
@@ -228,7 +230,7 @@ sk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 		struct ust_mbuf *m = pkts[i];
 
 		fl = ust_mbuf_csum_flags(m);
-		if ((fl & UST_CSUM_TSO) ? d->d_nfree < sk_tso_need(m) : d->d_nfree == 0) {
+		if ((fl & SK_TSO) ? d->d_nfree < sk_tso_need(m) : d->d_nfree == 0) {
 			/* Ring full: the stack keeps this frame and the rest
 			 * and offers them again at its next poll. */
 			e->e_stats.tx_full++;
@@ -236,7 +238,7 @@ sk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 		}
 		/* TEMPLATE: hardware offload goes into the descriptor; what
 		 * the hardware cannot do is done in software. */
-		if (fl & UST_CSUM_TSO) {
+		if (fl & SK_TSO) {
 			ns = ust_mbuf_tso_segment(m, segs, SK_SEGS_MAX);
 			if (ns < 0) {
 				e->e_stats.tx_errors++;
@@ -247,8 +249,7 @@ sk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 				sk_put(sk, e, d, segs[j]);
 			continue;
 		}
-		if ((fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) &&
-		    ust_mbuf_csum_fill(m) != 0) {
+		if ((fl & SK_CSUM) && ust_mbuf_csum_fill(m) != 0) {
 			e->e_stats.tx_errors++;
 			ust_mbuf_free(m);
 			continue;
@@ -369,6 +370,7 @@ ust_skeleton_create(const struct ust_skeleton_config *cfg, struct ust_skeleton *
 	if (cfg == NULL || cfg->mtu < 68 || cfg->mtu > 9000 || cfg->nbufs == 0 ||
 	    cfg->nbufs > SK_NBUFS_MAX || (cfg->caps & ~SK_CAPS) != 0 ||
 	    ((cfg->caps & UST_IFCAP_TSO4) && !(cfg->caps & UST_IFCAP_TXCSUM)) ||
+	    ((cfg->caps & UST_IFCAP_TSO6) && !(cfg->caps & UST_IFCAP_TXCSUM_IPV6)) ||
 	    cfg->lend_min_free > cfg->nbufs)
 		return (-UST_EINVAL);
 	sk = ust_osal_mem_alloc(sizeof(*sk));

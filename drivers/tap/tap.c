@@ -12,8 +12,9 @@
  * 10-byte struct virtio_net_hdr (TUNSETVNETHDRSZ 10; its 16-bit fields in
  * the host's byte order, the legacy virtio layout tun uses unless told
  * TUNSETVNETLE/BE) in front of every frame both ways, and
- * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4), so that the interface offers
- * RXCSUM | TXCSUM | TSO4 | LRO to the stack (the contract in
+ * TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6), so that the
+ * interface offers RXCSUM | TXCSUM | TSO4 | LRO and, for IPv6,
+ * TXCSUM_IPV6 | TSO6 to the stack (the contract in
  * ustack_driver.h):
  *  - tx: a UST_CSUM_TSO packet goes whole with gso_type TCPV4 (| ECN when
  *    it carries CWR), gso_size = tso_segsz, hdr_len = all headers and
@@ -24,11 +25,14 @@
  *    UST_CSUM_TCP/UDP gets NEEDS_CSUM with csum_start/csum_offset; the
  *    IPv4 header checksum (UST_CSUM_IP) is always computed here, since
  *    virtio has no offload for it and the kernel checks it on input.
+ *    IPv6 (UST_CSUM_IP6_TCP/UDP/TSO): the same with csum_start 54 and
+ *    gso_type TCPV6; nothing is written into the IPv6 header.
  *    Anything else gets an all-zero header.
  *  - rx: up to 64 KB + headers per read; NEEDS_CSUM (the kernel's own
  *    traffic, whose checksum is not computed yet) or DATA_VALID marks the
  *    frame UST_CSUM_L3_VALID | UST_CSUM_L4_VALID; a frame with a gso_type
- *    is a kernel GSO/GRO frame larger than the MTU, taken whole (LRO).
+ *    is a kernel GSO/GRO frame larger than the MTU, taken whole (LRO),
+ *    TCP/IPv4 or TCP/IPv6 alike.
  * Without offload frames are plain and checksums are the stack's.
  *
  * FreeBSD (#ifdef __FreeBSD__; compiled there, not built or run in this
@@ -72,6 +76,8 @@
 #define TAP_GSO_MAX 65535u  /* largest IP datagram either way with offload */
 #define TAP_TCP_CSUM_OFF 16 /* th_sum within the TCP header */
 #define TAP_UDP_CSUM_OFF 6
+#define TAP_CSUM4 (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)
+#define TAP_CSUM6 (UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO)
 
 struct ust_tap {
 	int t_fd;
@@ -138,7 +144,7 @@ tap_set_offload(int fd)
 
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) != 0)
 		return (-1);
-	return (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4)));
+	return (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)));
 }
 #endif
 
@@ -368,26 +374,47 @@ tap_vnet_tx(struct ust_tap *t, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl,
 {
 	uint8_t *ip = f + TAP_ETHER_HDR, *l4;
 	uint32_t hlen, iplen, l4len, thlen, sum;
+	int v6 = (fl & TAP_CSUM6) != 0, tcp, tso;
 
 	memset(vh, 0, TAP_VNET_HDR);
-	if (!(fl & (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)))
+	if (!(fl & (TAP_CSUM4 | TAP_CSUM6)))
 		return (0);
-	if (len < TAP_ETHER_HDR + 20)
+	if (len < TAP_ETHER_HDR + 40 && (v6 || len < TAP_ETHER_HDR + 20))
 		return (-1);
-	hlen = (uint32_t)(ip[0] & 0x0f) * 4;
-	iplen = (uint32_t)(ip[2] << 8 | ip[3]);
-	if (hlen < 20 || iplen < hlen || TAP_ETHER_HDR + iplen > len)
-		return (-1);
-	if (fl & UST_CSUM_IP)
-		tap_ip_sum(ip, hlen);
-	if (!(fl & (UST_CSUM_TCP | UST_CSUM_UDP)))
-		return (0);
+	if (v6) {
+		/* IPv6 (UST_CSUM_IP6_*): 40 bytes of header, the transport
+		 * right after it (the contract), no header checksum; never
+		 * an IPv4 flag on the same frame. */
+		if ((fl & TAP_CSUM4) || f[12] != 0x86 || f[13] != 0xdd || (ip[0] >> 4) != 6)
+			return (-1);
+		hlen = 40;
+		iplen = hlen + (uint32_t)(ip[4] << 8 | ip[5]);
+		if (TAP_ETHER_HDR + iplen > len)
+			return (-1);
+		tcp = (fl & (UST_CSUM_IP6_TCP | UST_CSUM_IP6_TSO)) != 0;
+		tso = (fl & UST_CSUM_IP6_TSO) != 0;
+		if (ip[6] != (tcp ? 6 : 17))
+			return (-1);
+	} else {
+		if ((ip[0] >> 4) != 4)
+			return (-1);
+		hlen = (uint32_t)(ip[0] & 0x0f) * 4;
+		iplen = (uint32_t)(ip[2] << 8 | ip[3]);
+		if (hlen < 20 || iplen < hlen || TAP_ETHER_HDR + iplen > len)
+			return (-1);
+		if (fl & UST_CSUM_IP)
+			tap_ip_sum(ip, hlen);
+		if (!(fl & (UST_CSUM_TCP | UST_CSUM_UDP)))
+			return (0);
+		tcp = (fl & UST_CSUM_TCP) != 0;
+		tso = (fl & UST_CSUM_TSO) != 0;
+	}
 	l4 = ip + hlen;
 	l4len = iplen - hlen;
 	vh[0] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
 	tap_set_h16(vh + 6, (uint16_t)(TAP_ETHER_HDR + hlen));
-	tap_set_h16(vh + 8, (fl & UST_CSUM_TCP) ? TAP_TCP_CSUM_OFF : TAP_UDP_CSUM_OFF);
-	if (!(fl & UST_CSUM_TSO))
+	tap_set_h16(vh + 8, tcp ? TAP_TCP_CSUM_OFF : TAP_UDP_CSUM_OFF);
+	if (!tso)
 		return (0);
 	if (l4len < 20 || segsz == 0)
 		return (-1);
@@ -397,7 +424,8 @@ tap_vnet_tx(struct ust_tap *t, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl,
 	sum = tap_fold((uint32_t)(l4[16] << 8 | l4[17]) + l4len);
 	l4[16] = (uint8_t)(sum >> 8);
 	l4[17] = (uint8_t)sum;
-	vh[1] = VIRTIO_NET_HDR_GSO_TCPV4 | ((l4[13] & 0x80) ? VIRTIO_NET_HDR_GSO_ECN : 0);
+	vh[1] = (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) |
+	    ((l4[13] & 0x80) ? VIRTIO_NET_HDR_GSO_ECN : 0);
 	tap_set_h16(vh + 2, (uint16_t)(TAP_ETHER_HDR + hlen + thlen));
 	tap_set_h16(vh + 4, (uint16_t)segsz);
 	t->t_stats.tx_tso++;
@@ -469,9 +497,9 @@ tap_get_fd(void *softc)
 static uint32_t
 tap_get_caps(void *softc)
 {
-	return (((struct ust_tap *)softc)->t_vnet ?
-	        UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TSO4 | UST_IFCAP_LRO :
-	        0);
+	return (((struct ust_tap *)softc)->t_vnet ? UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM |
+	            UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6 :
+	                                            0);
 }
 
 static const struct ust_driver_ops tap_ops = {

@@ -29,6 +29,8 @@ extern "C" {
 #define UST_IFCAP_TSO4 0x0004u   /* driver segments large TCP/IPv4 packets */
 #define UST_IFCAP_LRO 0x0008u    /* driver may hand up coalesced TCP segments */
 #define UST_IFCAP_JUMBO_MTU 0x0010u
+#define UST_IFCAP_TXCSUM_IPV6 0x0020u /* driver fills TCP/UDP checksums of IPv6 packets */
+#define UST_IFCAP_TSO6 0x0040u        /* driver segments large TCP/IPv6 packets */
 
 /* Counters a device keeps itself (get_counter; FreeBSD IFCOUNTER_*). */
 #define UST_IFCOUNTER_IERRORS 1 /* frames the device received and rejected */
@@ -40,6 +42,9 @@ extern "C" {
 #define UST_CSUM_TCP 0x0002u      /* tx: fill the TCP checksum */
 #define UST_CSUM_UDP 0x0004u      /* tx: fill the UDP checksum */
 #define UST_CSUM_TSO 0x0008u      /* tx: segment at tso_segsz */
+#define UST_CSUM_IP6_UDP 0x0010u  /* tx: fill the UDP checksum of an IPv6 packet */
+#define UST_CSUM_IP6_TCP 0x0020u  /* tx: fill the TCP checksum of an IPv6 packet */
+#define UST_CSUM_IP6_TSO 0x0040u  /* tx: segment a TCP/IPv6 packet at tso_segsz */
 #define UST_CSUM_L3_VALID 0x0100u /* rx: IPv4 header checksum verified */
 #define UST_CSUM_L4_VALID 0x0200u /* rx: TCP/UDP checksum verified */
 
@@ -73,10 +78,28 @@ extern "C" {
  *    ust_mbuf_tso_segment() does exactly that in software.
  *  A driver that receives a flag it cannot honour in hardware calls
  *  ust_mbuf_csum_fill() (checksums) or ust_mbuf_tso_segment() (TSO).
- *  IPv6 (ethertype 0x86dd): the stack sets no csum_flags and asks for no
- *  TSO on an IPv6 packet; every checksum is complete when it reaches
- *  the driver.  The flags above describe IPv4 only until the IPv6 caps
- *  (checksum and TSO over IPv6) exist and a driver announces them.
+ *  IPv6 (ethertype 0x86dd) has flags of its own (FreeBSD's CSUM_IP6_*),
+ *  never mixed with the IPv4 ones above: a driver that does not announce
+ *  the IPv6 caps never sees them, and every checksum of an IPv6 packet is
+ *  then complete when it reaches the driver.  The IPv6 header (40 bytes)
+ *  is followed directly by the transport header (the stack never asks for
+ *  offload on a packet with extension headers or a fragment), so the
+ *  transport starts at byte 54 of the frame; IPv6 has no header checksum.
+ *  - UST_CSUM_IP6_TCP / UST_CSUM_IP6_UDP (only with
+ *    UST_IFCAP_TXCSUM_IPV6): as UST_CSUM_TCP / UST_CSUM_UDP, the field
+ *    csum_data bytes into the transport header holding the folded sum of
+ *    the IPv6 pseudo header (RFC 8200 8.1: addresses, upper-layer length,
+ *    next header), not complemented.  UDP: a computed 0 goes as 0xffff.
+ *  - UST_CSUM_IP6_TSO (only with UST_IFCAP_TSO6 and TXCSUM_IPV6; always
+ *    with UST_CSUM_IP6_TCP): as UST_CSUM_TSO for a TCP/IPv6 packet of up
+ *    to the interface's TSO maximum counted over the whole IPv6 packet
+ *    (header included, so at most 65535 bytes), more than the MTU, never
+ *    SYN; the TCP checksum field holds the pseudo-header sum WITHOUT the
+ *    length.  Each segment differs only
+ *    by its payload length, TCP sequence number, CWR/FIN/PSH as above and
+ *    a full TCP checksum (IPv6 has no ID and no header checksum: nothing
+ *    of IPv4's UST_CSUM_IP is ever written into an IPv6 header).
+ *  ust_mbuf_csum_fill() and ust_mbuf_tso_segment() take these flags too.
  *
  * Receive.  A driver may mark a frame UST_CSUM_L3_VALID and/or
  * UST_CSUM_L4_VALID when its hardware (or the host, for a TAP) vouches for
@@ -85,7 +108,9 @@ extern "C" {
  * bytes of IP datagram, longer than the MTU); the stack takes it as one
  * segment.  Frames longer than the MTU are accepted from any interface.
  * For an IPv6 packet the stack ignores UST_CSUM_L3_VALID (IPv6 has no
- * header checksum) and honours UST_CSUM_L4_VALID as for IPv4.
+ * header checksum) and honours UST_CSUM_L4_VALID as for IPv4; with
+ * UST_IFCAP_LRO the coalesced segment may be TCP/IPv6 too (payload length
+ * up to 65535, no extension headers).
  */
 
 /*
@@ -238,12 +263,14 @@ UST_API uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 UST_API void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
 UST_API uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);
 /* Software offload for drivers (the contract above).  ust_mbuf_csum_fill()
- * fills the checksums a frame's UST_CSUM_IP/TCP/UDP flags ask for and
- * clears those flags: 0, or -UST_EINVAL (not such a frame, or a TSO one),
- * -UST_ENOBUFS.  ust_mbuf_tso_segment() cuts a UST_CSUM_TSO frame into at
- * most max complete frames with every checksum filled, stored in segs, and
- * frees m: returns their number, or -UST_EINVAL (not a TSO TCP/IPv4
- * frame), -UST_E2BIG (more than max needed), -UST_ENOBUFS, m untouched. */
+ * fills the checksums a frame's UST_CSUM_IP/TCP/UDP (IPv4) or
+ * UST_CSUM_IP6_TCP/UDP (IPv6) flags ask for and clears those flags: 0, or
+ * -UST_EINVAL (not such a frame, or a TSO one), -UST_ENOBUFS.
+ * ust_mbuf_tso_segment() cuts a UST_CSUM_TSO (TCP/IPv4) or
+ * UST_CSUM_IP6_TSO (TCP/IPv6) frame into at most max complete frames with
+ * every checksum filled, stored in segs, and frees m: returns their
+ * number, or -UST_EINVAL (not such a frame), -UST_E2BIG (more than max
+ * needed), -UST_ENOBUFS, m untouched. */
 UST_API int ust_mbuf_csum_fill(struct ust_mbuf *m);
 UST_API int ust_mbuf_tso_segment(struct ust_mbuf *m, struct ust_mbuf **segs, int max);
 

@@ -143,6 +143,10 @@ void ip_loop_leave(struct ust_stack *st);
  * frees m; NULL with *errorp set leaves m to the caller.
  * tcp_tso_nsegs() is the number of segments it would make. */
 int in_delayed_cksum(struct mbuf *m, uint32_t l3off);
+/* The same for an IPv6 packet (header at l3off, the transport right
+ * after it) and its UST_CSUM_IP6_TCP/UDP flags; a segment with IPv6 headers
+ * goes through tcp_tso_segment() too (the version is read). */
+int in6_delayed_cksum(struct mbuf *m, uint32_t l3off);
 struct mbuf *tcp_tso_segment(struct mbuf *m, uint32_t l3off, uint32_t maxsegs, int *errorp);
 uint32_t tcp_tso_nsegs(const struct mbuf *m, uint32_t l3off);
 

@@ -11,8 +11,18 @@
  *       -> [ip6_fragment()] -> nd6_output() -> ether_output_frame()
  *                           -> ip6_input_loop()   (destination is ours)
  *
- * IPv6 packets carry no offload flags (ustack_driver.h): a checksum a
- * transport left to the hardware is completed here.
+ * Offload (the contract in ustack_driver.h): a transport leaves its
+ * checksum (UST_CSUM_TCP/UDP, csum_data the field's offset) and TCP its
+ * segmentation (UST_CSUM_TSO, tso_segsz) to this layer, which knows the
+ * source and the interface: for an interface announcing
+ * UST_IFCAP_TXCSUM_IPV6 (and UST_IFCAP_TSO6) the field gets the pseudo
+ * header sum and the packet the UST_CSUM_IP6_* flags; otherwise, and for a
+ * packet it fragments or one with a hop-by-hop header, the checksum is
+ * computed and a TSO packet cut here (tcp_tso_segment()).  IPv4's flags
+ * never reach a driver on an IPv6 packet.
+ *
+ *   ... -> [ip6_output_offload(): kept as UST_CSUM_IP6_* | ip6_delayed_cksum()]
+ *       -> [TSO: whole (UST_IFCAP_TSO6) | tcp_tso_segment()] -> nd6_output()
  */
 #include <string.h>
 
@@ -46,8 +56,8 @@ ip6_flowlabel(struct ust_stack *st, const struct in6_addr *src, const struct in6
  * A checksum the transport left to hardware (UST_CSUM_TCP/UDP: the field
  * is csum_data bytes into the upper-layer header, m at that header):
  * computed here in full over the pseudo header of the addresses the
- * packet leaves with, whatever the field held, since no driver takes
- * IPv6 offload and the transport may not have known the source.
+ * packet leaves with, whatever the field held (the transport may not
+ * have known the source), when the interface cannot.
  */
 static int
 ip6_delayed_cksum(struct mbuf *m, const struct in6_addr *src, const struct in6_addr *dst,
@@ -71,6 +81,57 @@ ip6_delayed_cksum(struct mbuf *m, const struct in6_addr *src, const struct in6_a
 	b[0] = (uint8_t)(sum >> 8);
 	b[1] = (uint8_t)sum;
 	return (m_copyback(m, off, 2, b));
+}
+
+/*
+ * The offload decision for m (at the upper-layer header, not yet behind
+ * its IPv6 header) leaving through ifp whose path MTU is mtu, extra
+ * nonzero when an extension header will come first: *offlp 1 when the
+ * interface takes it (the field now holds the pseudo-header sum, with the
+ * length, or without it for TSO, and the flags are the UST_CSUM_IP6_*
+ * ones), 0 when this layer must do the work (flags left as they are).
+ * Returns 0, or UST_EINVAL (a TSO request that is not a TCP segment, a
+ * field outside the packet) / UST_ENOBUFS.
+ */
+static int
+ip6_output_offload(struct mbuf *m, const struct ifnet *ifp, const struct in6_addr *src,
+    const struct in6_addr *dst, uint8_t nxt, uint32_t mtu, int extra, int *offlp)
+{
+	uint32_t flags = m->m_pkthdr.csum_flags, off = m->m_pkthdr.csum_data, plen;
+	uint32_t tso6 = UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6;
+	uint8_t b[2], want;
+	uint16_t sum;
+
+	*offlp = 0;
+	if (flags & UST_CSUM_TSO) {
+		if (nxt != IPPROTO_TCP || !(flags & UST_CSUM_TCP) || m->m_pkthdr.tso_segsz == 0 ||
+		    extra)
+			return (UST_EINVAL);
+		if ((ifp->if_capabilities & tso6) != tso6 ||
+		    IP6_HDRLEN + m->m_pkthdr.len > ifp->if_hw_tsomax)
+			return (0);
+		plen = 0; /* every segment adds its own */
+	} else {
+		want = (flags & UST_CSUM_TCP) ? IPPROTO_TCP : IPPROTO_UDP;
+		if (!(flags & (UST_CSUM_TCP | UST_CSUM_UDP)) ||
+		    !(ifp->if_capabilities & UST_IFCAP_TXCSUM_IPV6) || extra || nxt != want ||
+		    IP6_HDRLEN + m->m_pkthdr.len > mtu)
+			return (0); /* computed here; a fragment cannot carry it */
+		plen = m->m_pkthdr.len;
+	}
+	if (off + 2 > m->m_pkthdr.len)
+		return (UST_EINVAL);
+	sum = (uint16_t)in6_cksum_pseudo(src, dst, plen, nxt);
+	b[0] = (uint8_t)(sum >> 8);
+	b[1] = (uint8_t)sum;
+	if (m_copyback(m, off, 2, b) != 0)
+		return (UST_ENOBUFS);
+	m->m_pkthdr.csum_flags =
+	    (flags & ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)) |
+	    ((flags & UST_CSUM_TCP) ? UST_CSUM_IP6_TCP : UST_CSUM_IP6_UDP) |
+	    ((flags & UST_CSUM_TSO) ? UST_CSUM_IP6_TSO : 0);
+	*offlp = 1;
+	return (0);
 }
 
 #if UST_IP_LOOPBACK
@@ -185,7 +246,7 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 	struct nhop6 nh;
 	struct ip6_hdr h;
 	uint8_t l4[4];
-	int error, e, mcast, local = 0;
+	int error, e, mcast, local = 0, offl;
 
 	if (m == NULL)
 		return (UST_ENOBUFS);
@@ -208,9 +269,11 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 	if (in6_is_scoped(&dst) && zoneid == 0 && in6_is_scoped(&src) &&
 	    !IN6_IS_ADDR_UNSPECIFIED(&src) && (ia = in6ifa_find(st, &src, NULL)) != NULL)
 		zoneid = ia->ia_ifp->if_index; /* the zone of our scoped source */
-	/* No TSO over IPv6 yet (no UST_IFCAP_TSO6; tcp_tso.c cuts IPv4
-	 * only): a transport must not ask. */
-	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
+	/* Only this layer sets the IPv6 offload flags. */
+	m->m_pkthdr.csum_flags &=
+	    ~(uint32_t)(UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO);
+	if ((m->m_pkthdr.csum_flags & UST_CSUM_TSO) &&
+	    (!UST_TCP_TSO || args->nxt != IPPROTO_TCP || (args->flags & IPV6_RA))) {
 		IP6STAT_INC(st, ip6s_odropped);
 		error = UST_EOPNOTSUPP;
 		goto bad;
@@ -251,15 +314,30 @@ build:
 #endif
 	/* Checksums left to hardware, now that the source is known.  A
 	 * packet to ourselves skips them, taken as verified (as IPv4's
-	 * loopback does). */
+	 * loopback does); a TSO one is cut first (tcp_tso_segment() fills
+	 * each segment's checksum). */
 #if UST_IP_LOOPBACK
-	if (local && (m->m_pkthdr.csum_flags & (UST_CSUM_TCP | UST_CSUM_UDP)))
+	if (local && !(m->m_pkthdr.csum_flags & UST_CSUM_TSO) &&
+	    (m->m_pkthdr.csum_flags & (UST_CSUM_TCP | UST_CSUM_UDP)))
 		m->m_pkthdr.csum_flags =
 		    (m->m_pkthdr.csum_flags &
 		        ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) |
 		    UST_CSUM_L4_VALID;
 #endif
-	if ((error = ip6_delayed_cksum(m, &src, &dst, args->nxt)) != 0) {
+	mtu = local ? 0 : nh.nh_mtu;
+	if (!local && (args->flags & IPV6_MINMTU) && mtu > IPV6_MMTU)
+		mtu = IPV6_MMTU;
+	offl = 0;
+	if (!local &&
+	    (error = ip6_output_offload(m, nh.nh_ifp, &src, &dst, args->nxt, mtu,
+	         (args->flags & IPV6_RA) != 0, &offl)) != 0) {
+		IP6STAT_INC(st, ip6s_odropped);
+		goto bad;
+	}
+	/* A TSO packet the interface cannot take is cut below, header on
+	 * (tcp_tso_segment() fills each segment's checksum itself). */
+	if (offl == 0 && !(m->m_pkthdr.csum_flags & UST_CSUM_TSO) &&
+	    (error = ip6_delayed_cksum(m, &src, &dst, args->nxt)) != 0) {
 		IP6STAT_INC(st, ip6s_odropped);
 		goto bad;
 	}
@@ -306,14 +384,37 @@ build:
 	}
 	ip6_hdr_write(mtod(m, uint8_t *), &h);
 	IP6STAT_INC(st, ip6s_localout);
+#if UST_TCP_TSO
+	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
+		/* The interface cannot cut it (offl 0), or it is for us:
+		 * the segments TCP would have sent, each complete. */
+		if ((next = tcp_tso_segment(m, 0, UINT32_MAX, &error)) == NULL) {
+			IP6STAT_INC(st, ip6s_odropped);
+			goto bad; /* m is still ours */
+		}
+		m = next;
+		error = 0;
+		for (; m != NULL; m = next) {
+			next = m->m_nextpkt;
+			m->m_nextpkt = NULL;
+#if UST_IP_LOOPBACK
+			if (local) {
+				m->m_pkthdr.csum_flags = UST_CSUM_L4_VALID;
+				e = ip6_output_local(st, m, nh.nh_ifp);
+			} else
+#endif
+				e = nd6_output(nh.nh_ifp, m, &nh.nh_addr);
+			if (e != 0 && error == 0)
+				error = e;
+		}
+		return (error);
+	}
+#endif
 #if UST_IP_LOOPBACK
 	if (local)
 		return (ip6_output_local(st, m, nh.nh_ifp));
 #endif
-	mtu = nh.nh_mtu;
-	if ((args->flags & IPV6_MINMTU) && mtu > IPV6_MMTU)
-		mtu = IPV6_MMTU;
-	if (m->m_pkthdr.len <= mtu)
+	if (m->m_pkthdr.len <= mtu || (m->m_pkthdr.csum_flags & UST_CSUM_IP6_TSO))
 		return (nd6_output(nh.nh_ifp, m, &nh.nh_addr));
 	/* RFC 8200 5: too big for the path.  Only the source fragments;
 	 * IPV6_DONTFRAG (RFC 3542 11.2) refuses instead. */

@@ -190,7 +190,7 @@ udp6_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *n
 	struct ip6_out_args args;
 	struct in6_addr faddr, laddr;
 	struct udphdr uh;
-	uint16_t fport, sum;
+	uint16_t fport;
 	uint32_t len = m->m_pkthdr.len, zone = 0;
 	int error;
 
@@ -260,10 +260,10 @@ udp6_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *n
 	uh.uh_sum = 0;
 	udp_hdr_write(mtod(m, uint8_t *), &uh);
 	/* RFC 8200 8.1: always a checksum, a computed zero sent as all
-	 * ones. */
-	sum = in6_cksum(m, IPPROTO_UDP, 0, uh.uh_ulen, &laddr, &faddr);
-	udp_hdr_set_sum(mtod(m, uint8_t *), sum == 0 ? 0xffff : sum);
-	m->m_pkthdr.csum_flags &= ~(uint32_t)UST_CSUM_UDP;
+	 * ones: left to ip6_output, which computes it or hands it to an
+	 * interface with UST_IFCAP_TXCSUM_IPV6 (ustack_driver.h). */
+	m->m_pkthdr.csum_flags |= UST_CSUM_UDP;
+	m->m_pkthdr.csum_data = 6;
 	memset(&args, 0, sizeof(args));
 	args.src = laddr;
 	args.dst = faddr;

@@ -10,6 +10,9 @@
  *  - offload_tcp: a TCP transfer with the offloads the driver advertises
  *    (checksum, TSO) and without: every byte arrives, no checksum error
  *    counted, so offload flags were honoured or filled in software.
+ *  - offload_tcp6: the same over IPv6 (2001:2::/64, static neighbours),
+ *    with the IPv6 offloads (UST_IFCAP_TXCSUM_IPV6, TSO6) the driver
+ *    advertises, and TCP over IPv4 alongside it still intact.
  *  - detach_no_leak: frames left in flight both ways, then both interfaces
  *    detached: every mbuf of both stacks is back (zone in_use at the
  *    baseline taken before attach).  Every other case checks the same
@@ -216,16 +219,35 @@ TEST(burst)
 	rig_down(&r);
 }
 
+/* 2001:2::n, the IPv6 test prefix. */
+static struct ust_in6_addr
+conf_ip6(unsigned n)
+{
+	struct ust_in6_addr a;
+
+	memset(&a, 0, sizeof(a));
+	a.s6_addr8[0] = 0x20;
+	a.s6_addr8[1] = 0x01;
+	a.s6_addr8[3] = 0x02;
+	a.s6_addr8[15] = (uint8_t)n;
+	return (a);
+}
+
 /* A TCP transfer of len bytes from side 0 to side 1; 0 when every byte
  * arrived intact.  read_late: side 1 reads nothing until the sender has
  * sent all it can (the data sits in the receive buffer), and *lent_peak
  * gets the receiver's lent buffers then. */
 static int
-tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
+tcp_transfer_af(struct rig *r, size_t len, int read_late, uint64_t *lent_peak, int v6)
 {
 	struct ust_socket *ls = NULL, *cs = NULL, *as = NULL;
-	struct ust_sockaddr_in sin = tl_sin(UST_INADDR_ANY, PORT);
-	struct ust_sockaddr_in to = tl_sin(test_ip4(2), PORT);
+	struct ust_sockaddr_in sin4 = tl_sin(UST_INADDR_ANY, PORT);
+	struct ust_sockaddr_in to4 = tl_sin(test_ip4(2), PORT);
+	struct ust_sockaddr_in6 sin6, to6;
+	const struct ust_sockaddr *sin = (const struct ust_sockaddr *)&sin4;
+	const struct ust_sockaddr *to = (const struct ust_sockaddr *)&to4;
+	ust_socklen_t salen = sizeof(sin4);
+	int af = UST_AF_INET;
 	static uint8_t out[1 << 20], in[65536];
 	size_t sent = 0, rcvd = 0;
 	int rounds, bad = 0, rc;
@@ -233,14 +255,25 @@ tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
 
 	if (len > sizeof(out))
 		return (-1);
+	if (v6) {
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_len = sizeof(sin6);
+		sin6.sin6_family = UST_AF_INET6;
+		sin6.sin6_port = tl_hton16(PORT);
+		to6 = sin6;
+		to6.sin6_addr = conf_ip6(2);
+		sin = (const struct ust_sockaddr *)&sin6;
+		to = (const struct ust_sockaddr *)&to6;
+		salen = sizeof(sin6);
+		af = UST_AF_INET6;
+	}
 	fill(out, len, 7);
-	if (ust_socket(r->st[1], UST_AF_INET, UST_SOCK_STREAM, 0, &ls) != 0 ||
-	    ust_bind(ls, (const struct ust_sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    ust_listen(ls, 4) != 0)
+	if (ust_socket(r->st[1], af, UST_SOCK_STREAM, 0, &ls) != 0 ||
+	    ust_bind(ls, sin, salen) != 0 || ust_listen(ls, 4) != 0)
 		return (-2);
-	if (ust_socket(r->st[0], UST_AF_INET, UST_SOCK_STREAM, 0, &cs) != 0)
+	if (ust_socket(r->st[0], af, UST_SOCK_STREAM, 0, &cs) != 0)
 		return (-3);
-	rc = ust_connect(cs, (const struct ust_sockaddr *)&to, sizeof(to));
+	rc = ust_connect(cs, to, salen);
 	if (rc != 0 && rc != -UST_EINPROGRESS)
 		return (-4);
 	rig_run(r, 50 * NS_MS);
@@ -273,6 +306,12 @@ tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
 	return (bad || rcvd != len ? -6 : 0);
 }
 
+static int
+tcp_transfer(struct rig *r, size_t len, int read_late, uint64_t *lent_peak)
+{
+	return (tcp_transfer_af(r, len, read_late, lent_peak, 0));
+}
+
 static void
 offload_case(uint32_t caps)
 {
@@ -295,12 +334,59 @@ TEST(offload_tcp)
 {
 	offload_case(0);
 	if (conf_driver.offload_caps & UST_IFCAP_TXCSUM)
-		offload_case(conf_driver.offload_caps & ~(uint32_t)UST_IFCAP_TSO4 &
-		    ~(uint32_t)UST_IFCAP_LRO);
+		offload_case(conf_driver.offload_caps &
+		    ~(uint32_t)(UST_IFCAP_TSO4 | UST_IFCAP_TSO6 | UST_IFCAP_LRO));
 	if (conf_driver.offload_caps != 0)
 		offload_case(conf_driver.offload_caps);
 	else
 		printf("%s: no offloads to advertise; checked without\n", conf_driver.name);
+}
+
+#if UST_INET6
+static void
+offload6_case(uint32_t caps)
+{
+	struct conf_opts o = { .caps = caps };
+	struct ust_in6_addr a6;
+	struct ust_tcpstat t1;
+	uint8_t mac[6];
+	struct rig r;
+	int i;
+
+	REQUIRE(rig_up(&r, &o) == 0);
+	CHECK_EQ(ust_if_caps(r.ifp[0]), caps);
+	for (i = 0; i < 2; i++) {
+		a6 = conf_ip6(1 + (unsigned)i);
+		REQUIRE_EQ(ust_if_addr6_add(r.ifp[i], &a6, 64, UST_IN6_IFF_NODAD), 0);
+		r.l.ops[1 - i]->get_mac(r.l.softc[1 - i], mac);
+		a6 = conf_ip6(2 - (unsigned)i);
+		REQUIRE_EQ(ust_nd6_add_static(r.ifp[i], &a6, mac), 0);
+	}
+	CHECK_EQ(tcp_transfer_af(&r, 300000, 0, NULL, 1), 0);
+	/* IPv4 on the same interfaces, offloads and all. */
+	CHECK_EQ(tcp_transfer(&r, 100000, 0, NULL), 0);
+	ust_stats_tcp(r.st[1], &t1);
+	CHECK_EQ(t1.tcps_rcvbadsum, 0);
+	rig_down(&r);
+}
+#endif
+
+TEST(offload_tcp6)
+{
+#if UST_INET6
+	uint32_t v6 = conf_driver.offload_caps & (UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6);
+
+	offload6_case(0);
+	if (conf_driver.offload_caps & UST_IFCAP_TXCSUM_IPV6)
+		offload6_case(conf_driver.offload_caps &
+		    ~(uint32_t)(UST_IFCAP_TSO4 | UST_IFCAP_TSO6 | UST_IFCAP_LRO));
+	if (v6 != 0)
+		offload6_case(conf_driver.offload_caps);
+	else
+		printf("%s: no IPv6 offloads to advertise; checked without\n", conf_driver.name);
+#else
+	printf("built with UST_INET6=0\n");
+#endif
 }
 
 TEST(detach_no_leak)

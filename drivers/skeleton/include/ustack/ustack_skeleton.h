@@ -33,9 +33,10 @@ extern "C" {
 struct ust_skeleton_config {
 	uint32_t mtu;   /* default 1500 */
 	uint32_t nbufs; /* buffers per direction (the ring size), default 256 */
-	/* UST_IFCAP_TXCSUM and/or UST_IFCAP_TSO4 (TSO4 needs TXCSUM) both
-	 * ends advertise and do in software; default 0.  Anything else:
-	 * -UST_EINVAL. */
+	/* UST_IFCAP_TXCSUM and/or UST_IFCAP_TSO4 (TSO4 needs TXCSUM), and
+	 * for IPv6 UST_IFCAP_TXCSUM_IPV6 / UST_IFCAP_TSO6 (TSO6 needs
+	 * TXCSUM_IPV6), both ends advertise and do in software; default 0.
+	 * Anything else: -UST_EINVAL. */
 	uint32_t caps;
 	/* 1 (default): received frames are lent to the stack (zero copy);
 	 * 0: copied into the stack's clusters. */
