@@ -22,6 +22,8 @@
 #include "netinet/ip.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
+#include "netinet6/in6_var.h"
+#include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
 #endif
 
@@ -124,26 +126,45 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 {
 	struct ust_stack *st = tp->t_stack;
 	uint32_t segsz = tcp_fixed_maxseg(tp), max;
+	struct inpcb *inp = tp->t_inpcb;
+	uint32_t iphlen = IP_HDRLEN;
 	struct nhop4 nh;
+#if UST_INET6
+	struct nhop6 nh6;
+#endif
 
 	/* UST_TCP_TSO 0 (ustack_opts.h): never, and the TSO paths below
 	 * fold away. */
 	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
-	    (tp->t_inpcb->inp_vflag & INP_IPV6) || /* no TSO6 yet */
 	    (tp->t_flags & TF_FORCEDATA) || IN_RECOVERY(tp->t_flags) ||
 	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
-	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
-	    in_localip(st, tp->t_inpcb->inp_faddr) ||
-	    rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) != 0 ||
-	    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
-	        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM))
+	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0)
 		return (0);
+#if UST_INET6
+	if (inp->inp_vflag & INP_IPV6) {
+		/* UST_IFCAP_TSO6 and TXCSUM_IPV6 (ip6_output hands the
+		 * packet over as UST_CSUM_IP6_TSO). */
+		if (in6_localip(st, &inp->in6p_faddr) ||
+		    rt6_lookup(st, &inp->in6p_faddr, inp->inp_inc.inc6_zoneid, &nh6) != 0 ||
+		    (nh6.nh_ifp->if_capabilities & (UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6)) !=
+		        (UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6))
+			return (0);
+		max = nh6.nh_ifp->if_hw_tsomax;
+		iphlen = IP6_HDRLEN;
+	} else
+#endif
+	{
+		if (in_localip(st, inp->inp_faddr) || rt_lookup(st, inp->inp_faddr, &nh) != 0 ||
+		    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
+		        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM))
+			return (0);
+		max = nh.nh_ifp->if_hw_tsomax;
+	}
 	/* The datagram: IP and TCP headers, the options every segment
 	 * carries (t_maxseg - segsz), the payload. */
-	max = nh.nh_ifp->if_hw_tsomax;
-	if (max <= IP_HDRLEN + TCP_HDR_MIN + (tp->t_maxseg - segsz) + segsz)
+	if (max <= iphlen + TCP_HDR_MIN + (tp->t_maxseg - segsz) + segsz)
 		return (0);
-	max -= IP_HDRLEN + TCP_HDR_MIN + (tp->t_maxseg - segsz);
+	max -= iphlen + TCP_HDR_MIN + (tp->t_maxseg - segsz);
 	return (max - max % segsz);
 }
 
@@ -580,6 +601,12 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 			tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
 			if (tcp_timer_active(tp, TT_DELACK))
 				tcp_timer_activate(tp, TT_DELACK, 0);
+		}
+		/* ip6_output fills the checksum, or the interface
+		 * (ustack_driver.h); a TSO segment is cut by one of them. */
+		if (tso) {
+			m->m_pkthdr.csum_flags |= UST_CSUM_TSO;
+			m->m_pkthdr.tso_segsz = (uint16_t)(tp->t_maxseg - optlen);
 		}
 		/* The traffic class's ECN field is TCP's (RFC 3168 6.1.1). */
 		error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,

@@ -305,8 +305,9 @@ tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *
 
 /* Sends the TCP segment m (its header first, m_pkthdr.len bytes) from
  * inc's local end to its foreign end over IPv6, hop limit and traffic
- * class as given.  The checksum is computed here, whole: no interface
- * offloads IPv6 checksums yet (ustack_driver.h). */
+ * class as given.  The checksum is left to ip6_output (UST_CSUM_TCP),
+ * which computes it or hands it to an interface with
+ * UST_IFCAP_TXCSUM_IPV6; UST_CSUM_TSO (tcp_output) stays for it too. */
 int
 tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc, uint8_t hlim,
     uint8_t tclass)
@@ -321,10 +322,9 @@ tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *
 	args.nxt = IPPROTO_TCP;
 	args.hlim = hlim;
 	args.tclass = tclass;
-	m->m_pkthdr.csum_flags &= ~(uint32_t)(UST_CSUM_TCP | UST_CSUM_TSO);
+	m->m_pkthdr.csum_flags |= UST_CSUM_TCP;
+	m->m_pkthdr.csum_data = TCP_CSUM_OFF;
 	be16enc(p + TCP_CSUM_OFF, 0);
-	be16enc(p + TCP_CSUM_OFF,
-	    in6_cksum(m, IPPROTO_TCP, 0, (uint32_t)m->m_pkthdr.len, &args.src, &args.dst));
 	return (tcp6_ip_output(st, m, &args));
 }
 #endif

@@ -23,7 +23,7 @@ pytestmark = [
 CSUM6 = int(ustack.lib.UST_IFCAP_RXCSUM | ustack.lib.UST_IFCAP_TXCSUM_IPV6)
 # tcp_output asks for TSO over IPv6 (tcp_tso_maxlen with UST_IFCAP_TSO6):
 # the branch offload6-tcp (tcp_output.c/tcp_subr.c) turns this on.
-TCP_ASKS_TSO6 = False
+TCP_ASKS_TSO6 = True
 
 
 def _transfer(net: PipeRig, family: int, addr: str, data: bytes, port: int) -> bytes:

@@ -26,7 +26,7 @@ needs_netns = pytest.mark.skipif(
 )
 # tcp_output asks for TSO over IPv6 (branch offload6-tcp): ustack's own
 # segments then go to the kernel as TSO6 / checksum requests.
-TCP_ASKS_TSO6 = False
+TCP_ASKS_TSO6 = True
 
 _SCRIPT = r"""
 import hashlib, json, random, socket, threading
