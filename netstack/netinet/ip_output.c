@@ -196,6 +196,8 @@ ip_send(struct ust_stack *st, struct mbuf *m, const struct ip *h, const struct n
 	int error;
 
 	if (UST_TCP_TSO && (m->m_pkthdr.csum_flags & UST_CSUM_TSO)) {
+		struct mbuf *segs;
+
 		/* A TSO packet goes whole to an interface that can cut it,
 		 * whatever the MTU; otherwise it is cut here, as the
 		 * segments TCP would have sent. */
@@ -205,10 +207,10 @@ ip_send(struct ust_stack *st, struct mbuf *m, const struct ip *h, const struct n
 			(void)ip_output_csum(m, ifp);
 			return (ether_output(ifp, m, nexthop, eflags));
 		}
-		m = tcp_tso_segment(m, 0, UINT32_MAX, &error);
-		if (m == NULL)
+		/* On failure the packet is still ours to free. */
+		if ((segs = tcp_tso_segment(m, 0, UINT32_MAX, &error)) == NULL)
 			goto bad;
-		return (ip_send_list(ifp, m, nexthop, eflags));
+		return (ip_send_list(ifp, segs, nexthop, eflags));
 	}
 	if (h->ip_len <= nh->nh_mtu) {
 		if ((error = ip_output_csum(m, ifp)) != 0)

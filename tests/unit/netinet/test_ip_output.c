@@ -206,6 +206,27 @@ check_frags(struct ipt *t, uint32_t total, uint32_t fl, uint32_t n)
 	CHECK_EQ(off, total);
 }
 
+#if UST_TCP_TSO
+/* A TSO packet the software segmenter refuses (here: not TCP) is dropped
+ * and freed, not leaked (ipt_fini fails on an mbuf still in use). */
+TEST(ip_output_tso_refused_by_the_segmenter_is_freed)
+{
+	struct ipt t;
+	struct ip_out_args a;
+	struct mbuf *m;
+
+	ipt_init(&t, ust_test_seed);
+	args_init(&a, IPT_PEER);
+	m = payload(t.st, 3000);
+	m->m_pkthdr.csum_flags = UST_CSUM_TSO;
+	m->m_pkthdr.tso_segsz = 1000;
+	CHECK_EQ(ip_output(t.st, m, &a), UST_EINVAL);
+	ipt_poll(&t);
+	CHECK_EQ(t.d->tx_count, 0);
+	ipt_fini(&t);
+}
+#endif
+
 #if UST_STATS
 TEST(ip_output_fragments_by_mtu)
 {
