@@ -37,7 +37,7 @@ KNOB("net.inet6.ip6.no_radr", ip6_no_radr, 0, 0, 1, 0,
     "New interfaces take no default router from advertisements")
 KNOB("net.inet6.ip6.auto_linklocal", ip6_auto_linklocal, 1, 0, 1, 0,
     "New interfaces get a link-local address")
-KNOB("net.inet6.ip6.use_stableaddr", ip6_use_stableaddr, 0, 0, 1, 0,
+KNOB("net.inet6.ip6.use_stableaddr", ip6_use_stableaddr, 1, 0, 1, 0,
     "Stable interface identifiers (RFC 7217) for SLAAC")
 KNOB("net.inet6.ip6.use_tempaddr", ip6_use_tempaddr, 0, 0, 1, 0, "Temporary addresses (RFC 8981)")
 KNOB("net.inet6.ip6.prefer_tempaddr", ip6_prefer_tempaddr, 0, 0, 1, 0,

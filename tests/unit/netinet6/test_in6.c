@@ -189,6 +189,7 @@ TEST(in6_linklocal_with_first_address_eui64_dad_mld)
 
 	nr_stack(&t, ust_test_seed);
 	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.use_stableaddr", 0); /* modified EUI-64 */
 	nr_attach(&t);
 	/* Nothing at attach: IPv6 is not configured on the interface. */
 	CHECK(nr_linklocal(&t, NULL).s6_addr8[0] == 0);
@@ -341,6 +342,7 @@ TEST(in6_duplicated_eui64_linklocal_disables_ipv6)
 
 	nr_stack(&t, ust_test_seed);
 	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.use_stableaddr", 0); /* modified EUI-64 */
 	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
 	nr_attach(&t);
 	nr_poll(&t);

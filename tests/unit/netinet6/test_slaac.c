@@ -23,6 +23,18 @@ ra_setup(struct nr *t, uint64_t seed)
 	nr_attach(t);
 }
 
+/* The same with modified EUI-64 interface identifiers (RFC 4291 A). */
+static void
+ra_setup_eui64(struct nr *t, uint64_t seed)
+{
+	nr_stack(t, seed);
+	nr_knob(t, "net.inet6.ip6.use_stableaddr", 0);
+	nr_knob(t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_knob(t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(t, "net.inet6.ip6.dad_count", 0);
+	nr_attach(t);
+}
+
 /* An RA from src (hop limit hlim) with router lifetime lt and the
  * options opts, to all-nodes, through the whole receive path. */
 static void
@@ -117,7 +129,7 @@ TEST(slaac_ra_router_prefix_mtu_address)
 	size_t n = 0;
 	unsigned f;
 
-	ra_setup(&t, ust_test_seed);
+	ra_setup_eui64(&t, ust_test_seed);
 	n += pio(o + n, "2001:2::", 64, LA, 86400, 14400);
 	n += tl_nd_opt_mtu(o + n, 1400);
 	n += tl_nd_opt_lla(o + n, TL_ND_OPT_SLLA, nr_mac_peer);
