@@ -33,6 +33,7 @@ setup(int family, struct ust_stack **cli, struct ust_stack **srv, struct ust_pip
 	struct ust_stack_config cfg;
 	struct ust_pipe_config pc;
 	struct ust_if *ifa, *ifb;
+	int err;
 
 	ust_stack_config_init(&cfg);
 	cfg.mem_limit = 0; /* --crr leaves a TIME_WAIT per connection */
@@ -44,9 +45,12 @@ setup(int family, struct ust_stack **cli, struct ust_stack **srv, struct ust_pip
 	    ust_if_attach(*cli, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_A), &ifa) !=
 	        0 ||
 	    ust_if_attach(*srv, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_B), &ifb) !=
-	        0 ||
-	    bench_family_addrs(family, ifa, ifb) != 0)
-		return (-1);
+	        0)
+		return (-UST_ENOMEM);
+	if ((err = bench_family_addrs(family, ifa, ifb)) != 0) {
+		fprintf(stderr, "rr_ustack: the IPv%d addresses: %s\n", family, ust_strerror(err));
+		return (err);
+	}
 	return (0);
 }
 
@@ -79,11 +83,12 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	memset(&cli, 0, sizeof(cli));
 	melen = bench_sockaddr(o.family, 2, PORT, &me);
-	if (setup(o.family, &cst, &srv.st, &pipe) != 0 ||
-	    ust_socket(srv.st, bench_family_af(o.family), UST_SOCK_STREAM, 0, &srv.lso) != 0 ||
-	    ust_bind(srv.lso, (const struct ust_sockaddr *)&me, melen) != 0 ||
-	    ust_listen(srv.lso, 128) != 0) {
-		fprintf(stderr, "rr_ustack: setup failed\n");
+	if ((err = setup(o.family, &cst, &srv.st, &pipe)) != 0 ||
+	    (err = ust_socket(srv.st, bench_family_af(o.family), UST_SOCK_STREAM, 0, &srv.lso)) !=
+	        0 ||
+	    (err = ust_bind(srv.lso, (const struct ust_sockaddr *)&me, melen)) != 0 ||
+	    (err = ust_listen(srv.lso, 128)) != 0) {
+		fprintf(stderr, "rr_ustack: setup failed: %s\n", ust_strerror(err));
 		return (1);
 	}
 	cli.st = cst;
