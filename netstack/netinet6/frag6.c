@@ -4,9 +4,9 @@
 #include "netinet6/ip6_var.h"
 
 struct mbuf *
-frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp)
+frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff)
 {
-	(void)offp, (void)nxtp;
+	(void)offp, (void)nxtp, (void)nxtoff;
 	m_freem(m);
 	return (NULL);
 }
