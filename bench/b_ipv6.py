@@ -35,9 +35,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import b_bulk
 import b_cost
@@ -52,6 +52,8 @@ GOAL = "ustack's instructions per IPv6 segment within 10% of IPv4's"
 COST_GOAL = 1.10  # v6 / v4 at most
 MTU = 1500
 FAMILIES = (4, 6)
+
+T = TypeVar("T")
 
 _FUNC = re.compile(r"^\s*([\d,]+) \([^)]*\)\s+(\S+?):(\S+) \[", re.M)
 
@@ -72,6 +74,21 @@ def _why_no_ustack6(ctx: Context) -> str | None:
     except subprocess.TimeoutExpired:
         return "rr_ustack --family 6 did not finish in 30 s"
     return None
+
+
+def _guard(
+    ctx: Context, ufams: list[int], fam: int, what: str, fn: Callable[..., T], *args: Any
+) -> T | None:
+    """fn(*args); for IPv6, a failure is noted and takes IPv6 out of ufams (the
+    rest of this part runs IPv4 only) instead of failing the module."""
+    if fam != 6:
+        return fn(*args)
+    try:
+        return fn(*args)
+    except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+        ctx.note(f"ustack over IPv6 failed in {what}; no more IPv6 figures of it:\n{exc}")
+        ufams.remove(6)
+        return None
 
 
 def _linux_reason(bulk: bool) -> str | None:
@@ -118,17 +135,21 @@ def _bulk(
     ubytes = (128 << 20) if ctx.quick else (1 << 30)
     lbytes = (256 << 20) if ctx.quick else (2 << 30)
     vals: dict[tuple[str, int], list[float]] = {}
+    uf = list(ufams)
     for _ in range(runs):
         # Alternate families and stacks, so that load falls on all alike.
         for fam in FAMILIES:
-            if fam in ufams:
-                r = b_bulk._ustack(ctx, MTU, ubytes, tso=False, family=fam)
-                vals.setdefault(("ustack", fam), []).append(r["gbit_per_s"])
+            if fam in uf:
+                r = _guard(ctx, uf, fam, "bulk", b_bulk._ustack, ctx, MTU, ubytes, False, fam)
+                if r is not None:
+                    vals.setdefault(("ustack", fam), []).append(r["gbit_per_s"])
             if not reason:
                 g = b_bulk._iperf3(MTU, lbytes, offloads=False, family=fam)
                 vals.setdefault(("linux", fam), []).append(g)
     cells = _cells(ctx, vals)
-    for fam in ufams:
+    for fam in FAMILIES:
+        if cells[f"u{fam}"] is None:
+            continue
         ctx.record(
             f"bulk mtu {MTU}, IPv{fam}: ustack segments vs Linux veth offloads off",
             "throughput",
@@ -158,14 +179,16 @@ def _rr(ctx: Context, ufams: Sequence[int]) -> list[tuple[str, dict[str, Stats |
     uprog, lprog = str(ctx.program("rr_ustack")), str(ctx.program("rr_linux"))
     server = {4: b_bulk.ADDR_B, 6: b_bulk.ADDR6_B}
     rows = []
+    uf = list(ufams)
     with _rr_veth(reason is None) as pair:
         for work, n in counts.items():
             vals: dict[tuple[str, int], list[float]] = {}
             lat: dict[tuple[str, int], list[float]] = {}
             for _ in range(runs):
                 for fam in FAMILIES:
-                    if fam in ufams:
-                        u = b_rr._run(ctx, [uprog, f"--{work}", str(n), "--same-core", *_fam(fam)])
+                    argv = [uprog, f"--{work}", str(n), "--same-core", *_fam(fam)]
+                    u = _guard(ctx, uf, fam, work, b_rr._run, ctx, argv) if fam in uf else None
+                    if u is not None:
                         vals.setdefault(("ustack", fam), []).append(u["ops_per_s"])
                         lat.setdefault(("ustack", fam), []).append(u["p50_us"])
                     if pair is not None:
@@ -179,7 +202,9 @@ def _rr(ctx: Context, ufams: Sequence[int]) -> list[tuple[str, dict[str, Stats |
             p50 = _cells(ctx, lat)
             what = "64-byte ping-pong" if work == "pingpong" else "connect/request/response/close"
             metric = "round trips/s" if work == "pingpong" else "connections/s"
-            for fam in ufams:
+            for fam in FAMILIES:
+                if cells[f"u{fam}"] is None:
+                    continue
                 ctx.record(
                     f"{work} same-core, IPv{fam}: ustack pipe vs Linux veth",
                     metric,
@@ -247,6 +272,17 @@ def _where(tmp: Path, side: str, k: int, offload: bool, segs: dict[int, int]) ->
     return "\n".join(lines)
 
 
+def _two(
+    prog: Path, side: str, k: int, offload: bool, tmp: Path, extra: list[str]
+) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
+    """b_cost's two runs, K and 2K segments."""
+    c1 = b_cost._count(prog, side, k, offload, tmp, extra)
+    c2 = b_cost._count(prog, side, 2 * k, offload, tmp, extra)
+    if c2[2] <= c1[2]:
+        raise RuntimeError(f"{side}: {c1[2]} then {c2[2]} segments")
+    return c1, c2
+
+
 def _cost(
     ctx: Context, ufams: Sequence[int]
 ) -> list[tuple[str, dict[str, Stats | None], bool, str]]:
@@ -256,6 +292,7 @@ def _cost(
     prog = ctx.program("pkt_cost")
     k = 200 if ctx.quick else 2000
     rows = []
+    uf = list(ufams)
     with tempfile.TemporaryDirectory(prefix="ustack-cost6-") as d:
         tmp = Path(d)
         for offload in (False,) if ctx.quick else (False, True):
@@ -263,12 +300,24 @@ def _cost(
                 per: dict[int, tuple[float, float]] = {}
                 segs: dict[int, int] = {}
                 params: dict[int, dict[str, Any]] = {}
-                for fam in ufams:
+                for fam in list(uf):
                     extra = _fam(6) if fam == 6 else []
-                    i1, d1, s1 = b_cost._count(prog, side, k, offload, tmp, extra)
-                    i2, d2, s2 = b_cost._count(prog, side, 2 * k, offload, tmp, extra)
-                    if s2 <= s1:
-                        raise RuntimeError(f"IPv{fam} {side}: {s1} then {s2} segments")
+                    got = _guard(
+                        ctx,
+                        uf,
+                        fam,
+                        f"pkt_cost --side {side}",
+                        _two,
+                        prog,
+                        side,
+                        k,
+                        offload,
+                        tmp,
+                        extra,
+                    )
+                    if got is None:
+                        continue
+                    (i1, d1, s1), (i2, d2, s2) = got
                     segs[fam] = s2 - s1
                     per[fam] = ((i2 - i1) / (s2 - s1), (i2 - d2 - i1 + d1) / (s2 - s1))
                     params[fam] = {
@@ -290,7 +339,7 @@ def _cost(
                     }
                     ratio = per[6][idx] / per[4][idx] if 6 in per else None
                     met = ratio <= COST_GOAL if ratio is not None else None
-                    for fam in ufams:
+                    for fam in per:
                         rec = ctx.record(
                             f"instructions per segment {what}, {label}, IPv{fam}",
                             "instructions per segment",
