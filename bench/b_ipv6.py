@@ -259,13 +259,13 @@ def _where(tmp: Path, side: str, k: int, offload: bool, segs: dict[int, int]) ->
     v6 = _per_function(tmp, side, k, offload, 6, segs[6])
     names = sorted(set(v4) | set(v6), key=lambda n: v6.get(n, 0) - v4.get(n, 0), reverse=True)
     lines = [f"{'function (exclusive)':58} {'IPv4':>8} {'IPv6':>8} {'v6-v4':>8}"]
-    for n in names[:12]:
+    for n in names[:10]:
         a, b = v4.get(n, 0.0), v6.get(n, 0.0)
         if b - a < 1:
             break
         lines.append(f"{n[:58]:58} {a:8.0f} {b:8.0f} {b - a:+8.0f}")
     lines.append("IPv6's most expensive functions:")
-    for n in sorted(v6, key=lambda n: v6[n], reverse=True)[:8]:
+    for n in sorted(v6, key=lambda n: v6[n], reverse=True)[:5]:
         lines.append(
             f"{n[:58]:58} {v4.get(n, 0.0):8.0f} {v6[n]:8.0f} {v6[n] - v4.get(n, 0.0):+8.0f}"
         )
