@@ -49,10 +49,15 @@ PORT = "5201"
 _LINE = re.compile(r"(\w+)=([0-9.]+)")
 
 
-def _ustack(ctx: Context, mtu: int, nbytes: int, tso: bool, family: int = 4) -> dict[str, float]:
+def _ustack(
+    ctx: Context, mtu: int, nbytes: int, tso: bool, family: int = 4, csum: bool = True
+) -> dict[str, float]:
+    """One bulk_pipe run (csum False: software checksums, --no-csum)."""
     argv: list[str | Path] = [ctx.program("bulk_pipe"), "--mtu", str(mtu), "--bytes", str(nbytes)]
     if tso:
         argv.append("--tso")
+    if not csum:
+        argv.append("--no-csum")
     if family != 4:
         argv += ["--family", str(family)]
     if len(os.sched_getaffinity(0)) < 2:

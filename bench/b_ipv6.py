@@ -4,7 +4,9 @@ programs and helpers and a family option (no copies):
 - bulk: one TCP flow between two ustack stacks over the pipe (bench/c/bulk_pipe
   --family 4|6: MTU 1500, MTU-sized segments with checksum offload, b_bulk.py's
   "segments" mode), against iperf3 over a veth pair between two namespaces with
-  the veth's offloads off (b_bulk.py's like-for-like);
+  the veth's offloads off (b_bulk.py's like-for-like); and ustack again with
+  software checksums on both families (--no-csum), as the stack offloads no
+  IPv6 checksum (ip6_output finishes them in software);
 - request/response on one core: 64-byte ping-pong on one connection and
   connect + request/response + close (bench/c/rr_ustack --family), against
   bench/c/rr_linux --family whose listening socket is made in the other
@@ -135,18 +137,32 @@ def _bulk(
     ubytes = (128 << 20) if ctx.quick else (1 << 30)
     lbytes = (256 << 20) if ctx.quick else (2 << 30)
     vals: dict[tuple[str, int], list[float]] = {}
+    soft: dict[tuple[str, int], list[float]] = {}
     uf = list(ufams)
     for _ in range(runs):
         # Alternate families and stacks, so that load falls on all alike.
         for fam in FAMILIES:
-            if fam in uf:
-                r = _guard(ctx, uf, fam, "bulk", b_bulk._ustack, ctx, MTU, ubytes, False, fam)
-                if r is not None:
-                    vals.setdefault(("ustack", fam), []).append(r["gbit_per_s"])
+            for csum, into in ((True, vals), (False, soft)):
+                if fam in uf:
+                    r = _guard(
+                        ctx, uf, fam, "bulk", b_bulk._ustack, ctx, MTU, ubytes, False, fam, csum
+                    )
+                    if r is not None:
+                        into.setdefault(("ustack", fam), []).append(r["gbit_per_s"])
             if not reason:
                 g = b_bulk._iperf3(MTU, lbytes, offloads=False, family=fam)
                 vals.setdefault(("linux", fam), []).append(g)
-    cells = _cells(ctx, vals)
+    cells, soft_cells = _cells(ctx, vals), _cells(ctx, soft)
+    for fam in FAMILIES:
+        if soft_cells[f"u{fam}"] is None:
+            continue
+        ctx.record(
+            f"bulk mtu {MTU}, IPv{fam}: ustack segments, software checksums",
+            "throughput",
+            "Gbit/s",
+            ustack=soft_cells[f"u{fam}"],
+            params={"family": fam, "mtu": MTU, "ustack_bytes": ubytes, **_ratios(soft_cells)},
+        )
     for fam in FAMILIES:
         if cells[f"u{fam}"] is None:
             continue
@@ -164,7 +180,10 @@ def _bulk(
                 **_ratios(cells),
             },
         )
-    return [(f"bulk, MTU {MTU}, one flow (Gbit/s)", cells, True, "")]
+    return [
+        (f"bulk, MTU {MTU}, one flow (Gbit/s)", cells, True, ""),
+        ("bulk, ustack with software checksums (Gbit/s)", soft_cells, True, ""),
+    ]
 
 
 # --- request/response ---------------------------------------------------------------
