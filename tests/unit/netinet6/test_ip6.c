@@ -9,6 +9,8 @@
 #include "ip6test.h"
 
 #if UST_INET6
+/* The cases read the counters. */
+#if UST_STATS
 TEST(ip6_echo_over_pipe_with_static_neighbours)
 {
 	struct ust_icmp6stat ia, ib;
@@ -413,4 +415,94 @@ TEST(addr6_route6_nd6_calls)
 	CHECK(in6_mcast_member(IFP_FROM_UST(pr.ifa), &ALLNODES));
 	lt_pair_fini(&pr);
 }
+
+TEST(ip6_output_completes_offloaded_checksums)
+{
+	uint8_t udp[16] = { 0x12, 0x34, 0x56, 0x78, 0, 16, 0xee, 0xee, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct ip6_out_args a;
+	struct tl_pair pr;
+	struct mbuf *m;
+
+	pair6(&pr);
+	m = lt_mbuf(pr.a, udp, sizeof(udp), 1);
+	REQUIRE(m != NULL);
+	m->m_pkthdr.csum_flags = UST_CSUM_UDP;
+	m->m_pkthdr.csum_data = 6;
+	memset(&a, 0, sizeof(a)); /* source chosen by the stack */
+	a.dst = B6;
+	a.nxt = IPPROTO_UDP;
+	REQUIRE_EQ(ip6_output(pr.a, m, &a), 0);
+	m = lt_mbuf(pr.a, udp, sizeof(udp), 1);
+	REQUIRE(m != NULL);
+	m->m_pkthdr.csum_flags = UST_CSUM_TSO;
+	CHECK_EQ(ip6_output(pr.a, m, &a), UST_EOPNOTSUPP);
+	tl_pair_run(&pr, 10 * MS);
+	REQUIRE_EQ(capb.n, 1);
+	CHECK_EQ(in_cksum_buf(capb.f[0] + 54, 16, in6_cksum_pseudo(&A6, &B6, 16, IPPROTO_UDP)), 0);
+	CHECK(capb.f[0][60] != 0xee || capb.f[0][61] != 0xee);
+	lt_pair_fini(&pr);
+}
+
+#if UST_IP_LOOPBACK
+TEST(ip6_echo_to_ourselves_never_leaves)
+{
+	struct tl_pair pr;
+
+	pair6(&pr);
+	REQUIRE_EQ(send6(pr.a, echo_req(pr.a, &A6, &A6, 1, 1, 8), &A6, &A6, 0, IPPROTO_ICMPV6), 0);
+	/* The zone of a link-local destination of ours is its own. */
+	REQUIRE_EQ(send6(pr.a, echo_req(pr.a, &LLA, &LLA, 1, 2, 8), &LLA, &LLA, 0, IPPROTO_ICMPV6),
+	    0);
+	tl_pair_run(&pr, 10 * MS);
+	CHECK_EQ(pr.a->st_icmp6stat.icp6s_reflect, 2);
+	CHECK_EQ(pr.a->st_icmp6stat.icp6s_inhist[ICMP6_ECHO_REPLY], 2);
+	CHECK_EQ(pr.a->st_ip6stat.ip6s_delivered, 4);
+	CHECK_EQ(capb.n, 0);
+	lt_pair_fini(&pr);
+}
+#endif
+
+TEST(in6_selectsrc_rules)
+{
+	static const struct in6_addr a2 = { { 0x20, 0x01, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    1 } };
+	static const struct in6_addr d2 = { { 0x20, 0x01, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    9 } };
+	static const struct in6_addr d1 = { { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    9 } };
+	struct ifnet *ifa;
+	struct in6_ifaddr *ia;
+	struct in6_addr src;
+	struct tl_pair pr;
+
+	pair6(&pr);
+	ifa = IFP_FROM_UST(pr.ifa);
+	REQUIRE_EQ(ust_if_addr6_add(pr.ifa, &a2, 64, UST_IN6_IFF_NODAD), 0);
+	/* Rule 1: the destination itself. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &a2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &a2));
+	/* Rule 8: the longest common prefix. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &a2));
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d1, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &A6));
+	/* Rule 2: a link-local destination, a link-local source. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &LLB, ust_if_index(pr.ifa), ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA));
+	REQUIRE_EQ(in6_selectsrc(pr.a, &ALLNODES, ust_if_index(pr.ifa), ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA));
+	/* Rule 3: not deprecated, even with a shorter match; tentative
+	 * and anycast addresses are never a source. */
+	ia = in6ifa_find(pr.a, &a2, NULL);
+	REQUIRE(ia != NULL);
+	ia->ia6_flags |= IN6_IFF_DEPRECATED;
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &A6));
+	ia->ia6_flags = IN6_IFF_TENTATIVE;
+	in6ifa_find(pr.a, &A6, NULL)->ia6_flags |= IN6_IFF_ANYCAST;
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA)); /* only the link-local one is left */
+	lt_pair_fini(&pr);
+}
+#endif /* UST_STATS */
 #endif /* UST_INET6 */
