@@ -111,10 +111,10 @@ static const uint16_t syncookie_msstab[8] = { 216, 536, 1200, 1360, 1400, 1440, 
 static uint64_t
 sc_siphash(const uint64_t key[2], const uint64_t *w, unsigned n)
 {
-	uint8_t buf[3 * 8];
+	uint8_t buf[6 * 8]; /* IPv6 cookies: four address words and two */
 	unsigned i;
 
-	for (i = 0; i < n && i < 3; i++) {
+	for (i = 0; i < n && i < 6; i++) {
 		be32enc(buf + 8 * i, (uint32_t)(w[i] >> 32));
 		be32enc(buf + 8 * i + 4, (uint32_t)w[i]);
 	}
@@ -131,10 +131,8 @@ syncache_adv_wnd(const struct syncache *sc)
 
 /*
  * The bucket of a connection: SipHash of the foreign and local address
- * (one 64-bit word for IPv4) and the ports.  These are the IPv4 words of
- * old, so every seeded test sees the same buckets.  IPv6 will feed the
- * two 16-byte addresses as four words (sc_siphash taking more) ahead of
- * the same port word, chosen by INC_ISIPV6.
+ * (one 64-bit word for IPv4, the IPv4 words of old, so every seeded test
+ * sees the same buckets; four for IPv6) and the ports.
  */
 static struct syncache_head *
 syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)
@@ -154,26 +152,29 @@ syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)
 	return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 2) & ss->ss_hashmask]);
 }
 
+/* Whether a and b are the same 4-tuple (of the same family). */
+static int
+sc_inc_equal(const struct in_conninfo *a, const struct in_conninfo *b)
+{
+	if (a->inc_fport != b->inc_fport || a->inc_lport != b->inc_lport)
+		return (0);
+#if UST_INET6
+	if (inc_isipv6(a) || inc_isipv6(b))
+		return (inc_isipv6(a) && inc_isipv6(b) &&
+		    in6_are_addr_equal(&a->inc6_faddr, &b->inc6_faddr) &&
+		    in6_are_addr_equal(&a->inc6_laddr, &b->inc6_laddr));
+#endif
+	return (a->inc_faddr.s_addr == b->inc_faddr.s_addr &&
+	    a->inc_laddr.s_addr == b->inc_laddr.s_addr);
+}
+
 static struct syncache *
 syncache_lookup(struct syncache_head *sch, const struct in_conninfo *inc)
 {
 	struct syncache *sc;
 
 	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
-#if UST_INET6
-		if (inc_isipv6(inc) || inc_isipv6(&sc->sc_inc)) {
-			if (inc_isipv6(inc) && inc_isipv6(&sc->sc_inc) &&
-			    sc->sc_inc.inc_fport == inc->inc_fport &&
-			    sc->sc_inc.inc_lport == inc->inc_lport &&
-			    in6_are_addr_equal(&sc->sc_inc.inc6_faddr, &inc->inc6_faddr) &&
-			    in6_are_addr_equal(&sc->sc_inc.inc6_laddr, &inc->inc6_laddr))
-				return (sc);
-		} else
-#endif
-		    if (sc->sc_inc.inc_faddr.s_addr == inc->inc_faddr.s_addr &&
-		        sc->sc_inc.inc_fport == inc->inc_fport &&
-		        sc->sc_inc.inc_laddr.s_addr == inc->inc_laddr.s_addr &&
-		        sc->sc_inc.inc_lport == inc->inc_lport)
+		if (sc_inc_equal(&sc->sc_inc, inc))
 			return (sc);
 	return (NULL);
 }
