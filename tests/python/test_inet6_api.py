@@ -17,7 +17,7 @@ import pytest
 
 import ustack
 from ustack import inet
-from ustack.commands.ping import echo_request6, parse6, ping_loop
+from ustack.commands.ping import echo_request6, icmp6_filter, parse6, ping_loop
 from ustack.netstat import format_endpoint, format_netstat
 from ustack.sim import ADDR6_A, ADDR6_B, PipeRig, icmp6_checksum, icmp6_echo_frame, parse_ipv6
 
@@ -215,8 +215,12 @@ def test_no_inet6_library_says_eafnosupport() -> None:
 @pytest.fixture
 def net6() -> Iterator[PipeRig]:
     """A (2001:2::1/64 on pa0) and B (2001:2::2/64 on pb0), no DAD, also
-    with their IPv4 addresses."""
+    with their IPv4 addresses, and static neighbor entries for each other
+    (the stack has no neighbor solicitation yet)."""
     with PipeRig(seed=1, addresses=True, addresses6=True) as r:
+        if ustack.UST_HAS_INET6:
+            r.a.nd6_add(r.ia, ADDR6_B, r.ib.mac)
+            r.b.nd6_add(r.ib, ADDR6_A, r.ia.mac)
         yield r
 
 
@@ -343,7 +347,6 @@ def test_stack_answers_an_icmp6_echo_frame(net6: PipeRig) -> None:
     ICMPv6 answers it (RFC 4443 4.2) with a correct checksum and hop limit
     net.inet6.ip6.hlim (64); B's neighbor entry for A is static here, so no
     neighbor discovery is needed."""
-    net6.b.nd6_add(net6.ib, ADDR6_A, net6.ia.mac)
     frames: list[bytes] = []
     net6.ia.set_capture_hook(lambda d, ts, f: frames.append(f) if d == ustack.CAPTURE_IN else None)
     net6.ia.set_input_hook(lambda f: True)  # A itself stays out of it
@@ -399,6 +402,9 @@ def test_icmp6_echo_between_two_stacks(net6: PipeRig) -> None:
 @needs_inet6
 def test_icmp6_echo_to_a_link_local_address(net6: PipeRig) -> None:
     net6.ib.add_address("fe80::2/64", nodad=True)
+    net6.a.nd6_add(net6.ia, "fe80::2%pa0", net6.ib.mac)
+    net6.ia.add_address("fe80::1/64", nodad=True)  # a link-local source
+    net6.b.nd6_add(net6.ib, "fe80::1%pb0", net6.ia.mac)
     with _raw6(net6.a) as s:
         s.settimeout(2.0)
         with pytest.raises(OSError) as ei:  # no zone: FreeBSD's EINVAL (no default zone)
@@ -453,3 +459,82 @@ def test_resting_state_takes_ipv6_state(net6: PipeRig) -> None:
     assert isinstance(hash(state), int)
     net6.a.nd6_add("pa0", "2001:2::60", "02:00:00:00:00:60")
     assert net6.a._resting_state() != state
+
+
+# --- TCP and UDP over IPv6 ------------------------------------------------------
+
+
+@needs_inet6
+def test_udp6_datagrams(net6: PipeRig) -> None:
+    with _socket6(net6.b, socket.SOCK_DGRAM) as srv, _socket6(net6.a, socket.SOCK_DGRAM) as cli:
+        srv.bind(("::", 7000))
+        srv.settimeout(2.0)
+        cli.sendto(b"over v6", (ADDR6_B, 7000))
+        data, peer = srv.recvfrom(100)
+        assert data == b"over v6"
+        assert peer[0] == ADDR6_A and peer[2:] == (0, 0) and peer[1] == cli.getsockname()[1]
+        srv.sendto(data.upper(), peer)
+        cli.settimeout(2.0)
+        assert cli.recvfrom(100) == (b"OVER V6", (ADDR6_B, 7000, 0, 0))
+
+
+@needs_inet6
+def test_tcp6_connection_and_table(net6: PipeRig) -> None:
+    _socket6(net6.b, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    with net6.b.create_server(("::", 8080), family=socket.AF_INET6) as lsock:
+        assert lsock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        with net6.a.create_connection((ADDR6_B, 8080), timeout=5.0) as c:
+            assert c.family == socket.AF_INET6
+            s, peer = lsock.accept()
+            with s:
+                assert peer == c.getsockname() and s.getpeername() == peer
+                assert c.getpeername() == (ADDR6_B, 8080, 0, 0)
+                c.sendall(b"x" * 100_000)
+                got = bytearray()
+                while len(got) < 100_000:
+                    got += s.recv(65536)
+                assert bytes(got) == b"x" * 100_000
+                rows = {
+                    (r.local, r.remote, r.state_name, r.family) for r in net6.a.tcp_connections()
+                }
+                mine = ((ADDR6_A, peer[1]), (ADDR6_B, 8080), "ESTABLISHED")
+                if not any(r[:3] == mine for r in rows):
+                    pytest.skip("ust_tcp_pcblist gives no IPv6 addresses yet")
+                assert (*mine, socket.AF_INET6) in rows
+                net6.a.tcp_drop((ADDR6_A, peer[1]), (ADDR6_B, 8080))
+                with pytest.raises(ConnectionAbortedError):
+                    c.recv(10)
+
+
+@needs_inet6
+def test_socket_module_helpers_in_ipv6(net6: PipeRig) -> None:
+    _socket6(net6.a, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    a, b = net6.a.socketpair(socket.AF_INET6)
+    with a, b:
+        assert a.family == b.family == socket.AF_INET6
+        a.sendall(b"pair")
+        assert b.recv(10) == b"pair"
+    infos = net6.a.getaddrinfo(ADDR6_B, 9, 0, socket.SOCK_STREAM)
+    assert [i[0] for i in infos] == [socket.AF_INET6]
+    with net6.b.create_server(("", 9), family=socket.AF_INET6) as lsock:
+        with net6.a.create_connection((ADDR6_B, 9), timeout=5.0) as c:
+            assert c.family == socket.AF_INET6 and c.getpeername()[:2] == (ADDR6_B, 9)
+            lsock.accept()[0].close()
+    with pytest.raises(ValueError, match="requires AF_INET6"):
+        net6.b.create_server(("", 10), dualstack_ipv6=True)
+
+
+@needs_inet6
+def test_icmp6_filter_keeps_what_it_passes(net6: PipeRig) -> None:
+    with _raw6(net6.a) as s, _raw6(net6.b) as sb:
+        sb.setsockopt(socket.IPPROTO_ICMPV6, ustack.ICMP6_FILTER, icmp6_filter(129))
+        raw = sb.getsockopt(socket.IPPROTO_ICMPV6, ustack.ICMP6_FILTER, 32)
+        assert raw == icmp6_filter(129)
+        sb.setblocking(False)
+        s.settimeout(2.0)
+        s.sendto(echo_request6(3, 1, 8), (ADDR6_B, 0))
+        while parse6(s.recvfrom(2048)[0], 3).kind != "reply":
+            pass
+        # B's raw socket saw A's echo request (128) go by only without the filter.
+        with pytest.raises(BlockingIOError):
+            sb.recvfrom(2048)
