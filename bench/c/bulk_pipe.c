@@ -26,7 +26,9 @@
  * 2001:2::2, static neighbor entries) instead of IPv4 (198.18.0.1 to .2).
  *
  * Output, one line: "bulk_pipe bytes=N seconds=S gbit_per_s=G mtu=M tso=0|1
- * csum=0|1 rexmit=R pipe_frames=F pipe_drops=D family=4|6".  Exit 1 on any error or a
+ * csum=0|1 rexmit=R pipe_frames=F pipe_drops=D family=4|6 rexmt_timeouts=T
+ * rcv_badsum=B rcv_dup=U rcv_ooo=O" (the sender's retransmission timeouts,
+ * the receiver's bad-checksum, duplicate and out-of-order segments).  Exit 1 on any error or a
  * wrong byte.
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
@@ -258,7 +260,7 @@ main(int argc, char **argv)
 	struct ust_pipe *pipe = NULL;
 	struct ust_if *ifa, *ifb;
 	struct ust_pipe_stats ps;
-	struct ust_tcpstat ts;
+	struct ust_tcpstat ts, tr;
 	struct side snd, rcv;
 	pthread_t ta, tb;
 	uint64_t bytes = 1ull << 30;
@@ -354,6 +356,7 @@ main(int argc, char **argv)
 	pthread_join(tb, NULL);
 
 	ust_stats_tcp(snd.st, &ts);
+	ust_stats_tcp(rcv.st, &tr);
 	ust_pipe_get_stats(pipe, UST_PIPE_A_TO_B, &ps);
 	ust_stack_destroy(snd.st);
 	ust_stack_destroy(rcv.st);
@@ -373,9 +376,12 @@ main(int argc, char **argv)
 	}
 	secs = rcv.t1 - rcv.t0;
 	printf("bulk_pipe bytes=%llu seconds=%.6f gbit_per_s=%.3f mtu=%u tso=%d csum=%d "
-	       "rexmit=%llu pipe_frames=%llu pipe_drops=%llu family=%d\n",
+	       "rexmit=%llu pipe_frames=%llu pipe_drops=%llu family=%d rexmt_timeouts=%llu "
+	       "rcv_badsum=%llu rcv_dup=%llu rcv_ooo=%llu\n",
 	    (unsigned long long)bytes, secs, secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0.0, mtu,
 	    tso, csum, (unsigned long long)ts.tcps_sndrexmitpack, (unsigned long long)ps.delivered,
-	    (unsigned long long)(ps.dropped_queue + ps.dropped_mtu + ps.dropped_nombuf), family);
+	    (unsigned long long)(ps.dropped_queue + ps.dropped_mtu + ps.dropped_nombuf), family,
+	    (unsigned long long)ts.tcps_rexmttimeo, (unsigned long long)tr.tcps_rcvbadsum,
+	    (unsigned long long)tr.tcps_rcvduppack, (unsigned long long)tr.tcps_rcvoopack);
 	return (0);
 }
