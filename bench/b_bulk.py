@@ -27,6 +27,8 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchlib import Context
@@ -41,14 +43,23 @@ GOAL = (
 )
 
 ADDR_A, ADDR_B = "198.18.1.1", "198.18.1.2"
+# IPv6 (b_ipv6.py): 2001:2::/48 only (the benchmarking range, RFC 5180).
+ADDR6_A, ADDR6_B = "2001:2::1", "2001:2::2"
 PORT = "5201"
 _LINE = re.compile(r"(\w+)=([0-9.]+)")
 
 
-def _ustack(ctx: Context, mtu: int, nbytes: int, tso: bool) -> dict[str, float]:
+def _ustack(
+    ctx: Context, mtu: int, nbytes: int, tso: bool, family: int = 4, csum: bool = True
+) -> dict[str, float]:
+    """One bulk_pipe run (csum False: software checksums, --no-csum)."""
     argv: list[str | Path] = [ctx.program("bulk_pipe"), "--mtu", str(mtu), "--bytes", str(nbytes)]
     if tso:
         argv.append("--tso")
+    if not csum:
+        argv.append("--no-csum")
+    if family != 4:
+        argv += ["--family", str(family)]
     if len(os.sched_getaffinity(0)) < 2:
         argv += ["--pin", "none"]
     out = ctx.run_program(argv, timeout=900)
@@ -58,23 +69,38 @@ def _ustack(ctx: Context, mtu: int, nbytes: int, tso: bool) -> dict[str, float]:
     return fields
 
 
-def _iperf3(mtu: int, nbytes: int, offloads: bool) -> float:
-    """One iperf3 transfer over a fresh veth pair; the receiver's Gbit/s."""
-    with NetNs("bulk-a") as a, NetNs("bulk-b") as b:
+@contextmanager
+def veth_pair(
+    mtu: int, offloads: bool, families: Sequence[int] = (4,), purpose: str = "bulk"
+) -> Iterator[tuple[NetNs, NetNs]]:
+    """Two fresh namespaces joined by a veth pair va (in the first: ADDR_A,
+    and ADDR6_A with 6 in families) and vb (ADDR_B, ADDR6_B); IPv6 addresses
+    without duplicate address detection.  Both go at the end."""
+    with NetNs(f"{purpose}-a") as a, NetNs(f"{purpose}-b") as b:
         subprocess.run(
             ["ip", "link", "add", "va", "netns", a.name, "type", "veth"]
             + ["peer", "name", "vb", "netns", b.name],
             check=True,
             capture_output=True,
         )
-        for ns, dev, addr in ((a, "va", ADDR_A), (b, "vb", ADDR_B)):
+        for ns, dev, addr, addr6 in ((a, "va", ADDR_A, ADDR6_A), (b, "vb", ADDR_B, ADDR6_B)):
             ns.run("ip", "link", "set", dev, "mtu", str(mtu))
-            ns.run("ip", "addr", "add", f"{addr}/24", "dev", dev)
+            if 4 in families:
+                ns.run("ip", "addr", "add", f"{addr}/24", "dev", dev)
+            if 6 in families:
+                ns.run("ip", "-6", "addr", "add", f"{addr6}/64", "dev", dev, "nodad")
             if not offloads:
                 ns.run("ethtool", "-K", dev, "tso", "off", "gso", "off", "gro", "off")
             ns.run("ip", "link", "set", dev, "up")
+        yield a, b
+
+
+def _iperf3(mtu: int, nbytes: int, offloads: bool, family: int = 4) -> float:
+    """One iperf3 transfer over a fresh veth pair; the receiver's Gbit/s."""
+    addr_b = ADDR6_B if family == 6 else ADDR_B
+    with veth_pair(mtu, offloads, (family,)) as (a, b):
         srv = subprocess.Popen(
-            b.exec_argv("iperf3", "-s", "-1", "-B", ADDR_B, "-p", PORT, "-A", "1"),
+            b.exec_argv("iperf3", "-s", "-1", "-B", addr_b, "-p", PORT, "-A", "1"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -89,7 +115,7 @@ def _iperf3(mtu: int, nbytes: int, offloads: bool) -> float:
             else:
                 raise RuntimeError("the iperf3 server did not start")
             proc = a.run(
-                "iperf3", "-c", ADDR_B, "-p", PORT, "-n", str(nbytes), "-A", "0", "-J", check=False
+                "iperf3", "-c", addr_b, "-p", PORT, "-n", str(nbytes), "-A", "0", "-J", check=False
             )
             try:
                 bps = json.loads(proc.stdout)["end"]["sum_received"]["bits_per_second"]

@@ -57,12 +57,17 @@ def _driver(out: Path) -> int:
     return sum(found.values())
 
 
+def _outfile(tmp: Path, side: str, k: int, offload: bool, extra: Sequence[str] = ()) -> Path:
+    """Where _count leaves that run's callgrind profile (b_ipv6.py reads it)."""
+    return tmp / f"cg.{side}.{k}.{int(offload)}{''.join(extra)}"
+
+
 def _count(
     prog: Path, side: str, k: int, offload: bool, tmp: Path, extra: Sequence[str] = ()
 ) -> tuple[int, int, int]:
     """(instructions collected, of which in the pipe driver, segments) of
     one run under callgrind; extra: more pkt_cost arguments (b_dpdk.py's --ring)."""
-    out = tmp / f"cg.{side}.{k}.{int(offload)}{''.join(extra)}"
+    out = _outfile(tmp, side, k, offload, extra)
     argv = [
         "valgrind",
         "--tool=callgrind",

@@ -14,15 +14,21 @@
  * the last byte.
  *
  *   bulk_pipe [--mtu N] [--bytes N[K|M|G]] [--tso] [--no-csum] [--pin A,B|none]
- *             [--chunk N] [--buf N]
+ *             [--chunk N] [--buf N] [--family 4|6]
  *
  * --tso: the pipe carries large segments (UST_IFCAP_TSO4|LRO with checksum
- * offload), as two NICs with TSO and LRO would.  Otherwise the stack sends
+ * offload), as two NICs with TSO and LRO would (IPv4 only: the pipe has no
+ * TSO6).  Otherwise the stack sends
  * MTU-sized segments, with checksum offload unless --no-csum (then every
  * checksum is computed in software on both sides).
  *
+ * --family 6: the flow runs over IPv6 (bench_family.h: 2001:2::1 to
+ * 2001:2::2, static neighbor entries) instead of IPv4 (198.18.0.1 to .2).
+ *
  * Output, one line: "bulk_pipe bytes=N seconds=S gbit_per_s=G mtu=M tso=0|1
- * csum=0|1 rexmit=R pipe_frames=F pipe_drops=D".  Exit 1 on any error or a
+ * csum=0|1 rexmit=R pipe_frames=F pipe_drops=D family=4|6 rexmt_timeouts=T
+ * rcv_badsum=B rcv_dup=U rcv_ooo=O" (the sender's retransmission timeouts,
+ * the receiver's bad-checksum, duplicate and out-of-order segments).  Exit 1 on any error or a
  * wrong byte.
  */
 #define _GNU_SOURCE /* pthread_setaffinity_np, CPU_SET */
@@ -39,6 +45,7 @@
 #include <ustack/ustack_pipe.h>
 #include <ustack/ustack_stats.h>
 
+#include "bench_family.h"
 #include "bench_pattern.h"
 #include "example_util.h"
 
@@ -47,7 +54,8 @@
 
 struct side {
 	struct ust_stack *st;
-	int cpu; /* -1: not pinned */
+	int cpu;    /* -1: not pinned */
+	int family; /* 4 or 6 */
 	uint64_t bytes;
 	size_t chunk;
 	int error;        /* negative UST_E* */
@@ -75,7 +83,8 @@ sender_main(void *arg)
 {
 	struct side *s = arg;
 	struct ust_socket *so = NULL;
-	struct ust_sockaddr_in to = sin4(ip4(198, 18, 0, 2), PORT);
+	struct ust_sockaddr_storage to;
+	ust_socklen_t tolen = bench_sockaddr(s->family, 2, PORT, &to);
 	uint8_t *pat = pattern_new(s->chunk);
 	uint64_t sent = 0;
 	unsigned turns = 0;
@@ -86,11 +95,11 @@ sender_main(void *arg)
 		s->error = -UST_ENOMEM;
 		goto out;
 	}
-	if ((err = ust_socket(s->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0) {
+	if ((err = ust_socket(s->st, bench_family_af(s->family), UST_SOCK_STREAM, 0, &so)) != 0) {
 		s->error = err;
 		goto out;
 	}
-	err = ust_connect(so, (const struct ust_sockaddr *)&to, sizeof(to));
+	err = ust_connect(so, (const struct ust_sockaddr *)&to, tolen);
 	if (err != 0 && err != -UST_EINPROGRESS) {
 		s->error = err;
 		goto out;
@@ -140,7 +149,8 @@ receiver_main(void *arg)
 {
 	struct side *s = arg;
 	struct ust_socket *lso = NULL, *so = NULL;
-	struct ust_sockaddr_in me = sin4(ip4(198, 18, 0, 2), PORT);
+	struct ust_sockaddr_storage me;
+	ust_socklen_t melen = bench_sockaddr(s->family, 2, PORT, &me);
 	uint8_t *buf = malloc(s->chunk), *pat = pattern_new(s->chunk);
 	double start = now_s();
 	unsigned turns = 0;
@@ -151,8 +161,8 @@ receiver_main(void *arg)
 		s->error = -UST_ENOMEM;
 		goto out;
 	}
-	if ((err = ust_socket(s->st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso)) != 0 ||
-	    (err = ust_bind(lso, (const struct ust_sockaddr *)&me, sizeof(me))) != 0 ||
+	if ((err = ust_socket(s->st, bench_family_af(s->family), UST_SOCK_STREAM, 0, &lso)) != 0 ||
+	    (err = ust_bind(lso, (const struct ust_sockaddr *)&me, melen)) != 0 ||
 	    (err = ust_listen(lso, 1)) != 0) {
 		s->error = err;
 		goto out;
@@ -209,11 +219,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: bulk_pipe [--mtu N] [--bytes N[K|M|G]] [--tso] [--no-csum] [--pin A,B|none]\n"
-	    "                 [--chunk N] [--buf N]\n"
+	    "                 [--chunk N] [--buf N] [--family 4|6]\n"
 	    "One bulk TCP flow between two ustack stacks over the pipe, one thread per\n"
 	    "stack (pinned to cores A and B, default 0,1), real clock; the receiver\n"
 	    "checks every byte.  --tso: large segments cross the pipe whole (TSO/LRO).\n"
 	    "--no-csum: no checksum offload (software checksums; not with --tso).\n"
+	    "--family 6: over IPv6 (2001:2::1 to 2001:2::2; not with --tso).\n"
 	    "Defaults: --mtu 1500 --bytes 1G --chunk 256K --buf 4M.\n");
 }
 
@@ -249,13 +260,13 @@ main(int argc, char **argv)
 	struct ust_pipe *pipe = NULL;
 	struct ust_if *ifa, *ifb;
 	struct ust_pipe_stats ps;
-	struct ust_tcpstat ts;
+	struct ust_tcpstat ts, tr;
 	struct side snd, rcv;
 	pthread_t ta, tb;
 	uint64_t bytes = 1ull << 30;
 	size_t chunk = 256u << 10, buf = 4u << 20;
 	uint32_t mtu = 1500;
-	int tso = 0, csum = 1, cpu_a = 0, cpu_b = 1, i;
+	int tso = 0, csum = 1, cpu_a = 0, cpu_b = 1, family = 4, i, err;
 	double secs;
 
 	for (i = 1; i < argc; i++) {
@@ -265,6 +276,9 @@ main(int argc, char **argv)
 			tso = 1;
 		} else if (strcmp(a, "--no-csum") == 0) {
 			csum = 0;
+		} else if (strcmp(a, "--family") == 0 && v != NULL) {
+			family = bench_family_parse(v);
+			i++;
 		} else if (strcmp(a, "--mtu") == 0 && v != NULL) {
 			mtu = (uint32_t)strtoul(v, NULL, 10);
 			i++;
@@ -292,7 +306,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (bytes == 0 || chunk < 8 || chunk > (64u << 20) || buf < 65536 || mtu < 576 ||
-	    mtu > 65535 || cpu_a < -1 || cpu_b < -1 || (tso && !csum)) {
+	    mtu > 65535 || cpu_a < -1 || cpu_b < -1 || (tso && !csum) || family < 0 ||
+	    (tso && family == 6)) {
 		usage(stderr);
 		return (2);
 	}
@@ -316,12 +331,16 @@ main(int argc, char **argv)
 	    ust_if_attach(snd.st, "pipe0", ust_pipe_ops(), ust_pipe_end(pipe, UST_PIPE_A), &ifa) !=
 	        0 ||
 	    ust_if_attach(rcv.st, "pipe0", ust_pipe_ops(), ust_pipe_end(pipe, UST_PIPE_B), &ifb) !=
-	        0 ||
-	    ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24) != 0) {
+	        0) {
 		fprintf(stderr, "bulk_pipe: cannot set up the stacks and the pipe\n");
 		return (1);
 	}
+	if ((err = bench_family_addrs(family, ifa, ifb)) != 0) {
+		fprintf(stderr, "bulk_pipe: cannot add the IPv%d addresses: %s\n", family,
+		    ust_strerror(err));
+		return (1);
+	}
+	snd.family = rcv.family = family;
 	snd.cpu = cpu_a;
 	rcv.cpu = cpu_b;
 	snd.bytes = bytes;
@@ -337,6 +356,7 @@ main(int argc, char **argv)
 	pthread_join(tb, NULL);
 
 	ust_stats_tcp(snd.st, &ts);
+	ust_stats_tcp(rcv.st, &tr);
 	ust_pipe_get_stats(pipe, UST_PIPE_A_TO_B, &ps);
 	ust_stack_destroy(snd.st);
 	ust_stack_destroy(rcv.st);
@@ -356,9 +376,12 @@ main(int argc, char **argv)
 	}
 	secs = rcv.t1 - rcv.t0;
 	printf("bulk_pipe bytes=%llu seconds=%.6f gbit_per_s=%.3f mtu=%u tso=%d csum=%d "
-	       "rexmit=%llu pipe_frames=%llu pipe_drops=%llu\n",
+	       "rexmit=%llu pipe_frames=%llu pipe_drops=%llu family=%d rexmt_timeouts=%llu "
+	       "rcv_badsum=%llu rcv_dup=%llu rcv_ooo=%llu\n",
 	    (unsigned long long)bytes, secs, secs > 0 ? (double)bytes * 8 / secs / 1e9 : 0.0, mtu,
 	    tso, csum, (unsigned long long)ts.tcps_sndrexmitpack, (unsigned long long)ps.delivered,
-	    (unsigned long long)(ps.dropped_queue + ps.dropped_mtu + ps.dropped_nombuf));
+	    (unsigned long long)(ps.dropped_queue + ps.dropped_mtu + ps.dropped_nombuf), family,
+	    (unsigned long long)ts.tcps_rexmttimeo, (unsigned long long)tr.tcps_rcvbadsum,
+	    (unsigned long long)tr.tcps_rcvduppack, (unsigned long long)tr.tcps_rcvoopack);
 	return (0);
 }

@@ -471,7 +471,13 @@ rr_client(const struct opts *o, struct ust_stack *st)
 	ro.cross = !o->yield;
 	memset(&cli, 0, sizeof(cli));
 	cli.st = st;
-	cli.to = sin4(ip4(198, 18, 0, 1), PORT);
+	{
+		struct ust_sockaddr_in to = sin4(ip4(198, 18, 0, 1), PORT);
+
+		memcpy(&cli.to, &to, sizeof(to));
+		cli.tolen = sizeof(to);
+		cli.af = UST_AF_INET;
+	}
 	cli.yield = o->yield;
 	if (ro.work == RR_PINGPONG)
 		err = pingpong(&cli, o->count, warm, lat, &total);

@@ -18,6 +18,11 @@
  *              tcp_output, ip/ether output, driver tx) and its polls
  *              (the ACKs coming back).
  *
+ * --family 6 runs the same over IPv6 (bench_family.h: 2001:2::1 to
+ * 2001:2::2 with static neighbor entries) on a pipe of MTU 1520, so that
+ * its segments carry the same 1460 bytes as IPv4's at MTU 1500 and the two
+ * families differ only in their headers' work.
+ *
  * Prints one JSON line with the segments the collected side handled
  * (tcps_rcvpack or tcps_sndpack over the measured phase), so that
  * b_cost.py divides the difference of two runs' instruction counts by the
@@ -44,6 +49,7 @@
 #define HAVE_DPDK 0
 #endif
 
+#include "bench_family.h"
 #include "example_util.h"
 
 #if defined(__has_include)
@@ -69,6 +75,7 @@ struct rig {
 	int side_rx, side_tx;         /* which side is collected */
 	int offload;                  /* pipe checksum offload (RXCSUM|TXCSUM) */
 	int ring;                     /* a DPDK net_ring pair instead of the pipe */
+	int family;                   /* 4 or 6 */
 	char eal_dir[64];             /* its EAL runtime directory, removed at the end */
 	uint8_t buf[SEG * BATCH];
 	uint64_t sent, received, bad;
@@ -186,7 +193,8 @@ setup(struct rig *r)
 	struct ust_pipe_config pc;
 	struct ust_if *ifa, *ifb;
 	struct ust_socket *lso;
-	struct ust_sockaddr_in to = sin4(ip4(198, 18, 0, 2), PORT);
+	struct ust_sockaddr_storage to;
+	ust_socklen_t tolen = bench_sockaddr(r->family, 2, PORT, &to);
 	int i;
 
 	r->vc = ust_vclock_create(1000000000ull);
@@ -201,6 +209,8 @@ setup(struct rig *r)
 		return (-1);
 	ust_pipe_config_init(&pc);
 	pc.clock = cfg.clock;
+	if (r->family == 6)
+		pc.mtu = 1520; /* 1460 bytes of payload under 40 + 20 bytes of headers */
 	if (r->offload)
 		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM;
 	pc.fault[UST_PIPE_A_TO_B].seed = 1;
@@ -217,18 +227,17 @@ setup(struct rig *r)
 	        ust_if_attach(r->rcv, "pipe0", ust_pipe_ops(), ust_pipe_end(r->pipe, UST_PIPE_B),
 	            &ifb) != 0)
 		return (-1);
-	if (ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24) != 0)
+	if (bench_family_addrs(r->family, ifa, ifb) != 0)
 		return (-1);
 	/* Window scaling without timestamps: 1460 bytes of payload. */
 	ust_sysctl_set(r->snd, "net.inet.tcp.rfc1323", 2);
 	ust_sysctl_set(r->rcv, "net.inet.tcp.rfc1323", 2);
 	ust_sysctl_set(r->snd, "net.inet.tcp.sendspace", 256 * 1024);
-	if (ust_socket(r->rcv, UST_AF_INET, UST_SOCK_STREAM, 0, &lso) != 0 ||
-	    ust_bind(lso, (const struct ust_sockaddr *)&to, sizeof(to)) != 0 ||
+	if (ust_socket(r->rcv, bench_family_af(r->family), UST_SOCK_STREAM, 0, &lso) != 0 ||
+	    ust_bind(lso, (const struct ust_sockaddr *)&to, tolen) != 0 ||
 	    ust_listen(lso, 1) != 0 ||
-	    ust_socket(r->snd, UST_AF_INET, UST_SOCK_STREAM, 0, &r->cso) != 0 ||
-	    ust_connect(r->cso, (const struct ust_sockaddr *)&to, sizeof(to)) != -UST_EINPROGRESS)
+	    ust_socket(r->snd, bench_family_af(r->family), UST_SOCK_STREAM, 0, &r->cso) != 0 ||
+	    ust_connect(r->cso, (const struct ust_sockaddr *)&to, tolen) != -UST_EINPROGRESS)
 		return (-1);
 	for (i = 0; i < 1000 && ust_accept(lso, &r->sso, NULL, NULL) != 0; i++) {
 		ust_stack_poll(r->snd);
@@ -248,8 +257,12 @@ main(int argc, char **argv)
 	uint64_t segs;
 	int i;
 
+	r.family = 4;
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--segments") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "--family") == 0 && i + 1 < argc &&
+		    bench_family_parse(argv[i + 1]) > 0)
+			r.family = bench_family_parse(argv[++i]);
+		else if (strcmp(argv[i], "--segments") == 0 && i + 1 < argc)
 			k = atol(argv[++i]);
 		else if (strcmp(argv[i], "--side") == 0 && i + 1 < argc) {
 			i++;
@@ -262,11 +275,14 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 			    "usage: %s [--segments K] [--side rx|tx] [--csum-offload]\n"
+			    "          [--family 4|6] [--dpdk-ring]\n"
 			    "K in-order 1460-byte TCP segments between two stacks on a\n"
 			    "virtual clock; run under valgrind --tool=callgrind\n"
 			    "--collect-atstart=no to count one side's instructions;\n"
 			    "--csum-offload: the pipe verifies and fills TCP/IP checksums\n"
 			    "as a NIC would, so the stack computes none;\n"
+			    "--family 6: over IPv6 (2001:2::1 to 2001:2::2, MTU 1520: the\n"
+			    "same 1460-byte payload);\n"
 			    "--dpdk-ring: a DPDK net_ring pair instead of the pipe.\n",
 			    argv[0]);
 			return (2);
@@ -284,9 +300,9 @@ main(int argc, char **argv)
 	ust_stats_tcp(r.side_tx ? r.snd : r.rcv, &s1);
 	segs = r.side_tx ? s1.tcps_sndpack - s0.tcps_sndpack : s1.tcps_rcvpack - s0.tcps_rcvpack;
 	printf("{\"side\": \"%s\", \"segments\": %llu, \"bytes\": %llu, \"csum_offload\": %d, "
-	       "\"callgrind\": %d}\n",
+	       "\"callgrind\": %d, \"family\": %d}\n",
 	    r.side_tx ? "tx" : "rx", (unsigned long long)segs, (unsigned long long)k * SEG,
-	    r.offload, HAVE_CALLGRIND);
+	    r.offload, HAVE_CALLGRIND, r.family);
 	ust_close(r.cso);
 	ust_close(r.sso);
 	ust_stack_destroy(r.snd);

@@ -25,6 +25,12 @@ struct rr_opts {
 	int cross;  /* 0: same core, 1: different cores */
 	int busy;   /* rr_linux: non-blocking busy polling */
 	int cpu[2]; /* client's and server's CPU */
+	int family; /* 4 or 6 (--family) */
+	/* rr_linux: the server's address (default the loopback address of
+	 * the family) and the network namespace its listening socket is made
+	 * in (NULL: the process's own), for a run across a veth pair. */
+	const char *server;
+	const char *server_netns;
 	const char *prog;
 };
 
@@ -69,13 +75,21 @@ rr_pin(int cpu)
 static inline void
 rr_usage(FILE *f, const char *prog, const char *what)
 {
+	int linux = strstr(prog, "linux") != NULL;
+
 	fprintf(f,
-	    "usage: %s (--pingpong N | --crr N) [--same-core | --cross-core]%s\n"
+	    "usage: %s (--pingpong N | --crr N) [--same-core | --cross-core]\n"
+	    "       [--family 4|6]%s\n"
 	    "%s\n"
 	    "--pingpong N: N round trips of a %d-byte request and response on one\n"
 	    "connection; --crr N: N times connect, request, response, close.\n"
+	    "--family 6: over IPv6 (default 4).\n%s"
 	    "Prints one JSON line: ops_per_s, p50_us, p99_us (per operation).\n",
-	    prog, strstr(prog, "linux") ? " [--busy]" : "", what, RR_MSG);
+	    prog, linux ? " [--busy] [--server ADDR] [--server-netns NAME]" : "", what, RR_MSG,
+	    linux ? "--server ADDR: the server's address (default 127.0.0.1 or ::1);\n"
+	            "--server-netns NAME: its listening socket is made in the network\n"
+	            "namespace NAME (/var/run/netns/NAME), e.g. across a veth pair.\n" :
+	            "");
 }
 
 /* Parses argv; returns 0, 1 for --help, 2 for a bad line. */
@@ -87,6 +101,7 @@ rr_parse(int argc, char **argv, struct rr_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->prog = argv[0];
 	o->count = -1;
+	o->family = 4;
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--pingpong") == 0 && i + 1 < argc) {
 			o->work = RR_PINGPONG;
@@ -100,6 +115,17 @@ rr_parse(int argc, char **argv, struct rr_opts *o)
 			o->cross = 1;
 		else if (strcmp(argv[i], "--busy") == 0)
 			o->busy = 1;
+		else if (strcmp(argv[i], "--family") == 0 && i + 1 < argc) {
+			i++;
+			o->family = strcmp(argv[i], "6") == 0 ? 6 :
+			    strcmp(argv[i], "4") == 0         ? 4 :
+			                                        -1;
+			if (o->family < 0)
+				return (2);
+		} else if (strcmp(argv[i], "--server") == 0 && i + 1 < argc)
+			o->server = argv[++i];
+		else if (strcmp(argv[i], "--server-netns") == 0 && i + 1 < argc)
+			o->server_netns = argv[++i];
 		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return (1);
 		else
@@ -140,10 +166,10 @@ rr_report(const struct rr_opts *o, const char *stack, uint64_t *lat, long n, uin
 {
 	qsort(lat, (size_t)n, sizeof(*lat), rr_cmp_u64);
 	printf("{\"stack\": \"%s\", \"work\": \"%s\", \"cores\": \"%s\", \"cpus\": [%d, %d], "
-	       "\"count\": %ld, \"seconds\": %.6f, \"ops_per_s\": %.1f, \"p50_us\": %.3f, "
-	       "\"p99_us\": %.3f}\n",
+	       "\"family\": %d, \"count\": %ld, \"seconds\": %.6f, \"ops_per_s\": %.1f, "
+	       "\"p50_us\": %.3f, \"p99_us\": %.3f}\n",
 	    stack, o->work == RR_PINGPONG ? "pingpong" : "crr", o->cross ? "cross" : "same",
-	    o->cpu[0], o->cpu[1], n, (double)total_ns / 1e9,
+	    o->cpu[0], o->cpu[1], o->family, n, (double)total_ns / 1e9,
 	    total_ns ? (double)n * 1e9 / (double)total_ns : 0.0, rr_pct(lat, n, 50),
 	    rr_pct(lat, n, 99));
 }

@@ -11,10 +11,18 @@
  *                 --busy non-blocking sockets spun on (as ustack's threads
  *                 busy-poll), so no wake-up of a halted core is counted.
  *
+ * --family 6 uses IPv6 (::1).  --server ADDR binds the listening socket to
+ * ADDR and connects to it; --server-netns NAME makes that socket in the
+ * network namespace /var/run/netns/NAME (setns(2) around its creation; a
+ * socket stays in the namespace it was made in), so that with the process
+ * itself in another namespace joined to NAME by a veth pair, every
+ * segment crosses the veth (b_ipv6.py).
+ *
  * Same options and output as rr_ustack (rr_common.h).
  */
 #include "rr_common.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -25,7 +33,8 @@
 
 struct ctx {
 	struct rr_opts o;
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
 	int lfd;
 	long conns; /* connections the server serves (--crr) */
 	int error;
@@ -122,13 +131,13 @@ server(void *arg)
 static int
 connect_fd(struct ctx *c)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int fd = socket(c->addr.ss_family, SOCK_STREAM, 0);
 
 	if (fd < 0)
 		return (-1);
 	/* Connect blocking: a spin on EINPROGRESS measures nothing more. */
 	tune(fd, 0);
-	if (connect(fd, (struct sockaddr *)&c->addr, sizeof(c->addr)) != 0) {
+	if (connect(fd, (struct sockaddr *)&c->addr, c->addrlen) != 0) {
 		close(fd);
 		return (-1);
 	}
@@ -180,6 +189,66 @@ client(struct ctx *c, long warm, uint64_t *lat, uint64_t *total)
 	return (err);
 }
 
+/* The server's address: --server or the loopback address of the family. */
+static int
+server_addr(struct ctx *c)
+{
+	const char *host = c->o.server;
+
+	memset(&c->addr, 0, sizeof(c->addr));
+	if (c->o.family == 6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&c->addr;
+
+		s6->sin6_family = AF_INET6;
+		c->addrlen = sizeof(*s6);
+		return (
+		    inet_pton(AF_INET6, host != NULL ? host : "::1", &s6->sin6_addr) == 1 ? 0 : -1);
+	}
+	{
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&c->addr;
+
+		s4->sin_family = AF_INET;
+		c->addrlen = sizeof(*s4);
+		return (inet_pton(AF_INET, host != NULL ? host : "127.0.0.1", &s4->sin_addr) == 1 ?
+		        0 :
+		        -1);
+	}
+}
+
+/* The listening socket, in --server-netns when given (the calling thread
+ * enters it for the socket() call only). */
+static int
+listen_socket(struct ctx *c)
+{
+	char path[256];
+	int home = -1, ns, fd, one = 1;
+
+	if (c->o.server_netns != NULL) {
+		snprintf(path, sizeof(path), "/var/run/netns/%s", c->o.server_netns);
+		if ((home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)) < 0 ||
+		    (ns = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+			perror(path);
+			return (-1);
+		}
+		if (setns(ns, CLONE_NEWNET) != 0) {
+			perror("rr_linux: setns");
+			return (-1);
+		}
+		close(ns);
+	}
+	fd = socket(c->addr.ss_family, SOCK_STREAM, 0);
+	if (home >= 0) {
+		if (setns(home, CLONE_NEWNET) != 0) {
+			perror("rr_linux: setns back");
+			return (-1);
+		}
+		close(home);
+	}
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		return (-1);
+	return (fd);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,22 +257,23 @@ main(int argc, char **argv)
 	pthread_t tid;
 	uint64_t *lat, total = 0;
 	long warm;
-	int one = 1, err, rc;
+	int err, rc;
 
 	memset(&c, 0, sizeof(c));
 	rc = rr_parse(argc, argv, &c.o);
 	if (rc != 0) {
 		rr_usage(rc == 1 ? stdout : stderr, argv[0],
-		    "Kernel TCP over loopback 127.0.0.1, client and server threads.");
+		    "Kernel TCP over loopback (127.0.0.1, ::1), client and server threads.");
 		return (rc == 1 ? 0 : 2);
 	}
 	if ((lat = calloc((size_t)c.o.count, sizeof(*lat))) == NULL)
 		return (1);
-	c.addr.sin_family = AF_INET;
-	c.addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	c.lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (c.lfd < 0 || setsockopt(c.lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(c.lfd, (struct sockaddr *)&c.addr, sizeof(c.addr)) != 0 ||
+	if (server_addr(&c) != 0) {
+		fprintf(stderr, "rr_linux: bad --server address %s\n", c.o.server);
+		return (2);
+	}
+	c.lfd = listen_socket(&c);
+	if (c.lfd < 0 || bind(c.lfd, (struct sockaddr *)&c.addr, c.addrlen) != 0 ||
 	    listen(c.lfd, 128) != 0 || getsockname(c.lfd, (struct sockaddr *)&c.addr, &alen) != 0) {
 		perror("rr_linux: listen");
 		return (1);

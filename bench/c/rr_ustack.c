@@ -14,6 +14,9 @@
  *                 closes first, so TIME_WAIT stays on the client as with
  *                 netperf's TCP_CRR; the server closes on EOF).
  *
+ *   --family 6:   over IPv6 (bench_family.h: 2001:2::1 and 2001:2::2 with
+ *                 static neighbor entries) instead of 198.18.0.1 and .2.
+ *
  * Prints one JSON line (rr_common.h).  Uses only the public headers.
  */
 #include "rr_ustack_core.h"
@@ -22,12 +25,15 @@
 
 #include <ustack/ustack_pipe.h>
 
+#include "bench_family.h"
+
 static int
-setup(struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
+setup(int family, struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
 {
 	struct ust_stack_config cfg;
 	struct ust_pipe_config pc;
 	struct ust_if *ifa, *ifb;
+	int err;
 
 	ust_stack_config_init(&cfg);
 	cfg.mem_limit = 0; /* --crr leaves a TIME_WAIT per connection */
@@ -39,10 +45,12 @@ setup(struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
 	    ust_if_attach(*cli, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_A), &ifa) !=
 	        0 ||
 	    ust_if_attach(*srv, "pipe0", ust_pipe_ops(), ust_pipe_end(*pipe, UST_PIPE_B), &ifb) !=
-	        0 ||
-	    ust_if_addr_add(ifa, ip4(198, 18, 0, 1), 24) != 0 ||
-	    ust_if_addr_add(ifb, ip4(198, 18, 0, 2), 24) != 0)
-		return (-1);
+	        0)
+		return (-UST_ENOMEM);
+	if ((err = bench_family_addrs(family, ifa, ifb)) != 0) {
+		fprintf(stderr, "rr_ustack: the IPv%d addresses: %s\n", family, ust_strerror(err));
+		return (err);
+	}
 	return (0);
 }
 
@@ -54,7 +62,8 @@ main(int argc, char **argv)
 	struct client cli;
 	struct ust_pipe *pipe = NULL;
 	struct ust_stack *cst = NULL;
-	struct ust_sockaddr_in me = sin4(ip4(198, 18, 0, 2), PORT);
+	struct ust_sockaddr_storage me;
+	ust_socklen_t melen;
 	pthread_t tid;
 	uint64_t *lat, total = 0;
 	long warm;
@@ -65,19 +74,27 @@ main(int argc, char **argv)
 		    "Two ustack stacks joined by the in-memory pipe (real clock).");
 		return (rc == 1 ? 0 : 2);
 	}
+	if (o.server != NULL || o.server_netns != NULL) {
+		rr_usage(stderr, argv[0], "(--server and --server-netns are rr_linux's)");
+		return (2);
+	}
 	if ((lat = calloc((size_t)o.count, sizeof(*lat))) == NULL)
 		return (1);
 	memset(&srv, 0, sizeof(srv));
 	memset(&cli, 0, sizeof(cli));
-	if (setup(&cst, &srv.st, &pipe) != 0 ||
-	    ust_socket(srv.st, UST_AF_INET, UST_SOCK_STREAM, 0, &srv.lso) != 0 ||
-	    ust_bind(srv.lso, (const struct ust_sockaddr *)&me, sizeof(me)) != 0 ||
-	    ust_listen(srv.lso, 128) != 0) {
-		fprintf(stderr, "rr_ustack: setup failed\n");
+	melen = bench_sockaddr(o.family, 2, PORT, &me);
+	if ((err = setup(o.family, &cst, &srv.st, &pipe)) != 0 ||
+	    (err = ust_socket(srv.st, bench_family_af(o.family), UST_SOCK_STREAM, 0, &srv.lso)) !=
+	        0 ||
+	    (err = ust_bind(srv.lso, (const struct ust_sockaddr *)&me, melen)) != 0 ||
+	    (err = ust_listen(srv.lso, 128)) != 0) {
+		fprintf(stderr, "rr_ustack: setup failed: %s\n", ust_strerror(err));
 		return (1);
 	}
 	cli.st = cst;
 	cli.to = me;
+	cli.tolen = melen;
+	cli.af = bench_family_af(o.family);
 	srv.cpu = o.cpu[1];
 	rr_pin(o.cpu[0]);
 	if (o.cross) {

@@ -32,8 +32,10 @@ struct server {
 
 struct client {
 	struct ust_stack *st;
-	struct server *srv; /* polled in turn on the same core; NULL across cores */
-	struct ust_sockaddr_in to;
+	struct server *srv;             /* polled in turn on the same core; NULL across cores */
+	struct ust_sockaddr_storage to; /* the server's address */
+	ust_socklen_t tolen;
+	int af;    /* UST_AF_INET or UST_AF_INET6: the family of to */
 	int yield; /* sched_yield() after an idle poll (a peer process shares the core) */
 };
 
@@ -136,10 +138,10 @@ pingpong(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
 	int err;
 
 	memset(req, 'q', sizeof(req));
-	if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
+	if ((err = ust_socket(c->st, c->af, UST_SOCK_STREAM, 0, &so)) != 0)
 		return (err);
 	ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
-	err = ust_connect(so, (const struct ust_sockaddr *)&c->to, sizeof(c->to));
+	err = ust_connect(so, (const struct ust_sockaddr *)&c->to, c->tolen);
 	if (err != 0 && err != -UST_EINPROGRESS)
 		return (err);
 	for (i = -warm; i < n; i++) {
@@ -177,10 +179,10 @@ crr(struct client *c, long n, long warm, uint64_t *lat, uint64_t *total)
 
 		if (i == 0)
 			t0 = t;
-		if ((err = ust_socket(c->st, UST_AF_INET, UST_SOCK_STREAM, 0, &so)) != 0)
+		if ((err = ust_socket(c->st, c->af, UST_SOCK_STREAM, 0, &so)) != 0)
 			break;
 		ust_setsockopt(so, UST_IPPROTO_TCP, UST_TCP_NODELAY, &one, sizeof(one));
-		err = ust_connect(so, (const struct ust_sockaddr *)&c->to, sizeof(c->to));
+		err = ust_connect(so, (const struct ust_sockaddr *)&c->to, c->tolen);
 		if (err == -UST_EINPROGRESS || err == 0)
 			err = client_send(c, so, req);
 		if (err == 0)
