@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "kern/mbuf.h"
+#include "kern/kern_hash.h"
 #include "kern/stack_var.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
@@ -39,16 +40,23 @@ uint32_t
 ip6_flowlabel(struct ust_stack *st, const struct in6_addr *src, const struct in6_addr *dst,
     uint8_t nxt, const uint8_t *l4, size_t l4len)
 {
-	uint8_t buf[16 + 16 + 1 + 4];
-	uint32_t fl;
+	uint64_t w[4], h;
+	uint8_t ports[4] = { 0, 0, 0, 0 };
+	uint32_t fl, p32;
 
-	memcpy(buf, src->s6_addr8, 16);
-	memcpy(buf + 16, dst->s6_addr8, 16);
-	buf[32] = nxt;
-	memset(buf + 33, 0, 4);
+	/* RFC 6437 3: a keyed hash of the flow's identity, the same for every
+	 * packet of it, unpredictable from outside (the per-stack key). */
 	if (l4 != NULL && (nxt == IPPROTO_TCP || nxt == IPPROTO_UDP))
-		memcpy(buf + 33, l4, l4len < 4 ? l4len : 4); /* the ports */
-	fl = (uint32_t)tcp_siphash24(st->st_ip6_flowkey, buf, sizeof(buf)) & IPV6_FLOWLABEL_MASK;
+		memcpy(ports, l4, l4len < 4 ? l4len : 4);
+	memcpy(&p32, ports, 4);
+	memcpy(w, src->s6_addr8, 16);
+	memcpy(w + 2, dst->s6_addr8, 16);
+	h = mix64(st->st_ip6_flowkey[0] ^ w[0]);
+	h = mix64(h ^ w[1]);
+	h = mix64(h ^ st->st_ip6_flowkey[1] ^ w[2]);
+	h = mix64(h ^ w[3]);
+	h = mix64(h ^ st->st_ip6_flowkey[0] ^ ((uint64_t)nxt << 32 | p32));
+	fl = (uint32_t)h & IPV6_FLOWLABEL_MASK;
 	return (fl != 0 ? fl : 1);
 }
 
