@@ -77,6 +77,8 @@
 #define DPDK_HDR_COPY 256 /* head of a gathered frame copied (headers), not referenced */
 #define DPDK_BACKLOG 64   /* software-TSO segments waiting for the ring */
 #define DPDK_TSO_MAX 65535u
+#define DPDK_MC_QUEUE 32 /* groups a queue's stack may join before allmulti */
+#define DPDK_MC_PORT 64  /* the port's list (every queue's, merged) */
 #define DPDK_TX_HW_CSUM                                                 \
 	(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM | \
 	    RTE_ETH_TX_OFFLOAD_UDP_CKSUM)
@@ -117,6 +119,11 @@ struct dpdk_queue {
 	int q_nbacklog;
 	/* Counters of this queue (read racily by ust_dpdk_get_stats). */
 	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now, q_tx_copied;
+	/* The multicast groups this queue's stack joined (dpdk_set_multicast),
+	 * under dpdk_mc_mtx. */
+	uint8_t q_mc[DPDK_MC_QUEUE][6];
+	unsigned q_nmc;
+	int q_allmulti;
 };
 
 struct ust_dpdk_port {
@@ -135,6 +142,9 @@ struct ust_dpdk_port {
 	int p_zero_copy;
 	int p_maxseg; /* buffers a gathered frame may have (tx_desc_lim) */
 	int p_started;
+	int p_promisc; /* configured promiscuous: no multicast filter to open */
+	/* How the port takes the merged multicast list, under dpdk_mc_mtx. */
+	enum { DPDK_MC_LIST, DPDK_MC_ALLMULTI, DPDK_MC_PROMISC } p_mc_mode;
 	struct ust_dpdk_port *p_next_dying;
 };
 
@@ -145,6 +155,9 @@ static _Atomic uint64_t dpdk_lent_total;
 static _Atomic int dpdk_ndying;
 static struct ust_dpdk_port *dpdk_dying;
 static pthread_mutex_t dpdk_dying_mtx = PTHREAD_MUTEX_INITIALIZER;
+/* The queues of one port belong to stacks on different threads, and the
+ * port's multicast filter is one: its updates go one at a time. */
+static pthread_mutex_t dpdk_mc_mtx = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t dpdk_pool_seq;
 
 /* --- EAL ---------------------------------------------------------------- */
@@ -478,6 +491,7 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	p->p_started = 1;
 	if (cfg->promisc)
 		(void)rte_eth_promiscuous_enable(p->p_id);
+	p->p_promisc = cfg->promisc != 0;
 	return (0);
 }
 
@@ -937,6 +951,71 @@ dpdk_get_caps(void *softc)
 	return (q->q_port->p_caps);
 }
 
+/*
+ * The port's multicast filter from every queue's groups, under dpdk_mc_mtx:
+ * the merged list through rte_eth_dev_set_mc_addr_list (perfect filtering
+ * where the PMD has it); all multicast (rte_eth_allmulticast_enable) when
+ * a stack asks for it, the list is too long, or the PMD has no list; and
+ * promiscuous mode as the last resort for a PMD with neither.  A PMD that
+ * refuses all three (net_ring, memif) filters nothing anyway.  The stack
+ * filters again in ether_input, so a wider filter only costs frames.
+ */
+static void
+dpdk_mc_program(struct ust_dpdk_port *p)
+{
+	struct rte_ether_addr set[DPDK_MC_PORT];
+	uint32_t n = 0, k;
+	unsigned i, j;
+	int all = 0, mode;
+
+	for (i = 0; i < p->p_nq && !all; i++) {
+		const struct dpdk_queue *q = &p->p_q[i];
+
+		all = q->q_allmulti;
+		for (j = 0; j < q->q_nmc && !all; j++) {
+			for (k = 0; k < n; k++)
+				if (memcmp(set[k].addr_bytes, q->q_mc[j], 6) == 0)
+					break;
+			if (k < n)
+				continue;
+			if (n == DPDK_MC_PORT)
+				all = 1;
+			else
+				memcpy(set[n++].addr_bytes, q->q_mc[j], 6);
+		}
+	}
+	if (!all && rte_eth_dev_set_mc_addr_list(p->p_id, set, n) != 0)
+		all = 1;
+	if (all)
+		(void)rte_eth_dev_set_mc_addr_list(p->p_id, NULL, 0);
+	mode = DPDK_MC_LIST;
+	if (all)
+		mode =
+		    rte_eth_allmulticast_enable(p->p_id) == 0 ? DPDK_MC_ALLMULTI : DPDK_MC_PROMISC;
+	if (mode == DPDK_MC_PROMISC && p->p_mc_mode != DPDK_MC_PROMISC && !p->p_promisc)
+		(void)rte_eth_promiscuous_enable(p->p_id);
+	if (mode != DPDK_MC_PROMISC && p->p_mc_mode == DPDK_MC_PROMISC && !p->p_promisc)
+		(void)rte_eth_promiscuous_disable(p->p_id);
+	if (mode == DPDK_MC_LIST && p->p_mc_mode == DPDK_MC_ALLMULTI)
+		(void)rte_eth_allmulticast_disable(p->p_id);
+	p->p_mc_mode = mode;
+}
+
+/* The stack's groups on this queue (ustack_driver.h set_multicast). */
+static void
+dpdk_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	struct dpdk_queue *q = softc;
+
+	pthread_mutex_lock(&dpdk_mc_mtx);
+	q->q_allmulti = allmulti != 0 || n > DPDK_MC_QUEUE;
+	q->q_nmc = q->q_allmulti ? 0 : n;
+	if (q->q_nmc > 0)
+		memcpy(q->q_mc, macs, q->q_nmc * sizeof(q->q_mc[0]));
+	dpdk_mc_program(q->q_port);
+	pthread_mutex_unlock(&dpdk_mc_mtx);
+}
+
 static uint32_t
 dpdk_get_tso_max(void *softc)
 {
@@ -966,6 +1045,9 @@ dpdk_detach(void *softc)
 		    q->q_port->p_id, q->q_id, q->q_ntx - q->q_ntfree);
 	q->q_attached = 0;
 	q->q_ifp = NULL;
+	/* Groups the stack did not leave go with it. */
+	if (q->q_nmc != 0 || q->q_allmulti)
+		dpdk_set_multicast(q, NULL, 0, 0);
 }
 
 /*
@@ -1004,6 +1086,7 @@ static const struct ust_driver_ops dpdk_ops = {
 	.detach = dpdk_detach,
 	.get_tso_max = dpdk_get_tso_max,
 	.get_counter = dpdk_get_counter,
+	.set_multicast = dpdk_set_multicast,
 };
 
 const struct ust_driver_ops *

@@ -18,6 +18,10 @@
  *             the rest; write A, B, then the chain's bytes packed into
  *             little-endian words; ust_mbuf_free().
  *
+ * Multicast: set_multicast programs the 64-bin hash filter (MAC_CR.HPFILT,
+ * HASHH/HASHL, lan_mc_hash) for the stack's groups, or MAC_CR.MCPAS for
+ * allmulti; unicast stays a perfect match on our address.
+ *
  * Time: nothing is held back, so no next_deadline; the chip's drops on
  * RX overflow are its own (RX_DROP).  Register accesses are 32-bit
  * volatile loads and stores; the bytes of a FIFO word are in wire order
@@ -70,11 +74,19 @@
 #define L_MAC_CR 1u
 #define L_MAC_ADDRH 2u
 #define L_MAC_ADDRL 3u
+#define L_MAC_HASHH 4u
+#define L_MAC_HASHL 5u
 #define L_MAC_MII_ACC 6u
 #define L_MAC_MII_DATA 7u
 #define L_MAC_CR_RXEN 0x00000004u
 #define L_MAC_CR_TXEN 0x00000008u
 #define L_MAC_CR_FDPX 0x00100000u
+#define L_MAC_CR_MCPAS 0x00080000u  /* pass all multicast */
+#define L_MAC_CR_HPFILT 0x00002000u /* multicast through the hash table */
+/* Our unicast address and broadcast (MAC_CR.PRMS off: QEMU resets into
+ * promiscuous mode), full duplex, both directions on; multicast per
+ * lan_set_multicast. */
+#define L_MAC_CR_BASE (L_MAC_CR_RXEN | L_MAC_CR_TXEN | L_MAC_CR_FDPX)
 #define L_MII_ACC_WRITE 0x2u
 #define L_MII_ACC_BUSY 0x1u
 #define L_PHY_ADDR 1u
@@ -103,9 +115,13 @@ struct ust_lan9118 {
 	int rx_irq;
 	uint8_t mac[6];
 	uint16_t tx_tag; /* packet tag of command word B, for debugging */
+	uint32_t mac_cr; /* MAC_CR as last written */
 	struct ust_lan9118_stats stats;
 };
 
+/* Register access; a host test that includes this file brings its own
+ * (a model of the chip) with LAN9118_TEST_REGS. */
+#ifndef LAN9118_TEST_REGS
 static uint32_t
 lan_rd(const struct ust_lan9118 *sc, uint32_t off)
 {
@@ -117,6 +133,7 @@ lan_wr(const struct ust_lan9118 *sc, uint32_t off, uint32_t v)
 {
 	*(volatile uint32_t *)(sc->base + off) = v;
 }
+#endif
 
 /* Waits for MAC_CSR_CMD.BUSY to clear; 0, or -UST_EIO if it never does. */
 static int
@@ -215,9 +232,10 @@ lan_reset(struct ust_lan9118 *sc, const struct ust_lan9118_config *cfg)
 
 	/* Autonegotiation on (a no-op for QEMU, whose link is up). */
 	lan_phy_write(sc, L_PHY_BCR, L_PHY_BCR_ANENABLE | L_PHY_BCR_ANRESTART);
-	/* Our unicast address and broadcast (MAC_CR.PRMS off: QEMU resets
-	 * into promiscuous mode), full duplex, both directions on. */
-	lan_mac_write(sc, L_MAC_CR, L_MAC_CR_RXEN | L_MAC_CR_TXEN | L_MAC_CR_FDPX);
+	sc->mac_cr = L_MAC_CR_BASE;
+	lan_mac_write(sc, L_MAC_HASHH, 0);
+	lan_mac_write(sc, L_MAC_HASHL, 0);
+	lan_mac_write(sc, L_MAC_CR, sc->mac_cr);
 	lan_wr(sc, L_RX_CFG, 0); /* data at word 0 of the FIFO, 4-byte end alignment */
 	lan_wr(sc, L_TX_CFG, L_TX_CFG_TX_ON | L_TX_CFG_TXSAO);
 	return (0);
@@ -374,6 +392,69 @@ lan_get_mtu(void *softc)
 	return (L_MTU);
 }
 
+/*
+ * The multicast hash (datasheet, "Hash Filter"): the high 6 bits of the
+ * CRC-32 of the destination address as the MAC computes it on the wire
+ * (IEEE 802.3 polynomial, register preset to all ones, each byte least
+ * significant bit first, no final inversion).  Bit 5 picks HASHH or
+ * HASHL, bits 4:0 the bit in it.
+ */
+static unsigned
+lan_mc_hash(const uint8_t mac[6])
+{
+	uint32_t crc = 0xffffffffu, bit;
+	unsigned i, b;
+
+	for (i = 0; i < 6; i++) {
+		for (b = 0; b < 8; b++) {
+			bit = (crc >> 31 ^ (uint32_t)(mac[i] >> b)) & 1u;
+			crc <<= 1;
+			if (bit)
+				crc ^= 0x04c11db7u;
+		}
+	}
+	return (crc >> 26);
+}
+
+/* MAC_CR's multicast bits and the hash table for the stack's groups:
+ * every multicast frame (MCPAS) for allmulti, the hash filter (HPFILT;
+ * unicast stays a perfect match) for a list, neither for none (multicast
+ * then has to match our unicast address, so none passes).  The 64-bin
+ * table holds any number of groups, with false positives the stack drops
+ * itself. */
+static uint32_t
+lan_mc_filter(const uint8_t (*macs)[6], unsigned n, int allmulti, uint32_t *hashh, uint32_t *hashl)
+{
+	unsigned i, h;
+
+	*hashh = *hashl = 0;
+	if (allmulti)
+		return (L_MAC_CR_MCPAS);
+	for (i = 0; i < n; i++) {
+		h = lan_mc_hash(macs[i]);
+		if (h & 0x20u)
+			*hashh |= 1u << (h & 0x1fu);
+		else
+			*hashl |= 1u << (h & 0x1fu);
+	}
+	return (n > 0 ? L_MAC_CR_HPFILT : 0);
+}
+
+/* The stack's groups (ustack_driver.h set_multicast): the table first,
+ * then MAC_CR, so that the filter never opens on a stale table. */
+static void
+lan_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	struct ust_lan9118 *sc = softc;
+	uint32_t hh, hl, mc;
+
+	mc = lan_mc_filter(macs, n, allmulti, &hh, &hl);
+	lan_mac_write(sc, L_MAC_HASHH, hh);
+	lan_mac_write(sc, L_MAC_HASHL, hl);
+	sc->mac_cr = L_MAC_CR_BASE | mc;
+	lan_mac_write(sc, L_MAC_CR, sc->mac_cr);
+}
+
 /* Nothing is held between calls: stop the MAC and free the handle. */
 static void
 lan_detach(void *softc)
@@ -394,6 +475,7 @@ static const struct ust_driver_ops lan_ops = {
 	.get_mac = lan_get_mac,
 	.get_mtu = lan_get_mtu,
 	.detach = lan_detach,
+	.set_multicast = lan_set_multicast,
 };
 
 void

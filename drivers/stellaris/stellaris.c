@@ -7,8 +7,10 @@
  *  - MACRIS (0x000, read) / MACIACK (write 1 to clear): RXINT, TXER,
  *    TXEMP, FOV (receive FIFO overrun), RXER (a bad frame was received).
  *  - MACIM (0x004): which MACRIS bits drive the interrupt line.
- *  - MACRCTL (0x008): RXEN, AMUL, PRMS, BADCRC (drop frames with a bad
- *    FCS), RSTFIFO (flushes the receive FIFO; with RXEN clear).
+ *  - MACRCTL (0x008): RXEN, AMUL (every multicast frame: the MAC has no
+ *    multicast filter; set while the stack has groups), PRMS, BADCRC (drop
+ *    frames with a bad FCS), RSTFIFO (flushes the receive FIFO; with RXEN
+ *    clear).
  *  - MACTCTL (0x00c): TXEN, PADEN (pad short frames to 60 bytes), CRC
  *    (append the FCS), DUPLEX.
  *  - MACDATA (0x010): reads pop the receive FIFO, writes push the transmit
@@ -54,6 +56,7 @@
 #define STL_RIS_FOV 0x08u
 #define STL_RIS_RXER 0x10u
 #define STL_RCTL_RXEN 0x01u
+#define STL_RCTL_AMUL 0x02u
 #define STL_RCTL_PRMS 0x04u
 #define STL_RCTL_BADCRC 0x08u
 #define STL_RCTL_RSTFIFO 0x10u
@@ -316,6 +319,24 @@ stl_get_mtu(void *softc)
 	return (STL_MTU);
 }
 
+/* The stack's groups (ustack_driver.h set_multicast).  The MAC has no
+ * multicast filter, only MACRCTL.AMUL (every multicast frame, or none
+ * but broadcast): on while any group is joined; the stack filters.
+ * (QEMU's lm3s6965evb filters nothing, so only hardware tells.) */
+static void
+stl_set_multicast(void *softc, const uint8_t (*macs)[6], unsigned n, int allmulti)
+{
+	struct ust_stellaris *sc = softc;
+	uint32_t rctl = stl_rd(sc, STL_MACRCTL);
+
+	(void)macs;
+	if (n > 0 || allmulti)
+		rctl |= STL_RCTL_AMUL;
+	else
+		rctl &= ~STL_RCTL_AMUL;
+	stl_wr(sc, STL_MACRCTL, rctl);
+}
+
 /* Nothing is held (both directions copy); stop receiving so that the
  * FIFO does not fill with frames no one reads. */
 static void
@@ -334,6 +355,7 @@ static const struct ust_driver_ops stl_ops = {
 	.get_mac = stl_get_mac,
 	.get_mtu = stl_get_mtu,
 	.detach = stl_detach,
+	.set_multicast = stl_set_multicast,
 };
 
 const struct ust_driver_ops *

@@ -292,7 +292,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
  * ------------------------------------------------------------------- */
 
 #define UST_AF_INET 2
-#define UST_AF_INET6 28 /* no IPv6 domain yet: socket() says EAFNOSUPPORT */
+#define UST_AF_INET6 28 /* UST_INET6 (ustack_opts.h); without it socket() says EAFNOSUPPORT */
 #define UST_SOCK_STREAM 1
 #define UST_SOCK_DGRAM 2
 #define UST_SOCK_RAW 3 /* IPPROTO_ICMP only; the IP header comes with received data */
@@ -300,6 +300,8 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_IPPROTO_ICMP 1
 #define UST_IPPROTO_TCP 6
 #define UST_IPPROTO_UDP 17
+#define UST_IPPROTO_IPV6 41   /* level of the IPV6_* options */
+#define UST_IPPROTO_ICMPV6 58 /* raw AF_INET6 sockets: no IPv6 header on receive */
 
 #define UST_SOL_SOCKET 0xffff
 #define UST_SO_REUSEADDR 0x0004
@@ -316,6 +318,14 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_SO_TYPE 0x1008
 #define UST_IP_TOS 3
 #define UST_IP_TTL 4
+/* level UST_IPPROTO_IPV6 (FreeBSD values) */
+#define UST_IPV6_UNICAST_HOPS 4 /* int: -1 = net.inet6.ip6.hlim */
+#define UST_IPV6_CHECKSUM 26    /* int: offset of the checksum (raw sockets) */
+#define UST_IPV6_V6ONLY 27      /* int: no IPv4-mapped traffic on an AF_INET6 socket */
+#define UST_IPV6_RECVPKTINFO 36 /* int */
+#define UST_IPV6_TCLASS 61      /* int: -1 = 0 */
+/* level UST_IPPROTO_ICMPV6 */
+#define UST_ICMP6_FILTER 18 /* struct of 256 bits: the ICMPv6 types a raw socket takes */
 
 /* level UST_IPPROTO_TCP (FreeBSD values) */
 #define UST_TCP_NODELAY 0x01    /* int: no Nagle */
@@ -477,6 +487,94 @@ struct ust_sockaddr_in6 {
 	uint32_t sin6_scope_id;
 };
 
+/* ---------------------------------------------------------------------
+ * IPv6 addresses, routes and the neighbor cache (UST_INET6 in
+ * ustack_opts.h; without it every call below returns -UST_EAFNOSUPPORT
+ * and the stats calls give zeros).  Addresses are struct ust_in6_addr in
+ * network byte order; a link-local address belongs to the zone of its
+ * interface, whose scope id is ust_if_index().
+ * ------------------------------------------------------------------- */
+
+/* IPv6 address flags (FreeBSD IN6_IFF_* values). */
+#define UST_IN6_IFF_ANYCAST 0x01
+#define UST_IN6_IFF_TENTATIVE 0x02  /* duplicate address detection running */
+#define UST_IN6_IFF_DUPLICATED 0x04 /* duplicate address detection failed */
+#define UST_IN6_IFF_DEPRECATED 0x10
+#define UST_IN6_IFF_NODAD 0x20    /* added without duplicate address detection */
+#define UST_IN6_IFF_AUTOCONF 0x40 /* from SLAAC */
+
+/* Adds addr/prefixlen (0..128) to the interface with its connected
+ * (on-link) route and joins its solicited-node group.  flags: UST_IN6_IFF_
+ * NODAD, ANYCAST.  -UST_EEXIST (the interface has it), -UST_EINVAL
+ * (unspecified, multicast or loopback address, prefix over 128, unknown
+ * flags), -UST_ENOSPC, -UST_ENOMEM, -UST_ENETDOWN (IPv6 is off on the
+ * interface: an MTU below 1280). */
+UST_API int ust_if_addr6_add(struct ust_if *ifp, const struct ust_in6_addr *addr,
+    unsigned prefixlen, unsigned flags);
+/* Removes it, its connected route and its group; -UST_EADDRNOTAVAIL. */
+UST_API int ust_if_addr6_del(struct ust_if *ifp, const struct ust_in6_addr *addr);
+/* The idx-th IPv6 address of the interface; -UST_ENOENT past the last.
+ * prefixlen and flags may be NULL. */
+UST_API int ust_if_addr6_get(const struct ust_if *ifp, unsigned idx, struct ust_in6_addr *addr,
+    unsigned *prefixlen, unsigned *flags);
+
+struct ust_route6_info {
+	struct ust_in6_addr dst; /* network */
+	unsigned prefixlen;
+	struct ust_in6_addr gateway; /* next hop; :: when on-link */
+	unsigned ifindex;
+	uint32_t mtu;   /* the route's MTU; 0: the interface's */
+	uint32_t flags; /* UST_RTF_* */
+};
+
+/* Adds a static route (prefixlen 0: the default route).  gateway NULL or
+ * :: means on-link on ifp.  A link-local gateway needs ifp (its zone);
+ * another gateway may leave ifp NULL and is then found from its connected
+ * route.  -UST_EEXIST, -UST_EINVAL, -UST_ENETUNREACH (gateway not on a
+ * connected network), -UST_ENOSPC (table full). */
+UST_API int ust_route6_add(struct ust_stack *st, const struct ust_in6_addr *dst, unsigned prefixlen,
+    const struct ust_in6_addr *gateway, struct ust_if *ifp);
+UST_API int ust_route6_del(struct ust_stack *st, const struct ust_in6_addr *dst,
+    unsigned prefixlen);
+/* Longest-prefix match for dst; scope_id names the zone of a link-local
+ * or multicast dst (0: none).  -UST_ENETUNREACH when nothing matches. */
+UST_API int ust_route6_lookup(struct ust_stack *st, const struct ust_in6_addr *dst,
+    unsigned scope_id, struct ust_route6_info *out);
+/* The idx-th route; -UST_ENOENT past the last. */
+UST_API int ust_route6_get(struct ust_stack *st, unsigned idx, struct ust_route6_info *out);
+
+/* Neighbor cache entry states (FreeBSD ND6_LLINFO_* values) and flags. */
+#define UST_ND6_INCOMPLETE 0
+#define UST_ND6_REACHABLE 1
+#define UST_ND6_STALE 2
+#define UST_ND6_DELAY 3
+#define UST_ND6_PROBE 4
+#define UST_ND6_STATIC 0x1u   /* never expires, never replaced by the wire */
+#define UST_ND6_ISROUTER 0x2u /* the neighbor said it is a router */
+
+struct ust_nd6_entry {
+	struct ust_in6_addr addr;
+	uint8_t mac[6];
+	int state; /* UST_ND6_INCOMPLETE .. UST_ND6_PROBE */
+	unsigned ifindex;
+	uint32_t flags;     /* UST_ND6_STATIC, UST_ND6_ISROUTER */
+	uint64_t expire_ns; /* stack time of the next state change; 0 static */
+	uint32_t held;      /* packets waiting for resolution */
+};
+
+/* ndp -s: a static entry (REACHABLE, UST_ND6_STATIC) on ifp.  -UST_EINVAL
+ * for a multicast or unspecified address or a group MAC. */
+UST_API int ust_nd6_add_static(struct ust_if *ifp, const struct ust_in6_addr *addr,
+    const uint8_t mac[6]);
+/* ndp -d; -UST_ENOENT. */
+UST_API int ust_nd6_del(struct ust_if *ifp, const struct ust_in6_addr *addr);
+/* The entry of addr (scope_id: its zone, 0 for a global address, or any
+ * interface); -UST_ENOENT. */
+UST_API int ust_nd6_lookup(struct ust_stack *st, const struct ust_in6_addr *addr, unsigned scope_id,
+    struct ust_nd6_entry *out);
+/* ndp -a: the idx-th entry; -UST_ENOENT past the last. */
+UST_API int ust_nd6_get(struct ust_stack *st, unsigned idx, struct ust_nd6_entry *out);
+
 struct ust_linger {
 	int l_onoff;
 	int l_linger; /* seconds */
@@ -612,6 +710,8 @@ struct ust_arpstat;
 struct ust_ipstat;
 struct ust_icmpstat;
 struct ust_udpstat;
+struct ust_ip6stat;
+struct ust_icmp6stat;
 /* Copies of the protocol counters (ustack_stats.h). */
 UST_API void ust_stats_ether(const struct ust_stack *st, struct ust_etherstat *out);
 UST_API void ust_stats_arp(const struct ust_stack *st, struct ust_arpstat *out);
@@ -619,6 +719,10 @@ UST_API void ust_stats_ip(const struct ust_stack *st, struct ust_ipstat *out);
 UST_API void ust_stats_icmp(const struct ust_stack *st, struct ust_icmpstat *out);
 UST_API void ust_stats_udp(const struct ust_stack *st, struct ust_udpstat *out);
 UST_API void ust_stats_tcp(const struct ust_stack *st, struct ust_tcpstat *out);
+/* IPv6 and ICMPv6 (zeros without UST_INET6); TCP and UDP over IPv6 count
+ * in the structs above, as in FreeBSD. */
+UST_API void ust_stats_ip6(const struct ust_stack *st, struct ust_ip6stat *out);
+UST_API void ust_stats_icmp6(const struct ust_stack *st, struct ust_icmp6stat *out);
 struct ust_stat_desc;
 /* Counter idx (0, 1, ...) of the structs above, in group and field order:
  * group, field, description, offset and element count.  Returns 0, or

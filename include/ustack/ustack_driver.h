@@ -73,6 +73,10 @@ extern "C" {
  *    ust_mbuf_tso_segment() does exactly that in software.
  *  A driver that receives a flag it cannot honour in hardware calls
  *  ust_mbuf_csum_fill() (checksums) or ust_mbuf_tso_segment() (TSO).
+ *  IPv6 (ethertype 0x86dd): the stack sets no csum_flags and asks for no
+ *  TSO on an IPv6 packet; every checksum is complete when it reaches
+ *  the driver.  The flags above describe IPv4 only until the IPv6 caps
+ *  (checksum and TSO over IPv6) exist and a driver announces them.
  *
  * Receive.  A driver may mark a frame UST_CSUM_L3_VALID and/or
  * UST_CSUM_L4_VALID when its hardware (or the host, for a TAP) vouches for
@@ -80,6 +84,8 @@ extern "C" {
  * driver may hand up one TCP/IPv4 segment made of several (up to 65535
  * bytes of IP datagram, longer than the MTU); the stack takes it as one
  * segment.  Frames longer than the MTU are accepted from any interface.
+ * For an IPv6 packet the stack ignores UST_CSUM_L3_VALID (IPv6 has no
+ * header checksum) and honours UST_CSUM_L4_VALID as for IPv4.
  */
 
 /*

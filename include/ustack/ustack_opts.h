@@ -167,13 +167,14 @@
 #define UST_RAW_IP 1
 #endif
 
-/* IPv6 (issue 17, in progress).  1: the connection identity of every
- * PCB (struct in_conninfo, netinet/in_pcb.h) has room for IPv6 addresses
- * (+32 bytes per PCB); IPv4 behaves the same either way.  0 (the default
- * until the IPv6 datapath lands): the address slots stay IPv4-sized.  The
- * profiles do not set it yet. */
+/* IPv6 (RFC 8200; netinet6/, docs/ipv6.md): the inet6 domain (ICMPv6,
+ * neighbor discovery, MLD, AF_INET6 sockets for TCP, UDP and raw ICMPv6)
+ * and room for IPv6 addresses in every PCB's connection identity (struct
+ * in_conninfo, netinet/in_pcb.h: +32 bytes per PCB).  0: no netinet6 code;
+ * the public IPv6 calls still link and return -UST_EAFNOSUPPORT, and
+ * socket(AF_INET6) says EAFNOSUPPORT.  IPv4 behaves the same either way. */
 #ifndef UST_INET6
-#define UST_INET6 0
+#define UST_INET6 1
 #endif
 
 /* Event queues (ust_evq_*, kqueue-like).  0: ust_evq_create() returns

@@ -213,6 +213,85 @@ extern "C" {
 	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                       \
 	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")
 
+/* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct
+ * ip6stat names.  ip6s_cantforward counts packets for another host (we
+ * never forward).  ustack's own drop reasons where FreeBSD lumps them:
+ * ip6s_badaddr .. ip6s_rawfull. */
+#define UST_IP6STAT_FIELDS(C, A, ctx)                                                          \
+	C(ctx, ip6s_total, "total packets received")                                           \
+	C(ctx, ip6s_tooshort, "with data size < data length")                                  \
+	C(ctx, ip6s_toosmall, "with size smaller than minimum")                                \
+	C(ctx, ip6s_badvers, "with incorrect version number")                                  \
+	C(ctx, ip6s_badoptions, "with bad options")                                            \
+	C(ctx, ip6s_badscope, "packets that violated scope rules")                             \
+	C(ctx, ip6s_notmember, "multicast packets which we don't join")                        \
+	C(ctx, ip6s_toomanyhdr, "packets discarded because of too many headers")               \
+	C(ctx, ip6s_exthdrtoolong, "packets whose headers are not contiguous")                 \
+	C(ctx, ip6s_cantforward, "packets not for this host (not forwarded)")                  \
+	C(ctx, ip6s_fragments, "fragments received")                                           \
+	C(ctx, ip6s_fragdropped, "fragments dropped (dup or out of space)")                    \
+	C(ctx, ip6s_fragtimeout, "fragments dropped after timeout")                            \
+	C(ctx, ip6s_fragoverflow, "fragments that exceeded limit")                             \
+	C(ctx, ip6s_reassembled, "packets reassembled ok")                                     \
+	C(ctx, ip6s_atomicfrags, "atomic fragments received")                                  \
+	C(ctx, ip6s_delivered, "packets for this host")                                        \
+	C(ctx, ip6s_localout, "packets sent from this host")                                   \
+	C(ctx, ip6s_rawout, "raw IPv6 packets generated")                                      \
+	C(ctx, ip6s_odropped, "output packets dropped due to no bufs, etc.")                   \
+	C(ctx, ip6s_noroute, "output packets discarded due to no route")                       \
+	C(ctx, ip6s_fragmented, "output datagrams fragmented")                                 \
+	C(ctx, ip6s_ofragments, "fragments created")                                           \
+	C(ctx, ip6s_cantfrag, "datagrams that can't be fragmented")                            \
+	C(ctx, ip6s_badaddr, "with a bad source address (multicast, loopback, ours)")          \
+	C(ctx, ip6s_noproto, "packets for unknown/unsupported next header")                    \
+	C(ctx, ip6s_hbhnotfirst, "with a hop-by-hop header not first (RFC 8200 4.1)")          \
+	C(ctx, ip6s_rh0, "with a type 0 routing header (RFC 5095)")                            \
+	C(ctx, ip6s_fraghdrchain, "first fragments without the whole header chain (RFC 7112)") \
+	C(ctx, ip6s_fragoverlap, "datagrams dropped for overlapping fragments (RFC 5722)")     \
+	C(ctx, ip6s_rawin, "copies delivered to raw sockets")                                  \
+	C(ctx, ip6s_rawfull, "copies dropped due to full raw socket buffers")                  \
+	A(ctx, ip6s_nxthist, 256, "Input histogram:")
+
+/* ICMPv6 (netinet6/icmp6.c and the ND/MLD input it calls); FreeBSD's
+ * struct icmp6stat names (the icp6s_o* ones are its outerrhist).
+ * icp6s_ptbsmall is ustack's. */
+#define UST_ICMP6STAT_FIELDS(C, A, ctx)                                                        \
+	C(ctx, icp6s_error, "calls to icmp6_error")                                            \
+	C(ctx, icp6s_canterror, "errors not generated in response to an icmp6 message")        \
+	C(ctx, icp6s_toofreq, "errors not generated because of rate limitation")               \
+	C(ctx, icp6s_badcode, "messages with bad code fields")                                 \
+	C(ctx, icp6s_tooshort, "messages < minimum length")                                    \
+	C(ctx, icp6s_checksum, "bad checksums")                                                \
+	C(ctx, icp6s_badlen, "messages with bad length")                                       \
+	C(ctx, icp6s_reflect, "message responses generated")                                   \
+	C(ctx, icp6s_nd_toomanyopt, "messages with too many ND options")                       \
+	C(ctx, icp6s_odst_unreach_noroute, "output destination unreachable, no route")         \
+	C(ctx, icp6s_odst_unreach_admin, "output destination unreachable, administratively")   \
+	C(ctx, icp6s_odst_unreach_beyondscope, "output destination unreachable, beyond scope") \
+	C(ctx, icp6s_odst_unreach_addr, "output destination unreachable, address")             \
+	C(ctx, icp6s_odst_unreach_noport, "output destination unreachable, port")              \
+	C(ctx, icp6s_opacket_too_big, "output packet too big")                                 \
+	C(ctx, icp6s_otime_exceed_transit, "output time exceeded in transit")                  \
+	C(ctx, icp6s_otime_exceed_reassembly, "output time exceeded in reassembly")            \
+	C(ctx, icp6s_oparamprob_header, "output erroneous header field")                       \
+	C(ctx, icp6s_oparamprob_nextheader, "output unrecognized next header")                 \
+	C(ctx, icp6s_oparamprob_option, "output unrecognized option")                          \
+	C(ctx, icp6s_ounknown, "output other errors")                                          \
+	C(ctx, icp6s_pmtuchg, "path MTU changes")                                              \
+	C(ctx, icp6s_ptbsmall, "packet too big below 1280 ignored (RFC 8201 4)")               \
+	C(ctx, icp6s_badns, "bad neighbor solicitation messages")                              \
+	C(ctx, icp6s_badna, "bad neighbor advertisement messages")                             \
+	C(ctx, icp6s_badrs, "bad router solicitation messages")                                \
+	C(ctx, icp6s_badra, "bad router advertisement messages")                               \
+	C(ctx, icp6s_badredirect, "bad redirect messages")                                     \
+	C(ctx, icp6s_overflowdefrtr, "default routers overflows")                              \
+	C(ctx, icp6s_overflowprfx, "prefix overflows")                                         \
+	C(ctx, icp6s_overflownndp, "neighbour entries overflows")                              \
+	C(ctx, icp6s_overflowredirect, "redirect overflows")                                   \
+	C(ctx, icp6s_invlhlim, "messages with invalid hop limit")                              \
+	A(ctx, icp6s_inhist, 256, "Input histogram:")                                          \
+	A(ctx, icp6s_outhist, 256, "Output histogram:")
+
 #define UST_STAT_FIELD_(ctx, name, descr) uint64_t name;
 #define UST_STAT_ARRAY_(ctx, name, n, descr) uint64_t name[n];
 
@@ -234,13 +313,19 @@ struct ust_udpstat {
 struct ust_tcpstat {
 	UST_TCPSTAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, tcp)
 };
+struct ust_ip6stat {
+	UST_IP6STAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, ip6)
+};
+struct ust_icmp6stat {
+	UST_ICMP6STAT_FIELDS(UST_STAT_FIELD_, UST_STAT_ARRAY_, icmp6)
+};
 
 #undef UST_STAT_FIELD_
 #undef UST_STAT_ARRAY_
 
 /*
  * One counter of the structs above, for tools that show them (netstat):
- * group "ether", "arp", "ip", "icmp", "udp" or "tcp" (the struct is
+ * group "ether", "arp", "ip", "icmp", "udp", "tcp", "ip6" or "icmp6" (the struct is
  * struct ust_<group>stat, filled by ust_stats_<group>()), the field name,
  * its description, its byte offset in the struct and its number of
  * uint64_t elements (1, or the size of an array).

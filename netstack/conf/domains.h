@@ -1,7 +1,7 @@
 /*
  * domains.h - the protocol families compiled into the stack, one line
  * each, in initialisation order (FreeBSD's DOMAIN_SET).  A new family
- * (netinet6) adds its folder (with its sources.cmake) and its lines here:
+ * (netinet6, UST_INET6) adds its folder (with its sources.cmake) and its lines here:
  * its domain, its knob table and its per-stack state.  Nothing under kern/
  * changes.
  *
@@ -32,12 +32,20 @@
  * A family's ethertypes (struct domain's dom_ethertypes) reach the link
  * layer through domains_init, so net/ needs no line here either.
  */
+#include <ustack/ustack_opts.h> /* UST_INET6 */
+
 #ifdef DOMAIN
 DOMAIN(inetdomain)
+#if UST_INET6
+DOMAIN(inet6domain)
+#endif
 #endif
 
 #ifdef DOMAIN_KNOB_BOUNDS
 DOMAIN_KNOB_BOUNDS(inetdomain, in_knob_bounds)
+#if UST_INET6
+DOMAIN_KNOB_BOUNDS(inet6domain, in6_knob_bounds)
+#endif
 #endif
 
 #ifdef DOMAIN_KNOB_CHANGED
@@ -46,16 +54,28 @@ DOMAIN_KNOB_CHANGED(inetdomain, in_knob_changed)
 
 #ifdef DOMAIN_ZONES
 DOMAIN_ZONES(inetdomain, in_zones)
+#if UST_INET6
+DOMAIN_ZONES(inet6domain, in6_zones)
+#endif
 #endif
 
 #ifdef DOMAIN_CTLOUTPUT
 DOMAIN_CTLOUTPUT(inetdomain, in_ctloutput)
+#if UST_INET6
+DOMAIN_CTLOUTPUT(inet6domain, in6_ctloutput)
+#endif
 #endif
 
 #ifdef DOMAIN_KNOBS
 #include "netinet/in_knobs.h"
+#if UST_INET6
+#include "netinet6/in6_knobs.h"
+#endif
 #endif
 
 #ifdef DOMAIN_STATE
 #include "netinet/in_stack_var.h"
+#if UST_INET6
+#include "netinet6/in6_stack_var.h"
+#endif
 #endif

@@ -106,6 +106,7 @@ struct pr_usrreqs {
 /* A control message about a datagram we sent, from the network layer
  * (netinet: ICMP errors, ip_var.h); kern/ only carries the pointer. */
 struct icmp_ctl;
+struct ip6ctlparam;
 struct ust_zone;
 
 /*
@@ -114,7 +115,9 @@ struct ust_zone;
  * tables for stack creation and teardown (pr_init/pr_fini, in table order
  * and back), socket creation (pr_type, pr_protocol, pr_usrreqs) and the
  * zone list; the domain's network layer demultiplexes input by
- * pr_protocol to pr_input and control messages to pr_ctlinput.
+ * pr_protocol to pr_input and control messages to pr_ctlinput (IPv4's
+ * ICMP) or pr_ctl6input (ICMPv6, netinet6/ip6_var.h), as FreeBSD 14's
+ * per-family ctlinput tables.
  */
 struct protosw {
 	int pr_type;       /* UST_SOCK_*, 0: no sockets */
@@ -127,6 +130,7 @@ struct protosw {
 	/* m starts at the network header, off is its length; consumes m. */
 	void (*pr_input)(struct mbuf *m, uint32_t off);
 	void (*pr_ctlinput)(struct ust_stack *st, const struct icmp_ctl *ctl);
+	void (*pr_ctl6input)(struct ust_stack *st, const struct ip6ctlparam *ctl);
 	const struct pr_usrreqs *pr_usrreqs;
 };
 

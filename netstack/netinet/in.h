@@ -18,7 +18,6 @@ struct in_addr {
 
 #define sockaddr ust_sockaddr /* as kern/socketvar.h */
 #define sockaddr_in ust_sockaddr_in
-#define in6_addr ust_in6_addr /* netinet6/in6.h will own the IPv6 names */
 
 #define IPPROTO_IP 0
 #define IPPROTO_ICMP 1
@@ -60,5 +59,8 @@ in_satosin(const struct sockaddr *sa, const struct sockaddr_in **sinp)
 	*sinp = (const struct sockaddr_in *)(const void *)sa;
 	return (0);
 }
+
+/* The IPv6 names, as FreeBSD's netinet/in.h includes netinet6/in6.h. */
+#include "netinet6/in6.h"
 
 #endif /* _USTACK_NETINET_IN_H_ */

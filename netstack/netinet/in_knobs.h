@@ -74,6 +74,8 @@ KNOB("net.inet.tcp.rfc1323", tcp_do_rfc1323, 1, 0, 3, 0,
     "RFC 7323: 1 window scaling and timestamps, 2 window scaling only, 3 timestamps only")
 #endif
 KNOB("net.inet.tcp.mssdflt", tcp_mssdflt, 536, 88, 65495, 0, "MSS used when the peer sends none")
+KNOB("net.inet.tcp.v6mssdflt", tcp_v6mssdflt, 1220, 88, 65475, 0,
+    "MSS used over IPv6 when the peer sends none")
 KNOB("net.inet.tcp.minmss", tcp_minmss, 216, 88, 65495, 0,
     "Smallest MSS accepted from a peer or from path MTU discovery")
 KNOB("net.inet.tcp.sendspace", tcp_sendspace, 32768, 1024, 1073741824, 0,
@@ -196,5 +198,7 @@ KNOB("net.inet.tcp.pmtud_blackhole_detection", tcp_pmtud_blackhole_detect, 0, 0,
     "Lower the MSS when retransmissions suggest a PMTU black hole")
 KNOB("net.inet.tcp.pmtud_blackhole_mss", tcp_pmtud_blackhole_mss, 1200, 88, 65495, 0,
     "MSS used after a PMTU black hole is detected")
+KNOB("net.inet.tcp.v6pmtud_blackhole_mss", tcp_v6pmtud_blackhole_mss, 1220, 88, 65475, 0,
+    "MSS tried over IPv6 when a PMTUD black hole is suspected")
 KNOB("net.inet.tcp.hostcache.purgenow", tcp_hostcache_purgenow, 0, 0, 1, 0,
     "Purge the host cache now (ustack keeps no host cache: accepted, no effect)")

@@ -54,7 +54,7 @@ from ustack.constants import *  # noqa: F403 - the socket module's names, listed
 from ustack.drivers import DriverEnd, driver_modules
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
-from ustack.inet import ArpEntry, Route
+from ustack.inet import Address6, ArpEntry, Nd6Entry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
 from ustack.sockets import (
     TCPI_OPT_ECN,
@@ -116,6 +116,7 @@ __all__ = [
     "TCPI_OPT_WSCALE",
     "TCPI_OPT_ECN",
     "TCPInfo",
+    "Address6",
     "AddressFamily",
     "ArpEntry",
     "Capture",
@@ -124,6 +125,7 @@ __all__ = [
     "Error",
     "EventQueue",
     "Interface",
+    "Nd6Entry",
     "Route",
     "Socket",
     "SocketIO",
@@ -158,6 +160,7 @@ __all__ += [
     "UST_HAS_ICMP_CTLINPUT",
     "UST_HAS_IP_LOOPBACK",
     "UST_HAS_RAW_IP",
+    "UST_HAS_INET6",
     "UST_HAS_EVQ",
     "UST_HAS_TCP_AUTOBUF",
     "UST_HAS_SYSCTL_NAMES",
@@ -179,6 +182,7 @@ UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
 UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)
 UST_HAS_IP_LOOPBACK: bool = bool(lib.UST_IP_LOOPBACK)
 UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
+UST_HAS_INET6: bool = bool(lib.UST_INET6)
 UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
 UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)
 UST_HAS_SYSCTL_NAMES: bool = bool(lib.UST_SYSCTL_NAMES)

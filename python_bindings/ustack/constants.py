@@ -23,6 +23,7 @@ from ustack._native import lib
 __all__ = [
     "USTACK_ONLY_BASE",
     "AF_INET",
+    "AF_INET6",
     "SOCK_STREAM",
     "SOCK_DGRAM",
     "SOCK_RAW",
@@ -30,6 +31,8 @@ __all__ = [
     "IPPROTO_ICMP",
     "IPPROTO_TCP",
     "IPPROTO_UDP",
+    "IPPROTO_IPV6",
+    "IPPROTO_ICMPV6",
     "SOL_SOCKET",
     "SO_REUSEADDR",
     "SO_KEEPALIVE",
@@ -45,6 +48,11 @@ __all__ = [
     "SO_TYPE",
     "IP_TOS",
     "IP_TTL",
+    "IPV6_UNICAST_HOPS",
+    "IPV6_CHECKSUM",
+    "IPV6_V6ONLY",
+    "IPV6_RECVPKTINFO",
+    "IPV6_TCLASS",
     "TCP_NODELAY",
     "TCP_MAXSEG",
     "TCP_NOPUSH",
@@ -84,6 +92,7 @@ def _host(name: str) -> int:
 
 
 AF_INET = _socket.AF_INET
+AF_INET6 = _socket.AF_INET6
 SOCK_STREAM = _socket.SOCK_STREAM
 SOCK_DGRAM = _socket.SOCK_DGRAM
 SOCK_RAW = _socket.SOCK_RAW
@@ -91,6 +100,8 @@ IPPROTO_IP = _host("IPPROTO_IP")
 IPPROTO_ICMP = _host("IPPROTO_ICMP")
 IPPROTO_TCP = _host("IPPROTO_TCP")
 IPPROTO_UDP = _host("IPPROTO_UDP")
+IPPROTO_IPV6 = _host("IPPROTO_IPV6")
+IPPROTO_ICMPV6 = _host("IPPROTO_ICMPV6")
 SOL_SOCKET = _host("SOL_SOCKET")
 SO_REUSEADDR = _host("SO_REUSEADDR")
 SO_KEEPALIVE = _host("SO_KEEPALIVE")
@@ -106,6 +117,11 @@ SO_ERROR = _host("SO_ERROR")
 SO_TYPE = _host("SO_TYPE")
 IP_TOS = _host("IP_TOS")
 IP_TTL = _host("IP_TTL")
+IPV6_UNICAST_HOPS = _host("IPV6_UNICAST_HOPS")
+IPV6_CHECKSUM = _host("IPV6_CHECKSUM")
+IPV6_V6ONLY = _host("IPV6_V6ONLY")
+IPV6_RECVPKTINFO = _host("IPV6_RECVPKTINFO")
+IPV6_TCLASS = _host("IPV6_TCLASS")
 TCP_NODELAY = _host("TCP_NODELAY")
 TCP_MAXSEG = _host("TCP_MAXSEG")
 TCP_NOPUSH = _host("TCP_NOPUSH")
@@ -142,6 +158,9 @@ _OPTIONS: dict[int, dict[int, int]] = {
         globals()[n]: int(getattr(lib, "UST_" + n)) for n in __all__ if n.startswith("SO_")
     },
     IPPROTO_IP: {IP_TOS: int(lib.UST_IP_TOS), IP_TTL: int(lib.UST_IP_TTL)},
+    IPPROTO_IPV6: {
+        globals()[n]: int(getattr(lib, "UST_" + n)) for n in __all__ if n.startswith("IPV6_")
+    },
     IPPROTO_TCP: {
         globals()[n]: int(getattr(lib, "UST_" + n)) for n in __all__ if n.startswith("TCP_")
     },

@@ -18,6 +18,13 @@ all).  ``poll_until`` runs the
 stack, sleeping in select(2) on the device until the next timer.  Addresses
 must stay inside 198.18.0.0/15.
 
+IPv6 is off unless asked for: ``link.enable_ipv6("2001:2::1/64",
+"2001:2::2/64", kernel_ifname=...)`` gives ustack the first address (no
+DAD) and, on a device made for the run, turns the kernel's IPv6 back on
+(``disable_ipv6=0``, ``accept_dad=0``) with the second (``nodad``), so the
+first packets are not held by duplicate address detection.  IPv6 addresses
+must stay inside 2001:2::/48 (RFC 5180) or be link-local (fe80::/10).
+
 ``HostLink(ifname="tap0", existing=True)`` attaches to a TAP device that is
 already there instead, in the current namespace, and changes nothing about
 it: no root needed when the device belongs to the user
@@ -40,8 +47,8 @@ from pathlib import Path
 from typing import Any
 
 from ustack.drivers import DriverEnd
-from ustack.netns import BENCH_NET
-from ustack.sockets import AF_INET, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
+from ustack.netns import BENCH_NET, BENCH_NET6, LINK_LOCAL6
+from ustack.sockets import AF_INET, AF_INET6, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
 from ustack.tap import Tap
 
@@ -51,15 +58,22 @@ __all__ = [
     "StackLink",
     "local_mac",
     "setup_kernel_side",
+    "setup_kernel_side6",
+    "kernel_mac",
     "TapDevice",
     "existing_device",
     "DEFAULT_ADDRESS",
     "DEFAULT_PEER_ADDRESS",
+    "DEFAULT_ADDRESS6",
+    "DEFAULT_PEER_ADDRESS6",
     "DEFAULT_IFNAME",
+    "check_range6",
 ]
 
 DEFAULT_ADDRESS = "198.18.0.1/24"
 DEFAULT_PEER_ADDRESS = "198.18.0.2/24"
+DEFAULT_ADDRESS6 = "2001:2::1/64"
+DEFAULT_PEER_ADDRESS6 = "2001:2::2/64"
 DEFAULT_IFNAME = "ust0"
 
 
@@ -67,6 +81,22 @@ def _check_range(cidr: str) -> ipaddress.IPv4Interface:
     addr = ipaddress.IPv4Interface(cidr)
     if addr.ip not in ipaddress.IPv4Network(BENCH_NET):
         raise ValueError(f"{cidr}: only addresses from {BENCH_NET} may be used here")
+    return addr
+
+
+def check_range6(cidr: str | ipaddress.IPv6Interface) -> ipaddress.IPv6Interface:
+    """``cidr`` as an IPv6Interface (no prefix: /64), refused (ValueError)
+    outside 2001:2::/48 and fe80::/10: the only IPv6 addresses a device made
+    here may carry."""
+    if isinstance(cidr, str) and "/" not in cidr:
+        cidr += "/64"
+    addr = ipaddress.IPv6Interface(cidr)
+    if addr.ip.scope_id is not None:  # the link is the zone: drop a %name
+        addr = ipaddress.IPv6Interface((addr.ip.packed, addr.network.prefixlen))
+    if addr.ip not in ipaddress.IPv6Network(BENCH_NET6) and not addr.ip.is_link_local:
+        raise ValueError(
+            f"{cidr}: only IPv6 addresses from {BENCH_NET6} or {LINK_LOCAL6} may be used here"
+        )
     return addr
 
 
@@ -88,6 +118,7 @@ class TapDevice:
     group: int
     up: bool
     addresses: tuple[ipaddress.IPv4Interface, ...]  # the kernel's, on this device
+    addresses6: tuple[ipaddress.IPv6Interface, ...] = ()  # the kernel's IPv6 ones (global first)
 
 
 def existing_device(name: str) -> TapDevice:
@@ -115,17 +146,21 @@ def existing_device(name: str) -> TapDevice:
             f"sudo ip tuntap add dev {name} mode tap user {euid})"
         )
     out = subprocess.run(
-        ["ip", "-j", "-4", "addr", "show", "dev", name],
+        ["ip", "-j", "addr", "show", "dev", name],
         capture_output=True,
         text=True,
         check=False,
     )
     addrs: list[ipaddress.IPv4Interface] = []
+    addrs6: list[ipaddress.IPv6Interface] = []
     if out.returncode == 0 and out.stdout.strip():
         for link in json.loads(out.stdout):
             for a in link.get("addr_info", []):
                 if a.get("family") == "inet":
                     addrs.append(ipaddress.IPv4Interface(f"{a['local']}/{a['prefixlen']}"))
+                elif a.get("family") == "inet6":
+                    addrs6.append(ipaddress.IPv6Interface(f"{a['local']}/{a['prefixlen']}"))
+    addrs6.sort(key=lambda a: a.ip.is_link_local)
     return TapDevice(
         name=name,
         mtu=int(read("mtu")),
@@ -133,6 +168,7 @@ def existing_device(name: str) -> TapDevice:
         group=group,
         up=bool(int(read("flags"), 16) & _IFF_UP),
         addresses=tuple(addrs),
+        addresses6=tuple(addrs6),
     )
 
 
@@ -149,6 +185,8 @@ class StackLink:
     iface: Interface
     capture: Capture | None
     ifname: str
+    address6: ipaddress.IPv6Interface | None = None  # enable_ipv6()
+    peer_address6: ipaddress.IPv6Interface | None = None
 
     def __init__(self, address: str, peer_address: str | None, *, checked: bool = True) -> None:
         # checked: addresses must be inside 198.18.0.0/15 (every device this
@@ -171,6 +209,64 @@ class StackLink:
         if self.peer_address is None:
             raise ValueError("the kernel's side of this link has no address")
         return str(self.peer_address.ip)
+
+    @property
+    def ip6(self) -> str:
+        """ustack's IPv6 address (a link-local one with ustack's zone,
+        ``fe80::1%tap0``); ValueError without :meth:`enable_ipv6`."""
+        if self.address6 is None:
+            raise ValueError("IPv6 is not enabled on this link")
+        return self._scoped(self.address6.ip)
+
+    @property
+    def peer_ip6(self) -> str:
+        """The kernel's IPv6 address, as ustack's sockets take it (a
+        link-local one with ustack's zone)."""
+        if self.peer_address6 is None:
+            raise ValueError("the kernel's side of this link has no IPv6 address")
+        return self._scoped(self.peer_address6.ip)
+
+    def _scoped(self, ip: ipaddress.IPv6Address) -> str:
+        text = str(ip).split("%")[0]
+        return f"{text}%{self.iface.name}" if ip.is_link_local else text
+
+    def enable_ipv6(
+        self,
+        address: str | ipaddress.IPv6Interface,
+        peer_address: str | ipaddress.IPv6Interface | None,
+        *,
+        kernel_ifname: str | None = None,
+        checked: bool = True,
+        static_neighbors: bool = False,
+    ) -> None:
+        """IPv6 on the link: ustack gets ``address`` without DAD; with
+        ``kernel_ifname`` (the kernel's end of a device made for the run) the
+        kernel gets IPv6 back on and ``peer_address`` (nodad).
+        ``static_neighbors``: both sides also get permanent neighbor entries
+        for each other (``ndp -s`` / ``ip -6 neigh``), so that no neighbor
+        solicitation is needed.  ``checked``: 2001:2::/48 or link-local only."""
+        conv = check_range6 if checked else ipaddress.IPv6Interface
+        self.address6 = conv(address)
+        self.peer_address6 = conv(peer_address) if peer_address is not None else None
+        self.iface.add_address(self.address6, nodad=True)
+        if kernel_ifname is None:
+            return
+        setup_kernel_side6(kernel_ifname, self.peer_address6)
+        if static_neighbors and self.peer_address6 is not None:
+            self.stack.nd6_add(self.iface, self.peer_ip6, kernel_mac(kernel_ifname))
+            mine = str(self.address6.ip).split("%")[0]
+            _ip(
+                "-6",
+                "neigh",
+                "replace",
+                mine,
+                "lladdr",
+                self.iface.mac,
+                "dev",
+                kernel_ifname,
+                "nud",
+                "permanent",
+            )
 
     @property
     def driver_stats(self) -> dict[str, int]:
@@ -220,11 +316,13 @@ class StackLink:
                 return False
             self.wait((), 0.05 if end is None else min(0.05, end - now))
 
-    def connect(self, address: tuple[str, int], timeout: float = 5.0) -> Socket:
+    def connect(self, address: tuple[Any, ...], timeout: float = 5.0) -> Socket:
         """A non-blocking TCP socket connected to ``address`` (the kernel's
-        side), the stack run in the meantime.  ConnectionRefusedError when a
-        RST answers the SYN, TimeoutError after ``timeout`` seconds."""
-        sock = self.stack.socket(AF_INET, SOCK_STREAM)
+        side; an IPv6 host makes an AF_INET6 socket), the stack run in the
+        meantime.  ConnectionRefusedError when a RST answers the SYN,
+        TimeoutError after ``timeout`` seconds."""
+        family = AF_INET6 if ":" in str(address[0]) else AF_INET
+        sock = self.stack.socket(family, SOCK_STREAM)
         sock.setblocking(False)
         try:
             try:
@@ -312,6 +410,26 @@ def local_mac() -> str:
     raw = bytearray(os.urandom(6))
     raw[0] = (raw[0] & 0xFC) | 0x02
     return ":".join(f"{b:02x}" for b in raw)
+
+
+def kernel_mac(ifname: str) -> str:
+    """The link-layer address of the kernel's device ``ifname``."""
+    return (Path("/sys/class/net") / ifname / "address").read_text().strip()
+
+
+def setup_kernel_side6(ifname: str, peer: ipaddress.IPv6Interface | None) -> None:
+    """IPv6 back on at the kernel's end of a device made for the run
+    (``setup_kernel_side`` turned it off): no DAD (``accept_dad=0``, and
+    ``nodad`` on ``peer``), so that nothing holds the first packets, and no
+    router advertisements taken (``accept_ra=0``)."""
+    for knob in ("accept_dad=0", "accept_ra=0", "disable_ipv6=0"):
+        subprocess.run(
+            ["sysctl", "-qw", f"net.ipv6.conf.{ifname}.{knob}"],
+            check=True,
+            capture_output=True,
+        )
+    if peer is not None:
+        _ip("-6", "addr", "add", str(peer), "dev", ifname, "nodad")
 
 
 def setup_kernel_side(ifname: str, peer: ipaddress.IPv4Interface | None, mtu: int) -> None:

@@ -2,7 +2,8 @@
 
 Every test, demo or benchmark that uses a TAP device runs in a namespace it
 creates itself and removes afterwards, with addresses from 198.18.0.0/15
-(RFC 2544's benchmarking range) inside it; nothing touches the host's own
+(RFC 2544's benchmarking range) and, for IPv6, 2001:2::/48 (RFC 5180) or
+link-local ones inside it; nothing touches the host's own
 interfaces.  :class:`NetNs` does that with iproute2 (``ip netns``), needs
 root, and removes the namespace (killing whatever still runs in it) even when
 the code inside fails.
@@ -33,9 +34,15 @@ __all__ = [
     "reexec_inside",
     "run_inside",
     "BENCH_NET",
+    "BENCH_NET6",
+    "LINK_LOCAL6",
 ]
 
 BENCH_NET = "198.18.0.0/15"
+BENCH_NET6 = "2001:2::/48"
+"""RFC 5180's IPv6 benchmarking prefix: the only global IPv6 addresses used."""
+LINK_LOCAL6 = "fe80::/10"
+"""IPv6 link-local addresses (RFC 4291), also allowed on links made here."""
 _counter = itertools.count()
 
 

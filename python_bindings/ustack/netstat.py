@@ -4,7 +4,8 @@ Counters come from ``ust_stats_<proto>()`` as dicts built from the cffi
 struct fields, so a counter added to ``ustack_stats.h`` (and the cdef, which
 the build checks is complete) shows up here without a Python change; its
 description comes from the same X-macro list through ``ust_stats_describe``.  The
-ICMP type histograms become dicts ``{icmp_type: count}`` of nonzero entries.
+ICMP and ICMPv6 type histograms and IPv6's next-header histogram become dicts
+``{number: count}`` of nonzero entries.
 
 Knobs carry FreeBSD's sysctl names and defaults; :func:`sysctl_info` lists
 them (no stack needed), ``Stack.sysctl()`` reads and sets one stack's.
@@ -23,11 +24,14 @@ from ustack.errors import check
 __all__ = [
     "PROTOCOLS",
     "ICMP_TYPES",
+    "ICMP6_TYPES",
+    "IP6_NEXT_HEADERS",
     "SysctlInfo",
     "sysctl_info",
     "read_counters",
     "format_netstat",
     "describe",
+    "format_endpoint",
 ]
 
 
@@ -70,6 +74,61 @@ ICMP_TYPES: dict[int, str] = {
     17: "address mask request",
     18: "address mask reply",
 }
+
+
+# RFC 4443, 4861, 2710 and 3810 (IANA "ICMPv6 Parameters"), the names
+# FreeBSD's netstat -s -p icmp6 prints in its histograms.
+ICMP6_TYPES: dict[int, str] = {
+    1: "unreach",
+    2: "packet too big",
+    3: "time exceed",
+    4: "parameter problem",
+    128: "echo",
+    129: "echo reply",
+    130: "multicast listener query",
+    131: "MLDv1 listener report",
+    132: "MLDv1 listener done",
+    133: "router solicitation",
+    134: "router advertisement",
+    135: "neighbor solicitation",
+    136: "neighbor advertisement",
+    137: "redirect",
+    138: "router renumbering",
+    139: "node information request",
+    140: "node information reply",
+    141: "inverse neighbor solicitation",
+    142: "inverse neighbor advertisement",
+    143: "MLDv2 listener report",
+}
+
+# IPv6 next-header values (IANA "Assigned Internet Protocol Numbers") as
+# netstat -s -p ip6 labels its input histogram.
+IP6_NEXT_HEADERS: dict[int, str] = {
+    0: "hop by hop",
+    4: "IP",
+    6: "TCP",
+    17: "UDP",
+    41: "IPv6",
+    43: "routing",
+    44: "fragment",
+    50: "ESP",
+    51: "AH",
+    58: "ICMP6",
+    59: "no next header",
+    60: "destination option",
+}
+
+# Histogram labels by counter group.
+_LABELS: dict[str, dict[int, str]] = {
+    "icmp": ICMP_TYPES,
+    "icmp6": ICMP6_TYPES,
+    "ip6": IP6_NEXT_HEADERS,
+}
+
+
+def format_endpoint(host: str, port: int) -> str:
+    """``198.18.0.1:80``, or ``[2001:2::1]:80`` for an IPv6 host (RFC 3986)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # The netstat -s phrases come from the C library (ustack_stats.h's X-macro
@@ -129,7 +188,8 @@ def format_netstat(stats: Mapping[str, Mapping[str, Any]], *, zeros: bool = True
                     continue
                 lines.append(f"\t{describe(proto, name)}")
                 for idx, count in sorted(value.items()):
-                    label = ICMP_TYPES.get(int(idx), f"#{idx}") if proto == "icmp" else str(idx)
+                    names = _LABELS.get(proto)
+                    label = names.get(int(idx), f"#{idx}") if names is not None else str(idx)
                     lines.append(f"\t\t{label}: {count}")
                 continue
             if value or zeros:

@@ -14,6 +14,8 @@ With ``addresses=(...)`` the rig is an IPv4 network instead: A is
 198.18.0.1/24 and B 198.18.0.2/24 by default, no input hook, and the stacks
 talk through their sockets.  :func:`udp_frame` and :func:`parse_ipv4` build
 and read IPv4/UDP frames by hand, to inject good or broken packets.
+``addresses6=True`` also gives A 2001:2::1/64 and B 2001:2::2/64 (without
+duplicate address detection); :func:`parse_ipv6` reads an IPv6 header.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ from ustack.stack import Interface, Stack, run_until
 __all__ = [
     "ADDR_A",
     "ADDR_B",
+    "ADDR6_A",
+    "ADDR6_B",
+    "parse_ipv6",
     "inet_checksum",
     "udp_frame",
     "parse_ipv4",
@@ -46,7 +51,10 @@ __all__ = [
 
 ADDR_A = "198.18.0.1"
 ADDR_B = "198.18.0.2"
+ADDR6_A = "2001:2::1"
+ADDR6_B = "2001:2::2"
 ETHERTYPE_IP = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
 TEST_ETHERTYPE = 0x88B5
 MAGIC = b"USTK"
 _HDR = struct.Struct("!6s6sH4sI")  # dst, src, ethertype, magic, seq
@@ -148,6 +156,24 @@ def parse_ipv4(frame: bytes) -> dict[str, int | str] | None:
     }
 
 
+def parse_ipv6(frame: bytes) -> dict[str, int | str] | None:
+    """The IPv6 header fields of an Ethernet frame (RFC 8200 3), or None if
+    it carries no IPv6."""
+    if len(frame) < 54 or struct.unpack_from("!H", frame, 12)[0] != ETHERTYPE_IPV6:
+        return None
+    vcf, plen, nxt, hlim, s_ip, d_ip = struct.unpack_from("!IHBB16s16s", frame, 14)
+    return {
+        "version": vcf >> 28,
+        "tclass": (vcf >> 20) & 0xFF,
+        "flowlabel": vcf & 0xFFFFF,
+        "plen": plen,
+        "nxt": nxt,
+        "hlim": hlim,
+        "src": str(ipaddress.IPv6Address(s_ip)),
+        "dst": str(ipaddress.IPv6Address(d_ip)),
+    }
+
+
 @dataclass
 class Receiver:
     """An input hook that records numbered frames (and consumes every frame).
@@ -202,7 +228,9 @@ class PipeRig:
     faults of each direction.  Without ``addresses``, ``receiver`` is
     installed as B's input hook (it consumes every frame); with
     ``addresses=(a_cidr, b_cidr)`` (True: 198.18.0.1/24 and 198.18.0.2/24)
-    the interfaces get those IPv4 addresses and no hook.
+    the interfaces get those IPv4 addresses and no hook.  ``addresses6``
+    (True: 2001:2::1/64 and 2001:2::2/64) adds IPv6 addresses, without
+    duplicate address detection, and no hook either.
     """
 
     def __init__(
@@ -216,6 +244,7 @@ class PipeRig:
         virtual: bool = True,
         clock: VirtualClock | None = None,
         addresses: tuple[str, str] | bool = False,
+        addresses6: tuple[str, str] | bool = False,
         caps: int = 0,
     ) -> None:
         self.seed = seed
@@ -239,7 +268,12 @@ class PipeRig:
         if addresses:
             self.ia.add_address(addresses[0])
             self.ib.add_address(addresses[1])
-        else:
+        if addresses6 is True:
+            addresses6 = (ADDR6_A + "/64", ADDR6_B + "/64")
+        if addresses6:
+            self.ia.add_address(addresses6[0], nodad=True)
+            self.ib.add_address(addresses6[1], nodad=True)
+        if not addresses and not addresses6:
             self.ib.set_input_hook(self.receiver)
         self.sent = 0
 

@@ -7,7 +7,9 @@
         s.sendto(b"hello", ("198.18.0.2", 7))
         data, peer = s.recvfrom(2048)       # runs the stacks until a reply
 
-Method names, ``(host, port)`` tuples, options, constants and exceptions are
+Method names, address tuples (AF_INET ``(host, port)``, AF_INET6 ``(host,
+port, flowinfo, scope_id)``; see :mod:`ustack.inet` for scope ids, which
+are ustack's interface indexes), options, constants and exceptions are
 those of :class:`socket.socket`: ``ustack.SOL_SOCKET == socket.SOL_SOCKET``,
 and either module's constants may be passed (:mod:`ustack.constants`
 translates them to ustack's FreeBSD values for C).
@@ -29,7 +31,12 @@ and Linux: ``sendto(icmp_message, (host, 0))`` sends the ICMP message as
 given (the application computes its checksum; the stack adds the IPv4
 header, IP_HDRINCL is not supported), and ``recvfrom`` returns a copy of
 each ICMP message the stack received, IPv4 header included, with
-``(source, 0)``.
+``(source, 0)``.  ``socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)`` follows RFC
+3542 instead: the stack computes the ICMPv6 checksum (it covers a pseudo
+header the application cannot see) and received data starts at the ICMPv6
+header, with no IPv6 header; ``recvfrom`` gives ``(source, 0, 0,
+scope_id)``.  There is no ``recvmsg``: the hop limit of a received packet
+(IPV6_RECVHOPLIMIT) is not available.
 """
 
 from __future__ import annotations
@@ -47,7 +54,9 @@ from typing import TYPE_CHECKING, Any, Self, TypeVar
 from ustack._native import ffi, lib
 from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
     AF_INET,
+    AF_INET6,
     IPPROTO_ICMP,
+    IPPROTO_ICMPV6,
     MSG_DONTWAIT,
     MSG_OOB,
     MSG_PEEK,
@@ -70,7 +79,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AF_INET",
+    "AF_INET6",
     "IPPROTO_ICMP",
+    "IPPROTO_ICMPV6",
     "SO_ERROR",
     "SOCK_RAW",
     "SOCK_STREAM",
@@ -147,7 +158,7 @@ _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _INT = struct.Struct("i")
 # The host's family numbers (what a Socket is made with) as the C API's.
 # ust_socket() itself refuses a family the stack has no domain for
-# (AF_INET6 until netinet6 exists: EAFNOSUPPORT).
+# (AF_INET6 in a library built with UST_INET6=0: EAFNOSUPPORT).
 _C_FAMILIES = {
     int(_socket.AF_INET): int(lib.UST_AF_INET),
     int(_socket.AF_INET6): int(lib.UST_AF_INET6),
@@ -238,7 +249,7 @@ class SocketIdioms:
     _timeout: float | None
     _type: int
 
-    def connect(self, address: tuple[Any, int]) -> None:
+    def connect(self, address: tuple[Any, ...]) -> None:
         raise NotImplementedError
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
@@ -336,7 +347,7 @@ class SocketIdioms:
             return result[0]
         raise _timeout_error(what)
 
-    def connect_ex(self, address: tuple[Any, int]) -> int:
+    def connect_ex(self, address: tuple[Any, ...]) -> int:
         """Like ``connect`` but returns the host's errno (0 on success),
         as :meth:`socket.socket.connect_ex`."""
         try:
@@ -404,7 +415,9 @@ class Socket(SocketIdioms):
         created = _so is None
         c_family = _C_FAMILIES.get(int(family))
         if c_family is None:
-            raise error_from_code(int(lib.UST_EAFNOSUPPORT), "ustack speaks IPv4 only (AF_INET)")
+            raise error_from_code(
+                int(lib.UST_EAFNOSUPPORT), "ustack speaks AF_INET and AF_INET6 only"
+            )
         if _so is None:
             out = ffi.new("struct ust_socket **")
             with stack.world.using():
@@ -439,7 +452,7 @@ class Socket(SocketIdioms):
 
     @property
     def family(self) -> AddressFamily | int:
-        """The address family (``AF_INET``)."""
+        """The address family (``AF_INET`` or ``AF_INET6``)."""
         try:
             return AddressFamily(self._family)
         except ValueError:
@@ -501,19 +514,26 @@ class Socket(SocketIdioms):
 
     # --- addresses ----------------------------------------------------------
 
-    def bind(self, address: tuple[Any, int]) -> None:
-        """Bind to ``(host, port)``; port 0 picks an ephemeral port."""
+    def _sockaddr(self, address: Any, what: str) -> CSockaddr:
+        """``address`` of the socket's family for C; ``%name`` zones are
+        this stack's interface names."""
+        return sockaddr(address, what, self._family, self._stack._scope_index)
+
+    def bind(self, address: tuple[Any, ...]) -> None:
+        """Bind to ``(host, port)`` (AF_INET6: ``(host, port[, flowinfo[,
+        scope_id]])``); port 0 picks an ephemeral port."""
         with self._stack.world.using():
-            sa = sockaddr(address, "bind()", self._family)
+            sa = self._sockaddr(address, "bind()")
             check(lib.ust_bind(self._ptr(), sa.ptr, sa.length))
 
-    def connect(self, address: tuple[Any, int]) -> None:
-        """Connect to ``(host, port)``; for UDP this sets the default peer and
-        filters what arrives.  A stream connect blocks as the timeout says."""
+    def connect(self, address: tuple[Any, ...]) -> None:
+        """Connect to ``(host, port)`` (AF_INET6: a 2- to 4-tuple); for UDP
+        this sets the default peer and filters what arrives.  A stream
+        connect blocks as the timeout says."""
         world = self._stack.world
         with world.using():
             so = self._ptr()
-            sa = sockaddr(address, "connect()", self._family)
+            sa = self._sockaddr(address, "connect()")
             rc = int(lib.ust_connect(so, sa.ptr, sa.length))
             if rc != -_EINPROGRESS:
                 check(rc)
@@ -527,14 +547,14 @@ class Socket(SocketIdioms):
                 raise _timeout_error("connect()")
 
     def getsockname(self) -> Address:
-        """The local ``(host, port)``."""
+        """The local ``(host, port)`` (AF_INET6: ``(host, port, flowinfo, scope_id)``)."""
         sa = CSockaddr()
         with self._stack.world.using():
             check(lib.ust_getsockname(self._ptr(), sa.ptr, sa.lenp))
         return sockaddr_to_tuple(sa)
 
     def getpeername(self) -> Address:
-        """The connected peer's ``(host, port)``; ENOTCONN if none."""
+        """The connected peer's address (as :meth:`getsockname`); ENOTCONN if none."""
         sa = CSockaddr()
         with self._stack.world.using():
             check(lib.ust_getpeername(self._ptr(), sa.ptr, sa.lenp))
@@ -578,7 +598,7 @@ class Socket(SocketIdioms):
         flags, address = self._sendto_args(args)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
-        sa = sockaddr(address, "sendto()", self._family)
+        sa = self._sockaddr(address, "sendto()")
         cflags = self._c_flags(flags)
 
         def attempt() -> int:
@@ -864,7 +884,7 @@ class Socket(SocketIdioms):
             return text + " [closed]>"
         try:
             laddr = self.getsockname()
-            if laddr != ("0.0.0.0", 0):
+            if laddr[:2] not in (("0.0.0.0", 0), ("::", 0)):
                 text += f", laddr={laddr}"
             text += f", raddr={self.getpeername()}"
         except OSError:

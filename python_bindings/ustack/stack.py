@@ -33,20 +33,40 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
 from ustack._util import format_mac, parse_mac
 from ustack.clock import VirtualClock
-from ustack.constants import AF_INET, SO_REUSEADDR, SO_REUSEPORT, SOCK_STREAM, SOL_SOCKET
+from ustack.constants import (
+    AF_INET,
+    AF_INET6,
+    IPPROTO_IPV6,
+    IPV6_V6ONLY,
+    SO_REUSEADDR,
+    SO_REUSEPORT,
+    SOCK_STREAM,
+    SOL_SOCKET,
+)
 from ustack.drivers import Closing, DriverEnd, Link
 from ustack.errors import check, error_from_code
 from ustack.inet import (
+    IN6_IFF_NODAD,
+    Address,
+    Address6,
     ArpEntry,
     HostLike,
+    IPInterface,
+    IPNetwork,
+    Nd6Entry,
     Route,
+    ip6_from_c,
+    ip6_to_c,
     ip_from_c,
     ip_to_c,
     numeric_getaddrinfo,
+    parse_host6,
     parse_interface,
-    parse_network,
+    parse_interface6,
+    parse_network_any,
     port_from_c,
     port_to_c,
+    sockaddr,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
 from ustack.sockets import Socket, tcp_state_name
@@ -88,6 +108,7 @@ IF_STATS_FIELDS = (
 
 CAPTURE_IN = int(lib.UST_CAPTURE_IN)
 CAPTURE_OUT = int(lib.UST_CAPTURE_OUT)
+_HAS_INET6 = bool(lib.UST_INET6)
 
 _LOG = logging.getLogger("ustack")
 _DEFAULT_TIMEOUT: object = socket._GLOBAL_DEFAULT_TIMEOUT  # type: ignore[attr-defined]
@@ -388,10 +409,11 @@ class Stack(Closing):
         self,
         driver: DriverEnd,
         name: str,
-        address: str | ipaddress.IPv4Interface | Sequence[str] | None = None,
+        address: str | IPInterface | Sequence[str | IPInterface] | None = None,
     ) -> Interface:
         """Attach a driver end (``pipe.a``, ...) as a new interface called ``name``,
-        optionally with an address (``'198.18.0.1/24'``) or a list of them.
+        optionally with an address (``'198.18.0.1/24'``, ``'2001:2::1/64'``)
+        or a list of them (see :meth:`Interface.add_address`).
 
         The stack joins the world of the stacks on the driver's other end, so
         that blocking calls on either poll both.
@@ -420,7 +442,9 @@ class Stack(Closing):
             self._world = self.world._join(shared, self)
         if address is not None:
             for text in (
-                [address] if isinstance(address, str | ipaddress.IPv4Interface) else address
+                [address]
+                if isinstance(address, str | ipaddress.IPv4Interface | ipaddress.IPv6Interface)
+                else address
             ):
                 iface.add_address(text)
         return iface
@@ -431,6 +455,12 @@ class Stack(Closing):
 
     def _ifnames(self) -> dict[int, str]:
         return {i.index: i.name for i in self._interfaces.values()}
+
+    def _scope_index(self, name: str) -> int | None:
+        """The scope id (ustack's interface index) of the interface ``name``,
+        for ``'fe80::1%name'``; None if the stack has no such interface."""
+        iface = self._interfaces.get(name)
+        return iface.index if iface is not None else None
 
     def _iface_ptr(self, iface: Interface | str | None) -> Any:
         if iface is None:
@@ -449,16 +479,17 @@ class Stack(Closing):
         self,
         address: tuple[str, int],
         timeout: float | None | object = _DEFAULT_TIMEOUT,
-        source_address: tuple[str, int] | None = None,
+        source_address: tuple[Any, ...] | None = None,
         *,
         all_errors: bool = False,
     ) -> Socket:
         """A TCP socket connected to ``(host, port)``, as
-        :func:`socket.create_connection` (numeric hosts only)."""
-        host, port = address
+        :func:`socket.create_connection` (numeric hosts only, of either
+        family: the socket's family is the host's)."""
+        host, port = address[0], address[1]
         errors: list[Exception] = []
-        for _family, kind, proto, _name, addr in self.getaddrinfo(host, port, 0, SOCK_STREAM):
-            sock = self.socket(AF_INET, kind, proto)
+        for family, kind, proto, _name, addr in self.getaddrinfo(host, port, 0, SOCK_STREAM):
+            sock = self.socket(family, kind, proto)
             try:
                 if timeout is not _DEFAULT_TIMEOUT:
                     sock.settimeout(timeout)  # type: ignore[arg-type]
@@ -475,7 +506,7 @@ class Stack(Closing):
 
     def create_server(
         self,
-        address: tuple[str, int],
+        address: tuple[Any, ...],
         *,
         family: int = AF_INET,
         backlog: int | None = None,
@@ -483,14 +514,25 @@ class Stack(Closing):
         dualstack_ipv6: bool = False,
     ) -> Socket:
         """A TCP socket bound to ``address`` and listening, as
-        :func:`socket.create_server` (SO_REUSEADDR set, as on POSIX)."""
-        if dualstack_ipv6 or family != AF_INET:
-            raise ValueError("ustack speaks IPv4 only: family must be AF_INET")
+        :func:`socket.create_server` (SO_REUSEADDR set, as on POSIX; an
+        AF_INET6 socket gets IPV6_V6ONLY 1, or 0 with ``dualstack_ipv6``)."""
+        if family not in (AF_INET, AF_INET6):
+            raise ValueError("ustack speaks AF_INET and AF_INET6 only")
+        if dualstack_ipv6 and family != AF_INET6:
+            raise ValueError("dualstack_ipv6 requires AF_INET6 family")
         sock = self.socket(family, SOCK_STREAM)
         try:
             sock.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
             if reuse_port:
                 sock.setsockopt(SOL_SOCKET, SO_REUSEPORT, 1)
+            if family == AF_INET6:
+                if dualstack_ipv6:
+                    sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 0)
+                else:
+                    try:
+                        sock.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+                    except OSError:
+                        pass
             sock.bind(address)
             if backlog is None:
                 sock.listen()
@@ -509,13 +551,25 @@ class Stack(Closing):
     ) -> tuple[Socket, Socket]:
         """Two TCP sockets of this stack connected to each other, as
         :func:`socket.socketpair` builds them where there is no AF_UNIX:
-        through a listener on the stack's first address."""
-        if family != AF_INET or type != SOCK_STREAM:
-            raise ValueError("ustack's socketpair() is AF_INET, SOCK_STREAM only")
-        host = next((str(a.ip) for i in self.interfaces for a in i.addresses), None)
-        if host is None:
+        through a listener on the stack's first address of ``family``."""
+        if family not in (AF_INET, AF_INET6) or type != SOCK_STREAM:
+            raise ValueError("ustack's socketpair() is AF_INET or AF_INET6, SOCK_STREAM only")
+        where: tuple[Any, ...] | None
+        if family == AF_INET:
+            where = next(((str(a.ip), 0) for i in self.interfaces for a in i.addresses), None)
+        else:
+            where = next(
+                (
+                    (str(a.ip).split("%")[0], 0, 0, i.index if a.ip.is_link_local else 0)
+                    for i in self.interfaces
+                    for a in i.addresses6
+                    if not (a.tentative or a.duplicated)
+                ),
+                None,
+            )
+        if where is None:
             raise error_from_code(int(lib.UST_EADDRNOTAVAIL), "socketpair() needs an address")
-        lsock = self.create_server((host, 0))
+        lsock = self.create_server(where, family=family)
         try:
             a = self.socket(family, type, proto)
             try:
@@ -536,10 +590,11 @@ class Stack(Closing):
         type: int = 0,  # noqa: A002 - the socket module's name
         proto: int = 0,
         flags: int = 0,
-    ) -> list[tuple[Any, Any, int, str, tuple[str, int]]]:
+    ) -> list[tuple[Any, Any, int, str, Address]]:
         """:func:`socket.getaddrinfo` for numeric hosts and ports: ustack
-        resolves no names (:class:`socket.gaierror` EAI_NONAME)."""
-        return numeric_getaddrinfo(host, port, family, type, proto, flags)
+        resolves no names (:class:`socket.gaierror` EAI_NONAME).  An IPv6
+        ``%zone`` is one of this stack's interface names (or a number)."""
+        return numeric_getaddrinfo(host, port, family, type, proto, flags, self._scope_index)
 
     def _register_socket(self, sock: Socket) -> int:
         sid = next(self._sock_ids)
@@ -554,19 +609,39 @@ class Stack(Closing):
         """The open sockets of this stack, oldest first."""
         return [s for _, s in sorted(self._sockets.items()) if not s.closed]
 
-    # --- routes and ARP -----------------------------------------------------
+    # --- routes, ARP and the neighbor cache ----------------------------------
+
+    @staticmethod
+    def _is_v6(host: Any) -> bool:
+        return isinstance(host, ipaddress.IPv6Address) or (isinstance(host, str) and ":" in host)
+
+    def _v6_target(self, ip: HostLike) -> tuple[Any, int]:
+        """An IPv6 host as ``(struct ust_in6_addr *, scope id)``; a ``%zone``
+        is one of this stack's interface names."""
+        packed, scope = parse_host6(ip, self._scope_index)
+        return ip6_to_c(packed), scope
+
+    def _iface_of_scope(self, scope: int) -> Interface | None:
+        return next((i for i in self._interfaces.values() if i.index == scope), None)
 
     def add_route(
         self,
-        dst: str | ipaddress.IPv4Network,
+        dst: str | IPNetwork,
         gateway: HostLike | None = None,
         interface: Interface | str | None = None,
     ) -> None:
-        """Add a static route to ``dst`` (``'10.0.0.0/8'``, ``'default'``) via
-        ``gateway``, or on-link on ``interface`` when there is no gateway."""
-        net = parse_network(dst)
+        """Add a static route to ``dst`` (``'10.0.0.0/8'``, ``'2001:2:0:1::/64'``,
+        ``'default'``) via ``gateway``, or on-link on ``interface`` when there
+        is no gateway.  The family is the destination's (``'default'``: the
+        gateway's, IPv4 without one; ``'::/0'`` is IPv6's default).  A
+        link-local IPv6 gateway needs its zone (``'fe80::1%pa0'``) or
+        ``interface``."""
         if gateway is None and interface is None:
             raise ValueError("add_route needs a gateway or an interface")
+        net = parse_network_any(dst, AF_INET6 if self._is_v6(gateway) else None)
+        if net.version == 6:
+            self._add_route6(net, gateway, interface)
+            return
         gw = 0 if gateway is None else ip_to_c(gateway)
         check(
             lib.ust_route_add(
@@ -579,34 +654,122 @@ class Stack(Closing):
             str(net),
         )
 
-    def del_route(self, dst: str | ipaddress.IPv4Network) -> None:
-        """Remove the route to exactly ``dst``."""
-        net = parse_network(dst)
+    def _add_route6(
+        self,
+        net: ipaddress.IPv6Network,
+        gateway: HostLike | None,
+        interface: Interface | str | None,
+    ) -> None:
+        gw: Any = ffi.NULL
+        if gateway is not None:
+            gw, scope = self._v6_target(gateway)
+            if scope and interface is None:
+                interface = self._iface_of_scope(scope)
+                if interface is None:
+                    raise error_from_code(int(lib.UST_ENODEV), f"{gateway}: no interface {scope}")
+        check(
+            lib.ust_route6_add(
+                self._ptr(),
+                ip6_to_c(net.network_address),
+                net.prefixlen,
+                gw,
+                self._iface_ptr(interface),
+            ),
+            str(net),
+        )
+
+    def del_route(self, dst: str | IPNetwork, *, family: int | None = None) -> None:
+        """Remove the route to exactly ``dst`` (``'default'`` is IPv4's
+        unless ``family`` is AF_INET6; or give ``'::/0'``)."""
+        net = parse_network_any(dst, family)
+        if net.version == 6:
+            check(
+                lib.ust_route6_del(self._ptr(), ip6_to_c(net.network_address), net.prefixlen),
+                str(net),
+            )
+            return
         check(
             lib.ust_route_del(self._ptr(), ip_to_c(net.network_address), net.prefixlen),
             str(net),
         )
 
-    def routes(self) -> list[Route]:
-        """The routing table, in the stack's order."""
+    def routes(self, family: int | None = None) -> list[Route]:
+        """The routing table in the stack's order: IPv4 routes, then IPv6
+        ones (``family`` AF_INET or AF_INET6: that family's only)."""
         st = self._ptr()
-        out = ffi.new("struct ust_route_info *")
         names = self._ifnames()
         table: list[Route] = []
-        for idx in range(1 << 20):
-            rc = int(lib.ust_route_get(st, idx, out))
-            if rc == -int(lib.UST_ENOENT):
-                break
-            check(rc)
-            table.append(Route._from_c(out, names))
+        if family in (None, AF_INET):
+            out = ffi.new("struct ust_route_info *")
+            for idx in range(1 << 20):
+                rc = int(lib.ust_route_get(st, idx, out))
+                if rc == -int(lib.UST_ENOENT):
+                    break
+                check(rc)
+                table.append(Route._from_c(out, names))
+        if family in (None, AF_INET6) and _HAS_INET6:
+            out6 = ffi.new("struct ust_route6_info *")
+            for idx in range(1 << 20):
+                rc = int(lib.ust_route6_get(st, idx, out6))
+                if rc == -int(lib.UST_ENOENT):
+                    break
+                check(rc)
+                table.append(Route._from_c6(out6, names))
         return table
 
     def route_lookup(self, ip: HostLike) -> Route:
-        """The route the stack uses for ``ip`` (longest prefix); the ENETUNREACH
-        error (an OSError) if none matches."""
+        """The route the stack uses for ``ip`` (longest prefix; an IPv6
+        link-local destination needs its zone, ``'fe80::1%pa0'``); the
+        ENETUNREACH error (an OSError) if none matches."""
+        if self._is_v6(ip):
+            dst, scope = self._v6_target(ip)
+            out6 = ffi.new("struct ust_route6_info *")
+            check(lib.ust_route6_lookup(self._ptr(), dst, scope, out6), str(ip))
+            return Route._from_c6(out6, self._ifnames())
         out = ffi.new("struct ust_route_info *")
         check(lib.ust_route_lookup(self._ptr(), ip_to_c(ip), out), str(ip))
         return Route._from_c(out, self._ifnames())
+
+    def nd6_add(self, iface: Interface | str, ip: HostLike, mac: str | bytes) -> None:
+        """Add a static neighbor cache entry (``ndp -s``: never expires, never
+        replaced from the wire)."""
+        raw = parse_mac(mac) if isinstance(mac, str) else bytes(mac)
+        if len(raw) != 6:
+            raise ValueError(f"a MAC address has 6 bytes, not {len(raw)}")
+        addr, _ = self._v6_target(ip)
+        check(lib.ust_nd6_add_static(self._iface_ptr(iface), addr, raw), str(ip))
+
+    def nd6_del(self, iface: Interface | str, ip: HostLike) -> None:
+        """Remove the neighbor cache entry of ``ip`` on ``iface`` (``ndp -d``)."""
+        addr, _ = self._v6_target(ip)
+        check(lib.ust_nd6_del(self._iface_ptr(iface), addr), str(ip))
+
+    def nd6_table(self) -> list[Nd6Entry]:
+        """Every entry of the neighbor cache (``ndp -a``); empty without IPv6."""
+        if not _HAS_INET6:
+            return []
+        st = self._ptr()
+        out = ffi.new("struct ust_nd6_entry *")
+        names = self._ifnames()
+        table: list[Nd6Entry] = []
+        for idx in range(1 << 24):
+            rc = int(lib.ust_nd6_get(st, idx, out))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc)
+            table.append(Nd6Entry._from_c(out, names))
+        return table
+
+    def nd6_lookup(self, ip: HostLike) -> Nd6Entry | None:
+        """The neighbor cache entry of ``ip`` (a link-local one with its zone,
+        ``'fe80::1%pa0'``), or None."""
+        addr, scope = self._v6_target(ip)
+        out = ffi.new("struct ust_nd6_entry *")
+        rc = int(lib.ust_nd6_lookup(self._ptr(), addr, scope, out))
+        if rc == -int(lib.UST_ENOENT):
+            return None
+        check(rc, str(ip))
+        return Nd6Entry._from_c(out, self._ifnames())
 
     def arp_add(self, iface: Interface | str, ip: HostLike, mac: str | bytes) -> None:
         """Add a static ARP entry (never expires, never replaced from the wire)."""
@@ -702,18 +865,10 @@ class Stack(Closing):
     def tcp_connections(self) -> list[TcpConnection]:
         """The TCP connection table, as ``sockstat``/``netstat -an`` show it:
         listeners, connections (also those the application already closed,
-        such as TIME_WAIT) and embryonic ones in the syncache (SYN_RECEIVED)."""
-        return [
-            TcpConnection(
-                local=(ip_from_c(c.laddr), port_from_c(c.lport)),
-                remote=(ip_from_c(c.faddr), port_from_c(c.fport)),
-                state=int(c.state),
-                has_socket=bool(c.has_socket),
-                recv_q=int(c.recv_q),
-                send_q=int(c.send_q),
-            )
-            for c in self._pcblist()
-        ]
+        such as TIME_WAIT) and embryonic ones in the syncache (SYN_RECEIVED).
+        Addresses are ``(host, port)`` pairs in both families; ``family``
+        tells them apart."""
+        return [_tcp_connection(c) for c in self._pcblist()]
 
     def _pcblist(self) -> Any:
         """``ust_tcp_pcblist`` as a cdata slice of ``struct ust_tcp_conn``."""
@@ -729,27 +884,46 @@ class Stack(Closing):
     def _resting_state(self) -> tuple[Any, ...]:
         """What :mod:`ustack.world` compares to tell a world that only repeats
         itself: the TCP table with sequence numbers, buffered bytes, timers
-        and probe counts; the ARP table; the objects in use per zone."""
-        fields = [name for name, _ in ffi.typeof("struct ust_tcp_conn").fields]
-        tcp = sorted(tuple(int(getattr(c, f)) for f in fields) for c in self._pcblist())
+        and probe counts (every field of ``struct ust_tcp_conn``, an array or
+        address field as its bytes); the ARP table; the IPv6 neighbor cache
+        (state, held packets) and addresses with their flags (a DAD timer
+        that turns a tentative address usable is progress); the objects in
+        use per zone."""
+        tcp = sorted(_conn_fields(c) for c in self._pcblist())
         arp = sorted((e.ip, e.ifindex, e.is_resolved, e.held) for e in self.arp_table())
+        nd6 = sorted((e.address, e.ifindex, e.state, e.flags, e.held) for e in self.nd6_table())
+        addrs6 = (
+            tuple(
+                (i.index, str(a.interface), a.flags) for i in self.interfaces for a in i.addresses6
+            )
+            if _HAS_INET6
+            else ()
+        )
         zones = tuple(z["in_use"] for z in self.zone_stats())
-        return (tuple(tcp), tuple(arp), zones)
+        return (tuple(tcp), tuple(arp), tuple(nd6), addrs6, zones)
 
-    def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
+    def tcp_drop(self, local: tuple[Any, ...], remote: tuple[Any, ...]) -> None:
         """Drop a connection as ``tcpdrop`` does: a RST to the peer (none from
         TIME_WAIT) and ECONNABORTED to its socket.  FileNotFoundError (ENOENT)
-        when no connection has that 4-tuple."""
-        check(
-            lib.ust_tcp_drop(
-                self._ptr(),
-                ip_to_c(local[0]),
-                port_to_c(local[1]),
-                ip_to_c(remote[0]),
-                port_to_c(remote[1]),
-            ),
-            f"{local} -> {remote}",
-        )
+        when no connection has that 4-tuple.  The addresses are ``(host,
+        port)`` of either family (an IPv6 one may also be a 4-tuple)."""
+        what = f"{local} -> {remote}"
+        if not _TCP_DROP_SOCKADDR:
+            check(
+                lib.ust_tcp_drop(
+                    self._ptr(),
+                    ip_to_c(local[0]),
+                    port_to_c(local[1]),
+                    ip_to_c(remote[0]),
+                    port_to_c(remote[1]),
+                ),
+                what,
+            )
+            return
+        family = AF_INET6 if self._is_v6(local[0]) else AF_INET
+        lsa = sockaddr(local, "tcp_drop()", family, self._scope_index)
+        fsa = sockaddr(remote, "tcp_drop()", family, self._scope_index)
+        check(lib.ust_tcp_drop(self._ptr(), lsa.ptr, lsa.length, fsa.ptr, fsa.length), what)
 
     def __repr__(self) -> str:
         if self._st is None:
@@ -758,11 +932,50 @@ class Stack(Closing):
         return f"<Stack seed={self.seed} now={self.now} interfaces=[{names}]>"
 
 
+# struct ust_tcp_conn: IPv4 only (uint32_t laddr/faddr), or with IPv6 (a
+# family byte and struct ust_in6_addr laddr6/faddr6, INET6_API.md); and
+# ust_tcp_drop() with uint32_t addresses or with two struct ust_sockaddr.
+_CONN_FIELDS = [(name, field.type.kind) for name, field in ffi.typeof("struct ust_tcp_conn").fields]
+_CONN_HAS_FAMILY = any(name == "family" for name, _ in _CONN_FIELDS)
+_TCP_DROP_SOCKADDR = ffi.typeof(lib.ust_tcp_drop).args[1].cname != "uint32_t"
+_C_AF_INET6 = int(lib.UST_AF_INET6)
+
+
+def _conn_fields(c: Any) -> tuple[Any, ...]:
+    """Every field of a ``struct ust_tcp_conn``: ints, and bytes for an
+    address (struct) or array field."""
+    return tuple(
+        int(getattr(c, name)) if kind == "primitive" else bytes(ffi.buffer(ffi.addressof(c, name)))
+        for name, kind in _CONN_FIELDS
+    )
+
+
+def _tcp_connection(c: Any) -> TcpConnection:
+    if _CONN_HAS_FAMILY and int(c.family) == _C_AF_INET6:
+        family = AF_INET6
+        local = (ip6_from_c(c.laddr6), port_from_c(c.lport))
+        remote = (ip6_from_c(c.faddr6), port_from_c(c.fport))
+    else:
+        family = AF_INET
+        local = (ip_from_c(c.laddr), port_from_c(c.lport))
+        remote = (ip_from_c(c.faddr), port_from_c(c.fport))
+    return TcpConnection(
+        local=local,
+        remote=remote,
+        state=int(c.state),
+        has_socket=bool(c.has_socket),
+        recv_q=int(c.recv_q),
+        send_q=int(c.send_q),
+        family=family,
+    )
+
+
 @dataclass(frozen=True)
 class TcpConnection:
     """One row of :meth:`Stack.tcp_connections`."""
 
     local: tuple[str, int]
+    """``(host, port)``; the host is IPv6 text for an AF_INET6 connection."""
     remote: tuple[str, int]
     state: int
     """TCPS_* (FreeBSD numbering)."""
@@ -772,6 +985,8 @@ class TcpConnection:
     """Bytes received and not read yet (netstat's Recv-Q)."""
     send_q: int = 0
     """Bytes in the send buffer: not sent, or not acknowledged (Send-Q)."""
+    family: int = AF_INET
+    """``socket.AF_INET`` or ``socket.AF_INET6``."""
 
     @property
     def state_name(self) -> str:
@@ -846,18 +1061,55 @@ class Interface:
         lib.ust_if_get_stats(self._ifp(), out)
         return struct_to_dict(out, IF_STATS_FIELDS)
 
-    def add_address(self, address: str | ipaddress.IPv4Interface) -> None:
+    def add_address(self, address: str | IPInterface, *, nodad: bool = False) -> None:
         """Add ``'198.18.0.1/24'`` (no prefix: /32) with its connected route;
-        the stack announces it with a gratuitous ARP.  The EEXIST error
-        (FileExistsError) if the stack has it already."""
-        ifa = parse_interface(address)
-        check(lib.ust_if_addr_add(self._ifp(), ip_to_c(ifa.ip), ifa.network.prefixlen), str(ifa))
+        the stack announces it with a gratuitous ARP.  Or an IPv6 address,
+        ``'2001:2::1/64'`` (no prefix: /64, as ifconfig(8) defaults; a
+        link-local one may carry this interface's zone, ``'fe80::1%pa0/64'``),
+        with its prefix route; it stays tentative while duplicate address
+        detection runs, unless ``nodad`` (``IN6_IFF_NODAD``, ``ifconfig ...
+        no_dad``).  The EEXIST error (FileExistsError) if the stack has it
+        already."""
+        if isinstance(address, ipaddress.IPv4Interface) or (
+            isinstance(address, str) and ":" not in address
+        ):
+            ifa4 = parse_interface(address)
+            c_ip = ip_to_c(ifa4.ip)
+            check(lib.ust_if_addr_add(self._ifp(), c_ip, ifa4.network.prefixlen), str(ifa4))
+            return
+        if isinstance(address, str) and "/" not in address:
+            address += "/64"
+        ifa = parse_interface6(address)
+        self._check_zone(ifa)
+        flags = IN6_IFF_NODAD if nodad else 0
+        c_addr = ip6_to_c(ifa.ip.packed)
+        check(lib.ust_if_addr6_add(self._ifp(), c_addr, ifa.network.prefixlen, flags), str(ifa))
 
-    def del_address(self, address: str | ipaddress.IPv4Interface | ipaddress.IPv4Address) -> None:
+    def _check_zone(self, ip: ipaddress.IPv6Address) -> None:
+        """A ``%zone`` on an address of this interface must name it (an
+        IPv6Interface keeps its zone in ``scope_id``; its ``.ip`` drops it)."""
+        zone = ip.scope_id
+        if zone is not None and zone not in (self.name, str(self.index)):
+            raise ValueError(f"{ip}: the zone of an address of {self.name} is {self.name}")
+
+    def del_address(
+        self, address: str | IPInterface | ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> None:
         """Remove an address (the prefix, if given, is ignored) and its connected
         route; the EADDRNOTAVAIL error if the interface does not have it."""
-        ip = address if isinstance(address, ipaddress.IPv4Address) else parse_interface(address).ip
-        check(lib.ust_if_addr_del(self._ifp(), ip_to_c(ip)), str(ip))
+        if isinstance(address, ipaddress.IPv4Address | ipaddress.IPv4Interface) or (
+            isinstance(address, str) and ":" not in address
+        ):
+            ip = (
+                address
+                if isinstance(address, ipaddress.IPv4Address)
+                else parse_interface(address).ip
+            )
+            check(lib.ust_if_addr_del(self._ifp(), ip_to_c(ip)), str(ip))
+            return
+        ip6 = address if isinstance(address, ipaddress.IPv6Address) else parse_interface6(address)
+        self._check_zone(ip6)
+        check(lib.ust_if_addr6_del(self._ifp(), ip6_to_c(ip6.packed)), str(ip6))
 
     @property
     def addresses(self) -> list[ipaddress.IPv4Interface]:
@@ -872,6 +1124,29 @@ class Interface:
                 break
             check(rc, self.name)
             out.append(ipaddress.IPv4Interface(f"{ip_from_c(addr[0])}/{int(plen[0])}"))
+        return out
+
+    @property
+    def addresses6(self) -> list[Address6]:
+        """The interface's IPv6 addresses (:class:`~ustack.inet.Address6`:
+        the address with its prefix, a link-local one with this interface's
+        zone, and its ``IN6_IFF_*`` flags: tentative, duplicated, ...);
+        empty in a library without IPv6."""
+        if not _HAS_INET6:
+            return []
+        ifp = self._ifp()
+        addr = ffi.new("struct ust_in6_addr *")
+        plen = ffi.new("unsigned *")
+        flags = ffi.new("unsigned *")
+        out: list[Address6] = []
+        for idx in range(1 << 16):
+            rc = int(lib.ust_if_addr6_get(ifp, idx, addr, plen, flags))
+            if rc == -int(lib.UST_ENOENT):
+                break
+            check(rc, self.name)
+            ip = ipaddress.IPv6Address(bytes(addr.s6_addr8))
+            text = f"{ip}%{self.name}" if ip.is_link_local else str(ip)
+            out.append(Address6(ipaddress.IPv6Interface(f"{text}/{int(plen[0])}"), int(flags[0])))
         return out
 
     def send_frame(self, frame: bytes | bytearray | memoryview) -> None:

@@ -20,6 +20,11 @@
  *  - zero_copy: a driver that lends receive buffers: data sits in a TCP
  *    receive buffer while lent, arrives intact when read, and every
  *    buffer comes back (free callback) once the socket is closed.
+ *  - multicast: the receiving stack joins a link-layer group (its driver's
+ *    set_multicast programs the filter, if it has one): a frame to that
+ *    group arrives, so do unicast and broadcast (a UDP exchange), a frame
+ *    to any group arrives with allmulti, and a group the stack left is
+ *    dropped by the stack if the driver passes it.
  */
 #include <string.h>
 
@@ -29,6 +34,7 @@
 #include <ustack/ustack_stats.h>
 
 #include "conformance.h"
+#include "net/if_var.h"
 #include "test_env.h"
 
 #define PORT 7777
@@ -404,5 +410,76 @@ TEST(zero_copy)
 	CHECK(peak > 0);
 	CHECK_EQ(conf_driver.lent(&r.l, 1), 0);
 	CHECK_EQ(conf_driver.lent(&r.l, 0), 0);
+	rig_down(&r);
+}
+
+/* Sends a 60-byte frame of an unused ethertype from side 0's driver to
+ * group mac, bypassing side 0's stack; then both stacks poll. */
+static void
+send_group(struct rig *r, const uint8_t *mac)
+{
+	uint8_t f[60];
+	struct ust_mbuf *m;
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, mac, 6);
+	r->l.ops[0]->get_mac(r->l.softc[0], f + 6);
+	f[12] = 0x88; /* IEEE 802 local experimental ethertype */
+	f[13] = 0xb5;
+	m = ust_mbuf_from_buf(r->ifp[0], f, sizeof(f));
+	REQUIRE(m != NULL);
+	if (r->l.ops[0]->tx_burst(r->l.softc[0], &m, 1) != 1)
+		ust_mbuf_free(m);
+	rig_run(r, 20 * NS_MS);
+}
+
+static uint64_t
+imcasts(struct rig *r)
+{
+	struct ust_if_stats s;
+
+	ust_if_get_stats(r->ifp[1], &s);
+	return (s.imcasts);
+}
+
+TEST(multicast)
+{
+	/* IPv4 multicast MACs (RFC 1112 6.4): groups no stack joins itself. */
+	static const uint8_t g1[6] = { 0x01, 0x00, 0x5e, 0x7f, 0x00, 0x42 };
+	static const uint8_t g2[6] = { 0x01, 0x00, 0x5e, 0x7f, 0x00, 0x43 };
+	static const size_t sizes[] = { 0, 1000 };
+	struct conf_opts o = { 0 };
+	struct ifnet *ifp;
+	struct rig r;
+	uint64_t n0;
+
+	REQUIRE(rig_up(&r, &o) == 0);
+	ifp = IFP_FROM_UST(r.ifp[1]);
+	REQUIRE_EQ(if_addmulti(ifp, g1), 0);
+	n0 = imcasts(&r);
+	send_group(&r, g1);
+	CHECK_EQ(imcasts(&r), n0 + 1);
+	/* The filter still takes unicast and broadcast (ARP). */
+	udp_exchange(&r, 0, sizes, 2, 0);
+	udp_exchange(&r, 1, sizes, 2, 0);
+	/* A group not joined: the stack drops it whatever the driver does. */
+	n0 = imcasts(&r);
+	send_group(&r, g2);
+	CHECK_EQ(imcasts(&r), n0);
+	/* Every group with allmulti. */
+	if_allmulti(ifp, 1);
+	send_group(&r, g2);
+	CHECK_EQ(imcasts(&r), n0 + 1);
+	if_allmulti(ifp, 0);
+	/* Left: no longer counted. */
+	REQUIRE_EQ(if_delmulti(ifp, g1), 0);
+	n0 = imcasts(&r);
+	send_group(&r, g1);
+	CHECK_EQ(imcasts(&r), n0);
+	/* Joined again after leaving. */
+	REQUIRE_EQ(if_addmulti(ifp, g1), 0);
+	send_group(&r, g1);
+	CHECK_EQ(imcasts(&r), n0 + 1);
+	REQUIRE_EQ(if_delmulti(ifp, g1), 0);
 	rig_down(&r);
 }

@@ -6,12 +6,20 @@
  * stay in-window whatever the ISN generator does.
  *
  *   make_corpus FRAME_DIR FRAMES_DIR
+ * IPv6 seeds (ethertype 0x86dd, "ip6_", "nd6_", "mld_", "icmp6_", "frag6_"
+ * names) go to the rig's addresses in 2001:2::/64 (::2 ours, ::1 the peer,
+ * the ::1/::2 of 198.18.0.1/.2) and its link-local ones (fe80:: + the
+ * modified EUI-64 of the MACs): plain datagrams, extension-header chains,
+ * fragments, Neighbor Discovery, MLD and ICMPv6 errors, so that the
+ * ether_input harnesses reach ip6_input and its neighbours once the stack
+ * has IPv6 (until then they stop at ether_input's unknown ethertype).
  * FRAME_DIR gets one frame per file (fuzz_frame); FRAMES_DIR gets every
  * frame as a one-frame sequence plus multi-frame scenarios (fuzz_frames'
  * format: 2-byte length with bit 15 = checksum offloaded, frame, 1-byte
  * time step).
  */
 #include "fuzz_rig.h"
+#include "tl_frame6.h"
 #include "tl_net.h"
 
 #include <stdio.h>
@@ -23,7 +31,7 @@
 #define F_PSH 0x08
 #define F_ACK 0x10
 #define F_URG 0x20
-#define NSEED 96
+#define NSEED 192
 
 struct seed {
 	char name[48];
@@ -269,6 +277,431 @@ seeds_client(void)
 	    F_SYN | F_ACK | F_PSH, 65535, NULL, 0, "early", 5);
 }
 
+/* ---- IPv6 ------------------------------------------------------------- */
+
+static uint8_t a6_ours[16], a6_peer[16], ll_ours[16], ll_peer[16], a6_far[16];
+static uint8_t a6_allnodes[16], a6_allrouters[16], a6_mldv2[16], a6_solours[16];
+
+static void
+a6_init(void)
+{
+	uint8_t ll[16];
+
+	tl_in6(a6_ours, "2001:2::2");
+	tl_in6(a6_peer, "2001:2::1");
+	tl_in6(a6_far, "2001:2::99");
+	tl_in6(ll, "fe80::");
+	tl_in6_eui64(ll_ours, ll, fz_mac_ours);
+	tl_in6_eui64(ll_peer, ll, fz_mac_peer);
+	tl_in6(a6_allnodes, "ff02::1");
+	tl_in6(a6_allrouters, "ff02::2");
+	tl_in6(a6_mldv2, "ff02::16");
+	tl_in6_solnode(a6_solours, a6_ours);
+}
+
+/* A frame from the peer's MAC: IPv6 src -> dst (Ethernet destination
+ * dst's group MAC for a multicast dst, else ours), hop limit hlim, the
+ * extension headers e[0..n) and the upper-layer bytes pl of protocol
+ * nxt. */
+static struct seed *
+v6(const char *name, const uint8_t *src, const uint8_t *dst, uint8_t hlim, uint8_t nxt,
+    const struct tl_ext6 *e, unsigned n, const uint8_t *pl, size_t plen)
+{
+	struct seed *s = add(name);
+	struct tl_ip6 h = { 0, 0, nxt, hlim, src, dst };
+	uint8_t gmac[6];
+
+	tl_in6_mcast_mac(gmac, dst);
+	s->len =
+	    tl_frame6(s->f, dst[0] == 0xff ? gmac : fz_mac_ours, fz_mac_peer, &h, e, n, pl, plen);
+	return (s);
+}
+
+/* An ICMPv6 message from src to dst, no extension headers. */
+static void
+icmp6(const char *name, const uint8_t *src, const uint8_t *dst, uint8_t hlim, uint8_t type,
+    uint8_t code, uint32_t rest, const void *body, size_t blen)
+{
+	uint8_t m[FZ_FRAME_MAX];
+	size_t n = tl_icmp6(m, src, dst, type, code, rest, body, blen);
+
+	v6(name, src, dst, hlim, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+}
+
+/* A TCP segment over IPv6 from the peer to us (to sport/dport). */
+static void
+tcp6(const char *name, uint16_t sport, uint16_t dport, uint8_t flags, const uint8_t *opt, size_t ol)
+{
+	struct tl_tcp th = { sport, dport, 0x20000000u, flags & F_ACK ? 0x12345678u : 0, flags,
+		65535, 0, opt, ol };
+	uint8_t m[128];
+	size_t n = tl_tcp6(m, a6_peer, a6_ours, &th, NULL, 0);
+
+	v6(name, a6_peer, a6_ours, 64, TL_IPPROTO_TCP, NULL, 0, m, n);
+}
+
+/* UDP to us behind the extension headers e[0..n). */
+static void
+udp6_ext(const char *name, uint16_t dport, const struct tl_ext6 *e, unsigned n, const char *data)
+{
+	uint8_t m[256];
+	size_t l = tl_udp6(m, a6_peer, a6_ours, 1000, dport, (uint16_t)(8 + strlen(data)), data,
+	    strlen(data));
+
+	v6(name, a6_peer, a6_ours, 64, TL_IPPROTO_UDP, e, n, m, l);
+}
+
+/* The unfragmentable part (IPv6 header + e) and fragments of an echo
+ * request of plen data bytes: pieces [off, off + len) with the M flag. */
+static void
+frag6(const char *name, const struct tl_ext6 *e, unsigned n, size_t plen, uint32_t id, uint32_t off,
+    uint32_t len, int more)
+{
+	uint8_t f[FZ_FRAME_MAX + 64], data[1400], pkt[FZ_FRAME_MAX];
+	struct tl_ip6 h = { 0, 0, TL_IPPROTO_ICMPV6, 64, a6_peer, a6_ours };
+	struct seed *s;
+	size_t i, l, hl;
+
+	for (i = 0; i < plen; i++)
+		data[i] = (uint8_t)(i * 7 + 3);
+	hl = tl_frame6_hdrs(f, fz_mac_ours, fz_mac_peer, &h, e, n, 8 + plen);
+	l = hl + tl_icmp6_echo(f + hl, a6_peer, a6_ours, 0, 0x66, 1, data, plen);
+	memcpy(pkt, f + TL_ETHER_HDR, l - TL_ETHER_HDR);
+	s = add(name);
+	s->len = tl_frag6(s->f, fz_mac_ours, fz_mac_peer, pkt, l - TL_ETHER_HDR,
+	    tl_frag6_unfrag(pkt, l - TL_ETHER_HDR), id, off, len, more);
+}
+
+static void
+seeds_ip6_plain(void)
+{
+	static const uint8_t mss[4] = { 2, 4, 0x05, 0xa0 };
+	uint8_t m[256], opt[20];
+	struct tl_tcp th = { 40000, FZ_LPORT, 1, 0, F_SYN, 1024, 0, mss, 4 };
+	uint8_t mapped[16], lo[16];
+	size_t n;
+
+	icmp6("ip6_echo", a6_peer, a6_ours, 64, TL_ICMP6_ECHO_REQUEST, 0, 0x00660001u, "ping6", 5);
+	icmp6("ip6_echo_linklocal", ll_peer, ll_ours, 64, TL_ICMP6_ECHO_REQUEST, 0, 0x00660002u,
+	    "ping6", 5);
+	icmp6("ip6_echo_allnodes", ll_peer, a6_allnodes, 64, TL_ICMP6_ECHO_REQUEST, 0, 0x00660003u,
+	    "ping6", 5);
+	icmp6("ip6_echo_reply", a6_peer, a6_ours, 64, TL_ICMP6_ECHO_REPLY, 0, 0x00660001u, "ping6",
+	    5);
+	icmp6("ip6_icmp_unknown_type", a6_peer, a6_ours, 64, 200, 0, 0, "x", 1);
+	udp6_ext("ip6_udp_to_socket", FZ_UPORT, NULL, 0, "hello");
+	udp6_ext("ip6_udp_to_closed", 9, NULL, 0, "hello");
+	tcp6("ip6_tcp_syn_listener", 40001, FZ_LPORT, F_SYN, mss, 4);
+	memcpy(opt, (const uint8_t[]){ 2, 4, 0x05, 0xa0, 4, 2, 8, 10 }, 8);
+	tl_put32(opt + 8, 7);
+	tl_put32(opt + 12, 0);
+	memcpy(opt + 16, (const uint8_t[]){ 1, 3, 3, 7 }, 4);
+	tcp6("ip6_tcp_syn_all_options", 40002, FZ_LPORT, F_SYN, opt, 20);
+	tcp6("ip6_tcp_syn_closed", 40003, 81, F_SYN, NULL, 0);
+	tcp6("ip6_tcp_ack_no_pcb", 40004, FZ_LPORT, F_ACK, NULL, 0);
+	tcp6("ip6_tcp_rst", 40005, FZ_LPORT, F_RST, NULL, 0);
+	/* No next header; an unknown one (ICMPv6 parameter problem code 1). */
+	v6("ip6_no_next_header", a6_peer, a6_ours, 64, TL_IPPROTO_NONE, NULL, 0, NULL, 0);
+	v6("ip6_unknown_next_header", a6_peer, a6_ours, 64, 253, NULL, 0, (const uint8_t *)"abcd",
+	    4);
+	/* Sources a node must not accept (RFC 4291 2.5.5.2, 2.7; RFC 8200). */
+	tl_in6(mapped, "::ffff:198.18.0.1");
+	tl_in6(lo, "::1");
+	n = tl_tcp6(m, mapped, a6_ours, &th, NULL, 0);
+	v6("ip6_src_v4mapped_syn", mapped, a6_ours, 64, TL_IPPROTO_TCP, NULL, 0, m, n);
+	n = tl_icmp6_echo(m, a6_allnodes, a6_ours, 0, 1, 1, NULL, 0);
+	v6("ip6_src_multicast_echo", a6_allnodes, a6_ours, 64, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	n = tl_icmp6_echo(m, a6_peer, lo, 0, 1, 1, NULL, 0);
+	v6("ip6_dst_loopback_echo", a6_peer, lo, 64, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	icmp6("ip6_echo_not_ours", a6_peer, a6_far, 64, TL_ICMP6_ECHO_REQUEST, 0, 1, "fwd", 3);
+	icmp6("ip6_echo_hlim0", a6_peer, a6_ours, 0, TL_ICMP6_ECHO_REQUEST, 0, 1, "h0", 2);
+}
+
+static void
+seeds_ip6_ext(void)
+{
+	uint8_t o[64], rh[64], segs[2][16], v[4] = { 1, 2, 3, 4 }, ra[2] = { 0, 0 };
+	struct tl_ext6 e[20];
+	char name[48];
+	size_t ol;
+	unsigned i;
+
+	memset(e, 0, sizeof(e));
+	/* Hop-by-hop with PadN only, and with a router alert. */
+	e[0].type = TL_IPPROTO_HOPOPTS;
+	e[0].data = o;
+	e[0].len = tl_opt6_pad(o, 4);
+	udp6_ext("ip6_hbh_padn_udp", FZ_UPORT, e, 1, "hbh");
+	e[0].len = tl_opt6(o, TL_OPT_ROUTER_ALERT, ra, 2);
+	udp6_ext("ip6_hbh_router_alert_udp", FZ_UPORT, e, 1, "ra");
+	/* An unknown option with each action (RFC 8200 4.2): skip, discard,
+	 * discard + ICMP, discard + ICMP unless multicast. */
+	{
+		static const struct {
+			const char *n;
+			uint8_t t;
+		} act[] = {
+			{ "ip6_dst_opt_skip", TL_OPT_ACT_SKIP | 0x1e },
+			{ "ip6_dst_opt_discard", TL_OPT_ACT_DISCARD | 0x1e },
+			{ "ip6_dst_opt_icmp", TL_OPT_ACT_ICMP | 0x1e },
+			{ "ip6_dst_opt_icmp_unicast", TL_OPT_ACT_ICMP_UNICAST | 0x1e },
+		};
+
+		for (i = 0; i < 4; i++) {
+			e[0].type = TL_IPPROTO_DSTOPTS;
+			e[0].len = tl_opt6(o, act[i].t, v, 4);
+			udp6_ext(act[i].n, FZ_UPORT, e, 1, "opt");
+		}
+		e[0].type = TL_IPPROTO_HOPOPTS;
+		e[0].len = tl_opt6(o, TL_OPT_ACT_ICMP | 0x1e, v, 4);
+		udp6_ext("ip6_hbh_opt_icmp", FZ_UPORT, e, 1, "opt");
+	}
+	/* A jumbo payload option with a nonzero payload length (RFC 2675
+	 * says parameter problem). */
+	e[0].type = TL_IPPROTO_HOPOPTS;
+	ol = tl_opt6_pad(o, 2);
+	tl_put32(v, 70000);
+	ol += tl_opt6(o + ol, TL_OPT_JUMBO, v, 4);
+	e[0].len = ol;
+	udp6_ext("ip6_hbh_jumbo", FZ_UPORT, e, 1, "jumbo");
+	/* Routing type 0: deprecated (RFC 5095), segments left 1 -> error,
+	 * 0 -> ignored; type 4 (SRH) segments left 1; type 2 (mobility). */
+	memcpy(segs[0], a6_far, 16);
+	memcpy(segs[1], a6_ours, 16);
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_ROUTING;
+	e[0].data = rh;
+	e[0].len = tl_rh0_data(rh, (const uint8_t(*)[16])segs, 2);
+	e[0].segleft = 1;
+	udp6_ext("ip6_rh0_segleft1", FZ_UPORT, e, 1, "rh0");
+	e[0].segleft = 0;
+	udp6_ext("ip6_rh0_segleft0", FZ_UPORT, e, 1, "rh0");
+	/* The SRH's list is in reverse: [0] is the final destination. */
+	memcpy(segs[0], a6_ours, 16);
+	memcpy(segs[1], a6_far, 16);
+	e[0].rh_type = 4;
+	e[0].len = tl_srh_data(rh, (const uint8_t(*)[16])segs, 2, 0);
+	e[0].segleft = 1;
+	udp6_ext("ip6_srh_segleft1", FZ_UPORT, e, 1, "srh");
+	e[0].rh_type = 2;
+	e[0].len = tl_rh0_data(rh, (const uint8_t(*)[16])segs, 1);
+	e[0].segleft = 1;
+	udp6_ext("ip6_rh2_segleft1", FZ_UPORT, e, 1, "rh2");
+	/* Everything in order: HBH, DST, RH0 (left 0), DST, Fragment
+	 * (atomic), UDP. */
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_HOPOPTS;
+	e[1].type = TL_IPPROTO_DSTOPTS;
+	e[2].type = TL_IPPROTO_ROUTING;
+	e[2].data = rh;
+	e[2].len = tl_rh0_data(rh, (const uint8_t(*)[16])segs, 1);
+	e[3].type = TL_IPPROTO_DSTOPTS;
+	e[4].type = TL_IPPROTO_FRAGMENT;
+	e[4].id = 0x777;
+	udp6_ext("ip6_chain_all", FZ_UPORT, e, 5, "chain");
+	/* A hop-by-hop header that is not first (RFC 8200 4.3: error). */
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_DSTOPTS;
+	e[1].type = TL_IPPROTO_HOPOPTS;
+	udp6_ext("ip6_hbh_not_first", FZ_UPORT, e, 2, "late hbh");
+	/* 18 destination-options headers: beyond FreeBSD's hdrnestlimit 15. */
+	for (i = 0; i < 18; i++)
+		e[i].type = TL_IPPROTO_DSTOPTS;
+	udp6_ext("ip6_chain_too_long", FZ_UPORT, e, 18, "nest");
+	/* An atomic fragment (RFC 6946) and one with a reserved byte set. */
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_FRAGMENT;
+	e[0].id = 0x100;
+	udp6_ext("frag6_atomic_udp", FZ_UPORT, e, 1, "atomic");
+	e[0].frag_res = 0xff;
+	udp6_ext("frag6_atomic_reserved", FZ_UPORT, e, 1, "atomic");
+	/* A header whose length runs past the packet. */
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_DSTOPTS;
+	e[0].data = o;
+	e[0].len = tl_opt6(o, TL_OPT_ACT_SKIP | 0x1e, v, 4);
+	udp6_ext("ip6_dst_truncated", FZ_UPORT, e, 1, "x");
+	C.s[C.n - 1].f[TL_ETHER_HDR + TL_IP6_HDR + 1] = 40; /* 328 bytes claimed */
+	(void)name;
+}
+
+static void
+seeds_frag6(void)
+{
+	struct tl_ext6 e[2];
+
+	/* An echo request of 1000 data bytes in three fragments (ICMPv6
+	 * header + 1000 = 1008 bytes fragmentable). */
+	frag6("frag6_first", NULL, 0, 1000, 0x1001, 0, 504, 1);
+	frag6("frag6_middle", NULL, 0, 1000, 0x1001, 504, 256, 1);
+	frag6("frag6_last", NULL, 0, 1000, 0x1001, 760, 248, 0);
+	/* Overlapping (RFC 5722: the whole datagram is dropped). */
+	frag6("frag6_overlap", NULL, 0, 1000, 0x1001, 496, 264, 1);
+	/* A tiny first fragment, 8 bytes: the ICMPv6 header alone. */
+	frag6("frag6_tiny_first", NULL, 0, 1000, 0x1002, 0, 8, 1);
+	frag6("frag6_tiny_rest", NULL, 0, 1000, 0x1002, 8, 1000, 0);
+	/* M set on a length not a multiple of 8 (parameter problem). */
+	frag6("frag6_odd_length", NULL, 0, 1000, 0x1003, 0, 501, 1);
+	/* Beyond 65535 bytes reassembled (parameter problem). */
+	frag6("frag6_past_64k", NULL, 0, 1000, 0x1004, 65000, 600, 0);
+	/* The upper-layer header not in the first fragment (RFC 7112): a
+	 * destination-options header after the fragment header, 8 bytes
+	 * of it in the first fragment. */
+	memset(e, 0, sizeof(e));
+	e[0].type = TL_IPPROTO_HOPOPTS;
+	frag6("frag6_hbh_first", e, 1, 200, 0x1005, 0, 104, 1);
+	frag6("frag6_hbh_last", e, 1, 200, 0x1005, 104, 104, 0);
+	e[0].type = TL_IPPROTO_DSTOPTS;
+	frag6("frag6_chain_split", e, 1, 200, 0x1006, 0, 8, 1);
+}
+
+static void
+seeds_nd6(void)
+{
+	uint8_t o[1400], m[FZ_FRAME_MAX], red[120], pfx[16], unspec[16];
+	struct tl_ra ra = { 64, 0, 1800, 0, 0 };
+	struct tl_ip6 h = { 0, 0, TL_IPPROTO_UDP, 64, a6_ours, a6_far };
+	size_t ol, n, i;
+
+	memset(unspec, 0, 16);
+	/* NS for our address, to its solicited-node group, with SLLAO. */
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_SLLA, fz_mac_peer);
+	n = tl_nd_ns(m, ll_peer, a6_solours, a6_ours, o, ol);
+	v6("nd6_ns_solicited_node", ll_peer, a6_solours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* NS unicast (reachability probe), no option. */
+	n = tl_nd_ns(m, a6_peer, a6_ours, a6_ours, NULL, 0);
+	v6("nd6_ns_unicast", a6_peer, a6_ours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* DAD: from ::, no SLLAO (RFC 4862 5.4.3). */
+	n = tl_nd_ns(m, unspec, a6_solours, a6_ours, NULL, 0);
+	v6("nd6_ns_dad", unspec, a6_solours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* Invalid: hop limit 64; DAD with an SLLAO; a zero-length option. */
+	n = tl_nd_ns(m, ll_peer, a6_solours, a6_ours, o, ol);
+	v6("nd6_ns_hlim64", ll_peer, a6_solours, 64, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	n = tl_nd_ns(m, unspec, a6_solours, a6_ours, o, ol);
+	v6("nd6_ns_dad_sllao", unspec, a6_solours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	o[8] = TL_ND_OPT_SLLA;
+	o[9] = 0;
+	n = tl_nd_ns(m, ll_peer, a6_solours, a6_ours, o, 16);
+	v6("nd6_ns_zero_option", ll_peer, a6_solours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* NAs: solicited to us (answering our NS), unsolicited override to
+	 * all nodes, router flag. */
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_TLLA, fz_mac_peer);
+	n = tl_nd_na(m, a6_peer, a6_ours, TL_NA_SOLICITED | TL_NA_OVERRIDE, a6_peer, o, ol);
+	v6("nd6_na_solicited", a6_peer, a6_ours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	n = tl_nd_na(m, ll_peer, a6_allnodes, TL_NA_OVERRIDE, a6_peer, o, ol);
+	v6("nd6_na_unsolicited", ll_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	n = tl_nd_na(m, ll_peer, ll_ours, TL_NA_ROUTER | TL_NA_SOLICITED, ll_peer, o, ol);
+	v6("nd6_na_router", ll_peer, ll_ours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* An NA for our own address (a duplicate, RFC 4862 5.4.4). */
+	n = tl_nd_na(m, ll_peer, a6_allnodes, TL_NA_OVERRIDE, a6_ours, o, ol);
+	v6("nd6_na_dad_conflict", ll_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* RS to all routers (a host ignores it). */
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_SLLA, fz_mac_peer);
+	n = tl_nd_rs(m, ll_peer, a6_allrouters, o, ol);
+	v6("nd6_rs", ll_peer, a6_allrouters, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* RA: SLLAO, MTU, our prefix (on-link, autonomous). */
+	tl_in6(pfx, "2001:2::");
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_SLLA, fz_mac_peer);
+	ol += tl_nd_opt_mtu(o + ol, 1500);
+	ol += tl_nd_opt_prefix(o + ol, pfx, 64, TL_PI_ONLINK | TL_PI_AUTO, 2592000, 604800);
+	n = tl_nd_ra(m, ll_peer, a6_allnodes, &ra, o, ol);
+	v6("nd6_ra", ll_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* RA: MTU below 1280, a prefix of length 0 and one of 128. */
+	ol = tl_nd_opt_mtu(o, 1000);
+	ol += tl_nd_opt_prefix(o + ol, pfx, 0, TL_PI_ONLINK | TL_PI_AUTO, 100, 50);
+	ol += tl_nd_opt_prefix(o + ol, pfx, 128, TL_PI_AUTO, 100, 200);
+	n = tl_nd_ra(m, ll_peer, a6_allnodes, &ra, o, ol);
+	v6("nd6_ra_odd", ll_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* RA with 40 prefixes of 2001:2:0:<i>::/64 (table bounds). */
+	for (ol = 0, i = 0; i < 40; i++) {
+		pfx[7] = (uint8_t)i;
+		ol += tl_nd_opt_prefix(o + ol, pfx, 64, TL_PI_ONLINK | TL_PI_AUTO, 3600, 1800);
+	}
+	n = tl_nd_ra(m, ll_peer, a6_allnodes, &ra, o, ol);
+	v6("nd6_ra_many_prefixes", ll_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* An RA from a global source (must be link-local: dropped). */
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_SLLA, fz_mac_peer);
+	n = tl_nd_ra(m, a6_peer, a6_allnodes, &ra, o, ol);
+	v6("nd6_ra_global_src", a6_peer, a6_allnodes, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+	/* Redirect: a6_far is better reached through ll_peer, with the
+	 * redirected header of a packet we sent there. */
+	n = tl_ip6(red, &h, 8);
+	n += tl_udp6(red + n, a6_ours, a6_far, 1000, 9, 8, NULL, 0);
+	ol = tl_nd_opt_lla(o, TL_ND_OPT_TLLA, fz_mac_peer);
+	ol += tl_nd_opt_redirected(o + ol, red, n);
+	n = tl_nd_redirect(m, ll_peer, a6_ours, ll_peer, a6_far, o, ol);
+	v6("nd6_redirect", ll_peer, a6_ours, 255, TL_IPPROTO_ICMPV6, NULL, 0, m, n);
+}
+
+static void
+seeds_mld_icmp6(void)
+{
+	uint8_t m[FZ_FRAME_MAX], q[1500], ra[2] = { 0, 0 }, o[8];
+	struct tl_ip6 h = { 0, 0, TL_IPPROTO_TCP, 64, a6_ours, a6_peer };
+	struct tl_tcp th = { FZ_LPORT, FZ_PPORT, 0, 0, F_ACK, 1024, 0, NULL, 0 };
+	struct tl_ext6 hbh = { .type = TL_IPPROTO_HOPOPTS, .data = o };
+	struct tl_mld2_rec rec = { TL_MLD2_TO_EXCLUDE, a6_solours, NULL, 0 };
+	size_t n, ql;
+
+	hbh.len = tl_opt6(o, TL_OPT_ROUTER_ALERT, ra, 2);
+	/* MLDv1 general query (24 bytes) and MLDv2 query (28), to all nodes
+	 * with the router alert; an MLDv2 report for our group. */
+	memset(q, 0, 20);
+	n = tl_icmp6(m, ll_peer, a6_allnodes, TL_MLD_LISTENER_QUERY, 0, 10000u << 16, q, 16);
+	v6("mld_v1_query", ll_peer, a6_allnodes, 1, TL_IPPROTO_ICMPV6, &hbh, 1, m, n);
+	n = tl_icmp6(m, ll_peer, a6_allnodes, TL_MLD_LISTENER_QUERY, 0, 10000u << 16, q, 20);
+	v6("mld_v2_query", ll_peer, a6_allnodes, 1, TL_IPPROTO_ICMPV6, &hbh, 1, m, n);
+	n = tl_icmp6(m, ll_peer, a6_solours, TL_MLD_LISTENER_QUERY, 0, 1000u << 16, a6_solours, 16);
+	v6("mld_v1_query_specific", ll_peer, a6_solours, 1, TL_IPPROTO_ICMPV6, &hbh, 1, m, n);
+	n = tl_mld2_report(m, ll_peer, a6_mldv2, &rec, 1);
+	v6("mld_v2_report", ll_peer, a6_mldv2, 1, TL_IPPROTO_ICMPV6, &hbh, 1, m, n);
+	/* Errors quoting a TCP segment we sent (ours -> peer, the rig's
+	 * ports): packet too big (1280, and 1000 < the minimum), port
+	 * unreachable, hop limit exceeded, parameter problem. */
+	ql = tl_ip6(q, &h, 20);
+	th.seq = C.r.snd_una;
+	ql += tl_tcp6(q + ql, a6_ours, a6_peer, &th, NULL, 0);
+	icmp6("icmp6_ptb_1280", a6_peer, a6_ours, 64, TL_ICMP6_PACKET_TOO_BIG, 0, 1280, q, ql);
+	icmp6("icmp6_ptb_1000", a6_peer, a6_ours, 64, TL_ICMP6_PACKET_TOO_BIG, 0, 1000, q, ql);
+	icmp6("icmp6_unreach_port", a6_peer, a6_ours, 64, TL_ICMP6_DST_UNREACH, 4, 0, q, ql);
+	icmp6("icmp6_unreach_admin", a6_peer, a6_ours, 64, TL_ICMP6_DST_UNREACH, 1, 0, q, ql);
+	icmp6("icmp6_timxceed", a6_peer, a6_ours, 64, TL_ICMP6_TIME_EXCEEDED, 0, 0, q, ql);
+	icmp6("icmp6_paramprob_nxt", a6_peer, a6_ours, 64, TL_ICMP6_PARAM_PROB, 1, 6, q, ql);
+	/* A quote cut inside the IPv6 header, and a 1232-byte one. */
+	icmp6("icmp6_ptb_short_quote", a6_peer, a6_ours, 64, TL_ICMP6_PACKET_TOO_BIG, 0, 1280, q,
+	    24);
+	memset(q + ql, 0x5a, 1232 - ql);
+	tl_put16(q + 4, 1192);
+	icmp6("icmp6_unreach_long_quote", a6_peer, a6_ours, 64, TL_ICMP6_DST_UNREACH, 4, 0, q,
+	    1232);
+	/* An error about an error, which must not be answered (RFC 4443
+	 * 2.4 (e)): the quote is an ICMPv6 error we sent. */
+	n = tl_ip6(q, &h, 8 + 48);
+	q[6] = TL_IPPROTO_ICMPV6;
+	n += tl_icmp6(q + n, a6_ours, a6_peer, TL_ICMP6_DST_UNREACH, 4, 0, q, 48);
+	icmp6("icmp6_unreach_about_error", a6_peer, a6_ours, 64, TL_ICMP6_DST_UNREACH, 4, 0, q, n);
+	/* A bad checksum (the sum's complement flipped). */
+	icmp6("icmp6_echo_bad_sum", a6_peer, a6_ours, 64, TL_ICMP6_ECHO_REQUEST, 0, 7, "bad", 3);
+	C.s[C.n - 1].f[TL_ETHER_HDR + TL_IP6_HDR + 2] ^= 0x40;
+	/* Not version 6 behind ethertype 0x86dd; payload length past the
+	 * frame. */
+	icmp6("ip6_bad_version", a6_peer, a6_ours, 64, TL_ICMP6_ECHO_REQUEST, 0, 8, "v4", 2);
+	C.s[C.n - 1].f[TL_ETHER_HDR] = 0x45;
+	icmp6("ip6_plen_too_long", a6_peer, a6_ours, 64, TL_ICMP6_ECHO_REQUEST, 0, 9, "pl", 2);
+	tl_put16(C.s[C.n - 1].f + TL_ETHER_HDR + 4, 1400);
+}
+
+static void
+seeds_ip6(void)
+{
+	a6_init();
+	seeds_ip6_plain();
+	seeds_ip6_ext();
+	seeds_frag6();
+	seeds_nd6();
+	seeds_mld_icmp6();
+}
+
 static void
 put_seq_frame(uint8_t *buf, size_t *pos, const struct seed *s, int csum_ok, uint8_t step)
 {
@@ -316,6 +749,18 @@ write_sequences(void)
 		{ "seq_client_open", { "client_synack_all_options", "client_synack_no_options" },
 		    { 1, 1 } },
 		{ "seq_client_syn_timeout", { "client_simultaneous_syn" }, { 200 } },
+		{ "seq_frag6_reass", { "frag6_last", "frag6_first", "frag6_middle" }, { 1, 1, 5 } },
+		{ "seq_frag6_overlap", { "frag6_first", "frag6_overlap", "frag6_last" },
+		    { 1, 1, 5 } },
+		{ "seq_frag6_timeout", { "frag6_first", "frag6_middle" }, { 1, 200 } },
+		{ "seq_frag6_tiny", { "frag6_tiny_first", "frag6_tiny_rest" }, { 1, 5 } },
+		{ "seq_nd6_resolve", { "nd6_ns_solicited_node", "ip6_echo", "nd6_na_solicited" },
+		    { 1, 1, 5 } },
+		{ "seq_nd6_dad", { "nd6_ns_dad", "nd6_na_dad_conflict" }, { 1, 140 } },
+		{ "seq_nd6_ra_echo", { "nd6_ra", "ip6_echo", "nd6_redirect", "ip6_echo" },
+		    { 1, 1, 1, 140 } },
+		{ "seq_icmp6_pmtu", { "icmp6_ptb_1280", "est_ack_part" }, { 10, 10 } },
+		{ "seq_mld", { "mld_v2_query", "mld_v1_query_specific" }, { 140, 140 } },
 	};
 	uint8_t buf[6 * (FZ_FRAME_MAX + 3)];
 	size_t i, k, pos;
@@ -377,6 +822,45 @@ check_seeds(void)
 	return (client_state() == UST_TCPS_ESTABLISHED ? 0 : -1);
 }
 
+/* The IPv6 seeds read back as built: each parses (tl_parse6) with a good
+ * upper-layer checksum where it has one, except those broken on purpose. */
+static int
+check_seeds6(void)
+{
+	static const char *const broken[] = { "ip6_dst_truncated", "ip6_bad_version",
+		"ip6_plen_too_long", "ip6_chain_too_long", "icmp6_echo_bad_sum",
+		"frag6_chain_split" /* no upper-layer header in the first fragment */ };
+	struct tl_pkt6 p;
+	int i, bad = 0, rc;
+	size_t k;
+
+	for (i = 0; i < C.n; i++) {
+		const struct seed *s = &C.s[i];
+		int expect_ok = 1;
+
+		if (s->len < 14 || tl_get16(s->f + 12) != TL_ETHERTYPE_IPV6)
+			continue;
+		for (k = 0; k < sizeof(broken) / sizeof(broken[0]); k++)
+			if (strcmp(s->name, broken[k]) == 0)
+				expect_ok = 0;
+		rc = tl_parse6(s->f, s->len, &p);
+		if (expect_ok &&
+		    (rc != 0 ||
+		        (p.l4 != NULL && !p.frag &&
+		            (p.proto == TL_IPPROTO_TCP || p.proto == TL_IPPROTO_UDP ||
+		                p.proto == TL_IPPROTO_ICMPV6) &&
+		            !p.l4sum_ok))) {
+			fprintf(stderr, "make_corpus: IPv6 seed %s does not read back\n", s->name);
+			bad++;
+		}
+		if (!expect_ok && rc == 0 && p.l4sum_ok) {
+			fprintf(stderr, "make_corpus: IPv6 seed %s is not broken\n", s->name);
+			bad++;
+		}
+	}
+	return (bad == 0 ? 0 : -1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -393,6 +877,9 @@ main(int argc, char **argv)
 	seeds_link_ip();
 	seeds_tcp();
 	seeds_client();
+	seeds_ip6();
+	if (check_seeds6() != 0)
+		return (1);
 	for (i = 0; i < C.n; i++)
 		if (write_file(C.dir1, C.s[i].name, C.s[i].f, C.s[i].len) != 0)
 			return (1);

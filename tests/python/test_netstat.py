@@ -40,7 +40,10 @@ def _inject(net: PipeRig, **kwargs: Any) -> None:
 
 def test_shape_and_freebsd_names(stack: Stack) -> None:
     stats = stack.netstat()
-    assert tuple(stats) == PROTOCOLS == ("ether", "arp", "ip", "icmp", "udp", "tcp")
+    from ustack._native import lib
+
+    v6 = ("ip6", "icmp6") if lib.UST_INET6 else ()
+    assert tuple(stats) == PROTOCOLS == ("ether", "arp", "ip", "icmp", "udp", "tcp", *v6)
     for proto, names in FREEBSD_NAMES.items():
         assert names <= set(stats[proto]), proto
     assert all(v == 0 for p in ("ether", "arp", "ip", "udp") for v in stats[p].values())

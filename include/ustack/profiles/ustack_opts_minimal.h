@@ -22,6 +22,7 @@
 #define UST_ICMP_CTLINPUT 0
 #define UST_IP_LOOPBACK 0
 #define UST_RAW_IP 0
+#define UST_INET6 0
 #define UST_EVQ 0
 #define UST_TCP_AUTOBUF 0
 #define UST_SYSCTL_NAMES 0

@@ -21,6 +21,12 @@ with ``--driver afxdp``, on AF_XDP sockets (``ustack.afxdplink.AfxdpLink``): one
 end of a veth pair made in the namespace, the kernel on the other end, or
 an interface of the user's (``--afxdp-ifname``), without a namespace.
 
+IPv6 is off unless an IPv6 --address or --peer-address is given (each
+option takes one address of either family and may be repeated for the
+other) or the command needs it (``ping -6``, an IPv6 host or URL): then
+ustack also gets 2001:2::1/64 and the kernel 2001:2::2/64 by default, both
+without duplicate address detection (``StackLink.enable_ipv6``).
+
 This module holds their common options, opens the link, turns SIGINT and
 SIGTERM into a flag the loop checks (so that Ctrl-C ends in the counters,
 not a traceback), sleeps on the device and other descriptors until the
@@ -54,8 +60,10 @@ from ustack.dpdklink import (
 )
 from ustack.hostlink import (
     DEFAULT_ADDRESS,
+    DEFAULT_ADDRESS6,
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
+    DEFAULT_PEER_ADDRESS6,
     HostLink,
     StackLink,
     existing_device,
@@ -67,6 +75,8 @@ __all__ = [
     "LINK_MODES",
     "add_link_arguments",
     "link_addresses",
+    "link_addresses6",
+    "is_ipv6",
     "open_link",
     "Stopper",
     "wait_io",
@@ -141,18 +151,24 @@ def add_link_arguments(parser: argparse.ArgumentParser, *, sysctl_short: bool = 
     )
     link.add_argument(
         "--address",
+        action="append",
         default=None,
         metavar="CIDR",
         help=f"ustack's address on the TAP device, inside 198.18.0.0/15 (default: "
         f"{DEFAULT_ADDRESS}; with --tap, an address of the device's subnet the kernel "
-        "does not hold)",
+        "does not hold); or an IPv6 one, inside 2001:2::/48 or fe80::/10, which turns "
+        f"IPv6 on (default when IPv6 is on: {DEFAULT_ADDRESS6}); give it twice for one "
+        "of each family",
     )
     link.add_argument(
         "--peer-address",
+        action="append",
         default=None,
         metavar="CIDR",
         help=f"the kernel's address on its side of the TAP device, inside 198.18.0.0/15 "
-        f"(default: {DEFAULT_PEER_ADDRESS}; with --tap, the device's own address)",
+        f"(default: {DEFAULT_PEER_ADDRESS}; with --tap, the device's own address); or an "
+        f"IPv6 one (default when IPv6 is on: {DEFAULT_PEER_ADDRESS6}; with --tap, the "
+        "device's own)",
     )
     link.add_argument(
         "--ifname",
@@ -367,13 +383,38 @@ def enter_namespace(args: argparse.Namespace, purpose: str, prog: str) -> int | 
         raise SystemExit(f"ustack {prog}: {exc}{hint}") from None
 
 
+def is_ipv6(text: str) -> bool:
+    """An IPv6 address or CIDR (it has a colon)."""
+    return ":" in text
+
+
+def _by_family(values: str | list[str] | None, option: str) -> tuple[str | None, str | None]:
+    """An --address or --peer-address option's values as (IPv4, IPv6); one of each at most."""
+    if isinstance(values, str):
+        values = [values]
+    v4: str | None = None
+    v6: str | None = None
+    for value in values or []:
+        if is_ipv6(value):
+            if v6 is not None:
+                raise ValueError(f"{option}: one IPv6 address at most ({v6}, {value})")
+            v6 = value
+        else:
+            if v4 is not None:
+                raise ValueError(f"{option}: one IPv4 address at most ({v4}, {value})")
+            v4 = value
+    return v4, v6
+
+
 def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
     """ustack's address and the kernel's, from the options: the defaults,
     or with --tap what the device has (ValueError when it has none)."""
+    mine, _ = _by_family(args.address, "--address")
+    theirs, _ = _by_family(args.peer_address, "--peer-address")
     if args.tap is None:
-        return args.address or DEFAULT_ADDRESS, args.peer_address or DEFAULT_PEER_ADDRESS
+        return mine or DEFAULT_ADDRESS, theirs or DEFAULT_PEER_ADDRESS
     dev = existing_device(args.tap)
-    peer = args.peer_address
+    peer = theirs
     if peer is None:
         if not dev.addresses:
             raise ValueError(
@@ -381,7 +422,7 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
                 f"sudo ip addr add 198.18.0.2/24 dev {args.tap} (or give --peer-address)"
             )
         peer = str(dev.addresses[0])
-    address = args.address
+    address = mine
     if address is None:
         kernel = ipaddress.IPv4Interface(peer)
         taken = {a.ip for a in dev.addresses}
@@ -396,9 +437,52 @@ def link_addresses(args: argparse.Namespace) -> tuple[str, str]:
     return address, peer
 
 
-def open_link(args: argparse.Namespace, prog: str) -> StackLink:
+def _other_host(iface: ipaddress.IPv6Interface, prefer: str) -> str:
+    """An address of ``iface``'s network other than its own, ``prefer``'s
+    host part first (``::2``, then ``::1``, then the next ones)."""
+    net = iface.network
+    want = ipaddress.IPv6Interface(prefer).ip
+    candidates = [net[int(want) & int(net.hostmask)], net[1], net[2], net[3]]
+    ip = next(h for h in candidates if h != iface.ip)
+    return f"{ip}/{net.prefixlen}"
+
+
+def link_addresses6(args: argparse.Namespace, wanted: bool = False) -> tuple[str, str] | None:
+    """ustack's IPv6 address and the kernel's, or None when IPv6 stays off
+    (no IPv6 option and not ``wanted``).  Defaults 2001:2::1/64 and
+    2001:2::2/64; one given, the other is another host of its network; with
+    --tap, the kernel's is the device's own (global first)."""
+    _, mine = _by_family(args.address, "--address")
+    _, theirs = _by_family(args.peer_address, "--peer-address")
+    if mine is None and theirs is None and not wanted:
+        return None
+    if args.tap is not None and theirs is None:
+        dev = existing_device(args.tap)
+        if not dev.addresses6:
+            raise ValueError(
+                f"{args.tap} has no IPv6 address for the kernel's side: "
+                f"sudo ip -6 addr add {DEFAULT_PEER_ADDRESS6} dev {args.tap} nodad "
+                "(or give --peer-address)"
+            )
+        theirs = str(dev.addresses6[0])
+    if mine is None and theirs is None:
+        return DEFAULT_ADDRESS6, DEFAULT_PEER_ADDRESS6
+    if mine is None:
+        assert theirs is not None
+        mine = _other_host(ipaddress.IPv6Interface(_plen64(theirs)), DEFAULT_ADDRESS6)
+    elif theirs is None:
+        theirs = _other_host(ipaddress.IPv6Interface(_plen64(mine)), DEFAULT_PEER_ADDRESS6)
+    return _plen64(mine), _plen64(theirs)
+
+
+def _plen64(text: str) -> str:
+    return text if "/" in text else text + "/64"
+
+
+def open_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> StackLink:
     """The stack on its TAP device, DPDK or netmap port or AF_XDP queues,
-    knobs from --sysctl applied."""
+    knobs from --sysctl applied; with IPv6 too when an IPv6 address option
+    is given or ``ipv6`` (the command needs it)."""
     try:
         address, peer = link_addresses(args)
         link: StackLink
@@ -456,10 +540,40 @@ def open_link(args: argparse.Namespace, prog: str) -> StackLink:
         raise SystemExit(f"ustack {prog}: {exc}") from None
     try:
         apply_sysctls([link.stack], args.sysctl, prog)
+        _open_ipv6(link, args, prog, ipv6)
     except BaseException:
         link.close()
         raise
     return link
+
+
+def _open_ipv6(link: StackLink, args: argparse.Namespace, prog: str, wanted: bool) -> None:
+    """IPv6 addresses on both sides of the link when asked for: the kernel's
+    end is set up only on a device made for the run (not --tap, not a
+    user's port)."""
+    try:
+        six = link_addresses6(args, wanted)
+        if six is None:
+            return
+        if not ustack.UST_HAS_INET6:
+            raise ValueError("this ustack library is built without IPv6 (UST_INET6=0)")
+        if link.iface.mtu < 1280:
+            raise ValueError(f"IPv6 needs an MTU of 1280 at least, not {link.iface.mtu}")
+        made = link.peer_label == "kernel" and not getattr(link, "existing", False)
+        link.enable_ipv6(
+            six[0],
+            six[1],
+            kernel_ifname=args.ifname if made else None,
+            checked=made or args.tap is not None,
+            static_neighbors=made and STATIC_NEIGHBORS,
+        )
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"ustack {prog}: {exc}") from None
+
+
+STATIC_NEIGHBORS = False
+"""True: links made for a run get permanent IPv6 neighbor entries on both
+sides (no neighbor discovery on the wire)."""
 
 
 class Stopper:
@@ -523,6 +637,10 @@ def summary(link: StackLink, elapsed: float) -> str:
     st = link.stack.stats
     tcp = link.stack.netstat("tcp")["tcp"]
     peer = f", {link.peer_label} {link.peer_ip}" if link.peer_address is not None else ""
+    if link.address6 is not None:
+        peer += f"; {link.ip6}"
+        if link.peer_address6 is not None:
+            peer += f", {link.peer_label} {link.peer_ip6}"
     lines = [
         f"ustack on {link.ifname} ({link.ip}{peer}) for {elapsed:.1f} s:",
         f"\t{st['rx_frames']} frames received, {st['tx_frames']} frames sent "

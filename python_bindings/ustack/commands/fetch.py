@@ -25,11 +25,13 @@ from ustack.commands._live import (
     Stopper,
     add_link_arguments,
     enter_namespace,
+    is_ipv6,
     open_link,
     option_names,
     summary,
 )
 from ustack.hostlink import StackLink
+from ustack.netstat import format_endpoint
 from ustack.progress import Progress
 from ustack.sockets import Socket
 
@@ -75,7 +77,12 @@ _RECV = 1 << 18
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """fetch's options."""
-    parser.add_argument("url", metavar="URL", help="http://HOST[:PORT]/PATH, HOST an IPv4 address")
+    parser.add_argument(
+        "url",
+        metavar="URL",
+        help="http://HOST[:PORT]/PATH, HOST an IPv4 address or an IPv6 one in brackets "
+        "(http://[2001:2::2]:8000/: IPv6 on both sides of the link, see --address)",
+    )
     parser.add_argument(
         "--output",
         "-o",
@@ -153,7 +160,8 @@ def _parse_url(url: str) -> tuple[str, int, str]:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return parts.hostname, parts.port or 80, path
+    host = parts.hostname.replace("%25", "%")  # RFC 6874: [fe80::2%25tap0]
+    return host, parts.port or 80, path
 
 
 def _connect(link: StackLink, addr: tuple[str, int], wait: float, stop: Stopper) -> Socket:
@@ -174,7 +182,8 @@ def run(args: argparse.Namespace) -> int:
     rc = enter_namespace(args, "fetch", "fetch")
     if rc is not None:
         return rc
-    link = open_link(args, "fetch")
+    v6 = is_ipv6(host)
+    link = open_link(args, "fetch", ipv6=v6)
     server: subprocess.Popen[bytes] | None = None
     sink: BinaryIO | None = None
     status = 1
@@ -186,10 +195,14 @@ def run(args: argparse.Namespace) -> int:
             try:
                 sock = _connect(link, (host, port), args.server_wait, stop)
             except (OSError, TimeoutError) as exc:
-                print(f"ustack fetch: connect to {host}:{port}: {exc}", file=sys.stderr)
+                print(
+                    f"ustack fetch: connect to {format_endpoint(host, port)}: {exc}",
+                    file=sys.stderr,
+                )
                 return 1
+            local = format_endpoint(link.ip6 if v6 else link.ip, sock.getsockname()[1])
             print(
-                f"ustack fetch: connected {link.ip}:{sock.getsockname()[1]} -> {host}:{port} "
+                f"ustack fetch: connected {local} -> {format_endpoint(host, port)} "
                 f"{option_names(sock)}",
                 file=sys.stderr,
                 flush=True,

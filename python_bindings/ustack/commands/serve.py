@@ -10,6 +10,10 @@ command's exit status; Ctrl-C, SIGTERM or ``--duration`` end it too.  Every
 way out prints the stack's counters.  A Unix socket (``--control``) answers
 ``ustack stats`` with them while it runs.
 
+With an IPv6 --address (2001:2::1/64; the kernel then gets 2001:2::2/64)
+every service also listens on an AF_INET6 socket (IPV6_V6ONLY, as FreeBSD's
+default), next to the IPv4 one.
+
 HTTP requests are read by the standard library (http.server's
 BaseHTTPRequestHandler, given each complete request head) and every answer
 leaves in one send with TCP_NODELAY (see :class:`HttpConn`).
@@ -44,6 +48,7 @@ from ustack.commands._live import (
 )
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
 from ustack.hostlink import StackLink
+from ustack.netstat import format_endpoint
 from ustack.sockets import Socket
 
 NAME = "serve"
@@ -94,6 +99,8 @@ examples:
   ustack serve --discard 5001 --run "iperf -c 198.18.0.1 -p 5001 -t 5"
   ustack serve --echo 7 --run "echo hello | socat - TCP:198.18.0.1:7"
   ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
+  ustack serve --http 8080 --address 2001:2::1/64 \
+      --run "curl -s http://[2001:2::1]:8080/bytes/1000 | wc -c"   # IPv4 and IPv6
   ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
   ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
   ustack serve --driver dpdk --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
@@ -191,12 +198,17 @@ class Service:
 
     def __init__(self, server: Server, kind: str, port: int, sock: Socket) -> None:
         self.server, self.kind, self.port, self.sock = server, kind, port, sock
+        self.socks = [sock]  # the AF_INET listener, and the AF_INET6 one with IPv6
         self.accepted = self.active = self.bytes_in = self.bytes_out = 0
 
     def handle(self, events: int) -> None:
+        for sock in self.socks:
+            self._accept(sock)
+
+    def _accept(self, sock: Socket) -> None:
         for _ in range(_ACCEPT_BURST):
             try:
-                conn, peer = self.sock.accept()
+                conn, peer = sock.accept()
             except BlockingIOError:
                 return
             except OSError as exc:  # e.g. ECONNABORTED: gone before accept
@@ -212,7 +224,8 @@ class Service:
             c = cls(self, conn, peer)
             if self.server.verbose:
                 self.server.log(
-                    f"{self.kind}:{self.port} accepted {peer[0]}:{peer[1]} {option_names(conn)}"
+                    f"{self.kind}:{self.port} accepted {format_endpoint(peer[0], peer[1])} "
+                    f"{option_names(conn)}"
                 )
             self.server.evq.register(conn, EV_IN, c)
             c.handle(EV_IN)
@@ -231,7 +244,7 @@ class Service:
 class Conn:
     """An accepted connection; subclasses say what to do with its bytes."""
 
-    def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
+    def __init__(self, svc: Service, sock: Socket, peer: tuple[Any, ...]) -> None:
         self.svc, self.sock, self.peer = svc, sock, peer
         self.mask = EV_IN
         self.bytes_in = self.bytes_out = 0
@@ -302,7 +315,8 @@ class Conn:
         if self.svc.server.verbose:
             end = f" ({why})" if why else ""
             self.svc.server.log(
-                f"{self.svc.kind}:{self.svc.port} closed {self.peer[0]}:{self.peer[1]}: "
+                f"{self.svc.kind}:{self.svc.port} closed "
+                f"{format_endpoint(self.peer[0], self.peer[1])}: "
                 f"{self.bytes_in} bytes in, {self.bytes_out} out{end}"
             )
 
@@ -515,17 +529,31 @@ class Server:
         print(f"[{time.monotonic() - self.started:8.3f}] {line}", flush=True)
 
     def listen(self, kind: str, port: int, backlog: int) -> None:
-        sock = self.link.stack.socket(ustack.AF_INET, ustack.SOCK_STREAM)
-        sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
-        sock.bind(("", port))
         stack = self.link.stack
         if backlog > int(stack.sysctl("kern.ipc.somaxconn")):
             stack.sysctl("kern.ipc.somaxconn", backlog)
-        sock.listen(backlog)
-        sock.setblocking(False)
+        sock = self._listener(ustack.AF_INET, ("", port), backlog)
         svc = Service(self, kind, port, sock)
         self.services.append(svc)
         self.evq.register(sock, EV_IN, svc)
+        if self.link.address6 is not None:
+            sock6 = self._listener(ustack.AF_INET6, ("::", port), backlog)
+            svc.socks.append(sock6)
+            self.evq.register(sock6, EV_IN, svc)
+
+    def _listener(self, family: int, address: tuple[Any, ...], backlog: int) -> Socket:
+        sock = self.link.stack.socket(family, ustack.SOCK_STREAM)
+        try:
+            sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
+            if family == ustack.AF_INET6:
+                sock.setsockopt(ustack.IPPROTO_IPV6, ustack.IPV6_V6ONLY, 1)
+            sock.bind(address)
+            sock.listen(backlog)
+            sock.setblocking(False)
+        except BaseException:
+            sock.close()
+            raise
+        return sock
 
     def step(self) -> bool:
         """One round: the stack's frames and timers, then every ready socket.
@@ -544,6 +572,8 @@ class Server:
             "uptime": time.monotonic() - self.started,
             "address": str(link.address),
             "peer_address": str(link.peer_address),
+            "address6": None if link.address6 is None else str(link.address6),
+            "peer_address6": None if link.peer_address6 is None else str(link.peer_address6),
             "ifname": link.ifname,
             "services": [s.as_dict() for s in self.services],
             "stack": link.stack.stats,
@@ -552,8 +582,8 @@ class Server:
             "interface": link.iface.stats,
             "connections": [
                 {
-                    "local": f"{c.local[0]}:{c.local[1]}",
-                    "remote": f"{c.remote[0]}:{c.remote[1]}",
+                    "local": format_endpoint(c.local[0], c.local[1]),
+                    "remote": format_endpoint(c.remote[0], c.remote[1]),
                     "state": c.state_name,
                 }
                 for c in link.stack.tcp_connections()
@@ -563,7 +593,8 @@ class Server:
 
     def close(self) -> None:
         for svc in self.services:
-            svc.sock.close()
+            for sock in svc.socks:
+                sock.close()
         self.evq.close()
 
 
@@ -632,8 +663,15 @@ def run(args: argparse.Namespace) -> int:
                 path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
                 control = Control(path)
             names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
+            kernel = link.peer_ip
+            if link.address6 is not None:
+                names += ", " + ", ".join(
+                    f"{k} {format_endpoint(link.ip6, p)}" for k, p in services
+                )
+                if link.peer_address6 is not None:
+                    kernel += f", {link.peer_ip6}"
             ctl = f"; ustack stats --control {control.path}" if control else ""
-            print(f"ustack serve: {names} (kernel side {link.peer_ip}){ctl}", flush=True)
+            print(f"ustack serve: {names} (kernel side {kernel}){ctl}", flush=True)
             if args.run:
                 proc = subprocess.Popen(args.run, shell=True)
             deadline = None if args.duration is None else server.started + args.duration

@@ -71,9 +71,12 @@ def fetch(path: Path, timeout: float = 5.0) -> dict[str, Any]:
 def format_snapshot(snap: dict[str, Any], zeros: bool) -> str:
     """A snapshot as text: services, devices, connections, netstat -s."""
     drv = snap.get("driver", "tap")
+    six = ""
+    if snap.get("address6"):
+        six = f"; {snap['address6']}, kernel {snap.get('peer_address6')}"
     out = [
         f"ustack serve (pid {snap['pid']}) on {snap['ifname']}: {snap['address']}, "
-        f"kernel {snap['peer_address']}, up {snap['uptime']:.1f} s",
+        f"kernel {snap['peer_address']}{six}, up {snap['uptime']:.1f} s",
         "",
         table(
             ["service", "port", "accepted", "active", "bytes in", "bytes out"],

@@ -21,6 +21,9 @@ count: what reset cannot reach (an embryonic connection in the syncache of
 a listener the script closed, which FreeBSD too keeps until it times out,
 retransmitting its SYN-ACK) talks to an earlier script's peer and is
 ignored.
+
+IPv6 scripts are skipped (Unsupported) with that reason: the board control
+protocol (fw_ctl) configures IPv4 addresses and ARP entries only.
 """
 
 from __future__ import annotations
@@ -61,7 +64,11 @@ class BoardBackend(PacketPeer):
 
     name = "board"
 
-    def __init__(self, board: Board, *, mtu: int = 1500) -> None:
+    def __init__(self, board: Board, *, mtu: int = 1500, family: int = 4) -> None:
+        if family != 4:
+            raise Unsupported(
+                0, "the board back end speaks IPv4 only: the board control channel has no IPv6 yet"
+            )
         owner = board.owner
         if getattr(owner, "netns", None) is None:
             raise Unsupported(0, "the board back end needs a board it booted (TAP, namespace)")

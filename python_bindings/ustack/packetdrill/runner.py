@@ -15,14 +15,21 @@ script time, and a packet the stack sends that the script does not expect
 fails the script at the next ``>`` that meets it.
 
 What the runner cannot do is never a pass: it raises :class:`Unsupported`
-with the reason (IPv6, TCP Fast Open, UDP encapsulation, an unknown knob,
-syscall or option), and the script is reported as skipped.
+with the reason (IPv6 on a stack built without it, TCP Fast Open, UDP
+encapsulation, an unknown knob, syscall or option), and the script is reported
+as skipped.
+
+``--ip_version=ipv6`` scripts run on AF_INET6 sockets between the backend's
+IPv6 addresses; the stack's own neighbour discovery and MLD messages are not
+part of any script and are passed over.
 """
 
 from __future__ import annotations
 
 import errno as _errno
+import ipaddress
 import re
+import socket as _socket
 import struct
 import textwrap
 from collections.abc import Callable
@@ -34,19 +41,31 @@ from ustack.errors import Error
 from ustack.packetdrill import ast
 from ustack.packetdrill.wire import (
     ECN_NAMES,
+    ND_MLD_TYPES,
     Icmp,
     Option,
     Segment,
     decode_options,
     encode_options,
     flags_to_str,
+    icmp6_frame,
+    icmp_frame,
+    icmp_type_code,
     parse_frame,
     str_to_flags,
 )
 from ustack.sockets import Socket, tcp_state_name
 from ustack.stack import TcpConnection
 
-__all__ = ["Backend", "Failure", "Unsupported", "ScriptRunner", "RunOptions"]
+__all__ = [
+    "Backend",
+    "Failure",
+    "Unsupported",
+    "ScriptRunner",
+    "RunOptions",
+    "script_family",
+    "inet6_missing",
+]
 
 LOCAL_PORT = 8080  # packetdrill's default local port (the scripts' sockstat -p 8080)
 REMOTE_PORT = 53000  # the script peer's port
@@ -62,7 +81,21 @@ _ERRNO_ALIAS = {"EWOULDBLOCK": "EAGAIN"}
 
 # The socket-API names a script may use, as ustack exports them (FreeBSD's
 # numbering), plus fcntl's.
-_API_PREFIXES = ("AF_", "SOCK_", "IPPROTO_", "SOL_", "SO_", "IP_", "TCP_", "MSG_", "SHUT_")
+_API_PREFIXES = (
+    "AF_",
+    "SOCK_",
+    "IPPROTO_",
+    "SOL_",
+    "SO_",
+    "IP_",
+    "IPV6_",
+    "TCP_",
+    "MSG_",
+    "SHUT_",
+)
+# ustack's socket constants are the host's (ustack.constants); a build of the
+# bindings without IPv6 has no AF_INET6, and its IPv6 scripts are skipped.
+AF_INET6 = int(getattr(ustack, "AF_INET6", _socket.AF_INET6))
 _CONSTANTS: dict[str, int] = {
     name: int(getattr(ustack, name))
     for name in dir(ustack)
@@ -104,6 +137,11 @@ _TCPI_NAMES: dict[str, int] = {
 }
 # sockstat(1)'s state names.
 _SOCKSTAT_STATE = {"SYN_RCVD": "SYN_RECEIVED"}
+# The sockstat pipelines the suite uses: family, port, state, count.
+_SOCKSTAT = re.compile(
+    r"sockstat -([46]) -P tcp (?:-p (\d+) -s|-s -p (\d+)|-s)"
+    r"(?: \| grep packetdril)? \| grep -c (\w+) \| grep (\d+)"
+)
 # Knobs FreeBSD has and ustack does not, that a script may only set to the
 # value describing what ustack always does.
 _FIXED_KNOBS: dict[str, int] = {}
@@ -129,6 +167,40 @@ class Unsupported(Exception):
         self.line = line
 
 
+def script_family(ip_version: str | None) -> int:
+    """4 or 6 for a script's ``--ip_version`` (absent: IPv4); Unsupported for
+    packetdrill's other modes (ipv4-mapped-ipv6)."""
+    version = ip_version or "ipv4"
+    if version == "ipv4":
+        return 4
+    if version == "ipv6":
+        return 6
+    raise Unsupported(0, f"--ip_version={version}")
+
+
+def inet6_missing() -> str | None:
+    """Why IPv6 scripts cannot run on this build of ustack, or None."""
+    if not hasattr(ustack, "UST_HAS_INET6"):
+        return "ustack has no IPv6 (the bindings lack UST_HAS_INET6)"
+    if not ustack.UST_HAS_INET6:
+        return "ustack was built without IPv6 (UST_INET6 0)"
+    return None
+
+
+def _same_ip(a: str, b: str) -> bool:
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return a == b
+
+
+def _ip_version(ip: str) -> int:
+    try:
+        return ipaddress.ip_address(ip).version
+    except ValueError:
+        return 4
+
+
 class StackLike(Protocol):
     """What the runner calls on the stack under test: a :class:`ustack.Stack`,
     or a :class:`ustack.board.Board` driving the stack on a board."""
@@ -145,6 +217,7 @@ class Backend(Protocol):
     name: str
     local_ip: str
     remote_ip: str
+    family: int  # 4 or 6: the addresses' and so the scripts' IP version
 
     @property
     def stack(self) -> StackLike: ...
@@ -152,9 +225,16 @@ class Backend(Protocol):
     @property
     def tolerance_scale(self) -> float: ...
     def now(self) -> int: ...
-    def inject(self, ip_packet: bytes) -> None: ...
+    def inject(self, ip_packet: bytes) -> None:
+        """Deliver an IPv4 or IPv6 packet (by its version field) to the stack."""
+        ...
+
     def advance(self, until_ns: int, *, stop_on_packet: bool) -> None: ...
-    def next_outbound(self) -> tuple[int, bytes] | None: ...
+    def next_outbound(self) -> tuple[int, bytes] | None:
+        """(script time, Ethernet frame) of the oldest frame the stack sent
+        that nobody read yet; the frame keeps its ethertype."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -216,6 +296,8 @@ def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbo
         text += " <" + ",".join(parts) + ">"
     if seg.ecn:
         text = f"[{ {v: k for k, v in ECN_NAMES.items()}[seg.ecn] }] " + text
+    if seg.family == 6:
+        text = f"(hlim {seg.hlim}) (class {seg.tclass:#x}) " + text
     return text
 
 
@@ -248,6 +330,7 @@ class ScriptRunner:
         self.last_ns = 0
         self.pending: list[_Pending] = []
         self.non_fatal_syscalls = "syscall" in (script.option("non_fatal") or "")
+        self.family = int(getattr(backend, "family", 4))
         self.warnings: list[str] = []
         for knob, value in self.opts.forced.items():
             self.st.sysctl(knob, value)
@@ -256,8 +339,14 @@ class ScriptRunner:
 
     def run(self) -> None:
         s = self.script
-        if (s.option("ip_version") or "ipv4") != "ipv4":
-            raise Unsupported(0, f"--ip_version={s.option('ip_version')}: ustack has no IPv6 yet")
+        family = script_family(s.option("ip_version"))
+        if family == 6 and (why := inet6_missing()) is not None:
+            raise Unsupported(0, why)
+        if family != self.family:
+            raise Unsupported(
+                0,
+                f"--ip_version={s.option('ip_version')} on a back end set up for IPv{self.family}",
+            )
         for opt in s.options:
             if opt.name == "udp_encapsulation":
                 raise Unsupported(
@@ -375,14 +464,15 @@ class ScriptRunner:
         ecn = 0 if ev.ecn is None else ECN_NAMES.get(ev.ecn.replace("ect01", "ect0"), 0)
         ttl = 64
         tos_rest = 0
+        v4_fields, v6_fields = ("ttl", "tos"), ("hlim", "class")
         for f in ev.ip_fields:
-            if f.name == "ttl":
+            if f.name not in (v6_fields if self.family == 6 else v4_fields):
+                raise Unsupported(ev.line, f"IP field {f.name} on IPv{self.family}")
+            if f.name in ("ttl", "hlim"):
                 ttl = f.value
-            elif f.name == "tos":
+            else:
                 tos_rest = f.value
                 ecn = f.value & 3
-            else:
-                raise Unsupported(ev.line, f"IP field {f.name} on IPv4")
         seg = Segment(
             src=self.be.remote_ip,
             dst=self.be.local_ip,
@@ -397,54 +487,20 @@ class ScriptRunner:
             payload=bytes(ev.payload_len),
             ecn=(tos_rest & ~3) | ecn,
             ttl=ttl,
+            family=self.family,
+            hlim=ttl,
         )
         self.be.inject(seg.ip_packet())
 
     def _inject_icmp(self, ev: ast.IcmpEvent) -> None:
         if ev.udp is not None:
             raise Unsupported(ev.line, "ICMP quoting a UDP-encapsulated segment")
-        types = {
-            "unreachable": 3,
-            "source_quench": 4,
-            "redirect": 5,
-            "time_exceeded": 11,
-            "parameter_problem": 12,
-        }
-        codes = {
-            "net_unreachable": 0,
-            "host_unreachable": 1,
-            "protocol_unreachable": 2,
-            "port_unreachable": 3,
-            "frag_needed": 4,
-            "source_route_failed": 5,
-            "net_unknown": 6,
-            "host_unknown": 7,
-            "source_host_isolated": 8,
-            "net_prohibited": 9,
-            "host_prohibited": 10,
-            "net_unreachable_for_tos": 11,
-            "host_unreachable_for_tos": 12,
-            "packet_filtered": 13,
-            "admin_prohibited": 13,
-            "precedence_violation": 14,
-            "precedence_cutoff": 15,
-            "ttl_exceeded_in_transit": 0,
-            "exceeded_frag_time": 1,
-            "frag_reass_exceeded": 1,
-            "code_0": 0,
-            "code_1": 1,
-            "code_2": 2,
-        }
-        if ev.icmp_type not in types:
-            raise Unsupported(ev.line, f"ICMP type {ev.icmp_type} (an ICMPv6 name?) on IPv4")
-        code = 0
-        if ev.icmp_code is not None:
-            if ev.icmp_code not in codes:
-                raise Unsupported(ev.line, f"ICMP code {ev.icmp_code} (ICMPv6?) on IPv4")
-            code = codes[ev.icmp_code]
-        rest = (ev.mtu or 0) & 0xFFFF if ev.icmp_type == "unreachable" else 0
+        try:
+            icmp_type, code = icmp_type_code(self.family, ev.icmp_type, ev.icmp_code)
+        except ValueError as exc:
+            raise Unsupported(ev.line, f"{exc} on IPv{self.family}") from None
         # The quoted segment is one the stack sent: local to remote, our seq.
-        quoted = Segment(
+        quoted_seg = Segment(
             src=self.be.local_ip,
             dst=self.be.remote_ip,
             sport=self._lport(),
@@ -453,19 +509,33 @@ class ScriptRunner:
             ack=0,
             flags=0x10,
             win=0,
-        ).ip_packet()[:28]
-        from ustack.packetdrill.wire import icmp_frame
-
-        frame = icmp_frame(
-            b"\0" * 6,
-            b"\0" * 6,
-            self.be.remote_ip,
-            self.be.local_ip,
-            types[ev.icmp_type],
-            code,
-            rest,
-            quoted,
+            family=self.family,
         )
+        if self.family == 6:
+            # RFC 4443 3.2: Packet Too Big carries the MTU in the whole word.
+            rest = (ev.mtu or 0) & 0xFFFFFFFF if ev.icmp_type == "packet_too_big" else 0
+            frame = icmp6_frame(
+                b"\0" * 6,
+                b"\0" * 6,
+                self.be.remote_ip,
+                self.be.local_ip,
+                icmp_type,
+                code,
+                rest,
+                quoted_seg.ip_packet()[:48],  # the IPv6 header and 8 bytes of TCP
+            )
+        else:
+            rest = (ev.mtu or 0) & 0xFFFF if ev.icmp_type == "unreachable" else 0
+            frame = icmp_frame(
+                b"\0" * 6,
+                b"\0" * 6,
+                self.be.remote_ip,
+                self.be.local_ip,
+                icmp_type,
+                code,
+                rest,
+                quoted_seg.ip_packet()[:28],
+            )
         self.be.inject(frame[14:])
 
     def _next_tcp(self, limit_ns: int) -> tuple[int, Segment] | None:
@@ -475,12 +545,15 @@ class ScriptRunner:
             got = self.be.next_outbound()
             if got is None:
                 return None
-            t, raw = got
-            pkt = parse_frame(b"\0" * 12 + b"\x08\x00" + raw)
+            t, frame = got
+            pkt = parse_frame(frame)
             if isinstance(pkt, Segment):
                 return t, pkt
             if isinstance(pkt, Icmp):
-                raise Failure(0, "the stack sent an ICMP message", "", f"ICMP type {pkt.type}")
+                if pkt.family == 6 and pkt.type in ND_MLD_TYPES:
+                    continue  # neighbour discovery or MLD: the stack's own business
+                kind = "ICMPv6" if pkt.family == 6 else "ICMP"
+                raise Failure(0, f"the stack sent an {kind} message", "", f"{kind} type {pkt.type}")
 
     def _expect(self, ev: ast.TcpPacketEvent, when: int) -> None:
         self._check_packet_support(ev)
@@ -530,6 +603,12 @@ class ScriptRunner:
             text += " <" + ",".join(_option_text(o) for o in ev.options) + ">"
         if ev.ecn is not None:
             text = f"[{ev.ecn}] " + text
+        if self.family == 6 and ev.ip_fields:
+            fields = (
+                f"({f.name} {f.value:#x})" if f.name == "class" else f"({f.name} {f.value})"
+                for f in ev.ip_fields
+            )
+            text = " ".join(fields) + " " + text
         return text
 
     def _compare(self, ev: ast.TcpPacketEvent, seg: Segment, expected: str) -> None:
@@ -568,7 +647,14 @@ class ScriptRunner:
             if seg.ecn not in ok:
                 fail(f"IP ECN field {seg.ecn}, expected {ev.ecn}")
         for f in ev.ip_fields:
-            if f.name == "tos" and seg.ecn != f.value & 3:
+            if self.family == 6:
+                if f.name == "hlim" and seg.hlim != f.value:
+                    fail(f"hop limit {seg.hlim}, expected {f.value}")
+                elif f.name == "class" and seg.tclass != f.value:
+                    fail(f"traffic class {seg.tclass:#04x}, expected {f.value:#04x}")
+                elif f.name not in ("hlim", "class"):
+                    raise Unsupported(ev.line, f"IP field {f.name} on IPv6")
+            elif f.name == "tos" and seg.ecn != f.value & 3:
                 fail("IP TOS")
         live = decode_options(seg.options)
         if ev.options_ignored:
@@ -717,7 +803,8 @@ class ScriptRunner:
         kind = self._int(ev.args[1], ev.line)
         if kind != ustack.SOCK_STREAM:
             raise Unsupported(ev.line, "only SOCK_STREAM sockets")
-        return lambda: self._new_fd(ev, self.st.socket(ustack.AF_INET, ustack.SOCK_STREAM))
+        family = AF_INET6 if self.family == 6 else ustack.AF_INET
+        return lambda: self._new_fd(ev, self.st.socket(family, ustack.SOCK_STREAM))
 
     def _sys_bind(self, ev: ast.SyscallEvent) -> Callable[[], int]:
         fd = self._fd(ev.args[0], ev.line)
@@ -909,19 +996,17 @@ class ScriptRunner:
         if m:
             self._sysctl(ev.line, m.group(1), int(m.group(2)))
             return
-        m = re.fullmatch(
-            r"sockstat -4 -P tcp (?:-p (\d+) -s|-s -p (\d+)|-s)"
-            r"(?: \| grep packetdril)? \| grep -c (\w+) \| grep (\d+)",
-            cmd,
-        )
+        m = _SOCKSTAT.fullmatch(cmd)
         if m:
-            port = m.group(1) or m.group(2)
-            self._sockstat(ev.line, int(port) if port else None, m.group(3), int(m.group(4)))
+            port = m.group(2) or m.group(3)
+            self._sockstat(
+                ev.line, int(m.group(1)), int(port) if port else None, m.group(4), int(m.group(5))
+            )
             return
         m = re.fullmatch(r"tcpdrop -s (\w+)", cmd)
         if m:
             for c in self.st.tcp_connections():
-                if c.remote[0] != self.be.remote_ip:
+                if not _same_ip(c.remote[0], self.be.remote_ip):
                     continue  # an earlier script's (board back end)
                 if c.state_name == _SOCKSTAT_STATE.get(m.group(1), m.group(1)):
                     self.st.tcp_drop(c.local, c.remote)
@@ -942,7 +1027,8 @@ class ScriptRunner:
         except Error as exc:
             raise Unsupported(line, f"sysctl {name}={value} refused ({exc})") from None
 
-    def _sockstat(self, line: int, port: int | None, state: str, want: int) -> None:
+    def _sockstat(self, line: int, family: int, port: int | None, state: str, want: int) -> None:
+        """``sockstat -4|-6``: the connections of that family only."""
         name = _SOCKSTAT_STATE.get(state, state)
         # Only this script's peer (and listeners): a board back end shares
         # one stack between scripts, whose syncache may still hold an
@@ -951,10 +1037,11 @@ class ScriptRunner:
             c
             for c in self.st.tcp_connections()
             if (port is None or port in (c.local[1], c.remote[1]))
-            and c.remote[0] in (self.be.remote_ip, "0.0.0.0")
+            and _ip_version(c.local[0]) == family
+            and any(_same_ip(c.remote[0], ip) for ip in (self.be.remote_ip, "0.0.0.0", "::"))
         ]
         count = sum(1 for c in rows if c.state_name == name)
-        if name == "CLOSED":
+        if name == "CLOSED" and family == self.family:
             # Sockets still open whose connection is gone have no PCB.
             for fd in self.fds.values():
                 info = fd.sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)

@@ -4,14 +4,17 @@ A script's group is its first folder below the suite root (``snd-syn``,
 ``state-event-engine``, ...).  Each script runs on a fresh stack.  The
 report lists, for every failure, the first mismatching line with the
 expected and the actual packet (or syscall result), and for every skip the
-reason; it is printed and can be written as JSON.  The closing line reads
-"N passed, N failed, N skipped".
+reason; it is printed and can be written as JSON.  IPv4 and IPv6 scripts
+are counted apart (the group table has a column set for each, the summary a
+line for each, the in-scope pass rate is per family); the closing line reads
+"N passed, N failed, N skipped" over both.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import time
 import traceback
 from collections import Counter
@@ -21,12 +24,27 @@ from pathlib import Path
 from typing import Any
 
 from ustack.packetdrill.lexer import ParseError
-from ustack.packetdrill.runner import Backend, Failure, RunOptions, ScriptRunner, Unsupported
+from ustack.packetdrill.runner import (
+    Backend,
+    Failure,
+    RunOptions,
+    ScriptRunner,
+    Unsupported,
+    inet6_missing,
+    script_family,
+)
 from ustack.packetdrill.virtual import VirtualBackend
 
 __all__ = [
     "IN_SCOPE_GROUPS",
+    "FAMILIES",
+    "LOCAL_IP",
+    "REMOTE_IP",
+    "LOCAL_IP6",
+    "REMOTE_IP6",
     "ScriptResult",
+    "file_family",
+    "select_scripts",
     "Report",
     "default_suite_dir",
     "find_scripts",
@@ -38,8 +56,14 @@ __all__ = [
 # still from 198.18.0.0/15 like everything else ustack's tests use.
 LOCAL_IP = "198.18.0.1"
 REMOTE_IP = "198.18.0.2"
+# The IPv6 twins' addresses: from 2001:2::/64 (RFC 5180's benchmarking
+# prefix, as issue 17 asks), not packetdrill's default fd3d:fa7b:d17d::/48.
+LOCAL_IP6 = "2001:2::1"
+REMOTE_IP6 = "2001:2::2"
+# --family: which scripts a run takes, by their --ip_version.
+FAMILIES = ("4", "6", "both")
 # The groups the conformance goal counts (fast-open and tcp-over-udp are
-# out of scope for now; IPv6 twins count once ustack has IPv6).
+# out of scope for now); IPv4 and IPv6 scripts are counted apart.
 IN_SCOPE_GROUPS = (
     "snd-syn",
     "state-event-engine",
@@ -72,6 +96,7 @@ class ScriptResult:
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     attempts: int = 1  # runs it took (more than 1 only with retries on a real-time back end)
+    family: int = 4  # the script's IP version (--ip_version)
 
 
 @dataclass
@@ -79,29 +104,36 @@ class Report:
     results: list[ScriptResult] = field(default_factory=list)
     seconds: float = 0.0
 
-    def counts(self) -> Counter[str]:
-        return Counter(r.status for r in self.results)
+    def _of(self, family: int | None) -> list[ScriptResult]:
+        return [r for r in self.results if family is None or r.family == family]
 
-    def by_group(self) -> dict[str, Counter[str]]:
+    def families(self) -> list[int]:
+        """The IP versions of the scripts that ran, in order (4 before 6)."""
+        return sorted({r.family for r in self.results})
+
+    def counts(self, family: int | None = None) -> Counter[str]:
+        """Results by status, of one family (4, 6) or of all (None)."""
+        return Counter(r.status for r in self._of(family))
+
+    def by_group(self, family: int | None = None) -> dict[str, Counter[str]]:
         groups: dict[str, Counter[str]] = {}
-        for r in self.results:
+        for r in self._of(family):
             groups.setdefault(r.group, Counter())[r.status] += 1
         return groups
 
-    def in_scope_pass_rate(self) -> float:
-        """Percent of the IPv4 scripts in IN_SCOPE_GROUPS that passed (skips count
-        as not passed)."""
-        scoped = [
-            r
-            for r in self.results
-            if r.group in IN_SCOPE_GROUPS and "ipv6" not in Path(r.path).name
-        ]
-        if not scoped:
-            return 0.0
-        return 100.0 * sum(r.status == "pass" for r in scoped) / len(scoped)
+    def in_scope(self, family: int = 4) -> tuple[int, int]:
+        """(passed, total) of the ``family`` scripts in IN_SCOPE_GROUPS."""
+        scoped = [r for r in self._of(family) if r.group in IN_SCOPE_GROUPS]
+        return sum(r.status == "pass" for r in scoped), len(scoped)
 
-    def summary_line(self) -> str:
-        c = self.counts()
+    def in_scope_pass_rate(self, family: int = 4) -> float:
+        """Percent of the IPv4 (``family`` 4, the default) or IPv6 scripts in
+        IN_SCOPE_GROUPS that passed (skips count as not passed)."""
+        passed, total = self.in_scope(family)
+        return 100.0 * passed / total if total else 0.0
+
+    def summary_line(self, family: int | None = None) -> str:
+        c = self.counts(family)
         failed = c["fail"] + c["error"]
         return f"{c['pass']} passed, {failed} failed, {c['unsupported']} skipped"
 
@@ -116,12 +148,17 @@ class Report:
             elif r.status == "unsupported" and verbose:
                 lines.append(f"SKIP {r.path}:{r.line}: {r.reason}")
         lines.append("")
+        families = self.families() or [4]
         width = max((len(g) for g in self.by_group()), default=5)
-        lines.append(f"{'group':<{width}}  pass  fail  skip")
-        for group, c in sorted(self.by_group().items()):
-            lines.append(
-                f"{group:<{width}}  {c['pass']:4}  {c['fail'] + c['error']:4}  {c['unsupported']:4}"
-            )
+        lines.append(f"{'':<{width}}" + "".join(f"  {f'IPv{f}':<16}" for f in families).rstrip())
+        lines.append(f"{'group':<{width}}" + "  pass  fail  skip" * len(families))
+        per = {f: self.by_group(f) for f in families}
+        for group in sorted(self.by_group()):
+            row = f"{group:<{width}}"
+            for f in families:
+                c = per[f].get(group, Counter())
+                row += f"  {c['pass']:4}  {c['fail'] + c['error']:4}  {c['unsupported']:4}"
+            lines.append(row)
         retried = [r for r in self.results if r.attempts > 1]
         if retried:
             lines.append("")
@@ -129,13 +166,19 @@ class Report:
             for r in retried:
                 outcome = "passed" if r.status == "pass" else "still failed"
                 lines.append(f"  {r.path}: {outcome} at run {r.attempts}")
-        reasons = Counter(r.reason for r in self.results if r.status == "unsupported")
+        reasons = Counter((r.family, r.reason) for r in self.results if r.status == "unsupported")
         if reasons:
             lines.append("")
             lines.append("skipped, by reason:")
-            for reason, n in reasons.most_common():
-                lines.append(f"  {n:4}  {reason}")
+            for (fam, reason), n in reasons.most_common():
+                lines.append(f"  {n:4}  IPv{fam}: {reason}")
         lines.append("")
+        for f in families:
+            passed, total = self.in_scope(f)
+            scope = ""
+            if total:
+                scope = f"; in scope {passed}/{total} ({100.0 * passed / total:.1f}%)"
+            lines.append(f"IPv{f}: {self.summary_line(f)}{scope}")
         lines.append(f"{self.summary_line()} ({self.seconds:.1f} s)")
         return "\n".join(lines)
 
@@ -144,6 +187,15 @@ class Report:
             {
                 "summary": dict(self.counts()),
                 "groups": {g: dict(c) for g, c in self.by_group().items()},
+                "families": {
+                    f"ipv{f}": {
+                        "summary": dict(self.counts(f)),
+                        "groups": {g: dict(c) for g, c in self.by_group(f).items()},
+                        "in_scope_passed": self.in_scope(f)[0],
+                        "in_scope_total": self.in_scope(f)[1],
+                    }
+                    for f in self.families()
+                },
                 "seconds": round(self.seconds, 3),
                 "results": [asdict(r) for r in self.results],
             },
@@ -161,6 +213,32 @@ def find_scripts(paths: Iterable[str | os.PathLike[str]]) -> Iterator[tuple[Path
             yield p.parent, p
 
 
+_IP_VERSION = re.compile(r"^--ip_version=(\S+)", re.MULTILINE)
+
+
+def file_family(path: Path) -> int:
+    """A script's IP version by its ``--ip_version`` line (without reading
+    the rest): 6 for ipv6, else 4; by the file name (``*ipv6*``) when it
+    cannot be read."""
+    try:
+        m = _IP_VERSION.search(path.read_text(errors="replace"))
+    except OSError:
+        return 6 if "ipv6" in path.name else 4
+    return 6 if m is not None and m.group(1) == "ipv6" else 4
+
+
+def select_scripts(
+    paths: Iterable[str | os.PathLike[str]], family: str = "both"
+) -> Iterator[tuple[Path, Path]]:
+    """:func:`find_scripts` with only the IPv4 (``family`` "4") or IPv6 ("6")
+    scripts, or all ("both")."""
+    if family not in FAMILIES:
+        raise ValueError(f"family {family!r}: expected one of {', '.join(FAMILIES)}")
+    for root, path in find_scripts(paths):
+        if family == "both" or str(file_family(path)) == family:
+            yield root, path
+
+
 def _group(root: Path, path: Path) -> str:
     """The script's folder right below the suite root (the folder holding
     run-tests.sh, as FreeBSD's suite does), else the folder it was found in."""
@@ -171,23 +249,33 @@ def _group(root: Path, path: Path) -> str:
 
 
 def _make_backend(
-    kind: str, mtu: int, seed: int, tap: str | None = None, board: Any = None
+    kind: str,
+    mtu: int,
+    seed: int,
+    tap: str | None = None,
+    board: Any = None,
+    family: int = 4,
 ) -> Backend:
+    if family == 6 and (why := inet6_missing()) is not None:
+        raise Unsupported(0, why)
     if kind == "board":
         from ustack.packetdrill.board_backend import BoardBackend
 
         if board is None:
             raise ValueError("--backend board needs a board (--board NAME)")
-        return BoardBackend(board, mtu=mtu)
+        return BoardBackend(board, mtu=mtu, family=family)
+    local, remote = (LOCAL_IP6, REMOTE_IP6) if family == 6 else (LOCAL_IP, REMOTE_IP)
     if kind == "tap":
         from ustack.packetdrill.tap_backend import TapBackend
 
-        return TapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed, tap=tap)
+        return TapBackend(
+            local_ip=local, remote_ip=remote, mtu=mtu, seed=seed, tap=tap, family=family
+        )
     if kind == "netmap":
         from ustack.packetdrill.netmap_backend import NetmapBackend
 
-        return NetmapBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
-    return VirtualBackend(local_ip=LOCAL_IP, remote_ip=REMOTE_IP, mtu=mtu, seed=seed)
+        return NetmapBackend(local_ip=local, remote_ip=remote, mtu=mtu, seed=seed, family=family)
+    return VirtualBackend(local_ip=local, remote_ip=remote, mtu=mtu, seed=seed, family=family)
 
 
 def run_script(
@@ -209,6 +297,7 @@ def run_script(
 
     t0 = time.perf_counter()
     result = ScriptResult(str(path), group or path.parent.name, "pass")
+    result.family = file_family(path)
     try:
         script = parse_file(path)
     except ParseError as exc:
@@ -216,7 +305,9 @@ def run_script(
         return result
     mtu = int(script.option("mtu") or 1500)
     try:
-        be = _make_backend(backend, mtu, seed, tap, board)
+        family = script_family(script.option("ip_version"))
+        result.family = family
+        be = _make_backend(backend, mtu, seed, tap, board, family)
     except Unsupported as exc:
         result.status, result.line, result.reason = "unsupported", 0, str(exc)
         return result
@@ -248,13 +339,15 @@ def run_scripts(
     *,
     opts: RunOptions | None = None,
     ipv4_only: bool = False,
+    family: str = "both",
     progress: Callable[[int, ScriptResult], None] | None = None,
     backend: str = "virtual",
     tap: str | None = None,
     board: str | None = None,
     retries: int = 0,
 ) -> Report:
-    """Runs every script under ``paths``; ``ipv4_only`` leaves out files named *-ipv6*.
+    """Runs every script under ``paths``; ``family`` "4" or "6" takes only the
+    scripts of that ``--ip_version`` ("both": all); ``ipv4_only`` is ``family="4"``.
     ``backend="board"`` boots ``board`` (``"host"``, ``"mps2-an385"``) once
     for the whole run.  ``retries``: on the real-time back ends (tap, board)
     a script that fails runs again, up to that many more times, because a
@@ -271,9 +364,7 @@ def run_scripts(
 
         the_board = open_board(board or "mps2-an385")
     try:
-        for i, (root, path) in enumerate(find_scripts(paths)):
-            if ipv4_only and "ipv6" in path.name:
-                continue
+        for i, (root, path) in enumerate(select_scripts(paths, "4" if ipv4_only else family)):
             for attempt in range(1, retries + 2):
                 r = run_script(
                     path,

@@ -19,17 +19,30 @@ as it is: that needs no namespace and no root, only CAP_NET_RAW for the
 packet socket (``setpriv --ambient-caps +net_raw``, or ``setcap
 cap_net_raw+ep`` on the interpreter), and the scripts' MTU must be the
 device's.
+
+IPv6 scripts (``family=6``) run the same way: the kernel's side stays silent
+for IPv6 too (disable_ipv6 on a device made for the run), the IPv6 frames go
+out through the packet socket, the stack gets the IPv6 address without
+duplicate address detection and the peer as a static neighbour.  The stack
+comes from :class:`HostLink` with its interface already attached, so the
+quieting knobs (:data:`QUIET_INET6_KNOBS`) come after the attach: what the
+stack sends on attach (a link-local address's DAD and MLD reports) reaches
+the packet socket, and the runner passes over it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import select
 import socket
+import struct
 import time
 from collections import deque
+from typing import Any
 
 from ustack.hostlink import HostLink, existing_device
 from ustack.packetdrill.runner import Unsupported
+from ustack.packetdrill.virtual import quiet_inet6
 
 __all__ = ["PacketPeer", "TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS", "PEER_MAC"]
 
@@ -40,6 +53,9 @@ TAP_MAX_MTU = 65521  # Linux: 65535 less the Ethernet header
 PEER_MAC = bytes.fromhex("02005e0000fe")  # locally administered, on no interface
 _ETH_P_ALL = 0x0003
 _ETH_P_IP = b"\x08\x00"
+_ETH_P_IPV6 = b"\x86\xdd"
+# The stack's IPv4 address in IPv6 runs (HostLink wants one; nothing uses it).
+_V4_ADDRESS = "198.18.0.1/24"
 _FRAME_MAX = 65600
 
 
@@ -52,6 +68,7 @@ class PacketPeer:
     _sock: socket.socket
     _mine: bytes
     mtu: int
+    family: int = 4
     _only_to: bytes | None = None  # when set: only IPv4 packets to this address count
 
     def _peer_start(self) -> None:
@@ -79,12 +96,14 @@ class PacketPeer:
             if addr[2] == socket.PACKET_OUTGOING or data[6:12] != self._mine:
                 continue  # our injections going out, or the kernel's own frames
             if data[12:14] == _ETH_P_IP and self._only_to in (None, data[30:34]):
-                self._out.append((self.now(), data[14:]))
+                self._out.append((self.now(), data))
+            elif data[12:14] == _ETH_P_IPV6 and self._only_to is None:
+                self._out.append((self.now(), data))
 
     def _send(self, ip_packet: bytes) -> None:
-        from ustack.packetdrill.wire import fragment
+        from ustack.packetdrill.wire import ethertype_of, fragment
 
-        head = self._mine + PEER_MAC + _ETH_P_IP
+        head = self._mine + PEER_MAC + struct.pack("!H", ethertype_of(ip_packet))
         for part in fragment(ip_packet, self.mtu):
             self._sock.send(head + part)
 
@@ -102,10 +121,11 @@ class TapBackend(PacketPeer):
         *,
         local_ip: str,
         remote_ip: str,
-        prefixlen: int = 24,
+        prefixlen: int | None = None,
         mtu: int = 1500,
         seed: int = 1,
         tap: str | None = None,
+        family: int = 4,
     ) -> None:
         if mtu > TAP_MAX_MTU:
             raise Unsupported(0, f"--mtu={mtu}: a TAP device's MTU is at most {TAP_MAX_MTU}")
@@ -114,13 +134,16 @@ class TapBackend(PacketPeer):
             have = existing_device(tap).mtu
             if have != mtu:
                 raise Unsupported(0, f"--mtu={mtu}: the TAP device {tap} has MTU {have}")
-        self.local_ip = local_ip
-        self.remote_ip = remote_ip
+        self.family = family
+        self.local_ip = str(ipaddress.ip_address(local_ip))
+        self.remote_ip = str(ipaddress.ip_address(remote_ip))
         self.mtu = mtu
+        if prefixlen is None:
+            prefixlen = 64 if family == 6 else 24
         # Segments as the script wrote them (no offloads); the kernel's side
         # gets no address, the script is the peer.
         self.link = HostLink(
-            address=f"{local_ip}/{prefixlen}",
+            address=_V4_ADDRESS if family == 6 else f"{self.local_ip}/{prefixlen}",
             peer_address=None,
             ifname=ifname,
             mtu=mtu,
@@ -132,7 +155,14 @@ class TapBackend(PacketPeer):
         self.iface = self.link.iface
         self._mine = self.iface.mac_bytes
         try:
-            self.stack.arp_add(self.iface, remote_ip, PEER_MAC)
+            if family == 6:
+                quiet_inet6(self.stack)
+                iface6: Any = self.iface  # the IPv6 API (nodad, nd6_add) of issue 17
+                iface6.add_address(f"{self.local_ip}/{prefixlen}", nodad=True)
+                stack6: Any = self.stack
+                stack6.nd6_add(self.iface, self.remote_ip, PEER_MAC)
+            else:
+                self.stack.arp_add(self.iface, self.remote_ip, PEER_MAC)
             self._sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(_ETH_P_ALL))
         except PermissionError as exc:
             self.link.close()

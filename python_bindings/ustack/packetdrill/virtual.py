@@ -8,19 +8,53 @@ outbound frame as it is handed to the driver, so timing checks see the
 stack's own send time.  Both stacks run on one :class:`VirtualClock` and time
 moves only when the runner asks, so a script runs as fast as the CPU allows
 and the same way every time.
+
+With ``family=6`` the stack under test has the IPv6 address instead (added
+without duplicate address detection) and the peer is a static neighbour.
+Whatever the family, both stacks are made quiet before their interfaces
+exist when ustack has IPv6 (:data:`QUIET_INET6_KNOBS`: no DAD, no router
+solicitation, no link-local address), so that no neighbour discovery or MLD
+message of either stack crosses the pipe uninvited.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import struct
 from collections import deque
+from typing import Any
 
+import ustack
 from ustack.clock import VirtualClock
 from ustack.drivers import DriverEnd
-from ustack.packetdrill.wire import fragment
+from ustack.errors import Error
+from ustack.packetdrill.runner import Unsupported
+from ustack.packetdrill.wire import ethertype_of, fragment
 from ustack.pipe import Pipe
 from ustack.stack import CAPTURE_OUT, Stack, run_until
 
-__all__ = ["VirtualBackend"]
+__all__ = ["VirtualBackend", "QUIET_INET6_KNOBS", "quiet_inet6"]
+
+# IPv6 knobs that keep a stack from talking on its own when an interface
+# comes up (FreeBSD names; accept_rtadv 0 is FreeBSD's default already).
+QUIET_INET6_KNOBS = (
+    ("net.inet6.ip6.dad_count", 0),
+    ("net.inet6.ip6.accept_rtadv", 0),
+    ("net.inet6.ip6.auto_linklocal", 0),
+)
+
+
+def quiet_inet6(stack: Any) -> None:
+    """Sets :data:`QUIET_INET6_KNOBS` on ``stack`` (before it has interfaces);
+    nothing when ustack has no IPv6 or lacks one of them."""
+    if not getattr(ustack, "UST_HAS_INET6", False):
+        return
+    for name, value in QUIET_INET6_KNOBS:
+        try:
+            stack.sysctl(name, value)
+        except FileNotFoundError:
+            pass
+
 
 # The clock starts here rather than at zero so that nothing in the stack
 # sees a zero time (millisecond timestamps would start at 0).
@@ -37,21 +71,44 @@ class VirtualBackend:
         *,
         local_ip: str,
         remote_ip: str,
-        prefixlen: int = 24,
+        prefixlen: int | None = None,
         mtu: int = 1500,
         seed: int = 1,
+        family: int = 4,
     ) -> None:
-        self.local_ip = local_ip
-        self.remote_ip = remote_ip
+        self.family = family
+        self.local_ip = str(ipaddress.ip_address(local_ip))
+        self.remote_ip = str(ipaddress.ip_address(remote_ip))
+        if prefixlen is None:
+            prefixlen = 64 if family == 6 else 24
         self.clock = VirtualClock(_T0_NS)
         self.mtu = mtu
         end, peer_end = self._make_ends(mtu, seed)
         self.stack = Stack(clock=self.clock, seed=seed)
         self._peer = Stack(clock=self.clock, seed=seed + 1)
-        self.iface = self.stack.add_interface(end, "pd0", f"{local_ip}/{prefixlen}")
+        quiet_inet6(self.stack)
+        quiet_inet6(self._peer)
+        if family == 6:
+            self.iface = self.stack.add_interface(end, "pd0")
+            iface6: Any = self.iface  # the IPv6 API (nodad, nd6_add) of issue 17
+            try:
+                iface6.add_address(f"{self.local_ip}/{prefixlen}", nodad=True)
+            except Error as exc:
+                self.stack.close()
+                self._peer.close()
+                self._close_ends()
+                if exc.errname == "EAFNOSUPPORT":
+                    raise Unsupported(0, f"ustack's IPv6 is not there yet ({exc})") from None
+                raise
+        else:
+            self.iface = self.stack.add_interface(end, "pd0", f"{self.local_ip}/{prefixlen}")
         self._peer_if = self._peer.add_interface(peer_end, "peer0")
         self._peer_if.set_input_hook(lambda frame: True)
-        self.stack.arp_add(self.iface, remote_ip, self._peer_if.mac_bytes)
+        if family == 6:
+            stack6: Any = self.stack
+            stack6.nd6_add(self.iface, self.remote_ip, self._peer_if.mac_bytes)
+        else:
+            self.stack.arp_add(self.iface, self.remote_ip, self._peer_if.mac_bytes)
         self._out: deque[tuple[int, bytes]] = deque()
         self.iface.set_capture_hook(self._captured)
         self._group = [self.stack, self._peer]
@@ -68,7 +125,7 @@ class VirtualBackend:
 
     def _captured(self, direction: int, ts_ns: int, frame: bytes) -> None:
         if direction == CAPTURE_OUT:
-            self._out.append((ts_ns - _T0_NS, frame[14:]))
+            self._out.append((ts_ns - _T0_NS, bytes(frame)))
 
     @property
     def tolerance_scale(self) -> float:
@@ -80,10 +137,14 @@ class VirtualBackend:
         return self.stack.now - _T0_NS
 
     def inject(self, ip_packet: bytes) -> None:
-        """Deliver an IPv4 packet to the stack under test, now; one larger
-        than the link MTU goes as IPv4 fragments (a tun device would take it
+        """Deliver an IPv4 or IPv6 packet to the stack under test, now; one
+        larger than the link MTU goes as fragments (a tun device would take it
         whole; the stack sees the same segment after reassembly)."""
-        head = self.iface.mac_bytes + self._peer_if.mac_bytes + b"\x08\x00"
+        head = (
+            self.iface.mac_bytes
+            + self._peer_if.mac_bytes
+            + struct.pack("!H", ethertype_of(ip_packet))
+        )
         for part in fragment(ip_packet, self.mtu):
             # One at a time, so that the pipe's short ring never fills.
             self._peer_if.send_frame(head + part)

@@ -1,11 +1,14 @@
-"""TCP/IPv4 and ICMP frames for the packetdrill runner, built and read by hand.
+"""TCP over IPv4 and IPv6, ICMP and ICMPv6 frames for the packetdrill runner, built
+and read by hand.
 
 The runner injects the script's inbound packets as Ethernet frames and reads
 the stack's outbound frames back; this module is the one place that knows the
-byte layout (RFC 791 IPv4, RFC 9293 3.1 TCP, RFC 792 ICMP, RFC 7323 and
-RFC 2018 options), so that the backends deal in :class:`Segment` values with
-absolute sequence numbers only.  Lengths are checked once in
-:func:`parse_frame`; a frame that is not IPv4 carrying TCP or ICMP is None.
+byte layout (RFC 791 IPv4, RFC 8200 IPv6 with its Fragment header, RFC 9293
+3.1 TCP, RFC 792 ICMP, RFC 4443 ICMPv6, RFC 7323 and RFC 2018 options), so
+that the backends deal in :class:`Segment` values with absolute sequence
+numbers only.  Lengths are checked once in :func:`parse_frame`, which
+dispatches on the ethertype; a frame that is not IPv4 or IPv6 carrying TCP,
+ICMP or ICMPv6 is None.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
 from ustack.sim import inet_checksum
 
@@ -28,13 +32,96 @@ __all__ = [
     "decode_options",
     "tcp_frame",
     "icmp_frame",
+    "icmp6_frame",
+    "icmp_type_code",
     "parse_frame",
+    "parse_packet",
+    "ethertype_of",
     "fragment",
+    "fragment6",
+    "l4_checksum",
+    "ETHERTYPE_IP",
+    "ETHERTYPE_IPV6",
+    "ICMP4_TYPES",
+    "ICMP4_CODES",
+    "ICMP6_TYPES",
+    "ICMP6_CODES",
+    "ND_MLD_TYPES",
 ]
 
 ETHERTYPE_IP = 0x0800
+ETHERTYPE_IPV6 = 0x86DD
 PROTO_ICMP = 1
 PROTO_TCP = 6
+PROTO_FRAGMENT = 44  # IPv6 Fragment header (RFC 8200 4.5)
+PROTO_ICMPV6 = 58
+IP6_HLEN = 40
+# Extension headers parse_frame walks past to reach TCP or ICMPv6: hop-by-hop
+# options (MLD reports carry one), routing, destination options, each
+# (length + 1) * 8 bytes; the Fragment header has 8.
+_EXT_HEADERS = (0, 43, 60)
+_MAX_EXT_HEADERS = 8
+
+# ICMP types and codes by packetdrill's names (RFC 792; RFC 1812 5.2.7.1 for 13-15).
+ICMP4_TYPES: dict[str, int] = {
+    "unreachable": 3,
+    "source_quench": 4,
+    "redirect": 5,
+    "time_exceeded": 11,
+    "parameter_problem": 12,
+}
+ICMP4_CODES: dict[str, int] = {
+    "net_unreachable": 0,
+    "host_unreachable": 1,
+    "protocol_unreachable": 2,
+    "port_unreachable": 3,
+    "frag_needed": 4,
+    "source_route_failed": 5,
+    "net_unknown": 6,
+    "host_unknown": 7,
+    "source_host_isolated": 8,
+    "net_prohibited": 9,
+    "host_prohibited": 10,
+    "net_unreachable_for_tos": 11,
+    "host_unreachable_for_tos": 12,
+    "packet_filtered": 13,
+    "admin_prohibited": 13,
+    "precedence_violation": 14,
+    "precedence_cutoff": 15,
+    "ttl_exceeded_in_transit": 0,
+    "exceeded_frag_time": 1,
+    "frag_reass_exceeded": 1,
+    "code_0": 0,
+    "code_1": 1,
+    "code_2": 2,
+}
+# ICMPv6 error types by packetdrill's names (RFC 4443 3) and their codes,
+# which depend on the type.
+ICMP6_TYPES: dict[str, int] = {
+    "unreachable": 1,
+    "packet_too_big": 2,
+    "time_exceeded": 3,
+    "parameter_problem": 4,
+}
+ICMP6_CODES: dict[str, dict[str, int]] = {
+    "unreachable": {
+        "no_route": 0,
+        "admin_prohibited": 1,
+        "not_neighbour": 2,  # RFC 4443 calls code 2 "beyond scope of source address"
+        "beyond_scope": 2,
+        "address_unreachable": 3,
+        "port_unreachable": 4,
+        "source_address_failed_policy": 5,
+        "reject_route": 6,
+    },
+    "packet_too_big": {},
+    "time_exceeded": {"exceeded_hop_limit": 0, "exceeded_frag_time": 1},
+    "parameter_problem": {"header_field": 0, "unknown_next_header": 1, "unknown_option": 2},
+}
+# ICMPv6 the stack sends on its own, never part of a TCP script: MLD queries,
+# reports and done (130-132, RFC 2710), router and neighbour discovery
+# (133-137, RFC 4861) and MLDv2 reports (143, RFC 3810).
+ND_MLD_TYPES = frozenset({130, 131, 132, 133, 134, 135, 136, 137, 143})
 
 # packetdrill's flag letters; "." is ACK, E is ECE and W is CWR.
 FLAG_BITS: dict[str, int] = {
@@ -156,7 +243,11 @@ def decode_options(raw: bytes) -> list[Option]:
 
 @dataclass(frozen=True)
 class Segment:
-    """A TCP segment in an IPv4 packet, with absolute sequence numbers."""
+    """A TCP segment in an IPv4 (``family`` 4) or IPv6 (6) packet, with
+    absolute sequence numbers.  ``ttl``, ``ip_id`` and ``df`` are IPv4's;
+    ``hlim``, ``tclass`` and ``flowlabel`` IPv6's.  ``ecn`` is the ECN field
+    when read; when built it is ORed into the TOS byte (IPv4, where the
+    runner passes the whole byte) or the traffic class (IPv6)."""
 
     src: str
     dst: str
@@ -174,6 +265,10 @@ class Segment:
     ip_id: int = 0
     df: bool = False
     extra: dict[str, int] = field(default_factory=dict)  # checksum status etc.
+    family: int = 4
+    hlim: int = 64
+    tclass: int = 0  # the whole traffic class byte, ECN bits included, when read
+    flowlabel: int = 0
 
     @property
     def seglen(self) -> int:
@@ -199,22 +294,23 @@ class Segment:
             self.urg,
         )
         body = hdr + self.options + self.payload
-        pseudo = (
-            ipaddress.IPv4Address(self.src).packed
-            + ipaddress.IPv4Address(self.dst).packed
-            + struct.pack("!BBH", 0, PROTO_TCP, len(body))
-        )
-        csum = inet_checksum(pseudo + body + bytes(len(body) % 2))
+        csum = l4_checksum(self.src, self.dst, PROTO_TCP, body, self.family)
         return body[:16] + struct.pack("!H", csum) + body[18:]
 
     def ip_packet(self) -> bytes:
-        """The whole IPv4 packet (header checksum and TCP checksum correct)."""
+        """The whole IP packet (IPv4 header checksum and TCP checksum correct)."""
+        if self.family == 6:
+            tclass = (self.tclass | self.ecn) & 0xFF
+            return _ip6_header(
+                self.src, self.dst, PROTO_TCP, self._tcp_bytes(), tclass, self.flowlabel, self.hlim
+            )
         return _ip_header(self.src, self.dst, PROTO_TCP, self._tcp_bytes(), self)
 
 
 @dataclass(frozen=True)
 class Icmp:
-    """An ICMP message read from the wire (type, code, what it quotes)."""
+    """An ICMP (``family`` 4) or ICMPv6 (6) message read from the wire (type,
+    code, what it quotes)."""
 
     src: str
     dst: str
@@ -222,6 +318,30 @@ class Icmp:
     code: int
     rest: int  # the 32-bit word after the checksum (MTU, pointer, gateway)
     quoted: bytes
+    family: int = 4
+
+
+def _pseudo_header(src: str, dst: str, proto: int, length: int, family: int) -> bytes:
+    if family == 6:
+        # RFC 8200 8.1: source, destination, upper-layer length (32 bits),
+        # three zero bytes, next header.
+        return (
+            ipaddress.IPv6Address(src).packed
+            + ipaddress.IPv6Address(dst).packed
+            + struct.pack("!I3xB", length, proto)
+        )
+    return (
+        ipaddress.IPv4Address(src).packed
+        + ipaddress.IPv4Address(dst).packed
+        + struct.pack("!BBH", 0, proto, length)
+    )
+
+
+def l4_checksum(src: str, dst: str, proto: int, body: bytes, family: int = 4) -> int:
+    """The Internet checksum of a TCP segment or ICMPv6 message ``body`` (its
+    checksum field zero) over the pseudo header of ``family``."""
+    pseudo = _pseudo_header(src, dst, proto, len(body), family)
+    return inet_checksum(pseudo + body + bytes(len(body) % 2))
 
 
 def _ip_header(src: str, dst: str, proto: int, body: bytes, seg: Segment | None) -> bytes:
@@ -246,8 +366,32 @@ def _ip_header(src: str, dst: str, proto: int, body: bytes, seg: Segment | None)
     return hdr + body
 
 
+def _ip6_header(
+    src: str, dst: str, nxt: int, body: bytes, tclass: int = 0, flowlabel: int = 0, hlim: int = 64
+) -> bytes:
+    """An IPv6 header (RFC 8200 3) followed by ``body``."""
+    if len(body) > 0xFFFF:
+        raise ValueError(f"an IPv6 payload of {len(body)} bytes needs a jumbogram")
+    first = (6 << 28) | ((tclass & 0xFF) << 20) | (flowlabel & 0xFFFFF)
+    hdr = struct.pack(
+        "!IHBB16s16s",
+        first,
+        len(body),
+        nxt,
+        hlim,
+        ipaddress.IPv6Address(src).packed,
+        ipaddress.IPv6Address(dst).packed,
+    )
+    return hdr + body
+
+
+def ethertype_of(packet: bytes) -> int:
+    """The ethertype that carries an IP packet: IPv6's when its version is 6."""
+    return ETHERTYPE_IPV6 if packet and packet[0] >> 4 == 6 else ETHERTYPE_IP
+
+
 def _ether(dst_mac: bytes, src_mac: bytes, packet: bytes) -> bytes:
-    return dst_mac + src_mac + struct.pack("!H", ETHERTYPE_IP) + packet
+    return dst_mac + src_mac + struct.pack("!H", ethertype_of(packet)) + packet
 
 
 def tcp_frame(dst_mac: bytes, src_mac: bytes, seg: Segment) -> bytes:
@@ -272,23 +416,132 @@ def icmp_frame(
     return _ether(dst_mac, src_mac, _ip_header(src, dst, PROTO_ICMP, body, None))
 
 
+def icmp6_frame(
+    dst_mac: bytes,
+    src_mac: bytes,
+    src: str,
+    dst: str,
+    icmp_type: int,
+    code: int,
+    rest: int,
+    quoted: bytes,
+    *,
+    hlim: int = 64,
+) -> bytes:
+    """An Ethernet II frame with an ICMPv6 error (RFC 4443 2.1: next header 58,
+    the checksum over the IPv6 pseudo header) quoting ``quoted`` (the
+    offending IPv6 header and what followed it); ``rest`` is the MTU of a
+    Packet Too Big, the pointer of a Parameter Problem, else 0."""
+    body = struct.pack("!BBHI", icmp_type, code, 0, rest & 0xFFFFFFFF) + quoted
+    csum = l4_checksum(src, dst, PROTO_ICMPV6, body, 6)
+    body = body[:2] + struct.pack("!H", csum) + body[4:]
+    return _ether(dst_mac, src_mac, _ip6_header(src, dst, PROTO_ICMPV6, body, hlim=hlim))
+
+
+def icmp_type_code(family: int, type_name: str, code_name: str | None) -> tuple[int, int]:
+    """(type, code) of an ICMP (``family`` 4) or ICMPv6 (6) error by
+    packetdrill's names; ValueError naming what is unknown.  No code name is
+    code 0; ``code_N`` is code N."""
+    if family == 6:
+        if type_name not in ICMP6_TYPES:
+            raise ValueError(f"ICMPv6 type {type_name}")
+        if code_name is None:
+            return ICMP6_TYPES[type_name], 0
+        codes = ICMP6_CODES[type_name]
+        if code_name in codes:
+            return ICMP6_TYPES[type_name], codes[code_name]
+        if code_name.startswith("code_") and code_name[5:].isdigit() and int(code_name[5:]) < 256:
+            return ICMP6_TYPES[type_name], int(code_name[5:])
+        raise ValueError(f"ICMPv6 code {code_name} of {type_name}")
+    if type_name not in ICMP4_TYPES:
+        raise ValueError(f"ICMP type {type_name}")
+    if code_name is None:
+        return ICMP4_TYPES[type_name], 0
+    if code_name not in ICMP4_CODES:
+        raise ValueError(f"ICMP code {code_name}")
+    return ICMP4_TYPES[type_name], ICMP4_CODES[code_name]
+
+
 def parse_frame(frame: bytes) -> Segment | Icmp | None:
-    """A TCP segment or ICMP message from an Ethernet frame, else None."""
-    if len(frame) < 34 or struct.unpack_from("!H", frame, 12)[0] != ETHERTYPE_IP:
+    """A TCP segment, ICMP or ICMPv6 message from an Ethernet frame, else None."""
+    if len(frame) < 14:
+        return None
+    ethertype = struct.unpack_from("!H", frame, 12)[0]
+    if ethertype == ETHERTYPE_IP:
+        return _parse_ip4(frame[14:])
+    if ethertype == ETHERTYPE_IPV6:
+        return _parse_ip6(frame[14:])
+    return None
+
+
+def parse_packet(packet: bytes) -> Segment | Icmp | None:
+    """:func:`parse_frame` of a bare IP packet, its family from the version field."""
+    return parse_frame(b"\0" * 12 + struct.pack("!H", ethertype_of(packet)) + packet)
+
+
+def _parse_ip4(pkt: bytes) -> Segment | Icmp | None:
+    if len(pkt) < 20:
         return None
     vhl, tos, total, ip_id, frag, ttl, proto, _, s_ip, d_ip = struct.unpack_from(
-        "!BBHHHBBH4s4s", frame, 14
+        "!BBHHHBBH4s4s", pkt
     )
     hlen = (vhl & 0x0F) * 4
-    if vhl >> 4 != 4 or hlen < 20 or total < hlen or 14 + total > len(frame):
+    if vhl >> 4 != 4 or hlen < 20 or total < hlen or total > len(pkt):
         return None
     src = str(ipaddress.IPv4Address(s_ip))
     dst = str(ipaddress.IPv4Address(d_ip))
-    body = frame[14 + hlen : 14 + total]
+    body = pkt[hlen:total]
     if proto == PROTO_ICMP and len(body) >= 8:
         icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
         return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]))
-    if proto != PROTO_TCP or len(body) < 20:
+    if proto != PROTO_TCP:
+        return None
+    return _parse_tcp(body, src, dst, ecn=tos & 0x03, ttl=ttl, ip_id=ip_id, df=bool(frag & 0x4000))
+
+
+def _parse_ip6(pkt: bytes) -> Segment | Icmp | None:
+    if len(pkt) < IP6_HLEN:
+        return None
+    first, plen, nxt, hlim, s_ip, d_ip = struct.unpack_from("!IHBB16s16s", pkt)
+    if first >> 28 != 6 or IP6_HLEN + plen > len(pkt):
+        return None
+    tclass = (first >> 20) & 0xFF
+    src = str(ipaddress.IPv6Address(s_ip))
+    dst = str(ipaddress.IPv6Address(d_ip))
+    body = pkt[IP6_HLEN : IP6_HLEN + plen]
+    for _ in range(_MAX_EXT_HEADERS):
+        if nxt in _EXT_HEADERS:
+            if len(body) < 8 or len(body) < (body[1] + 1) * 8:
+                return None
+            nxt, body = body[0], body[(body[1] + 1) * 8 :]
+        elif nxt == PROTO_FRAGMENT:
+            # Only an unfragmented packet (offset 0, no more fragments) is read.
+            if len(body) < 8 or struct.unpack_from("!H", body, 2)[0] & 0xFFF9:
+                return None
+            nxt, body = body[0], body[8:]
+        else:
+            break
+    else:
+        return None
+    if nxt == PROTO_ICMPV6 and len(body) >= 8:
+        icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
+        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), family=6)
+    if nxt != PROTO_TCP:
+        return None
+    return _parse_tcp(
+        body,
+        src,
+        dst,
+        ecn=tclass & 0x03,
+        family=6,
+        hlim=hlim,
+        tclass=tclass,
+        flowlabel=first & 0xFFFFF,
+    )
+
+
+def _parse_tcp(body: bytes, src: str, dst: str, **ip: Any) -> Segment | None:
+    if len(body) < 20:
         return None
     sport, dport, seq, ack, off, flags, win, _, urg = struct.unpack_from("!HHIIBBHHH", body)
     thlen = (off >> 4) * 4
@@ -306,16 +559,16 @@ def parse_frame(frame: bytes) -> Segment | Icmp | None:
         urg=urg,
         options=bytes(body[20:thlen]),
         payload=bytes(body[thlen:]),
-        ecn=tos & 0x03,
-        ttl=ttl,
-        ip_id=ip_id,
-        df=bool(frag & 0x4000),
+        **ip,
     )
 
 
-def fragment(packet: bytes, mtu: int) -> list[bytes]:
-    """An IPv4 packet split into fragments of at most ``mtu`` bytes (RFC 791:
-    data in multiples of 8 bytes, MF on all but the last); as it is when it fits."""
+def fragment(packet: bytes, mtu: int, ident: int = 0x5D6) -> list[bytes]:
+    """An IP packet split into fragments of at most ``mtu`` bytes: IPv4 ones
+    (RFC 791: data in multiples of 8 bytes, MF on all but the last), or for
+    an IPv6 packet :func:`fragment6` with ``ident``; as it is when it fits."""
+    if packet and packet[0] >> 4 == 6:
+        return fragment6(packet, mtu, ident)
     hlen = (packet[0] & 0x0F) * 4
     if len(packet) <= mtu:
         return [packet]
@@ -333,4 +586,28 @@ def fragment(packet: bytes, mtu: int) -> list[bytes]:
         struct.pack_into("!H", hdr, 10, 0)
         struct.pack_into("!H", hdr, 10, inet_checksum(bytes(hdr)))
         out.append(bytes(hdr) + chunk)
+    return out
+
+
+def fragment6(packet: bytes, mtu: int, ident: int = 0x5D6) -> list[bytes]:
+    """An IPv6 packet without extension headers split into fragments of at
+    most ``mtu`` bytes (RFC 8200 4.5: the IPv6 header, then a Fragment header
+    with the original next header, the offset in 8-byte units, M on all but
+    the last, and ``ident``; data in multiples of 8 bytes); as it is when it fits."""
+    if len(packet) <= mtu:
+        return [packet]
+    step = (mtu - IP6_HLEN - 8) // 8 * 8
+    if step <= 0:
+        raise ValueError(f"MTU {mtu} leaves no room for data after IPv6 and Fragment headers")
+    nxt = packet[6]
+    body = packet[IP6_HLEN:]
+    out = []
+    for off in range(0, len(body), step):
+        chunk = body[off : off + step]
+        more = 1 if off + step < len(body) else 0
+        hdr = bytearray(packet[:IP6_HLEN])
+        struct.pack_into("!H", hdr, 4, 8 + len(chunk))
+        hdr[6] = PROTO_FRAGMENT
+        frag = struct.pack("!BBHI", nxt, 0, off | more, ident & 0xFFFFFFFF)
+        out.append(bytes(hdr) + frag + chunk)
     return out

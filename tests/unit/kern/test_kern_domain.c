@@ -68,8 +68,15 @@ TEST(pffindproto_by_type_and_protocol)
 	CHECK(pffindproto(UST_AF_INET, UST_SOCK_STREAM, 17) == NULL);
 	CHECK(pffindproto(UST_AF_INET, UST_SOCK_DGRAM, 6) == NULL);
 	CHECK(pffindproto(UST_AF_INET, 99, 0) == NULL);
-	/* Only the family's own domain is searched (no AF_INET6 domain yet). */
+	/* Only the family's own domain is searched: AF_INET6 finds inet6sw's
+	 * TCP, never inetsw's. */
+#if UST_INET6
+	CHECK(pffindproto(UST_AF_INET6, UST_SOCK_STREAM, 0) != NULL &&
+	    pffindproto(UST_AF_INET6, UST_SOCK_STREAM, 0) !=
+	        pffindproto(UST_AF_INET, UST_SOCK_STREAM, 0));
+#else
 	CHECK(pffindproto(UST_AF_INET6, UST_SOCK_STREAM, 0) == NULL);
+#endif
 	CHECK(pffindproto(0, UST_SOCK_DGRAM, 0) == NULL);
 	CHECK(pffinddomain(UST_AF_INET) != NULL &&
 	    pffinddomain(UST_AF_INET)->dom_family == UST_AF_INET);
@@ -167,6 +174,10 @@ TEST(stats_describe_covers_every_counter)
 		{ "icmp", sizeof(struct ust_icmpstat) },
 		{ "udp", sizeof(struct ust_udpstat) },
 		{ "tcp", sizeof(struct ust_tcpstat) },
+#if UST_INET6
+		{ "ip6", sizeof(struct ust_ip6stat) },
+		{ "icmp6", sizeof(struct ust_icmp6stat) },
+#endif
 	};
 	struct ust_stat_desc d, prev;
 	unsigned idx = 0, g;
@@ -237,6 +248,7 @@ TEST(dom_ifattach_sets_afdata_and_ifdetach_clears_it)
 	struct ifnet *ifp;
 	unsigned i, slot;
 	const struct domain *dp;
+	void *real6;
 
 	memset(&fam, 0, sizeof(fam));
 	CHECK_EQ(IF_AFDATA_IDX(UST_AF_INET), IF_AFDATA_INET);
@@ -253,7 +265,10 @@ TEST(dom_ifattach_sets_afdata_and_ifdetach_clears_it)
 		if (dp->dom_ifattach == NULL)
 			CHECK(ifp->if_afdata[slot] == NULL);
 	}
-	CHECK(ifp->if_afdata[IF_AFDATA_INET6] == NULL);
+	/* IPv6's own state, set aside while the fake family uses its slot. */
+	real6 = ifp->if_afdata[IF_AFDATA_INET6];
+	CHECK((real6 != NULL) == (UST_INET6 != 0));
+	ifp->if_afdata[IF_AFDATA_INET6] = NULL;
 	domain_ifattach(&fake, ifp);
 	CHECK_EQ(fam.attached, 1);
 	CHECK(fam.ifp == ifp);
@@ -263,6 +278,7 @@ TEST(dom_ifattach_sets_afdata_and_ifdetach_clears_it)
 	/* The family saw its data, to free it; the slot is clear after. */
 	CHECK(fam.afdata_at_detach == &fam.data);
 	CHECK(ifp->if_afdata[IF_AFDATA_INET6] == NULL);
+	ifp->if_afdata[IF_AFDATA_INET6] = real6; /* IPv6 frees it at detach */
 	ust_if_detach(uif);
 	CHECK_EQ(d.detached, 1);
 	test_stack_free(st);

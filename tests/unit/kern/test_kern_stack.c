@@ -77,7 +77,10 @@ TEST(stack_fits_in_64k_with_small_tables)
 	cfg.mem_limit = 48u * 1024u;
 	REQUIRE(ust_stack_create(&cfg, &st) == 0);
 	ust_stack_get_mem(st, &m);
-	CHECK(m.in_use < 20u * 1024u);
+	/* IPv6 (UST_INET6) adds about 7 KiB: its counters are 6.5 KiB of
+	 * that (FreeBSD's 256-entry next-header and ICMPv6 histograms).  The
+	 * 64 KiB board builds without it (lm3s6965evb_opts.h). */
+	CHECK(m.in_use < (UST_INET6 ? 28u : 20u) * 1024u);
 	ust_stack_destroy(st);
 	ust_stack_config_init(&cfg);
 	cfg.seed_set = 1;

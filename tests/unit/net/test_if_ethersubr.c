@@ -166,7 +166,7 @@ TEST(ether_input_vlan_and_unknown_type)
 	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, ETHERTYPE_VLAN, 46));
 	lt_inject(&r, f, eth(f, bcast, peer_mac, ETHERTYPE_VLAN, 46));
 	CHECK_EQ(r.st->st_etherstat.ether_vlan, 2);
-	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, ETHERTYPE_IPV6, 46));
+	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 0x88b6, 46)); /* local experimental */
 	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 0x88cc, 46)); /* LLDP */
 	lt_inject(&r, f, eth(f, r.drv.mac, peer_mac, 46, 46));     /* 802.3 length */
 	CHECK_EQ(r.st->st_etherstat.ether_unknowntype, 3);
@@ -227,7 +227,8 @@ test_ether_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADD
 
 TEST(ether_input_multicast_only_for_joined_groups)
 {
-	static const uint8_t g1[6] = { 0x33, 0x33, 0, 0, 0, 1 };
+	/* ff02::fb's group (mDNS): one IPv6 does not join by itself. */
+	static const uint8_t g1[6] = { 0x33, 0x33, 0, 0, 0, 0xfb };
 	static const uint8_t g2[6] = { 0x33, 0x33, 0xff, 0, 0, 0x10 };
 	struct ether_proto ep = { 0x88b5, test_ether_input };
 	struct ust_if_stats is;
