@@ -22,6 +22,7 @@
 #include "netinet/in_route.h"
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
+#include "netinet/tcp_var.h" /* tcp_siphash24 */
 
 /* A 64-bit finaliser (good avalanche); keyed by the per-stack secret mixed
  * in before it, so bucket choice is unpredictable from outside. */
@@ -56,10 +57,51 @@ in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
 	return ((uint32_t)h & info->ipi_hashmask);
 }
 
-static uint32_t
+uint32_t
 in_pcbhashport(const struct inpcbinfo *info, uint16_t lport)
 {
 	return ((uint32_t)mix64(info->ipi_key[1] ^ lport) & info->ipi_hashmask);
+}
+
+#if UST_INET6
+/* The connected-table hash of an IPv6 4-tuple: SipHash-2-4 keyed with the
+ * table's secret over all 32 address bytes and both ports (as the
+ * syncache does), so that a remote sender cannot aim at one bucket. */
+uint32_t
+in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t lport)
+{
+	uint8_t buf[36];
+
+	memcpy(buf, faddr->s6_addr8, 16);
+	memcpy(buf + 16, laddr->s6_addr8, 16);
+	memcpy(buf + 32, &fport, 2);
+	memcpy(buf + 34, &lport, 2);
+	return ((uint32_t)tcp_siphash24(info->ipi_key, buf, sizeof(buf)) & info->ipi_hashmask);
+}
+#endif
+
+/* Whether inp has a foreign address (IPv6 PCBs by their IPv6 one). */
+static int
+inp_isconnected(const struct inpcb *inp)
+{
+#if UST_INET6
+	if (inp->inp_vflag & INP_IPV6)
+		return (!IN6_IS_ADDR_UNSPECIFIED(&inp->in6p_faddr));
+#endif
+	return (inp->inp_faddr.s_addr != INADDR_ANY);
+}
+
+/* The connected-table bucket of inp's addresses. */
+static uint32_t
+inp_hashof(const struct inpcbinfo *info, const struct inpcb *inp)
+{
+#if UST_INET6
+	if (inp->inp_vflag & INP_IPV6)
+		return (in6_pcbhash(info, &inp->in6p_faddr, inp->inp_fport, &inp->in6p_laddr,
+		    inp->inp_lport));
+#endif
+	return (in_pcbhash4(info, inp->inp_faddr, inp->inp_fport, inp->inp_laddr, inp->inp_lport));
 }
 
 static void
@@ -127,12 +169,11 @@ in_pcbcheck(const struct inpcb *inp)
 	KASSERT((inp->inp_flags & (INP_INHASH | INP_INWILD)) != (INP_INHASH | INP_INWILD),
 	    ("inp %p on both the connected and the wildcard hash", (const void *)inp));
 	if (inp->inp_flags & INP_INHASH) {
-		KASSERT(inp->inp_faddr.s_addr != INADDR_ANY,
+		KASSERT(inp_isconnected(inp),
 		    ("inp %p on the connected hash without a foreign address", (const void *)inp));
-		head = &info->ipi_hash[in_pcbhash4(info, inp->inp_faddr, inp->inp_fport,
-		    inp->inp_laddr, inp->inp_lport)];
+		head = &info->ipi_hash[inp_hashof(info, inp)];
 	} else if (inp->inp_flags & INP_INWILD) {
-		KASSERT(inp->inp_faddr.s_addr == INADDR_ANY && inp->inp_lport != 0,
+		KASSERT(!inp_isconnected(inp) && inp->inp_lport != 0,
 		    ("inp %p on the wildcard hash connected or unbound", (const void *)inp));
 		head = &info->ipi_wildhash[in_pcbhashport(info, inp->inp_lport)];
 	}
@@ -161,7 +202,7 @@ in_pcbcheck(const struct inpcb *inp)
 
 /* Puts inp on ipi_hash (connected) or ipi_wildhash (bound) as its
  * addresses say; takes it off first. */
-static void
+void
 in_pcbrehash(struct inpcb *inp)
 {
 	struct inpcbinfo *info = inp->inp_pcbinfo;
@@ -171,9 +212,8 @@ in_pcbrehash(struct inpcb *inp)
 		inp_unlink(&inp->inp_hash, link_hash);
 		inp->inp_flags &= ~(uint32_t)(INP_INHASH | INP_INWILD);
 	}
-	if (inp->inp_faddr.s_addr != INADDR_ANY) {
-		h = in_pcbhash4(info, inp->inp_faddr, inp->inp_fport, inp->inp_laddr,
-		    inp->inp_lport);
+	if (inp_isconnected(inp)) {
+		h = inp_hashof(info, inp);
 		inp_link(&inp->inp_hash, &info->ipi_hash[h], inp, link_hash);
 		inp->inp_flags |= INP_INHASH;
 	} else if (inp->inp_lport != 0) {
@@ -184,7 +224,7 @@ in_pcbrehash(struct inpcb *inp)
 	IN_PCBCHECK(inp);
 }
 
-static void
+void
 in_pcbinsport(struct inpcb *inp)
 {
 	struct inpcbinfo *info = inp->inp_pcbinfo;
@@ -317,20 +357,63 @@ in_pcbconflict(const struct inpcb *inp, uint32_t opts, struct in_addr laddr, con
 
 	if (t == inp)
 		return (0);
+	/* An IPv6-only PCB (IPV6_V6ONLY, or bound to an IPv6 address)
+	 * holds no IPv4 address. */
+	if ((t->inp_vflag & INP_IPV4) == 0)
+		return (0);
 	if (laddr.s_addr != INADDR_ANY && t->inp_laddr.s_addr != INADDR_ANY &&
 	    laddr.s_addr != t->inp_laddr.s_addr)
 		return (0);
 	if ((opts & SO_REUSEPORT) && (topts & SO_REUSEPORT))
 		return (0);
 	if (opts & SO_REUSEADDR) {
-		if (t->inp_faddr.s_addr != INADDR_ANY)
+		if (inp_isconnected(t))
 			return (0);
 		return (t->inp_laddr.s_addr == laddr.s_addr);
 	}
 	return (1);
 }
 
-static int
+#if UST_INET6
+/*
+ * in_pcbconflict for an IPv6 bind: inp (INP_IPV6) already holds the
+ * address it wants in in6p_laddr/in6p_zoneid.  IPv6 PCBs compare IPv6
+ * addresses (a link-local one with its zone); an IPv4 PCB matters only to
+ * a dual-stack [::] (v6only 0), whose wildcard covers 0.0.0.0 too.
+ */
+int
+in6_pcbconflict(const struct inpcb *inp, uint32_t opts, const struct inpcb *t)
+{
+	uint32_t topts = inp_options(t);
+	int same;
+
+	if (t == inp)
+		return (0);
+	if (t->inp_vflag & INP_IPV6) {
+		int iany = IN6_IS_ADDR_UNSPECIFIED(&inp->in6p_laddr),
+		    tany = IN6_IS_ADDR_UNSPECIFIED(&t->in6p_laddr);
+
+		same = in6_are_addr_equal(&inp->in6p_laddr, &t->in6p_laddr) &&
+		    inp->in6p_zoneid == t->in6p_zoneid;
+		if (!iany && !tany && !same)
+			return (0);
+	} else {
+		if ((inp->inp_vflag & INP_IPV4) == 0)
+			return (0);
+		same = t->inp_laddr.s_addr == INADDR_ANY;
+	}
+	if ((opts & SO_REUSEPORT) && (topts & SO_REUSEPORT))
+		return (0);
+	if (opts & SO_REUSEADDR) {
+		if (inp_isconnected(t))
+			return (0);
+		return (same);
+	}
+	return (1);
+}
+#endif
+
+int
 in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
     struct in_addr laddr, uint16_t lport, int any)
 {
@@ -340,7 +423,15 @@ in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
 	     t = t->inp_portlist.next) {
 		if (t->inp_lport != lport || t == inp)
 			continue;
-		if (any || in_pcbconflict(inp, opts, laddr, t))
+		if (any)
+			return (1);
+#if UST_INET6
+		if ((inp->inp_vflag & INP_IPV6) && in6_pcbconflict(inp, opts, t))
+			return (1);
+		if (inp->inp_vflag & INP_IPV6)
+			continue;
+#endif
+		if (in_pcbconflict(inp, opts, laddr, t))
 			return (1);
 	}
 	return (0);
@@ -354,7 +445,7 @@ in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
  * the last port handed out.  A port in use by any PCB of the table is
  * skipped, so that no two sockets share an ephemeral port.
  */
-static int
+int
 in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
 {
 	struct inpcbinfo *info = inp->inp_pcbinfo;
@@ -489,7 +580,7 @@ struct inpcb *
 in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struct in_addr laddr,
     uint16_t lport, int wildcard)
 {
-	struct inpcb *inp, *any = NULL;
+	struct inpcb *inp, *any = NULL, *mapped = NULL;
 
 	for (inp = info->ipi_hash[in_pcbhash4(info, faddr, fport, laddr, lport)]; inp != NULL;
 	     inp = inp->inp_hash.next) {
@@ -515,9 +606,17 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 			IN_PCBCHECK(inp);
 			return (inp); /* a specific address wins */
 		}
-		if (inp->inp_laddr.s_addr == INADDR_ANY && any == NULL)
+		if (inp->inp_laddr.s_addr != INADDR_ANY)
+			continue;
+		/* FreeBSD: an IPv4 wildcard before a dual-stack [::] one. */
+		if (inp->inp_vflag & INP_IPV6) {
+			if (mapped == NULL)
+				mapped = inp;
+		} else if (any == NULL)
 			any = inp;
 	}
+	if (any == NULL)
+		any = mapped;
 	if (any != NULL)
 		IN_PCBCHECK(any);
 	return (any);

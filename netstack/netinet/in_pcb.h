@@ -133,6 +133,19 @@ struct inpcb {
 
 #define sotoinpcb(so) ((struct inpcb *)(so)->so_pcb)
 
+/* Sets the families of inp, keeping inp_inc's INC_ISIPV6 (which tells
+ * tcp_hdrlen and the output paths the address layout) in step: set for
+ * every PCB with INP_IPV6. */
+static inline void
+inp_setvflag(struct inpcb *inp, unsigned vflag)
+{
+	inp->inp_vflag = (uint8_t)vflag;
+	if (vflag & INP_IPV6)
+		inp->inp_inc.inc_flags |= INC_ISIPV6;
+	else
+		inp->inp_inc.inc_flags &= (uint8_t)~INC_ISIPV6;
+}
+
 struct inpcbinfo {
 	struct ust_stack *ipi_stack;
 	const char *ipi_name;
@@ -186,6 +199,23 @@ struct inpcb *in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_
  * returns nonzero.  fn must not free PCBs. */
 typedef int in_pcb_iter_t(struct inpcb *inp, void *arg);
 void in_pcbforeach_port(struct inpcbinfo *info, uint16_t lport, in_pcb_iter_t *fn, void *arg);
+
+/* For in6_pcb.c, which shares the tables: the port bucket of lport; the
+ * connected bucket of an IPv6 4-tuple (SipHash over all 32 address
+ * bytes); putting inp on the chains its addresses and port say; an
+ * ephemeral port; whether binding inp (laddr for IPv4 PCBs, in6p_laddr
+ * for IPv6 ones) to lport clashes (any: whoever holds the port). */
+uint32_t in_pcbhashport(const struct inpcbinfo *info, uint16_t lport);
+void in_pcbrehash(struct inpcb *inp);
+void in_pcbinsport(struct inpcb *inp);
+int in_pcb_lport(struct inpcb *inp, uint16_t *lportp);
+int in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
+    struct in_addr laddr, uint16_t lport, int any);
+#if UST_INET6
+uint32_t in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t lport);
+int in6_pcbconflict(const struct inpcb *inp, uint32_t opts, const struct inpcb *t);
+#endif
 
 /* getsockname / getpeername: a struct sockaddr_in into nam (the socket
  * layer's struct sockaddr_storage). */

@@ -40,6 +40,11 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_var.h"
+#if UST_INET6
+#include "netinet6/in6_pcb.h"
+#include "netinet6/ip6.h"
+#include "netinet6/ip6_var.h"
+#endif
 
 /* What a state helper tells tcp_do_segment to do next. */
 #define DS_CONTINUE 0     /* go on with the next step */
@@ -161,6 +166,26 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 	struct nhop4 nh;
 	uint32_t mss;
 
+#if UST_INET6
+	/* IPv6: route MTU - 60, v6mssdflt without a route or an offer
+	 * (FreeBSD tcp_mss_update). */
+	if (tp->t_inpcb != NULL && (tp->t_inpcb->inp_vflag & INP_IPV6)) {
+		uint32_t mtu = tcp_maxmtu6(st, &tp->t_inpcb->inp_inc);
+
+		mss = mtu > TCPIP6_HDRLEN + TCP_MSS_MIN ? mtu - TCPIP6_HDRLEN :
+		                                          (uint32_t)V(st, tcp_v6mssdflt);
+		if (offer == 0)
+			offer = (uint32_t)V(st, tcp_v6mssdflt);
+		else if (offer < (uint32_t)V(st, tcp_minmss))
+			offer = (uint32_t)V(st, tcp_minmss);
+		if (mss > offer)
+			mss = offer;
+		if (mss < TCP_MSS_MIN)
+			mss = TCP_MSS_MIN;
+		tp->t_maxseg = mss;
+		return;
+	}
+#endif
 	if (tp->t_inpcb != NULL && rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
 	    nh.nh_mtu > tcp_hdrlen(&tp->t_inpcb->inp_inc) + TCP_MSS_MIN)
 		mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
@@ -1460,13 +1485,13 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 #endif
 }
 
+static void tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m);
+
 void
 tcp_input(struct mbuf *m, uint32_t off)
 {
 	struct ust_stack *st = M_STACK(m);
 	struct ifnet *ifp = m->m_pkthdr.rcvif;
-	struct inpcb *inp;
-	struct tcpcb *tp;
 	struct tcp_seg seg;
 
 	M_ASSERTPKTHDR(m);
@@ -1479,32 +1504,136 @@ tcp_input(struct mbuf *m, uint32_t off)
 	    IN_MULTICAST(ntohl(seg.inc.inc_faddr.s_addr)) || in_broadcast(seg.inc.inc_laddr, ifp) ||
 	    in_broadcast(seg.inc.inc_faddr, ifp) || seg.inc.inc_laddr.s_addr == INADDR_ANY)
 		goto drop;
-	if ((seg.th.th_flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) && V(st, tcp_drop_synfin)) {
+	tcp_input_seg(st, &seg, m);
+	return;
+drop:
+	m_freem(m);
+}
+
+#if UST_INET6
+/* tcp_input_parse for IPv6: m at its IPv6 header, off the TCP header. */
+static struct mbuf *
+tcp6_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_seg *seg)
+{
+	uint8_t hb[IP6_HDRLEN];
+	struct ip6_hdr ip6;
+	uint32_t thlen, total;
+
+	memset(seg, 0, sizeof(*seg));
+	if (off < IP6_HDRLEN || m->m_pkthdr.len < off + TCP_HDR_MIN ||
+	    m_copydata(m, 0, IP6_HDRLEN, hb) != 0 || ip6_hdr_parse(hb, sizeof(hb), &ip6) != 0) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		goto drop;
+	}
+	if ((m = m_pullup(m, off + TCP_HDR_MIN)) == NULL) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		return (NULL);
+	}
+	total = m->m_pkthdr.len - off;
+	if (tcp_hdr_parse(mtod(m, const uint8_t *) + off, total, &seg->th) != 0) {
+		TCPSTAT_INC(st, tcps_rcvbadoff);
+		goto drop;
+	}
+	thlen = (uint32_t)seg->th.th_off * 4;
+	/* RFC 8200 8.1: the pseudo header has both addresses, the upper-layer
+	 * length and next header 6. */
+	if (!(m->m_pkthdr.csum_flags & UST_CSUM_L4_VALID) &&
+	    in6_cksum(m, IPPROTO_TCP, off, total, &ip6.ip6_src, &ip6.ip6_dst) != 0) {
+		TCPSTAT_INC(st, tcps_rcvbadsum);
+		goto drop;
+	}
+	if ((m = m_pullup(m, off + thlen)) == NULL) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		return (NULL);
+	}
+	(void)tcp_opts_parse(mtod(m, const uint8_t *) + off + TCP_HDR_MIN, thlen - TCP_HDR_MIN,
+	    (seg->th.th_flags & TH_SYN) != 0, &seg->to);
+	seg->ifp = m->m_pkthdr.rcvif;
+	seg->inc.inc_flags = INC_ISIPV6;
+	seg->inc.inc6_faddr = ip6.ip6_src;
+	seg->inc.inc6_laddr = ip6.ip6_dst;
+	if (seg->ifp != NULL && (in6_is_scoped(&ip6.ip6_src) || in6_is_scoped(&ip6.ip6_dst)))
+		seg->inc.inc6_zoneid = seg->ifp->if_index;
+	seg->inc.inc_fport = htons(seg->th.th_sport);
+	seg->inc.inc_lport = htons(seg->th.th_dport);
+	seg->ip_tos = ip6.ip6_tclass;
+	seg->ip_ttl = ip6.ip6_hlim;
+	seg->hlen = off + thlen;
+	seg->tlen = total - thlen;
+	m_adj(m, (int32_t)(off + thlen));
+	return (m);
+drop:
+	m_freem(m);
+	return (NULL);
+}
+
+void
+tcp6_input(struct mbuf *m, uint32_t off)
+{
+	struct ust_stack *st = M_STACK(m);
+	struct tcp_seg seg;
+
+	M_ASSERTPKTHDR(m);
+	M_SANITY(m);
+	TCPSTAT_INC(st, tcps_rcvtotal);
+	if ((m = tcp6_input_parse(st, m, off, &seg)) == NULL)
+		return;
+	/* RFC 1122 4.2.3.10 / FreeBSD tcp6_input: no connection with a
+	 * multicast or unspecified address, nor with a v4-mapped one on the
+	 * wire (RFC 4038 4.2). */
+	if ((m->m_flags & (M_BCAST | M_MCAST)) || IN6_IS_ADDR_MULTICAST(&seg.inc.inc6_laddr) ||
+	    IN6_IS_ADDR_MULTICAST(&seg.inc.inc6_faddr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&seg.inc.inc6_laddr) ||
+	    IN6_IS_ADDR_UNSPECIFIED(&seg.inc.inc6_faddr) ||
+	    IN6_IS_ADDR_V4MAPPED(&seg.inc.inc6_laddr) ||
+	    IN6_IS_ADDR_V4MAPPED(&seg.inc.inc6_faddr)) {
+		m_freem(m);
+		return;
+	}
+	tcp_input_seg(st, &seg, m);
+}
+#endif
+
+/* A parsed segment (either family): its connection, listener or RST. */
+static void
+tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
+{
+	struct inpcb *inp;
+	struct tcpcb *tp;
+
+	if ((segp->th.th_flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) &&
+	    V(st, tcp_drop_synfin)) {
 		TCPSTAT_INC(st, tcps_badsyn);
 		goto drop;
 	}
 	if (st->st_tcbinfo == NULL) {
-		tcp_noport(st, &seg, m);
+		tcp_noport(st, segp, m);
 		return;
 	}
 findpcb:
-	inp = in_pcblookup(st->st_tcbinfo, seg.inc.inc_faddr, seg.inc.inc_fport, seg.inc.inc_laddr,
-	    seg.inc.inc_lport, INPLOOKUP_WILDCARD);
+#if UST_INET6
+	if (inc_isipv6(&segp->inc))
+		inp = in6_pcblookup(st->st_tcbinfo, &segp->inc.inc6_faddr, segp->inc.inc_fport,
+		    &segp->inc.inc6_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD, segp->ifp);
+	else
+#endif
+		inp = in_pcblookup(st->st_tcbinfo, segp->inc.inc_faddr, segp->inc.inc_fport,
+		    segp->inc.inc_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD);
 	tp = inp != NULL ? intotcpcb(inp) : NULL;
 	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
-		tcp_noport(st, &seg, m);
+		tcp_noport(st, segp, m);
 		return;
 	}
 	if (tp->t_state == TCPS_TIME_WAIT) {
-		if (tcp_twcheck(tp, &seg, m))
+		if (tcp_twcheck(tp, segp, m))
 			goto findpcb;
 		return;
 	}
 	if (tp->t_state == TCPS_LISTEN) {
-		tcp_input_listen(st, tp, &seg, m);
+		tcp_input_listen(st, tp, segp, m);
 		return;
 	}
-	tcp_do_segment(tp, &seg, m);
+	tcp_do_segment(tp, segp, m);
 	return;
 drop:
 	m_freem(m);

@@ -21,6 +21,9 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_var.h"
+#if UST_INET6
+#include "netinet6/ip6_var.h"
+#endif
 
 #define NS_PER_US 1000ull
 #define NS_PER_MS 1000000ull
@@ -65,10 +68,30 @@ tcp_mssopt(struct ust_stack *st, const struct in_conninfo *inc)
 	struct nhop4 nh;
 	uint32_t hdr = tcp_hdrlen(inc);
 
+#if UST_INET6
+	/* RFC 8200 5 / FreeBSD: route MTU - 60; v6mssdflt without one. */
+	if (inc_isipv6(inc)) {
+		uint32_t mtu = tcp_maxmtu6(st, inc);
+
+		return (mtu > hdr ? mtu - hdr : (uint32_t)V(st, tcp_v6mssdflt));
+	}
+#endif
 	if (rt_lookup(st, inc->inc_faddr, &nh) != 0 || nh.nh_mtu <= hdr)
 		return ((uint32_t)V(st, tcp_mssdflt));
 	return (nh.nh_mtu - hdr);
 }
+
+#if UST_INET6
+uint32_t
+tcp_maxmtu6(struct ust_stack *st, const struct in_conninfo *inc)
+{
+	struct nhop6 nh;
+
+	if (rt6_lookup(st, &inc->inc6_faddr, inc->inc6_zoneid, &nh) != 0)
+		return (0);
+	return (nh.nh_mtu);
+}
+#endif
 
 /* FreeBSD tcp_fixed_maxseg(): the payload of a full segment, t_maxseg
  * less the options every segment carries once agreed (RFC 7323
@@ -106,6 +129,7 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 	/* UST_TCP_TSO 0 (ustack_opts.h): never, and the TSO paths below
 	 * fold away. */
 	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
+	    (tp->t_inpcb->inp_vflag & INP_IPV6) || /* no TSO6 yet */
 	    (tp->t_flags & TF_FORCEDATA) || IN_RECOVERY(tp->t_flags) ||
 	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
 	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 ||
@@ -323,6 +347,22 @@ tcp_output_error(struct tcpcb *tp, int error)
 	case UST_ENOBUFS:
 		return (UST_ENOBUFS_SOFT);
 	case UST_EMSGSIZE:
+#if UST_INET6
+		if (tp->t_inpcb->inp_vflag & INP_IPV6) {
+			uint32_t mtu = tcp_maxmtu6(st, &tp->t_inpcb->inp_inc);
+
+			if (mtu > TCPIP6_HDRLEN) {
+				mss = mtu - TCPIP6_HDRLEN;
+				if (mss < (uint32_t)V(st, tcp_minmss))
+					mss = (uint32_t)V(st, tcp_minmss);
+				if (mss < tp->t_maxseg) {
+					tp->t_maxseg = mss;
+					return (UST_EAGAIN);
+				}
+			}
+			return (error);
+		}
+#endif
 		if (rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
 		    nh.nh_mtu > tcp_hdrlen(&tp->t_inpcb->inp_inc)) {
 			mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
@@ -527,6 +567,26 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	p = mtod(m, uint8_t *);
 	tcp_hdr_write(p, &th);
 	memcpy(p + TCP_HDR_MIN, opt, optlen);
+#if UST_INET6
+	if (inp->inp_vflag & INP_IPV6) {
+		tcp_output_count(tp, len, flags, probe);
+		tcp_output_advance(tp, len, flags);
+		if (flags & TH_ACK) {
+			uint32_t adv = win << ((flags & TH_SYN) ? 0 : tp->rcv_scale);
+
+			if (SEQ_GT(tp->rcv_nxt + adv, tp->rcv_adv))
+				tp->rcv_adv = tp->rcv_nxt + adv;
+			tp->last_ack_sent = tp->rcv_nxt;
+			tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+			if (tcp_timer_active(tp, TT_DELACK))
+				tcp_timer_activate(tp, TT_DELACK, 0);
+		}
+		/* The traffic class's ECN field is TCP's (RFC 3168 6.1.1). */
+		error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,
+		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn));
+		goto sent;
+	}
+#endif
 	memset(&args, 0, sizeof(args));
 	args.src = inp->inp_laddr;
 	args.dst = inp->inp_faddr;
@@ -563,6 +623,9 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 			tcp_timer_activate(tp, TT_DELACK, 0);
 	}
 	error = tcp_ip_output(st, m, &args);
+#if UST_INET6
+sent:
+#endif
 	if (error == 0)
 		return (0);
 	/* Not sent: the data goes again from where it was; an ACK is

@@ -29,6 +29,13 @@
 #include "netinet/ip.h"
 #include "netinet/icmp_var.h"
 #include "netinet/tcp_var.h"
+#if UST_INET6
+#include "netinet6/icmp6.h"
+#include "netinet6/in6_pcb.h"
+#include "netinet6/in6_var.h"
+#include "netinet6/ip6.h"
+#include "netinet6/ip6_var.h"
+#endif
 
 #define NS_PER_MS 1000000ull
 
@@ -58,6 +65,15 @@ struct tcp_loopent {
  * 1 KiB under a 48 KiB limit instead of 16 KiB), since a loopback burst
  * that overflows is only a drop TCP recovers from. */
 #define TCP_LOOPQ_LEN 1024
+#if UST_INET6
+/* IPv6 segments to our own addresses: a ring of their own, made on first
+ * use, so that an IPv4-only workload keeps its memory. */
+struct tcp_loopent6 {
+	struct mbuf *le_m;
+	struct ip6_out_args le_args;
+};
+#define TCP_LOOPQ6_LEN 256
+#endif
 
 /* Per-stack TCP state (st->st_tcp). */
 struct tcp_state {
@@ -70,6 +86,10 @@ struct tcp_state {
 	uint32_t ts_loop_len;
 	uint32_t ts_loop_head, ts_loop_count;
 	int ts_loop_draining;
+#if UST_INET6
+	struct tcp_loopent6 *ts_loop6q; /* TCP_LOOPQ6_LEN, or NULL */
+	uint32_t ts_loop6_head, ts_loop6_count;
+#endif
 };
 
 /* Buckets of the TCP PCB hash: 64K, so that 10^5 connections stay O(1). */
@@ -145,7 +165,8 @@ tcp_seq
 tcp_new_isn(struct ust_stack *st, const struct in_conninfo *inc)
 {
 	struct tcp_state *ts = st->st_tcp;
-	uint8_t buf[12];
+	uint8_t buf[36];
+	size_t len = 12;
 	uint64_t key[2] = { 0, 0 }, h;
 	uint32_t m;
 
@@ -154,15 +175,26 @@ tcp_new_isn(struct ust_stack *st, const struct in_conninfo *inc)
 	 * seeded test and conformance script sees).  IPv6 will hash the same
 	 * sequence with 16-byte addresses (36 bytes), chosen by INC_ISIPV6,
 	 * so the IPv4 input never changes. */
-	memcpy(buf, &inc->inc_laddr.s_addr, 4);
-	memcpy(buf + 4, &inc->inc_lport, 2);
-	memcpy(buf + 6, &inc->inc_faddr.s_addr, 4);
-	memcpy(buf + 10, &inc->inc_fport, 2);
+#if UST_INET6
+	if (inc_isipv6(inc)) {
+		memcpy(buf, inc->inc6_laddr.s6_addr8, 16);
+		memcpy(buf + 16, &inc->inc_lport, 2);
+		memcpy(buf + 18, inc->inc6_faddr.s6_addr8, 16);
+		memcpy(buf + 34, &inc->inc_fport, 2);
+		len = 36;
+	} else
+#endif
+	{
+		memcpy(buf, &inc->inc_laddr.s_addr, 4);
+		memcpy(buf + 4, &inc->inc_lport, 2);
+		memcpy(buf + 6, &inc->inc_faddr.s_addr, 4);
+		memcpy(buf + 10, &inc->inc_fport, 2);
+	}
 	if (ts != NULL) {
 		key[0] = ts->ts_isn_key[0];
 		key[1] = ts->ts_isn_key[1];
 	}
-	h = tcp_siphash24(key, buf, sizeof(buf));
+	h = tcp_siphash24(key, buf, len);
 	m = (uint32_t)(stack_now(st) / 4000);
 	return ((tcp_seq)(m + (uint32_t)h));
 }
@@ -194,12 +226,23 @@ tcp_loop_drain(void *arg)
 	struct tcp_loopent le;
 
 	ts->ts_loop_draining = 1;
-	while (ts->ts_loop_count > 0) {
-		le = ts->ts_loopq[ts->ts_loop_head];
-		ts->ts_loop_head = (ts->ts_loop_head + 1) & (ts->ts_loop_len - 1);
-		ts->ts_loop_count--;
-		(void)ip_output(st, le.le_m, &le.le_args);
-	}
+	do {
+		while (ts->ts_loop_count > 0) {
+			le = ts->ts_loopq[ts->ts_loop_head];
+			ts->ts_loop_head = (ts->ts_loop_head + 1) & (ts->ts_loop_len - 1);
+			ts->ts_loop_count--;
+			(void)ip_output(st, le.le_m, &le.le_args);
+		}
+#if UST_INET6
+		while (ts->ts_loop6_count > 0) {
+			struct tcp_loopent6 le6 = ts->ts_loop6q[ts->ts_loop6_head];
+
+			ts->ts_loop6_head = (ts->ts_loop6_head + 1) & (TCP_LOOPQ6_LEN - 1);
+			ts->ts_loop6_count--;
+			(void)ip6_output(st, le6.le_m, &le6.le_args);
+		}
+#endif
+	} while (ts->ts_loop_count > 0);
 	ts->ts_loop_draining = 0;
 }
 
@@ -230,6 +273,64 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 	return (0);
 }
 
+#if UST_INET6
+/* tcp_ip_output for IPv6. */
+int
+tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args)
+{
+	struct tcp_state *ts = st->st_tcp;
+	struct tcp_loopent6 *le;
+
+	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL || !in6_localip(st, &args->dst))
+		return (ip6_output(st, m, args));
+	if (ts->ts_loop6q == NULL) {
+		ts->ts_loop6q = st_malloc(st, TCP_LOOPQ6_LEN * sizeof(*ts->ts_loop6q));
+		if (ts->ts_loop6q == NULL) {
+			m_freem(m);
+			return (UST_ENOBUFS);
+		}
+	}
+	if (ts->ts_loop6_count == TCP_LOOPQ6_LEN) {
+		IP6STAT_INC(st, ip6s_odropped);
+		m_freem(m);
+		return (UST_ENOBUFS);
+	}
+	le = &ts->ts_loop6q[(ts->ts_loop6_head + ts->ts_loop6_count) & (TCP_LOOPQ6_LEN - 1)];
+	le->le_m = m;
+	le->le_args = *args;
+	ts->ts_loop6_count++;
+	if (!ts->ts_loop_draining && !callout_pending(&ts->ts_loop_callout))
+		callout_reset(&st->st_wheel, &ts->ts_loop_callout, stack_now(st), 0, tcp_loop_drain,
+		    st);
+	return (0);
+}
+
+/* Sends the TCP segment m (its header first, m_pkthdr.len bytes) from
+ * inc's local end to its foreign end over IPv6, hop limit and traffic
+ * class as given.  The checksum is computed here, whole: no interface
+ * offloads IPv6 checksums yet (ustack_driver.h). */
+int
+tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc, uint8_t hlim,
+    uint8_t tclass)
+{
+	struct ip6_out_args args;
+	uint8_t *p = mtod(m, uint8_t *);
+
+	memset(&args, 0, sizeof(args));
+	args.src = inc->inc6_laddr;
+	args.dst = inc->inc6_faddr;
+	args.zoneid = inc->inc6_zoneid;
+	args.nxt = IPPROTO_TCP;
+	args.hlim = hlim;
+	args.tclass = tclass;
+	m->m_pkthdr.csum_flags &= ~(uint32_t)(UST_CSUM_TCP | UST_CSUM_TSO);
+	be16enc(p + TCP_CSUM_OFF, 0);
+	be16enc(p + TCP_CSUM_OFF,
+	    in6_cksum(m, IPPROTO_TCP, 0, (uint32_t)m->m_pkthdr.len, &args.src, &args.dst));
+	return (tcp6_ip_output(st, m, &args));
+}
+#endif
+
 static void
 tcp_loop_flush(struct ust_stack *st)
 {
@@ -242,6 +343,13 @@ tcp_loop_flush(struct ust_stack *st)
 		ts->ts_loop_head = (ts->ts_loop_head + 1) & (ts->ts_loop_len - 1);
 		ts->ts_loop_count--;
 	}
+#if UST_INET6
+	while (ts->ts_loop6_count > 0) {
+		m_freem(ts->ts_loop6q[ts->ts_loop6_head].le_m);
+		ts->ts_loop6_head = (ts->ts_loop6_head + 1) & (TCP_LOOPQ6_LEN - 1);
+		ts->ts_loop6_count--;
+	}
+#endif
 }
 
 /* ---------------------------------------------------------------------
@@ -362,6 +470,10 @@ tcp_fini(struct ust_stack *st)
 			tcp_loop_flush(st);
 			st_free(st, ts->ts_loopq, ts->ts_loop_len * sizeof(*ts->ts_loopq));
 		}
+#if UST_INET6
+		if (ts->ts_loop6q != NULL)
+			st_free(st, ts->ts_loop6q, TCP_LOOPQ6_LEN * sizeof(*ts->ts_loop6q));
+#endif
 		if (ts->ts_tcpcb_zone != NULL)
 			ust_zone_destroy(ts->ts_tcpcb_zone);
 		st_free(st, ts, sizeof(*ts));
@@ -495,6 +607,17 @@ tcp_drop(struct tcpcb *tp, int error)
 	return (tcp_close(tp));
 }
 
+/* Whether the peer of inp is one of our own addresses. */
+static int
+tcp_peer_islocal(struct ust_stack *st, const struct inpcb *inp)
+{
+#if UST_INET6
+	if (inp->inp_vflag & INP_IPV6)
+		return (in6_localip(st, &inp->in6p_faddr));
+#endif
+	return (in_localip(st, inp->inp_faddr));
+}
+
 /*
  * RFC 9293 3.6: TIME_WAIT for 2 * MSL; FreeBSD skips it for a peer that
  * is one of our own addresses (nolocaltimewait).
@@ -506,7 +629,7 @@ tcp_twstart(struct tcpcb *tp)
 	struct inpcb *inp = tp->t_inpcb;
 	struct socket *so = inp != NULL ? inp->inp_socket : NULL;
 
-	if (V(st, tcp_nolocaltimewait) && inp != NULL && in_localip(st, inp->inp_faddr)) {
+	if (V(st, tcp_nolocaltimewait) && inp != NULL && tcp_peer_islocal(st, inp)) {
 		(void)tcp_close(tp);
 		return;
 	}
@@ -809,6 +932,18 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 	tcp_hdr_write(p, &th);
 	m->m_len = hlen;
 	m->m_pkthdr.len = hlen;
+#if UST_INET6
+	if (seg != NULL ? inc_isipv6(&seg->inc) : (inp->inp_vflag & INP_IPV6) != 0) {
+		TCPSTAT_INC(st, tcps_sndtotal);
+		if (flags & (TH_RST | TH_SYN | TH_FIN))
+			TCPSTAT_INC(st, tcps_sndctrl);
+		else
+			TCPSTAT_INC(st, tcps_sndacks);
+		(void)tcp6_output_seg(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
+		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0);
+		return;
+	}
+#endif
 	be16enc(p + 16, in4_cksum(m, IPPROTO_TCP, 0, hlen, args.src, args.dst));
 	args.proto = IPPROTO_TCP;
 	if (inp != NULL) {
@@ -924,14 +1059,50 @@ tcp_icmp_softerr(const struct icmp_ctl *ctl)
 	return (0);
 }
 
+/* An ICMP error about inp's segment with sequence number seq: a packet
+ * too big (needfrag, mtu), else the hard and the soft error it maps to
+ * (0: none). */
+static void
+tcp_ctlinput_inp(struct ust_stack *st, struct inpcb *inp, tcp_seq seq, int needfrag, uint32_t mtu,
+    int harderr, int softerr)
+{
+	struct tcpcb *tp = intotcpcb(inp);
+
+	if (tp == NULL || tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_TIME_WAIT)
+		return;
+	/* RFC 5927 4.1: act only when the quoted sequence number is one we
+	 * have sent and not seen acknowledged. */
+	if (SEQ_LT(seq, tp->snd_una) || SEQ_GEQ(seq, tp->snd_max))
+		return;
+	if (needfrag) {
+		/* RFC 1191: an MTU of 0 (old routers) or not smaller than
+		 * what we use now says nothing. */
+		if (mtu != 0 && V(st, tcp_path_mtu_discovery))
+			tcp_mtudisc(tp, mtu);
+		return;
+	}
+	if (tp->t_state == TCPS_SYN_SENT && V(st, tcp_icmp_may_rst) && harderr != 0) {
+		(void)tcp_drop(tp, harderr);
+		return;
+	}
+	/* RFC 1122 4.2.3.9: soft errors are remembered and reported only
+	 * if the connection times out (FreeBSD tcp_notify: a handshake
+	 * that keeps failing is dropped after a few retransmissions). */
+	if (softerr == 0)
+		return;
+	if (tp->t_state < TCPS_ESTABLISHED && tp->t_rxtshift > 3 && tp->t_softerror != 0) {
+		(void)tcp_drop(tp, softerr);
+		return;
+	}
+	tp->t_softerror = (uint32_t)softerr;
+}
+
 void
 tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 {
 	struct inpcb *inp;
-	struct tcpcb *tp;
 	uint16_t sport, dport;
 	tcp_seq seq;
-	int error;
 
 	if (st->st_tcbinfo == NULL || ctl->proto != IPPROTO_TCP || ctl->l4 == NULL ||
 	    ctl->l4len < 8)
@@ -946,33 +1117,75 @@ tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 		syncache_unreach(st, ctl);
 		return;
 	}
-	tp = intotcpcb(inp);
-	if (tp == NULL || tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_TIME_WAIT)
-		return;
-	/* RFC 5927 4.1: act only when the quoted sequence number is one we
-	 * have sent and not seen acknowledged. */
-	if (SEQ_LT(seq, tp->snd_una) || SEQ_GEQ(seq, tp->snd_max))
-		return;
-	if (ctl->type == ICMP_UNREACH && ctl->code == ICMP_UNREACH_NEEDFRAG) {
-		/* RFC 1191: an MTU of 0 (old routers) or not smaller than
-		 * what we use now says nothing. */
-		if (ctl->mtu != 0 && V(st, tcp_path_mtu_discovery))
-			tcp_mtudisc(tp, ctl->mtu);
-		return;
-	}
-	if (tp->t_state == TCPS_SYN_SENT && V(st, tcp_icmp_may_rst) &&
-	    (error = tcp_icmp_harderr(ctl)) != 0) {
-		(void)tcp_drop(tp, error);
-		return;
-	}
-	/* RFC 1122 4.2.3.9: soft errors are remembered and reported only
-	 * if the connection times out (FreeBSD tcp_notify: a handshake
-	 * that keeps failing is dropped after a few retransmissions). */
-	if ((error = tcp_icmp_softerr(ctl)) == 0)
-		return;
-	if (tp->t_state < TCPS_ESTABLISHED && tp->t_rxtshift > 3 && tp->t_softerror != 0) {
-		(void)tcp_drop(tp, error);
-		return;
-	}
-	tp->t_softerror = (uint32_t)error;
+	tcp_ctlinput_inp(st, inp, seq,
+	    ctl->type == ICMP_UNREACH && ctl->code == ICMP_UNREACH_NEEDFRAG, ctl->mtu,
+	    tcp_icmp_harderr(ctl), tcp_icmp_softerr(ctl));
 }
+
+#if UST_INET6
+/* FreeBSD's icmp6_errmap for TCP: the hard errors icmp_may_rst acts on in
+ * SYN_SENT (port unreachable, administratively prohibited, unrecognized
+ * next header, hop limit exceeded) and the soft ones remembered. */
+static int
+tcp6_icmp_harderr(const struct ip6ctlparam *ctl)
+{
+	switch (ctl->type) {
+	case ICMP6_DST_UNREACH:
+		if (ctl->code == ICMP6_DST_UNREACH_ADMIN || ctl->code == ICMP6_DST_UNREACH_NOPORT)
+			return (UST_ECONNREFUSED);
+		return (0);
+	case ICMP6_PARAM_PROB:
+		return (ctl->code == ICMP6_PARAMPROB_NEXTHEADER ? UST_ECONNREFUSED : 0);
+	case ICMP6_TIME_EXCEEDED:
+		return (ctl->code == ICMP6_TIME_EXCEED_TRANSIT ? UST_EHOSTUNREACH : 0);
+	default:
+		return (0);
+	}
+}
+
+static int
+tcp6_icmp_softerr(const struct ip6ctlparam *ctl)
+{
+	switch (ctl->type) {
+	case ICMP6_DST_UNREACH:
+		if (ctl->code == ICMP6_DST_UNREACH_ADMIN || ctl->code == ICMP6_DST_UNREACH_NOPORT)
+			return (UST_ECONNREFUSED);
+		return (UST_EHOSTUNREACH);
+	case ICMP6_TIME_EXCEEDED:
+		return (UST_EHOSTUNREACH);
+	case ICMP6_PARAM_PROB:
+		return (
+		    ctl->code == ICMP6_PARAMPROB_NEXTHEADER ? UST_ECONNREFUSED : UST_ENOPROTOOPT);
+	default:
+		return (0);
+	}
+}
+
+void
+tcp6_ctlinput(struct ust_stack *st, const struct ip6ctlparam *ctl)
+{
+	struct inpcb *inp;
+	uint16_t sport, dport;
+	tcp_seq seq;
+
+	if (st->st_tcbinfo == NULL || ctl->nxt != IPPROTO_TCP || ctl->l4 == NULL || ctl->l4len < 8)
+		return;
+	/* The quoted header is ours: source port ours, sequence ours. */
+	sport = be16dec(ctl->l4);
+	dport = be16dec(ctl->l4 + 2);
+	seq = be32dec(ctl->l4 + 4);
+	inp = in6_pcblookup(st->st_tcbinfo, &ctl->dst, htons(dport), &ctl->src, htons(sport), 0,
+	    ctl->zoneid != 0 ? ifnet_byindex(st, ctl->zoneid) : NULL);
+	if (inp == NULL) {
+		syncache_unreach6(st, ctl);
+		return;
+	}
+	/* RFC 8201 4: a packet too big below the minimum MTU is ignored. */
+	if (ctl->type == ICMP6_PACKET_TOO_BIG && ctl->mtu < IPV6_MMTU)
+		return;
+	/* RFC 8201 4: the path MTU itself is ip6's (pmtu6_update, done
+	 * by icmp6_input); TCP shrinks its segments. */
+	tcp_ctlinput_inp(st, inp, seq, ctl->type == ICMP6_PACKET_TOO_BIG, ctl->mtu,
+	    tcp6_icmp_harderr(ctl), tcp6_icmp_softerr(ctl));
+}
+#endif

@@ -44,6 +44,9 @@
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
+#if UST_INET6
+#include "netinet6/ip6_var.h"
+#endif
 
 #if UST_TCP_SYNCACHE
 #define SYNCACHE_HASHSIZE 512 /* FreeBSD's: 512 buckets x 30 = cachelimit */
@@ -136,8 +139,16 @@ syncache_adv_wnd(const struct syncache *sc)
 static struct syncache_head *
 syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)
 {
-	uint64_t w[2];
+	uint64_t w[5];
 
+#if UST_INET6
+	if (inc_isipv6(inc)) {
+		memcpy(w, inc->inc6_faddr.s6_addr8, 16);
+		memcpy(w + 2, inc->inc6_laddr.s6_addr8, 16);
+		w[4] = (uint64_t)inc->inc_fport << 16 | inc->inc_lport;
+		return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 5) & ss->ss_hashmask]);
+	}
+#endif
 	w[0] = (uint64_t)inc->inc_faddr.s_addr << 32 | inc->inc_laddr.s_addr;
 	w[1] = (uint64_t)inc->inc_fport << 16 | inc->inc_lport;
 	return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 2) & ss->ss_hashmask]);
@@ -149,10 +160,20 @@ syncache_lookup(struct syncache_head *sch, const struct in_conninfo *inc)
 	struct syncache *sc;
 
 	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
-		if (sc->sc_inc.inc_faddr.s_addr == inc->inc_faddr.s_addr &&
-		    sc->sc_inc.inc_fport == inc->inc_fport &&
-		    sc->sc_inc.inc_laddr.s_addr == inc->inc_laddr.s_addr &&
-		    sc->sc_inc.inc_lport == inc->inc_lport)
+#if UST_INET6
+		if (inc_isipv6(inc) || inc_isipv6(&sc->sc_inc)) {
+			if (inc_isipv6(inc) && inc_isipv6(&sc->sc_inc) &&
+			    sc->sc_inc.inc_fport == inc->inc_fport &&
+			    sc->sc_inc.inc_lport == inc->inc_lport &&
+			    in6_are_addr_equal(&sc->sc_inc.inc6_faddr, &inc->inc6_faddr) &&
+			    in6_are_addr_equal(&sc->sc_inc.inc6_laddr, &inc->inc6_laddr))
+				return (sc);
+		} else
+#endif
+		    if (sc->sc_inc.inc_faddr.s_addr == inc->inc_faddr.s_addr &&
+		        sc->sc_inc.inc_fport == inc->inc_fport &&
+		        sc->sc_inc.inc_laddr.s_addr == inc->inc_laddr.s_addr &&
+		        sc->sc_inc.inc_lport == inc->inc_lport)
 			return (sc);
 	return (NULL);
 }
@@ -233,6 +254,16 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	tcp_hdr_write(p, &th);
 	m->m_len = TCP_HDR_MIN + optlen;
 	m->m_pkthdr.len = m->m_len;
+#if UST_INET6
+	if (inc_isipv6(&sc->sc_inc)) {
+		TCPSTAT_INC(st, tcps_sndtotal);
+		if (flags & TH_SYN)
+			TCPSTAT_INC(st, tcps_sndctrl);
+		else
+			TCPSTAT_INC(st, tcps_sndacks);
+		return (tcp6_output_seg(st, m, &sc->sc_inc, sc->sc_ttl, sc->sc_tos));
+	}
+#endif
 	sum = in4_cksum(m, IPPROTO_TCP, 0, m->m_len, sc->sc_inc.inc_laddr, sc->sc_inc.inc_faddr);
 	be16enc(p + 16, sum);
 	memset(&args, 0, sizeof(args));
@@ -343,10 +374,20 @@ static uint32_t
 syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64_t counter,
     unsigned mssidx)
 {
-	uint64_t w[3];
+	uint64_t w[6];
 
-	/* IPv4's words, unchanged (the same cookies for every seeded test);
-	 * IPv6 will MAC the two 16-byte addresses as four words instead. */
+#if UST_INET6
+	/* IPv6: the two 16-byte addresses as four words. */
+	if (inc_isipv6(&sc->sc_inc)) {
+		memcpy(w, sc->sc_inc.inc6_faddr.s6_addr8, 16);
+		memcpy(w + 2, sc->sc_inc.inc6_laddr.s6_addr8, 16);
+		w[4] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
+		    sc->sc_irs;
+		w[5] = counter << 8 | mssidx;
+		return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 6) & 0x0fffffffu);
+	}
+#endif
+	/* IPv4's words, unchanged (the same cookies for every seeded test). */
 	w[0] = (uint64_t)sc->sc_inc.inc_faddr.s_addr << 32 | sc->sc_inc.inc_laddr.s_addr;
 	w[1] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
 	    sc->sc_irs;
@@ -677,12 +718,12 @@ syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
 	TCPSTAT_INC(st, tcps_badrst);
 }
 
+static void syncache_unreach_inc(struct ust_stack *st, const struct in_conninfo *inc, tcp_seq seq);
+
 void
 syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
 {
 	struct syncache_state *ss = st->st_syncache;
-	struct syncache_head *sch;
-	struct syncache *sc;
 	struct in_conninfo inc;
 	tcp_seq seq;
 
@@ -695,8 +736,37 @@ syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
 	inc.inc_lport = htons(be16dec(ctl->l4));
 	inc.inc_fport = htons(be16dec(ctl->l4 + 2));
 	seq = be32dec(ctl->l4 + 4);
-	sch = syncache_bucket(ss, &inc);
-	sc = syncache_lookup(sch, &inc);
+	syncache_unreach_inc(st, &inc, seq);
+}
+
+#if UST_INET6
+void
+syncache_unreach6(struct ust_stack *st, const struct ip6ctlparam *ctl)
+{
+	struct in_conninfo inc;
+
+	if (st->st_syncache == NULL || ctl->l4 == NULL || ctl->l4len < 8)
+		return;
+	memset(&inc, 0, sizeof(inc));
+	inc.inc_flags = INC_ISIPV6;
+	inc.inc6_laddr = ctl->src;
+	inc.inc6_faddr = ctl->dst;
+	inc.inc_lport = htons(be16dec(ctl->l4));
+	inc.inc_fport = htons(be16dec(ctl->l4 + 2));
+	syncache_unreach_inc(st, &inc, be32dec(ctl->l4 + 4));
+}
+#endif
+
+/* An ICMP error quoting our SYN-ACK with sequence number seq for inc. */
+static void
+syncache_unreach_inc(struct ust_stack *st, const struct in_conninfo *inc, tcp_seq seq)
+{
+	struct syncache_state *ss = st->st_syncache;
+	struct syncache_head *sch;
+	struct syncache *sc;
+
+	sch = syncache_bucket(ss, inc);
+	sc = syncache_lookup(sch, inc);
 	if (sc == NULL || seq != sc->sc_iss)
 		return;
 	/* FreeBSD: one error may be transient; a second one after the
@@ -799,7 +869,7 @@ syncache_foreach(struct ust_stack *st, syncache_visit_fn fn, void *arg)
 		for (sc = ss->ss_hash[i].sch_first; sc != NULL; sc = sc->sc_next)
 			fn(arg, &sc->sc_inc);
 }
-#else  /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
+#else /* !UST_TCP_SYNCACHE: tcp_input makes the connection at once
 	* (tcp_listen_syn); nothing is cached. */
 void
 syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg)
@@ -812,6 +882,14 @@ syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl)
 {
 	(void)st, (void)ctl;
 }
+
+#if UST_INET6
+void
+syncache_unreach6(struct ust_stack *st, const struct ip6ctlparam *ctl)
+{
+	(void)st, (void)ctl;
+}
+#endif
 
 int
 syncache_init(struct ust_stack *st)

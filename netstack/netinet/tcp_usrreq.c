@@ -31,6 +31,9 @@
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
 #include "netinet/tcp_var.h"
+#if UST_INET6
+#include "netinet6/in6_pcb.h"
+#endif
 
 #define TCP_CA_NAME_MAX 16
 
@@ -112,10 +115,36 @@ tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcp
 	inp = sotoinpcb(so);
 	inp->inp_ip_ttl = linp->inp_ip_ttl;
 	inp->inp_ip_tos = linp->inp_ip_tos;
-	inp->inp_laddr = inc->inc_laddr;
-	inp->inp_lport = inc->inc_lport;
-	if (in_pcbconnect(inp, inc->inc_faddr, inc->inc_fport) != 0)
-		goto abort;
+#if UST_INET6
+	/* The listener's socket family made the PCB (pru_attach); the
+	 * connection speaks the family of its SYN: IPv6, or IPv4 on an
+	 * AF_INET6 listener without IPV6_V6ONLY (v4-mapped, FreeBSD
+	 * syncache_socket). */
+	inp->inp_flags |= linp->inp_flags & IN6P_IPV6_V6ONLY;
+	if (inc_isipv6(inc)) {
+		struct sockaddr_in6 sin6;
+
+		memset(&sin6, 0, sizeof(sin6));
+		sin6.sin6_len = (uint8_t)sizeof(sin6);
+		sin6.sin6_family = UST_AF_INET6;
+		sin6.sin6_port = inc->inc_fport;
+		sin6.sin6_addr = inc->inc6_faddr;
+		sin6.sin6_scope_id = inc->inc6_zoneid;
+		inp_setvflag(inp, INP_IPV6 | (linp->inp_vflag & INP_IPV6PROTO));
+		inp->in6p_laddr = inc->inc6_laddr;
+		inp->in6p_zoneid = inc->inc6_zoneid;
+		inp->inp_lport = inc->inc_lport;
+		if (in6_pcbconnect(inp, &sin6) != 0)
+			goto abort;
+	} else
+#endif
+	{
+		inp_setvflag(inp, INP_IPV4 | (linp->inp_vflag & INP_IPV6PROTO));
+		inp->inp_laddr = inc->inc_laddr;
+		inp->inp_lport = inc->inc_lport;
+		if (in_pcbconnect(inp, inc->inc_faddr, inc->inc_fport) != 0)
+			goto abort;
+	}
 	tp = intotcpcb(inp);
 	if (ltp != NULL) {
 		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
@@ -321,6 +350,8 @@ tcp_usr_listen(struct socket *so, int backlog)
 	return (0);
 }
 
+static int tcp_connect_start(struct socket *so, struct tcpcb *tp);
+
 static int
 tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 {
@@ -331,6 +362,7 @@ tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 	struct in_addr faddr;
 	int error;
 
+	(void)st;
 	if ((error = in_satosin(nam, &sin)) != 0)
 		return (error);
 	if (tp == NULL)
@@ -346,6 +378,16 @@ tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 	error = in_pcbconnect(inp, faddr, sin->sin_port);
 	if (error != 0)
 		return (error);
+	return (tcp_connect_start(so, tp));
+}
+
+/* The active open, once the PCB is connected: SYN_SENT and the SYN. */
+static int
+tcp_connect_start(struct socket *so, struct tcpcb *tp)
+{
+	struct ust_stack *st = so->so_stack;
+	struct inpcb *inp = sotoinpcb(so);
+
 	/* RFC 7323 2.2: the scale we ask for; RFC 7323 timestamps;
 	 * tcp_newtcpcb() set TF_REQ_SCALE / TF_REQ_TSTMP from rfc1323. */
 	if (tp->t_flags & TF_NOOPT)
@@ -780,3 +822,179 @@ const struct pr_usrreqs tcp_usrreqs = {
 	.pru_sockaddr = tcp_usr_sockaddr,
 	.pru_peeraddr = tcp_usr_peeraddr,
 };
+
+#if UST_INET6
+/* ---------------------------------------------------------------------
+ * AF_INET6 sockets (inet6sw's TCP entry, FreeBSD tcp6_usrreqs): the same
+ * connection machinery; bind, connect and the names speak sockaddr_in6,
+ * and a v4-mapped peer (IPV6_V6ONLY off) is an IPv4 connection whose
+ * addresses read back as ::ffff:a.b.c.d.
+ * ------------------------------------------------------------------- */
+
+static int
+tcp6_usr_attach(struct socket *so, int proto)
+{
+	int error = tcp_usr_attach(so, proto);
+
+	if (error == 0)
+		in6_pcbinit(sotoinpcb(so));
+	return (error);
+}
+
+static int
+tcp6_usr_bind(struct socket *so, const struct sockaddr *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	const struct sockaddr_in6 *sin6;
+	int error;
+
+	if ((error = in6_satosin6(nam, &sin6)) != 0)
+		return (error);
+	if (inp == NULL)
+		return (UST_EINVAL);
+	/* FreeBSD: no TCP endpoint on a multicast address. */
+	if (IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
+		return (UST_EAFNOSUPPORT);
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		struct sockaddr_in sin;
+
+		in6_sin6_to_sin(sin6, &sin);
+		if (IN_MULTICAST(ntohl(sin.sin_addr)) || sin.sin_addr == INADDR_BROADCAST)
+			return (UST_EAFNOSUPPORT);
+	}
+	return (in6_pcbbind(inp, sin6));
+}
+
+static int
+tcp6_usr_listen(struct socket *so, int backlog)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	struct tcpcb *tp = so_tcpcb(so);
+	int error;
+
+	if (tp == NULL)
+		return (UST_EINVAL);
+	if (tp->t_state != TCPS_CLOSED && tp->t_state != TCPS_LISTEN)
+		return (UST_EINVAL);
+	if (inp->inp_lport == 0 && (error = in6_pcbbind(inp, NULL)) != 0)
+		return (error);
+	return (tcp_usr_listen(so, backlog));
+}
+
+static int
+tcp6_usr_connect(struct socket *so, const struct sockaddr *nam)
+{
+	struct inpcb *inp = sotoinpcb(so);
+	struct tcpcb *tp = so_tcpcb(so);
+	const struct sockaddr_in6 *sin6;
+	int error;
+
+	if ((error = in6_satosin6(nam, &sin6)) != 0)
+		return (error);
+	if (tp == NULL)
+		return (UST_EINVAL);
+	if (tp->t_state == TCPS_LISTEN)
+		return (UST_EOPNOTSUPP);
+	if (tp->t_state != TCPS_CLOSED)
+		return (UST_EALREADY);
+	if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+		struct sockaddr_in sin;
+		struct in_addr faddr;
+
+		/* FreeBSD tcp6_usr_connect: IPv4 through an AF_INET6 socket
+		 * unless IPV6_V6ONLY, and not after an IPv6 bind. */
+		if ((inp->inp_flags & IN6P_IPV6_V6ONLY) || !(inp->inp_vflag & INP_IPV4))
+			return (UST_EINVAL);
+		in6_sin6_to_sin(sin6, &sin);
+		faddr.s_addr = sin.sin_addr;
+		if (IN_MULTICAST(ntohl(faddr.s_addr)) || faddr.s_addr == INADDR_BROADCAST)
+			return (UST_EAFNOSUPPORT);
+		inp_setvflag(inp, INP_IPV4 | INP_IPV6PROTO);
+		error = in_pcbconnect(inp, faddr, sin.sin_port);
+		if (error != 0) {
+			inp_setvflag(inp, INP_IPV4 | INP_IPV6 | INP_IPV6PROTO);
+			return (error);
+		}
+		return (tcp_connect_start(so, tp));
+	}
+	/* RFC 9293 3.9.1 (OPEN): a unicast foreign socket only. */
+	if (IN6_IS_ADDR_MULTICAST(&sin6->sin6_addr))
+		return (UST_EAFNOSUPPORT);
+	error = in6_pcbconnect(inp, sin6);
+	if (error != 0)
+		return (error);
+	return (tcp_connect_start(so, tp));
+}
+
+static int
+tcp6_usr_accept(struct socket *so, struct sockaddr *nam)
+{
+	if (so->so_pcb == NULL)
+		return (UST_ECONNABORTED);
+	return (in6_mapped_peeraddr(so, nam));
+}
+
+static int
+tcp6_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr *addr)
+{
+	const struct sockaddr_in6 *sin6;
+	int error;
+
+	if (addr != NULL && (error = in6_satosin6(addr, &sin6)) != 0) {
+		m_freem(m);
+		return (error);
+	}
+	if (addr != NULL && so_tcpcb(so) != NULL && so_tcpcb(so)->t_state != TCPS_CLOSED) {
+		m_freem(m);
+		return (UST_EISCONN);
+	}
+	/* The address was checked; the rest is TCP's. */
+	return (tcp_usr_send(so, flags, m, NULL));
+}
+
+static int
+tcp6_usr_sockaddr(struct socket *so, struct sockaddr *nam)
+{
+	if (so->so_pcb == NULL)
+		return (UST_ECONNRESET);
+	return (in6_mapped_sockaddr(so, nam));
+}
+
+static int
+tcp6_usr_peeraddr(struct socket *so, struct sockaddr *nam)
+{
+	if (so->so_pcb == NULL)
+		return (UST_ENOTCONN);
+	return (in6_mapped_peeraddr(so, nam));
+}
+
+int
+tcp6_ctloutput(struct socket *so, struct sockopt *sopt)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+
+	if (sopt->sopt_level == UST_IPPROTO_IPV6) {
+		if (tp == NULL)
+			return (UST_ECONNRESET);
+		return (in6_pcbctloutput(so, sopt));
+	}
+	return (tcp_ctloutput(so, sopt));
+}
+
+const struct pr_usrreqs tcp6_usrreqs = {
+	.pru_attach = tcp6_usr_attach,
+	.pru_detach = tcp_usr_detach,
+	.pru_bind = tcp6_usr_bind,
+	.pru_connect = tcp6_usr_connect,
+	.pru_listen = tcp6_usr_listen,
+	.pru_accept = tcp6_usr_accept,
+	.pru_send = tcp6_usr_send,
+	.pru_rcvd = tcp_usr_rcvd,
+	.pru_rcvoob = tcp_usr_rcvoob,
+	.pru_shutdown = tcp_usr_shutdown,
+	.pru_disconnect = tcp_usr_disconnect,
+	.pru_abort = tcp_usr_abort,
+	.pru_sockaddr = tcp6_usr_sockaddr,
+	.pru_peeraddr = tcp6_usr_peeraddr,
+};
+#endif /* UST_INET6 */

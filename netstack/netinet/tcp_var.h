@@ -351,6 +351,20 @@ struct mbuf *tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen);
  * delivered from a callout, never from inside the sender's call chain
  * (see tcp_subr.c).  Consumes m. */
 int tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args);
+#if UST_INET6
+struct ip6_out_args;
+struct ip6ctlparam;
+/* tcp_ip_output for IPv6 (ip6_output, or the loopback ring for our own
+ * addresses). */
+int tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args);
+/* The TCP segment m (header first) from inc's local to its foreign end
+ * over IPv6: the full checksum, then tcp6_ip_output. */
+int tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc,
+    uint8_t hlim, uint8_t tclass);
+/* The MTU of the path to an IPv6 peer (route or path MTU cache), 0
+ * without a route. */
+uint32_t tcp_maxmtu6(struct ust_stack *st, const struct in_conninfo *inc);
+#endif
 
 #if UST_TCP_SACK
 /* --- tcp_sack.c (RFC 2018, RFC 2883, RFC 6675) --- */
@@ -505,6 +519,9 @@ struct socket *syncache_expand(struct ust_stack *st, struct socket *lso, const s
     int *reset);
 void syncache_chkrst(struct ust_stack *st, const struct tcp_seg *seg);
 void syncache_unreach(struct ust_stack *st, const struct icmp_ctl *ctl);
+#if UST_INET6
+void syncache_unreach6(struct ust_stack *st, const struct ip6ctlparam *ctl);
+#endif
 int syncache_init(struct ust_stack *st);
 void syncache_fini(struct ust_stack *st);
 /* Fills TCP_INFO. */

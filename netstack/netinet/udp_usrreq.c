@@ -20,6 +20,9 @@
 #include "netinet/ip.h"
 #include "netinet/udp.h"
 #include "netinet/udp_var.h"
+#if UST_INET6
+#include "netinet6/in6_pcb.h"
+#endif
 
 /* ---------------------------------------------------------------------
  * Input.
@@ -32,16 +35,30 @@ udp_append(struct inpcb *inp, struct in_addr src, uint16_t sport, struct mbuf *m
 {
 	struct socket *so = inp->inp_socket;
 	struct ust_stack *st = inp->inp_stack;
-	struct sockaddr_in from;
+	struct sockaddr_storage ss;
+	struct sockaddr_in *from = (struct sockaddr_in *)(void *)&ss;
 
 	m_adj(m, (int32_t)(off + UDP_HDRLEN));
-	memset(&from, 0, sizeof(from));
-	from.sin_len = (uint8_t)sizeof(from);
-	from.sin_family = UST_AF_INET;
-	from.sin_port = sport;
-	from.sin_addr = src.s_addr;
+	memset(from, 0, sizeof(*from));
+	from->sin_len = (uint8_t)sizeof(*from);
+	from->sin_family = UST_AF_INET;
+	from->sin_port = sport;
+	from->sin_addr = src.s_addr;
+#if UST_INET6
+	/* An AF_INET6 socket (v6only off) hears IPv4 senders as
+	 * ::ffff:a.b.c.d. */
+	if (inp->inp_vflag & INP_IPV6PROTO) {
+		struct sockaddr_in6 *from6 = (struct sockaddr_in6 *)(void *)&ss;
+
+		memset(from6, 0, sizeof(*from6));
+		from6->sin6_len = (uint8_t)sizeof(*from6);
+		from6->sin6_family = UST_AF_INET6;
+		from6->sin6_port = sport;
+		in6_v4mapped(src, &from6->sin6_addr);
+	}
+#endif
 	if (so == NULL || (so->so_rcv.sb_state & SBS_CANTRCVMORE) ||
-	    !sbappendaddr(&so->so_rcv, (const struct sockaddr *)&from, m)) {
+	    !sbappendaddr(&so->so_rcv, (const struct sockaddr *)(void *)&ss, m)) {
 		UDPSTAT_INC(st, udps_fullsock);
 		m_freem(m);
 		return;

@@ -43,6 +43,12 @@ int in6_getsockaddr(struct socket *so, struct sockaddr *nam);
 int in6_getpeeraddr(struct socket *so, struct sockaddr *nam);
 int in6_mapped_sockaddr(struct socket *so, struct sockaddr *nam);
 int in6_mapped_peeraddr(struct socket *so, struct sockaddr *nam);
+/* Sets up the PCB of a new AF_INET6 socket: INP_IPV6 (and INP_IPV4 when
+ * net.inet6.ip6.v6only is 0), the default hop limit. */
+void in6_pcbinit(struct inpcb *inp);
+/* ::ffff:a.b.c.d of a4; the IPv4 sockaddr of a v4-mapped sockaddr_in6. */
+void in6_v4mapped(struct in_addr a4, struct in6_addr *a6);
+void in6_sin6_to_sin(const struct sockaddr_in6 *sin6, struct sockaddr_in *sin);
 /* IPPROTO_IPV6 options of a PCB (IPV6_V6ONLY, UNICAST_HOPS, TCLASS). */
 int in6_pcbctloutput(struct socket *so, struct sockopt *sopt);
 

@@ -2,13 +2,18 @@
  * in6_src.c - source address selection (RFC 6724 5; FreeBSD
  * netinet6/in6_src.c).
  *
- * First version by the datapath, a subset of RFC 6724's rules: usable
- * addresses only (not tentative, duplicated or anycast), the same zone
- * for a scoped destination, then rule 1 (the destination itself), rule 2
- * (appropriate scope), rule 3 (not deprecated), rule 5 (the outgoing
- * interface) and rule 8 (longest matching prefix).  The nd6 track owns it
- * from here (policy table, temporary addresses).
+ * Candidates are usable addresses only (not tentative, duplicated,
+ * detached or anycast; deprecated ones unless
+ * net.inet6.ip6.use_deprecated is 0), of the destination's zone for a
+ * scoped destination.  Among them, in order: rule 1 (the destination
+ * itself), rule 2 (appropriate scope), rule 3 (avoid deprecated), rule 5
+ * (the outgoing interface), rule 6 (matching label of RFC 6724's default
+ * policy table, 2.1), rule 8 (longest matching prefix).  Rule 4 (home
+ * addresses) and rule 7 (temporary addresses) have nothing to act on:
+ * ustack has neither.
  */
+#include <string.h>
+
 #include "kern/stack_var.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/nd6.h"
@@ -21,6 +26,40 @@ in6_matchlen(const struct in6_addr *a, const struct in6_addr *b)
 	while (n < 128 && in6_prefix_match(a, b, n + 1))
 		n++;
 	return (n);
+}
+
+/* The label of a in RFC 6724's default policy table (2.1): the longest
+ * matching prefix's. */
+static unsigned
+in6_label(const struct in6_addr *a)
+{
+	static const struct {
+		uint8_t pfx[4];
+		uint8_t plen;
+		uint8_t label;
+	} tbl[] = {
+		{ { 0x20, 0x02, 0, 0 }, 16, 2 },  /* 2002::/16 6to4 */
+		{ { 0x20, 0x01, 0, 0 }, 32, 5 },  /* 2001::/32 Teredo */
+		{ { 0xfc, 0, 0, 0 }, 7, 13 },     /* fc00::/7 ULA */
+		{ { 0xfe, 0xc0, 0, 0 }, 10, 11 }, /* fec0::/10 site-local */
+		{ { 0x3f, 0xfe, 0, 0 }, 16, 12 }, /* 3ffe::/16 6bone */
+	};
+	struct in6_addr p;
+	unsigned i;
+
+	if (IN6_IS_ADDR_LOOPBACK(a))
+		return (0);
+	if (IN6_IS_ADDR_V4MAPPED(a))
+		return (4);
+	if (in6_word(a, 0) == 0 && in6_word(a, 1) == 0 && in6_word(a, 2) == 0)
+		return (3); /* ::/96 */
+	for (i = 0; i < sizeof(tbl) / sizeof(tbl[0]); i++) {
+		memset(&p, 0, sizeof(p));
+		memcpy(p.s6_addr8, tbl[i].pfx, sizeof(tbl[i].pfx));
+		if (in6_prefix_match(a, &p, tbl[i].plen))
+			return (tbl[i].label);
+	}
+	return (1); /* ::/0 */
 }
 
 /* Nonzero when a is the better source than b for dst (RFC 6724 5). */
@@ -49,6 +88,9 @@ in6_src_better(const struct in6_ifaddr *a, const struct in6_ifaddr *b, const str
 	/* Rule 5: the outgoing interface's. */
 	if (ifp != NULL && (a->ia_ifp == ifp) != (b->ia_ifp == ifp))
 		return (a->ia_ifp == ifp);
+	/* Rule 6: a label matching the destination's. */
+	if ((in6_label(&a->ia_addr) == in6_label(dst)) != (in6_label(&b->ia_addr) == in6_label(dst)))
+		return (in6_label(&a->ia_addr) == in6_label(dst));
 	/* Rule 8: longest matching prefix. */
 	return (in6_matchlen(&a->ia_addr, dst) > in6_matchlen(&b->ia_addr, dst));
 }

@@ -129,11 +129,16 @@ void pmtu6_update(struct ust_stack *st, const struct in6_addr *dst, uint32_t mtu
 /* The path MTU learned for dst, or 0. */
 uint32_t pmtu6_lookup(struct ust_stack *st, const struct in6_addr *dst);
 
-/* Reassembly (frag6.c).  m at its IPv6 header, *offp the Fragment header;
- * returns the whole datagram (at its IPv6 header, the Fragment header
- * removed, *offp and *nxtp its upper-layer offset and next header) or
- * NULL (kept or dropped).  Consumes m. */
-struct mbuf *frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp);
+/* Reassembly (frag6.c, RFC 8200 4.5, RFC 5722, RFC 6946, RFC 7112).  m at
+ * its IPv6 header (contiguous up to the Fragment header's end), *offp the
+ * Fragment header's offset, *nxtp the next header that named it (44), and
+ * nxtoff the offset of that next header field.  Returns the whole
+ * datagram, Fragment header removed (at its IPv6 header, payload length
+ * fixed, the field at nxtoff rewritten; *offp the offset where the
+ * fragmentable part starts and *nxtp its first next header, for the
+ * caller to go on walking), or NULL (held or dropped, counted).
+ * Consumes m. */
+struct mbuf *frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff);
 int frag6_init(struct ust_stack *st);
 void frag6_fini(struct ust_stack *st);
 

@@ -20,6 +20,7 @@ if(UST_OPT_INET6)
     netstack/netinet6/nd6_nbr.c
     netstack/netinet6/nd6_rtr.c
     netstack/netinet6/raw_ip6.c
+    netstack/netinet6/scope6.c
     netstack/netinet6/udp6_usrreq.c)
 else()
   list(APPEND USTACK_NETSTACK_SOURCES netstack/netinet6/in6_none.c)

@@ -91,7 +91,7 @@ def check_range6(cidr: str | ipaddress.IPv6Interface) -> ipaddress.IPv6Interface
     if isinstance(cidr, str) and "/" not in cidr:
         cidr += "/64"
     addr = ipaddress.IPv6Interface(cidr)
-    if addr.ip.scope_id is not None:  # the link is the zone: drop a %name
+    if addr.scope_id is not None:  # the link is the zone: drop a %name
         addr = ipaddress.IPv6Interface((addr.ip.packed, addr.network.prefixlen))
     if addr.ip not in ipaddress.IPv6Network(BENCH_NET6) and not addr.ip.is_link_local:
         raise ValueError(

@@ -38,6 +38,8 @@ __all__ = [
     "ADDR6_A",
     "ADDR6_B",
     "parse_ipv6",
+    "icmp6_checksum",
+    "icmp6_echo_frame",
     "inet_checksum",
     "udp_frame",
     "parse_ipv4",
@@ -154,6 +156,45 @@ def parse_ipv4(frame: bytes) -> dict[str, int | str] | None:
         "src": str(ipaddress.IPv4Address(s_ip)),
         "dst": str(ipaddress.IPv4Address(d_ip)),
     }
+
+
+def icmp6_checksum(src: str, dst: str, message: bytes) -> int:
+    """The ICMPv6 checksum of ``message`` (its checksum field zero) between
+    ``src`` and ``dst``: RFC 4443 2.3, over the RFC 8200 8.1 pseudo header."""
+    pseudo = (
+        ipaddress.IPv6Address(src).packed
+        + ipaddress.IPv6Address(dst).packed
+        + struct.pack("!I3xB", len(message), 58)
+    )
+    return inet_checksum(pseudo + message)
+
+
+def icmp6_echo_frame(
+    dst_mac: bytes,
+    src_mac: bytes,
+    src: str,
+    dst: str,
+    ident: int,
+    seq: int,
+    payload: bytes = b"",
+    *,
+    hlim: int = 64,
+    reply: bool = False,
+) -> bytes:
+    """An Ethernet II + IPv6 + ICMPv6 echo request (``reply``: echo reply)
+    frame built by hand, checksummed (RFC 4443 4.1)."""
+    msg = struct.pack("!BBHHH", 129 if reply else 128, 0, 0, ident, seq) + payload
+    msg = msg[:2] + struct.pack("!H", icmp6_checksum(src, dst, msg)) + msg[4:]
+    hdr = struct.pack(
+        "!IHBB16s16s",
+        6 << 28,
+        len(msg),
+        58,
+        hlim,
+        ipaddress.IPv6Address(src).packed,
+        ipaddress.IPv6Address(dst).packed,
+    )
+    return dst_mac + src_mac + struct.pack("!H", ETHERTYPE_IPV6) + hdr + msg
 
 
 def parse_ipv6(frame: bytes) -> dict[str, int | str] | None:

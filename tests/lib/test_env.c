@@ -57,6 +57,12 @@ stack_new_cfg(struct ust_stack_config *cfg)
 		fprintf(stderr, "test_stack_new: ust_stack_create failed\n");
 		abort();
 	}
+#if UST_INET6
+	/* IPv6 stays quiet unless a test asks for it: no link-local address
+	 * (so no DAD, MLD report or router solicitation) on the interfaces
+	 * the IPv4 tests count frames on.  IPv6 tests set it back. */
+	(void)ust_sysctl_set(st, "net.inet6.ip6.auto_linklocal", 0);
+#endif
 	return (st);
 }
 

@@ -19,7 +19,7 @@ import ustack
 from ustack import inet
 from ustack.commands.ping import echo_request6, parse6, ping_loop
 from ustack.netstat import format_endpoint, format_netstat
-from ustack.sim import ADDR6_B, PipeRig
+from ustack.sim import ADDR6_A, ADDR6_B, PipeRig, icmp6_checksum, icmp6_echo_frame, parse_ipv6
 
 needs_inet6 = pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built with UST_INET6=0")
 
@@ -335,6 +335,34 @@ def test_udp6_socket_addresses(net6: PipeRig) -> None:
 
 
 # --- ICMPv6 echo between two stacks (raw sockets, RFC 3542) -----------------
+
+
+@needs_inet6
+def test_stack_answers_an_icmp6_echo_frame(net6: PipeRig) -> None:
+    """A hand-built echo request from A's interface to B's address: B's
+    ICMPv6 answers it (RFC 4443 4.2) with a correct checksum and hop limit
+    net.inet6.ip6.hlim (64); B's neighbor entry for A is static here, so no
+    neighbor discovery is needed."""
+    net6.b.nd6_add(net6.ib, ADDR6_A, net6.ia.mac)
+    frames: list[bytes] = []
+    net6.ia.set_capture_hook(lambda d, ts, f: frames.append(f) if d == ustack.CAPTURE_IN else None)
+    net6.ia.set_input_hook(lambda f: True)  # A itself stays out of it
+    net6.ia.send_frame(
+        icmp6_echo_frame(net6.ib.mac_bytes, net6.ia.mac_bytes, ADDR6_A, ADDR6_B, 7, 3, b"hi6")
+    )
+    net6.run()
+    replies = [f for f in frames if (h := parse_ipv6(f)) and h["nxt"] == 58 and f[54] == 129]
+    if not replies:
+        pytest.skip("no ICMPv6 echo in the C library yet")
+    f = replies[0]
+    h = parse_ipv6(f)
+    assert h is not None and (h["src"], h["dst"], h["hlim"]) == (ADDR6_B, ADDR6_A, 64)
+    msg = f[54 : 54 + int(h["plen"])]
+    assert msg[4:] == struct.pack("!HH", 7, 3) + b"hi6"
+    zeroed = msg[:2] + b"\0\0" + msg[4:]
+    assert struct.unpack("!H", msg[2:4])[0] == icmp6_checksum(ADDR6_B, ADDR6_A, zeroed)
+    icmp6 = net6.b.netstat("icmp6")["icmp6"]
+    assert icmp6["icp6s_inhist"].get(128) == 1 and icmp6["icp6s_outhist"].get(129) == 1
 
 
 def _socket6(st: ustack.Stack, kind: int, proto: int = 0) -> ustack.Socket:

@@ -370,16 +370,21 @@ def run(args: argparse.Namespace) -> int:
     if rc is not None:
         return rc
     with open_link(args, "ping", ipv6=v6) as link:
-        if v6:
-            host = args.host or link.peer_ip6
-            sock = link.stack.socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)
-            header = f"PING {host} ({host}) from {link.ip6} : {args.size} data bytes"
-        else:
-            host = args.host or link.peer_ip
-            sock = link.stack.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
-            header = (
-                f"PING {host} ({host}) from {link.ip} {args.size}({args.size + 28}) bytes of data."
-            )
+        try:
+            if v6:
+                host = args.host or link.peer_ip6
+                sock = link.stack.socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)
+                header = f"PING {host} ({host}) from {link.ip6} : {args.size} data bytes"
+            else:
+                host = args.host or link.peer_ip
+                sock = link.stack.socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)
+                header = (
+                    f"PING {host} ({host}) from {link.ip} {args.size}({args.size + 28}) "
+                    "bytes of data."
+                )
+        except OSError as exc:
+            print(f"ustack ping: socket: {exc}", file=sys.stderr)
+            return 2
         sock.setblocking(False)
         ident = os.getpid() & 0xFFFF
         print(header)
