@@ -240,6 +240,11 @@ h6_fini(struct h6 *h)
 		ust_close(h->so);
 	if (h->lso != NULL)
 		ust_close(h->lso);
+	/* Let FIN_WAIT, TIME_WAIT and the retransmissions (up to 12 backed-off
+	 * ones) run out before test_stack_free's leak check, as tt_fini. */
+	ust_sysctl_set(h->t.st, "net.inet.tcp.msl", 1);
+	h->t.d->tx_discard = 1;
+	ipt_advance(&h->t, 1200ull * 1000 * IPT_MS);
 	ipt_fini(&h->t);
 }
 
@@ -768,7 +773,8 @@ nd_frame(uint8_t *f, const uint8_t *smac, const uint8_t *src, const uint8_t *dst
 }
 
 /* RFC 4861 7.1.1, 7.1.2, 6.1.2: NS, NA and RA with a hop limit other than
- * 255 came through a router: dropped, counted, no state from them. */
+ * 255 came through a router: dropped, counted in icp6s_invlhlim, no state
+ * from them.  (FreeBSD also counts icp6s_badns/badna/badra there.) */
 TEST(hostile_ip6_nd_hop_limit)
 {
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 1, 7 };
@@ -794,13 +800,13 @@ TEST(hostile_ip6_nd_hop_limit)
 		h6_inject(&h, f, nd_frame(f, smac, other, sol, solmac, hlim, pl, n));
 		CHECK(!h6_find(&h, TL_IPPROTO_ICMPV6, TL_ND_NEIGHBOR_ADVERT, &p));
 		CHECK(!h6_has_neighbor(&h, other));
-		CHECK_EQ(H6_DI(&h, icp6s_badns), 1);
+		CHECK_EQ(H6_DI(&h, icp6s_invlhlim), 1);
 		/* A solicited NA for the peer (a static entry: no change). */
 		on = tl_nd_opt_lla(opts, TL_ND_OPT_TLLA, smac);
 		n = tl_nd_na(pl, other, h.ours, TL_NA_SOLICITED | TL_NA_OVERRIDE, other, opts, on);
 		h6_inject(&h, f, nd_frame(f, smac, other, h.ours, ipt_mac_ours, hlim, pl, n));
 		CHECK(!h6_has_neighbor(&h, other));
-		CHECK_EQ(H6_DI(&h, icp6s_badna), 1);
+		CHECK_EQ(H6_DI(&h, icp6s_invlhlim), 2);
 		/* An RA with a prefix: no address, no router. */
 		on = tl_nd_opt_lla(opts, TL_ND_OPT_SLLA, smac);
 		on += tl_nd_opt_prefix(opts + on, pfx, 64, TL_PI_ONLINK | TL_PI_AUTO, 7200, 3600);
@@ -809,7 +815,7 @@ TEST(hostile_ip6_nd_hop_limit)
 		ipt_advance(&h.t, 100 * IPT_MS);
 		CHECK_EQ(h6_autoconf_count(&h), 0);
 		CHECK(!h6_has_neighbor(&h, ll));
-		CHECK_EQ(H6_DI(&h, icp6s_badra), 1);
+		CHECK_EQ(H6_DI(&h, icp6s_invlhlim), 3);
 		h6_alive(&h);
 		h6_fini(&h);
 		HS_ROW_END();
@@ -847,44 +853,63 @@ TEST(hostile_ip6_unsolicited_na_unknown_targets)
 	h6_fini(&h);
 }
 
-/* RAs with 400 prefixes (10 RAs of 40): the prefix list is bounded by
- * net.inet6.ip6.maxifprefixes (overflows counted), so are the addresses
- * formed from them, and memory. */
+/* RAs with 405 prefixes: the prefix list is bounded by
+ * net.inet6.ip6.maxifprefixes (overflows counted in icp6s_overflowprfx),
+ * so are the addresses formed from them, and memory.  An RA carries at
+ * most 10 options that count (FreeBSD's nd6_maxndopt): 45 RAs of an
+ * SLLAO and 9 prefixes each, then one with 44 prefixes, whose excess is
+ * counted in icp6s_nd_toomanyopt. */
+static size_t
+ra_prefixes(const struct h6 *h, uint8_t *f, const uint8_t *ll, const uint8_t *smac, unsigned r,
+    unsigned count)
+{
+	struct tl_ra ra = { 64, 0, 1800, 0, 0 };
+	uint8_t pfx[16], opts[1500], pl[1500];
+	size_t n, on;
+	unsigned k;
+
+	on = tl_nd_opt_lla(opts, TL_ND_OPT_SLLA, smac);
+	for (k = 0; k < count; k++) {
+		tl_in6(pfx, "2001:2::");
+		pfx[6] = (uint8_t)(r + 1);
+		pfx[7] = (uint8_t)k;
+		on += tl_nd_opt_prefix(opts + on, pfx, 64, TL_PI_ONLINK | TL_PI_AUTO, 7200, 3600);
+	}
+	n = tl_nd_ra(pl, ll, h->allnodes, &ra, opts, on);
+	return (nd_frame(f, smac, ll, h->allnodes, h6_mac_allnodes, 255, pl, n));
+}
+
 TEST(hostile_ip6_ra_prefix_flood)
 {
 	static const uint8_t smac[6] = { 0x02, 0, 0, 0, 1, 9 };
-	uint8_t ll[16], pfx[16], opts[1400], pl[1500], f[1600];
-	struct tl_ra ra = { 64, 0, 1800, 0, 0 };
-	unsigned r, k;
+	uint8_t ll[16], f[1600];
 	int64_t maxpfx = 16;
-	size_t n, on;
+	size_t len;
+	unsigned r;
 	struct h6 h;
 
 	REQUIRE(h6_init(&h, ust_test_seed));
 	(void)ust_sysctl_get(h.t.st, "net.inet6.ip6.maxifprefixes", &maxpfx);
 	tl_in6(ll, "fe80::9");
 	h.t.d->tx_discard = 1;
-	for (r = 0; r < 10; r++) {
-		on = tl_nd_opt_lla(opts, TL_ND_OPT_SLLA, smac);
-		for (k = 0; k < 40; k++) {
-			tl_in6(pfx, "2001:2::");
-			pfx[6] = (uint8_t)(r + 1);
-			pfx[7] = (uint8_t)k;
-			on += tl_nd_opt_prefix(opts + on, pfx, 64, TL_PI_ONLINK | TL_PI_AUTO, 7200,
-			    3600);
-		}
-		n = tl_nd_ra(pl, ll, h.allnodes, &ra, opts, on);
-		REQUIRE(14 + 40 + n <= 1514);
-		h6_inject(&h, f, nd_frame(f, smac, ll, h.allnodes, h6_mac_allnodes, 255, pl, n));
+	for (r = 0; r < 45; r++) {
+		h6_inject(&h, f, ra_prefixes(&h, f, ll, smac, r, 9));
 		ipt_advance(&h.t, 10 * IPT_MS);
 		h6_mem_ok(&h);
 	}
 	ipt_advance(&h.t, 2000 * IPT_MS);
-	h.t.d->tx_discard = 0;
 	CHECK_EQ(H6_DI(&h, icp6s_badra), 0);
+	CHECK_EQ(H6_DI(&h, icp6s_nd_toomanyopt), 0);
 	CHECK(h6_autoconf_count(&h) >= 1);
 	CHECK(h6_autoconf_count(&h) <= (unsigned)maxpfx);
-	CHECK(H6_DI(&h, icp6s_overflowprfx) >= 400 - maxpfx);
+	CHECK(H6_DI(&h, icp6s_overflowprfx) >= 405 - maxpfx);
+	len = ra_prefixes(&h, f, ll, smac, 100, 44);
+	REQUIRE(len <= 1514);
+	h6_inject(&h, f, len);
+	CHECK_EQ(H6_DI(&h, icp6s_nd_toomanyopt), 1);
+	h.t.d->tx_discard = 0;
+	CHECK(h6_autoconf_count(&h) <= (unsigned)maxpfx);
+	h6_mem_ok(&h);
 	h6_alive(&h);
 	h6_fini(&h);
 }
