@@ -274,8 +274,7 @@ frag6_complete(const struct ip6q *q)
  * we may write (a received buffer may be lent).  Returns m or NULL.
  */
 static struct mbuf *
-frag6_rehead(struct mbuf *m, uint8_t *hdr, uint32_t ul, uint32_t nxtoff, uint8_t nxt,
-    uint32_t plen)
+frag6_rehead(struct mbuf *m, uint8_t *hdr, uint32_t ul, uint32_t nxtoff, uint8_t nxt, uint32_t plen)
 {
 	M_PREPEND(m, ul);
 	if (m == NULL || (m = m_pullup(m, ul)) == NULL)

@@ -183,7 +183,7 @@ void
 icmp6_error(struct mbuf *m, int type, int code, uint32_t param)
 {
 	struct ifnet *ifp = m->m_pkthdr.rcvif;
-	struct ust_stack *st = ifp->if_stack;
+	struct ust_stack *st;
 	struct in6_ifaddr *ia;
 	struct in6_addr src;
 	struct icmp6_hdr ic;
@@ -192,6 +192,11 @@ icmp6_error(struct mbuf *m, int type, int code, uint32_t param)
 	uint8_t b[IP6_HDRLEN], unxt, itype;
 	uint32_t uoff, len, zoneid;
 
+	if (ifp == NULL) { /* only about a packet that came in */
+		m_freem(m);
+		return;
+	}
+	st = ifp->if_stack;
 	ICMP6STAT_INC(st, icp6s_error);
 	icmp6_count_error(st, type, code);
 	if (m_copydata(m, 0, IP6_HDRLEN, b) != 0)

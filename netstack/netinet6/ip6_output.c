@@ -44,28 +44,33 @@ ip6_flowlabel(struct ust_stack *st, const struct in6_addr *src, const struct in6
 
 /*
  * A checksum the transport left to hardware (UST_CSUM_TCP/UDP: the field
- * csum_data bytes into the upper-layer header at off holds the pseudo
- * header sum): finished in software, since no driver takes IPv6 offload.
+ * is csum_data bytes into the upper-layer header, m at that header):
+ * computed here in full over the pseudo header of the addresses the
+ * packet leaves with, whatever the field held, since no driver takes
+ * IPv6 offload and the transport may not have known the source.
  */
 static int
-ip6_delayed_cksum(struct mbuf *m, uint32_t off)
+ip6_delayed_cksum(struct mbuf *m, const struct in6_addr *src, const struct in6_addr *dst,
+    uint8_t nxt)
 {
-	uint32_t flags = m->m_pkthdr.csum_flags;
+	uint32_t flags = m->m_pkthdr.csum_flags, off = m->m_pkthdr.csum_data;
 	uint16_t sum;
-	uint8_t b[2];
+	uint8_t b[2] = { 0, 0 };
+	int error;
 
-	m->m_pkthdr.csum_flags &=
-	    ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO);
+	m->m_pkthdr.csum_flags &= ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP);
 	if (!(flags & (UST_CSUM_TCP | UST_CSUM_UDP)))
 		return (0);
-	if (off + m->m_pkthdr.csum_data + 2 > m->m_pkthdr.len)
+	if (off + 2 > m->m_pkthdr.len)
 		return (UST_EINVAL);
-	sum = in_cksum_skip(m, off, m->m_pkthdr.len - off, 0);
+	if ((error = m_copyback(m, off, 2, b)) != 0)
+		return (error);
+	sum = in6_cksum(m, nxt, 0, m->m_pkthdr.len, src, dst);
 	if ((flags & UST_CSUM_UDP) && sum == 0)
 		sum = 0xffff; /* RFC 8200 8.1: UDP over IPv6 never sends 0 */
 	b[0] = (uint8_t)(sum >> 8);
 	b[1] = (uint8_t)sum;
-	return (m_copyback(m, off + m->m_pkthdr.csum_data, 2, b));
+	return (m_copyback(m, off, 2, b));
 }
 
 #if UST_IP_LOOPBACK
@@ -81,9 +86,6 @@ ip6_output_local(struct ust_stack *st, struct mbuf *m, struct ifnet *ifp)
 		return (UST_ENOBUFS);
 	}
 	m->m_pkthdr.rcvif = ifp;
-	if (m->m_pkthdr.csum_flags & (UST_CSUM_TCP | UST_CSUM_UDP))
-		m->m_pkthdr.csum_flags |= UST_CSUM_L4_VALID;
-	m->m_pkthdr.csum_flags &= ~(uint32_t)(UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO);
 	m->m_flags &= (uint16_t) ~(M_BCAST | M_MCAST);
 	ip6_input_loop(ifp, m);
 	ip_loop_leave(st);
@@ -206,9 +208,11 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 	if (in6_is_scoped(&dst) && zoneid == 0 && in6_is_scoped(&src) &&
 	    !IN6_IS_ADDR_UNSPECIFIED(&src) && (ia = in6ifa_find(st, &src, NULL)) != NULL)
 		zoneid = ia->ia_ifp->if_index; /* the zone of our scoped source */
-	/* The checksum is complete before anything else looks at m. */
-	if ((error = ip6_delayed_cksum(m, 0)) != 0) {
+	/* No TSO over IPv6 yet (no UST_IFCAP_TSO6; tcp_tso.c cuts IPv4
+	 * only): a transport must not ask. */
+	if (m->m_pkthdr.csum_flags & UST_CSUM_TSO) {
 		IP6STAT_INC(st, ip6s_odropped);
+		error = UST_EOPNOTSUPP;
 		goto bad;
 	}
 	if (!mcast && (ia = in6ifa_find(st, &dst, NULL)) != NULL &&
@@ -245,6 +249,11 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 #if UST_IP_LOOPBACK
 build:
 #endif
+	/* Checksums left to hardware, now that the source is known. */
+	if ((error = ip6_delayed_cksum(m, &src, &dst, args->nxt)) != 0) {
+		IP6STAT_INC(st, ip6s_odropped);
+		goto bad;
+	}
 	memset(&h, 0, sizeof(h));
 	h.ip6_v = IPV6_VERSION;
 	h.ip6_tclass = args->tclass;

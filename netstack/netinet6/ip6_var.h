@@ -51,7 +51,12 @@ struct ip6_out_args {
  * IPV6_DONTFRAG, delivers to ourselves, or hands the packet to
  * nd6_output().  Consumes m.  0, or UST_ENETUNREACH / UST_EHOSTUNREACH /
  * UST_EMSGSIZE / UST_ENOBUFS / UST_EADDRNOTAVAIL / UST_EINVAL (a scoped
- * address without a zone). */
+ * address without a zone) / UST_EOPNOTSUPP (UST_CSUM_TSO: no TSO over
+ * IPv6 yet).  A transport that passes src :: and computes its own
+ * checksum must pick the source first (in6_selectsrc); or it sets
+ * UST_CSUM_TCP/UDP with csum_data the checksum field's offset in its
+ * header, and ip6_output computes the whole checksum in software once the
+ * source is chosen (IPv6 packets reach drivers without offload flags). */
 int ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args);
 /* A packet from the link (m at the IPv6 header).  Consumes m. */
 void ip6_input(struct ifnet *ifp, struct mbuf *m);
@@ -66,7 +71,9 @@ void ip6_input_loop(struct ifnet *ifp, struct mbuf *m);
  * quotes as much as fits 1280 bytes, never about an ICMPv6 error, a
  * multicast destination (except packet too big and an unrecognized
  * option with the 0x80 action), or a source that is not a unicast
- * address; rate limited by net.inet6.icmp6.errppslimit.  Consumes m. */
+ * address; rate limited by net.inet6.icmp6.errppslimit.  m_pkthdr.rcvif
+ * is the interface m came in on (without one m is only freed).  Consumes
+ * m. */
 void icmp6_error(struct mbuf *m, int type, int code, uint32_t param);
 /* The 4-byte words of the ICMPv6 message at off of m (icmp6len bytes). */
 void icmp6_input(struct mbuf *m, uint32_t off);

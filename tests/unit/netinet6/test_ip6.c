@@ -9,6 +9,8 @@
 #include "ip6test.h"
 
 #if UST_INET6
+/* The cases read the counters. */
+#if UST_STATS
 TEST(ip6_echo_over_pipe_with_static_neighbours)
 {
 	struct ust_icmp6stat ia, ib;
@@ -413,4 +415,32 @@ TEST(addr6_route6_nd6_calls)
 	CHECK(in6_mcast_member(IFP_FROM_UST(pr.ifa), &ALLNODES));
 	lt_pair_fini(&pr);
 }
+
+TEST(ip6_output_completes_offloaded_checksums)
+{
+	uint8_t udp[16] = { 0x12, 0x34, 0x56, 0x78, 0, 16, 0xee, 0xee, 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct ip6_out_args a;
+	struct tl_pair pr;
+	struct mbuf *m;
+
+	pair6(&pr);
+	m = lt_mbuf(pr.a, udp, sizeof(udp), 1);
+	REQUIRE(m != NULL);
+	m->m_pkthdr.csum_flags = UST_CSUM_UDP;
+	m->m_pkthdr.csum_data = 6;
+	memset(&a, 0, sizeof(a)); /* source chosen by the stack */
+	a.dst = B6;
+	a.nxt = IPPROTO_UDP;
+	REQUIRE_EQ(ip6_output(pr.a, m, &a), 0);
+	m = lt_mbuf(pr.a, udp, sizeof(udp), 1);
+	REQUIRE(m != NULL);
+	m->m_pkthdr.csum_flags = UST_CSUM_TSO;
+	CHECK_EQ(ip6_output(pr.a, m, &a), UST_EOPNOTSUPP);
+	tl_pair_run(&pr, 10 * MS);
+	REQUIRE_EQ(capb.n, 1);
+	CHECK_EQ(in_cksum_buf(capb.f[0] + 54, 16, in6_cksum_pseudo(&A6, &B6, 16, IPPROTO_UDP)), 0);
+	CHECK(capb.f[0][60] != 0xee || capb.f[0][61] != 0xee);
+	lt_pair_fini(&pr);
+}
+#endif /* UST_STATS */
 #endif /* UST_INET6 */
