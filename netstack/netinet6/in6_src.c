@@ -89,7 +89,8 @@ in6_src_better(const struct in6_ifaddr *a, const struct in6_ifaddr *b, const str
 	if (ifp != NULL && (a->ia_ifp == ifp) != (b->ia_ifp == ifp))
 		return (a->ia_ifp == ifp);
 	/* Rule 6: a label matching the destination's. */
-	if ((in6_label(&a->ia_addr) == in6_label(dst)) != (in6_label(&b->ia_addr) == in6_label(dst)))
+	if ((in6_label(&a->ia_addr) == in6_label(dst)) !=
+	    (in6_label(&b->ia_addr) == in6_label(dst)))
 		return (in6_label(&a->ia_addr) == in6_label(dst));
 	/* Rule 8: longest matching prefix. */
 	return (in6_matchlen(&a->ia_addr, dst) > in6_matchlen(&b->ia_addr, dst));

@@ -26,21 +26,45 @@
 #include "netinet6/nd6.h"
 #include "netinet6/nd6_var.h"
 
-#define MLD_RV_DEFAULT 2            /* Robustness Variable (RFC 3810 9.1) */
-#define MLD_URI_MS 1000             /* Unsolicited Report Interval (9.11) */
-#define MLD_RECLEN 20               /* a record without sources */
-#define MLD_HDRLEN 8                /* type, reserved, checksum, reserved, count */
+#define MLD_RV_DEFAULT 2 /* Robustness Variable (RFC 3810 9.1) */
+#define MLD_URI_MS 1000  /* Unsolicited Report Interval (9.11) */
+#define MLD_RECLEN 20    /* a record without sources */
+#define MLD_HDRLEN 8     /* type, reserved, checksum, reserved, count */
 
 /* in6m_state: what the group's pending reports say. */
 #define MLD_ST_IDLE 0
-#define MLD_ST_JOIN 1   /* CHANGE_TO_EXCLUDE {} retransmissions left */
-#define MLD_ST_QUERY 3  /* a current-state record due */
+#define MLD_ST_JOIN 1  /* CHANGE_TO_EXCLUDE {} retransmissions left */
+#define MLD_ST_QUERY 3 /* a current-state record due */
 /* The pending count sits in the upper bits of in6m_state. */
 #define MLD_PENDING(inm) ((inm)->in6m_state >> 8)
 #define MLD_SET(inm, st, n) ((inm)->in6m_state = ((uint32_t)(n) << 8) | (uint32_t)(st))
 #define MLD_KIND(inm) ((inm)->in6m_state & 0xff)
 
 static void mld_timer(void *arg);
+
+/* A group left: its leave reports are due at the next poll, then spread
+ * over the Unsolicited Report Interval, Robustness Variable in all. */
+static void
+mld_leave_add(struct mld_ifinfo *mli, const struct in6_addr *g)
+{
+	struct ust_stack *st = mli->mli_ifp->if_stack;
+	unsigned i, slot = MLD_MAXLEFT;
+
+	for (i = 0; i < MLD_MAXLEFT; i++) {
+		if (mli->mli_left[i].ml_pending != 0 &&
+		    in6_are_addr_equal(&mli->mli_left[i].ml_group, g)) {
+			slot = i;
+			break;
+		}
+		if (mli->mli_left[i].ml_pending == 0 && slot == MLD_MAXLEFT)
+			slot = i;
+	}
+	if (slot == MLD_MAXLEFT)
+		return; /* too many at once: the router's timers clean up */
+	mli->mli_left[slot].ml_group = *g;
+	mli->mli_left[slot].ml_pending = mli->mli_rv;
+	mli->mli_left[slot].ml_due = stack_now(st) + 1;
+}
 
 static int
 mld_reportable(const struct in6_addr *g)
@@ -98,6 +122,9 @@ mld_schedule(struct mld_ifinfo *mli)
 		if (ext->in6_mc[i].in6m_refcount != 0 && ext->in6_mc[i].in6m_timer != 0 &&
 		    ext->in6_mc[i].in6m_timer < when)
 			when = ext->in6_mc[i].in6m_timer;
+	for (i = 0; i < MLD_MAXLEFT; i++)
+		if (mli->mli_left[i].ml_pending != 0 && mli->mli_left[i].ml_due < when)
+			when = mli->mli_left[i].ml_due;
 	if (when == UINT64_MAX) {
 		callout_stop(&st->st_wheel, &mli->mli_timer);
 		return;
@@ -122,8 +149,7 @@ mld_send_report(struct ifnet *ifp, const uint8_t *rec, unsigned n)
 	hdr[7] = (uint8_t)n;
 	if ((ia = in6ifa_ifpforlinklocal(ifp, IN6_IFF_NOTREADY)) != NULL)
 		src = ia->ia_addr;
-	if ((m = nd6_msg(st, hdr, sizeof(hdr))) == NULL ||
-	    m_append(m, n * MLD_RECLEN, rec) != 0) {
+	if ((m = nd6_msg(st, hdr, sizeof(hdr))) == NULL || m_append(m, n * MLD_RECLEN, rec) != 0) {
 		m_freem(m);
 		IP6STAT_INC(st, ip6s_odropped);
 		return;
@@ -140,7 +166,7 @@ mld_timer(void *arg)
 	struct ust_stack *st = ifp->if_stack;
 	struct in6_ifextra *ext = IN6_IFEXTRA(ifp);
 	struct in6_multi *inm;
-	uint8_t rec[IN6_MULTI_MAX * MLD_RECLEN];
+	uint8_t rec[(IN6_MULTI_MAX + MLD_MAXLEFT) * MLD_RECLEN];
 	uint64_t now = stack_now(st);
 	unsigned i, n = 0, left;
 
@@ -162,11 +188,25 @@ mld_timer(void *arg)
 		left = MLD_PENDING(inm);
 		if (MLD_KIND(inm) != MLD_ST_QUERY && left > 1) {
 			MLD_SET(inm, MLD_KIND(inm), left - 1);
-			inm->in6m_timer = now + 1 + (uint64_t)ust_rng_uniform(&st->st_rng, MLD_URI_MS) * ND6_MS;
+			inm->in6m_timer =
+			    now + 1 + (uint64_t)ust_rng_uniform(&st->st_rng, MLD_URI_MS) * ND6_MS;
 		} else {
 			MLD_SET(inm, MLD_ST_IDLE, 0);
 			inm->in6m_timer = 0;
 		}
+	}
+	for (i = 0; i < MLD_MAXLEFT; i++) {
+		struct mld_left *ml = &mli->mli_left[i];
+
+		if (ml->ml_pending == 0 || ml->ml_due > now)
+			continue;
+		memset(rec + n * MLD_RECLEN, 0, MLD_RECLEN);
+		rec[n * MLD_RECLEN] = MLDV2_RECORD_CHANGE_TO_INCLUDE;
+		memcpy(rec + n * MLD_RECLEN + 4, ml->ml_group.s6_addr8, 16);
+		n++;
+		if (--ml->ml_pending != 0)
+			ml->ml_due =
+			    now + 1 + (uint64_t)ust_rng_uniform(&st->st_rng, MLD_URI_MS) * ND6_MS;
 	}
 	if (n > 0)
 		mld_send_report(ifp, rec, n);
@@ -184,15 +224,11 @@ mld_change(struct ifnet *ifp, struct in6_multi *inm, int join)
 	if ((mli = mld_ifinfo_get(ifp, join)) == NULL)
 		return;
 	if (!join) {
-		/* The group's slot goes now: one CHANGE_TO_INCLUDE {}. */
-		uint8_t rec[MLD_RECLEN];
-
-		memset(rec, 0, sizeof(rec));
-		rec[0] = MLDV2_RECORD_CHANGE_TO_INCLUDE;
-		memcpy(rec + 4, inm->in6m_addr.s6_addr8, 16);
+		/* The group's slot goes now; its CHANGE_TO_INCLUDE {}
+		 * reports are remembered here. */
+		mld_leave_add(mli, &inm->in6m_addr);
 		MLD_SET(inm, MLD_ST_IDLE, 0);
 		inm->in6m_timer = 0;
-		mld_send_report(ifp, rec, 1);
 		mld_schedule(mli);
 		return;
 	}

@@ -46,8 +46,6 @@ nd6_init(struct ust_stack *st)
 	nd->nd_secret[1] = ust_rng_u64(&st->st_rng);
 	callout_init(&nd->nd_timer);
 	st->st_nd6 = nd;
-	callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
-	    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
 	return (0);
 }
 
@@ -58,8 +56,29 @@ nd6_timer(void *arg)
 	struct ust_stack *st = nd->nd_st;
 
 	nd6_rtr_timer(st);
-	callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
-	    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
+	nd6_timer_arm(st);
+}
+
+/* The lifetime walk runs every nd6_prune seconds while something has a
+ * lifetime (a router, a prefix, an address from SLAAC), and not at all
+ * otherwise: an idle stack has no timer pending. */
+void
+nd6_timer_arm(struct ust_stack *st)
+{
+	struct nd6_state *nd = st->st_nd6;
+	struct in6_ifaddr *ia;
+	int need = nd->nd_routers != NULL || nd->nd_prefixes != NULL;
+
+	for (ia = st->st_in6_ifaddrs; ia != NULL && !need; ia = ia->ia_next)
+		if (ia->ia6_lifetime.ia6t_expire != 0 || ia->ia6_lifetime.ia6t_preferred != 0)
+			need = 1;
+	if (!need) {
+		callout_stop(&st->st_wheel, &nd->nd_timer);
+		return;
+	}
+	if (!callout_pending(&nd->nd_timer))
+		callout_reset(&st->st_wheel, &nd->nd_timer, stack_now(st),
+		    (uint64_t)V(st, nd6_prune) * ND6_SEC, nd6_timer, nd);
 }
 
 static void
@@ -76,26 +95,18 @@ nd6_unlink(struct nd6_state *nd, struct llentry6 *ln)
 	ln->ln_next = ln->ln_prev = NULL;
 }
 
+/* Entries stay in the order they came (ndp -a); ln_used orders them for
+ * eviction. */
 static void
-nd6_link_head(struct nd6_state *nd, struct llentry6 *ln)
+nd6_link_tail(struct nd6_state *nd, struct llentry6 *ln)
 {
-	ln->ln_prev = NULL;
-	ln->ln_next = nd->nd_head;
-	if (nd->nd_head != NULL)
-		nd->nd_head->ln_prev = ln;
+	ln->ln_next = NULL;
+	ln->ln_prev = nd->nd_tail;
+	if (nd->nd_tail != NULL)
+		nd->nd_tail->ln_next = ln;
 	else
-		nd->nd_tail = ln;
-	nd->nd_head = ln;
-}
-
-/* A use: the entry becomes the most recently used. */
-static void
-nd6_touch(struct nd6_state *nd, struct llentry6 *ln)
-{
-	if (nd->nd_head == ln)
-		return;
-	nd6_unlink(nd, ln);
-	nd6_link_head(nd, ln);
+		nd->nd_head = ln;
+	nd->nd_tail = ln;
 }
 
 void
@@ -142,8 +153,8 @@ nd6_fini(struct ust_stack *st)
 uint32_t
 nd6_compute_reachable(struct ust_stack *st, uint32_t base)
 {
-	uint32_t f = MIN_RANDOM_FACTOR +
-	    ust_rng_uniform(&st->st_rng, MAX_RANDOM_FACTOR - MIN_RANDOM_FACTOR);
+	uint32_t f =
+	    MIN_RANDOM_FACTOR + ust_rng_uniform(&st->st_rng, MAX_RANDOM_FACTOR - MIN_RANDOM_FACTOR);
 
 	return ((uint32_t)(((uint64_t)base * f) >> 10));
 }
@@ -188,16 +199,18 @@ static struct llentry6 *
 nd6_new_entry(struct ust_stack *st, struct ifnet *ifp, const struct in6_addr *a)
 {
 	struct nd6_state *nd = st->st_nd6;
-	struct llentry6 *ln;
+	struct llentry6 *ln, *lru = NULL;
 
 	if ((int64_t)nd->nd_count >= V(st, nd6_maxentries)) {
 		ICMP6STAT_INC(st, icp6s_overflownndp);
-		for (ln = nd->nd_tail; ln != NULL && (ln->ln_flags & UST_ND6_STATIC); ln = ln->ln_prev)
-			;
-		if (ln == NULL)
+		for (ln = nd->nd_head; ln != NULL; ln = ln->ln_next)
+			if (!(ln->ln_flags & UST_ND6_STATIC) &&
+			    (lru == NULL || ln->ln_used < lru->ln_used))
+				lru = ln;
+		if (lru == NULL)
 			return (NULL);
 		ND6_COUNT(st, nd6c_evicted);
-		nd6_free(st, ln, 0);
+		nd6_free(st, lru, 0);
 	}
 	ln = st_malloc(st, sizeof(*ln));
 	if (ln == NULL)
@@ -206,7 +219,8 @@ nd6_new_entry(struct ust_stack *st, struct ifnet *ifp, const struct in6_addr *a)
 	ln->ln_addr = *a;
 	ln->ln_state = ND6_LLINFO_INCOMPLETE;
 	callout_init(&ln->ln_timer);
-	nd6_link_head(nd, ln);
+	ln->ln_used = nd->nd_usegen++;
+	nd6_link_tail(nd, ln);
 	nd->nd_count++;
 	return (ln);
 }
@@ -231,8 +245,8 @@ nd6_retrans_ms(const struct ifnet *ifp)
 {
 	struct in6_ifextra *ext = IN6_IFEXTRA(ifp);
 
-	return (ext != NULL && ext->nd_ifinfo.retrans != 0 ? ext->nd_ifinfo.retrans
-							   : RETRANS_TIMER);
+	return (
+	    ext != NULL && ext->nd_ifinfo.retrans != 0 ? ext->nd_ifinfo.retrans : RETRANS_TIMER);
 }
 
 /* The source of a solicitation for ln (RFC 4861 7.2.2): the source of a
@@ -294,8 +308,7 @@ nd6_llinfo_timer(void *arg)
 		nd6_free(st, ln, 0); /* unused for nd6_gctimer */
 		return;
 	case ND6_LLINFO_DELAY:
-		if (IN6_IFEXTRA(ifp) != NULL &&
-		    (ND_IFINFO(ifp)->flags & ND6_IFF_PERFORMNUD) == 0) {
+		if (IN6_IFEXTRA(ifp) != NULL && (ND_IFINFO(ifp)->flags & ND6_IFF_PERFORMNUD) == 0) {
 			nd6_llinfo_settimer(ln, ND6_LLINFO_STALE,
 			    (uint64_t)V(st, nd6_gctimer) * ND6_SEC);
 			return;
@@ -389,9 +402,10 @@ nd6_cache_lladdr(struct ifnet *ifp, const struct in6_addr *from, const uint8_t *
 		return;
 	if (type == ND_ROUTER_ADVERT)
 		ln->ln_flags |= UST_ND6_ISROUTER;
-	else if (isnew || (type == ND_NEIGHBOR_SOLICIT && lladdr != NULL &&
-				ln->ln_state != ND6_LLINFO_INCOMPLETE &&
-				memcmp(ln->ln_mac, lladdr, ETHER_ADDR_LEN) != 0))
+	else if (isnew ||
+	    (type == ND_NEIGHBOR_SOLICIT && lladdr != NULL &&
+	        ln->ln_state != ND6_LLINFO_INCOMPLETE &&
+	        memcmp(ln->ln_mac, lladdr, ETHER_ADDR_LEN) != 0))
 		ln->ln_flags &= ~UST_ND6_ISROUTER; /* RFC 4861 7.2.3 / 6.2.6 */
 	if (lladdr == NULL)
 		return;
@@ -432,7 +446,7 @@ nd6_resolve(struct ifnet *ifp, struct mbuf *m, const struct in6_addr *addr,
 			return (UST_ENOBUFS);
 		}
 	}
-	nd6_touch(nd, ln);
+	ln->ln_used = nd->nd_usegen++;
 	if (ln->ln_state != ND6_LLINFO_INCOMPLETE) {
 		/* RFC 4861 7.3.3: traffic to a STALE neighbor starts the
 		 * DELAY before a probe. */
@@ -515,8 +529,8 @@ nd6_msg(struct ust_stack *st, const void *p, uint32_t len)
 }
 
 int
-nd6_send(struct ifnet *ifp, struct mbuf *m, const struct in6_addr *src,
-    const struct in6_addr *dst, uint8_t hlim, int ra)
+nd6_send(struct ifnet *ifp, struct mbuf *m, const struct in6_addr *src, const struct in6_addr *dst,
+    uint8_t hlim, int ra)
 {
 	struct ust_stack *st = ifp->if_stack;
 	struct ip6_hdr ip6;

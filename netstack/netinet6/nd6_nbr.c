@@ -276,7 +276,8 @@ nd6_ns_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	}
 	nd6_cache_lladdr(ifp, &in.ip6.ip6_src, lladdr, ND_NEIGHBOR_SOLICIT, 0);
 	nd6_na_output(ifp, &in.ip6.ip6_src, &ns.nd_target,
-	    ND_NA_FLAG_SOLICITED | ((ia->ia6_flags & IN6_IFF_ANYCAST) ? 0 : ND_NA_FLAG_OVERRIDE), 1);
+	    ND_NA_FLAG_SOLICITED | ((ia->ia6_flags & IN6_IFF_ANYCAST) ? 0 : ND_NA_FLAG_OVERRIDE),
+	    1);
 	goto drop;
 bad:
 	ICMP6STAT_INC(st, icp6s_badns);

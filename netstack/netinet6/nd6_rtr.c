@@ -31,7 +31,7 @@
 
 #define ND6_SEC ((uint64_t)1000000000u)
 #define ND6_INFINITE 0xffffffffu
-#define ND6_TWOHOURS 7200u    /* RFC 4862 5.5.3 (e) */
+#define ND6_TWOHOURS 7200u        /* RFC 4862 5.5.3 (e) */
 #define MAX_REACHABLE_MS 3600000u /* RFC 4861 6.2.1 MaxRtrAdvInterval bound */
 
 /* A lifetime in seconds as a stack time (0: infinite). */
@@ -152,7 +152,7 @@ nd6_defrtr_select(struct ust_stack *st)
 		if (ND_IFINFO(dr->dr_ifp)->flags & ND6_IFF_NO_RADR)
 			continue;
 		if (rt6_add(st, &any, 0, &dr->dr_addr, dr->dr_ifp, UST_RTF_UP | UST_RTF_GATEWAY,
-			dr->dr_expire) == 0)
+		        dr->dr_expire) == 0)
 			dr->dr_installed = 1;
 		return;
 	}
@@ -314,8 +314,8 @@ nd6_autoconf(struct ifnet *ifp, struct nd_prefix *pr, const struct nd_opt_prefix
 		remain = ia->ia6_lifetime.ia6t_expire == 0 ?
 		    UINT64_MAX :
 		    (ia->ia6_lifetime.ia6t_expire > now ?
-			    (ia->ia6_lifetime.ia6t_expire - now) / ND6_SEC :
-			    0);
+		            (ia->ia6_lifetime.ia6t_expire - now) / ND6_SEC :
+		            0);
 		if (vl > ND6_TWOHOURS || (uint64_t)vl > remain) {
 			ia->ia6_lifetime.ia6t_vltime = vl;
 			ia->ia6_lifetime.ia6t_expire = nd6_lt(now, vl);
@@ -475,6 +475,7 @@ nd6_ra_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	while (nd_opt_next(&it, &type, &opt, &olen) == 1)
 		if (type == ND_OPT_PREFIX_INFORMATION)
 			nd6_prefix_input(ifp, opt);
+	nd6_timer_arm(st);
 	goto drop;
 bad:
 	ICMP6STAT_INC(st, icp6s_badra);
@@ -520,13 +521,13 @@ nd6_redirect_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	r = nd6_options(in.buf + ND_REDIRECT_LEN, in.len - ND_REDIRECT_LEN, &opts);
 	if (r == -1)
 		goto bad;
-	nd6_cache_lladdr(ifp, &rd.nd_rd_target, nd_opt_lladdr(opts.nd_opts_tgt_lladdr),
-	    ND_REDIRECT, 0);
+	nd6_cache_lladdr(ifp, &rd.nd_rd_target, nd_opt_lladdr(opts.nd_opts_tgt_lladdr), ND_REDIRECT,
+	    0);
 	(void)rt6_del(st, &rd.nd_rd_dst, 128, ifp);
 	(void)rt6_add(st, &rd.nd_rd_dst, 128, onlink ? NULL : &rd.nd_rd_target, ifp, UST_RTF_UP,
 	    V(st, icmp6_redirtimeout) != 0 ?
-		stack_now(st) + (uint64_t)V(st, icmp6_redirtimeout) * ND6_SEC :
-		0);
+	        stack_now(st) + (uint64_t)V(st, icmp6_redirtimeout) * ND6_SEC :
+	        0);
 	goto drop;
 bad:
 	ICMP6STAT_INC(st, icp6s_badredirect);

@@ -23,7 +23,7 @@ struct ust_stack;
 
 /* A neighbor cache entry (FreeBSD struct llentry + its ND6 fields). */
 struct llentry6 {
-	struct llentry6 *ln_next; /* most recently used first */
+	struct llentry6 *ln_next; /* in the order they came */
 	struct llentry6 *ln_prev;
 	struct ifnet *ln_ifp;
 	struct in6_addr ln_addr;
@@ -32,6 +32,7 @@ struct llentry6 {
 	uint32_t ln_flags;  /* UST_ND6_STATIC, UST_ND6_ISROUTER */
 	uint64_t ln_expire; /* stack time the timer fires; 0 none */
 	uint32_t ln_asked;  /* solicitations sent in this state */
+	uint64_t ln_used;   /* last use (nd6_state.nd_usegen): LRU eviction */
 	struct callout ln_timer;
 	struct mbuf *ln_hold; /* waiting packets, oldest first */
 	uint32_t ln_nhold;
@@ -61,25 +62,26 @@ struct nd_prefix {
 
 /* ustack's ND counters beside icmp6stat (not in netstat -s). */
 struct nd6_counters {
-	uint64_t nd6c_evicted;   /* cache entries evicted (LRU) when full */
-	uint64_t nd6c_holddrops; /* held packets dropped (queue full, entry gone) */
-	uint64_t nd6c_unsolna;   /* NAs for a target without an entry, ignored */
-	uint64_t nd6c_resfail;   /* resolutions that failed (7.2.2) */
-	uint64_t nd6c_dupaddr;   /* addresses found duplicated by DAD */
-	uint64_t nd6c_dadloop;   /* our own DAD solicitations seen again (RFC 7527) */
+	uint64_t nd6c_evicted;    /* cache entries evicted (LRU) when full */
+	uint64_t nd6c_holddrops;  /* held packets dropped (queue full, entry gone) */
+	uint64_t nd6c_unsolna;    /* NAs for a target without an entry, ignored */
+	uint64_t nd6c_resfail;    /* resolutions that failed (7.2.2) */
+	uint64_t nd6c_dupaddr;    /* addresses found duplicated by DAD */
+	uint64_t nd6c_dadloop;    /* our own DAD solicitations seen again (RFC 7527) */
 	uint64_t nd6c_mldreports; /* MLDv2 reports sent */
 	uint64_t nd6c_rsout;      /* router solicitations sent */
 	uint64_t nd6c_nsout;
 	uint64_t nd6c_naout;
-	uint64_t nd6c_raaccepted;  /* RAs processed */
-	uint64_t nd6c_slaac;       /* addresses made by SLAAC */
+	uint64_t nd6c_raaccepted;   /* RAs processed */
+	uint64_t nd6c_slaac;        /* addresses made by SLAAC */
 	uint64_t nd6c_redirignored; /* redirects ignored (rediraccept 0) */
 };
 
 struct nd6_state {
-	struct llentry6 *nd_head; /* most recently used */
+	struct llentry6 *nd_head; /* oldest */
 	struct llentry6 *nd_tail;
 	unsigned nd_count;
+	uint64_t nd_usegen;    /* use counter for ln_used */
 	uint64_t nd_secret[2]; /* RFC 7217 secret key, from the stack's seed */
 	struct nd_defrouter *nd_routers;
 	struct nd_prefix *nd_prefixes;
@@ -96,12 +98,17 @@ struct nd6_rsstate {
 };
 
 /* Per-interface MLD state (in6_ifextra.mld_ifinfo). */
+#define MLD_MAXLEFT 4 /* groups left whose leave reports are pending */
+struct mld_left {
+	struct in6_addr ml_group;
+	uint32_t ml_pending; /* reports still to send; 0: free */
+	uint64_t ml_due;
+};
 struct mld_ifinfo {
 	struct callout mli_timer;
 	struct ifnet *mli_ifp;
-	uint32_t mli_rv;      /* robustness variable (RFC 3810 9.1) */
-	uint32_t mli_pending; /* unsolicited reports still to send */
-	uint64_t mli_query_at; /* a query's general response is due; 0 none */
+	uint32_t mli_rv; /* robustness variable (RFC 3810 9.1) */
+	struct mld_left mli_left[MLD_MAXLEFT];
 };
 
 #define ND6_COUNT(st, f) ((st)->st_nd6->nd_cnt.f++)
@@ -158,6 +165,8 @@ void nd6_na_output(struct ifnet *ifp, const struct in6_addr *dst, const struct i
 void nd6_rtr_ifattach(struct ifnet *ifp); /* RS when accept_rtadv */
 void nd6_rtr_ifdetach(struct ifnet *ifp);
 void nd6_rtr_fini(struct ust_stack *st);
+/* Arms nd6.c's lifetime walk when something has a lifetime. */
+void nd6_timer_arm(struct ust_stack *st);
 /* The timer walk of prefix, router and address lifetimes. */
 void nd6_rtr_timer(struct ust_stack *st);
 /* A router said R=0 in an NA (RFC 4861 7.2.5): forget it as a router. */

@@ -23,8 +23,7 @@ struct ifnet;
  * the default zone.  Other addresses have zone 0 whatever scope_id says.
  * 0 with *zone filled, or the error.
  */
-int in6_setscope(struct ust_stack *st, const struct in6_addr *a, uint32_t scope_id,
-    uint32_t *zone);
+int in6_setscope(struct ust_stack *st, const struct in6_addr *a, uint32_t scope_id, uint32_t *zone);
 /* The zone of a on ifp (its index for a link-scoped address, else 0). */
 uint32_t in6_getscopezone(const struct ifnet *ifp, const struct in6_addr *a);
 

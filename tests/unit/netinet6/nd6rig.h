@@ -260,6 +260,28 @@ nr_icmp6(struct nr *t)
 	return (s);
 }
 
+/* The same frame through the driver (ether_input, ip6_input,
+ * icmp6_input: the whole receive path). */
+static inline void
+nr_inject(struct nr *t, const uint8_t *f, size_t len)
+{
+	if (loopdrv_inject(t->d, f, len) != 0)
+		abort();
+	nr_poll(t);
+}
+
+/* An ICMPv6 frame from the peer through the whole receive path. */
+static inline void
+nr_wire(struct nr *t, const uint8_t *dmac, const struct in6_addr *src, const struct in6_addr *dst,
+    uint8_t hlim, const uint8_t *pl, size_t plen)
+{
+	uint8_t f[2048];
+	struct tl_ip6 h = { 0, 0, TL_IPPROTO_ICMPV6, hlim, src->s6_addr8, dst->s6_addr8 };
+	size_t n = tl_frame6(f, dmac, nr_mac_peer, &h, NULL, 0, pl, plen);
+
+	nr_inject(t, f, n);
+}
+
 #define NR_CNT(t, f) ((t)->st->st_nd6->nd_cnt.f)
 
 #endif /* ND6RIG_H */
