@@ -484,8 +484,23 @@ fw_ctl_reset(struct fw_ctl *c)
 		total = ust_tcp_pcblist(c->st, tc, FW_CTL_CONNS);
 		if (total == 0)
 			break;
-		for (k = 0; k < total && k < FW_CTL_CONNS; k++)
-			ust_tcp_drop(c->st, tc[k].laddr, tc[k].lport, tc[k].faddr, tc[k].fport);
+		for (k = 0; k < total && k < FW_CTL_CONNS; k++) {
+			struct ust_sockaddr_in l, f;
+
+			/* The firmware speaks IPv4 (fw_ctl's 4-byte addresses). */
+			if (tc[k].family != UST_AF_INET)
+				continue;
+			memset(&l, 0, sizeof(l));
+			l.sin_len = (uint8_t)sizeof(l);
+			l.sin_family = UST_AF_INET;
+			f = l;
+			l.sin_addr = tc[k].laddr;
+			l.sin_port = tc[k].lport;
+			f.sin_addr = tc[k].faddr;
+			f.sin_port = tc[k].fport;
+			ust_tcp_drop(c->st, (const struct ust_sockaddr *)&l, sizeof(l),
+			    (const struct ust_sockaddr *)&f, sizeof(f));
+		}
 	}
 	return (closed);
 }
@@ -569,7 +584,8 @@ fw_ctl_tcpdrop(struct fw_ctl *c, const uint8_t *a, size_t n)
 		return (-UST_EINVAL);
 	sa_get(a, &l);
 	sa_get(a + SA_LEN, &f);
-	return (ust_tcp_drop(c->st, l.sin_addr, l.sin_port, f.sin_addr, f.sin_port));
+	return (ust_tcp_drop(c->st, (const struct ust_sockaddr *)&l, sizeof(l),
+	    (const struct ust_sockaddr *)&f, sizeof(f)));
 }
 
 static int32_t

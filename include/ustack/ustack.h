@@ -391,40 +391,6 @@ struct ust_tcp_info {
 	uint64_t tcpi_last_data_recv; /* microseconds since */
 };
 
-/* The TCP connection table, for tools (netstat -an, sockstat, tcpdrop).
- * Addresses and ports in network byte order; state is UST_TCPS_*;
- * has_socket is 0 for connections the application already closed
- * (FIN_WAIT_*, LAST_ACK, TIME_WAIT after close) or never accepted. */
-struct ust_tcp_conn {
-	uint32_t laddr;
-	uint32_t faddr;
-	uint16_t lport;
-	uint16_t fport;
-	uint8_t state;
-	uint8_t has_socket;
-	uint8_t timers;   /* UST_TCPT_* bits: the timers armed */
-	uint8_t rxtshift; /* consecutive retransmission timeouts */
-	uint32_t idle_ms; /* since the last segment arrived (keepalive's clock) */
-	uint32_t recv_q;  /* bytes in the receive buffer (netstat's Recv-Q) */
-	uint32_t send_q;  /* bytes in the send buffer (netstat's Send-Q) */
-	uint32_t snd_una; /* host byte order; 0 in the syncache */
-	uint32_t snd_nxt;
-	uint32_t rcv_nxt;
-};
-/* ust_tcp_conn.timers: FreeBSD's per-connection timers. */
-#define UST_TCPT_DELACK 0x01
-#define UST_TCPT_REXMT 0x02
-#define UST_TCPT_PERSIST 0x04
-#define UST_TCPT_KEEP 0x08
-#define UST_TCPT_2MSL 0x10
-/* Fills out[0..max) and returns how many connections there are (which may
- * be more than max: call again with a larger array). */
-UST_API size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
-/* Drops the connection with this 4-tuple as tcpdrop(8) does: a RST to the
- * peer (none from TIME_WAIT), ECONNABORTED to its socket.  0 or -UST_ENOENT. */
-UST_API int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-    uint16_t fport);
-
 /* send/recv flags */
 #define UST_MSG_OOB 0x1
 #define UST_MSG_PEEK 0x2
@@ -486,6 +452,49 @@ struct ust_sockaddr_in6 {
 	struct ust_in6_addr sin6_addr;
 	uint32_t sin6_scope_id;
 };
+
+/* The TCP connection table, for tools (netstat -an, sockstat, tcpdrop).
+ * Addresses and ports in network byte order; state is UST_TCPS_*;
+ * has_socket is 0 for connections the application already closed
+ * (FIN_WAIT_*, LAST_ACK, TIME_WAIT after close) or never accepted. */
+struct ust_tcp_conn {
+	uint32_t laddr;
+	uint32_t faddr;
+	uint16_t lport;
+	uint16_t fport;
+	uint8_t state;
+	uint8_t has_socket;
+	uint8_t timers;   /* UST_TCPT_* bits: the timers armed */
+	uint8_t rxtshift; /* consecutive retransmission timeouts */
+	uint32_t idle_ms; /* since the last segment arrived (keepalive's clock) */
+	uint32_t recv_q;  /* bytes in the receive buffer (netstat's Recv-Q) */
+	uint32_t send_q;  /* bytes in the send buffer (netstat's Send-Q) */
+	uint32_t snd_una; /* host byte order; 0 in the syncache */
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
+	/* UST_AF_INET: laddr/faddr (laddr6/faddr6 hold them v4-mapped);
+	 * UST_AF_INET6: laddr6/faddr6, scope_id the zone of link-local ones. */
+	uint8_t family;
+	struct ust_in6_addr laddr6;
+	struct ust_in6_addr faddr6;
+	uint32_t scope_id;
+};
+/* ust_tcp_conn.timers: FreeBSD's per-connection timers. */
+#define UST_TCPT_DELACK 0x01
+#define UST_TCPT_REXMT 0x02
+#define UST_TCPT_PERSIST 0x04
+#define UST_TCPT_KEEP 0x08
+#define UST_TCPT_2MSL 0x10
+/* Fills out[0..max) and returns how many connections there are (which may
+ * be more than max: call again with a larger array). */
+UST_API size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
+/* Drops the connection with this 4-tuple as tcpdrop(8) does: a RST to the
+ * peer (none from TIME_WAIT), ECONNABORTED to its socket.  The local and
+ * foreign addresses are sockaddrs of one family (FreeBSD net.inet.tcp.drop;
+ * a v4-mapped pair means the IPv4 connection).  0, -UST_ENOENT, -UST_EINVAL
+ * (lengths, mixed families), -UST_EAFNOSUPPORT. */
+UST_API int ust_tcp_drop(struct ust_stack *st, const struct ust_sockaddr *laddr, ust_socklen_t llen,
+    const struct ust_sockaddr *faddr, ust_socklen_t flen);
 
 /* ---------------------------------------------------------------------
  * IPv6 addresses, routes and the neighbor cache (UST_INET6 in

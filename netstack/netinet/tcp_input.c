@@ -228,10 +228,12 @@ tcp_dropwithreset(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *
 	}
 }
 
-/* No PCB, or a closed one: a RST unless blackholed (FreeBSD
- * net.inet.tcp.blackhole: 1 silences SYNs, 2 everything). */
+/* No PCB, or a closed one (tp, else NULL): a RST unless blackholed
+ * (FreeBSD net.inet.tcp.blackhole: 1 silences SYNs, 2 everything).  A
+ * closed socket's RST leaves with its IP_TTL/IP_TOS (IPV6_UNICAST_HOPS /
+ * IPV6_TCLASS), as FreeBSD's tcp_dropwithreset with its tcpcb. */
 static void
-tcp_noport(struct ust_stack *st, const struct tcp_seg *seg, struct mbuf *m)
+tcp_noport(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 {
 	int bh = V(st, tcp_blackhole);
 
@@ -242,7 +244,7 @@ tcp_noport(struct ust_stack *st, const struct tcp_seg *seg, struct mbuf *m)
 		m_freem(m);
 		return;
 	}
-	tcp_dropwithreset(st, NULL, seg, m);
+	tcp_dropwithreset(st, tp, seg, m);
 }
 
 /* ---------------------------------------------------------------------
@@ -1607,7 +1609,7 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 		goto drop;
 	}
 	if (st->st_tcbinfo == NULL) {
-		tcp_noport(st, segp, m);
+		tcp_noport(st, NULL, segp, m);
 		return;
 	}
 findpcb:
@@ -1621,7 +1623,7 @@ findpcb:
 		    segp->inc.inc_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD);
 	tp = inp != NULL ? intotcpcb(inp) : NULL;
 	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
-		tcp_noport(st, segp, m);
+		tcp_noport(st, tp, segp, m);
 		return;
 	}
 	if (tp->t_state == TCPS_TIME_WAIT) {

@@ -8,7 +8,13 @@
  * as sockstat(1) shows them.
  *
  *   ust_tcp_pcblist -> st_tcbinfo->ipi_list + syncache_foreach
- *   ust_tcp_drop -> in_pcblookup -> tcp_drop (RST unless TIME_WAIT)
+ *   ust_tcp_drop -> the PCB with that 4-tuple -> tcp_drop (RST unless
+ *                   TIME_WAIT)
+ *
+ * Both families: a connection has family UST_AF_INET6 with laddr6/faddr6
+ * when it speaks IPv6 (its PCB has INP_IPV6), else UST_AF_INET with
+ * laddr/faddr (and laddr6/faddr6 the v4-mapped ::ffff:a.b.c.d, as
+ * FreeBSD's struct in_conninfo holds them).
  */
 #include <string.h>
 
@@ -38,11 +44,26 @@ pcblist_add(struct pcblist_fill *f, const struct in_conninfo *inc, int state)
 	if (f->n < f->max) {
 		c = &f->out[f->n];
 		memset(c, 0, sizeof(*c));
-		c->laddr = inc->inc_laddr.s_addr;
+		c->family = UST_AF_INET;
 		c->lport = inc->inc_lport;
-		c->faddr = inc->inc_faddr.s_addr;
 		c->fport = inc->inc_fport;
 		c->state = (uint8_t)state;
+#if UST_INET6
+		if (inc_isipv6(inc)) {
+			c->family = UST_AF_INET6;
+			c->laddr6 = inc->inc6_laddr;
+			c->faddr6 = inc->inc6_faddr;
+			c->scope_id = inc->inc6_zoneid;
+		} else
+#endif
+		{
+			c->laddr = inc->inc_laddr.s_addr;
+			c->faddr = inc->inc_faddr.s_addr;
+			c->laddr6.s6_addr8[10] = c->laddr6.s6_addr8[11] = 0xff;
+			memcpy(&c->laddr6.s6_addr8[12], &c->laddr, 4);
+			c->faddr6.s6_addr8[10] = c->faddr6.s6_addr8[11] = 0xff;
+			memcpy(&c->faddr6.s6_addr8[12], &c->faddr, 4);
+		}
 	}
 	f->n++;
 	return (c);
@@ -100,17 +121,77 @@ ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max)
 	return (f.n);
 }
 
-UST_API int
-ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+static int
+tcp_drop4(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
 {
 	struct inpcb *inp;
 
 	for (inp = st->st_tcbinfo->ipi_list; inp != NULL; inp = inp->inp_list.next)
 		if (inp->inp_ppcb != NULL && (inp->inp_vflag & INP_IPV4) &&
-		    inp->inp_laddr.s_addr == laddr && inp->inp_lport == lport &&
-		    inp->inp_faddr.s_addr == faddr && inp->inp_fport == fport) {
+		    !(inp->inp_vflag & INP_IPV6) && inp->inp_laddr.s_addr == laddr &&
+		    inp->inp_lport == lport && inp->inp_faddr.s_addr == faddr &&
+		    inp->inp_fport == fport) {
 			(void)tcp_drop(inp->inp_ppcb, UST_ECONNABORTED);
 			return (0);
 		}
 	return (-UST_ENOENT);
+}
+
+#if UST_INET6
+static int
+tcp_drop6(struct ust_stack *st, const struct sockaddr_in6 *l, const struct sockaddr_in6 *f)
+{
+	uint32_t zone = l->sin6_scope_id != 0 ? l->sin6_scope_id : f->sin6_scope_id;
+	struct inpcb *inp;
+
+	/* v4-mapped on both sides: an IPv4 connection (of an AF_INET6
+	 * socket). */
+	if (IN6_IS_ADDR_V4MAPPED(&l->sin6_addr) && IN6_IS_ADDR_V4MAPPED(&f->sin6_addr)) {
+		uint32_t la, fa;
+
+		memcpy(&la, &l->sin6_addr.s6_addr8[12], 4);
+		memcpy(&fa, &f->sin6_addr.s6_addr8[12], 4);
+		return (tcp_drop4(st, la, l->sin6_port, fa, f->sin6_port));
+	}
+	for (inp = st->st_tcbinfo->ipi_list; inp != NULL; inp = inp->inp_list.next)
+		if (inp->inp_ppcb != NULL && (inp->inp_vflag & INP_IPV6) &&
+		    inp->inp_lport == l->sin6_port && inp->inp_fport == f->sin6_port &&
+		    in6_are_addr_equal(&inp->in6p_laddr, &l->sin6_addr) &&
+		    in6_are_addr_equal(&inp->in6p_faddr, &f->sin6_addr) &&
+		    (zone == 0 || inp->in6p_zoneid == 0 || inp->in6p_zoneid == zone)) {
+			(void)tcp_drop(inp->inp_ppcb, UST_ECONNABORTED);
+			return (0);
+		}
+	return (-UST_ENOENT);
+}
+#endif
+
+/* FreeBSD's net.inet.tcp.drop takes the two addresses as sockaddrs of
+ * one family. */
+UST_API int
+ust_tcp_drop(struct ust_stack *st, const struct ust_sockaddr *l, ust_socklen_t llen,
+    const struct ust_sockaddr *f, ust_socklen_t flen)
+{
+	if (l == NULL || f == NULL || llen < l->sa_len || flen < f->sa_len ||
+	    l->sa_family != f->sa_family)
+		return (-UST_EINVAL);
+	if (st->st_tcbinfo == NULL)
+		return (-UST_ENOENT);
+	if (l->sa_family == UST_AF_INET) {
+		const struct sockaddr_in *l4, *f4;
+
+		if (in_satosin(l, &l4) != 0 || in_satosin(f, &f4) != 0)
+			return (-UST_EINVAL);
+		return (tcp_drop4(st, l4->sin_addr, l4->sin_port, f4->sin_addr, f4->sin_port));
+	}
+#if UST_INET6
+	if (l->sa_family == UST_AF_INET6) {
+		const struct sockaddr_in6 *l6, *f6;
+
+		if (in6_satosin6(l, &l6) != 0 || in6_satosin6(f, &f6) != 0)
+			return (-UST_EINVAL);
+		return (tcp_drop6(st, l6, f6));
+	}
+#endif
+	return (-UST_EAFNOSUPPORT);
 }

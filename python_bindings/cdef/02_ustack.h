@@ -279,31 +279,6 @@ struct ust_tcp_info {
 	uint64_t tcpi_last_data_recv;
 };
 
-struct ust_tcp_conn {
-	uint32_t laddr;
-	uint32_t faddr;
-	uint16_t lport;
-	uint16_t fport;
-	uint8_t state;
-	uint8_t has_socket;
-	uint8_t timers;
-	uint8_t rxtshift;
-	uint32_t idle_ms;
-	uint32_t recv_q;
-	uint32_t send_q;
-	uint32_t snd_una;
-	uint32_t snd_nxt;
-	uint32_t rcv_nxt;
-};
-#define UST_TCPT_DELACK ...
-#define UST_TCPT_REXMT ...
-#define UST_TCPT_PERSIST ...
-#define UST_TCPT_KEEP ...
-#define UST_TCPT_2MSL ...
-size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
-int ust_tcp_drop(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr,
-    uint16_t fport);
-
 #define UST_MSG_OOB ...
 #define UST_MSG_PEEK ...
 #define UST_MSG_DONTWAIT ...
@@ -349,6 +324,35 @@ struct ust_sockaddr_in6 {
 	struct ust_in6_addr sin6_addr;
 	uint32_t sin6_scope_id;
 };
+
+struct ust_tcp_conn {
+	uint32_t laddr;
+	uint32_t faddr;
+	uint16_t lport;
+	uint16_t fport;
+	uint8_t state;
+	uint8_t has_socket;
+	uint8_t timers;
+	uint8_t rxtshift;
+	uint32_t idle_ms;
+	uint32_t recv_q;
+	uint32_t send_q;
+	uint32_t snd_una;
+	uint32_t snd_nxt;
+	uint32_t rcv_nxt;
+	uint8_t family;
+	struct ust_in6_addr laddr6;
+	struct ust_in6_addr faddr6;
+	uint32_t scope_id;
+};
+#define UST_TCPT_DELACK ...
+#define UST_TCPT_REXMT ...
+#define UST_TCPT_PERSIST ...
+#define UST_TCPT_KEEP ...
+#define UST_TCPT_2MSL ...
+size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
+int ust_tcp_drop(struct ust_stack *st, const struct ust_sockaddr *laddr, ust_socklen_t llen,
+    const struct ust_sockaddr *faddr, ust_socklen_t flen);
 
 /* IPv6 addresses, routes and the neighbor cache. */
 #define UST_IN6_IFF_ANYCAST ...

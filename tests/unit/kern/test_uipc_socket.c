@@ -24,7 +24,7 @@ TEST(socket_api_argument_checks)
 
 	CHECK_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_DGRAM, 0, NULL), -UST_EFAULT);
 	CHECK_EQ(ust_socket(NULL, UST_AF_INET, UST_SOCK_DGRAM, 0, &so), -UST_EINVAL);
-	CHECK_EQ(ust_socket(st, 28, UST_SOCK_DGRAM, 0, &so), -UST_EAFNOSUPPORT);
+	CHECK_EQ(ust_socket(st, UST_INET6 ? 99 : 28, UST_SOCK_DGRAM, 0, &so), -UST_EAFNOSUPPORT);
 	CHECK(so == NULL);
 	/* SOCK_STREAM is TCP (issue 4). */
 	REQUIRE_EQ(ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &so), 0);
@@ -539,10 +539,17 @@ TEST(socket_address_lengths)
 	CHECK_EQ(ust_recvfrom(sb, b, sizeof(b), 0, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
 	CHECK_EQ(ust_getsockname(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
 	CHECK_EQ(ust_getpeername(sb, (struct ust_sockaddr *)&ss, NULL), -UST_EFAULT);
-	/* No IPv6 domain yet: an AF_INET6 socket is refused, not made IPv4. */
+#if !UST_INET6
+	/* No IPv6 domain: an AF_INET6 socket is refused, not made IPv4. */
 	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_STREAM, 0, &t), -UST_EAFNOSUPPORT);
 	CHECK_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_DGRAM, 0, &t), -UST_EAFNOSUPPORT);
 	CHECK(t == NULL);
+#else
+	/* An AF_INET6 socket takes no IPv4 sockaddr. */
+	REQUIRE_EQ(ust_socket(r.a, UST_AF_INET6, UST_SOCK_DGRAM, 0, &t), 0);
+	CHECK_EQ(ust_bind(t, (const struct ust_sockaddr *)&me, sizeof(me)), -UST_EAFNOSUPPORT);
+	ust_close(t);
+#endif
 	ust_close(sa);
 	ust_close(sb);
 	urig_fini(&r);

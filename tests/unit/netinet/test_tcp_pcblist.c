@@ -58,6 +58,24 @@ TEST(pcblist_listen_syncache_established)
 /* tcpdrop of an established connection: RST to the peer, ECONNABORTED
  * to the socket; of a TIME_WAIT one: gone without a RST; of nothing:
  * ENOENT. */
+/* ust_tcp_drop with two sockaddr_in. */
+static int
+drop4(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t faddr, uint16_t fport)
+{
+	struct ust_sockaddr_in l, f;
+
+	memset(&l, 0, sizeof(l));
+	l.sin_len = (uint8_t)sizeof(l);
+	l.sin_family = UST_AF_INET;
+	f = l;
+	l.sin_addr = laddr;
+	l.sin_port = lport;
+	f.sin_addr = faddr;
+	f.sin_port = fport;
+	return (ust_tcp_drop(st, (const struct ust_sockaddr *)&l, sizeof(l),
+	    (const struct ust_sockaddr *)&f, sizeof(f)));
+}
+
 TEST(drop_established_and_time_wait)
 {
 	struct ust_tcp_conn c[2];
@@ -65,11 +83,10 @@ TEST(drop_established_and_time_wait)
 
 	tt_init(&tt, 2);
 	REQUIRE(tt_established_active(&tt));
-	CHECK_EQ(ust_tcp_drop(tt.t.st, htonl(IPT_OURS), htons(tt.lport), htonl(IPT_PEER),
+	CHECK_EQ(drop4(tt.t.st, htonl(IPT_OURS), htons(tt.lport), htonl(IPT_PEER),
 	             htons(tt.pport + 1)),
 	    -UST_ENOENT);
-	CHECK_EQ(ust_tcp_drop(tt.t.st, htonl(IPT_OURS), htons(tt.lport), htonl(IPT_PEER),
-	             htons(tt.pport)),
+	CHECK_EQ(drop4(tt.t.st, htonl(IPT_OURS), htons(tt.lport), htonl(IPT_PEER), htons(tt.pport)),
 	    0);
 	ipt_poll(&tt.t);
 	TT_OUT(&tt, TH_RST | TH_ACK, 1, 0, 1, 0);
@@ -89,7 +106,8 @@ TEST(drop_established_and_time_wait)
 	REQUIRE(ust_tcp_pcblist(tt.t.st, c, 2) == 1);
 	CHECK_EQ(c[0].state, UST_TCPS_TIME_WAIT);
 	CHECK_EQ(c[0].has_socket, 0);
-	CHECK_EQ(ust_tcp_drop(tt.t.st, c[0].laddr, c[0].lport, c[0].faddr, c[0].fport), 0);
+	CHECK_EQ(c[0].family, UST_AF_INET);
+	CHECK_EQ(drop4(tt.t.st, c[0].laddr, c[0].lport, c[0].faddr, c[0].fport), 0);
 	ipt_poll(&tt.t);
 	TT_NONE(&tt);
 	CHECK_EQ(ust_tcp_pcblist(tt.t.st, c, 2), 0u);
