@@ -937,6 +937,7 @@ class Stack(Closing):
 # ust_tcp_drop() with uint32_t addresses or with two struct ust_sockaddr.
 _CONN_FIELDS = [(name, field.type.kind) for name, field in ffi.typeof("struct ust_tcp_conn").fields]
 _CONN_HAS_FAMILY = any(name == "family" for name, _ in _CONN_FIELDS)
+_CONN_HAS_SCOPE = any(name == "scope_id" for name, _ in _CONN_FIELDS)
 _TCP_DROP_SOCKADDR = ffi.typeof(lib.ust_tcp_drop).args[1].cname != "uint32_t"
 _C_AF_INET6 = int(lib.UST_AF_INET6)
 
@@ -951,10 +952,12 @@ def _conn_fields(c: Any) -> tuple[Any, ...]:
 
 
 def _tcp_connection(c: Any) -> TcpConnection:
+    scope_id = 0
     if _CONN_HAS_FAMILY and int(c.family) == _C_AF_INET6:
         family = AF_INET6
         local = (ip6_from_c(c.laddr6), port_from_c(c.lport))
         remote = (ip6_from_c(c.faddr6), port_from_c(c.fport))
+        scope_id = int(c.scope_id) if _CONN_HAS_SCOPE else 0
     else:
         family = AF_INET
         local = (ip_from_c(c.laddr), port_from_c(c.lport))
@@ -967,6 +970,7 @@ def _tcp_connection(c: Any) -> TcpConnection:
         recv_q=int(c.recv_q),
         send_q=int(c.send_q),
         family=family,
+        scope_id=scope_id,
     )
 
 
@@ -987,6 +991,8 @@ class TcpConnection:
     """Bytes in the send buffer: not sent, or not acknowledged (Send-Q)."""
     family: int = AF_INET
     """``socket.AF_INET`` or ``socket.AF_INET6``."""
+    scope_id: int = 0
+    """AF_INET6 link-local connections: the zone (ustack's interface index)."""
 
     @property
     def state_name(self) -> str:

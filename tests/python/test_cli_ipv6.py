@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import ustack
-from ustack import netns
+from ustack import netns, pattern
 from ustack.commands import fetch
 from ustack.commands._live import add_link_arguments, link_addresses, link_addresses6
 from ustack.hostlink import check_range6
@@ -163,3 +163,93 @@ def test_kernel_ping6_answered_by_ustack() -> None:
             proc.send_signal(signal.SIGINT)
             stdout, stderr = proc.communicate(timeout=20)
         assert "packets transmitted" in stdout, stdout + stderr
+
+
+_HOSTLINK6 = r"""
+import subprocess, threading
+from ustack.hostlink import HostLink
+with HostLink() as link:
+    link.enable_ipv6("2001:2::1/64", "2001:2::2/64", kernel_ifname="ust0", static_neighbors=True)
+    out = {}
+    def pinger():
+        out["p"] = subprocess.run(
+            ["ping", "-6", "-c", "3", "-i", "0.2", "-W", "2", "2001:2::1"],
+            capture_output=True, text=True,
+        )
+    t = threading.Thread(target=pinger)
+    t.start()
+    link.poll_until(lambda: not t.is_alive(), 15)
+    t.join()
+    print(out["p"].stdout)
+    print("echo requests", link.stack.netstat("icmp6")["icmp6"]["icp6s_inhist"].get(128, 0))
+    print("kernel", [str(a) for a in link.iface.addresses6], link.peer_ip6)
+"""
+
+
+@needs_netns
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built with UST_INET6=0")
+@pytest.mark.skipif(
+    shutil.which("ping") is None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+    reason="iputils-ping is not installed (apt-get install iputils-ping)",
+)
+def test_kernel_ping6_reaches_a_hostlink() -> None:
+    """HostLink.enable_ipv6 on a TAP made for the run: the kernel's side
+    gets IPv6 back (2001:2::2/64, nodad) and its ping -6 is answered by
+    ustack's ICMPv6 echo."""
+    with netns.NetNs("hostlink6") as ns:
+        proc = subprocess.run(
+            ns.exec_argv(sys.executable, "-c", _HOSTLINK6),
+            env=ENV,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "3 packets transmitted, 3 received" in proc.stdout, proc.stdout + proc.stderr
+    assert "echo requests 3" in proc.stdout
+    assert "2001:2::2" in proc.stdout
+
+
+def _has_tcp6() -> bool:
+    if not ustack.UST_HAS_INET6:
+        return False
+    with ustack.Stack(seed=1) as st:
+        try:
+            st.socket(ustack.AF_INET6, ustack.SOCK_STREAM).close()
+        except OSError:
+            return False
+    return True
+
+
+needs_tcp6 = pytest.mark.skipif(not _has_tcp6(), reason="no TCP over IPv6 in the C library")
+
+
+@needs_netns
+@needs_tcp6
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+def test_serve_http_over_both_families() -> None:
+    run = (
+        "curl -sS -g http://[2001:2::1]:8080/bytes/100000 | sha256sum && "
+        "curl -sS http://198.18.0.1:8080/bytes/100 | wc -c"
+    )
+    proc = _ustack(
+        "serve", "--http", "8080", "--address", "2001:2::1/64", "--no-control",
+        "--duration", "30", "--run", run, "-v",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert pattern.sha256(100000) in proc.stdout
+    assert "http [2001:2::1]:8080" in proc.stdout
+    assert "accepted [2001:2::2]:" in proc.stdout and "accepted 198.18.0.2:" in proc.stdout
+    assert "http:8080: 2 connections" in proc.stdout
+
+
+@needs_netns
+@needs_tcp6
+def test_fetch_from_an_ipv6_url(tmp_path: Path) -> None:
+    (tmp_path / "f.bin").write_bytes(bytes(range(256)) * 100)
+    server = f"{sys.executable} -m http.server 8000 --bind 2001:2::2 --directory {tmp_path}"
+    proc = _ustack("fetch", "-q", "http://[2001:2::2]:8000/f.bin", "--run-server", server)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "HTTP 200 OK: 25600 bytes" in proc.stdout
+    assert "connected [2001:2::1]:" in proc.stderr

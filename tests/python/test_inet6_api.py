@@ -215,8 +215,12 @@ def test_no_inet6_library_says_eafnosupport() -> None:
 @pytest.fixture
 def net6() -> Iterator[PipeRig]:
     """A (2001:2::1/64 on pa0) and B (2001:2::2/64 on pb0), no DAD, also
-    with their IPv4 addresses."""
+    with their IPv4 addresses, and static neighbor entries for each other
+    (the stack has no neighbor solicitation yet)."""
     with PipeRig(seed=1, addresses=True, addresses6=True) as r:
+        if ustack.UST_HAS_INET6:
+            r.a.nd6_add(r.ia, ADDR6_B, r.ib.mac)
+            r.b.nd6_add(r.ib, ADDR6_A, r.ia.mac)
         yield r
 
 
@@ -343,7 +347,6 @@ def test_stack_answers_an_icmp6_echo_frame(net6: PipeRig) -> None:
     ICMPv6 answers it (RFC 4443 4.2) with a correct checksum and hop limit
     net.inet6.ip6.hlim (64); B's neighbor entry for A is static here, so no
     neighbor discovery is needed."""
-    net6.b.nd6_add(net6.ib, ADDR6_A, net6.ia.mac)
     frames: list[bytes] = []
     net6.ia.set_capture_hook(lambda d, ts, f: frames.append(f) if d == ustack.CAPTURE_IN else None)
     net6.ia.set_input_hook(lambda f: True)  # A itself stays out of it
@@ -453,3 +456,48 @@ def test_resting_state_takes_ipv6_state(net6: PipeRig) -> None:
     assert isinstance(hash(state), int)
     net6.a.nd6_add("pa0", "2001:2::60", "02:00:00:00:00:60")
     assert net6.a._resting_state() != state
+
+
+# --- TCP and UDP over IPv6 ------------------------------------------------------
+
+
+@needs_inet6
+def test_udp6_datagrams(net6: PipeRig) -> None:
+    with _socket6(net6.b, socket.SOCK_DGRAM) as srv, _socket6(net6.a, socket.SOCK_DGRAM) as cli:
+        srv.bind(("::", 7000))
+        srv.settimeout(2.0)
+        cli.sendto(b"over v6", (ADDR6_B, 7000))
+        data, peer = srv.recvfrom(100)
+        assert data == b"over v6"
+        assert peer[0] == ADDR6_A and peer[2:] == (0, 0) and peer[1] == cli.getsockname()[1]
+        srv.sendto(data.upper(), peer)
+        cli.settimeout(2.0)
+        assert cli.recvfrom(100) == (b"OVER V6", (ADDR6_B, 7000, 0, 0))
+
+
+@needs_inet6
+def test_tcp6_connection_and_table(net6: PipeRig) -> None:
+    _socket6(net6.b, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    with net6.b.create_server(("::", 8080), family=socket.AF_INET6) as lsock:
+        assert lsock.getsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY) == 1
+        with net6.a.create_connection((ADDR6_B, 8080), timeout=5.0) as c:
+            assert c.family == socket.AF_INET6
+            s, peer = lsock.accept()
+            with s:
+                assert peer == c.getsockname() and s.getpeername() == peer
+                assert c.getpeername() == (ADDR6_B, 8080, 0, 0)
+                c.sendall(b"x" * 100_000)
+                got = bytearray()
+                while len(got) < 100_000:
+                    got += s.recv(65536)
+                assert bytes(got) == b"x" * 100_000
+                rows = {
+                    (r.local, r.remote, r.state_name, r.family) for r in net6.a.tcp_connections()
+                }
+                mine = ((ADDR6_A, peer[1]), (ADDR6_B, 8080), "ESTABLISHED")
+                if not any(r[:3] == mine for r in rows):
+                    pytest.skip("ust_tcp_pcblist gives no IPv6 addresses yet")
+                assert (*mine, socket.AF_INET6) in rows
+                net6.a.tcp_drop((ADDR6_A, peer[1]), (ADDR6_B, 8080))
+                with pytest.raises(ConnectionAbortedError):
+                    c.recv(10)

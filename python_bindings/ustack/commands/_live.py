@@ -571,9 +571,10 @@ def _open_ipv6(link: StackLink, args: argparse.Namespace, prog: str, wanted: boo
         raise SystemExit(f"ustack {prog}: {exc}") from None
 
 
-STATIC_NEIGHBORS = False
+STATIC_NEIGHBORS = True
 """True: links made for a run get permanent IPv6 neighbor entries on both
-sides (no neighbor discovery on the wire)."""
+sides (no neighbor discovery on the wire).  On while ustack's neighbor
+discovery (nd6_nbr.c: NS/NA) is not in; turn off to exercise it."""
 
 
 class Stopper:
