@@ -496,6 +496,17 @@ def test_runner_fails_a_wrong_hop_limit_or_class(hlim: int, tclass: int, what: s
 
 
 @pytest.mark.usefixtures("with_inet6")
+def test_runner_class_with_an_ecn_mark() -> None:
+    """(class N) is the whole byte; an ECN mark beside it judges the low bits."""
+    marked = RST_SCRIPT.replace("> (hlim 4) (class 0x20)", "> [ect0] (hlim 4) (class 0x20)")
+    _run_fake(marked, _FakeBackend(_rst_answer(tclass=0x22)))
+    with pytest.raises(Failure, match="traffic class 0x22, expected 0x20"):
+        _run_fake(RST_SCRIPT, _FakeBackend(_rst_answer(tclass=0x22)))
+    with pytest.raises(Failure, match="IP ECN field 1, expected ect0"):
+        _run_fake(marked, _FakeBackend(_rst_answer(tclass=0x21)))
+
+
+@pytest.mark.usefixtures("with_inet6")
 def test_runner_fails_an_unexpected_icmpv6_error() -> None:
     def respond(pkt: bytes) -> list[bytes]:
         quote = pkt[:48]
@@ -735,3 +746,44 @@ def test_ipv6_wrong_window_fails(tmp_path: Path) -> None:
     if _no_tcp6(r):
         pytest.skip(r.reason)
     assert r.status == "fail" and r.line == 8, (r.reason, r.actual)
+
+
+@need_inet6
+def test_virtual_backend_ipv6_is_quiet_and_speaks_icmpv6() -> None:
+    """The backend's IPv6 set-up on the real stack: nothing on its own for
+    seconds (no DAD, RS, MLD), an echo request built here is answered, and
+    one above the MTU crosses as fragments (fragment6) and comes back as the
+    stack's own fragments, whose reassembly gives the data back."""
+    from ustack.packetdrill.virtual import VirtualBackend
+
+    be = VirtualBackend(local_ip=LOCAL_IP6, remote_ip=REMOTE_IP6, mtu=1280, family=6)
+    try:
+        be.advance(5_000_000_000, stop_on_packet=False)
+        assert be.next_outbound() is None
+        echo = icmp6_frame(MAC_A, MAC_B, REMOTE_IP6, LOCAL_IP6, 128, 0, 0x12340001, b"hello")
+        be.inject(echo[14:])
+        be.advance(be.now() + 1_000_000, stop_on_packet=True)
+        got = be.next_outbound()
+        assert got is not None
+        reply = parse_frame(got[1])
+        assert isinstance(reply, Icmp)
+        assert (reply.family, reply.type, reply.rest, reply.quoted) == (
+            6,
+            129,
+            0x12340001,
+            b"hello",
+        )
+        assert (reply.src, reply.dst) == (LOCAL_IP6, REMOTE_IP6)
+        data = bytes(range(256)) * 8
+        big = icmp6_frame(MAC_A, MAC_B, REMOTE_IP6, LOCAL_IP6, 128, 0, 0x12340002, data)
+        be.inject(big[14:])  # 2 fragments at MTU 1280
+        be.advance(be.now() + 1_000_000, stop_on_packet=True)
+        frames = []
+        while (out := be.next_outbound()) is not None:
+            frames.append(out[1])
+        assert len(frames) >= 2 and all(len(f) - 14 <= 1280 for f in frames)
+        assert all(struct.unpack("!H", f[12:14])[0] == ETHERTYPE_IPV6 for f in frames)
+        nxt, body = _reassemble6([f[14:] for f in frames])
+        assert nxt == 58 and body[0] == 129 and body[8:] == data
+    finally:
+        be.close()

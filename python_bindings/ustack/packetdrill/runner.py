@@ -79,8 +79,8 @@ F_GETFL, F_SETFL = 3, 4
 O_RDWR, O_NONBLOCK = 0x2, 0x4
 _ERRNO_ALIAS = {"EWOULDBLOCK": "EAGAIN"}
 
-# The socket-API names a script may use, as ustack exports them (FreeBSD's
-# numbering), plus fcntl's.
+# The socket-API names a script may use, as ustack exports them (the host's
+# values, which ustack's sockets translate), plus fcntl's (FreeBSD's).
 _API_PREFIXES = (
     "AF_",
     "SOCK_",
@@ -650,8 +650,12 @@ class ScriptRunner:
             if self.family == 6:
                 if f.name == "hlim" and seg.hlim != f.value:
                     fail(f"hop limit {seg.hlim}, expected {f.value}")
-                elif f.name == "class" and seg.tclass != f.value:
-                    fail(f"traffic class {seg.tclass:#04x}, expected {f.value:#04x}")
+                elif f.name == "class":
+                    # The whole byte; with an ECN mark as well, the mark
+                    # (checked above) judges the low two bits.
+                    mask = 0xFC if ev.ecn is not None else 0xFF
+                    if seg.tclass & mask != f.value & mask:
+                        fail(f"traffic class {seg.tclass:#04x}, expected {f.value:#04x}")
                 elif f.name not in ("hlim", "class"):
                     raise Unsupported(ev.line, f"IP field {f.name} on IPv6")
             elif f.name == "tos" and seg.ecn != f.value & 3:

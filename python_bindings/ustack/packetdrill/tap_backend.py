@@ -23,11 +23,10 @@ device's.
 IPv6 scripts (``family=6``) run the same way: the kernel's side stays silent
 for IPv6 too (disable_ipv6 on a device made for the run), the IPv6 frames go
 out through the packet socket, the stack gets the IPv6 address without
-duplicate address detection and the peer as a static neighbour.  The stack
-comes from :class:`HostLink` with its interface already attached, so the
-quieting knobs (:data:`QUIET_INET6_KNOBS`) come after the attach: what the
-stack sends on attach (a link-local address's DAD and MLD reports) reaches
-the packet socket, and the runner passes over it.
+duplicate address detection and the peer as a static neighbour.  As on the
+virtual back end, the stack is made quiet (:data:`QUIET_INET6_KNOBS`) before
+its interface exists, whatever the family; neighbour discovery or MLD that
+still leaves it is passed over by the runner.
 """
 
 from __future__ import annotations
@@ -38,11 +37,14 @@ import socket
 import struct
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any
 
+from ustack.drivers import DriverEnd
 from ustack.hostlink import HostLink, existing_device
 from ustack.packetdrill.runner import Unsupported
 from ustack.packetdrill.virtual import quiet_inet6
+from ustack.stack import Stack
 
 __all__ = ["PacketPeer", "TapBackend", "TAP_TOLERANCE_SCALE", "TAP_TOLERANCE_FLOOR_NS", "PEER_MAC"]
 
@@ -111,6 +113,21 @@ class PacketPeer:
         return self._out.popleft() if self._out else None
 
 
+class _QuietHostLink(HostLink):
+    """A :class:`HostLink` whose stack gets :data:`QUIET_INET6_KNOBS` before
+    its interface is attached (no link-local address, DAD or router
+    solicitation to reach the packet socket)."""
+
+    def _attach(
+        self, end: DriverEnd, name: str, pcap: str | Path | None, snaplen: int, seed: int | None
+    ) -> None:
+        if pcap is not None:
+            raise ValueError("the packetdrill TAP back end takes no capture file")
+        self.stack = Stack(seed=seed) if seed is not None else Stack()
+        quiet_inet6(self.stack)
+        self.iface = self.stack.add_interface(end, name, str(self.address))
+
+
 class TapBackend(PacketPeer):
     """A stack under test on a TAP device, a packet socket as the script's peer."""
 
@@ -142,7 +159,7 @@ class TapBackend(PacketPeer):
             prefixlen = 64 if family == 6 else 24
         # Segments as the script wrote them (no offloads); the kernel's side
         # gets no address, the script is the peer.
-        self.link = HostLink(
+        self.link = _QuietHostLink(
             address=_V4_ADDRESS if family == 6 else f"{self.local_ip}/{prefixlen}",
             peer_address=None,
             ifname=ifname,
@@ -156,7 +173,6 @@ class TapBackend(PacketPeer):
         self._mine = self.iface.mac_bytes
         try:
             if family == 6:
-                quiet_inet6(self.stack)
                 iface6: Any = self.iface  # the IPv6 API (nodad, nd6_add) of issue 17
                 iface6.add_address(f"{self.local_ip}/{prefixlen}", nodad=True)
                 stack6: Any = self.stack
