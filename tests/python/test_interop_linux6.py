@@ -233,6 +233,8 @@ def test_slaac_from_radvd_and_the_kernel_reaches_it(ns: netns.NetNs, tmp_path: P
 def test_dad_detects_the_kernels_address(ns: netns.NetNs, tmp_path: Path) -> None:
     proc = _scenario(ns, tmp_path, "dad")
     assert "OK duplicated" in proc.stdout and "OK unique" in proc.stdout, show(proc)
+    # No counter has it (nor in FreeBSD): the stack logs it, as FreeBSD's nd6_dad_duplicated.
+    assert "DAD detected a duplicate IPv6 address" in proc.stderr, show(proc)
 
 
 def test_ustack_client_echo6_20mb_through_socat(ns: netns.NetNs, tmp_path: Path) -> None:
