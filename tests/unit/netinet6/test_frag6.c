@@ -238,5 +238,52 @@ TEST(frag6_timeout_and_limits)
 	CHECK_EQ(pr.b->st_ip6stat.ip6s_fragdropped, pb.ip6s_fragdropped + 1);
 	lt_pair_fini(&pr);
 }
+
+/* Mutated fragments, extension headers and ICMPv6 messages: nothing
+ * crashes, leaks (lt_pair_fini checks) or answers a group. */
+TEST(ip6_input_survives_mutated_packets)
+{
+	static const uint8_t nxts[] = { IPPROTO_HOPOPTS, IPPROTO_DSTOPTS, IPPROTO_ROUTING,
+		IPPROTO_FRAGMENT, IPPROTO_ICMPV6, IPPROTO_NONE, 253 };
+	uint8_t f[1600], pl[1400], maca[6], macb[6];
+	uint64_t x = ust_test_seed * 0x9e3779b97f4a7c15ull + 1;
+	struct tl_pair pr;
+	size_t plen, i, n;
+	unsigned k;
+
+	pair6(&pr);
+	ust_if_get_mac(pr.ifa, maca);
+	ust_if_get_mac(pr.ifb, macb);
+	for (k = 0; k < 3000; k++) {
+		plen = (size_t)(tl_mix64(&x) % 200);
+		for (i = 0; i < plen; i++)
+			pl[i] = (uint8_t)tl_mix64(&x);
+		/* Mostly well-formed chains: small lengths, known headers. */
+		for (i = 0; i + 8 <= plen && i < 64; i += 8) {
+			pl[i] = nxts[tl_mix64(&x) % sizeof(nxts)];
+			if (tl_mix64(&x) % 4 != 0)
+				pl[i + 1] = 0;
+		}
+		if (plen >= 8 && tl_mix64(&x) % 3 == 0) {
+			/* a fragment header: small offsets, same few idents */
+			pl[2] = 0;
+			pl[3] = (uint8_t)((tl_mix64(&x) % 4) << 3 | (tl_mix64(&x) % 2));
+			pl[4] = pl[5] = pl[6] = 0;
+			pl[7] = (uint8_t)(tl_mix64(&x) % 3);
+		}
+		n = frame6(f, tl_mix64(&x) % 5 == 0 ? (const uint8_t *)"\x33\x33\0\0\0\x01" : macb,
+		    maca, &A6, tl_mix64(&x) % 5 == 0 ? &ALLNODES : &B6,
+		    nxts[tl_mix64(&x) % sizeof(nxts)], (uint8_t)tl_mix64(&x), pl, plen);
+		if (tl_mix64(&x) % 8 == 0)
+			n -= (size_t)(tl_mix64(&x) % (n - 14));
+		REQUIRE_EQ(ust_if_output_frame(pr.ifa, f, n), 0);
+		if (k % 50 == 0)
+			tl_pair_run(&pr, 10 * MS);
+	}
+	tl_pair_run(&pr, 61 * SEC); /* reassembly queues time out */
+	CHECK(pr.b->st_ip6stat.ip6s_total > 2000);
+	CHECK_EQ(pr.b->st_frag6 != NULL, 1);
+	lt_pair_fini(&pr);
+}
 #endif /* UST_STATS */
 #endif /* UST_INET6 */
