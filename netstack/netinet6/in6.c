@@ -5,8 +5,9 @@
  * datapath uses, and the per-interface state made when an interface
  * arrives (dom_ifattach).
  *
- * First version by the datapath (static configuration: UST_IN6_IFF_NODAD
- * or DAD through nd6_dad_start); the nd6 track owns it from here.
+ * An address is tentative while DAD runs (nd6_nbr.c) unless
+ * UST_IN6_IFF_NODAD; the first one of an interface brings its link-local
+ * address (in6_ifattach.c).
  */
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
 #include "netinet6/nd6.h"
+#include "netinet6/nd6_var.h"
 
 #define IN6_IFADDR_MAX 32 /* addresses per interface (ustack) */
 
@@ -187,6 +189,10 @@ in6_addr_add(struct ifnet *ifp, const struct in6_addr *a, unsigned plen, uint32_
 		return (UST_EEXIST);
 	if (in6_ifaddr_count(st, ifp) >= IN6_IFADDR_MAX)
 		return (UST_ENOSPC);
+	/* The first address configured starts IPv6 on the interface: its
+	 * link-local address comes first (in6_ifattach). */
+	if (!IN6_IS_ADDR_LINKLOCAL(a) && in6_ifaddr_count(st, ifp) == 0)
+		in6_ifattach_linklocal(ifp);
 	ia = st_malloc(st, sizeof(*ia));
 	if (ia == NULL)
 		return (UST_ENOMEM);

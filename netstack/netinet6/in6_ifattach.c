@@ -9,7 +9,8 @@
  * RFC 7217 5: RID = F(Prefix, Net_Iface, Network_ID, DAD_Counter,
  * secret_key), here SipHash-2-4 keyed with the stack's 128-bit secret
  * (nd6_init, from the stack's seed) over the 64-bit prefix, the interface
- * name and the DAD counter (no Network_ID).  Identifiers RFC 5453 reserves
+ * name and the DAD counter (no Network_ID).  When IPv6 starts on an
+ * interface: see in6_ifattach.  Identifiers RFC 5453 reserves
  * are skipped by counting on.
  */
 #include <string.h>
@@ -96,20 +97,41 @@ in6_make_iid(struct ifnet *ifp, const struct in6_addr *prefix, uint32_t dad, str
 }
 
 void
-in6_ifattach(struct ifnet *ifp)
+in6_ifattach_linklocal(struct ifnet *ifp)
 {
 	struct in6_addr ll;
 	struct in6_ifextra *ext = IN6_IFEXTRA(ifp);
 
+	if (ext == NULL || (ext->nd_ifinfo.flags & ND6_IFF_IFDISABLED) ||
+	    !(ext->nd_ifinfo.flags & ND6_IFF_AUTO_LINKLOCAL) ||
+	    in6ifa_ifpforlinklocal(ifp, 0) != NULL)
+		return;
+	memset(&ll, 0, sizeof(ll));
+	ll.s6_addr8[0] = 0xfe;
+	ll.s6_addr8[1] = 0x80;
+	in6_make_iid(ifp, &ll, 0, &ll);
+	(void)in6_addr_add(ifp, &ll, 64, 0, NULL);
+}
+
+/*
+ * IPv6 starts on an interface when it is configured for it, as on a
+ * FreeBSD system with rc.conf's ipv6_activate_all_interfaces="NO": an
+ * interface that accepts router advertisements gets its link-local
+ * address and solicits routers at attach; any other gets its link-local
+ * address with its first configured address (in6_addr_add).  An
+ * interface used for IPv4 only stays silent on IPv6 (no DAD, no MLD, no
+ * RS); it still listens to all-nodes.
+ */
+void
+in6_ifattach(struct ifnet *ifp)
+{
+	struct in6_ifextra *ext = IN6_IFEXTRA(ifp);
+
 	if (ext == NULL || (ext->nd_ifinfo.flags & ND6_IFF_IFDISABLED))
 		return;
-	if (ext->nd_ifinfo.flags & ND6_IFF_AUTO_LINKLOCAL) {
-		memset(&ll, 0, sizeof(ll));
-		ll.s6_addr8[0] = 0xfe;
-		ll.s6_addr8[1] = 0x80;
-		in6_make_iid(ifp, &ll, 0, &ll);
-		(void)in6_addr_add(ifp, &ll, 64, 0, NULL);
-	}
+	if (!(ext->nd_ifinfo.flags & ND6_IFF_ACCEPT_RTADV))
+		return;
+	in6_ifattach_linklocal(ifp);
 	nd6_rtr_ifattach(ifp);
 }
 

@@ -357,7 +357,28 @@ nd6_reachable(struct llentry6 *ln)
 	uint32_t ms = IN6_IFEXTRA(ifp) != NULL ? ND_IFINFO(ifp)->reachable : REACHABLE_TIME;
 
 	ln->ln_asked = 0;
+	ln->ln_nudhints = 0;
 	nd6_llinfo_settimer(ln, ND6_LLINFO_REACHABLE, (uint64_t)ms * ND6_MS);
+}
+
+void
+nd6_nud_hint(struct ifnet *ifp, const struct in6_addr *addr)
+{
+	struct ust_stack *st = ifp->if_stack;
+	struct llentry6 *ln;
+
+	if (st->st_nd6 == NULL || (ln = nd6_lookup(ifp, addr)) == NULL ||
+	    (ln->ln_flags & UST_ND6_STATIC) || ln->ln_state < ND6_LLINFO_REACHABLE)
+		return;
+	/* FreeBSD nd6_maxnudhint: after that many hints in a row, let NUD
+	 * probe for itself. */
+	if (V(st, nd6_maxnudhint) != 0 && (int64_t)ln->ln_nudhints >= V(st, nd6_maxnudhint))
+		return;
+	ln->ln_nudhints++;
+	ln->ln_asked = 0;
+	nd6_llinfo_settimer(ln, ND6_LLINFO_REACHABLE,
+	    (uint64_t)(IN6_IFEXTRA(ifp) != NULL ? ND_IFINFO(ifp)->reachable : REACHABLE_TIME) *
+	        ND6_MS);
 }
 
 void

@@ -181,6 +181,7 @@ nd6_dad_duplicated(struct in6_ifaddr *ia)
 	ia->ia6_flags |= IN6_IFF_DUPLICATED;
 	ND6_COUNT(st, nd6c_dupaddr);
 	ST_LOG(st, UST_LOG_WARNING, "%s: DAD detected a duplicate IPv6 address", ifp->if_xname);
+	nd6_slaac_dad_failed(ia);
 	/* A link-local address from the hardware address: the MAC itself
 	 * is in use twice, so IPv6 stops on the interface (5.4.5). */
 	if (IN6_IS_ADDR_LINKLOCAL(&ia->ia_addr) && IN6_IFEXTRA(ifp) != NULL) {

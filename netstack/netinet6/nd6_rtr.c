@@ -281,7 +281,8 @@ nd6_autoconf_find(struct ust_stack *st, struct ifnet *ifp, const struct in6_addr
 
 	for (ia = st->st_in6_ifaddrs; ia != NULL; ia = ia->ia_next)
 		if (ia->ia_ifp == ifp && (ia->ia6_flags & IN6_IFF_AUTOCONF) &&
-		    ia->ia_plen == plen && in6_prefix_match(&ia->ia_addr, p, plen))
+		    !(ia->ia6_flags & IN6_IFF_DUPLICATED) && ia->ia_plen == plen &&
+		    in6_prefix_match(&ia->ia_addr, p, plen))
 			return (ia);
 	return (NULL);
 }
@@ -332,6 +333,32 @@ nd6_autoconf(struct ifnet *ifp, struct nd_prefix *pr, const struct nd_opt_prefix
 		ia->ia6_flags |= IN6_IFF_DEPRECATED;
 	else
 		ia->ia6_flags &= ~(uint32_t)IN6_IFF_DEPRECATED;
+}
+
+#define IDGEN_RETRIES 3 /* RFC 7217 6 */
+
+void
+nd6_slaac_dad_failed(struct in6_ifaddr *ia)
+{
+	struct ifnet *ifp = ia->ia_ifp;
+	struct ust_stack *st = ifp->if_stack;
+	struct nd_prefix *pr = ia->ia6_ndpr;
+	struct in6_ifaddr *nia;
+	struct in6_addr a;
+
+	/* RFC 7217 6: a stable identifier that collided is made again
+	 * with the next DAD counter, IDGEN_RETRIES times at most. */
+	if (!(ia->ia6_flags & IN6_IFF_AUTOCONF) || pr == NULL || !V(st, ip6_use_stableaddr) ||
+	    pr->ndpr_dad_retries >= IDGEN_RETRIES)
+		return;
+	pr->ndpr_dad_retries++;
+	in6_stable_iid(ifp, &pr->ndpr_prefix, pr->ndpr_dad_retries, &a);
+	if (in6_addr_add(ifp, &a, ia->ia_plen, IN6_IFF_AUTOCONF, &nia) != 0)
+		return;
+	ND6_COUNT(st, nd6c_slaac);
+	nia->ia6_lifetime = ia->ia6_lifetime;
+	nia->ia6_ndpr = pr;
+	ia->ia6_ndpr = NULL; /* the prefix's address is the new one */
 }
 
 static void

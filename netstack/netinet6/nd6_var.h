@@ -28,11 +28,12 @@ struct llentry6 {
 	struct ifnet *ln_ifp;
 	struct in6_addr ln_addr;
 	uint8_t ln_mac[ETHER_ADDR_LEN];
-	int ln_state;       /* ND6_LLINFO_* */
-	uint32_t ln_flags;  /* UST_ND6_STATIC, UST_ND6_ISROUTER */
-	uint64_t ln_expire; /* stack time the timer fires; 0 none */
-	uint32_t ln_asked;  /* solicitations sent in this state */
-	uint64_t ln_used;   /* last use (nd6_state.nd_usegen): LRU eviction */
+	int ln_state;         /* ND6_LLINFO_* */
+	uint32_t ln_flags;    /* UST_ND6_STATIC, UST_ND6_ISROUTER */
+	uint64_t ln_expire;   /* stack time the timer fires; 0 none */
+	uint32_t ln_asked;    /* solicitations sent in this state */
+	uint32_t ln_nudhints; /* upper-layer hints since the last NS confirmation */
+	uint64_t ln_used;     /* last use (nd6_state.nd_usegen): LRU eviction */
 	struct callout ln_timer;
 	struct mbuf *ln_hold; /* waiting packets, oldest first */
 	uint32_t ln_nhold;
@@ -154,6 +155,10 @@ void nd6_free(struct ust_stack *st, struct llentry6 *ln, int unreach);
 uint32_t nd6_compute_reachable(struct ust_stack *st, uint32_t base);
 /* A reachability confirmation (solicited NA, upper-layer hint). */
 void nd6_reachable(struct llentry6 *ln);
+/* An upper-layer reachability hint (RFC 4861 7.3.1: TCP saw new data
+ * acknowledged from addr on ifp): a non-static entry becomes REACHABLE,
+ * at most net.inet6.icmp6.nd6_maxnudhint times in a row (0: no limit). */
+void nd6_nud_hint(struct ifnet *ifp, const struct in6_addr *addr);
 
 /* nd6_nbr.c */
 void nd6_ns_output(struct ifnet *ifp, const struct in6_addr *src, const struct in6_addr *dst,
@@ -169,6 +174,8 @@ void nd6_rtr_fini(struct ust_stack *st);
 void nd6_timer_arm(struct ust_stack *st);
 /* The timer walk of prefix, router and address lifetimes. */
 void nd6_rtr_timer(struct ust_stack *st);
+/* DAD found a SLAAC address duplicated: RFC 7217 6's next identifier. */
+void nd6_slaac_dad_failed(struct in6_ifaddr *ia);
 /* A router said R=0 in an NA (RFC 4861 7.2.5): forget it as a router. */
 void nd6_router_gone(struct ifnet *ifp, const struct in6_addr *a);
 
@@ -183,6 +190,9 @@ void in6_eui64_iid(const struct ifnet *ifp, const struct in6_addr *prefix, struc
  * (net.inet6.ip6.use_stableaddr: RFC 7217, else EUI-64). */
 void in6_make_iid(struct ifnet *ifp, const struct in6_addr *prefix, uint32_t dad,
     struct in6_addr *out);
+
+/* The link-local address of ifp (auto_linklocal), unless it has one. */
+void in6_ifattach_linklocal(struct ifnet *ifp);
 
 /* mld6.c */
 void mld_ifdetach(struct ifnet *ifp);

@@ -599,11 +599,6 @@ mono_stack_new(uint64_t seed)
 	cfg.seed = seed;
 	if (ust_stack_create(&cfg, &st) != 0)
 		abort();
-#if UST_INET6
-	/* Only the test's frames on the pipe: no link-local address, so no
-	 * DAD solicitation or MLD report. */
-	(void)ust_sysctl_set(st, "net.inet6.ip6.auto_linklocal", 0);
-#endif
 	return (st);
 }
 

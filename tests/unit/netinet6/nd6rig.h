@@ -30,6 +30,8 @@
 #include "tl_net.h"
 #include "ust_test.h"
 
+#if UST_INET6
+
 #define NR_T0 (1000ull * 1000000ull)
 #define NR_MS 1000000ull
 #define NR_SEC 1000000000ull
@@ -283,5 +285,14 @@ nr_wire(struct nr *t, const uint8_t *dmac, const struct in6_addr *src, const str
 }
 
 #define NR_CNT(t, f) ((t)->st->st_nd6->nd_cnt.f)
+
+/* A check of an icmp6stat/ip6stat counter: only where counters exist. */
+#if UST_STATS
+#define CHECK_STAT(c) CHECK(c)
+#else
+#define CHECK_STAT(c) ((void)0)
+#endif
+
+#endif /* UST_INET6 */
 
 #endif /* ND6RIG_H */

@@ -7,6 +7,8 @@
 #include "nd6rig.h"
 #include "netinet6/scope6_var.h"
 
+#if UST_INET6
+
 static const char *OURS = "2001:2::10";
 
 static void
@@ -178,17 +180,30 @@ nr_linklocal(struct nr *t, unsigned *flags)
 	return (x);
 }
 
-TEST(in6_linklocal_at_attach_eui64_dad_mld)
+TEST(in6_linklocal_with_first_address_eui64_dad_mld)
 {
 	struct nr t;
-	struct in6_addr ll, want, sol;
+	struct in6_addr ll, want, sol, g = nr_a(OURS);
 	struct tl_pkt6 p;
 	unsigned flags = 0;
 
 	nr_stack(&t, ust_test_seed);
 	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
 	nr_attach(&t);
+	/* Nothing at attach: IPv6 is not configured on the interface. */
+	CHECK(nr_linklocal(&t, NULL).s6_addr8[0] == 0);
+	nr_advance(&t, 5 * NR_SEC);
+	CHECK(t.d->tx_count == 0);
+	REQUIRE(ust_if_addr6_add(t.uifp, &g, 64, UST_IN6_IFF_NODAD) == 0);
 	ll = nr_linklocal(&t, &flags);
+	/* It came first. */
+	{
+		struct ust_in6_addr x;
+		unsigned plen, f;
+
+		REQUIRE(ust_if_addr6_get(t.uifp, 0, &x, &plen, &f) == 0);
+		CHECK(in6_are_addr_equal(&x, &ll) && plen == 64);
+	}
 	memset(&want, 0, sizeof(want));
 	want.s6_addr8[0] = 0xfe;
 	want.s6_addr8[1] = 0x80;
@@ -208,6 +223,7 @@ TEST(in6_linklocal_at_attach_eui64_dad_mld)
 	 * group (from ::, the link-local address being tentative). */
 	CHECK(nr_count(&t, ND_NEIGHBOR_SOLICIT) == 1);
 	REQUIRE(nr_last(&t, MLDV2_LISTENER_REPORT, &p) == 0);
+	/* (fe80::ff:fe00:10 and 2001:2::10 share ff02::1:ff00:10) */
 	CHECK(p.hlim == 1 && p.l4sum_ok && p.next == 1 && p.ext_type[0] == TL_IPPROTO_HOPOPTS);
 	CHECK(p.ip6[8] == 0 && p.ip6[23] == 0); /* from :: */
 	CHECK(p.dst[0] == 0xff && p.dst[1] == 0x02 && p.dst[15] == 0x16);
@@ -221,17 +237,46 @@ TEST(in6_linklocal_at_attach_eui64_dad_mld)
 	nr_fini(&t);
 }
 
+TEST(in6_linklocal_at_attach_when_accepting_ras)
+{
+	struct nr t;
+	struct in6_addr ll;
+
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_attach(&t);
+	ll = nr_linklocal(&t, NULL);
+	CHECK(ll.s6_addr8[0] == 0xfe && ll.s6_addr8[1] == 0x80);
+	nr_fini(&t);
+}
+
 TEST(in6_linklocal_off_without_auto_linklocal)
 {
 	struct nr t;
 	struct ust_in6_addr x;
+	struct in6_addr g = nr_a(OURS);
 	unsigned plen, flags;
 
 	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
 	nr_attach(&t); /* test_env sets auto_linklocal 0 */
 	CHECK(ust_if_addr6_get(t.uifp, 0, &x, &plen, &flags) == -UST_ENOENT);
-	nr_advance(&t, 5 * NR_SEC);
+	REQUIRE(ust_if_addr6_add(t.uifp, &g, 64, UST_IN6_IFF_NODAD) == 0);
+	CHECK(ust_if_addr6_get(t.uifp, 1, &x, &plen, &flags) == -UST_ENOENT);
+	nr_fini(&t);
+}
+
+TEST(in6_ipv4_only_interface_silent)
+{
+	struct nr t;
+
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1); /* FreeBSD's defaults */
+	nr_attach(&t);
+	nr_advance(&t, 30 * NR_SEC);
 	CHECK(t.d->tx_count == 0);
+	CHECK(ust_stack_next_deadline(t.st) == UINT64_MAX);
 	nr_fini(&t);
 }
 
@@ -245,6 +290,7 @@ stable_ll(uint64_t seed, const char *ifname)
 	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
 	nr_knob(&t, "net.inet6.ip6.use_stableaddr", 1);
 	nr_knob(&t, "net.inet6.ip6.dad_count", 0);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
 	nr_attach_name(&t, ifname);
 	ll = nr_linklocal(&t, NULL);
 	nr_poll(&t);
@@ -295,6 +341,7 @@ TEST(in6_duplicated_eui64_linklocal_disables_ipv6)
 
 	nr_stack(&t, ust_test_seed);
 	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
 	nr_attach(&t);
 	nr_poll(&t);
 	ll = nr_linklocal(&t, NULL);
@@ -386,3 +433,4 @@ TEST(in6_scope_zones)
 	CHECK(in6_getscopezone(t.ifp, &g) == 0);
 	nr_fini(&t);
 }
+#endif /* UST_INET6 */

@@ -6,6 +6,8 @@
  */
 #include "nd6rig.h"
 
+#if UST_INET6
+
 static const char *OURS = "2001:2::10";
 
 /* An MLD query (v2 when v2) from src with hop limit hlim, router alert,
@@ -159,3 +161,4 @@ TEST(mld_bad_queries_ignored)
 	CHECK(t.d->tx_count == from);
 	nr_fini(&t);
 }
+#endif /* UST_INET6 */

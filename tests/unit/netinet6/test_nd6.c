@@ -7,6 +7,8 @@
  */
 #include "nd6rig.h"
 
+#if UST_INET6
+
 static const char *OURS = "2001:2::10";
 static const char *PEER = "2001:2::20";
 
@@ -79,6 +81,9 @@ TEST(nd6_resolution_fails_after_mmaxtries)
 	CHECK(nr_entry(&t, &peer, &e) == -UST_ENOENT);
 	CHECK(NR_CNT(&t, nd6c_resfail) == 1);
 	CHECK(NR_CNT(&t, nd6c_holddrops) == 1); /* handed to icmp6_error */
+	/* RFC 4861 7.2.2: the held packet's source (us) is told. */
+	CHECK_STAT(nr_icmp6(&t).icp6s_odst_unreach_addr == 1);
+	CHECK_STAT(nr_icmp6(&t).icp6s_inhist[ICMP6_DST_UNREACH] == 1);
 	nr_fini(&t);
 }
 
@@ -98,7 +103,7 @@ TEST(nd6_hold_queue_bounded)
 	REQUIRE(nr_entry(&t, &peer, &e) == 0);
 	CHECK(e.held == 2);
 	ust_stats_ip6(t.st, &s);
-	CHECK(s.ip6s_odropped == 3);
+	CHECK_STAT(s.ip6s_odropped == 3);
 	CHECK(NR_CNT(&t, nd6c_holddrops) == 3);
 	nr_na(&t, &peer, &ours, TL_NA_SOLICITED, &peer, nr_mac_peer, 255);
 	nr_poll(&t);
@@ -192,7 +197,7 @@ TEST(nd6_cache_bounded_lru)
 	a = nr_a("2001:2::100");
 	CHECK(nr_entry(&t, &a, &e) == -UST_ENOENT);
 	CHECK(NR_CNT(&t, nd6c_evicted) == 7);
-	CHECK(nr_icmp6(&t).icp6s_overflownndp == 7);
+	CHECK_STAT(nr_icmp6(&t).icp6s_overflownndp == 7);
 	nr_advance(&t, 4 * NR_SEC); /* the rest fail, their packets go */
 	CHECK(nr_entry(&t, &st6, &e) == 0);
 	nr_fini(&t);
@@ -270,7 +275,7 @@ TEST(nd6_bad_ns_na_counted_and_dropped)
 	n = tl_nd_ns(pl, peer.s6_addr8, sol.s6_addr8, ours.s6_addr8, NULL, 0);
 	nr_send(&t, nr_mac_ours, &peer, &sol, 254, pl, n);
 	nr_send(&t, nr_mac_ours, &peer, &sol, 1, pl, n);
-	CHECK(nr_icmp6(&t).icp6s_invlhlim == 2);
+	CHECK_STAT(nr_icmp6(&t).icp6s_invlhlim == 2);
 	/* Code 1. */
 	n = tl_icmp6(pl, peer.s6_addr8, sol.s6_addr8, ND_NEIGHBOR_SOLICIT, 1, 0, ours.s6_addr8, 16);
 	nr_send(&t, nr_mac_ours, &peer, &sol, 255, pl, n);
@@ -287,13 +292,13 @@ TEST(nd6_bad_ns_na_counted_and_dropped)
 		n = tl_nd_ns(pl, peer.s6_addr8, sol.s6_addr8, ours.s6_addr8, o, 8);
 		nr_send(&t, nr_mac_ours, &peer, &sol, 255, pl, n);
 	}
-	CHECK(nr_icmp6(&t).icp6s_badns == 4);
+	CHECK_STAT(nr_icmp6(&t).icp6s_badns == 4);
 	CHECK(t.d->tx_count == 0);
 	/* NA: hop limit, then solicited to a group. */
 	nr_na(&t, &peer, &ours, TL_NA_SOLICITED, &peer, nr_mac_peer, 64);
-	CHECK(nr_icmp6(&t).icp6s_invlhlim == 3);
+	CHECK_STAT(nr_icmp6(&t).icp6s_invlhlim == 3);
 	nr_na(&t, &peer, &mc, TL_NA_SOLICITED, &peer, nr_mac_peer, 255);
-	CHECK(nr_icmp6(&t).icp6s_badna == 1);
+	CHECK_STAT(nr_icmp6(&t).icp6s_badna == 1);
 	nr_fini(&t);
 }
 
@@ -369,3 +374,34 @@ TEST(nd6_static_entry_resolves_at_once)
 	CHECK(ust_nd6_del(t.uifp, &peer) == -UST_ENOENT);
 	nr_fini(&t);
 }
+
+TEST(nd6_nud_hint_keeps_reachable)
+{
+	struct nr t;
+	struct in6_addr ours, peer = nr_a(PEER);
+	struct ust_nd6_entry e;
+	int i;
+
+	nd_setup(&t, ust_test_seed);
+	ours = nr_a(OURS);
+	CHECK(nd6_output(t.ifp, nr_pkt(&t, &ours, &peer), &peer) == 0);
+	nr_na(&t, &peer, &ours, TL_NA_SOLICITED, &peer, nr_mac_peer, 255);
+	/* Upper-layer hints every 10 s keep it REACHABLE: no probe. */
+	for (i = 0; i < 10; i++) {
+		nr_advance(&t, 10 * NR_SEC);
+		nd6_nud_hint(t.ifp, &peer);
+	}
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_REACHABLE);
+	/* nd6_maxnudhint bounds them. */
+	nr_knob(&t, "net.inet6.icmp6.nd6_maxnudhint", 2);
+	nd6_nud_hint(t.ifp, &peer);
+	nr_advance(&t, 50 * NR_SEC);
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_STALE);
+	nd6_nud_hint(t.ifp, &peer); /* a STALE entry is left to NUD */
+	REQUIRE(nr_entry(&t, &peer, &e) == 0);
+	CHECK(e.state == UST_ND6_STALE);
+	nr_fini(&t);
+}
+#endif /* UST_INET6 */

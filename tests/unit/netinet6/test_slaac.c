@@ -9,6 +9,8 @@
  */
 #include "nd6rig.h"
 
+#if UST_INET6
+
 #define RTR "fe80::1"
 
 static void
@@ -168,8 +170,8 @@ TEST(slaac_ra_validation)
 	ra(&t, RTR, 64, 1800, o, n);          /* hop limit not 255 */
 	ra(&t, "2001:2::1", 255, 1800, o, n); /* not link-local */
 	s = nr_icmp6(&t);
-	CHECK(s.icp6s_invlhlim == 1);
-	CHECK(s.icp6s_badra == 1);
+	CHECK_STAT(s.icp6s_invlhlim == 1);
+	CHECK_STAT(s.icp6s_badra == 1);
 	CHECK(ust_route6_lookup(t.st, &far, 0, &ri) == -UST_ENETUNREACH);
 	{
 		struct in6_addr a;
@@ -276,7 +278,7 @@ TEST(slaac_redirect_off_by_default_on_with_rediraccept)
 	struct nr t;
 	struct in6_addr rtr = nr_a(RTR), dst = nr_a("2001:2:0:9::1"), tgt = nr_a("fe80::2"), a;
 	struct ust_route6_info ri;
-	uint8_t pl[256], o[16];
+	uint8_t pl[256], o[64];
 	size_t n;
 	unsigned f;
 
@@ -301,7 +303,7 @@ TEST(slaac_redirect_off_by_default_on_with_rediraccept)
 		n = tl_nd_redirect(pl, other.s6_addr8, a.s6_addr8, tgt.s6_addr8, dst2.s6_addr8,
 		    NULL, 0);
 		nr_wire(&t, nr_mac_ours, &other, &a, 255, pl, n);
-		CHECK(nr_icmp6(&t).icp6s_badredirect == 1);
+		CHECK_STAT(nr_icmp6(&t).icp6s_badredirect == 1);
 	}
 	nr_fini(&t);
 }
@@ -357,7 +359,7 @@ TEST(hostile_nd_bad_hlim_unsolicited_na_ra_flood_then_echo)
 	for (i = 0; i < 50; i++)
 		nr_wire(&t, dmac, &peer, &all, 64, pl, n);
 	s = nr_icmp6(&t);
-	CHECK(s.icp6s_invlhlim == 100);
+	CHECK_STAT(s.icp6s_invlhlim == 100);
 	CHECK(nr_count(&t, ND_NEIGHBOR_ADVERT) == 0);
 	REQUIRE(nr_entry(&t, &peer, &e) == 0);
 	CHECK(memcmp(e.mac, nr_mac_peer, 6) == 0);
@@ -394,9 +396,9 @@ TEST(hostile_nd_bad_hlim_unsolicited_na_ra_flood_then_echo)
 	}
 	mem1 = t.st->st_mem.in_use;
 	s = nr_icmp6(&t);
-	CHECK(s.icp6s_overflowdefrtr > 0);
-	CHECK(s.icp6s_overflowprfx > 0);
-	CHECK(s.icp6s_nd_toomanyopt == 300); /* 40 options, FreeBSD's 10 */
+	CHECK_STAT(s.icp6s_overflowdefrtr > 0);
+	CHECK_STAT(s.icp6s_overflowprfx > 0);
+	CHECK_STAT(s.icp6s_nd_toomanyopt == 300); /* 40 options, FreeBSD's 10 */
 	CHECK(mem1 == mem0);
 	{
 		struct nd_defrouter *dr;
@@ -419,3 +421,39 @@ TEST(hostile_nd_bad_hlim_unsolicited_na_ra_flood_then_echo)
 	CHECK(echo_ok(&t, &ours));
 	nr_fini(&t);
 }
+
+TEST(slaac_stable_address_dad_collision_retries)
+{
+	struct nr t;
+	struct in6_addr a, b, all = nr_a("ff02::1"), p = nr_a("2001:2::"), x;
+	uint8_t o[64], pl[64], dmac[6];
+	size_t n;
+	unsigned f;
+
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_knob(&t, "net.inet6.ip6.use_stableaddr", 1);
+	nr_attach(&t); /* dad_count 1 */
+	n = pio(o, "2001:2::", 64, LA, 86400, 14400);
+	ra(&t, RTR, 255, 1800, o, n);
+	REQUIRE(slaac_addr(&t, "2001:2::", &a, &f));
+	CHECK(f & UST_IN6_IFF_TENTATIVE);
+	/* Someone has it: RFC 7217 6, the next DAD counter. */
+	n = tl_nd_na(pl, a.s6_addr8, all.s6_addr8, TL_NA_OVERRIDE, a.s6_addr8, o,
+	    tl_nd_opt_lla(o, TL_ND_OPT_TLLA, nr_mac_peer));
+	tl_in6_mcast_mac(dmac, all.s6_addr8);
+	nr_wire(&t, dmac, &a, &all, 255, pl, n);
+	CHECK(nr_addr_flags(&t, &a) & UST_IN6_IFF_DUPLICATED);
+	in6_stable_iid(t.ifp, &p, 1, &x);
+	CHECK(nr_addr_flags(&t, &x) & UST_IN6_IFF_TENTATIVE);
+	nr_advance(&t, 2 * NR_SEC);
+	CHECK((nr_addr_flags(&t, &x) & ~(unsigned)0x10000) == UST_IN6_IFF_AUTOCONF);
+	/* The next RA refreshes the new one, makes no third. */
+	n = pio(o, "2001:2::", 64, LA, 86400, 14400);
+	ra(&t, RTR, 255, 1800, o, n);
+	REQUIRE(slaac_addr(&t, "2001:2::", &b, &f));
+	CHECK(in6_are_addr_equal(&b, &x) || in6_are_addr_equal(&b, &a));
+	CHECK(NR_CNT(&t, nd6c_slaac) == 2);
+	nr_fini(&t);
+}
+#endif /* UST_INET6 */
