@@ -38,13 +38,12 @@ mix64(uint64_t x)
 }
 
 /*
- * The connected-table hash of an IPv4 4-tuple.  IPv6 will not widen this
- * one (every IPv4 bucket, and so every seeded test's table walk, stays as
- * it is): an in_pcbhash6 will fold the 32 address bytes into the same
- * mix64 chain word by word with the same per-table key (or SipHash over
- * them, as the syncache does), and the caller picks the function by
- * INC_ISIPV6.  Folding the addresses into one 32-bit word first would
- * hand a remote sender cheap collisions (HashDoS).
+ * The connected-table hash of an IPv4 4-tuple (every IPv4 bucket, and so
+ * every seeded test's table walk, as before IPv6).  IPv6 PCBs use
+ * in6_pcbhash (SipHash of all 32 address bytes with the same per-table
+ * key), chosen by INP_IPV6 (inp_hashof); folding the addresses into one
+ * 32-bit word first would hand a remote sender cheap collisions
+ * (HashDoS).
  */
 static uint32_t
 in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,

@@ -172,9 +172,7 @@ tcp_new_isn(struct ust_stack *st, const struct in_conninfo *inc)
 
 	/* The addresses and ports as they are on the wire: local address and
 	 * port, foreign address and port, 12 bytes for IPv4 (the ISNs every
-	 * seeded test and conformance script sees).  IPv6 will hash the same
-	 * sequence with 16-byte addresses (36 bytes), chosen by INC_ISIPV6,
-	 * so the IPv4 input never changes. */
+	 * seeded test and conformance script sees), 36 for IPv6. */
 #if UST_INET6
 	if (inc_isipv6(inc)) {
 		memcpy(buf, inc->inc6_laddr.s6_addr8, 16);

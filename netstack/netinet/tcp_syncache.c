@@ -111,10 +111,10 @@ static const uint16_t syncookie_msstab[8] = { 216, 536, 1200, 1360, 1400, 1440, 
 static uint64_t
 sc_siphash(const uint64_t key[2], const uint64_t *w, unsigned n)
 {
-	uint8_t buf[3 * 8];
+	uint8_t buf[6 * 8]; /* IPv6 cookies: four address words and two */
 	unsigned i;
 
-	for (i = 0; i < n && i < 3; i++) {
+	for (i = 0; i < n && i < 6; i++) {
 		be32enc(buf + 8 * i, (uint32_t)(w[i] >> 32));
 		be32enc(buf + 8 * i + 4, (uint32_t)w[i]);
 	}
@@ -131,10 +131,8 @@ syncache_adv_wnd(const struct syncache *sc)
 
 /*
  * The bucket of a connection: SipHash of the foreign and local address
- * (one 64-bit word for IPv4) and the ports.  These are the IPv4 words of
- * old, so every seeded test sees the same buckets.  IPv6 will feed the
- * two 16-byte addresses as four words (sc_siphash taking more) ahead of
- * the same port word, chosen by INC_ISIPV6.
+ * (one 64-bit word for IPv4, the IPv4 words of old, so every seeded test
+ * sees the same buckets; four for IPv6) and the ports.
  */
 static struct syncache_head *
 syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)

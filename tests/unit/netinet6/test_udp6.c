@@ -16,7 +16,8 @@
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
 
-#if UST_INET6 && UST_STATS
+#if UST_INET6
+#if UST_STATS
 #define MS 1000000ull
 #define SEC 1000000000ull
 #define T0 (1000 * SEC)
@@ -236,4 +237,5 @@ TEST(udp6_dual_socket_v4_mapped)
 	tl_pair_run(&pr, 10 * MS);
 	lt_pair_fini(&pr);
 }
+#endif
 #endif
