@@ -73,6 +73,32 @@ STRICT_FLAGS = [
 ]
 
 
+def opts_file() -> str | None:
+    """The options header the library was configured with (CMake's
+    USTACK_USER_OPTS_H, else the USTACK_PROFILE's), read from the build's
+    CMakeCache.txt; None for the default options.  The extension is
+    compiled with it too, so that ``ustack.UST_HAS_*`` (``lib.UST_*``
+    option macros) say what the library has."""
+    cache = BUILD_DIR / "CMakeCache.txt"
+    if not cache.exists():
+        return None
+    values: dict[str, str] = {}
+    for line in cache.read_text(encoding="utf-8").splitlines():
+        name, _, value = line.partition("=")
+        key = name.split(":", 1)[0]
+        if key in ("USTACK_USER_OPTS_H", "USTACK_PROFILE"):
+            values[key] = value.strip()
+    if values.get("USTACK_USER_OPTS_H"):
+        return values["USTACK_USER_OPTS_H"]
+    profile = values.get("USTACK_PROFILE", "full")
+    if profile and profile != "full":
+        return str(INCLUDE_DIR / "ustack" / "profiles" / f"ustack_opts_{profile}.h")
+    return None
+
+
+OPTS_FILE = opts_file()
+
+
 def cdef_text() -> str:
     """All cdef files, concatenated in order."""
     parts = []
@@ -144,6 +170,7 @@ ffibuilder.set_source(
     libraries=["pthread"],
     extra_link_args=driver_link_args(),
     extra_compile_args=STRICT_FLAGS,
+    define_macros=[("USTACK_USER_OPTS_H", f'"{OPTS_FILE}"')] if OPTS_FILE else [],
     depends=[str(LIBUSTACK), *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h"))],
 )
 

@@ -402,6 +402,9 @@ def test_icmp6_echo_between_two_stacks(net6: PipeRig) -> None:
 @needs_inet6
 def test_icmp6_echo_to_a_link_local_address(net6: PipeRig) -> None:
     net6.ib.add_address("fe80::2/64", nodad=True)
+    net6.a.nd6_add(net6.ia, "fe80::2%pa0", net6.ib.mac)
+    net6.ia.add_address("fe80::1/64", nodad=True)  # a link-local source
+    net6.b.nd6_add(net6.ib, "fe80::1%pb0", net6.ia.mac)
     with _raw6(net6.a) as s:
         s.settimeout(2.0)
         with pytest.raises(OSError) as ei:  # no zone: FreeBSD's EINVAL (no default zone)
@@ -501,3 +504,21 @@ def test_tcp6_connection_and_table(net6: PipeRig) -> None:
                 net6.a.tcp_drop((ADDR6_A, peer[1]), (ADDR6_B, 8080))
                 with pytest.raises(ConnectionAbortedError):
                     c.recv(10)
+
+
+@needs_inet6
+def test_socket_module_helpers_in_ipv6(net6: PipeRig) -> None:
+    _socket6(net6.a, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    a, b = net6.a.socketpair(socket.AF_INET6)
+    with a, b:
+        assert a.family == b.family == socket.AF_INET6
+        a.sendall(b"pair")
+        assert b.recv(10) == b"pair"
+    infos = net6.a.getaddrinfo(ADDR6_B, 9, 0, socket.SOCK_STREAM)
+    assert [i[0] for i in infos] == [socket.AF_INET6]
+    with net6.b.create_server(("", 9), family=socket.AF_INET6) as lsock:
+        with net6.a.create_connection((ADDR6_B, 9), timeout=5.0) as c:
+            assert c.family == socket.AF_INET6 and c.getpeername()[:2] == (ADDR6_B, 9)
+            lsock.accept()[0].close()
+    with pytest.raises(ValueError, match="requires AF_INET6"):
+        net6.b.create_server(("", 10), dualstack_ipv6=True)
