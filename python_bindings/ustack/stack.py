@@ -65,6 +65,7 @@ from ustack.inet import (
     parse_interface6,
     parse_network_any,
     port_from_c,
+    port_to_c,
     sockaddr,
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info

@@ -4,7 +4,8 @@ device in a network namespace each test makes and removes, addresses from
 
 - SLAAC: radvd in the namespace (forwarding on) advertises 2001:2::/64;
   ustack (``net.inet6.ip6.accept_rtadv=1`` before its interface attaches)
-  forms its address from the prefix and its modified EUI-64 identifier,
+  forms its address from the prefix and its modified EUI-64 identifier
+  (or, with ``use_stableaddr=1``, an RFC 7217 one that is not),
   takes the kernel as its default router, and the kernel pings that
   address and ustack's link-local one.
 - DAD: ustack adds the address the kernel already holds; it ends
@@ -224,8 +225,11 @@ def _scenario(ns: netns.NetNs, tmp_path: Path, scenario: str, **extra: object) -
     return proc
 
 
-def test_slaac_from_radvd_and_the_kernel_reaches_it(ns: netns.NetNs, tmp_path: Path) -> None:
-    proc = _scenario(ns, tmp_path, "slaac")
+@pytest.mark.parametrize("stable", [0, 1], ids=["eui64", "rfc7217"])
+def test_slaac_from_radvd_and_the_kernel_reaches_it(
+    ns: netns.NetNs, tmp_path: Path, stable: int
+) -> None:
+    proc = _scenario(ns, tmp_path, "slaac", stable=stable)
     assert "OK slaac" in proc.stdout and "OK default router" in proc.stdout, show(proc)
     assert "OK kernel pings" in proc.stdout, show(proc)
 
@@ -322,7 +326,9 @@ def _slaac(cfg: dict[str, Any]) -> None:
 
     from ustack.hostlink import setup_kernel_side6
 
-    link = _link(cfg, {"net.inet6.ip6.accept_rtadv": 1})
+    stable = int(cfg.get("stable", 0))
+    knobs = {"net.inet6.ip6.accept_rtadv": 1, "net.inet6.ip6.use_stableaddr": stable}
+    link = _link(cfg, knobs)
     with link:
         setup_kernel_side6(link.ifname, ipaddress.IPv6Interface(f"{KERNEL6}/64"))
         net = ipaddress.IPv6Network(PREFIX6)
@@ -334,8 +340,10 @@ def _slaac(cfg: dict[str, Any]) -> None:
                 "no autoconfigured address from the RA",
             )
             want = _eui64(PREFIX6, link.iface.mac)
-            stable = int(link.stack.sysctl("net.inet6.ip6.use_stableaddr"))
-            assert stable or addr.ip == want, f"SLAAC gave {addr.ip}, EUI-64 is {want}"
+            if stable:  # RFC 7217: semantically opaque, not derived from the MAC
+                assert addr.ip != want, f"use_stableaddr=1 gave the EUI-64 {addr.ip}"
+            else:
+                assert addr.ip == want, f"SLAAC gave {addr.ip}, EUI-64 is {want}"
             assert not addr.duplicated, addr
             print(f"OK slaac {addr.interface} flags {addr.flags_text}", flush=True)
             router = _kernel_ll(link.ifname)
