@@ -1137,5 +1137,49 @@ TEST(hostile_ip6_icmp_errors_wrong_seq)
 	}
 }
 
+/* ---- UDP over IPv6 (RFC 8200 8.1) ---------------------------------------- */
+
+/* A UDP datagram with checksum 0 (legal over IPv4, not over IPv6) is
+ * dropped (udps_nosum), one with a wrong checksum too (udps_badsum); the
+ * same datagram with its checksum is delivered. */
+TEST(hostile_ip6_udp_checksum)
+{
+	struct ust_sockaddr_in6 sin6;
+	struct ust_socket *u = NULL;
+	uint64_t nosum0, badsum0;
+	uint8_t f[256];
+	char b[32];
+	size_t len;
+	struct h6 h;
+
+	REQUIRE(h6_init(&h, ust_test_seed));
+	REQUIRE_EQ(ust_socket(h.t.st, UST_AF_INET6, UST_SOCK_DGRAM, 0, &u), 0);
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_len = sizeof(sin6);
+	sin6.sin6_family = UST_AF_INET6;
+	sin6.sin6_port = htons(9);
+	REQUIRE_EQ(ust_bind(u, (const struct ust_sockaddr *)&sin6, sizeof(sin6)), 0);
+	nosum0 = h.t.st->st_udpstat.udps_nosum;
+	badsum0 = h.t.st->st_udpstat.udps_badsum;
+	len = tl_frame6_udp(f, ipt_mac_ours, ipt_mac_peer, h.peer, h.ours, 5555, 9, "datagram", 8);
+	f[14 + 40 + 6] = f[14 + 40 + 7] = 0;
+	h6_inject(&h, f, len);
+	CHECK_EQ(ust_recv(u, b, sizeof(b), 0), -UST_EAGAIN);
+	CHECK_EQ(h.t.st->st_udpstat.udps_nosum - nosum0, 1);
+	len = tl_frame6_udp(f, ipt_mac_ours, ipt_mac_peer, h.peer, h.ours, 5555, 9, "datagram", 8);
+	f[14 + 40 + 7] ^= 0x5a;
+	h6_inject(&h, f, len);
+	CHECK_EQ(ust_recv(u, b, sizeof(b), 0), -UST_EAGAIN);
+	CHECK_EQ(h.t.st->st_udpstat.udps_badsum - badsum0, 1);
+	CHECK(h6_quiet(&h)); /* no port unreachable for either */
+	len = tl_frame6_udp(f, ipt_mac_ours, ipt_mac_peer, h.peer, h.ours, 5555, 9, "datagram", 8);
+	h6_inject(&h, f, len);
+	CHECK_EQ(ust_recv(u, b, sizeof(b), 0), 8);
+	CHECK_MEM(b, "datagram", 8);
+	ust_close(u);
+	h6_alive(&h);
+	h6_fini(&h);
+}
+
 #endif /* UST_INET6 */
 #endif /* UST_STATS */
