@@ -325,7 +325,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_IPV6_RECVPKTINFO 36 /* int */
 #define UST_IPV6_TCLASS 61      /* int: -1 = 0 */
 /* level UST_IPPROTO_ICMPV6 */
-#define UST_ICMP6_FILTER 18 /* struct of 256 bits: the ICMPv6 types a raw socket takes */
+#define UST_ICMP6_FILTER 18 /* struct ust_icmp6_filter: the ICMPv6 types a raw socket takes */
 
 /* level UST_IPPROTO_TCP (FreeBSD values) */
 #define UST_TCP_NODELAY 0x01    /* int: no Nagle */
@@ -583,6 +583,13 @@ UST_API int ust_nd6_lookup(struct ust_stack *st, const struct ust_in6_addr *addr
     struct ust_nd6_entry *out);
 /* ndp -a: the idx-th entry; -UST_ENOENT past the last. */
 UST_API int ust_nd6_get(struct ust_stack *st, unsigned idx, struct ust_nd6_entry *out);
+
+/* ICMP6_FILTER (RFC 3542 3.2, FreeBSD's layout): bit (type & 31) of
+ * icmp6_filt[type >> 5] set means messages of that type pass.  A new raw
+ * ICMPv6 socket passes every type. */
+struct ust_icmp6_filter {
+	uint32_t icmp6_filt[8];
+};
 
 struct ust_linger {
 	int l_onoff;

@@ -134,6 +134,7 @@ static const struct ether_proto in6_ethertypes[] = {
 static void
 in6_dom_fini(struct ust_stack *st)
 {
+	rip6_fini(st);
 	ip6_fini(st);
 	nd6_fini(st);
 	in6_ifaddr_fini(st);

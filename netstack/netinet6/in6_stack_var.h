@@ -10,14 +10,15 @@
  * anonymous structure.
  */
 struct {
-	struct in6_ifaddr *st_in6_ifaddrs; /* every IPv6 address (in6.c) */
-	struct rt6_table *st_rt6;          /* routes and path MTUs (in6_route.c) */
-	struct nd6_state *st_nd6;          /* neighbor cache, prefixes, routers (nd6*.c) */
-	struct frag6_state *st_frag6;      /* reassembly (frag6.c) */
-	struct icmp6_state *st_icmp6;      /* error rate limit (icmp6.c) */
-	struct mld_state *st_mld6;         /* MLD (mld6.c) */
-	uint32_t st_ip6_id;                /* next Fragment header identification */
-	uint64_t st_ip6_flowkey[2];        /* flow label hash key (RFC 6437) */
+	struct in6_ifaddr *st_in6_ifaddrs;   /* every IPv6 address (in6.c) */
+	struct rt6_table *st_rt6;            /* routes and path MTUs (in6_route.c) */
+	struct nd6_state *st_nd6;            /* neighbor cache, prefixes, routers (nd6*.c) */
+	struct frag6_state *st_frag6;        /* reassembly (frag6.c) */
+	struct icmp6_state *st_icmp6;        /* error rate limit (icmp6.c) */
+	struct mld_state *st_mld6;           /* MLD (mld6.c) */
+	struct rip6_filter *st_rip6_filters; /* ICMP6_FILTER of raw sockets (raw_ip6.c) */
+	uint32_t st_ip6_id;                  /* next Fragment header identification */
+	uint64_t st_ip6_flowkey[2];          /* flow label hash key (RFC 6437) */
 	/* next header -> inet6sw index + 1, 0: none (in6_proto.c) */
 	uint8_t st_ip6_protox[256];
 

@@ -249,7 +249,16 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 #if UST_IP_LOOPBACK
 build:
 #endif
-	/* Checksums left to hardware, now that the source is known. */
+	/* Checksums left to hardware, now that the source is known.  A
+	 * packet to ourselves skips them, taken as verified (as IPv4's
+	 * loopback does). */
+#if UST_IP_LOOPBACK
+	if (local && (m->m_pkthdr.csum_flags & (UST_CSUM_TCP | UST_CSUM_UDP)))
+		m->m_pkthdr.csum_flags =
+		    (m->m_pkthdr.csum_flags &
+		        ~(uint32_t)(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP)) |
+		    UST_CSUM_L4_VALID;
+#endif
 	if ((error = ip6_delayed_cksum(m, &src, &dst, args->nxt)) != 0) {
 		IP6STAT_INC(st, ip6s_odropped);
 		goto bad;

@@ -157,11 +157,17 @@ void frag6_fini(struct ust_stack *st);
 extern const struct pr_usrreqs rip6_usrreqs;
 int rip6_ctloutput(struct socket *so, struct sockopt *sopt);
 void rip6_input(struct mbuf *m, uint32_t off);
+void rip6_fini(struct ust_stack *st);
 #else
 static inline void
 rip6_input(struct mbuf *m, uint32_t off)
 {
 	(void)m, (void)off;
+}
+static inline void
+rip6_fini(struct ust_stack *st)
+{
+	(void)st;
 }
 #endif
 

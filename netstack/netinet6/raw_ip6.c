@@ -12,8 +12,9 @@
  * The PCBs live in IPv4's raw table (st_ripcbinfo, one table with a vflag
  * as FreeBSD): INP_IPV6 only, so rip_input never sees them.  The hop limit
  * (IPV6_UNICAST_HOPS) sits in inp_ip_ttl and the traffic class
- * (IPV6_TCLASS) in inp_ip_tos, 0 meaning the default.  ICMP6_FILTER is
- * not implemented (ENOPROTOOPT): every message is delivered, echo
+ * (IPV6_TCLASS) in inp_ip_tos, 0 meaning the default.  ICMP6_FILTER
+ * (RFC 3542 3.2) lives beside the PCB, in a per-stack list of the sockets
+ * that set one (few): a socket without one takes every type, echo
  * requests included, as raw IPv4 sockets do here.
  */
 #include <string.h>
@@ -30,6 +31,57 @@
 #if UST_RAW_IP /* ustack_opts.h */
 
 #define RIP6_CKSUM_OFF 2 /* ICMPv6's checksum (RFC 3542 3.1) */
+
+struct rip6_filter {
+	struct rip6_filter *rf_next;
+	const struct inpcb *rf_inp;
+	struct ust_icmp6_filter rf_filter;
+};
+
+static struct rip6_filter **
+rip6_filter_pp(struct ust_stack *st, const struct inpcb *inp)
+{
+	struct rip6_filter **pp;
+
+	for (pp = &st->st_rip6_filters; *pp != NULL; pp = &(*pp)->rf_next)
+		if ((*pp)->rf_inp == inp)
+			return (pp);
+	return (NULL);
+}
+
+static void
+rip6_filter_drop(struct ust_stack *st, const struct inpcb *inp)
+{
+	struct rip6_filter **pp = rip6_filter_pp(st, inp), *rf;
+
+	if (pp == NULL)
+		return;
+	rf = *pp;
+	*pp = rf->rf_next;
+	st_free(st, rf, sizeof(*rf));
+}
+
+/* Whether inp's filter lets ICMPv6 type through. */
+static int
+rip6_filter_pass(struct ust_stack *st, const struct inpcb *inp, uint8_t type)
+{
+	struct rip6_filter **pp;
+
+	if (st->st_rip6_filters == NULL || (pp = rip6_filter_pp(st, inp)) == NULL)
+		return (1);
+	return (((*pp)->rf_filter.icmp6_filt[type >> 5] >> (type & 31)) & 1);
+}
+
+void
+rip6_fini(struct ust_stack *st)
+{
+	struct rip6_filter *rf;
+
+	while ((rf = st->st_rip6_filters) != NULL) {
+		st->st_rip6_filters = rf->rf_next;
+		st_free(st, rf, sizeof(*rf));
+	}
+}
 
 static int
 rip6_match(const struct inpcb *inp, const struct ip6_hdr *h, const struct ifnet *ifp)
@@ -59,10 +111,12 @@ rip6_input(struct mbuf *m, uint32_t off)
 	uint8_t hb[IP6_HDRLEN];
 	struct ip6_hdr h;
 	struct mbuf *n;
+	uint8_t type;
 
 	if (info == NULL || info->ipi_list == NULL)
 		return;
-	if (m_copydata(m, 0, IP6_HDRLEN, hb) != 0 || ip6_hdr_parse(hb, sizeof(hb), &h) != 0)
+	if (m_copydata(m, 0, IP6_HDRLEN, hb) != 0 || ip6_hdr_parse(hb, sizeof(hb), &h) != 0 ||
+	    m_copydata(m, off, 1, &type) != 0)
 		return;
 	memset(&from, 0, sizeof(from));
 	from.sin6_len = (uint8_t)sizeof(from);
@@ -71,7 +125,7 @@ rip6_input(struct mbuf *m, uint32_t off)
 	if (in6_is_scoped(&h.ip6_src))
 		from.sin6_scope_id = ifp->if_index;
 	for (inp = info->ipi_list; inp != NULL; inp = inp->inp_list.next) {
-		if (!rip6_match(inp, &h, ifp))
+		if (!rip6_match(inp, &h, ifp) || !rip6_filter_pass(st, inp, type))
 			continue;
 		so = inp->inp_socket;
 		/* The message alone, sharing clusters: m stays the caller's. */
@@ -202,8 +256,10 @@ rip6_detach(struct socket *so)
 {
 	struct inpcb *inp = sotoinpcb(so);
 
-	if (inp != NULL)
-		in_pcbfree(inp);
+	if (inp == NULL)
+		return;
+	rip6_filter_drop(so->so_stack, inp);
+	in_pcbfree(inp);
 }
 
 /* A local address for bind: ::, or one of ours (a scoped one in the zone
@@ -313,9 +369,51 @@ rip6_peeraddr(struct socket *so, struct sockaddr *nam)
 	return (rip6_addr(so, nam, 1));
 }
 
+/* ICMP6_FILTER (level IPPROTO_ICMPV6): a filter that passes everything
+ * is kept as no filter. */
+static int
+rip6_filter_opt(struct socket *so, struct inpcb *inp, struct sockopt *sopt)
+{
+	struct ust_stack *st = so->so_stack;
+	struct rip6_filter **pp = rip6_filter_pp(st, inp), *rf;
+	struct ust_icmp6_filter f;
+	unsigned i, all = 1;
+
+	if (sopt->sopt_dir == SOPT_GET) {
+		if (sopt->sopt_valsize < sizeof(f))
+			return (UST_EINVAL);
+		if (pp != NULL)
+			f = (*pp)->rf_filter;
+		else
+			memset(&f, 0xff, sizeof(f));
+		memcpy(sopt->sopt_val, &f, sizeof(f));
+		sopt->sopt_valsize = sizeof(f);
+		return (0);
+	}
+	if (sopt->sopt_valsize != sizeof(f))
+		return (UST_EINVAL);
+	memcpy(&f, sopt->sopt_val, sizeof(f));
+	for (i = 0; i < 8; i++)
+		all &= f.icmp6_filt[i] == 0xffffffffu;
+	if (all) {
+		rip6_filter_drop(st, inp);
+		return (0);
+	}
+	if (pp == NULL) {
+		if ((rf = st_malloc(st, sizeof(*rf))) == NULL)
+			return (UST_ENOBUFS);
+		rf->rf_inp = inp;
+		rf->rf_next = st->st_rip6_filters;
+		st->st_rip6_filters = rf;
+	} else
+		rf = *pp;
+	rf->rf_filter = f;
+	return (0);
+}
+
 /* IPPROTO_IPV6: IPV6_UNICAST_HOPS and IPV6_TCLASS (-1: the default),
  * IPV6_CHECKSUM (always 2 for ICMPv6, RFC 3542 3.1: setting it is
- * EINVAL). */
+ * EINVAL).  IPPROTO_ICMPV6: ICMP6_FILTER. */
 int
 rip6_ctloutput(struct socket *so, struct sockopt *sopt)
 {
@@ -324,6 +422,8 @@ rip6_ctloutput(struct socket *so, struct sockopt *sopt)
 
 	if (inp == NULL)
 		return (UST_EINVAL);
+	if (sopt->sopt_level == UST_IPPROTO_ICMPV6 && sopt->sopt_name == UST_ICMP6_FILTER)
+		return (rip6_filter_opt(so, inp, sopt));
 	if (sopt->sopt_level != UST_IPPROTO_IPV6 ||
 	    (sopt->sopt_name != UST_IPV6_UNICAST_HOPS && sopt->sopt_name != UST_IPV6_TCLASS &&
 	        sopt->sopt_name != UST_IPV6_CHECKSUM))

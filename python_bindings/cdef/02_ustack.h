@@ -406,6 +406,10 @@ int ust_nd6_lookup(struct ust_stack *st, const struct ust_in6_addr *addr, unsign
     struct ust_nd6_entry *out);
 int ust_nd6_get(struct ust_stack *st, unsigned idx, struct ust_nd6_entry *out);
 
+struct ust_icmp6_filter {
+	uint32_t icmp6_filt[8];
+};
+
 struct ust_linger {
 	int l_onoff;
 	int l_linger;

@@ -443,5 +443,24 @@ TEST(ip6_output_completes_offloaded_checksums)
 	CHECK(capb.f[0][60] != 0xee || capb.f[0][61] != 0xee);
 	lt_pair_fini(&pr);
 }
+
+#if UST_IP_LOOPBACK
+TEST(ip6_echo_to_ourselves_never_leaves)
+{
+	struct tl_pair pr;
+
+	pair6(&pr);
+	REQUIRE_EQ(send6(pr.a, echo_req(pr.a, &A6, &A6, 1, 1, 8), &A6, &A6, 0, IPPROTO_ICMPV6), 0);
+	/* The zone of a link-local destination of ours is its own. */
+	REQUIRE_EQ(send6(pr.a, echo_req(pr.a, &LLA, &LLA, 1, 2, 8), &LLA, &LLA, 0, IPPROTO_ICMPV6),
+	    0);
+	tl_pair_run(&pr, 10 * MS);
+	CHECK_EQ(pr.a->st_icmp6stat.icp6s_reflect, 2);
+	CHECK_EQ(pr.a->st_icmp6stat.icp6s_inhist[ICMP6_ECHO_REPLY], 2);
+	CHECK_EQ(pr.a->st_ip6stat.ip6s_delivered, 4);
+	CHECK_EQ(capb.n, 0);
+	lt_pair_fini(&pr);
+}
+#endif
 #endif /* UST_STATS */
 #endif /* UST_INET6 */

@@ -125,6 +125,53 @@ TEST(raw_icmp6_ping)
 	CHECK_EQ(ust_close(sob), 0);
 	lt_pair_fini(&pr);
 }
+
+TEST(raw_icmp6_filter)
+{
+	uint8_t req[16] = { ICMP6_ECHO_REQUEST, 0, 0, 0, 0, 1, 0, 1 };
+	struct ust_icmp6_filter flt;
+	struct ust_socket *so, *sob;
+	struct sockaddr_in6 to;
+	struct tl_pair pr;
+	uint8_t buf[64];
+	size_t len;
+	unsigned i;
+
+	pair6(&pr);
+	REQUIRE_EQ(ust_socket(pr.a, UST_AF_INET6, UST_SOCK_RAW, UST_IPPROTO_ICMPV6, &so), 0);
+	REQUIRE_EQ(ust_socket(pr.b, UST_AF_INET6, UST_SOCK_RAW, UST_IPPROTO_ICMPV6, &sob), 0);
+	/* Everything passes at first. */
+	len = sizeof(flt);
+	REQUIRE_EQ(ust_getsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, &len), 0);
+	CHECK_EQ(len, sizeof(flt));
+	for (i = 0; i < 8; i++)
+		CHECK_EQ(flt.icmp6_filt[i], 0xffffffffu);
+	/* b blocks echo requests: it no longer sees a's. */
+	flt.icmp6_filt[ICMP6_ECHO_REQUEST >> 5] &= ~(1u << (ICMP6_ECHO_REQUEST & 31));
+	CHECK_EQ(ust_setsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, 4), -UST_EINVAL);
+	REQUIRE_EQ(ust_setsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, sizeof(flt)), 0);
+	to = sin6_of(&B6, 0);
+	CHECK_EQ(ust_sendto(so, req, sizeof(req), 0, (struct ust_sockaddr *)&to, sizeof(to)),
+	    (ptrdiff_t)sizeof(req));
+	tl_pair_run(&pr, 10 * MS);
+	CHECK_EQ(ust_recv(sob, buf, sizeof(buf), 0), -UST_EAGAIN);
+	CHECK_EQ(ust_recv(so, buf, sizeof(buf), 0), (ptrdiff_t)sizeof(req));
+	CHECK_EQ(buf[0], ICMP6_ECHO_REPLY);
+	len = sizeof(flt);
+	REQUIRE_EQ(ust_getsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, &len), 0);
+	CHECK_EQ(flt.icmp6_filt[4] & 1u, 0);
+	/* Pass-all again: no filter kept. */
+	memset(&flt, 0xff, sizeof(flt));
+	REQUIRE_EQ(ust_setsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, sizeof(flt)), 0);
+	CHECK(pr.b->st_rip6_filters == NULL);
+	flt.icmp6_filt[0] = 0;
+	REQUIRE_EQ(ust_setsockopt(sob, UST_IPPROTO_ICMPV6, UST_ICMP6_FILTER, &flt, sizeof(flt)), 0);
+	CHECK(pr.b->st_rip6_filters != NULL);
+	CHECK_EQ(ust_close(sob), 0);
+	CHECK(pr.b->st_rip6_filters == NULL);
+	CHECK_EQ(ust_close(so), 0);
+	lt_pair_fini(&pr);
+}
 #endif /* UST_RAW_IP */
 #endif /* UST_STATS */
 #endif /* UST_INET6 */
