@@ -13,7 +13,10 @@
  * Query with that group's record.  Reports go to ff02::16 with hop limit
  * 1 and a router alert, from a link-local address, or :: while none is
  * ready (RFC 3810 5.2.13).  Queries must come from a link-local source
- * with hop limit 1 (RFC 3810 5.1.14).
+ * with hop limit 1 (RFC 3810 5.1.14).  After an MLDv1 query
+ * (net.inet6.mld.v1enable) the interface speaks MLDv1 for the Older
+ * Version Querier Present Timeout: reports (131) to the group, done (132)
+ * to ff02::2 (RFC 3810 8.2.1, RFC 2710).
  */
 #include <string.h>
 
@@ -134,21 +137,57 @@ mld_schedule(struct mld_ifinfo *mli)
 }
 
 /* Sends one MLDv2 report of the records rec (n of them). */
+/* One MLDv1 message (RFC 2710 3): a report to the group, or a done to
+ * all-routers. */
 static void
-mld_send_report(struct ifnet *ifp, const uint8_t *rec, unsigned n)
+mld_send_v1(struct ifnet *ifp, const struct in6_addr *src, uint8_t type, const uint8_t *group)
 {
+	struct ust_stack *st = ifp->if_stack;
+	struct in6_addr dst = IN6ADDR_LINKLOCAL_ALLROUTERS_INIT;
+	uint8_t msg[MLD_MINLEN];
+	struct mbuf *m;
+
+	memset(msg, 0, sizeof(msg));
+	msg[0] = type;
+	memcpy(msg + 8, group, 16);
+	if (type == MLD_LISTENER_REPORT)
+		memcpy(dst.s6_addr8, group, 16);
+	if ((m = nd6_msg(st, msg, sizeof(msg))) == NULL) {
+		IP6STAT_INC(st, ip6s_odropped);
+		return;
+	}
+	ND6_COUNT(st, nd6c_mldreports);
+	(void)nd6_send(ifp, m, src, &dst, 1, 1);
+}
+
+/* Sends the records rec (n of them): one MLDv2 report, or their MLDv1
+ * messages while an MLDv1 querier is present (RFC 3810 8.2.1). */
+static void
+mld_send_report(struct mld_ifinfo *mli, const uint8_t *rec, unsigned n)
+{
+	struct ifnet *ifp = mli->mli_ifp;
 	struct ust_stack *st = ifp->if_stack;
 	struct in6_addr dst = IN6ADDR_LINKLOCAL_ALLV2ROUTERS_INIT, src = IN6ADDR_ANY_INIT;
 	struct in6_ifaddr *ia;
 	uint8_t hdr[MLD_HDRLEN];
 	struct mbuf *m;
+	unsigned i;
 
+	if ((ia = in6ifa_ifpforlinklocal(ifp, IN6_IFF_NOTREADY)) != NULL)
+		src = ia->ia_addr;
+	if (mli->mli_v1_until > stack_now(st)) {
+		for (i = 0; i < n; i++)
+			mld_send_v1(ifp, &src,
+			    rec[i * MLD_RECLEN] == MLDV2_RECORD_CHANGE_TO_INCLUDE ?
+			        MLD_LISTENER_DONE :
+			        MLD_LISTENER_REPORT,
+			    rec + i * MLD_RECLEN + 4);
+		return;
+	}
 	memset(hdr, 0, sizeof(hdr));
 	hdr[0] = MLDV2_LISTENER_REPORT;
 	hdr[6] = (uint8_t)(n >> 8);
 	hdr[7] = (uint8_t)n;
-	if ((ia = in6ifa_ifpforlinklocal(ifp, IN6_IFF_NOTREADY)) != NULL)
-		src = ia->ia_addr;
 	if ((m = nd6_msg(st, hdr, sizeof(hdr))) == NULL || m_append(m, n * MLD_RECLEN, rec) != 0) {
 		m_freem(m);
 		IP6STAT_INC(st, ip6s_odropped);
@@ -209,7 +248,7 @@ mld_timer(void *arg)
 			    now + 1 + (uint64_t)ust_rng_uniform(&st->st_rng, MLD_URI_MS) * ND6_MS;
 	}
 	if (n > 0)
-		mld_send_report(ifp, rec, n);
+		mld_send_report(mli, rec, n);
 	mld_schedule(mli);
 }
 
@@ -291,6 +330,11 @@ mld_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 		goto drop;
 	if (v2 && (in.buf[24] & 0x07) != 0)
 		mli->mli_rv = in.buf[24] & 0x07; /* QRV */
+	/* RFC 3810 8.2.1: an MLDv1 querier makes us speak MLDv1 for the
+	 * Older Version Querier Present Timeout (RV * 125 s + 10 s). */
+	if (!v2)
+		mli->mli_v1_until =
+		    stack_now(st) + ((uint64_t)mli->mli_rv * 125u + 10u) * 1000u * ND6_MS;
 	mrd = mld_mrd_ms(h.mld_maxdelay, v2);
 	now = stack_now(st);
 	due = now + 1 + (mrd != 0 ? (uint64_t)ust_rng_uniform(&st->st_rng, mrd) * ND6_MS : 0);

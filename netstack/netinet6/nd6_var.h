@@ -108,7 +108,8 @@ struct mld_left {
 struct mld_ifinfo {
 	struct callout mli_timer;
 	struct ifnet *mli_ifp;
-	uint32_t mli_rv; /* robustness variable (RFC 3810 9.1) */
+	uint32_t mli_rv;       /* robustness variable (RFC 3810 9.1) */
+	uint64_t mli_v1_until; /* MLDv1 compatibility mode until (8.2.1); 0: none */
 	struct mld_left mli_left[MLD_MAXLEFT];
 };
 

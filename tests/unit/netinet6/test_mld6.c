@@ -161,4 +161,55 @@ TEST(mld_bad_queries_ignored)
 	CHECK(t.d->tx_count == from);
 	nr_fini(&t);
 }
+
+TEST(mld_v1_querier_gets_v1_reports)
+{
+	struct nr t;
+	struct in6_addr a = nr_a(OURS), sol;
+	struct tl_pkt6 p;
+	int from, i, v1 = 0, v2 = 0, done = 0;
+
+	nr_init(&t, ust_test_seed);
+	REQUIRE(ust_if_addr6_add(t.uifp, &a, 64, UST_IN6_IFF_NODAD) == 0);
+	nr_advance(&t, 2 * NR_SEC);
+	in6_solicited_node(&a, &sol);
+	from = t.d->tx_count;
+	query(&t, "fe80::1", 1, "::", 1000, 0); /* MLDv1: 24 bytes */
+	nr_advance(&t, 1001 * NR_MS);
+	/* Leaving while the v1 querier is present: a done to ff02::2. */
+	REQUIRE(ust_if_addr6_del(t.uifp, &a) == 0);
+	nr_advance(&t, 2 * NR_SEC);
+	for (i = from; i < t.d->tx_count; i++) {
+		if (nr_tx(&t, i, &p) != 0 || p.proto != TL_IPPROTO_ICMPV6)
+			continue;
+		if (p.icmp_type == MLD_LISTENER_REPORT && memcmp(p.dst, sol.s6_addr8, 16) == 0 &&
+		    memcmp(p.data, sol.s6_addr8, 16) == 0 && p.hlim == 1 && p.l4sum_ok)
+			v1++;
+		if (p.icmp_type == MLD_LISTENER_DONE && p.dst[15] == 2)
+			done++;
+		if (p.icmp_type == MLDV2_LISTENER_REPORT)
+			v2++;
+	}
+	CHECK(v1 == 1);
+	CHECK(done >= 1);
+	CHECK(v2 == 0);
+	nr_fini(&t);
+}
+
+TEST(mld_v1_queries_ignored_without_v1enable)
+{
+	struct nr t;
+	struct in6_addr a = nr_a(OURS);
+	int from;
+
+	nr_init(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.mld.v1enable", 0);
+	REQUIRE(ust_if_addr6_add(t.uifp, &a, 64, UST_IN6_IFF_NODAD) == 0);
+	nr_advance(&t, 2 * NR_SEC);
+	from = t.d->tx_count;
+	query(&t, "fe80::1", 1, "::", 1000, 0);
+	nr_advance(&t, 2 * NR_SEC);
+	CHECK(t.d->tx_count == from);
+	nr_fini(&t);
+}
 #endif /* UST_INET6 */
