@@ -246,6 +246,11 @@ def test_ustack_client_echo6_20mb_through_socat(ns: netns.NetNs, tmp_path: Path)
     assert "OK echo" in proc.stdout, show(proc)
 
 
+def test_ustack_client_echo_over_link_local_addresses(ns: netns.NetNs, tmp_path: Path) -> None:
+    proc = _scenario(ns, tmp_path, "echo", bytes=ECHO, linklocal=True)
+    assert re.search(r"OK echo \d+ bytes each way via \('fe80::", proc.stdout), show(proc)
+
+
 def test_no_namespace_left_behind() -> None:
     out = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     assert f"ustack-interop6-{os.getpid()}-" not in out, out
@@ -407,10 +412,31 @@ def _dad(cfg: dict[str, Any]) -> None:
 
 
 def _echo(cfg: dict[str, Any]) -> None:
+    from ustack.hostlink import setup_kernel_side6
+
     total = int(cfg["bytes"])
-    link = _link(cfg, {})
+    linklocal = bool(cfg.get("linklocal"))
+    # IPv6 starts on an interface with its first address or, when it takes
+    # router advertisements, at attach (in6_ifattach): the latter gives a
+    # link-local address with nothing else configured.
+    link = _link(cfg, {"net.inet6.ip6.accept_rtadv": 1} if linklocal else {})
     with link:
-        link.enable_ipv6(f"{ME6}/64", f"{KERNEL6}/64", kernel_ifname=link.ifname)
+        if linklocal:
+            # Link-local only: the kernel's fe80:: (zone ust0 on its side,
+            # tap0 on ustack's) and ustack's own, once DAD let it be.
+            setup_kernel_side6(link.ifname, None)
+            _wait_addr(
+                link,
+                lambda a: a.ip.is_link_local and not a.tentative,
+                10,
+                "no usable link-local address",
+            )
+            kernel_ip = str(_kernel_ll(link.ifname))
+            bind = f"[{kernel_ip}%{link.ifname}]"
+            target = f"{kernel_ip}%{link.iface.name}"
+        else:
+            link.enable_ipv6(f"{ME6}/64", f"{KERNEL6}/64", kernel_ifname=link.ifname)
+            bind, target = f"[{KERNEL6}]", KERNEL6
         peer = subprocess.Popen(
             [
                 "socat",
@@ -420,7 +446,7 @@ def _echo(cfg: dict[str, Any]) -> None:
                 "60",
                 "-t",
                 "30",
-                f"TCP6-LISTEN:7,bind=[{KERNEL6}],reuseaddr",
+                f"TCP6-LISTEN:7,bind={bind},reuseaddr",
                 "PIPE",
             ]
         )
@@ -429,7 +455,7 @@ def _echo(cfg: dict[str, Any]) -> None:
             end = time.monotonic() + 10
             while sock is None:
                 try:
-                    sock = link.connect((KERNEL6, 7))
+                    sock = link.connect((target, 7))
                 except ConnectionRefusedError:
                     if time.monotonic() > end:
                         raise
@@ -461,8 +487,9 @@ def _echo(cfg: dict[str, Any]) -> None:
                     link.wait(limit=0.01)
             assert got.hexdigest() == hashlib.sha256(data).hexdigest(), "echoed bytes differ"
             dt = time.monotonic() - t0
+            peer_name = sock.getpeername()
             sock.close()
-            print(f"OK echo {total} bytes each way via [{KERNEL6}]:7 in {dt:.2f} s", flush=True)
+            print(f"OK echo {total} bytes each way via {peer_name} in {dt:.2f} s", flush=True)
         finally:
             peer.kill()
             peer.wait()
