@@ -546,7 +546,9 @@ UST_API int ust_route6_add(struct ust_stack *st, const struct ust_in6_addr *dst,
 UST_API int ust_route6_del(struct ust_stack *st, const struct ust_in6_addr *dst,
     unsigned prefixlen);
 /* Longest-prefix match for dst; scope_id names the zone of a link-local
- * or multicast dst (0: none).  -UST_ENETUNREACH when nothing matches. */
+ * or link-local multicast dst (0: none, -UST_EINVAL for such a dst).
+ * out->mtu is the path MTU packets to dst use now (interface, route and
+ * learned path MTU).  -UST_ENETUNREACH when nothing matches. */
 UST_API int ust_route6_lookup(struct ust_stack *st, const struct ust_in6_addr *dst,
     unsigned scope_id, struct ust_route6_info *out);
 /* The idx-th route; -UST_ENOENT past the last. */

@@ -32,6 +32,9 @@
 #include "netinet6/ip6_var.h"
 
 #define FRAG6_NBUCKETS 64
+/* Hard ceilings of the zones; the knobs bound them further. */
+#define FRAG6_ZONE_QMAX 65536
+#define FRAG6_ZONE_FMAX 1048576
 
 struct ip6asfrag {
 	struct ip6asfrag *af_next; /* sorted by offset */
@@ -61,6 +64,8 @@ struct ip6q {
 };
 
 struct frag6_state {
+	struct ust_zone *fs_qzone; /* struct ip6q */
+	struct ust_zone *fs_fzone; /* struct ip6asfrag */
 	struct ip6q *fs_bucket[FRAG6_NBUCKETS];
 	uint32_t fs_bucketlen[FRAG6_NBUCKETS];
 	uint32_t fs_count;  /* datagrams */
@@ -70,8 +75,36 @@ struct frag6_state {
 int
 frag6_init(struct ust_stack *st)
 {
-	st->st_frag6 = st_malloc(st, sizeof(*st->st_frag6));
-	return (st->st_frag6 == NULL ? UST_ENOMEM : 0);
+	struct frag6_state *fs;
+
+	if ((fs = st_malloc(st, sizeof(*fs))) == NULL)
+		return (UST_ENOMEM);
+	fs->fs_qzone =
+	    ust_zone_create(&st->st_mem, "frag6_q", sizeof(struct ip6q), FRAG6_ZONE_QMAX, 0);
+	fs->fs_fzone = ust_zone_create(&st->st_mem, "frag6_frag", sizeof(struct ip6asfrag),
+	    FRAG6_ZONE_FMAX, 0);
+	st->st_frag6 = fs;
+	if (fs->fs_qzone == NULL || fs->fs_fzone == NULL) {
+		frag6_fini(st);
+		return (UST_ENOMEM);
+	}
+	return (0);
+}
+
+/* The zones (in6_zones, conf/domains.h DOMAIN_ZONES). */
+unsigned
+frag6_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max)
+{
+	const struct frag6_state *fs = st->st_frag6;
+	unsigned n = 0;
+
+	if (fs == NULL)
+		return (0);
+	if (n < max && fs->fs_qzone != NULL)
+		zones[n++] = fs->fs_qzone;
+	if (n < max && fs->fs_fzone != NULL)
+		zones[n++] = fs->fs_fzone;
+	return (n);
 }
 
 static void
@@ -91,12 +124,12 @@ frag6_free(struct frag6_state *fs, struct ip6q *q, struct mbuf *keep)
 		q->q_frags = af->af_next;
 		if (af->af_m != keep)
 			m_freem(af->af_m);
-		st_free(st, af, sizeof(*af));
+		ust_zone_free(fs->fs_fzone, af);
 	}
 	fs->fs_nfrags -= q->q_nfrags;
 	fs->fs_bucketlen[q->q_bucket]--;
 	fs->fs_count--;
-	st_free(st, q, sizeof(*q));
+	ust_zone_free(fs->fs_qzone, q);
 }
 
 static void
@@ -117,6 +150,10 @@ frag6_fini(struct ust_stack *st)
 	for (i = 0; i < FRAG6_NBUCKETS; i++)
 		while (fs->fs_bucket[i] != NULL)
 			frag6_free(fs, fs->fs_bucket[i], NULL);
+	if (fs->fs_qzone != NULL)
+		ust_zone_destroy(fs->fs_qzone);
+	if (fs->fs_fzone != NULL)
+		ust_zone_destroy(fs->fs_fzone);
 	st_free(st, fs, sizeof(*fs));
 	st->st_frag6 = NULL;
 }
@@ -403,8 +440,9 @@ frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff)
 			IP6STAT_INC(st, ip6s_fragoverflow);
 			goto dropfrag;
 		}
-		if ((q = st_malloc(st, sizeof(*q))) == NULL)
+		if ((q = ust_zone_alloc(fs->fs_qzone)) == NULL)
 			goto dropfrag;
+		memset(q, 0, sizeof(*q));
 		q->q_st = st;
 		q->q_src = h.ip6_src;
 		q->q_dst = h.ip6_dst;
@@ -418,8 +456,9 @@ frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff)
 		fs->fs_bucketlen[b]++;
 		fs->fs_count++;
 	}
-	if ((af = st_malloc(st, sizeof(*af))) == NULL)
+	if ((af = ust_zone_alloc(fs->fs_fzone)) == NULL)
 		goto dropfrag;
+	memset(af, 0, sizeof(*af));
 	af->af_m = m;
 	af->af_hoff = hoff;
 	af->af_off = off;
@@ -429,12 +468,10 @@ frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff)
 	case 0:
 		break;
 	case 1:
-		st_free(st, af, sizeof(*af));
-		af = NULL;
+		ust_zone_free(fs->fs_fzone, af);
 		goto dropfrag;
 	default:
-		st_free(st, af, sizeof(*af));
-		af = NULL;
+		ust_zone_free(fs->fs_fzone, af);
 		goto dropall; /* RFC 5722 */
 	}
 	af->af_next = *pp;

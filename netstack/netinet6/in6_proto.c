@@ -34,14 +34,13 @@ const struct in6_addr in6addr_linklocal_allnodes = IN6ADDR_LINKLOCAL_ALLNODES_IN
 const struct in6_addr in6addr_linklocal_allrouters = IN6ADDR_LINKLOCAL_ALLROUTERS_INIT;
 const struct in6_addr in6addr_linklocal_allv2routers = IN6ADDR_LINKLOCAL_ALLV2ROUTERS_INIT;
 
-/* The zones of the family (conf/domains.h DOMAIN_ZONES): none yet of its
- * own (reassembly and the neighbor cache allocate from the stack's
- * memory account); the PCB zones are inetdomain's. */
+/* The zones of the family (conf/domains.h DOMAIN_ZONES): reassembly's
+ * (the neighbor cache allocates from the stack's memory account); the PCB
+ * zones are inetdomain's. */
 unsigned
 in6_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max)
 {
-	(void)st, (void)zones, (void)max;
-	return (0);
+	return (frag6_zones(st, zones, max));
 }
 
 /*

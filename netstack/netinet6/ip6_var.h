@@ -148,6 +148,7 @@ uint32_t pmtu6_lookup(struct ust_stack *st, const struct in6_addr *dst);
 struct mbuf *frag6_input(struct mbuf *m, uint32_t *offp, uint8_t *nxtp, uint32_t nxtoff);
 int frag6_init(struct ust_stack *st);
 void frag6_fini(struct ust_stack *st);
+unsigned frag6_zones(const struct ust_stack *st, const struct ust_zone **zones, unsigned max);
 
 /* Raw ICMPv6 sockets (raw_ip6.c), in the raw PCB table shared with IPv4
  * (st_ripcbinfo), told apart by inp_vflag.  rip6_input queues a copy of
