@@ -152,26 +152,29 @@ syncache_bucket(struct syncache_state *ss, const struct in_conninfo *inc)
 	return (&ss->ss_hash[sc_siphash(ss->ss_hashkey, w, 2) & ss->ss_hashmask]);
 }
 
+/* Whether a and b are the same 4-tuple (of the same family). */
+static int
+sc_inc_equal(const struct in_conninfo *a, const struct in_conninfo *b)
+{
+	if (a->inc_fport != b->inc_fport || a->inc_lport != b->inc_lport)
+		return (0);
+#if UST_INET6
+	if (inc_isipv6(a) || inc_isipv6(b))
+		return (inc_isipv6(a) && inc_isipv6(b) &&
+		    in6_are_addr_equal(&a->inc6_faddr, &b->inc6_faddr) &&
+		    in6_are_addr_equal(&a->inc6_laddr, &b->inc6_laddr));
+#endif
+	return (a->inc_faddr.s_addr == b->inc_faddr.s_addr &&
+	    a->inc_laddr.s_addr == b->inc_laddr.s_addr);
+}
+
 static struct syncache *
 syncache_lookup(struct syncache_head *sch, const struct in_conninfo *inc)
 {
 	struct syncache *sc;
 
 	for (sc = sch->sch_first; sc != NULL; sc = sc->sc_next)
-#if UST_INET6
-		if (inc_isipv6(inc) || inc_isipv6(&sc->sc_inc)) {
-			if (inc_isipv6(inc) && inc_isipv6(&sc->sc_inc) &&
-			    sc->sc_inc.inc_fport == inc->inc_fport &&
-			    sc->sc_inc.inc_lport == inc->inc_lport &&
-			    in6_are_addr_equal(&sc->sc_inc.inc6_faddr, &inc->inc6_faddr) &&
-			    in6_are_addr_equal(&sc->sc_inc.inc6_laddr, &inc->inc6_laddr))
-				return (sc);
-		} else
-#endif
-		    if (sc->sc_inc.inc_faddr.s_addr == inc->inc_faddr.s_addr &&
-		        sc->sc_inc.inc_fport == inc->inc_fport &&
-		        sc->sc_inc.inc_laddr.s_addr == inc->inc_laddr.s_addr &&
-		        sc->sc_inc.inc_lport == inc->inc_lport)
+		if (sc_inc_equal(&sc->sc_inc, inc))
 			return (sc);
 	return (NULL);
 }
