@@ -689,7 +689,8 @@ TEST(hostile_ip6_first_fragment_without_chain)
 /* Reassembly is bounded: 2000 first fragments of distinct datagrams, then
  * 100 8-byte fragments of one datagram (maxfragsperpacket 64): the
  * queues overflow (counted), none is reassembled, memory stays within
- * its limits, and after the 60 s timeout the mbufs are back. */
+ * its limits (zone frag6_q at most maxfragpackets), and after the 60 s
+ * timeout the mbufs are back and the frag6 zones empty. */
 TEST(hostile_ip6_fragment_flood)
 {
 	static uint8_t pkt[2048];
@@ -708,6 +709,7 @@ TEST(hostile_ip6_fragment_flood)
 		h6_inject(&h, f,
 		    tl_frag6(f, ipt_mac_ours, ipt_mac_peer, pkt, plen, 40, 0x10000u + k, 0, 64, 1));
 	h6_mem_ok(&h);
+	CHECK(h6_zone_in_use(&h, "frag6_q") <= 1024); /* net.inet6.ip6.maxfragpackets */
 	CHECK(H6_D6(&h, ip6s_fragoverflow) + H6_D6(&h, ip6s_fragdropped) >= 2000 - 1024);
 	plen = frag_pkt(&h, pkt, 401, 792);
 	for (k = 0; k < 100; k++)
@@ -721,6 +723,8 @@ TEST(hostile_ip6_fragment_flood)
 	        H6_D6(&h, ip6s_fragdropped) >=
 	    2100);
 	CHECK(h6_zone_in_use(&h, "mbuf") <= mbufs0);
+	CHECK_EQ(h6_zone_in_use(&h, "frag6_q"), 0);
+	CHECK_EQ(h6_zone_in_use(&h, "frag6_frag"), 0);
 	CHECK(h6_zone_in_use(&h, "mbuf_cluster") <= clusters0);
 	h6_alive(&h);
 	h6_fini(&h);
