@@ -18,14 +18,23 @@
 #include "netinet6/in6_var.h"
 #include "netinet6/nd6.h"
 
+/* The length of the prefix a and b share (0..128). */
 static unsigned
 in6_matchlen(const struct in6_addr *a, const struct in6_addr *b)
 {
-	unsigned n = 0;
+	unsigned i, n = 0;
+	uint8_t x;
 
-	while (n < 128 && in6_prefix_match(a, b, n + 1))
-		n++;
-	return (n);
+	for (i = 0; i < 16; i++, n += 8) {
+		if ((x = (uint8_t)(a->s6_addr8[i] ^ b->s6_addr8[i])) == 0)
+			continue;
+		while (!(x & 0x80)) {
+			x = (uint8_t)(x << 1);
+			n++;
+		}
+		return (n);
+	}
+	return (128);
 }
 
 /* The label of a in RFC 6724's default policy table (2.1): the longest

@@ -16,8 +16,7 @@
 #define UST_MCLBYTES 1536
 #define UST_MJUMBYTES 0
 /* No IPv6: its state and counters (about 7 KiB) do not fit next to the
- * connections, and the Stellaris MAC's multicast filter is not opened
- * for neighbor discovery. */
+ * connections. */
 #define UST_INET6 0
 
 #endif /* LM3S6965EVB_OPTS_H */
