@@ -114,7 +114,7 @@ needs_raw6 = pytest.mark.skipif(not _has_raw6(), reason="no raw ICMPv6 sockets i
     "how", [["-6"], ["2001:2::2"], ["--address", "fe80::1/64", "fe80::2%tap0"]]
 )
 def test_ustack_ping6_kernel(how: list[str]) -> None:
-    proc = _ustack("ping", *how, "-c", "3", "-i", "0.2")
+    proc = _ustack("ping", *how, "-c", "3", "-i", "0.2", "-W", "3")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     peer = "fe80::2%tap0" if "fe80::1/64" in how else "2001:2::2"
     replies = [ln for ln in proc.stdout.splitlines() if f" bytes from {peer.split('%')[0]}:" in ln]
