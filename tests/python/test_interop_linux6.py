@@ -307,6 +307,18 @@ def _kernel_ll(ifname: str) -> ipaddress.IPv6Address:
     return ipaddress.IPv6Address(m.group(1))
 
 
+def _kernel_ready(link: Any, timeout: float = 5.0) -> None:
+    """Waits for the kernel's first frame on the link (its MLD report once
+    IPv6 is up on its side): a packet sent to it before that (right after
+    ``disable_ipv6=0``) can be dropped, as a DAD probe or a first echo
+    request was now and then."""
+    start = int(link.iface.stats["ipackets"])
+    assert link.poll_until(lambda: int(link.iface.stats["ipackets"]) > start, timeout), (
+        "nothing from the kernel's side"
+    )
+    link.poll_until(lambda: False, 0.05)
+
+
 def _eui64(prefix: str, mac: str) -> ipaddress.IPv6Address:
     """RFC 4291 2.5.1: prefix's 64 bits, then mac with ff:fe inside and the U/L bit flipped."""
     b = bytes.fromhex(mac.replace(":", ""))
@@ -336,6 +348,7 @@ def _slaac(cfg: dict[str, Any]) -> None:
     link = _link(cfg, knobs)
     with link:
         setup_kernel_side6(link.ifname, ipaddress.IPv6Interface(f"{KERNEL6}/64"))
+        _kernel_ready(link)
         net = ipaddress.IPv6Network(PREFIX6)
         with radvd(RadvdConfig(link.ifname, prefix=PREFIX6)):
             addr = _wait_addr(
@@ -380,6 +393,7 @@ def _dad(cfg: dict[str, Any]) -> None:
     link = _link(cfg, {})
     with link:
         setup_kernel_side6(link.ifname, ipaddress.IPv6Interface(f"{KERNEL6}/64"))
+        _kernel_ready(link)
         before = link.stack.netstat("icmp6")["icmp6"]
         link.iface.add_address(f"{KERNEL6}/64")  # with DAD: the kernel holds it
         link.iface.add_address(f"{ME6}/64")  # with DAD: free
@@ -425,6 +439,7 @@ def _echo(cfg: dict[str, Any]) -> None:
             # Link-local only: the kernel's fe80:: (zone ust0 on its side,
             # tap0 on ustack's) and ustack's own, once DAD let it be.
             setup_kernel_side6(link.ifname, None)
+            _kernel_ready(link)
             _wait_addr(
                 link,
                 lambda a: a.ip.is_link_local and not a.tentative,
@@ -436,6 +451,7 @@ def _echo(cfg: dict[str, Any]) -> None:
             target = f"{kernel_ip}%{link.iface.name}"
         else:
             link.enable_ipv6(f"{ME6}/64", f"{KERNEL6}/64", kernel_ifname=link.ifname)
+            _kernel_ready(link)
             bind, target = f"[{KERNEL6}]", KERNEL6
         peer = subprocess.Popen(
             [
