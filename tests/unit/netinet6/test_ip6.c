@@ -462,5 +462,48 @@ TEST(ip6_echo_to_ourselves_never_leaves)
 	lt_pair_fini(&pr);
 }
 #endif
+
+TEST(in6_selectsrc_rules)
+{
+	static const struct in6_addr a2 = { { 0x20, 0x01, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    1 } };
+	static const struct in6_addr d2 = { { 0x20, 0x01, 0, 2, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    9 } };
+	static const struct in6_addr d1 = { { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    9 } };
+	struct ifnet *ifa;
+	struct in6_ifaddr *ia;
+	struct in6_addr src;
+	struct tl_pair pr;
+
+	pair6(&pr);
+	ifa = IFP_FROM_UST(pr.ifa);
+	REQUIRE_EQ(ust_if_addr6_add(pr.ifa, &a2, 64, UST_IN6_IFF_NODAD), 0);
+	/* Rule 1: the destination itself. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &a2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &a2));
+	/* Rule 8: the longest common prefix. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &a2));
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d1, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &A6));
+	/* Rule 2: a link-local destination, a link-local source. */
+	REQUIRE_EQ(in6_selectsrc(pr.a, &LLB, ust_if_index(pr.ifa), ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA));
+	REQUIRE_EQ(in6_selectsrc(pr.a, &ALLNODES, ust_if_index(pr.ifa), ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA));
+	/* Rule 3: not deprecated, even with a shorter match; tentative
+	 * and anycast addresses are never a source. */
+	ia = in6ifa_find(pr.a, &a2, NULL);
+	REQUIRE(ia != NULL);
+	ia->ia6_flags |= IN6_IFF_DEPRECATED;
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &A6));
+	ia->ia6_flags = IN6_IFF_TENTATIVE;
+	in6ifa_find(pr.a, &A6, NULL)->ia6_flags |= IN6_IFF_ANYCAST;
+	REQUIRE_EQ(in6_selectsrc(pr.a, &d2, 0, ifa, &src), 0);
+	CHECK(in6_are_addr_equal(&src, &LLA)); /* only the link-local one is left */
+	lt_pair_fini(&pr);
+}
 #endif /* UST_STATS */
 #endif /* UST_INET6 */
