@@ -53,6 +53,7 @@ __all__ = [
     "IPV6_V6ONLY",
     "IPV6_RECVPKTINFO",
     "IPV6_TCLASS",
+    "ICMP6_FILTER",
     "TCP_NODELAY",
     "TCP_MAXSEG",
     "TCP_NOPUSH",
@@ -122,6 +123,7 @@ IPV6_CHECKSUM = _host("IPV6_CHECKSUM")
 IPV6_V6ONLY = _host("IPV6_V6ONLY")
 IPV6_RECVPKTINFO = _host("IPV6_RECVPKTINFO")
 IPV6_TCLASS = _host("IPV6_TCLASS")
+ICMP6_FILTER = _host("ICMP6_FILTER")  # ustack-only on Linux: its socket module has none
 TCP_NODELAY = _host("TCP_NODELAY")
 TCP_MAXSEG = _host("TCP_MAXSEG")
 TCP_NOPUSH = _host("TCP_NOPUSH")
@@ -161,6 +163,7 @@ _OPTIONS: dict[int, dict[int, int]] = {
     IPPROTO_IPV6: {
         globals()[n]: int(getattr(lib, "UST_" + n)) for n in __all__ if n.startswith("IPV6_")
     },
+    IPPROTO_ICMPV6: {ICMP6_FILTER: int(lib.UST_ICMP6_FILTER)},
     IPPROTO_TCP: {
         globals()[n]: int(getattr(lib, "UST_" + n)) for n in __all__ if n.startswith("TCP_")
     },

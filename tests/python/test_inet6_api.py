@@ -17,7 +17,7 @@ import pytest
 
 import ustack
 from ustack import inet
-from ustack.commands.ping import echo_request6, parse6, ping_loop
+from ustack.commands.ping import echo_request6, icmp6_filter, parse6, ping_loop
 from ustack.netstat import format_endpoint, format_netstat
 from ustack.sim import ADDR6_A, ADDR6_B, PipeRig, icmp6_checksum, icmp6_echo_frame, parse_ipv6
 
@@ -522,3 +522,19 @@ def test_socket_module_helpers_in_ipv6(net6: PipeRig) -> None:
             lsock.accept()[0].close()
     with pytest.raises(ValueError, match="requires AF_INET6"):
         net6.b.create_server(("", 10), dualstack_ipv6=True)
+
+
+@needs_inet6
+def test_icmp6_filter_keeps_what_it_passes(net6: PipeRig) -> None:
+    with _raw6(net6.a) as s, _raw6(net6.b) as sb:
+        sb.setsockopt(socket.IPPROTO_ICMPV6, ustack.ICMP6_FILTER, icmp6_filter(129))
+        raw = sb.getsockopt(socket.IPPROTO_ICMPV6, ustack.ICMP6_FILTER, 32)
+        assert raw == icmp6_filter(129)
+        sb.setblocking(False)
+        s.settimeout(2.0)
+        s.sendto(echo_request6(3, 1, 8), (ADDR6_B, 0))
+        while parse6(s.recvfrom(2048)[0], 3).kind != "reply":
+            pass
+        # B's raw socket saw A's echo request (128) go by only without the filter.
+        with pytest.raises(BlockingIOError):
+            sb.recvfrom(2048)

@@ -32,6 +32,7 @@ from ustack.commands._live import (
     is_ipv6,
     open_link,
 )
+from ustack.constants import ICMP6_FILTER
 from ustack.sim import inet_checksum as icmp_checksum
 from ustack.sockets import AF_INET, AF_INET6, IPPROTO_ICMP, IPPROTO_ICMPV6, SOCK_RAW, Socket
 
@@ -158,6 +159,15 @@ def echo_request(ident: int, seq: int, size: int) -> bytes:
     data = bytes((0x10 + i) & 0xFF for i in range(size))
     msg = struct.pack("!BBHHH", ICMP_ECHO, 0, 0, ident, seq) + data
     return msg[:2] + struct.pack("!H", icmp_checksum(msg)) + msg[4:]
+
+
+def icmp6_filter(*types: int) -> bytes:
+    """An ICMP6_FILTER value (RFC 3542 3.2, ``struct ust_icmp6_filter``)
+    that passes only ``types``."""
+    words = [0] * 8
+    for t in types:
+        words[t >> 5] |= 1 << (t & 31)
+    return struct.pack("=8I", *words)
 
 
 def echo_request6(ident: int, seq: int, size: int) -> bytes:
@@ -374,6 +384,18 @@ def run(args: argparse.Namespace) -> int:
             if v6:
                 host = args.host or link.peer_ip6
                 sock = link.stack.socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6)
+                # Replies and errors only, as ping6 does: no ND or MLD noise.
+                sock.setsockopt(
+                    IPPROTO_ICMPV6,
+                    ICMP6_FILTER,
+                    icmp6_filter(
+                        ICMP6_ECHO_REPLY,
+                        ICMP6_DST_UNREACH,
+                        ICMP6_PACKET_TOO_BIG,
+                        ICMP6_TIME_EXCEEDED,
+                        ICMP6_PARAM_PROB,
+                    ),
+                )
                 header = f"PING {host} ({host}) from {link.ip6} : {args.size} data bytes"
             else:
                 host = args.host or link.peer_ip
