@@ -320,7 +320,7 @@ icmp6_notify(struct ust_stack *st, struct mbuf *m, uint32_t off, uint32_t icmp6l
 	ctl.zoneid = m->m_pkthdr.rcvif->if_index;
 	if (ic->icmp6_type == ICMP6_PACKET_TOO_BIG) {
 		pmtu6_update(st, &q.ip6_dst, ic->icmp6_data);
-		ctl.mtu = ic->icmp6_data < IPV6_MMTU ? IPV6_MMTU : ic->icmp6_data;
+		ctl.mtu = ic->icmp6_data;
 	}
 	if (icmp6_upper(st, m, qoff + IP6_HDRLEN, q.ip6_nxt, &uoff, &unxt) != 0 || uoff + 8 > end)
 		return; /* the transport cannot tell which of its packets */

@@ -178,7 +178,7 @@ pmtu6_update(struct ust_stack *st, const struct in6_addr *dst, uint32_t mtu)
 	 * fragments to make up for it, RFC 8021). */
 	if (mtu < IPV6_MMTU) {
 		ICMP6STAT_INC(st, icp6s_ptbsmall);
-		mtu = IPV6_MMTU;
+		return;
 	}
 	/* Only a decrease below what the path allows now counts. */
 	if (rt6_lookup(st, dst, 0, &nh) == 0 && mtu >= nh.nh_mtu)
