@@ -50,6 +50,9 @@ DOMAIN_KNOB_BOUNDS(inet6domain, in6_knob_bounds)
 
 #ifdef DOMAIN_KNOB_CHANGED
 DOMAIN_KNOB_CHANGED(inetdomain, in_knob_changed)
+#if UST_INET6
+DOMAIN_KNOB_CHANGED(inet6domain, in6_knob_changed)
+#endif
 #endif
 
 #ifdef DOMAIN_ZONES

@@ -13,6 +13,7 @@
  * interface: see in6_ifattach.  Identifiers RFC 5453 reserves
  * are skipped by counting on.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "kern/stack_var.h"
@@ -140,4 +141,38 @@ in6_ifdetach(struct ifnet *ifp)
 {
 	nd6_rtr_ifdetach(ifp);
 	mld_ifdetach(ifp);
+}
+
+/*
+ * A knob of netinet6 changed (DOMAIN_KNOB_CHANGED).  An interface takes
+ * net.inet6.ip6.accept_rtadv at attach, as FreeBSD's ND6_IFF_ACCEPT_RTADV
+ * does; one that has no IPv6 configuration yet (no address) also takes a
+ * later change to 1 and starts as if attached with it (link-local
+ * address, router solicitation), so that the knob set just after an
+ * interface came up (ustack serve --sysctl) turns SLAAC on.  Turning it
+ * off leaves running interfaces as they are (FreeBSD: ndp -i).
+ */
+void
+in6_knob_changed(struct ust_stack *st, size_t off)
+{
+	const struct in6_ifaddr *ia;
+	struct in6_ifextra *ext;
+	struct ifnet *ifp;
+	unsigned i;
+
+	if (off != offsetof(struct ust_knobs, ip6_accept_rtadv) || !V(st, ip6_accept_rtadv))
+		return;
+	for (i = 0; i < st->st_nifnet; i++) {
+		ifp = st->st_ifnet[i];
+		ext = IN6_IFEXTRA(ifp);
+		if (ext == NULL ||
+		    (ext->nd_ifinfo.flags & (ND6_IFF_ACCEPT_RTADV | ND6_IFF_IFDISABLED)))
+			continue;
+		for (ia = st->st_in6_ifaddrs; ia != NULL && ia->ia_ifp != ifp; ia = ia->ia_next)
+			;
+		if (ia != NULL)
+			continue;
+		ext->nd_ifinfo.flags |= ND6_IFF_ACCEPT_RTADV;
+		in6_ifattach(ifp);
+	}
 }

@@ -110,6 +110,9 @@ void mld_change(struct ifnet *ifp, struct in6_multi *inm, int join);
  * RFC 4862 5.3, RFC 7217 IID) and router solicitation; before the state
  * goes, the addresses made here. */
 void in6_ifattach(struct ifnet *ifp);
+/* A netinet6 knob changed (conf/domains.h DOMAIN_KNOB_CHANGED):
+ * accept_rtadv turned on starts interfaces without IPv6 yet. */
+void in6_knob_changed(struct ust_stack *st, size_t off);
 void in6_ifdetach(struct ifnet *ifp);
 
 /* Source address selection (in6_src.c, RFC 6724 5): the best address of

@@ -118,6 +118,44 @@ TEST(slaac_no_rs_without_accept_rtadv)
 	nr_fini(&t);
 }
 
+/* accept_rtadv set after attach (ustack serve --sysctl) starts an
+ * interface that has no IPv6 address yet, and only such an interface. */
+TEST(slaac_accept_rtadv_after_attach)
+{
+	struct nr t;
+	struct in6_addr g = nr_a("2001:2::77");
+	struct ust_route6_info ri;
+	struct in6_addr d = nr_a("2001:2:0:9::1");
+	uint8_t o[64];
+	size_t n;
+
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.dad_count", 0);
+	nr_attach(&t);
+	nr_advance(&t, 5 * NR_SEC);
+	REQUIRE(nr_count(&t, ND_ROUTER_SOLICIT) == 0);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_advance(&t, 2 * NR_SEC);
+	CHECK(nr_count(&t, ND_ROUTER_SOLICIT) == 1);
+	n = pio(o, "2001:2:0:9::", 64, LA, 86400, 14400);
+	ra(&t, RTR, 255, 1800, o, n);
+	nr_poll(&t);
+	CHECK(ust_route6_lookup(t.st, &d, 0, &ri) == 0);
+	nr_fini(&t);
+
+	/* Configured before the knob changed: left as it is. */
+	nr_stack(&t, ust_test_seed);
+	nr_knob(&t, "net.inet6.ip6.auto_linklocal", 1);
+	nr_knob(&t, "net.inet6.ip6.dad_count", 0);
+	nr_attach(&t);
+	REQUIRE(ust_if_addr6_add(t.uifp, &g, 64, UST_IN6_IFF_NODAD) == 0);
+	nr_knob(&t, "net.inet6.ip6.accept_rtadv", 1);
+	nr_advance(&t, 10 * NR_SEC);
+	CHECK(nr_count(&t, ND_ROUTER_SOLICIT) == 0);
+	nr_fini(&t);
+}
+
 TEST(slaac_ra_router_prefix_mtu_address)
 {
 	struct nr t;
