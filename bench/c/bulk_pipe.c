@@ -16,9 +16,8 @@
  *   bulk_pipe [--mtu N] [--bytes N[K|M|G]] [--tso] [--no-csum] [--pin A,B|none]
  *             [--chunk N] [--buf N] [--family 4|6]
  *
- * --tso: the pipe carries large segments (UST_IFCAP_TSO4|LRO with checksum
- * offload), as two NICs with TSO and LRO would (IPv4 only: the pipe has no
- * TSO6).  Otherwise the stack sends
+ * --tso: the pipe carries large segments (UST_IFCAP_TSO4|TSO6|LRO with
+ * checksum offload), as two NICs with TSO and LRO would.  Otherwise the stack sends
  * MTU-sized segments, with checksum offload unless --no-csum (then every
  * checksum is computed in software on both sides).
  *
@@ -322,9 +321,9 @@ main(int argc, char **argv)
 	 * or a descheduled receiver means drops.  TSO slots are 64 KiB. */
 	pc.ring_size = tso ? 2048 : 8192;
 	if (csum)
-		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM;
+		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TXCSUM_IPV6;
 	if (tso)
-		pc.caps |= UST_IFCAP_TSO4 | UST_IFCAP_LRO;
+		pc.caps |= UST_IFCAP_TSO4 | UST_IFCAP_TSO6 | UST_IFCAP_LRO;
 	pc.fault[UST_PIPE_A_TO_B].seed = 1;
 	pc.fault[UST_PIPE_B_TO_A].seed = 2;
 	if (snd.st == NULL || rcv.st == NULL || ust_pipe_create(&pc, &pipe) != 0 ||

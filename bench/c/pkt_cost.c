@@ -212,7 +212,7 @@ setup(struct rig *r)
 	if (r->family == 6)
 		pc.mtu = 1520; /* 1460 bytes of payload under 40 + 20 bytes of headers */
 	if (r->offload)
-		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM;
+		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TXCSUM_IPV6;
 	pc.fault[UST_PIPE_A_TO_B].seed = 1;
 	pc.fault[UST_PIPE_B_TO_A].seed = 2;
 #if HAVE_DPDK
