@@ -104,6 +104,9 @@ struct inpcb {
 	uint8_t inp_ip_ttl;         /* IP_TTL */
 	uint8_t inp_ip_tos;         /* IP_TOS */
 	uint8_t inp_ip_p;           /* raw sockets: their protocol */
+#if UST_INET6
+	uint32_t in6p_flowlabel; /* TCP's flow label, worked out once (0: not yet) */
+#endif
 };
 /* The names IPv4 code has always used (FreeBSD's). */
 #define inp_faddr inp_inc.inc_ie.ie_faddr /* foreign address */

@@ -610,7 +610,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		}
 		/* The traffic class's ECN field is TCP's (RFC 3168 6.1.1). */
 		error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,
-		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn));
+		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn), &inp->in6p_flowlabel);
 		goto sent;
 	}
 #endif

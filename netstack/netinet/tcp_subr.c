@@ -310,7 +310,7 @@ tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *
  * UST_IFCAP_TXCSUM_IPV6; UST_CSUM_TSO (tcp_output) stays for it too. */
 int
 tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc, uint8_t hlim,
-    uint8_t tclass)
+    uint8_t tclass, uint32_t *flowcache)
 {
 	struct ip6_out_args args;
 	uint8_t *p = mtod(m, uint8_t *);
@@ -322,6 +322,19 @@ tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *
 	args.nxt = IPPROTO_TCP;
 	args.hlim = hlim;
 	args.tclass = tclass;
+	/* The label ip6_output would hash from the same addresses and ports
+	 * (RFC 6437: one per flow), once. */
+	if (flowcache != NULL && V(st, ip6_auto_flowlabel) && !IN6_IS_ADDR_UNSPECIFIED(&args.src)) {
+		if (*flowcache == 0) {
+			uint8_t ports[4];
+
+			memcpy(ports, &inc->inc_lport, 2);
+			memcpy(ports + 2, &inc->inc_fport, 2);
+			*flowcache = ip6_flowlabel(st, &args.src, &args.dst, IPPROTO_TCP, ports,
+			    sizeof(ports));
+		}
+		args.flowlabel = *flowcache;
+	}
 	m->m_pkthdr.csum_flags |= UST_CSUM_TCP;
 	m->m_pkthdr.csum_data = TCP_CSUM_OFF;
 	be16enc(p + TCP_CSUM_OFF, 0);
@@ -938,7 +951,7 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 		else
 			TCPSTAT_INC(st, tcps_sndacks);
 		(void)tcp6_output_seg(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
-		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0);
+		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0, NULL);
 		return;
 	}
 #endif

@@ -358,9 +358,12 @@ struct ip6ctlparam;
  * addresses). */
 int tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args);
 /* The TCP segment m (header first) from inc's local to its foreign end
- * over IPv6: the full checksum, then tcp6_ip_output. */
+ * over IPv6: the full checksum, then tcp6_ip_output.  flowcache (NULL:
+ * none) holds the connection's flow label once worked out, so that it
+ * is hashed once per connection, not per segment (FreeBSD keeps it in
+ * the inpcb too). */
 int tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc,
-    uint8_t hlim, uint8_t tclass);
+    uint8_t hlim, uint8_t tclass, uint32_t *flowcache);
 /* The MTU of the path to an IPv6 peer (route or path MTU cache), 0
  * without a route. */
 uint32_t tcp_maxmtu6(struct ust_stack *st, const struct in_conninfo *inc);

@@ -507,6 +507,38 @@ def test_tcp6_connection_and_table(net6: PipeRig) -> None:
 
 
 @needs_inet6
+def test_tcp6_flow_label_is_one_per_flow(net6: PipeRig) -> None:
+    """RFC 6437 3: every packet of a TCP flow carries the same nonzero flow
+    label, each direction its own (the SYN or SYN-ACK, which come before the
+    connection's cached label, included), and another connection another."""
+    _socket6(net6.b, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
+    frames: list[bytes] = []
+    net6.ib.set_capture_hook(lambda d, ts, f: frames.append(f))
+    labels: dict[tuple[str, int, int], set[int]] = {}
+    with net6.b.create_server(("::", 8081), family=socket.AF_INET6) as lsock:
+        for _ in range(2):
+            with net6.a.create_connection((ADDR6_B, 8081), timeout=5.0) as c:
+                s, _peer = lsock.accept()
+                with s:
+                    c.sendall(b"y" * 20_000)
+                    got = 0
+                    while got < 20_000:
+                        got += len(s.recv(65536))
+                    s.sendall(b"z" * 5_000)
+                    c.recv(65536)
+    net6.run()
+    for f in frames:
+        h = parse_ipv6(f)
+        if h is None or h["nxt"] != 6:
+            continue
+        sport, dport = struct.unpack_from("!HH", f, 54)
+        labels.setdefault((str(h["src"]), sport, dport), set()).add(int(h["flowlabel"]))
+    assert len(labels) == 4, labels  # two connections, two directions each
+    assert all(len(v) == 1 and 0 not in v for v in labels.values()), labels
+    assert len({next(iter(v)) for v in labels.values()}) == 4, labels
+
+
+@needs_inet6
 def test_socket_module_helpers_in_ipv6(net6: PipeRig) -> None:
     _socket6(net6.a, socket.SOCK_STREAM).close()  # skips without TCP over IPv6
     a, b = net6.a.socketpair(socket.AF_INET6)
