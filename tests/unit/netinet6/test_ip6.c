@@ -506,7 +506,6 @@ TEST(in6_selectsrc_rules)
 	lt_pair_fini(&pr);
 }
 #endif /* UST_STATS */
-#endif /* UST_INET6 */
 
 /* in6_cksum_pseudo sums words in memory order; the RFC 8200 8.1 pseudo
  * header summed 16 bits at a time, big-endian, must agree for any input
@@ -541,3 +540,5 @@ TEST(in6_cksum_pseudo_matches_the_bytewise_sum)
 		CHECK_EQ(in6_cksum_pseudo(&s, &d, len, nxt), ref);
 	}
 }
+
+#endif /* UST_INET6 */
