@@ -1335,21 +1335,17 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
  * Input.
  * ------------------------------------------------------------------- */
 
-/* Header, checksum and options into seg; m trimmed to the payload.
- * Returns m, or NULL having counted and freed it. */
+/* The TCP half of tcp_input_parse and tcp6_input_parse, whose callers
+ * have set seg's addresses (inc), ifp, ip_tos and ip_ttl from the IP
+ * header: the header, the checksum over the family's pseudo header,
+ * options and ports into seg; m trimmed to the payload.  Returns m, or
+ * NULL having counted and freed it. */
 static struct mbuf *
-tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_seg *seg)
+tcp_input_parse_tcp(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_seg *seg)
 {
-	uint8_t hb[IP_HDRLEN];
-	struct ip ip;
 	uint32_t thlen, total;
+	int bad;
 
-	memset(seg, 0, sizeof(*seg));
-	if (off < IP_HDRLEN || m->m_pkthdr.len < off + TCP_HDR_MIN ||
-	    m_copydata(m, 0, IP_HDRLEN, hb) != 0 || ip_hdr_parse(hb, sizeof(hb), &ip) != 0) {
-		TCPSTAT_INC(st, tcps_rcvshort);
-		goto drop;
-	}
 	if ((m = m_pullup(m, off + TCP_HDR_MIN)) == NULL) {
 		TCPSTAT_INC(st, tcps_rcvshort);
 		return (NULL);
@@ -1361,10 +1357,21 @@ tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_s
 		goto drop;
 	}
 	thlen = (uint32_t)seg->th.th_off * 4;
-	if (!(m->m_pkthdr.csum_flags & UST_CSUM_L4_VALID) &&
-	    in4_cksum(m, IPPROTO_TCP, off, total, ip.ip_src, ip.ip_dst) != 0) {
-		TCPSTAT_INC(st, tcps_rcvbadsum);
-		goto drop;
+	if (!(m->m_pkthdr.csum_flags & UST_CSUM_L4_VALID)) {
+#if UST_INET6
+		/* RFC 8200 8.1: both addresses, the upper-layer length and
+		 * next header 6. */
+		if (seg->inc.inc_flags & INC_ISIPV6)
+			bad = in6_cksum(m, IPPROTO_TCP, off, total, &seg->inc.inc6_faddr,
+			          &seg->inc.inc6_laddr) != 0;
+		else
+#endif
+			bad = in4_cksum(m, IPPROTO_TCP, off, total, seg->inc.inc_faddr,
+			          seg->inc.inc_laddr) != 0;
+		if (bad) {
+			TCPSTAT_INC(st, tcps_rcvbadsum);
+			goto drop;
+		}
 	}
 	if ((m = m_pullup(m, off + thlen)) == NULL) {
 		TCPSTAT_INC(st, tcps_rcvshort);
@@ -1372,13 +1379,8 @@ tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_s
 	}
 	(void)tcp_opts_parse(mtod(m, const uint8_t *) + off + TCP_HDR_MIN, thlen - TCP_HDR_MIN,
 	    (seg->th.th_flags & TH_SYN) != 0, &seg->to);
-	seg->ifp = m->m_pkthdr.rcvif;
-	seg->inc.inc_faddr = ip.ip_src;
-	seg->inc.inc_laddr = ip.ip_dst;
 	seg->inc.inc_fport = htons(seg->th.th_sport);
 	seg->inc.inc_lport = htons(seg->th.th_dport);
-	seg->ip_tos = ip.ip_tos;
-	seg->ip_ttl = ip.ip_ttl;
 	seg->hlen = off + thlen;
 	seg->tlen = total - thlen;
 	m_adj(m, (int32_t)(off + thlen));
@@ -1386,6 +1388,29 @@ tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_s
 drop:
 	m_freem(m);
 	return (NULL);
+}
+
+/* Header, checksum and options into seg; m trimmed to the payload.
+ * Returns m, or NULL having counted and freed it. */
+static struct mbuf *
+tcp_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_seg *seg)
+{
+	uint8_t hb[IP_HDRLEN];
+	struct ip ip;
+
+	memset(seg, 0, sizeof(*seg));
+	if (off < IP_HDRLEN || m->m_pkthdr.len < off + TCP_HDR_MIN ||
+	    m_copydata(m, 0, IP_HDRLEN, hb) != 0 || ip_hdr_parse(hb, sizeof(hb), &ip) != 0) {
+		TCPSTAT_INC(st, tcps_rcvshort);
+		m_freem(m);
+		return (NULL);
+	}
+	seg->ifp = m->m_pkthdr.rcvif;
+	seg->inc.inc_faddr = ip.ip_src;
+	seg->inc.inc_laddr = ip.ip_dst;
+	seg->ip_tos = ip.ip_tos;
+	seg->ip_ttl = ip.ip_ttl;
+	return (tcp_input_parse_tcp(st, m, off, seg));
 }
 
 #if !UST_TCP_SYNCACHE
@@ -1519,54 +1544,23 @@ tcp6_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_
 {
 	uint8_t hb[IP6_HDRLEN];
 	struct ip6_hdr ip6;
-	uint32_t thlen, total;
 
 	memset(seg, 0, sizeof(*seg));
 	if (off < IP6_HDRLEN || m->m_pkthdr.len < off + TCP_HDR_MIN ||
 	    m_copydata(m, 0, IP6_HDRLEN, hb) != 0 || ip6_hdr_parse(hb, sizeof(hb), &ip6) != 0) {
 		TCPSTAT_INC(st, tcps_rcvshort);
-		goto drop;
-	}
-	if ((m = m_pullup(m, off + TCP_HDR_MIN)) == NULL) {
-		TCPSTAT_INC(st, tcps_rcvshort);
+		m_freem(m);
 		return (NULL);
 	}
-	total = m->m_pkthdr.len - off;
-	if (tcp_hdr_parse(mtod(m, const uint8_t *) + off, total, &seg->th) != 0) {
-		TCPSTAT_INC(st, tcps_rcvbadoff);
-		goto drop;
-	}
-	thlen = (uint32_t)seg->th.th_off * 4;
-	/* RFC 8200 8.1: the pseudo header has both addresses, the upper-layer
-	 * length and next header 6. */
-	if (!(m->m_pkthdr.csum_flags & UST_CSUM_L4_VALID) &&
-	    in6_cksum(m, IPPROTO_TCP, off, total, &ip6.ip6_src, &ip6.ip6_dst) != 0) {
-		TCPSTAT_INC(st, tcps_rcvbadsum);
-		goto drop;
-	}
-	if ((m = m_pullup(m, off + thlen)) == NULL) {
-		TCPSTAT_INC(st, tcps_rcvshort);
-		return (NULL);
-	}
-	(void)tcp_opts_parse(mtod(m, const uint8_t *) + off + TCP_HDR_MIN, thlen - TCP_HDR_MIN,
-	    (seg->th.th_flags & TH_SYN) != 0, &seg->to);
 	seg->ifp = m->m_pkthdr.rcvif;
 	seg->inc.inc_flags = INC_ISIPV6;
 	seg->inc.inc6_faddr = ip6.ip6_src;
 	seg->inc.inc6_laddr = ip6.ip6_dst;
 	if (seg->ifp != NULL && (in6_is_scoped(&ip6.ip6_src) || in6_is_scoped(&ip6.ip6_dst)))
 		seg->inc.inc6_zoneid = seg->ifp->if_index;
-	seg->inc.inc_fport = htons(seg->th.th_sport);
-	seg->inc.inc_lport = htons(seg->th.th_dport);
 	seg->ip_tos = ip6.ip6_tclass;
 	seg->ip_ttl = ip6.ip6_hlim;
-	seg->hlen = off + thlen;
-	seg->tlen = total - thlen;
-	m_adj(m, (int32_t)(off + thlen));
-	return (m);
-drop:
-	m_freem(m);
-	return (NULL);
+	return (tcp_input_parse_tcp(st, m, off, seg));
 }
 
 void
