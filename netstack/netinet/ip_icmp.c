@@ -14,6 +14,7 @@
  */
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
+#include "kern/kern_ratecheck.h"
 #include "kern/stack_var.h"
 #include "netinet/icmp_var.h"
 #include "netinet/in_var.h"
@@ -21,7 +22,6 @@
 #include "netinet/ip_icmp.h"
 #include "netinet/ip_var.h"
 
-#define NS_PER_SEC 1000000000ull
 /* Bytes of the offending datagram's payload quoted after its header
  * (RFC 792: 64 bits; FreeBSD's net.inet.icmp.quotelen default 8). */
 #define ICMP_QUOTELEN 8
@@ -29,8 +29,7 @@
 #define ICMP_CTL_L4MAX 64
 
 struct icmp_state {
-	uint64_t ics_window; /* start of the current second */
-	uint32_t ics_sent;   /* messages in it */
+	struct ppsrate ics_rate; /* the error limit (ppsratecheck) */
 };
 
 /* Whether one more error or echo reply may go out now (counts it). */
@@ -38,23 +37,15 @@ static int
 icmp_ratelimit_ok(struct ust_stack *st)
 {
 	struct icmp_state *ics = st->st_icmp;
-	uint64_t now;
 
 	if (V(st, icmp_lim) == 0)
 		return (1);
 	if (ics == NULL)
 		return (0);
-	now = stack_now(st);
-	if (now - ics->ics_window >= NS_PER_SEC || now < ics->ics_window) {
-		ics->ics_window = now;
-		ics->ics_sent = 0;
-	}
-	if (ics->ics_sent >= (uint32_t)V(st, icmp_lim)) {
-		ICMPSTAT_INC(st, icps_ratelimited);
-		return (0);
-	}
-	ics->ics_sent++;
-	return (1);
+	if (ppsratecheck(&ics->ics_rate, stack_now(st), (uint32_t)V(st, icmp_lim)))
+		return (1);
+	ICMPSTAT_INC(st, icps_ratelimited);
+	return (0);
 }
 
 /* Whether a is a broadcast or multicast destination on ifp. */
@@ -377,7 +368,7 @@ icmp_init(struct ust_stack *st)
 		return (0);
 	if ((st->st_icmp = st_malloc(st, sizeof(struct icmp_state))) == NULL)
 		return (UST_ENOMEM);
-	st->st_icmp->ics_window = stack_now(st);
+	st->st_icmp->ics_rate.pr_window = stack_now(st);
 	return (0);
 }
 

@@ -16,6 +16,7 @@
 
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
+#include "kern/kern_ratecheck.h"
 #include "kern/stack_var.h"
 #include "netinet6/icmp6.h"
 #include "netinet6/in6_var.h"
@@ -23,12 +24,10 @@
 #include "netinet6/ip6_var.h"
 #include "netinet6/nd6.h"
 
-#define NS_PER_SEC 1000000000ull
 #define ICMP6_L4_QUOTE 40 /* bytes of the quoted upper-layer header a transport sees */
 
 struct icmp6_state {
-	uint64_t ics_window; /* start of the current second */
-	uint32_t ics_sent;   /* errors sent in it */
+	struct ppsrate ics_rate; /* the error limit (ppsratecheck) */
 };
 
 int
@@ -52,23 +51,15 @@ static int
 icmp6_ratelimit_ok(struct ust_stack *st)
 {
 	struct icmp6_state *ics = st->st_icmp6;
-	uint64_t now;
 
 	if (V(st, icmp6_errppslimit) == 0)
 		return (1);
 	if (ics == NULL)
 		return (0);
-	now = stack_now(st);
-	if (now - ics->ics_window >= NS_PER_SEC || now < ics->ics_window) {
-		ics->ics_window = now;
-		ics->ics_sent = 0;
-	}
-	if (ics->ics_sent >= (uint32_t)V(st, icmp6_errppslimit)) {
-		ICMP6STAT_INC(st, icp6s_toofreq);
-		return (0);
-	}
-	ics->ics_sent++;
-	return (1);
+	if (ppsratecheck(&ics->ics_rate, stack_now(st), (uint32_t)V(st, icmp6_errppslimit)))
+		return (1);
+	ICMP6STAT_INC(st, icp6s_toofreq);
+	return (0);
 }
 
 /*
