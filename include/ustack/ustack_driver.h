@@ -262,6 +262,13 @@ UST_API int ust_mbuf_writable(const struct ust_mbuf *m);
 UST_API uint32_t ust_mbuf_csum_flags(const struct ust_mbuf *m);
 UST_API void ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags);
 UST_API uint32_t ust_mbuf_tso_segsz(const struct ust_mbuf *m);
+/* The RSS hash a device computed for a received frame and its UST_RSS_*
+ * type (ustack_group.h; FreeBSD's m_pkthdr.flowid and M_HASHTYPE).  A
+ * group of stacks steers by it instead of hashing the frame again, so a
+ * driver gives only a Toeplitz hash over the standard inputs under the
+ * group's key (ust_rss_hash_frame computes exactly that). */
+UST_API void ust_mbuf_set_rss(struct ust_mbuf *m, uint32_t hash, int type);
+UST_API int ust_mbuf_rss(const struct ust_mbuf *m, uint32_t *hash);
 /* Software offload for drivers (the contract above).  ust_mbuf_csum_fill()
  * fills the checksums a frame's UST_CSUM_IP/TCP/UDP (IPv4) or
  * UST_CSUM_IP6_TCP/UDP (IPv6) flags ask for and clears those flags: 0, or

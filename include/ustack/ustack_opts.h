@@ -177,6 +177,14 @@
 #define UST_INET6 1
 #endif
 
+/* Groups of stacks on threads (ust_group_*, ustack_group.h): one stack per
+ * core, flows steered by RSS hash, application calls from any thread.
+ * Needs an OSAL with threads (osal/posix).  0: ust_group_create() returns
+ * -UST_EOPNOTSUPP; the Toeplitz functions (ust_rss_*) remain. */
+#ifndef UST_SMP
+#define UST_SMP 1
+#endif
+
 /* Event queues (ust_evq_*, kqueue-like).  0: ust_evq_create() returns
  * -UST_EOPNOTSUPP; socket upcalls (ust_socket_set_upcall) remain. */
 #ifndef UST_EVQ

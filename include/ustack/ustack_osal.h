@@ -62,6 +62,30 @@ UST_API int ust_osal_cond_timedwait(struct ust_osal_cond *cv, struct ust_osal_mu
 UST_API void ust_osal_cond_signal(struct ust_osal_cond *cv);
 UST_API void ust_osal_cond_broadcast(struct ust_osal_cond *cv);
 
+/* Threads, for groups of stacks (ustack_group.h).  A port without threads
+ * (bare metal) returns -UST_EOPNOTSUPP from ust_osal_thread_create and
+ * groups then run without threads.  cpu >= 0 pins the thread to that CPU
+ * (-UST_EINVAL if it has no such CPU); name (may be NULL) is for
+ * debuggers, truncated as the OS needs. */
+struct ust_osal_thread;
+UST_API int ust_osal_thread_create(struct ust_osal_thread **out, void (*fn)(void *arg), void *arg,
+    int cpu, const char *name);
+UST_API void ust_osal_thread_join(struct ust_osal_thread *t);
+/* CPUs online (1 on a port without threads). */
+UST_API unsigned ust_osal_ncpus(void);
+
+/* A sleeper for a thread that polls: sleeps until one of fds is readable,
+ * ust_osal_waiter_wake() is called (from any thread; a wake before the
+ * wait is not lost) or the monotonic clock reaches deadline_ns (UINT64_MAX:
+ * none).  Returns 1 when woken or readable, 0 at the deadline.  A port
+ * without descriptors ignores fds and sleeps on a condition variable. */
+struct ust_osal_waiter;
+UST_API struct ust_osal_waiter *ust_osal_waiter_create(void);
+UST_API void ust_osal_waiter_destroy(struct ust_osal_waiter *w);
+UST_API void ust_osal_waiter_wake(struct ust_osal_waiter *w);
+UST_API int ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds,
+    uint64_t deadline_ns);
+
 /* Monotonic clock in nanoseconds from an arbitrary origin. */
 UST_API uint64_t ust_osal_clock_ns(void);
 

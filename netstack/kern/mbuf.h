@@ -32,6 +32,8 @@ struct ifnet;
 #define M_RDONLY 0x0008u /* data shared or lent: do not write */
 #define M_BCAST 0x0010u  /* received as link-layer broadcast */
 #define M_MCAST 0x0020u  /* received as link-layer multicast */
+#define M_RSSCOPY 0x0040u /* a group's copy of an ARP/ND frame another stack
+                           * received: learn from it, never answer it */
 
 /* ext_type */
 #define EXT_CLUSTER 1 /* UST_MCLBYTES from the cluster zone */
@@ -56,6 +58,7 @@ struct pkthdr {
 	uint16_t csum_data;
 	uint16_t tso_segsz; /* MSS for UST_CSUM_TSO */
 	uint32_t flowid;    /* RSS hash, for steering */
+	uint8_t rsstype;    /* UST_RSS_* of flowid (ustack_group.h); 0: none */
 };
 
 typedef void m_ext_free_t(void *arg1, void *arg2);

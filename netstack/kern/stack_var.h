@@ -18,7 +18,9 @@
 #include "net/if_var.h"
 
 /* Per-subsystem state, private to the file that owns it. */
-struct so_state; /* kern/uipc_socket.c */
+struct so_state;  /* kern/uipc_socket.c */
+struct rss_state; /* net/rss_config.h: the stack's place in a group */
+struct group_thr; /* kern/kern_group.c: its thread, rings and commands */
 
 struct ust_stack {
 	struct ust_stack_config st_cfg;
@@ -42,6 +44,9 @@ struct ust_stack {
 	struct ust_knobs st_knobs; /* V(st, name) */
 	struct so_state *st_so;
 	struct ust_etherstat st_etherstat; /* the link layer's counters */
+	/* In a group (ust_group_create): NULL for a stack made alone. */
+	struct rss_state *st_rss;
+	struct group_thr *st_grp;
 
 	/* The state of the protocol families, each one's own header
 	 * (netinet/in_stack_var.h ...), listed in conf/domains.h. */

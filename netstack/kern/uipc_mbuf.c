@@ -52,9 +52,9 @@ _Static_assert(sizeof(struct m_extref) <= MLEN && MHLEN_OFF % _Alignof(struct m_
 
 /* Flags that describe the packet rather than the buffer: they move with
  * the packet header. */
-#define M_PKTFLAGS (M_PKTHDR | M_BCAST | M_MCAST)
+#define M_PKTFLAGS (M_PKTHDR | M_BCAST | M_MCAST | M_RSSCOPY)
 /* Flags a caller may ask for at allocation. */
-#define M_ALLOCFLAGS (M_PKTHDR | M_EOR | M_BCAST | M_MCAST)
+#define M_ALLOCFLAGS (M_PKTHDR | M_EOR | M_BCAST | M_MCAST | M_RSSCOPY)
 
 #define MIN32(a, b) ((a) < (b) ? (a) : (b))
 

@@ -118,6 +118,20 @@ ust_mbuf_csum_flags(const struct ust_mbuf *m)
 }
 
 void
+ust_mbuf_set_rss(struct ust_mbuf *m, uint32_t hash, int type)
+{
+	MB(m)->m_pkthdr.flowid = hash;
+	MB(m)->m_pkthdr.rsstype = (uint8_t)type;
+}
+
+int
+ust_mbuf_rss(const struct ust_mbuf *m, uint32_t *hash)
+{
+	*hash = CMB(m)->m_pkthdr.flowid;
+	return (CMB(m)->m_pkthdr.rsstype);
+}
+
+void
 ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags)
 {
 	MB(m)->m_pkthdr.csum_flags = flags;

@@ -2,4 +2,5 @@
 # domains register their ethertypes, see tests/cmake/kern_protocols.sh).
 list(APPEND USTACK_NETSTACK_SOURCES
   netstack/net/if.c
-  netstack/net/if_ethersubr.c)
+  netstack/net/if_ethersubr.c
+  netstack/net/toeplitz.c)

@@ -14,6 +14,7 @@
 /* IPv4 only: the 40 KB goal is a TCP/IPv4 figure. */
 #define UST_INET6 0
 #define UST_EVQ 0
+#define UST_SMP 0
 #define UST_TCP_TSO 0
 #define UST_TCP_AUTOBUF 0
 #define UST_SYSCTL_NAMES 0

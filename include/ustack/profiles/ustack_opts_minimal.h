@@ -24,6 +24,7 @@
 #define UST_RAW_IP 0
 #define UST_INET6 0
 #define UST_EVQ 0
+#define UST_SMP 0
 #define UST_TCP_AUTOBUF 0
 #define UST_SYSCTL_NAMES 0
 #define UST_STRERROR 0
