@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ustack._native import ffi, lib, struct_to_dict
-from ustack._stacklock import Fence, StackLock
+from ustack._stacklock import Fence, StackLock, in_callback
 from ustack._util import parse_mac
 from ustack.clock import VirtualClock
 from ustack.constants import AF_INET6
@@ -106,7 +106,7 @@ def _key(key: bytes | None) -> Any:
     raw = rss_default_key() if key is None else bytes(key)
     if len(raw) != RSS_KEYLEN:
         raise ValueError(f"an RSS key has {RSS_KEYLEN} bytes, not {len(raw)}")
-    return ffi.new("uint8_t[]", raw)
+    return ffi.new("uint8_t[]", list(raw))
 
 
 def rss_hash_v4(
@@ -398,7 +398,8 @@ class StackGroup(Closing):
             raw = bytes(rss_key)
             if len(raw) != RSS_KEYLEN:
                 raise ValueError(f"an RSS key has {RSS_KEYLEN} bytes, not {len(raw)}")
-            cfg.rss_key = raw
+            for i, byte in enumerate(raw):
+                cfg.rss_key[i] = byte
             cfg.rss_key_set = 1
         cfg.threads = 1 if threads else 0
         if pin or cpus is not None:
@@ -442,6 +443,15 @@ class StackGroup(Closing):
         return self._g
 
     def _calling(self) -> _Calling:
+        """The context of a call that takes the stacks' locks itself: it
+        must not be made by a thread holding one (the locks do not nest)."""
+        for stack in self.stacks:
+            lock = stack._lock
+            if lock is not None and (lock.held or in_callback() is not None):
+                raise RuntimeError(
+                    "this call takes every stack's lock itself: not inside stack.locked() "
+                    "or a stack's callback"
+                )
         return _Calling(self._fence)
 
     def _raise_pending(self) -> None:

@@ -544,7 +544,7 @@ class GroupHostLink(StackLink):
         self.ifname = ifname
         self.existing = False
         self.group: StackGroup | None = None
-        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)  # type: ignore[call-arg]
+        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
         try:
             self.group = StackGroup(nstacks, seed=seed, pin=pin, busy_poll=busy_poll)
             self.ifaces = self.group.attach("tap0", _tap_queues(self.tap, nstacks))
@@ -609,5 +609,5 @@ def _tap_queues(tap: Tap, n: int) -> list[DriverEnd]:
     if callable(queues):
         queues = queues()
     if queues is None:
-        queues = [tap.queue(i) for i in range(n)]  # type: ignore[attr-defined]
+        queues = [tap.queue(i) for i in range(n)]
     return list(queues)

@@ -319,11 +319,14 @@ class Stack(Closing):
     _group: Any = None
     _index = 0
     _lock: StackLock | None = None
+    _st: Any
+    _errors: list[BaseException]
+    tick_ns: int
 
     def _init_fields(
         self, clock: VirtualClock | None, seed: int | None, errors: list[BaseException]
     ) -> None:
-        self._st: Any = None
+        self._st = None
         self._destroy: Callable[[Any], None] = lib.ust_stack_destroy
         self._errors = errors
         self._interfaces: dict[str, Interface] = {}

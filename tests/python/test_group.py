@@ -33,7 +33,7 @@ SEED = int(os.environ.get("USTACK_TEST_SEED", "18"))
 def groups(n: int, steer: str, seed: int = SEED) -> Iterator[tuple[StackGroup, StackGroup, object]]:
     """Groups A and B of ``n`` stacks on a pipe with ``n`` lanes."""
     clock = VirtualClock()
-    pipe = ustack.Pipe(clock=clock, seed=seed, lanes=n, steer=steer)  # type: ignore[attr-defined]
+    pipe = ustack.Pipe(clock=clock, seed=seed, lanes=n, steer=steer)
     ga = StackGroup(n, threads=False, clock=clock, seed=seed)
     gb = StackGroup(n, threads=False, clock=clock, seed=seed + 1000)
     try:

@@ -6,6 +6,7 @@ intact."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import random
@@ -30,7 +31,7 @@ LIMIT = 60.0  # seconds a test's threads get before it is called a deadlock
 
 @contextmanager
 def threaded_groups(n: int = 2) -> Iterator[tuple[StackGroup, StackGroup]]:
-    pipe = ustack.Pipe(seed=SEED, lanes=n, steer="rss")  # type: ignore[attr-defined]
+    pipe = ustack.Pipe(seed=SEED, lanes=n, steer="rss")
     ga = StackGroup(n, seed=SEED)
     gb = StackGroup(n, seed=SEED + 1000)
     try:
@@ -141,9 +142,9 @@ def test_threads_use_sockets_of_both_stacks_at_once() -> None:
 
         # The listeners stop accepting after `total`; done also set on a timeout.
         fns: list[Callable[[], None]] = [
-            (lambda ls=ls, i=i: serve(ls, i)) for i, ls in enumerate(listeners)
+            functools.partial(serve, ls, i) for i, ls in enumerate(listeners)
         ]
-        fns += [(lambda st=st, k=k: client(st, k)) for st in ga.stacks for k in range(per_stack)]
+        fns += [functools.partial(client, st, k) for st in ga.stacks for k in range(per_stack)]
         try:
             _run_threads(fns)
         finally:
