@@ -27,8 +27,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from live_cli import ENV, command_namespace, run_cli, show
+
 from ustack import netns
 
 REASON = netns.unavailable_reason()
@@ -53,7 +53,8 @@ CLIENT = textwrap.dedent(
         size = 1000 + (i * 37) % 20000
         reader, writer = await asyncio.wait_for(asyncio.open_connection(HOST, PORT), 60)
         await asyncio.wait_for(barrier.wait(), 90)  # every connection open at once
-        writer.write(f"GET /bytes/{size} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n".encode())
+        request = f"GET /bytes/{size} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
+        writer.write(request.encode())
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), 60)
         writer.close()
@@ -85,7 +86,15 @@ def test_serve_two_stacks_1000_concurrent_kernel_connections(tmp_path: Path) -> 
     run = f"{sys.executable} {client} 8080 {count}"
     with command_namespace("stacks", "serve --stacks 2's TAP device") as ns:
         proc = run_cli(
-            ns, "serve", "--stacks", "2", "--http", "8080", "--no-control", "--run", run,
+            ns,
+            "serve",
+            "--stacks",
+            "2",
+            "--http",
+            "8080",
+            "--no-control",
+            "--run",
+            run,
             timeout=300,
         )
     assert proc.returncode == 0, show(proc)
