@@ -556,18 +556,22 @@ class Socket(SocketIdioms):
                 left = _WAIT_SLICE_NS if end is None else end - time.monotonic_ns()
                 if left <= 0:
                     return False
-                with lock:
-                    so = self._ptr()
-                    self._waiters += 1
-                # The group's fence: closing it waits for this sleep to end.
+                # The group's fence counts the sleep: closing the group waits for it.
                 lock.fence.enter()
                 try:
-                    rc = int(lib.ust_socket_wait(so, events, min(left, _WAIT_SLICE_NS), revents))
+                    with lock:
+                        so = self._ptr()
+                        self._waiters += 1
+                    try:
+                        rc = int(
+                            lib.ust_socket_wait(so, events, min(left, _WAIT_SLICE_NS), revents)
+                        )
+                    finally:
+                        with lock:
+                            self._waiters -= 1
+                            self._close_if_last()
                 finally:
                     lock.fence.leave()
-                    with lock:
-                        self._waiters -= 1
-                        self._close_if_last()
                 if rc < 0:
                     check(rc, "ust_socket_wait")
         finally:
