@@ -93,6 +93,8 @@ class EventQueue:
             self._members: tuple[Stack, ...] = tuple(stack.stacks)
         elif stack.threaded:
             self._group = stack.group
+            if self._group is None:
+                raise ValueError("the StackGroup of this stack is gone: keep it while in use")
             self._stack = stack
             self._members = (stack,)
         else:

@@ -39,7 +39,7 @@ from ustack._stacklock import Fence, StackLock, in_callback
 from ustack._util import parse_mac
 from ustack.clock import VirtualClock
 from ustack.constants import AF_INET6
-from ustack.drivers import Closing, DriverEnd, Link
+from ustack.drivers import DriverEnd, Link
 from ustack.errors import check, error_from_code
 from ustack.inet import (
     IN6_IFF_NODAD,
@@ -183,6 +183,45 @@ def _no_destroy(st: Any) -> None:
     """A group's stack is destroyed by ust_group_destroy."""
 
 
+class _Core:
+    """What the C group needs to stay alive and to be destroyed right,
+    shared by the StackGroup and its stacks with no reference back to
+    either (so no garbage cycle holds a group: a cycle's finalizers run in
+    any order, and a pipe could be freed before the group detached from
+    it).  The last of the group and its stacks to go destroys the C group
+    (``__del__``), the drivers' ends still alive then; or the group's
+    :meth:`StackGroup.close` does it first."""
+
+    __slots__ = ("g", "fence", "errors", "log", "ends", "links", "closing")
+
+    def __init__(self) -> None:
+        self.g: Any = None
+        self.fence = Fence()
+        self.errors: list[BaseException] = []
+        self.log: tuple[Any, Any] | None = None  # the log callback and handle (C calls it)
+        self.ends: list[DriverEnd] = []  # kept alive until the C group is gone
+        self.links: list[Link] = []
+        self.closing = False
+
+    def destroy(self) -> None:
+        g, self.g = self.g, None
+        if g is None:
+            return
+        for link in self.links:
+            link.alive = False
+        lib.ust_group_destroy(g)
+        for link in self.links:
+            link.mark_dead()
+        self.links.clear()
+
+    def __del__(self) -> None:
+        try:
+            self.fence.closed = True
+            self.destroy()
+        except Exception:  # interpreter shutdown
+            pass
+
+
 class GroupInterface(Interface):
     """An interface of a group's stack: on a threaded group, every call
     holds the stack's lock."""
@@ -196,14 +235,15 @@ class GroupStack(Stack):
     """Stack ``index`` of a :class:`StackGroup` (made by the group)."""
 
     def __init__(self, group: StackGroup, index: int, st: Any, seed: int | None) -> None:  # noqa: D107
-        self._init_fields(group.clock, seed, group._errors)
+        self._init_fields(group.clock, seed, group._core.errors)
         self._st = st
         self._destroy = _no_destroy
         self.tick_ns = group.tick_ns
-        self._group = group
+        self._core = group._core  # keeps the C group; the group itself only weakly
+        self._group_ref = weakref.ref(group)
         self._index = index
         if group.threads:
-            self._lock = StackLock(st, group._fence)
+            self._lock = StackLock(st, group._core.fence)
             self._world = World()  # its own, empty: nothing polls a threaded stack
         else:
             self._world = World.for_key(group.clock) if group.clock is not None else World()
@@ -215,12 +255,21 @@ class GroupStack(Stack):
     def _make_interface(self, link: Link, driver: DriverEnd) -> Interface:
         return GroupInterface(self, link, driver)
 
+    @property
+    def group(self) -> StackGroup | None:
+        """The :class:`StackGroup` (None once that object is gone: a stack
+        keeps the C group alive, not the Python object)."""
+        return self._group_ref()
+
     def close(self) -> None:
         """A group's stack closes with its group (:meth:`StackGroup.close`)."""
-        group = self._group
-        if self._st is not None and group is not None and not group._closing:
+        if self._st is not None and not self._core.closing:
             raise RuntimeError("a stack of a StackGroup is closed by its group: group.close()")
         super().close()
+
+    def __del__(self) -> None:
+        """Nothing: the C stack goes with the group (the last of the group
+        and its stacks to go destroys it)."""
 
     def __repr__(self) -> str:
         if self._st is None:
@@ -298,17 +347,16 @@ class _Calling:
 
 
 def _ends(driver: Any, n: int) -> list[DriverEnd]:
-    """The n driver ends (one per stack) of ``driver``: a sequence of ends,
-    or a multi-queue device's ``queues`` / a pipe end's ``lanes``."""
+    """The n driver ends (one per stack) of ``driver``: a sequence of ends
+    (``pipe.lanes_of("a")``), or a multi-queue device with ``queue(i)`` (a
+    ``Tap(queues=n)``)."""
     ends: Any = driver
-    for attr in ("queues", "lanes"):
-        if not isinstance(ends, Sequence) and hasattr(ends, attr):
-            ends = getattr(ends, attr)
-            if callable(ends):
-                ends = ends()
+    if not isinstance(ends, Sequence) and callable(getattr(ends, "queue", None)):
+        ends = [driver.queue(i) for i in range(n)]
     if not isinstance(ends, Sequence):
         raise TypeError(
-            f"attach needs one driver end per stack (a list, or a device's queues), not {driver!r}"
+            f"attach needs one driver end per stack (a list, or a device with queue(i)), "
+            f"not {driver!r}"
         )
     ends = list(ends)
     if len(ends) != n:
@@ -319,7 +367,7 @@ def _ends(driver: Any, n: int) -> list[DriverEnd]:
     return ends
 
 
-class StackGroup(Closing):
+class StackGroup:
     """``nstacks`` stacks sharing their interfaces' queues (see the module
     documentation).
 
@@ -354,11 +402,8 @@ class StackGroup(Closing):
         ifq_maxlen: int | None = None,
         log_level: int | str | None = None,
     ) -> None:
-        self._g: Any = None
-        self._closing = False
+        self._core = _Core()
         self._running = False
-        self._errors: list[BaseException] = []
-        self._fence = Fence()
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._interfaces: dict[str, list[Interface]] = {}
         self.stacks: list[Stack] = []
@@ -379,9 +424,9 @@ class StackGroup(Closing):
         cfg = ffi.new("struct ust_group_config *")
         lib.ust_group_config_init(cfg)
         cfg.nstacks = nstacks
-        self._log_cb, self._log_handle = fill_config(
+        self._core.log = fill_config(
             cfg.stack,
-            self._errors,
+            self._core.errors,
             seed=seed,
             clock=clock,
             mem_limit=mem_limit,
@@ -410,10 +455,10 @@ class StackGroup(Closing):
         cfg.ring_size = ring_size
         out = ffi.new("struct ust_group **")
         check(lib.ust_group_create(cfg, out), "stack group")
-        self._g = out[0]
-        n = int(lib.ust_group_size(self._g))
+        self._core.g = out[0]
+        n = int(lib.ust_group_size(self._core.g))
         for i in range(n):
-            st = lib.ust_group_stack(self._g, i)
+            st = lib.ust_group_stack(self._core.g, i)
             self.stacks.append(GroupStack(self, i, st, None if seed is None else seed + i))
         if not threads:
             # Frames go from stack to stack through the hand-off rings: the
@@ -435,12 +480,16 @@ class StackGroup(Closing):
 
     @property
     def closed(self) -> bool:
-        return self._g is None
+        return self._core.g is None
+
+    @property
+    def _g(self) -> Any:
+        return self._core.g
 
     def _ptr(self) -> Any:
-        if self._g is None:
+        if self._core.g is None:
             raise error_from_code(int(lib.UST_EBADF), "the stack group is closed")
-        return self._g
+        return self._core.g
 
     def _calling(self) -> _Calling:
         """The context of a call that takes the stacks' locks itself: it
@@ -452,12 +501,13 @@ class StackGroup(Closing):
                     "this call takes every stack's lock itself: not inside stack.locked() "
                     "or a stack's callback"
                 )
-        return _Calling(self._fence)
+        return _Calling(self._core.fence)
 
     def _raise_pending(self) -> None:
-        if self._errors:
-            exc = self._errors[0]
-            self._errors.clear()
+        errors = self._core.errors
+        if errors:
+            exc = errors[0]
+            errors.clear()
             raise exc
 
     @property
@@ -475,7 +525,7 @@ class StackGroup(Closing):
         address: str | IPInterface | Sequence[str | IPInterface] | None = None,
     ) -> list[Interface]:
         """Attach a multi-queue device as interface ``name`` of every stack:
-        end i (``driver[i]``, ``driver.queues[i]``, ``driver.lanes[i]``) on
+        end i (``driver[i]``, or ``driver.queue(i)`` of a multi-queue device) on
         stack i (``ust_group_if_attach``); frames are steered among them by
         hash.  Optionally with addresses (on every stack).  Returns the n
         interfaces.  Before :meth:`start`."""
@@ -491,8 +541,10 @@ class StackGroup(Closing):
         with self._calling():
             check(lib.ust_group_if_attach(g, name.encode("utf-8"), ops, softcs, ifps), name)
         ifaces: list[Interface] = []
+        self._core.ends.extend(ends)
         for i, (stack, end) in enumerate(zip(self.stacks, ends, strict=True)):
             iface = stack._adopt_interface(ifps[i], end)
+            self._core.links.append(iface._link)
             stack_ref = weakref.ref(stack)
 
             def forget(ref: weakref.ref[Stack] = stack_ref, ifname: str = iface.name) -> None:
@@ -664,15 +716,16 @@ class StackGroup(Closing):
     def close(self) -> None:
         """Stop the threads, close every socket and event queue, destroy
         the stacks (their interfaces are detached; the drivers stay)."""
-        g = self._g
+        core = self._core
+        g = core.g
         if g is None:
             return
-        self._closing = True
+        core.closing = True
         try:
             if self._running:
                 lib.ust_group_stop(g)
                 self._running = False
-            self._fence.close()  # calls in progress end first; new ones fail
+            core.fence.close()  # calls in progress end first; new ones fail
             for q in list(self._evqs):
                 q.close()
             for stack in self.stacks:
@@ -682,8 +735,7 @@ class StackGroup(Closing):
                 finally:
                     stack._lock = lock
         finally:
-            self._g = None
-            lib.ust_group_destroy(g)
+            core.destroy()
             self._interfaces.clear()
 
     # --- counters -------------------------------------------------------------------
@@ -730,8 +782,14 @@ class StackGroup(Closing):
 
         return EventQueue(self)
 
+    def __enter__(self) -> StackGroup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def __repr__(self) -> str:
-        if self._g is None:
+        if self._core.g is None:
             return "<StackGroup closed>"
         mode = "threads" if self.threads else "polled"
         state = ", running" if self._running else ""

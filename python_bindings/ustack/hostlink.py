@@ -605,9 +605,4 @@ class GroupHostLink(StackLink):
 
 def _tap_queues(tap: Tap, n: int) -> list[DriverEnd]:
     """The n queue ends of a multi-queue Tap."""
-    queues: Any = getattr(tap, "queues", None)
-    if callable(queues):
-        queues = queues()
-    if queues is None:
-        queues = [tap.queue(i) for i in range(n)]
-    return list(queues)
+    return [tap.queue(i) for i in range(n)]
