@@ -62,7 +62,7 @@ struct mq_dev {
 	void *softc[MQ_MAXQ];
 };
 
-static void
+static inline void
 mq_init(struct mq_dev *d, unsigned nq, uint8_t mac_last, int policy)
 {
 	unsigned i;
@@ -88,7 +88,7 @@ mq_init(struct mq_dev *d, unsigned nq, uint8_t mac_last, int policy)
 	}
 }
 
-static void
+static inline void
 mq_fini(struct mq_dev *d)
 {
 	unsigned i;
@@ -101,7 +101,7 @@ mq_fini(struct mq_dev *d)
 	}
 }
 
-static void
+static inline void
 mq_wire(struct mq_dev *a, struct mq_dev *b)
 {
 	a->peer = b;
@@ -109,7 +109,7 @@ mq_wire(struct mq_dev *a, struct mq_dev *b)
 }
 
 /* Puts a frame on queue q of d, as if the wire delivered it there. */
-static int
+static inline int
 mq_inject(struct mq_dev *d, unsigned q, const void *frame, size_t len)
 {
 	struct mq_port *p = &d->port[q];
@@ -138,7 +138,7 @@ mq_inject(struct mq_dev *d, unsigned q, const void *frame, size_t len)
 }
 
 /* The queue of d a frame arrives on. */
-static unsigned
+static inline unsigned
 mq_pick(struct mq_dev *d, unsigned from_q, const uint8_t *frame, size_t len)
 {
 	uint32_t hash;
@@ -154,7 +154,7 @@ mq_pick(struct mq_dev *d, unsigned from_q, const uint8_t *frame, size_t len)
 	}
 }
 
-static int
+static inline int
 mq_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 {
 	struct mq_port *p = softc;
@@ -189,7 +189,7 @@ mq_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	return (n);
 }
 
-static int
+static inline int
 mq_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 {
 	struct mq_port *p = softc;
@@ -209,7 +209,7 @@ mq_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	return (n);
 }
 
-static void
+static inline void
 mq_get_mac(void *softc, uint8_t mac[6])
 {
 	memcpy(mac, ((struct mq_port *)softc)->dev->mac, 6);
@@ -222,13 +222,13 @@ mq_get_mtu(void *softc)
 	return (1500);
 }
 
-static int
+static inline int
 mq_get_fd(void *softc)
 {
 	return (((struct mq_port *)softc)->pfd[0]);
 }
 
-static void
+static inline void
 mq_detach(void *softc)
 {
 	struct mq_port *p = softc;

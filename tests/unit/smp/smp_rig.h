@@ -28,7 +28,7 @@ struct rig {
 	uint32_t ipa, ipb;
 };
 
-static void
+static inline void
 rig_config(struct ust_group_config *gc, struct rig *r, unsigned n, int threads, uint64_t seed)
 {
 	ust_group_config_init(gc);
@@ -44,7 +44,7 @@ rig_config(struct ust_group_config *gc, struct rig *r, unsigned n, int threads, 
 
 /* Group a of na stacks (device policy pa: how frames from b land on a's
  * queues), group b of nb (policy pb).  0 or a failed step's error. */
-static int
+static inline int
 rig_open(struct rig *r, unsigned na, unsigned nb, int threads, int pa, int pb, uint32_t ring)
 {
 	struct ust_group_config gc;
@@ -86,7 +86,7 @@ rig_open(struct rig *r, unsigned na, unsigned nb, int threads, int pa, int pb, u
 	return (0);
 }
 
-static void
+static inline void
 rig_close(struct rig *r)
 {
 	ust_group_destroy(r->a);
@@ -98,7 +98,7 @@ rig_close(struct rig *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static void
+static inline void
 rig_run(struct rig *r, uint64_t dt)
 {
 	tl_run(r->vc, r->all, r->nall, dt);
@@ -106,7 +106,7 @@ rig_run(struct rig *r, uint64_t dt)
 
 /* A listening TCP socket on stack st at addr:port (st's lock held by the
  * caller when st runs on a thread). */
-static struct ust_socket *
+static inline struct ust_socket *
 rig_listen(struct ust_stack *st, uint32_t addr, uint16_t port)
 {
 	struct ust_sockaddr_in sin = tl_sin(addr, port);
@@ -123,7 +123,7 @@ rig_listen(struct ust_stack *st, uint32_t addr, uint16_t port)
 }
 
 /* A TCP socket on st connecting to addr:port (from lport, 0: any). */
-static struct ust_socket *
+static inline struct ust_socket *
 rig_connect(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t addr, uint16_t port)
 {
 	struct ust_sockaddr_in sin = tl_sin(addr, port), lsin = tl_sin(laddr, lport);
@@ -146,7 +146,7 @@ rig_connect(struct ust_stack *st, uint32_t laddr, uint16_t lport, uint32_t addr,
 
 /* The stack of group g that owns the flow whose packets arrive at it
  * from src:sport to dst:dport (host-order ports), by the default key. */
-static unsigned
+static inline unsigned
 rig_owner(unsigned n, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	uint8_t key[UST_RSS_KEYLEN];
