@@ -313,8 +313,7 @@ evreg_find(struct socket *so, struct evq *eq)
 	return (NULL);
 }
 
-static int gevq_ctl(struct gevq *gq, int op, struct ust_socket *uso, uint32_t events,
-    void *udata);
+static int gevq_ctl(struct gevq *gq, int op, struct ust_socket *uso, uint32_t events, void *udata);
 
 static int
 evq_ctl(struct evq *eq, int op, struct socket *so, uint32_t events, void *udata)
@@ -438,8 +437,7 @@ evq_sleep(struct evq_wake *ew, uint64_t gen, uint64_t deadline)
 	while (ew->ew_gen == gen)
 		if (deadline == UINT64_MAX)
 			ust_osal_cond_wait(ew->ew_cv, ew->ew_mtx);
-		else if (ust_osal_cond_timedwait(ew->ew_cv, ew->ew_mtx, deadline) ==
-		    UST_ETIMEDOUT)
+		else if (ust_osal_cond_timedwait(ew->ew_cv, ew->ew_mtx, deadline) == UST_ETIMEDOUT)
 			break;
 	ust_osal_mutex_unlock(ew->ew_mtx);
 }
@@ -637,7 +635,9 @@ gevq_poll(struct gevq *gq, struct ust_event *evs, int max)
 }
 
 /* Stacks with threads of their own are left to them; the others (a group
- * without threads) are polled here, as ust_evq_wait polls its stack. */
+ * without threads) are polled here, as ust_evq_wait polls its stack.  Time
+ * is read from the clock itself (ust_stack_now would look at a running
+ * stack's poll state). */
 static int
 gevq_wait(struct gevq *gq, struct ust_event *evs, int max, int64_t timeout_ns)
 {
@@ -646,7 +646,7 @@ gevq_wait(struct gevq *gq, struct ust_event *evs, int max, int64_t timeout_ns)
 	int n, work, spins = 0, real = clock_is_osal(st0), polled;
 	unsigned i;
 
-	now = ust_stack_now(st0);
+	now = st0->st_cfg.clock.now_ns(st0->st_cfg.clock.ctx);
 	end = timeout_ns < 0 ? UINT64_MAX : now + (uint64_t)timeout_ns;
 	for (;;) {
 		work = 0;
@@ -663,7 +663,7 @@ gevq_wait(struct gevq *gq, struct ust_event *evs, int max, int64_t timeout_ns)
 		n = gevq_poll(gq, evs, max);
 		if (n > 0 || timeout_ns == 0)
 			return (n);
-		now = ust_stack_now(st0);
+		now = st0->st_cfg.clock.now_ns(st0->st_cfg.clock.ctx);
 		if (now >= end)
 			return (0);
 		if (work > 0)
@@ -687,7 +687,7 @@ gevq_wait(struct gevq *gq, struct ust_event *evs, int max, int64_t timeout_ns)
 		evq_sleep(&gq->gq_wake, gen, deadline);
 	}
 }
-#else /* !UST_SMP: no group, so no group queue ever reaches these. */
+#else  /* !UST_SMP: no group, so no group queue ever reaches these. */
 static void
 gevq_destroy(struct gevq *gq)
 {
@@ -743,8 +743,8 @@ ust_socket_wait(struct ust_socket *uso, uint32_t events, int64_t timeout_ns, uin
 	/* A queue of one registration, for this wait. */
 	ust_stack_lock(st);
 	n = evq_create(st, NULL, &eq);
-	if (n == 0 && (n = ust_evq_ctl(EVQ_TO_UST(eq), UST_EVQ_ADD, uso, events & EV_KNOWN,
-	                   NULL)) != 0)
+	if (n == 0 &&
+	    (n = ust_evq_ctl(EVQ_TO_UST(eq), UST_EVQ_ADD, uso, events & EV_KNOWN, NULL)) != 0)
 		evq_free(eq);
 	ust_stack_unlock(st);
 	if (n != 0)

@@ -770,7 +770,9 @@ int
 ust_group_if_addr6_add(struct ust_group *g, const char *ifname, const struct ust_in6_addr *addr,
     unsigned prefixlen, unsigned flags)
 {
-	struct grp_cfgarg a = { .ifname = ifname, .addr6 = addr, .prefixlen = prefixlen,
+	struct grp_cfgarg a = { .ifname = ifname,
+		.addr6 = addr,
+		.prefixlen = prefixlen,
 		.flags = flags };
 
 	return (ust_group_foreach(g, grp_do_addr6, &a));
@@ -780,7 +782,9 @@ int
 ust_group_route_add(struct ust_group *g, uint32_t dst, unsigned prefixlen, uint32_t gateway,
     const char *ifname)
 {
-	struct grp_cfgarg a = { .ifname = ifname, .addr = dst, .prefixlen = prefixlen,
+	struct grp_cfgarg a = { .ifname = ifname,
+		.addr = dst,
+		.prefixlen = prefixlen,
 		.gateway = gateway };
 
 	return (ust_group_foreach(g, grp_do_route, &a));
@@ -790,7 +794,9 @@ int
 ust_group_route6_add(struct ust_group *g, const struct ust_in6_addr *dst, unsigned prefixlen,
     const struct ust_in6_addr *gateway, const char *ifname)
 {
-	struct grp_cfgarg a = { .ifname = ifname, .addr6 = dst, .prefixlen = prefixlen,
+	struct grp_cfgarg a = { .ifname = ifname,
+		.addr6 = dst,
+		.prefixlen = prefixlen,
 		.gateway6 = gateway };
 
 	return (ust_group_foreach(g, grp_do_route6, &a));
@@ -870,20 +876,20 @@ ust_group_get_stats(struct ust_group *g, unsigned i, struct ust_group_stats *out
 }
 
 /* Sums fn's struct of `bytes` over the stacks, each read under its lock. */
-#define GRP_STATS_SUM(g, out, fn)                                                      \
-	do {                                                                           \
-		__typeof__(*(out)) one_;                                               \
-		unsigned k_;                                                           \
-		_Static_assert(sizeof(one_) % sizeof(uint64_t) == 0, "uint64_t fields"); \
-		memset((out), 0, sizeof(*(out)));                                      \
-		for (k_ = 0; k_ < (g)->g_n; k_++) {                                    \
-			struct ust_stack *st_ = (g)->g_thr[k_].gt_stack;               \
-			ust_stack_lock(st_);                                           \
-			fn(st_, &one_);                                                \
-			ust_stack_unlock(st_);                                         \
-			grp_sum((uint64_t *)(void *)(out),                             \
-			    (const uint64_t *)(const void *)&one_, sizeof(one_));      \
-		}                                                                      \
+#define GRP_STATS_SUM(g, out, fn)                                                                 \
+	do {                                                                                      \
+		__typeof__(*(out)) one_;                                                          \
+		unsigned k_;                                                                      \
+		_Static_assert(sizeof(one_) % sizeof(uint64_t) == 0, "uint64_t fields");          \
+		memset((out), 0, sizeof(*(out)));                                                 \
+		for (k_ = 0; k_ < (g)->g_n; k_++) {                                               \
+			struct ust_stack *st_ = (g)->g_thr[k_].gt_stack;                          \
+			ust_stack_lock(st_);                                                      \
+			fn(st_, &one_);                                                           \
+			ust_stack_unlock(st_);                                                    \
+			grp_sum((uint64_t *)(void *)(out), (const uint64_t *)(const void *)&one_, \
+			    sizeof(one_));                                                        \
+		}                                                                                 \
 	} while (0)
 
 void
@@ -1084,11 +1090,11 @@ ust_group_get_stats(struct ust_group *g, unsigned i, struct ust_group_stats *out
 	memset(out, 0, sizeof(*out));
 }
 
-#define GRP_STATS_NONE(name, type)                                      \
-	void name(struct ust_group *g, struct type *out)                \
-	{                                                               \
-		(void)g;                                                \
-		memset(out, 0, sizeof(*out));                           \
+#define GRP_STATS_NONE(name, type)                       \
+	void name(struct ust_group *g, struct type *out) \
+	{                                                \
+		(void)g;                                 \
+		memset(out, 0, sizeof(*out));            \
 	}
 GRP_STATS_NONE(ust_group_stats_ether, ust_etherstat)
 GRP_STATS_NONE(ust_group_stats_arp, ust_arpstat)

@@ -274,8 +274,7 @@ grp_sleep(struct group_thr *gt)
 		if (deadline > ust_osal_clock_ns()) {
 			atomic_fetch_add_explicit(&gt->gt_sleeps, 1, memory_order_relaxed);
 			if (ust_osal_waiter_wait(gt->gt_waiter, fds, nfds, deadline) != 0)
-				atomic_fetch_add_explicit(&gt->gt_wakeups, 1,
-				    memory_order_relaxed);
+				atomic_fetch_add_explicit(&gt->gt_wakeups, 1, memory_order_relaxed);
 		}
 	}
 	atomic_store_explicit(&gt->gt_sleeping, 0, memory_order_seq_cst);

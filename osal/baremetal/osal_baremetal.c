@@ -304,8 +304,7 @@ ust_osal_waiter_wake(struct ust_osal_waiter *w)
 }
 
 int
-ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds,
-    uint64_t deadline_ns)
+ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds, uint64_t deadline_ns)
 {
 	(void)fds, (void)nfds;
 	for (;;) {

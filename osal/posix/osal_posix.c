@@ -7,7 +7,7 @@
  * the drivers' descriptors).
  */
 #if defined(__linux__)
-#define _GNU_SOURCE /* ppoll, pthread_attr_setaffinity_np, pthread_setname_np */
+#define _GNU_SOURCE         /* ppoll, pthread_attr_setaffinity_np, pthread_setname_np */
 #elif !defined(__FreeBSD__) /* FreeBSD: its default namespace has them all */
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -400,8 +400,7 @@ waiter_drain(struct ust_osal_waiter *w)
 }
 
 int
-ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds,
-    uint64_t deadline_ns)
+ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds, uint64_t deadline_ns)
 {
 	struct pollfd inline_pfd[WAITER_FDS_INLINE];
 	struct pollfd *pfd = inline_pfd;
@@ -440,8 +439,8 @@ ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds,
 	/* poll(2) counts milliseconds: round up, never wake early. */
 	rc = poll(pfd, n,
 	    tsp == NULL ? -1 :
-	    left / 1000000u >= (uint64_t)INT32_MAX ? INT32_MAX :
-	    (int)((left + 999999u) / 1000000u));
+	        left / 1000000u >= (uint64_t)INT32_MAX ? INT32_MAX :
+	                                                 (int)((left + 999999u) / 1000000u));
 #endif
 	if (rc > 0 && (pfd[0].revents & POLLIN))
 		waiter_drain(w);

@@ -294,7 +294,8 @@ udp_frame(const struct rig *r, uint8_t *f, uint16_t sport, uint16_t dport, const
 	uint8_t l4[256];
 	/* The frame builders take addresses in host order. */
 	uint32_t src = tl_hton32(r->ipb), dst = tl_hton32(r->ipa);
-	size_t n = tl_udp(l4, src, dst, sport, dport, (uint16_t)(8 + strlen(msg)), msg, strlen(msg));
+	size_t n =
+	    tl_udp(l4, src, dst, sport, dport, (uint16_t)(8 + strlen(msg)), msg, strlen(msg));
 
 	return (tl_frame_ip4(f, r->da.mac, r->db.mac, src, dst, 17, 1, 0, 64, l4, n));
 }
@@ -427,7 +428,8 @@ TEST(arp_replicated_to_every_stack)
 		CHECK_EQ(arp_copy[i], 1);
 	}
 	for (i = 0; i < 3; i++)
-		CHECK_EQ(ust_arp_lookup(ust_group_stack(r.a, i), tl_ip4addr(198, 18, 0, 9), &ae), 0);
+		CHECK_EQ(ust_arp_lookup(ust_group_stack(r.a, i), tl_ip4addr(198, 18, 0, 9), &ae),
+		    0);
 	rig_close(&r);
 }
 #endif /* UST_SMP */
