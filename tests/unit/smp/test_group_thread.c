@@ -410,4 +410,57 @@ TEST(stalled_stack_never_stops_the_others)
 	ust_stack_unlock(b0);
 	rig_close(&r);
 }
+/* ust_stack_unlock wakes a sleeping stack thread the caller left work
+ * for: a datagram sent under the lock leaves at once, not at the thread's
+ * next timer. */
+TEST(unlock_wakes_sleeping_thread)
+{
+	struct rig r;
+	struct ust_socket *ua, *ub;
+	struct ust_sockaddr_in sa, sb;
+	struct ust_stack *a, *b;
+	struct ust_group_stats g0, g1;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	uint64_t t0, t1, next;
+	uint32_t rev;
+	char c = 0;
+
+	REQUIRE_EQ(rig_open(&r, 1, 1, 1, MQ_RSS, MQ_RSS, 0), 0);
+	a = ust_group_stack(r.a, 0);
+	b = ust_group_stack(r.b, 0);
+	sa = tl_sin(r.ipa, 9000);
+	sb = tl_sin(r.ipb, 9001);
+	ust_stack_lock(a);
+	REQUIRE_EQ(ust_socket(a, UST_AF_INET, UST_SOCK_DGRAM, 0, &ua), 0);
+	REQUIRE_EQ(ust_bind(ua, (const struct ust_sockaddr *)&sa, sizeof(sa)), 0);
+	ust_stack_unlock(a);
+	ust_stack_lock(b);
+	REQUIRE_EQ(ust_socket(b, UST_AF_INET, UST_SOCK_DGRAM, 0, &ub), 0);
+	REQUIRE_EQ(ust_bind(ub, (const struct ust_sockaddr *)&sb, sizeof(sb)), 0);
+	ust_stack_unlock(b);
+	nanosleep(&ts, NULL); /* both threads idle, asleep */
+	ust_group_get_stats(r.a, 0, &g0);
+	next = ust_stack_next_deadline(a);
+	t0 = now_ns();
+	ust_stack_lock(a);
+	CHECK_EQ(ust_sendto(ua, "x", 1, 0, (const struct ust_sockaddr *)&sb, sizeof(sb)), 1);
+	ust_stack_unlock(a);
+	CHECK_EQ(ust_socket_wait(ub, UST_EV_IN, 5 * TL_NS_S, &rev), 1);
+	t1 = now_ns();
+	ust_group_get_stats(r.a, 0, &g1);
+	CHECK(g1.sleeps > 0);
+	CHECK(g1.wakeups > g0.wakeups);
+	/* Well before the timer the thread slept until (when it is far). */
+	if (next > t0 + 300 * TL_NS_MS)
+		CHECK(t1 - t0 < 100 * TL_NS_MS);
+	ust_stack_lock(b);
+	CHECK_EQ(ust_recv(ub, &c, 1, 0), 1);
+	CHECK_EQ(c, 'x');
+	ust_close(ub);
+	ust_stack_unlock(b);
+	ust_stack_lock(a);
+	ust_close(ua);
+	ust_stack_unlock(a);
+	rig_close(&r);
+}
 #endif /* UST_SMP */
