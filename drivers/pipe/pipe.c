@@ -126,6 +126,9 @@
 /* Mixes a sending lane's number into the direction's fault seed. */
 #define PIPE_LANE_SEED_MUL 0x9e3779b97f4a7c15ull
 
+_Static_assert(sizeof(((struct ust_pipe_config *)0)->rss_key) == UST_RSS_KEYLEN,
+    "ust_pipe_config.rss_key is one Toeplitz key");
+
 #define PS_CORRUPTED 0x0001u
 #define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
 #define PS_OFFLOADED 0x0004u /* sent with checksum requests: right by construction */

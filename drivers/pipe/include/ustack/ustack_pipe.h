@@ -39,7 +39,6 @@
 #include <ustack/ustack.h>
 #include <ustack/ustack_driver.h>
 #include <ustack/ustack_fault.h>
-#include <ustack/ustack_group.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -93,8 +92,9 @@ struct ust_pipe_config {
 	/* Default 1: with lanes > 1, RSS and SPREAD frames arrive marked with
 	 * their hash (ust_mbuf_set_rss); 0: unmarked, the receiver hashes. */
 	int rss_mark;
-	/* The Toeplitz key; default ust_rss_default_key(). */
-	uint8_t rss_key[UST_RSS_KEYLEN];
+	/* The Toeplitz key (UST_RSS_KEYLEN bytes, ustack_group.h); default
+	 * ust_rss_default_key(). */
+	uint8_t rss_key[40];
 };
 
 struct ust_pipe;
