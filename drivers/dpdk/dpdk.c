@@ -43,6 +43,21 @@
  * whose size plus every header (Ethernet included) exceeds the MTU: its
  * tso_segsz is clamped to fit (more, smaller segments).
  *
+ * Several queue pairs (a group of stacks, one per queue): when the port
+ * hashes (its flow_type_rss_offloads cover IPv4/IPv6, TCP and UDP) it is
+ * configured for RSS over addresses and ports with the standard Toeplitz
+ * key (ust_rss_default_key, when it takes a 40-byte key; else its own) and
+ * its default indirection table (entry e -> queue e % n), so every queue
+ * gets its share of the flows; a group re-steers in software whatever the
+ * port puts on another stack's queue.  The port's hash is not passed on
+ * (ust_mbuf_set_rss): its inputs and key are the PMD's business, and the
+ * group's own hash is cheap.  A port without RSS (net_ring, memif) keeps
+ * queue i joined to queue i.  Each queue's state (lend records, tx
+ * contexts, backlog, counters) belongs to the thread that polls it; the
+ * mempools are DPDK's (thread safe) and the multicast filter is one per
+ * port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
+ * of the queue that lent it (dpdk_rx_free touches that queue's records).
+ *
  * Global state: DPDK's EAL is process state (one rte_eal_init per process,
  * a second call fails even after rte_eal_cleanup), so this file keeps the
  * process's EAL state (dpdk_eal_state, the argv given to rte_eal_init,
@@ -71,6 +86,7 @@
 #include <rte_bus_vdev.h>
 
 #include <ustack/ustack_dpdk.h>
+#include <ustack/ustack_group.h>
 
 #define DPDK_ETHER_HDR 14
 #define DPDK_BURST 32
@@ -90,6 +106,9 @@
 #define DPDK_RX_HW_CSUM                                                 \
 	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | \
 	    RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+
+/* What RSS hashes, where the port can: addresses and ports. */
+#define DPDK_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
 
 struct ust_dpdk_port;
 struct dpdk_queue;
@@ -443,6 +462,7 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	struct rte_eth_conf conf;
 	struct rte_ether_addr ea;
 	char name[RTE_MEMPOOL_NAMESIZE];
+	uint8_t rss_key[UST_RSS_KEYLEN];
 	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 4095u * p->p_nq;
 	uint16_t nrxd = cfg->nb_rxd, ntxd = cfg->nb_txd, mtu, i;
 	int socket = rte_eth_dev_socket_id(p->p_id), rc;
@@ -455,6 +475,16 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 		return (-UST_EINVAL);
 	memset(&conf, 0, sizeof(conf));
 	dpdk_port_offloads(p, &di, cfg, &conf);
+	/* Several queues: RSS (the file header). */
+	if (p->p_nq > 1 && (di.flow_type_rss_offloads & DPDK_RSS_HF) != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads & DPDK_RSS_HF;
+		if (di.hash_key_size == UST_RSS_KEYLEN) {
+			ust_rss_default_key(rss_key);
+			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = UST_RSS_KEYLEN;
+		}
+	}
 	snprintf(name, sizeof(name), "ustrx%u_%u", p->p_id, atomic_fetch_add(&dpdk_pool_seq, 1));
 	p->p_rxpool = rte_pktmbuf_pool_create(name, nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	snprintf(name, sizeof(name), "usttx%u_%u", p->p_id, atomic_fetch_add(&dpdk_pool_seq, 1));
