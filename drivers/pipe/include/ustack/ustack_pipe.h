@@ -98,9 +98,10 @@ struct ust_pipe_config {
 	/* 1: every lane end has a descriptor (get_fd) that becomes readable
 	 * when frames may be waiting for it, so that a thread may sleep in
 	 * poll(2) (or ust_osal_waiter_wait) instead of spinning: a group with
-	 * threads that do not busy-poll.  A sleeping loop must ask
-	 * ust_stack_next_deadline() after its last poll and before it sleeps
-	 * (the lost-wake-up argument in pipe.c needs it).  Costs a write(2)
+	 * threads that do not busy-poll.  A sleeping loop must ask the
+	 * end's next_deadline (ust_stack_next_deadline() does; so does a
+	 * group's thread) after its last poll and before it sleeps (the
+	 * lost-wake-up argument in pipe.c needs it).  Costs a write(2)
 	 * when a burst finds its receiver idle.  POSIX only (else
 	 * -UST_EOPNOTSUPP).  Default 0: get_fd is -1. */
 	int notify;
