@@ -8,6 +8,10 @@
  * ust_socket_wait; bytes intact both ways; RSS lanes: nothing re-steered,
  * SPREAD: every segment handed over between threads.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
+#include <time.h>
+
 #include <ustack/ustack.h>
 #include <ustack/ustack_group.h>
 #include <ustack/ustack_osal.h>
@@ -161,8 +165,18 @@ tcp_threads(unsigned n, int steer, struct ust_group_stats *sa, struct ust_group_
 	}
 	for (i = 0; i < n; i++)
 		REQUIRE_EQ(ust_stack_exec(ust_group_stack(r.a, i), do_close, &ls[i]), 0);
-	ust_group_get_stats(r.a, UST_GROUP_ALL, sa);
-	ust_group_get_stats(r.b, UST_GROUP_ALL, sb);
+	/* The closes' last segments may still be on their way between two
+	 * threads: wait (a little) until every hand-off has arrived. */
+	for (i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		ust_group_get_stats(r.a, UST_GROUP_ALL, sa);
+		ust_group_get_stats(r.b, UST_GROUP_ALL, sb);
+		if (sa->rss_steered_in == sa->rss_steered_out &&
+		    sb->rss_steered_in == sb->rss_steered_out)
+			break;
+		nanosleep(&ts, NULL);
+	}
 	pg_close(&r);
 }
 
