@@ -73,7 +73,8 @@ enum ust_pipe_steer {
 
 struct ust_pipe_config {
 	uint32_t mtu;       /* default 1500 */
-	uint32_t ring_size; /* frames per direction, power of two; default 1024 */
+	uint32_t ring_size; /* frames per ring (per direction; per lane pair with lanes), power
+	                     * of two; default 1024 */
 	uint8_t mac[2][6];  /* default 02:00:00:00:00:01 and :02 */
 	/* UST_IFCAP_* both ends advertise; default 0.  RXCSUM|TXCSUM: checksum
 	 * offload.  TSO4|LRO (only with both of those, else -UST_EINVAL):
