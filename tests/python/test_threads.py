@@ -32,11 +32,11 @@ LIMIT = 60.0  # seconds a test's threads get before it is called a deadlock
 
 @contextmanager
 def threaded_groups(n: int = 2) -> Iterator[tuple[StackGroup, StackGroup]]:
-    pipe = ustack.Pipe(seed=SEED, lanes=n, steer="rss")
-    # A pipe end gives its stack's thread no descriptor to sleep on (a frame
-    # another thread puts in its ring does not wake it): the threads spin.
-    ga = StackGroup(n, seed=SEED, busy_poll=True)
-    gb = StackGroup(n, seed=SEED + 1000, busy_poll=True)
+    # notify: each lane end has a descriptor (a doorbell) the stack's thread
+    # sleeps on, rung when a frame arrives.
+    pipe = ustack.Pipe(seed=SEED, lanes=n, steer="rss", notify=True)
+    ga = StackGroup(n, seed=SEED)
+    gb = StackGroup(n, seed=SEED + 1000)
     try:
         ga.attach("pa0", pipe.lanes_of("a"), address=f"{ADDR_A}/24")
         gb.attach("pb0", pipe.lanes_of("b"), address=f"{ADDR_B}/24")
