@@ -9,6 +9,10 @@
  * answered; one for a tentative address, from ::, is another node's DAD
  * (ours fails) unless it carries our own nonce (RFC 7527: a loop).  An
  * advertisement for a target without a cache entry is ignored (7.2.5).
+ * In a group of stacks, a copy (M_RSSCOPY) of a solicitation another stack
+ * received teaches the sender's link-layer address (and a DAD probe for a
+ * tentative address still fails it) but is never answered; a copy of an
+ * advertisement is processed as the frame itself.
  */
 #include <string.h>
 
@@ -267,6 +271,13 @@ nd6_ns_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 			ia->ia6_dad_ns_icount++;
 			nd6_dad_duplicated(ia);
 		}
+		goto drop;
+	}
+	if (m->m_flags & M_RSSCOPY) {
+		/* A group's copy of a solicitation another stack received
+		 * and answers: learn the sender's address, send nothing. */
+		if (!unspec)
+			nd6_cache_lladdr(ifp, &in.ip6.ip6_src, lladdr, ND_NEIGHBOR_SOLICIT, 0);
 		goto drop;
 	}
 	if (unspec) {
