@@ -6,8 +6,10 @@
  *
  *   pru_attach -> in_pcballoc          pru_detach -> in_pcbfree
  *   pru_bind -> in_pcbbind -> [in_pcb_lport: RFC 6056 3.3.1]
- *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport]
- *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard)
+ *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport4:
+ *                  in a group of stacks, a port whose replies hash home]
+ *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard; in an
+ *                  SO_REUSEPORT_LB group, one member by the 4-tuple's hash)
  *
  * Invariants (UST_DEBUG, in_pcbcheck()): INP_INHASH / INP_INWILD /
  * INP_INPORT say exactly which chains a PCB is on; on each it sits in the
@@ -550,7 +552,8 @@ in_pcb_lport4(struct inpcb *inp, struct in_addr faddr, uint16_t fport, struct in
 {
 	struct in_pcb_rssflow fl;
 
-	if (!rss_active(inp->inp_stack))
+	/* A lone stack (or a build without groups): the ports it always drew. */
+	if (!UST_SMP || !rss_active(inp->inp_stack))
 		return (in_pcb_lport_flow(inp, NULL, lportp));
 	memset(&fl, 0, sizeof(fl));
 	fl.faddr = faddr;
@@ -566,7 +569,8 @@ in_pcb_lport6(struct inpcb *inp, const struct in6_addr *faddr, uint16_t fport,
 {
 	struct in_pcb_rssflow fl;
 
-	if (!rss_active(inp->inp_stack))
+	/* A lone stack (or a build without groups): the ports it always drew. */
+	if (!UST_SMP || !rss_active(inp->inp_stack))
 		return (in_pcb_lport_flow(inp, NULL, lportp));
 	memset(&fl, 0, sizeof(fl));
 	fl.v6 = 1;
