@@ -6,10 +6,13 @@
  * it); an advertisement resolves a pending entry and releases what it
  * held; a router advertisement installs the router, its prefix and the
  * SLAAC address; router solicitations, redirects and MLD queries are
- * ignored (no report); nothing a copy causes is an answer.
+ * ignored (no report); nothing a copy causes is an answer.  In a group,
+ * the stacks probe an address with one nonce, so a probe the link looped
+ * back to any of them is a loop, not a duplicate.
  */
 #include "nd6rig.h"
 #include "net/ethernet.h"
+#include "net/rss_config.h"
 
 #if UST_INET6
 
@@ -247,6 +250,62 @@ TEST(nd6_copy_rs_redirect_mld_ignored)
 		CHECK(t.d->tx_count > before);
 	}
 	nr_fini(&t);
+}
+
+/* Two stacks of a group (created with one seed, then reseeded apart, as
+ * the group does): they probe the same tentative address with the same
+ * nonce, so stack 0's probe looped back by the link (and received by
+ * stack 1, or copied to it) is a loop to both, not another node. */
+TEST(nd6_group_dad_loop_not_duplicate)
+{
+	struct nr t0, t1;
+	struct rss_state rs0, rs1;
+	struct in6_addr a = nr_a(OURS);
+	struct tl_pkt6 p;
+	uint8_t f[LOOPDRV_FRAME];
+	size_t len = 0;
+	int i;
+
+	nr_stack(&t0, ust_test_seed);
+	nr_stack(&t1, ust_test_seed);
+	ust_rng_seed(&t1.st->st_rng, ust_test_seed + 1000);
+	memset(&rs0, 0, sizeof(rs0));
+	ust_rss_default_key(rs0.rs_key);
+	rs0.rs_n = 2;
+	rs1 = rs0;
+	rs1.rs_self = 1;
+	t0.st->st_rss = &rs0;
+	t1.st->st_rss = &rs1;
+	nr_attach(&t0);
+	nr_attach(&t1);
+	REQUIRE(ust_if_addr6_add(t0.uifp, &a, 64, 0) == 0);
+	REQUIRE(ust_if_addr6_add(t1.uifp, &a, 64, 0) == 0);
+	nr_advance(&t0, 2 * NR_SEC / 10);
+	nr_advance(&t1, 2 * NR_SEC / 10);
+	for (i = 0; i < t0.d->tx_count; i++)
+		if (nr_tx(&t0, i, &p) == 0 && p.proto == TL_IPPROTO_ICMPV6 &&
+		    p.icmp_type == ND_NEIGHBOR_SOLICIT) {
+			len = t0.d->tx_len[i];
+			memcpy(f, t0.d->tx[i], len);
+			break;
+		}
+	REQUIRE(len > 0);
+	CHECK(nr_addr_flags(&t1, &a) & UST_IN6_IFF_TENTATIVE);
+	nr_copy(&t1, f, len);
+	nr_inject(&t1, f, len);
+	nr_inject(&t0, f, len);
+	CHECK(!(nr_addr_flags(&t0, &a) & UST_IN6_IFF_DUPLICATED));
+	CHECK(!(nr_addr_flags(&t1, &a) & UST_IN6_IFF_DUPLICATED));
+	CHECK_STAT(NR_CNT(&t1, icp6s_dadloop) == 2);
+	CHECK_STAT(NR_CNT(&t0, icp6s_dadloop) == 1);
+	nr_advance(&t0, 3 * NR_SEC);
+	nr_advance(&t1, 3 * NR_SEC);
+	CHECK((nr_addr_flags(&t0, &a) & (UST_IN6_IFF_TENTATIVE | UST_IN6_IFF_DUPLICATED)) == 0);
+	CHECK((nr_addr_flags(&t1, &a) & (UST_IN6_IFF_TENTATIVE | UST_IN6_IFF_DUPLICATED)) == 0);
+	t0.st->st_rss = NULL;
+	t1.st->st_rss = NULL;
+	nr_fini(&t0);
+	nr_fini(&t1);
 }
 
 #endif
