@@ -122,6 +122,7 @@ reply_queue(const struct rss_state *rs, int family, uint16_t lport, uint16_t por
 	return (ust_rss_queue(h, rs->rs_n));
 }
 
+#if UST_SMP
 /* NCONN connects of family/type on a stack that is k of n: every reply
  * tuple hashes to k; the ports differ; lport_tries counts at least one
  * hash per connect and about n on average. */
@@ -186,6 +187,8 @@ TEST(connect_udp6_replies_hash_home)
 }
 #endif
 
+#endif
+
 /* The port sequence of a stack alone, of one with a group of one stack
  * (rss_active 0) and of one that is not in a group are the same: the
  * same PRNG draws, the same walk; and nothing is counted.  Sequential
@@ -228,6 +231,7 @@ TEST(connect_lone_stack_ports_unchanged)
 	}
 }
 
+#if UST_SMP
 /* A range whose only free port hashes elsewhere: connect still works
  * with that port (its replies are steered); one try counted.  A range of
  * a port that fits and one that does not: always the one that fits. */
@@ -272,3 +276,4 @@ TEST(connect_falls_back_when_no_port_fits)
 	tl_pair_run(&pr, 300 * SEC);
 	lt_pair_fini(&pr);
 }
+#endif
