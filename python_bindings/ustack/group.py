@@ -7,7 +7,7 @@ that owns their flow by a Toeplitz hash (RSS), configuration (addresses,
 routes, static neighbors, knobs) applied to every stack::
 
     with StackGroup(2) as g, Tap("ust0", queues=2) as tap:
-        g.attach("tap0", tap.queues, address="198.18.0.1/24")
+        g.attach("tap0", tap, address="198.18.0.1/24")   # queue i -> stack i
         g.start()                                # one thread per stack
         listeners = [st.create_server(("", 80)) for st in g.stacks]
         conn, peer = listeners[0].accept()       # from any Python thread
@@ -21,9 +21,13 @@ a :class:`~ustack.clock.VirtualClock` the group's stacks share the clock's
 :class:`~ustack.world.World`, so blocking calls, ``run_until`` and the
 Deadlock detection work as for lone stacks (a simulation of a group).
 
+Two groups over a pipe with lanes (``Pipe(lanes=n)``, lane i to stack i)
+are the simulation rig: ``ga.attach("pa0", pipe.lanes_of("a"))``.
+
 ``group.stacks[i]`` is a :class:`~ustack.stack.Stack` (it cannot be closed
 on its own: the group closes them all).  ``EventQueue(group)`` watches
-sockets of every stack.
+sockets of every stack.  ``stack.locked()`` holds a threaded stack's lock
+for a run of calls (its thread waits meanwhile).
 """
 
 from __future__ import annotations

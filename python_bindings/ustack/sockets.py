@@ -26,6 +26,14 @@ could never complete raises at once
 also for threads).  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
 
+Sockets of a threaded stack (a :class:`~ustack.group.StackGroup` started
+with threads) may be used from any Python thread at once: each call runs
+under the stack's lock (``ust_stack_lock``), a blocking call sleeps in
+``ust_socket_wait`` without it (the stack's thread wakes it) and its
+timeout is in seconds of the real clock; nothing polls the stack from
+Python.  A socket closed while another thread blocks on it ends that call
+with EBADF.
+
 Raw sockets, ``socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)``, behave as on BSD
 and Linux: ``sendto(icmp_message, (host, 0))`` sends the ICMP message as
 given (the application computes its checksum; the stack adds the IPv4
