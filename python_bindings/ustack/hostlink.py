@@ -56,6 +56,7 @@ from ustack.tap import Tap
 __all__ = [
     "HostLink",
     "GroupHostLink",
+    "GroupLink",
     "PortLink",
     "StackLink",
     "local_mac",
@@ -513,49 +514,31 @@ def _ip(*argv: str) -> None:
     subprocess.run(["ip", *argv], check=True, capture_output=True)
 
 
-class GroupHostLink(StackLink):
-    """A :class:`~ustack.group.StackGroup` of ``nstacks`` threaded stacks on
-    a multi-queue TAP device (``IFF_MULTI_QUEUE``, one queue per stack)
-    whose other side is the kernel of this namespace: ``ustack serve
-    --stacks N``.  The kernel spreads the flows it sends over the queues by
-    its own hash (and sends a flow's packets back on the queue its replies
-    came from); the group steers each frame to the stack that owns its flow.
+class GroupLink(StackLink):
+    """A :class:`~ustack.group.StackGroup` of threaded stacks on the queues
+    of one multi-queue device (queue i to stack i), facing something outside
+    the process: ``ustack serve --stacks N``.  A subclass opens the device
+    and calls :meth:`_open_group`.
 
     ``stack`` is stack 0 and ``iface`` its interface; :attr:`group` has
     them all.  The threads start with the link: from then on the stacks'
     sockets are used from any Python thread, never polled."""
 
-    driver = "tap"
+    group: StackGroup | None = None
+    ifaces: list[Interface]
+    _name = ""  # the interface's name on every stack
 
-    def __init__(
-        self,
-        *,
-        nstacks: int,
-        address: str = DEFAULT_ADDRESS,
-        peer_address: str | None = DEFAULT_PEER_ADDRESS,
-        ifname: str = DEFAULT_IFNAME,
-        mtu: int = 1500,
-        seed: int | None = None,
-        pin: bool = False,
-        busy_poll: bool = False,
-        **tap_options: Any,
+    def _open_group(
+        self, nstacks: int, name: str, device: Any, *, seed: int | None, **group_options: Any
     ) -> None:
-        super().__init__(address, peer_address)
-        self.ifname = ifname
-        self.existing = False
-        self.group: StackGroup | None = None
-        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
-        try:
-            self.group = StackGroup(nstacks, seed=seed, pin=pin, busy_poll=busy_poll)
-            self.ifaces = self.group.attach("tap0", _tap_queues(self.tap, nstacks))
-            self.group.add_address("tap0", str(self.address))
-            self.stack = self.group.stacks[0]
-            self.iface = self.ifaces[0]
-            setup_kernel_side(ifname, self.peer_address, mtu)
-            self.group.start()
-        except Exception:
-            self.close()
-            raise
+        """The group, the device's queues attached as ``name`` with
+        ustack's address on every stack."""
+        self._name = name
+        self.group = StackGroup(nstacks, seed=seed, **group_options)
+        self.ifaces = self.group.attach(name, device)
+        self.group.add_address(name, str(self.address))
+        self.stack = self.group.stacks[0]
+        self.iface = self.ifaces[0]
 
     @property
     def stacks(self) -> list[Stack]:
@@ -576,17 +559,12 @@ class GroupHostLink(StackLink):
         conv = check_range6 if checked else ipaddress.IPv6Interface
         self.address6 = conv(address)
         self.peer_address6 = conv(peer_address) if peer_address is not None else None
-        self.group.add_address("tap0", self.address6, nodad=True)
+        self.group.add_address(self._name, self.address6, nodad=True)
         if kernel_ifname is None:
             return
         setup_kernel_side6(kernel_ifname, self.peer_address6)
         if static_neighbors and self.peer_address6 is not None:
-            self.group.nd6_add("tap0", self.peer_ip6, kernel_mac(kernel_ifname))
-
-    @property
-    def driver_stats(self) -> dict[str, int]:
-        stats: dict[str, int] = self.tap.stats
-        return stats
+            self.group.nd6_add(self._name, self.peer_ip6, kernel_mac(kernel_ifname))
 
     def poll(self) -> int:
         """Nothing to do: the stacks' threads poll them."""
@@ -596,13 +574,53 @@ class GroupHostLink(StackLink):
         ready, _, _ = select.select(list(fds), [], [], limit)
         return list(ready)
 
-    def close(self) -> None:
+    def _close_group(self) -> None:
         if self.group is not None:
             self.group.close()
             self.group = None
+
+
+class GroupHostLink(GroupLink):
+    """A group of ``nstacks`` threaded stacks on a multi-queue TAP device
+    (``IFF_MULTI_QUEUE``, one queue per stack) whose other side is the
+    kernel of this namespace.  The kernel spreads the flows it sends over
+    the queues by its own hash (and sends a flow's packets back on the
+    queue its replies came from); the group steers each frame to the stack
+    that owns its flow."""
+
+    driver = "tap"
+
+    def __init__(
+        self,
+        *,
+        nstacks: int,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 1500,
+        seed: int | None = None,
+        pin: bool = False,
+        busy_poll: bool = False,
+        **tap_options: Any,
+    ) -> None:
+        super().__init__(address, peer_address)
+        self.ifname = ifname
+        self.existing = False
+        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
+        try:
+            self._open_group(nstacks, "tap0", self.tap, seed=seed, pin=pin, busy_poll=busy_poll)
+            setup_kernel_side(ifname, self.peer_address, mtu)
+            assert self.group is not None
+            self.group.start()
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        stats: dict[str, int] = self.tap.stats
+        return stats
+
+    def close(self) -> None:
+        self._close_group()
         self.tap.close()
-
-
-def _tap_queues(tap: Tap, n: int) -> list[DriverEnd]:
-    """The n queue ends of a multi-queue Tap."""
-    return [tap.queue(i) for i in range(n)]

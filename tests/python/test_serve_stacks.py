@@ -29,9 +29,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from live_cli import ENV, command_namespace, run_cli, show
+from live_cli import ENV, command_namespace, run_cli, show, unavailable_reason
 
-from ustack import netns
+from ustack import netns, pattern
 
 REASON = netns.unavailable_reason()
 pytestmark = pytest.mark.skipif(
@@ -110,6 +110,39 @@ def test_serve_two_stacks_1000_concurrent_kernel_connections(tmp_path: Path) -> 
     assert m is not None, show(proc)
     assert int(m.group(2)) == 0, show(proc)  # no hand-off ring overflowed
     assert len(re.findall(r"\tstack \d: ", proc.stdout)) == 2, show(proc)
+
+
+AFXDP_REASON = unavailable_reason((), "afxdp")
+
+
+@pytest.mark.skipif(
+    AFXDP_REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+    reason=f"{AFXDP_REASON}",
+)
+def test_serve_two_stacks_on_afxdp_queues() -> None:
+    """--driver afxdp: a stack per AF_XDP queue of a 2-queue veth; the
+    kernel's end sends on either queue by its own hash, the group steers."""
+    size = 300_000
+    run = " ; ".join([f"curl -s --max-time 30 198.18.0.1:8080/bytes/{size} | sha256sum"] * 8)
+    with command_namespace("stacks", "serve --stacks 2's veth") as ns:
+        proc = run_cli(
+            ns,
+            "serve",
+            "--stacks",
+            "2",
+            "--driver",
+            "afxdp",
+            "--http",
+            "8080",
+            "--no-control",
+            "--run",
+            run,
+        )
+    assert proc.returncode == 0, show(proc)
+    assert proc.stdout.count(pattern.sha256(size)) == 8, show(proc)
+    m = re.search(r"http:8080: 8 connections \(per stack: (\d+), (\d+)\)", proc.stdout)
+    assert m is not None, show(proc)
+    assert "afxdp:" in proc.stdout and "steering (2 stacks)" in proc.stdout, show(proc)
 
 
 def test_serve_stacks_control_json_and_stats(tmp_path: Path) -> None:

@@ -65,6 +65,7 @@ from ustack.hostlink import (
     DEFAULT_PEER_ADDRESS,
     DEFAULT_PEER_ADDRESS6,
     GroupHostLink,
+    GroupLink,
     HostLink,
     StackLink,
     existing_device,
@@ -549,18 +550,34 @@ def open_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> Sta
     return link
 
 
-def open_group_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> GroupHostLink:
-    """``--stacks N``: a threaded group of N stacks on a multi-queue TAP
-    device made for the run, knobs from --sysctl applied to every stack."""
+def open_group_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> GroupLink:
+    """``--stacks N``: a threaded group of N stacks, one per queue of a
+    multi-queue TAP device made for the run, or (``--driver afxdp``) of N
+    AF_XDP queues; knobs from --sysctl applied to every stack."""
     try:
         address, peer = link_addresses(args)
-        link = GroupHostLink(
-            nstacks=args.stacks,
-            address=address,
-            peer_address=peer,
-            ifname=args.ifname,
-            mtu=args.mtu or 1500,
-        )
+        link: GroupLink
+        if use_afxdp(args):
+            from ustack.grouplinks import GroupAfxdpLink
+
+            link = GroupAfxdpLink(
+                nstacks=args.stacks,
+                device=args.afxdp_ifname,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 0,
+                mode=args.afxdp_mode,
+                tx_csum=not args.afxdp_no_offload,
+            )
+        else:
+            link = GroupHostLink(
+                nstacks=args.stacks,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 1500,
+            )
     except (ValueError, OSError) as exc:
         raise SystemExit(f"ustack {prog}: {exc}") from None
     try:

@@ -53,7 +53,7 @@ from ustack.commands._live import (
     wait_io,
 )
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
-from ustack.hostlink import GroupHostLink, StackLink
+from ustack.hostlink import GroupLink, StackLink
 from ustack.netstat import format_endpoint
 from ustack.sockets import Socket
 
@@ -207,8 +207,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "handed to the stack that owns its flow (Toeplitz hash), and counted; every "
         "service listens on every stack, a worker thread per stack serves that stack's "
         "connections; the summary and `ustack stats` show each stack's connections and "
-        "the re-steered frames.  TAP driver only (default: %(default)s, one stack and "
-        "no threads)",
+        "the re-steered frames.  With --driver afxdp: N AF_XDP queues instead, one per "
+        "stack.  (default: %(default)s, one stack and no threads)",
     )
     parser.add_argument(
         "--verbose",
@@ -654,7 +654,7 @@ class GroupServer:
     each with its own listeners (a SYN is accepted on the stack its hash
     selects) and event queue, run by a worker thread of its own."""
 
-    def __init__(self, link: GroupHostLink, verbose: bool) -> None:
+    def __init__(self, link: GroupLink, verbose: bool) -> None:
         self.link = link
         self.verbose = verbose
         self.workers = [Server(link, verbose, st, i) for i, st in enumerate(link.stacks)]
@@ -878,8 +878,10 @@ def _stacks_problem(args: argparse.Namespace) -> str | None:
     """Why --stacks N cannot be used with the other options (None: it can)."""
     if not 1 <= args.stacks <= ustack.group.GROUP_MAX:
         return f"1..{ustack.group.GROUP_MAX} stacks"
-    if use_dpdk(args) or use_netmap(args) or use_afxdp(args):
-        return "several stacks run on the TAP driver only (--driver tap)"
+    if use_dpdk(args) or use_netmap(args):
+        return "several stacks run on the TAP driver or AF_XDP (--driver tap or afxdp)"
+    if use_afxdp(args) and args.afxdp_queues not in (1, args.stacks):
+        return f"--afxdp-queues {args.afxdp_queues}: a stack per queue, give --stacks as many"
     if args.tap is not None:
         return "several stacks need a multi-queue TAP device made for the run, not --tap"
     if args.pcap is not None:
