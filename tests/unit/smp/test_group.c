@@ -16,6 +16,7 @@
 #include "ust_test.h"
 #if UST_INET6
 #include "netinet6/nd6_var.h"
+#include "tl_frame6.h"
 #endif
 
 #if UST_SMP
@@ -430,6 +431,140 @@ TEST(arp_replicated_to_every_stack)
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(ust_arp_lookup(ust_group_stack(r.a, i), tl_ip4addr(198, 18, 0, 9), &ae),
 		    0);
+	rig_close(&r);
+}
+
+#if UST_INET6
+/* The same for ND: a Neighbor Solicitation one stack receives reaches
+ * the others as a copy, and every stack learns its sender. */
+static unsigned nd_seen[3], nd_copy[3];
+static ether_input_fn *ip6_orig;
+
+static void
+ip6_spy(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[6])
+{
+	unsigned i = ust_stack_group_index(ifp->if_stack);
+	uint8_t h[41];
+
+	if (m_copydata(m, 0, sizeof(h), h) == 0 && h[6] == 58 && h[40] == 135) {
+		nd_seen[i]++;
+		if (m->m_flags & M_RSSCOPY)
+			nd_copy[i]++;
+	}
+	ip6_orig(ifp, m, esrc);
+}
+
+TEST(nd_replicated_to_every_stack)
+{
+	struct rig r;
+	struct ust_group_stats gs[3], g0[3];
+	struct ust_nd6_entry ne;
+	struct ust_stack *st;
+	struct tl_ip6 h;
+	uint8_t f[256], pl[64], data[32], ll[16], peer[16], group[16], dmac[6];
+	uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x09 };
+	struct ust_in6_addr pa;
+	unsigned i, k;
+	size_t n;
+
+	REQUIRE_EQ(rig_open(&r, 3, 1, 0, MQ_RSS, MQ_RSS, 0), 0);
+	tl_in6(ll, "2001:2::1");
+	memcpy(pa.s6_addr8, ll, 16);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.a, "mq0", &pa, 64, 0), 0);
+	rig_run(&r, 3 * TL_NS_S); /* its DAD done */
+	for (i = 0; i < 3; i++) {
+		st = ust_group_stack(r.a, i);
+		for (k = 0; k < st->st_nether_protos; k++) {
+			if (st->st_ether_protos[k].ep_type == 0x86dd) {
+				ip6_orig = st->st_ether_protos[k].ep_input;
+				st->st_ether_protos[k].ep_input = ip6_spy;
+			}
+		}
+		ust_group_get_stats(r.a, i, &g0[i]);
+	}
+	memset(nd_seen, 0, sizeof(nd_seen));
+	memset(nd_copy, 0, sizeof(nd_copy));
+	/* fe80::9 asks who has 2001:2::1. */
+	tl_in6(peer, "fe80::9");
+	tl_in6_solnode(group, ll);
+	tl_in6_mcast_mac(dmac, group);
+	memcpy(data, ll, 16);
+	data[16] = 1; /* source link-layer address option */
+	data[17] = 1;
+	memcpy(data + 18, smac, 6);
+	n = tl_icmp6(pl, peer, group, 135, 0, 0, data, 24);
+	memset(&h, 0, sizeof(h));
+	h.nxt = 58;
+	h.hlim = 255;
+	h.src = peer;
+	h.dst = group;
+	n = tl_frame6(f, dmac, smac, &h, NULL, 0, pl, n);
+	REQUIRE_EQ(mq_inject(&r.da, 2, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	for (i = 0; i < 3; i++) {
+		ust_group_get_stats(r.a, i, &gs[i]);
+		gs[i].rss_replicated -= g0[i].rss_replicated;
+		gs[i].rss_copies_in -= g0[i].rss_copies_in;
+	}
+	CHECK_EQ(gs[2].rss_replicated, 1);
+	CHECK_EQ(gs[0].rss_copies_in, 1);
+	CHECK_EQ(gs[1].rss_copies_in, 1);
+	CHECK_EQ(gs[2].rss_copies_in, 0);
+	CHECK_EQ(nd_seen[2], 1);
+	CHECK_EQ(nd_copy[2], 0);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(nd_seen[i], 1);
+		CHECK_EQ(nd_copy[i], 1);
+	}
+	memcpy(pa.s6_addr8, peer, 16);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(ust_nd6_lookup(ust_group_stack(r.a, i), &pa,
+		             ust_if_index(ust_group_if(r.a, i, "mq0")), &ne),
+		    0);
+	rig_close(&r);
+}
+#endif /* UST_INET6 */
+
+/* A group event queue and ust_socket_wait without threads: they poll the
+ * stacks themselves (one pass with timeout 0 on a virtual clock). */
+TEST(group_evq_without_threads)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_evq *q;
+	struct ust_event ev[4];
+	uint32_t rev;
+	unsigned i, owner;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	REQUIRE_EQ(ust_group_evq_create(r.a, &q), 0);
+	for (i = 0; i < 2; i++) {
+		REQUIRE((ls[i] = rig_listen(ust_group_stack(r.a, i), r.ipa, RIG_PORT)) != NULL);
+		REQUIRE_EQ(ust_evq_ctl(q, UST_EVQ_ADD, ls[i], UST_EV_IN, ls[i]), 0);
+		CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, ls[i], UST_EV_IN, ls[i]), -UST_EEXIST);
+	}
+	CHECK_EQ(ust_evq_wait(q, ev, 4, 0), 0);
+	c = rig_connect(ust_group_stack(r.b, 0), r.ipb, 23456, r.ipa, RIG_PORT);
+	REQUIRE(c != NULL);
+	owner = rig_owner(2, r.ipb, r.ipa, 23456, RIG_PORT);
+	rig_run(&r, 100 * TL_NS_MS);
+	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
+	REQUIRE_EQ(ust_evq_wait(q, ev, 4, 0), 1);
+	CHECK(ev[0].udata == ls[owner]);
+	REQUIRE_EQ(ust_accept(ls[owner], &s, NULL, NULL), 0);
+	CHECK_EQ(ust_evq_wait(q, ev, 4, 0), 0);
+	/* A socket of another group (or none) is refused. */
+	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, c, UST_EV_IN, NULL), -UST_EINVAL);
+	CHECK_EQ(ust_socket_wait(s, UST_EV_OUT, 0, &rev), 1);
+	CHECK(rev & UST_EV_OUT);
+	CHECK_EQ(ust_socket_wait(s, UST_EV_IN, 0, &rev), 0);
+	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_DEL, ls[0], 0, NULL), 0);
+	ust_evq_destroy(q);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
 	rig_close(&r);
 }
 #endif /* UST_SMP */

@@ -102,7 +102,8 @@ app_main(void *arg)
 	return (NULL);
 }
 
-TEST(exec_and_lock_from_app_threads)
+static void
+exec_and_lock(int busy)
 {
 	struct ust_group_config gc;
 	struct ust_group *g;
@@ -115,6 +116,7 @@ TEST(exec_and_lock_from_app_threads)
 
 	ust_group_config_init(&gc);
 	gc.nstacks = 2;
+	gc.busy_poll = busy;
 	REQUIRE_EQ(ust_group_create(&gc, &g), 0);
 	mq_init(&d, 2, 1, MQ_RSS);
 	REQUIRE_EQ(ust_group_if_attach(g, "mq0", &mq_ops, d.softc, NULL), 0);
@@ -144,6 +146,17 @@ TEST(exec_and_lock_from_app_threads)
 	CHECK_EQ(c[0].n, 2 * 2 * iters + 1);
 	ust_group_destroy(g);
 	mq_fini(&d);
+}
+
+TEST(exec_and_lock_from_app_threads)
+{
+	exec_and_lock(0);
+}
+
+/* A spinning thread (busy_poll) steps aside for the application. */
+TEST(exec_and_lock_busy_poll)
+{
+	exec_and_lock(1);
 }
 
 /* Commands that make the socket calls of the TCP exchange. */
