@@ -31,6 +31,9 @@
  * aside this long, so that a busy loop does not starve them (a mutex is
  * not fair: the unlocker usually takes it again at once). */
 #define GRP_YIELD_NS 20000u
+/* The longest sleep when an interface has no descriptor to wake on (its
+ * driver wants busy_poll; without it, frames wait at most this long). */
+#define GRP_NOFD_SLEEP_NS 1000000u
 
 int
 grp_threads_init(struct ust_group *g)
@@ -229,7 +232,7 @@ grp_sleep_prepare(struct group_thr *gt, int *fds, unsigned *nfds)
 	const struct ifnet *ifp;
 	uint64_t next, t;
 	unsigned i;
-	int fd;
+	int fd, nofd = 0;
 
 	*nfds = 0;
 	next = callout_next_deadline(&st->st_wheel);
@@ -244,7 +247,11 @@ grp_sleep_prepare(struct group_thr *gt, int *fds, unsigned *nfds)
 		}
 		if (ifp->if_ops->get_fd != NULL && (fd = ifp->if_ops->get_fd(ifp->if_softc)) >= 0)
 			fds[(*nfds)++] = fd;
+		else
+			nofd = 1;
 	}
+	if (nofd && (t = ust_osal_clock_ns() + GRP_NOFD_SLEEP_NS) < next)
+		next = t;
 	gt->gt_sleep_deadline = next;
 	return (next);
 }

@@ -476,4 +476,53 @@ TEST(unlock_wakes_sleeping_thread)
 	ust_stack_unlock(a);
 	rig_close(&r);
 }
+
+/* A driver without a descriptor (and no busy_poll): the thread never
+ * sleeps past a millisecond, so what arrives is still served. */
+TEST(driver_without_fd_still_served)
+{
+	struct ust_driver_ops nofd = mq_ops;
+	struct rig r;
+	struct ust_socket *ua, *ub;
+	struct ust_sockaddr_in sa, sb;
+	struct ust_stack *a, *b;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	uint32_t rev;
+	int i;
+
+	nofd.get_fd = NULL;
+	rig_ops_a = &nofd;
+	REQUIRE_EQ(rig_open(&r, 1, 1, 1, MQ_RSS, MQ_RSS, 0), 0);
+	rig_ops_a = NULL;
+	a = ust_group_stack(r.a, 0);
+	b = ust_group_stack(r.b, 0);
+	sa = tl_sin(r.ipa, 9000);
+	sb = tl_sin(r.ipb, 9001);
+	ust_stack_lock(a);
+	REQUIRE_EQ(ust_socket(a, UST_AF_INET, UST_SOCK_DGRAM, 0, &ua), 0);
+	REQUIRE_EQ(ust_bind(ua, (const struct ust_sockaddr *)&sa, sizeof(sa)), 0);
+	ust_stack_unlock(a);
+	ust_stack_lock(b);
+	REQUIRE_EQ(ust_socket(b, UST_AF_INET, UST_SOCK_DGRAM, 0, &ub), 0);
+	REQUIRE_EQ(ust_bind(ub, (const struct ust_sockaddr *)&sb, sizeof(sb)), 0);
+	ust_stack_unlock(b);
+	for (i = 0; i < 3; i++) {
+		nanosleep(&ts, NULL); /* a asleep */
+		ust_stack_lock(b);
+		CHECK_EQ(ust_sendto(ub, "y", 1, 0, (const struct ust_sockaddr *)&sa, sizeof(sa)),
+		    1);
+		ust_stack_unlock(b);
+		CHECK_EQ(ust_socket_wait(ua, UST_EV_IN, 2 * TL_NS_S, &rev), 1);
+		ust_stack_lock(a);
+		CHECK_EQ(ust_recv(ua, &rev, sizeof(rev), 0), 1);
+		ust_stack_unlock(a);
+	}
+	ust_stack_lock(b);
+	ust_close(ub);
+	ust_stack_unlock(b);
+	ust_stack_lock(a);
+	ust_close(ua);
+	ust_stack_unlock(a);
+	rig_close(&r);
+}
 #endif /* UST_SMP */
