@@ -91,6 +91,19 @@ spsc_pop(struct spsc *r)
 	return (p);
 }
 
+/* Consumer: nothing to pop (reads the producer's index only when its copy
+ * says empty). */
+static inline int
+spsc_empty(struct spsc *r)
+{
+	uint32_t head = atomic_load_explicit(&r->sp_head, memory_order_relaxed);
+
+	if (head != r->sp_tail_seen)
+		return (0);
+	r->sp_tail_seen = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
+	return (head == r->sp_tail_seen);
+}
+
 /* Anyone: is something queued?  A hint (exact for the consumer). */
 static inline int
 spsc_nonempty(struct spsc *r)
