@@ -35,10 +35,15 @@
 #define GRP_RING_MAX (1u << 24)
 /* Bytes of a frame read to classify and hash it: Ethernet, a VLAN tag,
  * an IPv4 header with options or an IPv6 header, and the ports. */
-#define GRP_PEEK 128u
-/* What replication looks for (kern/ names protocols only by number). */
+#define GRP_PEEK 160u
+/* What replication and ICMP error steering look for (kern/ names
+ * protocols only by number). */
 #define GRP_ETHERTYPE_ARP 0x0806u
+#define GRP_ETHERTYPE_IP 0x0800u
 #define GRP_ETHERTYPE_IPV6 0x86ddu
+#define GRP_PROTO_ICMP 1u
+#define GRP_PROTO_TCP 6u
+#define GRP_PROTO_UDP 17u
 #define GRP_NH_ICMPV6 58u
 #define GRP_ND_FIRST 133u /* router solicitation */
 #define GRP_ND_LAST 137u  /* redirect */
@@ -417,6 +422,58 @@ grp_is_neighbor(const uint8_t *p, uint32_t len)
 	    p[ETHER_HDR_LEN + 40] <= GRP_ND_LAST);
 }
 
+/*
+ * An ICMP or ICMPv6 error (unreachable, fragmentation needed / packet too
+ * big, time exceeded, parameter problem, source quench) belongs to the
+ * flow it quotes, not to the addresses it travels between: its owner is
+ * the stack whose flow the quoted TCP or UDP header names, so that path
+ * MTU discovery and errors reach the connection.  The quoted packet left
+ * us, so the flow's packets arrive from its destination to its source.
+ * Returns 1 with *hash set, 0 when m is not such an error.
+ */
+static int
+grp_icmp_error_hash(const uint8_t *key, const uint8_t *p, uint32_t len, uint32_t *hash)
+{
+	const uint8_t *ip = p + ETHER_HDR_LEN, *in, *ports;
+	uint32_t a[2];
+	struct ust_in6_addr s6, d6;
+	uint16_t pt[2], type = (uint16_t)(p[12] << 8 | p[13]);
+	size_t hl, ihl;
+
+	if (type == GRP_ETHERTYPE_IP && len >= ETHER_HDR_LEN + 20 && ip[9] == GRP_PROTO_ICMP &&
+	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+		if (hl < 20 || len < ETHER_HDR_LEN + hl + 8 + 20)
+			return (0);
+		if (ip[hl] != 3 && ip[hl] != 4 && ip[hl] != 5 && ip[hl] != 11 && ip[hl] != 12)
+			return (0);
+		in = ip + hl + 8;
+		ihl = (size_t)(in[0] & 0x0f) * 4;
+		if ((in[0] >> 4) != 4 || ihl < 20 ||
+		    (in[9] != GRP_PROTO_TCP && in[9] != GRP_PROTO_UDP) ||
+		    len < ETHER_HDR_LEN + hl + 8 + ihl + 4)
+			return (0);
+		ports = in + ihl;
+		memcpy(&a[0], in + 12, 4);
+		memcpy(&a[1], in + 16, 4);
+		memcpy(pt, ports, 4);
+		*hash = ust_rss_hash_v4(key, a[1], a[0], pt[1], pt[0], 1);
+		return (1);
+	}
+	if (type == GRP_ETHERTYPE_IPV6 && len >= ETHER_HDR_LEN + 40 + 8 + 40 + 4 &&
+	    ip[6] == GRP_NH_ICMPV6 && ip[40] >= 1 && ip[40] <= 4) {
+		in = ip + 48;
+		if ((in[0] >> 4) != 6 || (in[6] != GRP_PROTO_TCP && in[6] != GRP_PROTO_UDP))
+			return (0);
+		memcpy(s6.s6_addr8, in + 8, 16);
+		memcpy(d6.s6_addr8, in + 24, 16);
+		memcpy(pt, in + 40, 4);
+		*hash = ust_rss_hash_v6(key, &d6, &s6, pt[1], pt[0], 1);
+		return (1);
+	}
+	return (0);
+}
+
 /* Decision 2 (docs/multicore.md): every other stack gets a copy, flagged
  * M_RSSCOPY, to learn from without answering. */
 static void
@@ -475,7 +532,9 @@ grp_if_input(struct ifnet *ifp, struct mbuf *m)
 	}
 	hash = m->m_pkthdr.flowid;
 	type = m->m_pkthdr.rsstype;
-	if (type == UST_RSS_NONE) {
+	if (grp_icmp_error_hash(rs->rs_key, p, len, &hash)) {
+		type = UST_RSS_IPV4; /* any type but none: the hash is set */
+	} else if (type == UST_RSS_NONE) {
 		type = ust_rss_hash_frame(rs->rs_key, p, len, &hash);
 		m->m_pkthdr.flowid = hash;
 		m->m_pkthdr.rsstype = (uint8_t)type;

@@ -288,6 +288,68 @@ TEST(tcp_rss_local)
 	rig_close(&r);
 }
 
+/* An ICMP error (fragmentation needed) about a TCP flow goes to the
+ * stack that owns the flow it quotes, not the one its addresses hash to. */
+TEST(icmp_error_steered_to_flow_owner)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_group_stats g0, g1;
+	struct ust_icmpstat i0, i1, j0, j1;
+	uint8_t inner[28], l4[64], f[128];
+	uint32_t ha = tl_hton32(tl_ip4addr(198, 18, 0, 1)),
+	         hb = tl_hton32(tl_ip4addr(198, 18, 0, 2));
+	uint8_t key[UST_RSS_KEYLEN];
+	uint16_t lport;
+	unsigned i, router;
+	size_t n;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	/* A router whose address and ours hash to stack 0: by addresses alone
+	 * the error would stay there. */
+	ust_rss_default_key(key);
+	for (router = 254; router > 100; router--)
+		if (ust_rss_queue(ust_rss_hash_v4(key, tl_ip4addr(198, 18, 0, router), r.ipa, 0, 0,
+		                      0),
+		        2) == 0)
+			break;
+	for (i = 0; i < 2; i++)
+		REQUIRE((ls[i] = rig_listen(ust_group_stack(r.a, i), r.ipa, RIG_PORT)) != NULL);
+	/* A flow a's stack 1 owns, whose addresses alone hash elsewhere does
+	 * not matter: every frame lands on queue 0. */
+	for (lport = 40000; rig_owner(2, r.ipb, r.ipa, lport, RIG_PORT) != 1; lport++)
+		continue;
+	c = rig_connect(ust_group_stack(r.b, 0), r.ipb, lport, r.ipa, RIG_PORT);
+	REQUIRE(c != NULL);
+	rig_run(&r, 100 * TL_NS_MS);
+	REQUIRE_EQ(ust_accept(ls[1], &s, NULL, NULL), 0);
+	ust_group_get_stats(r.a, 0, &g0);
+	ust_stats_icmp(ust_group_stack(r.a, 0), &i0);
+	ust_stats_icmp(ust_group_stack(r.a, 1), &i1);
+	/* The router says a's segment to b needs fragmenting (MTU 1200). */
+	tl_ip4(inner, ha, hb, 6, 1, 0x4000, 64, NULL, 0, 20);
+	tl_put16(inner + 20, RIG_PORT);
+	tl_put16(inner + 22, lport);
+	tl_put32(inner + 24, 12345);
+	n = tl_icmp(l4, 3, 4, 1200, inner, sizeof(inner));
+	n = tl_frame_ip4(f, r.da.mac, r.db.mac, tl_hton32(tl_ip4addr(198, 18, 0, router)), ha, 1, 9,
+	    0, 64, l4, n);
+	REQUIRE_EQ(mq_inject(&r.da, 0, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	ust_group_get_stats(r.a, 0, &g1);
+	ust_stats_icmp(ust_group_stack(r.a, 0), &j0);
+	ust_stats_icmp(ust_group_stack(r.a, 1), &j1);
+	CHECK_EQ(g1.rss_steered_out - g0.rss_steered_out, 1);
+	CHECK_EQ(j1.icps_inhist[3] - i1.icps_inhist[3], 1);
+	CHECK_EQ(j0.icps_inhist[3] - i0.icps_inhist[3], 0);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
+	rig_close(&r);
+}
+
 /* A UDP frame from b to a's port dport. */
 static size_t
 udp_frame(const struct rig *r, uint8_t *f, uint16_t sport, uint16_t dport, const char *msg)
