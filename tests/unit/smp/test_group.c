@@ -585,6 +585,100 @@ TEST(nd_replicated_to_every_stack)
 		    0);
 	rig_close(&r);
 }
+
+static struct ust_sockaddr_in6
+sin6_of(const uint8_t a[16], uint16_t port)
+{
+	struct ust_sockaddr_in6 s;
+
+	memset(&s, 0, sizeof(s));
+	s.sin6_len = sizeof(s);
+	s.sin6_family = UST_AF_INET6;
+	s.sin6_port = tl_hton16(port);
+	memcpy(s.sin6_addr.s6_addr8, a, 16);
+	return (s);
+}
+
+/* ICMPv6 Packet Too Big about a TCP flow over IPv6 goes to the flow's
+ * owner. */
+TEST(icmp6_error_steered_to_flow_owner)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_icmp6stat i0, i1, j0, j1;
+	struct ust_sockaddr_in6 sa, sb;
+	struct ust_in6_addr xa, xb;
+	struct tl_ip6 h;
+	uint8_t key[UST_RSS_KEYLEN], a6[16], b6[16], rt[16], inner[48], l4[80], f[200];
+	uint16_t lport;
+	unsigned i;
+	size_t n;
+	int rc;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	tl_in6(a6, "2001:2::1");
+	tl_in6(b6, "2001:2::2");
+	tl_in6(rt, "2001:2::fe");
+	memcpy(xa.s6_addr8, a6, 16);
+	memcpy(xb.s6_addr8, b6, 16);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.a, "mq0", &xa, 64, 0), 0);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.b, "mq0", &xb, 64, 0), 0);
+	REQUIRE_EQ(ust_group_nd6_add_static(r.a, "mq0", &xb, r.db.mac), 0);
+	REQUIRE_EQ(ust_group_nd6_add_static(r.b, "mq0", &xa, r.da.mac), 0);
+	rig_run(&r, 3 * TL_NS_S); /* DAD */
+	sa = sin6_of(a6, RIG_PORT);
+	ust_rss_default_key(key);
+	for (i = 0; i < 2; i++) {
+		REQUIRE_EQ(ust_socket(ust_group_stack(r.a, i), UST_AF_INET6, UST_SOCK_STREAM, 0,
+		               &ls[i]),
+		    0);
+		REQUIRE_EQ(ust_bind(ls[i], (const struct ust_sockaddr *)&sa, sizeof(sa)), 0);
+		REQUIRE_EQ(ust_listen(ls[i], 8), 0);
+	}
+	/* A flow a's stack 1 owns; the router's error by addresses alone
+	 * would stay on stack 0 or go to 1: the flow decides. */
+	for (lport = 40000;
+	     ust_rss_queue(ust_rss_hash_v6(key, &xb, &xa, tl_hton16(lport), tl_hton16(RIG_PORT), 1),
+	         2) != 1;
+	     lport++)
+		continue;
+	sb = sin6_of(b6, lport);
+	REQUIRE_EQ(ust_socket(ust_group_stack(r.b, 0), UST_AF_INET6, UST_SOCK_STREAM, 0, &c), 0);
+	REQUIRE_EQ(ust_bind(c, (const struct ust_sockaddr *)&sb, sizeof(sb)), 0);
+	rc = ust_connect(c, (const struct ust_sockaddr *)&sa, sizeof(sa));
+	REQUIRE(rc == 0 || rc == -UST_EINPROGRESS);
+	rig_run(&r, 100 * TL_NS_MS);
+	REQUIRE_EQ(ust_accept(ls[1], &s, NULL, NULL), 0);
+	ust_stats_icmp6(ust_group_stack(r.a, 0), &i0);
+	ust_stats_icmp6(ust_group_stack(r.a, 1), &i1);
+	/* Packet too big (MTU 1280) quoting a's segment to b. */
+	memset(&h, 0, sizeof(h));
+	h.nxt = 6;
+	h.hlim = 64;
+	h.src = a6;
+	h.dst = b6;
+	tl_ip6(inner, &h, 20);
+	tl_put16(inner + 40, RIG_PORT);
+	tl_put16(inner + 42, lport);
+	tl_put32(inner + 44, 12345);
+	n = tl_icmp6(l4, rt, a6, 2, 0, 1280, inner, sizeof(inner));
+	h.nxt = 58;
+	h.src = rt;
+	h.dst = a6;
+	n = tl_frame6(f, r.da.mac, r.db.mac, &h, NULL, 0, l4, n);
+	REQUIRE_EQ(mq_inject(&r.da, 0, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	ust_stats_icmp6(ust_group_stack(r.a, 0), &j0);
+	ust_stats_icmp6(ust_group_stack(r.a, 1), &j1);
+	CHECK_EQ(j1.icp6s_inhist[2] - i1.icp6s_inhist[2], 1);
+	CHECK_EQ(j0.icp6s_inhist[2] - i0.icp6s_inhist[2], 0);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
+	rig_close(&r);
+}
 #endif /* UST_INET6 */
 
 /* A group event queue and ust_socket_wait without threads: they poll the
