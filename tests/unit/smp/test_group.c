@@ -188,14 +188,14 @@ pick_port(const struct rig *r, unsigned na, unsigned qa, unsigned nb, unsigned q
  * device's hash (MQ_WRONG, give_hash): handed to its owner, counted, and
  * every byte arrives. */
 static void
-tcp_steered(int policy, int give_hash)
+tcp_steered(int policy, int give_hash, unsigned qb)
 {
 	struct rig r;
 	struct ust_socket *ls[2], *c, *s = NULL;
 	struct ust_group_stats ga[2], gb[2], sum;
 	static uint8_t buf[300000];
 	uint16_t lport;
-	unsigned i, qa = 1, qb = 1;
+	unsigned i, qa = 1;
 
 	REQUIRE_EQ(rig_open(&r, 2, 2, 0, policy, policy, 0), 0);
 	r.da.give_hash = r.db.give_hash = give_hash;
@@ -239,12 +239,19 @@ tcp_steered(int policy, int give_hash)
 
 TEST(tcp_steered_from_queue0)
 {
-	tcp_steered(MQ_QUEUE0, 0);
+	tcp_steered(MQ_QUEUE0, 0, 1);
 }
 
 TEST(tcp_steered_by_driver_hash)
 {
-	tcp_steered(MQ_WRONG, 1);
+	tcp_steered(MQ_WRONG, 1, 1);
+}
+
+/* Two groups joined lane by lane (queue i to queue i): b's stack 0 owns
+ * the flow on b's side, a's stack 1 on a's, so each side re-steers. */
+TEST(tcp_steered_lane_by_lane)
+{
+	tcp_steered(MQ_LANE, 0, 0);
 }
 
 /* Flows that arrive on their owner's queue stay there. */
