@@ -623,8 +623,17 @@ grp_poll_start(struct ust_stack *st)
 			continue;
 		/* Ours, back from stack i. */
 		ret = &g->g_ret[self * n + i];
-		while ((m = spsc_pop(ret)) != NULL)
-			m_freem(m);
+		if ((m = spsc_pop(ret)) != NULL) {
+			do
+				m_freem(m);
+			while ((m = spsc_pop(ret)) != NULL);
+			/* Stack i may have stopped taking our frames for want of
+			 * room to give them back: there is room now. */
+			if (!spsc_empty_p(&g->g_fwd[self * n + i])) {
+				spsc_publish_head_sc(ret);
+				gt->gt_kick |= 1ull << i;
+			}
+		}
 		/* Stack i's, for us: only while there is room to give back. */
 		fwd = &g->g_fwd[i * n + self];
 		if (spsc_empty(fwd))
@@ -671,8 +680,11 @@ grp_input_pending(struct ust_stack *st)
 	struct ust_group *g = gt->gt_group;
 	unsigned i, n = g->g_n, self = gt->gt_index;
 
+	/* Frames waiting that we may take: room to give them back too
+	 * (their origin kicks us when it makes room). */
 	for (i = 0; i < n; i++)
-		if (i != self && spsc_nonempty_sc(&g->g_fwd[i * n + self]))
+		if (i != self && spsc_nonempty_sc(&g->g_fwd[i * n + self]) &&
+		    !spsc_full_sc(&g->g_ret[i * n + self]))
 			return (1);
 	return (0);
 }
