@@ -409,29 +409,6 @@ ust_group_stop(struct ust_group *g)
 
 #else /* !UST_SMP */
 
-/* A command usually completes within microseconds (a polling thread
- * takes it at once, a sleeping one is woken): spin that long before
- * sleeping on the condition variable, whose wakeup costs as much again. */
-static int
-grp_exec_spin(struct grp_cmd *c)
-{
-	uint64_t end = 0;
-	unsigned k;
-
-	for (k = 0;; k++) {
-		if (atomic_load_explicit(&c->gc_done, memory_order_acquire))
-			return (1);
-		if ((k & 63) == 0) {
-			uint64_t now = ust_osal_clock_ns();
-
-			if (end == 0)
-				end = now + GRP_EXEC_SPIN_NS;
-			else if (now >= end)
-				return (0);
-		}
-	}
-}
-
 int
 ust_stack_exec(struct ust_stack *st, int (*fn)(struct ust_stack *st, void *arg), void *arg)
 {
