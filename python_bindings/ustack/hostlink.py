@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ustack.drivers import DriverEnd
+from ustack.group import StackGroup
 from ustack.netns import BENCH_NET, BENCH_NET6, LINK_LOCAL6
 from ustack.sockets import AF_INET, AF_INET6, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
@@ -54,6 +55,7 @@ from ustack.tap import Tap
 
 __all__ = [
     "HostLink",
+    "GroupHostLink",
     "PortLink",
     "StackLink",
     "local_mac",
@@ -509,3 +511,98 @@ class HostLink(StackLink):
 
 def _ip(*argv: str) -> None:
     subprocess.run(["ip", *argv], check=True, capture_output=True)
+
+
+class GroupHostLink(StackLink):
+    """A :class:`~ustack.group.StackGroup` of ``nstacks`` threaded stacks on
+    a multi-queue TAP device (``IFF_MULTI_QUEUE``, one queue per stack)
+    whose other side is the kernel of this namespace: ``ustack serve
+    --stacks N``.  The kernel spreads the flows it sends over the queues by
+    its own hash (and sends a flow's packets back on the queue its replies
+    came from); the group steers each frame to the stack that owns its flow.
+
+    ``stack`` is stack 0 and ``iface`` its interface; :attr:`group` has
+    them all.  The threads start with the link: from then on the stacks'
+    sockets are used from any Python thread, never polled."""
+
+    driver = "tap"
+
+    def __init__(
+        self,
+        *,
+        nstacks: int,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 1500,
+        seed: int | None = None,
+        pin: bool = False,
+        busy_poll: bool = False,
+        **tap_options: Any,
+    ) -> None:
+        super().__init__(address, peer_address)
+        self.ifname = ifname
+        self.existing = False
+        self.group: StackGroup | None = None
+        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
+        try:
+            self.group = StackGroup(nstacks, seed=seed, pin=pin, busy_poll=busy_poll)
+            self.ifaces = self.group.attach("tap0", _tap_queues(self.tap, nstacks))
+            self.group.add_address("tap0", str(self.address))
+            self.stack = self.group.stacks[0]
+            self.iface = self.ifaces[0]
+            setup_kernel_side(ifname, self.peer_address, mtu)
+            self.group.start()
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def stacks(self) -> list[Stack]:
+        assert self.group is not None
+        return self.group.stacks
+
+    def enable_ipv6(
+        self,
+        address: str | ipaddress.IPv6Interface,
+        peer_address: str | ipaddress.IPv6Interface | None,
+        *,
+        kernel_ifname: str | None = None,
+        checked: bool = True,
+        static_neighbors: bool = False,
+    ) -> None:
+        """As :meth:`StackLink.enable_ipv6`, on every stack of the group."""
+        assert self.group is not None
+        conv = check_range6 if checked else ipaddress.IPv6Interface
+        self.address6 = conv(address)
+        self.peer_address6 = conv(peer_address) if peer_address is not None else None
+        self.group.add_address("tap0", self.address6, nodad=True)
+        if kernel_ifname is None:
+            return
+        setup_kernel_side6(kernel_ifname, self.peer_address6)
+        if static_neighbors and self.peer_address6 is not None:
+            self.group.nd6_add("tap0", self.peer_ip6, kernel_mac(kernel_ifname))
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        stats: dict[str, int] = self.tap.stats
+        return stats
+
+    def poll(self) -> int:
+        """Nothing to do: the stacks' threads poll them."""
+        return 0
+
+    def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+        ready, _, _ = select.select(list(fds), [], [], limit)
+        return list(ready)
+
+    def close(self) -> None:
+        if self.group is not None:
+            self.group.close()
+            self.group = None
+        self.tap.close()
+
+
+def _tap_queues(tap: Tap, n: int) -> list[DriverEnd]:
+    """The n queue ends of a multi-queue Tap."""
+    return [tap.queue(i) for i in range(n)]
