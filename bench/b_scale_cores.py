@@ -1,0 +1,204 @@
+"""Scaling across cores (issue 18 item 5; `invoke bench --only scale-cores`):
+aggregate bulk throughput, request/response and connect/request/response/close
+with 1 and 2 stacks, beside Linux with 1 and 2 flows, in the same run.
+
+ustack: bench/c/cores_pairs.c, K = 1 or 2 independent pairs of stacks, each
+pair joined by a pipe of its own and polled by one worker thread pinned to
+CPU i, so that the pairs share nothing but the process.  Linux:
+bench/c/cores_linux.c, K workers each a client and a server thread pinned to
+CPU i, kernel TCP over loopback in a namespace the bench makes (and removes)
+with ip_local_port_range widened for the connection churn.  Runs alternate
+ustack and Linux, K = 1 and K = 2.
+
+Workloads (each a fixed window after a warm-up; the aggregate is the sum of
+the workers' counts in that one window): bulk (one flow per worker, every
+byte checked, MB/s), rr (1-byte ping-pong round trips/s on one connection
+per worker), crr (connect + 1-byte request/response + close per second).
+
+Each figure is also reported per CPU-second: every worker's rate divided by
+the CPU time its threads had in the window (cpu_share), summed.  The two
+cores are shared with whatever else runs (and the Linux side also spends
+them on softirq work), so the raw 2-vs-1 scaling measures the machine as
+much as the stack; the per-CPU-second scaling is what sharing costs.
+
+Goal: 2 stacks >= 1.8x the aggregate of 1 on RR and CRR, and ustack's
+scaling >= Linux's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from benchlib import Context, Stats
+
+from ustack.progress import Progress
+
+NAME = "scale_cores"
+DESCRIPTION = "bulk, RR and CRR with 1 and 2 stacks (one per core) vs Linux with 1 and 2 flows"
+GOAL = "2 stacks >= 1.8x the aggregate of 1 on RR and CRR; scaling >= Linux's"
+
+WORKS = ("bulk", "rr", "crr")
+KS = (1, 2)
+_UNIT = {"bulk": "MB/s", "rr": "1/s", "crr": "1/s"}
+_WHAT = {
+    "bulk": "throughput, bytes checked",
+    "rr": "1-byte round trips/s",
+    "crr": "connect/request/response/close per second",
+}
+
+
+def _once(ctx: Context, argv: Sequence[str | Path]) -> dict[str, Any]:
+    out = ctx.run_program(argv, timeout=120).strip().splitlines()
+    row = dict(json.loads(out[-1]))
+    shares = [max(float(s), 1e-3) for s in row["cpu_share"]]
+    # Each worker's rate on a whole CPU (its count per CPU-second), summed.
+    row["per_cpu"] = sum(r / s for r, s in zip(row["per_thread"], shares, strict=True))
+    if row["aggregate"] <= 0:
+        raise RuntimeError(f"{argv[0]}: nothing counted: {row}")
+    return row
+
+
+def _linux_ns(ctx: Context) -> Any:
+    """A namespace for cores_linux, or None (noted) when out of reach."""
+    try:
+        from ustack.netns import NetNs, unavailable_reason
+    except ImportError as exc:
+        ctx.note(f"no Linux figures: {exc}")
+        return None
+    reason = unavailable_reason()
+    if reason is not None:
+        ctx.note(f"no Linux figures: {reason}")
+        return None
+    ns = NetNs("bench-cores")
+    try:
+        # CRR closes client-first: 28k ports in TIME_WAIT last well under
+        # a second at these rates (tcp_tw_reuse needs them 1 s old).
+        ns.run("sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535")
+    except Exception:
+        ns.close()
+        raise
+    return ns
+
+
+def _ratios(num: list[dict[str, Any]], den: list[dict[str, Any]], key: str) -> list[float]:
+    """Run by run: num's key over den's (the runs were made back to back)."""
+    return [a[key] / b[key] for a, b in zip(num, den, strict=True) if b[key]]
+
+
+def run(ctx: Context) -> None:
+    ctx.note_load()
+    if ctx.quick and NAME not in ctx.only:
+        # Part of the whole --quick suite (CI's 60 s smoke test): one short run.
+        runs, seconds, warm = 1, 0.2, 0.05
+    elif ctx.quick:
+        runs, seconds, warm = min(ctx.runs, 3), 0.5, 0.1
+    else:
+        runs, seconds, warm = ctx.runs, 2.0, 0.3
+    ncpu = len(os.sched_getaffinity(0))
+    if ncpu < 2:
+        ctx.note(f"only {ncpu} CPU allowed: the 2 workers share it (no scaling to measure)")
+    upath, lpath = ctx.program("cores_pairs"), ctx.program("cores_linux")
+    ns = _linux_ns(ctx)
+    sides = ["ustack"] + (["linux"] if ns is not None else [])
+    total = len(WORKS) * len(KS) * runs * len(sides)
+    bar = Progress("scale-cores", total, unit="runs", log=sys.stderr)
+    try:
+        for work in WORKS:
+            rows: dict[tuple[str, int], list[dict[str, Any]]] = {
+                (s, k): [] for s in sides for k in KS
+            }
+            for i in range(runs):
+                for k in KS:
+                    common = ["--work", work, "--threads", str(k)]
+                    common += ["--seconds", str(seconds), "--warm", str(warm)]
+                    for side in sides:
+                        if side == "ustack":
+                            row = _once(ctx, [upath, *common])
+                        else:
+                            row = _once(ctx, ns.exec_argv(str(lpath), *common))
+                        rows[(side, k)].append(row)
+                        bar.update(
+                            bar.done + 1,
+                            f"{work} K={k} {side} run {i + 1}/{runs}: "
+                            f"{row['aggregate']:.4g} {row['unit']}",
+                        )
+            bar.message(_record(ctx, work, rows, sides, seconds), sys.stderr)
+    finally:
+        bar.finish()
+        if ns is not None:
+            ns.close()
+
+
+def _record(
+    ctx: Context,
+    work: str,
+    rows: dict[tuple[str, int], list[dict[str, Any]]],
+    sides: list[str],
+    seconds: float,
+) -> str:
+    """Records work's figures; returns a line saying them (progress)."""
+
+    def st(vals: list[float]) -> Stats | None:
+        return ctx.stats(vals) if vals else None
+
+    def col(side: str, k: int, key: str) -> list[float]:
+        return [float(r[key]) for r in rows.get((side, k), [])]
+
+    linux = "linux" in sides
+    unit = _UNIT[work]
+    params: dict[str, Any] = {
+        "work": work,
+        "seconds": seconds,
+        "msg_bytes": 1 if work != "bulk" else None,
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+        "linux": "loopback in a namespace, blocking sockets, client and server "
+        "threads of a flow on one CPU",
+    }
+    for side in sides:
+        for k in KS:
+            rs = rows[(side, k)]
+            params[f"{side}_k{k}_cpu_share"] = [r["cpu_share"] for r in rs]
+            params[f"{side}_k{k}_per_thread"] = [r["per_thread"] for r in rs]
+            params[f"{side}_k{k}_cpus"] = rs[0]["cpus"] if rs else []
+            if side == "ustack":
+                params[f"ustack_k{k}_rexmit"] = [r["rexmit"] for r in rs]
+                params[f"ustack_k{k}_pipe_drops"] = [r["pipe_drops"] for r in rs]
+    for k in KS:
+        label = f"{k} stack{'s' if k > 1 else ''} / {k} Linux flow{'s' if k > 1 else ''}"
+        ctx.record(
+            f"{work}, {label}",
+            f"aggregate {_WHAT[work]}",
+            unit,
+            ustack=st(col("ustack", k, "aggregate")),
+            linux=st(col("linux", k, "aggregate")) if linux else None,
+            params=params,
+        )
+    rr_goal = work in ("rr", "crr")
+    said = [f"   {work}:"]
+    for key, what in (("aggregate", "2 vs 1 scaling"), ("per_cpu", "2 vs 1 per CPU-second")):
+        u = _ratios(rows[("ustack", 2)], rows[("ustack", 1)], key)
+        k_ = _ratios(rows[("linux", 2)], rows[("linux", 1)], key) if linux else []
+        goal_here = rr_goal and key == "aggregate"
+        rec = ctx.record(
+            f"{work}, {what}",
+            "aggregate of 2 / aggregate of 1",
+            "x",
+            ustack=st(u),
+            linux=st(k_) if k_ else None,
+            goal=GOAL if goal_here else "",
+            goal_ratio=1.0 if goal_here else None,
+            params=params,
+        )
+        for side, stats_ in (("ustack", rec["ustack"]), ("Linux", rec["linux"])):
+            if stats_ is not None:
+                said.append(f"{side} {what} x{stats_['median']:.2f};")
+        if goal_here:
+            # Both halves of the goal: >= 1.8x, and at least Linux's scaling.
+            umed = rec["ustack"]["median"]
+            rec["goal_met"] = umed >= 1.8 and (rec["ratio"] is None or rec["ratio"] >= 1.0)
+    return " ".join(said)
