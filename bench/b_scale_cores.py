@@ -6,8 +6,9 @@ ustack: bench/c/cores_pairs.c, K = 1 or 2 independent pairs of stacks, each
 pair joined by a pipe of its own and polled by one worker thread pinned to
 CPU i, so that the pairs share nothing but the process.  Linux:
 bench/c/cores_linux.c, K workers each a client and a server thread pinned to
-CPU i, kernel TCP over loopback in a namespace the bench makes (and removes)
-with ip_local_port_range widened for the connection churn.  Runs alternate
+CPU i, kernel TCP over loopback in a namespace the bench makes (and removes),
+its MTU 1500 and TSO/GSO/GRO off as on ustack's pipe (checksums are not
+computed on either), ip_local_port_range widened for the connection churn.  Runs alternate
 ustack and Linux, K = 1 and K = 2.
 
 Workloads (each a fixed window after a warm-up; the aggregate is the sum of
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -79,6 +81,13 @@ def _linux_ns(ctx: Context) -> Any:
         # CRR closes client-first: 28k ports in TIME_WAIT last well under
         # a second at these rates (tcp_tw_reuse needs them 1 s old).
         ns.run("sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535")
+        # Like ustack's pipe: MTU-sized segments, checksums not computed
+        # (loopback never computes them), no segmentation offloads.
+        ns.run("ip", "link", "set", "lo", "mtu", "1500")
+        if shutil.which("ethtool"):
+            ns.run("ethtool", "-K", "lo", "tso", "off", "gso", "off", "gro", "off")
+        else:
+            ctx.note("ethtool missing: Linux's loopback keeps its TSO/GSO (64 KB segments)")
     except Exception:
         ns.close()
         raise
@@ -156,8 +165,8 @@ def _record(
         "seconds": seconds,
         "msg_bytes": 1 if work != "bulk" else None,
         "load_avg_1m": round(os.getloadavg()[0], 2),
-        "linux": "loopback in a namespace, blocking sockets, client and server "
-        "threads of a flow on one CPU",
+        "linux": "loopback (MTU 1500, TSO/GSO/GRO off) in a namespace, blocking "
+        "sockets, the client and server threads of a flow on one CPU",
     }
     for side in sides:
         for k in KS:

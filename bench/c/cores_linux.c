@@ -1,7 +1,8 @@
 /*
  * cores_linux.c - scale-cores, Linux side (bench/b_scale_cores.py): the
  * same K workers as cores_pairs.c with kernel TCP over loopback (the
- * bench runs it in a network namespace of its own).  Worker i is a client
+ * bench runs it in a network namespace of its own, loopback's MTU 1500
+ * and TSO/GSO/GRO off there, as on ustack's pipe).  Worker i is a client
  * thread and a server thread, both pinned to the i-th CPU, with a
  * listening socket of its own (127.0.0.1 or ::1, port 7100 + i): the
  * like-for-like of a ustack pair polled by one thread on one CPU (blocking
