@@ -9,8 +9,8 @@
  * sockets: one side sleeps in recv() while the other runs, as rr_linux
  * --same-core).
  *
- *   --work bulk: the client sends bench_pattern.h's stream, the server
- *                reads and checks every byte; MB/s received;
+ *   --work bulk: the client sends bench_pattern.h's short-period stream,
+ *                the server reads and checks every byte; MB/s received;
  *   --work rr:   --msg-byte round trips on one connection (the request's
  *                bytes change every time, the echo must match);
  *   --work crr:  connect + request/response + close, the client closing
@@ -128,7 +128,8 @@ server_main(void *arg)
 			    (r = recv(fd, buf, BULK_CHUNK, 0)) > 0 || (r < 0 && errno == EINTR)) {
 				if (r < 0)
 					continue;
-				if (pattern_check(w->pat, buf, got, (size_t)r) != 0) {
+				if (pattern_check_period(w->pat, PATTERN_PERIOD_SHORT, buf, got,
+				        (size_t)r) != 0) {
 					w->srv_error = 2;
 					break;
 				}
@@ -190,7 +191,7 @@ run_client(struct worker *w)
 	while (err == 0 && !cores_stopped(w->ctl)) {
 		req[0] = (uint8_t)n;
 		if (w->o->work == CORES_BULK) {
-			if (write_n(fd, w->pat + sent % PATTERN_PERIOD, BULK_CHUNK) != 0) {
+			if (write_n(fd, w->pat + sent % PATTERN_PERIOD_SHORT, BULK_CHUNK) != 0) {
 				w->what = "send";
 				err = -1;
 			}
@@ -242,7 +243,8 @@ worker_setup(struct worker *w)
 	if (w->lfd < 0 || setsockopt(w->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
 	    bind(w->lfd, (struct sockaddr *)&w->addr, w->addrlen) != 0 || listen(w->lfd, 128) != 0)
 		return (-1);
-	if (w->o->work == CORES_BULK && (w->pat = pattern_new(BULK_CHUNK)) == NULL)
+	if (w->o->work == CORES_BULK &&
+	    (w->pat = pattern_new_period(BULK_CHUNK, PATTERN_PERIOD_SHORT)) == NULL)
 		return (-1);
 	if (pthread_create(&w->srv_tid, NULL, server_main, w) != 0)
 		return (-1);

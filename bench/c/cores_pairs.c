@@ -9,7 +9,7 @@
  *   --work bulk: one flow per pair, MTU 1500 segments with checksum
  *                offload, --buf socket buffers (default 128K); the
  *                receiver checks every byte against bench_pattern.h's
- *                stream; MB/s received;
+ *                short-period stream; MB/s received;
  *   --work rr:   --msg-byte (default 1) request/response round trips on
  *                one connection (rr_ustack_core.h's client and echo
  *                server, the request's bytes changing every time);
@@ -205,7 +205,8 @@ static int
 run_bulk(struct pair *p)
 {
 	struct ust_socket *so, *rso = NULL;
-	uint8_t *pat = pattern_new(BULK_CHUNK), *buf = malloc(BULK_CHUNK);
+	uint8_t *pat = pattern_new_period(BULK_CHUNK, PATTERN_PERIOD_SHORT),
+	        *buf = malloc(BULK_CHUNK);
 	uint64_t sent = 0, got = 0;
 	int err = 0;
 
@@ -220,7 +221,7 @@ run_bulk(struct pair *p)
 
 		ust_stack_poll(p->cst);
 		for (;;) {
-			r = ust_send(so, pat + sent % PATTERN_PERIOD, BULK_CHUNK, 0);
+			r = ust_send(so, pat + sent % PATTERN_PERIOD_SHORT, BULK_CHUNK, 0);
 			if (r == -UST_EAGAIN || r == -UST_ENOTCONN)
 				break;
 			if (r <= 0) {
@@ -240,7 +241,8 @@ run_bulk(struct pair *p)
 				err = r < 0 ? (int)r : -UST_ECONNRESET;
 				goto done;
 			}
-			if (pattern_check(pat, buf, got, (size_t)r) != 0) {
+			if (pattern_check_period(pat, PATTERN_PERIOD_SHORT, buf, got, (size_t)r) !=
+			    0) {
 				err = 1;
 				goto done;
 			}
