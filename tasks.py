@@ -47,6 +47,7 @@ ROOT = Path(__file__).resolve().parent
 PY = shlex.quote(sys.executable)
 BUILD = ROOT / "build"
 BUILD_ASAN = ROOT / "build-asan"
+BUILD_TSAN = ROOT / "build-tsan"
 BUILD_FUZZ = ROOT / "build-fuzz"
 BUILD_MATRIX = ROOT / "build-matrix"
 CROSS_SCRIPT = ROOT / "scripts" / "cross-build.sh"
@@ -206,13 +207,26 @@ def _ctest(
     jobs: int = 0,
     env: dict[str, str] | None = None,
     exclude_labels: str = "",
+    labels: str = "",
 ) -> bool:
     ctest = _need("ctest", "apt-get install cmake")
     cmd = [ctest, "--test-dir", str(build_dir), "--output-on-failure", "-j", str(_jobs(c, jobs))]
     if exclude_labels:
         cmd += ["-LE", exclude_labels]
+    if labels:
+        cmd += ["-L", labels]
     result = c.run(shlex.join(cmd), warn=True, pty=False, env=env or {}, echo=True)
     return result is not None and result.ok
+
+
+def _tsan(c: Context, jobs: int) -> None:
+    """The tests that run threads (ctest label 'threaded': groups of stacks,
+    their hand-off rings, the threaded pipe, application threads) under
+    ThreadSanitizer; only what threads can get wrong, so only those."""
+    _cmake_build(c, BUILD_TSAN, "Debug", sanitize="thread", jobs=jobs)
+    env = {"TSAN_OPTIONS": "halt_on_error=1:second_deadlock_stack=1"}
+    if not _ctest(c, BUILD_TSAN, jobs, env, labels="threaded"):
+        raise Exit("ctest -L threaded under ThreadSanitizer in build-tsan/ failed")
 
 
 def _pytest_env(c: Context) -> dict[str, str]:
@@ -368,6 +382,8 @@ def matrix(
     help={
         "sanitize": f"also build build-asan/ with {SANITIZERS} and UST_DEBUG invariants and run "
         "ctest there (default on)",
+        "tsan": "also build build-tsan/ with ThreadSanitizer and run the tests labelled "
+        "'threaded' there (groups of stacks, threaded pipe, application threads; default on)",
         "c_tests": "run the C unit tests with ctest (default on; --no-c-tests to skip)",
         "python": "run the Python tests with pytest (default on; --no-python to skip)",
         "quick": "plain ctest and pytest -m 'not slow' only: no sanitizer build, matrix, "
@@ -401,6 +417,7 @@ def matrix(
 def test(
     c: Context,
     sanitize: bool = True,
+    tsan: bool = True,
     c_tests: bool = True,
     python: bool = True,
     quick: bool = False,
@@ -420,6 +437,7 @@ def test(
     """Run every test tier and print each tier's time.
 
     ctest in build/, ctest under ASan+UBSan with invariants in build-asan/, the
+    threaded tests under ThreadSanitizer in build-tsan/, the
     build matrix, the cross builds, the C tests on other CPUs under qemu-user,
     the firmware on emulated boards (qemu-system-arm), pytest, FreeBSD's
     conformance suite, the fuzzers and the lint checks.
@@ -456,6 +474,10 @@ def test(
                 }
                 if not _ctest(c, BUILD_ASAN, jobs, env):
                     raise Exit(f"ctest under {SANITIZERS} in build-asan/ failed")
+        if tsan and not quick:
+            rerun = f"ctest --test-dir {BUILD_TSAN} -L threaded --output-on-failure"
+            with tiers.tier("ctest TSan (threaded)", rerun):
+                _tsan(c, jobs)
         if matrix and not quick:
             with tiers.tier("build matrix", "invoke matrix"):
                 failed = _matrix(c, list(COMPILERS), list(BUILD_TYPES), jobs)
@@ -1189,8 +1211,8 @@ def footprint(
 def clean(c: Context, python: bool = True) -> None:
     """Remove the build trees and, by default, Python build products.
 
-    build/, build-asan/, build-fuzz/ and build-matrix/ go."""
-    for d in (BUILD, BUILD_ASAN, BUILD_FUZZ, BUILD_MATRIX):
+    build/, build-asan/, build-tsan/, build-fuzz/ and build-matrix/ go."""
+    for d in (BUILD, BUILD_ASAN, BUILD_TSAN, BUILD_FUZZ, BUILD_MATRIX):
         if d.exists():
             print(f"rm -r {d}")
             shutil.rmtree(d)
