@@ -29,9 +29,7 @@
  * retransmitted segments and pipe drops summed.  Uses only the public
  * headers.
  */
-#include "cores_common.h"
-
-#include "rr_ustack_core.h"
+#include "cores_ustack.h"
 
 #include <ustack/ustack_pipe.h>
 #include <ustack/ustack_stats.h>
@@ -161,43 +159,6 @@ pair_teardown(struct pair *p)
 		ust_pipe_destroy(p->pipe);
 }
 
-static int
-run_rr(struct pair *p)
-{
-	struct ust_socket *so;
-	uint8_t req[RR_MSG];
-	uint64_t n = 0;
-	int err;
-
-	if ((err = client_open(&p->cli, &so)) != 0)
-		return (err);
-	memset(req, 'r', sizeof(req));
-	while (!cores_stopped(p->ctl)) {
-		req[0] = (uint8_t)n; /* a stale echo would not match */
-		if ((err = client_roundtrip(&p->cli, so, req, p->o->msg)) != 0)
-			break;
-		cores_count(&p->slot, ++n);
-	}
-	ust_close(so);
-	return (err);
-}
-
-static int
-run_crr(struct pair *p)
-{
-	uint8_t req[RR_MSG];
-	uint64_t n = 0;
-	int err = 0;
-
-	memset(req, 'c', sizeof(req));
-	while (err == 0 && !cores_stopped(p->ctl)) {
-		req[0] = (uint8_t)n;
-		if ((err = client_crr_once(&p->cli, req, p->o->msg)) == 0)
-			cores_count(&p->slot, ++n);
-	}
-	return (err);
-}
-
 /* One flow, both ends on this thread: each turn polls the sender's stack,
  * fills its socket, polls the receiver's and reads (and checks) what
  * arrived. */
@@ -272,8 +233,8 @@ pair_main(void *arg)
 	if (err != 0)
 		fprintf(stderr, "cores_pairs: pair %d: setup: %s\n", p->idx, ust_strerror(err));
 	if (cores_ready(p->ctl, err == 0)) {
-		err = p->o->work == CORES_RR ? run_rr(p) :
-		    p->o->work == CORES_CRR  ? run_crr(p) :
+		err = p->o->work == CORES_RR ? cores_run_rr(&p->cli, p->ctl, &p->slot, p->o->msg) :
+		    p->o->work == CORES_CRR  ? cores_run_crr(&p->cli, p->ctl, &p->slot, p->o->msg) :
 		                               run_bulk(p);
 		if (err == 0 && p->srv.error != 0)
 			err = -UST_EIO;
