@@ -59,11 +59,12 @@ struct cores_slot {
 	int nclk;
 };
 
-/* What the main thread and the workers share.  Written once each: ready by
- * each worker at the start, go and stop by the main thread. */
+/* What the main thread and the workers share.  Written once each: ready
+ * (and finished) by each worker, go and stop by the main thread. */
 struct cores_ctl {
 	alignas(CORES_LINE) _Atomic int ready;
 	_Atomic int failed;
+	_Atomic int finished; /* workers past their last operation (cores_group) */
 	alignas(CORES_LINE) _Atomic int go;
 	_Atomic int stop;
 	char pad[CORES_LINE - 2 * sizeof(int)];
