@@ -29,7 +29,8 @@
 #include <time.h>
 
 #define CORES_MAX 16
-#define CORES_LINE 128 /* two cache lines: the adjacent-line prefetcher pairs them */
+#define CORES_LINE 128     /* two cache lines: the adjacent-line prefetcher pairs them */
+#define CORES_GRACE_S 10.0 /* after stop, before the workers are told to give up */
 
 enum cores_work { CORES_BULK, CORES_RR, CORES_CRR };
 
@@ -64,10 +65,11 @@ struct cores_slot {
 struct cores_ctl {
 	alignas(CORES_LINE) _Atomic int ready;
 	_Atomic int failed;
-	_Atomic int finished; /* workers past their last operation (cores_group) */
+	_Atomic int finished; /* workers past their last operation (cores_finish) */
 	alignas(CORES_LINE) _Atomic int go;
 	_Atomic int stop;
-	char pad[CORES_LINE - 2 * sizeof(int)];
+	_Atomic int abort; /* set when workers did not finish CORES_GRACE_S after stop */
+	char pad[CORES_LINE - 3 * sizeof(int)];
 };
 
 static inline const char *
@@ -224,6 +226,13 @@ cores_stopped(struct cores_ctl *c)
 	return (atomic_load_explicit(&c->stop, memory_order_relaxed));
 }
 
+/* A worker is past its last operation. */
+static inline void
+cores_finish(struct cores_ctl *c)
+{
+	atomic_fetch_add(&c->finished, 1);
+}
+
 static inline void
 cores_count(struct cores_slot *s, uint64_t n)
 {
@@ -244,8 +253,10 @@ cores_sleep(double s)
 /* The main thread's part: waits for k workers, starts them, measures one
  * window; rate[i] = worker i's count per second in it, cpu[i] the CPU
  * time its threads had in it per second of the window (1.0: a whole CPU).
- * The workers are stopped at the end.  Returns the window in seconds, or
- * -1 when a worker failed to set up (they are stopped then too). */
+ * The workers are stopped at the end and must call cores_finish() after
+ * their last operation (within CORES_GRACE_S, or abort is set).  Returns
+ * the window in seconds, or -1 when a worker failed to set up (they are
+ * stopped then too). */
 static inline double
 cores_window(struct cores_ctl *c, struct cores_slot *const *slots, int k,
     const struct cores_opts *o, double *rate, double *cpu)
@@ -276,6 +287,16 @@ cores_window(struct cores_ctl *c, struct cores_slot *const *slots, int k,
 		cpu[i] = (double)(cores_cpu_ns(slots[i]) - u0[i]) / (double)(t1 - t0);
 	}
 	atomic_store(&c->stop, 1);
+	/* A worker stuck waiting for a peer that will not answer (a bug the
+	 * bench found) is told to give up rather than hang the run. */
+	for (i = 0; i < (int)(CORES_GRACE_S * 1000) && atomic_load(&c->finished) < k; i++)
+		cores_sleep(0.001);
+	if (atomic_load(&c->finished) < k) {
+		fprintf(stderr,
+		    "%d of %d workers still busy %.0f s after the stop: aborting them\n",
+		    k - atomic_load(&c->finished), k, CORES_GRACE_S);
+		atomic_store(&c->abort, 1);
+	}
 	return ((double)(t1 - t0) / 1e9);
 }
 

@@ -157,8 +157,8 @@ gworker_main(void *arg)
 	}
 	/* Keep serving until every worker stopped: a connection of another
 	 * worker's client may live on this worker's server stack. */
-	atomic_fetch_add(&w->ctl->finished, 1);
-	while (atomic_load(&w->ctl->finished) < w->o->threads) {
+	cores_finish(w->ctl);
+	while (atomic_load(&w->ctl->finished) < w->o->threads && !atomic_load(&w->ctl->abort)) {
 		server_step(&w->srv);
 		ust_stack_poll(w->cli.st);
 	}
@@ -208,6 +208,7 @@ mode_group(const struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN])
 		}
 		w->cli.st = ust_group_stack(gc, i);
 		w->cli.srv = &w->srv;
+		w->cli.abort = &ctl->abort;
 		client_to_server(&w->cli);
 		slots[i] = &w->slot;
 	}
@@ -426,6 +427,7 @@ app_main(void *arg)
 	}
 	if (err != 0)
 		fprintf(stderr, "cores_group: the application thread: %s\n", ust_strerror(err));
+	cores_finish(a->ctl);
 	a->error = err;
 	return (NULL);
 }

@@ -272,6 +272,7 @@ client_main(void *arg)
 		w->error = run_client(w);
 	else
 		w->error = ok ? 0 : -1;
+	cores_finish(w->ctl);
 	if (w->error != 0 && w->what != NULL)
 		fprintf(stderr, "cores_linux: worker %d: %s failed: %s\n", w->idx, w->what,
 		    strerror(errno));

@@ -121,6 +121,7 @@ pair_setup(struct pair *p)
 		return (err);
 	p->cli.st = p->cst;
 	p->cli.srv = &p->srv;
+	p->cli.abort = &p->ctl->abort;
 	p->cli.to = me;
 	p->cli.tolen = melen;
 	p->cli.af = bench_family_af(o->family);
@@ -242,6 +243,7 @@ pair_main(void *arg)
 			fprintf(stderr, "cores_pairs: pair %d: %s\n", p->idx,
 			    err == 1 ? "a wrong byte" : ust_strerror(err));
 	}
+	cores_finish(p->ctl);
 	p->error = err;
 	pair_teardown(p);
 	return (NULL);

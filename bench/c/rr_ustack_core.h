@@ -17,6 +17,8 @@
 
 #include "rr_common.h"
 
+#include <stdatomic.h>
+
 #include <ustack/ustack.h>
 
 #include "example_util.h"
@@ -41,7 +43,16 @@ struct client {
 	ust_socklen_t tolen;
 	int af;    /* UST_AF_INET or UST_AF_INET6: the family of to */
 	int yield; /* sched_yield() after an idle poll (a peer process shares the core) */
+	/* When set and nonzero, a wait gives up (-UST_ETIMEDOUT): a bench
+	 * whose peer stopped ends instead of spinning forever. */
+	const _Atomic int *abort;
 };
+
+static inline int
+client_aborted(const struct client *c)
+{
+	return (c->abort != NULL && atomic_load_explicit(c->abort, memory_order_relaxed));
+}
 
 static const int one = 1;
 
@@ -104,6 +115,8 @@ client_wait_recv(struct client *c, struct ust_socket *so, uint8_t *buf, size_t w
 		if (r == -UST_EAGAIN) {
 			if (c->yield)
 				sched_yield();
+			if (client_aborted(c))
+				return (-UST_ETIMEDOUT);
 			continue;
 		}
 		if (r <= 0)
@@ -130,6 +143,8 @@ client_send(struct client *c, struct ust_socket *so, const uint8_t *req, size_t 
 		ust_stack_poll(c->st);
 		if (c->yield)
 			sched_yield();
+		if (client_aborted(c))
+			return (-UST_ETIMEDOUT);
 	}
 }
 
