@@ -99,6 +99,15 @@ def _ratios(num: list[dict[str, Any]], den: list[dict[str, Any]], key: str) -> l
     return [a[key] / b[key] for a, b in zip(num, den, strict=True) if b[key]]
 
 
+def _group_program(ctx: Context) -> Path | None:
+    """cores_group, or None (noted) when this build has no groups."""
+    try:
+        return ctx.program("cores_group")
+    except FileNotFoundError as exc:
+        ctx.note(f"group figures skipped: {exc}")
+        return None
+
+
 def run(ctx: Context) -> None:
     ctx.note_load()
     if ctx.quick and NAME not in ctx.only:
@@ -112,35 +121,103 @@ def run(ctx: Context) -> None:
     if ncpu < 2:
         ctx.note(f"only {ncpu} CPU allowed: the 2 workers share it (no scaling to measure)")
     upath, lpath = ctx.program("cores_pairs"), ctx.program("cores_linux")
+    gpath = _group_program(ctx)
     ns = _linux_ns(ctx)
-    sides = ["ustack"] + (["linux"] if ns is not None else [])
-    total = len(WORKS) * len(KS) * runs * len(sides)
+    # Each side: how to run it (the program and its extra options).
+    argv: dict[str, list[str]] = {"ustack": [str(upath)]}
+    if ns is not None:
+        argv["linux"] = ns.exec_argv(str(lpath))
+    if gpath is not None:
+        argv["group"] = [str(gpath), "--mode", "group"]
+        if not ctx.quick:
+            argv["group-stdkey"] = [str(gpath), "--mode", "group:default"]
+    plan = {w: [s for s in argv if w in ("rr", "crr") or not s.startswith("group")] for w in WORKS}
+    apps = ("lock", "exec") if gpath is not None else ()
+    total = (sum(len(v) for v in plan.values()) * len(KS) + len(apps)) * runs
     bar = Progress("scale-cores", total, unit="runs", log=sys.stderr)
     try:
         for work in WORKS:
             rows: dict[tuple[str, int], list[dict[str, Any]]] = {
-                (s, k): [] for s in sides for k in KS
+                (s, k): [] for s in plan[work] for k in KS
             }
             for i in range(runs):
                 for k in KS:
                     common = ["--work", work, "--threads", str(k)]
                     common += ["--seconds", str(seconds), "--warm", str(warm)]
-                    for side in sides:
-                        if side == "ustack":
-                            row = _once(ctx, [upath, *common])
-                        else:
-                            row = _once(ctx, ns.exec_argv(str(lpath), *common))
+                    for side in plan[work]:
+                        row = _once(ctx, [*argv[side], *common])
                         rows[(side, k)].append(row)
                         bar.update(
                             bar.done + 1,
                             f"{work} K={k} {side} run {i + 1}/{runs}: "
                             f"{row['aggregate']:.4g} {row['unit']}",
                         )
-            bar.message(_record(ctx, work, rows, sides, seconds), sys.stderr)
+            bar.message(_record(ctx, work, rows, plan[work], seconds), sys.stderr)
+        if gpath is not None:
+            app: dict[str, list[dict[str, Any]]] = {m: [] for m in apps}
+            for i in range(runs):
+                for mode in apps:
+                    row = _once(
+                        ctx,
+                        [str(gpath), "--mode", mode, "--work", "rr", "--threads", "2"]
+                        + ["--seconds", str(seconds), "--warm", str(warm)],
+                    )
+                    app[mode].append(row)
+                    bar.update(
+                        bar.done + 1,
+                        f"application thread by {mode} run {i + 1}/{runs}: "
+                        f"{row['ns_per_roundtrip']:.0f} ns per round trip",
+                    )
+            bar.message(_record_app(ctx, app), sys.stderr)
     finally:
         bar.finish()
         if ns is not None:
             ns.close()
+
+
+def _record_app(ctx: Context, app: dict[str, list[dict[str, Any]]]) -> str:
+    """The application-thread API: ns per round trip and per empty call."""
+    said = ["   application thread:"]
+    what = {"lock": "stack lock", "exec": "ust_stack_exec"}
+    for mode, rows in app.items():
+        params = {
+            "msg_bytes": 1,
+            "setup": "client and server groups of one threaded, busy-polling stack each "
+            "(CPUs 0 and 1), the echo in upcalls on the server's thread; the "
+            "application thread on CPU 1: send, ust_socket_wait, receive",
+            "exec_calls": [r["exec_calls"] for r in rows],
+            "stack_wakeups": [r["stack_wakeups"] for r in rows],
+            "cpu_share": [r["cpu_share"] for r in rows],
+        }
+        rt = ctx.stats([r["ns_per_roundtrip"] for r in rows])
+        call = ctx.stats([r["call_ns"] for r in rows])
+        ctx.record(
+            f"application thread, {what[mode]}",
+            "1-byte round trip (send, wait, receive)",
+            "ns",
+            ustack=rt,
+            higher_is_better=False,
+            params=params,
+        )
+        ctx.record(
+            f"application thread, {what[mode]}",
+            "one empty call while the stack thread polls",
+            "ns",
+            ustack=call,
+            higher_is_better=False,
+            params=params,
+        )
+        said.append(f"{what[mode]} {rt['median']:.0f} ns/round trip, {call['median']:.0f} ns/call;")
+    return " ".join(said)
+
+
+_LABEL = {
+    "linux": "Linux",
+    "ustack": "pairs",
+    "group": "group",
+    "group-stdkey": "group, standard key",
+}
+_GROUP_KEYS = ("client_lport_tries", "client_steered_in", "server_steered_in", "ring_full")
 
 
 def _record(
@@ -150,7 +227,8 @@ def _record(
     sides: list[str],
     seconds: float,
 ) -> str:
-    """Records work's figures; returns a line saying them (progress)."""
+    """Records work's figures for every ustack side (pairs, groups) beside
+    Linux's; returns a line saying the scaling (progress)."""
 
     def st(vals: list[float]) -> Stats | None:
         return ctx.stats(vals) if vals else None
@@ -160,7 +238,7 @@ def _record(
 
     linux = "linux" in sides
     unit = _UNIT[work]
-    params: dict[str, Any] = {
+    common: dict[str, Any] = {
         "work": work,
         "seconds": seconds,
         "msg_bytes": 1 if work != "bulk" else None,
@@ -168,46 +246,61 @@ def _record(
         "linux": "loopback (MTU 1500, TSO/GSO/GRO off) in a namespace, blocking "
         "sockets, the client and server threads of a flow on one CPU",
     }
-    for side in sides:
+    if linux:
+        for k in KS:
+            rs = rows[("linux", k)]
+            common[f"linux_k{k}_cpu_share"] = [r["cpu_share"] for r in rs]
+            common[f"linux_k{k}_per_thread"] = [r["per_thread"] for r in rs]
+    said = [f"   {work} 2 vs 1:"]
+
+    def scaling(side: str) -> str:
+        raw = ctx.stats(_ratios(rows[(side, 2)], rows[(side, 1)], "aggregate"))
+        cpu = ctx.stats(_ratios(rows[(side, 2)], rows[(side, 1)], "per_cpu"))
+        return (
+            f"{_LABEL.get(side, side)} x{raw['median']:.2f} (per CPU-second x{cpu['median']:.2f});"
+        )
+
+    if linux:
+        said.append(scaling("linux"))
+    for side in (s for s in sides if s != "linux"):
+        label = _LABEL[side]
+        params = dict(common, ustack=label)
         for k in KS:
             rs = rows[(side, k)]
-            params[f"{side}_k{k}_cpu_share"] = [r["cpu_share"] for r in rs]
-            params[f"{side}_k{k}_per_thread"] = [r["per_thread"] for r in rs]
-            params[f"{side}_k{k}_cpus"] = rs[0]["cpus"] if rs else []
-            if side == "ustack":
-                params[f"ustack_k{k}_rexmit"] = [r["rexmit"] for r in rs]
-                params[f"ustack_k{k}_pipe_drops"] = [r["pipe_drops"] for r in rs]
-    for k in KS:
-        label = f"{k} stack{'s' if k > 1 else ''} / {k} Linux flow{'s' if k > 1 else ''}"
-        ctx.record(
-            f"{work}, {label}",
-            f"aggregate {_WHAT[work]}",
-            unit,
-            ustack=st(col("ustack", k, "aggregate")),
-            linux=st(col("linux", k, "aggregate")) if linux else None,
-            params=params,
-        )
-    rr_goal = work in ("rr", "crr")
-    said = [f"   {work}:"]
-    for key, what in (("aggregate", "2 vs 1 scaling"), ("per_cpu", "2 vs 1 per CPU-second")):
-        u = _ratios(rows[("ustack", 2)], rows[("ustack", 1)], key)
-        k_ = _ratios(rows[("linux", 2)], rows[("linux", 1)], key) if linux else []
-        goal_here = rr_goal and key == "aggregate"
-        rec = ctx.record(
-            f"{work}, {what}",
-            "aggregate of 2 / aggregate of 1",
-            "x",
-            ustack=st(u),
-            linux=st(k_) if k_ else None,
-            goal=GOAL if goal_here else "",
-            goal_ratio=1.0 if goal_here else None,
-            params=params,
-        )
-        for side, stats_ in (("ustack", rec["ustack"]), ("Linux", rec["linux"])):
-            if stats_ is not None:
-                said.append(f"{side} {what} x{stats_['median']:.2f};")
-        if goal_here:
-            # Both halves of the goal: >= 1.8x, and at least Linux's scaling.
-            umed = rec["ustack"]["median"]
-            rec["goal_met"] = umed >= 1.8 and (rec["ratio"] is None or rec["ratio"] >= 1.0)
+            params[f"k{k}_cpu_share"] = [r["cpu_share"] for r in rs]
+            params[f"k{k}_per_thread"] = [r["per_thread"] for r in rs]
+            params[f"k{k}_cpus"] = rs[0]["cpus"] if rs else []
+            for key in ("rexmit", "pipe_drops", *_GROUP_KEYS):
+                if rs and key in rs[0]:
+                    params[f"k{k}_{key}"] = [r[key] for r in rs]
+        for k in KS:
+            what = f"{k} stack{'s' if k > 1 else ''} / {k} Linux flow{'s' if k > 1 else ''}"
+            ctx.record(
+                f"{work}, {label}, {what}",
+                f"aggregate {_WHAT[work]}",
+                unit,
+                ustack=st(col(side, k, "aggregate")),
+                linux=st(col("linux", k, "aggregate")) if linux else None,
+                params=params,
+            )
+        rr_goal = work in ("rr", "crr") and side in ("ustack", "group")
+        for key, what in (("aggregate", "2 vs 1 scaling"), ("per_cpu", "2 vs 1 per CPU-second")):
+            u = _ratios(rows[(side, 2)], rows[(side, 1)], key)
+            k_ = _ratios(rows[("linux", 2)], rows[("linux", 1)], key) if linux else []
+            goal_here = rr_goal and key == "aggregate"
+            rec = ctx.record(
+                f"{work}, {label}, {what}",
+                "aggregate of 2 / aggregate of 1",
+                "x",
+                ustack=st(u),
+                linux=st(k_) if k_ else None,
+                goal=GOAL if goal_here else "",
+                goal_ratio=1.0 if goal_here else None,
+                params=params,
+            )
+            if goal_here:
+                # Both halves of the goal: >= 1.8x, and at least Linux's scaling.
+                umed = rec["ustack"]["median"]
+                rec["goal_met"] = umed >= 1.8 and (rec["ratio"] is None or rec["ratio"] >= 1.0)
+        said.append(scaling(side))
     return " ".join(said)
