@@ -43,6 +43,21 @@
  * whose size plus every header (Ethernet included) exceeds the MTU: its
  * tso_segsz is clamped to fit (more, smaller segments).
  *
+ * Several queue pairs (a group of stacks, one per queue): when the port
+ * hashes (its flow_type_rss_offloads cover IPv4/IPv6, TCP and UDP) it is
+ * configured for RSS over addresses and ports with the standard Toeplitz
+ * key (ust_rss_default_key, when it takes a 40-byte key; else its own) and
+ * its default indirection table (entry e -> queue e % n), so every queue
+ * gets its share of the flows; a group re-steers in software whatever the
+ * port puts on another stack's queue.  The port's hash is not passed on
+ * (ust_mbuf_set_rss): its inputs and key are the PMD's business, and the
+ * group's own hash is cheap.  A port without RSS (net_ring, memif) keeps
+ * queue i joined to queue i.  Each queue's state (lend records, tx
+ * contexts, backlog, counters) belongs to the thread that polls it; the
+ * mempools are DPDK's (thread safe) and the multicast filter is one per
+ * port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
+ * of the queue that lent it (dpdk_rx_free touches that queue's records).
+ *
  * Global state: DPDK's EAL is process state (one rte_eal_init per process,
  * a second call fails even after rte_eal_cleanup), so this file keeps the
  * process's EAL state (dpdk_eal_state, the argv given to rte_eal_init,
@@ -71,6 +86,7 @@
 #include <rte_bus_vdev.h>
 
 #include <ustack/ustack_dpdk.h>
+#include <ustack/ustack_group.h>
 
 #define DPDK_ETHER_HDR 14
 #define DPDK_BURST 32
@@ -90,6 +106,9 @@
 #define DPDK_RX_HW_CSUM                                                 \
 	(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM | \
 	    RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
+
+/* What RSS hashes, where the port can: addresses and ports. */
+#define DPDK_RSS_HF (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP)
 
 struct ust_dpdk_port;
 struct dpdk_queue;
@@ -122,8 +141,10 @@ struct dpdk_queue {
 	uint32_t q_ntx, q_ntfree;
 	struct ust_mbuf *q_backlog[DPDK_BACKLOG];
 	int q_nbacklog;
-	/* Counters of this queue (read racily by ust_dpdk_get_stats). */
-	uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now, q_tx_copied;
+	/* Counters of this queue: written by its thread only, read by
+	 * ust_dpdk_get_stats on any thread (relaxed atomics, dpdk_cnt_add). */
+	_Atomic uint64_t q_rx_lent, q_rx_copied, q_tx_full, q_tx_sw_csum, q_tx_tso, q_lent_now,
+	    q_tx_copied;
 	/* The multicast groups this queue's stack joined (dpdk_set_multicast),
 	 * under dpdk_mc_mtx. */
 	uint8_t q_mc[DPDK_MC_QUEUE][6];
@@ -164,6 +185,21 @@ static pthread_mutex_t dpdk_dying_mtx = PTHREAD_MUTEX_INITIALIZER;
  * port's multicast filter is one: its updates go one at a time. */
 static pthread_mutex_t dpdk_mc_mtx = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic uint32_t dpdk_pool_seq;
+
+/* A queue counter: one writer (the queue's thread), so no read-modify-write. */
+static inline void
+dpdk_cnt_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+	    memory_order_relaxed);
+}
+
+static inline uint64_t
+dpdk_cnt_get(const _Atomic uint64_t *c)
+{
+	/* C11 atomic_load takes a non-const pointer in some libcs. */
+	return (atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)c, memory_order_relaxed));
+}
 
 /* --- EAL ---------------------------------------------------------------- */
 
@@ -443,6 +479,7 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 	struct rte_eth_conf conf;
 	struct rte_ether_addr ea;
 	char name[RTE_MEMPOOL_NAMESIZE];
+	uint8_t rss_key[UST_RSS_KEYLEN];
 	uint32_t nmb = cfg->nb_mbufs != 0 ? cfg->nb_mbufs : 4095u * p->p_nq;
 	uint16_t nrxd = cfg->nb_rxd, ntxd = cfg->nb_txd, mtu, i;
 	int socket = rte_eth_dev_socket_id(p->p_id), rc;
@@ -455,6 +492,16 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 		return (-UST_EINVAL);
 	memset(&conf, 0, sizeof(conf));
 	dpdk_port_offloads(p, &di, cfg, &conf);
+	/* Several queues: RSS (the file header). */
+	if (p->p_nq > 1 && (di.flow_type_rss_offloads & DPDK_RSS_HF) != 0) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf = di.flow_type_rss_offloads & DPDK_RSS_HF;
+		if (di.hash_key_size == UST_RSS_KEYLEN) {
+			ust_rss_default_key(rss_key);
+			conf.rx_adv_conf.rss_conf.rss_key = rss_key;
+			conf.rx_adv_conf.rss_conf.rss_key_len = UST_RSS_KEYLEN;
+		}
+	}
 	snprintf(name, sizeof(name), "ustrx%u_%u", p->p_id, atomic_fetch_add(&dpdk_pool_seq, 1));
 	p->p_rxpool = rte_pktmbuf_pool_create(name, nmb, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 	snprintf(name, sizeof(name), "usttx%u_%u", p->p_id, atomic_fetch_add(&dpdk_pool_seq, 1));
@@ -568,7 +615,7 @@ dpdk_rx_free(void *arg, void *buf)
 	rte_pktmbuf_free(l->l_m);
 	l->l_m = NULL;
 	q->q_lfree[q->q_nlfree++] = l;
-	q->q_lent_now--;
+	dpdk_cnt_add(&q->q_lent_now, UINT64_MAX); /* - 1 */
 	if (atomic_fetch_sub(&dpdk_lent_total, 1) == 1 && atomic_load(&dpdk_ndying) != 0)
 		dpdk_reap_dying();
 }
@@ -588,8 +635,8 @@ dpdk_rx_one(struct dpdk_queue *q, struct ust_if *ifp, struct rte_mbuf *rm)
 		m = ust_mbuf_attach_ext(ifp, rm->buf_addr, rm->buf_len, rm->data_off, len,
 		    dpdk_rx_free, l);
 		if (m != NULL) {
-			q->q_rx_lent++;
-			q->q_lent_now++;
+			dpdk_cnt_add(&q->q_rx_lent, 1);
+			dpdk_cnt_add(&q->q_lent_now, 1);
 			atomic_fetch_add(&dpdk_lent_total, 1);
 			return (m);
 		}
@@ -602,7 +649,7 @@ dpdk_rx_one(struct dpdk_queue *q, struct ust_if *ifp, struct rte_mbuf *rm)
 
 		if (d != ust_mbuf_data(m))
 			memcpy(ust_mbuf_data(m), d, len);
-		q->q_rx_copied++;
+		dpdk_cnt_add(&q->q_rx_copied, 1);
 	}
 	rte_pktmbuf_free(rm);
 	return (m);
@@ -848,12 +895,12 @@ dpdk_tx_frames(struct dpdk_queue *q, struct ust_mbuf **ms, int n)
 	}
 	sent = nb > 0 ? rte_eth_tx_burst(p->p_id, q->q_id, out, (uint16_t)nb) : 0;
 	if (sent < n)
-		q->q_tx_full++;
+		dpdk_cnt_add(&q->q_tx_full, 1);
 	dpdk_tx_unbuild(out, ctx, sent, nb);
 	for (j = 0; j < sent; j++) {
 		if (ust_mbuf_csum_flags(ms[j]) & DPDK_TSO)
-			q->q_tx_tso++;
-		q->q_tx_copied += copied[j];
+			dpdk_cnt_add(&q->q_tx_tso, 1);
+		dpdk_cnt_add(&q->q_tx_copied, copied[j]);
 		if (ctx[j] == NULL)
 			ust_mbuf_free(ms[j]); /* copied, or whole in the head: done */
 	}
@@ -897,7 +944,7 @@ dpdk_tx_sw_tso(struct dpdk_queue *q, struct ust_mbuf *m)
 		return (0);
 	}
 	q->q_nbacklog = n;
-	q->q_tx_sw_csum += (uint64_t)n;
+	dpdk_cnt_add(&q->q_tx_sw_csum, (uint64_t)n);
 	return (0);
 }
 
@@ -929,7 +976,7 @@ dpdk_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 			if (!p->p_hw_csum && (fl & (DPDK_CSUM4 | DPDK_CSUM6)) && !(fl & DPDK_TSO)) {
 				if (ust_mbuf_csum_fill(pkts[i]) == -UST_ENOBUFS)
 					break;
-				q->q_tx_sw_csum++;
+				dpdk_cnt_add(&q->q_tx_sw_csum, 1);
 			}
 		}
 		if (i == taken)
@@ -1162,13 +1209,13 @@ ust_dpdk_get_stats(struct ust_dpdk_port *p, struct ust_dpdk_stats *out)
 	for (i = 0; i < p->p_nq; i++) {
 		const struct dpdk_queue *q = &p->p_q[i];
 
-		out->rx_lent += q->q_rx_lent;
-		out->rx_copied += q->q_rx_copied;
-		out->tx_full += q->q_tx_full;
-		out->tx_sw_csum += q->q_tx_sw_csum;
-		out->tx_tso += q->q_tx_tso;
-		out->rx_lent_now += q->q_lent_now;
-		out->tx_copied += q->q_tx_copied;
+		out->rx_lent += dpdk_cnt_get(&q->q_rx_lent);
+		out->rx_copied += dpdk_cnt_get(&q->q_rx_copied);
+		out->tx_full += dpdk_cnt_get(&q->q_tx_full);
+		out->tx_sw_csum += dpdk_cnt_get(&q->q_tx_sw_csum);
+		out->tx_tso += dpdk_cnt_get(&q->q_tx_tso);
+		out->rx_lent_now += dpdk_cnt_get(&q->q_lent_now);
+		out->tx_copied += dpdk_cnt_get(&q->q_tx_copied);
 	}
 }
 

@@ -99,6 +99,7 @@ struct fault_hent {
 	uint64_t he_seq;
 	struct ust_mbuf *he_m;
 	uint32_t he_len;
+	uint32_t he_tag; /* the driver's own (the pipe: the ring it came from) */
 };
 
 /* Adds e to the heap h of *n entries (the caller checked there is room). */

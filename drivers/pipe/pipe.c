@@ -73,6 +73,27 @@
  *    (with TXCSUM_IPV6, RXCSUM and LRO) does the same for TCP/IPv6
  *    (UST_CSUM_IP6_TSO): the IPv6 packet, header included, up to 65535.
  *
+ *  - Lanes (lanes = n > 1): each side has n lane ends, each polled by its
+ *    own thread.  A direction then has n sending lanes (each its own
+ *    struct pipe_tx: fault injector, seq, tx counters; one writer), n
+ *    receiving lanes (each its own struct pipe_rx: heap of n * ring_size
+ *    entries, rx counters; one writer) and n * n rings (struct
+ *    pipe_ring: head, tail, in-flight count, slots), ring t * n + r
+ *    carrying frames from sending lane t to receiving lane r.  Each ring
+ *    has one producer (lane t's thread) and one consumer (lane r's
+ *    thread), exactly as the one ring of a one-lane pipe, so everything
+ *    above holds per ring; the in-flight count (and so the fault queue
+ *    limit) is per ring.  The sender picks r before fault_decide: the
+ *    Toeplitz hash of the frame's headers (ust_rss_hash_frame over at
+ *    most PIPE_HASH_BYTES copied from the chain) and the steer mode, and
+ *    stores hash and type in the slot, so the receiver marks the mbuf
+ *    (ust_mbuf_set_rss) without hashing (a frame the pipe corrupted is
+ *    not marked: its bytes may no longer give that hash).  A heap entry
+ *    remembers its ring (he_tag) to give the in-flight count back.  A
+ *    receiving lane polls its n rings round robin from a rotating first
+ *    one.  lanes = 1 is one ring per direction and no hashing: the
+ *    one-lane pipe exactly as before.
+ *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
  * -> heap -> if_input().
@@ -83,6 +104,7 @@
 
 #include <ustack/ustack.h>
 #include <ustack/ustack_driver.h>
+#include <ustack/ustack_group.h>
 #include <ustack/ustack_osal.h>
 #include <ustack/ustack_pipe.h>
 
@@ -98,6 +120,14 @@
 #define PIPE_CSUM_REQ                                                                  \
 	(UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO | UST_CSUM_IP6_TCP | \
 	    UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO)
+/* Headers the RSS hash reads at most: Ethernet, a VLAN tag, IPv4 with
+ * options (60) and the ports. */
+#define PIPE_HASH_BYTES 128u
+/* Mixes a sending lane's number into the direction's fault seed. */
+#define PIPE_LANE_SEED_MUL 0x9e3779b97f4a7c15ull
+
+_Static_assert(sizeof(((struct ust_pipe_config *)0)->rss_key) == UST_RSS_KEYLEN,
+    "ust_pipe_config.rss_key is one Toeplitz key");
 
 #define PS_CORRUPTED 0x0001u
 #define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
@@ -108,55 +138,70 @@ struct pipe_slot {
 	uint64_t ps_deliver_at;
 	uint64_t ps_seq;
 	uint32_t ps_len;
-	uint32_t ps_flags; /* PS_* */
+	uint32_t ps_flags;    /* PS_* */
+	uint32_t ps_rss_hash; /* lanes > 1: the hash the sender steered by */
+	uint32_t ps_rss_type; /* its UST_RSS_* type; UST_RSS_NONE: do not mark */
 	uint8_t ps_bytes[];
 };
 
 /*
- * One direction.  The three groups are written by different threads and
- * are kept on separate cache lines by padding (not _Alignas: the struct
- * comes from ust_osal_mem_alloc, which promises ordinary alignment only).
+ * One ring of a direction: sending lane t to receiving lane r.  The three
+ * groups are written by different threads and are kept on separate cache
+ * lines by padding (not _Alignas: the structs come from ust_osal_mem_alloc,
+ * which promises ordinary alignment only).
  */
+struct pipe_ring {
+	_Atomic uint32_t pr_head; /* next slot to fill (sender) */
+	char pr_pad0[PIPE_CACHE_LINE];
+	_Atomic uint32_t pr_tail; /* next slot to drain (receiver) */
+	char pr_pad1[PIPE_CACHE_LINE];
+	_Atomic uint32_t pr_inflight; /* both sides */
+	char pr_pad2[PIPE_CACHE_LINE];
+	uint8_t *pr_slots; /* ring_size * p_stride bytes */
+};
+
+/* The sending side of one lane of a direction. */
+struct pipe_tx {
+	uint64_t pt_seq;
+	struct fault pt_fault;
+	_Atomic uint64_t pt_sent;
+	_Atomic uint64_t pt_sent_bytes;
+	_Atomic uint64_t pt_lost;
+	_Atomic uint64_t pt_duplicated;
+	_Atomic uint64_t pt_reordered;
+	_Atomic uint64_t pt_corrupted;
+	_Atomic uint64_t pt_ce_marked;
+	_Atomic uint64_t pt_dropped_mtu;
+	_Atomic uint64_t pt_dropped_queue;
+	char pt_pad[PIPE_CACHE_LINE];
+};
+
+/* The receiving side of one lane of a direction. */
+struct pipe_rx {
+	uint32_t px_heap_n;
+	uint32_t px_first;          /* the ring polled first (round robin) */
+	struct fault_hent *px_heap; /* lanes * ring_size entries */
+	_Atomic uint64_t px_delivered;
+	_Atomic uint64_t px_delivered_bytes;
+	_Atomic uint64_t px_dropped_nombuf;
+	char px_pad[PIPE_CACHE_LINE];
+};
+
 struct pipe_dir {
-	/* Sending side. */
-	_Atomic uint32_t pd_head; /* next slot to fill */
-	uint64_t pd_seq;
-	struct fault pd_fault;
-	_Atomic uint64_t pd_sent;
-	_Atomic uint64_t pd_sent_bytes;
-	_Atomic uint64_t pd_lost;
-	_Atomic uint64_t pd_duplicated;
-	_Atomic uint64_t pd_reordered;
-	_Atomic uint64_t pd_corrupted;
-	_Atomic uint64_t pd_ce_marked;
-	_Atomic uint64_t pd_dropped_mtu;
-	_Atomic uint64_t pd_dropped_queue;
-	char pd_pad0[PIPE_CACHE_LINE];
-
-	/* Receiving side. */
-	_Atomic uint32_t pd_tail; /* next slot to drain */
-	uint32_t pd_heap_n;
-	struct fault_hent *pd_heap; /* ring_size entries */
-	_Atomic uint64_t pd_delivered;
-	_Atomic uint64_t pd_delivered_bytes;
-	_Atomic uint64_t pd_dropped_nombuf;
-	char pd_pad1[PIPE_CACHE_LINE];
-
-	/* Both sides. */
-	_Atomic uint32_t pd_inflight;
-	char pd_pad2[PIPE_CACHE_LINE];
-
-	uint8_t *pd_slots; /* ring_size * p_stride bytes */
+	struct pipe_tx *pd_tx;     /* [lanes] */
+	struct pipe_rx *pd_rx;     /* [lanes] */
+	struct pipe_ring *pd_ring; /* [lanes * lanes]: t * lanes + r */
 };
 
 struct pipe_end {
 	struct ust_pipe *pe_pipe;
 	int pe_side; /* enum ust_pipe_side */
+	uint32_t pe_lane;
 };
 
 struct ust_pipe {
-	struct pipe_dir p_dir[2]; /* enum ust_pipe_dir */
-	struct pipe_end p_end[2]; /* enum ust_pipe_side */
+	struct pipe_dir p_dir[2];  /* enum ust_pipe_dir */
+	struct pipe_end *p_end[2]; /* [lanes], enum ust_pipe_side */
 	struct ust_clock p_clock;
 	uint32_t p_mtu;
 	uint32_t p_caps;
@@ -164,8 +209,12 @@ struct ust_pipe {
 	uint32_t p_mask;
 	uint32_t p_frame_max; /* mtu + Ethernet header + VLAN tag */
 	uint32_t p_slot_max;  /* bytes a slot holds: p_frame_max, or a TSO frame */
-	size_t p_stride;      /* bytes per slot */
+	uint32_t p_lanes;
+	int p_steer;
+	int p_rss_mark;
+	size_t p_stride; /* bytes per slot */
 	uint8_t p_mac[2][6];
+	uint8_t p_rss_key[UST_RSS_KEYLEN];
 };
 
 /* A tx counter or an rx counter: one writer each, so no RMW is needed. */
@@ -184,10 +233,10 @@ pipe_stat_get(const _Atomic uint64_t *c)
 }
 
 static inline struct pipe_slot *
-pipe_slot(const struct ust_pipe *p, const struct pipe_dir *d, uint32_t idx)
+pipe_slot(const struct ust_pipe *p, const struct pipe_ring *r, uint32_t idx)
 {
 	return (
-	    (struct pipe_slot *)(void *)(d->pd_slots + (size_t)(idx & p->p_mask) * p->p_stride));
+	    (struct pipe_slot *)(void *)(r->pr_slots + (size_t)(idx & p->p_mask) * p->p_stride));
 }
 
 static inline uint64_t
@@ -209,89 +258,125 @@ pipe_rxdir(struct pipe_end *pe)
 	return (&pe->pe_pipe->p_dir[pe->pe_side == UST_PIPE_A ? UST_PIPE_B_TO_A : UST_PIPE_A_TO_B]);
 }
 
+/* Ring k (the sending lane) of the receiving lane r. */
+static inline struct pipe_ring *
+pipe_rx_ring(const struct ust_pipe *p, const struct pipe_dir *d, uint32_t k, uint32_t r)
+{
+	return (&d->pd_ring[k * p->p_lanes + r]);
+}
+
 /* ------------------------------------------------------------------------
  * Driver operations.
  */
 
-/* Sends one frame through the fault injector into the ring.  Does not
- * consume m. */
-static void
-pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, struct ust_mbuf *m, uint64_t now)
+/* The receiving lane of a frame sent on lane t, and its hash. */
+static uint32_t
+pipe_steer(const struct ust_pipe *p, uint32_t t, struct ust_mbuf *m, size_t len, uint32_t *hash,
+    int *type)
 {
+	uint8_t hdr[PIPE_HASH_BYTES];
+	size_t hl = len < sizeof(hdr) ? len : sizeof(hdr);
+	uint32_t q;
+
+	*hash = 0;
+	*type = UST_RSS_NONE;
+	if (p->p_steer == UST_PIPE_STEER_SAME)
+		return (t);
+	if (ust_mbuf_copydata(m, 0, hl, hdr) == 0)
+		*type = ust_rss_hash_frame(p->p_rss_key, hdr, hl, hash);
+	q = ust_rss_queue(*hash, p->p_lanes);
+	if (p->p_steer == UST_PIPE_STEER_SPREAD)
+		q = (q + 1) % p->p_lanes;
+	return (q);
+}
+
+/* Sends one frame from sending lane t through its fault injector into a
+ * ring.  Does not consume m. */
+static void
+pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbuf *m, uint64_t now)
+{
+	struct pipe_tx *tx = &d->pd_tx[t];
+	struct pipe_ring *r;
 	struct fault_verdict v;
 	struct pipe_slot *s, *s2;
-	uint32_t head, tail;
+	uint32_t head, tail, hash = 0;
 	size_t len;
-	int tso;
+	int tso, type = UST_RSS_NONE;
 
 	len = ust_mbuf_pktlen(m);
-	pipe_stat_add(&d->pd_sent, 1);
-	pipe_stat_add(&d->pd_sent_bytes, len);
+	pipe_stat_add(&tx->pt_sent, 1);
+	pipe_stat_add(&tx->pt_sent_bytes, len);
 	tso = ((p->p_caps & UST_IFCAP_TSO4) && (ust_mbuf_csum_flags(m) & UST_CSUM_TSO)) ||
 	    ((p->p_caps & UST_IFCAP_TSO6) && (ust_mbuf_csum_flags(m) & UST_CSUM_IP6_TSO));
 	if (len > (tso ? p->p_slot_max : p->p_frame_max)) {
-		pipe_stat_add(&d->pd_dropped_mtu, 1);
+		pipe_stat_add(&tx->pt_dropped_mtu, 1);
 		return;
 	}
-	fault_decide(&d->pd_fault, now, len, fault_payload_len(m, len, tso),
-	    atomic_load_explicit(&d->pd_inflight, memory_order_acquire), &v);
+	r = &d->pd_ring[0];
+	if (p->p_lanes > 1)
+		r = &d->pd_ring[t * p->p_lanes + pipe_steer(p, t, m, len, &hash, &type)];
+	fault_decide(&tx->pt_fault, now, len, fault_payload_len(m, len, tso),
+	    atomic_load_explicit(&r->pr_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
-		pipe_stat_add(&d->pd_dropped_mtu, 1);
+		pipe_stat_add(&tx->pt_dropped_mtu, 1);
 		return;
 	case FAULT_LOST:
-		pipe_stat_add(&d->pd_lost, 1);
+		pipe_stat_add(&tx->pt_lost, 1);
 		return;
 	case FAULT_DROP_QUEUE:
-		pipe_stat_add(&d->pd_dropped_queue, 1);
+		pipe_stat_add(&tx->pt_dropped_queue, 1);
 		return;
 	case FAULT_DELIVER:
 		break;
 	}
 
-	head = atomic_load_explicit(&d->pd_head, memory_order_relaxed);
-	tail = atomic_load_explicit(&d->pd_tail, memory_order_acquire);
+	head = atomic_load_explicit(&r->pr_head, memory_order_relaxed);
+	tail = atomic_load_explicit(&r->pr_tail, memory_order_acquire);
 	/* The in-flight bound makes this impossible; keep the ring safe anyway. */
 	if (p->p_ring_size - (head - tail) < (uint32_t)v.fv_copies) {
 		if (head - tail >= p->p_ring_size) {
-			pipe_stat_add(&d->pd_dropped_queue, 1);
+			pipe_stat_add(&tx->pt_dropped_queue, 1);
 			return;
 		}
 		v.fv_copies = 1;
 	}
 
-	s = pipe_slot(p, d, head);
+	s = pipe_slot(p, r, head);
 	if (ust_mbuf_copydata(m, 0, len, s->ps_bytes) != 0) {
 		/* A packet shorter than its header says: the sender's bug. */
-		pipe_stat_add(&d->pd_dropped_mtu, 1);
+		pipe_stat_add(&tx->pt_dropped_mtu, 1);
 		return;
 	}
 	s->ps_deliver_at = v.fv_deliver_at;
-	s->ps_seq = d->pd_seq++;
+	s->ps_seq = tx->pt_seq++;
 	s->ps_len = (uint32_t)len;
 	s->ps_flags = 0;
+	s->ps_rss_hash = hash;
+	s->ps_rss_type = p->p_rss_mark ? (uint32_t)type : UST_RSS_NONE;
 	if (ust_mbuf_csum_flags(m) & PIPE_CSUM_REQ)
 		s->ps_flags |= PS_OFFLOADED;
 	if (fault_ce_mark(&v, s->ps_bytes, len))
-		pipe_stat_add(&d->pd_ce_marked, 1);
+		pipe_stat_add(&tx->pt_ce_marked, 1);
 	if (v.fv_corrupt) {
 		fault_corrupt(&v, s->ps_bytes, len);
 		s->ps_flags |= PS_CORRUPTED;
-		pipe_stat_add(&d->pd_corrupted, 1);
+		s->ps_rss_type = UST_RSS_NONE;
+		pipe_stat_add(&tx->pt_corrupted, 1);
 	}
 	if (v.fv_copies == 2) {
-		s2 = pipe_slot(p, d, head + 1);
+		s2 = pipe_slot(p, r, head + 1);
 		memcpy(s2, s, sizeof(*s) + len);
-		s2->ps_seq = d->pd_seq++;
-		pipe_stat_add(&d->pd_duplicated, 1);
+		s2->ps_seq = tx->pt_seq++;
+		pipe_stat_add(&tx->pt_duplicated, 1);
 	}
 	if (v.fv_reordered) {
 		s->ps_flags |= PS_REORDERED;
-		pipe_stat_add(&d->pd_reordered, 1);
+		pipe_stat_add(&tx->pt_reordered, 1);
 	}
 	/* Counted in flight before it can be seen, so never below zero. */
-	atomic_fetch_add_explicit(&d->pd_inflight, (uint32_t)v.fv_copies, memory_order_relaxed);
-	atomic_store_explicit(&d->pd_head, head + (uint32_t)v.fv_copies, memory_order_release);
+	atomic_fetch_add_explicit(&r->pr_inflight, (uint32_t)v.fv_copies, memory_order_relaxed);
+	atomic_store_explicit(&r->pr_head, head + (uint32_t)v.fv_copies, memory_order_release);
 }
 
 static int
@@ -307,7 +392,7 @@ pipe_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 		return (0);
 	now = pipe_now(p);
 	for (i = 0; i < n; i++) {
-		pipe_send_one(p, d, pkts[i], now);
+		pipe_send_one(p, d, pe->pe_lane, pkts[i], now);
 		ust_mbuf_free(pkts[i]);
 	}
 	return (n);
@@ -319,36 +404,42 @@ pipe_slot_mbuf(const struct ust_pipe *p, const struct pipe_slot *s, struct ust_i
 {
 	struct ust_mbuf *m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
 
-	if (m != NULL && (p->p_caps & UST_IFCAP_RXCSUM) &&
+	if (m == NULL)
+		return (NULL);
+	if ((p->p_caps & UST_IFCAP_RXCSUM) &&
 	    (s->ps_flags & (PS_OFFLOADED | PS_CORRUPTED)) == PS_OFFLOADED)
 		ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
+	if (s->ps_rss_type != UST_RSS_NONE)
+		ust_mbuf_set_rss(m, s->ps_rss_hash, (int)s->ps_rss_type);
 	return (m);
 }
 
 /* Hands back the slots up to tail; frames that found no mbuf leave the
- * in-flight count here, delivered ones in pipe_rx_burst. */
+ * in-flight count here, delivered ones when they are delivered. */
 static void
-pipe_release(struct pipe_dir *d, uint32_t tail, uint32_t nombuf)
+pipe_release(struct pipe_rx *rx, struct pipe_ring *r, uint32_t tail, uint32_t nombuf)
 {
-	atomic_store_explicit(&d->pd_tail, tail, memory_order_release);
+	atomic_store_explicit(&r->pr_tail, tail, memory_order_release);
 	if (nombuf != 0) {
-		pipe_stat_add(&d->pd_dropped_nombuf, nombuf);
-		atomic_fetch_sub_explicit(&d->pd_inflight, nombuf, memory_order_release);
+		pipe_stat_add(&rx->px_dropped_nombuf, nombuf);
+		atomic_fetch_sub_explicit(&r->pr_inflight, nombuf, memory_order_release);
 	}
 }
 
-/* Moves every ring entry into the heap as an mbuf of ifp's stack. */
+/* Moves every entry of ring k into the heap of rx as an mbuf of ifp's
+ * stack. */
 static void
-pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
+pipe_drain(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, uint32_t k,
+    struct ust_if *ifp)
 {
 	const struct pipe_slot *s;
 	struct fault_hent e;
-	uint32_t head, tail, nombuf = 0;
+	uint32_t head, tail, nombuf = 0, cap = p->p_ring_size * p->p_lanes;
 
-	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
-	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
-	while (tail != head && d->pd_heap_n < p->p_ring_size) {
-		s = pipe_slot(p, d, tail);
+	tail = atomic_load_explicit(&r->pr_tail, memory_order_relaxed);
+	head = atomic_load_explicit(&r->pr_head, memory_order_acquire);
+	while (tail != head && rx->px_heap_n < cap) {
+		s = pipe_slot(p, r, tail);
 		e.he_m = pipe_slot_mbuf(p, s, ifp);
 		if (e.he_m == NULL) {
 			nombuf++;
@@ -356,37 +447,39 @@ pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp)
 			e.he_deliver_at = s->ps_deliver_at;
 			e.he_seq = s->ps_seq;
 			e.he_len = s->ps_len;
-			fault_heap_push(d->pd_heap, &d->pd_heap_n, &e);
+			e.he_tag = k;
+			fault_heap_push(rx->px_heap, &rx->px_heap_n, &e);
 		}
 		tail++;
 	}
 	/* The slots are copied out: hand them back. */
-	pipe_release(d, tail, nombuf);
+	pipe_release(rx, r, tail, nombuf);
 }
 
 /*
  * The common case without a heap: while the heap is empty, a frame at the
  * ring's tail that was not held back for reordering is the earliest of
- * all in flight (the link is FIFO, and a reordered frame behind it is due
- * later still), so when due it goes straight up, in ring order, as the
- * heap would have popped it.  Stops at max, at a frame not yet due
- * (nothing behind it is due either: *keep, the ring holds them in order
- * and in-flight counts them the same), or at a reordered frame (*keep
- * 0: the caller moves the rest into the heap).
+ * all in flight on that ring (the link is FIFO, and a reordered frame
+ * behind it is due later still), so when due it goes straight up, in ring
+ * order, as the heap would have popped it.  Stops at max, at a frame not
+ * yet due (nothing behind it is due either: *keep, the ring holds them in
+ * order and in-flight counts them the same), or at a reordered frame
+ * (*keep 0: the caller moves the rest into the heap).  Frames of
+ * different sending lanes have no order between them.
  */
 static int
-pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint64_t now,
-    struct ust_mbuf **pkts, int max, uint64_t *bytes, int *keep)
+pipe_rx_direct(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, struct ust_if *ifp,
+    uint64_t now, struct ust_mbuf **pkts, int max, uint64_t *bytes, int *keep)
 {
 	const struct pipe_slot *s;
 	uint32_t head, tail, nombuf = 0;
 	int n = 0;
 
 	*keep = 1;
-	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
-	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
+	tail = atomic_load_explicit(&r->pr_tail, memory_order_relaxed);
+	head = atomic_load_explicit(&r->pr_head, memory_order_acquire);
 	while (n < max && tail != head) {
-		s = pipe_slot(p, d, tail);
+		s = pipe_slot(p, r, tail);
 		if (s->ps_flags & PS_REORDERED) {
 			*keep = 0;
 			break;
@@ -401,8 +494,26 @@ pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct ust_if *ifp, uint6
 		}
 		tail++;
 	}
-	pipe_release(d, tail, nombuf);
+	pipe_release(rx, r, tail, nombuf);
+	if (n > 0)
+		atomic_fetch_sub_explicit(&r->pr_inflight, (uint32_t)n, memory_order_release);
 	return (n);
+}
+
+/* 1 when no ring of receiving lane l holds a frame. */
+static int
+pipe_rings_empty(const struct ust_pipe *p, struct pipe_dir *d, uint32_t l)
+{
+	struct pipe_ring *r;
+	uint32_t k;
+
+	for (k = 0; k < p->p_lanes; k++) {
+		r = pipe_rx_ring(p, d, k, l);
+		if (atomic_load_explicit(&r->pr_tail, memory_order_relaxed) !=
+		    atomic_load_explicit(&r->pr_head, memory_order_acquire))
+			return (0);
+	}
+	return (1);
 }
 
 static int
@@ -411,33 +522,46 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	struct pipe_end *pe = softc;
 	struct ust_pipe *p = pe->pe_pipe;
 	struct pipe_dir *d = pipe_rxdir(pe);
+	struct pipe_rx *rx = &d->pd_rx[pe->pe_lane];
+	struct pipe_ring *r;
 	struct fault_hent e;
 	uint64_t now, bytes = 0;
-	int n = 0, keep = 0;
+	uint32_t i, k;
+	int n = 0, keep;
 
 	/* Nothing in flight: no clock read (a busy poll comes here often). */
-	if (d->pd_heap_n == 0 &&
-	    atomic_load_explicit(&d->pd_tail, memory_order_relaxed) ==
-	        atomic_load_explicit(&d->pd_head, memory_order_acquire))
+	if (rx->px_heap_n == 0 && pipe_rings_empty(p, d, pe->pe_lane))
 		return (0);
 	if (max <= 0) {
-		pipe_drain(p, d, ifp);
+		for (k = 0; k < p->p_lanes; k++)
+			pipe_drain(p, rx, pipe_rx_ring(p, d, k, pe->pe_lane), k, ifp);
 		return (0);
 	}
 	now = pipe_now(p);
-	if (d->pd_heap_n == 0)
-		n = pipe_rx_direct(p, d, ifp, now, pkts, max, &bytes, &keep);
-	if (!keep)
-		pipe_drain(p, d, ifp);
-	while (n < max && d->pd_heap_n > 0 && d->pd_heap[0].he_deliver_at <= now) {
-		fault_heap_pop(d->pd_heap, &d->pd_heap_n, &e);
+	for (i = 0; i < p->p_lanes; i++) {
+		k = (rx->px_first + i) % p->p_lanes;
+		r = pipe_rx_ring(p, d, k, pe->pe_lane);
+		keep = 0;
+		if (rx->px_heap_n == 0) {
+			if (n >= max)
+				break; /* the rest wait in their rings */
+			n += pipe_rx_direct(p, rx, r, ifp, now, pkts + n, max - n, &bytes, &keep);
+		}
+		if (!keep)
+			pipe_drain(p, rx, r, k, ifp);
+	}
+	if (++rx->px_first >= p->p_lanes)
+		rx->px_first = 0;
+	while (n < max && rx->px_heap_n > 0 && rx->px_heap[0].he_deliver_at <= now) {
+		fault_heap_pop(rx->px_heap, &rx->px_heap_n, &e);
 		pkts[n++] = e.he_m;
 		bytes += e.he_len;
+		atomic_fetch_sub_explicit(&pipe_rx_ring(p, d, e.he_tag, pe->pe_lane)->pr_inflight,
+		    1, memory_order_release);
 	}
 	if (n > 0) {
-		pipe_stat_add(&d->pd_delivered, (uint64_t)n);
-		pipe_stat_add(&d->pd_delivered_bytes, bytes);
-		atomic_fetch_sub_explicit(&d->pd_inflight, (uint32_t)n, memory_order_release);
+		pipe_stat_add(&rx->px_delivered, (uint64_t)n);
+		pipe_stat_add(&rx->px_delivered_bytes, bytes);
 	}
 	return (n);
 }
@@ -448,25 +572,38 @@ pipe_next_deadline(void *softc)
 	struct pipe_end *pe = softc;
 	struct ust_pipe *p = pe->pe_pipe;
 	struct pipe_dir *d = pipe_rxdir(pe);
+	struct pipe_rx *rx = &d->pd_rx[pe->pe_lane];
+	struct pipe_ring *r;
+	const struct pipe_slot *s;
 	uint64_t t = UINT64_MAX;
-	uint32_t head, tail;
+	uint32_t head, tail, k;
 
-	if (d->pd_heap_n > 0)
-		t = d->pd_heap[0].he_deliver_at;
-	tail = atomic_load_explicit(&d->pd_tail, memory_order_relaxed);
-	head = atomic_load_explicit(&d->pd_head, memory_order_acquire);
-	/* With the heap empty, an in-order frame at the tail is the earliest
-	 * (pipe_rx_direct), however many wait behind it. */
-	if (d->pd_heap_n == 0 && tail != head && !(pipe_slot(p, d, tail)->ps_flags & PS_REORDERED))
-		return (pipe_slot(p, d, tail)->ps_deliver_at);
-	/* Otherwise the entries not drained yet: a reordered one may precede
-	 * a later one, so look at them all (the ring is drained at every
-	 * poll while the heap holds frames, so this is short). */
-	for (; tail != head; tail++) {
-		const struct pipe_slot *s = pipe_slot(p, d, tail);
-
-		if (s->ps_deliver_at < t)
-			t = s->ps_deliver_at;
+	if (rx->px_heap_n > 0)
+		t = rx->px_heap[0].he_deliver_at;
+	for (k = 0; k < p->p_lanes; k++) {
+		r = pipe_rx_ring(p, d, k, pe->pe_lane);
+		tail = atomic_load_explicit(&r->pr_tail, memory_order_relaxed);
+		head = atomic_load_explicit(&r->pr_head, memory_order_acquire);
+		if (tail == head)
+			continue;
+		/* With the heap empty, an in-order frame at the tail is the
+		 * earliest of its ring (pipe_rx_direct), however many wait
+		 * behind it. */
+		s = pipe_slot(p, r, tail);
+		if (rx->px_heap_n == 0 && !(s->ps_flags & PS_REORDERED)) {
+			if (s->ps_deliver_at < t)
+				t = s->ps_deliver_at;
+			continue;
+		}
+		/* Otherwise the entries not drained yet: a reordered one may
+		 * precede a later one, so look at them all (the rings are
+		 * drained at every poll while the heap holds frames, so this
+		 * is short). */
+		for (; tail != head; tail++) {
+			s = pipe_slot(p, r, tail);
+			if (s->ps_deliver_at < t)
+				t = s->ps_deliver_at;
+		}
 	}
 	return (t);
 }
@@ -475,17 +612,18 @@ static void
 pipe_detach(void *softc)
 {
 	struct pipe_end *pe = softc;
+	struct ust_pipe *p = pe->pe_pipe;
 	struct pipe_dir *d = pipe_rxdir(pe);
-	uint32_t n = d->pd_heap_n;
+	struct pipe_rx *rx = &d->pd_rx[pe->pe_lane];
 	struct fault_hent e;
 
 	/* The mbufs belong to the stack that is letting go of this end. */
-	while (d->pd_heap_n > 0) {
-		fault_heap_pop(d->pd_heap, &d->pd_heap_n, &e);
+	while (rx->px_heap_n > 0) {
+		fault_heap_pop(rx->px_heap, &rx->px_heap_n, &e);
 		ust_mbuf_free(e.he_m);
+		atomic_fetch_sub_explicit(&pipe_rx_ring(p, d, e.he_tag, pe->pe_lane)->pr_inflight,
+		    1, memory_order_release);
 	}
-	if (n != 0)
-		atomic_fetch_sub_explicit(&d->pd_inflight, n, memory_order_release);
 }
 
 static void
@@ -548,22 +686,109 @@ ust_pipe_config_init(struct ust_pipe_config *cfg)
 	memcpy(cfg->mac[UST_PIPE_B], mac_b, 6);
 	cfg->caps = 0;
 	cfg->clock = ust_clock_monotonic();
+	cfg->lanes = 1;
+	cfg->steer = UST_PIPE_STEER_RSS;
+	cfg->rss_mark = 1;
+	ust_rss_default_key(cfg->rss_key);
+}
+
+/* The fault configuration of sending lane t of a direction configured
+ * with fc: lane 0 draws as a one-lane pipe does, the others from their
+ * own seeds. */
+static void
+pipe_lane_faults(const struct ust_fault_config *fc, uint32_t t, struct ust_fault_config *out)
+{
+	*out = *fc;
+	out->seed = fc->seed + (uint64_t)t * PIPE_LANE_SEED_MUL;
 }
 
 static void
 pipe_free(struct ust_pipe *p)
 {
 	size_t ring_bytes = (size_t)p->p_ring_size * p->p_stride;
-	size_t heap_bytes = (size_t)p->p_ring_size * sizeof(struct fault_hent);
-	int i;
+	size_t heap_bytes = (size_t)p->p_ring_size * p->p_lanes * sizeof(struct fault_hent);
+	uint32_t i, k;
 
 	for (i = 0; i < 2; i++) {
-		if (p->p_dir[i].pd_slots != NULL)
-			ust_osal_mem_free(p->p_dir[i].pd_slots, ring_bytes);
-		if (p->p_dir[i].pd_heap != NULL)
-			ust_osal_mem_free(p->p_dir[i].pd_heap, heap_bytes);
+		struct pipe_dir *d = &p->p_dir[i];
+
+		if (d->pd_ring != NULL) {
+			for (k = 0; k < p->p_lanes * p->p_lanes; k++)
+				if (d->pd_ring[k].pr_slots != NULL)
+					ust_osal_mem_free(d->pd_ring[k].pr_slots, ring_bytes);
+			ust_osal_mem_free(d->pd_ring,
+			    sizeof(*d->pd_ring) * p->p_lanes * p->p_lanes);
+		}
+		if (d->pd_rx != NULL) {
+			for (k = 0; k < p->p_lanes; k++)
+				if (d->pd_rx[k].px_heap != NULL)
+					ust_osal_mem_free(d->pd_rx[k].px_heap, heap_bytes);
+			ust_osal_mem_free(d->pd_rx, sizeof(*d->pd_rx) * p->p_lanes);
+		}
+		if (d->pd_tx != NULL)
+			ust_osal_mem_free(d->pd_tx, sizeof(*d->pd_tx) * p->p_lanes);
+		if (p->p_end[i] != NULL)
+			ust_osal_mem_free(p->p_end[i], sizeof(*p->p_end[i]) * p->p_lanes);
 	}
 	ust_osal_mem_free(p, sizeof(*p));
+}
+
+/* Allocates n zeroed objects of size each (NULL: no memory). */
+static void *
+pipe_calloc(size_t n, size_t size)
+{
+	void *v;
+
+	if (size != 0 && n > SIZE_MAX / size)
+		return (NULL);
+	if ((v = ust_osal_mem_alloc(n * size)) != NULL)
+		memset(v, 0, n * size);
+	return (v);
+}
+
+static int
+pipe_dir_init(struct ust_pipe *p, struct pipe_dir *d, const struct ust_fault_config *fc,
+    size_t ring_bytes, size_t heap_bytes)
+{
+	struct ust_fault_config lfc;
+	uint32_t k, nl = p->p_lanes;
+
+	d->pd_tx = pipe_calloc(nl, sizeof(*d->pd_tx));
+	d->pd_rx = pipe_calloc(nl, sizeof(*d->pd_rx));
+	d->pd_ring = pipe_calloc((size_t)nl * nl, sizeof(*d->pd_ring));
+	if (d->pd_tx == NULL || d->pd_rx == NULL || d->pd_ring == NULL)
+		return (-UST_ENOMEM);
+	for (k = 0; k < nl * nl; k++) {
+		struct pipe_ring *r = &d->pd_ring[k];
+
+		atomic_init(&r->pr_head, 0);
+		atomic_init(&r->pr_tail, 0);
+		atomic_init(&r->pr_inflight, 0);
+		if ((r->pr_slots = ust_osal_mem_alloc(ring_bytes)) == NULL)
+			return (-UST_ENOMEM);
+	}
+	for (k = 0; k < nl; k++) {
+		struct pipe_tx *tx = &d->pd_tx[k];
+		struct pipe_rx *rx = &d->pd_rx[k];
+
+		atomic_init(&tx->pt_sent, 0);
+		atomic_init(&tx->pt_sent_bytes, 0);
+		atomic_init(&tx->pt_lost, 0);
+		atomic_init(&tx->pt_duplicated, 0);
+		atomic_init(&tx->pt_reordered, 0);
+		atomic_init(&tx->pt_corrupted, 0);
+		atomic_init(&tx->pt_ce_marked, 0);
+		atomic_init(&tx->pt_dropped_mtu, 0);
+		atomic_init(&tx->pt_dropped_queue, 0);
+		pipe_lane_faults(fc, k, &lfc);
+		fault_init(&tx->pt_fault, &lfc, p->p_mtu, p->p_ring_size);
+		atomic_init(&rx->px_delivered, 0);
+		atomic_init(&rx->px_delivered_bytes, 0);
+		atomic_init(&rx->px_dropped_nombuf, 0);
+		if ((rx->px_heap = ust_osal_mem_alloc(heap_bytes)) == NULL)
+			return (-UST_ENOMEM);
+	}
+	return (0);
 }
 
 int
@@ -571,13 +796,17 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 {
 	struct ust_pipe *p;
 	size_t ring_bytes, heap_bytes;
+	uint32_t k;
 	int i;
 
 	if (out == NULL)
 		return (-UST_EINVAL);
 	*out = NULL;
 	if (cfg == NULL || cfg->mtu == 0 || cfg->mtu > 65535 || cfg->ring_size < 2 ||
-	    cfg->ring_size > PIPE_RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)) != 0)
+	    cfg->ring_size > PIPE_RING_MAX || (cfg->ring_size & (cfg->ring_size - 1)) != 0 ||
+	    cfg->lanes < 1 || cfg->lanes > UST_PIPE_LANES_MAX ||
+	    (cfg->steer != UST_PIPE_STEER_RSS && cfg->steer != UST_PIPE_STEER_SAME &&
+	        cfg->steer != UST_PIPE_STEER_SPREAD))
 		return (-UST_EINVAL);
 	/* Large segments cross whole: the sender's TSO frame is the
 	 * receiver's LRO frame, with checksums vouched for, so the four
@@ -597,6 +826,10 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_caps = cfg->caps;
 	p->p_ring_size = cfg->ring_size;
 	p->p_mask = cfg->ring_size - 1;
+	p->p_lanes = cfg->lanes;
+	p->p_steer = cfg->steer;
+	p->p_rss_mark = cfg->rss_mark != 0;
+	memcpy(p->p_rss_key, cfg->rss_key, UST_RSS_KEYLEN);
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
 	p->p_slot_max = p->p_frame_max;
 	if ((cfg->caps & (UST_IFCAP_TSO4 | UST_IFCAP_TSO6)) &&
@@ -608,42 +841,25 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	/* A 32-bit size_t cannot hold every legal ring (2^24 slots of a
 	 * 64 KiB MTU): refuse rather than allocate a wrapped, short ring. */
 	if (p->p_stride > SIZE_MAX / p->p_ring_size ||
-	    sizeof(struct fault_hent) > SIZE_MAX / p->p_ring_size) {
+	    sizeof(struct fault_hent) * p->p_lanes > SIZE_MAX / p->p_ring_size) {
 		ust_osal_mem_free(p, sizeof(*p));
 		return (-UST_ENOMEM);
 	}
 	ring_bytes = (size_t)p->p_ring_size * p->p_stride;
-	heap_bytes = (size_t)p->p_ring_size * sizeof(struct fault_hent);
+	heap_bytes = (size_t)p->p_ring_size * p->p_lanes * sizeof(struct fault_hent);
 
 	for (i = 0; i < 2; i++) {
-		struct pipe_dir *d = &p->p_dir[i];
-
-		atomic_init(&d->pd_head, 0);
-		atomic_init(&d->pd_tail, 0);
-		atomic_init(&d->pd_inflight, 0);
-		atomic_init(&d->pd_sent, 0);
-		atomic_init(&d->pd_sent_bytes, 0);
-		atomic_init(&d->pd_lost, 0);
-		atomic_init(&d->pd_duplicated, 0);
-		atomic_init(&d->pd_reordered, 0);
-		atomic_init(&d->pd_corrupted, 0);
-		atomic_init(&d->pd_ce_marked, 0);
-		atomic_init(&d->pd_dropped_mtu, 0);
-		atomic_init(&d->pd_dropped_queue, 0);
-		atomic_init(&d->pd_delivered, 0);
-		atomic_init(&d->pd_delivered_bytes, 0);
-		atomic_init(&d->pd_dropped_nombuf, 0);
-		d->pd_slots = ust_osal_mem_alloc(ring_bytes);
-		d->pd_heap = ust_osal_mem_alloc(heap_bytes);
-		if (d->pd_slots == NULL || d->pd_heap == NULL) {
+		p->p_end[i] = pipe_calloc(p->p_lanes, sizeof(*p->p_end[i]));
+		if (p->p_end[i] == NULL ||
+		    pipe_dir_init(p, &p->p_dir[i], &cfg->fault[i], ring_bytes, heap_bytes) != 0) {
 			pipe_free(p);
 			return (-UST_ENOMEM);
 		}
-		fault_init(&d->pd_fault, &cfg->fault[i], cfg->mtu, cfg->ring_size);
-	}
-	for (i = 0; i < 2; i++) {
-		p->p_end[i].pe_pipe = p;
-		p->p_end[i].pe_side = i;
+		for (k = 0; k < p->p_lanes; k++) {
+			p->p_end[i][k].pe_pipe = p;
+			p->p_end[i][k].pe_side = i;
+			p->p_end[i][k].pe_lane = k;
+		}
 	}
 	*out = p;
 	return (0);
@@ -654,7 +870,7 @@ ust_pipe_destroy(struct ust_pipe *p)
 {
 	if (p == NULL)
 		return;
-	/* Both ends are detached (their heaps freed by pipe_detach); frames
+	/* Every end is detached (their heaps freed by pipe_detach); frames
 	 * left in the rings are plain bytes. */
 	pipe_free(p);
 }
@@ -668,39 +884,78 @@ ust_pipe_ops(void)
 void *
 ust_pipe_end(struct ust_pipe *p, int side)
 {
-	if (p == NULL || (side != UST_PIPE_A && side != UST_PIPE_B))
+	return (ust_pipe_lane_end(p, side, 0));
+}
+
+void *
+ust_pipe_lane_end(struct ust_pipe *p, int side, unsigned lane)
+{
+	if (p == NULL || (side != UST_PIPE_A && side != UST_PIPE_B) || lane >= p->p_lanes)
 		return (NULL);
-	return (&p->p_end[side]);
+	return (&p->p_end[side][lane]);
+}
+
+unsigned
+ust_pipe_lanes(const struct ust_pipe *p)
+{
+	return (p != NULL ? p->p_lanes : 0u);
 }
 
 int
 ust_pipe_set_faults(struct ust_pipe *p, int dir, const struct ust_fault_config *fc)
 {
+	struct ust_fault_config lfc;
+	uint32_t k;
+
 	if (p == NULL || fc == NULL || (dir != UST_PIPE_A_TO_B && dir != UST_PIPE_B_TO_A))
 		return (-UST_EINVAL);
-	fault_reconfigure(&p->p_dir[dir].pd_fault, fc);
+	for (k = 0; k < p->p_lanes; k++) {
+		pipe_lane_faults(fc, k, &lfc);
+		fault_reconfigure(&p->p_dir[dir].pd_tx[k].pt_fault, &lfc);
+	}
 	return (0);
+}
+
+/* Adds lane tl's sending counters and lane rl's receiving counters. */
+static void
+pipe_stats_add(const struct pipe_dir *d, uint32_t tl, uint32_t rl, struct ust_pipe_stats *out)
+{
+	const struct pipe_tx *tx = &d->pd_tx[tl];
+	const struct pipe_rx *rx = &d->pd_rx[rl];
+
+	out->sent += pipe_stat_get(&tx->pt_sent);
+	out->sent_bytes += pipe_stat_get(&tx->pt_sent_bytes);
+	out->lost += pipe_stat_get(&tx->pt_lost);
+	out->duplicated += pipe_stat_get(&tx->pt_duplicated);
+	out->reordered += pipe_stat_get(&tx->pt_reordered);
+	out->corrupted += pipe_stat_get(&tx->pt_corrupted);
+	out->ce_marked += pipe_stat_get(&tx->pt_ce_marked);
+	out->dropped_mtu += pipe_stat_get(&tx->pt_dropped_mtu);
+	out->dropped_queue += pipe_stat_get(&tx->pt_dropped_queue);
+	out->delivered += pipe_stat_get(&rx->px_delivered);
+	out->delivered_bytes += pipe_stat_get(&rx->px_delivered_bytes);
+	out->dropped_nombuf += pipe_stat_get(&rx->px_dropped_nombuf);
 }
 
 void
 ust_pipe_get_stats(const struct ust_pipe *p, int dir, struct ust_pipe_stats *out)
 {
-	const struct pipe_dir *d;
+	uint32_t k;
 
 	memset(out, 0, sizeof(*out));
 	if (p == NULL || (dir != UST_PIPE_A_TO_B && dir != UST_PIPE_B_TO_A))
 		return;
-	d = &p->p_dir[dir];
-	out->sent = pipe_stat_get(&d->pd_sent);
-	out->sent_bytes = pipe_stat_get(&d->pd_sent_bytes);
-	out->delivered = pipe_stat_get(&d->pd_delivered);
-	out->delivered_bytes = pipe_stat_get(&d->pd_delivered_bytes);
-	out->lost = pipe_stat_get(&d->pd_lost);
-	out->duplicated = pipe_stat_get(&d->pd_duplicated);
-	out->reordered = pipe_stat_get(&d->pd_reordered);
-	out->corrupted = pipe_stat_get(&d->pd_corrupted);
-	out->ce_marked = pipe_stat_get(&d->pd_ce_marked);
-	out->dropped_mtu = pipe_stat_get(&d->pd_dropped_mtu);
-	out->dropped_queue = pipe_stat_get(&d->pd_dropped_queue);
-	out->dropped_nombuf = pipe_stat_get(&d->pd_dropped_nombuf);
+	for (k = 0; k < p->p_lanes; k++)
+		pipe_stats_add(&p->p_dir[dir], k, k, out);
+}
+
+int
+ust_pipe_get_lane_stats(const struct ust_pipe *p, int dir, unsigned lane,
+    struct ust_pipe_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (p == NULL || (dir != UST_PIPE_A_TO_B && dir != UST_PIPE_B_TO_A) || lane >= p->p_lanes)
+		return (-UST_EINVAL);
+	pipe_stats_add(&p->p_dir[dir], lane, lane, out);
+	return (0);
 }

@@ -9,6 +9,12 @@ Faults are applied on the sending side with each direction's own PRNG, so a
 seed replays the same losses, duplicates, reorderings, bit flips and CE marks.
 They are the fault driver's (:mod:`ustack.fault`), built into the pipe.
 
+With ``lanes=n`` each side has n lane ends (``pipe.lane("a", i)``), as a NIC
+has n queue pairs, for a group of n stacks (one per lane): a frame sent on any
+lane arrives on the lane of the other side that ``steer`` picks: its RSS lane
+(Toeplitz hash, marked on the frame), the lane it was sent on, or on purpose
+the next lane (``"spread"``, to exercise a group's software re-steering).
+
 This module lives in drivers/pipe/ and is imported as ``ustack.pipe``.
 """
 
@@ -28,6 +34,7 @@ from ustack.fault import UINT64_MASK, Faults
 __all__ = [
     "Direction",
     "Faults",
+    "Steer",
     "Pipe",
     "PipeEnd",
     "PIPE_STATS_FIELDS",
@@ -35,7 +42,7 @@ __all__ = [
     "PIPE_TSO6_CAPS",
 ]
 # Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
-USTACK_EXPORTS = ("Direction", "Pipe", "PipeEnd")
+USTACK_EXPORTS = ("Direction", "Pipe", "PipeEnd", "Steer")
 # Large segments on the pipe: all four or none (ust_pipe_create: -EINVAL).
 PIPE_TSO_CAPS = int(
     lib.UST_IFCAP_TSO4 | lib.UST_IFCAP_LRO | lib.UST_IFCAP_TXCSUM | lib.UST_IFCAP_RXCSUM
@@ -85,27 +92,64 @@ class Direction(enum.IntEnum):
         return cls(int(value))
 
 
-class PipeEnd(DriverEnd):
-    """One end (A or B) of a :class:`Pipe`, to pass to ``Stack.add_interface``."""
+class Steer(enum.IntEnum):
+    """Which lane of the receiving side a frame arrives on (``enum ust_pipe_steer``)."""
 
-    def __init__(self, pipe: Pipe, side: int) -> None:
+    RSS = int(lib.UST_PIPE_STEER_RSS)
+    SAME = int(lib.UST_PIPE_STEER_SAME)
+    SPREAD = int(lib.UST_PIPE_STEER_SPREAD)
+
+    @classmethod
+    def parse(cls, value: Steer | int | str) -> Steer:
+        """Accept a Steer, its int, or ``'rss'``/``'same'``/``'spread'``."""
+        if isinstance(value, str):
+            try:
+                return cls[value.strip().upper()]
+            except KeyError:
+                raise ValueError(
+                    f"unknown steer mode {value!r}: use 'rss', 'same' or 'spread'"
+                ) from None
+        return cls(int(value))
+
+
+def _parse_side(side: int | str) -> int:
+    if isinstance(side, str):
+        key = side.strip().lower()
+        if key not in ("a", "b"):
+            raise ValueError(f"unknown pipe side {side!r}: use 'a' or 'b'")
+        return int(lib.UST_PIPE_A if key == "a" else lib.UST_PIPE_B)
+    if int(side) not in (int(lib.UST_PIPE_A), int(lib.UST_PIPE_B)):
+        raise ValueError(f"unknown pipe side {side!r}")
+    return int(side)
+
+
+class PipeEnd(DriverEnd):
+    """One end (A or B; a lane of it with lanes) of a :class:`Pipe`, to pass to
+    ``Stack.add_interface`` (or, all lanes of a side, to a group)."""
+
+    def __init__(self, pipe: Pipe, side: int, lane: int = 0) -> None:
         self.pipe = pipe
         self.side = side
+        self.lane = lane
 
     @property
     def label(self) -> str:
-        """``'a'`` or ``'b'``."""
-        return "a" if self.side == lib.UST_PIPE_A else "b"
+        """``'a'`` or ``'b'``; with lanes ``'a0'``, ``'b3'``..."""
+        name = "a" if self.side == lib.UST_PIPE_A else "b"
+        return name if self.pipe.lanes == 1 else f"{name}{self.lane}"
+
+    def _softc(self) -> Any:
+        return lib.ust_pipe_lane_end(self.pipe._p, self.side, self.lane)
 
     def _attach_args(self) -> tuple[Any, Any]:
         self.pipe._check_open()
-        link = self.pipe._links[self.side]
+        link = self.pipe._links[self.side][self.lane]
         if link is not None and link.alive:
             raise check_busy(f"pipe end {self.label}")
-        return lib.ust_pipe_ops(), lib.ust_pipe_end(self.pipe._p, self.side)
+        return lib.ust_pipe_ops(), self._softc()
 
     def _attached(self, link: Link) -> None:
-        self.pipe._links[self.side] = link
+        self.pipe._links[self.side][self.lane] = link
 
     def _shared_key(self) -> object | None:
         return self.pipe
@@ -114,7 +158,7 @@ class PipeEnd(DriverEnd):
         if self.pipe._closed:
             return False
         ops = lib.ust_pipe_ops()
-        return int(ops.next_deadline(lib.ust_pipe_end(self.pipe._p, self.side))) != UINT64_MAX
+        return int(ops.next_deadline(self._softc())) != UINT64_MAX
 
     def __repr__(self) -> str:
         return f"<PipeEnd {self.label} of {self.pipe!r}>"
@@ -132,6 +176,13 @@ class Pipe:
     segments, which cross whole as between two NICs with TSO and LRO (slots then
     hold 64 KB: keep ``ring_size`` modest); RXCSUM|TXCSUM_IPV6 and
     :data:`PIPE_TSO6_CAPS` are the same for IPv6.
+
+    ``lanes`` (1..64) gives each side that many lane ends (:meth:`lane`,
+    :meth:`lanes_of`); ``steer`` (:class:`Steer` or ``'rss'``, ``'same'``,
+    ``'spread'``) picks the receiving lane, ``rss_key`` (40 bytes; None: the
+    standard key) the Toeplitz key, ``rss_mark`` whether frames arrive marked
+    with the hash.  Each ring (sending lane to receiving lane) holds
+    ``ring_size`` frames, and each sending lane has its own fault injector.
     """
 
     def __init__(
@@ -145,18 +196,34 @@ class Pipe:
         seed: int | None = None,
         caps: int = 0,
         macs: tuple[str, str] | None = None,
+        lanes: int = 1,
+        steer: Steer | int | str = Steer.RSS,
+        rss_key: bytes | None = None,
+        rss_mark: bool = True,
     ) -> None:
         if ring_size <= 0 or ring_size & (ring_size - 1):
             raise ValueError(f"ring_size must be a power of two, not {ring_size}")
+        if not 1 <= lanes <= int(lib.UST_PIPE_LANES_MAX):
+            raise ValueError(f"lanes must be 1..{int(lib.UST_PIPE_LANES_MAX)}, not {lanes}")
+        if rss_key is not None and len(rss_key) != 40:
+            raise ValueError(f"rss_key must be 40 bytes, not {len(rss_key)}")
+        self.lanes: int = lanes
+        self.steer: Steer = Steer.parse(steer)
         self.seed: int = secrets.randbits(63) if seed is None else seed
         self.clock = clock
         self._faults = {Direction.A_TO_B: a_to_b or Faults(), Direction.B_TO_A: b_to_a or Faults()}
-        self._links: list[Link | None] = [None, None]
+        self._links: list[list[Link | None]] = [[None] * lanes, [None] * lanes]
         cfg = ffi.new("struct ust_pipe_config *")
         lib.ust_pipe_config_init(cfg)
         cfg.mtu = mtu
         cfg.ring_size = ring_size
         cfg.caps = caps
+        cfg.lanes = lanes
+        cfg.steer = int(self.steer)
+        cfg.rss_mark = 1 if rss_mark else 0
+        if rss_key is not None:
+            for i, byte in enumerate(rss_key):
+                cfg.rss_key[i] = byte
         if macs is not None:
             for i, text in enumerate(macs):
                 for j, byte in enumerate(parse_mac(text)):
@@ -190,6 +257,16 @@ class Pipe:
         """End B."""
         return PipeEnd(self, int(lib.UST_PIPE_B))
 
+    def lane(self, side: int | str, lane: int) -> PipeEnd:
+        """Lane ``lane`` of side ``'a'`` or ``'b'`` (lane 0 is :attr:`a` / :attr:`b`)."""
+        if not 0 <= lane < self.lanes:
+            raise ValueError(f"lane {lane} out of range: the pipe has {self.lanes}")
+        return PipeEnd(self, _parse_side(side), lane)
+
+    def lanes_of(self, side: int | str) -> list[PipeEnd]:
+        """Every lane end of a side, lane 0 first (one per stack of a group)."""
+        return [self.lane(side, i) for i in range(self.lanes)]
+
     def faults(self, direction: Direction | int | str) -> Faults:
         """The faults last set on a direction."""
         return self._faults[Direction.parse(direction)]
@@ -210,13 +287,27 @@ class Pipe:
         lib.ust_pipe_get_stats(self._p, int(Direction.parse(direction)), out)
         return struct_to_dict(out, PIPE_STATS_FIELDS)
 
+    def lane_stats(self, direction: Direction | int | str, lane: int) -> dict[str, int]:
+        """One lane's share of a direction's counters: what the sending side's
+        lane ``lane`` sent (``sent`` .. ``dropped_queue``, ``ce_marked``) and
+        what the receiving side's lane ``lane`` received (``delivered``,
+        ``delivered_bytes``, ``dropped_nombuf``)."""
+        self._check_open()
+        out = ffi.new("struct ust_pipe_stats *")
+        check(
+            lib.ust_pipe_get_lane_stats(self._p, int(Direction.parse(direction)), lane, out),
+            "pipe",
+        )
+        return struct_to_dict(out, PIPE_STATS_FIELDS)
+
     def close(self) -> None:
         """Detach any interface still using an end, then destroy the pipe."""
         if self._closed:
             return
-        for link in self._links:
-            if link is not None and link.alive:
-                link.detach()
+        for side in self._links:
+            for link in side:
+                if link is not None and link.alive:
+                    link.detach()
         self._closed = True
         ffi.release(self._p)
 
@@ -228,4 +319,5 @@ class Pipe:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
-        return f"<Pipe seed={self.seed} {state}>"
+        lanes = f" lanes={self.lanes} steer={self.steer.name.lower()}" if self.lanes > 1 else ""
+        return f"<Pipe seed={self.seed}{lanes} {state}>"

@@ -35,6 +35,20 @@
  *    TCP/IPv4 or TCP/IPv6 alike.
  * Without offload frames are plain and checksums are the stack's.
  *
+ * Queues (config.queues = n > 1, Linux): IFF_MULTI_QUEUE, /dev/net/tun
+ * opened n times and TUNSETIFF with the same name on each descriptor
+ * (the first creates the device, the others attach to it as queues 1 ..
+ * n-1), each with the vnet header size and offloads set as above.  A
+ * queue is a struct tap_queue: its descriptor, its frame buffer and its
+ * counters, and is the softc, so that n threads run n queues with nothing
+ * shared but the device's constant facts (name, MAC, MTU).  Counters are
+ * relaxed atomics with one writer each (the queue's thread), so
+ * ust_tap_get_stats may sum them from any thread.  The kernel spreads the
+ * frames it sends over the queues by its own flow hash, or to the queue
+ * on which we last wrote a frame of the same flow (tun's flow table,
+ * entries expire after 3 s): it is not Toeplitz, so a group re-steers.
+ * queues = 1 opens the device as before (no IFF_MULTI_QUEUE).
+ *
  * FreeBSD (#ifdef __FreeBSD__; compiled there, not built or run in this
  * tree's CI): the /dev/tap cloning device, FIONBIO, TAPGIFNAME for the
  * kernel's name (config.name is ignored), no vnet header and no offload.
@@ -49,6 +63,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -79,16 +94,107 @@
 #define TAP_CSUM4 (UST_CSUM_IP | UST_CSUM_TCP | UST_CSUM_UDP | UST_CSUM_TSO)
 #define TAP_CSUM6 (UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO)
 
+#define TAP_CACHE_LINE 64
+
+/* A queue's counters, in struct ust_tap_stats order. */
+enum {
+	TS_RX_FRAMES,
+	TS_RX_BYTES,
+	TS_RX_NOMBUF,
+	TS_TX_FRAMES,
+	TS_TX_BYTES,
+	TS_TX_ERRORS,
+	TS_TX_FULL,
+	TS_TX_TSO,
+	TS_TX_CSUM,
+	TS_RX_GSO,
+	TS_RX_CSUM,
+	TS_N
+};
+
+struct ust_tap;
+
+/* One queue: the softc of one interface. */
+struct tap_queue {
+	struct ust_tap *tq_tap;
+	int tq_fd;
+	uint8_t *tq_buf; /* one frame, for reads and for gathering chains */
+	_Atomic uint64_t tq_stats[TS_N];
+	char tq_pad[TAP_CACHE_LINE]; /* queues are written by different threads */
+};
+
 struct ust_tap {
-	int t_fd;
 	char t_name[IFNAMSIZ];
 	uint8_t t_mac[6];
 	uint32_t t_mtu;
-	int t_vnet;     /* offload: a virtio_net_hdr leads every frame */
-	uint8_t *t_buf; /* one frame, for reads and for gathering chains */
+	int t_vnet; /* offload: a virtio_net_hdr leads every frame */
 	size_t t_buflen;
-	struct ust_tap_stats t_stats;
+	unsigned t_nq;
+	struct tap_queue *t_q; /* [t_nq] */
 };
+
+/* A counter of q: one writer (q's thread), so no read-modify-write. */
+static inline void
+tap_stat_add(struct tap_queue *q, int c, uint64_t v)
+{
+	atomic_store_explicit(&q->tq_stats[c],
+	    atomic_load_explicit(&q->tq_stats[c], memory_order_relaxed) + v, memory_order_relaxed);
+}
+
+static inline uint64_t
+tap_stat_get(const struct tap_queue *q, int c)
+{
+	/* C11 atomic_load takes a non-const pointer in some libcs. */
+	return (atomic_load_explicit((_Atomic uint64_t *)(uintptr_t)&q->tq_stats[c],
+	    memory_order_relaxed));
+}
+
+/* Frees t and its queues, closing the descriptors that are open. */
+static void
+tap_free(struct ust_tap *t)
+{
+	unsigned i;
+
+	if (t->t_q != NULL) {
+		for (i = 0; i < t->t_nq; i++) {
+			if (t->t_q[i].tq_fd >= 0)
+				close(t->t_q[i].tq_fd);
+			free(t->t_q[i].tq_buf);
+		}
+		free(t->t_q);
+	}
+	free(t);
+}
+
+/* t with nq queues of buflen-byte buffers, descriptors not open yet. */
+static struct ust_tap *
+tap_alloc(unsigned nq, size_t buflen)
+{
+	struct ust_tap *t = calloc(1, sizeof(*t));
+	unsigned i;
+	int c;
+
+	if (t == NULL)
+		return (NULL);
+	t->t_buflen = buflen;
+	t->t_nq = nq;
+	if ((t->t_q = calloc(nq, sizeof(*t->t_q))) == NULL) {
+		free(t);
+		return (NULL);
+	}
+	for (i = 0; i < nq; i++) {
+		t->t_q[i].tq_tap = t;
+		t->t_q[i].tq_fd = -1;
+		for (c = 0; c < TS_N; c++)
+			atomic_init(&t->t_q[i].tq_stats[c], 0);
+	}
+	for (i = 0; i < nq; i++)
+		if ((t->t_q[i].tq_buf = malloc(buflen)) == NULL) {
+			tap_free(t);
+			return (NULL);
+		}
+	return (t);
+}
 
 void
 ust_tap_config_init(struct ust_tap_config *cfg)
@@ -96,6 +202,7 @@ ust_tap_config_init(struct ust_tap_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mtu = 1500;
 	cfg->offload = 1;
+	cfg->queues = 1;
 }
 
 /* A random locally administered unicast MAC (IEEE 802: bit 1 of the first
@@ -156,11 +263,13 @@ tap_open_freebsd(const struct ust_tap_config *cfg, struct ust_tap *t)
 	struct ifreq ifr;
 	int on = 1, s;
 
-	t->t_fd = open("/dev/tap", O_RDWR | O_CLOEXEC);
-	if (t->t_fd < 0)
+	int fd;
+
+	fd = t->t_q[0].tq_fd = open("/dev/tap", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
 		return (ust_errno_neg(errno));
 	memset(&ifr, 0, sizeof(ifr));
-	if (ioctl(t->t_fd, FIONBIO, &on) != 0 || ioctl(t->t_fd, TAPGIFNAME, &ifr) != 0)
+	if (ioctl(fd, FIONBIO, &on) != 0 || ioctl(fd, TAPGIFNAME, &ifr) != 0)
 		goto fail;
 	memcpy(t->t_name, ifr.ifr_name, IFNAMSIZ);
 	t->t_name[IFNAMSIZ - 1] = '\0';
@@ -176,8 +285,7 @@ tap_open_freebsd(const struct ust_tap_config *cfg, struct ust_tap *t)
 	}
 	return (0);
 fail:
-	close(t->t_fd);
-	return (ust_errno_neg(errno));
+	return (ust_errno_neg(errno)); /* the caller closes fd */
 }
 #endif
 
@@ -188,19 +296,16 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 	struct ust_tap *t;
 	int err;
 
-	if (cfg == NULL || out == NULL || cfg->mtu < 68 || cfg->mtu > 65535)
+	if (cfg == NULL || out == NULL || cfg->mtu < 68 || cfg->mtu > 65535 ||
+	    cfg->queues > UST_TAP_QUEUES_MAX)
 		return (-UST_EINVAL);
-	if ((t = calloc(1, sizeof(*t))) == NULL)
+	if (cfg->queues > 1)
+		return (-UST_EOPNOTSUPP);
+	if ((t = tap_alloc(1, cfg->mtu + TAP_ETHER_HDR + TAP_VLAN_ENCAP)) == NULL)
 		return (-UST_ENOMEM);
 	t->t_mtu = cfg->mtu;
-	t->t_buflen = cfg->mtu + TAP_ETHER_HDR + TAP_VLAN_ENCAP;
-	if ((t->t_buf = malloc(t->t_buflen)) == NULL) {
-		free(t);
-		return (-UST_ENOMEM);
-	}
 	if ((err = tap_open_freebsd(cfg, t)) != 0) {
-		free(t->t_buf);
-		free(t);
+		tap_free(t);
 		return (err);
 	}
 	if (cfg->mac_set)
@@ -212,58 +317,64 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 #elif defined(__linux__)
 	struct ust_tap *t;
 	struct ifreq ifr;
-	int fd, err;
+	unsigned i, nq;
+	int fd, err, vnet;
 
 	if (cfg == NULL || out == NULL || cfg->mtu < 68 || cfg->mtu > 65535 ||
-	    memchr(cfg->name, 0, sizeof(cfg->name)) == NULL)
+	    cfg->queues > UST_TAP_QUEUES_MAX || memchr(cfg->name, 0, sizeof(cfg->name)) == NULL)
 		return (-UST_EINVAL);
-	t = calloc(1, sizeof(*t));
+	nq = cfg->queues > 1 ? cfg->queues : 1;
+	vnet = cfg->offload != 0;
+	t = tap_alloc(nq,
+	    (vnet ? TAP_VNET_HDR + TAP_GSO_MAX : cfg->mtu) + TAP_ETHER_HDR + TAP_VLAN_ENCAP);
 	if (t == NULL)
 		return (-UST_ENOMEM);
 	t->t_mtu = cfg->mtu;
-	t->t_vnet = cfg->offload != 0;
-	t->t_buflen =
-	    (t->t_vnet ? TAP_VNET_HDR + TAP_GSO_MAX : cfg->mtu) + TAP_ETHER_HDR + TAP_VLAN_ENCAP;
-	t->t_buf = malloc(t->t_buflen);
-	if (t->t_buf == NULL) {
-		free(t);
-		return (-UST_ENOMEM);
+	t->t_vnet = vnet;
+	/* Queue 0 makes the device (named as asked, or by the kernel); the
+	 * others attach to it by the name it got. */
+	for (i = 0; i < nq; i++) {
+		fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			err = ust_errno_neg(errno);
+			goto fail;
+		}
+		t->t_q[i].tq_fd = fd;
+		memset(&ifr, 0, sizeof(ifr));
+		ifr.ifr_flags = (short)(IFF_TAP | IFF_NO_PI | (vnet ? IFF_VNET_HDR : 0) |
+		    (nq > 1 ? IFF_MULTI_QUEUE : 0));
+		if (i == 0)
+			memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
+		else
+			memcpy(ifr.ifr_name, t->t_name, IFNAMSIZ);
+		if (ioctl(fd, TUNSETIFF, &ifr) != 0 || (vnet && tap_set_offload(fd) != 0)) {
+			err = ust_errno_neg(errno);
+			goto fail;
+		}
+		if (i == 0) {
+			memcpy(t->t_name, ifr.ifr_name, IFNAMSIZ);
+			t->t_name[IFNAMSIZ - 1] = '\0';
+		}
 	}
-	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		err = ust_errno_neg(errno);
-		goto fail;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TAP | IFF_NO_PI | (t->t_vnet ? IFF_VNET_HDR : 0);
-	memcpy(ifr.ifr_name, cfg->name, strlen(cfg->name));
-	if (ioctl(fd, TUNSETIFF, &ifr) != 0 || (t->t_vnet && tap_set_offload(fd) != 0)) {
-		err = ust_errno_neg(errno);
-		close(fd);
-		goto fail;
-	}
-	t->t_fd = fd;
-	memcpy(t->t_name, ifr.ifr_name, IFNAMSIZ);
-	t->t_name[IFNAMSIZ - 1] = '\0';
 	if (cfg->mac_set)
 		memcpy(t->t_mac, cfg->mac, 6);
 	else
 		tap_random_mac(t->t_mac);
 	if (cfg->mtu != 1500 && tap_set_kernel_mtu(t->t_name, cfg->mtu) != 0) {
 		err = ust_errno_neg(errno);
-		close(fd);
 		goto fail;
 	}
 	*out = t;
 	return (0);
 fail:
-	free(t->t_buf);
-	free(t);
+	tap_free(t);
 	return (err);
 #else
 	(void)cfg;
 	(void)out;
 	(void)tap_random_mac;
+	(void)tap_alloc;
+	(void)tap_free;
 	return (-UST_EOPNOTSUPP);
 #endif
 }
@@ -273,10 +384,7 @@ ust_tap_close(struct ust_tap *t)
 {
 	if (t == NULL)
 		return;
-	if (t->t_fd >= 0)
-		close(t->t_fd);
-	free(t->t_buf);
-	free(t);
+	tap_free(t);
 }
 
 #if defined(__linux__)
@@ -313,19 +421,22 @@ tap_ip_sum(uint8_t *ip, uint32_t hlen)
 static int
 tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 {
-	struct ust_tap *t = softc;
+	struct tap_queue *q = softc;
+	struct ust_tap *t = q->tq_tap;
 	struct ust_mbuf *m;
 	size_t hdr = t->t_vnet ? TAP_VNET_HDR : 0;
+	uint8_t *buf = q->tq_buf;
+	uint64_t frames = 0, bytes = 0;
 	ssize_t n;
 	int got = 0;
 
 	while (got < max) {
-		n = read(t->t_fd, t->t_buf, t->t_buflen);
+		n = read(q->tq_fd, buf, t->t_buflen);
 		if (n <= (ssize_t)hdr)
 			break; /* EAGAIN: nothing more now */
-		m = ust_mbuf_from_buf(ifp, t->t_buf + hdr, (size_t)n - hdr);
+		m = ust_mbuf_from_buf(ifp, buf + hdr, (size_t)n - hdr);
 		if (m == NULL) {
-			t->t_stats.rx_nombuf++;
+			tap_stat_add(q, TS_RX_NOMBUF, 1);
 			continue;
 		}
 #if defined(__linux__)
@@ -333,31 +444,35 @@ tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 		 * the transport one (NEEDS_CSUM: local traffic); its IPv4
 		 * headers always carry a valid checksum. */
 		if (hdr != 0 &&
-		    (t->t_buf[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))) {
+		    (buf[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))) {
 			ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
-			t->t_stats.rx_csum++;
+			tap_stat_add(q, TS_RX_CSUM, 1);
 		}
-		if (hdr != 0 && (t->t_buf[1] & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE)
-			t->t_stats.rx_gso++;
+		if (hdr != 0 && (buf[1] & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE)
+			tap_stat_add(q, TS_RX_GSO, 1);
 #endif
-		t->t_stats.rx_frames++;
-		t->t_stats.rx_bytes += (uint64_t)n - hdr;
+		frames++;
+		bytes += (uint64_t)n - hdr;
 		pkts[got++] = m;
+	}
+	if (frames != 0) {
+		tap_stat_add(q, TS_RX_FRAMES, frames);
+		tap_stat_add(q, TS_RX_BYTES, bytes);
 	}
 	return (got);
 }
 
-/* Copies the chain into t_buf from off; 0 when it does not fit. */
+/* Copies the chain into q's buffer from off; 0 when it does not fit. */
 static size_t
-tap_gather(struct ust_tap *t, struct ust_mbuf *m, size_t off)
+tap_gather(struct tap_queue *q, struct ust_mbuf *m, size_t off)
 {
-	size_t start = off, len;
+	size_t start = off, len, buflen = q->tq_tap->t_buflen;
 
 	for (; m != NULL; m = ust_mbuf_next(m)) {
 		len = ust_mbuf_len(m);
-		if (len > t->t_buflen - off)
+		if (len > buflen - off)
 			return (0);
-		memcpy(t->t_buf + off, ust_mbuf_data(m), len);
+		memcpy(q->tq_buf + off, ust_mbuf_data(m), len);
 		off += len;
 	}
 	return (off - start);
@@ -370,7 +485,7 @@ tap_gather(struct ust_tap *t, struct ust_mbuf *m, size_t off)
  * stack left.  Returns 0, or -1 for a frame that does not parse.
  */
 static int
-tap_vnet_tx(struct ust_tap *t, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl, uint32_t segsz)
+tap_vnet_tx(struct tap_queue *q, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl, uint32_t segsz)
 {
 	uint8_t *ip = f + TAP_ETHER_HDR, *l4;
 	uint32_t hlen, iplen, l4len, thlen, sum;
@@ -428,7 +543,7 @@ tap_vnet_tx(struct ust_tap *t, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl,
 	    ((l4[13] & 0x80) ? VIRTIO_NET_HDR_GSO_ECN : 0);
 	tap_set_h16(vh + 2, (uint16_t)(TAP_ETHER_HDR + hlen + thlen));
 	tap_set_h16(vh + 4, (uint16_t)segsz);
-	t->t_stats.tx_tso++;
+	tap_stat_add(q, TS_TX_TSO, 1);
 	return (0);
 }
 #endif
@@ -436,42 +551,49 @@ tap_vnet_tx(struct ust_tap *t, uint8_t *vh, uint8_t *f, size_t len, uint32_t fl,
 static int
 tap_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 {
-	struct ust_tap *t = softc;
+	struct tap_queue *q = softc;
+	struct ust_tap *t = q->tq_tap;
 	size_t hdr = t->t_vnet ? TAP_VNET_HDR : 0, len;
+	uint8_t *buf = q->tq_buf;
+	uint64_t frames = 0, bytes = 0;
 	ssize_t w;
 	int i, bad;
 
 	for (i = 0; i < n; i++) {
-		len = tap_gather(t, pkts[i], hdr);
+		len = tap_gather(q, pkts[i], hdr);
 		bad = len == 0;
 #if defined(__linux__)
 		if (!bad && hdr != 0) {
 			uint32_t fl = ust_mbuf_csum_flags(pkts[i]);
 
-			bad = tap_vnet_tx(t, t->t_buf, t->t_buf + hdr, len, fl,
+			bad = tap_vnet_tx(q, buf, buf + hdr, len, fl,
 			          ust_mbuf_tso_segsz(pkts[i])) != 0;
-			if (!bad && t->t_buf[0] != 0)
-				t->t_stats.tx_csum++;
+			if (!bad && buf[0] != 0)
+				tap_stat_add(q, TS_TX_CSUM, 1);
 		}
 #endif
 		if (bad) {
-			t->t_stats.tx_errors++;
+			tap_stat_add(q, TS_TX_ERRORS, 1);
 			ust_mbuf_free(pkts[i]);
 			continue;
 		}
-		w = write(t->t_fd, t->t_buf, hdr + len);
+		w = write(q->tq_fd, buf, hdr + len);
 		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
 			/* The kernel's queue is full: the rest waits. */
-			t->t_stats.tx_full++;
+			tap_stat_add(q, TS_TX_FULL, 1);
 			break;
 		}
 		if (w != (ssize_t)(hdr + len))
-			t->t_stats.tx_errors++;
+			tap_stat_add(q, TS_TX_ERRORS, 1);
 		else {
-			t->t_stats.tx_frames++;
-			t->t_stats.tx_bytes += len;
+			frames++;
+			bytes += len;
 		}
 		ust_mbuf_free(pkts[i]);
+	}
+	if (frames != 0) {
+		tap_stat_add(q, TS_TX_FRAMES, frames);
+		tap_stat_add(q, TS_TX_BYTES, bytes);
 	}
 	return (i);
 }
@@ -479,27 +601,27 @@ tap_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 static void
 tap_get_mac(void *softc, uint8_t mac[6])
 {
-	memcpy(mac, ((struct ust_tap *)softc)->t_mac, 6);
+	memcpy(mac, ((struct tap_queue *)softc)->tq_tap->t_mac, 6);
 }
 
 static uint32_t
 tap_get_mtu(void *softc)
 {
-	return (((struct ust_tap *)softc)->t_mtu);
+	return (((struct tap_queue *)softc)->tq_tap->t_mtu);
 }
 
 static int
 tap_get_fd(void *softc)
 {
-	return (((struct ust_tap *)softc)->t_fd);
+	return (((struct tap_queue *)softc)->tq_fd);
 }
 
 static uint32_t
 tap_get_caps(void *softc)
 {
-	return (((struct ust_tap *)softc)->t_vnet ? UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM |
+	return (((struct tap_queue *)softc)->tq_tap->t_vnet ? UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM |
 	            UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM_IPV6 | UST_IFCAP_TSO6 :
-	                                            0);
+	                                                      0);
 }
 
 static const struct ust_driver_ops tap_ops = {
@@ -521,7 +643,25 @@ ust_tap_ops(void)
 void *
 ust_tap_softc(struct ust_tap *t)
 {
-	return (t);
+	return (&t->t_q[0]);
+}
+
+unsigned
+ust_tap_queues(const struct ust_tap *t)
+{
+	return (t->t_nq);
+}
+
+void *
+ust_tap_queue_softc(struct ust_tap *t, unsigned i)
+{
+	return (i < t->t_nq ? &t->t_q[i] : NULL);
+}
+
+int
+ust_tap_queue_fd(const struct ust_tap *t, unsigned i)
+{
+	return (i < t->t_nq ? t->t_q[i].tq_fd : -1);
 }
 
 const char *
@@ -533,11 +673,42 @@ ust_tap_name(const struct ust_tap *t)
 int
 ust_tap_fd(const struct ust_tap *t)
 {
-	return (t->t_fd);
+	return (t->t_q[0].tq_fd);
+}
+
+/* Adds queue q's counters to out. */
+static void
+tap_stats_add(const struct tap_queue *q, struct ust_tap_stats *out)
+{
+	out->rx_frames += tap_stat_get(q, TS_RX_FRAMES);
+	out->rx_bytes += tap_stat_get(q, TS_RX_BYTES);
+	out->rx_nombuf += tap_stat_get(q, TS_RX_NOMBUF);
+	out->tx_frames += tap_stat_get(q, TS_TX_FRAMES);
+	out->tx_bytes += tap_stat_get(q, TS_TX_BYTES);
+	out->tx_errors += tap_stat_get(q, TS_TX_ERRORS);
+	out->tx_full += tap_stat_get(q, TS_TX_FULL);
+	out->tx_tso += tap_stat_get(q, TS_TX_TSO);
+	out->tx_csum += tap_stat_get(q, TS_TX_CSUM);
+	out->rx_gso += tap_stat_get(q, TS_RX_GSO);
+	out->rx_csum += tap_stat_get(q, TS_RX_CSUM);
 }
 
 void
 ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out)
 {
-	*out = t->t_stats;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < t->t_nq; i++)
+		tap_stats_add(&t->t_q[i], out);
+}
+
+int
+ust_tap_get_queue_stats(const struct ust_tap *t, unsigned i, struct ust_tap_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (i >= t->t_nq)
+		return (-UST_EINVAL);
+	tap_stats_add(&t->t_q[i], out);
+	return (0);
 }

@@ -12,6 +12,12 @@ checksums are left to the kernel and TCP sends segments of up to 64 KB
 that the kernel cuts (TSO), and the kernel hands up coalesced frames
 larger than the MTU (GRO); ``offload=False`` gives plain frames.
 
+With ``queues=n`` (Linux IFF_MULTI_QUEUE) the device has n queues, each its
+own descriptor: ``tap.queue(i)`` is queue i for ``Stack.add_interface`` (one
+stack per queue, as a group attaches them), the Tap itself is queue 0.  The
+kernel spreads the frames it sends over the queues by its own flow hash, or
+to the queue a flow's frames were last written on.
+
 This module lives in drivers/tap/ and is imported as ``ustack.tap``.
 """
 
@@ -21,12 +27,12 @@ from typing import Any
 
 from ustack._native import cstr, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
-from ustack.drivers import Closing, OneLinkEnd
+from ustack.drivers import Closing, Link, OneLinkEnd
 from ustack.errors import check
 
-__all__ = ["Tap", "TAP_STATS_FIELDS"]
+__all__ = ["Tap", "TapQueue", "TAP_STATS_FIELDS"]
 # Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
-USTACK_EXPORTS = ("Tap",)
+USTACK_EXPORTS = ("Tap", "TapQueue")
 
 TAP_STATS_FIELDS = (
     "rx_frames",
@@ -43,26 +49,81 @@ TAP_STATS_FIELDS = (
 )
 
 
+class TapQueue(OneLinkEnd):
+    """Queue ``index`` of a multi-queue :class:`Tap`: one interface of one stack."""
+
+    def __init__(self, tap: Tap, index: int) -> None:
+        self.tap = tap
+        self.index = index
+
+    def fileno(self) -> int:
+        """The queue's descriptor: readable when frames wait."""
+        return int(lib.ust_tap_queue_fd(self.tap._ptr(), self.index))
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """This queue's counters (``struct ust_tap_stats`` names)."""
+        return self.tap.queue_stats(self.index)
+
+    def _label(self) -> str:
+        return f"tap {self.tap.name} queue {self.index}"
+
+    def _ops_softc(self) -> tuple[Any, Any]:
+        return lib.ust_tap_ops(), lib.ust_tap_queue_softc(self.tap._ptr(), self.index)
+
+    def __repr__(self) -> str:
+        return f"<TapQueue {self.index} of {self.tap!r}>"
+
+
 class Tap(OneLinkEnd, Closing):
-    """One TAP device (``struct ust_tap``)."""
+    """One TAP device (``struct ust_tap``); with ``queues`` > 1 a multi-queue
+    one whose queue 0 is the Tap itself and queue i is :meth:`queue`."""
 
     def __init__(
-        self, name: str = "", *, mac: str | None = None, mtu: int = 1500, offload: bool = True
+        self,
+        name: str = "",
+        *,
+        mac: str | None = None,
+        mtu: int = 1500,
+        offload: bool = True,
+        queues: int = 1,
     ) -> None:
         raw = name.encode()
         if len(raw) > 15:
             raise ValueError(f"interface name {name!r} is longer than 15 bytes")
+        if not 1 <= queues <= int(lib.UST_TAP_QUEUES_MAX):
+            raise ValueError(f"queues must be 1..{int(lib.UST_TAP_QUEUES_MAX)}, not {queues}")
         cfg = ffi.new("struct ust_tap_config *")
         lib.ust_tap_config_init(cfg)
         cfg.name = raw
         cfg.mtu = mtu
         cfg.offload = 1 if offload else 0
+        cfg.queues = queues
         if mac is not None:
             cfg.mac = parse_mac(mac)
             cfg.mac_set = 1
         out = ffi.new("struct ust_tap **")
         check(lib.ust_tap_open(cfg, out), f"/dev/net/tun ({name or 'tap'})")
         self._t: Any = out[0]
+        self._queues = [TapQueue(self, i) for i in range(queues)]
+
+    @property
+    def queues(self) -> int:
+        """The number of queues."""
+        return len(self._queues)
+
+    def queue(self, i: int) -> TapQueue:
+        """Queue ``i`` for ``Stack.add_interface`` (queue 0 is the Tap's own)."""
+        self._ptr()
+        if not 0 <= i < len(self._queues):
+            raise ValueError(f"queue {i} out of range: the TAP has {len(self._queues)}")
+        return self._queues[i]
+
+    def queue_stats(self, i: int) -> dict[str, int]:
+        """Queue ``i``'s counters (:attr:`stats` is their sum)."""
+        out = ffi.new("struct ust_tap_stats *")
+        check(lib.ust_tap_get_queue_stats(self._ptr(), i, out), "tap")
+        return struct_to_dict(out, TAP_STATS_FIELDS)
 
     @property
     def name(self) -> str:
@@ -70,11 +131,12 @@ class Tap(OneLinkEnd, Closing):
         return cstr(lib.ust_tap_name(self._ptr())) or ""
 
     def fileno(self) -> int:
-        """The device's descriptor: readable when frames wait (select/poll)."""
+        """The device's descriptor (queue 0's): readable when frames wait (select/poll)."""
         return int(lib.ust_tap_fd(self._ptr()))
 
     @property
     def stats(self) -> dict[str, int]:
+        """The counters, summed over the queues."""
         out = ffi.new("struct ust_tap_stats *")
         lib.ust_tap_get_stats(self._ptr(), out)
         return struct_to_dict(out, TAP_STATS_FIELDS)
@@ -90,8 +152,20 @@ class Tap(OneLinkEnd, Closing):
     def _ops_softc(self) -> tuple[Any, Any]:
         return lib.ust_tap_ops(), lib.ust_tap_softc(self._ptr())
 
+    # The Tap is queue 0: one link state, whichever object attached it.
+    def _attach_args(self) -> tuple[Any, Any]:
+        self._ptr()
+        return self._queues[0]._attach_args()
+
+    def _attached(self, link: Link) -> None:
+        self._queues[0]._attached(link)
+
+    def _detach(self) -> None:
+        for q in self._queues:
+            q._detach()
+
     def close(self) -> None:
-        """Detach the interface still using it, then close the device."""
+        """Detach the interfaces still using it, then close the device."""
         if self._t is None:
             return
         self._detach()
@@ -101,4 +175,5 @@ class Tap(OneLinkEnd, Closing):
     def __repr__(self) -> str:
         if self._t is None:
             return "<Tap closed>"
-        return f"<Tap {self.name}>"
+        queues = f" queues={len(self._queues)}" if len(self._queues) > 1 else ""
+        return f"<Tap {self.name}{queues}>"

@@ -3,15 +3,18 @@
  * run-to-completion poll loop, and teardown.
  *
  * ust_stack_poll():
+ *   grp_poll_start()    (in a group: frames other stacks handed over)
  *   for each interface: if_poll_rx() -> driver rx_burst -> if_input() -> ...
  *   callout_process()   (timers due on the stack clock)
  *   for each interface: if_flush() -> driver tx_burst
+ *   grp_poll_end()      (in a group: wake the stacks handed frames)
  *
  * All state hangs off struct ust_stack (stack_var.h); nothing is global, so
  * any number of stacks live in one process without sharing a byte.
  */
 #include <string.h>
 
+#include "kern/kern_group.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
@@ -131,6 +134,10 @@ ust_stack_poll(struct ust_stack *st)
 	st->st_stats.polls++;
 	st->st_poll_now = st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx);
 	st->st_in_poll = 1;
+#if UST_SMP
+	if (st->st_rss != NULL)
+		work += grp_poll_start(st);
+#endif
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
 	ran = callout_process(&st->st_wheel, stack_now(st));
@@ -138,6 +145,10 @@ ust_stack_poll(struct ust_stack *st)
 	work += (int)ran;
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
+#if UST_SMP
+	if (st->st_rss != NULL)
+		grp_poll_end(st);
+#endif
 	st->st_in_poll = 0;
 	ust_osal_mutex_unlock(st->st_lock);
 	return (work);
@@ -159,6 +170,11 @@ ust_stack_next_deadline(struct ust_stack *st)
 	 * poll changes under the same lock. */
 	ust_osal_mutex_lock(st->st_lock);
 	next = callout_next_deadline(&st->st_wheel);
+#if UST_SMP
+	/* Frames another stack of the group handed over: poll now. */
+	if (st->st_rss != NULL && grp_input_pending(st))
+		next = stack_now(st);
+#endif
 	for (i = 0; i < st->st_nifnet; i++) {
 		struct ifnet *ifp = st->st_ifnet[i];
 
@@ -180,12 +196,26 @@ ust_stack_next_deadline(struct ust_stack *st)
 void
 ust_stack_lock(struct ust_stack *st)
 {
+#if UST_SMP
+	if (st->st_grp != NULL) {
+		grp_lock(st);
+		return;
+	}
+#endif
 	ust_osal_mutex_lock(st->st_lock);
 }
 
+/* In a group, unlocking also wakes the stack's sleeping thread when the
+ * caller left it work (kern_group_thread.c). */
 void
 ust_stack_unlock(struct ust_stack *st)
 {
+#if UST_SMP
+	if (st->st_grp != NULL) {
+		grp_unlock(st);
+		return;
+	}
+#endif
 	ust_osal_mutex_unlock(st->st_lock);
 }
 

@@ -4,12 +4,14 @@
  * transmit queue.
  *
  * Receive:  ust_stack_poll() -> if_poll_rx() -> driver rx_burst -> if_input()
- *           -> capture tap -> input hook -> ether_input()
+ *           -> capture tap -> input hook -> [in a group: grp_if_input(),
+ *           which hands the frame to the stack owning its flow] -> ether_input()
  * Transmit: protocols -> if_transmit() (queue) ... ust_stack_poll() ->
  *           if_flush() -> capture tap -> driver tx_burst
  */
 #include <string.h>
 
+#include "kern/kern_group.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
@@ -267,6 +269,11 @@ if_input(struct ifnet *ifp, struct mbuf *m)
 		m_freem(m);
 		return;
 	}
+#if UST_SMP
+	/* A lone stack pays this one branch. */
+	if (__builtin_expect(ifp->if_stack->st_rss != NULL, 0) && grp_if_input(ifp, m))
+		return;
+#endif
 	ether_input(ifp, m);
 }
 

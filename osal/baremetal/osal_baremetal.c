@@ -248,6 +248,75 @@ ust_osal_cond_broadcast(struct ust_osal_cond *cv)
 	(void)cv;
 }
 
+/* ---------------------------------------------------------------------
+ * Threads: none here (groups of stacks run with threads = 0).
+ * ------------------------------------------------------------------- */
+
+int
+ust_osal_thread_create(struct ust_osal_thread **out, void (*fn)(void *arg), void *arg, int cpu,
+    const char *name)
+{
+	(void)fn, (void)arg, (void)cpu, (void)name;
+	*out = NULL;
+	return (-UST_EOPNOTSUPP);
+}
+
+void
+ust_osal_thread_join(struct ust_osal_thread *t)
+{
+	(void)t;
+}
+
+unsigned
+ust_osal_ncpus(void)
+{
+	return (1);
+}
+
+/* A flag an interrupt handler may set (plain loads and stores only:
+ * ARMv6-M has no atomic read-modify-write).  A wake between the test and
+ * the clear below is taken by this wait, never lost for the next. */
+struct ust_osal_waiter {
+	volatile int woken;
+};
+
+struct ust_osal_waiter *
+ust_osal_waiter_create(void)
+{
+	struct ust_osal_waiter *w = ust_osal_mem_alloc(sizeof(*w));
+
+	if (w != NULL)
+		w->woken = 0;
+	return (w);
+}
+
+void
+ust_osal_waiter_destroy(struct ust_osal_waiter *w)
+{
+	if (w != NULL)
+		ust_osal_mem_free(w, sizeof(*w));
+}
+
+void
+ust_osal_waiter_wake(struct ust_osal_waiter *w)
+{
+	w->woken = 1;
+}
+
+int
+ust_osal_waiter_wait(struct ust_osal_waiter *w, const int *fds, unsigned nfds, uint64_t deadline_ns)
+{
+	(void)fds, (void)nfds;
+	for (;;) {
+		if (w->woken) {
+			w->woken = 0;
+			return (1);
+		}
+		if (ust_osal_clock_ns() >= deadline_ns)
+			return (0);
+	}
+}
+
 /*
  * Board hooks: weak defaults that a board's strong definitions replace.
  * GCC never inlines a weak function, so the calls below always reach the

@@ -4,7 +4,8 @@
 #
 #  1. netstack/ includes no system header but the freestanding-style ones:
 #     <stdint.h> <stddef.h> <stdbool.h> <string.h> <limits.h> <stdarg.h>,
-#     plus <ustack/...> and quoted project headers (resolved in the file's
+#     <stdatomic.h> (C11's freestanding atomics: a group's hand-off rings
+#     between stacks' threads, kern/kern_spsc.h), plus <ustack/...> and quoted project headers (resolved in the file's
 #     directory, netstack/, osal/common/ or include/).  Threads, time,
 #     randomness and I/O come through the OSAL, never from the host.
 #  2. netstack/ defines no mutable file-scope variable: all state hangs off
@@ -36,7 +37,7 @@ fi
 
 prog=$(cat <<'AWK'
 BEGIN {
-	split("stdint.h stddef.h stdbool.h string.h limits.h stdarg.h", a, " ")
+	split("stdint.h stddef.h stdbool.h string.h limits.h stdarg.h stdatomic.h", a, " ")
 	for (i in a)
 		allowed[a[i]] = 1
 	bad = 0
@@ -78,7 +79,7 @@ function check_include(line,   h) {
 		} else if (h in allowed)
 			return
 		else
-			printf("%s:%d: #include <%s>: system header not allowed in netstack/ (allowed: <stdint.h> <stddef.h> <stdbool.h> <string.h> <limits.h> <stdarg.h>, <ustack/...>; reach the OS through ustack_osal.h)\n", FILENAME, FNR, h)
+			printf("%s:%d: #include <%s>: system header not allowed in netstack/ (allowed: <stdint.h> <stddef.h> <stdbool.h> <string.h> <limits.h> <stdarg.h> <stdatomic.h>, <ustack/...>; reach the OS through ustack_osal.h)\n", FILENAME, FNR, h)
 	} else if (match(line, /"[^"]*"/)) {
 		h = substr(line, RSTART + 1, RLENGTH - 2)
 		if (exists(dir "/" h) || exists("netstack/" h) || exists("osal/common/" h) || exists("include/" h))

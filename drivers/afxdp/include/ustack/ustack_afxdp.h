@@ -120,7 +120,10 @@ UST_API int ust_afxdp_attach(struct ust_stack *st, struct ust_afxdp_port *p, uin
     const char *name, struct ust_if **ifp);
 /* The socket of a queue, readable when its rx ring has frames. */
 UST_API int ust_afxdp_fd(const struct ust_afxdp_port *p, uint16_t queue);
-/* Sums over the port's queues (queue UINT16_MAX), or one queue's. */
+/* Sums over the port's queues (queue UINT16_MAX), or one queue's.  The
+ * counters are the queues' own, read as they are: while a queue's stack
+ * polls on a thread of its own (a group), read that queue's under its
+ * stack's lock (ust_stack_lock), or all of them with every stack locked. */
 UST_API void ust_afxdp_get_stats(struct ust_afxdp_port *p, uint16_t queue,
     struct ust_afxdp_stats *out);
 /* Detaches the interfaces still on the port (their stacks must still

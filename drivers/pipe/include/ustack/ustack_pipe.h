@@ -8,6 +8,27 @@
  * direction's own PRNG, so a seed replays the same losses, duplicates,
  * reorderings, bit flips and CE marks whatever the other side does.  The
  * faults are those of the fault driver (ustack_fault.h), built in.
+ *
+ * Lanes (many cores, ustack_group.h): with lanes = n > 1 each side has n
+ * lane ends, as a NIC has n queue pairs: stack i of a group attaches lane
+ * i of a side (ust_group_if_attach with the n softcs of
+ * ust_pipe_lane_end(p, side, 0..n-1)), and each lane end is polled by its
+ * own thread.  A frame sent on any lane of one side arrives on the lane of
+ * the other side that steer picks: UST_PIPE_STEER_RSS (the default) the
+ * lane ust_rss_queue(hash, n) of its Toeplitz hash under rss_key, as a
+ * NIC's RSS does, and the frame is marked with that hash
+ * (ust_mbuf_set_rss, unless rss_mark is 0) so that the receiving group
+ * need not hash it again; UST_PIPE_STEER_SAME the lane it was sent on;
+ * UST_PIPE_STEER_SPREAD the next lane after its RSS lane ((q + 1) % n: always
+ * the wrong one), to exercise a group's software re-steering.  Every
+ * (sending lane, receiving lane) pair of a direction has its own
+ * single-producer single-consumer ring of ring_size slots (so lanes^2
+ * rings per direction: mind ring_size), and every sending lane its own
+ * fault injector with the direction's configuration (its seed mixed with
+ * the lane number for lanes > 0, so lane 0 of a one-lane pipe draws
+ * exactly as before): delay, loss and the rest apply per lane, a rate
+ * limit serialises each sending lane on its own, a queue limit counts
+ * each ring.  lanes = 1 (the default) is the plain two-ended pipe.
  */
 #ifndef USTACK_PIPE_H
 #define USTACK_PIPE_H
@@ -41,6 +62,14 @@ struct ust_pipe_stats {
 
 enum ust_pipe_dir { UST_PIPE_A_TO_B = 0, UST_PIPE_B_TO_A = 1 };
 enum ust_pipe_side { UST_PIPE_A = 0, UST_PIPE_B = 1 };
+/* Which lane of the receiving side a frame arrives on (lanes > 1). */
+enum ust_pipe_steer {
+	UST_PIPE_STEER_RSS = 0,   /* ust_rss_queue(Toeplitz hash, lanes), like a NIC */
+	UST_PIPE_STEER_SAME = 1,  /* the lane it was sent on */
+	UST_PIPE_STEER_SPREAD = 2 /* (its RSS lane + 1) % lanes: the wrong one */
+};
+
+#define UST_PIPE_LANES_MAX 64
 
 struct ust_pipe_config {
 	uint32_t mtu;       /* default 1500 */
@@ -56,6 +85,16 @@ struct ust_pipe_config {
 	 * virtual clock in simulations).  Default: the OSAL monotonic clock. */
 	struct ust_clock clock;
 	struct ust_fault_config fault[2]; /* indexed by enum ust_pipe_dir */
+	/* Lane ends per side, 1..UST_PIPE_LANES_MAX; default 1. */
+	uint32_t lanes;
+	/* enum ust_pipe_steer; default UST_PIPE_STEER_RSS.  Only with lanes > 1. */
+	int steer;
+	/* Default 1: with lanes > 1, RSS and SPREAD frames arrive marked with
+	 * their hash (ust_mbuf_set_rss); 0: unmarked, the receiver hashes. */
+	int rss_mark;
+	/* The Toeplitz key (UST_RSS_KEYLEN bytes, ustack_group.h); default
+	 * ust_rss_default_key(). */
+	uint8_t rss_key[40];
 };
 
 struct ust_pipe;
@@ -67,9 +106,21 @@ UST_API void ust_pipe_destroy(struct ust_pipe *p);
 /* The driver ops and the softc of one end, for ust_if_attach(). */
 UST_API const struct ust_driver_ops *ust_pipe_ops(void);
 UST_API void *ust_pipe_end(struct ust_pipe *p, int side);
-/* Changes the faults of one direction; call from the sending end's thread. */
+/* Lane `lane` of a side (ust_pipe_end is lane 0); NULL when out of range. */
+UST_API void *ust_pipe_lane_end(struct ust_pipe *p, int side, unsigned lane);
+UST_API unsigned ust_pipe_lanes(const struct ust_pipe *p);
+/* Changes the faults of one direction (every sending lane of it); call
+ * from the sending end's thread, with lanes > 1 while no sending lane of
+ * that side is being polled. */
 UST_API int ust_pipe_set_faults(struct ust_pipe *p, int dir, const struct ust_fault_config *fc);
+/* A direction's counters, summed over its lanes. */
 UST_API void ust_pipe_get_stats(const struct ust_pipe *p, int dir, struct ust_pipe_stats *out);
+/* One lane's share of a direction's counters: what the sending side's lane
+ * `lane` sent (sent .. dropped_queue, ce_marked) and what the receiving
+ * side's lane `lane` received (delivered, delivered_bytes,
+ * dropped_nombuf).  -UST_EINVAL when out of range. */
+UST_API int ust_pipe_get_lane_stats(const struct ust_pipe *p, int dir, unsigned lane,
+    struct ust_pipe_stats *out);
 
 #ifdef __cplusplus
 }

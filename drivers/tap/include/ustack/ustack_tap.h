@@ -12,6 +12,18 @@
  * given name in the network namespace of the process that opens it; it
  * disappears when ust_tap_close() closes the descriptor.  Needs
  * CAP_NET_ADMIN.  Elsewhere ust_tap_open() returns -UST_EOPNOTSUPP.
+ *
+ * Queues (Linux, many cores): with queues = n > 1 the device is opened n
+ * times with IFF_MULTI_QUEUE, each descriptor one queue with its own
+ * offload setup, buffer and counters; ust_tap_queue_softc(t, i) is queue
+ * i's softc (one interface of one stack: stack i of a group,
+ * ust_group_if_attach with ust_tap_ops() and the n softcs), polled by its
+ * own thread.  The kernel picks the queue of a frame it sends by its own
+ * flow hash (not Toeplitz: a group re-steers in software), except that a
+ * flow whose frames we wrote on queue i recently goes to queue i (tun's
+ * automatic flow steering, a table entry per flow that expires after a
+ * few seconds).  Every queue reports the same MAC and MTU.  FreeBSD:
+ * queues > 1 is -UST_EOPNOTSUPP.
  */
 #ifndef USTACK_TAP_H
 #define USTACK_TAP_H
@@ -30,7 +42,10 @@ struct ust_tap_config {
 	uint8_t mac_set; /* 0: a random locally administered unicast MAC */
 	uint32_t mtu;    /* default 1500; also set on the kernel's side */
 	uint8_t offload; /* default 1: vnet header, checksum offload, TSO/GSO (Linux) */
+	uint32_t queues; /* default 1; more: IFF_MULTI_QUEUE, one descriptor per queue */
 };
+
+#define UST_TAP_QUEUES_MAX 64
 
 struct ust_tap_stats {
 	uint64_t rx_frames; /* read from the device and handed to the stack */
@@ -55,13 +70,23 @@ UST_API int ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 /* Close only after the interface is detached from its stack. */
 UST_API void ust_tap_close(struct ust_tap *t);
 UST_API const struct ust_driver_ops *ust_tap_ops(void);
-/* The softc to pass to ust_if_attach() with ust_tap_ops(). */
+/* The softc to pass to ust_if_attach() with ust_tap_ops(): queue 0. */
 UST_API void *ust_tap_softc(struct ust_tap *t);
+/* The number of queues, and queue i's softc and descriptor (NULL and -1
+ * when i is out of range). */
+UST_API unsigned ust_tap_queues(const struct ust_tap *t);
+UST_API void *ust_tap_queue_softc(struct ust_tap *t, unsigned i);
+UST_API int ust_tap_queue_fd(const struct ust_tap *t, unsigned i);
 /* The kernel's name of the interface (as the kernel chose it). */
 UST_API const char *ust_tap_name(const struct ust_tap *t);
-/* The device's descriptor, readable when frames wait (for poll/select). */
+/* The device's descriptor (queue 0's), readable when frames wait (for
+ * poll/select). */
 UST_API int ust_tap_fd(const struct ust_tap *t);
+/* The counters summed over every queue; callable from any thread (each
+ * counter exact, the set not one snapshot while queues run). */
 UST_API void ust_tap_get_stats(const struct ust_tap *t, struct ust_tap_stats *out);
+/* Queue i's counters; -UST_EINVAL when i is out of range. */
+UST_API int ust_tap_get_queue_stats(const struct ust_tap *t, unsigned i, struct ust_tap_stats *out);
 
 #ifdef __cplusplus
 }
