@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,6 +100,28 @@ def _ratios(num: list[dict[str, Any]], den: list[dict[str, Any]], key: str) -> l
     return [a[key] / b[key] for a, b in zip(num, den, strict=True) if b[key]]
 
 
+def _first(exc: BaseException) -> str:
+    """What a failed run said, short."""
+    text = str(exc).strip().splitlines()
+    return " / ".join(text[-3:])[:400] if text else type(exc).__name__
+
+
+def _drop(
+    ctx: Context,
+    side: str,
+    exc: BaseException,
+    plan: dict[str, list[str]],
+    rows: dict[tuple[str, int], list[dict[str, Any]]],
+) -> None:
+    """A group side failed: noted, and left out from here on."""
+    ctx.note(f"{_LABEL.get(side, side)} failed, its figures are left out: {_first(exc)}")
+    for sides in plan.values():
+        if side in sides:
+            sides.remove(side)
+    for key in [key for key in rows if key[0] == side]:
+        del rows[key]
+
+
 def _group_program(ctx: Context) -> Path | None:
     """cores_group, or None (noted) when this build has no groups."""
     try:
@@ -144,8 +167,14 @@ def run(ctx: Context) -> None:
                 for k in KS:
                     common = ["--work", work, "--threads", str(k)]
                     common += ["--seconds", str(seconds), "--warm", str(warm)]
-                    for side in plan[work]:
-                        row = _once(ctx, [*argv[side], *common])
+                    for side in list(plan[work]):
+                        try:
+                            row = _once(ctx, [*argv[side], *common])
+                        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                            if not side.startswith("group"):
+                                raise
+                            _drop(ctx, side, exc, plan, rows)
+                            continue
                         rows[(side, k)].append(row)
                         bar.update(
                             bar.done + 1,
@@ -156,19 +185,25 @@ def run(ctx: Context) -> None:
         if gpath is not None:
             app: dict[str, list[dict[str, Any]]] = {m: [] for m in apps}
             for i in range(runs):
-                for mode in apps:
-                    row = _once(
-                        ctx,
-                        [str(gpath), "--mode", mode, "--work", "rr", "--threads", "2"]
-                        + ["--seconds", str(seconds), "--warm", str(warm)],
-                    )
+                for mode in [m for m in apps if m in app]:
+                    try:
+                        row = _once(
+                            ctx,
+                            [str(gpath), "--mode", mode, "--work", "rr", "--threads", "2"]
+                            + ["--seconds", str(seconds), "--warm", str(warm)],
+                        )
+                    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                        ctx.note(f"application thread by {mode} failed: {_first(exc)}")
+                        del app[mode]
+                        continue
                     app[mode].append(row)
                     bar.update(
                         bar.done + 1,
                         f"application thread by {mode} run {i + 1}/{runs}: "
                         f"{row['ns_per_roundtrip']:.0f} ns per round trip",
                     )
-            bar.message(_record_app(ctx, app), sys.stderr)
+            if app:
+                bar.message(_record_app(ctx, app), sys.stderr)
     finally:
         bar.finish()
         if ns is not None:
