@@ -155,7 +155,9 @@ def run(ctx: Context) -> None:
         if not ctx.quick:
             argv["group-stdkey"] = [str(gpath), "--mode", "group:default"]
     plan = {w: [s for s in argv if w in ("rr", "crr") or not s.startswith("group")] for w in WORKS}
-    apps = ("lock", "exec") if gpath is not None else ()
+    apps: tuple[str, ...] = ()
+    if gpath is not None:
+        apps = ("lock", "exec") if ctx.quick else ("lock", "exec", "lock-wait", "exec-wait")
     total = (sum(len(v) for v in plan.values()) * len(KS) + len(apps)) * runs
     bar = Progress("scale-cores", total, unit="runs", log=sys.stderr)
     try:
@@ -213,13 +215,25 @@ def run(ctx: Context) -> None:
 def _record_app(ctx: Context, app: dict[str, list[dict[str, Any]]]) -> str:
     """The application-thread API: ns per round trip and per empty call."""
     said = ["   application thread:"]
-    what = {"lock": "stack lock", "exec": "ust_stack_exec"}
+    what = {
+        "lock": "stack lock",
+        "exec": "ust_stack_exec",
+        "lock-wait": "stack lock, ust_socket_wait",
+        "exec-wait": "ust_stack_exec, ust_socket_wait",
+    }
+    setup = {
+        False: "the client stack in a group of one, its thread busy polling on CPU 0; the "
+        "application thread on CPU 1 sends and receives through the mode, polls the "
+        "lone server stack itself (the echo) and waits on a flag the client socket's "
+        "upcall raises",
+        True: "client and server each a group of one threaded, busy-polling stack (CPUs 0 "
+        "and 1), the echo in upcalls on the server's thread; the application thread on "
+        "CPU 1: send, ust_socket_wait, receive",
+    }
     for mode, rows in app.items():
         params = {
             "msg_bytes": 1,
-            "setup": "client and server groups of one threaded, busy-polling stack each "
-            "(CPUs 0 and 1), the echo in upcalls on the server's thread; the "
-            "application thread on CPU 1: send, ust_socket_wait, receive",
+            "setup": setup[mode.endswith("-wait")],
             "exec_calls": [r["exec_calls"] for r in rows],
             "stack_wakeups": [r["stack_wakeups"] for r in rows],
             "cpu_share": [r["cpu_share"] for r in rows],

@@ -18,17 +18,25 @@
  *   cores_common.h JSON line with the groups' steering counters.
  *
  * --mode lock | exec (--work rr): the application-thread API.  A client
- *   group of one stack with a thread of its own (busy polling, pinned to the
- *   first CPU) and a server group likewise (the second CPU; the echo runs in
- *   socket upcalls on its thread).  The bench's application thread (pinned
- *   to the second CPU, where it sleeps in ust_socket_wait while it waits)
- *   makes --msg-byte round trips on one connection of the client stack:
- *   send, ust_socket_wait for input, receive; the send and the receive by
- *   the stack lock (ust_stack_lock/unlock around the call) or by the command
- *   ring (ust_stack_exec).  Adds "ns_per_roundtrip" and "call_ns", the cost
- *   of one empty call of the mode (lock + unlock, or an exec of a function
- *   that does nothing) while the stack's thread polls, measured after the
- *   window.
+ *   group of one stack with a thread of its own (busy polling: the pipe has
+ *   no descriptor to sleep on), pinned to the first CPU; the bench's
+ *   application thread, pinned to the second, makes --msg-byte round trips
+ *   on one connection of the client stack: send, wait, receive, the send
+ *   and the receive by the stack lock (ust_stack_lock/unlock around the
+ *   call) or by the command ring (ust_stack_exec).  The server is a lone
+ *   stack on the other end of the pipe that the application thread polls
+ *   itself while it waits (the echo), and it waits for the answer on a
+ *   flag the client socket's upcall raises on the stack's thread, so that
+ *   the only calls into the threaded stack are the send and the receive
+ *   of the mode: two threads, one per CPU.
+ * --mode lock-wait | exec-wait: the same with the documented wait,
+ *   ust_socket_wait (it sleeps until the stack's thread reports input; it
+ *   takes the stack lock itself, to register the wait); the server is then
+ *   a group of one threaded stack on the second CPU (the echo in socket
+ *   upcalls on its thread), which the application thread shares.
+ * Both add "ns_per_roundtrip" and "call_ns", the cost of one empty call of
+ * the mode (lock + unlock, or an exec of a function that does nothing)
+ * while the stack's thread polls, measured after the window.
  *
  * The pipes have 64 slots per ring, as cores_pairs.c's.  Uses only the
  * public headers.
@@ -403,8 +411,76 @@ struct app {
 	struct ust_stack *st;
 	struct ust_socket *so;
 	int use_exec;
+	/* Spinning variant: the server stack this thread polls, and the flag
+	 * the client socket's upcall raises (on the stack's thread) when input
+	 * is ready. */
+	struct server *srv;
+	_Atomic int ready;
 	int error;
 };
+
+static void
+flag_upcall(void *arg, struct ust_socket *so, uint32_t events)
+{
+	struct app *a = arg;
+
+	(void)so;
+	if (events & (UST_EV_IN | UST_EV_ERR | UST_EV_HUP))
+		atomic_store_explicit(&a->ready, 1, memory_order_release);
+}
+
+struct upcall_arg {
+	struct ust_socket *so;
+	struct app *a;
+};
+
+static int
+set_upcall_fn(struct ust_stack *st, void *arg)
+{
+	struct upcall_arg *u = arg;
+
+	(void)st;
+	ust_socket_set_upcall(u->so, flag_upcall, u->a);
+	return (0);
+}
+
+/* The spinning round trip: send, poll the server stack (the echo) until
+ * the upcall says the answer is in, receive. */
+static int
+app_roundtrip_spin(struct app *a, uint8_t *req, size_t len)
+{
+	uint8_t resp[RR_MSG];
+	struct io_arg io = { .so = a->so, .buf = req, .len = len };
+	size_t got = 0;
+	ptrdiff_t r;
+
+	atomic_store_explicit(&a->ready, 0, memory_order_relaxed);
+	for (;;) {
+		r = app_call(a->st, a->use_exec, send_fn, &io);
+		if (r == (ptrdiff_t)len)
+			break;
+		if (r != -UST_EAGAIN && r != -UST_ENOTCONN)
+			return (r < 0 ? (int)r : -UST_EIO);
+		server_step(a->srv);
+	}
+	while (got < len) {
+		while (!atomic_load_explicit(&a->ready, memory_order_acquire)) {
+			server_step(a->srv);
+			if (atomic_load_explicit(&a->ctl->abort, memory_order_relaxed))
+				return (-UST_ETIMEDOUT);
+		}
+		atomic_store_explicit(&a->ready, 0, memory_order_relaxed);
+		io.buf = resp + got;
+		io.len = len - got;
+		r = app_call(a->st, a->use_exec, recv_fn, &io);
+		if (r == -UST_EAGAIN)
+			continue;
+		if (r <= 0)
+			return (r < 0 ? (int)r : -UST_ECONNRESET);
+		got += (size_t)r;
+	}
+	return (memcmp(req, resp, len) == 0 ? 0 : -UST_EIO);
+}
 
 static void *
 app_main(void *arg)
@@ -420,7 +496,10 @@ app_main(void *arg)
 	if (cores_ready(a->ctl, 1)) {
 		while (!cores_stopped(a->ctl)) {
 			req[0] = (uint8_t)n;
-			if ((err = app_roundtrip(a->st, a->use_exec, a->so, req, a->o->msg)) != 0)
+			err = a->srv != NULL ?
+			    app_roundtrip_spin(a, req, a->o->msg) :
+			    app_roundtrip(a->st, a->use_exec, a->so, req, a->o->msg);
+			if (err != 0)
 				break;
 			cores_count(&a->slot, ++n);
 		}
@@ -453,8 +532,54 @@ call_ns(struct ust_stack *st, int use_exec, double seconds)
 	return ((double)(t - t0) / (double)n);
 }
 
+/* The server of the spinning variant: a lone stack on side B of the pipe,
+ * which only the application thread polls. */
 static int
-mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec)
+spin_server(struct ust_pipe *pipe, struct server *srv)
+{
+	struct ust_stack_config cfg;
+	struct ust_if *ifp;
+	int err;
+
+	ust_stack_config_init(&cfg);
+	cfg.seed_set = 1;
+	cfg.seed = 1001;
+	cfg.mem_limit = 0;
+	if ((err = ust_stack_create(&cfg, &srv->st)) != 0 ||
+	    (err = ust_if_attach(srv->st, "pipe0", ust_pipe_ops(), ust_pipe_end(pipe, UST_PIPE_B),
+	         &ifp)) != 0 ||
+	    (err = ust_if_addr_add(ifp, ip4(198, 18, 0, 2), 24)) != 0 ||
+	    (err = ust_arp_add_static(ifp, ip4(198, 18, 0, 1), mac_a)) != 0)
+		return (err);
+	return (listen_on(srv->st, &srv->lso));
+}
+
+/* The pipe of the spinning variant: side A to the client group. */
+static int
+spin_join(struct ust_group *gc, const uint8_t key[UST_RSS_KEYLEN], struct ust_pipe **pp)
+{
+	struct ust_pipe_config pc;
+	void *end;
+	int err;
+
+	ust_pipe_config_init(&pc);
+	pc.ring_size = 64;
+	memcpy(pc.rss_key, key, UST_RSS_KEYLEN);
+	pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TXCSUM_IPV6;
+	pc.fault[UST_PIPE_A_TO_B].seed = 1;
+	pc.fault[UST_PIPE_B_TO_A].seed = 2;
+	if ((err = ust_pipe_create(&pc, pp)) != 0)
+		return (err);
+	end = ust_pipe_end(*pp, UST_PIPE_A);
+	if ((err = ust_group_if_attach(gc, "pipe0", ust_pipe_ops(), &end, NULL)) != 0 ||
+	    (err = ust_group_if_addr_add(gc, "pipe0", ip4(198, 18, 0, 1), 24)) != 0 ||
+	    (err = ust_group_arp_add_static(gc, "pipe0", ip4(198, 18, 0, 2), mac_b)) != 0)
+		return (err);
+	return (0);
+}
+
+static int
+mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec, int wait)
 {
 	struct ust_group *gc = NULL, *gs = NULL;
 	struct ust_pipe *pipe = NULL;
@@ -462,12 +587,15 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec)
 	struct ust_group_stats sc;
 	struct cores_ctl *ctl;
 	struct app *a;
+	struct server *srv = NULL;
 	struct cores_slot *slots[1];
 	struct accept_arg acc;
+	struct upcall_arg up;
 	struct io_arg io;
 	pthread_t tid;
 	double rate[1], cpu[1], window, cns;
 	int err, srv_error = 0, cpu1 = o->cpus[o->threads > 1 ? 1 : 0];
+	char name[32];
 
 	if (o->work != CORES_RR) {
 		fprintf(stderr, "cores_group: --mode %s measures --work rr only\n", o->mode);
@@ -475,36 +603,50 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec)
 	}
 	ctl = aligned_alloc(CORES_LINE, sizeof(*ctl));
 	a = aligned_alloc(CORES_LINE, sizeof(*a));
-	if (ctl == NULL || a == NULL)
+	srv = calloc(1, sizeof(*srv));
+	if (ctl == NULL || a == NULL || srv == NULL)
 		return (1);
 	memset(ctl, 0, sizeof(*ctl));
 	memset(a, 0, sizeof(*a));
+	memset(&io, 0, sizeof(io));
+	io.to = sin4(ip4(198, 18, 0, 2), PORT);
 	if ((err = group_new(o, 1, 1, o->cpus[0], 1, key, &gc)) != 0 ||
-	    (err = group_new(o, 1, 1, cpu1, 1001, key, &gs)) != 0 ||
-	    (err = groups_join(gc, gs, 1, key, &pipe)) != 0 ||
-	    (err = listen_on(ust_group_stack(gs, 0), &lso)) != 0 ||
-	    (err = ust_group_start(gc)) != 0 || (err = ust_group_start(gs)) != 0) {
+	    (wait ? (err = group_new(o, 1, 1, cpu1, 1001, key, &gs)) != 0 ||
+	                (err = groups_join(gc, gs, 1, key, &pipe)) != 0 ||
+	                (err = listen_on(ust_group_stack(gs, 0), &lso)) != 0 ||
+	                (err = ust_group_start(gs)) != 0 :
+	            (err = spin_join(gc, key, &pipe)) != 0 ||
+	                (err = spin_server(pipe, srv)) != 0) ||
+	    (err = ust_group_start(gc)) != 0 ||
+	    (err = ust_stack_exec(ust_group_stack(gc, 0), open_fn, &io)) != 0) {
 		fprintf(stderr, "cores_group: setup: %s\n", ust_strerror(err));
 		return (1);
 	}
-	memset(&io, 0, sizeof(io));
-	io.to = sin4(ip4(198, 18, 0, 2), PORT);
-	acc.lso = lso;
-	acc.so = NULL;
-	acc.error = &srv_error;
-	if ((err = ust_stack_exec(ust_group_stack(gc, 0), open_fn, &io)) != 0) {
-		fprintf(stderr, "cores_group: connect: %s\n", ust_strerror(err));
-		return (1);
-	}
-	/* The connection completes on the threads; accept it there. */
-	for (int i = 0; i < 100000; i++) {
-		if (ust_stack_exec(ust_group_stack(gs, 0), accept_fn, &acc) == 0)
-			break;
-		cores_sleep(0.0001);
-	}
-	if (acc.so == NULL) {
-		fprintf(stderr, "cores_group: the server did not accept\n");
-		return (1);
+	if (wait) {
+		/* The connection completes on the threads; accept it there. */
+		acc.lso = lso;
+		acc.so = NULL;
+		acc.error = &srv_error;
+		for (int i = 0; i < 100000; i++) {
+			if (ust_stack_exec(ust_group_stack(gs, 0), accept_fn, &acc) == 0)
+				break;
+			cores_sleep(0.0001);
+		}
+		if (acc.so == NULL) {
+			fprintf(stderr, "cores_group: the server did not accept\n");
+			return (1);
+		}
+	} else {
+		for (int i = 0; i < 1000000 && srv->nconn == 0; i++)
+			server_step(srv);
+		if (srv->nconn == 0) {
+			fprintf(stderr, "cores_group: the server did not accept\n");
+			return (1);
+		}
+		up.so = io.so;
+		up.a = a;
+		(void)ust_stack_exec(ust_group_stack(gc, 0), set_upcall_fn, &up);
+		a->srv = srv; /* the application thread polls it from now on */
 	}
 	a->o = o;
 	a->ctl = ctl;
@@ -524,21 +666,32 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec)
 	(void)ust_stack_exec(a->st, close_fn, &io);
 	ust_group_get_stats(gc, 0, &sc);
 	ust_group_stop(gc);
-	ust_group_stop(gs);
-	ust_close(acc.so);
-	ust_close(lso);
+	if (wait) {
+		ust_group_stop(gs);
+		ust_close(acc.so);
+		ust_close(lso);
+		ust_group_destroy(gs);
+	} else {
+		srv_error = srv->error;
+		for (int i = 0; i < srv->nconn; i++)
+			ust_close(srv->conn[i]);
+		ust_close(srv->lso);
+	}
 	ust_group_destroy(gc);
-	ust_group_destroy(gs);
+	if (srv->st != NULL)
+		ust_stack_destroy(srv->st);
 	ust_pipe_destroy(pipe);
 	if (window < 0 || a->error != 0 || srv_error != 0)
 		return (1);
 	o->cpus[0] = cpu1; /* the application thread's CPU, for the report */
-	cores_report(o, use_exec ? "ustack-exec" : "ustack-lock", window, rate, cpu);
+	snprintf(name, sizeof(name), "ustack-%s", o->mode);
+	cores_report(o, name, window, rate, cpu);
 	printf(", \"ns_per_roundtrip\": %.1f, \"call_ns\": %.1f, \"exec_calls\": %llu, "
 	       "\"stack_wakeups\": %llu",
 	    rate[0] > 0 ? 1e9 / rate[0] : 0.0, cns, (unsigned long long)sc.exec_calls,
 	    (unsigned long long)sc.wakeups);
 	cores_report_end();
+	free(srv);
 	free(a);
 	free(ctl);
 	return (0);
@@ -555,10 +708,10 @@ main(int argc, char **argv)
 	if (rc != 0 || o.threads > MAXN) {
 		cores_usage(rc == 1 ? stdout : stderr, argv[0],
 		    "ustack groups: --mode group[:sym|:default] (two groups of K stacks over a\n"
-		    "pipe with K lanes, worker i polling stack i of both), or --mode lock|exec\n"
-		    "(an application thread's round trips through a threaded stack by the\n"
-		    "stack lock or by ust_stack_exec; --work rr).",
-		    " --mode group[:sym|:default]|lock|exec");
+		    "pipe with K lanes, worker i polling stack i of both), or --mode\n"
+		    "lock|exec[-wait] (an application thread's round trips through a threaded\n"
+		    "stack by the stack lock or by ust_stack_exec; --work rr).",
+		    " --mode group[:sym|:default]|lock|exec|lock-wait|exec-wait");
 		return (rc == 1 ? 0 : 2);
 	}
 	/* The key: symmetric (0x6d5a repeated) unless group:default. */
@@ -577,7 +730,9 @@ main(int argc, char **argv)
 		}
 		return (mode_group(&o, key));
 	}
-	if (strcmp(o.mode, "lock") == 0 || strcmp(o.mode, "exec") == 0)
-		return (mode_app(&o, key, strcmp(o.mode, "exec") == 0));
+	if (strcmp(o.mode, "lock") == 0 || strcmp(o.mode, "exec") == 0 ||
+	    strcmp(o.mode, "lock-wait") == 0 || strcmp(o.mode, "exec-wait") == 0)
+		return (mode_app(&o, key, strncmp(o.mode, "exec", 4) == 0,
+		    strstr(o.mode, "-wait") != NULL));
 	return (2);
 }
