@@ -324,14 +324,15 @@ def _record(
                     params[f"k{k}_{key}"] = [r[key] for r in rs]
         for k in KS:
             what = f"{k} stack{'s' if k > 1 else ''} / {k} Linux flow{'s' if k > 1 else ''}"
-            ctx.record(
-                f"{work}, {label}, {what}",
-                f"aggregate {_WHAT[work]}",
-                unit,
-                ustack=st(col(side, k, "aggregate")),
-                linux=st(col("linux", k, "aggregate")) if linux else None,
-                params=params,
-            )
+            for key, how in (("aggregate", ""), ("per_cpu", ", per CPU-second")):
+                ctx.record(
+                    f"{work}, {label}, {what}{how}",
+                    f"aggregate {_WHAT[work]}",
+                    unit,
+                    ustack=st(col(side, k, key)),
+                    linux=st(col("linux", k, key)) if linux else None,
+                    params=params,
+                )
         rr_goal = work in ("rr", "crr") and side in ("ustack", "group")
         for key, what in (("aggregate", "2 vs 1 scaling"), ("per_cpu", "2 vs 1 per CPU-second")):
             u = _ratios(rows[(side, 2)], rows[(side, 1)], key)
