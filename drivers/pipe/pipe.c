@@ -94,6 +94,24 @@
  *    one.  lanes = 1 is one ring per direction and no hashing: the
  *    one-lane pipe exactly as before.
  *
+ *  - Doorbells (notify, for threads that sleep: a group with threads polls
+ *    a lane end only when its get_fd descriptor is readable or a deadline
+ *    comes): each receiving lane has a descriptor (Linux eventfd, else a
+ *    pipe(2)) and a flag px_rung.  The sender rings a lane when, after
+ *    publishing a frame into one of its rings, it finds that the receiver
+ *    had taken every earlier frame of that ring (tail == the old head, so
+ *    the receiver may have found the ring empty and gone to sleep): a
+ *    write to the descriptor, then px_rung = 1, once per lane per burst.
+ *    The receiver, at the start of rx_burst, clears px_rung and drains
+ *    the descriptor when the flag is set (write before flag and clear
+ *    before read: the descriptor is never left readable with the flag
+ *    clear).  No lost wake-up: the sender publishes head, then a seq_cst
+ *    fence, then reads tail; the receiver stores tail (rx_burst), then a
+ *    seq_cst fence (next_deadline, which a sleeping loop asks before it
+ *    sleeps), then reads head; so either the sender sees the receiver
+ *    caught up and rings, or next_deadline sees the frame and the loop
+ *    does not sleep.  notify 0 (the default): no descriptor, no fence.
+ *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
  * -> heap -> if_input().
@@ -101,6 +119,18 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+
+#if defined(__unix__) || defined(__APPLE__)
+#define PIPE_HAVE_FD 1
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
+#else
+#define PIPE_HAVE_FD 0
+#endif
 
 #include <ustack/ustack.h>
 #include <ustack/ustack_driver.h>
@@ -184,7 +214,11 @@ struct pipe_rx {
 	_Atomic uint64_t px_delivered;
 	_Atomic uint64_t px_delivered_bytes;
 	_Atomic uint64_t px_dropped_nombuf;
-	char px_pad[PIPE_CACHE_LINE];
+	char px_pad0[PIPE_CACHE_LINE];
+	/* The doorbell (notify): rung by the senders, cleared by the receiver. */
+	_Atomic int px_rung;
+	int px_fd[2]; /* read end, write end (one eventfd: both); -1: none */
+	char px_pad1[PIPE_CACHE_LINE];
 };
 
 struct pipe_dir {
@@ -212,6 +246,7 @@ struct ust_pipe {
 	uint32_t p_lanes;
 	int p_steer;
 	int p_rss_mark;
+	int p_notify;
 	size_t p_stride; /* bytes per slot */
 	uint8_t p_mac[2][6];
 	uint8_t p_rss_key[UST_RSS_KEYLEN];
@@ -293,13 +328,14 @@ pipe_steer(const struct ust_pipe *p, uint32_t t, struct ust_mbuf *m, size_t len,
 /* Sends one frame from sending lane t through its fault injector into a
  * ring.  Does not consume m. */
 static void
-pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbuf *m, uint64_t now)
+pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbuf *m, uint64_t now,
+    uint64_t *bells)
 {
 	struct pipe_tx *tx = &d->pd_tx[t];
 	struct pipe_ring *r;
 	struct fault_verdict v;
 	struct pipe_slot *s, *s2;
-	uint32_t head, tail, hash = 0;
+	uint32_t head, tail, hash = 0, q = 0;
 	size_t len;
 	int tso, type = UST_RSS_NONE;
 
@@ -312,9 +348,9 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 		pipe_stat_add(&tx->pt_dropped_mtu, 1);
 		return;
 	}
-	r = &d->pd_ring[0];
 	if (p->p_lanes > 1)
-		r = &d->pd_ring[t * p->p_lanes + pipe_steer(p, t, m, len, &hash, &type)];
+		q = pipe_steer(p, t, m, len, &hash, &type);
+	r = &d->pd_ring[t * p->p_lanes + q];
 	fault_decide(&tx->pt_fault, now, len, fault_payload_len(m, len, tso),
 	    atomic_load_explicit(&r->pr_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
@@ -377,6 +413,48 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 	/* Counted in flight before it can be seen, so never below zero. */
 	atomic_fetch_add_explicit(&r->pr_inflight, (uint32_t)v.fv_copies, memory_order_relaxed);
 	atomic_store_explicit(&r->pr_head, head + (uint32_t)v.fv_copies, memory_order_release);
+	if (p->p_notify) {
+		/* The receiver had taken everything before: it may sleep. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load_explicit(&r->pr_tail, memory_order_relaxed) == head)
+			*bells |= 1ull << q;
+	}
+}
+
+/* Rings receiving lane rx's doorbell. */
+static void
+pipe_ring_bell(struct pipe_rx *rx)
+{
+#if PIPE_HAVE_FD
+	uint64_t one = 1;
+	ssize_t w;
+
+	do
+		w = write(rx->px_fd[1], &one, rx->px_fd[0] == rx->px_fd[1] ? sizeof(one) : 1);
+	while (w < 0 && errno == EINTR);
+	/* EAGAIN: a pipe full of rings is readable anyway. */
+#endif
+	atomic_store_explicit(&rx->px_rung, 1, memory_order_release);
+}
+
+/* Clears receiving lane rx's doorbell if it was rung. */
+static void
+pipe_clear_bell(struct pipe_rx *rx)
+{
+#if PIPE_HAVE_FD
+	uint8_t buf[64];
+	ssize_t n;
+
+	if (atomic_load_explicit(&rx->px_rung, memory_order_relaxed) == 0 ||
+	    atomic_exchange_explicit(&rx->px_rung, 0, memory_order_acquire) == 0)
+		return;
+	/* An eventfd is empty after one read; a pipe after it runs dry. */
+	do
+		n = read(rx->px_fd[0], buf, sizeof(buf));
+	while ((n > 0 && rx->px_fd[0] != rx->px_fd[1]) || (n < 0 && errno == EINTR));
+#else
+	(void)rx;
+#endif
 }
 
 static int
@@ -385,16 +463,19 @@ pipe_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	struct pipe_end *pe = softc;
 	struct ust_pipe *p = pe->pe_pipe;
 	struct pipe_dir *d = pipe_txdir(pe);
-	uint64_t now;
+	uint64_t now, bells = 0;
 	int i;
 
 	if (n <= 0)
 		return (0);
 	now = pipe_now(p);
 	for (i = 0; i < n; i++) {
-		pipe_send_one(p, d, pe->pe_lane, pkts[i], now);
+		pipe_send_one(p, d, pe->pe_lane, pkts[i], now, &bells);
 		ust_mbuf_free(pkts[i]);
 	}
+	for (i = 0; bells != 0; i++, bells >>= 1)
+		if (bells & 1)
+			pipe_ring_bell(&d->pd_rx[i]);
 	return (n);
 }
 
@@ -529,6 +610,8 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	uint32_t i, k;
 	int n = 0, keep;
 
+	if (p->p_notify)
+		pipe_clear_bell(rx);
 	/* Nothing in flight: no clock read (a busy poll comes here often). */
 	if (rx->px_heap_n == 0 && pipe_rings_empty(p, d, pe->pe_lane))
 		return (0);
@@ -578,6 +661,10 @@ pipe_next_deadline(void *softc)
 	uint64_t t = UINT64_MAX;
 	uint32_t head, tail, k;
 
+	/* Pairs with the sender's fence (the doorbells in the file header):
+	 * what rx_burst left in the rings is seen here, or the bell rang. */
+	if (p->p_notify)
+		atomic_thread_fence(memory_order_seq_cst);
 	if (rx->px_heap_n > 0)
 		t = rx->px_heap[0].he_deliver_at;
 	for (k = 0; k < p->p_lanes; k++) {
@@ -653,8 +740,11 @@ pipe_get_caps(void *softc)
 static int
 pipe_get_fd(void *softc)
 {
-	(void)softc;
-	return (-1);
+	struct pipe_end *pe = softc;
+
+	if (pe == NULL || !pe->pe_pipe->p_notify)
+		return (-1);
+	return (pipe_rxdir(pe)->pd_rx[pe->pe_lane].px_fd[0]);
 }
 
 static const struct ust_driver_ops pipe_ops = {
@@ -702,6 +792,43 @@ pipe_lane_faults(const struct ust_fault_config *fc, uint32_t t, struct ust_fault
 	out->seed = fc->seed + (uint64_t)t * PIPE_LANE_SEED_MUL;
 }
 
+/* Opens receiving lane rx's doorbell: 0, or -UST_E*. */
+static int
+pipe_bell_open(struct pipe_rx *rx)
+{
+#if PIPE_HAVE_FD && defined(__linux__)
+	rx->px_fd[0] = rx->px_fd[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return (rx->px_fd[0] >= 0 ? 0 : -UST_ENOMEM);
+#elif PIPE_HAVE_FD
+	int i;
+
+	if (pipe(rx->px_fd) != 0) {
+		rx->px_fd[0] = rx->px_fd[1] = -1;
+		return (-UST_ENOMEM);
+	}
+	for (i = 0; i < 2; i++)
+		if (fcntl(rx->px_fd[i], F_SETFL, O_NONBLOCK) != 0 ||
+		    fcntl(rx->px_fd[i], F_SETFD, FD_CLOEXEC) != 0)
+			return (-UST_ENOMEM); /* pipe_bell_close closes them */
+	return (0);
+#else
+	(void)rx;
+	return (-UST_EOPNOTSUPP);
+#endif
+}
+
+static void
+pipe_bell_close(struct pipe_rx *rx)
+{
+#if PIPE_HAVE_FD
+	if (rx->px_fd[0] >= 0)
+		close(rx->px_fd[0]);
+	if (rx->px_fd[1] >= 0 && rx->px_fd[1] != rx->px_fd[0])
+		close(rx->px_fd[1]);
+#endif
+	rx->px_fd[0] = rx->px_fd[1] = -1;
+}
+
 static void
 pipe_free(struct ust_pipe *p)
 {
@@ -720,9 +847,11 @@ pipe_free(struct ust_pipe *p)
 			    sizeof(*d->pd_ring) * p->p_lanes * p->p_lanes);
 		}
 		if (d->pd_rx != NULL) {
-			for (k = 0; k < p->p_lanes; k++)
+			for (k = 0; k < p->p_lanes; k++) {
 				if (d->pd_rx[k].px_heap != NULL)
 					ust_osal_mem_free(d->pd_rx[k].px_heap, heap_bytes);
+				pipe_bell_close(&d->pd_rx[k]);
+			}
 			ust_osal_mem_free(d->pd_rx, sizeof(*d->pd_rx) * p->p_lanes);
 		}
 		if (d->pd_tx != NULL)
@@ -752,10 +881,14 @@ pipe_dir_init(struct ust_pipe *p, struct pipe_dir *d, const struct ust_fault_con
 {
 	struct ust_fault_config lfc;
 	uint32_t k, nl = p->p_lanes;
+	int err;
 
 	d->pd_tx = pipe_calloc(nl, sizeof(*d->pd_tx));
 	d->pd_rx = pipe_calloc(nl, sizeof(*d->pd_rx));
 	d->pd_ring = pipe_calloc((size_t)nl * nl, sizeof(*d->pd_ring));
+	if (d->pd_rx != NULL)
+		for (k = 0; k < nl; k++) /* none yet, for pipe_free */
+			d->pd_rx[k].px_fd[0] = d->pd_rx[k].px_fd[1] = -1;
 	if (d->pd_tx == NULL || d->pd_rx == NULL || d->pd_ring == NULL)
 		return (-UST_ENOMEM);
 	for (k = 0; k < nl * nl; k++) {
@@ -785,8 +918,11 @@ pipe_dir_init(struct ust_pipe *p, struct pipe_dir *d, const struct ust_fault_con
 		atomic_init(&rx->px_delivered, 0);
 		atomic_init(&rx->px_delivered_bytes, 0);
 		atomic_init(&rx->px_dropped_nombuf, 0);
+		atomic_init(&rx->px_rung, 0);
 		if ((rx->px_heap = ust_osal_mem_alloc(heap_bytes)) == NULL)
 			return (-UST_ENOMEM);
+		if (p->p_notify && (err = pipe_bell_open(rx)) != 0)
+			return (err);
 	}
 	return (0);
 }
@@ -797,7 +933,7 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	struct ust_pipe *p;
 	size_t ring_bytes, heap_bytes;
 	uint32_t k;
-	int i;
+	int i, err;
 
 	if (out == NULL)
 		return (-UST_EINVAL);
@@ -829,6 +965,7 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_lanes = cfg->lanes;
 	p->p_steer = cfg->steer;
 	p->p_rss_mark = cfg->rss_mark != 0;
+	p->p_notify = cfg->notify != 0;
 	memcpy(p->p_rss_key, cfg->rss_key, UST_RSS_KEYLEN);
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
 	p->p_slot_max = p->p_frame_max;
@@ -850,10 +987,12 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 
 	for (i = 0; i < 2; i++) {
 		p->p_end[i] = pipe_calloc(p->p_lanes, sizeof(*p->p_end[i]));
+		err = -UST_ENOMEM;
 		if (p->p_end[i] == NULL ||
-		    pipe_dir_init(p, &p->p_dir[i], &cfg->fault[i], ring_bytes, heap_bytes) != 0) {
+		    (err = pipe_dir_init(p, &p->p_dir[i], &cfg->fault[i], ring_bytes,
+		         heap_bytes)) != 0) {
 			pipe_free(p);
-			return (-UST_ENOMEM);
+			return (err);
 		}
 		for (k = 0; k < p->p_lanes; k++) {
 			p->p_end[i][k].pe_pipe = p;

@@ -154,6 +154,12 @@ class PipeEnd(DriverEnd):
     def _shared_key(self) -> object | None:
         return self.pipe
 
+    def fileno(self) -> int:
+        """The end's descriptor (``Pipe(notify=True)``), readable when frames
+        may be waiting for it; -1 without notify."""
+        self.pipe._check_open()
+        return int(lib.ust_pipe_ops().get_fd(self._softc()))
+
     def _in_flight(self) -> bool:
         if self.pipe._closed:
             return False
@@ -183,6 +189,8 @@ class Pipe:
     standard key) the Toeplitz key, ``rss_mark`` whether frames arrive marked
     with the hash.  Each ring (sending lane to receiving lane) holds
     ``ring_size`` frames, and each sending lane has its own fault injector.
+    ``notify`` gives every end a descriptor (:meth:`PipeEnd.fileno`) readable
+    when frames may be waiting, for threads that sleep instead of spinning.
     """
 
     def __init__(
@@ -200,6 +208,7 @@ class Pipe:
         steer: Steer | int | str = Steer.RSS,
         rss_key: bytes | None = None,
         rss_mark: bool = True,
+        notify: bool = False,
     ) -> None:
         if ring_size <= 0 or ring_size & (ring_size - 1):
             raise ValueError(f"ring_size must be a power of two, not {ring_size}")
@@ -221,6 +230,7 @@ class Pipe:
         cfg.lanes = lanes
         cfg.steer = int(self.steer)
         cfg.rss_mark = 1 if rss_mark else 0
+        cfg.notify = 1 if notify else 0
         if rss_key is not None:
             for i, byte in enumerate(rss_key):
                 cfg.rss_key[i] = byte

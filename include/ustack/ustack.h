@@ -310,6 +310,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_SO_LINGER 0x0080
 #define UST_SO_OOBINLINE 0x0100
 #define UST_SO_REUSEPORT 0x0200
+#define UST_SO_REUSEPORT_LB 0x00010000 /* FreeBSD: a load-balancing group of listeners */
 #define UST_SO_SNDBUF 0x1001
 #define UST_SO_RCVBUF 0x1002
 #define UST_SO_SNDLOWAT 0x1003

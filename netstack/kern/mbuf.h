@@ -54,10 +54,12 @@ struct mbuf_zones {
 struct pkthdr {
 	struct ifnet *rcvif; /* receiving interface */
 	uint32_t len;        /* total packet length */
-	uint32_t csum_flags; /* UST_CSUM_* (ustack_driver.h) */
+	uint32_t flowid;     /* RSS hash, for steering */
+	/* 16 bits hold every UST_CSUM_* flag; the header stays 24 bytes on
+	 * LP64 (a larger one takes data room from every mbuf, MLEN/MHLEN). */
+	uint16_t csum_flags; /* UST_CSUM_* (ustack_driver.h) */
 	uint16_t csum_data;
 	uint16_t tso_segsz; /* MSS for UST_CSUM_TSO */
-	uint32_t flowid;    /* RSS hash, for steering */
 	uint8_t rsstype;    /* UST_RSS_* of flowid (ustack_group.h); 0: none */
 };
 

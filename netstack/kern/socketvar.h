@@ -332,6 +332,7 @@ void sbcheck(const struct sockbuf *sb, const char *file, int line);
 #define SO_LINGER UST_SO_LINGER
 #define SO_OOBINLINE UST_SO_OOBINLINE
 #define SO_REUSEPORT UST_SO_REUSEPORT
+#define SO_REUSEPORT_LB UST_SO_REUSEPORT_LB
 #define SO_ACCEPTCONN 0x0002 /* listening */
 
 #define SO_MAGIC 0x534f434bu /* "SOCK": a live socket */

@@ -134,7 +134,7 @@ ust_mbuf_rss(const struct ust_mbuf *m, uint32_t *hash)
 void
 ust_mbuf_set_csum_flags(struct ust_mbuf *m, uint32_t flags)
 {
-	MB(m)->m_pkthdr.csum_flags = flags;
+	MB(m)->m_pkthdr.csum_flags = (uint16_t)flags;
 }
 
 uint32_t

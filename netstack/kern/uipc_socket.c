@@ -802,6 +802,7 @@ sosetopt_sol(struct socket *so, struct sockopt *sopt)
 		return (0);
 	case UST_SO_REUSEADDR:
 	case UST_SO_REUSEPORT:
+	case UST_SO_REUSEPORT_LB:
 	case UST_SO_BROADCAST:
 	case UST_SO_KEEPALIVE:
 	case UST_SO_OOBINLINE:
@@ -840,6 +841,7 @@ sogetopt(struct socket *so, struct sockopt *sopt)
 		return (sooptout(sopt, &l, sizeof(l)));
 	case UST_SO_REUSEADDR:
 	case UST_SO_REUSEPORT:
+	case UST_SO_REUSEPORT_LB:
 	case UST_SO_BROADCAST:
 	case UST_SO_KEEPALIVE:
 	case UST_SO_OOBINLINE:

@@ -7,6 +7,12 @@
  *                   arpresolve() -> hold m, arprequest()] -> ether_output_frame()
  *   ether_input() -> arp_input() -> [merge, create, reply, flush holds
  *                                    through ether_output_frame()]
+ *
+ * In a group of stacks (ustack_group.h) every ARP frame one stack receives
+ * is also given to the others as a copy (M_RSSCOPY): a copy merges and
+ * creates entries exactly as the frame does (and so flushes held packets),
+ * but never answers, defends an address or replies to a probe; the
+ * counters count it as received.
  *   callout -> arptimer() -> [retransmit every 1 s | give up | expire]
  *   ust_if_addr_add() -> arp_announce() -> callout -> arp_garp_timer()
  *
@@ -485,7 +491,7 @@ arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
 	struct in_ifaddr *ia;
 	struct llentry *la;
 	uint16_t op;
-	int merged = 0;
+	int merged = 0, copy = (m->m_flags & M_RSSCOPY) != 0;
 
 	ARPSTAT_INC(st, received);
 	if (st->st_arp == NULL)
@@ -541,7 +547,7 @@ arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
 			ARPSTAT_INC(st, rx_badaddr);
 			goto drop;
 		}
-		if (ia != NULL && arp_send(ifp, ARPOP_REPLY, sha, tpa, sha, spa) == 0)
+		if (ia != NULL && !copy && arp_send(ifp, ARPOP_REPLY, sha, tpa, sha, spa) == 0)
 			ARPSTAT_INC(st, txreplies);
 		goto drop;
 	}
@@ -550,8 +556,10 @@ arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
 		goto drop;
 	}
 	if (in_localip(st, spa)) {
-		/* Never poison our view of our own address. */
-		arp_conflict(ifp, spa, sha);
+		/* Never poison our view of our own address.  The stack that
+		 * received the frame defends the address, not its copies. */
+		if (!copy)
+			arp_conflict(ifp, spa, sha);
 		goto drop;
 	}
 
@@ -570,7 +578,9 @@ arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_LEN])
 		if (la != NULL)
 			arp_set_reachable(st, la, sha);
 	}
-	if (op == ARPOP_REQUEST && arp_send(ifp, ARPOP_REPLY, sha, tpa, sha, spa) == 0)
+	/* A group's copy (M_RSSCOPY): the stack that received the request
+	 * answers it; this one only learns. */
+	if (op == ARPOP_REQUEST && !copy && arp_send(ifp, ARPOP_REPLY, sha, tpa, sha, spa) == 0)
 		ARPSTAT_INC(st, txreplies);
 drop:
 	m_freem(m);

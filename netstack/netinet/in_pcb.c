@@ -6,8 +6,10 @@
  *
  *   pru_attach -> in_pcballoc          pru_detach -> in_pcbfree
  *   pru_bind -> in_pcbbind -> [in_pcb_lport: RFC 6056 3.3.1]
- *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport]
- *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard)
+ *   pru_connect -> in_pcbconnect -> rt_lookup (source) -> [in_pcb_lport4:
+ *                  in a group of stacks, a port whose replies hash home]
+ *   udp_input / tcp_input -> in_pcblookup (4-tuple, then wildcard; in an
+ *                  SO_REUSEPORT_LB group, one member by the 4-tuple's hash)
  *
  * Invariants (UST_DEBUG, in_pcbcheck()): INP_INHASH / INP_INWILD /
  * INP_INPORT say exactly which chains a PCB is on; on each it sits in the
@@ -23,6 +25,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "kern/kern_hash.h"
+#include "net/rss_config.h"
 #include "netinet/tcp_var.h"
 
 /*
@@ -33,15 +36,21 @@
  * 32-bit word first would hand a remote sender cheap collisions
  * (HashDoS).
  */
-static uint32_t
-in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
-    struct in_addr laddr, uint16_t lport)
+static uint64_t
+in_pcbmix4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struct in_addr laddr,
+    uint16_t lport)
 {
 	uint64_t h;
 
 	h = mix64(info->ipi_key[0] ^ ((uint64_t)faddr.s_addr << 32 | laddr.s_addr));
-	h = mix64(h ^ info->ipi_key[1] ^ ((uint64_t)fport << 16 | lport));
-	return ((uint32_t)h & info->ipi_hashmask);
+	return (mix64(h ^ info->ipi_key[1] ^ ((uint64_t)fport << 16 | lport)));
+}
+
+static uint32_t
+in_pcbhash4(const struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
+    struct in_addr laddr, uint16_t lport)
+{
+	return ((uint32_t)in_pcbmix4(info, faddr, fport, laddr, lport) & info->ipi_hashmask);
 }
 
 uint32_t
@@ -57,8 +66,8 @@ in_pcbhashport(const struct inpcbinfo *info, uint16_t lport)
  * remote sender cannot aim at one bucket).  SipHash over the 36 bytes
  * cost about 360 instructions per received segment; this costs about 60,
  * and its strength is IPv4's. */
-uint32_t
-in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+static uint64_t
+in6_pcbmix(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
     const struct in6_addr *laddr, uint16_t lport)
 {
 	uint64_t w[4], h;
@@ -69,8 +78,23 @@ in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t
 	h = mix64(h ^ w[1]);
 	h = mix64(h ^ info->ipi_key[1] ^ w[2]);
 	h = mix64(h ^ w[3]);
-	h = mix64(h ^ info->ipi_key[0] ^ ((uint64_t)fport << 16 | lport));
-	return ((uint32_t)h & info->ipi_hashmask);
+	return (mix64(h ^ info->ipi_key[0] ^ ((uint64_t)fport << 16 | lport)));
+}
+
+uint32_t
+in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t lport)
+{
+	return ((uint32_t)in6_pcbmix(info, faddr, fport, laddr, lport) & info->ipi_hashmask);
+}
+
+/* The hash that picks a load-balancing group's member for a flow: the
+ * bits of the connected-table hash above the bucket's. */
+uint32_t
+in6_pcblbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t lport)
+{
+	return ((uint32_t)(in6_pcbmix(info, faddr, fport, laddr, lport) >> 32));
 }
 #endif
 
@@ -336,7 +360,8 @@ inp_options(const struct inpcb *inp)
  * Whether binding inp to laddr with options opts clashes with t, which
  * holds the same local port (FreeBSD's rules):
  *  - different specific local addresses never clash;
- *  - SO_REUSEPORT on both sockets shares any overlap;
+ *  - SO_REUSEPORT on both sockets shares any overlap, and so does
+ *    SO_REUSEPORT_LB on both (a load-balancing group: see in_pcblbpick);
  *  - with SO_REUSEADDR only an identical, unconnected binding clashes
  *    (a wildcard next to a specific address is fine, and so is a port
  *    that connected sockets use);
@@ -358,6 +383,8 @@ in_pcbconflict(const struct inpcb *inp, uint32_t opts, struct in_addr laddr, con
 	    laddr.s_addr != t->inp_laddr.s_addr)
 		return (0);
 	if ((opts & SO_REUSEPORT) && (topts & SO_REUSEPORT))
+		return (0);
+	if ((opts & SO_REUSEPORT_LB) && (topts & SO_REUSEPORT_LB))
 		return (0);
 	if (opts & SO_REUSEADDR) {
 		if (inp_isconnected(t))
@@ -397,6 +424,8 @@ in6_pcbconflict(const struct inpcb *inp, uint32_t opts, const struct inpcb *t)
 	}
 	if ((opts & SO_REUSEPORT) && (topts & SO_REUSEPORT))
 		return (0);
+	if ((opts & SO_REUSEPORT_LB) && (topts & SO_REUSEPORT_LB))
+		return (0);
 	if (opts & SO_REUSEADDR) {
 		if (inp_isconnected(t))
 			return (0);
@@ -430,6 +459,29 @@ in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
 	return (0);
 }
 
+/* The flow an outgoing connection's ephemeral port must serve in a group
+ * of stacks (Decision 4): the replies, from faddr:fport to laddr:lport,
+ * must hash to this stack.  Addresses and ports in network order. */
+struct in_pcb_rssflow {
+	int v6;
+	struct in_addr faddr, laddr;
+#if UST_INET6
+	const struct in6_addr *faddr6, *laddr6;
+#endif
+	uint16_t fport;
+};
+
+/* Whether the replies to fl from local port lport come back here. */
+static int
+in_pcb_rss_owns(const struct ust_stack *st, const struct in_pcb_rssflow *fl, uint16_t lport)
+{
+#if UST_INET6
+	if (fl->v6)
+		return (rss_owns_v6(st, fl->faddr6, fl->laddr6, fl->fport, lport));
+#endif
+	return (rss_owns_v4(st, fl->faddr.s_addr, fl->laddr.s_addr, fl->fport, lport));
+}
+
 /*
  * An ephemeral port for inp (network order in *lportp).  RFC 6056 3.3.1
  * (Algorithm 1, "simple port randomization"): start at a random point of
@@ -437,13 +489,21 @@ in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
  * net.inet.ip.portrange.randomized=0, the traditional BSD sequence from
  * the last port handed out.  A port in use by any PCB of the table is
  * skipped, so that no two sockets share an ephemeral port.
+ *
+ * With fl (a connect on a stack of a group, rss_active), the walk also
+ * skips free ports whose replies would hash to another stack, counting
+ * each free port it hashes (lport_tries); the random start and the walk
+ * are the same, so a lone stack (fl NULL) draws exactly the ports it
+ * always did.  When no free port of the range hashes back here, the
+ * first free port is taken anyway: the connection works, its replies are
+ * steered here through the group's rings.
  */
-int
-in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
+static int
+in_pcb_lport_flow(struct inpcb *inp, const struct in_pcb_rssflow *fl, uint16_t *lportp)
 {
 	struct inpcbinfo *info = inp->inp_pcbinfo;
 	struct ust_stack *st = inp->inp_stack;
-	uint32_t first, last, num, offset, count, port;
+	uint32_t first, last, num, offset, count, port, fallback = UINT32_MAX;
 
 	first = (uint32_t)V(st, ip_portrange_first);
 	last = (uint32_t)V(st, ip_portrange_last);
@@ -461,12 +521,65 @@ in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
 		port = first + (offset + count) % num;
 		if (in_pcbport_inuse(info, inp, 0, inp->inp_laddr, htons((uint16_t)port), 1))
 			continue;
-		info->ipi_lastport = (uint16_t)port;
-		*lportp = htons((uint16_t)port);
-		return (0);
+		if (fl != NULL) {
+			RSSSTAT_INC(st, lport_tries);
+			if (!in_pcb_rss_owns(st, fl, htons((uint16_t)port))) {
+				if (fallback == UINT32_MAX)
+					fallback = port;
+				continue;
+			}
+		}
+		goto found;
 	}
-	return (UST_EADDRNOTAVAIL);
+	if (fallback == UINT32_MAX)
+		return (UST_EADDRNOTAVAIL);
+	port = fallback; /* no free port hashes here: any free one */
+found:
+	info->ipi_lastport = (uint16_t)port;
+	*lportp = htons((uint16_t)port);
+	return (0);
 }
+
+int
+in_pcb_lport(struct inpcb *inp, uint16_t *lportp)
+{
+	return (in_pcb_lport_flow(inp, NULL, lportp));
+}
+
+int
+in_pcb_lport4(struct inpcb *inp, struct in_addr faddr, uint16_t fport, struct in_addr laddr,
+    uint16_t *lportp)
+{
+	struct in_pcb_rssflow fl;
+
+	/* A lone stack (or a build without groups): the ports it always drew. */
+	if (!UST_SMP || !rss_active(inp->inp_stack))
+		return (in_pcb_lport_flow(inp, NULL, lportp));
+	memset(&fl, 0, sizeof(fl));
+	fl.faddr = faddr;
+	fl.laddr = laddr;
+	fl.fport = fport;
+	return (in_pcb_lport_flow(inp, &fl, lportp));
+}
+
+#if UST_INET6
+int
+in_pcb_lport6(struct inpcb *inp, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t *lportp)
+{
+	struct in_pcb_rssflow fl;
+
+	/* A lone stack (or a build without groups): the ports it always drew. */
+	if (!UST_SMP || !rss_active(inp->inp_stack))
+		return (in_pcb_lport_flow(inp, NULL, lportp));
+	memset(&fl, 0, sizeof(fl));
+	fl.v6 = 1;
+	fl.faddr6 = faddr;
+	fl.laddr6 = laddr;
+	fl.fport = fport;
+	return (in_pcb_lport_flow(inp, &fl, lportp));
+}
+#endif
 
 int
 in_pcbbind(struct inpcb *inp, const struct sockaddr_in *nam)
@@ -540,8 +653,9 @@ in_pcbconnect(struct inpcb *inp, struct in_addr faddr, uint16_t fport)
 	if (lport != 0 && in_pcblookup(inp->inp_pcbinfo, faddr, fport, laddr, lport, 0) != NULL)
 		return (UST_EADDRINUSE);
 	if (lport == 0) {
-		/* Implicit bind. */
-		error = in_pcb_lport(inp, &lport);
+		/* Implicit bind: a port whose replies come back to this
+		 * stack (Decision 4). */
+		error = in_pcb_lport4(inp, faddr, fport, laddr, &lport);
 		if (error != 0)
 			return (error);
 		inp->inp_lport = lport;
@@ -597,7 +711,11 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 			continue;
 		if (inp->inp_laddr.s_addr == laddr.s_addr) {
 			IN_PCBCHECK(inp);
-			return (inp); /* a specific address wins */
+			/* A specific address wins. */
+			if (INP_LBGROUP(inp))
+				inp = in_pcblbpick(info, inp,
+				    (uint32_t)(in_pcbmix4(info, faddr, fport, laddr, lport) >> 32));
+			return (inp);
 		}
 		if (inp->inp_laddr.s_addr != INADDR_ANY)
 			continue;
@@ -610,9 +728,67 @@ in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport, struc
 	}
 	if (any == NULL)
 		any = mapped;
-	if (any != NULL)
+	if (any != NULL) {
 		IN_PCBCHECK(any);
+		if (INP_LBGROUP(any))
+			any = in_pcblbpick(info, any,
+			    (uint32_t)(in_pcbmix4(info, faddr, fport, laddr, lport) >> 32));
+	}
 	return (any);
+}
+
+/* ---------------------------------------------------------------------
+ * Load-balancing groups (SO_REUSEPORT_LB; FreeBSD's in_pcblbgroup).
+ *
+ * Sockets with SO_REUSEPORT_LB bound to the same local address and port
+ * (and speaking the same families) form a group; a packet that falls
+ * back on the wildcard lookup and finds a member is given to one member
+ * chosen by a keyed hash of its 4-tuple, so that all packets of a flow
+ * (a SYN and the ACK that completes it) reach the same member while the
+ * group stays the same.  TCP members take part while listening (a bound
+ * socket that is not listening yet takes no connections), UDP ones while
+ * bound.  The group is the members' order on their wildcard chain, so
+ * nothing needs to be kept: a closed or connected socket leaves its chain
+ * and so the group.  Picking one costs two walks of the port's wildcard
+ * chain, which the lookup walks anyway.
+ * ------------------------------------------------------------------- */
+
+/* Whether t is a member of lead's group that takes packets now. */
+static int
+inp_lbmember(const struct inpcb *lead, const struct inpcb *t)
+{
+	const struct socket *so = t->inp_socket;
+
+	if (so == NULL || (so->so_options & SO_REUSEPORT_LB) == 0 ||
+	    t->inp_lport != lead->inp_lport ||
+	    (t->inp_vflag & (INP_IPV4 | INP_IPV6)) != (lead->inp_vflag & (INP_IPV4 | INP_IPV6)))
+		return (0);
+	if (so->so_type == UST_SOCK_STREAM && (so->so_options & SO_ACCEPTCONN) == 0)
+		return (0);
+#if UST_INET6
+	if (lead->inp_vflag & INP_IPV6)
+		return (in6_are_addr_equal(&t->in6p_laddr, &lead->in6p_laddr) &&
+		    t->in6p_zoneid == lead->in6p_zoneid);
+#endif
+	return (t->inp_laddr.s_addr == lead->inp_laddr.s_addr);
+}
+
+struct inpcb *
+in_pcblbpick(struct inpcbinfo *info, struct inpcb *lead, uint32_t hash)
+{
+	struct inpcb *head = info->ipi_wildhash[in_pcbhashport(info, lead->inp_lport)], *t;
+	uint32_t n = 0, k;
+
+	for (t = head; t != NULL; t = t->inp_hash.next)
+		n += (uint32_t)inp_lbmember(lead, t);
+	if (n == 0)
+		return (lead); /* nobody listens yet: the lookup's own answer */
+	k = hash % n;
+	for (t = head; t != NULL; t = t->inp_hash.next)
+		if (inp_lbmember(lead, t) && k-- == 0)
+			break;
+	KASSERT(t != NULL, ("in_pcblbpick: %u members, none found", n));
+	return (t);
 }
 
 void

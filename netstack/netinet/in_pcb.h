@@ -198,6 +198,12 @@ void in_pcbdisconnect(struct inpcb *inp, int keep_laddr);
 #define INPLOOKUP_WILDCARD 1
 struct inpcb *in_pcblookup(struct inpcbinfo *info, struct in_addr faddr, uint16_t fport,
     struct in_addr laddr, uint16_t lport, int wildcard);
+/* Load-balancing groups (SO_REUSEPORT_LB): whether a PCB found by a
+ * wildcard lookup belongs to one, and the member of lead's group that a
+ * flow with the given hash goes to (lead when none takes packets). */
+#define INP_LBGROUP(inp) \
+	((inp)->inp_socket != NULL && ((inp)->inp_socket->so_options & UST_SO_REUSEPORT_LB) != 0)
+struct inpcb *in_pcblbpick(struct inpcbinfo *info, struct inpcb *lead, uint32_t hash);
 /* Calls fn for every PCB whose local port is lport (any state) until fn
  * returns nonzero.  fn must not free PCBs. */
 typedef int in_pcb_iter_t(struct inpcb *inp, void *arg);
@@ -212,12 +218,21 @@ uint32_t in_pcbhashport(const struct inpcbinfo *info, uint16_t lport);
 void in_pcbrehash(struct inpcb *inp);
 void in_pcbinsport(struct inpcb *inp);
 int in_pcb_lport(struct inpcb *inp, uint16_t *lportp);
+/* An ephemeral port for a connect to faddr:fport from laddr: in a group
+ * of stacks (rss_active) one whose replies hash back to this stack
+ * (rss_owns_v4/v6), counted lport_tries; alone, in_pcb_lport's. */
+int in_pcb_lport4(struct inpcb *inp, struct in_addr faddr, uint16_t fport, struct in_addr laddr,
+    uint16_t *lportp);
 int in_pcbport_inuse(struct inpcbinfo *info, const struct inpcb *inp, uint32_t opts,
     struct in_addr laddr, uint16_t lport, int any);
 #if UST_INET6
 uint32_t in6_pcbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
     const struct in6_addr *laddr, uint16_t lport);
 int in6_pcbconflict(const struct inpcb *inp, uint32_t opts, const struct inpcb *t);
+uint32_t in6_pcblbhash(const struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t lport);
+int in_pcb_lport6(struct inpcb *inp, const struct in6_addr *faddr, uint16_t fport,
+    const struct in6_addr *laddr, uint16_t *lportp);
 #endif
 
 /* getsockname / getpeername: a struct sockaddr_in into nam (the socket

@@ -11,6 +11,11 @@
  *                            -> ND: nd6_{ns,na,rs,ra,redirect}_input
  *                            -> MLD: mld_input
  *                            -> every message: rip6_input (raw sockets)
+ *
+ * In a group of stacks, a copy (M_RSSCOPY) of an ND frame another stack
+ * received is processed only as NS, NA or RA (whose input functions learn
+ * from it without answering); other copies (RS, Redirect, MLD) are
+ * dropped, and no copy reaches a raw socket.
  */
 #include <string.h>
 
@@ -381,6 +386,9 @@ icmp6_input(struct mbuf *m, uint32_t off)
 		goto drop;
 	}
 	ICMP6STAT_INC(st, icp6s_inhist[ic.icmp6_type]);
+	if ((m->m_flags & M_RSSCOPY) != 0 && ic.icmp6_type != ND_ROUTER_ADVERT &&
+	    ic.icmp6_type != ND_NEIGHBOR_SOLICIT && ic.icmp6_type != ND_NEIGHBOR_ADVERT)
+		goto drop; /* a group's copy teaches only by NS, NA and RA */
 	switch (ic.icmp6_type) {
 	case ICMP6_ECHO_REQUEST:
 		if (ic.icmp6_code != 0)
@@ -421,7 +429,10 @@ icmp6_input(struct mbuf *m, uint32_t off)
 			ICMP6STAT_INC(st, icp6s_badlen);
 			goto drop;
 		}
-		rip6_input(m, off);
+		/* A copy went to the raw sockets of the stack that
+		 * received it. */
+		if ((m->m_flags & M_RSSCOPY) == 0)
+			rip6_input(m, off);
 		switch (ic.icmp6_type) {
 		case ND_ROUTER_SOLICIT:
 			nd6_rs_input(m, off, icmp6len);

@@ -171,7 +171,7 @@ in6_pcbconnect(struct inpcb *inp, const struct sockaddr_in6 *nam)
 	if (lport == 0) {
 		/* Implicit bind. */
 		inp->in6p_laddr = laddr;
-		error = in_pcb_lport(inp, &lport);
+		error = in_pcb_lport6(inp, &nam->sin6_addr, nam->sin6_port, &laddr, &lport);
 		if (error != 0) {
 			memset(&inp->in6p_laddr, 0, sizeof(inp->in6p_laddr));
 			return (error);
@@ -224,11 +224,16 @@ in6_pcblookup(struct inpcbinfo *info, const struct in6_addr *faddr, uint16_t fpo
 			continue;
 		if (zone != 0 && inp->in6p_zoneid != 0 && inp->in6p_zoneid != zone)
 			continue;
-		if (in6_are_addr_equal(&inp->in6p_laddr, laddr))
-			return (inp); /* a specific address wins */
+		if (in6_are_addr_equal(&inp->in6p_laddr, laddr)) {
+			any = inp; /* a specific address wins */
+			break;
+		}
 		if (IN6_IS_ADDR_UNSPECIFIED(&inp->in6p_laddr) && any == NULL)
 			any = inp;
 	}
+	/* SO_REUSEPORT_LB: one member of the group, by the flow's hash. */
+	if (any != NULL && INP_LBGROUP(any))
+		any = in_pcblbpick(info, any, in6_pcblbhash(info, faddr, fport, laddr, lport));
 	return (any);
 }
 

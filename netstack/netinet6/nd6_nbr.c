@@ -9,12 +9,18 @@
  * answered; one for a tentative address, from ::, is another node's DAD
  * (ours fails) unless it carries our own nonce (RFC 7527: a loop).  An
  * advertisement for a target without a cache entry is ignored (7.2.5).
+ * In a group of stacks, a copy (M_RSSCOPY) of a solicitation another stack
+ * received teaches the sender's link-layer address (and a DAD probe for a
+ * tentative address still fails it) but is never answered; a copy of an
+ * advertisement is processed as the frame itself.
  */
 #include <string.h>
 
+#include "kern/kern_hash.h"
 #include "kern/mbuf.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
+#include "net/rss_config.h"
 #include "netinet6/icmp6.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
@@ -110,6 +116,31 @@ nd6_na_output(struct ifnet *ifp, const struct in6_addr *dst, const struct in6_ad
  * Duplicate address detection (RFC 4862 5.4).
  * ------------------------------------------------------------------- */
 
+/*
+ * RFC 7527's nonce for a DAD run: random.  In a group of stacks (each
+ * adds the address and probes it) every stack draws the same nonce for
+ * the same address, from the group's shared RFC 7217 secret: a probe that
+ * one of them sent and the link looped back may arrive on any stack's
+ * queue (or as a copy), and must be seen as a loop, not as another
+ * node's probe.
+ */
+static void
+nd6_dad_nonce(struct ust_stack *st, struct in6_ifaddr *ia)
+{
+#if UST_SMP
+	if (rss_active(st)) {
+		uint64_t w[2], h;
+
+		memcpy(w, ia->ia_addr.s6_addr8, 16);
+		h = mix64(st->st_nd6->nd_secret[0] ^ w[0]);
+		h = mix64(h ^ st->st_nd6->nd_secret[1] ^ w[1]);
+		memcpy(ia->ia6_dad_nonce, &h, sizeof(ia->ia6_dad_nonce));
+		return;
+	}
+#endif
+	ust_rng_bytes(&st->st_rng, ia->ia6_dad_nonce, sizeof(ia->ia6_dad_nonce));
+}
+
 static void
 nd6_dad_timer(void *arg)
 {
@@ -151,7 +182,7 @@ nd6_dad_start(struct in6_ifaddr *ia, uint32_t delay_ms)
 	}
 	ia->ia6_dad_ns_ocount = ia->ia6_dad_ns_icount = ia->ia6_dad_na_icount = 0;
 	ia->ia6_dad_ns_tcount = 0;
-	ust_rng_bytes(&st->st_rng, ia->ia6_dad_nonce, sizeof(ia->ia6_dad_nonce));
+	nd6_dad_nonce(st, ia);
 	ia->ia6_dad_running = 1;
 	/* From the next poll at the earliest: the interface may still be
 	 * attaching. */
@@ -267,6 +298,13 @@ nd6_ns_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 			ia->ia6_dad_ns_icount++;
 			nd6_dad_duplicated(ia);
 		}
+		goto drop;
+	}
+	if (m->m_flags & M_RSSCOPY) {
+		/* A group's copy of a solicitation another stack received
+		 * and answers: learn the sender's address, send nothing. */
+		if (!unspec)
+			nd6_cache_lladdr(ifp, &in.ip6.ip6_src, lladdr, ND_NEIGHBOR_SOLICIT, 0);
 		goto drop;
 	}
 	if (unspec) {

@@ -194,3 +194,27 @@ def test_lane_api_and_validation() -> None:
     with pytest.raises(ValueError):
         Pipe(lanes=2, rss_key=b"short")
     assert Steer.parse("same") is Steer.SAME and Steer.parse(2) is Steer.SPREAD
+
+
+def test_notify_gives_each_end_a_descriptor() -> None:
+    import select
+
+    with Pipe(lanes=2, steer="same", notify=True) as p:
+        fds = [e.fileno() for e in p.lanes_of("a") + p.lanes_of("b")]
+        assert all(fd >= 0 for fd in fds) and len(set(fds)) == 4
+        a, b = Stack(), Stack()
+        ia = a.add_interface(p.lane("a", 1), "p0")
+        b.add_interface(p.lane("b", 1), "p0")
+        b.poll()
+        fd = p.lane("b", 1).fileno()
+        ia.send_frame(
+            b"\xff" * 6 + bytes.fromhex(ia.mac.replace(":", "")) + b"\x88\xb5" + bytes(50)
+        )
+        a.poll()
+        assert select.select([fd], [], [], 0)[0] == [fd]
+        b.poll()
+        assert select.select([fd], [], [], 0)[0] == []
+        a.close()
+        b.close()
+    with Pipe() as p:
+        assert p.a.fileno() == -1

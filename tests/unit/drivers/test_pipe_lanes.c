@@ -17,6 +17,8 @@
 #include <ustack/ustack_pipe.h>
 #include <ustack/ustack_stats.h>
 
+#include <poll.h>
+
 #include "test_env.h"
 
 #define NS_PER_MS 1000000ull
@@ -370,5 +372,82 @@ TEST(pipe_lanes_detach_in_flight)
 	 * detach first: pipe_detach must give every mbuf back. */
 	for (l = 0; l < 4; l++)
 		ust_if_detach(r.ifp[UST_PIPE_B][l]);
+	lrig_fini(&r);
+}
+
+/* 1 when fd is readable now. */
+static int
+readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN, .revents = 0 };
+
+	return (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN));
+}
+
+/* The doorbells: a lane end's descriptor becomes readable when a frame
+ * reaches its idle rings, a poll clears it, and a sender that finds the
+ * receiver still busy with earlier frames does not ring again. */
+TEST(pipe_lanes_doorbells)
+{
+	struct ust_pipe_config cfg;
+	struct lrig r;
+	uint8_t f[LEN_MAX];
+	int fd[2], l, fl;
+	size_t len;
+
+	ust_pipe_config_init(&cfg);
+	CHECK_EQ(cfg.notify, 0);
+	cfg.lanes = 2;
+	cfg.ring_size = 256;
+	cfg.steer = UST_PIPE_STEER_SAME;
+	cfg.notify = 1;
+	lrig_init(&r, &cfg, ust_test_seed);
+	for (l = 0; l < 2; l++) {
+		fd[l] = ust_pipe_ops()->get_fd(ust_pipe_lane_end(r.p, UST_PIPE_B, (unsigned)l));
+		REQUIRE(fd[l] >= 0);
+		CHECK(fd[l] !=
+		    ust_pipe_ops()->get_fd(ust_pipe_lane_end(r.p, UST_PIPE_A, (unsigned)l)));
+	}
+	CHECK(fd[0] != fd[1]);
+	/* Let the stacks' own first frames (if any) go, then start idle. */
+	lrig_run(&r, NS_PER_MS);
+	for (l = 0; l < 2; l++) {
+		ust_stack_poll(r.st[UST_PIPE_B][l]);
+		CHECK(!readable(fd[l]));
+	}
+	/* A frame on lane 0 rings lane 0 only (SAME). */
+	len = frame_build(f, 2, 0, 0, 100);
+	CHECK_EQ(ust_if_output_frame(r.ifp[UST_PIPE_A][0], f, len), 0);
+	ust_stack_poll(r.st[UST_PIPE_A][0]);
+	CHECK(readable(fd[0]));
+	CHECK(!readable(fd[1]));
+	/* Frames behind one not taken yet ring no more (it is readable
+	 * already); the poll takes them all and clears it. */
+	for (fl = 0; fl < 4; fl++) {
+		len = frame_build(f, (unsigned)fl, 0, 1, 100);
+		CHECK_EQ(ust_if_output_frame(r.ifp[UST_PIPE_A][0], f, len), 0);
+	}
+	ust_stack_poll(r.st[UST_PIPE_A][0]);
+	CHECK(readable(fd[0]));
+	ust_stack_poll(r.st[UST_PIPE_B][0]);
+	CHECK_EQ(r.sink[UST_PIPE_B][0].n, 5);
+	CHECK(!readable(fd[0]));
+	/* Taken all: the next frame rings again. */
+	len = frame_build(f, 2, 0, 2, 100);
+	CHECK_EQ(ust_if_output_frame(r.ifp[UST_PIPE_A][0], f, len), 0);
+	ust_stack_poll(r.st[UST_PIPE_A][0]);
+	CHECK(readable(fd[0]));
+	ust_stack_poll(r.st[UST_PIPE_B][0]);
+	CHECK(!readable(fd[0]));
+	CHECK_EQ(r.sink[UST_PIPE_B][0].n, 6);
+	/* Lane 1 likewise. */
+	len = frame_build(f, 3, 1, 0, 100);
+	CHECK_EQ(ust_if_output_frame(r.ifp[UST_PIPE_A][1], f, len), 0);
+	ust_stack_poll(r.st[UST_PIPE_A][1]);
+	CHECK(readable(fd[1]));
+	CHECK(!readable(fd[0]));
+	ust_stack_poll(r.st[UST_PIPE_B][1]);
+	CHECK(!readable(fd[1]));
+	CHECK_EQ(r.sink[UST_PIPE_B][1].n, 1);
 	lrig_fini(&r);
 }

@@ -73,7 +73,8 @@ enum ust_pipe_steer {
 
 struct ust_pipe_config {
 	uint32_t mtu;       /* default 1500 */
-	uint32_t ring_size; /* frames per direction, power of two; default 1024 */
+	uint32_t ring_size; /* frames per ring (per direction; per lane pair with lanes), power
+	                     * of two; default 1024 */
 	uint8_t mac[2][6];  /* default 02:00:00:00:00:01 and :02 */
 	/* UST_IFCAP_* both ends advertise; default 0.  RXCSUM|TXCSUM: checksum
 	 * offload.  TSO4|LRO (only with both of those, else -UST_EINVAL):
@@ -95,6 +96,16 @@ struct ust_pipe_config {
 	/* The Toeplitz key (UST_RSS_KEYLEN bytes, ustack_group.h); default
 	 * ust_rss_default_key(). */
 	uint8_t rss_key[40];
+	/* 1: every lane end has a descriptor (get_fd) that becomes readable
+	 * when frames may be waiting for it, so that a thread may sleep in
+	 * poll(2) (or ust_osal_waiter_wait) instead of spinning: a group with
+	 * threads that do not busy-poll.  A sleeping loop must ask the
+	 * end's next_deadline (ust_stack_next_deadline() does; so does a
+	 * group's thread) after its last poll and before it sleeps (the
+	 * lost-wake-up argument in pipe.c needs it).  Costs a write(2)
+	 * when a burst finds its receiver idle.  POSIX only (else
+	 * -UST_EOPNOTSUPP).  Default 0: get_fd is -1. */
+	int notify;
 };
 
 struct ust_pipe;
