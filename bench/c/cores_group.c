@@ -10,12 +10,12 @@
  *   both groups, so each CPU runs one lane of each side; each server stack
  *   has a listener on 198.18.0.2, and worker i's client connects from
  *   client stack i (whose ephemeral port makes the replies hash back to
- *   it).  --key sym (default) uses a symmetric Toeplitz key (0x6d5a
- *   repeated), so both directions of a flow hash to the same lane and a
- *   worker's connections are served on its own CPU; --key default uses the
- *   standard key, with which a flow's server end lands on either stack by
- *   its own hash, so about half of the round trips cross cores.  Prints the
- *   cores_common.h JSON line with the groups' steering counters.
+ *   it).  --mode group (or group:sym) uses a symmetric Toeplitz key
+ *   (0x6d5a repeated), so both directions of a flow hash to the same lane
+ *   and a worker's connections are served on its own CPU; group:default
+ *   uses the standard key, with which a flow's server end lands on either
+ *   stack by its own hash, so about half of the round trips cross cores.
+ *   Prints the cores_common.h JSON line with the groups' steering counters.
  *
  * --mode lock | exec (--work rr): the application-thread API.  A client
  *   group of one stack with a thread of its own (busy polling: the pipe has
