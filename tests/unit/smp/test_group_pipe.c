@@ -230,7 +230,13 @@ pipe_exchange(int threads, int rss_mark)
 	ust_group_get_stats(r.g[1], UST_GROUP_ALL, &gb);
 	CHECK(ga.rss_steered_out > 300);
 	CHECK(gb.rss_steered_out > 300);
-	CHECK_EQ(ga.rss_steered_in, ga.rss_steered_out);
+	/* On threads a frame or two (a last ACK) may be between the two
+	 * stacks while the counters are read, one stack after the other. */
+	if (!threads)
+		CHECK_EQ(ga.rss_steered_in, ga.rss_steered_out);
+	else
+		CHECK(ga.rss_steered_in + 8 >= ga.rss_steered_out &&
+		    ga.rss_steered_out + 8 >= ga.rss_steered_in);
 	CHECK_EQ(ga.rss_local, 0);
 	ust_stack_lock(sta);
 	ust_close(s);
