@@ -57,6 +57,9 @@ class Context:
     records: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     bench: str = ""
+    # The benchmarks named by --only (empty: the whole suite), so that a
+    # long one can run a shorter version inside the whole --quick suite.
+    only: frozenset[str] = frozenset()
     plots: list[str] = field(default_factory=list)
     _plt: Any = None
     _no_plt: bool = False

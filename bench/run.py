@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         "--quick", action="store_true", help="small sizes, 3 runs: all of it under 60 s"
     )
     ap.add_argument(
-        "--only", default="", help="comma-separated benchmark names (b_<name>.py); default all"
+        "--only",
+        default="",
+        help="comma-separated benchmark names (b_<name>.py, '-' for '_'); default all",
     )
     ap.add_argument("--runs", type=int, default=0, help="runs per figure (default 5, quick 3)")
     ap.add_argument(
@@ -207,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             mod = importlib.import_module(name)
             print(f"{mod.NAME:10} {mod.DESCRIPTION}")
         return 0
-    wanted = {n.strip() for n in args.only.split(",") if n.strip()}
+    # scale-cores names b_scale_cores.py: '-' and '_' are the same here.
+    wanted = {n.strip().replace("-", "_") for n in args.only.split(",") if n.strip()}
     known = {n.removeprefix("b_") for n in names}
     if wanted - known:
         ap.error(f"unknown benchmark(s) {', '.join(sorted(wanted - known))}; --list shows them")
@@ -215,7 +218,13 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or HERE / "results" / started.strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     runs = args.runs or (3 if args.quick else 5)
-    ctx = Context(quick=args.quick, runs=runs, build_dir=args.build.resolve(), out_dir=out)
+    ctx = Context(
+        quick=args.quick,
+        runs=runs,
+        build_dir=args.build.resolve(),
+        out_dir=out,
+        only=frozenset(wanted),
+    )
     doc: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "quick": args.quick,
