@@ -48,6 +48,7 @@ grp_threads_init(struct ust_group *g)
 		atomic_init(&gt->gt_running, 0);
 		atomic_init(&gt->gt_stop, 0);
 		atomic_init(&gt->gt_sleeping, 0);
+		atomic_init(&gt->gt_yielding, 0);
 		atomic_init(&gt->gt_lockwait, 0);
 		atomic_init(&gt->gt_cmd_pending, 0);
 		atomic_init(&gt->gt_exec_calls, 0);
@@ -243,6 +244,13 @@ grp_unlock(struct ust_stack *st)
 	wake = gt->gt_waiter != NULL &&
 	    atomic_load_explicit(&gt->gt_sleeping, memory_order_seq_cst) && grp_left_work(st, gt);
 	ust_osal_mutex_unlock(st->st_lock);
+	/* The thread stepped aside for us and no one else waits: end its nap
+	 * now rather than after GRP_YIELD_NS (a round trip through the lock
+	 * would otherwise cost two naps). */
+	if (!wake && gt->gt_waiter != NULL &&
+	    atomic_load_explicit(&gt->gt_yielding, memory_order_seq_cst) &&
+	    atomic_load_explicit(&gt->gt_lockwait, memory_order_seq_cst) == 0)
+		wake = 1;
 	if (wake)
 		ust_osal_waiter_wake(gt->gt_waiter);
 }
@@ -328,9 +336,15 @@ grp_thread_main(void *arg)
 		work = ust_stack_poll(st);
 		work += grp_run_cmds(gt, 0);
 		if (atomic_load_explicit(&gt->gt_lockwait, memory_order_relaxed) > 0) {
-			/* Let the application in (the waiter's own wake ends it early). */
-			(void)ust_osal_waiter_wait(gt->gt_waiter, NULL, 0,
-			    ust_osal_clock_ns() + GRP_YIELD_NS);
+			/* Let the application in.  The last application thread
+			 * to unlock ends the nap (grp_unlock): with gt_yielding
+			 * published first and lockwait read after it, either it
+			 * sees us napping or we see it gone. */
+			atomic_store_explicit(&gt->gt_yielding, 1, memory_order_seq_cst);
+			if (atomic_load_explicit(&gt->gt_lockwait, memory_order_seq_cst) > 0)
+				(void)ust_osal_waiter_wait(gt->gt_waiter, NULL, 0,
+				    ust_osal_clock_ns() + GRP_YIELD_NS);
+			atomic_store_explicit(&gt->gt_yielding, 0, memory_order_seq_cst);
 			continue;
 		}
 		if (work == 0 && !busy)

@@ -48,6 +48,7 @@ struct group_thr {
 	_Atomic int gt_running;            /* ust_stack_threaded() */
 	_Atomic int gt_stop;
 	_Atomic int gt_sleeping;    /* about to sleep or sleeping: wake it */
+	_Atomic int gt_yielding;    /* napping so that application threads get the lock */
 	_Atomic int gt_lockwait;    /* application threads waiting for the lock */
 	uint64_t gt_sleep_deadline; /* what it sleeps until (stack lock) */
 	/* ust_stack_exec() commands. */

@@ -70,8 +70,11 @@ spsc_space(struct spsc *r)
 {
 	uint32_t tail = atomic_load_explicit(&r->sp_tail, memory_order_relaxed);
 
-	r->sp_head_seen = atomic_load_explicit(&r->sp_head, memory_order_acquire);
-	return (r->sp_mask + 1 - (tail - r->sp_head_seen));
+	uint32_t head = atomic_load_explicit(&r->sp_head, memory_order_acquire);
+
+	if (head != r->sp_head_seen)
+		r->sp_head_seen = head;
+	return (r->sp_mask + 1 - (tail - head));
 }
 
 /* Consumer: the oldest pointer, or NULL when empty. */
@@ -82,9 +85,13 @@ spsc_pop(struct spsc *r)
 	void *p;
 
 	if (head == r->sp_tail_seen) {
-		r->sp_tail_seen = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
-		if (head == r->sp_tail_seen)
+		uint32_t tail = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
+
+		/* An empty ring is polled at every turn: store nothing then,
+		 * since this line is the one the producer reads sp_head from. */
+		if (head == tail)
 			return (NULL);
+		r->sp_tail_seen = tail;
 	}
 	p = r->sp_slot[head & r->sp_mask];
 	atomic_store_explicit(&r->sp_head, head + 1, memory_order_release);
@@ -96,12 +103,15 @@ spsc_pop(struct spsc *r)
 static inline int
 spsc_empty(struct spsc *r)
 {
-	uint32_t head = atomic_load_explicit(&r->sp_head, memory_order_relaxed);
+	uint32_t head = atomic_load_explicit(&r->sp_head, memory_order_relaxed), tail;
 
 	if (head != r->sp_tail_seen)
 		return (0);
-	r->sp_tail_seen = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
-	return (head == r->sp_tail_seen);
+	tail = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
+	if (tail == head)
+		return (1); /* as in spsc_pop: no store while empty */
+	r->sp_tail_seen = tail;
+	return (0);
 }
 
 /* Producer: nothing queued (by its own index and the consumer's). */
