@@ -71,6 +71,8 @@ struct ust_osal_thread;
 UST_API int ust_osal_thread_create(struct ust_osal_thread **out, void (*fn)(void *arg), void *arg,
     int cpu, const char *name);
 UST_API void ust_osal_thread_join(struct ust_osal_thread *t);
+/* A value unique to the calling thread among the live threads (never 0). */
+UST_API uintptr_t ust_osal_thread_self(void);
 /* CPUs online (1 on a port without threads). */
 UST_API unsigned ust_osal_ncpus(void);
 

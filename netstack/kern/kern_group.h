@@ -33,6 +33,14 @@ void grp_poll_end(struct ust_stack *st);
 int grp_input_pending(struct ust_stack *st);
 void grp_lock(struct ust_stack *st);
 void grp_unlock(struct ust_stack *st);
+/* The stack lock as the stack's own thread or poll takes it (records the
+ * owner for grp_enter). */
+void grp_owner_set(struct ust_stack *st);
+void grp_owner_clear(struct ust_stack *st);
+/* A socket call on a threaded stack from a thread that does not hold its
+ * lock takes it for the call: 1 when it did (then grp_exit). */
+int grp_enter(struct ust_stack *st);
+void grp_exit(struct ust_stack *st);
 #endif
 
 #endif /* _USTACK_KERN_GROUP_H_ */

@@ -50,6 +50,7 @@ grp_threads_init(struct ust_group *g)
 		atomic_init(&gt->gt_sleeping, 0);
 		atomic_init(&gt->gt_yielding, 0);
 		atomic_init(&gt->gt_lockwait, 0);
+		atomic_init(&gt->gt_owner, 0);
 		atomic_init(&gt->gt_cmd_pending, 0);
 		atomic_init(&gt->gt_exec_calls, 0);
 		atomic_init(&gt->gt_wakeups, 0);
@@ -121,10 +122,12 @@ grp_run_cmds(struct group_thr *gt, int last)
 	if (list == NULL)
 		return (0);
 	ust_osal_mutex_lock(st->st_lock);
+	grp_owner_set(st); /* the commands' socket calls must not lock again */
 	for (c = list; c != NULL; c = c->gc_next) {
 		c->gc_rc = c->gc_fn(st, c->gc_arg);
 		n++;
 	}
+	grp_owner_clear(st);
 	ust_osal_mutex_unlock(st->st_lock);
 	atomic_fetch_add_explicit(&gt->gt_exec_calls, (uint64_t)n, memory_order_relaxed);
 	ust_osal_mutex_lock(gt->gt_cmd_mtx);
@@ -220,6 +223,43 @@ grp_lock(struct ust_stack *st)
 	atomic_fetch_add_explicit(&gt->gt_lockwait, 1, memory_order_relaxed);
 	ust_osal_mutex_lock(st->st_lock);
 	atomic_fetch_sub_explicit(&gt->gt_lockwait, 1, memory_order_relaxed);
+	atomic_store_explicit(&gt->gt_owner, ust_osal_thread_self(), memory_order_relaxed);
+}
+
+void
+grp_owner_set(struct ust_stack *st)
+{
+	atomic_store_explicit(&st->st_grp->gt_owner, ust_osal_thread_self(), memory_order_relaxed);
+}
+
+void
+grp_owner_clear(struct ust_stack *st)
+{
+	atomic_store_explicit(&st->st_grp->gt_owner, 0, memory_order_relaxed);
+}
+
+/*
+ * Only the holder stores its own identity in gt_owner and clears it
+ * before it unlocks, so a thread reading its own identity there holds the
+ * lock, and one that does not can never read it (relaxed suffices: a
+ * thread always sees its own stores).
+ */
+int
+grp_enter(struct ust_stack *st)
+{
+	struct group_thr *gt = st->st_grp;
+
+	if (!atomic_load_explicit(&gt->gt_running, memory_order_acquire) ||
+	    atomic_load_explicit(&gt->gt_owner, memory_order_relaxed) == ust_osal_thread_self())
+		return (0);
+	grp_lock(st);
+	return (1);
+}
+
+void
+grp_exit(struct ust_stack *st)
+{
+	grp_unlock(st);
 }
 
 /* Work the caller left for a sleeping thread: frames to send, or a timer
@@ -243,6 +283,7 @@ grp_unlock(struct ust_stack *st)
 
 	wake = gt->gt_waiter != NULL &&
 	    atomic_load_explicit(&gt->gt_sleeping, memory_order_seq_cst) && grp_left_work(st, gt);
+	atomic_store_explicit(&gt->gt_owner, 0, memory_order_relaxed);
 	ust_osal_mutex_unlock(st->st_lock);
 	/* The thread stepped aside for us and no one else waits: end its nap
 	 * now rather than after GRP_YIELD_NS (a round trip through the lock

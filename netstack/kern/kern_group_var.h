@@ -47,8 +47,11 @@ struct group_thr {
 	struct ust_osal_waiter *gt_waiter; /* threads = 1 only */
 	_Atomic int gt_running;            /* ust_stack_threaded() */
 	_Atomic int gt_stop;
-	_Atomic int gt_sleeping;    /* about to sleep or sleeping: wake it */
-	_Atomic int gt_yielding;    /* napping so that application threads get the lock */
+	_Atomic int gt_sleeping; /* about to sleep or sleeping: wake it */
+	_Atomic int gt_yielding; /* napping so that application threads get the lock */
+	/* The thread holding the stack lock (0: none), so that a socket call
+	 * from the holder does not take it again (grp_enter). */
+	_Atomic uintptr_t gt_owner;
 	_Atomic int gt_lockwait;    /* application threads waiting for the lock */
 	uint64_t gt_sleep_deadline; /* what it sleeps until (stack lock) */
 	/* ust_stack_exec() commands. */

@@ -135,8 +135,10 @@ ust_stack_poll(struct ust_stack *st)
 	st->st_poll_now = st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx);
 	st->st_in_poll = 1;
 #if UST_SMP
-	if (st->st_rss != NULL)
+	if (st->st_rss != NULL) {
+		grp_owner_set(st); /* upcalls' socket calls hold the lock already */
 		work += grp_poll_start(st);
+	}
 #endif
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
@@ -146,8 +148,10 @@ ust_stack_poll(struct ust_stack *st)
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
 #if UST_SMP
-	if (st->st_rss != NULL)
+	if (st->st_rss != NULL) {
 		grp_poll_end(st);
+		grp_owner_clear(st);
+	}
 #endif
 	st->st_in_poll = 0;
 	ust_osal_mutex_unlock(st->st_lock);

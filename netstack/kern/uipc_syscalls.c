@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "kern/kern_group.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
 
@@ -79,8 +80,8 @@ sa_copyout(const struct sockaddr_storage *ss, struct sockaddr *sa, ust_socklen_t
 #define SS_SA(ss) ((struct sockaddr *)(void *)(ss))
 #define SS_CSA(ss) ((const struct sockaddr *)(const void *)(ss))
 
-int
-ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_socket **out)
+static int
+socket_call(struct ust_stack *st, int domain, int type, int protocol, struct ust_socket **out)
 {
 	struct socket *so;
 	int error;
@@ -100,8 +101,8 @@ ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_
 	return (0);
 }
 
-int
-ust_bind(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
+static int
+bind_call(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
 {
 	struct socket *so = so_get(uso);
 	struct sockaddr_storage ss;
@@ -114,8 +115,8 @@ ust_bind(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
 	return (ERR(sobind(so, SS_CSA(&ss))));
 }
 
-int
-ust_connect(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
+static int
+connect_call(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
 {
 	struct socket *so = so_get(uso);
 	struct sockaddr_storage ss;
@@ -128,8 +129,8 @@ ust_connect(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t l
 	return (ERR(soconnect(so, SS_CSA(&ss))));
 }
 
-int
-ust_listen(struct ust_socket *uso, int backlog)
+static int
+listen_call(struct ust_socket *uso, int backlog)
 {
 	struct socket *so = so_get(uso);
 
@@ -138,8 +139,8 @@ ust_listen(struct ust_socket *uso, int backlog)
 	return (ERR(solisten(so, backlog)));
 }
 
-int
-ust_accept(struct ust_socket *uso, struct ust_socket **out, struct sockaddr *peer,
+static int
+accept_call(struct ust_socket *uso, struct ust_socket **out, struct sockaddr *peer,
     ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso), *nso;
@@ -192,15 +193,15 @@ dosend(struct ust_socket *uso, const void *buf, size_t len, int flags, const str
 	return ((ptrdiff_t)sent);
 }
 
-ptrdiff_t
-ust_send(struct ust_socket *so, const void *buf, size_t len, int flags)
+static ptrdiff_t
+send_call(struct ust_socket *so, const void *buf, size_t len, int flags)
 {
 	return (dosend(so, buf, len, flags, NULL, 0));
 }
 
-ptrdiff_t
-ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
-    ust_socklen_t tolen)
+static ptrdiff_t
+sendto_call(struct ust_socket *so, const void *buf, size_t len, int flags,
+    const struct sockaddr *to, ust_socklen_t tolen)
 {
 	return (dosend(so, buf, len, flags, to, tolen));
 }
@@ -234,21 +235,21 @@ dorecv(struct ust_socket *uso, void *buf, size_t len, int flags, struct sockaddr
 	return ((ptrdiff_t)got);
 }
 
-ptrdiff_t
-ust_recv(struct ust_socket *so, void *buf, size_t len, int flags)
+static ptrdiff_t
+recv_call(struct ust_socket *so, void *buf, size_t len, int flags)
 {
 	return (dorecv(so, buf, len, flags, NULL, NULL));
 }
 
-ptrdiff_t
-ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
+static ptrdiff_t
+recvfrom_call(struct ust_socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
     ust_socklen_t *fromlen)
 {
 	return (dorecv(so, buf, len, flags, from, fromlen));
 }
 
-int
-ust_shutdown(struct ust_socket *uso, int how)
+static int
+shutdown_call(struct ust_socket *uso, int how)
 {
 	struct socket *so = so_get(uso);
 
@@ -259,8 +260,8 @@ ust_shutdown(struct ust_socket *uso, int how)
 	return (ERR(soshutdown(so, how)));
 }
 
-int
-ust_close(struct ust_socket *uso)
+static int
+close_call(struct ust_socket *uso)
 {
 	struct socket *so = so_get(uso);
 
@@ -269,8 +270,8 @@ ust_close(struct ust_socket *uso)
 	return (ERR(soclose(so)));
 }
 
-int
-ust_getsockname(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
+static int
+getsockname_call(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso);
 	struct sockaddr_storage ss;
@@ -289,8 +290,8 @@ ust_getsockname(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *le
 	return (ERR(error));
 }
 
-int
-ust_getpeername(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
+static int
+getpeername_call(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
 {
 	struct socket *so = so_get(uso);
 	struct sockaddr_storage ss;
@@ -311,8 +312,8 @@ ust_getpeername(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *le
 	return (ERR(error));
 }
 
-int
-ust_setsockopt(struct ust_socket *uso, int level, int name, const void *val, size_t len)
+static int
+setsockopt_call(struct ust_socket *uso, int level, int name, const void *val, size_t len)
 {
 	struct socket *so = so_get(uso);
 	struct sockopt sopt;
@@ -331,8 +332,8 @@ ust_setsockopt(struct ust_socket *uso, int level, int name, const void *val, siz
 	return (ERR(sosetopt(so, &sopt)));
 }
 
-int
-ust_getsockopt(struct ust_socket *uso, int level, int name, void *val, size_t *len)
+static int
+getsockopt_call(struct ust_socket *uso, int level, int name, void *val, size_t *len)
 {
 	struct socket *so = so_get(uso);
 	struct sockopt sopt;
@@ -352,6 +353,131 @@ ust_getsockopt(struct ust_socket *uso, int level, int name, void *val, size_t *l
 	if (error == 0)
 		*len = sopt.sopt_valsize;
 	return (ERR(error));
+}
+
+/* ---------------------------------------------------------------------
+ * The socket calls as applications make them.  On a stack whose thread
+ * runs (a group started with threads), a call from a thread that does not
+ * hold the stack lock takes it for the duration of the call
+ * (docs/multicore.md), so any thread may call; a holder (ust_stack_lock,
+ * ust_stack_exec's commands, upcalls on the stack's thread) calls
+ * straight through.  A lone stack pays one test of st_grp.
+ * ------------------------------------------------------------------- */
+
+#if UST_SMP
+#define SO_CALL(st, type, call)                                                     \
+	do {                                                                        \
+		struct ust_stack *st_ = (st);                                       \
+		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
+		type r_ = (call);                                                   \
+		if (locked_)                                                        \
+			grp_exit(st_);                                              \
+		return (r_);                                                        \
+	} while (0)
+#else
+#define SO_CALL(st, type, call) return (call)
+#endif
+
+/* The stack of a socket, or NULL for a bad one (the call then says EBADF). */
+static struct ust_stack *
+so_stack_of(const struct ust_socket *uso)
+{
+	const struct socket *so = so_get(uso);
+
+	return (so != NULL ? so->so_stack : NULL);
+}
+
+int
+ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_socket **out)
+{
+	SO_CALL(st, int, socket_call(st, domain, type, protocol, out));
+}
+
+int
+ust_bind(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
+{
+	SO_CALL(so_stack_of(uso), int, bind_call(uso, addr, len));
+}
+
+int
+ust_connect(struct ust_socket *uso, const struct sockaddr *addr, ust_socklen_t len)
+{
+	SO_CALL(so_stack_of(uso), int, connect_call(uso, addr, len));
+}
+
+int
+ust_listen(struct ust_socket *uso, int backlog)
+{
+	SO_CALL(so_stack_of(uso), int, listen_call(uso, backlog));
+}
+
+int
+ust_accept(struct ust_socket *uso, struct ust_socket **out, struct sockaddr *peer,
+    ust_socklen_t *len)
+{
+	SO_CALL(so_stack_of(uso), int, accept_call(uso, out, peer, len));
+}
+
+ptrdiff_t
+ust_send(struct ust_socket *so, const void *buf, size_t len, int flags)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, send_call(so, buf, len, flags));
+}
+
+ptrdiff_t
+ust_sendto(struct ust_socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
+    ust_socklen_t tolen)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, sendto_call(so, buf, len, flags, to, tolen));
+}
+
+ptrdiff_t
+ust_recv(struct ust_socket *so, void *buf, size_t len, int flags)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, recv_call(so, buf, len, flags));
+}
+
+ptrdiff_t
+ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
+    ust_socklen_t *fromlen)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, recvfrom_call(so, buf, len, flags, from, fromlen));
+}
+
+int
+ust_shutdown(struct ust_socket *uso, int how)
+{
+	SO_CALL(so_stack_of(uso), int, shutdown_call(uso, how));
+}
+
+int
+ust_close(struct ust_socket *uso)
+{
+	SO_CALL(so_stack_of(uso), int, close_call(uso));
+}
+
+int
+ust_getsockname(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
+{
+	SO_CALL(so_stack_of(uso), int, getsockname_call(uso, addr, len));
+}
+
+int
+ust_getpeername(struct ust_socket *uso, struct sockaddr *addr, ust_socklen_t *len)
+{
+	SO_CALL(so_stack_of(uso), int, getpeername_call(uso, addr, len));
+}
+
+int
+ust_setsockopt(struct ust_socket *uso, int level, int name, const void *val, size_t len)
+{
+	SO_CALL(so_stack_of(uso), int, setsockopt_call(uso, level, name, val, len));
+}
+
+int
+ust_getsockopt(struct ust_socket *uso, int level, int name, void *val, size_t *len)
+{
+	SO_CALL(so_stack_of(uso), int, getsockopt_call(uso, level, name, val, len));
 }
 
 struct ust_stack *

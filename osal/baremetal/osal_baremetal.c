@@ -267,6 +267,12 @@ ust_osal_thread_join(struct ust_osal_thread *t)
 	(void)t;
 }
 
+uintptr_t
+ust_osal_thread_self(void)
+{
+	return (1); /* one thread */
+}
+
 unsigned
 ust_osal_ncpus(void)
 {

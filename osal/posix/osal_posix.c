@@ -227,6 +227,15 @@ osal_thread_main(void *p)
 	return (NULL);
 }
 
+/* The address of a thread-local object: distinct for every live thread. */
+static _Thread_local char osal_thread_anchor;
+
+uintptr_t
+ust_osal_thread_self(void)
+{
+	return ((uintptr_t)&osal_thread_anchor);
+}
+
 unsigned
 ust_osal_ncpus(void)
 {
