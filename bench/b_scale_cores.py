@@ -236,6 +236,7 @@ def _record_app(ctx: Context, app: dict[str, list[dict[str, Any]]]) -> str:
             "setup": setup[mode.endswith("-wait")],
             "exec_calls": [r["exec_calls"] for r in rows],
             "stack_wakeups": [r["stack_wakeups"] for r in rows],
+            "stack_threads_cpu_share": [r.get("stack_threads_cpu_share") for r in rows],
             "cpu_share": [r["cpu_share"] for r in rows],
         }
         rt = ctx.stats([r["ns_per_roundtrip"] for r in rows])
