@@ -2,9 +2,9 @@
  * kern_group.c - a group of stacks, one per core (ustack_group.h,
  * docs/multicore.md): creation with one creation seed, multi-queue
  * interfaces (queue i on stack i), steering of frames to the stack that
- * owns their flow, replication of ARP and ND frames, configuration applied
- * to every stack, and the counters summed.  Threads, the lock kick and
- * ust_stack_exec() are kern/kern_group_thread.c.
+ * owns their flow, replication of ARP and ND frames.  Configuration
+ * applied to every stack and the counters are kern/kern_group_config.c;
+ * threads, the lock kick and ust_stack_exec() kern/kern_group_thread.c.
  *
  * Receive path of stack i (ust_stack_poll, under i's lock):
  *   grp_poll_start(): for every other stack j,
@@ -25,8 +25,6 @@
  */
 #include <string.h>
 
-#include <ustack/ustack_stats.h>
-
 #include "kern/kern_group_var.h"
 #include "kern/socketvar.h"
 #include "net/ethernet.h"
@@ -37,10 +35,15 @@
 #define GRP_RING_MAX (1u << 24)
 /* Bytes of a frame read to classify and hash it: Ethernet, a VLAN tag,
  * an IPv4 header with options or an IPv6 header, and the ports. */
-#define GRP_PEEK 128u
-/* What replication looks for (kern/ names protocols only by number). */
+#define GRP_PEEK 160u
+/* What replication and ICMP error steering look for (kern/ names
+ * protocols only by number). */
 #define GRP_ETHERTYPE_ARP 0x0806u
+#define GRP_ETHERTYPE_IP 0x0800u
 #define GRP_ETHERTYPE_IPV6 0x86ddu
+#define GRP_PROTO_ICMP 1u
+#define GRP_PROTO_TCP 6u
+#define GRP_PROTO_UDP 17u
 #define GRP_NH_ICMPV6 58u
 #define GRP_ND_FIRST 133u /* router solicitation */
 #define GRP_ND_LAST 137u  /* redirect */
@@ -419,6 +422,58 @@ grp_is_neighbor(const uint8_t *p, uint32_t len)
 	    p[ETHER_HDR_LEN + 40] <= GRP_ND_LAST);
 }
 
+/*
+ * An ICMP or ICMPv6 error (unreachable, fragmentation needed / packet too
+ * big, time exceeded, parameter problem, source quench) belongs to the
+ * flow it quotes, not to the addresses it travels between: its owner is
+ * the stack whose flow the quoted TCP or UDP header names, so that path
+ * MTU discovery and errors reach the connection.  The quoted packet left
+ * us, so the flow's packets arrive from its destination to its source.
+ * Returns 1 with *hash set, 0 when m is not such an error.
+ */
+static int
+grp_icmp_error_hash(const uint8_t *key, const uint8_t *p, uint32_t len, uint32_t *hash)
+{
+	const uint8_t *ip = p + ETHER_HDR_LEN, *in, *ports;
+	uint32_t a[2];
+	struct ust_in6_addr s6, d6;
+	uint16_t pt[2], type = (uint16_t)(p[12] << 8 | p[13]);
+	size_t hl, ihl;
+
+	if (type == GRP_ETHERTYPE_IP && len >= ETHER_HDR_LEN + 20 && ip[9] == GRP_PROTO_ICMP &&
+	    (ip[6] & 0x3f) == 0 && ip[7] == 0) {
+		hl = (size_t)(ip[0] & 0x0f) * 4;
+		if (hl < 20 || len < ETHER_HDR_LEN + hl + 8 + 20)
+			return (0);
+		if (ip[hl] != 3 && ip[hl] != 4 && ip[hl] != 5 && ip[hl] != 11 && ip[hl] != 12)
+			return (0);
+		in = ip + hl + 8;
+		ihl = (size_t)(in[0] & 0x0f) * 4;
+		if ((in[0] >> 4) != 4 || ihl < 20 ||
+		    (in[9] != GRP_PROTO_TCP && in[9] != GRP_PROTO_UDP) ||
+		    len < ETHER_HDR_LEN + hl + 8 + ihl + 4)
+			return (0);
+		ports = in + ihl;
+		memcpy(&a[0], in + 12, 4);
+		memcpy(&a[1], in + 16, 4);
+		memcpy(pt, ports, 4);
+		*hash = ust_rss_hash_v4(key, a[1], a[0], pt[1], pt[0], 1);
+		return (1);
+	}
+	if (type == GRP_ETHERTYPE_IPV6 && len >= ETHER_HDR_LEN + 40 + 8 + 40 + 4 &&
+	    ip[6] == GRP_NH_ICMPV6 && ip[40] >= 1 && ip[40] <= 4) {
+		in = ip + 48;
+		if ((in[0] >> 4) != 6 || (in[6] != GRP_PROTO_TCP && in[6] != GRP_PROTO_UDP))
+			return (0);
+		memcpy(s6.s6_addr8, in + 8, 16);
+		memcpy(d6.s6_addr8, in + 24, 16);
+		memcpy(pt, in + 40, 4);
+		*hash = ust_rss_hash_v6(key, &d6, &s6, pt[1], pt[0], 1);
+		return (1);
+	}
+	return (0);
+}
+
 /* Decision 2 (docs/multicore.md): every other stack gets a copy, flagged
  * M_RSSCOPY, to learn from without answering. */
 static void
@@ -477,7 +532,9 @@ grp_if_input(struct ifnet *ifp, struct mbuf *m)
 	}
 	hash = m->m_pkthdr.flowid;
 	type = m->m_pkthdr.rsstype;
-	if (type == UST_RSS_NONE) {
+	if (grp_icmp_error_hash(rs->rs_key, p, len, &hash)) {
+		type = UST_RSS_IPV4; /* any type but none: the hash is set */
+	} else if (type == UST_RSS_NONE) {
 		type = ust_rss_hash_frame(rs->rs_key, p, len, &hash);
 		m->m_pkthdr.flowid = hash;
 		m->m_pkthdr.rsstype = (uint8_t)type;
@@ -566,10 +623,21 @@ grp_poll_start(struct ust_stack *st)
 			continue;
 		/* Ours, back from stack i. */
 		ret = &g->g_ret[self * n + i];
-		while ((m = spsc_pop(ret)) != NULL)
-			m_freem(m);
+		if ((m = spsc_pop(ret)) != NULL) {
+			do
+				m_freem(m);
+			while ((m = spsc_pop(ret)) != NULL);
+			/* Stack i may have stopped taking our frames for want of
+			 * room to give them back: there is room now. */
+			if (!spsc_empty_p(&g->g_fwd[self * n + i])) {
+				spsc_publish_head_sc(ret);
+				gt->gt_kick |= 1ull << i;
+			}
+		}
 		/* Stack i's, for us: only while there is room to give back. */
 		fwd = &g->g_fwd[i * n + self];
+		if (spsc_empty(fwd))
+			continue;
 		ret = &g->g_ret[i * n + self];
 		for (room = spsc_space(ret); room > 0; room--) {
 			m = spsc_pop(fwd);
@@ -612,338 +680,13 @@ grp_input_pending(struct ust_stack *st)
 	struct ust_group *g = gt->gt_group;
 	unsigned i, n = g->g_n, self = gt->gt_index;
 
+	/* Frames waiting that we may take: room to give them back too
+	 * (their origin kicks us when it makes room). */
 	for (i = 0; i < n; i++)
-		if (i != self && spsc_nonempty_sc(&g->g_fwd[i * n + self]))
+		if (i != self && spsc_nonempty_sc(&g->g_fwd[i * n + self]) &&
+		    !spsc_full_sc(&g->g_ret[i * n + self]))
 			return (1);
 	return (0);
-}
-
-/* ---------------------------------------------------------------------
- * Shared configuration.
- * ------------------------------------------------------------------- */
-
-int
-ust_group_foreach(struct ust_group *g, int (*fn)(struct ust_stack *st, unsigned i, void *arg),
-    void *arg)
-{
-	struct ust_stack *st;
-	unsigned i;
-	int error;
-
-	if (g == NULL || fn == NULL)
-		return (-UST_EINVAL);
-	for (i = 0; i < g->g_n; i++) {
-		st = g->g_thr[i].gt_stack;
-		ust_stack_lock(st);
-		error = fn(st, i, arg);
-		ust_stack_unlock(st);
-		if (error != 0)
-			return (error);
-	}
-	return (0);
-}
-
-struct grp_cfgarg {
-	const char *ifname;
-	uint32_t addr, gateway;
-	const struct ust_in6_addr *addr6, *gateway6;
-	const uint8_t *mac;
-	unsigned prefixlen, flags;
-	const char *name;
-	int64_t value;
-};
-
-static int
-grp_ifname(struct ust_stack *st, const char *name, struct ust_if **ifp)
-{
-	*ifp = NULL;
-	if (name == NULL)
-		return (0);
-	*ifp = ust_if_by_name(st, name);
-	return (*ifp == NULL ? -UST_ENODEV : 0);
-}
-
-static int
-grp_do_addr(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if (a->ifname == NULL)
-		return (-UST_EINVAL);
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_if_addr_add(ifp, a->addr, a->prefixlen));
-}
-
-static int
-grp_do_addr6(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if (a->ifname == NULL)
-		return (-UST_EINVAL);
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_if_addr6_add(ifp, a->addr6, a->prefixlen, a->flags));
-}
-
-static int
-grp_do_route(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_route_add(st, a->addr, a->prefixlen, a->gateway, ifp));
-}
-
-static int
-grp_do_route6(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_route6_add(st, a->addr6, a->prefixlen, a->gateway6, ifp));
-}
-
-static int
-grp_do_arp(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if (a->ifname == NULL)
-		return (-UST_EINVAL);
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_arp_add_static(ifp, a->addr, a->mac));
-}
-
-static int
-grp_do_nd6(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-	struct ust_if *ifp;
-	int error;
-
-	(void)i;
-	if (a->ifname == NULL)
-		return (-UST_EINVAL);
-	if ((error = grp_ifname(st, a->ifname, &ifp)) != 0)
-		return (error);
-	return (ust_nd6_add_static(ifp, a->addr6, a->mac));
-}
-
-static int
-grp_do_sysctl(struct ust_stack *st, unsigned i, void *arg)
-{
-	struct grp_cfgarg *a = arg;
-
-	(void)i;
-	return (ust_sysctl_set(st, a->name, a->value));
-}
-
-int
-ust_group_if_addr_add(struct ust_group *g, const char *ifname, uint32_t addr, unsigned prefixlen)
-{
-	struct grp_cfgarg a = { .ifname = ifname, .addr = addr, .prefixlen = prefixlen };
-
-	return (ust_group_foreach(g, grp_do_addr, &a));
-}
-
-int
-ust_group_if_addr6_add(struct ust_group *g, const char *ifname, const struct ust_in6_addr *addr,
-    unsigned prefixlen, unsigned flags)
-{
-	struct grp_cfgarg a = { .ifname = ifname,
-		.addr6 = addr,
-		.prefixlen = prefixlen,
-		.flags = flags };
-
-	return (ust_group_foreach(g, grp_do_addr6, &a));
-}
-
-int
-ust_group_route_add(struct ust_group *g, uint32_t dst, unsigned prefixlen, uint32_t gateway,
-    const char *ifname)
-{
-	struct grp_cfgarg a = { .ifname = ifname,
-		.addr = dst,
-		.prefixlen = prefixlen,
-		.gateway = gateway };
-
-	return (ust_group_foreach(g, grp_do_route, &a));
-}
-
-int
-ust_group_route6_add(struct ust_group *g, const struct ust_in6_addr *dst, unsigned prefixlen,
-    const struct ust_in6_addr *gateway, const char *ifname)
-{
-	struct grp_cfgarg a = { .ifname = ifname,
-		.addr6 = dst,
-		.prefixlen = prefixlen,
-		.gateway6 = gateway };
-
-	return (ust_group_foreach(g, grp_do_route6, &a));
-}
-
-int
-ust_group_arp_add_static(struct ust_group *g, const char *ifname, uint32_t addr,
-    const uint8_t mac[6])
-{
-	struct grp_cfgarg a = { .ifname = ifname, .addr = addr, .mac = mac };
-
-	return (ust_group_foreach(g, grp_do_arp, &a));
-}
-
-int
-ust_group_nd6_add_static(struct ust_group *g, const char *ifname, const struct ust_in6_addr *addr,
-    const uint8_t mac[6])
-{
-	struct grp_cfgarg a = { .ifname = ifname, .addr6 = addr, .mac = mac };
-
-	return (ust_group_foreach(g, grp_do_nd6, &a));
-}
-
-int
-ust_group_sysctl_set(struct ust_group *g, const char *name, int64_t value)
-{
-	struct grp_cfgarg a = { .name = name, .value = value };
-
-	return (ust_group_foreach(g, grp_do_sysctl, &a));
-}
-
-/* ---------------------------------------------------------------------
- * Counters.
- * ------------------------------------------------------------------- */
-
-static void
-grp_stats_one(struct group_thr *gt, struct ust_group_stats *out)
-{
-	ust_stack_lock(gt->gt_stack);
-	*out = gt->gt_rss.rs_stats;
-	ust_stack_unlock(gt->gt_stack);
-	out->exec_calls = atomic_load_explicit(&gt->gt_exec_calls, memory_order_relaxed);
-	out->wakeups = atomic_load_explicit(&gt->gt_wakeups, memory_order_relaxed);
-	out->sleeps = atomic_load_explicit(&gt->gt_sleeps, memory_order_relaxed);
-}
-
-/* Every counter struct is uint64_t fields only (ustack_stats.h): summed
- * field by field as arrays. */
-static void
-grp_sum(uint64_t *acc, const uint64_t *v, size_t bytes)
-{
-	size_t i;
-
-	for (i = 0; i < bytes / sizeof(uint64_t); i++)
-		acc[i] += v[i];
-}
-
-_Static_assert(sizeof(struct ust_group_stats) % sizeof(uint64_t) == 0, "uint64_t fields");
-_Static_assert(sizeof(struct ust_stack_stats) % sizeof(uint64_t) == 0, "uint64_t fields");
-
-void
-ust_group_get_stats(struct ust_group *g, unsigned i, struct ust_group_stats *out)
-{
-	struct ust_group_stats one;
-	unsigned k;
-
-	memset(out, 0, sizeof(*out));
-	if (i != UST_GROUP_ALL) {
-		if (i < g->g_n)
-			grp_stats_one(&g->g_thr[i], out);
-		return;
-	}
-	for (k = 0; k < g->g_n; k++) {
-		grp_stats_one(&g->g_thr[k], &one);
-		grp_sum((uint64_t *)(void *)out, (const uint64_t *)(const void *)&one, sizeof(one));
-	}
-}
-
-/* Sums fn's struct of `bytes` over the stacks, each read under its lock. */
-#define GRP_STATS_SUM(g, out, fn)                                                                 \
-	do {                                                                                      \
-		__typeof__(*(out)) one_;                                                          \
-		unsigned k_;                                                                      \
-		_Static_assert(sizeof(one_) % sizeof(uint64_t) == 0, "uint64_t fields");          \
-		memset((out), 0, sizeof(*(out)));                                                 \
-		for (k_ = 0; k_ < (g)->g_n; k_++) {                                               \
-			struct ust_stack *st_ = (g)->g_thr[k_].gt_stack;                          \
-			ust_stack_lock(st_);                                                      \
-			fn(st_, &one_);                                                           \
-			ust_stack_unlock(st_);                                                    \
-			grp_sum((uint64_t *)(void *)(out), (const uint64_t *)(const void *)&one_, \
-			    sizeof(one_));                                                        \
-		}                                                                                 \
-	} while (0)
-
-void
-ust_group_stats_ether(struct ust_group *g, struct ust_etherstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_ether);
-}
-
-void
-ust_group_stats_arp(struct ust_group *g, struct ust_arpstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_arp);
-}
-
-void
-ust_group_stats_ip(struct ust_group *g, struct ust_ipstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_ip);
-}
-
-void
-ust_group_stats_icmp(struct ust_group *g, struct ust_icmpstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_icmp);
-}
-
-void
-ust_group_stats_udp(struct ust_group *g, struct ust_udpstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_udp);
-}
-
-void
-ust_group_stats_tcp(struct ust_group *g, struct ust_tcpstat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_tcp);
-}
-
-void
-ust_group_stats_ip6(struct ust_group *g, struct ust_ip6stat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_ip6);
-}
-
-void
-ust_group_stats_icmp6(struct ust_group *g, struct ust_icmp6stat *out)
-{
-	GRP_STATS_SUM(g, out, ust_stats_icmp6);
-}
-
-void
-ust_group_stack_stats(struct ust_group *g, struct ust_stack_stats *out)
-{
-	GRP_STATS_SUM(g, out, ust_stack_get_stats);
 }
 
 #else /* !UST_SMP (ustack_opts.h): no groups; the Toeplitz functions remain. */
@@ -1020,91 +763,5 @@ ust_group_if(struct ust_group *g, unsigned i, const char *name)
 	(void)g, (void)i, (void)name;
 	return (NULL);
 }
-
-int
-ust_group_foreach(struct ust_group *g, int (*fn)(struct ust_stack *st, unsigned i, void *arg),
-    void *arg)
-{
-	(void)g, (void)fn, (void)arg;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_if_addr_add(struct ust_group *g, const char *ifname, uint32_t addr, unsigned prefixlen)
-{
-	(void)g, (void)ifname, (void)addr, (void)prefixlen;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_if_addr6_add(struct ust_group *g, const char *ifname, const struct ust_in6_addr *addr,
-    unsigned prefixlen, unsigned flags)
-{
-	(void)g, (void)ifname, (void)addr, (void)prefixlen, (void)flags;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_route_add(struct ust_group *g, uint32_t dst, unsigned prefixlen, uint32_t gateway,
-    const char *ifname)
-{
-	(void)g, (void)dst, (void)prefixlen, (void)gateway, (void)ifname;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_route6_add(struct ust_group *g, const struct ust_in6_addr *dst, unsigned prefixlen,
-    const struct ust_in6_addr *gateway, const char *ifname)
-{
-	(void)g, (void)dst, (void)prefixlen, (void)gateway, (void)ifname;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_arp_add_static(struct ust_group *g, const char *ifname, uint32_t addr,
-    const uint8_t mac[6])
-{
-	(void)g, (void)ifname, (void)addr, (void)mac;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_nd6_add_static(struct ust_group *g, const char *ifname, const struct ust_in6_addr *addr,
-    const uint8_t mac[6])
-{
-	(void)g, (void)ifname, (void)addr, (void)mac;
-	return (-UST_EOPNOTSUPP);
-}
-
-int
-ust_group_sysctl_set(struct ust_group *g, const char *name, int64_t value)
-{
-	(void)g, (void)name, (void)value;
-	return (-UST_EOPNOTSUPP);
-}
-
-void
-ust_group_get_stats(struct ust_group *g, unsigned i, struct ust_group_stats *out)
-{
-	(void)g, (void)i;
-	memset(out, 0, sizeof(*out));
-}
-
-#define GRP_STATS_NONE(name, type)                       \
-	void name(struct ust_group *g, struct type *out) \
-	{                                                \
-		(void)g;                                 \
-		memset(out, 0, sizeof(*out));            \
-	}
-GRP_STATS_NONE(ust_group_stats_ether, ust_etherstat)
-GRP_STATS_NONE(ust_group_stats_arp, ust_arpstat)
-GRP_STATS_NONE(ust_group_stats_ip, ust_ipstat)
-GRP_STATS_NONE(ust_group_stats_icmp, ust_icmpstat)
-GRP_STATS_NONE(ust_group_stats_udp, ust_udpstat)
-GRP_STATS_NONE(ust_group_stats_tcp, ust_tcpstat)
-GRP_STATS_NONE(ust_group_stats_ip6, ust_ip6stat)
-GRP_STATS_NONE(ust_group_stats_icmp6, ust_icmp6stat)
-GRP_STATS_NONE(ust_group_stack_stats, ust_stack_stats)
-#undef GRP_STATS_NONE
 
 #endif /* UST_SMP */

@@ -31,6 +31,11 @@
  * aside this long, so that a busy loop does not starve them (a mutex is
  * not fair: the unlocker usually takes it again at once). */
 #define GRP_YIELD_NS 20000u
+/* The longest sleep when an interface has no descriptor to wake on (its
+ * driver wants busy_poll; without it, frames wait at most this long). */
+#define GRP_NOFD_SLEEP_NS 1000000u
+/* How long ust_stack_exec() spins for its command before sleeping. */
+#define GRP_EXEC_SPIN_NS 30000u
 
 int
 grp_threads_init(struct ust_group *g)
@@ -125,11 +130,34 @@ grp_run_cmds(struct group_thr *gt, int last)
 	while (list != NULL) {
 		c = list;
 		list = c->gc_next; /* read before the caller may return */
-		c->gc_done = 1;
+		atomic_store_explicit(&c->gc_done, 1, memory_order_release);
 	}
 	ust_osal_cond_broadcast(gt->gt_cmd_cv);
 	ust_osal_mutex_unlock(gt->gt_cmd_mtx);
 	return (n);
+}
+
+/* A command usually completes within microseconds (a polling thread
+ * takes it at once, a sleeping one is woken): spin that long before
+ * sleeping on the condition variable, whose wakeup costs as much again. */
+static int
+grp_exec_spin(struct grp_cmd *c)
+{
+	uint64_t end = 0;
+	unsigned k;
+
+	for (k = 0;; k++) {
+		if (atomic_load_explicit(&c->gc_done, memory_order_acquire))
+			return (1);
+		if ((k & 63) == 0) {
+			uint64_t now = ust_osal_clock_ns();
+
+			if (end == 0)
+				end = now + GRP_EXEC_SPIN_NS;
+			else if (now >= end)
+				return (0);
+		}
+	}
 }
 
 int
@@ -148,17 +176,19 @@ ust_stack_exec(struct ust_stack *st, int (*fn)(struct ust_stack *st, void *arg),
 			c.gc_fn = fn;
 			c.gc_arg = arg;
 			c.gc_rc = 0;
-			c.gc_done = 0;
+			atomic_init(&c.gc_done, 0);
 			c.gc_next = NULL;
 			*gt->gt_cmd_tailp = &c;
 			gt->gt_cmd_tailp = &c.gc_next;
 			atomic_fetch_add_explicit(&gt->gt_cmd_pending, 1, memory_order_seq_cst);
 			ust_osal_mutex_unlock(gt->gt_cmd_mtx);
 			grp_wake(gt);
-			ust_osal_mutex_lock(gt->gt_cmd_mtx);
-			while (!c.gc_done)
-				ust_osal_cond_wait(gt->gt_cmd_cv, gt->gt_cmd_mtx);
-			ust_osal_mutex_unlock(gt->gt_cmd_mtx);
+			if (!grp_exec_spin(&c)) {
+				ust_osal_mutex_lock(gt->gt_cmd_mtx);
+				while (!atomic_load_explicit(&c.gc_done, memory_order_acquire))
+					ust_osal_cond_wait(gt->gt_cmd_cv, gt->gt_cmd_mtx);
+				ust_osal_mutex_unlock(gt->gt_cmd_mtx);
+			}
 			return (c.gc_rc);
 		}
 		ust_osal_mutex_unlock(gt->gt_cmd_mtx);
@@ -229,7 +259,7 @@ grp_sleep_prepare(struct group_thr *gt, int *fds, unsigned *nfds)
 	const struct ifnet *ifp;
 	uint64_t next, t;
 	unsigned i;
-	int fd;
+	int fd, nofd = 0;
 
 	*nfds = 0;
 	next = callout_next_deadline(&st->st_wheel);
@@ -244,7 +274,11 @@ grp_sleep_prepare(struct group_thr *gt, int *fds, unsigned *nfds)
 		}
 		if (ifp->if_ops->get_fd != NULL && (fd = ifp->if_ops->get_fd(ifp->if_softc)) >= 0)
 			fds[(*nfds)++] = fd;
+		else
+			nofd = 1;
 	}
+	if (nofd && (t = ust_osal_clock_ns() + GRP_NOFD_SLEEP_NS) < next)
+		next = t;
 	gt->gt_sleep_deadline = next;
 	return (next);
 }

@@ -29,7 +29,7 @@ struct grp_cmd {
 	int (*gc_fn)(struct ust_stack *st, void *arg);
 	void *gc_arg;
 	int gc_rc;
-	int gc_done; /* under gt_cmd_mtx */
+	_Atomic int gc_done; /* set under gt_cmd_mtx; the caller may spin on it */
 	struct grp_cmd *gc_next;
 };
 

@@ -91,6 +91,27 @@ spsc_pop(struct spsc *r)
 	return (p);
 }
 
+/* Consumer: nothing to pop (reads the producer's index only when its copy
+ * says empty). */
+static inline int
+spsc_empty(struct spsc *r)
+{
+	uint32_t head = atomic_load_explicit(&r->sp_head, memory_order_relaxed);
+
+	if (head != r->sp_tail_seen)
+		return (0);
+	r->sp_tail_seen = atomic_load_explicit(&r->sp_tail, memory_order_acquire);
+	return (head == r->sp_tail_seen);
+}
+
+/* Producer: nothing queued (by its own index and the consumer's). */
+static inline int
+spsc_empty_p(struct spsc *r)
+{
+	return (atomic_load_explicit(&r->sp_tail, memory_order_relaxed) ==
+	    atomic_load_explicit(&r->sp_head, memory_order_acquire));
+}
+
 /* Anyone: is something queued?  A hint (exact for the consumer). */
 static inline int
 spsc_nonempty(struct spsc *r)
@@ -118,6 +139,23 @@ spsc_nonempty_sc(struct spsc *r)
 {
 	return (atomic_load_explicit(&r->sp_tail, memory_order_seq_cst) !=
 	    atomic_load_explicit(&r->sp_head, memory_order_relaxed));
+}
+
+/* The same pair for the other direction: a producer that waits for room
+ * checks spsc_full_sc() after saying it sleeps; the consumer, having made
+ * room, calls spsc_publish_head_sc() before reading whether it sleeps. */
+static inline void
+spsc_publish_head_sc(struct spsc *r)
+{
+	(void)atomic_fetch_add_explicit(&r->sp_head, 0, memory_order_seq_cst);
+}
+
+static inline int
+spsc_full_sc(struct spsc *r)
+{
+	return (atomic_load_explicit(&r->sp_tail, memory_order_relaxed) -
+	        atomic_load_explicit(&r->sp_head, memory_order_seq_cst) >
+	    r->sp_mask);
 }
 
 #endif /* _USTACK_KERN_SPSC_H_ */

@@ -4,6 +4,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/kern/kern_assert.c
   netstack/kern/kern_errno.c
   netstack/kern/kern_group.c
+  netstack/kern/kern_group_config.c
   netstack/kern/kern_group_thread.c
   netstack/kern/kern_stack.c
   netstack/kern/kern_sysctl.c

@@ -7,7 +7,9 @@ raises the same built-in exceptions (``ConnectionRefusedError``,
 Main objects: :class:`Stack` (one network node), :class:`Pipe` (two Ethernet
 endpoints with seeded fault injection), :class:`VirtualClock` (time that moves
 only when told), :class:`Interface` and :class:`Capture` (pcap files),
-:class:`Socket` and :class:`EventQueue`.
+:class:`Socket` and :class:`EventQueue`; :class:`StackGroup` (many cores:
+stacks on threads of their own, flows steered among them, sockets usable
+from any thread).
 
 Two stacks talking UDP over a pipe with 2 ms of delay, on virtual time::
 
@@ -54,6 +56,7 @@ from ustack.constants import *  # noqa: F403 - the socket module's names, listed
 from ustack.drivers import DriverEnd, driver_modules
 from ustack.errors import Error, check, error_class
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EV_RDHUP, EventQueue, event_names
+from ustack.group import StackGroup, rss_default_key, rss_hash_v4, rss_hash_v6, rss_queue
 from ustack.inet import Address6, ArpEntry, Nd6Entry, Route
 from ustack.netstat import SysctlInfo, format_netstat, sysctl_info
 from ustack.sockets import (
@@ -132,6 +135,7 @@ __all__ = [
     "SocketKind",
     "Deadlock",
     "Stack",
+    "StackGroup",
     "SysctlInfo",
     "VirtualClock",
     "World",
@@ -145,6 +149,10 @@ __all__ = [
     "monotonic_ns",
     "run_for",
     "run_until",
+    "rss_default_key",
+    "rss_hash_v4",
+    "rss_hash_v6",
+    "rss_queue",
     "sysctl_info",
 ]
 __all__ += _constants.__all__

@@ -34,6 +34,7 @@ CORE_HEADERS = (
     "ustack/ustack_stats.h",
     "ustack/ustack.h",
     "ustack/ustack_driver.h",
+    "ustack/ustack_group.h",
 )
 
 

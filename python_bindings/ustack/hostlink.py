@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ustack.drivers import DriverEnd
+from ustack.group import StackGroup
 from ustack.netns import BENCH_NET, BENCH_NET6, LINK_LOCAL6
 from ustack.sockets import AF_INET, AF_INET6, SO_ERROR, SOCK_STREAM, SOL_SOCKET, Socket
 from ustack.stack import Capture, Interface, Stack
@@ -54,6 +55,8 @@ from ustack.tap import Tap
 
 __all__ = [
     "HostLink",
+    "GroupHostLink",
+    "GroupLink",
     "PortLink",
     "StackLink",
     "local_mac",
@@ -509,3 +512,115 @@ class HostLink(StackLink):
 
 def _ip(*argv: str) -> None:
     subprocess.run(["ip", *argv], check=True, capture_output=True)
+
+
+class GroupLink(StackLink):
+    """A :class:`~ustack.group.StackGroup` of threaded stacks on the queues
+    of one multi-queue device (queue i to stack i), facing something outside
+    the process: ``ustack serve --stacks N``.  A subclass opens the device
+    and calls :meth:`_open_group`.
+
+    ``stack`` is stack 0 and ``iface`` its interface; :attr:`group` has
+    them all.  The threads start with the link: from then on the stacks'
+    sockets are used from any Python thread, never polled."""
+
+    group: StackGroup | None = None
+    ifaces: list[Interface]
+    _name = ""  # the interface's name on every stack
+
+    def _open_group(
+        self, nstacks: int, name: str, device: Any, *, seed: int | None, **group_options: Any
+    ) -> None:
+        """The group, the device's queues attached as ``name`` with
+        ustack's address on every stack."""
+        self._name = name
+        self.group = StackGroup(nstacks, seed=seed, **group_options)
+        self.ifaces = self.group.attach(name, device)
+        self.group.add_address(name, str(self.address))
+        self.stack = self.group.stacks[0]
+        self.iface = self.ifaces[0]
+
+    @property
+    def stacks(self) -> list[Stack]:
+        assert self.group is not None
+        return self.group.stacks
+
+    def enable_ipv6(
+        self,
+        address: str | ipaddress.IPv6Interface,
+        peer_address: str | ipaddress.IPv6Interface | None,
+        *,
+        kernel_ifname: str | None = None,
+        checked: bool = True,
+        static_neighbors: bool = False,
+    ) -> None:
+        """As :meth:`StackLink.enable_ipv6`, on every stack of the group."""
+        assert self.group is not None
+        conv = check_range6 if checked else ipaddress.IPv6Interface
+        self.address6 = conv(address)
+        self.peer_address6 = conv(peer_address) if peer_address is not None else None
+        self.group.add_address(self._name, self.address6, nodad=True)
+        if kernel_ifname is None:
+            return
+        setup_kernel_side6(kernel_ifname, self.peer_address6)
+        if static_neighbors and self.peer_address6 is not None:
+            self.group.nd6_add(self._name, self.peer_ip6, kernel_mac(kernel_ifname))
+
+    def poll(self) -> int:
+        """Nothing to do: the stacks' threads poll them."""
+        return 0
+
+    def wait(self, fds: Sequence[int] = (), limit: float = 0.05) -> list[int]:
+        ready, _, _ = select.select(list(fds), [], [], limit)
+        return list(ready)
+
+    def _close_group(self) -> None:
+        if self.group is not None:
+            self.group.close()
+            self.group = None
+
+
+class GroupHostLink(GroupLink):
+    """A group of ``nstacks`` threaded stacks on a multi-queue TAP device
+    (``IFF_MULTI_QUEUE``, one queue per stack) whose other side is the
+    kernel of this namespace.  The kernel spreads the flows it sends over
+    the queues by its own hash (and sends a flow's packets back on the
+    queue its replies came from); the group steers each frame to the stack
+    that owns its flow."""
+
+    driver = "tap"
+
+    def __init__(
+        self,
+        *,
+        nstacks: int,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 1500,
+        seed: int | None = None,
+        pin: bool = False,
+        busy_poll: bool = False,
+        **tap_options: Any,
+    ) -> None:
+        super().__init__(address, peer_address)
+        self.ifname = ifname
+        self.existing = False
+        self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
+        try:
+            self._open_group(nstacks, "tap0", self.tap, seed=seed, pin=pin, busy_poll=busy_poll)
+            setup_kernel_side(ifname, self.peer_address, mtu)
+            assert self.group is not None
+            self.group.start()
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        stats: dict[str, int] = self.tap.stats
+        return stats
+
+    def close(self) -> None:
+        self._close_group()
+        self.tap.close()

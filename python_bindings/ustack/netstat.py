@@ -163,6 +163,18 @@ def read_counters(st: Any, proto: str) -> dict[str, Any]:
     return counters_from_struct(out, ctype)
 
 
+def read_group_counters(g: Any, proto: str) -> dict[str, Any]:
+    """One protocol's counters summed over the stacks of a ``struct
+    ust_group *`` (``ust_group_stats_<proto>``), as :func:`read_counters`."""
+    try:
+        ctype, _ = _STRUCTS[proto]
+    except KeyError:
+        raise ValueError(f"unknown protocol {proto!r}: one of {', '.join(PROTOCOLS)}") from None
+    out = ffi.new(ctype + " *")
+    getattr(lib, f"ust_group_stats_{proto}")(g, out)
+    return counters_from_struct(out, ctype)
+
+
 def counters_from_struct(out: Any, ctype: str) -> dict[str, Any]:
     """A filled ``struct ust_<proto>stat`` as :func:`read_counters` gives it."""
     result: dict[str, Any] = {}

@@ -26,6 +26,14 @@ could never complete raises at once
 also for threads).  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
 
+Sockets of a threaded stack (a :class:`~ustack.group.StackGroup` started
+with threads) may be used from any Python thread at once: each call runs
+under the stack's lock (``ust_stack_lock``), a blocking call sleeps in
+``ust_socket_wait`` without it (the stack's thread wakes it) and its
+timeout is in seconds of the real clock; nothing polls the stack from
+Python.  A socket closed while another thread blocks on it ends that call
+with EBADF.
+
 Raw sockets, ``socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)``, behave as on BSD
 and Linux: ``sendto(icmp_message, (host, 0))`` sends the ICMP message as
 given (the application computes its checksum; the stack adds the IPv4
@@ -46,12 +54,14 @@ import errno as _errno
 import io
 import socket as _socket
 import struct
+import time
 import warnings
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ustack._native import ffi, lib
+from ustack._stacklock import CallbackScope, defer, in_callback
 from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
     AF_INET,
     AF_INET6,
@@ -155,6 +165,11 @@ _EINPROGRESS = int(lib.UST_EINPROGRESS)
 _EBADF = int(lib.UST_EBADF)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
+_EV_IN = int(lib.UST_EV_IN)
+_EV_OUT = int(lib.UST_EV_OUT)
+# A threaded stack's blocking call sleeps at most this long at a time in
+# ust_socket_wait (then looks whether another thread closed the socket).
+_WAIT_SLICE_NS = 100_000_000
 _INT = struct.Struct("i")
 # The host's family numbers (what a Socket is made with) as the C API's.
 # ust_socket() itself refuses a family the stack has no domain for
@@ -222,7 +237,8 @@ def _ust_py_upcall(arg: Any, so: Any, events: int) -> None:
     if sock is None or sock._upcall is None:
         return
     try:
-        sock._upcall(sock, int(events))
+        with CallbackScope(lib.ust_socket_stack(so)):
+            sock._upcall(sock, int(events))
     except BaseException as exc:  # re-raised by the stack after the poll
         sock._stack._errors.append(exc)
 
@@ -420,7 +436,7 @@ class Socket(SocketIdioms):
             )
         if _so is None:
             out = ffi.new("struct ust_socket **")
-            with stack.world.using():
+            with stack._using():
                 check(lib.ust_socket(stack._ptr(), c_family, c_type, int(proto), out))
             _so = out[0]
         self._so = _so
@@ -434,6 +450,10 @@ class Socket(SocketIdioms):
         self._upcall_handle: Any = None
         self._io_refs = 0
         self._closed = False
+        # Threaded stacks: threads asleep in ust_socket_wait on it, and a
+        # close that waits for them to leave.
+        self._waiters = 0
+        self._pending_so: Any = None
         self.id = stack._register_socket(self)
         if c_type == int(lib.UST_SOCK_DGRAM) and created:
             self._linux_dgram_buffers()
@@ -445,7 +465,7 @@ class Socket(SocketIdioms):
         for opt in (_C_SO_SNDBUF, _C_SO_RCVBUF):
             cur = _INT.unpack(self._getsockopt_raw(_C_SOL_SOCKET, opt, _INT.size))[0]
             if cur < LINUX_DGRAM_BUFFER:
-                with self._stack.world.using():
+                with self._stack._using():
                     lib.ust_setsockopt(self._so, _C_SOL_SOCKET, opt, ffi.from_buffer(raw), len(raw))
 
     # --- identity -----------------------------------------------------------
@@ -491,10 +511,24 @@ class Socket(SocketIdioms):
 
     # --- blocking -----------------------------------------------------------
 
-    def _call(self, attempt: Callable[[], T], what: str, flags: int = 0) -> T:
+    def _call(self, attempt: Callable[[], T], what: str, flags: int = 0, events: int = _EV_IN) -> T:
         """Run ``attempt`` (which raises _WouldBlock for -UST_EAGAIN), blocking
-        as the socket's timeout (and MSG_DONTWAIT in ``flags``) says."""
-        with self._stack.world.using():
+        as the socket's timeout (and MSG_DONTWAIT in ``flags``) says; on a
+        threaded stack, waiting for ``events``."""
+        lock = self._stack._lock
+        if lock is not None:
+
+            def locked() -> T:
+                with lock:
+                    return attempt()
+
+            return self._blocking(
+                locked,
+                what,
+                flags,
+                lambda ready: self._thread_wait(ready, events, self._timeout_ns()),
+            )
+        with self._stack._using():
             world = self._stack.world
             return self._blocking(
                 attempt,
@@ -505,6 +539,51 @@ class Socket(SocketIdioms):
 
     def _timeout_ns(self) -> int | None:
         return None if self._timeout is None else int(self._timeout * 1e9)
+
+    def _thread_wait(self, ready: Callable[[], bool], events: int, timeout_ns: int | None) -> bool:
+        """A threaded stack's blocking wait: ``ready()`` (which makes its C
+        calls under the stack lock) until it holds (True) or ``timeout_ns``
+        of the real clock pass (False), sleeping in ``ust_socket_wait`` with
+        no lock held (the stack's thread wakes it).  The sleep is cut into
+        slices so that a close from another thread is noticed."""
+        lock = self._stack._lock
+        assert lock is not None
+        if in_callback() is not None:
+            raise RuntimeError(
+                "a blocking ustack call was made from inside a stack callback "
+                "(upcall, input or capture hook); make the socket non-blocking "
+                "with setblocking(False) there"
+            )
+        depth = lock.release_all()  # a wait inside a locked region must let the stack run
+        try:
+            end = None if timeout_ns is None else time.monotonic_ns() + timeout_ns
+            revents = ffi.new("uint32_t *")
+            while True:
+                if ready():
+                    return True
+                left = _WAIT_SLICE_NS if end is None else end - time.monotonic_ns()
+                if left <= 0:
+                    return False
+                # The group's fence counts the sleep: closing the group waits for it.
+                lock.fence.enter()
+                try:
+                    with lock:
+                        so = self._ptr()
+                        self._waiters += 1
+                    try:
+                        rc = int(
+                            lib.ust_socket_wait(so, events, min(left, _WAIT_SLICE_NS), revents)
+                        )
+                    finally:
+                        with lock:
+                            self._waiters -= 1
+                            self._close_if_last()
+                finally:
+                    lock.fence.leave()
+                if rc < 0:
+                    check(rc, "ust_socket_wait")
+        finally:
+            lock.reacquire(depth)
 
     @staticmethod
     def _rc(rc: int, subject: str | None = None) -> int:
@@ -522,7 +601,7 @@ class Socket(SocketIdioms):
     def bind(self, address: tuple[Any, ...]) -> None:
         """Bind to ``(host, port)`` (AF_INET6: ``(host, port[, flowinfo[,
         scope_id]])``); port 0 picks an ephemeral port."""
-        with self._stack.world.using():
+        with self._stack._using():
             sa = self._sockaddr(address, "bind()")
             check(lib.ust_bind(self._ptr(), sa.ptr, sa.length))
 
@@ -530,6 +609,22 @@ class Socket(SocketIdioms):
         """Connect to ``(host, port)`` (AF_INET6: a 2- to 4-tuple); for UDP
         this sets the default peer and filters what arrives.  A stream
         connect blocks as the timeout says."""
+        lock = self._stack._lock
+        if lock is not None:
+            with lock:
+                sa = self._sockaddr(address, "connect()")
+                rc = int(lib.ust_connect(self._ptr(), sa.ptr, sa.length))
+            if rc != -_EINPROGRESS or self._timeout == 0.0:
+                check(rc)
+                return
+
+            def connected() -> bool:
+                with lock:
+                    return self._established()
+
+            if not self._thread_wait(connected, _EV_OUT, self._timeout_ns()):
+                raise _timeout_error("connect()")
+            return
         world = self._stack.world
         with world.using():
             so = self._ptr()
@@ -549,14 +644,14 @@ class Socket(SocketIdioms):
     def getsockname(self) -> Address:
         """The local ``(host, port)`` (AF_INET6: ``(host, port, flowinfo, scope_id)``)."""
         sa = CSockaddr()
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_getsockname(self._ptr(), sa.ptr, sa.lenp))
         return sockaddr_to_tuple(sa)
 
     def getpeername(self) -> Address:
         """The connected peer's address (as :meth:`getsockname`); ENOTCONN if none."""
         sa = CSockaddr()
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_getpeername(self._ptr(), sa.ptr, sa.lenp))
         return sockaddr_to_tuple(sa)
 
@@ -564,7 +659,7 @@ class Socket(SocketIdioms):
 
     def listen(self, backlog: int = 128) -> None:
         """Accept connections (stream sockets)."""
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_listen(self._ptr(), backlog))
 
     def accept(self) -> tuple[Socket, Address]:
@@ -591,7 +686,7 @@ class Socket(SocketIdioms):
         def attempt() -> int:
             return self._rc(int(lib.ust_send(self._ptr(), buf, len(buf), cflags)))
 
-        return self._call(attempt, "send()", flags)
+        return self._call(attempt, "send()", flags, _EV_OUT)
 
     def sendto(self, data: bytes | bytearray | memoryview, *args: Any) -> int:
         """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
@@ -606,7 +701,7 @@ class Socket(SocketIdioms):
                 int(lib.ust_sendto(self._ptr(), buf, len(buf), cflags, sa.ptr, sa.length))
             )
 
-        return self._call(attempt, "sendto()", flags)
+        return self._call(attempt, "sendto()", flags, _EV_OUT)
 
     def _recv_buf(self, size: int) -> Any:
         if size < 0:
@@ -626,7 +721,7 @@ class Socket(SocketIdioms):
         buf = self._recv_buf(bufsize)
         cflags = self._c_flags(flags)
         if bufsize == 0 and self._type == SOCK_STREAM:
-            with self._stack.world.using():
+            with self._stack._using():
                 self._ptr()
             return b""
 
@@ -708,7 +803,7 @@ class Socket(SocketIdioms):
             raw = bytes(value)
         buf = ffi.from_buffer(raw)
         c_level, c_opt = to_c_level(level), to_c_option(level, optname)
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_setsockopt(self._ptr(), c_level, c_opt, buf, len(raw)))
 
     def _so_error(self) -> int:
@@ -730,7 +825,7 @@ class Socket(SocketIdioms):
         if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_INFO and buflen == 0:
             info = ffi.new("struct ust_tcp_info *")
             length = ffi.new("size_t *", ffi.sizeof("struct ust_tcp_info"))
-            with self._stack.world.using():
+            with self._stack._using():
                 check(lib.ust_getsockopt(self._ptr(), c_level, c_opt, info, length))
             return _tcp_info(info)
         if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_CONGESTION and buflen == 0:
@@ -745,7 +840,7 @@ class Socket(SocketIdioms):
         self._ptr()
         buf = ffi.new("char[]", max(size, 1))
         length = ffi.new("size_t *", size)
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_getsockopt(self._ptr(), c_level, c_opt, buf, length))
         return bytes(ffi.buffer(buf, min(int(length[0]), size)))
 
@@ -761,19 +856,21 @@ class Socket(SocketIdioms):
         """
         so = self._ptr()
         if fn is None:
-            lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
+            with self._stack._using():
+                lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
             self._upcall = self._upcall_handle = None
             return
         self._upcall = fn
         if self._upcall_handle is None:
             self._upcall_handle = ffi.new_handle(weakref.ref(self))
-        lib.ust_socket_set_upcall(so, lib._ust_py_upcall, self._upcall_handle)
+        with self._stack._using():
+            lib.ust_socket_set_upcall(so, lib._ust_py_upcall, self._upcall_handle)
 
     # --- shutdown and close -------------------------------------------------
 
     def shutdown(self, how: int) -> None:
         """Shut down reading (``SHUT_RD``), writing (``SHUT_WR``) or both."""
-        with self._stack.world.using():
+        with self._stack._using():
             check(lib.ust_shutdown(self._ptr(), how))
 
     def close(self) -> None:
@@ -796,8 +893,20 @@ class Socket(SocketIdioms):
         self._evqs.clear()
         self._stack._unregister_socket(self)
         self._upcall = None
-        with self._stack.world.using():
+        with self._stack._using():
+            if self._waiters:
+                # A thread sleeps in ust_socket_wait on it: the last one
+                # out closes it (within _WAIT_SLICE_NS).
+                self._pending_so = so
+                return
             check(self._close_fn(so))
+
+    def _close_if_last(self) -> None:
+        """Under a threaded stack's lock, after a wait: the close that
+        waited for the sleeping threads."""
+        if self._waiters == 0 and self._pending_so is not None:
+            so, self._pending_so = self._pending_so, None
+            self._close_fn(so)
 
     def _decref_socketios(self) -> None:
         """A file from :meth:`makefile` was closed."""
@@ -855,6 +964,8 @@ class Socket(SocketIdioms):
         """The stack is about to be destroyed: close quietly."""
         self._closed = True
         so, self._so = self._so, None
+        if so is None:
+            so, self._pending_so = self._pending_so, None
         if so is not None:
             for q in list(self._evqs):
                 q._forget(self)
@@ -869,10 +980,18 @@ class Socket(SocketIdioms):
         # ResourceWarning (shown with -X dev or -W default).
         try:
             if self._so is not None and not self._stack.closed:
-                warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=2, source=self)
-                self.close()
+                # A threaded stack's lock may not be taken here now (this
+                # thread holds a stack lock, or runs a stack's callback).
+                if self._stack._lock is not None and defer(self._finalize):
+                    return
+                self._finalize()
         except Exception:  # never raise from a finalizer
             pass
+
+    def _finalize(self) -> None:
+        if self._so is not None and not self._stack.closed:
+            warnings.warn(f"unclosed {self!r}", ResourceWarning, stacklevel=3, source=self)
+            self.close()
 
     def __repr__(self) -> str:
         fam = self.family

@@ -19,6 +19,7 @@ Execution is run-to-completion: nothing happens unless :meth:`Stack.poll`
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import itertools
 import logging
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ustack._native import UINT64_MAX, cstr, ffi, lib, struct_to_dict
+from ustack._stacklock import CallbackScope, StackLock
 from ustack._util import format_mac, parse_mac
 from ustack.clock import VirtualClock
 from ustack.constants import (
@@ -144,13 +146,18 @@ class _Callbacks:
     callbacks; the stack re-raises the first after the C call returns.
     """
 
-    __slots__ = ("fn", "errors", "buf", "logger", "__weakref__")
+    __slots__ = ("fn", "errors", "buf", "logger", "st", "__weakref__")
 
-    def __init__(self, fn: Callable[..., Any] | None, errors: list[BaseException]) -> None:
+    def __init__(
+        self, fn: Callable[..., Any] | None, errors: list[BaseException], st: Any = None
+    ) -> None:
         self.fn = fn
         self.errors = errors
         self.buf: Any = None
         self.logger: logging.Logger = _LOG
+        # The stack that runs the callback (None: unknown, a group's logger):
+        # on a threaded stack, calls from the callback into it take no lock.
+        self.st = st
 
     def frame(self, m: Any) -> bytes:
         n = int(lib.ust_mbuf_pktlen(m))
@@ -165,7 +172,8 @@ def _ust_py_input_hook(arg: Any, ifp: Any, m: Any) -> int:
     cb: _Callbacks = ffi.from_handle(arg)
     try:
         assert cb.fn is not None
-        return 1 if cb.fn(cb.frame(m)) else 0
+        with CallbackScope(cb.st):
+            return 1 if cb.fn(cb.frame(m)) else 0
     except BaseException as exc:  # re-raised by the stack after the C call
         cb.errors.append(exc)
         return 0
@@ -176,7 +184,8 @@ def _ust_py_capture(arg: Any, ifp: Any, direction: int, ts_ns: int, m: Any) -> N
     cb: _Callbacks = ffi.from_handle(arg)
     try:
         assert cb.fn is not None
-        cb.fn(int(direction), int(ts_ns), cb.frame(m))
+        with CallbackScope(cb.st):
+            cb.fn(int(direction), int(ts_ns), cb.frame(m))
     except BaseException as exc:
         cb.errors.append(exc)
 
@@ -186,7 +195,8 @@ def _ust_py_log(arg: Any, level: int, line: Any) -> None:
     cb: _Callbacks = ffi.from_handle(arg)
     try:
         text = ffi.string(line).decode("utf-8", "replace")
-        cb.logger.log(_LOG_LEVELS.get(int(level), logging.INFO), "%s", text)
+        with CallbackScope(cb.st):
+            cb.logger.log(_LOG_LEVELS.get(int(level), logging.INFO), "%s", text)
     except BaseException as exc:
         cb.errors.append(exc)
 
@@ -198,6 +208,54 @@ def _log_level(level: int | str | None) -> int | None:
         return _LOG_NAMES[level.lower()]
     except KeyError:
         raise ValueError(f"unknown log level {level!r}: one of {sorted(_LOG_NAMES)}") from None
+
+
+def fill_config(
+    cfg: Any,
+    errors: list[BaseException],
+    *,
+    seed: int | None = None,
+    clock: VirtualClock | None = None,
+    mem_limit: int | None = None,
+    nmbufs: int | None = None,
+    nmbclusters: int | None = None,
+    nmbjumbo9: int | None = None,
+    tick_ns: int | None = None,
+    rx_burst: int | None = None,
+    ifq_maxlen: int | None = None,
+    log_level: int | str | None = None,
+) -> tuple[_Callbacks, Any]:
+    """Fill a ``struct ust_stack_config`` from :class:`Stack`'s keyword
+    options (a StackGroup's too); log lines go to the ``ustack`` logger,
+    exceptions raised there to ``errors``.  Returns the log callback's
+    state and handle, to keep alive as long as the stack."""
+    if mem_limit is not None:
+        cfg.mem_limit = mem_limit
+    if nmbufs is not None:
+        cfg.nmbufs = nmbufs
+    if nmbclusters is not None:
+        cfg.nmbclusters = nmbclusters
+    if nmbjumbo9 is not None:
+        cfg.nmbjumbo9 = nmbjumbo9
+    if tick_ns is not None:
+        cfg.tick_ns = tick_ns
+    if rx_burst is not None:
+        cfg.rx_burst = rx_burst
+    if ifq_maxlen is not None:
+        cfg.ifq_maxlen = ifq_maxlen
+    if clock is not None:
+        cfg.clock = clock._c_clock()
+    if seed is not None:
+        cfg.seed_set = 1
+        cfg.seed = seed & UINT64_MAX
+    log_cb = _Callbacks(None, errors)
+    handle = ffi.new_handle(log_cb)
+    cfg.log.fn = lib._ust_py_log
+    cfg.log.arg = handle
+    level = _log_level(log_level)
+    if level is not None:
+        cfg.log.level = level
+    return log_cb, handle
 
 
 class Stack(Closing):
@@ -230,44 +288,23 @@ class Stack(Closing):
         ifq_maxlen: int | None = None,
         log_level: int | str | None = None,
     ) -> None:
-        self._st: Any = None
-        self._destroy = lib.ust_stack_destroy
-        self._errors: list[BaseException] = []
-        self._interfaces: dict[str, Interface] = {}
-        self._links: list[Link] = []
-        self._sockets: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
-        self._sock_ids = itertools.count(1)
-        self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
-        self.clock = clock
-        self.seed = seed
+        self._init_fields(clock, seed, [])
         cfg = ffi.new("struct ust_stack_config *")
         lib.ust_stack_config_init(cfg)
-        if mem_limit is not None:
-            cfg.mem_limit = mem_limit
-        if nmbufs is not None:
-            cfg.nmbufs = nmbufs
-        if nmbclusters is not None:
-            cfg.nmbclusters = nmbclusters
-        if nmbjumbo9 is not None:
-            cfg.nmbjumbo9 = nmbjumbo9
-        if tick_ns is not None:
-            cfg.tick_ns = tick_ns
-        if rx_burst is not None:
-            cfg.rx_burst = rx_burst
-        if ifq_maxlen is not None:
-            cfg.ifq_maxlen = ifq_maxlen
-        if clock is not None:
-            cfg.clock = clock._c_clock()
-        if seed is not None:
-            cfg.seed_set = 1
-            cfg.seed = seed & UINT64_MAX
-        self._log_cb = _Callbacks(None, self._errors)
-        self._log_handle = ffi.new_handle(self._log_cb)
-        cfg.log.fn = lib._ust_py_log
-        cfg.log.arg = self._log_handle
-        level = _log_level(log_level)
-        if level is not None:
-            cfg.log.level = level
+        self._log_cb, self._log_handle = fill_config(
+            cfg,
+            self._errors,
+            seed=seed,
+            clock=clock,
+            mem_limit=mem_limit,
+            nmbufs=nmbufs,
+            nmbclusters=nmbclusters,
+            nmbjumbo9=nmbjumbo9,
+            tick_ns=tick_ns,
+            rx_burst=rx_burst,
+            ifq_maxlen=ifq_maxlen,
+            log_level=log_level,
+        )
         self.tick_ns = int(cfg.tick_ns)
         out = ffi.new("struct ust_stack **")
         check(lib.ust_stack_create(cfg, out), "stack")
@@ -275,6 +312,31 @@ class Stack(Closing):
         self._world = World.for_key(clock) if clock is not None else World()
         self._world._add(self)
         self._raise_pending()
+
+    # Set on the stacks of a StackGroup (ustack.group): the group, the
+    # stack's index in it, and with threads the stack's lock (every call
+    # into the stack from Python is then made holding it).
+    _group: Any = None
+    _index = 0
+    _lock: StackLock | None = None
+    _st: Any
+    _errors: list[BaseException]
+    tick_ns: int
+
+    def _init_fields(
+        self, clock: VirtualClock | None, seed: int | None, errors: list[BaseException]
+    ) -> None:
+        self._st = None
+        self._destroy: Callable[[Any], None] = lib.ust_stack_destroy
+        self._errors = errors
+        self._interfaces: dict[str, Interface] = {}
+        self._links: list[Link] = []
+        self._sockets: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
+        self._sock_ids = itertools.count(1)
+        self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
+        self.clock = clock
+        self.seed = seed
+        self.tick_ns = 0
 
     # --- lifetime ---------------------------------------------------------
 
@@ -318,8 +380,42 @@ class Stack(Closing):
 
     # --- running ----------------------------------------------------------
 
+    def _using(self) -> Any:
+        """The context every call into the stack is made in: the lock of
+        the world's stacks, or a threaded group's stack lock."""
+        lock = self._lock
+        return lock if lock is not None else self.world.using()
+
+    @property
+    def group(self) -> Any:
+        """The :class:`~ustack.group.StackGroup` of a group's stack, else None."""
+        return self._group
+
+    @property
+    def index(self) -> int:
+        """The stack's index in its group (0 for a lone stack)."""
+        return self._index
+
+    def locked(self) -> contextlib.AbstractContextManager[None]:
+        """``with stack.locked():`` holds a threaded stack's lock
+        (``ust_stack_lock``) for a run of calls, which then see no packet
+        processed in between; its thread waits meanwhile (a long hold stalls
+        the stack).  A stack without a thread: nothing to hold."""
+        return self._lock if self._lock is not None else contextlib.nullcontext()
+
+    @property
+    def threaded(self) -> bool:
+        """True for a stack of a StackGroup with threads: its thread polls
+        it, and any Python thread may call it (through its lock)."""
+        return self._lock is not None
+
     def poll(self) -> int:
         """One turn of the run-to-completion loop; returns the work done (0: idle)."""
+        if self._lock is not None:
+            raise RuntimeError(
+                "this stack runs on a thread of its own (a StackGroup with threads): "
+                "it polls itself"
+            )
         st = self._ptr()
         with _LOCK, polling():
             n = int(lib.ust_stack_poll(st))
@@ -423,11 +519,28 @@ class Stack(Closing):
             raise TypeError(f"add_interface needs a driver end such as pipe.a, not {driver!r}")
         ops, softc = driver._attach_args()
         out = ffi.new("struct ust_if **")
-        check(lib.ust_if_attach(st, name.encode("utf-8"), ops, softc, out), name)
-        link = Link(out[0])
+        with self._lock or contextlib.nullcontext():
+            check(lib.ust_if_attach(st, name.encode("utf-8"), ops, softc, out), name)
+        iface = self._adopt_interface(out[0], driver)
+        if address is not None:
+            for text in (
+                [address]
+                if isinstance(address, str | ipaddress.IPv4Interface | ipaddress.IPv6Interface)
+                else address
+            ):
+                iface.add_address(text)
+        return iface
+
+    def _make_interface(self, link: Link, driver: DriverEnd) -> Interface:
+        return Interface(self, link, driver)
+
+    def _adopt_interface(self, ifp: Any, driver: DriverEnd) -> Interface:
+        """The Interface of a new ``struct ust_if *`` on this stack with
+        ``driver``'s end (``add_interface``, a StackGroup's attach)."""
+        link = Link(ifp)
         self._links.append(link)
         driver._attached(link)
-        iface = Interface(self, link, driver)
+        iface = self._make_interface(link, driver)
         self._interfaces[iface.name] = iface
         stack_ref = weakref.ref(self)  # no cycle: a Link never holds its stack
 
@@ -438,15 +551,8 @@ class Stack(Closing):
 
         link.on_detach.append(forget)
         shared = driver._shared_key()
-        if shared is not None:
+        if shared is not None and self._lock is None:
             self._world = self.world._join(shared, self)
-        if address is not None:
-            for text in (
-                [address]
-                if isinstance(address, str | ipaddress.IPv4Interface | ipaddress.IPv6Interface)
-                else address
-            ):
-                iface.add_address(text)
         return iface
 
     def _forget(self, name: str) -> None:
@@ -1023,6 +1129,11 @@ class Interface:
             raise error_from_code(int(lib.UST_ENODEV), self.name)
         return self._link.ifp
 
+    def _c_stack(self) -> Any:
+        """The ``struct ust_stack *`` of the interface's stack (None if gone)."""
+        st = self._stack_ref()
+        return None if st is None else st._st
+
     @property
     def stack(self) -> Stack:
         """The stack this interface belongs to."""
@@ -1175,7 +1286,7 @@ class Interface:
             lib.ust_if_set_input_hook(ifp, ffi.NULL, ffi.NULL)
             self._input_cb = self._input_handle = None
             return
-        cb = _Callbacks(fn, self._errors)
+        cb = _Callbacks(fn, self._errors, self._c_stack())
         handle = ffi.new_handle(cb)
         lib.ust_if_set_input_hook(ifp, lib._ust_py_input_hook, handle)
         # Kept alive for as long as C may call back with it.
@@ -1190,7 +1301,7 @@ class Interface:
         self._drop_capture()
         if fn is None:
             return
-        cb = _Callbacks(fn, self._errors)
+        cb = _Callbacks(fn, self._errors, self._c_stack())
         handle = ffi.new_handle(cb)
         lib.ust_if_set_capture(ifp, lib._ust_py_capture, handle)
         self._capture, self._capture_handle = cb, handle

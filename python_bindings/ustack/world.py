@@ -42,6 +42,12 @@ On a virtual clock time advances only when every thread that has used the
 world is waiting in a ustack call, or has made none for
 :data:`THREAD_GRACE` seconds of wall time (so that a thread in
 ``Thread.join()`` or ``time.sleep()`` does not stop the clock forever).
+
+The stacks of a :class:`~ustack.group.StackGroup` with threads are in no
+world: each is polled by its own thread, and their sockets' blocking calls
+sleep in ``ust_socket_wait`` (see :mod:`ustack.sockets`).  A group without
+threads is one world (its stacks hand frames to each other), polled like
+any stacks.
 """
 
 from __future__ import annotations

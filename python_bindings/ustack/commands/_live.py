@@ -64,6 +64,8 @@ from ustack.hostlink import (
     DEFAULT_IFNAME,
     DEFAULT_PEER_ADDRESS,
     DEFAULT_PEER_ADDRESS6,
+    GroupHostLink,
+    GroupLink,
     HostLink,
     StackLink,
     existing_device,
@@ -78,6 +80,7 @@ __all__ = [
     "link_addresses6",
     "is_ipv6",
     "open_link",
+    "open_group_link",
     "Stopper",
     "wait_io",
     "summary",
@@ -547,6 +550,45 @@ def open_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> Sta
     return link
 
 
+def open_group_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> GroupLink:
+    """``--stacks N``: a threaded group of N stacks, one per queue of a
+    multi-queue TAP device made for the run, or (``--driver afxdp``) of N
+    AF_XDP queues; knobs from --sysctl applied to every stack."""
+    try:
+        address, peer = link_addresses(args)
+        link: GroupLink
+        if use_afxdp(args):
+            from ustack.grouplinks import GroupAfxdpLink
+
+            link = GroupAfxdpLink(
+                nstacks=args.stacks,
+                device=args.afxdp_ifname,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 0,
+                mode=args.afxdp_mode,
+                tx_csum=not args.afxdp_no_offload,
+            )
+        else:
+            link = GroupHostLink(
+                nstacks=args.stacks,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or 1500,
+            )
+    except (ValueError, OSError) as exc:
+        raise SystemExit(f"ustack {prog}: {exc}") from None
+    try:
+        apply_sysctls(link.stacks, args.sysctl, prog)
+        _open_ipv6(link, args, prog, ipv6)
+    except BaseException:
+        link.close()
+        raise
+    return link
+
+
 def _open_ipv6(link: StackLink, args: argparse.Namespace, prog: str, wanted: bool) -> None:
     """IPv6 addresses on both sides of the link when asked for: the kernel's
     end is set up only on a device made for the run (not --tap, not a
@@ -635,8 +677,10 @@ def summary(link: StackLink, elapsed: float) -> str:
     """The counters a command prints when it ends, netstat style: frames on
     the device, TCP segments and bytes, retransmissions, connections."""
     dev = link.driver_stats
-    st = link.stack.stats
-    tcp = link.stack.netstat("tcp")["tcp"]
+    group = getattr(link, "group", None)
+    counters = group if group is not None else link.stack
+    st = counters.stats
+    tcp = counters.netstat("tcp")["tcp"]
     peer = f", {link.peer_label} {link.peer_ip}" if link.peer_address is not None else ""
     if link.address6 is not None:
         peer += f"; {link.ip6}"
@@ -651,7 +695,30 @@ def summary(link: StackLink, elapsed: float) -> str:
     lines.extend(f"\t{tcp[name]} {describe('tcp', name)}" for name in _TCP_SUMMARY)
     if link.capture is not None:
         lines.append(f"pcap: {link.capture.count} frames written")
+    if group is not None:
+        lines.extend(steering_summary(group))
     return "\n".join(lines)
+
+
+def steering_summary(group: ustack.StackGroup) -> list[str]:
+    """The lines a group adds to the summary: frames re-steered between
+    its stacks (arrived on another stack's queue), in total and per stack."""
+    rss = group.rss_stats
+    lines = [
+        f"steering ({len(group)} stacks): {rss['rss_steered_out']} frames re-steered to "
+        f"the stack owning their flow, {rss['rss_ring_full']} dropped (ring full), "
+        f"{rss['rss_local']} arrived on their own stack's queue, "
+        f"{rss['rss_replicated']} ARP/ND frames replicated"
+    ]
+    for i in range(len(group)):
+        p = group.rss_stats_of(i)
+        s = group.stacks[i].stats
+        lines.append(
+            f"\tstack {i}: {s['rx_frames']} frames received, {s['tx_frames']} sent, "
+            f"{p['rss_local']} local, {p['rss_steered_out']} steered out, "
+            f"{p['rss_steered_in']} steered in, {p['rss_ring_full']} ring full"
+        )
+    return lines
 
 
 def option_names(sock: Socket) -> str:

@@ -29,11 +29,13 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import ustack
+import ustack.group
 from ustack import pattern
 from ustack._util import end_process
 from ustack.commands._live import (
@@ -41,13 +43,17 @@ from ustack.commands._live import (
     Stopper,
     add_link_arguments,
     enter_namespace,
+    open_group_link,
     open_link,
     option_names,
     summary,
+    use_afxdp,
+    use_dpdk,
+    use_netmap,
     wait_io,
 )
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
-from ustack.hostlink import StackLink
+from ustack.hostlink import GroupLink, StackLink
 from ustack.netstat import format_endpoint
 from ustack.sockets import Socket
 
@@ -80,6 +86,11 @@ SIGTERM, after --duration seconds, or when the --run command exits; then it
 prints the stack's counters (frames, TCP segments and bytes, retransmits,
 connections) and exits with the --run command's status (else 0).
 
+--stacks N runs N stacks on N threads (many cores): the TAP device gets N
+queues, stack i owns queue i, frames are steered to the stack that owns
+their flow (the count of re-steered frames is in the summary), and every
+service listens on every stack, served by a worker thread per stack.
+
 --run CMD runs a shell command next to the server (in its namespace) once
 the listeners are up, so the kernel's tools reach ustack at --address, e.g.
   --run "curl -s http://198.18.0.1:8080/bytes/1000000 | sha256sum"
@@ -101,6 +112,8 @@ examples:
   ustack serve --http 80 --echo 7 --discard 9 -v       # until Ctrl-C; ustack stats
   ustack serve --http 8080 --address 2001:2::1/64 \
       --run "curl -s http://[2001:2::1]:8080/bytes/1000 | wc -c"   # IPv4 and IPv6
+  ustack serve --http 8080 --stacks 2 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
+                                                       # two stacks, two threads
   ustack serve --http 8080 --tap tap0                  # no root: curl 198.18.0.1:8080
   ustack serve --http 8080 --netns lab                 # ip netns exec lab curl ...
   ustack serve --driver dpdk --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
@@ -182,6 +195,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="listen queue length; kern.ipc.somaxconn is raised to it when lower, so "
         "that a burst of hundreds of connects (ab -c 500) is queued, not reset "
         "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--stacks",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run N stacks, one per thread (many cores, docs/multicore.md): the TAP "
+        "device gets N queues (IFF_MULTI_QUEUE) and stack i owns queue i; a frame that "
+        "arrives on another stack's queue (the kernel spreads flows by its own hash) is "
+        "handed to the stack that owns its flow (Toeplitz hash), and counted; every "
+        "service listens on every stack, a worker thread per stack serves that stack's "
+        "connections; the summary and `ustack stats` show each stack's connections and "
+        "the re-steered frames.  With --driver afxdp: N AF_XDP queues instead, one per "
+        "stack.  (default: %(default)s, one stack and no threads)",
     )
     parser.add_argument(
         "--verbose",
@@ -516,20 +543,31 @@ def _bytes_path(target: str) -> int | None:
 
 
 class Server:
-    """The listeners, their connections and the loop that drives them."""
+    """The listeners, their connections and the loop that drives them: of
+    the link's stack, or (``serve --stacks N``) of one stack of its group,
+    run by a worker thread of its own (:meth:`serve_forever`)."""
 
-    def __init__(self, link: StackLink, verbose: bool) -> None:
+    def __init__(
+        self,
+        link: StackLink,
+        verbose: bool,
+        stack: ustack.Stack | None = None,
+        index: int | None = None,
+    ) -> None:
         self.link = link
         self.verbose = verbose
-        self.evq = EventQueue(link.stack)
+        self.stack = link.stack if stack is None else stack
+        self.index = index
+        self.evq = EventQueue(self.stack)
         self.services: list[Service] = []
         self.started = time.monotonic()
 
     def log(self, line: str) -> None:
-        print(f"[{time.monotonic() - self.started:8.3f}] {line}", flush=True)
+        where = "" if self.index is None else f"stack {self.index}: "
+        print(f"[{time.monotonic() - self.started:8.3f}] {where}{line}", flush=True)
 
     def listen(self, kind: str, port: int, backlog: int) -> None:
-        stack = self.link.stack
+        stack = self.stack
         if backlog > int(stack.sysctl("kern.ipc.somaxconn")):
             stack.sysctl("kern.ipc.somaxconn", backlog)
         sock = self._listener(ustack.AF_INET, ("", port), backlog)
@@ -542,7 +580,7 @@ class Server:
             self.evq.register(sock6, EV_IN, svc)
 
     def _listener(self, family: int, address: tuple[Any, ...], backlog: int) -> Socket:
-        sock = self.link.stack.socket(family, ustack.SOCK_STREAM)
+        sock = self.stack.socket(family, ustack.SOCK_STREAM)
         try:
             sock.setsockopt(ustack.SOL_SOCKET, ustack.SO_REUSEADDR, 1)
             if family == ustack.AF_INET6:
@@ -563,6 +601,19 @@ class Server:
         for obj, events in ready:
             obj.handle(events)
         return busy or bool(ready)
+
+    def serve_forever(self, stop: threading.Event, errors: list[BaseException]) -> None:
+        """A worker thread's loop (a threaded stack): wait on the event
+        queue (ust_evq_wait: the stack's thread wakes it), handle what is
+        ready, until ``stop``.  An exception ends it, kept in ``errors``
+        (and sets ``stop``)."""
+        try:
+            while not stop.is_set():
+                for obj, events in self.evq.poll(0.05):
+                    obj.handle(events)
+        except BaseException as exc:
+            errors.append(exc)
+            stop.set()
 
     def snapshot(self) -> dict[str, Any]:
         """What the control socket answers (and `ustack stats` prints)."""
@@ -598,6 +649,105 @@ class Server:
         self.evq.close()
 
 
+class GroupServer:
+    """``serve --stacks N``: a :class:`Server` per stack of the link's group,
+    each with its own listeners (a SYN is accepted on the stack its hash
+    selects) and event queue, run by a worker thread of its own."""
+
+    def __init__(self, link: GroupLink, verbose: bool) -> None:
+        self.link = link
+        self.verbose = verbose
+        self.workers = [Server(link, verbose, st, i) for i, st in enumerate(link.stacks)]
+        self.started = time.monotonic()
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.threads: list[threading.Thread] = []
+
+    def listen(self, kind: str, port: int, backlog: int) -> None:
+        for w in self.workers:
+            w.listen(kind, port, backlog)
+
+    def start(self) -> None:
+        for w in self.workers:
+            t = threading.Thread(
+                target=w.serve_forever,
+                args=(self.stop, self.errors),
+                name=f"serve-stack-{w.index}",
+                daemon=True,
+            )
+            t.start()
+            self.threads.append(t)
+
+    def join(self) -> None:
+        self.stop.set()
+        for t in self.threads:
+            t.join(5.0)
+
+    @property
+    def services(self) -> list[dict[str, Any]]:
+        """Each service's totals over the stacks, with ``per_stack``
+        accepted connections."""
+        out = []
+        for k, svc in enumerate(self.workers[0].services):
+            per = [w.services[k] for w in self.workers]
+            d = svc.as_dict()
+            for key in ("accepted", "active", "bytes_in", "bytes_out"):
+                d[key] = sum(getattr(p, key) for p in per)
+            d["per_stack"] = [p.accepted for p in per]
+            out.append(d)
+        return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """The control socket's JSON: as one stack's, summed over the
+        group, with ``stacks`` (per stack: connections, counters and
+        steering counters) and ``rss`` (the group's steering counters)."""
+        link = self.link
+        group = link.group
+        assert group is not None
+        iface: dict[str, int] = {}
+        for ifc in link.ifaces:
+            for key, value in ifc.stats.items():
+                iface[key] = iface.get(key, 0) + value
+        return {
+            "pid": os.getpid(),
+            "uptime": time.monotonic() - self.started,
+            "address": str(link.address),
+            "peer_address": str(link.peer_address),
+            "address6": None if link.address6 is None else str(link.address6),
+            "peer_address6": None if link.peer_address6 is None else str(link.peer_address6),
+            "ifname": link.ifname,
+            "services": self.services,
+            "stack": group.stats,
+            "driver": link.driver,
+            link.driver: link.driver_stats,
+            "interface": iface,
+            "rss": group.rss_stats,
+            "stacks": [
+                {
+                    "index": w.index,
+                    "accepted": sum(svc.accepted for svc in w.services),
+                    "stack": w.stack.stats,
+                    "rss": group.rss_stats_of(i),
+                }
+                for i, w in enumerate(self.workers)
+            ],
+            "connections": [
+                {
+                    "local": format_endpoint(c.local[0], c.local[1]),
+                    "remote": format_endpoint(c.remote[0], c.remote[1]),
+                    "state": c.state_name,
+                }
+                for c in group.tcp_connections()
+            ],
+            "netstat": group.netstat(),
+        }
+
+    def close(self) -> None:
+        self.join()
+        for w in self.workers:
+            w.close()
+
+
 class Control:
     """The Unix socket that answers every connection with a JSON snapshot."""
 
@@ -614,7 +764,7 @@ class Control:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def answer(self, server: Server) -> None:
+    def answer(self, server: Server | GroupServer) -> None:
         while True:
             try:
                 conn, _ = self.sock.accept()
@@ -643,9 +793,16 @@ def run(args: argparse.Namespace) -> int:
             "ustack serve: nothing to serve: give --echo, --discard or --http PORT", file=sys.stderr
         )
         return 2
+    if args.stacks != 1:
+        problem = _stacks_problem(args)
+        if problem is not None:
+            print(f"ustack serve: --stacks {args.stacks}: {problem}", file=sys.stderr)
+            return 2
     rc = enter_namespace(args, "serve", "serve")
     if rc is not None:
         return rc
+    if args.stacks != 1:
+        return run_group(args, services)
     link = open_link(args, "serve")
     control: Control | None = None
     proc: subprocess.Popen[bytes] | None = None
@@ -712,6 +869,101 @@ def run(args: argparse.Namespace) -> int:
                     )
                 print(summary(link, elapsed), flush=True)
             finally:  # a closed stdout (| head) must not leave the link (a veth) behind
+                server.close()
+                link.close()
+    return status
+
+
+def _stacks_problem(args: argparse.Namespace) -> str | None:
+    """Why --stacks N cannot be used with the other options (None: it can)."""
+    if not 1 <= args.stacks <= ustack.group.GROUP_MAX:
+        return f"1..{ustack.group.GROUP_MAX} stacks"
+    if use_dpdk(args) or use_netmap(args):
+        return "several stacks run on the TAP driver or AF_XDP (--driver tap or afxdp)"
+    if use_afxdp(args) and args.afxdp_queues not in (1, args.stacks):
+        return f"--afxdp-queues {args.afxdp_queues}: a stack per queue, give --stacks as many"
+    if args.tap is not None:
+        return "several stacks need a multi-queue TAP device made for the run, not --tap"
+    if args.pcap is not None:
+        return "--pcap captures one interface: not with several stacks"
+    return None
+
+
+def run_group(args: argparse.Namespace, services: list[tuple[str, int]]) -> int:
+    """``serve --stacks N``: a worker thread per stack of a threaded group
+    on a multi-queue TAP device, until Ctrl-C, --duration or --run's end."""
+    link = open_group_link(args, "serve")
+    control: Control | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    status = 0
+    server = GroupServer(link, args.verbose)
+    with Stopper() as stop:
+        try:
+            for kind, port in services:
+                try:
+                    server.listen(kind, port, args.backlog)
+                except OSError as exc:
+                    print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
+                    return 1
+            if not args.no_control:
+                path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
+                control = Control(path)
+            names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
+            kernel = link.peer_ip
+            if link.address6 is not None:
+                names += ", " + ", ".join(
+                    f"{k} {format_endpoint(link.ip6, p)}" for k, p in services
+                )
+                if link.peer_address6 is not None:
+                    kernel += f", {link.peer_ip6}"
+            ctl = f"; ustack stats --control {control.path}" if control else ""
+            print(
+                f"ustack serve: {names} on {len(link.stacks)} stacks (kernel side {kernel}){ctl}",
+                flush=True,
+            )
+            server.start()
+            if args.run:
+                proc = subprocess.Popen(args.run, shell=True)
+            deadline = None if args.duration is None else server.started + args.duration
+            why = ""
+            while True:
+                now = time.monotonic()
+                if stop.stopped:
+                    why = stop.signame or ""
+                    break
+                if server.stop.is_set():
+                    err = server.errors[0] if server.errors else None
+                    why = f"a worker thread failed: {err!r}"
+                    status = 1
+                    break
+                if proc is not None and proc.poll() is not None:
+                    status = proc.returncode
+                    why = f"--run exited with status {status}"
+                    break
+                if deadline is not None and now >= deadline:
+                    why = f"--duration {args.duration:g} s"
+                    break
+                fds = [control.fileno()] if control is not None else []
+                if wait_io(link, fds, 0.05) and control is not None:
+                    control.answer(server)
+            print(f"ustack serve: stopping ({why})", flush=True)
+        finally:
+            if proc is not None:
+                end_process(proc)
+            if control is not None:
+                control.close()
+            server.join()
+            elapsed = time.monotonic() - server.started
+            try:
+                for svc in server.services:
+                    per = ", ".join(f"{n}" for n in svc["per_stack"])
+                    print(
+                        f"{svc['kind']}:{svc['port']}: {svc['accepted']} connections "
+                        f"(per stack: {per}), {svc['bytes_in']} bytes in, "
+                        f"{svc['bytes_out']} bytes out"
+                    )
+                print(summary(link, elapsed), flush=True)
+            finally:
                 server.close()
                 link.close()
     return status

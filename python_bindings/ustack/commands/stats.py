@@ -23,7 +23,8 @@ HELP = "print the counters of a running `ustack serve` (netstat -s style)"
 DESCRIPTION = f"""\
 Asks a running `ustack serve` for its counters through its control socket
 and prints them: the services with their connections and bytes, the TAP
-device's and the interface's frame counts, the TCP connection table, and
+device's and the interface's frame counts (with --stacks N, per stack, and the
+frames re-steered between stacks), the TCP connection table, and
 the protocol counters as netstat -s does (nonzero ones unless --zeros).
 
 Without --control, every serve found as {control_dir()}/serve-*.sock is
@@ -90,10 +91,42 @@ def format_snapshot(snap: dict[str, Any], zeros: bool) -> str:
             ["counter", "value"],
             [[f"stack.{k}", v] for k, v in snap["stack"].items()]
             + [[f"{drv}.{k}", v] for k, v in snap[drv].items()]
-            + [[f"if.{k}", v] for k, v in snap["interface"].items()],
+            + [[f"if.{k}", v] for k, v in snap["interface"].items()]
+            + [[f"rss.{k}", v] for k, v in snap.get("rss", {}).items()],
         ),
         "",
     ]
+    stacks = snap.get("stacks")
+    if stacks:  # serve --stacks N
+        out += [
+            table(
+                [
+                    "stack",
+                    "accepted",
+                    "rx frames",
+                    "tx frames",
+                    "local",
+                    "steered out",
+                    "steered in",
+                    "ring full",
+                ],
+                [
+                    [
+                        s["index"],
+                        s["accepted"],
+                        s["stack"]["rx_frames"],
+                        s["stack"]["tx_frames"],
+                        s["rss"]["rss_local"],
+                        s["rss"]["rss_steered_out"],
+                        s["rss"]["rss_steered_in"],
+                        s["rss"]["rss_ring_full"],
+                    ]
+                    for s in stacks
+                ],
+                title="stacks (frames re-steered to the stack owning their flow):",
+            ),
+            "",
+        ]
     conns = snap["connections"]
     if conns:
         out += [

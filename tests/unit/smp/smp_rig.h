@@ -28,6 +28,10 @@ struct rig {
 	uint32_t ipa, ipb;
 };
 
+/* The driver ops group a's queues use (NULL: mq_ops), for a case that
+ * wants a variant. */
+static const struct ust_driver_ops *rig_ops_a;
+
 static inline void
 rig_config(struct ust_group_config *gc, struct rig *r, unsigned n, int threads, uint64_t seed)
 {
@@ -69,7 +73,8 @@ rig_open(struct rig *r, unsigned na, unsigned nb, int threads, int pa, int pb, u
 		gc.ring_size = ring;
 	if ((rc = ust_group_create(&gc, &r->b)) != 0)
 		return (rc);
-	if ((rc = ust_group_if_attach(r->a, "mq0", &mq_ops, r->da.softc, NULL)) != 0 ||
+	if ((rc = ust_group_if_attach(r->a, "mq0", rig_ops_a != NULL ? rig_ops_a : &mq_ops,
+	         r->da.softc, NULL)) != 0 ||
 	    (rc = ust_group_if_attach(r->b, "mq0", &mq_ops, r->db.softc, NULL)) != 0)
 		return (rc);
 	if ((rc = ust_group_if_addr_add(r->a, "mq0", r->ipa, 24)) != 0 ||

@@ -16,6 +16,7 @@
 #include "ust_test.h"
 #if UST_INET6
 #include "netinet6/nd6_var.h"
+#include "tl_frame6.h"
 #endif
 
 #if UST_SMP
@@ -187,14 +188,14 @@ pick_port(const struct rig *r, unsigned na, unsigned qa, unsigned nb, unsigned q
  * device's hash (MQ_WRONG, give_hash): handed to its owner, counted, and
  * every byte arrives. */
 static void
-tcp_steered(int policy, int give_hash)
+tcp_steered(int policy, int give_hash, unsigned qb)
 {
 	struct rig r;
 	struct ust_socket *ls[2], *c, *s = NULL;
 	struct ust_group_stats ga[2], gb[2], sum;
 	static uint8_t buf[300000];
 	uint16_t lport;
-	unsigned i, qa = 1, qb = 1;
+	unsigned i, qa = 1;
 
 	REQUIRE_EQ(rig_open(&r, 2, 2, 0, policy, policy, 0), 0);
 	r.da.give_hash = r.db.give_hash = give_hash;
@@ -238,12 +239,19 @@ tcp_steered(int policy, int give_hash)
 
 TEST(tcp_steered_from_queue0)
 {
-	tcp_steered(MQ_QUEUE0, 0);
+	tcp_steered(MQ_QUEUE0, 0, 1);
 }
 
 TEST(tcp_steered_by_driver_hash)
 {
-	tcp_steered(MQ_WRONG, 1);
+	tcp_steered(MQ_WRONG, 1, 1);
+}
+
+/* Two groups joined lane by lane (queue i to queue i): b's stack 0 owns
+ * the flow on b's side, a's stack 1 on a's, so each side re-steers. */
+TEST(tcp_steered_lane_by_lane)
+{
+	tcp_steered(MQ_LANE, 0, 0);
 }
 
 /* Flows that arrive on their owner's queue stay there. */
@@ -282,6 +290,68 @@ TEST(tcp_rss_local)
 	for (k = 0; k < 6; k++)
 		ust_close(c[k]);
 	for (i = 0; i < 3; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
+	rig_close(&r);
+}
+
+/* An ICMP error (fragmentation needed) about a TCP flow goes to the
+ * stack that owns the flow it quotes, not the one its addresses hash to. */
+TEST(icmp_error_steered_to_flow_owner)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_group_stats g0, g1;
+	struct ust_icmpstat i0, i1, j0, j1;
+	uint8_t inner[28], l4[64], f[128];
+	uint32_t ha = tl_hton32(tl_ip4addr(198, 18, 0, 1)),
+	         hb = tl_hton32(tl_ip4addr(198, 18, 0, 2));
+	uint8_t key[UST_RSS_KEYLEN];
+	uint16_t lport;
+	unsigned i, router;
+	size_t n;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	/* A router whose address and ours hash to stack 0: by addresses alone
+	 * the error would stay there. */
+	ust_rss_default_key(key);
+	for (router = 254; router > 100; router--)
+		if (ust_rss_queue(ust_rss_hash_v4(key, tl_ip4addr(198, 18, 0, router), r.ipa, 0, 0,
+		                      0),
+		        2) == 0)
+			break;
+	for (i = 0; i < 2; i++)
+		REQUIRE((ls[i] = rig_listen(ust_group_stack(r.a, i), r.ipa, RIG_PORT)) != NULL);
+	/* A flow a's stack 1 owns, whose addresses alone hash elsewhere does
+	 * not matter: every frame lands on queue 0. */
+	for (lport = 40000; rig_owner(2, r.ipb, r.ipa, lport, RIG_PORT) != 1; lport++)
+		continue;
+	c = rig_connect(ust_group_stack(r.b, 0), r.ipb, lport, r.ipa, RIG_PORT);
+	REQUIRE(c != NULL);
+	rig_run(&r, 100 * TL_NS_MS);
+	REQUIRE_EQ(ust_accept(ls[1], &s, NULL, NULL), 0);
+	ust_group_get_stats(r.a, 0, &g0);
+	ust_stats_icmp(ust_group_stack(r.a, 0), &i0);
+	ust_stats_icmp(ust_group_stack(r.a, 1), &i1);
+	/* The router says a's segment to b needs fragmenting (MTU 1200). */
+	tl_ip4(inner, ha, hb, 6, 1, 0x4000, 64, NULL, 0, 20);
+	tl_put16(inner + 20, RIG_PORT);
+	tl_put16(inner + 22, lport);
+	tl_put32(inner + 24, 12345);
+	n = tl_icmp(l4, 3, 4, 1200, inner, sizeof(inner));
+	n = tl_frame_ip4(f, r.da.mac, r.db.mac, tl_hton32(tl_ip4addr(198, 18, 0, router)), ha, 1, 9,
+	    0, 64, l4, n);
+	REQUIRE_EQ(mq_inject(&r.da, 0, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	ust_group_get_stats(r.a, 0, &g1);
+	ust_stats_icmp(ust_group_stack(r.a, 0), &j0);
+	ust_stats_icmp(ust_group_stack(r.a, 1), &j1);
+	CHECK_EQ(g1.rss_steered_out - g0.rss_steered_out, 1);
+	CHECK_EQ(j1.icps_inhist[3] - i1.icps_inhist[3], 1);
+	CHECK_EQ(j0.icps_inhist[3] - i0.icps_inhist[3], 0);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
 		ust_close(ls[i]);
 	rig_run(&r, 2 * TL_NS_S);
 	rig_close(&r);
@@ -430,6 +500,234 @@ TEST(arp_replicated_to_every_stack)
 	for (i = 0; i < 3; i++)
 		CHECK_EQ(ust_arp_lookup(ust_group_stack(r.a, i), tl_ip4addr(198, 18, 0, 9), &ae),
 		    0);
+	rig_close(&r);
+}
+
+#if UST_INET6
+/* The same for ND: a Neighbor Solicitation one stack receives reaches
+ * the others as a copy, and every stack learns its sender. */
+static unsigned nd_seen[3], nd_copy[3];
+static ether_input_fn *ip6_orig;
+
+static void
+ip6_spy(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[6])
+{
+	unsigned i = ust_stack_group_index(ifp->if_stack);
+	uint8_t h[41];
+
+	if (m_copydata(m, 0, sizeof(h), h) == 0 && h[6] == 58 && h[40] == 135) {
+		nd_seen[i]++;
+		if (m->m_flags & M_RSSCOPY)
+			nd_copy[i]++;
+	}
+	ip6_orig(ifp, m, esrc);
+}
+
+TEST(nd_replicated_to_every_stack)
+{
+	struct rig r;
+	struct ust_group_stats gs[3], g0[3];
+	struct ust_nd6_entry ne;
+	struct ust_stack *st;
+	struct tl_ip6 h;
+	uint8_t f[256], pl[64], data[32], ll[16], peer[16], group[16], dmac[6];
+	uint8_t smac[6] = { 0x02, 0, 0, 0, 0, 0x09 };
+	struct ust_in6_addr pa;
+	unsigned i, k;
+	size_t n;
+
+	REQUIRE_EQ(rig_open(&r, 3, 1, 0, MQ_RSS, MQ_RSS, 0), 0);
+	tl_in6(ll, "2001:2::1");
+	memcpy(pa.s6_addr8, ll, 16);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.a, "mq0", &pa, 64, 0), 0);
+	rig_run(&r, 3 * TL_NS_S); /* its DAD done */
+	for (i = 0; i < 3; i++) {
+		st = ust_group_stack(r.a, i);
+		for (k = 0; k < st->st_nether_protos; k++) {
+			if (st->st_ether_protos[k].ep_type == 0x86dd) {
+				ip6_orig = st->st_ether_protos[k].ep_input;
+				st->st_ether_protos[k].ep_input = ip6_spy;
+			}
+		}
+		ust_group_get_stats(r.a, i, &g0[i]);
+	}
+	memset(nd_seen, 0, sizeof(nd_seen));
+	memset(nd_copy, 0, sizeof(nd_copy));
+	/* fe80::9 asks who has 2001:2::1. */
+	tl_in6(peer, "fe80::9");
+	tl_in6_solnode(group, ll);
+	tl_in6_mcast_mac(dmac, group);
+	memcpy(data, ll, 16);
+	data[16] = 1; /* source link-layer address option */
+	data[17] = 1;
+	memcpy(data + 18, smac, 6);
+	n = tl_icmp6(pl, peer, group, 135, 0, 0, data, 24);
+	memset(&h, 0, sizeof(h));
+	h.nxt = 58;
+	h.hlim = 255;
+	h.src = peer;
+	h.dst = group;
+	n = tl_frame6(f, dmac, smac, &h, NULL, 0, pl, n);
+	REQUIRE_EQ(mq_inject(&r.da, 2, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	for (i = 0; i < 3; i++) {
+		ust_group_get_stats(r.a, i, &gs[i]);
+		gs[i].rss_replicated -= g0[i].rss_replicated;
+		gs[i].rss_copies_in -= g0[i].rss_copies_in;
+	}
+	CHECK_EQ(gs[2].rss_replicated, 1);
+	CHECK_EQ(gs[0].rss_copies_in, 1);
+	CHECK_EQ(gs[1].rss_copies_in, 1);
+	CHECK_EQ(gs[2].rss_copies_in, 0);
+	CHECK_EQ(nd_seen[2], 1);
+	CHECK_EQ(nd_copy[2], 0);
+	for (i = 0; i < 2; i++) {
+		CHECK_EQ(nd_seen[i], 1);
+		CHECK_EQ(nd_copy[i], 1);
+	}
+	memcpy(pa.s6_addr8, peer, 16);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(ust_nd6_lookup(ust_group_stack(r.a, i), &pa,
+		             ust_if_index(ust_group_if(r.a, i, "mq0")), &ne),
+		    0);
+	rig_close(&r);
+}
+
+static struct ust_sockaddr_in6
+sin6_of(const uint8_t a[16], uint16_t port)
+{
+	struct ust_sockaddr_in6 s;
+
+	memset(&s, 0, sizeof(s));
+	s.sin6_len = sizeof(s);
+	s.sin6_family = UST_AF_INET6;
+	s.sin6_port = tl_hton16(port);
+	memcpy(s.sin6_addr.s6_addr8, a, 16);
+	return (s);
+}
+
+/* ICMPv6 Packet Too Big about a TCP flow over IPv6 goes to the flow's
+ * owner. */
+TEST(icmp6_error_steered_to_flow_owner)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_icmp6stat i0, i1, j0, j1;
+	struct ust_sockaddr_in6 sa, sb;
+	struct ust_in6_addr xa, xb;
+	struct tl_ip6 h;
+	uint8_t key[UST_RSS_KEYLEN], a6[16], b6[16], rt[16], inner[48], l4[80], f[200];
+	uint16_t lport;
+	unsigned i;
+	size_t n;
+	int rc;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	tl_in6(a6, "2001:2::1");
+	tl_in6(b6, "2001:2::2");
+	tl_in6(rt, "2001:2::fe");
+	memcpy(xa.s6_addr8, a6, 16);
+	memcpy(xb.s6_addr8, b6, 16);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.a, "mq0", &xa, 64, 0), 0);
+	REQUIRE_EQ(ust_group_if_addr6_add(r.b, "mq0", &xb, 64, 0), 0);
+	REQUIRE_EQ(ust_group_nd6_add_static(r.a, "mq0", &xb, r.db.mac), 0);
+	REQUIRE_EQ(ust_group_nd6_add_static(r.b, "mq0", &xa, r.da.mac), 0);
+	rig_run(&r, 3 * TL_NS_S); /* DAD */
+	sa = sin6_of(a6, RIG_PORT);
+	ust_rss_default_key(key);
+	for (i = 0; i < 2; i++) {
+		REQUIRE_EQ(ust_socket(ust_group_stack(r.a, i), UST_AF_INET6, UST_SOCK_STREAM, 0,
+		               &ls[i]),
+		    0);
+		REQUIRE_EQ(ust_bind(ls[i], (const struct ust_sockaddr *)&sa, sizeof(sa)), 0);
+		REQUIRE_EQ(ust_listen(ls[i], 8), 0);
+	}
+	/* A flow a's stack 1 owns; the router's error by addresses alone
+	 * would stay on stack 0 or go to 1: the flow decides. */
+	for (lport = 40000;
+	     ust_rss_queue(ust_rss_hash_v6(key, &xb, &xa, tl_hton16(lport), tl_hton16(RIG_PORT), 1),
+	         2) != 1;
+	     lport++)
+		continue;
+	sb = sin6_of(b6, lport);
+	REQUIRE_EQ(ust_socket(ust_group_stack(r.b, 0), UST_AF_INET6, UST_SOCK_STREAM, 0, &c), 0);
+	REQUIRE_EQ(ust_bind(c, (const struct ust_sockaddr *)&sb, sizeof(sb)), 0);
+	rc = ust_connect(c, (const struct ust_sockaddr *)&sa, sizeof(sa));
+	REQUIRE(rc == 0 || rc == -UST_EINPROGRESS);
+	rig_run(&r, 100 * TL_NS_MS);
+	REQUIRE_EQ(ust_accept(ls[1], &s, NULL, NULL), 0);
+	ust_stats_icmp6(ust_group_stack(r.a, 0), &i0);
+	ust_stats_icmp6(ust_group_stack(r.a, 1), &i1);
+	/* Packet too big (MTU 1280) quoting a's segment to b. */
+	memset(&h, 0, sizeof(h));
+	h.nxt = 6;
+	h.hlim = 64;
+	h.src = a6;
+	h.dst = b6;
+	tl_ip6(inner, &h, 20);
+	tl_put16(inner + 40, RIG_PORT);
+	tl_put16(inner + 42, lport);
+	tl_put32(inner + 44, 12345);
+	n = tl_icmp6(l4, rt, a6, 2, 0, 1280, inner, sizeof(inner));
+	h.nxt = 58;
+	h.src = rt;
+	h.dst = a6;
+	n = tl_frame6(f, r.da.mac, r.db.mac, &h, NULL, 0, l4, n);
+	REQUIRE_EQ(mq_inject(&r.da, 0, f, n), 0);
+	rig_run(&r, 10 * TL_NS_MS);
+	ust_stats_icmp6(ust_group_stack(r.a, 0), &j0);
+	ust_stats_icmp6(ust_group_stack(r.a, 1), &j1);
+	CHECK_EQ(j1.icp6s_inhist[2] - i1.icp6s_inhist[2], 1);
+	CHECK_EQ(j0.icp6s_inhist[2] - i0.icp6s_inhist[2], 0);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
+	rig_close(&r);
+}
+#endif /* UST_INET6 */
+
+/* A group event queue and ust_socket_wait without threads: they poll the
+ * stacks themselves (one pass with timeout 0 on a virtual clock). */
+TEST(group_evq_without_threads)
+{
+	struct rig r;
+	struct ust_socket *ls[2], *c, *s = NULL;
+	struct ust_evq *q;
+	struct ust_event ev[4];
+	uint32_t rev;
+	unsigned i, owner;
+
+	REQUIRE_EQ(rig_open(&r, 2, 1, 0, MQ_QUEUE0, MQ_RSS, 0), 0);
+	REQUIRE_EQ(ust_group_evq_create(r.a, &q), 0);
+	for (i = 0; i < 2; i++) {
+		REQUIRE((ls[i] = rig_listen(ust_group_stack(r.a, i), r.ipa, RIG_PORT)) != NULL);
+		REQUIRE_EQ(ust_evq_ctl(q, UST_EVQ_ADD, ls[i], UST_EV_IN, ls[i]), 0);
+		CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, ls[i], UST_EV_IN, ls[i]), -UST_EEXIST);
+	}
+	CHECK_EQ(ust_evq_wait(q, ev, 4, 0), 0);
+	c = rig_connect(ust_group_stack(r.b, 0), r.ipb, 23456, r.ipa, RIG_PORT);
+	REQUIRE(c != NULL);
+	owner = rig_owner(2, r.ipb, r.ipa, 23456, RIG_PORT);
+	rig_run(&r, 100 * TL_NS_MS);
+	CHECK_EQ(ust_evq_poll(q, ev, 4), 1);
+	REQUIRE_EQ(ust_evq_wait(q, ev, 4, 0), 1);
+	CHECK(ev[0].udata == ls[owner]);
+	REQUIRE_EQ(ust_accept(ls[owner], &s, NULL, NULL), 0);
+	CHECK_EQ(ust_evq_wait(q, ev, 4, 0), 0);
+	/* A socket of another group (or none) is refused. */
+	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_ADD, c, UST_EV_IN, NULL), -UST_EINVAL);
+	CHECK_EQ(ust_socket_wait(s, UST_EV_OUT, 0, &rev), 1);
+	CHECK(rev & UST_EV_OUT);
+	CHECK_EQ(ust_socket_wait(s, UST_EV_IN, 0, &rev), 0);
+	CHECK_EQ(ust_evq_ctl(q, UST_EVQ_DEL, ls[0], 0, NULL), 0);
+	ust_evq_destroy(q);
+	ust_close(s);
+	ust_close(c);
+	for (i = 0; i < 2; i++)
+		ust_close(ls[i]);
+	rig_run(&r, 2 * TL_NS_S);
 	rig_close(&r);
 }
 #endif /* UST_SMP */

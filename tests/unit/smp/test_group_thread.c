@@ -102,7 +102,8 @@ app_main(void *arg)
 	return (NULL);
 }
 
-TEST(exec_and_lock_from_app_threads)
+static void
+exec_and_lock(int busy)
 {
 	struct ust_group_config gc;
 	struct ust_group *g;
@@ -115,6 +116,7 @@ TEST(exec_and_lock_from_app_threads)
 
 	ust_group_config_init(&gc);
 	gc.nstacks = 2;
+	gc.busy_poll = busy;
 	REQUIRE_EQ(ust_group_create(&gc, &g), 0);
 	mq_init(&d, 2, 1, MQ_RSS);
 	REQUIRE_EQ(ust_group_if_attach(g, "mq0", &mq_ops, d.softc, NULL), 0);
@@ -144,6 +146,17 @@ TEST(exec_and_lock_from_app_threads)
 	CHECK_EQ(c[0].n, 2 * 2 * iters + 1);
 	ust_group_destroy(g);
 	mq_fini(&d);
+}
+
+TEST(exec_and_lock_from_app_threads)
+{
+	exec_and_lock(0);
+}
+
+/* A spinning thread (busy_poll) steps aside for the application. */
+TEST(exec_and_lock_busy_poll)
+{
+	exec_and_lock(1);
 }
 
 /* Commands that make the socket calls of the TCP exchange. */
@@ -456,6 +469,55 @@ TEST(unlock_wakes_sleeping_thread)
 	ust_stack_lock(b);
 	CHECK_EQ(ust_recv(ub, &c, 1, 0), 1);
 	CHECK_EQ(c, 'x');
+	ust_close(ub);
+	ust_stack_unlock(b);
+	ust_stack_lock(a);
+	ust_close(ua);
+	ust_stack_unlock(a);
+	rig_close(&r);
+}
+
+/* A driver without a descriptor (and no busy_poll): the thread never
+ * sleeps past a millisecond, so what arrives is still served. */
+TEST(driver_without_fd_still_served)
+{
+	struct ust_driver_ops nofd = mq_ops;
+	struct rig r;
+	struct ust_socket *ua, *ub;
+	struct ust_sockaddr_in sa, sb;
+	struct ust_stack *a, *b;
+	struct timespec ts = { 0, 50 * 1000 * 1000 };
+	uint32_t rev;
+	int i;
+
+	nofd.get_fd = NULL;
+	rig_ops_a = &nofd;
+	REQUIRE_EQ(rig_open(&r, 1, 1, 1, MQ_RSS, MQ_RSS, 0), 0);
+	rig_ops_a = NULL;
+	a = ust_group_stack(r.a, 0);
+	b = ust_group_stack(r.b, 0);
+	sa = tl_sin(r.ipa, 9000);
+	sb = tl_sin(r.ipb, 9001);
+	ust_stack_lock(a);
+	REQUIRE_EQ(ust_socket(a, UST_AF_INET, UST_SOCK_DGRAM, 0, &ua), 0);
+	REQUIRE_EQ(ust_bind(ua, (const struct ust_sockaddr *)&sa, sizeof(sa)), 0);
+	ust_stack_unlock(a);
+	ust_stack_lock(b);
+	REQUIRE_EQ(ust_socket(b, UST_AF_INET, UST_SOCK_DGRAM, 0, &ub), 0);
+	REQUIRE_EQ(ust_bind(ub, (const struct ust_sockaddr *)&sb, sizeof(sb)), 0);
+	ust_stack_unlock(b);
+	for (i = 0; i < 3; i++) {
+		nanosleep(&ts, NULL); /* a asleep */
+		ust_stack_lock(b);
+		CHECK_EQ(ust_sendto(ub, "y", 1, 0, (const struct ust_sockaddr *)&sa, sizeof(sa)),
+		    1);
+		ust_stack_unlock(b);
+		CHECK_EQ(ust_socket_wait(ua, UST_EV_IN, 2 * TL_NS_S, &rev), 1);
+		ust_stack_lock(a);
+		CHECK_EQ(ust_recv(ua, &rev, sizeof(rev), 0), 1);
+		ust_stack_unlock(a);
+	}
+	ust_stack_lock(b);
 	ust_close(ub);
 	ust_stack_unlock(b);
 	ust_stack_lock(a);

@@ -1,0 +1,105 @@
+"""Groups of stacks on AF_XDP queues, for ``ustack serve --stacks N --driver
+afxdp`` (the TAP one, :class:`~ustack.hostlink.GroupHostLink`, is in
+:mod:`ustack.hostlink`).
+
+As :class:`~ustack.afxdplink.AfxdpLink` but with one stack per queue:
+queue i of the port is interface ``xdp0`` of stack i, every stack has
+ustack's address, and the group steers each frame to the stack that owns
+its flow.  On a veth pair made for the run (the default) the kernel's end
+picks the queue a frame goes out on by its own transmit hash (no flow
+learning), so about half the frames are re-steered; on the user's NIC
+(``--afxdp-ifname``) its RSS spreads them (with the standard Toeplitz key,
+the NIC's queue is the owner: nothing re-steered).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any
+
+from ustack.afxdplink import MODES, make_veth, ustack_end
+from ustack.hostlink import (
+    DEFAULT_ADDRESS,
+    DEFAULT_IFNAME,
+    DEFAULT_PEER_ADDRESS,
+    GroupLink,
+    setup_kernel_side,
+)
+
+__all__ = ["GroupAfxdpLink"]
+
+
+class GroupAfxdpLink(GroupLink):
+    """``nstacks`` threaded stacks on the AF_XDP queues 0..nstacks-1 of one
+    end of a veth pair made for the run (``device`` None: the kernel on the
+    other end, ``ifname``), or of the user's interface ``device``."""
+
+    driver = "afxdp"
+
+    def __init__(
+        self,
+        *,
+        nstacks: int,
+        device: str | None = None,
+        address: str = DEFAULT_ADDRESS,
+        peer_address: str | None = DEFAULT_PEER_ADDRESS,
+        ifname: str = DEFAULT_IFNAME,
+        mtu: int = 0,
+        mode: str = "auto",
+        seed: int | None = None,
+        pin: bool = False,
+        busy_poll: bool = False,
+        **port_options: Any,
+    ) -> None:
+        try:
+            from ustack import afxdp
+        except ImportError as exc:
+            raise OSError(
+                f"AF_XDP is not available: ustack.afxdp cannot be imported ({exc})"
+            ) from None
+        if not afxdp.available():
+            raise OSError(f"AF_XDP is not available: {afxdp.why_unavailable()}")
+        if mode not in MODES:
+            raise ValueError(f"--afxdp-mode {mode!r}: one of {', '.join(MODES)}")
+        self.made_veth = device is None
+        super().__init__(address, peer_address, checked=self.made_veth)
+        self.peer_label = "kernel" if self.made_veth else "peer"
+        self.kernel_ifname = ifname if self.made_veth else None
+        self.ifname = ustack_end(ifname) if device is None else device
+        self.port: Any = None
+        try:
+            if self.made_veth:
+                make_veth(ifname, self.ifname, queues=nstacks, mtu=mtu or 1500)
+            self.port = afxdp.Port(
+                self.ifname, queues=nstacks, mode=mode, mtu=mtu if device else 0, **port_options
+            )
+            self._open_group(nstacks, "xdp0", self.port, seed=seed, pin=pin, busy_poll=busy_poll)
+            if self.made_veth:
+                setup_kernel_side(ifname, self.peer_address, mtu or 1500)
+            assert self.group is not None
+            self.group.start()
+        except Exception:
+            self.close()
+            raise
+
+    @property
+    def mode(self) -> str:
+        """The XDP mode the kernel gave: "native" or "generic"."""
+        return str(self.port.mode)
+
+    @property
+    def driver_stats(self) -> dict[str, int]:
+        """The port's counters summed over its queues."""
+        stats: dict[str, int] = self.port.stats()
+        return stats
+
+    def close(self) -> None:
+        self._close_group()
+        if self.port is not None:
+            self.port.close()
+            self.port = None
+        if self.made_veth and self.kernel_ifname is not None:
+            subprocess.run(
+                ["ip", "link", "del", self.kernel_ifname], capture_output=True, check=False
+            )
+            self.kernel_ifname = None
