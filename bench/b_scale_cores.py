@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -206,10 +207,89 @@ def run(ctx: Context) -> None:
                     )
             if app:
                 bar.message(_record_app(ctx, app), sys.stderr)
+        if ns is not None and (NAME in ctx.only or not ctx.quick):
+            _serve_part(ctx, lpath, min(runs, 3), min(seconds, 1.0), warm, bar)
     finally:
         bar.finish()
         if ns is not None:
             ns.close()
+
+
+_STEERED = re.compile(r"steering \((\d+) stacks\): (\d+) frames re-steered")
+_SERVE_PORT = 7
+
+
+def _serve_once(
+    ctx: Context, lpath: Path, n: int, work: str, seconds: float, warm: float
+) -> dict[str, Any]:
+    """Kernel clients (cores_linux --connect, n threads) against
+    `ustack serve --stacks n --echo` in the namespace serve makes."""
+    client = (
+        "sysctl -q -w net.ipv4.ip_local_port_range='1024 65535'; "
+        f"{lpath} --connect 198.18.0.1:{_SERVE_PORT} --work {work} --threads {n} "
+        f"--seconds {seconds} --warm {warm}"
+    )
+    argv = [sys.executable, "-m", "ustack", "serve", "--stacks", str(n)]
+    argv += ["--echo", str(_SERVE_PORT), "--no-control", "--run", client]
+    env = dict(
+        os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent / "python_bindings")
+    )
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env, check=False)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith('{"stack"')]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(
+            f"ustack serve --stacks {n}: exit {proc.returncode}\n{proc.stderr[-600:]}"
+        )
+    row = dict(json.loads(lines[-1]))
+    m = _STEERED.search(proc.stdout)
+    row["resteered"] = int(m.group(2)) if m else 0
+    return row
+
+
+def _serve_part(
+    ctx: Context, lpath: Path, runs: int, seconds: float, warm: float, bar: Progress
+) -> None:
+    """Issue 18 item 5's second half: kernel clients against serve --stacks 1
+    and 2 over a multi-queue TAP (the service's worker threads are Python)."""
+    said = ["   ustack serve --stacks N, kernel clients:"]
+    for work in ("rr", "crr"):
+        rows: dict[int, list[dict[str, Any]]] = {k: [] for k in KS}
+        try:
+            for _ in range(runs):
+                for k in KS:
+                    rows[k].append(_serve_once(ctx, lpath, k, work, seconds, warm))
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            ctx.note(f"serve --stacks: {work} failed, left out: {_first(exc)}")
+            continue
+        params = {
+            "server": f"ustack serve --stacks N --echo {_SERVE_PORT} (TAP with N queues, "
+            "a Python worker thread per stack)",
+            "clients": "cores_linux --connect, N kernel client threads pinned to CPUs 0..N-1",
+            "seconds": seconds,
+            "resteered_frames": {k: [r["resteered"] for r in rows[k]] for k in KS},
+            "client_cpu_share": {k: [r["cpu_share"] for r in rows[k]] for k in KS},
+        }
+        for k in KS:
+            ctx.record(
+                f"{work}, serve --stacks {k}, {k} kernel client thread{'s' if k > 1 else ''}",
+                f"aggregate {_WHAT[work]}",
+                _UNIT[work],
+                ustack=ctx.stats([r["aggregate"] for r in rows[k]]),
+                params=params,
+            )
+        scale = ctx.stats(
+            [b["aggregate"] / a["aggregate"] for a, b in zip(rows[1], rows[2], strict=True)]
+        )
+        ctx.record(
+            f"{work}, serve, 2 vs 1 scaling",
+            "aggregate of 2 / aggregate of 1",
+            "x",
+            ustack=scale,
+            params=params,
+        )
+        said.append(f"{work} x{scale['median']:.2f};")
+        bar.update(bar.done, f"serve {work} done")
+    bar.message(" ".join(said), sys.stderr)
 
 
 def _record_app(ctx: Context, app: dict[str, list[dict[str, Any]]]) -> str:
@@ -236,6 +316,7 @@ def _record_app(ctx: Context, app: dict[str, list[dict[str, Any]]]) -> str:
             "setup": setup[mode.endswith("-wait")],
             "exec_calls": [r["exec_calls"] for r in rows],
             "stack_wakeups": [r["stack_wakeups"] for r in rows],
+            "stack_threads_cpu_share": [r.get("stack_threads_cpu_share") for r in rows],
             "cpu_share": [r["cpu_share"] for r in rows],
         }
         rt = ctx.stats([r["ns_per_roundtrip"] for r in rows])

@@ -173,6 +173,8 @@ def ratio_plot(ctx: Context) -> None:
         return
     fig, ax = plt.subplots(figsize=(8, 0.35 * len(recs) + 1.5))
     labels = [f"{r['bench']}: {r['case']} {r['metric']}" for r in recs]
+    # Long labels leave no room for the bars: cut them.
+    labels = [lab if len(lab) <= 80 else lab[:77] + "..." for lab in labels]
     vals = [r["ratio"] for r in recs]
     ax.barh(labels, vals, color=["tab:green" if v >= 1 else "tab:red" for v in vals])
     ax.axvline(1.0, color="black", linewidth=0.8)

@@ -44,8 +44,9 @@ struct cores_opts {
 	unsigned ring;  /* pipe slots per direction (0: the program's default) */
 	int pin;        /* 0: --pin none */
 	int cpus[CORES_MAX];
-	int family;       /* 4 or 6 */
-	const char *mode; /* cores_group: lock, exec, group */
+	int family;          /* 4 or 6 */
+	const char *mode;    /* cores_group: lock, exec, group */
+	const char *connect; /* cores_linux: clients only, to this IPv4 ADDR:PORT */
 };
 
 /* One worker's counter, alone on its lines, and the CPU clocks of the
@@ -144,6 +145,8 @@ cores_parse(int argc, char **argv, struct cores_opts *o)
 			o->family = atoi(v);
 		else if (strcmp(a, "--mode") == 0)
 			o->mode = v;
+		else if (strcmp(a, "--connect") == 0)
+			o->connect = v;
 		else if (strcmp(a, "--cpus") == 0) {
 			const char *p = v;
 

@@ -36,12 +36,16 @@
  *   upcalls on its thread), which the application thread shares.
  * Both add "ns_per_roundtrip" and "call_ns", the cost of one empty call of
  * the mode (lock + unlock, or an exec of a function that does nothing)
- * while the stack's thread polls, measured after the window.
+ * while the stack's thread polls, measured after the window, and the CPU
+ * share the stack threads had while the application thread ran (they busy
+ * poll: below 1.0, other work took their CPU).
  *
  * The pipes have 64 slots per ring, as cores_pairs.c's.  Uses only the
  * public headers.
  */
 #include "cores_ustack.h"
+
+#include <dirent.h>
 
 #include <ustack/ustack_group.h>
 #include <ustack/ustack_pipe.h>
@@ -511,6 +515,43 @@ app_main(void *arg)
 	return (NULL);
 }
 
+/* The CPU time (ns) of this process's stack threads (named "ust/NN" by
+ * ust_group_start), from /proc/self/task/TID/schedstat (Linux), in thread
+ * id order.  Fills up to max, returns how many (0 without /proc). */
+static int
+stack_threads_ns(uint64_t *ns, int max)
+{
+	char path[300], name[32];
+	unsigned long long run;
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	FILE *f;
+	int n = 0;
+
+	if (d == NULL)
+		return (0);
+	while ((e = readdir(d)) != NULL && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(name, sizeof(name), f) == NULL || strncmp(name, "ust/", 4) != 0) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/schedstat", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fscanf(f, "%llu", &run) == 1)
+			ns[n++] = run;
+		fclose(f);
+	}
+	closedir(d);
+	return (n);
+}
+
 /* ns per empty call of the mode while the stack's thread polls. */
 static double
 call_ns(struct ust_stack *st, int use_exec, double seconds)
@@ -594,7 +635,8 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec, 
 	struct io_arg io;
 	pthread_t tid;
 	double rate[1], cpu[1], window, cns;
-	int err, srv_error = 0, cpu1 = o->cpus[o->threads > 1 ? 1 : 0];
+	uint64_t st0[2], st1[2], t0, t1;
+	int err, srv_error = 0, cpu1 = o->cpus[o->threads > 1 ? 1 : 0], nst;
 	char name[32];
 
 	if (o->work != CORES_RR) {
@@ -656,10 +698,15 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec, 
 	slots[0] = &a->slot;
 	o->threads = 1;
 	o->cpus[1] = cpu1;
+	nst = stack_threads_ns(st0, 2);
+	t0 = rr_now_ns();
 	if (pthread_create(&tid, NULL, app_main, a) != 0)
 		return (1);
 	window = cores_window(ctl, slots, 1, o, rate, cpu);
 	pthread_join(tid, NULL);
+	t1 = rr_now_ns();
+	if (stack_threads_ns(st1, 2) != nst)
+		nst = 0;
 	if (o->pin)
 		(void)rr_pin(cpu1); /* where the application thread ran */
 	cns = a->error == 0 ? call_ns(a->st, use_exec, o->seconds / 4) : 0;
@@ -687,9 +734,12 @@ mode_app(struct cores_opts *o, const uint8_t key[UST_RSS_KEYLEN], int use_exec, 
 	snprintf(name, sizeof(name), "ustack-%s", o->mode);
 	cores_report(o, name, window, rate, cpu);
 	printf(", \"ns_per_roundtrip\": %.1f, \"call_ns\": %.1f, \"exec_calls\": %llu, "
-	       "\"stack_wakeups\": %llu",
+	       "\"stack_wakeups\": %llu, \"stack_threads_cpu_share\": [",
 	    rate[0] > 0 ? 1e9 / rate[0] : 0.0, cns, (unsigned long long)sc.exec_calls,
 	    (unsigned long long)sc.wakeups);
+	for (int i = 0; i < nst; i++)
+		printf("%s%.3f", i ? ", " : "", (double)(st1[i] - st0[i]) / (double)(t1 - t0));
+	printf("]");
 	cores_report_end();
 	free(srv);
 	free(a);

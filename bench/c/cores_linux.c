@@ -18,6 +18,11 @@
  *                ports, net.ipv4.tcp_tw_reuse's default 2, and the bench
  *                widens ip_local_port_range in its namespace).
  *
+ * --connect ADDR:PORT (rr, crr): no listener and no server thread; the K
+ * client threads make their round trips or connections against an echo
+ * server at ADDR:PORT (b_scale_cores.py: ustack serve --stacks N --echo,
+ * from inside its namespace).
+ *
  * Same options and JSON line as cores_pairs (cores_common.h); cpu_share
  * is the CPU time of the worker's two threads (the softirq work of
  * loopback runs in their context, but a kernel with IRQ time accounting
@@ -218,11 +223,33 @@ run_client(struct worker *w)
 	return (err);
 }
 
+/* --connect ADDR:PORT: the server is elsewhere (ustack serve); clients only. */
+static int
+connect_setup(struct worker *w)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&w->addr;
+	char host[64];
+	const char *colon = strrchr(w->o->connect, ':');
+	size_t len = colon != NULL ? (size_t)(colon - w->o->connect) : 0;
+
+	memset(&w->addr, 0, sizeof(w->addr));
+	if (colon == NULL || len == 0 || len >= sizeof(host) || w->o->work == CORES_BULK)
+		return (-1);
+	memcpy(host, w->o->connect, len);
+	host[len] = '\0';
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons((uint16_t)atoi(colon + 1));
+	w->addrlen = sizeof(*s4);
+	return (inet_pton(AF_INET, host, &s4->sin_addr) == 1 ? 0 : -1);
+}
+
 static int
 worker_setup(struct worker *w)
 {
 	int one = 1;
 
+	if (w->o->connect != NULL)
+		return (connect_setup(w));
 	memset(&w->addr, 0, sizeof(w->addr));
 	if (w->o->family == 6) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&w->addr;
@@ -296,8 +323,9 @@ main(int argc, char **argv)
 	if (rc != 0) {
 		cores_usage(rc == 1 ? stdout : stderr, argv[0],
 		    "Kernel TCP over loopback: K workers, each a client and a server thread\n"
-		    "pinned to one CPU.",
-		    "");
+		    "pinned to one CPU.  --connect ADDR:PORT: K client threads only, against an\n"
+		    "echo server there (rr, crr; e.g. ustack serve --echo PORT).",
+		    " [--connect ADDR:PORT]");
 		return (rc == 1 ? 0 : 2);
 	}
 	ctl = aligned_alloc(CORES_LINE, sizeof(*ctl));
