@@ -31,7 +31,15 @@ from typing import Any
 from ustack._native import lib
 from ustack.errors import error_from_code
 
-__all__ = ["StackLock", "CallbackScope", "in_callback", "defer", "run_deferred", "Fence"]
+__all__ = [
+    "StackLock",
+    "SocketCalls",
+    "CallbackScope",
+    "in_callback",
+    "defer",
+    "run_deferred",
+    "Fence",
+]
 
 _TLS = threading.local()
 # Work deferred by finalizers (closes), run by the next call that holds no lock.
@@ -123,16 +131,42 @@ class Fence:
             self._cond.wait_for(lambda: self._calls == 0, timeout)
 
 
+class SocketCalls:
+    """``with lock.socket_calls:`` around socket calls on a threaded stack.
+
+    C's socket calls take a threaded stack's lock themselves, for the call
+    only, when the calling thread does not hold it (docs/multicore.md).  So
+    a socket operation does not hold the stack lock across Python code: a
+    thread that held it while waiting for the GIL would stop the stack's
+    thread for a GIL switch interval (milliseconds), and the peer would
+    retransmit.  Only the group's fence is entered (closing the group waits
+    for the call)."""
+
+    __slots__ = ("fence",)
+
+    def __init__(self, fence: Fence) -> None:
+        self.fence = fence
+
+    def __enter__(self) -> None:
+        self.fence.enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.fence.leave()
+        if _DEFERRED:
+            run_deferred()
+
+
 class StackLock:
     """The lock of one stack of a threaded group, as a reentrant context
     manager (see the module documentation)."""
 
-    __slots__ = ("st", "fence", "_tls")
+    __slots__ = ("st", "fence", "_tls", "socket_calls")
 
     def __init__(self, st: Any, fence: Fence) -> None:
         self.st = st
         self.fence = fence
         self._tls = threading.local()
+        self.socket_calls = SocketCalls(fence)
 
     def __enter__(self) -> None:
         tls = self._tls

@@ -517,9 +517,10 @@ class Socket(SocketIdioms):
         threaded stack, waiting for ``events``."""
         lock = self._stack._lock
         if lock is not None:
+            calls = lock.socket_calls
 
             def locked() -> T:
-                with lock:
+                with calls:  # each C call locks the stack for itself
                     return attempt()
 
             return self._blocking(
@@ -611,7 +612,7 @@ class Socket(SocketIdioms):
         connect blocks as the timeout says."""
         lock = self._stack._lock
         if lock is not None:
-            with lock:
+            with lock.socket_calls:
                 sa = self._sockaddr(address, "connect()")
                 rc = int(lib.ust_connect(self._ptr(), sa.ptr, sa.length))
             if rc != -_EINPROGRESS or self._timeout == 0.0:
@@ -619,7 +620,7 @@ class Socket(SocketIdioms):
                 return
 
             def connected() -> bool:
-                with lock:
+                with lock.socket_calls:
                     return self._established()
 
             if not self._thread_wait(connected, _EV_OUT, self._timeout_ns()):

@@ -185,8 +185,27 @@ do_connect(struct ust_stack *st, void *arg)
 	return (sc->so != NULL ? 0 : -1);
 }
 
+/* The application thread's explicit lock, or none: a socket call on a
+ * threaded stack then takes the lock itself for the call. */
+static int explicit_lock = 1;
+
+static void
+app_lock(struct ust_stack *st)
+{
+	if (explicit_lock)
+		ust_stack_lock(st);
+}
+
+static void
+app_unlock(struct ust_stack *st)
+{
+	if (explicit_lock)
+		ust_stack_unlock(st);
+}
+
 /* Sends buf over from (on stack fst) to `to` (on tst) using only the lock
- * and ust_socket_wait; returns the bytes that arrived intact. */
+ * (or the calls' own locking) and ust_socket_wait; returns the bytes that
+ * arrived intact. */
 static size_t
 stream_threaded(struct ust_stack *fst, struct ust_socket *from, struct ust_stack *tst,
     struct ust_socket *to, const uint8_t *buf, size_t len, uint64_t limit_ns)
@@ -199,22 +218,22 @@ stream_threaded(struct ust_stack *fst, struct ust_socket *from, struct ust_stack
 
 	while (got < len && now_ns() < end) {
 		if (sent < len) {
-			ust_stack_lock(fst);
+			app_lock(fst);
 			while (sent < len && (k = ust_send(from, buf + sent, len - sent, 0)) > 0)
 				sent += (size_t)k;
-			ust_stack_unlock(fst);
+			app_unlock(fst);
 		}
 		if (ust_socket_wait(to, UST_EV_IN, 20 * 1000 * 1000, &rev) < 0)
 			return (got);
-		ust_stack_lock(tst);
+		app_lock(tst);
 		while ((k = ust_recv(to, in, sizeof(in), 0)) > 0) {
 			if (memcmp(in, buf + got, (size_t)k) != 0) {
-				ust_stack_unlock(tst);
+				app_unlock(tst);
 				return (got);
 			}
 			got += (size_t)k;
 		}
-		ust_stack_unlock(tst);
+		app_unlock(tst);
 	}
 	return (got);
 }
@@ -233,7 +252,8 @@ pick_port(const struct rig *r, unsigned na, unsigned qa, unsigned nb, unsigned q
 
 /* Listeners on every stack of a, one group event queue over them; a
  * client on b's stack 1 whose frames all land on queue 0 of either side. */
-TEST(tcp_threads_group_evq_socket_wait)
+static void
+tcp_threads_case(void)
 {
 	static uint8_t buf[400000];
 	struct rig r;
@@ -265,9 +285,9 @@ TEST(tcp_threads_group_evq_socket_wait)
 	CHECK(ev[0].udata == &ls[qa]);
 	CHECK(ev[0].events & UST_EV_IN);
 	sta = ust_group_stack(r.a, qa);
-	ust_stack_lock(sta);
+	app_lock(sta);
 	CHECK_EQ(ust_accept(ls[qa].so, &s, NULL, NULL), 0);
-	ust_stack_unlock(sta);
+	app_unlock(sta);
 	REQUIRE(s != NULL);
 	/* The client is connected (writable). */
 	CHECK_EQ(ust_socket_wait(cl.so, UST_EV_OUT, 5 * 1000 * 1000 * 1000ll, &rev), 1);
@@ -285,18 +305,32 @@ TEST(tcp_threads_group_evq_socket_wait)
 	ust_group_get_stats(r.a, UST_GROUP_ALL, &ga);
 	CHECK(ga.wakeups > 0);
 	ust_evq_destroy(q);
-	ust_stack_lock(sta);
+	app_lock(sta);
 	ust_close(s);
-	ust_stack_unlock(sta);
+	app_unlock(sta);
 	for (i = 0; i < 2; i++) {
-		ust_stack_lock(ust_group_stack(r.a, i));
+		app_lock(ust_group_stack(r.a, i));
 		ust_close(ls[i].so);
-		ust_stack_unlock(ust_group_stack(r.a, i));
+		app_unlock(ust_group_stack(r.a, i));
 	}
-	ust_stack_lock(ust_group_stack(r.b, qb));
+	app_lock(ust_group_stack(r.b, qb));
 	ust_close(cl.so);
-	ust_stack_unlock(ust_group_stack(r.b, qb));
+	app_unlock(ust_group_stack(r.b, qb));
 	rig_close(&r);
+}
+
+TEST(tcp_threads_group_evq_socket_wait)
+{
+	explicit_lock = 1;
+	tcp_threads_case();
+}
+
+/* The same exchange with no ust_stack_lock() in the application: every
+ * socket call locks the threaded stack itself (ThreadSanitizer checks). */
+TEST(tcp_threads_socket_calls_lock_themselves)
+{
+	explicit_lock = 0;
+	tcp_threads_case();
 }
 
 /* Holds a stack's lock for hold_ns (a stack stalled by its application). */
