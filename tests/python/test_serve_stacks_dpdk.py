@@ -10,6 +10,9 @@ real kernel, a threaded StackGroup on the two queue pairs of a net_tap port
   and the control socket's JSON report the steering counts (frames the
   kernel put on the other stack's queue, re-steered) and the port's
   counters, and no hand-off ring overflowed;
+* the user's port: a net_memif server with two queue pairs named in
+  --dpdk-args (no namespace) serves a peer process whose two stacks use a
+  2-queue memif client, byte-exact;
 * the option checks: --stacks with --driver dpdk is accepted, netmap and
   --pcap are refused (no root needed).
 
@@ -32,8 +35,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from live_cli import command_namespace, run_cli, show, unavailable_reason
+from live_cli import ENV, command_namespace, run_cli, show, unavailable_reason
 
+from ustack import dpdklink, netns
 from ustack.commands import serve
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
@@ -238,6 +242,77 @@ def test_serve_two_stacks_on_dpdk_queue_pairs(tmp_path: Path) -> None:
     assert s1["rss_steered_out"] == s0["rss_steered_in"], snap["stacks"]
     assert rss["rss_steered_out"] == s0["rss_steered_out"] + s1["rss_steered_out"], snap
     assert snap["stack"]["rx_frames"] == sum(s["stack"]["rx_frames"] for s in snap["stacks"])
+
+
+# The peer of the memif test: a group of two threaded stacks on a 2-queue
+# net_memif client port (an EAL of its own, in the process --run starts),
+# each opening connections to serve's /bytes/N and checking the SHA-256.
+PEER = textwrap.dedent(
+    """
+    import hashlib, sys
+    from ustack import dpdk, dpdklink, pattern
+    from ustack.group import StackGroup
+
+    sock_path, prefix, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    vdev = f"--vdev=net_memif0,role=client,socket={sock_path},socket-abstract=no"
+    dpdklink.start_eal(dpdklink.eal_arguments(vdev, None, prefix))
+    port = dpdk.Port("net_memif0", queues=2)
+    group = StackGroup(2, seed=seed)
+    group.attach("dp0", port, address="198.18.1.2/24")
+    group.start()
+    good = 0
+    for i in range(count):
+        size = 50000 + 1000 * i
+        s = group.stacks[i % 2].create_connection(("198.18.1.1", 8080), timeout=20)
+        s.sendall(f"GET /bytes/{size} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n".encode())
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+        s.close()
+        body = data.partition(b"\\r\\n\\r\\n")[2]
+        good += hashlib.sha256(body).hexdigest() == pattern.sha256(size)
+    print(f"peer: {good}/{count} byte-exact", flush=True)
+    group.close()
+    port.close()
+    sys.exit(0 if good == count else 1)
+    """
+)
+
+
+@pytest.mark.skipif(REASON is not None and not REQUIRE_ALL, reason=f"{REASON}")
+def test_serve_two_stacks_on_the_users_memif_port(tmp_path: Path) -> None:
+    """The user's port (a net_memif server named in --dpdk-args, no
+    namespace) with two queue pairs, against a peer process whose two
+    stacks use a 2-queue memif client: every transfer byte-exact."""
+    peer = tmp_path / "peer.py"
+    peer.write_text(PEER)
+    memif = f"socket={tmp_path / 'm.sock'},socket-abstract=no"
+    peer_prefix = f"ustpeer{os.getpid()}"
+    run = f"{sys.executable} {peer} {tmp_path / 'm.sock'} {peer_prefix} 8 {SEED}"
+    env = {k: v for k, v in ENV.items() if k != netns.INSIDE_ENV}
+    before = _ours()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ustack", "serve", "--stacks", "2"]
+            + [f"--dpdk-args=--vdev=net_memif0,role=server,{memif}", "--http", "8080"]
+            + ["--address", "198.18.1.1/24", "--no-control", "--run", run],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        dpdklink.remove_runtime(peer_prefix)
+    assert not (_ours() - before), f"EAL runtime folders left behind: {_ours() - before}"
+    _skip_if_no_eal(proc)
+    why = f"seed {SEED}\n{show(proc)}"
+    assert proc.returncode == 0 and "peer: 8/8 byte-exact" in proc.stdout, why
+    m = re.search(r"http:8080: 8 connections \(per stack: (\d+), (\d+)\)", proc.stdout)
+    assert m is not None, why
+    assert "ustack on net_memif0 (198.18.1.1" in proc.stdout, why
+    m = re.search(r"steering \(2 stacks\): (\d+) frames re-steered .*?, (\d+) dropped", proc.stdout)
+    assert m is not None and int(m.group(2)) == 0, why
 
 
 def _args(*argv: str) -> argparse.Namespace:
