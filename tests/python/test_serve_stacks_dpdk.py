@@ -264,7 +264,8 @@ PEER = textwrap.dedent(
     for i in range(count):
         size = 50000 + 1000 * i
         s = group.stacks[i % 2].create_connection(("198.18.1.1", 8080), timeout=20)
-        s.sendall(f"GET /bytes/{size} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n".encode())
+        request = f"GET /bytes/{size} HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n"
+        s.sendall(request.encode())
         data = b""
         while chunk := s.recv(65536):
             data += chunk
