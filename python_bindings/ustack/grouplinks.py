@@ -50,6 +50,12 @@ from ustack.hostlink import (
 
 __all__ = ["GroupAfxdpLink", "GroupDpdkLink"]
 
+# DPDK's net_tap takes 16 queue pairs, but DPDK 22.11's crashes (a stack
+# overflow, after "EAL: Cannot send more than 8 FDs") when a port with more
+# than 4 starts: it puts the descriptors of every rx and tx queue into one
+# multi-process message that holds 8.
+NET_TAP_MAX_QUEUES = 4
+
 
 class GroupAfxdpLink(GroupLink):
     """``nstacks`` threaded stacks on the AF_XDP queues 0..nstacks-1 of one
@@ -155,6 +161,11 @@ class GroupDpdkLink(GroupLink):
         super().__init__(address, peer_address, checked=self.made_tap)
         self.peer_label = "kernel" if self.made_tap else "peer"
         self.port: Any = None
+        if (port is None or str(port).startswith("net_tap")) and nstacks > NET_TAP_MAX_QUEUES:
+            raise ValueError(
+                f"{nstacks} stacks: a net_tap port takes at most {NET_TAP_MAX_QUEUES} queue "
+                "pairs here (DPDK 22.11's net_tap crashes with more)"
+            )
         start_eal(eal_args)
         from ustack import dpdk
 
@@ -167,7 +178,15 @@ class GroupDpdkLink(GroupLink):
             port_id = int(port) if port.isdigit() else port
             self.ifname = str(port)
         try:
-            self.port = dpdk.Port(port_id, queues=nstacks, mtu=mtu, **port_options)
+            try:
+                self.port = dpdk.Port(port_id, queues=nstacks, mtu=mtu, **port_options)
+            except OSError as exc:
+                raise OSError(
+                    exc.errno,
+                    f"{exc.strerror}: DPDK port {self.ifname} with {nstacks} queue pairs "
+                    "(one per stack; the mbuf pools of each take about 20 MB of the EAL's "
+                    "memory, -m in --dpdk-base-args)",
+                ) from None
             if self.made_tap:
                 # As DpdkLink: the kernel's side must not keep the port's MAC.
                 ip_link("set", ifname, "address", local_mac())

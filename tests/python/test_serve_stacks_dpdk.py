@@ -14,7 +14,8 @@ real kernel, a threaded StackGroup on the two queue pairs of a net_tap port
   --dpdk-args (no namespace) serves a peer process whose two stacks use a
   2-queue memif client, byte-exact;
 * the option checks: --stacks with --driver dpdk is accepted, netmap and
-  --pcap are refused (no root needed).
+  --pcap are refused, and so are more than 4 stacks on net_tap (no root
+  needed).
 
 The EAL runs without hugepages (``--no-huge``), as every DPDK test here.
 Root, netns and ustack built with libdpdk are needed: skipped with the
@@ -39,6 +40,7 @@ from live_cli import ENV, command_namespace, run_cli, show, unavailable_reason
 
 from ustack import dpdklink, netns
 from ustack.commands import serve
+from ustack.grouplinks import GroupDpdkLink
 
 REQUIRE_ALL = os.environ.get("USTACK_REQUIRE_ALL") == "1"
 REASON = unavailable_reason((), "dpdk")
@@ -329,3 +331,7 @@ def test_stacks_options_with_dpdk() -> None:
     assert netmap is not None and "dpdk" in netmap
     pcap = serve._stacks_problem(_args("--stacks", "2", "--driver", "dpdk", "--pcap", "x.pcap"))
     assert pcap is not None and "--pcap" in pcap
+    # DPDK 22.11's net_tap crashes when a port with more than 4 queue pairs
+    # starts: refused before the EAL starts.
+    with pytest.raises(ValueError, match="at most 4 queue pairs"):
+        GroupDpdkLink(nstacks=5)
