@@ -252,7 +252,7 @@ class DpdkLink(PortLink):
                 # net_tap gives the kernel's interface the port's own MAC
                 # address (again when the port starts); ustack drops frames
                 # from its own address, so the kernel's side takes another.
-                _ip_link("set", ifname, "address", local_mac())
+                ip_link("set", ifname, "address", local_mac())
                 setup_kernel_side(ifname, self.peer_address, mtu or 1500)
             self._attach(self.port.queue(0), "dp0", pcap, snaplen, seed)
         except Exception:
@@ -269,5 +269,6 @@ class DpdkLink(PortLink):
         return list(ready)
 
 
-def _ip_link(*argv: str) -> None:
+def ip_link(*argv: str) -> None:
+    """``ip link ARGV`` (CalledProcessError when it fails)."""
     subprocess.run(["ip", "link", *argv], check=True, capture_output=True)

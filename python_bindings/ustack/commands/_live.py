@@ -553,11 +553,29 @@ def open_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> Sta
 def open_group_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) -> GroupLink:
     """``--stacks N``: a threaded group of N stacks, one per queue of a
     multi-queue TAP device made for the run, or (``--driver afxdp``) of N
-    AF_XDP queues; knobs from --sysctl applied to every stack."""
+    AF_XDP queues, or (``--driver dpdk``) of N queue pairs of a DPDK port;
+    knobs from --sysctl applied to every stack."""
     try:
         address, peer = link_addresses(args)
         link: GroupLink
-        if use_afxdp(args):
+        if use_dpdk(args):
+            from ustack.grouplinks import GroupDpdkLink
+
+            port = dpdk_user_port(args)
+            link = GroupDpdkLink(
+                nstacks=args.stacks,
+                eal_args=eal_arguments(
+                    args.dpdk_args, args.dpdk_base_args, f"ustack-{prog}-{os.getpid()}"
+                ),
+                port=port,
+                address=address,
+                peer_address=peer,
+                ifname=args.ifname,
+                mtu=args.mtu or (1500 if port is None else 0),
+                # The port still verifies received checksums.
+                caps_mask=int(lib.UST_IFCAP_RXCSUM) if args.dpdk_no_offload else None,
+            )
+        elif use_afxdp(args):
             from ustack.grouplinks import GroupAfxdpLink
 
             link = GroupAfxdpLink(

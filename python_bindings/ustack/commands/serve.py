@@ -48,7 +48,6 @@ from ustack.commands._live import (
     option_names,
     summary,
     use_afxdp,
-    use_dpdk,
     use_netmap,
     wait_io,
 )
@@ -119,6 +118,8 @@ examples:
   ustack serve --driver dpdk --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
   ustack serve --driver dpdk --dpdk-args "-a 0000:03:00.0" --dpdk-base-args "" \\
       --address 192.0.2.10/24 --http 80          # a NIC bound to vfio-pci, hugepages
+  ustack serve --driver dpdk --stacks 2 --http 8080 \\
+      --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"   # two stacks on two queue pairs
   ustack serve --driver afxdp --http 8080 --run "curl -s 198.18.0.1:8080/bytes/1000 | wc -c"
   ustack serve --driver afxdp --afxdp-mode generic --afxdp-queues 2 --discard 5001 \\
       --run "iperf -c 198.18.0.1 -p 5001 -P 2 -t 3"   # AF_XDP on a veth, two queues
@@ -208,7 +209,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "service listens on every stack, a worker thread per stack serves that stack's "
         "connections; the summary and `ustack stats` show each stack's connections and "
         "the re-steered frames.  With --driver afxdp: N AF_XDP queues instead, one per "
-        "stack.  (default: %(default)s, one stack and no threads)",
+        "stack; with --driver dpdk: a DPDK port with N queue pairs (net_tap's kernel "
+        "device gets N queues), one per stack.  (default: %(default)s, one stack and no "
+        "threads)",
     )
     parser.add_argument(
         "--verbose",
@@ -878,8 +881,8 @@ def _stacks_problem(args: argparse.Namespace) -> str | None:
     """Why --stacks N cannot be used with the other options (None: it can)."""
     if not 1 <= args.stacks <= ustack.group.GROUP_MAX:
         return f"1..{ustack.group.GROUP_MAX} stacks"
-    if use_dpdk(args) or use_netmap(args):
-        return "several stacks run on the TAP driver or AF_XDP (--driver tap or afxdp)"
+    if use_netmap(args):
+        return "several stacks run on the TAP driver, DPDK or AF_XDP (--driver tap, dpdk or afxdp)"
     if use_afxdp(args) and args.afxdp_queues not in (1, args.stacks):
         return f"--afxdp-queues {args.afxdp_queues}: a stack per queue, give --stacks as many"
     if args.tap is not None:
@@ -891,7 +894,8 @@ def _stacks_problem(args: argparse.Namespace) -> str | None:
 
 def run_group(args: argparse.Namespace, services: list[tuple[str, int]]) -> int:
     """``serve --stacks N``: a worker thread per stack of a threaded group
-    on a multi-queue TAP device, until Ctrl-C, --duration or --run's end."""
+    on a multi-queue device (TAP, AF_XDP or DPDK queues), until Ctrl-C,
+    --duration or --run's end."""
     link = open_group_link(args, "serve")
     control: Control | None = None
     proc: subprocess.Popen[bytes] | None = None
