@@ -53,10 +53,10 @@
  * (ust_mbuf_set_rss): its inputs and key are the PMD's business, and the
  * group's own hash is cheap.  A port without RSS (net_ring, memif) keeps
  * queue i joined to queue i.  net_tap with several queue pairs is
- * configured with rx interrupts: its interrupt descriptor of a queue is the
- * TAP queue's own descriptor, readable while frames wait, and get_fd gives
- * it so that a group's thread sleeps on it (docs/dpdk.md).  Each queue's state (lend records, tx
- * contexts, backlog, counters) belongs to the thread that polls it; the
+ * configured with rx interrupts: a queue's interrupt descriptor is the TAP
+ * queue's own, readable while frames wait, and get_fd gives it so that a
+ * group's thread sleeps on it (docs/dpdk.md).  Each queue's state (lend
+ * records, tx contexts, backlog, counters) belongs to the thread that polls it; the
  * mempools are DPDK's (thread safe) and the multicast filter is one per
  * port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
  * of the queue that lent it (dpdk_rx_free touches that queue's records).
