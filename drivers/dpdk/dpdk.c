@@ -56,9 +56,9 @@
  * configured with rx interrupts: a queue's interrupt descriptor is the TAP
  * queue's own, readable while frames wait, and get_fd gives it so that a
  * group's thread sleeps on it (docs/dpdk.md).  Each queue's state (lend
- * records, tx contexts, backlog, counters) belongs to the thread that polls it; the
- * mempools are DPDK's (thread safe) and the multicast filter is one per
- * port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
+ * records, tx contexts, backlog, counters) belongs to the thread that
+ * polls it; the mempools are DPDK's (thread safe) and the multicast filter
+ * is one per port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
  * of the queue that lent it (dpdk_rx_free touches that queue's records).
  *
  * Global state: DPDK's EAL is process state (one rte_eal_init per process,
