@@ -52,10 +52,13 @@
  * port puts on another stack's queue.  The port's hash is not passed on
  * (ust_mbuf_set_rss): its inputs and key are the PMD's business, and the
  * group's own hash is cheap.  A port without RSS (net_ring, memif) keeps
- * queue i joined to queue i.  Each queue's state (lend records, tx
- * contexts, backlog, counters) belongs to the thread that polls it; the
- * mempools are DPDK's (thread safe) and the multicast filter is one per
- * port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
+ * queue i joined to queue i.  net_tap with several queue pairs is
+ * configured with rx interrupts: a queue's interrupt descriptor is the TAP
+ * queue's own, readable while frames wait, and get_fd gives it so that a
+ * group's thread sleeps on it (docs/dpdk.md).  Each queue's state (lend
+ * records, tx contexts, backlog, counters) belongs to the thread that
+ * polls it; the mempools are DPDK's (thread safe) and the multicast filter
+ * is one per port (dpdk_mc_mtx).  A lent receive buffer must be freed on the thread
  * of the queue that lent it (dpdk_rx_free touches that queue's records).
  *
  * Global state: DPDK's EAL is process state (one rte_eal_init per process,
@@ -165,6 +168,7 @@ struct ust_dpdk_port {
 	int p_hw_csum, p_hw_tso;
 	int p_tx_copy; /* gather by copy (see the file header) */
 	int p_tso_l2;  /* net_tap: Ethernet header counts against the MTU */
+	int p_rxfd;    /* net_tap: each rx queue's interrupt fd is its TAP fd */
 	int p_zero_copy;
 	int p_maxseg; /* buffers a gathered frame may have (tx_desc_lim) */
 	int p_started;
@@ -492,6 +496,12 @@ dpdk_port_setup(struct ust_dpdk_port *p, const struct ust_dpdk_port_config *cfg)
 		return (-UST_EINVAL);
 	memset(&conf, 0, sizeof(conf));
 	dpdk_port_offloads(p, &di, cfg, &conf);
+	/* net_tap: rx "interrupts" are the TAP queues' own descriptors, readable
+	 * while frames wait (level triggered): a group's thread sleeps on them. */
+	if (p->p_tso_l2 && p->p_nq > 1) {
+		conf.intr_conf.rxq = 1;
+		p->p_rxfd = 1;
+	}
 	/* Several queues: RSS (the file header). */
 	if (p->p_nq > 1 && (di.flow_type_rss_offloads & DPDK_RSS_HF) != 0) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
@@ -1140,6 +1150,17 @@ dpdk_get_counter(void *softc, int which)
 	}
 }
 
+static int
+dpdk_get_fd(void *softc)
+{
+	struct dpdk_queue *q = softc;
+	struct ust_dpdk_port *p = q->q_port;
+
+	if (!p->p_rxfd || !p->p_started)
+		return (-1);
+	return (rte_eth_dev_rx_intr_ctl_q_get_fd(p->p_id, q->q_id));
+}
+
 static const struct ust_driver_ops dpdk_ops = {
 	.name = "dpdk",
 	.rx_burst = dpdk_rx_burst,
@@ -1151,6 +1172,7 @@ static const struct ust_driver_ops dpdk_ops = {
 	.get_tso_max = dpdk_get_tso_max,
 	.get_counter = dpdk_get_counter,
 	.set_multicast = dpdk_set_multicast,
+	.get_fd = dpdk_get_fd,
 };
 
 const struct ust_driver_ops *

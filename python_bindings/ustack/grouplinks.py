@@ -23,9 +23,11 @@ the wrong stack's queue (counted).  On the user's port (``--dpdk-port``,
 a device in the EAL arguments) the NIC's RSS with the standard Toeplitz key
 puts each flow on its owner's queue.
 
-A DPDK queue has no descriptor to sleep on: an idle stack thread sleeps
-at most 1 ms between polls (the group's limit for an interface without
-one), and polls without sleeping while it has work.  ``busy_poll`` makes
+A DPDK queue has no descriptor to sleep on, except net_tap's (the driver
+gives each queue's rx interrupt descriptor, the TAP queue's own): an idle
+stack thread sleeps on it, or elsewhere at most 1 ms between polls (the
+group's limit for an interface without one), and polls without sleeping
+while it has work.  ``busy_poll`` makes
 the threads spin instead: lower latency, but each thread takes a whole
 core, which on a small machine starves the kernel on the other side of a
 net_tap device (and the application's threads).
