@@ -208,7 +208,10 @@ PRELUDE = textwrap.dedent(
     from ustack.hostlink import GroupHostLink
 
     STEER = os.environ.get("STEER", "1") == "1"
-    link = GroupHostLink(nstacks=2, seed=int(os.environ.get("SEED", "18")), rss_steer=STEER)
+    # A key of our own (else the standard one): the group's and the program's.
+    KEY = bytes.fromhex(os.environ["KEY"]) if os.environ.get("KEY") else None
+    link = GroupHostLink(nstacks=2, seed=int(os.environ.get("SEED", "18")), rss_steer=STEER,
+                         rss_key=KEY)
     group = link.group
     PROGRAM = link.tap.rss_steered
     assert PROGRAM or not STEER or link.tap.rss_steering < 0, link.tap.rss_steering
@@ -276,7 +279,7 @@ OUTBOUND = PRELUDE + textwrap.dedent(
                 break
             got += part
         port = c.getsockname()[1]
-        q = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, 9000, port), 2)
+        q = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, 9000, port, key=KEY), 2)
         with lock:
             results.append((index, q, got == data))
     threads = [threading.Thread(target=transfer, args=key) for key in socks]
@@ -344,7 +347,7 @@ STALL = PRELUDE + textwrap.dedent(
         s.sendall(b"x")
         reply = s.recv(2)
         s.close()
-        owner = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, port, PORT), 2)
+        owner = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, port, PORT, key=KEY), 2)
         with lock:
             done.append((time.monotonic(), owner, reply == b"ok"))
     held = threading.Event()
@@ -377,21 +380,36 @@ STALL = PRELUDE + textwrap.dedent(
 )
 
 
-def _run_inside(script: str, steer: bool = True) -> subprocess.CompletedProcess[str]:
+def _run_inside(
+    script: str, steer: bool = True, key: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     with command_namespace("stacks", "the group's TAP device") as ns:
         return subprocess.run(
             ns.exec_argv(sys.executable, "-c", script),
             capture_output=True,
             text=True,
-            env={**ENV, "SEED": str(SEED), "STEER": "1" if steer else "0"},
+            env={
+                **ENV,
+                "SEED": str(SEED),
+                "STEER": "1" if steer else "0",
+                "KEY": key.hex() if key is not None else "",
+            },
             timeout=180,
             check=False,
         )
 
 
-@pytest.mark.parametrize("steer", [True, False], ids=["program", "no_program"])
-def test_outbound_replies_land_on_their_own_stack(steer: bool) -> None:
-    proc = _run_inside(OUTBOUND, steer)
+# A key of the test's own (seeded): the program is generated from it.
+OWN_KEY = bytes((SEED * 97 + i * 131 + (i * i) % 7) & 0xFF for i in range(40))
+
+
+@pytest.mark.parametrize(
+    ("steer", "key"),
+    [(True, None), (True, OWN_KEY), (False, None)],
+    ids=["program", "program_own_key", "no_program"],
+)
+def test_outbound_replies_land_on_their_own_stack(steer: bool, key: bytes | None) -> None:
+    proc = _run_inside(OUTBOUND, steer, key)
     assert proc.returncode == 0 and "OUTBOUND OK" in proc.stdout, show(proc)
     assert f"steering program {steer}:" in proc.stdout, show(proc)
 
