@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -213,3 +214,45 @@ def test_two_queue_tap_with_the_steering_program(offload: bool) -> None:
     assert r["first"] == r["toeplitz"], r
     assert r["second"] == r["toeplitz"], r
     assert r["moved"] == 0 and r["replies"] == FLOWS, r
+
+
+FALLBACK = textwrap.dedent(
+    """
+    from ustack.errors import errname
+    from ustack.tap import Tap
+
+    a, b = Tap("ust0", queues=2), Tap("ust1", queues=3)
+    assert a.rss_steering < 0 and errname(a.rss_steering) == "EPERM", a.rss_steering
+    assert b.rss_steering == a.rss_steering, b.rss_steering
+    assert not a.rss_steered and "refused" in a.rss_steering_note()
+    a.close()
+    b.close()
+    print("FALLBACK-OK")
+    """
+)
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None, reason="no capsh to drop CAP_BPF")
+def test_refused_steering_program_leaves_the_kernels_spreading() -> None:
+    """Without CAP_BPF and CAP_SYS_ADMIN (unprivileged BPF off) the kernel
+    refuses the program: the TAP still opens, says why, and one line (per
+    process) goes to stderr."""
+    with netns.NetNs("tapmq") as ns:
+        proc = subprocess.run(
+            ns.exec_argv(
+                "capsh",
+                "--drop=cap_bpf,cap_sys_admin,cap_perfmon",
+                "--",
+                "-c",
+                f"{sys.executable} -c '{FALLBACK}'",
+            ),
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=60,
+            check=False,
+        )
+    if "unprivileged" in proc.stderr:
+        pytest.skip(proc.stderr)
+    assert proc.returncode == 0 and "FALLBACK-OK" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.stderr.count("no steering program") == 1, proc.stderr
