@@ -22,7 +22,12 @@
  *    kernel has it);
  *
  * and an input hook on each queue counts the frames that arrived on a
- * queue other than the one their hash names.  With the program: zero, for
+ * queue other than the one their hash names.  A second case sends frames
+ * made up by the test through an AF_PACKET socket on the kernel's side,
+ * one at a time, and reads them from the queues itself: every sort of
+ * header the hash has a rule for (802.1Q tags in the frame, IPv4 options,
+ * fragments, IPv6 next headers, truncated headers, other EtherTypes),
+ * each on the queue ust_rss_hash_frame names.  With the program: zero, for
  * every kind and for the frames of no kind (ND, MLD: by addresses; ARP:
  * queue 0), and the group counts nothing re-steered.  Without it: printed,
  * and more than zero (the kernel's SYNs land by chance).
@@ -32,7 +37,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/in.h> /* not <netinet/in.h>: the harness's include path has netstack's */
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/in6.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
@@ -642,6 +650,190 @@ TEST(tap_steering_program_places_every_frame)
 	REQUIRE(pid >= 0);
 	if (pid == 0) {
 		child_main();
+		fflush(NULL);
+		_exit(ust_test_failures == 0 ? 0 : 1);
+	}
+	REQUIRE_EQ(waitpid(pid, &status, 0), pid);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
+		exit(77);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A frame of some sort the hash has a rule for, from PRNG state *x;
+ * returns its length. */
+static uint32_t
+xrand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return ((uint32_t)(*x >> 16));
+}
+
+static size_t
+crafted(uint8_t *b, size_t room, uint64_t *x, const uint8_t mac[6])
+{
+	size_t off = 14, len, i, hl;
+	uint32_t r = xrand(x);
+	static const uint8_t nxt6[] = { 6, 17, 58, 0, 44, 43, 6, 17 };
+
+	for (i = 0; i < room; i++)
+		b[i] = (uint8_t)xrand(x);
+	memcpy(b, mac, 6);
+	b[6] = 0x02; /* a unicast source */
+	if (r % 5 == 0) {
+		b[12] = 0x81; /* an 802.1Q tag in the frame */
+		b[13] = 0x00;
+		off += 4;
+	}
+	switch ((r >> 4) % 8) {
+	case 0: /* not IP */
+		b[off - 2] = 0x88;
+		b[off - 1] = 0xb5;
+		len = off + 40;
+		break;
+	case 1:
+	case 2:
+	case 3:
+	case 4: /* IPv4: options, fragments, protocols */
+		b[off - 2] = 0x08;
+		b[off - 1] = 0x00;
+		hl = (r >> 8) % 4 == 0 ? 5 + (r >> 10) % 11 : 5;
+		b[off] = (uint8_t)(0x40 | hl);
+		b[off + 6] = (r >> 12) % 4 == 0 ? b[off + 6] : (uint8_t)(b[off + 6] & 0x40);
+		b[off + 7] = (r >> 12) % 4 == 0 ? b[off + 7] : 0;
+		b[off + 9] = (r >> 14) % 3 == 0 ? 1 : ((r >> 14) % 3 == 1 ? 6 : 17);
+		len = off + hl * 4 + 8;
+		break;
+	case 5:
+	case 6: /* IPv6: next headers */
+		b[off - 2] = 0x86;
+		b[off - 1] = 0xdd;
+		b[off] = 0x60;
+		b[off + 6] = nxt6[(r >> 8) % sizeof(nxt6)];
+		len = off + 40 + 8;
+		break;
+	default: /* a wrong version */
+		b[off - 2] = (r >> 8) & 1 ? 0x08 : 0x86;
+		b[off - 1] = (r >> 8) & 1 ? 0x00 : 0xdd;
+		b[off] = 0x50;
+		len = off + 48;
+		break;
+	}
+	/* Truncated now and then: in the IP header, or in the ports. */
+	if ((r >> 20) % 6 == 0)
+		len = 14 + (size_t)((r >> 23) % (uint32_t)(len - 14 + 1));
+	return (len < 14 ? 14 : len);
+}
+
+static void
+crafted_child(void)
+{
+	struct ust_tap_config tc;
+	struct ust_tap *tap;
+	struct sockaddr_ll sll;
+	struct pollfd pfd[NQ];
+	uint8_t key[UST_RSS_KEYLEN], mac[6], f[256], got[2048];
+	uint64_t x = ust_test_seed * 0x9e3779b97f4a7c15ull + 1;
+	unsigned n, q, mism = 0, seen = 0, other = 0, types[7] = { 0 };
+	uint32_t hash;
+	size_t len;
+	ssize_t rn;
+	int ps, found, ifindex;
+
+	REQUIRE_EQ(unshare(CLONE_NEWNET), 0);
+	ust_rss_default_key(key);
+	ust_tap_config_init(&tc);
+	snprintf(tc.name, sizeof(tc.name), "ust0");
+	tc.queues = NQ;
+	tc.offload = 0; /* plain frames: what was sent is what is read */
+	REQUIRE_EQ(ust_tap_open(&tc, &tap), 0);
+	if (ust_tap_rss_steering(tap) != 1) {
+		ust_tap_close(tap);
+		fprintf(stderr, "SKIP: the kernel refused the steering program\n");
+		fflush(NULL);
+		_exit(77);
+	}
+	REQUIRE_EQ(sh("ip link set ust0 up && sysctl -qw net.ipv6.conf.ust0.disable_ipv6=1"), 0);
+	REQUIRE_EQ(kernel_mac("ust0", mac), 0);
+	ifindex = (int)if_nametoindex("ust0");
+	REQUIRE(ifindex > 0);
+	ps = socket(AF_PACKET, SOCK_RAW, 0);
+	REQUIRE(ps >= 0);
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_halen = 6;
+	for (q = 0; q < NQ; q++) {
+		pfd[q].fd = ust_tap_queue_fd(tap, q);
+		pfd[q].events = POLLIN;
+	}
+	for (n = 0; n < 3000; n++) {
+		len = crafted(f, sizeof(f), &x, mac);
+		memcpy(sll.sll_addr, f, 6);
+		if (sendto(ps, f, len, 0, (struct sockaddr *)&sll, sizeof(sll)) != (ssize_t)len) {
+			UST_FAIL_AT(__FILE__, __LINE__, "AF_PACKET send of %zu bytes: %d", len,
+			    errno);
+			break;
+		}
+		/* Read until it comes back (the kernel's own frames too). */
+		for (found = 0; !found;) {
+			if (poll(pfd, NQ, 2000) <= 0) {
+				UST_FAIL_AT(__FILE__, __LINE__,
+				    "frame %u (%zu bytes) never arrived", n, len);
+				break;
+			}
+			for (q = 0; q < NQ; q++) {
+				while ((rn = read(pfd[q].fd, got, sizeof(got))) > 0) {
+					int t = ust_rss_hash_frame(key, got, (size_t)rn, &hash);
+
+					seen++;
+					if (ust_rss_queue(hash, NQ) != q) {
+						mism++;
+						if (mism <= 5)
+							fprintf(stderr,
+							    "frame of %zd bytes, type %d: queue "
+							    "%u, hash "
+							    "names %u\n",
+							    rn, t, q, ust_rss_queue(hash, NQ));
+					}
+					if ((size_t)rn == len && memcmp(got, f, len) == 0) {
+						found = 1;
+						types[t >= 0 && t < 7 ? t : 0]++;
+					} else
+						other++;
+				}
+			}
+		}
+		if (!found)
+			break;
+	}
+	printf("crafted frames: %u sent, %u read (%u the kernel's own), %u on the wrong queue; by "
+	       "hash type: none %u, ipv4 %u, tcp4 %u, udp4 %u, ipv6 %u, tcp6 %u, udp6 %u\n",
+	    n, seen, other, mism, types[0], types[1], types[2], types[3], types[4], types[5],
+	    types[6]);
+	CHECK_EQ(n, 3000);
+	CHECK_EQ(mism, 0);
+	for (q = 0; q < 7; q++)
+		CHECK(types[q] > 0); /* every rule met */
+	close(ps);
+	ust_tap_close(tap);
+}
+
+TEST(tap_steering_program_matches_the_hash_on_crafted_frames)
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
+		fprintf(stderr, "SKIP: needs root and /dev/net/tun\n");
+		exit(77);
+	}
+	fflush(NULL);
+	pid = fork();
+	REQUIRE(pid >= 0);
+	if (pid == 0) {
+		crafted_child();
 		fflush(NULL);
 		_exit(ust_test_failures == 0 ? 0 : 1);
 	}
