@@ -43,8 +43,9 @@
  * counters, and is the softc, so that n threads run n queues with nothing
  * shared but the device's constant facts (name, MAC, MTU).  Counters are
  * relaxed atomics with one writer each (the queue's thread), so
- * ust_tap_get_stats may sum them from any thread.  The kernel spreads the
- * frames it sends over the queues by its own flow hash, or to the queue
+ * ust_tap_get_stats may sum them from any thread.  Without the steering
+ * program (below) the kernel spreads the frames it sends over the queues
+ * by its own flow hash, or to the queue
  * on which we last wrote a frame of the same flow (tun's flow table,
  * entries expire after 3 s): it is not Toeplitz, so a group re-steers.
  * queues = 1 opens the device as before (no IFF_MULTI_QUEUE).

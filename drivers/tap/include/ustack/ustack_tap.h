@@ -18,8 +18,8 @@
  * offload setup, buffer and counters; ust_tap_queue_softc(t, i) is queue
  * i's softc (one interface of one stack: stack i of a group,
  * ust_group_if_attach with ust_tap_ops() and the n softcs), polled by its
- * own thread.  The kernel picks the queue of a frame it sends by its own
- * flow hash (not Toeplitz: a group re-steers in software), except that a
+ * own thread.  Without the steering program (below), the kernel picks
+ * the queue of a frame it sends by its own flow hash (not Toeplitz: a group re-steers in software), except that a
  * flow whose frames we wrote on queue i recently goes to queue i (tun's
  * automatic flow steering, a table entry per flow that expires after a
  * few seconds).  Every queue reports the same MAC and MTU.  FreeBSD:
