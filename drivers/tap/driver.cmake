@@ -4,5 +4,5 @@
 # test_fault_driver.py).
 ustack_driver(NAME tap
   DOC "Compile the TAP driver (Linux /dev/net/tun, FreeBSD /dev/tap)"
-  SOURCES tap.c
+  SOURCES tap.c tap_steer.c
   HEADERS include/ustack/ustack_tap.h)

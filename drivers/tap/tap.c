@@ -43,11 +43,20 @@
  * counters, and is the softc, so that n threads run n queues with nothing
  * shared but the device's constant facts (name, MAC, MTU).  Counters are
  * relaxed atomics with one writer each (the queue's thread), so
- * ust_tap_get_stats may sum them from any thread.  The kernel spreads the
- * frames it sends over the queues by its own flow hash, or to the queue
+ * ust_tap_get_stats may sum them from any thread.  Without the steering
+ * program (below) the kernel spreads the frames it sends over the queues
+ * by its own flow hash, or to the queue
  * on which we last wrote a frame of the same flow (tun's flow table,
  * entries expire after 3 s): it is not Toeplitz, so a group re-steers.
  * queues = 1 opens the device as before (no IFF_MULTI_QUEUE).
+ *
+ * Unless config.rss_steer is 0, a device with queues attaches the
+ * steering program of tap_steer.c once every queue is open: the kernel
+ * then sends each frame on the queue its Toeplitz hash names (the stack
+ * that owns the flow) and learns nothing from our writes.  A kernel that
+ * refuses it (no CAP_BPF, too old) leaves the spreading above: the open
+ * succeeds, one line per process goes to stderr and
+ * ust_tap_rss_steering() reports the error.
  *
  * FreeBSD (#ifdef __FreeBSD__; compiled there, not built or run in this
  * tree's CI): the /dev/tap cloning device, FIONBIO, TAPGIFNAME for the
@@ -69,14 +78,18 @@
 #include <unistd.h>
 
 #include <ustack/ustack_errno.h>
+#include <ustack/ustack_group.h>
 #include <ustack/ustack_tap.h>
 
 #if defined(__linux__)
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 #include <net/if.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+
+#include "tap_steer.h"
 #elif defined(__FreeBSD__)
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -130,6 +143,7 @@ struct ust_tap {
 	int t_vnet; /* offload: a virtio_net_hdr leads every frame */
 	size_t t_buflen;
 	unsigned t_nq;
+	int t_steer;           /* ust_tap_rss_steering() */
 	struct tap_queue *t_q; /* [t_nq] */
 };
 
@@ -203,6 +217,7 @@ ust_tap_config_init(struct ust_tap_config *cfg)
 	cfg->mtu = 1500;
 	cfg->offload = 1;
 	cfg->queues = 1;
+	cfg->rss_steer = 1;
 }
 
 /* A random locally administered unicast MAC (IEEE 802: bit 1 of the first
@@ -252,6 +267,34 @@ tap_set_offload(int fd)
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrsz) != 0)
 		return (-1);
 	return (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)));
+}
+
+/* Said once per process: a kernel that refuses one program refuses all. */
+static atomic_int tap_steer_said;
+
+/* The steering program on t's device (every queue open); the result for
+ * ust_tap_rss_steering(). */
+static int
+tap_steer(struct ust_tap *t, const struct ust_tap_config *cfg)
+{
+	uint8_t key[UST_RSS_KEYLEN];
+	char log[512];
+	int rc;
+
+	if (cfg->rss_key_set)
+		memcpy(key, cfg->rss_key, sizeof(key));
+	else
+		ust_rss_default_key(key);
+	log[0] = '\0';
+	rc = tap_steer_attach(t->t_q[0].tq_fd, key, t->t_nq, log, sizeof(log));
+	if (rc == 0)
+		return (1);
+	if (atomic_exchange_explicit(&tap_steer_said, 1, memory_order_relaxed) == 0)
+		fprintf(stderr,
+		    "ustack tap %s: no steering program (%s): the kernel spreads the %u queues "
+		    "by its own hash, frames are re-steered in software%s%s\n",
+		    t->t_name, strerror(-rc), t->t_nq, log[0] != '\0' ? "; verifier: " : "", log);
+	return (rc == -ENOSYS || rc == -ENOTTY ? -UST_EOPNOTSUPP : ust_errno_neg(-rc));
 }
 #endif
 
@@ -364,6 +407,8 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 		err = ust_errno_neg(errno);
 		goto fail;
 	}
+	if (nq > 1 && cfg->rss_steer)
+		t->t_steer = tap_steer(t, cfg);
 	*out = t;
 	return (0);
 fail:
@@ -662,6 +707,12 @@ int
 ust_tap_queue_fd(const struct ust_tap *t, unsigned i)
 {
 	return (i < t->t_nq ? t->t_q[i].tq_fd : -1);
+}
+
+int
+ust_tap_rss_steering(const struct ust_tap *t)
+{
+	return (t->t_steer);
 }
 
 const char *

@@ -28,7 +28,7 @@ from typing import Any
 from ustack._native import cstr, ffi, lib, struct_to_dict
 from ustack._util import parse_mac
 from ustack.drivers import Closing, Link, OneLinkEnd
-from ustack.errors import check
+from ustack.errors import check, strerror
 
 __all__ = ["Tap", "TapQueue", "TAP_STATS_FIELDS"]
 # Names the package exports as ustack.<name> (python_bindings/ustack/__init__.py).
@@ -87,6 +87,8 @@ class Tap(OneLinkEnd, Closing):
         mtu: int = 1500,
         offload: bool = True,
         queues: int = 1,
+        rss_steer: bool = True,
+        rss_key: bytes | None = None,
     ) -> None:
         raw = name.encode()
         if len(raw) > 15:
@@ -99,6 +101,13 @@ class Tap(OneLinkEnd, Closing):
         cfg.mtu = mtu
         cfg.offload = 1 if offload else 0
         cfg.queues = queues
+        cfg.rss_steer = 1 if rss_steer else 0
+        if rss_key is not None:
+            key = bytes(rss_key)
+            if len(key) != 40:
+                raise ValueError(f"an RSS key has 40 bytes, not {len(key)}")
+            cfg.rss_key = key
+            cfg.rss_key_set = 1
         if mac is not None:
             cfg.mac = parse_mac(mac)
             cfg.mac_set = 1
@@ -111,6 +120,34 @@ class Tap(OneLinkEnd, Closing):
     def queues(self) -> int:
         """The number of queues."""
         return len(self._queues)
+
+    @property
+    def rss_steering(self) -> int:
+        """The steering program: 1 installed, 0 not asked for (one queue or
+        ``rss_steer=False``), else the negative ``UST_E*`` code of the
+        kernel's refusal (``ust_tap_rss_steering``)."""
+        return int(lib.ust_tap_rss_steering(self._ptr()))
+
+    @property
+    def rss_steered(self) -> bool:
+        """Whether the steering program is installed: every frame arrives
+        on the queue its Toeplitz hash names."""
+        return self.rss_steering == 1
+
+    def rss_steering_note(self) -> str:
+        """One line for summaries: the program installed, or why not."""
+        rc = self.rss_steering
+        if rc == 1:
+            return (
+                f"tap {self.name}: steering program installed: the kernel sends each frame "
+                f"to the queue its Toeplitz hash names ({self.queues} queues)"
+            )
+        if rc == 0:
+            return f"tap {self.name}: no steering program: the kernel spreads the queues"
+        return (
+            f"tap {self.name}: steering program refused ({strerror(rc)}): the kernel "
+            "spreads the queues by its own hash"
+        )
 
     def queue(self, i: int) -> TapQueue:
         """Queue ``i`` for ``Stack.add_interface`` (queue 0 is the Tap's own)."""

@@ -583,10 +583,11 @@ class GroupLink(StackLink):
 class GroupHostLink(GroupLink):
     """A group of ``nstacks`` threaded stacks on a multi-queue TAP device
     (``IFF_MULTI_QUEUE``, one queue per stack) whose other side is the
-    kernel of this namespace.  The kernel spreads the flows it sends over
-    the queues by its own hash (and sends a flow's packets back on the
-    queue its replies came from); the group steers each frame to the stack
-    that owns its flow."""
+    kernel of this namespace.  The TAP's steering program (``rss_steer``,
+    the default) makes the kernel send each frame on the queue of the stack
+    that owns its flow (the group's Toeplitz hash and key); without it (no
+    CAP_BPF, an old kernel, ``rss_steer=False``) the kernel spreads the
+    flows by its own hash and the group re-steers each frame in software."""
 
     driver = "tap"
 
@@ -606,9 +607,14 @@ class GroupHostLink(GroupLink):
         super().__init__(address, peer_address)
         self.ifname = ifname
         self.existing = False
+        # The program hashes with the group's key (both the standard one
+        # unless rss_key is given).
+        rss_key = tap_options.get("rss_key")
         self.tap = Tap(ifname, mtu=mtu, queues=nstacks, **tap_options)
         try:
-            self._open_group(nstacks, "tap0", self.tap, seed=seed, pin=pin, busy_poll=busy_poll)
+            self._open_group(
+                nstacks, "tap0", self.tap, seed=seed, pin=pin, busy_poll=busy_poll, rss_key=rss_key
+            )
             setup_kernel_side(ifname, self.peer_address, mtu)
             assert self.group is not None
             self.group.start()
@@ -620,6 +626,11 @@ class GroupHostLink(GroupLink):
     def driver_stats(self) -> dict[str, int]:
         stats: dict[str, int] = self.tap.stats
         return stats
+
+    @property
+    def steering_note(self) -> str:
+        """The summary's line on the TAP's steering program."""
+        return self.tap.rss_steering_note()
 
     def close(self) -> None:
         self._close_group()

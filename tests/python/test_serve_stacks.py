@@ -4,12 +4,16 @@ multi-queue TAP device (one queue per stack), in a namespace of its own.
 * ``ustack serve --stacks 2 --http PORT`` serves 1,000 concurrent kernel
   connections (a Python asyncio client pool in the namespace, each checking
   the SHA-256 of /bytes/N), all byte-exact, the summary reporting each
-  stack's connections and the re-steered frame count;
+  stack's connections and the re-steered frame count: none when the TAP's
+  steering program is installed (the summary says so), since the kernel
+  then sends every frame on its owner's queue, SYNs included;
 * outbound connections from every stack to a kernel server all complete,
-  and their replies land on their own stack (the kernel's TAP sends a
-  flow's packets back on the queue its last frame came from, once it has
-  seen one: the handshake's SYN-ACK may still be re-steered): no frame of
-  their transfers is re-steered (rss_steered_in unchanged);
+  and their replies land on their own stack.  With the steering program
+  nothing at all is re-steered, handshakes included; without it
+  (rss_steer=False, the old behaviour) the kernel's TAP sends a flow's
+  packets back on the queue its last frame came from once it has seen one,
+  so only the handshake's SYN-ACK may be re-steered, never a frame of the
+  transfers (rss_steered_in unchanged);
 * a stalled stack (its lock held for 2 s) does not stop the other: kernel
   connections whose SYN reached stack 0's queue and hash to stack 0
   complete during the stall, and every one completes after it.
@@ -109,6 +113,11 @@ def test_serve_two_stacks_1000_concurrent_kernel_connections(tmp_path: Path) -> 
     m = re.search(r"steering \(2 stacks\): (\d+) frames re-steered .*?, (\d+) dropped", proc.stdout)
     assert m is not None, show(proc)
     assert int(m.group(2)) == 0, show(proc)  # no hand-off ring overflowed
+    if "steering program installed" in proc.stdout:
+        # Every frame the kernel sent arrived on its owner's queue.
+        assert int(m.group(1)) == 0, show(proc)
+    else:
+        assert "steering program refused" in proc.stdout, show(proc)
     assert len(re.findall(r"\tstack \d: ", proc.stdout)) == 2, show(proc)
 
 
@@ -198,19 +207,29 @@ PRELUDE = textwrap.dedent(
     import ustack
     from ustack.hostlink import GroupHostLink
 
-    link = GroupHostLink(nstacks=2, seed=int(os.environ.get("SEED", "18")))
+    STEER = os.environ.get("STEER", "1") == "1"
+    # A key of our own (else the standard one): the group's and the program's.
+    KEY = bytes.fromhex(os.environ["KEY"]) if os.environ.get("KEY") else None
+    link = GroupHostLink(nstacks=2, seed=int(os.environ.get("SEED", "18")), rss_steer=STEER,
+                         rss_key=KEY)
     group = link.group
+    PROGRAM = link.tap.rss_steered
+    assert PROGRAM or not STEER or link.tap.rss_steering < 0, link.tap.rss_steering
     KERNEL, USTACK = "198.18.0.2", "198.18.0.1"
     """
 )
 
 # Outbound: M connections from each stack (a thread each) to a kernel echo
-# server.  tun's automatic flow steering sends a flow's packets to the queue
-# we last wrote one of its frames on, but it learns the flow only after the
-# kernel has answered our SYN (the SYN-ACK goes out inside our write, before
-# tun records the flow): so the handshake may re-steer one frame per
-# connection, and from then on nothing: every data reply lands on the stack
-# that made the connection (rss_steered_in unchanged).
+# server.  With the TAP's steering program the kernel sends every frame on
+# the queue its Toeplitz hash names, and connect() picked a port whose
+# replies hash to the connecting stack: nothing is re-steered, from the
+# first SYN-ACK on (rss_steered_in and _out stay 0 for the whole run).
+# Without it, tun's automatic flow steering sends a flow's packets to the
+# queue we last wrote one of its frames on, but it learns the flow only
+# after the kernel has answered our SYN (the SYN-ACK goes out inside our
+# write, before tun records the flow): so the handshake may re-steer one
+# frame per connection, and from then on nothing: every data reply lands
+# on the stack that made the connection.
 OUTBOUND = PRELUDE + textwrap.dedent(
     """
     srv = socket.create_server((KERNEL, 9000), backlog=256)
@@ -260,7 +279,7 @@ OUTBOUND = PRELUDE + textwrap.dedent(
                 break
             got += part
         port = c.getsockname()[1]
-        q = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, 9000, port), 2)
+        q = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, 9000, port, key=KEY), 2)
         with lock:
             results.append((index, q, got == data))
     threads = [threading.Thread(target=transfer, args=key) for key in socks]
@@ -276,8 +295,14 @@ OUTBOUND = PRELUDE + textwrap.dedent(
     assert all(i == q for i, q, _ in results), results  # replies hash to their stack
     hs = [h - b for h, b in zip(handshake, before)]
     data = [a - h for a, h in zip(after, handshake)]
-    print(f"re-steered in: handshake {hs}, data {data}; lport_tries "
-          f"{[group.rss_stats_of(i)['lport_tries'] for i in range(2)]}", flush=True)
+    total = group.rss_stats
+    print(f"steering program {PROGRAM}: re-steered in: handshake {hs}, data {data}, "
+          f"whole run {total['rss_steered_in']} in, {total['rss_steered_out']} out; "
+          f"lport_tries {[group.rss_stats_of(i)['lport_tries'] for i in range(2)]}", flush=True)
+    if PROGRAM:
+        # Every frame of every connection on its own stack, handshakes included.
+        assert hs == [0, 0], hs
+        assert total["rss_steered_in"] == 0 and total["rss_steered_out"] == 0, total
     assert sum(hs) <= 2 * M, hs  # at most the SYN-ACK of each connection
     assert data == [0, 0], data  # every reply of the transfers on its own stack
     print("OUTBOUND OK", flush=True)
@@ -322,7 +347,7 @@ STALL = PRELUDE + textwrap.dedent(
         s.sendall(b"x")
         reply = s.recv(2)
         s.close()
-        owner = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, port, PORT), 2)
+        owner = ustack.rss_queue(ustack.rss_hash_v4(KERNEL, USTACK, port, PORT, key=KEY), 2)
         with lock:
             done.append((time.monotonic(), owner, reply == b"ok"))
     held = threading.Event()
@@ -355,21 +380,38 @@ STALL = PRELUDE + textwrap.dedent(
 )
 
 
-def _run_inside(script: str) -> subprocess.CompletedProcess[str]:
+def _run_inside(
+    script: str, steer: bool = True, key: bytes | None = None
+) -> subprocess.CompletedProcess[str]:
     with command_namespace("stacks", "the group's TAP device") as ns:
         return subprocess.run(
             ns.exec_argv(sys.executable, "-c", script),
             capture_output=True,
             text=True,
-            env={**ENV, "SEED": str(SEED)},
+            env={
+                **ENV,
+                "SEED": str(SEED),
+                "STEER": "1" if steer else "0",
+                "KEY": key.hex() if key is not None else "",
+            },
             timeout=180,
             check=False,
         )
 
 
-def test_outbound_replies_land_on_their_own_stack() -> None:
-    proc = _run_inside(OUTBOUND)
+# A key of the test's own (seeded): the program is generated from it.
+OWN_KEY = bytes((SEED * 97 + i * 131 + (i * i) % 7) & 0xFF for i in range(40))
+
+
+@pytest.mark.parametrize(
+    ("steer", "key"),
+    [(True, None), (True, OWN_KEY), (False, None)],
+    ids=["program", "program_own_key", "no_program"],
+)
+def test_outbound_replies_land_on_their_own_stack(steer: bool, key: bytes | None) -> None:
+    proc = _run_inside(OUTBOUND, steer, key)
     assert proc.returncode == 0 and "OUTBOUND OK" in proc.stdout, show(proc)
+    assert f"steering program {steer}:" in proc.stdout, show(proc)
 
 
 def test_a_stalled_stack_does_not_stop_the_other() -> None:

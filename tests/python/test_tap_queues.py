@@ -8,10 +8,14 @@ queue of one TAP device; the kernel's side is 198.18.0.2.  Checked:
   hash: which queue a flow takes is the kernel's choice, not Toeplitz);
 - frames written on either queue reach the kernel;
 - per-queue counters, summed by ``Tap.stats``;
-- tun's automatic flow steering: once we write a frame of a flow on queue
-  j, the kernel sends that flow's next frames to queue j (the report's
-  fact for re-steer counts: a group's replies pull the flow to the queue of
-  the stack that sent them);
+- tun's automatic flow steering (``rss_steer=False``: no steering
+  program): once we write a frame of a flow on queue j, the kernel sends
+  that flow's next frames to queue j (the report's fact for re-steer
+  counts: a group's replies pull the flow to the queue of the stack that
+  sent them);
+- with the steering program (the default): every flow arrives on the queue
+  its Toeplitz hash names (``rss_queue(rss_hash_v4(...), 2)``), and stays
+  there whatever queue we write its replies on;
 - ``queues=1`` is the one-queue device as before.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -43,7 +48,10 @@ SCRIPT = textwrap.dedent(
     from ustack.tap import Tap
 
     FLOWS = int(os.environ["UST_FLOWS"])
-    tap = Tap("ust0", queues=2, offload=os.environ.get("UST_OFFLOAD", "1") == "1")
+    STEER = os.environ["UST_STEER"] == "1"
+    tap = Tap("ust0", queues=2, offload=os.environ.get("UST_OFFLOAD", "1") == "1",
+              rss_steer=STEER)
+    assert tap.rss_steered == STEER, tap.rss_steering_note()
     assert tap.queues == 2 and tap.queue(0).fileno() != tap.queue(1).fileno()
     assert tap.fileno() == tap.queue(0).fileno()
     sts = [ustack.Stack(seed=1 + i) for i in range(2)]
@@ -117,7 +125,10 @@ SCRIPT = textwrap.dedent(
     qs = [tap.queue_stats(i) for i in range(2)]
     for key in total:
         assert total[key] == qs[0][key] + qs[1][key], key
+    toeplitz = [ustack.rss_queue(ustack.rss_hash_v4("198.18.0.2", "198.18.0.1", 30000 + f,
+                                                   9000), 2) for f in range(FLOWS)]
     print("RESULT " + json.dumps({
+        "toeplitz": toeplitz,
         "first": [first[f] for f in range(FLOWS)],
         "second": [second[f] for f in range(FLOWS)],
         "moved": moved, "replies": replies, "per_queue_first": per_queue,
@@ -135,6 +146,7 @@ SCRIPT = textwrap.dedent(
     # One queue: as before.
     one = Tap("ust1")
     assert one.queues == 1 and one.queue(0).fileno() == one.fileno()
+    assert one.rss_steering == 0  # one queue: nothing to steer
     st = ustack.Stack()
     st.add_interface(one, "tap1", "198.18.2.1/24")
     try:
@@ -154,20 +166,25 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _run(offload: bool) -> dict[str, object]:
+def _run(offload: bool, steer: bool = False) -> dict[str, object]:
     with netns.NetNs("tapmq") as ns:
         proc = subprocess.run(
             ns.exec_argv(sys.executable, "-c", SCRIPT),
             capture_output=True,
             text=True,
-            env={**ENV, "UST_OFFLOAD": "1" if offload else "0", "UST_FLOWS": str(FLOWS)},
+            env={
+                **ENV,
+                "UST_OFFLOAD": "1" if offload else "0",
+                "UST_FLOWS": str(FLOWS),
+                "UST_STEER": "1" if steer else "0",
+            },
             timeout=120,
             check=False,
         )
     assert proc.returncode == 0 and "ONE-OK" in proc.stdout, proc.stdout + proc.stderr
     line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
     result: dict[str, object] = json.loads(line[len("RESULT ") :])
-    print(f"offload={offload}: {result}")
+    print(f"offload={offload} steer={steer}: {result}")
     assert not netns.leaked(), netns.leaked()
     return result
 
@@ -187,3 +204,55 @@ def test_two_queue_tap_with_the_kernel(offload: bool) -> None:
     assert all(q["tx_frames"] > 0 and q["rx_frames"] > 0 for q in queues), queues
     # tun's automatic flow steering: every flow followed its replies.
     assert r["moved"] == FLOWS, r
+
+
+@pytest.mark.parametrize("offload", [True, False])
+def test_two_queue_tap_with_the_steering_program(offload: bool) -> None:
+    r = _run(offload, steer=True)
+    # Every flow on the queue its Toeplitz hash names, before and after
+    # its replies were written on the other queue: no flow learning.
+    assert r["first"] == r["toeplitz"], r
+    assert r["second"] == r["toeplitz"], r
+    assert r["moved"] == 0 and r["replies"] == FLOWS, r
+
+
+FALLBACK = textwrap.dedent(
+    """
+    from ustack.errors import errname
+    from ustack.tap import Tap
+
+    a, b = Tap("ust0", queues=2), Tap("ust1", queues=3)
+    assert a.rss_steering < 0 and errname(a.rss_steering) == "EPERM", a.rss_steering
+    assert b.rss_steering == a.rss_steering, b.rss_steering
+    assert not a.rss_steered and "refused" in a.rss_steering_note()
+    a.close()
+    b.close()
+    print("FALLBACK-OK")
+    """
+)
+
+
+@pytest.mark.skipif(shutil.which("capsh") is None, reason="no capsh to drop CAP_BPF")
+def test_refused_steering_program_leaves_the_kernels_spreading() -> None:
+    """Without CAP_BPF and CAP_SYS_ADMIN (unprivileged BPF off) the kernel
+    refuses the program: the TAP still opens, says why, and one line (per
+    process) goes to stderr."""
+    with netns.NetNs("tapmq") as ns:
+        proc = subprocess.run(
+            ns.exec_argv(
+                "capsh",
+                "--drop=cap_bpf,cap_sys_admin,cap_perfmon",
+                "--",
+                "-c",
+                f"{sys.executable} -c '{FALLBACK}'",
+            ),
+            capture_output=True,
+            text=True,
+            env=ENV,
+            timeout=60,
+            check=False,
+        )
+    if "unprivileged" in proc.stderr:
+        pytest.skip(proc.stderr)
+    assert proc.returncode == 0 and "FALLBACK-OK" in proc.stdout, proc.stdout + proc.stderr
+    assert proc.stderr.count("no steering program") == 1, proc.stderr

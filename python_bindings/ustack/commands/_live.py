@@ -595,6 +595,7 @@ def open_group_link(args: argparse.Namespace, prog: str, *, ipv6: bool = False) 
                 peer_address=peer,
                 ifname=args.ifname,
                 mtu=args.mtu or 1500,
+                rss_steer=not getattr(args, "no_steering_program", False),
             )
     except (ValueError, OSError) as exc:
         raise SystemExit(f"ustack {prog}: {exc}") from None
@@ -714,6 +715,9 @@ def summary(link: StackLink, elapsed: float) -> str:
     if link.capture is not None:
         lines.append(f"pcap: {link.capture.count} frames written")
     if group is not None:
+        note = getattr(link, "steering_note", None)
+        if note:
+            lines.append(note)
         lines.extend(steering_summary(group))
     return "\n".join(lines)
 

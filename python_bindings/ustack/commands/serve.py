@@ -86,8 +86,10 @@ prints the stack's counters (frames, TCP segments and bytes, retransmits,
 connections) and exits with the --run command's status (else 0).
 
 --stacks N runs N stacks on N threads (many cores): the TAP device gets N
-queues, stack i owns queue i, frames are steered to the stack that owns
-their flow (the count of re-steered frames is in the summary), and every
+queues, stack i owns queue i, and a steering eBPF program on the device
+makes the kernel send each frame on the queue of the stack that owns its
+flow (the summary says whether it was installed; without it frames are
+re-steered between the stacks, and the count is in the summary); every
 service listens on every stack, served by a worker thread per stack.
 
 --run CMD runs a shell command next to the server (in its namespace) once
@@ -208,10 +210,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "handed to the stack that owns its flow (Toeplitz hash), and counted; every "
         "service listens on every stack, a worker thread per stack serves that stack's "
         "connections; the summary and `ustack stats` show each stack's connections and "
-        "the re-steered frames.  With --driver afxdp: N AF_XDP queues instead, one per "
-        "stack; with --driver dpdk: a DPDK port with N queue pairs (net_tap's kernel "
-        "device gets N queues), one per stack.  (default: %(default)s, one stack and no "
-        "threads)",
+        "the re-steered frames.  The TAP gets a steering eBPF program that makes the "
+        "kernel send each frame on its owner's queue (nothing re-steered; needs CAP_BPF, "
+        "else the summary says why not).  With --driver afxdp: N AF_XDP queues instead, "
+        "one per stack; with --driver dpdk: a DPDK port with N queue pairs (net_tap's "
+        "kernel device gets N queues), one per stack.  (default: %(default)s, one stack "
+        "and no threads)",
+    )
+    parser.add_argument(
+        "--no-steering-program",
+        action="store_true",
+        help="with --stacks N on the TAP: no steering program; the kernel spreads the "
+        "queues by its own flow hash and the stacks re-steer (for comparison)",
     )
     parser.add_argument(
         "--verbose",

@@ -18,12 +18,24 @@
  * offload setup, buffer and counters; ust_tap_queue_softc(t, i) is queue
  * i's softc (one interface of one stack: stack i of a group,
  * ust_group_if_attach with ust_tap_ops() and the n softcs), polled by its
- * own thread.  The kernel picks the queue of a frame it sends by its own
- * flow hash (not Toeplitz: a group re-steers in software), except that a
+ * own thread.  Without the steering program (below), the kernel picks
+ * the queue of a frame it sends by its own flow hash (not Toeplitz: a group re-steers in software), except that a
  * flow whose frames we wrote on queue i recently goes to queue i (tun's
  * automatic flow steering, a table entry per flow that expires after a
  * few seconds).  Every queue reports the same MAC and MTU.  FreeBSD:
  * queues > 1 is -UST_EOPNOTSUPP.
+ *
+ * RSS steering (Linux, queues > 1, rss_steer 1: the default): the device
+ * gets a steering eBPF program (TUNSETSTEERINGEBPF, generated from the
+ * Toeplitz key at open: drivers/tap/tap_steer.c) that sends every frame
+ * to queue ust_rss_queue(ust_rss_hash_frame(key, frame), queues) - the
+ * stack of a group that owns its flow, so that nothing is re-steered in
+ * software, a connection's handshake included, and tun's flow learning
+ * is off.  The key must be the group's (ust_group_config.rss_key; both
+ * default to ust_rss_default_key()).  Loading needs CAP_BPF or
+ * CAP_SYS_ADMIN and Linux 4.16; when the kernel refuses, the device keeps
+ * the kernel's spreading, ust_tap_open() still succeeds, a line goes to
+ * stderr (once per process) and ust_tap_rss_steering() says why.
  */
 #ifndef USTACK_TAP_H
 #define USTACK_TAP_H
@@ -43,6 +55,14 @@ struct ust_tap_config {
 	uint32_t mtu;    /* default 1500; also set on the kernel's side */
 	uint8_t offload; /* default 1: vnet header, checksum offload, TSO/GSO (Linux) */
 	uint32_t queues; /* default 1; more: IFF_MULTI_QUEUE, one descriptor per queue */
+	/* queues > 1 (Linux): 1 (default) installs the steering program
+	 * (above), 0 leaves the kernel's own spreading. */
+	uint8_t rss_steer;
+	/* The program's Toeplitz key: rss_key when rss_key_set, else
+	 * ust_rss_default_key().  It must equal the key of the group whose
+	 * stacks own the queues. */
+	uint8_t rss_key_set;
+	uint8_t rss_key[40]; /* UST_RSS_KEYLEN */
 };
 
 #define UST_TAP_QUEUES_MAX 64
@@ -77,6 +97,11 @@ UST_API void *ust_tap_softc(struct ust_tap *t);
 UST_API unsigned ust_tap_queues(const struct ust_tap *t);
 UST_API void *ust_tap_queue_softc(struct ust_tap *t, unsigned i);
 UST_API int ust_tap_queue_fd(const struct ust_tap *t, unsigned i);
+/* The steering program: 1 installed, 0 not asked for (rss_steer 0 or
+ * one queue), or why the kernel refused it: -UST_EPERM (no CAP_BPF /
+ * CAP_SYS_ADMIN), -UST_EOPNOTSUPP (a kernel without bpf(2) or
+ * TUNSETSTEERINGEBPF), another -UST_E*. */
+UST_API int ust_tap_rss_steering(const struct ust_tap *t);
 /* The kernel's name of the interface (as the kernel chose it). */
 UST_API const char *ust_tap_name(const struct ust_tap *t);
 /* The device's descriptor (queue 0's), readable when frames wait (for
