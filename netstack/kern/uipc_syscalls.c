@@ -374,9 +374,6 @@ getsockopt_call(struct ust_socket *uso, int level, int name, void *val, size_t *
 			grp_exit(st_);                                              \
 		return (r_);                                                        \
 	} while (0)
-#else
-#define SO_CALL(st, type, call) return (call)
-#endif
 
 /* The stack of a socket, or NULL for a bad one (the call then says EBADF). */
 static struct ust_stack *
@@ -386,6 +383,10 @@ so_stack_of(const struct ust_socket *uso)
 
 	return (so != NULL ? so->so_stack : NULL);
 }
+#else
+/* st is not evaluated: without groups no call ever locks. */
+#define SO_CALL(st, type, call) return (call)
+#endif
 
 int
 ust_socket(struct ust_stack *st, int domain, int type, int protocol, struct ust_socket **out)

@@ -787,7 +787,7 @@ in_pcblbpick(struct inpcbinfo *info, struct inpcb *lead, uint32_t hash)
 	for (t = head; t != NULL; t = t->inp_hash.next)
 		if (inp_lbmember(lead, t) && k-- == 0)
 			break;
-	KASSERT(t != NULL, ("in_pcblbpick: %u members, none found", n));
+	KASSERT(t != NULL, ("in_pcblbpick: %u members, none found", (unsigned)n));
 	return (t);
 }
 
