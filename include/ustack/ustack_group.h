@@ -34,7 +34,7 @@ extern "C" {
  * build (drivers that emulate a NIC's RSS use them).
  * ------------------------------------------------------------------- */
 
-#define UST_RSS_KEYLEN 40   /* bytes of the secret key */
+#define UST_RSS_KEYLEN 40     /* bytes of the secret key */
 #define UST_RSS_RETA_SIZE 128 /* indirection table entries: hash & 127 */
 
 /* Hash types, as a NIC reports them (FreeBSD M_HASHTYPE_RSS_*). */
@@ -50,8 +50,7 @@ extern "C" {
  * suite uses (6d5a56da...). */
 UST_API void ust_rss_default_key(uint8_t key[UST_RSS_KEYLEN]);
 /* Toeplitz hash of len bytes of data under key (keylen >= len + 4). */
-UST_API uint32_t ust_toeplitz_hash(const uint8_t *key, size_t keylen, const void *data,
-    size_t len);
+UST_API uint32_t ust_toeplitz_hash(const uint8_t *key, size_t keylen, const void *data, size_t len);
 /* The hash a receiver computes for a packet from src to dst (addresses
  * and ports in network byte order, as on the wire): over source address,
  * destination address, source port, destination port; with_ports 0 hashes
@@ -117,17 +116,17 @@ struct ust_group_config {
 
 /* Per stack, or summed over the group (ust_group_get_stats). */
 struct ust_group_stats {
-	uint64_t rss_local;      /* frames that arrived on their owner's queue */
+	uint64_t rss_local;       /* frames that arrived on their owner's queue */
 	uint64_t rss_steered_out; /* frames that arrived here and were handed to their owner */
-	uint64_t rss_steered_in; /* frames handed here from another stack's queue */
-	uint64_t rss_ring_full;  /* hand-offs dropped: the owner's ring was full */
-	uint64_t rss_replicated; /* ARP/ND frames copied to the other stacks */
-	uint64_t rss_copies_in;  /* ARP/ND copies received (learned from, not answered) */
-	uint64_t lport_tries;    /* ephemeral ports tried so that a connection's
+	uint64_t rss_steered_in;  /* frames handed here from another stack's queue */
+	uint64_t rss_ring_full;   /* hand-offs dropped: the owner's ring was full */
+	uint64_t rss_replicated;  /* ARP/ND frames copied to the other stacks */
+	uint64_t rss_copies_in;   /* ARP/ND copies received (learned from, not answered) */
+	uint64_t lport_tries;     /* ephemeral ports tried so that a connection's
 	                          * replies hash back to its stack (connect) */
-	uint64_t exec_calls;     /* ust_stack_exec() commands run on the thread */
-	uint64_t wakeups;        /* times the thread was woken from sleep */
-	uint64_t sleeps;         /* times the thread went to sleep */
+	uint64_t exec_calls;      /* ust_stack_exec() commands run on the thread */
+	uint64_t wakeups;         /* times the thread was woken from sleep */
+	uint64_t sleeps;          /* times the thread went to sleep */
 };
 
 UST_API void ust_group_config_init(struct ust_group_config *cfg);

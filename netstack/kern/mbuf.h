@@ -32,7 +32,8 @@ struct ifnet;
 #define M_RDONLY 0x0008u /* data shared or lent: do not write */
 #define M_BCAST 0x0010u  /* received as link-layer broadcast */
 #define M_MCAST 0x0020u  /* received as link-layer multicast */
-#define M_RSSCOPY 0x0040u /* a group's copy of an ARP/ND frame another stack
+#define M_RSSCOPY \
+	0x0040u /* a group's copy of an ARP/ND frame another stack
                            * received: learn from it, never answer it */
 
 /* ext_type */

@@ -19,8 +19,8 @@
 
 struct rss_state {
 	uint8_t rs_key[UST_RSS_KEYLEN];
-	unsigned rs_n;    /* stacks in the group */
-	unsigned rs_self; /* this stack's index */
+	unsigned rs_n;                   /* stacks in the group */
+	unsigned rs_self;                /* this stack's index */
 	struct ust_group_stats rs_stats; /* this stack's group counters */
 	struct ust_group *rs_group;
 };
@@ -35,8 +35,7 @@ rss_active(const struct ust_stack *st)
 /* Does this stack own the flow whose packets arrive from (src, sport) to
  * (dst, dport)?  Network byte order, as on the wire. */
 static inline int
-rss_owns_v4(const struct ust_stack *st, uint32_t src, uint32_t dst, uint16_t sport,
-    uint16_t dport)
+rss_owns_v4(const struct ust_stack *st, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport)
 {
 	const struct rss_state *rs = st->st_rss;
 
@@ -58,9 +57,9 @@ rss_owns_v6(const struct ust_stack *st, const struct ust_in6_addr *src,
 	    rs->rs_self);
 }
 
-#define RSSSTAT_INC(st, f)                     \
-	do {                                   \
-		if ((st)->st_rss != NULL)      \
+#define RSSSTAT_INC(st, f)                          \
+	do {                                        \
+		if ((st)->st_rss != NULL)           \
 			(st)->st_rss->rs_stats.f++; \
 	} while (0)
 
