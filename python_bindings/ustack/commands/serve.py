@@ -798,6 +798,57 @@ class Control:
             pass
 
 
+class _PortRefused(Exception):
+    """A service's port could not be listened on (the message says which)."""
+
+
+def _open_services(
+    server: Server | GroupServer,
+    link: Any,
+    args: argparse.Namespace,
+    services: list[tuple[str, int]],
+    on: str,
+) -> Control | None:
+    """Every service's listeners, the control socket and the banner line
+    (``on`` says where, e.g. " on 2 stacks").  _PortRefused when a port
+    cannot be listened on."""
+    for kind, port in services:
+        try:
+            server.listen(kind, port, args.backlog)
+        except OSError as exc:
+            raise _PortRefused(f"ustack serve: {kind} port {port}: {exc}") from exc
+    control = None
+    if not args.no_control:
+        control = Control(args.control or control_dir() / f"serve-{os.getpid()}.sock")
+    names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
+    kernel = link.peer_ip
+    if link.address6 is not None:
+        names += ", " + ", ".join(f"{k} {format_endpoint(link.ip6, p)}" for k, p in services)
+        if link.peer_address6 is not None:
+            kernel += f", {link.peer_ip6}"
+    ctl = f"; ustack stats --control {control.path}" if control else ""
+    print(f"ustack serve: {names}{on} (kernel side {kernel}){ctl}", flush=True)
+    return control
+
+
+def _stop_reason(
+    stop: Stopper,
+    proc: subprocess.Popen[bytes] | None,
+    deadline: float | None,
+    now: float,
+    args: argparse.Namespace,
+) -> tuple[str, int] | None:
+    """Why the server stops now and the status it exits with (0 unless
+    --run's), or None to go on."""
+    if stop.stopped:
+        return stop.signame or "", 0
+    if proc is not None and proc.poll() is not None:
+        return f"--run exited with status {proc.returncode}", proc.returncode
+    if deadline is not None and now >= deadline:
+        return f"--duration {args.duration:g} s", 0
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, --duration or the --run command's end."""
     services = [(k, p) for k in ("echo", "discard", "http") for p in getattr(args, k)]
@@ -823,25 +874,11 @@ def run(args: argparse.Namespace) -> int:
     server = Server(link, args.verbose)
     with Stopper() as stop:
         try:
-            for kind, port in services:
-                try:
-                    server.listen(kind, port, args.backlog)
-                except OSError as exc:
-                    print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
-                    return 1
-            if not args.no_control:
-                path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
-                control = Control(path)
-            names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
-            kernel = link.peer_ip
-            if link.address6 is not None:
-                names += ", " + ", ".join(
-                    f"{k} {format_endpoint(link.ip6, p)}" for k, p in services
-                )
-                if link.peer_address6 is not None:
-                    kernel += f", {link.peer_ip6}"
-            ctl = f"; ustack stats --control {control.path}" if control else ""
-            print(f"ustack serve: {names} (kernel side {kernel}){ctl}", flush=True)
+            try:
+                control = _open_services(server, link, args, services, "")
+            except _PortRefused as exc:
+                print(exc, file=sys.stderr)
+                return 1
             if args.run:
                 proc = subprocess.Popen(args.run, shell=True)
             deadline = None if args.duration is None else server.started + args.duration
@@ -850,15 +887,9 @@ def run(args: argparse.Namespace) -> int:
             while True:
                 busy = server.step()
                 now = time.monotonic()
-                if stop.stopped:
-                    why = stop.signame or ""
-                    break
-                if proc is not None and proc.poll() is not None:
-                    status = proc.returncode
-                    why = f"--run exited with status {status}"
-                    break
-                if deadline is not None and now >= deadline:
-                    why = f"--duration {args.duration:g} s"
+                end = _stop_reason(stop, proc, deadline, now, args)
+                if end is not None:
+                    why, status = end
                     break
                 if control is not None and now - last_ctl > 0.1:
                     control.answer(server)
@@ -913,28 +944,13 @@ def run_group(args: argparse.Namespace, services: list[tuple[str, int]]) -> int:
     server = GroupServer(link, args.verbose)
     with Stopper() as stop:
         try:
-            for kind, port in services:
-                try:
-                    server.listen(kind, port, args.backlog)
-                except OSError as exc:
-                    print(f"ustack serve: {kind} port {port}: {exc}", file=sys.stderr)
-                    return 1
-            if not args.no_control:
-                path = args.control or control_dir() / f"serve-{os.getpid()}.sock"
-                control = Control(path)
-            names = ", ".join(f"{k} {link.ip}:{p}" for k, p in services)
-            kernel = link.peer_ip
-            if link.address6 is not None:
-                names += ", " + ", ".join(
-                    f"{k} {format_endpoint(link.ip6, p)}" for k, p in services
+            try:
+                control = _open_services(
+                    server, link, args, services, f" on {len(link.stacks)} stacks"
                 )
-                if link.peer_address6 is not None:
-                    kernel += f", {link.peer_ip6}"
-            ctl = f"; ustack stats --control {control.path}" if control else ""
-            print(
-                f"ustack serve: {names} on {len(link.stacks)} stacks (kernel side {kernel}){ctl}",
-                flush=True,
-            )
+            except _PortRefused as exc:
+                print(exc, file=sys.stderr)
+                return 1
             server.start()
             if args.run:
                 proc = subprocess.Popen(args.run, shell=True)
@@ -942,20 +958,13 @@ def run_group(args: argparse.Namespace, services: list[tuple[str, int]]) -> int:
             why = ""
             while True:
                 now = time.monotonic()
-                if stop.stopped:
-                    why = stop.signame or ""
-                    break
                 if server.stop.is_set():
                     err = server.errors[0] if server.errors else None
-                    why = f"a worker thread failed: {err!r}"
-                    status = 1
+                    why, status = f"a worker thread failed: {err!r}", 1
                     break
-                if proc is not None and proc.poll() is not None:
-                    status = proc.returncode
-                    why = f"--run exited with status {status}"
-                    break
-                if deadline is not None and now >= deadline:
-                    why = f"--duration {args.duration:g} s"
+                end = _stop_reason(stop, proc, deadline, now, args)
+                if end is not None:
+                    why, status = end
                     break
                 fds = [control.fileno()] if control is not None else []
                 if wait_io(link, fds, 0.05) and control is not None:
