@@ -26,12 +26,31 @@
 #include <string.h>
 
 #include "kern/kern_group_var.h"
+#include "kern/kern_hash.h"
 #include "kern/socketvar.h"
 #include "net/ethernet.h"
 
+#define GRP_RING_DEFAULT 1024u
+
+/* The documented defaults, with or without UST_SMP (a caller fills a
+ * config before it learns that groups are compiled out). */
+void
+ust_group_config_init(struct ust_group_config *cfg)
+{
+	unsigned i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nstacks = 1;
+	ust_stack_config_init(&cfg->stack);
+	ust_rss_default_key(cfg->rss_key);
+	cfg->threads = 1;
+	for (i = 0; i < UST_GROUP_MAX; i++)
+		cfg->cpus[i] = -1;
+	cfg->ring_size = GRP_RING_DEFAULT;
+}
+
 #if UST_SMP
 
-#define GRP_RING_DEFAULT 1024u
 #define GRP_RING_MAX (1u << 24)
 /* Bytes of a frame read to classify and hash it: Ethernet, a VLAN tag,
  * an IPv4 header with options or an IPv6 header, and the ports. */
@@ -56,41 +75,6 @@ grp_zalloc(size_t size)
 	if (p != NULL)
 		memset(p, 0, size);
 	return (p);
-}
-
-void
-ust_group_config_init(struct ust_group_config *cfg)
-{
-	unsigned i;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nstacks = 1;
-	ust_stack_config_init(&cfg->stack);
-	ust_rss_default_key(cfg->rss_key);
-	cfg->threads = 1;
-	for (i = 0; i < UST_GROUP_MAX; i++)
-		cfg->cpus[i] = -1;
-	cfg->ring_size = GRP_RING_DEFAULT;
-}
-
-/* splitmix64's finaliser: the creation seed, unrelated to seed + i. */
-static uint64_t
-grp_mix(uint64_t x)
-{
-	x += 0x9e3779b97f4a7c15ull;
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return (x ^ (x >> 31));
-}
-
-static uint64_t
-grp_entropy(void)
-{
-	uint64_t v;
-
-	if (ust_osal_entropy(&v, sizeof(v)) != 0)
-		v = ust_osal_clock_ns();
-	return (v);
 }
 
 static void
@@ -248,10 +232,10 @@ ust_group_create(const struct ust_group_config *cfg, struct ust_group **out)
 	/* One creation seed: every creation-time secret (the ND stable
 	 * address secret, ISN and cookie keys, PCB hash keys) agrees across
 	 * the group; then each PRNG is reseeded so that draws differ. */
-	seed = cfg->stack.seed_set ? cfg->stack.seed : grp_entropy();
+	seed = cfg->stack.seed_set ? cfg->stack.seed : stack_entropy_seed();
 	scfg = cfg->stack;
 	scfg.seed_set = 1;
-	scfg.seed = grp_mix(seed);
+	scfg.seed = mix64(seed); /* the creation seed, unrelated to seed + i */
 	for (i = 0; i < g->g_n; i++) {
 		gt = &g->g_thr[i];
 		gt->gt_group = g;
@@ -261,7 +245,8 @@ ust_group_create(const struct ust_group_config *cfg, struct ust_group **out)
 			grp_free(g);
 			return (error);
 		}
-		ust_rng_seed(&gt->gt_stack->st_rng, cfg->stack.seed_set ? seed + i : grp_entropy());
+		ust_rng_seed(&gt->gt_stack->st_rng,
+		    cfg->stack.seed_set ? seed + i : stack_entropy_seed());
 		gt->gt_stack->st_cfg.seed_set = cfg->stack.seed_set;
 		gt->gt_stack->st_cfg.seed = cfg->stack.seed_set ? seed + i : 0;
 		memcpy(gt->gt_rss.rs_key, g->g_cfg.rss_key, UST_RSS_KEYLEN);
@@ -690,21 +675,6 @@ grp_input_pending(struct ust_stack *st)
 }
 
 #else /* !UST_SMP (ustack_opts.h): no groups; the Toeplitz functions remain. */
-
-void
-ust_group_config_init(struct ust_group_config *cfg)
-{
-	unsigned i;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->nstacks = 1;
-	ust_stack_config_init(&cfg->stack);
-	ust_rss_default_key(cfg->rss_key);
-	cfg->threads = 1;
-	for (i = 0; i < UST_GROUP_MAX; i++)
-		cfg->cpus[i] = -1;
-	cfg->ring_size = 1024;
-}
 
 int
 ust_group_create(const struct ust_group_config *cfg, struct ust_group **out)

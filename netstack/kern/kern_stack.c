@@ -57,6 +57,16 @@ stack_fini_protocols(struct ust_stack *st)
 	domains_fini(st);
 }
 
+uint64_t
+stack_entropy_seed(void)
+{
+	uint64_t seed;
+
+	if (ust_osal_entropy(&seed, sizeof(seed)) != 0)
+		seed = ust_osal_clock_ns(); /* no entropy source: better than a constant */
+	return (seed);
+}
+
 int
 ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 {
@@ -74,10 +84,7 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 		return (-UST_ENOMEM);
 	st->st_mem = mem;
 	st->st_cfg = *cfg;
-	if (cfg->seed_set)
-		seed = cfg->seed;
-	else if (ust_osal_entropy(&seed, sizeof(seed)) != 0)
-		seed = ust_osal_clock_ns(); /* no entropy source: better than a constant */
+	seed = cfg->seed_set ? cfg->seed : stack_entropy_seed();
 	ust_rng_seed(&st->st_rng, seed);
 	callout_wheel_init(&st->st_wheel, cfg->tick_ns, stack_now(st));
 	st->st_lock = ust_osal_mutex_create();

@@ -61,6 +61,10 @@ struct ust_stack {
 #define ETHERSTAT_INC(st, f) ((void)(st))
 #endif
 
+/* A seed for a stack made without one: OSAL entropy, else the clock
+ * (kern_stack.c; a group seeds its stacks with it too). */
+uint64_t stack_entropy_seed(void);
+
 /* The stack of a received packet. */
 #define M_STACK(m) ((m)->m_pkthdr.rcvif->if_stack)
 
