@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "bench_pattern.h"
+#include "sock_io.h"
 
 #define BASE_PORT 7100
 #define BULK_CHUNK (64u << 10)
@@ -65,40 +66,6 @@ nodelay(int fd)
 	int one = 1;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-static ssize_t
-read_n(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return (r == 0 && got == 0 ? 0 : -1);
-		got += (size_t)r;
-	}
-	return ((ssize_t)n);
-}
-
-static int
-write_n(int fd, const void *buf, size_t n)
-{
-	size_t put = 0;
-
-	while (put < n) {
-		ssize_t r = send(fd, (const char *)buf + put, n - put, MSG_NOSIGNAL);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return (-1);
-		put += (size_t)r;
-	}
-	return (0);
 }
 
 /* rr and crr: echoes each connection until EOF, connection after

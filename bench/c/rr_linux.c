@@ -21,6 +21,7 @@
  * Same options and output as rr_ustack (rr_common.h).
  */
 #include "rr_common.h"
+#include "sock_io.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -48,42 +49,6 @@ tune(int fd, int busy)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (busy)
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-}
-
-/* Reads exactly n bytes (spinning on EAGAIN when busy); 0 at EOF first,
- * -1 on error, n otherwise. */
-static ssize_t
-read_n(int fd, void *buf, size_t n)
-{
-	size_t got = 0;
-
-	while (got < n) {
-		ssize_t r = recv(fd, (char *)buf + got, n - got, 0);
-
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r <= 0)
-			return (r == 0 && got == 0 ? 0 : -1);
-		got += (size_t)r;
-	}
-	return ((ssize_t)n);
-}
-
-static int
-write_n(int fd, const void *buf, size_t n)
-{
-	size_t put = 0;
-
-	while (put < n) {
-		ssize_t r = send(fd, (const char *)buf + put, n - put, MSG_NOSIGNAL);
-
-		if (r < 0 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r <= 0)
-			return (-1);
-		put += (size_t)r;
-	}
-	return (0);
 }
 
 static int
