@@ -555,6 +555,41 @@ def _bytes_path(target: str) -> int | None:
     return int(digits)
 
 
+def _snapshot(
+    link: Any,
+    started: float,
+    services: list[dict[str, Any]],
+    stacks: Any,
+    iface: dict[str, int],
+) -> dict[str, Any]:
+    """The control socket's JSON (what `ustack stats` prints), for one stack
+    or a group: ``stacks`` is the Stack or the StackGroup whose counters,
+    connections and netstat it gives."""
+    return {
+        "pid": os.getpid(),
+        "uptime": time.monotonic() - started,
+        "address": str(link.address),
+        "peer_address": str(link.peer_address),
+        "address6": None if link.address6 is None else str(link.address6),
+        "peer_address6": None if link.peer_address6 is None else str(link.peer_address6),
+        "ifname": link.ifname,
+        "services": services,
+        "stack": stacks.stats,
+        "driver": link.driver,
+        link.driver: link.driver_stats,
+        "interface": iface,
+        "connections": [
+            {
+                "local": format_endpoint(c.local[0], c.local[1]),
+                "remote": format_endpoint(c.remote[0], c.remote[1]),
+                "state": c.state_name,
+            }
+            for c in stacks.tcp_connections()
+        ],
+        "netstat": stacks.netstat(),
+    }
+
+
 class Server:
     """The listeners, their connections and the loop that drives them: of
     the link's stack, or (``serve --stacks N``) of one stack of its group,
@@ -631,29 +666,13 @@ class Server:
     def snapshot(self) -> dict[str, Any]:
         """What the control socket answers (and `ustack stats` prints)."""
         link = self.link
-        return {
-            "pid": os.getpid(),
-            "uptime": time.monotonic() - self.started,
-            "address": str(link.address),
-            "peer_address": str(link.peer_address),
-            "address6": None if link.address6 is None else str(link.address6),
-            "peer_address6": None if link.peer_address6 is None else str(link.peer_address6),
-            "ifname": link.ifname,
-            "services": [s.as_dict() for s in self.services],
-            "stack": link.stack.stats,
-            "driver": link.driver,
-            link.driver: link.driver_stats,
-            "interface": link.iface.stats,
-            "connections": [
-                {
-                    "local": format_endpoint(c.local[0], c.local[1]),
-                    "remote": format_endpoint(c.remote[0], c.remote[1]),
-                    "state": c.state_name,
-                }
-                for c in link.stack.tcp_connections()
-            ],
-            "netstat": link.stack.netstat(),
-        }
+        return _snapshot(
+            link,
+            self.started,
+            [s.as_dict() for s in self.services],
+            link.stack,
+            link.iface.stats,
+        )
 
     def close(self) -> None:
         for svc in self.services:
@@ -721,39 +740,18 @@ class GroupServer:
         for ifc in link.ifaces:
             for key, value in ifc.stats.items():
                 iface[key] = iface.get(key, 0) + value
-        return {
-            "pid": os.getpid(),
-            "uptime": time.monotonic() - self.started,
-            "address": str(link.address),
-            "peer_address": str(link.peer_address),
-            "address6": None if link.address6 is None else str(link.address6),
-            "peer_address6": None if link.peer_address6 is None else str(link.peer_address6),
-            "ifname": link.ifname,
-            "services": self.services,
-            "stack": group.stats,
-            "driver": link.driver,
-            link.driver: link.driver_stats,
-            "interface": iface,
-            "rss": group.rss_stats,
-            "stacks": [
-                {
-                    "index": w.index,
-                    "accepted": sum(svc.accepted for svc in w.services),
-                    "stack": w.stack.stats,
-                    "rss": group.rss_stats_of(i),
-                }
-                for i, w in enumerate(self.workers)
-            ],
-            "connections": [
-                {
-                    "local": format_endpoint(c.local[0], c.local[1]),
-                    "remote": format_endpoint(c.remote[0], c.remote[1]),
-                    "state": c.state_name,
-                }
-                for c in group.tcp_connections()
-            ],
-            "netstat": group.netstat(),
-        }
+        snap = _snapshot(link, self.started, self.services, group, iface)
+        snap["rss"] = group.rss_stats
+        snap["stacks"] = [
+            {
+                "index": w.index,
+                "accepted": sum(svc.accepted for svc in w.services),
+                "stack": w.stack.stats,
+                "rss": group.rss_stats_of(i),
+            }
+            for i, w in enumerate(self.workers)
+        ]
+        return snap
 
     def close(self) -> None:
         self.join()
