@@ -55,6 +55,7 @@
 #include <ustack/ustack_osal.h>
 #include <ustack/ustack_tap.h>
 
+#include "tap_rig.h"
 #include "ust_test.h"
 
 #define NQ 3       /* queues and stacks: not a power of two */
@@ -154,38 +155,6 @@ poll_all(struct run *r)
 
 	for (i = 0; i < NQ; i++)
 		ust_stack_poll(ust_group_stack(r->g, i));
-}
-
-static int
-sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		fprintf(stderr, "%s: %d\n", cmd, rc);
-	return (rc);
-}
-
-/* The kernel side's MAC, from `ip -o link`. */
-static int
-kernel_mac(const char *dev, uint8_t mac[6])
-{
-	char cmd[64], line[512], *p;
-	unsigned v[6];
-	FILE *fp;
-	int i, n = 0;
-
-	snprintf(cmd, sizeof(cmd), "ip -o link show dev %s", dev);
-	if ((fp = popen(cmd, "r")) == NULL)
-		return (-1);
-	if (fgets(line, sizeof(line), fp) != NULL && (p = strstr(line, "link/ether ")) != NULL)
-		n = sscanf(p + 11, "%x:%x:%x:%x:%x:%x", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]);
-	pclose(fp);
-	if (n != 6)
-		return (-1);
-	for (i = 0; i < 6; i++)
-		mac[i] = (uint8_t)v[i];
-	return (0);
 }
 
 /* Network byte order. */
@@ -638,25 +607,7 @@ child_main(void)
 
 TEST(tap_steering_program_places_every_frame)
 {
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
-		fprintf(stderr, "SKIP: needs root and /dev/net/tun\n");
-		exit(77);
-	}
-	fflush(NULL);
-	pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		child_main();
-		fflush(NULL);
-		_exit(ust_test_failures == 0 ? 0 : 1);
-	}
-	REQUIRE_EQ(waitpid(pid, &status, 0), pid);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
-		exit(77);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	tap_rig_in_child(child_main);
 }
 
 /* A frame of some sort the hash has a rule for, from PRNG state *x;
@@ -822,23 +773,5 @@ crafted_child(void)
 
 TEST(tap_steering_program_matches_the_hash_on_crafted_frames)
 {
-	pid_t pid;
-	int status;
-
-	if (geteuid() != 0 || access("/dev/net/tun", R_OK | W_OK) != 0) {
-		fprintf(stderr, "SKIP: needs root and /dev/net/tun\n");
-		exit(77);
-	}
-	fflush(NULL);
-	pid = fork();
-	REQUIRE(pid >= 0);
-	if (pid == 0) {
-		crafted_child();
-		fflush(NULL);
-		_exit(ust_test_failures == 0 ? 0 : 1);
-	}
-	REQUIRE_EQ(waitpid(pid, &status, 0), pid);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 77)
-		exit(77);
-	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	tap_rig_in_child(crafted_child);
 }
