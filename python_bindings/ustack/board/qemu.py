@@ -80,6 +80,8 @@ __all__ = [
 
 QEMU = "qemu-system-arm"
 READY = "ustack-fw: ready"
+# The ready line once complete: board name, then the address it serves at.
+_READY_LINE = re.compile(re.escape(READY) + r" (\S+) (\S+)\r?\n")
 DEFAULT_ADDRESS = "198.18.0.2/24"  # the board
 DEFAULT_HOST_ADDRESS = "198.18.0.1/24"  # the kernel, on the TAP
 TAP_NAME = "ustb0"
@@ -446,7 +448,9 @@ class QemuBoard:
                 text = self.log_path.read_text(errors="replace")
             except OSError:
                 text = ""
-            if READY in text:
+            # The whole line: the UART writes it a few bytes at a time, and a
+            # ready line read half-written names half an address.
+            if _READY_LINE.search(text) is not None:
                 self._check_ready(text)
                 return
             assert self.proc is not None
@@ -466,7 +470,7 @@ class QemuBoard:
     def _check_ready(self, text: str) -> None:
         """The ready line names the address the firmware took: another one
         means it did not get the command line it was given."""
-        m = re.search(re.escape(READY) + r" (\S+) (\S+)", text)
+        m = _READY_LINE.search(text)
         if m is not None and m.group(2) != self.address:
             raise BoardError(
                 f"{self.spec.name}: the firmware serves at {m.group(2)}, not {self.address}: "
