@@ -201,6 +201,10 @@ struct ust_if_stats {
 	uint64_t oerrors;
 	uint64_t oqdrops; /* frames dropped with the transmit queue full */
 	uint64_t imcasts; /* multicast frames received for a joined group */
+	/* Software receive coalescing (tcp_lro.c; FreeBSD's dev.X.lro_*). */
+	uint64_t lro_queued;   /* TCP segments merged into a larger one */
+	uint64_t lro_flushed;  /* coalesced frames handed to TCP */
+	uint64_t lro_bad_csum; /* segments not merged: bad TCP checksum */
 };
 UST_API void ust_if_get_stats(const struct ust_if *ifp, struct ust_if_stats *out);
 
@@ -625,6 +629,57 @@ UST_API ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len,
 UST_API ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
 UST_API ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
     struct ust_sockaddr *from, ust_socklen_t *fromlen);
+/* A buffer and its length (gather sends, driver scatter lists). */
+struct ust_iovec {
+	const void *iov_base;
+	size_t iov_len;
+};
+
+/*
+ * Zero-copy sockets (F-Stack's ff_zc_*, FreeBSD's sendfile/M_EXTPG, Linux's
+ * MSG_ZEROCOPY).  docs/zerocopy.md has the whole contract.
+ *
+ * ust_send_zc lends [buf, buf+len) to the socket instead of copying it and
+ * returns the bytes accepted, n <= len (TCP: what the send buffer has room
+ * for, as ust_send; UDP: all or -UST_EAGAIN), or a negative error (then
+ * done is never called).  done(arg, buf, n, status) runs exactly once for
+ * the accepted bytes when the stack holds no reference to them any more
+ * (acknowledged and freed by every segment, retransmission and driver
+ * that shared them; which can be later than the ACK): status 0; or
+ * UST_ZC_COPIED when the stack copied them instead (below the
+ * kern.ipc.zc_min knob, or a path that had to copy), then before
+ * ust_send_zc returns; or -UST_ECONNRESET / -UST_ECONNABORTED when the
+ * connection ended with them unsent or unacknowledged.  Until done the
+ * application must not change or free the buffer.  done runs on the
+ * stack's thread under the stack lock (inside ust_stack_poll or a socket
+ * call), with the upcall contract: it may send and receive, must not close
+ * the socket, block or call another stack.
+ */
+#define UST_ZC_COPIED 1
+typedef void (*ust_zc_done_fn)(void *arg, const void *buf, size_t len, int status);
+UST_API ptrdiff_t ust_send_zc(struct ust_socket *so, const void *buf, size_t len, int flags,
+    ust_zc_done_fn done, void *arg);
+/* Gather send (writev): the buffers in order as one send; copies like
+ * ust_send but without joining them first.  Returns the bytes accepted. */
+UST_API ptrdiff_t ust_sendv(struct ust_socket *so, const struct ust_iovec *iov, int iovcnt,
+    int flags);
+/*
+ * Receive without copying: up to max bytes of the receive buffer, taken
+ * out as a read-only mbuf chain (*chain; walk it with ust_mbuf_data,
+ * ust_mbuf_len and ust_mbuf_next of ustack_driver.h), the window opened as
+ * by ust_recv.  Returns the bytes in the chain, 0 at end of stream, or
+ * -UST_EAGAIN / an error as ust_recv (UST_MSG_PEEK: -UST_EINVAL).  The
+ * application gives the chain back with ust_mbuf_release, from any thread;
+ * chains held count against the socket's receive buffer (-UST_EAGAIN once
+ * they reach its size), so a slow reader cannot drain the stack's mbufs.
+ * Datagram sockets: one datagram per call, its source in from.
+ */
+struct ust_mbuf;
+UST_API ptrdiff_t ust_recv_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max,
+    int flags);
+UST_API ptrdiff_t ust_recvfrom_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max,
+    int flags, struct ust_sockaddr *from, ust_socklen_t *fromlen);
+UST_API void ust_mbuf_release(struct ust_socket *so, struct ust_mbuf *chain);
 UST_API int ust_shutdown(struct ust_socket *so, int how);
 /* Closes and frees the handle (the protocol may linger on, e.g. TIME_WAIT). */
 UST_API int ust_close(struct ust_socket *so);

@@ -246,10 +246,6 @@ UST_API struct ust_mbuf *ust_mbuf_next(const struct ust_mbuf *m);
  * are stored then, and a driver with fewer descriptors than that copies
  * the frame (ust_mbuf_copydata()) instead.  The bytes are read-only and
  * stay valid until the driver frees m. */
-struct ust_iovec {
-	const void *iov_base;
-	size_t iov_len;
-};
 UST_API int ust_mbuf_sglist(const struct ust_mbuf *m, struct ust_iovec *v, int max);
 /* A deep copy of the packet m (header and offload metadata included) in
  * new, writable buffers of m's stack, NULL when out of buffers; m is not

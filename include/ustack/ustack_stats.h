@@ -166,6 +166,7 @@ extern "C" {
 	C(ctx, tcps_pawsdrop, "dropped by PAWS")                                          \
 	C(ctx, tcps_predack, "header prediction: pure ACKs")                              \
 	C(ctx, tcps_preddat, "header prediction: in-order data")                          \
+	C(ctx, tcps_ackcoalesced, "ACK outputs saved by one output per poll (ustack)")     \
 	C(ctx, tcps_badsyn, "bogus SYN (e.g. with FIN)")                                  \
 	C(ctx, tcps_badrst, "ignored RSTs outside the window")                            \
 	C(ctx, tcps_dropsyn, "SYNs dropped (e.g. no listener, blackhole)")                \

@@ -62,6 +62,9 @@ struct pkthdr {
 	uint16_t csum_data;
 	uint16_t tso_segsz; /* MSS for UST_CSUM_TSO */
 	uint8_t rsstype;    /* UST_RSS_* of flowid (ustack_group.h); 0: none */
+	/* Wire segments a TCP frame stands for after receive coalescing
+	 * (tcp_lro.c); 0 and 1 both mean one.  tcp_input counts them. */
+	uint8_t lro_nsegs;
 };
 
 typedef void m_ext_free_t(void *arg1, void *arg2);

@@ -35,6 +35,13 @@ struct ust_stack {
 	 * several times per segment. */
 	uint64_t st_poll_now;
 	int st_in_poll;
+	/* Bumped by every change that can move a destination to another
+	 * route, interface, source or MTU, or change whether an address is
+	 * ours or a broadcast (routes, addresses, interfaces, path MTU): a
+	 * PCB's cached route or broadcast verdict is valid while its
+	 * generation equals this one (FreeBSD's inp_route with nhop
+	 * generations).  Starts at 1; 0 never matches. */
+	uint32_t st_route_gen;
 	struct ifnet *st_ifnet[UST_MAX_IFNET];
 	unsigned st_nifnet;
 	/* ether_input's demultiplexing, from the domains (if_ethersubr.c) */

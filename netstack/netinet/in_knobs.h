@@ -192,6 +192,19 @@ KNOB("net.inet.tcp.ecn.maxretries", tcp_ecn_maxretries, 1, 0, 16, 0,
 KNOB("net.inet.tcp.tso", tcp_do_tso, 1, 0, 1, 0,
     "Send large segments for the interface to cut (TSO) when it offers UST_IFCAP_TSO4")
 #endif
+/* The fast path (issue 19).  Header prediction and per-poll output are
+ * ustack's knobs, on by default: turning either off gives the same bytes on
+ * the wire for a lone segment per poll (the conformance runs check it),
+ * only more instructions.  LRO is FreeBSD's tcp_lro in software, for
+ * interfaces without UST_IFCAP_LRO. */
+KNOB("net.inet.tcp.header_prediction", tcp_header_prediction, 1, 0, 1, 0,
+    "Take the pure-ACK and in-order-data fast paths of tcp_input (ustack)")
+KNOB("net.inet.tcp.ack_coalesce", tcp_ack_coalesce, 1, 0, 1, 0,
+    "Run tcp_output once per connection per poll: one ACK answers a burst (ustack)")
+KNOB("net.inet.tcp.lro.enable", tcp_lro_enable, 1, 0, 1, 0,
+    "Coalesce in-order TCP segments of a receive burst in software (ustack)")
+KNOB("net.inet.tcp.lro.entries", tcp_lro_entries, 8, 1, 64, 0,
+    "Flows software LRO merges at once per interface (FreeBSD's LRO_ENTRIES)")
 KNOB("net.inet.tcp.path_mtu_discovery", tcp_path_mtu_discovery, 1, 0, 1, 0,
     "Set DF and use path MTU discovery (RFC 1191)")
 KNOB("net.inet.tcp.pmtud_blackhole_detection", tcp_pmtud_blackhole_detect, 0, 0, 3, 0,

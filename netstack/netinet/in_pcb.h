@@ -104,6 +104,10 @@ struct inpcb {
 	uint8_t inp_ip_ttl;         /* IP_TTL */
 	uint8_t inp_ip_tos;         /* IP_TOS */
 	uint8_t inp_ip_p;           /* raw sockets: their protocol */
+	/* st_route_gen when tcp_input last found the connection's addresses
+	 * not to be broadcasts (0: never checked): the check is skipped
+	 * while nothing changed. */
+	uint32_t inp_bcast_gen;
 #if UST_INET6
 	uint32_t in6p_flowlabel; /* TCP's flow label, worked out once (0: not yet) */
 #endif

@@ -1258,7 +1258,7 @@ tcp_finish(struct tcpcb *tp, int needoutput)
 	if (tp->t_flags & TF_ACKNOW)
 		tp->t_flags &= ~TF_DELACK;
 	if (needoutput || (tp->t_flags & TF_ACKNOW))
-		(void)tcp_output(tp);
+		tcp_output_batch(tp);
 	if (tp->t_flags & TF_DELACK) {
 		tp->t_flags &= ~TF_DELACK;
 		tcp_timer_activate(tp, TT_DELACK, MS_TO_NS(V(st, tcp_delacktime)));

@@ -453,6 +453,7 @@ tcp_discard(struct tcpcb *tp)
 	cc_detach(tp);
 	if (tp->t_inpcb != NULL)
 		tp->t_inpcb->inp_ppcb = NULL;
+	tcp_output_unqueue(tp);
 	ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
 }
 
@@ -578,6 +579,7 @@ tcp_close(struct tcpcb *tp)
 	tp->t_state = TCPS_CLOSED;
 	if (inp != NULL)
 		inp->inp_ppcb = NULL;
+	tcp_output_unqueue(tp);
 	ust_zone_free(st->st_tcp->ts_tcpcb_zone, tp);
 	TCPSTAT_INC(st, tcps_closed);
 	if (inp != NULL)

@@ -106,9 +106,10 @@ struct sackhint {
 struct tcpcb {
 	struct inpcb *t_inpcb;
 	struct ust_stack *t_stack;
-	int t_state;       /* TCPS_* */
-	uint32_t t_flags;  /* TF_* */
-	uint32_t t_flags2; /* TF2_* */
+	int t_state;               /* TCPS_* */
+	uint32_t t_flags;          /* TF_* */
+	uint32_t t_flags2;         /* TF2_* */
+	struct tcpcb *t_outq_next; /* the stack's output queue (TF2_OUTQ) */
 
 	/* send sequence space (RFC 9293 3.3.1) */
 	tcp_seq snd_una; /* oldest unacknowledged */
@@ -256,6 +257,7 @@ struct tcpcb {
 
 /* t_flags2 */
 #define TF2_ECN_SYN 0x00000001 /* our last SYN was ECN-setup (ECE|CWR) */
+#define TF2_OUTQ 0x00000002    /* on the stack's output queue (tcp_outq.c) */
 
 /* t_oobflags */
 #define TCPOOB_HAVEDATA 0x01
@@ -293,6 +295,21 @@ void tcp_mss(struct tcpcb *tp, uint32_t offer);
  * deliver what became in order. */
 int tcp_reass(struct tcpcb *tp, const struct tcp_seg *seg, tcp_seq seq, struct mbuf *m);
 void tcp_reass_flush(struct tcpcb *tp);
+
+/* --- tcp_outq.c: one tcp_output per connection per poll --- */
+/* Output that may wait for the end of the poll's receive loop: inside
+ * ust_stack_poll with net.inet.tcp.ack_coalesce on, queues tp once (every
+ * segment of the burst is then answered by one ACK, sent before the poll
+ * returns); otherwise calls tcp_output at once.  For ACKs and sends whose
+ * timing the RFCs leave to the receiver (in-order data, new ACKs, window
+ * updates); out-of-order and gap-filling ACKs, challenge ACKs and recovery
+ * output call tcp_output directly. */
+void tcp_output_batch(struct tcpcb *tp);
+/* Runs tcp_output for every queued connection, in queue order, and
+ * empties the queue.  Called by ust_stack_poll. */
+void tcp_output_drain(struct ust_stack *st);
+/* Takes tp off the queue (its tcpcb is being freed). */
+void tcp_output_unqueue(struct tcpcb *tp);
 
 /* --- tcp_output.c / tcp_timer.c / tcp_subr.c --- */
 /* Sends what the state, windows and timers allow. Returns 0 or an error. */

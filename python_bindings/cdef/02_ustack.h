@@ -127,6 +127,9 @@ struct ust_if_stats {
 	uint64_t oerrors;
 	uint64_t oqdrops;
 	uint64_t imcasts;
+	uint64_t lro_queued;
+	uint64_t lro_flushed;
+	uint64_t lro_bad_csum;
 	...;
 };
 void ust_if_get_stats(const struct ust_if *ifp, struct ust_if_stats *out);

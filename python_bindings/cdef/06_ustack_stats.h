@@ -156,6 +156,7 @@ struct ust_tcpstat {
 	uint64_t tcps_pawsdrop;
 	uint64_t tcps_predack;
 	uint64_t tcps_preddat;
+	uint64_t tcps_ackcoalesced;
 	uint64_t tcps_badsyn;
 	uint64_t tcps_badrst;
 	uint64_t tcps_dropsyn;

@@ -106,6 +106,9 @@ IF_STATS_FIELDS = (
     "oerrors",
     "oqdrops",
     "imcasts",
+    "lro_queued",
+    "lro_flushed",
+    "lro_bad_csum",
 )
 
 CAPTURE_IN = int(lib.UST_CAPTURE_IN)
