@@ -689,12 +689,14 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		tcp_out_put32(p + TCP_HDR_MIN + 8, tp->ts_recent);
 	} else if (optlen > 0)
 		memcpy(p + TCP_HDR_MIN, opt, optlen);
+	/* The bookkeeping before the segment leaves: ip_output may loop it
+	 * back into this stack. */
+	tcp_output_count(tp, len, flags, probe);
+	tcp_output_advance(tp, len, flags);
+	if (flags & TH_ACK)
+		tcp_output_acked(tp, win, flags);
 #if UST_INET6
 	if (inp->inp_vflag & INP_IPV6) {
-		tcp_output_count(tp, len, flags, probe);
-		tcp_output_advance(tp, len, flags);
-		if (flags & TH_ACK)
-			tcp_output_acked(tp, win, flags);
 		/* ip6_output fills the checksum, or the interface
 		 * (ustack_driver.h); a TSO segment is cut by one of them. */
 		if (tso) {
@@ -729,10 +731,6 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	tcp_out_put16(p + TCP_CSUM_OFF,
 	    tcp_out_pseudo4(tp, args.src, args.dst, tso ? 0 : hlen + len));
 
-	tcp_output_count(tp, len, flags, probe);
-	tcp_output_advance(tp, len, flags);
-	if (flags & TH_ACK)
-		tcp_output_acked(tp, win, flags);
 	error = tcp_ip_output(st, m, &args);
 #if UST_INET6
 sent:
