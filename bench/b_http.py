@@ -484,10 +484,9 @@ def plan(ctx: Context) -> Plan:
     """Full: 128 B and 64 KiB, c = 1, 100, 500, keep-alive and close, 3 s each;
     --quick --only http: 128 B over c and mode, 64 KiB keep-alive c=100, 1 s,
     one run; inside the whole --quick suite (CI's 60 s): 128 B keep-alive
-    c=100 and close c=100, 1 s."""
+    c=100, 1 s (about 7 s with the set-up)."""
     if ctx.quick and NAME not in ctx.only:
-        cases = [Case(128, 100, True), Case(128, 100, False)]
-        return Plan(cases, [], 1, 1, 0)
+        return Plan([Case(128, 100, True)], [], 1, 1, 0)
     if ctx.quick:
         cases = [Case(128, c, k) for k in (True, False) for c in (1, 100, 500)]
         cases.append(Case(65536, 100, True))
