@@ -53,6 +53,7 @@ GOAL = "every request answered: 0 socket errors, 0 non-2xx"
 ROOT = Path(__file__).resolve().parent.parent
 PORT = 8080
 USTACK_IP, TAP_KERNEL_IP = "198.18.0.1", "198.18.0.2"
+AFXDP_NET = "198.18.2"  # serve --driver afxdp: .1 ustack, .2 the kernel
 NGINX_IP, VETH_CLIENT_IP = "198.18.1.1", "198.18.1.2"
 SERVER_CPU, CLIENT_CPU = 1, 0
 # What each tool is and which Debian package has it.
@@ -279,9 +280,10 @@ print(json.dumps(out))
 
 @dataclass
 class Server:
-    name: str  # "ustack", "linux" (nginx)
+    name: str  # "ustack" (serve over TAP), "afxdp" (serve over AF_XDP), "linux" (nginx)
     label: str
     host: str
+    tag: str = ""  # appended to the case of its records (the TAP serve's have none)
 
 
 class Bed:
@@ -289,7 +291,9 @@ class Bed:
     documentation); ``close`` stops every process and removes everything,
     whatever happened."""
 
-    def __init__(self, ctx: Context, sizes: tuple[int, ...]) -> None:
+    def __init__(self, ctx: Context, sizes: tuple[int, ...], extra: bool = False) -> None:
+        """``extra``: also ``serve --driver afxdp`` (on a veth in the client's
+        namespace), when it starts (else a note says why not)."""
         from ustack.netns import NetNs
 
         self.ctx = ctx
@@ -306,6 +310,8 @@ class Bed:
             self.stack.callback(self._stop_all)
             self._client_sysctls()
             self._start_ustack()
+            if extra:
+                self._start_afxdp()
             self._start_nginx()
         except BaseException:
             self.close()
@@ -341,18 +347,40 @@ class Bed:
         self.procs.append((name, proc))
         return proc
 
-    def _start_ustack(self) -> None:
+    def _serve(self, name: str, options: list[str]) -> None:
+        """``ustack serve --http`` in the client's namespace with ``options``;
+        RuntimeError when it does not start."""
         env = {**os.environ, "PYTHONPATH": str(ROOT / "python_bindings")}
         argv = [sys.executable, "-m", "ustack", "serve", "--http", str(PORT), "--no-control"]
-        argv += ["--netns", self.client.name]
-        proc = self._start("ustack", self.taskset(SERVER_CPU, argv), env)
+        argv += ["--netns", self.client.name, *options]
+        proc = self._start(name, self.taskset(SERVER_CPU, argv), env)
         assert proc.stdout is not None
         ready, _, _ = select.select([proc.stdout], [], [], 60)
         line = proc.stdout.readline() if ready else "(nothing in 60 s)"
         if not line.startswith("ustack serve: http"):
-            rest = line + (proc.stdout.read() if proc.poll() is not None else "")
-            raise RuntimeError(f"ustack serve did not start: {rest!r}")
+            from ustack._util import end_process
+
+            end_process(proc)  # type: ignore[arg-type]
+            rest = line + (proc.stdout.read() if proc.stdout else "")
+            raise RuntimeError(f"ustack serve {' '.join(options)} did not start: {rest.strip()}")
+
+    def _start_ustack(self) -> None:
+        self._serve("ustack", [])
         self.servers.append(Server("ustack", "ustack serve --http (Python) over TAP", USTACK_IP))
+
+    def _start_afxdp(self) -> None:
+        net = AFXDP_NET
+        try:
+            self._serve(
+                "afxdp",
+                ["--driver", "afxdp", "--ifname", "ux0"]
+                + ["--address", f"{net}.1/24", "--peer-address", f"{net}.2/24"],
+            )
+        except RuntimeError as exc:
+            self.ctx.note(f"no AF_XDP figures: {exc}")
+            return
+        label = "ustack serve --http (Python) over AF_XDP on a veth"
+        self.servers.append(Server("afxdp", label, f"{net}.1", " [AF_XDP]"))
 
     def _start_nginx(self) -> None:
         d = self.dir / "nginx"
@@ -478,22 +506,24 @@ class Plan:
     seconds: int
     runs: int
     ab_requests: int
+    extra: bool = False  # serve over AF_XDP too
 
 
 def plan(ctx: Context) -> Plan:
-    """Full: 128 B and 64 KiB, c = 1, 100, 500, keep-alive and close, 3 s each;
-    --quick --only http: 128 B over c and mode, 64 KiB keep-alive c=100, 1 s,
-    one run; inside the whole --quick suite (CI's 60 s): 128 B keep-alive
-    c=100, 1 s (about 7 s with the set-up)."""
+    """Full: 128 B and 64 KiB, c = 1, 100, 500, keep-alive and close, 2 s each,
+    3 runs at most, serve over AF_XDP too; --quick --only http: 128 B over c
+    and mode, 64 KiB keep-alive c=100, 1 s, one run, AF_XDP too; inside the
+    whole --quick suite (CI's 60 s): 128 B keep-alive c=100, 1 s, TAP and
+    nginx only (about 7 s with the set-up)."""
     if ctx.quick and NAME not in ctx.only:
         return Plan([Case(128, 100, True)], [], 1, 1, 0)
     if ctx.quick:
         cases = [Case(128, c, k) for k in (True, False) for c in (1, 100, 500)]
         cases.append(Case(65536, 100, True))
-        return Plan(cases, [Case(128, 100, True)], 1, 1, 2000)
+        return Plan(cases, [Case(128, 100, True)], 1, 1, 2000, extra=True)
     cases = [Case(s, c, k) for s in (128, 65536) for k in (True, False) for c in (1, 100, 500)]
     ab = [Case(128, 1, True), Case(128, 100, True), Case(128, 100, False)]
-    return Plan(cases, ab, 3, ctx.runs, 20000)
+    return Plan(cases, ab, 2, min(ctx.runs, 3), 20000, extra=True)
 
 
 def why_not() -> str | None:
@@ -511,7 +541,7 @@ def run(ctx: Context) -> None:
     p = plan(ctx)
     sizes = tuple(sorted({c.size for c in p.cases + p.ab_cases}))
     results: dict[tuple[str, str, Case], list[Load]] = {}
-    with Bed(ctx, sizes) as bed:
+    with Bed(ctx, sizes, extra=p.extra) as bed:
         if not bed.pin:
             ctx.note("one CPU only: servers and clients share it (not pinned)")
         heads = bed.check()
@@ -523,15 +553,16 @@ def run(ctx: Context) -> None:
                     results.setdefault(("wrk", srv.name, case), []).append(load)
                     _progress(i, p.runs, srv, case, load)
             for case in p.ab_cases:
-                for srv in servers:
+                for srv in [s for s in servers if s.name in ("ustack", "linux")]:
                     load = bed.ab(srv, case.size, case.conc, case.keep, p.ab_requests)
                     results.setdefault(("ab", srv.name, case), []).append(load)
                     _progress(i, p.runs, srv, case, load)
         after = bed.check()  # still the right bytes after the load
         labels = {s.name: s.label for s in bed.servers}
+        tags = {s.name: s.tag for s in bed.servers}
     if after != heads:
         ctx.note(f"head sizes changed during the run: {heads} -> {after}")
-    _record(ctx, p, results, heads, labels)
+    _record(ctx, p, results, heads, labels, tags)
     print(table(ctx.records, heads), file=sys.stderr, flush=True)
 
 
@@ -552,14 +583,23 @@ def _record(
     results: dict[tuple[str, str, Case], list[Load]],
     heads: dict[str, dict[int, int]],
     labels: dict[str, str],
+    tags: dict[str, str] | None = None,
 ) -> None:
+    """A requests/s record (goal: 0 failures) and p50/p99 records per case,
+    tool and ustack server, each against nginx."""
+    tags = tags or {}
+    mine = [name for name in labels if name != "linux"]
     for tool, cases in (("wrk", p.cases), ("ab", p.ab_cases)):
-        for case in cases:
-            u = results[(tool, "ustack", case)]
+        for name, case in ((name, case) for name in mine for case in cases):
+            if (tool, name, case) not in results:
+                continue
+            label = case.label + tags.get(name, "")
+            u = results[(tool, name, case)]
             k = results[(tool, "linux", case)]
             fails = {"ustack": sum(x.failures for x in u), "linux": sum(x.failures for x in k)}
             params: dict[str, Any] = {
                 "tool": tool,
+                "server": name,
                 "size": case.size,
                 "concurrency": case.conc,
                 "keep_alive": case.keep,
@@ -570,13 +610,16 @@ def _record(
                 },
                 "failures": fails,
                 "errors": {"ustack": [x.detail for x in u], "linux": [x.detail for x in k]},
-                "head_bytes": {name: h[case.size] for name, h in heads.items()},
+                "head_bytes": {
+                    "ustack": heads[name][case.size],
+                    "linux": heads["linux"][case.size],
+                },
                 "servers": labels,
                 "pinned": {"server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU},
             }
             suffix = "" if tool == "wrk" else " (ab)"
             rec = ctx.record(
-                case.label,
+                label,
                 f"requests/s{suffix}",
                 "req/s",
                 ustack=ctx.stats([x.rps for x in u]),
@@ -586,14 +629,14 @@ def _record(
             )
             rec["goal_met"] = fails["ustack"] == 0 and fails["linux"] == 0
             if not rec["goal_met"]:
-                ctx.note(f"{tool} {case.label}: failures {fails}: {params['errors']}")
+                ctx.note(f"{tool} {label}: failures {fails}: {params['errors']}")
             for q in ("p50", "p99"):
                 uq = [getattr(x, f"{q}_ms") for x in u]
                 kq = [getattr(x, f"{q}_ms") for x in k]
                 if None in uq or None in kq:
                     continue
                 ctx.record(
-                    case.label,
+                    label,
                     f"{q} latency{suffix}",
                     "ms",
                     ustack=ctx.stats(uq),
@@ -601,6 +644,7 @@ def _record(
                     higher_is_better=False,
                     params={
                         "tool": tool,
+                        "server": name,
                         "size": case.size,
                         "concurrency": case.conc,
                         "keep_alive": case.keep,
@@ -627,7 +671,7 @@ def table(records: list[dict[str, Any]], heads: dict[str, dict[int, int]]) -> st
         row = rows.setdefault((r["case"], tool), {})
         row[r["metric"].removesuffix(" (ab)")] = r
     out = [
-        f"{'case':34} {'tool':4} {'ustack req/s':>12} {'nginx req/s':>12} {'ratio':>6} "
+        f"{'case':42} {'tool':4} {'ustack req/s':>12} {'nginx req/s':>12} {'ratio':>6} "
         f"{'p50 u/n ms':>15} {'p99 u/n ms':>15} {'failures u/n':>12}"
     ]
     for (case, tool), row in rows.items():
@@ -644,7 +688,7 @@ def table(records: list[dict[str, Any]], heads: dict[str, dict[int, int]]) -> st
         f = rps["params"].get("failures", {})
         ratio = f"{rps['ratio']:.2f}" if rps["ratio"] is not None else "-"
         out.append(
-            f"{case:34} {tool:4} {rps['ustack']['median']:12,.0f} {rps['linux']['median']:12,.0f} "
+            f"{case:42} {tool:4} {rps['ustack']['median']:12,.0f} {rps['linux']['median']:12,.0f} "
             f"{ratio:>6} {pair('p50 latency'):>15} {pair('p99 latency'):>15} "
             f"{f.get('ustack', 0)}/{f.get('linux', 0):<10}"
         )
