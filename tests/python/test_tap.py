@@ -289,7 +289,8 @@ def test_hostlink_refuses_addresses_outside_the_benchmark_range() -> None:
 
 def test_bench_tap_smoke(tmp_path: Path) -> None:
     """The suite's tap module in small (`bench/run.py --quick --only tap`): both sides
-    move the bytes and a ratio comes out (a smoke test: no speed is judged)."""
+    move the bytes and a ratio comes out for each driver mode (copy, vec), with
+    frames/s and CPU per GiB (a smoke test: no speed is judged)."""
     import json
 
     root = Path(__file__).resolve().parents[2]
@@ -318,7 +319,13 @@ def test_bench_tap_smoke(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "results.json").read_text())
-    (rec,) = [r for r in data["results"] if r["bench"] == "tap"]
-    assert rec["ustack"]["median"] > 0 and rec["linux"]["median"] > 0
-    assert rec["ratio"] > 0
+    recs = [r for r in data["results"] if r["bench"] == "tap"]
+    thr = {r["params"]["mode"]: r for r in recs if r["unit"] == "Mbit/s"}
+    cpu = {r["params"]["mode"]: r for r in recs if r["unit"] == "s/GiB"}
+    assert sorted(thr) == sorted(cpu) == ["copy", "copy/plain", "vec", "vec/plain"], recs
+    for rec in thr.values():
+        assert rec["ustack"]["median"] > 0 and rec["linux"]["median"] > 0
+        assert rec["ratio"] > 0 and rec["params"]["frames_per_s"] > 0
+    for rec in cpu.values():
+        assert rec["ustack"]["median"] > 0
     _no_namespaces_left()
