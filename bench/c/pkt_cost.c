@@ -264,7 +264,8 @@ main(int argc, char **argv)
 	struct ust_if_stats a0, a1, b0, b1;
 	long k = 1000;
 	uint64_t segs, wire, acks;
-	int i;
+	const char *knobs[8];
+	int i, nknobs = 0;
 
 	r.family = 4;
 	for (i = 1; i < argc; i++) {
@@ -281,10 +282,13 @@ main(int argc, char **argv)
 			r.offload = 1;
 		else if (strcmp(argv[i], "--dpdk-ring") == 0 && HAVE_DPDK)
 			r.ring = 1;
+		else if (strcmp(argv[i], "--sysctl") == 0 && i + 1 < argc && nknobs < 8 &&
+		    strchr(argv[i + 1], '=') != NULL)
+			knobs[nknobs++] = argv[++i];
 		else {
 			fprintf(stderr,
 			    "usage: %s [--segments K] [--side rx|tx] [--csum-offload]\n"
-			    "          [--family 4|6] [--dpdk-ring]\n"
+			    "          [--family 4|6] [--dpdk-ring] [--sysctl NAME=V]\n"
 			    "K in-order 1460-byte TCP segments between two stacks on a\n"
 			    "virtual clock; run under valgrind --tool=callgrind\n"
 			    "--collect-atstart=no to count one side's instructions;\n"
@@ -297,7 +301,25 @@ main(int argc, char **argv)
 			return (2);
 		}
 	}
-	if (k <= 0 || setup(&r) != 0 || transfer(&r, 300 * SEG) != 0) {
+	if (k <= 0 || setup(&r) != 0) {
+		fprintf(stderr, "pkt_cost: setup failed\n");
+		return (1);
+	}
+	for (i = 0; i < nknobs; i++) {
+		char name[128];
+		const char *eq = strchr(knobs[i], '=');
+		size_t n = (size_t)(eq - knobs[i]) < sizeof(name) ? (size_t)(eq - knobs[i]) :
+		                                                    sizeof(name) - 1;
+		long long v = strtoll(eq + 1, NULL, 0);
+
+		memcpy(name, knobs[i], n);
+		name[n] = '\0';
+		if (ust_sysctl_set(r.snd, name, v) != 0 || ust_sysctl_set(r.rcv, name, v) != 0) {
+			fprintf(stderr, "pkt_cost: --sysctl %s refused\n", knobs[i]);
+			return (2);
+		}
+	}
+	if (transfer(&r, 300 * SEG) != 0) {
 		fprintf(stderr, "pkt_cost: setup or warm-up failed\n");
 		return (1);
 	}

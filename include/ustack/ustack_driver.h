@@ -216,6 +216,10 @@ struct ust_driver_ops {
  * when len exceeds the largest cluster or the zones are exhausted (counted
  * as the interface's iqdrops by the caller's drop). */
 UST_API struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);
+/* Shortens the packet m to its first len bytes (a driver that received
+ * into a ust_mbuf_alloc() buffer of the largest frame's size: readv).
+ * Returns 0, or -1 when len exceeds the packet's length. */
+UST_API int ust_mbuf_trim(struct ust_mbuf *m, size_t len);
 /* A new packet holding a copy of len bytes, chained across clusters when
  * needed.  NULL when out of buffers. */
 UST_API struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data, size_t len);

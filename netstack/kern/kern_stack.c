@@ -5,7 +5,9 @@
  * ust_stack_poll():
  *   grp_poll_start()    (in a group: frames other stacks handed over)
  *   for each interface: if_poll_rx() -> driver rx_burst -> if_input() -> ...
+ *   DOMAIN_POLL_DRAIN   (output the input and its upcalls deferred)
  *   callout_process()   (timers due on the stack clock)
+ *   DOMAIN_POLL_DRAIN   (output the callouts deferred)
  *   for each interface: if_flush() -> driver tx_burst
  *   grp_poll_end()      (in a group: wake the stacks handed frames)
  *
@@ -25,6 +27,19 @@
 #define ST_DEFAULT_NMBJUMBO9 1024u
 #define ST_DEFAULT_TICK_NS 1000000u
 #define ST_DEFAULT_IFQ_MAXLEN 1024u
+
+#define DOMAIN_POLL_DRAIN(d, fn) void fn(struct ust_stack *st);
+#include "conf/domains.h"
+#undef DOMAIN_POLL_DRAIN
+
+/* Each family's deferred output (conf/domains.h DOMAIN_POLL_DRAIN). */
+static inline void
+stack_poll_drain(struct ust_stack *st)
+{
+#define DOMAIN_POLL_DRAIN(d, fn) fn(st);
+#include "conf/domains.h"
+#undef DOMAIN_POLL_DRAIN
+}
 
 void
 ust_stack_config_init(struct ust_stack_config *cfg)
@@ -150,9 +165,16 @@ ust_stack_poll(struct ust_stack *st)
 #endif
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
+	/* The output the burst deferred (one tcp_output per connection it
+	 * touched, netinet/tcp_outq.c), before the timers, as when input sent
+	 * at once. */
+	stack_poll_drain(st);
 	ran = callout_process(&st->st_wheel, stack_now(st));
 	st->st_stats.callouts_run += ran;
 	work += (int)ran;
+	/* And what the callouts deferred (segments looped back from a
+	 * callout, the sends of their upcalls). */
+	stack_poll_drain(st);
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
 #if UST_SMP

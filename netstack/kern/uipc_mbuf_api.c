@@ -31,6 +31,18 @@ ust_mbuf_alloc(struct ust_if *uifp, size_t len)
 	return (UMB(m));
 }
 
+int
+ust_mbuf_trim(struct ust_mbuf *um, size_t len)
+{
+	struct mbuf *m = MB(um);
+
+	if (m == NULL || !(m->m_flags & M_PKTHDR) || len > m->m_pkthdr.len)
+		return (-1);
+	if (len < m->m_pkthdr.len)
+		m_adj(m, -(int32_t)(m->m_pkthdr.len - (uint32_t)len));
+	return (0);
+}
+
 struct mbuf *
 m_devget(struct ifnet *ifp, const void *data, size_t len)
 {
