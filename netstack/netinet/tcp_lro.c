@@ -88,6 +88,16 @@ struct lro_entry {
 	uint8_t le_nsegs;
 	uint8_t le_v6;
 	uint8_t le_push; /* the last segment had PSH */
+	/* The last segment merged, for lro_split: its first mbuf (NULL when
+	 * it cannot be taken back), the tail before it, and the fields it
+	 * replaced. */
+	struct mbuf *le_lastm;
+	struct mbuf *le_prevtail;
+	uint32_t le_lastlen;
+	uint32_t le_pack;
+	uint32_t le_ptsecr;
+	uint16_t le_pwin;
+	uint8_t le_lasthlen;
 };
 
 struct tcp_lro {
@@ -129,13 +139,55 @@ lro_table(struct ifnet *ifp)
 	return (tl);
 }
 
+/*
+ * A flight of fewer than LRO_SPLIT segments (a small congestion window)
+ * goes up as the merged frame less its last segment, then that segment:
+ * two ACKs instead of one (the merged frame is ACKed at once, the last
+ * segment by the delayed ACK).  A sender with a small window has no other
+ * ACK to fall back on: with one ACK per flight, every lost ACK costs it a
+ * retransmission timeout, and the timestamp its retransmission makes us
+ * echo (RFC 7323 4.3) inflates its RTT estimate, which the next timeout
+ * inflates further.  RFC 5681 4.2's ACK for every second segment exists
+ * for this clock; a large flight keeps it with one ACK per merged frame.
+ */
+#define LRO_SPLIT 8
+
+/* Takes the last segment of le's frame back out as a frame of its own;
+ * NULL when le holds one segment, a large flight, or a last segment whose
+ * first mbuf held nothing but its headers (it was freed). */
+static struct mbuf *
+lro_split(struct ifnet *ifp, struct lro_entry *le)
+{
+	struct mbuf *n = le->le_lastm;
+
+	if (le->le_nsegs < 2 || le->le_nsegs >= LRO_SPLIT || n == NULL)
+		return (NULL);
+	le->le_prevtail->m_next = NULL;
+	le->le_tail = le->le_prevtail;
+	/* Its headers are still there: only m_data moved past them, and
+	 * its pkthdr is as ip_input left it. */
+	n->m_data -= le->le_lasthlen;
+	n->m_len += le->le_lasthlen;
+	n->m_flags |= M_PKTHDR;
+	le->le_m->m_pkthdr.len -= le->le_lastlen;
+	le->le_iplen -= le->le_lastlen;
+	le->le_nextseq -= le->le_lastlen;
+	le->le_ack = le->le_pack;
+	le->le_win = le->le_pwin;
+	le->le_tsecr = le->le_ptsecr;
+	le->le_nsegs--;
+	le->le_lastm = NULL;
+	ifp->if_data.lro_queued--;
+	return (n);
+}
+
 /* The frame of a held entry, its headers brought up to date; the entry
  * left free (packed: the last held one moves into its slot) before the
  * frame goes up, so that TCP may run anything, LRO included. */
 static void
-lro_flush(struct ifnet *ifp, struct tcp_lro *tl, struct lro_entry *le)
+lro_flush(struct ifnet *ifp, struct tcp_lro *tl, struct lro_entry *le, int split)
 {
-	struct mbuf *m = le->le_m;
+	struct mbuf *m = le->le_m, *last = split ? lro_split(ifp, le) : NULL;
 	uint32_t off = le->le_off;
 	uint8_t *p, *th;
 	int v6 = le->le_v6;
@@ -167,11 +219,15 @@ lro_flush(struct ifnet *ifp, struct tcp_lro *tl, struct lro_entry *le)
 #if UST_INET6
 	if (v6) {
 		tcp6_input(m, off);
+		if (last != NULL)
+			tcp6_input(last, off);
 		return;
 	}
 #endif
 	(void)v6;
 	tcp_input(m, off);
+	if (last != NULL)
+		tcp_input(last, off);
 }
 
 void
@@ -182,7 +238,7 @@ tcp_lro_flush_all(struct ifnet *ifp)
 	if (tl == NULL)
 		return;
 	while (ifp->if_lro_held > 0)
-		lro_flush(ifp, tl, &tl->tl_e[0]);
+		lro_flush(ifp, tl, &tl->tl_e[0], 1);
 }
 
 /* Reads the headers at p (avail contiguous bytes; IP at 0, TCP at off) into
@@ -328,11 +384,20 @@ lro_append(struct ifnet *ifp, struct lro_entry *le, struct mbuf *m, const struct
 	uint32_t hlen = (uint32_t)le->le_off + s->thlen;
 	struct mbuf *t;
 
+	le->le_prevtail = le->le_tail;
+	le->le_pack = le->le_ack;
+	le->le_pwin = le->le_win;
+	le->le_ptsecr = le->le_tsecr;
+	le->le_lastlen = s->tlen;
+	le->le_lasthlen = (uint8_t)hlen;
 	m->m_data += hlen;
 	m->m_len -= hlen;
 	m->m_flags &= (uint16_t)~M_PKTHDR;
-	if (m->m_len == 0 && m->m_next != NULL)
+	le->le_lastm = m;
+	if (m->m_len == 0 && m->m_next != NULL) {
 		m = m_free(m);
+		le->le_lastm = NULL;
+	}
 	le->le_tail->m_next = m;
 	for (t = m; t->m_next != NULL; t = t->m_next)
 		;
@@ -359,7 +424,7 @@ lro_start(struct ifnet *ifp, struct tcp_lro *tl, struct mbuf *m, uint32_t off,
 
 	if (ifp->if_lro_held == tl->tl_n) {
 		/* All held: the oldest victim in turn goes up. */
-		lro_flush(ifp, tl, &tl->tl_e[tl->tl_evict]);
+		lro_flush(ifp, tl, &tl->tl_e[tl->tl_evict], 0);
 		tl->tl_evict = (uint16_t)((tl->tl_evict + 1) % tl->tl_n);
 	}
 	le = &tl->tl_e[ifp->if_lro_held++];
@@ -380,6 +445,7 @@ lro_start(struct ifnet *ifp, struct tcp_lro *tl, struct mbuf *m, uint32_t off,
 	le->le_nsegs = 1;
 	le->le_v6 = s->v6;
 	le->le_push = 0;
+	le->le_lastm = NULL;
 }
 
 int
@@ -409,10 +475,10 @@ tcp_lro_rx(struct ifnet *ifp, struct mbuf *m, uint32_t off)
 		if (ok && lro_fits(st, le, &s) && lro_hdr_writable(st, le) == 0) {
 			lro_append(ifp, le, m, &s);
 			if (le->le_push)
-				lro_flush(ifp, tl, le);
+				lro_flush(ifp, tl, le, 0);
 			return (0);
 		}
-		lro_flush(ifp, tl, le);
+		lro_flush(ifp, tl, le, 0);
 	}
 	/* A lone PSH segment has nothing to wait for. */
 	if (!ok || (s.flags & TH_PUSH))

@@ -309,20 +309,44 @@ TEST(lro_held_segments_are_flushed_at_the_end_of_the_burst)
 
 	rig(&tt, &c, 0);
 	i0 = ifst(&tt);
-	q_run(&tt, &c, 0, 3);
+	q_run(&tt, &c, 0, 10);
 	ipt_poll(&tt.t);
 	/* All of it readable after that one poll: nothing waits for the
 	 * next burst. */
 	CHECK_EQ(tt.t.st->st_ifnet[0]->if_lro_held, 0);
-	CHECK_EQ(read_check(&c, 0), 3 * SEG);
+	CHECK_EQ(read_check(&c, 0), 10 * SEG);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 9);
 	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 1);
 	/* A burst of one segment holds nothing either. */
-	q_run(&tt, &c, 3 * SEG, 1);
+	q_run(&tt, &c, 10 * SEG, 1);
 	ipt_poll(&tt.t);
-	CHECK_EQ(read_check(&c, 3 * SEG), SEG);
+	CHECK_EQ(read_check(&c, 10 * SEG), SEG);
 	CHECK_EQ(ifst(&tt).lro_queued, i1.lro_queued);
+	rig_fini(&tt);
+}
+
+TEST(lro_small_flight_goes_up_as_two_frames_for_two_acks)
+{
+	struct tt tt;
+	struct conn c;
+	struct ust_if_stats i0, i1;
+
+	rig(&tt, &c, 0);
+	i0 = ifst(&tt);
+	/* 5 segments, fewer than LRO_SPLIT (8): {0..3} then 4 alone. */
+	q_run(&tt, &c, 0, 5);
+	ipt_poll(&tt.t);
+	i1 = ifst(&tt);
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 3);
+	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 1);
+	/* The merged frame is ACKed at once, the last segment by the
+	 * delayed ACK: the sender's clock keeps a second ACK. */
+	TT_OUT(&tt, TH_ACK, 1, 0, 1 + 4 * SEG, TT_ANY);
+	TT_NONE(&tt);
+	tt_advance_ms(&tt, 100);
+	TT_OUT(&tt, TH_ACK, 1, 0, 1 + 5 * SEG, TT_ANY);
+	CHECK_EQ(read_check(&c, 0), 5 * SEG);
 	rig_fini(&tt);
 }
 
@@ -338,8 +362,9 @@ TEST(lro_stops_at_a_gap)
 	q_run(&tt, &c, 4 * SEG, 2); /* segment 3 missing */
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 3); /* 0..2 and 4..5 */
-	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 2);
+	/* {0..2}; 4 and 5 a small flight's two frames */
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
+	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 1);
 	CHECK_EQ(read_check(&c, 0), 3 * SEG);
 	/* The merged out-of-order frame was kept: the hole closes it all. */
 	q_run(&tt, &c, 3 * SEG, 1);
@@ -397,9 +422,10 @@ TEST(lro_stops_at_ce_and_at_a_tos_change)
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	/* {0,1} [2: CE alone] {3,4} {5,6} */
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 3);
-	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 3);
+	/* {0,1} [2: CE alone] {3,4} | 5 6 (the burst's end: a small
+	 * flight's two frames) */
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
+	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 2);
 	CHECK_EQ(read_check(&c, 0), (uint32_t)sizeof(tos) * SEG);
 	rig_fini(&tt);
 }
@@ -415,10 +441,10 @@ TEST(lro_timestamps_option_layout_tsval_and_echo)
 	unsigned i;
 
 	rig(&tt, &c, 1);
-	/* 0 1 2: merged; the ACK echoes the first one's TSval (RFC 7323
+	/* 0..7: merged; the ACK echoes the first one's TSval (RFC 7323
 	 * 4.3: the earliest of the segments it acknowledges). */
 	i0 = ifst(&tt);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < 8; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = i * SEG;
 		s.len = SEG;
@@ -427,25 +453,25 @@ TEST(lro_timestamps_option_layout_tsval_and_echo)
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
-	REQUIRE(TT_OUT_SEG(&tt, TH_ACK, 1, 0, 1 + 3 * SEG, TT_ANY, &sg));
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 7);
+	REQUIRE(TT_OUT_SEG(&tt, TH_ACK, 1, 0, 1 + 8 * SEG, TT_ANY, &sg));
 	CHECK(sg.to.to_flags & TOF_TS);
 	CHECK_EQ(sg.to.to_tsecr, 100);
 	TT_NONE(&tt);
-	/* 3 4 | 5: TS first, then NOP NOP (another layout) | 6 7 */
+	/* 8 9 | 10: TS first, then NOP NOP (another layout) | 11..18 */
 	i0 = i1;
 	alt[0] = 8;
 	alt[1] = 10;
-	tl_put32(alt + 2, 105);
+	tl_put32(alt + 2, 110);
 	tl_put32(alt + 6, c.our_tsval);
 	alt[10] = 1;
 	alt[11] = 1;
-	for (i = 3; i < 8; i++) {
+	for (i = 8; i < 19; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = i * SEG;
 		s.len = SEG;
 		s.tsval = 100 + i;
-		if (i == 5) {
+		if (i == 10) {
 			s.opt = alt;
 			s.optlen = sizeof(alt);
 		}
@@ -453,23 +479,23 @@ TEST(lro_timestamps_option_layout_tsval_and_echo)
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 1 + 7);
 	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 2);
-	CHECK_EQ(read_check(&c, 0), 8 * SEG);
-	/* 8 (TSval 300) 9 (TSval 299: back) -> never merged; PAWS then
-	 * drops 9 in TCP. */
+	CHECK_EQ(read_check(&c, 0), 19 * SEG);
+	/* 19 (TSval 300) 20 (TSval 299: back) -> never merged; PAWS then
+	 * drops 20 in TCP. */
 	i0 = i1;
-	for (i = 8; i < 10; i++) {
+	for (i = 19; i < 21; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = i * SEG;
 		s.len = SEG;
-		s.tsval = i == 8 ? 300 : 299;
+		s.tsval = i == 19 ? 300 : 299;
 		q(&tt, &c, &s);
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
 	CHECK_EQ(i1.lro_queued - i0.lro_queued, 0);
-	CHECK_EQ(read_check(&c, 8 * SEG), SEG);
+	CHECK_EQ(read_check(&c, 19 * SEG), SEG);
 	rig_fini(&tt);
 }
 
@@ -485,7 +511,7 @@ TEST(lro_never_merges_across_flows_and_merges_interleaved_flows)
 	open_conn(&tt, &a, TT_PEER_PORT, 0);
 	open_conn(&tt, &b, TT_PEER_PORT + 1, 0);
 	i0 = ifst(&tt);
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < 20; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = (i / 2) * SEG;
 		s.len = SEG;
@@ -493,10 +519,10 @@ TEST(lro_never_merges_across_flows_and_merges_interleaved_flows)
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 6);
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 18);
 	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 2);
-	CHECK_EQ(read_check(&a, 0), 4 * SEG);
-	CHECK_EQ(read_check(&b, 0), 4 * SEG);
+	CHECK_EQ(read_check(&a, 0), 10 * SEG);
+	CHECK_EQ(read_check(&b, 0), 10 * SEG);
 	tx_discard(&tt);
 	ust_close(b.so);
 	rig_fini(&tt);
@@ -518,7 +544,8 @@ TEST(lro_table_of_one_entry_evicts)
 	open_conn(&tt, &b, TT_PEER_PORT + 1, 0);
 	CHECK(tt.t.st->st_ifnet[0]->if_lro == NULL);
 	i0 = ifst(&tt);
-	/* a a b b a a: {a0 a1} {b0 b1} {a2 a3} */
+	/* a a b b a a: {a0 a1} {b0 b1} evicted; a2 a3 (the burst's end: a
+	 * small flight's two frames) */
 	for (i = 0; i < 6; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = (i < 2 ? i : i < 4 ? i - 2 : i - 2) * SEG;
@@ -527,8 +554,8 @@ TEST(lro_table_of_one_entry_evicts)
 	}
 	ipt_poll(&tt.t);
 	i1 = ifst(&tt);
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 3);
-	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 3);
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 2);
+	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 2);
 	CHECK_EQ(read_check(&a, 0), 4 * SEG);
 	CHECK_EQ(read_check(&b, 0), 2 * SEG);
 	tx_discard(&tt);
@@ -548,7 +575,7 @@ TEST(lro_bad_checksum_passes_through_to_tcp)
 	rig(&tt, &c, 0);
 	i0 = ifst(&tt);
 	t0 = tcpst(&tt);
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 10; i++) {
 		memset(&s, 0, sizeof(s));
 		s.rseq = i * SEG;
 		s.len = SEG;
@@ -560,15 +587,16 @@ TEST(lro_bad_checksum_passes_through_to_tcp)
 	t1 = tcpst(&tt);
 	CHECK_EQ(i1.lro_bad_csum - i0.lro_bad_csum, 1);
 	CHECK_EQ(t1.tcps_rcvbadsum - t0.tcps_rcvbadsum, 1);
-	/* 0 alone, 1 dropped by TCP, {2,3} out of order */
-	CHECK_EQ(i1.lro_queued - i0.lro_queued, 1);
+	/* 0 alone, 1 dropped by TCP, {2..9} out of order */
+	CHECK_EQ(i1.lro_queued - i0.lro_queued, 7);
+	CHECK_EQ(i1.lro_flushed - i0.lro_flushed, 1);
 	CHECK_EQ(read_check(&c, 0), SEG);
 	memset(&s, 0, sizeof(s));
 	s.rseq = SEG;
 	s.len = SEG;
 	q(&tt, &c, &s);
 	ipt_poll(&tt.t);
-	CHECK_EQ(read_check(&c, SEG), 3 * SEG);
+	CHECK_EQ(read_check(&c, SEG), 9 * SEG);
 	rig_fini(&tt);
 }
 
