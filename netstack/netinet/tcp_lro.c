@@ -251,7 +251,7 @@ lro_parse(const uint8_t *p, uint32_t avail, uint32_t pktlen, uint32_t off, struc
 	const uint8_t *th = p + off;
 	const uint8_t *o;
 
-	memset(s->key, 0, sizeof(s->key));
+	/* IPv4 fills and compares words 0, 1 and 5 only (lro_find). */
 	memcpy(&s->key[0], th, 4); /* both ports */
 	if (p[0] >> 4 == IPVERSION) {
 		s->v6 = 0;
@@ -432,7 +432,13 @@ lro_start(struct ifnet *ifp, struct tcp_lro *tl, struct mbuf *m, uint32_t off,
 	for (t = m; t->m_next != NULL; t = t->m_next)
 		;
 	le->le_tail = t;
-	memcpy(le->le_key, s->key, sizeof(le->le_key));
+	if (s->v6)
+		memcpy(le->le_key, s->key, sizeof(le->le_key));
+	else {
+		le->le_key[0] = s->key[0];
+		le->le_key[1] = s->key[1];
+		le->le_key[5] = s->key[5];
+	}
 	le->le_nextseq = s->seq + s->tlen;
 	le->le_ack = s->ack;
 	le->le_tsval = s->tsval;
