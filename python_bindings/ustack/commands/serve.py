@@ -14,18 +14,23 @@ With an IPv6 --address (2001:2::1/64; the kernel then gets 2001:2::2/64)
 every service also listens on an AF_INET6 socket (IPV6_V6ONLY, as FreeBSD's
 default), next to the IPv4 one.
 
-HTTP requests are read by the standard library (http.server's
-BaseHTTPRequestHandler, given each complete request head) and every answer
-leaves in one send with TCP_NODELAY (see :class:`HttpConn`).
+HTTP requests are read into a buffer of each connection's own and parsed
+there: a plain GET or HEAD of /bytes/N by a small parser, anything else by
+the standard library (http.server's BaseHTTPRequestHandler, given the
+request head), which the small parser answers exactly as; every answer
+leaves in one send with TCP_NODELAY, its body never copied in Python (see
+:class:`HttpConn`).
 """
 
 from __future__ import annotations
 
 import argparse
+import email.utils
 import http.server
 import io
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -459,74 +464,279 @@ class _Request(http.server.BaseHTTPRequestHandler):
         """Quiet: serve -v logs connections, not requests."""
 
 
+# --- HTTP ---------------------------------------------------------------------
+#
+# The request path copies nothing it need not: each connection reads into a
+# bytearray of its own (recv_into), the head is found and parsed where it lies
+# (re on the bytearray, bounded by pos/endpos), and the answer leaves in one
+# send whose body is never concatenated to the head: the head is written into
+# the room left just before a cached copy of the pattern's first block, so the
+# send covers [head | body] in place (see _Slab).  Requests the fast parser does
+# not recognise in full go to the standard library's handler (:class:`_Request`),
+# which answers them as before; for those it does recognise, the fast path
+# answers byte for byte what the standard library would (the tests compare the
+# two).
+
+_IN_FIRST = 4096  # a connection's first read buffer; grown up to _IN_MAX
+_IN_MAX = _HEADER_MAX + 1  # enough to see that a head is too long
+_HEAD_ROOM = 1024  # head bytes the slab holds before the body
+_BLOCK_CACHE = 32  # pattern blocks kept per process (64 KiB each)
+_MAX_HEADERS = 100  # http.client's limit: more and the stdlib answers 431
+
+# GET or HEAD of an absolute path, HTTP/1.0 or 1.1, nothing unusual; the
+# header lines as RFC 9112 5 writes them (token ":" OWS value), ASCII only.
+_REQUEST_LINE = re.compile(rb"(GET|HEAD) (/[!-~]*) HTTP/1\.([01])\r\n")
+_HEADER_LINE = re.compile(rb"([!-9;-~]+):[ \t]*([\t -~]*)\r\n")
+_BYTES_TARGET = re.compile(rb"/bytes/([0-9]+)(?:\?[!-~]*)?")
+# Headers the fast path leaves to the standard library: a body (refused
+# there), and Expect (a 100 Continue first).
+_SLOW_HEADERS = frozenset((b"content-length", b"transfer-encoding", b"expect"))
+
+
+class _Blocks:
+    """The pattern's 64 KiB blocks, made once per process (immutable bytes,
+    so every thread and connection shares them) -- at most _BLOCK_CACHE of
+    them; beyond that a block is made for the one send that needs it."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, bytes] = {}
+        self.lock = threading.Lock()
+
+    def get(self, idx: int) -> bytes:
+        key = idx & 0xFF  # the pattern's period is 256 blocks (16 MiB)
+        b = self.blocks.get(key)
+        if b is None:
+            b = pattern.block(idx)
+            with self.lock:
+                if len(self.blocks) < _BLOCK_CACHE:
+                    self.blocks[key] = b
+        return b
+
+
+_BLOCKS = _Blocks()
+
+
+class _Slab(threading.local):
+    """Per thread: _HEAD_ROOM bytes of room followed by the pattern's first
+    block, so that a response head written right before the block makes
+    [head | first bytes of body] one contiguous buffer for one send, with
+    only the head copied.  ``send`` copies the bytes into the stack's mbufs
+    before it returns, so the next response may overwrite the room."""
+
+    buf: bytearray | None = None
+    view = memoryview(b"")
+
+    def frame(self, head: bytes, body: int) -> memoryview:
+        """[head | ``body`` bytes of the pattern] (body <= a block)."""
+        if self.buf is None:
+            self.buf = bytearray(_HEAD_ROOM) + _BLOCKS.get(0)
+            self.view = memoryview(self.buf)
+        start = _HEAD_ROOM - len(head)
+        self.buf[start:_HEAD_ROOM] = head
+        return self.view[start : _HEAD_ROOM + body]
+
+
+_SLAB = _Slab()
+
+
+class _Heads(threading.local):
+    """Per thread: response heads of the fast path, as the standard library
+    writes them (status line, Server, Date, then do_GET's three headers),
+    cached for the current second (the Date header's)."""
+
+    second = -1
+    prefix = b""
+    heads: dict[tuple[int, bool], bytes] = {}
+
+    def get(self, size: int, close: bool) -> bytes:
+        now = time.time()
+        if int(now) != self.second:
+            self.second = int(now)
+            self.heads = {}
+            date = email.utils.formatdate(now, usegmt=True)
+            self.prefix = f"HTTP/1.1 200 OK\r\nServer: ustack\r\nDate: {date}\r\n".encode()
+        head = self.heads.get((size, close))
+        if head is None:
+            head = (
+                self.prefix
+                + (
+                    "Content-Type: application/octet-stream\r\n"
+                    f"Content-Length: {size}\r\n"
+                    f"Connection: {'close' if close else 'keep-alive'}\r\n\r\n"
+                ).encode()
+            )
+            if len(self.heads) < 64:
+                self.heads[(size, close)] = head
+        return head
+
+
+_HEADS = _Heads()
+
+
+def fast_request(buf: bytes | bytearray, start: int, end: int) -> tuple[int, bool, bool] | None:
+    """The request head ``buf[start:end]`` (ending in CRLF CRLF), parsed in
+    place when it is a plain GET or HEAD of /bytes/N: ``(N, head_only,
+    close)``, where close follows the standard library's keep-alive rules
+    (HTTP/1.1 keeps the connection unless "Connection: close"; HTTP/1.0
+    closes it unless "Connection: keep-alive"; the first Connection header
+    counts).  None for anything else: the standard library answers it."""
+    m = _REQUEST_LINE.match(buf, start, end)
+    if m is None:
+        return None
+    t = _BYTES_TARGET.fullmatch(m.group(2))
+    if t is None:
+        return None
+    size = int(t.group(1))
+    if size > _BYTES_MAX:
+        return None
+    close = m.group(3) == b"0"
+    conn: bytes | None = None
+    pos, last, count = m.end(), end - 2, 0
+    while pos < last:
+        h = _HEADER_LINE.match(buf, pos, end)
+        if h is None:
+            return None
+        count += 1
+        name = h.group(1).lower()
+        if name in _SLOW_HEADERS or count > _MAX_HEADERS:
+            return None
+        if conn is None and name == b"connection":
+            conn = h.group(2).lower()
+        pos = h.end()
+    if pos != last:
+        return None
+    if conn == b"close":
+        close = True
+    elif conn == b"keep-alive":
+        close = False
+    return size, m.group(1) == b"HEAD", close
+
+
 class HttpConn(Conn):
     """HTTP/1.1 (RFC 9112) GET and HEAD of /bytes/N, one request at a time
     (pipelined ones wait their turn in ``inbuf``).  Each response leaves in
     one send -- head and the first 64 KiB of body together -- and the
     socket has TCP_NODELAY: a head sent alone, then a small body, is held by
     Nagle's algorithm (RFC 896) until the client's delayed ACK (40 ms on
-    Linux), and a keep-alive client waits that long for every answer."""
+    Linux), and a keep-alive client waits that long for every answer.
+
+    Requests are read with recv_into into ``inbuf`` (its unparsed bytes are
+    ``inbuf[start:filled]``), parsed there, and the body comes from the
+    process's cached pattern blocks: no request or body byte is copied in
+    Python (see the comment above :class:`_Blocks`)."""
 
     def __init__(self, svc: Service, sock: Socket, peer: tuple[str, int]) -> None:
         super().__init__(svc, sock, peer)
-        self.inbuf = bytearray()
-        self.out = memoryview(b"")
+        self.inbuf = bytearray(_IN_FIRST)
+        self.inview = memoryview(self.inbuf)
+        self.start = self.filled = 0
+        self.out: bytes | memoryview = b""  # head bytes still to send
         self.body_off = self.body_end = 0
         self.keep_alive = True
         self.requests = 0
-        self.block: tuple[int, bytes] = (-1, b"")
 
     def want_read(self) -> bool:
-        return not self.eof and len(self.inbuf) <= _HEADER_MAX
+        return not self.eof and self.filled - self.start <= _HEADER_MAX
 
     def has_output(self) -> bool:
         return bool(self.out) or self.body_off < self.body_end
-
-    def consume(self, data: bytes) -> None:
-        self.inbuf += data
 
     def done(self) -> bool:
         if self.has_output():
             return False
         return self.eof or not self.keep_alive
 
-    def _next_request(self) -> None:
-        end = self.inbuf.find(b"\r\n\r\n")
+    def read(self) -> None:
+        while True:
+            if self.filled == len(self.inbuf) and not self._make_room():
+                return
+            space = len(self.inbuf) - self.filled
+            try:
+                n = self.sock.recv_into(self.inview[self.filled :], space)
+            except BlockingIOError:
+                return
+            if not n:
+                self.eof = True
+                return
+            self.filled += n
+            self.bytes_in += n
+            self.svc.bytes_in += n
+            # Short: the socket is drained (events are level-triggered, so
+            # what arrives next is reported again).
+            if n < space or not self.want_read():
+                return
+
+    def _make_room(self) -> bool:
+        """Room after ``filled``: the unparsed bytes moved to the front, or
+        a larger buffer (up to _IN_MAX).  False when full at _IN_MAX."""
+        pending = self.filled - self.start
+        if self.start:
+            self.inbuf[:pending] = self.inview[self.start : self.filled]
+            self.start, self.filled = 0, pending
+            return True
+        if len(self.inbuf) >= _IN_MAX:
+            return False
+        grown = bytearray(min(2 * len(self.inbuf), _IN_MAX))
+        grown[:pending] = self.inview[:pending]
+        self.inview.release()
+        self.inbuf, self.inview = grown, memoryview(grown)
+        return True
+
+    def _next_request(self) -> bool:
+        """Answers the next request when its head is complete (False when
+        it is not: wait for more)."""
+        end = self.inbuf.find(b"\r\n\r\n", self.start, self.filled)
         if end < 0:
-            if len(self.inbuf) > _HEADER_MAX:
-                self.inbuf.clear()
-                self._queue(_Request(b"", self.peer).refuse(431), 0, close=True)
-            return
-        req = _Request(bytes(self.inbuf[: end + 4]), self.peer)
-        del self.inbuf[: end + 4]
+            if self.filled - self.start <= _HEADER_MAX:
+                return False
+            self.start = self.filled = 0
+            self._queue(_Request(b"", self.peer).refuse(431), 0, close=True)
+            return True
+        end += 4
+        parsed = fast_request(self.inbuf, self.start, end)
+        if parsed is None:
+            req = _Request(bytes(self.inview[self.start : end]), self.peer)
+            head = req.respond()
+            length, close = req.body_length, req.close_connection
+        else:
+            size, head_only, close = parsed
+            head = _HEADS.get(size, close)
+            length = 0 if head_only else size
+        self.start = end
+        if end == self.filled:
+            self.start = self.filled = 0
         self.requests += 1
-        head = req.respond()
-        self._queue(head, req.body_length, close=req.close_connection)
+        self._queue(head, length, close=close)
+        return True
 
     def _queue(self, head: bytes, length: int, *, close: bool) -> None:
-        """The head and up to a block of the body as one buffer; the rest
-        of the body is sent from the pattern as the socket takes it."""
-        first = min(length, pattern.BLOCK)
-        if first:
-            head += self._block(0)[:first]
-        self.out = memoryview(head)
-        self.body_off = first
-        self.body_end = length
+        """The head and up to a block of the body in one send (from the
+        slab: only the head is copied); what the socket does not take, and
+        the rest of the body, is sent as it takes it."""
         self.keep_alive = not close
-
-    def _block(self, idx: int) -> bytes:
-        if self.block[0] != idx:
-            self.block = (idx, pattern.block(idx))
-        return self.block[1]
+        self.body_end = length
+        first = min(length, pattern.BLOCK)
+        if not first or len(head) > _HEAD_ROOM:
+            self.out, self.body_off = head, 0
+            return
+        try:
+            n = self.sock.send(_SLAB.frame(head, first))
+        except BlockingIOError:
+            n = 0
+        self.sent(n)
+        if n < len(head):
+            self.out, self.body_off = head[n:], 0
+        else:
+            self.out, self.body_off = b"", n - len(head)
 
     def write(self) -> None:
         while True:
             if not self.has_output():
-                if not self.keep_alive or not self.inbuf:
+                if not self.keep_alive or self.start == self.filled:
                     return
-                self._next_request()
-                if not self.has_output():
+                if not self._next_request():
                     return  # an incomplete request: wait for more
+                continue
             if self.out:
                 try:
                     n = self.sock.send(self.out)
@@ -538,7 +748,7 @@ class HttpConn(Conn):
             idx, start = divmod(self.body_off, pattern.BLOCK)
             stop = min(pattern.BLOCK, start + self.body_end - self.body_off)
             try:
-                n = self.sock.send(memoryview(self._block(idx))[start:stop])
+                n = self.sock.send(memoryview(_BLOCKS.get(idx))[start:stop])
             except BlockingIOError:
                 return
             self.body_off += n
@@ -550,7 +760,8 @@ def _bytes_path(target: str) -> int | None:
     if not path.startswith("/bytes/"):
         return None
     digits = path[len("/bytes/") :]
-    if not digits.isdigit() or int(digits) > _BYTES_MAX:
+    # ASCII digits only: str.isdigit() also takes e.g. "²", which int() refuses.
+    if not (digits.isascii() and digits.isdigit()) or int(digits) > _BYTES_MAX:
         return None
     return int(digits)
 
