@@ -269,8 +269,9 @@ in_route_verify(struct ust_stack *st, const struct inp_route *ro, struct in_addr
 }
 #endif
 
+/* in_route_get's miss (and, with UST_DEBUG, checked hit). */
 struct inp_route *
-in_route_get(struct ust_stack *st, struct inp_route *ro, struct in_addr src, struct in_addr dst)
+in_route_lookup(struct ust_stack *st, struct inp_route *ro, struct in_addr src, struct in_addr dst)
 {
 	if (ro->ro_gen == st->st_route_gen && (ro->ro_flags & (RO_VALID | RO_INET6)) == RO_VALID &&
 	    ro->ro_dst.id46_addr.ia46_addr4.s_addr == dst.s_addr &&
