@@ -43,6 +43,19 @@
 #define RC_LOCAL2 0xc6130002u /* our address on lo1 */
 #define RC_MS 1000000ull
 
+/* Counters, and checks of them, where the build has them (UST_STATS). */
+#if UST_STATS
+#define IPST(st, f) ((st)->st_ipstat.f)
+#define IP6ST(st, f) ((st)->st_ip6stat.f)
+#define CHECK_STAT(x) CHECK(x)
+#define CHECK_STAT_EQ(a, b) CHECK_EQ(a, b)
+#else
+#define IPST(st, f) ((void)(st), (uint64_t)0)
+#define IP6ST(st, f) ((void)(st), (uint64_t)0)
+#define CHECK_STAT(x) ((void)(x))
+#define CHECK_STAT_EQ(a, b) ((void)(a), (void)(b))
+#endif
+
 static const uint8_t rc_gw_mac[6] = { 0x02, 0, 0, 0, 0, 0x99 };
 static const uint8_t rc_other_mac[6] = { 0x02, 0, 0, 0, 0, 0x77 };
 
@@ -129,10 +142,9 @@ rc_last_is(const struct loopdrv *d, const uint8_t *dmac, uint32_t src, uint32_t 
 static uint64_t
 rc_hits(const struct rc *r)
 {
-	return (r->t.st->st_ipstat.ips_rtcache_hit);
+	return (IPST(r->t.st, ips_rtcache_hit));
 }
 
-#if UST_STATS
 TEST(rtcache_fills_once_then_hits)
 {
 	struct rc r;
@@ -141,28 +153,28 @@ TEST(rtcache_fills_once_then_hits)
 
 	rc_init(&r);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
-	CHECK_EQ(r.t.st->st_ipstat.ips_rtcache_miss, 1);
-	CHECK_EQ(rc_hits(&r), 0);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_rtcache_miss), 1);
+	CHECK_STAT_EQ(rc_hits(&r), 0);
 	CHECK_EQ(r.ro.ro_gen, r.t.st->st_route_gen);
 	CHECK_EQ(r.ro.ro_flags & (RO_VALID | RO_LOCAL | RO_INET6), RO_VALID);
 	for (i = 0; i < 10; i++)
 		CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
-	CHECK_EQ(rc_hits(&r), 10);
-	CHECK_EQ(r.t.st->st_ipstat.ips_rtcache_miss, 1);
+	CHECK_STAT_EQ(rc_hits(&r), 10);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_rtcache_miss), 1);
 	CHECK_EQ(r.t.d->tx_count, 11);
 	CHECK(rc_last_is(r.t.d, ipt_mac_peer, IPT_OURS, IPT_PEER));
-	CHECK_EQ(r.t.st->st_ipstat.ips_localout, 11);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_localout), 11);
 	/* Another destination through the same cache: refilled, not
 	 * answered with the old route. */
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_OTHER, 0), 0);
-	CHECK_EQ(r.t.st->st_ipstat.ips_rtcache_miss, 2);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_rtcache_miss), 2);
 	CHECK(rc_last_is(r.t.d, rc_other_mac, IPT_OURS, IPT_OTHER));
 	/* A change anywhere makes it stale. */
 	gen = r.t.st->st_route_gen;
 	CHECK_EQ(ust_route_add(r.t.st, htonl(0x0a000000u), 8, htonl(RC_GW), NULL), 0);
 	CHECK(r.t.st->st_route_gen != gen);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_OTHER, 0), 0);
-	CHECK_EQ(r.t.st->st_ipstat.ips_rtcache_miss, 3);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_rtcache_miss), 3);
 	rc_fini(&r);
 }
 
@@ -174,15 +186,15 @@ TEST(rtcache_route_del_fails_as_without_cache)
 	rc_init(&r);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
-	CHECK_EQ(rc_hits(&r), 1);
-	noroute = r.t.st->st_ipstat.ips_noroute;
+	CHECK_STAT_EQ(rc_hits(&r), 1);
+	noroute = IPST(r.t.st, ips_noroute);
 	CHECK_EQ(ust_route_del(r.t.st, htonl(RC_NET0), 24), 0);
 	r.t.d->tx_count = 0;
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), UST_ENETUNREACH);
-	CHECK_EQ(r.t.st->st_ipstat.ips_noroute, noroute + 1);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_noroute), noroute + 1);
 	CHECK_EQ(r.ro.ro_gen, 0); /* failures are not cached */
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), UST_ENETUNREACH);
-	CHECK_EQ(r.t.st->st_ipstat.ips_noroute, noroute + 2);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_noroute), noroute + 2);
 	CHECK_EQ(r.t.d->tx_count + r.d2->tx_count, 0);
 	/* Back: sent again, and cached again. */
 	CHECK_EQ(ust_route_add(r.t.st, htonl(RC_NET0), 24, 0, r.t.ifp), 0);
@@ -237,11 +249,11 @@ TEST(rtcache_source_address_deleted)
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), 0);
 	CHECK_EQ(r.d2->tx_count, 2);
-	noroute = r.t.st->st_ipstat.ips_noroute;
+	noroute = IPST(r.t.st, ips_noroute);
 	/* The route stays, the source is no longer ours. */
 	CHECK_EQ(ust_if_addr_del(r.t.ifp, htonl(IPT_OURS)), 0);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_PEER, 0), UST_EADDRNOTAVAIL);
-	CHECK_EQ(r.t.st->st_ipstat.ips_noroute, noroute);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_noroute), noroute);
 	CHECK_EQ(r.d2->tx_count, 2);
 	CHECK_EQ(r.ro.ro_gen, 0);
 	CHECK_EQ(ust_if_addr_add(r.t.ifp, htonl(IPT_OURS), 24), 0);
@@ -260,7 +272,7 @@ TEST(rtcache_broadcast_renumbering)
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_OTHER, 0), 0);
 	CHECK_EQ(rc_send(&r, IPT_OURS, IPT_OTHER, 0), 0);
 	CHECK(rc_last_is(r.t.d, rc_other_mac, IPT_OURS, IPT_OTHER));
-	CHECK_EQ(rc_hits(&r), 1);
+	CHECK_STAT_EQ(rc_hits(&r), 1);
 	/* ... until 198.18.0.6/30 makes it the broadcast of lo0's new
 	 * subnet: RFC 1122 3.3.6, refused without SO_BROADCAST, and with
 	 * it sent to ff:ff:ff:ff:ff:ff, never to the neighbour's MAC. */
@@ -294,7 +306,7 @@ TEST(rtcache_not_for_broadcast_multicast_or_any_source)
 	CHECK_EQ(r.ro.ro_gen, 0);
 	CHECK_EQ(rc_send(&r, IPT_OURS, 0xe0000001u, 0), UST_ENETUNREACH);
 	CHECK_EQ(r.ro.ro_gen, 0);
-	CHECK_EQ(rc_hits(&r), 0);
+	CHECK_STAT_EQ(rc_hits(&r), 0);
 	rc_fini(&r);
 }
 
@@ -305,14 +317,14 @@ TEST(rtcache_local_destination)
 	uint64_t noproto;
 
 	rc_init(&r);
-	noproto = r.t.st->st_ipstat.ips_noproto;
+	noproto = IPST(r.t.st, ips_noproto);
 	CHECK_EQ(rc_send(&r, IPT_OURS, RC_LOCAL2, 0), 0);
 	CHECK_EQ(r.ro.ro_flags & (RO_VALID | RO_LOCAL), RO_VALID | RO_LOCAL);
 	CHECK_EQ(rc_send(&r, IPT_OURS, RC_LOCAL2, 0), 0);
-	CHECK_EQ(rc_hits(&r), 1);
+	CHECK_STAT_EQ(rc_hits(&r), 1);
 	CHECK_EQ(r.t.d->tx_count + r.d2->tx_count, 0); /* never on a wire */
 	/* Delivered to ourselves (no protocol 253: counted as such). */
-	CHECK_EQ(r.t.st->st_ipstat.ips_noproto - noproto, 2);
+	CHECK_STAT_EQ(IPST(r.t.st, ips_noproto) - noproto, 2);
 	/* Not ours any more: now a neighbour on lo1 (static ARP). */
 	CHECK_EQ(ust_if_addr_del(r.if2, htonl(RC_LOCAL2)), 0);
 	CHECK_EQ(ust_if_addr_add(r.if2, htonl(0xc6130003u), 24), 0);
@@ -326,7 +338,6 @@ TEST(rtcache_local_destination)
 	rc_fini(&r);
 }
 #endif
-#endif /* UST_STATS */
 
 /* ---------------------------------------------------------------------
  * TCP: an established connection over the pipe whose route moves.
@@ -431,7 +442,6 @@ tc_inp(struct ust_socket *uso)
 
 static struct tc tcrig; /* 120 KB: off the stack */
 
-#if UST_STATS
 TEST(rtcache_tcp_route_moves_mid_transfer)
 {
 	struct tc *t = &tcrig;
@@ -443,9 +453,9 @@ TEST(rtcache_tcp_route_moves_mid_transfer)
 	for (i = 0; i < 5; i++)
 		tc_step(t, 4000, 5 * RC_MS);
 	CHECK_EQ(t->rcvd, 20000);
-	hits = t->pr.a->st_ipstat.ips_rtcache_hit;
-	CHECK(hits > 20);
-	CHECK(t->pr.a->st_ipstat.ips_rtcache_miss < 5);
+	hits = IPST(t->pr.a, ips_rtcache_hit);
+	CHECK_STAT(hits > 20);
+	CHECK_STAT(IPST(t->pr.a, ips_rtcache_miss) < 5);
 	CHECK_EQ(tc_inp(t->c)->inp_route.ro_gen, t->pr.a->st_route_gen);
 	/* A host route for b through lo1: the next segments leave there
 	 * (and are lost), nothing more reaches b. */
@@ -458,10 +468,10 @@ TEST(rtcache_tcp_route_moves_mid_transfer)
 	 * b is unreachable; TCP keeps the data and counts the failures. */
 	CHECK_EQ(ust_route_del(t->pr.a, TC_NET, 24), 0);
 	CHECK_EQ(ust_route_del(t->pr.a, TC_B, 32), 0);
-	noroute = t->pr.a->st_ipstat.ips_noroute;
+	noroute = IPST(t->pr.a, ips_noroute);
 	lo1 = t->lo1;
 	tc_step(t, 4000, 3000 * RC_MS);
-	CHECK(t->pr.a->st_ipstat.ips_noroute > noroute);
+	CHECK_STAT(IPST(t->pr.a, ips_noroute) > noroute);
 	CHECK_EQ(t->lo1, lo1);
 	CHECK_EQ(t->rcvd, 20000);
 	CHECK_EQ(tc_inp(t->c)->inp_route.ro_gen, 0);
@@ -471,12 +481,11 @@ TEST(rtcache_tcp_route_moves_mid_transfer)
 		tc_step(t, 8000, 50 * RC_MS);
 	CHECK_EQ(t->rcvd, TC_LEN);
 	CHECK_MEM(t->got, t->buf, TC_LEN);
-	CHECK(t->pr.a->st_ipstat.ips_rtcache_hit > hits);
+	CHECK_STAT(IPST(t->pr.a, ips_rtcache_hit) > hits);
 	tc_fini(t);
 }
-#endif
 
-#if UST_IP_LOOPBACK && UST_STATS
+#if UST_IP_LOOPBACK
 TEST(rtcache_tcp_to_our_own_address)
 {
 	struct tc *t = &tcrig;
@@ -497,7 +506,7 @@ TEST(rtcache_tcp_to_our_own_address)
 	CHECK_EQ(t->rcvd, TC_LEN);
 	CHECK_MEM(t->got, t->buf, TC_LEN);
 	CHECK_EQ(tc_inp(t->c)->inp_route.ro_flags & (RO_VALID | RO_LOCAL), RO_VALID | RO_LOCAL);
-	CHECK(t->pr.a->st_ipstat.ips_rtcache_hit > 10);
+	CHECK_STAT(IPST(t->pr.a, ips_rtcache_hit) > 10);
 	CHECK_EQ(t->lo1, 0);
 	tc_fini(t);
 }
@@ -507,7 +516,7 @@ TEST(rtcache_tcp_to_our_own_address)
  * IPv6 twins.
  * ------------------------------------------------------------------- */
 
-#if UST_INET6 && UST_STATS
+#if UST_INET6
 static const struct in6_addr R6_OURS = { { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 } };
 static const struct in6_addr R6_PEER = { { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 } };
 static const struct in6_addr R6_NET = { { 0x20, 0x01, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 } };
@@ -589,7 +598,7 @@ TEST(rtcache6_routes_move_and_fail)
 	rc6_init(&r);
 	CHECK_EQ(rc6_send(&r, &R6_OURS, &R6_PEER, 100, 0), 0);
 	CHECK_EQ(rc6_send(&r, &R6_OURS, &R6_PEER, 100, 0), 0);
-	CHECK_EQ(r.t.st->st_ip6stat.ip6s_rtcache_hit, 1);
+	CHECK_STAT_EQ(IP6ST(r.t.st, ip6s_rtcache_hit), 1);
 	CHECK_EQ(r.ro.ro_flags & (RO_VALID | RO_INET6), RO_VALID | RO_INET6);
 	CHECK_EQ(rc6_count(r.t.d, ipt_mac_peer), 2);
 	/* More specific, through lo1's gateway. */
@@ -600,9 +609,9 @@ TEST(rtcache6_routes_move_and_fail)
 	/* Every route to it gone: ENETUNREACH, counted, not cached. */
 	CHECK_EQ(ust_route6_del(r.t.st, &R6_PEER, 128), 0);
 	CHECK_EQ(ust_route6_del(r.t.st, &R6_NET, 64), 0);
-	noroute = r.t.st->st_ip6stat.ip6s_noroute;
+	noroute = IP6ST(r.t.st, ip6s_noroute);
 	CHECK_EQ(rc6_send(&r, &R6_OURS, &R6_PEER, 100, 0), UST_ENETUNREACH);
-	CHECK_EQ(r.t.st->st_ip6stat.ip6s_noroute, noroute + 1);
+	CHECK_STAT_EQ(IP6ST(r.t.st, ip6s_noroute), noroute + 1);
 	CHECK_EQ(r.ro.ro_gen, 0);
 	/* The prefix back, on lo1 this time. */
 	CHECK_EQ(ust_route6_add(r.t.st, &R6_NET, 64, &R6_GW, NULL), 0);
@@ -653,9 +662,9 @@ TEST(rtcache6_local_destination)
 	CHECK_EQ(rc6_send(&r, &R6_OURS, &R6_OURS2, 100, 0), 0);
 	CHECK_EQ(rc6_send(&r, &R6_OURS, &R6_OURS2, 100, 0), 0);
 	CHECK_EQ(r.ro.ro_flags & (RO_VALID | RO_LOCAL | RO_INET6), RO_VALID | RO_LOCAL | RO_INET6);
-	CHECK_EQ(r.t.st->st_ip6stat.ip6s_rtcache_hit, 1);
+	CHECK_STAT_EQ(IP6ST(r.t.st, ip6s_rtcache_hit), 1);
 	CHECK_EQ(rc6_count(r.t.d, ipt_mac_peer) + rc6_count(r.d2, rc_gw_mac), 0);
 	rc_fini(&r);
 }
 #endif
-#endif /* UST_INET6 && UST_STATS */
+#endif /* UST_INET6 */
