@@ -55,6 +55,7 @@ stack_fini_protocols(struct ust_stack *st)
 {
 	sofini(st);
 	domains_fini(st);
+	so_zc_fini(st); /* after everything that may still free lent mbufs */
 }
 
 uint64_t
@@ -265,6 +266,8 @@ ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zo
 #define DOMAIN_ZONES(d, fn) n += fn(st, zones + n, ST_MAX_ZONES - n);
 #include "conf/domains.h"
 #undef DOMAIN_ZONES
+	if (n < ST_MAX_ZONES)
+		zones[n++] = so_zc_zone(st); /* zero-copy sends in flight */
 	for (i = 0; i < n; i++) {
 		if (zones[i] == NULL)
 			continue;
