@@ -384,7 +384,8 @@ def _zc_state(stack: Stack) -> _ZcState:
     zc = attrs.get("_zc_state")
     if zc is None:
         zc = attrs.setdefault("_zc_state", _ZcState())
-    return zc  # type: ignore[no-any-return]
+    assert isinstance(zc, _ZcState)
+    return zc
 
 
 def zc_reap(stack: Stack) -> int:
@@ -450,10 +451,13 @@ class MbufChain:
         self._views = None
         if chain is None or chain == ffi.NULL:
             return
-        self._sock._chains.discard(self)
+        sock = self._sock
+        sock._chains.discard(self)
+        if sock._so is None and not sock._chains:
+            self._stack._unregister_socket(sock)  # closed, and nothing held now
         if self._stack.closed:
             return  # the stack freed its buffers with it
-        so = self._sock._so if self._sock._so is not None else ffi.NULL
+        so = sock._so if sock._so is not None else ffi.NULL
         with self._stack._using():
             lib.ust_mbuf_release(so, chain)
 
@@ -1267,7 +1271,10 @@ class Socket(SocketIdioms):
         for q in list(self._evqs):
             q._forget(self)
         self._evqs.clear()
-        self._stack._unregister_socket(self)
+        if not self._chains:
+            # (With recv_mbuf chains still held it stays listed, so that
+            # closing the stack releases them first.)
+            self._stack._unregister_socket(self)
         self._upcall = None
         with self._stack._using():
             if self._waiters:
