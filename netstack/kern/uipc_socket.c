@@ -765,7 +765,7 @@ sosend_zc(struct socket *so, const void *buf, size_t len, int flags, ust_zc_done
 	*sent = 0;
 	if ((error = sosend_check(so, NULL, &len)) != 0)
 		return (error);
-	if ((int64_t)len < V(st, ipc_zc_min) || ss == NULL || ss->ss_zczone == NULL) {
+	if (len == 0 || (int64_t)len < V(st, ipc_zc_min) || ss == NULL || ss->ss_zczone == NULL) {
 		/* Small: a copy is cheaper than the bookkeeping of a loan. */
 		struct ust_iovec iov = { buf, len };
 
