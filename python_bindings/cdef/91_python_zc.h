@@ -1,5 +1,5 @@
 /*
- * The extension's own C helpers for ust_send_zc (source in _ffi_build.py):
+ * The extension's own C helpers (python_bindings/ext/zc.c).  For ust_send_zc:
  * completions are never Python.  ust_py_zc_done, the done function of
  * every send_zc, runs on the stack's thread under its lock and only
  * pushes (id, status) onto the stack's ring; Python reaps the ring at its
@@ -21,3 +21,8 @@ void ust_py_zc_done(void *arg, const void *buf, size_t len, int status);
 size_t ust_py_zc_reap(struct ust_py_zc_ring *r, uint64_t *ids, int32_t *status, size_t max);
 /* Completions the ring had no room for (0 unless Python outran its bound). */
 uint64_t ust_py_zc_overflows(const struct ust_py_zc_ring *r);
+/* Socket.recv's one copy: ust_recv_mbuf; one large buffer: *data in it,
+ * *chain for Python to release after copying; else gathered into scratch
+ * (*chain NULL, *data scratch).  Returns as ust_recv. */
+ptrdiff_t ust_py_recv(struct ust_socket *so, void *scratch, size_t len, int flags,
+    struct ust_mbuf **chain, const void **data);

@@ -163,7 +163,7 @@ def _is_counter_struct(tp) -> bool:
 
 # The extension's own C (python_bindings/ext/: the completion ring of
 # Socket.send_zc, declared in cdef/91_python_zc.h), compiled into it.
-ZC_RING_SOURCE = (ROOT / "python_bindings" / "ext" / "zc_ring.c").read_text(encoding="utf-8")
+ZC_RING_SOURCE = (ROOT / "python_bindings" / "ext" / "zc.c").read_text(encoding="utf-8")
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
@@ -182,7 +182,7 @@ ffibuilder.set_source(
     define_macros=[("USTACK_USER_OPTS_H", f'"{OPTS_FILE}"')] if OPTS_FILE else [],
     depends=[
         str(LIBUSTACK),
-        str(ROOT / "python_bindings" / "ext" / "zc_ring.c"),
+        str(ROOT / "python_bindings" / "ext" / "zc.c"),
         *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h")),
     ],
 )

@@ -220,10 +220,6 @@ send_zc waits for completions (or raises BlockingIOError when
 non-blocking), so that a peer that does not read cannot pin without
 bound.  A module setting; change it before sending."""
 
-# recv() on a stream takes the stack's buffers (ust_recv_mbuf) and copies
-# them once into the bytes it returns, for sizes from this up; smaller
-# reads copy through a scratch buffer (one C call instead of three).
-_RECV_MBUF_MIN = 2048
 _IOV_N = 64
 
 T = TypeVar("T")
@@ -687,7 +683,7 @@ class Socket(SocketIdioms):
         self._io_refs = 0
         self._closed = False
         self._chains: weakref.WeakSet[MbufChain] = weakref.WeakSet()
-        self._iov: Any = None
+        self._recv_ptrs: tuple[Any, Any] | None = None
         # Threaded stacks: threads asleep in ust_socket_wait on it, and a
         # close that waits for them to leave.
         self._waiters = 0
@@ -964,31 +960,24 @@ class Socket(SocketIdioms):
                 self._ptr()
             return b""
 
+        if self._recv_ptrs is None:
+            self._recv_ptrs = (ffi.new("struct ust_mbuf **"), ffi.new("const void **"))
+        chainp, datap = self._recv_ptrs
+
         def attempt() -> bytes:
-            n = self._rc(int(lib.ust_recv(self._ptr(), buf, bufsize, cflags)))
-            return bytes(ffi.buffer(buf, n))
+            # ust_py_recv (python_bindings/ext/zc.c): data lying in one
+            # large buffer of the stack are copied once, straight into the
+            # bytes returned; the rest as ust_recv (scratch, then bytes).
+            so = self._ptr()
+            n = self._rc(int(lib.ust_py_recv(so, buf, bufsize, cflags, chainp, datap)))
+            chain = chainp[0]
+            if chain == ffi.NULL:
+                return bytes(ffi.buffer(buf, n))
+            try:
+                return ffi.unpack(ffi.cast("char *", datap[0]), n)
+            finally:
+                lib.ust_mbuf_release(so, chain)
 
-        if cflags == 0 and bufsize >= _RECV_MBUF_MIN and self._type == SOCK_STREAM:
-            out = ffi.new("struct ust_mbuf **")
-
-            def attempt_mbuf() -> bytes:
-                # The stack's buffers, copied once into the bytes returned
-                # (ust_recv would copy into the scratch buffer first).
-                so = self._ptr()
-                rc = int(lib.ust_recv_mbuf(so, out, bufsize, 0))
-                if rc == -_EAGAIN:
-                    return attempt()  # chains of recv_mbuf may hold the buffer
-                n = self._rc(rc)
-                if n == 0:
-                    return b""
-                chain = out[0]
-                try:
-                    parts = _chain_buffers(chain)
-                    return parts[0][:] if len(parts) == 1 else b"".join(parts)
-                finally:
-                    lib.ust_mbuf_release(so, chain)
-
-            return self._call(attempt_mbuf, "recv()", flags)
         return self._call(attempt, "recv()", flags)
 
     def recvfrom(self, bufsize: int, flags: int = 0) -> tuple[bytes, Any]:

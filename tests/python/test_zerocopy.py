@@ -308,3 +308,38 @@ def test_send_zc_on_threaded_stacks() -> None:
         ga.close()
         gb.close()
         pipe.close()
+
+
+def test_recv_one_buffer_and_many_buffers_leave_nothing_held(net: PipeRig) -> None:
+    """recv takes one large buffer without the scratch copy and gathers
+    several into the scratch buffer; either way the chain goes back."""
+    cli, conn, srv = _connected(net)
+    a = net.a.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    b = net.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    b.bind((ADDR_B, 9100))
+    b.settimeout(5.0)
+    _run_for(net, 10_000_000)
+    base = _zone(net.b, "mbuf")
+    one = _pattern(1400)
+    cli.sendall(one)
+    assert conn.recv(65536) == one  # one segment: one buffer, lent to the copy
+    many = _pattern(20_000, 7)
+    cli.sendall(many)
+    got = b""
+    while len(got) < len(many):
+        got += conn.recv(65536)
+    assert got == many
+    for size in (1200, 3000, 100):  # one buffer; reassembled fragments; small
+        dg = _pattern(size, size)
+        a.sendto(dg, (ADDR_B, 9100))
+        assert b.recv(65536) == dg
+    a.sendto(b"123456789", (ADDR_B, 9100))
+    assert b.recv(5) == b"12345"  # trimmed, the rest discarded
+    cli.sendall(b"peek")
+    conn.settimeout(5.0)
+    assert conn.recv(10, ustack.MSG_PEEK) == b"peek"  # MSG_PEEK: through ust_recv
+    assert conn.recv(10) == b"peek"
+    _run_for(net, 10_000_000)
+    assert _zone(net.b, "mbuf") <= base
+    for s in (a, b, cli, conn, srv):
+        s.close()

@@ -1,7 +1,9 @@
 /*
- * zc_ring.c - compiled into the cffi extension ustack._ffi (not into
- * libustack): the completion ring of Socket.send_zc, declared for Python
- * in cdef/91_python_zc.h.  A completion never runs Python under a stack's
+ * zc.c - compiled into the cffi extension ustack._ffi (not into
+ * libustack), declared for Python in cdef/91_python_zc.h: the completion
+ * ring of Socket.send_zc, and ust_py_recv under Socket.recv.
+ *
+ * The ring.  A completion never runs Python under a stack's
  * lock (on a stack's thread that would invert the GIL and the stack
  * lock): ust_py_zc_done, the done function of every send_zc, pushes the
  * send's id; Python reaps at its next call.  Single producer (done
@@ -10,6 +12,7 @@
  */
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct ust_py_zc_ring {
 	uint32_t mask;
@@ -97,4 +100,45 @@ ust_py_zc_overflows(const struct ust_py_zc_ring *r)
 {
 	return (atomic_load_explicit(&((struct ust_py_zc_ring *)(uintptr_t)r)->overflows,
 	    memory_order_relaxed));
+}
+
+/*
+ * Socket.recv: the bytes it returns are made by a copy in Python, so the
+ * copy into a scratch buffer first (ust_recv) is the one to avoid.  The
+ * data are taken with ust_recv_mbuf; when they lie in one buffer of at
+ * least UST_PY_RECV_LEND bytes, *data points into it and *chain is the
+ * chain Python releases (ust_mbuf_release) after its copy: one copy in
+ * all.  Otherwise they are gathered into scratch here and released at
+ * once (*chain NULL, *data scratch): a small read pays no second call,
+ * and a read of many small buffers costs what ust_recv costs.  Chains
+ * held (recv_mbuf) may refuse a take (EAGAIN): ust_recv then reads.
+ */
+#define UST_PY_RECV_LEND 1024
+
+static ptrdiff_t
+ust_py_recv(struct ust_socket *so, void *scratch, size_t len, int flags, struct ust_mbuf **chain,
+    const void **data)
+{
+	struct ust_mbuf *m, *p;
+	ptrdiff_t n;
+	size_t off = 0;
+
+	*chain = NULL;
+	*data = scratch;
+	n = ust_recv_mbuf(so, &m, len, flags);
+	if (n == -UST_EAGAIN || n == -UST_EINVAL) /* held chains, or MSG_PEEK/OOB */
+		return (ust_recv(so, scratch, len, flags));
+	if (n <= 0)
+		return (n);
+	if (ust_mbuf_next(m) == NULL && ust_mbuf_len(m) >= UST_PY_RECV_LEND) {
+		*chain = m;
+		*data = ust_mbuf_data(m);
+		return (n);
+	}
+	for (p = m; p != NULL; p = ust_mbuf_next(p)) {
+		memcpy((char *)scratch + off, ust_mbuf_data(p), ust_mbuf_len(p));
+		off += ust_mbuf_len(p);
+	}
+	ust_mbuf_release(so, m);
+	return (n);
 }
