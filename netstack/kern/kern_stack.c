@@ -156,6 +156,10 @@ ust_stack_poll(struct ust_stack *st)
 	work += (int)ran;
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
+	/* Zero-copy sends this poll completed (their callbacks may send;
+	 * as upcalls, inside the poll: the owner's socket calls do not lock). */
+	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+		so_zc_drain(st);
 #if UST_SMP
 	if (st->st_rss != NULL) {
 		grp_poll_end(st);

@@ -524,9 +524,12 @@ struct so_state {
 	uint32_t ss_count;
 	struct ust_zone *ss_evzone; /* struct evreg */
 	struct evq *ss_evqs;        /* every event queue */
-	/* Zero-copy sends not yet complete (struct zc_ref, zone "zc"). */
+	/* Zero-copy sends not yet complete (struct zc_ref, zone "zc"):
+	 * lent (ss_zclist), or let go and waiting for their done call
+	 * (ss_zcdone, in order). */
 	struct ust_zone *ss_zczone;
 	struct zc_ref *ss_zclist;
+	struct zc_ref *ss_zcdone, **ss_zcdonetail;
 	uint32_t ss_zccount;
 };
 
@@ -539,6 +542,10 @@ void sofini(struct ust_stack *st);
  * go of its mbufs (ust_stack_destroy): a zero-copy send still lent
  * completes with -UST_ECONNABORTED, then the zone goes. */
 void so_zc_fini(struct ust_stack *st);
+/* Calls the done functions of the zero-copy sends the stack let go of
+ * (kept from inside m_free until a point where an upcall may run: the end
+ * of a socket call or of ust_stack_poll, sowakeup).  Cheap when none. */
+void so_zc_drain(struct ust_stack *st);
 /* The zero-copy zone, for zone statistics (NULL when none). */
 struct ust_zone *so_zc_zone(const struct ust_stack *st);
 

@@ -509,6 +509,8 @@ so_events(const struct socket *so)
 void
 sowakeup(struct socket *so)
 {
+	struct ust_stack *st = so->so_stack;
+
 	knote_notify(so);
 	if (so->so_upcall != NULL && !(so->so_state & SS_INUPCALL)) {
 		/* The upcall may send and receive; no recursion into it. */
@@ -516,6 +518,10 @@ sowakeup(struct socket *so)
 		so->so_upcall(so->so_upcallarg, SO_TO_UST(so), so_events(so));
 		so->so_state &= ~SS_INUPCALL;
 	}
+	/* Where an upcall may run, so may zero-copy completions (an ACK
+	 * that freed lent bytes wakes the writer right after sbdrop). */
+	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+		so_zc_drain(st);
 }
 
 void
@@ -689,25 +695,52 @@ struct zc_ref {
 	struct zc_ref *zr_next, **zr_prevp; /* ss_zclist */
 };
 
-/* Done with z: off the list, back to the zone, then the application
- * hears of it (so that its callback may send again at once). */
+/* z is no longer referenced: off the list of loans, onto the queue of
+ * completions.  done is not called from here: this runs inside m_free,
+ * wherever the last mbuf goes (sbdrop walking so_snd in tcp_input, a
+ * driver's transmit completion), where a callback that sends would
+ * change what the caller is walking.  so_zc_drain calls it at the points
+ * where an upcall may run. */
 static void
-zc_complete(struct zc_ref *z)
+zc_finish(struct zc_ref *z)
 {
 	struct so_state *ss = so_st(z->zr_stack);
-	ust_zc_done_fn done = z->zr_done;
-	void *arg = z->zr_arg;
-	const void *buf = z->zr_buf;
-	size_t len = z->zr_len;
-	int status = z->zr_status;
 
 	*z->zr_prevp = z->zr_next;
 	if (z->zr_next != NULL)
 		z->zr_next->zr_prevp = z->zr_prevp;
-	ss->ss_zccount--;
-	ust_zone_free(ss->ss_zczone, z);
-	if (done != NULL)
-		done(arg, buf, len, status);
+	z->zr_next = NULL;
+	*ss->ss_zcdonetail = z;
+	ss->ss_zcdonetail = &z->zr_next;
+}
+
+void
+so_zc_drain(struct ust_stack *st)
+{
+	struct so_state *ss = so_st(st);
+	struct zc_ref *z;
+	ust_zc_done_fn done;
+	void *arg;
+	const void *buf;
+	size_t len;
+	int status;
+
+	/* One at a time from the head: a callback that sends (and so drains
+	 * again, nested) takes the next ones itself. */
+	while (ss != NULL && (z = ss->ss_zcdone) != NULL) {
+		ss->ss_zcdone = z->zr_next;
+		if (ss->ss_zcdone == NULL)
+			ss->ss_zcdonetail = &ss->ss_zcdone;
+		done = z->zr_done;
+		arg = z->zr_arg;
+		buf = z->zr_buf;
+		len = z->zr_len;
+		status = z->zr_status;
+		ss->ss_zccount--;
+		ust_zone_free(ss->ss_zczone, z);
+		if (done != NULL)
+			done(arg, buf, len, status);
+	}
 }
 
 /* ext_free of a lent buffer: the last mbuf referring to it went. */
@@ -715,7 +748,7 @@ static void
 zc_free(void *arg1, void *arg2)
 {
 	(void)arg2;
-	zc_complete(arg1);
+	zc_finish(arg1);
 }
 
 /* The zc_ref behind m's storage, or NULL when m holds no lent send. */
@@ -810,14 +843,15 @@ sosend_zc(struct socket *so, const void *buf, size_t len, int flags, ust_zc_done
 	if (error != 0 && z->zr_cnt == 1) {
 		/* Nothing kept the bytes: refused, and done never runs. */
 		z->zr_done = NULL;
-		zc_complete(z);
+		zc_finish(z);
+		so_zc_drain(st);
 		return (error);
 	}
 	/* Queued (TCP may say an error of its first transmission after
 	 * the bytes went into so_snd: they are sent later all the same). */
 	*sent = len;
 	if (--z->zr_cnt == 0)
-		zc_complete(z);
+		zc_finish(z); /* done when the call returns (so_zc_drain) */
 	return (0);
 }
 
@@ -1199,6 +1233,7 @@ soinit(struct ust_stack *st)
 	if (ss == NULL)
 		return (UST_ENOMEM);
 	st->st_so = ss;
+	ss->ss_zcdonetail = &ss->ss_zcdone;
 	ss->ss_zone = ust_zone_create(&st->st_mem, "socket", sizeof(struct socket), 0, 0);
 	ss->ss_zczone = ust_zone_create(&st->st_mem, "zc", sizeof(struct zc_ref), 0, 0);
 	if (ss->ss_zone == NULL || ss->ss_zczone == NULL || kqueue_init(st) != 0) {
@@ -1256,10 +1291,12 @@ so_zc_fini(struct ust_stack *st)
 	/* Whatever still holds lent bytes now (a driver's queue the stack
 	 * could not empty, a chain lost to the zones) never frees them
 	 * mbuf by mbuf: the sends end here, at the latest. */
+	so_zc_drain(st);
 	while (ss->ss_zclist != NULL) {
 		if (ss->ss_zclist->zr_status >= 0)
 			ss->ss_zclist->zr_status = -UST_ECONNABORTED;
-		zc_complete(ss->ss_zclist);
+		zc_finish(ss->ss_zclist);
+		so_zc_drain(st);
 	}
 	if (ss->ss_zczone != NULL)
 		ust_zone_destroy(ss->ss_zczone);

@@ -470,17 +470,6 @@ getsockopt_call(struct ust_socket *uso, int level, int name, void *val, size_t *
  * straight through.  A lone stack pays one test of st_grp.
  * ------------------------------------------------------------------- */
 
-#if UST_SMP
-#define SO_CALL(st, type, call)                                                     \
-	do {                                                                        \
-		struct ust_stack *st_ = (st);                                       \
-		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
-		type r_ = (call);                                                   \
-		if (locked_)                                                        \
-			grp_exit(st_);                                              \
-		return (r_);                                                        \
-	} while (0)
-
 /* The stack of a socket, or NULL for a bad one (the call then says EBADF). */
 static struct ust_stack *
 so_stack_of(const struct ust_socket *uso)
@@ -489,9 +478,35 @@ so_stack_of(const struct ust_socket *uso)
 
 	return (so != NULL ? so->so_stack : NULL);
 }
+
+/* After a call: the zero-copy sends it completed hear of it (their done
+ * functions were kept from inside m_free until here, docs/zerocopy.md). */
+#define SO_ZC_DRAIN(st)                                                                    \
+	do {                                                                               \
+		if ((st) != NULL && (st)->st_so != NULL && (st)->st_so->ss_zcdone != NULL) \
+			so_zc_drain(st);                                                   \
+	} while (0)
+
+#if UST_SMP
+#define SO_CALL(st, type, call)                                                     \
+	do {                                                                        \
+		struct ust_stack *st_ = (st);                                       \
+		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
+		type r_ = (call);                                                   \
+		SO_ZC_DRAIN(st_);                                                   \
+		if (locked_)                                                        \
+			grp_exit(st_);                                              \
+		return (r_);                                                        \
+	} while (0)
 #else
-/* st is not evaluated: without groups no call ever locks. */
-#define SO_CALL(st, type, call) return (call)
+/* Without groups no call ever locks. */
+#define SO_CALL(st, type, call)               \
+	do {                                  \
+		struct ust_stack *st_ = (st); \
+		type r_ = (call);             \
+		SO_ZC_DRAIN(st_);             \
+		return (r_);                  \
+	} while (0)
 #endif
 
 int
