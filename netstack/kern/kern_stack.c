@@ -70,6 +70,7 @@ stack_fini_protocols(struct ust_stack *st)
 {
 	sofini(st);
 	domains_fini(st);
+	so_zc_fini(st); /* after everything that may still free lent mbufs */
 }
 
 uint64_t
@@ -177,6 +178,10 @@ ust_stack_poll(struct ust_stack *st)
 	stack_poll_drain(st);
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
+	/* Zero-copy sends this poll completed (their callbacks may send;
+	 * as upcalls, inside the poll: the owner's socket calls do not lock). */
+	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+		so_zc_drain(st);
 #if UST_SMP
 	if (st->st_rss != NULL) {
 		grp_poll_end(st);
@@ -287,6 +292,8 @@ ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zo
 #define DOMAIN_ZONES(d, fn) n += fn(st, zones + n, ST_MAX_ZONES - n);
 #include "conf/domains.h"
 #undef DOMAIN_ZONES
+	if (n < ST_MAX_ZONES)
+		zones[n++] = so_zc_zone(st); /* zero-copy sends in flight */
 	for (i = 0; i < n; i++) {
 		if (zones[i] == NULL)
 			continue;
