@@ -351,7 +351,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 	if (p->p_lanes > 1)
 		q = pipe_steer(p, t, m, len, &hash, &type);
 	r = &d->pd_ring[t * p->p_lanes + q];
-	fault_decide(&tx->pt_fault, now, len, fault_payload_len(m, len, tso),
+	fault_decide(&tx->pt_fault, now, len, fault_payload_bound(&tx->pt_fault, m, len, tso),
 	    atomic_load_explicit(&r->pr_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
