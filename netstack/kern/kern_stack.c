@@ -14,6 +14,7 @@
  * All state hangs off struct ust_stack (stack_var.h); nothing is global, so
  * any number of stacks live in one process without sharing a byte.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "kern/kern_group.h"
@@ -127,11 +128,24 @@ fail:
 	return (-UST_ENOMEM);
 }
 
+/* The last hold on a destroyed stack's mbuf zones went (mbuf_zones_drop):
+ * buffers it lent another stack outlived it; the zones and what is left of
+ * the stack go now, on whichever thread gave the last one back. */
+static void
+stack_free_last(struct mbuf_zones *mz)
+{
+	struct ust_stack *st =
+	    (struct ust_stack *)(void *)((char *)mz - offsetof(struct ust_stack, st_mbz));
+	struct ust_mem mem;
+
+	mbuf_zones_fini(&st->st_mbz);
+	mem = st->st_mem;
+	ust_mem_free(&mem, st, sizeof(*st));
+}
+
 void
 ust_stack_destroy(struct ust_stack *st)
 {
-	struct ust_mem mem;
-
 	if (st == NULL)
 		return;
 	/* Sockets first, while the interfaces can still carry what closing
@@ -141,10 +155,13 @@ ust_stack_destroy(struct ust_stack *st)
 	while (st->st_nifnet > 0)
 		ust_if_detach(IFP_TO_UST(st->st_ifnet[st->st_nifnet - 1]));
 	stack_fini_protocols(st);
-	mbuf_zones_fini(&st->st_mbz);
 	ust_osal_mutex_destroy(st->st_lock);
-	mem = st->st_mem;
-	ust_mem_free(&mem, st, sizeof(*st));
+	st->st_lock = NULL;
+	/* The stack's own hold on its mbuf zones: buffers lent to another
+	 * stack (ust_mbuf_keep, the pipe) keep the zones, and the structure
+	 * holding them, until the last comes back (stack_free_last). */
+	st->st_mbz.mz_last = stack_free_last;
+	mbuf_zones_drop(&st->st_mbz);
 }
 
 int
