@@ -319,7 +319,7 @@ main(int argc, char **argv)
 		else {
 			fprintf(stderr,
 			    "usage: %s [--segments K] [--side rx|tx] [--csum-offload]\n"
-			    "          [--family 4|6] [--dpdk-ring] [--sysctl NAME=V] [--zc]
+			    "          [--family 4|6] [--dpdk-ring] [--sysctl NAME=V] [--zc]\n"
 			    "K in-order 1460-byte TCP segments between two stacks on a\n"
 			    "virtual clock; run under valgrind --tool=callgrind\n"
 			    "--collect-atstart=no to count one side's instructions;\n"

@@ -1174,7 +1174,19 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 			/* Out of order, or a hole just filled: an immediate
 			 * ACK (RFC 5681 4.2, the duplicate ACK the sender's
 			 * fast retransmit counts on). */
+			uint32_t nsegs = tcp_lro_nsegs(m);
+			int ooo = th->th_seq != tp->rcv_nxt;
+
 			fin = tcp_reass(tp, seg, th->th_seq, m);
+			/* A coalesced frame (tcp_lro.c) above a hole stands for
+			 * nsegs out-of-order segments, each of which would have
+			 * been answered by a duplicate ACK: send them all, so a
+			 * peer counting duplicate ACKs (RFC 5681 3.2) still
+			 * reaches its threshold.  tcp_finish sends the last. */
+			while (ooo && nsegs-- > 1) {
+				tp->t_flags |= TF_ACKNOW;
+				(void)tcp_output(tp);
+			}
 			tp->t_flags |= TF_ACKNOW;
 		}
 		m = NULL;

@@ -842,7 +842,9 @@ TEST(fastpath_wire_identical_seeded)
 	    (unsigned long long)pred, (unsigned long long)pack);
 	/* Not vacuous: both fast paths ran. */
 	CHECK(pred > 1000);
-	CHECK(pack > 100);
+	/* Few pure ACKs reach the sender: LRO and per-poll output answer a
+	 * burst with one. */
+	CHECK(pack > 20);
 }
 #endif /* UST_STATS */
 
