@@ -544,7 +544,7 @@ void sofini(struct ust_stack *st);
 void so_zc_fini(struct ust_stack *st);
 /* Calls the done functions of the zero-copy sends the stack let go of
  * (kept from inside m_free until a point where an upcall may run: the end
- * of a socket call or of ust_stack_poll, sowakeup).  Cheap when none. */
+ * of a socket call or of ust_stack_poll's work). */
 void so_zc_drain(struct ust_stack *st);
 /* The zero-copy zone, for zone statistics (NULL when none). */
 struct ust_zone *so_zc_zone(const struct ust_stack *st);

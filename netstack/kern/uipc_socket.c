@@ -509,8 +509,6 @@ so_events(const struct socket *so)
 void
 sowakeup(struct socket *so)
 {
-	struct ust_stack *st = so->so_stack;
-
 	knote_notify(so);
 	if (so->so_upcall != NULL && !(so->so_state & SS_INUPCALL)) {
 		/* The upcall may send and receive; no recursion into it. */
@@ -518,10 +516,6 @@ sowakeup(struct socket *so)
 		so->so_upcall(so->so_upcallarg, SO_TO_UST(so), so_events(so));
 		so->so_state &= ~SS_INUPCALL;
 	}
-	/* Where an upcall may run, so may zero-copy completions (an ACK
-	 * that freed lent bytes wakes the writer right after sbdrop). */
-	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
-		so_zc_drain(st);
 }
 
 void
@@ -699,8 +693,8 @@ struct zc_ref {
  * completions.  done is not called from here: this runs inside m_free,
  * wherever the last mbuf goes (sbdrop walking so_snd in tcp_input, a
  * driver's transmit completion), where a callback that sends would
- * change what the caller is walking.  so_zc_drain calls it at the points
- * where an upcall may run. */
+ * change what the caller is walking.  so_zc_drain calls it at the end of
+ * ust_stack_poll and of every socket call. */
 static void
 zc_finish(struct zc_ref *z)
 {
