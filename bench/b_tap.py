@@ -15,7 +15,8 @@ Wall-clock figures: other load on the machine lowers both.  Root only (namespace
 
 Mode column (issue 19, TAP batching): ``vec`` is the driver's default (readv into an
 mbuf taken first, writev of the chain), ``copy`` its former path through a buffer of
-its own (one memcpy each way); ``/plain`` without the vnet header (no offload).
+its own (one memcpy each way), ``uring`` one io_uring_enter per burst each way;
+``/plain`` without the vnet header (no offload).
 Each mode is also run with ``tap_sink --sleep`` (poll(2) when idle), whose CPU
 time per GiB received is the second figure; the busy-polling runs spend a whole
 core whatever they move.  tun takes one frame per
@@ -73,7 +74,7 @@ print(f"bytes {n} seconds {dt:.6f} mbit_per_s {n * 8 / dt / 1e6 if dt > 0 else 0
 # offload, TSO or GRO: every frame at most 1514 bytes, so that "vec" reads
 # every one into its mbuf; with offload the kernel's GRO frames exceed the
 # mbuf and are copied in both modes).
-MODES = ("copy", "vec", "copy/plain", "vec/plain")
+MODES = ("copy", "vec", "uring", "copy/plain", "vec/plain", "uring/plain")
 
 
 def _fields(line: str) -> dict[str, float]:

@@ -14,7 +14,7 @@
  * kernel-bypass application would; --sleep waits in poll(2) instead.
  *
  *   tap_sink [--ifname ust0] [--address 198.18.0.1] [--port 5001] [--once] [--sleep]
- *            [--io vec|copy] [--no-offload]
+ *            [--io vec|copy|uring] [--no-offload]
  *
  * The line also gives the frames the device delivered and the process's
  * CPU time (user + system) since the first byte: rx_frames F cpu_s C.
@@ -60,14 +60,14 @@ static void
 usage(void)
 {
 	printf("usage: tap_sink [--ifname NAME] [--address A.B.C.D] [--port P] [--once] [--sleep]\n"
-	       "                [--io vec|copy] [--no-offload]\n"
+	       "                [--io vec|copy|uring] [--no-offload]\n"
 	       "  --ifname   TAP device to create (default ust0)\n"
 	       "  --address  ustack's IPv4 address, /24 (default 198.18.0.1)\n"
 	       "  --port     TCP port to listen on (default 5001)\n"
 	       "  --once     exit after the first connection ends\n"
 	       "  --sleep    wait in poll(2) when idle instead of busy-polling\n"
-	       "  --io       how the TAP driver moves frames: vec (readv/writev, default)\n"
-	       "             or copy (read/write through its buffer)\n"
+	       "  --io       how the TAP driver moves frames: vec (readv/writev, default),\n"
+	       "             copy (read/write through its buffer) or uring (io_uring)\n"
 	       "  --no-offload  plain frames (no vnet header, checksums, TSO/GRO)\n");
 }
 
@@ -140,9 +140,13 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--sleep") == 0)
 			sleepy = 1;
 		else if (strcmp(argv[i], "--io") == 0 && i + 1 < argc &&
-		    (strcmp(argv[i + 1], "vec") == 0 || strcmp(argv[i + 1], "copy") == 0))
-			io = strcmp(argv[++i], "vec") == 0 ? UST_TAP_IO_VEC : UST_TAP_IO_COPY;
-		else if (strcmp(argv[i], "--no-offload") == 0)
+		    (strcmp(argv[i + 1], "vec") == 0 || strcmp(argv[i + 1], "copy") == 0 ||
+		        strcmp(argv[i + 1], "uring") == 0)) {
+			i++;
+			io = strcmp(argv[i], "vec") == 0 ? UST_TAP_IO_VEC :
+			    strcmp(argv[i], "copy") == 0 ? UST_TAP_IO_COPY :
+			                                   UST_TAP_IO_URING;
+		} else if (strcmp(argv[i], "--no-offload") == 0)
 			offload = 0;
 		else {
 			usage();

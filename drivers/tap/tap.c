@@ -88,9 +88,18 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "tap_steer.h"
+#if defined(__has_include)
+#if __has_include(<linux/io_uring.h>) && defined(__NR_io_uring_setup)
+#include <linux/fs.h> /* RWF_NOWAIT */
+#include <linux/io_uring.h>
+#define TAP_HAVE_URING 1
+#endif
+#endif
 #elif defined(__FreeBSD__)
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -131,12 +140,22 @@ enum {
 };
 
 struct ust_tap;
+struct tap_uring;
+
+static void tap_uring_free(struct tap_uring *u);
+#if defined(TAP_HAVE_URING)
+struct tap_queue;
+static int tap_uring_open(struct tap_queue *q);
+static int tap_rx_burst_uring(struct tap_queue *q, struct ust_if *ifp, struct ust_mbuf **pkts,
+    int max);
+#endif
 
 /* One queue: the softc of one interface. */
 struct tap_queue {
 	struct ust_tap *tq_tap;
 	int tq_fd;
-	uint8_t *tq_buf; /* one frame, for reads and for gathering chains */
+	struct tap_uring *tq_ur; /* UST_TAP_IO_URING */
+	uint8_t *tq_buf;         /* one frame, for reads and for gathering chains */
 	_Atomic uint64_t tq_stats[TS_N];
 	char tq_pad[TAP_CACHE_LINE]; /* queues are written by different threads */
 };
@@ -180,6 +199,7 @@ tap_free(struct ust_tap *t)
 		for (i = 0; i < t->t_nq; i++) {
 			if (t->t_q[i].tq_fd >= 0)
 				close(t->t_q[i].tq_fd);
+			tap_uring_free(t->t_q[i].tq_ur);
 			free(t->t_q[i].tq_buf);
 		}
 		free(t->t_q);
@@ -373,8 +393,12 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 
 	if (cfg == NULL || out == NULL || cfg->mtu < 68 || cfg->mtu > 65535 ||
 	    cfg->queues > UST_TAP_QUEUES_MAX || memchr(cfg->name, 0, sizeof(cfg->name)) == NULL ||
-	    cfg->io > UST_TAP_IO_COPY)
+	    cfg->io > UST_TAP_IO_URING)
 		return (-UST_EINVAL);
+#if !defined(TAP_HAVE_URING)
+	if (cfg->io == UST_TAP_IO_URING)
+		return (-UST_EOPNOTSUPP);
+#endif
 	nq = cfg->queues > 1 ? cfg->queues : 1;
 	vnet = cfg->offload != 0;
 	t = tap_alloc(nq,
@@ -383,7 +407,7 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 		return (-UST_ENOMEM);
 	t->t_mtu = cfg->mtu;
 	t->t_vnet = vnet;
-	t->t_io = cfg->io == UST_TAP_IO_COPY ? UST_TAP_IO_COPY : UST_TAP_IO_VEC;
+	t->t_io = cfg->io;
 	t->t_rxcap = cfg->mtu + TAP_ETHER_HDR + TAP_VLAN_ENCAP;
 	/* Queue 0 makes the device (named as asked, or by the kernel); the
 	 * others attach to it by the name it got. */
@@ -409,6 +433,12 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 			memcpy(t->t_name, ifr.ifr_name, IFNAMSIZ);
 			t->t_name[IFNAMSIZ - 1] = '\0';
 		}
+#if defined(TAP_HAVE_URING)
+		if (t->t_io == UST_TAP_IO_URING && (err = tap_uring_open(&t->t_q[i])) != 0) {
+			err = ust_errno_neg(-err);
+			goto fail;
+		}
+#endif
 	}
 	if (cfg->mac_set)
 		memcpy(t->t_mac, cfg->mac, 6);
@@ -583,6 +613,10 @@ tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	ssize_t n;
 	int got = 0;
 
+#if defined(TAP_HAVE_URING)
+	if (t->t_io == UST_TAP_IO_URING)
+		return (tap_rx_burst_uring(q, ifp, pkts, max));
+#endif
 #if defined(__linux__)
 	if (t->t_io == UST_TAP_IO_VEC)
 		return (tap_rx_burst_vec(q, ifp, pkts, max));
@@ -697,43 +731,29 @@ tap_vnet_tx(struct tap_queue *q, uint8_t *vh, uint8_t *f, size_t len, uint32_t f
 
 #if defined(__linux__)
 /*
- * UST_TAP_IO_VEC: one writev per frame of its buffers as they are
+ * UST_TAP_IO_VEC (and URING): a frame goes out as its buffers are
  * (ust_mbuf_sglist), behind the vnet header.  With offload the header
  * and checksum writes of tap_vnet_tx need a private copy of the frame's
  * first TAP_HDR_COPY bytes (the stack's buffers are shared with its
  * retransmission queue): that copy goes first, the rest of the chain
- * after it.  A chain of more buffers than TAP_IOV_MAX allows is gathered
- * into the queue's buffer.  Returns the bytes written (hdr excluded), 0
- * for a frame that does not parse, -1 with errno for a failed write.
+ * after it.  tap_tx_prep fills iov (TAP_IOV_MAX entries; vh and head are
+ * the caller's) and returns the count, 0 for a frame that does not parse
+ * or exceeds the device's largest frame, -1 for a chain of more buffers
+ * than iov holds (gather it instead).
  */
-static ssize_t
-tap_tx_vec(struct tap_queue *q, struct ust_mbuf *m, size_t hdr)
+static int
+tap_tx_prep(struct tap_queue *q, struct ust_mbuf *m, size_t hdr, uint8_t *vh, uint8_t *head,
+    struct iovec *iov)
 {
-	struct ust_tap *t = q->tq_tap;
 	struct ust_iovec sg[TAP_IOV_MAX - 2];
-	struct iovec iov[TAP_IOV_MAX];
-	uint8_t vh[TAP_VNET_HDR], head[TAP_HDR_COPY];
-	size_t len = ust_mbuf_pktlen(m), hcopy, skip, take;
+	size_t len = ust_mbuf_pktlen(m), hcopy = 0, skip, take;
 	int nsg, i, niov = 0;
-	ssize_t w;
 
 	nsg = ust_mbuf_sglist(m, sg, TAP_IOV_MAX - 2);
-	if (nsg > TAP_IOV_MAX - 2 || len == 0) {
-		/* Too many buffers: gather as the copy path does. */
-		if ((len = tap_gather(q, m, hdr)) == 0)
-			return (0);
-		if (hdr != 0 &&
-		    tap_vnet_tx(q, q->tq_buf, q->tq_buf + hdr, len, ust_mbuf_csum_flags(m),
-		        ust_mbuf_tso_segsz(m)) != 0)
-			return (0);
-		if (hdr != 0 && q->tq_buf[0] != 0)
-			tap_stat_add(q, TS_TX_CSUM, 1);
-		w = write(q->tq_fd, q->tq_buf, hdr + len);
-		return (w < 0 ? -1 : w == (ssize_t)(hdr + len) ? (ssize_t)len : 0);
-	}
-	if (len > t->t_buflen - hdr)
+	if (nsg > TAP_IOV_MAX - 2)
+		return (-1);
+	if (len == 0 || len > q->tq_tap->t_buflen - hdr)
 		return (0);
-	hcopy = 0;
 	if (hdr != 0) {
 		hcopy = len < TAP_HDR_COPY ? len : TAP_HDR_COPY;
 		(void)ust_mbuf_copydata(m, 0, hcopy, head);
@@ -759,10 +779,348 @@ tap_tx_vec(struct tap_queue *q, struct ust_mbuf *m, size_t hdr)
 		iov[niov++].iov_len = take - skip;
 		skip = 0;
 	}
-	w = writev(q->tq_fd, iov, niov);
+	return (niov);
+}
+
+/* One frame, written at once: the bytes written (hdr excluded), 0 for a
+ * frame dropped, -1 with errno for a failed write. */
+static ssize_t
+tap_tx_vec(struct tap_queue *q, struct ust_mbuf *m, size_t hdr)
+{
+	uint8_t vh[TAP_VNET_HDR], head[TAP_HDR_COPY];
+	struct iovec iov[TAP_IOV_MAX];
+	size_t len = ust_mbuf_pktlen(m);
+	ssize_t w;
+	int niov;
+
+	niov = tap_tx_prep(q, m, hdr, vh, head, iov);
+	if (niov == 0)
+		return (0);
+	if (niov < 0) {
+		/* Too many buffers: gather as the copy path does. */
+		if ((len = tap_gather(q, m, hdr)) == 0)
+			return (0);
+		if (hdr != 0 &&
+		    tap_vnet_tx(q, q->tq_buf, q->tq_buf + hdr, len, ust_mbuf_csum_flags(m),
+		        ust_mbuf_tso_segsz(m)) != 0)
+			return (0);
+		if (hdr != 0 && q->tq_buf[0] != 0)
+			tap_stat_add(q, TS_TX_CSUM, 1);
+		w = write(q->tq_fd, q->tq_buf, hdr + len);
+	} else {
+		w = writev(q->tq_fd, iov, niov);
+	}
 	if (w < 0)
 		return (-1);
 	return (w == (ssize_t)(hdr + len) ? (ssize_t)len : 0);
+}
+#endif
+
+#if defined(TAP_HAVE_URING)
+/*
+ * UST_TAP_IO_URING (Linux, raw system calls, no liburing): the frames of a
+ * burst are read and written by one io_uring_enter each instead of one
+ * readv/writev per frame.  tun still moves one frame per request; the
+ * descriptor is non-blocking, so a read with nothing waiting completes at
+ * once with -EAGAIN.  Receive issues a window of reads that doubles while
+ * every one returns a frame and shrinks to what came otherwise (1 when
+ * idle: one request per poll, as readv).  Transmit submits the burst's
+ * writes and waits for their completions before freeing the packets.
+ */
+#define TAP_UR_SLOTS 32
+
+struct tap_uring {
+	int ur_fd;
+	void *ur_sq, *ur_cq;
+	size_t ur_sqlen, ur_cqlen, ur_sqelen;
+	struct io_uring_sqe *ur_sqes;
+	_Atomic unsigned *ur_sqtail;
+	unsigned *ur_sqmask, *ur_sqarray;
+	_Atomic unsigned *ur_cqhead, *ur_cqtail;
+	unsigned *ur_cqmask;
+	struct io_uring_cqe *ur_cqes;
+	unsigned ur_sqt; /* our copy of the SQ tail */
+	int ur_win;      /* receive window */
+	struct ust_mbuf *ur_m[TAP_UR_SLOTS];
+	int ur_res[TAP_UR_SLOTS];
+	uint8_t ur_vh[TAP_UR_SLOTS][TAP_VNET_HDR];
+	uint8_t ur_head[TAP_UR_SLOTS][TAP_HDR_COPY];
+	struct iovec ur_iov[TAP_UR_SLOTS][TAP_IOV_MAX];
+	uint8_t *ur_over; /* receive overflow: TAP_UR_SLOTS buffers of t_buflen */
+};
+
+static void
+tap_uring_free(struct tap_uring *u)
+{
+	if (u == NULL)
+		return;
+	if (u->ur_sqes != NULL && u->ur_sqes != MAP_FAILED)
+		munmap(u->ur_sqes, u->ur_sqelen);
+	if (u->ur_cq != NULL && u->ur_cq != MAP_FAILED && u->ur_cq != u->ur_sq)
+		munmap(u->ur_cq, u->ur_cqlen);
+	if (u->ur_sq != NULL && u->ur_sq != MAP_FAILED)
+		munmap(u->ur_sq, u->ur_sqlen);
+	if (u->ur_fd >= 0)
+		close(u->ur_fd);
+	free(u->ur_over);
+	free(u);
+}
+
+/* A ring of TAP_UR_SLOTS entries for q; 0 or -errno. */
+static int
+tap_uring_open(struct tap_queue *q)
+{
+	struct io_uring_params p;
+	struct tap_uring *u = calloc(1, sizeof(*u));
+	uint8_t *sq, *cq;
+
+	if (u == NULL)
+		return (-ENOMEM);
+	u->ur_fd = -1;
+	if (q->tq_tap->t_vnet &&
+	    (u->ur_over = malloc(TAP_UR_SLOTS * q->tq_tap->t_buflen)) == NULL) {
+		tap_uring_free(u);
+		return (-ENOMEM);
+	}
+	memset(&p, 0, sizeof(p));
+	u->ur_fd = (int)syscall(__NR_io_uring_setup, TAP_UR_SLOTS, &p);
+	if (u->ur_fd < 0 || !(p.features & IORING_FEAT_SINGLE_MMAP)) {
+		int e = u->ur_fd < 0 ? errno : EOPNOTSUPP;
+
+		tap_uring_free(u);
+		return (-e);
+	}
+	u->ur_sqlen = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	u->ur_cqlen = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (u->ur_cqlen > u->ur_sqlen)
+		u->ur_sqlen = u->ur_cqlen;
+	u->ur_sq = mmap(NULL, u->ur_sqlen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	    u->ur_fd, IORING_OFF_SQ_RING);
+	u->ur_cq = u->ur_sq; /* IORING_FEAT_SINGLE_MMAP */
+	u->ur_sqelen = p.sq_entries * sizeof(struct io_uring_sqe);
+	u->ur_sqes = mmap(NULL, u->ur_sqelen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+	    u->ur_fd, IORING_OFF_SQES);
+	if (u->ur_sq == MAP_FAILED || u->ur_sqes == MAP_FAILED) {
+		int e = errno;
+
+		tap_uring_free(u);
+		return (-e);
+	}
+	sq = u->ur_sq;
+	cq = u->ur_cq;
+	u->ur_sqtail = (_Atomic unsigned *)(void *)(sq + p.sq_off.tail);
+	u->ur_sqmask = (unsigned *)(void *)(sq + p.sq_off.ring_mask);
+	u->ur_sqarray = (unsigned *)(void *)(sq + p.sq_off.array);
+	u->ur_cqhead = (_Atomic unsigned *)(void *)(cq + p.cq_off.head);
+	u->ur_cqtail = (_Atomic unsigned *)(void *)(cq + p.cq_off.tail);
+	u->ur_cqmask = (unsigned *)(void *)(cq + p.cq_off.ring_mask);
+	u->ur_cqes = (struct io_uring_cqe *)(void *)(cq + p.cq_off.cqes);
+	u->ur_sqt = atomic_load_explicit(u->ur_sqtail, memory_order_relaxed);
+	u->ur_win = 1;
+	q->tq_ur = u;
+	return (0);
+}
+
+/* Queues one readv/writev of iov[niov] on q's descriptor, tagged slot. */
+static void
+tap_uring_prep(struct tap_queue *q, uint8_t op, const struct iovec *iov, int niov, unsigned slot)
+{
+	struct tap_uring *u = q->tq_ur;
+	unsigned i = u->ur_sqt & *u->ur_sqmask;
+	struct io_uring_sqe *e = &u->ur_sqes[i];
+
+	memset(e, 0, sizeof(*e));
+	e->opcode = op;
+	e->fd = q->tq_fd;
+	e->addr = (uint64_t)(uintptr_t)iov;
+	e->len = (uint32_t)niov;
+	e->off = (uint64_t)-1; /* the current position: a character device */
+	/* Complete with -EAGAIN instead of waiting for the descriptor: io_uring
+	 * would otherwise arm a poll and the burst would wait for a frame. */
+	e->rw_flags = RWF_NOWAIT;
+	e->user_data = slot;
+	u->ur_sqarray[i] = i;
+	u->ur_sqt++;
+}
+
+/* Submits k queued requests and waits for their k completions, whose
+ * results go to ur_res[slot].  0, or -1 when the kernel refused. */
+static int
+tap_uring_run(struct tap_uring *u, unsigned k)
+{
+	unsigned head, tail, done = 0;
+	long rc;
+
+	atomic_store_explicit(u->ur_sqtail, u->ur_sqt, memory_order_release);
+	do {
+		rc = syscall(__NR_io_uring_enter, u->ur_fd, done == 0 ? k : 0, k - done,
+		    IORING_ENTER_GETEVENTS, NULL, 0);
+		if (rc < 0 && errno != EINTR)
+			return (-1);
+		head = atomic_load_explicit(u->ur_cqhead, memory_order_relaxed);
+		tail = atomic_load_explicit(u->ur_cqtail, memory_order_acquire);
+		for (; head != tail; head++, done++) {
+			const struct io_uring_cqe *c = &u->ur_cqes[head & *u->ur_cqmask];
+
+			if (c->user_data < TAP_UR_SLOTS)
+				u->ur_res[c->user_data] = c->res;
+		}
+		atomic_store_explicit(u->ur_cqhead, head, memory_order_release);
+	} while (done < k);
+	return (0);
+}
+
+static int
+tap_rx_burst_uring(struct tap_queue *q, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
+{
+	struct ust_tap *t = q->tq_tap;
+	struct tap_uring *u = q->tq_ur;
+	size_t hdr = t->t_vnet ? TAP_VNET_HDR : 0, cap = t->t_rxcap, len;
+	uint64_t frames = 0, bytes = 0;
+	struct ust_mbuf *m, *big;
+	int k = 0, i, got = 0, win = u->ur_win, niov;
+
+	if (win > max)
+		win = max;
+	if (win > TAP_UR_SLOTS)
+		win = TAP_UR_SLOTS;
+	for (k = 0; k < win; k++) {
+		struct iovec *iov = u->ur_iov[k];
+
+		if ((u->ur_m[k] = ust_mbuf_alloc(ifp, cap)) == NULL)
+			break;
+		niov = 0;
+		if (hdr != 0) {
+			iov[niov].iov_base = u->ur_vh[k];
+			iov[niov++].iov_len = hdr;
+		}
+		iov[niov].iov_base = ust_mbuf_data(u->ur_m[k]);
+		iov[niov++].iov_len = cap;
+		if (hdr != 0 && t->t_buflen > cap) {
+			iov[niov].iov_base = u->ur_over + (size_t)k * t->t_buflen + cap;
+			iov[niov++].iov_len = t->t_buflen - cap;
+		}
+		tap_uring_prep(q, IORING_OP_READV, iov, niov, (unsigned)k);
+	}
+	if (k == 0)
+		return (tap_rx_burst_vec(q, ifp, pkts, max)); /* no mbuf: read and drop */
+	if (tap_uring_run(u, (unsigned)k) != 0) {
+		for (i = 0; i < k; i++)
+			ust_mbuf_free(u->ur_m[i]);
+		return (0);
+	}
+	/* The reads ran in submission order: frames in slot order. */
+	for (i = 0; i < k; i++) {
+		m = u->ur_m[i];
+		if (u->ur_res[i] <= (int)hdr) {
+			ust_mbuf_free(m);
+			continue;
+		}
+		len = (size_t)u->ur_res[i] - hdr;
+		if (len <= cap) {
+			(void)ust_mbuf_trim(m, len);
+		} else {
+			uint8_t *over = u->ur_over + (size_t)i * t->t_buflen;
+
+			memcpy(over, ust_mbuf_data(m), cap);
+			ust_mbuf_free(m);
+			if ((big = ust_mbuf_from_buf(ifp, over, len)) == NULL) {
+				tap_stat_add(q, TS_RX_NOMBUF, 1);
+				continue;
+			}
+			m = big;
+		}
+		if (hdr != 0)
+			tap_rx_vnet(q, m, u->ur_vh[i]);
+		frames++;
+		bytes += len;
+		pkts[got++] = m;
+	}
+	/* Every read had a frame: more next time; else as many as came. */
+	u->ur_win = got == k ? 2 * k : got + 1;
+	if (frames != 0) {
+		tap_stat_add(q, TS_RX_FRAMES, frames);
+		tap_stat_add(q, TS_RX_BYTES, bytes);
+	}
+	return (got);
+}
+
+/* Writes what is queued in slots [0, k) and frees those packets. */
+static void
+tap_uring_tx_flush(struct tap_queue *q, struct ust_mbuf **pkts, int k, size_t hdr, uint64_t *frames,
+    uint64_t *bytes)
+{
+	struct tap_uring *u = q->tq_ur;
+	size_t len;
+	int i;
+
+	if (k == 0)
+		return;
+	if (tap_uring_run(u, (unsigned)k) != 0)
+		for (i = 0; i < k; i++)
+			u->ur_res[i] = -EIO;
+	for (i = 0; i < k; i++) {
+		len = ust_mbuf_pktlen(pkts[i]);
+		if (u->ur_res[i] == (int)(hdr + len)) {
+			(*frames)++;
+			*bytes += len;
+		} else {
+			tap_stat_add(q, u->ur_res[i] == -EAGAIN ? TS_TX_FULL : TS_TX_ERRORS, 1);
+		}
+		ust_mbuf_free(pkts[i]);
+	}
+}
+
+static int
+tap_tx_burst_uring(struct tap_queue *q, struct ust_mbuf **pkts, int n)
+{
+	struct tap_uring *u = q->tq_ur;
+	size_t hdr = q->tq_tap->t_vnet ? TAP_VNET_HDR : 0;
+	uint64_t frames = 0, bytes = 0;
+	int i, k = 0, base = 0, niov;
+	ssize_t w;
+
+	for (i = 0; i < n; i++) {
+		if (k == TAP_UR_SLOTS) {
+			tap_uring_tx_flush(q, pkts + base, k, hdr, &frames, &bytes);
+			base = i;
+			k = 0;
+		}
+		niov = tap_tx_prep(q, pkts[i], hdr, u->ur_vh[k], u->ur_head[k], u->ur_iov[k]);
+		if (niov > 0) {
+			tap_uring_prep(q, IORING_OP_WRITEV, u->ur_iov[k], niov, (unsigned)k);
+			k++;
+			continue;
+		}
+		/* Dropped or to be gathered: what is queued goes first. */
+		tap_uring_tx_flush(q, pkts + base, k, hdr, &frames, &bytes);
+		k = 0;
+		w = niov == 0 ? 0 : tap_tx_vec(q, pkts[i], hdr);
+		if (w <= 0) {
+			tap_stat_add(q, TS_TX_ERRORS, 1);
+		} else {
+			frames++;
+			bytes += (uint64_t)w;
+		}
+		ust_mbuf_free(pkts[i]);
+		base = i + 1;
+	}
+	tap_uring_tx_flush(q, pkts + base, k, hdr, &frames, &bytes);
+	if (frames != 0) {
+		tap_stat_add(q, TS_TX_FRAMES, frames);
+		tap_stat_add(q, TS_TX_BYTES, bytes);
+	}
+	return (n);
+}
+#else
+struct tap_uring {
+	int ur_unused;
+};
+
+static void
+tap_uring_free(struct tap_uring *u)
+{
+	free(u);
 }
 #endif
 
@@ -777,6 +1135,10 @@ tap_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	ssize_t w;
 	int i, bad;
 
+#if defined(TAP_HAVE_URING)
+	if (t->t_io == UST_TAP_IO_URING)
+		return (tap_tx_burst_uring(q, pkts, n));
+#endif
 #if defined(__linux__)
 	if (t->t_io == UST_TAP_IO_VEC) {
 		for (i = 0; i < n; i++) {

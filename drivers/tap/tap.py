@@ -96,7 +96,11 @@ class Tap(OneLinkEnd, Closing):
         io: str = "vec",
     ) -> None:
         raw = name.encode()
-        modes = {"vec": int(lib.UST_TAP_IO_VEC), "copy": int(lib.UST_TAP_IO_COPY)}
+        modes = {
+            "vec": int(lib.UST_TAP_IO_VEC),
+            "copy": int(lib.UST_TAP_IO_COPY),
+            "uring": int(lib.UST_TAP_IO_URING),
+        }
         if io not in modes:
             raise ValueError(f"io must be one of {sorted(modes)}, not {io!r}")
         if len(raw) > 15:

@@ -227,7 +227,7 @@ def test_tap_bulk_without_offload_sends_plain_frames() -> None:
 
 
 @pytest.mark.parametrize("offload", [True, False], ids=["offload", "plain"])
-@pytest.mark.parametrize("io", ["vec", "copy"])
+@pytest.mark.parametrize("io", ["vec", "copy", "uring"])
 def test_tap_io_modes_move_chains_and_gso_frames_intact(io: str, offload: bool) -> None:
     # Both ways, every byte checked by hash (BULK).  What the stack sends is
     # a chain (a header mbuf, then the payload's clusters; with offload a
@@ -322,7 +322,8 @@ def test_bench_tap_smoke(tmp_path: Path) -> None:
     recs = [r for r in data["results"] if r["bench"] == "tap"]
     thr = {r["params"]["mode"]: r for r in recs if r["unit"] == "Mbit/s"}
     cpu = {r["params"]["mode"]: r for r in recs if r["unit"] == "s/GiB"}
-    assert sorted(thr) == sorted(cpu) == ["copy", "copy/plain", "vec", "vec/plain"], recs
+    modes = ["copy", "vec", "uring", "copy/plain", "vec/plain", "uring/plain"]
+    assert sorted(thr) == sorted(cpu) == sorted(modes), recs
     for rec in thr.values():
         assert rec["ustack"]["median"] > 0 and rec["linux"]["median"] > 0
         assert rec["ratio"] > 0 and rec["params"]["frames_per_s"] > 0

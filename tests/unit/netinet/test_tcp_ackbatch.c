@@ -542,8 +542,12 @@ TEST(ackbatch_bulk_pipe_knob_on_off)
 		bulk_print(what, &w, &r[i]);
 		acks[i] = w.b->st_tcpstat.tcps_sndacks;
 		coal[i] = w.b->st_tcpstat.tcps_ackcoalesced;
-		printf("  receiver: %llu ACK-only segments, %llu outputs coalesced\n",
-		    (unsigned long long)acks[i], (unsigned long long)coal[i]);
+		printf("  receiver: %llu ACK-only segments, %llu outputs coalesced; sender: %llu "
+		       "retransmitted, %llu duplicate ACKs\n",
+		    (unsigned long long)acks[i], (unsigned long long)coal[i],
+		    (unsigned long long)w.a->st_tcpstat.tcps_sndrexmitpack,
+		    (unsigned long long)w.a->st_tcpstat.tcps_rcvdupack);
+		CHECK_EQ(w.a->st_tcpstat.tcps_sndrexmitpack, 0);
 		CHECK(r[i].intact);
 		CHECK_EQ(r[i].got, 4u << 20);
 		bulk_fini(&w);

@@ -67,12 +67,16 @@ struct ust_tap_config {
 	 * default) reads into an mbuf taken first and writes a packet's
 	 * buffers as they are (readv/writev, no copy in user space; a GSO
 	 * frame larger than a cluster is still copied); COPY goes through
-	 * the queue's buffer (read/write and one memcpy each way). */
+	 * the queue's buffer (read/write and one memcpy each way); URING
+	 * moves a burst's frames with one io_uring_enter each way (raw system
+	 * calls; -UST_EOPNOTSUPP where the headers lack io_uring, the open
+	 * fails with the kernel's error where io_uring is off). */
 	uint8_t io;
 };
 
 #define UST_TAP_IO_VEC 0
 #define UST_TAP_IO_COPY 1
+#define UST_TAP_IO_URING 2
 
 #define UST_TAP_QUEUES_MAX 64
 
