@@ -475,13 +475,27 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
  * RST and SYN in synchronized states (RFC 9293 3.10.7.4, RFC 5961).
  * ------------------------------------------------------------------- */
 
+/* The ACK the peer has seen, or is about to see: an immediate ACK held
+ * for the end of the poll (tcp_outq.c) leaves with the same frames it
+ * would have left without the hold, so a RST behind it in the same burst
+ * is judged against it, as with net.inet.tcp.ack_coalesce off. */
+static tcp_seq
+tcp_ack_point(const struct tcpcb *tp)
+{
+	if ((tp->t_flags2 & TF2_OUTQ) && (tp->t_flags & TF_ACKNOW))
+		return (tp->rcv_nxt);
+	return (tp->last_ack_sent);
+}
+
 /* Within [last_ack_sent, last_ack_sent + rcv_wnd) (RFC 5961 3.2). */
 static int
 tcp_seq_inwindow(const struct tcpcb *tp, tcp_seq seq)
 {
+	tcp_seq ack = tcp_ack_point(tp);
+
 	if (tp->rcv_wnd == 0)
-		return (seq == tp->last_ack_sent);
-	return (SEQ_GEQ(seq, tp->last_ack_sent) && SEQ_LT(seq, tp->last_ack_sent + tp->rcv_wnd));
+		return (seq == ack);
+	return (SEQ_GEQ(seq, ack) && SEQ_LT(seq, ack + tp->rcv_wnd));
 }
 
 static int
@@ -496,7 +510,7 @@ tcp_do_rst(struct tcpcb *tp, const struct tcp_seg *seg)
 		TCPSTAT_INC(st, tcps_badrst);
 		return (DS_DROP);
 	}
-	if (seg->th.th_seq != tp->last_ack_sent && !V(st, tcp_insecure_rst)) {
+	if (seg->th.th_seq != tcp_ack_point(tp) && !V(st, tcp_insecure_rst)) {
 		/* RFC 5961 3.2: in the window but not exact. */
 		TCPSTAT_INC(st, tcps_badrst_inwindow);
 		tcp_send_challenge_ack(tp, seg);
