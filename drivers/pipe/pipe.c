@@ -112,6 +112,32 @@
  *    caught up and rings, or next_deadline sees the frame and the loop
  *    does not sleep.  notify 0 (the default): no descriptor, no fence.
  *
+ *  - Lending (lend, the default): a delivered frame that is neither
+ *    duplicated nor corrupted, whose first mbuf holds its headers
+ *    (PIPE_LEND_HDR_MAX) and whose rest carries at least lend_min bytes,
+ *    is not copied.  The sender keeps its chain in a record (struct
+ *    pipe_lend, lend_max per sending lane, with a hold on its stack's
+ *    zones: ust_mbuf_keep), copies the first mbuf into the slot (a CE mark
+ *    edits that copy) and lists the rest (ust_mbuf_sglist) after it; the
+ *    receiver copies the headers into an mbuf of its own and attaches the
+ *    listed buffers read-only (ust_mbuf_attach_ref), all counted on the
+ *    record's pl_cnt, which only the receiver's thread touches.  The last
+ *    reference pushes the record onto its sending lane's pt_ret (a
+ *    push-only lock-free stack, emptied whole by the sender: no ABA); the
+ *    sender reaps it at its next tx_burst or rx_burst and frees the chain
+ *    on its own thread, so no stack touches another's zones or counts.
+ *    Over budget, or with the sender's buffers low, the frame is copied
+ *    (lend_copied).
+ *    Detach of a sending lane with frames out: pt_ret becomes DEAD (one
+ *    exchange, so each return is either reaped now or sees DEAD); frames
+ *    still in a ring are cancelled (pl_state LENT -> CANCELLED, against
+ *    the receiver's LENT -> TAKEN) and freed; a frame a receiver holds is
+ *    let go by the receiver (pipe_lend_free on DEAD: ust_mbuf_unkeep and
+ *    a pipe reference), the sender's chain staying in the sender's zones,
+ *    which ust_stack_destroy keeps until the last hold.  The lane never
+ *    lends again.  ust_pipe_destroy drops the owner's reference: the pipe
+ *    goes with the last (p_refs).
+ *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
  * -> heap -> if_input().
