@@ -764,7 +764,8 @@ pipe_lent_mbuf(struct pipe_tx *tx, const struct pipe_slot *s, struct ust_if *ifp
 	iov = (const struct ust_iovec *)(const void *)(s->ps_bytes +
 	    (((size_t)s->ps_hlen + 7u) & ~(size_t)7u));
 	pl->pl_cnt = 1; /* ours while building: free_fn runs once whatever fails */
-	m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_hlen);
+	if ((m = ust_mbuf_alloc(ifp, s->ps_hlen)) != NULL)
+		memcpy(ust_mbuf_data(m), s->ps_bytes, s->ps_hlen);
 	for (i = 0; m != NULL && i < s->ps_niov; i++) {
 		n = ust_mbuf_attach_ref(ifp, iov[i].iov_base, iov[i].iov_len, 0, iov[i].iov_len,
 		    &pl->pl_cnt, pipe_lend_free, pl);

@@ -235,6 +235,8 @@ struct mbuf *m_split(struct mbuf *m, uint32_t len0);
 /* Concatenates n to m (n's pkthdr, if any, is dropped); consumes n.
  * m's m_pkthdr.len grows by n's length (unlike FreeBSD: do not add it). */
 void m_cat(struct mbuf *m, struct mbuf *n);
+/* m_cat without copying: n's buffers are linked after m's last. */
+void m_catlink(struct mbuf *m, struct mbuf *n);
 /* Recomputes m_pkthdr.len from the chain. */
 void m_fixhdr(struct mbuf *m);
 /* Reserves len bytes of leading space in an empty mbuf (M_ALIGN-like). */

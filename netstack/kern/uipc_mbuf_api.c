@@ -196,7 +196,7 @@ ust_mbuf_attach_ref(struct ust_if *uifp, const void *buf, size_t size, size_t of
 void
 ust_mbuf_cat(struct ust_mbuf *m, struct ust_mbuf *n)
 {
-	m_cat(MB(m), MB(n));
+	m_catlink(MB(m), MB(n));
 }
 
 struct ust_mbuf_keep *
