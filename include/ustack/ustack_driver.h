@@ -243,8 +243,8 @@ UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size
  * until the matching ust_mbuf_unkeep(), which may run on any thread (the
  * last one after the stack was destroyed frees the zones there).  NULL
  * when that stack has a quarter or less of its mbufs, clusters or memory
- * left: copy instead (the receiver may pin lent buffers for as long as its
- * application does not read).  The frame m itself stays the sender's: it
+ * left (looked at every 16th call): copy instead (the receiver may pin
+ * lent buffers for as long as its application does not read).  The frame m itself stays the sender's: it
  * is freed with ust_mbuf_free() on the sender's thread only, once the
  * receiver has let go (a driver hands it back through a ring).
  *

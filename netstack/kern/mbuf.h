@@ -56,6 +56,10 @@ struct mbuf_zones {
 	 * owner sets when it lets go (kern_stack.c: ust_stack_destroy). */
 	_Atomic uint32_t mz_holds;
 	void (*mz_last)(struct mbuf_zones *mz);
+	/* ust_mbuf_keep's verdict of mbuf_zones_low, renewed at every 16th
+	 * call (the owner's thread). */
+	uint32_t mz_keep_tick;
+	int mz_keep_low;
 	struct ust_mem *mz_mem; /* the account the zones charge */
 };
 
