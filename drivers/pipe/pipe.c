@@ -470,7 +470,9 @@ pipe_lend_free(void *arg, void *buf)
 	struct pipe_lend *pl = arg;
 	struct pipe_tx *tx = pl->pl_tx;
 	struct ust_pipe *p;
-	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_relaxed);
+	/* Acquire wherever DEAD may be read: the sender's reference on the
+	 * pipe (pipe_lend_detach) happens before this receiver drops it. */
+	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_acquire);
 
 	(void)buf;
 	for (;;) {
@@ -487,7 +489,7 @@ pipe_lend_free(void *arg, void *buf)
 		/* Release: the payload reads happen before the sender's
 		 * reap; a push-only stack emptied whole has no ABA. */
 		if (atomic_compare_exchange_weak_explicit(&tx->pt_ret, &head, pl->pl_idx + 1,
-		        memory_order_release, memory_order_relaxed))
+		        memory_order_acq_rel, memory_order_acquire))
 			return;
 	}
 }
