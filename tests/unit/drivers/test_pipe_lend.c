@@ -225,7 +225,7 @@ TEST(lend_low_sender_pool_copies)
 	memset(&w, 0, sizeof(w));
 	w.seed = ust_test_seed;
 	w.vc = ust_vclock_create(BULK_T0);
-	w.a = test_stack_new_sized(w.vc, w.seed, 64u << 20, 16384, 64);
+	w.a = test_stack_new_sized(w.vc, w.seed, 64u << 20, 16384, 16);
 	w.b = test_stack_new_sized(w.vc, w.seed + 1, 64u << 20, 16384, 4096);
 	REQUIRE(w.a != NULL && w.b != NULL);
 	ust_pipe_config_init(&pc);
