@@ -192,7 +192,7 @@ _Static_assert(sizeof(((struct ust_pipe_config *)0)->rss_key) == UST_RSS_KEYLEN,
 
 /* Lending (see "Lending" above). */
 #define PIPE_LEND_HDR_MAX 256u /* a first mbuf longer than this is copied */
-#define PIPE_LEND_MIN 512u     /* default lend_min */
+#define PIPE_LEND_MIN 2048u    /* default lend_min: MTU-sized frames copy */
 #define PIPE_LEND_MAX_DEF 65536u
 #define PIPE_RET_DEAD UINT32_MAX /* pt_ret of a sending lane that detached */
 

@@ -200,7 +200,8 @@ class Pipe:
     sender's buffers, which go back to the sender once read; frames are copied
     when a fault changes bytes (duplicate, corrupt), when ``lend_max`` frames
     are out per sending lane (0: ring_size * lanes), when the sender's buffers
-    run low, or when the payload is under ``lend_min`` bytes.  The stats count
+    run low, or when the payload is under ``lend_min`` bytes (default 2048:
+    MTU-sized frames copy, jumbo and TSO frames are lent).  The stats count
     ``lent``, ``lend_copied`` (budget or low buffers) and ``returned``.
     """
 
@@ -222,7 +223,7 @@ class Pipe:
         notify: bool = False,
         lend: bool = True,
         lend_max: int = 0,
-        lend_min: int = 512,
+        lend_min: int = 2048,
     ) -> None:
         if ring_size <= 0 or ring_size & (ring_size - 1):
             raise ValueError(f"ring_size must be a power of two, not {ring_size}")
