@@ -112,6 +112,32 @@
  *    caught up and rings, or next_deadline sees the frame and the loop
  *    does not sleep.  notify 0 (the default): no descriptor, no fence.
  *
+ *  - Lending (lend, the default): a delivered frame that is neither
+ *    duplicated nor corrupted, whose first mbuf holds its headers
+ *    (PIPE_LEND_HDR_MAX) and whose rest carries at least lend_min bytes,
+ *    is not copied.  The sender keeps its chain in a record (struct
+ *    pipe_lend, lend_max per sending lane, with a hold on its stack's
+ *    zones: ust_mbuf_keep), copies the first mbuf into the slot (a CE mark
+ *    edits that copy) and lists the rest (ust_mbuf_sglist) after it; the
+ *    receiver copies the headers into an mbuf of its own and attaches the
+ *    listed buffers read-only (ust_mbuf_attach_ref), all counted on the
+ *    record's pl_cnt, which only the receiver's thread touches.  The last
+ *    reference pushes the record onto its sending lane's pt_ret (a
+ *    push-only lock-free stack, emptied whole by the sender: no ABA); the
+ *    sender reaps it at its next tx_burst or rx_burst and frees the chain
+ *    on its own thread, so no stack touches another's zones or counts.
+ *    Over budget, or with the sender's buffers low, the frame is copied
+ *    (lend_copied).
+ *    Detach of a sending lane with frames out: pt_ret becomes DEAD (one
+ *    exchange, so each return is either reaped now or sees DEAD); frames
+ *    still in a ring are cancelled (pl_state LENT -> CANCELLED, against
+ *    the receiver's LENT -> TAKEN) and freed; a frame a receiver holds is
+ *    let go by the receiver (pipe_lend_free on DEAD: ust_mbuf_unkeep and
+ *    a pipe reference), the sender's chain staying in the sender's zones,
+ *    which ust_stack_destroy keeps until the last hold.  The lane never
+ *    lends again.  ust_pipe_destroy drops the owner's reference: the pipe
+ *    goes with the last (p_refs).
+ *
  * Call order: ust_stack_poll(A) -> if flush -> pipe_tx_burst(A end) ->
  * fault_decide() -> ring A_TO_B;  ust_stack_poll(B) -> pipe_rx_burst(B end)
  * -> heap -> if_input().
@@ -166,7 +192,7 @@ _Static_assert(sizeof(((struct ust_pipe_config *)0)->rss_key) == UST_RSS_KEYLEN,
 
 /* Lending (see "Lending" above). */
 #define PIPE_LEND_HDR_MAX 256u /* a first mbuf longer than this is copied */
-#define PIPE_LEND_MIN 512u     /* default lend_min */
+#define PIPE_LEND_MIN 2048u    /* default lend_min: MTU-sized frames copy */
 #define PIPE_LEND_MAX_DEF 65536u
 #define PIPE_RET_DEAD UINT32_MAX /* pt_ret of a sending lane that detached */
 
@@ -444,7 +470,9 @@ pipe_lend_free(void *arg, void *buf)
 	struct pipe_lend *pl = arg;
 	struct pipe_tx *tx = pl->pl_tx;
 	struct ust_pipe *p;
-	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_relaxed);
+	/* Acquire wherever DEAD may be read: the sender's reference on the
+	 * pipe (pipe_lend_detach) happens before this receiver drops it. */
+	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_acquire);
 
 	(void)buf;
 	for (;;) {
@@ -461,7 +489,7 @@ pipe_lend_free(void *arg, void *buf)
 		/* Release: the payload reads happen before the sender's
 		 * reap; a push-only stack emptied whole has no ABA. */
 		if (atomic_compare_exchange_weak_explicit(&tx->pt_ret, &head, pl->pl_idx + 1,
-		        memory_order_release, memory_order_relaxed))
+		        memory_order_acq_rel, memory_order_acquire))
 			return;
 	}
 }
@@ -738,7 +766,8 @@ pipe_lent_mbuf(struct pipe_tx *tx, const struct pipe_slot *s, struct ust_if *ifp
 	iov = (const struct ust_iovec *)(const void *)(s->ps_bytes +
 	    (((size_t)s->ps_hlen + 7u) & ~(size_t)7u));
 	pl->pl_cnt = 1; /* ours while building: free_fn runs once whatever fails */
-	m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_hlen);
+	if ((m = ust_mbuf_alloc(ifp, s->ps_hlen)) != NULL)
+		memcpy(ust_mbuf_data(m), s->ps_bytes, s->ps_hlen);
 	for (i = 0; m != NULL && i < s->ps_niov; i++) {
 		n = ust_mbuf_attach_ref(ifp, iov[i].iov_base, iov[i].iov_len, 0, iov[i].iov_len,
 		    &pl->pl_cnt, pipe_lend_free, pl);

@@ -66,6 +66,9 @@ PIPE_STATS_FIELDS: tuple[str, ...] = (
     "dropped_queue",
     "dropped_nombuf",
     "ce_marked",
+    "lent",
+    "lend_copied",
+    "returned",
 )
 
 
@@ -191,6 +194,15 @@ class Pipe:
     ``ring_size`` frames, and each sending lane has its own fault injector.
     ``notify`` gives every end a descriptor (:meth:`PipeEnd.fileno`) readable
     when frames may be waiting, for threads that sleep instead of spinning.
+
+    ``lend`` (default on) moves frames without copying their payload: the
+    receiver gets a copy of the headers and read-only references to the
+    sender's buffers, which go back to the sender once read; frames are copied
+    when a fault changes bytes (duplicate, corrupt), when ``lend_max`` frames
+    are out per sending lane (0: ring_size * lanes), when the sender's buffers
+    run low, or when the payload is under ``lend_min`` bytes (default 2048:
+    MTU-sized frames copy, jumbo and TSO frames are lent).  The stats count
+    ``lent``, ``lend_copied`` (budget or low buffers) and ``returned``.
     """
 
     def __init__(
@@ -209,6 +221,9 @@ class Pipe:
         rss_key: bytes | None = None,
         rss_mark: bool = True,
         notify: bool = False,
+        lend: bool = True,
+        lend_max: int = 0,
+        lend_min: int = 2048,
     ) -> None:
         if ring_size <= 0 or ring_size & (ring_size - 1):
             raise ValueError(f"ring_size must be a power of two, not {ring_size}")
@@ -231,6 +246,9 @@ class Pipe:
         cfg.steer = int(self.steer)
         cfg.rss_mark = 1 if rss_mark else 0
         cfg.notify = 1 if notify else 0
+        cfg.lend = 1 if lend else 0
+        cfg.lend_max = lend_max
+        cfg.lend_min = lend_min
         if rss_key is not None:
             for i, byte in enumerate(rss_key):
                 cfg.rss_key[i] = byte

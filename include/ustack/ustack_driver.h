@@ -247,8 +247,8 @@ UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size
  * until the matching ust_mbuf_unkeep(), which may run on any thread (the
  * last one after the stack was destroyed frees the zones there).  NULL
  * when that stack has a quarter or less of its mbufs, clusters or memory
- * left: copy instead (the receiver may pin lent buffers for as long as its
- * application does not read).  The frame m itself stays the sender's: it
+ * left (looked at every 16th call): copy instead (the receiver may pin
+ * lent buffers for as long as its application does not read).  The frame m itself stays the sender's: it
  * is freed with ust_mbuf_free() on the sender's thread only, once the
  * receiver has let go (a driver hands it back through a ring).
  *
@@ -273,8 +273,7 @@ UST_API void ust_mbuf_unkeep(struct ust_mbuf_keep *k);
 UST_API struct ust_mbuf *ust_mbuf_attach_ref(struct ust_if *ifp, const void *buf, size_t size,
     size_t off, size_t len, uint32_t *cnt, ust_mbuf_ext_free_fn free_fn, void *arg);
 /* Appends the packet n to the packet m (n's packet header is dropped, m's
- * length grows by n's); consumes n.  Small unshared data may be copied
- * into m's last buffer; lent buffers are linked. */
+ * length grows by n's); consumes n.  Links n's buffers, copies nothing. */
 UST_API void ust_mbuf_cat(struct ust_mbuf *m, struct ust_mbuf *n);
 /* Frees a whole packet (chain).  NULL is fine. */
 UST_API void ust_mbuf_free(struct ust_mbuf *m);

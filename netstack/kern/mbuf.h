@@ -56,6 +56,10 @@ struct mbuf_zones {
 	 * owner sets when it lets go (kern_stack.c: ust_stack_destroy). */
 	_Atomic uint32_t mz_holds;
 	void (*mz_last)(struct mbuf_zones *mz);
+	/* ust_mbuf_keep's verdict of mbuf_zones_low, renewed at every 16th
+	 * call (the owner's thread). */
+	uint32_t mz_keep_tick;
+	int mz_keep_low;
 	struct ust_mem *mz_mem; /* the account the zones charge */
 };
 
@@ -235,6 +239,8 @@ struct mbuf *m_split(struct mbuf *m, uint32_t len0);
 /* Concatenates n to m (n's pkthdr, if any, is dropped); consumes n.
  * m's m_pkthdr.len grows by n's length (unlike FreeBSD: do not add it). */
 void m_cat(struct mbuf *m, struct mbuf *n);
+/* m_cat without copying: n's buffers are linked after m's last. */
+void m_catlink(struct mbuf *m, struct mbuf *n);
 /* Recomputes m_pkthdr.len from the chain. */
 void m_fixhdr(struct mbuf *m);
 /* Reserves len bytes of leading space in an empty mbuf (M_ALIGN-like). */

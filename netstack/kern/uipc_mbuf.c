@@ -1002,6 +1002,23 @@ m_cat(struct mbuf *m, struct mbuf *n)
 		m->m_pkthdr.len += add;
 }
 
+void
+m_catlink(struct mbuf *m, struct mbuf *n)
+{
+	struct mbuf *last = m;
+	uint32_t add;
+
+	if (n == NULL)
+		return;
+	add = (n->m_flags & M_PKTHDR) ? n->m_pkthdr.len : m_length(n, NULL);
+	n->m_flags &= (uint16_t)~M_PKTFLAGS;
+	while (last->m_next != NULL)
+		last = last->m_next;
+	last->m_next = n;
+	if (m->m_flags & M_PKTHDR)
+		m->m_pkthdr.len += add;
+}
+
 /* ------------------------------------------------------------------------
  * Invariant checks (UST_DEBUG).
  */

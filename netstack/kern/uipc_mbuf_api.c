@@ -4,6 +4,8 @@
  * packet, on top of the internal m_* calls.  struct ust_mbuf is struct mbuf
  * under an opaque name.
  */
+#include <string.h>
+
 #include "kern/stack_var.h"
 
 #define MB(um) ((struct mbuf *)(void *)(um))
@@ -188,11 +190,20 @@ ust_mbuf_attach_ref(struct ust_if *uifp, const void *buf, size_t size, size_t of
 	if (buf == NULL || cnt == NULL || free_fn == NULL || size > UINT32_MAX || off > size ||
 	    len > size - off)
 		return (NULL);
-	m = m_gethdr(&ifp->if_stack->st_mbz, MT_DATA);
+	/* m_gethdr without clearing what m_extadd and the lines below set
+	 * (this is per lent buffer, on the receive path). */
+	m = ust_zone_alloc(ifp->if_stack->st_mbz.mz_mbuf);
 	if (m == NULL) {
+		ifp->if_stack->st_mbz.mz_nombuf++;
 		ifp->if_data.iqdrops++;
 		return (NULL);
 	}
+	m->m_next = NULL;
+	m->m_nextpkt = NULL;
+	m->m_flags = M_PKTHDR;
+	m->m_type = MT_DATA;
+	m->m_zones = &ifp->if_stack->st_mbz;
+	memset(&m->m_pkthdr, 0, sizeof(m->m_pkthdr));
 	/* m_ext_free_t and ust_mbuf_ext_free_fn have the same shape:
 	 * free_fn(arg, buf). */
 	/* Read-only (M_RDONLY): the stack never writes through the pointer. */
@@ -208,7 +219,7 @@ ust_mbuf_attach_ref(struct ust_if *uifp, const void *buf, size_t size, size_t of
 void
 ust_mbuf_cat(struct ust_mbuf *m, struct ust_mbuf *n)
 {
-	m_cat(MB(m), MB(n));
+	m_catlink(MB(m), MB(n));
 }
 
 struct ust_mbuf_keep *
@@ -216,7 +227,11 @@ ust_mbuf_keep(const struct ust_mbuf *m)
 {
 	struct mbuf_zones *mz = CMB(m)->m_zones;
 
-	if (mbuf_zones_low(mz))
+	/* The zones' levels change by a few buffers per frame: looking every
+	 * 16th call is as good and costs a sixteenth. */
+	if ((mz->mz_keep_tick++ & 15u) == 0)
+		mz->mz_keep_low = mbuf_zones_low(mz);
+	if (mz->mz_keep_low)
 		return (NULL);
 	mbuf_zones_hold(mz);
 	return ((struct ust_mbuf_keep *)(void *)mz);

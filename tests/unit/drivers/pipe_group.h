@@ -55,6 +55,9 @@ pg_open(struct pgrig *r, unsigned n, int steer, int rss_mark, int threads)
 	pc.rss_mark = rss_mark;
 	pc.ring_size = 512;
 	pc.notify = threads;
+	/* MTU-sized segments are lent too: lent frames come back across
+	 * lanes (and threads) to the stack that sent them. */
+	pc.lend_min = 512;
 	if (!threads) {
 		r->vc = ust_vclock_create(1000 * TL_NS_MS);
 		pc.clock = ust_vclock_clock(r->vc);

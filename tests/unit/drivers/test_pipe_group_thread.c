@@ -177,6 +177,14 @@ tcp_threads(unsigned n, int steer, struct ust_group_stats *sa, struct ust_group_
 			break;
 		nanosleep(&ts, NULL);
 	}
+	{
+		struct ust_pipe_stats ps[2];
+
+		/* Full segments crossed lent both ways (pipe_group.h). */
+		ust_pipe_get_stats(r.p, UST_PIPE_A_TO_B, &ps[0]);
+		ust_pipe_get_stats(r.p, UST_PIPE_B_TO_A, &ps[1]);
+		CHECK(ps[0].lent > 0 && ps[1].lent > 0);
+	}
 	pg_close(&r);
 }
 

@@ -25,8 +25,10 @@ lend_init(struct bulk *w, uint64_t seed, const struct ust_pipe_config *pc0)
 	bulk_stacks(w, seed, 64u << 20, 16384, 4096);
 	if (pc0 != NULL)
 		pc = *pc0;
-	else
+	else {
 		ust_pipe_config_init(&pc);
+		pc.lend_min = 512; /* MTU-sized segments lend too */
+	}
 	pc.clock = ust_vclock_clock(w->vc);
 	REQUIRE_EQ(ust_pipe_create(&pc, &w->p), 0);
 	bulk_attach(w, ust_pipe_ops(), ust_pipe_end(w->p, UST_PIPE_A), ust_pipe_ops(),
@@ -129,7 +131,7 @@ TEST(lend_off_copies_everything)
 
 	ust_pipe_config_init(&pc);
 	CHECK_EQ(pc.lend, 1);
-	CHECK_EQ(pc.lend_min, 512);
+	CHECK_EQ(pc.lend_min, 2048);
 	pc.lend = 0;
 	lend_init(&w, ust_test_seed, &pc);
 	CHECK(lend_xfer(&w, w.cli, w.srv, 1u << 20, 3));
@@ -147,6 +149,7 @@ TEST(lend_with_faults_intact_dup_and_corrupt_copied)
 	int d;
 
 	ust_pipe_config_init(&pc);
+	pc.lend_min = 512;
 	for (d = 0; d < 2; d++) {
 		pc.fault[d].seed = ust_test_seed + (uint64_t)d;
 		pc.fault[d].loss_ppm = 10000;
@@ -183,6 +186,7 @@ TEST(lend_budget_exhausted_falls_back_to_copies)
 	struct bulk w;
 
 	ust_pipe_config_init(&pc);
+	pc.lend_min = 512;
 	pc.lend_max = 4;
 	lend_init(&w, ust_test_seed, &pc);
 	/* B does not read: its receive buffer holds lent frames, at most 4. */
@@ -225,10 +229,11 @@ TEST(lend_low_sender_pool_copies)
 	memset(&w, 0, sizeof(w));
 	w.seed = ust_test_seed;
 	w.vc = ust_vclock_create(BULK_T0);
-	w.a = test_stack_new_sized(w.vc, w.seed, 64u << 20, 16384, 64);
+	w.a = test_stack_new_sized(w.vc, w.seed, 64u << 20, 16384, 16);
 	w.b = test_stack_new_sized(w.vc, w.seed + 1, 64u << 20, 16384, 4096);
 	REQUIRE(w.a != NULL && w.b != NULL);
 	ust_pipe_config_init(&pc);
+	pc.lend_min = 512;
 	pc.clock = ust_vclock_clock(w.vc);
 	REQUIRE_EQ(ust_pipe_create(&pc, &w.p), 0);
 	bulk_attach(&w, ust_pipe_ops(), ust_pipe_end(w.p, UST_PIPE_A), ust_pipe_ops(),
@@ -457,6 +462,7 @@ TEST(lend_two_threads_bulk_intact)
 	cfg.seed = ust_test_seed + 1;
 	REQUIRE_EQ(ust_stack_create(&cfg, &b), 0);
 	ust_pipe_config_init(&pc);
+	pc.lend_min = 512;
 	REQUIRE_EQ(ust_pipe_create(&pc, &p), 0);
 	REQUIRE_EQ(ust_if_attach(a, "p0", ust_pipe_ops(), ust_pipe_end(p, UST_PIPE_A), &ifa), 0);
 	REQUIRE_EQ(ust_if_attach(b, "p0", ust_pipe_ops(), ust_pipe_end(p, UST_PIPE_B), &ifb), 0);
@@ -498,4 +504,31 @@ TEST(lend_two_threads_bulk_intact)
 	ust_stack_destroy(a);
 	ust_stack_destroy(b);
 	ust_pipe_destroy(p);
+}
+
+/* The default lend_min (2048): MTU-sized segments are copied, the large
+ * segments of a TSO pipe are lent. */
+TEST(lend_default_copies_mtu_frames_lends_tso)
+{
+	struct ust_pipe_config pc;
+	struct ust_pipe_stats ab;
+	struct bulk w;
+
+	ust_pipe_config_init(&pc);
+	lend_init(&w, ust_test_seed, &pc);
+	CHECK(lend_xfer(&w, w.cli, w.srv, 1u << 20, 4));
+	lend_stats(&w, UST_PIPE_A_TO_B, &ab);
+	CHECK_EQ(ab.lent, 0);
+	CHECK(ab.delivered > 700);
+	bulk_fini_nofree(&w);
+
+	ust_pipe_config_init(&pc);
+	pc.caps = UST_IFCAP_TSO4 | UST_IFCAP_LRO | UST_IFCAP_TXCSUM | UST_IFCAP_RXCSUM;
+	pc.ring_size = 256;
+	lend_init(&w, ust_test_seed, &pc);
+	CHECK(lend_xfer(&w, w.cli, w.srv, 4u << 20, 6));
+	lend_stats(&w, UST_PIPE_A_TO_B, &ab);
+	CHECK(ab.lent > 20);
+	CHECK(ab.delivered_bytes > 4 * 1514 * ab.delivered); /* large segments */
+	bulk_fini_nofree(&w);
 }

@@ -23,11 +23,16 @@
  *     ust_fault_wrap_destroy(fw);
  *     ust_tap_close(tap);
  *
- * Determinism: each direction draws from its own PRNG seeded with its
- * config's seed, a fixed set of draws per frame whatever the outcome, so
- * the n-th frame offered in a direction meets the same fate for the same
- * seed and frame sizes, whatever the other direction or the inner driver
- * does (drivers/fault/fault.h has the full model).  Time is the clock in
+ * Determinism, for a configuration held constant: each direction draws
+ * from its own PRNG seeded with its config's seed, a fixed set of draws
+ * per frame whatever the outcome, so the n-th frame offered in a
+ * direction meets the same fate for the same seed and frame sizes,
+ * whatever the other direction or the inner driver does
+ * (drivers/fault/fault.h has the full model).  Draws that can change no
+ * fate are skipped: none without a random fault (loss, duplicate,
+ * reorder, corrupt, jitter), the CE draw only with ce_ppm; with nothing
+ * configured a frame costs only the MTU and queue checks.  Changing the
+ * configuration reseeds.  Time is the clock in
  * the config, which must be the stack's (a virtual clock in simulations).
  *
  * Held frames: delayed, reordered or rate-limited frames, and frames the

