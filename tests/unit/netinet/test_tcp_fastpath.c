@@ -574,7 +574,9 @@ TEST(fastpath_keepalive_lazy_but_on_time)
 	CHECK_EQ(s.flags, TH_ACK);
 	CHECK_EQ(s.len, 0);
 	CHECK_EQ(s.raw_seq, tp->snd_una - 1);
+#if UST_STATS
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_keepprobe, 1);
+#endif
 	/* TCP_KEEPIDLE re-arms the running timer at once. */
 	REQUIRE(tl_setint(o.so, UST_IPPROTO_TCP, UST_TCP_KEEPIDLE, 100) == 0);
 	CHECK_EQ(tp->t_timers[TT_KEEP], ust_vclock_now(o.t.vc) + 100000 * IPT_MS);
@@ -624,7 +626,9 @@ TEST(fastpath_timer_rearm_lazy)
 	ipt_advance(&o.t, 2 * IPT_MS);
 	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.raw_seq, o.iss + 1 + 1460);
+#if UST_STATS
 	CHECK_EQ(o.t.st->st_tcpstat.tcps_rexmttimeo, 1);
+#endif
 	tt_fini(&o);
 }
 
@@ -896,11 +900,11 @@ TEST(fastpath_broadcast_verdict_follows_route_gen)
 	/* A's address becomes a broadcast of B's interface. */
 	REQUIRE_EQ(ust_if_addr_add(w.ifb, test_ip4(5), 30), 0);
 	sb->st_route_gen++;
-	before = sb->st_tcpstat.tcps_rcvpack;
+	before = SO_FROM_UST(w.srv)->so_rcv.sb_cc + sototcpcb(SO_FROM_UST(w.srv))->rcv_nxt;
 	REQUIRE(ust_send(w.cli, fp_payload, 100, 0) == 100);
 	bulk_run(&w, 5 * BULK_MS);
 	CHECK_EQ(ust_recv(w.srv, buf, sizeof(buf), 0), -UST_EAGAIN);
-	CHECK_EQ(sb->st_tcpstat.tcps_rcvpack, before);
+	CHECK_EQ(SO_FROM_UST(w.srv)->so_rcv.sb_cc + sototcpcb(SO_FROM_UST(w.srv))->rcv_nxt, before);
 	CHECK(inp->inp_bcast_gen != sb->st_route_gen);
 	/* The address goes (and the generation with it): accepted again. */
 	REQUIRE_EQ(ust_if_addr_del(w.ifb, test_ip4(5)), 0);
