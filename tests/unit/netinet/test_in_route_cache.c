@@ -411,9 +411,14 @@ tc_step(struct tc *t, size_t n, uint64_t dt)
 	if (n > 0 && (k = ust_send(t->c, t->buf + t->sent, n, 0)) > 0)
 		t->sent += (size_t)k;
 	tl_pair_run(&t->pr, dt);
+	/* TCP to the gateway, IPv4 or IPv6 (next header 6 right after the
+	 * fixed header: TCP segments carry no extension headers). */
 	for (i = 0; i < t->d2->tx_count; i++)
-		if (tl_parse(t->d2->tx[i], t->d2->tx_len[i], &p) == 0 && p.ip != NULL &&
-		    p.proto == TL_IPPROTO_TCP && memcmp(p.dmac, rc_gw_mac, 6) == 0)
+		if (memcmp(t->d2->tx[i], rc_gw_mac, 6) == 0 &&
+		    ((tl_parse(t->d2->tx[i], t->d2->tx_len[i], &p) == 0 && p.ip != NULL &&
+		         p.proto == TL_IPPROTO_TCP) ||
+		        (t->d2->tx[i][12] == 0x86 && t->d2->tx[i][13] == 0xdd &&
+		            t->d2->tx[i][14 + 6] == 6)))
 			t->lo1++;
 	t->d2->tx_count = 0;
 	while (t->rcvd < TC_LEN && (k = ust_recv(t->s, t->got + t->rcvd, TC_LEN - t->rcvd, 0)) > 0)
@@ -667,4 +672,66 @@ TEST(rtcache6_local_destination)
 	rc_fini(&r);
 }
 #endif
+
+/* The IPv6 twin of rtcache_tcp_route_moves_mid_transfer: 2001:2::1 on a's
+ * pipe end to 2001:2::2 on b's, then by a gateway on lo1, then no route,
+ * then back. */
+TEST(rtcache6_tcp_route_moves_mid_transfer)
+{
+	struct tc *t = &tcrig;
+	struct ust_sockaddr_in6 sin;
+	uint8_t maca[6], macb[6];
+	uint64_t hits, noroute, lo1;
+	int i;
+
+	tc_init(t);
+	ust_if_get_mac(t->pr.ifa, maca);
+	ust_if_get_mac(t->pr.ifb, macb);
+	REQUIRE_EQ(ust_if_addr6_add(t->pr.ifa, &R6_PEER, 64, UST_IN6_IFF_NODAD), 0);
+	REQUIRE_EQ(ust_if_addr6_add(t->pr.ifb, &R6_OURS, 64, UST_IN6_IFF_NODAD), 0);
+	REQUIRE_EQ(ust_nd6_add_static(t->pr.ifa, &R6_OURS, macb), 0);
+	REQUIRE_EQ(ust_nd6_add_static(t->pr.ifb, &R6_PEER, maca), 0);
+	REQUIRE_EQ(ust_if_addr6_add(t->if2, &R6_OURS2, 64, UST_IN6_IFF_NODAD), 0);
+	REQUIRE_EQ(ust_nd6_add_static(t->if2, &R6_GW, rc_gw_mac), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin6_len = (uint8_t)sizeof(sin);
+	sin.sin6_family = UST_AF_INET6;
+	sin.sin6_port = tl_hton16(8080);
+	sin.sin6_addr = R6_OURS;
+	REQUIRE_EQ(ust_socket(t->pr.b, UST_AF_INET6, UST_SOCK_STREAM, 0, &t->l), 0);
+	REQUIRE_EQ(ust_bind(t->l, (const struct ust_sockaddr *)&sin, sizeof(sin)), 0);
+	REQUIRE_EQ(ust_listen(t->l, 4), 0);
+	REQUIRE_EQ(ust_socket(t->pr.a, UST_AF_INET6, UST_SOCK_STREAM, 0, &t->c), 0);
+	CHECK_EQ(ust_connect(t->c, (const struct ust_sockaddr *)&sin, sizeof(sin)),
+	    -UST_EINPROGRESS);
+	tl_pair_run(&t->pr, 50 * RC_MS);
+	REQUIRE_EQ(ust_accept(t->l, &t->s, NULL, NULL), 0);
+	for (i = 0; i < 5; i++)
+		tc_step(t, 4000, 5 * RC_MS);
+	CHECK_EQ(t->rcvd, 20000);
+	hits = IP6ST(t->pr.a, ip6s_rtcache_hit);
+	CHECK_STAT(hits > 20);
+	CHECK_EQ(tc_inp(t->c)->inp_route.ro_flags & (RO_VALID | RO_INET6), RO_VALID | RO_INET6);
+	CHECK_EQ(ust_route6_add(t->pr.a, &R6_OURS, 128, &R6_GW, NULL), 0);
+	lo1 = t->lo1;
+	tc_step(t, 4000, 5 * RC_MS);
+	CHECK(t->lo1 > lo1);
+	CHECK_EQ(t->rcvd, 20000);
+	CHECK_EQ(ust_route6_del(t->pr.a, &R6_OURS, 128), 0);
+	CHECK_EQ(ust_route6_del(t->pr.a, &R6_NET, 64), 0);
+	noroute = IP6ST(t->pr.a, ip6s_noroute);
+	lo1 = t->lo1;
+	tc_step(t, 4000, 3000 * RC_MS);
+	CHECK_STAT(IP6ST(t->pr.a, ip6s_noroute) > noroute);
+	CHECK_EQ(t->lo1, lo1);
+	CHECK_EQ(t->rcvd, 20000);
+	CHECK_EQ(tc_inp(t->c)->inp_route.ro_gen, 0);
+	CHECK_EQ(ust_route6_add(t->pr.a, &R6_NET, 64, NULL, t->pr.ifa), 0);
+	for (i = 0; i < 400 && t->rcvd < TC_LEN; i++)
+		tc_step(t, 8000, 50 * RC_MS);
+	CHECK_EQ(t->rcvd, TC_LEN);
+	CHECK_MEM(t->got, t->buf, TC_LEN);
+	CHECK_STAT(IP6ST(t->pr.a, ip6s_rtcache_hit) > hits);
+	tc_fini(t);
+}
 #endif /* UST_INET6 */
