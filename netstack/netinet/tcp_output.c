@@ -343,7 +343,9 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 		m_freem(m);
 		return (NULL);
 	}
-	if (len <= M_TRAILINGSPACE(m)) {
+	/* tcp_hdr_mbuf's mbuf keeps its data in its own storage: the room
+	 * behind the header without M_TRAILINGSPACE's general tests. */
+	if (len <= MLEN - (uint32_t)(m->m_data - m->m_dat) - hlen) {
 		if (m_copydata(src, soff, len, mtod(m, uint8_t *) + hlen) != 0) {
 			m_freem(m);
 			return (NULL);
