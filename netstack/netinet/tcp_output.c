@@ -361,7 +361,9 @@ tcp_output_mbuf(struct ust_stack *st, struct socket *so, uint32_t hlen, uint32_t
 		m_freem(m);
 		return (NULL);
 	}
-	if (len <= M_TRAILINGSPACE(m)) {
+	/* tcp_hdr_mbuf's mbuf keeps its data in its own storage: the room
+	 * behind the header without M_TRAILINGSPACE's general tests. */
+	if (len <= MLEN - (uint32_t)(m->m_data - m->m_dat) - hlen) {
 		if (m_copydata(src, soff, len, mtod(m, uint8_t *) + hlen) != 0) {
 			m_freem(m);
 			return (NULL);
@@ -797,27 +799,37 @@ tcp_output_wantdata(const struct tcpcb *tp, uint32_t off, uint32_t len, uint32_t
 }
 
 /*
- * The common call that sends nothing, decided without the general pass
- * (tcp_input calls tcp_output after every segment; half of a bulk
- * receiver's calls find only a delayed ACK pending): an established
- * connection with no flag asking for a segment, a delayed ACK (so no
- * window update goes on its own: tcp_output_winupdate), every byte of the
- * send buffer already sent and no urgent data.  The general pass reaches
- * the same verdict (no data, no ACK, no control bit, no window update)
- * and then arms the persist timer only for data without a timer, which
- * this test leaves to it.
+ * The common calls that send nothing, decided without the general pass
+ * (tcp_input calls tcp_output after every segment): an established
+ * connection with no flag asking for a segment, nothing to go back for
+ * (snd_nxt == snd_max), no urgent data, and no new data that may go:
+ * everything queued is sent, or the window is full (not closed: a closed
+ * window with data waiting starts the persist timer in the general
+ * pass).  Then only a window update could go: never with a delayed ACK
+ * pending (half of a bulk receiver's calls), else tcp_output_winupdate
+ * decides as in the general pass.  Data waiting without a timer to bring
+ * it (the general pass arms persist) is left to the general pass.
  */
 static inline int
 tcp_output_nothing(const struct tcpcb *tp, const struct socket *so)
 {
-	uint32_t sbav = so->so_snd.sb_cc;
+	uint32_t sbav = so->so_snd.sb_cc, off = tp->snd_nxt - tp->snd_una, sendwin;
 
-	return (tp->t_state == TCPS_ESTABLISHED &&
-	    (tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_NEEDSYN | TF_FORCEDATA | TF_DELACK)) ==
-	        TF_DELACK &&
-	    tp->snd_nxt == tp->snd_max && sbav == (uint32_t)(tp->snd_max - tp->snd_una) &&
-	    !SEQ_GT(tp->snd_up, tp->snd_una) &&
-	    (sbav == 0 || tcp_out_timer_on(tp, TT_REXMT) || tcp_out_timer_on(tp, TT_PERSIST)));
+	if (tp->t_state != TCPS_ESTABLISHED ||
+	    (tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_NEEDSYN | TF_FORCEDATA)) ||
+	    tp->snd_nxt != tp->snd_max || SEQ_GT(tp->snd_up, tp->snd_una))
+		return (0);
+	if (sbav != off) {
+		/* Unsent data (off < sbav: no FIN in this state) held by a
+		 * full, open window. */
+		sendwin = tp->snd_wnd < tp->snd_cwnd ? tp->snd_wnd : tp->snd_cwnd;
+		if (sendwin == 0 || sendwin > off)
+			return (0);
+	}
+	if (sbav > 0 && !tcp_out_timer_on(tp, TT_REXMT) && !tcp_out_timer_on(tp, TT_PERSIST))
+		return (0);
+	return (
+	    (tp->t_flags & TF_DELACK) || !tcp_output_winupdate(tp, so, tcp_output_recwin(tp, so)));
 }
 
 int
