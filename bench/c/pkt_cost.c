@@ -23,10 +23,15 @@
  * its segments carry the same 1460 bytes as IPv4's at MTU 1500 and the two
  * families differ only in their headers' work.
  *
- * Prints one JSON line with the segments the collected side handled
- * (tcps_rcvpack or tcps_sndpack over the measured phase), so that
- * b_cost.py divides the difference of two runs' instruction counts by the
- * difference of their segments and setup cost cancels.  Without valgrind
+ * Prints one JSON line with the segments of the measured phase counted on
+ * the wire: the frames that crossed the link from sender to receiver (the
+ * receiving interface's ipackets), so that b_cost.py divides the
+ * difference of two runs' instruction counts by the difference of their
+ * segments and setup cost cancels.  Wire frames, not TCP's counters:
+ * receive coalescing (LRO) hands TCP fewer, larger segments, and TSO
+ * sends fewer, larger ones, but the link carries the same frames.  The
+ * line also has TCP's own count of the collected side (tcps_rcvpack or
+ * tcps_sndpack) and the frames the other way (the receiver's ACKs).  Without valgrind
  * the client requests do nothing and the program just checks the data.
  */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime in example_util.h */
@@ -71,6 +76,7 @@ struct rig {
 	struct ust_vclock *vc;
 	struct ust_pipe *pipe;
 	struct ust_stack *snd, *rcv;
+	struct ust_if *ifa, *ifb;     /* the sender's and the receiver's interfaces */
 	struct ust_socket *cso, *sso; /* sender's and receiver's sockets */
 	int side_rx, side_tx;         /* which side is collected */
 	int offload;                  /* pipe checksum offload (RXCSUM|TXCSUM) */
@@ -227,6 +233,8 @@ setup(struct rig *r)
 	        ust_if_attach(r->rcv, "pipe0", ust_pipe_ops(), ust_pipe_end(r->pipe, UST_PIPE_B),
 	            &ifb) != 0)
 		return (-1);
+	r->ifa = ifa;
+	r->ifb = ifb;
 	if (bench_family_addrs(r->family, ifa, ifb) != 0)
 		return (-1);
 	/* Window scaling without timestamps: 1460 bytes of payload. */
@@ -253,8 +261,9 @@ main(int argc, char **argv)
 {
 	static struct rig r;
 	struct ust_tcpstat s0, s1;
+	struct ust_if_stats a0, a1, b0, b1;
 	long k = 1000;
-	uint64_t segs;
+	uint64_t segs, wire, acks;
 	int i;
 
 	r.family = 4;
@@ -293,16 +302,24 @@ main(int argc, char **argv)
 		return (1);
 	}
 	ust_stats_tcp(r.side_tx ? r.snd : r.rcv, &s0);
+	ust_if_get_stats(r.ifa, &a0);
+	ust_if_get_stats(r.ifb, &b0);
 	if (transfer(&r, (uint64_t)k * SEG) != 0) {
 		fprintf(stderr, "pkt_cost: the measured transfer stalled\n");
 		return (1);
 	}
 	ust_stats_tcp(r.side_tx ? r.snd : r.rcv, &s1);
+	ust_if_get_stats(r.ifa, &a1);
+	ust_if_get_stats(r.ifb, &b1);
 	segs = r.side_tx ? s1.tcps_sndpack - s0.tcps_sndpack : s1.tcps_rcvpack - s0.tcps_rcvpack;
-	printf("{\"side\": \"%s\", \"segments\": %llu, \"bytes\": %llu, \"csum_offload\": %d, "
+	wire = b1.ipackets - b0.ipackets;
+	acks = a1.ipackets - a0.ipackets;
+	printf("{\"side\": \"%s\", \"segments\": %llu, \"tcp_segments\": %llu, "
+	       "\"ack_frames\": %llu, \"bytes\": %llu, \"csum_offload\": %d, "
 	       "\"callgrind\": %d, \"family\": %d}\n",
-	    r.side_tx ? "tx" : "rx", (unsigned long long)segs, (unsigned long long)k * SEG,
-	    r.offload, HAVE_CALLGRIND, r.family);
+	    r.side_tx ? "tx" : "rx", (unsigned long long)wire, (unsigned long long)segs,
+	    (unsigned long long)acks, (unsigned long long)k * SEG, r.offload, HAVE_CALLGRIND,
+	    r.family);
 	ust_close(r.cso);
 	ust_close(r.sso);
 	ust_stack_destroy(r.snd);

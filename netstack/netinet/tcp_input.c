@@ -71,6 +71,17 @@ tp_so(const struct tcpcb *tp)
 	return (tp->t_inpcb != NULL ? tp->t_inpcb->inp_socket : NULL);
 }
 
+/* The wire segments a received frame stands for: a software-LRO frame
+ * (tcp_lro.c) carries their number in m_pkthdr.lro_nsegs, 0 or 1 for a
+ * plain one.  tcps_rcvtotal and tcps_rcvpack count wire segments. */
+static inline uint32_t
+tcp_lro_nsegs(const struct mbuf *m)
+{
+	if (m == NULL || !(m->m_flags & M_PKTHDR) || m->m_pkthdr.lro_nsegs <= 1)
+		return (1);
+	return (m->m_pkthdr.lro_nsegs);
+}
+
 /* ---------------------------------------------------------------------
  * RTT and MSS.
  * ------------------------------------------------------------------- */
@@ -1147,7 +1158,7 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 			tp->rcv_nxt += seg->tlen;
 			tp->t_bytes_rcvd_total += seg->tlen;
 			if (seg->tlen != 0) {
-				TCPSTAT_INC(st, tcps_rcvpack);
+				TCPSTAT_ADD(st, tcps_rcvpack, tcp_lro_nsegs(m));
 				TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
 			}
 			if (so != NULL && !(so->so_rcv.sb_state & SBS_CANTRCVMORE) &&
@@ -1265,6 +1276,140 @@ tcp_finish(struct tcpcb *tp, int needoutput)
 	}
 }
 
+/* ---------------------------------------------------------------------
+ * Header prediction (Van Jacobson's, in FreeBSD's order; Stevens TCPv2
+ * 28.4).
+ * ------------------------------------------------------------------- */
+
+/* Step 6 of a predicted segment: tcp_update_window (the plain update),
+ * tcp_do_urg without URG (rcv_up catches up before rcv_nxt moves), then
+ * tcp_do_data's in-order branch and tcp_finish. */
+static void
+tcp_predict_step6(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwin)
+{
+	struct ust_stack *st = tp->t_stack;
+	struct socket *so;
+	int needoutput;
+
+	needoutput = tcp_update_window(tp, seg, tiwin);
+	if (SEQ_GT(tp->rcv_nxt, tp->rcv_up))
+		tp->rcv_up = tp->rcv_nxt;
+	if (seg->tlen == 0) {
+		m_freem(m);
+	} else {
+		so = tp_so(tp);
+		/* RFC 1122 4.2.3.2, RFC 5681 4.2: tcp_delay_ack decides, so an
+		 * oversized (LRO) frame is acknowledged at once. */
+		if (tcp_delay_ack(tp, seg->tlen))
+			tp->t_flags |= TF_DELACK;
+		else
+			tp->t_flags |= TF_ACKNOW;
+		tp->rcv_nxt += seg->tlen;
+		tp->t_bytes_rcvd_total += seg->tlen;
+		TCPSTAT_ADD(st, tcps_rcvpack, tcp_lro_nsegs(m));
+		TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
+		tcp_autorcvbuf(tp, seg, so);
+		sbappendstream(&so->so_rcv, m);
+		sorwakeup(so);
+	}
+	TCP_ASSERT_STATE(tp, TCPS_ESTABLISHED, TCPS_ESTABLISHED);
+	TCP_ASSERT_SEQ(tp);
+	tcp_finish(tp, needoutput);
+}
+
+/*
+ * The two segments a busy ESTABLISHED connection mostly sees, the next
+ * pure ACK of new data (a sender) and the next in-order data with nothing
+ * new acknowledged (a receiver), recognised by a few comparisons and
+ * handled by exactly the steps tcp_do_sync, tcp_do_ack and step 6 would
+ * take for them, in the same order, without the checks that cannot fire:
+ * RST/SYN/PAWS/trimming/RFC 5961 challenges, the SACK scoreboard, ECE,
+ * the duplicate-ACK machine, urgent data, reassembly and FIN.  Counters,
+ * timers and every tcpcb field end as on the slow path, and the same
+ * outputs go out (net.inet.tcp.header_prediction=0 gives the same wire,
+ * which test_tcp_fastpath checks).  Returns 1 when it consumed m, 0 (and
+ * nothing changed) for the slow path.
+ */
+static int
+tcp_input_predict(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwin)
+{
+	struct ust_stack *st = tp->t_stack;
+	const struct tcphdr *th = &seg->th;
+	struct socket *so;
+	tcp_seq ack = th->th_ack;
+
+	/* Cheapest and most selective first.  ECE and CWR are ECN work
+	 * (RFC 3168 6.1.2-6.1.3); a FIN we sent makes an ACK beyond the
+	 * data possible (tcp_do_newack's ourfinisacked). */
+	if (tp->t_state != TCPS_ESTABLISHED ||
+	    (th->th_flags & (TH_SYN | TH_FIN | TH_RST | TH_URG | TH_ACK | TH_ECE | TH_CWR)) !=
+	        TH_ACK ||
+	    (tp->t_flags & (TF_NEEDSYN | TF_NEEDFIN | TF_SENTFIN)) != 0 ||
+	    th->th_seq != tp->rcv_nxt || tiwin == 0 || tiwin != tp->snd_wnd ||
+	    tp->snd_nxt != tp->snd_max)
+		return (0);
+	/* RFC 7323 3.2 and 5.3 (tcp_do_sync, tcp_paws): with timestamps
+	 * agreed the segment has one and it passes PAWS. */
+	if ((tp->t_flags & TF_RCVD_TSTMP) &&
+	    (!(seg->to.to_flags & TOF_TS) ||
+	        (tp->ts_recent != 0 && TSTMP_LT(seg->to.to_tsval, tp->ts_recent))))
+		return (0);
+	/* CE needs ECE on an immediate ACK (tcp_ecn_input). */
+	if ((tp->t_flags & TF_ECN_PERMIT) && (seg->ip_tos & IPTOS_ECN_MASK) == IPTOS_ECN_CE)
+		return (0);
+	/* The window update is the plain one (tcp_update_window's SND.WL1 /
+	 * SND.WL2 rule holds). */
+	if (SEQ_GT(tp->snd_wl1, th->th_seq) || SEQ_GT(tp->snd_wl2, ack))
+		return (0);
+	/* SACK: no blocks and no scoreboard, so tcp_sack_doack only moves
+	 * snd_fack to the ACK and zeroes the hints (below). */
+	if ((tp->t_flags & TF_SACK_PERMIT) &&
+	    ((seg->to.to_flags & TOF_SACK) || tp->snd_holes != NULL || tp->t_sack_overflow))
+		return (0);
+	so = tp_so(tp);
+	if (seg->tlen == 0) {
+		/* Pure ACK of new data, not in any recovery, acknowledging
+		 * data only (no FIN of ours is out). */
+		if (!SEQ_GT(ack, tp->snd_una) || SEQ_GT(ack, tp->snd_max) ||
+		    IN_RECOVERY(tp->t_flags) || so == NULL ||
+		    SEQ_SUB(ack, tp->snd_una) > so->so_snd.sb_cc)
+			return (0);
+	} else {
+		/* In-order data acknowledging nothing new, with nothing
+		 * queued out of order or to report by SACK, that fits the
+		 * buffer (so tcp_trim would not cut it). */
+		if (ack != tp->snd_una || IN_FASTRECOVERY(tp->t_flags) || tp->t_segq != NULL ||
+		    tp->rcv_numsacks != 0 || tp->rcv_dsack_valid || so == NULL ||
+		    (so->so_rcv.sb_state & SBS_CANTRCVMORE) ||
+		    (long)seg->tlen > sbspace(&so->so_rcv))
+			return (0);
+	}
+
+	/* tcp_do_sync: the timestamp to echo, the ECT counters. */
+	tcp_update_ts_recent(tp, seg);
+	tcp_ecn_input(tp, seg);
+	/* tcp_do_ack: tcp_sack_doack without blocks or holes. */
+	if (tp->t_flags & TF_SACK_PERMIT) {
+		tp->snd_fack = ack;
+		tp->sackhint.nexthole = NULL;
+		tp->sackhint.sacked_bytes = 0;
+		tp->sackhint.lost_bytes = 0;
+		tp->sackhint.sack_bytes_rexmit = 0;
+	}
+	if (seg->tlen == 0) {
+		TCPSTAT_INC(st, tcps_predack);
+		(void)tcp_do_newack(tp, seg);
+		/* Step 6: window, the urgent pointer catching up, no data. */
+		tcp_predict_step6(tp, seg, m, tiwin);
+		return (1);
+	}
+	/* tcp_do_dupack for a segment with data. */
+	TCPSTAT_INC(st, tcps_preddat);
+	tp->t_dupacks = 0;
+	tcp_predict_step6(tp, seg, m, tiwin);
+	return (1);
+}
+
 /* RFC 9293 3.10.7.3-4.  seg is the segment's own copy (trimmed here);
  * m holds the payload only.  Consumes m. */
 static void
@@ -1283,11 +1428,20 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	if (m != NULL)
 		M_SANITY(m);
 	TCP_ASSERT_PAYLOAD(seg, m);
-	/* Keepalive: the connection is alive (RFC 1122 4.2.3.6). */
+	/* Keepalive: the connection is alive (RFC 1122 4.2.3.6).  A running
+	 * keepalive timer is left alone: tcp_timer_keep looks at t_rcvtime
+	 * and waits for the rest of the idle time, so the probe leaves when
+	 * it did with a re-arm per segment, without a callout touch per
+	 * segment.  Only a deadline later than a fresh one would be (the
+	 * idle time was lowered) is pulled in. */
 	tp->t_rcvtime = stack_now(st);
-	if (TCPS_HAVEESTABLISHED(tp->t_state))
-		tcp_timer_activate(tp, TT_KEEP,
-		    MS_TO_NS(tp->t_keepidle ? tp->t_keepidle : (uint32_t)V(st, tcp_keepidle)));
+	if (TCPS_HAVEESTABLISHED(tp->t_state)) {
+		uint64_t kidle =
+		    MS_TO_NS(tp->t_keepidle ? tp->t_keepidle : (uint32_t)V(st, tcp_keepidle));
+
+		if (tp->t_timers[TT_KEEP] == 0 || tp->t_timers[TT_KEEP] - tp->t_rcvtime > kidle)
+			tcp_timer_activate(tp, TT_KEEP, kidle);
+	}
 	/* RFC 7323 2.3: windows of SYNs are never scaled. */
 	tiwin = seg->th.th_win;
 	if (!(seg->th.th_flags & TH_SYN))
@@ -1299,6 +1453,8 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	if (SEQ_GT(tp->rcv_adv, tp->rcv_nxt) && (long)SEQ_SUB(tp->rcv_adv, tp->rcv_nxt) > win)
 		win = (long)SEQ_SUB(tp->rcv_adv, tp->rcv_nxt);
 	tp->rcv_wnd = (uint32_t)win;
+	if (V(st, tcp_header_prediction) && tcp_input_predict(tp, seg, m, tiwin))
+		return;
 
 	if (tp->t_state == TCPS_SYN_SENT)
 		r = tcp_do_syn_sent(tp, seg, &m);
@@ -1518,23 +1674,24 @@ void
 tcp_input(struct mbuf *m, uint32_t off)
 {
 	struct ust_stack *st = M_STACK(m);
-	struct ifnet *ifp = m->m_pkthdr.rcvif;
 	struct tcp_seg seg;
 
 	M_ASSERTPKTHDR(m);
 	M_SANITY(m);
-	TCPSTAT_INC(st, tcps_rcvtotal);
+	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
 		return;
-	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast. */
+	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast.
+	 * The flag and address-class tests here; the subnet broadcasts
+	 * (in_broadcast, a walk of the addresses) after the PCB lookup,
+	 * where a connection can skip them (tcp_input_bcast). */
 	if ((m->m_flags & (M_BCAST | M_MCAST)) || IN_MULTICAST(ntohl(seg.inc.inc_laddr.s_addr)) ||
-	    IN_MULTICAST(ntohl(seg.inc.inc_faddr.s_addr)) || in_broadcast(seg.inc.inc_laddr, ifp) ||
-	    in_broadcast(seg.inc.inc_faddr, ifp) || seg.inc.inc_laddr.s_addr == INADDR_ANY)
-		goto drop;
+	    IN_MULTICAST(ntohl(seg.inc.inc_faddr.s_addr)) ||
+	    seg.inc.inc_laddr.s_addr == INADDR_ANY) {
+		m_freem(m);
+		return;
+	}
 	tcp_input_seg(st, &seg, m);
-	return;
-drop:
-	m_freem(m);
 }
 
 #if UST_INET6
@@ -1571,7 +1728,7 @@ tcp6_input(struct mbuf *m, uint32_t off)
 
 	M_ASSERTPKTHDR(m);
 	M_SANITY(m);
-	TCPSTAT_INC(st, tcps_rcvtotal);
+	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp6_input_parse(st, m, off, &seg)) == NULL)
 		return;
 	/* RFC 1122 4.2.3.10 / FreeBSD tcp6_input: no connection with a
@@ -1590,6 +1747,45 @@ tcp6_input(struct mbuf *m, uint32_t off)
 }
 #endif
 
+/* The PCB of a parsed segment (either family): its connection, or a
+ * listener (wildcard), or NULL. */
+static struct inpcb *
+tcp_input_lookup(struct ust_stack *st, const struct tcp_seg *segp)
+{
+#if UST_INET6
+	if (inc_isipv6(&segp->inc))
+		return (in6_pcblookup(st->st_tcbinfo, &segp->inc.inc6_faddr, segp->inc.inc_fport,
+		    &segp->inc.inc6_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD, segp->ifp));
+#endif
+	return (in_pcblookup(st->st_tcbinfo, segp->inc.inc_faddr, segp->inc.inc_fport,
+	    segp->inc.inc_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD));
+}
+
+/* RFC 1122 4.2.3.10, IPv4: 1 when either address of segp is a broadcast
+ * of the receiving interface (in_broadcast).  A connection (found by its
+ * four-tuple, INP_INHASH) remembers the "no" in inp_bcast_gen and is not
+ * asked again until st_route_gen moves (an address, route or interface
+ * changed); listeners, TIME_WAIT and segments for no connection are
+ * asked every time, so what a SYN or a stray segment meets is unchanged. */
+static int
+tcp_input_bcast(struct ust_stack *st, const struct tcp_seg *segp, struct inpcb *inp)
+{
+	const struct tcpcb *tp;
+	int conn;
+
+	tp = inp != NULL ? intotcpcb(inp) : NULL;
+	conn = tp != NULL && (inp->inp_flags & INP_INHASH) && tp->t_state > TCPS_LISTEN &&
+	    tp->t_state != TCPS_TIME_WAIT;
+	if (conn && inp->inp_bcast_gen == st->st_route_gen)
+		return (0);
+	if (in_broadcast(segp->inc.inc_laddr, segp->ifp) ||
+	    in_broadcast(segp->inc.inc_faddr, segp->ifp))
+		return (1);
+	if (conn)
+		inp->inp_bcast_gen = st->st_route_gen;
+	return (0);
+}
+
 /* A parsed segment (either family): its connection, listener or RST. */
 static void
 tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
@@ -1597,6 +1793,9 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 	struct inpcb *inp;
 	struct tcpcb *tp;
 
+	inp = st->st_tcbinfo != NULL ? tcp_input_lookup(st, segp) : NULL;
+	if (!inc_isipv6(&segp->inc) && tcp_input_bcast(st, segp, inp))
+		goto drop;
 	if ((segp->th.th_flags & (TH_SYN | TH_FIN)) == (TH_SYN | TH_FIN) &&
 	    V(st, tcp_drop_synfin)) {
 		TCPSTAT_INC(st, tcps_badsyn);
@@ -1606,24 +1805,18 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 		tcp_noport(st, NULL, segp, m);
 		return;
 	}
-findpcb:
-#if UST_INET6
-	if (inc_isipv6(&segp->inc))
-		inp = in6_pcblookup(st->st_tcbinfo, &segp->inc.inc6_faddr, segp->inc.inc_fport,
-		    &segp->inc.inc6_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD, segp->ifp);
-	else
-#endif
-		inp = in_pcblookup(st->st_tcbinfo, segp->inc.inc_faddr, segp->inc.inc_fport,
-		    segp->inc.inc_laddr, segp->inc.inc_lport, INPLOOKUP_WILDCARD);
-	tp = inp != NULL ? intotcpcb(inp) : NULL;
-	if (tp == NULL || tp->t_state == TCPS_CLOSED) {
-		tcp_noport(st, tp, segp, m);
-		return;
-	}
-	if (tp->t_state == TCPS_TIME_WAIT) {
-		if (tcp_twcheck(tp, segp, m))
-			goto findpcb;
-		return;
+	for (;;) {
+		tp = inp != NULL ? intotcpcb(inp) : NULL;
+		if (tp == NULL || tp->t_state == TCPS_CLOSED) {
+			tcp_noport(st, tp, segp, m);
+			return;
+		}
+		if (tp->t_state != TCPS_TIME_WAIT)
+			break;
+		if (!tcp_twcheck(tp, segp, m))
+			return;
+		/* TIME_WAIT closed for a new SYN: look again. */
+		inp = tcp_input_lookup(st, segp);
 	}
 	if (tp->t_state == TCPS_LISTEN) {
 		tcp_input_listen(st, tp, segp, m);

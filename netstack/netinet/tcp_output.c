@@ -34,6 +34,14 @@
  * resend, the caller hears nothing, and no more segments go this round. */
 #define UST_ENOBUFS_SOFT (-1)
 
+/* tcp_timer_active() without the call: whether a timer slot is armed
+ * (which is always one of the TT_* constants here). */
+static inline int
+tcp_out_timer_on(const struct tcpcb *tp, int which)
+{
+	return (tp->t_timers[which] != 0);
+}
+
 /* FreeBSD's tcp_outflags[]: the control bits a state sends with. */
 static const uint16_t tcp_outflags[TCP_NSTATES] = {
 	[TCPS_CLOSED] = TH_RST | TH_ACK,
@@ -427,7 +435,7 @@ tcp_output_advance(struct tcpcb *tp, uint32_t len, uint16_t flags)
 		xlen++;
 		tp->t_flags |= TF_SENTFIN;
 	}
-	if (!(tp->t_flags & TF_FORCEDATA) || !tcp_timer_active(tp, TT_PERSIST)) {
+	if (!(tp->t_flags & TF_FORCEDATA) || !tcp_out_timer_on(tp, TT_PERSIST)) {
 		tp->snd_nxt += xlen;
 		if (SEQ_GT(tp->snd_nxt, tp->snd_max)) {
 			tp->snd_max = tp->snd_nxt;
@@ -439,8 +447,8 @@ tcp_output_advance(struct tcpcb *tp, uint32_t len, uint16_t flags)
 			}
 		}
 		/* RFC 6298 5.1: the timer runs while data is outstanding. */
-		if (!tcp_timer_active(tp, TT_REXMT) && tp->snd_nxt != tp->snd_una) {
-			if (tcp_timer_active(tp, TT_PERSIST)) {
+		if (!tcp_out_timer_on(tp, TT_REXMT) && tp->snd_nxt != tp->snd_una) {
+			if (tcp_out_timer_on(tp, TT_PERSIST)) {
 				tcp_timer_activate(tp, TT_PERSIST, 0);
 				tp->t_rxtshift = 0;
 			}
@@ -498,6 +506,91 @@ tcp_ecn_output(struct tcpcb *tp, uint16_t *flags, uint32_t len, int probe)
 }
 
 /*
+ * Whatever we send carries the ACK: the advertised edge moves, and the
+ * delayed ACK is done.  Its slot is cleared without moving the
+ * connection's callout: if the callout was armed for this deadline it
+ * fires with nothing due and re-arms for the next slot
+ * (tcp_timer_callout), one callout touch when the delay runs out instead
+ * of one per ACK sent.
+ */
+static inline void
+tcp_output_acked(struct tcpcb *tp, uint32_t win, uint16_t flags)
+{
+	uint32_t adv = win << ((flags & TH_SYN) ? 0 : tp->rcv_scale);
+
+	if (SEQ_GT(tp->rcv_nxt + adv, tp->rcv_adv))
+		tp->rcv_adv = tp->rcv_nxt + adv;
+	tp->last_ack_sent = tp->rcv_nxt;
+	tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
+	tp->t_timers[TT_DELACK] = 0;
+}
+
+/*
+ * The header is written word by word in network order, not field by field
+ * through a struct tcphdr: it sits at any alignment in the mbuf (memcpy,
+ * one store each), and every field is known at this point.
+ */
+static inline void
+tcp_out_put16(uint8_t *p, uint16_t v)
+{
+	v = htons(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline void
+tcp_out_put32(uint8_t *p, uint32_t v)
+{
+	v = htonl(v);
+	memcpy(p, &v, sizeof(v));
+}
+
+/*
+ * in_pseudo() for TCP over IPv4 (RFC 9293 3.1: source, destination,
+ * zero, protocol, length).  The part without the length is the same for
+ * every segment of a connection (its addresses never change once it
+ * sends): it is summed once into tp->t_phsum, FreeBSD's header template
+ * idea for the one field of ours that costs.  A folded sum that includes
+ * the protocol is never 0, which marks "not yet".  Folding the cached
+ * part plus the length (< 2^16: TSO sends 0) gives in_pseudo's value.
+ */
+static inline uint16_t
+tcp_out_pseudo4(struct tcpcb *tp, struct in_addr src, struct in_addr dst, uint32_t len)
+{
+	uint32_t s, d, sum = tp->t_phsum;
+
+	if (sum == 0) {
+		s = ntohl(src.s_addr);
+		d = ntohl(dst.s_addr);
+		sum = (s >> 16) + (s & 0xffff) + (d >> 16) + (d & 0xffff) + IPPROTO_TCP;
+		sum = (sum >> 16) + (sum & 0xffff);
+		sum = (sum >> 16) + (sum & 0xffff);
+		tp->t_phsum = sum;
+	}
+	sum += (len >> 16) + (len & 0xffff);
+	sum = (sum >> 16) + (sum & 0xffff);
+	sum = (sum >> 16) + (sum & 0xffff);
+	return ((uint16_t)sum);
+}
+
+/*
+ * The option length of a segment that carries the usual set, or -1 when
+ * it needs tcp_output_opts: none (TF_NOOPT, or nothing agreed), or
+ * timestamps alone once both sides sent them (RFC 7323 3.2), laid out as
+ * tcp_opts_write does (NOP, NOP, TS: 12 bytes).  SYNs (MSS, scale,
+ * SACK-permitted) and segments with SACK blocks take the general path.
+ */
+static inline int
+tcp_output_optlen_fast(const struct tcpcb *tp, uint16_t flags)
+{
+	if (tp->t_flags & TF_NOOPT)
+		return (0);
+	if ((flags & TH_SYN) ||
+	    ((tp->t_flags & TF_SACK_PERMIT) && (tp->rcv_numsacks > 0 || tp->rcv_dsack_valid)))
+		return (-1);
+	return (UST_TCP_RFC1323 && (tp->t_flags & TF_RCVD_TSTMP) ? TCPOLEN_TSTAMP_APPA : 0);
+}
+
+/*
  * Builds and sends one segment of len bytes from offset off of so_snd.
  * Returns 0 or an error; *more is set when the options cut the data and
  * another segment should follow.
@@ -511,16 +604,16 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	struct socket *so = inp->inp_socket;
 	uint8_t opt[TCP_MAXOLEN], *p;
 	unsigned optlen;
-	uint32_t hlen, win;
+	uint32_t hlen, win, seq, urp = 0;
 	struct ip_out_args args;
-	struct tcphdr th;
 	struct mbuf *m;
 	tcp_seq oldnxt = tp->snd_nxt;
 	uint32_t oldflags = tp->t_flags;
 	int probe = (tp->t_flags & TF_FORCEDATA) != 0, error;
 	uint8_t ecn;
+	int fastopt = tcp_output_optlen_fast(tp, flags);
 
-	optlen = tcp_output_opts(tp, flags, opt);
+	optlen = fastopt >= 0 ? (unsigned)fastopt : tcp_output_opts(tp, flags, opt);
 	hlen = TCP_HDR_MIN + optlen;
 	/* The MSS counts options (RFC 6691): cut the data to fit.  A TSO
 	 * segment was sized by tcp_output for exactly these options. */
@@ -541,26 +634,21 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	if (m == NULL) {
 		tp->snd_nxt = oldnxt;
 		/* Keep a timer running so that we try again. */
-		if (!tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST))
+		if (!tcp_out_timer_on(tp, TT_REXMT) && !tcp_out_timer_on(tp, TT_PERSIST))
 			tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
 		return (UST_ENOBUFS_SOFT);
 	}
-	memset(&th, 0, sizeof(th));
-	th.th_sport = ntohs(inp->inp_lport);
-	th.th_dport = ntohs(inp->inp_fport);
 	/* Pure ACKs carry snd_max (FreeBSD), so that they never look like
 	 * an old retransmission. */
-	if (len || (flags & (TH_SYN | TH_FIN)) || tcp_timer_active(tp, TT_PERSIST))
-		th.th_seq = tp->snd_nxt;
+	if (len || (flags & (TH_SYN | TH_FIN)) || tp->t_timers[TT_PERSIST] != 0)
+		seq = tp->snd_nxt;
 	else
-		th.th_seq = tp->snd_max;
-	if (flags & TH_ACK)
-		th.th_ack = tp->rcv_nxt;
+		seq = tp->snd_max;
 	/* RFC 9293 3.8.5: the urgent pointer, while it is ahead. */
 	if (SEQ_GT(tp->snd_up, tp->snd_nxt)) {
-		uint32_t urp = tp->snd_up - tp->snd_nxt;
-
-		th.th_urp = (uint16_t)(urp > 65535 ? 65535 : urp);
+		urp = tp->snd_up - tp->snd_nxt;
+		if (urp > 65535)
+			urp = 65535;
 		flags |= TH_URG;
 	} else
 		tp->snd_up = tp->snd_una;
@@ -582,26 +670,33 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	} else
 		tp->t_flags &= ~TF_RXWIN0SENT;
 	ecn = tcp_ecn_output(tp, &flags, len, probe);
-	th.th_off = (uint8_t)(hlen / 4);
-	th.th_flags = flags;
-	th.th_win = (uint16_t)win;
+	/* The ports are kept in network order; the checksum field is
+	 * filled below (IPv4) or by tcp6_output_seg. */
 	p = mtod(m, uint8_t *);
-	tcp_hdr_write(p, &th);
-	memcpy(p + TCP_HDR_MIN, opt, optlen);
+	memcpy(p, &inp->inp_lport, 2);
+	memcpy(p + 2, &inp->inp_fport, 2);
+	tcp_out_put32(p + 4, seq);
+	tcp_out_put32(p + 8, (flags & TH_ACK) ? tp->rcv_nxt : 0);
+	tcp_out_put16(p + 12, (uint16_t)((hlen / 4) << 12 | (flags & 0x1ff)));
+	tcp_out_put16(p + 14, (uint16_t)win);
+	tcp_out_put32(p + 16, urp);
+	if (fastopt == TCPOLEN_TSTAMP_APPA) {
+		p[TCP_HDR_MIN] = TCPOPT_NOP;
+		p[TCP_HDR_MIN + 1] = TCPOPT_NOP;
+		p[TCP_HDR_MIN + 2] = TCPOPT_TIMESTAMP;
+		p[TCP_HDR_MIN + 3] = TCPOLEN_TIMESTAMP;
+		tcp_out_put32(p + TCP_HDR_MIN + 4, tcp_ts_getticks(st) + tp->ts_offset);
+		tcp_out_put32(p + TCP_HDR_MIN + 8, tp->ts_recent);
+	} else if (optlen > 0)
+		memcpy(p + TCP_HDR_MIN, opt, optlen);
+	/* The bookkeeping before the segment leaves: ip_output may loop it
+	 * back into this stack. */
+	tcp_output_count(tp, len, flags, probe);
+	tcp_output_advance(tp, len, flags);
+	if (flags & TH_ACK)
+		tcp_output_acked(tp, win, flags);
 #if UST_INET6
 	if (inp->inp_vflag & INP_IPV6) {
-		tcp_output_count(tp, len, flags, probe);
-		tcp_output_advance(tp, len, flags);
-		if (flags & TH_ACK) {
-			uint32_t adv = win << ((flags & TH_SYN) ? 0 : tp->rcv_scale);
-
-			if (SEQ_GT(tp->rcv_nxt + adv, tp->rcv_adv))
-				tp->rcv_adv = tp->rcv_nxt + adv;
-			tp->last_ack_sent = tp->rcv_nxt;
-			tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
-			if (tcp_timer_active(tp, TT_DELACK))
-				tcp_timer_activate(tp, TT_DELACK, 0);
-		}
 		/* ip6_output fills the checksum, or the interface
 		 * (ustack_driver.h); a TSO segment is cut by one of them. */
 		if (tso) {
@@ -633,22 +728,9 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		m->m_pkthdr.csum_flags |= UST_CSUM_TSO;
 		m->m_pkthdr.tso_segsz = (uint16_t)(tp->t_maxseg - optlen);
 	}
-	be16enc(p + TCP_CSUM_OFF,
-	    (uint16_t)in_pseudo(args.src, args.dst, IPPROTO_TCP, tso ? 0 : hlen + len));
+	tcp_out_put16(p + TCP_CSUM_OFF,
+	    tcp_out_pseudo4(tp, args.src, args.dst, tso ? 0 : hlen + len));
 
-	tcp_output_count(tp, len, flags, probe);
-	tcp_output_advance(tp, len, flags);
-	/* Whatever we send carries the ACK: the delayed one is done. */
-	if (flags & TH_ACK) {
-		uint32_t adv = win << ((flags & TH_SYN) ? 0 : tp->rcv_scale);
-
-		if (SEQ_GT(tp->rcv_nxt + adv, tp->rcv_adv))
-			tp->rcv_adv = tp->rcv_nxt + adv;
-		tp->last_ack_sent = tp->rcv_nxt;
-		tp->t_flags &= ~(TF_ACKNOW | TF_DELACK);
-		if (tcp_timer_active(tp, TT_DELACK))
-			tcp_timer_activate(tp, TT_DELACK, 0);
-	}
 	error = tcp_ip_output(st, m, &args);
 #if UST_INET6
 sent:
@@ -657,10 +739,10 @@ sent:
 		return (0);
 	/* Not sent: the data goes again from where it was; an ACK is
 	 * still owed. */
-	if (len > 0 && (!probe || !tcp_timer_active(tp, TT_PERSIST)) && !(flags & TH_SYN))
+	if (len > 0 && (!probe || !tcp_out_timer_on(tp, TT_PERSIST)) && !(flags & TH_SYN))
 		tp->snd_nxt -= len;
 	tp->t_flags |= oldflags & (TF_ACKNOW | TF_DELACK | TF_ECN_SND_CWR);
-	if (!tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST) &&
+	if (!tcp_out_timer_on(tp, TT_REXMT) && !tcp_out_timer_on(tp, TT_PERSIST) &&
 	    tp->snd_max != tp->snd_una)
 		tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
 	return (tcp_output_error(tp, error));
@@ -694,6 +776,30 @@ tcp_output_wantdata(const struct tcpcb *tp, uint32_t off, uint32_t len, uint32_t
 	return (0);
 }
 
+/*
+ * The common call that sends nothing, decided without the general pass
+ * (tcp_input calls tcp_output after every segment; half of a bulk
+ * receiver's calls find only a delayed ACK pending): an established
+ * connection with no flag asking for a segment, a delayed ACK (so no
+ * window update goes on its own: tcp_output_winupdate), every byte of the
+ * send buffer already sent and no urgent data.  The general pass reaches
+ * the same verdict (no data, no ACK, no control bit, no window update)
+ * and then arms the persist timer only for data without a timer, which
+ * this test leaves to it.
+ */
+static inline int
+tcp_output_nothing(const struct tcpcb *tp, const struct socket *so)
+{
+	uint32_t sbav = so->so_snd.sb_cc;
+
+	return (tp->t_state == TCPS_ESTABLISHED &&
+	    (tp->t_flags & (TF_ACKNOW | TF_NEEDFIN | TF_NEEDSYN | TF_FORCEDATA | TF_DELACK)) ==
+	        TF_DELACK &&
+	    tp->snd_nxt == tp->snd_max && sbav == (uint32_t)(tp->snd_max - tp->snd_una) &&
+	    !SEQ_GT(tp->snd_up, tp->snd_una) &&
+	    (sbav == 0 || tcp_out_timer_on(tp, TT_REXMT) || tcp_out_timer_on(tp, TT_PERSIST)));
+}
+
 int
 tcp_output(struct tcpcb *tp)
 {
@@ -722,6 +828,8 @@ tcp_output(struct tcpcb *tp)
 		tp->t_flags |= TF_LASTIDLE;
 		idle = 0;
 	}
+	if (so != NULL && tcp_output_nothing(tp, so))
+		return (0);
 again:
 	more = 0;
 	if (SEQ_LT(tp->snd_nxt, tp->snd_una))
@@ -732,18 +840,20 @@ again:
 	 * inside one hole. */
 	sacked = 0;
 	holeend = tp->snd_nxt;
-	if ((tp->t_flags & TF_SACK_PERMIT) && !tp->t_sack_recovery && !tp->t_sack_overflow &&
-	    SEQ_LT(tp->snd_nxt, tp->snd_max) && tp->snd_holes != NULL)
+	if (SEQ_LT(tp->snd_nxt, tp->snd_max) && (tp->t_flags & TF_SACK_PERMIT) &&
+	    !tp->t_sack_recovery && !tp->t_sack_overflow && tp->snd_holes != NULL)
 		tp->snd_nxt = tcp_sack_rexmit_skip(tp, &sacked, &holeend);
 	off = tp->snd_nxt - tp->snd_una;
 	sbav = so != NULL ? so->so_snd.sb_cc : 0;
 	cwnd = (uint64_t)tp->snd_cwnd + sacked;
 	sendwin = (uint64_t)tp->snd_wnd < cwnd ? tp->snd_wnd : (uint32_t)cwnd;
 	flags = tcp_outflags[tp->t_state];
-	if (tp->t_flags & TF_NEEDFIN)
-		flags |= TH_FIN;
-	if (tp->t_flags & TF_NEEDSYN)
-		flags |= TH_SYN;
+	if (tp->t_flags & (TF_NEEDFIN | TF_NEEDSYN)) {
+		if (tp->t_flags & TF_NEEDFIN)
+			flags |= TH_FIN;
+		if (tp->t_flags & TF_NEEDSYN)
+			flags |= TH_SYN;
+	}
 	/* A window probe (persist) or forced send: one byte into a closed
 	 * window (RFC 9293 3.8.6.1). */
 	if (tp->t_flags & TF_FORCEDATA) {
@@ -774,7 +884,7 @@ again:
 		/* A closed window with data waiting: stop retransmitting
 		 * and probe instead (RFC 9293 3.8.6.1). */
 		if (sendwin == 0 && TCPS_HAVEESTABLISHED(tp->t_state) && off < sbav &&
-		    !tcp_timer_active(tp, TT_PERSIST)) {
+		    !tcp_out_timer_on(tp, TT_PERSIST)) {
 			tcp_timer_activate(tp, TT_REXMT, 0);
 			tp->t_rxtshift = 0;
 			tp->snd_nxt = tp->snd_una;
@@ -813,15 +923,17 @@ again:
 		flags &= (uint16_t)~TH_FIN;
 	recwin = so != NULL ? tcp_output_recwin(tp, so) : tcp_rcv_window(tp);
 
-	if (tcp_output_wantdata(tp, off, len, sbav, idle) ||
-	    (so != NULL && tcp_output_winupdate(tp, so, recwin)) || (tp->t_flags & TF_ACKNOW) ||
-	    (flags & TH_RST) || ((flags & TH_SYN) && !(tp->t_flags & TF_NEEDSYN)) ||
-	    SEQ_GT(tp->snd_up, tp->snd_una) ||
+	/* The tests have no side effects: the cheap ones first (a full
+	 * segment always goes, tcp_output_wantdata's first rule). */
+	if ((len > 0 && len >= tp->t_maxseg) || (tp->t_flags & TF_ACKNOW) ||
+	    tcp_output_wantdata(tp, off, len, sbav, idle) ||
+	    (so != NULL && tcp_output_winupdate(tp, so, recwin)) || (flags & TH_RST) ||
+	    ((flags & TH_SYN) && !(tp->t_flags & TF_NEEDSYN)) || SEQ_GT(tp->snd_up, tp->snd_una) ||
 	    ((flags & TH_FIN) && (!(tp->t_flags & TF_SENTFIN) || tp->snd_nxt == tp->snd_una)))
 		goto send;
 	/* Data waits for a window with no timer to bring it: persist
 	 * (FreeBSD's final check). */
-	if (sbav > 0 && !tcp_timer_active(tp, TT_REXMT) && !tcp_timer_active(tp, TT_PERSIST)) {
+	if (sbav > 0 && !tcp_out_timer_on(tp, TT_REXMT) && !tcp_out_timer_on(tp, TT_PERSIST)) {
 		tp->t_rxtshift = 0;
 		tcp_setpersist(tp);
 	}

@@ -865,7 +865,9 @@ tcp_hdr_mbuf(struct ust_stack *st, uint32_t hlen)
 		return (NULL);
 	if (lead + hlen > MHLEN)
 		lead = (MHLEN - hlen) & ~7u;
-	m_reserve(m, lead);
+	/* m_reserve() without the call: a fresh header mbuf, internal
+	 * storage, lead < MHLEN. */
+	m->m_data = m->m_dat + lead;
 	return (m);
 }
 

@@ -40,21 +40,55 @@ tcp_backoff_mult(uint32_t shift)
 
 static void tcp_timer_callout(void *arg);
 
-static void
-tcp_timer_rearm(struct tcpcb *tp)
+/* The earliest armed slot's deadline, 0 when none is. */
+static uint64_t
+tcp_timer_first(const struct tcpcb *tp)
 {
-	struct ust_stack *st = tp->t_stack;
 	uint64_t first = 0;
 	int i;
 
 	for (i = 0; i < TT_N; i++)
 		if (tp->t_timers[i] != 0 && (first == 0 || tp->t_timers[i] < first))
 			first = tp->t_timers[i];
+	return (first);
+}
+
+/* The wheel tick a deadline falls due in (kern_timeout.c rounds up the
+ * same way: a callout never fires early). */
+static uint64_t
+tcp_timer_tick(const struct callout_wheel *cw, uint64_t when)
+{
+	uint64_t d;
+
+	if (when <= cw->cw_origin_ns)
+		return (0);
+	d = when - cw->cw_origin_ns;
+	return (d / cw->cw_tick_ns + (d % cw->cw_tick_ns != 0));
+}
+
+/*
+ * Points the callout at the earliest slot.  Lazily: a pending callout due
+ * in the same tick or earlier is left as it is (FreeBSD's callouts do the
+ * same with their "rearm only if earlier" in tcp_timer_activate's users):
+ * when it fires and nothing is due yet, tcp_timer_callout re-arms it for
+ * the real deadline, which then fires in the same tick as if armed now.
+ * The retransmission timer restarted by every ACK and the delayed ACK
+ * cancelled by every output no longer touch the wheel.
+ */
+static void
+tcp_timer_rearm(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	uint64_t first = tcp_timer_first(tp);
+
 	if (first == 0) {
 		if (callout_pending(&tp->t_callout))
 			callout_stop(&st->st_wheel, &tp->t_callout);
 		return;
 	}
+	if (callout_pending(&tp->t_callout) &&
+	    tp->t_callout.c_tick <= tcp_timer_tick(&st->st_wheel, first))
+		return;
 	callout_reset_at(&st->st_wheel, &tp->t_callout, first, tcp_timer_callout, tp);
 }
 
@@ -295,8 +329,11 @@ tcp_timer_keep(struct tcpcb *tp)
 	/* keepinit: the handshake took too long. */
 	if (tp->t_state < TCPS_ESTABLISHED)
 		goto dropit;
+	/* Not probing: look again an idle time after the last segment
+	 * (tcp_do_segment leaves a running timer alone, so this can be
+	 * before the idle time has passed). */
 	if (!tcp_keepalive_on(tp) || tp->t_state > TCPS_CLOSING) {
-		tcp_timer_activate(tp, TT_KEEP, kidle);
+		tcp_timer_activate(tp, TT_KEEP, idle < kidle ? kidle - idle : kidle);
 		return (tp);
 	}
 	/* Traffic since the timer was set: wait for the rest of the idle
@@ -365,6 +402,13 @@ tcp_timer_callout(void *arg)
 	/* tcp_close() stops every timer; a listener never arms one. */
 	KASSERT(tp->t_state != TCPS_CLOSED && tp->t_state != TCPS_LISTEN,
 	    ("tcp_timer_callout: tp %p in state %d", (void *)tp, tp->t_state));
+	/* Early (tcp_timer_rearm left it for a deadline that moved later):
+	 * nothing falls due in this tick; go to the real deadline's tick,
+	 * in the order the wheel runs ticks, as an exact arming would. */
+	if (tcp_timer_tick(&tp->t_stack->st_wheel, tcp_timer_first(tp)) > tp->t_callout.c_tick) {
+		tcp_timer_rearm(tp);
+		return;
+	}
 	for (i = 0; i < TT_N; i++) {
 		if (tp->t_timers[i] == 0 || tp->t_timers[i] > now)
 			continue;

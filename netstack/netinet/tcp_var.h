@@ -181,6 +181,7 @@ struct tcpcb {
 	uint32_t ts_recent;
 	uint64_t ts_recent_age;
 	uint32_t ts_offset;
+	uint32_t t_phsum; /* tcp_output: IPv4 pseudo-header sum less the length; 0: not yet */
 
 	/* statistics for TCP_INFO */
 	uint64_t t_sndrexmitpack;

@@ -5,7 +5,9 @@
  * persist probes into a zero window, ICMP frag-needed lowering the MSS.
  */
 #include "kern/socketvar.h"
+#include "kern/callout.h"
 #include "netinet/in_pcb.h"
+#include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 #include "tcp_script.h"
 
@@ -176,6 +178,123 @@ TEST(output_timestamps_echoed_and_mss_counts_options)
 	REQUIRE(tt_next(&o, &s));
 	CHECK_EQ(s.len, 1448);
 	CHECK(!tt_next(&o, &s));
+	tt_fini(&o);
+}
+#endif
+
+#if UST_TCP_RFC1323
+/* tcp_output's usual-options path (issue 19): data segments and pure ACKs
+ * with timestamps alone carry NOP, NOP, TS exactly as tcp_opts_write lays
+ * them out, the clock's value plus the offset and the peer's last TSval;
+ * the header fields and the checksum (the pseudo-header sum cached in
+ * t_phsum) are those of the general path. */
+TEST(output_timestamps_fast_layout_on_data_and_acks)
+{
+	static const uint8_t synack_opt[20] = { 2, 4, 0x05, 0xb4, 1, 3, 3, 7, 1, 1, 8, 10, 0, 0, 0,
+		99, 0, 0, 0, 0 };
+	static const uint8_t nopnop_ts[4] = { 1, 1, 8, 10 };
+	static uint8_t buf[2000];
+	uint8_t peer_opt[12] = { 1, 1, 8, 10, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct tcpopt to;
+	uint8_t want[12];
+	struct tt o;
+	struct tt_seg s;
+	struct tcpcb *tp;
+	struct inpcb *inp;
+
+	tt_init(&o, 7);
+	REQUIRE(tt_connect(&o, &s));
+	tt_in_abs(&o, TH_SYN | TH_ACK, TT_PEER_ISS, o.iss + 1, 65535, synack_opt, 20, NULL, 0);
+	REQUIRE(tt_next(&o, &s));
+	tp = tt_tp(&o);
+	inp = tp->t_inpcb;
+	REQUIRE(tp->t_state == TCPS_ESTABLISHED);
+	/* Data: the fast layout, byte for byte what tcp_opts_write makes. */
+	REQUIRE(ust_send(o.so, buf, 2000, 0) == 2000);
+	ipt_poll(&o.t);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.len, 1448);
+	REQUIRE_EQ(s.optlen, 12);
+	memset(&to, 0, sizeof(to));
+	to.to_flags = TOF_TS;
+	to.to_tsval = tcp_ts_getticks(o.t.st) + tp->ts_offset;
+	to.to_tsecr = 99;
+	REQUIRE_EQ(tcp_opts_write(want, &to), 12);
+	CHECK_MEM(s.opt, want, 12);
+	CHECK_MEM(s.opt, nopnop_ts, 4);
+	CHECK(s.cksum_ok);
+	CHECK_EQ(s.sport, ntohs(inp->inp_lport));
+	CHECK_EQ(s.dport, ntohs(inp->inp_fport));
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1);
+	CHECK_EQ(s.flags, TH_ACK);
+	/* The cached pseudo-header part is in_pseudo's without the length. */
+	CHECK_EQ(tp->t_phsum, in_pseudo(inp->inp_laddr, inp->inp_faddr, IPPROTO_TCP, 0));
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.len, 552);
+	CHECK(s.flags & TH_PUSH);
+	CHECK(s.cksum_ok);
+	CHECK_MEM(s.opt, want, 12);
+	/* Two full segments from the peer with TS 1234: the ACK (no data)
+	 * echoes it, snd_max as its sequence number. */
+	be32enc(peer_opt + 4, 1234);
+	be32enc(peer_opt + 8, to.to_tsval);
+	tt_in_abs(&o, TH_ACK, TT_PEER_ISS + 1, o.iss + 1 + 2000, 65535, peer_opt, 12, buf, 1448);
+	tt_in_abs(&o, TH_ACK, TT_PEER_ISS + 1 + 1448, o.iss + 1 + 2000, 65535, peer_opt, 12, buf,
+	    1448);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.len, 0);
+	CHECK_EQ(s.flags, TH_ACK);
+	CHECK_EQ(s.raw_seq, o.iss + 1 + 2000);
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 2896);
+	REQUIRE_EQ(s.optlen, 12);
+	CHECK_MEM(s.opt, nopnop_ts, 4);
+	CHECK_EQ(s.to.to_tsecr, 1234);
+	CHECK(s.cksum_ok);
+	tt_fini(&o);
+}
+#endif
+
+#if UST_STATS
+/* The ACK that ends a delayed ACK clears its timer slot without moving
+ * the connection's callout (issue 19): when the old deadline comes the
+ * callout finds nothing due, sends nothing and stays armed for the
+ * timers still running. */
+TEST(output_delack_cleared_lazily_sends_nothing_later)
+{
+	static uint8_t buf[1460];
+	struct tt o;
+	struct tt_seg s;
+	struct tcpcb *tp;
+	uint64_t delack, sent;
+	int i, armed;
+
+	tt_init(&o, 3);
+	REQUIRE(tt_establish(&o, 65535, tt_mss1460, 4));
+	tp = tt_tp(&o);
+	tt_peer(&o, TH_ACK, 0, 0, 65535, buf, 1460);
+	CHECK(!tt_next(&o, &s));
+	REQUIRE(tcp_timer_active(tp, TT_DELACK));
+	tt_peer(&o, TH_ACK, 1460, 0, 65535, buf, 1460);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 2920);
+	CHECK(!tcp_timer_active(tp, TT_DELACK));
+	CHECK(!(tp->t_flags & (TF_DELACK | TF_ACKNOW)));
+	delack = o.t.st->st_tcpstat.tcps_delack;
+	sent = o.t.st->st_tcpstat.tcps_sndtotal;
+	tt_advance_ms(&o, 100);
+	CHECK(!tt_next(&o, &s));
+	CHECK_EQ(o.t.st->st_tcpstat.tcps_delack, delack);
+	CHECK_EQ(o.t.st->st_tcpstat.tcps_sndtotal, sent);
+	for (armed = 0, i = 0; i < TT_N; i++)
+		armed |= tp->t_timers[i] != 0;
+	CHECK_EQ(callout_pending(&tp->t_callout) != 0, armed);
+	/* A third segment arms a fresh delayed ACK, sent 40 ms later. */
+	tt_peer(&o, TH_ACK, 2920, 0, 65535, buf, 1460);
+	CHECK(!tt_next(&o, &s));
+	tt_advance_ms(&o, 40);
+	REQUIRE(tt_next(&o, &s));
+	CHECK_EQ(s.raw_ack, TT_PEER_ISS + 1 + 4380);
+	CHECK_EQ(o.t.st->st_tcpstat.tcps_delack, delack + 1);
 	tt_fini(&o);
 }
 #endif
