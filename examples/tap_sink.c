@@ -14,10 +14,15 @@
  * kernel-bypass application would; --sleep waits in poll(2) instead.
  *
  *   tap_sink [--ifname ust0] [--address 198.18.0.1] [--port 5001] [--once] [--sleep]
+ *            [--io vec|copy] [--no-offload]
+ *
+ * The line also gives the frames the device delivered and the process's
+ * CPU time (user + system) since the first byte: rx_frames F cpu_s C.
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <poll.h>
+#include <sys/resource.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +40,8 @@ struct sink {
 	struct ust_socket *so;
 	uint64_t bytes;
 	double first, last;
+	double cpu0;      /* cpu_s() at the first byte */
+	uint64_t frames0; /* the device's rx_frames at the first byte */
 };
 
 static int
@@ -53,14 +60,32 @@ static void
 usage(void)
 {
 	printf("usage: tap_sink [--ifname NAME] [--address A.B.C.D] [--port P] [--once] [--sleep]\n"
+	       "                [--io vec|copy] [--no-offload]\n"
 	       "  --ifname   TAP device to create (default ust0)\n"
 	       "  --address  ustack's IPv4 address, /24 (default 198.18.0.1)\n"
 	       "  --port     TCP port to listen on (default 5001)\n"
 	       "  --once     exit after the first connection ends\n"
-	       "  --sleep    wait in poll(2) when idle instead of busy-polling\n");
+	       "  --sleep    wait in poll(2) when idle instead of busy-polling\n"
+	       "  --io       how the TAP driver moves frames: vec (readv/writev, default)\n"
+	       "             or copy (read/write through its buffer)\n"
+	       "  --no-offload  plain frames (no vnet header, checksums, TSO/GRO)\n");
+}
+
+/* The process's CPU time (user + system), seconds. */
+static double
+cpu_s(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return (0.0);
+	return ((double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 }
 
 /* Reads everything waiting on s; 1 when the connection is over. */
+static uint64_t frames_now; /* the device's rx_frames, updated each poll */
+
 static int
 drain(struct sink *s, uint8_t *buf)
 {
@@ -69,8 +94,11 @@ drain(struct sink *s, uint8_t *buf)
 	for (;;) {
 		n = ust_recv(s->so, buf, READ_BUF, 0);
 		if (n > 0) {
-			if (s->bytes == 0)
+			if (s->bytes == 0) {
 				s->first = now_s();
+				s->cpu0 = cpu_s();
+				s->frames0 = frames_now;
+			}
 			s->bytes += (uint64_t)n;
 			s->last = now_s();
 			continue;
@@ -94,6 +122,8 @@ main(int argc, char **argv)
 	const char *ifname = "ust0";
 	uint32_t addr = ip4(198, 18, 0, 1);
 	int port = 5001, once = 0, sleepy = 0, nconn = 0, one = 1, rc = 1, i, err;
+	int io = UST_TAP_IO_VEC, offload = 1;
+	struct ust_tap_stats ts;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--ifname") == 0 && i + 1 < argc)
@@ -109,6 +139,11 @@ main(int argc, char **argv)
 			once = 1;
 		else if (strcmp(argv[i], "--sleep") == 0)
 			sleepy = 1;
+		else if (strcmp(argv[i], "--io") == 0 && i + 1 < argc &&
+		    (strcmp(argv[i + 1], "vec") == 0 || strcmp(argv[i + 1], "copy") == 0))
+			io = strcmp(argv[++i], "vec") == 0 ? UST_TAP_IO_VEC : UST_TAP_IO_COPY;
+		else if (strcmp(argv[i], "--no-offload") == 0)
+			offload = 0;
 		else {
 			usage();
 			return (strcmp(argv[i], "--help") == 0 ? 0 : 2);
@@ -116,6 +151,8 @@ main(int argc, char **argv)
 	}
 	ust_tap_config_init(&tc);
 	snprintf(tc.name, sizeof(tc.name), "%s", ifname);
+	tc.io = (uint8_t)io;
+	tc.offload = (uint8_t)offload;
 	ust_stack_config_init(&sc);
 	if ((err = ust_tap_open(&tc, &tap)) != 0) {
 		fprintf(stderr, "tap_sink: cannot open the TAP device: %s\n", ust_strerror(-err));
@@ -140,6 +177,9 @@ main(int argc, char **argv)
 	for (;;) {
 		int work = ust_stack_poll(st);
 
+		ust_tap_get_stats(tap, &ts);
+		frames_now = ts.rx_frames;
+
 		while (nconn < MAX_CONNS &&
 		    ust_accept(lso, &so, (struct ust_sockaddr *)&peer,
 		        &(ust_socklen_t){ sizeof(peer) }) == 0) {
@@ -153,9 +193,11 @@ main(int argc, char **argv)
 			if (!drain(s, buf))
 				continue;
 			dt = s->last - s->first;
-			printf("bytes %llu seconds %.6f mbit_per_s %.1f\n",
+			printf("bytes %llu seconds %.6f mbit_per_s %.1f rx_frames %llu cpu_s "
+			       "%.3f\n",
 			    (unsigned long long)s->bytes, dt,
-			    dt > 0 ? (double)s->bytes * 8 / dt / 1e6 : 0.0);
+			    dt > 0 ? (double)s->bytes * 8 / dt / 1e6 : 0.0,
+			    (unsigned long long)(frames_now - s->frames0), cpu_s() - s->cpu0);
 			fflush(stdout);
 			ust_close(s->so);
 			conns[i--] = conns[--nconn];

@@ -218,12 +218,13 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: bulk_pipe [--mtu N] [--bytes N[K|M|G]] [--tso] [--no-csum] [--pin A,B|none]\n"
-	    "                 [--chunk N] [--buf N] [--family 4|6]\n"
+	    "                 [--chunk N] [--buf N] [--family 4|6] [--sysctl NAME=V]\n"
 	    "One bulk TCP flow between two ustack stacks over the pipe, one thread per\n"
 	    "stack (pinned to cores A and B, default 0,1), real clock; the receiver\n"
 	    "checks every byte.  --tso: large segments cross the pipe whole (TSO/LRO).\n"
 	    "--no-csum: no checksum offload (software checksums; not with --tso).\n"
 	    "--family 6: over IPv6 (2001:2::1 to 2001:2::2; not with --tso).\n"
+	    "--sysctl NAME=V: set a knob on both stacks (repeatable, up to 8).\n"
 	    "Defaults: --mtu 1500 --bytes 1G --chunk 256K --buf 4M.\n");
 }
 
@@ -265,7 +266,8 @@ main(int argc, char **argv)
 	uint64_t bytes = 1ull << 30;
 	size_t chunk = 256u << 10, buf = 4u << 20;
 	uint32_t mtu = 1500;
-	int tso = 0, csum = 1, cpu_a = 0, cpu_b = 1, family = 4, i, err;
+	int tso = 0, csum = 1, cpu_a = 0, cpu_b = 1, family = 4, i, err, nknobs = 0;
+	const char *knobs[8];
 	double secs;
 
 	for (i = 1; i < argc; i++) {
@@ -296,6 +298,10 @@ main(int argc, char **argv)
 			else if (sscanf(v, "%d,%d", &cpu_a, &cpu_b) != 2)
 				cpu_a = -2;
 			i++;
+		} else if (strcmp(a, "--sysctl") == 0 && v != NULL && nknobs < 8 &&
+		    strchr(v, '=') != NULL) {
+			knobs[nknobs++] = v;
+			i++;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return (0);
@@ -315,6 +321,22 @@ main(int argc, char **argv)
 	memset(&rcv, 0, sizeof(rcv));
 	snd.st = stack_new(1, buf);
 	rcv.st = stack_new(2, buf);
+	for (i = 0; i < nknobs && snd.st != NULL && rcv.st != NULL; i++) {
+		char name[128];
+		const char *eq = strchr(knobs[i], '=');
+		size_t n = (size_t)(eq - knobs[i]);
+		long long kv = strtoll(eq + 1, NULL, 0);
+
+		if (n >= sizeof(name))
+			n = sizeof(name) - 1;
+		memcpy(name, knobs[i], n);
+		name[n] = '\0';
+		if (ust_sysctl_set(snd.st, name, kv) != 0 ||
+		    ust_sysctl_set(rcv.st, name, kv) != 0) {
+			fprintf(stderr, "bulk_pipe: --sysctl %s refused\n", knobs[i]);
+			return (2);
+		}
+	}
 	ust_pipe_config_init(&pc);
 	pc.mtu = mtu;
 	/* A link does not push back: the ring must hold a window's frames,

@@ -18,6 +18,10 @@
  *              tcp_output, ip/ether output, driver tx) and its polls
  *              (the ACKs coming back).
  *
+ * --zc uses the zero-copy calls instead (docs/zerocopy.md): the sender
+ * lends a buffer nothing writes with ust_send_zc, the receiver takes
+ * ust_recv_mbuf chains and gives them back with ust_mbuf_release.
+ *
  * --family 6 runs the same over IPv6 (bench_family.h: 2001:2::1 to
  * 2001:2::2 with static neighbor entries) on a pipe of MTU 1520, so that
  * its segments carry the same 1460 bytes as IPv4's at MTU 1500 and the two
@@ -85,7 +89,23 @@ struct rig {
 	char eal_dir[64];             /* its EAL runtime directory, removed at the end */
 	uint8_t buf[SEG * BATCH];
 	uint64_t sent, received, bad;
+	int zc;           /* ust_send_zc / ust_recv_mbuf */
+	uint64_t zc_done; /* completions of ust_send_zc */
 };
+
+/* What --zc lends: never written while the stack holds it. */
+static uint8_t zc_buf[SEG * BATCH];
+
+static void
+zc_done(void *arg, const void *buf, size_t len, int status)
+{
+	struct rig *r = arg;
+
+	(void)buf;
+	(void)len;
+	(void)status;
+	r->zc_done++;
+}
 
 static void
 collect(int on)
@@ -112,8 +132,16 @@ turn_rcv(struct rig *r)
 	if (r->side_rx)
 		collect(1);
 	ust_stack_poll(r->rcv);
-	while ((n = ust_recv(r->sso, r->buf, sizeof(r->buf), 0)) > 0)
-		r->received += (uint64_t)n;
+	if (r->zc) {
+		struct ust_mbuf *m;
+
+		while ((n = ust_recv_mbuf(r->sso, &m, sizeof(r->buf), 0)) > 0) {
+			r->received += (uint64_t)n;
+			ust_mbuf_release(r->sso, m);
+		}
+	} else
+		while ((n = ust_recv(r->sso, r->buf, sizeof(r->buf), 0)) > 0)
+			r->received += (uint64_t)n;
 	if (r->side_rx)
 		collect(0);
 }
@@ -136,7 +164,8 @@ transfer(struct rig *r, uint64_t bytes)
 
 			if (r->side_tx)
 				collect(1);
-			w = ust_send(r->cso, r->buf, n, 0);
+			w = r->zc ? ust_send_zc(r->cso, zc_buf, n, 0, zc_done, r) :
+			            ust_send(r->cso, r->buf, n, 0);
 			if (r->side_tx)
 				collect(0);
 			if (w > 0)
@@ -264,7 +293,8 @@ main(int argc, char **argv)
 	struct ust_if_stats a0, a1, b0, b1;
 	long k = 1000;
 	uint64_t segs, wire, acks;
-	int i;
+	const char *knobs[8];
+	int i, nknobs = 0;
 
 	r.family = 4;
 	for (i = 1; i < argc; i++) {
@@ -279,12 +309,17 @@ main(int argc, char **argv)
 			r.side_tx = strcmp(argv[i], "tx") == 0;
 		} else if (strcmp(argv[i], "--csum-offload") == 0)
 			r.offload = 1;
+		else if (strcmp(argv[i], "--zc") == 0)
+			r.zc = 1;
 		else if (strcmp(argv[i], "--dpdk-ring") == 0 && HAVE_DPDK)
 			r.ring = 1;
+		else if (strcmp(argv[i], "--sysctl") == 0 && i + 1 < argc && nknobs < 8 &&
+		    strchr(argv[i + 1], '=') != NULL)
+			knobs[nknobs++] = argv[++i];
 		else {
 			fprintf(stderr,
 			    "usage: %s [--segments K] [--side rx|tx] [--csum-offload]\n"
-			    "          [--family 4|6] [--dpdk-ring]\n"
+			    "          [--family 4|6] [--dpdk-ring] [--sysctl NAME=V] [--zc]
 			    "K in-order 1460-byte TCP segments between two stacks on a\n"
 			    "virtual clock; run under valgrind --tool=callgrind\n"
 			    "--collect-atstart=no to count one side's instructions;\n"
@@ -292,12 +327,32 @@ main(int argc, char **argv)
 			    "as a NIC would, so the stack computes none;\n"
 			    "--family 6: over IPv6 (2001:2::1 to 2001:2::2, MTU 1520: the\n"
 			    "same 1460-byte payload);\n"
-			    "--dpdk-ring: a DPDK net_ring pair instead of the pipe.\n",
+			    "--dpdk-ring: a DPDK net_ring pair instead of the pipe;\n"
+			    "--zc: ust_send_zc and ust_recv_mbuf instead of ust_send and\n"
+			    "ust_recv (no copy to or from the application).\n",
 			    argv[0]);
 			return (2);
 		}
 	}
-	if (k <= 0 || setup(&r) != 0 || transfer(&r, 300 * SEG) != 0) {
+	if (k <= 0 || setup(&r) != 0) {
+		fprintf(stderr, "pkt_cost: setup failed\n");
+		return (1);
+	}
+	for (i = 0; i < nknobs; i++) {
+		char name[128];
+		const char *eq = strchr(knobs[i], '=');
+		size_t n = (size_t)(eq - knobs[i]) < sizeof(name) ? (size_t)(eq - knobs[i]) :
+		                                                    sizeof(name) - 1;
+		long long v = strtoll(eq + 1, NULL, 0);
+
+		memcpy(name, knobs[i], n);
+		name[n] = '\0';
+		if (ust_sysctl_set(r.snd, name, v) != 0 || ust_sysctl_set(r.rcv, name, v) != 0) {
+			fprintf(stderr, "pkt_cost: --sysctl %s refused\n", knobs[i]);
+			return (2);
+		}
+	}
+	if (transfer(&r, 300 * SEG) != 0) {
 		fprintf(stderr, "pkt_cost: setup or warm-up failed\n");
 		return (1);
 	}
@@ -316,10 +371,10 @@ main(int argc, char **argv)
 	acks = a1.ipackets - a0.ipackets;
 	printf("{\"side\": \"%s\", \"segments\": %llu, \"tcp_segments\": %llu, "
 	       "\"ack_frames\": %llu, \"bytes\": %llu, \"csum_offload\": %d, "
-	       "\"callgrind\": %d, \"family\": %d}\n",
+	       "\"callgrind\": %d, \"family\": %d, \"zc\": %d}\n",
 	    r.side_tx ? "tx" : "rx", (unsigned long long)wire, (unsigned long long)segs,
 	    (unsigned long long)acks, (unsigned long long)k * SEG, r.offload, HAVE_CALLGRIND,
-	    r.family);
+	    r.family, r.zc);
 	ust_close(r.cso);
 	ust_close(r.sso);
 	ust_stack_destroy(r.snd);

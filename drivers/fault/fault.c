@@ -53,6 +53,11 @@ fault_apply_cfg(struct fault *f, const struct ust_fault_config *cfg)
 	f->f_limit = f->f_capacity;
 	if (cfg->queue_limit != 0 && cfg->queue_limit < f->f_capacity)
 		f->f_limit = cfg->queue_limit;
+	/* Draws only when a random fault can come of them (see
+	 * "Determinism" in fault.h). */
+	f->f_draws = cfg->loss_ppm != 0 || cfg->dup_ppm != 0 || cfg->reorder_ppm != 0 ||
+	    cfg->corrupt_ppm != 0 || cfg->jitter_ns != 0;
+	f->f_idle = !f->f_draws && cfg->ce_ppm == 0 && cfg->delay_ns == 0 && cfg->rate_bps == 0;
 }
 
 void
@@ -97,15 +102,39 @@ fault_decide(struct fault *f, uint64_t now, size_t len, size_t payload_len, uint
 		return;
 	}
 
-	/* The fixed draw set: see "Determinism" in fault.h. */
 	f->f_frames++;
-	r_loss = fault_draw(&f->f_rng, PPM);
-	r_dup = fault_draw(&f->f_rng, PPM);
-	r_reorder = fault_draw(&f->f_rng, PPM);
-	r_corrupt = fault_draw(&f->f_rng, PPM);
-	r_bit = fault_draw(&f->f_rng, len <= UINT32_MAX / 8 ? (uint32_t)len * 8u : UINT32_MAX);
-	r_jitter = ust_rng_u64(&f->f_rng);
-	r_ce = fault_draw(&f->f_ce_rng, PPM);
+	if (f->f_idle) {
+		/* No fault configured: the queue limit and the FIFO floor
+		 * (a delay configured before may still hold frames), no draw. */
+		if (inflight >= f->f_limit) {
+			v->fv_action = FAULT_DROP_QUEUE;
+			return;
+		}
+		v->fv_action = FAULT_DELIVER;
+		v->fv_copies = 1;
+		if (c->ce_threshold != 0 && inflight > c->ce_threshold)
+			v->fv_ce = 1;
+		t = now < f->f_last_deliver ? f->f_last_deliver : now;
+		f->f_last_deliver = t;
+		v->fv_deliver_at = t;
+		return;
+	}
+	/* The fixed draw set: see "Determinism" in fault.h.  Without a
+	 * random fault configured the draws could change nothing and are
+	 * skipped (f_draws), as is the CE draw without ce_ppm. */
+	r_loss = r_dup = r_reorder = r_corrupt = r_bit = r_ce = PPM;
+	r_jitter = 0;
+	if (f->f_draws) {
+		r_loss = fault_draw(&f->f_rng, PPM);
+		r_dup = fault_draw(&f->f_rng, PPM);
+		r_reorder = fault_draw(&f->f_rng, PPM);
+		r_corrupt = fault_draw(&f->f_rng, PPM);
+		r_bit =
+		    fault_draw(&f->f_rng, len <= UINT32_MAX / 8 ? (uint32_t)len * 8u : UINT32_MAX);
+		r_jitter = ust_rng_u64(&f->f_rng);
+	}
+	if (c->ce_ppm != 0)
+		r_ce = fault_draw(&f->f_ce_rng, PPM);
 
 	if (r_loss < c->loss_ppm) {
 		v->fv_action = FAULT_LOST;
@@ -201,6 +230,28 @@ fault_ce_mark(const struct fault_verdict *v, void *frame, size_t len)
 	ip[10] = (uint8_t)(sum >> 8);
 	ip[11] = (uint8_t)sum;
 	return (1);
+}
+
+size_t
+fault_ce_span(const void *frame, size_t avail)
+{
+	const uint8_t *p = frame;
+	size_t off = ETHER_HDR, hl;
+	uint32_t et;
+
+	if (avail < ETHER_HDR + 1)
+		return (0);
+	et = (uint32_t)p[12] << 8 | p[13];
+	if (et == ETHERTYPE_VLAN) {
+		off += ETHER_VLAN_ENCAP;
+		if (avail < off + 1)
+			return (0);
+		et = (uint32_t)p[16] << 8 | p[17];
+	}
+	if (et == ETHERTYPE_IPV6)
+		return (off + 40);
+	hl = (size_t)(p[off] & 0x0f) * 4;
+	return (off + (hl < 20 ? 20 : hl));
 }
 
 void

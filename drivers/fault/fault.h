@@ -15,15 +15,22 @@
  *		fault_corrupt(&v, bytes, len)   then queue v.fv_copies copies
  *		                                due at v.fv_deliver_at.
  *
- * Determinism: every frame that passes the MTU check draws the same fixed
- * set of random numbers from the direction's PRNG (loss, duplicate,
- * reorder, corrupt, the bit to flip, jitter), in that order, whatever the
- * outcome and whatever the other fields of the configuration say.  So the
- * n-th frame's fate depends only on the seed, the frame sizes and n: a
- * queue drop caused by a slow receiver does not shift the decisions for
- * the frames after it.  CE marking draws once per such frame from a
- * second PRNG seeded from the same seed, so turning it on leaves the
- * other faults of a seed exactly as they were.
+ * Determinism, for a configuration held constant: while a random fault
+ * is configured (loss, duplicate, reorder or corrupt ppm, or jitter),
+ * every frame that passes the MTU check draws the same fixed set of
+ * random numbers from the direction's PRNG (loss, duplicate, reorder,
+ * corrupt, the bit to flip, jitter), in that order, whatever the outcome.
+ * So the n-th frame's fate depends only on the seed, the configuration,
+ * the frame sizes and n: a queue drop caused by a slow receiver does not
+ * shift the decisions for the frames after it.  CE marking with ce_ppm
+ * draws once per such frame from a second PRNG seeded from the same seed,
+ * so turning it on leaves the other faults of a seed exactly as they
+ * were.  A configuration with nothing random draws nothing (and with no
+ * delay, rate or ce_ppm either, fault_idle(), decides with the MTU check
+ * and the queue limit alone): draws that could change no fate are
+ * skipped, which changes no outcome.  fault_reconfigure() reseeds, so
+ * the fates after it depend on the new configuration and the frames from
+ * then on; a campaign that configures up front replays exactly.
  *
  * Time model (all in ns on the caller's clock):
  *  - Lost and dropped frames do not occupy the link.
@@ -88,7 +95,19 @@ struct fault {
 	uint64_t f_link_rem;     /* carried remainder of len * 8e9 / rate */
 	uint64_t f_last_deliver; /* FIFO floor */
 	uint64_t f_frames;       /* frames decided (past the MTU check) */
+	int f_draws;             /* a random fault is configured: draw per frame */
+	int f_idle;              /* nothing configured: fault_idle() */
 };
+
+/* 1 when no fault that acts on a frame is configured (no loss, duplicate,
+ * reorder, corrupt, ce_ppm, delay, jitter or rate): fault_decide() then
+ * makes no draw and only applies the MTU, the queue limit and
+ * ce_threshold, so a driver may skip what only a fault needs. */
+static inline int
+fault_idle(const struct fault *f)
+{
+	return (f->f_idle);
+}
 
 /* A frame held until it is due, in the min-heap each driver using the
  * engine keeps (the pipe's receiver, the fault driver's two directions):
@@ -130,5 +149,21 @@ void fault_corrupt(const struct fault_verdict *v, void *frame, size_t len);
  * for the MTU check: for a UST_CSUM_TSO frame (tso set), the IP datagram of
  * the largest segment it stands for (headers and tso_segsz of payload). */
 size_t fault_payload_len(const struct ust_mbuf *m, size_t len, int tso);
+
+/* A payload length for fault_decide()'s MTU check that gives the verdict
+ * fault_payload_len() would: without reading the frame when even the
+ * untagged payload fits (a VLAN tag only makes it shorter). */
+static inline size_t
+fault_payload_bound(const struct fault *f, const struct ust_mbuf *m, size_t len, int tso)
+{
+	if (!tso && len >= 14 && len - 14 <= f->f_mtu)
+		return (len - 14);
+	return (fault_payload_len(m, len, tso));
+}
+
+/* The leading bytes of an Ethernet frame fault_ce_mark() reads (the
+ * link header, a VLAN tag and the IP header), judged from the avail
+ * bytes at frame; 0 when avail does not even show that. */
+size_t fault_ce_span(const void *frame, size_t avail);
 
 #endif /* _USTACK_DRIVERS_FAULT_FAULT_H_ */

@@ -192,7 +192,7 @@ fw_decide(struct fw_dir *d, struct ust_mbuf *m, uint64_t now, int tso_ok)
 	d->d_stats.frames++;
 	d->d_stats.bytes += len;
 	tso = tso_ok && (ust_mbuf_csum_flags(m) & (UST_CSUM_TSO | UST_CSUM_IP6_TSO));
-	fault_decide(&d->d_fault, now, len, fault_payload_len(m, len, tso), d->d_n, &v);
+	fault_decide(&d->d_fault, now, len, fault_payload_bound(&d->d_fault, m, len, tso), d->d_n, &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
 		d->d_stats.dropped_mtu++;

@@ -162,6 +162,38 @@ _Static_assert(sizeof(((struct ust_pipe_config *)0)->rss_key) == UST_RSS_KEYLEN,
 #define PS_CORRUPTED 0x0001u
 #define PS_REORDERED 0x0002u /* held back: later frames may be due before it */
 #define PS_OFFLOADED 0x0004u /* sent with checksum requests: right by construction */
+#define PS_LENT 0x0008u      /* headers copied, payload lent (struct pipe_lend) */
+
+/* Lending (see "Lending" above). */
+#define PIPE_LEND_HDR_MAX 256u /* a first mbuf longer than this is copied */
+#define PIPE_LEND_MIN 512u     /* default lend_min */
+#define PIPE_LEND_MAX_DEF 65536u
+#define PIPE_RET_DEAD UINT32_MAX /* pt_ret of a sending lane that detached */
+
+/* States of a lent frame's record. */
+#define PL_FREE 0
+#define PL_LENT 1      /* in a ring: the receiver has not taken it */
+#define PL_TAKEN 2     /* the receiver's mbufs refer to the payload */
+#define PL_CANCELLED 3 /* the sender detached before the receiver took it */
+
+/*
+ * A lent frame: the sender's chain, kept until the receiver lets go of
+ * its payload.  Written by the sending lane before the frame is published
+ * (the ring's release store), then pl_cnt and pl_next belong to the
+ * receiving thread until the record is pushed onto pt_ret (release), after
+ * which the sender reaps it (acquire).  pl_state arbitrates between the
+ * receiver taking the frame and the sender cancelling it at detach.
+ */
+struct pipe_lend {
+	_Atomic uint32_t pl_state; /* PL_* */
+	uint32_t pl_cnt;           /* receiver's references (ust_mbuf_attach_ref) */
+	uint32_t pl_next;          /* next on pt_ret: index + 1, 0 the end */
+	uint32_t pl_idx;
+	struct ust_mbuf *pl_m;         /* the sender's frame */
+	struct ust_mbuf_keep *pl_keep; /* its stack's zones */
+	struct pipe_tx *pl_tx;         /* the sending lane it returns to */
+	struct ust_pipe *pl_pipe;
+};
 
 /* A ring slot; p_slot_bytes of frame follow the header. */
 struct pipe_slot {
@@ -171,6 +203,10 @@ struct pipe_slot {
 	uint32_t ps_flags;    /* PS_* */
 	uint32_t ps_rss_hash; /* lanes > 1: the hash the sender steered by */
 	uint32_t ps_rss_type; /* its UST_RSS_* type; UST_RSS_NONE: do not mark */
+	uint32_t ps_hlen;     /* PS_LENT: header bytes at ps_bytes */
+	uint32_t ps_niov;     /* PS_LENT: payload pieces (struct ust_iovec after them) */
+	uint32_t ps_lend;     /* PS_LENT: the record's index in its sending lane */
+	uint32_t ps_pad;
 	uint8_t ps_bytes[];
 };
 
@@ -203,7 +239,22 @@ struct pipe_tx {
 	_Atomic uint64_t pt_ce_marked;
 	_Atomic uint64_t pt_dropped_mtu;
 	_Atomic uint64_t pt_dropped_queue;
+	_Atomic uint64_t pt_lent;
+	_Atomic uint64_t pt_lend_copied;
+	_Atomic uint64_t pt_returned;
+	/* Lending: the records (lend_max), the free ones' indices, how many
+	 * are out; all the sending thread's. */
+	struct pipe_lend *pt_lend;
+	uint32_t *pt_free;
+	uint32_t pt_nfree;
+	uint32_t pt_out;
+	int pt_lend_dead; /* detached with frames out: never lends again */
 	char pt_pad[PIPE_CACHE_LINE];
+	/* Records given back by receivers (a stack linked through pl_next,
+	 * index + 1; PIPE_RET_DEAD once the lane detached): pushed by any
+	 * receiving lane, taken whole by the sender. */
+	_Atomic uint32_t pt_ret;
+	char pt_pad1[PIPE_CACHE_LINE];
 };
 
 /* The receiving side of one lane of a direction. */
@@ -247,6 +298,12 @@ struct ust_pipe {
 	int p_steer;
 	int p_rss_mark;
 	int p_notify;
+	int p_lend;          /* lending on */
+	uint32_t p_lend_max; /* records per sending lane */
+	uint32_t p_lend_min; /* payload bytes a frame needs to be lent */
+	/* 1 for the owner (ust_pipe_destroy) and 1 per lent frame whose
+	 * sender detached while a receiver held it: the last frees. */
+	_Atomic uint32_t p_refs;
 	size_t p_stride; /* bytes per slot */
 	uint8_t p_mac[2][6];
 	uint8_t p_rss_key[UST_RSS_KEYLEN];
@@ -325,9 +382,184 @@ pipe_steer(const struct ust_pipe *p, uint32_t t, struct ust_mbuf *m, size_t len,
 	return (q);
 }
 
-/* Sends one frame from sending lane t through its fault injector into a
- * ring.  Does not consume m. */
+static void pipe_free(struct ust_pipe *p);
+
 static void
+pipe_unref(struct ust_pipe *p, uint32_t n)
+{
+	if (atomic_fetch_sub_explicit(&p->p_refs, n, memory_order_acq_rel) == n)
+		pipe_free(p);
+}
+
+/* The sender's side of a record coming back: its frame freed, its stack's
+ * zones let go, the record free again.  The sending thread only. */
+static void
+pipe_lend_done(struct pipe_tx *tx, struct pipe_lend *pl)
+{
+	ust_mbuf_free(pl->pl_m);
+	ust_mbuf_unkeep(pl->pl_keep);
+	pl->pl_m = NULL;
+	pl->pl_keep = NULL;
+	atomic_store_explicit(&pl->pl_state, PL_FREE, memory_order_relaxed);
+	tx->pt_free[tx->pt_nfree++] = pl->pl_idx;
+	tx->pt_out--;
+	pipe_stat_add(&tx->pt_returned, 1);
+}
+
+/* Frees the frames of the records on the list head (index + 1). */
+static uint32_t
+pipe_reap_list(struct pipe_tx *tx, uint32_t head)
+{
+	struct pipe_lend *pl;
+	uint32_t n = 0;
+
+	while (head != 0 && head != PIPE_RET_DEAD) {
+		pl = &tx->pt_lend[head - 1];
+		head = pl->pl_next;
+		pipe_lend_done(tx, pl);
+		n++;
+	}
+	return (n);
+}
+
+/* Takes back what the receivers let go of (the sending thread). */
+static inline void
+pipe_reap(struct pipe_tx *tx)
+{
+	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_relaxed);
+
+	if (head == 0 || head == PIPE_RET_DEAD)
+		return;
+	/* Acquire: the receiver's last reads of the payload happen before
+	 * the sender frees it. */
+	(void)pipe_reap_list(tx, atomic_exchange_explicit(&tx->pt_ret, 0, memory_order_acquire));
+}
+
+/* The receiver let go of a lent frame's payload (free_fn of its
+ * ust_mbuf_attach_ref mbufs, on the receiving thread): back to the sender,
+ * or, if the sender has detached, the record's holds let go here. */
+static void
+pipe_lend_free(void *arg, void *buf)
+{
+	struct pipe_lend *pl = arg;
+	struct pipe_tx *tx = pl->pl_tx;
+	struct ust_pipe *p;
+	uint32_t head = atomic_load_explicit(&tx->pt_ret, memory_order_relaxed);
+
+	(void)buf;
+	for (;;) {
+		if (head == PIPE_RET_DEAD) {
+			/* The sender took a reference on the pipe for this
+			 * record when it detached; its frame stays in its
+			 * zones, which go with the last hold. */
+			p = pl->pl_pipe;
+			ust_mbuf_unkeep(pl->pl_keep);
+			pipe_unref(p, 1);
+			return;
+		}
+		pl->pl_next = head;
+		/* Release: the payload reads happen before the sender's
+		 * reap; a push-only stack emptied whole has no ABA. */
+		if (atomic_compare_exchange_weak_explicit(&tx->pt_ret, &head, pl->pl_idx + 1,
+		        memory_order_release, memory_order_relaxed))
+			return;
+	}
+}
+
+/* Sender's detach of lane tx: takes back what came back; if frames are
+ * still out, marks the lane dead (the receivers then let go of the holds
+ * themselves, pipe_lend_free), cancels the frames no receiver has taken
+ * yet and holds the pipe for the ones a receiver still holds. */
+static void
+pipe_lend_detach(struct ust_pipe *p, struct pipe_tx *tx)
+{
+	struct pipe_lend *pl;
+	uint32_t i, out, back, exp;
+
+	if (tx->pt_lend == NULL || tx->pt_lend_dead)
+		return;
+	pipe_reap(tx);
+	if (tx->pt_out == 0)
+		return;
+	out = tx->pt_out;
+	/* One reference per frame out, before a receiver can see DEAD. */
+	atomic_fetch_add_explicit(&p->p_refs, out, memory_order_relaxed);
+	tx->pt_lend_dead = 1;
+	back = pipe_reap_list(tx,
+	    atomic_exchange_explicit(&tx->pt_ret, PIPE_RET_DEAD, memory_order_acq_rel));
+	for (i = 0; i < p->p_lend_max && tx->pt_out > 0; i++) {
+		pl = &tx->pt_lend[i];
+		exp = PL_LENT;
+		if (atomic_load_explicit(&pl->pl_state, memory_order_relaxed) == PL_FREE)
+			continue;
+		if (atomic_compare_exchange_strong_explicit(&pl->pl_state, &exp, PL_CANCELLED,
+		        memory_order_acquire, memory_order_relaxed)) {
+			pipe_lend_done(tx, pl);
+			back++;
+		}
+	}
+	/* The rest (pt_out) are a receiver's: each lets go of its own. */
+	if (back > 0)
+		pipe_unref(p, back);
+}
+
+/*
+ * Lends the payload of m (a frame sent from lane tx, verdict v) through
+ * slot s: headers copied (and CE-marked there), payload listed, m kept in
+ * a record.  0 when lent (m is the pipe's now), else nothing changed.
+ */
+static int
+pipe_try_lend(struct ust_pipe *p, struct pipe_tx *tx, struct pipe_slot *s, struct ust_mbuf *m,
+    size_t len, const struct fault_verdict *v)
+{
+	struct ust_mbuf *m0 = m, *rest = ust_mbuf_next(m);
+	struct ust_iovec *iov;
+	struct pipe_lend *pl;
+	size_t hlen = ust_mbuf_len(m0), ioff, maxiov;
+	int n;
+
+	if (rest == NULL || hlen > PIPE_LEND_HDR_MAX || hlen < PIPE_ETHER_HDR ||
+	    len - hlen < p->p_lend_min)
+		return (-1);
+	/* CE edits the IP header: it must be in the copy. */
+	if (v->fv_ce) {
+		size_t need = fault_ce_span(ust_mbuf_data(m0), hlen);
+
+		if (need == 0 || need > hlen)
+			return (-1);
+	}
+	ioff = (hlen + 7u) & ~(size_t)7u;
+	maxiov = (p->p_slot_max - ioff) / sizeof(struct ust_iovec);
+	iov = (struct ust_iovec *)(void *)(s->ps_bytes + ioff);
+	n = ust_mbuf_sglist(rest, iov, (int)maxiov);
+	if (n <= 0 || (size_t)n > maxiov)
+		return (-1);
+	/* Over the budget, or the sender's buffers run low: a copy. */
+	if (tx->pt_nfree == 0) {
+		pipe_stat_add(&tx->pt_lend_copied, 1);
+		return (-1);
+	}
+	pl = &tx->pt_lend[tx->pt_free[tx->pt_nfree - 1]];
+	if ((pl->pl_keep = ust_mbuf_keep(m)) == NULL) {
+		pipe_stat_add(&tx->pt_lend_copied, 1);
+		return (-1);
+	}
+	tx->pt_nfree--;
+	tx->pt_out++;
+	pl->pl_m = m;
+	atomic_store_explicit(&pl->pl_state, PL_LENT, memory_order_relaxed);
+	memcpy(s->ps_bytes, ust_mbuf_data(m0), hlen);
+	s->ps_hlen = (uint32_t)hlen;
+	s->ps_niov = (uint32_t)n;
+	s->ps_lend = pl->pl_idx;
+	pipe_stat_add(&tx->pt_lent, 1);
+	return (0);
+}
+
+/* Sends one frame from sending lane t through its fault injector into a
+ * ring.  Returns 1 when it kept m (lent), else 0: m is still the
+ * caller's. */
+static int
 pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbuf *m, uint64_t now,
     uint64_t *bells)
 {
@@ -337,7 +569,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 	struct pipe_slot *s, *s2;
 	uint32_t head, tail, hash = 0, q = 0;
 	size_t len;
-	int tso, type = UST_RSS_NONE;
+	int tso, type = UST_RSS_NONE, kept = 0;
 
 	len = ust_mbuf_pktlen(m);
 	pipe_stat_add(&tx->pt_sent, 1);
@@ -346,23 +578,23 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 	    ((p->p_caps & UST_IFCAP_TSO6) && (ust_mbuf_csum_flags(m) & UST_CSUM_IP6_TSO));
 	if (len > (tso ? p->p_slot_max : p->p_frame_max)) {
 		pipe_stat_add(&tx->pt_dropped_mtu, 1);
-		return;
+		return (0);
 	}
 	if (p->p_lanes > 1)
 		q = pipe_steer(p, t, m, len, &hash, &type);
 	r = &d->pd_ring[t * p->p_lanes + q];
-	fault_decide(&tx->pt_fault, now, len, fault_payload_len(m, len, tso),
+	fault_decide(&tx->pt_fault, now, len, fault_payload_bound(&tx->pt_fault, m, len, tso),
 	    atomic_load_explicit(&r->pr_inflight, memory_order_acquire), &v);
 	switch (v.fv_action) {
 	case FAULT_DROP_MTU:
 		pipe_stat_add(&tx->pt_dropped_mtu, 1);
-		return;
+		return (0);
 	case FAULT_LOST:
 		pipe_stat_add(&tx->pt_lost, 1);
-		return;
+		return (0);
 	case FAULT_DROP_QUEUE:
 		pipe_stat_add(&tx->pt_dropped_queue, 1);
-		return;
+		return (0);
 	case FAULT_DELIVER:
 		break;
 	}
@@ -373,26 +605,32 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 	if (p->p_ring_size - (head - tail) < (uint32_t)v.fv_copies) {
 		if (head - tail >= p->p_ring_size) {
 			pipe_stat_add(&tx->pt_dropped_queue, 1);
-			return;
+			return (0);
 		}
 		v.fv_copies = 1;
 	}
 
 	s = pipe_slot(p, r, head);
-	if (ust_mbuf_copydata(m, 0, len, s->ps_bytes) != 0) {
+	s->ps_flags = 0;
+	/* Faults that change bytes copy: a duplicate is a private copy, a
+	 * corrupted frame a changed one.  CE changes only the header. */
+	if (p->p_lend && !tx->pt_lend_dead && v.fv_copies == 1 && !v.fv_corrupt &&
+	    pipe_try_lend(p, tx, s, m, len, &v) == 0) {
+		s->ps_flags = PS_LENT;
+		kept = 1;
+	} else if (ust_mbuf_copydata(m, 0, len, s->ps_bytes) != 0) {
 		/* A packet shorter than its header says: the sender's bug. */
 		pipe_stat_add(&tx->pt_dropped_mtu, 1);
-		return;
+		return (0);
 	}
 	s->ps_deliver_at = v.fv_deliver_at;
 	s->ps_seq = tx->pt_seq++;
 	s->ps_len = (uint32_t)len;
-	s->ps_flags = 0;
 	s->ps_rss_hash = hash;
 	s->ps_rss_type = p->p_rss_mark ? (uint32_t)type : UST_RSS_NONE;
 	if (ust_mbuf_csum_flags(m) & PIPE_CSUM_REQ)
 		s->ps_flags |= PS_OFFLOADED;
-	if (fault_ce_mark(&v, s->ps_bytes, len))
+	if (fault_ce_mark(&v, s->ps_bytes, kept ? s->ps_hlen : len))
 		pipe_stat_add(&tx->pt_ce_marked, 1);
 	if (v.fv_corrupt) {
 		fault_corrupt(&v, s->ps_bytes, len);
@@ -419,6 +657,7 @@ pipe_send_one(struct ust_pipe *p, struct pipe_dir *d, uint32_t t, struct ust_mbu
 		if (atomic_load_explicit(&r->pr_tail, memory_order_relaxed) == head)
 			*bells |= 1ull << q;
 	}
+	return (kept);
 }
 
 /* Rings receiving lane rx's doorbell. */
@@ -468,23 +707,65 @@ pipe_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 
 	if (n <= 0)
 		return (0);
+	if (p->p_lend)
+		pipe_reap(&d->pd_tx[pe->pe_lane]);
 	now = pipe_now(p);
-	for (i = 0; i < n; i++) {
-		pipe_send_one(p, d, pe->pe_lane, pkts[i], now, &bells);
-		ust_mbuf_free(pkts[i]);
-	}
+	for (i = 0; i < n; i++)
+		if (!pipe_send_one(p, d, pe->pe_lane, pkts[i], now, &bells))
+			ust_mbuf_free(pkts[i]);
 	for (i = 0; bells != 0; i++, bells >>= 1)
 		if (bells & 1)
 			pipe_ring_bell(&d->pd_rx[i]);
 	return (n);
 }
 
-/* A slot's frame as an mbuf of ifp's stack (NULL: no mbuf). */
+/* A lent frame of sending lane tx as an mbuf of ifp's stack: the headers
+ * copied, the payload referred to (NULL: no mbuf, or the sender
+ * cancelled it; either way the record is settled). */
 static struct ust_mbuf *
-pipe_slot_mbuf(const struct ust_pipe *p, const struct pipe_slot *s, struct ust_if *ifp)
+pipe_lent_mbuf(struct pipe_tx *tx, const struct pipe_slot *s, struct ust_if *ifp)
 {
-	struct ust_mbuf *m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
+	struct pipe_lend *pl = &tx->pt_lend[s->ps_lend];
+	const struct ust_iovec *iov;
+	struct ust_mbuf *m, *n;
+	uint32_t exp = PL_LENT, i;
 
+	/* Acquire pairs with nothing new (the ring published the record);
+	 * the CAS only decides against a detaching sender. */
+	if (!atomic_compare_exchange_strong_explicit(&pl->pl_state, &exp, PL_TAKEN,
+	        memory_order_acquire, memory_order_relaxed))
+		return (NULL);
+	iov = (const struct ust_iovec *)(const void *)(s->ps_bytes +
+	    (((size_t)s->ps_hlen + 7u) & ~(size_t)7u));
+	pl->pl_cnt = 1; /* ours while building: free_fn runs once whatever fails */
+	m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_hlen);
+	for (i = 0; m != NULL && i < s->ps_niov; i++) {
+		n = ust_mbuf_attach_ref(ifp, iov[i].iov_base, iov[i].iov_len, 0, iov[i].iov_len,
+		    &pl->pl_cnt, pipe_lend_free, pl);
+		if (n == NULL) {
+			ust_mbuf_free(m);
+			m = NULL;
+			break;
+		}
+		ust_mbuf_cat(m, n);
+	}
+	if (--pl->pl_cnt == 0)
+		pipe_lend_free(pl, NULL);
+	return (m);
+}
+
+/* A slot's frame of ring k (its sending lane) as an mbuf of ifp's stack
+ * (NULL: no mbuf). */
+static struct ust_mbuf *
+pipe_slot_mbuf(const struct ust_pipe *p, struct pipe_dir *d, uint32_t k, const struct pipe_slot *s,
+    struct ust_if *ifp)
+{
+	struct ust_mbuf *m;
+
+	if (s->ps_flags & PS_LENT)
+		m = pipe_lent_mbuf(&d->pd_tx[k], s, ifp);
+	else
+		m = ust_mbuf_from_buf(ifp, s->ps_bytes, s->ps_len);
 	if (m == NULL)
 		return (NULL);
 	if ((p->p_caps & UST_IFCAP_RXCSUM) &&
@@ -510,8 +791,8 @@ pipe_release(struct pipe_rx *rx, struct pipe_ring *r, uint32_t tail, uint32_t no
 /* Moves every entry of ring k into the heap of rx as an mbuf of ifp's
  * stack. */
 static void
-pipe_drain(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, uint32_t k,
-    struct ust_if *ifp)
+pipe_drain(struct ust_pipe *p, struct pipe_dir *d, struct pipe_rx *rx, struct pipe_ring *r,
+    uint32_t k, struct ust_if *ifp)
 {
 	const struct pipe_slot *s;
 	struct fault_hent e;
@@ -521,7 +802,7 @@ pipe_drain(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, uint32_t
 	head = atomic_load_explicit(&r->pr_head, memory_order_acquire);
 	while (tail != head && rx->px_heap_n < cap) {
 		s = pipe_slot(p, r, tail);
-		e.he_m = pipe_slot_mbuf(p, s, ifp);
+		e.he_m = pipe_slot_mbuf(p, d, k, s, ifp);
 		if (e.he_m == NULL) {
 			nombuf++;
 		} else {
@@ -549,8 +830,9 @@ pipe_drain(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, uint32_t
  * different sending lanes have no order between them.
  */
 static int
-pipe_rx_direct(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, struct ust_if *ifp,
-    uint64_t now, struct ust_mbuf **pkts, int max, uint64_t *bytes, int *keep)
+pipe_rx_direct(struct ust_pipe *p, struct pipe_dir *d, struct pipe_rx *rx, uint32_t k,
+    struct pipe_ring *r, struct ust_if *ifp, uint64_t now, struct ust_mbuf **pkts, int max,
+    uint64_t *bytes, int *keep)
 {
 	const struct pipe_slot *s;
 	uint32_t head, tail, nombuf = 0;
@@ -567,7 +849,7 @@ pipe_rx_direct(struct ust_pipe *p, struct pipe_rx *rx, struct pipe_ring *r, stru
 		}
 		if (s->ps_deliver_at > now)
 			break;
-		if ((pkts[n] = pipe_slot_mbuf(p, s, ifp)) == NULL) {
+		if ((pkts[n] = pipe_slot_mbuf(p, d, k, s, ifp)) == NULL) {
 			nombuf++;
 		} else {
 			*bytes += s->ps_len;
@@ -612,12 +894,15 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 
 	if (p->p_notify)
 		pipe_clear_bell(rx);
+	/* This end's own lent frames that came back (its sending lane). */
+	if (p->p_lend)
+		pipe_reap(&pipe_txdir(pe)->pd_tx[pe->pe_lane]);
 	/* Nothing in flight: no clock read (a busy poll comes here often). */
 	if (rx->px_heap_n == 0 && pipe_rings_empty(p, d, pe->pe_lane))
 		return (0);
 	if (max <= 0) {
 		for (k = 0; k < p->p_lanes; k++)
-			pipe_drain(p, rx, pipe_rx_ring(p, d, k, pe->pe_lane), k, ifp);
+			pipe_drain(p, d, rx, pipe_rx_ring(p, d, k, pe->pe_lane), k, ifp);
 		return (0);
 	}
 	now = pipe_now(p);
@@ -628,10 +913,11 @@ pipe_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 		if (rx->px_heap_n == 0) {
 			if (n >= max)
 				break; /* the rest wait in their rings */
-			n += pipe_rx_direct(p, rx, r, ifp, now, pkts + n, max - n, &bytes, &keep);
+			n += pipe_rx_direct(p, d, rx, k, r, ifp, now, pkts + n, max - n, &bytes,
+			    &keep);
 		}
 		if (!keep)
-			pipe_drain(p, rx, r, k, ifp);
+			pipe_drain(p, d, rx, r, k, ifp);
 	}
 	if (++rx->px_first >= p->p_lanes)
 		rx->px_first = 0;
@@ -711,6 +997,9 @@ pipe_detach(void *softc)
 		atomic_fetch_sub_explicit(&pipe_rx_ring(p, d, e.he_tag, pe->pe_lane)->pr_inflight,
 		    1, memory_order_release);
 	}
+	/* And the frames it lent: back, cancelled, or left to their
+	 * receivers (pipe_lend_detach). */
+	pipe_lend_detach(p, &pipe_txdir(pe)->pd_tx[pe->pe_lane]);
 }
 
 static void
@@ -780,6 +1069,9 @@ ust_pipe_config_init(struct ust_pipe_config *cfg)
 	cfg->steer = UST_PIPE_STEER_RSS;
 	cfg->rss_mark = 1;
 	ust_rss_default_key(cfg->rss_key);
+	cfg->lend = 1;
+	cfg->lend_max = 0;
+	cfg->lend_min = PIPE_LEND_MIN;
 }
 
 /* The fault configuration of sending lane t of a direction configured
@@ -854,8 +1146,17 @@ pipe_free(struct ust_pipe *p)
 			}
 			ust_osal_mem_free(d->pd_rx, sizeof(*d->pd_rx) * p->p_lanes);
 		}
-		if (d->pd_tx != NULL)
+		if (d->pd_tx != NULL) {
+			for (k = 0; k < p->p_lanes; k++) {
+				if (d->pd_tx[k].pt_lend != NULL)
+					ust_osal_mem_free(d->pd_tx[k].pt_lend,
+					    sizeof(struct pipe_lend) * p->p_lend_max);
+				if (d->pd_tx[k].pt_free != NULL)
+					ust_osal_mem_free(d->pd_tx[k].pt_free,
+					    sizeof(uint32_t) * p->p_lend_max);
+			}
 			ust_osal_mem_free(d->pd_tx, sizeof(*d->pd_tx) * p->p_lanes);
+		}
 		if (p->p_end[i] != NULL)
 			ust_osal_mem_free(p->p_end[i], sizeof(*p->p_end[i]) * p->p_lanes);
 	}
@@ -913,6 +1214,29 @@ pipe_dir_init(struct ust_pipe *p, struct pipe_dir *d, const struct ust_fault_con
 		atomic_init(&tx->pt_ce_marked, 0);
 		atomic_init(&tx->pt_dropped_mtu, 0);
 		atomic_init(&tx->pt_dropped_queue, 0);
+		atomic_init(&tx->pt_lent, 0);
+		atomic_init(&tx->pt_lend_copied, 0);
+		atomic_init(&tx->pt_returned, 0);
+		atomic_init(&tx->pt_ret, 0);
+		if (p->p_lend) {
+			uint32_t i;
+
+			tx->pt_lend = pipe_calloc(p->p_lend_max, sizeof(*tx->pt_lend));
+			tx->pt_free = pipe_calloc(p->p_lend_max, sizeof(*tx->pt_free));
+			if (tx->pt_lend == NULL || tx->pt_free == NULL)
+				return (-UST_ENOMEM);
+			for (i = 0; i < p->p_lend_max; i++) {
+				struct pipe_lend *pl = &tx->pt_lend[i];
+
+				atomic_init(&pl->pl_state, PL_FREE);
+				pl->pl_idx = i;
+				pl->pl_tx = tx;
+				pl->pl_pipe = p;
+				/* Lowest index on top: reused first. */
+				tx->pt_free[i] = p->p_lend_max - 1 - i;
+			}
+			tx->pt_nfree = p->p_lend_max;
+		}
 		pipe_lane_faults(fc, k, &lfc);
 		fault_init(&tx->pt_fault, &lfc, p->p_mtu, p->p_ring_size);
 		atomic_init(&rx->px_delivered, 0);
@@ -966,6 +1290,14 @@ ust_pipe_create(const struct ust_pipe_config *cfg, struct ust_pipe **out)
 	p->p_steer = cfg->steer;
 	p->p_rss_mark = cfg->rss_mark != 0;
 	p->p_notify = cfg->notify != 0;
+	atomic_init(&p->p_refs, 1);
+	p->p_lend = cfg->lend != 0;
+	p->p_lend_min = cfg->lend_min;
+	p->p_lend_max = cfg->lend_max;
+	if (p->p_lend_max == 0)
+		p->p_lend_max = cfg->ring_size * cfg->lanes < PIPE_LEND_MAX_DEF ?
+		    cfg->ring_size * cfg->lanes :
+		    PIPE_LEND_MAX_DEF;
 	memcpy(p->p_rss_key, cfg->rss_key, UST_RSS_KEYLEN);
 	p->p_frame_max = cfg->mtu + PIPE_ETHER_HDR + PIPE_VLAN_ENCAP;
 	p->p_slot_max = p->p_frame_max;
@@ -1009,9 +1341,11 @@ ust_pipe_destroy(struct ust_pipe *p)
 {
 	if (p == NULL)
 		return;
-	/* Every end is detached (their heaps freed by pipe_detach); frames
-	 * left in the rings are plain bytes. */
-	pipe_free(p);
+	/* Every end is detached (their heaps freed by pipe_detach, their
+	 * lent frames back or cancelled); frames left in the rings are plain
+	 * bytes or cancelled records.  A receiver may still hold lent frames
+	 * of a detached sender: the pipe goes with the last of them. */
+	pipe_unref(p, 1);
 }
 
 const struct ust_driver_ops *
@@ -1071,6 +1405,9 @@ pipe_stats_add(const struct pipe_dir *d, uint32_t tl, uint32_t rl, struct ust_pi
 	out->ce_marked += pipe_stat_get(&tx->pt_ce_marked);
 	out->dropped_mtu += pipe_stat_get(&tx->pt_dropped_mtu);
 	out->dropped_queue += pipe_stat_get(&tx->pt_dropped_queue);
+	out->lent += pipe_stat_get(&tx->pt_lent);
+	out->lend_copied += pipe_stat_get(&tx->pt_lend_copied);
+	out->returned += pipe_stat_get(&tx->pt_returned);
 	out->delivered += pipe_stat_get(&rx->px_delivered);
 	out->delivered_bytes += pipe_stat_get(&rx->px_delivered_bytes);
 	out->dropped_nombuf += pipe_stat_get(&rx->px_dropped_nombuf);

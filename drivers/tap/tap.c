@@ -88,6 +88,7 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include "tap_steer.h"
 #elif defined(__FreeBSD__)
@@ -108,6 +109,10 @@
 #define TAP_CSUM6 (UST_CSUM_IP6_TCP | UST_CSUM_IP6_UDP | UST_CSUM_IP6_TSO)
 
 #define TAP_CACHE_LINE 64
+/* Bytes of a frame copied for the vnet header's checksum writes: every
+ * header (Ethernet 14 + VLAN 4 + IPv4 60 or IPv6 40 + TCP 60) fits. */
+#define TAP_HDR_COPY 192
+#define TAP_IOV_MAX 66 /* vnet header, copied headers, 64 buffers of payload */
 
 /* A queue's counters, in struct ust_tap_stats order. */
 enum {
@@ -140,7 +145,9 @@ struct ust_tap {
 	char t_name[IFNAMSIZ];
 	uint8_t t_mac[6];
 	uint32_t t_mtu;
-	int t_vnet; /* offload: a virtio_net_hdr leads every frame */
+	int t_vnet;     /* offload: a virtio_net_hdr leads every frame */
+	int t_io;       /* UST_TAP_IO_* */
+	size_t t_rxcap; /* VEC: the mbuf a frame is read into (largest plain frame) */
 	size_t t_buflen;
 	unsigned t_nq;
 	int t_steer;           /* ust_tap_rss_steering() */
@@ -347,6 +354,7 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 	if ((t = tap_alloc(1, cfg->mtu + TAP_ETHER_HDR + TAP_VLAN_ENCAP)) == NULL)
 		return (-UST_ENOMEM);
 	t->t_mtu = cfg->mtu;
+	t->t_io = UST_TAP_IO_COPY; /* the vector paths are Linux's */
 	if ((err = tap_open_freebsd(cfg, t)) != 0) {
 		tap_free(t);
 		return (err);
@@ -364,7 +372,8 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 	int fd, err, vnet;
 
 	if (cfg == NULL || out == NULL || cfg->mtu < 68 || cfg->mtu > 65535 ||
-	    cfg->queues > UST_TAP_QUEUES_MAX || memchr(cfg->name, 0, sizeof(cfg->name)) == NULL)
+	    cfg->queues > UST_TAP_QUEUES_MAX || memchr(cfg->name, 0, sizeof(cfg->name)) == NULL ||
+	    cfg->io > UST_TAP_IO_COPY)
 		return (-UST_EINVAL);
 	nq = cfg->queues > 1 ? cfg->queues : 1;
 	vnet = cfg->offload != 0;
@@ -374,6 +383,8 @@ ust_tap_open(const struct ust_tap_config *cfg, struct ust_tap **out)
 		return (-UST_ENOMEM);
 	t->t_mtu = cfg->mtu;
 	t->t_vnet = vnet;
+	t->t_io = cfg->io == UST_TAP_IO_COPY ? UST_TAP_IO_COPY : UST_TAP_IO_VEC;
+	t->t_rxcap = cfg->mtu + TAP_ETHER_HDR + TAP_VLAN_ENCAP;
 	/* Queue 0 makes the device (named as asked, or by the kernel); the
 	 * others attach to it by the name it got. */
 	for (i = 0; i < nq; i++) {
@@ -463,6 +474,103 @@ tap_ip_sum(uint8_t *ip, uint32_t hlen)
 }
 #endif
 
+/* Marks m from the vnet header vh and counts it (Linux, offload). */
+static void
+tap_rx_vnet(struct tap_queue *q, struct ust_mbuf *m, const uint8_t *vh)
+{
+#if defined(__linux__)
+	/* The kernel vouches for its checksums, or has not computed the
+	 * transport one (NEEDS_CSUM: local traffic); its IPv4 headers always
+	 * carry a valid checksum. */
+	if (vh[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID)) {
+		ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
+		tap_stat_add(q, TS_RX_CSUM, 1);
+	}
+	if ((vh[1] & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE)
+		tap_stat_add(q, TS_RX_GSO, 1);
+#else
+	(void)q;
+	(void)m;
+	(void)vh;
+#endif
+}
+
+#if defined(__linux__)
+/*
+ * UST_TAP_IO_VEC: each frame is read straight into an mbuf taken first
+ * (t_rxcap bytes: the largest plain frame), the vnet header into a local
+ * array and, with offload, whatever a GSO frame has beyond the mbuf into
+ * the queue's buffer after t_rxcap bytes (readv: one call per frame, as
+ * tun takes).  A frame that fits is trimmed to its length: no byte copied
+ * here.  A larger one (kernel GSO) is copied as before: its head from the
+ * mbuf into the queue's buffer, then the whole into a chain.
+ */
+static int
+tap_rx_burst_vec(struct tap_queue *q, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
+{
+	struct ust_tap *t = q->tq_tap;
+	size_t hdr = t->t_vnet ? TAP_VNET_HDR : 0, cap = t->t_rxcap, len;
+	uint8_t vh[TAP_VNET_HDR];
+	uint64_t frames = 0, bytes = 0;
+	struct iovec iov[3];
+	struct ust_mbuf *m, *big;
+	ssize_t n;
+	int got = 0, niov;
+
+	while (got < max) {
+		m = ust_mbuf_alloc(ifp, cap);
+		if (m == NULL) {
+			/* No mbuf: take the frame anyway, so that the device
+			 * does not stall, and drop it. */
+			n = read(q->tq_fd, q->tq_buf, t->t_buflen);
+			if (n <= (ssize_t)hdr)
+				break;
+			tap_stat_add(q, TS_RX_NOMBUF, 1);
+			continue;
+		}
+		niov = 0;
+		if (hdr != 0) {
+			iov[niov].iov_base = vh;
+			iov[niov++].iov_len = hdr;
+		}
+		iov[niov].iov_base = ust_mbuf_data(m);
+		iov[niov++].iov_len = cap;
+		if (hdr != 0 && t->t_buflen > cap) {
+			iov[niov].iov_base = q->tq_buf + cap;
+			iov[niov++].iov_len = t->t_buflen - cap;
+		}
+		n = readv(q->tq_fd, iov, niov);
+		if (n <= (ssize_t)hdr) {
+			ust_mbuf_free(m); /* EAGAIN: nothing more now */
+			break;
+		}
+		len = (size_t)n - hdr;
+		if (len <= cap) {
+			(void)ust_mbuf_trim(m, len);
+		} else {
+			memcpy(q->tq_buf, ust_mbuf_data(m), cap);
+			ust_mbuf_free(m);
+			big = ust_mbuf_from_buf(ifp, q->tq_buf, len);
+			if (big == NULL) {
+				tap_stat_add(q, TS_RX_NOMBUF, 1);
+				continue;
+			}
+			m = big;
+		}
+		if (hdr != 0)
+			tap_rx_vnet(q, m, vh);
+		frames++;
+		bytes += len;
+		pkts[got++] = m;
+	}
+	if (frames != 0) {
+		tap_stat_add(q, TS_RX_FRAMES, frames);
+		tap_stat_add(q, TS_RX_BYTES, bytes);
+	}
+	return (got);
+}
+#endif
+
 static int
 tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 {
@@ -475,6 +583,10 @@ tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 	ssize_t n;
 	int got = 0;
 
+#if defined(__linux__)
+	if (t->t_io == UST_TAP_IO_VEC)
+		return (tap_rx_burst_vec(q, ifp, pkts, max));
+#endif
 	while (got < max) {
 		n = read(q->tq_fd, buf, t->t_buflen);
 		if (n <= (ssize_t)hdr)
@@ -484,18 +596,8 @@ tap_rx_burst(void *softc, struct ust_if *ifp, struct ust_mbuf **pkts, int max)
 			tap_stat_add(q, TS_RX_NOMBUF, 1);
 			continue;
 		}
-#if defined(__linux__)
-		/* The kernel vouches for its checksums, or has not computed
-		 * the transport one (NEEDS_CSUM: local traffic); its IPv4
-		 * headers always carry a valid checksum. */
-		if (hdr != 0 &&
-		    (buf[0] & (VIRTIO_NET_HDR_F_NEEDS_CSUM | VIRTIO_NET_HDR_F_DATA_VALID))) {
-			ust_mbuf_set_csum_flags(m, UST_CSUM_L3_VALID | UST_CSUM_L4_VALID);
-			tap_stat_add(q, TS_RX_CSUM, 1);
-		}
-		if (hdr != 0 && (buf[1] & ~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_NONE)
-			tap_stat_add(q, TS_RX_GSO, 1);
-#endif
+		if (hdr != 0)
+			tap_rx_vnet(q, m, buf);
 		frames++;
 		bytes += (uint64_t)n - hdr;
 		pkts[got++] = m;
@@ -593,6 +695,77 @@ tap_vnet_tx(struct tap_queue *q, uint8_t *vh, uint8_t *f, size_t len, uint32_t f
 }
 #endif
 
+#if defined(__linux__)
+/*
+ * UST_TAP_IO_VEC: one writev per frame of its buffers as they are
+ * (ust_mbuf_sglist), behind the vnet header.  With offload the header
+ * and checksum writes of tap_vnet_tx need a private copy of the frame's
+ * first TAP_HDR_COPY bytes (the stack's buffers are shared with its
+ * retransmission queue): that copy goes first, the rest of the chain
+ * after it.  A chain of more buffers than TAP_IOV_MAX allows is gathered
+ * into the queue's buffer.  Returns the bytes written (hdr excluded), 0
+ * for a frame that does not parse, -1 with errno for a failed write.
+ */
+static ssize_t
+tap_tx_vec(struct tap_queue *q, struct ust_mbuf *m, size_t hdr)
+{
+	struct ust_tap *t = q->tq_tap;
+	struct ust_iovec sg[TAP_IOV_MAX - 2];
+	struct iovec iov[TAP_IOV_MAX];
+	uint8_t vh[TAP_VNET_HDR], head[TAP_HDR_COPY];
+	size_t len = ust_mbuf_pktlen(m), hcopy, skip, take;
+	int nsg, i, niov = 0;
+	ssize_t w;
+
+	nsg = ust_mbuf_sglist(m, sg, TAP_IOV_MAX - 2);
+	if (nsg > TAP_IOV_MAX - 2 || len == 0) {
+		/* Too many buffers: gather as the copy path does. */
+		if ((len = tap_gather(q, m, hdr)) == 0)
+			return (0);
+		if (hdr != 0 &&
+		    tap_vnet_tx(q, q->tq_buf, q->tq_buf + hdr, len, ust_mbuf_csum_flags(m),
+		        ust_mbuf_tso_segsz(m)) != 0)
+			return (0);
+		if (hdr != 0 && q->tq_buf[0] != 0)
+			tap_stat_add(q, TS_TX_CSUM, 1);
+		w = write(q->tq_fd, q->tq_buf, hdr + len);
+		return (w < 0 ? -1 : w == (ssize_t)(hdr + len) ? (ssize_t)len : 0);
+	}
+	if (len > t->t_buflen - hdr)
+		return (0);
+	hcopy = 0;
+	if (hdr != 0) {
+		hcopy = len < TAP_HDR_COPY ? len : TAP_HDR_COPY;
+		(void)ust_mbuf_copydata(m, 0, hcopy, head);
+		if (tap_vnet_tx(q, vh, head, len, ust_mbuf_csum_flags(m), ust_mbuf_tso_segsz(m)) !=
+		    0)
+			return (0);
+		if (vh[0] != 0)
+			tap_stat_add(q, TS_TX_CSUM, 1);
+		iov[niov].iov_base = vh;
+		iov[niov++].iov_len = hdr;
+		iov[niov].iov_base = head;
+		iov[niov++].iov_len = hcopy;
+	}
+	/* The buffers after the copied bytes. */
+	skip = hcopy;
+	for (i = 0; i < nsg; i++) {
+		take = sg[i].iov_len;
+		if (skip >= take) {
+			skip -= take;
+			continue;
+		}
+		iov[niov].iov_base = (uint8_t *)(uintptr_t)sg[i].iov_base + skip;
+		iov[niov++].iov_len = take - skip;
+		skip = 0;
+	}
+	w = writev(q->tq_fd, iov, niov);
+	if (w < 0)
+		return (-1);
+	return (w == (ssize_t)(hdr + len) ? (ssize_t)len : 0);
+}
+#endif
+
 static int
 tap_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 {
@@ -604,6 +777,30 @@ tap_tx_burst(void *softc, struct ust_mbuf **pkts, int n)
 	ssize_t w;
 	int i, bad;
 
+#if defined(__linux__)
+	if (t->t_io == UST_TAP_IO_VEC) {
+		for (i = 0; i < n; i++) {
+			w = tap_tx_vec(q, pkts[i], hdr);
+			if (w < 0 &&
+			    (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+				tap_stat_add(q, TS_TX_FULL, 1);
+				break;
+			}
+			if (w <= 0) {
+				tap_stat_add(q, TS_TX_ERRORS, 1);
+			} else {
+				frames++;
+				bytes += (uint64_t)w;
+			}
+			ust_mbuf_free(pkts[i]);
+		}
+		if (frames != 0) {
+			tap_stat_add(q, TS_TX_FRAMES, frames);
+			tap_stat_add(q, TS_TX_BYTES, bytes);
+		}
+		return (i);
+	}
+#endif
 	for (i = 0; i < n; i++) {
 		len = tap_gather(q, pkts[i], hdr);
 		bad = len == 0;

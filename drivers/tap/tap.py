@@ -12,6 +12,10 @@ checksums are left to the kernel and TCP sends segments of up to 64 KB
 that the kernel cuts (TSO), and the kernel hands up coalesced frames
 larger than the MTU (GRO); ``offload=False`` gives plain frames.
 
+``io="vec"`` (the default) moves frames with readv/writev straight from and
+into the stack's buffers; ``io="copy"`` goes through a buffer of the driver
+(one copy each way, the driver before issue 19), for comparison.
+
 With ``queues=n`` (Linux IFF_MULTI_QUEUE) the device has n queues, each its
 own descriptor: ``tap.queue(i)`` is queue i for ``Stack.add_interface`` (one
 stack per queue, as a group attaches them), the Tap itself is queue 0.  The
@@ -89,8 +93,12 @@ class Tap(OneLinkEnd, Closing):
         queues: int = 1,
         rss_steer: bool = True,
         rss_key: bytes | None = None,
+        io: str = "vec",
     ) -> None:
         raw = name.encode()
+        modes = {"vec": int(lib.UST_TAP_IO_VEC), "copy": int(lib.UST_TAP_IO_COPY)}
+        if io not in modes:
+            raise ValueError(f"io must be one of {sorted(modes)}, not {io!r}")
         if len(raw) > 15:
             raise ValueError(f"interface name {name!r} is longer than 15 bytes")
         if not 1 <= queues <= int(lib.UST_TAP_QUEUES_MAX):
@@ -102,6 +110,7 @@ class Tap(OneLinkEnd, Closing):
         cfg.offload = 1 if offload else 0
         cfg.queues = queues
         cfg.rss_steer = 1 if rss_steer else 0
+        cfg.io = modes[io]
         if rss_key is not None:
             key = bytes(rss_key)
             if len(key) != 40:

@@ -216,6 +216,10 @@ struct ust_driver_ops {
  * when len exceeds the largest cluster or the zones are exhausted (counted
  * as the interface's iqdrops by the caller's drop). */
 UST_API struct ust_mbuf *ust_mbuf_alloc(struct ust_if *ifp, size_t len);
+/* Shortens the packet m to its first len bytes (a driver that received
+ * into a ust_mbuf_alloc() buffer of the largest frame's size: readv).
+ * Returns 0, or -1 when len exceeds the packet's length. */
+UST_API int ust_mbuf_trim(struct ust_mbuf *m, size_t len);
 /* A new packet holding a copy of len bytes, chained across clusters when
  * needed.  NULL when out of buffers. */
 UST_API struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data, size_t len);
@@ -233,6 +237,45 @@ UST_API struct ust_mbuf *ust_mbuf_from_buf(struct ust_if *ifp, const void *data,
 typedef void (*ust_mbuf_ext_free_fn)(void *arg, void *buf);
 UST_API struct ust_mbuf *ust_mbuf_attach_ext(struct ust_if *ifp, void *buf, size_t size, size_t off,
     size_t len, ust_mbuf_ext_free_fn free_fn, void *arg);
+/*
+ * Zero-copy between two stacks (the pipe's lending): a driver that carries
+ * a frame from one stack (the sender) to another (the receiver) on another
+ * thread may hand the receiver the sender's buffers instead of a copy.
+ *
+ * On the sender's thread: ust_mbuf_keep(m) keeps m's stack's packet
+ * memory (its mbuf and cluster zones) alive, even past ust_stack_destroy,
+ * until the matching ust_mbuf_unkeep(), which may run on any thread (the
+ * last one after the stack was destroyed frees the zones there).  NULL
+ * when that stack has a quarter or less of its mbufs, clusters or memory
+ * left: copy instead (the receiver may pin lent buffers for as long as its
+ * application does not read).  The frame m itself stays the sender's: it
+ * is freed with ust_mbuf_free() on the sender's thread only, once the
+ * receiver has let go (a driver hands it back through a ring).
+ *
+ * On the receiver's thread: ust_mbuf_attach_ref() makes one packet mbuf
+ * of ifp's stack whose len bytes at buf + off (inside the buffer buf of
+ * size bytes) are lent, read-only, not copied; ust_mbuf_cat() chains it
+ * after a header the driver copied (ust_mbuf_from_buf), which stays
+ * writable.  The reference count is the driver's *cnt (plain, touched on
+ * the receiver's thread only): each mbuf referring to the buffer adds one
+ * (several buffers may share one counter), and free_fn(arg, buf) runs once
+ * when it drops to zero, as for ust_mbuf_attach_ext().  A driver that
+ * holds a reference of its own while it builds the chain (*cnt = 1, then
+ * --*cnt and free_fn itself at zero) gets free_fn exactly once whatever
+ * fails.  NULL (free_fn not called for it, *cnt unchanged) when buf,
+ * cnt or free_fn is NULL, off + len exceeds size, or there is no mbuf
+ * (counted as the interface's iqdrops).  One mbuf per buffer, from the
+ * mbuf zone.
+ */
+struct ust_mbuf_keep;
+UST_API struct ust_mbuf_keep *ust_mbuf_keep(const struct ust_mbuf *m);
+UST_API void ust_mbuf_unkeep(struct ust_mbuf_keep *k);
+UST_API struct ust_mbuf *ust_mbuf_attach_ref(struct ust_if *ifp, const void *buf, size_t size,
+    size_t off, size_t len, uint32_t *cnt, ust_mbuf_ext_free_fn free_fn, void *arg);
+/* Appends the packet n to the packet m (n's packet header is dropped, m's
+ * length grows by n's); consumes n.  Small unshared data may be copied
+ * into m's last buffer; lent buffers are linked. */
+UST_API void ust_mbuf_cat(struct ust_mbuf *m, struct ust_mbuf *n);
 /* Frees a whole packet (chain).  NULL is fine. */
 UST_API void ust_mbuf_free(struct ust_mbuf *m);
 /* Contiguous data of the first buffer of m and its length; walk a chain

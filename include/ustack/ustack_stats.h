@@ -52,7 +52,7 @@ extern "C" {
 	C(ctx, expired, "entries expired")
 
 /* IPv4 (ip_input.c, ip_output.c, ip_reass.c); FreeBSD's struct ipstat.
- * ips_rawin and ips_rawfull are ustack's. */
+ * ips_rawin, ips_rawfull and ips_rtcache_* are ustack's. */
 #define UST_IPSTAT_FIELDS(C, A, ctx)                                                \
 	C(ctx, ips_total, "total packets received")                                 \
 	C(ctx, ips_badsum, "bad header checksums")                                  \
@@ -79,7 +79,9 @@ extern "C" {
 	C(ctx, ips_cantfrag, "datagrams that can't be fragmented")                  \
 	C(ctx, ips_rawout, "raw ip packets generated")                              \
 	C(ctx, ips_rawin, "copies delivered to raw sockets")                        \
-	C(ctx, ips_rawfull, "copies dropped due to full raw socket buffers")
+	C(ctx, ips_rawfull, "copies dropped due to full raw socket buffers")        \
+	C(ctx, ips_rtcache_hit, "routes answered from a socket's route cache")      \
+	C(ctx, ips_rtcache_miss, "routes looked up for a socket's route cache")
 
 /* ICMP (ip_icmp.c); FreeBSD's struct icmpstat, histograms by type. */
 #define UST_ICMP_MAXTYPE 40
@@ -166,7 +168,7 @@ extern "C" {
 	C(ctx, tcps_pawsdrop, "dropped by PAWS")                                          \
 	C(ctx, tcps_predack, "header prediction: pure ACKs")                              \
 	C(ctx, tcps_preddat, "header prediction: in-order data")                          \
-	C(ctx, tcps_ackcoalesced, "ACK outputs saved by one output per poll (ustack)")     \
+	C(ctx, tcps_ackcoalesced, "ACK outputs saved by one output per poll (ustack)")    \
 	C(ctx, tcps_badsyn, "bogus SYN (e.g. with FIN)")                                  \
 	C(ctx, tcps_badrst, "ignored RSTs outside the window")                            \
 	C(ctx, tcps_dropsyn, "SYNs dropped (e.g. no listener, blackhole)")                \
@@ -217,7 +219,7 @@ extern "C" {
 /* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct
  * ip6stat names.  ip6s_cantforward counts packets for another host (we
  * never forward).  ustack's own drop reasons where FreeBSD lumps them:
- * ip6s_badaddr .. ip6s_rawfull. */
+ * ip6s_badaddr .. ip6s_rawfull; ip6s_rtcache_* as IPv4's. */
 #define UST_IP6STAT_FIELDS(C, A, ctx)                                                          \
 	C(ctx, ip6s_total, "total packets received")                                           \
 	C(ctx, ip6s_tooshort, "with data size < data length")                                  \
@@ -251,6 +253,8 @@ extern "C" {
 	C(ctx, ip6s_fragoverlap, "datagrams dropped for overlapping fragments (RFC 5722)")     \
 	C(ctx, ip6s_rawin, "copies delivered to raw sockets")                                  \
 	C(ctx, ip6s_rawfull, "copies dropped due to full raw socket buffers")                  \
+	C(ctx, ip6s_rtcache_hit, "routes answered from a socket's route cache")                \
+	C(ctx, ip6s_rtcache_miss, "routes looked up for a socket's route cache")               \
 	A(ctx, ip6s_nxthist, 256, "Input histogram:")
 
 /* ICMPv6 (netinet6/icmp6.c and the ND/MLD input it calls); FreeBSD's

@@ -24,6 +24,10 @@
  *                        socket of a protocol in var's switch (a direct
  *                        call, so option code links only into programs
  *                        that set or read options)
+ *   DOMAIN_POLL_DRAIN(var, fn)  output the family deferred while the
+ *                        poll received (netinet/tcp_outq.c), void fn(struct
+ *                        ust_stack *), called by ust_stack_poll after the
+ *                        receive loop and again after the callouts
  *   DOMAIN_STATE         defined: the family's header of members of struct
  *                        ust_stack holding its per-stack state, included
  *                        inside the struct (kern/stack_var.h), and of the
@@ -67,6 +71,10 @@ DOMAIN_CTLOUTPUT(inetdomain, in_ctloutput)
 #if UST_INET6
 DOMAIN_CTLOUTPUT(inet6domain, in6_ctloutput)
 #endif
+#endif
+
+#ifdef DOMAIN_POLL_DRAIN
+DOMAIN_POLL_DRAIN(inetdomain, tcp_output_drain) /* IPv6's TCP too */
 #endif
 
 #ifdef DOMAIN_KNOBS

@@ -5,13 +5,16 @@
  * ust_stack_poll():
  *   grp_poll_start()    (in a group: frames other stacks handed over)
  *   for each interface: if_poll_rx() -> driver rx_burst -> if_input() -> ...
+ *   DOMAIN_POLL_DRAIN   (output the input and its upcalls deferred)
  *   callout_process()   (timers due on the stack clock)
+ *   DOMAIN_POLL_DRAIN   (output the callouts deferred)
  *   for each interface: if_flush() -> driver tx_burst
  *   grp_poll_end()      (in a group: wake the stacks handed frames)
  *
  * All state hangs off struct ust_stack (stack_var.h); nothing is global, so
  * any number of stacks live in one process without sharing a byte.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "kern/kern_group.h"
@@ -25,6 +28,19 @@
 #define ST_DEFAULT_NMBJUMBO9 1024u
 #define ST_DEFAULT_TICK_NS 1000000u
 #define ST_DEFAULT_IFQ_MAXLEN 1024u
+
+#define DOMAIN_POLL_DRAIN(d, fn) void fn(struct ust_stack *st);
+#include "conf/domains.h"
+#undef DOMAIN_POLL_DRAIN
+
+/* Each family's deferred output (conf/domains.h DOMAIN_POLL_DRAIN). */
+static inline void
+stack_poll_drain(struct ust_stack *st)
+{
+#define DOMAIN_POLL_DRAIN(d, fn) fn(st);
+#include "conf/domains.h"
+#undef DOMAIN_POLL_DRAIN
+}
 
 void
 ust_stack_config_init(struct ust_stack_config *cfg)
@@ -55,6 +71,7 @@ stack_fini_protocols(struct ust_stack *st)
 {
 	sofini(st);
 	domains_fini(st);
+	so_zc_fini(st); /* after everything that may still free lent mbufs */
 }
 
 uint64_t
@@ -111,11 +128,24 @@ fail:
 	return (-UST_ENOMEM);
 }
 
+/* The last hold on a destroyed stack's mbuf zones went (mbuf_zones_drop):
+ * buffers it lent another stack outlived it; the zones and what is left of
+ * the stack go now, on whichever thread gave the last one back. */
+static void
+stack_free_last(struct mbuf_zones *mz)
+{
+	struct ust_stack *st =
+	    (struct ust_stack *)(void *)((char *)mz - offsetof(struct ust_stack, st_mbz));
+	struct ust_mem mem;
+
+	mbuf_zones_fini(&st->st_mbz);
+	mem = st->st_mem;
+	ust_mem_free(&mem, st, sizeof(*st));
+}
+
 void
 ust_stack_destroy(struct ust_stack *st)
 {
-	struct ust_mem mem;
-
 	if (st == NULL)
 		return;
 	/* Sockets first, while the interfaces can still carry what closing
@@ -125,10 +155,13 @@ ust_stack_destroy(struct ust_stack *st)
 	while (st->st_nifnet > 0)
 		ust_if_detach(IFP_TO_UST(st->st_ifnet[st->st_nifnet - 1]));
 	stack_fini_protocols(st);
-	mbuf_zones_fini(&st->st_mbz);
 	ust_osal_mutex_destroy(st->st_lock);
-	mem = st->st_mem;
-	ust_mem_free(&mem, st, sizeof(*st));
+	st->st_lock = NULL;
+	/* The stack's own hold on its mbuf zones: buffers lent to another
+	 * stack (ust_mbuf_keep, the pipe) keep the zones, and the structure
+	 * holding them, until the last comes back (stack_free_last). */
+	st->st_mbz.mz_last = stack_free_last;
+	mbuf_zones_drop(&st->st_mbz);
 }
 
 int
@@ -150,11 +183,22 @@ ust_stack_poll(struct ust_stack *st)
 #endif
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_poll_rx(st->st_ifnet[i], st->st_cfg.rx_burst);
+	/* The output the burst deferred (one tcp_output per connection it
+	 * touched, netinet/tcp_outq.c), before the timers, as when input sent
+	 * at once. */
+	stack_poll_drain(st);
 	ran = callout_process(&st->st_wheel, stack_now(st));
 	st->st_stats.callouts_run += ran;
 	work += (int)ran;
+	/* And what the callouts deferred (segments looped back from a
+	 * callout, the sends of their upcalls). */
+	stack_poll_drain(st);
 	for (i = 0; i < st->st_nifnet; i++)
 		work += if_flush(st->st_ifnet[i]);
+	/* Zero-copy sends this poll completed (their callbacks may send;
+	 * as upcalls, inside the poll: the owner's socket calls do not lock). */
+	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+		so_zc_drain(st);
 #if UST_SMP
 	if (st->st_rss != NULL) {
 		grp_poll_end(st);
@@ -265,6 +309,8 @@ ust_stack_get_zone_stats(const struct ust_stack *st, unsigned idx, struct ust_zo
 #define DOMAIN_ZONES(d, fn) n += fn(st, zones + n, ST_MAX_ZONES - n);
 #include "conf/domains.h"
 #undef DOMAIN_ZONES
+	if (n < ST_MAX_ZONES)
+		zones[n++] = so_zc_zone(st); /* zero-copy sends in flight */
 	for (i = 0; i < n; i++) {
 		if (zones[i] == NULL)
 			continue;

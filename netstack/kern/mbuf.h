@@ -16,6 +16,7 @@
 #ifndef _USTACK_KERN_MBUF_H_
 #define _USTACK_KERN_MBUF_H_
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,13 @@ struct mbuf_zones {
 	struct ust_zone *mz_jumbo; /* struct m_clhdr + UST_MJUMBYTES; may be NULL */
 	uint64_t mz_nombuf;        /* mbuf allocations refused */
 	uint64_t mz_nocluster;     /* cluster allocations refused */
+	/* Holds on the zones (mbuf_zones_hold): 1 for their owner, 1 per
+	 * buffer lent to another stack (ust_mbuf_keep).  The only field
+	 * another thread touches.  The last drop calls mz_last, which the
+	 * owner sets when it lets go (kern_stack.c: ust_stack_destroy). */
+	_Atomic uint32_t mz_holds;
+	void (*mz_last)(struct mbuf_zones *mz);
+	struct ust_mem *mz_mem; /* the account the zones charge */
 };
 
 /* Packet header (only in the first mbuf of a chain). */
@@ -148,6 +156,13 @@ struct mbuf {
 int mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs, uint32_t nclusters,
     uint32_t njumbo);
 void mbuf_zones_fini(struct mbuf_zones *mz);
+/* One more hold on the zones (the owner's thread; the owner holds one). */
+void mbuf_zones_hold(struct mbuf_zones *mz);
+/* Drops a hold, from any thread; the last one calls mz->mz_last(mz). */
+void mbuf_zones_drop(struct mbuf_zones *mz);
+/* 1 when a quarter or less of the zones' mbufs, clusters or memory is
+ * left: a lender copies rather than pin more of them. */
+int mbuf_zones_low(const struct mbuf_zones *mz);
 
 /* Allocation.  NULL when the zone is exhausted (counted in mz_nombuf /
  * mz_nocluster). */

@@ -249,6 +249,11 @@ struct sockbuf {
 	 * (sbsndptr()).  NULL: none; sbdrop() keeps it in step. */
 	struct mbuf *sb_sndptr;
 	uint32_t sb_sndptroff;
+	/* Receive buffers: bytes ust_recv_mbuf handed to the application
+	 * and not yet given back (ust_mbuf_release).  Outside sb_cc, as
+	 * FreeBSD's soreceive(mp0) chains are, but bounded by sb_hiwat so
+	 * that a reader that keeps chains cannot drain the stack's mbufs. */
+	uint32_t sb_held;
 };
 
 /* Storage factor over the byte limit (FreeBSD sb_efficiency). */
@@ -298,6 +303,15 @@ void sbdrop(struct sockbuf *sb, uint32_t len);
 struct mbuf *sbsndptr(struct sockbuf *sb, uint32_t off, uint32_t *moff);
 /* Removes and frees the first record. */
 void sbdroprecord(struct sockbuf *sb);
+/* Takes the first len bytes (<= sb_cc) out of a stream buffer as a chain
+ * of their own, without copying: whole mbufs are unlinked, an mbuf cut
+ * in two shares its cluster with the rest left queued (m_copym; a small
+ * internal one is copied).  The chain may hold fewer bytes when no mbuf
+ * was left for the cut (m_length tells). */
+struct mbuf *sbcut(struct sockbuf *sb, uint32_t len);
+/* Removes the first record from a datagram buffer and returns it whole
+ * (its MT_SONAME name mbuf included), or NULL when empty. */
+struct mbuf *sbcutrecord(struct sockbuf *sb);
 /* UST_DEBUG: the buffer's counters against its chains (sb_cc, sb_ctl and
  * sb_mbcnt against the mbufs queued, sb_records, sb_lastrecord and
  * sb_mbtail against the records, the send position cache against its
@@ -393,10 +407,35 @@ int soshutdown(struct socket *so, int how);
  * Returns 0 with *sent set, or an error. */
 int sosend(struct socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
     size_t *sent);
+/* Gather send: the iovcnt buffers of iov as one send (copied, not joined
+ * first).  As sosend. */
+int sosendv(struct socket *so, const struct ust_iovec *iov, int iovcnt, int flags, size_t *sent);
+/* Zero-copy send (ust_send_zc, docs/zerocopy.md): lends buf to the
+ * socket; 0 with *sent bytes accepted, done(arg, buf, *sent, status)
+ * then runs exactly once; or an error, and done never runs. */
+int sosend_zc(struct socket *so, const void *buf, size_t len, int flags, ust_zc_done_fn done,
+    void *arg, size_t *sent);
 /* Copies at most len bytes of the next datagram (the rest of it is
  * discarded) or of the stream into buf.  EAGAIN when nothing is there. */
 int soreceive(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from,
     size_t *got);
+/* Receive without copying (ust_recv_mbuf): at most len bytes of the
+ * stream, or the next datagram (trimmed to len), taken out of so_rcv as a
+ * chain (*mp) and counted in so_rcv.sb_held.  As soreceive otherwise;
+ * EAGAIN too while the chains held reach the buffer's size. */
+int soreceive_mbuf(struct socket *so, struct mbuf **mp, size_t len, int flags,
+    struct sockaddr *from, size_t *got);
+/* The application gives back a chain soreceive_mbuf handed out: frees it
+ * and, when so (may be NULL) is still the socket it came from, takes its
+ * bytes off so_rcv.sb_held. */
+void so_mbuf_release(struct socket *so, struct mbuf *m);
+/* The socket's unacknowledged send data is being thrown away (reset,
+ * abort, close): the zero-copy sends among it will complete with
+ * -UST_ECONNRESET (so_error says the peer reset) or -UST_ECONNABORTED. */
+void so_zc_abort(struct socket *so);
+/* sbappendstream copied the bytes of m into the buffer's tail: a
+ * zero-copy send being appended completes with UST_ZC_COPIED. */
+void so_zc_copied(const struct mbuf *m);
 int sosetopt(struct socket *so, struct sockopt *sopt);
 int sogetopt(struct socket *so, struct sockopt *sopt);
 /* Reserves both buffers (protocol attach). */
@@ -485,11 +524,29 @@ struct so_state {
 	uint32_t ss_count;
 	struct ust_zone *ss_evzone; /* struct evreg */
 	struct evq *ss_evqs;        /* every event queue */
+	/* Zero-copy sends not yet complete (struct zc_ref, zone "zc"):
+	 * lent (ss_zclist), or let go and waiting for their done call
+	 * (ss_zcdone, in order). */
+	struct ust_zone *ss_zczone;
+	struct zc_ref *ss_zclist;
+	struct zc_ref *ss_zcdone, **ss_zcdonetail;
+	uint32_t ss_zccount;
 };
 
 /* Socket layer state of a stack (sockets, event queues). */
 int soinit(struct ust_stack *st);
-/* Closes every socket still open and frees every event queue. */
+/* Closes every socket still open and frees every event queue (the
+ * zero-copy state stays for so_zc_fini). */
 void sofini(struct ust_stack *st);
+/* The last of the socket layer, after every protocol and interface let
+ * go of its mbufs (ust_stack_destroy): a zero-copy send still lent
+ * completes with -UST_ECONNABORTED, then the zone goes. */
+void so_zc_fini(struct ust_stack *st);
+/* Calls the done functions of the zero-copy sends the stack let go of
+ * (kept from inside m_free until a point where an upcall may run: the end
+ * of a socket call or of ust_stack_poll, sowakeup).  Cheap when none. */
+void so_zc_drain(struct ust_stack *st);
+/* The zero-copy zone, for zone statistics (NULL when none). */
+struct ust_zone *so_zc_zone(const struct ust_stack *st);
 
 #endif /* _USTACK_KERN_SOCKETVAR_H_ */

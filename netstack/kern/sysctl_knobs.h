@@ -18,3 +18,5 @@ KNOB("kern.ipc.maxsockbuf", ipc_maxsockbuf, 2097152, 4096, 4294967295, 0,
 KNOB("kern.ipc.maxsockets", ipc_maxsockets, 65536, 1, 16777216, 0,
     "Sockets one stack may have open (raising it raises the TCP zones)")
 KNOB("kern.ipc.somaxconn", ipc_somaxconn, 128, 1, 65535, 0, "Largest listen backlog")
+KNOB("kern.ipc.zc_min", ipc_zc_min, 1024, 0, 4294967295, 0,
+    "ust_send_zc copies sends shorter than this instead of lending them (0: always lend)")

@@ -93,6 +93,8 @@ mbuf_zones_init(struct mbuf_zones *mz, struct ust_mem *mem, uint32_t nmbufs, uin
     uint32_t njumbo)
 {
 	memset(mz, 0, sizeof(*mz));
+	atomic_init(&mz->mz_holds, 1);
+	mz->mz_mem = mem;
 	mz->mz_mbuf = ust_zone_create(mem, "mbuf", UST_MSIZE, nmbufs, 0);
 	if (mz->mz_mbuf == NULL)
 		goto fail;
@@ -128,6 +130,48 @@ mbuf_zones_fini(struct mbuf_zones *mz)
 	mz->mz_jumbo = NULL;
 	mz->mz_clust = NULL;
 	mz->mz_mbuf = NULL;
+}
+
+void
+mbuf_zones_hold(struct mbuf_zones *mz)
+{
+	/* The owner holds one, so the count is above zero: no ordering. */
+	atomic_fetch_add_explicit(&mz->mz_holds, 1, memory_order_relaxed);
+}
+
+void
+mbuf_zones_drop(struct mbuf_zones *mz)
+{
+	/* Release: this holder's reads of the buffers happen before the
+	 * zones go; acquire for the one that destroys them. */
+	if (atomic_fetch_sub_explicit(&mz->mz_holds, 1, memory_order_acq_rel) == 1 &&
+	    mz->mz_last != NULL)
+		mz->mz_last(mz);
+}
+
+/* A quarter or less of z left: of its maximum, or, when memory is what
+ * bounds it (mem_tight), of the items it has carved. */
+static int
+zone_low(const struct ust_zone *z, int mem_tight)
+{
+	struct ust_zone_stats zs;
+
+	if (z == NULL)
+		return (0);
+	ust_zone_get_stats(z, &zs);
+	if (zs.max != 0 && zs.in_use >= zs.max - zs.max / 4)
+		return (1);
+	return (mem_tight && zs.cached < (zs.in_use + zs.cached) / 4);
+}
+
+int
+mbuf_zones_low(const struct mbuf_zones *mz)
+{
+	const struct ust_mem *mem = mz->mz_mem;
+	int tight = mem != NULL && mem->limit != 0 && mem->in_use >= mem->limit - mem->limit / 4;
+
+	return (zone_low(mz->mz_mbuf, tight) || zone_low(mz->mz_clust, tight) ||
+	    zone_low(mz->mz_jumbo, tight));
 }
 
 /* ------------------------------------------------------------------------

@@ -31,6 +31,18 @@ ust_mbuf_alloc(struct ust_if *uifp, size_t len)
 	return (UMB(m));
 }
 
+int
+ust_mbuf_trim(struct ust_mbuf *um, size_t len)
+{
+	struct mbuf *m = MB(um);
+
+	if (m == NULL || !(m->m_flags & M_PKTHDR) || len > m->m_pkthdr.len)
+		return (-1);
+	if (len < m->m_pkthdr.len)
+		m_adj(m, -(int32_t)(m->m_pkthdr.len - (uint32_t)len));
+	return (0);
+}
+
 struct mbuf *
 m_devget(struct ifnet *ifp, const void *data, size_t len)
 {
@@ -164,6 +176,56 @@ ust_mbuf_attach_ext(struct ust_if *uifp, void *buf, size_t size, size_t off, siz
 	m->m_pkthdr.len = (uint32_t)len;
 	m->m_pkthdr.rcvif = ifp;
 	return (UMB(m));
+}
+
+struct ust_mbuf *
+ust_mbuf_attach_ref(struct ust_if *uifp, const void *buf, size_t size, size_t off, size_t len,
+    uint32_t *cnt, ust_mbuf_ext_free_fn free_fn, void *arg)
+{
+	struct ifnet *ifp = IFP_FROM_UST(uifp);
+	struct mbuf *m;
+
+	if (buf == NULL || cnt == NULL || free_fn == NULL || size > UINT32_MAX || off > size ||
+	    len > size - off)
+		return (NULL);
+	m = m_gethdr(&ifp->if_stack->st_mbz, MT_DATA);
+	if (m == NULL) {
+		ifp->if_data.iqdrops++;
+		return (NULL);
+	}
+	/* m_ext_free_t and ust_mbuf_ext_free_fn have the same shape:
+	 * free_fn(arg, buf). */
+	/* Read-only (M_RDONLY): the stack never writes through the pointer. */
+	m_extadd(m, (uint8_t *)(uintptr_t)buf, (uint32_t)size, cnt, free_fn, arg,
+	    (void *)(uintptr_t)buf, M_RDONLY);
+	m->m_data += off;
+	m->m_len = (uint32_t)len;
+	m->m_pkthdr.len = (uint32_t)len;
+	m->m_pkthdr.rcvif = ifp;
+	return (UMB(m));
+}
+
+void
+ust_mbuf_cat(struct ust_mbuf *m, struct ust_mbuf *n)
+{
+	m_cat(MB(m), MB(n));
+}
+
+struct ust_mbuf_keep *
+ust_mbuf_keep(const struct ust_mbuf *m)
+{
+	struct mbuf_zones *mz = CMB(m)->m_zones;
+
+	if (mbuf_zones_low(mz))
+		return (NULL);
+	mbuf_zones_hold(mz);
+	return ((struct ust_mbuf_keep *)(void *)mz);
+}
+
+void
+ust_mbuf_unkeep(struct ust_mbuf_keep *k)
+{
+	mbuf_zones_drop((struct mbuf_zones *)(void *)k);
 }
 
 int

@@ -209,6 +209,7 @@ sbappendstream(struct sockbuf *sb, struct mbuf *m)
 			continue;
 		}
 		if (sb_can_compress(sb->sb_mbtail, n)) {
+			so_zc_copied(n);
 			memcpy(mtod(sb->sb_mbtail, char *) + sb->sb_mbtail->m_len,
 			    mtod(n, const char *), n->m_len);
 			sb->sb_mbtail->m_len += n->m_len;
@@ -303,6 +304,74 @@ sbdrop(struct sockbuf *sb, uint32_t len)
 	    ("sbdrop: %u bytes beyond the %u queued in sb %p", (unsigned)len, (unsigned)sb->sb_cc,
 	        (void *)sb));
 	SBCHECK(sb);
+}
+
+struct mbuf *
+sbcut(struct sockbuf *sb, uint32_t len)
+{
+	struct mbuf *top = NULL, **np = &top, *m, *n;
+
+	KASSERT(sb->sb_mb == NULL || sb->sb_mb->m_nextpkt == NULL,
+	    ("sbcut: sb %p holds %u records", (void *)sb, (unsigned)sb->sb_records));
+	KASSERT(len <= sb->sb_cc,
+	    ("sbcut: %u bytes of the %u queued in sb %p", (unsigned)len, (unsigned)sb->sb_cc,
+	        (void *)sb));
+	sb->sb_sndptr = NULL;
+	while ((m = sb->sb_mb) != NULL && (len > 0 || m->m_len == 0)) {
+		if (m->m_len > len) {
+			/* The cut falls inside m: the front is shared (a
+			 * cluster) or copied (internal data, < MLEN bytes). */
+			n = m_copym(m, 0, len);
+			if (n == NULL)
+				break;
+			m->m_data += len;
+			m->m_len -= len;
+			sb->sb_cc -= len;
+			*np = n;
+			break;
+		}
+		len -= m->m_len;
+		sb->sb_mb = m->m_next;
+		if (sb->sb_mb != NULL)
+			sb->sb_mb->m_nextpkt = m->m_nextpkt;
+		sbfree(sb, m);
+		m->m_next = NULL;
+		m->m_nextpkt = NULL;
+		*np = m;
+		np = &m->m_next;
+	}
+	if (sb->sb_mb == NULL) {
+		sb->sb_lastrecord = NULL;
+		sb->sb_mbtail = NULL;
+		sb->sb_records = 0;
+	} else
+		sb->sb_lastrecord = sb->sb_mb;
+	if (top != NULL && (top->m_flags & M_PKTHDR))
+		m_fixhdr(top);
+	SBCHECK(sb);
+	return (top);
+}
+
+struct mbuf *
+sbcutrecord(struct sockbuf *sb)
+{
+	struct mbuf *m, *rec;
+
+	rec = sb->sb_mb;
+	if (rec == NULL)
+		return (NULL);
+	sb->sb_sndptr = NULL;
+	sb->sb_mb = rec->m_nextpkt;
+	rec->m_nextpkt = NULL;
+	sb->sb_records--;
+	for (m = rec; m != NULL; m = m->m_next)
+		sbfree(sb, m);
+	if (sb->sb_mb == NULL) {
+		sb->sb_lastrecord = NULL;
+		sb->sb_mbtail = NULL;
+	}
+	SBCHECK(sb);
+	return (rec);
 }
 
 void

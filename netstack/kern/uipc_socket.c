@@ -149,6 +149,7 @@ sofree(struct socket *so)
 	soqremque(so);
 	knote_sodetach(so);
 	sbrelease(&so->so_rcv);
+	so_zc_abort(so);
 	sbrelease(&so->so_snd);
 	sodealloc(so);
 }
@@ -402,6 +403,7 @@ soisdisconnected(struct socket *so)
 	so->so_state |= SS_ISDISCONNECTED;
 	so->so_rcv.sb_state |= SBS_CANTRCVMORE;
 	so->so_snd.sb_state |= SBS_CANTSENDMORE;
+	so_zc_abort(so); /* lent sends not acknowledged complete with an error */
 	sbflush(&so->so_snd);
 	sowakeup(so);
 }
@@ -507,6 +509,8 @@ so_events(const struct socket *so)
 void
 sowakeup(struct socket *so)
 {
+	struct ust_stack *st = so->so_stack;
+
 	knote_notify(so);
 	if (so->so_upcall != NULL && !(so->so_state & SS_INUPCALL)) {
 		/* The upcall may send and receive; no recursion into it. */
@@ -514,6 +518,10 @@ sowakeup(struct socket *so)
 		so->so_upcall(so->so_upcallarg, SO_TO_UST(so), so_events(so));
 		so->so_state &= ~SS_INUPCALL;
 	}
+	/* Where an upcall may run, so may zero-copy completions (an ACK
+	 * that freed lent bytes wakes the writer right after sbdrop). */
+	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+		so_zc_drain(st);
 }
 
 void
@@ -532,12 +540,15 @@ sowwakeup(struct socket *so)
  * Sending and receiving.
  * ------------------------------------------------------------------- */
 
-/* A packet holding len bytes of buf, with UST_MAX_HDR of leading space
- * for the headers below; NULL when out of mbufs. */
+/* A packet holding len bytes gathered from iov[0..iovcnt-1] (the first
+ * len bytes of them), with UST_MAX_HDR of leading space for the headers
+ * below; NULL when out of mbufs. */
 static struct mbuf *
-sotombuf(struct ust_stack *st, const void *buf, size_t len)
+sotombufv(struct ust_stack *st, const struct ust_iovec *iov, int iovcnt, size_t len)
 {
 	struct mbuf *m;
+	size_t c;
+	int i;
 
 	if (len + UST_MAX_HDR <= MHLEN)
 		m = m_gethdr(&st->st_mbz, MT_DATA);
@@ -548,23 +559,30 @@ sotombuf(struct ust_stack *st, const void *buf, size_t len)
 	m_reserve(m, UST_MAX_HDR);
 	m->m_len = 0;
 	m->m_pkthdr.len = 0;
-	if (len > 0 && m_append(m, (uint32_t)len, buf) != 0) {
-		m_freem(m);
-		return (NULL);
+	for (i = 0; i < iovcnt && len > 0; i++) {
+		c = iov[i].iov_len < len ? iov[i].iov_len : len;
+		if (c > 0 && m_append(m, (uint32_t)c, iov[i].iov_base) != 0) {
+			m_freem(m);
+			return (NULL);
+		}
+		len -= c;
 	}
 	return (m);
 }
 
-int
-sosend(struct socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
-    size_t *sent)
+/*
+ * What every send checks before it builds mbufs: the socket can send
+ * (connected, or given an address), and how much of len it takes now
+ * (*len clipped to the send buffer's space for a stream; a datagram goes
+ * whole or not at all).  0 or the error to return.
+ */
+static int
+sosend_check(struct socket *so, const struct sockaddr *to, size_t *len)
 {
 	const struct protosw *pr = so->so_proto;
-	struct mbuf *m;
 	long space;
 	int error;
 
-	*sent = 0;
 	if (so->so_snd.sb_state & SBS_CANTSENDMORE)
 		return (UST_EPIPE);
 	/* A pending error (an ICMP error on a connected socket) is reported
@@ -587,28 +605,275 @@ sosend(struct socket *so, const void *buf, size_t len, int flags, const struct s
 			return (UST_EDESTADDRREQ);
 	} else if (to != NULL)
 		return (UST_EISCONN);
-	if (len > UINT32_MAX)
+	if (*len > UINT32_MAX)
 		return (UST_EMSGSIZE);
 	space = sbspace(&so->so_snd);
 	if (pr->pr_flags & PR_ATOMIC) {
 		/* A datagram larger than the send buffer is never sent. */
-		if (len > so->so_snd.sb_hiwat)
+		if (*len > so->so_snd.sb_hiwat)
 			return (UST_EMSGSIZE);
-		if ((long)len > space)
+		if ((long)*len > space)
 			return (UST_EAGAIN);
 	} else {
 		if (space <= 0)
 			return (UST_EAGAIN);
-		if ((long)len > space)
-			len = (size_t)space;
+		if ((long)*len > space)
+			*len = (size_t)space;
 	}
-	m = sotombuf(so->so_stack, buf, len);
+	return (0);
+}
+
+/* The body of sosend and sosendv: total is the sum of the iov lengths. */
+static int
+sosendv_to(struct socket *so, const struct ust_iovec *iov, int iovcnt, size_t total, int flags,
+    const struct sockaddr *to, size_t *sent)
+{
+	struct mbuf *m;
+	size_t len = total;
+	int error;
+
+	*sent = 0;
+	if ((error = sosend_check(so, to, &len)) != 0)
+		return (error);
+	m = sotombufv(so->so_stack, iov, iovcnt, len);
 	if (m == NULL)
 		return (UST_ENOBUFS);
-	error = pr->pr_usrreqs->pru_send(so, flags, m, to);
+	error = so->so_proto->pr_usrreqs->pru_send(so, flags, m, to);
 	if (error == 0)
 		*sent = len;
 	return (error);
+}
+
+int
+sosend(struct socket *so, const void *buf, size_t len, int flags, const struct sockaddr *to,
+    size_t *sent)
+{
+	struct ust_iovec iov = { buf, len };
+
+	*sent = 0;
+	return (sosendv_to(so, &iov, 1, len, flags, to, sent));
+}
+
+int
+sosendv(struct socket *so, const struct ust_iovec *iov, int iovcnt, int flags, size_t *sent)
+{
+	size_t total = 0;
+	int i;
+
+	*sent = 0;
+	for (i = 0; i < iovcnt; i++) {
+		if (iov[i].iov_len > (size_t)UINT32_MAX - total)
+			return (UST_EMSGSIZE);
+		total += iov[i].iov_len;
+	}
+	return (sosendv_to(so, iov, iovcnt, total, flags, NULL, sent));
+}
+
+/* ---------------------------------------------------------------------
+ * Zero-copy sends (docs/zerocopy.md).
+ *
+ * Each accepted ust_send_zc is one struct zc_ref from the stack's "zc"
+ * zone and one M_RDONLY EXT_EXTREF mbuf over the application's bytes
+ * (m_extadd, ext_size n so that sb_mbcnt counts the bytes lent and no
+ * more).  Every mbuf that shares them (so_snd, each segment m_copym cuts
+ * for transmission or retransmission, a driver's gather list) holds one
+ * reference in zr_cnt; the last free calls done.  Nothing writes lent
+ * bytes: M_RDONLY makes M_TRAILINGSPACE and M_LEADINGSPACE 0, so neither
+ * sbappendstream's compression nor a header prepend touches them, and
+ * m_copyback copies first (M_WRITABLE).
+ * ------------------------------------------------------------------- */
+
+struct zc_ref {
+	uint32_t zr_cnt; /* mbufs referring to the bytes (+1 inside sosend_zc) */
+	int zr_status;   /* what done will be told: 0, UST_ZC_COPIED, -UST_E* */
+	int zr_insend;   /* sosend_zc is appending it */
+	ust_zc_done_fn zr_done;
+	void *zr_arg;
+	const void *zr_buf;
+	size_t zr_len;
+	struct ust_stack *zr_stack;
+	struct zc_ref *zr_next, **zr_prevp; /* ss_zclist */
+};
+
+/* z is no longer referenced: off the list of loans, onto the queue of
+ * completions.  done is not called from here: this runs inside m_free,
+ * wherever the last mbuf goes (sbdrop walking so_snd in tcp_input, a
+ * driver's transmit completion), where a callback that sends would
+ * change what the caller is walking.  so_zc_drain calls it at the points
+ * where an upcall may run. */
+static void
+zc_finish(struct zc_ref *z)
+{
+	struct so_state *ss = so_st(z->zr_stack);
+
+	*z->zr_prevp = z->zr_next;
+	if (z->zr_next != NULL)
+		z->zr_next->zr_prevp = z->zr_prevp;
+	z->zr_next = NULL;
+	*ss->ss_zcdonetail = z;
+	ss->ss_zcdonetail = &z->zr_next;
+}
+
+void
+so_zc_drain(struct ust_stack *st)
+{
+	struct so_state *ss = so_st(st);
+	struct zc_ref *z;
+	ust_zc_done_fn done;
+	void *arg;
+	const void *buf;
+	size_t len;
+	int status;
+
+	/* One at a time from the head: a callback that sends (and so drains
+	 * again, nested) takes the next ones itself. */
+	while (ss != NULL && (z = ss->ss_zcdone) != NULL) {
+		ss->ss_zcdone = z->zr_next;
+		if (ss->ss_zcdone == NULL)
+			ss->ss_zcdonetail = &ss->ss_zcdone;
+		done = z->zr_done;
+		arg = z->zr_arg;
+		buf = z->zr_buf;
+		len = z->zr_len;
+		status = z->zr_status;
+		ss->ss_zccount--;
+		ust_zone_free(ss->ss_zczone, z);
+		if (done != NULL)
+			done(arg, buf, len, status);
+	}
+}
+
+/* ext_free of a lent buffer: the last mbuf referring to it went. */
+static void
+zc_free(void *arg1, void *arg2)
+{
+	(void)arg2;
+	zc_finish(arg1);
+}
+
+/* The zc_ref behind m's storage, or NULL when m holds no lent send. */
+static struct zc_ref *
+m_zcref(const struct mbuf *m)
+{
+	if ((m->m_flags & M_EXT) && m->m_ext.ext_type == EXT_EXTREF && m->m_ext.ext_free == zc_free)
+		return (m->m_ext.ext_arg1);
+	return (NULL);
+}
+
+void
+so_zc_copied(const struct mbuf *m)
+{
+	struct zc_ref *z = m_zcref(m);
+
+	if (z != NULL && z->zr_insend && z->zr_status == 0)
+		z->zr_status = UST_ZC_COPIED;
+}
+
+void
+so_zc_abort(struct socket *so)
+{
+	struct so_state *ss = so_st(so->so_stack);
+	struct zc_ref *z;
+	struct mbuf *m;
+	int status;
+
+	if (ss == NULL || ss->ss_zccount == 0)
+		return;
+	status = so->so_error == UST_ECONNRESET ? -UST_ECONNRESET : -UST_ECONNABORTED;
+	for (m = so->so_snd.sb_mb; m != NULL; m = m->m_next)
+		if ((z = m_zcref(m)) != NULL && z->zr_status == 0)
+			z->zr_status = status;
+}
+
+int
+sosend_zc(struct socket *so, const void *buf, size_t len, int flags, ust_zc_done_fn done, void *arg,
+    size_t *sent)
+{
+	struct ust_stack *st = so->so_stack;
+	struct so_state *ss = so_st(st);
+	struct zc_ref *z;
+	struct mbuf *m;
+	int error;
+
+	*sent = 0;
+	if ((error = sosend_check(so, NULL, &len)) != 0)
+		return (error);
+	if (len == 0 || (int64_t)len < V(st, ipc_zc_min) || ss == NULL || ss->ss_zczone == NULL) {
+		/* Small: a copy is cheaper than the bookkeeping of a loan. */
+		struct ust_iovec iov = { buf, len };
+
+		m = sotombufv(st, &iov, 1, len);
+		if (m == NULL)
+			return (UST_ENOBUFS);
+		error = so->so_proto->pr_usrreqs->pru_send(so, flags, m, NULL);
+		if (error != 0)
+			return (error);
+		*sent = len;
+		done(arg, buf, len, UST_ZC_COPIED);
+		return (0);
+	}
+	z = ust_zone_alloc(ss->ss_zczone);
+	if (z == NULL)
+		return (UST_ENOBUFS);
+	m = m_gethdr(&st->st_mbz, MT_DATA);
+	if (m == NULL) {
+		ust_zone_free(ss->ss_zczone, z);
+		return (UST_ENOBUFS);
+	}
+	memset(z, 0, sizeof(*z));
+	z->zr_cnt = 1; /* ours, until pru_send has returned */
+	z->zr_insend = 1;
+	z->zr_done = done;
+	z->zr_arg = arg;
+	z->zr_buf = buf;
+	z->zr_len = len;
+	z->zr_stack = st;
+	z->zr_next = ss->ss_zclist;
+	if (z->zr_next != NULL)
+		z->zr_next->zr_prevp = &z->zr_next;
+	z->zr_prevp = &ss->ss_zclist;
+	ss->ss_zclist = z;
+	ss->ss_zccount++;
+	m_extadd(m, (uint8_t *)(uintptr_t)buf, (uint32_t)len, &z->zr_cnt, zc_free, z, NULL,
+	    M_RDONLY);
+	m->m_len = (uint32_t)len;
+	m->m_pkthdr.len = (uint32_t)len;
+	error = so->so_proto->pr_usrreqs->pru_send(so, flags, m, NULL);
+	z->zr_insend = 0;
+	if (error != 0 && z->zr_cnt == 1) {
+		/* Nothing kept the bytes: refused, and done never runs. */
+		z->zr_done = NULL;
+		zc_finish(z);
+		so_zc_drain(st);
+		return (error);
+	}
+	/* Queued (TCP may say an error of its first transmission after
+	 * the bytes went into so_snd: they are sent later all the same). */
+	*sent = len;
+	if (--z->zr_cnt == 0)
+		zc_finish(z); /* done when the call returns (so_zc_drain) */
+	return (0);
+}
+
+/* Nothing queued in so_rcv: what a receive says (a pending error first,
+ * then EOF, then EAGAIN or ENOTCONN).  peek leaves the error. */
+static int
+soreceive_empty(struct socket *so, int peek)
+{
+	int error;
+
+	if (so->so_error != 0) {
+		error = so->so_error;
+		if (!peek)
+			so->so_error = 0;
+		return (error);
+	}
+	if (so->so_rcv.sb_state & SBS_CANTRCVMORE)
+		return (0);
+	if ((so->so_proto->pr_flags & PR_CONNREQUIRED) &&
+	    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
+		return (UST_ENOTCONN);
+	return (UST_EAGAIN);
 }
 
 /* The next datagram record: copy what fits, discard the rest (recvfrom). */
@@ -662,7 +927,6 @@ int
 soreceive(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *from, size_t *got)
 {
 	struct sockbuf *sb = &so->so_rcv;
-	int error;
 
 	*got = 0;
 	if (flags & UST_MSG_OOB) {
@@ -670,24 +934,91 @@ soreceive(struct socket *so, void *buf, size_t len, int flags, struct sockaddr *
 			return (UST_EOPNOTSUPP);
 		return (so->so_proto->pr_usrreqs->pru_rcvoob(so, buf, len, flags, got));
 	}
-	if (sb->sb_mb == NULL) {
-		/* Nothing queued: a pending error first, then EOF, else wait. */
-		if (so->so_error != 0) {
-			error = so->so_error;
-			if (!(flags & UST_MSG_PEEK))
-				so->so_error = 0;
-			return (error);
-		}
-		if (sb->sb_state & SBS_CANTRCVMORE)
-			return (0);
-		if ((so->so_proto->pr_flags & PR_CONNREQUIRED) &&
-		    !(so->so_state & (SS_ISCONNECTED | SS_ISCONNECTING)))
-			return (UST_ENOTCONN);
-		return (UST_EAGAIN);
-	}
+	/* Nothing queued: a pending error first, then EOF, else wait. */
+	if (sb->sb_mb == NULL)
+		return (soreceive_empty(so, flags & UST_MSG_PEEK));
 	if (so->so_proto->pr_flags & PR_ATOMIC)
 		return (soreceive_dgram(so, buf, len, flags, from, got));
 	return (soreceive_stream(so, buf, len, flags, from, got));
+}
+
+int
+soreceive_mbuf(struct socket *so, struct mbuf **mp, size_t len, int flags, struct sockaddr *from,
+    size_t *got)
+{
+	struct sockbuf *sb = &so->so_rcv;
+	struct mbuf *rec, *data;
+	uint32_t room, avail, c;
+
+	*mp = NULL;
+	*got = 0;
+	if (flags & (UST_MSG_PEEK | UST_MSG_OOB))
+		return (UST_EINVAL);
+	if (sb->sb_mb == NULL)
+		return (soreceive_empty(so, 0));
+	/* The chains the application holds count against the buffer: a
+	 * stream gets at most what is left of sb_hiwat, a datagram goes
+	 * when it fits or when nothing is held (so that one larger than
+	 * the buffer is not stuck). */
+	room = sb->sb_hiwat > sb->sb_held ? sb->sb_hiwat - sb->sb_held : 0;
+	if (so->so_proto->pr_flags & PR_ATOMIC) {
+		rec = sb->sb_mb;
+		data = rec->m_type == MT_SONAME ? rec->m_next : rec;
+		avail = data != NULL ? m_length(data, NULL) : 0;
+		if (sb->sb_held > 0 && avail > room)
+			return (UST_EAGAIN);
+		rec = sbcutrecord(sb);
+		if (rec->m_type == MT_SONAME) {
+			if (from != NULL && rec->m_len <= sizeof(struct sockaddr_storage))
+				memcpy(from, rec->m_data, rec->m_len);
+			data = m_free(rec);
+		} else
+			data = rec;
+		c = len < avail ? (uint32_t)len : avail;
+		if (c < avail)
+			m_adj(data, -(int32_t)(avail - c)); /* the rest is discarded */
+		if (c == 0) {
+			m_freem(data);
+			data = NULL;
+		}
+	} else {
+		if (room == 0)
+			return (UST_EAGAIN);
+		avail = sb->sb_cc - sb->sb_ctl;
+		c = len < avail ? (uint32_t)len : avail;
+		if (c > room)
+			c = room;
+		data = c > 0 ? sbcut(sb, c) : NULL;
+		c = data != NULL ? m_length(data, NULL) : 0;
+		if (c == 0 && avail > 0 && len > 0) {
+			m_freem(data);
+			return (UST_ENOBUFS); /* no mbuf for the cut */
+		}
+		if (from != NULL && so->so_proto->pr_usrreqs->pru_peeraddr != NULL)
+			(void)so->so_proto->pr_usrreqs->pru_peeraddr(so, from);
+		/* The window opens as after ust_recv (RFC 9293 3.8.6.2.2: the
+		 * receiver's window update; tcp_output decides). */
+		if ((so->so_proto->pr_flags & PR_WANTRCVD) &&
+		    so->so_proto->pr_usrreqs->pru_rcvd != NULL)
+			(void)so->so_proto->pr_usrreqs->pru_rcvd(so, flags);
+	}
+	sb->sb_held += c;
+	*mp = data;
+	*got = c;
+	return (0);
+}
+
+void
+so_mbuf_release(struct socket *so, struct mbuf *m)
+{
+	uint32_t len;
+
+	if (m == NULL)
+		return;
+	len = m_length(m, NULL);
+	if (so != NULL)
+		so->so_rcv.sb_held -= len < so->so_rcv.sb_held ? len : so->so_rcv.sb_held;
+	m_freem(m);
 }
 
 /* ---------------------------------------------------------------------
@@ -883,7 +1214,7 @@ void
 so_zone_stats(struct ust_stack *st, struct ust_zone_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (st->st_so != NULL)
+	if (st->st_so != NULL && st->st_so->ss_zone != NULL)
 		ust_zone_get_stats(st->st_so->ss_zone, out);
 }
 
@@ -902,8 +1233,10 @@ soinit(struct ust_stack *st)
 	if (ss == NULL)
 		return (UST_ENOMEM);
 	st->st_so = ss;
+	ss->ss_zcdonetail = &ss->ss_zcdone;
 	ss->ss_zone = ust_zone_create(&st->st_mem, "socket", sizeof(struct socket), 0, 0);
-	if (ss->ss_zone == NULL || kqueue_init(st) != 0) {
+	ss->ss_zczone = ust_zone_create(&st->st_mem, "zc", sizeof(struct zc_ref), 0, 0);
+	if (ss->ss_zone == NULL || ss->ss_zczone == NULL || kqueue_init(st) != 0) {
 		sofini(st);
 		return (UST_ENOMEM);
 	}
@@ -933,7 +1266,7 @@ sofini(struct ust_stack *st)
 	struct so_state *ss = st->st_so;
 	struct socket *so;
 
-	if (ss == NULL)
+	if (ss == NULL || ss->ss_zone == NULL)
 		return;
 	/* Queues first (they only reference sockets), then the sockets. */
 	kqueue_fini(st);
@@ -943,8 +1276,36 @@ sofini(struct ust_stack *st)
 		if (ss->ss_list == so)
 			so_forcefree(so);
 	}
-	if (ss->ss_zone != NULL)
-		ust_zone_destroy(ss->ss_zone);
+	ust_zone_destroy(ss->ss_zone);
+	ss->ss_zone = NULL;
+}
+
+void
+so_zc_fini(struct ust_stack *st)
+{
+	struct so_state *ss = st->st_so;
+
+	if (ss == NULL)
+		return;
+	sofini(st);
+	/* Whatever still holds lent bytes now (a driver's queue the stack
+	 * could not empty, a chain lost to the zones) never frees them
+	 * mbuf by mbuf: the sends end here, at the latest. */
+	so_zc_drain(st);
+	while (ss->ss_zclist != NULL) {
+		if (ss->ss_zclist->zr_status >= 0)
+			ss->ss_zclist->zr_status = -UST_ECONNABORTED;
+		zc_finish(ss->ss_zclist);
+		so_zc_drain(st);
+	}
+	if (ss->ss_zczone != NULL)
+		ust_zone_destroy(ss->ss_zczone);
 	st->st_so = NULL;
 	st_free(st, ss, sizeof(*ss));
+}
+
+struct ust_zone *
+so_zc_zone(const struct ust_stack *st)
+{
+	return (st->st_so != NULL ? st->st_so->ss_zczone : NULL);
 }

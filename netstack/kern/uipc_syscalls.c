@@ -248,6 +248,112 @@ recvfrom_call(struct ust_socket *so, void *buf, size_t len, int flags, struct so
 	return (dorecv(so, buf, len, flags, from, fromlen));
 }
 
+/* Gather sends take at most this many buffers (POSIX IOV_MAX). */
+#define SO_IOV_MAX 1024
+
+static ptrdiff_t
+sendv_call(struct ust_socket *uso, const struct ust_iovec *iov, int iovcnt, int flags)
+{
+	struct socket *so = so_get(uso);
+	size_t sent;
+	int error, i;
+
+	if (so == NULL)
+		return (ERR(UST_EBADF));
+	if (iovcnt < 0 || iovcnt > SO_IOV_MAX)
+		return (ERR(UST_EINVAL));
+	if (iov == NULL && iovcnt > 0)
+		return (ERR(UST_EFAULT));
+	for (i = 0; i < iovcnt; i++)
+		if (iov[i].iov_base == NULL && iov[i].iov_len > 0)
+			return (ERR(UST_EFAULT));
+	if ((flags & UST_MSG_OOB) && so->so_type != UST_SOCK_STREAM)
+		return (ERR(UST_EOPNOTSUPP));
+	if (flags & ~(UST_MSG_DONTWAIT | UST_MSG_OOB))
+		return (ERR(UST_EINVAL));
+	error = sosendv(so, iov, iovcnt, flags, &sent);
+	if (error != 0)
+		return (ERR(error));
+	return ((ptrdiff_t)sent);
+}
+
+static ptrdiff_t
+send_zc_call(struct ust_socket *uso, const void *buf, size_t len, int flags, ust_zc_done_fn done,
+    void *arg)
+{
+	struct socket *so = so_get(uso);
+	size_t sent;
+	int error;
+
+	if (so == NULL)
+		return (ERR(UST_EBADF));
+	if (buf == NULL && len > 0)
+		return (ERR(UST_EFAULT));
+	if (done == NULL || len > (size_t)PTRDIFF_MAX)
+		return (ERR(UST_EINVAL));
+	/* Lent bytes are stream or datagram data, never urgent data. */
+	if (flags & ~UST_MSG_DONTWAIT)
+		return (ERR(UST_EINVAL));
+	error = sosend_zc(so, buf, len, flags, done, arg, &sent);
+	if (error != 0)
+		return (ERR(error));
+	return ((ptrdiff_t)sent);
+}
+
+static ptrdiff_t
+recv_mbuf_call(struct ust_socket *uso, struct ust_mbuf **chain, size_t max, int flags,
+    struct sockaddr *from, ust_socklen_t *fromlen)
+{
+	struct socket *so = so_get(uso);
+	struct sockaddr_storage ss;
+	struct mbuf *m;
+	size_t got;
+	int error;
+
+	if (chain == NULL)
+		return (ERR(UST_EFAULT));
+	*chain = NULL;
+	if (so == NULL)
+		return (ERR(UST_EBADF));
+	if (max > (size_t)PTRDIFF_MAX)
+		return (ERR(UST_EINVAL));
+	/* A chain taken out cannot also stay queued: no MSG_PEEK; and no
+	 * MSG_OOB (the urgent byte is not in so_rcv). */
+	if (flags & ~UST_MSG_DONTWAIT)
+		return (ERR(UST_EINVAL));
+	if (from != NULL && fromlen == NULL)
+		return (ERR(UST_EFAULT));
+	memset(&ss, 0, sizeof(ss));
+	error = soreceive_mbuf(so, &m, max, flags, from != NULL ? SS_SA(&ss) : NULL, &got);
+	if (error != 0)
+		return (ERR(error));
+	(void)sa_copyout(&ss, from, fromlen);
+	*chain = (struct ust_mbuf *)(void *)m;
+	return ((ptrdiff_t)got);
+}
+
+/* The stack whose zones an mbuf came from (every mbuf a socket hands out
+ * is its stack's: struct ust_stack embeds them). */
+static struct ust_stack *
+mbuf_stack(const struct ust_mbuf *um)
+{
+	const struct mbuf *m = (const struct mbuf *)(const void *)um;
+
+	return (
+	    (struct ust_stack *)(void *)((char *)m->m_zones - offsetof(struct ust_stack, st_mbz)));
+}
+
+static int
+mbuf_release_call(struct ust_socket *uso, struct ust_mbuf *chain)
+{
+	struct socket *so = so_get(uso);
+	struct ust_stack *st = mbuf_stack(chain);
+
+	/* A socket closed since (or another one now) is not charged. */
+	so_mbuf_release(so != NULL && so->so_stack == st ? so : NULL, (struct mbuf *)(void *)chain);
+	return (0);
+}
+
 static int
 shutdown_call(struct ust_socket *uso, int how)
 {
@@ -364,17 +470,6 @@ getsockopt_call(struct ust_socket *uso, int level, int name, void *val, size_t *
  * straight through.  A lone stack pays one test of st_grp.
  * ------------------------------------------------------------------- */
 
-#if UST_SMP
-#define SO_CALL(st, type, call)                                                     \
-	do {                                                                        \
-		struct ust_stack *st_ = (st);                                       \
-		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
-		type r_ = (call);                                                   \
-		if (locked_)                                                        \
-			grp_exit(st_);                                              \
-		return (r_);                                                        \
-	} while (0)
-
 /* The stack of a socket, or NULL for a bad one (the call then says EBADF). */
 static struct ust_stack *
 so_stack_of(const struct ust_socket *uso)
@@ -383,9 +478,35 @@ so_stack_of(const struct ust_socket *uso)
 
 	return (so != NULL ? so->so_stack : NULL);
 }
+
+/* After a call: the zero-copy sends it completed hear of it (their done
+ * functions were kept from inside m_free until here, docs/zerocopy.md). */
+#define SO_ZC_DRAIN(st)                                                                    \
+	do {                                                                               \
+		if ((st) != NULL && (st)->st_so != NULL && (st)->st_so->ss_zcdone != NULL) \
+			so_zc_drain(st);                                                   \
+	} while (0)
+
+#if UST_SMP
+#define SO_CALL(st, type, call)                                                     \
+	do {                                                                        \
+		struct ust_stack *st_ = (st);                                       \
+		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
+		type r_ = (call);                                                   \
+		SO_ZC_DRAIN(st_);                                                   \
+		if (locked_)                                                        \
+			grp_exit(st_);                                              \
+		return (r_);                                                        \
+	} while (0)
 #else
-/* st is not evaluated: without groups no call ever locks. */
-#define SO_CALL(st, type, call) return (call)
+/* Without groups no call ever locks. */
+#define SO_CALL(st, type, call)               \
+	do {                                  \
+		struct ust_stack *st_ = (st); \
+		type r_ = (call);             \
+		SO_ZC_DRAIN(st_);             \
+		return (r_);                  \
+	} while (0)
 #endif
 
 int
@@ -443,6 +564,48 @@ ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags, struct soc
     ust_socklen_t *fromlen)
 {
 	SO_CALL(so_stack_of(so), ptrdiff_t, recvfrom_call(so, buf, len, flags, from, fromlen));
+}
+
+ptrdiff_t
+ust_sendv(struct ust_socket *so, const struct ust_iovec *iov, int iovcnt, int flags)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, sendv_call(so, iov, iovcnt, flags));
+}
+
+ptrdiff_t
+ust_send_zc(struct ust_socket *so, const void *buf, size_t len, int flags, ust_zc_done_fn done,
+    void *arg)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, send_zc_call(so, buf, len, flags, done, arg));
+}
+
+ptrdiff_t
+ust_recv_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max, int flags)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, recv_mbuf_call(so, chain, max, flags, NULL, NULL));
+}
+
+ptrdiff_t
+ust_recvfrom_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max, int flags,
+    struct sockaddr *from, ust_socklen_t *fromlen)
+{
+	SO_CALL(so_stack_of(so), ptrdiff_t, recv_mbuf_call(so, chain, max, flags, from, fromlen));
+}
+
+/* From any thread: the chain's own stack is locked (a threaded one; a
+ * lone stack's caller holds ust_stack_lock or is its thread, as for every
+ * socket call), whether or not so is still open. */
+static int
+mbuf_release(struct ust_socket *so, struct ust_mbuf *chain)
+{
+	SO_CALL(mbuf_stack(chain), int, mbuf_release_call(so, chain));
+}
+
+void
+ust_mbuf_release(struct ust_socket *so, struct ust_mbuf *chain)
+{
+	if (chain != NULL)
+		(void)mbuf_release(so, chain);
 }
 
 int

@@ -43,6 +43,15 @@ ifq_dequeue(struct ifqueue *q)
 	return (m);
 }
 
+/* Every cached route and address verdict is re-checked (st_route_gen;
+ * 0 never matches, so it is skipped on wrap). */
+static void
+if_route_gen_bump(struct ust_stack *st)
+{
+	if (++st->st_route_gen == 0)
+		st->st_route_gen = 1;
+}
+
 /* The lowest index no live interface holds (FreeBSD's ifindex table):
  * an interface keeps its index for life, so scope ids and the indexes
  * routes and neighbours report stay valid across another's detach. */
@@ -105,6 +114,9 @@ ust_if_attach(struct ust_stack *st, const char *name, const struct ust_driver_op
 	ifp->if_snd.ifq_maxlen = st->st_cfg.ifq_maxlen;
 	ifp->if_index = if_index_alloc(st);
 	st->st_ifnet[st->st_nifnet++] = ifp;
+	/* A new interface, MTU and capabilities: cached routes and verdicts
+	 * are re-checked (stack_var.h). */
+	if_route_gen_bump(st);
 	/* Each family's per-interface state (FreeBSD if_attachdomain): the
 	 * interface is complete and listed, so a family may already send
 	 * (IPv6's DAD and MLD reports). */
@@ -125,6 +137,12 @@ ust_if_detach(struct ust_if *uifp)
 	 * its if_afdata. */
 	domains_ifdetach(ifp);
 	if_purge(ifp);
+	if_route_gen_bump(st);
+	if (ifp->if_lro != NULL) {
+		/* Empty: a table holds frames only inside if_poll_rx. */
+		st_free(st, ifp->if_lro, ifp->if_lro_size);
+		ifp->if_lro = NULL;
+	}
 	if (ifp->if_ops->detach != NULL)
 		ifp->if_ops->detach(ifp->if_softc);
 	for (i = 0; i < st->st_nifnet; i++) {
@@ -354,8 +372,14 @@ if_poll_rx(struct ifnet *ifp, uint32_t max)
 	if ((uint32_t)n > max)
 		n = (int)max;
 	ifp->if_stack->st_stats.rx_frames += (uint64_t)n;
+	/* Software LRO may hold TCP segments of a burst (netinet/tcp_lro.c);
+	 * they go up before the poll goes on, in the order of their flows. */
+	ifp->if_lro_burst = n > 1 && !(ifp->if_capabilities & UST_IFCAP_LRO);
 	for (i = 0; i < n; i++)
 		if_input(ifp, (struct mbuf *)(void *)pkts[i]);
+	ifp->if_lro_burst = 0;
+	if (ifp->if_lro_held > 0)
+		ifp->if_lro_flush(ifp);
 	return (n);
 }
 

@@ -6,6 +6,7 @@
 #ifndef _USTACK_NET_IF_VAR_H_
 #define _USTACK_NET_IF_VAR_H_
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ustack/ustack.h>
@@ -88,6 +89,33 @@ struct ifnet {
 	uint32_t if_mcrefs[IF_MULTI_MAX];                /* their references */
 	unsigned if_nmulti;
 	uint32_t if_amcount; /* if_allmulti() references: every group passes */
+	/*
+	 * Software receive coalescing (netinet/tcp_lro.c, FreeBSD's struct
+	 * lro_ctrl): the table, made from the stack's memory when a burst
+	 * first offers it a segment (if_lro_size bytes, freed at detach), the
+	 * flows it holds, and its flush, which if_poll_rx runs at the end of
+	 * every burst while it holds any.  if_lro_burst is set while
+	 * if_poll_rx hands up a burst of 2+ frames from an interface without
+	 * UST_IFCAP_LRO: only then may IP offer segments (frames other stacks
+	 * of a group hand over and loopback never are).
+	 */
+	void *if_lro;
+	size_t if_lro_size;
+	void (*if_lro_flush)(struct ifnet *ifp);
+	uint16_t if_lro_held;
+	uint8_t if_lro_burst;
+	/*
+	 * ip_input's last verdict on a (source, destination) pair from this
+	 * interface (the address-list walks of its source, broadcast and
+	 * "ours" checks), one entry, valid while ic_gen equals the stack's
+	 * st_route_gen, which every address, route and interface change
+	 * bumps.  ic_gen 0 never matches.
+	 */
+	struct {
+		uint32_t ic_gen;
+		uint32_t ic_src, ic_dst; /* network order */
+		uint8_t ic_verdict;      /* ip_input.c's IPC_* bits */
+	} if_ipcache;
 };
 
 /* The public handle is the ifnet itself. */

@@ -409,8 +409,19 @@ arpresolve(struct ifnet *ifp, struct mbuf *m, struct in_addr dst, uint8_t mac[ET
 		m_freem(m);
 		return (UST_EHOSTDOWN);
 	}
-	now = stack_now(st);
 	la = arp_find(at, ifp, dst);
+	/* The common case without reading the clock: a resolved entry
+	 * still fresh at the poll's time (FreeBSD compares with the coarse
+	 * time_uptime).  Inside a poll that is the stack clock; outside, the
+	 * last poll's, so an entry that ran out since is used until the
+	 * next poll runs its callout. */
+	if (la != NULL &&
+	    (la->la_state == LLE_STATIC ||
+	        (la->la_state == LLE_REACHABLE && la->la_expire > st->st_poll_now))) {
+		memcpy(mac, la->la_mac, ETHER_ADDR_LEN);
+		return (0);
+	}
+	now = stack_now(st);
 	if (la != NULL && la->la_state == LLE_REACHABLE && la->la_expire <= now) {
 		/* Past its time; the callout has not run yet this tick. */
 		ARPSTAT_INC(st, expired);
@@ -665,7 +676,8 @@ ether_output(struct ifnet *ifp, struct mbuf *m, struct in_addr nexthop, int flag
 	uint32_t hn = ntohl(nexthop.s_addr);
 	int error;
 
-	if ((flags & ETHER_OUT_BCAST) != 0 || in_broadcast(nexthop, ifp)) {
+	if ((flags & ETHER_OUT_BCAST) != 0 ||
+	    ((flags & ETHER_OUT_UNICAST) == 0 && in_broadcast(nexthop, ifp))) {
 		memcpy(dst, etherbroadcastaddr, ETHER_ADDR_LEN);
 	} else if (IN_MULTICAST(hn)) {
 		/* RFC 1112 6.4: 01:00:5e and the low 23 bits of the group. */

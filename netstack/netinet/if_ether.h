@@ -24,7 +24,8 @@ void arp_input(struct ifnet *ifp, struct mbuf *m, const uint8_t esrc[ETHER_ADDR_
  * only). */
 int arpresolve(struct ifnet *ifp, struct mbuf *m, struct in_addr dst, uint8_t mac[ETHER_ADDR_LEN]);
 /* Flags of ether_output(). */
-#define ETHER_OUT_BCAST 0x1 /* send to ff:ff:ff:ff:ff:ff, no ARP */
+#define ETHER_OUT_BCAST 0x1   /* send to ff:ff:ff:ff:ff:ff, no ARP */
+#define ETHER_OUT_UNICAST 0x2 /* the next hop is known to be no broadcast */
 
 /* Sends an IPv4 packet (m starts at the IP header) to the next hop on ifp
  * (FreeBSD's ether_output for AF_INET): resolves its hardware address

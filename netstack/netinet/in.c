@@ -14,6 +14,10 @@
  * Addresses are few (a handful per interface), so a list walk is the
  * lookup; the per-packet questions (in_localip) cost one short walk.
  *
+ * Every change of the list bumps the routing generation (rt_gen_bump):
+ * whether an address is ours or a broadcast, and the source a route
+ * picks, are what PCBs cache (struct inp_route).
+ *
  * Point-to-point prefixes: a /31 (RFC 3021) and a /32 have no directed
  * broadcast address; ia_broadaddr is INADDR_ANY for them.
  */
@@ -106,6 +110,7 @@ in_ifaddr_unlink(struct ust_stack *st, struct in_ifaddr *ia)
 		if (*pp == ia) {
 			*pp = ia->ia_next;
 			ia->ia_next = NULL;
+			rt_gen_bump(st);
 			return;
 		}
 	}
@@ -126,6 +131,7 @@ in_ifdetach(struct ifnet *ifp)
 		*pp = ia->ia_next;
 		st_free(st, ia, sizeof(*ia));
 	}
+	rt_gen_bump(st);
 	rt_ifdetach(st, ifp);
 	arp_ifdetach(ifp);
 }
@@ -187,6 +193,7 @@ ust_if_addr_add(struct ust_if *uifp, uint32_t addr, unsigned prefixlen)
 	for (pp = &st->st_in_ifaddrs; *pp != NULL; pp = &(*pp)->ia_next)
 		continue;
 	*pp = ia;
+	rt_gen_bump(st);
 	/* RFC 5227 3: announce the new address so that neighbours update
 	 * stale cache entries. */
 	arp_announce(ifp, a);

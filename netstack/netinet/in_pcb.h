@@ -90,6 +90,38 @@ struct in_conninfo {
 #define inc6_zoneid inc_ie.ie6_zoneid
 #endif
 
+/*
+ * A PCB's cached route (FreeBSD's inp_route: a struct route with its
+ * next hop and the routing generation it was looked up at): what
+ * ip_output / ip6_output would find for the PCB's (source, destination),
+ * so that a connected socket looks its route up once, not per packet.
+ * Valid while ro_gen equals st->st_route_gen (kern/stack_var.h), which
+ * every route, address, interface and MTU change bumps, and (IPv6) while
+ * the stack clock is before ro_expire.  Only answers that ip_output would
+ * send by are cached: a lookup that fails, a broadcast or multicast
+ * destination and an unspecified source never are, so errors are found
+ * and counted by the plain path as without a cache.  Filled and read by
+ * in_route_get / in6_route_get (in_route.h, ip6_var.h).
+ */
+struct ifnet;
+struct inp_route {
+	uint32_t ro_gen;      /* st_route_gen when filled; 0: empty */
+	uint32_t ro_flags;    /* RO_* */
+	struct ifnet *ro_ifp; /* where it leaves (RO_LOCAL: the address's) */
+	uint32_t ro_mtu;      /* the route's MTU (IPv6: path MTU included) */
+#if UST_INET6
+	uint32_t ro_zoneid; /* the zone asked for (key) */
+	uint64_t ro_expire; /* stack time the route or path MTU ends; 0: never */
+#endif
+	union in_dependaddr ro_dst;     /* key: the destination */
+	union in_dependaddr ro_src;     /* key: the source (never unspecified) */
+	union in_dependaddr ro_nexthop; /* the gateway, or ro_dst on-link */
+};
+#define RO_VALID 0x01 /* holds a route */
+#define RO_LOCAL 0x02 /* the destination is ours: loopback delivery */
+#define RO_TSO 0x04   /* the interface takes TSO with checksum offload */
+#define RO_INET6 0x08 /* an IPv6 route (the v6 fields of the unions) */
+
 struct inpcb {
 	struct inpcb_link inp_hash;     /* ipi_hash or ipi_wildhash */
 	struct inpcb_link inp_portlist; /* ipi_porthash */
@@ -108,6 +140,7 @@ struct inpcb {
 	 * not to be broadcasts (0: never checked): the check is skipped
 	 * while nothing changed. */
 	uint32_t inp_bcast_gen;
+	struct inp_route inp_route; /* TCP's cached route (zeroed by in_pcballoc) */
 #if UST_INET6
 	uint32_t in6p_flowlabel; /* TCP's flow label, worked out once (0: not yet) */
 #endif

@@ -20,8 +20,17 @@
  * the interface's addresses at lookup time (the address whose subnet holds
  * the next hop, else the interface's first address), so it follows
  * address changes without bookkeeping.
+ *
+ * Connected sockets keep their route in the PCB (struct inp_route,
+ * in_route_get()); st->st_route_gen says when such a copy is stale.
+ * Every change here, in in.c (addresses), in netinet6 and in net/if.c
+ * (interfaces, MTUs, capabilities) calls rt_gen_bump().
  */
+#include <string.h>
+
+#include "kern/kassert.h"
 #include "kern/stack_var.h"
+#include "netinet/in_pcb.h"
 #include "netinet/in_route.h"
 #include "netinet/in_var.h"
 
@@ -121,6 +130,7 @@ rt_insert(struct ust_stack *st, uint32_t dst, unsigned plen, struct in_addr gw, 
 	rh->rh_plencnt[plen]++;
 	rh->rh_plens |= (uint64_t)1 << plen;
 	rh->rh_count++;
+	rt_gen_bump(st);
 	return (0);
 }
 
@@ -146,6 +156,15 @@ rt_remove(struct ust_stack *st, struct rtentry *rt)
 		rh->rh_plens &= ~((uint64_t)1 << rt->rt_plen);
 	rh->rh_count--;
 	st_free(st, rt, sizeof(*rt));
+	rt_gen_bump(st);
+}
+
+void
+rt_gen_bump(struct ust_stack *st)
+{
+	/* 0 marks an empty cache: skipped when the counter wraps. */
+	if (++st->st_route_gen == 0)
+		st->st_route_gen = 1;
 }
 
 /* RFC 1122 3.3.4.3: the source is an address of the outgoing interface,
@@ -182,6 +201,89 @@ rt_lookup(struct ust_stack *st, struct in_addr dst, struct nhop4 *nh)
 	if (nh->nh_src.s_addr == htonl(INADDR_ANY))
 		return (UST_EHOSTUNREACH);
 	return (0);
+}
+
+/*
+ * What ip_output() decides for a datagram from src to dst, as a cache
+ * entry: the destination is ours (loopback delivery through the address's
+ * interface), or it leaves by a route that is neither a broadcast nor
+ * multicast, from a source that is ours.  -1 (ro empty) for everything
+ * else: ip_output's plain path then finds the error or the special case
+ * and counts it, exactly as without a cache.  Kept in step with
+ * ip_output() and ip_route().
+ */
+static int
+in_route_fill(struct ust_stack *st, struct inp_route *ro, struct in_addr src, struct in_addr dst)
+{
+	const uint32_t tso = UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM;
+	uint32_t hdst = ntohl(dst.s_addr);
+	struct in_ifaddr *ia;
+	struct nhop4 nh;
+
+	memset(ro, 0, sizeof(*ro));
+	if (src.s_addr == htonl(INADDR_ANY) || hdst == INADDR_ANY || hdst == INADDR_BROADCAST ||
+	    IN_MULTICAST(hdst) || IN_BADCLASS(hdst) || !in_localip(st, src))
+		return (-1);
+	if ((ia = in_ifaddr_find(st, dst)) != NULL) {
+		if (!UST_IP_LOOPBACK)
+			return (-1);
+		ro->ro_flags = RO_VALID | RO_LOCAL;
+		ro->ro_ifp = ia->ia_ifp;
+		ro->ro_nexthop.id46_addr.ia46_addr4 = dst;
+	} else {
+		/* The next hop too: ether_output is told it is no
+		 * broadcast (ETHER_OUT_UNICAST). */
+		if (rt_lookup(st, dst, &nh) != 0 || in_broadcast(dst, nh.nh_ifp) ||
+		    in_broadcast(nh.nh_addr, nh.nh_ifp))
+			return (-1);
+		ro->ro_flags = RO_VALID;
+		if ((nh.nh_ifp->if_capabilities & tso) == tso)
+			ro->ro_flags |= RO_TSO;
+		ro->ro_ifp = nh.nh_ifp;
+		ro->ro_mtu = nh.nh_mtu;
+		ro->ro_nexthop.id46_addr.ia46_addr4 = nh.nh_addr;
+	}
+	ro->ro_dst.id46_addr.ia46_addr4 = dst;
+	ro->ro_src.id46_addr.ia46_addr4 = src;
+	ro->ro_gen = st->st_route_gen;
+	return (0);
+}
+
+#if UST_DEBUG
+/* A hit must be what a lookup finds now: otherwise some change did not
+ * call rt_gen_bump(). */
+static void
+in_route_verify(struct ust_stack *st, const struct inp_route *ro, struct in_addr src,
+    struct in_addr dst)
+{
+	struct inp_route fresh;
+	int error = in_route_fill(st, &fresh, src, dst);
+
+	KASSERT(error == 0 && fresh.ro_flags == ro->ro_flags && fresh.ro_ifp == ro->ro_ifp &&
+	        fresh.ro_mtu == ro->ro_mtu &&
+	        fresh.ro_nexthop.id46_addr.ia46_addr4.s_addr ==
+	            ro->ro_nexthop.id46_addr.ia46_addr4.s_addr,
+	    ("in_route_get: the route to %08x went stale at generation %u (a change without "
+	     "rt_gen_bump)",
+	        (unsigned)ntohl(dst.s_addr), (unsigned)ro->ro_gen));
+}
+#endif
+
+/* in_route_get's miss (and, with UST_DEBUG, checked hit). */
+struct inp_route *
+in_route_lookup(struct ust_stack *st, struct inp_route *ro, struct in_addr src, struct in_addr dst)
+{
+	if (ro->ro_gen == st->st_route_gen && (ro->ro_flags & (RO_VALID | RO_INET6)) == RO_VALID &&
+	    ro->ro_dst.id46_addr.ia46_addr4.s_addr == dst.s_addr &&
+	    ro->ro_src.id46_addr.ia46_addr4.s_addr == src.s_addr) {
+		IPSTAT_INC(st, ips_rtcache_hit);
+#if UST_DEBUG
+		in_route_verify(st, ro, src, dst);
+#endif
+		return (ro);
+	}
+	IPSTAT_INC(st, ips_rtcache_miss);
+	return (in_route_fill(st, ro, src, dst) == 0 ? ro : NULL);
 }
 
 int

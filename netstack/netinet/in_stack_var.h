@@ -24,6 +24,10 @@ struct {
 	struct syncache_state *st_syncache; /* tcp_syncache.c */
 	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
 	uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
+	/* Connections whose tcp_output waits for the end of the poll's
+	 * receive loop (tcp_outq.c, TF2_OUTQ, linked by t_outq_next); empty
+	 * outside ust_stack_poll. */
+	struct tcpcb *st_outq_head, *st_outq_tail;
 	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc/cc.c) */
 	const struct cc_algo *st_cc_default;
 	uint16_t st_ip_id; /* next IPv4 identification */

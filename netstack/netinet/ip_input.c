@@ -21,6 +21,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_lro.h"
 
 /*
  * RFC 1122 3.2.1.3: a host silently discards a datagram whose source is
@@ -111,34 +112,82 @@ drop:
 	return (NULL);
 }
 
+/* ip_addr_verdict's bits. */
+#define IPC_BADSRC 0x01 /* ip_badsrc */
+#define IPC_BCAST 0x02  /* the destination is a broadcast of the interface */
+#define IPC_OURS 0x04   /* the destination is one of our addresses */
+
+/* The address checks of a datagram from src to dst arriving on ifp. */
+static uint8_t
+ip_addr_verdict(struct ust_stack *st, struct ifnet *ifp, struct in_addr src, struct in_addr dst,
+    int local)
+{
+	uint32_t hdst = ntohl(dst.s_addr);
+	uint8_t v = 0;
+
+	if (ip_badsrc(st, ifp, src, local))
+		return (IPC_BADSRC);
+	if (hdst != INADDR_ANY && in_broadcast(dst, ifp))
+		v |= IPC_BCAST;
+	else if (hdst != INADDR_ANY && in_localip(st, dst))
+		v |= IPC_OURS;
+	return (v);
+}
+
+/*
+ * ip_addr_verdict through the interface's one-entry cache (if_var.h):
+ * a burst of one flow walks the address list once.  Every change that
+ * could alter a verdict (addresses, routes, interfaces) bumps
+ * st_route_gen.  Loopback (local) is not cached: its source rule differs.
+ */
+static uint8_t
+ip_addr_check(struct ust_stack *st, struct ifnet *ifp, const struct ip *ip, int local)
+{
+	uint8_t v;
+
+	if (local)
+		return (ip_addr_verdict(st, ifp, ip->ip_src, ip->ip_dst, local));
+	if (ifp->if_ipcache.ic_gen == st->st_route_gen &&
+	    ifp->if_ipcache.ic_src == ip->ip_src.s_addr &&
+	    ifp->if_ipcache.ic_dst == ip->ip_dst.s_addr)
+		return (ifp->if_ipcache.ic_verdict);
+	v = ip_addr_verdict(st, ifp, ip->ip_src, ip->ip_dst, local);
+	ifp->if_ipcache.ic_gen = st->st_route_gen;
+	ifp->if_ipcache.ic_src = ip->ip_src.s_addr;
+	ifp->if_ipcache.ic_dst = ip->ip_dst.s_addr;
+	ifp->if_ipcache.ic_verdict = v;
+	return (v);
+}
+
 static void
 ip_input1(struct ifnet *ifp, struct mbuf *m, int local)
 {
 	struct ust_stack *st = ifp->if_stack;
 	const struct protosw *pr;
 	struct ip ip;
-	uint32_t hdst;
-	int bcast;
+	uint8_t v;
+	int bcast, frag;
 
 	M_SANITY(m);
 	IPSTAT_INC(st, ips_total);
 	m->m_pkthdr.rcvif = ifp;
 	if ((m = ip_validate(st, m, &ip)) == NULL)
 		return;
-	if (ip_badsrc(st, ifp, ip.ip_src, local)) {
+	v = ip_addr_check(st, ifp, &ip, local);
+	if (v & IPC_BADSRC) {
 		IPSTAT_INC(st, ips_badaddr);
 		goto drop;
 	}
 	/* RFC 1122 3.2.1.3: accept our addresses (any interface: the weak
 	 * host model, as FreeBSD) and the broadcasts of the interface; we
 	 * join no multicast group. */
-	hdst = ntohl(ip.ip_dst.s_addr);
-	bcast = hdst != INADDR_ANY && in_broadcast(ip.ip_dst, ifp);
-	if (!bcast && (hdst == INADDR_ANY || !in_localip(st, ip.ip_dst))) {
+	bcast = (v & IPC_BCAST) != 0;
+	if (!(v & (IPC_BCAST | IPC_OURS))) {
 		IPSTAT_INC(st, ips_notforus);
 		goto drop;
 	}
-	if (ip_is_fragment(&ip)) {
+	frag = ip_is_fragment(&ip);
+	if (frag) {
 		IPSTAT_INC(st, ips_fragments);
 		if ((m = ip_reass(st, m)) == NULL)
 			return;
@@ -155,6 +204,12 @@ ip_input1(struct ifnet *ifp, struct mbuf *m, int local)
 		return;
 	}
 	IPSTAT_INC(st, ips_delivered);
+	/* Software LRO (tcp_lro.c): a unicast TCP segment without options
+	 * or fragments, inside a receive burst of its interface. */
+	if (ip.ip_p == IPPROTO_TCP && ifp->if_lro_burst && !local && !bcast && !frag &&
+	    ip.ip_hl == IP_HDRLEN / 4 && !(m->m_flags & (M_BCAST | M_MCAST)) &&
+	    V(st, tcp_lro_enable) && tcp_lro_rx(ifp, m, IP_HDRLEN) == 0)
+		return;
 	pr->pr_input(m, (uint32_t)ip.ip_hl << 2);
 	return;
 drop:

@@ -9,12 +9,15 @@
  *       -> [ip_fragment() | TSO: whole (UST_IFCAP_TSO4) or tcp_tso_segment()]
  *       -> ether_output()
  *                           -> ip_input_loop()   (destination is ours)
+ *   tcp -> ip_output(args.ro) -> in_route_get() -> [cached: no lookup,
+ *       no broadcast or address checks] -> ip_send() | ip_input_loop()
  */
 #include "kern/mbuf.h"
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
-#include "netinet/in_route.h"
 #include "netinet/if_ether.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_route.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
@@ -134,19 +137,19 @@ ip_prepend_hdr(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *a
  * therefore cannot recurse without end.
  */
 static int
-ip_output_local(struct ust_stack *st, struct mbuf *m, struct in_ifaddr *ia)
+ip_output_local(struct ust_stack *st, struct mbuf *m, struct ifnet *ifp)
 {
 	if (ip_loop_enter(st) != 0) {
 		IPSTAT_INC(st, ips_odropped);
 		m_freem(m);
 		return (UST_ENOBUFS);
 	}
-	m->m_pkthdr.rcvif = ia->ia_ifp;
+	m->m_pkthdr.rcvif = ifp;
 	if (m->m_pkthdr.csum_flags & (UST_CSUM_TCP | UST_CSUM_UDP))
 		m->m_pkthdr.csum_flags |= UST_CSUM_L4_VALID;
 	m->m_pkthdr.csum_flags |= UST_CSUM_L3_VALID;
 	m->m_flags &= (uint16_t) ~(M_BCAST | M_MCAST);
-	ip_input_loop(ia->ia_ifp, m);
+	ip_input_loop(ifp, m);
 	ip_loop_leave(st);
 	return (0);
 }
@@ -265,6 +268,7 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 	struct in_addr src = args->src, dst = args->dst, nexthop;
 	uint32_t hdst = ntohl(dst.s_addr);
 	struct in_ifaddr *ia;
+	struct inp_route *ro;
 	struct nhop4 nh;
 	struct ip h;
 	int error, bcast, eflags = 0;
@@ -278,6 +282,23 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 	if (m->m_pkthdr.len + IP_HDRLEN > IP_MAXPACKET) {
 		error = UST_EMSGSIZE;
 		goto bad;
+	}
+	if (args->ro != NULL && (ro = in_route_get(st, args->ro, src, dst)) != NULL) {
+		/* The PCB's route: ours, or a unicast next hop with the
+		 * source checked when it was cached. */
+		if ((m = ip_prepend_hdr(st, m, args, src, dst, &h)) == NULL)
+			return (UST_ENOBUFS);
+		IPSTAT_INC(st, ips_localout);
+#if UST_IP_LOOPBACK
+		if (ro->ro_flags & RO_LOCAL)
+			return (ip_output_local(st, m, ro->ro_ifp));
+#endif
+		nh.nh_ifp = ro->ro_ifp;
+		nh.nh_addr = ro->ro_nexthop.id46_addr.ia46_addr4;
+		nh.nh_src = src;
+		nh.nh_mtu = ro->ro_mtu;
+		nh.nh_flags = 0;
+		return (ip_send(st, m, &h, &nh, nh.nh_addr, ETHER_OUT_UNICAST));
 	}
 	if (hdst == INADDR_ANY || IN_MULTICAST(hdst) ||
 	    (IN_BADCLASS(hdst) && hdst != INADDR_BROADCAST)) {
@@ -302,7 +323,7 @@ ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *args)
 		if ((m = ip_prepend_hdr(st, m, args, src, dst, &h)) == NULL)
 			return (UST_ENOBUFS);
 		IPSTAT_INC(st, ips_localout);
-		return (ip_output_local(st, m, ia));
+		return (ip_output_local(st, m, ia->ia_ifp));
 #endif
 	}
 	if ((error = ip_route(st, dst, src, &nh)) != 0) {

@@ -21,6 +21,7 @@ struct socket;
 struct sockopt;
 
 /* What a transport asks of ip_output(). */
+struct inp_route;
 struct ip_out_args {
 	struct in_addr src; /* INADDR_ANY: the route's source */
 	struct in_addr dst;
@@ -28,6 +29,10 @@ struct ip_out_args {
 	uint8_t ttl; /* 0: net.inet.ip.ttl */
 	uint8_t tos;
 	uint8_t flags; /* IP_* below */
+	/* A connected PCB's route cache (FreeBSD ip_output's `ro`), or NULL:
+	 * ip_output then skips the route lookup and the address checks
+	 * while it is current (in_route_get). */
+	struct inp_route *ro;
 };
 #define IP_DF 0x01             /* set Don't Fragment; EMSGSIZE if too big */
 #define IP_ALLOWBROADCAST 0x02 /* SO_BROADCAST: may send to a broadcast */

@@ -18,6 +18,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/cc/cc_cubic.c
   netstack/netinet/tcp_autobuf.c
   netstack/netinet/tcp_input.c
+  netstack/netinet/tcp_lro.c
   netstack/netinet/tcp_output.c
   netstack/netinet/tcp_outq.c
   netstack/netinet/tcp_reass.c

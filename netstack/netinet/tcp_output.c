@@ -136,6 +136,7 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 	uint32_t segsz = tcp_fixed_maxseg(tp), max;
 	struct inpcb *inp = tp->t_inpcb;
 	uint32_t iphlen = IP_HDRLEN;
+	struct inp_route *ro;
 	struct nhop4 nh;
 #if UST_INET6
 	struct nhop6 nh6;
@@ -151,22 +152,39 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 #if UST_INET6
 	if (inp->inp_vflag & INP_IPV6) {
 		/* UST_IFCAP_TSO6 and TXCSUM_IPV6 (ip6_output hands the
-		 * packet over as UST_CSUM_IP6_TSO). */
-		if (in6_localip(st, &inp->in6p_faddr) ||
+		 * packet over as UST_CSUM_IP6_TSO): the PCB's route says,
+		 * which ip6_output then uses too; a destination it cannot
+		 * cache is asked the long way. */
+		ro = in6_route_get(st, &inp->inp_route, &inp->in6p_laddr, &inp->in6p_faddr,
+		    inp->in6p_zoneid);
+		if (ro != NULL) {
+			if ((ro->ro_flags & (RO_LOCAL | RO_TSO)) != RO_TSO)
+				return (0);
+			max = ro->ro_ifp->if_hw_tsomax;
+		} else if (in6_localip(st, &inp->in6p_faddr) ||
 		    rt6_lookup(st, &inp->in6p_faddr, inp->inp_inc.inc6_zoneid, &nh6) != 0 ||
 		    (nh6.nh_ifp->if_capabilities & (UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6)) !=
 		        (UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6))
 			return (0);
-		max = nh6.nh_ifp->if_hw_tsomax;
+		else
+			max = nh6.nh_ifp->if_hw_tsomax;
 		iphlen = IP6_HDRLEN;
 	} else
 #endif
 	{
-		if (in_localip(st, inp->inp_faddr) || rt_lookup(st, inp->inp_faddr, &nh) != 0 ||
+		/* UST_IFCAP_TSO4 and TXCSUM, from the route ip_output uses. */
+		ro = in_route_get(st, &inp->inp_route, inp->inp_laddr, inp->inp_faddr);
+		if (ro != NULL) {
+			if ((ro->ro_flags & (RO_LOCAL | RO_TSO)) != RO_TSO)
+				return (0);
+			max = ro->ro_ifp->if_hw_tsomax;
+		} else if (in_localip(st, inp->inp_faddr) ||
+		    rt_lookup(st, inp->inp_faddr, &nh) != 0 ||
 		    (nh.nh_ifp->if_capabilities & (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM)) !=
 		        (UST_IFCAP_TSO4 | UST_IFCAP_TXCSUM))
 			return (0);
-		max = nh.nh_ifp->if_hw_tsomax;
+		else
+			max = nh.nh_ifp->if_hw_tsomax;
 	}
 	/* The datagram: IP and TCP headers, the options every segment
 	 * carries (t_maxseg - segsz), the payload. */
@@ -705,7 +723,8 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		}
 		/* The traffic class's ECN field is TCP's (RFC 3168 6.1.1). */
 		error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,
-		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn), &inp->in6p_flowlabel);
+		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn), &inp->in6p_flowlabel,
+		    &inp->inp_route);
 		goto sent;
 	}
 #endif
@@ -716,6 +735,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	args.ttl = inp->inp_ip_ttl;
 	/* The ECN field is TCP's (RFC 3168 6.1.1), whatever IP_TOS says. */
 	args.tos = (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn);
+	args.ro = &inp->inp_route;
 	if (V(st, tcp_path_mtu_discovery))
 		args.flags |= IP_DF;
 	/* The checksum is left to ip_output or the interface (the contract

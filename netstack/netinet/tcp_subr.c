@@ -249,10 +249,17 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 {
 	struct tcp_state *ts = st->st_tcp;
 	struct tcp_loopent *le;
+	struct inp_route *ro;
 
 	/* Without loopback delivery (UST_IP_LOOPBACK 0) ip_output refuses
-	 * our own addresses and the ring below is never made. */
-	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL || !in_localip(st, args->dst))
+	 * our own addresses and the ring below is never made.  A
+	 * connection's cached route knows whether the peer is us. */
+	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL)
+		return (ip_output(st, m, args));
+	if (args->ro != NULL && (ro = in_route_get(st, args->ro, args->src, args->dst)) != NULL) {
+		if (!(ro->ro_flags & RO_LOCAL))
+			return (ip_output(st, m, args));
+	} else if (!in_localip(st, args->dst))
 		return (ip_output(st, m, args));
 	if (ts->ts_loop_count == ts->ts_loop_len) {
 		/* Full: dropped like a full interface queue; TCP resends. */
@@ -263,6 +270,7 @@ tcp_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip_out_args *ar
 	le = &ts->ts_loopq[(ts->ts_loop_head + ts->ts_loop_count) & (ts->ts_loop_len - 1)];
 	le->le_m = m;
 	le->le_args = *args;
+	le->le_args.ro = NULL; /* the PCB may be gone by the time it is sent */
 	ts->ts_loop_count++;
 	/* The drain loop picks it up if running; else a callout now. */
 	if (!ts->ts_loop_draining && !callout_pending(&ts->ts_loop_callout))
@@ -278,8 +286,15 @@ tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *
 {
 	struct tcp_state *ts = st->st_tcp;
 	struct tcp_loopent6 *le;
+	struct inp_route *ro;
 
-	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL || !in6_localip(st, &args->dst))
+	if (!UST_IP_LOOPBACK || ts == NULL || ts->ts_loopq == NULL)
+		return (ip6_output(st, m, args));
+	if (args->ro != NULL &&
+	    (ro = in6_route_get(st, args->ro, &args->src, &args->dst, args->zoneid)) != NULL) {
+		if (!(ro->ro_flags & RO_LOCAL))
+			return (ip6_output(st, m, args));
+	} else if (!in6_localip(st, &args->dst))
 		return (ip6_output(st, m, args));
 	if (ts->ts_loop6q == NULL) {
 		ts->ts_loop6q = st_malloc(st, TCP_LOOPQ6_LEN * sizeof(*ts->ts_loop6q));
@@ -296,6 +311,7 @@ tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *
 	le = &ts->ts_loop6q[(ts->ts_loop6_head + ts->ts_loop6_count) & (TCP_LOOPQ6_LEN - 1)];
 	le->le_m = m;
 	le->le_args = *args;
+	le->le_args.ro = NULL; /* the PCB may be gone by the time it is sent */
 	ts->ts_loop6_count++;
 	if (!ts->ts_loop_draining && !callout_pending(&ts->ts_loop_callout))
 		callout_reset(&st->st_wheel, &ts->ts_loop_callout, stack_now(st), 0, tcp_loop_drain,
@@ -310,7 +326,7 @@ tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *
  * UST_IFCAP_TXCSUM_IPV6; UST_CSUM_TSO (tcp_output) stays for it too. */
 int
 tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc, uint8_t hlim,
-    uint8_t tclass, uint32_t *flowcache)
+    uint8_t tclass, uint32_t *flowcache, struct inp_route *ro)
 {
 	struct ip6_out_args args;
 	uint8_t *p = mtod(m, uint8_t *);
@@ -322,6 +338,7 @@ tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *
 	args.nxt = IPPROTO_TCP;
 	args.hlim = hlim;
 	args.tclass = tclass;
+	args.ro = ro;
 	/* The label ip6_output would hash from the same addresses and ports
 	 * (RFC 6437: one per flow), once. */
 	if (flowcache != NULL && V(st, ip6_auto_flowlabel) && !IN6_IS_ADDR_UNSPECIFIED(&args.src)) {
@@ -955,7 +972,8 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 		else
 			TCPSTAT_INC(st, tcps_sndacks);
 		(void)tcp6_output_seg(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
-		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0, NULL);
+		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0, NULL,
+		    NULL);
 		return;
 	}
 #endif

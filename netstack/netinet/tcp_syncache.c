@@ -262,7 +262,7 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 			TCPSTAT_INC(st, tcps_sndctrl);
 		else
 			TCPSTAT_INC(st, tcps_sndacks);
-		return (tcp6_output_seg(st, m, &sc->sc_inc, sc->sc_ttl, sc->sc_tos, NULL));
+		return (tcp6_output_seg(st, m, &sc->sc_inc, sc->sc_ttl, sc->sc_tos, NULL, NULL));
 	}
 #endif
 	sum = in4_cksum(m, IPPROTO_TCP, 0, m->m_len, sc->sc_inc.inc_laddr, sc->sc_inc.inc_faddr);

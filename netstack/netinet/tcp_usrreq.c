@@ -11,6 +11,7 @@
  *   ust_send -> sosend -> tcp_usr_send -> sbappendstream -> tcp_output
  *   ust_recv -> soreceive -> sbdrop -> tcp_usr_rcvd -> tcp_output (window)
  *   ust_shutdown -> soshutdown -> tcp_usr_shutdown -> tcp_usrclosed -> tcp_output
+ *       (these three from an upcall: tcp_output_batch, once per poll)
  *   ust_close -> soclose -> tcp_usr_detach -> tcp_disconnect:
  *       not synchronized: tcp_close; SO_LINGER 0: tcp_drop
  *       (RST); else orderly: tcp_usrclosed + tcp_output (FIN), the socket
@@ -50,6 +51,23 @@ so_tcpcb(struct socket *so)
 	if (inp == NULL)
 		return (NULL);
 	return (intotcpcb(inp));
+}
+
+/* Output the user asked for.  Inside ust_stack_poll (an upcall) it joins
+ * the poll's output queue when net.inet.tcp.ack_coalesce is on
+ * (tcp_outq.c), so an application that answers in its upcall sends once
+ * per poll, its reply on the ACK of what it read; an error then surfaces
+ * as the timers' retransmission would, not to this call. */
+static int
+tcp_usr_output(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (st->st_in_poll && V(st, tcp_ack_coalesce)) {
+		tcp_output_batch(tp);
+		return (0);
+	}
+	return (tcp_output(tp));
 }
 
 /* RFC 7323 2.2: the smallest shift that lets the largest buffer we may
@@ -444,7 +462,7 @@ tcp_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr
 		tp->t_flags &= ~TF_FORCEDATA;
 		return (error);
 	}
-	return (tcp_output(tp));
+	return (tcp_usr_output(tp));
 }
 
 /* The user read: tcp_output() sends a window update when the window has
@@ -457,7 +475,7 @@ tcp_usr_rcvd(struct socket *so, int flags)
 	(void)flags;
 	if (tp == NULL || tp->t_state < TCPS_ESTABLISHED || tp->t_state == TCPS_TIME_WAIT)
 		return (0);
-	(void)tcp_output(tp);
+	(void)tcp_usr_output(tp);
 	return (0);
 }
 
@@ -492,7 +510,7 @@ tcp_usr_shutdown(struct socket *so)
 		return (0);
 	tp = tcp_usrclosed(tp);
 	if (tp != NULL)
-		return (tcp_output(tp));
+		return (tcp_usr_output(tp));
 	return (0);
 }
 

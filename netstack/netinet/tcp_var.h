@@ -379,9 +379,10 @@ int tcp6_ip_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_ar
  * over IPv6: the full checksum, then tcp6_ip_output.  flowcache (NULL:
  * none) holds the connection's flow label once worked out, so that it
  * is hashed once per connection, not per segment (FreeBSD keeps it in
- * the inpcb too). */
+ * the inpcb too).  ro (NULL: none) is the connection's route cache
+ * (struct inp_route, ip6_output's args.ro). */
 int tcp6_output_seg(struct ust_stack *st, struct mbuf *m, const struct in_conninfo *inc,
-    uint8_t hlim, uint8_t tclass, uint32_t *flowcache);
+    uint8_t hlim, uint8_t tclass, uint32_t *flowcache, struct inp_route *ro);
 /* The MTU of the path to an IPv6 peer (route or path MTU cache), 0
  * without a route. */
 uint32_t tcp_maxmtu6(struct ust_stack *st, const struct in_conninfo *inc);

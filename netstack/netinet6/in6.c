@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kern/stack_var.h"
+#include "netinet/in_route.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
@@ -162,6 +163,7 @@ in6_ifaddr_free(struct ust_stack *st, struct in6_ifaddr *ia)
 
 	nd6_dad_stop(ia);
 	callout_stop(&st->st_wheel, &ia->ia6_dadtimer);
+	rt_gen_bump(st); /* cached routes may have checked this source */
 	if (IN6_IFEXTRA(ia->ia_ifp) != NULL) {
 		in6_solicited_node(&ia->ia_addr, &sol);
 		(void)in6_leavegroup(ia->ia_ifp, &sol);
@@ -211,6 +213,7 @@ in6_addr_add(struct ifnet *ifp, const struct in6_addr *a, unsigned plen, uint32_
 	for (pp = &st->st_in6_ifaddrs; *pp != NULL; pp = &(*pp)->ia_next)
 		;
 	*pp = ia;
+	rt_gen_bump(st);
 	in6_ifaddr_route(ia, 1);
 	/* RFC 4862 5.4: DAD before use, except anycast, NODAD, and
 	 * interfaces or stacks that do none. */
@@ -268,6 +271,7 @@ in6_domifattach(struct ifnet *ifp)
 		return (NULL);
 	nd6_ifinfo_init(ifp, &ext->nd_ifinfo);
 	ifp->if_afdata[IF_AFDATA_INET6] = ext;
+	rt_gen_bump(st);
 	/* RFC 4291 2.8: every node listens to all-nodes. */
 	(void)in6_joingroup(ifp, &allnodes);
 	in6_ifattach(ifp);
@@ -306,6 +310,7 @@ in6_domifdetach(struct ifnet *ifp)
 	rt6_ifdetach(ifp);
 	nd6_ifdetach(ifp);
 	ifp->if_afdata[IF_AFDATA_INET6] = NULL;
+	rt_gen_bump(st);
 	st_free(st, ext, sizeof(*ext));
 }
 

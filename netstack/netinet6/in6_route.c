@@ -9,10 +9,18 @@
  * Scoped destinations (link-local unicast, interface- and link-local
  * multicast, RFC 4007) need no table: they are on-link on the interface
  * their zone names.
+ *
+ * Every change of a route or a path MTU bumps the routing generation
+ * (rt_gen_bump, shared with IPv4): connected sockets cache their route
+ * (in6_route_get).  Lifetimes need no bump: a cached route carries the
+ * time its route or path MTU ends.
  */
 #include <string.h>
 
+#include "kern/kassert.h"
 #include "kern/stack_var.h"
+#include "netinet/in_pcb.h"
+#include "netinet/in_route.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
@@ -78,6 +86,7 @@ rt6_unlink(struct ust_stack *st, struct rt6_entry **pp)
 	*pp = rt->rt_next;
 	st->st_rt6->rt_count--;
 	st_free(st, rt, sizeof(*rt));
+	rt_gen_bump(st);
 }
 
 /* Drops the routes whose lifetime ended. */
@@ -205,14 +214,15 @@ pmtu6_update(struct ust_stack *st, const struct in6_addr *dst, uint32_t mtu)
 	pm->pm_mtu = mtu;
 	pm->pm_expire = now + (uint64_t)V(st, ip6_pmtu_expire) * 1000000000u;
 	ICMP6STAT_INC(st, icp6s_pmtuchg);
+	rt_gen_bump(st);
 }
 
 int
 rt6_lookup(struct ust_stack *st, const struct in6_addr *dst, uint32_t zoneid, struct nhop6 *nh)
 {
 	struct rt6_entry *rt;
+	struct pmtu6_entry *pm;
 	struct ifnet *ifp;
-	uint32_t pmtu;
 
 	memset(nh, 0, sizeof(*nh));
 	if (st->st_rt6 == NULL)
@@ -245,9 +255,14 @@ rt6_lookup(struct ust_stack *st, const struct in6_addr *dst, uint32_t zoneid, st
 	nh->nh_mtu = in6_ifmtu(rt->rt_ifp);
 	if (rt->rt_mtu != 0 && rt->rt_mtu < nh->nh_mtu)
 		nh->nh_mtu = rt->rt_mtu;
-	pmtu = pmtu6_lookup(st, dst);
-	if (pmtu != 0 && pmtu < nh->nh_mtu)
-		nh->nh_mtu = pmtu;
+	nh->nh_expire = rt->rt_expire;
+	if ((pm = pmtu6_find(st, dst, stack_now(st))) != NULL) {
+		if (pm->pm_mtu < nh->nh_mtu)
+			nh->nh_mtu = pm->pm_mtu;
+		/* Its end may raise the MTU again: a cached copy ends too. */
+		if (nh->nh_expire == 0 || pm->pm_expire < nh->nh_expire)
+			nh->nh_expire = pm->pm_expire;
+	}
 	nh->nh_flags = rt->rt_flags;
 	return (0);
 }
@@ -284,7 +299,92 @@ rt6_add(struct ust_stack *st, const struct in6_addr *dst, unsigned plen, const s
 		;
 	*pp = rt;
 	t->rt_count++;
+	rt_gen_bump(st);
 	return (0);
+}
+
+/*
+ * What ip6_output() decides for a packet from src to dst in zone zoneid,
+ * as a cache entry (in_route_fill's twin): ours (loopback delivery), or
+ * a route, from a source that is ours.  -1 (ro empty) for the rest,
+ * which ip6_output's plain path handles and counts.  A scoped
+ * destination without a zone is not cached (the zone then comes from the
+ * source or net.inet6.ip6.use_defaultzone).  Kept in step with
+ * ip6_output().
+ */
+static int
+in6_route_fill(struct ust_stack *st, struct inp_route *ro, const struct in6_addr *src,
+    const struct in6_addr *dst, uint32_t zoneid)
+{
+	const uint32_t tso = UST_IFCAP_TSO6 | UST_IFCAP_TXCSUM_IPV6;
+	struct in6_ifaddr *ia;
+	struct nhop6 nh;
+
+	memset(ro, 0, sizeof(*ro));
+	if (IN6_IS_ADDR_UNSPECIFIED(src) || IN6_IS_ADDR_UNSPECIFIED(dst) ||
+	    IN6_IS_ADDR_V4MAPPED(dst) || IN6_IS_ADDR_LOOPBACK(dst) || IN6_IS_ADDR_MULTICAST(dst) ||
+	    (in6_is_scoped(dst) && zoneid == 0) || !in6_localip(st, src))
+		return (-1);
+	if ((ia = in6ifa_find(st, dst, NULL)) != NULL &&
+	    (!in6_is_scoped(dst) || ia->ia_ifp->if_index == zoneid)) {
+		if (!UST_IP_LOOPBACK)
+			return (-1);
+		ro->ro_flags = RO_VALID | RO_LOCAL | RO_INET6;
+		ro->ro_ifp = ia->ia_ifp;
+		ro->ro_nexthop.id6_addr = *dst;
+	} else {
+		if (rt6_lookup(st, dst, zoneid, &nh) != 0)
+			return (-1);
+		ro->ro_flags = RO_VALID | RO_INET6;
+		if ((nh.nh_ifp->if_capabilities & tso) == tso)
+			ro->ro_flags |= RO_TSO;
+		ro->ro_ifp = nh.nh_ifp;
+		ro->ro_mtu = nh.nh_mtu;
+		ro->ro_expire = nh.nh_expire;
+		ro->ro_nexthop.id6_addr = nh.nh_addr;
+	}
+	ro->ro_dst.id6_addr = *dst;
+	ro->ro_src.id6_addr = *src;
+	ro->ro_zoneid = zoneid;
+	/* After the lookup, which may itself have dropped expired routes. */
+	ro->ro_gen = st->st_route_gen;
+	return (0);
+}
+
+#if UST_DEBUG
+static void
+in6_route_verify(struct ust_stack *st, const struct inp_route *ro, const struct in6_addr *src,
+    const struct in6_addr *dst, uint32_t zoneid)
+{
+	struct inp_route fresh;
+	int error = in6_route_fill(st, &fresh, src, dst, zoneid);
+
+	KASSERT(error == 0 && fresh.ro_flags == ro->ro_flags && fresh.ro_ifp == ro->ro_ifp &&
+	        fresh.ro_mtu == ro->ro_mtu &&
+	        in6_are_addr_equal(&fresh.ro_nexthop.id6_addr, &ro->ro_nexthop.id6_addr),
+	    ("in6_route_get: a route went stale at generation %u (a change without "
+	     "rt_gen_bump)",
+	        (unsigned)ro->ro_gen));
+}
+#endif
+
+struct inp_route *
+in6_route_get(struct ust_stack *st, struct inp_route *ro, const struct in6_addr *src,
+    const struct in6_addr *dst, uint32_t zoneid)
+{
+	if (ro->ro_gen == st->st_route_gen &&
+	    (ro->ro_flags & (RO_VALID | RO_INET6)) == (RO_VALID | RO_INET6) &&
+	    in6_are_addr_equal(&ro->ro_dst.id6_addr, dst) &&
+	    in6_are_addr_equal(&ro->ro_src.id6_addr, src) && ro->ro_zoneid == zoneid &&
+	    (ro->ro_expire == 0 || stack_now(st) < ro->ro_expire)) {
+		IP6STAT_INC(st, ip6s_rtcache_hit);
+#if UST_DEBUG
+		in6_route_verify(st, ro, src, dst, zoneid);
+#endif
+		return (ro);
+	}
+	IP6STAT_INC(st, ip6s_rtcache_miss);
+	return (in6_route_fill(st, ro, src, dst, zoneid) == 0 ? ro : NULL);
 }
 
 int

@@ -19,6 +19,8 @@
 #include "kern/mbuf.h"
 #include "kern/socketvar.h"
 #include "kern/stack_var.h"
+#include "netinet/in.h"
+#include "netinet/tcp_lro.h"
 #include "netinet6/icmp6.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
@@ -171,7 +173,7 @@ ip6_input1(struct ifnet *ifp, struct mbuf *m, int local)
 	uint32_t off = IP6_HDRLEN, nxtoff = 6, ehlen;
 	unsigned nest = 0;
 	uint8_t nxt;
-	int mcast;
+	int mcast, ext = 0;
 
 	M_SANITY(m);
 	IP6STAT_INC(st, ip6s_total);
@@ -217,6 +219,7 @@ ip6_input1(struct ifnet *ifp, struct mbuf *m, int local)
 		default:
 			goto upper;
 		}
+		ext = 1;
 		if (nxt == IPPROTO_HOPOPTS && off != IP6_HDRLEN) {
 			/* RFC 8200 4.1: only right after the IPv6 header. */
 			IP6STAT_INC(st, ip6s_hbhnotfirst);
@@ -279,6 +282,12 @@ upper:
 		return;
 	}
 	IP6STAT_INC(st, ip6s_delivered);
+	/* Software LRO (netinet/tcp_lro.c): a unicast TCP segment with no
+	 * extension header, inside a receive burst of its interface. */
+	if (nxt == IPPROTO_TCP && !ext && ifp->if_lro_burst && !local && !mcast &&
+	    !(m->m_flags & (M_BCAST | M_MCAST)) && V(st, tcp_lro_enable) &&
+	    tcp_lro_rx(ifp, m, IP6_HDRLEN) == 0)
+		return;
 	pr->pr_input(m, off);
 	return;
 drop:

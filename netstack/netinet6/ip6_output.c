@@ -29,6 +29,7 @@
 #include "kern/mbuf.h"
 #include "kern/kern_hash.h"
 #include "kern/stack_var.h"
+#include "netinet/in_pcb.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp_var.h"
 #include "netinet6/in6_var.h"
@@ -250,6 +251,7 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 	struct in6_addr src = args->src, dst = args->dst;
 	uint32_t zoneid = args->zoneid, mtu, hlen = IP6_HDRLEN, nxtoff = 6;
 	struct in6_ifaddr *ia;
+	struct inp_route *ro;
 	struct mbuf *next;
 	struct nhop6 nh;
 	struct ip6_hdr h;
@@ -286,6 +288,15 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 		error = UST_EOPNOTSUPP;
 		goto bad;
 	}
+	if (args->ro != NULL && (ro = in6_route_get(st, args->ro, &src, &dst, zoneid)) != NULL) {
+		/* The PCB's route, source checked when it was cached. */
+		memset(&nh, 0, sizeof(nh));
+		nh.nh_ifp = ro->ro_ifp;
+		nh.nh_addr = ro->ro_nexthop.id6_addr;
+		nh.nh_mtu = ro->ro_mtu;
+		local = (ro->ro_flags & RO_LOCAL) != 0;
+		goto build;
+	}
 	if (!mcast && (ia = in6ifa_find(st, &dst, NULL)) != NULL &&
 	    (!in6_is_scoped(&dst) || zoneid == 0 || ia->ia_ifp->if_index == zoneid)) {
 #if !UST_IP_LOOPBACK
@@ -317,9 +328,7 @@ ip6_output(struct ust_stack *st, struct mbuf *m, const struct ip6_out_args *args
 		error = UST_EADDRNOTAVAIL;
 		goto bad;
 	}
-#if UST_IP_LOOPBACK
 build:
-#endif
 	/* Checksums left to hardware, now that the source is known.  A
 	 * packet to ourselves skips them, taken as verified (as IPv4's
 	 * loopback does); a TSO one is cut first (tcp_tso_segment() fills

@@ -29,6 +29,7 @@ struct pr_usrreqs;
 struct ust_zone;
 
 /* What a transport (or ICMPv6, ND, MLD) asks of ip6_output(). */
+struct inp_route;
 struct ip6_out_args {
 	struct in6_addr src; /* ::: in6_selectsrc() picks (RFC 6724) */
 	struct in6_addr dst;
@@ -38,6 +39,8 @@ struct ip6_out_args {
 	uint8_t hlim;       /* 0: net.inet6.ip6.hlim (multicast: 1) */
 	uint8_t tclass;     /* traffic class: DSCP << 2 | ECN */
 	uint8_t flags;      /* IPV6_* below */
+	/* A connected PCB's route cache, or NULL (in6_route_get). */
+	struct inp_route *ro;
 };
 #define IPV6_UNSPECSRC 0x01   /* src :: is meant (DAD's solicitations) */
 #define IPV6_MINMTU 0x04      /* fragment to 1280 whatever the path MTU */
@@ -111,6 +114,7 @@ struct nhop6 {
 	struct in6_addr nh_addr; /* next hop: the gateway, or dst when on-link */
 	uint32_t nh_mtu;         /* path MTU: cache, route, or the interface's */
 	uint32_t nh_flags;       /* UST_RTF_* */
+	uint64_t nh_expire;      /* when the route or its path MTU ends; 0: never */
 };
 #define RT6_MAXROUTES 256 /* routes of a stack (ustack) */
 #define RT6_MAXPMTU 256   /* destinations with a learned path MTU (ustack) */
@@ -135,6 +139,14 @@ void rt6_fini(struct ust_stack *st);
 void pmtu6_update(struct ust_stack *st, const struct in6_addr *dst, uint32_t mtu);
 /* The path MTU learned for dst, or 0. */
 uint32_t pmtu6_lookup(struct ust_stack *st, const struct in6_addr *dst);
+/* in_route_get (netinet/in_route.h) for IPv6: the route ip6_output takes
+ * from src (not ::) to the unicast dst in zone zoneid, from the PCB's
+ * cache ro while it is current (st_route_gen, and the stack clock before
+ * the route's or path MTU's end), else looked up and cached; NULL (ro
+ * empty) for what ip6_output refuses or treats specially.  Counted
+ * ip6s_rtcache_hit / ip6s_rtcache_miss; UST_DEBUG checks every hit. */
+struct inp_route *in6_route_get(struct ust_stack *st, struct inp_route *ro,
+    const struct in6_addr *src, const struct in6_addr *dst, uint32_t zoneid);
 
 /* Reassembly (frag6.c, RFC 8200 4.5, RFC 5722, RFC 6946, RFC 7112).  m at
  * its IPv6 header (contiguous up to the Fragment header's end), *offp the

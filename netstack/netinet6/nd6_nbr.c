@@ -21,6 +21,7 @@
 #include "kern/stack_var.h"
 #include "net/ethernet.h"
 #include "net/rss_config.h"
+#include "netinet/in_route.h"
 #include "netinet6/icmp6.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
@@ -166,6 +167,7 @@ nd6_dad_timer(void *arg)
 	 * the address is ours (RFC 4862 5.4.5's other branch). */
 	ia->ia6_dad_running = 0;
 	ia->ia6_flags &= ~(uint32_t)IN6_IFF_TENTATIVE;
+	rt_gen_bump(st); /* a source to choose now */
 }
 
 void
@@ -210,6 +212,7 @@ nd6_dad_duplicated(struct in6_ifaddr *ia)
 	nd6_dad_stop(ia);
 	ia->ia6_flags &= ~(uint32_t)IN6_IFF_TENTATIVE;
 	ia->ia6_flags |= IN6_IFF_DUPLICATED;
+	rt_gen_bump(st);
 	ICMP6STAT_INC(st, icp6s_dupaddr);
 	ST_LOG(st, UST_LOG_WARNING, "%s: DAD detected a duplicate IPv6 address", ifp->if_xname);
 	nd6_slaac_dad_failed(ia);

@@ -22,6 +22,7 @@
 
 #include "kern/mbuf.h"
 #include "kern/stack_var.h"
+#include "netinet/in_route.h"
 #include "netinet6/icmp6.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
@@ -333,6 +334,7 @@ nd6_autoconf(struct ifnet *ifp, struct nd_prefix *pr, const struct nd_opt_prefix
 		ia->ia6_flags |= IN6_IFF_DEPRECATED;
 	else
 		ia->ia6_flags &= ~(uint32_t)IN6_IFF_DEPRECATED;
+	rt_gen_bump(st); /* source selection may choose otherwise */
 }
 
 #define IDGEN_RETRIES 3 /* RFC 7217 6 */
@@ -493,8 +495,10 @@ nd6_ra_input(struct mbuf *m, uint32_t off, uint32_t icmp6len)
 	if (opts.nd_opts_mtu != NULL && opts.nd_opts_mtu[1] == 1) {
 		mtu = be32dec(opts.nd_opts_mtu + 4);
 		/* 6.3.4: an MTU below 1280 or above the link's is ignored. */
-		if (mtu >= IPV6_MMTU && mtu <= ifp->if_mtu)
+		if (mtu >= IPV6_MMTU && mtu <= ifp->if_mtu && mtu != ndi->linkmtu) {
 			ndi->linkmtu = mtu;
+			rt_gen_bump(st); /* routes through ifp have another MTU */
+		}
 	}
 	/* Every prefix option (nd_opts keeps the first few; walk again,
 	 * bounded by the same option count). */
@@ -595,8 +599,12 @@ nd6_rtr_timer(struct ust_stack *st)
 			(void)in6_addr_del(ia->ia_ifp, &ia->ia_addr);
 			continue;
 		}
-		if (ia->ia6_lifetime.ia6t_preferred != 0 && ia->ia6_lifetime.ia6t_preferred <= now)
+		if (ia->ia6_lifetime.ia6t_preferred != 0 &&
+		    ia->ia6_lifetime.ia6t_preferred <= now &&
+		    !(ia->ia6_flags & IN6_IFF_DEPRECATED)) {
 			ia->ia6_flags |= IN6_IFF_DEPRECATED;
+			rt_gen_bump(st);
+		}
 	}
 }
 

@@ -435,6 +435,19 @@ ptrdiff_t ust_sendto(struct ust_socket *so, const void *buf, size_t len, int fla
 ptrdiff_t ust_recv(struct ust_socket *so, void *buf, size_t len, int flags);
 ptrdiff_t ust_recvfrom(struct ust_socket *so, void *buf, size_t len, int flags,
     struct ust_sockaddr *from, ust_socklen_t *fromlen);
+/* Zero-copy sockets (docs/zerocopy.md); struct ust_iovec is in
+ * 03_ustack_driver.h. */
+#define UST_ZC_COPIED 1
+typedef void (*ust_zc_done_fn)(void *arg, const void *buf, size_t len, int status);
+ptrdiff_t ust_send_zc(struct ust_socket *so, const void *buf, size_t len, int flags,
+    ust_zc_done_fn done, void *arg);
+ptrdiff_t ust_sendv(struct ust_socket *so, const struct ust_iovec *iov, int iovcnt,
+    int flags);
+ptrdiff_t ust_recv_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max,
+    int flags);
+ptrdiff_t ust_recvfrom_mbuf(struct ust_socket *so, struct ust_mbuf **chain, size_t max,
+    int flags, struct ust_sockaddr *from, ust_socklen_t *fromlen);
+void ust_mbuf_release(struct ust_socket *so, struct ust_mbuf *chain);
 int ust_shutdown(struct ust_socket *so, int how);
 int ust_close(struct ust_socket *so);
 int ust_getsockname(struct ust_socket *so, struct ust_sockaddr *addr, ust_socklen_t *len);

@@ -66,6 +66,8 @@ struct ust_ipstat {
 	uint64_t ips_rawout;
 	uint64_t ips_rawin;
 	uint64_t ips_rawfull;
+	uint64_t ips_rtcache_hit;
+	uint64_t ips_rtcache_miss;
 	...;
 };
 
@@ -248,6 +250,8 @@ struct ust_ip6stat {
 	uint64_t ip6s_fragoverlap;
 	uint64_t ip6s_rawin;
 	uint64_t ip6s_rawfull;
+	uint64_t ip6s_rtcache_hit;
+	uint64_t ip6s_rtcache_miss;
 	uint64_t ip6s_nxthist[256];
 	...;
 };

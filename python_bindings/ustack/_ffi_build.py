@@ -161,18 +161,30 @@ def _is_counter_struct(tp) -> bool:
     return True
 
 
+# The extension's own C (python_bindings/ext/: the completion ring of
+# Socket.send_zc, declared in cdef/91_python_zc.h), compiled into it.
+ZC_RING_SOURCE = (ROOT / "python_bindings" / "ext" / "zc.c").read_text(encoding="utf-8")
+
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
 ffibuilder.set_source(
     "ustack._ffi",
-    "\n".join(f"#include <{h}>" for h in HEADERS) + "\n\n" + drift_checks(ffibuilder),
+    "\n".join(f"#include <{h}>" for h in HEADERS)
+    + "\n"
+    + ZC_RING_SOURCE
+    + "\n"
+    + drift_checks(ffibuilder),
     include_dirs=[str(d) for d in INCLUDE_DIRS],
     extra_objects=[str(LIBUSTACK)],
     libraries=["pthread"],
     extra_link_args=driver_link_args(),
     extra_compile_args=STRICT_FLAGS,
     define_macros=[("USTACK_USER_OPTS_H", f'"{OPTS_FILE}"')] if OPTS_FILE else [],
-    depends=[str(LIBUSTACK), *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h"))],
+    depends=[
+        str(LIBUSTACK),
+        str(ROOT / "python_bindings" / "ext" / "zc.c"),
+        *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h")),
+    ],
 )
 
 if __name__ == "__main__":

@@ -45,6 +45,15 @@ header the application cannot see) and received data starts at the ICMPv6
 header, with no IPv6 header; ``recvfrom`` gives ``(source, 0, 0,
 scope_id)``.  There is no ``recvmsg``: the hop limit of a received packet
 (IPV6_RECVHOPLIMIT) is not available.
+
+Copies (docs/zerocopy.md): ``send``, ``sendall`` and ``sendto`` hand the
+object's buffer to C as it is (no Python copy; the stack copies once into
+its buffers); ``sendmsg([head, body])`` sends several buffers as one
+without joining them; ``send_zc`` lends the buffer instead of copying it
+and keeps it pinned until the stack lets go.  ``recv_into`` receives
+with one copy (into the caller's buffer), ``recv`` on a stream with one
+(into the bytes it returns), and ``recv_mbuf`` with none: memoryviews on
+the stack's own buffers, given back when its context ends.
 """
 
 from __future__ import annotations
@@ -52,12 +61,14 @@ from __future__ import annotations
 import enum
 import errno as _errno
 import io
+import itertools
 import socket as _socket
 import struct
+import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ustack._native import ffi, lib
@@ -104,6 +115,10 @@ __all__ = [
     "int_option",
     "TCPInfo",
     "LINUX_DGRAM_BUFFER",
+    "MbufChain",
+    "ZC_COPIED",
+    "ZC_MAX_PINNED",
+    "zc_reap",
     "tcp_state_name",
     "TCPS_CLOSED",
     "TCPS_LISTEN",
@@ -195,6 +210,18 @@ net.core.wmem_default/rmem_default): FreeBSD's defaults (net.inet.udp.maxdgram
 over 9,216 bytes, where code written for the socket module expects up to
 65,507 to work."""
 
+ZC_COPIED = int(lib.UST_ZC_COPIED)
+"""The status a :meth:`Socket.send_zc` callback gets when the stack copied
+the bytes after all (a send shorter than ``kern.ipc.zc_min``)."""
+
+ZC_MAX_PINNED = 64 << 20
+"""Bytes :meth:`Socket.send_zc` keeps pinned per stack at most: beyond it a
+send_zc waits for completions (or raises BlockingIOError when
+non-blocking), so that a peer that does not read cannot pin without
+bound.  A module setting; change it before sending."""
+
+_IOV_N = 64
+
 T = TypeVar("T")
 
 
@@ -253,6 +280,211 @@ def int_option(c_level: int, c_opt: int, value: int) -> int:
     if c_level == _C_SOL_SOCKET and c_opt == _C_SO_TYPE:
         return from_c_type(value)
     return value
+
+
+class _ZcPin:
+    """One send_zc in flight: what keeps its buffer alive and its owner."""
+
+    __slots__ = ("view", "buf", "tok", "nbytes", "sock", "callback")
+
+    def __init__(self, view: memoryview, buf: Any, tok: Any, sock: int, callback: Any) -> None:
+        self.view = view
+        self.buf = buf
+        self.tok = tok
+        self.nbytes = 0
+        self.sock = sock
+        self.callback = callback
+
+
+class _ZcState:
+    """A stack's zero-copy sends from Python: the C completion ring (its
+    producer is ``ust_py_zc_done`` on the stack's thread, never Python) and
+    the pinned buffers, keyed by the id each completion reports."""
+
+    CAP = 1 << 15
+
+    def __init__(self) -> None:
+        ring = lib.ust_py_zc_ring_new(self.CAP)
+        if ring == ffi.NULL:
+            raise MemoryError("ust_py_zc_ring_new")
+        self.ring = ffi.gc(ring, lib.ust_py_zc_ring_free)
+        self.pins: dict[int, _ZcPin] = {}
+        self.per_socket: dict[int, int] = {}
+        self.pinned = 0
+        self.ids = itertools.count(1)
+        self.lock = threading.Lock()
+        self._ids = ffi.new("uint64_t[]", 256)
+        self._status = ffi.new("int32_t[]", 256)
+
+    def full(self) -> bool:
+        return self.pinned >= ZC_MAX_PINNED or len(self.pins) >= self.CAP - 1
+
+    def pin(self, pin: _ZcPin) -> int:
+        pid = next(self.ids)
+        pin.tok.ring = self.ring
+        pin.tok.id = pid
+        with self.lock:
+            self.pins[pid] = pin
+            self.per_socket[pin.sock] = self.per_socket.get(pin.sock, 0) + 1
+        return pid
+
+    def accepted(self, pid: int, nbytes: int) -> None:
+        """After the C call: nbytes lent (< 0: refused, never completes)."""
+        with self.lock:
+            pin = self.pins.get(pid)
+            if pin is None:
+                return  # completed (and reaped) already
+            if nbytes < 0:
+                del self.pins[pid]
+                self._forget(pin)
+            else:
+                pin.nbytes = nbytes
+                self.pinned += nbytes
+
+    def _forget(self, pin: _ZcPin) -> None:
+        left = self.per_socket.get(pin.sock, 0) - 1
+        if left > 0:
+            self.per_socket[pin.sock] = left
+        else:
+            self.per_socket.pop(pin.sock, None)
+
+    def reap(self) -> int:
+        """Unpins what completed; runs the callbacks (outside every lock)."""
+        done: list[tuple[_ZcPin, int]] = []
+        with self.lock:
+            while True:
+                n = int(lib.ust_py_zc_reap(self.ring, self._ids, self._status, 256))
+                for i in range(n):
+                    pin = self.pins.pop(int(self._ids[i]), None)
+                    if pin is None:
+                        continue
+                    self.pinned -= pin.nbytes
+                    self._forget(pin)
+                    done.append((pin, int(self._status[i])))
+                if n < 256:
+                    break
+        for pin, status in done:
+            if pin.callback is not None:
+                pin.callback(status)
+        return len(done)
+
+
+_ZC_DONE = ffi.addressof(lib, "ust_py_zc_done")
+
+
+def _zc_state(stack: Stack) -> _ZcState:
+    """The stack's send_zc state, made on first use; it lives as long as
+    the Stack object, past ust_stack_destroy (which completes what is
+    still lent)."""
+    attrs = vars(stack)
+    zc = attrs.get("_zc_state")
+    if zc is None:
+        zc = attrs.setdefault("_zc_state", _ZcState())
+    assert isinstance(zc, _ZcState)
+    return zc
+
+
+def zc_reap(stack: Stack) -> int:
+    """Release the buffers of ``stack``'s completed :meth:`Socket.send_zc`
+    calls and run their callbacks; returns how many.  Socket calls do this
+    themselves; an event loop may call it when idle."""
+    zc = vars(stack).get("_zc_state")
+    return 0 if zc is None else int(zc.reap())
+
+
+class MbufChain:
+    """Received bytes still in the stack's buffers (:meth:`Socket.recv_mbuf`):
+    ``views`` are read-only memoryviews on them, in order.  Give them back
+    with :meth:`release` or by leaving the ``with`` block; the views (and
+    any slice made from them) must not be used after that.  Chains held
+    count against the socket's receive buffer: a socket whose chains reach
+    SO_RCVBUF gets no more (BlockingIOError) until some are released."""
+
+    __slots__ = ("_sock", "_stack", "_chain", "_views", "nbytes", "address", "__weakref__")
+
+    def __init__(self, sock: Socket, chain: Any, nbytes: int, address: Any = None) -> None:
+        self._sock = sock
+        self._stack = sock._stack
+        self._chain = chain
+        self.nbytes = nbytes
+        """Bytes in the chain (0 at end of stream)."""
+        self.address = address
+        """The sender of a datagram (recvfrom_mbuf), else None."""
+        self._views: list[memoryview] | None = None
+        if chain != ffi.NULL:
+            sock._chains.add(self)
+
+    @property
+    def views(self) -> list[memoryview]:
+        """The chain's buffers as read-only memoryviews (no copy)."""
+        if self._views is None:
+            if self._chain is None:
+                raise ValueError("the chain was released")
+            self._views = [memoryview(b).toreadonly() for b in _chain_buffers(self._chain)]
+        return self._views
+
+    def tobytes(self) -> bytes:
+        """A copy of the bytes (one copy)."""
+        views = self.views
+        return bytes(views[0]) if len(views) == 1 else b"".join(views)
+
+    def __len__(self) -> int:
+        return self.nbytes
+
+    def __bool__(self) -> bool:
+        return self.nbytes > 0
+
+    @property
+    def released(self) -> bool:
+        """True once given back."""
+        return self._chain is None
+
+    def release(self) -> None:
+        """Give the buffers back to the stack (``ust_mbuf_release``); idempotent."""
+        chain, self._chain = self._chain, None
+        for v in self._views or ():
+            v.release()
+        self._views = None
+        if chain is None or chain == ffi.NULL:
+            return
+        sock = self._sock
+        sock._chains.discard(self)
+        if sock._so is None and not sock._chains:
+            self._stack._unregister_socket(sock)  # closed, and nothing held now
+        if self._stack.closed:
+            return  # the stack freed its buffers with it
+        so = sock._so if sock._so is not None else ffi.NULL
+        with self._stack._using():
+            lib.ust_mbuf_release(so, chain)
+
+    def __enter__(self) -> MbufChain:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def __del__(self) -> None:
+        try:
+            if self._chain is not None and self._chain != ffi.NULL and not self._stack.closed:
+                if self._stack._lock is not None and defer(self.release):
+                    return
+                self.release()
+        except Exception:  # never raise from a finalizer
+            pass
+
+    def __repr__(self) -> str:
+        state = " [released]" if self._chain is None else ""
+        return f"<ustack.MbufChain {self.nbytes} bytes{state}>"
+
+
+def _chain_buffers(chain: Any) -> list[Any]:
+    """The non-empty buffers of an mbuf chain as cffi buffers (no copy)."""
+    iov = ffi.new("struct ust_iovec[]", _IOV_N)
+    n = int(lib.ust_mbuf_sglist(chain, iov, _IOV_N))
+    if n > _IOV_N:
+        iov = ffi.new("struct ust_iovec[]", n)
+        n = int(lib.ust_mbuf_sglist(chain, iov, n))
+    return [ffi.buffer(ffi.cast("char *", iov[i].iov_base), iov[i].iov_len) for i in range(n)]
 
 
 class SocketIdioms:
@@ -450,6 +682,8 @@ class Socket(SocketIdioms):
         self._upcall_handle: Any = None
         self._io_refs = 0
         self._closed = False
+        self._chains: weakref.WeakSet[MbufChain] = weakref.WeakSet()
+        self._recv_ptrs: tuple[Any, Any] | None = None
         # Threaded stacks: threads asleep in ust_socket_wait on it, and a
         # close that waits for them to leave.
         self._waiters = 0
@@ -726,9 +960,23 @@ class Socket(SocketIdioms):
                 self._ptr()
             return b""
 
+        if self._recv_ptrs is None:
+            self._recv_ptrs = (ffi.new("struct ust_mbuf **"), ffi.new("const void **"))
+        chainp, datap = self._recv_ptrs
+
         def attempt() -> bytes:
-            n = self._rc(int(lib.ust_recv(self._ptr(), buf, bufsize, cflags)))
-            return bytes(ffi.buffer(buf, n))
+            # ust_py_recv (python_bindings/ext/zc.c): data lying in one
+            # large buffer of the stack are copied once, straight into the
+            # bytes returned; the rest as ust_recv (scratch, then bytes).
+            so = self._ptr()
+            n = self._rc(int(lib.ust_py_recv(so, buf, bufsize, cflags, chainp, datap)))
+            chain = chainp[0]
+            if chain == ffi.NULL:
+                return bytes(ffi.buffer(buf, n))
+            try:
+                return ffi.unpack(ffi.cast("char *", datap[0]), n)
+            finally:
+                lib.ust_mbuf_release(so, chain)
 
         return self._call(attempt, "recv()", flags)
 
@@ -786,6 +1034,126 @@ class Socket(SocketIdioms):
             return n, None if stream else sockaddr_to_tuple(sa)
 
         return self._call(attempt, what, flags)
+
+    # --- zero copy (docs/zerocopy.md) ---------------------------------------
+
+    def send_zc(
+        self,
+        data: bytes | bytearray | memoryview,
+        flags: int = 0,
+        callback: Callable[[int], None] | None = None,
+    ) -> int:
+        """Send without copying: lend ``data``'s buffer to the stack
+        (``ust_send_zc``); returns the bytes accepted from its start, which
+        may be fewer than ``len(data)`` on a stream (send the rest with
+        another call, as with :meth:`send`).
+
+        The buffer stays pinned (a memoryview is held; a bytearray cannot
+        be resized) until the stack no longer references it: acknowledged
+        and freed by every segment that shared it.  Do not change a
+        writable buffer until then.  ``callback(status)``, if given, runs
+        once at that point, from a later socket call of this stack's (or
+        :func:`zc_reap`), never under the stack's lock: status 0, or
+        :data:`ZC_COPIED` when the stack copied instead (sends shorter than
+        ``kern.ipc.zc_min``), or a negative ``UST_E*`` (the connection was
+        reset or aborted with the bytes unacknowledged).  Blocks as
+        :meth:`send` does, also while the stack's pinned bytes exceed
+        :data:`ZC_MAX_PINNED`."""
+        self._ptr()
+        zc = _zc_state(self._stack)
+        view = memoryview(data).cast("B")
+        buf = ffi.from_buffer(view)
+        cflags = self._c_flags(flags)
+        sid = self.id
+
+        def attempt() -> int:
+            zc.reap()
+            if zc.full():
+                raise _WouldBlock
+            pin = _ZcPin(view, buf, ffi.new("struct ust_py_zc_tok *"), sid, callback)
+            pid = zc.pin(pin)
+            rc = int(lib.ust_send_zc(self._ptr(), buf, len(view), cflags, _ZC_DONE, pin.tok))
+            zc.accepted(pid, rc)
+            return self._rc(rc)
+
+        try:
+            return self._call(attempt, "send_zc()", flags, _EV_OUT)
+        finally:
+            zc.reap()
+
+    @property
+    def zc_pending(self) -> int:
+        """This socket's :meth:`send_zc` calls not yet complete."""
+        zc = vars(self._stack).get("_zc_state")
+        if zc is None:
+            return 0
+        zc.reap()
+        return int(zc.per_socket.get(self.id, 0))
+
+    def sendmsg(
+        self,
+        buffers: Iterable[bytes | bytearray | memoryview],
+        ancdata: Iterable[Any] = (),
+        flags: int = 0,
+        address: tuple[Any, ...] | None = None,
+    ) -> int:
+        """Send the buffers in order as one send (``ust_sendv``: gathered,
+        copied once by the stack, never joined in Python first); returns
+        the bytes accepted.  ``ancdata`` is not supported (must be empty);
+        with an ``address`` (unconnected datagrams) the buffers are joined
+        and sent with :meth:`sendto`."""
+        if list(ancdata):
+            raise error_from_code(_EOPNOTSUPP, "sendmsg() ancillary data")
+        bufs = [ffi.from_buffer(b) for b in buffers]
+        if address is not None:
+            return self.sendto(b"".join(ffi.buffer(b) for b in bufs), flags, address)
+        self._ptr()
+        iov = ffi.new("struct ust_iovec[]", max(len(bufs), 1))
+        for i, b in enumerate(bufs):
+            iov[i].iov_base = b
+            iov[i].iov_len = len(b)
+        cflags = self._c_flags(flags)
+        n = len(bufs)
+
+        def attempt() -> int:
+            return self._rc(int(lib.ust_sendv(self._ptr(), iov, n, cflags)))
+
+        return self._call(attempt, "sendmsg()", flags, _EV_OUT)
+
+    def recv_mbuf(self, bufsize: int, flags: int = 0) -> MbufChain:
+        """Up to ``bufsize`` bytes (one datagram, trimmed to fit, for UDP)
+        without copying (``ust_recv_mbuf``): an :class:`MbufChain` of
+        memoryviews on the stack's buffers, to use in a ``with`` block (or
+        :meth:`MbufChain.release`).  An empty chain means end of stream.
+        Blocks as :meth:`recv` does; ``MSG_PEEK`` is not supported."""
+        chain, _ = self._recv_mbuf(bufsize, flags, False)
+        return chain
+
+    def recvfrom_mbuf(self, bufsize: int, flags: int = 0) -> tuple[MbufChain, Any]:
+        """:meth:`recv_mbuf` with the sender's address (``(chain, (host,
+        port))``; ``(chain, None)`` on a stream socket)."""
+        return self._recv_mbuf(bufsize, flags, self._type != SOCK_STREAM)
+
+    def _recv_mbuf(self, bufsize: int, flags: int, want_from: bool) -> tuple[MbufChain, Any]:
+        if bufsize < 0:
+            raise ValueError("negative buffersize in recv_mbuf")
+        self._ptr()
+        out = ffi.new("struct ust_mbuf **")
+        sa = CSockaddr()
+        cflags = self._c_flags(flags)
+
+        def attempt() -> tuple[MbufChain, Any]:
+            if want_from:
+                rc = lib.ust_recvfrom_mbuf(
+                    self._ptr(), out, bufsize, cflags, sa.ptr, sa.reset().lenp
+                )
+            else:
+                rc = lib.ust_recv_mbuf(self._ptr(), out, bufsize, cflags)
+            n = self._rc(int(rc))
+            addr = sockaddr_to_tuple(sa) if want_from else None
+            return MbufChain(self, out[0], n, addr), addr
+
+        return self._call(attempt, "recv_mbuf()", flags)
 
     # --- options ------------------------------------------------------------
 
@@ -892,7 +1260,10 @@ class Socket(SocketIdioms):
         for q in list(self._evqs):
             q._forget(self)
         self._evqs.clear()
-        self._stack._unregister_socket(self)
+        if not self._chains:
+            # (With recv_mbuf chains still held it stays listed, so that
+            # closing the stack releases them first.)
+            self._stack._unregister_socket(self)
         self._upcall = None
         with self._stack._using():
             if self._waiters:
@@ -963,6 +1334,8 @@ class Socket(SocketIdioms):
 
     def _stack_closing(self) -> None:
         """The stack is about to be destroyed: close quietly."""
+        for chain in list(self._chains):
+            chain.release()  # its views die with the stack's buffers
         self._closed = True
         so, self._so = self._so, None
         if so is None:

@@ -622,3 +622,107 @@ TEST(ce_marking_leaves_other_faults_alone)
 	}
 	CHECK(marks > 1000);
 }
+
+/* A draw-free copy of an injector's PRNG state, to see whether it moved. */
+static int
+rng_same(const struct ust_rng *a, const struct ust_rng *b)
+{
+	return (memcmp(a, b, sizeof(*a)) == 0);
+}
+
+TEST(idle_draws_nothing_and_delivers_in_order)
+{
+	struct ust_fault_config c;
+	struct fault f;
+	struct fault_verdict v;
+	struct ust_rng r0, c0;
+	unsigned i;
+
+	cfg_zero(&c, ust_test_seed);
+	c.queue_limit = 8;
+	c.ce_threshold = 4;
+	fault_init(&f, &c, 1500, 1024);
+	CHECK(fault_idle(&f));
+	r0 = f.f_rng;
+	c0 = f.f_ce_rng;
+	for (i = 0; i < 10; i++) {
+		fault_decide(&f, 1000 + i, frame_len(i), frame_len(i) - 14, i, &v);
+		if (i < 8) {
+			CHECK_EQ(v.fv_action, FAULT_DELIVER);
+			CHECK_EQ(v.fv_copies, 1);
+			CHECK_EQ(v.fv_deliver_at, 1000 + i);
+			CHECK_EQ(v.fv_ce, i > 4);
+			CHECK(!v.fv_corrupt && !v.fv_reordered);
+		} else
+			CHECK_EQ(v.fv_action, FAULT_DROP_QUEUE);
+	}
+	fault_decide(&f, 0, 1600, 1586, 0, &v);
+	CHECK_EQ(v.fv_action, FAULT_DROP_MTU);
+	CHECK(rng_same(&f.f_rng, &r0) && rng_same(&f.f_ce_rng, &c0));
+	/* Anything configured leaves idle; the CE stream moves only with
+	 * ce_ppm, the main one only with a random fault. */
+	c.delay_ns = 1;
+	fault_reconfigure(&f, &c);
+	CHECK(!fault_idle(&f));
+	r0 = f.f_rng;
+	fault_decide(&f, 0, 100, 86, 0, &v);
+	CHECK(rng_same(&f.f_rng, &r0) && rng_same(&f.f_ce_rng, &c0));
+	c.ce_ppm = 1;
+	fault_reconfigure(&f, &c);
+	r0 = f.f_rng;
+	c0 = f.f_ce_rng;
+	fault_decide(&f, 0, 100, 86, 0, &v);
+	CHECK(rng_same(&f.f_rng, &r0) && !rng_same(&f.f_ce_rng, &c0));
+	c.ce_ppm = 0;
+	c.loss_ppm = 1;
+	fault_reconfigure(&f, &c);
+	r0 = f.f_rng;
+	c0 = f.f_ce_rng;
+	fault_decide(&f, 0, 100, 86, 0, &v);
+	CHECK(!rng_same(&f.f_rng, &r0) && rng_same(&f.f_ce_rng, &c0));
+}
+
+/* A configuration whose random faults are off decides every frame as the
+ * full draw set would have (the draws could change no fate). */
+TEST(skipped_draws_change_no_fate)
+{
+	struct ust_fault_config c;
+	struct fault f1, f2;
+	struct fault_verdict v1, v2;
+	unsigned i;
+
+	cfg_zero(&c, ust_test_seed);
+	c.delay_ns = 3 * NS_PER_MS;
+	c.rate_bps = 10000000;
+	c.queue_limit = 64;
+	fault_init(&f1, &c, 1500, 1024);
+	fault_init(&f2, &c, 1500, 1024);
+	f2.f_draws = 1; /* as before fault_idle: the fixed draw set */
+	for (i = 0; i < 5000; i++) {
+		uint64_t now = (uint64_t)i * 300 * NS_PER_US;
+
+		fault_decide(&f1, now, frame_len(i), frame_len(i) - 14, i % 80, &v1);
+		fault_decide(&f2, now, frame_len(i), frame_len(i) - 14, i % 80, &v2);
+		CHECK(verdict_eq(&v1, &v2));
+	}
+}
+
+TEST(ce_span_covers_the_ip_header)
+{
+	uint8_t fr[80];
+
+	memset(fr, 0, sizeof(fr));
+	fr[12] = 0x08;
+	fr[14] = 0x46; /* IPv4, 24-byte header */
+	CHECK_EQ(fault_ce_span(fr, sizeof(fr)), 38);
+	CHECK_EQ(fault_ce_span(fr, 10), 0);
+	fr[12] = 0x86;
+	fr[13] = 0xdd;
+	CHECK_EQ(fault_ce_span(fr, sizeof(fr)), 54);
+	fr[12] = 0x81;
+	fr[13] = 0x00;
+	fr[16] = 0x08;
+	fr[17] = 0x00;
+	fr[18] = 0x45;
+	CHECK_EQ(fault_ce_span(fr, sizeof(fr)), 38);
+}

@@ -74,6 +74,10 @@ urig_init(struct tl_pair *r, uint64_t seed)
 static inline void
 urig_fini(struct tl_pair *r)
 {
+	/* A pipe that lends gets a frame back to its sender at the sender's
+	 * next poll, once the receiver let go of it. */
+	ust_stack_poll(r->a);
+	ust_stack_poll(r->b);
 	test_stack_free(r->a);
 	test_stack_free(r->b);
 	ust_pipe_destroy(r->p);

@@ -58,6 +58,12 @@ struct ust_pipe_stats {
 	uint64_t dropped_queue;  /* queue_limit or ring full */
 	uint64_t dropped_nombuf; /* receiving stack had no mbuf */
 	uint64_t ce_marked;      /* ECT frames marked CE (ce_ppm, ce_threshold) */
+	/* Lending (lend): frames whose payload crossed by reference, frames
+	 * copied although lendable because lend_max were out or the sender's
+	 * buffers ran low, lent frames given back and freed by the sender. */
+	uint64_t lent;
+	uint64_t lend_copied;
+	uint64_t returned;
 };
 
 enum ust_pipe_dir { UST_PIPE_A_TO_B = 0, UST_PIPE_B_TO_A = 1 };
@@ -106,6 +112,23 @@ struct ust_pipe_config {
 	 * when a burst finds its receiver idle.  POSIX only (else
 	 * -UST_EOPNOTSUPP).  Default 0: get_fd is -1. */
 	int notify;
+	/* Default 1: copy-free.  A frame whose first mbuf holds its headers
+	 * (at most 256 bytes) and whose payload after them is at least
+	 * lend_min bytes crosses without a copy of the payload: the receiver
+	 * gets a copy of the headers in its own mbuf and read-only mbufs
+	 * referring to the sender's buffers; the sender frees its frame on
+	 * its own thread once the receiver let go of it (read by the
+	 * application, or dropped).  Duplicated and corrupted frames are
+	 * copied, as are frames over the budget: lend_max frames out per
+	 * sending lane (0: ring_size * lanes, at most 65536; the receiver's
+	 * unread data keeps the sender's clusters), or when the sender's
+	 * stack has a quarter or less of its buffers left.  A stack destroyed
+	 * while its peer still holds lent frames keeps its packet memory
+	 * until the last is let go; an end detached (ust_if_detach) with
+	 * frames out never lends again.  0: every frame is copied. */
+	int lend;
+	uint32_t lend_max;
+	uint32_t lend_min; /* payload bytes; default 512 */
 };
 
 struct ust_pipe;

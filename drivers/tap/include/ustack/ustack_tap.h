@@ -63,7 +63,16 @@ struct ust_tap_config {
 	 * stacks own the queues. */
 	uint8_t rss_key_set;
 	uint8_t rss_key[40]; /* UST_RSS_KEYLEN */
+	/* How frames cross the descriptor (Linux; UST_TAP_IO_*): VEC (0, the
+	 * default) reads into an mbuf taken first and writes a packet's
+	 * buffers as they are (readv/writev, no copy in user space; a GSO
+	 * frame larger than a cluster is still copied); COPY goes through
+	 * the queue's buffer (read/write and one memcpy each way). */
+	uint8_t io;
 };
+
+#define UST_TAP_IO_VEC 0
+#define UST_TAP_IO_COPY 1
 
 #define UST_TAP_QUEUES_MAX 64
 
