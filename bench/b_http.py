@@ -54,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PORT = 8080
 USTACK_IP, TAP_KERNEL_IP = "198.18.0.1", "198.18.0.2"
 AFXDP_NET = "198.18.2"  # serve --driver afxdp: .1 ustack, .2 the kernel
+C_NET = "198.18.3"  # examples/http_server --tap: .1 ustack, .2 the kernel
 NGINX_IP, VETH_CLIENT_IP = "198.18.1.1", "198.18.1.2"
 SERVER_CPU, CLIENT_CPU = 1, 0
 # What each tool is and which Debian package has it.
@@ -311,6 +312,7 @@ class Bed:
             self._client_sysctls()
             self._start_ustack()
             if extra:
+                self._start_c()
                 self._start_afxdp()
             self._start_nginx()
         except BaseException:
@@ -367,6 +369,35 @@ class Bed:
     def _start_ustack(self) -> None:
         self._serve("ustack", [])
         self.servers.append(Server("ustack", "ustack serve --http (Python) over TAP", USTACK_IP))
+
+    def _start_c(self) -> None:
+        """examples/http_server --tap (C: ust_send_zc bodies, ust_recv_mbuf
+        requests) on a TAP device in the client's namespace, when built.
+        --sleep: it waits in poll(2) when idle, as the other servers do, so
+        that it takes no CPU from them while they are measured."""
+        prog = self.ctx.build_dir / "examples" / "http_server"
+        if not prog.exists():
+            self.ctx.note(f"no C http_server figures: {prog} is not built")
+            return
+        net, ifname = C_NET, "uh0"
+        argv = self.client.exec_argv(
+            str(prog), "--tap", "--ifname", ifname, "--address", f"{net}.1", "--port", str(PORT)
+        )
+        proc = self._start("c", self.taskset(SERVER_CPU, [*argv, "--sleep"]))
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        line = proc.stdout.readline() if ready else "(nothing in 30 s)"
+        if not line.startswith("ready"):
+            from ustack._util import end_process
+
+            end_process(proc)  # type: ignore[arg-type]
+            self.ctx.note(f"no C http_server figures: it did not start: {line.strip()}")
+            return
+        self.client.run("sysctl", "-qw", f"net.ipv6.conf.{ifname}.disable_ipv6=1")
+        self.client.run("ip", "addr", "add", f"{net}.2/24", "dev", ifname)
+        self.client.run("ip", "link", "set", ifname, "up")
+        label = "examples/http_server (C, zero-copy) over TAP"
+        self.servers.append(Server("c", label, f"{net}.1", " [C http_server]"))
 
     def _start_afxdp(self) -> None:
         net = AFXDP_NET

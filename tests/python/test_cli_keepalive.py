@@ -11,6 +11,7 @@ concurrency 100 and 500.
 
 from __future__ import annotations
 
+import errno
 import os
 import random
 import re
@@ -358,3 +359,28 @@ def test_a_non_ascii_digit_is_a_404_not_a_crash() -> None:
     # to raise ValueError out of its event loop and stop.
     sends = _answer(b"GET /bytes/\xb2 HTTP/1.1\r\n\r\n")
     assert len(sends) == 1 and sends[0].startswith(b"HTTP/1.1 404 ")
+
+
+def test_no_mbufs_for_a_moment_is_not_the_connections_end() -> None:
+    """ENOBUFS (the stack's mbufs all queued, ab/wrk at c=500 of 64 KiB)
+    used to close the connection mid-answer; now the answer waits."""
+
+    class Short(FakeSock):
+        def __init__(self, *chunks: bytes) -> None:
+            super().__init__(*chunks)
+            self.refusals = 3
+
+        def send(self, data: Any) -> int:
+            if self.refusals:
+                self.refusals -= 1
+                raise OSError(errno.ENOBUFS, "ENOBUFS: No buffer space available")
+            return super().send(data)
+
+    size = pattern.BLOCK + 10
+    sock = Short(b"GET /bytes/%d HTTP/1.1\r\n\r\n" % size)
+    conn = _conn(sock)
+    for _ in range(5):
+        conn.handle(1)
+    assert not conn.closed and not conn.has_output()
+    head, body = _split(b"".join(sock.sends))
+    assert head.startswith("HTTP/1.1 200 ") and body == pattern.pattern(size)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import email.utils
+import errno
 import http.server
 import io
 import json
@@ -719,11 +720,7 @@ class HttpConn(Conn):
         if not first or len(head) > _HEAD_ROOM:
             self.out, self.body_off = head, 0
             return
-        try:
-            n = self.sock.send(_SLAB.frame(head, first))
-        except BlockingIOError:
-            n = 0
-        self.sent(n)
+        n = self._send(_SLAB.frame(head, first)) or 0
         if n < len(head):
             self.out, self.body_off = head[n:], 0
         else:
@@ -738,21 +735,34 @@ class HttpConn(Conn):
                     return  # an incomplete request: wait for more
                 continue
             if self.out:
-                try:
-                    n = self.sock.send(self.out)
-                except BlockingIOError:
+                n = self._send(self.out)
+                if n is None:
                     return
                 self.out = self.out[n:]
-                self.sent(n)
                 continue
             idx, start = divmod(self.body_off, pattern.BLOCK)
             stop = min(pattern.BLOCK, start + self.body_end - self.body_off)
-            try:
-                n = self.sock.send(memoryview(_BLOCKS.get(idx))[start:stop])
-            except BlockingIOError:
+            n = self._send(memoryview(_BLOCKS.get(idx))[start:stop])
+            if n is None:
                 return
             self.body_off += n
-            self.sent(n)
+
+    def _send(self, data: bytes | memoryview) -> int | None:
+        """One send; None when the socket takes nothing now: its buffer is
+        full (EAGAIN), or the stack's mbufs are (ENOBUFS: hundreds of
+        connections with 64 KiB answers queued) -- a moment's shortage,
+        not the connection's end: the answer goes on once ACKs free them
+        (EV_OUT is level-triggered, so the loop retries)."""
+        try:
+            n = self.sock.send(data)
+        except BlockingIOError:
+            return None
+        except OSError as exc:
+            if exc.errno != errno.ENOBUFS:
+                raise
+            return None
+        self.sent(n)
+        return n
 
 
 def _bytes_path(target: str) -> int | None:
