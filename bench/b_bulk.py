@@ -15,8 +15,9 @@ a veth pair of the same MTU, with the veth's offloads as the kernel sets them
 ``ethtool -K tso off gso off gro off`` on both ends ("offloads off").
 
 Goals (issue 19 item 7, raised from issue 8's 1.5x and 1.0x): segments >= 3x
-Linux offloads off; TSO/LRO >= 2.5x Linux offloads on.  Runs alternate ustack and Linux so that contention from
-other work on the machine falls on both alike.
+Linux offloads off; TSO/LRO >= 2.5x Linux offloads on.  Runs alternate ustack
+and Linux so that contention from other work on the machine falls on both
+alike.
 """
 
 from __future__ import annotations
