@@ -26,6 +26,9 @@ struct rr_opts {
 	int busy;   /* rr_linux: non-blocking busy polling */
 	int cpu[2]; /* client's and server's CPU */
 	int family; /* 4 or 6 (--family) */
+	/* rr_ustack: software checksums (--no-csum); by default the pipe
+	 * offers checksum offload, as Linux's loopback skips them. */
+	int no_csum;
 	/* rr_linux: the server's address (default the loopback address of
 	 * the family) and the network namespace its listening socket is made
 	 * in (NULL: the process's own), for a run across a veth pair. */
@@ -85,11 +88,13 @@ rr_usage(FILE *f, const char *prog, const char *what)
 	    "connection; --crr N: N times connect, request, response, close.\n"
 	    "--family 6: over IPv6 (default 4).\n%s"
 	    "Prints one JSON line: ops_per_s, p50_us, p99_us (per operation).\n",
-	    prog, linux ? " [--busy] [--server ADDR] [--server-netns NAME]" : "", what, RR_MSG,
+	    prog, linux ? " [--busy] [--server ADDR] [--server-netns NAME]" : " [--no-csum]", what,
+	    RR_MSG,
 	    linux ? "--server ADDR: the server's address (default 127.0.0.1 or ::1);\n"
 	            "--server-netns NAME: its listening socket is made in the network\n"
 	            "namespace NAME (/var/run/netns/NAME), e.g. across a veth pair.\n" :
-	            "");
+	            "--no-csum: software TCP/IP checksums (by default the pipe offers\n"
+	            "checksum offload: Linux's loopback computes none either).\n");
 }
 
 /* Parses argv; returns 0, 1 for --help, 2 for a bad line. */
@@ -115,6 +120,8 @@ rr_parse(int argc, char **argv, struct rr_opts *o)
 			o->cross = 1;
 		else if (strcmp(argv[i], "--busy") == 0)
 			o->busy = 1;
+		else if (strcmp(argv[i], "--no-csum") == 0)
+			o->no_csum = 1;
 		else if (strcmp(argv[i], "--family") == 0 && i + 1 < argc) {
 			i++;
 			o->family = strcmp(argv[i], "6") == 0 ? 6 :

@@ -28,7 +28,7 @@
 #include "bench_family.h"
 
 static int
-setup(int family, struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
+setup(int family, int csum, struct ust_stack **cli, struct ust_stack **srv, struct ust_pipe **pipe)
 {
 	struct ust_stack_config cfg;
 	struct ust_pipe_config pc;
@@ -38,6 +38,8 @@ setup(int family, struct ust_stack **cli, struct ust_stack **srv, struct ust_pip
 	ust_stack_config_init(&cfg);
 	cfg.mem_limit = 0; /* --crr leaves a TIME_WAIT per connection */
 	ust_pipe_config_init(&pc);
+	if (csum)
+		pc.caps = UST_IFCAP_RXCSUM | UST_IFCAP_TXCSUM | UST_IFCAP_TXCSUM_IPV6;
 	pc.fault[UST_PIPE_A_TO_B].seed = 1;
 	pc.fault[UST_PIPE_B_TO_A].seed = 2;
 	if (ust_stack_create(&cfg, cli) != 0 || ust_stack_create(&cfg, srv) != 0 ||
@@ -83,7 +85,7 @@ main(int argc, char **argv)
 	memset(&srv, 0, sizeof(srv));
 	memset(&cli, 0, sizeof(cli));
 	melen = bench_sockaddr(o.family, 2, PORT, &me);
-	if ((err = setup(o.family, &cst, &srv.st, &pipe)) != 0 ||
+	if ((err = setup(o.family, !o.no_csum, &cst, &srv.st, &pipe)) != 0 ||
 	    (err = ust_socket(srv.st, bench_family_af(o.family), UST_SOCK_STREAM, 0, &srv.lso)) !=
 	        0 ||
 	    (err = ust_bind(srv.lso, (const struct ust_sockaddr *)&me, melen)) != 0 ||

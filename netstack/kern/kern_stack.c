@@ -104,6 +104,7 @@ ust_stack_create(const struct ust_stack_config *cfg, struct ust_stack **out)
 	seed = cfg->seed_set ? cfg->seed : stack_entropy_seed();
 	ust_rng_seed(&st->st_rng, seed);
 	st->st_route_gen = 1;
+	st->st_clkp = &st->st_clk;
 	callout_wheel_init(&st->st_wheel, cfg->tick_ns, stack_now(st));
 	st->st_lock = ust_osal_mutex_create();
 	if (st->st_lock == NULL)

@@ -35,6 +35,16 @@ struct ust_stack {
 	 * several times per segment. */
 	uint64_t st_poll_now;
 	int st_in_poll;
+	/* The clock read at most once per socket call made outside a poll
+	 * (stack_call_enter/exit): a send that runs tcp_output, arms timers
+	 * and stamps timestamps reads it once, not once per use.  Reached
+	 * through a pointer to itself so that stack_now() keeps taking a
+	 * const stack. */
+	struct stack_callclock {
+		uint64_t now;
+		uint8_t in_call; /* inside a socket call, outside a poll */
+		uint8_t valid;   /* now read in this call */
+	} st_clk, *st_clkp;
 	/* Bumped by every change that can move a destination to another
 	 * route, interface, source or MTU, or change whether an address is
 	 * ours or a broadcast (routes, addresses, interfaces, path MTU): a
@@ -80,9 +90,38 @@ uint64_t stack_entropy_seed(void);
 static inline uint64_t
 stack_now(const struct ust_stack *st)
 {
+	struct stack_callclock *cc;
+
 	if (st->st_in_poll)
 		return (st->st_poll_now);
+	cc = st->st_clkp;
+	if (cc->in_call) {
+		if (!cc->valid) {
+			cc->now = st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx);
+			cc->valid = 1;
+		}
+		return (cc->now);
+	}
 	return (st->st_cfg.clock.now_ns(st->st_cfg.clock.ctx));
+}
+
+/* A socket call begins (outside a poll, not nested): its reads of the
+ * clock share one.  Returns whether stack_call_exit must end it. */
+static inline int
+stack_call_enter(struct ust_stack *st)
+{
+	if (st == NULL || st->st_in_poll || st->st_clk.in_call)
+		return (0);
+	st->st_clk.in_call = 1;
+	st->st_clk.valid = 0;
+	return (1);
+}
+
+static inline void
+stack_call_exit(struct ust_stack *st, int outer)
+{
+	if (outer)
+		st->st_clk.in_call = 0;
 }
 
 /* Logging through the stack's sink. */

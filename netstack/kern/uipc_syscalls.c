@@ -492,20 +492,24 @@ so_stack_of(const struct ust_socket *uso)
 	do {                                                                        \
 		struct ust_stack *st_ = (st);                                       \
 		int locked_ = st_ != NULL && st_->st_grp != NULL && grp_enter(st_); \
+		int outer_ = stack_call_enter(st_);                                 \
 		type r_ = (call);                                                   \
 		SO_ZC_DRAIN(st_);                                                   \
+		stack_call_exit(st_, outer_);                                       \
 		if (locked_)                                                        \
 			grp_exit(st_);                                              \
 		return (r_);                                                        \
 	} while (0)
 #else
 /* Without groups no call ever locks. */
-#define SO_CALL(st, type, call)               \
-	do {                                  \
-		struct ust_stack *st_ = (st); \
-		type r_ = (call);             \
-		SO_ZC_DRAIN(st_);             \
-		return (r_);                  \
+#define SO_CALL(st, type, call)                     \
+	do {                                        \
+		struct ust_stack *st_ = (st);       \
+		int outer_ = stack_call_enter(st_); \
+		type r_ = (call);                   \
+		SO_ZC_DRAIN(st_);                   \
+		stack_call_exit(st_, outer_);       \
+		return (r_);                        \
 	} while (0)
 #endif
 
