@@ -508,6 +508,7 @@ TEST(lend_two_threads_bulk_intact)
 
 /* The default lend_min (2048): MTU-sized segments are copied, the large
  * segments of a TSO pipe are lent. */
+#if UST_TCP_TSO
 TEST(lend_default_copies_mtu_frames_lends_tso)
 {
 	struct ust_pipe_config pc;
@@ -532,3 +533,4 @@ TEST(lend_default_copies_mtu_frames_lends_tso)
 	CHECK(ab.delivered_bytes > 4 * 1514 * ab.delivered); /* large segments */
 	bulk_fini_nofree(&w);
 }
+#endif /* UST_TCP_TSO */

@@ -212,6 +212,7 @@ rig_fini(struct tt *tt)
 	tt_fini(tt);
 }
 
+#if UST_STATS
 TEST(lro_merges_an_inorder_burst_into_one_segment)
 {
 	static uint8_t out[3000];
@@ -263,6 +264,7 @@ TEST(lro_merges_an_inorder_burst_into_one_segment)
 	CHECK_EQ(tt.t.st->st_ifnet[0]->if_lro_held, 0);
 	rig_fini(&tt);
 }
+#endif /* UST_STATS */
 
 TEST(lro_knob_off_merges_nothing)
 {
@@ -435,6 +437,7 @@ TEST(lro_stops_at_ce_and_at_a_tos_change)
 	rig_fini(&tt);
 }
 
+#if UST_TCP_RFC1323
 TEST(lro_timestamps_option_layout_tsval_and_echo)
 {
 	struct tt tt;
@@ -503,6 +506,7 @@ TEST(lro_timestamps_option_layout_tsval_and_echo)
 	CHECK_EQ(read_check(&c, 19 * SEG), SEG);
 	rig_fini(&tt);
 }
+#endif /* UST_TCP_RFC1323 */
 
 TEST(lro_never_merges_across_flows_and_merges_interleaved_flows)
 {
@@ -568,6 +572,7 @@ TEST(lro_table_of_one_entry_evicts)
 	rig_fini(&tt);
 }
 
+#if UST_STATS
 TEST(lro_bad_checksum_passes_through_to_tcp)
 {
 	struct tt tt;
@@ -604,10 +609,12 @@ TEST(lro_bad_checksum_passes_through_to_tcp)
 	CHECK_EQ(read_check(&c, SEG), 9 * SEG);
 	rig_fini(&tt);
 }
+#endif /* UST_STATS */
 
 /* ip_input's one-entry address cache (if_var.h if_ipcache) holds a
  * verdict only while st_route_gen stands: a destination that stops being
  * ours is refused from the next generation on. */
+#if UST_STATS
 TEST(ip_input_address_cache_follows_the_route_generation)
 {
 	struct tt tt;
@@ -640,6 +647,7 @@ TEST(ip_input_address_cache_follows_the_route_generation)
 	tx_discard(&tt);
 	rig_fini(&tt);
 }
+#endif /* UST_STATS */
 
 /* ---------------------------------------------------------------------
  * A second interface whose driver lends its receive buffers.
@@ -750,6 +758,7 @@ lent_fini(struct lentdrv *d)
 	}
 }
 
+#if UST_TCP_RFC1323
 TEST(lro_lent_buffers_stay_unmodified)
 {
 	struct tt tt;
@@ -788,7 +797,9 @@ TEST(lro_lent_buffers_stay_unmodified)
 	rig_fini(&tt);
 	lent_fini(&d);
 }
+#endif /* UST_TCP_RFC1323 */
 
+#if UST_TCP_RFC1323
 TEST(lro_merged_datagram_stays_within_65535_bytes)
 {
 	struct tt tt;
@@ -836,6 +847,7 @@ TEST(lro_merged_datagram_stays_within_65535_bytes)
 	rig_fini(&tt);
 	lent_fini(&d);
 }
+#endif /* UST_TCP_RFC1323 */
 
 #if UST_INET6
 /* The IPv6 twin: lo0 gets 2001:2::2, the peer 2001:2::1. */
