@@ -243,7 +243,11 @@ def test_udp_sendmsg_send_zc_recvfrom_mbuf(net: PipeRig) -> None:
 
 def test_recv_and_recv_into_copy_once(net: PipeRig) -> None:
     cli, conn, srv = _connected(net)
-    data = _pattern(100_000)
+    # Less than the initial send buffer plus receive window (32 + 64 KB):
+    # sendall must finish before anyone reads.  (Buffer auto-sizing grows
+    # the send buffer only as cwnd grows, and with one ACK per burst from
+    # the receiver slow start is slower: docs/fastpath.md.)
+    data = _pattern(90_000)
     cli.sendall(data)
     first = conn.recv(4096)  # through ust_recv_mbuf: one copy
     buf = bytearray(len(data))
