@@ -1151,11 +1151,40 @@ tcp_do_fin(struct tcpcb *tp)
 	return (DS_CONTINUE);
 }
 
+/* In-order data (or a bare FIN) with nothing queued out of order, the
+ * common case of step 7 (RFC 9293 3.10.7.4) and the whole of header
+ * prediction's data path: the ACK decision (RFC 1122 4.2.3.2, RFC 5681
+ * 4.2: tcp_delay_ack, so an oversized LRO frame is acknowledged at once),
+ * the sequence space, the counters and delivery to the socket.
+ * Consumes m. */
+static inline void
+tcp_data_inorder(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m, struct socket *so)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (seg->tlen != 0 && tcp_delay_ack(tp, seg->tlen))
+		tp->t_flags |= TF_DELACK;
+	else
+		tp->t_flags |= TF_ACKNOW;
+	tp->rcv_nxt += seg->tlen;
+	tp->t_bytes_rcvd_total += seg->tlen;
+	if (seg->tlen != 0) {
+		TCPSTAT_ADD(st, tcps_rcvpack, tcp_lro_nsegs(m));
+		TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
+	}
+	if (so != NULL && !(so->so_rcv.sb_state & SBS_CANTRCVMORE) && seg->tlen != 0) {
+		tcp_autorcvbuf(tp, seg, so);
+		sbappendstream(&so->so_rcv, m);
+		sorwakeup(so);
+	} else {
+		m_freem(m);
+	}
+}
+
 /* Payload of seg (m) into the socket or the reassembly queue. */
 static int
 tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 {
-	struct ust_stack *st = tp->t_stack;
 	struct socket *so = tp_so(tp);
 	struct tcphdr *th = &seg->th;
 	int fin = 0;
@@ -1165,24 +1194,7 @@ tcp_do_data(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	if ((seg->tlen != 0 || (th->th_flags & TH_FIN)) && !TCPS_HAVERCVDFIN(tp->t_state)) {
 		if (th->th_seq == tp->rcv_nxt && tp->t_segq == NULL &&
 		    TCPS_HAVEESTABLISHED(tp->t_state)) {
-			if (seg->tlen != 0 && tcp_delay_ack(tp, seg->tlen))
-				tp->t_flags |= TF_DELACK;
-			else
-				tp->t_flags |= TF_ACKNOW;
-			tp->rcv_nxt += seg->tlen;
-			tp->t_bytes_rcvd_total += seg->tlen;
-			if (seg->tlen != 0) {
-				TCPSTAT_ADD(st, tcps_rcvpack, tcp_lro_nsegs(m));
-				TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
-			}
-			if (so != NULL && !(so->so_rcv.sb_state & SBS_CANTRCVMORE) &&
-			    seg->tlen != 0) {
-				tcp_autorcvbuf(tp, seg, so);
-				sbappendstream(&so->so_rcv, m);
-				sorwakeup(so);
-			} else {
-				m_freem(m);
-			}
+			tcp_data_inorder(tp, seg, m, so);
 			fin = th->th_flags & TH_FIN;
 		} else {
 			/* Out of order, or a hole just filled: an immediate
@@ -1313,31 +1325,15 @@ tcp_finish(struct tcpcb *tp, int needoutput)
 static void
 tcp_predict_step6(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwin)
 {
-	struct ust_stack *st = tp->t_stack;
-	struct socket *so;
 	int needoutput;
 
 	needoutput = tcp_update_window(tp, seg, tiwin);
 	if (SEQ_GT(tp->rcv_nxt, tp->rcv_up))
 		tp->rcv_up = tp->rcv_nxt;
-	if (seg->tlen == 0) {
+	if (seg->tlen == 0)
 		m_freem(m);
-	} else {
-		so = tp_so(tp);
-		/* RFC 1122 4.2.3.2, RFC 5681 4.2: tcp_delay_ack decides, so an
-		 * oversized (LRO) frame is acknowledged at once. */
-		if (tcp_delay_ack(tp, seg->tlen))
-			tp->t_flags |= TF_DELACK;
-		else
-			tp->t_flags |= TF_ACKNOW;
-		tp->rcv_nxt += seg->tlen;
-		tp->t_bytes_rcvd_total += seg->tlen;
-		TCPSTAT_ADD(st, tcps_rcvpack, tcp_lro_nsegs(m));
-		TCPSTAT_ADD(st, tcps_rcvbyte, seg->tlen);
-		tcp_autorcvbuf(tp, seg, so);
-		sbappendstream(&so->so_rcv, m);
-		sorwakeup(so);
-	}
+	else
+		tcp_data_inorder(tp, seg, m, tp_so(tp));
 	tcp_finish(tp, needoutput);
 	/* UST_DEBUG: the fast path kept the send sequence space sound (an
 	 * upcall may have moved the state on: not checked). */
