@@ -198,7 +198,7 @@ ust_stack_poll(struct ust_stack *st)
 		work += if_flush(st->st_ifnet[i]);
 	/* Zero-copy sends this poll completed (their callbacks may send;
 	 * as upcalls, inside the poll: the owner's socket calls do not lock). */
-	if (st->st_so != NULL && st->st_so->ss_zcdone != NULL)
+	if (so_zc_owed(st->st_so))
 		so_zc_drain(st);
 #if UST_SMP
 	if (st->st_rss != NULL) {

@@ -546,6 +546,12 @@ void so_zc_fini(struct ust_stack *st);
  * (kept from inside m_free until a point where an upcall may run: the end
  * of a socket call or of ust_stack_poll's work). */
 void so_zc_drain(struct ust_stack *st);
+/* Whether so_zc_drain has done functions to call (ss: the stack's st_so). */
+static inline int
+so_zc_owed(const struct so_state *ss)
+{
+	return (ss != NULL && ss->ss_zcdone != NULL);
+}
 /* The zero-copy zone, for zone statistics (NULL when none). */
 struct ust_zone *so_zc_zone(const struct ust_stack *st);
 

@@ -481,10 +481,10 @@ so_stack_of(const struct ust_socket *uso)
 
 /* After a call: the zero-copy sends it completed hear of it (their done
  * functions were kept from inside m_free until here, docs/zerocopy.md). */
-#define SO_ZC_DRAIN(st)                                                                    \
-	do {                                                                               \
-		if ((st) != NULL && (st)->st_so != NULL && (st)->st_so->ss_zcdone != NULL) \
-			so_zc_drain(st);                                                   \
+#define SO_ZC_DRAIN(st)                                      \
+	do {                                                 \
+		if ((st) != NULL && so_zc_owed((st)->st_so)) \
+			so_zc_drain(st);                     \
 	} while (0)
 
 #if UST_SMP
