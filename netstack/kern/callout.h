@@ -65,6 +65,24 @@ int callout_stop(struct callout_wheel *cw, struct callout *c);
 #define callout_pending(c) (((c)->c_flags & CALLOUT_PENDING) != 0)
 #define callout_active(c) (((c)->c_flags & CALLOUT_ACTIVE) != 0)
 #define callout_deactivate(c) ((c)->c_flags &= (uint16_t)~CALLOUT_ACTIVE)
+/* 1 when a callout armed for when_ns would fall due in wheel tick `tick`
+ * or later: callout_reset_at rounds a deadline up to its tick
+ * (kern_timeout.c cw_tick_ceil), and ceil((when_ns - origin) / tick_ns)
+ * >= tick, computed without a division (callers compare a pending
+ * callout's c_tick on every ACK). */
+static inline int
+callout_tick_at_or_after(const struct callout_wheel *cw, uint64_t tick, uint64_t when_ns)
+{
+	uint64_t at;
+
+	if (tick == 0)
+		return (1);
+	if (when_ns <= cw->cw_origin_ns)
+		return (0);
+	if (__builtin_mul_overflow(tick - 1, cw->cw_tick_ns, &at))
+		return (0);
+	return (when_ns - cw->cw_origin_ns > at);
+}
 /* Runs every callout due at now_ns.  A callout may re-arm itself or arm,
  * stop others from its function.  Returns the number run. */
 uint64_t callout_process(struct callout_wheel *cw, uint64_t now_ns);

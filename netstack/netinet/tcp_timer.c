@@ -53,23 +53,6 @@ tcp_timer_first(const struct tcpcb *tp)
 	return (first);
 }
 
-/* 1 when the wheel tick deadline `when` falls due in is at or after tick
- * (kern_timeout.c rounds a deadline up to its tick: ceil((when - origin)
- * / tick_ns) >= tick), without a division. */
-static int
-tcp_timer_due_from(const struct callout_wheel *cw, uint64_t tick, uint64_t when)
-{
-	uint64_t at;
-
-	if (tick == 0)
-		return (1);
-	if (when <= cw->cw_origin_ns)
-		return (0);
-	if (__builtin_mul_overflow(tick - 1, cw->cw_tick_ns, &at))
-		return (0);
-	return (when - cw->cw_origin_ns > at);
-}
-
 /*
  * Points the callout at the earliest slot.  Lazily: a pending callout due
  * in the same tick or earlier is left as it is (FreeBSD's callouts do the
@@ -91,7 +74,7 @@ tcp_timer_rearm(struct tcpcb *tp)
 		return;
 	}
 	if (callout_pending(&tp->t_callout) &&
-	    tcp_timer_due_from(&st->st_wheel, tp->t_callout.c_tick, first))
+	    callout_tick_at_or_after(&st->st_wheel, tp->t_callout.c_tick, first))
 		return;
 	callout_reset_at(&st->st_wheel, &tp->t_callout, first, tcp_timer_callout, tp);
 }
@@ -409,7 +392,7 @@ tcp_timer_callout(void *arg)
 	/* Early (tcp_timer_rearm left it for a deadline that moved later):
 	 * nothing falls due in this tick; go to the real deadline's tick,
 	 * in the order the wheel runs ticks, as an exact arming would. */
-	if (tcp_timer_due_from(&tp->t_stack->st_wheel, tp->t_callout.c_tick + 1,
+	if (callout_tick_at_or_after(&tp->t_stack->st_wheel, tp->t_callout.c_tick + 1,
 	        tcp_timer_first(tp))) {
 		tcp_timer_rearm(tp);
 		return;
