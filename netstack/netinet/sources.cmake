@@ -24,6 +24,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/tcp_reass.c
   netstack/netinet/tcp_sack.c
   netstack/netinet/tcp_pcblist.c
+  netstack/netinet/tcp_prr.c
   netstack/netinet/tcp_subr.c
   netstack/netinet/tcp_syncache.c
   netstack/netinet/tcp_timer.c

@@ -39,6 +39,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
+#include "netinet/tcp_prr.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -674,6 +675,7 @@ tcp_fast_retransmit(struct tcpcb *tp)
 
 	TCPSTAT_INC(tp->t_stack, tcps_fastretransmits);
 	cc_cong_signal(tp, CC_NDUPACK);
+	tcp_prr_enter(tp, 0);
 	tcp_timer_activate(tp, TT_REXMT, 0);
 	tp->t_rtttime = 0;
 	cwnd = tp->snd_cwnd;
@@ -771,6 +773,7 @@ tcp_sack_enter_recovery(struct tcpcb *tp)
 	tp->snd_cwnd = tp->snd_ssthresh;
 	tp->t_sack_recovery = 1;
 	tcp_sack_recovery_reset(tp);
+	tcp_prr_enter(tp, 1); /* RFC 6937: cwnd = pipe + sndcnt instead */
 	tp->t_rtttime = 0;
 	tcp_sack_recovery_output(tp, 1);
 }
@@ -800,6 +803,7 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	if (IN_FASTRECOVERY(tp->t_flags) && tp->t_sack_recovery) {
 		/* RFC 6675 5 step C: send what the pipe allows. */
 		tp->t_dupacks++;
+		(void)tcp_prr_ack(tp);
 		if (!tp->t_sack_overflow)
 			tcp_sack_recovery_output(tp, 0);
 		return (DS_DROP);
@@ -807,7 +811,8 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	if (IN_FASTRECOVERY(tp->t_flags)) {
 		/* RFC 5681 3.2 step 4: inflate, maybe send new data. */
 		tp->t_dupacks++;
-		cc_ack_received(tp, 0, CC_DUPACK, 1);
+		if (!tcp_prr_ack(tp))
+			cc_ack_received(tp, 0, CC_DUPACK, 1);
 		(void)tcp_output(tp);
 		return (DS_DROP);
 	}
@@ -944,6 +949,7 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 				 * the pipe; repair the next holes (the
 				 * retransmission timer keeps running). */
 				tp->t_rtttime = 0;
+				(void)tcp_prr_ack(tp);
 				tcp_sack_recovery_output(tp, 0);
 			} else {
 				tcp_newreno_partial_ack(tp);
@@ -952,6 +958,7 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		} else {
 			/* RFC 6675 5 step B / RFC 6582: the recovery point. */
 			cc_post_recovery(tp);
+			tcp_prr_exit(tp);
 			tp->t_flags &= ~TF_FASTRECOVERY;
 			tp->t_dupacks = 0;
 			tp->t_sack_recovery = 0;

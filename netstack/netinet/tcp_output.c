@@ -316,6 +316,9 @@ tcp_output_count(struct tcpcb *tp, uint32_t len, uint16_t flags, int probe)
 	struct ust_stack *st = tp->t_stack;
 
 	TCPSTAT_INC(st, tcps_sndtotal);
+	/* RFC 6937 3: prr_out counts everything sent in fast recovery. */
+	if (IN_FASTRECOVERY(tp->t_flags))
+		tp->sackhint.prr_out += len;
 	if (len > 0) {
 		if (probe && len == 1)
 			TCPSTAT_INC(st, tcps_sndprobe);

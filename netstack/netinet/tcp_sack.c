@@ -266,6 +266,7 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 {
 	struct ust_stack *st = tp->t_stack;
 	struct sackhole *h;
+	uint32_t osacked = tp->sackhint.sacked_bytes, acked = (uint32_t)(th_ack - tp->snd_una);
 	int i;
 
 	/* The cumulative ACK removes or trims the holes below it. */
@@ -312,6 +313,11 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 		}
 	}
 	tcp_sack_update_hints(tp, th_ack);
+	/* RFC 6937 2 DeliveredData: the change of snd_una plus the signed
+	 * change of SACKed bytes (none when the receiver reneged). */
+	tp->sackhint.delivered_data = acked + tp->sackhint.sacked_bytes > osacked
+	    ? acked + tp->sackhint.sacked_bytes - osacked
+	    : 0;
 }
 
 /*

@@ -101,6 +101,11 @@ struct sackhint {
 	uint32_t sacked_bytes;     /* bytes SACKed above snd_una */
 	uint32_t lost_bytes;       /* bytes of holes RFC 6675 IsLost() deems lost */
 	tcp_seq recover_fs;        /* RFC 6675: HighData at recovery entry */
+	/* RFC 6937 (tcp_prr.c) */
+	uint32_t delivered_data; /* DeliveredData of the last ACK (tcp_sack_doack) */
+	uint32_t prr_delivered;  /* bytes delivered during this recovery */
+	uint32_t prr_out;        /* bytes sent during this recovery (tcp_output) */
+	uint32_t prr_recoverfs;  /* RecoverFS; 0: this recovery is not PRR's */
 };
 
 struct tcpcb {
