@@ -8,6 +8,15 @@ reason; it is printed and can be written as JSON.  IPv4 and IPv6 scripts
 are counted apart (the group table has a column set for each, the summary a
 line for each, the in-scope pass rate is per family); the closing line reads
 "N passed, N failed, N skipped" over both.
+
+The headline is the pass rate over every script of each family that ran
+(passed / total, skips counting as not passed), ahead of the in-scope rate
+of the six groups the conformance goal first counted (IN_SCOPE_GROUPS).
+Failures are listed again at the end, one line each.  FreeBSD marks the
+scripts its own stack fails with a ``<script>.exfail`` file beside them
+(text "Bug."; the suite's run-tests.sh counts them as expected failures):
+the report says which of those pass here, and a failure stays a failure
+whether FreeBSD expects it or not.
 """
 
 from __future__ import annotations
@@ -44,6 +53,7 @@ __all__ = [
     "REMOTE_IP6",
     "ScriptResult",
     "file_family",
+    "freebsd_exfail",
     "select_scripts",
     "Report",
     "default_suite_dir",
@@ -62,8 +72,9 @@ LOCAL_IP6 = "2001:2::1"
 REMOTE_IP6 = "2001:2::2"
 # --family: which scripts a run takes, by their --ip_version.
 FAMILIES = ("4", "6", "both")
-# The groups the conformance goal counts (fast-open and tcp-over-udp are
-# out of scope for now); IPv4 and IPv6 scripts are counted apart.
+# The six groups of the first conformance goal (--in-scope, the "in scope"
+# rate; fast-open and tcp-over-udp came later).  The headline rate counts
+# every group; IPv4 and IPv6 scripts are counted apart either way.
 IN_SCOPE_GROUPS = (
     "snd-syn",
     "state-event-engine",
@@ -84,6 +95,27 @@ def default_suite_dir() -> Path:
     return root.parent / "shared" / "conformance" / "tcp-testsuite"
 
 
+def freebsd_exfail(path: Path) -> str:
+    """FreeBSD's own verdict that its stack fails the script: the first line
+    of ``<script>.exfail`` beside it ("Bug." throughout the suite), or ""
+    when there is no such file."""
+    ex = path.with_suffix(".exfail")
+    try:
+        text = ex.read_text(errors="replace").strip()
+    except OSError:
+        return ""
+    return text.splitlines()[0] if text else f"{ex.name} exists"
+
+
+def _short(r: ScriptResult) -> str:
+    """The script's path from its group's folder on (the whole path when the
+    group is not one of its folders)."""
+    parts = Path(r.path).parts
+    if r.group in parts:
+        return str(Path(*parts[parts.index(r.group) :]))
+    return r.path
+
+
 @dataclass
 class ScriptResult:
     path: str
@@ -97,6 +129,7 @@ class ScriptResult:
     warnings: list[str] = field(default_factory=list)
     attempts: int = 1  # runs it took (more than 1 only with retries on a real-time back end)
     family: int = 4  # the script's IP version (--ip_version)
+    freebsd_exfail: str = ""  # FreeBSD fails it too: its .exfail text ("Bug."), else ""
 
 
 @dataclass
@@ -120,6 +153,27 @@ class Report:
         for r in self._of(family):
             groups.setdefault(r.group, Counter())[r.status] += 1
         return groups
+
+    def totals(self, family: int | None = None) -> tuple[int, int]:
+        """(passed, total) over every script of ``family`` (4, 6; None: both)
+        that ran: skips count as not passed."""
+        rs = self._of(family)
+        return sum(r.status == "pass" for r in rs), len(rs)
+
+    def pass_rate(self, family: int | None = None) -> float:
+        """Percent of every script of ``family`` that passed (the headline)."""
+        passed, total = self.totals(family)
+        return 100.0 * passed / total if total else 0.0
+
+    def failures(self) -> list[ScriptResult]:
+        """Every script that failed or could not run (errors), .exfail or not."""
+        return [r for r in self.results if r.status in ("fail", "error")]
+
+    def exfail(self, status: str) -> list[ScriptResult]:
+        """The scripts FreeBSD marks as failing on its own stack (.exfail) whose
+        status here is ``status`` ("pass", "fail" with errors, "unsupported")."""
+        want = ("fail", "error") if status == "fail" else (status,)
+        return [r for r in self.results if r.freebsd_exfail and r.status in want]
 
     def in_scope(self, family: int = 4) -> tuple[int, int]:
         """(passed, total) of the ``family`` scripts in IN_SCOPE_GROUPS."""
@@ -172,7 +226,32 @@ class Report:
             lines.append("skipped, by reason:")
             for (fam, reason), n in reasons.most_common():
                 lines.append(f"  {n:4}  IPv{fam}: {reason}")
+        failures = self.failures()
+        if failures:
+            lines.append("")
+            lines.append(f"failed ({len(failures)}):")
+            for r in failures:
+                note = f" [FreeBSD fails it too: .exfail {r.freebsd_exfail!r}]"
+                lines.append(
+                    f"  IPv{r.family} {_short(r)}:{r.line}: {r.reason}"
+                    + (note if r.freebsd_exfail else "")
+                )
+        marked = [r for r in self.results if r.freebsd_exfail]
+        if marked:
+            passing = self.exfail("pass")
+            lines.append("")
+            lines.append(
+                f"FreeBSD's expected failures (.exfail): {len(marked)} scripts, "
+                f"{len(passing)} pass here, {len(self.exfail('fail'))} fail, "
+                f"{len(self.exfail('unsupported'))} skipped"
+            )
+            for r in passing:
+                lines.append(f"  passes here, FreeBSD fails it: IPv{r.family} {_short(r)}")
         lines.append("")
+        lines.append("pass rate over all scripts, per family (skips count as not passed):")
+        for f in families:
+            passed, total = self.totals(f)
+            lines.append(f"  IPv{f}  {passed}/{total}  ({self.pass_rate(f):.1f}%)")
         for f in families:
             passed, total = self.in_scope(f)
             scope = ""
@@ -191,10 +270,28 @@ class Report:
                     f"ipv{f}": {
                         "summary": dict(self.counts(f)),
                         "groups": {g: dict(c) for g, c in self.by_group(f).items()},
+                        "passed": self.totals(f)[0],
+                        "total": self.totals(f)[1],
+                        "pass_rate": round(self.pass_rate(f), 2),
                         "in_scope_passed": self.in_scope(f)[0],
                         "in_scope_total": self.in_scope(f)[1],
                     }
                     for f in self.families()
+                },
+                "failures": [
+                    {
+                        "path": r.path,
+                        "family": r.family,
+                        "line": r.line,
+                        "reason": r.reason,
+                        "freebsd_exfail": r.freebsd_exfail,
+                    }
+                    for r in self.failures()
+                ],
+                "freebsd_exfail": {
+                    "pass": [r.path for r in self.exfail("pass")],
+                    "fail": [r.path for r in self.exfail("fail")],
+                    "unsupported": [r.path for r in self.exfail("unsupported")],
                 },
                 "seconds": round(self.seconds, 3),
                 "results": [asdict(r) for r in self.results],
@@ -298,6 +395,7 @@ def run_script(
     t0 = time.perf_counter()
     result = ScriptResult(str(path), group or path.parent.name, "pass")
     result.family = file_family(path)
+    result.freebsd_exfail = freebsd_exfail(path)
     try:
         script = parse_file(path)
     except ParseError as exc:
