@@ -621,7 +621,7 @@ def bench(
 
 # The CI gate over the whole suite: percent of ALL scripts of each family (IPv4, IPv6) that
 # must pass, skips counting as not passed (`ustack packetdrill --min-pass-all`).
-CONFORMANCE_MIN_PASS_ALL = 99.0
+CONFORMANCE_MIN_PASS_ALL = 99
 
 
 def _conformance(
@@ -631,7 +631,7 @@ def _conformance(
     min_pass: int = 95,
     force: str = "",
     min_pass_ipv6: int = 95,
-    min_pass_all: float = CONFORMANCE_MIN_PASS_ALL,
+    min_pass_all: int = CONFORMANCE_MIN_PASS_ALL,
     in_scope: bool = False,
 ) -> None:
     suite = Path(str(_cfg(c, "conformance_dir")))
@@ -649,7 +649,7 @@ def _conformance(
         if in_scope:
             args += ["--in-scope"]  # the six groups alone: the old view
         elif min_pass_all > 0:
-            args += ["--min-pass-all", f"{min_pass_all:g}"]
+            args += ["--min-pass-all", str(min_pass_all)]
         paths = [str(suite)]
     if json_out:
         args += ["--json", shlex.quote(json_out)]
@@ -689,7 +689,7 @@ def conformance(
     min_pass: int = 95,
     force: str = "",
     min_pass_ipv6: int = 95,
-    min_pass_all: float = CONFORMANCE_MIN_PASS_ALL,
+    min_pass_all: int = CONFORMANCE_MIN_PASS_ALL,
     in_scope: bool = False,
 ) -> None:
     """Run FreeBSD's TCP test suite (packetdrill scripts, IPv4 and IPv6) in virtual time.
