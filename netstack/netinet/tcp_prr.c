@@ -72,12 +72,16 @@ static void
 tcp_prr_set_cwnd(struct tcpcb *tp, uint32_t base, uint32_t pipe, uint32_t delivered)
 {
 	struct sackhint *sh = &tp->sackhint;
-	uint32_t mss = tcp_fixed_maxseg(tp), cnt;
+	uint32_t mss = tcp_fixed_maxseg(tp);
+	uint64_t w;
 
 	sh->prr_delivered += delivered;
-	cnt = tcp_prr_sndcnt(sh->prr_delivered, sh->prr_out, sh->prr_recoverfs, tp->snd_ssthresh,
-	    pipe, delivered, mss);
-	tp->snd_cwnd = base + cnt > mss ? base + cnt : mss;
+	w = (uint64_t)base +
+	    tcp_prr_sndcnt(sh->prr_delivered, sh->prr_out, sh->prr_recoverfs, tp->snd_ssthresh,
+	        pipe, delivered, mss);
+	if (w < mss)
+		w = mss;
+	tp->snd_cwnd = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
 /* Without SACK (FreeBSD's estimates): a duplicate ACK delivered one
