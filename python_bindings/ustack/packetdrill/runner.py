@@ -1044,6 +1044,14 @@ class ScriptRunner:
         if m:
             self._sysctl(ev.line, m.group(1), int(m.group(2)))
             return
+        m = re.fullmatch(r"sysctl -w (net\.inet\.tcp\.fastopen\.set(?:key|psk))=([0-9a-fA-F]+)", cmd)
+        if m:
+            # The write-only string knobs (a key in hex, docs/tcp.md).
+            try:
+                self.st.sysctl(m.group(1), m.group(2))  # type: ignore[call-overload]
+            except (FileNotFoundError, Error) as exc:
+                raise Unsupported(ev.line, f"sysctl {m.group(1)} refused ({exc})") from None
+            return
         m = _SOCKSTAT.fullmatch(cmd)
         if m:
             port = m.group(2) or m.group(3)
