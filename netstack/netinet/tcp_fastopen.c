@@ -23,6 +23,7 @@
 #include "kern/stack_var.h"
 #include "kern/sysctl.h"
 #include "netinet/tcp_var.h"
+#include "netinet/cc/cc.h"
 #include "netinet/tcp_fastopen.h"
 
 #if UST_TCP_TFO
@@ -716,6 +717,8 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 		return (1);
 	}
 	tcp_fastopen_synrcvd_init(tp, seg);
+	/* The initial window now: the server may send before the ACK. */
+	cc_conn_init(tp);
 	so = tp->t_inpcb->inp_socket;
 	pend->tp_pending++;
 	pend->tp_refs++;

@@ -43,6 +43,14 @@
 #define TFO_PENDING 0x08    /* a server child counted in its listener's pending */
 #define TFO_PSK 0x10        /* client: the socket's PSK mangles the cookie */
 
+/* A server's TFO connection still in SYN_RECEIVED: after its SYN-ACK it
+ * may send data (RFC 7413 4.2.2), so later segments carry no SYN. */
+#if UST_TCP_TFO
+#define TFO_SYNRCVD_DATA(tp) (((tp)->t_tfo_flags & TFO_PENDING) != 0)
+#else
+#define TFO_SYNRCVD_DATA(tp) 0
+#endif
+
 #if UST_TCP_TFO
 
 struct ust_stack;

@@ -907,7 +907,7 @@ again:
 	/* The SYN occupies the first sequence number: once sent, only a
 	 * SYN-ACK repeats it; no data rides on a SYN. */
 	if ((flags & TH_SYN) && SEQ_GT(tp->snd_nxt, tp->snd_una)) {
-		if (tp->t_state != TCPS_SYN_RECEIVED)
+		if (tp->t_state != TCPS_SYN_RECEIVED || TFO_SYNRCVD_DATA(tp))
 			flags &= (uint16_t)~TH_SYN;
 		off--;
 		slen++;

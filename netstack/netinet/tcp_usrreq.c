@@ -402,31 +402,25 @@ tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 #if UST_TCP_TFO
 /* RFC 7413 4.2: sendto() with an address on a closed TCP_FASTOPEN socket
  * is connect() with the data queued first, so that the SYN carries them
- * (IPv4; FreeBSD's implied open).  Consumes m. */
+ * (FreeBSD's implied open; IPv4 and IPv6 through the socket's own
+ * pru_connect).  Without TCP_FASTOPEN it stays ENOTCONN.  Consumes m. */
 static int
-tcp_fastopen_implied_connect(struct socket *so, struct tcpcb *tp, struct mbuf *m,
+tcp_fastopen_implied_connect(struct socket *so, int flags, struct mbuf *m,
     const struct sockaddr *addr)
 {
-	struct inpcb *inp = sotoinpcb(so);
-	const struct sockaddr_in *sin;
-	struct in_addr faddr;
+	struct tcpcb *tp = so_tcpcb(so);
+	uint32_t before = so->so_snd.sb_cc;
 	int error;
 
-	if ((error = in_satosin(addr, &sin)) != 0) {
+	if (tp == NULL || !(tp->t_tfo_flags & TFO_ENABLED) || (flags & UST_MSG_OOB)) {
 		m_freem(m);
-		return (error);
-	}
-	faddr.s_addr = sin->sin_addr;
-	if (IN_MULTICAST(ntohl(faddr.s_addr)) || faddr.s_addr == INADDR_BROADCAST) {
-		m_freem(m);
-		return (UST_EAFNOSUPPORT);
-	}
-	if ((error = in_pcbconnect(inp, faddr, sin->sin_port)) != 0) {
-		m_freem(m);
-		return (error);
+		return (UST_ENOTCONN);
 	}
 	sbappendstream(&so->so_snd, m);
-	return (tcp_connect_start(so, tp));
+	error = so->so_proto->pr_usrreqs->pru_connect(so, addr);
+	if (error != 0 && so->so_snd.sb_cc > before)
+		sbdrop(&so->so_snd, so->so_snd.sb_cc - before);
+	return (error);
 }
 #endif
 
@@ -487,12 +481,8 @@ tcp_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr
 		return (UST_EISCONN);
 	}
 #if UST_TCP_TFO
-	if (addr != NULL && (tp->t_tfo_flags & TFO_ENABLED) && !(flags & UST_MSG_OOB))
-		return (tcp_fastopen_implied_connect(so, tp, m, addr));
-	if (addr != NULL) {
-		m_freem(m);
-		return (UST_ENOTCONN);
-	}
+	if (addr != NULL)
+		return (tcp_fastopen_implied_connect(so, flags, m, addr));
 #endif
 	sbappendstream(&so->so_snd, m);
 	if (flags & UST_MSG_OOB) {
@@ -1012,6 +1002,10 @@ tcp6_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockadd
 		m_freem(m);
 		return (UST_EISCONN);
 	}
+#if UST_TCP_TFO
+	if (addr != NULL)
+		return (tcp_fastopen_implied_connect(so, flags, m, addr));
+#endif
 	/* The address was checked; the rest is TCP's. */
 	return (tcp_usr_send(so, flags, m, NULL));
 }

@@ -208,3 +208,30 @@ def test_server_scripts(script: Path) -> None:
 
     result = run_script(script)
     assert result.status == "pass", f"{script.name}: {result.reason} {result.expected} {result.actual}"
+
+
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built without UST_INET6")
+def test_ipv6_cookie_then_syn_data() -> None:
+    seed = 51
+    faults = Faults(delay_ns=DELAY_NS)
+    with PipeRig(seed=seed, addresses6=True, a_to_b=faults, b_to_a=faults) as net:
+        net.b.sysctl("net.inet.tcp.fastopen.server_enable", 1)
+        srv = net.b.socket(ustack.AF_INET6, ustack.SOCK_STREAM)
+        srv.bind(("", PORT))
+        srv.listen(8)
+        srv.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_FASTOPEN, 1)
+        srv.setblocking(False)
+        for n, data in enumerate((b"request", b"in the SYN")):
+            cli = net.a.socket(ustack.AF_INET6, ustack.SOCK_STREAM)
+            cli.setsockopt(ustack.IPPROTO_TCP, ustack.TCP_FASTOPEN, 1)
+            cli.setblocking(False)
+            assert cli.sendto(data, ("2001:2::2", PORT)) == len(data)
+            conn = _accept(net, srv, seed)
+            if n == 1:
+                assert _state(conn) == ustack.TCPS_SYN_RECEIVED, f"seed {seed}"
+            assert _read(net, conn, len(data), seed) == data, f"seed {seed}"
+            for s in (cli, conn):
+                s.close()
+        b = net.b.netstat("tcp")["tcp"]
+        assert b["tcps_tfo_cookie_sent"] == 1 and b["tcps_tfo_syn_data_rcvd"] == 1, f"seed {seed}"
+        srv.close()
