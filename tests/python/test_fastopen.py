@@ -207,7 +207,8 @@ def test_server_scripts(script: Path) -> None:
     from ustack.packetdrill.suite import run_script
 
     result = run_script(script)
-    assert result.status == "pass", f"{script.name}: {result.reason} {result.expected} {result.actual}"
+    detail = f"{result.reason} {result.expected} {result.actual}"
+    assert result.status == "pass", f"{script.name}: {detail}"
 
 
 @pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="built without UST_INET6")
