@@ -122,6 +122,16 @@
 #define UST_TCP_ECN 1
 #endif
 
+/* TCP Fast Open (RFC 7413; netinet/tcp_fastopen.c, docs/tcp.md): the
+ * TCP_FASTOPEN socket option, data in the SYN with a cookie from the
+ * stack's client cookie cache, and on listeners cookies (SipHash-2-4,
+ * per-stack keys) and connections made on the SYN (net.inet.tcp.fastopen.*).
+ * 0: TCP_FASTOPEN says ENOPROTOOPT, the option is never sent, a SYN's
+ * Fast Open option is ignored.  (UST_TCP_FASTOPEN is the socket option.) */
+#ifndef UST_TCP_TFO
+#define UST_TCP_TFO 1
+#endif
+
 /* TCP segmentation offload to drivers that offer UST_IFCAP_TSO4, and
  * ust_mbuf_tso_segment() for software offload.  0: TCP sends MSS-sized
  * segments only; ust_mbuf_tso_segment() returns -UST_EOPNOTSUPP. */

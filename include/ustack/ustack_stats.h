@@ -214,7 +214,19 @@ extern "C" {
 	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                          \
 	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                    \
 	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                       \
-	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")
+	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")                     \
+	C(ctx, tcps_tfo_cookie_req, "Fast Open cookie requests sent")                     \
+	C(ctx, tcps_tfo_cookie_rcvd, "Fast Open cookies received and cached")             \
+	C(ctx, tcps_tfo_syn_data_acked, "SYN data accepted by the server")                \
+	C(ctx, tcps_tfo_syn_data_rexmit, "SYN data sent again after the handshake")       \
+	C(ctx, tcps_tfo_path_disabled, "Fast Open paths disabled after a failure")        \
+	C(ctx, tcps_tfo_cookie_req_rcvd, "Fast Open cookie requests received")            \
+	C(ctx, tcps_tfo_cookie_sent, "Fast Open cookies sent")                            \
+	C(ctx, tcps_tfo_cookie_invalid, "invalid Fast Open cookies received")             \
+	C(ctx, tcps_tfo_conn_accepted, "connections made on a SYN with a valid cookie")   \
+	C(ctx, tcps_tfo_syn_data_rcvd, "SYNs with data delivered at once")                \
+	C(ctx, tcps_tfo_syn_data_bytes, "bytes delivered from SYNs")                      \
+	C(ctx, tcps_tfo_pending_limit, "valid Fast Open SYNs over the pending limit")
 
 /* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct
  * ip6stat names.  ip6s_cantforward counts packets for another host (we

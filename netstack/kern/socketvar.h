@@ -101,6 +101,7 @@ struct pr_usrreqs {
 #define PR_ATOMIC 0x01       /* exchange atomic messages only */
 #define PR_ADDR 0x02         /* addresses given with messages */
 #define PR_CONNREQUIRED 0x04 /* connection required by protocol */
+#define PR_IMPLOPCL 0x80     /* sendto() with an address may connect (TCP Fast Open) */
 #define PR_WANTRCVD 0x08     /* wants pru_rcvd calls */
 
 /* A control message about a datagram we sent, from the network layer

@@ -593,7 +593,8 @@ sosend_check(struct socket *so, const struct sockaddr *to, size_t *len)
 		 * buffer, as Linux does; FreeBSD says ENOTCONN here. */
 		if ((pr->pr_flags & PR_CONNREQUIRED) && (so->so_state & SS_ISCONNECTING))
 			return (UST_EAGAIN);
-		if (pr->pr_flags & PR_CONNREQUIRED)
+		if ((pr->pr_flags & PR_CONNREQUIRED) &&
+		    !(to != NULL && (pr->pr_flags & PR_IMPLOPCL)))
 			return (UST_ENOTCONN);
 		if (to == NULL)
 			return (UST_EDESTADDRREQ);

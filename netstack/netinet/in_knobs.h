@@ -144,6 +144,34 @@ KNOB("net.inet.tcp.syncache.bucketlimit", tcp_syncache_bucketlimit, 30, 1, 1024,
 KNOB("net.inet.tcp.syncache.rst_on_sock_fail", tcp_syncache_rst_on_sock_fail, 1, 0, 1, 0,
     "Send a RST when a socket cannot be created for a completed handshake")
 #endif
+#if UST_TCP_TFO || defined(KNOB_ALL_FIELDS) /* TCP Fast Open (RFC 7413, tcp_fastopen.c) */
+KNOB("net.inet.tcp.fastopen.acceptany", tcp_fastopen_acceptany, 0, 0, 1, 0,
+    "Accept any Fast Open cookie of a valid length (testing)")
+KNOB("net.inet.tcp.fastopen.autokey", tcp_fastopen_autokey, 120, 0, 3600, 0,
+    "Seconds between new automatic server keys (0: none)")
+KNOB("net.inet.tcp.fastopen.ccache_bucket_limit", tcp_fastopen_ccache_bucket_limit, 16, 0, 1024, 0,
+    "Client cookie cache entries per bucket (0: no cache, no client TFO)")
+KNOB("net.inet.tcp.fastopen.ccache_buckets", tcp_fastopen_ccache_buckets, 2048, 1, 1048576,
+    UST_SYSCTL_RDONLY, "Client cookie cache buckets (a power of two)")
+KNOB("net.inet.tcp.fastopen.client_enable", tcp_fastopen_client_enable, 1, 0, 1, 0,
+    "Client Fast Open (0 -> 1 empties the cookie cache)")
+KNOB("net.inet.tcp.fastopen.keylen", tcp_fastopen_keylen, 16, 16, 16, UST_SYSCTL_RDONLY,
+    "Bytes of a server key and a PSK")
+KNOB("net.inet.tcp.fastopen.maxkeys", tcp_fastopen_maxkeys, 2, 2, 2, UST_SYSCTL_RDONLY,
+    "Server keys kept (the newest makes cookies, all check them)")
+KNOB("net.inet.tcp.fastopen.maxpsks", tcp_fastopen_maxpsks, 2, 2, 2, UST_SYSCTL_RDONLY,
+    "Pre-shared keys kept")
+KNOB("net.inet.tcp.fastopen.numkeys", tcp_fastopen_numkeys, 0, 0, 2, UST_SYSCTL_RDONLY,
+    "Server keys in use")
+KNOB("net.inet.tcp.fastopen.numpsks", tcp_fastopen_numpsks, 0, 0, 2, UST_SYSCTL_RDONLY,
+    "Pre-shared keys in use")
+KNOB("net.inet.tcp.fastopen.path_disable_time", tcp_fastopen_path_disable_time, 900, 0, 86400, 0,
+    "Seconds a server that failed Fast Open gets plain SYNs")
+KNOB("net.inet.tcp.fastopen.psk_enable", tcp_fastopen_psk_enable, 0, 0, 1, 0,
+    "Server cookies must be mangled with a pre-shared key (PSK mode)")
+KNOB("net.inet.tcp.fastopen.server_enable", tcp_fastopen_server_enable, 0, 0, 1, 0,
+    "Server Fast Open on listeners with TCP_FASTOPEN")
+#endif
 #if UST_TCP_SACK || defined(KNOB_ALL_FIELDS) /* SACK */
 KNOB("net.inet.tcp.sack.enable", tcp_do_sack, 1, 0, 1, 0, "Selective acknowledgements (RFC 2018)")
 KNOB("net.inet.tcp.sack.revised", tcp_sack_revised, 1, 0, 1, 0, "RFC 6675 loss recovery")

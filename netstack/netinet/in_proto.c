@@ -105,7 +105,7 @@ static const struct protosw inetsw[] = {
 	{
 	    .pr_type = UST_SOCK_STREAM,
 	    .pr_protocol = IPPROTO_TCP,
-	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD,
+	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD | (UST_TCP_TFO ? PR_IMPLOPCL : 0),
 	    .pr_init = tcp_init,
 	    .pr_fini = tcp_fini,
 	    .pr_input = tcp_input,
@@ -244,6 +244,28 @@ sysctl_cc_available_get(const struct ust_stack *st, char *buf, size_t len)
 	return (0);
 }
 
+#if UST_TCP_TFO
+/* Write-only: reading gives "" (FreeBSD's are write-only too). */
+static int
+sysctl_tfo_wo_get(const struct ust_stack *st, char *buf, size_t len)
+{
+	(void)st;
+	return (sysctl_copyout_str("", buf, len));
+}
+
+static int
+sysctl_tfo_setkey(struct ust_stack *st, const char *value)
+{
+	return (tcp_fastopen_setkey(st, value, 0));
+}
+
+static int
+sysctl_tfo_setpsk(struct ust_stack *st, const char *value)
+{
+	return (tcp_fastopen_setkey(st, value, 1));
+}
+#endif
+
 static const struct sysctl_strknob in_strknobs[] = {
 	{ "net.inet.tcp.cc.algorithm", UST_CC_CUBIC ? "cubic" : "newreno", UST_SYSCTL_STRING,
 	    "Congestion control module of new connections (cc(4))", sysctl_cc_algorithm_get,
@@ -251,6 +273,13 @@ static const struct sysctl_strknob in_strknobs[] = {
 	{ "net.inet.tcp.cc.available", UST_CC_CUBIC ? "newreno, cubic" : "newreno",
 	    UST_SYSCTL_STRING | UST_SYSCTL_RDONLY, "Congestion control modules compiled in",
 	    sysctl_cc_available_get, NULL },
+#if UST_TCP_TFO
+	{ "net.inet.tcp.fastopen.setkey", "", UST_SYSCTL_STRING,
+	    "Add a server key: 32 hex digits (write-only)", sysctl_tfo_wo_get, sysctl_tfo_setkey },
+	{ "net.inet.tcp.fastopen.setpsk", "", UST_SYSCTL_STRING,
+	    "Add a pre-shared key: 32 hex digits (write-only)", sysctl_tfo_wo_get,
+	    sysctl_tfo_setpsk },
+#endif
 };
 #endif
 
@@ -262,6 +291,9 @@ in_knob_changed(struct ust_stack *st, size_t off)
 	 * connections after creation. */
 	if (off == offsetof(struct ust_knobs, ipc_maxsockets))
 		tcp_maxsockets_changed(st);
+#if UST_TCP_TFO
+	tcp_fastopen_knob_changed(st, off);
+#endif
 }
 
 /* ---------------------------------------------------------------------

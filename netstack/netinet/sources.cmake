@@ -17,6 +17,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/cc/cc_newreno.c
   netstack/netinet/cc/cc_cubic.c
   netstack/netinet/tcp_autobuf.c
+  netstack/netinet/tcp_fastopen.c
   netstack/netinet/tcp_input.c
   netstack/netinet/tcp_lro.c
   netstack/netinet/tcp_output.c

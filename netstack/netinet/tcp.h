@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kern/endian.h"
+#include "ustack/ustack_opts.h"
 
 #define TCP_HDR_MIN 20
 #define TCP_MAXOLEN 40
@@ -104,6 +105,7 @@ tcp_hdr_write(uint8_t *p, const struct tcphdr *th)
 #define TOF_SACKPERM 0x0004
 #define TOF_TS 0x0010
 #define TOF_SACK 0x0080
+#define TOF_FASTOPEN 0x0100 /* RFC 7413 Fast Open option (tcp_fastopen.h) */
 
 struct sackblk {
 	uint32_t start;
@@ -118,6 +120,11 @@ struct tcpopt {
 	uint8_t to_wscale; /* as received; clamp to 14 when used */
 	uint8_t to_nsacks;
 	struct sackblk to_sacks[TCP_MAX_SACK];
+#if UST_TCP_TFO
+	uint8_t to_tfo_len;        /* cookie length as sent (0: a request) */
+	uint8_t to_tfo_reply;      /* listener: answer with a fresh cookie */
+	uint8_t to_tfo_cookie[16]; /* its first 16 bytes (longer: invalid) */
+#endif
 };
 
 /* Walks len bytes of options.  Options other than SACK count only on a SYN

@@ -431,6 +431,10 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 		TCPSTAT_INC(st, tcps_connects);
 		tcp_ack_rtt(tp, seg, th->th_ack);
 		tp->snd_una++;
+#if UST_TCP_TFO
+		/* RFC 7413 4.2.2: the cookie, and the SYN's data acked or not. */
+		tcp_fastopen_client_synack(tp, seg);
+#endif
 		if (SEQ_LT(tp->snd_nxt, tp->snd_una))
 			tp->snd_nxt = tp->snd_una;
 		if (so != NULL)
@@ -992,6 +996,9 @@ tcp_synrcvd_established(struct tcpcb *tp, const struct tcp_seg *seg)
 	struct socket *so = tp_so(tp);
 
 	TCPSTAT_INC(st, tcps_connects);
+#if UST_TCP_TFO
+	tcp_fastopen_synrcvd_done(tp);
+#endif
 	if (so != NULL && !(so->so_state & SS_ISCONNECTED))
 		soisconnected(so);
 	tp->t_starttime = stack_now(st);
@@ -1642,6 +1649,34 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 }
 #endif /* !UST_TCP_SYNCACHE */
 
+#if UST_TCP_TFO
+/* tcp_fastopen.h: a TFO child's SYN_RECEIVED state from the SYN, as
+ * tcp_listen_syn makes it (RFC 9293 3.10.7.2). */
+void
+tcp_fastopen_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg)
+{
+	struct ust_stack *st = tp->t_stack;
+
+	if (tp->t_flags & TF_NOOPT)
+		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_state = TCPS_SYN_RECEIVED;
+	tp->irs = seg->th.th_seq;
+	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
+	tp->iss = tcp_new_isn(st, &tp->t_inpcb->inp_inc);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = tp->iss;
+	tp->request_r_scale = tcp_request_wscale(st);
+	tcp_syn_options(tp, seg);
+	tcp_ecn_syn_input(tp, seg->th.th_flags);
+	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
+	tcp_rcvbuf_roundup(tp);
+	tp->snd_wnd = tp->max_sndwnd = seg->th.th_win;
+	tp->snd_wl1 = seg->th.th_seq;
+	tp->snd_wl2 = tp->iss;
+	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
+	TCPSTAT_INC(st, tcps_accepts);
+}
+#endif
+
 /* A segment for a listener (RFC 9293 3.10.7.2, FreeBSD's syncache). */
 static void
 tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
@@ -1691,6 +1726,10 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 		m_freem(m);
 		return;
 	}
+#if UST_TCP_TFO
+	if (tcp_fastopen_listen_syn(st, tp, seg, &m))
+		return;
+#endif
 #if UST_TCP_SYNCACHE
 	syncache_add(st, lso, seg, m);
 #else

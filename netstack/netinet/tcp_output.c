@@ -242,6 +242,11 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		 * it (tcp_syn_options cleared the flag otherwise). */
 		if (tp->t_flags & TF_SACK_PERMIT)
 			to.to_flags |= TOF_SACKPERM;
+#if UST_TCP_TFO
+		/* RFC 7413 4.2.1: a cookie request or our cookie. */
+		if (tp->t_tfo_flags & (TFO_COOKIE_REQ | TFO_SYN_DATA))
+			tcp_fastopen_syn_opt(tp, &to);
+#endif
 	}
 	/* RFC 7323 3.2: TS on a SYN when asked for, on everything else
 	 * once both sides sent it. */
@@ -648,7 +653,7 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	}
 	if (SEQ_LT(tp->snd_nxt + len, tp->snd_una + sbav))
 		flags &= (uint16_t)~TH_FIN;
-	if (len > 0 && off + len == sbav)
+	if (len > 0 && off + len == sbav && !(flags & TH_SYN))
 		flags |= TH_PUSH;
 	/* A retransmitted FIN keeps its sequence number. */
 	if ((flags & TH_FIN) && (tp->t_flags & TF_SENTFIN) && tp->snd_nxt == tp->snd_max)
@@ -905,13 +910,18 @@ again:
 	/* The SYN occupies the first sequence number: once sent, only a
 	 * SYN-ACK repeats it; no data rides on a SYN. */
 	if ((flags & TH_SYN) && SEQ_GT(tp->snd_nxt, tp->snd_una)) {
-		if (tp->t_state != TCPS_SYN_RECEIVED)
+		if (tp->t_state != TCPS_SYN_RECEIVED || TFO_SYNRCVD_DATA(tp))
 			flags &= (uint16_t)~TH_SYN;
 		off--;
 		slen++;
 	}
 	if (flags & TH_SYN) {
 		slen = 0;
+#if UST_TCP_TFO
+		/* RFC 7413 4.2.1: with a cookie, data ride on the SYN. */
+		if (tp->t_tfo_flags & TFO_SYN_DATA)
+			slen = tcp_fastopen_syn_len(tp, sbav);
+#endif
 		flags &= (uint16_t)~TH_FIN;
 	}
 	if (slen <= 0) {

@@ -447,6 +447,10 @@ tcp_init(struct ust_stack *st)
 	ts->ts_ack_war_count = 0;
 	if (syncache_init(st) != 0)
 		goto fail;
+#if UST_TCP_TFO
+	if (tcp_fastopen_init(st) != 0)
+		goto fail;
+#endif
 	if (tcp_sack_init(st) != 0)
 		goto fail;
 	return (0);
@@ -468,6 +472,9 @@ tcp_discard(struct tcpcb *tp)
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
 	cc_detach(tp);
+#if UST_TCP_TFO
+	tcp_fastopen_tcpcb_free(tp);
+#endif
 	if (tp->t_inpcb != NULL)
 		tp->t_inpcb->inp_ppcb = NULL;
 	tcp_output_unqueue(tp);
@@ -482,6 +489,9 @@ tcp_fini(struct ust_stack *st)
 	struct inpcb *inp;
 
 	syncache_fini(st);
+#if UST_TCP_TFO
+	tcp_fastopen_fini(st);
+#endif
 	if (info != NULL) {
 		/* sofini() ran first: every socket is gone, so PCBs left
 		 * here (TIME_WAIT, orphans) must not look at theirs. */
@@ -593,6 +603,9 @@ tcp_close(struct tcpcb *tp)
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
 	cc_detach(tp);
+#if UST_TCP_TFO
+	tcp_fastopen_tcpcb_free(tp);
+#endif
 	tp->t_state = TCPS_CLOSED;
 	if (inp != NULL)
 		inp->inp_ppcb = NULL;
@@ -789,6 +802,16 @@ tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
 			break;
 		}
 #endif
+#if UST_TCP_TFO
+		case 34: /* TCPOPT_FAST_OPEN (RFC 7413 2): SYN and SYN-ACK only */
+			if (is_syn) {
+				to->to_flags |= TOF_FASTOPEN;
+				to->to_tfo_len = (uint8_t)(optlen - 2);
+				memcpy(to->to_tfo_cookie, cp + 2,
+				    optlen - 2 > 16 ? 16 : optlen - 2);
+			}
+			break;
+#endif
 		default:
 			break;
 		}
@@ -858,6 +881,17 @@ tcp_opts_write(uint8_t *optp, const struct tcpopt *to)
 			}
 			optlen += 2 + n * TCPOLEN_SACK;
 		}
+	}
+#endif
+#if UST_TCP_TFO
+	/* RFC 7413 2: after the timestamps, at an even offset, when it fits. */
+	if ((to->to_flags & TOF_FASTOPEN) && to->to_tfo_len <= 16 &&
+	    optlen + (optlen % 2) + 2u + to->to_tfo_len <= TCP_MAXOLEN) {
+		TCP_OPT_PAD(optlen % 2 != 0);
+		optp[optlen] = 34;
+		optp[optlen + 1] = (uint8_t)(2 + to->to_tfo_len);
+		memcpy(optp + optlen + 2, to->to_tfo_cookie, to->to_tfo_len);
+		optlen += 2u + to->to_tfo_len;
 	}
 #endif
 #undef TCP_OPT_PAD

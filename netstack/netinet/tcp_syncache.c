@@ -60,6 +60,7 @@
 #define SCF_UNREACH 0x08   /* an ICMP unreachable was seen */
 #define SCF_SACK 0x10      /* both sides send SACK-permitted (RFC 2018) */
 #define SCF_ECN 0x20       /* ECN-setup SYN accepted (RFC 3168 6.1.1) */
+#define SCF_TFO 0x80       /* the SYN-ACK brings a Fast Open cookie (RFC 7413) */
 
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
@@ -231,6 +232,10 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		/* RFC 2018 2: SACK-permitted only when the SYN had it. */
 		if (sc->sc_flags & SCF_SACK)
 			to.to_flags |= TOF_SACKPERM;
+#if UST_TCP_TFO
+		if (sc->sc_flags & SCF_TFO)
+			tcp_fastopen_reply_opt(st, &sc->sc_inc, &to);
+#endif
 	}
 	if ((sc->sc_flags & SCF_TIMESTAMP) && !(sc->sc_flags & SCF_NOOPT)) {
 		to.to_flags |= TOF_TS;
@@ -451,6 +456,11 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_peer_mss = seg->to.to_mss;
 	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
 		sc->sc_flags |= SCF_NOOPT;
+#if UST_TCP_TFO
+	/* RFC 7413 4.1.2: a request or a bad cookie gets a fresh cookie. */
+	if (seg->to.to_tfo_reply)
+		sc->sc_flags |= SCF_TFO;
+#endif
 	if (UST_TCP_SACK && (seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) &&
 	    !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;

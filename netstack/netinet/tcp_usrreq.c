@@ -399,6 +399,31 @@ tcp_usr_connect(struct socket *so, const struct sockaddr *nam)
 	return (tcp_connect_start(so, tp));
 }
 
+#if UST_TCP_TFO
+/* RFC 7413 4.2: sendto() with an address on a closed TCP_FASTOPEN socket
+ * is connect() with the data queued first, so that the SYN carries them
+ * (FreeBSD's implied open; IPv4 and IPv6 through the socket's own
+ * pru_connect).  Without TCP_FASTOPEN it stays ENOTCONN.  Consumes m. */
+static int
+tcp_fastopen_implied_connect(struct socket *so, int flags, struct mbuf *m,
+    const struct sockaddr *addr)
+{
+	struct tcpcb *tp = so_tcpcb(so);
+	uint32_t before = so->so_snd.sb_cc;
+	int error;
+
+	if (tp == NULL || !(tp->t_tfo_flags & TFO_ENABLED) || (flags & UST_MSG_OOB)) {
+		m_freem(m);
+		return (UST_ENOTCONN);
+	}
+	sbappendstream(&so->so_snd, m);
+	error = so->so_proto->pr_usrreqs->pru_connect(so, addr);
+	if (error != 0 && so->so_snd.sb_cc > before)
+		sbdrop(&so->so_snd, so->so_snd.sb_cc - before);
+	return (error);
+}
+#endif
+
 /* The active open, once the PCB is connected: SYN_SENT and the SYN. */
 static int
 tcp_connect_start(struct socket *so, struct tcpcb *tp)
@@ -415,6 +440,9 @@ tcp_connect_start(struct socket *so, struct tcpcb *tp)
 	if ((tp->t_flags & TF_REQ_TSTMP) && V(st, tcp_ts_offset_per_conn))
 		tp->ts_offset = ust_rng_u32(&st->st_rng);
 	soisconnecting(so);
+#if UST_TCP_TFO
+	tcp_fastopen_connect(tp);
+#endif
 	TCPSTAT_INC(st, tcps_connattempt);
 	tp->t_state = TCPS_SYN_SENT;
 	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
@@ -452,6 +480,10 @@ tcp_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockaddr
 		m_freem(m);
 		return (UST_EISCONN);
 	}
+#if UST_TCP_TFO
+	if (addr != NULL)
+		return (tcp_fastopen_implied_connect(so, flags, m, addr));
+#endif
 	sbappendstream(&so->so_snd, m);
 	if (flags & UST_MSG_OOB) {
 		/* RFC 9293 3.8.5 (RFC 6093): the urgent pointer points at the
@@ -689,6 +721,10 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 	case UST_TCP_KEEPINIT:
 	case UST_TCP_KEEPCNT:
 		return (tcp_ctloutput_keep(tp, sopt));
+#if UST_TCP_TFO
+	case UST_TCP_FASTOPEN:
+		return (tcp_fastopen_ctloutput(tp, sopt));
+#endif
 	case UST_TCP_INFO:
 		if (sopt->sopt_dir != SOPT_GET)
 			return (UST_EINVAL);
@@ -966,6 +1002,10 @@ tcp6_usr_send(struct socket *so, int flags, struct mbuf *m, const struct sockadd
 		m_freem(m);
 		return (UST_EISCONN);
 	}
+#if UST_TCP_TFO
+	if (addr != NULL)
+		return (tcp_fastopen_implied_connect(so, flags, m, addr));
+#endif
 	/* The address was checked; the rest is TCP's. */
 	return (tcp_usr_send(so, flags, m, NULL));
 }

@@ -34,6 +34,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/ip_var.h"
 #include "netinet/tcp.h"
+#include "netinet/tcp_fastopen.h"
 #include "netinet/tcp_fsm.h"
 #include "netinet/tcp_seq.h"
 
@@ -177,6 +178,14 @@ struct tcpcb {
 	/* urgent data (RFC 9293 3.8.5; SO_OOBINLINE semantics, see tcp_input.c) */
 	uint8_t t_oobflags; /* TCPOOB_* */
 	uint8_t t_iobc;     /* the out-of-band byte */
+
+#if UST_TCP_TFO
+	/* TCP Fast Open (tcp_fastopen.c) */
+	struct tfo_pending *t_tfo_pending; /* listener's count of TFO children */
+	uint8_t t_tfo_flags;               /* TFO_* (tcp_fastopen.h) */
+	uint8_t t_tfo_cookie_len;
+	uint8_t t_tfo_cookie[16]; /* the SYN's cookie (before connect: the PSK) */
+#endif
 
 	/* RFC 7323 / RFC 2018 state (negotiated in issue 4, used in issue 5) */
 	uint8_t snd_scale;

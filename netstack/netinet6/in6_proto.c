@@ -70,7 +70,7 @@ static const struct protosw inet6sw[] = {
 	{
 	    .pr_type = UST_SOCK_STREAM,
 	    .pr_protocol = IPPROTO_TCP,
-	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD,
+	    .pr_flags = PR_CONNREQUIRED | PR_WANTRCVD | (UST_TCP_TFO ? PR_IMPLOPCL : 0),
 	    .pr_input = tcp6_input,
 	    .pr_ctl6input = tcp6_ctlinput,
 	    .pr_usrreqs = &tcp6_usrreqs,

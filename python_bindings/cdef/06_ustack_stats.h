@@ -205,6 +205,18 @@ struct ust_tcpstat {
 	uint64_t tcps_autorcvbuf;
 	uint64_t tcps_autosndbuf;
 	uint64_t tcps_autobuf_fail;
+	uint64_t tcps_tfo_cookie_req;
+	uint64_t tcps_tfo_cookie_rcvd;
+	uint64_t tcps_tfo_syn_data_acked;
+	uint64_t tcps_tfo_syn_data_rexmit;
+	uint64_t tcps_tfo_path_disabled;
+	uint64_t tcps_tfo_cookie_req_rcvd;
+	uint64_t tcps_tfo_cookie_sent;
+	uint64_t tcps_tfo_cookie_invalid;
+	uint64_t tcps_tfo_conn_accepted;
+	uint64_t tcps_tfo_syn_data_rcvd;
+	uint64_t tcps_tfo_syn_data_bytes;
+	uint64_t tcps_tfo_pending_limit;
 	...;
 };
 

@@ -162,6 +162,7 @@ __all__ += [
     "UST_HAS_CC_CUBIC",
     "UST_HAS_TCP_SYNCACHE",
     "UST_HAS_TCP_ECN",
+    "UST_HAS_TCP_TFO",
     "UST_HAS_TCP_TSO",
     "UST_HAS_IP_REASS",
     "UST_HAS_ICMP_ERRORS",
@@ -184,6 +185,7 @@ UST_HAS_TCP_RFC1323: bool = bool(lib.UST_TCP_RFC1323)
 UST_HAS_CC_CUBIC: bool = bool(lib.UST_CC_CUBIC)
 UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
+UST_HAS_TCP_TFO: bool = bool(lib.UST_TCP_TFO)
 UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
 UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)

@@ -147,6 +147,8 @@ _SOCKSTAT = re.compile(
 _FIXED_KNOBS: dict[str, int] = {}
 # Knobs whose write is an action with nothing to do here.
 _ACTION_KNOBS = {"net.inet.tcp.hostcache.purgenow"}
+# `sysctl -w` of TCP Fast Open's write-only string knobs (hex keys).
+_TFO_SETKEY = re.compile(r"sysctl -w (net\.inet\.tcp\.fastopen\.set(?:key|psk))=([0-9a-fA-F]+)")
 
 
 class Failure(Exception):
@@ -291,6 +293,10 @@ def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbo
                 )
             elif o[0] == "TS":
                 parts.append(f"TS val {o[1]} ecr {o[2]}")
+            elif o[0] == "FO":
+                cookie = o[1]
+                assert isinstance(cookie, bytes)
+                parts.append("FO " + cookie.hex() if cookie else "FO")
             else:
                 parts.append(" ".join(str(x) for x in o))
         text += " <" + ",".join(parts) + ">"
@@ -332,6 +338,7 @@ class ScriptRunner:
         self.non_fatal_syscalls = "syscall" in (script.option("non_fatal") or "")
         self.family = int(getattr(backend, "family", 4))
         self.warnings: list[str] = []
+        self.new_client_syn = False  # a socket() since the last SYN we sent
         for knob, value in self.opts.forced.items():
             self.st.sysctl(knob, value)
 
@@ -442,6 +449,9 @@ class ScriptRunner:
             elif isinstance(o, ast.SackOption):
                 isn = self.local_isn or 0
                 out.append(("sack", tuple((isn + b.left, isn + b.right) for b in o.blocks)))
+            elif isinstance(o, ast.FastOpenOption):
+                # RFC 7413 2: any length the script gives (odd, oversized).
+                out.append(("FO", o.cookie or b""))
             else:
                 raise Unsupported(ev.line, f"TCP option {type(o).__name__}")
         return out
@@ -623,6 +633,12 @@ class ScriptRunner:
             fail(f"addresses {seg.src} > {seg.dst}")
         if seg.dport != REMOTE_PORT:
             fail(f"destination port {seg.dport}, expected {REMOTE_PORT}")
+        if self.new_client_syn and want_flags == 0x02:
+            # A socket made since the last SYN connects (the fast-open
+            # scripts open three in turn): its port and ISN are new.
+            self.new_client_syn = False
+            self.local_port = None
+            self.local_isn = None
         if self.local_port is None:
             self.local_port = seg.sport
         elif seg.sport != self.local_port:
@@ -702,6 +718,8 @@ class ScriptRunner:
                 for b in w.blocks
             )
             return got[1] == want
+        if isinstance(w, ast.FastOpenOption):
+            return name == "FO" and got[1] == (w.cookie or b"")
         raise Unsupported(0, f"TCP option {type(w).__name__}")
 
     # --- syscalls --------------------------------------------------------------------------
@@ -798,6 +816,8 @@ class ScriptRunner:
         n = self._int(ev.ret, ev.line)
         if n in self.fds:
             raise Failure(ev.line, f"fd {n} already open")
+        if self.local_isn is not None:
+            self.new_client_syn = True
         sock.setblocking(False)
         self.fds[n] = _Fd(sock)
         self.current_fd = n
@@ -985,7 +1005,19 @@ class ScriptRunner:
         return self._send_like(ev, 3)
 
     def _sys_sendto(self, ev: ast.SyscallEvent) -> Callable[[], int]:
-        return self._send_like(ev, 3)
+        fd = self._fd(ev.args[0], ev.line)
+        if len(ev.args) < 5 or not self._unconnected(fd):
+            return self._send_like(ev, 3)
+        # sendto() with an address on a socket that never connected: the
+        # implied connect of TCP Fast Open (RFC 7413 4.2), to the peer.
+        size = self._int(ev.args[2], ev.line)
+        flags = self._int(ev.args[3], ev.line)
+        self.current_fd = self._int(ev.args[0], ev.line)
+        return lambda: fd.sock.sendto(bytes(size), flags, (self.be.remote_ip, REMOTE_PORT))
+
+    def _unconnected(self, fd: _Fd) -> bool:
+        info = fd.sock.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_INFO)
+        return bool(info.tcpi_state == ustack.TCPS_CLOSED)
 
     def _sys_write(self, ev: ast.SyscallEvent) -> Callable[[], int]:
         return self._send_like(ev, None)
@@ -1013,6 +1045,14 @@ class ScriptRunner:
         m = re.fullmatch(r"sysctl -w ([\w.]+)=(-?\d+)", cmd)
         if m:
             self._sysctl(ev.line, m.group(1), int(m.group(2)))
+            return
+        m = _TFO_SETKEY.fullmatch(cmd)
+        if m:
+            # The write-only string knobs (a key in hex, docs/tcp.md).
+            try:
+                self.st.sysctl(m.group(1), m.group(2))  # type: ignore[arg-type]
+            except (FileNotFoundError, Error) as exc:
+                raise Unsupported(ev.line, f"sysctl {m.group(1)} refused ({exc})") from None
             return
         m = _SOCKSTAT.fullmatch(cmd)
         if m:
@@ -1105,6 +1145,8 @@ def _option_text(o: ast.TcpOption) -> str:
         return f"TS val {o.val} ecr {o.ecr}"
     if isinstance(o, ast.SackOption):
         return "sack " + " ".join(f"{b.left}:{b.right}" for b in o.blocks)
+    if isinstance(o, ast.FastOpenOption):
+        return "FO " + o.cookie.hex() if o.cookie else "FO"
     names = {
         ast.NopOption: "nop",
         ast.EolOption: "eol",

@@ -185,6 +185,10 @@ def encode_options(opts: list[Option]) -> bytes:
             out += struct.pack("!BB", 5, 2 + 8 * len(blocks))
             for left, right in blocks:
                 out += struct.pack("!II", left & 0xFFFFFFFF, right & 0xFFFFFFFF)
+        elif name == "FO":
+            raw = opt[1]
+            assert isinstance(raw, bytes)
+            out += struct.pack("!BB", 34, 2 + len(raw)) + raw  # RFC 7413 2
         elif name == "kind":
             raw = opt[2]
             assert isinstance(raw, bytes)
@@ -232,6 +236,8 @@ def decode_options(raw: bytes) -> list[Option]:
             opts.append(("sackOK",))
         elif kind == 8 and length == 10:
             opts.append(("TS", *struct.unpack("!II", body)))
+        elif kind == 34:
+            opts.append(("FO", bytes(body)))  # RFC 7413 2: the cookie, b"": a request
         elif kind == 5 and (length - 2) % 8 == 0:
             blocks = tuple(struct.iter_unpack("!II", body))
             opts.append(("sack", blocks))

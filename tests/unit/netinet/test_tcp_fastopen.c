@@ -1,0 +1,136 @@
+/*
+ * test_tcp_fastopen.c - TCP Fast Open's pieces (tcp_fastopen.c): SipHash-2-4
+ * against the paper's test vector, the client cookie cache (valid lengths
+ * only, the bucket limit, the negative cache of a disabled path, the flush
+ * when client_enable goes 0 -> 1) and the setkey format.
+ */
+#include <string.h>
+#include "kern/stack_var.h"
+#include "kern/sysctl.h"
+#include "netinet/tcp_var.h"
+#include "tcp_script.h"
+#include "ust_test.h"
+
+#if UST_TCP_TFO
+
+static struct in_conninfo
+server(uint32_t addr, uint16_t port)
+{
+	struct in_conninfo inc;
+
+	memset(&inc, 0, sizeof(inc));
+	inc.inc_faddr.s_addr = htonl(addr);
+	inc.inc_fport = htons(port);
+	return (inc);
+}
+
+/* Aumasson and Bernstein, "SipHash: a fast short-input PRF", appendix A:
+ * key 00 01 .. 0f, message 00 01 .. 0e (15 bytes). */
+TEST(tfo_siphash_paper_vector)
+{
+	uint8_t key[16], msg[15];
+	unsigned i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)i;
+	CHECK_EQ(tcp_fastopen_siphash(key, msg, sizeof(msg)), 0xa129ca6149be45e5ull);
+	/* One bit of the key changes it. */
+	key[0] ^= 1;
+	CHECK(tcp_fastopen_siphash(key, msg, sizeof(msg)) != 0xa129ca6149be45e5ull);
+}
+
+TEST(tfo_ccache_valid_lengths_only)
+{
+	struct tt tt;
+	struct in_conninfo inc = server(0xc6120002, 80);
+	uint8_t cookie[40], got[16];
+	unsigned len, n;
+
+	tt_init(&tt, 1);
+	memset(cookie, 0xab, sizeof(cookie));
+	/* RFC 7413 4.1.1: even, 4..16. */
+	for (n = 0; n <= 38; n++) {
+		int want = n >= 4 && n <= 16 && n % 2 == 0 ? 0 : UST_EINVAL;
+
+		CHECK_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, n, 1460), want);
+	}
+	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), 0);
+	CHECK_EQ(len, 16u);
+	CHECK_EQ(tcp_fastopen_ccache_count(tt.t.st), 1u);
+	tt_fini(&tt);
+}
+
+TEST(tfo_ccache_bucket_limit)
+{
+	struct tt tt;
+	struct in_conninfo inc;
+	uint8_t cookie[8] = { 1, 2, 3, 4, 5, 6, 7, 8 }, got[16];
+	unsigned len, i;
+	uint32_t buckets;
+
+	tt_init(&tt, 2);
+	buckets = (uint32_t)V(tt.t.st, tcp_fastopen_ccache_buckets);
+	/* One entry per bucket: never more entries than buckets, and the
+	 * newest always there (the least recently used makes room). */
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.ccache_bucket_limit", 1);
+	for (i = 0; i < 3 * buckets; i++) {
+		inc = server(0x0a000000 + i, 443);
+		REQUIRE_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 8, 0), 0);
+		REQUIRE_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), 0);
+		REQUIRE_EQ(len, 8u);
+	}
+	CHECK(tcp_fastopen_ccache_count(tt.t.st) <= buckets);
+	CHECK(tcp_fastopen_ccache_count(tt.t.st) > buckets / 2);
+	/* Limit 0: no cache, so no cookie is kept. */
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.ccache_bucket_limit", 0);
+	inc = server(0x0b000001, 443);
+	CHECK_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 8, 0), UST_ENOBUFS);
+	tt_fini(&tt);
+}
+
+TEST(tfo_ccache_disable_and_flush)
+{
+	struct tt tt;
+	struct in_conninfo inc = server(0xc6120002, 80);
+	uint8_t cookie[4] = { 9, 9, 9, 9 }, got[16];
+	unsigned len;
+
+	tt_init(&tt, 3);
+	REQUIRE_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 4, 0), 0);
+	tcp_fastopen_ccache_disable(tt.t.st, &inc);
+	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), UST_EPERM);
+	/* path_disable_time (900 s) later: a cookie request again. */
+	tt_advance_ms(&tt, 901 * 1000);
+	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), 0);
+	CHECK_EQ(len, 0u);
+	REQUIRE_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 4, 0), 0);
+	/* client_enable 1 -> 1 keeps the cache, 0 -> 1 empties it. */
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.client_enable", 1);
+	CHECK_EQ(tcp_fastopen_ccache_count(tt.t.st), 1u);
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.client_enable", 0);
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.client_enable", 1);
+	CHECK_EQ(tcp_fastopen_ccache_count(tt.t.st), 0u);
+	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), UST_ENOENT);
+	tt_fini(&tt);
+}
+
+TEST(tfo_setkey_format)
+{
+	struct tt tt;
+
+	tt_init(&tt, 4);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 1); /* autokey's first */
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeeff", 0), 0);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 2);
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeef", 0), UST_EINVAL);
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeeff0", 0), UST_EINVAL);
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "g0112233445566778899aabbccddeeff", 0), UST_EINVAL);
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899AABBCCDDEEFF", 1), 0);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numpsks), 1);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 2); /* maxkeys */
+	tt_fini(&tt);
+}
+
+#endif /* UST_TCP_TFO */
