@@ -28,6 +28,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/icmp_var.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/icmp6.h"
@@ -449,6 +450,8 @@ tcp_init(struct ust_stack *st)
 		goto fail;
 	if (tcp_sack_init(st) != 0)
 		goto fail;
+	if (tcp_stacks_init(st) != 0)
+		goto fail;
 	return (0);
 fail:
 	if (info != NULL)
@@ -467,6 +470,7 @@ tcp_discard(struct tcpcb *tp)
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
+	tcp_fb_detach(tp);
 	cc_detach(tp);
 	if (tp->t_inpcb != NULL)
 		tp->t_inpcb->inp_ppcb = NULL;
@@ -507,6 +511,7 @@ tcp_fini(struct ust_stack *st)
 			ust_zone_destroy(ts->ts_tcpcb_zone);
 		st_free(st, ts, sizeof(*ts));
 		tcp_sack_fini(st);
+		tcp_stacks_fini(st);
 		st->st_tcp = NULL;
 	}
 }
@@ -579,6 +584,7 @@ tcp_newtcpcb(struct inpcb *inp)
 	tp->t_starttime = stack_now(st);
 	tp->t_rcvtime = tp->t_starttime;
 	inp->inp_ppcb = tp;
+	tcp_fb_attach(tp, tcp_fb_default(st));
 	return (tp);
 }
 
@@ -592,6 +598,7 @@ tcp_close(struct tcpcb *tp)
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
+	tcp_fb_detach(tp);
 	cc_detach(tp);
 	tp->t_state = TCPS_CLOSED;
 	if (inp != NULL)
