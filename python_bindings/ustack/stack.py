@@ -139,7 +139,12 @@ _FRAME_BUF_SIZE = 65536 + 64
 _SYSCTL_STR_MAX = 256
 # The string knobs (UST_SYSCTL_STRING), for the type checker; at run time the
 # registry decides.
-StringKnob = Literal["net.inet.tcp.cc.algorithm", "net.inet.tcp.cc.available"]
+StringKnob = Literal[
+    "net.inet.tcp.cc.algorithm",
+    "net.inet.tcp.cc.available",
+    "net.inet.tcp.functions_default",
+    "net.inet.tcp.functions_available",
+]
 
 
 class _Callbacks:

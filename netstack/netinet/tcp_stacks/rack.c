@@ -226,14 +226,14 @@ rack_timer_start(struct tcpcb *tp, struct rack_control *rc, int type, uint64_t d
 /* RFC 8985 7.2: PTO = 2 SRTT (+ WCDelAckT with one segment in flight),
  * at least net.inet.tcp.rack.tlp.tlpminto, at most the RTO left. */
 static uint64_t
-rack_pto(const struct tcpcb *tp)
+rack_pto(const struct tcpcb *tp, tcp_seq smax)
 {
 	struct ust_stack *st = tp->t_stack;
 	uint64_t pto, now = stack_now(st), rto;
 
 	if (tp->t_srtt != 0) {
 		pto = 2 * (uint64_t)tp->t_srtt * NS_PER_US;
-		if (tp->snd_max - tp->snd_una <= tcp_fixed_maxseg(tp))
+		if (smax - tp->snd_una <= tcp_fixed_maxseg(tp))
 			pto += RACK_WCDELACKT_NS;
 	} else
 		pto = RACK_PTO_NOSRTT_NS;
@@ -247,15 +247,17 @@ rack_pto(const struct tcpcb *tp)
 }
 
 /* RFC 8985 7.2: a PTO is scheduled while data are outstanding, SACK is
- * in use, no recovery runs and no probe is outstanding. */
+ * in use, no recovery runs and no probe is outstanding.  smax: snd_max,
+ * or the end of the segment leaving now (rack_sent runs before
+ * tcp_output advances snd_max). */
 static void
-rack_arm_pto(struct tcpcb *tp, struct rack_control *rc)
+rack_arm_pto(struct tcpcb *tp, struct rack_control *rc, tcp_seq smax)
 {
-	if (V(tp->t_stack, tcp_rack_tlp) && tp->snd_max != tp->snd_una &&
+	if (V(tp->t_stack, tcp_rack_tlp) && smax != tp->snd_una &&
 	    (tp->t_flags & TF_SACK_PERMIT) && !IN_FASTRECOVERY(tp->t_flags) && !rc->rc_tlp_valid &&
 	    !rc->rc_rto_valid && tp->t_rxtshift == 0 && TCPS_HAVEESTABLISHED(tp->t_state) &&
 	    tp->t_timers[TT_PERSIST] == 0)
-		rack_timer_start(tp, rc, RACK_TIMER_PTO, rack_pto(tp));
+		rack_timer_start(tp, rc, RACK_TIMER_PTO, rack_pto(tp, smax));
 	else
 		rack_timer_stop(tp, rc);
 }
@@ -469,7 +471,7 @@ rack_react(struct tcpcb *tp, struct rack_control *rc, uint64_t timeout)
 	if (timeout != 0)
 		rack_timer_start(tp, rc, RACK_TIMER_REO, timeout);
 	else
-		rack_arm_pto(tp, rc);
+		rack_arm_pto(tp, rc, tp->snd_max);
 }
 
 /* ---------------------------------------------------------------------
@@ -602,7 +604,7 @@ rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 		}
 		/* 7.2: a PTO after new data (not over a reordering timer). */
 		if (rc->rc_timer_type != RACK_TIMER_REO)
-			rack_arm_pto(tp, rc);
+			rack_arm_pto(tp, rc, SEQ_GT(end, tp->snd_max) ? end : tp->snd_max);
 	}
 }
 
