@@ -253,9 +253,9 @@ rack_pto(const struct tcpcb *tp, tcp_seq smax)
 static void
 rack_arm_pto(struct tcpcb *tp, struct rack_control *rc, tcp_seq smax)
 {
-	if (V(tp->t_stack, tcp_rack_tlp) && smax != tp->snd_una &&
-	    (tp->t_flags & TF_SACK_PERMIT) && !IN_FASTRECOVERY(tp->t_flags) && !rc->rc_tlp_valid &&
-	    !rc->rc_rto_valid && tp->t_rxtshift == 0 && TCPS_HAVEESTABLISHED(tp->t_state) &&
+	if (V(tp->t_stack, tcp_rack_tlp) && smax != tp->snd_una && (tp->t_flags & TF_SACK_PERMIT) &&
+	    !IN_FASTRECOVERY(tp->t_flags) && !rc->rc_tlp_valid && !rc->rc_rto_valid &&
+	    tp->t_rxtshift == 0 && TCPS_HAVEESTABLISHED(tp->t_state) &&
 	    tp->t_timers[TT_PERSIST] == 0)
 		rack_timer_start(tp, rc, RACK_TIMER_PTO, rack_pto(tp, smax));
 	else
@@ -458,16 +458,17 @@ rack_react(struct tcpcb *tp, struct rack_control *rc, uint64_t timeout)
 {
 	int force = 0;
 
-	if (rack_first_lost(rc) != NULL) {
-		if (!IN_FASTRECOVERY(tp->t_flags) && !rc->rc_rto_valid) {
-			TCPSTAT_INC(tp->t_stack, tcps_fastretransmits);
-			cc_cong_signal(tp, CC_NDUPACK);
-			tp->snd_cwnd = tp->snd_ssthresh;
-			rc->rc_in_rec = 1;
-			force = 1;
-		}
-		rack_recovery_output(tp, rc, force);
+	if (rack_first_lost(rc) != NULL && !IN_FASTRECOVERY(tp->t_flags) && !rc->rc_rto_valid) {
+		TCPSTAT_INC(tp->t_stack, tcps_fastretransmits);
+		cc_cong_signal(tp, CC_NDUPACK);
+		tp->snd_cwnd = tp->snd_ssthresh;
+		rc->rc_in_rec = 1;
+		force = 1;
 	}
+	/* In our episode every ACK sends what the pipe allows (RFC 6675 5
+	 * step C's rule with RACK's losses), lost segments first. */
+	if (rack_first_lost(rc) != NULL || (rc->rc_in_rec && IN_FASTRECOVERY(tp->t_flags)))
+		rack_recovery_output(tp, rc, force);
 	if (timeout != 0)
 		rack_timer_start(tp, rc, RACK_TIMER_REO, timeout);
 	else
@@ -799,6 +800,28 @@ const struct tcp_function_block tcp_rack_funcblk = {
 	.tfb_tcp_ack_processed = rack_ack_processed,
 	.tfb_flags = TCP_FUNC_DEFAULT_OK | TCP_FUNC_OWN_LOSS,
 };
+
+uint32_t
+rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max)
+{
+	const struct rack_control *rc =
+	    tp->t_fb == &tcp_rack_funcblk ? (const struct rack_control *)tp->t_fb_ptr : NULL;
+	const struct rack_sendmap *r;
+	uint32_t n = 0;
+
+	if (rc == NULL)
+		return (0);
+	for (r = rc->rc_head; r != NULL; r = r->r_next, n++) {
+		if (n >= max)
+			continue;
+		out[n].start = r->r_start;
+		out[n].end = r->r_end;
+		out[n].rexmits = r->r_rexmits;
+		out[n].sacked = (r->r_flags & RSM_SACKED) != 0;
+		out[n].lost = (r->r_flags & RSM_LOST) != 0;
+	}
+	return (n);
+}
 
 int
 rack_init(struct ust_stack *st)

@@ -119,6 +119,14 @@ void tcp_stacks_fini(struct ust_stack *st);
 /* rack.c's per-stack part. */
 int rack_init(struct ust_stack *st);
 void rack_fini(struct ust_stack *st);
+/* A rack connection's send map, for tests and diagnostics: the first max
+ * entries into out (lowest sequence first); returns how many there are. */
+struct rack_map_info {
+	tcp_seq start, end;
+	uint16_t rexmits;
+	uint8_t sacked, lost;
+};
+uint32_t rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max);
 #endif
 
 #endif /* _USTACK_NETINET_TCP_STACKS_H_ */
