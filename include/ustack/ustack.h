@@ -344,6 +344,16 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_TCP_KEEPINTVL 0x200 /* int seconds */
 #define UST_TCP_KEEPCNT 0x400   /* int */
 #define UST_TCP_FASTOPEN 0x401  /* int, or struct { int enable; uint8_t psk[16]; } (RFC 7413) */
+/* struct ust_tcp_function_set: the connection's TCP stack (function
+ * block, net.inet.tcp.functions_available); set before the connection
+ * exists, or later when the target stack accepts it (else EINVAL). */
+#define UST_TCP_FUNCTION_BLK 0x2000
+#define UST_TCP_FUNCTION_NAME_LEN_MAX 32
+/* FreeBSD's struct tcp_function_set. */
+struct ust_tcp_function_set {
+	char function_set_name[UST_TCP_FUNCTION_NAME_LEN_MAX];
+	uint32_t pcbcnt; /* GET: connections using the stack */
+};
 
 /* TCP states (FreeBSD TCPS_* numbering), as tcpi_state reports them. */
 #define UST_TCPS_CLOSED 0

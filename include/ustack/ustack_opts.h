@@ -106,6 +106,14 @@
 #define UST_CC_CUBIC 1
 #endif
 
+/* The "rack" TCP stack (function block): RACK-TLP loss detection (RFC
+ * 8985) with tail loss probes, selected by net.inet.tcp.functions_default
+ * or TCP_FUNCTION_BLK (netinet/tcp_stacks/, docs/tcp.md).  0: only the
+ * default stack "freebsd"; selecting "rack" fails with ENOENT. */
+#ifndef UST_TCP_RACK
+#define UST_TCP_RACK 1
+#endif
+
 /* The SYN cache and SYN cookies (FreeBSD syncache(4)).  0: a listener
  * answers a SYN by creating the connection at once, as lwIP does: a new
  * socket on the listen queue's incomplete side with its tcpcb in

@@ -212,6 +212,13 @@ extern "C" {
 	C(ctx, tcps_sack_rcv_blocks, "SACK options (SACK blocks) received")               \
 	C(ctx, tcps_sack_send_blocks, "SACK options (SACK blocks) sent")                  \
 	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                          \
+	C(ctx, tcps_tlpresends, "tail loss probes retransmitting the last segment")       \
+	C(ctx, tcps_tlpresend_bytes, "bytes resent by tail loss probes")                  \
+	C(ctx, tcps_rack_tlp_new, "tail loss probes sending new data (rack)")             \
+	C(ctx, tcps_rack_tlp_recovery, "losses detected by a tail loss probe (rack)")     \
+	C(ctx, tcps_rack_lost, "segments RACK marked lost (rack)")                        \
+	C(ctx, tcps_rack_to_tot, "RACK reordering timer expirations (rack)")              \
+	C(ctx, tcps_rack_map_exhausted, "send-map entries refused at the limit (rack)")   \
 	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                    \
 	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                       \
 	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")                     \

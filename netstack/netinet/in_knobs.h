@@ -180,6 +180,18 @@ KNOB("net.inet.tcp.sack.maxholes", tcp_sack_maxholes, 128, 1, 65536, 0,
 KNOB("net.inet.tcp.sack.globalmaxholes", tcp_sack_globalmaxholes, 65536, 1, 16777216, 0,
     "SACK scoreboard holes per stack")
 #endif
+#if UST_TCP_RACK || defined(KNOB_ALL_FIELDS) /* the rack stack (tcp_stacks/rack.c) */
+KNOB("net.inet.tcp.rack.tlp.enable", tcp_rack_tlp, 1, 0, 1, 0,
+    "rack: send tail loss probes (RFC 8985 7)")
+KNOB("net.inet.tcp.rack.tlp.tlpminto", tcp_rack_tlpmin, 10000, 0, 1000000, 0,
+    "rack: smallest probe timeout, microseconds")
+KNOB("net.inet.tcp.rack.reo_wnd_mult", tcp_rack_reo_mult, 1, 0, 16, 0,
+    "rack: reordering window in quarters of the minimum RTT (RFC 8985 6.2 step 4), before D-SACK adaptation")
+KNOB("net.inet.tcp.rack.map_limit", tcp_rack_map_limit, 1024, 8, 1048576, 0,
+    "rack: send-map entries per connection")
+KNOB("net.inet.tcp.rack.map_globallimit", tcp_rack_map_globallimit, 262144, 8, 16777216, 0,
+    "rack: send-map entries per stack")
+#endif
 KNOB("net.inet.tcp.reass.maxqueuelen", tcp_reass_maxqueuelen, 100, 1, 65536, 0,
     "Out-of-order segments held per connection")
 KNOB("net.inet.tcp.insecure_rst", tcp_insecure_rst, 0, 0, 1, 0,

@@ -27,6 +27,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #include "netinet/udp_var.h"
 
@@ -265,8 +266,33 @@ sysctl_tfo_setpsk(struct ust_stack *st, const char *value)
 	return (tcp_fastopen_setkey(st, value, 1));
 }
 #endif
+static int
+sysctl_tcp_functions_default_get(const struct ust_stack *st, char *buf, size_t len)
+{
+	return (sysctl_copyout_str(tcp_fb_default(st)->tfb_tcp_block_name, buf, len));
+}
+
+static int
+sysctl_tcp_functions_default_set(struct ust_stack *st, const char *value)
+{
+	return (tcp_fb_set_default(st, value));
+}
+
+static int
+sysctl_tcp_functions_available_get(const struct ust_stack *st, char *buf, size_t len)
+{
+	if (len == 0 || tcp_fb_list(st, buf, len) >= len)
+		return (UST_ENOMEM);
+	return (0);
+}
 
 static const struct sysctl_strknob in_strknobs[] = {
+	{ "net.inet.tcp.functions_default", "freebsd", UST_SYSCTL_STRING,
+	    "TCP stack (function block) of new connections", sysctl_tcp_functions_default_get,
+	    sysctl_tcp_functions_default_set },
+	{ "net.inet.tcp.functions_available", "", UST_SYSCTL_STRING | UST_SYSCTL_RDONLY,
+	    "TCP stacks compiled in: name, default (*), connections",
+	    sysctl_tcp_functions_available_get, NULL },
 	{ "net.inet.tcp.cc.algorithm", UST_CC_CUBIC ? "cubic" : "newreno", UST_SYSCTL_STRING,
 	    "Congestion control module of new connections (cc(4))", sysctl_cc_algorithm_get,
 	    sysctl_cc_algorithm_set },

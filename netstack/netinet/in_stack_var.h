@@ -31,6 +31,14 @@ struct {
 	struct tcpcb *st_outq_head, *st_outq_tail;
 	/* net.inet.tcp.cc.algorithm; NULL: the built-in default (cc/cc.c) */
 	const struct cc_algo *st_cc_default;
+	/* TCP function blocks (tcp_stacks/tcp_stacks.c): the default of new
+	 * connections (NULL: "freebsd"), connections per block, and rack's
+	 * send-map zone and entries in use (tcp_stacks/rack.c). */
+	const struct tcp_function_block *st_tcp_fb_default;
+#define TCP_FB_MAX 4 /* blocks compiled in, at most */
+	uint32_t st_tcp_fb_count[TCP_FB_MAX];
+	struct ust_zone *st_rack_zone;
+	uint32_t st_rack_maps;
 	uint16_t st_ip_id; /* next IPv4 identification */
 	/* IP protocol number -> inetsw index + 1, 0: none (in_proto.c) */
 	uint8_t st_ip_protox[256];

@@ -40,6 +40,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_prr.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -804,6 +805,11 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 		return (DS_STEP6);
 	}
 	TCPSTAT_INC(st, tcps_rcvdupack);
+	if (tp->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) {
+		/* The block's ACK hook decides (tcp_stacks/rack.c). */
+		tp->t_dupacks++;
+		return (DS_DROP);
+	}
 	if (IN_FASTRECOVERY(tp->t_flags) && tp->t_sack_recovery) {
 		/* RFC 6675 5 step C: send what the pipe allows. */
 		tp->t_dupacks++;
@@ -948,7 +954,9 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		tp->snd_nxt = tp->snd_una;
 	if (inrec) {
 		if (SEQ_LT(ack, tp->snd_recover)) {
-			if (tp->t_sack_recovery && !tp->t_sack_overflow) {
+			if (tp->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) {
+				/* The block's ACK hook repairs. */
+			} else if (tp->t_sack_recovery && !tp->t_sack_overflow) {
 				/* RFC 6675 5 step C: a partial ACK lowers
 				 * the pipe; repair the next holes (the
 				 * retransmission timer keeps running). */
@@ -1028,6 +1036,7 @@ tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 {
 	struct ust_stack *st = tp->t_stack;
 	tcp_seq ack = seg->th.th_ack;
+	int r;
 
 	TCP_ASSERT_STATE(tp, TCPS_SYN_RECEIVED, TCPS_FIN_WAIT_2);
 	TCP_ASSERT_SEQ(tp);
@@ -1057,8 +1066,14 @@ tcp_do_ack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	    SEQ_GT(tp->snd_max, tp->snd_una))
 		cc_cong_signal(tp, CC_ECN);
 	if (SEQ_LEQ(ack, tp->snd_una))
-		return (tcp_do_dupack(tp, seg, tiwin));
-	return (tcp_do_newack(tp, seg));
+		r = tcp_do_dupack(tp, seg, tiwin);
+	else
+		r = tcp_do_newack(tp, seg);
+	/* A block's loss detection sees the ACK once the default stack has
+	 * (DS_DONE: the connection is gone). */
+	if (r != DS_DONE && tp->t_fb->tfb_tcp_ack_processed != NULL)
+		tp->t_fb->tfb_tcp_ack_processed(tp, seg);
+	return (r);
 }
 
 /* ---------------------------------------------------------------------
@@ -1436,6 +1451,8 @@ tcp_input_predict(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_
 	if (seg->tlen == 0) {
 		TCPSTAT_INC(st, tcps_predack);
 		(void)tcp_do_newack(tp, seg);
+		if (tp->t_fb->tfb_tcp_ack_processed != NULL)
+			tp->t_fb->tfb_tcp_ack_processed(tp, seg);
 		/* Step 6: window, the urgent pointer catching up, no data. */
 		tcp_predict_step6(tp, seg, m, tiwin);
 		return (1);
@@ -1448,8 +1465,9 @@ tcp_input_predict(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_
 }
 
 /* RFC 9293 3.10.7.3-4.  seg is the segment's own copy (trimmed here);
- * m holds the payload only.  Consumes m. */
-static void
+ * m holds the payload only.  Consumes m.  Every function block's
+ * tfb_tcp_do_segment (tcp_stacks/tcp_stacks.h). */
+void
 tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 {
 	struct ust_stack *st = tp->t_stack;
@@ -1891,7 +1909,7 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 		tcp_input_listen(st, tp, segp, m);
 		return;
 	}
-	tcp_do_segment(tp, segp, m);
+	tp->t_fb->tfb_tcp_do_segment(tp, segp, m);
 	return;
 drop:
 	m_freem(m);

@@ -20,6 +20,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_var.h"
@@ -720,6 +721,9 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	/* The bookkeeping before the segment leaves: ip_output may loop it
 	 * back into this stack. */
 	tcp_output_count(tp, len, flags, probe);
+	/* A block's send map (tcp_stacks/rack.c): data and FIN. */
+	if (tp->t_fb->tfb_tcp_sent != NULL && (len > 0 || (flags & TH_FIN)) && !(flags & TH_SYN))
+		tp->t_fb->tfb_tcp_sent(tp, seq, len + ((flags & TH_FIN) != 0));
 	tcp_output_advance(tp, len, flags);
 	if (flags & TH_ACK)
 		tcp_output_acked(tp, win, flags);

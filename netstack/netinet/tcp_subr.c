@@ -28,6 +28,7 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/icmp_var.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/icmp6.h"
@@ -453,6 +454,8 @@ tcp_init(struct ust_stack *st)
 #endif
 	if (tcp_sack_init(st) != 0)
 		goto fail;
+	if (tcp_stacks_init(st) != 0)
+		goto fail;
 	return (0);
 fail:
 	if (info != NULL)
@@ -471,6 +474,7 @@ tcp_discard(struct tcpcb *tp)
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
+	tcp_fb_detach(tp);
 	cc_detach(tp);
 #if UST_TCP_TFO
 	tcp_fastopen_tcpcb_free(tp);
@@ -517,6 +521,7 @@ tcp_fini(struct ust_stack *st)
 			ust_zone_destroy(ts->ts_tcpcb_zone);
 		st_free(st, ts, sizeof(*ts));
 		tcp_sack_fini(st);
+		tcp_stacks_fini(st);
 		st->st_tcp = NULL;
 	}
 }
@@ -589,6 +594,7 @@ tcp_newtcpcb(struct inpcb *inp)
 	tp->t_starttime = stack_now(st);
 	tp->t_rcvtime = tp->t_starttime;
 	inp->inp_ppcb = tp;
+	tcp_fb_attach(tp, tcp_fb_default(st));
 	return (tp);
 }
 
@@ -602,6 +608,7 @@ tcp_close(struct tcpcb *tp)
 	tcp_timer_stop_all(tp);
 	tcp_reass_flush(tp);
 	tcp_free_sackholes(tp);
+	tcp_fb_detach(tp);
 	cc_detach(tp);
 #if UST_TCP_TFO
 	tcp_fastopen_tcpcb_free(tp);

@@ -17,6 +17,7 @@
 #include "kern/stack_var.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 
 #define NS_PER_MS 1000000ull
@@ -235,6 +236,8 @@ tcp_timer_rexmt(struct tcpcb *tp)
 		    V(st, tcp_rexmit_drop_options))
 			tp->t_flags &= ~(TF_REQ_SCALE | TF_REQ_TSTMP | TF_SACK_PERMIT);
 	} else {
+		if (tp->t_fb->tfb_tcp_rexmit_tmr != NULL)
+			tp->t_fb->tfb_tcp_rexmit_tmr(tp);
 		/* RFC 5681 3.1 / RFC 6298 5.5: loss window and ssthresh. */
 		cc_cong_signal(tp, CC_RTO);
 		tcp_sack_rto(tp);

@@ -31,6 +31,7 @@
 #include "kern/stack_var.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/tcp_stacks/tcp_stacks.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -174,6 +175,9 @@ tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcp
 		 * congestion control (TCP_CONGESTION on the listener). */
 		if (ltp->t_cc != NULL && ltp->t_cc != tp->t_cc)
 			(void)cc_switch(tp, ltp->t_cc);
+		/* FreeBSD: and its function block (TCP_FUNCTION_BLK). */
+		if (ltp->t_fb != NULL && ltp->t_fb != tp->t_fb)
+			(void)tcp_fb_switch(tp, ltp->t_fb);
 	}
 	*tpp = tp;
 	return (0);
@@ -755,6 +759,8 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 				return (UST_ENOENT);
 			return (cc_switch(tp, algo));
 		}
+	case UST_TCP_FUNCTION_BLK:
+		return (tcp_fb_ctloutput(tp, sopt));
 	default:
 		return (UST_ENOPROTOOPT);
 	}

@@ -149,6 +149,10 @@ struct tcpcb {
 	const struct cc_algo *t_cc;
 	void *t_ccdata; /* the module's per-connection state */
 
+	/* the function block (tcp_stacks/tcp_stacks.h) and its state */
+	const struct tcp_function_block *t_fb;
+	void *t_fb_ptr;
+
 	/* RTT (RFC 6298), microseconds; 0 t_srtt means no sample yet */
 	uint32_t t_srtt;
 	uint32_t t_rttvar;

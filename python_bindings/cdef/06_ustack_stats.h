@@ -202,6 +202,13 @@ struct ust_tcpstat {
 	uint64_t tcps_sack_rcv_blocks;
 	uint64_t tcps_sack_send_blocks;
 	uint64_t tcps_sack_sboverflow;
+	uint64_t tcps_tlpresends;
+	uint64_t tcps_tlpresend_bytes;
+	uint64_t tcps_rack_tlp_new;
+	uint64_t tcps_rack_tlp_recovery;
+	uint64_t tcps_rack_lost;
+	uint64_t tcps_rack_to_tot;
+	uint64_t tcps_rack_map_exhausted;
 	uint64_t tcps_autorcvbuf;
 	uint64_t tcps_autosndbuf;
 	uint64_t tcps_autobuf_fail;

@@ -172,6 +172,7 @@ __all__ += [
     "UST_HAS_INET6",
     "UST_HAS_EVQ",
     "UST_HAS_TCP_AUTOBUF",
+    "UST_HAS_TCP_RACK",
     "UST_HAS_SYSCTL_NAMES",
     "UST_HAS_STRERROR",
     "UST_HAS_STATS",
@@ -195,6 +196,7 @@ UST_HAS_RAW_IP: bool = bool(lib.UST_RAW_IP)
 UST_HAS_INET6: bool = bool(lib.UST_INET6)
 UST_HAS_EVQ: bool = bool(lib.UST_EVQ)
 UST_HAS_TCP_AUTOBUF: bool = bool(lib.UST_TCP_AUTOBUF)
+UST_HAS_TCP_RACK: bool = bool(lib.UST_TCP_RACK)
 UST_HAS_SYSCTL_NAMES: bool = bool(lib.UST_SYSCTL_NAMES)
 UST_HAS_STRERROR: bool = bool(lib.UST_STRERROR)
 UST_HAS_STATS: bool = bool(lib.UST_STATS)

@@ -66,6 +66,7 @@ __all__ = [
     "TCP_KEEPINTVL",
     "TCP_KEEPCNT",
     "TCP_FASTOPEN",
+    "TCP_FUNCTION_BLK",
     "MSG_OOB",
     "MSG_PEEK",
     "MSG_DONTWAIT",
@@ -138,6 +139,7 @@ TCP_KEEPIDLE = _host("TCP_KEEPIDLE")
 TCP_KEEPINTVL = _host("TCP_KEEPINTVL")
 TCP_KEEPCNT = _host("TCP_KEEPCNT")
 TCP_FASTOPEN = _host("TCP_FASTOPEN")  # FreeBSD 0x401 in C (RFC 7413)
+TCP_FUNCTION_BLK = _host("TCP_FUNCTION_BLK")  # ustack-only on Linux (FreeBSD 0x2000)
 MSG_OOB = _host("MSG_OOB")
 MSG_PEEK = _host("MSG_PEEK")
 MSG_DONTWAIT = _host("MSG_DONTWAIT")

@@ -199,6 +199,7 @@ _C_SO_TYPE = int(lib.UST_SO_TYPE)
 _C_IPPROTO_TCP = int(lib.UST_IPPROTO_TCP)
 _C_TCP_INFO = int(lib.UST_TCP_INFO)
 _C_TCP_CONGESTION = int(lib.UST_TCP_CONGESTION)
+_C_TCP_FUNCTION_BLK = int(lib.UST_TCP_FUNCTION_BLK)
 _MSG_WAITALL = int(getattr(_socket, "MSG_WAITALL", 0))
 _C_SO_SNDBUF = int(lib.UST_SO_SNDBUF)
 _C_SO_RCVBUF = int(lib.UST_SO_RCVBUF)
@@ -1159,7 +1160,7 @@ class Socket(SocketIdioms):
 
     def setsockopt(self, level: int, optname: int, value: int | bytes | bytearray | str) -> None:
         """Set an option from an int (a C int), raw bytes (``SO_LINGER``) or
-        a string (``TCP_CONGESTION``)."""
+        a string (``TCP_CONGESTION``, ``TCP_FUNCTION_BLK``: a stack's name)."""
         self._ptr()
         if isinstance(value, str):
             value = value.encode()
@@ -1186,7 +1187,10 @@ class Socket(SocketIdioms):
         ``SO_ERROR`` comes back as the *host's* errno of the same name (as the
         exceptions' ``errno`` does), so ``== errno.ECONNREFUSED`` holds, and
         ``SO_TYPE`` as the host's ``SOCK_*``.  ``TCP_INFO`` gives a
-        :class:`TCPInfo` and ``TCP_CONGESTION`` a str.
+        :class:`TCPInfo` and ``TCP_CONGESTION`` a str, as does
+        ``TCP_FUNCTION_BLK`` (the TCP stack's name, "freebsd" or "rack";
+        ``buflen`` 36 gives FreeBSD's struct tcp_function_set with the
+        stack's connection count).
         """
         if buflen < 0:
             raise ValueError("getsockopt buflen out of range")
@@ -1200,6 +1204,9 @@ class Socket(SocketIdioms):
         if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_CONGESTION and buflen == 0:
             raw = self._getsockopt_raw(c_level, c_opt, 16)
             return raw.split(b"\0", 1)[0].decode()
+        if c_level == _C_IPPROTO_TCP and c_opt == _C_TCP_FUNCTION_BLK and buflen == 0:
+            raw = self._getsockopt_raw(c_level, c_opt, 36)
+            return raw[:32].split(b"\0", 1)[0].decode()
         if buflen > 0:
             return self._getsockopt_raw(c_level, c_opt, buflen)
         raw = self._getsockopt_raw(c_level, c_opt, _INT.size)

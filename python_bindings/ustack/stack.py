@@ -144,6 +144,8 @@ StringKnob = Literal[
     "net.inet.tcp.cc.available",
     "net.inet.tcp.fastopen.setkey",
     "net.inet.tcp.fastopen.setpsk",
+    "net.inet.tcp.functions_default",
+    "net.inet.tcp.functions_available",
 ]
 
 

@@ -27,6 +27,7 @@
 #define UST_EVQ 0
 #define UST_SMP 0
 #define UST_TCP_AUTOBUF 0
+#define UST_TCP_RACK 0
 #define UST_SYSCTL_NAMES 0
 #define UST_STRERROR 0
 #define UST_STATS 0

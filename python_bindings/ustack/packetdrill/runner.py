@@ -208,7 +208,7 @@ class StackLike(Protocol):
     or a :class:`ustack.board.Board` driving the stack on a board."""
 
     def socket(self, family: int, type: int) -> Any: ...  # noqa: A002
-    def sysctl(self, name: str, value: int) -> Any: ...
+    def sysctl(self, name: str, value: int | str) -> Any: ...
     def tcp_connections(self) -> list[TcpConnection]: ...
     def tcp_drop(self, local: tuple[str, int], remote: tuple[str, int]) -> None: ...
 
@@ -245,7 +245,7 @@ class RunOptions:
     """Knobs forced on the stack whatever the script writes (the self-test's
     deliberately wrong configurations) and the tolerance multiplier."""
 
-    forced: dict[str, int] = field(default_factory=dict)
+    forced: dict[str, int | str] = field(default_factory=dict)
     tolerance_scale: float = 1.0
 
 
@@ -1054,6 +1054,11 @@ class ScriptRunner:
             except (FileNotFoundError, Error) as exc:
                 raise Unsupported(ev.line, f"sysctl {m.group(1)} refused ({exc})") from None
             return
+        # A string knob (net.inet.tcp.functions_default=rack).
+        m = re.fullmatch(r"sysctl -w ([\w.]+)=([A-Za-z_][\w-]*)", cmd)
+        if m:
+            self._sysctl(ev.line, m.group(1), m.group(2))
+            return
         m = _SOCKSTAT.fullmatch(cmd)
         if m:
             port = m.group(2) or m.group(3)
@@ -1071,7 +1076,7 @@ class ScriptRunner:
             return
         raise Unsupported(ev.line, f"command `{cmd}`")
 
-    def _sysctl(self, line: int, name: str, value: int) -> None:
+    def _sysctl(self, line: int, name: str, value: int | str) -> None:
         if name in self.opts.forced:
             return  # the self-test's wrong value wins
         if name in _ACTION_KNOBS:
