@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kern/endian.h"
+#include "ustack/ustack_opts.h"
 
 #define TCP_HDR_MIN 20
 #define TCP_MAXOLEN 40
@@ -104,6 +105,7 @@ tcp_hdr_write(uint8_t *p, const struct tcphdr *th)
 #define TOF_SACKPERM 0x0004
 #define TOF_TS 0x0010
 #define TOF_SACK 0x0080
+#define TOF_SIGNATURE 0x0040 /* RFC 2385 signature option (to_sig) */
 
 struct sackblk {
 	uint32_t start;
@@ -118,6 +120,9 @@ struct tcpopt {
 	uint8_t to_wscale; /* as received; clamp to 14 when used */
 	uint8_t to_nsacks;
 	struct sackblk to_sacks[TCP_MAX_SACK];
+#if UST_TCP_SIGNATURE
+	uint8_t to_sig[16]; /* the digest received (TOF_SIGNATURE) */
+#endif
 };
 
 /* Walks len bytes of options.  Options other than SACK count only on a SYN
@@ -132,7 +137,8 @@ int tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
 /* Lays out the options in to (at most TCP_MAXOLEN bytes) in FreeBSD's
  * order and alignment, which the conformance suite checks byte for byte:
  * MSS; window scale after NOPs to an odd offset; SACK-permitted at an even
- * offset; timestamps and SACK blocks after NOPs to an offset of 2 mod 4;
+ * offset; timestamps, the RFC 2385 signature (16 zero bytes for
+ * tcp_md5_sign to fill) and SACK blocks after NOPs to an offset of 2 mod 4;
  * EOL padding to a multiple of 4.  SACK blocks are cut to what fits.
  * Returns the option length (a multiple of 4). */
 unsigned tcp_opts_write(uint8_t *optp, const struct tcpopt *to);

@@ -51,6 +51,7 @@
 #define DS_DROP 1         /* free the segment, nothing to send */
 #define DS_DROPAFTERACK 2 /* free the segment, send an ACK */
 #define DS_DROPRESET 3    /* free the segment, answer with a RST */
+#define DS_DROPRESET_TP 6 /* the same, the connection still there (its RST signed, RFC 2385) */
 #define DS_DONE 4         /* consumed (or the tcpcb is gone) */
 #define DS_STEP6 5        /* skip ACK processing: window, URG, data */
 
@@ -402,7 +403,7 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 	TCP_ASSERT_SEQ(tp);
 	TCP_ASSERT_PAYLOAD(seg, *mp);
 	if ((flags & TH_ACK) && (SEQ_LEQ(th->th_ack, tp->iss) || SEQ_GT(th->th_ack, tp->snd_max)))
-		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET);
+		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET_TP);
 	if (flags & TH_RST) {
 		/* Acceptable ACK: the peer refused (RFC 9293: "error:
 		 * connection reset"; FreeBSD reports ECONNREFUSED). */
@@ -1279,7 +1280,7 @@ tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwi
 	/* SYN_RECEIVED: an ACK that does not fit our SYN gets a RST. */
 	if (tp->t_state == TCPS_SYN_RECEIVED && (th->th_flags & TH_ACK) &&
 	    (SEQ_GT(tp->snd_una, th->th_ack) || SEQ_GT(th->th_ack, tp->snd_max)))
-		return (DS_DROPRESET);
+		return (DS_DROPRESET_TP);
 	if ((th->th_flags & TH_SYN) && tp->t_state != TCPS_SYN_RECEIVED)
 		return (tcp_do_syn_sync(tp, seg));
 	if ((r = tcp_trim(tp, seg, m)) != DS_CONTINUE)
@@ -1493,6 +1494,11 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	case DS_DROPRESET:
 		tcp_dropwithreset(st, NULL, seg, m);
 		return;
+	case DS_DROPRESET_TP:
+		/* FreeBSD answers with the tcpcb: a TCP_MD5SIG connection's
+		 * RST is signed (tcp_respond); otherwise as without one. */
+		tcp_dropwithreset(st, (tp->t_flags & TF_SIGNATURE) ? tp : NULL, seg, m);
+		return;
 	case DS_DROPAFTERACK:
 		m_freem(m);
 		tp->t_flags |= TF_ACKNOW;
@@ -1659,7 +1665,8 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 #endif
 		if (so == NULL) {
 			if (reset)
-				tcp_dropwithreset(st, NULL, seg, m);
+				tcp_dropwithreset(st, (tp->t_flags & TF_SIGNATURE) ? tp : NULL, seg,
+				    m);
 			else
 				m_freem(m);
 			return;
@@ -1834,6 +1841,16 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 			tcp_noport(st, tp, segp, m);
 			return;
 		}
+#if UST_TCP_SIGNATURE
+		/* RFC 2385 3.0: a connection or listener with TCP_MD5SIG
+		 * takes only segments signed with the pair's key; the rest
+		 * are dropped without an answer. */
+		if (tp->t_flags & TF_SIGNATURE) {
+			if (tcp_md5_verify(st, segp, m) != 0)
+				goto drop;
+		} else if (segp->to.to_flags & TOF_SIGNATURE)
+			TCPSTAT_INC(st, tcps_sig_err_sigopt);
+#endif
 		if (tp->t_state != TCPS_TIME_WAIT)
 			break;
 		if (!tcp_twcheck(tp, segp, m))

@@ -60,6 +60,7 @@
 #define SCF_UNREACH 0x08   /* an ICMP unreachable was seen */
 #define SCF_SACK 0x10      /* both sides send SACK-permitted (RFC 2018) */
 #define SCF_ECN 0x20       /* ECN-setup SYN accepted (RFC 3168 6.1.1) */
+#define SCF_SIGNATURE 0x80 /* the listener has TCP_MD5SIG (RFC 2385) */
 
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
@@ -237,6 +238,10 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		to.to_tsval = tcp_ts_getticks(st) + sc->sc_tsoff;
 		to.to_tsecr = sc->sc_tsreflect;
 	}
+#if UST_TCP_SIGNATURE
+	if (sc->sc_flags & SCF_SIGNATURE)
+		to.to_flags |= TOF_SIGNATURE;
+#endif
 	if (to.to_flags != 0)
 		optlen = tcp_opts_write(p + TCP_HDR_MIN, &to);
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR, and
@@ -255,6 +260,13 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	tcp_hdr_write(p, &th);
 	m->m_len = TCP_HDR_MIN + optlen;
 	m->m_pkthdr.len = m->m_len;
+#if UST_TCP_SIGNATURE
+	if ((sc->sc_flags & SCF_SIGNATURE) &&
+	    tcp_md5_sign(st, &sc->sc_inc, p, m->m_len, m, m->m_len, 0) != 0) {
+		m_freem(m);
+		return (UST_EACCES);
+	}
+#endif
 #if UST_INET6
 	if (inc_isipv6(&sc->sc_inc)) {
 		TCPSTAT_INC(st, tcps_sndtotal);
@@ -451,6 +463,10 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 		sc->sc_peer_mss = seg->to.to_mss;
 	if (ltp != NULL && (ltp->t_flags & TF_NOOPT))
 		sc->sc_flags |= SCF_NOOPT;
+	/* RFC 2385: the listener's SYN-ACKs are signed (tcp_input checked
+	 * the SYN); the connection inherits TF_SIGNATURE (tcp_usrreq.c). */
+	if (UST_TCP_SIGNATURE && ltp != NULL && (ltp->t_flags & TF_SIGNATURE))
+		sc->sc_flags |= SCF_SIGNATURE;
 	if (UST_TCP_SACK && (seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) &&
 	    !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;

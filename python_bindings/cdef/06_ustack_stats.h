@@ -175,6 +175,7 @@ struct ust_tcpstat {
 	uint64_t tcps_finwait2_drops;
 	uint64_t tcps_tw_recycles;
 	uint64_t tcps_tw_reclaims;
+	uint64_t tcps_tw_responds;
 	uint64_t tcps_sc_added;
 	uint64_t tcps_sc_retransmitted;
 	uint64_t tcps_sc_dupsyn;
@@ -205,6 +206,11 @@ struct ust_tcpstat {
 	uint64_t tcps_autorcvbuf;
 	uint64_t tcps_autosndbuf;
 	uint64_t tcps_autobuf_fail;
+	uint64_t tcps_sig_rcvgoodsig;
+	uint64_t tcps_sig_rcvbadsig;
+	uint64_t tcps_sig_err_buildsig;
+	uint64_t tcps_sig_err_sigopt;
+	uint64_t tcps_sig_err_nosigopt;
 	...;
 };
 
