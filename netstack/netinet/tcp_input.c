@@ -288,14 +288,23 @@ tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 	 * does (state-event-engine/rcv-syn-time-wait). */
 	if (!(flags & TH_ACK))
 		goto drop;
+	/* RFC 7323 3.2 as FreeBSD 14's tcp_twcheck: with timestamps agreed,
+	 * a segment without one is dropped silently unless
+	 * net.inet.tcp.tolerate_missing_ts. */
+	if ((tp->t_flags & TF_RCVD_TSTMP) && !(seg->to.to_flags & TOF_TS) && tp->ts_recent != 0 &&
+	    !V(st, tcp_tolerate_missing_ts))
+		goto drop;
 	/* A retransmitted FIN: our ACK was lost; restart the 2MSL wait
 	 * (RFC 9293 3.10.7.4 TIME-WAIT). */
 	if ((flags & TH_FIN) && th->th_seq + seg->tlen + 1 == tp->rcv_nxt)
 		tcp_timer_activate(tp, TT_2MSL, 2 * MS_TO_NS(V(st, tcp_msl)));
-	/* Anything but the expected pure ACK is answered with an ACK. */
-	if ((flags & ~TH_PUSH) != TH_ACK || seg->tlen != 0 || th->th_seq != tp->rcv_nxt ||
-	    th->th_ack != tp->snd_nxt)
+	/* Anything but the exact duplicate pure ACK (FreeBSD: the flags
+	 * exactly ACK, PSH included) is answered with an ACK. */
+	if (flags != TH_ACK || seg->tlen != 0 || th->th_seq != tp->rcv_nxt ||
+	    th->th_ack != tp->snd_nxt) {
 		tcp_respond(st, tp, seg, tp->rcv_nxt, tp->snd_nxt, TH_ACK);
+		TCPSTAT_INC(st, tcps_tw_responds);
+	}
 drop:
 	m_freem(m);
 	return (0);
