@@ -28,6 +28,7 @@ def _run_with_counters(name: str) -> dict[str, int]:
         return {k: int(v) for k, v in be.stack.netstat("tcp")["tcp"].items()}
     finally:
         runner.close()
+        be.close()
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.pkt")))

@@ -41,7 +41,7 @@ closing line "N passed, N failed, N skipped"; IPv4 and IPv6 scripts are
 counted apart (a column set each in the table, a summary line each with the
 in-scope pass rate).  IPv6 scripts (--ip_version=ipv6) run between 2001:2::1
 (ustack) and 2001:2::2.  A construct the runner or ustack does not support
-(IPv6 in a build without it, TCP Fast Open, TCP over UDP, MD5 signatures,
+(IPv6 in a build without it, TCP Fast Open, TCP over UDP,
 unknown knobs) is skipped with its reason, never passed.
 
 Exit status: 0 when nothing failed (and, with --min-pass/--min-pass-ipv6, the

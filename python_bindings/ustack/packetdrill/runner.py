@@ -293,6 +293,8 @@ def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbo
                 )
             elif o[0] == "TS":
                 parts.append(f"TS val {o[1]} ecr {o[2]}")
+            elif o[0] == "md5" and isinstance(o[1], bytes):
+                parts.append(f"md5 {o[1].hex()}")
             else:
                 parts.append(" ".join(str(x) for x in o))
         text += " <" + ",".join(parts) + ">"
@@ -407,12 +409,19 @@ class ScriptRunner:
             add = re.fullmatch(r'add (\S+) (\S+) tcp \S+ -A tcp-md5 "([^"]*)"', stmt)
             dele = re.fullmatch(r"delete (\S+) (\S+) tcp \S+", stmt)
             if add is not None:
-                st.tcp_md5_add(
-                    self._script_addr(add.group(1), line),
-                    self._script_addr(add.group(2), line),
-                    add.group(3).encode(),
-                    both=False,
-                )
+                try:
+                    st.tcp_md5_add(
+                        self._script_addr(add.group(1), line),
+                        self._script_addr(add.group(2), line),
+                        add.group(3).encode(),
+                        both=False,
+                    )
+                except OSError as exc:
+                    if exc.errno == _errno.EOPNOTSUPP:
+                        raise Unsupported(
+                            line, "TCP MD5 signatures: ustack built without UST_TCP_SIGNATURE"
+                        ) from None
+                    raise
             elif dele is not None:
                 st.tcp_md5_del(
                     self._script_addr(dele.group(1), line),
