@@ -337,6 +337,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_TCP_MAXSEG 0x02     /* int: MSS to send with (clamped to the path's) */
 #define UST_TCP_NOPUSH 0x04     /* int: hold partial segments */
 #define UST_TCP_NOOPT 0x08      /* int: send no options on SYN */
+#define UST_TCP_MD5SIG 0x10     /* int: sign and check segments (RFC 2385; keys: ust_tcp_md5_*) */
 #define UST_TCP_INFO 0x20       /* struct ust_tcp_info, read only */
 #define UST_TCP_CONGESTION 0x40 /* char[16]: congestion control module */
 #define UST_TCP_KEEPINIT 0x80   /* int seconds */
@@ -511,6 +512,31 @@ UST_API size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, s
  * (lengths, mixed families), -UST_EAFNOSUPPORT. */
 UST_API int ust_tcp_drop(struct ust_stack *st, const struct ust_sockaddr *laddr, ust_socklen_t llen,
     const struct ust_sockaddr *faddr, ust_socklen_t flen);
+
+/* TCP MD5 signature keys (RFC 2385; UST_TCP_SIGNATURE), FreeBSD's
+ * setkey(8) "add SRC DST tcp SPI -A tcp-md5 KEY" security associations: a
+ * key signs the segments sent from src to dst and checks those received
+ * from src at dst (ports do not count).  A socket uses them once
+ * TCP_MD5SIG is set on it (or on its listener).  ust_tcp_md5_sa_* take one
+ * direction, as setkey; ust_tcp_md5_key_* both directions of a local and
+ * a remote address with one key.  Adding a pair again replaces its key.
+ * Addresses are sockaddrs of one family (v4-mapped IPv6: the IPv4 pair);
+ * at most UST_TCP_MD5_KEYLEN_MAX bytes of key, UST_TCP_MD5_MAXKEYS pairs.
+ * 0, -UST_EINVAL, -UST_EAFNOSUPPORT, -UST_ENOSPC (table full), -UST_ENOENT
+ * (del: no such pair), -UST_ENOMEM, -UST_EOPNOTSUPP (UST_TCP_SIGNATURE 0). */
+UST_API int ust_tcp_md5_sa_add(struct ust_stack *st, const struct ust_sockaddr *src,
+    ust_socklen_t srclen, const struct ust_sockaddr *dst, ust_socklen_t dstlen, const void *key,
+    size_t keylen);
+UST_API int ust_tcp_md5_sa_del(struct ust_stack *st, const struct ust_sockaddr *src,
+    ust_socklen_t srclen, const struct ust_sockaddr *dst, ust_socklen_t dstlen);
+UST_API int ust_tcp_md5_key_add(struct ust_stack *st, const struct ust_sockaddr *local,
+    ust_socklen_t llen, const struct ust_sockaddr *remote, ust_socklen_t rlen, const void *key,
+    size_t keylen);
+UST_API int ust_tcp_md5_key_del(struct ust_stack *st, const struct ust_sockaddr *local,
+    ust_socklen_t llen, const struct ust_sockaddr *remote, ust_socklen_t rlen);
+/* Forgets every key (setkey -F); the number of pairs held. */
+UST_API void ust_tcp_md5_flush(struct ust_stack *st);
+UST_API size_t ust_tcp_md5_count(const struct ust_stack *st);
 
 /* ---------------------------------------------------------------------
  * IPv6 addresses, routes and the neighbor cache (UST_INET6 in

@@ -124,6 +124,21 @@
 #define UST_TCP_SYNCACHE 1
 #endif
 
+/* TCP MD5 signatures (RFC 2385) as FreeBSD's TCP_MD5SIG socket option,
+ * with a per-stack table of at most UST_TCP_MD5_MAXKEYS keys (one per
+ * source/destination address pair, each at most UST_TCP_MD5_KEYLEN_MAX
+ * bytes: FreeBSD's TCP_KEYLEN_MAX) filled by ust_tcp_md5_key_add().
+ * 0: TCP_MD5SIG gives ENOPROTOOPT and the key calls -UST_EOPNOTSUPP. */
+#ifndef UST_TCP_SIGNATURE
+#define UST_TCP_SIGNATURE 1
+#endif
+#ifndef UST_TCP_MD5_MAXKEYS
+#define UST_TCP_MD5_MAXKEYS 64
+#endif
+#ifndef UST_TCP_MD5_KEYLEN_MAX
+#define UST_TCP_MD5_KEYLEN_MAX 80
+#endif
+
 /* Explicit congestion notification for TCP (RFC 3168).  0: ECN is never
  * negotiated (net.inet.tcp.ecn.enable has no effect). */
 #ifndef UST_TCP_ECN

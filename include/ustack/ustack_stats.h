@@ -185,6 +185,7 @@ extern "C" {
 	C(ctx, tcps_finwait2_drops, "orphans timed out in FIN_WAIT_2")                    \
 	C(ctx, tcps_tw_recycles, "TIME_WAIT connections reused by a new SYN")             \
 	C(ctx, tcps_tw_reclaims, "TIME_WAIT connections ended early: PCB zones full")     \
+	C(ctx, tcps_tw_responds, "ACKs sent from TIME_WAIT")                              \
 	C(ctx, tcps_sc_added, "syncache entries added")                                   \
 	C(ctx, tcps_sc_retransmitted, "SYN-ACKs retransmitted")                           \
 	C(ctx, tcps_sc_dupsyn, "duplicate SYNs")                                          \
@@ -233,7 +234,12 @@ extern "C" {
 	C(ctx, tcps_tfo_conn_accepted, "connections made on a SYN with a valid cookie")   \
 	C(ctx, tcps_tfo_syn_data_rcvd, "SYNs with data delivered at once")                \
 	C(ctx, tcps_tfo_syn_data_bytes, "bytes delivered from SYNs")                      \
-	C(ctx, tcps_tfo_pending_limit, "valid Fast Open SYNs over the pending limit")
+	C(ctx, tcps_tfo_pending_limit, "valid Fast Open SYNs over the pending limit")     \
+	C(ctx, tcps_sig_rcvgoodsig, "TCP-MD5 signatures verified (RFC 2385)")             \
+	C(ctx, tcps_sig_rcvbadsig, "TCP-MD5 signatures wrong: dropped")                   \
+	C(ctx, tcps_sig_err_buildsig, "TCP-MD5: no key for the address pair")             \
+	C(ctx, tcps_sig_err_sigopt, "TCP-MD5 signature on a connection without one")      \
+	C(ctx, tcps_sig_err_nosigopt, "TCP-MD5 signature missing: dropped")
 
 /* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct
  * ip6stat names.  ip6s_cantforward counts packets for another host (we

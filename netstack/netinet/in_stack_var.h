@@ -23,6 +23,7 @@ struct {
 	struct tcp_state *st_tcp;           /* TCP per-stack state (tcp_subr.c) */
 	struct syncache_state *st_syncache; /* tcp_syncache.c */
 	struct tfo_state *st_tfo;           /* tcp_fastopen.c */
+	struct tcp_md5_state *st_tcpmd5;    /* TCP-MD5 keys (tcp_md5.c), NULL: none yet */
 	struct ust_zone *st_sackhole_zone;  /* tcp_sack.c: sackhole, globalmaxholes */
 	uint32_t st_sackholes;              /* holes in use (tcp_sack.c) */
 	/* Connections whose tcp_output waits for the end of the poll's

@@ -20,6 +20,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/tcp_fastopen.c
   netstack/netinet/tcp_input.c
   netstack/netinet/tcp_lro.c
+  netstack/netinet/tcp_md5.c
   netstack/netinet/tcp_output.c
   netstack/netinet/tcp_outq.c
   netstack/netinet/tcp_reass.c

@@ -105,7 +105,8 @@ tcp_hdr_write(uint8_t *p, const struct tcphdr *th)
 #define TOF_SACKPERM 0x0004
 #define TOF_TS 0x0010
 #define TOF_SACK 0x0080
-#define TOF_FASTOPEN 0x0100 /* RFC 7413 Fast Open option (tcp_fastopen.h) */
+#define TOF_FASTOPEN 0x0100  /* RFC 7413 Fast Open option (tcp_fastopen.h) */
+#define TOF_SIGNATURE 0x0040 /* RFC 2385 signature option (to_sig) */
 
 struct sackblk {
 	uint32_t start;
@@ -125,6 +126,9 @@ struct tcpopt {
 	uint8_t to_tfo_reply;      /* listener: answer with a fresh cookie */
 	uint8_t to_tfo_cookie[16]; /* its first 16 bytes (longer: invalid) */
 #endif
+#if UST_TCP_SIGNATURE
+	uint8_t to_sig[16]; /* the digest received (TOF_SIGNATURE) */
+#endif
 };
 
 /* Walks len bytes of options.  Options other than SACK count only on a SYN
@@ -139,7 +143,8 @@ int tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
 /* Lays out the options in to (at most TCP_MAXOLEN bytes) in FreeBSD's
  * order and alignment, which the conformance suite checks byte for byte:
  * MSS; window scale after NOPs to an odd offset; SACK-permitted at an even
- * offset; timestamps and SACK blocks after NOPs to an offset of 2 mod 4;
+ * offset; timestamps, the RFC 2385 signature (16 zero bytes for
+ * tcp_md5_sign to fill) and SACK blocks after NOPs to an offset of 2 mod 4;
  * EOL padding to a multiple of 4.  SACK blocks are cut to what fits.
  * Returns the option length (a multiple of 4). */
 unsigned tcp_opts_write(uint8_t *optp, const struct tcpopt *to);

@@ -53,6 +53,7 @@
 #define DS_DROP 1         /* free the segment, nothing to send */
 #define DS_DROPAFTERACK 2 /* free the segment, send an ACK */
 #define DS_DROPRESET 3    /* free the segment, answer with a RST */
+#define DS_DROPRESET_TP 6 /* the same, the connection still there (its RST signed, RFC 2385) */
 #define DS_DONE 4         /* consumed (or the tcpcb is gone) */
 #define DS_STEP6 5        /* skip ACK processing: window, URG, data */
 
@@ -289,14 +290,23 @@ tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 	 * does (state-event-engine/rcv-syn-time-wait). */
 	if (!(flags & TH_ACK))
 		goto drop;
+	/* RFC 7323 3.2 as FreeBSD 14's tcp_twcheck: with timestamps agreed,
+	 * a segment without one is dropped silently unless
+	 * net.inet.tcp.tolerate_missing_ts. */
+	if ((tp->t_flags & TF_RCVD_TSTMP) && !(seg->to.to_flags & TOF_TS) && tp->ts_recent != 0 &&
+	    !V(st, tcp_tolerate_missing_ts))
+		goto drop;
 	/* A retransmitted FIN: our ACK was lost; restart the 2MSL wait
 	 * (RFC 9293 3.10.7.4 TIME-WAIT). */
 	if ((flags & TH_FIN) && th->th_seq + seg->tlen + 1 == tp->rcv_nxt)
 		tcp_timer_activate(tp, TT_2MSL, 2 * MS_TO_NS(V(st, tcp_msl)));
-	/* Anything but the expected pure ACK is answered with an ACK. */
-	if ((flags & ~TH_PUSH) != TH_ACK || seg->tlen != 0 || th->th_seq != tp->rcv_nxt ||
-	    th->th_ack != tp->snd_nxt)
+	/* Anything but the exact duplicate pure ACK (FreeBSD: the flags
+	 * exactly ACK, PSH included) is answered with an ACK. */
+	if (flags != TH_ACK || seg->tlen != 0 || th->th_seq != tp->rcv_nxt ||
+	    th->th_ack != tp->snd_nxt) {
 		tcp_respond(st, tp, seg, tp->rcv_nxt, tp->snd_nxt, TH_ACK);
+		TCPSTAT_INC(st, tcps_tw_responds);
+	}
 drop:
 	m_freem(m);
 	return (0);
@@ -404,7 +414,7 @@ tcp_do_syn_sent(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf **mp)
 	TCP_ASSERT_SEQ(tp);
 	TCP_ASSERT_PAYLOAD(seg, *mp);
 	if ((flags & TH_ACK) && (SEQ_LEQ(th->th_ack, tp->iss) || SEQ_GT(th->th_ack, tp->snd_max)))
-		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET);
+		return ((flags & TH_RST) ? DS_DROP : DS_DROPRESET_TP);
 	if (flags & TH_RST) {
 		/* Acceptable ACK: the peer refused (RFC 9293: "error:
 		 * connection reset"; FreeBSD reports ECONNREFUSED). */
@@ -1308,7 +1318,7 @@ tcp_do_sync(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m, uint32_t tiwi
 	/* SYN_RECEIVED: an ACK that does not fit our SYN gets a RST. */
 	if (tp->t_state == TCPS_SYN_RECEIVED && (th->th_flags & TH_ACK) &&
 	    (SEQ_GT(tp->snd_una, th->th_ack) || SEQ_GT(th->th_ack, tp->snd_max)))
-		return (DS_DROPRESET);
+		return (DS_DROPRESET_TP);
 	if ((th->th_flags & TH_SYN) && tp->t_state != TCPS_SYN_RECEIVED)
 		return (tcp_do_syn_sync(tp, seg));
 	if ((r = tcp_trim(tp, seg, m)) != DS_CONTINUE)
@@ -1525,6 +1535,11 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 	case DS_DROPRESET:
 		tcp_dropwithreset(st, NULL, seg, m);
 		return;
+	case DS_DROPRESET_TP:
+		/* FreeBSD answers with the tcpcb: a TCP_MD5SIG connection's
+		 * RST is signed (tcp_respond); otherwise as without one. */
+		tcp_dropwithreset(st, (tp->t_flags & TF_SIGNATURE) ? tp : NULL, seg, m);
+		return;
 	case DS_DROPAFTERACK:
 		m_freem(m);
 		tp->t_flags |= TF_ACKNOW;
@@ -1719,7 +1734,8 @@ tcp_input_listen(struct ust_stack *st, struct tcpcb *tp, struct tcp_seg *seg, st
 #endif
 		if (so == NULL) {
 			if (reset)
-				tcp_dropwithreset(st, NULL, seg, m);
+				tcp_dropwithreset(st, (tp->t_flags & TF_SIGNATURE) ? tp : NULL, seg,
+				    m);
 			else
 				m_freem(m);
 			return;
@@ -1898,6 +1914,16 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 			tcp_noport(st, tp, segp, m);
 			return;
 		}
+#if UST_TCP_SIGNATURE
+		/* RFC 2385 3.0: a connection or listener with TCP_MD5SIG
+		 * takes only segments signed with the pair's key; the rest
+		 * are dropped without an answer. */
+		if (tp->t_flags & TF_SIGNATURE) {
+			if (tcp_md5_verify(st, segp, m) != 0)
+				goto drop;
+		} else if (segp->to.to_flags & TOF_SIGNATURE)
+			TCPSTAT_INC(st, tcps_sig_err_sigopt);
+#endif
 		if (tp->t_state != TCPS_TIME_WAIT)
 			break;
 		if (!tcp_twcheck(tp, segp, m))

@@ -116,6 +116,9 @@ tcp_fixed_maxseg(const struct tcpcb *tp)
 
 	if ((tp->t_flags & TF_RCVD_TSTMP) && !(tp->t_flags & TF_NOOPT) && mss > TCPOLEN_TSTAMP_APPA)
 		mss -= TCPOLEN_TSTAMP_APPA;
+	/* RFC 2385: the signature rides on every segment. */
+	if (UST_TCP_SIGNATURE && (tp->t_flags & TF_SIGNATURE) && mss > TCPOLEN_SIGNATURE_PAD)
+		mss -= TCPOLEN_SIGNATURE_PAD;
 	return (mss);
 }
 
@@ -145,8 +148,10 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 
 	/* UST_TCP_TSO 0 (ustack_opts.h): never, and the TSO paths below
 	 * fold away. */
+	/* A signed segment cannot be cut by the interface (RFC 2385: each
+	 * has its own digest). */
 	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
-	    (tp->t_flags & TF_FORCEDATA) || IN_RECOVERY(tp->t_flags) ||
+	    (tp->t_flags & (TF_FORCEDATA | TF_SIGNATURE)) || IN_RECOVERY(tp->t_flags) ||
 	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
 	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0)
 		return (0);
@@ -258,12 +263,20 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		to.to_tsval = tcp_ts_getticks(st) + tp->ts_offset;
 		to.to_tsecr = tp->ts_recent;
 	}
+#if UST_TCP_SIGNATURE
+	/* RFC 2385 on every segment, the SYN included. */
+	if (tp->t_flags & TF_SIGNATURE)
+		to.to_flags |= TOF_SIGNATURE;
+#endif
 	/* RFC 2018 3-4, RFC 2883 4: SACK blocks on ACKs once agreed (3
-	 * fit beside timestamps, 4 alone). */
+	 * fit beside timestamps, 4 alone; with the 20 bytes of a signature
+	 * 2 alone and none beside timestamps, as FreeBSD). */
 	if (!(flags & TH_SYN) && (tp->t_flags & TF_SACK_PERMIT) &&
 	    (tp->rcv_numsacks > 0 || tp->rcv_dsack_valid))
 		TCPSTAT_ADD(st, tcps_sack_send_blocks,
-		    (uint64_t)tcp_sack_fill(tp, &to, (to.to_flags & TOF_TS) ? 3 : 4));
+		    (uint64_t)tcp_sack_fill(tp, &to,
+		        (to.to_flags & TOF_SIGNATURE) ? ((to.to_flags & TOF_TS) ? 0 : 2) :
+		                                        ((to.to_flags & TOF_TS) ? 3 : 4)));
 	return (tcp_opts_write(optp, &to));
 }
 
@@ -613,7 +626,7 @@ tcp_output_optlen_fast(const struct tcpcb *tp, uint16_t flags)
 {
 	if (tp->t_flags & TF_NOOPT)
 		return (0);
-	if ((flags & TH_SYN) ||
+	if ((flags & TH_SYN) || (tp->t_flags & TF_SIGNATURE) ||
 	    ((tp->t_flags & TF_SACK_PERMIT) && (tp->rcv_numsacks > 0 || tp->rcv_dsack_valid)))
 		return (-1);
 	return (UST_TCP_RFC1323 && (tp->t_flags & TF_RCVD_TSTMP) ? TCPOLEN_TSTAMP_APPA : 0);
@@ -718,6 +731,18 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		tcp_out_put32(p + TCP_HDR_MIN + 8, tp->ts_recent);
 	} else if (optlen > 0)
 		memcpy(p + TCP_HDR_MIN, opt, optlen);
+#if UST_TCP_SIGNATURE
+	/* RFC 2385: never sent unsigned; without a key (counted) it is as
+	 * if the segment were lost, and the timers try again. */
+	if ((tp->t_flags & TF_SIGNATURE) &&
+	    tcp_md5_sign(st, &inp->inp_inc, p, hlen, m, hlen, len) != 0) {
+		m_freem(m);
+		tp->snd_nxt = oldnxt;
+		if (!tcp_out_timer_on(tp, TT_REXMT) && !tcp_out_timer_on(tp, TT_PERSIST))
+			tcp_timer_activate(tp, TT_REXMT, (uint64_t)tp->t_rxtcur * NS_PER_US);
+		return (UST_ENOBUFS_SOFT);
+	}
+#endif
 	/* The bookkeeping before the segment leaves: ip_output may loop it
 	 * back into this stack. */
 	tcp_output_count(tp, len, flags, probe);

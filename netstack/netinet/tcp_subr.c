@@ -496,6 +496,9 @@ tcp_fini(struct ust_stack *st)
 #if UST_TCP_TFO
 	tcp_fastopen_fini(st);
 #endif
+#if UST_TCP_SIGNATURE
+	tcp_md5_fini(st);
+#endif
 	if (info != NULL) {
 		/* sofini() ran first: every socket is gone, so PCBs left
 		 * here (TIME_WAIT, orphans) must not look at theirs. */
@@ -819,6 +822,16 @@ tcp_opts_parse(const uint8_t *cp, size_t len, int is_syn, struct tcpopt *to)
 			}
 			break;
 #endif
+#if UST_TCP_SIGNATURE
+		case TCPOPT_SIGNATURE:
+			/* RFC 2385 2.0; checked in tcp_input once the
+			 * connection is known. */
+			if (optlen == TCPOLEN_SIGNATURE) {
+				to->to_flags |= TOF_SIGNATURE;
+				memcpy(to->to_sig, cp + 2, TCP_SIGLEN);
+			}
+			break;
+#endif
 		default:
 			break;
 		}
@@ -869,6 +882,17 @@ tcp_opts_write(uint8_t *optp, const struct tcpopt *to)
 		be32enc(optp + optlen + 2, to->to_tsval);
 		be32enc(optp + optlen + 6, to->to_tsecr);
 		optlen += TCPOLEN_TIMESTAMP;
+	}
+#endif
+#if UST_TCP_SIGNATURE
+	/* RFC 2385 2.0: 18 bytes at 2 mod 4 (FreeBSD's NOP, NOP before it);
+	 * the digest is zero until tcp_md5_sign fills it. */
+	if (to->to_flags & TOF_SIGNATURE) {
+		TCP_OPT_PAD(optlen == 0 || optlen % 4 != 2);
+		optp[optlen] = TCPOPT_SIGNATURE;
+		optp[optlen + 1] = TCPOLEN_SIGNATURE;
+		memset(optp + optlen + 2, 0, TCP_SIGLEN);
+		optlen += TCPOLEN_SIGNATURE;
 	}
 #endif
 #if UST_TCP_SACK
@@ -990,6 +1014,11 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 	}
 	if (win > TCP_MAXWIN)
 		win = TCP_MAXWIN;
+#if UST_TCP_SIGNATURE
+	/* RFC 2385: a signed connection signs its RSTs and ACKs too. */
+	if (tp != NULL && (tp->t_flags & TF_SIGNATURE))
+		to.to_flags |= TOF_SIGNATURE;
+#endif
 	hlen = TCP_HDR_MIN + tcp_opts_write(opt, &to);
 	if ((m = tcp_hdr_mbuf(st, hlen)) == NULL) {
 		TCPSTAT_INC(st, tcps_rcvmemdrop);
@@ -1005,6 +1034,13 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 	tcp_hdr_write(p, &th);
 	m->m_len = hlen;
 	m->m_pkthdr.len = hlen;
+#if UST_TCP_SIGNATURE
+	if ((to.to_flags & TOF_SIGNATURE) &&
+	    tcp_md5_sign(st, seg != NULL ? &seg->inc : &inp->inp_inc, p, hlen, m, hlen, 0) != 0) {
+		m_freem(m);
+		return;
+	}
+#endif
 #if UST_INET6
 	if (seg != NULL ? inc_isipv6(&seg->inc) : (inp->inp_vflag & INP_IPV6) != 0) {
 		TCPSTAT_INC(st, tcps_sndtotal);

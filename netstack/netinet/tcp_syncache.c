@@ -19,16 +19,25 @@
  *   callout per bucket -> syncache_timer -> SYN-ACK retransmission with
  *       backoff, at most net.inet.tcp.syncache.rexmtlimit times, then drop
  *
- * SYN cookies (RFC 4987 3.6): ISS = MAC(28 bits) | slot parity (1) | MSS
- * index (3), the MAC a SipHash-2-4 keyed with a per-stack secret over the
- * 4-tuple, the peer's ISN, the MSS index and a time counter that advances
- * every SYNCOOKIE_LIFETIME; the current and the previous counter are
- * accepted.  Only the MSS survives in a cookie: a cookie SYN-ACK therefore
- * carries <mss> alone, so that window scaling and timestamps are never
- * agreed on for such a connection (FreeBSD also packs WS/SACK/TS into the
- * timestamp; we keep it simple).  ECN is not in a cookie either: there is
- * no bit left for it in the ISN, so a cookie SYN-ACK never carries ECE and
- * the connection runs without ECN, which RFC 3168 6.1.1 allows (the peer
+ * SYN cookies (RFC 4987 3.6) in FreeBSD's layout: the ISS is
+ *
+ *     | MAC: 24 bits | WWW MMM S P ^ the MAC's top byte: 8 bits |
+ *
+ * W the index of the peer's window scale in FreeBSD's table
+ * {none, 0, 1, 2, 4, 6, 7, 8} (rounded down: we may underestimate its
+ * window, never overestimate it), M the MSS index ({216, 536, 1200, 1360,
+ * 1400, 1440, 1452, 1460}, rounded down), S SACK-permitted, P the parity
+ * of the secret.  The MAC is a SipHash-2-4 over the 4-tuple, the peer's
+ * ISN and those 8 bits, keyed with one of two per-stack secrets; every
+ * SYNCOOKIE_LIFETIME the secret of the new parity is drawn afresh, so a
+ * cookie is good for 15 to 30 s, and an older or forged one fails the
+ * MAC (tcps_sc_spurcookie).  Our own window scale is what the listener
+ * would offer again (tcp_request_wscale).  Timestamps need no bit: the
+ * ACK carries them when the SYN-ACK did (RFC 7323 3.2), so they are
+ * agreed when the ACK has them, with an offset that is a keyed hash of
+ * the 4-tuple, the same for the SYN-ACK and the ACK.  ECN has no bit in
+ * FreeBSD's cookie either: a cookie SYN-ACK never carries ECE and the
+ * connection runs without ECN, which RFC 3168 6.1.1 allows (the peer
  * reads a SYN-ACK without ECE as "no").  Entries of the cache use an RFC 6528 ISN,
  * not a cookie, so an ACK for an entry that expired is answered with a RST
  * rather than half-recovered.
@@ -61,6 +70,7 @@
 #define SCF_SACK 0x10      /* both sides send SACK-permitted (RFC 2018) */
 #define SCF_ECN 0x20       /* ECN-setup SYN accepted (RFC 3168 6.1.1) */
 #define SCF_TFO 0x80       /* the SYN-ACK brings a Fast Open cookie (RFC 7413) */
+#define SCF_SIGNATURE 0x40 /* the listener has TCP_MD5SIG (RFC 2385) */
 
 struct syncache {
 	struct syncache *sc_next; /* bucket chain */
@@ -98,11 +108,21 @@ struct syncache_state {
 	uint32_t ss_count;
 	struct ust_zone *ss_zone;
 	uint64_t ss_hashkey[2];
-	uint64_t ss_cookiekey[2];
+	uint64_t ss_cookiekey[2][2]; /* SipHash keys of the odd and even secret */
+	uint64_t ss_cookie_epoch;    /* stack_now / SYNCOOKIE_LIFETIME at the last draw */
 };
 
 /* FreeBSD's MSS values for cookies (tcp_sc_msstab). */
 static const uint16_t syncookie_msstab[8] = { 216, 536, 1200, 1360, 1400, 1440, 1452, 1460 };
+/* FreeBSD's window scale values for cookies (tcp_sc_wstab); index 0 is
+ * "no window scale option". */
+static const uint8_t syncookie_wstab[8] = { 0, 0, 1, 2, 4, 6, 7, 8 };
+
+/* The cookie's 8 bits (FreeBSD's union syncookie). */
+#define SYNCOOKIE_ODD 0x01  /* P: the secret's parity */
+#define SYNCOOKIE_SACK 0x02 /* S: SACK-permitted */
+#define SYNCOOKIE_MSS(f) (((f) >> 2) & 7)
+#define SYNCOOKIE_WS(f) (((f) >> 5) & 7)
 
 /* ---------------------------------------------------------------------
  * Keyed hashing: SipHash-2-4 (tcp_siphash24, tcp_subr.c) over 64-bit
@@ -242,6 +262,10 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		to.to_tsval = tcp_ts_getticks(st) + sc->sc_tsoff;
 		to.to_tsecr = sc->sc_tsreflect;
 	}
+#if UST_TCP_SIGNATURE
+	if (sc->sc_flags & SCF_SIGNATURE)
+		to.to_flags |= TOF_SIGNATURE;
+#endif
 	if (to.to_flags != 0)
 		optlen = tcp_opts_write(p + TCP_HDR_MIN, &to);
 	/* RFC 3168 6.1.1: an ECN-setup SYN-ACK has ECE and not CWR, and
@@ -260,6 +284,13 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 	tcp_hdr_write(p, &th);
 	m->m_len = TCP_HDR_MIN + optlen;
 	m->m_pkthdr.len = m->m_len;
+#if UST_TCP_SIGNATURE
+	if ((sc->sc_flags & SCF_SIGNATURE) &&
+	    tcp_md5_sign(st, &sc->sc_inc, p, m->m_len, m, m->m_len, 0) != 0) {
+		m_freem(m);
+		return (UST_EACCES);
+	}
+#endif
 #if UST_INET6
 	if (inc_isipv6(&sc->sc_inc)) {
 		TCPSTAT_INC(st, tcps_sndtotal);
@@ -376,10 +407,31 @@ syncache_timer(void *arg)
  * SYN cookies.
  * ------------------------------------------------------------------- */
 
-static uint32_t
-syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64_t counter,
-    unsigned mssidx)
+/* Draws the secret of each parity whose slot has passed: the one of the
+ * current period is fresh, the other is the previous period's. */
+static void
+syncookie_rotate(struct syncache_state *ss)
 {
+	struct ust_stack *st = ss->ss_st;
+	uint64_t epoch = stack_now(st) / SYNCOOKIE_LIFETIME_NS, p;
+
+	if (epoch == ss->ss_cookie_epoch)
+		return;
+	for (p = 0; p < 2; p++) {
+		/* One period on: only the new parity; more: both. */
+		if (epoch != ss->ss_cookie_epoch + 1 || p == (epoch & 1)) {
+			ss->ss_cookiekey[p][0] = ust_rng_u64(&st->st_rng);
+			ss->ss_cookiekey[p][1] = ust_rng_u64(&st->st_rng);
+		}
+	}
+	ss->ss_cookie_epoch = epoch;
+}
+
+/* The 32-bit MAC of sc's 4-tuple, its peer ISN and the cookie bits. */
+static uint32_t
+syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, unsigned bits)
+{
+	const uint64_t *key = ss->ss_cookiekey[bits & SYNCOOKIE_ODD];
 	uint64_t w[6];
 
 #if UST_INET6
@@ -389,47 +441,96 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64
 		memcpy(w + 2, sc->sc_inc.inc6_laddr.s6_addr8, 16);
 		w[4] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
 		    sc->sc_irs;
-		w[5] = counter << 8 | mssidx;
-		return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 6) & 0x0fffffffu);
+		w[5] = bits;
+		return ((uint32_t)sc_siphash(key, w, 6));
 	}
 #endif
-	/* IPv4's words, unchanged (the same cookies for every seeded test). */
 	w[0] = (uint64_t)sc->sc_inc.inc_faddr.s_addr << 32 | sc->sc_inc.inc_laddr.s_addr;
 	w[1] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
 	    sc->sc_irs;
-	w[2] = counter << 8 | mssidx;
-	return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 3) & 0x0fffffffu);
+	w[2] = bits;
+	return ((uint32_t)sc_siphash(key, w, 3));
+}
+
+/* Our timestamp offset for a cookie connection: a keyed hash of the
+ * 4-tuple (FreeBSD tcp_new_ts_offset), so the ACK finds it again. */
+static uint32_t
+syncookie_tsoff(const struct syncache_state *ss, const struct syncache *sc)
+{
+	uint64_t w[5];
+
+	if (!V(ss->ss_st, tcp_ts_offset_per_conn))
+		return (0);
+#if UST_INET6
+	if (inc_isipv6(&sc->sc_inc)) {
+		memcpy(w, sc->sc_inc.inc6_faddr.s6_addr8, 16);
+		memcpy(w + 2, sc->sc_inc.inc6_laddr.s6_addr8, 16);
+		w[4] = (uint64_t)sc->sc_inc.inc_fport << 16 | sc->sc_inc.inc_lport | 1ull << 63;
+		return ((uint32_t)sc_siphash(ss->ss_hashkey, w, 5));
+	}
+#endif
+	w[0] = (uint64_t)sc->sc_inc.inc_faddr.s_addr << 32 | sc->sc_inc.inc_laddr.s_addr;
+	w[1] = (uint64_t)sc->sc_inc.inc_fport << 16 | sc->sc_inc.inc_lport | 1ull << 63;
+	return ((uint32_t)sc_siphash(ss->ss_hashkey, w, 2));
 }
 
 static tcp_seq
-syncookie_generate(const struct syncache_state *ss, const struct syncache *sc)
+syncookie_generate(struct syncache_state *ss, struct syncache *sc)
 {
-	uint64_t counter = stack_now(ss->ss_st) / SYNCOOKIE_LIFETIME_NS;
 	uint16_t mss = sc->sc_peer_mss != 0 ? sc->sc_peer_mss : (uint16_t)V(ss->ss_st, tcp_mssdflt);
-	unsigned idx;
+	unsigned mi, wi = 0, bits;
+	uint32_t mac;
 
+	syncookie_rotate(ss);
 	/* The largest table MSS that the peer can take. */
-	for (idx = 7; idx > 0 && syncookie_msstab[idx] > mss; idx--)
+	for (mi = 7; mi > 0 && syncookie_msstab[mi] > mss; mi--)
 		continue;
-	return (syncookie_mac(ss, sc, counter, idx) << 4 | (uint32_t)(counter & 1) << 3 | idx);
+	/* The largest table scale not above the peer's (index 1 up). */
+	if (sc->sc_flags & SCF_WINSCALE)
+		for (wi = 7; wi > 1 && syncookie_wstab[wi] > sc->sc_requested_s_scale; wi--)
+			continue;
+	bits = (unsigned)(ss->ss_cookie_epoch & 1) | mi << 2 | wi << 5;
+	if (sc->sc_flags & SCF_SACK)
+		bits |= SYNCOOKIE_SACK;
+	mac = syncookie_mac(ss, sc, bits);
+	/* The low byte hides the bits under the MAC's top byte (FreeBSD). */
+	return ((mac & ~0xffu) | ((bits ^ (mac >> 24)) & 0xffu));
 }
 
-/* Whether sc->sc_iss is a cookie we made for sc's 4-tuple and sc_irs in
- * the current or the previous slot; sets sc_peer_mss from it. */
+/*
+ * Whether sc->sc_iss (the ACK's acknowledgment less one) is a cookie we
+ * made for sc's 4-tuple and sc_irs with a live secret; if so, restores
+ * the MSS, window scale, SACK and (from the ACK, seg) timestamps.
+ */
 static int
-syncookie_check(const struct syncache_state *ss, struct syncache *sc)
+syncookie_check(struct syncache_state *ss, struct syncache *sc, const struct tcp_seg *seg)
 {
-	uint64_t counter = stack_now(ss->ss_st) / SYNCOOKIE_LIFETIME_NS;
-	unsigned idx = sc->sc_iss & 7;
+	struct ust_stack *st = ss->ss_st;
+	unsigned bits = (sc->sc_iss ^ (sc->sc_iss >> 24)) & 0xffu, wi;
+	uint32_t mac;
 
-	if (((sc->sc_iss >> 3) & 1) != (counter & 1)) {
-		if (counter == 0)
-			return (0);
-		counter--;
-	}
-	if ((sc->sc_iss >> 4) != syncookie_mac(ss, sc, counter, idx))
+	syncookie_rotate(ss);
+	mac = syncookie_mac(ss, sc, bits);
+	if ((mac & ~0xffu) != (sc->sc_iss & ~0xffu))
 		return (0);
-	sc->sc_peer_mss = syncookie_msstab[idx];
+	sc->sc_peer_mss = syncookie_msstab[SYNCOOKIE_MSS(bits)];
+	if (sc->sc_flags & SCF_NOOPT)
+		return (1);
+	if (UST_TCP_SACK && (bits & SYNCOOKIE_SACK))
+		sc->sc_flags |= SCF_SACK;
+	wi = SYNCOOKIE_WS(bits);
+	if (UST_TCP_RFC1323 && wi > 0) {
+		sc->sc_flags |= SCF_WINSCALE;
+		sc->sc_requested_s_scale = syncookie_wstab[wi];
+		sc->sc_request_r_scale = tcp_request_wscale(st);
+	}
+	/* RFC 7323 3.2: the ACK has timestamps only if our SYN-ACK had. */
+	if (UST_TCP_RFC1323 && (seg->to.to_flags & TOF_TS) && V(st, tcp_do_rfc1323) != 0 &&
+	    V(st, tcp_do_rfc1323) != 2) {
+		sc->sc_flags |= SCF_TIMESTAMP;
+		sc->sc_tsreflect = seg->to.to_tsval;
+		sc->sc_tsoff = syncookie_tsoff(ss, sc);
+	}
 	return (1);
 }
 
@@ -461,6 +562,10 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 	if (seg->to.to_tfo_reply)
 		sc->sc_flags |= SCF_TFO;
 #endif
+	/* RFC 2385: the listener's SYN-ACKs are signed (tcp_input checked
+	 * the SYN); the connection inherits TF_SIGNATURE (tcp_usrreq.c). */
+	if (UST_TCP_SIGNATURE && ltp != NULL && (ltp->t_flags & TF_SIGNATURE))
+		sc->sc_flags |= SCF_SIGNATURE;
 	if (UST_TCP_SACK && (seg->to.to_flags & TOF_SACKPERM) && V(st, tcp_do_sack) &&
 	    !(sc->sc_flags & SCF_NOOPT))
 		sc->sc_flags |= SCF_SACK;
@@ -493,8 +598,10 @@ syncache_send_cookie(struct ust_stack *st, struct syncache *sc)
 {
 	struct syncache_state *ss = st->st_syncache;
 
-	/* Nothing but the MSS can be recovered (see the file header). */
-	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK | SCF_ECN);
+	/* Everything but ECN is recovered (see the file header). */
+	sc->sc_flags &= (uint8_t)~SCF_ECN;
+	if (sc->sc_flags & SCF_TIMESTAMP)
+		sc->sc_tsoff = syncookie_tsoff(ss, sc);
 	sc->sc_iss = syncookie_generate(ss, sc);
 	if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
 		TCPSTAT_INC(st, tcps_sc_sendcookie);
@@ -679,11 +786,11 @@ syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *
 		return (NULL);
 	}
 	syncache_fill(st, lso, seg, &scs);
-	scs.sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK);
+	scs.sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK | SCF_ECN);
 	scs.sc_irs = seg->th.th_seq - 1;
 	scs.sc_iss = seg->th.th_ack - 1;
 	scs.sc_peer_mss = 0;
-	if (!syncookie_check(ss, &scs)) {
+	if (!syncookie_check(ss, &scs, seg)) {
 		TCPSTAT_INC(st, tcps_sc_spurcookie);
 		*reset = 1;
 		return (NULL);
@@ -826,8 +933,11 @@ syncache_init(struct ust_stack *st)
 	}
 	ss->ss_hashkey[0] = ust_rng_u64(&st->st_rng);
 	ss->ss_hashkey[1] = ust_rng_u64(&st->st_rng);
-	ss->ss_cookiekey[0] = ust_rng_u64(&st->st_rng);
-	ss->ss_cookiekey[1] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[0][0] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[0][1] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[1][0] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookiekey[1][1] = ust_rng_u64(&st->st_rng);
+	ss->ss_cookie_epoch = stack_now(st) / SYNCOOKIE_LIFETIME_NS;
 	st->st_syncache = ss;
 	return (0);
 }

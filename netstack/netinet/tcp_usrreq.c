@@ -166,7 +166,7 @@ tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcp
 	}
 	tp = intotcpcb(inp);
 	if (ltp != NULL) {
-		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT);
+		tp->t_flags |= ltp->t_flags & (TF_NODELAY | TF_NOPUSH | TF_NOOPT | TF_SIGNATURE);
 		tp->t_keepinit = ltp->t_keepinit;
 		tp->t_keepidle = ltp->t_keepidle;
 		tp->t_keepintvl = ltp->t_keepintvl;
@@ -707,6 +707,12 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 		return (tcp_ctloutput_flag(tp, sopt, TF_NOPUSH));
 	case UST_TCP_NOOPT:
 		return (tcp_ctloutput_flag(tp, sopt, TF_NOOPT));
+#if UST_TCP_SIGNATURE
+	case UST_TCP_MD5SIG:
+		/* FreeBSD: an int, on or off; the keys are the stack's
+		 * (ust_tcp_md5_key_add), looked up per segment. */
+		return (tcp_ctloutput_flag(tp, sopt, TF_SIGNATURE));
+#endif
 	case UST_TCP_MAXSEG:
 		if (sopt->sopt_dir == SOPT_GET) {
 			v = (int)tp->t_maxseg;

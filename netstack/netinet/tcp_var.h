@@ -36,6 +36,7 @@
 #include "netinet/tcp.h"
 #include "netinet/tcp_fastopen.h"
 #include "netinet/tcp_fsm.h"
+#include "netinet/tcp_md5.h"
 #include "netinet/tcp_seq.h"
 
 struct mbuf;
@@ -264,6 +265,7 @@ struct tcpcb {
 #define TF_RXWIN0SENT 0x00080000                       /* we advertised a zero window */
 #define TF_FASTRECOVERY 0x00100000                     /* in NewReno fast recovery */
 #define TF_WASFRECOVERY 0x00200000                     /* was in fast recovery before a timeout */
+#define TF_SIGNATURE 0x00400000                        /* TCP_MD5SIG: sign and check (RFC 2385) */
 #define TF_FORCEDATA 0x00800000                        /* send even without window (probe) */
 #define TF_ECN_PERMIT (UST_TCP_ECN ? 0x04000000 : 0)   /* ECN negotiated (RFC 3168 6.1.1) */
 #define TF_ECN_SND_CWR 0x08000000                      /* CWR on the next new data (6.1.2) */

@@ -227,6 +227,7 @@ int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry *out);
 #define UST_TCP_MAXSEG ...
 #define UST_TCP_NOPUSH ...
 #define UST_TCP_NOOPT ...
+#define UST_TCP_MD5SIG ...
 #define UST_TCP_INFO ...
 #define UST_TCP_CONGESTION ...
 #define UST_TCP_KEEPINIT ...
@@ -364,6 +365,18 @@ struct ust_tcp_conn {
 size_t ust_tcp_pcblist(struct ust_stack *st, struct ust_tcp_conn *out, size_t max);
 int ust_tcp_drop(struct ust_stack *st, const struct ust_sockaddr *laddr, ust_socklen_t llen,
     const struct ust_sockaddr *faddr, ust_socklen_t flen);
+int ust_tcp_md5_sa_add(struct ust_stack *st, const struct ust_sockaddr *src,
+    ust_socklen_t srclen, const struct ust_sockaddr *dst, ust_socklen_t dstlen, const void *key,
+    size_t keylen);
+int ust_tcp_md5_sa_del(struct ust_stack *st, const struct ust_sockaddr *src,
+    ust_socklen_t srclen, const struct ust_sockaddr *dst, ust_socklen_t dstlen);
+int ust_tcp_md5_key_add(struct ust_stack *st, const struct ust_sockaddr *local,
+    ust_socklen_t llen, const struct ust_sockaddr *remote, ust_socklen_t rlen, const void *key,
+    size_t keylen);
+int ust_tcp_md5_key_del(struct ust_stack *st, const struct ust_sockaddr *local,
+    ust_socklen_t llen, const struct ust_sockaddr *remote, ust_socklen_t rlen);
+void ust_tcp_md5_flush(struct ust_stack *st);
+size_t ust_tcp_md5_count(const struct ust_stack *st);
 
 /* IPv6 addresses, routes and the neighbor cache. */
 #define UST_IN6_IFF_ANYCAST ...

@@ -175,6 +175,7 @@ struct ust_tcpstat {
 	uint64_t tcps_finwait2_drops;
 	uint64_t tcps_tw_recycles;
 	uint64_t tcps_tw_reclaims;
+	uint64_t tcps_tw_responds;
 	uint64_t tcps_sc_added;
 	uint64_t tcps_sc_retransmitted;
 	uint64_t tcps_sc_dupsyn;
@@ -224,6 +225,11 @@ struct ust_tcpstat {
 	uint64_t tcps_tfo_syn_data_rcvd;
 	uint64_t tcps_tfo_syn_data_bytes;
 	uint64_t tcps_tfo_pending_limit;
+	uint64_t tcps_sig_rcvgoodsig;
+	uint64_t tcps_sig_rcvbadsig;
+	uint64_t tcps_sig_err_buildsig;
+	uint64_t tcps_sig_err_sigopt;
+	uint64_t tcps_sig_err_nosigopt;
 	...;
 };
 

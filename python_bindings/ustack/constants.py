@@ -59,6 +59,7 @@ __all__ = [
     "TCP_MAXSEG",
     "TCP_NOPUSH",
     "TCP_NOOPT",
+    "TCP_MD5SIG",
     "TCP_INFO",
     "TCP_CONGESTION",
     "TCP_KEEPINIT",
@@ -132,6 +133,7 @@ TCP_NODELAY = _host("TCP_NODELAY")
 TCP_MAXSEG = _host("TCP_MAXSEG")
 TCP_NOPUSH = _host("TCP_NOPUSH")
 TCP_NOOPT = _host("TCP_NOOPT")
+TCP_MD5SIG = _host("TCP_MD5SIG")
 TCP_INFO = _host("TCP_INFO")
 TCP_CONGESTION = _host("TCP_CONGESTION")
 TCP_KEEPINIT = _host("TCP_KEEPINIT")

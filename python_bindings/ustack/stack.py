@@ -1041,6 +1041,44 @@ class Stack(Closing):
         fsa = sockaddr(remote, "tcp_drop()", family, self._scope_index)
         check(lib.ust_tcp_drop(self._ptr(), lsa.ptr, lsa.length, fsa.ptr, fsa.length), what)
 
+    def _md5_pair(self, a: str, b: str, what: str) -> tuple[Any, Any]:
+        family = AF_INET6 if self._is_v6(a) or self._is_v6(b) else AF_INET
+        return (
+            sockaddr((a, 0), what, family, self._scope_index),
+            sockaddr((b, 0), what, family, self._scope_index),
+        )
+
+    def tcp_md5_add(self, local: str, remote: str, key: bytes | str, *, both: bool = True) -> None:
+        """Add the TCP-MD5 key (RFC 2385) for an address pair, as FreeBSD's
+        ``setkey add LOCAL REMOTE tcp SPI -A tcp-md5 KEY``.  ``both`` (the
+        default) adds the reverse direction with the same key as well; with
+        ``both=False`` the key signs only segments from ``local`` to
+        ``remote`` (and checks only those received from ``local``, seen
+        from ``remote``).  Sockets use the keys once ``TCP_MD5SIG`` is set.
+        Adding a pair again replaces its key.  OSError(ENOSPC) when the table
+        (UST_TCP_MD5_MAXKEYS) is full; OSError(EOPNOTSUPP) when the build
+        has no TCP-MD5 (UST_TCP_SIGNATURE 0)."""
+        raw = key.encode() if isinstance(key, str) else bytes(key)
+        a, b = self._md5_pair(local, remote, "tcp_md5_add()")
+        fn = lib.ust_tcp_md5_key_add if both else lib.ust_tcp_md5_sa_add
+        check(fn(self._ptr(), a.ptr, a.length, b.ptr, b.length, raw, len(raw)), "tcp_md5_add()")
+
+    def tcp_md5_del(self, local: str, remote: str, *, both: bool = True) -> None:
+        """Remove the key of an address pair (both directions by default);
+        FileNotFoundError (ENOENT) when there is none."""
+        a, b = self._md5_pair(local, remote, "tcp_md5_del()")
+        fn = lib.ust_tcp_md5_key_del if both else lib.ust_tcp_md5_sa_del
+        check(fn(self._ptr(), a.ptr, a.length, b.ptr, b.length), "tcp_md5_del()")
+
+    def tcp_md5_flush(self) -> None:
+        """Forget every TCP-MD5 key (``setkey -F``)."""
+        lib.ust_tcp_md5_flush(self._ptr())
+
+    @property
+    def tcp_md5_count(self) -> int:
+        """How many (source, destination) keys the stack holds."""
+        return int(lib.ust_tcp_md5_count(self._ptr()))
+
     def __repr__(self) -> str:
         if self._st is None:
             return "<Stack closed>"

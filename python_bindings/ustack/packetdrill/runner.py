@@ -51,6 +51,8 @@ from ustack.packetdrill.wire import (
     icmp6_frame,
     icmp_frame,
     icmp_type_code,
+    md5_sign,
+    md5_valid,
     parse_frame,
     str_to_flags,
 )
@@ -297,6 +299,8 @@ def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbo
                 cookie = o[1]
                 assert isinstance(cookie, bytes)
                 parts.append("FO " + cookie.hex() if cookie else "FO")
+            elif o[0] == "md5" and isinstance(o[1], bytes):
+                parts.append(f"md5 {o[1].hex()}")
             else:
                 parts.append(" ".join(str(x) for x in o))
         text += " <" + ",".join(parts) + ">"
@@ -339,6 +343,8 @@ class ScriptRunner:
         self.family = int(getattr(backend, "family", 4))
         self.warnings: list[str] = []
         self.new_client_syn = False  # a socket() since the last SYN we sent
+        secret = script.option("tcp_md5_secret")
+        self.md5_key: bytes | None = secret.encode() if secret is not None else None
         for knob, value in self.opts.forced.items():
             self.st.sysctl(knob, value)
 
@@ -361,13 +367,77 @@ class ScriptRunner:
                     "TCP over UDP encapsulation (FreeBSD TCP_REMOTE_UDP_ENCAPS_PORT) "
                     "is not implemented",
                 )
-            if opt.name == "tcp_md5_secret":
-                raise Unsupported(opt.line, "TCP MD5 signatures (RFC 2385) are not implemented")
+            if opt.name == "tcp_md5_secret" and not hasattr(self.st, "tcp_md5_add"):
+                raise Unsupported(opt.line, "TCP MD5 signatures (RFC 2385): not in this back end")
         if s.init_command is not None:
-            raise Unsupported(s.init_command.line, f"init command `{s.init_command.command}`")
+            if not self._setkey(s.init_command.command, s.init_command.line):
+                raise Unsupported(s.init_command.line, f"init command `{s.init_command.command}`")
         for ev in s.events:
             self._event(ev)
         self._settle_pending(None, final=True)
+        if s.cleanup_command is not None:
+            self._setkey(s.cleanup_command.command, s.cleanup_command.line)
+
+    # --- setkey(8): TCP-MD5 keys ------------------------------------------------------------
+
+    def _script_addr(self, text: str, line: int) -> str:
+        """A script address in a setkey command -> the back end's (the
+        script's local and remote addresses, packetdrill's defaults unless
+        --local_ip/--remote_ip say otherwise)."""
+        v6 = self.family == 6
+        local = self.script.option("local_ip") or ("fd3d:fa7b:d17d::1" if v6 else "192.168.0.1")
+        remote = self.script.option("remote_ip") or ("2001:db8::1" if v6 else "192.0.2.1")
+        if _same_ip(text, local):
+            return str(self.be.local_ip)
+        if _same_ip(text, remote):
+            return str(self.be.remote_ip)
+        raise Unsupported(line, f"setkey address {text} is neither the local nor the remote one")
+
+    def _setkey(self, cmd: str, line: int) -> bool:
+        """FreeBSD's TCP-MD5 key commands (``kldstat/kldload tcpmd5``: no-ops;
+        ``echo '...' | setkey -c`` with ``add A B tcp SPI -A tcp-md5 "KEY"``
+        and ``delete A B tcp SPI`` lines; ``setkey -F``) on the stack's key
+        table.  False when cmd is something else."""
+        text = " ".join(cmd.split())
+        if "setkey" not in text:
+            return False
+        st: Any = self.st
+        if re.fullmatch(r"setkey -F", text):
+            st.tcp_md5_flush()
+            return True
+        m = re.fullmatch(
+            r"(?:kldstat -q -m tcpmd5 \|\| kldload tcpmd5 ?; ?)?echo '(.*)' \| setkey -c", text
+        )
+        if m is None:
+            return False
+        for stmt in (x.strip() for x in m.group(1).split(";")):
+            if not stmt:
+                continue
+            add = re.fullmatch(r'add (\S+) (\S+) tcp \S+ -A tcp-md5 "([^"]*)"', stmt)
+            dele = re.fullmatch(r"delete (\S+) (\S+) tcp \S+", stmt)
+            if add is not None:
+                try:
+                    st.tcp_md5_add(
+                        self._script_addr(add.group(1), line),
+                        self._script_addr(add.group(2), line),
+                        add.group(3).encode(),
+                        both=False,
+                    )
+                except OSError as exc:
+                    if exc.errno == _errno.EOPNOTSUPP:
+                        raise Unsupported(
+                            line, "TCP MD5 signatures: ustack built without UST_TCP_SIGNATURE"
+                        ) from None
+                    raise
+            elif dele is not None:
+                st.tcp_md5_del(
+                    self._script_addr(dele.group(1), line),
+                    self._script_addr(dele.group(2), line),
+                    both=False,
+                )
+            else:
+                raise Unsupported(line, f"setkey statement `{stmt}`")
+        return True
 
     def close(self) -> None:
         for fd in list(self.fds.values()):
@@ -452,6 +522,9 @@ class ScriptRunner:
             elif isinstance(o, ast.FastOpenOption):
                 # RFC 7413 2: any length the script gives (odd, oversized).
                 out.append(("FO", o.cookie or b""))
+            elif isinstance(o, ast.Md5Option):
+                self._md5_spec(o, ev.line)
+                out.append(("md5", bytes(16)))  # the digest: _inject signs
             else:
                 raise Unsupported(ev.line, f"TCP option {type(o).__name__}")
         return out
@@ -500,6 +573,10 @@ class ScriptRunner:
             family=self.family,
             hlim=ttl,
         )
+        for o in ev.options or ():
+            if isinstance(o, ast.Md5Option):
+                assert self.md5_key is not None  # _md5_spec checked
+                seg = md5_sign(seg, self.md5_key, valid=o.spec == "valid")
         self.be.inject(seg.ip_packet())
 
     def _inject_icmp(self, ev: ast.IcmpEvent) -> None:
@@ -684,9 +761,21 @@ class ScriptRunner:
         if len(live) != len(want):
             fail(f"{len(live)} TCP options, expected {len(want)}")
         for w, got in zip(want, live, strict=True):
+            if isinstance(w, ast.Md5Option):
+                self._md5_spec(w, ev.line)
+                assert self.md5_key is not None
+                if got[0] != "md5" or md5_valid(seg, self.md5_key) != (w.spec == "valid"):
+                    fail(f"TCP option {got[0]} (RFC 2385 signature, expected md5 {w.spec})")
+                continue
             if not self._option_matches(w, got):
                 fail(f"TCP option {got[0]}")
         self._learn_ts(ev, live)
+
+    def _md5_spec(self, o: ast.Md5Option, line: int) -> None:
+        if o.spec not in ("valid", "invalid"):
+            raise Unsupported(line, f"md5 {o.spec}")
+        if self.md5_key is None:
+            raise Unsupported(line, "md5 option without --tcp_md5_secret")
 
     def _learn_ts(self, ev: ast.TcpPacketEvent, live: list[Option]) -> None:
         for w in ev.options or ():
@@ -1152,6 +1241,8 @@ def _option_text(o: ast.TcpOption) -> str:
         return "sack " + " ".join(f"{b.left}:{b.right}" for b in o.blocks)
     if isinstance(o, ast.FastOpenOption):
         return "FO " + o.cookie.hex() if o.cookie else "FO"
+    if isinstance(o, ast.Md5Option):
+        return f"md5 {o.spec}"
     names = {
         ast.NopOption: "nop",
         ast.EolOption: "eol",

@@ -13,9 +13,10 @@ ICMP or ICMPv6 is None.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ustack.sim import inet_checksum
@@ -142,7 +143,7 @@ ECN_NAMES: dict[str, int] = {"noecn": 0, "ect1": 1, "ect0": 2, "ce": 3}
 # ("kind", kind, raw bytes) for anything else.
 Option = tuple[object, ...]
 
-_KIND = {"eol": 0, "nop": 1, "mss": 2, "wscale": 3, "sackOK": 4, "sack": 5, "TS": 8}
+_KIND = {"eol": 0, "nop": 1, "mss": 2, "wscale": 3, "sackOK": 4, "sack": 5, "TS": 8, "md5": 19}
 
 
 def flags_to_str(flags: int) -> str:
@@ -189,6 +190,10 @@ def encode_options(opts: list[Option]) -> bytes:
             raw = opt[1]
             assert isinstance(raw, bytes)
             out += struct.pack("!BB", 34, 2 + len(raw)) + raw  # RFC 7413 2
+        elif name == "md5":
+            digest = opt[1]
+            assert isinstance(digest, bytes) and len(digest) == 16
+            out += b"\x13\x12" + digest
         elif name == "kind":
             raw = opt[2]
             assert isinstance(raw, bytes)
@@ -241,6 +246,8 @@ def decode_options(raw: bytes) -> list[Option]:
         elif kind == 5 and (length - 2) % 8 == 0:
             blocks = tuple(struct.iter_unpack("!II", body))
             opts.append(("sack", blocks))
+        elif kind == 19 and length == 18:
+            opts.append(("md5", bytes(body)))
         else:
             opts.append(("kind", kind, bytes(body)))
         i += length
@@ -567,6 +574,63 @@ def _parse_tcp(body: bytes, src: str, dst: str, **ip: Any) -> Segment | None:
         payload=bytes(body[thlen:]),
         **ip,
     )
+
+
+def md5_offset(options: bytes) -> int | None:
+    """Where the 16-byte digest of an RFC 2385 option starts in ``options``."""
+    i = 0
+    while i < len(options):
+        kind = options[i]
+        if kind == 0:
+            return None
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= len(options) or options[i + 1] < 2:
+            return None
+        if kind == 19 and options[i + 1] == 18:
+            return i + 2
+        i += options[i + 1]
+    return None
+
+
+def md5_digest(seg: Segment, key: bytes) -> bytes:
+    """The RFC 2385 2.0 signature of ``seg``: MD5 over the pseudo-header, the
+    TCP header without options with a zero checksum, the data and the key."""
+    off = (20 + len(seg.options)) // 4
+    hdr = struct.pack(
+        "!HHIIBBHHH",
+        seg.sport,
+        seg.dport,
+        seg.seq & 0xFFFFFFFF,
+        seg.ack & 0xFFFFFFFF,
+        (off << 4) | ((seg.flags >> 8) & 0x0F),
+        seg.flags & 0xFF,
+        seg.win,
+        0,
+        seg.urg,
+    )
+    length = 20 + len(seg.options) + len(seg.payload)
+    pseudo = _pseudo_header(seg.src, seg.dst, PROTO_TCP, length, seg.family)
+    return hashlib.md5(pseudo + hdr + seg.payload + key, usedforsecurity=False).digest()
+
+
+def md5_sign(seg: Segment, key: bytes, *, valid: bool = True) -> Segment:
+    """``seg`` with the digest of its signature option filled in (``valid``
+    False: a wrong one)."""
+    at = md5_offset(seg.options)
+    if at is None:
+        return seg
+    digest = md5_digest(seg, key)
+    if not valid:
+        digest = bytes(b ^ 0xFF for b in digest)
+    return replace(seg, options=seg.options[:at] + digest + seg.options[at + 16 :])
+
+
+def md5_valid(seg: Segment, key: bytes) -> bool:
+    """Whether ``seg`` carries the right RFC 2385 signature for ``key``."""
+    at = md5_offset(seg.options)
+    return at is not None and seg.options[at : at + 16] == md5_digest(seg, key)
 
 
 def fragment(packet: bytes, mtu: int, ident: int = 0x5D6) -> list[bytes]:

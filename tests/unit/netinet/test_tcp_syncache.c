@@ -278,13 +278,14 @@ TEST(syncache_cache_overflow_sends_cookie)
 	syn_from(&tt, 40001);
 	REQUIRE(TT_OUT(&tt, TH_SYN | TH_ACK, 0, 0, 1, 65535));
 	iss1 = tt.iss;
-	/* The cache is full: the second peer gets a cookie, with <mss>
-	 * alone even though it offered window scale and timestamps. */
+	/* The cache is full: the second peer gets a cookie, which carries
+	 * window scale and timestamps as FreeBSD's (test_tcp_syncookie.c). */
 	tt.pport = 40002;
 	tt_in_raw(&tt, TH_SYN, 0, 0, 65535, syn_ws_ts, sizeof(syn_ws_ts), NULL, 0);
 	REQUIRE(TT_OUT_SEG(&tt, TH_SYN | TH_ACK, 0, 0, 1, 65535, &sg));
-	CHECK_EQ(sg.optlen, 4);
+	CHECK_EQ(sg.optlen, 20);
 	CHECK_EQ(sg.to.to_mss, 1460);
+	CHECK_EQ(sg.to.to_flags & (TOF_SCALE | TOF_TS), TOF_SCALE | TOF_TS);
 	CHECK_EQ(TCPS(&tt)->tcps_sc_cacheoverflow, 1);
 	CHECK_EQ(TCPS(&tt)->tcps_sc_sendcookie, 1);
 	CHECK_EQ(syncache_count(tt.t.st), 1);
@@ -295,7 +296,11 @@ TEST(syncache_cache_overflow_sends_cookie)
 		struct ust_tcp_info ti;
 
 		REQUIRE_EQ(tt_info(b, &ti), 0);
-		CHECK_EQ(ti.tcpi_options & (UST_TCPI_OPT_WSCALE | UST_TCPI_OPT_TIMESTAMPS), 0);
+		/* The ACK (finish) has no timestamps: window scale alone,
+		 * the peer's 7 (in the cookie table). */
+		CHECK_EQ(ti.tcpi_options & (UST_TCPI_OPT_WSCALE | UST_TCPI_OPT_TIMESTAMPS),
+		    UST_TCPI_OPT_WSCALE);
+		CHECK_EQ(ti.tcpi_snd_wscale, 7);
 		/* The MSS came back from the cookie: 1460 is in the table. */
 		CHECK_EQ(ti.tcpi_snd_mss, 1460);
 	}
