@@ -343,6 +343,7 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_TCP_KEEPIDLE 0x100  /* int seconds */
 #define UST_TCP_KEEPINTVL 0x200 /* int seconds */
 #define UST_TCP_KEEPCNT 0x400   /* int */
+#define UST_TCP_REMOTE_UDP_ENCAPS_PORT 71 /* int: remote UDP port of TCP over UDP (0: off) */
 
 /* TCP states (FreeBSD TCPS_* numbering), as tcpi_state reports them. */
 #define UST_TCPS_CLOSED 0

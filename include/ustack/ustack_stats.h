@@ -214,7 +214,10 @@ extern "C" {
 	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                          \
 	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                    \
 	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                       \
-	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")
+	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")                     \
+	C(ctx, tcps_tunneled_pkts, "segments received in UDP (TCP over UDP)")             \
+	C(ctx, tcps_tunneled_errs, "UDP datagrams to the tunneling port that were not TCP") \
+	C(ctx, tcps_tunneled_opkts, "segments sent in UDP (ustack)")
 
 /* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct
  * ip6stat names.  ip6s_cantforward counts packets for another host (we

@@ -28,4 +28,5 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/tcp_syncache.c
   netstack/netinet/tcp_timer.c
   netstack/netinet/tcp_tso.c
+  netstack/netinet/tcp_udp_tunnel.c
   netstack/netinet/tcp_usrreq.c)

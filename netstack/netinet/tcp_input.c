@@ -39,6 +39,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -185,6 +186,7 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 
 		mss = mtu > TCPIP6_HDRLEN + TCP_MSS_MIN ? mtu - TCPIP6_HDRLEN :
 		                                          (uint32_t)V(st, tcp_v6mssdflt);
+		mss = tcp_tunnel_mss(st, tp->t_port, mss);
 		if (offer == 0)
 			offer = (uint32_t)V(st, tcp_v6mssdflt);
 		else if (offer < (uint32_t)V(st, tcp_minmss))
@@ -202,6 +204,7 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 		mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
 	else
 		mss = (uint32_t)V(st, tcp_mssdflt);
+	mss = tcp_tunnel_mss(st, tp->t_port, mss);
 	if (offer == 0)
 		offer = (uint32_t)V(st, tcp_mssdflt);
 	else if (offer < (uint32_t)V(st, tcp_minmss))
@@ -282,6 +285,12 @@ tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 		TCPSTAT_INC(st, tcps_tw_recycles);
 		(void)tcp_close(tp);
 		return (1);
+	}
+	/* TCP over UDP: from another UDP port, or plain for an encapsulated
+	 * connection (and the reverse), a RST the way it came (FreeBSD). */
+	if (tp->t_port != seg->port) {
+		tcp_dropwithreset(st, tp, seg, m);
+		return (0);
 	}
 	/* Without an ACK (an old SYN included) it is dropped, as FreeBSD
 	 * does (state-event-engine/rcv-syn-time-wait). */
@@ -1615,6 +1624,7 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 	inp = tp->t_inpcb;
 	if (tp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_port = seg->port; /* TCP over UDP: answered the way it came */
 	tp->t_state = TCPS_SYN_RECEIVED;
 	tp->irs = seg->th.th_seq;
 	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
@@ -1696,6 +1706,12 @@ static void tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbu
 void
 tcp_input(struct mbuf *m, uint32_t off)
 {
+	tcp_input_with_port(m, off, 0);
+}
+
+void
+tcp_input_with_port(struct mbuf *m, uint32_t off, uint16_t port)
+{
 	struct ust_stack *st = M_STACK(m);
 	struct tcp_seg seg;
 
@@ -1704,6 +1720,7 @@ tcp_input(struct mbuf *m, uint32_t off)
 	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
 		return;
+	seg.port = port;
 	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast.
 	 * The flag and address-class tests here; the subnet broadcasts
 	 * (in_broadcast, a walk of the addresses) after the PCB lookup,
@@ -1746,6 +1763,12 @@ tcp6_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_
 void
 tcp6_input(struct mbuf *m, uint32_t off)
 {
+	tcp6_input_with_port(m, off, 0);
+}
+
+void
+tcp6_input_with_port(struct mbuf *m, uint32_t off, uint16_t port)
+{
 	struct ust_stack *st = M_STACK(m);
 	struct tcp_seg seg;
 
@@ -1754,6 +1777,7 @@ tcp6_input(struct mbuf *m, uint32_t off)
 	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp6_input_parse(st, m, off, &seg)) == NULL)
 		return;
+	seg.port = port;
 	/* RFC 1122 4.2.3.10 / FreeBSD tcp6_input: no connection with a
 	 * multicast or unspecified address, nor with a v4-mapped one on the
 	 * wire (RFC 4038 4.2). */
@@ -1843,6 +1867,13 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 	}
 	if (tp->t_state == TCPS_LISTEN) {
 		tcp_input_listen(st, tp, segp, m);
+		return;
+	}
+	/* TCP over UDP (tcp_udp_tunnel.c): a connection hears only from the
+	 * UDP port it has (plain TCP: none); anything else is answered as
+	 * if it had no connection, the way it came (FreeBSD). */
+	if (tp->t_port != segp->port) {
+		tcp_dropwithreset(st, tp, segp, m);
 		return;
 	}
 	tcp_do_segment(tp, segp, m);

@@ -31,6 +31,7 @@
 #include "kern/stack_var.h"
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -689,6 +690,17 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 	case UST_TCP_KEEPINIT:
 	case UST_TCP_KEEPCNT:
 		return (tcp_ctloutput_keep(tp, sopt));
+#if UST_TCP_TUNNEL
+	case UST_TCP_REMOTE_UDP_ENCAPS_PORT:
+		/* TCP over UDP (tcp_udp_tunnel.c): the remote port, host order. */
+		if (sopt->sopt_dir == SOPT_GET) {
+			v = tcp_udp_tunnel_getsockopt(tp);
+			return (tcp_optout(sopt, &v, sizeof(v)));
+		}
+		if ((error = tcp_optin_int(sopt, &v)) != 0)
+			return (error);
+		return (tcp_udp_tunnel_setsockopt(tp, v));
+#endif
 	case UST_TCP_INFO:
 		if (sopt->sopt_dir != SOPT_GET)
 			return (UST_EINVAL);

@@ -205,6 +205,9 @@ struct ust_tcpstat {
 	uint64_t tcps_autorcvbuf;
 	uint64_t tcps_autosndbuf;
 	uint64_t tcps_autobuf_fail;
+	uint64_t tcps_tunneled_pkts;
+	uint64_t tcps_tunneled_errs;
+	uint64_t tcps_tunneled_opkts;
 	...;
 };
 

@@ -162,6 +162,7 @@ __all__ += [
     "UST_HAS_CC_CUBIC",
     "UST_HAS_TCP_SYNCACHE",
     "UST_HAS_TCP_ECN",
+    "UST_HAS_TCP_TUNNEL",
     "UST_HAS_TCP_TSO",
     "UST_HAS_IP_REASS",
     "UST_HAS_ICMP_ERRORS",
@@ -185,6 +186,7 @@ UST_HAS_CC_CUBIC: bool = bool(lib.UST_CC_CUBIC)
 UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
 UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
+UST_HAS_TCP_TUNNEL: bool = bool(lib.UST_TCP_TUNNEL)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
 UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
 UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)
