@@ -23,10 +23,11 @@
  * index (3), the MAC a SipHash-2-4 keyed with a per-stack secret over the
  * 4-tuple, the peer's ISN, the MSS index and a time counter that advances
  * every SYNCOOKIE_LIFETIME; the current and the previous counter are
- * accepted.  Only the MSS survives in a cookie: a cookie SYN-ACK therefore
- * carries <mss> alone, so that window scaling and timestamps are never
- * agreed on for such a connection (FreeBSD also packs WS/SACK/TS into the
- * timestamp; we keep it simple).  ECN is not in a cookie either: there is
+ * accepted.  Only the MSS and SACK-permitted survive in a cookie (the
+ * latter as an input of the MAC, which syncookie_check tries both ways,
+ * as FreeBSD's cookies keep a SACK bit): a cookie SYN-ACK carries <mss>
+ * and, when the SYN offered it, sackOK, so that window scaling and
+ * timestamps are never agreed on for such a connection.  ECN is not in a cookie either: there is
  * no bit left for it in the ISN, so a cookie SYN-ACK never carries ECE and
  * the connection runs without ECN, which RFC 3168 6.1.1 allows (the peer
  * reads a SYN-ACK without ECE as "no").  Entries of the cache use an RFC 6528 ISN,
@@ -387,6 +388,10 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64
     unsigned mssidx)
 {
 	uint64_t w[6];
+	/* SACK-permitted is in the MAC, not in the ISN (no bit is left
+	 * there): syncookie_check tries both.  Without it the words are
+	 * what they were. */
+	uint64_t sack = (sc->sc_flags & SCF_SACK) ? 0x80 : 0;
 
 #if UST_INET6
 	/* IPv6: the two 16-byte addresses as four words. */
@@ -395,7 +400,7 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64
 		memcpy(w + 2, sc->sc_inc.inc6_laddr.s6_addr8, 16);
 		w[4] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
 		    sc->sc_irs;
-		w[5] = counter << 8 | mssidx;
+		w[5] = counter << 8 | sack | mssidx;
 		return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 6) & 0x0fffffffu);
 	}
 #endif
@@ -403,7 +408,7 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, uint64
 	w[0] = (uint64_t)sc->sc_inc.inc_faddr.s_addr << 32 | sc->sc_inc.inc_laddr.s_addr;
 	w[1] = (uint64_t)sc->sc_inc.inc_fport << 48 | (uint64_t)sc->sc_inc.inc_lport << 32 |
 	    sc->sc_irs;
-	w[2] = counter << 8 | mssidx;
+	w[2] = counter << 8 | sack | mssidx;
 	return ((uint32_t)sc_siphash(ss->ss_cookiekey, w, 3) & 0x0fffffffu);
 }
 
@@ -433,8 +438,14 @@ syncookie_check(const struct syncache_state *ss, struct syncache *sc)
 			return (0);
 		counter--;
 	}
-	if ((sc->sc_iss >> 4) != syncookie_mac(ss, sc, counter, idx))
-		return (0);
+	/* SACK-permitted, as FreeBSD's cookies keep it: the MAC says
+	 * whether the SYN-ACK offered it (syncookie_mac). */
+	sc->sc_flags &= (uint8_t)~SCF_SACK;
+	if ((sc->sc_iss >> 4) != syncookie_mac(ss, sc, counter, idx)) {
+		sc->sc_flags |= SCF_SACK;
+		if ((sc->sc_iss >> 4) != syncookie_mac(ss, sc, counter, idx))
+			return (0);
+	}
 	sc->sc_peer_mss = syncookie_msstab[idx];
 	return (1);
 }
@@ -495,8 +506,9 @@ syncache_send_cookie(struct ust_stack *st, struct syncache *sc)
 {
 	struct syncache_state *ss = st->st_syncache;
 
-	/* Nothing but the MSS can be recovered (see the file header). */
-	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_SACK | SCF_ECN);
+	/* Nothing but the MSS and SACK-permitted can be recovered (see the
+	 * file header). */
+	sc->sc_flags &= (uint8_t) ~(SCF_WINSCALE | SCF_TIMESTAMP | SCF_ECN);
 	sc->sc_iss = syncookie_generate(ss, sc);
 	if (syncache_respond(st, sc, TH_SYN | TH_ACK) == 0)
 		TCPSTAT_INC(st, tcps_sc_sendcookie);
