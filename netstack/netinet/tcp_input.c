@@ -1500,7 +1500,10 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 		m_freem(m);
 		return;
 	case DS_DROPRESET:
-		tcp_dropwithreset(st, NULL, seg, m);
+		/* In SYN_SENT the RST leaves with the socket's IP_TTL/IP_TOS
+		 * (IPV6_UNICAST_HOPS/IPV6_TCLASS) as FreeBSD's does; no option
+		 * is agreed yet for tp to add (socket-api-setsockopt-*-active). */
+		tcp_dropwithreset(st, tp->t_state == TCPS_SYN_SENT ? tp : NULL, seg, m);
 		return;
 	case DS_DROPAFTERACK:
 		m_freem(m);
