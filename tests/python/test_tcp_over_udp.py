@@ -27,7 +27,7 @@ from ustack.packetdrill.wire import (
     quotes_udp,
     udp_encapsulated_packet,
 )
-from ustack.sim import ADDR_A, ADDR_B, PipeRig
+from ustack.sim import ADDR_B, PipeRig
 from ustack.stack import CAPTURE_OUT
 
 pytestmark = pytest.mark.skipif(
