@@ -329,6 +329,8 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_IPV6_V6ONLY 27      /* int: no IPv4-mapped traffic on an AF_INET6 socket */
 #define UST_IPV6_RECVPKTINFO 36 /* int */
 #define UST_IPV6_TCLASS 61      /* int: -1 = 0 */
+/* int: 1 = TCP sizes its segments for 1280-byte packets; 0, -1 (default): the path MTU */
+#define UST_IPV6_USE_MIN_MTU 42
 /* level UST_IPPROTO_ICMPV6 */
 #define UST_ICMP6_FILTER 18 /* struct ust_icmp6_filter: the ICMPv6 types a raw socket takes */
 
@@ -343,7 +345,8 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_TCP_KEEPIDLE 0x100  /* int seconds */
 #define UST_TCP_KEEPINTVL 0x200 /* int seconds */
 #define UST_TCP_KEEPCNT 0x400   /* int */
-#define UST_TCP_REMOTE_UDP_ENCAPS_PORT 71 /* int: remote UDP port of TCP over UDP (0: off) */
+/* int: the remote UDP port of TCP over UDP (0: plain TCP) */
+#define UST_TCP_REMOTE_UDP_ENCAPS_PORT 71
 
 /* TCP states (FreeBSD TCPS_* numbering), as tcpi_state reports them. */
 #define UST_TCPS_CLOSED 0

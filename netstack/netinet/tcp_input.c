@@ -184,6 +184,9 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 	if (tp->t_inpcb != NULL && (tp->t_inpcb->inp_vflag & INP_IPV6)) {
 		uint32_t mtu = tcp_maxmtu6(st, &tp->t_inpcb->inp_inc);
 
+		/* IPV6_USE_MIN_MTU 1 (RFC 3542 11.1): segments for 1280. */
+		if ((tp->t_inpcb->inp_flags & IN6P_USE_MIN_MTU) && (mtu == 0 || mtu > IPV6_MMTU))
+			mtu = IPV6_MMTU;
 		mss = mtu > TCPIP6_HDRLEN + TCP_MSS_MIN ? mtu - TCPIP6_HDRLEN :
 		                                          (uint32_t)V(st, tcp_v6mssdflt);
 		mss = tcp_tunnel_mss(st, tp->t_port, mss);

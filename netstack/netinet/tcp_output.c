@@ -23,6 +23,7 @@
 #include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
+#include "netinet6/in6_pcb.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
@@ -229,6 +230,12 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		to.to_flags |= TOF_MSS;
 		tp->t_rcvmss =
 		    tcp_tunnel_mss(st, tp->t_port, tcp_mssopt(st, &tp->t_inpcb->inp_inc));
+#if UST_INET6
+		/* IPV6_USE_MIN_MTU 1 (RFC 3542 11.1): offer what fits 1280. */
+		if ((tp->t_inpcb->inp_flags & IN6P_USE_MIN_MTU) &&
+		    tp->t_rcvmss > tcp_tunnel_mss(st, tp->t_port, IPV6_MMTU - TCPIP6_HDRLEN))
+			tp->t_rcvmss = tcp_tunnel_mss(st, tp->t_port, IPV6_MMTU - TCPIP6_HDRLEN);
+#endif
 		to.to_mss = (uint16_t)(tp->t_rcvmss > 65535 ? 65535 : tp->t_rcvmss);
 		/* RFC 7323 2.2: scale on a SYN, and on a SYN-ACK only when
 		 * the peer's SYN had it. */

@@ -977,8 +977,8 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 #if UST_TCP_TUNNEL
 		if (port != 0) {
 			(void)tcp_udp_tunnel_output6(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
-			    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0, NULL,
-			    port);
+			    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0,
+			    NULL, port);
 			return;
 		}
 #endif

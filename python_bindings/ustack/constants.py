@@ -54,6 +54,7 @@ __all__ = [
     "IPV6_V6ONLY",
     "IPV6_RECVPKTINFO",
     "IPV6_TCLASS",
+    "IPV6_USE_MIN_MTU",
     "ICMP6_FILTER",
     "TCP_NODELAY",
     "TCP_MAXSEG",
@@ -126,6 +127,7 @@ IPV6_CHECKSUM = _host("IPV6_CHECKSUM")
 IPV6_V6ONLY = _host("IPV6_V6ONLY")
 IPV6_RECVPKTINFO = _host("IPV6_RECVPKTINFO")
 IPV6_TCLASS = _host("IPV6_TCLASS")
+IPV6_USE_MIN_MTU = _host("IPV6_USE_MIN_MTU")
 ICMP6_FILTER = _host("ICMP6_FILTER")  # ustack-only on Linux: its socket module has none
 TCP_NODELAY = _host("TCP_NODELAY")
 TCP_MAXSEG = _host("TCP_MAXSEG")

@@ -39,7 +39,6 @@ GROUP = Path(SUITE) / "tcp-over-udp"
 # Scripts of the group that need a feature ustack lacks; anything else that
 # does not pass is a failure.
 NEEDS = {
-    "setsockopt-ipv6-use-min-mtu-closed-ipv6.pkt": "IPV6_USE_MIN_MTU",
     "sysctl-pmtud-blackhole-detection-ipv4.pkt": "TCP_FUNCTION_BLK",
     "sysctl-pmtud-blackhole-detection-ipv6.pkt": "TCP_FUNCTION_BLK",
 }
@@ -211,4 +210,19 @@ def test_socket_option_rules() -> None:
         assert s.getsockopt(ustack.IPPROTO_TCP, ustack.TCP_REMOTE_UDP_ENCAPS_PORT) == 65535
         with pytest.raises(OSError):
             net.a.sysctl("net.inet.tcp.udp_tunneling_overhead", 7)
+        s.close()
+
+
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="no IPv6")
+def test_ipv6_use_min_mtu_option() -> None:
+    """IPV6_USE_MIN_MTU (RFC 3542 11.1): -1 by default, takes -1..1."""
+    with PipeRig(seed=6, addresses=True) as net:
+        s = net.a.socket(ustack.AF_INET6, ustack.SOCK_STREAM)
+        assert s.getsockopt(ustack.IPPROTO_IPV6, ustack.IPV6_USE_MIN_MTU) == -1
+        for v in (1, 0, -1):
+            s.setsockopt(ustack.IPPROTO_IPV6, ustack.IPV6_USE_MIN_MTU, v)
+            assert s.getsockopt(ustack.IPPROTO_IPV6, ustack.IPV6_USE_MIN_MTU) == v
+        for bad in (2, -2):
+            with pytest.raises(OSError):
+                s.setsockopt(ustack.IPPROTO_IPV6, ustack.IPV6_USE_MIN_MTU, bad)
         s.close()
