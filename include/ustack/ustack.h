@@ -329,6 +329,8 @@ UST_API int ust_arp_get(struct ust_stack *st, unsigned idx, struct ust_arp_entry
 #define UST_IPV6_V6ONLY 27      /* int: no IPv4-mapped traffic on an AF_INET6 socket */
 #define UST_IPV6_RECVPKTINFO 36 /* int */
 #define UST_IPV6_TCLASS 61      /* int: -1 = 0 */
+/* int: 1 = TCP sizes its segments for 1280-byte packets; 0, -1 (default): the path MTU */
+#define UST_IPV6_USE_MIN_MTU 42
 /* level UST_IPPROTO_ICMPV6 */
 #define UST_ICMP6_FILTER 18 /* struct ust_icmp6_filter: the ICMPv6 types a raw socket takes */
 
@@ -355,6 +357,8 @@ struct ust_tcp_function_set {
 	char function_set_name[UST_TCP_FUNCTION_NAME_LEN_MAX];
 	uint32_t pcbcnt; /* GET: connections using the stack */
 };
+/* int: the remote UDP port of TCP over UDP (0: plain TCP) */
+#define UST_TCP_REMOTE_UDP_ENCAPS_PORT 71
 
 /* TCP states (FreeBSD TCPS_* numbering), as tcpi_state reports them. */
 #define UST_TCPS_CLOSED 0

@@ -155,6 +155,14 @@
 #define UST_TCP_TFO 1
 #endif
 
+/* TCP over UDP encapsulation as FreeBSD has it (netinet/tcp_udp_tunnel.c,
+ * docs/tcp.md): net.inet.tcp.udp_tunneling_port and _overhead, the socket
+ * option TCP_REMOTE_UDP_ENCAPS_PORT.  0: no tunnel; UDP to any port is
+ * UDP's and the socket option gives ENOPROTOOPT. */
+#ifndef UST_TCP_TUNNEL
+#define UST_TCP_TUNNEL 1
+#endif
+
 /* TCP segmentation offload to drivers that offer UST_IFCAP_TSO4, and
  * ust_mbuf_tso_segment() for software offload.  0: TCP sends MSS-sized
  * segments only; ust_mbuf_tso_segment() returns -UST_EOPNOTSUPP. */

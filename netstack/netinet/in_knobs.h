@@ -130,6 +130,12 @@ KNOB("net.inet.tcp.persmax", tcp_persmax, 60000, 1, 3600000, 0,
     "Largest persist interval in milliseconds")
 KNOB("net.inet.tcp.rexmit_drop_options", tcp_rexmit_drop_options, 0, 0, 1, 0,
     "Drop options from the third SYN retransmission on")
+#if UST_TCP_TUNNEL || defined(KNOB_ALL_FIELDS) /* TCP over UDP (tcp_udp_tunnel.c) */
+KNOB("net.inet.tcp.udp_tunneling_port", tcp_udp_tunneling_port, 0, 0, 65535, 0,
+    "UDP port of TCP over UDP encapsulation (0: off)")
+KNOB("net.inet.tcp.udp_tunneling_overhead", tcp_udp_tunneling_overhead, 8, 8, 1024, 0,
+    "Bytes TCP over UDP takes off the MSS")
+#endif
 #if UST_TCP_SYNCACHE || defined(KNOB_ALL_FIELDS) /* syncache */
 KNOB("net.inet.tcp.syncookies", tcp_syncookies, 1, 0, 1, 0,
     "Answer with SYN cookies when the syncache is full")

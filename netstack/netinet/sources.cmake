@@ -31,6 +31,7 @@ list(APPEND USTACK_NETSTACK_SOURCES
   netstack/netinet/tcp_syncache.c
   netstack/netinet/tcp_timer.c
   netstack/netinet/tcp_tso.c
+  netstack/netinet/tcp_udp_tunnel.c
   netstack/netinet/tcp_usrreq.c
   netstack/netinet/tcp_stacks/tcp_stacks.c
   netstack/netinet/tcp_stacks/rack.c)

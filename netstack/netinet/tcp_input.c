@@ -41,6 +41,7 @@
 #include "netinet/ip.h"
 #include "netinet/tcp_prr.h"
 #include "netinet/tcp_stacks/tcp_stacks.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -186,8 +187,12 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 	if (tp->t_inpcb != NULL && (tp->t_inpcb->inp_vflag & INP_IPV6)) {
 		uint32_t mtu = tcp_maxmtu6(st, &tp->t_inpcb->inp_inc);
 
+		/* IPV6_USE_MIN_MTU 1 (RFC 3542 11.1): segments for 1280. */
+		if ((tp->t_inpcb->inp_flags & IN6P_USE_MIN_MTU) && (mtu == 0 || mtu > IPV6_MMTU))
+			mtu = IPV6_MMTU;
 		mss = mtu > TCPIP6_HDRLEN + TCP_MSS_MIN ? mtu - TCPIP6_HDRLEN :
 		                                          (uint32_t)V(st, tcp_v6mssdflt);
+		mss = tcp_tunnel_mss(st, tp->t_port, mss);
 		if (offer == 0)
 			offer = (uint32_t)V(st, tcp_v6mssdflt);
 		else if (offer < (uint32_t)V(st, tcp_minmss))
@@ -205,6 +210,7 @@ tcp_mss(struct tcpcb *tp, uint32_t offer)
 		mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
 	else
 		mss = (uint32_t)V(st, tcp_mssdflt);
+	mss = tcp_tunnel_mss(st, tp->t_port, mss);
 	if (offer == 0)
 		offer = (uint32_t)V(st, tcp_mssdflt);
 	else if (offer < (uint32_t)V(st, tcp_minmss))
@@ -285,6 +291,12 @@ tcp_twcheck(struct tcpcb *tp, const struct tcp_seg *seg, struct mbuf *m)
 		TCPSTAT_INC(st, tcps_tw_recycles);
 		(void)tcp_close(tp);
 		return (1);
+	}
+	/* TCP over UDP: from another UDP port, or plain for an encapsulated
+	 * connection (and the reverse), a RST the way it came (FreeBSD). */
+	if (tp->t_port != seg->port) {
+		tcp_dropwithreset(st, tp, seg, m);
+		return (0);
 	}
 	/* Without an ACK (an old SYN included) it is dropped, as FreeBSD
 	 * does (state-event-engine/rcv-syn-time-wait). */
@@ -1533,7 +1545,10 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 		m_freem(m);
 		return;
 	case DS_DROPRESET:
-		tcp_dropwithreset(st, NULL, seg, m);
+		/* In SYN_SENT the RST leaves with the socket's IP_TTL/IP_TOS
+		 * (IPV6_UNICAST_HOPS/IPV6_TCLASS) as FreeBSD's does; no option
+		 * is agreed yet for tp to add (socket-api-setsockopt-*-active). */
+		tcp_dropwithreset(st, tp->t_state == TCPS_SYN_SENT ? tp : NULL, seg, m);
 		return;
 	case DS_DROPRESET_TP:
 		/* FreeBSD answers with the tcpcb: a TCP_MD5SIG connection's
@@ -1662,6 +1677,7 @@ tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, st
 	inp = tp->t_inpcb;
 	if (tp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_port = seg->port; /* TCP over UDP: answered the way it came */
 	tp->t_state = TCPS_SYN_RECEIVED;
 	tp->irs = seg->th.th_seq;
 	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
@@ -1776,6 +1792,12 @@ static void tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbu
 void
 tcp_input(struct mbuf *m, uint32_t off)
 {
+	tcp_input_with_port(m, off, 0);
+}
+
+void
+tcp_input_with_port(struct mbuf *m, uint32_t off, uint16_t port)
+{
 	struct ust_stack *st = M_STACK(m);
 	struct tcp_seg seg;
 
@@ -1784,6 +1806,7 @@ tcp_input(struct mbuf *m, uint32_t off)
 	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp_input_parse(st, m, off, &seg)) == NULL)
 		return;
+	seg.port = port;
 	/* RFC 1122 4.2.3.10: no connection with a broadcast or multicast.
 	 * The flag and address-class tests here; the subnet broadcasts
 	 * (in_broadcast, a walk of the addresses) after the PCB lookup,
@@ -1826,6 +1849,12 @@ tcp6_input_parse(struct ust_stack *st, struct mbuf *m, uint32_t off, struct tcp_
 void
 tcp6_input(struct mbuf *m, uint32_t off)
 {
+	tcp6_input_with_port(m, off, 0);
+}
+
+void
+tcp6_input_with_port(struct mbuf *m, uint32_t off, uint16_t port)
+{
 	struct ust_stack *st = M_STACK(m);
 	struct tcp_seg seg;
 
@@ -1834,6 +1863,7 @@ tcp6_input(struct mbuf *m, uint32_t off)
 	TCPSTAT_ADD(st, tcps_rcvtotal, tcp_lro_nsegs(m));
 	if ((m = tcp6_input_parse(st, m, off, &seg)) == NULL)
 		return;
+	seg.port = port;
 	/* RFC 1122 4.2.3.10 / FreeBSD tcp6_input: no connection with a
 	 * multicast or unspecified address, nor with a v4-mapped one on the
 	 * wire (RFC 4038 4.2). */
@@ -1933,6 +1963,13 @@ tcp_input_seg(struct ust_stack *st, struct tcp_seg *segp, struct mbuf *m)
 	}
 	if (tp->t_state == TCPS_LISTEN) {
 		tcp_input_listen(st, tp, segp, m);
+		return;
+	}
+	/* TCP over UDP (tcp_udp_tunnel.c): a connection hears only from the
+	 * UDP port it has (plain TCP: none); anything else is answered as
+	 * if it had no connection, the way it came (FreeBSD). */
+	if (tp->t_port != segp->port) {
+		tcp_dropwithreset(st, tp, segp, m);
 		return;
 	}
 	tp->t_fb->tfb_tcp_do_segment(tp, segp, m);

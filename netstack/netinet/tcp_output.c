@@ -21,8 +21,10 @@
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
 #include "netinet/tcp_stacks/tcp_stacks.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
+#include "netinet6/in6_pcb.h"
 #include "netinet6/in6_var.h"
 #include "netinet6/ip6.h"
 #include "netinet6/ip6_var.h"
@@ -153,7 +155,7 @@ tcp_tso_maxlen(struct tcpcb *tp, uint16_t flags)
 	if (!UST_TCP_TSO || !V(st, tcp_do_tso) || (flags & TH_SYN) ||
 	    (tp->t_flags & (TF_FORCEDATA | TF_SIGNATURE)) || IN_RECOVERY(tp->t_flags) ||
 	    SEQ_LT(tp->snd_nxt, tp->snd_max) || tp->rcv_numsacks > 0 || tp->rcv_dsack_valid ||
-	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0)
+	    SEQ_GT(tp->snd_up, tp->snd_nxt) || segsz == 0 || tp->t_port != 0)
 		return (0);
 #if UST_INET6
 	if (inp->inp_vflag & INP_IPV6) {
@@ -232,7 +234,14 @@ tcp_output_opts(struct tcpcb *tp, uint16_t flags, uint8_t *optp)
 		return (0);
 	if (flags & TH_SYN) {
 		to.to_flags |= TOF_MSS;
-		tp->t_rcvmss = tcp_mssopt(st, &tp->t_inpcb->inp_inc);
+		tp->t_rcvmss =
+		    tcp_tunnel_mss(st, tp->t_port, tcp_mssopt(st, &tp->t_inpcb->inp_inc));
+#if UST_INET6
+		/* IPV6_USE_MIN_MTU 1 (RFC 3542 11.1): offer what fits 1280. */
+		if ((tp->t_inpcb->inp_flags & IN6P_USE_MIN_MTU) &&
+		    tp->t_rcvmss > tcp_tunnel_mss(st, tp->t_port, IPV6_MMTU - TCPIP6_HDRLEN))
+			tp->t_rcvmss = tcp_tunnel_mss(st, tp->t_port, IPV6_MMTU - TCPIP6_HDRLEN);
+#endif
 		to.to_mss = (uint16_t)(tp->t_rcvmss > 65535 ? 65535 : tp->t_rcvmss);
 		/* RFC 7323 2.2: scale on a SYN, and on a SYN-ACK only when
 		 * the peer's SYN had it. */
@@ -423,7 +432,7 @@ tcp_output_error(struct tcpcb *tp, int error)
 			uint32_t mtu = tcp_maxmtu6(st, &tp->t_inpcb->inp_inc);
 
 			if (mtu > TCPIP6_HDRLEN) {
-				mss = mtu - TCPIP6_HDRLEN;
+				mss = tcp_tunnel_mss(st, tp->t_port, mtu - TCPIP6_HDRLEN);
 				if (mss < (uint32_t)V(st, tcp_minmss))
 					mss = (uint32_t)V(st, tcp_minmss);
 				if (mss < tp->t_maxseg) {
@@ -436,7 +445,8 @@ tcp_output_error(struct tcpcb *tp, int error)
 #endif
 		if (rt_lookup(st, tp->t_inpcb->inp_faddr, &nh) == 0 &&
 		    nh.nh_mtu > tcp_hdrlen(&tp->t_inpcb->inp_inc)) {
-			mss = nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
+			mss = tcp_tunnel_mss(st, tp->t_port,
+			    nh.nh_mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc));
 			if (mss < (uint32_t)V(st, tcp_minmss))
 				mss = (uint32_t)V(st, tcp_minmss);
 			if (mss < tp->t_maxseg) {
@@ -761,9 +771,16 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 			m->m_pkthdr.tso_segsz = (uint16_t)(tp->t_maxseg - optlen);
 		}
 		/* The traffic class's ECN field is TCP's (RFC 3168 6.1.1). */
-		error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,
-		    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn), &inp->in6p_flowlabel,
-		    &inp->inp_route);
+#if UST_TCP_TUNNEL
+		if (tp->t_port != 0)
+			error = tcp_udp_tunnel_output6(st, m, &inp->inp_inc, inp->inp_ip_ttl,
+			    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn), &inp->inp_route,
+			    tp->t_port);
+		else
+#endif
+			error = tcp6_output_seg(st, m, &inp->inp_inc, inp->inp_ip_ttl,
+			    (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn),
+			    &inp->in6p_flowlabel, &inp->inp_route);
 		goto sent;
 	}
 #endif
@@ -790,7 +807,12 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	tcp_out_put16(p + TCP_CSUM_OFF,
 	    tcp_out_pseudo4(tp, args.src, args.dst, tso ? 0 : hlen + len));
 
-	error = tcp_ip_output(st, m, &args);
+#if UST_TCP_TUNNEL
+	if (tp->t_port != 0)
+		error = tcp_udp_tunnel_output(st, m, &args, tp->t_port);
+	else
+#endif
+		error = tcp_ip_output(st, m, &args);
 #if UST_INET6
 sent:
 #endif

@@ -29,6 +29,7 @@
 #include "netinet/ip.h"
 #include "netinet/icmp_var.h"
 #include "netinet/tcp_stacks/tcp_stacks.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/icmp6.h"
@@ -986,6 +987,8 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 	uint8_t *p, opt[TCP_MAXOLEN];
 	uint32_t win = 0, hlen;
 	const struct inpcb *inp = tp != NULL ? tp->t_inpcb : NULL;
+	/* TCP over UDP: an answer goes the way the segment came. */
+	uint16_t port = seg != NULL ? seg->port : (tp != NULL ? tp->t_port : 0);
 
 	memset(&args, 0, sizeof(args));
 	memset(&th, 0, sizeof(th));
@@ -1048,6 +1051,14 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 			TCPSTAT_INC(st, tcps_sndctrl);
 		else
 			TCPSTAT_INC(st, tcps_sndacks);
+#if UST_TCP_TUNNEL
+		if (port != 0) {
+			(void)tcp_udp_tunnel_output6(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
+			    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0,
+			    NULL, port);
+			return;
+		}
+#endif
 		(void)tcp6_output_seg(st, m, seg != NULL ? &seg->inc : &inp->inp_inc,
 		    inp != NULL ? inp->inp_ip_ttl : 0, inp != NULL ? inp->inp_ip_tos : 0, NULL,
 		    NULL);
@@ -1065,6 +1076,13 @@ tcp_respond(struct ust_stack *st, struct tcpcb *tp, const struct tcp_seg *seg, t
 		TCPSTAT_INC(st, tcps_sndctrl);
 	else
 		TCPSTAT_INC(st, tcps_sndacks);
+#if UST_TCP_TUNNEL
+	if (port != 0) {
+		(void)tcp_udp_tunnel_output(st, m, &args, port);
+		return;
+	}
+#endif
+	(void)port;
 	(void)tcp_ip_output(st, m, &args);
 }
 
@@ -1109,7 +1127,7 @@ tcp_mtudisc(struct tcpcb *tp, uint32_t mtu)
 
 	if (mtu <= tcp_hdrlen(&tp->t_inpcb->inp_inc))
 		return;
-	mss = mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc);
+	mss = tcp_tunnel_mss(st, tp->t_port, mtu - tcp_hdrlen(&tp->t_inpcb->inp_inc));
 	if (mss < (uint32_t)V(st, tcp_minmss))
 		mss = (uint32_t)V(st, tcp_minmss);
 	if (mss >= tp->t_maxseg)
@@ -1174,11 +1192,15 @@ tcp_icmp_softerr(const struct icmp_ctl *ctl)
  * (0: none). */
 static void
 tcp_ctlinput_inp(struct ust_stack *st, struct inpcb *inp, tcp_seq seq, int needfrag, uint32_t mtu,
-    int harderr, int softerr)
+    int harderr, int softerr, uint16_t port)
 {
 	struct tcpcb *tp = intotcpcb(inp);
 
 	if (tp == NULL || tp->t_state == TCPS_LISTEN || tp->t_state == TCPS_TIME_WAIT)
+		return;
+	/* TCP over UDP: the error must quote what this connection sends,
+	 * to its UDP port, or plain TCP for a plain one (FreeBSD). */
+	if (tp->t_port != port)
 		return;
 	/* RFC 5927 4.1: act only when the quoted sequence number is one we
 	 * have sent and not seen acknowledged. */
@@ -1210,6 +1232,12 @@ tcp_ctlinput_inp(struct ust_stack *st, struct inpcb *inp, tcp_seq seq, int needf
 void
 tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 {
+	tcp_ctlinput_with_port(st, ctl, 0);
+}
+
+void
+tcp_ctlinput_with_port(struct ust_stack *st, const struct icmp_ctl *ctl, uint16_t port)
+{
 	struct inpcb *inp;
 	uint16_t sport, dport;
 	tcp_seq seq;
@@ -1229,7 +1257,7 @@ tcp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 	}
 	tcp_ctlinput_inp(st, inp, seq,
 	    ctl->type == ICMP_UNREACH && ctl->code == ICMP_UNREACH_NEEDFRAG, ctl->mtu,
-	    tcp_icmp_harderr(ctl), tcp_icmp_softerr(ctl));
+	    tcp_icmp_harderr(ctl), tcp_icmp_softerr(ctl), port);
 }
 
 #if UST_INET6
@@ -1274,6 +1302,12 @@ tcp6_icmp_softerr(const struct ip6ctlparam *ctl)
 void
 tcp6_ctlinput(struct ust_stack *st, const struct ip6ctlparam *ctl)
 {
+	tcp6_ctlinput_with_port(st, ctl, 0);
+}
+
+void
+tcp6_ctlinput_with_port(struct ust_stack *st, const struct ip6ctlparam *ctl, uint16_t port)
+{
 	struct inpcb *inp;
 	uint16_t sport, dport;
 	tcp_seq seq;
@@ -1296,6 +1330,6 @@ tcp6_ctlinput(struct ust_stack *st, const struct ip6ctlparam *ctl)
 	/* RFC 8201 4: the path MTU itself is ip6's (pmtu6_update, done
 	 * by icmp6_input); TCP shrinks its segments. */
 	tcp_ctlinput_inp(st, inp, seq, ctl->type == ICMP6_PACKET_TOO_BIG, ctl->mtu,
-	    tcp6_icmp_harderr(ctl), tcp6_icmp_softerr(ctl));
+	    tcp6_icmp_harderr(ctl), tcp6_icmp_softerr(ctl), port);
 }
 #endif

@@ -52,6 +52,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/ip.h"
 #include "netinet/ip_var.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/ip6_var.h"
@@ -88,6 +89,7 @@ struct syncache {
 	uint8_t sc_rxmits;
 	uint8_t sc_ttl;
 	uint8_t sc_tos;
+	uint16_t sc_port;    /* TCP over UDP: the SYN's UDP source port; 0: plain */
 	uint64_t sc_rxttime; /* next SYN-ACK retransmission (ns) */
 };
 
@@ -244,7 +246,7 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		/* RFC 9293 3.7.1, RFC 7323 2.2 and 3.2: MSS always; window
 		 * scale and timestamps only when the SYN carried them. */
 		to.to_flags = TOF_MSS;
-		to.to_mss = sc_mssopt(st, &sc->sc_inc);
+		to.to_mss = (uint16_t)tcp_tunnel_mss(st, sc->sc_port, sc_mssopt(st, &sc->sc_inc));
 		if (sc->sc_flags & SCF_WINSCALE) {
 			to.to_flags |= TOF_SCALE;
 			to.to_wscale = sc->sc_request_r_scale;
@@ -298,6 +300,11 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 			TCPSTAT_INC(st, tcps_sndctrl);
 		else
 			TCPSTAT_INC(st, tcps_sndacks);
+#if UST_TCP_TUNNEL
+		if (sc->sc_port != 0)
+			return (tcp_udp_tunnel_output6(st, m, &sc->sc_inc, sc->sc_ttl, sc->sc_tos,
+			    NULL, sc->sc_port));
+#endif
 		return (tcp6_output_seg(st, m, &sc->sc_inc, sc->sc_ttl, sc->sc_tos, NULL, NULL));
 	}
 #endif
@@ -314,6 +321,10 @@ syncache_respond(struct ust_stack *st, const struct syncache *sc, uint16_t flags
 		TCPSTAT_INC(st, tcps_sndctrl);
 	else
 		TCPSTAT_INC(st, tcps_sndacks);
+#if UST_TCP_TUNNEL
+	if (sc->sc_port != 0)
+		return (tcp_udp_tunnel_output(st, m, &args, sc->sc_port));
+#endif
 	return (tcp_ip_output(st, m, &args));
 }
 
@@ -433,6 +444,10 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, unsign
 {
 	const uint64_t *key = ss->ss_cookiekey[bits & SYNCOOKIE_ODD];
 	uint64_t w[6];
+	/* SACK-permitted is in the MAC, not in the ISN (no bit is left
+	 * there): syncookie_check tries both.  Without it the words are
+	 * what they were. */
+	uint64_t sack = (sc->sc_flags & SCF_SACK) ? 0x80 : 0;
 
 #if UST_INET6
 	/* IPv6: the two 16-byte addresses as four words. */
@@ -549,6 +564,7 @@ syncache_fill(struct ust_stack *st, struct socket *lso, const struct tcp_seg *se
 
 	memset(sc, 0, sizeof(*sc));
 	sc->sc_inc = seg->inc;
+	sc->sc_port = seg->port; /* a cookie keeps none: the ACK's is taken */
 	sc->sc_irs = seg->th.th_seq;
 	sc->sc_ttl = linp->inp_ip_ttl;
 	sc->sc_tos = (uint8_t)(linp->inp_ip_tos & ~IPTOS_ECN_MASK);
@@ -676,6 +692,7 @@ syncache_tcpcb(struct tcpcb *tp, const struct syncache *sc, const struct tcp_seg
 	struct ust_stack *st = tp->t_stack;
 
 	tp->t_state = TCPS_ESTABLISHED;
+	tp->t_port = sc->sc_port;
 	tp->iss = sc->sc_iss;
 	tp->irs = sc->sc_irs;
 	/* The ACK acknowledged our SYN. */
@@ -761,6 +778,12 @@ syncache_expand(struct ust_stack *st, struct socket *lso, const struct tcp_seg *
 	sch = syncache_bucket(ss, &seg->inc);
 	sc = syncache_lookup(sch, &seg->inc);
 	if (sc != NULL) {
+		/* TCP over UDP: only from the SYN's UDP port (plain: none);
+		 * else a RST the way it came, the entry kept (FreeBSD). */
+		if (sc->sc_port != seg->port) {
+			*reset = 1;
+			return (NULL);
+		}
 		/* RFC 9293 3.10.7.4 (SYN-RECEIVED): the ACK must acknowledge
 		 * our SYN exactly, else a RST <SEQ=SEG.ACK><CTL=RST>. */
 		if (seg->th.th_ack != sc->sc_iss + 1) {

@@ -32,6 +32,7 @@
 #include "netinet/cc/cc.h"
 #include "netinet/in_pcb.h"
 #include "netinet/tcp_stacks/tcp_stacks.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/tcp_var.h"
 #if UST_INET6
 #include "netinet6/in6_pcb.h"
@@ -734,6 +735,17 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 #if UST_TCP_TFO
 	case UST_TCP_FASTOPEN:
 		return (tcp_fastopen_ctloutput(tp, sopt));
+#endif
+#if UST_TCP_TUNNEL
+	case UST_TCP_REMOTE_UDP_ENCAPS_PORT:
+		/* TCP over UDP (tcp_udp_tunnel.c): the remote port, host order. */
+		if (sopt->sopt_dir == SOPT_GET) {
+			v = tcp_udp_tunnel_getsockopt(tp);
+			return (tcp_optout(sopt, &v, sizeof(v)));
+		}
+		if ((error = tcp_optin_int(sopt, &v)) != 0)
+			return (error);
+		return (tcp_udp_tunnel_setsockopt(tp, v));
 #endif
 	case UST_TCP_INFO:
 		if (sopt->sopt_dir != SOPT_GET)

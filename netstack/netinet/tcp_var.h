@@ -58,6 +58,7 @@ struct tcp_seg {
 	uint32_t hlen; /* IP + TCP header bytes before the payload */
 	uint32_t tlen; /* payload bytes */
 	uint8_t dsack; /* a D-SACK block was recorded for this segment */
+	uint16_t port; /* UDP source port it was encapsulated from (network order); 0: plain */
 };
 
 /* The IP and TCP headers without options in front of every segment of a
@@ -201,6 +202,7 @@ struct tcpcb {
 	uint64_t ts_recent_age;
 	uint32_t ts_offset;
 	uint32_t t_phsum; /* tcp_output: IPv4 pseudo-header sum less the length; 0: not yet */
+	uint16_t t_port;  /* remote UDP encapsulation port (network order); 0: plain TCP */
 
 	/* statistics for TCP_INFO */
 	uint64_t t_sndrexmitpack;

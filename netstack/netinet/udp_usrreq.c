@@ -18,6 +18,7 @@
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
 #include "netinet/ip.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/udp.h"
 #include "netinet/udp_var.h"
 #if UST_INET6
@@ -183,6 +184,13 @@ udp_input(struct mbuf *m, uint32_t off)
 		udp_append(b.last, ip.ip_src, uh.uh_sport, m, off);
 		return;
 	}
+#if UST_TCP_TUNNEL
+	/* TCP over UDP: the tunneling port is TCP's (tcp_udp_tunnel.c). */
+	if (tcp_udp_tunnel_port(st, uh.uh_dport)) {
+		tcp_udp_tunnel_input(m, off, &uh, 0);
+		return;
+	}
+#endif
 	inp =
 	    in_pcblookup(info, ip.ip_src, uh.uh_sport, ip.ip_dst, uh.uh_dport, INPLOOKUP_WILDCARD);
 	if (inp == NULL) {
@@ -238,6 +246,13 @@ udp_ctlinput(struct ust_stack *st, const struct icmp_ctl *ctl)
 	if (info == NULL || ctl == NULL || ctl->l4 == NULL ||
 	    udp_hdr_parse(ctl->l4, ctl->l4len, &uh) != 0)
 		return;
+#if UST_TCP_TUNNEL
+	/* From the tunneling port: an encapsulated TCP segment's error. */
+	if (tcp_udp_tunnel_port(st, uh.uh_sport)) {
+		tcp_udp_tunnel_ctlinput(st, ctl);
+		return;
+	}
+#endif
 	error = udp_ctlerror(ctl->type, ctl->code);
 	if (error == 0)
 		return;

@@ -353,6 +353,7 @@ in6_pcbctloutput(struct socket *so, struct sockopt *sopt)
 	case UST_IPV6_V6ONLY:
 	case UST_IPV6_UNICAST_HOPS:
 	case UST_IPV6_TCLASS:
+	case UST_IPV6_USE_MIN_MTU:
 		break;
 	default:
 		return (UST_ENOPROTOOPT);
@@ -366,6 +367,11 @@ in6_pcbctloutput(struct socket *so, struct sockopt *sopt)
 			break;
 		case UST_IPV6_UNICAST_HOPS:
 			v = inp->inp_ip_ttl;
+			break;
+		case UST_IPV6_USE_MIN_MTU:
+			v = (inp->inp_flags & IN6P_USE_MIN_MTU) ? 1 :
+			    (inp->inp_flags & IN6P_NO_MIN_MTU)  ? 0 :
+			                                          -1;
 			break;
 		default:
 			v = inp->inp_ip_tos;
@@ -396,6 +402,15 @@ in6_pcbctloutput(struct socket *so, struct sockopt *sopt)
 		if (v < 0 || v > 255)
 			return (UST_EINVAL);
 		inp->inp_ip_ttl = (uint8_t)v;
+		return (0);
+	case UST_IPV6_USE_MIN_MTU:
+		/* RFC 3542 11.1: -1 multicast only (we send no multicast
+		 * TCP), 0 never, 1 always; TCP's MSS follows (tcp_mss). */
+		if (v < -1 || v > 1)
+			return (UST_EINVAL);
+		inp->inp_flags &= ~(uint32_t)(IN6P_USE_MIN_MTU | IN6P_NO_MIN_MTU);
+		if (v >= 0)
+			inp->inp_flags |= v ? IN6P_USE_MIN_MTU : IN6P_NO_MIN_MTU;
 		return (0);
 	default:
 		/* -1: the default, 0. */

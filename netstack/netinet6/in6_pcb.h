@@ -22,6 +22,10 @@ struct pr_usrreqs;
 struct ip6ctlparam;
 
 #define IN6P_IPV6_V6ONLY 0x8000 /* inp_flags: IPV6_V6ONLY */
+/* inp_flags: IPV6_USE_MIN_MTU 1 (TCP sizes segments for IPV6_MMTU) and 0;
+ * neither: -1, the default. */
+#define IN6P_USE_MIN_MTU 0x10000
+#define IN6P_NO_MIN_MTU 0x20000
 
 /* Binds to nam (NULL: ::, an ephemeral port); a link-local address needs
  * its scope id.  EINVAL, EADDRNOTAVAIL, EADDRINUSE. */

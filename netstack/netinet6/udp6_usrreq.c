@@ -19,6 +19,7 @@
 #include "kern/stack_var.h"
 #include "netinet/in_pcb.h"
 #include "netinet/in_var.h"
+#include "netinet/tcp_udp_tunnel.h"
 #include "netinet/udp.h"
 #include "netinet/udp_var.h"
 #include "netinet6/icmp6.h"
@@ -102,6 +103,13 @@ udp6_input(struct mbuf *m, uint32_t off)
 		UDPSTAT_INC(st, udps_noportbcast);
 		goto drop;
 	}
+#if UST_TCP_TUNNEL
+	/* TCP over UDP: the tunneling port is TCP's (tcp_udp_tunnel.c). */
+	if (tcp_udp_tunnel_port(st, uh.uh_dport)) {
+		tcp_udp_tunnel_input(m, off, &uh, 1);
+		return;
+	}
+#endif
 	inp = in6_pcblookup(info, &ip6.ip6_src, uh.uh_sport, &ip6.ip6_dst, uh.uh_dport,
 	    INPLOOKUP_WILDCARD, m->m_pkthdr.rcvif);
 	if (inp == NULL) {
@@ -149,6 +157,13 @@ udp6_ctlinput(struct ust_stack *st, const struct ip6ctlparam *ctl)
 	if (info == NULL || ctl == NULL || ctl->nxt != IPPROTO_UDP || ctl->l4 == NULL ||
 	    udp_hdr_parse(ctl->l4, ctl->l4len, &uh) != 0)
 		return;
+#if UST_TCP_TUNNEL
+	/* From the tunneling port: an encapsulated TCP segment's error. */
+	if (tcp_udp_tunnel_port(st, uh.uh_sport)) {
+		tcp_udp_tunnel_ctlinput6(st, ctl);
+		return;
+	}
+#endif
 	if ((error = udp6_ctlerror(ctl->type, ctl->code)) == 0)
 		return;
 	/* Only a connected socket hears of errors (BSD). */

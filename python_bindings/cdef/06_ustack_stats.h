@@ -230,6 +230,9 @@ struct ust_tcpstat {
 	uint64_t tcps_sig_err_buildsig;
 	uint64_t tcps_sig_err_sigopt;
 	uint64_t tcps_sig_err_nosigopt;
+	uint64_t tcps_tunneled_pkts;
+	uint64_t tcps_tunneled_errs;
+	uint64_t tcps_tunneled_opkts;
 	...;
 };
 

@@ -163,6 +163,7 @@ __all__ += [
     "UST_HAS_TCP_SYNCACHE",
     "UST_HAS_TCP_ECN",
     "UST_HAS_TCP_TFO",
+    "UST_HAS_TCP_TUNNEL",
     "UST_HAS_TCP_TSO",
     "UST_HAS_IP_REASS",
     "UST_HAS_ICMP_ERRORS",
@@ -188,6 +189,7 @@ UST_HAS_TCP_SYNCACHE: bool = bool(lib.UST_TCP_SYNCACHE)
 UST_HAS_TCP_ECN: bool = bool(lib.UST_TCP_ECN)
 UST_HAS_TCP_TFO: bool = bool(lib.UST_TCP_TFO)
 UST_HAS_TCP_TSO: bool = bool(lib.UST_TCP_TSO)
+UST_HAS_TCP_TUNNEL: bool = bool(lib.UST_TCP_TUNNEL)
 UST_HAS_IP_REASS: bool = bool(lib.UST_IP_REASS)
 UST_HAS_ICMP_ERRORS: bool = bool(lib.UST_ICMP_ERRORS)
 UST_HAS_ICMP_CTLINPUT: bool = bool(lib.UST_ICMP_CTLINPUT)

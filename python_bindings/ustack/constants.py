@@ -54,6 +54,7 @@ __all__ = [
     "IPV6_V6ONLY",
     "IPV6_RECVPKTINFO",
     "IPV6_TCLASS",
+    "IPV6_USE_MIN_MTU",
     "ICMP6_FILTER",
     "TCP_NODELAY",
     "TCP_MAXSEG",
@@ -68,6 +69,7 @@ __all__ = [
     "TCP_KEEPCNT",
     "TCP_FASTOPEN",
     "TCP_FUNCTION_BLK",
+    "TCP_REMOTE_UDP_ENCAPS_PORT",
     "MSG_OOB",
     "MSG_PEEK",
     "MSG_DONTWAIT",
@@ -128,6 +130,7 @@ IPV6_CHECKSUM = _host("IPV6_CHECKSUM")
 IPV6_V6ONLY = _host("IPV6_V6ONLY")
 IPV6_RECVPKTINFO = _host("IPV6_RECVPKTINFO")
 IPV6_TCLASS = _host("IPV6_TCLASS")
+IPV6_USE_MIN_MTU = _host("IPV6_USE_MIN_MTU")
 ICMP6_FILTER = _host("ICMP6_FILTER")  # ustack-only on Linux: its socket module has none
 TCP_NODELAY = _host("TCP_NODELAY")
 TCP_MAXSEG = _host("TCP_MAXSEG")
@@ -142,6 +145,7 @@ TCP_KEEPINTVL = _host("TCP_KEEPINTVL")
 TCP_KEEPCNT = _host("TCP_KEEPCNT")
 TCP_FASTOPEN = _host("TCP_FASTOPEN")  # FreeBSD 0x401 in C (RFC 7413)
 TCP_FUNCTION_BLK = _host("TCP_FUNCTION_BLK")  # ustack-only on Linux (FreeBSD 0x2000)
+TCP_REMOTE_UDP_ENCAPS_PORT = _host("TCP_REMOTE_UDP_ENCAPS_PORT")
 MSG_OOB = _host("MSG_OOB")
 MSG_PEEK = _host("MSG_PEEK")
 MSG_DONTWAIT = _host("MSG_DONTWAIT")

@@ -20,6 +20,7 @@
 #define UST_TCP_TFO 0
 #define UST_TCP_SIGNATURE 0
 #define UST_TCP_TSO 0
+#define UST_TCP_TUNNEL 0
 #define UST_IP_REASS 0
 #define UST_ICMP_CTLINPUT 0
 #define UST_IP_LOOPBACK 0

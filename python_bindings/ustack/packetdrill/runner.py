@@ -54,7 +54,10 @@ from ustack.packetdrill.wire import (
     md5_sign,
     md5_valid,
     parse_frame,
+    parse_udp_encapsulated,
+    quotes_udp,
     str_to_flags,
+    udp_encapsulated_packet,
 )
 from ustack.sockets import Socket, tcp_state_name
 from ustack.stack import TcpConnection
@@ -306,6 +309,8 @@ def describe_segment(seg: Segment, local_isn: int | None, remote_isn: int, outbo
         text += " <" + ",".join(parts) + ">"
     if seg.ecn:
         text = f"[{ {v: k for k, v in ECN_NAMES.items()}[seg.ecn] }] " + text
+    if seg.udp is not None:
+        text += f"/udp({seg.udp[0]} > {seg.udp[1]})"
     if seg.family == 6:
         text = f"(hlim {seg.hlim}) (class {seg.tclass:#x}) " + text
     return text
@@ -345,6 +350,8 @@ class ScriptRunner:
         self.new_client_syn = False  # a socket() since the last SYN we sent
         secret = script.option("tcp_md5_secret")
         self.md5_key: bytes | None = secret.encode() if secret is not None else None
+        # --udp_encapsulation=tcp: /udp(...) segments and ICMP about them.
+        self.udp_encap = script.option("udp_encapsulation") is not None
         for knob, value in self.opts.forced.items():
             self.st.sysctl(knob, value)
 
@@ -361,12 +368,8 @@ class ScriptRunner:
                 f"--ip_version={s.option('ip_version')} on a back end set up for IPv{self.family}",
             )
         for opt in s.options:
-            if opt.name == "udp_encapsulation":
-                raise Unsupported(
-                    opt.line,
-                    "TCP over UDP encapsulation (FreeBSD TCP_REMOTE_UDP_ENCAPS_PORT) "
-                    "is not implemented",
-                )
+            if opt.name == "udp_encapsulation" and opt.value != "tcp":
+                raise Unsupported(opt.line, f"--udp_encapsulation={opt.value}")
             if opt.name == "tcp_md5_secret" and not hasattr(self.st, "tcp_md5_add"):
                 raise Unsupported(opt.line, "TCP MD5 signatures (RFC 2385): not in this back end")
         if s.init_command is not None:
@@ -530,8 +533,8 @@ class ScriptRunner:
         return out
 
     def _check_packet_support(self, ev: ast.TcpPacketEvent) -> None:
-        if ev.udp is not None:
-            raise Unsupported(ev.line, "TCP over UDP encapsulation")
+        if ev.udp is not None and not getattr(ustack, "UST_HAS_TCP_TUNNEL", False):
+            raise Unsupported(ev.line, "TCP over UDP (UST_TCP_TUNNEL 0)")
         if ev.options_ignored and ev.direction == ast.Direction.INBOUND:
             raise Unsupported(ev.line, "<...> on an inbound packet")
 
@@ -577,11 +580,13 @@ class ScriptRunner:
             if isinstance(o, ast.Md5Option):
                 assert self.md5_key is not None  # _md5_spec checked
                 seg = md5_sign(seg, self.md5_key, valid=o.spec == "valid")
+        if ev.udp is not None:
+            # TCP over UDP: the segment is the payload of a UDP datagram.
+            self.be.inject(udp_encapsulated_packet(seg, ev.udp.src_port, ev.udp.dst_port))
+            return
         self.be.inject(seg.ip_packet())
 
     def _inject_icmp(self, ev: ast.IcmpEvent) -> None:
-        if ev.udp is not None:
-            raise Unsupported(ev.line, "ICMP quoting a UDP-encapsulated segment")
         try:
             icmp_type, code = icmp_type_code(self.family, ev.icmp_type, ev.icmp_code)
         except ValueError as exc:
@@ -598,6 +603,13 @@ class ScriptRunner:
             win=0,
             family=self.family,
         )
+        quoted = quoted_seg.ip_packet()
+        # The IP header and 8 bytes of TCP (RFC 792); of a segment sent in
+        # UDP, the IP and UDP headers and 8 bytes of TCP.
+        qlen = (40 if self.family == 6 else 20) + 8
+        if ev.udp is not None:
+            quoted = udp_encapsulated_packet(quoted_seg, ev.udp.src_port, ev.udp.dst_port)
+            qlen += 8
         if self.family == 6:
             # RFC 4443 3.2: Packet Too Big carries the MTU in the whole word.
             rest = (ev.mtu or 0) & 0xFFFFFFFF if ev.icmp_type == "packet_too_big" else 0
@@ -609,7 +621,7 @@ class ScriptRunner:
                 icmp_type,
                 code,
                 rest,
-                quoted_seg.ip_packet()[:48],  # the IPv6 header and 8 bytes of TCP
+                quoted[:qlen],
             )
         else:
             rest = (ev.mtu or 0) & 0xFFFF if ev.icmp_type == "unreachable" else 0
@@ -621,7 +633,7 @@ class ScriptRunner:
                 icmp_type,
                 code,
                 rest,
-                quoted_seg.ip_packet()[:28],
+                quoted[:qlen],
             )
         self.be.inject(frame[14:])
 
@@ -634,11 +646,17 @@ class ScriptRunner:
                 return None
             t, frame = got
             pkt = parse_frame(frame)
+            if pkt is None and self.udp_encap:
+                pkt = parse_udp_encapsulated(frame)
             if isinstance(pkt, Segment):
                 return t, pkt
             if isinstance(pkt, Icmp):
                 if pkt.family == 6 and pkt.type in ND_MLD_TYPES:
                     continue  # neighbour discovery or MLD: the stack's own business
+                if self.udp_encap and quotes_udp(pkt.quoted):
+                    # About a datagram the script sent to a UDP port no one
+                    # has: packetdrill watches its sockets' packets only.
+                    continue
                 kind = "ICMPv6" if pkt.family == 6 else "ICMP"
                 raise Failure(0, f"the stack sent an {kind} message", "", f"{kind} type {pkt.type}")
 
@@ -690,6 +708,8 @@ class ScriptRunner:
             text += " <" + ",".join(_option_text(o) for o in ev.options) + ">"
         if ev.ecn is not None:
             text = f"[{ev.ecn}] " + text
+        if ev.udp is not None:
+            text += f"/udp({ev.udp.src_port} > {ev.udp.dst_port})"
         if self.family == 6 and ev.ip_fields:
             fields = (
                 f"({f.name} {f.value:#x})" if f.name == "class" else f"({f.name} {f.value})"
@@ -716,6 +736,12 @@ class ScriptRunner:
             self.new_client_syn = False
             self.local_port = None
             self.local_isn = None
+        want_udp = None if ev.udp is None else (ev.udp.src_port, ev.udp.dst_port)
+        if seg.udp != want_udp:
+            fail(f"UDP encapsulation {seg.udp}, expected {want_udp}")
+        if seg.udp is not None and (seg.extra.get("tcp_csum") != 0 or not seg.extra["udp_csum_ok"]):
+            # FreeBSD: TCP checksum zero, the UDP one over the segment.
+            fail(f"checksums: TCP {seg.extra.get('tcp_csum'):#x} (want 0), UDP bad")
         if self.local_port is None:
             self.local_port = seg.sport
         elif seg.sport != self.local_port:

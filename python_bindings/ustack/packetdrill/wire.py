@@ -48,6 +48,9 @@ __all__ = [
     "ICMP6_TYPES",
     "ICMP6_CODES",
     "ND_MLD_TYPES",
+    "udp_encapsulated_packet",
+    "parse_udp_encapsulated",
+    "quotes_udp",
 ]
 
 ETHERTYPE_IP = 0x0800
@@ -282,6 +285,7 @@ class Segment:
     hlim: int = 64
     tclass: int = 0  # the whole traffic class byte, ECN bits included, when read
     flowlabel: int = 0
+    udp: tuple[int, int] | None = None  # (sport, dport) of a UDP-encapsulated segment
 
     @property
     def seglen(self) -> int:
@@ -681,3 +685,81 @@ def fragment6(packet: bytes, mtu: int, ident: int = 0x5D6) -> list[bytes]:
         frag = struct.pack("!BBHI", nxt, 0, off | more, ident & 0xFFFFFFFF)
         out.append(bytes(hdr) + frag + chunk)
     return out
+
+
+# --- TCP over UDP (FreeBSD's TCP_REMOTE_UDP_ENCAPS_PORT) ---------------------------------
+
+PROTO_UDP = 17
+
+
+def udp_encapsulated_packet(seg: Segment, sport: int, dport: int) -> bytes:
+    """The IP packet carrying ``seg`` as the whole payload of a UDP datagram
+    from ``sport`` to ``dport`` (packetdrill's ``/udp(sport > dport)``): the
+    TCP checksum as for plain TCP, the UDP checksum over the datagram (a
+    computed zero sent as all ones, RFC 768)."""
+    tcp = seg._tcp_bytes()
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(tcp), 0) + tcp
+    csum = l4_checksum(seg.src, seg.dst, PROTO_UDP, udp, seg.family) or 0xFFFF
+    udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+    if seg.family == 6:
+        tclass = (seg.tclass | seg.ecn) & 0xFF
+        return _ip6_header(seg.src, seg.dst, PROTO_UDP, udp, tclass, seg.flowlabel, seg.hlim)
+    return _ip_header(seg.src, seg.dst, PROTO_UDP, udp, seg)
+
+
+def parse_udp_encapsulated(frame: bytes) -> Segment | None:
+    """A TCP segment carried in a UDP datagram of an Ethernet frame (IPv4, or
+    IPv6 without extension headers), else None.  ``udp`` holds the UDP
+    ports; ``extra`` the TCP checksum field (``tcp_csum``) and whether the
+    UDP checksum is right (``udp_csum_ok``, 1 for IPv4's "none", 0)."""
+    if len(frame) < 14:
+        return None
+    ethertype = struct.unpack_from("!H", frame, 12)[0]
+    pkt = frame[14:]
+    if ethertype == ETHERTYPE_IP and len(pkt) >= 20 and pkt[0] >> 4 == 4 and pkt[9] == PROTO_UDP:
+        hlen = (pkt[0] & 0x0F) * 4
+        total = struct.unpack_from("!H", pkt, 2)[0]
+        src, dst, family = (
+            str(ipaddress.IPv4Address(pkt[12:16])),
+            str(ipaddress.IPv4Address(pkt[16:20])),
+            4,
+        )
+    elif ethertype == ETHERTYPE_IPV6 and len(pkt) >= IP6_HLEN and pkt[6] == PROTO_UDP:
+        hlen = IP6_HLEN
+        total = IP6_HLEN + struct.unpack_from("!H", pkt, 4)[0]
+        src, dst, family = (
+            str(ipaddress.IPv6Address(pkt[8:24])),
+            str(ipaddress.IPv6Address(pkt[24:40])),
+            6,
+        )
+    else:
+        return None
+    if hlen < 20 or total > len(pkt) or total < hlen + 8:
+        return None
+    sport, dport, ulen, usum = struct.unpack_from("!HHHH", pkt, hlen)
+    if ulen < 8 or hlen + ulen > total:
+        return None
+    udp = pkt[hlen : hlen + ulen]
+    udp_ok = (usum == 0 and family == 4) or l4_checksum(src, dst, PROTO_UDP, udp, family) == 0
+    tcp = udp[8:]
+    hdr = bytearray(pkt[:hlen])
+    if family == 4:
+        hdr[9] = PROTO_TCP
+        struct.pack_into("!H", hdr, 2, hlen + len(tcp))
+    else:
+        hdr[6] = PROTO_TCP
+        struct.pack_into("!H", hdr, 4, len(tcp))
+    seg = parse_packet(bytes(hdr) + tcp)
+    if not isinstance(seg, Segment):
+        return None
+    extra = dict(seg.extra)
+    extra["tcp_csum"] = struct.unpack_from("!H", tcp, 16)[0]
+    extra["udp_csum_ok"] = int(udp_ok)
+    return replace(seg, udp=(sport, dport), extra=extra)
+
+
+def quotes_udp(quoted: bytes) -> bool:
+    """Whether an ICMP or ICMPv6 error quotes a UDP datagram."""
+    if len(quoted) >= 20 and quoted[0] >> 4 == 4:
+        return quoted[9] == PROTO_UDP
+    return len(quoted) >= IP6_HLEN and quoted[0] >> 4 == 6 and quoted[6] == PROTO_UDP
