@@ -60,6 +60,8 @@ struct tfo_state {
 	struct ust_zone *tfo_cczone;
 };
 
+static int tfo_cookie_len_valid(unsigned len);
+
 /* ---------------------------------------------------------------------
  * Keys and cookies.
  * ------------------------------------------------------------------- */
@@ -173,7 +175,7 @@ tfo_cookie_valid(struct ust_stack *st, const struct in_conninfo *inc, const uint
 	uint32_t i, j;
 
 	if (V(st, tcp_fastopen_acceptany))
-		return (1);
+		return (tfo_cookie_len_valid(len));
 	if (len != TCP_FASTOPEN_COOKIE_LEN)
 		return (0);
 	tfo_autokey(st);
