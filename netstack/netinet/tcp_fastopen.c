@@ -60,6 +60,8 @@ struct tfo_state {
 	struct ust_zone *tfo_cczone;
 };
 
+static int tfo_cookie_len_valid(unsigned len);
+
 /* ---------------------------------------------------------------------
  * Keys and cookies.
  * ------------------------------------------------------------------- */
@@ -173,7 +175,7 @@ tfo_cookie_valid(struct ust_stack *st, const struct in_conninfo *inc, const uint
 	uint32_t i, j;
 
 	if (V(st, tcp_fastopen_acceptany))
-		return (1);
+		return (tfo_cookie_len_valid(len));
 	if (len != TCP_FASTOPEN_COOKIE_LEN)
 		return (0);
 	tfo_autokey(st);
@@ -686,7 +688,8 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 	struct socket *lso = ltp->t_inpcb->inp_socket, *so;
 	struct tcpcb *tp;
 	struct tfo_pending *pend = ltp->t_tfo_pending;
-	uint32_t limit;
+	uint32_t limit, take;
+	long space;
 
 	if (!(ltp->t_tfo_flags & TFO_ENABLED) || !V(st, tcp_fastopen_server_enable) ||
 	    !(seg->to.to_flags & TOF_FASTOPEN) || st->st_tfo == NULL)
@@ -725,13 +728,21 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 	tp->t_tfo_pending = pend;
 	tp->t_tfo_flags |= TFO_PENDING;
 	TCPSTAT_INC(st, tcps_tfo_conn_accepted);
-	/* RFC 7413 4.2.2: the data are the application's at once. */
-	if (seg->tlen > 0 && *mp != NULL) {
+	/* RFC 7413 4.2.2: the data are the application's at once, as far
+	 * as the receive buffer takes them (the SYN-ACK acknowledges what
+	 * it took; the client sends the rest again). */
+	space = sbspace(&so->so_rcv);
+	take = seg->tlen;
+	if (space < (long)take)
+		take = space > 0 ? (uint32_t)space : 0;
+	if (take > 0 && *mp != NULL) {
+		if (take < seg->tlen)
+			m_adj(*mp, -(int)(seg->tlen - take));
 		TCPSTAT_INC(st, tcps_tfo_syn_data_rcvd);
-		TCPSTAT_ADD(st, tcps_tfo_syn_data_bytes, seg->tlen);
-		tp->rcv_nxt += seg->tlen;
+		TCPSTAT_ADD(st, tcps_tfo_syn_data_bytes, take);
+		tp->rcv_nxt += take;
 		tp->rcv_adv = tp->rcv_nxt;
-		tp->t_bytes_rcvd_total += seg->tlen;
+		tp->t_bytes_rcvd_total += take;
 		sbappendstream(&so->so_rcv, *mp);
 		*mp = NULL;
 	} else {
