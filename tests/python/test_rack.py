@@ -42,6 +42,10 @@ EXPECT: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
         {"tcps_rack_lost": 1, "tcps_sndrexmitpack": 1},
         ("tcps_rexmttimeo", "tcps_rack_to_tot"),
     ),
+    "rack-no-sack-newreno-ipv4.pkt": (
+        {"tcps_fastretransmits": 1, "tcps_sndrexmitpack": 1},
+        ("tcps_rack_lost", "tcps_rexmttimeo"),
+    ),
     "rack-tail-drop-ipv4.pkt": (
         {"tcps_tlpresends": 1, "tcps_rack_lost": 1, "tcps_sndrexmitpack": 2},
         ("tcps_rexmttimeo",),

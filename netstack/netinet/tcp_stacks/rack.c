@@ -621,6 +621,19 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 
 	if (rc == NULL || !TCPS_HAVEESTABLISHED(tp->t_state))
 		return;
+	if (!(tp->t_flags & TF_SACK_PERMIT)) {
+		/* No SACK: the default stack's NewReno recovers
+		 * (TCP_FB_OWNS_LOSS); the map only follows snd_una. */
+		while ((r = rc->rc_head) != NULL && SEQ_LEQ(r->r_end, tp->snd_una)) {
+			rc->rc_head = r->r_next;
+			if (rc->rc_tail == r)
+				rc->rc_tail = NULL;
+			rack_map_free(tp, rc, r);
+		}
+		if (r != NULL && SEQ_LT(r->r_start, tp->snd_una))
+			r->r_start = tp->snd_una;
+		return;
+	}
 	if (rc->rc_in_rec && !IN_FASTRECOVERY(tp->t_flags))
 		rack_recovery_done(tp, rc);
 	if (rc->rc_rto_valid && SEQ_GEQ(tp->snd_una, rc->rc_rto_recover))

@@ -49,6 +49,13 @@ struct ust_stack;
  * duplicate-ACK threshold, partial-ACK repair and RFC 6675 recovery
  * output stand aside (its ACK hook repairs). */
 #define TCP_FUNC_OWN_LOSS 0x100
+/* Whether the default stack's loss recovery stands aside for tp: a
+ * block that owns loss detection and a connection with SACK (without it
+ * RACK has no deliveries above a hole to infer losses from, so NewReno's
+ * duplicate ACKs keep working, as FreeBSD hands such connections back
+ * to its default stack). */
+#define TCP_FB_OWNS_LOSS(tp) \
+	(((tp)->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) && ((tp)->t_flags & TF_SACK_PERMIT))
 
 struct tcp_function_block {
 	char tfb_tcp_block_name[TCP_FUNCTION_NAME_LEN_MAX];
