@@ -837,6 +837,23 @@ rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max)
 }
 
 int
+rack_state(const struct tcpcb *tp, struct rack_state_info *out)
+{
+	const struct rack_control *rc =
+	    tp->t_fb == &tcp_rack_funcblk ? (const struct rack_control *)tp->t_fb_ptr : NULL;
+
+	if (rc == NULL)
+		return (-1);
+	out->rtt_ns = rc->rc_xmit_ts == RACK_NONE ? RACK_NONE : rc->rc_rtt;
+	out->min_rtt_ns = rc->rc_min_rtt;
+	out->reo_wnd_mult = rc->rc_reo_wnd_mult;
+	out->reo_wnd_persist = rc->rc_reo_wnd_persist;
+	out->reord = rc->rc_reord;
+	out->tlp_outstanding = rc->rc_tlp_valid;
+	return (0);
+}
+
+int
 rack_init(struct ust_stack *st)
 {
 	st->st_rack_maps = 0;

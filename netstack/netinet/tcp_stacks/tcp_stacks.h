@@ -134,6 +134,16 @@ struct rack_map_info {
 	uint8_t sacked, lost;
 };
 uint32_t rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max);
+/* RACK's per-connection variables (RFC 8985 6.1), for tests and
+ * diagnostics; 0, or -1 when tp does not run rack. */
+struct rack_state_info {
+	uint64_t rtt_ns, min_rtt_ns; /* UINT64_MAX: no sample yet */
+	uint32_t reo_wnd_mult;
+	uint32_t reo_wnd_persist;
+	uint8_t reord;
+	uint8_t tlp_outstanding;
+};
+int rack_state(const struct tcpcb *tp, struct rack_state_info *out);
 #endif
 
 #endif /* _USTACK_NETINET_TCP_STACKS_H_ */
