@@ -827,7 +827,7 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 		return (DS_STEP6);
 	}
 	TCPSTAT_INC(st, tcps_rcvdupack);
-	if (tp->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) {
+	if (TCP_FB_OWNS_LOSS(tp)) {
 		/* The block's ACK hook decides (tcp_stacks/rack.c). */
 		tp->t_dupacks++;
 		return (DS_DROP);
@@ -976,7 +976,7 @@ tcp_do_newack(struct tcpcb *tp, const struct tcp_seg *seg)
 		tp->snd_nxt = tp->snd_una;
 	if (inrec) {
 		if (SEQ_LT(ack, tp->snd_recover)) {
-			if (tp->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) {
+			if (TCP_FB_OWNS_LOSS(tp)) {
 				/* The block's ACK hook repairs. */
 			} else if (tp->t_sack_recovery && !tp->t_sack_overflow) {
 				/* RFC 6675 5 step C: a partial ACK lowers

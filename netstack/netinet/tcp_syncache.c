@@ -444,10 +444,6 @@ syncookie_mac(const struct syncache_state *ss, const struct syncache *sc, unsign
 {
 	const uint64_t *key = ss->ss_cookiekey[bits & SYNCOOKIE_ODD];
 	uint64_t w[6];
-	/* SACK-permitted is in the MAC, not in the ISN (no bit is left
-	 * there): syncookie_check tries both.  Without it the words are
-	 * what they were. */
-	uint64_t sack = (sc->sc_flags & SCF_SACK) ? 0x80 : 0;
 
 #if UST_INET6
 	/* IPv6: the two 16-byte addresses as four words. */

@@ -25,7 +25,14 @@ SCRIPTS = Path(__file__).resolve().parents[1] / "packetdrill" / "rack"
 # Script -> counters that must have moved (at least the value given) and
 # counters that must stay 0.
 EXPECT: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
-    "rack-tlp-flight1-ipv4.pkt": ({"tcps_tlpresends": 1}, ("tcps_rexmttimeo", "tcps_rack_tlp_new")),
+    "rack-tlp-flight1-ipv4.pkt": (
+        {"tcps_tlpresends": 1, "tcps_rack_tlp_recovery": 1},
+        ("tcps_rexmttimeo", "tcps_rack_tlp_new"),
+    ),
+    "rack-tlp-dsack-ipv4.pkt": (
+        {"tcps_tlpresends": 1},
+        ("tcps_rexmttimeo", "tcps_rack_tlp_recovery"),
+    ),
     "rack-tlp-new-data-ipv4.pkt": (
         {"tcps_rack_tlp_new": 1},
         ("tcps_rexmttimeo", "tcps_tlpresends"),
@@ -41,6 +48,10 @@ EXPECT: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
     "rack-mark-lost-ipv4.pkt": (
         {"tcps_rack_lost": 1, "tcps_sndrexmitpack": 1},
         ("tcps_rexmttimeo", "tcps_rack_to_tot"),
+    ),
+    "rack-no-sack-newreno-ipv4.pkt": (
+        {"tcps_fastretransmits": 1, "tcps_sndrexmitpack": 1},
+        ("tcps_rack_lost", "tcps_rexmttimeo"),
     ),
     "rack-tail-drop-ipv4.pkt": (
         {"tcps_tlpresends": 1, "tcps_rack_lost": 1, "tcps_sndrexmitpack": 2},

@@ -621,6 +621,19 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 
 	if (rc == NULL || !TCPS_HAVEESTABLISHED(tp->t_state))
 		return;
+	if (!(tp->t_flags & TF_SACK_PERMIT)) {
+		/* No SACK: the default stack's NewReno recovers
+		 * (TCP_FB_OWNS_LOSS); the map only follows snd_una. */
+		while ((r = rc->rc_head) != NULL && SEQ_LEQ(r->r_end, tp->snd_una)) {
+			rc->rc_head = r->r_next;
+			if (rc->rc_tail == r)
+				rc->rc_tail = NULL;
+			rack_map_free(tp, rc, r);
+		}
+		if (r != NULL && SEQ_LT(r->r_start, tp->snd_una))
+			r->r_start = tp->snd_una;
+		return;
+	}
 	if (rc->rc_in_rec && !IN_FASTRECOVERY(tp->t_flags))
 		rack_recovery_done(tp, rc);
 	if (rc->rc_rto_valid && SEQ_GEQ(tp->snd_una, rc->rc_rto_recover))
@@ -821,6 +834,23 @@ rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max)
 		out[n].lost = (r->r_flags & RSM_LOST) != 0;
 	}
 	return (n);
+}
+
+int
+rack_state(const struct tcpcb *tp, struct rack_state_info *out)
+{
+	const struct rack_control *rc =
+	    tp->t_fb == &tcp_rack_funcblk ? (const struct rack_control *)tp->t_fb_ptr : NULL;
+
+	if (rc == NULL)
+		return (-1);
+	out->rtt_ns = rc->rc_xmit_ts == RACK_NONE ? RACK_NONE : rc->rc_rtt;
+	out->min_rtt_ns = rc->rc_min_rtt;
+	out->reo_wnd_mult = rc->rc_reo_wnd_mult;
+	out->reo_wnd_persist = rc->rc_reo_wnd_persist;
+	out->reord = rc->rc_reord;
+	out->tlp_outstanding = rc->rc_tlp_valid;
+	return (0);
 }
 
 int

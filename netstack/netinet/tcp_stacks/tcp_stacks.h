@@ -49,6 +49,13 @@ struct ust_stack;
  * duplicate-ACK threshold, partial-ACK repair and RFC 6675 recovery
  * output stand aside (its ACK hook repairs). */
 #define TCP_FUNC_OWN_LOSS 0x100
+/* Whether the default stack's loss recovery stands aside for tp: a
+ * block that owns loss detection and a connection with SACK (without it
+ * RACK has no deliveries above a hole to infer losses from, so NewReno's
+ * duplicate ACKs keep working, as FreeBSD hands such connections back
+ * to its default stack). */
+#define TCP_FB_OWNS_LOSS(tp) \
+	(((tp)->t_fb->tfb_flags & TCP_FUNC_OWN_LOSS) && ((tp)->t_flags & TF_SACK_PERMIT))
 
 struct tcp_function_block {
 	char tfb_tcp_block_name[TCP_FUNCTION_NAME_LEN_MAX];
@@ -127,6 +134,16 @@ struct rack_map_info {
 	uint8_t sacked, lost;
 };
 uint32_t rack_map_info(const struct tcpcb *tp, struct rack_map_info *out, uint32_t max);
+/* RACK's per-connection variables (RFC 8985 6.1), for tests and
+ * diagnostics; 0, or -1 when tp does not run rack. */
+struct rack_state_info {
+	uint64_t rtt_ns, min_rtt_ns; /* UINT64_MAX: no sample yet */
+	uint32_t reo_wnd_mult;
+	uint32_t reo_wnd_persist;
+	uint8_t reord;
+	uint8_t tlp_outstanding;
+};
+int rack_state(const struct tcpcb *tp, struct rack_state_info *out);
 #endif
 
 #endif /* _USTACK_NETINET_TCP_STACKS_H_ */

@@ -257,6 +257,84 @@ TEST(rack_sendmap_split_sack_lost_and_limit)
 	ipt_fini(&t);
 }
 
+/* RFC 8985 7.1: a D-SACK widens the reordering window by one quarter of
+ * min_RTT once per round trip (until snd_una passes the snd_max of the
+ * round), for 16 recoveries; a segment delivered below the highest
+ * delivered one without retransmission is reordering (6.2 step 3). */
+TEST(rack_dsack_widens_reo_wnd_and_reordering_seen)
+{
+	struct ipt t;
+	struct tcpcb tp;
+	struct tcp_seg seg;
+	struct rack_state_info rs;
+	uint32_t i;
+
+	ipt_init(&t, 6);
+	memset(&tp, 0, sizeof(tp));
+	tp.t_stack = t.st;
+	tp.t_state = TCPS_ESTABLISHED;
+	tp.t_flags = TF_SACK_PERMIT;
+	tp.t_maxseg = 1000;
+	tp.t_srtt = 100000;
+	tp.t_rxtcur = 500000;
+	tp.snd_una = tp.snd_nxt = tp.snd_max = SM_UNA;
+	tp.snd_cwnd = 10000;
+	tcp_fb_attach(&tp, &tcp_rack_funcblk);
+	REQUIRE_EQ(rack_state(&tp, &rs), 0);
+	CHECK_EQ(rs.reo_wnd_mult, 1);
+	CHECK(rs.min_rtt_ns == UINT64_MAX && !rs.reord);
+	for (i = 0; i < 4; i++) {
+		tp.t_fb->tfb_tcp_sent(&tp, tp.snd_max, 1000);
+		tp.snd_max += 1000;
+		tp.snd_nxt = tp.snd_max;
+	}
+	ipt_advance(&t, 10 * 1000000ull);
+	/* The second segment arrives first (SACK), then the first: reordering. */
+	memset(&seg, 0, sizeof(seg));
+	seg.th.th_flags = TH_ACK;
+	seg.th.th_ack = SM_UNA;
+	seg.to.to_flags = TOF_SACK;
+	seg.to.to_nsacks = 1;
+	seg.to.to_sacks[0].start = SM_UNA + 1000;
+	seg.to.to_sacks[0].end = SM_UNA + 2000;
+	tp.t_fb->tfb_tcp_ack_processed(&tp, &seg);
+	seg.th.th_ack = tp.snd_una = SM_UNA + 2000;
+	seg.to.to_flags = 0;
+	seg.to.to_nsacks = 0;
+	tp.t_fb->tfb_tcp_ack_processed(&tp, &seg);
+	REQUIRE_EQ(rack_state(&tp, &rs), 0);
+	CHECK(rs.reord);
+	CHECK_EQ(rs.min_rtt_ns, 10 * 1000000ull);
+	CHECK_EQ(rs.reo_wnd_mult, 1);
+	/* A D-SACK (a block below the ACK): +1, persisting 16 recoveries. */
+	seg.th.th_ack = tp.snd_una = SM_UNA + 3000;
+	seg.to.to_flags = TOF_SACK;
+	seg.to.to_nsacks = 1;
+	seg.to.to_sacks[0].start = SM_UNA;
+	seg.to.to_sacks[0].end = SM_UNA + 1000;
+	tp.t_fb->tfb_tcp_ack_processed(&tp, &seg);
+	REQUIRE_EQ(rack_state(&tp, &rs), 0);
+	CHECK_EQ(rs.reo_wnd_mult, 2);
+	CHECK_EQ(rs.reo_wnd_persist, 16);
+	/* Another in the same round: no change. */
+	tp.t_fb->tfb_tcp_ack_processed(&tp, &seg);
+	REQUIRE_EQ(rack_state(&tp, &rs), 0);
+	CHECK_EQ(rs.reo_wnd_mult, 2);
+	/* The round ends (snd_una reaches its snd_max); the next D-SACK
+	 * widens again. */
+	tp.t_fb->tfb_tcp_sent(&tp, tp.snd_max, 1000);
+	tp.snd_max += 1000;
+	tp.snd_nxt = tp.snd_max;
+	seg.th.th_ack = tp.snd_una = SM_UNA + 4000;
+	tp.t_fb->tfb_tcp_ack_processed(&tp, &seg);
+	REQUIRE_EQ(rack_state(&tp, &rs), 0);
+	CHECK_EQ(rs.reo_wnd_mult, 3);
+	tcp_fb_detach(&tp);
+	tcp_timer_stop_all(&tp);
+	CHECK_EQ(t.st->st_rack_maps, 0);
+	ipt_fini(&t);
+}
+
 /* A 4 MB transfer from A (TCP stack `fb`) to B over a 100 Mbit/s pipe of
  * 10 ms each way losing 1% of A's frames (seeded). */
 static void
