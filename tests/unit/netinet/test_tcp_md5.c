@@ -168,4 +168,74 @@ TEST(md5_sockopt_flag)
 	ust_close(so);
 	tt_fini(&tt);
 }
+
+/* The RFC 2385 2.0 digest of an IPv4 segment, computed here from the
+ * RFC's description (pseudo-header, header without options and checksum,
+ * data, key). */
+static void
+rfc2385(uint8_t out[16], uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport, uint32_t seq,
+    uint32_t ack, uint16_t flags, uint16_t win, unsigned optlen, const char *key)
+{
+	struct md5_ctx ctx;
+	uint8_t ph[12], th[20];
+
+	memset(ph, 0, sizeof(ph));
+	be32enc(ph, src);
+	be32enc(ph + 4, dst);
+	ph[9] = 6;
+	be16enc(ph + 10, (uint16_t)(20 + optlen));
+	be16enc(th, sport);
+	be16enc(th + 2, dport);
+	be32enc(th + 4, seq);
+	be32enc(th + 8, ack);
+	th[12] = (uint8_t)(((20 + optlen) / 4) << 4);
+	th[13] = (uint8_t)flags;
+	be16enc(th + 14, win);
+	memset(th + 16, 0, 4);
+	md5_init(&ctx);
+	md5_update(&ctx, ph, sizeof(ph));
+	md5_update(&ctx, th, sizeof(th));
+	md5_update(&ctx, key, strlen(key));
+	md5_final(&ctx, out);
+}
+
+#if UST_STATS
+/* A listener with TCP_MD5SIG: an unsigned SYN and a badly signed one are
+ * dropped silently and counted; a well signed one gets a SYN-ACK with
+ * FreeBSD's <mss,sackOK,md5> whose digest is right. */
+TEST(md5_listener_checks_and_signs)
+{
+	struct ust_sockaddr_in l = sin4(IPT_OURS), r = sin4(IPT_PEER);
+	/* <mss 1460,sackOK,md5> */
+	uint8_t opt[24] = { 2, 4, 0x05, 0xb4, 4, 2, 19, 18 }, want[16];
+	struct tt_seg sg;
+	int v = 1, off;
+	struct tt tt;
+
+	tt_init(&tt, 2);
+	REQUIRE(ust_tcp_md5_key_add(tt.t.st, SA(l), sizeof(l), SA(r), sizeof(r), "tcpmd5", 6) == 0);
+	REQUIRE(tt_listen(&tt));
+	REQUIRE(ust_setsockopt(tt.lso, UST_IPPROTO_TCP, UST_TCP_MD5SIG, &v, sizeof(v)) == 0);
+	tt.pport = 45000;
+	tt_in(&tt, TH_SYN, 0, 0, 32767);
+	CHECK(tt_none(&tt));
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_sig_err_nosigopt, 1);
+	tt_in_raw(&tt, TH_SYN, 0, 0, 32767, opt, sizeof(opt), NULL, 0);
+	CHECK(tt_none(&tt));
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_sig_rcvbadsig, 1);
+	rfc2385(opt + 8, IPT_PEER, IPT_OURS, 45000, TT_LOCAL_PORT, TT_PEER_ISS, 0, TH_SYN, 32767,
+	    sizeof(opt), "tcpmd5");
+	tt_in_raw(&tt, TH_SYN, 0, 0, 32767, opt, sizeof(opt), NULL, 0);
+	REQUIRE(TT_OUT_SEG(&tt, TH_SYN | TH_ACK, 0, 0, 1, 65535, &sg));
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_sig_rcvgoodsig, 1);
+	REQUIRE(sg.optlen == 24);
+	CHECK_MEM(sg.opt, opt, 8);
+	off = tcp_md5_sigoff(sg.opt, (unsigned)sg.optlen);
+	REQUIRE(off == 8);
+	rfc2385(want, sg.src, sg.dst, sg.sport, sg.dport, sg.raw_seq, sg.raw_ack, sg.flags,
+	    (uint16_t)sg.win, (unsigned)sg.optlen, "tcpmd5");
+	CHECK_MEM(sg.opt + off, want, 16);
+	tt_fini(&tt);
+}
+#endif
 #endif
