@@ -1552,8 +1552,12 @@ tcp_do_segment(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m)
 		return;
 	case DS_DROPRESET_TP:
 		/* FreeBSD answers with the tcpcb: a TCP_MD5SIG connection's
-		 * RST is signed (tcp_respond); otherwise as without one. */
-		tcp_dropwithreset(st, (tp->t_flags & TF_SIGNATURE) ? tp : NULL, seg, m);
+		 * RST is signed (tcp_respond), and in SYN_SENT it leaves with
+		 * the socket's IP_TTL/IP_TOS (IPV6_UNICAST_HOPS/IPV6_TCLASS)
+		 * as DS_DROPRESET's does; otherwise as without one. */
+		tcp_dropwithreset(st,
+		    (tp->t_state == TCPS_SYN_SENT || (tp->t_flags & TF_SIGNATURE)) ? tp : NULL, seg,
+		    m);
 		return;
 	case DS_DROPAFTERACK:
 		m_freem(m);
