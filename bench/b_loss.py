@@ -210,7 +210,7 @@ def one_run(
     """One transfer; None when the stack is not built."""
     from ustack.commands.link import LinkProcess
 
-    fault = {
+    fault: dict[str, Any] = {
         "loss_ppm": loss_ppm,
         "delay_ns": DELAY_MS * 1_000_000,
         "rate_bps": RATE_MBIT * 1_000_000,
@@ -374,8 +374,7 @@ def run(ctx: Context) -> None:
                         "label": label, "bytes": size, "dropped": drop, "rtts": _med(ctx, ts)
                     }  # fmt: skip
                     print(
-                        f"   {key}: "
-                        + (NA if na else f"{ctx.stats(ts)['median']:.2f} RTTs"),
+                        f"   {key}: " + (NA if na else f"{ctx.stats(ts)['median']:.2f} RTTs"),
                         file=sys.stderr,
                         flush=True,
                     )
@@ -447,12 +446,15 @@ def format_table(table: dict[str, Any], losses: Any, shorts: Any) -> str:
             k = table["goodput"][f"{linux} @ {ppm / 1e4:g}%"]
             ratio = g["goodput_mbit"]["median"] / max(k["goodput_mbit"]["median"], 1e-9)
             row += (
-                f" | {g['goodput_mbit']['median']:>8.1f} {g['rexmit_bytes']['median'] / 1024:>10.0f}"
+                f" | {g['goodput_mbit']['median']:>8.1f}"
+                f" {g['rexmit_bytes']['median'] / 1024:>10.0f}"
                 f" {ratio:>8.2f}" + " " * 7
             )
         lines.append(row)
     lines += ["", "short transfers, time from first write to the receiver's reply, in RTTs:"]
-    cols = "".join(f" | {s // 1024} KB intact | {s // 1024} KB tail dropped (x Linux)" for s in shorts)
+    cols = "".join(
+        f" | {s // 1024} KB intact | {s // 1024} KB tail dropped (x Linux)" for s in shorts
+    )
     lines.append(f"{'sender':<24}{cols}")
     for label, *_ in SENDERS:
         row = f"{label:<24}"
@@ -464,7 +466,10 @@ def format_table(table: dict[str, Any], losses: Any, shorts: Any) -> str:
                 continue
             k = table["short"][f"{linux} {s // 1024} KB last segment dropped"]
             ratio = b["rtts"]["median"] / max(k["rtts"]["median"], 1e-9)
-            row += f" | {a['rtts']['median']:>11.2f} | {b['rtts']['median']:>13.2f} ({ratio:.2f})" + " " * 8
+            row += (
+                f" | {a['rtts']['median']:>11.2f} | {b['rtts']['median']:>13.2f} ({ratio:.2f})"
+                + " " * 8
+            )
         lines.append(row)
     return "\n".join(lines)
 
@@ -488,9 +493,7 @@ def _plot(ctx: Context, table: dict[str, Any], losses: Any) -> None:
     ax.set_yscale("log")
     ax.set_xlabel("random loss each way (seeded ustack link)")
     ax.set_ylabel("goodput, Mbit/s (median, min-max)")
-    ax.set_title(
-        f"goodput under loss: {RATE_MBIT} Mbit/s, {2 * DELAY_MS} ms RTT, Linux receiver"
-    )
+    ax.set_title(f"goodput under loss: {RATE_MBIT} Mbit/s, {2 * DELAY_MS} ms RTT, Linux receiver")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     ctx.save_plot(fig, "loss_link.png")
@@ -516,14 +519,13 @@ def _svg(ctx: Context, table: dict[str, Any], losses: Any) -> None:
         x = pad + j * (w - 2 * pad) / n
         out.append(f'<text x="{x:.0f}" y="{h - 15}">{ppm / 1e4:g}%</text>')
     for i, (label, vals) in enumerate(series):
-        pts = " ".join(
+        poly = " ".join(
             f"{pad + j * (w - 2 * pad) / n:.0f},{h - pad - v / top * (h - 2 * pad):.0f}"
             for j, v in enumerate(vals)
         )
         c = colors[i % len(colors)]
-        out.append(f'<polyline fill="none" stroke="{c}" points="{pts}"/>')
+        out.append(f'<polyline fill="none" stroke="{c}" points="{poly}"/>')
         out.append(f'<text x="{w - 200}" y="{40 + 15 * i}" fill="{c}">{label}</text>')
     out.append("</svg>")
     (ctx.out_dir / "loss_link.svg").write_text("\n".join(out) + "\n")
     ctx.plots.append("loss_link.svg")
-

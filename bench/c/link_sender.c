@@ -69,10 +69,11 @@ parse_mac(const char *s, uint8_t mac[6])
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: link_sender [--ifname ust0] [--address A] [--mac M] [--peer A] "
-			"[--peer-mac M]\n"
-			"  [--port P] [--cc NAME] [--stack NAME] (--bytes N | --seconds S) "
-			"[--sndbuf B]\n");
+	fprintf(stderr,
+	    "usage: link_sender [--ifname ust0] [--address A] [--mac M] [--peer A] "
+	    "[--peer-mac M]\n"
+	    "  [--port P] [--cc NAME] [--stack NAME] (--bytes N | --seconds S) "
+	    "[--sndbuf B]\n");
 }
 
 int
@@ -144,7 +145,8 @@ main(int argc, char **argv)
 	tc.mac_set = 1;
 	ust_stack_config_init(&sc);
 	if ((err = ust_tap_open(&tc, &tap)) != 0) {
-		fprintf(stderr, "link_sender: cannot open the TAP device: %s\n", ust_strerror(-err));
+		fprintf(stderr, "link_sender: cannot open the TAP device: %s\n",
+		    ust_strerror(-err));
 		return (1);
 	}
 	if (ust_stack_create(&sc, &st) != 0 ||

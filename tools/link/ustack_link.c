@@ -126,13 +126,14 @@ now_ns(void)
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: ustack-link [--loss-ppm N] [--dup-ppm N] [--reorder-ppm N] "
-		   "[--corrupt-ppm N]\n"
-		   "  [--delay-ns N] [--jitter-ns N] [--reorder-ns N] [--rate-bps N] [--mtu N]\n"
-		   "  [--limit N] [--seed N] [--drop-byte N] [--progress] "
-		   "tap|dev:NAME[@NETNS] tap|dev:NAME[@NETNS]\n"
-		   "  ustack-link --predict N [fault options]\n"
-		   "(`ustack link --help` explains them; this program takes base units)\n");
+	fprintf(f,
+	    "usage: ustack-link [--loss-ppm N] [--dup-ppm N] [--reorder-ppm N] "
+	    "[--corrupt-ppm N]\n"
+	    "  [--delay-ns N] [--jitter-ns N] [--reorder-ns N] [--rate-bps N] [--mtu N]\n"
+	    "  [--limit N] [--seed N] [--drop-byte N] [--progress] "
+	    "tap|dev:NAME[@NETNS] tap|dev:NAME[@NETNS]\n"
+	    "  ustack-link --predict N [fault options]\n"
+	    "(`ustack link --help` explains them; this program takes base units)\n");
 }
 
 static int
@@ -517,12 +518,12 @@ print_counters(FILE *f, const char *prefix, double t, const struct dir *dirs)
 		    ", \"forwarded\": %" PRIu64 ", \"tx_bytes\": %" PRIu64 ", \"lost\": %" PRIu64
 		    ", \"dropped_queue\": %" PRIu64 ", \"dropped_mtu\": %" PRIu64
 		    ", \"dropped_chosen\": %" PRIu64 ", \"duplicated\": %" PRIu64
-		    ", \"reordered\": %" PRIu64 ", \"corrupted\": %" PRIu64 ", \"delayed\": %" PRIu64
-		    ", \"in_flight\": %" PRIu32 ", \"tx_errors\": %" PRIu64 ", \"oversize\": %" PRIu64
-		    "}",
+		    ", \"reordered\": %" PRIu64 ", \"corrupted\": %" PRIu64
+		    ", \"delayed\": %" PRIu64 ", \"in_flight\": %" PRIu32
+		    ", \"tx_errors\": %" PRIu64 ", \"oversize\": %" PRIu64 "}",
 		    dirs[i].name, c->rx_frames, c->rx_bytes, c->tx_frames, c->tx_bytes, c->lost,
-		    c->dropped_queue, c->dropped_mtu, c->dropped_chosen, c->duplicated, c->reordered,
-		    c->corrupted, c->delayed, dirs[i].n, c->tx_errors, c->oversize);
+		    c->dropped_queue, c->dropped_mtu, c->dropped_chosen, c->duplicated,
+		    c->reordered, c->corrupted, c->delayed, dirs[i].n, c->tx_errors, c->oversize);
 	}
 	fprintf(f, "}\n");
 	fflush(f);
@@ -613,15 +614,16 @@ main(int argc, char **argv)
 			else if (strcmp(a, "--predict") == 0 && v <= 100000000)
 				predict_n = v;
 			else {
-				fprintf(stderr, "ustack-link: bad option or value: %s %s\n", a, argv[i]);
+				fprintf(stderr, "ustack-link: bad option or value: %s %s\n", a,
+				    argv[i]);
 				usage(stderr);
 				return (2);
 			}
 			continue;
 		}
 		if (nports == 2 || parse_port(a, &ports[nports]) != 0) {
-			fprintf(stderr, "ustack-link: bad port %s (tap:NAME[@NETNS] or dev:NAME[@NETNS])\n",
-			    a);
+			fprintf(stderr,
+			    "ustack-link: bad port %s (tap:NAME[@NETNS] or dev:NAME[@NETNS])\n", a);
 			return (2);
 		}
 		nports++;

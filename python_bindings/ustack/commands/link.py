@@ -104,8 +104,8 @@ def parse_percent(text: str) -> int:
     return round(v * 10_000)
 
 
-_TIME = {"": 1_000_000, "s": 1_000_000_000, "sec": 1_000_000_000, "ms": 1_000_000, "msec": 1_000_000,
-         "us": 1_000, "usec": 1_000, "ns": 1}  # fmt: skip
+_TIME = {"": 1_000_000, "s": 1_000_000_000, "sec": 1_000_000_000, "ms": 1_000_000,
+         "msec": 1_000_000, "us": 1_000, "usec": 1_000, "ns": 1}  # fmt: skip
 
 
 def parse_time(text: str) -> int:
@@ -188,9 +188,7 @@ class LinkProcess:
     must exist.  :meth:`stop` returns the final counters
     ``{"t": seconds, "a2b": {...}, "b2a": {...}}``."""
 
-    def __init__(
-        self, port_a: str, port_b: str, *, progress: bool = False, **fault: Any
-    ) -> None:
+    def __init__(self, port_a: str, port_b: str, *, progress: bool = False, **fault: Any) -> None:
         for p in (port_a, port_b):
             parse_port(p)
         prog = find_program()
