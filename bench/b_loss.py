@@ -434,43 +434,43 @@ def format_table(table: dict[str, Any], losses: Any, shorts: Any) -> str:
         "(RACK on)"
     )
     lines = [head, ""]
-    cols = "".join(f" | {ppm / 1e4:g}% loss: Mbit/s, rexmit KB, x Linux" for ppm in losses)
-    lines.append(f"{'sender':<24}{cols}")
+    hdr = ["sender"]
+    for ppm in losses:
+        p = f"{ppm / 1e4:g}%"
+        hdr += [f"{p} Mbit/s", f"{p} rexmit KB", f"{p} x Linux"]
+    lines += ["| " + " | ".join(hdr) + " |", "|---" * len(hdr) + "|"]
     for label, *_ in SENDERS:
-        row = f"{label:<24}"
+        cells = [label]
         for ppm in losses:
             g = table["goodput"][f"{label} @ {ppm / 1e4:g}%"]
             if g == NA:
-                row += f" | {NA:>36}"
+                cells += [NA, "", ""]
                 continue
             k = table["goodput"][f"{linux} @ {ppm / 1e4:g}%"]
             ratio = g["goodput_mbit"]["median"] / max(k["goodput_mbit"]["median"], 1e-9)
-            row += (
-                f" | {g['goodput_mbit']['median']:>8.1f}"
-                f" {g['rexmit_bytes']['median'] / 1024:>10.0f}"
-                f" {ratio:>8.2f}" + " " * 7
-            )
-        lines.append(row)
-    lines += ["", "short transfers, time from first write to the receiver's reply, in RTTs:"]
-    cols = "".join(
-        f" | {s // 1024} KB intact | {s // 1024} KB tail dropped (x Linux)" for s in shorts
-    )
-    lines.append(f"{'sender':<24}{cols}")
+            cells += [
+                f"{g['goodput_mbit']['median']:.1f}",
+                f"{g['rexmit_bytes']['median'] / 1024:.0f}",
+                f"{ratio:.2f}",
+            ]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "short transfers: first write to the receiver's reply, in RTTs (median)", ""]
+    hdr = ["sender"]
+    for sz in shorts:
+        hdr += [f"{sz // 1024} KB intact", f"{sz // 1024} KB tail dropped", "x Linux"]
+    lines += ["| " + " | ".join(hdr) + " |", "|---" * len(hdr) + "|"]
     for label, *_ in SENDERS:
-        row = f"{label:<24}"
-        for s in shorts:
-            a = table["short"][f"{label} {s // 1024} KB"]
-            b = table["short"][f"{label} {s // 1024} KB last segment dropped"]
+        cells = [label]
+        for sz in shorts:
+            a = table["short"][f"{label} {sz // 1024} KB"]
+            b = table["short"][f"{label} {sz // 1024} KB last segment dropped"]
             if a == NA:
-                row += f" | {NA:>10} | {'':>30}"
+                cells += [NA, "", ""]
                 continue
-            k = table["short"][f"{linux} {s // 1024} KB last segment dropped"]
+            k = table["short"][f"{linux} {sz // 1024} KB last segment dropped"]
             ratio = b["rtts"]["median"] / max(k["rtts"]["median"], 1e-9)
-            row += (
-                f" | {a['rtts']['median']:>11.2f} | {b['rtts']['median']:>13.2f} ({ratio:.2f})"
-                + " " * 8
-            )
-        lines.append(row)
+            cells += [f"{a['rtts']['median']:.2f}", f"{b['rtts']['median']:.2f}", f"{ratio:.2f}"]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
