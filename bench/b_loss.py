@@ -396,7 +396,8 @@ def _record(ctx: Context, table: dict[str, Any], losses: Any, shorts: Any) -> No
             u = table["goodput"][f"{label} @ {ppm / 1e4:g}%"]
             k = table["goodput"][f"{linux} @ {ppm / 1e4:g}%"]
             if u == NA:
-                ctx.note(f"{label}: {NA}")
+                if ppm == losses[0]:
+                    ctx.note(f"{label}: {NA}")
                 continue
             p = {**params, "cc": cc, "stack": stack, "loss_ppm": ppm}
             ctx.record(
