@@ -288,3 +288,18 @@ def test_cli_rejects_bad_options() -> None:
             env=ENV,
         )  # fmt: skip
         assert proc.returncode == 2, (argv, proc.stderr)
+
+
+@root
+def test_duplicate_and_reorder_are_counted(pair: tuple[netns.NetNs, netns.NetNs]) -> None:
+    a, b = pair
+    link = _up(a, b, duplicate_ppm=300_000, reorder_ppm=300_000, reorder_ns=5_000_000, seed=8)
+    out = a.run("ping", "-n", "-c", "30", "-i", "0.01", "-W", "1", IP_B, check=False).stdout
+    c = link.stop()
+    _gone(link, a)
+    for d in ("a2b", "b2a"):
+        k = c[d]
+        assert k["duplicated"] > 0 and k["reordered"] > 0, (d, k)
+        # Each frame leaves once, twice when duplicated; none lost.
+        assert k["forwarded"] == k["rx_frames"] + k["duplicated"], (d, k)
+    assert "DUP!" in out, out
