@@ -52,7 +52,7 @@ def test_quick_suite_records_every_module(quick: tuple[dict[str, Any], Path, flo
     for mod in (ROOT / "bench").glob("b_*.py"):
         name = mod.stem.removeprefix("b_")
         # Root-only benchmarks (TAP, DPDK, AF_XDP, HTTP) say why they skipped.
-        root_only = ("tap", "dpdk", "rings", "http")
+        root_only = ("tap", "dpdk", "rings", "http", "loss")
         if name in root_only and any(f"{name}: skipped" in n for n in doc["notes"]):
             continue
         assert name in benches, f"no record from {mod.name}; notes: {doc['notes']}"
@@ -64,13 +64,13 @@ def test_quick_suite_records_every_module(quick: tuple[dict[str, Any], Path, flo
 
 def test_quick_loss_sweep(quick: tuple[dict[str, Any], Path, float]) -> None:
     doc, _, _ = quick
-    loss = [r for r in doc["results"] if r["bench"] == "loss"]
+    loss = [r for r in doc["results"] if r["bench"] == "loss_virtual"]
     cases = {(r["params"]["cc"], r["params"]["sack"], r["params"]["loss_ppm"]) for r in loss}
     assert cases == {
         (c, s, p) for c in ("newreno", "cubic") for s in (0, 1) for p in (0, 1000, 10000)
     }
     assert all(r["ustack"]["median"] > 0 and r["linux"] is None for r in loss)
-    assert any(n.startswith("loss: no Linux figure") for n in doc["notes"])
+    assert any(n.startswith("loss_virtual: no Linux figure") for n in doc["notes"])
     by = {(r["params"]["cc"], r["params"]["sack"], r["params"]["loss_ppm"]): r for r in loss}
     # 1% loss costs goodput against 0.1% whatever the module (the path is the same).
     for cc in ("newreno", "cubic"):

@@ -2,7 +2,7 @@
 
 Each module here defines ``NAME``, ``HELP`` (one line), ``DESCRIPTION``
 (shown by ``--help``), ``add_arguments(parser)`` and ``run(args) -> int``.
-A new subcommand (serve, ping, fetch, bench, stats) is a new module added to
+A new subcommand (serve, ping, fetch, bench, stats, link) is a new module added to
 ``COMMANDS``.
 """
 
@@ -16,6 +16,7 @@ from ustack.commands import (
     board,
     demo,
     fetch,
+    link,
     packetdrill,
     ping,
     serve,
@@ -33,6 +34,7 @@ COMMANDS: tuple[ModuleType, ...] = (
     stats,
     sysctl,
     bench,
+    link,
     board,
     version,
 )
