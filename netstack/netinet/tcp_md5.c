@@ -181,6 +181,8 @@ md5_update(struct md5_ctx *ctx, const void *data, size_t len)
 	const uint8_t *p = data;
 	size_t have = (size_t)(ctx->bytes & 63), n;
 
+	if (len == 0)
+		return; /* data may be NULL then */
 	ctx->bytes += len;
 	if (have > 0) {
 		n = 64 - have < len ? 64 - have : len;
@@ -318,7 +320,8 @@ tcp_md5_sa_put(struct ust_stack *st, uint8_t family, const uint8_t src[16], cons
 	memcpy(sa->sa_src, src, 16);
 	memcpy(sa->sa_dst, dst, 16);
 	memset(sa->sa_key, 0, sizeof(sa->sa_key));
-	memcpy(sa->sa_key, key, keylen);
+	if (keylen > 0)
+		memcpy(sa->sa_key, key, keylen);
 	sa->sa_keylen = (uint8_t)keylen;
 	return (0);
 }

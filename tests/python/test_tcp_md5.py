@@ -19,7 +19,7 @@ import pytest
 
 import ustack
 from ustack import Faults, Socket
-from ustack.packetdrill.suite import run_script
+from ustack.packetdrill.suite import default_suite_dir, run_script
 from ustack.sim import ADDR_A, ADDR_B, PipeRig
 
 PORT = 7100
@@ -166,3 +166,39 @@ def test_wire_scripts_fail_with_a_wrong_secret(script: str, tmp_path: Path) -> N
     path.write_text(bad)
     r = run_script(path)
     assert r.status == "fail", r
+
+
+SUITE_SETSOCKOPT = default_suite_dir() / "socket-api" / "setsockopt"
+
+
+@pytest.mark.parametrize("family", ["ipv4", "ipv6"])
+def test_suite_active_md5_without_udp_parts(family: str, tmp_path: Path) -> None:
+    """FreeBSD's active-open MD5 scripts also run TCP over UDP; without the
+    /udp exchanges (another feature) everything else in them passes."""
+    src = SUITE_SETSOCKOPT / f"socket-api-setsockopt-md5-active-{family}.pkt"
+    if not src.is_file():
+        pytest.skip(f"FreeBSD's suite not found at {src}")
+    lines = [
+        ln
+        for ln in src.read_text().splitlines(keepends=True)
+        if "/udp(" not in ln and "udp_encapsulation" not in ln and "udp_tunneling" not in ln
+    ]
+    path = tmp_path / src.name
+    path.write_text("".join(lines))
+    r = run_script(path)
+    assert r.status == "pass", r
+    # TCP_RACK_PACE_* (another TCP stack's options) failed, as warnings.
+    assert any("TCP_RACK_PACE" in w or "setsockopt" in w for w in r.warnings), r.warnings
+
+
+def test_unknown_tcp_option_is_fatal_unless_non_fatal(tmp_path: Path) -> None:
+    body = """--ip_version=ipv4
+ 0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
++0.00 setsockopt(3, IPPROTO_TCP, TCP_NO_SUCH_OPTION, [1], 4) = 0
+"""
+    path = tmp_path / "t.pkt"
+    path.write_text(body)
+    assert run_script(path).status == "unsupported"
+    path.write_text(body.replace("--ip_version=ipv4\n", "--ip_version=ipv4\n--non_fatal=syscall\n"))
+    r = run_script(path)
+    assert r.status == "pass" and any("ENOPROTOOPT" in w for w in r.warnings), r

@@ -1045,6 +1045,20 @@ class ScriptRunner:
     def _sys_setsockopt(self, ev: ast.SyscallEvent) -> Callable[[], int]:
         fd = self._fd(ev.args[0], ev.line)
         level = self._int(ev.args[1], ev.line)
+        opt = ev.args[2]
+        if (
+            self.non_fatal_syscalls
+            and isinstance(opt, ast.Name)
+            and opt.name not in _CONSTANTS
+            and opt.name.startswith("TCP_")
+        ):
+            # An option ustack does not have (FreeBSD's TCP_RACK_* of
+            # another TCP stack): ENOPROTOOPT, which --non_fatal=syscall
+            # turns into a warning, as on a FreeBSD without that stack.
+            def unknown() -> int:
+                raise OSError(_errno.ENOPROTOOPT, f"{opt.name}: no such option in ustack")
+
+            return unknown
         name = self._int(ev.args[2], ev.line)
         value = self._sockopt_value(ev, ev.args[3], level, name)
         return _returning_zero(lambda: fd.sock.setsockopt(level, name, value))
