@@ -446,7 +446,8 @@ tcp_fastopen_init(struct ust_stack *st)
 	ts->tfo_cckey[1] = ust_rng_u64(&st->st_rng);
 	ts->tfo_client_seen = V(st, tcp_fastopen_client_enable);
 	st->st_tfo = ts;
-	tfo_autokey(st);
+	/* No key yet: autokey makes the first when a listener enables TFO
+	 * or a cookie is first made or checked. */
 	tfo_sync_counts(st);
 	return (0);
 }
@@ -539,6 +540,8 @@ tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 		tp->t_tfo_pending->tp_refs = 1;
 	}
 	tp->t_tfo_flags |= TFO_ENABLED;
+	if (tp->t_state == TCPS_LISTEN && st->st_tfo != NULL)
+		tfo_autokey(st);
 	return (0);
 }
 

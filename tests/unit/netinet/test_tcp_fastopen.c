@@ -121,8 +121,10 @@ TEST(tfo_setkey_format)
 	struct tt tt;
 
 	tt_init(&tt, 4);
-	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 1); /* autokey's first */
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 0); /* autokey waits for a listener */
 	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeeff", 0), 0);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 1);
+	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "0123456789abcdef0123456789abcdef", 0), 0);
 	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 2);
 	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeef", 0), UST_EINVAL);
 	CHECK_EQ(tcp_fastopen_setkey(tt.t.st, "00112233445566778899aabbccddeeff0", 0), UST_EINVAL);
