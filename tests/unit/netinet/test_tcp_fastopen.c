@@ -71,7 +71,11 @@ TEST(tfo_ccache_bucket_limit)
 	uint32_t buckets;
 
 	tt_init(&tt, 2);
+	inc = server(0x0a000000, 443);
+	REQUIRE_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 8, 0), 0);
+	/* The cache is made on first use, its buckets as memory allows. */
 	buckets = (uint32_t)V(tt.t.st, tcp_fastopen_ccache_buckets);
+	CHECK(buckets >= 16 && (buckets & (buckets - 1)) == 0);
 	/* One entry per bucket: never more entries than buckets, and the
 	 * newest always there (the least recently used makes room). */
 	tt_sysctl(&tt, "net.inet.tcp.fastopen.ccache_bucket_limit", 1);
