@@ -510,9 +510,10 @@ tfo_pending_release(struct ust_stack *st, struct tfo_pending *p)
 }
 
 /* TCP_FASTOPEN: an int (0 off, else on) or FreeBSD's struct tcp_fastopen
- * { int enable; uint8_t psk[16]; } (a client's PSK, PSK mode).  On a
- * listener (or a socket yet to listen) it needs server_enable, on a
- * client client_enable; only before the connection starts. */
+ * { int enable; uint8_t psk[16]; } (a client's PSK, PSK mode).  As on
+ * FreeBSD, on a listener (after listen()) it is the server's and needs
+ * server_enable; on a socket not yet connected the client's, needing
+ * client_enable; in any other state EINVAL. */
 int
 tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 {
@@ -536,12 +537,27 @@ tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 		tp->t_tfo_flags &= (uint8_t) ~(TFO_ENABLED | TFO_PSK);
 		return (0);
 	}
-	if (tp->t_state == TCPS_LISTEN ?
-	        !V(st, tcp_fastopen_server_enable) :
-	        (!V(st, tcp_fastopen_client_enable) && !V(st, tcp_fastopen_server_enable)))
+	if (tp->t_state == TCPS_LISTEN) {
+		/* A server: after listen(), as FreeBSD. */
+		if (!V(st, tcp_fastopen_server_enable))
+			return (UST_EPERM);
+		if (tp->t_tfo_pending == NULL) {
+			/* The count of connections waiting for an ACK. */
+			tp->t_tfo_pending = st_malloc(st, sizeof(*tp->t_tfo_pending));
+			if (tp->t_tfo_pending == NULL)
+				return (UST_ENOMEM);
+			tp->t_tfo_pending->tp_pending = 0;
+			tp->t_tfo_pending->tp_refs = 1;
+		}
+		tp->t_tfo_flags |= TFO_ENABLED;
+		if (st->st_tfo != NULL)
+			tfo_autokey(st);
+		return (0);
+	}
+	/* A client (the connection not started yet). */
+	if (!V(st, tcp_fastopen_client_enable))
 		return (UST_EPERM);
-	if (sopt->sopt_valsize >= sizeof(int) + TCP_FASTOPEN_KEY_LEN &&
-	    tp->t_state == TCPS_CLOSED) {
+	if (sopt->sopt_valsize >= sizeof(int) + TCP_FASTOPEN_KEY_LEN) {
 		const uint8_t *psk = (const uint8_t *)sopt->sopt_val + sizeof(int);
 		uint8_t zero[TCP_FASTOPEN_KEY_LEN];
 
@@ -551,16 +567,7 @@ tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 			tp->t_tfo_flags |= TFO_PSK;
 		}
 	}
-	if (tp->t_tfo_pending == NULL) {
-		/* The listener's count of connections waiting for an ACK. */
-		if ((tp->t_tfo_pending = st_malloc(st, sizeof(*tp->t_tfo_pending))) == NULL)
-			return (UST_ENOMEM);
-		tp->t_tfo_pending->tp_pending = 0;
-		tp->t_tfo_pending->tp_refs = 1;
-	}
 	tp->t_tfo_flags |= TFO_ENABLED;
-	if (tp->t_state == TCPS_LISTEN && st->st_tfo != NULL)
-		tfo_autokey(st);
 	return (0);
 }
 
@@ -734,7 +741,9 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 	 * may wait for their handshake's ACK, so that a flood of SYNs with
 	 * data cannot take the whole queue; beyond it, the usual handshake. */
 	limit = lso->so_qlimit / 2;
-	if (pend == NULL || pend->tp_pending > limit) {
+	if (pend == NULL)
+		return (0); /* TCP_FASTOPEN was set before listen(): a client's */
+	if (pend->tp_pending > limit) {
 		TCPSTAT_INC(st, tcps_tfo_pending_limit);
 		return (0);
 	}

@@ -139,4 +139,49 @@ TEST(tfo_setkey_format)
 	tt_fini(&tt);
 }
 
+static int
+setint(struct ust_socket *so, int name, int v)
+{
+	return (ust_setsockopt(so, UST_IPPROTO_TCP, name, &v, sizeof(v)));
+}
+
+/* The client's first SYN asks for a cookie (an empty option after the
+ * timestamps, RFC 7413 4.1.1), the SYN-ACK's cookie is cached; sockets
+ * and the listener's pending count are freed (tt_fini's leak check). */
+TEST(tfo_client_request_and_cache)
+{
+	struct tt tt;
+	struct tt_seg syn;
+	struct ust_socket *lso;
+	static const uint8_t synack_opt[16] = { 2, 4, 0x05, 0xb4, 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 0,
+		0 };
+	static const uint8_t request[4] = { 34, 2, 0, 0 };
+	struct in_conninfo inc = server(0xc6120001, 53000);
+	uint8_t got[16];
+	unsigned len;
+
+	tt_init(&tt, 5);
+	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &tt.so), 0);
+	REQUIRE_EQ(setint(tt.so, UST_TCP_FASTOPEN, 1), 0);
+	REQUIRE(tt_connect(&tt, &syn));
+	REQUIRE(syn.optlen >= 4);
+	CHECK_MEM(syn.opt + syn.optlen - 4, request, 4);
+	tt_in_raw(&tt, TH_SYN | TH_ACK, 0, 1, 65535, synack_opt, sizeof(synack_opt), NULL, 0);
+	TT_EXPECT(&tt, TH_ACK, 1, 1, -1);
+	inc.inc_faddr = tt_tp(&tt)->t_inpcb->inp_faddr;
+	inc.inc_fport = tt_tp(&tt)->t_inpcb->inp_fport;
+	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), 0);
+	CHECK_EQ(len, 8u);
+	CHECK_MEM(got, synack_opt + 6, 8);
+	/* A listener with TFO (server_enable) and its pending count. */
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.server_enable", 1);
+	REQUIRE_EQ(ust_socket(tt.t.st, UST_AF_INET, UST_SOCK_STREAM, 0, &lso), 0);
+	REQUIRE_EQ(ust_listen(lso, 4), 0);
+	REQUIRE_EQ(setint(lso, UST_TCP_FASTOPEN, 1), 0);
+	CHECK(tt_sotp(lso)->t_tfo_pending != NULL);
+	CHECK_EQ(V(tt.t.st, tcp_fastopen_numkeys), 1);
+	ust_close(lso);
+	tt_fini(&tt);
+}
+
 #endif /* UST_TCP_TFO */
