@@ -62,6 +62,7 @@ TEST(tfo_ccache_valid_lengths_only)
 	tt_fini(&tt);
 }
 
+#if UST_SYSCTL_NAMES
 TEST(tfo_ccache_bucket_limit)
 {
 	struct tt tt;
@@ -93,7 +94,9 @@ TEST(tfo_ccache_bucket_limit)
 	CHECK_EQ(tcp_fastopen_ccache_set(tt.t.st, &inc, cookie, 8, 0), UST_ENOBUFS);
 	tt_fini(&tt);
 }
+#endif
 
+#if UST_SYSCTL_NAMES
 TEST(tfo_ccache_disable_and_flush)
 {
 	struct tt tt;
@@ -119,6 +122,7 @@ TEST(tfo_ccache_disable_and_flush)
 	CHECK_EQ(tcp_fastopen_ccache_get(tt.t.st, &inc, got, &len), UST_ENOENT);
 	tt_fini(&tt);
 }
+#endif
 
 TEST(tfo_setkey_format)
 {
@@ -139,6 +143,7 @@ TEST(tfo_setkey_format)
 	tt_fini(&tt);
 }
 
+#if UST_SYSCTL_NAMES
 static int
 setint(struct ust_socket *so, int name, int v)
 {
@@ -183,5 +188,6 @@ TEST(tfo_client_request_and_cache)
 	ust_close(lso);
 	tt_fini(&tt);
 }
+#endif
 
 #endif /* UST_TCP_TFO */
