@@ -188,6 +188,52 @@ TEST(tfo_client_request_and_cache)
 	ust_close(lso);
 	tt_fini(&tt);
 }
+
+#if UST_STATS
+/* Every FO length a SYN can carry (0..38 bytes) with data, to a TFO
+ * listener: a request (0) or an invalid cookie (random bytes, and no
+ * length but 8 is ours) gets a SYN-ACK with a fresh cookie that does not
+ * acknowledge the data; no connection is made on the SYN. */
+TEST(tfo_listener_every_option_length)
+{
+	struct tt tt;
+	struct tt_seg sg;
+	uint8_t opt[40], data[10];
+	unsigned n, i, optlen, synacks = 0;
+
+	tt_init(&tt, 6);
+	tt_sysctl(&tt, "net.inet.tcp.fastopen.server_enable", 1);
+	/* No SYN-ACK retransmissions: tt_fini's leak check would count the
+	 * frames the 39 entries send to the peer while it winds down. */
+	tt_sysctl(&tt, "net.inet.tcp.syncache.rexmtlimit", 0);
+	REQUIRE(tt_listen(&tt));
+	REQUIRE_EQ(setint(tt.lso, UST_TCP_FASTOPEN, 1), 0);
+	memset(data, 'd', sizeof(data));
+	for (n = 0; n <= 38; n++) {
+		memset(opt, 0, sizeof(opt));
+		opt[0] = 34;
+		opt[1] = (uint8_t)(2 + n);
+		for (i = 0; i < n; i++)
+			opt[2 + i] = (uint8_t)(0x5a ^ (i * 7 + n));
+		optlen = (2 + n + 3) & ~3u;
+		tt.pport = (uint16_t)(40000 + n);
+		tt_in_raw(&tt, TH_SYN, 0, 0, 65535, opt, optlen, data, sizeof(data));
+		while (tt_next(&tt, &sg)) {
+			CHECK_EQ(sg.flags, TH_SYN | TH_ACK);
+			CHECK_EQ(sg.ack, 1u); /* the data were not taken */
+			CHECK(sg.to.to_flags & TOF_FASTOPEN);
+			CHECK_EQ(sg.to.to_tfo_len, 8);
+			synacks++;
+		}
+	}
+	CHECK_EQ(synacks, 39u);
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_tfo_cookie_req_rcvd, 1u);
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_tfo_cookie_invalid, 38u);
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_tfo_cookie_sent, 39u);
+	CHECK_EQ(tt.t.st->st_tcpstat.tcps_tfo_conn_accepted, 0u);
+	tt_fini(&tt);
+}
+#endif
 #endif
 
 #endif /* UST_TCP_TFO */
