@@ -61,6 +61,7 @@ struct tfo_state {
 };
 
 static int tfo_cookie_len_valid(unsigned len);
+static int tfo_cc_alloc(struct ust_stack *st);
 
 /* ---------------------------------------------------------------------
  * Keys and cookies.
@@ -339,7 +340,7 @@ tcp_fastopen_ccache_set(struct ust_stack *st, const struct in_conninfo *inc, con
 
 	if (!tfo_cookie_len_valid(len))
 		return (UST_EINVAL);
-	if ((ce = tfo_cc_find(st, inc, 1)) == NULL)
+	if (tfo_cc_alloc(st) != 0 || (ce = tfo_cc_find(st, inc, 1)) == NULL)
 		return (UST_ENOBUFS);
 	memcpy(ce->ce_cookie, cookie, len);
 	ce->ce_cookie_len = (uint8_t)len;
@@ -410,27 +411,27 @@ tcp_fastopen_ccache_flush(struct ust_stack *st)
  * Set-up.
  * ------------------------------------------------------------------- */
 
-int
-tcp_fastopen_init(struct ust_stack *st)
+/* The client cookie cache, made on the first client use (a stack that
+ * never opens with TFO pays nothing): buckets as the memory limit allows
+ * (st_hash_buckets), entries from a zone of buckets x bucket_limit. */
+static int
+tfo_cc_alloc(struct ust_stack *st)
 {
-	struct tfo_state *ts;
-	uint32_t n = 1, want = (uint32_t)V(st, tcp_fastopen_ccache_buckets);
+	struct tfo_state *ts = st->st_tfo;
+	uint32_t n, want = (uint32_t)V(st, tcp_fastopen_ccache_buckets);
 	uint64_t max;
 
-	if (st->st_tfo != NULL)
-		return (0);
-	if ((ts = st_malloc(st, sizeof(*ts))) == NULL)
+	if (ts == NULL)
 		return (UST_ENOMEM);
-	memset(ts, 0, sizeof(*ts));
-	while (n < want && n < (1u << 20))
-		n <<= 1;
-	ts->tfo_ccmask = n - 1;
-	ts->tfo_cc = st_malloc(st, n * sizeof(*ts->tfo_cc));
+	if (ts->tfo_cc != NULL)
+		return (0);
+	n = st_hash_buckets(st, want, sizeof(*ts->tfo_cc));
 	max = (uint64_t)n * (uint64_t)V(st, tcp_fastopen_ccache_bucket_limit);
 	if (max == 0)
 		max = 1;
 	if (max > (1u << 24))
 		max = 1u << 24;
+	ts->tfo_cc = st_malloc(st, n * sizeof(*ts->tfo_cc));
 	ts->tfo_cczone = ust_zone_create(&st->st_mem, "tfo_ccache", sizeof(struct tfo_ccache_entry),
 	    (uint32_t)max, 0);
 	if (ts->tfo_cc == NULL || ts->tfo_cczone == NULL) {
@@ -438,15 +439,32 @@ tcp_fastopen_init(struct ust_stack *st)
 			st_free(st, ts->tfo_cc, n * sizeof(*ts->tfo_cc));
 		if (ts->tfo_cczone != NULL)
 			ust_zone_destroy(ts->tfo_cczone);
-		st_free(st, ts, sizeof(*ts));
+		ts->tfo_cc = NULL;
+		ts->tfo_cczone = NULL;
 		return (UST_ENOMEM);
 	}
 	memset(ts->tfo_cc, 0, n * sizeof(*ts->tfo_cc));
+	ts->tfo_ccmask = n - 1;
+	V(st, tcp_fastopen_ccache_buckets) = n;
+	return (0);
+}
+
+int
+tcp_fastopen_init(struct ust_stack *st)
+{
+	struct tfo_state *ts;
+
+	if (st->st_tfo != NULL)
+		return (0);
+	if ((ts = st_malloc(st, sizeof(*ts))) == NULL)
+		return (UST_ENOMEM);
+	memset(ts, 0, sizeof(*ts));
 	ts->tfo_cckey[0] = ust_rng_u64(&st->st_rng);
 	ts->tfo_cckey[1] = ust_rng_u64(&st->st_rng);
 	ts->tfo_client_seen = V(st, tcp_fastopen_client_enable);
 	st->st_tfo = ts;
-	tfo_autokey(st);
+	/* No key yet: autokey makes the first when a listener enables TFO
+	 * or a cookie is first made or checked. */
 	tfo_sync_counts(st);
 	return (0);
 }
@@ -459,8 +477,10 @@ tcp_fastopen_fini(struct ust_stack *st)
 	if (ts == NULL)
 		return;
 	tcp_fastopen_ccache_flush(st);
-	ust_zone_destroy(ts->tfo_cczone);
-	st_free(st, ts->tfo_cc, (ts->tfo_ccmask + 1) * sizeof(*ts->tfo_cc));
+	if (ts->tfo_cczone != NULL)
+		ust_zone_destroy(ts->tfo_cczone);
+	if (ts->tfo_cc != NULL)
+		st_free(st, ts->tfo_cc, (ts->tfo_ccmask + 1) * sizeof(*ts->tfo_cc));
 	st_free(st, ts, sizeof(*ts));
 	st->st_tfo = NULL;
 }
@@ -490,9 +510,10 @@ tfo_pending_release(struct ust_stack *st, struct tfo_pending *p)
 }
 
 /* TCP_FASTOPEN: an int (0 off, else on) or FreeBSD's struct tcp_fastopen
- * { int enable; uint8_t psk[16]; } (a client's PSK, PSK mode).  On a
- * listener (or a socket yet to listen) it needs server_enable, on a
- * client client_enable; only before the connection starts. */
+ * { int enable; uint8_t psk[16]; } (a client's PSK, PSK mode).  As on
+ * FreeBSD, on a listener (after listen()) it is the server's and needs
+ * server_enable; on a socket not yet connected the client's, needing
+ * client_enable; in any other state EINVAL. */
 int
 tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 {
@@ -516,12 +537,27 @@ tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 		tp->t_tfo_flags &= (uint8_t) ~(TFO_ENABLED | TFO_PSK);
 		return (0);
 	}
-	if (tp->t_state == TCPS_LISTEN ?
-	        !V(st, tcp_fastopen_server_enable) :
-	        (!V(st, tcp_fastopen_client_enable) && !V(st, tcp_fastopen_server_enable)))
+	if (tp->t_state == TCPS_LISTEN) {
+		/* A server: after listen(), as FreeBSD. */
+		if (!V(st, tcp_fastopen_server_enable))
+			return (UST_EPERM);
+		if (tp->t_tfo_pending == NULL) {
+			/* The count of connections waiting for an ACK. */
+			tp->t_tfo_pending = st_malloc(st, sizeof(*tp->t_tfo_pending));
+			if (tp->t_tfo_pending == NULL)
+				return (UST_ENOMEM);
+			tp->t_tfo_pending->tp_pending = 0;
+			tp->t_tfo_pending->tp_refs = 1;
+		}
+		tp->t_tfo_flags |= TFO_ENABLED;
+		if (st->st_tfo != NULL)
+			tfo_autokey(st);
+		return (0);
+	}
+	/* A client (the connection not started yet). */
+	if (!V(st, tcp_fastopen_client_enable))
 		return (UST_EPERM);
-	if (sopt->sopt_valsize >= sizeof(int) + TCP_FASTOPEN_KEY_LEN &&
-	    tp->t_state == TCPS_CLOSED) {
+	if (sopt->sopt_valsize >= sizeof(int) + TCP_FASTOPEN_KEY_LEN) {
 		const uint8_t *psk = (const uint8_t *)sopt->sopt_val + sizeof(int);
 		uint8_t zero[TCP_FASTOPEN_KEY_LEN];
 
@@ -530,13 +566,6 @@ tcp_fastopen_ctloutput(struct tcpcb *tp, struct sockopt *sopt)
 			memcpy(tp->t_tfo_cookie, psk, TCP_FASTOPEN_KEY_LEN);
 			tp->t_tfo_flags |= TFO_PSK;
 		}
-	}
-	if (tp->t_tfo_pending == NULL) {
-		/* The listener's count of connections waiting for an ACK. */
-		if ((tp->t_tfo_pending = st_malloc(st, sizeof(*tp->t_tfo_pending))) == NULL)
-			return (UST_ENOMEM);
-		tp->t_tfo_pending->tp_pending = 0;
-		tp->t_tfo_pending->tp_refs = 1;
 	}
 	tp->t_tfo_flags |= TFO_ENABLED;
 	return (0);
@@ -582,6 +611,8 @@ tcp_fastopen_connect(struct tcpcb *tp)
 	if (!(tp->t_tfo_flags & TFO_ENABLED) || !V(st, tcp_fastopen_client_enable) ||
 	    (tp->t_flags & TF_NOOPT))
 		return;
+	if (tfo_cc_alloc(st) != 0 || V(st, tcp_fastopen_ccache_bucket_limit) == 0)
+		return; /* no cache, no client TFO */
 	error = tcp_fastopen_ccache_get(st, &tp->t_inpcb->inp_inc, cookie, &len);
 	if (error == UST_EPERM)
 		return; /* the path is disabled */
@@ -710,7 +741,9 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 	 * may wait for their handshake's ACK, so that a flood of SYNs with
 	 * data cannot take the whole queue; beyond it, the usual handshake. */
 	limit = lso->so_qlimit / 2;
-	if (pend == NULL || pend->tp_pending > limit) {
+	if (pend == NULL)
+		return (0); /* TCP_FASTOPEN was set before listen(): a client's */
+	if (pend->tp_pending > limit) {
 		TCPSTAT_INC(st, tcps_tfo_pending_limit);
 		return (0);
 	}

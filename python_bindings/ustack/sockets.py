@@ -925,7 +925,12 @@ class Socket(SocketIdioms):
         return self._call(attempt, "send()", flags, _EV_OUT)
 
     def sendto(self, data: bytes | bytearray | memoryview, *args: Any) -> int:
-        """``sendto(data, address)`` or ``sendto(data, flags, address)``."""
+        """``sendto(data, address)`` or ``sendto(data, flags, address)``.
+
+        On a TCP socket with ``TCP_FASTOPEN`` set that has not connected,
+        this connects to ``address`` with ``data`` queued first, so that
+        the SYN carries them when a Fast Open cookie is cached (RFC 7413,
+        docs/tcp.md); without ``TCP_FASTOPEN`` it is ENOTCONN."""
         flags, address = self._sendto_args(args)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)

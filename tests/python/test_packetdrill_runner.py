@@ -161,7 +161,7 @@ def test_a_failed_tcp_info_assertion_fails(tmp_path: Path) -> None:
             "--ip_version=ipv4-mapped-ipv6\n 0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n",
             "ipv4-mapped-ipv6",
         ),
-        (HEADER + " 0.00 `sysctl -w net.inet.tcp.fastopen.client_enable=1`\n", "fastopen"),
+        (HEADER + " 0.00 `sysctl -w net.inet.tcp.no_such_knob=1`\n", "no_such_knob"),
         (HEADER + " 0.00 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 epoll(3) = 0\n", "epoll"),
         (HEADER + " 0.00 `ls /`\n", "command"),
     ],
