@@ -104,6 +104,17 @@ int tcp_fb_set_default(struct ust_stack *st, const char *name);
  * one line per block: name, "*" for the default, connections using it.
  * Returns the length the whole text needs, without the NUL. */
 size_t tcp_fb_list(const struct ust_stack *st, char *buf, size_t len);
+/* net.inet.tcp.functions_available of a fresh stack (its default). */
+#if UST_TCP_RACK
+#define TCP_FB_AVAILABLE_DEF                            \
+	"\nStack                           D PCB count" \
+	"\nfreebsd                         * 0"         \
+	"\nrack                              0"
+#else
+#define TCP_FB_AVAILABLE_DEF                            \
+	"\nStack                           D PCB count" \
+	"\nfreebsd                         * 0"
+#endif
 /* Connections using the block now. */
 uint32_t tcp_fb_pcbcnt(const struct ust_stack *st, const struct tcp_function_block *fb);
 
