@@ -63,8 +63,8 @@ struct tcp_function_block {
 	 * stack's (tcp_do_segment, tcp_output). */
 	int (*tfb_tcp_output)(struct tcpcb *tp);
 	void (*tfb_tcp_do_segment)(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m);
-	/* Block-specific socket options (NULL: none); UST_ENOPROTOOPT
-	 * passes the option on to the default handling. */
+	/* Block-specific IPPROTO_TCP options the default handling does
+	 * not know (NULL: none; tcp_ctloutput's last resort). */
 	int (*tfb_tcp_ctloutput)(struct tcpcb *tp, struct sockopt *sopt);
 	/* Per-connection state: fb_init on attach or switch (0 or an
 	 * errno; the connection keeps its old block), fb_fini on detach. */
