@@ -828,8 +828,12 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	}
 	TCPSTAT_INC(st, tcps_rcvdupack);
 	if (TCP_FB_OWNS_LOSS(tp)) {
-		/* The block's ACK hook decides (tcp_stacks/rack.c). */
+		/* The block's ACK hook decides (tcp_stacks/rack.c); RFC
+		 * 3042 still lets new data out before any recovery. */
 		tp->t_dupacks++;
+		if (!IN_FASTRECOVERY(tp->t_flags) && tp->t_dupacks < TCP_DUPACK_THRESH &&
+		    V(st, tcp_do_rfc3042))
+			tcp_limited_transmit(tp);
 		return (DS_DROP);
 	}
 	if (IN_FASTRECOVERY(tp->t_flags) && tp->t_sack_recovery) {

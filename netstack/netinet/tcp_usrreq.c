@@ -780,6 +780,9 @@ tcp_ctloutput_tcp(struct socket *so, struct tcpcb *tp, struct sockopt *sopt)
 	case UST_TCP_FUNCTION_BLK:
 		return (tcp_fb_ctloutput(tp, sopt));
 	default:
+		/* FreeBSD: the stack's own options. */
+		if (tp->t_fb->tfb_tcp_ctloutput != NULL)
+			return (tp->t_fb->tfb_tcp_ctloutput(tp, sopt));
 		return (UST_ENOPROTOOPT);
 	}
 }

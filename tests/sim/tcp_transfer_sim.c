@@ -13,8 +13,11 @@
  * to what the other sent; every zone must be empty before the stacks are
  * destroyed.
  *
- *   tcp_transfer_sim [--seeds N] [--first S] [--bytes B] [-v]
+ *   tcp_transfer_sim [--seeds N] [--first S] [--bytes B] [--stack NAME] [-v]
  *   tcp_transfer_sim --seed S [-v]          replay one seed
+ *
+ * --stack NAME: both stacks' net.inet.tcp.functions_default (the TCP
+ * stack, e.g. rack: docs/tcp.md).
  *
  * USTACK_SIM_SEEDS sets N when --seeds is not given (default 500).  A
  * failing seed prints its faults and the command that replays it.
@@ -135,6 +138,9 @@ fail(struct sim *s, const char *fmt, const char *what, long long v)
 	return (-1);
 }
 
+/* --stack: the TCP stack (function block) of both sides; NULL: default. */
+static const char *sim_tcp_stack;
+
 static int
 setup(struct sim *s)
 {
@@ -148,6 +154,12 @@ setup(struct sim *s)
 		return (fail(s, "%s: cannot create the stacks (%lld)", "setup", 0));
 	if (err != 0)
 		return (fail(s, "%s: cannot build the pipe (%lld)", "setup", 0));
+	if (sim_tcp_stack != NULL &&
+	    ((err = ust_sysctl_set_str(s->net.a, "net.inet.tcp.functions_default",
+	          sim_tcp_stack)) != 0 ||
+	        (err = ust_sysctl_set_str(s->net.b, "net.inet.tcp.functions_default",
+	             sim_tcp_stack)) != 0))
+		return (fail(s, "%s: functions_default = %lld", "setup", err));
 
 	if ((err = ust_socket(s->net.b, UST_AF_INET, UST_SOCK_STREAM, 0, &s->lso)) != 0)
 		return (fail(s, "%s: socket() = %lld", "B", err));
@@ -432,7 +444,7 @@ static void
 usage(const char *argv0, FILE *f)
 {
 	fprintf(f,
-	    "usage: %s [--seeds N] [--first S] [--bytes B] [-v]\n"
+	    "usage: %s [--seeds N] [--first S] [--bytes B] [--stack NAME] [-v]\n"
 	    "       %s --seed S [--bytes B] [-v]\n"
 	    "A 1 MB TCP transfer each way between two stacks over a faulty pipe on a\n"
 	    "virtual clock, for seeds S..S+N-1 (default 1..500; USTACK_SIM_SEEDS sets N),\n"
@@ -462,6 +474,8 @@ main(int argc, char **argv)
 			one = 1;
 		} else if (strcmp(argv[i], "--bytes") == 0 && i + 1 < argc)
 			bytes = (size_t)strtoull(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--stack") == 0 && i + 1 < argc)
+			sim_tcp_stack = argv[++i];
 		else if (strcmp(argv[i], "-v") == 0 || strcmp(argv[i], "--verbose") == 0)
 			verbose = 1;
 		else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

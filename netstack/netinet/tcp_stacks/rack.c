@@ -83,7 +83,7 @@ struct rack_control {
 	struct tcpcb *rc_tp;
 	struct rack_sendmap *rc_head, *rc_tail;
 	uint32_t rc_nmaps;
-	uint32_t rc_segs_sacked; /* SACKED entries in the map */
+	uint32_t rc_sacked_bytes; /* bytes of SACKED entries in the map */
 	/* RFC 8985 6.1: the most recently delivered segment. */
 	uint64_t rc_xmit_ts; /* RACK.xmit_ts; RACK_NONE: none yet */
 	tcp_seq rc_end_seq;  /* RACK.end_seq */
@@ -146,7 +146,7 @@ static void
 rack_map_free(struct tcpcb *tp, struct rack_control *rc, struct rack_sendmap *r)
 {
 	if (r->r_flags & RSM_SACKED)
-		rc->rc_segs_sacked--;
+		rc->rc_sacked_bytes -= (uint32_t)(r->r_end - r->r_start);
 	ust_zone_free(tp->t_stack->st_rack_zone, r);
 	rc->rc_nmaps--;
 	tp->t_stack->st_rack_maps--;
@@ -170,8 +170,6 @@ rack_map_split(struct tcpcb *tp, struct rack_control *rc, struct rack_sendmap *r
 	r->r_next = n;
 	if (rc->rc_tail == r)
 		rc->rc_tail = n;
-	if (n->r_flags & RSM_SACKED)
-		rc->rc_segs_sacked++;
 	return (0);
 }
 
@@ -283,11 +281,13 @@ rack_update(struct tcpcb *tp, struct rack_control *rc, const struct rack_sendmap
 		if (rc->rc_min_rtt != RACK_NONE && rtt < rc->rc_min_rtt)
 			return;
 	}
-	rc->rc_rtt = rtt;
 	if (rc->rc_min_rtt == RACK_NONE || rtt < rc->rc_min_rtt)
 		rc->rc_min_rtt = rtt;
+	/* RACK.rtt is the RTT of the most recently sent segment delivered,
+	 * not of the last one looked at (an older block of the same ACK). */
 	if (rc->rc_xmit_ts == RACK_NONE ||
 	    rack_sent_after(r->r_xmit_ts, r->r_end, rc->rc_xmit_ts, rc->rc_end_seq)) {
+		rc->rc_rtt = rtt;
 		rc->rc_xmit_ts = r->r_xmit_ts;
 		rc->rc_end_seq = r->r_end;
 	}
@@ -307,11 +307,13 @@ rack_reo_wnd(const struct tcpcb *tp, const struct rack_control *rc)
 	uint64_t w, srtt = (uint64_t)tp->t_srtt * NS_PER_US;
 
 	if (!rc->rc_reord) {
-		/* No reordering seen: losses in recovery, or DupThresh
-		 * segments SACKed above, are losses at once. */
+		/* No reordering seen: losses in recovery, or more than
+		 * (DupThresh - 1) * SMSS bytes SACKed above (RFC 6675's
+		 * IsLost measure, so that a TSO burst counts by its
+		 * segments), are losses at once. */
 		if (IN_FASTRECOVERY(tp->t_flags) || rc->rc_rto_valid)
 			return (0);
-		if (rc->rc_segs_sacked >= TCP_DUPACK_THRESH)
+		if (rc->rc_sacked_bytes > (TCP_DUPACK_THRESH - 1) * tcp_fixed_maxseg(tp))
 			return (0);
 	}
 	if (rc->rc_min_rtt == RACK_NONE)
@@ -663,6 +665,8 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 	if (r != NULL && SEQ_LT(r->r_start, tp->snd_una)) {
 		if (!(r->r_flags & RSM_SACKED))
 			rack_update(tp, rc, r, seg, now);
+		else
+			rc->rc_sacked_bytes -= (uint32_t)(tp->snd_una - r->r_start);
 		r->r_start = tp->snd_una;
 	}
 	/* Newly SACKed segments. */
@@ -683,7 +687,7 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 					continue; /* only part of it is SACKed */
 				r->r_flags |= RSM_SACKED;
 				r->r_flags &= (uint8_t)~RSM_LOST;
-				rc->rc_segs_sacked++;
+				rc->rc_sacked_bytes += (uint32_t)(r->r_end - r->r_start);
 				rack_update(tp, rc, r, seg, now);
 			}
 		}

@@ -63,8 +63,8 @@ struct tcp_function_block {
 	 * stack's (tcp_do_segment, tcp_output). */
 	int (*tfb_tcp_output)(struct tcpcb *tp);
 	void (*tfb_tcp_do_segment)(struct tcpcb *tp, struct tcp_seg *seg, struct mbuf *m);
-	/* Block-specific socket options (NULL: none); UST_ENOPROTOOPT
-	 * passes the option on to the default handling. */
+	/* Block-specific IPPROTO_TCP options the default handling does
+	 * not know (NULL: none; tcp_ctloutput's last resort). */
 	int (*tfb_tcp_ctloutput)(struct tcpcb *tp, struct sockopt *sopt);
 	/* Per-connection state: fb_init on attach or switch (0 or an
 	 * errno; the connection keeps its old block), fb_fini on detach. */
@@ -104,6 +104,17 @@ int tcp_fb_set_default(struct ust_stack *st, const char *name);
  * one line per block: name, "*" for the default, connections using it.
  * Returns the length the whole text needs, without the NUL. */
 size_t tcp_fb_list(const struct ust_stack *st, char *buf, size_t len);
+/* net.inet.tcp.functions_available of a fresh stack (its default). */
+#if UST_TCP_RACK
+#define TCP_FB_AVAILABLE_DEF                            \
+	"\nStack                           D PCB count" \
+	"\nfreebsd                         * 0"         \
+	"\nrack                              0"
+#else
+#define TCP_FB_AVAILABLE_DEF                            \
+	"\nStack                           D PCB count" \
+	"\nfreebsd                         * 0"
+#endif
 /* Connections using the block now. */
 uint32_t tcp_fb_pcbcnt(const struct ust_stack *st, const struct tcp_function_block *fb);
 

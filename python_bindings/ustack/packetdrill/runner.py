@@ -32,7 +32,7 @@ import re
 import socket as _socket
 import struct
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -250,7 +250,7 @@ class RunOptions:
     """Knobs forced on the stack whatever the script writes (the self-test's
     deliberately wrong configurations) and the tolerance multiplier."""
 
-    forced: dict[str, int | str] = field(default_factory=dict)
+    forced: Mapping[str, int | str] = field(default_factory=dict)
     tolerance_scale: float = 1.0
 
 

@@ -364,6 +364,11 @@ TEST(cc_sysctl_string_knobs)
 			CHECK(cc_algo_list(buf, sizeof(buf)) < sizeof(buf));
 			CHECK_EQ(strcmp(info.defstr, buf), 0);
 			CHECK(info.flags & UST_SYSCTL_RDONLY);
+		} else if (strcmp(info.name, "net.inet.tcp.functions_default") == 0) {
+			/* TCP stacks (tcp_stacks/, test_tcp_stacks.c) */
+			CHECK_EQ(strcmp(info.defstr, "freebsd"), 0);
+		} else if (strcmp(info.name, "net.inet.tcp.functions_available") == 0) {
+			CHECK(info.flags & UST_SYSCTL_RDONLY);
 		} else if (UST_TCP_TFO &&
 		    strncmp(info.name, "net.inet.tcp.fastopen.set", 25) == 0) {
 			/* TCP Fast Open's write-only keys (tcp_fastopen.c). */
@@ -371,7 +376,7 @@ TEST(cc_sysctl_string_knobs)
 		} else
 			CHECK(!"unexpected string knob");
 	}
-	CHECK_EQ(nstr, UST_TCP_TFO ? 4 : 2);
+	CHECK_EQ(nstr, UST_TCP_TFO ? 6 : 4);
 	test_stack_free(st);
 	ust_vclock_destroy(vc);
 }
