@@ -315,9 +315,9 @@ tcp_sack_doack(struct tcpcb *tp, const struct tcpopt *to, tcp_seq th_ack)
 	tcp_sack_update_hints(tp, th_ack);
 	/* RFC 6937 2 DeliveredData: the change of snd_una plus the signed
 	 * change of SACKed bytes (none when the receiver reneged). */
-	tp->sackhint.delivered_data = acked + tp->sackhint.sacked_bytes > osacked
-	    ? acked + tp->sackhint.sacked_bytes - osacked
-	    : 0;
+	tp->sackhint.delivered_data = acked + tp->sackhint.sacked_bytes > osacked ?
+	    acked + tp->sackhint.sacked_bytes - osacked :
+	    0;
 }
 
 /*
