@@ -8,7 +8,7 @@
  *       tcp_do_syn_sent -> tcp_fastopen_client_synack (cache, SYN data
  *       acked or sent again, path disabled on failure)
  *   server: tcp_input_listen -> tcp_fastopen_listen_syn -> [valid cookie:
- *       connection now (tcp_fastopen_synrcvd_init), data to so_rcv,
+ *       connection now (tcp_synrcvd_init), data to so_rcv,
  *       SYN-ACK from tcp_output | request or bad cookie: syncache_add with
  *       to_tfo_reply -> syncache_respond -> tcp_fastopen_reply_opt]
  *
@@ -752,7 +752,7 @@ tcp_fastopen_listen_syn(struct ust_stack *st, struct tcpcb *ltp, struct tcp_seg 
 		*mp = NULL;
 		return (1);
 	}
-	tcp_fastopen_synrcvd_init(tp, seg);
+	tcp_synrcvd_init(tp, seg);
 	/* The initial window now: the server may send before the ACK. */
 	cc_conn_init(tp);
 	so = tp->t_inpcb->inp_socket;

@@ -93,9 +93,6 @@ void tcp_fastopen_reply_opt(struct ust_stack *st, const struct in_conninfo *inc,
 /* A TFO child left SYN_RECEIVED, or a tcpcb goes. */
 void tcp_fastopen_synrcvd_done(struct tcpcb *tp);
 void tcp_fastopen_tcpcb_free(struct tcpcb *tp);
-/* tcp_input.c: a child's SYN_RECEIVED state from the SYN (as without the
- * syncache). */
-void tcp_fastopen_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg);
 
 /* The pieces, for tests and the string knobs. */
 uint64_t tcp_fastopen_siphash(const uint8_t key[TCP_FASTOPEN_KEY_LEN], const uint8_t *in,

@@ -1676,46 +1676,30 @@ static void
 tcp_listen_syn(struct ust_stack *st, struct socket *lso, struct tcp_seg *seg, struct mbuf *m)
 {
 	struct tcpcb *tp;
-	struct inpcb *inp;
 
-	/* Data on a SYN is not kept (no TCP Fast Open). */
+	(void)st;
+	/* Data on a SYN is not kept (TCP Fast Open goes through the
+	 * syncache's listener path, tcp_fastopen.c). */
 	m_freem(m);
 	if (tcp_listen_newconn(lso, &seg->inc, &tp) != 0)
 		return;
-	inp = tp->t_inpcb;
-	if (tp->t_flags & TF_NOOPT)
-		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
-	tp->t_port = seg->port; /* TCP over UDP: answered the way it came */
-	tp->t_state = TCPS_SYN_RECEIVED;
-	tp->irs = seg->th.th_seq;
-	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
-	tp->iss = tcp_new_isn(st, &inp->inp_inc);
-	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_up = tp->snd_recover = tp->iss;
-	tp->request_r_scale = tcp_request_wscale(st);
-	tcp_syn_options(tp, seg);
-	tcp_ecn_syn_input(tp, seg->th.th_flags);
-	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
-	tcp_rcvbuf_roundup(tp);
-	/* RFC 9293 3.10.7.2: SND.WND from the SYN (never scaled). */
-	tp->snd_wnd = tp->max_sndwnd = seg->th.th_win;
-	tp->snd_wl1 = seg->th.th_seq;
-	tp->snd_wl2 = tp->iss;
-	tcp_timer_activate(tp, TT_KEEP, MS_TO_NS(tcp_keepinit_ms(tp)));
-	TCPSTAT_INC(st, tcps_accepts);
+	tcp_synrcvd_init(tp, seg);
 	(void)tcp_output(tp);
 }
 #endif /* !UST_TCP_SYNCACHE */
 
-#if UST_TCP_TFO
-/* tcp_fastopen.h: a TFO child's SYN_RECEIVED state from the SYN, as
- * tcp_listen_syn makes it (RFC 9293 3.10.7.2). */
+#if !UST_TCP_SYNCACHE || UST_TCP_TFO
+/* tcp_var.h: the SYN_RECEIVED state of a connection made at once from
+ * a listener's SYN (RFC 9293 3.10.7.2), without the syncache or for a
+ * TCP Fast Open SYN with a valid cookie (tcp_fastopen.c). */
 void
-tcp_fastopen_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg)
+tcp_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg)
 {
 	struct ust_stack *st = tp->t_stack;
 
 	if (tp->t_flags & TF_NOOPT)
 		tp->t_flags &= ~(uint32_t)(TF_REQ_SCALE | TF_REQ_TSTMP);
+	tp->t_port = seg->port; /* TCP over UDP: answered the way it came */
 	tp->t_state = TCPS_SYN_RECEIVED;
 	tp->irs = seg->th.th_seq;
 	tp->rcv_nxt = tp->rcv_adv = tp->rcv_up = tp->last_ack_sent = tp->irs + 1;
@@ -1726,6 +1710,7 @@ tcp_fastopen_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg)
 	tcp_ecn_syn_input(tp, seg->th.th_flags);
 	tcp_mss(tp, (seg->to.to_flags & TOF_MSS) ? seg->to.to_mss : 0);
 	tcp_rcvbuf_roundup(tp);
+	/* RFC 9293 3.10.7.2: SND.WND from the SYN (never scaled). */
 	tp->snd_wnd = tp->max_sndwnd = seg->th.th_win;
 	tp->snd_wl1 = seg->th.th_seq;
 	tp->snd_wl2 = tp->iss;

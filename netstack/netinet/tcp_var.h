@@ -596,6 +596,9 @@ int tcp_attach_pcb(struct socket *so);
  * counted as tcps_listendrop) or UST_ECONNABORTED when the socket was made
  * and freed again (PCB or address failure). */
 int tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct tcpcb **tpp);
+/* tcp_input.c: the SYN_RECEIVED state of a connection made at once from a
+ * listener's SYN (no syncache, or a TCP Fast Open SYN with a valid cookie). */
+void tcp_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg);
 /* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
 uint8_t tcp_request_wscale(const struct ust_stack *st);
 /* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */
