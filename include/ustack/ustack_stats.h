@@ -116,132 +116,136 @@ extern "C" {
 	C(ctx, udps_odropped, "datagrams dropped on output")
 
 /* TCP (tcp_*.c); FreeBSD's struct tcpstat names. */
-#define UST_TCPSTAT_FIELDS(C, A, ctx)                                                       \
-	C(ctx, tcps_connattempt, "connections initiated (SYN sent)")                        \
-	C(ctx, tcps_accepts, "connections accepted (passive)")                              \
-	C(ctx, tcps_connects, "connections established")                                    \
-	C(ctx, tcps_drops, "established connections dropped")                               \
-	C(ctx, tcps_conndrops, "embryonic connections dropped")                             \
-	C(ctx, tcps_closed, "connections closed (and freed)")                               \
-	C(ctx, tcps_timeoutdrop, "dropped by retransmission timeout")                       \
-	C(ctx, tcps_keepdrops, "dropped by keepalive")                                      \
-	C(ctx, tcps_keeptimeo, "keepalive timeouts")                                        \
-	C(ctx, tcps_keepprobe, "keepalive probes sent")                                     \
-	C(ctx, tcps_persisttimeo, "persist timeouts")                                       \
-	C(ctx, tcps_rexmttimeo, "retransmission timeouts")                                  \
-	C(ctx, tcps_segstimed, "segments timed for RTT")                                    \
-	C(ctx, tcps_rttupdated, "RTT estimator updates")                                    \
-	C(ctx, tcps_delack, "delayed ACKs sent")                                            \
-	C(ctx, tcps_sndtotal, "segments sent")                                              \
-	C(ctx, tcps_sndpack, "data segments sent")                                          \
-	C(ctx, tcps_sndbyte, "data bytes sent")                                             \
-	C(ctx, tcps_sndrexmitpack, "data segments retransmitted")                           \
-	C(ctx, tcps_sndrexmitbyte, "data bytes retransmitted")                              \
-	C(ctx, tcps_sndacks, "ACK-only segments sent")                                      \
-	C(ctx, tcps_sndprobe, "window probes sent")                                         \
-	C(ctx, tcps_sndurg, "segments with URG sent")                                       \
-	C(ctx, tcps_sndwinup, "window updates sent")                                        \
-	C(ctx, tcps_sndctrl, "control segments (SYN, FIN, RST) sent")                       \
-	C(ctx, tcps_rcvtotal, "segments received")                                          \
-	C(ctx, tcps_rcvpack, "in-order data segments received")                             \
-	C(ctx, tcps_rcvbyte, "in-order data bytes received")                                \
-	C(ctx, tcps_rcvbadsum, "bad checksum")                                              \
-	C(ctx, tcps_rcvbadoff, "bad data offset")                                           \
-	C(ctx, tcps_rcvshort, "shorter than a TCP header")                                  \
-	C(ctx, tcps_rcvduppack, "completely duplicate segments")                            \
-	C(ctx, tcps_rcvdupbyte, "completely duplicate segments (bytes)")                    \
-	C(ctx, tcps_rcvpartduppack, "partly duplicate segments")                            \
-	C(ctx, tcps_rcvpartdupbyte, "partly duplicate segments (bytes)")                    \
-	C(ctx, tcps_rcvoopack, "out-of-order segments queued")                              \
-	C(ctx, tcps_rcvoobyte, "out-of-order segments queued (bytes)")                      \
-	C(ctx, tcps_rcvpackafterwin, "segments beyond the window")                          \
-	C(ctx, tcps_rcvbyteafterwin, "segments beyond the window (bytes)")                  \
-	C(ctx, tcps_rcvafterclose, "data after the socket was closed")                      \
-	C(ctx, tcps_rcvwinprobe, "window probes received")                                  \
-	C(ctx, tcps_rcvdupack, "duplicate ACKs received")                                   \
-	C(ctx, tcps_rcvacktoomuch, "ACKs for data not sent")                                \
-	C(ctx, tcps_rcvackpack, "ACK segments received")                                    \
-	C(ctx, tcps_rcvackbyte, "bytes acknowledged")                                       \
-	C(ctx, tcps_rcvwinupd, "window updates received")                                   \
-	C(ctx, tcps_rcvreassfull, "out-of-order segments dropped: queue full")              \
-	C(ctx, tcps_rcvmemdrop, "dropped for lack of memory")                               \
-	C(ctx, tcps_pawsdrop, "dropped by PAWS")                                            \
-	C(ctx, tcps_predack, "header prediction: pure ACKs")                                \
-	C(ctx, tcps_preddat, "header prediction: in-order data")                            \
-	C(ctx, tcps_ackcoalesced, "ACK outputs saved by one output per poll (ustack)")      \
-	C(ctx, tcps_badsyn, "bogus SYN (e.g. with FIN)")                                    \
-	C(ctx, tcps_badrst, "ignored RSTs outside the window")                              \
-	C(ctx, tcps_dropsyn, "SYNs dropped (e.g. no listener, blackhole)")                  \
-	C(ctx, tcps_listendrop, "listen queue overflows")                                   \
-	C(ctx, tcps_rcvnoport, "segments for no connection or listener (RST sent)")         \
-	C(ctx, tcps_ecn_shs, "ECN handshakes")                                              \
-	C(ctx, tcps_ecn_ce, "segments received CE-marked")                                  \
-	C(ctx, tcps_ecn_ect0, "segments received ECT(0)")                                   \
-	C(ctx, tcps_ecn_ect1, "segments received ECT(1)")                                   \
-	C(ctx, tcps_ecn_rcwnd, "congestion window reductions for ECN-Echo")                 \
-	C(ctx, tcps_mturesent, "resends after an ICMP frag-needed")                         \
-	C(ctx, tcps_fastretransmits, "fast retransmits (3 duplicate ACKs)")                 \
-	C(ctx, tcps_newreno_partial, "NewReno partial ACKs")                                \
-	C(ctx, tcps_finwait2_drops, "orphans timed out in FIN_WAIT_2")                      \
-	C(ctx, tcps_tw_recycles, "TIME_WAIT connections reused by a new SYN")               \
-	C(ctx, tcps_tw_reclaims, "TIME_WAIT connections ended early: PCB zones full")       \
-	C(ctx, tcps_tw_responds, "ACKs sent from TIME_WAIT")                                \
-	C(ctx, tcps_sc_added, "syncache entries added")                                     \
-	C(ctx, tcps_sc_retransmitted, "SYN-ACKs retransmitted")                             \
-	C(ctx, tcps_sc_dupsyn, "duplicate SYNs")                                            \
-	C(ctx, tcps_sc_dropped, "syncache entries dropped (no memory)")                     \
-	C(ctx, tcps_sc_completed, "handshakes completed from the syncache")                 \
-	C(ctx, tcps_sc_bucketoverflow, "syncache bucket full")                              \
-	C(ctx, tcps_sc_cacheoverflow, "syncache full")                                      \
-	C(ctx, tcps_sc_reset, "syncache entries reset by RST")                              \
-	C(ctx, tcps_sc_stale, "syncache entries timed out")                                 \
-	C(ctx, tcps_sc_aborted, "handshakes aborted (listen queue full)")                   \
-	C(ctx, tcps_sc_badack, "bad ACKs for syncache entries")                             \
-	C(ctx, tcps_sc_unreach, "ICMP unreachables for syncache entries")                   \
-	C(ctx, tcps_sc_sendcookie, "SYN cookies sent")                                      \
-	C(ctx, tcps_sc_recvcookie, "valid SYN cookies received")                            \
-	C(ctx, tcps_sc_spurcookie, "bogus SYN cookies received")                            \
-	C(ctx, tcps_sc_zonefail, "syncache allocations refused")                            \
-	C(ctx, tcps_challenge_ack, "RFC 5961 challenge ACKs sent")                          \
-	C(ctx, tcps_challenge_ack_limited, "challenge ACKs suppressed by the rate limit")   \
-	C(ctx, tcps_badrst_inwindow, "in-window but not exact RSTs (RFC 5961 3.2)")         \
-	C(ctx, tcps_synchallenge, "SYNs in a synchronized state (RFC 5961 4)")              \
-	C(ctx, tcps_ackchallenge, "ACKs outside the acceptable range (RFC 5961 5)")         \
-	C(ctx, tcps_sack_recovery_episode, "SACK recovery episodes")                        \
-	C(ctx, tcps_sack_rexmits, "segment rexmits in SACK recovery episodes")              \
-	C(ctx, tcps_sack_rexmit_bytes, "byte rexmits in SACK recovery episodes")            \
-	C(ctx, tcps_sack_rcv_blocks, "SACK options (SACK blocks) received")                 \
-	C(ctx, tcps_sack_send_blocks, "SACK options (SACK blocks) sent")                    \
-	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                            \
-	C(ctx, tcps_tlpresends, "tail loss probes retransmitting the last segment")         \
-	C(ctx, tcps_tlpresend_bytes, "bytes resent by tail loss probes")                    \
-	C(ctx, tcps_rack_tlp_new, "tail loss probes sending new data (rack)")               \
-	C(ctx, tcps_rack_tlp_recovery, "losses detected by a tail loss probe (rack)")       \
-	C(ctx, tcps_rack_lost, "segments RACK marked lost (rack)")                          \
-	C(ctx, tcps_rack_to_tot, "RACK reordering timer expirations (rack)")                \
-	C(ctx, tcps_rack_map_exhausted, "send-map entries refused at the limit (rack)")     \
-	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                      \
-	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                         \
-	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")                       \
-	C(ctx, tcps_tfo_cookie_req, "Fast Open cookie requests sent")                       \
-	C(ctx, tcps_tfo_cookie_rcvd, "Fast Open cookies received and cached")               \
-	C(ctx, tcps_tfo_syn_data_acked, "SYN data accepted by the server")                  \
-	C(ctx, tcps_tfo_syn_data_rexmit, "SYN data sent again after the handshake")         \
-	C(ctx, tcps_tfo_path_disabled, "Fast Open paths disabled after a failure")          \
-	C(ctx, tcps_tfo_cookie_req_rcvd, "Fast Open cookie requests received")              \
-	C(ctx, tcps_tfo_cookie_sent, "Fast Open cookies sent")                              \
-	C(ctx, tcps_tfo_cookie_invalid, "invalid Fast Open cookies received")               \
-	C(ctx, tcps_tfo_conn_accepted, "connections made on a SYN with a valid cookie")     \
-	C(ctx, tcps_tfo_syn_data_rcvd, "SYNs with data delivered at once")                  \
-	C(ctx, tcps_tfo_syn_data_bytes, "bytes delivered from SYNs")                        \
-	C(ctx, tcps_tfo_pending_limit, "valid Fast Open SYNs over the pending limit")       \
-	C(ctx, tcps_sig_rcvgoodsig, "TCP-MD5 signatures verified (RFC 2385)")               \
-	C(ctx, tcps_sig_rcvbadsig, "TCP-MD5 signatures wrong: dropped")                     \
-	C(ctx, tcps_sig_err_buildsig, "TCP-MD5: no key for the address pair")               \
-	C(ctx, tcps_sig_err_sigopt, "TCP-MD5 signature on a connection without one")        \
-	C(ctx, tcps_sig_err_nosigopt, "TCP-MD5 signature missing: dropped")                 \
-	C(ctx, tcps_tunneled_pkts, "segments received in UDP (TCP over UDP)")               \
-	C(ctx, tcps_tunneled_errs, "UDP datagrams to the tunneling port that were not TCP") \
+#define UST_TCPSTAT_FIELDS(C, A, ctx)                                                            \
+	C(ctx, tcps_connattempt, "connections initiated (SYN sent)")                             \
+	C(ctx, tcps_accepts, "connections accepted (passive)")                                   \
+	C(ctx, tcps_connects, "connections established")                                         \
+	C(ctx, tcps_drops, "established connections dropped")                                    \
+	C(ctx, tcps_conndrops, "embryonic connections dropped")                                  \
+	C(ctx, tcps_closed, "connections closed (and freed)")                                    \
+	C(ctx, tcps_timeoutdrop, "dropped by retransmission timeout")                            \
+	C(ctx, tcps_keepdrops, "dropped by keepalive")                                           \
+	C(ctx, tcps_keeptimeo, "keepalive timeouts")                                             \
+	C(ctx, tcps_keepprobe, "keepalive probes sent")                                          \
+	C(ctx, tcps_persisttimeo, "persist timeouts")                                            \
+	C(ctx, tcps_rexmttimeo, "retransmission timeouts")                                       \
+	C(ctx, tcps_segstimed, "segments timed for RTT")                                         \
+	C(ctx, tcps_rttupdated, "RTT estimator updates")                                         \
+	C(ctx, tcps_delack, "delayed ACKs sent")                                                 \
+	C(ctx, tcps_sndtotal, "segments sent")                                                   \
+	C(ctx, tcps_sndpack, "data segments sent")                                               \
+	C(ctx, tcps_sndbyte, "data bytes sent")                                                  \
+	C(ctx, tcps_sndrexmitpack, "data segments retransmitted")                                \
+	C(ctx, tcps_sndrexmitbyte, "data bytes retransmitted")                                   \
+	C(ctx, tcps_sndacks, "ACK-only segments sent")                                           \
+	C(ctx, tcps_sndprobe, "window probes sent")                                              \
+	C(ctx, tcps_sndurg, "segments with URG sent")                                            \
+	C(ctx, tcps_sndwinup, "window updates sent")                                             \
+	C(ctx, tcps_sndctrl, "control segments (SYN, FIN, RST) sent")                            \
+	C(ctx, tcps_rcvtotal, "segments received")                                               \
+	C(ctx, tcps_rcvpack, "in-order data segments received")                                  \
+	C(ctx, tcps_rcvbyte, "in-order data bytes received")                                     \
+	C(ctx, tcps_rcvbadsum, "bad checksum")                                                   \
+	C(ctx, tcps_rcvbadoff, "bad data offset")                                                \
+	C(ctx, tcps_rcvshort, "shorter than a TCP header")                                       \
+	C(ctx, tcps_rcvduppack, "completely duplicate segments")                                 \
+	C(ctx, tcps_rcvdupbyte, "completely duplicate segments (bytes)")                         \
+	C(ctx, tcps_rcvpartduppack, "partly duplicate segments")                                 \
+	C(ctx, tcps_rcvpartdupbyte, "partly duplicate segments (bytes)")                         \
+	C(ctx, tcps_rcvoopack, "out-of-order segments queued")                                   \
+	C(ctx, tcps_rcvoobyte, "out-of-order segments queued (bytes)")                           \
+	C(ctx, tcps_rcvpackafterwin, "segments beyond the window")                               \
+	C(ctx, tcps_rcvbyteafterwin, "segments beyond the window (bytes)")                       \
+	C(ctx, tcps_rcvafterclose, "data after the socket was closed")                           \
+	C(ctx, tcps_rcvwinprobe, "window probes received")                                       \
+	C(ctx, tcps_rcvdupack, "duplicate ACKs received")                                        \
+	C(ctx, tcps_rcvacktoomuch, "ACKs for data not sent")                                     \
+	C(ctx, tcps_rcvackpack, "ACK segments received")                                         \
+	C(ctx, tcps_rcvackbyte, "bytes acknowledged")                                            \
+	C(ctx, tcps_rcvwinupd, "window updates received")                                        \
+	C(ctx, tcps_rcvreassfull, "out-of-order segments dropped: queue full")                   \
+	C(ctx, tcps_rcvmemdrop, "dropped for lack of memory")                                    \
+	C(ctx, tcps_pawsdrop, "dropped by PAWS")                                                 \
+	C(ctx, tcps_predack, "header prediction: pure ACKs")                                     \
+	C(ctx, tcps_preddat, "header prediction: in-order data")                                 \
+	C(ctx, tcps_ackcoalesced, "ACK outputs saved by one output per poll (ustack)")           \
+	C(ctx, tcps_badsyn, "bogus SYN (e.g. with FIN)")                                         \
+	C(ctx, tcps_badrst, "ignored RSTs outside the window")                                   \
+	C(ctx, tcps_dropsyn, "SYNs dropped (e.g. no listener, blackhole)")                       \
+	C(ctx, tcps_listendrop, "listen queue overflows")                                        \
+	C(ctx, tcps_rcvnoport, "segments for no connection or listener (RST sent)")              \
+	C(ctx, tcps_ecn_shs, "ECN handshakes")                                                   \
+	C(ctx, tcps_ecn_ce, "segments received CE-marked")                                       \
+	C(ctx, tcps_ecn_ect0, "segments received ECT(0)")                                        \
+	C(ctx, tcps_ecn_ect1, "segments received ECT(1)")                                        \
+	C(ctx, tcps_ecn_rcwnd, "congestion window reductions for ECN-Echo")                      \
+	C(ctx, tcps_mturesent, "resends after an ICMP frag-needed")                              \
+	C(ctx, tcps_pmtud_blackhole_activated, "PMTUD black hole: MSS lowered to the probe MSS") \
+	C(ctx, tcps_pmtud_blackhole_activated_min_mss,                                           \
+	    "PMTUD black hole: MSS lowered to the default")                                      \
+	C(ctx, tcps_pmtud_blackhole_failed, "PMTUD black hole: not one, MSS restored")           \
+	C(ctx, tcps_fastretransmits, "fast retransmits (3 duplicate ACKs)")                      \
+	C(ctx, tcps_newreno_partial, "NewReno partial ACKs")                                     \
+	C(ctx, tcps_finwait2_drops, "orphans timed out in FIN_WAIT_2")                           \
+	C(ctx, tcps_tw_recycles, "TIME_WAIT connections reused by a new SYN")                    \
+	C(ctx, tcps_tw_reclaims, "TIME_WAIT connections ended early: PCB zones full")            \
+	C(ctx, tcps_tw_responds, "ACKs sent from TIME_WAIT")                                     \
+	C(ctx, tcps_sc_added, "syncache entries added")                                          \
+	C(ctx, tcps_sc_retransmitted, "SYN-ACKs retransmitted")                                  \
+	C(ctx, tcps_sc_dupsyn, "duplicate SYNs")                                                 \
+	C(ctx, tcps_sc_dropped, "syncache entries dropped (no memory)")                          \
+	C(ctx, tcps_sc_completed, "handshakes completed from the syncache")                      \
+	C(ctx, tcps_sc_bucketoverflow, "syncache bucket full")                                   \
+	C(ctx, tcps_sc_cacheoverflow, "syncache full")                                           \
+	C(ctx, tcps_sc_reset, "syncache entries reset by RST")                                   \
+	C(ctx, tcps_sc_stale, "syncache entries timed out")                                      \
+	C(ctx, tcps_sc_aborted, "handshakes aborted (listen queue full)")                        \
+	C(ctx, tcps_sc_badack, "bad ACKs for syncache entries")                                  \
+	C(ctx, tcps_sc_unreach, "ICMP unreachables for syncache entries")                        \
+	C(ctx, tcps_sc_sendcookie, "SYN cookies sent")                                           \
+	C(ctx, tcps_sc_recvcookie, "valid SYN cookies received")                                 \
+	C(ctx, tcps_sc_spurcookie, "bogus SYN cookies received")                                 \
+	C(ctx, tcps_sc_zonefail, "syncache allocations refused")                                 \
+	C(ctx, tcps_challenge_ack, "RFC 5961 challenge ACKs sent")                               \
+	C(ctx, tcps_challenge_ack_limited, "challenge ACKs suppressed by the rate limit")        \
+	C(ctx, tcps_badrst_inwindow, "in-window but not exact RSTs (RFC 5961 3.2)")              \
+	C(ctx, tcps_synchallenge, "SYNs in a synchronized state (RFC 5961 4)")                   \
+	C(ctx, tcps_ackchallenge, "ACKs outside the acceptable range (RFC 5961 5)")              \
+	C(ctx, tcps_sack_recovery_episode, "SACK recovery episodes")                             \
+	C(ctx, tcps_sack_rexmits, "segment rexmits in SACK recovery episodes")                   \
+	C(ctx, tcps_sack_rexmit_bytes, "byte rexmits in SACK recovery episodes")                 \
+	C(ctx, tcps_sack_rcv_blocks, "SACK options (SACK blocks) received")                      \
+	C(ctx, tcps_sack_send_blocks, "SACK options (SACK blocks) sent")                         \
+	C(ctx, tcps_sack_sboverflow, "SACK scoreboard overflow")                                 \
+	C(ctx, tcps_tlpresends, "tail loss probes retransmitting the last segment")              \
+	C(ctx, tcps_tlpresend_bytes, "bytes resent by tail loss probes")                         \
+	C(ctx, tcps_rack_tlp_new, "tail loss probes sending new data (rack)")                    \
+	C(ctx, tcps_rack_tlp_recovery, "losses detected by a tail loss probe (rack)")            \
+	C(ctx, tcps_rack_lost, "segments RACK marked lost (rack)")                               \
+	C(ctx, tcps_rack_to_tot, "RACK reordering timer expirations (rack)")                     \
+	C(ctx, tcps_rack_map_exhausted, "send-map entries refused at the limit (rack)")          \
+	C(ctx, tcps_autorcvbuf, "receive buffers grown automatically")                           \
+	C(ctx, tcps_autosndbuf, "send buffers grown automatically")                              \
+	C(ctx, tcps_autobuf_fail, "automatic buffer growths refused")                            \
+	C(ctx, tcps_tfo_cookie_req, "Fast Open cookie requests sent")                            \
+	C(ctx, tcps_tfo_cookie_rcvd, "Fast Open cookies received and cached")                    \
+	C(ctx, tcps_tfo_syn_data_acked, "SYN data accepted by the server")                       \
+	C(ctx, tcps_tfo_syn_data_rexmit, "SYN data sent again after the handshake")              \
+	C(ctx, tcps_tfo_path_disabled, "Fast Open paths disabled after a failure")               \
+	C(ctx, tcps_tfo_cookie_req_rcvd, "Fast Open cookie requests received")                   \
+	C(ctx, tcps_tfo_cookie_sent, "Fast Open cookies sent")                                   \
+	C(ctx, tcps_tfo_cookie_invalid, "invalid Fast Open cookies received")                    \
+	C(ctx, tcps_tfo_conn_accepted, "connections made on a SYN with a valid cookie")          \
+	C(ctx, tcps_tfo_syn_data_rcvd, "SYNs with data delivered at once")                       \
+	C(ctx, tcps_tfo_syn_data_bytes, "bytes delivered from SYNs")                             \
+	C(ctx, tcps_tfo_pending_limit, "valid Fast Open SYNs over the pending limit")            \
+	C(ctx, tcps_sig_rcvgoodsig, "TCP-MD5 signatures verified (RFC 2385)")                    \
+	C(ctx, tcps_sig_rcvbadsig, "TCP-MD5 signatures wrong: dropped")                          \
+	C(ctx, tcps_sig_err_buildsig, "TCP-MD5: no key for the address pair")                    \
+	C(ctx, tcps_sig_err_sigopt, "TCP-MD5 signature on a connection without one")             \
+	C(ctx, tcps_sig_err_nosigopt, "TCP-MD5 signature missing: dropped")                      \
+	C(ctx, tcps_tunneled_pkts, "segments received in UDP (TCP over UDP)")                    \
+	C(ctx, tcps_tunneled_errs, "UDP datagrams to the tunneling port that were not TCP")      \
 	C(ctx, tcps_tunneled_opkts, "segments sent in UDP (ustack)")
 
 /* IPv6 (netinet6/ip6_input.c, ip6_output.c, frag6.c); FreeBSD's struct

@@ -675,6 +675,14 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 		len = tp->t_maxseg > optlen ? tp->t_maxseg - optlen : 1;
 		*more = 1;
 	}
+	/* For black-hole detection (tcp_timer.c): was the last data segment
+	 * as large as the path allows? */
+	if (len > 0) {
+		if (tso || len + optlen >= tp->t_maxseg)
+			tp->t_flags2 |= TF2_PLPMTU_MAXSEGSNT;
+		else
+			tp->t_flags2 &= ~(uint32_t)TF2_PLPMTU_MAXSEGSNT;
+	}
 	if (SEQ_LT(tp->snd_nxt + len, tp->snd_una + sbav))
 		flags &= (uint16_t)~TH_FIN;
 	if (len > 0 && off + len == sbav && !(flags & TH_SYN))
@@ -792,7 +800,9 @@ tcp_output_send(struct tcpcb *tp, uint32_t off, uint32_t len, uint16_t flags, ui
 	/* The ECN field is TCP's (RFC 3168 6.1.1), whatever IP_TOS says. */
 	args.tos = (uint8_t)((inp->inp_ip_tos & ~IPTOS_ECN_MASK) | ecn);
 	args.ro = &inp->inp_route;
-	if (V(st, tcp_path_mtu_discovery))
+	/* RFC 1191: DF, unless a suspected black hole took us to the
+	 * default MSS (tcp_timer.c). */
+	if (V(st, tcp_path_mtu_discovery) && !(tp->t_flags2 & TF2_PLPMTU_MINMSS))
 		args.flags |= IP_DF;
 	/* The checksum is left to ip_output or the interface (the contract
 	 * in ustack_driver.h): the field holds the pseudo-header sum, with

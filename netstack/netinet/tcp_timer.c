@@ -206,6 +206,63 @@ tcp_timer_delack(struct tcpcb *tp)
 	return (tp);
 }
 
+/*
+ * FreeBSD's PMTUD black-hole detection (net.inet.tcp.pmtud_blackhole_detection:
+ * 1 both families, 2 IPv4 only, 3 IPv6 only).  A path that drops large
+ * packets without the ICMP that RFC 1191 / RFC 8201 rely on (a black hole,
+ * RFC 2923 2.1) looks like a run of timeouts after full-sized segments.
+ * Each stage gets two retransmissions: the connection's MSS, then
+ * pmtud_blackhole_mss (v6pmtud_blackhole_mss), then the family's default
+ * MSS without DF; when the last stage fails too, it was not a black hole
+ * and the MSS comes back.  Only ever lowers the MSS.
+ */
+static void
+tcp_pmtud_blackhole(struct tcpcb *tp)
+{
+	struct ust_stack *st = tp->t_stack;
+	int mode = (int)V(st, tcp_pmtud_blackhole_detect), v6 = 0;
+	uint32_t probe, dflt;
+
+#if UST_INET6
+	v6 = tp->t_inpcb != NULL && (tp->t_inpcb->inp_vflag & INP_IPV6) != 0;
+#endif
+	if (mode == 0 || (mode == 2 && v6) || (mode == 3 && !v6) || !V(st, tcp_path_mtu_discovery))
+		return;
+	if (tp->t_state != TCPS_ESTABLISHED && tp->t_state != TCPS_FIN_WAIT_1)
+		return;
+	if (tp->t_rxtshift < 2 || tp->t_rxtshift % 2 != 0)
+		return;
+#if UST_INET6
+	probe = v6 ? (uint32_t)V(st, tcp_v6pmtud_blackhole_mss) :
+	             (uint32_t)V(st, tcp_pmtud_blackhole_mss);
+	dflt = v6 ? (uint32_t)V(st, tcp_v6mssdflt) : (uint32_t)V(st, tcp_mssdflt);
+#else
+	probe = (uint32_t)V(st, tcp_pmtud_blackhole_mss);
+	dflt = (uint32_t)V(st, tcp_mssdflt);
+#endif
+	if (tp->t_rxtshift < 6 && !(tp->t_flags2 & TF2_PLPMTU_MINMSS) &&
+	    (tp->t_flags2 & TF2_PLPMTU_MAXSEGSNT) && tp->t_maxseg > dflt) {
+		if (!(tp->t_flags2 & TF2_PLPMTU_BLACKHOLE)) {
+			tp->t_flags2 |= TF2_PLPMTU_BLACKHOLE;
+			tp->t_pmtud_saved_maxseg = tp->t_maxseg;
+		}
+		if (tp->t_maxseg > probe && probe > dflt) {
+			tp->t_maxseg = probe;
+			TCPSTAT_INC(st, tcps_pmtud_blackhole_activated);
+		} else {
+			tp->t_maxseg = dflt;
+			tp->t_flags2 |= TF2_PLPMTU_MINMSS;
+			TCPSTAT_INC(st, tcps_pmtud_blackhole_activated_min_mss);
+		}
+		return;
+	}
+	if ((tp->t_flags2 & TF2_PLPMTU_BLACKHOLE) && tp->t_rxtshift >= 4) {
+		tp->t_maxseg = tp->t_pmtud_saved_maxseg;
+		tp->t_flags2 &= ~(uint32_t)(TF2_PLPMTU_BLACKHOLE | TF2_PLPMTU_MINMSS);
+		TCPSTAT_INC(st, tcps_pmtud_blackhole_failed);
+	}
+}
+
 static struct tcpcb *
 tcp_timer_rexmt(struct tcpcb *tp)
 {
@@ -238,6 +295,8 @@ tcp_timer_rexmt(struct tcpcb *tp)
 	} else {
 		if (tp->t_fb->tfb_tcp_rexmit_tmr != NULL)
 			tp->t_fb->tfb_tcp_rexmit_tmr(tp);
+		/* Before the loss window is taken: it is one (new) MSS. */
+		tcp_pmtud_blackhole(tp);
 		/* RFC 5681 3.1 / RFC 6298 5.5: loss window and ssthresh. */
 		cc_cong_signal(tp, CC_RTO);
 		tcp_sack_rto(tp);

@@ -139,8 +139,9 @@ struct tcpcb {
 	tcp_seq last_ack_sent;
 
 	/* segment sizes */
-	uint32_t t_maxseg; /* MSS we send with (RFC 9293 3.7.1) */
-	uint32_t t_rcvmss; /* MSS we advertised */
+	uint32_t t_maxseg;             /* MSS we send with (RFC 9293 3.7.1) */
+	uint32_t t_pmtud_saved_maxseg; /* t_maxseg before a black-hole probe lowered it */
+	uint32_t t_rcvmss;             /* MSS we advertised */
 
 	/* congestion control (changed only through cc.h hooks) */
 	uint32_t snd_cwnd;
@@ -281,6 +282,10 @@ struct tcpcb {
 /* t_flags2 */
 #define TF2_ECN_SYN 0x00000001 /* our last SYN was ECN-setup (ECE|CWR) */
 #define TF2_OUTQ 0x00000002    /* on the stack's output queue (tcp_outq.c) */
+/* PMTUD black-hole detection (tcp_timer.c, net.inet.tcp.pmtud_blackhole_detection) */
+#define TF2_PLPMTU_BLACKHOLE 0x00000100 /* the MSS is lowered for a suspected black hole */
+#define TF2_PLPMTU_MINMSS 0x00000200    /* ... down to the family's default MSS */
+#define TF2_PLPMTU_MAXSEGSNT 0x00000400 /* the last data segment sent was full-sized */
 
 /* t_oobflags */
 #define TCPOOB_HAVEDATA 0x01

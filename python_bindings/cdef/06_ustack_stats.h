@@ -170,6 +170,9 @@ struct ust_tcpstat {
 	uint64_t tcps_ecn_ect1;
 	uint64_t tcps_ecn_rcwnd;
 	uint64_t tcps_mturesent;
+	uint64_t tcps_pmtud_blackhole_activated;
+	uint64_t tcps_pmtud_blackhole_activated_min_mss;
+	uint64_t tcps_pmtud_blackhole_failed;
 	uint64_t tcps_fastretransmits;
 	uint64_t tcps_newreno_partial;
 	uint64_t tcps_finwait2_drops;

@@ -1037,6 +1037,18 @@ class ScriptRunner:
                     self._int(onoff, ev.line) if onoff is not None else 0,
                     self._int(linger, ev.line) if linger is not None else 0,
                 )
+            if (level, name) == (ustack.IPPROTO_TCP, ustack.TCP_FUNCTION_BLK):
+                # FreeBSD's struct tcp_function_set: the stack's name in 32
+                # bytes, then pcbcnt (ignored on set).
+                fsn = e.get("function_set_name")
+                if not isinstance(fsn, ast.Str):
+                    raise Unsupported(ev.line, f"struct option value {_expr_str(e)}")
+                cnt = e.get("pcbcnt")
+                return struct.pack(
+                    "=32sI",
+                    fsn.value.encode(),
+                    self._int(cnt, ev.line) if cnt is not None else 0,
+                )
             raise Unsupported(ev.line, f"struct option value {_expr_str(e)}")
         if isinstance(e, ast.Str):
             return e.value
