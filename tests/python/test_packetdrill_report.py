@@ -33,7 +33,9 @@ BODY = """--tolerance_usecs=10000
 PASS = BODY.format(win=65535, mss=1460)
 PASS6 = BODY.format(win=65535, mss=1440)  # 1500 - 40 - 20
 FAIL = BODY.format(win=1234, mss=1460)  # ustack offers 65535: fails at the SYN-ACK
-SKIP = "--tolerance_usecs=10000\n 0.00 `sysctl -w net.inet.tcp.no_such_knob=1`\n"  # unknown: skipped
+SKIP = (
+    "--tolerance_usecs=10000\n 0.00 `sysctl -w net.inet.tcp.no_such_knob=1`\n"  # unknown: skipped
+)
 
 
 def _script(root: Path, rel: str, text: str, family: int, exfail: str | None = None) -> None:

@@ -50,7 +50,9 @@ def test_blackhole_scripts(script: str) -> None:
         ("blackhole-off-ipv4.pkt", 4, 0, 0, 0),
     ],
 )
-def test_blackhole_counters(script: str, family: int, probe: int, min_mss: int, failed: int) -> None:
+def test_blackhole_counters(
+    script: str, family: int, probe: int, min_mss: int, failed: int
+) -> None:
     c = _counters(script, family)
     assert c["tcps_pmtud_blackhole_activated"] == probe, c
     assert c["tcps_pmtud_blackhole_activated_min_mss"] == min_mss, c

@@ -152,8 +152,6 @@ _SOCKSTAT = re.compile(
 _FIXED_KNOBS: dict[str, int] = {}
 # Knobs whose write is an action with nothing to do here.
 _ACTION_KNOBS = {"net.inet.tcp.hostcache.purgenow"}
-# `sysctl -w` of TCP Fast Open's write-only string knobs (hex keys).
-_TFO_SETKEY = re.compile(r"sysctl -w (net\.inet\.tcp\.fastopen\.set(?:key|psk))=([0-9a-fA-F]+)")
 
 
 class Failure(Exception):
@@ -1187,16 +1185,9 @@ class ScriptRunner:
         if m:
             self._sysctl(ev.line, m.group(1), int(m.group(2)))
             return
-        m = _TFO_SETKEY.fullmatch(cmd)
-        if m:
-            # The write-only string knobs (a key in hex, docs/tcp.md).
-            try:
-                self.st.sysctl(m.group(1), m.group(2))  # type: ignore[arg-type]
-            except (FileNotFoundError, Error) as exc:
-                raise Unsupported(ev.line, f"sysctl {m.group(1)} refused ({exc})") from None
-            return
-        # A string knob (net.inet.tcp.functions_default=rack).
-        m = re.fullmatch(r"sysctl -w ([\w.]+)=([A-Za-z_][\w-]*)", cmd)
+        # A string knob (net.inet.tcp.functions_default=rack, the write-only
+        # Fast Open keys in hex: docs/tcp.md).
+        m = re.fullmatch(r"sysctl -w ([\w.]+)=([\w-]+)", cmd)
         if m:
             self._sysctl(ev.line, m.group(1), m.group(2))
             return
