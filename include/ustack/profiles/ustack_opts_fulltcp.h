@@ -4,7 +4,9 @@
  * and newreno, the syncache with SYN cookies, ECN), IPv4 with reassembly,
  * ARP, ICMP and UDP, without what a device rarely needs at run time: the
  * sysctl name table (knobs by index), the counters, the errno sentences,
- * raw sockets, event queues, TSO and buffer auto-sizing.  It is the
+ * raw sockets, event queues, TSO and buffer auto-sizing, and the extras of
+ * issue 20 (TCP Fast Open, MD5 signatures, TCP over UDP, the rack stack;
+ * PRR and black-hole detection stay).  It is the
  * configuration docs/footprint.md holds against the 40 KB goal.
  */
 #ifndef USTACK_OPTS_FULLTCP_H
@@ -23,5 +25,9 @@
 #define UST_LOG 0
 #define UST_ZONE_SLAB_ITEMS 8
 #define UST_MJUMBYTES 0
+#define UST_TCP_TFO 0
+#define UST_TCP_SIGNATURE 0
+#define UST_TCP_TUNNEL 0
+#define UST_TCP_RACK 0
 
 #endif /* USTACK_OPTS_FULLTCP_H */
