@@ -8,32 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pd_counters import script_counters
 
-from ustack.packetdrill.parser import parse_file
-from ustack.packetdrill.runner import ScriptRunner
-from ustack.packetdrill.suite import (
-    LOCAL_IP,
-    LOCAL_IP6,
-    REMOTE_IP,
-    REMOTE_IP6,
-    run_script,
-)
-from ustack.packetdrill.virtual import VirtualBackend
+from ustack.packetdrill.suite import run_script
 
 SCRIPTS = Path(__file__).resolve().parents[1] / "packetdrill" / "pmtud"
-
-
-def _counters(name: str, family: int) -> dict[str, int]:
-    script = parse_file(SCRIPTS / name)
-    local, remote = (LOCAL_IP, REMOTE_IP) if family == 4 else (LOCAL_IP6, REMOTE_IP6)
-    be = VirtualBackend(local_ip=local, remote_ip=remote, mtu=1500, seed=1, family=family)
-    runner = ScriptRunner(script, be, None)
-    try:
-        runner.run()
-        return {k: int(v) for k, v in be.stack.netstat("tcp")["tcp"].items()}
-    finally:
-        runner.close()
-        be.close()
 
 
 @pytest.mark.parametrize("script", sorted(p.name for p in SCRIPTS.glob("*.pkt")))
@@ -53,7 +32,7 @@ def test_blackhole_scripts(script: str) -> None:
 def test_blackhole_counters(
     script: str, family: int, probe: int, min_mss: int, failed: int
 ) -> None:
-    c = _counters(script, family)
+    c = script_counters(SCRIPTS / script, family)
     assert c["tcps_pmtud_blackhole_activated"] == probe, c
     assert c["tcps_pmtud_blackhole_activated_min_mss"] == min_mss, c
     assert c["tcps_pmtud_blackhole_failed"] == failed, c
