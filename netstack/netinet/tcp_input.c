@@ -805,6 +805,8 @@ tcp_sack_enter_recovery(struct tcpcb *tp)
 	tcp_sack_recovery_output(tp, 1);
 }
 
+static int tcp_update_window(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin);
+
 /* SEG.ACK =< SND.UNA.  Returns DS_DROP when the ACK was consumed as a
  * duplicate, DS_STEP6 otherwise. */
 static int
@@ -818,14 +820,25 @@ tcp_do_dupack(struct tcpcb *tp, const struct tcp_seg *seg, uint32_t tiwin)
 	KASSERT(SEQ_LEQ(th->th_ack, tp->snd_una),
 	    ("tcp_do_dupack: ack %u above snd_una %u", (unsigned)th->th_ack,
 	        (unsigned)tp->snd_una));
+	/* RFC 6675 2: an ACK whose SACK blocks cover octets not SACKed
+	 * before is a duplicate even when it changes the window; else a
+	 * receiver that opens its window during a loss (Linux while it
+	 * autotunes) leaves every loss to the RTO. */
+	int sack_dup = (tp->t_flags & TF_SACK_PERMIT) && (seg->to.to_flags & TOF_SACK) &&
+	    tp->sackhint.delivered_data > 0;
+
 	/* RFC 5681 2: no data, no SYN/FIN, the window unchanged, ACK ==
 	 * SND.UNA, and data outstanding. */
-	if (seg->tlen != 0 || (th->th_flags & (TH_SYN | TH_FIN)) || tiwin != tp->snd_wnd ||
-	    th->th_ack != tp->snd_una || tp->snd_max == tp->snd_una) {
+	if (seg->tlen != 0 || (th->th_flags & (TH_SYN | TH_FIN)) ||
+	    (tiwin != tp->snd_wnd && !sack_dup) || th->th_ack != tp->snd_una ||
+	    tp->snd_max == tp->snd_una) {
 		if (th->th_ack == tp->snd_una && !IN_FASTRECOVERY(tp->t_flags))
 			tp->t_dupacks = 0;
 		return (DS_STEP6);
 	}
+	/* Consumed as a duplicate: its window still counts (step 6 is skipped). */
+	if (tiwin != tp->snd_wnd)
+		(void)tcp_update_window(tp, seg, tiwin);
 	TCPSTAT_INC(st, tcps_rcvdupack);
 	if (TCP_FB_OWNS_LOSS(tp)) {
 		/* The block's ACK hook decides (tcp_stacks/rack.c); RFC
