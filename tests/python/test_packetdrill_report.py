@@ -164,3 +164,16 @@ def test_report_without_exfail_or_failures_has_no_such_sections() -> None:
     text = report.format()
     assert "failed (" not in text and ".exfail" not in text
     assert "  IPv4  2/2  (100.0%)" in text.splitlines()
+
+
+def test_force_takes_string_knobs(suite: Path) -> None:
+    """--force holds a string knob too (every script on the rack stack), and a
+    value the stack refuses is a usage error (exit 2), not a traceback."""
+    ok = _cli(
+        "--force", "net.inet.tcp.functions_default=rack", str(suite / "alpha" / "a-pass-ipv4.pkt")
+    )
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "1 passed" in ok.stdout
+    bad = _cli("--force", "net.inet.tcp.functions_default=bogus", str(suite / "alpha"))
+    assert bad.returncode == 2, bad.stdout + bad.stderr
+    assert "functions_default=bogus" in bad.stderr and "Traceback" not in bad.stderr

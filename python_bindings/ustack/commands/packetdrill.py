@@ -108,8 +108,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="KNOB=VALUE",
-        help="hold a knob at VALUE whatever the scripts write (repeatable); the self-test "
-        "uses this to prove that a wrong configuration fails",
+        help="hold a knob at VALUE whatever the scripts write (repeatable; a string knob "
+        "too: net.inet.tcp.functions_default=rack runs every script on the rack stack); "
+        "the self-test uses this to prove that a wrong configuration fails",
     )
     parser.add_argument(
         "--min-pass",
@@ -185,14 +186,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress line")
 
 
-def _parse_force(items: list[str]) -> dict[str, int]:
-    out: dict[str, int] = {}
+def _parse_force(items: list[str]) -> dict[str, int | str]:
+    out: dict[str, int | str] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep:
+        if not sep or not value.strip():
             raise ValueError(f"--force {item!r}: expected KNOB=VALUE")
-        out[name.strip()] = int(value, 0)
+        value = value.strip()
+        try:
+            out[name.strip()] = int(value, 0)
+        except ValueError:
+            out[name.strip()] = value  # a string knob: functions_default=rack
     return out
+
+
+def _check_force(forced: dict[str, int | str]) -> None:
+    """A knob or value a stack refuses is a usage error, said once here
+    rather than as a traceback from the first script."""
+    if not forced:
+        return
+    from ustack import Error, Stack  # noqa: PLC0415 (a stack only when needed)
+
+    with Stack() as st:
+        for name, value in forced.items():
+            try:
+                st.sysctl(name, value)  # type: ignore[arg-type]
+            except (Error, OverflowError) as exc:
+                raise ValueError(f"--force {name}={value}: {exc}") from None
 
 
 def _tap_unusable(name: str) -> str | None:
@@ -217,6 +237,7 @@ def _tap_unusable(name: str) -> str | None:
 def run(args: argparse.Namespace) -> int:
     try:
         forced = _parse_force(args.force)
+        _check_force(forced)
     except ValueError as exc:
         print(f"ustack packetdrill: {exc}", file=sys.stderr)
         return 2
