@@ -66,6 +66,33 @@ parse_mac(const char *s, uint8_t mac[6])
 	return (0);
 }
 
+/* LINK_SENDER_TRACE=1: every nonzero TCP counter, and every 10 ms the
+ * connection's cwnd, ssthresh and flight, on stderr at the end (for
+ * looking into a run; the bench does not set it). */
+static void
+dump_counters(const struct ust_tcpstat *ts)
+{
+	struct ust_stat_desc d;
+	unsigned i;
+
+	for (i = 0; ust_stats_describe(i, &d) == 0; i++) {
+		uint64_t v;
+
+		if (strcmp(d.group, "tcp") != 0 || d.count != 1)
+			continue;
+		memcpy(&v, (const char *)ts + d.offset, sizeof(v));
+		if (v != 0)
+			fprintf(stderr, "  %s %llu\n", d.name, (unsigned long long)v);
+	}
+}
+
+#define TRACE_MAX 20000
+struct trace_pt {
+	float t;
+	uint32_t cwnd, ssthresh, unacked, sacked, rexmit;
+};
+static struct trace_pt trace[TRACE_MAX];
+
 static void
 usage(void)
 {
@@ -96,6 +123,9 @@ main(int argc, char **argv)
 	double seconds = 0, t0 = 0, deadline = 0, give_up;
 	size_t rlen = 0;
 	int port = 5001, have_peer_mac = 0, sndbuf = 8 << 20, rc = 1, i, err, shut = 0;
+	int tracing = 0;
+	unsigned ntrace = 0;
+	double next_trace = 0;
 	ptrdiff_t r;
 
 	for (i = 1; i < argc; i++) {
@@ -190,11 +220,27 @@ main(int argc, char **argv)
 		goto out;
 	}
 	give_up = now_s() + 120;
+	tracing = getenv("LINK_SENDER_TRACE") != NULL;
 	for (;;) {
 		double now;
 
 		ust_stack_poll(st);
 		now = now_s();
+		if (tracing && sent > 0 && now >= next_trace && ntrace < TRACE_MAX) {
+			struct ust_tcp_info ti;
+			size_t tl = sizeof(ti);
+
+			if (ust_getsockopt(so, UST_IPPROTO_TCP, UST_TCP_INFO, &ti, &tl) == 0) {
+				trace[ntrace].t = (float)(now - t0);
+				trace[ntrace].cwnd = ti.tcpi_snd_cwnd;
+				trace[ntrace].ssthresh = ti.tcpi_snd_ssthresh;
+				trace[ntrace].unacked = ti.tcpi_unacked;
+				trace[ntrace].sacked = ti.tcpi_sacked;
+				trace[ntrace].rexmit = (uint32_t)ti.tcpi_snd_rexmitbyte;
+				ntrace++;
+			}
+			next_trace = now + 0.01;
+		}
 		if (now > give_up) {
 			fprintf(stderr, "link_sender: gave up after 120 s (sent %llu)\n",
 			    (unsigned long long)sent);
@@ -249,6 +295,16 @@ main(int argc, char **argv)
 		    (unsigned long long)sent, reply_s, (unsigned long long)ts.tcps_sndrexmitbyte,
 		    (unsigned long long)ts.tcps_sndrexmitpack, reply);
 		fflush(stdout);
+		if (tracing) {
+			unsigned k;
+
+			dump_counters(&ts);
+			for (k = 0; k < ntrace; k++)
+				fprintf(stderr,
+				    "T %.3f cwnd %u ssthresh %u unacked %u sacked %u rexmit %u\n",
+				    (double)trace[k].t, trace[k].cwnd, trace[k].ssthresh,
+				    trace[k].unacked, trace[k].sacked, trace[k].rexmit);
+		}
 	}
 	rc = 0;
 	ust_close(so);
