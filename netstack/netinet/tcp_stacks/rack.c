@@ -53,9 +53,6 @@
 #define NS_PER_US 1000ull
 #define NS_PER_MS 1000000ull
 
-/* RFC 8985 7.2: the worst-case delayed-ACK time added to the PTO when
- * one segment is in flight. */
-#define RACK_WCDELACKT_NS (200ull * NS_PER_MS)
 /* RFC 8985 7.1: rounds a D-SACK-widened window persists. */
 #define RACK_REO_WND_PERSIST 16
 /* PTO before any RTT sample (RFC 8985 7.2: 1 s). */
@@ -225,7 +222,10 @@ rack_timer_start(struct tcpcb *tp, struct rack_control *rc, int type, uint64_t d
 }
 
 /* RFC 8985 7.2: PTO = 2 SRTT (+ WCDelAckT with one segment in flight),
- * at least net.inet.tcp.rack.tlp.tlpminto, at most the RTO left. */
+ * at least net.inet.tcp.rack.tlp.tlpminto, at most the RTO left.
+ * WCDelAckT is net.inet.tcp.rack.timers.delayed_ack: FreeBSD's rack uses
+ * 40 ms (its receivers' delayed ACK, net.inet.tcp.delacktime), not the
+ * RFC's 200 ms, which at a 20 ms RTT alone costs ten round trips. */
 static uint64_t
 rack_pto(const struct tcpcb *tp, tcp_seq smax)
 {
@@ -235,7 +235,7 @@ rack_pto(const struct tcpcb *tp, tcp_seq smax)
 	if (tp->t_srtt != 0) {
 		pto = 2 * (uint64_t)tp->t_srtt * NS_PER_US;
 		if (smax - tp->snd_una <= tcp_fixed_maxseg(tp))
-			pto += RACK_WCDELACKT_NS;
+			pto += (uint64_t)V(st, tcp_rack_delack) * NS_PER_US;
 	} else
 		pto = RACK_PTO_NOSRTT_NS;
 	if (pto < (uint64_t)V(st, tcp_rack_tlpmin) * NS_PER_US)
