@@ -7,7 +7,7 @@
  *   link_sender [--ifname ust0] [--address 198.18.0.1] [--mac 02:00:00:00:00:01]
  *               [--peer 198.18.0.2] [--peer-mac MAC] [--port 5001]
  *               [--cc newreno|cubic|...] [--stack freebsd|rack|...]
- *               (--bytes N | --seconds S) [--sndbuf BYTES]
+ *               (--bytes N | --seconds S) [--sndbuf BYTES] [--sysctl NAME=INT]...
  *
  * Opens the TAP, makes the stack, sets the congestion control
  * (net.inet.tcp.cc.algorithm) and the TCP stack
@@ -91,6 +91,7 @@ dump_counters(const struct ust_tcpstat *ts)
 	}
 }
 
+#define MAX_SYSCTL 8
 #define TRACE_MAX 20000
 struct trace_pt {
 	float t;
@@ -105,7 +106,7 @@ usage(void)
 	    "usage: link_sender [--ifname ust0] [--address A] [--mac M] [--peer A] "
 	    "[--peer-mac M]\n"
 	    "  [--port P] [--cc NAME] [--stack NAME] (--bytes N | --seconds S) "
-	    "[--sndbuf B]\n");
+	    "[--sndbuf B] [--sysctl NAME=INT]...\n");
 }
 
 int
@@ -128,7 +129,8 @@ main(int argc, char **argv)
 	double seconds = 0, t0 = 0, deadline = 0, give_up;
 	size_t rlen = 0;
 	int port = 5001, have_peer_mac = 0, sndbuf = 0, sbmax = 8 << 20, rc = 1, i, err, shut = 0;
-	int tracing = 0;
+	int tracing = 0, nsysctl = 0;
+	const char *sysctls[MAX_SYSCTL];
 	unsigned ntrace = 0;
 	double next_trace = 0;
 	ptrdiff_t r;
@@ -163,6 +165,9 @@ main(int argc, char **argv)
 			seconds = atof(v);
 		else if (strcmp(a, "--sndbuf") == 0)
 			sndbuf = atoi(v);
+		else if (strcmp(a, "--sysctl") == 0 && strchr(v, '=') != NULL &&
+		    nsysctl < MAX_SYSCTL)
+			sysctls[nsysctl++] = v;
 		else {
 			usage();
 			return (2);
@@ -207,6 +212,18 @@ main(int argc, char **argv)
 	/* Room for the bandwidth-delay product and the recovery episodes
 	 * on top of it (the default maximum, 2 MB, is a 20 ms path at
 	 * 800 Mbit/s). */
+	for (i = 0; i < nsysctl; i++) {
+		char name[128];
+		const char *eq = strchr(sysctls[i], '=');
+		size_t n = (size_t)(eq - sysctls[i]);
+
+		if (n >= sizeof(name) ||
+		    (memcpy(name, sysctls[i], n), name[n] = '\0',
+		        ust_sysctl_set(st, name, strtoll(eq + 1, NULL, 0))) != 0) {
+			fprintf(stderr, "link_sender: sysctl %s refused\n", sysctls[i]);
+			goto out;
+		}
+	}
 	if (sndbuf > sbmax)
 		sbmax = sndbuf;
 	(void)ust_sysctl_set(st, "kern.ipc.maxsockbuf", 2 * (int64_t)sbmax);
