@@ -7,7 +7,7 @@
  *   link_sender [--ifname ust0] [--address 198.18.0.1] [--mac 02:00:00:00:00:01]
  *               [--peer 198.18.0.2] [--peer-mac MAC] [--port 5001]
  *               [--cc newreno|cubic|...] [--stack freebsd|rack|...]
- *               (--bytes N | --seconds S) [--sndbuf BYTES]
+ *               (--bytes N | --seconds S) [--sndbuf BYTES] [--sysctl NAME=INT]...
  *
  * Opens the TAP, makes the stack, sets the congestion control
  * (net.inet.tcp.cc.algorithm) and the TCP stack
@@ -24,6 +24,11 @@
  *
  * reply_s is the time from the first write to the reply, rexmit_* the
  * stack's tcps_sndrexmitbyte and tcps_sndrexmitpack.
+ *
+ * The send buffer grows by itself (FreeBSD's autosizing, up to 8 MB), as
+ * Linux's does (tcp_wmem): a fixed 8 MB buffer (--sndbuf) holds seconds of
+ * data at 3% loss, so a 5-second writer's transfer lasted 19 s while
+ * Linux's lasted 5.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -66,6 +71,34 @@ parse_mac(const char *s, uint8_t mac[6])
 	return (0);
 }
 
+/* LINK_SENDER_TRACE=1: every nonzero TCP counter, and every 10 ms the
+ * connection's cwnd, ssthresh and flight, on stderr at the end (for
+ * looking into a run; the bench does not set it). */
+static void
+dump_counters(const struct ust_tcpstat *ts)
+{
+	struct ust_stat_desc d;
+	unsigned i;
+
+	for (i = 0; ust_stats_describe(i, &d) == 0; i++) {
+		uint64_t v;
+
+		if (strcmp(d.group, "tcp") != 0 || d.count != 1)
+			continue;
+		memcpy(&v, (const char *)ts + d.offset, sizeof(v));
+		if (v != 0)
+			fprintf(stderr, "  %s %llu\n", d.name, (unsigned long long)v);
+	}
+}
+
+#define MAX_SYSCTL 8
+#define TRACE_MAX 20000
+struct trace_pt {
+	float t;
+	uint32_t cwnd, ssthresh, unacked, sacked, rexmit;
+};
+static struct trace_pt trace[TRACE_MAX];
+
 static void
 usage(void)
 {
@@ -73,7 +106,7 @@ usage(void)
 	    "usage: link_sender [--ifname ust0] [--address A] [--mac M] [--peer A] "
 	    "[--peer-mac M]\n"
 	    "  [--port P] [--cc NAME] [--stack NAME] (--bytes N | --seconds S) "
-	    "[--sndbuf B]\n");
+	    "[--sndbuf B] [--sysctl NAME=INT]...\n");
 }
 
 int
@@ -95,7 +128,11 @@ main(int argc, char **argv)
 	uint64_t nbytes = 0, sent = 0;
 	double seconds = 0, t0 = 0, deadline = 0, give_up;
 	size_t rlen = 0;
-	int port = 5001, have_peer_mac = 0, sndbuf = 8 << 20, rc = 1, i, err, shut = 0;
+	int port = 5001, have_peer_mac = 0, sndbuf = 0, sbmax = 8 << 20, rc = 1, i, err, shut = 0;
+	int tracing = 0, nsysctl = 0;
+	const char *sysctls[MAX_SYSCTL];
+	unsigned ntrace = 0;
+	double next_trace = 0;
 	ptrdiff_t r;
 
 	for (i = 1; i < argc; i++) {
@@ -128,6 +165,9 @@ main(int argc, char **argv)
 			seconds = atof(v);
 		else if (strcmp(a, "--sndbuf") == 0)
 			sndbuf = atoi(v);
+		else if (strcmp(a, "--sysctl") == 0 && strchr(v, '=') != NULL &&
+		    nsysctl < MAX_SYSCTL)
+			sysctls[nsysctl++] = v;
 		else {
 			usage();
 			return (2);
@@ -172,10 +212,25 @@ main(int argc, char **argv)
 	/* Room for the bandwidth-delay product and the recovery episodes
 	 * on top of it (the default maximum, 2 MB, is a 20 ms path at
 	 * 800 Mbit/s). */
-	(void)ust_sysctl_set(st, "kern.ipc.maxsockbuf", 2 * (int64_t)sndbuf);
-	(void)ust_sysctl_set(st, "net.inet.tcp.sendbuf_max", (int64_t)sndbuf);
+	for (i = 0; i < nsysctl; i++) {
+		char name[128];
+		const char *eq = strchr(sysctls[i], '=');
+		size_t n = (size_t)(eq - sysctls[i]);
+
+		if (n >= sizeof(name) ||
+		    (memcpy(name, sysctls[i], n), name[n] = '\0',
+		        ust_sysctl_set(st, name, strtoll(eq + 1, NULL, 0))) != 0) {
+			fprintf(stderr, "link_sender: sysctl %s refused\n", sysctls[i]);
+			goto out;
+		}
+	}
+	if (sndbuf > sbmax)
+		sbmax = sndbuf;
+	(void)ust_sysctl_set(st, "kern.ipc.maxsockbuf", 2 * (int64_t)sbmax);
+	(void)ust_sysctl_set(st, "net.inet.tcp.sendbuf_max", (int64_t)sbmax);
 	if (ust_socket(st, UST_AF_INET, UST_SOCK_STREAM, 0, &so) != 0 ||
-	    ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_SNDBUF, &sndbuf, sizeof(sndbuf)) != 0) {
+	    (sndbuf > 0 &&
+	        ust_setsockopt(so, UST_SOL_SOCKET, UST_SO_SNDBUF, &sndbuf, sizeof(sndbuf)) != 0)) {
 		fprintf(stderr, "link_sender: socket setup failed\n");
 		goto out;
 	}
@@ -190,11 +245,27 @@ main(int argc, char **argv)
 		goto out;
 	}
 	give_up = now_s() + 120;
+	tracing = getenv("LINK_SENDER_TRACE") != NULL;
 	for (;;) {
 		double now;
 
 		ust_stack_poll(st);
 		now = now_s();
+		if (tracing && sent > 0 && now >= next_trace && ntrace < TRACE_MAX) {
+			struct ust_tcp_info ti;
+			size_t tl = sizeof(ti);
+
+			if (ust_getsockopt(so, UST_IPPROTO_TCP, UST_TCP_INFO, &ti, &tl) == 0) {
+				trace[ntrace].t = (float)(now - t0);
+				trace[ntrace].cwnd = ti.tcpi_snd_cwnd;
+				trace[ntrace].ssthresh = ti.tcpi_snd_ssthresh;
+				trace[ntrace].unacked = ti.tcpi_unacked;
+				trace[ntrace].sacked = ti.tcpi_sacked;
+				trace[ntrace].rexmit = (uint32_t)ti.tcpi_snd_rexmitbyte;
+				ntrace++;
+			}
+			next_trace = now + 0.01;
+		}
 		if (now > give_up) {
 			fprintf(stderr, "link_sender: gave up after 120 s (sent %llu)\n",
 			    (unsigned long long)sent);
@@ -249,6 +320,16 @@ main(int argc, char **argv)
 		    (unsigned long long)sent, reply_s, (unsigned long long)ts.tcps_sndrexmitbyte,
 		    (unsigned long long)ts.tcps_sndrexmitpack, reply);
 		fflush(stdout);
+		if (tracing) {
+			unsigned k;
+
+			dump_counters(&ts);
+			for (k = 0; k < ntrace; k++)
+				fprintf(stderr,
+				    "T %.3f cwnd %u ssthresh %u unacked %u sacked %u rexmit %u\n",
+				    (double)trace[k].t, trace[k].cwnd, trace[k].ssthresh,
+				    trace[k].unacked, trace[k].sacked, trace[k].rexmit);
+		}
 	}
 	rc = 0;
 	ust_close(so);

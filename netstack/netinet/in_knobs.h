@@ -191,9 +191,11 @@ KNOB("net.inet.tcp.rack.tlp.enable", tcp_rack_tlp, 1, 0, 1, 0,
     "rack: send tail loss probes (RFC 8985 7)")
 KNOB("net.inet.tcp.rack.tlp.tlpminto", tcp_rack_tlpmin, 10000, 0, 1000000, 0,
     "rack: smallest probe timeout, microseconds")
+KNOB("net.inet.tcp.rack.timers.delayed_ack", tcp_rack_delack, 40000, 0, 1000000, 0,
+    "rack: worst-case delayed ACK added to a lone segment's probe timeout, microseconds")
 KNOB("net.inet.tcp.rack.reo_wnd_mult", tcp_rack_reo_mult, 1, 0, 16, 0,
     "rack: reordering window in quarters of min_RTT before D-SACK widening (RFC 8985 6.2)")
-KNOB("net.inet.tcp.rack.map_limit", tcp_rack_map_limit, 1024, 8, 1048576, 0,
+KNOB("net.inet.tcp.rack.map_limit", tcp_rack_map_limit, 8192, 8, 1048576, 0,
     "rack: send-map entries per connection")
 KNOB("net.inet.tcp.rack.map_globallimit", tcp_rack_map_globallimit, 262144, 8, 16777216, 0,
     "rack: send-map entries per stack")

@@ -29,6 +29,10 @@ EXPECT: dict[str, tuple[dict[str, int], tuple[str, ...]]] = {
         {"tcps_tlpresends": 1, "tcps_rack_tlp_recovery": 1},
         ("tcps_rexmttimeo", "tcps_rack_tlp_new"),
     ),
+    "rack-tlp-flight1-delack200-ipv4.pkt": (
+        {"tcps_tlpresends": 1, "tcps_rack_tlp_recovery": 1},
+        ("tcps_rexmttimeo", "tcps_rack_tlp_new"),
+    ),
     "rack-tlp-dsack-ipv4.pkt": (
         {"tcps_tlpresends": 1},
         ("tcps_rexmttimeo", "tcps_rack_tlp_recovery"),

@@ -53,9 +53,6 @@
 #define NS_PER_US 1000ull
 #define NS_PER_MS 1000000ull
 
-/* RFC 8985 7.2: the worst-case delayed-ACK time added to the PTO when
- * one segment is in flight. */
-#define RACK_WCDELACKT_NS (200ull * NS_PER_MS)
 /* RFC 8985 7.1: rounds a D-SACK-widened window persists. */
 #define RACK_REO_WND_PERSIST 16
 /* PTO before any RTT sample (RFC 8985 7.2: 1 s). */
@@ -64,6 +61,9 @@
 
 #define RSM_SACKED 0x01
 #define RSM_LOST 0x02
+/* Grown at the map bound: r_xmit_ts is its newest segment's, so an ACK
+ * of its older bytes is no RTT sample. */
+#define RSM_GROWN 0x04
 
 struct rack_sendmap {
 	struct rack_sendmap *r_next;
@@ -222,7 +222,10 @@ rack_timer_start(struct tcpcb *tp, struct rack_control *rc, int type, uint64_t d
 }
 
 /* RFC 8985 7.2: PTO = 2 SRTT (+ WCDelAckT with one segment in flight),
- * at least net.inet.tcp.rack.tlp.tlpminto, at most the RTO left. */
+ * at least net.inet.tcp.rack.tlp.tlpminto, at most the RTO left.
+ * WCDelAckT is net.inet.tcp.rack.timers.delayed_ack: FreeBSD's rack uses
+ * 40 ms (its receivers' delayed ACK, net.inet.tcp.delacktime), not the
+ * RFC's 200 ms, which at a 20 ms RTT alone costs ten round trips. */
 static uint64_t
 rack_pto(const struct tcpcb *tp, tcp_seq smax)
 {
@@ -232,7 +235,7 @@ rack_pto(const struct tcpcb *tp, tcp_seq smax)
 	if (tp->t_srtt != 0) {
 		pto = 2 * (uint64_t)tp->t_srtt * NS_PER_US;
 		if (smax - tp->snd_una <= tcp_fixed_maxseg(tp))
-			pto += RACK_WCDELACKT_NS;
+			pto += (uint64_t)V(st, tcp_rack_delack) * NS_PER_US;
 	} else
 		pto = RACK_PTO_NOSRTT_NS;
 	if (pto < (uint64_t)V(st, tcp_rack_tlpmin) * NS_PER_US)
@@ -264,9 +267,11 @@ rack_arm_pto(struct tcpcb *tp, struct rack_control *rc, tcp_seq smax)
  * Delivery (RFC 8985 6.2 steps 1-4).
  * ------------------------------------------------------------------- */
 
-/* Step 2 and 3 for a segment newly acknowledged or SACKed. */
+/* Step 2 and 3 for a segment newly acknowledged or SACKed: [r_start,
+ * end) of r delivered (end < r_end: a cumulative ACK inside it, whose
+ * rest is then "sent after" RACK's segment and no loss candidate). */
 static void
-rack_update(struct tcpcb *tp, struct rack_control *rc, const struct rack_sendmap *r,
+rack_update(struct tcpcb *tp, struct rack_control *rc, const struct rack_sendmap *r, tcp_seq end,
     const struct tcp_seg *seg, uint64_t now)
 {
 	uint64_t rtt = now - r->r_xmit_ts;
@@ -281,23 +286,31 @@ rack_update(struct tcpcb *tp, struct rack_control *rc, const struct rack_sendmap
 		if (rc->rc_min_rtt != RACK_NONE && rtt < rc->rc_min_rtt)
 			return;
 	}
-	if (rc->rc_min_rtt == RACK_NONE || rtt < rc->rc_min_rtt)
+	/* A grown entry's time is its newest segment's: now minus it
+	 * underestimates the RTT of what was delivered, and a short RACK.rtt
+	 * or min_RTT would mark segments in flight lost.  Keep the last
+	 * true sample (SRTT before any). */
+	if (r->r_flags & RSM_GROWN) {
+		if (rc->rc_xmit_ts == RACK_NONE || rtt < rc->rc_rtt)
+			rtt = rc->rc_xmit_ts != RACK_NONE ? rc->rc_rtt :
+			                                    (uint64_t)tp->t_srtt * NS_PER_US;
+	} else if (rc->rc_min_rtt == RACK_NONE || rtt < rc->rc_min_rtt)
 		rc->rc_min_rtt = rtt;
 	/* RACK.rtt is the RTT of the most recently sent segment delivered,
 	 * not of the last one looked at (an older block of the same ACK). */
 	if (rc->rc_xmit_ts == RACK_NONE ||
-	    rack_sent_after(r->r_xmit_ts, r->r_end, rc->rc_xmit_ts, rc->rc_end_seq)) {
+	    rack_sent_after(r->r_xmit_ts, end, rc->rc_xmit_ts, rc->rc_end_seq)) {
 		rc->rc_rtt = rtt;
 		rc->rc_xmit_ts = r->r_xmit_ts;
-		rc->rc_end_seq = r->r_end;
+		rc->rc_end_seq = end;
 	}
 	/* Step 3: delivered below the highest delivered, never resent:
 	 * the network reordered. */
-	if (SEQ_LT(r->r_end, rc->rc_fack)) {
+	if (SEQ_LT(end, rc->rc_fack)) {
 		if (r->r_rexmits == 0)
 			rc->rc_reord = 1;
 	} else
-		rc->rc_fack = r->r_end;
+		rc->rc_fack = end;
 }
 
 /* Step 4: RACK.reo_wnd. */
@@ -591,6 +604,7 @@ rack_sent(struct tcpcb *tp, tcp_seq seq, uint32_t len)
 		        st->st_rack_maps >= (uint32_t)V(st, tcp_rack_map_globallimit))) {
 			/* At a bound: the last entry grows. */
 			TCPSTAT_INC(st, tcps_rack_map_exhausted);
+			r->r_flags |= RSM_GROWN;
 			r->r_end = end;
 			r->r_xmit_ts = now;
 			r->r_tsval = tsval;
@@ -656,7 +670,7 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 	/* Cumulatively acknowledged segments (6.2 step 1). */
 	while ((r = rc->rc_head) != NULL && SEQ_LEQ(r->r_end, tp->snd_una)) {
 		if (!(r->r_flags & RSM_SACKED))
-			rack_update(tp, rc, r, seg, now);
+			rack_update(tp, rc, r, r->r_end, seg, now);
 		rc->rc_head = r->r_next;
 		if (rc->rc_tail == r)
 			rc->rc_tail = NULL;
@@ -664,7 +678,7 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 	}
 	if (r != NULL && SEQ_LT(r->r_start, tp->snd_una)) {
 		if (!(r->r_flags & RSM_SACKED))
-			rack_update(tp, rc, r, seg, now);
+			rack_update(tp, rc, r, tp->snd_una, seg, now);
 		else
 			rc->rc_sacked_bytes -= (uint32_t)(tp->snd_una - r->r_start);
 		r->r_start = tp->snd_una;
@@ -688,7 +702,7 @@ rack_ack_processed(struct tcpcb *tp, const struct tcp_seg *seg)
 				r->r_flags |= RSM_SACKED;
 				r->r_flags &= (uint8_t)~RSM_LOST;
 				rc->rc_sacked_bytes += (uint32_t)(r->r_end - r->r_start);
-				rack_update(tp, rc, r, seg, now);
+				rack_update(tp, rc, r, r->r_end, seg, now);
 			}
 		}
 	}
