@@ -173,6 +173,8 @@ def test_constants_are_the_hosts() -> None:
         "TCP_NOOPT",
         "TCP_KEEPINIT",
         "TCP_FUNCTION_BLK",
+        "TCP_MD5SIG",
+        "TCP_REMOTE_UDP_ENCAPS_PORT",
         "SO_REUSEPORT_LB",
     } - set(dir(socket))
     for name in EXPOSED:
