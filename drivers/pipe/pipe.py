@@ -262,9 +262,12 @@ class Pipe:
             faults._fill(cfg.fault[d], self._dir_seed(d))
         out = ffi.new("struct ust_pipe **")
         check(lib.ust_pipe_create(cfg, out), "pipe")
-        # Destroyed on close() or when the cdata goes, which is after the
-        # finalizers of the stacks using it (they detach their interfaces).
-        self._p: Any = ffi.gc(out[0], lib.ust_pipe_destroy)
+        # Destroyed by close(), also from __del__, and never by an ffi.gc
+        # destructor: inside a garbage cycle those run in any order with the
+        # stacks' finalizers, and a stack destroyed after its pipe detached
+        # from freed memory.  A finalizer detaches live ends first, so either
+        # order is safe (drivers.Link).
+        self._p: Any = out[0]
         self._closed = False
 
     def _dir_seed(self, d: Direction) -> int:
@@ -337,7 +340,13 @@ class Pipe:
                 if link is not None and link.alive:
                     link.detach()
         self._closed = True
-        ffi.release(self._p)
+        lib.ust_pipe_destroy(self._p)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass
 
     def __enter__(self) -> Pipe:
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,25 @@ def test_lend_off_counts_nothing() -> None:
     p = Pipe(lend=False, lend_max=8, lend_min=512)
     assert p.stats("a_to_b")["lent"] == 0
     p.close()
+
+
+@pytest.mark.parametrize("close_first", ["", "a", "b"])
+def test_forgotten_rig_is_collected_without_a_crash(close_first: str) -> None:
+    """A PipeRig nobody closed (or whose one stack was closed) is a garbage
+    cycle: the stacks' finalizers and the pipe's run in any order, and each
+    must leave the other something valid to detach from (the pipe once freed
+    its C object through an ffi.gc destructor before a stack detached: a
+    segfault in pipe_detach at the next collection)."""
+    code = (
+        "import gc\n"
+        "from ustack.sim import PipeRig\n"
+        "r = PipeRig(seed=1, addresses=True)\n"
+        + (f"r.{close_first}.close()\n" if close_first else "")
+        + "del r\n"
+        "gc.collect()\n"
+        "print('collected')\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
