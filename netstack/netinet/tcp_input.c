@@ -775,13 +775,21 @@ tcp_sack_recovery_output(struct tcpcb *tp, int force)
 	tp->snd_cwnd = cwnd;
 	if (SEQ_GT(onxt, tp->snd_nxt))
 		tp->snd_nxt = onxt;
-	pipe = tcp_sack_pipe(tp);
-	if (pipe + maxseg <= cwnd) {
+	tcp_recovery_send_new(tp, tcp_sack_pipe(tp), cwnd, maxseg, 1);
+}
+
+/* tcp_var.h: after a recovery step's retransmissions, new data while the
+ * pipe leaves a segment of room under cwnd (RFC 6675 5 step C), and the
+ * retransmission timer kept while data is outstanding (RFC 6298 5.1).
+ * Shared by the default stack's SACK recovery and rack's. */
+void
+tcp_recovery_send_new(struct tcpcb *tp, uint32_t pipe, uint32_t cwnd, uint32_t maxseg, int may_send)
+{
+	if (may_send && pipe + maxseg <= cwnd) {
 		tp->snd_cwnd = (uint32_t)(tp->snd_nxt - tp->snd_una) + (cwnd - pipe);
 		(void)tcp_output(tp);
 		tp->snd_cwnd = cwnd;
 	}
-	/* RFC 6298 5.1: data outstanding keeps a retransmission timer. */
 	if (tp->snd_max != tp->snd_una && !tcp_timer_active(tp, TT_REXMT) &&
 	    !tcp_timer_active(tp, TT_PERSIST))
 		tcp_timer_activate(tp, TT_REXMT, tcp_rexmt_timeout(tp, tp->t_rxtshift));

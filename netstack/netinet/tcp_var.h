@@ -604,6 +604,10 @@ int tcp_listen_newconn(struct socket *lso, const struct in_conninfo *inc, struct
 /* tcp_input.c: the SYN_RECEIVED state of a connection made at once from a
  * listener's SYN (no syncache, or a TCP Fast Open SYN with a valid cookie). */
 void tcp_synrcvd_init(struct tcpcb *tp, const struct tcp_seg *seg);
+/* tcp_input.c: new data while the pipe leaves room under cwnd (may_send),
+ * then the retransmission timer kept while data is outstanding. */
+void tcp_recovery_send_new(struct tcpcb *tp, uint32_t pipe, uint32_t cwnd, uint32_t maxseg,
+    int may_send);
 /* RFC 7323 2.2: the window shift we request (from kern.ipc.maxsockbuf). */
 uint8_t tcp_request_wscale(const struct ust_stack *st);
 /* Keepalive parameters in effect (TCP_KEEP* options, else the knobs), ms. */

@@ -454,16 +454,7 @@ rack_recovery_output(struct tcpcb *tp, struct rack_control *rc, int force)
 		 * could not be split went whole. */
 		TCPSTAT_INC(tp->t_stack, tcps_sack_rexmits);
 	}
-	pipe = rack_pipe(rc);
-	if (pipe + maxseg <= cwnd && SEQ_GEQ(tp->snd_nxt, tp->snd_max)) {
-		tp->snd_cwnd = (uint32_t)(tp->snd_nxt - tp->snd_una) + (cwnd - pipe);
-		(void)tcp_output(tp);
-		tp->snd_cwnd = cwnd;
-	}
-	/* RFC 6298 5.1: data outstanding keeps a retransmission timer. */
-	if (tp->snd_max != tp->snd_una && !tcp_timer_active(tp, TT_REXMT) &&
-	    !tcp_timer_active(tp, TT_PERSIST))
-		tcp_timer_activate(tp, TT_REXMT, tcp_rexmt_timeout(tp, tp->t_rxtshift));
+	tcp_recovery_send_new(tp, rack_pipe(rc), cwnd, maxseg, SEQ_GEQ(tp->snd_nxt, tp->snd_max));
 }
 
 /* After detection: start the episode on the first loss (the cc module
