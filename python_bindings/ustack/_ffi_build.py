@@ -161,9 +161,11 @@ def _is_counter_struct(tp) -> bool:
     return True
 
 
-# The extension's own C (python_bindings/ext/: the completion ring of
-# Socket.send_zc, declared in cdef/91_python_zc.h), compiled into it.
-ZC_RING_SOURCE = (ROOT / "python_bindings" / "ext" / "zc.c").read_text(encoding="utf-8")
+# The extension's own C (python_bindings/ext/*.c, each declared for Python in
+# a cdef/9x_python_*.h: the completion ring of Socket.send_zc, ...), compiled
+# into it in name order.
+EXT_SOURCES = sorted((ROOT / "python_bindings" / "ext").glob("*.c"))
+EXT_SOURCE = "\n".join(p.read_text(encoding="utf-8") for p in EXT_SOURCES)
 
 ffibuilder = FFI()
 ffibuilder.cdef(cdef_text())
@@ -171,7 +173,7 @@ ffibuilder.set_source(
     "ustack._ffi",
     "\n".join(f"#include <{h}>" for h in HEADERS)
     + "\n"
-    + ZC_RING_SOURCE
+    + EXT_SOURCE
     + "\n"
     + drift_checks(ffibuilder),
     include_dirs=[str(d) for d in INCLUDE_DIRS],
@@ -182,7 +184,7 @@ ffibuilder.set_source(
     define_macros=[("USTACK_USER_OPTS_H", f'"{OPTS_FILE}"')] if OPTS_FILE else [],
     depends=[
         str(LIBUSTACK),
-        str(ROOT / "python_bindings" / "ext" / "zc.c"),
+        *(str(p) for p in EXT_SOURCES),
         *(str(p) for d in INCLUDE_DIRS for p in d.glob("ustack/*.h")),
     ],
 )

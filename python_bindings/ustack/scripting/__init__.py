@@ -1,0 +1,1 @@
+"""Packet-level scripting from Python (issue 21, docs/scripting.md)."""

@@ -1,0 +1,1 @@
+"""The pytest plugin ``ustack.testing`` (issue 21, docs/pytest-plugin.md)."""
