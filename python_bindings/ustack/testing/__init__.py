@@ -30,7 +30,7 @@ import secrets
 import shlex
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -241,9 +241,13 @@ def capture_stack(request: pytest.FixtureRequest, subject: Subject, prefix: str 
     where = _pcap_dir(request, state)
     if where is None:
         return
-    for iface in subject.stack.interfaces:
-        path = where / f"{prefix}{subject.label}-{iface.name}.pcap"
-        subject.captures.append(iface.capture(path))
+    stack = subject.stack
+    if not callable(getattr(stack, "locked", None)):
+        return  # a board: its interfaces write no pcap
+    with stack.locked():
+        for iface in stack.interfaces:
+            path = where / f"{prefix}{subject.label}-{iface.name}.pcap"
+            subject.captures.append(iface.capture(path))
 
 
 def finish(request: pytest.FixtureRequest) -> None:
@@ -268,8 +272,8 @@ def finish(request: pytest.FixtureRequest) -> None:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Iterator[None] | Any:
-    report: pytest.TestReport = yield
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     item.stash.setdefault(_REPORTS, {})[report.when] = report
     state = item.stash.get(_STATE, None)
     if state is None or not state.subjects:
@@ -330,13 +334,17 @@ def ustack_pair(
         a = state.add(Subject("a", pair.a))
         b = state.add(Subject("b", pair.b))
         for subject, d in ((a, "a_to_b"), (b, "b_to_a")):
-            subject.extra.append((f"pipe {d}", lambda d=d: pair.pipe.stats(d)))
+            subject.extra.append((f"pipe {d}", _pipe_stats(pair, d)))
             subject.snapshot()
             capture_stack(request, subject)
         yield pair
     finally:
         finish(request)
         pair.close()
+
+
+def _pipe_stats(pair: UstackPair, direction: str) -> Callable[[], dict[str, int]]:
+    return lambda: pair.pipe.stats(direction)
 
 
 def _link_fixture(request: pytest.FixtureRequest, make: Any, label: str) -> Iterator[Any]:
@@ -360,7 +368,7 @@ def ustack_linux(request: pytest.FixtureRequest) -> Iterator[LinuxPeer]:
     when not root or without namespaces."""
     from ustack.testing import links
 
-    links.skip_unless(links.linux_unavailable())
+    links.skip_unless("ustack_linux", links.linux_unavailable())
     yield from _link_fixture(request, links.LinuxPeer, "linux")
 
 
@@ -370,7 +378,7 @@ def ustack_dpdk(request: pytest.FixtureRequest) -> Iterator[DpdkPeer]:
     kernel as peer.  Skipped without root or a DPDK build."""
     from ustack.testing import links
 
-    links.skip_unless(links.dpdk_unavailable())
+    links.skip_unless("ustack_dpdk", links.dpdk_unavailable())
     yield from _link_fixture(request, links.DpdkPeer, "dpdk")
 
 
@@ -381,7 +389,7 @@ def ustack_afxdp(request: pytest.FixtureRequest) -> Iterator[XdpPeer]:
     AF_XDP."""
     from ustack.testing import links
 
-    links.skip_unless(links.afxdp_unavailable())
+    links.skip_unless("ustack_afxdp", links.afxdp_unavailable())
     yield from _link_fixture(request, links.XdpPeer, "afxdp")
 
 
@@ -392,7 +400,7 @@ def ustack_board(request: pytest.FixtureRequest) -> Iterator[BoardPeer]:
     Skipped without root, qemu-system-arm or the ARM toolchain."""
     from ustack.testing import links
 
-    links.skip_unless(links.board_unavailable())
+    links.skip_unless("ustack_board", links.board_unavailable())
     yield from _link_fixture(request, links.BoardPeer, "board")
 
 
@@ -402,4 +410,3 @@ except ImportError:  # pragma: no cover - depends on the branch
     pass
 else:
     __all__.append("ustack_peer")
-

@@ -8,7 +8,7 @@ the fixture gives the test.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -127,7 +127,7 @@ class PairConfig:
         return "; ".join(lines)
 
 
-def pair_config(specs: list[Mapping[str, Any]]) -> PairConfig:
+def pair_config(specs: Sequence[Mapping[str, Any]]) -> PairConfig:
     """Merge marker keyword dicts (farthest first: a class's marker, then the
     function's, then an indirect parametrize dict) into a PairConfig.
     ValueError names an unknown key or a bad value."""
@@ -227,7 +227,7 @@ class UstackPair:
         try:
             for stack, knobs in ((self.a, config.a_knobs), (self.b, config.b_knobs)):
                 for name, value in knobs.items():
-                    stack.sysctl(name, value)
+                    stack.sysctl(name, value)  # type: ignore[arg-type]
         except BaseException:
             self.rig.close()
             raise

@@ -121,7 +121,9 @@ class Subject:
     def moved(self) -> dict[str, int]:
         """Counters that changed since :meth:`snapshot`, as deltas."""
         now = self._counters()
-        return {k: v - self.baseline.get(k, 0) for k, v in now.items() if v != self.baseline.get(k, 0)}
+        return {
+            k: v - self.baseline.get(k, 0) for k, v in now.items() if v != self.baseline.get(k, 0)
+        }
 
     def extra_moved(self) -> Iterator[tuple[str, dict[str, int]]]:
         for name, fn in self.extra:
@@ -138,6 +140,12 @@ class Subject:
             }
             if moved:
                 yield name, moved
+
+
+def _locked(stack: Any) -> contextlib.AbstractContextManager[Any]:
+    """A threaded stack's lock (its thread waits), else nothing to hold."""
+    fn = getattr(stack, "locked", None)
+    return fn() if callable(fn) else contextlib.nullcontext()
 
 
 def _format_counters(counters: Mapping[str, int], indent: str = "    ") -> list[str]:
@@ -176,11 +184,11 @@ def _tcp_info_lines(subject: Subject) -> list[str]:
         except Exception:
             continue
         try:
-            local = "%s:%s" % sock.getsockname()[:2]
+            local = "{}:{}".format(*sock.getsockname()[:2])
         except Exception:
             local = "?"
         try:
-            remote = "%s:%s" % sock.getpeername()[:2]
+            remote = "{}:{}".format(*sock.getpeername()[:2])
         except Exception:
             remote = "-"
         state = getattr(info, "state_name", str(info.get("tcpi_state")))
@@ -222,9 +230,11 @@ class TestState:
         return subject
 
     def close_captures(self) -> None:
-        for cap in self.captures:
-            with contextlib.suppress(Exception):
-                cap.close()
+        for s in self.subjects:
+            with _locked(s.stack):
+                for cap in s.captures:
+                    with contextlib.suppress(Exception):
+                        cap.close()
 
     def seed_line(self) -> str:
         return f"seed: {self.seed} ({self.seed_source})"
@@ -245,18 +255,20 @@ class TestState:
         elif self.pcap_mode == "none":
             lines.append("pcap: none (--ustack-pcap=none)")
         for s in self.subjects:
-            moved = s.moved()
+            with _locked(s.stack):
+                moved = s.moved()
             lines.append(f"counters {s.label} (moved during the test):")
             lines += _format_counters(moved) if moved else ["    (none)"]
             for name, counters in s.extra_moved():
                 lines.append(f"counters {name}:")
                 lines += _format_counters(counters)
         for s in self.subjects:
-            tcp = _tcp_lines(s)
+            with _locked(s.stack):
+                tcp = _tcp_lines(s)
+                info = _tcp_info_lines(s)
             if tcp:
                 lines.append(f"tcp connections {s.label}:")
                 lines += tcp
-            info = _tcp_info_lines(s)
             if info:
                 lines.append(f"TCP_INFO {s.label}:")
                 lines += info

@@ -1,0 +1,412 @@
+"""The pytest plugin ustack.testing, run on generated test files with pytester.
+
+Each test writes a small test module into pytester's directory, runs pytest
+on it in this process (``runpytest``: the plugin comes from the entry point
+as it does for users) or in a child (``runpytest_subprocess``: loading
+options), and checks the outcomes and what the plugin printed and wrote:
+fixtures, the ``ustack`` marker's faults reaching the pipe, the seed replay,
+the failure report's pcap files and counters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from ustack import netns
+from ustack.testing import derive_seed, pcap_frames
+from ustack.testing.units import duration_ns, fraction, rate_bps
+
+pytest_plugins = ["pytester"]
+
+# The failing test of the report checks: a lossy transfer, then a failure
+# with the connection still open.
+FAILING = """
+import pytest
+
+@pytest.mark.ustack(loss=0.05, delay="2ms", rate="100Mbit")
+def test_lossy(ustack_pair):
+    client, server = ustack_pair.connect(tcp_nodelay=1)
+    data = bytes(range(256)) * 400
+    assert ustack_pair.stream(client, server, data) == data
+    assert ustack_pair.seed == {seed}, "deliberate failure"
+"""
+
+
+def _section(text: str) -> str:
+    """The "ustack" section of a failure in pytest's terminal output."""
+    m = re.search(r"-{3,} ustack -{3,}\n(.*?)(?:\n[=_-]{5,}|\Z)", text, re.S)
+    assert m is not None, text
+    return m.group(1)
+
+
+def _pcaps(section: str) -> list[Path]:
+    return [Path(p) for p in re.findall(r"^\s+(/\S+\.pcap) \(\d+ frames\)$", section, re.M)]
+
+
+# --- units ------------------------------------------------------------------------------
+
+
+def test_human_units() -> None:
+    assert duration_ns("5ms") == 5_000_000
+    assert duration_ns("250us") == duration_ns("250µs") == 250_000
+    assert duration_ns(0.5) == 500_000_000
+    assert duration_ns("2") == 2_000_000_000
+    assert rate_bps("1Gbit") == 10**9
+    assert rate_bps("100 Mbps") == 10**8
+    assert rate_bps("10MB/s") == 80_000_000
+    assert rate_bps(5000) == 5000
+    assert fraction("1%") == pytest.approx(0.01)
+    assert fraction(0.25) == 0.25
+    for bad in (lambda: duration_ns("5 parsecs"), lambda: rate_bps("fast"), lambda: fraction(2)):
+        with pytest.raises(ValueError):
+            bad()
+
+
+# --- ustack_pair and the marker -------------------------------------------------------------
+
+
+def test_pair_connects_and_moves_bytes_on_virtual_time(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_pair(ustack_pair, ustack_clock, ustack_seed):
+            assert ustack_pair.clock is ustack_clock
+            assert ustack_pair.seed == ustack_seed
+            assert (ustack_pair.a_addr, ustack_pair.b_addr) == ("198.18.0.1", "198.18.0.2")
+            client, server = ustack_pair.connect(5000)
+            assert client.getpeername() == ("198.18.0.2", 5000)
+            assert server.getpeername() == client.getsockname()
+            client.sendall(b"x" * 20_000)
+            got = b""
+            while len(got) < 20_000:
+                got += server.recv(65536)
+            assert got == b"x" * 20_000
+            before = ustack_clock.now
+            ustack_pair.run("2s")
+            assert ustack_clock.now - before == 2_000_000_000
+            assert ustack_pair.a.netstat("tcp")["tcp"]["tcps_connects"] == 1
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_faults_units_knobs_and_seed_reach_the_stacks(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ustack(loss="10%", delay="5ms", rate="1Gbit", jitter="1ms",
+                            duplicate=0.01, reorder=0.02, corrupt=0.001, mtu=9000, seed=7,
+                            a_to_b={"loss": 0, "delay": "20ms"},
+                            knobs={"net.inet.tcp.sack.enable": 0},
+                            b_knobs={"net.inet.tcp.delayed_ack": 0})
+        def test_marker(ustack_pair, ustack_seed):
+            ab, ba = ustack_pair.pipe.faults("a_to_b"), ustack_pair.pipe.faults("b_to_a")
+            assert (ab.loss, ab.delay_ns) == (0.0, 20_000_000)
+            assert (ba.loss, ba.delay_ns) == (0.1, 5_000_000)
+            for f in (ab, ba):
+                assert (f.rate_bps, f.jitter_ns, f.dup, f.reorder, f.corrupt) == (
+                    10**9, 1_000_000, 0.01, 0.02, 0.001)
+            assert ustack_pair.ia.mtu == ustack_pair.ib.mtu == 9000
+            assert ustack_pair.a.sysctl("net.inet.tcp.sack.enable") == 0
+            assert ustack_pair.b.sysctl("net.inet.tcp.sack.enable") == 0
+            assert ustack_pair.a.sysctl("net.inet.tcp.delayed_ack") == 1
+            assert ustack_pair.b.sysctl("net.inet.tcp.delayed_ack") == 0
+            assert ustack_seed == ustack_pair.seed == ustack_pair.pipe.seed == 7
+
+        @pytest.mark.ustack(loss=0.5)
+        class TestClass:
+            @pytest.mark.ustack(delay="1ms")
+            def test_closest_marker_wins_per_key(self, ustack_pair):
+                f = ustack_pair.pipe.faults("a_to_b")
+                assert (f.loss, f.delay_ns) == (0.5, 1_000_000)
+
+        @pytest.mark.ustack(colour="blue")
+        def test_unknown_key(ustack_pair):
+            pass
+        """
+    )
+    result = pytester.runpytest("-rE")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*unknown key 'colour'*"])
+
+
+def test_indirect_parametrize_with_dicts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.ustack(delay="3ms", loss=0.3)
+        @pytest.mark.parametrize("ustack_pair", [{"loss": 0.01}, {"loss": "2%", "rate": "10Mbit"}],
+                                 indirect=True, ids=["one", "two"])
+        def test_param(ustack_pair, request):
+            f = ustack_pair.pipe.faults("b_to_a")
+            assert f.delay_ns == 3_000_000
+            want = {"one": (0.01, 0), "two": (0.02, 10_000_000)}[request.node.callspec.id]
+            assert (f.loss, f.rate_bps) == want
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+def test_ustack_faults_option_sets_defaults_under_the_marker(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_default(ustack_pair):
+            f = ustack_pair.pipe.faults("a_to_b")
+            assert (f.loss, f.delay_ns) == (0.01, 5_000_000)
+
+        @pytest.mark.ustack(loss=0)
+        def test_marker_wins(ustack_pair):
+            f = ustack_pair.pipe.faults("a_to_b")
+            assert (f.loss, f.delay_ns) == (0.0, 5_000_000)
+        """
+    )
+    pytester.runpytest("--ustack-faults=loss=1%,delay=5ms").assert_outcomes(passed=2)
+    bad = pytester.runpytest("--ustack-faults=speed=9")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
+    bad.stderr.fnmatch_lines(["*--ustack-faults*speed=9*"])
+
+
+# --- the failure report ----------------------------------------------------------------------
+
+
+def test_failure_report_has_seed_replay_pcaps_counters_and_tcp_info(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(test_fail=FAILING.format(seed=-1))
+    pcap_dir = tmp_path / "pcaps"
+    xml = tmp_path / "junit.xml"
+    result = pytester.runpytest(
+        "--ustack-seed=4242", f"--ustack-pcap-dir={pcap_dir}", f"--junitxml={xml}"
+    )
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "ustack: session seed 4242 (--ustack-seed=4242 replays it)" in out
+    section = _section(out)
+    seed = derive_seed(4242, "test_fail.py::test_lossy")
+    assert f"seed: {seed} (from session seed 4242 and the node id)" in section
+    assert re.search(
+        rf"^replay: cd {re.escape(str(pytester.path))} && \S+ -m pytest "
+        r"test_fail.py::test_lossy --ustack-seed=4242$",
+        section,
+        re.M,
+    ), section
+    assert "ustack_pair: a_to_b: loss=0.05, delay=2ms, rate=100Mbit;" in section
+    pcaps = _pcaps(section)
+    assert sorted(p.name for p in pcaps) == ["a-pa0.pcap", "b-pb0.pcap"]
+    for p in pcaps:
+        assert p.parent.parent == pcap_dir
+        assert pcap_frames(p) > 100  # every frame of the transfer, both ways
+    # Counters that moved: A sent the data and retransmitted what the pipe lost.
+    sent = int(re.search(r"^    tcp\.tcps_sndbyte = (\d+)$", section, re.M).group(1))  # type: ignore[union-attr]
+    assert sent >= 102400
+    assert re.search(r"^    tcp\.tcps_sndrexmitpack = [1-9]", section, re.M), section
+    assert re.search(r"^counters pipe a_to_b:\n(    .*\n)*    lost = [1-9]", section, re.M)
+    # The TCP table and TCP_INFO of both open sockets.
+    assert re.search(r"^    198\.18\.0\.1:\d+ -> 198\.18\.0\.2:5001 ESTABLISHED", section, re.M)
+    info = re.findall(r"^    socket \d+ (\S+) -> (\S+) ESTABLISHED: .*rto=\d+", section, re.M)
+    assert len(info) == 2 and info[0] == info[1][::-1], section
+    # junitxml: the same as properties of the test case.
+    case = ET.parse(xml).getroot().find(".//testcase")
+    assert case is not None
+    props = {p.get("name"): p.get("value") or "" for p in case.iter("property")}
+    assert props["ustack_seed"] == str(seed)
+    assert props["ustack_replay"].endswith("test_fail.py::test_lossy --ustack-seed=4242")
+    assert "TCP_INFO a:" in props["ustack"]
+    assert {p.get("value") for p in case.iter("property") if p.get("name") == "ustack_pcap"} == {
+        str(p) for p in pcaps
+    }
+
+
+def test_pcaps_removed_on_pass_kept_with_all_none_with_none(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(
+        """
+        def test_ok(ustack_pair):
+            client, server = ustack_pair.connect()
+            client.sendall(b"hello")
+            assert server.recv(5) == b"hello"
+        """
+    )
+    where = tmp_path / "p"
+    pytester.runpytest(f"--ustack-pcap-dir={where}").assert_outcomes(passed=1)
+    assert not list(where.rglob("*.pcap"))
+    result = pytester.runpytest(f"--ustack-pcap-dir={where}", "--ustack-pcap=all", "-rA")
+    result.assert_outcomes(passed=1)
+    kept = sorted(where.rglob("*.pcap"))
+    assert [p.name for p in kept] == ["a-pa0.pcap", "b-pb0.pcap"]
+    assert all(pcap_frames(p) >= 6 for p in kept)  # ARP, handshake, data, ACK
+    section = _section(result.stdout.str())
+    assert section.startswith("seed: ") and str(kept[0]) in section
+    for p in kept:
+        p.unlink()
+    pytester.makepyfile(test_fail=FAILING.format(seed=-1))
+    result = pytester.runpytest(f"--ustack-pcap-dir={where}", "--ustack-pcap=none", "test_fail.py")
+    result.assert_outcomes(failed=1)
+    assert "pcap: none (--ustack-pcap=none)" in _section(result.stdout.str())
+    assert not list(where.rglob("*.pcap"))
+
+
+def test_seed_replay_gives_the_same_faults(pytester: pytest.Pytester, tmp_path: Path) -> None:
+    """A failing test's replay line, run again, sees the same lost frames."""
+    out = tmp_path / "runs"
+    pytester.makepyfile(
+        test_replay=f"""
+        import json
+
+        import pytest
+
+        @pytest.mark.ustack(loss=0.1, reorder=0.05)
+        def test_lossy(ustack_pair):
+            client, server = ustack_pair.connect()
+            data = bytes(200_000)
+            assert ustack_pair.stream(client, server, data) == data
+            record = [ustack_pair.seed, ustack_pair.pipe_stats(), ustack_pair.now,
+                      client.getsockname()[1]]
+            with open({str(out)!r}, "a") as f:
+                f.write(json.dumps(record) + "\\n")
+            assert False, "fail to get a replay line"
+
+        def test_other(ustack_pair):
+            pass
+        """
+    )
+    first = pytester.runpytest()
+    first.assert_outcomes(failed=1, passed=1)
+    replay = re.search(r"^replay: cd (\S+) && (.*)$", _section(first.stdout.str()), re.M)
+    assert replay is not None and Path(replay.group(1)) == pytester.path
+    argv = replay.group(2).split()
+    assert argv[1:4] == ["-m", "pytest", "test_replay.py::test_lossy"]
+    session = int(argv[4].removeprefix("--ustack-seed="))
+    pytester.runpytest(*argv[3:]).assert_outcomes(failed=1)
+    pytester.runpytest("--ustack-seed=1", "test_replay.py::test_lossy").assert_outcomes(failed=1)
+    runs = [line for line in out.read_text().splitlines()]
+    assert len(runs) == 3
+    assert runs[0] == runs[1]  # same seed, same losses, same virtual time, same port
+    assert runs[0] != runs[2]
+    seeds = [int(r.split(",")[0].strip("[")) for r in runs]
+    assert seeds[0] == derive_seed(session, "test_replay.py::test_lossy")
+    assert seeds[2] == derive_seed(1, "test_replay.py::test_lossy")
+
+
+def test_session_seed_is_random_unless_given(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(ustack_seed):\n    print('SEED', ustack_seed)\n")
+    seeds = set()
+    for _ in range(2):
+        r = pytester.runpytest("-s")
+        seeds.add(re.search(r"session seed (\d+)", r.stdout.str()).group(1))  # type: ignore[union-attr]
+    assert len(seeds) == 2
+    r1, r2 = (pytester.runpytest("-s", "--ustack-seed=99") for _ in range(2))
+    line = [x for x in r1.stdout.lines if x.startswith("SEED") or "SEED" in x]
+    assert line and line == [x for x in r2.stdout.lines if "SEED" in x]
+    assert f"SEED {derive_seed(99, 'test_session_seed_is_random_unless_given.py::test_x')}" in (
+        r1.stdout.str()
+    )
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def test_loading_by_entry_point_and_by_p_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(ustack_pair):\n    assert ustack_pair.a\n")
+    # Auto-loaded (entry point), and -p on top of it registers nothing twice.
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("-p", "ustack.testing").assert_outcomes(passed=1)
+    # Without auto-loading only -p brings it in.
+    env = {**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "environ", env)
+        pytester.runpytest_subprocess("-p", "ustack.testing").assert_outcomes(passed=1)
+        off = pytester.runpytest_subprocess()
+        off.assert_outcomes(errors=1)
+        off.stdout.fnmatch_lines(["*fixture 'ustack_pair' not found*"])
+    # -p no:ustack.testing turns it off, even with -p ustack.testing before it.
+    no = pytester.runpytest_subprocess("-p", "no:ustack.testing")
+    no.assert_outcomes(errors=1)
+    assert (
+        "--ustack-seed"
+        not in pytester.runpytest_subprocess("-p", "no:ustack.testing", "-h").stdout.str()
+    )
+
+
+def test_replay_line_keeps_p_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_fail=FAILING.format(seed=-1))
+    r = pytester.runpytest("-p", "ustack.testing", "--ustack-seed=5")
+    r.assert_outcomes(failed=1)
+    assert re.search(
+        r"replay: .* -m pytest -p ustack\.testing test_fail\.py::test_lossy --ustack-seed=5$",
+        _section(r.stdout.str()),
+        re.M,
+    )
+
+
+def test_repository_conftest_fixtures_and_plugin_coexist(pytester: pytest.Pytester) -> None:
+    """This repository's conftest (clock, stack, rig, pipe, net) next to the plugin."""
+    conftest = Path(__file__).with_name("conftest.py").read_text()
+    pytester.makeconftest(conftest)
+    pytester.makepyfile(
+        """
+        def test_both(clock, rig, net, ustack_clock, ustack_pair):
+            assert clock is not ustack_clock
+            assert rig.a is not ustack_pair.a and net.a is not ustack_pair.a
+        """
+    )
+    pytester.runpytest("-p", "ustack.testing").assert_outcomes(passed=1)
+
+
+# --- fixtures that need a device --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "check", "reason"),
+    [
+        ("ustack_linux", "linux_unavailable", "network namespaces and TAP devices need root"),
+        ("ustack_dpdk", "dpdk_unavailable", "ustack was built without the DPDK driver"),
+        ("ustack_afxdp", "afxdp_unavailable", "no AF_XDP here"),
+        ("ustack_board", "board_unavailable", "qemu-system-arm is not installed"),
+    ],
+)
+def test_device_fixtures_skip_with_the_reason(
+    pytester: pytest.Pytester,
+    monkeypatch: pytest.MonkeyPatch,
+    fixture: str,
+    check: str,
+    reason: str,
+) -> None:
+    from ustack.testing import links
+
+    monkeypatch.setattr(links, check, lambda: reason)
+    monkeypatch.delenv("USTACK_REQUIRE_ALL", raising=False)
+    pytester.makepyfile(f"def test_dev({fixture}):\n    raise AssertionError('ran')\n")
+    r = pytester.runpytest("-rs")
+    r.assert_outcomes(skipped=1)
+    r.stdout.fnmatch_lines([f"SKIPPED*{fixture}: {reason}*"])
+
+
+def test_device_unavailable_reasons(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ustack.testing import links
+
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    for check in (links.linux_unavailable, links.afxdp_unavailable, links.dpdk_unavailable):
+        assert "root" in (check() or "")
+    monkeypatch.undo()
+    which = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name: None if "qemu" in name else which(name))
+    assert "qemu-system-arm is not installed" in (links.board_unavailable() or "")
+
+
+LINUX_REASON = netns.unavailable_reason()
+needs_root = pytest.mark.skipif(
+    LINUX_REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
+    reason=f"{LINUX_REASON}",
+)
