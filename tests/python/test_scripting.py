@@ -396,6 +396,7 @@ def test_expect_failure_lists_frames(ustack_peer: PeerRig, server: Socket) -> No
     peer.send(UDP(dport=9) / b"?")
     with pytest.raises(AssertionError, match="no matching frame") as info2:
         peer.expect(lambda p: p.tcp.flags == "R", within=0.1)
+    assert 'expect(lambda p: p.tcp.flags == "R")' in str(info2.value)
     assert "icmp type 3 code 3" in str(info2.value)
     assert "AttributeError: no TCP header" in str(info2.value)
 
@@ -490,7 +491,7 @@ def test_peer_on_an_existing_pipe_answers_arp() -> None:
         peer.close()
 
 
-def test_ipv6_peer(ustack_peer: PeerRig) -> None:
+def test_ipv6_peer() -> None:
     if not getattr(ustack, "UST_HAS_INET6", False):
         pytest.skip("ustack built without IPv6")
     clock = ustack.VirtualClock(1_000_000_000)
@@ -579,3 +580,45 @@ def test_builders_match_scapy_byte_for_byte() -> None:
     parsed = sc.IP(ours)
     assert parsed[sc.TCP].options[0] == ("MSS", 1460)
     assert Options(bytes(parsed[sc.TCP])[20:40])["ts"] == (1, 2)
+
+
+def test_ipv6_peer_on_an_existing_pipe_answers_neighbour_solicitations() -> None:
+    if not getattr(ustack, "UST_HAS_INET6", False):
+        pytest.skip("ustack built without IPv6")
+    clock = ustack.VirtualClock(1_000_000_000)
+    with ustack.Stack(clock=clock, seed=6) as stack, ustack.Pipe(clock=clock, seed=6) as pipe:
+        iface = stack.add_interface(pipe.a, "p0")
+        iface.add_address("2001:2::1/64", nodad=True)
+        peer = Peer(stack, addr="2001:2::9", stack_addr="2001:2::1", end=pipe.b, isn=77)
+        srv = stack.socket(ustack.AF_INET6, ustack.SOCK_STREAM)
+        srv.bind(("::", PORT))
+        srv.listen(4)
+        conn = peer.connect(PORT, isn=5000)
+        assert conn.isn == 5000 and conn.synack is not None
+        assert conn.synack.tcp.raw_ack == 5001 and conn.synack.tcp.ack == 1
+        solicits = [p for p in peer.received if "icmp" in p and p.icmp.type == 135]
+        assert solicits, "the stack resolved the peer by neighbour discovery"
+        srv.close()
+        peer.close()
+
+
+def test_scapy_is_optional(monkeypatch: pytest.MonkeyPatch) -> None:
+    import subprocess
+    import sys
+
+    # Importing and using ustack.scripting never imports scapy.
+    code = (
+        "import sys, ustack.scripting as s\n"
+        "from ustack.scripting.fixtures import PeerRig\n"
+        "with PeerRig() as rig:\n"
+        "    rig.peer.send(s.TCP(dport=1, flags='S'))\n"
+        "    rig.peer.expect(s.TCP(flags='RA'))\n"
+        "print('scapy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+    # Without scapy, Packet.scapy() says what is missing.
+    monkeypatch.setitem(sys.modules, "scapy.layers.l2", None)
+    pkt = Packet(bytes(Ether() / IP() / TCP()))
+    with pytest.raises(ImportError, match="needs scapy"):
+        pkt.scapy()

@@ -32,7 +32,7 @@ def flag_bits(flags: str | int) -> int:
     if isinstance(flags, int):
         return flags
     bits = 0
-    for ch in flags.upper() if flags != "." else flags:
+    for ch in flags.upper():
         if ch in " |+-":
             continue
         if ch not in _BITS:

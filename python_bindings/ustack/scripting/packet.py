@@ -296,6 +296,16 @@ class Packet:
     def __len__(self) -> int:
         return len(self.frame)
 
+    def __eq__(self, other: object) -> bool:
+        """Same bytes (a Packet, or the bytes of a frame)."""
+        if isinstance(other, Packet):
+            return self.frame == other.frame
+        if isinstance(other, (bytes, bytearray)):
+            return self.frame == bytes(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
     @property
     def ip_bytes(self) -> bytes:
         """The IP packet (the frame without its Ethernet header): what an ICMP

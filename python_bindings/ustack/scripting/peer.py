@@ -194,8 +194,24 @@ class Peer:
             self.received.append(pkt)
             icmp = pkt.get("icmp")
             if icmp is not None and icmp.family == 6 and icmp.type in wire.ND_MLD_TYPES:
+                if icmp.type == 135 and len(icmp.quoted) >= 16:
+                    self._answer_ns(pkt, icmp.quoted[:16])
                 continue  # neighbour discovery and MLD: never part of a script
             self.pending.append(pkt)
+
+    def _answer_ns(self, ns: Packet, target: bytes) -> None:
+        """A Neighbor Advertisement (RFC 4861 4.4: solicited, override, our MAC
+        as the target link-layer address option) for a solicitation of ``addr``."""
+        if ipaddress.IPv6Address(target) != ipaddress.IPv6Address(self.addr) or ns.src is None:
+            return
+        dst = ns.src if ns.src != "::" else "ff02::1"
+        body = target + bytes([2, 1]) + self.mac
+        msg = wire.icmp_bytes(136, 0, 0x60000000, body, family=6, src=self.addr, dst=dst)
+        packet = wire.ip6_header(self.addr, dst, wire.PROTO_ICMPV6, msg, hlim=255)
+        dst_mac = wire.parse_ether(ns.frame)
+        assert dst_mac is not None
+        frame = wire.ether_header(dst_mac[1], self.mac, wire.ETHERTYPE_IPV6) + packet
+        self._carrier_if.send_frame(frame)
 
     def run(self, seconds: float = 0.0) -> None:
         """Let ``seconds`` of virtual time pass (0: just the work due now)."""
@@ -560,22 +576,24 @@ class Peer:
         sport: int | None = None,
         options: Iterable[Any] | None = None,
         win: int | None = None,
+        isn: int | None = None,
         within: float = 1.0,
     ) -> Connection:
-        """The three-way handshake as the client: SYN to the stack's ``port``
-        (``options`` default ``[("mss", mtu - 40)]``), expect its SYN-ACK,
-        ACK it.  Returns the :class:`Connection`."""
+        """The three-way handshake as the client: SYN from ``sport`` (default a
+        new port) to the stack's ``port`` with sequence number ``isn`` (default
+        the peer's), ``options`` (default ``[("mss", mtu - 40)]``), expect its
+        SYN-ACK, ACK it.  Returns the :class:`Connection`; AssertionError
+        when no SYN-ACK acknowledging the SYN comes within ``within`` seconds."""
         if sport is None:
             sport = self._new_port()
         opts = list(options) if options is not None else [("mss", self.mtu - 40)]
-        syn = TCP(sport=sport, dport=port, flags="S", seq=0, options=opts)
+        syn = TCP(sport=sport, dport=port, flags="S", raw_seq=self.isn if isn is None else isn)
+        syn.values["options"] = opts
         if win is not None:
             syn.values["window"] = win
         self.send(syn)
         conn = Connection(self, (self.addr, sport, self.stack_addr, port))
-        synack = conn.expect(lambda p: p.tcp.flags == "SA", within=within)
-        if synack.tcp.ack != 1:
-            raise AssertionError(f"the SYN-ACK acknowledges {synack}, not seq 1")
+        synack = conn.expect(TCP(flags="SA", ack=1), within=within)
         conn.send(flags="A")
         conn.synack = synack
         return conn
@@ -647,10 +665,35 @@ def _describe(pred: Predicate) -> str:
     try:
         import inspect
 
-        src = inspect.getsource(pred).strip()
-        return src if len(src) < 120 else src[:117] + "..."
+        src = inspect.getsource(pred)
     except (OSError, TypeError):
         return repr(pred)
+    return _lambda_text(src) or repr(pred)
+
+
+def _lambda_text(src: str) -> str | None:
+    """The ``lambda ...`` expression in a line of source, up to the comma or
+    bracket that ends it."""
+    at = src.find("lambda")
+    if at < 0:
+        return None
+    depth = 0
+    quote = ""
+    for i, ch in enumerate(src[at:], at):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth < 0:
+                return src[at:i].strip()
+        elif (ch == "," and depth == 0) or ch == "\n":
+            return src[at:i].strip()
+    return src[at:].strip()
 
 
 class Connection:
