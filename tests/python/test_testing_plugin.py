@@ -410,3 +410,117 @@ needs_root = pytest.mark.skipif(
     LINUX_REASON is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1",
     reason=f"{LINUX_REASON}",
 )
+
+
+# --- ustack_peer (ustack.scripting) ----------------------------------------------------------
+
+
+def test_ustack_peer_fixture_is_served_and_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        from ustack.scripting import TCP
+
+        @pytest.mark.ustack(seed=11)
+        def test_peer(ustack_peer, ustack_seed):
+            assert ustack_seed == ustack_peer.seed == 11
+            srv = ustack_peer.stack.socket()
+            srv.bind(("", 80))
+            srv.listen(1)
+            ustack_peer.peer.send(TCP(flags="S", seq=0, dport=80))
+            ustack_peer.peer.expect(lambda p: p.tcp.flags == "SA", within=0.2)
+            assert False, "deliberate"
+        """
+    )
+    r = pytester.runpytest("--strict-markers")
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    assert "seed: 11 (fixed by the ustack marker)" in section
+    assert "ustack_peer: " in section
+    (pcap,) = _pcaps(section)
+    assert pcap_frames(pcap) >= 2  # the SYN in, the SYN-ACK out
+    assert re.search(r"^    198\.18\.0\.1:80 -> 198\.18\.0\.2:\d+ SYN_RECEIVED", section, re.M)
+
+
+# --- device fixtures, for real (root: CI) --------------------------------------------------
+
+KERNEL_PEER_TEST = """
+import socket
+
+import pytest
+
+@pytest.mark.parametrize("kind", {kinds!r})
+def test_kernel_peer(kind, request):
+    peer = request.getfixturevalue("ustack_" + kind)
+    assert (peer.addr, peer.peer_addr) == ("198.18.0.1", "198.18.0.2")
+    client, server = peer.connect(6000, tcp_nodelay=1)
+    client.sendall(b"ping from ustack")
+    assert server.recv(100) == b"ping from ustack"
+    server.sendall(bytes(range(256)) * 200)
+    got = b""
+    while len(got) < 51200:
+        got += client.recv(65536)
+    assert got == bytes(range(256)) * 200
+    k, u = peer.connect_from_kernel(6001)
+    k.sendall(b"k")
+    assert u.recv(1) == b"k"
+    ss = peer.run("ss", "-tn", "state", "established").stdout
+    assert "198.18.0.2:6000" in ss and "198.18.0.1:6001" in ss, ss
+    peer.sysctl("net.ipv4.tcp_sack", 0)
+    assert peer.run("sysctl", "-n", "net.ipv4.tcp_sack").stdout.strip() == "0"
+    udp = peer.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("198.18.0.2", 7000))
+    us = peer.stack.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    us.sendto(b"dgram", ("198.18.0.2", 7000))
+    assert udp.recvfrom(100) == (b"dgram", ("198.18.0.1", us.getsockname()[1]))
+    assert {fail!r} != kind, "deliberate failure with open connections"
+"""
+
+
+def _our_namespaces() -> list[str]:
+    out = os.popen("ip netns list").read()
+    return [line.split()[0] for line in out.splitlines() if f"-{os.getpid()}-" in line]
+
+
+@needs_root
+def test_ustack_linux_for_real(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(KERNEL_PEER_TEST.format(kinds=["linux"], fail="none"))
+    pytester.runpytest().assert_outcomes(passed=1)
+    pytester.makepyfile(KERNEL_PEER_TEST.format(kinds=["linux"], fail="linux"))
+    r = pytester.runpytest()
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    assert re.search(
+        r"^ustack_linux: ustack 198\.18\.0\.1 on <Tap ust0>, the kernel", section, re.M
+    )
+    (pcap,) = _pcaps(section)
+    assert pcap.name == "linux-if0.pcap" and pcap_frames(pcap) >= 20
+    assert re.search(r"^counters linux driver:\n(    .*\n)*    rx_frames = [1-9]", section, re.M)
+    assert re.search(r"^    198\.18\.0\.1:\d+ -> 198\.18\.0\.2:6000 ESTABLISHED", section, re.M)
+    assert len(re.findall(r"^    socket \d+ .* ESTABLISHED: ", section, re.M)) == 2
+    assert _our_namespaces() == []
+
+
+def _device_reason(kind: str) -> str | None:
+    from ustack.testing import links
+
+    check = {"dpdk": links.dpdk_unavailable, "afxdp": links.afxdp_unavailable}[kind]
+    return check()
+
+
+@pytest.mark.parametrize("kind", ["dpdk", "afxdp"])
+def test_dpdk_and_afxdp_for_real(pytester: pytest.Pytester, kind: str) -> None:
+    """In a child pytest: the EAL, once started, stays for the process."""
+    reason = _device_reason(kind)
+    if reason is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1":
+        pytest.skip(reason)
+    pytester.makepyfile(KERNEL_PEER_TEST.format(kinds=[kind], fail=kind))
+    r = pytester.runpytest_subprocess()
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    (pcap,) = _pcaps(section)
+    assert pcap_frames(pcap) >= 20
+    assert f"counters {kind} driver:" in section
+    assert len(re.findall(r"^    socket \d+ .* ESTABLISHED: ", section, re.M)) == 2
+    out = os.popen("ip netns list").read()
+    assert "ustack-pytest" not in out, out

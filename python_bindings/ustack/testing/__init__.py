@@ -53,6 +53,7 @@ __all__ = [
     "ustack_dpdk",
     "ustack_linux",
     "ustack_pair",
+    "ustack_peer",
     "ustack_seed",
 ]
 
@@ -112,6 +113,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "reorder, corrupt, mtu, seed, a_to_b={...}, b_to_a={...}, knobs={...} "
         "(docs/pytest-plugin.md)",
     )
+    if _scripting is not None:
+        for line in getattr(_scripting, "MARKERS", []):
+            config.addinivalue_line("markers", line)
     seed = config.getoption("ustack_seed", None)
     config.stash[_SESSION_SEED] = secrets.randbits(32) if seed is None else int(seed)
     spec = config.getoption("ustack_faults", None)
@@ -354,7 +358,7 @@ def _link_fixture(request: pytest.FixtureRequest, make: Any, label: str) -> Iter
         state.notes.append(peer.describe())
         for subject in peer.subjects():
             state.add(subject)
-            capture_stack(request, subject, prefix=f"{label}-")
+            capture_stack(request, subject)
         yield peer
     finally:
         finish(request)
@@ -404,9 +408,29 @@ def ustack_board(request: pytest.FixtureRequest) -> Iterator[BoardPeer]:
     yield from _link_fixture(request, links.BoardPeer, "board")
 
 
-try:  # helper `script`'s fixture; the plugin works without it until it lands
-    from ustack.scripting.fixtures import ustack_peer  # noqa: F401
+try:  # helper `script`'s fixture body; the plugin works without it until it lands
+    from ustack.scripting import fixtures as _scripting
 except ImportError:  # pragma: no cover - depends on the branch
-    pass
-else:
-    __all__.append("ustack_peer")
+    _scripting = None  # type: ignore[assignment]
+
+
+@pytest.fixture
+def ustack_peer(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A seeded stack on a virtual clock with a scripted
+    :class:`ustack.scripting.Peer` attached: ``ustack_peer.stack``,
+    ``ustack_peer.peer``, ``ustack_peer.clock`` (:mod:`ustack.scripting.fixtures`,
+    docs/scripting.md).  Its stack's interface is captured and reported on
+    failure like ``ustack_pair``'s."""
+    if _scripting is None:  # pragma: no cover - depends on the branch
+        pytest.skip("ustack_peer: ustack.scripting is not available")
+    body = _scripting.peer_rig(request)
+    rig = next(body)
+    state = state_of(request.node)
+    try:
+        state.notes.append(f"ustack_peer: {rig!r}")
+        subject = state.add(Subject("stack", rig.stack))
+        capture_stack(request, subject)
+        yield rig
+    finally:
+        finish(request)
+        body.close()
