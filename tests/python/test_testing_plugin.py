@@ -524,3 +524,36 @@ def test_dpdk_and_afxdp_for_real(pytester: pytest.Pytester, kind: str) -> None:
     assert len(re.findall(r"^    socket \d+ .* ESTABLISHED: ", section, re.M)) == 2
     out = os.popen("ip netns list").read()
     assert "ustack-pytest" not in out, out
+
+
+def test_ustack_board_for_real(pytester: pytest.Pytester) -> None:
+    from ustack.testing import links
+
+    reason = links.board_unavailable()
+    if reason is not None and os.environ.get("USTACK_REQUIRE_ALL") != "1":
+        pytest.skip(reason)
+    pytester.makepyfile(
+        """
+        def test_board(ustack_board):
+            srv = ustack_board.board.create_server(("", 7200))
+            cli = ustack_board.socket()
+            cli.connect((ustack_board.addr, 7200))
+            conn, peer = srv.accept()
+            assert peer == cli.getsockname()
+            cli.sendall(b"hello board")
+            assert conn.recv(100) == b"hello board"
+            assert ustack_board.run("ip", "-br", "link").returncode == 0
+            assert False, "deliberate"
+        """
+    )
+    r = pytester.runpytest()
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    assert "ustack_board: mps2-an385 at 198.18.0.2, the kernel 198.18.0.1" in section
+    (pcap,) = _pcaps(section)
+    assert pcap.name == "board-link.pcap" and pcap_frames(pcap) >= 4  # handshake and data
+    assert re.search(r"^    tcp\.tcps_accepts = 1$", section, re.M), section
+    assert re.search(
+        r"^    socket \d+ 198\.18\.0\.2:7200 -> 198\.18\.0\.1:\d+ ESTABLISHED", section, re.M
+    )
+    assert _our_namespaces() == []

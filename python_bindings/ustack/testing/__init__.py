@@ -359,6 +359,11 @@ def _link_fixture(request: pytest.FixtureRequest, make: Any, label: str) -> Iter
         for subject in peer.subjects():
             state.add(subject)
             capture_stack(request, subject)
+        capture = getattr(peer, "capture", None)
+        where = _pcap_dir(request, state)
+        if callable(capture) and where is not None:  # a board: its link, from the kernel's side
+            subject = state.subjects[-1]
+            subject.captures.append(capture(where / f"{subject.label}-link.pcap"))
         yield peer
     finally:
         finish(request)
@@ -423,7 +428,7 @@ def ustack_peer(request: pytest.FixtureRequest) -> Iterator[Any]:
     failure like ``ustack_pair``'s."""
     if _scripting is None:  # pragma: no cover - depends on the branch
         pytest.skip("ustack_peer: ustack.scripting is not available")
-    body = _scripting.peer_rig(request)
+    body: Any = _scripting.peer_rig(request)
     rig = next(body)
     state = state_of(request.node)
     try:

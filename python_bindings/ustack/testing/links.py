@@ -423,6 +423,56 @@ class XdpPeer(KernelPeer):
         subprocess.run(argv, check=True, capture_output=True)
 
 
+class PacketCapture:
+    """A pcap file of every frame on a kernel interface (a board's TAP), from
+    an ``AF_PACKET`` socket made in the namespace, read by a thread: the
+    same shape as :class:`ustack.Capture` (``path``, ``count``, ``close()``)."""
+
+    def __init__(self, ns_name: str, ifname: str, path: str | os.PathLike[str]) -> None:
+        import struct
+        import threading
+
+        self.path = os.fspath(path)
+        self.count = 0
+        self._struct = struct
+        with in_netns(ns_name):
+            self._sock = pysocket.socket(pysocket.AF_PACKET, pysocket.SOCK_RAW, pysocket.htons(3))
+        self._sock.bind((ifname, 0))
+        self._sock.settimeout(0.05)
+        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
+        # pcap global header: magic, v2.4, no zone, no accuracy, snaplen, Ethernet.
+        self._file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"pcap {ifname}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                frame = self._sock.recv(65535)
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            now = time.time()
+            sec, usec = int(now), int((now % 1) * 1e6)
+            head = self._struct.pack("<IIII", sec, usec, len(frame), len(frame))
+            self._file.write(head + frame)
+            self.count += 1
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        if self._file.closed:
+            return
+        self._stop.set()
+        self._thread.join()
+        self._sock.close()
+        self._file.close()
+
+
 class BoardPeer:
     """``ustack_board``: a QEMU board (:class:`ustack.board.Board`) running
     ustack's firmware on a TAP in its own namespace, the kernel 198.18.0.1
@@ -454,6 +504,12 @@ class BoardPeer:
 
     def subjects(self) -> list[Subject]:
         return [Subject("board", self.board)]
+
+    def capture(self, path: str | os.PathLike[str]) -> PacketCapture:
+        """Capture the board's link (the kernel's end of its TAP) to ``path``."""
+        from ustack.board.qemu import TAP_NAME
+
+        return PacketCapture(self.ns_name, TAP_NAME, path)
 
     def socket(
         self, family: int = pysocket.AF_INET, type: int = pysocket.SOCK_STREAM, proto: int = 0

@@ -110,8 +110,14 @@ class Subject:
 
     def _counters(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        with contextlib.suppress(Exception):
+        try:
             out.update(flat_counters(self.stack.netstat()))
+        except Exception:  # a board may lack a group: take them one by one
+            from ustack.netstat import PROTOCOLS
+
+            for proto in PROTOCOLS:
+                with contextlib.suppress(Exception):
+                    out.update(flat_counters(self.stack.netstat(proto)))
         with contextlib.suppress(Exception):
             for k, v in self.stack.stats.items():
                 if isinstance(v, int):
@@ -173,7 +179,8 @@ def _tcp_info_lines(subject: Subject) -> list[str]:
 
     lines: list[str] = []
     try:
-        sockets = list(subject.stack.sockets)
+        sockets = subject.stack.sockets
+        sockets = list(sockets() if callable(sockets) else sockets)  # a Board's is a method
     except Exception:
         return lines
     for sock in sockets:
@@ -195,7 +202,10 @@ def _tcp_info_lines(subject: Subject) -> list[str]:
         fields = [k for k in _INFO_FIRST if k in info and k != "tcpi_state"]
         fields += sorted(k for k in info if k not in _INFO_FIRST)
         shown = " ".join(f"{k[5:]}={info[k]}" for k in fields if info[k])
-        lines.append(f"    socket {sock.id} {local} -> {remote} {state}: {shown}")
+        ident = getattr(sock, "id", None)
+        if ident is None:
+            ident = getattr(sock, "_fd", "?")
+        lines.append(f"    socket {ident} {local} -> {remote} {state}: {shown}")
     return lines
 
 
