@@ -339,6 +339,33 @@ def test_loading_by_entry_point_and_by_p_option(pytester: pytest.Pytester) -> No
     )
 
 
+def test_conftest_pytest_plugins_and_entry_point_register_once(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest('pytest_plugins = ["ustack.testing"]\n')
+    pytester.makepyfile("def test_x(ustack_seed):\n    assert ustack_seed >= 0\n")
+    r = pytester.runpytest_subprocess("-p", "ustack.testing")
+    r.assert_outcomes(passed=1)
+    assert r.stdout.str().count("ustack: session seed") == 1
+
+
+def test_seed_alone_is_reported(pytester: pytest.Pytester) -> None:
+    """A test that only takes ustack_seed (for its own randomness) still
+    gets its seed and replay line on failure."""
+    pytester.makepyfile(
+        """
+        import random
+
+        def test_random(ustack_seed):
+            assert random.Random(ustack_seed).random() < 0, "deliberate"
+        """
+    )
+    r = pytester.runpytest("--ustack-seed=77")
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    seed = derive_seed(77, "test_seed_alone_is_reported.py::test_random")
+    assert section.splitlines()[0] == f"seed: {seed} (from session seed 77 and the node id)"
+    assert "pcap" not in section and "counters" not in section
+
+
 def test_replay_line_keeps_p_option(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_fail=FAILING.format(seed=-1))
     r = pytester.runpytest("-p", "ustack.testing", "--ustack-seed=5")
@@ -557,3 +584,23 @@ def test_ustack_board_for_real(pytester: pytest.Pytester) -> None:
         r"^    socket \d+ 198\.18\.0\.2:7200 -> 198\.18\.0\.1:\d+ ESTABLISHED", section, re.M
     )
     assert _our_namespaces() == []
+
+
+# --- the documentation ---------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "pytest-plugin.md"
+
+
+def test_doc_examples_run(pytester: pytest.Pytester) -> None:
+    """Every python block of docs/pytest-plugin.md is a test module that passes
+    (ustack_linux's skips without root)."""
+    blocks = re.findall(r"^```python\n(.*?)^```", DOC.read_text(), re.S | re.M)
+    assert len(blocks) >= 4
+    for i, block in enumerate(blocks):
+        pytester.makepyfile(**{f"test_doc{i}": block})
+    r = pytester.runpytest("--strict-markers", "-rs")
+    outcomes = r.parseoutcomes()
+    assert outcomes.get("failed", 0) == outcomes.get("errors", 0) == 0, r.stdout.str()
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == 6
+    if LINUX_REASON is None:
+        assert outcomes["passed"] == 6
