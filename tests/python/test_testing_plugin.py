@@ -130,11 +130,20 @@ def test_marker_faults_units_knobs_and_seed_reach_the_stacks(pytester: pytest.Py
         @pytest.mark.ustack(colour="blue")
         def test_unknown_key(ustack_pair):
             pass
+
+        @pytest.mark.ustack(delay="5 parsecs")
+        def test_bad_unit(ustack_pair):
+            pass
         """
     )
     result = pytester.runpytest("-rE")
-    result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*unknown key 'colour'*"])
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_unknown_key: ustack marker: unknown key 'colour' (known: loss, *",
+            "*::test_bad_unit: delay: '5 parsecs' is not a duration*",
+        ]
+    )
 
 
 def test_indirect_parametrize_with_dicts(pytester: pytest.Pytester) -> None:
@@ -330,9 +339,11 @@ def test_loading_by_entry_point_and_by_p_option(pytester: pytest.Pytester) -> No
         off = pytester.runpytest_subprocess()
         off.assert_outcomes(errors=1)
         off.stdout.fnmatch_lines(["*fixture 'ustack_pair' not found*"])
-    # -p no:ustack.testing turns it off, even with -p ustack.testing before it.
-    no = pytester.runpytest_subprocess("-p", "no:ustack.testing")
-    no.assert_outcomes(errors=1)
+    # -p no:ustack.testing turns it off; with both, the later one wins.
+    pytester.runpytest_subprocess("-p", "no:ustack.testing").assert_outcomes(errors=1)
+    both = ("-p", "ustack.testing", "-p", "no:ustack.testing")
+    pytester.runpytest_subprocess(*both).assert_outcomes(errors=1)
+    pytester.runpytest_subprocess(*both[2:], *both[:2]).assert_outcomes(passed=1)
     assert (
         "--ustack-seed"
         not in pytester.runpytest_subprocess("-p", "no:ustack.testing", "-h").stdout.str()

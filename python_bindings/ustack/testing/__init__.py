@@ -177,14 +177,15 @@ def _marker_specs(node: pytest.Item) -> list[dict[str, Any]]:
     specs = [dict(m.kwargs) for m in reversed(list(node.iter_markers("ustack")))]
     for m in node.iter_markers("ustack"):
         if m.args:
-            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.ustack takes keywords only")
+            pytest.fail(f"{node.nodeid}: @pytest.mark.ustack takes keywords only", pytrace=False)
     callspec = getattr(node, "callspec", None)
     if callspec is not None and "ustack_pair" in callspec.params:
         param = callspec.params["ustack_pair"]
         if not isinstance(param, Mapping):
-            raise pytest.UsageError(
+            pytest.fail(
                 f"{node.nodeid}: ustack_pair's parameter must be a dict of marker keywords, "
-                f"not {param!r}"
+                f"not {param!r}",
+                pytrace=False,
             )
         specs.append(dict(param))
     return specs
@@ -329,8 +330,11 @@ def ustack_pair(
         specs.insert(0, _faults_option(opt))
     try:
         config = pair_config(specs)
+        problem = None
     except ValueError as exc:
-        raise pytest.UsageError(f"{request.node.nodeid}: {exc}") from None
+        problem = f"{request.node.nodeid}: {exc}"
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     pair = UstackPair(config, ustack_seed, ustack_clock)
     state = state_of(request.node)
     try:
