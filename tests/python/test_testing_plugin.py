@@ -146,6 +146,49 @@ def test_marker_faults_units_knobs_and_seed_reach_the_stacks(pytester: pytest.Py
     )
 
 
+def test_pair_ipv6_set_faults_run_until_and_pcap_key(
+    pytester: pytest.Pytester, tmp_path: Path
+) -> None:
+    pytester.makepyfile(
+        """
+        import socket
+
+        import pytest
+
+        @pytest.mark.ustack(ipv6=True, loss=1.0, pcap="all")
+        def test_v6(ustack_pair):
+            ustack_pair.set_faults(loss=0, delay="10ms")       # the pipe starts black
+            assert ustack_pair.pipe.faults("a_to_b").delay_ns == 10_000_000
+            client, server = ustack_pair.connect(family=socket.AF_INET6, so_sndbuf=32768)
+            assert client.getpeername()[:2] == ("2001:2::2", 5001)
+            t0 = ustack_pair.now
+            client.send(b"v6")
+            server.setblocking(False)
+            got = []
+
+            def arrived():
+                try:
+                    got.append(server.recv(10))
+                except BlockingIOError:
+                    return False
+                return True
+
+            assert ustack_pair.run_until(arrived, timeout="1s")
+            assert got == [b"v6"] and ustack_pair.now - t0 >= 10_000_000
+            ustack_pair.set_faults("b_to_a", loss=1.0)
+            assert ustack_pair.pipe.faults("a_to_b").loss == 0
+            assert ustack_pair.pipe.faults("b_to_a").loss == 1.0
+            assert ustack_pair.pipe_stats()["a_to_b"]["sent"] > 0
+        """
+    )
+    where = tmp_path / "v6"
+    result = pytester.runpytest(f"--ustack-pcap-dir={where}")
+    result.assert_outcomes(passed=1)
+    kept = sorted(where.rglob("*.pcap"))  # pcap="all" from the marker
+    assert [p.name for p in kept] == ["a-pa0.pcap", "b-pb0.pcap"]
+    assert pcap_frames(kept[0]) >= 4
+
+
 def test_indirect_parametrize_with_dicts(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
