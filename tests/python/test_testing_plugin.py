@@ -366,6 +366,37 @@ def test_session_seed_is_random_unless_given(pytester: pytest.Pytester) -> None:
     )
 
 
+def test_xdist_workers_take_the_controllers_seed(pytester: pytest.Pytester) -> None:
+    """What pytest-xdist's workers see (config.workerinput, filled by the
+    plugin's pytest_configure_node on the controller) sets the session seed."""
+    from ustack import testing
+
+    class Node:
+        workerinput: dict[str, int] = {}
+
+        class config:  # noqa: N801 - the shape of xdist's node.config
+            stash = {testing._SESSION_SEED: 31337}
+
+    testing.pytest_configure_node(Node)
+    assert Node.workerinput == {"ustack_seed": 31337}
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_configure(config):
+            config.workerinput = {"ustack_seed": 31337}
+        """
+    )
+    pytester.makepyfile("def test_x(ustack_seed):\n    print('SEED', ustack_seed)\n")
+    r = pytester.runpytest("-s")
+    r.assert_outcomes(passed=1)
+    assert (
+        f"SEED {derive_seed(31337, 'test_xdist_workers_take_the_controllers_seed.py::test_x')}"
+        in (r.stdout.str())
+    )
+
+
 # --- loading -------------------------------------------------------------------------------
 
 

@@ -117,6 +117,9 @@ def pytest_configure(config: pytest.Config) -> None:
         for line in getattr(_scripting, "MARKERS", []):
             config.addinivalue_line("markers", line)
     seed = config.getoption("ustack_seed", None)
+    workerinput = getattr(config, "workerinput", None)  # a pytest-xdist worker
+    if seed is None and isinstance(workerinput, dict) and "ustack_seed" in workerinput:
+        seed = workerinput["ustack_seed"]
     config.stash[_SESSION_SEED] = secrets.randbits(32) if seed is None else int(seed)
     spec = config.getoption("ustack_faults", None)
     if spec:
@@ -124,6 +127,12 @@ def pytest_configure(config: pytest.Config) -> None:
             _faults_option(spec)
         except ValueError as exc:
             raise pytest.UsageError(f"--ustack-faults: {exc}") from None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist: every worker gets the controller's session seed."""
+    node.workerinput["ustack_seed"] = node.config.stash[_SESSION_SEED]
 
 
 def pytest_report_header(config: pytest.Config) -> str:
