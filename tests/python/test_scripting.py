@@ -649,3 +649,26 @@ def test_docs_examples_run() -> None:
                     fn(ustack_peer=rig)
             ran += 1
     assert ran >= 7
+
+
+def test_connections_expect_their_own_frames(ustack_peer: PeerRig, server: Socket) -> None:
+    peer = ustack_peer.peer
+    one, two = peer.connect(PORT), peer.connect(PORT)
+    assert one.sport != two.sport
+    server.settimeout(0)
+    s1, _ = server.accept()
+    s2, _ = server.accept()
+    s1.send(b"first")
+    peer.run(0.001)
+    s2.send(b"second")
+    # The frame of connection one, sent first, stays pending while two looks for its own.
+    got2 = two.expect(Raw(b"second"))
+    got1 = one.expect(Raw(b"first"))
+    assert got1.time <= got2.time
+    assert (got1.tcp.dport, got2.tcp.dport) == (one.sport, two.sport)
+    assert got1.tcp.seq == 1 and got2.tcp.seq == 1  # each relative to its own ISN
+    assert got1.tcp.raw_seq != got2.tcp.raw_seq
+    with pytest.raises(AssertionError):
+        one.expect(Raw(b"second"), within=0.05)
+    s1.close()
+    s2.close()

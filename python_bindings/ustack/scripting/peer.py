@@ -481,6 +481,30 @@ class Peer:
 
         return by_call, notes
 
+    def _take(
+        self,
+        match: Callable[[Packet], bool],
+        where: Callable[[Packet], bool] | None,
+        found: list[Packet],
+    ) -> bool:
+        """Looks at the pending frames in order until one matches (appended to
+        ``found``); those that do not match go to :attr:`unmatched`, those
+        ``where`` rejects (another connection's) stay pending."""
+        if found:
+            return True
+        others: list[Packet] = []
+        while self.pending:
+            pkt = self.pending.popleft()
+            if where is not None and not where(pkt):
+                others.append(pkt)
+            elif match(pkt):
+                found.append(pkt)
+                break
+            else:
+                self.unmatched.append(pkt)
+        self.pending.extendleft(reversed(others))
+        return bool(found)
+
     def expect(
         self,
         pred: Predicate = None,
@@ -495,7 +519,9 @@ class Peer:
         Frames are looked at in the order the stack sent them, from the oldest
         no expect has looked at yet (those that arrived during ``send`` or
         ``run`` too); those that do not match are set aside in
-        :attr:`unmatched`.  A predicate that raises AttributeError or
+        :attr:`unmatched`.  With ``where`` (a filter, as
+        :meth:`Connection.expect` uses for its 4-tuple) the frames it rejects
+        stay pending for later expects.  A predicate that raises AttributeError or
         TypeError (``p.tcp.flags`` of a frame without TCP) does not match.
         Raises AssertionError listing the frames seen when none matches."""
         match, notes = self._matcher(pred)
@@ -504,15 +530,7 @@ class Peer:
         start = self.stack.now
 
         def done() -> bool:
-            if found:
-                return True
-            while self.pending:
-                pkt = self.pending.popleft()
-                if (where is None or where(pkt)) and match(pkt):
-                    found.append(pkt)
-                    return True
-                self.unmatched.append(pkt)
-            return False
+            return self._take(match, where, found)
 
         if self._run_until(done, start + int(within * 1e9)):
             return found[0]
@@ -533,15 +551,7 @@ class Peer:
         found: list[Packet] = []
 
         def done() -> bool:
-            if found:
-                return True
-            while self.pending:
-                pkt = self.pending.popleft()
-                if (where is None or where(pkt)) and match(pkt):
-                    found.append(pkt)
-                    return True
-                self.unmatched.append(pkt)
-            return False
+            return self._take(match, where, found)
 
         start = self.stack.now
         if self._run_until(done, start + int(within * 1e9)):
