@@ -49,6 +49,7 @@ __all__ = [
     "Udp",
     "arp_bytes",
     "parse_arp",
+    "neighbor_advert",
     "ether_header",
     "parse_ether",
     "ip4_header",
@@ -597,6 +598,15 @@ def arp_bytes(op: int, sha: bytes, spa: str, tha: bytes, tpa: str) -> bytes:
         tha,
         ipaddress.IPv4Address(tpa).packed,
     )
+
+
+def neighbor_advert(src: str, dst: str, target: str, mac: bytes) -> bytes:
+    """An IPv6 packet with a solicited Neighbor Advertisement (RFC 4861 4.4:
+    flags S and O, hop limit 255) for ``target`` at ``mac`` (the target
+    link-layer address option, 4.6.1)."""
+    body = ipaddress.IPv6Address(target).packed + bytes([2, 1]) + mac
+    msg = icmp_bytes(136, 0, 0x60000000, body, family=6, src=src, dst=dst)
+    return ip6_header(src, dst, PROTO_ICMPV6, msg, hlim=255)
 
 
 def parse_arp(frame: bytes) -> Arp | None:

@@ -23,7 +23,8 @@ __all__ = ["Packet", "EtherView", "IPView", "TCPView", "UDPView", "ICMPView", "A
 _M32 = 0xFFFFFFFF
 
 
-def _mac_str(raw: bytes) -> str:
+def mac_str(raw: bytes) -> str:
+    """``02:00:00:00:00:01`` of 6 bytes."""
     return ":".join(f"{b:02x}" for b in raw)
 
 
@@ -158,7 +159,7 @@ class Packet:
         self.ack_base = ack_base
         eth = wire.parse_ether(self.frame)
         self._eth: EtherView | None = (
-            EtherView(_mac_str(eth[0]), _mac_str(eth[1]), eth[2]) if eth is not None else None
+            EtherView(mac_str(eth[0]), mac_str(eth[1]), eth[2]) if eth is not None else None
         )
         self._ip: IPView | None = None
         self._ip6: IPView | None = None
@@ -168,7 +169,7 @@ class Packet:
         self._arp: ARPView | None = None
         arp = wire.parse_arp(self.frame)
         if arp is not None:
-            self._arp = ARPView(arp.op, _mac_str(arp.sha), arp.spa, _mac_str(arp.tha), arp.tpa)
+            self._arp = ARPView(arp.op, mac_str(arp.sha), arp.spa, mac_str(arp.tha), arp.tpa)
         parsed = wire.parse_frame(self.frame, udp=True)
         if isinstance(parsed, wire.Segment):
             ip = IPView(

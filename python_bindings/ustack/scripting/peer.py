@@ -37,7 +37,7 @@ from ustack.scripting.layers import (
     Layer,
     build,
 )
-from ustack.scripting.packet import Packet
+from ustack.scripting.packet import Packet, mac_str
 from ustack.stack import Interface, Stack, run_until
 
 __all__ = ["Peer", "Connection", "Predicate"]
@@ -205,12 +205,10 @@ class Peer:
         if ipaddress.IPv6Address(target) != ipaddress.IPv6Address(self.addr) or ns.src is None:
             return
         dst = ns.src if ns.src != "::" else "ff02::1"
-        body = target + bytes([2, 1]) + self.mac
-        msg = wire.icmp_bytes(136, 0, 0x60000000, body, family=6, src=self.addr, dst=dst)
-        packet = wire.ip6_header(self.addr, dst, wire.PROTO_ICMPV6, msg, hlim=255)
-        dst_mac = wire.parse_ether(ns.frame)
-        assert dst_mac is not None
-        frame = wire.ether_header(dst_mac[1], self.mac, wire.ETHERTYPE_IPV6) + packet
+        packet = wire.neighbor_advert(self.addr, dst, self.addr, self.mac)
+        head = wire.parse_ether(ns.frame)
+        assert head is not None
+        frame = wire.ether_header(head[1], self.mac, wire.ETHERTYPE_IPV6) + packet
         self._carrier_if.send_frame(frame)
 
     def run(self, seconds: float = 0.0) -> None:
@@ -444,9 +442,9 @@ class Peer:
             udp.sport = self._new_port()
         if isinstance(pkt, SEther):
             if "dst" not in pkt.fields:
-                pkt.dst = ":".join(f"{b:02x}" for b in self.stack_mac)
+                pkt.dst = mac_str(self.stack_mac)
             if "src" not in pkt.fields:
-                pkt.src = ":".join(f"{b:02x}" for b in self.mac)
+                pkt.src = mac_str(self.mac)
             return bytes(pkt)
         raw = bytes(pkt)
         return wire.ether_header(self.stack_mac, self.mac, wire.ethertype_of(raw)) + raw
