@@ -672,3 +672,23 @@ def test_connections_expect_their_own_frames(ustack_peer: PeerRig, server: Socke
         one.expect(Raw(b"second"), within=0.05)
     s1.close()
     s2.close()
+
+
+def test_two_peers_on_one_stack(ustack_peer: PeerRig, server: Socket) -> None:
+    stack = ustack_peer.stack
+    other = Peer(stack, addr="198.18.1.2", stack_addr="198.18.1.1", name="peer1", isn=9)
+    try:
+        a = ustack_peer.peer.connect(PORT)
+        b = other.connect(PORT)
+        assert b.synack is not None and b.synack.ip.src == "198.18.1.1"
+        assert b.synack.tcp.raw_ack == 10
+        server.settimeout(0)
+        accepted = [server.accept(), server.accept()]
+        assert {addr[0] for _, addr in accepted} == {"198.18.0.2", "198.18.1.2"}
+        for sock, _ in accepted:
+            sock.close()
+        # Each peer sees only its own wire.
+        assert all(p.dst != "198.18.1.2" for p in ustack_peer.peer.received if "tcp" in p)
+        assert a.key[0] == "198.18.0.2" and other.received
+    finally:
+        other.close()
