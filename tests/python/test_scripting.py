@@ -692,3 +692,23 @@ def test_two_peers_on_one_stack(ustack_peer: PeerRig, server: Socket) -> None:
         assert a.key[0] == "198.18.0.2" and other.received
     finally:
         other.close()
+
+
+def test_peer_setup_failure_leaves_nothing_behind() -> None:
+    clock = ustack.VirtualClock(1_000_000_000)
+    with ustack.Stack(clock=clock, seed=2) as stack:
+        with pytest.raises(ValueError):
+            Peer(stack, addr="198.18.0.2", stack_addr="198.18.0.300")
+        with pytest.raises(ValueError, match="no interface with 198.18.9.1"):
+            Peer(stack, stack_addr="198.18.9.1", end=ustack.Pipe(clock=clock).b)
+        with pytest.raises(ValueError, match="both have 198.18.0.2"):
+            Peer(stack, addr="198.18.0.2", stack_addr="198.18.0.2")
+        assert stack.interfaces == []
+        peer = Peer(stack)  # a good one still works
+        with pytest.raises(ustack.Error, match="EEXIST"):
+            Peer(stack, name="peer1")  # the same subnet again
+        assert [i.name for i in stack.interfaces] == ["peer0"]
+        peer.send(TCP(dport=1, flags="S"))
+        peer.expect(TCP(flags="RA"))
+        peer.close()
+        assert stack.interfaces == []

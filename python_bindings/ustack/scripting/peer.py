@@ -101,6 +101,8 @@ class Peer:
         self.stack_addr = str(
             ipaddress.ip_address(stack_addr or ("2001:2::1" if family == 6 else "198.18.0.1"))
         )
+        if self.addr == self.stack_addr:
+            raise ValueError(f"the peer and the stack both have {self.addr}")
         if prefixlen is None:
             prefixlen = 64 if family == 6 else 24
         self.stack = stack
@@ -110,25 +112,29 @@ class Peer:
         self.mtu = mtu
         self.pipe: Pipe | None = None
         self.iface: Interface
-        if end is None:
-            if not stack.interfaces:
-                quiet_inet6(stack)
-            self.pipe = Pipe(mtu=mtu, ring_size=256, clock=self.clock, seed=seed)
-            end, stack_end = self.pipe.b, self.pipe.a
-            self.iface = stack.add_interface(stack_end, name)
-            self.iface.add_address(f"{self.stack_addr}/{prefixlen}", nodad=family == 6)
-        else:
-            self.iface = self._iface_with(stack, self.stack_addr)
-        self._carrier = Stack(clock=self.clock, seed=seed + 1000)
-        quiet_inet6(self._carrier)
-        self._carrier_if = self._carrier.add_interface(end, name + "c")
-        self.mac = self._carrier_if.mac_bytes
-        self.stack_mac = self.iface.mac_bytes
-        if self.pipe is not None:
-            if family == 6:
-                self.stack.nd6_add(self.iface, self.addr, self.mac)
+        try:
+            if end is None:
+                if not stack.interfaces:
+                    quiet_inet6(stack)
+                self.pipe = Pipe(mtu=mtu, ring_size=256, clock=self.clock, seed=seed)
+                end, stack_end = self.pipe.b, self.pipe.a
+                self.iface = stack.add_interface(stack_end, name)
+                self.iface.add_address(f"{self.stack_addr}/{prefixlen}", nodad=family == 6)
             else:
-                self.stack.arp_add(self.iface, self.addr, self.mac)
+                self.iface = self._iface_with(stack, self.stack_addr)
+            self._carrier = Stack(clock=self.clock, seed=seed + 1000)
+            quiet_inet6(self._carrier)
+            self._carrier_if = self._carrier.add_interface(end, name + "c")
+            self.mac = self._carrier_if.mac_bytes
+            self.stack_mac = self.iface.mac_bytes
+            if self.pipe is not None:
+                if family == 6:
+                    self.stack.nd6_add(self.iface, self.addr, self.mac)
+                else:
+                    self.stack.arp_add(self.iface, self.addr, self.mac)
+        except BaseException:
+            self._undo()
+            raise
         self._inbox: deque[tuple[int, bytes]] = deque()
         self._carrier_if.set_input_hook(self._hook)
         self._t0 = stack.now
@@ -638,18 +644,22 @@ class Peer:
         return self.accept(port, **kwargs)
 
     def close(self) -> None:
-        """Detach the carrier stack and close it and the pipe the peer made (the
-        stack under test stays open; its interface to the pipe goes)."""
+        """Detach the interface the peer made from the stack, close the carrier
+        stack and the pipe (the stack under test stays open)."""
         if self.closed:
             return
         self.closed = True
         self._carrier_if.set_input_hook(None)
-        self._carrier.close()
+        self._undo()
+
+    def _undo(self) -> None:
+        carrier: Stack | None = getattr(self, "_carrier", None)
+        if carrier is not None:
+            carrier.close()
         if self.pipe is not None:
-            try:
-                self.iface.detach()
-            except Exception:  # noqa: BLE001 - the stack may be closed already
-                pass
+            iface = getattr(self, "iface", None)
+            if iface is not None and not self.stack.closed:
+                iface.detach()
             self.pipe.close()
 
     def __enter__(self) -> Peer:
