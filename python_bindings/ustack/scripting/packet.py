@@ -141,7 +141,9 @@ class ARPView:
 class Packet:
     """One frame, parsed.  ``seq_base``/``ack_base`` are the ISNs that make
     its TCP numbers relative; ``time`` the virtual seconds since its
-    :class:`Peer` started; ``sent`` True for the peer's own frames."""
+    :class:`Peer` started; ``sent`` True for the peer's own frames;
+    ``parsed`` what :func:`ustack.packetdrill.wire.parse_frame` made of the
+    frame already (with ``udp=True``), to save parsing it again."""
 
     def __init__(
         self,
@@ -151,6 +153,7 @@ class Packet:
         ack_base: int = 0,
         time_ns: int = 0,
         sent: bool = False,
+        parsed: wire.Segment | wire.Icmp | wire.Udp | None | bool = False,
     ) -> None:
         self.frame = bytes(frame)
         self.time_ns = time_ns
@@ -170,7 +173,8 @@ class Packet:
         arp = wire.parse_arp(self.frame)
         if arp is not None:
             self._arp = ARPView(arp.op, mac_str(arp.sha), arp.spa, mac_str(arp.tha), arp.tpa)
-        parsed = wire.parse_frame(self.frame, udp=True)
+        if parsed is False:  # not parsed yet (None: parsed, nothing to read)
+            parsed = wire.parse_frame(self.frame, udp=True)
         if isinstance(parsed, wire.Segment):
             ip = IPView(
                 parsed.family,

@@ -44,7 +44,10 @@ __all__ = ["Peer", "Connection", "Predicate"]
 
 _M32 = 0xFFFFFFFF
 Predicate = Callable[[Packet], Any] | Layer | None
-Key = tuple[str, int, str, int]  # (peer address, peer port, stack address, stack port)
+Key = tuple[str, int, str, int]
+Parsed = (
+    wire.Segment | wire.Icmp | wire.Udp | None
+)  # (peer address, peer port, stack address, stack port)
 
 
 def _after(a: int, b: int) -> bool:
@@ -195,8 +198,9 @@ class Peer:
                     reply += wire.arp_bytes(2, self.mac, self.addr, arp.sha, arp.spa)
                     self._carrier_if.send_frame(reply)
                 continue
-            seq_base, ack_base = self._track(frame, sent=False)
-            pkt = Packet(frame, seq_base=seq_base, ack_base=ack_base, time_ns=t)
+            parsed = wire.parse_frame(frame, udp=True)
+            seq_base, ack_base = self._track(parsed, sent=False)
+            pkt = Packet(frame, seq_base=seq_base, ack_base=ack_base, time_ns=t, parsed=parsed)
             self.received.append(pkt)
             icmp = pkt.get("icmp")
             if icmp is not None and icmp.family == 6 and icmp.type in wire.ND_MLD_TYPES:
@@ -252,10 +256,9 @@ class Peer:
             conn = self._conns[key] = _Conn(key)
         return conn
 
-    def _track(self, frame: bytes, *, sent: bool) -> tuple[int, int]:
+    def _track(self, seg: Parsed, *, sent: bool) -> tuple[int, int]:
         """Learns ISNs and next sequence numbers from a TCP segment the peer
         sent or received; returns the bases of its (seq, ack)."""
-        seg = wire.parse_frame(frame)
         if not isinstance(seg, wire.Segment):
             return 0, 0
         if sent:
@@ -388,9 +391,11 @@ class Peer:
         out = []
         for pkt in pkts:
             frame = self._frame(pkt)
-            seq_base, ack_base = self._track(frame, sent=True)
+            parsed = wire.parse_frame(frame, udp=True)
+            seq_base, ack_base = self._track(parsed, sent=True)
             sent = Packet(
                 frame,
+                parsed=parsed,
                 seq_base=seq_base,
                 ack_base=ack_base,
                 time_ns=self.stack.now - self._t0,
