@@ -712,3 +712,31 @@ def test_peer_setup_failure_leaves_nothing_behind() -> None:
         peer.expect(TCP(flags="RA"))
         peer.close()
         assert stack.interfaces == []
+
+
+def test_udp_and_icmp_echo_both_ways(ustack_peer: PeerRig) -> None:
+    peer, stack = ustack_peer.peer, ustack_peer.stack
+    sock = stack.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", 7))
+    sock.setblocking(False)
+    peer.send(UDP(sport=5000, dport=7) / b"ping")
+    assert sock.recvfrom(100) == (b"ping", ("198.18.0.2", 5000))
+    sock.sendto(b"pong", ("198.18.0.2", 5000))
+    got = peer.expect(IP(src="198.18.0.1", ttl=64) / UDP(sport=7, dport=5000) / Raw(b"pong"))
+    assert got.udp.csum_ok and got.ip.proto == 17 and got.summary() == "udp (4)"
+    # A broken UDP checksum is dropped and counted.
+    before = stack.netstat()["udp"]["udps_badsum"]
+    peer.send(UDP(sport=5000, dport=7, chksum=0x1234) / b"bad")
+    assert stack.netstat()["udp"]["udps_badsum"] == before + 1
+    with pytest.raises(BlockingIOError):
+        sock.recvfrom(100)
+    # ICMP echo: the reply carries our id, sequence number and data.
+    peer.send(ICMP(type=8, id=0x1234, seq=7) / b"abcdefgh")
+    reply = peer.expect(ICMP(type=0, code=0), within=0.1)
+    assert (reply.icmp.id, reply.icmp.seq, reply.payload) == (0x1234, 7, b"abcdefgh")
+    # Templates say which field differed.
+    peer.send(ICMP(type=8, id=1, seq=1))
+    with pytest.raises(AssertionError, match=r"icmp.type: 0 != 3") as info:
+        peer.expect(IP(ttl=1) / ICMP(type=3), within=0.05)
+    assert "ip.ttl: 64 != 1" in str(info.value)
+    sock.close()

@@ -40,8 +40,9 @@ class EtherView:
 @dataclass(frozen=True)
 class IPView:
     """The IP header (IPv4 or IPv6, ``version``).  ``ttl`` and ``hlim`` are the
-    same number; ``id``, ``df`` only IPv4's (from TCP packets), ``tc``/``fl``
-    IPv6's; ``ecn`` the ECN field; ``proto`` the upper layer (6, 17, 1, 58)."""
+    same number; ``id``, ``df``, ``ecn`` and the IPv6 ``tc``/``fl`` are read
+    for TCP packets only (None otherwise); ``proto`` the upper layer (6, 17,
+    1, 58)."""
 
     version: int
     src: str
@@ -203,12 +204,12 @@ class Packet:
             )
         elif isinstance(parsed, wire.Icmp):
             proto = wire.PROTO_ICMPV6 if parsed.family == 6 else wire.PROTO_ICMP
-            ip = IPView(parsed.family, parsed.src, parsed.dst, proto)
+            ip = IPView(parsed.family, parsed.src, parsed.dst, proto, ttl=parsed.ttl)
             self._icmp = ICMPView(
                 parsed.type, parsed.code, parsed.rest, parsed.quoted, parsed.family
             )
         elif isinstance(parsed, wire.Udp):
-            ip = IPView(parsed.family, parsed.src, parsed.dst, wire.PROTO_UDP)
+            ip = IPView(parsed.family, parsed.src, parsed.dst, wire.PROTO_UDP, ttl=parsed.ttl)
             self._udp = UDPView(parsed.sport, parsed.dport, parsed.payload, parsed.csum_ok)
         else:
             return
