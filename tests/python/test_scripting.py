@@ -649,3 +649,94 @@ def test_docs_examples_run() -> None:
                     fn(ustack_peer=rig)
             ran += 1
     assert ran >= 7
+
+
+def test_connections_expect_their_own_frames(ustack_peer: PeerRig, server: Socket) -> None:
+    peer = ustack_peer.peer
+    one, two = peer.connect(PORT), peer.connect(PORT)
+    assert one.sport != two.sport
+    server.settimeout(0)
+    s1, _ = server.accept()
+    s2, _ = server.accept()
+    s1.send(b"first")
+    peer.run(0.001)
+    s2.send(b"second")
+    # The frame of connection one, sent first, stays pending while two looks for its own.
+    got2 = two.expect(Raw(b"second"))
+    got1 = one.expect(Raw(b"first"))
+    assert got1.time <= got2.time
+    assert (got1.tcp.dport, got2.tcp.dport) == (one.sport, two.sport)
+    assert got1.tcp.seq == 1 and got2.tcp.seq == 1  # each relative to its own ISN
+    assert got1.tcp.raw_seq != got2.tcp.raw_seq
+    with pytest.raises(AssertionError):
+        one.expect(Raw(b"second"), within=0.05)
+    s1.close()
+    s2.close()
+
+
+def test_two_peers_on_one_stack(ustack_peer: PeerRig, server: Socket) -> None:
+    stack = ustack_peer.stack
+    other = Peer(stack, addr="198.18.1.2", stack_addr="198.18.1.1", name="peer1", isn=9)
+    try:
+        a = ustack_peer.peer.connect(PORT)
+        b = other.connect(PORT)
+        assert b.synack is not None and b.synack.ip.src == "198.18.1.1"
+        assert b.synack.tcp.raw_ack == 10
+        server.settimeout(0)
+        accepted = [server.accept(), server.accept()]
+        assert {addr[0] for _, addr in accepted} == {"198.18.0.2", "198.18.1.2"}
+        for sock, _ in accepted:
+            sock.close()
+        # Each peer sees only its own wire.
+        assert all(p.dst != "198.18.1.2" for p in ustack_peer.peer.received if "tcp" in p)
+        assert a.key[0] == "198.18.0.2" and other.received
+    finally:
+        other.close()
+
+
+def test_peer_setup_failure_leaves_nothing_behind() -> None:
+    clock = ustack.VirtualClock(1_000_000_000)
+    with ustack.Stack(clock=clock, seed=2) as stack:
+        with pytest.raises(ValueError):
+            Peer(stack, addr="198.18.0.2", stack_addr="198.18.0.300")
+        with pytest.raises(ValueError, match="no interface with 198.18.9.1"):
+            Peer(stack, stack_addr="198.18.9.1", end=ustack.Pipe(clock=clock).b)
+        with pytest.raises(ValueError, match="both have 198.18.0.2"):
+            Peer(stack, addr="198.18.0.2", stack_addr="198.18.0.2")
+        assert stack.interfaces == []
+        peer = Peer(stack)  # a good one still works
+        with pytest.raises(ustack.Error, match="EEXIST"):
+            Peer(stack, name="peer1")  # the same subnet again
+        assert [i.name for i in stack.interfaces] == ["peer0"]
+        peer.send(TCP(dport=1, flags="S"))
+        peer.expect(TCP(flags="RA"))
+        peer.close()
+        assert stack.interfaces == []
+
+
+def test_udp_and_icmp_echo_both_ways(ustack_peer: PeerRig) -> None:
+    peer, stack = ustack_peer.peer, ustack_peer.stack
+    sock = stack.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", 7))
+    sock.setblocking(False)
+    peer.send(UDP(sport=5000, dport=7) / b"ping")
+    assert sock.recvfrom(100) == (b"ping", ("198.18.0.2", 5000))
+    sock.sendto(b"pong", ("198.18.0.2", 5000))
+    got = peer.expect(IP(src="198.18.0.1", ttl=64) / UDP(sport=7, dport=5000) / Raw(b"pong"))
+    assert got.udp.csum_ok and got.ip.proto == 17 and got.summary() == "udp (4)"
+    # A broken UDP checksum is dropped and counted.
+    before = stack.netstat()["udp"]["udps_badsum"]
+    peer.send(UDP(sport=5000, dport=7, chksum=0x1234) / b"bad")
+    assert stack.netstat()["udp"]["udps_badsum"] == before + 1
+    with pytest.raises(BlockingIOError):
+        sock.recvfrom(100)
+    # ICMP echo: the reply carries our id, sequence number and data.
+    peer.send(ICMP(type=8, id=0x1234, seq=7) / b"abcdefgh")
+    reply = peer.expect(ICMP(type=0, code=0), within=0.1)
+    assert (reply.icmp.id, reply.icmp.seq, reply.payload) == (0x1234, 7, b"abcdefgh")
+    # Templates say which field differed.
+    peer.send(ICMP(type=8, id=1, seq=1))
+    with pytest.raises(AssertionError, match=r"icmp.type: 0 != 3") as info:
+        peer.expect(IP(ttl=1) / ICMP(type=3), within=0.05)
+    assert "ip.ttl: 64 != 1" in str(info.value)
+    sock.close()

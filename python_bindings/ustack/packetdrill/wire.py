@@ -49,6 +49,7 @@ __all__ = [
     "Udp",
     "arp_bytes",
     "parse_arp",
+    "neighbor_advert",
     "ether_header",
     "parse_ether",
     "ip4_header",
@@ -349,6 +350,7 @@ class Icmp:
     rest: int  # the 32-bit word after the checksum (MTU, pointer, gateway)
     quoted: bytes
     family: int = 4
+    ttl: int = 64  # the IPv4 TTL or IPv6 hop limit it came with
 
 
 @dataclass(frozen=True)
@@ -363,6 +365,7 @@ class Udp:
     payload: bytes
     csum_ok: bool = True
     family: int = 4
+    ttl: int = 64  # the IPv4 TTL or IPv6 hop limit
 
 
 def _pseudo_header(src: str, dst: str, proto: int, length: int, family: int) -> bytes:
@@ -599,6 +602,15 @@ def arp_bytes(op: int, sha: bytes, spa: str, tha: bytes, tpa: str) -> bytes:
     )
 
 
+def neighbor_advert(src: str, dst: str, target: str, mac: bytes) -> bytes:
+    """An IPv6 packet with a solicited Neighbor Advertisement (RFC 4861 4.4:
+    flags S and O, hop limit 255) for ``target`` at ``mac`` (the target
+    link-layer address option, 4.6.1)."""
+    body = ipaddress.IPv6Address(target).packed + bytes([2, 1]) + mac
+    msg = icmp_bytes(136, 0, 0x60000000, body, family=6, src=src, dst=dst)
+    return ip6_header(src, dst, PROTO_ICMPV6, msg, hlim=255)
+
+
 def parse_arp(frame: bytes) -> Arp | None:
     """The ARP packet (IPv4 over Ethernet) of an Ethernet frame, else None."""
     if len(frame) < 14 + 28 or struct.unpack_from("!H", frame, 12)[0] != ETHERTYPE_ARP:
@@ -702,7 +714,7 @@ def parse_packet(packet: bytes, *, udp: bool = False) -> Segment | Icmp | Udp | 
     return parse_frame(b"\0" * 12 + struct.pack("!H", ethertype_of(packet)) + packet, udp=udp)
 
 
-def _parse_udp(body: bytes, src: str, dst: str, family: int) -> Udp | None:
+def _parse_udp(body: bytes, src: str, dst: str, family: int, ttl: int) -> Udp | None:
     if len(body) < 8:
         return None
     sport, dport, ulen, usum = struct.unpack_from("!HHHH", body)
@@ -710,7 +722,7 @@ def _parse_udp(body: bytes, src: str, dst: str, family: int) -> Udp | None:
         return None
     dgram = body[:ulen]
     ok = (usum == 0 and family == 4) or l4_checksum(src, dst, PROTO_UDP, dgram, family) == 0
-    return Udp(src, dst, sport, dport, bytes(dgram[8:]), ok, family)
+    return Udp(src, dst, sport, dport, bytes(dgram[8:]), ok, family, ttl)
 
 
 def _parse_ip4(pkt: bytes, udp: bool = False) -> Segment | Icmp | Udp | None:
@@ -727,9 +739,9 @@ def _parse_ip4(pkt: bytes, udp: bool = False) -> Segment | Icmp | Udp | None:
     body = pkt[hlen:total]
     if proto == PROTO_ICMP and len(body) >= 8:
         icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
-        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]))
+        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), ttl=ttl)
     if proto == PROTO_UDP and udp:
-        return _parse_udp(body, src, dst, 4)
+        return _parse_udp(body, src, dst, 4, ttl)
     if proto != PROTO_TCP:
         return None
     return _parse_tcp(body, src, dst, ecn=tos & 0x03, ttl=ttl, ip_id=ip_id, df=bool(frag & 0x4000))
@@ -761,9 +773,9 @@ def _parse_ip6(pkt: bytes, udp: bool = False) -> Segment | Icmp | Udp | None:
         return None
     if nxt == PROTO_ICMPV6 and len(body) >= 8:
         icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
-        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), family=6)
+        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), family=6, ttl=hlim)
     if nxt == PROTO_UDP and udp:
-        return _parse_udp(body, src, dst, 6)
+        return _parse_udp(body, src, dst, 6, hlim)
     if nxt != PROTO_TCP:
         return None
     return _parse_tcp(

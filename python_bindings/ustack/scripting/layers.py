@@ -15,13 +15,11 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from ustack.packetdrill import wire
 from ustack.scripting.flags import Flags, Options, encode_tcp_options, flag_bits, option_name
-
-if TYPE_CHECKING:
-    from ustack.scripting.packet import Packet
+from ustack.scripting.packet import Packet, mac_str
 
 __all__ = ["Layer", "Ether", "IP", "IPv6", "TCP", "UDP", "ICMP", "ICMPv6", "Raw", "BuildContext"]
 
@@ -154,9 +152,8 @@ def _as_layer(other: Layer | bytes | str | Any) -> Layer:
         return Raw(bytes(other))
     if isinstance(other, str):
         return Raw(other.encode())
-    ip_bytes = getattr(other, "ip_bytes", None)  # a received Packet: its IP packet
-    if isinstance(ip_bytes, bytes):
-        return Raw(ip_bytes)
+    if isinstance(other, Packet):  # a received frame: its IP packet (an ICMP error's quote)
+        return Raw(other.ip_bytes)
     raise TypeError(f"cannot stack {type(other).__name__} on a layer")
 
 
@@ -213,7 +210,7 @@ class Ether(Layer):
 
 
 def _fmt_mac(value: str | bytes) -> str:
-    return ":".join(f"{b:02x}" for b in _mac(value))
+    return mac_str(_mac(value))
 
 
 _IP_FLAGS = {"DF": 0x4000, "MF": 0x2000, "evil": 0x8000}

@@ -23,7 +23,8 @@ __all__ = ["Packet", "EtherView", "IPView", "TCPView", "UDPView", "ICMPView", "A
 _M32 = 0xFFFFFFFF
 
 
-def _mac_str(raw: bytes) -> str:
+def mac_str(raw: bytes) -> str:
+    """``02:00:00:00:00:01`` of 6 bytes."""
     return ":".join(f"{b:02x}" for b in raw)
 
 
@@ -39,8 +40,9 @@ class EtherView:
 @dataclass(frozen=True)
 class IPView:
     """The IP header (IPv4 or IPv6, ``version``).  ``ttl`` and ``hlim`` are the
-    same number; ``id``, ``df`` only IPv4's (from TCP packets), ``tc``/``fl``
-    IPv6's; ``ecn`` the ECN field; ``proto`` the upper layer (6, 17, 1, 58)."""
+    same number; ``id``, ``df``, ``ecn`` and the IPv6 ``tc``/``fl`` are read
+    for TCP packets only (None otherwise); ``proto`` the upper layer (6, 17,
+    1, 58)."""
 
     version: int
     src: str
@@ -140,7 +142,9 @@ class ARPView:
 class Packet:
     """One frame, parsed.  ``seq_base``/``ack_base`` are the ISNs that make
     its TCP numbers relative; ``time`` the virtual seconds since its
-    :class:`Peer` started; ``sent`` True for the peer's own frames."""
+    :class:`Peer` started; ``sent`` True for the peer's own frames;
+    ``parsed`` what :func:`ustack.packetdrill.wire.parse_frame` made of the
+    frame already (with ``udp=True``), to save parsing it again."""
 
     def __init__(
         self,
@@ -150,6 +154,7 @@ class Packet:
         ack_base: int = 0,
         time_ns: int = 0,
         sent: bool = False,
+        parsed: wire.Segment | wire.Icmp | wire.Udp | None | bool = False,
     ) -> None:
         self.frame = bytes(frame)
         self.time_ns = time_ns
@@ -158,7 +163,7 @@ class Packet:
         self.ack_base = ack_base
         eth = wire.parse_ether(self.frame)
         self._eth: EtherView | None = (
-            EtherView(_mac_str(eth[0]), _mac_str(eth[1]), eth[2]) if eth is not None else None
+            EtherView(mac_str(eth[0]), mac_str(eth[1]), eth[2]) if eth is not None else None
         )
         self._ip: IPView | None = None
         self._ip6: IPView | None = None
@@ -168,8 +173,9 @@ class Packet:
         self._arp: ARPView | None = None
         arp = wire.parse_arp(self.frame)
         if arp is not None:
-            self._arp = ARPView(arp.op, _mac_str(arp.sha), arp.spa, _mac_str(arp.tha), arp.tpa)
-        parsed = wire.parse_frame(self.frame, udp=True)
+            self._arp = ARPView(arp.op, mac_str(arp.sha), arp.spa, mac_str(arp.tha), arp.tpa)
+        if parsed is False:  # not parsed yet (None: parsed, nothing to read)
+            parsed = wire.parse_frame(self.frame, udp=True)
         if isinstance(parsed, wire.Segment):
             ip = IPView(
                 parsed.family,
@@ -198,12 +204,12 @@ class Packet:
             )
         elif isinstance(parsed, wire.Icmp):
             proto = wire.PROTO_ICMPV6 if parsed.family == 6 else wire.PROTO_ICMP
-            ip = IPView(parsed.family, parsed.src, parsed.dst, proto)
+            ip = IPView(parsed.family, parsed.src, parsed.dst, proto, ttl=parsed.ttl)
             self._icmp = ICMPView(
                 parsed.type, parsed.code, parsed.rest, parsed.quoted, parsed.family
             )
         elif isinstance(parsed, wire.Udp):
-            ip = IPView(parsed.family, parsed.src, parsed.dst, wire.PROTO_UDP)
+            ip = IPView(parsed.family, parsed.src, parsed.dst, wire.PROTO_UDP, ttl=parsed.ttl)
             self._udp = UDPView(parsed.sport, parsed.dport, parsed.payload, parsed.csum_ok)
         else:
             return

@@ -37,14 +37,17 @@ from ustack.scripting.layers import (
     Layer,
     build,
 )
-from ustack.scripting.packet import Packet
+from ustack.scripting.packet import Packet, mac_str
 from ustack.stack import Interface, Stack, run_until
 
 __all__ = ["Peer", "Connection", "Predicate"]
 
 _M32 = 0xFFFFFFFF
 Predicate = Callable[[Packet], Any] | Layer | None
-Key = tuple[str, int, str, int]  # (peer address, peer port, stack address, stack port)
+Key = tuple[str, int, str, int]
+Parsed = (
+    wire.Segment | wire.Icmp | wire.Udp | None
+)  # (peer address, peer port, stack address, stack port)
 
 
 def _after(a: int, b: int) -> bool:
@@ -101,6 +104,8 @@ class Peer:
         self.stack_addr = str(
             ipaddress.ip_address(stack_addr or ("2001:2::1" if family == 6 else "198.18.0.1"))
         )
+        if self.addr == self.stack_addr:
+            raise ValueError(f"the peer and the stack both have {self.addr}")
         if prefixlen is None:
             prefixlen = 64 if family == 6 else 24
         self.stack = stack
@@ -110,25 +115,29 @@ class Peer:
         self.mtu = mtu
         self.pipe: Pipe | None = None
         self.iface: Interface
-        if end is None:
-            if not stack.interfaces:
-                quiet_inet6(stack)
-            self.pipe = Pipe(mtu=mtu, ring_size=256, clock=self.clock, seed=seed)
-            end, stack_end = self.pipe.b, self.pipe.a
-            self.iface = stack.add_interface(stack_end, name)
-            self.iface.add_address(f"{self.stack_addr}/{prefixlen}", nodad=family == 6)
-        else:
-            self.iface = self._iface_with(stack, self.stack_addr)
-        self._carrier = Stack(clock=self.clock, seed=seed + 1000)
-        quiet_inet6(self._carrier)
-        self._carrier_if = self._carrier.add_interface(end, name + "c")
-        self.mac = self._carrier_if.mac_bytes
-        self.stack_mac = self.iface.mac_bytes
-        if self.pipe is not None:
-            if family == 6:
-                self.stack.nd6_add(self.iface, self.addr, self.mac)
+        try:
+            if end is None:
+                if not stack.interfaces:
+                    quiet_inet6(stack)
+                self.pipe = Pipe(mtu=mtu, ring_size=256, clock=self.clock, seed=seed)
+                end, stack_end = self.pipe.b, self.pipe.a
+                self.iface = stack.add_interface(stack_end, name)
+                self.iface.add_address(f"{self.stack_addr}/{prefixlen}", nodad=family == 6)
             else:
-                self.stack.arp_add(self.iface, self.addr, self.mac)
+                self.iface = self._iface_with(stack, self.stack_addr)
+            self._carrier = Stack(clock=self.clock, seed=seed + 1000)
+            quiet_inet6(self._carrier)
+            self._carrier_if = self._carrier.add_interface(end, name + "c")
+            self.mac = self._carrier_if.mac_bytes
+            self.stack_mac = self.iface.mac_bytes
+            if self.pipe is not None:
+                if family == 6:
+                    self.stack.nd6_add(self.iface, self.addr, self.mac)
+                else:
+                    self.stack.arp_add(self.iface, self.addr, self.mac)
+        except BaseException:
+            self._undo()
+            raise
         self._inbox: deque[tuple[int, bytes]] = deque()
         self._carrier_if.set_input_hook(self._hook)
         self._t0 = stack.now
@@ -189,8 +198,9 @@ class Peer:
                     reply += wire.arp_bytes(2, self.mac, self.addr, arp.sha, arp.spa)
                     self._carrier_if.send_frame(reply)
                 continue
-            seq_base, ack_base = self._track(frame, sent=False)
-            pkt = Packet(frame, seq_base=seq_base, ack_base=ack_base, time_ns=t)
+            parsed = wire.parse_frame(frame, udp=True)
+            seq_base, ack_base = self._track(parsed, sent=False)
+            pkt = Packet(frame, seq_base=seq_base, ack_base=ack_base, time_ns=t, parsed=parsed)
             self.received.append(pkt)
             icmp = pkt.get("icmp")
             if icmp is not None and icmp.family == 6 and icmp.type in wire.ND_MLD_TYPES:
@@ -205,12 +215,10 @@ class Peer:
         if ipaddress.IPv6Address(target) != ipaddress.IPv6Address(self.addr) or ns.src is None:
             return
         dst = ns.src if ns.src != "::" else "ff02::1"
-        body = target + bytes([2, 1]) + self.mac
-        msg = wire.icmp_bytes(136, 0, 0x60000000, body, family=6, src=self.addr, dst=dst)
-        packet = wire.ip6_header(self.addr, dst, wire.PROTO_ICMPV6, msg, hlim=255)
-        dst_mac = wire.parse_ether(ns.frame)
-        assert dst_mac is not None
-        frame = wire.ether_header(dst_mac[1], self.mac, wire.ETHERTYPE_IPV6) + packet
+        packet = wire.neighbor_advert(self.addr, dst, self.addr, self.mac)
+        head = wire.parse_ether(ns.frame)
+        assert head is not None
+        frame = wire.ether_header(head[1], self.mac, wire.ETHERTYPE_IPV6) + packet
         self._carrier_if.send_frame(frame)
 
     def run(self, seconds: float = 0.0) -> None:
@@ -248,10 +256,9 @@ class Peer:
             conn = self._conns[key] = _Conn(key)
         return conn
 
-    def _track(self, frame: bytes, *, sent: bool) -> tuple[int, int]:
+    def _track(self, seg: Parsed, *, sent: bool) -> tuple[int, int]:
         """Learns ISNs and next sequence numbers from a TCP segment the peer
         sent or received; returns the bases of its (seq, ack)."""
-        seg = wire.parse_frame(frame)
         if not isinstance(seg, wire.Segment):
             return 0, 0
         if sent:
@@ -384,9 +391,11 @@ class Peer:
         out = []
         for pkt in pkts:
             frame = self._frame(pkt)
-            seq_base, ack_base = self._track(frame, sent=True)
+            parsed = wire.parse_frame(frame, udp=True)
+            seq_base, ack_base = self._track(parsed, sent=True)
             sent = Packet(
                 frame,
+                parsed=parsed,
                 seq_base=seq_base,
                 ack_base=ack_base,
                 time_ns=self.stack.now - self._t0,
@@ -444,9 +453,9 @@ class Peer:
             udp.sport = self._new_port()
         if isinstance(pkt, SEther):
             if "dst" not in pkt.fields:
-                pkt.dst = ":".join(f"{b:02x}" for b in self.stack_mac)
+                pkt.dst = mac_str(self.stack_mac)
             if "src" not in pkt.fields:
-                pkt.src = ":".join(f"{b:02x}" for b in self.mac)
+                pkt.src = mac_str(self.mac)
             return bytes(pkt)
         raw = bytes(pkt)
         return wire.ether_header(self.stack_mac, self.mac, wire.ethertype_of(raw)) + raw
@@ -481,6 +490,30 @@ class Peer:
 
         return by_call, notes
 
+    def _take(
+        self,
+        match: Callable[[Packet], bool],
+        where: Callable[[Packet], bool] | None,
+        found: list[Packet],
+    ) -> bool:
+        """Looks at the pending frames in order until one matches (appended to
+        ``found``); those that do not match go to :attr:`unmatched`, those
+        ``where`` rejects (another connection's) stay pending."""
+        if found:
+            return True
+        others: list[Packet] = []
+        while self.pending:
+            pkt = self.pending.popleft()
+            if where is not None and not where(pkt):
+                others.append(pkt)
+            elif match(pkt):
+                found.append(pkt)
+                break
+            else:
+                self.unmatched.append(pkt)
+        self.pending.extendleft(reversed(others))
+        return bool(found)
+
     def expect(
         self,
         pred: Predicate = None,
@@ -495,7 +528,9 @@ class Peer:
         Frames are looked at in the order the stack sent them, from the oldest
         no expect has looked at yet (those that arrived during ``send`` or
         ``run`` too); those that do not match are set aside in
-        :attr:`unmatched`.  A predicate that raises AttributeError or
+        :attr:`unmatched`.  With ``where`` (a filter, as
+        :meth:`Connection.expect` uses for its 4-tuple) the frames it rejects
+        stay pending for later expects.  A predicate that raises AttributeError or
         TypeError (``p.tcp.flags`` of a frame without TCP) does not match.
         Raises AssertionError listing the frames seen when none matches."""
         match, notes = self._matcher(pred)
@@ -504,15 +539,7 @@ class Peer:
         start = self.stack.now
 
         def done() -> bool:
-            if found:
-                return True
-            while self.pending:
-                pkt = self.pending.popleft()
-                if (where is None or where(pkt)) and match(pkt):
-                    found.append(pkt)
-                    return True
-                self.unmatched.append(pkt)
-            return False
+            return self._take(match, where, found)
 
         if self._run_until(done, start + int(within * 1e9)):
             return found[0]
@@ -533,15 +560,7 @@ class Peer:
         found: list[Packet] = []
 
         def done() -> bool:
-            if found:
-                return True
-            while self.pending:
-                pkt = self.pending.popleft()
-                if (where is None or where(pkt)) and match(pkt):
-                    found.append(pkt)
-                    return True
-                self.unmatched.append(pkt)
-            return False
+            return self._take(match, where, found)
 
         start = self.stack.now
         if self._run_until(done, start + int(within * 1e9)):
@@ -630,18 +649,22 @@ class Peer:
         return self.accept(port, **kwargs)
 
     def close(self) -> None:
-        """Detach the carrier stack and close it and the pipe the peer made (the
-        stack under test stays open; its interface to the pipe goes)."""
+        """Detach the interface the peer made from the stack, close the carrier
+        stack and the pipe (the stack under test stays open)."""
         if self.closed:
             return
         self.closed = True
         self._carrier_if.set_input_hook(None)
-        self._carrier.close()
+        self._undo()
+
+    def _undo(self) -> None:
+        carrier: Stack | None = getattr(self, "_carrier", None)
+        if carrier is not None:
+            carrier.close()
         if self.pipe is not None:
-            try:
-                self.iface.detach()
-            except Exception:  # noqa: BLE001 - the stack may be closed already
-                pass
+            iface = getattr(self, "iface", None)
+            if iface is not None and not self.stack.closed:
+                iface.detach()
             self.pipe.close()
 
     def __enter__(self) -> Peer:
