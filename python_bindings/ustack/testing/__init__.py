@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ustack.scripting import fixtures as _scripting
 from ustack.testing.report import Subject, TestState, pcap_frames, safe_name
 
 if TYPE_CHECKING:
@@ -113,9 +114,8 @@ def pytest_configure(config: pytest.Config) -> None:
         "reorder, corrupt, mtu, seed, a_to_b={...}, b_to_a={...}, knobs={...} "
         "(docs/pytest-plugin.md)",
     )
-    if _scripting is not None:
-        for line in getattr(_scripting, "MARKERS", []):
-            config.addinivalue_line("markers", line)
+    for line in _scripting.MARKERS:
+        config.addinivalue_line("markers", line)
     seed = config.getoption("ustack_seed", None)
     workerinput = getattr(config, "workerinput", None)  # a pytest-xdist worker
     if seed is None and isinstance(workerinput, dict) and "ustack_seed" in workerinput:
@@ -426,12 +426,6 @@ def ustack_board(request: pytest.FixtureRequest) -> Iterator[BoardPeer]:
     yield from _link_fixture(request, links.BoardPeer, "board")
 
 
-try:  # helper `script`'s fixture body; the plugin works without it until it lands
-    from ustack.scripting import fixtures as _scripting
-except ImportError:  # pragma: no cover - depends on the branch
-    _scripting = None  # type: ignore[assignment]
-
-
 @pytest.fixture
 def ustack_peer(request: pytest.FixtureRequest) -> Iterator[Any]:
     """A seeded stack on a virtual clock with a scripted
@@ -439,8 +433,6 @@ def ustack_peer(request: pytest.FixtureRequest) -> Iterator[Any]:
     ``ustack_peer.peer``, ``ustack_peer.clock`` (:mod:`ustack.scripting.fixtures`,
     docs/scripting.md).  Its stack's interface is captured and reported on
     failure like ``ustack_pair``'s."""
-    if _scripting is None:  # pragma: no cover - depends on the branch
-        pytest.skip("ustack_peer: ustack.scripting is not available")
     body: Any = _scripting.peer_rig(request)
     rig = next(body)
     state = state_of(request.node)
