@@ -689,3 +689,25 @@ def test_doc_examples_run(pytester: pytest.Pytester) -> None:
     assert outcomes["passed"] + outcomes.get("skipped", 0) == 6
     if LINUX_REASON is None:
         assert outcomes["passed"] == 6
+
+
+def test_report_survives_stacks_closed_by_the_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        def test_closes(ustack_pair):
+            client, server = ustack_pair.connect()
+            client.sendall(b"abc")
+            assert server.recv(3) == b"abc"
+            ustack_pair.a.close()
+            ustack_pair.b.close()
+            assert False, "deliberate"
+        """
+    )
+    r = pytester.runpytest()
+    r.assert_outcomes(failed=1)
+    section = _section(r.stdout.str())
+    assert section.startswith("seed: ")
+    for p in _pcaps(section):  # the captures ended with their interfaces, complete
+        assert pcap_frames(p) >= 6
+    assert "INTERNALERROR" not in r.stdout.str()
+    assert "counters a: (the test closed the stack)" in section

@@ -149,9 +149,12 @@ class Subject:
 
 
 def _locked(stack: Any) -> contextlib.AbstractContextManager[Any]:
-    """A threaded stack's lock (its thread waits), else nothing to hold."""
+    """A threaded stack's lock (its thread waits), else nothing to hold (also
+    for a stack already closed)."""
     fn = getattr(stack, "locked", None)
-    return fn() if callable(fn) else contextlib.nullcontext()
+    if not callable(fn) or getattr(stack, "closed", False):
+        return contextlib.nullcontext()
+    return fn()
 
 
 def _format_counters(counters: Mapping[str, int], indent: str = "    ") -> list[str]:
@@ -235,7 +238,8 @@ class TestState:
         return [Path(c.path) for c in self.captures]
 
     def add(self, subject: Subject) -> Subject:
-        subject.snapshot()
+        with _locked(subject.stack):  # a threaded stack's thread waits meanwhile
+            subject.snapshot()
         self.subjects.append(subject)
         return subject
 
@@ -250,7 +254,24 @@ class TestState:
         return f"seed: {self.seed} ({self.seed_source})"
 
     def report(self) -> str:
-        """The "ustack" section of a failed test (closes the captures)."""
+        """The "ustack" section of a failed test (closes the captures).  What
+        cannot be read (a stack the test closed in a way the report did not
+        expect) is named in the section instead of failing the run."""
+        try:
+            return self._report()
+        except Exception as exc:
+            self.reported = True
+            return "\n".join(
+                [
+                    self.seed_line(),
+                    f"replay: {self.replay}",
+                    *self.notes,
+                    *(f"pcap: {p}" for p in self.pcap_paths()),
+                    f"(the rest of the report failed: {exc!r})",
+                ]
+            )
+
+    def _report(self) -> str:
         self.close_captures()
         lines = [self.seed_line(), f"replay: {self.replay}"]
         lines += self.notes
@@ -267,9 +288,13 @@ class TestState:
         for s in self.subjects:
             with _locked(s.stack):
                 moved = s.moved()
-            lines.append(f"counters {s.label} (moved during the test):")
-            lines += _format_counters(moved) if moved else ["    (none)"]
-            for name, counters in s.extra_moved():
+                extras = list(s.extra_moved())
+            if getattr(s.stack, "closed", False):
+                lines.append(f"counters {s.label}: (the test closed the stack)")
+            else:
+                lines.append(f"counters {s.label} (moved during the test):")
+                lines += _format_counters(moved) if moved else ["    (none)"]
+            for name, counters in extras:
                 lines.append(f"counters {name}:")
                 lines += _format_counters(counters)
         for s in self.subjects:
