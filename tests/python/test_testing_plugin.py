@@ -613,6 +613,41 @@ def test_ustack_linux_for_real(pytester: pytest.Pytester) -> None:
     assert _our_namespaces() == []
 
 
+@needs_root
+def test_ustack_linux_takes_mtu_knobs_and_kernel_sysctls(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import socket
+
+        import pytest
+        import ustack
+
+        @pytest.mark.ustack(mtu=9000, knobs={"net.inet.tcp.sack.enable": 0},
+                            kernel_sysctl={"net.ipv4.tcp_timestamps": 0})
+        def test_options(ustack_linux):
+            assert ustack_linux.iface.mtu == 9000
+            assert ustack_linux.run("cat", "/sys/class/net/ust0/mtu").stdout.strip() == "9000"
+            assert ustack_linux.run("sysctl", "-n", "net.ipv4.tcp_timestamps").stdout.strip() == "0"
+            assert ustack_linux.stack.sysctl("net.inet.tcp.sack.enable") == 0
+            client, server = ustack_linux.connect(6100)
+            info = client.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO)
+            assert info.tcpi_options & (ustack.TCPI_OPT_SACK | ustack.TCPI_OPT_TIMESTAMPS) == 0
+            assert info.tcpi_options & ustack.TCPI_OPT_WSCALE
+            assert info.tcpi_snd_mss == 9000 - 40
+            server.sendall(b"j" * 30000)
+            got = b""
+            while len(got) < 30000:
+                got += client.recv(65536)
+            assert got == b"j" * 30000
+
+        def test_default_mtu(ustack_linux):
+            assert ustack_linux.iface.mtu == 1500
+        """
+    )
+    pytester.runpytest().assert_outcomes(passed=2)
+    assert _our_namespaces() == []
+
+
 def _device_reason(kind: str) -> str | None:
     from ustack.testing import links
 
@@ -686,9 +721,9 @@ def test_doc_examples_run(pytester: pytest.Pytester) -> None:
     r = pytester.runpytest("--strict-markers", "-rs")
     outcomes = r.parseoutcomes()
     assert outcomes.get("failed", 0) == outcomes.get("errors", 0) == 0, r.stdout.str()
-    assert outcomes["passed"] + outcomes.get("skipped", 0) == 6
+    assert outcomes["passed"] + outcomes.get("skipped", 0) == 7
     if LINUX_REASON is None:
-        assert outcomes["passed"] == 6
+        assert outcomes["passed"] == 7
 
 
 def test_report_survives_stacks_closed_by_the_test(pytester: pytest.Pytester) -> None:

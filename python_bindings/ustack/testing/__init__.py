@@ -42,7 +42,7 @@ from ustack.testing.report import Subject, TestState, pcap_frames, safe_name
 if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.testing.links import BoardPeer, DpdkPeer, LinuxPeer, XdpPeer
-    from ustack.testing.pair import UstackPair
+    from ustack.testing.pair import PairConfig, UstackPair
 
 __all__ = [
     "derive_seed",
@@ -331,19 +331,9 @@ def ustack_pair(
     """Stacks ``a`` (198.18.0.1) and ``b`` (198.18.0.2) on a faulty pipe on
     a virtual clock, as the ``ustack`` marker (or an indirect parametrize
     dict) says; ``connect()`` gives a connected (client, server) pair."""
-    from ustack.testing.pair import UstackPair, pair_config
+    from ustack.testing.pair import UstackPair
 
-    specs = _marker_specs(request.node)
-    opt = request.config.getoption("ustack_faults", None)
-    if opt:
-        specs.insert(0, _faults_option(opt))
-    try:
-        config = pair_config(specs)
-        problem = None
-    except ValueError as exc:
-        problem = f"{request.node.nodeid}: {exc}"
-    if problem is not None:
-        pytest.fail(problem, pytrace=False)
+    config = _config(request, with_faults_option=True)
     pair = UstackPair(config, ustack_seed, ustack_clock)
     state = state_of(request.node)
     try:
@@ -360,13 +350,38 @@ def ustack_pair(
         pair.close()
 
 
+def _config(request: pytest.FixtureRequest, *, with_faults_option: bool = False) -> PairConfig:
+    """The test's markers (and ``--ustack-faults``) as a PairConfig; a bad
+    key or value fails the test's setup naming it."""
+    from ustack.testing.pair import pair_config
+
+    specs = _marker_specs(request.node)
+    opt = request.config.getoption("ustack_faults", None)
+    if opt and with_faults_option:
+        specs.insert(0, _faults_option(opt))
+    try:
+        return pair_config(specs)
+    except ValueError as exc:
+        problem = f"{request.node.nodeid}: {exc}"
+    pytest.fail(problem, pytrace=False)
+
+
 def _pipe_stats(pair: UstackPair, direction: str) -> Callable[[], dict[str, int]]:
     return lambda: pair.pipe.stats(direction)
 
 
 def _link_fixture(request: pytest.FixtureRequest, make: Any, label: str) -> Iterator[Any]:
     state = state_of(request.node)
-    peer = make(seed=state.seed)
+    config = _config(request)
+    if label == "board":
+        peer = make(seed=state.seed)
+    else:
+        peer = make(
+            seed=state.seed,
+            mtu=config.mtu,
+            knobs=config.a_knobs,
+            kernel_sysctl=config.kernel_sysctl,
+        )
     try:
         state.notes.append(peer.describe())
         for subject in peer.subjects():

@@ -34,7 +34,7 @@ import shutil
 import socket as pysocket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -173,7 +173,14 @@ class KernelPeer:
     kind = "kernel"
     ifname = "ust0"  # the kernel's interface
 
-    def __init__(self, *, seed: int, mtu: int = 1500) -> None:
+    def __init__(
+        self,
+        *,
+        seed: int,
+        mtu: int = 1500,
+        knobs: Mapping[str, int | str] | None = None,
+        kernel_sysctl: Mapping[str, int | str] | None = None,
+    ) -> None:
         from ustack.group import StackGroup
         from ustack.netns import NetNs
 
@@ -185,9 +192,13 @@ class KernelPeer:
         self.group: Any = None
         self.device: Any = None
         try:
+            for name, value in (kernel_sysctl or {}).items():
+                self.sysctl(name, value)
             with in_netns(self.ns.name):
                 self.device = self._make_device()
             self.group = StackGroup(1, seed=seed)
+            for name, value in (knobs or {}).items():
+                self.group.sysctl(name, value)
             self.iface = self.group.attach("if0", self.device)[0]
             self.group.add_address("if0", f"{USTACK_IP}/24")
             self.stack = self.group.stacks[0]
@@ -374,12 +385,12 @@ class DpdkPeer(KernelPeer):
 
     kind = "dpdk"
 
-    def __init__(self, *, seed: int, mtu: int = 1500) -> None:
+    def __init__(self, *, seed: int, **options: Any) -> None:
         from ustack import dpdklink
 
         prefix = f"ustack-pytest-{os.getpid()}"
         dpdklink.start_eal(dpdklink.eal_arguments(prefix=prefix))
-        super().__init__(seed=seed, mtu=mtu)
+        super().__init__(seed=seed, **options)
 
     def _make_device(self) -> Any:
         from ustack import dpdk
@@ -387,7 +398,7 @@ class DpdkPeer(KernelPeer):
         from ustack.hostlink import local_mac
 
         port_id = dpdk.vdev(f"net_tap_pytest{os.getpid()}_{next(_names)}", f"iface={self.ifname}")
-        port = dpdk.Port(port_id)
+        port = dpdk.Port(port_id, mtu=self.mtu)
         try:
             # net_tap gives the kernel's side the port's MAC: it takes another.
             ip_link("set", self.ifname, "address", local_mac())

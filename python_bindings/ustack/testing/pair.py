@@ -66,8 +66,10 @@ PAIR_KEYS: tuple[str, ...] = (
     "ipv6",
     "ring_size",
     "pcap",
+    "kernel_sysctl",
 )
-"""Every key the ``ustack`` marker takes for ``ustack_pair``."""
+"""Every key the ``ustack`` marker takes (``kernel_sysctl`` is for the
+fixtures facing the Linux kernel)."""
 
 
 def _faults_fields(spec: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -105,6 +107,8 @@ class PairConfig:
     ring_size: int = 1024
     pcap: str | None = None
     """Per-test override of ``--ustack-pcap`` (``"all"``, ``"failed"``, ``"none"``)."""
+    kernel_sysctl: dict[str, int | str] = field(default_factory=dict)
+    """Knobs of the Linux kernel in the namespace of ``ustack_linux`` and the others."""
 
     def describe(self) -> str:
         """One line per direction, in the marker's units."""
@@ -148,6 +152,12 @@ def pair_config(specs: Sequence[Mapping[str, Any]]) -> PairConfig:
                 if not isinstance(value, Mapping):
                     raise ValueError(f"{key} must be a dict of faults, not {value!r}")
                 dirs[key].update(_faults_fields(value, f"{key}."))
+            elif key == "kernel_sysctl":
+                if not isinstance(value, Mapping):
+                    raise ValueError(
+                        f"kernel_sysctl must be a dict of Linux sysctls, not {value!r}"
+                    )
+                merged.setdefault("kernel_sysctl", {}).update(value)
             elif key in ("knobs", "a_knobs", "b_knobs"):
                 if not isinstance(value, Mapping):
                     raise ValueError(f"{key} must be a dict of sysctl names, not {value!r}")
@@ -176,6 +186,7 @@ def pair_config(specs: Sequence[Mapping[str, Any]]) -> PairConfig:
         ipv6=bool(merged.get("ipv6", False)),
         ring_size=ring,
         pcap=pcap,
+        kernel_sysctl=dict(merged.get("kernel_sysctl", {})),
     )
 
 
