@@ -28,6 +28,7 @@ from ustack.scripting.fixtures import PeerRig, peer_rig
 from ustack.sockets import Socket
 
 PORT = 80
+pytest_plugins = ["pytester"]
 
 
 @pytest.fixture(name="ustack_peer")
@@ -740,3 +741,44 @@ def test_udp_and_icmp_echo_both_ways(ustack_peer: PeerRig) -> None:
         peer.expect(IP(ttl=1) / ICMP(type=3), within=0.05)
     assert "ip.ttl: 64 != 1" in str(info.value)
     sock.close()
+
+
+def test_fixture_markers_and_seed(pytester: pytest.Pytester) -> None:
+    """The ustack_peer fixture in a test session: markers set the seed and the
+    peer's settings, and the seed is printed."""
+    pytester.makeconftest(
+        "from ustack.scripting.fixtures import MARKERS, ustack_peer  # noqa: F401\n"
+        "def pytest_configure(config):\n"
+        "    config.addinivalue_line('markers', 'ustack(**kw): settings')\n"
+        "    for line in MARKERS:\n"
+        "        config.addinivalue_line('markers', line)\n"
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        from ustack.scripting import TCP
+
+        @pytest.mark.ustack(seed=11)
+        @pytest.mark.ustack_peer(isn=500, addr="198.18.7.2", stack_addr="198.18.7.1")
+        def test_marked(ustack_peer):
+            assert ustack_peer.seed == 11
+            peer = ustack_peer.peer
+            assert (peer.addr, peer.stack_addr, peer.isn) == ("198.18.7.2", "198.18.7.1", 500)
+            peer.send(TCP(dport=9, flags="S"))
+            assert peer.expect(TCP(flags="RA")).tcp.raw_ack == 501
+
+        @pytest.mark.ustack_peer(seed=3, sysctl={"net.inet.tcp.blackhole": 2})
+        def test_knobs(ustack_peer):
+            assert ustack_peer.seed == 3
+            assert ustack_peer.sysctl("net.inet.tcp.blackhole") == 2
+            ustack_peer.peer.send(TCP(dport=9, flags="S"))
+            ustack_peer.peer.expect_none(within=0.5)  # a black hole: no RST
+
+        def test_default(ustack_peer):
+            print("default seed", ustack_peer.seed)
+            assert 0
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:ustack.testing", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*ustack_peer: seed 1*", "*default seed 1*"])
