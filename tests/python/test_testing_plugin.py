@@ -36,7 +36,7 @@ ENTRY_POINT = any(
 
 @pytest.fixture(autouse=True)
 def _plugin_without_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
-    if not ENTRY_POINT:
+    if not ENTRY_POINT or os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         monkeypatch.setenv("PYTEST_PLUGINS", "ustack.testing")
 
 
@@ -419,6 +419,13 @@ def test_xdist_workers_take_the_controllers_seed(pytester: pytest.Pytester) -> N
 def test_loading_by_entry_point_and_by_p_option(pytester: pytest.Pytester) -> None:
     if not ENTRY_POINT:
         pytest.skip("ustack is not installed (pip install -e .): no pytest11 entry point")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("PYTEST_PLUGINS", raising=False)
+        mp.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        _loading(pytester)
+
+
+def _loading(pytester: pytest.Pytester) -> None:
     pytester.makepyfile("def test_x(ustack_pair):\n    assert ustack_pair.a\n")
     # Auto-loaded (entry point), and -p on top of it registers nothing twice.
     pytester.runpytest_subprocess().assert_outcomes(passed=1)
