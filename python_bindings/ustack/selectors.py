@@ -491,6 +491,7 @@ class UstackSelector(selectors.BaseSelector):
                     real.append(w)
                 else:
                     virtual.setdefault(id(c), (c, []))[1].append(w)
+            jumps: list[tuple[VirtualClock, int]] = []
             moved = 0
             for c, ws in virtual.values():
                 stacks = [st for w in ws for st in w.stacks]
@@ -507,7 +508,7 @@ class UstackSelector(selectors.BaseSelector):
                 if c is clock and limit is not None:
                     target = min(target, limit)
                 moved = max(moved, target - cnow, 1)
-                c.set(target)
+                jumps.append((c, target))
             if clock is not None and id(clock) not in virtual and limit is not None:
                 clock.set(limit)  # no socket of the selector's clock: its timers are due
                 continue
@@ -518,6 +519,7 @@ class UstackSelector(selectors.BaseSelector):
                     and (moved >= _REPEAT_MIN_JUMP_NS or idle % _REPEAT_EVERY == 0)
                     and not self._wakers()
                 ):
+                    # The state at rest, before the jump (as World.wait judges it).
                     stacks = [st for w in worlds for st in w.stacks]
                     # Only after a timer ran: a jump that merely cascades the
                     # timing wheel changes nothing and is no repeat.
@@ -533,6 +535,8 @@ class UstackSelector(selectors.BaseSelector):
                             )
                         seen.add(snap)
                 idle += 1
+                for c, target in jumps:
+                    c.set(target)
                 continue
             # Nothing pending on any virtual clock.
             if clock is not None and timeout is None and not real and not self._wakers():
