@@ -5,6 +5,7 @@ host files."""
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 import random
 import selectors
@@ -439,3 +440,20 @@ def test_example_runs() -> None:
     print(run.stdout, run.stderr)
     assert run.returncode == 0
     assert "6/6 responses intact, 120000 body bytes" in run.stdout
+
+
+def test_selector_reports_errors_as_readable_and_writable(rig: PipeRig) -> None:
+    """EPOLL's rule: a refused connect (EV_ERR) is both readable and writable."""
+    s = rig.a.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+    s.setblocking(False)
+    with pytest.raises(BlockingIOError):
+        s.connect((ADDR_B, 9))
+    with UstackSelector(rig.a) as sel:
+        sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        (key, mask), *rest = sel.select(5.0)
+        assert not rest and key.fileobj is s
+        assert mask == selectors.EVENT_READ | selectors.EVENT_WRITE
+        assert s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == errno.ECONNREFUSED
+        sel.modify(s, selectors.EVENT_WRITE)
+        assert [m for _, m in sel.select(0)] == [selectors.EVENT_WRITE]
+    s.close()
