@@ -180,6 +180,9 @@ async def _connected_socket(
             if local_addr is not None:
                 sock.bind(local_addr)
             await loop.sock_connect(cast(Any, sock), address)
+            # As asyncio's own connections (its getaddrinfo sockets have
+            # proto IPPROTO_TCP, ustack's 0, so it would not do it here).
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
             return sock
         except OSError as exc:
             sock.close()
@@ -242,6 +245,9 @@ async def start_server(
     try:
         sock.setblocking(False)
         sock.setsockopt(_socket.SOL_SOCKET, _socket.SO_REUSEADDR, 1)
+        # Inherited by accepted connections, which asyncio's create_server
+        # gives TCP_NODELAY (it does not here: ustack's proto is 0).
+        sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
         sock.bind((host or ("::" if fam == _socket.AF_INET6 else "0.0.0.0"), port))
 
         def factory() -> asyncio.StreamReaderProtocol:

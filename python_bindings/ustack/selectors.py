@@ -198,6 +198,8 @@ class UstackSelector(selectors.BaseSelector):
                 or self._ustack[fd].sock is fileobj
             ):
                 return fd
+        if isinstance(fileobj, int):
+            return None
         # A closed file: its fileno() is gone, look for the object itself.
         for fd, key in self._keys.items():
             if key.fileobj is fileobj:

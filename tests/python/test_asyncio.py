@@ -94,8 +94,14 @@ def test_streams_roundtrip_intact_under_loss(seed: int) -> None:
 
 
 def test_streams_standard_objects_and_extra_info(rig: PipeRig) -> None:
+    conns: list[ustack.Socket] = []
+
+    async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conns.append(writer.get_extra_info("socket")._sock)  # asyncio's TransportSocket
+        await _echo(reader, writer)
+
     async def main() -> None:
-        server = await uasyncio.start_server(_echo, ADDR_B, 8080, stack=rig.b)
+        server = await uasyncio.start_server(echo, ADDR_B, 8080, stack=rig.b)
         async with server:
             reader, writer = await uasyncio.open_connection(ADDR_B, 8080, stack=rig.a)
             assert type(reader) is asyncio.StreamReader
@@ -104,8 +110,11 @@ def test_streams_standard_objects_and_extra_info(rig: PipeRig) -> None:
             assert writer.get_extra_info("sockname")[0] == ADDR_A
             sock = writer.get_extra_info("socket")
             assert sock.fileno() >= 0 and socket_from_fd(sock.fileno()) is not None
+            # TCP_NODELAY, as asyncio's own streams; the server's inherited it.
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
             writer.write(b"line one\nline two\n")
             assert await reader.readline() == b"line one\n"
+            assert conns[0].getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
             assert await reader.readexactly(9) == b"line two\n"
             writer.close()
             await writer.wait_closed()
