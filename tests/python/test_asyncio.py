@@ -466,3 +466,23 @@ def test_selector_reports_errors_as_readable_and_writable(rig: PipeRig) -> None:
         sel.modify(s, selectors.EVENT_WRITE)
         assert [m for _, m in sel.select(0)] == [selectors.EVENT_WRITE]
     s.close()
+
+
+def test_real_clock_selector_sleeps_instead_of_spinning() -> None:
+    rig = PipeRig(seed=3, virtual=False, addresses=True)
+    s = rig.b.socket(ustack.AF_INET, ustack.SOCK_DGRAM)
+    s.bind(("", 5000))
+    with UstackSelector() as sel:
+        sel.register(s, selectors.EVENT_READ)
+        polls = rig.b.stats["polls"]
+        t0 = time.monotonic()
+        assert sel.select(0.2) == []
+        took = time.monotonic() - t0
+        polls = rig.b.stats["polls"] - polls
+        print(f"select(0.2) took {took:.3f} s with {polls} polls")
+        assert 0.2 <= took < 1.0
+        # It sleeps to the stack's next deadline (none here but ARP/IP timers),
+        # not 1 ms at a time: far fewer polls than 200.
+        assert polls < 50
+    s.close()
+    rig.close()
