@@ -642,18 +642,6 @@ class SocketIdioms:
         self.close()
 
 
-# TEMPORARY stand-in for helper fd's fileno() (contract item 1), reverted
-# once h21-fd is merged: an fd that is never readable, only an identity.
-_STANDIN_FDS: dict[int, weakref.ref[Socket]] = {}
-
-
-def socket_from_fd(fd: int) -> Socket | None:
-    """The live socket whose fileno() is ``fd`` (stand-in)."""
-    ref = _STANDIN_FDS.get(fd)
-    sock = None if ref is None else ref()
-    return None if sock is None or sock.closed else sock
-
-
 class Socket(SocketIdioms):
     """A ustack socket; create one with :meth:`Stack.socket <ustack.Stack.socket>`.
 
@@ -755,16 +743,6 @@ class Socket(SocketIdioms):
 
     def __getstate__(self) -> Any:
         raise TypeError(f"cannot pickle {self.__class__.__name__!r} object")
-
-    def fileno(self) -> int:
-        """Stand-in (helper fd): a real fd as the socket's identity."""
-        if self.closed:
-            return -1
-        pair = vars(self).get("_standin_pair")
-        if pair is None:
-            pair = self._standin_pair = _socket.socketpair()
-            _STANDIN_FDS[pair[0].fileno()] = weakref.ref(self)
-        return int(pair[0].fileno())
 
     # --- blocking -----------------------------------------------------------
 
@@ -1291,11 +1269,6 @@ class Socket(SocketIdioms):
         so, self._so = self._so, None
         if so is None:
             return
-        pair = vars(self).pop("_standin_pair", None)
-        if pair is not None:
-            _STANDIN_FDS.pop(pair[0].fileno(), None)
-            pair[0].close()
-            pair[1].close()
         for q in list(self._evqs):
             q._forget(self)
         self._evqs.clear()

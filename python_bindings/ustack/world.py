@@ -305,16 +305,6 @@ class World:
             u is not me and not u.waiting and u.thread.is_alive() for u in self._users.values()
         )
 
-    def add_driver(self) -> None:
-        """Stand-in (helper fd): something else drives this world."""
-        self._resolve().__dict__["_standin_drivers"] = self._resolve().__dict__.get(
-            "_standin_drivers", 0
-        ) + 1
-
-    def remove_driver(self) -> None:
-        """Stand-in (helper fd)."""
-        self._resolve().__dict__["_standin_drivers"] -= 1
-
     # --- running ------------------------------------------------------------
 
     def poll(self) -> int:
