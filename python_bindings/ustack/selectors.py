@@ -418,6 +418,12 @@ class UstackSelector(selectors.BaseSelector):
             stacks = w.stacks
             if not stacks:
                 continue
+            # Drivers without fd on a medium shared with another stack of
+            # the world (a pipe between two of them): frames on it come from
+            # the polls of this selector.  A medium no other stack of the
+            # world uses (the other end on a threaded stack, or outside the
+            # process) may bring frames at any moment.
+            shared: dict[int, int] = {}
             now = stacks[0].now
             for st in stacks:
                 nd = st.next_deadline
@@ -435,8 +441,14 @@ class UstackSelector(selectors.BaseSelector):
                             fd = -1
                     if fd >= 0:
                         fds.add(fd)
-                    elif drv._shared_key() is None:
-                        blind = True  # frames from outside, nothing to wake on
+                    else:
+                        key = drv._shared_key()
+                        if key is None:
+                            blind = True  # frames from outside, nothing to wake on
+                        else:
+                            shared[id(key)] = shared.get(id(key), 0) + 1
+            if any(n < 2 for n in shared.values()):
+                blind = True
         if blind:
             pause = _REAL_PAUSE_S if pause is None else min(pause, _REAL_PAUSE_S)
         if threading.active_count() > 1:

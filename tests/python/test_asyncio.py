@@ -486,3 +486,45 @@ def test_real_clock_selector_sleeps_instead_of_spinning() -> None:
         assert polls < 50
     s.close()
     rig.close()
+
+
+def test_threaded_group_stack_with_a_lone_stack() -> None:
+    """A StackGroup's threaded stack (watched through its fileno) talking to a
+    lone real-clock stack (polled by the selector) over a pipe: the pipe's
+    frames come from the group's thread, so the selector must not sleep
+    through them."""
+    from ustack.group import StackGroup
+
+    pipe = ustack.Pipe(clock=None, seed=1)
+    group = StackGroup(1, seed=5)
+    group.attach("pa0", [pipe.a], address=f"{ADDR_A}/24")
+    group.start()
+    lone = ustack.Stack(seed=2)
+    lone.add_interface(pipe.b, "pb0", f"{ADDR_B}/24")
+    threaded = group.stacks[0]
+    payload = random.Random(9).randbytes(200_000)
+
+    async def exchange(server_stack: ustack.Stack, addr: str, client_stack: ustack.Stack) -> bytes:
+        server = await uasyncio.start_server(_echo, addr, 7, stack=server_stack)
+        async with server:
+            reader, writer = await uasyncio.open_connection(addr, 7, stack=client_stack)
+            writer.write(payload)
+            await writer.drain()
+            writer.write_eof()
+            back = await asyncio.wait_for(reader.read(), 20.0)
+            writer.close()
+            await writer.wait_closed()
+            return back
+
+    async def main() -> tuple[bytes, bytes]:
+        one = await exchange(lone, ADDR_B, threaded)
+        two = await exchange(threaded, ADDR_A, lone)
+        return one, two
+
+    try:
+        one, two = uasyncio.run(main())
+        assert one == payload and two == payload
+    finally:
+        group.close()
+        lone.close()
+        pipe.close()
