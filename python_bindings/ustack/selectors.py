@@ -354,38 +354,51 @@ class UstackSelector(selectors.BaseSelector):
         clocks = {id(w.clock): w.clock for w in worlds}
         return next(iter(clocks.values())) if len(clocks) == 1 else None
 
-    @staticmethod
-    def _run(world: World) -> None:
-        """Poll every stack of the world until all are idle."""
-        for _ in range(_MAX_ROUNDS):
-            if not world.poll():
-                return
-        raise RuntimeError(f"select(): {world!r} still busy after {_MAX_ROUNDS} rounds of polls")
-
-    def _ready(self) -> list[tuple[selectors.SelectorKey, int]]:
+    def _run_and_collect(self, worlds: list[World]) -> list[tuple[selectors.SelectorKey, int]]:
+        """Poll every world until its stacks are idle and collect its ready
+        sockets, under one hold of the world's lock; then the host files."""
+        queues: dict[int, list[EventQueue]] = {}
+        for q in self._evqs.values():
+            if not q.closed:
+                queues.setdefault(id(q.stack.world), []).append(q)
         out: list[tuple[selectors.SelectorKey, int]] = []
-        for q in list(self._evqs.values()):
-            if q.closed:
-                continue
-            for fd, ev in q.ready():
-                key = self._keys.get(fd)
-                if key is None:
-                    continue
-                mask = 0
-                if ev & EV_IN:
-                    mask |= EVENT_READ
-                if ev & EV_OUT:
-                    mask |= EVENT_WRITE
-                if ev & (EV_ERR | EV_HUP):
-                    mask |= EVENT_READ | EVENT_WRITE
-                mask &= key.events
-                if mask:
-                    out.append((key, mask))
+        for w in worlds:
+            with w.using():
+                stacks = w.stacks
+                for _ in range(_MAX_ROUNDS):
+                    work = 0
+                    for st in stacks:
+                        work += st.poll()
+                    if not work:
+                        break
+                else:
+                    raise RuntimeError(
+                        f"select(): {w!r} still busy after {_MAX_ROUNDS} rounds of polls"
+                    )
+                for q in queues.get(id(w), ()):
+                    self._collect(q, out)
         if self._keys.keys() - self._ustack.keys() or any(
             e.evq is None for e in self._ustack.values()
         ):
             out.extend(self._host_ready(0))
         return out
+
+    def _collect(self, q: EventQueue, out: list[tuple[selectors.SelectorKey, int]]) -> None:
+        """Append ``q``'s ready sockets as (key, events) (caller holds the lock)."""
+        for fd, ev in q._collect(max(len(q), 1)):
+            key = self._keys.get(fd)
+            if key is None:
+                continue
+            mask = 0
+            if ev & EV_IN:
+                mask |= EVENT_READ
+            if ev & EV_OUT:
+                mask |= EVENT_WRITE
+            if ev & (EV_ERR | EV_HUP):
+                mask |= EVENT_READ | EVENT_WRITE
+            mask &= key.events
+            if mask:
+                out.append((key, mask))
 
     def _host_ready(self, timeout: float | None) -> list[tuple[selectors.SelectorKey, int]]:
         out: list[tuple[selectors.SelectorKey, int]] = []
@@ -488,9 +501,7 @@ class UstackSelector(selectors.BaseSelector):
         idle = 0
         callouts = -1
         while True:
-            for w in worlds:
-                self._run(w)
-            out = self._ready()
+            out = self._run_and_collect(worlds)
             if out:
                 return out
             now = clock.now if clock is not None else monotonic_ns()

@@ -322,6 +322,26 @@ def test_real_clock_roundtrip() -> None:
     rig.close()
 
 
+def test_stdlib_loop_on_the_real_clock() -> None:
+    """open_connection/start_server on asyncio's own loop: ustack's background
+    poller (ustack._pump) runs the stacks and their filenos wake the loop."""
+    rig = PipeRig(seed=4, virtual=False, addresses=True)
+    payload = random.Random(4).randbytes(50_000)
+
+    async def main() -> tuple[bytes, str]:
+        server = await uasyncio.start_server(_echo, ADDR_B, 7, stack=rig.b)
+        async with server:
+            back, writer = await _roundtrip(rig.a, payload)
+            writer.close()
+            await writer.wait_closed()
+        return back, type(asyncio.get_running_loop()).__name__
+
+    back, loop_name = asyncio.run(asyncio.wait_for(main(), 30.0))
+    assert back == payload
+    assert loop_name != "EventLoop"  # really the stdlib's
+    rig.close()
+
+
 # --- the selector ----------------------------------------------------------------
 
 
