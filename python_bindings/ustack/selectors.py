@@ -60,12 +60,11 @@ from typing import TYPE_CHECKING, Any
 from ustack.clock import monotonic_ns
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
 from ustack.sockets import Socket, socket_from_fd
-from ustack.world import Deadlock, _snapshot
+from ustack.world import Deadlock, World, _snapshot
 
 if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.stack import Stack
-    from ustack.world import World
 
 __all__ = ["UstackSelector", "EVENT_READ", "EVENT_WRITE"]
 
@@ -151,6 +150,7 @@ class UstackSelector(selectors.BaseSelector):
         self._may_wake: Callable[[], bool] | None = None
         self._map = _Map(self)
         self._closed = False
+        self._clock_world: tuple[World] | None = None  # held: the world of the clock
 
     # --- wake-up sources (for the asyncio loop) ---------------------------
 
@@ -332,6 +332,7 @@ class UstackSelector(selectors.BaseSelector):
         """Forget every file, release the worlds and close the host selector."""
         for fd in list(self._keys):
             self._drop(fd)
+        self._release_clock_world()
         for q in self._evqs.values():
             q.close()
         self._evqs.clear()
@@ -342,11 +343,27 @@ class UstackSelector(selectors.BaseSelector):
 
     def _worlds(self) -> list[World]:
         seen: dict[int, World] = {}
+        if self._clock_fixed and self._clock is not None:
+            # The stacks of the selector's own virtual clock run whenever its
+            # time moves, socket registered or not (their timers -- TIME_WAIT,
+            # retransmissions -- must fire in order as time jumps).
+            w = World.of(self._clock)
+            if w is not None and w.stacks:
+                seen[id(w)] = w
+                if self._clock_world is None or self._clock_world[0] is not w:
+                    self._release_clock_world()
+                    self._hold_world(w)
+                    self._clock_world = (w,)
         for e in self._ustack.values():
             if e.evq is not None:
                 w = e.sock.stack.world
                 seen.setdefault(id(w), w)
         return list(seen.values())
+
+    def _release_clock_world(self) -> None:
+        if self._clock_world is not None:
+            self._release_world(self._clock_world[0])
+            self._clock_world = None
 
     def _timeout_clock(self, worlds: list[World]) -> VirtualClock | None:
         if self._clock_fixed:
