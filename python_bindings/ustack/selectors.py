@@ -581,7 +581,12 @@ class UstackSelector(selectors.BaseSelector):
                     c.set(target)
                 continue
             # Nothing pending on any virtual clock.
-            if clock is not None and timeout is None and not real and not self._wakers():
+            if (
+                timeout is None
+                and not real
+                and (clock is not None or virtual)
+                and not self._wakers()
+            ):
                 raise self._deadlock(worlds, "nothing is pending in any stack")
             pause = self._real_pause(real) if real else None
             if limit is not None and clock is None:

@@ -416,6 +416,11 @@ def test_selector_sockets_of_two_worlds() -> None:
         # Nothing left anywhere: a wait without limit can never end.
         with pytest.raises(ustack.Deadlock):
             sel.select(None)
+    with UstackSelector() as sel:  # no clock given: the sockets' two clocks
+        sel.register(socks[0], selectors.EVENT_READ)
+        sel.register(socks[2], selectors.EVENT_READ)
+        with pytest.raises(ustack.Deadlock, match="nothing is pending"):
+            sel.select(None)
     for s in socks:
         s.close()
     r1.close()
