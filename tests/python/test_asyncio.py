@@ -21,7 +21,7 @@ import pytest
 import ustack
 import ustack.asyncio as uasyncio
 from ustack.selectors import UstackSelector
-from ustack.sim import ADDR_A, ADDR_B, PipeRig
+from ustack.sim import ADDR6_B, ADDR_A, ADDR_B, PipeRig
 from ustack.sockets import TCPS_TIME_WAIT, socket_from_fd
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,9 +56,9 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 async def _roundtrip(
-    stack: ustack.Stack, payload: bytes, port: int = 7
+    stack: ustack.Stack, payload: bytes, port: int = 7, host: str = ADDR_B
 ) -> tuple[bytes, asyncio.StreamWriter]:
-    reader, writer = await uasyncio.open_connection(ADDR_B, port, stack=stack)
+    reader, writer = await uasyncio.open_connection(host, port, stack=stack)
     writer.write(payload)
     await writer.drain()
     writer.write_eof()
@@ -123,6 +123,26 @@ def test_streams_standard_objects_and_extra_info(rig: PipeRig) -> None:
             assert isinstance(server.get_loop(), uasyncio.EventLoop)
 
     uasyncio.run(main(), clock=rig.clock)
+
+
+@pytest.mark.skipif(not ustack.UST_HAS_INET6, reason="library built without UST_INET6")
+def test_streams_over_ipv6() -> None:
+    rig = PipeRig(seed=6, addresses=True, addresses6=True)
+
+    async def main() -> tuple[bytes, tuple[object, ...]]:
+        server = await uasyncio.start_server(_echo, ADDR6_B, 7, stack=rig.b)
+        async with server:
+            assert server.sockets[0].family == socket.AF_INET6
+            back, writer = await _roundtrip(rig.a, b"over ipv6", host=ADDR6_B)
+            peer = writer.get_extra_info("peername")
+            writer.close()
+            await writer.wait_closed()
+            return back, peer
+
+    back, peer = uasyncio.run(main(), clock=rig.clock)
+    assert back == b"over ipv6"
+    assert peer[:2] == (ADDR6_B, 7)
+    rig.close()
 
 
 def test_connect_refused(rig: PipeRig) -> None:
