@@ -57,10 +57,11 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ustack._native import lib
 from ustack.clock import monotonic_ns
 from ustack.events import EV_ERR, EV_HUP, EV_IN, EV_OUT, EventQueue
 from ustack.sockets import Socket, socket_from_fd
-from ustack.world import Deadlock, World, _snapshot
+from ustack.world import Deadlock, World, _snapshot, polling
 
 if TYPE_CHECKING:
     from ustack.clock import VirtualClock
@@ -151,6 +152,8 @@ class UstackSelector(selectors.BaseSelector):
         self._map = _Map(self)
         self._closed = False
         self._clock_world: tuple[World] | None = None  # held: the world of the clock
+        self._generation = 0  # bumped by every (un)registration
+        self._worlds_cache: tuple[tuple[int, int], list[World]] | None = None
 
     # --- wake-up sources (for the asyncio loop) ---------------------------
 
@@ -216,6 +219,7 @@ class UstackSelector(selectors.BaseSelector):
 
     def _drop(self, fd: int) -> selectors.SelectorKey:
         key = self._keys.pop(fd)
+        self._generation += 1
         entry = self._ustack.pop(fd, None)
         if entry is None:
             try:
@@ -273,6 +277,7 @@ class UstackSelector(selectors.BaseSelector):
         if fd in self._keys:
             raise KeyError(f"{fileobj!r} (FD {fd}) is already registered")
         key = selectors.SelectorKey(fileobj, fd, events, data)
+        self._generation += 1
         if sock is None:
             self._host.register(fd, events)
             self._keys[fd] = key
@@ -342,18 +347,29 @@ class UstackSelector(selectors.BaseSelector):
     # --- selecting --------------------------------------------------------
 
     def _worlds(self) -> list[World]:
-        seen: dict[int, World] = {}
+        clock_world = None
         if self._clock_fixed and self._clock is not None:
+            clock_world = World.of(self._clock)
+        tag = (self._generation, id(clock_world))
+        if self._worlds_cache is not None and self._worlds_cache[0] == tag:
+            # (Worlds merge when stacks join: resolve the cached ones again.)
+            resolved = {id(w): w for w in (w._resolve() for w in self._worlds_cache[1])}
+            return list(resolved.values())
+        worlds = self._compute_worlds(clock_world)
+        self._worlds_cache = (tag, worlds)
+        return worlds
+
+    def _compute_worlds(self, clock_world: World | None) -> list[World]:
+        seen: dict[int, World] = {}
+        if clock_world is not None:
             # The stacks of the selector's own virtual clock run whenever its
             # time moves, socket registered or not (their timers -- TIME_WAIT,
             # retransmissions -- must fire in order as time jumps).
-            w = World.of(self._clock)
-            if w is not None and w.stacks:
-                seen[id(w)] = w
-                if self._clock_world is None or self._clock_world[0] is not w:
-                    self._release_clock_world()
-                    self._hold_world(w)
-                    self._clock_world = (w,)
+            seen[id(clock_world)] = clock_world
+            if self._clock_world is None or self._clock_world[0] is not clock_world:
+                self._release_clock_world()
+                self._hold_world(clock_world)
+                self._clock_world = (clock_world,)
         for e in self._ustack.values():
             if e.evq is not None:
                 w = e.sock.stack.world
@@ -381,11 +397,14 @@ class UstackSelector(selectors.BaseSelector):
         out: list[tuple[selectors.SelectorKey, int]] = []
         for w in worlds:
             with w.using():
-                stacks = w.stacks
+                stacks = [(st, st._ptr()) for st in w.stacks]
                 for _ in range(_MAX_ROUNDS):
                     work = 0
-                    for st in stacks:
-                        work += st.poll()
+                    with polling():  # as Stack.poll, for the whole round
+                        for st, ptr in stacks:
+                            work += int(lib.ust_stack_poll(ptr))
+                            if st._errors:
+                                st._raise_pending()
                     if not work:
                         break
                 else:
@@ -394,9 +413,7 @@ class UstackSelector(selectors.BaseSelector):
                     )
                 for q in queues.get(id(w), ()):
                     self._collect(q, out)
-        if self._keys.keys() - self._ustack.keys() or any(
-            e.evq is None for e in self._ustack.values()
-        ):
+        if len(self._host.get_map()) > len(self._driver_fds):
             out.extend(self._host_ready(0))
         return out
 
