@@ -774,6 +774,15 @@ UST_API int ust_evq_wait(struct ust_evq *evq, struct ust_event *evs, int max, in
  * must not close the socket; it may send and receive. */
 typedef void (*ust_upcall_fn)(void *arg, struct ust_socket *so, uint32_t events);
 UST_API void ust_socket_set_upcall(struct ust_socket *so, ust_upcall_fn fn, void *arg);
+/* The socket's current UST_EV_* set (0 for a closed or invalid socket),
+ * read as a socket call (under a threaded stack's lock).  When fn is not
+ * NULL it is called with that set before the lock is let go, so that
+ * what it does with the set is ordered with the upcalls the stack's
+ * thread makes (both run under the lock); fn follows the upcall contract.
+ * For readiness that changed without an upcall: a receive that drained
+ * the buffer, a send that filled it (the stack does not call a socket's
+ * upcall for the application's own calls). */
+UST_API uint32_t ust_socket_events(struct ust_socket *so, ust_upcall_fn fn, void *arg);
 
 /* ---------------------------------------------------------------------
  * Knobs (a sysctl registry with FreeBSD's names and defaults) and counters.

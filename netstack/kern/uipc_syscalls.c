@@ -655,3 +655,23 @@ ust_socket_stack(const struct ust_socket *uso)
 
 	return (so != NULL ? so->so_stack : NULL);
 }
+
+static uint32_t
+events_call(struct ust_socket *uso, ust_upcall_fn fn, void *arg)
+{
+	struct socket *so = so_get(uso);
+	uint32_t ev;
+
+	if (so == NULL)
+		return (0);
+	ev = so_events(so);
+	if (fn != NULL)
+		fn(arg, uso, ev);
+	return (ev);
+}
+
+uint32_t
+ust_socket_events(struct ust_socket *uso, ust_upcall_fn fn, void *arg)
+{
+	SO_CALL(so_stack_of(uso), uint32_t, events_call(uso, fn, arg));
+}

@@ -50,6 +50,10 @@ import importlib as _importlib
 from typing import Any as _Any
 
 from ustack import constants as _constants
+
+# ``ustack.selectors`` (UstackSelector) is loaded by ``import ustack``; the
+# name shadows the stdlib's only inside the package (imports are absolute).
+from ustack import selectors as selectors
 from ustack._native import ffi, lib
 from ustack.clock import VirtualClock, monotonic_ns
 from ustack.constants import *  # noqa: F403 - the socket module's names, listed in its __all__

@@ -62,6 +62,7 @@ import enum
 import errno as _errno
 import io
 import itertools
+import os
 import socket as _socket
 import struct
 import threading
@@ -119,6 +120,7 @@ __all__ = [
     "ZC_COPIED",
     "ZC_MAX_PINNED",
     "zc_reap",
+    "socket_from_fd",
     "tcp_state_name",
     "TCPS_CLOSED",
     "TCPS_LISTEN",
@@ -393,6 +395,20 @@ def zc_reap(stack: Stack) -> int:
     return 0 if zc is None else int(zc.reap())
 
 
+# fileno() -> its socket, for the sockets that asked for one (socket_from_fd).
+_BY_FD: weakref.WeakValueDictionary[int, Socket] = weakref.WeakValueDictionary()
+_FD_UPCALL = lib.ust_py_fd_upcall
+
+
+def socket_from_fd(fd: int) -> Socket | None:
+    """The open ustack socket whose :meth:`Socket.fileno` is ``fd``, else None
+    (what an event loop's callback gets back is the number)."""
+    sock = _BY_FD.get(int(fd))
+    if sock is None or sock._notify is None:
+        return None
+    return sock
+
+
 class MbufChain:
     """Received bytes still in the stack's buffers (:meth:`Socket.recv_mbuf`):
     ``views`` are read-only memoryviews on them, in order.  Give them back
@@ -457,6 +473,8 @@ class MbufChain:
         so = sock._so if sock._so is not None else ffi.NULL
         with self._stack._using():
             lib.ust_mbuf_release(so, chain)
+            if sock._notify is not None and sock._so is not None:
+                lib.ust_py_fd_refresh(sock._so, sock._notify)
 
     def __enter__(self) -> MbufChain:
         return self
@@ -681,6 +699,8 @@ class Socket(SocketIdioms):
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._upcall: Callable[[Socket, int], None] | None = None
         self._upcall_handle: Any = None
+        # fileno(): the struct ust_py_fd (ext/notify.c), made on first call.
+        self._notify: Any = None
         self._io_refs = 0
         self._closed = False
         self._chains: weakref.WeakSet[MbufChain] = weakref.WeakSet()
@@ -821,10 +841,11 @@ class Socket(SocketIdioms):
         finally:
             lock.reacquire(depth)
 
-    @staticmethod
-    def _rc(rc: int, subject: str | None = None) -> int:
+    def _rc(self, rc: int, subject: str | None = None) -> int:
         if rc == -_EAGAIN:
             raise _WouldBlock
+        if self._notify is not None:
+            self._fd_sync()  # the call may have drained or filled a buffer
         return check(rc, subject)
 
     # --- addresses ----------------------------------------------------------
@@ -850,6 +871,8 @@ class Socket(SocketIdioms):
             with lock.socket_calls:
                 sa = self._sockaddr(address, "connect()")
                 rc = int(lib.ust_connect(self._ptr(), sa.ptr, sa.length))
+                if self._notify is not None:
+                    self._fd_sync()
             if rc != -_EINPROGRESS or self._timeout == 0.0:
                 check(rc)
                 return
@@ -866,6 +889,8 @@ class Socket(SocketIdioms):
             so = self._ptr()
             sa = self._sockaddr(address, "connect()")
             rc = int(lib.ust_connect(so, sa.ptr, sa.length))
+            if self._notify is not None:
+                self._fd_sync()
             if rc != -_EINPROGRESS:
                 check(rc)
                 return
@@ -897,6 +922,8 @@ class Socket(SocketIdioms):
         """Accept connections (stream sockets)."""
         with self._stack._using():
             check(lib.ust_listen(self._ptr(), backlog))
+            if self._notify is not None:
+                self._fd_sync()
 
     def accept(self) -> tuple[Socket, Address]:
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
@@ -1238,14 +1265,90 @@ class Socket(SocketIdioms):
         so = self._ptr()
         if fn is None:
             with self._stack._using():
-                lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
+                if self._notify is not None:  # the fileno's upcall stays, alone
+                    lib.ust_py_fd_set_chain(self._notify, ffi.NULL, ffi.NULL)
+                else:
+                    lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
             self._upcall = self._upcall_handle = None
             return
         self._upcall = fn
         if self._upcall_handle is None:
             self._upcall_handle = ffi.new_handle(weakref.ref(self))
         with self._stack._using():
-            lib.ust_socket_set_upcall(so, lib._ust_py_upcall, self._upcall_handle)
+            if self._notify is not None:  # chained after the fileno's (ext/notify.c)
+                lib.ust_py_fd_set_chain(self._notify, lib._ust_py_upcall, self._upcall_handle)
+            else:
+                lib.ust_socket_set_upcall(so, lib._ust_py_upcall, self._upcall_handle)
+
+    # --- fileno -------------------------------------------------------------
+
+    def fileno(self) -> int:
+        """A file descriptor for ``select``, ``poll``, ``selectors`` and
+        asyncio's loops: readable exactly when the socket is (data, a
+        connection to accept, EOF, an error), writable exactly when a send
+        would not block (or an error), as of the stack's last poll.
+
+        It is one end of an ``AF_UNIX`` socketpair made on the first call
+        (two descriptors per socket that asked; python_bindings/ext/notify.c),
+        kept up to date from C by the socket's upcall, never read or written
+        by the application.  Closed by :meth:`close`; -1 once closed, as
+        :meth:`socket.socket.fileno`.  A socket of a stack that no thread
+        runs (no StackGroup threads) starts :mod:`ustack._pump`, which
+        polls the world while the program is outside ustack calls.
+        """
+        n = self._notify
+        if n is not None:
+            return int(lib.ust_py_fd_fileno(n))
+        if self._so is None or self._closed:
+            return -1
+        return self._fd_create()
+
+    def _fd_create(self) -> int:
+        with self._stack._using():
+            so = self._ptr()
+            if self._notify is not None:  # another thread made it meanwhile
+                return int(lib.ust_py_fd_fileno(self._notify))
+            n = lib.ust_py_fd_new()
+            if n == ffi.NULL:
+                err = ffi.errno
+                raise OSError(err, f"fileno(): socketpair: {os.strerror(err)}")
+            if self._upcall is not None:
+                lib.ust_py_fd_attach(so, n, lib._ust_py_upcall, self._upcall_handle)
+            else:
+                lib.ust_py_fd_attach(so, n, ffi.NULL, ffi.NULL)
+            self._notify = n
+            fd = int(lib.ust_py_fd_fileno(n))
+            _BY_FD[fd] = self
+        if self._stack._lock is None:
+            from ustack import _pump
+
+            _pump.watch(self)
+        return fd
+
+    def _fd_sync(self) -> None:
+        """Bring the fileno up to the socket's readiness (ext/notify.c)."""
+        so = self._so
+        if so is not None and self._notify is not None:
+            lib.ust_py_fd_refresh(so, self._notify)
+
+    @property
+    def _fd_events(self) -> int:
+        """The UST_EV_* set the fileno shows (0 without one; tests)."""
+        n = self._notify
+        return 0 if n is None else int(lib.ust_py_fd_events(n))
+
+    def _fd_release(self, so: Any) -> None:
+        """Close the fileno's pair.  ``so`` (if not None, the C socket still
+        open) stops calling it first; the caller holds the stack's lock."""
+        n, self._notify = self._notify, None
+        if n is None:
+            return
+        fd = int(lib.ust_py_fd_fileno(n))
+        if _BY_FD.get(fd) is self:
+            del _BY_FD[fd]
+        if so is not None:
+            lib.ust_socket_set_upcall(so, ffi.NULL, ffi.NULL)
+        lib.ust_py_fd_free(n)
 
     # --- shutdown and close -------------------------------------------------
 
@@ -1253,6 +1356,8 @@ class Socket(SocketIdioms):
         """Shut down reading (``SHUT_RD``), writing (``SHUT_WR``) or both."""
         with self._stack._using():
             check(lib.ust_shutdown(self._ptr(), how))
+            if self._notify is not None:
+                self._fd_sync()
 
     def close(self) -> None:
         """Close the socket; it also leaves every event queue.  Idempotent.
@@ -1278,6 +1383,8 @@ class Socket(SocketIdioms):
             self._stack._unregister_socket(self)
         self._upcall = None
         with self._stack._using():
+            if self._notify is not None:
+                self._fd_release(so)
             if self._waiters:
                 # A thread sleeps in ust_socket_wait on it: the last one
                 # out closes it (within _WAIT_SLICE_NS).
@@ -1356,6 +1463,8 @@ class Socket(SocketIdioms):
             for q in list(self._evqs):
                 q._forget(self)
             self._close_fn(so)
+        if self._notify is not None:
+            self._fd_release(None)
 
     def detach(self) -> None:
         """Not supported: a ustack socket has no file descriptor."""
@@ -1365,6 +1474,8 @@ class Socket(SocketIdioms):
         # As socket.socket: a socket collected unclosed is closed, with a
         # ResourceWarning (shown with -X dev or -W default).
         try:
+            if self._notify is not None and (self._so is None or self._stack.closed):
+                self._fd_release(None)  # the C socket went with its stack
             if self._so is not None and not self._stack.closed:
                 # A threaded stack's lock may not be taken here now (this
                 # thread holds a stack lock, or runs a stack's callback).
@@ -1466,9 +1577,8 @@ class SocketIO(io.RawIOBase):
         return False
 
     def fileno(self) -> int:
-        """ustack sockets have no file descriptor: io.UnsupportedOperation."""
-        self._socket()
-        raise io.UnsupportedOperation("ustack sockets have no file descriptor")
+        """The socket's :meth:`Socket.fileno`."""
+        return self._socket().fileno()
 
     @property
     def name(self) -> int:

@@ -187,6 +187,7 @@ class World:
         self._guard = _Guard(self)
         self._touches = 0  # calls from outside waits: they may break a repeat
         self._generation = 0  # bumped when a poll did work or the clock moved
+        self._drivers = 0  # add_driver(): something else runs the world (ustack._pump)
 
     # --- membership ---------------------------------------------------------
 
@@ -231,6 +232,8 @@ class World:
         with _LOCK:
             other._refs.extend(me._refs)
             other._users.update(me._users)
+            other._drivers += me._drivers
+            me._drivers = 0
             me._refs = []
             me._users = {}
             me._merged = other
@@ -304,6 +307,31 @@ class World:
         return any(
             u is not me and not u.waiting and u.thread.is_alive() for u in self._users.values()
         )
+
+    # --- drivers ------------------------------------------------------------
+
+    def add_driver(self) -> None:
+        """Say that something runs the world while the program's threads are
+        outside ustack calls (an event loop's selector: ``ustack.selectors``,
+        ``ustack.asyncio``): the background poller of sockets with a
+        ``fileno()`` (:mod:`ustack._pump`) then stays idle.  A counter: each
+        call wants its :meth:`remove_driver`."""
+        with _LOCK:
+            self._resolve()._drivers += 1
+            _COND.notify_all()
+
+    def remove_driver(self) -> None:
+        """Undo one :meth:`add_driver`; at zero the poller runs the world again."""
+        with _LOCK:
+            w = self._resolve()
+            if w._drivers > 0:
+                w._drivers -= 1
+            _COND.notify_all()
+
+    @property
+    def drivers(self) -> int:
+        """How many :meth:`add_driver` calls are not undone."""
+        return self._resolve()._drivers
 
     # --- running ------------------------------------------------------------
 
