@@ -8,7 +8,8 @@ byte layout (RFC 791 IPv4, RFC 8200 IPv6 with its Fragment header, RFC 9293
 that the backends deal in :class:`Segment` values with absolute sequence
 numbers only.  Lengths are checked once in :func:`parse_frame`, which
 dispatches on the ethertype; a frame that is not IPv4 or IPv6 carrying TCP,
-ICMP or ICMPv6 is None.
+ICMP or ICMPv6 (or UDP, when asked) is None.  :mod:`ustack.scripting` builds
+and reads its packets with the same functions (plus Ethernet, ARP and UDP).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import hashlib
 import ipaddress
 import struct
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal, overload
 
 from ustack.sim import inet_checksum
 
@@ -43,6 +44,19 @@ __all__ = [
     "l4_checksum",
     "ETHERTYPE_IP",
     "ETHERTYPE_IPV6",
+    "ETHERTYPE_ARP",
+    "Arp",
+    "Udp",
+    "arp_bytes",
+    "parse_arp",
+    "neighbor_advert",
+    "ether_header",
+    "parse_ether",
+    "ip4_header",
+    "ip6_header",
+    "tcp_bytes",
+    "udp_bytes",
+    "icmp_bytes",
     "ICMP4_TYPES",
     "ICMP4_CODES",
     "ICMP6_TYPES",
@@ -55,10 +69,12 @@ __all__ = [
 
 ETHERTYPE_IP = 0x0800
 ETHERTYPE_IPV6 = 0x86DD
+ETHERTYPE_ARP = 0x0806
 PROTO_ICMP = 1
 PROTO_TCP = 6
 PROTO_FRAGMENT = 44  # IPv6 Fragment header (RFC 8200 4.5)
 PROTO_ICMPV6 = 58
+PROTO_UDP = 17
 IP6_HLEN = 40
 # Extension headers parse_frame walks past to reach TCP or ICMPv6: hop-by-hop
 # options (MLD reports carry one), routing, destination options, each
@@ -297,28 +313,26 @@ class Segment:
         return self._tcp_bytes()[: 20 + len(self.options)]
 
     def _tcp_bytes(self) -> bytes:
-        off = (20 + len(self.options)) // 4
-        hdr = struct.pack(
-            "!HHIIBBHHH",
+        return tcp_bytes(
+            self.src,
+            self.dst,
             self.sport,
             self.dport,
-            self.seq & 0xFFFFFFFF,
-            self.ack & 0xFFFFFFFF,
-            (off << 4) | ((self.flags >> 8) & 0x0F),
-            self.flags & 0xFF,
+            self.seq,
+            self.ack,
+            self.flags,
             self.win,
-            0,
             self.urg,
+            self.options,
+            self.payload,
+            family=self.family,
         )
-        body = hdr + self.options + self.payload
-        csum = l4_checksum(self.src, self.dst, PROTO_TCP, body, self.family)
-        return body[:16] + struct.pack("!H", csum) + body[18:]
 
     def ip_packet(self) -> bytes:
         """The whole IP packet (IPv4 header checksum and TCP checksum correct)."""
         if self.family == 6:
             tclass = (self.tclass | self.ecn) & 0xFF
-            return _ip6_header(
+            return ip6_header(
                 self.src, self.dst, PROTO_TCP, self._tcp_bytes(), tclass, self.flowlabel, self.hlim
             )
         return _ip_header(self.src, self.dst, PROTO_TCP, self._tcp_bytes(), self)
@@ -336,6 +350,22 @@ class Icmp:
     rest: int  # the 32-bit word after the checksum (MTU, pointer, gateway)
     quoted: bytes
     family: int = 4
+    ttl: int = 64  # the IPv4 TTL or IPv6 hop limit it came with
+
+
+@dataclass(frozen=True)
+class Udp:
+    """A UDP datagram read from the wire (:func:`parse_frame` with ``udp=True``);
+    ``csum_ok`` is whether its checksum is right (IPv4's "none", 0, is)."""
+
+    src: str
+    dst: str
+    sport: int
+    dport: int
+    payload: bytes
+    csum_ok: bool = True
+    family: int = 4
+    ttl: int = 64  # the IPv4 TTL or IPv6 hop limit
 
 
 def _pseudo_header(src: str, dst: str, proto: int, length: int, family: int) -> bytes:
@@ -362,38 +392,158 @@ def l4_checksum(src: str, dst: str, proto: int, body: bytes, family: int = 4) ->
 
 
 def _ip_header(src: str, dst: str, proto: int, body: bytes, seg: Segment | None) -> bytes:
-    tos = seg.ecn if seg is not None else 0
-    ttl = seg.ttl if seg is not None else 64
-    ip_id = seg.ip_id if seg is not None else 0
-    frag = 0x4000 if seg is not None and seg.df else 0
-    hdr = struct.pack(
-        "!BBHHHBBH4s4s",
-        0x45,
-        tos,
-        20 + len(body),
-        ip_id,
-        frag,
-        ttl,
-        proto,
-        0,
-        ipaddress.IPv4Address(src).packed,
-        ipaddress.IPv4Address(dst).packed,
-    )
-    hdr = hdr[:10] + struct.pack("!H", inet_checksum(hdr)) + hdr[12:]
-    return hdr + body
+    if seg is None:
+        return ip4_header(src, dst, proto, body)
+    frag = 0x4000 if seg.df else 0
+    return ip4_header(src, dst, proto, body, tos=seg.ecn, ident=seg.ip_id, frag=frag, ttl=seg.ttl)
 
 
-def _ip6_header(
-    src: str, dst: str, nxt: int, body: bytes, tclass: int = 0, flowlabel: int = 0, hlim: int = 64
+def ip4_header(
+    src: str,
+    dst: str,
+    proto: int,
+    body: bytes,
+    *,
+    tos: int = 0,
+    ident: int = 0,
+    frag: int = 0,
+    ttl: int = 64,
+    options: bytes = b"",
+    length: int | None = None,
+    chksum: int | None = None,
+    version: int = 4,
+    ihl: int | None = None,
 ) -> bytes:
-    """An IPv6 header (RFC 8200 3) followed by ``body``."""
+    """An IPv4 header (RFC 791 3.1) followed by ``body``.  ``frag`` is the
+    16-bit flags and fragment offset word (0x4000: DF, 0x2000: MF);
+    ``options`` are padded to a multiple of four.  ``length``, ``chksum``,
+    ``version`` and ``ihl`` replace the computed values (for broken headers)."""
+    options += bytes(-len(options) % 4)
+    hlen = 20 + len(options)
+    if ihl is None:
+        ihl = hlen // 4
+    total = hlen + len(body) if length is None else length
+    hdr = (
+        struct.pack(
+            "!BBHHHBBH4s4s",
+            ((version & 0x0F) << 4) | (ihl & 0x0F),
+            tos & 0xFF,
+            total & 0xFFFF,
+            ident & 0xFFFF,
+            frag & 0xFFFF,
+            ttl & 0xFF,
+            proto & 0xFF,
+            0,
+            ipaddress.IPv4Address(src).packed,
+            ipaddress.IPv4Address(dst).packed,
+        )
+        + options
+    )
+    csum = inet_checksum(hdr) if chksum is None else chksum
+    return hdr[:10] + struct.pack("!H", csum & 0xFFFF) + hdr[12:] + body
+
+
+def tcp_bytes(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    seq: int,
+    ack: int,
+    flags: int,
+    win: int,
+    urg: int = 0,
+    options: bytes = b"",
+    payload: bytes = b"",
+    *,
+    family: int = 4,
+    chksum: int | None = None,
+    dataofs: int | None = None,
+) -> bytes:
+    """A TCP segment (RFC 9293 3.1): header, ``options`` (already encoded and
+    padded) and ``payload``, the checksum over the pseudo header of ``family``
+    unless ``chksum`` is given; ``dataofs`` replaces the data offset."""
+    off = (20 + len(options)) // 4 if dataofs is None else dataofs
+    hdr = struct.pack(
+        "!HHIIBBHHH",
+        sport & 0xFFFF,
+        dport & 0xFFFF,
+        seq & 0xFFFFFFFF,
+        ack & 0xFFFFFFFF,
+        ((off & 0x0F) << 4) | ((flags >> 8) & 0x0F),
+        flags & 0xFF,
+        win & 0xFFFF,
+        0,
+        urg & 0xFFFF,
+    )
+    body = hdr + options + payload
+    csum = l4_checksum(src, dst, PROTO_TCP, body, family) if chksum is None else chksum
+    return body[:16] + struct.pack("!H", csum & 0xFFFF) + body[18:]
+
+
+def udp_bytes(
+    src: str,
+    dst: str,
+    sport: int,
+    dport: int,
+    payload: bytes,
+    *,
+    family: int = 4,
+    length: int | None = None,
+    chksum: int | None = None,
+) -> bytes:
+    """A UDP datagram (RFC 768) with its checksum over the pseudo header of
+    ``family`` (a computed zero sent as all ones) unless ``chksum`` is given."""
+    ulen = 8 + len(payload) if length is None else length
+    udp = struct.pack("!HHHH", sport & 0xFFFF, dport & 0xFFFF, ulen & 0xFFFF, 0) + payload
+    if chksum is None:
+        chksum = l4_checksum(src, dst, PROTO_UDP, udp, family) or 0xFFFF
+    return udp[:6] + struct.pack("!H", chksum & 0xFFFF) + udp[8:]
+
+
+def icmp_bytes(
+    icmp_type: int,
+    code: int,
+    rest: int,
+    body: bytes,
+    *,
+    family: int = 4,
+    src: str = "",
+    dst: str = "",
+    chksum: int | None = None,
+) -> bytes:
+    """An ICMP (RFC 792) or ICMPv6 (RFC 4443 2.1, ``family`` 6: the checksum
+    over the pseudo header of ``src`` and ``dst``) message: type, code, the
+    32-bit word ``rest``, then ``body``."""
+    msg = struct.pack("!BBHI", icmp_type & 0xFF, code & 0xFF, 0, rest & 0xFFFFFFFF) + body
+    if chksum is None:
+        if family == 6:
+            chksum = l4_checksum(src, dst, PROTO_ICMPV6, msg, 6)
+        else:
+            chksum = inet_checksum(msg + bytes(len(msg) % 2))
+    return msg[:2] + struct.pack("!H", chksum & 0xFFFF) + msg[4:]
+
+
+def ip6_header(
+    src: str,
+    dst: str,
+    nxt: int,
+    body: bytes,
+    tclass: int = 0,
+    flowlabel: int = 0,
+    hlim: int = 64,
+    *,
+    plen: int | None = None,
+) -> bytes:
+    """An IPv6 header (RFC 8200 3) followed by ``body``; ``plen`` replaces
+    the payload length."""
     if len(body) > 0xFFFF:
         raise ValueError(f"an IPv6 payload of {len(body)} bytes needs a jumbogram")
     first = (6 << 28) | ((tclass & 0xFF) << 20) | (flowlabel & 0xFFFFF)
     hdr = struct.pack(
         "!IHBB16s16s",
         first,
-        len(body),
+        len(body) if plen is None else plen & 0xFFFF,
         nxt,
         hlim,
         ipaddress.IPv6Address(src).packed,
@@ -408,7 +558,69 @@ def ethertype_of(packet: bytes) -> int:
 
 
 def _ether(dst_mac: bytes, src_mac: bytes, packet: bytes) -> bytes:
-    return dst_mac + src_mac + struct.pack("!H", ethertype_of(packet)) + packet
+    return ether_header(dst_mac, src_mac, ethertype_of(packet)) + packet
+
+
+def ether_header(dst_mac: bytes, src_mac: bytes, ethertype: int) -> bytes:
+    """An Ethernet II header (no FCS)."""
+    if len(dst_mac) != 6 or len(src_mac) != 6:
+        raise ValueError("a MAC address has 6 bytes")
+    return bytes(dst_mac) + bytes(src_mac) + struct.pack("!H", ethertype & 0xFFFF)
+
+
+def parse_ether(frame: bytes) -> tuple[bytes, bytes, int] | None:
+    """(destination MAC, source MAC, ethertype) of an Ethernet II frame, else None."""
+    if len(frame) < 14:
+        return None
+    return bytes(frame[:6]), bytes(frame[6:12]), struct.unpack_from("!H", frame, 12)[0]
+
+
+@dataclass(frozen=True)
+class Arp:
+    """An ARP packet for IPv4 over Ethernet (RFC 826): ``op`` 1 request, 2 reply."""
+
+    op: int
+    sha: bytes
+    spa: str
+    tha: bytes
+    tpa: str
+
+
+def arp_bytes(op: int, sha: bytes, spa: str, tha: bytes, tpa: str) -> bytes:
+    """The 28 bytes of an ARP packet for IPv4 over Ethernet (RFC 826)."""
+    return struct.pack(
+        "!HHBBH6s4s6s4s",
+        1,
+        ETHERTYPE_IP,
+        6,
+        4,
+        op,
+        sha,
+        ipaddress.IPv4Address(spa).packed,
+        tha,
+        ipaddress.IPv4Address(tpa).packed,
+    )
+
+
+def neighbor_advert(src: str, dst: str, target: str, mac: bytes) -> bytes:
+    """An IPv6 packet with a solicited Neighbor Advertisement (RFC 4861 4.4:
+    flags S and O, hop limit 255) for ``target`` at ``mac`` (the target
+    link-layer address option, 4.6.1)."""
+    body = ipaddress.IPv6Address(target).packed + bytes([2, 1]) + mac
+    msg = icmp_bytes(136, 0, 0x60000000, body, family=6, src=src, dst=dst)
+    return ip6_header(src, dst, PROTO_ICMPV6, msg, hlim=255)
+
+
+def parse_arp(frame: bytes) -> Arp | None:
+    """The ARP packet (IPv4 over Ethernet) of an Ethernet frame, else None."""
+    if len(frame) < 14 + 28 or struct.unpack_from("!H", frame, 12)[0] != ETHERTYPE_ARP:
+        return None
+    htype, ptype, hlen, plen, op, sha, spa, tha, tpa = struct.unpack_from(
+        "!HHBBH6s4s6s4s", frame, 14
+    )
+    if (htype, ptype, hlen, plen) != (1, ETHERTYPE_IP, 6, 4):
+        return None
+    return Arp(op, sha, str(ipaddress.IPv4Address(spa)), tha, str(ipaddress.IPv4Address(tpa)))
 
 
 def tcp_frame(dst_mac: bytes, src_mac: bytes, seg: Segment) -> bytes:
@@ -428,8 +640,7 @@ def icmp_frame(
 ) -> bytes:
     """An Ethernet II frame with an ICMP error quoting ``quoted`` (RFC 792:
     the offending IP header and at least 8 bytes of what followed it)."""
-    body = struct.pack("!BBHI", icmp_type, code, 0, rest & 0xFFFFFFFF) + quoted
-    body = body[:2] + struct.pack("!H", inet_checksum(body + bytes(len(body) % 2))) + body[4:]
+    body = icmp_bytes(icmp_type, code, rest, quoted)
     return _ether(dst_mac, src_mac, _ip_header(src, dst, PROTO_ICMP, body, None))
 
 
@@ -449,10 +660,8 @@ def icmp6_frame(
     the checksum over the IPv6 pseudo header) quoting ``quoted`` (the
     offending IPv6 header and what followed it); ``rest`` is the MTU of a
     Packet Too Big, the pointer of a Parameter Problem, else 0."""
-    body = struct.pack("!BBHI", icmp_type, code, 0, rest & 0xFFFFFFFF) + quoted
-    csum = l4_checksum(src, dst, PROTO_ICMPV6, body, 6)
-    body = body[:2] + struct.pack("!H", csum) + body[4:]
-    return _ether(dst_mac, src_mac, _ip6_header(src, dst, PROTO_ICMPV6, body, hlim=hlim))
+    body = icmp_bytes(icmp_type, code, rest, quoted, family=6, src=src, dst=dst)
+    return _ether(dst_mac, src_mac, ip6_header(src, dst, PROTO_ICMPV6, body, hlim=hlim))
 
 
 def icmp_type_code(family: int, type_name: str, code_name: str | None) -> tuple[int, int]:
@@ -479,24 +688,44 @@ def icmp_type_code(family: int, type_name: str, code_name: str | None) -> tuple[
     return ICMP4_TYPES[type_name], ICMP4_CODES[code_name]
 
 
-def parse_frame(frame: bytes) -> Segment | Icmp | None:
-    """A TCP segment, ICMP or ICMPv6 message from an Ethernet frame, else None."""
+@overload
+def parse_frame(frame: bytes, *, udp: Literal[False] = False) -> Segment | Icmp | None: ...
+@overload
+def parse_frame(frame: bytes, *, udp: bool) -> Segment | Icmp | Udp | None: ...
+def parse_frame(frame: bytes, *, udp: bool = False) -> Segment | Icmp | Udp | None:
+    """A TCP segment, ICMP or ICMPv6 message from an Ethernet frame, else None;
+    with ``udp`` also a UDP datagram."""
     if len(frame) < 14:
         return None
     ethertype = struct.unpack_from("!H", frame, 12)[0]
     if ethertype == ETHERTYPE_IP:
-        return _parse_ip4(frame[14:])
+        return _parse_ip4(frame[14:], udp)
     if ethertype == ETHERTYPE_IPV6:
-        return _parse_ip6(frame[14:])
+        return _parse_ip6(frame[14:], udp)
     return None
 
 
-def parse_packet(packet: bytes) -> Segment | Icmp | None:
+@overload
+def parse_packet(packet: bytes, *, udp: Literal[False] = False) -> Segment | Icmp | None: ...
+@overload
+def parse_packet(packet: bytes, *, udp: bool) -> Segment | Icmp | Udp | None: ...
+def parse_packet(packet: bytes, *, udp: bool = False) -> Segment | Icmp | Udp | None:
     """:func:`parse_frame` of a bare IP packet, its family from the version field."""
-    return parse_frame(b"\0" * 12 + struct.pack("!H", ethertype_of(packet)) + packet)
+    return parse_frame(b"\0" * 12 + struct.pack("!H", ethertype_of(packet)) + packet, udp=udp)
 
 
-def _parse_ip4(pkt: bytes) -> Segment | Icmp | None:
+def _parse_udp(body: bytes, src: str, dst: str, family: int, ttl: int) -> Udp | None:
+    if len(body) < 8:
+        return None
+    sport, dport, ulen, usum = struct.unpack_from("!HHHH", body)
+    if ulen < 8 or ulen > len(body):
+        return None
+    dgram = body[:ulen]
+    ok = (usum == 0 and family == 4) or l4_checksum(src, dst, PROTO_UDP, dgram, family) == 0
+    return Udp(src, dst, sport, dport, bytes(dgram[8:]), ok, family, ttl)
+
+
+def _parse_ip4(pkt: bytes, udp: bool = False) -> Segment | Icmp | Udp | None:
     if len(pkt) < 20:
         return None
     vhl, tos, total, ip_id, frag, ttl, proto, _, s_ip, d_ip = struct.unpack_from(
@@ -510,13 +739,15 @@ def _parse_ip4(pkt: bytes) -> Segment | Icmp | None:
     body = pkt[hlen:total]
     if proto == PROTO_ICMP and len(body) >= 8:
         icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
-        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]))
+        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), ttl=ttl)
+    if proto == PROTO_UDP and udp:
+        return _parse_udp(body, src, dst, 4, ttl)
     if proto != PROTO_TCP:
         return None
     return _parse_tcp(body, src, dst, ecn=tos & 0x03, ttl=ttl, ip_id=ip_id, df=bool(frag & 0x4000))
 
 
-def _parse_ip6(pkt: bytes) -> Segment | Icmp | None:
+def _parse_ip6(pkt: bytes, udp: bool = False) -> Segment | Icmp | Udp | None:
     if len(pkt) < IP6_HLEN:
         return None
     first, plen, nxt, hlim, s_ip, d_ip = struct.unpack_from("!IHBB16s16s", pkt)
@@ -542,7 +773,9 @@ def _parse_ip6(pkt: bytes) -> Segment | Icmp | None:
         return None
     if nxt == PROTO_ICMPV6 and len(body) >= 8:
         icmp_type, code, _, rest = struct.unpack_from("!BBHI", body)
-        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), family=6)
+        return Icmp(src, dst, icmp_type, code, rest, bytes(body[8:]), family=6, ttl=hlim)
+    if nxt == PROTO_UDP and udp:
+        return _parse_udp(body, src, dst, 6, hlim)
     if nxt != PROTO_TCP:
         return None
     return _parse_tcp(
@@ -689,8 +922,6 @@ def fragment6(packet: bytes, mtu: int, ident: int = 0x5D6) -> list[bytes]:
 
 # --- TCP over UDP (FreeBSD's TCP_REMOTE_UDP_ENCAPS_PORT) ---------------------------------
 
-PROTO_UDP = 17
-
 
 def udp_encapsulated_packet(seg: Segment, sport: int, dport: int) -> bytes:
     """The IP packet carrying ``seg`` as the whole payload of a UDP datagram
@@ -698,12 +929,10 @@ def udp_encapsulated_packet(seg: Segment, sport: int, dport: int) -> bytes:
     TCP checksum as for plain TCP, the UDP checksum over the datagram (a
     computed zero sent as all ones, RFC 768)."""
     tcp = seg._tcp_bytes()
-    udp = struct.pack("!HHHH", sport, dport, 8 + len(tcp), 0) + tcp
-    csum = l4_checksum(seg.src, seg.dst, PROTO_UDP, udp, seg.family) or 0xFFFF
-    udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
+    udp = udp_bytes(seg.src, seg.dst, sport, dport, tcp, family=seg.family)
     if seg.family == 6:
         tclass = (seg.tclass | seg.ecn) & 0xFF
-        return _ip6_header(seg.src, seg.dst, PROTO_UDP, udp, tclass, seg.flowlabel, seg.hlim)
+        return ip6_header(seg.src, seg.dst, PROTO_UDP, udp, tclass, seg.flowlabel, seg.hlim)
     return _ip_header(seg.src, seg.dst, PROTO_UDP, udp, seg)
 
 
