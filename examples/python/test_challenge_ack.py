@@ -19,16 +19,16 @@ tcps_challenge_ack, tcps_challenge_ack_limited, tcps_badrst.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from ustack.scripting import TCP
+from ustack.scripting.fixtures import PeerRig
+from ustack.sockets import Socket
 
 PORT = 8080
 
 
-def established(ustack_peer: Any) -> Any:
+def established(ustack_peer: PeerRig) -> Socket:
     """A connection from the peer (ISN 0) to a listener; the accepted socket."""
     stack, peer = ustack_peer.stack, ustack_peer.peer
     listener = stack.create_server(("", PORT))
@@ -39,7 +39,7 @@ def established(ustack_peer: Any) -> Any:
     return conn
 
 
-def test_in_window_rst_gets_a_challenge_ack(ustack_peer: Any) -> None:
+def test_in_window_rst_gets_a_challenge_ack(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     conn = established(ustack_peer)
     peer.send(TCP(dport=PORT, flags="R", seq=1000))  # in the window, not RCV.NXT
@@ -51,7 +51,7 @@ def test_in_window_rst_gets_a_challenge_ack(ustack_peer: Any) -> None:
     assert tcp["tcps_badrst_inwindow"] == 1 and tcp["tcps_challenge_ack"] == 1, tcp
 
 
-def test_syn_in_established_gets_a_challenge_ack(ustack_peer: Any) -> None:
+def test_syn_in_established_gets_a_challenge_ack(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     conn = established(ustack_peer)
     peer.send(TCP(dport=PORT, flags="S", seq=5000, options=[("mss", 1460)]))
@@ -66,7 +66,7 @@ def test_syn_in_established_gets_a_challenge_ack(ustack_peer: Any) -> None:
     assert tcp["tcps_badsyn"] == 0, tcp  # not insecure_syn: no reset
 
 
-def test_rst_outside_the_window_is_dropped_silently(ustack_peer: Any) -> None:
+def test_rst_outside_the_window_is_dropped_silently(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     conn = established(ustack_peer)
     peer.send(TCP(dport=PORT, flags="R", seq=1 + 10_000_000))
@@ -76,7 +76,7 @@ def test_rst_outside_the_window_is_dropped_silently(ustack_peer: Any) -> None:
     assert peer.expect(lambda p: p.tcp.payload == b"ping").tcp.seq == 1
 
 
-def test_challenge_acks_are_rate_limited(ustack_peer: Any) -> None:
+def test_challenge_acks_are_rate_limited(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     conn = established(ustack_peer)  # noqa: F841 - kept open
     assert stack.sysctl("net.inet.tcp.ack_war_cnt") == 5
@@ -89,7 +89,7 @@ def test_challenge_acks_are_rate_limited(ustack_peer: Any) -> None:
     assert tcp["tcps_challenge_ack"] == 5 and tcp["tcps_challenge_ack_limited"] == 5, tcp
 
 
-def test_rst_at_rcv_nxt_resets(ustack_peer: Any) -> None:
+def test_rst_at_rcv_nxt_resets(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     conn = established(ustack_peer)
     peer.send(TCP(dport=PORT, flags="R", seq=1))  # exactly RCV.NXT

@@ -16,17 +16,18 @@ tcps_pmtud_blackhole_activated_min_mss, tcps_pmtud_blackhole_failed.
 from __future__ import annotations
 
 import socket
-from typing import Any
 
 import pytest
 
 from ustack.scripting import TCP
+from ustack.scripting.fixtures import PeerRig
+from ustack.testing.pair import UstackPair
 
 PORT = 8080
 FITS = 1240  # the largest IP packet the path carries (no ICMP for bigger ones)
 
 
-def test_mss_steps_down_after_two_timeouts(ustack_peer: Any) -> None:
+def test_mss_steps_down_after_two_timeouts(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     stack.sysctl("net.inet.tcp.pmtud_blackhole_detection", 1)
     listener = stack.create_server(("", PORT))
@@ -63,7 +64,7 @@ def test_mss_steps_down_after_two_timeouts(ustack_peer: Any) -> None:
 
 @pytest.mark.parametrize("detection", [1, 0], ids=["detection-on", "detection-off"])
 @pytest.mark.ustack(delay="10ms", a_to_b={"max_frame": FITS}, seed=3)
-def test_transfer_through_a_black_hole(ustack_pair: Any, detection: int) -> None:
+def test_transfer_through_a_black_hole(ustack_pair: UstackPair, detection: int) -> None:
     """Two stacks; the link from A to B drops every frame over FITS bytes."""
     ustack_pair.a.sysctl("net.inet.tcp.pmtud_blackhole_detection", detection)
     client, server = ustack_pair.connect(port=PORT)

@@ -17,21 +17,21 @@ tcps_sndrexmitpack, tcps_rexmttimeo.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from ustack.scripting import TCP
+from ustack.scripting import TCP, Packet
+from ustack.scripting.fixtures import PeerRig
+from ustack.testing.pair import UstackPair
 
 PORT = 8080
 MSS = 1460
 
 
-def has_data(p: Any) -> bool:
+def has_data(p: Packet) -> bool:
     return "tcp" in p and len(p.tcp.payload) > 0
 
 
-def test_two_holes_two_retransmissions(ustack_peer: Any) -> None:
+def test_two_holes_two_retransmissions(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     listener = stack.create_server(("", PORT))
     peer.send(TCP(dport=PORT, flags="S", seq=0, options=[("mss", MSS), ("sackOK",)]))
@@ -73,7 +73,7 @@ DATA = bytes(range(256)) * 8192  # 2 MiB
 
 
 @pytest.mark.ustack(delay="10ms", rate="100Mbit", a_to_b={"loss": 0.02}, seed=5)
-def test_seeded_loss_costs_only_the_lost_segments(ustack_pair: Any) -> None:
+def test_seeded_loss_costs_only_the_lost_segments(ustack_pair: UstackPair) -> None:
     client, server = ustack_pair.connect(port=PORT)
     assert ustack_pair.stream(client, server, DATA) == DATA
 

@@ -18,14 +18,13 @@ tcps_sc_sendcookie, tcps_sc_recvcookie.
 
 from __future__ import annotations
 
-from typing import Any
-
 from ustack.scripting import TCP
+from ustack.scripting.fixtures import PeerRig
 
 PORT = 8080
 
 
-def test_flood_overflows_the_syncache_and_cookies_still_connect(ustack_peer: Any) -> None:
+def test_flood_overflows_the_syncache_and_cookies_still_connect(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     listener = stack.create_server(("", PORT), backlog=128)
 

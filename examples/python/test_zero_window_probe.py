@@ -15,18 +15,17 @@ tcps_persisttimeo, tcps_sndprobe.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ustack.scripting import TCP
+from ustack.scripting import TCP, Packet
+from ustack.scripting.fixtures import PeerRig
 
 PORT = 8080
 
 
-def has_data(p: Any) -> bool:
+def has_data(p: Packet) -> bool:
     return "tcp" in p and len(p.tcp.payload) > 0
 
 
-def test_zero_window_is_probed_with_backoff_until_it_opens(ustack_peer: Any) -> None:
+def test_zero_window_is_probed_with_backoff_until_it_opens(ustack_peer: PeerRig) -> None:
     stack, peer = ustack_peer.stack, ustack_peer.peer
     listener = stack.create_server(("", PORT))
     # The handshake; our ACK shuts the window at once.
