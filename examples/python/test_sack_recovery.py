@@ -44,16 +44,17 @@ def test_two_holes_two_retransmissions(ustack_peer: PeerRig) -> None:
     starts = [peer.expect(has_data).tcp.seq for _ in range(10)]
     assert starts == [1 + i * MSS for i in range(10)]
 
+    hole1, hole2 = 1 + 2 * MSS, 1 + 5 * MSS  # segments 3 and 6 were lost
+
     def ack(blocks: list[tuple[int, int]]) -> None:
         """A duplicate ACK of the first hole, with SACK blocks (relative)."""
         peer.send(TCP(dport=PORT, flags="A", seq=1, ack=hole1, options=[("sack", blocks)]))
 
-    hole1, hole2 = 1 + 2 * MSS, 1 + 5 * MSS  # segments 3 and 6 were lost
-    peer.send(TCP(dport=PORT, flags="A", seq=1, ack=hole1))  # segments 1 and 2
+    peer.send(TCP(dport=PORT, flags="A", seq=1, ack=hole1))  # segments 1 and 2 arrived
     ack([(hole1 + MSS, hole1 + 2 * MSS)])  # 4 arrived
     ack([(hole1 + MSS, hole2)])  # 5
     peer.expect_none(has_data, within=0.01)  # two duplicate ACKs: not yet
-    ack([(hole2 + MSS, hole2 + 2 * MSS), (hole1 + MSS, hole2)])  # 7: the third
+    ack([(hole2 + MSS, hole2 + 2 * MSS), (hole1 + MSS, hole2)])  # 7: the third one
     assert peer.expect(has_data, within=0.01).tcp.seq == hole1  # the first hole
     ack([(hole2 + MSS, hole2 + 3 * MSS), (hole1 + MSS, hole2)])  # 8: 3 SACKed above hole 2
     assert peer.expect(has_data, within=0.01).tcp.seq == hole2  # the second hole

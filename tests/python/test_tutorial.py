@@ -301,9 +301,11 @@ def test_tutorial_runs(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "python_bindings"), env.get("PYTHONPATH", "")) if p
     )
-    # The reader is in the checkout after installing; here it is a stand-in.
+    # The reader is in the checkout after installing; here it is a stand-in
+    # with this checkout's examples.
     start = tmp_path / "ustack"
     start.mkdir()
+    (start / "examples").symlink_to(ROOT / "examples")
     shell = Shell(start, env, tmp_path / ".state")
     for line in run_blocks(shell, blocks(), tmp_path, timeout=600):
         print(line)
