@@ -36,6 +36,7 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
@@ -152,9 +153,16 @@ def shims(bindir: Path) -> None:
         path.chmod(0o755)
 
 
+def plugin_entry_point() -> bool:
+    """Whether pytest finds the plugin by itself (ustack installed by pip)."""
+    return any(ep.name == "ustack.testing" for ep in entry_points(group="pytest11"))
+
+
 def child_env(bindir: Path | None) -> dict[str, str]:
+    """A reader's environment: none of this pytest's settings."""
     env = dict(os.environ)
-    env.pop("PYTEST_ADDOPTS", None)
+    for name in ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
+        env.pop(name, None)
     env.pop("VIRTUAL_ENV", None)
     if bindir is not None:
         env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
@@ -292,6 +300,41 @@ def test_output_matching() -> None:
     assert output_matches("1 failed ...\nseed: 7 ...", actual) == "seed: 7 ..."
 
 
+WRONG = """
+<!-- tutorial: file hello.txt -->
+```text
+hello
+```
+
+<!-- tutorial: run {opts} -->
+```sh
+cat hello.txt
+```
+
+<!-- tutorial: output -->
+```text
+{shown}
+```
+"""
+
+
+@pytest.mark.parametrize(
+    ("opts", "shown", "why"),
+    [
+        ("expect=fail", "hello", "exit status 0, expected nonzero"),
+        ("", "goodbye", "the tutorial shows 'goodbye'"),
+    ],
+)
+def test_runner_catches_a_wrong_tutorial(tmp_path: Path, opts: str, shown: str, why: str) -> None:
+    """A command that succeeds where the tutorial says it fails, or output
+    other than the tutorial shows, fails the test."""
+    items = parse_tutorial(WRONG.format(opts=opts, shown=shown))
+    assert [b.kind for b in items] == ["file", "run", "output"]
+    shell = Shell(tmp_path, child_env(None), tmp_path / ".state")
+    with pytest.raises(AssertionError, match=re.escape(why)):
+        list(run_blocks(shell, items, tmp_path, timeout=60))
+
+
 def test_tutorial_runs(tmp_path: Path) -> None:
     """Every file and command of the tutorial but the install, with this
     interpreter and this checkout's package."""
@@ -301,6 +344,9 @@ def test_tutorial_runs(tmp_path: Path) -> None:
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(ROOT / "python_bindings"), env.get("PYTHONPATH", "")) if p
     )
+    if not plugin_entry_point():
+        # ustack only on PYTHONPATH: what pip's entry point would do.
+        env["PYTEST_PLUGINS"] = "ustack.testing"
     # The reader is in the checkout after installing; here it is a stand-in
     # with this checkout's examples.
     start = tmp_path / "ustack"
