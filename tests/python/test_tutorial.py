@@ -398,6 +398,7 @@ def test_tutorial_install_and_run(tmp_path: Path) -> None:
     took = time.monotonic() - start
     print(f"{install.where}: install exit {proc.returncode} in {took:.0f} s")
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]
+    assert "ustack 0.1.0" in proc.stdout.splitlines(), proc.stdout[-2000:]
     # The tutorial's install leaves the venv active, so pytest is the venv's.
     which = shell.run("command -v pytest python", timeout=60).stdout.split()
     assert all(p.startswith(str(checkout / ".venv")) for p in which), which
