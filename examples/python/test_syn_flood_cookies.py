@@ -11,9 +11,10 @@ sequence number encodes the handshake (MSS, window scale, SACK) under a MAC,
 nothing is stored, and a valid ACK of it (RFC 9293 3.5's third segment)
 recreates the connection.  So a flood costs the listener no memory beyond
 the cache, every SYN is answered, and a client whose SYN met a full cache
-still gets a connection that accept() returns.  Counters:
+still gets a connection that accept() returns, while an ACK without a valid
+cookie is refused.  Counters:
 tcps_sc_added, tcps_sc_bucketoverflow / tcps_sc_cacheoverflow,
-tcps_sc_sendcookie, tcps_sc_recvcookie.
+tcps_sc_sendcookie, tcps_sc_recvcookie, tcps_sc_spurcookie.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def test_flood_overflows_the_syncache_and_cookies_still_connect(ustack_peer: Pee
         peer.send(TCP(sport=sport, dport=PORT, flags="S", seq=0, options=[("mss", 1460)]))
     tcp = counters()
     limit = stack.sysctl("net.inet.tcp.syncache.cachelimit")
-    assert tcp["tcps_sc_added"] <= limit == 15360, tcp
+    assert limit == 15360 and tcp["tcps_sc_added"] <= limit, tcp
     assert tcp["tcps_sc_bucketoverflow"] + tcp["tcps_sc_cacheoverflow"] > 0, tcp
     # Every SYN was answered: from the cache, or with a cookie.
     assert tcp["tcps_sc_sendcookie"] >= flood - limit, tcp
@@ -53,7 +54,13 @@ def test_flood_overflows_the_syncache_and_cookies_still_connect(ustack_peer: Pee
     cookie_ports = [p.tcp.dport for p in synacks if p.tcp.dport not in cached]
     assert len(cookie_ports) == tcp["tcps_sc_sendcookie"]
 
-    # A client whose SYN met the full bucket: its ACK (the handshake's third
+    # A blind attacker cannot complete a handshake: an ACK that does not
+    # carry the cookie (SYN-ACK's ISN + 1) gets a RST and no connection.
+    peer.send(TCP(sport=cookie_ports[1], dport=PORT, flags="A", seq=1, raw_ack=12345))
+    peer.expect(lambda p: p.tcp.flags.R and p.tcp.dport == cookie_ports[1])
+    assert counters()["tcps_sc_spurcookie"] == 1
+
+    # A client whose SYN met a full cache: its ACK (the handshake's third
     # segment) brings the cookie back, and the connection is made from it.
     port = cookie_ports[0]
     cookie_synack = next(p for p in synacks if p.tcp.dport == port)
@@ -62,6 +69,6 @@ def test_flood_overflows_the_syncache_and_cookies_still_connect(ustack_peer: Pee
     conn, addr = listener.accept()
     assert addr == (peer.addr, port)
     tcp = counters()
-    assert tcp["tcps_sc_recvcookie"] == 1 and tcp["tcps_sc_spurcookie"] == 0, tcp
+    assert tcp["tcps_sc_recvcookie"] == 1 and tcp["tcps_sc_spurcookie"] == 1, tcp
     peer.send(TCP(sport=port, dport=PORT, flags="PA", seq=1, ack=1) / b"hello")
     assert conn.recv(100) == b"hello"
