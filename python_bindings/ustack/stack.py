@@ -986,15 +986,18 @@ class Stack(Closing):
         tells them apart."""
         return [_tcp_connection(c) for c in self._pcblist()]
 
-    def _pcblist(self) -> Any:
-        """``ust_tcp_pcblist`` as a cdata slice of ``struct ust_tcp_conn``."""
+    def _pcblist(self) -> list[Any]:
+        """``ust_tcp_pcblist``: a ``struct ust_tcp_conn *`` per row, each
+        owning a copy of its row.  (A slice ``buf[0:total]`` does not own its
+        memory: the array was freed under the caller, which read freed memory
+        and crashed once the table had thousands of rows, a SYN flood's.)"""
         st = self._ptr()
         n = 64
         while True:
             buf = ffi.new("struct ust_tcp_conn[]", n)
             total = int(lib.ust_tcp_pcblist(st, buf, n))
             if total <= n:
-                return buf[0:total]
+                return [ffi.new("struct ust_tcp_conn *", buf[i]) for i in range(total)]
             n = total
 
     def _resting_state(self) -> tuple[Any, ...]:

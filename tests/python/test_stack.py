@@ -196,3 +196,33 @@ def test_pipe_macs_and_mtu(clock: VirtualClock) -> None:
             iface = st.add_interface(p.b, "pb0")
             assert iface.mac == "02:aa:00:00:00:02"
             assert iface.mtu == 9000
+
+
+def test_tcp_table_rows_outlive_the_read_buffer() -> None:
+    """tcp_connections() and the deadlock check (_resting_state) read the C
+    table through a buffer that must live as long as the rows read from it:
+    returned as a slice of a dead array, the rows were freed memory, reused
+    by the next allocation of that size or unmapped, which crashed with the
+    thousands of half-open rows of a SYN flood
+    (examples/python/test_syn_flood_cookies.py found it)."""
+    from ustack import ffi
+    from ustack.inet import port_from_c
+    from ustack.scripting import TCP, Peer
+
+    with Stack(clock=VirtualClock(), seed=1) as st:
+        listener = st.create_server(("", 80), backlog=8)
+        with Peer(st) as peer:
+            for sport in range(10_000, 12_000):
+                peer.send(TCP(sport=sport, dport=80, flags="S", seq=0))
+            rows = list(st._pcblist())
+            gc.collect()
+            # Allocations of the buffer's size, filled: they reuse its memory
+            # if it was freed.
+            junk = [ffi.new("struct ust_tcp_conn[]", len(rows)) for _ in range(8)]
+            for j in junk:
+                ffi.memmove(j, b"\xff" * ffi.sizeof(j), ffi.sizeof(j))
+            ports = sorted(port_from_c(r.fport) for r in rows)
+            assert ports == [0, *range(10_000, 12_000)]  # the listener's row, then the SYNs'
+            assert len(st.tcp_connections()) == 2001
+            assert len(st._resting_state()[0]) == 2001
+        listener.close()
