@@ -782,3 +782,27 @@ def test_fixture_markers_and_seed(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:ustack.testing", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines(["*ustack_peer: seed 1*", "*default seed 1*"])
+
+
+def test_syn_on_established_keeps_relative_numbering() -> None:
+    """RFC 5961 4.2: a SYN on an established connection is answered by a
+    challenge ACK; the script's numbers stay relative to the first SYN's ISN,
+    as packetdrill keeps them, so the ACK reads ``ack == 1``."""
+    clock = ustack.VirtualClock(1_000_000_000)
+    stack = ustack.Stack(clock=clock, seed=3)
+    try:
+        peer = Peer(stack, isn=1000)
+        server = stack.socket(ustack.AF_INET, ustack.SOCK_STREAM)
+        server.bind(("0.0.0.0", 80))
+        server.listen(4)
+        peer.send(TCP(dport=80, flags="S", seq=0))
+        peer.expect(lambda p: p.tcp.flags == "SA" and p.tcp.ack == 1, within=0.2)
+        peer.send(TCP(flags="A", seq=1, ack=1))
+        peer.send(TCP(flags="S", seq=500))
+        challenge = peer.expect(lambda p: p.tcp.flags == "A", within=0.2)
+        assert challenge.tcp.ack == 1 and challenge.tcp.raw_ack == 1001
+        assert challenge.tcp.seq == 1
+        peer.send(TCP(flags="PA", seq=1, ack=1) / b"hello")
+        peer.expect(lambda p: p.tcp.flags == "A" and p.tcp.ack == 6, within=0.5)
+    finally:
+        stack.close()

@@ -269,7 +269,11 @@ class Peer:
         syn = bool(seg.flags & 0x02)
         end = (seg.seq + seg.seglen) & _M32
         if sent:
-            if syn:
+            # A SYN on a synchronized connection (RFC 5961 4.2's test) keeps
+            # the numbering of the first, as packetdrill does; a new
+            # connection on the same 4-tuple is renumbered from the stack's
+            # SYN-ACK below.
+            if syn and (conn.peer_isn is None or conn.stack_isn is None):
                 conn.peer_isn, conn.snd_nxt = seg.seq, end
             elif conn.peer_isn is None:
                 conn.peer_isn = self.isn  # no SYN of ours: numbers relative to isn
@@ -283,6 +287,10 @@ class Peer:
                 conn.rcv_nxt = end
                 if not seg.flags & 0x10:  # a SYN of the stack's connect: a new connection
                     conn.peer_isn, conn.snd_nxt = None, None
+                else:  # a SYN-ACK of a new connection: it acknowledges the peer's SYN
+                    conn.peer_isn = (seg.ack - 1) & _M32
+                    if conn.snd_nxt is None or _after(seg.ack, conn.snd_nxt):
+                        conn.snd_nxt = seg.ack
             self._current = conn
         if conn.stack_isn is not None and (conn.rcv_nxt is None or _after(end, conn.rcv_nxt)):
             conn.rcv_nxt = end
@@ -312,8 +320,12 @@ class Peer:
             flags = "A" if conn is not None and conn.stack_isn is not None else "S"
         bits = flag_bits(flags)
         new_syn = bits & 0x12 == 0x02
-        peer_isn = self.isn if conn is None or conn.peer_isn is None or new_syn else conn.peer_isn
-        stack_isn = conn.stack_isn if conn is not None and not new_syn else None
+        synced = conn is not None and conn.peer_isn is not None and conn.stack_isn is not None
+        if conn is not None and conn.peer_isn is not None and (synced or not new_syn):
+            peer_isn = conn.peer_isn
+        else:
+            peer_isn = self.isn
+        stack_isn = conn.stack_isn if conn is not None and (synced or not new_syn) else None
         if v.get("raw_seq") is not None:
             seq = int(v["raw_seq"])
         elif v.get("seq") is not None:
