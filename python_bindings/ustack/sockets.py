@@ -93,6 +93,7 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
 )
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
+from ustack.world import TIMED_OUT
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -181,6 +182,10 @@ _EBADF = int(lib.UST_EBADF)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _EV_IN = int(lib.UST_EV_IN)
+_OP_RECV = int(lib.UST_PY_OP_RECV)
+_OP_SEND = int(lib.UST_PY_OP_SEND)
+_OP_ACCEPT = int(lib.UST_PY_OP_ACCEPT)
+_OP_CONNECT = int(lib.UST_PY_OP_CONNECT)
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
 # ust_socket_wait (then looks whether another thread closed the socket).
@@ -269,6 +274,7 @@ def _ust_py_upcall(arg: Any, so: Any, events: int) -> None:
             sock._upcall(sock, int(events))
     except BaseException as exc:  # re-raised by the stack after the poll
         sock._stack._errors.append(exc)
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) stops to raise it
 
 
 def int_option(c_level: int, c_opt: int, value: int) -> int:
@@ -685,6 +691,7 @@ class Socket(SocketIdioms):
         self._closed = False
         self._chains: weakref.WeakSet[MbufChain] = weakref.WeakSet()
         self._recv_ptrs: tuple[Any, Any] | None = None
+        self._fop: Any = None  # the C fast path's struct ust_py_op (see _fast)
         # Threaded stacks: threads asleep in ust_socket_wait on it, and a
         # close that waits for them to leave.
         self._waiters = 0
@@ -743,6 +750,42 @@ class Socket(SocketIdioms):
 
     def __getstate__(self) -> Any:
         raise TypeError(f"cannot pickle {self.__class__.__name__!r} object")
+
+    # --- the C fast path (python_bindings/ext/wait.c, World._fast_call) -------
+
+    def _fast(self, kind: int, buf: Any, length: int, what: str) -> int | None:
+        """The call ``kind`` (UST_PY_OP_*) made, and waited for as the
+        timeout says, in C; the C result, TIMED_OUT, or None when the fast
+        path does not apply (closed, a threaded stack, another thread in
+        the world...): the caller then takes the Python path."""
+        so = self._so
+        st = self._stack
+        if so is None or st._lock is not None:
+            return None
+        op = self._fop
+        if op is None:
+            op = self._fast_op()
+        w = st._world
+        if w._merged is not None:
+            w = st.world
+        return w._fast_call(op, kind, buf, length, self._timeout, what, self)
+
+    def _fast_op(self) -> Any:
+        op = self._fop = ffi.new("struct ust_py_op *")
+        op.so = self._so
+        return op
+
+    def _fast_fail(self, rc: int, what: str) -> OSError:
+        """The exception for a fast call's negative result or TIMED_OUT."""
+        if rc == TIMED_OUT:
+            return _timeout_error(what)
+        if rc == -_EAGAIN:
+            return error_from_code(_EAGAIN)
+        try:
+            check(rc)
+        except OSError as exc:
+            return exc
+        return error_from_code(-rc)
 
     # --- blocking -----------------------------------------------------------
 
@@ -872,6 +915,13 @@ class Socket(SocketIdioms):
             if self._timeout == 0.0:
                 check(rc)
 
+            fast = self._fast(_OP_CONNECT, ffi.NULL, 0, "connect()")
+            if fast is not None:
+                if fast > 0:
+                    raise error_from_code(fast)
+                if fast < 0:
+                    raise self._fast_fail(fast, "connect()")
+                return
             if self._established():
                 return
             if not world.wait(self._established, self._timeout_ns(), "connect()", self):
@@ -901,8 +951,19 @@ class Socket(SocketIdioms):
     def accept(self) -> tuple[Socket, Address]:
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
-        out = ffi.new("struct ust_socket **")
         peer = CSockaddr()
+        if self._fop is None:
+            self._fast_op()
+        self._fop.addr = peer.ptr
+        rc = self._fast(_OP_ACCEPT, ffi.NULL, 0, "accept()")
+        if rc is not None:
+            if rc < 0:
+                raise self._fast_fail(rc, "accept()")
+            op = self._fop
+            peer.lenp[0] = op.addrlen
+            conn = Socket(self._stack, self._family, self._type, self._proto, _so=op.newso)
+            return conn, sockaddr_to_tuple(peer)
+        out = ffi.new("struct ust_socket **")
 
         def attempt() -> tuple[Socket, Address]:
             self._rc(int(lib.ust_accept(self._ptr(), out, peer.ptr, peer.reset().lenp)))
@@ -915,6 +976,16 @@ class Socket(SocketIdioms):
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
         """Send on a connected socket; returns the bytes taken."""
+        if not flags:
+            if type(data) is bytes:
+                rc = self._fast(_OP_SEND, data, len(data), "send()")
+            else:
+                view = ffi.from_buffer(data)
+                rc = self._fast(_OP_SEND, view, len(view), "send()")
+            if rc is not None:
+                if rc < 0:
+                    raise self._fast_fail(rc, "send()")
+                return rc
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         cflags = self._c_flags(flags)
@@ -956,7 +1027,24 @@ class Socket(SocketIdioms):
 
         As with a host socket, ``recv(0)`` on a stream socket returns b""
         at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
-        if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
+        if not flags and bufsize > 0:
+            buf = self._buf
+            if buf is None or len(buf) < bufsize:
+                buf = self._recv_buf(bufsize)
+            rc = self._fast(_OP_RECV, buf, bufsize, "recv()")
+            if rc is not None:
+                if rc < 0:
+                    raise self._fast_fail(rc, "recv()")
+                chain = self._fop.chain
+                if chain == ffi.NULL:
+                    return ffi.unpack(buf, rc)
+                # One large buffer of the stack (ust_py_recv): copied once.
+                with self._stack._using():
+                    try:
+                        return ffi.unpack(ffi.cast("char *", self._fop.data), rc)
+                    finally:
+                        lib.ust_mbuf_release(self._fop.so, chain)
+        elif flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
             return self._recv_waitall(bufsize, flags)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)

@@ -58,11 +58,13 @@ import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ustack._native import ffi, lib
+
 if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.stack import Stack
 
-__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE"]
+__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE", "fast_waits"]
 
 # Each shared object (a VirtualClock, a Pipe) -> the world of the stacks using it.
 _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
@@ -108,6 +110,62 @@ _STRANGER_GRACE_S = 0.5
 # moment whatever the jump, so that a busy transfer does not pay for it.
 _REPEAT_MIN_JUMP_NS = 500_000_000
 _REPEAT_EVERY = 256
+
+
+# The C fast path of blocking socket calls (python_bindings/ext/wait.c).
+FAST = True
+"""Blocking socket calls may wait in C (see :meth:`World._fast_call`); a
+module setting, False forces the Python loop (tests compare the two)."""
+_FAST_DONE = int(lib.UST_PY_WAIT_DONE)
+_FAST_IDLE = int(lib.UST_PY_WAIT_IDLE)
+_FAST_ERROR = int(lib.UST_PY_WAIT_ERROR)
+_FAST_STEPS = int(lib.UST_PY_WAIT_STEPS)
+_FAST_AGAIN = int(lib.UST_PY_WAIT_AGAIN)
+_FAST_MAX_STEPS = 1_000_000  # as _Loop's for a wait on a virtual clock
+TIMED_OUT = -(1 << 62)
+"""What :meth:`World._fast_call` returns when the call's timeout passed."""
+_fast_count = [0, 0]  # calls that took the fast path, and of them waits that ran C polls
+
+
+def fast_waits() -> int:
+    """Blocking calls that waited in the C fast path so far (process-wide):
+    a test can prove the fast path ran."""
+    return _fast_count[1]
+
+
+def fast_calls() -> int:
+    """Calls (blocking or not) that went through the C fast path so far."""
+    return _fast_count[0]
+
+
+class _FastWorld:
+    """The C view of a world's stacks (``struct ust_py_world``), rebuilt
+    when they change."""
+
+    __slots__ = ("c", "arr", "refs", "stacks")
+
+    def __init__(self, stacks: list[Stack]) -> None:
+        self.stacks = stacks
+        self.refs = [weakref.ref(st) for st in stacks]
+        self.arr = ffi.new("struct ust_stack *[]", [st._st for st in stacks])
+        c = self.c = ffi.new("struct ust_py_world *")
+        c.stacks = self.arr
+        c.nstacks = len(stacks)
+        clock = stacks[0].clock
+        c.vc = clock._vc if clock is not None else ffi.NULL
+        c.tick_ns = min(st.tick_ns for st in stacks) or 1
+        c.errors_seen = lib.ust_py_wait_notes()
+        c.repeat_min_jump = _REPEAT_MIN_JUMP_NS
+        c.repeat_every = _REPEAT_EVERY
+        c.pause_ns = _REAL_PAUSE_NS
+        c.max_steps = _FAST_MAX_STEPS if clock is not None else 0
+
+    def valid(self) -> bool:
+        for r in self.refs:
+            st = r()
+            if st is None or st._st is None:
+                return False
+        return True
 
 
 class Deadlock(RuntimeError):
@@ -187,6 +245,7 @@ class World:
         self._guard = _Guard(self)
         self._touches = 0  # calls from outside waits: they may break a repeat
         self._generation = 0  # bumped when a poll did work or the clock moved
+        self._fw: _FastWorld | None = None  # the C fast path's view (None: to build)
 
     # --- membership ---------------------------------------------------------
 
@@ -213,6 +272,7 @@ class World:
 
     def _add(self, stack: Stack) -> None:
         self._refs.append(weakref.ref(stack))
+        self._fw = None
 
     def _join(self, key: object, stack: Stack) -> World:
         """Register ``key`` as shared by this world's stacks, merging this world
@@ -234,6 +294,7 @@ class World:
             me._refs = []
             me._users = {}
             me._merged = other
+            me._fw = other._fw = None
         return other
 
     @property
@@ -375,6 +436,149 @@ class World:
                 clock.set(loop.start + timeout_ns)
             return False
 
+    def _fast_call(
+        self,
+        op: Any,
+        kind: int,
+        buf: Any,
+        length: int,
+        timeout: float | None,
+        call: str,
+        subject: object,
+    ) -> int | None:
+        """A socket call (``kind``: UST_PY_OP_*, on the socket and buffers of
+        ``op``, a ``struct ust_py_op *``) made and, when it would block and
+        ``timeout`` allows, waited for in C (python_bindings/ext/wait.c),
+        exactly as :meth:`World.wait` would run it.  Returns the C call's
+        result (negative: an error; -UST_EAGAIN when it would block and
+        ``timeout`` is 0.0), :data:`TIMED_OUT` when the timeout passed, or
+        None when the fast path does not apply (another thread uses the
+        world or waits for the lock, a stack callback is running, the lock
+        is held elsewhere): the caller then takes the Python loop.
+
+        The C loop returns to Python at every moment where the Python loop
+        does more than poll and move time: those run in :meth:`_Loop._idle`
+        (Deadlock, repeats, the time limit, other threads)."""
+        fw = self._fw
+        if fw is None or not fw.valid():
+            stacks = self.stacks
+            if not stacks or not FAST:
+                return None
+            fw = self._fw = _FastWorld(stacks)
+        users = self._users
+        ident = threading.get_ident()
+        me = users.get(ident)
+        if (
+            len(users) > (me is not None)
+            or _KNOCKING
+            or getattr(_POLLS, "depth", 0)
+            or not _LOCK.acquire(blocking=False)
+        ):
+            return None
+        try:
+            if me is None:
+                me = self._user()
+            me.depth += 1
+            self._touches += 1
+            me.waiting = True
+            _POLLS.depth = 1  # callbacks run by the polls must not block
+            c = fw.c
+            try:
+                rc = lib.ust_py_wait_call(
+                    c,
+                    op,
+                    kind,
+                    buf,
+                    length,
+                    -1 if timeout is None else int(timeout * 1e9),
+                    threading.active_count() == 1,
+                )
+                _fast_count[0] += 1
+                if op.bumps:
+                    self._generation += op.bumps
+                if rc == _FAST_DONE:
+                    return int(op.result)
+                if rc == _FAST_AGAIN:
+                    return int(op.result)
+                _fast_count[1] += 1
+                return self._fast_wait(fw, op, rc, timeout, call, subject, me)
+            finally:
+                _POLLS.depth = 0
+                me.waiting = False
+                me.limit = None
+                me.stuck = None
+                me.seen = self._generation
+                me.depth -= 1
+                me.last = time.monotonic()
+        finally:
+            _LOCK.release()
+
+    def _fast_wait(
+        self,
+        fw: _FastWorld,
+        op: Any,
+        rc: int,
+        timeout: float | None,
+        call: str,
+        subject: object,
+        me: _User,
+    ) -> int:
+        """The rest of a fast call that did not end in its first C call:
+        the idle moments the C loop leaves to Python run as the Python loop
+        runs them (a :class:`_Loop` in step with the C wait's counters)."""
+        stacks = fw.stacks
+        timeout_ns = None if timeout is None else int(timeout * 1e9)
+
+        def ready() -> bool:
+            return int(lib.ust_py_wait_try(op)) == _FAST_DONE
+
+        loop = _Loop(stacks, ready, timeout_ns, None, world=self, user=me)
+        loop.start = int(op.start)
+        loop.limit = int(op.limit) if op.has_limit else None
+        me.limit = loop.limit
+        while True:
+            if op.bumps:
+                self._generation += op.bumps
+                op.bumps = 0
+            if op.works:
+                loop.stuck_since = None
+                op.works = 0
+            loop.steps = int(op.steps)
+            if rc == _FAST_DONE:
+                return int(op.result)
+            if rc == _FAST_STEPS:
+                loop._too_busy()
+            end: bool | None = None
+            if rc == _FAST_ERROR:
+                fw.c.errors_seen = lib.ust_py_wait_notes()
+                for st in stacks:
+                    st._raise_pending()
+                if not fw.valid():
+                    # A callback closed a stack: on with the Python loop.
+                    _POLLS.depth = 0
+                    end = loop.run()
+            elif rc == _FAST_IDLE:
+                loop.idle_moments = int(op.idle_moments)
+                _POLLS.depth = 0
+                try:
+                    end = loop._idle()
+                finally:
+                    _POLLS.depth = 1
+                op.idle_moments = loop.idle_moments
+                if end is None and not fw.valid():
+                    end = loop.run()
+            if end is True:
+                return int(op.result)
+            if end is False:
+                if loop.stuck is not None and timeout_ns is None:
+                    raise Deadlock(call, subject, stacks[0].now, loop.stuck)
+                clock = stacks[0].clock
+                if clock is not None and timeout_ns is not None:
+                    clock.set(loop.start + timeout_ns)
+                return TIMED_OUT
+            op.steps = loop.steps
+            rc = int(lib.ust_py_wait_resume(fw.c, op))
+
     def __repr__(self) -> str:
         return f"<World stacks={len(self.stacks)}>"
 
@@ -444,6 +648,7 @@ class _Loop:
         self.callouts = -1
         self.idle_moments = 0
         self.stuck_since: float | None = None  # wall time the wait first looked stuck
+        self.steps = 0  # rounds of polls so far
 
     def done(self) -> bool:
         if self.user is not None and self.world is not None:
@@ -484,17 +689,12 @@ class _Loop:
                 _COND.notify_all()
 
     def run(self) -> bool:
-        steps = 0
         while True:
             # Poll every stack until all of them are idle.
             while True:
-                steps += 1
-                if self.max_steps is not None and steps > self.max_steps:
-                    raise RuntimeError(
-                        f"run_until: still busy after {self.max_steps} rounds of polls "
-                        f"(now={self.stacks[0].now} ns, started at {self.start} ns); raise "
-                        "max_steps or look for a livelock"
-                    )
+                self.steps += 1
+                if self.max_steps is not None and self.steps > self.max_steps:
+                    self._too_busy()
                 work = 0
                 for st in self.stacks:
                     work += st.poll()
@@ -505,54 +705,70 @@ class _Loop:
                     return True
                 if work == 0:
                     break
-            if self.user is not None and self.user.stuck is not None:
-                self.stuck = self.user.stuck  # found by another waiting thread
-                return False
-            now = self.stacks[0].now
-            nd = _next_deadline(self.stacks)
-            # Another thread's wait that times out by itself is something
-            # pending too: time may run to its limit (never past it).
-            other = self._other_limit(now)
-            if other is not None and (nd is None or other < nd):
-                nd = other
-            elif nd is None:
-                if self.settle:
-                    return True
-                if self.clock is not None and self.deadline is None:
-                    if self._others_pause() or self._others_active() or self._strangers():
-                        continue
-                    return self._give_up("nothing is pending in any stack of the world")
-            elif self.watch and self._repeats(nd - now):
-                if self._others_pause():
-                    continue
-                if self.settle:
-                    return True
-                if self._others_active() or self._strangers():
-                    continue
-                return self._give_up(
-                    "the world only repeats itself (idle connections' keepalives, "
-                    "re-armed timers) and nothing is in flight"
-                )
-            if self.limit is not None and (nd is None or nd > self.limit):
-                if now >= self.limit:
-                    return self.done()
-                target = self.limit
-            elif nd is None:
-                target = now + _REAL_PAUSE_NS  # real clock: frames may come from elsewhere
-            else:
-                target = nd if nd > now else now + self.tick
-            if self.clock is not None:
-                if self._others_pause():
-                    continue
-                self.clock.set(target)
-                self._bump()
-            else:
-                pause = min(target - now, _REAL_PAUSE_NS)
-                if pause > 0:
-                    if self.world is not None:
-                        _COND.wait(pause / 1e9)  # lets other threads in
-                    else:
-                        time.sleep(pause / 1e9)
+            end = self._idle()
+            if end is not None:
+                return end
+
+    def _too_busy(self) -> None:
+        raise RuntimeError(
+            f"run_until: still busy after {self.max_steps} rounds of polls "
+            f"(now={self.stacks[0].now} ns, started at {self.start} ns); raise "
+            "max_steps or look for a livelock"
+        )
+
+    def _idle(self) -> bool | None:
+        """An idle moment (every stack polled idle): give up, end, or move
+        time on.  Returns the loop's result, or None to poll again.  The C
+        fast path (World._fast_call) hands these moments to this method."""
+        if self.user is not None and self.user.stuck is not None:
+            self.stuck = self.user.stuck  # found by another waiting thread
+            return False
+        now = self.stacks[0].now
+        nd = _next_deadline(self.stacks)
+        # Another thread's wait that times out by itself is something
+        # pending too: time may run to its limit (never past it).
+        other = self._other_limit(now)
+        if other is not None and (nd is None or other < nd):
+            nd = other
+        elif nd is None:
+            if self.settle:
+                return True
+            if self.clock is not None and self.deadline is None:
+                if self._others_pause() or self._others_active() or self._strangers():
+                    return None
+                return self._give_up("nothing is pending in any stack of the world")
+        elif self.watch and self._repeats(nd - now):
+            if self._others_pause():
+                return None
+            if self.settle:
+                return True
+            if self._others_active() or self._strangers():
+                return None
+            return self._give_up(
+                "the world only repeats itself (idle connections' keepalives, "
+                "re-armed timers) and nothing is in flight"
+            )
+        if self.limit is not None and (nd is None or nd > self.limit):
+            if now >= self.limit:
+                return self.done()
+            target = self.limit
+        elif nd is None:
+            target = now + _REAL_PAUSE_NS  # real clock: frames may come from elsewhere
+        else:
+            target = nd if nd > now else now + self.tick
+        if self.clock is not None:
+            if self._others_pause():
+                return None
+            self.clock.set(target)
+            self._bump()
+        else:
+            pause = min(target - now, _REAL_PAUSE_NS)
+            if pause > 0:
+                if self.world is not None:
+                    _COND.wait(pause / 1e9)  # lets other threads in
+                else:
+                    time.sleep(pause / 1e9)
+        return None
 
     def _strangers(self) -> bool:
         """Before declaring the world stuck while other threads live that

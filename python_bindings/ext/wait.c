@@ -1,0 +1,275 @@
+/*
+ * wait.c - compiled into the cffi extension ustack._ffi (not into
+ * libustack), declared for Python in cdef/92_python_wait.h: the C fast
+ * path of blocking socket calls (ustack.world, ustack.sockets).
+ *
+ * A blocking recv/send/accept/connect on a world of stacks without threads
+ * tries the call, and while it would block polls every stack of the world
+ * (in order) until all are idle, tries again after every round of polls,
+ * and when all are idle moves the virtual clock to the next deadline (or
+ * sleeps up to 1 ms on the real clock) -- the loop of ustack.world._Loop,
+ * without leaving C.  Whatever that loop does besides, the C loop leaves to
+ * Python by returning UST_PY_WAIT_IDLE at that idle moment, before doing
+ * anything: nothing pending (Deadlock detection), an idle moment where the
+ * Python loop looks for a repeat, the time limit reached, a moment where
+ * another thread may need the lock (ust_py_wait_state.solo == 0).  Python
+ * then runs that moment as its own loop does and calls back in, which
+ * resumes with a round of polls, as the Python loop does after an idle
+ * moment.  The state (steps, idle moments, generation bumps) is kept in the
+ * caller's struct so that the two halves count together.
+ *
+ * Python callbacks (upcalls, input and capture hooks, log lines) run inside
+ * ust_stack_poll and report the exceptions they raise into their stack's
+ * list; they also call ust_py_wait_note(), which bumps a counter the
+ * loop compares after each poll, so that an exception propagates right
+ * after the poll that raised it, as Stack.poll() raises it.  Closing a
+ * stack notes too (a callback may close another stack of the world): the
+ * loop then hands over before it polls a freed stack.
+ */
+#include <stdatomic.h>
+#include <time.h>
+
+/* Socket.recv's one copy (zc.c, later in the same translation unit). */
+static ptrdiff_t ust_py_recv(struct ust_socket *so, void *scratch, size_t len, int flags,
+    struct ust_mbuf **chain, const void **data);
+
+/* Notes from Python (exceptions stored by callbacks, stacks closed), ever. */
+static _Atomic uint64_t ust_py_wait_notes_total;
+
+static void
+ust_py_wait_note(void)
+{
+	atomic_fetch_add_explicit(&ust_py_wait_notes_total, 1, memory_order_relaxed);
+}
+
+static uint64_t
+ust_py_wait_notes(void)
+{
+	return (atomic_load_explicit(&ust_py_wait_notes_total, memory_order_relaxed));
+}
+
+#define UST_PY_WAIT_DONE 0  /* the call went through (or failed): result */
+#define UST_PY_WAIT_IDLE 1  /* idle moment for Python: now, nd, jump */
+#define UST_PY_WAIT_ERROR 2 /* a note: look at the stacks' errors, and stacks */
+#define UST_PY_WAIT_STEPS 3 /* more than max_steps rounds of polls */
+#define UST_PY_WAIT_AGAIN 4 /* would block, and timeout_ns is 0 */
+
+#define UST_PY_OP_RECV 1    /* ust_py_recv(so, buf, len, flags, &chain, &data) */
+#define UST_PY_OP_SEND 2    /* ust_send(so, buf, len, flags) */
+#define UST_PY_OP_ACCEPT 3  /* ust_accept(so, &newso, addr, &addrlen) */
+#define UST_PY_OP_CONNECT 4 /* SO_ERROR (result > 0), else connected (0) */
+
+/* The world: its stacks in poll order and their clock. */
+struct ust_py_world {
+	struct ust_stack **stacks;
+	uint32_t nstacks;
+	struct ust_vclock *vc; /* NULL: the real clock */
+	uint64_t tick_ns;      /* the smallest tick of the stacks (>= 1) */
+	uint64_t errors_seen;  /* ust_py_wait_notes() Python has looked at */
+	uint64_t repeat_min_jump;
+	uint32_t repeat_every;
+	uint32_t pause_ns;  /* longest real-clock sleep between polls */
+	uint64_t max_steps; /* rounds of polls a wait may take (0: no bound) */
+};
+
+/* One blocking call: the operation and the wait's state. */
+struct ust_py_op {
+	int op;
+	struct ust_socket *so;
+	void *buf;
+	size_t len;
+	int flags;
+	struct ust_mbuf *chain;        /* OP_RECV: as ust_py_recv */
+	const void *data;              /* OP_RECV: as ust_py_recv */
+	struct ust_socket *newso;      /* OP_ACCEPT */
+	struct ust_sockaddr *addr;     /* OP_ACCEPT: a ust_sockaddr_storage */
+	ust_socklen_t addrlen;         /* OP_ACCEPT: in/out */
+	ptrdiff_t result;              /* DONE: the call's return value */
+	/* the wait */
+	int64_t timeout_ns; /* < 0: none; 0: do not wait (UST_PY_WAIT_AGAIN) */
+	int solo;           /* no other thread may need the lock or the world */
+	/* set by the first call */
+	uint64_t start;     /* when the wait began */
+	int has_limit;
+	uint64_t limit;     /* start + timeout_ns */
+	int watch;          /* repeat detection on (virtual clock, no limit) */
+	uint64_t steps;
+	uint64_t idle_moments;
+	uint64_t bumps; /* rounds with work + clock moves: the world's generation */
+	uint64_t works; /* rounds with work */
+	uint64_t now;   /* IDLE: time, next deadline (UINT64_MAX: none) */
+	uint64_t nd;
+};
+
+static ptrdiff_t
+ust_py_wait_attempt(struct ust_py_op *o)
+{
+	switch (o->op) {
+	case UST_PY_OP_RECV:
+		o->chain = NULL;
+		return (ust_py_recv(o->so, o->buf, o->len, o->flags, &o->chain, &o->data));
+	case UST_PY_OP_SEND:
+		return (ust_send(o->so, o->buf, o->len, o->flags));
+	case UST_PY_OP_ACCEPT:
+		o->newso = NULL;
+		o->addrlen = (ust_socklen_t)sizeof(struct ust_sockaddr_storage);
+		return (ust_accept(o->so, &o->newso, o->addr, &o->addrlen));
+	case UST_PY_OP_CONNECT: {
+		int err = 0;
+		size_t elen = sizeof(err);
+		struct ust_sockaddr_storage ss;
+		ust_socklen_t sl = sizeof(ss);
+		int rc = ust_getsockopt(o->so, UST_SOL_SOCKET, UST_SO_ERROR, &err, &elen);
+
+		if (rc < 0)
+			return (rc);
+		if (err != 0)
+			return (err);
+		if (ust_getpeername(o->so, (struct ust_sockaddr *)&ss, &sl) == 0)
+			return (0);
+		return (-UST_EAGAIN);
+	}
+	default:
+		return (-UST_EINVAL);
+	}
+}
+
+static uint64_t
+ust_py_wait_deadline(const struct ust_py_world *w)
+{
+	uint64_t nd = UINT64_MAX;
+
+	for (uint32_t i = 0; i < w->nstacks; i++) {
+		uint64_t d = ust_stack_next_deadline(w->stacks[i]);
+		if (d < nd)
+			nd = d;
+	}
+	return (nd);
+}
+
+static void
+ust_py_wait_sleep(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000u),
+		.tv_nsec = (long)(ns % 1000000000u),
+	};
+
+	while (nanosleep(&ts, &ts) != 0) {
+	}
+}
+
+/*
+ * Resume a wait after an idle moment Python ran (or start one): waits as
+ * ustack.world._Loop.run does.  Returns UST_PY_WAIT_*; the caller holds the
+ * world's lock.
+ */
+static int
+ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
+{
+	for (;;) {
+		uint64_t now, nd, target;
+		int64_t jump;
+
+		/* Poll every stack until all of them are idle. */
+		for (;;) {
+			int work = 0;
+
+			o->steps++;
+			if (w->max_steps != 0 && o->steps > w->max_steps)
+				return (UST_PY_WAIT_STEPS);
+			for (uint32_t i = 0; i < w->nstacks; i++) {
+				int n = ust_stack_poll(w->stacks[i]);
+
+				if (n > 0)
+					work += n;
+				if (ust_py_wait_notes() != w->errors_seen) {
+					if (work) {
+						o->bumps++;
+						o->works++;
+					}
+					return (UST_PY_WAIT_ERROR);
+				}
+			}
+			if (work) {
+				o->bumps++;
+				o->works++;
+			}
+			o->result = ust_py_wait_attempt(o);
+			if (o->result != -UST_EAGAIN)
+				return (UST_PY_WAIT_DONE);
+			if (work == 0)
+				break;
+		}
+		now = ust_stack_now(w->stacks[0]);
+		nd = ust_py_wait_deadline(w);
+		o->now = now;
+		o->nd = nd;
+		if (!o->solo || nd == UINT64_MAX)
+			return (UST_PY_WAIT_IDLE);
+		jump = (int64_t)(nd - now);
+		if (o->watch) {
+			if (jump >= (int64_t)w->repeat_min_jump ||
+			    (o->idle_moments + 1) % w->repeat_every == 0)
+				return (UST_PY_WAIT_IDLE);
+			o->idle_moments++;
+		}
+		if (o->has_limit && nd > o->limit) {
+			if (now >= o->limit)
+				return (UST_PY_WAIT_IDLE);
+			target = o->limit;
+		} else {
+			target = nd > now ? nd : now + w->tick_ns;
+		}
+		if (w->vc != NULL) {
+			ust_vclock_set(w->vc, target);
+			o->bumps++;
+		} else {
+			uint64_t pause = target - now;
+
+			if (pause > w->pause_ns)
+				pause = w->pause_ns;
+			if (pause > 0)
+				ust_py_wait_sleep(pause);
+		}
+	}
+}
+
+/* The call once, as a non-blocking call: UST_PY_WAIT_DONE or _AGAIN. */
+static int
+ust_py_wait_try(struct ust_py_op *o)
+{
+	o->result = ust_py_wait_attempt(o);
+	return (o->result != -UST_EAGAIN ? UST_PY_WAIT_DONE : UST_PY_WAIT_AGAIN);
+}
+
+/*
+ * A blocking call: op (UST_PY_OP_*) on o->so with buf/len (RECV, SEND),
+ * tried once; while it would block, a wait of at most timeout_ns (< 0: no
+ * limit; 0: none, UST_PY_WAIT_AGAIN) from now.  solo: no other thread may
+ * need the lock (the wait then moves the clock and sleeps by itself).
+ */
+static int
+ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf, size_t len,
+    int64_t timeout_ns, int solo)
+{
+	o->op = op;
+	o->buf = buf;
+	o->len = len;
+	o->bumps = 0;
+	o->works = 0;
+	o->result = ust_py_wait_attempt(o);
+	if (o->result != -UST_EAGAIN)
+		return (UST_PY_WAIT_DONE);
+	if (timeout_ns == 0)
+		return (UST_PY_WAIT_AGAIN);
+	o->timeout_ns = timeout_ns;
+	o->solo = solo;
+	o->start = ust_stack_now(w->stacks[0]);
+	o->has_limit = timeout_ns > 0;
+	o->limit = o->has_limit ? o->start + (uint64_t)timeout_ns : 0;
+	o->watch = w->vc != NULL && !o->has_limit;
+	o->steps = 0;
+	o->idle_moments = 0;
+	return (ust_py_wait_resume(w, o));
+}
