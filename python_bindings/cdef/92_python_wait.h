@@ -7,11 +7,12 @@
  * they store an exception (and Stack.close when it frees a stack), so
  * that the wait stops after that poll.
  */
+static const ptrdiff_t ust_py_wait_more;
 #define UST_PY_WAIT_DONE 0
 #define UST_PY_WAIT_IDLE 1
 #define UST_PY_WAIT_ERROR 2
 #define UST_PY_WAIT_STEPS 3
-#define UST_PY_WAIT_AGAIN 4
+#define UST_PY_WAIT_NOTED 4
 #define UST_PY_OP_RECV 1
 #define UST_PY_OP_SEND 2
 #define UST_PY_OP_ACCEPT 3
@@ -26,6 +27,9 @@ struct ust_py_world {
 	uint32_t repeat_every;
 	uint32_t pause_ns;
 	uint64_t max_steps;
+	uint64_t last_ns;
+	uint64_t touches;
+	uint64_t bumps;
 };
 struct ust_py_op {
 	int op;
@@ -47,14 +51,14 @@ struct ust_py_op {
 	int watch;
 	uint64_t steps;
 	uint64_t idle_moments;
-	uint64_t bumps;
 	uint64_t works;
 	uint64_t now;
 	uint64_t nd;
 };
 void ust_py_wait_note(void);
 uint64_t ust_py_wait_notes(void);
-int ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf, size_t len,
-    int64_t timeout_ns, int solo);
+ptrdiff_t ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf,
+    size_t len, int64_t timeout_ns);
+uint64_t ust_py_wait_waits(void);
 int ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o);
 int ust_py_wait_try(struct ust_py_op *o);

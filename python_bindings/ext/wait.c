@@ -12,11 +12,13 @@
  * Python by returning UST_PY_WAIT_IDLE at that idle moment, before doing
  * anything: nothing pending (Deadlock detection), an idle moment where the
  * Python loop looks for a repeat, the time limit reached, a moment where
- * another thread may need the lock (ust_py_wait_state.solo == 0).  Python
+ * another thread may need the lock (ust_py_op.solo == 0).  Python
  * then runs that moment as its own loop does and calls back in, which
  * resumes with a round of polls, as the Python loop does after an idle
- * moment.  The state (steps, idle moments, generation bumps) is kept in the
- * caller's struct so that the two halves count together.
+ * moment.  The state (steps, idle moments) is kept in the caller's struct
+ * so that the two halves count together; the world's bookkeeping that
+ * Python keeps per call (touches, generation, the time of the last call) is
+ * counted in struct ust_py_world, which Python folds in when it looks.
  *
  * Python callbacks (upcalls, input and capture hooks, log lines) run inside
  * ust_stack_poll and report the exceptions they raise into their stack's
@@ -48,11 +50,28 @@ ust_py_wait_notes(void)
 	return (atomic_load_explicit(&ust_py_wait_notes_total, memory_order_relaxed));
 }
 
-#define UST_PY_WAIT_DONE 0  /* the call went through (or failed): result */
-#define UST_PY_WAIT_IDLE 1  /* idle moment for Python: now, nd, jump */
-#define UST_PY_WAIT_ERROR 2 /* a note: look at the stacks' errors, and stacks */
+/*
+ * What ust_py_wait_call returns when the call did not end: UST_PY_WAIT_MORE
+ * minus one of these (a call that ended returns its own result: >= 0, or a
+ * negative UST_E* code, -UST_EAGAIN when timeout_ns is 0).
+ */
+#define UST_PY_WAIT_MORE (-((ptrdiff_t)1 << 40))
+#define UST_PY_WAIT_DONE 0  /* ust_py_wait_resume: the call ended (result) */
+#define UST_PY_WAIT_IDLE 1  /* idle moment for Python: now, nd */
+#define UST_PY_WAIT_ERROR 2 /* a note came: the stacks' errors, the stacks */
 #define UST_PY_WAIT_STEPS 3 /* more than max_steps rounds of polls */
-#define UST_PY_WAIT_AGAIN 4 /* would block, and timeout_ns is 0 */
+#define UST_PY_WAIT_NOTED 4 /* ust_py_wait_call: a note came, nothing done */
+
+static const ptrdiff_t ust_py_wait_more = UST_PY_WAIT_MORE;
+
+/* Blocking calls that waited in C, ever (process-wide): tests look. */
+static _Atomic uint64_t ust_py_wait_waits_total;
+
+static uint64_t
+ust_py_wait_waits(void)
+{
+	return (atomic_load_explicit(&ust_py_wait_waits_total, memory_order_relaxed));
+}
 
 #define UST_PY_OP_RECV 1    /* ust_py_recv(so, buf, len, flags, &chain, &data) */
 #define UST_PY_OP_SEND 2    /* ust_send(so, buf, len, flags) */
@@ -70,6 +89,11 @@ struct ust_py_world {
 	uint32_t repeat_every;
 	uint32_t pause_ns;  /* longest real-clock sleep between polls */
 	uint64_t max_steps; /* rounds of polls a wait may take (0: no bound) */
+	/* Python's bookkeeping, kept here so that a call costs it nothing
+	 * (World._fast_fold adds them to the Python figures): */
+	uint64_t last_ns; /* CLOCK_MONOTONIC at the end of the last call */
+	uint64_t touches; /* calls (each a touch, as World.using() counts) */
+	uint64_t bumps;   /* rounds with work + clock moves (the generation) */
 };
 
 /* One blocking call: the operation and the wait's state. */
@@ -95,7 +119,6 @@ struct ust_py_op {
 	int watch;          /* repeat detection on (virtual clock, no limit) */
 	uint64_t steps;
 	uint64_t idle_moments;
-	uint64_t bumps; /* rounds with work + clock moves: the world's generation */
 	uint64_t works; /* rounds with work */
 	uint64_t now;   /* IDLE: time, next deadline (UINT64_MAX: none) */
 	uint64_t nd;
@@ -132,6 +155,15 @@ ust_py_wait_attempt(struct ust_py_op *o)
 	default:
 		return (-UST_EINVAL);
 	}
+}
+
+static uint64_t
+ust_py_wait_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 }
 
 static uint64_t
@@ -185,14 +217,14 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 					work += n;
 				if (ust_py_wait_notes() != w->errors_seen) {
 					if (work) {
-						o->bumps++;
+						w->bumps++;
 						o->works++;
 					}
 					return (UST_PY_WAIT_ERROR);
 				}
 			}
 			if (work) {
-				o->bumps++;
+				w->bumps++;
 				o->works++;
 			}
 			o->result = ust_py_wait_attempt(o);
@@ -223,7 +255,7 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 		}
 		if (w->vc != NULL) {
 			ust_vclock_set(w->vc, target);
-			o->bumps++;
+			w->bumps++;
 		} else {
 			uint64_t pause = target - now;
 
@@ -235,41 +267,53 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 	}
 }
 
-/* The call once, as a non-blocking call: UST_PY_WAIT_DONE or _AGAIN. */
+/* The call once more (the Python loop's predicate): 1 when it ended. */
 static int
 ust_py_wait_try(struct ust_py_op *o)
 {
 	o->result = ust_py_wait_attempt(o);
-	return (o->result != -UST_EAGAIN ? UST_PY_WAIT_DONE : UST_PY_WAIT_AGAIN);
+	return (o->result != -UST_EAGAIN);
 }
 
 /*
  * A blocking call: op (UST_PY_OP_*) on o->so with buf/len (RECV, SEND),
  * tried once; while it would block, a wait of at most timeout_ns (< 0: no
- * limit; 0: none, UST_PY_WAIT_AGAIN) from now.  solo: no other thread may
- * need the lock (the wait then moves the clock and sleeps by itself).
+ * limit; 0: none, the call returns -UST_EAGAIN) from now.  Returns the
+ * call's result when it ended, else UST_PY_WAIT_MORE - UST_PY_WAIT_*:
+ * NOTED (before anything, when a note came since Python last looked: a
+ * stack may be gone, an exception may be pending), or what
+ * ust_py_wait_resume returned.  The first idle moment goes to Python,
+ * which sets o->solo (no other thread may need the lock: the C loop then
+ * moves the clock and sleeps by itself) before it resumes.
  */
-static int
+static ptrdiff_t
 ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf, size_t len,
-    int64_t timeout_ns, int solo)
+    int64_t timeout_ns)
 {
+	int rc;
+
+	if (ust_py_wait_notes() != w->errors_seen)
+		return (UST_PY_WAIT_MORE - UST_PY_WAIT_NOTED);
+	w->touches++;
 	o->op = op;
 	o->buf = buf;
 	o->len = len;
-	o->bumps = 0;
 	o->works = 0;
 	o->result = ust_py_wait_attempt(o);
-	if (o->result != -UST_EAGAIN)
-		return (UST_PY_WAIT_DONE);
-	if (timeout_ns == 0)
-		return (UST_PY_WAIT_AGAIN);
+	if (o->result != -UST_EAGAIN || timeout_ns == 0) {
+		w->last_ns = ust_py_wait_mono();
+		return (o->result);
+	}
+	atomic_fetch_add_explicit(&ust_py_wait_waits_total, 1, memory_order_relaxed);
 	o->timeout_ns = timeout_ns;
-	o->solo = solo;
+	o->solo = 0;
 	o->start = ust_stack_now(w->stacks[0]);
 	o->has_limit = timeout_ns > 0;
 	o->limit = o->has_limit ? o->start + (uint64_t)timeout_ns : 0;
 	o->watch = w->vc != NULL && !o->has_limit;
 	o->steps = 0;
 	o->idle_moments = 0;
-	return (ust_py_wait_resume(w, o));
+	rc = ust_py_wait_resume(w, o);
+	w->last_ns = ust_py_wait_mono();
+	return (rc == UST_PY_WAIT_DONE ? o->result : UST_PY_WAIT_MORE - rc);
 }

@@ -186,6 +186,7 @@ _OP_RECV = int(lib.UST_PY_OP_RECV)
 _OP_SEND = int(lib.UST_PY_OP_SEND)
 _OP_ACCEPT = int(lib.UST_PY_OP_ACCEPT)
 _OP_CONNECT = int(lib.UST_PY_OP_CONNECT)
+_RECV_LEND = 1024  # UST_PY_RECV_LEND (ext/zc.c): smaller reads come back in the scratch buffer
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
 # ust_socket_wait (then looks whether another thread closed the socket).
@@ -679,6 +680,9 @@ class Socket(SocketIdioms):
                 check(lib.ust_socket(stack._ptr(), c_family, c_type, int(proto), out))
             _so = out[0]
         self._so = _so
+        # The C fast path's struct ust_py_op (World._fast_call), for this socket.
+        self._fop: Any = ffi.new("struct ust_py_op *")
+        self._fop.so = _so
         self._family = int(family)
         self._type = from_c_type(c_type)
         self._proto = int(proto)
@@ -691,7 +695,6 @@ class Socket(SocketIdioms):
         self._closed = False
         self._chains: weakref.WeakSet[MbufChain] = weakref.WeakSet()
         self._recv_ptrs: tuple[Any, Any] | None = None
-        self._fop: Any = None  # the C fast path's struct ust_py_op (see _fast)
         # Threaded stacks: threads asleep in ust_socket_wait on it, and a
         # close that waits for them to leave.
         self._waiters = 0
@@ -753,7 +756,7 @@ class Socket(SocketIdioms):
 
     # --- the C fast path (python_bindings/ext/wait.c, World._fast_call) -------
 
-    def _fast(self, kind: int, buf: Any, length: int, what: str) -> int | None:
+    def _fast(self, kind: int, buf: Any, length: int) -> int | None:
         """The call ``kind`` (UST_PY_OP_*) made, and waited for as the
         timeout says, in C; the C result, TIMED_OUT, or None when the fast
         path does not apply (closed, a threaded stack, another thread in
@@ -762,18 +765,10 @@ class Socket(SocketIdioms):
         st = self._stack
         if so is None or st._lock is not None:
             return None
-        op = self._fop
-        if op is None:
-            op = self._fast_op()
         w = st._world
         if w._merged is not None:
             w = st.world
-        return w._fast_call(op, kind, buf, length, self._timeout, what, self)
-
-    def _fast_op(self) -> Any:
-        op = self._fop = ffi.new("struct ust_py_op *")
-        op.so = self._so
-        return op
+        return w._fast_call(self._fop, kind, buf, length, self)
 
     def _fast_fail(self, rc: int, what: str) -> OSError:
         """The exception for a fast call's negative result or TIMED_OUT."""
@@ -915,7 +910,7 @@ class Socket(SocketIdioms):
             if self._timeout == 0.0:
                 check(rc)
 
-            fast = self._fast(_OP_CONNECT, ffi.NULL, 0, "connect()")
+            fast = self._fast(_OP_CONNECT, ffi.NULL, 0)
             if fast is not None:
                 if fast > 0:
                     raise error_from_code(fast)
@@ -952,10 +947,8 @@ class Socket(SocketIdioms):
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         peer = CSockaddr()
-        if self._fop is None:
-            self._fast_op()
         self._fop.addr = peer.ptr
-        rc = self._fast(_OP_ACCEPT, ffi.NULL, 0, "accept()")
+        rc = self._fast(_OP_ACCEPT, ffi.NULL, 0)
         if rc is not None:
             if rc < 0:
                 raise self._fast_fail(rc, "accept()")
@@ -976,12 +969,16 @@ class Socket(SocketIdioms):
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
         """Send on a connected socket; returns the bytes taken."""
-        if not flags:
+        st = self._stack
+        if not flags and self._so is not None and st._lock is None:
+            w = st._world
+            if w._merged is not None:
+                w = st.world
             if type(data) is bytes:
-                rc = self._fast(_OP_SEND, data, len(data), "send()")
+                rc = w._fast_call(self._fop, _OP_SEND, data, len(data), self)
             else:
                 view = ffi.from_buffer(data)
-                rc = self._fast(_OP_SEND, view, len(view), "send()")
+                rc = w._fast_call(self._fop, _OP_SEND, view, len(view), self)
             if rc is not None:
                 if rc < 0:
                     raise self._fast_fail(rc, "send()")
@@ -1027,17 +1024,23 @@ class Socket(SocketIdioms):
 
         As with a host socket, ``recv(0)`` on a stream socket returns b""
         at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
-        if not flags and bufsize > 0:
+        st = self._stack
+        if not flags and bufsize > 0 and self._so is not None and st._lock is None:
             buf = self._buf
             if buf is None or len(buf) < bufsize:
                 buf = self._recv_buf(bufsize)
-            rc = self._fast(_OP_RECV, buf, bufsize, "recv()")
+            w = st._world
+            if w._merged is not None:
+                w = st.world
+            rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)
             if rc is not None:
                 if rc < 0:
                     raise self._fast_fail(rc, "recv()")
+                if rc < _RECV_LEND:  # ust_py_recv lends no buffer that small
+                    return ffi.unpack(buf, rc)  # type: ignore[no-any-return]
                 chain = self._fop.chain
                 if chain == ffi.NULL:
-                    return ffi.unpack(buf, rc)
+                    return ffi.unpack(buf, rc)  # type: ignore[no-any-return]
                 # One large buffer of the stack (ust_py_recv): copied once.
                 with self._stack._using():
                     try:

@@ -81,17 +81,33 @@ a ustack call no longer holds back its virtual clock."""
 # Polls in progress on this thread: a callback they run (upcall, input or
 # capture hook) must not block, whichever world the blocking call is in
 # (a wait releases _LOCK, and another thread would enter the stack mid-poll).
-_POLLS = threading.local()
+class _Polls(threading.local):
+    depth = 0
+
+
+_POLLS = _Polls()
+
+
+# Under _LOCK (its holder is the only thread that can be here): polls in
+# progress, and a C wait (World._fast_call) in progress.  Cheaper to read
+# than _POLLS, for the fast path.
+_POLLING = 0
+_IN_C = 0
 
 
 class polling:  # noqa: N801 - used as a context manager, like a function
-    """``with polling():`` around a call into C that may run Python callbacks."""
+    """``with polling():`` around a call into C that may run Python callbacks
+    (made holding ``_LOCK``)."""
 
     def __enter__(self) -> None:
-        _POLLS.depth = getattr(_POLLS, "depth", 0) + 1
+        global _POLLING
+        _POLLS.depth += 1
+        _POLLING += 1
 
     def __exit__(self, *exc: object) -> None:
+        global _POLLING
         _POLLS.depth -= 1
+        _POLLING -= 1
 
 
 # Threads blocked on _LOCK: a waiting thread that holds it lets them in
@@ -116,42 +132,44 @@ _REPEAT_EVERY = 256
 FAST = True
 """Blocking socket calls may wait in C (see :meth:`World._fast_call`); a
 module setting, False forces the Python loop (tests compare the two)."""
-_FAST_DONE = int(lib.UST_PY_WAIT_DONE)
+_MORE = int(lib.ust_py_wait_more)  # C results at or below: the call goes on
 _FAST_IDLE = int(lib.UST_PY_WAIT_IDLE)
 _FAST_ERROR = int(lib.UST_PY_WAIT_ERROR)
 _FAST_STEPS = int(lib.UST_PY_WAIT_STEPS)
-_FAST_AGAIN = int(lib.UST_PY_WAIT_AGAIN)
+_FAST_NOTED = int(lib.UST_PY_WAIT_NOTED)
 _FAST_MAX_STEPS = 1_000_000  # as _Loop's for a wait on a virtual clock
 TIMED_OUT = -(1 << 62)
 """What :meth:`World._fast_call` returns when the call's timeout passed."""
-_fast_count = [0, 0]  # calls that took the fast path, and of them waits that ran C polls
+_NOTES_NEVER = (1 << 64) - 1  # an errors_seen that never matches
+_OP_NAMES = {
+    int(lib.UST_PY_OP_RECV): "recv()",
+    int(lib.UST_PY_OP_SEND): "send()",
+    int(lib.UST_PY_OP_ACCEPT): "accept()",
+    int(lib.UST_PY_OP_CONNECT): "connect()",
+}
+_wait_call = lib.ust_py_wait_call
+_get_ident = threading.get_ident
 
 
 def fast_waits() -> int:
-    """Blocking calls that waited in the C fast path so far (process-wide):
-    a test can prove the fast path ran."""
-    return _fast_count[1]
-
-
-def fast_calls() -> int:
-    """Calls (blocking or not) that went through the C fast path so far."""
-    return _fast_count[0]
+    """Blocking calls that waited (polled) in the C fast path so far,
+    process-wide: a test can prove the fast path ran."""
+    return int(lib.ust_py_wait_waits())
 
 
 class _FastWorld:
     """The C view of a world's stacks (``struct ust_py_world``), rebuilt
-    when they change."""
+    when they change (weak references: it keeps no stack alive)."""
 
-    __slots__ = ("c", "arr", "refs", "stacks")
+    __slots__ = ("c", "arr", "refs", "clock")
 
     def __init__(self, stacks: list[Stack]) -> None:
-        self.stacks = stacks
         self.refs = [weakref.ref(st) for st in stacks]
         self.arr = ffi.new("struct ust_stack *[]", [st._st for st in stacks])
         c = self.c = ffi.new("struct ust_py_world *")
         c.stacks = self.arr
         c.nstacks = len(stacks)
-        clock = stacks[0].clock
+        self.clock = clock = stacks[0].clock
         c.vc = clock._vc if clock is not None else ffi.NULL
         c.tick_ns = min(st.tick_ns for st in stacks) or 1
         c.errors_seen = lib.ust_py_wait_notes()
@@ -159,13 +177,27 @@ class _FastWorld:
         c.repeat_every = _REPEAT_EVERY
         c.pause_ns = _REAL_PAUSE_NS
         c.max_steps = _FAST_MAX_STEPS if clock is not None else 0
+        self.pending(stacks)
 
-    def valid(self) -> bool:
+    def stacks(self) -> list[Stack] | None:
+        """The stacks, or None when one is gone (closed or collected)."""
+        out = []
         for r in self.refs:
             st = r()
             if st is None or st._st is None:
-                return False
-        return True
+                return None
+            out.append(st)
+        return out
+
+    def pending(self, stacks: list[Stack]) -> bool:
+        """True while an exception a callback stored waits in a stack's list
+        (to be raised by the Python loop's next poll, as before); the C
+        calls then stop at once (UST_PY_WAIT_NOTED) until it is gone."""
+        for st in stacks:
+            if st._errors:
+                self.c.errors_seen = _NOTES_NEVER
+                return True
+        return False
 
 
 class Deadlock(RuntimeError):
@@ -221,7 +253,7 @@ class _Guard:
         w = self.world._resolve()
         u = w._user()
         u.depth += 1
-        if not u.waiting:
+        if not u.waiting and not _IN_C:
             w._touches += 1
 
     def __exit__(self, *exc: object) -> None:
@@ -245,7 +277,12 @@ class World:
         self._guard = _Guard(self)
         self._touches = 0  # calls from outside waits: they may break a repeat
         self._generation = 0  # bumped when a poll did work or the clock moved
-        self._fw: _FastWorld | None = None  # the C fast path's view (None: to build)
+        # The C fast path (_fast_call): the C view of the stacks, the thread
+        # that may take it (the world's only user; None: look again), and
+        # the user whose calls C counts (folded in by _fast_fold).
+        self._fw: _FastWorld | None = None
+        self._fast_ident: int | None = None
+        self._fast_user: _User | None = None
 
     # --- membership ---------------------------------------------------------
 
@@ -271,8 +308,10 @@ class World:
         return w
 
     def _add(self, stack: Stack) -> None:
+        self._fast_fold()
         self._refs.append(weakref.ref(stack))
         self._fw = None
+        self._fast_ident = None
 
     def _join(self, key: object, stack: Stack) -> World:
         """Register ``key`` as shared by this world's stacks, merging this world
@@ -291,10 +330,13 @@ class World:
         with _LOCK:
             other._refs.extend(me._refs)
             other._users.update(me._users)
+            me._fast_fold()
+            other._fast_fold()
             me._refs = []
             me._users = {}
             me._merged = other
             me._fw = other._fw = None
+            me._fast_ident = other._fast_ident = None
         return other
 
     @property
@@ -324,13 +366,34 @@ class World:
         u = self._users.get(ident)
         if u is None:
             u = self._users[ident] = _User(threading.current_thread())
+            self._fast_ident = None  # a second user, maybe: look again
         return u
+
+    def _fast_fold(self) -> None:
+        """Add what the C fast path counted (struct ust_py_world) to the
+        world's figures: touches, generation, its user's last call."""
+        fw = self._fw
+        if fw is None:
+            return
+        c = fw.c
+        if c.touches:
+            self._touches += c.touches
+            c.touches = 0
+        if c.bumps:
+            self._generation += c.bumps
+            c.bumps = 0
+        u = self._fast_user
+        if u is not None and c.last_ns:
+            last = c.last_ns / 1e9
+            if last > u.last:
+                u.last = last
 
     def _hold_back(self, me: _User) -> float | None:
         """Seconds to let other threads run before this one may move the
         virtual clock or give up; None if it may now."""
         if _KNOCKING:
             return 0.0005
+        self._fast_fold()
         now = time.monotonic()
         wait: float | None = None
         for ident, u in list(self._users.items()):
@@ -409,7 +472,7 @@ class World:
             stacks = self.stacks
             if not stacks:
                 return bool(ready())
-            if getattr(_POLLS, "depth", 0) > 0:
+            if _POLLS.depth > 0 or _IN_C:
                 raise RuntimeError(
                     "a blocking ustack call was made from inside a stack callback "
                     "(upcall, input or capture hook); make the socket non-blocking "
@@ -436,148 +499,203 @@ class World:
                 clock.set(loop.start + timeout_ns)
             return False
 
-    def _fast_call(
-        self,
-        op: Any,
-        kind: int,
-        buf: Any,
-        length: int,
-        timeout: float | None,
-        call: str,
-        subject: object,
-    ) -> int | None:
-        """A socket call (``kind``: UST_PY_OP_*, on the socket and buffers of
-        ``op``, a ``struct ust_py_op *``) made and, when it would block and
-        ``timeout`` allows, waited for in C (python_bindings/ext/wait.c),
+    def _fast_call(self, op: Any, kind: int, buf: Any, length: int, sock: Any) -> int | None:
+        """A socket call (``kind``: UST_PY_OP_*, on ``op``, the socket's
+        ``struct ust_py_op *``) made and, when it would block and the
+        socket's timeout allows, waited for in C (python_bindings/ext/wait.c)
         exactly as :meth:`World.wait` would run it.  Returns the C call's
-        result (negative: an error; -UST_EAGAIN when it would block and
-        ``timeout`` is 0.0), :data:`TIMED_OUT` when the timeout passed, or
-        None when the fast path does not apply (another thread uses the
-        world or waits for the lock, a stack callback is running, the lock
-        is held elsewhere): the caller then takes the Python loop.
+        result (negative: an error; -UST_EAGAIN when it would block and the
+        timeout is 0.0), :data:`TIMED_OUT` when the timeout passed, or None
+        when the fast path does not apply and nothing was done: another
+        thread uses the world or holds the lock, a stack callback is
+        running, a callback's exception waits to be raised by a poll.  The
+        caller then takes the Python path.
 
         The C loop returns to Python at every moment where the Python loop
-        does more than poll and move time: those run in :meth:`_Loop._idle`
+        does more than poll and move time; those run in :meth:`_Loop._idle`
         (Deadlock, repeats, the time limit, other threads)."""
-        fw = self._fw
-        if fw is None or not fw.valid():
-            stacks = self.stacks
-            if not stacks or not FAST:
+        global _IN_C
+        if self._fast_ident != _get_ident() or not FAST:
+            if not self._fast_setup():
                 return None
-            fw = self._fw = _FastWorld(stacks)
-        users = self._users
-        ident = threading.get_ident()
-        me = users.get(ident)
-        if (
-            len(users) > (me is not None)
-            or _KNOCKING
-            or getattr(_POLLS, "depth", 0)
-            or not _LOCK.acquire(blocking=False)
-        ):
+        t = sock._timeout
+        if t is None:
+            tns = -1
+        else:
+            tns = int(t * 1e9)
+            if tns == 0 and t:
+                return None  # under 1 ns: the Python loop's limit is "now"
+        if not _LOCK.acquire(False):
             return None
-        try:
-            if me is None:
-                me = self._user()
-            me.depth += 1
-            self._touches += 1
-            me.waiting = True
-            _POLLS.depth = 1  # callbacks run by the polls must not block
-            c = fw.c
-            try:
-                rc = lib.ust_py_wait_call(
-                    c,
-                    op,
-                    kind,
-                    buf,
-                    length,
-                    -1 if timeout is None else int(timeout * 1e9),
-                    threading.active_count() == 1,
-                )
-                _fast_count[0] += 1
-                if op.bumps:
-                    self._generation += op.bumps
-                if rc == _FAST_DONE:
-                    return int(op.result)
-                if rc == _FAST_AGAIN:
-                    return int(op.result)
-                _fast_count[1] += 1
-                return self._fast_wait(fw, op, rc, timeout, call, subject, me)
-            finally:
-                _POLLS.depth = 0
-                me.waiting = False
-                me.limit = None
-                me.stuck = None
-                me.seen = self._generation
-                me.depth -= 1
-                me.last = time.monotonic()
-        finally:
+        if _IN_C or _POLLING:  # we held the lock: called from a callback
             _LOCK.release()
+            return None
+        _IN_C = 1  # callbacks run by the polls must not block (nor touch)
+        try:
+            r: int = _wait_call(self._fw.c, op, kind, buf, length, tns)  # type: ignore[union-attr]
+            if r > _MORE:
+                return r
+            return self._fast_more(op, r, kind, buf, length, tns, sock)
+        finally:
+            _IN_C = 0
+            _LOCK.release()
+
+    def _fast_setup(self) -> bool:
+        """Before a fast call that cannot go straight in: True when the
+        calling thread is (or now becomes) the world's only user, with the C
+        view of the world ready."""
+        ident = _get_ident()
+        users = self._users
+        if not FAST or self._merged is not None or (users and ident not in users):
+            return False
+        with _LOCK:
+            me = self._user()
+            if len(users) != 1:
+                return False
+            fw = self._fw
+            if fw is None:
+                fw = self._fast_world()
+                if fw is None:
+                    return False
+            if self._fast_user is not me:
+                self._fast_fold()
+                self._fast_user = me
+            self._fast_ident = ident
+            return True
+
+    def _fast_world(self) -> _FastWorld | None:
+        stacks = self.stacks
+        if not stacks:
+            return None
+        self._fast_fold()
+        fw = self._fw = _FastWorld(stacks)
+        return fw
+
+    def _fast_noted(self) -> _FastWorld | None:
+        """A note came since the fast path last looked (ext/wait.c): an
+        exception a callback stored, or a stack closed.  A pending exception
+        is left to the Python loop (its next poll raises it, as before);
+        else the C view of the world is renewed.  None: take the Python loop."""
+        fw = self._fw
+        assert fw is not None
+        fw.c.errors_seen = lib.ust_py_wait_notes()
+        stacks = fw.stacks()
+        if stacks is None:
+            fw = self._fast_world()
+            if fw is None:
+                return None
+            stacks = self.stacks
+        if fw.pending(stacks):
+            return None
+        return fw
+
+    def _fast_more(
+        self, op: Any, r: int, kind: int, buf: Any, length: int, tns: int, sock: Any
+    ) -> int | None:
+        """A fast call that did not end in its first C call: one that had
+        not started (a note came), or a wait that went on (an idle moment
+        for Python, a callback's exception, a livelock)."""
+        code = _MORE - r
+        if code == _FAST_NOTED:
+            fw = self._fast_noted()
+            if fw is None:
+                return None
+            r = _wait_call(fw.c, op, kind, buf, length, tns)
+            if r > _MORE:
+                return r
+            code = _MORE - r
+            if code == _FAST_NOTED:
+                return None  # another note already (a finalizer ran): the Python loop
+        fw = self._fw
+        assert fw is not None
+        me = self._users[_get_ident()]
+        me.waiting = True
+        try:
+            return self._fast_wait(fw, op, code, tns, _OP_NAMES.get(kind, "wait"), sock, me)
+        finally:
+            me.waiting = False
+            me.last = time.monotonic()
 
     def _fast_wait(
         self,
         fw: _FastWorld,
         op: Any,
-        rc: int,
-        timeout: float | None,
+        code: int,
+        tns: int,
         call: str,
         subject: object,
         me: _User,
     ) -> int:
-        """The rest of a fast call that did not end in its first C call:
-        the idle moments the C loop leaves to Python run as the Python loop
-        runs them (a :class:`_Loop` in step with the C wait's counters)."""
-        stacks = fw.stacks
-        timeout_ns = None if timeout is None else int(timeout * 1e9)
+        """The rest of the wait: the idle moments the C loop leaves to
+        Python run as the Python loop runs them, in a :class:`_Loop` kept in
+        step with the C wait's counters."""
+        global _IN_C
+        stacks = fw.stacks() or self.stacks
+        timeout_ns = None if tns < 0 else tns
 
         def ready() -> bool:
-            return int(lib.ust_py_wait_try(op)) == _FAST_DONE
+            global _IN_C
+            was, _IN_C = _IN_C, 1  # the call's callbacks must not take op over
+            try:
+                return bool(lib.ust_py_wait_try(op))
+            finally:
+                _IN_C = was
 
         loop = _Loop(stacks, ready, timeout_ns, None, world=self, user=me)
         loop.start = int(op.start)
         loop.limit = int(op.limit) if op.has_limit else None
         me.limit = loop.limit
-        while True:
-            if op.bumps:
-                self._generation += op.bumps
-                op.bumps = 0
-            if op.works:
-                loop.stuck_since = None
-                op.works = 0
-            loop.steps = int(op.steps)
-            if rc == _FAST_DONE:
-                return int(op.result)
-            if rc == _FAST_STEPS:
-                loop._too_busy()
-            end: bool | None = None
-            if rc == _FAST_ERROR:
-                fw.c.errors_seen = lib.ust_py_wait_notes()
-                for st in stacks:
-                    st._raise_pending()
-                if not fw.valid():
-                    # A callback closed a stack: on with the Python loop.
-                    _POLLS.depth = 0
-                    end = loop.run()
-            elif rc == _FAST_IDLE:
-                loop.idle_moments = int(op.idle_moments)
-                _POLLS.depth = 0
+        me.stuck = None
+        try:
+            while True:
+                self._fast_fold()
+                if op.works:
+                    loop.stuck_since = None
+                    op.works = 0
+                loop.steps = int(op.steps)
+                if code == _FAST_STEPS:
+                    loop._too_busy()
+                end: bool | None = None
+                _IN_C = 0  # as between the Python loop's polls
                 try:
-                    end = loop._idle()
+                    if code == _FAST_ERROR:
+                        fw.c.errors_seen = lib.ust_py_wait_notes()
+                        for st in stacks:
+                            st._raise_pending()
+                        if fw.stacks() is None:
+                            # A callback closed a stack: on with the Python loop
+                            # (whose next poll of it raises EBADF, as before).
+                            end = loop.run()
+                    else:
+                        loop.idle_moments = int(op.idle_moments)
+                        end = loop._idle()
+                        op.idle_moments = loop.idle_moments
+                        if end is None and fw.stacks() is None:
+                            end = loop.run()
                 finally:
-                    _POLLS.depth = 1
-                op.idle_moments = loop.idle_moments
-                if end is None and not fw.valid():
-                    end = loop.run()
-            if end is True:
-                return int(op.result)
-            if end is False:
-                if loop.stuck is not None and timeout_ns is None:
-                    raise Deadlock(call, subject, stacks[0].now, loop.stuck)
-                clock = stacks[0].clock
-                if clock is not None and timeout_ns is not None:
-                    clock.set(loop.start + timeout_ns)
-                return TIMED_OUT
-            op.steps = loop.steps
-            rc = int(lib.ust_py_wait_resume(fw.c, op))
+                    _IN_C = 1
+                if end is True:
+                    return int(op.result)
+                if end is False:
+                    if loop.stuck is not None and timeout_ns is None:
+                        raise Deadlock(call, subject, stacks[0].now, loop.stuck)
+                    clock = stacks[0].clock
+                    if clock is not None and timeout_ns is not None:
+                        clock.set(loop.start + timeout_ns)
+                    return TIMED_OUT
+                op.steps = loop.steps
+                # Alone in the process: no thread can want the lock or act in
+                # the world, so the C loop may move time by itself.
+                op.solo = threading.active_count() == 1
+                rc = int(lib.ust_py_wait_resume(fw.c, op))
+                if rc == int(lib.UST_PY_WAIT_DONE):
+                    self._fast_fold()
+                    return int(op.result)
+                code = rc
+        finally:
+            me.limit = None
+            me.stuck = None
+            me.seen = self._generation
 
     def __repr__(self) -> str:
         return f"<World stacks={len(self.stacks)}>"
@@ -667,6 +785,8 @@ class _Loop:
         if jump < _REPEAT_MIN_JUMP_NS and self.idle_moments % _REPEAT_EVERY:
             return False
         callouts = sum(st.stats["callouts_run"] for st in self.stacks)
+        if self.world is not None:
+            self.world._fast_fold()
         touches = self.world._touches if self.world is not None else 0
         if touches != self.touches:
             self.seen.clear()  # a call from outside the wait may change anything
