@@ -1036,6 +1036,8 @@ class Socket(SocketIdioms):
             if rc is not None:
                 if rc < 0:
                     raise self._fast_fail(rc, "recv()")
+                if rc == 1:
+                    return buf[0]  # type: ignore[no-any-return]  # a char: bytes of 1
                 if rc < _RECV_LEND:  # ust_py_recv lends no buffer that small
                     return ffi.unpack(buf, rc)  # type: ignore[no-any-return]
                 chain = self._fop.chain
