@@ -13,6 +13,8 @@ static const ptrdiff_t ust_py_wait_more;
 #define UST_PY_WAIT_ERROR 2
 #define UST_PY_WAIT_STEPS 3
 #define UST_PY_WAIT_NOTED 4
+#define UST_PY_WAIT_FOREVER -1
+#define UST_PY_WAIT_NOW -2
 #define UST_PY_OP_RECV 1
 #define UST_PY_OP_SEND 2
 #define UST_PY_OP_ACCEPT 3

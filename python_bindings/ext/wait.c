@@ -53,7 +53,7 @@ ust_py_wait_notes(void)
 /*
  * What ust_py_wait_call returns when the call did not end: UST_PY_WAIT_MORE
  * minus one of these (a call that ended returns its own result: >= 0, or a
- * negative UST_E* code, -UST_EAGAIN when timeout_ns is 0).
+ * negative UST_E* code, -UST_EAGAIN when timeout_ns is UST_PY_WAIT_NOW).
  */
 #define UST_PY_WAIT_MORE (-((ptrdiff_t)1 << 40))
 #define UST_PY_WAIT_DONE 0  /* ust_py_wait_resume: the call ended (result) */
@@ -61,6 +61,9 @@ ust_py_wait_notes(void)
 #define UST_PY_WAIT_ERROR 2 /* a note came: the stacks' errors, the stacks */
 #define UST_PY_WAIT_STEPS 3 /* more than max_steps rounds of polls */
 #define UST_PY_WAIT_NOTED 4 /* ust_py_wait_call: a note came, nothing done */
+
+#define UST_PY_WAIT_FOREVER (-1) /* timeout_ns: no limit */
+#define UST_PY_WAIT_NOW (-2)     /* timeout_ns: a non-blocking call */
 
 static const ptrdiff_t ust_py_wait_more = UST_PY_WAIT_MORE;
 
@@ -110,7 +113,7 @@ struct ust_py_op {
 	ust_socklen_t addrlen;         /* OP_ACCEPT: in/out */
 	ptrdiff_t result;              /* DONE: the call's return value */
 	/* the wait */
-	int64_t timeout_ns; /* < 0: none; 0: do not wait (UST_PY_WAIT_AGAIN) */
+	int64_t timeout_ns; /* of the wait (UST_PY_WAIT_FOREVER: none) */
 	int solo;           /* no other thread may need the lock or the world */
 	/* set by the first call */
 	uint64_t start;     /* when the wait began */
@@ -277,8 +280,9 @@ ust_py_wait_try(struct ust_py_op *o)
 
 /*
  * A blocking call: op (UST_PY_OP_*) on o->so with buf/len (RECV, SEND),
- * tried once; while it would block, a wait of at most timeout_ns (< 0: no
- * limit; 0: none, the call returns -UST_EAGAIN) from now.  Returns the
+ * tried once; while it would block, a wait of at most timeout_ns from now
+ * (UST_PY_WAIT_FOREVER: no limit; UST_PY_WAIT_NOW: none, the call returns
+ * -UST_EAGAIN; 0: polls until idle, then the limit).  Returns the
  * call's result when it ended, else UST_PY_WAIT_MORE - UST_PY_WAIT_*:
  * NOTED (before anything, when a note came since Python last looked: a
  * stack may be gone, an exception may be pending), or what
@@ -300,7 +304,7 @@ ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf,
 	o->len = len;
 	o->works = 0;
 	o->result = ust_py_wait_attempt(o);
-	if (o->result != -UST_EAGAIN || timeout_ns == 0) {
+	if (o->result != -UST_EAGAIN || timeout_ns == UST_PY_WAIT_NOW) {
 		w->last_ns = ust_py_wait_mono();
 		return (o->result);
 	}
@@ -308,7 +312,7 @@ ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf,
 	o->timeout_ns = timeout_ns;
 	o->solo = 0;
 	o->start = ust_stack_now(w->stacks[0]);
-	o->has_limit = timeout_ns > 0;
+	o->has_limit = timeout_ns >= 0;
 	o->limit = o->has_limit ? o->start + (uint64_t)timeout_ns : 0;
 	o->watch = w->vc != NULL && !o->has_limit;
 	o->steps = 0;

@@ -93,7 +93,8 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
 )
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
-from ustack.world import TIMED_OUT
+from ustack import world as _world
+from ustack.world import _MORE, FOREVER, NOW, TIMED_OUT
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -187,6 +188,12 @@ _OP_SEND = int(lib.UST_PY_OP_SEND)
 _OP_ACCEPT = int(lib.UST_PY_OP_ACCEPT)
 _OP_CONNECT = int(lib.UST_PY_OP_CONNECT)
 _RECV_LEND = 1024  # UST_PY_RECV_LEND (ext/zc.c): smaller reads come back in the scratch buffer
+_wait_call = lib.ust_py_wait_call
+_get_ident = threading.get_ident
+# Assigned, not imported: the compiler then calls their methods as methods
+# (an imported name's attribute is loaded as a module's, a bound method each time).
+_LOCK = _world._LOCK
+_unpack = ffi.unpack
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
 # ust_socket_wait (then looks whether another thread closed the socket).
@@ -688,6 +695,7 @@ class Socket(SocketIdioms):
         self._proto = int(proto)
         self._timeout: float | None = 0.0 if nonblock else None
         self._buf: Any = None
+        self._buflen = 0  # len(self._buf)
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._upcall: Callable[[Socket, int], None] | None = None
         self._upcall_handle: Any = None
@@ -769,6 +777,19 @@ class Socket(SocketIdioms):
         if w._merged is not None:
             w = st.world
         return w._fast_call(self._fop, kind, buf, length, self)
+
+    def _fast_recv_lent(self, n: int, buf: Any) -> bytes:
+        """A fast recv's ``n`` bytes: in ``buf``, or in one large buffer of
+        the stack that ust_py_recv lent (ext/zc.c), copied once and given back."""
+        op = self._fop
+        chain = op.chain
+        if chain == ffi.NULL:
+            return ffi.unpack(buf, n)  # type: ignore[no-any-return]
+        with self._stack._using():
+            try:
+                return ffi.unpack(ffi.cast("char *", op.data), n)  # type: ignore[no-any-return]
+            finally:
+                lib.ust_mbuf_release(op.so, chain)
 
     def _fast_fail(self, rc: int, what: str) -> OSError:
         """The exception for a fast call's negative result or TIMED_OUT."""
@@ -969,20 +990,37 @@ class Socket(SocketIdioms):
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
         """Send on a connected socket; returns the bytes taken."""
-        st = self._stack
-        if not flags and self._so is not None and st._lock is None:
-            w = st._world
-            if w._merged is not None:
-                w = st.world
-            if type(data) is bytes:
-                rc = w._fast_call(self._fop, _OP_SEND, data, len(data), self)
-            else:
-                view = ffi.from_buffer(data)
-                rc = w._fast_call(self._fop, _OP_SEND, view, len(view), self)
+        if not flags and self._so is not None:
+            buf = data if type(data) is bytes else ffi.from_buffer(data)
+            w = self._stack._world
+            rc: int | None = None
+            if w._fast_ident == _get_ident():
+                # World._fast_call inlined (the hot path of a blocking
+                # round trip); anything unusual goes to the world.
+                t = self._timeout
+                tns = FOREVER if t is None else int(t * 1e9) if t else NOW
+                if _LOCK.acquire(False):
+                    if _world._IN_C or _world._POLLING or not _world.FAST:
+                        _LOCK.release()
+                    else:
+                        _world._IN_C = 1
+                        try:
+                            rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
+                            if rc <= _MORE:  # type: ignore[operator]
+                                rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)  # type: ignore[arg-type]
+                        finally:
+                            _world._IN_C = 0
+                            _LOCK.release()
+            elif self._stack._lock is None:
+                rc = w._fast_call(self._fop, _OP_SEND, buf, len(buf), self)
             if rc is not None:
                 if rc < 0:
                     raise self._fast_fail(rc, "send()")
                 return rc
+        return self._send(data, flags)
+
+    def _send(self, data: bytes | bytearray | memoryview, flags: int) -> int:
+        """send() on the Python path (apart: its closures would slow the fast path)."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         cflags = self._c_flags(flags)
@@ -1015,8 +1053,9 @@ class Socket(SocketIdioms):
     def _recv_buf(self, size: int) -> Any:
         if size < 0:
             raise ValueError("negative buffersize in recv")
-        if self._buf is None or len(self._buf) < size:
-            self._buf = ffi.new("char[]", max(size, 2048))
+        if self._buf is None or self._buflen < size:
+            self._buflen = max(size, 2048)
+            self._buf = ffi.new("char[]", self._buflen)
         return self._buf
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
@@ -1024,32 +1063,44 @@ class Socket(SocketIdioms):
 
         As with a host socket, ``recv(0)`` on a stream socket returns b""
         at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
-        st = self._stack
-        if not flags and bufsize > 0 and self._so is not None and st._lock is None:
+        if not flags and bufsize > 0 and self._so is not None:
             buf = self._buf
-            if buf is None or len(buf) < bufsize:
+            if buf is None or bufsize > self._buflen:
                 buf = self._recv_buf(bufsize)
-            w = st._world
-            if w._merged is not None:
-                w = st.world
-            rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)
+            w = self._stack._world
+            rc: int | None = None
+            if w._fast_ident == _get_ident():
+                # World._fast_call inlined (the hot path of a blocking
+                # round trip); anything unusual goes to the world.
+                t = self._timeout
+                tns = FOREVER if t is None else int(t * 1e9) if t else NOW
+                if _LOCK.acquire(False):
+                    if _world._IN_C or _world._POLLING or not _world.FAST:
+                        _LOCK.release()
+                    else:
+                        _world._IN_C = 1
+                        try:
+                            rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
+                            if rc <= _MORE:  # type: ignore[operator]
+                                rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)  # type: ignore[arg-type]
+                        finally:
+                            _world._IN_C = 0
+                            _LOCK.release()
+            elif self._stack._lock is None:
+                rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)
             if rc is not None:
-                if rc < 0:
-                    raise self._fast_fail(rc, "recv()")
                 if rc == 1:
                     return buf[0]  # type: ignore[no-any-return]  # a char: bytes of 1
+                if rc < 0:
+                    raise self._fast_fail(rc, "recv()")
                 if rc < _RECV_LEND:  # ust_py_recv lends no buffer that small
-                    return ffi.unpack(buf, rc)  # type: ignore[no-any-return]
-                chain = self._fop.chain
-                if chain == ffi.NULL:
-                    return ffi.unpack(buf, rc)  # type: ignore[no-any-return]
-                # One large buffer of the stack (ust_py_recv): copied once.
-                with self._stack._using():
-                    try:
-                        return ffi.unpack(ffi.cast("char *", self._fop.data), rc)
-                    finally:
-                        lib.ust_mbuf_release(self._fop.so, chain)
-        elif flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
+                    return _unpack(buf, rc)  # type: ignore[no-any-return]
+                return self._fast_recv_lent(rc, buf)
+        return self._recv(bufsize, flags)
+
+    def _recv(self, bufsize: int, flags: int) -> bytes:
+        """recv() on the Python path (apart: its closures would slow the fast path)."""
+        if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
             return self._recv_waitall(bufsize, flags)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = self._recv_buf(bufsize)

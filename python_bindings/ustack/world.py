@@ -133,6 +133,8 @@ FAST = True
 """Blocking socket calls may wait in C (see :meth:`World._fast_call`); a
 module setting, False forces the Python loop (tests compare the two)."""
 _MORE = int(lib.ust_py_wait_more)  # C results at or below: the call goes on
+FOREVER = int(lib.UST_PY_WAIT_FOREVER)  # timeout_ns of a blocking call without limit
+NOW = int(lib.UST_PY_WAIT_NOW)  # timeout_ns of a non-blocking call
 _FAST_IDLE = int(lib.UST_PY_WAIT_IDLE)
 _FAST_ERROR = int(lib.UST_PY_WAIT_ERROR)
 _FAST_STEPS = int(lib.UST_PY_WAIT_STEPS)
@@ -281,6 +283,7 @@ class World:
         # that may take it (the world's only user; None: look again), and
         # the user whose calls C counts (folded in by _fast_fold).
         self._fw: _FastWorld | None = None
+        self._fwc: Any = None  # self._fw.c
         self._fast_ident: int | None = None
         self._fast_user: _User | None = None
 
@@ -519,12 +522,7 @@ class World:
             if not self._fast_setup():
                 return None
         t = sock._timeout
-        if t is None:
-            tns = -1
-        else:
-            tns = int(t * 1e9)
-            if tns == 0 and t:
-                return None  # under 1 ns: the Python loop's limit is "now"
+        tns = FOREVER if t is None else int(t * 1e9) if t else NOW
         if not _LOCK.acquire(False):
             return None
         if _IN_C or _POLLING:  # we held the lock: called from a callback
@@ -532,7 +530,7 @@ class World:
             return None
         _IN_C = 1  # callbacks run by the polls must not block (nor touch)
         try:
-            r: int = _wait_call(self._fw.c, op, kind, buf, length, tns)  # type: ignore[union-attr]
+            r: int = _wait_call(self._fwc, op, kind, buf, length, tns)
             if r > _MORE:
                 return r
             return self._fast_more(op, r, kind, buf, length, tns, sock)
@@ -569,6 +567,7 @@ class World:
             return None
         self._fast_fold()
         fw = self._fw = _FastWorld(stacks)
+        self._fwc = fw.c
         return fw
 
     def _fast_noted(self) -> _FastWorld | None:
@@ -631,7 +630,7 @@ class World:
         step with the C wait's counters."""
         global _IN_C
         stacks = fw.stacks() or self.stacks
-        timeout_ns = None if tns < 0 else tns
+        timeout_ns = None if tns == FOREVER else tns
 
         def ready() -> bool:
             global _IN_C
