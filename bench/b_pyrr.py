@@ -9,9 +9,12 @@ ustack: two stacks joined by the in-memory pipe (ustack.sim.PipeRig), on a
 virtual clock and on the real clock, with blocking sockets (the wait runs the
 world: the C fast path of python_bindings/ext/wait.c when it applies, else
 the Python loop of ustack.world), and with non-blocking sockets polled by
-hand (``a.poll(); b.poll()`` until the recv goes through).  stdlib: blocking
-``socket.socket``s over the kernel's loopback, in a network namespace of its
-own (a Python child process, so the interpreter is the same).
+hand (``a.poll(); b.poll()`` until the recv goes through).  The pipe offers
+checksum offload, as the kernel's loopback does (it computes no checksum)
+and as bench/c/rr_ustack.c does; one more row shows blocking sockets with
+software checksums.  stdlib: blocking ``socket.socket``s over the kernel's
+loopback, in a network namespace of its own (a Python child process, so the
+interpreter is the same).
 
 Figures are microseconds per round trip; the ratio is stdlib/ustack (how
 many times faster ustack is), and params give ustack/stdlib.  The goal asks
@@ -54,10 +57,17 @@ print(json.dumps({"us": (t1 - t0) / n * 1e6}))
 """
 
 
-def _ustack_pair(virtual: bool) -> tuple[Any, Any, Any]:
+def _caps() -> int:
+    """Checksum offload on the pipe (what loopback does: no checksums)."""
+    from ustack._native import lib
+
+    return int(lib.UST_IFCAP_RXCSUM) | int(lib.UST_IFCAP_TXCSUM) | int(lib.UST_IFCAP_TXCSUM_IPV6)
+
+
+def _ustack_pair(virtual: bool, offload: bool = True) -> tuple[Any, Any, Any]:
     from ustack.sim import PipeRig
 
-    rig = PipeRig(addresses=True, virtual=virtual)
+    rig = PipeRig(addresses=True, virtual=virtual, caps=_caps() if offload else 0)
     ls = rig.b.socket()
     ls.bind(("198.18.0.2", _PORT))
     ls.listen()
@@ -76,9 +86,9 @@ def _close(rig: Any, *socks: Any) -> None:
     rig.pipe.close()
 
 
-def ustack_blocking(n: int, virtual: bool) -> float:
+def ustack_blocking(n: int, virtual: bool, offload: bool = True) -> float:
     """Microseconds per blocking round trip between two ustack stacks."""
-    rig, client, server = _ustack_pair(virtual)
+    rig, client, server = _ustack_pair(virtual, offload)
     try:
         for _ in range(min(n, 1000)):
             client.send(b"x")
@@ -175,7 +185,13 @@ def run(ctx: Context) -> None:
     load = os.getloadavg()[0]
     if load > 0.5:
         ctx.note(f"load average {load:.2f} when pyrr started: other work shared the CPUs")
-    rows: dict[str, list[float]] = {"virtual": [], "real": [], "manual": [], "stdlib": []}
+    rows: dict[str, list[float]] = {
+        "virtual": [],
+        "real": [],
+        "soft": [],
+        "manual": [],
+        "stdlib": [],
+    }
     fast0 = _fast_waits()
     prefix, ns = _stdlib_prefix(ctx)
     try:
@@ -185,6 +201,7 @@ def run(ctx: Context) -> None:
             if ns is not None:
                 rows["stdlib"].append(stdlib_blocking(prefix, n))
             rows["real"].append(ustack_blocking(n, False))
+            rows["soft"].append(ustack_blocking(n, True, offload=False))
             rows["manual"].append(ustack_nonblocking(n))
     finally:
         if ns is not None:
@@ -202,6 +219,7 @@ def run(ctx: Context) -> None:
     cases = [
         ("virtual", "blocking, virtual clock (PipeRig)", True),
         ("real", "blocking, real clock (PipeRig)", False),
+        ("soft", "blocking, virtual clock, software checksums", False),
         ("manual", "non-blocking, manual polls (virtual clock)", False),
     ]
     for key, case, goal in cases:

@@ -71,6 +71,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from ustack import world as _world
 from ustack._native import ffi, lib
 from ustack._stacklock import CallbackScope, defer, in_callback
 from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
@@ -93,7 +94,6 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
 )
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
-from ustack import world as _world
 from ustack.world import _MORE, FOREVER, NOW, TIMED_OUT
 
 if TYPE_CHECKING:
@@ -784,10 +784,10 @@ class Socket(SocketIdioms):
         op = self._fop
         chain = op.chain
         if chain == ffi.NULL:
-            return ffi.unpack(buf, n)  # type: ignore[no-any-return]
+            return ffi.unpack(buf, n)
         with self._stack._using():
             try:
-                return ffi.unpack(ffi.cast("char *", op.data), n)  # type: ignore[no-any-return]
+                return ffi.unpack(ffi.cast("char *", op.data), n)
             finally:
                 lib.ust_mbuf_release(op.so, chain)
 
@@ -1006,8 +1006,8 @@ class Socket(SocketIdioms):
                         _world._IN_C = 1
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
-                            if rc <= _MORE:  # type: ignore[operator]
-                                rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)  # type: ignore[arg-type]
+                            if rc <= _MORE:
+                                rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)
                         finally:
                             _world._IN_C = 0
                             _LOCK.release()
@@ -1081,8 +1081,8 @@ class Socket(SocketIdioms):
                         _world._IN_C = 1
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
-                            if rc <= _MORE:  # type: ignore[operator]
-                                rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)  # type: ignore[arg-type]
+                            if rc <= _MORE:
+                                rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)
                         finally:
                             _world._IN_C = 0
                             _LOCK.release()
@@ -1090,11 +1090,11 @@ class Socket(SocketIdioms):
                 rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)
             if rc is not None:
                 if rc == 1:
-                    return buf[0]  # type: ignore[no-any-return]  # a char: bytes of 1
+                    return buf[0]  # a char: bytes of 1
                 if rc < 0:
                     raise self._fast_fail(rc, "recv()")
                 if rc < _RECV_LEND:  # ust_py_recv lends no buffer that small
-                    return _unpack(buf, rc)  # type: ignore[no-any-return]
+                    return _unpack(buf, rc)
                 return self._fast_recv_lent(rc, buf)
         return self._recv(bufsize, flags)
 

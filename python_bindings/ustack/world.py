@@ -78,6 +78,7 @@ THREAD_GRACE = 1.0
 """Seconds of wall time after which a thread that used a world but is not in
 a ustack call no longer holds back its virtual clock."""
 
+
 # Polls in progress on this thread: a callback they run (upcall, input or
 # capture hook) must not block, whichever world the blocking call is in
 # (a wait releases _LOCK, and another thread would enter the stack mid-poll).
