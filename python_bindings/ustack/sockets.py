@@ -193,6 +193,7 @@ _get_ident = threading.get_ident
 # Assigned, not imported: the compiler then calls their methods as methods
 # (an imported name's attribute is loaded as a module's, a bound method each time).
 _LOCK = _world._LOCK
+_BUSY = _world._BUSY
 _unpack = ffi.unpack
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
@@ -1000,16 +1001,16 @@ class Socket(SocketIdioms):
                 t = self._timeout
                 tns = FOREVER if t is None else int(t * 1e9) if t else NOW
                 if _LOCK.acquire(False):
-                    if _world._IN_C or _world._POLLING or not _world.FAST:
+                    if _BUSY[0] or not _world.FAST:
                         _LOCK.release()
                     else:
-                        _world._IN_C = 1
+                        _BUSY[0] = _BUSY[1] = 1
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
                             if rc <= _MORE:
                                 rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)
                         finally:
-                            _world._IN_C = 0
+                            _BUSY[0] = _BUSY[1] = 0
                             _LOCK.release()
             elif self._stack._lock is None:
                 rc = w._fast_call(self._fop, _OP_SEND, buf, len(buf), self)
@@ -1075,16 +1076,16 @@ class Socket(SocketIdioms):
                 t = self._timeout
                 tns = FOREVER if t is None else int(t * 1e9) if t else NOW
                 if _LOCK.acquire(False):
-                    if _world._IN_C or _world._POLLING or not _world.FAST:
+                    if _BUSY[0] or not _world.FAST:
                         _LOCK.release()
                     else:
-                        _world._IN_C = 1
+                        _BUSY[0] = _BUSY[1] = 1
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
                             if rc <= _MORE:
                                 rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)
                         finally:
-                            _world._IN_C = 0
+                            _BUSY[0] = _BUSY[1] = 0
                             _LOCK.release()
             elif self._stack._lock is None:
                 rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)

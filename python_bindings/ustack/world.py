@@ -89,11 +89,11 @@ class _Polls(threading.local):
 _POLLS = _Polls()
 
 
-# Under _LOCK (its holder is the only thread that can be here): polls in
-# progress, and a C wait (World._fast_call) in progress.  Cheaper to read
-# than _POLLS, for the fast path.
-_POLLING = 0
-_IN_C = 0
+# Read and written under _LOCK (its holder is the only thread that can be
+# here), cheaper than _POLLS for the fast path: [0] polls in progress plus a
+# C wait (World._fast_call) in progress, nonzero: a callback is running; [1]
+# a C wait in progress.
+_BUSY = [0, 0]
 
 
 class polling:  # noqa: N801 - used as a context manager, like a function
@@ -101,14 +101,12 @@ class polling:  # noqa: N801 - used as a context manager, like a function
     (made holding ``_LOCK``)."""
 
     def __enter__(self) -> None:
-        global _POLLING
         _POLLS.depth += 1
-        _POLLING += 1
+        _BUSY[0] += 1
 
     def __exit__(self, *exc: object) -> None:
-        global _POLLING
         _POLLS.depth -= 1
-        _POLLING -= 1
+        _BUSY[0] -= 1
 
 
 # Threads blocked on _LOCK: a waiting thread that holds it lets them in
@@ -256,7 +254,7 @@ class _Guard:
         w = self.world._resolve()
         u = w._user()
         u.depth += 1
-        if not u.waiting and not _IN_C:
+        if not u.waiting and not _BUSY[1]:
             w._touches += 1
 
     def __exit__(self, *exc: object) -> None:
@@ -476,7 +474,7 @@ class World:
             stacks = self.stacks
             if not stacks:
                 return bool(ready())
-            if _POLLS.depth > 0 or _IN_C:
+            if _POLLS.depth > 0 or _BUSY[1]:
                 raise RuntimeError(
                     "a blocking ustack call was made from inside a stack callback "
                     "(upcall, input or capture hook); make the socket non-blocking "
@@ -518,7 +516,6 @@ class World:
         The C loop returns to Python at every moment where the Python loop
         does more than poll and move time; those run in :meth:`_Loop._idle`
         (Deadlock, repeats, the time limit, other threads)."""
-        global _IN_C
         if self._fast_ident != _get_ident() or not FAST:
             if not self._fast_setup():
                 return None
@@ -526,17 +523,17 @@ class World:
         tns = FOREVER if t is None else int(t * 1e9) if t else NOW
         if not _LOCK.acquire(False):
             return None
-        if _IN_C or _POLLING:  # we held the lock: called from a callback
+        if _BUSY[0]:  # we held the lock: called from a callback
             _LOCK.release()
             return None
-        _IN_C = 1  # callbacks run by the polls must not block (nor touch)
+        _BUSY[0] = _BUSY[1] = 1  # callbacks run by the polls must not block (nor touch)
         try:
             r: int = _wait_call(self._fwc, op, kind, buf, length, tns)
             if r > _MORE:
                 return r
             return self._fast_more(op, r, kind, buf, length, tns, sock)
         finally:
-            _IN_C = 0
+            _BUSY[0] = _BUSY[1] = 0
             _LOCK.release()
 
     def _fast_setup(self) -> bool:
@@ -629,17 +626,16 @@ class World:
         """The rest of the wait: the idle moments the C loop leaves to
         Python run as the Python loop runs them, in a :class:`_Loop` kept in
         step with the C wait's counters."""
-        global _IN_C
         stacks = fw.stacks() or self.stacks
         timeout_ns = None if tns == FOREVER else tns
 
         def ready() -> bool:
-            global _IN_C
-            was, _IN_C = _IN_C, 1  # the call's callbacks must not take op over
+            was = _BUSY[:]
+            _BUSY[0] = _BUSY[1] = 1  # the call's callbacks must not take op over
             try:
                 return bool(lib.ust_py_wait_try(op))
             finally:
-                _IN_C = was
+                _BUSY[:] = was
 
         loop = _Loop(stacks, ready, timeout_ns, None, world=self, user=me)
         loop.start = int(op.start)
@@ -656,7 +652,7 @@ class World:
                 if code == _FAST_STEPS:
                     loop._too_busy()
                 end: bool | None = None
-                _IN_C = 0  # as between the Python loop's polls
+                _BUSY[0] = _BUSY[1] = 0  # as between the Python loop's polls
                 try:
                     if code == _FAST_ERROR:
                         fw.c.errors_seen = lib.ust_py_wait_notes()
@@ -673,7 +669,7 @@ class World:
                         if end is None and fw.stacks() is None:
                             end = loop.run()
                 finally:
-                    _IN_C = 1
+                    _BUSY[0] = _BUSY[1] = 1
                 if end is True:
                     return int(op.result)
                 if end is False:
