@@ -13,6 +13,7 @@ static const ptrdiff_t ust_py_wait_more;
 #define UST_PY_WAIT_ERROR 2
 #define UST_PY_WAIT_STEPS 3
 #define UST_PY_WAIT_NOTED 4
+#define UST_PY_WAIT_YIELD 5
 #define UST_PY_WAIT_FOREVER -1
 #define UST_PY_WAIT_NOW -2
 #define UST_PY_OP_RECV 1
@@ -27,7 +28,6 @@ struct ust_py_world {
 	uint64_t errors_seen;
 	uint64_t repeat_min_jump;
 	uint32_t repeat_every;
-	uint32_t pause_ns;
 	uint64_t max_steps;
 	uint64_t last_ns;
 	uint64_t touches;
@@ -53,6 +53,7 @@ struct ust_py_op {
 	int watch;
 	uint64_t steps;
 	uint64_t idle_moments;
+	uint64_t c_idles;
 	uint64_t works;
 	uint64_t now;
 	uint64_t nd;

@@ -1,19 +1,22 @@
 /*
  * wait.c - compiled into the cffi extension ustack._ffi (not into
  * libustack), declared for Python in cdef/92_python_wait.h: the C fast
- * path of blocking socket calls (ustack.world, ustack.sockets).
+ * path of blocking socket calls (ustack.world.World._fast_call, inlined in
+ * ustack.sockets.Socket.recv and send).
  *
  * A blocking recv/send/accept/connect on a world of stacks without threads
  * tries the call, and while it would block polls every stack of the world
  * (in order) until all are idle, tries again after every round of polls,
- * and when all are idle moves the virtual clock to the next deadline (or
- * sleeps up to 1 ms on the real clock) -- the loop of ustack.world._Loop,
- * without leaving C.  Whatever that loop does besides, the C loop leaves to
- * Python by returning UST_PY_WAIT_IDLE at that idle moment, before doing
- * anything: nothing pending (Deadlock detection), an idle moment where the
- * Python loop looks for a repeat, the time limit reached, a moment where
- * another thread may need the lock (ust_py_op.solo == 0).  Python
- * then runs that moment as its own loop does and calls back in, which
+ * and when all are idle moves the virtual clock to the next deadline --
+ * the loop of ustack.world._Loop, without leaving C.  Whatever that loop
+ * does besides, the C loop leaves to Python by returning UST_PY_WAIT_IDLE
+ * at that idle moment, before doing anything: nothing pending (Deadlock
+ * detection), an idle moment where the Python loop looks for a repeat, the
+ * time limit reached, any idle moment on the real clock (Python sleeps, up
+ * to 1 ms, releasing the lock), any while other threads exist
+ * (ust_py_op.solo == 0: they may need the lock or act in the world), and
+ * one in UST_PY_WAIT_IDLES_IN_C anyway so that Python handles signals.
+ * Python runs that moment as its own loop does and calls back in, which
  * resumes with a round of polls, as the Python loop does after an idle
  * moment.  The state (steps, idle moments) is kept in the caller's struct
  * so that the two halves count together; the world's bookkeeping that
@@ -61,6 +64,12 @@ ust_py_wait_notes(void)
 #define UST_PY_WAIT_ERROR 2 /* a note came: the stacks' errors, the stacks */
 #define UST_PY_WAIT_STEPS 3 /* more than max_steps rounds of polls */
 #define UST_PY_WAIT_NOTED 4 /* ust_py_wait_call: a note came, nothing done */
+#define UST_PY_WAIT_YIELD 5 /* nothing to do: back to Python for its signals */
+
+/* Idle moments, and rounds of polls, the C loop runs before it lets Python
+ * run (a pending signal such as Ctrl-C is handled only there). */
+#define UST_PY_WAIT_IDLES_IN_C 64
+#define UST_PY_WAIT_STEPS_IN_C 4096
 
 #define UST_PY_WAIT_FOREVER (-1) /* timeout_ns: no limit */
 #define UST_PY_WAIT_NOW (-2)     /* timeout_ns: a non-blocking call */
@@ -90,7 +99,6 @@ struct ust_py_world {
 	uint64_t errors_seen;  /* ust_py_wait_notes() Python has looked at */
 	uint64_t repeat_min_jump;
 	uint32_t repeat_every;
-	uint32_t pause_ns;  /* longest real-clock sleep between polls */
 	uint64_t max_steps; /* rounds of polls a wait may take (0: no bound) */
 	/* Python's bookkeeping, kept here so that a call costs it nothing
 	 * (World._fast_fold adds them to the Python figures): */
@@ -122,7 +130,8 @@ struct ust_py_op {
 	int watch;          /* repeat detection on (virtual clock, no limit) */
 	uint64_t steps;
 	uint64_t idle_moments;
-	uint64_t works; /* rounds with work */
+	uint64_t c_idles; /* idle moments the C loop ran */
+	uint64_t works;   /* rounds with work */
 	uint64_t now;   /* IDLE: time, next deadline (UINT64_MAX: none) */
 	uint64_t nd;
 };
@@ -188,18 +197,6 @@ ust_py_wait_deadline(const struct ust_py_world *w)
 	return (nd);
 }
 
-static void
-ust_py_wait_sleep(uint64_t ns)
-{
-	struct timespec ts = {
-		.tv_sec = (time_t)(ns / 1000000000u),
-		.tv_nsec = (long)(ns % 1000000000u),
-	};
-
-	while (nanosleep(&ts, &ts) != 0) {
-	}
-}
-
 /*
  * Resume a wait after an idle moment Python ran (or start one): waits as
  * ustack.world._Loop.run does.  Returns UST_PY_WAIT_*; the caller holds the
@@ -219,6 +216,8 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 			o->steps++;
 			if (w->max_steps != 0 && o->steps > w->max_steps)
 				return (UST_PY_WAIT_STEPS);
+			if (o->steps % UST_PY_WAIT_STEPS_IN_C == 0)
+				return (UST_PY_WAIT_YIELD); /* signals, now and then */
 			for (uint32_t i = 0; i < w->nstacks; i++) {
 				int n = ust_stack_poll(w->stacks[i]);
 
@@ -246,7 +245,12 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 		nd = ust_py_wait_deadline(w);
 		o->now = now;
 		o->nd = nd;
-		if (!o->solo || nd == UINT64_MAX)
+		/* Python's: the real clock's sleeps (_COND.wait, which lets
+		 * other threads in and signals be handled), waits that other
+		 * threads may need to see, nothing pending, and every so often
+		 * a moment anyway, so that Python handles signals (Ctrl-C). */
+		if (!o->solo || w->vc == NULL || nd == UINT64_MAX ||
+		    ++o->c_idles % UST_PY_WAIT_IDLES_IN_C == 0)
 			return (UST_PY_WAIT_IDLE);
 		jump = (int64_t)(nd - now);
 		if (o->watch) {
@@ -262,17 +266,8 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 		} else {
 			target = nd > now ? nd : now + w->tick_ns;
 		}
-		if (w->vc != NULL) {
-			ust_vclock_set(w->vc, target);
-			w->bumps++;
-		} else {
-			uint64_t pause = target - now;
-
-			if (pause > w->pause_ns)
-				pause = w->pause_ns;
-			if (pause > 0)
-				ust_py_wait_sleep(pause);
-		}
+		ust_vclock_set(w->vc, target);
+		w->bumps++;
 	}
 }
 
@@ -323,6 +318,7 @@ ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf,
 	o->watch = w->vc != NULL && !o->has_limit;
 	o->steps = 0;
 	o->idle_moments = 0;
+	o->c_idles = 0;
 	rc = ust_py_wait_resume(w, o);
 	w->last_ns = ust_py_wait_mono();
 	return (rc == UST_PY_WAIT_DONE ? o->result : UST_PY_WAIT_MORE - rc);

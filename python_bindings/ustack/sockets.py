@@ -194,6 +194,7 @@ _get_ident = threading.get_ident
 # (an imported name's attribute is loaded as a module's, a bound method each time).
 _LOCK = _world._LOCK
 _BUSY = _world._BUSY
+_DEFERRED = _world._DEFERRED
 _unpack = ffi.unpack
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
@@ -1011,6 +1012,8 @@ class Socket(SocketIdioms):
                                 rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)
                         finally:
                             _BUSY[0] = _BUSY[1] = 0
+                            if _DEFERRED:
+                                _world._close_deferred()
                             _LOCK.release()
             elif self._stack._lock is None:
                 rc = w._fast_call(self._fop, _OP_SEND, buf, len(buf), self)
@@ -1086,6 +1089,8 @@ class Socket(SocketIdioms):
                                 rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)
                         finally:
                             _BUSY[0] = _BUSY[1] = 0
+                            if _DEFERRED:
+                                _world._close_deferred()
                             _LOCK.release()
             elif self._stack._lock is None:
                 rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)

@@ -72,7 +72,7 @@ from ustack.inet import (
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
 from ustack.sockets import Socket, tcp_state_name
-from ustack.world import _LOCK, World, polling, run_for, run_until
+from ustack.world import _LOCK, World, defer_close, polling, run_for, run_until
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -385,6 +385,12 @@ class Stack(Closing):
         if self._st is None:
             raise error_from_code(int(lib.UST_EBADF), "stack is closed")
         return self._st
+
+    def __del__(self) -> None:
+        # Collected during a C wait that may be polling it (ext/wait.c):
+        # closed when the wait's C call returns.
+        if not defer_close(self):
+            super().__del__()
 
     def _raise_pending(self) -> None:
         if self._errors:

@@ -138,6 +138,7 @@ _FAST_IDLE = int(lib.UST_PY_WAIT_IDLE)
 _FAST_ERROR = int(lib.UST_PY_WAIT_ERROR)
 _FAST_STEPS = int(lib.UST_PY_WAIT_STEPS)
 _FAST_NOTED = int(lib.UST_PY_WAIT_NOTED)
+_FAST_YIELD = int(lib.UST_PY_WAIT_YIELD)
 _FAST_MAX_STEPS = 1_000_000  # as _Loop's for a wait on a virtual clock
 TIMED_OUT = -(1 << 62)
 """What :meth:`World._fast_call` returns when the call's timeout passed."""
@@ -150,6 +151,31 @@ _OP_NAMES = {
 }
 _wait_call = lib.ust_py_wait_call
 _get_ident = threading.get_ident
+
+
+# Stacks collected while a C wait ran (it may be polling them): closed when
+# its C call returns (see defer_close).
+_DEFERRED: list[Any] = []
+
+
+def defer_close(stack: Any) -> bool:
+    """From a stack's finalizer: True when a C wait (World._fast_call) is in
+    progress, which may be polling the stack; it is then kept and closed when
+    the wait's C call returns (the Python loop holds its stacks during a wait
+    for the same reason)."""
+    if _BUSY[1]:
+        _DEFERRED.append(stack)
+        return True
+    return False
+
+
+def _close_deferred() -> None:
+    while _DEFERRED:
+        st = _DEFERRED.pop()
+        try:
+            st.close()
+        except Exception:  # as a finalizer's close: never raise from here
+            pass
 
 
 def fast_waits() -> int:
@@ -176,7 +202,6 @@ class _FastWorld:
         c.errors_seen = lib.ust_py_wait_notes()
         c.repeat_min_jump = _REPEAT_MIN_JUMP_NS
         c.repeat_every = _REPEAT_EVERY
-        c.pause_ns = _REAL_PAUSE_NS
         c.max_steps = _FAST_MAX_STEPS if clock is not None else 0
         self.pending(stacks)
 
@@ -534,6 +559,8 @@ class World:
             return self._fast_more(op, r, kind, buf, length, tns, sock)
         finally:
             _BUSY[0] = _BUSY[1] = 0
+            if _DEFERRED:
+                _close_deferred()
             _LOCK.release()
 
     def _fast_setup(self) -> bool:
@@ -662,7 +689,7 @@ class World:
                             # A callback closed a stack: on with the Python loop
                             # (whose next poll of it raises EBADF, as before).
                             end = loop.run()
-                    else:
+                    elif code == _FAST_IDLE:
                         loop.idle_moments = int(op.idle_moments)
                         end = loop._idle()
                         op.idle_moments = loop.idle_moments

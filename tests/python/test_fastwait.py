@@ -425,3 +425,63 @@ def test_connect_and_accept_wait_in_c(fast: bool) -> None:
         with pytest.raises(TimeoutError):
             ls.accept()
         assert rig.b.now == start + 500_000_000
+
+
+def test_signal_interrupts_a_real_clock_wait(fast: bool) -> None:
+    """A signal handler's exception ends a blocking recv on the real clock
+    at once (the C loop hands every real-clock sleep to Python)."""
+    import signal
+
+    def alarm(signum: int, frame: Any) -> None:
+        raise Boom("alarm")
+
+    with PipeRig(seed=SEED, addresses=True, virtual=False) as rig:
+        _, server = connected(rig)
+        server.settimeout(5.0)
+        old = signal.signal(signal.SIGALRM, alarm)
+        try:
+            t0 = time.monotonic()
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
+            with pytest.raises(Boom):
+                server.recv(1)
+            assert time.monotonic() - t0 < 2.0
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+
+
+def test_stack_collected_during_a_wait_is_closed_after_it(fast: bool) -> None:
+    """A stack of the world that the garbage collector frees while a wait
+    polls it (here from an input hook) is closed only once the C call is
+    over, as the Python loop keeps its stacks alive while it waits."""
+    import gc
+    import weakref
+
+    from ustack import Stack
+
+    gc.collect()  # the garbage of earlier tests first
+    with PipeRig(seed=SEED, addresses=True) as rig:
+        client, server = connected(rig)
+        extra = Stack(clock=rig.clock, seed=5)
+        assert extra.world is rig.a.world
+        ref = weakref.ref(extra)
+        extra.cycle = extra  # type: ignore[attr-defined]  # only the cyclic GC frees it
+        del extra
+        deferred: list[int] = []
+
+        def hook(frame: bytes) -> bool:
+            if frame.endswith(b"gc"):
+                gc.collect()
+                deferred.append(len(world._DEFERRED))
+            return False
+
+        rig.ib.set_input_hook(hook)
+        client.send(b"gc")
+        assert server.recv(2) == b"gc"
+        rig.ib.set_input_hook(None)
+        assert deferred == [1 if fast else 0]
+        assert not world._DEFERRED
+        gc.collect()
+        assert ref() is None
+        client.send(b"ok")
+        assert server.recv(2) == b"ok"
