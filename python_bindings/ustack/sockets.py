@@ -26,6 +26,12 @@ could never complete raises at once
 also for threads).  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
 
+``recv``, ``send`` (without flags), ``accept`` and a stream ``connect`` make
+the call and run that wait in C (``python_bindings/ext/wait.c``) when the
+calling thread is the only one using the world: one C call per blocking
+call, with the Python loop's semantics (see "The C fast path" in
+:mod:`ustack.world`).
+
 Sockets of a threaded stack (a :class:`~ustack.group.StackGroup` started
 with threads) may be used from any Python thread at once: each call runs
 under the stack's lock (``ust_stack_lock``), a blocking call sleeps in

@@ -43,6 +43,23 @@ world is waiting in a ustack call, or has made none for
 :data:`THREAD_GRACE` seconds of wall time (so that a thread in
 ``Thread.join()`` or ``time.sleep()`` does not stop the clock forever).
 
+The C fast path.  A blocking ``recv``, ``send``, ``accept`` or ``connect``
+on a world that only the calling thread uses (no other thread has called
+into it, and no stack callback is running) is one C call
+(``ust_py_wait_call``, python_bindings/ext/wait.c): it tries the call and,
+while it would block, polls every stack, tries again after each round and
+moves the virtual clock to the next deadline itself.  Every idle moment
+where this loop does more -- nothing pending (Deadlock), a repeat to look
+for, the time limit, any real-clock sleep (which releases the lock, up to
+1 ms), any while other threads exist, one in 64 anyway (signals) -- goes
+back to Python and runs as above, so the results, the times reached and the
+exceptions are the Python loop's (tests/python/test_fastwait.py runs both
+and compares).  An exception a callback raises comes out right after the
+poll that ran it; a stack collected while a C wait runs is closed when the
+call returns.  :data:`FAST` = False turns it off; :func:`fast_waits` counts
+the waits it ran.  With a second thread in the world every call takes the
+Python loop.
+
 The stacks of a :class:`~ustack.group.StackGroup` with threads are in no
 world: each is polled by its own thread, and their sockets' blocking calls
 sleep in ``ust_socket_wait`` (see :mod:`ustack.sockets`).  A group without
