@@ -586,12 +586,18 @@ class World:
         view of the world ready."""
         ident = _get_ident()
         users = self._users
-        if not FAST or self._merged is not None or (users and ident not in users):
+        if not FAST or self._merged is not None:
             return False
         with _LOCK:
             me = self._user()
             if len(users) != 1:
-                return False
+                # Threads that used the world and ended count no more (as
+                # _hold_back finds them); a live one: the Python loop.
+                for other, u in list(users.items()):
+                    if u is not me and not u.thread.is_alive():
+                        del users[other]
+                if len(users) != 1:
+                    return False
             fw = self._fw
             if fw is None:
                 fw = self._fast_world()

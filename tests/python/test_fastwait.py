@@ -363,6 +363,12 @@ def test_two_threads_fall_back_and_work(fast: bool) -> None:
         t.join(timeout=30)
         assert not t.is_alive()
         assert len(echoed) == 20
+        # The server thread ended: the main thread alone again, fast again.
+        c2, s2 = connected_again(rig)
+        n0 = world.fast_waits()
+        c2.send(b"again")
+        assert s2.recv(10) == b"again"
+        assert world.fast_waits() - n0 == (1 if fast else 0)
 
 
 def test_real_clock_timeout(fast: bool) -> None:
