@@ -114,25 +114,25 @@ struct ust_py_op {
 	void *buf;
 	size_t len;
 	int flags;
-	struct ust_mbuf *chain;        /* OP_RECV: as ust_py_recv */
-	const void *data;              /* OP_RECV: as ust_py_recv */
-	struct ust_socket *newso;      /* OP_ACCEPT */
-	struct ust_sockaddr *addr;     /* OP_ACCEPT: a ust_sockaddr_storage */
-	ust_socklen_t addrlen;         /* OP_ACCEPT: in/out */
-	ptrdiff_t result;              /* DONE: the call's return value */
+	struct ust_mbuf *chain;    /* OP_RECV: as ust_py_recv */
+	const void *data;          /* OP_RECV: as ust_py_recv */
+	struct ust_socket *newso;  /* OP_ACCEPT */
+	struct ust_sockaddr *addr; /* OP_ACCEPT: a ust_sockaddr_storage */
+	ust_socklen_t addrlen;     /* OP_ACCEPT: in/out */
+	ptrdiff_t result;          /* DONE: the call's return value */
 	/* the wait */
 	int64_t timeout_ns; /* of the wait (UST_PY_WAIT_FOREVER: none) */
 	int solo;           /* no other thread may need the lock or the world */
 	/* set by the first call */
-	uint64_t start;     /* when the wait began */
+	uint64_t start; /* when the wait began */
 	int has_limit;
-	uint64_t limit;     /* start + timeout_ns */
-	int watch;          /* repeat detection on (virtual clock, no limit) */
+	uint64_t limit; /* start + timeout_ns */
+	int watch;      /* repeat detection on (virtual clock, no limit) */
 	uint64_t steps;
 	uint64_t idle_moments;
 	uint64_t c_idles; /* idle moments the C loop ran */
 	uint64_t works;   /* rounds with work */
-	uint64_t now;   /* IDLE: time, next deadline (UINT64_MAX: none) */
+	uint64_t now;     /* IDLE: time, next deadline (UINT64_MAX: none) */
 	uint64_t nd;
 };
 
@@ -252,7 +252,7 @@ ust_py_wait_resume(struct ust_py_world *w, struct ust_py_op *o)
 		if (!o->solo || w->vc == NULL || nd == UINT64_MAX ||
 		    ++o->c_idles % UST_PY_WAIT_IDLES_IN_C == 0)
 			return (UST_PY_WAIT_IDLE);
-		jump = (int64_t)(nd - now);
+		jump = nd >= now ? (int64_t)(nd - now) : -(int64_t)(now - nd);
 		if (o->watch) {
 			if (jump >= (int64_t)w->repeat_min_jump ||
 			    (o->idle_moments + 1) % w->repeat_every == 0)

@@ -100,7 +100,7 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
 )
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
-from ustack.world import _MORE, FOREVER, NOW, TIMED_OUT
+from ustack.world import _MORE, FOREVER, TIMED_OUT, _tns
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -1006,8 +1006,8 @@ class Socket(SocketIdioms):
                 # World._fast_call inlined (the hot path of a blocking
                 # round trip); anything unusual goes to the world.
                 t = self._timeout
-                tns = FOREVER if t is None else int(t * 1e9) if t else NOW
-                if _LOCK.acquire(False):
+                tns = FOREVER if t is None else _tns(t)
+                if tns is not None and _LOCK.acquire(False):
                     if _BUSY[0] or not _world.FAST:
                         _LOCK.release()
                     else:
@@ -1083,8 +1083,8 @@ class Socket(SocketIdioms):
                 # World._fast_call inlined (the hot path of a blocking
                 # round trip); anything unusual goes to the world.
                 t = self._timeout
-                tns = FOREVER if t is None else int(t * 1e9) if t else NOW
-                if _LOCK.acquire(False):
+                tns = FOREVER if t is None else _tns(t)
+                if tns is not None and _LOCK.acquire(False):
                     if _BUSY[0] or not _world.FAST:
                         _LOCK.release()
                     else:

@@ -195,6 +195,18 @@ def _close_deferred() -> None:
             pass
 
 
+_TNS_MAX = 1 << 62  # timeouts beyond (146 years) stay on the Python loop
+
+
+def _tns(timeout: float) -> int | None:
+    """A socket timeout (seconds, not None) for ust_py_wait_call: NOW for
+    0.0, else nanoseconds; None when too large for C."""
+    if not timeout:
+        return NOW
+    tns = int(timeout * 1e9)
+    return tns if tns < _TNS_MAX else None
+
+
 def fast_waits() -> int:
     """Blocking calls that waited (polled) in the C fast path so far,
     process-wide: a test can prove the fast path ran."""
@@ -562,8 +574,8 @@ class World:
             if not self._fast_setup():
                 return None
         t = sock._timeout
-        tns = FOREVER if t is None else int(t * 1e9) if t else NOW
-        if not _LOCK.acquire(False):
+        tns = FOREVER if t is None else _tns(t)
+        if tns is None or not _LOCK.acquire(False):
             return None
         if _BUSY[0]:  # we held the lock: called from a callback
             _LOCK.release()

@@ -491,3 +491,15 @@ def test_stack_collected_during_a_wait_is_closed_after_it(fast: bool) -> None:
         assert ref() is None
         client.send(b"ok")
         assert server.recv(2) == b"ok"
+
+
+def test_huge_timeout_takes_the_python_loop(fast: bool) -> None:
+    """A timeout too large for C's int64 nanoseconds (here 317 years): the
+    Python loop, which has no such bound."""
+    with PipeRig(seed=SEED, addresses=True) as rig:
+        client, server = connected(rig)
+        server.settimeout(1e10)
+        n0 = world.fast_waits()
+        client.send(b"h")
+        assert server.recv(1) == b"h"
+        assert world.fast_waits() == n0
