@@ -30,7 +30,6 @@ struct ust_py_world {
 	uint32_t repeat_every;
 	uint64_t max_steps;
 	uint64_t last_ns;
-	uint64_t touches;
 	uint64_t bumps;
 };
 struct ust_py_op {

@@ -19,8 +19,8 @@
  * Python runs that moment as its own loop does and calls back in, which
  * resumes with a round of polls, as the Python loop does after an idle
  * moment.  The state (steps, idle moments) is kept in the caller's struct
- * so that the two halves count together; the world's bookkeeping that
- * Python keeps per call (touches, generation, the time of the last call) is
+ * so that the two halves count together; two figures of the world's that
+ * Python keeps (its generation, the time of its user's last call) are
  * counted in struct ust_py_world, which Python folds in when it looks.
  *
  * Python callbacks (upcalls, input and capture hooks, log lines) run inside
@@ -103,7 +103,6 @@ struct ust_py_world {
 	/* Python's bookkeeping, kept here so that a call costs it nothing
 	 * (World._fast_fold adds them to the Python figures): */
 	uint64_t last_ns; /* CLOCK_MONOTONIC(_COARSE) at the end of the last call */
-	uint64_t touches; /* calls (each a touch, as World.using() counts) */
 	uint64_t bumps;   /* rounds with work + clock moves (the generation) */
 };
 
@@ -299,7 +298,6 @@ ust_py_wait_call(struct ust_py_world *w, struct ust_py_op *o, int op, char *buf,
 
 	if (ust_py_wait_notes() != w->errors_seen)
 		return (UST_PY_WAIT_MORE - UST_PY_WAIT_NOTED);
-	w->touches++;
 	o->op = op;
 	o->buf = buf;
 	o->len = len;

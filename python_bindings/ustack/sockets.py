@@ -1012,6 +1012,7 @@ class Socket(SocketIdioms):
                         _LOCK.release()
                     else:
                         _BUSY[0] = _BUSY[1] = 1
+                        w._touches += 1  # as World.using() counts the call
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
                             if rc <= _MORE:
@@ -1089,6 +1090,7 @@ class Socket(SocketIdioms):
                         _LOCK.release()
                     else:
                         _BUSY[0] = _BUSY[1] = 1
+                        w._touches += 1  # as World.using() counts the call
                         try:
                             rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
                             if rc <= _MORE:

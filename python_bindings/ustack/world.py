@@ -427,14 +427,11 @@ class World:
 
     def _fast_fold(self) -> None:
         """Add what the C fast path counted (struct ust_py_world) to the
-        world's figures: touches, generation, its user's last call."""
+        world's figures: its generation, its user's last call."""
         fw = self._fw
         if fw is None:
             return
         c = fw.c
-        if c.touches:
-            self._touches += c.touches
-            c.touches = 0
         if c.bumps:
             self._generation += c.bumps
             c.bumps = 0
@@ -581,6 +578,7 @@ class World:
             _LOCK.release()
             return None
         _BUSY[0] = _BUSY[1] = 1  # callbacks run by the polls must not block (nor touch)
+        self._touches += 1  # the call, as _Guard counts it (the fd poller looks)
         try:
             r: int = _wait_call(self._fwc, op, kind, buf, length, tns)
             if r > _MORE:
@@ -600,7 +598,9 @@ class World:
         users = self._users
         if not FAST or self._merged is not None:
             return False
-        with _LOCK:
+        if not _LOCK.acquire(False):
+            return False  # held elsewhere: the Python path (which knocks)
+        try:
             me = self._user()
             if len(users) != 1:
                 # Threads that used the world and ended count no more (as
@@ -620,6 +620,8 @@ class World:
                 self._fast_user = me
             self._fast_ident = ident
             return True
+        finally:
+            _LOCK.release()
 
     def _fast_world(self) -> _FastWorld | None:
         stacks = self.stacks
@@ -843,8 +845,6 @@ class _Loop:
         if jump < _REPEAT_MIN_JUMP_NS and self.idle_moments % _REPEAT_EVERY:
             return False
         callouts = sum(st.stats["callouts_run"] for st in self.stacks)
-        if self.world is not None:
-            self.world._fast_fold()
         touches = self.world._touches if self.world is not None else 0
         if touches != self.touches:
             self.seen.clear()  # a call from outside the wait may change anything
