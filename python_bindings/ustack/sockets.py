@@ -1008,7 +1008,7 @@ class Socket(SocketIdioms):
                 t = self._timeout
                 tns = FOREVER if t is None else _tns(t)
                 if tns is not None and _LOCK.acquire(False):
-                    if _BUSY[0] or not _world.FAST:
+                    if _BUSY[0]:  # a callback is running, or fast_path(False)
                         _LOCK.release()
                     else:
                         _BUSY[0] = _BUSY[1] = 1
@@ -1086,7 +1086,7 @@ class Socket(SocketIdioms):
                 t = self._timeout
                 tns = FOREVER if t is None else _tns(t)
                 if tns is not None and _LOCK.acquire(False):
-                    if _BUSY[0] or not _world.FAST:
+                    if _BUSY[0]:  # a callback is running, or fast_path(False)
                         _LOCK.release()
                     else:
                         _BUSY[0] = _BUSY[1] = 1

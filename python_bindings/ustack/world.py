@@ -56,7 +56,7 @@ back to Python and runs as above, so the results, the times reached and the
 exceptions are the Python loop's (tests/python/test_fastwait.py runs both
 and compares).  An exception a callback raises comes out right after the
 poll that ran it; a stack collected while a C wait runs is closed when the
-call returns.  :data:`FAST` = False turns it off; :func:`fast_waits` counts
+call returns.  :func:`fast_path` turns it off and on; :func:`fast_waits` counts
 the waits it ran.  With a second thread in the world every call takes the
 Python loop.
 
@@ -81,7 +81,7 @@ if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.stack import Stack
 
-__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE", "fast_waits"]
+__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE", "fast_path", "fast_waits"]
 
 # Each shared object (a VirtualClock, a Pipe) -> the world of the stacks using it.
 _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
@@ -145,9 +145,23 @@ _REPEAT_EVERY = 256
 
 
 # The C fast path of blocking socket calls (python_bindings/ext/wait.c).
-FAST = True
-"""Blocking socket calls may wait in C (see :meth:`World._fast_call`); a
-module setting, False forces the Python loop (tests compare the two)."""
+_FAST = [True]  # fast_path() sets it (with _BUSY[0], which the hot path reads)
+
+
+def fast_path(enabled: bool | None = None) -> bool:
+    """Whether blocking socket calls may wait in C (see
+    :meth:`World._fast_call`); ``fast_path(False)`` forces the Python loop
+    (tests compare the two), ``fast_path(True)`` allows the fast path
+    again.  Returns the setting before the call."""
+    was = _FAST[0]
+    if enabled is not None and bool(enabled) != was:
+        if _BUSY[1]:
+            raise RuntimeError("fast_path() from inside a C wait (a stack callback)")
+        _FAST[0] = bool(enabled)
+        _BUSY[0] += -1 if enabled else 1  # nonzero: no fast call starts
+    return was
+
+
 _MORE = int(lib.ust_py_wait_more)  # C results at or below: the call goes on
 FOREVER = int(lib.UST_PY_WAIT_FOREVER)  # timeout_ns of a blocking call without limit
 NOW = int(lib.UST_PY_WAIT_NOW)  # timeout_ns of a non-blocking call
@@ -567,7 +581,7 @@ class World:
         The C loop returns to Python at every moment where the Python loop
         does more than poll and move time; those run in :meth:`_Loop._idle`
         (Deadlock, repeats, the time limit, other threads)."""
-        if self._fast_ident != _get_ident() or not FAST:
+        if self._fast_ident != _get_ident():
             if not self._fast_setup():
                 return None
         t = sock._timeout
@@ -596,7 +610,7 @@ class World:
         view of the world ready."""
         ident = _get_ident()
         users = self._users
-        if not FAST or self._merged is not None:
+        if not _FAST[0] or self._merged is not None:
             return False
         if not _LOCK.acquire(False):
             return False  # held elsewhere: the Python path (which knocks)

@@ -21,10 +21,13 @@ SEED = 21
 
 
 @pytest.fixture(params=[True, False], ids=["fast", "python"])
-def fast(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[bool]:
+def fast(request: pytest.FixtureRequest) -> Iterator[bool]:
     """Each test runs with the fast path on, and with the Python loop only."""
-    monkeypatch.setattr(world, "FAST", request.param)
-    yield request.param
+    was = world.fast_path(request.param)
+    try:
+        yield request.param
+    finally:
+        world.fast_path(was)
 
 
 def connected(rig: PipeRig) -> tuple[Socket, Socket]:
@@ -63,12 +66,12 @@ def test_round_trips_take_the_fast_path(fast: bool) -> None:
         assert (w._fast_ident == threading.get_ident()) is fast
 
 
-def test_same_run_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_same_run_either_way() -> None:
     """A lossy transfer ends at the same virtual time with the same counters
     whether the waits ran in C or in Python."""
 
     def run(flag: bool) -> tuple[bytes, int, dict[str, int], dict[str, int], int]:
-        monkeypatch.setattr(world, "FAST", flag)
+        world.fast_path(flag)
         faults = Faults(loss=0.05, delay_ns=1_000_000)
         with PipeRig(seed=SEED, addresses=True, a_to_b=faults, b_to_a=faults) as rig:
             client, server = connected(rig)
@@ -85,8 +88,11 @@ def test_same_run_either_way(monkeypatch: pytest.MonkeyPatch) -> None:
                 client.recv(10)
             return bytes(got), rig.a.now, rig.a.stats, rig.b.stats, world.fast_waits() - before
 
-    fast_run = run(True)
-    slow_run = run(False)
+    try:
+        fast_run = run(True)
+        slow_run = run(False)
+    finally:
+        world.fast_path(True)
     print(f"seed {SEED}: end at {fast_run[1]} ns, {fast_run[4]} waits in C")
     assert fast_run[4] > 0 and slow_run[4] == 0
     assert fast_run[0] == slow_run[0] == (bytes(range(256)) * 200)[:20000]
@@ -491,6 +497,17 @@ def test_stack_collected_during_a_wait_is_closed_after_it(fast: bool) -> None:
         assert ref() is None
         client.send(b"ok")
         assert server.recv(2) == b"ok"
+
+
+def test_fast_path_switch() -> None:
+    assert world.fast_path() is True
+    assert world.fast_path(False) is True
+    try:
+        assert world.fast_path(False) is False  # idempotent
+        assert world._BUSY[0] == 1
+    finally:
+        assert world.fast_path(True) is False
+    assert world._BUSY[0] == 0 and world.fast_path() is True
 
 
 def test_huge_timeout_takes_the_python_loop(fast: bool) -> None:
