@@ -111,7 +111,10 @@ ust_py_zc_overflows(const struct ust_py_zc_ring *r)
  * all.  Otherwise they are gathered into scratch here and released at
  * once (*chain NULL, *data scratch): a small read pays no second call,
  * and a read of many small buffers costs what ust_recv costs.  Chains
- * held (recv_mbuf) may refuse a take (EAGAIN): ust_recv then reads.
+ * held (recv_mbuf) may refuse a take (EAGAIN): ust_recv then reads.  A
+ * read of less than UST_PY_RECV_LEND bytes, which nothing is lent for,
+ * is ust_recv's at once (no chain taken and freed, no second call when
+ * there is nothing to read: the blocking calls' tries, ext/wait.c).
  */
 #define UST_PY_RECV_LEND 1024
 
@@ -125,6 +128,8 @@ ust_py_recv(struct ust_socket *so, void *scratch, size_t len, int flags, struct 
 
 	*chain = NULL;
 	*data = scratch;
+	if (len < UST_PY_RECV_LEND) /* nothing would be lent: ust_recv's one copy */
+		return (ust_recv(so, scratch, len, flags));
 	n = ust_recv_mbuf(so, &m, len, flags);
 	if (n == -UST_EAGAIN || n == -UST_EINVAL) /* held chains, or MSG_PEEK/OOB */
 		return (ust_recv(so, scratch, len, flags));

@@ -26,6 +26,12 @@ could never complete raises at once
 also for threads).  Non-blocking calls never poll: drive the stacks with
 ``stack.poll()``, ``world.run_until()`` or an :class:`~ustack.events.EventQueue`.
 
+``recv``, ``send`` (without flags), ``accept`` and a stream ``connect`` make
+the call and run that wait in C (``python_bindings/ext/wait.c``) when the
+calling thread is the only one using the world: one C call per blocking
+call, with the Python loop's semantics (see "The C fast path" in
+:mod:`ustack.world`).
+
 Sockets of a threaded stack (a :class:`~ustack.group.StackGroup` started
 with threads) may be used from any Python thread at once: each call runs
 under the stack's lock (``ust_stack_lock``), a blocking call sleeps in
@@ -72,6 +78,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from ustack import world as _world
 from ustack._native import ffi, lib
 from ustack._stacklock import CallbackScope, defer, in_callback
 from ustack.constants import (  # some re-exported for older imports (hostlink, ping)
@@ -94,6 +101,7 @@ from ustack.constants import (  # some re-exported for older imports (hostlink, 
 )
 from ustack.errors import check, error_from_code
 from ustack.inet import Address, CSockaddr, sockaddr, sockaddr_to_tuple
+from ustack.world import _MORE, FOREVER, TIMED_OUT, _tns
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -183,6 +191,19 @@ _EBADF = int(lib.UST_EBADF)
 _ETIMEDOUT = int(lib.UST_ETIMEDOUT)
 _EOPNOTSUPP = int(lib.UST_EOPNOTSUPP)
 _EV_IN = int(lib.UST_EV_IN)
+_OP_RECV = int(lib.UST_PY_OP_RECV)
+_OP_SEND = int(lib.UST_PY_OP_SEND)
+_OP_ACCEPT = int(lib.UST_PY_OP_ACCEPT)
+_OP_CONNECT = int(lib.UST_PY_OP_CONNECT)
+_RECV_LEND = 1024  # UST_PY_RECV_LEND (ext/zc.c): smaller reads come back in the scratch buffer
+_wait_call = lib.ust_py_wait_call
+_get_ident = threading.get_ident
+# Assigned, not imported: the compiler then calls their methods as methods
+# (an imported name's attribute is loaded as a module's, a bound method each time).
+_LOCK = _world._LOCK
+_BUSY = _world._BUSY
+_DEFERRED = _world._DEFERRED
+_unpack = ffi.unpack
 _EV_OUT = int(lib.UST_EV_OUT)
 # A threaded stack's blocking call sleeps at most this long at a time in
 # ust_socket_wait (then looks whether another thread closed the socket).
@@ -271,6 +292,7 @@ def _ust_py_upcall(arg: Any, so: Any, events: int) -> None:
             sock._upcall(sock, int(events))
     except BaseException as exc:  # re-raised by the stack after the poll
         sock._stack._errors.append(exc)
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) stops to raise it
 
 
 def int_option(c_level: int, c_opt: int, value: int) -> int:
@@ -691,11 +713,15 @@ class Socket(SocketIdioms):
                 check(lib.ust_socket(stack._ptr(), c_family, c_type, int(proto), out))
             _so = out[0]
         self._so = _so
+        # The C fast path's struct ust_py_op (World._fast_call), for this socket.
+        self._fop: Any = ffi.new("struct ust_py_op *")
+        self._fop.so = _so
         self._family = int(family)
         self._type = from_c_type(c_type)
         self._proto = int(proto)
         self._timeout: float | None = 0.0 if nonblock else None
         self._buf: Any = None
+        self._buflen = 0  # len(self._buf)
         self._evqs: weakref.WeakSet[EventQueue] = weakref.WeakSet()
         self._upcall: Callable[[Socket, int], None] | None = None
         self._upcall_handle: Any = None
@@ -763,6 +789,47 @@ class Socket(SocketIdioms):
 
     def __getstate__(self) -> Any:
         raise TypeError(f"cannot pickle {self.__class__.__name__!r} object")
+
+    # --- the C fast path (python_bindings/ext/wait.c, World._fast_call) -------
+
+    def _fast(self, kind: int, buf: Any, length: int) -> int | None:
+        """The call ``kind`` (UST_PY_OP_*) made, and waited for as the
+        timeout says, in C; the C result, TIMED_OUT, or None when the fast
+        path does not apply (closed, a threaded stack, another thread in
+        the world...): the caller then takes the Python path."""
+        so = self._so
+        st = self._stack
+        if so is None or st._lock is not None:
+            return None
+        w = st._world
+        if w._merged is not None:
+            w = st.world
+        return w._fast_call(self._fop, kind, buf, length, self)
+
+    def _fast_recv_lent(self, n: int, buf: Any) -> bytes:
+        """A fast recv's ``n`` bytes: in ``buf``, or in one large buffer of
+        the stack that ust_py_recv lent (ext/zc.c), copied once and given back."""
+        op = self._fop
+        chain = op.chain
+        if chain == ffi.NULL:
+            return ffi.unpack(buf, n)
+        with self._stack._using():
+            try:
+                return ffi.unpack(ffi.cast("char *", op.data), n)
+            finally:
+                lib.ust_mbuf_release(op.so, chain)
+
+    def _fast_fail(self, rc: int, what: str) -> OSError:
+        """The exception for a fast call's negative result or TIMED_OUT."""
+        if rc == TIMED_OUT:
+            return _timeout_error(what)
+        if rc == -_EAGAIN:
+            return error_from_code(_EAGAIN)
+        try:
+            check(rc)
+        except OSError as exc:
+            return exc
+        return error_from_code(-rc)
 
     # --- blocking -----------------------------------------------------------
 
@@ -897,6 +964,13 @@ class Socket(SocketIdioms):
             if self._timeout == 0.0:
                 check(rc)
 
+            fast = self._fast(_OP_CONNECT, ffi.NULL, 0)
+            if fast is not None:
+                if fast > 0:
+                    raise error_from_code(fast)
+                if fast < 0:
+                    raise self._fast_fail(fast, "connect()")
+                return
             if self._established():
                 return
             if not world.wait(self._established, self._timeout_ns(), "connect()", self):
@@ -928,8 +1002,17 @@ class Socket(SocketIdioms):
     def accept(self) -> tuple[Socket, Address]:
         """A new connection as ``(socket, (host, port))``, blocking as the timeout says."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
-        out = ffi.new("struct ust_socket **")
         peer = CSockaddr()
+        self._fop.addr = peer.ptr
+        rc = self._fast(_OP_ACCEPT, ffi.NULL, 0)
+        if rc is not None:
+            if rc < 0:
+                raise self._fast_fail(rc, "accept()")
+            op = self._fop
+            peer.lenp[0] = op.addrlen
+            conn = Socket(self._stack, self._family, self._type, self._proto, _so=op.newso)
+            return conn, sockaddr_to_tuple(peer)
+        out = ffi.new("struct ust_socket **")
 
         def attempt() -> tuple[Socket, Address]:
             self._rc(int(lib.ust_accept(self._ptr(), out, peer.ptr, peer.reset().lenp)))
@@ -942,6 +1025,40 @@ class Socket(SocketIdioms):
 
     def send(self, data: bytes | bytearray | memoryview, flags: int = 0) -> int:
         """Send on a connected socket; returns the bytes taken."""
+        if not flags and self._so is not None:
+            buf = data if type(data) is bytes else ffi.from_buffer(data)
+            w = self._stack._world
+            rc: int | None = None
+            if w._fast_ident == _get_ident():
+                # World._fast_call inlined (the hot path of a blocking
+                # round trip); anything unusual goes to the world.
+                t = self._timeout
+                tns = FOREVER if t is None else _tns(t)
+                if tns is not None and _LOCK.acquire(False):
+                    if _BUSY[0]:  # a callback is running, or fast_path(False)
+                        _LOCK.release()
+                    else:
+                        _BUSY[0] = _BUSY[1] = 1
+                        w._touches += 1  # as World.using() counts the call
+                        try:
+                            rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
+                            if rc <= _MORE:
+                                rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)
+                        finally:
+                            _BUSY[0] = _BUSY[1] = 0
+                            if _DEFERRED:
+                                _world._close_deferred()
+                            _LOCK.release()
+            elif self._stack._lock is None:
+                rc = w._fast_call(self._fop, _OP_SEND, buf, len(buf), self)
+            if rc is not None:
+                if rc < 0:
+                    raise self._fast_fail(rc, "send()")
+                return rc
+        return self._send(data, flags)
+
+    def _send(self, data: bytes | bytearray | memoryview, flags: int) -> int:
+        """send() on the Python path (apart: its closures would slow the fast path)."""
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)
         buf = ffi.from_buffer(data)
         cflags = self._c_flags(flags)
@@ -974,8 +1091,9 @@ class Socket(SocketIdioms):
     def _recv_buf(self, size: int) -> Any:
         if size < 0:
             raise ValueError("negative buffersize in recv")
-        if self._buf is None or len(self._buf) < size:
-            self._buf = ffi.new("char[]", max(size, 2048))
+        if self._buf is None or self._buflen < size:
+            self._buflen = max(size, 2048)
+            self._buf = ffi.new("char[]", self._buflen)
         return self._buf
 
     def recv(self, bufsize: int, flags: int = 0) -> bytes:
@@ -983,6 +1101,46 @@ class Socket(SocketIdioms):
 
         As with a host socket, ``recv(0)`` on a stream socket returns b""
         at once, and ``MSG_WAITALL`` waits for ``bufsize`` bytes (or EOF)."""
+        if not flags and bufsize > 0 and self._so is not None:
+            buf = self._buf
+            if buf is None or bufsize > self._buflen:
+                buf = self._recv_buf(bufsize)
+            w = self._stack._world
+            rc: int | None = None
+            if w._fast_ident == _get_ident():
+                # World._fast_call inlined (the hot path of a blocking
+                # round trip); anything unusual goes to the world.
+                t = self._timeout
+                tns = FOREVER if t is None else _tns(t)
+                if tns is not None and _LOCK.acquire(False):
+                    if _BUSY[0]:  # a callback is running, or fast_path(False)
+                        _LOCK.release()
+                    else:
+                        _BUSY[0] = _BUSY[1] = 1
+                        w._touches += 1  # as World.using() counts the call
+                        try:
+                            rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
+                            if rc <= _MORE:
+                                rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)
+                        finally:
+                            _BUSY[0] = _BUSY[1] = 0
+                            if _DEFERRED:
+                                _world._close_deferred()
+                            _LOCK.release()
+            elif self._stack._lock is None:
+                rc = w._fast_call(self._fop, _OP_RECV, buf, bufsize, self)
+            if rc is not None:
+                if rc == 1:
+                    return buf[0]  # a char: bytes of 1
+                if rc < 0:
+                    raise self._fast_fail(rc, "recv()")
+                if rc < _RECV_LEND:  # ust_py_recv lends no buffer that small
+                    return _unpack(buf, rc)
+                return self._fast_recv_lent(rc, buf)
+        return self._recv(bufsize, flags)
+
+    def _recv(self, bufsize: int, flags: int) -> bytes:
+        """recv() on the Python path (apart: its closures would slow the fast path)."""
         if flags & _MSG_WAITALL and self._type == SOCK_STREAM and bufsize > 0:
             return self._recv_waitall(bufsize, flags)
         self._ptr()  # EBADF now; each attempt reads it again (another thread may close)

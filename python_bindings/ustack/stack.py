@@ -72,7 +72,7 @@ from ustack.inet import (
 )
 from ustack.netstat import PROTOCOLS, read_counters, sysctl_info
 from ustack.sockets import Socket, tcp_state_name
-from ustack.world import _LOCK, World, polling, run_for, run_until
+from ustack.world import _LOCK, World, defer_close, polling, run_for, run_until
 
 if TYPE_CHECKING:
     from ustack.events import EventQueue
@@ -186,6 +186,7 @@ def _ust_py_input_hook(arg: Any, ifp: Any, m: Any) -> int:
             return 1 if cb.fn(cb.frame(m)) else 0
     except BaseException as exc:  # re-raised by the stack after the C call
         cb.errors.append(exc)
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) stops to raise it
         return 0
 
 
@@ -198,6 +199,7 @@ def _ust_py_capture(arg: Any, ifp: Any, direction: int, ts_ns: int, m: Any) -> N
             cb.fn(int(direction), int(ts_ns), cb.frame(m))
     except BaseException as exc:
         cb.errors.append(exc)
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) stops to raise it
 
 
 @ffi.def_extern()
@@ -209,6 +211,7 @@ def _ust_py_log(arg: Any, level: int, line: Any) -> None:
             cb.logger.log(_LOG_LEVELS.get(int(level), logging.INFO), "%s", text)
     except BaseException as exc:
         cb.errors.append(exc)
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) stops to raise it
 
 
 def _log_level(level: int | str | None) -> int | None:
@@ -371,6 +374,7 @@ class Stack(Closing):
         self._sockets.clear()
         for link in self._links:
             link.alive = False
+        lib.ust_py_wait_note()  # a C wait (ext/wait.c) must not poll it again
         self._destroy(st)
         for link in self._links:
             link.mark_dead()
@@ -381,6 +385,12 @@ class Stack(Closing):
         if self._st is None:
             raise error_from_code(int(lib.UST_EBADF), "stack is closed")
         return self._st
+
+    def __del__(self) -> None:
+        # Collected during a C wait that may be polling it (ext/wait.c):
+        # closed when the wait's C call returns.
+        if not defer_close(self):
+            super().__del__()
 
     def _raise_pending(self) -> None:
         if self._errors:
