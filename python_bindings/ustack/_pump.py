@@ -39,6 +39,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING
 
+from ustack._native import lib
 from ustack.world import _COND, _LOCK, Deadlock, World
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ class _Pump(threading.Thread):
         stacks = w.stacks
         if stacks:
             stacks[0]._errors.append(exc)
+            lib.ust_py_wait_note()  # a fast call raises it as the Python loop would
 
 
 def watch(sock: Socket) -> None:

@@ -1044,6 +1044,8 @@ class Socket(SocketIdioms):
                             rc = _wait_call(w._fwc, self._fop, _OP_SEND, buf, len(buf), tns)
                             if rc <= _MORE:
                                 rc = w._fast_more(self._fop, rc, _OP_SEND, buf, len(buf), tns, self)
+                            if self._notify is not None:
+                                self._fd_sync()  # the call may have drained or filled a buffer
                         finally:
                             _BUSY[0] = _BUSY[1] = 0
                             if _DEFERRED:
@@ -1122,6 +1124,8 @@ class Socket(SocketIdioms):
                             rc = _wait_call(w._fwc, self._fop, _OP_RECV, buf, bufsize, tns)
                             if rc <= _MORE:
                                 rc = w._fast_more(self._fop, rc, _OP_RECV, buf, bufsize, tns, self)
+                            if self._notify is not None:
+                                self._fd_sync()  # the call may have drained or filled a buffer
                         finally:
                             _BUSY[0] = _BUSY[1] = 0
                             if _DEFERRED:

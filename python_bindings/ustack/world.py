@@ -622,10 +622,12 @@ class World:
         _BUSY[0] = _BUSY[1] = 1  # callbacks run by the polls must not block (nor touch)
         self._touches += 1  # the call, as _Guard counts it (the fd poller looks)
         try:
-            r: int = _wait_call(self._fwc, op, kind, buf, length, tns)
-            if r > _MORE:
-                return r
-            return self._fast_more(op, r, kind, buf, length, tns, sock)
+            r: int | None = _wait_call(self._fwc, op, kind, buf, length, tns)
+            if r is not None and r <= _MORE:
+                r = self._fast_more(op, r, kind, buf, length, tns, sock)
+            if sock._notify is not None:
+                sock._fd_sync()  # the call may have drained or filled a buffer
+            return r
         finally:
             _BUSY[0] = _BUSY[1] = 0
             if _DEFERRED:
