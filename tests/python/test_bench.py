@@ -43,8 +43,9 @@ def quick(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], Pat
 
 
 def test_quick_suite_records_every_module(quick: tuple[dict[str, Any], Path, float]) -> None:
-    doc, _, wall = quick
-    assert wall < 60, f"--quick took {wall:.0f} s (load {os.getloadavg()})"
+    # No wall-clock bound: speed is the benchmark's business, not a test's
+    # (a loaded CI machine took 62 s once).
+    doc, _, _ = quick
     assert doc["quick"] and doc["runs"] == 3 and not doc["failed"]
     assert doc["machine"]["cpu"] and doc["machine"]["cores"] >= 1 and doc["machine"]["kernel"]
     assert doc["commit"]["sha"] and len(doc["commit"]["sha"]) == 40
