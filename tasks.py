@@ -62,7 +62,15 @@ C_DIRS = (
     "examples",
     "bench/c",
 )
-PY_PATHS = ("python_bindings", "drivers", "tests/python", "bench", "tasks.py", "setup.py")
+PY_PATHS = (
+    "python_bindings",
+    "drivers",
+    "tests/python",
+    "examples/python",
+    "bench",
+    "tasks.py",
+    "setup.py",
+)
 BUILD_TYPES = ("Debug", "Release", "RelWithDebInfo", "MinSizeRel")
 COMPILERS = {"gcc": "gcc", "clang": "clang"}
 # The main build (build/) is gcc RelWithDebInfo; the matrix builds the rest.
