@@ -623,3 +623,24 @@ def test_threads_select_while_another_thread_sends() -> None:
         assert bytes(got) == b"".join(b"%04d" % i for i in range(1000))
         for sock in (c, s, lsock):
             sock.close()
+
+
+def test_a_callback_error_in_the_pollers_poll_reaches_the_program() -> None:
+    with rig("real") as r:
+        c, s, lsock = connected(r)
+        calls: list[int] = []
+
+        def upcall(sock: Socket, ev: int) -> None:
+            calls.append(ev)
+            if len(calls) == 1:
+                raise ValueError("from the upcall")
+
+        s.set_upcall(upcall)
+        s.fileno()
+        c.sendall(b"x")
+        assert wait_readable(s)  # the poller polled: the upcall ran there
+        assert calls
+        with pytest.raises(ValueError, match="from the upcall"):
+            r.run(r.a.now + 10_000_000)  # the program's next poll raises it
+        for sock in (c, s, lsock):
+            sock.close()
