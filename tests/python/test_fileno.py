@@ -570,7 +570,8 @@ def test_threaded_group_sockets() -> None:
         assert wait_readable(lsock)
         s, _ = lsock.accept()
         s.setblocking(False)
-        assert len(_pump.pumps()) == pumps, "a threaded stack needs no poller"
+        # (<=: a poller of an earlier test's world may end meanwhile)
+        assert len(_pump.pumps()) <= pumps, "a threaded stack needs no poller"
         assert ready(s) == (False, True)
         for i in range(100):
             c.sendall(b"%04d" % i)
