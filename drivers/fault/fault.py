@@ -158,8 +158,40 @@ class Fault(DriverEnd):
             self._faults[name]._fill(cfg.fault[d], self._dir_seed(d))
         out = ffi.new("struct ust_fault **")
         check(lib.ust_fault_wrap(ops, softc, cfg, out), "fault")
-        self._fw: Any = ffi.gc(out[0], lib.ust_fault_wrap_destroy)
+        # Destroyed by close(), also from __del__, and never by an ffi.gc
+        # destructor: inside a garbage cycle those run in any order with the
+        # stacks' finalizers, and a stack destroyed after its wrapper
+        # detached through freed memory (fw_detach).  close() detaches a
+        # live interface first, so either order is safe (as Pipe does).
+        self._fw: Any = out[0]
         self._link: Link | None = None
+
+    def _ptr(self) -> Any:
+        if self._fw is None:
+            raise ValueError("the fault wrapper is closed")
+        return self._fw
+
+    def close(self) -> None:
+        """Detach the interface using the wrapper (if one still does) and
+        free it; idempotent.  The wrapped end stays open."""
+        fw, self._fw = self._fw, None
+        if fw is None:
+            return
+        link = self._link
+        if link is not None and link.alive:
+            link.detach()
+        lib.ust_fault_wrap_destroy(fw)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran."""
+        return self._fw is None
 
     def _dir_seed(self, d: int) -> int:
         return (self.seed + d * 0x9E3779B97F4A7C15) & UINT64_MASK
@@ -173,19 +205,19 @@ class Fault(DriverEnd):
         d = _DIRS[direction]
         fc = ffi.new("struct ust_fault_config *")
         faults._fill(fc, self._dir_seed(d))
-        check(lib.ust_fault_wrap_set_faults(self._fw, d, fc), "fault")
+        check(lib.ust_fault_wrap_set_faults(self._ptr(), d, fc), "fault")
         self._faults[direction] = faults
 
     def stats(self, direction: str) -> dict[str, int]:
         """Counters of ``'tx'`` or ``'rx'`` (``struct ust_fault_stats`` names)."""
         out = ffi.new("struct ust_fault_stats *")
-        lib.ust_fault_wrap_get_stats(self._fw, _DIRS[direction], out)
+        lib.ust_fault_wrap_get_stats(self._ptr(), _DIRS[direction], out)
         return struct_to_dict(out, FAULT_STATS_FIELDS)
 
     def _attach_args(self) -> tuple[Any, Any]:
         if self._link is not None and self._link.alive:
             raise check_busy("fault wrapper")
-        return lib.ust_fault_wrap_ops(), lib.ust_fault_wrap_softc(self._fw)
+        return lib.ust_fault_wrap_ops(), lib.ust_fault_wrap_softc(self._ptr())
 
     def _attached(self, link: Link) -> None:
         # The inner driver is attached through us: closing it (pipe.close,
@@ -199,6 +231,8 @@ class Fault(DriverEnd):
     def _in_flight(self) -> bool:
         # Frames the wrapper holds back (delay, reordering) or the inner
         # driver still carries: the world is not at rest (ustack.world).
+        if self._fw is None:
+            return bool(self.inner._in_flight())
         ops = lib.ust_fault_wrap_ops()
         soft = lib.ust_fault_wrap_softc(self._fw)
         return int(ops.next_deadline(soft)) != UINT64_MAX or self.inner._in_flight()

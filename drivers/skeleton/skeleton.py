@@ -44,7 +44,7 @@ class SkeletonEnd(DriverEnd):
         link = self.sk._links[self.side]
         if link is not None and link.alive:
             raise check_busy(f"skeleton end {self.side}")
-        return lib.ust_skeleton_ops(), lib.ust_skeleton_end(self.sk._p, self.side)
+        return lib.ust_skeleton_ops(), lib.ust_skeleton_end(self.sk._ptr(), self.side)
 
     def _attached(self, link: Link) -> None:
         self.sk._links[self.side] = link
@@ -56,7 +56,7 @@ class SkeletonEnd(DriverEnd):
     def stats(self) -> dict[str, int]:
         """This end's counters (``struct ust_skeleton_stats`` names)."""
         out = ffi.new("struct ust_skeleton_stats *")
-        lib.ust_skeleton_get_stats(self.sk._p, self.side, out)
+        lib.ust_skeleton_get_stats(self.sk._ptr(), self.side, out)
         return struct_to_dict(out, SKELETON_STATS_FIELDS)
 
 
@@ -76,10 +76,19 @@ class Skeleton:
         cfg.lend = 1 if lend else 0
         out = ffi.new("struct ust_skeleton **")
         check(lib.ust_skeleton_create(cfg, out), "skeleton")
-        # Freed when the cdata goes (after the stacks' finalizers detach),
-        # or later still if buffers are lent (ust_skeleton_destroy).
-        self._p: Any = ffi.gc(out[0], lib.ust_skeleton_destroy)
+        # Destroyed by close(), also from __del__, and never by an ffi.gc
+        # destructor: inside a garbage cycle those run in any order with the
+        # stacks' finalizers, so a stack could be destroyed after its driver.
+        # close() detaches the live interfaces first, so either order is
+        # safe; ust_skeleton_destroy keeps the memory while buffers it lent
+        # sit in a stack (TEMPLATE: a new driver's Python object does this).
+        self._p: Any = out[0]
         self._links: list[Link | None] = [None, None]
+
+    def _ptr(self) -> Any:
+        if self._p is None:
+            raise ValueError("the skeleton is closed")
+        return self._p
 
     @property
     def a(self) -> SkeletonEnd:
@@ -92,7 +101,18 @@ class Skeleton:
         return SkeletonEnd(self, 1)
 
     def close(self) -> None:
-        """Detach any interface still using an end."""
+        """Detach any interface still using an end and free the driver;
+        idempotent."""
+        p, self._p = self._p, None
+        if p is None:
+            return
         for link in self._links:
             if link is not None and link.alive:
                 link.detach()
+        lib.ust_skeleton_destroy(p)
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass

@@ -43,13 +43,13 @@
 #include <unistd.h>
 
 struct ust_py_fd {
-	int ufd;	      /* the application's end: Socket.fileno() */
-	int ifd;	      /* ours */
-	int readable;	      /* one byte waits in ufd's receive queue */
-	size_t filled;	      /* bytes ufd sent that ifd has not read (0: writable) */
-	uint32_t events;      /* the UST_EV_* set last applied */
-	uint64_t applies;     /* how many times a set was applied */
-	ust_upcall_fn chain;  /* the Python upcall, if any */
+	int ufd;             /* the application's end: Socket.fileno() */
+	int ifd;             /* ours */
+	int readable;        /* one byte waits in ufd's receive queue */
+	size_t filled;       /* bytes ufd sent that ifd has not read (0: writable) */
+	uint32_t events;     /* the UST_EV_* set last applied */
+	uint64_t applies;    /* how many times a set was applied */
+	ust_upcall_fn chain; /* the Python upcall, if any */
 	void *chain_arg;
 };
 

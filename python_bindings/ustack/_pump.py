@@ -64,6 +64,9 @@ class _Pump(threading.Thread):
         self.key = id(world)
         self.socks: weakref.WeakSet[Socket] = weakref.WeakSet()
         self.rounds = 0  # waits begun (tests)
+        # Known to ustack.world: not a thread about to use the world (it
+        # steps aside for any that does), so a stuck wait need not wait for it.
+        self.ustack_poller = True
 
     # --- conditions (under world._LOCK) -------------------------------------
 

@@ -8,11 +8,36 @@ One virtual clock is shared by every stack and pipe of a simulation.
 
 from __future__ import annotations
 
+import gc
+import threading
 from typing import Any
 
 from ustack._native import ffi, lib
 
 __all__ = ["VirtualClock", "monotonic_ns"]
+
+# The C clocks of VirtualClock objects that went away inside a garbage
+# collection, freed when it ends (see VirtualClock.__del__).
+_DOOMED: list[Any] = []
+_DOOMED_LOCK = threading.Lock()
+_collecting = 0  # garbage collections in progress (gc.callbacks)
+
+
+def _gc_phase(phase: str, info: dict[str, int]) -> None:
+    global _collecting
+    if phase == "start":
+        _collecting += 1
+        return
+    _collecting = max(0, _collecting - 1)
+    if _DOOMED and _collecting == 0:
+        with _DOOMED_LOCK:
+            doomed = list(_DOOMED)
+            _DOOMED.clear()
+        for vc in doomed:
+            lib.ust_vclock_destroy(vc)
+
+
+gc.callbacks.append(_gc_phase)
 
 
 def monotonic_ns() -> int:
@@ -29,9 +54,28 @@ class VirtualClock:
         ptr = lib.ust_vclock_create(start_ns)
         if ptr == ffi.NULL:
             raise MemoryError("ust_vclock_create failed")
-        # Freed when the cdata is deallocated, which is after the finalizers
-        # of any stack or pipe that referenced it (even inside a GC cycle).
-        self._vc: Any = ffi.gc(ptr, lib.ust_vclock_destroy)
+        # Freed by __del__, never by an ffi.gc destructor: inside a garbage
+        # cycle those run in any order with the finalizers of the stacks
+        # using the clock, and a stack destroyed after its clock read freed
+        # memory (closing a TCP connection reads the time).  See __del__.
+        self._vc: Any = ptr
+
+    def __del__(self) -> None:
+        # Outside a collection every stack using the clock is gone already
+        # (each holds a reference to it).  Inside one, stacks of the same
+        # garbage may still be finalized after this: the C clock is freed
+        # when the collection ends (_gc_phase).
+        vc, self._vc = getattr(self, "_vc", None), None
+        if vc is None:
+            return
+        try:
+            if _collecting:
+                with _DOOMED_LOCK:
+                    _DOOMED.append(vc)
+            else:
+                lib.ust_vclock_destroy(vc)
+        except Exception:  # interpreter shutdown: the module may be gone
+            pass
 
     @property
     def now(self) -> int:

@@ -32,6 +32,12 @@ calling thread is the only one using the world: one C call per blocking
 call, with the Python loop's semantics (see "The C fast path" in
 :mod:`ustack.world`).
 
+``fileno()`` gives a real descriptor (one end of a socketpair, kept readable
+and writable as the socket is by C) that ``select``, ``poll``,
+:mod:`selectors` and the standard asyncio loop can watch; a background
+thread (:mod:`ustack._pump`) then runs the world while the program waits
+outside ustack calls.  :func:`socket_from_fd` maps it back.
+
 Sockets of a threaded stack (a :class:`~ustack.group.StackGroup` started
 with threads) may be used from any Python thread at once: each call runs
 under the stack's lock (``ust_stack_lock``), a blocking call sleeps in
@@ -551,9 +557,8 @@ class SocketIdioms:
         raise NotImplementedError
 
     def fileno(self) -> int:
-        """-1: a ustack socket has no file descriptor (select() and
-        selectors' default selector cannot watch it; use
-        :class:`ustack.selectors.UstackSelector`)."""
+        """-1 here (a board's socket has no descriptor in this process);
+        :meth:`Socket.fileno` gives one for select() and selectors."""
         return -1
 
     def settimeout(self, value: float | None) -> None:
@@ -1629,8 +1634,9 @@ class Socket(SocketIdioms):
             self._fd_release(None)
 
     def detach(self) -> None:
-        """Not supported: a ustack socket has no file descriptor."""
-        raise NotImplementedError("ustack sockets have no file descriptor to detach")
+        """Not supported: a ustack socket is no kernel socket (its
+        :meth:`fileno` only signals readiness)."""
+        raise NotImplementedError("a ustack socket is no kernel socket: nothing to detach")
 
     def __del__(self) -> None:
         # As socket.socket: a socket collected unclosed is closed, with a

@@ -1000,7 +1000,10 @@ class _Loop:
             return False
         users = {u.thread for u in self.world._users.values()}
         me = threading.current_thread()
-        if not any(t is not me and t not in users for t in threading.enumerate()):
+        if not any(
+            t is not me and t not in users and not getattr(t, "ustack_poller", False)
+            for t in threading.enumerate()
+        ):  # (the fileno poller, ustack._pump, is no stranger: it steps aside)
             return False
         now = time.monotonic()
         if self.stuck_since is None:

@@ -138,3 +138,55 @@ def test_fault_wraps_tap_in_netns() -> None:
             check=False,
         )
     assert proc.returncode == 0 and "FAULT-TAP-OK" in proc.stdout, proc.stdout + proc.stderr
+
+
+# A rig nobody closed is a garbage cycle (r.me = r): in a collection the
+# stacks' finalizers and the drivers' destruction run in any order.  The
+# wrapper once freed its C object through an ffi.gc destructor first, and a
+# stack destroyed afterwards detached through freed memory (fw_detach:
+# a segfault with MALLOC_PERTURB_, an invalid read under valgrind).
+FORGOTTEN_FAULT_RIG = (
+    "import gc\n"
+    "import ustack\n"
+    "class Rig: pass\n"
+    "r = Rig(); r.me = r\n"
+    "r.sk = ustack.Skeleton()\n"
+    "r.fault = ustack.Fault(r.sk.a, loss=0.1, seed=1)\n"
+    "r.a = ustack.Stack(seed=1); r.b = ustack.Stack(seed=2)\n"
+    "r.ia = r.a.add_interface(r.fault, 'fa0', '198.18.0.1/24')\n"
+    "r.ib = r.b.add_interface(r.sk.b, 'sk1', '198.18.0.2/24')\n"
+    "{close}"
+    "del r\n"
+    "gc.collect()\n"
+    "print('collected')\n"
+)
+
+
+@pytest.mark.parametrize("close_first", ["", "a", "fault", "sk"])
+def test_forgotten_fault_rig_is_collected_without_a_crash(close_first: str) -> None:
+    code = FORGOTTEN_FAULT_RIG.format(close=f"r.{close_first}.close()\n" if close_first else "")
+    env = dict(os.environ, MALLOC_PERTURB_="165")  # freed memory is garbage at once
+    res = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env=env,
+    )
+    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
+
+
+def test_fault_close_detaches_and_frees() -> None:
+    sk = ustack.Skeleton()
+    fault = ustack.Fault(sk.a, loss=0.5, seed=3)
+    a = ustack.Stack(seed=1)
+    iface = a.add_interface(fault, "fa0", "198.18.0.1/24")
+    assert fault.stats("tx")["frames"] == 0 and iface.attached
+    fault.close()
+    assert fault.closed and not iface.attached
+    with pytest.raises(ValueError, match="closed"):
+        fault.stats("tx")
+    fault.close()  # idempotent
+    a.close()
+    sk.close()

@@ -318,4 +318,43 @@ TEST(upcall_fires_on_readiness)
 	ust_close(sb);
 	urig_fini(&r);
 }
+
+/* ust_socket_events: the current set, read as a socket call, and fn called
+ * with it; for what changed without an upcall (the application's own
+ * receive drained the buffer: no upcall says so). */
+TEST(socket_events_reads_the_set_and_calls_fn)
+{
+	struct tl_pair r;
+	struct ust_socket *sa, *sb;
+	struct ust_sockaddr_in to;
+	struct upcall_log up = { 0, 0, NULL }, lg = { 0, 0, NULL };
+	uint32_t ev;
+	uint8_t b[8];
+
+	urig_init(&r, ust_test_seed);
+	sa = udp_socket(r.a);
+	sb = udp_bound(r.b, INADDR_ANY, 5501);
+	ev = ust_socket_events(sb, NULL, NULL);
+	CHECK(ev & UST_EV_OUT);
+	CHECK_EQ(ev & UST_EV_IN, 0u);
+	to = tl_sin(ADDR_B, 5501);
+	CHECK_EQ(ust_sendto(sa, "u", 1, 0, (const struct ust_sockaddr *)&to, sizeof(to)), 1);
+	tl_pair_run(&r, 10 * NS_MS);
+	CHECK(ust_socket_events(sb, NULL, NULL) & UST_EV_IN);
+	ust_socket_set_upcall(sb, upcall_fn, &up);
+	CHECK_EQ(ust_recv(sb, b, sizeof(b), 0), 1);
+	CHECK_EQ(up.calls, 0); /* the receive drained it without an upcall */
+	ev = ust_socket_events(sb, upcall_fn, &lg);
+	CHECK_EQ(ev & UST_EV_IN, 0u);
+	CHECK(ev & UST_EV_OUT);
+	CHECK_EQ(lg.calls, 1);
+	CHECK(lg.so == sb);
+	CHECK_EQ(lg.last, ev);
+	/* No socket: 0, and fn is not called. */
+	CHECK_EQ(ust_socket_events(NULL, upcall_fn, &lg), 0u);
+	CHECK_EQ(lg.calls, 1);
+	ust_close(sa);
+	ust_close(sb);
+	urig_fini(&r);
+}
 #endif /* UST_EVQ */
