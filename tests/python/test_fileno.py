@@ -658,3 +658,30 @@ def test_a_callback_error_in_the_pollers_poll_reaches_the_program() -> None:
         assert calls
         for sock in (c, s, lsock):
             sock.close()
+
+
+def test_blocking_calls_keep_the_fileno_exact() -> None:
+    """A blocking recv that drains the buffer (and a send) leave the fileno
+    exact however the wait ran (the Python loop or a C fast path): the
+    drain makes no upcall, so the call itself must bring the fileno up to
+    date.  The poller is kept out (add_driver) so that this thread is the
+    world's only user."""
+    with rig("virtual") as r:
+        c, s, lsock = connected(r)
+        fd = s.fileno()
+        world = r.b.world
+        world.add_driver()
+        time.sleep(0.05)  # the poller leaves the world
+        try:
+            for i in range(20):
+                msg = b"%04d" % i
+                c.sendall(msg)
+                assert s.recv(4) == msg  # blocks: the data arrive during the wait
+                assert ready(fd) == expected(events(s)) == (False, True), f"message {i}"
+                s.sendall(msg)
+                assert c.recv(4) == msg
+                assert ready(fd) == expected(events(s)), f"message {i}"
+        finally:
+            world.remove_driver()
+        for sock in (c, s, lsock):
+            sock.close()
