@@ -169,10 +169,11 @@ def watch(sock: Socket) -> None:
         return
     w = sock.stack.world._resolve()
     with _PUMPS_LOCK:
-        p = _PUMPS.get(id(w))
-        if p is not None and p.is_alive() and p.world_ref() is not None:
-            p.socks.add(sock)
-            return
+        # (A poller started for a world that merged into w since runs w.)
+        for p in _PUMPS.values():
+            if p.is_alive() and p._world() is w:
+                p.socks.add(sock)
+                return
         p = _Pump(w)
         p.socks.add(sock)
         _PUMPS[id(w)] = p

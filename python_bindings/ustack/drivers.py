@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from ustack._native import lib
+from ustack.world import _LOCK
 
 __all__ = [
     "Closing",
@@ -66,12 +67,15 @@ class Link:
 
     def detach(self) -> None:
         """Detach the interface now (the stack must still exist)."""
-        if self.alive:
-            self.alive = False
-            lib.ust_if_detach(self.ifp)
-            for fn in self.on_detach:
-                fn()
-            self.on_detach.clear()
+        # Under the worlds' lock: no other thread polls the stack meanwhile
+        # (the fileno poller, ustack._pump, polls while the program is away).
+        with _LOCK:
+            if self.alive:
+                self.alive = False
+                lib.ust_if_detach(self.ifp)
+                for fn in self.on_detach:
+                    fn()
+                self.on_detach.clear()
 
     def mark_dead(self) -> None:
         """The stack went away and took the interface with it."""

@@ -360,6 +360,12 @@ class Stack(Closing):
 
     def close(self) -> None:
         """Detach every interface and free all of the stack's memory."""
+        # Under the worlds' lock: no other thread (the fileno poller,
+        # ustack._pump, or another thread's blocking call) polls it meanwhile.
+        with _LOCK:
+            self._close()
+
+    def _close(self) -> None:
         st, self._st = self._st, None
         if st is None:
             return
