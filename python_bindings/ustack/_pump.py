@@ -12,7 +12,9 @@ program is in a ustack call, so the filenos follow the stacks.
 Rules it keeps:
 
 * It steps aside as soon as another thread is inside a ustack call (that
-  call runs the world itself; the blocking fast path sees one user again)
+  call runs the world itself; the blocking fast path sees one user again),
+  and until the program has made no ustack call for ``_QUIET_S`` (1 ms of
+  wall time), so a run of blocking calls keeps the C fast path
   and while :meth:`World.add_driver <ustack.world.World.add_driver>` says
   something else runs the world (``ustack.selectors``, ``ustack.asyncio``).
 * It is a user of the world like any thread (:mod:`ustack.world`): on a
@@ -36,6 +38,7 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 import weakref
 from typing import TYPE_CHECKING
 
@@ -49,6 +52,11 @@ __all__ = ["watch", "pumps", "stop_all"]
 
 # How long an idle poller sleeps between looks (wall seconds).
 _IDLE_S = 0.005
+# How long the program must have made no ustack call before the poller runs
+# the world (wall seconds): a program busy with blocking calls (which run the
+# world themselves) keeps it aside, so they stay on the C fast path instead
+# of contending with it for the lock at every call.
+_QUIET_S = 0.001
 
 _PUMPS: dict[int, _Pump] = {}  # id(resolved world) -> its poller
 _PUMPS_LOCK = threading.Lock()
@@ -64,6 +72,8 @@ class _Pump(threading.Thread):
         self.key = id(world)
         self.socks: weakref.WeakSet[Socket] = weakref.WeakSet()
         self.rounds = 0  # waits begun (tests)
+        self.touches = -1  # the world's _touches when last looked at
+        self.touched_at = 0.0  # when they last changed (time.monotonic)
         # Known to ustack.world: not a thread about to use the world (it
         # steps aside for any that does), so a stuck wait need not wait for it.
         self.ustack_poller = True
@@ -77,6 +87,11 @@ class _Pump(threading.Thread):
         """True when the poller must not run the world now."""
         if _STOP.is_set() or w._drivers > 0 or not self._live():
             return True
+        now = time.monotonic()
+        if w._touches != self.touches:
+            self.touches, self.touched_at = w._touches, now
+        if now - self.touched_at < _QUIET_S:
+            return True  # the program is making ustack calls: they run the world
         me = threading.get_ident()
         for ident, u in list(w._users.items()):
             if ident != me and (u.depth > 0 or u.waiting) and u.thread.is_alive():
@@ -144,6 +159,15 @@ class _Pump(threading.Thread):
     def _wait_aside(self, w: World) -> None:
         """Sleep while the poller must step aside (a bounded nap, then the
         main loop looks again at the world and the sockets)."""
+        # While the program makes ustack calls, nap without the lock (its
+        # calls need it) until they have stopped for _QUIET_S.
+        while not _STOP.is_set():
+            now = time.monotonic()
+            if w._touches != self.touches:
+                self.touches, self.touched_at = w._touches, now
+            elif now - self.touched_at >= _QUIET_S:
+                break
+            _STOP.wait(_QUIET_S)
         with _LOCK:
             if self._step_aside(w) and not _STOP.is_set():
                 _COND.wait(_IDLE_S)

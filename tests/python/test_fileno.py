@@ -435,6 +435,30 @@ def test_blocking_calls_still_work_beside_the_poller() -> None:
             sock.close()
 
 
+def test_a_run_of_blocking_calls_keeps_the_fast_path_beside_the_poller() -> None:
+    """While the program makes blocking calls back to back the poller stays
+    aside (it runs the world only after _pump._QUIET_S without a ustack
+    call), so those calls keep the C fast path instead of contending with
+    it for the lock: almost every wait runs in C."""
+    with rig("virtual") as r:
+        c, s, lsock = connected(r)
+        c.fileno()
+        s.fileno()
+        assert _pump.pumps()
+        before = ustack.world.fast_waits()
+        for _ in range(2000):
+            c.send(b"x")
+            assert s.recv(1) == b"x"
+            s.send(b"y")
+            assert c.recv(1) == b"y"
+        # Each recv() waits in C; a few may meet the
+        # poller at a quiet moment (a scheduling hiccup) and take the
+        # Python loop.
+        assert ustack.world.fast_waits() - before >= 3_800  # the 4,000 recv() waits
+        for sock in (c, s, lsock):
+            sock.close()
+
+
 # --- select.poll, selectors, asyncio ----------------------------------------------
 
 
