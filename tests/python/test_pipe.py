@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from forgotten import assert_collected
 
 import ustack
 from ustack import CAPTURE_IN, CAPTURE_OUT, Direction, Faults, Pipe, Stack, VirtualClock
@@ -340,7 +340,4 @@ def test_forgotten_rig_is_collected_without_a_crash(close_first: str) -> None:
         "gc.collect()\n"
         "print('collected')\n"
     )
-    res = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
+    assert_collected(code)

@@ -5,10 +5,9 @@ registration elsewhere), with zero-copy receive and software offloads."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
+from forgotten import assert_collected
 
 import ustack
 
@@ -68,16 +67,7 @@ def test_forgotten_skeleton_rig_is_collected_without_a_crash() -> None:
         "gc.collect()\n"
         "print('collected')\n"
     )
-    env = dict(os.environ, MALLOC_PERTURB_="165")
-    res = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=env,
-    )
-    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
+    assert_collected(code)
 
 
 def test_skeleton_close_detaches_and_frees() -> None:

@@ -10,12 +10,10 @@ is freed by its __del__, after the collection when it dies inside one."""
 from __future__ import annotations
 
 import gc
-import os
 import shutil
-import subprocess
-import sys
 
 import pytest
+from forgotten import assert_collected
 
 import ustack
 from ustack import clock as clock_mod
@@ -41,30 +39,12 @@ FORGOTTEN_RIG = (
 
 
 def test_forgotten_rig_with_a_clock_is_collected() -> None:
-    env = dict(os.environ, MALLOC_PERTURB_="165")
-    res = subprocess.run(
-        [sys.executable, "-c", FORGOTTEN_RIG],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env=env,
-    )
-    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
+    assert_collected(FORGOTTEN_RIG)
 
 
 @pytest.mark.skipif(shutil.which("valgrind") is None, reason="valgrind is not installed")
 def test_forgotten_rig_reads_no_freed_clock_under_valgrind() -> None:
-    env = dict(os.environ, PYTHONMALLOC="malloc")
-    res = subprocess.run(
-        ["valgrind", "-q", sys.executable, "-c", FORGOTTEN_RIG],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
-        env=env,
-    )
-    assert res.returncode == 0 and "collected" in res.stdout, (res.returncode, res.stderr)
+    res = assert_collected(FORGOTTEN_RIG, valgrind=True)
     # Python itself draws "uninitialised value" reports; a use after free
     # is an invalid read or write.
     assert "Invalid read" not in res.stderr and "Invalid write" not in res.stderr, res.stderr
