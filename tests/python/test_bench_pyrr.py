@@ -5,13 +5,11 @@ itself is never asserted)."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_quick import run_quick
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,25 +25,7 @@ CASES = (
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("bench")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--quick",
-            "--only",
-            "pyrr",
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data: dict[str, Any] = json.loads((out / "results.json").read_text())
-    return data
+    return run_quick(tmp_path_factory.mktemp("bench"), "pyrr")
 
 
 def test_pyrr_records(results: dict[str, Any]) -> None:

@@ -3,15 +3,13 @@ figure is recorded, positive, and the rates agree with the latencies."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bench_quick import run_quick
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("USTACK_BENCH_BUILD", ROOT / "build"))
@@ -25,27 +23,7 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     missing = [p for p in PROGRAMS if not (BUILD / "bench" / p).exists()]
     if missing:
         pytest.skip(f"{', '.join(missing)} not built in {BUILD}/bench (cmake --build {BUILD})")
-    out = tmp_path_factory.mktemp("bench")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "run.py"),
-            "--quick",
-            "--only",
-            "rr,cost",
-            "--build",
-            str(BUILD),
-            "--out",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    data: dict[str, Any] = json.loads((out / "results.json").read_text())
-    return data
+    return run_quick(tmp_path_factory.mktemp("bench"), "rr,cost", BUILD)
 
 
 def _by(data: dict[str, Any], bench: str) -> dict[tuple[str, str], dict[str, Any]]:
