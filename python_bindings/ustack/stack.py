@@ -1024,7 +1024,15 @@ class Stack(Closing):
         (state, held packets) and addresses with their flags (a DAD timer
         that turns a tentative address usable is progress); the objects in
         use per zone."""
-        tcp = sorted(_conn_fields(c) for c in self._pcblist())
+        rows = self._pcblist()
+        for c in rows:
+            if c.state == _C_TCPS_LISTEN:
+                # A listener's time since its last segment only grows (no
+                # keepalive answers a listener); it is no progress, and left
+                # in it kept every wait on a world with a listener from
+                # repeating until the count saturated (49.7 days).
+                c.idle_ms = 0
+        tcp = sorted(_conn_fields(c) for c in rows)
         arp = sorted((e.ip, e.ifindex, e.is_resolved, e.held) for e in self.arp_table())
         nd6 = sorted((e.address, e.ifindex, e.state, e.flags, e.held) for e in self.nd6_table())
         addrs6 = (
@@ -1113,6 +1121,7 @@ _CONN_HAS_FAMILY = any(name == "family" for name, _ in _CONN_FIELDS)
 _CONN_HAS_SCOPE = any(name == "scope_id" for name, _ in _CONN_FIELDS)
 _TCP_DROP_SOCKADDR = ffi.typeof(lib.ust_tcp_drop).args[1].cname != "uint32_t"
 _C_AF_INET6 = int(lib.UST_AF_INET6)
+_C_TCPS_LISTEN = int(lib.UST_TCPS_LISTEN)
 
 
 def _conn_fields(c: Any) -> tuple[Any, ...]:

@@ -8,6 +8,7 @@ import pytest
 
 import ustack
 from ustack import Pipe, Stack, VirtualClock, run_until
+from ustack.sim import PipeRig
 from ustack.stack import IF_STATS_FIELDS, MEM_FIELDS, STACK_STATS_FIELDS
 
 
@@ -226,3 +227,21 @@ def test_tcp_table_rows_outlive_the_read_buffer() -> None:
             assert len(st.tcp_connections()) == 2001
             assert len(st._resting_state()[0]) == 2001
         listener.close()
+
+
+def test_deadlock_beside_a_listener_comes_after_one_keepalive_round() -> None:
+    """An idle established connection is told stuck after one answered
+    keepalive round (keepidle, 2 h of virtual time) or two, with a listener
+    still open beside it: a listener's time since its last segment only
+    grows, and counted as progress it hid the repeat until that count
+    saturated (49.7 days of virtual time)."""
+    with PipeRig(seed=1, addresses=True) as r:
+        listener = r.b.create_server(("198.18.0.2", 7))
+        client = r.a.create_connection(("198.18.0.2", 7))
+        conn, _ = listener.accept()
+        start = r.b.now
+        with pytest.raises(ustack.Deadlock) as ei:
+            conn.recv(1)
+        assert ei.value.now - start <= 3 * 7200 * 10**9, ei.value.now
+        for s in (client, conn, listener):
+            s.close()
