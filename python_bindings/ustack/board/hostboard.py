@@ -11,7 +11,6 @@ NIC) and ``ip``; ``Board("host")`` boots one.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import shutil
 import socket
@@ -20,11 +19,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from ustack.netns import NetNs
+from ustack.netns import NetNs, in_netns
 
 __all__ = ["HostBoard", "find_fw_ctl_host", "netns_socket"]
 
-_CLONE_NEWNET = 0x40000000
 _READY = "ustack-fw: ready"
 
 
@@ -48,15 +46,8 @@ def netns_socket(netns: str, *args: Any) -> socket.socket:
     """``socket.socket(*args)`` created inside the namespace ``netns``
     (``ip netns`` name): the host kernel's side of a board's link, used
     from this process."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    with open(f"/var/run/netns/{netns}") as there, open("/proc/self/ns/net") as home:
-        if libc.setns(there.fileno(), _CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns({netns}): {os.strerror(err)}")
-        try:
-            return socket.socket(*args)
-        finally:
-            libc.setns(home.fileno(), _CLONE_NEWNET)
+    with in_netns(netns):
+        return socket.socket(*args)
 
 
 class HostBoard:

@@ -26,19 +26,18 @@ it can); the fixture skips with that reason, or fails with it when
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import itertools
 import os
 import shutil
 import socket as pysocket
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
 
+from ustack.netns import in_netns
 from ustack.testing.report import Subject
 
 __all__ = [
@@ -55,7 +54,6 @@ __all__ = [
     "skip_unless",
 ]
 
-_CLONE_NEWNET = 0x40000000
 USTACK_IP = "198.18.0.1"
 KERNEL_IP = "198.18.0.2"
 _names = itertools.count()
@@ -146,23 +144,6 @@ def board_unavailable() -> str | None:
                         "(apt-get install gcc-arm-none-eabi)"
                     )
     return reason
-
-
-@contextlib.contextmanager
-def in_netns(name: str) -> Iterator[None]:
-    """This thread inside namespace ``name`` (an ``ip netns`` name) for the
-    block: devices, sockets and child processes made in it belong there."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    with open(f"/var/run/netns/{name}") as there, open("/proc/self/ns/net") as home:
-        if libc.setns(there.fileno(), _CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns({name}): {os.strerror(err)}")
-        try:
-            yield
-        finally:
-            if libc.setns(home.fileno(), _CLONE_NEWNET) != 0:  # pragma: no cover
-                err = ctypes.get_errno()
-                raise OSError(err, f"setns(back home): {os.strerror(err)}")
 
 
 class KernelPeer:
