@@ -87,16 +87,22 @@ class _Pump(threading.Thread):
         """True when the poller must not run the world now."""
         if _STOP.is_set() or w._drivers > 0 or not self._live():
             return True
-        now = time.monotonic()
-        if w._touches != self.touches:
-            self.touches, self.touched_at = w._touches, now
-        if now - self.touched_at < _QUIET_S:
+        if self._program_busy(w):
             return True  # the program is making ustack calls: they run the world
         me = threading.get_ident()
         for ident, u in list(w._users.items()):
             if ident != me and (u.depth > 0 or u.waiting) and u.thread.is_alive():
                 return True
         return False
+
+    def _program_busy(self, w: World) -> bool:
+        """True until the program has made no ustack call (the world's
+        touches stood still) for _QUIET_S.  Called with or without the
+        lock: of the world it only reads the touch count."""
+        now = time.monotonic()
+        if w._touches != self.touches:
+            self.touches, self.touched_at = w._touches, now
+        return now - self.touched_at < _QUIET_S
 
     def _leave(self, w: World) -> None:
         """Stop counting as a user of the world (under _LOCK): a blocking
@@ -161,12 +167,7 @@ class _Pump(threading.Thread):
         main loop looks again at the world and the sockets)."""
         # While the program makes ustack calls, nap without the lock (its
         # calls need it) until they have stopped for _QUIET_S.
-        while not _STOP.is_set():
-            now = time.monotonic()
-            if w._touches != self.touches:
-                self.touches, self.touched_at = w._touches, now
-            elif now - self.touched_at >= _QUIET_S:
-                break
+        while not _STOP.is_set() and self._program_busy(w):
             _STOP.wait(_QUIET_S)
         with _LOCK:
             if self._step_aside(w) and not _STOP.is_set():
