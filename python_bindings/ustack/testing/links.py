@@ -165,6 +165,7 @@ class KernelPeer:
         from ustack.group import StackGroup
         from ustack.netns import NetNs
 
+        self._ksocks: list[pysocket.socket] = []  # kernel sockets, closed at teardown
         self.seed = seed
         self.mtu = mtu
         self.addr = USTACK_IP
@@ -256,14 +257,8 @@ class KernelPeer:
         with in_netns(self.ns.name):
             s = pysocket.socket(family, type, proto)
         s.settimeout(10.0)
-        self._kernel_sockets.append(s)
+        self._ksocks.append(s)
         return s
-
-    @property
-    def _kernel_sockets(self) -> list[pysocket.socket]:
-        if not hasattr(self, "_ksocks"):
-            self._ksocks: list[pysocket.socket] = []
-        return self._ksocks
 
     def connect(
         self, port: int = 5001, *, timeout: float = 10.0, **sockopts: Any
@@ -322,7 +317,7 @@ class KernelPeer:
         return True
 
     def close(self) -> None:
-        for s in getattr(self, "_ksocks", []):
+        for s in self._ksocks:
             s.close()
         if self.group is not None:
             self.group.close()
