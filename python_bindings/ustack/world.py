@@ -81,7 +81,16 @@ if TYPE_CHECKING:
     from ustack.clock import VirtualClock
     from ustack.stack import Stack
 
-__all__ = ["World", "Deadlock", "run_until", "run_for", "THREAD_GRACE", "fast_path", "fast_waits"]
+__all__ = [
+    "World",
+    "Deadlock",
+    "run_until",
+    "run_for",
+    "settle",
+    "THREAD_GRACE",
+    "fast_path",
+    "fast_waits",
+]
 
 # Each shared object (a VirtualClock, a Pipe) -> the world of the stacks using it.
 _BY_KEY: weakref.WeakKeyDictionary[object, World] = weakref.WeakKeyDictionary()
@@ -1076,6 +1085,17 @@ def run_until(
     group = list(stacks)
     with _LOCK:
         return _Loop(group, until, timeout_ns, max_steps).run()
+
+
+def settle(stacks: Iterable[Stack], max_rounds: int = 10_000) -> bool:
+    """Poll ``stacks`` round after round until a round does no work, without
+    moving any clock: the work due now (frames in flight between them,
+    expired timers).  False if they were still busy after ``max_rounds``."""
+    group = list(stacks)
+    for _ in range(max_rounds):
+        if sum(st.poll() for st in group) == 0:
+            return True
+    return False
 
 
 def run_for(stacks: Iterable[Stack], ns: int) -> None:

@@ -32,6 +32,7 @@ from ustack.packetdrill.runner import Unsupported
 from ustack.packetdrill.wire import ethertype_of, fragment
 from ustack.pipe import Pipe
 from ustack.stack import CAPTURE_OUT, Stack, run_until
+from ustack.world import settle
 
 __all__ = ["VirtualBackend", "QUIET_INET6_KNOBS", "quiet_inet6"]
 
@@ -152,9 +153,7 @@ class VirtualBackend:
 
     def settle(self) -> None:
         """Let the stacks do all the work that needs no time to pass."""
-        for _ in range(1000):
-            if self.stack.poll() + self._peer.poll() == 0:
-                return
+        settle((self.stack, self._peer), 1000)
 
     def advance(self, until_ns: int, *, stop_on_packet: bool) -> None:
         """Run until ``until_ns`` (script time), or until the stack sends a

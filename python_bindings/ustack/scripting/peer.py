@@ -39,6 +39,7 @@ from ustack.scripting.layers import (
 )
 from ustack.scripting.packet import Packet, mac_str
 from ustack.stack import Interface, Stack, run_until
+from ustack.world import settle
 
 __all__ = ["Peer", "Connection", "Predicate"]
 
@@ -182,9 +183,7 @@ class Peer:
         return True
 
     def _settle(self) -> None:
-        for _ in range(10_000):
-            if self.stack.poll() + self._carrier.poll() == 0:
-                return
+        settle((self.stack, self._carrier))
 
     def _drain(self) -> None:
         """Frames the hook collected into Packets (relative numbers, ARP answered)."""
