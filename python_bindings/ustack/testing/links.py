@@ -412,23 +412,31 @@ class XdpPeer(KernelPeer):
 
 class PacketCapture:
     """A pcap file of every frame on a kernel interface (a board's TAP), from
-    an ``AF_PACKET`` socket made in the namespace, read by a thread: the
-    same shape as :class:`ustack.Capture` (``path``, ``count``, ``close()``)."""
+    an ``AF_PACKET`` socket made in the namespace, read by a thread and
+    written by the project's pcap writer (``ust_pcap``, as
+    :class:`ustack.Capture`): the same shape (``path``, ``count``,
+    ``close()``)."""
 
     def __init__(self, ns_name: str, ifname: str, path: str | os.PathLike[str]) -> None:
-        import struct
         import threading
 
+        from ustack._native import ffi, lib
+        from ustack.errors import check
+
         self.path = os.fspath(path)
-        self.count = 0
-        self._struct = struct
+        self._lib = lib
+        self._count = 0
         with in_netns(ns_name):
             self._sock = pysocket.socket(pysocket.AF_PACKET, pysocket.SOCK_RAW, pysocket.htons(3))
-        self._sock.bind((ifname, 0))
-        self._sock.settimeout(0.05)
-        self._file = open(self.path, "wb")  # noqa: SIM115 - closed by close()
-        # pcap global header: magic, v2.4, no zone, no accuracy, snaplen, Ethernet.
-        self._file.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        try:
+            self._sock.bind((ifname, 0))
+            self._sock.settimeout(0.05)
+            out = ffi.new("struct ust_pcap **")
+            check(lib.ust_pcap_open(os.fsencode(self.path), 0, out), self.path)
+        except BaseException:
+            self._sock.close()
+            raise
+        self._pc: Any = out[0]
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"pcap {ifname}", daemon=True)
         self._thread.start()
@@ -441,23 +449,26 @@ class PacketCapture:
                 continue
             except OSError:
                 return
-            now = time.time()
-            sec, usec = int(now), int((now % 1) * 1e6)
-            head = self._struct.pack("<IIII", sec, usec, len(frame), len(frame))
-            self._file.write(head + frame)
-            self.count += 1
+            self._lib.ust_pcap_write(self._pc, time.time_ns(), frame, len(frame))
+
+    @property
+    def count(self) -> int:
+        """Frames written so far."""
+        return self._count if self._pc is None else int(self._lib.ust_pcap_count(self._pc))
 
     @property
     def closed(self) -> bool:
-        return self._file.closed
+        return self._pc is None
 
     def close(self) -> None:
-        if self._file.closed:
+        if self._pc is None:
             return
         self._stop.set()
         self._thread.join()
         self._sock.close()
-        self._file.close()
+        self._count = int(self._lib.ust_pcap_count(self._pc))
+        pc, self._pc = self._pc, None
+        self._lib.ust_pcap_close(pc)
 
 
 class BoardPeer:
